@@ -1,0 +1,48 @@
+"""The auditor's exceptions.
+
+::
+
+    AuditorError                 anything the CLI turns into one clear line
+    ├── UsageError               bad input: config, policy, command line  -> exit 2
+    │   ├── ConfigError          names file, line and key
+    │   └── PolicyError          names file, line and key
+    ├── StoreError               the auditor's own state store            -> exit 2
+    │   └── LockedError          another run holds the store's run lock
+    └── ConnectorError           one source could not be read (becomes not-assessed)
+"""
+
+from __future__ import annotations
+
+
+class AuditorError(Exception):
+    exit_code = 2
+
+
+class UsageError(AuditorError):
+    pass
+
+
+class ConfigError(UsageError):
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None, key: str | None = None):
+        self.file, self.line, self.key, self.detail = file, line, key, message
+        where = ""
+        if file:
+            where = f"{file}:{line}: " if line else f"{file}: "
+        keypart = f"{key}: " if key else ""
+        super().__init__(f"{where}{keypart}{message}")
+
+
+class PolicyError(ConfigError):
+    pass
+
+
+class StoreError(AuditorError):
+    pass
+
+
+class LockedError(StoreError):
+    pass
+
+
+class ConnectorError(AuditorError):
+    """Raised inside a connector for a whole-source failure; the engine records it."""

@@ -1,0 +1,237 @@
+"""Core types of one audit run, frozen and typed.
+
+Facts are tri-state. ``True``/``False`` are known answers; ``None`` is *unknown*
+(the call was refused, not implemented, timed out, or the store cannot tell). A
+rule that needs an unknown fact reports ``not-assessed``; it never passes.
+
+Nothing here imports the rest of the project (an import-linter contract keeps it so).
+
+Data flow: a connector yields :class:`Observation` values (a :class:`Dataset` plus an
+optional in-memory :class:`Sample`) and :class:`CollectionError` values; the engine
+hands each sample to the classifier, which returns :class:`PersonalData` summaries,
+and drops the sample. Samples are never stored, logged or rendered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Severity = Literal["critical", "high", "medium", "low", "info"]
+SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
+EncryptionAtRest = Literal["none", "provider", "customer_key", "unknown"]
+EncryptionInTransit = Literal["enforced", "optional", "unknown"]
+DatasetKind = Literal["table", "bucket", "prefix"]
+SourceKind = str  # "sql" | "s3" | "gcs" | anything registered
+RunStatus = Literal["running", "complete", "partial", "failed"]
+
+PERSONAL_DATA_TYPES: tuple[str, ...] = (
+    "email",
+    "phone",
+    "person_name",
+    "postal_address",
+    "date_of_birth",
+    "national_id",
+    "payment_card",
+    "payment_card_partial",
+    "password_hash",
+    "ip_address",
+)
+
+
+def severity_rank(severity: str) -> int:
+    """0 for critical .. 4 for info; lower is worse."""
+    return SEVERITIES.index(severity)
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Vendor(_Frozen):
+    id: str
+    name: str | None = None
+    contract_end: date | None = None
+    allowed_personal_data: tuple[str, ...] | None = None  # None: the agreement says nothing
+    allowed_regions: tuple[str, ...] | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+
+
+class PersonalData(_Frozen):
+    """What the classifier found of one type in one dataset: never a raw value."""
+
+    type: str
+    count: int  # sampled values that validated
+    where: tuple[str, ...] = ()  # column names or key patterns
+    confidence: float = 1.0  # 0..1
+    examples: tuple[str, ...] = ()  # masked only (j***@e***.com, 411111******1111)
+    detail: dict[str, Any] = Field(default_factory=dict)  # e.g. {"weak": True} for hashes
+
+
+class Dataset(_Frozen):
+    """The facts about one table, bucket or prefix. ``None`` means unknown."""
+
+    source: str
+    vendor: str
+    kind: DatasetKind
+    name: str  # schema.table | bucket | bucket/prefix/
+    uri: str  # credential-free location
+    parent: str | None = None  # for a prefix: the bucket or prefix above it
+    records: int | None = None
+    records_basis: str | None = None  # "exact" | "estimate" | "objects"
+    bytes: int | None = None
+    created: datetime | None = None
+    last_modified: datetime | None = None  # newest content write, tz-aware UTC
+    last_modified_basis: str | None = None
+    oldest_modified: datetime | None = None  # for object prefixes: the oldest object
+    region: str | None = None
+    encryption_at_rest: EncryptionAtRest = "unknown"
+    encryption_in_transit: EncryptionInTransit = "unknown"
+    public: bool | None = None
+    public_reasons: tuple[str, ...] = ()
+    has_retention: bool | None = None  # any expiry, lifecycle delete or retention rule
+    retention_days: int | None = None  # the shortest one, when there is one
+    versioning: bool | None = None
+    logging: bool | None = None
+    object_lock: bool | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    columns: tuple[str, ...] = ()  # column names or key patterns seen (context, no values)
+    personal_data: tuple[PersonalData, ...] = ()
+    classified: bool = False  # a sample was read and classified
+    denied: tuple[str, ...] = ()  # API calls refused or not implemented ("s3:GetBucketAcl: AccessDenied")
+    notes: tuple[str, ...] = ()  # what could not be read inside it (a corrupt object, ...)
+    facts: dict[str, Any] = Field(default_factory=dict)  # connector-specific evidence, JSON-safe
+    status: Literal["assessed", "error"] = "assessed"
+    error: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.source, self.name)
+
+    @property
+    def personal_types(self) -> tuple[str, ...]:
+        return tuple(sorted({p.type for p in self.personal_data}))
+
+    @property
+    def has_personal_data(self) -> bool | None:
+        """Known true, known false (classified and nothing found), or unknown."""
+        if self.personal_data:
+            return True
+        return False if self.classified else None
+
+
+class Sample(BaseModel):
+    """Bounded values read from one dataset, in memory only, for the classifier.
+
+    ``fields`` maps a column name or JSON key path to the sampled values;
+    ``text`` holds free text (plain files, unparsed lines).
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    fields: dict[str, list[Any]] = Field(default_factory=dict)
+    text: list[str] = Field(default_factory=list)
+
+    def __repr__(self) -> str:  # never print values by accident
+        return f"Sample(fields={list(self.fields)}, text_chunks={len(self.text)})"
+
+    __str__ = __repr__
+
+
+class Observation(BaseModel):
+    """What a connector yields for one dataset: its facts and, optionally, a sample."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    dataset: Dataset
+    sample: Sample | None = None
+
+    def __repr__(self) -> str:
+        return f"Observation({self.dataset.source}:{self.dataset.name})"
+
+
+class CollectionError(_Frozen):
+    """A part of a source that could not be read at all (a bucket listing refused, ...).
+
+    ``dataset`` names it when it is one dataset; ``None`` means the whole source.
+    """
+
+    source: str
+    dataset: str | None = None
+    kind: DatasetKind | None = None
+    reason: str
+    fix: str | None = None  # what permission or change would let it be assessed
+
+
+class SourceResult(_Frozen):
+    id: str
+    kind: str
+    vendor: str
+    status: Literal["ok", "error"] = "ok"
+    error: str | None = None
+    datasets: int = 0
+
+
+class Waiver(_Frozen):
+    finding_id: str
+    reason: str
+    until: datetime
+    by: str | None = None
+    created_at: datetime
+
+
+class Finding(_Frozen):
+    id: str
+    rule: str
+    severity: Severity
+    source: str
+    vendor: str
+    dataset: str
+    title: str
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    remediation: str = ""
+    references: tuple[str, ...] = ()
+    description: str = ""
+    status: Literal["open", "waived"] = "open"
+    first_seen: datetime | None = None
+    new: bool = True
+    waiver: dict[str, Any] | None = None  # {"reason","until","by","expired": bool}
+
+
+def finding_id(rule: str, source: str, dataset: str) -> str:
+    """Stable across runs for the same rule, source and dataset name."""
+    digest = hashlib.sha256(f"{rule}\x1f{source}\x1f{dataset}".encode()).hexdigest()
+    return f"{rule}:{digest[:16]}"
+
+
+class ResolvedFinding(_Frozen):
+    id: str
+    rule: str
+    dataset: str
+    source: str | None = None
+    severity: str | None = None
+
+
+class Run(_Frozen):
+    id: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    as_of: datetime
+    trigger: str = "manual"
+    status: RunStatus = "complete"
+    config_path: str | None = None
+    sources: tuple[SourceResult, ...] = ()
+    datasets: tuple[Dataset, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    resolved: tuple[ResolvedFinding, ...] = ()
+    errors: tuple[CollectionError, ...] = ()
+    vendors: tuple[Vendor, ...] = ()
+    previous_run_id: str | None = None
+    policy_limits: dict[str, Any] = Field(default_factory=dict)  # e.g. {"max_age_days": 365}
+
+    def open_findings(self, at_or_above: str = "info") -> list[Finding]:
+        limit = severity_rank(at_or_above)
+        return [f for f in self.findings if f.status == "open" and severity_rank(f.severity) <= limit]
