@@ -1,0 +1,339 @@
+"""The ``auditor`` command line: a door into the engine, no business logic here.
+
+Exit codes of ``scan`` (CONTRACT.md): 0 clean, 1 open findings at or above --fail-on,
+2 nothing scanned (bad command line, config, policy, store), 3 incomplete run.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import date, datetime, time, timezone
+from pathlib import Path
+
+import click
+
+from auditor import __version__
+from auditor.errors import AuditorError, UsageError
+from auditor.logs import Progress, setup_logging
+from auditor.models import SEVERITIES
+from auditor.redact import Redactor
+
+log = logging.getLogger("auditor.cli")
+SEVERITY = click.Choice(list(SEVERITIES), case_sensitive=False)
+
+
+class _State:
+    def __init__(self, verbosity: int, log_format: str) -> None:
+        self.verbosity = verbosity
+        self.log_format = log_format
+        self.redactor = Redactor()
+        setup_logging(verbosity, log_format, self.redactor)
+
+
+def _fail(exc: AuditorError | str, code: int = 2) -> None:
+    click.echo(f"auditor: error: {exc}", err=True)
+    sys.exit(code)
+
+
+def parse_instant(text: str | None) -> datetime | None:
+    """ISO 8601 date or date-time; naive values are UTC."""
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not an ISO 8601 date or date-time (e.g. 2026-11-08T09:00:00Z)") from None
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def _load(config_path: str):
+    from auditor.config import load_config
+
+    try:
+        return load_config(config_path)
+    except AuditorError as exc:
+        _fail(exc)
+
+
+def _check_writable(*paths: str | None) -> None:
+    for p in paths:
+        if p and not Path(p).resolve().parent.is_dir():
+            _fail(UsageError(f"cannot write {p}: folder {Path(p).resolve().parent} does not exist"))
+
+
+def write_reports(run, json_path=None, html_path=None, csv_path=None) -> list[Path]:
+    """Write the reports asked for; the HTML one also refreshes its folder's index.html."""
+    written: list[Path] = []
+    if json_path:
+        from reports import write_json
+
+        written.append(write_json(run, json_path))
+    if html_path:
+        from reports.html import write_html
+
+        written.append(write_html(run, html_path))
+    if csv_path:
+        from reports.csv_report import write_csv
+
+        written.extend(write_csv(run, csv_path))
+    return written
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="auditor")
+@click.option("-v", "--verbose", count=True, help="More log detail on stderr (-v info, -vv debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr; no summary on stdout.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Log lines as plain text (cron mail) or JSON lines (log shippers).")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: bool, log_format: str) -> None:
+    """Audit the personal data that third-party vendors hold for you.
+
+    Inventories the databases and buckets vendors host, classifies the personal data in
+    them by sampling, and flags stale data, ended contracts, missing encryption, public
+    exposure and missing retention against declarative policy. Every run is kept.
+
+    Start with `auditor demo`, then write a config (see README) and run `auditor scan`.
+    """
+    ctx.obj = _State(-1 if quiet else verbose, log_format)
+    ctx.obj.quiet = quiet
+
+
+# --------------------------------------------------------------------------- scan
+
+
+@cli.command()
+@click.option("-c", "--config", "config_path", required=True, type=click.Path(dir_okay=False),
+              help="The YAML config: vendors, sources, policies, state store.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the JSON report here.")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False), help="Write the HTML report here.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False),
+              help="Write findings as CSV here (and datasets next to it, *-datasets.csv).")
+@click.option("--as-of", "as_of", metavar="ISO8601", help="Run as if it were this instant (ages, contracts, waivers).")
+@click.option("--trigger", default="manual", show_default=True,
+              help='What started this run, recorded with it (e.g. "event:11.11").')
+@click.option("--fail-on", type=SEVERITY, default=None,
+              help="Exit 1 when an open finding is at or above this severity. [default: the config's, else high]")
+@click.option("--source", "source_ids", multiple=True, metavar="ID", help="Audit only this source (repeatable).")
+@click.pass_obj
+def scan(state: _State, config_path, json_path, html_path, csv_path, as_of, trigger, fail_on, source_ids) -> None:
+    """Run one full audit and store it.
+
+    \b
+    Exit codes: 0 every source assessed, nothing open at or above --fail-on
+                1 every source assessed, open findings at or above --fail-on
+                2 nothing scanned: bad command line, config, policy or state store
+                3 incomplete: a source or dataset could not be assessed
+    """
+    from auditor.engine import RunOptions, exit_code, run_audit
+
+    config = _load(config_path)
+    _check_writable(json_path, html_path, csv_path)
+    options = RunOptions(as_of=parse_instant(as_of), trigger=trigger, source_ids=source_ids or None,
+                         redactor=state.redactor)
+    show_progress = sys.stderr.isatty() and not state.quiet
+    try:
+        with Progress(show_progress) as progress:
+            options.progress = progress.callback()
+            run = run_audit(config, options)
+    except AuditorError as exc:
+        _fail(exc)
+    try:
+        written = write_reports(run, json_path, html_path, csv_path)
+    except OSError as exc:
+        _fail(f"the run {run.id} is stored, but a report could not be written: {exc}")
+    code = exit_code(run, (fail_on or config.fail_on).lower())
+    if not state.quiet:
+        print_summary(run, written, code)
+    sys.exit(code)
+
+
+def print_summary(run, written: list[Path], code: int) -> None:
+    from collections import Counter
+
+    sev = Counter(f.severity for f in run.open_findings())
+    counts = ", ".join(f"{sev[s]} {s}" for s in SEVERITIES if sev[s]) or "none"
+    waived = sum(1 for f in run.findings if f.status == "waived")
+    new = sum(1 for f in run.findings if f.new and f.status == "open")
+    click.echo(f"run {run.id} ({run.status}) as of {run.as_of.isoformat(timespec='seconds')}, trigger {run.trigger}")
+    click.echo(f"  sources: {len(run.sources)} ({sum(s.status == 'error' for s in run.sources)} failed), "
+               f"datasets: {len(run.datasets)} ({sum(d.status == 'error' for d in run.datasets)} not assessed)")
+    click.echo(f"  open findings: {counts}; new {new}, resolved {len(run.resolved)}, waived {waived}")
+    for s in run.sources:
+        if s.status == "error":
+            click.echo(f"  NOT ASSESSED source {s.id}: {s.error}")
+    for p in written:
+        click.echo(f"  report: {p}")
+    click.echo(f"  exit code {code}")
+
+
+# --------------------------------------------------------------------------- report
+
+
+@cli.command()
+@click.option("-c", "--config", "config_path", required=True, type=click.Path(dir_okay=False))
+@click.option("--run", "run_id", default="latest", show_default=True, help="A run id, or latest.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False))
+@click.option("--html", "html_path", type=click.Path(dir_okay=False))
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False))
+@click.option("--list", "list_runs", is_flag=True, help="List the stored runs instead.")
+@click.pass_obj
+def report(state: _State, config_path, run_id, json_path, html_path, csv_path, list_runs) -> None:
+    """Re-render a stored run (with its diff against the run before it)."""
+    from auditor.engine import config_identity
+    from auditor.store import Store
+
+    config = _load(config_path)
+    try:
+        store = Store.open(config.state)
+        if list_runs:
+            for r in store.list_runs(config_identity(config)):
+                click.echo(f"{r['id']}  {r['status']:<8}  as of {r['as_of']}  {r['trigger']}")
+            return
+        if not (json_path or html_path or csv_path):
+            raise UsageError("say what to write: --json FILE, --html FILE or --csv FILE")
+        _check_writable(json_path, html_path, csv_path)
+        rid = store.latest_run_id(config_identity(config)) if run_id == "latest" else run_id
+        if rid is None:
+            raise UsageError("no stored run yet for this config: run `auditor scan` first")
+        run = store.load_run(rid)
+    except AuditorError as exc:
+        _fail(exc)
+    for p in write_reports(run, json_path, html_path, csv_path):
+        click.echo(str(p))
+
+
+# --------------------------------------------------------------------------- waivers
+
+
+@cli.command()
+@click.argument("finding_id")
+@click.option("--reason", required=True, help="Why the risk is accepted (shown in every report).")
+@click.option("--until", "until", required=True, metavar="DATE", help="Last day of the waiver (ISO date or date-time).")
+@click.option("--by", "by", default=None, help="Who accepted it.")
+@click.option("-c", "--config", "config_path", required=True, type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Waive an id the store has never seen.")
+@click.pass_obj
+def waive(state: _State, finding_id, reason, until, by, config_path, force) -> None:
+    """Accept a finding's risk until a date; it re-opens after."""
+    from auditor.models import Waiver
+    from auditor.store import Store
+
+    config = _load(config_path)
+    try:
+        d = date.fromisoformat(until)
+        until_at = datetime.combine(d, time(23, 59, 59), timezone.utc)
+    except ValueError:
+        until_at = parse_instant(until)
+    try:
+        store = Store.open(config.state)
+        if not force and not store.known_finding(finding_id):
+            raise UsageError(f"no finding {finding_id!r} in any stored run (check the id, or use --force)")
+        store.add_waiver(Waiver(finding_id=finding_id, reason=reason, until=until_at, by=by,
+                                created_at=datetime.now(timezone.utc)))
+    except AuditorError as exc:
+        _fail(exc)
+    click.echo(f"waived {finding_id} until {until_at.isoformat()}")
+
+
+@cli.group()
+def waivers() -> None:
+    """Show accepted risks."""
+
+
+@waivers.command("list")
+@click.option("-c", "--config", "config_path", required=True, type=click.Path(dir_okay=False))
+@click.pass_obj
+def waivers_list(state: _State, config_path) -> None:
+    """Every waiver, whether it has expired, and whether its finding still exists."""
+    from auditor.engine import config_identity
+    from auditor.store import Store
+
+    config = _load(config_path)
+    store = Store.open(config.state)
+    latest = store.latest_run_id(config_identity(config))
+    current = {f.id for f in store.findings_of(latest)} if latest else set()
+    now = datetime.now(timezone.utc)
+    for w in sorted(store.waivers().values(), key=lambda w: w.until):
+        state_ = "expired" if w.until < now else "active"
+        stale = "" if w.finding_id in current else "  (stale: the finding is not in the latest run)"
+        click.echo(f"{w.finding_id}  {state_} until {w.until.date()}  by {w.by or '-'}: {w.reason}{stale}")
+
+
+# --------------------------------------------------------------------------- policies
+
+
+@cli.group("policies")
+def policies_group() -> None:
+    """Check policy files and list the rules in force."""
+
+
+@policies_group.command("validate")
+@click.argument("paths", nargs=-1, required=True)
+def policies_validate(paths) -> None:
+    """Validate policy files or folders; exit 2 naming file, line and key on the first error."""
+    import policies
+
+    try:
+        checked = policies.validate_paths(list(paths))
+    except AuditorError as exc:
+        _fail(exc)
+    for p in checked:
+        click.echo(f"ok: {p}")
+
+
+@policies_group.command("list")
+@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False),
+              help="Use this config's policy list (default: builtin:baseline).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def policies_list(config_path, as_json) -> None:
+    """Every rule in force: id, severity, parameters after overrides, and its file."""
+    import json
+
+    import policies
+
+    specs, base = ["builtin:baseline"], None
+    if config_path:
+        config = _load(config_path)
+        specs, base = list(config.policies), Path(config.base_dir)
+    try:
+        rules = policies.describe_rules(policies.load_policies(specs, base))
+    except AuditorError as exc:
+        _fail(exc)
+    if as_json:
+        click.echo(json.dumps(rules, indent=2, default=str))
+        return
+    for r in rules:
+        params = ", ".join(f"{k}={v}" for k, v in (r.get("params") or {}).items())
+        status = "" if r.get("enabled", True) else " (disabled)"
+        click.echo(f"{r['id']:<28} {r['severity']:<8} {params}{status}  [{r.get('file', '')}]")
+
+
+# --------------------------------------------------------------------------- registered elsewhere
+
+
+def _register_optional() -> None:
+    """Verbs whose machinery lives in its own module (scheduler, demo, permissions)."""
+    import importlib
+
+    for module in ("auditor.schedule_cli", "auditor.demo", "auditor.permissions"):
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name == module:
+                continue
+            raise
+        register = getattr(mod, "register_cli", None)
+        if register:
+            register(cli)
+
+
+_register_optional()
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=True)
+    except AuditorError as exc:  # anything that slipped past a verb: still one line, exit 2
+        _fail(exc)

@@ -1,0 +1,318 @@
+"""The config file: YAML in, validated pydantic models out.
+
+Every mistake is one :class:`~auditor.errors.ConfigError` that names the file, the
+line and the key (taken from the YAML node marks), and never echoes a value: a value
+may be a credential substituted from the environment.
+
+``${VAR}`` (or ``${VAR:-default}``) in any string is read from the environment; a
+missing variable is an error naming it. A relative SQLite ``state`` path and relative
+policy paths are resolved against the config file's folder, so cron can run from ``/``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from auditor import registry
+from auditor.errors import ConfigError
+from auditor.models import Severity, Vendor
+
+Path_ = tuple[str | int, ...]
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class VendorConfig(_Strict):
+    id: str = Field(min_length=1)
+    name: str | None = None
+    contract_end: date | None = None
+    allowed_personal_data: list[str] | None = None
+    allowed_regions: list[str] | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+
+    def model(self) -> Vendor:
+        return Vendor(
+            id=self.id,
+            name=self.name,
+            contract_end=self.contract_end,
+            allowed_personal_data=tuple(self.allowed_personal_data) if self.allowed_personal_data is not None else None,
+            allowed_regions=tuple(self.allowed_regions) if self.allowed_regions is not None else None,
+            tags=self.tags,
+        )
+
+
+class SourceConfig(BaseModel):
+    """``id``, ``vendor`` and ``kind``; the rest is the connector's own ``Options``."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    id: str
+    vendor: str
+    kind: str
+    options: Any = None
+    line: int | None = None
+
+
+class EventConfig(_Strict):
+    name: str = Field(min_length=1)
+    date: date
+    audit_days_before: list[int] = Field(default_factory=lambda: [1])
+    time: str = "09:00"  # local time of day in the schedule's zone, HH:MM
+    fail_on: Severity | None = None
+    policies: list[str] | None = None  # a stricter policy list for this event's audits
+
+    @field_validator("audit_days_before")
+    @classmethod
+    def _non_negative(cls, v: list[int]) -> list[int]:
+        if any(d < 0 for d in v):
+            raise ValueError("days before must be 0 or more")
+        return v
+
+    @field_validator("time")
+    @classmethod
+    def _hhmm(cls, v: str) -> str:
+        if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", v):
+            raise ValueError("time must be HH:MM (24-hour)")
+        return v
+
+
+class EmailConfig(_Strict):
+    host: str = "127.0.0.1"
+    port: int = 25
+    sender: str = "auditor@localhost"
+    to: list[str]
+    starttls: bool = False
+    username: str | None = None
+    password: str | None = None  # use ${VAR}
+    attach_report: bool = False
+
+
+class NotifyConfig(_Strict):
+    webhook: str | None = None
+    email: EmailConfig | None = None
+    on: Literal["always", "findings", "failure"] = "always"
+
+
+class ScheduleConfig(_Strict):
+    nightly: str | None = None  # 5-field cron; day-of-week 0 and 7 are Sunday
+    timezone: str = "UTC"
+    events: list[EventConfig] = Field(default_factory=list)
+    misfire_grace_seconds: int = 3600
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r}") from None
+        return v
+
+
+class Config(_Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    state: str = "sqlite:///auditor.db"
+    policies: list[str] = Field(default_factory=lambda: ["builtin:baseline"])
+    vendors: list[VendorConfig] = Field(default_factory=list)
+    sources: list[SourceConfig] = Field(default_factory=list)
+    schedule: ScheduleConfig | None = None
+    notify: NotifyConfig | None = None
+    reports_dir: str | None = None  # where scheduled runs write dated reports and latest.html
+    concurrency: int = Field(default=4, ge=1, le=64)  # sources audited at once
+    fail_on: Severity = "high"
+    source_timeout_seconds: float | None = None  # a source still running after this is not-assessed
+    path: str | None = None  # the file it came from
+    base_dir: str = "."
+
+    def vendor(self, vendor_id: str) -> Vendor:
+        for v in self.vendors:
+            if v.id == vendor_id:
+                return v.model()
+        return Vendor(id=vendor_id)
+
+    def vendor_models(self) -> dict[str, Vendor]:
+        return {v.id: v.model() for v in self.vendors}
+
+
+# --------------------------------------------------------------------------- YAML with marks
+
+
+def _compose(text: str, file: str) -> tuple[Any, dict[Path_, int]]:
+    """Load YAML, and remember the line of every key and item by its path."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise ConfigError(f"YAML syntax error: {exc.problem or exc}", file=file, line=line) from None
+    if node is None:
+        return {}, {}
+    lines: dict[Path_, int] = {}
+
+    def walk(n: yaml.Node, path: Path_) -> None:
+        lines.setdefault(path, n.start_mark.line + 1)
+        if isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                key = k.value if isinstance(k, yaml.ScalarNode) else str(k.value)
+                lines[path + (key,)] = k.start_mark.line + 1
+                walk(v, path + (key,))
+        elif isinstance(n, yaml.SequenceNode):
+            for i, item in enumerate(n.value):
+                lines[path + (i,)] = item.start_mark.line + 1
+                walk(item, path + (i,))
+
+    walk(node, ())
+    try:
+        loader = yaml.SafeLoader(text)
+        data = loader.get_single_data()
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"YAML error: {exc}", file=file) from None
+    return data, lines
+
+
+def key_name(path: Path_) -> str:
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "(top level)"
+
+
+def line_of(lines: dict[Path_, int], path: Path_) -> int | None:
+    p = tuple(path)
+    while p:
+        if p in lines:
+            return lines[p]
+        p = p[:-1]
+    return lines.get(())
+
+
+def substitute_env(data: Any, lines: dict[Path_, int], file: str, path: Path_ = ()) -> Any:
+    if isinstance(data, dict):
+        return {k: substitute_env(v, lines, file, path + (k,)) for k, v in data.items()}
+    if isinstance(data, list):
+        return [substitute_env(v, lines, file, path + (i,)) for i, v in enumerate(data)]
+    if isinstance(data, str) and "${" in data:
+
+        def repl(m: re.Match[str]) -> str:
+            name, default = m.group(1), m.group(2)
+            value = os.environ.get(name)
+            if value is None:
+                if default is not None:
+                    return default
+                raise ConfigError(
+                    f"environment variable {name} is not set", file=file, line=line_of(lines, path), key=key_name(path)
+                )
+            return value
+
+        return _ENV.sub(repl, data)
+    return data
+
+
+def raise_validation(exc: ValidationError, lines: dict[Path_, int], file: str, prefix: Path_ = ()) -> None:
+    """Turn pydantic's first error into one ConfigError; never echo the input value."""
+    err = exc.errors(include_url=False, include_input=False)[0]
+    loc = prefix + tuple(err["loc"])
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden":
+        msg = f"unknown key {loc[-1]!r}"
+    elif err["type"] == "missing":
+        msg = f"missing required key {loc[-1]!r}"
+        loc_for_line = loc[:-1]
+        raise ConfigError(msg, file=file, line=line_of(lines, loc_for_line), key=key_name(loc)) from None
+    raise ConfigError(msg, file=file, line=line_of(lines, loc), key=key_name(loc)) from None
+
+
+def _parse_source(raw: Any, i: int, lines: dict[Path_, int], file: str) -> SourceConfig:
+    path: Path_ = ("sources", i)
+    if not isinstance(raw, dict):
+        raise ConfigError("a source must be a mapping", file=file, line=line_of(lines, path), key=key_name(path))
+    for k in ("id", "vendor", "kind"):
+        if k not in raw or raw[k] in (None, ""):
+            raise ConfigError(f"missing required key {k!r}", file=file, line=line_of(lines, path), key=key_name(path + (k,)))
+        if not isinstance(raw[k], str):
+            raise ConfigError(f"{k} must be a string", file=file, line=line_of(lines, path + (k,)), key=key_name(path + (k,)))
+    kind = raw["kind"]
+    from connectors import load_builtin
+
+    load_builtin()
+    if kind not in registry.connectors:
+        known = ", ".join(registry.connectors) or "none"
+        raise ConfigError(f"unknown source kind {kind!r} (known: {known})", file=file,
+                          line=line_of(lines, path + ("kind",)), key=key_name(path + ("kind",)))
+    connector = registry.connectors.get(kind)
+    opts = {k: v for k, v in raw.items() if k not in ("id", "vendor", "kind")}
+    try:
+        options = connector.Options(**opts)
+    except ValidationError as exc:
+        raise_validation(exc, lines, file, path)
+    return SourceConfig(id=raw["id"], vendor=raw["vendor"], kind=kind, options=options, line=line_of(lines, path))
+
+
+def load_config(path: str | os.PathLike[str]) -> Config:
+    """Read, substitute, validate. Raises ConfigError naming file, line and key."""
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("config file not found", file=file) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file: {exc.__class__.__name__}", file=file) from None
+    return parse_config(text, file)
+
+
+def parse_config(text: str, file: str = "<config>") -> Config:
+    data, lines = _compose(text, file)
+    if not isinstance(data, dict):
+        raise ConfigError("the config must be a mapping of keys (state, policies, vendors, sources, ...)", file=file, line=1)
+    data = substitute_env(data, lines, file)
+    raw_sources = data.pop("sources", None) or []
+    if not isinstance(raw_sources, list):
+        raise ConfigError("sources must be a list", file=file, line=line_of(lines, ("sources",)), key="sources")
+    base_dir = str(Path(file).resolve().parent) if file != "<config>" else str(Path.cwd())
+    try:
+        cfg = Config(**data, path=file, base_dir=base_dir)
+    except ValidationError as exc:
+        raise_validation(exc, lines, file)
+    except TypeError as exc:  # a non-mapping where a mapping belongs
+        raise ConfigError(f"invalid structure: {exc}", file=file, line=1) from None
+    sources = [_parse_source(raw, i, lines, file) for i, raw in enumerate(raw_sources)]
+
+    seen_vendors: set[str] = set()
+    for i, v in enumerate(cfg.vendors):
+        if v.id in seen_vendors:
+            raise ConfigError(f"duplicate vendor id {v.id!r}", file=file, line=line_of(lines, ("vendors", i, "id")),
+                              key=key_name(("vendors", i, "id")))
+        seen_vendors.add(v.id)
+    seen_sources: set[str] = set()
+    for i, s in enumerate(sources):
+        if s.id in seen_sources:
+            raise ConfigError(f"duplicate source id {s.id!r}", file=file, line=line_of(lines, ("sources", i, "id")),
+                              key=key_name(("sources", i, "id")))
+        seen_sources.add(s.id)
+        if s.vendor not in seen_vendors:
+            raise ConfigError(f"vendor {s.vendor!r} is not declared under vendors", file=file,
+                              line=line_of(lines, ("sources", i, "vendor")), key=key_name(("sources", i, "vendor")))
+    state = _resolve_state(cfg.state, base_dir)
+    policies = [p if p.startswith("builtin:") or Path(p).is_absolute() else str(Path(base_dir) / p) for p in cfg.policies]
+    return cfg.model_copy(update={"sources": sources, "state": state, "policies": policies})
+
+
+def _resolve_state(url: str, base_dir: str) -> str:
+    """A relative SQLite file is relative to the config file, not to cron's cwd."""
+    m = re.match(r"^(sqlite(?:\+\w+)?:///)(.+)$", url)
+    if m and not m.group(2).startswith("/") and m.group(2) != ":memory:":
+        return m.group(1) + str(Path(base_dir) / m.group(2))
+    return url

@@ -1,0 +1,371 @@
+"""One audit run: the only orchestrator.
+
+config -> every source in a bounded pool of daemon threads, each isolated from the
+others' failures -> connector observations -> classifier (samples dropped right after)
+-> age from run history, personal data rolled up from prefixes to buckets -> policy
+evaluation -> first_seen / new / waivers / resolved from the store -> one transaction.
+
+The CLI and the scheduler are two doors into :func:`run_audit`; neither holds logic.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import secrets
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from auditor import registry
+from auditor.classify import classify
+from auditor.config import Config, SourceConfig
+from auditor.errors import AuditorError
+from auditor.models import (
+    CollectionError,
+    Dataset,
+    Finding,
+    Observation,
+    PersonalData,
+    ResolvedFinding,
+    Run,
+    SourceResult,
+    severity_rank,
+)
+from auditor.redact import Redactor
+from auditor.store import Store
+from connectors.base import CollectContext, SourceSpec
+
+log = logging.getLogger("auditor.engine")
+
+
+@dataclass
+class RunOptions:
+    as_of: datetime | None = None
+    trigger: str = "manual"
+    source_ids: Sequence[str] | None = None
+    policies: Sequence[str] | None = None  # replaces the config's policy list (stricter pre-event packs)
+    progress: Callable[[str, int], None] | None = None  # (source id, datasets so far)
+    redactor: Redactor = field(default_factory=Redactor)
+
+
+def new_run_id(now: datetime) -> str:
+    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def exit_code(run: Run, fail_on: str = "high") -> int:
+    """0 clean, 1 findings at or above fail_on, 3 incomplete (see the contract)."""
+    if run.status in ("partial", "failed"):
+        return 3
+    return 1 if run.open_findings(fail_on) else 0
+
+
+# --------------------------------------------------------------------------- collecting
+
+
+@dataclass
+class _SourceOutcome:
+    result: SourceResult
+    datasets: list[Dataset]
+    errors: list[CollectionError]
+
+
+def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: threading.Event,
+                    redact: Redactor, progress: Callable[[str, int], None] | None) -> _SourceOutcome:
+    vendor = config.vendor(src.vendor)
+    found: list[Dataset] = []
+    errors: list[CollectionError] = []
+    started = time.monotonic()
+    try:
+        connector_cls = registry.connectors.get(src.kind)
+        ctx = CollectContext(as_of=as_of, log=logging.getLogger(f"auditor.connector.{src.kind}"), cancel=cancel)
+        connector = connector_cls(SourceSpec(id=src.id, kind=src.kind, vendor=vendor, options=src.options), ctx)
+        for item in connector.collect():
+            if cancel.is_set():
+                break
+            if isinstance(item, CollectionError):
+                errors.append(item.model_copy(update={"reason": redact(item.reason)}))
+                continue
+            found.append(_classified(item, redact))
+            if progress:
+                progress(src.id, len(found))
+    except Exception as exc:  # noqa: BLE001 - one source's crash is that source's error, never the run's
+        reason = redact(f"{exc.__class__.__name__}: {exc}" if not isinstance(exc, AuditorError) else str(exc))
+        log.error("source %s (%s) could not be assessed: %s", src.id, src.kind, reason)
+        return _SourceOutcome(SourceResult(id=src.id, kind=src.kind, vendor=src.vendor, status="error",
+                                           error=reason, datasets=len(found)), found, errors)
+    log.info("source %s (%s): %d datasets, %d not readable, %.1fs", src.id, src.kind, len(found), len(errors),
+             time.monotonic() - started)
+    return _SourceOutcome(SourceResult(id=src.id, kind=src.kind, vendor=src.vendor, datasets=len(found)), found, errors)
+
+
+def _classified(obs: Observation, redact: Redactor) -> Dataset:
+    ds = obs.dataset
+    update: dict = {}
+    if ds.error:
+        update["error"] = redact(ds.error)
+    if obs.sample is not None and ds.status == "assessed":
+        try:
+            update["personal_data"] = tuple(classify(obs.sample))
+            update["classified"] = True
+        except Exception as exc:  # noqa: BLE001 - bad data in one dataset: a note, not a crash
+            update["notes"] = ds.notes + (f"classifier failed: {exc.__class__.__name__}",)
+    obs.sample = None  # samples never outlive classification
+    return ds.model_copy(update=update) if update else ds
+
+
+def collect_all(config: Config, sources: Sequence[SourceConfig], as_of: datetime, redact: Redactor,
+                progress: Callable[[str, int], None] | None = None) -> list[_SourceOutcome]:
+    """Every source in daemon threads, at most ``config.concurrency`` at once.
+
+    A source still running after ``source_timeout_seconds`` is recorded as an error and
+    abandoned (its thread is a daemon and is told to stop), so one hung vendor cannot
+    hold the whole nightly run.
+    """
+    slots = threading.Semaphore(config.concurrency)
+    results: queue.Queue[tuple[int, _SourceOutcome]] = queue.Queue()
+    cancels = [threading.Event() for _ in sources]
+
+    def worker(i: int, src: SourceConfig) -> None:
+        with slots:
+            results.put((i, _collect_source(src, config, as_of, cancels[i], redact, progress)))
+
+    for i, src in enumerate(sources):
+        threading.Thread(target=worker, args=(i, src), name=f"source-{src.id}", daemon=True).start()
+    outcomes: dict[int, _SourceOutcome] = {}
+    deadline = time.monotonic() + config.source_timeout_seconds if config.source_timeout_seconds else None
+    while len(outcomes) < len(sources):
+        timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+        try:
+            i, outcome = results.get(timeout=timeout)
+            outcomes[i] = outcome
+        except queue.Empty:
+            for i, src in enumerate(sources):
+                if i not in outcomes:
+                    cancels[i].set()
+                    reason = f"timed out after {config.source_timeout_seconds:g}s"
+                    log.error("source %s (%s) could not be assessed: %s", src.id, src.kind, reason)
+                    outcomes[i] = _SourceOutcome(SourceResult(id=src.id, kind=src.kind, vendor=src.vendor,
+                                                              status="error", error=reason), [], [])
+    return [outcomes[i] for i in range(len(sources))]
+
+
+# --------------------------------------------------------------------------- post-processing
+
+
+def merge_personal_data(items: Sequence[PersonalData]) -> tuple[PersonalData, ...]:
+    by_type: dict[str, list[PersonalData]] = defaultdict(list)
+    for p in items:
+        by_type[p.type].append(p)
+    out = []
+    for t, ps in sorted(by_type.items()):
+        where = tuple(dict.fromkeys(w for p in ps for w in p.where))
+        examples = tuple(dict.fromkeys(e for p in ps for e in p.examples))[:3]
+        detail: dict = {}
+        for p in ps:
+            for k, v in p.detail.items():
+                if isinstance(v, bool):
+                    detail[k] = detail.get(k, False) or v
+                elif isinstance(v, (int, float)) and isinstance(detail.get(k, 0), (int, float)):
+                    detail[k] = detail.get(k, 0) + v
+                elif isinstance(v, list):
+                    detail[k] = list(dict.fromkeys([*detail.get(k, []), *v]))
+                else:
+                    detail.setdefault(k, v)
+        out.append(PersonalData(type=t, count=sum(p.count for p in ps), where=where,
+                                confidence=max(p.confidence for p in ps), examples=examples, detail=detail))
+    return tuple(out)
+
+
+def roll_up(datasets: list[Dataset]) -> list[Dataset]:
+    """A prefix's or bucket's personal data includes what its sub-prefixes hold."""
+    by_key = {(d.source, d.name): d for d in datasets}
+    children: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+    for d in datasets:
+        if d.parent and (d.source, d.parent) in by_key:
+            children[(d.source, d.parent)].append((d.source, d.name))
+    if not children:
+        return datasets
+    done: dict[tuple[str, str], Dataset] = {}
+
+    def resolve(key: tuple[str, str], depth: int = 0) -> Dataset:
+        if key in done:
+            return done[key]
+        d = by_key[key]
+        kids = [resolve(k, depth + 1) for k in children.get(key, [])] if depth < 64 else []
+        if kids:
+            pd = merge_personal_data([*d.personal_data, *(p for k in kids for p in k.personal_data)])
+            classified = d.classified or any(k.classified for k in kids)
+            d = d.model_copy(update={"personal_data": pd, "classified": classified})
+        done[key] = d
+        return d
+
+    return [resolve(d.key) for d in datasets]
+
+
+def age_from_history(datasets: list[Dataset], store: Store, as_of: datetime) -> list[Dataset]:
+    """Step 3 of the age ladder: unchanged fingerprint since it was first seen."""
+    out = []
+    for d in datasets:
+        fp = d.facts.get("fingerprint")
+        if d.last_modified is None and fp and d.status == "assessed":
+            since = store.fingerprint_since(d.source, d.name, fp)
+            if since is not None and since < as_of:
+                d = d.model_copy(update={
+                    "last_modified": since,
+                    "last_modified_basis": f"unchanged since first seen {since.date().isoformat()} "
+                                           "(same row count and sample fingerprint in the run history)",
+                    "facts": {**d.facts, "age_signals": {**d.facts.get("age_signals", {}),
+                                                          "history_first_seen": since.isoformat()}}})
+        out.append(d)
+    return out
+
+
+def apply_history(findings: list[Finding], store: Store, as_of: datetime) -> list[Finding]:
+    """first_seen and new from earlier runs; waivers (and their expiry at as_of)."""
+    seen = store.first_seen([f.id for f in findings])
+    waivers = store.waivers()
+    out = []
+    for f in findings:
+        first = seen.get(f.id)
+        update: dict = {"first_seen": first or as_of, "new": first is None}
+        w = waivers.get(f.id)
+        if w is not None:
+            expired = as_of > w.until
+            update["waiver"] = {"reason": w.reason, "until": w.until.isoformat(), "by": w.by, "expired": expired}
+            update["status"] = "open" if expired else "waived"
+        out.append(f.model_copy(update=update))
+    return out
+
+
+def resolved_since(previous: Run | None, findings: list[Finding], failed_sources: set[str]) -> list[ResolvedFinding]:
+    """Open in the previous complete run, gone now (and not merely unseen because its source failed)."""
+    if previous is None:
+        return []
+    now = {f.id for f in findings}
+    return [ResolvedFinding(id=f.id, rule=f.rule, dataset=f.dataset, source=f.source, severity=f.severity)
+            for f in previous.findings
+            if f.id not in now and f.source not in failed_sources and f.rule != "not-assessed"]
+
+
+def ensure_not_assessed(findings: list[Finding], sources: Sequence[SourceResult], datasets: Sequence[Dataset],
+                        errors: Sequence[CollectionError]) -> list[Finding]:
+    """Whatever the policy files say, what could not be assessed is reported: never a silent pass."""
+    from auditor.models import finding_id
+
+    have = {(f.source, f.dataset) for f in findings if f.rule == "not-assessed"}
+    vendor_of = {s.id: s.vendor for s in sources}
+    extra: list[Finding] = []
+
+    def add(source: str, dataset: str, title: str, reason: str | None, fix: str | None = None) -> None:
+        if (source, dataset) in have:
+            return
+        have.add((source, dataset))
+        extra.append(Finding(
+            id=finding_id("not-assessed", source, dataset), rule="not-assessed", severity="high", source=source,
+            vendor=vendor_of.get(source, ""), dataset=dataset, title=title,
+            evidence={"reason": reason, **({"fix": fix} if fix else {})},
+            remediation=fix or "Grant the auditor read access or fix the connection, then re-run the audit.",
+            description="Anything the auditor could not read is reported, never passed."))
+
+    for s in sources:
+        if s.status == "error":
+            add(s.id, s.id, f"Source {s.id} could not be assessed", s.error)
+    for e in errors:
+        add(e.source, e.dataset or e.source, f"{e.dataset or e.source} could not be assessed", e.reason, e.fix)
+    for d in datasets:
+        if d.status == "error":
+            add(d.source, d.name, f"{d.name} could not be assessed", d.error)
+    return findings + extra
+
+
+def run_status(sources: Sequence[SourceResult], datasets: Sequence[Dataset], errors: Sequence[CollectionError],
+               findings: Sequence[Finding]) -> str:
+    if sources and all(s.status == "error" for s in sources):
+        return "failed"
+    incomplete = (any(s.status == "error" for s in sources) or errors
+                  or any(d.status == "error" for d in datasets)
+                  or any(f.rule == "not-assessed" and f.status == "open" for f in findings))
+    return "partial" if incomplete else "complete"
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def config_identity(config: Config) -> str:
+    return str(Path(config.path).resolve()) if config.path else "<inline config>"
+
+
+def run_audit(config: Config, options: RunOptions | None = None) -> Run:
+    """One full audit run. Raises AuditorError subclasses only before anything is scanned."""
+    import policies
+
+    options = options or RunOptions()
+    redact = options.redactor
+    for s in config.sources:
+        redact.add_from_url(getattr(s.options, "url", None))
+    as_of = (options.as_of or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    policy_set = policies.load_policies(list(options.policies or config.policies), Path(config.base_dir))
+    selected = list(config.sources)
+    if options.source_ids:
+        unknown = set(options.source_ids) - {s.id for s in selected}
+        if unknown:
+            from auditor.errors import UsageError
+
+            raise UsageError(f"--source: no source with id {', '.join(sorted(unknown))} in {config.path}")
+        selected = [s for s in selected if s.id in set(options.source_ids)]
+
+    store = Store.open(config.state)
+    started = datetime.now(timezone.utc)
+    run_id = new_run_id(started)
+    identity = config_identity(config)
+    try:
+        with store.lock(run_id):
+            stub = Run(id=run_id, started_at=started, as_of=as_of, trigger=options.trigger, status="running")
+            store.begin_run(stub, identity)
+            try:
+                run = _execute(config, selected, options, policy_set, store, stub, identity, redact)
+            except BaseException:
+                store.mark_failed(run_id)
+                raise
+            store.save_run(run)
+            return run
+    finally:
+        store.close()
+
+
+def _execute(config, selected, options, policy_set, store, stub: Run, identity: str, redact: Redactor) -> Run:
+    import policies
+
+    as_of = stub.as_of
+    log.info("run %s: %d sources, as of %s, trigger %s", stub.id, len(selected), as_of.isoformat(), stub.trigger)
+    outcomes = collect_all(config, selected, as_of, redact, options.progress)
+    results = [o.result for o in outcomes]
+    datasets = [d for o in outcomes for d in o.datasets]
+    errors = [e for o in outcomes for e in o.errors]
+    datasets = roll_up(age_from_history(datasets, store, as_of))
+    vendors = config.vendor_models()
+    findings = policies.evaluate(policy_set, datasets, errors, results, vendors, as_of)
+    findings = ensure_not_assessed(list(findings), results, datasets, errors)
+    findings = apply_history(findings, store, as_of)
+    findings.sort(key=lambda f: (severity_rank(f.severity), f.rule, f.source, f.dataset))
+    previous_id = store.previous_run_id(identity, before=stub.started_at, exclude=stub.id)
+    previous = store.load_run(previous_id) if previous_id else None
+    failed = {r.id for r in results if r.status == "error"}
+    resolved = resolved_since(previous, findings, failed)
+    status = run_status(results, datasets, errors, findings)
+    used_vendors = {s.vendor for s in selected}
+    run = stub.model_copy(update={
+        "finished_at": datetime.now(timezone.utc), "status": status, "config_path": identity,
+        "sources": tuple(results), "datasets": tuple(datasets), "findings": tuple(findings),
+        "resolved": tuple(resolved), "errors": tuple(errors),
+        "vendors": tuple(v for k, v in vendors.items() if k in used_vendors),
+        "previous_run_id": previous_id, "policy_limits": dict(policy_set.limits),
+    })
+    log.info("run %s %s: %d datasets, %d open findings (%d new), %d resolved", run.id, status, len(datasets),
+             len(run.open_findings()), sum(1 for f in findings if f.new), len(resolved))
+    return run

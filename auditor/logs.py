@@ -1,0 +1,88 @@
+"""Logging for people and for cron: plain lines on stderr (or JSON lines), credentials
+scrubbed from every record, and a progress display only when stderr is a terminal."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import threading
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+from auditor.redact import RedactingFilter, Redactor
+
+
+class _TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        ts = datetime.fromtimestamp(record.created, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        line = f"{ts} {record.levelname:<7} {record.name}: {record.getMessage()}"
+        if record.exc_text:
+            line += "\n" + record.exc_text
+        return line
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        doc = {"ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat().replace("+00:00", "Z"),
+               "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()}
+        if record.exc_text:
+            doc["exception"] = record.exc_text
+        return json.dumps(doc, ensure_ascii=False)
+
+
+def setup_logging(verbosity: int, fmt: str, redactor: Redactor, stream=None) -> logging.Handler:
+    """verbosity: -1 quiet (errors), 0 warnings+run summary, 1 info, 2 debug."""
+    level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        if getattr(h, "_auditor", False):
+            root.removeHandler(h)
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler._auditor = True  # type: ignore[attr-defined]
+    handler.setFormatter(_JsonFormatter() if fmt == "json" else _TextFormatter())
+    handler.addFilter(RedactingFilter(redactor))
+    root.addHandler(handler)
+    root.setLevel(level)
+    # third-party chatter stays at warning unless debugging
+    for noisy in ("botocore", "boto3", "urllib3", "google", "s3transfer", "werkzeug", "apscheduler", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbosity >= 3 else logging.WARNING)
+    return handler
+
+
+class Progress:
+    """Datasets found per source: a live rich display on a terminal, nothing otherwise."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._lock = threading.Lock()
+        self._progress = None
+        self._tasks: dict[str, int] = {}
+
+    def __enter__(self) -> Progress:
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import Progress as RichProgress
+            from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self._progress = RichProgress(SpinnerColumn(), TextColumn("{task.description}"),
+                                          TextColumn("{task.completed} datasets"), TimeElapsedColumn(),
+                                          console=Console(stderr=True), transient=True)
+            self._progress.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def callback(self) -> Callable[[str, int], None] | None:
+        if not self.enabled:
+            return None
+
+        def update(source: str, count: int) -> None:
+            with self._lock:
+                if source not in self._tasks:
+                    self._tasks[source] = self._progress.add_task(source, total=None)
+                self._progress.update(self._tasks[source], completed=count)
+
+        return update

@@ -1,0 +1,357 @@
+"""The auditor's own state store: every run, kept; SQLAlchemy 2, any URL (SQLite default).
+
+What it holds: runs, the sources' statuses, datasets (facts and personal-data summaries
+with masked examples, never sampled values), findings with ``first_seen``, waivers, and
+the run lock. A run is written in one transaction, so a crash leaves earlier runs as they
+were; a run row marked ``running`` at the start is shown as ``failed`` (interrupted) by the
+next run once its lock turns out to be stale (its process is gone).
+
+The schema is versioned with Alembic (``auditor/migrations``): ``Store.open`` upgrades a
+store in place to the head revision.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+
+from auditor.errors import LockedError, StoreError
+from auditor.models import (
+    CollectionError,
+    Dataset,
+    Finding,
+    ResolvedFinding,
+    Run,
+    SourceResult,
+    Vendor,
+    Waiver,
+)
+
+metadata = sa.MetaData()
+
+runs = sa.Table(
+    "runs", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("config", sa.String(1024), nullable=False, index=True),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("as_of", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("trigger", sa.String(512), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("previous_run_id", sa.String(64)),
+    sa.Column("pid", sa.Integer),
+    sa.Column("host", sa.String(255)),
+    sa.Column("extra", sa.Text, nullable=False, default="{}"),  # vendors, errors, limits (JSON)
+)
+
+sources = sa.Table(
+    "sources", metadata,
+    sa.Column("run_id", sa.String(64), sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("id", sa.String(255), primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("vendor", sa.String(255), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("datasets", sa.Integer, nullable=False, default=0),
+)
+
+datasets = sa.Table(
+    "datasets", metadata,
+    sa.Column("pk", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(64), sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("source", sa.String(255), nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("fingerprint", sa.String(128)),
+    sa.Column("facts", sa.Text, nullable=False),  # the Dataset, JSON
+)
+sa.Index("ix_datasets_source_fp", datasets.c.source, datasets.c.fingerprint)
+
+findings = sa.Table(
+    "findings", metadata,
+    sa.Column("pk", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(64), sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("id", sa.String(128), nullable=False, index=True),
+    sa.Column("rule", sa.String(128), nullable=False),
+    sa.Column("severity", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("first_seen", sa.DateTime(timezone=True)),
+    sa.Column("data", sa.Text, nullable=False),  # the Finding, JSON
+)
+
+waivers = sa.Table(
+    "waivers", metadata,
+    sa.Column("finding_id", sa.String(128), primary_key=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("until", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("by", sa.String(255)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+run_lock = sa.Table(
+    "run_lock", metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("acquired_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+def _utc(dt: datetime | None) -> datetime | None:
+    if dt is None:
+        return None
+    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def safe_url(url: str) -> str:
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unparsable URL: say nothing of it
+        return "<unparsable URL>"
+
+
+class Store:
+    def __init__(self, engine: sa.Engine):
+        self.engine = engine
+
+    # ------------------------------------------------------------------ lifecycle
+    @classmethod
+    def open(cls, url: str) -> Store:
+        try:
+            m = sa.engine.make_url(url)
+        except sa.exc.ArgumentError:
+            raise StoreError(f"state: not a valid SQLAlchemy URL: {safe_url(url)}") from None
+        kwargs: dict[str, Any] = {}
+        if m.get_backend_name() == "sqlite":
+            db = m.database
+            if db and db != ":memory:":
+                parent = Path(db).parent
+                if not parent.exists():
+                    raise StoreError(f"state store folder does not exist: {parent}")
+            kwargs["connect_args"] = {"timeout": 15}
+        try:
+            engine = sa.create_engine(m, future=True, **kwargs)
+        except (ImportError, sa.exc.NoSuchModuleError) as exc:
+            raise StoreError(f"state store driver missing for {m.get_backend_name()}: {exc}") from None
+        if m.get_backend_name() == "sqlite":
+            @sa.event.listens_for(engine, "connect")
+            def _fk(dbapi_conn, _rec):  # pragma: no cover - trivial
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.close()
+        store = cls(engine)
+        store.upgrade()
+        return store
+
+    def upgrade(self) -> None:
+        from alembic import command
+        from alembic.config import Config as AlembicConfig
+
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+        try:
+            with self.engine.begin() as conn:
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+        except OperationalError as exc:
+            raise StoreError(f"cannot open the state store {safe_url(str(self.engine.url))}: {exc.orig}") from None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------ the run lock
+    @contextmanager
+    def lock(self, run_id: str) -> Iterator[None]:
+        self.acquire_lock(run_id)
+        try:
+            yield
+        finally:
+            self.release_lock(run_id)
+
+    def acquire_lock(self, run_id: str) -> None:
+        row = {"name": "run", "run_id": run_id, "pid": os.getpid(), "host": socket.gethostname(),
+               "acquired_at": datetime.now(timezone.utc)}
+        for _ in range(2):
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(run_lock.insert().values(**row))
+                return
+            except IntegrityError:
+                with self.engine.begin() as conn:
+                    held = conn.execute(sa.select(run_lock).where(run_lock.c.name == "run")).mappings().first()
+                    if held is None:
+                        continue
+                    if held["host"] == row["host"] and not _pid_alive(held["pid"]):
+                        # the holder died (SIGKILL, power loss): its run is interrupted
+                        conn.execute(run_lock.delete().where(run_lock.c.run_id == held["run_id"]))
+                        conn.execute(runs.update().where(runs.c.id == held["run_id"], runs.c.status == "running")
+                                     .values(status="failed", finished_at=None))
+                        continue
+                    raise LockedError(
+                        f"another audit run ({held['run_id']}, pid {held['pid']} on {held['host']}, started "
+                        f"{_utc(held['acquired_at']).isoformat(timespec='seconds')}) holds this state store; "
+                        "runs on one store never overlap"
+                    )
+            except OperationalError as exc:
+                raise StoreError(f"cannot write the state store: {exc.orig}") from None
+        raise LockedError("could not take the run lock")
+
+    def release_lock(self, run_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(run_lock.delete().where(run_lock.c.run_id == run_id))
+
+    # ------------------------------------------------------------------ writing a run
+    def begin_run(self, run: Run, config: str) -> None:
+        """Mark a run as running (its own small transaction), so a crash is visible later."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(runs.insert().values(
+                    id=run.id, config=config, started_at=run.started_at, as_of=run.as_of, trigger=run.trigger,
+                    status="running", pid=os.getpid(), host=socket.gethostname(), extra="{}"))
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot write the state store: {getattr(exc, 'orig', exc)}") from None
+
+    def save_run(self, run: Run) -> None:
+        """Everything of one run in one transaction."""
+        fingerprints = {(d.source, d.name): d.facts.get("fingerprint") for d in run.datasets}
+        extra = {
+            "vendors": [v.model_dump(mode="json") for v in run.vendors],
+            "errors": [e.model_dump(mode="json") for e in run.errors],
+            "resolved": [r.model_dump(mode="json") for r in run.resolved],
+            "policy_limits": run.policy_limits,
+        }
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(runs.update().where(runs.c.id == run.id).values(
+                    finished_at=run.finished_at, status=run.status, previous_run_id=run.previous_run_id,
+                    extra=json.dumps(extra, default=str)))
+                if run.sources:
+                    conn.execute(sources.insert(), [dict(run_id=run.id, **s.model_dump()) for s in run.sources])
+                if run.datasets:
+                    conn.execute(datasets.insert(), [
+                        dict(run_id=run.id, source=d.source, name=d.name, kind=d.kind,
+                             fingerprint=fingerprints.get((d.source, d.name)),
+                             facts=d.model_dump_json()) for d in run.datasets])
+                if run.findings:
+                    conn.execute(findings.insert(), [
+                        dict(run_id=run.id, id=f.id, rule=f.rule, severity=f.severity, status=f.status,
+                             first_seen=f.first_seen, data=f.model_dump_json()) for f in run.findings])
+        except SQLAlchemyError as exc:
+            raise StoreError(f"could not save run {run.id}: {getattr(exc, 'orig', exc)}") from None
+
+    def mark_failed(self, run_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(runs.update().where(runs.c.id == run_id).values(
+                status="failed", finished_at=datetime.now(timezone.utc)))
+
+    # ------------------------------------------------------------------ history
+    def previous_run_id(self, config: str, before: datetime | None = None, complete_only: bool = True,
+                        exclude: str | None = None) -> str | None:
+        q = sa.select(runs.c.id).where(runs.c.config == config)
+        q = q.where(runs.c.status == "complete") if complete_only else q.where(runs.c.status.in_(("complete", "partial")))
+        if before is not None:
+            q = q.where(runs.c.started_at < before)
+        if exclude:
+            q = q.where(runs.c.id != exclude)
+        q = q.order_by(runs.c.started_at.desc()).limit(1)
+        with self.engine.connect() as conn:
+            return conn.execute(q).scalar()
+
+    def first_seen(self, finding_ids: list[str]) -> dict[str, datetime]:
+        if not finding_ids:
+            return {}
+        out: dict[str, datetime] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(finding_ids), 500):
+                chunk = finding_ids[i:i + 500]
+                q = (sa.select(findings.c.id, sa.func.min(runs.c.as_of))
+                     .join(runs, runs.c.id == findings.c.run_id)
+                     .where(findings.c.id.in_(chunk), runs.c.status.in_(("complete", "partial")))
+                     .group_by(findings.c.id))
+                out.update({fid: _utc(ts) for fid, ts in conn.execute(q)})
+        return out
+
+    def fingerprint_since(self, source: str, name: str, fingerprint: str) -> datetime | None:
+        """When this dataset was first seen with this very fingerprint (row count + sample hash)."""
+        q = (sa.select(sa.func.min(runs.c.as_of)).join(runs, runs.c.id == datasets.c.run_id)
+             .where(datasets.c.source == source, datasets.c.name == name, datasets.c.fingerprint == fingerprint))
+        with self.engine.connect() as conn:
+            return _utc(conn.execute(q).scalar())
+
+    def findings_of(self, run_id: str) -> list[Finding]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(findings.c.data).where(findings.c.run_id == run_id).order_by(findings.c.pk))
+            return [Finding.model_validate_json(r[0]) for r in rows]
+
+    # ------------------------------------------------------------------ reading runs
+    def list_runs(self, config: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        q = sa.select(runs.c.id, runs.c.started_at, runs.c.finished_at, runs.c.as_of, runs.c.trigger,
+                      runs.c.status, runs.c.config)
+        if config:
+            q = q.where(runs.c.config == config)
+        q = q.order_by(runs.c.started_at.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(q).mappings()]
+
+    def latest_run_id(self, config: str | None = None) -> str | None:
+        q = sa.select(runs.c.id).where(runs.c.status.in_(("complete", "partial")))
+        if config:
+            q = q.where(runs.c.config == config)
+        with self.engine.connect() as conn:
+            return conn.execute(q.order_by(runs.c.started_at.desc()).limit(1)).scalar()
+
+    def load_run(self, run_id: str) -> Run:
+        with self.engine.connect() as conn:
+            r = conn.execute(sa.select(runs).where(runs.c.id == run_id)).mappings().first()
+            if r is None:
+                raise StoreError(f"no run {run_id!r} in the state store")
+            extra = json.loads(r["extra"] or "{}")
+            src = [SourceResult(**{k: v for k, v in dict(s).items() if k != "run_id"})
+                   for s in conn.execute(sa.select(sources).where(sources.c.run_id == run_id)).mappings()]
+            ds = [Dataset.model_validate_json(row[0]) for row in
+                  conn.execute(sa.select(datasets.c.facts).where(datasets.c.run_id == run_id).order_by(datasets.c.pk))]
+        status = r["status"]
+        return Run(
+            id=r["id"], started_at=_utc(r["started_at"]), finished_at=_utc(r["finished_at"]), as_of=_utc(r["as_of"]),
+            trigger=r["trigger"], status=status, config_path=r["config"], sources=tuple(src), datasets=tuple(ds),
+            findings=tuple(self.findings_of(run_id)),
+            resolved=tuple(ResolvedFinding(**x) for x in extra.get("resolved", [])),
+            errors=tuple(CollectionError(**x) for x in extra.get("errors", [])),
+            vendors=tuple(Vendor(**x) for x in extra.get("vendors", [])),
+            previous_run_id=r["previous_run_id"], policy_limits=extra.get("policy_limits", {}),
+        )
+
+    # ------------------------------------------------------------------ waivers
+    def add_waiver(self, waiver: Waiver) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(waivers.delete().where(waivers.c.finding_id == waiver.finding_id))
+            conn.execute(waivers.insert().values(**waiver.model_dump()))
+
+    def waivers(self) -> dict[str, Waiver]:
+        with self.engine.connect() as conn:
+            return {r["finding_id"]: Waiver(**{**dict(r), "until": _utc(r["until"]), "created_at": _utc(r["created_at"])})
+                    for r in conn.execute(sa.select(waivers)).mappings()}
+
+    def known_finding(self, finding_id: str) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(findings.c.pk).where(findings.c.id == finding_id).limit(1)).first() is not None

@@ -1,0 +1,94 @@
+"""The JSON report of CONTRACT.md (schema_version 1), for SIEMs and pipelines.
+
+Fields may be added; none is renamed or dropped without a schema_version bump. The JSON
+Schema ships inside the package: ``auditor/schema/report.schema.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from auditor.models import Dataset, Finding, Run
+
+SCHEMA_VERSION = 1
+
+
+def _ts(dt: datetime | None) -> str | None:
+    return dt.isoformat().replace("+00:00", "Z") if dt else None
+
+
+def _dataset(d: Dataset, vendor_names: dict[str, str]) -> dict[str, Any]:
+    return {
+        "source": d.source, "vendor": d.vendor, "kind": d.kind, "name": d.name, "uri": d.uri,
+        "parent": d.parent,
+        "records": d.records, "records_basis": d.records_basis, "bytes": d.bytes,
+        "created": _ts(d.created),
+        "last_modified": _ts(d.last_modified), "last_modified_basis": d.last_modified_basis,
+        "oldest_modified": _ts(d.oldest_modified),
+        "region": d.region,
+        "encryption_at_rest": d.encryption_at_rest, "encryption_in_transit": d.encryption_in_transit,
+        "public": d.public, "public_reasons": list(d.public_reasons),
+        "has_retention": d.has_retention, "retention_days": d.retention_days,
+        "versioning": d.versioning, "logging": d.logging, "object_lock": d.object_lock,
+        "tags": d.tags,
+        "personal_data": [
+            {"type": p.type, "count": p.count, "where": list(p.where), "confidence": round(p.confidence, 3),
+             "examples": list(p.examples), "detail": p.detail}
+            for p in d.personal_data
+        ],
+        "classified": d.classified,
+        "denied": list(d.denied), "notes": list(d.notes),
+        "status": d.status, "error": d.error,
+    }
+
+
+def _finding(f: Finding) -> dict[str, Any]:
+    return {
+        "id": f.id, "rule": f.rule, "severity": f.severity, "source": f.source, "vendor": f.vendor,
+        "dataset": f.dataset, "title": f.title, "description": f.description, "evidence": f.evidence,
+        "remediation": f.remediation, "references": list(f.references), "status": f.status,
+        "first_seen": _ts(f.first_seen), "new": f.new, "waiver": f.waiver,
+    }
+
+
+def render_json(run: Run) -> dict[str, Any]:
+    status = run.status if run.status in ("complete", "partial", "failed") else "failed"
+    vendor_names = {v.id: v.name or v.id for v in run.vendors}
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "run": {"id": run.id, "started_at": _ts(run.started_at), "finished_at": _ts(run.finished_at),
+                "as_of": _ts(run.as_of), "trigger": run.trigger, "status": status,
+                "previous_run_id": run.previous_run_id, "policy_limits": run.policy_limits},
+        "vendors": [{"id": v.id, "name": v.name, "contract_end": v.contract_end.isoformat() if v.contract_end else None,
+                     "allowed_personal_data": list(v.allowed_personal_data) if v.allowed_personal_data is not None else None,
+                     "allowed_regions": list(v.allowed_regions) if v.allowed_regions is not None else None}
+                    for v in run.vendors],
+        "sources": [s.model_dump() for s in run.sources],
+        "datasets": [_dataset(d, vendor_names) for d in run.datasets],
+        "findings": [_finding(f) for f in run.findings],
+        "resolved": [r.model_dump() for r in run.resolved],
+        "errors": [e.model_dump() for e in run.errors],
+    }
+
+
+def atomic_write(path: str | os.PathLike[str], text: str) -> Path:
+    """Write next to the target and rename: a reader never sees half a report."""
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def write_json(run: Run, path: str | os.PathLike[str]) -> Path:
+    return atomic_write(path, json.dumps(render_json(run), indent=2, ensure_ascii=False, default=str) + "\n")

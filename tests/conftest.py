@@ -1,0 +1,77 @@
+"""Shared fixtures: the real servers the tests talk to.
+
+PostgreSQL and MariaDB run on loopback (``.ci/run`` starts them). Where one is absent on a
+developer's machine its tests skip with the reason; under CI (``CI=true``) they fail loudly
+instead, so a green CI always means they ran.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+PG_ADMIN_URL = os.environ.get("AUDITOR_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+MYSQL_ADMIN_URL = os.environ.get("AUDITOR_TEST_MYSQL", "mysql+pymysql://root@127.0.0.1:3306/test")
+
+
+def port_open(host: str, port: int, timeout: float = 1.0) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, host: str, port: int) -> None:
+    """Skip (or, under CI, fail) when a server the test needs is not listening."""
+    if port_open(host, port):
+        return
+    message = f"{name} is not listening on {host}:{port}"
+    if IN_CI:
+        pytest.fail(f"{message} (CI=true: .ci/run must start it)")
+    pytest.skip(message)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _fresh_database(admin_url: str, name: str, service: str, port: int) -> Iterator[str]:
+    require_service(service, "127.0.0.1", port)
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    dbname = f"auditor_t_{name}_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as c:
+        c.execute(sa.text(f'CREATE DATABASE {dbname}'))
+    url = sa.engine.make_url(admin_url).set(database=dbname)
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as c:
+            if admin.dialect.name == "postgresql":
+                c.execute(sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :d AND pid <> pg_backend_pid()"), {"d": dbname})
+                c.execute(sa.text(f"DROP DATABASE IF EXISTS {dbname}"))
+            else:
+                c.execute(sa.text(f"DROP DATABASE IF EXISTS {dbname}"))
+        admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def pg_url(request) -> Iterator[str]:
+    """A fresh empty PostgreSQL database for this test module (dropped afterwards)."""
+    yield from _fresh_database(PG_ADMIN_URL, "pg", "PostgreSQL", 5432)
+
+
+@pytest.fixture(scope="module")
+def mysql_url(request) -> Iterator[str]:
+    """A fresh empty MariaDB/MySQL database for this test module (dropped afterwards)."""
+    yield from _fresh_database(MYSQL_ADMIN_URL, "my", "MariaDB", 3306)

@@ -1,0 +1,194 @@
+"""The CLI contract: exit codes, the JSON report and its schema, isolation, the lock."""
+
+import json
+from importlib import resources
+
+import jsonschema
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from auditor.cli import cli
+from auditor.store import Store
+from tests.fakes import fake_connector  # noqa: F401
+
+CLEAN = {"name": "public.orders", "public": False, "encryption_at_rest": "provider",
+         "encryption_in_transit": "enforced", "has_retention": True, "retention_days": 30,
+         "last_modified": "2026-11-20T00:00:00+00:00", "sample": {"sku": ["A-1", "B-2"], "qty": [1, 2]}}
+
+
+def config(tmp_path, sources, vendors=None, **extra):
+    doc = {"state": "sqlite:///state.db", "vendors": vendors or [{"id": "v1"}], "sources": sources, **extra}
+    p = tmp_path / "auditor.yaml"
+    p.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return p
+
+
+def fake(id_, **options):
+    return {"id": id_, "vendor": options.pop("vendor", "v1"), "kind": "fake", **options}
+
+
+def scan(path, *args):
+    return CliRunner().invoke(cli, ["scan", "-c", str(path), "--as-of", "2026-11-28T00:00:00Z", *args])
+
+
+def schema():
+    return json.loads(resources.files("auditor").joinpath("schema/report.schema.json").read_text())
+
+
+def test_exit_0_when_clean_and_report_validates(tmp_path, fake_connector):
+    p = config(tmp_path, [fake("db", datasets=[CLEAN])])
+    r = scan(p, "--json", str(tmp_path / "out.json"))
+    assert r.exit_code == 0, r.output
+    doc = json.loads((tmp_path / "out.json").read_text())
+    jsonschema.validate(doc, schema())
+    assert doc["run"]["status"] == "complete" and doc["run"]["as_of"] == "2026-11-28T00:00:00Z"
+    assert [d["name"] for d in doc["datasets"]] == ["public.orders"]
+    assert doc["findings"] == []
+
+
+def test_exit_1_on_findings_at_or_above_fail_on(tmp_path, fake_connector):
+    vendors = [{"id": "v1", "contract_end": "2019-03-31"}]
+    p = config(tmp_path, [fake("db", datasets=[CLEAN])], vendors=vendors)
+    r = scan(p, "--json", str(tmp_path / "out.json"))
+    assert r.exit_code == 1, r.output
+    doc = json.loads((tmp_path / "out.json").read_text())
+    jsonschema.validate(doc, schema())
+    assert [f["rule"] for f in doc["findings"]] == ["vendor-contract-ended"]
+    assert scan(p, "--fail-on", "critical").exit_code == 0
+
+
+def test_exit_2_on_bad_config_with_one_line(tmp_path, fake_connector):
+    p = tmp_path / "auditor.yaml"
+    p.write_text("vendors: [\n")
+    r = scan(p)
+    assert r.exit_code == 2
+    assert f"{p}:" in r.output and "Traceback" not in r.output
+
+
+def test_exit_2_on_bad_as_of(tmp_path, fake_connector):
+    p = config(tmp_path, [fake("db", datasets=[CLEAN])])
+    r = CliRunner().invoke(cli, ["scan", "-c", str(p), "--as-of", "yesterday"])
+    assert r.exit_code == 2 and "ISO 8601" in r.output
+
+
+def test_exit_3_and_other_sources_kept_when_one_source_raises(tmp_path, fake_connector):
+    p = config(tmp_path, [fake("good", datasets=[CLEAN]),
+                          fake("bad", datasets=[{**CLEAN, "name": "public.partial"}],
+                               raise_error="connection reset postgresql://audit:hunter2@db:5432/x")])
+    r = scan(p, "--json", str(tmp_path / "out.json"))
+    assert r.exit_code == 3, r.output
+    doc = json.loads((tmp_path / "out.json").read_text())
+    jsonschema.validate(doc, schema())
+    assert doc["run"]["status"] == "partial"
+    by_id = {s["id"]: s for s in doc["sources"]}
+    assert by_id["good"]["status"] == "ok" and by_id["bad"]["status"] == "error"
+    assert "hunter2" not in json.dumps(doc) and "hunter2" not in r.output
+    names = {(d["source"], d["name"]) for d in doc["datasets"]}
+    assert ("good", "public.orders") in names and ("bad", "public.partial") in names
+    na = [f for f in doc["findings"] if f["rule"] == "not-assessed"]
+    assert [f["dataset"] for f in na] == ["bad"]
+
+
+def test_exit_3_when_one_dataset_unreadable(tmp_path, fake_connector):
+    p = config(tmp_path, [fake("db", datasets=[CLEAN], unreadable=["secret.customers"])])
+    r = scan(p, "--json", str(tmp_path / "out.json"))
+    assert r.exit_code == 3, r.output
+    doc = json.loads((tmp_path / "out.json").read_text())
+    assert any(f["rule"] == "not-assessed" and f["dataset"] == "secret.customers" for f in doc["findings"])
+    assert doc["sources"][0]["status"] == "ok"
+
+
+def test_source_filter(tmp_path, fake_connector):
+    p = config(tmp_path, [fake("a", datasets=[CLEAN]), fake("b", raise_error="down")])
+    assert scan(p, "--source", "a").exit_code == 0
+    r = scan(p, "--source", "zzz")
+    assert r.exit_code == 2 and "zzz" in r.output
+
+
+def test_lock_refuses_a_second_run(tmp_path, fake_connector):
+    p = config(tmp_path, [fake("db", datasets=[CLEAN])])
+    store = Store.open(f"sqlite:///{tmp_path}/state.db")
+    store.acquire_lock("other-run")  # held by this (live) process
+    r = scan(p)
+    assert r.exit_code == 2 and "holds this state store" in r.output
+    store.release_lock("other-run")
+    assert scan(p).exit_code == 0
+
+
+def test_stale_lock_of_a_dead_process_is_taken_over(tmp_path, fake_connector):
+    import socket
+    from datetime import datetime, timezone
+
+    import sqlalchemy as sa
+
+    from auditor.store import run_lock, runs
+
+    p = config(tmp_path, [fake("db", datasets=[CLEAN])])
+    store = Store.open(f"sqlite:///{tmp_path}/state.db")
+    with store.engine.begin() as c:
+        now = datetime.now(timezone.utc)
+        c.execute(runs.insert().values(id="killed", config=str(p.resolve()), started_at=now, as_of=now,
+                                       trigger="manual", status="running", extra="{}"))
+        c.execute(run_lock.insert().values(name="run", run_id="killed", pid=2**22 + 7, host=socket.gethostname(),
+                                           acquired_at=now))
+    assert scan(p).exit_code == 0
+    with store.engine.connect() as c:
+        assert c.execute(sa.select(runs.c.status).where(runs.c.id == "killed")).scalar() == "failed"
+
+
+def test_findings_keep_first_seen_and_resolve(tmp_path, fake_connector):
+    vendors = [{"id": "v1", "contract_end": "2019-03-31"}]
+    p = config(tmp_path, [fake("db", datasets=[CLEAN])], vendors=vendors)
+    first = tmp_path / "1.json"
+    assert scan(p, "--json", str(first)).exit_code == 1
+    second = tmp_path / "2.json"
+    r = CliRunner().invoke(cli, ["scan", "-c", str(p), "--as-of", "2026-11-29T00:00:00Z", "--json", str(second)])
+    assert r.exit_code == 1
+    f1, f2 = (json.loads(x.read_text())["findings"][0] for x in (first, second))
+    assert f1["id"] == f2["id"] and f1["new"] is True and f2["new"] is False
+    assert f2["first_seen"] == "2026-11-28T00:00:00Z"
+    # the contract is renewed: the finding is resolved in the next run
+    p = config(tmp_path, [fake("db", datasets=[CLEAN])], vendors=[{"id": "v1"}])
+    third = tmp_path / "3.json"
+    r = CliRunner().invoke(cli, ["scan", "-c", str(p), "--as-of", "2026-11-30T00:00:00Z", "--json", str(third)])
+    assert r.exit_code == 0, r.output
+    assert [x["id"] for x in json.loads(third.read_text())["resolved"]] == [f1["id"]]
+
+
+def test_waiver_hides_until_it_expires(tmp_path, fake_connector):
+    vendors = [{"id": "v1", "contract_end": "2019-03-31"}]
+    p = config(tmp_path, [fake("db", datasets=[CLEAN])], vendors=vendors)
+    out = tmp_path / "o.json"
+    assert scan(p, "--json", str(out)).exit_code == 1
+    fid = json.loads(out.read_text())["findings"][0]["id"]
+    r = CliRunner().invoke(cli, ["waive", fid, "--reason", "deletion booked", "--until", "2026-12-15",
+                                 "--by", "dpo", "-c", str(p)])
+    assert r.exit_code == 0, r.output
+    assert scan(p, "--json", str(out)).exit_code == 0
+    f = json.loads(out.read_text())["findings"][0]
+    assert f["status"] == "waived" and f["waiver"]["reason"] == "deletion booked"
+    r = CliRunner().invoke(cli, ["scan", "-c", str(p), "--as-of", "2026-12-16T00:00:00Z", "--json", str(out)])
+    assert r.exit_code == 1
+    f = json.loads(out.read_text())["findings"][0]
+    assert f["status"] == "open" and f["waiver"]["expired"] is True
+    assert CliRunner().invoke(cli, ["waive", "nope:123", "--reason", "x", "--until", "2027-01-01",
+                                    "-c", str(p)]).exit_code == 2
+
+
+def test_report_rerenders_latest(tmp_path, fake_connector):
+    p = config(tmp_path, [fake("db", datasets=[CLEAN])])
+    a = tmp_path / "a.json"
+    assert scan(p, "--json", str(a)).exit_code == 0
+    b = tmp_path / "b.json"
+    r = CliRunner().invoke(cli, ["report", "-c", str(p), "--run", "latest", "--json", str(b)])
+    assert r.exit_code == 0, r.output
+    assert json.loads(a.read_text()) == json.loads(b.read_text())
+
+
+def test_help_and_version():
+    r = CliRunner().invoke(cli, ["--help"])
+    assert r.exit_code == 0 and "scan" in r.output and "waive" in r.output
+    r = CliRunner().invoke(cli, ["scan", "--help"])
+    assert r.exit_code == 0 and "Exit codes" in r.output
+    assert CliRunner().invoke(cli, ["--version"]).output.startswith("auditor, version")

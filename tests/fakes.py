@@ -1,0 +1,60 @@
+"""A connector kind the tests register to drive the engine without a real store.
+
+Its datasets are described in the config itself (``datasets:``), so every test states
+its facts where it reads them. For engine behaviour only: every real connector is tested
+against real servers.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from auditor import registry
+from auditor.models import CollectionError, Dataset, Observation, Sample
+from connectors.base import Options as BaseOptions
+
+
+class FakeConnector:
+    kind = "fake"
+
+    class Options(BaseOptions):
+        datasets: list[dict[str, Any]] = []
+        raise_error: str | None = None  # raise this after yielding the datasets
+        unreadable: list[str] = []  # CollectionErrors for these names
+        sleep: float = 0.0
+
+    def __init__(self, source, ctx):
+        self.source, self.ctx = source, ctx
+
+    def collect(self):
+        o = self.source.options
+        if o.sleep:
+            time.sleep(o.sleep)
+        for spec in o.datasets:
+            spec = dict(spec)
+            values = spec.pop("sample", None)
+            lm = spec.pop("last_modified", None)
+            ds = Dataset(source=self.source.id, vendor=self.source.vendor.id, kind=spec.pop("kind", "table"),
+                         name=spec["name"], uri=f"fake://{self.source.id}/{spec.pop('name')}",
+                         last_modified=datetime.fromisoformat(lm) if lm else None,
+                         last_modified_basis="fake" if lm else None, **spec)
+            yield Observation(dataset=ds, sample=Sample(fields=values) if values is not None else None)
+        for name in o.unreadable:
+            yield CollectionError(source=self.source.id, dataset=name, kind="table", reason="AccessDenied (fake)",
+                                  fix="grant SELECT")
+        if o.raise_error:
+            raise RuntimeError(o.raise_error)
+
+
+@pytest.fixture
+def fake_connector():
+    from connectors import load_builtin
+
+    load_builtin()
+    registry.connectors.add("fake", FakeConnector)
+    yield FakeConnector
+    registry.connectors.remove("fake")

@@ -1,0 +1,85 @@
+"""The state store on SQLite and on the real PostgreSQL: round trip, one transaction per run."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from auditor.errors import StoreError
+from auditor.models import Dataset, Finding, PersonalData, Run, SourceResult, Vendor, Waiver, finding_id
+from auditor.store import Store, runs
+
+T0 = datetime(2026, 11, 28, tzinfo=timezone.utc)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/state.db"
+    else:
+        url = request.getfixturevalue("pg_url")
+    s = Store.open(url)
+    yield s
+    with s.engine.begin() as c:  # the PostgreSQL database is shared by the module
+        for t in ("findings", "datasets", "sources", "waivers", "run_lock", "runs"):
+            c.execute(sa.text(f"DELETE FROM {t}"))
+    s.close()
+
+
+def make_run(run_id: str, as_of: datetime) -> Run:
+    pd = PersonalData(type="email", count=12, where=("email",), examples=("j***@e***.com",))
+    ds = Dataset(source="db", vendor="v", kind="table", name='public."x"><img>', uri="postgresql://h/db/t",
+                 records=120, last_modified=as_of - timedelta(days=600), last_modified_basis="max(updated_at)",
+                 personal_data=(pd,), classified=True, facts={"fingerprint": "120:abc"})
+    f = Finding(id=finding_id("stale-personal-data", "db", ds.name), rule="stale-personal-data", severity="high",
+                source="db", vendor="v", dataset=ds.name, title="stale", evidence={"age_days": 600},
+                first_seen=as_of)
+    return Run(id=run_id, started_at=as_of, finished_at=as_of, as_of=as_of, status="complete",
+               sources=(SourceResult(id="db", kind="sql", vendor="v", datasets=1),), datasets=(ds,),
+               findings=(f,), vendors=(Vendor(id="v"),), policy_limits={"max_age_days": 365})
+
+
+def test_round_trip(store):
+    run = make_run("r1", T0)
+    store.begin_run(run.model_copy(update={"status": "running"}), "cfg")
+    store.save_run(run)
+    loaded = store.load_run("r1")
+    assert loaded.datasets == run.datasets
+    assert loaded.findings == run.findings
+    assert loaded.sources == run.sources and loaded.status == "complete"
+    assert store.latest_run_id("cfg") == "r1"
+    assert store.first_seen([run.findings[0].id]) == {run.findings[0].id: T0}
+    assert store.fingerprint_since("db", run.datasets[0].name, "120:abc") == T0
+
+
+def test_a_failed_save_leaves_earlier_runs_intact(store):
+    good = make_run("r1", T0)
+    store.begin_run(good, "cfg")
+    store.save_run(good)
+    bad = make_run("r2", T0 + timedelta(days=1))
+    # a second dataset row and a finding that cannot be inserted: the whole run must roll back
+    broken = bad.model_copy(update={"sources": bad.sources + bad.sources})  # duplicate primary key
+    store.begin_run(bad, "cfg")
+    with pytest.raises(StoreError):
+        store.save_run(broken)
+    assert store.load_run("r1").findings == good.findings
+    r2 = store.load_run("r2")
+    assert r2.status == "running" and r2.datasets == () and r2.findings == ()
+    with store.engine.connect() as c:
+        assert c.execute(sa.select(sa.func.count()).select_from(runs)).scalar() == 2
+
+
+def test_waivers_round_trip(store):
+    w = Waiver(finding_id="x:1", reason="booked", until=T0 + timedelta(days=3), by="dpo", created_at=T0)
+    store.add_waiver(w)
+    store.add_waiver(w.model_copy(update={"reason": "re-booked"}))
+    assert store.waivers() == {"x:1": w.model_copy(update={"reason": "re-booked"})}
+
+
+def test_unreachable_store_is_a_clear_error(tmp_path):
+    with pytest.raises(StoreError) as e:
+        Store.open(f"sqlite:///{tmp_path}/missing-folder/state.db")
+    assert "does not exist" in str(e.value)
+    with pytest.raises(StoreError) as e:
+        Store.open("postgresql+psycopg://auditor:pw-secret@127.0.0.1:1/nope")
+    assert "pw-secret" not in str(e.value)

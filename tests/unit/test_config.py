@@ -1,0 +1,117 @@
+import pytest
+
+from auditor.config import load_config, parse_config
+from auditor.errors import ConfigError
+from tests.fakes import fake_connector  # noqa: F401
+
+GOOD = """\
+state: sqlite:///state.db
+vendors:
+  - id: redmart-legacy-host
+    name: RedMart legacy hosting
+    contract_end: 2019-03-31
+sources:
+  - id: db
+    vendor: redmart-legacy-host
+    kind: fake
+"""
+
+
+def write(tmp_path, text, name="auditor.yaml"):
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_good_config_parses_and_resolves_state_next_to_the_file(tmp_path, fake_connector):
+    cfg = load_config(write(tmp_path, GOOD))
+    assert cfg.state == f"sqlite:///{tmp_path}/state.db"
+    assert cfg.vendor("redmart-legacy-host").contract_end.isoformat() == "2019-03-31"
+    assert [s.id for s in cfg.sources] == ["db"]
+    assert cfg.policies == ["builtin:baseline"]
+
+
+def test_missing_file_names_the_file(tmp_path):
+    with pytest.raises(ConfigError) as e:
+        load_config(tmp_path / "nope.yaml")
+    assert "nope.yaml" in str(e.value) and "not found" in str(e.value)
+
+
+def test_yaml_syntax_error_names_the_line(tmp_path):
+    p = write(tmp_path, "state: x\nvendors:\n  - id: a\n   name: [unclosed\n")
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    assert str(e.value).startswith(f"{p}:4:") or str(e.value).startswith(f"{p}:3:")
+
+
+def test_unknown_top_level_key_names_line_and_key(tmp_path, fake_connector):
+    p = write(tmp_path, GOOD + "shedule:\n  nightly: '0 2 * * *'\n")
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    assert e.value.line == 10 and e.value.key == "shedule" and "unknown key" in str(e.value)
+
+
+def test_unknown_source_option_names_its_line(tmp_path, fake_connector):
+    p = write(tmp_path, GOOD + "    sample_rowz: 5\n")
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    assert (e.value.line, e.value.key) == (10, "sources[0].sample_rowz")
+
+
+def test_missing_env_var_is_named_and_no_value_is_echoed(tmp_path, fake_connector, monkeypatch):
+    monkeypatch.delenv("REDMART_DB_URL", raising=False)
+    p = write(tmp_path, GOOD.replace("state: sqlite:///state.db", "state: ${REDMART_DB_URL}"))
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    assert "REDMART_DB_URL" in str(e.value) and e.value.line == 1 and e.value.key == "state"
+
+
+def test_env_substitution_and_default(tmp_path, fake_connector, monkeypatch):
+    monkeypatch.setenv("AUDIT_STATE", "sqlite:////tmp/x.db")
+    cfg = parse_config(GOOD.replace("sqlite:///state.db", "${AUDIT_STATE}").replace(
+        "RedMart legacy hosting", "${VENDOR_NAME:-fallback name}"))
+    assert cfg.state == "sqlite:////tmp/x.db" and cfg.vendors[0].name == "fallback name"
+
+
+def test_invalid_value_does_not_echo_it(tmp_path, fake_connector, monkeypatch):
+    monkeypatch.setenv("SECRETISH", "s3cr3t-value")
+    p = write(tmp_path, GOOD.replace("contract_end: 2019-03-31", "contract_end: ${SECRETISH}"))
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    assert "s3cr3t-value" not in str(e.value)
+    assert e.value.key == "vendors[0].contract_end" and e.value.line == 5
+
+
+def test_unknown_vendor(tmp_path, fake_connector):
+    p = write(tmp_path, GOOD.replace("    vendor: redmart-legacy-host", "    vendor: acme"))
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    assert "'acme' is not declared" in str(e.value) and e.value.line == 8 and e.value.key == "sources[0].vendor"
+
+
+def test_unknown_kind(tmp_path):
+    p = write(tmp_path, GOOD.replace("kind: fake", "kind: ftp"))
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    assert "unknown source kind 'ftp'" in str(e.value) and e.value.line == 9
+
+
+def test_duplicate_source_id(tmp_path, fake_connector):
+    p = write(tmp_path, GOOD + "  - id: db\n    vendor: redmart-legacy-host\n    kind: fake\n")
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    assert "duplicate source id 'db'" in str(e.value) and e.value.line == 10
+
+
+def test_missing_required_source_key(tmp_path, fake_connector):
+    p = write(tmp_path, GOOD.replace("    kind: fake\n", ""))
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    assert "missing required key 'kind'" in str(e.value) and e.value.key == "sources[0].kind"
+
+
+def test_bad_timezone(tmp_path, fake_connector):
+    p = write(tmp_path, GOOD + "schedule:\n  timezone: Mars/Olympus\n")
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    assert "unknown time zone" in str(e.value) and e.value.line == 11
