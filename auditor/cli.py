@@ -18,6 +18,7 @@ from auditor.errors import AuditorError, UsageError
 from auditor.logs import Progress, setup_logging
 from auditor.models import SEVERITIES
 from auditor.redact import Redactor
+from reports.write import write_reports
 
 log = logging.getLogger("auditor.cli")
 SEVERITY = click.Choice(list(SEVERITIES), case_sensitive=False)
@@ -60,24 +61,6 @@ def _check_writable(*paths: str | None) -> None:
     for p in paths:
         if p and not Path(p).resolve().parent.is_dir():
             _fail(UsageError(f"cannot write {p}: folder {Path(p).resolve().parent} does not exist"))
-
-
-def write_reports(run, json_path=None, html_path=None, csv_path=None) -> list[Path]:
-    """Write the reports asked for; the HTML one also refreshes its folder's index.html."""
-    written: list[Path] = []
-    if json_path:
-        from reports import write_json
-
-        written.append(write_json(run, json_path))
-    if html_path:
-        from reports.html import write_html
-
-        written.append(write_html(run, html_path))
-    if csv_path:
-        from reports.csv_report import write_csv
-
-        written.extend(write_csv(run, csv_path))
-    return written
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -47,6 +47,7 @@ log = logging.getLogger("auditor.engine")
 class RunOptions:
     as_of: datetime | None = None
     trigger: str = "manual"
+    trigger_detail: dict | None = None  # {"event": name, "event_date": "2026-11-11", "days_before": 3}
     source_ids: Sequence[str] | None = None
     policies: Sequence[str] | None = None  # replaces the config's policy list (stricter pre-event packs)
     progress: Callable[[str, int], None] | None = None  # (source id, datasets so far)
@@ -325,7 +326,8 @@ def run_audit(config: Config, options: RunOptions | None = None) -> Run:
     identity = config_identity(config)
     try:
         with store.lock(run_id):
-            stub = Run(id=run_id, started_at=started, as_of=as_of, trigger=options.trigger, status="running")
+            stub = Run(id=run_id, started_at=started, as_of=as_of, trigger=options.trigger,
+                       trigger_detail=options.trigger_detail or {}, status="running")
             store.begin_run(stub, identity)
             try:
                 run = _execute(config, selected, options, policy_set, store, stub, identity, redact)

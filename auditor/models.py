@@ -221,6 +221,7 @@ class Run(_Frozen):
     finished_at: datetime | None = None
     as_of: datetime
     trigger: str = "manual"
+    trigger_detail: dict[str, Any] = Field(default_factory=dict)  # {"event", "event_date", "days_before"}
     status: RunStatus = "complete"
     config_path: str | None = None
     sources: tuple[SourceResult, ...] = ()

@@ -239,6 +239,7 @@ class Store:
             "errors": [e.model_dump(mode="json") for e in run.errors],
             "resolved": [r.model_dump(mode="json") for r in run.resolved],
             "policy_limits": run.policy_limits,
+            "trigger_detail": run.trigger_detail,
         }
         try:
             with self.engine.begin() as conn:
@@ -333,7 +334,7 @@ class Store:
         status = r["status"]
         return Run(
             id=r["id"], started_at=_utc(r["started_at"]), finished_at=_utc(r["finished_at"]), as_of=_utc(r["as_of"]),
-            trigger=r["trigger"], status=status, config_path=r["config"], sources=tuple(src), datasets=tuple(ds),
+            trigger=r["trigger"], trigger_detail=extra.get("trigger_detail", {}), status=status, config_path=r["config"], sources=tuple(src), datasets=tuple(ds),
             findings=tuple(self.findings_of(run_id)),
             resolved=tuple(ResolvedFinding(**x) for x in extra.get("resolved", [])),
             errors=tuple(CollectionError(**x) for x in extra.get("errors", [])),

@@ -1,0 +1,30 @@
+"""Write the reports asked for, each atomically (a reader never sees half a file)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from auditor.models import Run
+
+PathLike = str | os.PathLike[str] | None
+
+
+def write_reports(run: Run, json_path: PathLike = None, html_path: PathLike = None,
+                  csv_path: PathLike = None) -> list[Path]:
+    """JSON per the contract; HTML (which also refreshes its folder's index.html); CSV of
+    findings plus ``<name>-datasets.csv`` beside it."""
+    written: list[Path] = []
+    if json_path:
+        from reports.json_report import write_json
+
+        written.append(write_json(run, json_path))
+    if html_path:
+        from reports.html import write_html
+
+        written.append(write_html(run, html_path))
+    if csv_path:
+        from reports.csv_report import write_csv
+
+        written.extend(write_csv(run, csv_path))
+    return written
