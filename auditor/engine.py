@@ -2,7 +2,7 @@
 
 config -> every source in a bounded pool of daemon threads, each isolated from the
 others' failures -> connector observations -> classifier (samples dropped right after)
--> age from run history, personal data rolled up from prefixes to buckets -> policy
+-> age from run history; prefixes judged by the policies with their sub-prefixes -> policy
 evaluation -> first_seen / new / waivers / resolved from the store -> one transaction.
 
 The CLI and the scheduler are two doors into :func:`run_audit`; neither holds logic.
@@ -15,7 +15,6 @@ import queue
 import secrets
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -30,7 +29,6 @@ from auditor.models import (
     Dataset,
     Finding,
     Observation,
-    PersonalData,
     ResolvedFinding,
     Run,
     SourceResult,
@@ -156,56 +154,6 @@ def collect_all(config: Config, sources: Sequence[SourceConfig], as_of: datetime
 
 
 # --------------------------------------------------------------------------- post-processing
-
-
-def merge_personal_data(items: Sequence[PersonalData]) -> tuple[PersonalData, ...]:
-    by_type: dict[str, list[PersonalData]] = defaultdict(list)
-    for p in items:
-        by_type[p.type].append(p)
-    out = []
-    for t, ps in sorted(by_type.items()):
-        where = tuple(dict.fromkeys(w for p in ps for w in p.where))
-        examples = tuple(dict.fromkeys(e for p in ps for e in p.examples))[:3]
-        detail: dict = {}
-        for p in ps:
-            for k, v in p.detail.items():
-                if isinstance(v, bool):
-                    detail[k] = detail.get(k, False) or v
-                elif isinstance(v, (int, float)) and isinstance(detail.get(k, 0), (int, float)):
-                    detail[k] = detail.get(k, 0) + v
-                elif isinstance(v, list):
-                    detail[k] = list(dict.fromkeys([*detail.get(k, []), *v]))
-                else:
-                    detail.setdefault(k, v)
-        out.append(PersonalData(type=t, count=sum(p.count for p in ps), where=where,
-                                confidence=max(p.confidence for p in ps), examples=examples, detail=detail))
-    return tuple(out)
-
-
-def roll_up(datasets: list[Dataset]) -> list[Dataset]:
-    """A prefix's or bucket's personal data includes what its sub-prefixes hold."""
-    by_key = {(d.source, d.name): d for d in datasets}
-    children: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
-    for d in datasets:
-        if d.parent and (d.source, d.parent) in by_key:
-            children[(d.source, d.parent)].append((d.source, d.name))
-    if not children:
-        return datasets
-    done: dict[tuple[str, str], Dataset] = {}
-
-    def resolve(key: tuple[str, str], depth: int = 0) -> Dataset:
-        if key in done:
-            return done[key]
-        d = by_key[key]
-        kids = [resolve(k, depth + 1) for k in children.get(key, [])] if depth < 64 else []
-        if kids:
-            pd = merge_personal_data([*d.personal_data, *(p for k in kids for p in k.personal_data)])
-            classified = d.classified or any(k.classified for k in kids)
-            d = d.model_copy(update={"personal_data": pd, "classified": classified})
-        done[key] = d
-        return d
-
-    return [resolve(d.key) for d in datasets]
 
 
 def age_from_history(datasets: list[Dataset], store: Store, as_of: datetime) -> list[Dataset]:
@@ -349,7 +297,7 @@ def _execute(config, selected, options, policy_set, store, stub: Run, identity: 
     results = [o.result for o in outcomes]
     datasets = [d for o in outcomes for d in o.datasets]
     errors = [e for o in outcomes for e in o.errors]
-    datasets = roll_up(age_from_history(datasets, store, as_of))
+    datasets = age_from_history(datasets, store, as_of)  # policies judge object trees themselves
     vendors = config.vendor_models()
     findings = policies.evaluate(policy_set, datasets, errors, results, vendors, as_of)
     findings = ensure_not_assessed(list(findings), results, datasets, errors)

@@ -3,62 +3,50 @@
 Public API (stable; the engine and CLI rely on it):
 
 - ``load_policies(specs: list[str], base_dir: Path | None = None) -> PolicySet``
-  ``specs`` are ``builtin:NAME`` or paths to files or folders; raises
-  ``auditor.errors.PolicyError`` naming file, line and key.
+  ``specs`` are ``builtin:NAME`` or paths to files or folders (relative ones against
+  ``base_dir``); raises ``auditor.errors.PolicyError`` naming file, line and key.
 - ``evaluate(policy_set, datasets, errors, sources, vendors, as_of) -> list[Finding]``
   findings come back ``open``, ``new=True``, ``first_seen=None``: the store fills those.
 - ``PolicySet.rules`` (for ``auditor policies list``) and ``PolicySet.limits``
   (``{"max_age_days": 365}``: what reports draw the data-age chart against).
+- ``validate_paths(paths) -> list[str]`` and ``describe_rules(policy_set) -> list[dict]``
+  for ``auditor policies validate|list``.
 
-(Interface stub: the engine arrives with the policy issue.)
+Inside: ``schema`` (the file format, documented there), ``loader`` (YAML with marks),
+``checks`` (the registry and the check protocol), ``builtin`` (the built-in checks),
+``ruleset`` (rules in force, overrides), ``evaluate``, ``packs/*.yaml``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from auditor.models import CollectionError, Dataset, Finding, SourceResult, Vendor, finding_id
+from . import builtin as _builtin  # noqa: F401  (registers the built-in checks)
+from .checks import checks
+from .evaluate import evaluate
+from .loader import builtin_packs, load_policies, validate_paths
+from .ruleset import PolicySet, Rule
 
-__all__ = ["PolicySet", "load_policies", "evaluate"]
-
-
-@dataclass
-class PolicySet:
-    rules: list[Any] = field(default_factory=list)
-    limits: dict[str, Any] = field(default_factory=lambda: {"max_age_days": 365})
-    files: list[str] = field(default_factory=list)
+__all__ = ["PolicySet", "Rule", "load_policies", "evaluate", "validate_paths", "describe_rules", "checks",
+           "builtin_packs"]
 
 
-def load_policies(specs: Sequence[str], base_dir: Path | None = None) -> PolicySet:
-    return PolicySet(files=list(specs))
-
-
-def evaluate(
-    policy_set: PolicySet,
-    datasets: Sequence[Dataset],
-    errors: Sequence[CollectionError],
-    sources: Sequence[SourceResult],
-    vendors: Mapping[str, Vendor],
-    as_of: datetime,
-) -> list[Finding]:
-    out: list[Finding] = []
-    for s in sources:
-        if s.status == "error":
-            out.append(Finding(id=finding_id("not-assessed", s.id, s.id), rule="not-assessed", severity="high",
-                               source=s.id, vendor=s.vendor, dataset=s.id, title="Source could not be assessed",
-                               evidence={"reason": s.error}))
-    for e in errors:
-        name = e.dataset or e.source
-        out.append(Finding(id=finding_id("not-assessed", e.source, name), rule="not-assessed", severity="high",
-                           source=e.source, vendor=vendors.get(e.source, Vendor(id="?")).id if False else "",
-                           dataset=name, title="Dataset could not be assessed", evidence={"reason": e.reason}))
-    for d in datasets:
-        if d.status == "error":
-            out.append(Finding(id=finding_id("not-assessed", d.source, d.name), rule="not-assessed", severity="high",
-                               source=d.source, vendor=d.vendor, dataset=d.name, title="Dataset could not be assessed",
-                               evidence={"reason": d.error}))
+def describe_rules(policy_set: PolicySet) -> list[dict[str, Any]]:
+    """Every rule in force: id, title, severity, check, params after overrides, match, file."""
+    out = []
+    for r in policy_set.rules:
+        out.append({
+            "id": r.id,
+            "title": r.title,
+            "severity": r.severity,
+            "check": r.check,
+            "params": r.params_after_overrides,
+            "match": r.match.model_dump(exclude_none=True),
+            "enabled": r.enabled,
+            "file": r.file,
+            "line": r.line,
+            "overridden_in": list(r.overridden_in),
+            "scoped_overrides": [s.describe() for s in r.scoped],
+            "references": list(r.references),
+        })
     return out

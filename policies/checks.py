@@ -1,0 +1,136 @@
+"""The check vocabulary: named, registered, pure functions of facts.
+
+A check is ``fn(subject, ctx) -> Fail | Unknown | None``:
+
+- ``Fail(evidence, severity=None)``: the rule fires (``severity`` overrides the rule's,
+  e.g. public *and* personal data is critical);
+- ``Unknown(facts, why)``: the rule applies but needs a fact that is unknown; the engine
+  turns it into a ``not-assessed`` finding, never a pass;
+- ``None``: passes or does not apply.
+
+``Subject`` is one dataset seen with its surroundings: the personal data held in it
+*and under it* (a bucket sees what its prefixes hold), filtered to the rule's
+``match.personal_data`` types, and the ancestors the same rule also applies to.
+
+Each check declares ``facts``: the dataset attributes it judges. A prefix whose facts
+equal its parent's is judged once, at the parent (no finding per child for a
+bucket-wide setting). ``tree=True`` checks (stale data, not-assessed) see every dataset
+and decide themselves (the stale roll-up to the highest stale prefix).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from auditor.models import Dataset, PersonalData, Vendor
+from auditor.registry import Registry
+
+from .schema import Params
+
+
+@dataclass(frozen=True)
+class Fail:
+    evidence: dict[str, Any]
+    severity: str | None = None
+
+
+@dataclass(frozen=True)
+class Unknown:
+    facts: tuple[str, ...]
+    why: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+Outcome = Fail | Unknown | None
+
+
+@dataclass(frozen=True)
+class Subject:
+    dataset: Dataset
+    personal: tuple[tuple[str, PersonalData], ...]  # (dataset name where found, summary)
+    has_personal_data: bool | None
+    ancestors: tuple[Dataset, ...] = ()  # nearest first, only those the rule applies to
+
+    @property
+    def types(self) -> tuple[str, ...]:
+        return tuple(sorted({p.type for _, p in self.personal}))
+
+    def of_type(self, *types: str) -> list[tuple[str, PersonalData]]:
+        return [(n, p) for n, p in self.personal if p.type in types]
+
+
+@dataclass(frozen=True)
+class Context:
+    vendor: Vendor
+    as_of: datetime
+    params: Any  # the check's validated Params instance
+
+
+CheckFn = Callable[[Subject, Context], Outcome]
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    fn: CheckFn
+    params: type[Params]
+    facts: tuple[str, ...] = ()
+    tree: bool = False
+    doc: str = ""
+
+
+checks: Registry[Check] = Registry("check")
+
+
+def check(name: str, *, params: type[Params] = Params, facts: tuple[str, ...] = (), tree: bool = False):
+    """Register ``fn`` as the check ``name`` (registering a name twice raises)."""
+
+    def decorator(fn: CheckFn) -> CheckFn:
+        checks.add(name, Check(name, fn, params, facts, tree, (fn.__doc__ or "").strip()))
+        return fn
+
+    return decorator
+
+
+# --- evidence helpers: facts only, never raw values -------------------------------
+
+
+def utc(dt: datetime) -> datetime:
+    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+
+
+def iso(dt: datetime | None) -> str | None:
+    return utc(dt).isoformat() if dt is not None else None
+
+
+def personal_summary(subject: Subject, types: tuple[str, ...] | None = None, examples: int = 3) -> list[dict]:
+    """Per type: sampled count, where (column/key patterns), datasets, masked examples."""
+    by_type: dict[str, dict[str, Any]] = {}
+    own = subject.dataset.name
+    for name, pd in subject.personal:
+        if types is not None and pd.type not in types:
+            continue
+        row = by_type.setdefault(pd.type, {"type": pd.type, "count": 0, "where": [], "datasets": [], "examples": []})
+        row["count"] += pd.count
+        for w in pd.where:
+            label = w if name == own else f"{name}: {w}"
+            if label not in row["where"]:
+                row["where"].append(label)
+        if name not in row["datasets"]:
+            row["datasets"].append(name)
+        for ex in pd.examples:
+            if len(row["examples"]) < examples and ex not in row["examples"]:
+                row["examples"].append(ex)
+    return [by_type[t] for t in sorted(by_type)]
+
+
+def dataset_facts(ds: Dataset) -> dict[str, Any]:
+    return {"kind": ds.kind, "uri": ds.uri, "records": ds.records, "bytes": ds.bytes}
+
+
+def unknown_personal_data(ds: Dataset) -> Unknown:
+    return Unknown(("personal_data",), "the dataset (or part of it) was not classified, so whether it holds "
+                   "personal data is unknown", {"notes": list(ds.notes)})

@@ -1,0 +1,230 @@
+"""Evaluation: facts in, findings out. Pure: no I/O, no clock (``as_of`` is given).
+
+Object stores arrive as a tree (bucket -> prefix -> prefix, linked by ``Dataset.parent``).
+Each dataset is judged with the personal data found in it *and under it*; a prefix is
+judged on its own only where the judged fact differs from its parent's, so a bucket-wide
+setting gives one finding, not one per prefix. Stale data rolls up to the highest stale
+prefix (the stale check sees the ancestors the rule applies to).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from auditor.models import (
+    CollectionError,
+    Dataset,
+    Finding,
+    PersonalData,
+    SourceResult,
+    Vendor,
+    finding_id,
+    severity_rank,
+)
+
+from .checks import Context, Fail, Subject, Unknown, checks
+from .ruleset import Effective, PolicySet, Rule, matches
+from .schema import Match, Params
+
+NOT_ASSESSED_DEFAULT = dict(
+    id="not-assessed", title="Could not be assessed", severity="high",
+    description="Part of the estate could not be read, so no rule could vouch for it. An unassessed "
+                "store is not a compliant one: it may hold anything.",
+    remediation="Grant the auditor the read permission named in the evidence (or fix the connection), then re-run.",
+    references=("GDPR Art. 5(2) (accountability)", "PDPA s11-s12 (accountability)"),
+)
+
+_Key = tuple[str, str]
+_Items = tuple[tuple[str, PersonalData], ...]
+
+
+class _Tree:
+    def __init__(self, datasets: Sequence[Dataset]) -> None:
+        self.by_key: dict[_Key, Dataset] = {d.key: d for d in datasets}
+        self.children: dict[_Key, list[Dataset]] = {}
+        for d in datasets:
+            if d.parent is not None and (d.source, d.parent) in self.by_key and d.parent != d.name:
+                self.children.setdefault((d.source, d.parent), []).append(d)
+        self._sub: dict[_Key, tuple[_Items, bool, tuple[str, ...]]] = {}
+
+    def parent(self, d: Dataset) -> Dataset | None:
+        if d.parent is None or d.parent == d.name:
+            return None
+        return self.by_key.get((d.source, d.parent))
+
+    def ancestors(self, d: Dataset) -> list[Dataset]:
+        out, seen, p = [], {d.key}, self.parent(d)
+        while p is not None and p.key not in seen:
+            out.append(p)
+            seen.add(p.key)
+            p = self.parent(p)
+        return out
+
+    def subtree(self, d: Dataset) -> tuple[_Items, bool, tuple[str, ...]]:
+        """Personal data found in and under ``d``, whether all of it was classified, its types."""
+        key = (d.source, d.name)
+        if key in self._sub:
+            return self._sub[key]
+        self._sub[key] = ((), False, ())  # guards a cyclic parent chain
+        kids = self.children.get(key, [])
+        complete = d.status == "assessed" and (d.classified or bool(kids))
+        below: list[tuple[str, PersonalData]] = []
+        for k in kids:
+            k_items, k_complete, _ = self.subtree(k)
+            below.extend(k_items)
+            complete = complete and k_complete
+        items = [(d.name, p) for p in _own(d.personal_data, below)] + below
+        self._sub[key] = (tuple(items), complete, tuple(sorted({p.type for _, p in items})))
+        return self._sub[key]
+
+
+def _own(mine: Sequence[PersonalData], below: Sequence[tuple[str, PersonalData]]) -> list[PersonalData]:
+    """What a parent holds itself, when its personal data may already include its children's
+    (a rolled-up bucket): subtract what lies below, so nothing is counted twice."""
+    if not below:
+        return list(mine)
+    out = []
+    for p in mine:
+        kids = [k for _, k in below if k.type == p.type]
+        kid_where = {w for k in kids for w in k.where}
+        kid_count = sum(k.count for k in kids)
+        if not kids or p.count < kid_count or not kid_where <= set(p.where):
+            out.append(p)  # not a roll-up of its children: all its own
+            continue
+        where = tuple(w for w in p.where if w not in kid_where)
+        if p.count - kid_count > 0 or where:
+            out.append(p.model_copy(update={"count": p.count - kid_count, "where": where or p.where}))
+    return out
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+class _Run:
+    def __init__(self, ps: PolicySet, datasets: Sequence[Dataset], vendors: Mapping[str, Vendor],
+                 as_of: datetime) -> None:
+        self.tree = _Tree(datasets)
+        self.vendors = vendors
+        self.as_of = as_of if as_of.tzinfo else as_of.replace(tzinfo=timezone.utc)
+        self.rules = [r for r in ps.rules if r.impl is not None and (r.enabled or r.scoped)]
+        na = [r for r in ps.rules if r.check == "not-assessed"]
+        self.na = na[0] if na else _default_not_assessed()
+        if not na:
+            self.rules.append(self.na)
+        self.findings: dict[str, Finding] = {}
+        self._applies: dict[tuple[str, _Key], tuple[Effective, _Items, bool] | None] = {}
+
+    def vendor(self, vendor_id: str) -> Vendor:
+        return self.vendors.get(vendor_id) or Vendor(id=vendor_id)
+
+    def applies(self, rule: Rule, d: Dataset) -> tuple[Effective, _Items, bool] | None:
+        """The rule's settings for ``d`` and its personal data (filtered), if the rule applies."""
+        memo = (rule.id, (d.source, d.name))
+        if memo in self._applies:
+            return self._applies[memo]
+        result = None
+        eff = rule.effective(d)
+        if eff is not None and (d.status == "assessed" or rule.impl.tree):
+            items, complete, types = self.tree.subtree(d)
+            if matches(eff.match, d, types, complete):
+                if eff.match.personal_data is not None:
+                    items = tuple((n, p) for n, p in items if p.type in eff.match.personal_data)
+                result = (eff, items, complete)
+        self._applies[memo] = result
+        return result
+
+    def covered(self, rule: Rule, d: Dataset) -> bool:
+        """A prefix whose judged facts equal its parent's is judged at the parent."""
+        p = self.tree.parent(d)
+        if p is None or self.applies(rule, p) is None:
+            return False
+        return all(getattr(d, f) == getattr(p, f) for f in rule.impl.facts)
+
+    def run_rule(self, rule: Rule, d: Dataset) -> None:
+        applied = self.applies(rule, d)
+        if applied is None or (not rule.impl.tree and self.covered(rule, d)):
+            return
+        eff, items, complete = applied
+        has = True if items else (False if complete else None)
+        ancestors = tuple(a for a in self.tree.ancestors(d) if self.applies(rule, a) is not None)
+        subject = Subject(d, items, has, ancestors)
+        outcome = rule.impl.fn(subject, Context(self.vendor(d.vendor), self.as_of, eff.options))
+        if isinstance(outcome, Fail):
+            self.add(Finding(
+                id=finding_id(rule.id, d.source, d.name), rule=rule.id, severity=outcome.severity or eff.severity,
+                source=d.source, vendor=d.vendor, dataset=d.name, title=rule.title,
+                evidence=_json_safe(outcome.evidence), remediation=rule.remediation,
+                references=rule.references, description=rule.description))
+        elif isinstance(outcome, Unknown):
+            self.add_unknown(rule, d, outcome)
+
+    def add_unknown(self, rule: Rule, d: Dataset, outcome: Unknown) -> None:
+        na_eff = self.na.effective(d)
+        evidence = {"rule": rule.id, "unknown": list(outcome.facts), "why": outcome.why,
+                    "denied": list(d.denied), **outcome.evidence}
+        self.add(Finding(
+            id=finding_id(self.na.id, d.source, f"{d.name}#{rule.id}"), rule=self.na.id,
+            severity=na_eff.severity if na_eff else self.na.severity, source=d.source, vendor=d.vendor,
+            dataset=d.name, title=f"Not assessed: {rule.title}", evidence=_json_safe(evidence),
+            remediation=f"Make {', '.join(outcome.facts)} readable (see denied calls), then re-run. "
+                        f"If it fires: {rule.remediation}".strip(),
+            references=rule.references,
+            description=f"The rule {rule.id} applies here but needs a fact the auditor could not read; "
+                        "an unknown is never counted as a pass."))
+
+    def add_error(self, source: str, vendor: str, dataset: str, title: str, evidence: dict[str, Any]) -> None:
+        self.add(Finding(
+            id=finding_id(self.na.id, source, dataset), rule=self.na.id, severity=self.na.severity, source=source,
+            vendor=vendor, dataset=dataset, title=title, evidence=_json_safe(evidence),
+            remediation=self.na.remediation, references=self.na.references, description=self.na.description))
+
+    def add(self, f: Finding) -> None:
+        old = self.findings.get(f.id)
+        if old is None:
+            self.findings[f.id] = f
+            return
+        also = list(old.evidence.get("also", [])) + [f.evidence]  # same id twice: keep both facts
+        self.findings[f.id] = old.model_copy(update={"evidence": {**old.evidence, "also": also}})
+
+
+def _default_not_assessed() -> Rule:
+    return Rule(check="not-assessed", match=Match(), params={}, options=Params(), enabled=True, file="(built in)", impl=checks.get("not-assessed"),
+                **NOT_ASSESSED_DEFAULT)
+
+
+def evaluate(
+    policy_set: PolicySet,
+    datasets: Sequence[Dataset],
+    errors: Sequence[CollectionError],
+    sources: Sequence[SourceResult],
+    vendors: Mapping[str, Vendor],
+    as_of: datetime,
+) -> list[Finding]:
+    """Every finding of one run: ``open``, ``new=True``, ``first_seen=None`` (the store fills those)."""
+    run = _Run(policy_set, datasets, vendors, as_of)
+    vendor_of = {s.id: s.vendor for s in sources}
+    for s in sources:
+        if s.status == "error":
+            run.add_error(s.id, s.vendor, s.id, "Source could not be assessed",
+                          {"kind": s.kind, "reason": s.error})
+    for e in errors:
+        run.add_error(e.source, vendor_of.get(e.source, ""), e.dataset or e.source,
+                      "Dataset could not be assessed" if e.dataset else "Source could not be assessed",
+                      {"kind": e.kind, "reason": e.reason, "fix": e.fix})
+    for rule in run.rules:
+        for d in datasets:
+            if d.status == "error" and rule.check != "not-assessed":
+                continue
+            run.run_rule(rule, d)
+    return sorted(run.findings.values(), key=lambda f: (severity_rank(f.severity), f.source, f.dataset, f.rule, f.id))

@@ -1,0 +1,275 @@
+"""Read policy files: YAML with node marks, so every error names file, line and key.
+
+``load_policies(specs)`` resolves ``builtin:NAME``, files and folders (and their
+``extends``), loads each file once, then applies overrides in load order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from auditor.errors import PolicyError
+from auditor.registry import RegistryError
+
+from .checks import checks
+from .ruleset import PolicySet, Rule, Scoped
+from .schema import OverrideSpec, PolicyFileSpec, RuleSpec
+
+PACKS = Path(__file__).parent / "packs"
+Path_ = tuple[str | int, ...]
+
+
+# --- YAML with marks --------------------------------------------------------------
+
+
+def read_yaml(path: Path) -> tuple[Any, dict[Path_, int]]:
+    """Plain data plus ``{key path: 1-based line}``; duplicate keys are errors."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"cannot read policy file: {exc.__class__.__name__}: {exc}", file=str(path)) from None
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        lines: dict[Path_, int] = {}
+        data = _walk(loader, node, (), lines, str(path)) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        # the context (where the unclosed bracket or quote began) is the culprit when there is one
+        opened = exc.context_mark and any(w in (exc.context or "") for w in ("flow", "quoted", "scanning"))
+        mark = exc.context_mark if opened else (exc.problem_mark or exc.context_mark)
+        line = mark.line + 1 if mark else None
+        msg = f"YAML syntax error: {exc.problem or exc}"
+        if opened and exc.problem_mark:
+            msg += f" ({exc.context} started here; failed at line {exc.problem_mark.line + 1})"
+        raise PolicyError(msg, file=str(path), line=line, key=_nearest_key(text, line)) from None
+    finally:
+        loader.dispose()
+    return data, lines
+
+
+def _walk(loader: yaml.SafeLoader, node: yaml.Node, at: Path_, lines: dict[Path_, int], file: str) -> Any:
+    lines.setdefault(at, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        loader.flatten_mapping(node)
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key, (str, int, float, bool)) or key is None:
+                raise PolicyError("mapping keys must be plain scalars", file=file,
+                                  line=key_node.start_mark.line + 1, key=_dotted(at))
+            if key in out:
+                raise PolicyError("duplicate key", file=file, line=key_node.start_mark.line + 1,
+                                  key=_dotted((*at, key)))
+            lines[(*at, key)] = key_node.start_mark.line + 1
+            out[key] = _walk(loader, value_node, (*at, key), lines, file)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_walk(loader, item, (*at, i), lines, file) for i, item in enumerate(node.value)]
+    return loader.construct_object(node, deep=True)
+
+
+_KEY_AT = re.compile(r"^\s*(?:-\s+)?([A-Za-z_][\w-]*)\s*:")
+
+
+def _nearest_key(text: str, line: int | None) -> str | None:
+    """For a syntax error: the key written on (or closest above) the failing line."""
+    lines = text.splitlines()
+    for i in range(min(line or len(lines), len(lines)) - 1, -1, -1):
+        if m := _KEY_AT.match(lines[i]):
+            return f"{m.group(1)} (near)"
+    return None
+
+
+def _dotted(at: Path_) -> str:
+    out = ""
+    for part in at:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _line(lines: dict[Path_, int], at: Path_) -> int | None:
+    while at not in lines and at:
+        at = at[:-1]
+    return lines.get(at)
+
+
+def _validate(model: type[BaseModel], data: Any, file: str, lines: dict[Path_, int], at: Path_ = ()) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = (*at, *err["loc"])
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        elif err["type"] == "missing":
+            msg = "missing required key"
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise PolicyError(msg + more, file=file, line=_line(lines, loc), key=_dotted(loc)) from None
+
+
+# --- specs -> files ---------------------------------------------------------------
+
+
+def builtin_packs() -> list[str]:
+    return sorted(p.stem for p in PACKS.glob("*.yaml"))
+
+
+def _resolve(spec: str, base: Path, where: tuple[str, int | None, str] | None) -> list[Path]:
+    def fail(msg: str) -> PolicyError:
+        if where:
+            return PolicyError(msg, file=where[0], line=where[1], key=where[2])
+        return PolicyError(msg, file=spec)
+
+    if spec.startswith("builtin:"):
+        name = spec.split(":", 1)[1]
+        path = PACKS / f"{name}.yaml"
+        if not path.is_file():
+            raise fail(f"unknown built-in pack {name!r} (known: {', '.join(builtin_packs())})")
+        return [path]
+    path = Path(spec).expanduser()
+    if not path.is_absolute():
+        path = base / path
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+        if not files:
+            raise fail(f"policy folder {spec!r} holds no .yaml files")
+        return files
+    if not path.is_file():
+        raise fail(f"policy file {spec!r} not found")
+    return [path]
+
+
+class _Build:
+    def __init__(self) -> None:
+        self.seen: set[Path] = set()
+        self.files: list[str] = []
+        self.rules: dict[str, Rule] = {}
+        self.overrides: list[tuple[OverrideSpec, str, dict[Path_, int], Path_]] = []
+
+    def load(self, path: Path) -> None:
+        real = path.resolve()
+        if real in self.seen:
+            return  # loaded already (diamond or cyclic extends)
+        self.seen.add(real)
+        name = _display(path)
+        data, lines = read_yaml(path)
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise PolicyError("a policy file is a mapping (rules, overrides, extends)", file=name, line=1)
+        spec: PolicyFileSpec = _validate(PolicyFileSpec, data, name, lines)
+        for i, parent in enumerate(spec.extends):
+            for p in _resolve(parent, path.parent, (name, _line(lines, ("extends", i)), f"extends[{i}]")):
+                self.load(p)
+        self.files.append(name)
+        for i, rule in enumerate(spec.rules):
+            self.add_rule(rule, name, lines, ("rules", i))
+        for i, ov in enumerate(spec.overrides):
+            self.overrides.append((ov, name, lines, ("overrides", i)))
+
+    def add_rule(self, spec: RuleSpec, file: str, lines: dict[Path_, int], at: Path_) -> None:
+        line = _line(lines, at)
+        if spec.id in self.rules:
+            first = self.rules[spec.id]
+            raise PolicyError(f"duplicate rule id {spec.id!r} (first defined at {first.file}:{first.line})",
+                              file=file, line=_line(lines, (*at, "id")), key=_dotted((*at, "id")))
+        try:
+            impl = checks.get(spec.check)
+        except RegistryError as exc:
+            raise PolicyError(str(exc.args[0]), file=file, line=_line(lines, (*at, "check")),
+                              key=_dotted((*at, "check"))) from None
+        options = _validate(impl.params, spec.params, file, lines, (*at, "params"))
+        rule = Rule(id=spec.id, title=spec.title, severity=spec.severity, description=spec.description,
+                    remediation=spec.remediation, references=tuple(spec.references), match=spec.match,
+                    check=spec.check, params=dict(spec.params), options=options, enabled=spec.enabled,
+                    file=file, line=line, impl=impl)
+        _guard_not_assessed(rule, file, line, _dotted(at))
+        self.rules[spec.id] = rule
+
+    def apply_overrides(self) -> None:
+        for ov, file, lines, at in self.overrides:
+            rule = self.rules.get(ov.rule)
+            if rule is None:
+                raise PolicyError(f"override of unknown rule {ov.rule!r} (loaded: {', '.join(self.rules)})",
+                                  file=file, line=_line(lines, (*at, "rule")), key=_dotted((*at, "rule")))
+            merged = {**rule.params, **(ov.params or {})}
+            options = _validate(rule.impl.params, merged, file, lines, (*at, "params"))
+            if ov.scoped:
+                rule.scoped.append(Scoped(
+                    vendors=_tup(ov.vendors), sources=_tup(ov.sources), datasets=_tup(ov.datasets),
+                    params=ov.params, severity=ov.severity, match=ov.match, enabled=ov.enabled,
+                    file=file, line=_line(lines, at)))
+            else:
+                rule.params, rule.options = merged, options
+                rule.severity = ov.severity or rule.severity
+                rule.match = ov.match or rule.match
+                rule.enabled = rule.enabled if ov.enabled is None else ov.enabled
+                rule.overridden_in.append(f"{file}:{_line(lines, at)}")
+            _guard_not_assessed(rule, file, _line(lines, at), _dotted(at), ov)
+        # scoped params on top of the final global params must still validate
+        for rule in self.rules.values():
+            for s in rule.scoped:
+                if s.params:
+                    try:
+                        rule.impl.params.model_validate({**rule.params, **s.params})
+                    except ValidationError as exc:
+                        raise PolicyError(exc.errors()[0]["msg"], file=s.file, line=s.line, key="params") from None
+
+
+def _guard_not_assessed(rule: Rule, file: str, line: int | None, key: str, ov: OverrideSpec | None = None) -> None:
+    if rule.check != "not-assessed":
+        return
+    narrowed = not rule.enabled or not rule.match.is_empty()
+    if ov is not None:
+        narrowed = narrowed or ov.enabled is False or (ov.match is not None and not ov.match.is_empty())
+    if narrowed:
+        raise PolicyError("not-assessed cannot be disabled or narrowed: unknown is never a pass",
+                          file=file, line=line, key=key)
+
+
+def _tup(v: list[str] | None) -> tuple[str, ...] | None:
+    return tuple(v) if v is not None else None
+
+
+def _display(path: Path) -> str:
+    try:
+        return f"builtin:{path.stem}" if path.resolve().parent == PACKS.resolve() else str(path)
+    except OSError:
+        return str(path)
+
+
+def limits_of(rules: list[Rule]) -> dict[str, Any]:
+    stale = [r for r in rules if r.check == "stale-personal-data" and r.enabled]
+    preferred = [r for r in stale if r.id == "stale-personal-data"] or stale
+    return {"max_age_days": preferred[0].options.max_age if preferred else 365}
+
+
+def load_policies(specs: Sequence[str], base_dir: Path | None = None) -> PolicySet:
+    """Load ``builtin:NAME`` packs, files and folders; raise PolicyError naming file, line, key."""
+    if isinstance(specs, str):
+        specs = [specs]
+    build = _Build()
+    base = base_dir or Path.cwd()
+    for spec in specs:
+        for path in _resolve(spec, base, None):
+            build.load(path)
+    build.apply_overrides()
+    rules = list(build.rules.values())
+    return PolicySet(rules=rules, limits=limits_of(rules), files=build.files)
+
+
+def validate_paths(paths: Sequence[str]) -> list[str]:
+    """``auditor policies validate``: one line per good spec (its rules and files, extends
+    included); raises PolicyError on the first bad file."""
+    out = []
+    for spec in paths:
+        ps = load_policies([spec])
+        out.append(f"{spec} ({len(ps.rules)} rules from {len(ps.files)} files: {', '.join(ps.files)})")
+    return out

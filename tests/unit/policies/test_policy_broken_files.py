@@ -1,0 +1,98 @@
+"""Broken policy files: each is a PolicyError naming file, line and key."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from auditor.errors import PolicyError, UsageError
+from policies import load_policies, validate_paths
+
+GOOD_RULE = """\
+rules:
+  - id: my-rule
+    title: Mine
+    severity: high
+    check: stale-personal-data
+    params: {max_age: 30d}
+"""
+
+BROKEN = {
+    "yaml-syntax": ("rules:\n  - id: my-rule\n    title: [unclosed\n    severity: high\n", 3, "title (near)"),
+    "yaml-bad-indent": ("rules:\n  - id: my-rule\n   title: x\n  severity: high\n", 3, "title (near)"),
+    "unknown-key": (GOOD_RULE + "    severty: high\n", 7, "rules[0].severty"),
+    "unknown-top-key": ("rulez: []\n", 1, "rulez"),
+    "wrong-type-severity": (GOOD_RULE.replace("severity: high", "severity: 5"), 4, "rules[0].severity"),
+    "wrong-type-param": (GOOD_RULE.replace("30d", "soon"), 6, "rules[0].params.max_age"),
+    "unknown-param": (GOOD_RULE.replace("{max_age: 30d}", "{max_age: 30d, max_aeg: 1}"), 6, "rules[0].params.max_aeg"),
+    "unknown-check": (GOOD_RULE.replace("check: stale-personal-data", "check: stale-data"), 5, "rules[0].check"),
+    "duplicate-rule-id": (GOOD_RULE + GOOD_RULE.replace("rules:\n", ""), 7, "rules[1].id"),
+    "duplicate-builtin-id": ("extends: builtin:baseline\n" + GOOD_RULE.replace("my-rule", "public-exposure"),
+                             3, "rules[0].id"),
+    "duplicate-yaml-key": (GOOD_RULE + "    title: Again\n", 7, "rules[0].title"),
+    "not-kebab": (GOOD_RULE.replace("my-rule", "My_Rule"), 2, "rules[0].id"),
+    "missing-title": (GOOD_RULE.replace("    title: Mine\n", ""), 2, "rules[0].title"),
+    "bad-match-type": (GOOD_RULE + "    match: {personal_data: [emails]}\n", 7, "rules[0].match.personal_data"),
+    "bad-kind": (GOOD_RULE + "    match:\n      kinds: [view]\n", 8, "rules[0].match.kinds[0]"),
+    "unknown-pack": ("extends: [builtin:baseline, builtin:hipaa]\n", 1, "extends[1]"),
+    "missing-extends": ("\n\nextends: ./nope.yaml\n", 3, "extends[0]"),
+    "override-unknown-rule": ("extends: builtin:baseline\noverrides:\n  - rule: stale-data\n    enabled: false\n",
+                              3, "overrides[0].rule"),
+    "override-bad-param": ("extends: builtin:baseline\noverrides:\n  - rule: stale-personal-data\n"
+                           "    params: {max_age: -3d}\n", 4, "overrides[0].params.max_age"),
+    "override-bad-severity": ("extends: builtin:baseline\noverrides:\n  - rule: public-exposure\n"
+                              "    severity: urgent\n", 4, "overrides[0].severity"),
+    "not-a-mapping": ("- just\n- a list\n", 1, None),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_broken_file_names_file_line_and_key(tmp_path, case):
+    text, line, key = BROKEN[case]
+    path = tmp_path / f"{case}.yaml"
+    path.write_text(text)
+    with pytest.raises(PolicyError) as info:
+        load_policies([str(path)])
+    err = info.value
+    assert isinstance(err, UsageError) and err.exit_code == 2
+    assert err.file == str(path) and err.line == line and err.key == key, str(err)
+    assert str(err).startswith(f"{path}:{line}: " + (f"{key}: " if key else ""))
+    with pytest.raises(PolicyError):
+        validate_paths([str(path)])
+
+
+def test_duplicate_rule_id_names_the_first_definition(tmp_path):
+    path = tmp_path / "dup.yaml"
+    path.write_text(BROKEN["duplicate-builtin-id"][0])
+    with pytest.raises(PolicyError, match=r"first defined at builtin:baseline:\d+"):
+        load_policies([str(path)])
+
+
+def test_missing_path_and_unknown_builtin_on_the_command_line(tmp_path):
+    with pytest.raises(PolicyError, match="not found") as info:
+        load_policies(["nope.yaml"], base_dir=tmp_path)
+    assert info.value.file == "nope.yaml"
+    with pytest.raises(PolicyError, match=r"unknown built-in pack 'hipaa' \(known: baseline, gdpr, pci-dss"):
+        load_policies(["builtin:hipaa"])
+
+
+def test_validate_stops_at_the_first_bad_file_and_reports_good_ones(tmp_path):
+    good = tmp_path / "good.yaml"
+    good.write_text(textwrap.dedent("""\
+        extends: builtin:baseline
+        overrides: [{rule: stale-personal-data, params: {max_age: 12m}}]
+    """))
+    assert validate_paths([str(good), "builtin:pci-dss"]) == [
+        f"{good} (11 rules from 2 files: builtin:baseline, {good})",
+        "builtin:pci-dss (3 rules from 1 files: builtin:pci-dss)"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rules: 3\n")
+    with pytest.raises(PolicyError, match="bad.yaml:1: rules"):
+        validate_paths([str(good), str(bad)])
+
+
+def test_empty_file_is_a_valid_empty_policy(tmp_path):
+    path = tmp_path / "empty.yaml"
+    path.write_text("# nothing yet\n")
+    assert load_policies([str(path)]).rules == []

@@ -1,0 +1,107 @@
+"""Unknown is never a pass: every rule that needs an unknown fact says not-assessed."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from policy_helpers import days_ago, not_assessed_for, of_rule, pdata, run, table
+
+from auditor.models import CollectionError, SourceResult, Vendor, finding_id
+from policies import load_policies
+
+RESTRICTED = Vendor(id="acme", allowed_personal_data=("email",), allowed_regions=("ap-southeast-1",))
+
+
+@pytest.mark.parametrize(("rule", "facts", "unknown"), [
+    ("unencrypted-personal-data", {"encryption_at_rest": "unknown"}, ["encryption_at_rest"]),
+    ("public-exposure", {"public": None}, ["public"]),
+    ("stale-personal-data", {"last_modified": None}, ["last_modified"]),
+    ("no-retention-control", {"has_retention": None, "retention_days": None}, ["has_retention"]),
+    ("insecure-transport", {"encryption_in_transit": "unknown"}, ["encryption_in_transit"]),
+    ("data-outside-region", {"region": None}, ["region"]),
+    ("weak-password-hash", {"personal_data": (pdata("password_hash", where=("pw",), examples=()),)},
+     ["password_hash.weak"]),
+])
+def test_unknown_fact_yields_not_assessed_for_that_rule(rule, facts, unknown):
+    ds = table(denied=("s3:GetBucketAcl: AccessDenied",), **facts)
+    findings = run(["builtin:baseline"], [ds], [RESTRICTED])
+    assert of_rule(findings, rule) == []
+    [na] = not_assessed_for(findings, rule)
+    assert na.id == finding_id("not-assessed", "crm-db", f"crm.customers#{rule}")
+    assert na.evidence["unknown"] == unknown
+    assert na.evidence["denied"] == ["s3:GetBucketAcl: AccessDenied"]
+    assert (na.severity, na.status, na.new) == ("high", "open", True)
+    assert na.title == "Not assessed: " + load_policies(["builtin:baseline"]).rule(rule).title
+
+
+@pytest.mark.parametrize("rule", ["unencrypted-personal-data", "stale-personal-data", "no-retention-control",
+                                  "cardholder-data", "data-beyond-agreement", "weak-password-hash"])
+def test_unclassified_dataset_is_not_assessed_where_personal_data_decides(rule):
+    ds = table(classified=False, personal_data=(), encryption_at_rest="none", last_modified=days_ago(999),
+               has_retention=False)
+    findings = run(["builtin:baseline"], [ds], [RESTRICTED])
+    assert of_rule(findings, rule) == []
+    [na] = not_assessed_for(findings, rule)
+    assert na.evidence["unknown"] == ["personal_data"]
+
+
+def test_known_absence_of_personal_data_is_a_real_pass():
+    ds = table(classified=True, personal_data=(), encryption_at_rest="none", last_modified=days_ago(999),
+               has_retention=False)
+    findings = run(["builtin:baseline"], [ds], [RESTRICTED])
+    assert findings == []
+
+
+def test_public_with_unknown_content_is_critical_not_passed():
+    [f] = of_rule(run(["builtin:baseline"], [table(public=True, classified=False, personal_data=())]),
+                  "public-exposure")
+    assert f.severity == "critical" and f.evidence["personal_data"] == "unknown"
+
+
+def test_region_unknown_is_not_assessed_only_when_the_vendor_restricts_regions():
+    ds = table(region=None)
+    assert not_assessed_for(run(["builtin:baseline"], [ds]), "data-outside-region") == []
+    assert len(not_assessed_for(run(["builtin:baseline"], [ds], [RESTRICTED]), "data-outside-region")) == 1
+
+
+def test_everything_unknown_every_rule_reports_something():
+    """No baseline rule that applies may stay silent about a dataset whose facts are all unknown."""
+    ds = table(classified=False, personal_data=(), last_modified=None, region=None, encryption_at_rest="unknown",
+               encryption_in_transit="unknown", public=None, has_retention=None, retention_days=None)
+    findings = run(["builtin:baseline"], [ds], [RESTRICTED.model_copy(update={"contract_end": date(2020, 1, 1)})])
+    for rule in load_policies(["builtin:baseline"]).rules:
+        if rule.id == "not-assessed":
+            continue
+        assert of_rule(findings, rule.id) or not_assessed_for(findings, rule.id), f"{rule.id} silently passed"
+
+
+def test_source_down_collection_errors_and_error_datasets_are_not_assessed():
+    sources = [SourceResult(id="crm-db", kind="sql", vendor="acme"),
+               SourceResult(id="exports", kind="s3", vendor="acme", status="error", error="EndpointConnectionError")]
+    errors = [CollectionError(source="crm-db", dataset="crm.secret", kind="table",
+                              reason="permission denied", fix="GRANT SELECT ON crm.secret TO auditor")]
+    datasets = [table(), table("crm.broken", status="error", error="timeout after 30s")]
+    findings = run(["builtin:baseline"], datasets, errors=errors, sources=sources)
+    na = {f.dataset: f for f in of_rule(findings, "not-assessed")}
+    assert set(na) == {"exports", "crm.secret", "crm.broken"}
+    assert na["exports"].id == finding_id("not-assessed", "exports", "exports")
+    assert na["exports"].evidence["reason"] == "EndpointConnectionError"
+    assert na["crm.secret"].evidence["fix"] == "GRANT SELECT ON crm.secret TO auditor"
+    assert na["crm.secret"].vendor == "acme"
+    assert na["crm.broken"].evidence["reason"] == "timeout after 30s"
+    # an error dataset is judged by nothing else
+    assert {f.rule for f in findings if f.dataset == "crm.broken"} == {"not-assessed"}
+
+
+def test_same_dataset_reported_twice_gives_one_finding_with_both_facts():
+    errors = [CollectionError(source="crm-db", dataset="crm.broken", reason="listing refused")]
+    datasets = [table("crm.broken", status="error", error="timeout")]
+    [f] = of_rule(run(["builtin:baseline"], datasets, errors=errors), "not-assessed")
+    assert f.evidence["reason"] == "listing refused" and f.evidence["also"][0]["reason"] == "timeout"
+
+
+def test_not_assessed_is_reported_even_by_a_pack_without_the_rule():
+    findings = run(["builtin:gdpr"], [table(status="error", error="boom")])
+    [f] = of_rule(findings, "not-assessed")
+    assert f.severity == "high"
