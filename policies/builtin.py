@@ -156,6 +156,8 @@ class PublicParams(Params):
 def public_exposure(s: Subject, ctx: Context):
     """Readable or listable by anyone; critical where it holds (or may hold) personal data."""
     ds = s.dataset
+    if ds.public is None and ds.kind == "table":
+        return None  # network exposure of a database is outside what a SQL login can see (see the rule text)
     if ds.public is None:
         return Unknown(("public",), "whether anyone can read or list it could not be read")
     if not ds.public:
@@ -199,6 +201,8 @@ class TransportParams(Params):
 def insecure_transport(s: Subject, ctx: Context):
     """A database accepting unencrypted connections, or a bucket allowing plain HTTP."""
     enc = s.dataset.encryption_in_transit
+    if s.dataset.facts.get("transport") == "local file":
+        return None  # an embedded database (SQLite) is read from a file: there is no connection to encrypt
     if enc == "enforced" or (ctx.params.personal_data_only and s.has_personal_data is False):
         return None
     if enc == "unknown":

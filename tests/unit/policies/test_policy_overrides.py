@@ -6,7 +6,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from policy_helpers import days_ago, not_assessed_for, of_rule, run, table
+from policy_helpers import bucket, days_ago, not_assessed_for, of_rule, run, table
 
 from auditor.errors import PolicyError
 from auditor.models import Vendor
@@ -137,5 +137,5 @@ def test_not_assessed_cannot_be_switched_off(tmp_path, override):
 
 def test_not_assessed_severity_can_be_lowered(tmp_path):
     f = write(tmp_path, "mine.yaml", "extends: builtin:baseline\noverrides: [{rule: not-assessed, severity: medium}]\n")
-    [na] = not_assessed_for(run([str(f)], [table(public=None)]), "public-exposure")
+    [na] = not_assessed_for(run([str(f)], [bucket(public=None)]), "public-exposure")
     assert na.severity == "medium"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from policy_helpers import days_ago, not_assessed_for, of_rule, pdata, run, table
+from policy_helpers import bucket, days_ago, not_assessed_for, of_rule, pdata, run, table
 
 from auditor.models import CollectionError, SourceResult, Vendor, finding_id
 from policies import load_policies
@@ -15,7 +15,6 @@ RESTRICTED = Vendor(id="acme", allowed_personal_data=("email",), allowed_regions
 
 @pytest.mark.parametrize(("rule", "facts", "unknown"), [
     ("unencrypted-personal-data", {"encryption_at_rest": "unknown"}, ["encryption_at_rest"]),
-    ("public-exposure", {"public": None}, ["public"]),
     ("stale-personal-data", {"last_modified": None}, ["last_modified"]),
     ("no-retention-control", {"has_retention": None, "retention_days": None}, ["has_retention"]),
     ("insecure-transport", {"encryption_in_transit": "unknown"}, ["encryption_in_transit"]),
@@ -33,6 +32,27 @@ def test_unknown_fact_yields_not_assessed_for_that_rule(rule, facts, unknown):
     assert na.evidence["denied"] == ["s3:GetBucketAcl: AccessDenied"]
     assert (na.severity, na.status, na.new) == ("high", "open", True)
     assert na.title == "Not assessed: " + load_policies(["builtin:baseline"]).rule(rule).title
+
+
+def test_unknown_public_bucket_is_not_assessed():
+    ds = bucket(public=None, denied=("s3:GetBucketAcl: AccessDenied",))
+    findings = run(["builtin:baseline"], [ds])
+    assert of_rule(findings, "public-exposure") == []
+    [na] = not_assessed_for(findings, "public-exposure")
+    assert na.evidence["unknown"] == ["public"] and na.evidence["denied"] == ["s3:GetBucketAcl: AccessDenied"]
+
+
+def test_table_exposure_is_judged_only_when_known():
+    assert not_assessed_for(run(["builtin:baseline"], [table(public=None)]), "public-exposure") == []
+    assert of_rule(run(["builtin:baseline"], [table(public=True)]), "public-exposure")
+
+
+def test_local_file_database_has_no_transport_to_judge():
+    local = table(encryption_in_transit="unknown", facts={"transport": "local file"})
+    findings = run(["builtin:baseline"], [local])
+    assert of_rule(findings, "insecure-transport") == [] and not_assessed_for(findings, "insecure-transport") == []
+    remote = table(encryption_in_transit="optional")
+    assert of_rule(run(["builtin:baseline"], [remote]), "insecure-transport")
 
 
 @pytest.mark.parametrize("rule", ["unencrypted-personal-data", "stale-personal-data", "no-retention-control",
@@ -65,13 +85,18 @@ def test_region_unknown_is_not_assessed_only_when_the_vendor_restricts_regions()
     assert len(not_assessed_for(run(["builtin:baseline"], [ds], [RESTRICTED]), "data-outside-region")) == 1
 
 
-def test_everything_unknown_every_rule_reports_something():
+# the one documented scope limit: a SQL login cannot see a database's network exposure
+OUT_OF_SCOPE = {"table": {"public-exposure"}, "bucket": set()}
+
+
+@pytest.mark.parametrize("make", [table, bucket])
+def test_everything_unknown_every_rule_reports_something(make):
     """No baseline rule that applies may stay silent about a dataset whose facts are all unknown."""
-    ds = table(classified=False, personal_data=(), last_modified=None, region=None, encryption_at_rest="unknown",
-               encryption_in_transit="unknown", public=None, has_retention=None, retention_days=None)
+    ds = make(classified=False, personal_data=(), last_modified=None, region=None, encryption_at_rest="unknown",
+              encryption_in_transit="unknown", public=None, has_retention=None, retention_days=None)
     findings = run(["builtin:baseline"], [ds], [RESTRICTED.model_copy(update={"contract_end": date(2020, 1, 1)})])
     for rule in load_policies(["builtin:baseline"]).rules:
-        if rule.id == "not-assessed":
+        if rule.id == "not-assessed" or rule.id in OUT_OF_SCOPE[ds.kind]:
             continue
         assert of_rule(findings, rule.id) or not_assessed_for(findings, rule.id), f"{rule.id} silently passed"
 
