@@ -1,0 +1,321 @@
+"""The SQL connector (``kind: sql``): PostgreSQL, MySQL/MariaDB and SQLite.
+
+One source is one database server (or file), read over **one** connection:
+
+1. connect (read-only session, connect and statement timeouts, UTC); a refusal or an
+   authentication failure raises :class:`~auditor.errors.ConnectorError` with a
+   credential-free message;
+2. per source, a fixed number of bulk queries: server facts, reflection with the
+   inspector's ``get_multi_*`` methods per schema, table statistics;
+3. per table, inside its own read-only transaction: ``SET TRANSACTION READ ONLY`` /
+   ``START TRANSACTION READ ONLY``, **one** aggregate (exact ``count(*)`` when the table
+   is small, ``max()`` of each write-time column, commit timestamps, key range), then
+   **one** sample statement (plus a fallback when a random sample came back empty).
+   That is at most three queries plus the sample. Every query carries the execution
+   option ``auditor_phase`` (``setup`` | ``table`` | ``sample``) for whoever counts.
+
+A table that cannot be read (permission, timeout) becomes that dataset's ``error``; the
+others go on. Identifiers are always quoted by SQLAlchemy. Sampled values go to the
+classifier in the :class:`~auditor.models.Sample` and nowhere else.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from pydantic import Field, field_validator
+from sqlalchemy.pool import NullPool
+
+from auditor.errors import ConnectorError
+from auditor.models import CollectionError, Dataset, Observation, Sample
+from auditor.redact import Redactor
+from connectors.base import CollectContext, SourceSpec, matches
+from connectors.base import Options as BaseOptions
+
+from . import age, sampling
+from .dialects import Dialect, Server, TableInfo, dialect_for
+from .errors import describe
+from .permissions import PERMISSIONS
+
+
+class Options(BaseOptions):
+    url: str
+    include: list[str] = Field(default_factory=lambda: ["*"])
+    exclude: list[str] = Field(default_factory=list)
+    schemas: list[str] | None = None
+    sample_rows: int = Field(1000, ge=0)
+    connect_timeout: float = Field(10, gt=0)
+    statement_timeout: float = Field(30, gt=0)
+    exact_count_max_rows: int = Field(200_000, ge=0)  # engine estimate above this: estimate path
+    exact_count_max_bytes: int = Field(256 * 1024 * 1024, ge=0)  # no estimate and bigger: no count
+
+    @field_validator("url")
+    @classmethod
+    def _parse(cls, value: str) -> str:
+        try:
+            sa.engine.make_url(value)
+        except sa.exc.ArgumentError:
+            raise ValueError("not a SQLAlchemy database URL") from None
+        return value
+
+
+class Connector:
+    kind: ClassVar[str] = "sql"
+    Options: ClassVar[type[Options]] = Options
+
+    def __init__(self, source: SourceSpec, ctx: CollectContext) -> None:
+        self.source, self.ctx = source, ctx
+        self.opts: Options = source.options
+        self.url = sa.engine.make_url(self.opts.url)
+        self.dialect: Dialect = dialect_for(self.url)
+        self.redact = Redactor()
+        self.redact.add(self.url.password if isinstance(self.url.password, str) else None)
+        self._deadline = [0.0]  # SQLite statement timeout (progress handler)
+
+    @classmethod
+    def permissions(cls) -> dict:
+        return dict(PERMISSIONS)
+
+    # -- connection -----------------------------------------------------------------
+    def _engine(self) -> sa.Engine:
+        d, o = self.dialect, self.opts
+        engine = sa.create_engine(d.engine_url(), poolclass=NullPool,
+                                  connect_args=d.connect_args(o.connect_timeout, o.statement_timeout))
+
+        @sa.event.listens_for(engine, "connect")
+        def _session(dbapi_conn: Any, _record: Any) -> None:
+            d.on_connect(dbapi_conn, o.statement_timeout)
+            if d.name == "sqlite":
+                dbapi_conn.set_progress_handler(lambda: int(time.monotonic() > self._deadline[0]), 20_000)
+
+        @sa.event.listens_for(engine, "before_cursor_execute")
+        def _arm(*_args: Any) -> None:
+            self._deadline[0] = time.monotonic() + o.statement_timeout
+
+        return engine
+
+    def _connect(self, engine: sa.Engine) -> sa.Connection:
+        try:
+            return engine.connect()
+        except (sa.exc.DBAPIError, OSError) as exc:
+            reason = describe(exc, self.redact)
+            raise ConnectorError(f"cannot connect to {self.dialect.location()}: {reason}") from None
+
+    # -- the run ---------------------------------------------------------------------
+    def collect(self) -> Iterator[Observation | CollectionError]:
+        engine = self._engine()
+        try:
+            conn = self._connect(engine)
+            try:
+                yield from self._collect(engine, conn)
+            finally:
+                conn.close()
+        finally:
+            engine.dispose()
+
+    def _collect(self, engine: sa.Engine, conn: sa.Connection) -> Iterator[Observation | CollectionError]:
+        setup = conn.execution_options(auditor_phase="setup")  # per-statement options override it
+        try:
+            server = self.dialect.server(setup)
+            inspector = sa.inspect(setup)
+            schemas = self.dialect.schemas(inspector, self.opts.schemas)
+            infos = self.dialect.tables(setup, schemas)
+        except sa.exc.DBAPIError as exc:
+            setup.rollback()
+            raise ConnectorError(f"cannot read the catalog of {self.dialect.location()}: {describe(exc, self.redact)}") from None
+        tables: list[tuple[str | None, str, list[dict], dict]] = []
+        self._comments: dict[tuple[str | None, str], str | None] = {}
+        for schema in schemas:
+            try:
+                columns = inspector.get_multi_columns(schema=schema)
+                pks = inspector.get_multi_pk_constraint(schema=schema)
+                self._comments.update(self._table_comments(inspector, schema))
+                setup.rollback()
+            except sa.exc.DBAPIError as exc:
+                setup.rollback()
+                yield CollectionError(source=self.source.id, dataset=schema, reason=f"schema not reflected: {describe(exc, self.redact)}",
+                                      fix="grant USAGE on the schema to the audit role")
+                continue
+            for (sch, name), cols in sorted(columns.items(), key=lambda kv: kv[0][1]):
+                display = f"{sch or 'main'}.{name}"
+                if matches(display, self.opts.include, self.opts.exclude):
+                    tables.append((sch, name, cols, pks.get((sch, name)) or {}))
+        self.ctx.log.info("sql source %s: %d tables selected", self.source.id, len(tables))
+        lost: str | None = None
+        for sch, name, cols, pk in tables:
+            if self.ctx.cancel.is_set():
+                break
+            info = infos.get((sch, name)) or TableInfo()
+            if lost:
+                yield Observation(dataset=self._dataset(server, sch, name, cols, info, status="error", error=lost))
+            else:
+                yield self._table(conn, server, sch, name, cols, pk, info)
+                if conn.invalidated or conn.closed:
+                    conn, lost = self._reconnect(engine, conn)
+            self.ctx.progress(1)
+
+    @staticmethod
+    def _table_comments(inspector: sa.Inspector, schema: str | None) -> dict[tuple[str | None, str], str | None]:
+        """Table comments in one round trip per schema (where a retention rule may be declared)."""
+        try:
+            return {key: (c or {}).get("text") for key, c in inspector.get_multi_table_comment(schema=schema).items()}
+        except NotImplementedError:  # SQLite has no table comments
+            return {}
+
+    def _reconnect(self, engine: sa.Engine, conn: sa.Connection) -> tuple[sa.Connection, str | None]:
+        conn.close()
+        try:
+            return engine.connect(), None
+        except (sa.exc.DBAPIError, OSError) as exc:
+            return conn, f"the source became unreachable during the scan: {describe(exc, self.redact)}"
+
+    # -- one table -------------------------------------------------------------------
+    def _table(self, conn: sa.Connection, server: Server, sch: str | None, name: str, cols: list[dict],
+               pk: dict, info: TableInfo) -> Observation:
+        schema = sch or "main"
+        if info.readable is False:
+            return Observation(dataset=self._dataset(
+                server, sch, name, cols, info, status="error",
+                error=f"permission denied: the audit role may not SELECT this table (fix: {self.dialect.grant_fix(schema, name)})"))
+        o = self.opts
+        exact = (info.estimate is None or info.estimate <= o.exact_count_max_rows) and (
+            info.bytes is None or info.bytes <= o.exact_count_max_bytes)
+        if info.estimate is None and info.bytes is None and self.dialect.name != "sqlite":
+            exact = True
+        cands = age.candidates(cols, loose_types=self.dialect.name == "sqlite")
+        key = self._key(cols, pk, info)
+        sample_cols = sampling.sample_columns(cols)
+        table = sa.table(name, *[sa.column(c["name"]) for c in cols], schema=sch)
+        exprs: list[tuple[str, Any]] = []
+        if exact:
+            exprs.append(("count", sa.func.count()))
+        for c in cands:
+            exprs.append((f"max:{c.column}", sa.func.max(table.c[c.column])))
+        commit_expr = self.dialect.commit_time_expr(server)
+        if commit_expr is not None:
+            exprs.append(("commit", commit_expr))
+        keycol = None if key is None else (sa.literal_column("rowid") if key == "rowid" else table.c[key])
+        if keycol is not None:
+            exprs += [("kmin", sa.func.min(keycol)), ("kmax", sa.func.max(keycol))]
+        got: dict[str, Any] = {}
+        rows: list[tuple] = []
+        strategy = "none"
+        table_opts = {"auditor_phase": "table"}
+        try:
+            try:
+                if self.dialect.begin_sql:
+                    conn.exec_driver_sql(self.dialect.begin_sql, execution_options=table_opts)
+                if exprs:
+                    stmt = sa.select(*[e.label(f"c{i}") for i, (_, e) in enumerate(exprs)]).select_from(table)
+                    got = dict(zip([k for k, _ in exprs], conn.execute(stmt, execution_options=table_opts).one()))
+                records = got["count"] if exact else info.estimate
+                plan = sampling.plan(self.dialect.name, sch, name, sample_cols, o.sample_rows, records, key,
+                                     (got.get("kmin"), got.get("kmax")) if key else None)
+                strategy = plan.strategy
+                if plan.statement is not None:
+                    result = conn.execute(plan.statement, execution_options={"auditor_phase": "sample"})
+                    rows = [tuple(r) for r in result.all()]
+                    if not rows and records:
+                        plan = sampling.fallback(sch, name, sample_cols, o.sample_rows)
+                        strategy += f"; {plan.strategy}"
+                        rows = [tuple(r) for r in conn.execute(plan.statement, execution_options=table_opts).all()]
+            finally:
+                if not conn.invalidated and not conn.closed:
+                    conn.rollback()  # nothing was written; end the read-only transaction
+        except sa.exc.DBAPIError as exc:
+            reason = describe(exc, self.redact, fix=self.dialect.grant_fix(schema, name))
+            self.ctx.log.warning("sql source %s: table %s.%s not assessed: %s", self.source.id, schema, name, reason)
+            return Observation(dataset=self._dataset(server, sch, name, cols, info, status="error", error=reason))
+        fields, digest = sampling.to_fields(sample_cols, rows)
+        if plan.statement is None:
+            digest = "no-sample"
+        records = got["count"] if exact else info.estimate
+        basis = "exact" if exact else ("estimate" if records is not None else None)
+        engine_times = list(info.engine_times)
+        if commit_expr is not None:
+            engine_times.insert(0, ("max(pg_xact_commit_timestamp(xmin))", age.to_utc(got.get("commit")),
+                                    "NULL (rows written before track_commit_timestamp was on)"))
+        verdict = age.decide(
+            {c.column: got.get(f"max:{c.column}") for c in cands}, {c.column: c.tier for c in cands}, engine_times,
+            self.ctx.as_of, self._unknown_reason(cands, server, engine_times))
+        if server.facts.get("track_commit_timestamp") == "off":
+            verdict.signals["pg_xact_commit_timestamp"] = "not read: track_commit_timestamp = off"
+        extra = {
+            "age_signals": verdict.signals,
+            "fingerprint": sampling.fingerprint(records, basis, digest),
+            "sample": {"rows": len(rows), "columns": sample_cols, "strategy": strategy},
+        }
+        if not exact and info.estimate_basis:
+            extra["records_estimate_source"] = info.estimate_basis
+        ds = self._dataset(server, sch, name, cols, info, records=records, records_basis=basis,
+                           last_modified=verdict.last_modified, last_modified_basis=verdict.basis,
+                           extra=extra)
+        return Observation(dataset=ds, sample=Sample(fields=fields) if sample_cols and o.sample_rows else None)
+
+    def _key(self, cols: list[dict], pk: dict, info: TableInfo) -> str | None:
+        if self.dialect.name == "postgresql":
+            return None
+        pkcols = pk.get("constrained_columns") or []
+        if len(pkcols) == 1:
+            col = next((c for c in cols if c["name"] == pkcols[0]), None)
+            if col is not None and isinstance(col["type"], sa.Integer):
+                return col["name"]
+        if self.dialect.name == "sqlite" and info.rowid:
+            return "rowid"
+        return None
+
+    @staticmethod
+    def _unknown_reason(cands: list[age.Candidate], server: Server, engine_times: list) -> str:
+        parts = ["no write-time column" if not cands else "write-time columns hold no value"]
+        if server.facts.get("track_commit_timestamp") == "off":
+            parts.append("track_commit_timestamp = off")
+        for basis, value, raw in engine_times:
+            if value is None:
+                parts.append(f"{basis}: {raw}")
+        return "unknown (" + "; ".join(parts) + ")"
+
+    def _dataset(self, server: Server, sch: str | None, name: str, cols: list[dict], info: TableInfo,
+                 extra: dict | None = None, **fields: Any) -> Dataset:
+        schema = sch or "main"
+        types = {}
+        for c in cols:
+            try:
+                types[c["name"]] = c["type"].compile(dialect=self.dialect_impl)
+            except sa.exc.CompileError:
+                types[c["name"]] = type(c["type"]).__name__
+        facts: dict[str, Any] = {
+            "columns": types,
+            "engine": server.engine,
+            "encryption_at_rest_basis": info.encryption_basis,
+            "encryption_in_transit_basis": server.in_transit_basis,
+            "server": server.facts,
+            **info.facts,
+        }
+        if info.estimate is not None:
+            facts["records_estimate"] = info.estimate
+        if server.facts.get("transport"):
+            facts["transport"] = server.facts["transport"]
+        retention_days = age.retention_from_comment(getattr(self, "_comments", {}).get((sch, name)))
+        facts["retention_basis"] = (
+            f"declared in the table comment: {retention_days} days" if retention_days is not None else
+            f"{server.engine.split()[0]} has no row expiry and the table comment declares no purge rule "
+            "(declare one as 'retention: 90d')")
+        facts.update(extra or {})
+        fields.setdefault("records", None)
+        fields.setdefault("records_basis", None)
+        if fields.get("status") == "error":
+            fields.setdefault("last_modified_basis", "not read: the table could not be read")
+        return Dataset(
+            source=self.source.id, vendor=self.source.vendor.id, kind="table", name=f"{schema}.{name}",
+            uri=self.dialect.uri(schema, name), bytes=info.bytes,
+            encryption_at_rest=info.encryption_at_rest, encryption_in_transit=server.in_transit,
+            public=None, has_retention=retention_days is not None, retention_days=retention_days, columns=tuple(c["name"] for c in cols), facts=facts, **fields)
+
+    @property
+    def dialect_impl(self) -> sa.Dialect:
+        if not hasattr(self, "_dialect_impl"):
+            self._dialect_impl = self.url.get_dialect()()
+        return self._dialect_impl

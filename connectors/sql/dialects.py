@@ -1,0 +1,383 @@
+"""What differs between engines: session set-up, server facts and bulk table statistics.
+
+Each dialect answers, in a fixed number of queries per source (never per table):
+
+- ``on_connect``: read-only session, statement timeout, UTC session time zone;
+- ``server``: engine version, encryption in transit and the settings it came from;
+- ``tables``: per table, the engine's row estimate, bytes, engine write time, at-rest
+  encryption and (PostgreSQL) whether the role may SELECT it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL
+
+from .age import to_utc
+
+
+@dataclass
+class TableInfo:
+    estimate: int | None = None
+    estimate_basis: str | None = None
+    bytes: int | None = None
+    readable: bool | None = None  # None: not known before trying
+    engine_times: list[tuple[str, datetime | None, Any]] = field(default_factory=list)
+    encryption_at_rest: str = "unknown"
+    encryption_basis: str = "the engine does not report table encryption"
+    facts: dict[str, Any] = field(default_factory=dict)
+    rowid: bool = False  # SQLite: the table has a rowid to sample by
+
+
+@dataclass
+class Server:
+    engine: str
+    in_transit: str = "unknown"
+    in_transit_basis: str = "unknown"
+    facts: dict[str, Any] = field(default_factory=dict)
+    commit_timestamps: bool = False
+
+
+def _run(conn: sa.Connection, sql: str, params: dict | None = None) -> list[sa.Row] | None:
+    """One bulk query that may be refused; None (and the session intact) when it is."""
+    try:
+        rows = conn.execute(sa.text(sql), params or {}).all()
+        conn.rollback()
+        return rows
+    except sa.exc.DBAPIError:
+        conn.rollback()
+        return None
+
+
+class Dialect:
+    name = "generic"
+    system_schemas: frozenset[str] = frozenset()
+    begin_sql: str | None = None  # first statement of every per-table transaction
+
+    def __init__(self, url: URL) -> None:
+        self.url = url
+
+    def engine_url(self) -> URL:
+        return self.url
+
+    def connect_args(self, connect_timeout: float, statement_timeout: float) -> dict:
+        return {}
+
+    def on_connect(self, dbapi_conn: Any, statement_timeout: float) -> None:
+        pass
+
+    def location(self) -> str:
+        host = self.url.host or "localhost"
+        port = f":{self.url.port}" if self.url.port else ""
+        return f"{self.url.get_backend_name()}://{host}{port}/{quote(self.url.database or '', safe='')}"
+
+    def uri(self, schema: str, name: str) -> str:
+        return f"{self.location()}/{quote(schema, safe='')}.{quote(name, safe='')}"
+
+    def schemas(self, inspector: sa.Inspector, wanted: list[str] | None) -> list[str | None]:
+        names = wanted or [s for s in inspector.get_schema_names() if not self.is_system(s)]
+        return list(names)
+
+    def is_system(self, schema: str) -> bool:
+        return schema in self.system_schemas
+
+    def server(self, conn: sa.Connection) -> Server:
+        return Server(engine=self.name)
+
+    def tables(self, conn: sa.Connection, schemas: list[str | None]) -> dict[tuple[str | None, str], TableInfo]:
+        return {}
+
+    def commit_time_expr(self, server: Server) -> Any:
+        return None
+
+    def grant_fix(self, schema: str, name: str) -> str:
+        return "grant the audit role SELECT on this table"
+
+
+class Postgres(Dialect):
+    name = "postgresql"
+    system_schemas = frozenset({"information_schema", "pg_catalog", "pg_toast"})
+    begin_sql = "SET TRANSACTION READ ONLY"
+
+    def connect_args(self, connect_timeout: float, statement_timeout: float) -> dict:
+        return {"connect_timeout": max(2, round(connect_timeout)), "application_name": "auditor"}
+
+    def on_connect(self, dbapi_conn: Any, statement_timeout: float) -> None:
+        ms = max(1, int(statement_timeout * 1000))
+        cur = dbapi_conn.cursor()
+        for sql in (
+            "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",  # default_transaction_read_only
+            f"SET statement_timeout = {ms}",
+            f"SET lock_timeout = {ms}",
+            "SET TimeZone = 'UTC'",
+        ):
+            cur.execute(sql)
+        cur.close()
+        dbapi_conn.commit()
+
+    def is_system(self, schema: str) -> bool:
+        return schema in self.system_schemas or schema.startswith(("pg_temp_", "pg_toast_temp_"))
+
+    def server(self, conn: sa.Connection) -> Server:
+        version = ".".join(str(p) for p in (conn.dialect.server_version_info or ())[:2])
+        s = Server(engine=f"postgresql {version}".strip())
+        row = _run(conn, "SELECT current_setting('ssl'), current_setting('track_commit_timestamp')")
+        ssl, tct = (row[0][0], row[0][1]) if row else (None, None)
+        s.facts.update({"ssl": ssl, "track_commit_timestamp": tct})
+        s.commit_timestamps = tct == "on"
+        if ssl == "off":
+            s.in_transit, s.in_transit_basis = "optional", "ssl = off: every network connection is unencrypted"
+            return s
+        rules = _run(conn, "SELECT type FROM pg_hba_file_rules WHERE type <> 'local' AND error IS NULL")
+        if rules is None:
+            s.in_transit_basis = f"ssl = {ssl}; pg_hba_file_rules not readable by this role"
+            return s
+        types = sorted({r[0] for r in rules})
+        s.facts["pg_hba_types"] = types
+        if ssl == "on" and types and all(t == "hostssl" for t in types):
+            s.in_transit, s.in_transit_basis = "enforced", "ssl = on and every pg_hba network rule is hostssl"
+        else:
+            s.in_transit = "optional"
+            s.in_transit_basis = f"ssl = {ssl}; pg_hba network rules {types} allow non-TLS connections"
+        return s
+
+    _STATS = (
+        "SELECT n.nspname, c.relname, c.reltuples, {size}, s.n_live_tup,"
+        " s.n_tup_ins + s.n_tup_upd + s.n_tup_del, has_table_privilege(c.oid, 'SELECT'),"
+        " has_schema_privilege(n.oid, 'USAGE'), c.relkind"
+        " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid"
+        " WHERE c.relkind IN ('r', 'p') AND n.nspname IN :schemas"
+    )
+    # Lock-free: pg_total_relation_size waits for a table another session holds exclusively.
+    _PAGES = (
+        "(c.relpages + COALESCE((SELECT relpages FROM pg_class t WHERE t.oid = c.reltoastrelid), 0)"
+        " + COALESCE((SELECT sum(i.relpages) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
+        " WHERE x.indrelid = c.oid), 0))::bigint * current_setting('block_size')::bigint"
+    )
+
+    def tables(self, conn: sa.Connection, schemas: list[str | None]) -> dict[tuple[str | None, str], TableInfo]:
+        params = {"schemas": [s for s in schemas if s]}
+        bytes_basis = "pg_total_relation_size"
+        try:
+            sql = sa.text(self._STATS.format(size="pg_total_relation_size(c.oid)"))
+            rows = conn.execute(sql.bindparams(sa.bindparam("schemas", expanding=True)), params).all()
+        except sa.exc.OperationalError:  # a lock or a timeout: fall back to catalog page counts
+            conn.rollback()
+            bytes_basis = "pg_class.relpages (estimate: a table was locked)"
+            sql = sa.text(self._STATS.format(size=self._PAGES))
+            rows = conn.execute(sql.bindparams(sa.bindparam("schemas", expanding=True)), params).all()
+        conn.rollback()
+        out: dict[tuple[str | None, str], TableInfo] = {}
+        for nsp, rel, reltuples, size, live, writes, can_select, usage, relkind in rows:
+            info = TableInfo(bytes=int(size) if size is not None else None, readable=bool(can_select and usage))
+            if reltuples is not None and reltuples >= 0:
+                info.estimate, info.estimate_basis = int(reltuples), "pg_class.reltuples"
+            elif live:
+                info.estimate, info.estimate_basis = int(live), "pg_stat_all_tables.n_live_tup"
+            info.facts["pg_stat_writes"] = int(writes) if writes is not None else None
+            info.facts["bytes_basis"] = bytes_basis
+            if relkind == "p":
+                info.facts["partitioned"] = True
+            info.encryption_basis = "PostgreSQL has no table encryption it can report (disk encryption is not visible)"
+            out[(nsp, rel)] = info
+        return out
+
+    def commit_time_expr(self, server: Server) -> Any:
+        if not server.commit_timestamps:
+            return None
+        return sa.func.max(sa.func.pg_xact_commit_timestamp(sa.literal_column("xmin")))
+
+    def grant_fix(self, schema: str, name: str) -> str:
+        return f'GRANT USAGE ON SCHEMA "{schema}" and GRANT SELECT ON the table (or pg_read_all_data) to the audit role'
+
+
+def _decode_innodb(name: str) -> str:
+    """MariaDB/MySQL file-name encoding (``@0022`` for ``"``) back to text."""
+    return re.sub(r"@([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), name)
+
+
+class MySQL(Dialect):
+    name = "mysql"
+    system_schemas = frozenset({"mysql", "information_schema", "performance_schema", "sys"})
+    begin_sql = "START TRANSACTION READ ONLY"
+
+    def connect_args(self, connect_timeout: float, statement_timeout: float) -> dict:
+        return {"connect_timeout": max(1, round(connect_timeout)), "read_timeout": max(1, round(statement_timeout + 30))}
+
+    def on_connect(self, dbapi_conn: Any, statement_timeout: float) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("SET SESSION TRANSACTION READ ONLY")
+        cur.execute("SET time_zone = '+00:00'")
+        try:  # MariaDB: seconds; MySQL: milliseconds, SELECT only
+            cur.execute(f"SET SESSION max_statement_time = {float(statement_timeout)}")
+        except Exception:  # noqa: BLE001 - not MariaDB: fall through to MySQL's variable
+            cur.execute(f"SET SESSION max_execution_time = {int(statement_timeout * 1000)}")
+        cur.close()
+        dbapi_conn.commit()
+
+    def schemas(self, inspector: sa.Inspector, wanted: list[str] | None) -> list[str | None]:
+        if wanted:
+            return list(wanted)
+        if self.url.database:  # a URL that names a database audits that database
+            return [self.url.database]
+        return super().schemas(inspector, None)
+
+    def server(self, conn: sa.Connection) -> Server:
+        rows = _run(
+            conn,
+            "SHOW VARIABLES WHERE Variable_name IN ('version', 'have_ssl', 'require_secure_transport',"
+            " 'innodb_encrypt_tables', 'default_table_encryption')",
+        ) or []
+        v = {r[0]: r[1] for r in rows}
+        version = v.get("version", "")
+        flavour = "mariadb" if "mariadb" in version.lower() else "mysql"
+        s = Server(engine=f"{flavour} {version.split('-')[0]}".strip())
+        s.facts.update({k: v.get(k) for k in ("have_ssl", "require_secure_transport", "innodb_encrypt_tables",
+                                                  "default_table_encryption")})
+        rst, have = (v.get("require_secure_transport") or "").upper(), (v.get("have_ssl") or "").upper()
+        if rst == "ON":
+            s.in_transit, s.in_transit_basis = "enforced", "require_secure_transport = ON"
+        elif rst == "OFF":
+            s.in_transit = "optional"
+            s.in_transit_basis = f"require_secure_transport = OFF (have_ssl = {have or 'n/a'}): unencrypted connections accepted"
+        elif have in ("DISABLED", "NO"):
+            s.in_transit, s.in_transit_basis = "optional", f"have_ssl = {have}: connections are unencrypted"
+        else:
+            s.in_transit_basis = "require_secure_transport not readable"
+        return s
+
+    def tables(self, conn: sa.Connection, schemas: list[str | None]) -> dict[tuple[str | None, str], TableInfo]:
+        sql = sa.text(
+            "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_ROWS, DATA_LENGTH, INDEX_LENGTH, UPDATE_TIME, ENGINE,"
+            " CREATE_OPTIONS FROM information_schema.TABLES"
+            " WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA IN :schemas"
+        ).bindparams(sa.bindparam("schemas", expanding=True))
+        rows = conn.execute(sql, {"schemas": [s for s in schemas if s]}).all()
+        conn.rollback()
+        variables = {r[0]: r[1] for r in (_run(conn, "SHOW VARIABLES LIKE 'innodb_encrypt_tables'") or [])}
+        encrypt_all = (variables.get("innodb_encrypt_tables") or "").upper()
+        listed: dict[str, bool] | None = None
+        enc = _run(conn, "SELECT NAME, ENCRYPTION_SCHEME FROM information_schema.INNODB_TABLESPACES_ENCRYPTION")
+        if enc is not None:
+            listed = {_decode_innodb(r[0]): bool(r[1]) for r in enc}
+        else:
+            enc = _run(conn, "SELECT NAME, ENCRYPTION FROM information_schema.INNODB_TABLESPACES")
+            if enc is not None:
+                listed = {_decode_innodb(r[0]): str(r[1]).upper() == "Y" for r in enc}
+        out: dict[tuple[str | None, str], TableInfo] = {}
+        for schema, name, trows, data, index, update_time, engine, options in rows:
+            info = TableInfo(estimate=int(trows) if trows is not None else None, estimate_basis="information_schema.TABLE_ROWS")
+            if data is not None or index is not None:
+                info.bytes = int(data or 0) + int(index or 0)
+            info.facts["storage_engine"] = engine
+            when = to_utc(update_time)
+            info.engine_times.append((
+                "information_schema.UPDATE_TIME", when,
+                None if when else "NULL (InnoDB forgets it at a restart; never written since)",
+            ))
+            info.encryption_at_rest, info.encryption_basis = self._at_rest(
+                f"{schema}/{name}", engine, (options or "").lower(), encrypt_all, listed)
+            out[(schema, name)] = info
+        return out
+
+    @staticmethod
+    def _at_rest(key: str, engine: str | None, options: str, encrypt_all: str,
+                 listed: dict[str, bool] | None) -> tuple[str, str]:
+        if "encrypted=yes" in options or "encryption='y'" in options:
+            return "provider", f"CREATE_OPTIONS: {options}"
+        if "encrypted=no" in options or "encryption='n'" in options:
+            return "none", f"CREATE_OPTIONS: {options}"
+        if listed is not None and key in listed:
+            return ("provider", "INNODB tablespace encryption: encrypted") if listed[key] else (
+                "none", "INNODB tablespace encryption: not encrypted")
+        if (engine or "").lower() == "innodb" and encrypt_all in ("ON", "FORCE"):
+            return "provider", f"innodb_encrypt_tables = {encrypt_all}"
+        if (engine or "").lower() == "innodb" and encrypt_all == "OFF":
+            return "none", "innodb_encrypt_tables = OFF and no table encryption option (disk encryption is not visible)"
+        return "unknown", "the engine did not say (INNODB tablespace encryption not readable)"
+
+    def grant_fix(self, schema: str, name: str) -> str:
+        return f"GRANT SELECT ON `{schema}`.* TO the audit user"
+
+
+class SQLite(Dialect):
+    name = "sqlite"
+    main = "main"
+
+    def __init__(self, url: URL) -> None:
+        super().__init__(url)
+        db = url.database or ""
+        db = db.removeprefix("file:")
+        self.path = os.path.abspath(db) if db and db != ":memory:" else None
+
+    def engine_url(self) -> URL:
+        if not self.path:
+            return self.url
+        return self.url.set(database=f"file:{quote(self.path)}", query={"mode": "ro", "uri": "true"})
+
+    def connect_args(self, connect_timeout: float, statement_timeout: float) -> dict:
+        return {"timeout": connect_timeout}
+
+    def on_connect(self, dbapi_conn: Any, statement_timeout: float) -> None:
+        dbapi_conn.execute("PRAGMA query_only = ON")
+
+    def location(self) -> str:
+        return f"sqlite://{quote(self.path or ':memory:')}"
+
+    def schemas(self, inspector: sa.Inspector, wanted: list[str] | None) -> list[str | None]:
+        return [None]
+
+    def server(self, conn: sa.Connection) -> Server:
+        s = Server(engine=f"sqlite {sqlite3.sqlite_version}",
+                   in_transit_basis="local file: no network transport (not applicable)")
+        s.facts["file"] = os.path.basename(self.path) if self.path else ":memory:"
+        s.facts["transport"] = "local file"
+        return s
+
+    def tables(self, conn: sa.Connection, schemas: list[str | None]) -> dict[tuple[str | None, str], TableInfo]:
+        master = _run(conn, "SELECT name, sql FROM sqlite_master WHERE type = 'table'") or []
+        sizes = {r[0]: r[1] for r in (_run(conn, "SELECT name, SUM(pgsize) FROM dbstat GROUP BY name") or [])}
+        stats = {r[0]: r[1] for r in (_run(conn, "SELECT tbl, stat FROM sqlite_stat1 WHERE idx IS NULL") or [])}
+        mtime, at_rest = None, ("unknown", "database file not readable")
+        if self.path:
+            try:
+                mtime = datetime.fromtimestamp(os.stat(self.path).st_mtime, tz=UTC)
+                with open(self.path, "rb") as fh:
+                    plain = fh.read(16) == b"SQLite format 3\x00"
+                at_rest = ("none", "the database file is plaintext SQLite (no SQLCipher/SEE)") if plain else (
+                    "unknown", "the file header is not plaintext SQLite (encrypted or another format)")
+            except OSError:
+                pass
+        out: dict[tuple[str | None, str], TableInfo] = {}
+        for name, ddl in master:
+            info = TableInfo(bytes=sizes.get(name), encryption_at_rest=at_rest[0], encryption_basis=at_rest[1])
+            stat = str(stats.get(name) or "").split()
+            if stat and stat[0].isdigit():
+                info.estimate, info.estimate_basis = int(stat[0]), "sqlite_stat1"
+            info.rowid = "without rowid" not in re.sub(r"\s+", " ", (ddl or "").lower())
+            info.engine_times.append(("sqlite file mtime", mtime, None if mtime else "in-memory or unreadable file"))
+            out[(None, name)] = info
+        return out
+
+    def grant_fix(self, schema: str, name: str) -> str:
+        return "give the auditor read access to the database file"
+
+
+def dialect_for(url: URL) -> Dialect:
+    backend = url.get_backend_name()
+    if backend == "postgresql":
+        return Postgres(url)
+    if backend in ("mysql", "mariadb"):
+        return MySQL(url)
+    if backend == "sqlite":
+        return SQLite(url)
+    return Dialect(url)

@@ -1,0 +1,56 @@
+"""Driver errors as short, credential-free, value-free reasons.
+
+Driver messages can quote data (``invalid input syntax ... "value"``) or a DSN; only the
+messages of connection, permission and timeout errors are kept (first line, redacted,
+cut short); data errors are named by their class only.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from auditor.redact import Redactor
+
+_PERMISSION_PG = {"42501"}
+_TIMEOUT_PG = {"57014"}
+_LOCK = {"55P03", 1205}
+_PERMISSION_MY = {1142, 1143, 1044, 1227, 1370}
+_TIMEOUT_MY = {1969, 3024, 2013}
+_AUTH_MY = {1045, 1698}
+
+
+def _code(orig: BaseException) -> object:
+    args = getattr(orig, "args", None)
+    if args and isinstance(args[0], int):  # PyMySQL/MySQLdb: (errno, message)
+        return args[0]
+    return getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)  # psycopg 3 / psycopg2
+
+
+def _first_line(orig: BaseException, redact: Redactor) -> str:
+    text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    if isinstance(getattr(orig, "args", None), tuple) and len(orig.args) == 2 and isinstance(orig.args[0], int):
+        text = f"({orig.args[0]}) {orig.args[1]}"  # PyMySQL: (code, message)
+    return redact(text)[:300]
+
+
+def describe(exc: BaseException, redact: Redactor, fix: str | None = None) -> str:
+    orig = exc.orig if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None else exc
+    code = _code(orig)
+    message = str(orig).lower()
+    if code in _PERMISSION_PG or code in _PERMISSION_MY or "permission denied" in message:
+        return f"permission denied: {_first_line(orig, redact)}" + (f" (fix: {fix})" if fix else "")
+    if code in _LOCK or "lock timeout" in message:
+        return "lock timeout: another session holds a conflicting lock on the table (retry later)"
+    if code in _TIMEOUT_PG or code in _TIMEOUT_MY or "interrupted" in message or "canceling statement" in message:
+        return "statement timeout: the query ran longer than statement_timeout (raise it, or audit off-peak)"
+    if "timeout expired" in message or "timed out" in message:
+        return "connection timed out (connect_timeout)"
+    if code in _AUTH_MY or "authentication failed" in message or "no password supplied" in message:
+        return f"authentication failed ({type(orig).__name__})"
+    if isinstance(exc, sa.exc.DataError):
+        return f"data error while reading ({type(orig).__name__})"
+    return f"{type(orig).__name__}: {_first_line(orig, redact)}"
+
+
+def is_disconnect(exc: BaseException) -> bool:
+    return isinstance(exc, sa.exc.DBAPIError) and bool(exc.connection_invalidated)

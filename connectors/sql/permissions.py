@@ -1,0 +1,30 @@
+"""Least-privilege grants per engine, printed by ``auditor permissions --kind sql``."""
+
+from __future__ import annotations
+
+PERMISSIONS: dict[str, str] = {
+    "postgresql": (
+        "CREATE ROLE auditor LOGIN PASSWORD '...';\n"
+        "GRANT CONNECT ON DATABASE <db> TO auditor;\n"
+        "GRANT USAGE ON SCHEMA <schema> TO auditor;            -- each audited schema\n"
+        "GRANT SELECT ON ALL TABLES IN SCHEMA <schema> TO auditor;\n"
+        "-- or, PostgreSQL 14+: GRANT pg_read_all_data TO auditor;\n"
+        "-- optional, for encryption_in_transit when ssl = on (superuser-only by default):\n"
+        "GRANT SELECT ON pg_hba_file_rules TO auditor; GRANT EXECUTE ON FUNCTION pg_hba_file_rules() TO auditor;\n"
+        "-- optional, for commit-time age: track_commit_timestamp = on (server setting, needs a restart).\n"
+        "-- The connector sets default_transaction_read_only and SET TRANSACTION READ ONLY itself."
+    ),
+    "mysql": (
+        "CREATE USER 'auditor'@'<auditor host>' IDENTIFIED BY '...';\n"
+        "GRANT SELECT ON <db>.* TO 'auditor'@'<auditor host>';   -- each audited database\n"
+        "-- optional, for InnoDB table encryption (information_schema.INNODB_TABLESPACES_ENCRYPTION):\n"
+        "GRANT PROCESS ON *.* TO 'auditor'@'<auditor host>';\n"
+        "-- Tables on which the user has no privilege at all are invisible in information_schema\n"
+        "-- and cannot even be reported as unreadable: grant SELECT on whole databases.\n"
+        "-- The connector uses SET SESSION TRANSACTION READ ONLY and START TRANSACTION READ ONLY."
+    ),
+    "sqlite": (
+        "Read permission on the database file (and its directory, for the -wal/-shm files).\n"
+        "The connector opens it with mode=ro and PRAGMA query_only = ON."
+    ),
+}
