@@ -3,21 +3,53 @@
 Public API (stable; the engine and connectors rely on it):
 
 - ``classify(sample, options=None) -> tuple[PersonalData, ...]``
+- ``ClassifyOptions`` (thresholds, phone regions, bounds)
 - masking helpers in ``auditor.classify.masking``
 
-(Interface stub: the detectors arrive with the classifier issue.)
+Layout: ``validators.py`` and ``ids.py`` (one validator per type), ``hints.py``
+(what field names say), ``prefilter.py`` (the one-pass ``re2.Set``), ``columns.py``
+(column decision), ``text.py`` (free text), ``results.py`` (folding into
+PersonalData), ``masking.py``.
+
+Raw values never leave this package: not in results (examples are masked), not in
+log lines (there are none), not in exceptions (:class:`ClassifyError` names the field
+and the exception type only, and drops the chained exception).
 """
 
 from __future__ import annotations
 
+from auditor.classify.columns import decide_field, is_prose
+from auditor.classify.options import DEFAULT_PHONE_REGIONS, ClassifyOptions
+from auditor.classify.results import Hit, fold
+from auditor.classify.text import TEXT_WHERE, scan_text
 from auditor.models import PersonalData, Sample
 
-__all__ = ["classify", "ClassifyOptions"]
+__all__ = ["classify", "ClassifyOptions", "ClassifyError", "DEFAULT_PHONE_REGIONS", "TEXT_WHERE"]
+
+_EMBEDDED = frozenset({"email", "phone", "payment_card", "payment_card_partial", "national_id", "password_hash", "ip_address"})
 
 
-class ClassifyOptions:  # replaced by a pydantic model in the classifier issue
-    pass
+class ClassifyError(RuntimeError):
+    """The classifier failed on one field; the message names the field, never a value."""
 
 
 def classify(sample: Sample, options: ClassifyOptions | None = None) -> tuple[PersonalData, ...]:
-    return ()
+    """Personal data found in ``sample``: one PersonalData per type, masked examples only."""
+    options = options or ClassifyOptions()
+    hits: list[Hit] = []
+    for name, values in sample.fields.items():
+        try:
+            field_hits, texts = decide_field(str(name), list(values or ()), options)
+            hits.extend(field_hits)
+            found = frozenset(h.type for h in field_hits)
+            if is_prose(texts) and not found & {"postal_address", "person_name"}:
+                skip = frozenset(options.types) - (_EMBEDDED - found)
+                hits.extend(scan_text(texts, options, where=str(name), skip=skip))
+        except Exception as exc:  # noqa: BLE001 - re-raised without the value-bearing chain
+            raise ClassifyError(f"classifier failed on field {str(name)[:200]!r}: {type(exc).__name__}") from None
+    if sample.text:
+        try:
+            hits.extend(scan_text(sample.text, options))
+        except Exception as exc:  # noqa: BLE001
+            raise ClassifyError(f"classifier failed on free text: {type(exc).__name__}") from None
+    return fold(hits, options.max_examples)

@@ -1,0 +1,65 @@
+"""Free text: prefilter + validation, context rules for weak validators, budgets."""
+
+from __future__ import annotations
+
+import pytest
+
+from auditor.classify import TEXT_WHERE, ClassifyOptions, classify
+from auditor.classify.text import chunks_of
+from auditor.models import Sample
+
+
+def found(text: str, options: ClassifyOptions | None = None) -> dict[str, int]:
+    return {p.type: p.count for p in classify(Sample(text=[text]), options)}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("order confirmed, mail jane@example.com", {"email": 1}),
+        ("card 4111 1111 1111 1111 exp 12/29", {"payment_card": 1}),
+        ("ref 4111 1111 1111 1112", {}),  # Luhn fails
+        ("paid with 411111******1111", {"payment_card_partial": 1}),
+        ("NRIC S1234567D on file", {"national_id": 1}),
+        ("SKU S1234567A restocked", {}),
+        ("身份证 11010519491231002X", {"national_id": 1}),
+        ("NIK: 3171014507900001", {"national_id": 1}),
+        ("batch 3171014507900001 shipped", {}),  # NIK without context: no checksum, not counted
+        ("order 900101145678", {}),  # MyKad-shaped without context
+        ("IC: 900101-14-5678", {"national_id": 1}),
+        ("call +65 9123 4567 now", {"phone": 1}),
+        ("tel: 9123 4567", {"phone": 1}),
+        ("qty 91234567", {}),  # bare 8 digits without a phone word
+        ("password=5f4dcc3b5aa765d61d8327deb882cf99", {"password_hash": 1}),
+        ("commit 5baa61e4c9b93f3f0682250b6cf8331b7ee68fd8 merged", {}),
+        ("user x $2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW", {"password_hash": 1}),
+        ("login from 203.0.113.5 at 12:30:45", {"ip_address": 1}),
+        ("DOB: 1990-01-02", {"date_of_birth": 1}),
+        ("shipped 2024-01-02", {}),
+        ("deliver to Blk 123 Ang Mo Kio Ave 3 #05-123 Singapore 560123", {"postal_address": 1}),
+        ("build 2024-01-02T10:00:00Z took 12.5s, id 550e8400-e29b-41d4-a716-446655440000", {}),
+    ],
+)
+def test_text_cases(text: str, expected: dict[str, int]) -> None:
+    assert found(text) == expected
+
+
+def test_text_where_and_masking() -> None:
+    (pd,) = classify(Sample(text=["mail jane.doe@example.com please"]))
+    assert pd.where == (TEXT_WHERE,)
+    assert pd.examples == ("j***@e***.com",)
+
+
+def test_budget_caps_and_flags() -> None:
+    text = "\n".join(f"u{i}@example.com" for i in range(300))
+    (pd,) = classify(Sample(text=[text]), ClassifyOptions(max_text_values=50))
+    assert pd.count == 50 and pd.detail == {"capped": True}
+
+
+def test_chunks_cut_at_line_ends_and_keep_everything() -> None:
+    text = "\n".join(f"line {i} user{i}@example.com" for i in range(5000))
+    chunks = list(chunks_of([text], 4096))
+    assert b"".join(chunks) == text.encode()
+    assert all(c.endswith(b"\n") for c in chunks[:-1])
+    (pd,) = classify(Sample(text=[text]), ClassifyOptions(text_chunk_bytes=4096, max_text_values=10_000))
+    assert pd.count == 5000
