@@ -1,0 +1,205 @@
+"""The HTML report: one self-contained file, plus the ``index.html`` of its folder.
+
+Jinja2 with autoescape and ``StrictUndefined``: every value from an audited store is
+escaped, none is marked safe. The page carries its CSS and JS inline and a
+Content-Security-Policy that forbids any other host; the script reads data only from
+``data-`` attributes and a JSON blob written with Jinja's ``tojson`` (which escapes
+``<``, ``>``, ``&`` and ``'``, so ``</script>`` in a name stays inert).
+
+What the page says is computed in :mod:`reports.context`; this module only adds the
+geometry of the two inline SVG charts and keeps the folder's ``index.json`` (one entry
+per run written there, deduplicated by run id) from which ``index.html`` is rendered.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from auditor.models import SEVERITIES, Run
+from reports.context import SEVERITY_LABELS, build_report_context, trigger_words, when
+from reports.json_report import atomic_write
+
+try:  # POSIX: serialise index updates of concurrent writers in one folder
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+log = logging.getLogger(__name__)
+
+TEMPLATES = Path(__file__).parent / "templates"
+INDEX_JSON, INDEX_HTML = "index.json", "index.html"
+TREND_RUNS = 30
+_env: Environment | None = None
+
+
+def environment() -> Environment:
+    global _env
+    if _env is None:
+        _env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined,
+                           trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    return _env
+
+
+# --------------------------------------------------------------------------- chart geometry
+
+
+def _nice_top(value: int) -> tuple[int, int]:
+    """(top, step) of a y axis holding ``value`` with at most about five ticks."""
+    value = max(1, value)
+    magnitude = 10 ** max(0, math.floor(math.log10(value)) - 1)
+    for step in (m * magnitude for m in (1, 2, 5, 10, 20, 50, 100)):
+        if value / step <= 5:
+            return step * math.ceil(value / step), step
+    return value, value  # pragma: no cover - unreachable with the steps above
+
+
+def _stacked(columns: list[dict[str, Any]], series: list[str], width: int = 760, height: int = 250,
+             gap_before_last: bool = False) -> dict[str, Any]:
+    """Stacked bars: each column has ``counts`` per series and a ``label``."""
+    left, right, top_pad, bottom = 44, 12, 16, 46
+    plot_w, plot_h = width - left - right, height - top_pad - bottom
+    top, step = _nice_top(max((sum(c["counts"].values()) for c in columns), default=0))
+    slots = len(columns) + (0.6 if gap_before_last else 0)
+    band = plot_w / max(1, slots)
+    bar_w = max(3.0, min(56.0, band * 0.68))
+    bars, labels = [], []
+    for i, col in enumerate(columns):
+        shift = 0.6 if gap_before_last and i == len(columns) - 1 else 0
+        cx = left + band * (i + shift + 0.5)
+        y = top_pad + plot_h
+        for key in series:
+            n = col["counts"].get(key, 0)
+            if n:
+                h = plot_h * n / top
+                y -= h
+                bars.append({"x": round(cx - bar_w / 2, 1), "y": round(y, 1), "w": round(bar_w, 1),
+                             "h": round(h, 1), "cls": key, "title": f"{col['label']}: {n:,} {col['names'][key]}"})
+        total = sum(col["counts"].values())
+        labels.append({"x": round(cx, 1), "text": col["label"], "total": total, "total_y": round(y - 4, 1),
+                       "show": col.get("show_label", True)})
+    ticks = [{"y": round(top_pad + plot_h - plot_h * v / top, 1), "text": f"{v:,}"} for v in range(0, top + 1, step)]
+    return {"width": width, "height": height, "left": left, "right": width - right, "top": top_pad,
+            "base": top_pad + plot_h, "band": round(band, 1), "bars": bars, "labels": labels, "ticks": ticks,
+            "label_y": top_pad + plot_h + 16}
+
+
+def age_svg(age: dict[str, Any]) -> dict[str, Any]:
+    names = {"personal": "dataset(s) holding personal data", "unclassified": "dataset(s) not classified",
+             "clean": "dataset(s) with no personal data found"}
+    columns = [{"label": b["label"], "counts": b["counts"], "names": names} for b in age["bins"]]
+    chart = _stacked(columns, [s["key"] for s in age["series"]], gap_before_last=True)
+    limit_x = chart["left"] + chart["band"] * age["limit_index"]
+    last_age_x = chart["left"] + chart["band"] * (len(columns) - 1)
+    return {**chart, "limit_x": round(limit_x, 1), "over_w": round(last_age_x - limit_x, 1)}
+
+
+def trend_svg(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    shown = entries[-TREND_RUNS:]
+    every = max(1, math.ceil(len(shown) / 10))
+    names = {s: f"open {s} finding(s)" for s in SEVERITIES}
+    columns = [{"label": e["as_of"][:10], "counts": e["open"], "names": names,
+                "show_label": i % every == 0 or i == len(shown) - 1} for i, e in enumerate(shown)]
+    return _stacked(columns, list(SEVERITIES), height=220)
+
+
+# --------------------------------------------------------------------------- the report
+
+
+def render_html(run: Run) -> str:
+    ctx = build_report_context(run)
+    ctx["age_svg"] = age_svg(ctx["age"])
+    ctx["generated"] = when(datetime.now(UTC))
+    return environment().get_template("report.html.j2").render(r=ctx)
+
+
+def write_html(run: Run, path: str | os.PathLike[str]) -> Path:
+    """Write the report atomically, then refresh its folder's ``index.json`` and ``index.html``."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    written = atomic_write(target, render_html(run))
+    if target.name == INDEX_HTML:
+        log.warning("report written as %s: the folder index is not updated (it would replace the report)", target)
+    else:
+        update_index(run, written)
+    return written
+
+
+# --------------------------------------------------------------------------- the folder index
+
+
+def index_entry(run: Run, file_name: str) -> dict[str, Any]:
+    opens = [f for f in run.findings if f.status == "open"]
+    as_of = run.as_of if run.as_of.tzinfo else run.as_of.replace(tzinfo=UTC)
+    return {"run_id": run.id, "as_of": as_of.astimezone(UTC).isoformat(), "trigger": run.trigger,
+            "trigger_text": trigger_words(run)[0], "status": run.status,
+            "open": {s: sum(1 for f in opens if f.severity == s) for s in SEVERITIES},
+            "open_total": len(opens), "file": file_name}
+
+
+def _valid(entry: Any) -> bool:
+    return (isinstance(entry, dict) and isinstance(entry.get("run_id"), str) and isinstance(entry.get("as_of"), str)
+            and isinstance(entry.get("file"), str) and isinstance(entry.get("open"), dict))
+
+
+def load_index(folder: Path) -> list[dict[str, Any]]:
+    path = folder / INDEX_JSON
+    if not path.exists():
+        return []
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        keep = path.with_name(f"{INDEX_JSON}.unreadable")
+        os.replace(path, keep)
+        log.warning("%s could not be read (%s); kept as %s and started afresh", path, type(exc).__name__, keep.name)
+        return []
+    entries = data.get("runs", []) if isinstance(data, dict) else []
+    return [e for e in entries if _valid(e)]
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    if fcntl is None:  # pragma: no cover
+        yield
+        return
+    with open(folder / ".index.lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def update_index(run: Run, report: Path) -> Path:
+    folder = report.parent
+    with _locked(folder):
+        entries = [e for e in load_index(folder) if e["run_id"] != run.id]
+        entries.append(index_entry(run, report.name))
+        entries.sort(key=lambda e: (e["as_of"], e["run_id"]))
+        atomic_write(folder / INDEX_JSON, json.dumps({"runs": entries}, indent=2, ensure_ascii=False) + "\n")
+        return atomic_write(folder / INDEX_HTML, render_index(entries))
+
+
+def render_index(entries: list[dict[str, Any]]) -> str:
+    rows = []
+    for i, e in enumerate(entries):
+        prev = entries[i - 1]["open_total"] if i else None
+        delta = "" if prev is None else f"{e['open_total'] - prev:+d}" if e["open_total"] != prev else "±0"
+        rows.append({**e, "as_of_text": e["as_of"][:16].replace("T", " ") + " UTC", "href": quote(e["file"]),
+                     "delta": delta, "chips": [{"severity": s, "label": SEVERITY_LABELS[s], "count": e["open"].get(s, 0)}
+                                               for s in SEVERITIES]})
+    latest = rows[-1] if rows else None
+    return environment().get_template("index.html.j2").render(
+        rows=list(reversed(rows)), latest=latest, trend=trend_svg(entries) if entries else None,
+        trend_runs=min(len(entries), TREND_RUNS), severities=[{"key": s, "label": SEVERITY_LABELS[s]} for s in SEVERITIES],
+        generated=when(datetime.now(UTC)))

@@ -1,0 +1,63 @@
+"""The folder index: one entry per run (by run id) and index.html with the trend."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+from pathlib import Path
+
+from reports.html import write_html
+from tests.unit.reports.report_runs import AS_OF, HOSTILE_VENDOR, sample_run
+
+
+def runs(folder: Path) -> list[dict]:
+    return json.loads((folder / "index.json").read_text())["runs"]
+
+
+def test_index_keeps_one_entry_per_run_and_a_trend(tmp_path: Path) -> None:
+    first = sample_run(id="run-a", as_of=AS_OF - timedelta(days=1), trigger="schedule:nightly", trigger_detail={})
+    second = sample_run(id="run-b", findings=sample_run().findings[:3])
+    write_html(second, tmp_path / "b.html")
+    write_html(first, tmp_path / "a.html")
+    write_html(second, tmp_path / "b-again.html")  # re-rendered: replaces its entry
+    entries = runs(tmp_path)
+    assert [e["run_id"] for e in entries] == ["run-a", "run-b"]  # sorted by as_of
+    a, b = entries
+    assert a["trigger_text"] == "Nightly audit" and a["open_total"] == 11 and a["file"] == "a.html"
+    assert a["open"] == {"critical": 1, "high": 7, "medium": 2, "low": 1, "info": 0}
+    assert b["open_total"] == 3 and b["file"] == "b-again.html" and b["status"] == "partial"
+    html = (tmp_path / "index.html").read_text()
+    assert html.index('data-run="run-b"') < html.index('data-run="run-a"')  # newest first
+    assert 'href="a.html"' in html and 'href="b-again.html"' in html and 'href="b.html"' not in html
+    assert "<svg" in html and html.count('class="bar ') == 4 + 2  # run-a: 4 severities; run-b: critical, high
+    assert "-8" in html  # 11 -> 3 open
+    assert "default-src &#39;none&#39;" not in html and "default-src 'none'" in html
+
+
+def test_a_corrupt_index_is_kept_aside_and_rebuilt(tmp_path: Path) -> None:
+    (tmp_path / "index.json").write_text("{not json")
+    write_html(sample_run(), tmp_path / "r.html")
+    assert (tmp_path / "index.json.unreadable").read_text() == "{not json"
+    assert [e["run_id"] for e in runs(tmp_path)] == ["run-20261108-0200-7f3a"]
+
+
+def test_malformed_entries_are_dropped(tmp_path: Path) -> None:
+    (tmp_path / "index.json").write_text(json.dumps({"runs": [{"run_id": 3}, "x", {"run_id": "ok"}]}))
+    write_html(sample_run(), tmp_path / "r.html")
+    assert [e["run_id"] for e in runs(tmp_path)] == ["run-20261108-0200-7f3a"]
+
+
+def test_a_report_named_index_html_is_not_replaced(tmp_path: Path) -> None:
+    write_html(sample_run(), tmp_path / "index.html")
+    assert 'id="findings"' in (tmp_path / "index.html").read_text()
+    assert not (tmp_path / "index.json").exists()
+
+
+def test_names_and_file_names_are_escaped_in_the_index(tmp_path: Path) -> None:
+    write_html(sample_run(hostile=True, trigger="<b>x</b>", trigger_detail={}), tmp_path / 'r"<x>.html')
+    html = (tmp_path / "index.html").read_text()
+    assert "<b>x</b>" not in html and "&lt;b&gt;x&lt;/b&gt;" in html
+    assert 'href="r%22%3Cx%3E.html"' in html
+    assert HOSTILE_VENDOR not in html
+    assert not re.search(r"<script", html)
