@@ -13,185 +13,27 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
-from datetime import UTC, date, datetime
+from datetime import datetime
 from typing import Any
 
 from auditor.models import SEVERITIES, Dataset, Finding, Run, severity_rank
-
-UNKNOWN = "unknown"
-DEFAULT_MAX_AGE_DAYS = 365
-SEVERITY_LABELS = {s: s.capitalize() for s in SEVERITIES}
-RUN_STATUS = {
-    "complete": ("Complete", "every source and dataset was assessed"),
-    "partial": ("Partial", "some sources or datasets could not be assessed (see Coverage)"),
-    "failed": ("Failed", "the run did not finish: what is shown is incomplete"),
-    "running": ("Running", "the run had not finished when this report was written"),
-}
-
-# --------------------------------------------------------------------------- formatting
-
-
-def num(n: int | None) -> str:
-    return UNKNOWN if n is None else f"{n:,}"
-
-
-def size(n: int | None) -> str:
-    if n is None:
-        return UNKNOWN
-    value, units = float(n), ("B", "KB", "MB", "GB", "TB", "PB")
-    i = 0
-    while value >= 1000 and i < len(units) - 1:
-        value, i = value / 1000, i + 1
-    return f"{n:,} B" if i == 0 else f"{value:.1f} {units[i]}"
-
-
-def utc(dt: datetime) -> datetime:
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
-
-
-def when(dt: datetime | None) -> str:
-    return UNKNOWN if dt is None else utc(dt).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def day(d: date | datetime | None, missing: str = UNKNOWN) -> str:
-    if d is None:
-        return missing
-    return (utc(d) if isinstance(d, datetime) else d).strftime("%Y-%m-%d")
-
-
-def yes_no(b: bool | None, yes: str = "yes", no: str = "no") -> str:
-    return UNKNOWN if b is None else (yes if b else no)
-
-
-def days(n: int) -> str:
-    text = f"{n:,} day{'' if n == 1 else 's'}"
-    return f"{text} (about {n / 365.25:.1f} years)" if n >= 730 else text
-
-
-def plural(n: int, word: str, many: str | None = None) -> str:
-    return f"{n:,} {word if n == 1 else (many or word + 's')}"
-
-
-def age_days(as_of: datetime, dt: datetime | None) -> int | None:
-    return None if dt is None else max(0, (utc(as_of) - utc(dt)).days)
-
-
-def trigger_words(run: Run) -> tuple[str, str]:
-    """(headline, detail) for why the run happened."""
-    trigger, detail = run.trigger or "manual", run.trigger_detail or {}
-    if trigger.startswith("event:") or detail.get("event"):
-        name = detail.get("event") or trigger.split(":", 1)[1]
-        before = detail.get("days_before")
-        text = f"Pre-event audit: {name}"
-        if isinstance(before, int):
-            text += ", on the day" if before == 0 else f", {plural(before, 'day')} before"
-        event_date = detail.get("event_date")
-        return text, f"event on {event_date}" if event_date else ""
-    if trigger == "schedule:nightly":
-        return "Nightly audit", "scheduled"
-    if trigger.startswith("schedule:"):
-        return f"Scheduled audit ({trigger.split(':', 1)[1]})", "scheduled"
-    if trigger == "manual":
-        return "Manual run", ""
-    return f"Manual run: {trigger}", ""
-
-
-# --------------------------------------------------------------------------- evidence
-
-
-def _value(v: Any) -> str:
-    if v is None:
-        return UNKNOWN
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, int | float):
-        return f"{v:,}" if isinstance(v, int) else f"{v:g}"
-    if isinstance(v, list | tuple):
-        return ", ".join(_value(x) for x in v) if v else "none"
-    text = str(v)
-    return text if len(text) <= 400 else text[:400] + " …"
-
-
-def _label(key: str) -> str:
-    return str(key).replace("_", " ")
-
-
-def evidence_rows(evidence: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
-    """Key/value rows of a finding's evidence, exactly as given (already masked)."""
-    rows: list[tuple[str, str]] = []
-    for key, v in evidence.items():
-        label = f"{prefix}{_label(key)}"
-        if isinstance(v, dict):
-            rows += evidence_rows(v, f"{label} › ") if v else [(label, "none")]
-        elif isinstance(v, list | tuple) and v and all(isinstance(x, dict) for x in v):
-            for i, item in enumerate(v, 1):
-                if "type" in item and "count" in item:  # a personal-data summary
-                    text = f"{_value(item['count'])} sampled"
-                    if item.get("where"):
-                        text += f" in {_value(item['where'])}"
-                    if item.get("examples"):
-                        text += f"; masked examples: {_value(item['examples'])}"
-                    rows.append((f"{label} › {item['type']}", text))
-                else:
-                    rows += evidence_rows(item, f"{label} #{i} › ")
-        else:
-            rows.append((label, _value(v)))
-    return rows
-
-
-def _fix_for_denied(call: str) -> str:
-    action, _, why = call.rpartition(":") if ":" in call else (call, "", "")
-    action, low = (action.strip() or call), call.lower()
-    if "notimplemented" in low.replace(" ", "") or "501" in low:
-        return f"{action} is not implemented by this store: confirm the setting with the vendor"
-    if any(w in low for w in ("denied", "forbidden", "403", "unauthorized", "permission")):
-        return f"grant {action} to the auditor's identity"
-    return f"make {action} readable ({why.strip() or 'see the reason'})"
-
-
-def coverage(run: Run) -> dict[str, list[dict[str, Any]]]:
-    """What was not assessed at all (``missing``) and what only partly (``partial``)."""
-    missing: list[dict[str, Any]] = []
-    source_fix = {e.source: e.fix for e in run.errors if e.dataset is None and e.fix}
-    vendor_of = {s.id: s.vendor for s in run.sources}
-    failed = set()
-    for s in run.sources:
-        if s.status == "error":
-            failed.add(s.id)
-            missing.append({"scope": "Source", "source": s.id, "vendor": s.vendor, "what": f"the whole {s.kind} source",
-                            "why": s.error or "the source failed (no reason recorded)",
-                            "fix": [source_fix.get(s.id) or "check the connection and the auditor's credentials, then re-run"]})
-    for e in run.errors:
-        if e.dataset is None and e.source in failed:
-            continue
-        missing.append({"scope": "Dataset" if e.dataset else "Source", "source": e.source,
-                        "vendor": vendor_of.get(e.source, ""), "what": e.dataset or "the whole source",
-                        "why": e.reason, "fix": [e.fix or "no fix recorded: see the reason"]})
-    partial: list[dict[str, Any]] = []
-    unknowns: dict[tuple[str, str], list[Finding]] = {}
-    for f in run.findings:
-        if f.rule == "not-assessed" and f.evidence.get("unknown"):
-            unknowns.setdefault((f.source, f.dataset), []).append(f)
-    for d in run.datasets:
-        fixes = [_fix_for_denied(c) for c in d.denied]
-        if d.status == "error":
-            missing.append({"scope": "Dataset", "source": d.source, "vendor": d.vendor, "what": d.name,
-                            "why": d.error or "could not be read (no reason recorded)",
-                            "fix": fixes or ["check the auditor's read permission on it, then re-run"]})
-            continue
-        rules = unknowns.get(d.key, [])
-        if not (d.denied or d.notes or rules):
-            continue
-        facts = sorted({str(x) for f in rules for x in f.evidence.get("unknown", [])})
-        partial.append({"source": d.source, "vendor": d.vendor, "what": d.name,
-                        "rules": sorted({str(f.evidence.get("rule", f.rule)) for f in rules}),
-                        "unknown": facts, "denied": list(d.denied), "notes": list(d.notes),
-                        "fix": fixes or (["make " + ", ".join(facts) + " readable, then re-run"] if facts else
-                                         ["see the notes: the parts named could not be read"])})
-    return {"missing": missing, "partial": partial}
-
-
-# --------------------------------------------------------------------------- the dataset tree
+from reports.coverage import coverage, evidence_rows  # noqa: F401
+from reports.format import (
+    DEFAULT_MAX_AGE_DAYS,
+    RUN_STATUS,
+    SEVERITY_LABELS,
+    UNKNOWN,
+    age_days,
+    day,
+    days,
+    num,
+    plural,
+    size,
+    trigger_words,
+    utc,
+    when,
+    yes_no,
+)
 
 
 class _Tree:
