@@ -1,0 +1,68 @@
+"""Local object-store endpoints, started in this process on loopback.
+
+Used by the tests, the benchmarks and ``auditor demo``. In-process on purpose: seeding
+code can then backdate writes with freezegun (both servers record the frozen time) and
+seed large buckets through moto's backend directly.
+
+Both need the ``demo`` extra (moto[server], gcp-storage-emulator).
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_listening(port: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"local endpoint on 127.0.0.1:{port} did not start within {timeout:.0f}s")
+
+
+@contextmanager
+def s3_server(port: int | None = None) -> Iterator[str]:
+    """moto's ThreadedMotoServer on 127.0.0.1; yields its endpoint URL."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+    port = port or free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        _wait_listening(port)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@contextmanager
+def gcs_server(port: int | None = None) -> Iterator[str]:
+    """gcp-storage-emulator in memory on 127.0.0.1; yields its endpoint URL.
+
+    Clients talk to it with ``client_options={"api_endpoint": url}`` and anonymous
+    credentials.
+    """
+    from gcp_storage_emulator.server import create_server
+
+    port = port or free_port()
+    server = create_server("127.0.0.1", port, in_memory=True)
+    server.start()
+    try:
+        _wait_listening(port)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()

@@ -1,0 +1,5 @@
+"""Google Cloud Storage (``kind: gcs``)."""
+
+from connectors.gcs.connector import Connector, Options
+
+__all__ = ["Connector", "Options"]

@@ -1,0 +1,200 @@
+"""Google Cloud Storage connector: buckets, their settings, a prefix tree and content samples."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar, TypeVar
+from urllib.parse import urlsplit
+
+import requests
+from google.api_core import exceptions as gexc
+from google.auth import exceptions as auth_exc
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import storage
+from google.cloud.storage.retry import DEFAULT_RETRY
+from pydantic import Field
+
+from auditor.errors import ConnectorError
+from auditor.models import CollectionError, Dataset, Observation
+from connectors import objects
+from connectors.base import CollectContext, SourceSpec, matches
+from connectors.base import Options as BaseOptions
+from connectors.gcs import facts as gcsfacts
+from connectors.s3.runtime import RateLimiter, fan_out
+
+MiB = 1024 * 1024
+T = TypeVar("T")
+# What a refused, unsupported or unreachable call raises.
+CALL_ERRORS = (gexc.GoogleAPIError, requests.RequestException, auth_exc.GoogleAuthError)
+
+
+class Options(BaseOptions):
+    project: str | None = None
+    endpoint: str | None = None
+    buckets: list[str] = Field(default_factory=lambda: ["*"])
+    exclude: list[str] = Field(default_factory=list)
+    depth: int = 3
+    sample_objects: int = 5
+    max_object_bytes: int = MiB
+    max_requests_per_second: float | None = None
+    max_workers: int = 4
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    retry_timeout: float = 60.0  # give up retrying one call after this many seconds
+
+
+def _code(exc: BaseException) -> str:
+    if isinstance(exc, gexc.GoogleAPICallError):
+        return type(exc).__name__ if type(exc) is not gexc.GoogleAPICallError else str(exc.code)
+    return type(exc).__name__
+
+
+def _safe_endpoint(url: str | None) -> str:
+    if not url:
+        return "Google Cloud Storage"
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}{':' + str(parts.port) if parts.port else ''}"
+
+
+class Connector:
+    kind: ClassVar[str] = "gcs"
+    Options: ClassVar[type[Options]] = Options
+
+    def __init__(self, source: SourceSpec, ctx: CollectContext) -> None:
+        self.source, self.ctx = source, ctx
+        self.opts: Options = source.options if isinstance(source.options, Options) else Options(**(source.options or {}))
+        self._limiter = RateLimiter(self.opts.max_requests_per_second) if self.opts.max_requests_per_second else None
+        self._timeout = (self.opts.connect_timeout, self.opts.read_timeout)
+        self._retry = DEFAULT_RETRY.with_timeout(self.opts.retry_timeout)
+        self.client: Any = None
+
+    @classmethod
+    def permissions(cls) -> dict[str, Any]:
+        return gcsfacts.permissions()
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        if self._limiter:
+            self._limiter.acquire()
+        return fn()
+
+    def _make_client(self) -> Any:
+        if self.opts.endpoint:
+            return storage.Client(
+                project=self.opts.project or "auditor-anonymous", credentials=AnonymousCredentials(),
+                client_options={"api_endpoint": self.opts.endpoint},
+            )
+        return storage.Client(project=self.opts.project)
+
+    def collect(self) -> Iterator[Observation | CollectionError]:
+        where = _safe_endpoint(self.opts.endpoint)
+        try:
+            self.client = self._make_client()
+            buckets = []
+            pages = iter(self.client.list_buckets(page_size=1000, timeout=self._timeout, retry=self._retry).pages)
+            while (page := self._call(lambda: next(pages, None))) is not None:
+                buckets.extend(page)
+        except gexc.GoogleAPICallError as exc:
+            raise ConnectorError(f"gcs source {self.source.id}: bucket listing refused at {where}: {_code(exc)}") from None
+        except (requests.RequestException, auth_exc.GoogleAuthError, gexc.GoogleAPIError) as exc:
+            raise ConnectorError(f"gcs source {self.source.id}: cannot reach {where}: {type(exc).__name__}") from None
+        chosen = [b for b in buckets if matches(b.name, self.opts.buckets, self.opts.exclude)]
+        tasks = [lambda b=b: self._bucket(b) for b in chosen]
+        for item in fan_out(tasks, self.opts.max_workers, self.ctx.cancel):
+            if isinstance(item, Observation):
+                self.ctx.progress(1)
+            yield item
+
+    def _try(self, op: str, fn: Callable[[], T], denied: list[str]) -> T | None:
+        try:
+            return self._call(fn)
+        except CALL_ERRORS as exc:
+            denied.append(f"{gcsfacts.CALLS[op]}: {_code(exc)}")
+            return None
+
+    def _bucket(self, bucket: Any) -> Iterator[Observation | CollectionError]:
+        name, props = bucket.name, dict(bucket._properties)
+        denied: list[str] = []
+        iam = self._try("get_iam_policy", lambda: bucket.get_iam_policy(
+            requested_policy_version=3, timeout=self._timeout, retry=self._retry).to_api_repr(), denied)
+        ubla = bool(((props.get("iamConfiguration") or {}).get("uniformBucketLevelAccess") or {}).get("enabled"))
+        acl = default_acl = None
+        if not ubla:
+            def read_acl(which: Any) -> list[dict[str, Any]]:
+                which.reload(timeout=self._timeout, retry=self._retry)
+                return list(which)
+            acl = self._try("get_bucket_acl", lambda: read_acl(bucket.acl), denied)
+            default_acl = self._try("get_default_object_acl", lambda: read_acl(bucket.default_object_acl), denied)
+        fields, evidence = gcsfacts.read_bucket(props, iam, acl, default_acl)
+        rules = gcsfacts.delete_rules(props)
+        policy_days = evidence.get("retention_policy_days")
+        common = {**fields, "denied": tuple(denied), "facts": evidence}
+
+        tree = objects.PrefixTree(self.opts.depth, self.opts.sample_objects, seed=name)
+        try:
+            self._list(name, tree)
+        except CALL_ERRORS as exc:
+            reason = f"{gcsfacts.CALLS['list_objects']}: {_code(exc)}"
+            yield CollectionError(source=self.source.id, dataset=name, kind="bucket", reason=reason,
+                                  fix=f"grant storage.objects.list on gs://{name}")
+            yield Observation(dataset=Dataset(
+                source=self.source.id, vendor=self.source.vendor.id, kind="bucket", name=name, uri=f"gs://{name}",
+                created=bucket.time_created, status="error", error=reason,
+                **{**common, **gcsfacts.retention_for(policy_days, rules, ""), "denied": (*denied, reason)},
+            ))
+            return
+        for node, dataset in objects.prefix_datasets(
+            tree, source=self.source.id, vendor=self.source.vendor.id, bucket=name, scheme="gs", common=common,
+            per_node=lambda path: gcsfacts.retention_for(policy_days, rules, path),
+        ):
+            if self.ctx.cancel.is_set():
+                return
+            if not node.path:
+                dataset = dataset.model_copy(update={"created": bucket.time_created})
+            sample, update = self._sample(name, tree, node)
+            if update:
+                dataset = dataset.model_copy(update={k: (*getattr(dataset, k), *v) for k, v in update.items()})
+            yield Observation(dataset=dataset, sample=sample)
+
+    def _list(self, name: str, tree: objects.PrefixTree) -> None:
+        blobs = self.client.list_blobs(name, page_size=1000, fields="items(name,size,updated),nextPageToken",
+                                       timeout=self._timeout, retry=self._retry)
+        pages = iter(blobs.pages)
+        add = tree.add
+        while (page := self._call(lambda: next(pages, None))) is not None:
+            for blob in page:
+                add(blob.name, int(blob.size or 0), blob.updated)
+            if self.ctx.cancel.is_set():
+                return
+
+    def _sample(self, name: str, tree: objects.PrefixTree, node: objects.Node) -> tuple[Any, dict[str, list[str]]]:
+        if not tree.sample_objects:
+            return None, {}
+        denied: list[str] = []
+        max_bytes = self.opts.max_object_bytes
+        bucket = self.client.bucket(name)
+
+        def read(pick: objects.Pick) -> objects.ReadResult:
+            blob = bucket.blob(pick.key)
+
+            def fetch(start: int, end: int) -> bytes:
+                end = min(end, start + max_bytes - 1)
+                return self._call(lambda: blob.download_as_bytes(
+                    start=start, end=end, raw_download=True, checksum=None, timeout=self._timeout,
+                    retry=self._retry))
+            return objects.read_object(pick.key, pick.size, fetch, max_bytes)
+
+        def on_error(pick: objects.Pick, exc: Exception) -> str | None:
+            if not isinstance(exc, CALL_ERRORS):
+                raise exc
+            entry = f"{gcsfacts.CALLS['get_object']}: {_code(exc)}"
+            if entry not in denied:
+                denied.append(entry)
+            return f"object not read ({_code(exc)}): {pick.key}"
+
+        sample, notes = objects.sample_node(tree.picks(node), read, on_error)
+        update: dict[str, list[str]] = {}
+        if notes:
+            update["notes"] = notes
+        if denied:
+            update["denied"] = denied
+        return sample, update

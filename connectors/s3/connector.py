@@ -1,0 +1,203 @@
+"""S3 (and S3-compatible) connector: buckets, their settings, a prefix tree and content samples."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import boto3
+import botocore.loaders
+import botocore.session
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import Field
+
+from auditor.errors import ConnectorError
+from auditor.models import CollectionError, Dataset, Observation
+from connectors import objects
+from connectors.base import CollectContext, SourceSpec, matches
+from connectors.base import Options as BaseOptions
+from connectors.s3 import facts as s3facts
+from connectors.s3.runtime import RateLimiter, fan_out
+
+MiB = 1024 * 1024
+# One service-model loader for every source: parsing S3's model costs ~0.15 s per session.
+# Credentials are still resolved per connector (a session each).
+_LOADER = botocore.loaders.create_loader()
+
+
+class Options(BaseOptions):
+    endpoint_url: str | None = None
+    region: str | None = None
+    profile: str | None = None
+    buckets: list[str] = Field(default_factory=lambda: ["*"])
+    exclude: list[str] = Field(default_factory=list)
+    depth: int = 3
+    sample_objects: int = 5
+    max_object_bytes: int = MiB
+    max_requests_per_second: float | None = None
+    max_workers: int = 4
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    max_attempts: int = 5
+
+
+def _safe_endpoint(url: str | None) -> str:
+    if not url:
+        return "AWS S3"
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}{':' + str(parts.port) if parts.port else ''}"
+
+
+class Connector:
+    kind: ClassVar[str] = "s3"
+    Options: ClassVar[type[Options]] = Options
+
+    def __init__(self, source: SourceSpec, ctx: CollectContext) -> None:
+        self.source, self.ctx = source, ctx
+        self.opts: Options = source.options if isinstance(source.options, Options) else Options(**(source.options or {}))
+        self._limiter = RateLimiter(self.opts.max_requests_per_second) if self.opts.max_requests_per_second else None
+        self._clients: dict[str | None, Any] = {}
+        self._lock = threading.Lock()
+        self._session: Any = None
+
+    @classmethod
+    def permissions(cls) -> dict[str, Any]:
+        return s3facts.permissions()
+
+    # ------------------------------------------------------------------ clients
+
+    def _client(self, region: str | None = None) -> Any:
+        """One client per region on AWS; a single client for a custom endpoint."""
+        key = None if self.opts.endpoint_url else (region or self.opts.region)
+        with self._lock:
+            if key in self._clients:
+                return self._clients[key]
+            if self._session is None:
+                core = botocore.session.get_session()
+                core.register_component("data_loader", _LOADER)
+                self._session = boto3.Session(botocore_session=core, profile_name=self.opts.profile,
+                                              region_name=self.opts.region)
+            config = Config(
+                retries={"mode": "standard", "max_attempts": self.opts.max_attempts},
+                connect_timeout=self.opts.connect_timeout, read_timeout=self.opts.read_timeout,
+                max_pool_connections=max(10, self.opts.max_workers * 2),
+                s3={"addressing_style": "path"} if self.opts.endpoint_url else None,
+            )
+            client = self._session.client(
+                "s3", endpoint_url=self.opts.endpoint_url, region_name=key or self.opts.region or "us-east-1",
+                config=config,
+            )
+            if self._limiter:
+                client.meta.events.register("before-send.s3", self._limiter.acquire)
+            self._clients[key] = client
+            return client
+
+    # ------------------------------------------------------------------ collect
+
+    def collect(self) -> Iterator[Observation | CollectionError]:
+        where = _safe_endpoint(self.opts.endpoint_url)
+        try:
+            client = self._client()
+            buckets: list[dict[str, Any]] = []
+            if client.can_paginate("list_buckets"):
+                for page in client.get_paginator("list_buckets").paginate():
+                    buckets.extend(page.get("Buckets", []))
+            else:
+                buckets = client.list_buckets().get("Buckets", [])
+        except ClientError as exc:
+            raise ConnectorError(
+                f"s3 source {self.source.id}: ListBuckets refused at {where}: {s3facts.error_code(exc)}"
+            ) from None
+        except BotoCoreError as exc:
+            raise ConnectorError(
+                f"s3 source {self.source.id}: cannot reach {where}: {type(exc).__name__}"
+            ) from None
+        chosen = [b for b in buckets if matches(b["Name"], self.opts.buckets, self.opts.exclude)]
+        tasks = [lambda b=b: self._bucket(b["Name"], b.get("CreationDate")) for b in chosen]
+        for item in fan_out(tasks, self.opts.max_workers, self.ctx.cancel):
+            if isinstance(item, Observation):
+                self.ctx.progress(1)
+            yield item
+
+    def _bucket(self, name: str, created: Any) -> Iterator[Observation | CollectionError]:
+        reader = s3facts.Reader(self._client(), name)
+        region = s3facts.region_of(reader)
+        reader.client = self._client(region)
+        fields, evidence, rules = s3facts.read_bucket(reader)
+        common = {**fields, "region": region, "denied": tuple(reader.denied), "facts": evidence}
+
+        tree = objects.PrefixTree(self.opts.depth, self.opts.sample_objects, seed=name)
+        try:
+            self._list(reader.client, name, tree)
+        except (ClientError, BotoCoreError) as exc:
+            code = s3facts.error_code(exc)
+            reason = f"s3:ListBucket: {code}"
+            yield CollectionError(
+                source=self.source.id, dataset=name, kind="bucket", reason=reason,
+                fix=f"grant s3:ListBucket on arn:aws:s3:::{name}",
+            )
+            yield Observation(dataset=Dataset(
+                source=self.source.id, vendor=self.source.vendor.id, kind="bucket", name=name,
+                uri=f"s3://{name}", created=created, status="error", error=reason,
+                **{**common, **s3facts.retention_for(rules, ""), "denied": (*common["denied"], reason)},
+            ))
+            return
+        if self.ctx.cancel.is_set():
+            return
+
+        for node, dataset in objects.prefix_datasets(
+            tree, source=self.source.id, vendor=self.source.vendor.id, bucket=name, scheme="s3",
+            common=common, per_node=lambda path: s3facts.retention_for(rules, path),
+        ):
+            if self.ctx.cancel.is_set():
+                return
+            if not node.path:
+                dataset = dataset.model_copy(update={"created": created})
+            sample, update = self._sample(reader.client, name, tree, node)
+            if update:
+                dataset = dataset.model_copy(update={k: (*getattr(dataset, k), *v) for k, v in update.items()})
+            yield Observation(dataset=dataset, sample=sample)
+
+    def _list(self, client: Any, bucket: str, tree: objects.PrefixTree) -> None:
+        pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, PaginationConfig={"PageSize": 1000})
+        add = tree.add
+        for page in pages:
+            for obj in page.get("Contents", ()):
+                add(obj["Key"], obj.get("Size", 0), obj["LastModified"])
+            if self.ctx.cancel.is_set():
+                return
+
+    def _sample(
+        self, client: Any, bucket: str, tree: objects.PrefixTree, node: objects.Node,
+    ) -> tuple[Any, dict[str, list[str]]]:
+        if not tree.sample_objects:
+            return None, {}
+        denied: list[str] = []
+        max_bytes = self.opts.max_object_bytes
+
+        def read(pick: objects.Pick) -> objects.ReadResult:
+            def fetch(start: int, end: int) -> bytes:
+                end = min(end, start + max_bytes - 1)
+                resp = client.get_object(Bucket=bucket, Key=pick.key, Range=f"bytes={start}-{end}")
+                with resp["Body"] as body:
+                    return body.read(max_bytes)
+            return objects.read_object(pick.key, pick.size, fetch, max_bytes)
+
+        def on_error(pick: objects.Pick, exc: Exception) -> str | None:
+            if not isinstance(exc, (ClientError, BotoCoreError)):
+                raise exc
+            entry = f"{s3facts.CALLS['get_object']}: {s3facts.error_code(exc)}"
+            if entry not in denied:
+                denied.append(entry)
+            return f"object not read ({s3facts.error_code(exc)}): {pick.key}"
+
+        sample, notes = objects.sample_node(tree.picks(node), read, on_error)
+        update: dict[str, list[str]] = {}
+        if notes:
+            update["notes"] = notes
+        if denied:
+            update["denied"] = denied
+        return sample, update
