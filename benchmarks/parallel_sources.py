@@ -9,13 +9,13 @@ datasets with small samples, so classification and policy evaluation run for rea
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import yaml
+from _result import result  # noqa: E402 (run as a script from benchmarks/)
 
 from auditor import registry
 from auditor.config import load_config
@@ -78,8 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"slowest source alone: {slowest:.2f}s")
     print(f"four sources together (latencies {latencies}): {together:.2f}s")
     print(f"ratio: {ratio:.2f}x (target <= 1.3x)")
-    print("RESULT " + json.dumps({"benchmark": "parallel sources", "figure": "wall(all four) / wall(slowest alone)",
-                                  "value": round(ratio, 3), "unit": "x", "target": "<= 1.3", "met": ratio <= 1.3}))
+    result("parallel sources", "wall(all four) / wall(slowest alone)", ratio, "x", "<= 1.3", ratio <= 1.3)
     return 0
 
 

@@ -26,6 +26,8 @@ import sys
 import time
 from datetime import UTC, datetime
 
+from _result import result  # noqa: E402 (run as a script from benchmarks/)
+
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
 
@@ -144,6 +146,10 @@ def main() -> int:
         print(f"raw boto3 paginated listing       {t_raw:8.2f}s  ({raw_count / t_raw:,.0f} objects/s)")
         print(f"auditor inventory, 1 worker       {t_one:8.2f}s  ({ds_one} datasets)  ratio {ratio:.2f}x  (target <= 1.2x)")
         print(f"auditor inventory, 4 workers      {t_par:8.2f}s  ratio {t_par / t_raw:.2f}x")
+        result("S3 inventory floor", f"inventory / raw listing, {n:,} objects, 1 worker", ratio, "x", "<= 1.2",
+               None if args.quick else ratio <= 1.2)
+        result("S3 inventory floor", f"inventory / raw listing, {n:,} objects, 4 workers", t_par / t_raw, "x",
+               "(reference)", None)
         ok &= ratio <= 1.2 or args.quick
 
         peaks = []
@@ -160,7 +166,11 @@ def main() -> int:
         spread = max(peaks) / min(peaks)
         print(f"memory: largest/smallest peak {spread:.2f}x (target <= 1.3x), max {max(peaks):.1f} MB (target < 250 MB)")
         ok &= spread <= 1.3 and max(peaks) < 250
-    print("RESULT:", "targets met" if ok else "TARGET MISSED")
+        result("S3 inventory memory", f"peak RSS at {max(sizes):,} objects", max(peaks), "MB", "< 250",
+               max(peaks) < 250)
+        result("S3 inventory memory", f"largest / smallest peak ({min(sizes):,} to {max(sizes):,} objects)", spread,
+               "x", "<= 1.3", spread <= 1.3)
+    print("FINAL:", "targets met" if ok else "TARGET MISSED")
     return 0 if ok else 1
 
 

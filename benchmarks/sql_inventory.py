@@ -22,6 +22,7 @@ from collections import Counter
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from _result import result  # noqa: E402 (run as a script from benchmarks/)
 
 from auditor.models import Observation, Vendor
 from connectors.base import CollectContext, SourceSpec
@@ -93,6 +94,9 @@ def main() -> int:
         print(f"queries: setup {counts['setup']} (once per source), per table {per_table:.2f} "
               f"plus {counts['sample'] / max(1, len(datasets)):.2f} sample, other {counts['other']}")
         ok = wall < 60 * n / 1000 + 5 and per_table <= 3 and assessed == n
+        result("SQL inventory", f"wall time, {n:,} tables on PostgreSQL", wall, "s", f"< {60 * n / 1000:g}",
+               wall < 60 * n / 1000 + 5)
+        result("SQL inventory", "queries per table (plus one sample)", per_table, "", "<= 3", per_table <= 3)
         print("targets (< 60 s per 1,000 tables, <= 3 queries per table plus the sample):", "met" if ok else "MISSED")
         return 0 if ok else 1
     finally:
