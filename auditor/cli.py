@@ -110,11 +110,16 @@ def scan(state: _State, config_path, json_path, html_path, csv_path, as_of, trig
                 3 incomplete: a source or dataset could not be assessed
     """
     from auditor.engine import RunOptions, exit_code, run_audit
+    from auditor.notify import notify_after_run
+    from auditor.schedule import options_for_trigger
 
     config = _load(config_path)
     _check_writable(json_path, html_path, csv_path)
-    options = RunOptions(as_of=parse_instant(as_of), trigger=trigger, source_ids=source_ids or None,
-                         redactor=state.redactor)
+    at = parse_instant(as_of)
+    event = options_for_trigger(config, trigger, at)  # "event:<name>": that event's detail, policies, fail_on
+    threshold = (fail_on or event.get("fail_on") or config.fail_on).lower()
+    options = RunOptions(as_of=at, trigger=trigger, source_ids=source_ids or None, redactor=state.redactor,
+                         trigger_detail=event.get("trigger_detail"), policies=event.get("policies"))
     show_progress = sys.stderr.isatty() and not state.quiet
     try:
         with Progress(show_progress) as progress:
@@ -126,7 +131,9 @@ def scan(state: _State, config_path, json_path, html_path, csv_path, as_of, trig
         written = write_reports(run, json_path, html_path, csv_path)
     except OSError as exc:
         _fail(f"the run {run.id} is stored, but a report could not be written: {exc}")
-    code = exit_code(run, (fail_on or config.fail_on).lower())
+    code = exit_code(run, threshold)
+    notify_after_run(config, run, code, {p.suffix[1:]: p for p in written if p.suffix in (".json", ".html")},
+                     state.redactor, fail_on=threshold)
     if not state.quiet:
         print_summary(run, written, code)
     sys.exit(code)
@@ -320,3 +327,7 @@ def main() -> None:
         cli.main(standalone_mode=True)
     except AuditorError as exc:  # anything that slipped past a verb: still one line, exit 2
         _fail(exc)
+
+
+if __name__ == "__main__":
+    main()

@@ -62,7 +62,8 @@ def render_json(run: Run) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "run": {"id": run.id, "started_at": _ts(run.started_at), "finished_at": _ts(run.finished_at),
-                "as_of": _ts(run.as_of), "trigger": run.trigger, "status": status,
+                "as_of": _ts(run.as_of), "trigger": run.trigger, "trigger_detail": run.trigger_detail,
+                "status": status,
                 "previous_run_id": run.previous_run_id, "policy_limits": run.policy_limits},
         "vendors": [{"id": v.id, "name": v.name, "contract_end": v.contract_end.isoformat() if v.contract_end else None,
                      "allowed_personal_data": list(v.allowed_personal_data) if v.allowed_personal_data is not None else None,
