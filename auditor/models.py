@@ -15,6 +15,7 @@ and drops the sample. Samples are never stored, logged or rendered.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -121,6 +122,33 @@ class Dataset(_Frozen):
         if self.personal_data:
             return True
         return False if self.classified else None
+
+
+class DatasetTree:
+    """Object-store datasets as the tree they are (bucket -> prefix -> prefix, linked by
+    ``Dataset.parent``); tables are roots of their own. Cycles in bad data are tolerated."""
+
+    def __init__(self, datasets: Iterable[Dataset]) -> None:
+        self.datasets = list(datasets)
+        self.by_key: dict[tuple[str, str], Dataset] = {d.key: d for d in self.datasets}
+        self.children: dict[tuple[str, str], list[Dataset]] = {}
+        for d in self.datasets:
+            p = self.parent(d)
+            if p is not None:
+                self.children.setdefault(p.key, []).append(d)
+
+    def parent(self, d: Dataset) -> Dataset | None:
+        if d.parent is None or d.parent == d.name:
+            return None
+        return self.by_key.get((d.source, d.parent))
+
+    def ancestors(self, d: Dataset) -> list[Dataset]:
+        out, seen, p = [], {d.key}, self.parent(d)
+        while p is not None and p.key not in seen:
+            out.append(p)
+            seen.add(p.key)
+            p = self.parent(p)
+        return out
 
 
 class Sample(BaseModel):

@@ -316,7 +316,6 @@ class Runner:
         if not self.reload:
             return self.config
         from auditor.config import load_config
-
         from auditor.notify import register_secrets
 
         self.config = load_config(self.config.path)

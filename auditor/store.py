@@ -211,7 +211,7 @@ class Store:
                         f"another audit run ({held['run_id']}, pid {held['pid']} on {held['host']}, started "
                         f"{_utc(held['acquired_at']).isoformat(timespec='seconds')}) holds this state store; "
                         "runs on one store never overlap"
-                    )
+                    ) from None
             except OperationalError as exc:
                 raise StoreError(f"cannot write the state store: {exc.orig}") from None
         raise LockedError("could not take the run lock")

@@ -16,6 +16,7 @@ from typing import Any
 from auditor.models import (
     CollectionError,
     Dataset,
+    DatasetTree,
     Finding,
     PersonalData,
     SourceResult,
@@ -40,27 +41,10 @@ _Key = tuple[str, str]
 _Items = tuple[tuple[str, PersonalData], ...]
 
 
-class _Tree:
+class _Tree(DatasetTree):
     def __init__(self, datasets: Sequence[Dataset]) -> None:
-        self.by_key: dict[_Key, Dataset] = {d.key: d for d in datasets}
-        self.children: dict[_Key, list[Dataset]] = {}
-        for d in datasets:
-            if d.parent is not None and (d.source, d.parent) in self.by_key and d.parent != d.name:
-                self.children.setdefault((d.source, d.parent), []).append(d)
+        super().__init__(datasets)
         self._sub: dict[_Key, tuple[_Items, bool, tuple[str, ...]]] = {}
-
-    def parent(self, d: Dataset) -> Dataset | None:
-        if d.parent is None or d.parent == d.name:
-            return None
-        return self.by_key.get((d.source, d.parent))
-
-    def ancestors(self, d: Dataset) -> list[Dataset]:
-        out, seen, p = [], {d.key}, self.parent(d)
-        while p is not None and p.key not in seen:
-            out.append(p)
-            seen.add(p.key)
-            p = self.parent(p)
-        return out
 
     def subtree(self, d: Dataset) -> tuple[_Items, bool, tuple[str, ...]]:
         """Personal data found in and under ``d``, whether all of it was classified, its types."""

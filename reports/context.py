@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from auditor.models import SEVERITIES, Dataset, Finding, Run, severity_rank
+from auditor.models import SEVERITIES, Dataset, DatasetTree, Finding, Run, severity_rank
 from reports.coverage import coverage, evidence_rows  # noqa: F401
 from reports.format import (
     DEFAULT_MAX_AGE_DAYS,
@@ -36,29 +36,10 @@ from reports.format import (
 )
 
 
-class _Tree:
+class _Tree(DatasetTree):
     def __init__(self, datasets: Iterable[Dataset]) -> None:
-        self.datasets = list(datasets)
-        self.by_key = {d.key: d for d in self.datasets}
-        self.children: dict[tuple[str, str], list[Dataset]] = {}
-        for d in self.datasets:
-            p = self.parent(d)
-            if p is not None:
-                self.children.setdefault(p.key, []).append(d)
+        super().__init__(datasets)
         self._personal: dict[tuple[str, str], bool | None] = {}
-
-    def parent(self, d: Dataset) -> Dataset | None:
-        if d.parent is None or d.parent == d.name:
-            return None
-        return self.by_key.get((d.source, d.parent))
-
-    def ancestors(self, d: Dataset) -> list[Dataset]:
-        out, seen, p = [], {d.key}, self.parent(d)
-        while p is not None and p.key not in seen:
-            out.append(p)
-            seen.add(p.key)
-            p = self.parent(p)
-        return out
 
     def personal(self, d: Dataset) -> bool | None:
         """Personal data in or under ``d``: True, False (all classified, none) or None (unknown)."""

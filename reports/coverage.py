@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from auditor.models import Finding, Run
-from reports.format import key_label, fact_text
+from reports.format import fact_text, key_label
 
 
 def evidence_rows(evidence: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
