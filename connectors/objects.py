@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from auditor.models import Dataset, Sample
 
@@ -32,6 +33,7 @@ MAX_ROWS_PER_OBJECT = 200
 MAX_VALUES_PER_FIELD = 500
 MAX_TEXT_CHARS = 64 * 1024
 MAX_JSON_DEPTH = 8
+MAX_PREFIXES = 10_000  # prefix nodes kept per bucket; objects under further prefixes roll up into a parent
 GZIP_OUTPUT_FACTOR = 4  # decompressed output is bounded to this many times max_object_bytes
 
 BINARY_EXTENSIONS = frozenset(
@@ -70,8 +72,10 @@ class Node:
 class PrefixTree:
     """Per-prefix aggregates, fed one listed object at a time."""
 
-    def __init__(self, depth: int = 3, sample_objects: int = 5, seed: str = "") -> None:
+    def __init__(self, depth: int = 3, sample_objects: int = 5, seed: str = "", max_prefixes: int = MAX_PREFIXES) -> None:
         self.depth = max(0, depth)
+        self.max_prefixes = max(0, max_prefixes)
+        self.rolled_up = 0  # objects counted at their nearest kept prefix once the tree was full
         self.sample_objects = max(0, sample_objects)
         self.reservoir_size = max(0, self.sample_objects - 2)
         self._rng = random.Random(seed)
@@ -92,10 +96,20 @@ class PrefixTree:
             path = f"{path}{part}/"
             node = self.nodes.get(path)
             if node is None:
+                if len(self.nodes) > self.max_prefixes:  # memory is bounded in breadth too
+                    self.rolled_up += 1
+                    return chain  # not cached: the next key may still belong to a kept prefix
                 node = self.nodes[path] = Node(path)
             chain.append(node)
         self._last_dir, self._last_chain = deepest, chain
         return chain
+
+    @property
+    def note(self) -> str | None:
+        if not self.rolled_up:
+            return None
+        return (f"more than {self.max_prefixes} prefixes: {self.rolled_up} objects beyond them are counted "
+                "in their nearest listed parent prefix")
 
     def add(self, key: str, size: int, modified: datetime) -> None:
         chain = self._chain(key)
@@ -146,6 +160,8 @@ def prefix_datasets(
     for node in tree:
         extra = per_node(node.path) if per_node else {}
         fields = {**common, **extra}
+        if not node.path and tree.note:
+            fields["notes"] = (*fields.get("notes", ()), tree.note)
         if node.path:
             parent_path = node.path[: node.path[:-1].rfind("/") + 1]
             name, kind = f"{bucket}/{node.path}", "prefix"
@@ -170,6 +186,7 @@ class ReadResult:
     text: list[str] = field(default_factory=list)
     note: str | None = None
     read: bool = True  # False: skipped (binary), nothing classified from it
+    failed: bool = False  # True: the content could not be read (corrupt, unparseable): unknown, not empty
 
 
 class SampleBuilder:
@@ -253,7 +270,7 @@ def read_object(key: str, size: int, fetch: Fetch, max_bytes: int) -> ReadResult
         try:
             data, more = _gunzip(data, max_bytes * GZIP_OUTPUT_FACTOR, complete=not truncated)
         except (zlib.error, EOFError, ValueError):
-            return ReadResult(note=f"corrupt gzip: {key}")
+            return ReadResult(note=f"corrupt gzip: {key}", failed=True)
         truncated = truncated or more
         if data[:4] == b"PAR1":
             return ReadResult(note=f"gzipped parquet skipped: {key}", read=False)
@@ -278,14 +295,18 @@ def read_bytes(key: str, name: str, data: bytes, truncated: bool) -> ReadResult:
         return ReadResult(note=f"binary object skipped: {key}", read=False)
     text = data.decode("utf-8", errors="replace")
     if head and text[: len(head)].count("\ufffd") > max(8, len(head) // 50):
-        return ReadResult(note=f"binary object skipped: {key}", read=False)
+        # not UTF-8: a legacy single-byte export (Latin-1, cp1252) is still text; binary has control bytes
+        control = sum(1 for b in head if b < 9 or 13 < b < 32 or b == 127)
+        if control > len(head) // 100:
+            return ReadResult(note=f"binary object skipped: {key}", read=False)
+        text = data.decode("latin-1")
     if truncated and "\n" in text:
         text = text[: text.rfind("\n") + 1]  # drop the partial last line
     text = text.lstrip("\ufeff")
     ext = _ext(name)
     try:
         if ext in (".csv", ".tsv", ".tab", ".psv"):
-            return _read_csv(text, {".tsv": "\t", ".tab": "\t", ".psv": "|"}.get(ext, ","))
+            return _read_csv(text, {".tsv": "\t", ".tab": "\t", ".psv": "|"}.get(ext, ","), key, truncated)
         if ext in (".jsonl", ".ndjson"):
             return _read_jsonl(text)
         if ext == ".json":
@@ -298,25 +319,29 @@ def read_bytes(key: str, name: str, data: bytes, truncated: bool) -> ReadResult:
         first = text.split("\n", 1)[0]
         for delim in (",", "\t", ";", "|"):
             if first.count(delim) >= 1 and text.count("\n") >= 1:
-                return _read_csv(text, delim)
+                return _read_csv(text, delim, key, truncated)
         return _read_text(text)
     except (csv.Error, ValueError, RecursionError):
-        return ReadResult(note=f"unparseable object: {key}")
+        return ReadResult(note=f"unparseable object: {key}", failed=True)
 
 
-def _read_csv(text: str, delimiter: str) -> ReadResult:
+def _read_csv(text: str, delimiter: str, key: str = "", truncated: bool = False) -> ReadResult:
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     header = next(reader, None)
     if not header:
         return ReadResult()
     names = [h.strip() or f"column_{i + 1}" for i, h in enumerate(header)]
     fields: dict[str, list[Any]] = {n: [] for n in names}
+    rows = 0
     for i, row in enumerate(reader):
         if i >= MAX_ROWS_PER_OBJECT:
             break
+        rows += 1
         for name, value in zip(names, row):
             if value.strip():
                 fields[name].append(value)
+    if truncated and not rows:  # only the header fits in the byte limit: the values are unknown, not absent
+        return ReadResult(fields=fields, note=f"no complete row within the read limit: {key}", failed=True)
     return ReadResult(fields=fields)
 
 
@@ -410,7 +435,7 @@ def _read_parquet(key: str, size: int, fetch: Fetch, max_bytes: int, head: bytes
     except BudgetExceeded:
         return ReadResult(note=f"parquet footer over the byte limit: {key}", read=False)
     except (pa.ArrowException, OSError, ValueError):
-        return ReadResult(note=f"corrupt parquet: {key}")
+        return ReadResult(note=f"corrupt parquet: {key}", failed=True)
 
 
 def sample_node(
@@ -418,7 +443,9 @@ def sample_node(
 ) -> tuple[Sample | None, list[str]]:
     """Read the picked objects of one node; (sample or None when nothing could be read, notes).
 
-    ``read`` raises for a failed GET; ``on_error`` turns that into a note (or None).
+    ``read`` raises for a failed GET; ``on_error`` turns that into a note (or None). An object
+    whose content could not be read (corrupt, unparseable) counts as failed too: when no
+    picked object could be read the node's personal data is unknown (no sample), never "none".
     """
     builder, notes = SampleBuilder(), []
     tried = failed = 0
@@ -434,7 +461,19 @@ def sample_node(
             continue
         if result.note:
             notes.append(result.note)
+        if result.failed:  # unreadable content tells nothing: it must not read as "no personal data"
+            failed += 1
+            continue
         builder.add(result)
     if tried and failed == tried:
         return None, notes
     return builder.sample, notes
+
+
+def safe_endpoint(url: str | None, default: str) -> str:
+    """An endpoint as it may appear in a message: scheme, host and port; never a user,
+    password, path or query string."""
+    if not url:
+        return default
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}{':' + str(parts.port) if parts.port else ''}"

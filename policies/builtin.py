@@ -101,7 +101,7 @@ def data_beyond_agreement(s: Subject, ctx: Context):
     if beyond:
         return Fail({**dataset_facts(s.dataset), "allowed_personal_data": list(allowed), "beyond": list(beyond),
                      "personal_data": personal_summary(s, beyond)})
-    if s.has_personal_data is None:
+    if s.unread_part:  # absence is only known where everything was read
         return unknown_personal_data(s.dataset)
     return None
 
@@ -231,7 +231,7 @@ def personal_data_held(s: Subject, ctx: Context):
         sub = Subject(s.dataset, tuple(found), True, s.ancestors)
         return Fail({**dataset_facts(s.dataset), "personal_data": personal_summary(sub),
                      **({"detail": want} if want else {})})
-    if s.has_personal_data is None:
+    if s.unread_part:  # absence is only known where everything was read
         return unknown_personal_data(s.dataset)
     return None
 
@@ -249,7 +249,7 @@ def weak_password_hash(s: Subject, ctx: Context):
                      "where": sorted({w for _, p in weak for w in p.where})})
     if any(p.detail.get("weak") is None for _, p in hashes):
         return Unknown(("password_hash.weak",), "password hashes were found but their algorithm was not identified")
-    if s.has_personal_data is None:
+    if s.unread_part:  # absence is only known where everything was read
         return unknown_personal_data(s.dataset)
     return None
 
@@ -273,7 +273,7 @@ def pan_truncation(s: Subject, ctx: Context):
     if any(not isinstance(p.detail.get("visible_digits"), int) for _, p in partial):
         return Unknown(("payment_card_partial.visible_digits",), "masked card numbers were found but how many "
                        "digits they keep in clear was not recorded")
-    if s.has_personal_data is None:
+    if s.unread_part:  # absence is only known where everything was read
         return unknown_personal_data(s.dataset)
     return None
 

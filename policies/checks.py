@@ -53,6 +53,12 @@ class Subject:
     personal: tuple[tuple[str, PersonalData], ...]  # (dataset name where found, summary)
     has_personal_data: bool | None
     ancestors: tuple[Dataset, ...] = ()  # nearest first, only those the rule applies to
+    complete: bool = True  # every dataset in the subtree was classified
+
+    @property
+    def unread_part(self) -> bool:
+        """Part of what the rule looks at was not read: a type not found may still be there."""
+        return self.has_personal_data is None or not self.complete
 
     @property
     def types(self) -> tuple[str, ...]:

@@ -142,7 +142,7 @@ class _Run:
         eff, items, complete = applied
         has = True if items else (False if complete else None)
         ancestors = tuple(a for a in self.tree.ancestors(d) if self.applies(rule, a) is not None)
-        subject = Subject(d, items, has, ancestors)
+        subject = Subject(d, items, has, ancestors, complete)
         outcome = rule.impl.fn(subject, Context(self.vendor(d.vendor), self.as_of, eff.options))
         if isinstance(outcome, Fail):
             self.add(Finding(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar, TypeVar
-from urllib.parse import urlsplit
 
 import requests
 from google.api_core import exceptions as gexc
@@ -44,16 +43,11 @@ class Options(BaseOptions):
 
 
 def _code(exc: BaseException) -> str:
+    if isinstance(exc, gexc.RetryError) and exc.cause is not None:  # name what kept failing
+        return f"{_code(exc.cause)} (retries exhausted)"
     if isinstance(exc, gexc.GoogleAPICallError):
         return type(exc).__name__ if type(exc) is not gexc.GoogleAPICallError else str(exc.code)
     return type(exc).__name__
-
-
-def _safe_endpoint(url: str | None) -> str:
-    if not url:
-        return "Google Cloud Storage"
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname}{':' + str(parts.port) if parts.port else ''}"
 
 
 class Connector:
@@ -86,7 +80,7 @@ class Connector:
         return storage.Client(project=self.opts.project)
 
     def collect(self) -> Iterator[Observation | CollectionError]:
-        where = _safe_endpoint(self.opts.endpoint)
+        where = objects.safe_endpoint(self.opts.endpoint, "Google Cloud Storage")
         try:
             self.client = self._make_client()
             buckets = []

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
 import boto3
 import botocore.loaders
@@ -42,13 +41,6 @@ class Options(BaseOptions):
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
     max_attempts: int = 5
-
-
-def _safe_endpoint(url: str | None) -> str:
-    if not url:
-        return "AWS S3"
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname}{':' + str(parts.port) if parts.port else ''}"
 
 
 class Connector:
@@ -98,7 +90,7 @@ class Connector:
     # ------------------------------------------------------------------ collect
 
     def collect(self) -> Iterator[Observation | CollectionError]:
-        where = _safe_endpoint(self.opts.endpoint_url)
+        where = objects.safe_endpoint(self.opts.endpoint_url, "AWS S3")
         try:
             client = self._client()
             buckets: list[dict[str, Any]] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from policy_helpers import bucket, days_ago, not_assessed_for, of_rule, pdata, run, table
+from policy_helpers import bucket, days_ago, not_assessed_for, of_rule, pdata, prefix, run, table
 
 from auditor.models import CollectionError, SourceResult, Vendor, finding_id
 from policies import load_policies
@@ -130,3 +130,16 @@ def test_not_assessed_is_reported_even_by_a_pack_without_the_rule():
     findings = run(["builtin:gdpr"], [table(status="error", error="boom")])
     [f] = of_rule(findings, "not-assessed")
     assert f.severity == "high"
+
+
+@pytest.mark.parametrize(("rule", "policy"), [
+    ("cardholder-data", "builtin:baseline"), ("weak-password-hash", "builtin:baseline"),
+    ("data-beyond-agreement", "builtin:baseline"), ("pci-pan-over-truncation", "builtin:pci-dss"),
+])
+def test_an_unread_sibling_prefix_keeps_absence_unknown(rule, policy):
+    """Emails found in one prefix say nothing of what an unreadable sibling holds."""
+    datasets = [bucket("b", classified=True, personal_data=()),
+                prefix("b/ok/", "b", classified=True, personal_data=(pdata("email"),)),
+                prefix("b/bad/", "b", classified=False, personal_data=(), notes=("corrupt gzip: bad/x.gz",))]
+    findings = run([policy], datasets, [RESTRICTED])
+    assert any(f.dataset == "b" for f in not_assessed_for(findings, rule)), rule

@@ -1,0 +1,234 @@
+"""Helpers of the fault suite (imported by name; tests/faults has no conftest of its own).
+
+- :class:`FaultProxy`: a tiny HTTP proxy in front of a real endpoint (moto, the GCS
+  emulator) that answers chosen calls itself (503 SlowDown, 403, 500, 501) and passes
+  every other request through, counting what it served;
+- :func:`silent_endpoint`: a socket that accepts connections and never answers;
+- :func:`write_config` / :func:`scan`: drive ``auditor scan`` end to end with Click's runner;
+- :func:`report`: the JSON report, indexed for assertions.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+from click.testing import CliRunner, Result
+
+from auditor.cli import cli
+
+AS_OF = "2026-11-28T00:00:00Z"
+KEYS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+# --------------------------------------------------------------------------- endpoints
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def silent_endpoint() -> Iterator[str]:
+    """127.0.0.1:PORT that accepts TCP connections and never says a word."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(64)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        srv.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = srv.accept()
+                held.append(conn)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
+    t = threading.Thread(target=accept, daemon=True)
+    t.start()
+    try:
+        yield f"127.0.0.1:{srv.getsockname()[1]}"
+    finally:
+        stop.set()
+        t.join(2)
+        for c in held:
+            c.close()
+        srv.close()
+
+
+# A rule sees (method, path, query) and returns (status, body, headers) to answer itself, or None to pass.
+Answer = tuple[int, bytes, dict[str, str]]
+Rule = Callable[[str, str, str], Answer | None]
+
+
+def s3_error(status: int, code: str, message: str = "injected") -> Answer:
+    body = (f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code>'
+            f"<Message>{message}</Message><RequestId>fault</RequestId></Error>").encode()
+    return status, body, {"Content-Type": "application/xml"}
+
+
+def gcs_error(status: int, message: str = "injected") -> Answer:
+    body = json.dumps({"error": {"code": status, "message": message,
+                                 "errors": [{"message": message, "reason": "injected"}]}}).encode()
+    return status, body, {"Content-Type": "application/json"}
+
+
+@dataclass
+class FaultProxy:
+    upstream: str
+    rule: Rule = lambda m, p, q: None
+    seen: list[tuple[str, str, str, int]] = field(default_factory=list)  # method, path, query, status
+    bytes_out: int = 0
+
+    def calls(self, pattern: str) -> list[tuple[str, str, str, int]]:
+        rx = re.compile(pattern)
+        return [s for s in self.seen if rx.search(f"{s[0]} {s[1]}?{s[2]}")]
+
+    @contextmanager
+    def running(self) -> Iterator[str]:
+        up = urlsplit(self.upstream)
+        proxy = self
+        lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _handle(self) -> None:
+                path, _, query = self.path.partition("?")
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                answer = proxy.rule(self.command, path, query)
+                if answer is None:
+                    conn = http.client.HTTPConnection(up.hostname, up.port, timeout=30)
+                    headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "keep-alive")}
+                    conn.request(self.command, self.path, body=body or None, headers=headers)
+                    resp = conn.getresponse()
+                    status, data = resp.status, resp.read()
+                    out = [(k, v) for k, v in resp.getheaders()
+                           if k.lower() not in ("transfer-encoding", "connection", "content-length")]
+                    conn.close()
+                else:
+                    status, data, extra = answer
+                    out = list(extra.items())
+                with lock:
+                    proxy.seen.append((self.command, path, query, status))
+                    proxy.bytes_out += len(data)
+                self.send_response(status)
+                for k, v in out:
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+
+            do_GET = do_HEAD = do_PUT = do_POST = do_DELETE = do_PATCH = _handle
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        t = threading.Thread(target=server.serve_forever, daemon=True)
+        t.start()
+        try:
+            yield f"http://127.0.0.1:{server.server_address[1]}"
+        finally:
+            server.shutdown()
+            server.server_close()
+
+
+# --------------------------------------------------------------------------- driving the CLI
+
+
+def write_config(tmp: Path, sources: list[dict[str, Any]], vendors: list[dict[str, Any]] | None = None,
+                 **extra: Any) -> Path:
+    doc = {"state": f"sqlite:///{tmp / 'state.db'}", "vendors": vendors or [{"id": "v1"}],
+           "sources": sources, **extra}
+    p = tmp / "auditor.yaml"
+    p.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return p
+
+
+def s3_source(id_: str, endpoint: str, *buckets: str, **options: Any) -> dict[str, Any]:
+    return {"id": id_, "vendor": "v1", "kind": "s3", "endpoint_url": endpoint, "region": "us-east-1",
+            "buckets": list(buckets), "max_workers": 2, **options}
+
+
+def gcs_source(id_: str, endpoint: str, *buckets: str, **options: Any) -> dict[str, Any]:
+    return {"id": id_, "vendor": "v1", "kind": "gcs", "endpoint": endpoint, "project": "test-project",
+            "buckets": list(buckets), "max_workers": 2, **options}
+
+
+def sql_source(id_: str, url: str, **options: Any) -> dict[str, Any]:
+    return {"id": id_, "vendor": "v1", "kind": "sql", "url": url, **options}
+
+
+@dataclass
+class Scan:
+    result: Result
+    doc: dict[str, Any]
+
+    @property
+    def code(self) -> int:
+        return self.result.exit_code
+
+    @property
+    def output(self) -> str:
+        return self.result.output
+
+    def source(self, id_: str) -> dict[str, Any]:
+        found = [s for s in self.doc["sources"] if s["id"] == id_]
+        assert found, f"no source {id_!r} in {[s['id'] for s in self.doc['sources']]}"
+        return found[0]
+
+    def datasets(self, source: str) -> dict[str, dict[str, Any]]:
+        return {d["name"]: d for d in self.doc["datasets"] if d["source"] == source}
+
+    def dataset(self, source: str, name: str) -> dict[str, Any]:
+        got = self.datasets(source)
+        assert name in got, f"no dataset {name!r} in {source}: {sorted(got)}"
+        return got[name]
+
+    def not_assessed(self, source: str | None = None) -> list[dict[str, Any]]:
+        return [f for f in self.doc["findings"] if f["rule"] == "not-assessed"
+                and (source is None or f["source"] == source)]
+
+    def na_on(self, source: str, dataset: str) -> list[dict[str, Any]]:
+        return [f for f in self.not_assessed(source) if f["dataset"] == dataset]
+
+    def personal(self, source: str, name: str) -> set[str]:
+        return {p["type"] for p in self.dataset(source, name)["personal_data"]}
+
+
+def scan(config: Path, *args: str, json_path: Path | None = None) -> Scan:
+    out = json_path or config.parent / "report.json"
+    result = CliRunner().invoke(cli, ["scan", "-c", str(config), "--as-of", AS_OF, "--json", str(out), *args])
+    doc = json.loads(out.read_text()) if out.exists() else {}
+    return Scan(result, doc)
+
+
+def assert_incomplete(s: Scan, faulty: str, healthy: str, healthy_dataset: str) -> None:
+    """Exit 3, run partial, and the healthy source fully assessed and reported with its personal data."""
+    assert s.code == 3, f"exit {s.code}: {s.output}"
+    assert s.doc["run"]["status"] == "partial", s.doc["run"]
+    assert s.source(healthy)["status"] == "ok"
+    good = s.dataset(healthy, healthy_dataset)
+    assert good["status"] == "assessed" and "email" in {p["type"] for p in good["personal_data"]}, good
+    assert not s.not_assessed(healthy), s.not_assessed(healthy)
+    assert s.not_assessed(faulty), f"nothing not-assessed on {faulty}"

@@ -1,0 +1,89 @@
+"""Hostile content in buckets, through `auditor scan` over moto: each object is read within its
+bounds, a note names it on its own dataset, what could not be read is never "no personal
+data", and the scan goes on (the healthy source and the readable objects still classified).
+"""
+# ruff: noqa: F811 - fixtures imported from fault_servers are redefined as test arguments
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fault_helpers import FaultProxy, assert_incomplete, s3_source, scan, write_config
+from fault_servers import (  # noqa: F401 - fixtures
+    HEALTHY_CSV,
+    aws_env,
+    gz,
+    healthy_bucket,
+    make_bucket,
+    s3_admin,
+    s3_url,
+)
+
+LIMIT = 256 * 1024  # max_object_bytes of the faulty source
+EMAILS = "".join(f"{i},buyer{i}@example.com\n" for i in range(100))
+
+
+def deep_json(depth: int) -> bytes:
+    return ("[" * depth + '"someone@example.com"' + "]" * depth).encode()
+
+
+def wide_csv(columns: int, rows: int) -> bytes:
+    header = ",".join(f"c{i}" for i in range(columns - 1)) + ",contact_email"
+    lines = [",".join(["x"] * (columns - 1)) + f",wide{r}@example.com" for r in range(rows)]
+    return (header + "\n" + "\n".join(lines) + "\n").encode()
+
+
+@pytest.fixture(scope="module")
+def content_buckets(s3_admin):
+    make_bucket(s3_admin, "cf-gzip", {"dump/customers.csv.gz": b"\x1f\x8b\x08\x00" + b"not a deflate stream" * 50})
+    make_bucket(s3_admin, "cf-deep", {"docs/nested.json": deep_json(10_000)})
+    make_bucket(s3_admin, "cf-longrow", {"rows/one.csv": wide_csv(60_000, 2)})  # no whole row within the limit
+    bomb = gz(b"id,email\n" + EMAILS.encode() * 80_000)  # ~200 MB inflated, ~0.5 MB on disk
+    big = b"id,email\n" + EMAILS.encode() * 2_000  # ~4 MB
+    invalid = b"id,email,note\n" + b"".join(f"{i},u{i}@example.com,".encode() + b"caf\xe9 \xff\xfe ok\n"
+                                            for i in range(40))
+    make_bucket(s3_admin, "cf-bounded", {
+        "bomb/orders.csv.gz": bomb, "big/export.csv": big, "utf8/latin1.csv": invalid,
+        "wide/columns.csv": wide_csv(10_000, 20)})
+    return {"bomb": len(bomb), "big": len(big)}
+
+
+def test_content_faults_end_to_end(tmp_path, s3_url, healthy_bucket, content_buckets):
+    proxy = FaultProxy(s3_url)  # passes everything through, counting the bytes the auditor read
+    with proxy.running() as url:
+        cfg = write_config(tmp_path, [s3_source("good", s3_url, healthy_bucket),
+                                      s3_source("odd", url, "cf-gzip", "cf-deep", "cf-longrow", "cf-bounded",
+                                                max_object_bytes=LIMIT, max_attempts=1)])
+        s = scan(cfg)
+    assert_incomplete(s, "odd", "good", healthy_bucket)
+
+    # corrupt gzip and 10,000-deep JSON: a note on their prefix, personal data unknown -> not-assessed
+    assert s.dataset("odd", "cf-gzip/dump/")["notes"] == ["corrupt gzip: dump/customers.csv.gz"]
+    assert s.dataset("odd", "cf-deep/docs/")["notes"] == ["unparseable object: docs/nested.json"]
+    assert s.dataset("odd", "cf-longrow/rows/")["notes"] == ["no complete row within the read limit: rows/one.csv"]
+    for bucket in ("cf-gzip", "cf-deep", "cf-longrow"):
+        na = [f for f in s.not_assessed("odd") if f["dataset"].startswith(bucket)]
+        assert na and all(f["evidence"].get("unknown") == ["personal_data"] for f in na), na
+    # the bomb, the big object, invalid UTF-8 and 10,000 columns: bounded reads, still classified
+    bounded = s.datasets("odd")
+    for prefix in ("bomb/", "big/", "utf8/", "wide/"):
+        ds = bounded[f"cf-bounded/{prefix}"]
+        assert ds["status"] == "assessed" and "email" in {p["type"] for p in ds["personal_data"]}, ds
+    wide = next(p for p in bounded["cf-bounded/wide/"]["personal_data"] if p["type"] == "email")
+    assert wide["where"] == ["contact_email"], wide
+    assert not [f for f in s.not_assessed("odd") if f["dataset"].startswith("cf-bounded")]
+    # what was read of each object stayed within the byte limit (ranged GETs)
+    gets = proxy.calls(r"GET /cf-bounded/(bomb|big)/")
+    assert gets and all(status == 206 for *_, status in gets), gets
+    assert proxy.bytes_out < 4 * 1024 * 1024, f"{proxy.bytes_out} bytes read for a 4 MB and a 200 MB object"
+
+
+def test_unreadable_prefix_beside_a_readable_one_is_still_not_assessed(tmp_path, s3_url, s3_admin, healthy_bucket):
+    make_bucket(s3_admin, "cf-mixed", {"ok/customers.csv": HEALTHY_CSV.encode(),
+                                       "bad/cards.csv.gz": b"\x1f\x8b\x08\x00" + b"garbage" * 40})
+    cfg = write_config(tmp_path, [s3_source("good", s3_url, healthy_bucket), s3_source("odd", s3_url, "cf-mixed")])
+    s = scan(cfg)
+    assert s.dataset("odd", "cf-mixed/bad/")["notes"] == ["corrupt gzip: bad/cards.csv.gz"]
+    assert s.code == 3 and [f for f in s.not_assessed("odd") if f["dataset"].startswith("cf-mixed")], \
+        json.dumps(s.doc["findings"], indent=1)
