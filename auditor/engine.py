@@ -89,7 +89,11 @@ def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: 
             if isinstance(item, CollectionError):
                 errors.append(item.model_copy(update={"reason": redact(item.reason)}))
                 continue
-            found.append(_classified(item, redact))
+            ds = _classified(item, redact)
+            found.append(ds)
+            log.debug("source %s: %s %r: status %s, records %s, last modified %s (%s), personal data %s",
+                      src.id, ds.kind, ds.name, ds.status, ds.records, ds.last_modified, ds.last_modified_basis,
+                      {p.type: p.count for p in ds.personal_data} or ("none" if ds.classified else "not classified"))
             if progress:
                 progress(src.id, len(found))
     except Exception as exc:  # noqa: BLE001 - one source's crash is that source's error, never the run's

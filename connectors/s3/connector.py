@@ -40,7 +40,7 @@ class Options(BaseOptions):
     max_workers: int = 4
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
-    max_attempts: int = 5
+    max_attempts: int = Field(5, ge=1)  # calls per request, the first one included (then not-assessed)
 
 
 class Connector:
@@ -73,7 +73,7 @@ class Connector:
                 self._session = boto3.Session(botocore_session=core, profile_name=self.opts.profile,
                                               region_name=self.opts.region)
             config = Config(
-                retries={"mode": "standard", "max_attempts": self.opts.max_attempts},
+                retries={"mode": "standard", "total_max_attempts": self.opts.max_attempts},
                 connect_timeout=self.opts.connect_timeout, read_timeout=self.opts.read_timeout,
                 max_pool_connections=max(10, self.opts.max_workers * 2),
                 s3={"addressing_style": "path"} if self.opts.endpoint_url else None,

@@ -166,7 +166,7 @@ def test_nothing_leaked(run):
     files = outputs(run)
     assert {"r.json", "r.html", "r.csv", "stdout", "stderr", "state.db"} <= set(files), sorted(files)
     assert any(n.endswith(".csv") and n != "r.csv" for n in files), "the datasets CSV is missing"
-    assert "INFO" in files["stderr"], "-vv must log for this test to mean anything"
+    assert "DEBUG" in files["stderr"] and "personal data {" in files["stderr"], "-vv must log at debug level"
     leaks = [(value, name) for name, text in files.items() for value in RAW if value in text]
     assert leaks == [], leaks
 

@@ -93,7 +93,7 @@ def test_sigkill_mid_run_leaves_earlier_runs_and_shows_failed(tmp_path):
     state = tmp_path / "state.db"
     with silent_endpoint() as hostport:
         hang = {"id": "hang", "vendor": "v1", "kind": "s3", "endpoint_url": f"http://{hostport}",
-                "region": "us-east-1", "buckets": ["x"], "connect_timeout": 60, "read_timeout": 60, "max_attempts": 0}
+                "region": "us-east-1", "buckets": ["x"], "connect_timeout": 60, "read_timeout": 60, "max_attempts": 1}
         cfg = write_config(tmp_path, [sql_source("db", estate)])
         first = scan(cfg)
         assert first.code in (0, 1), first.output
