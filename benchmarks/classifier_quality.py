@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.show_errors and errors:
         print("errors:")
         print("\n".join(errors))
-    for t, p, r, f1, met, target in results:
+    for t, _p, _r, f1, met, target in results:
         print("RESULT " + json.dumps({"benchmark": "classifier_quality", "figure": f"{t} F1", "value": round(f1, 3),
                                       "unit": "", "target": target, "met": met}))
     worst = min(results, key=lambda x: x[3])

@@ -15,7 +15,7 @@ from pydantic import Field
 
 from auditor.errors import ConnectorError
 from auditor.models import CollectionError, Dataset, Observation
-from connectors import objects
+from connectors import objects, readers
 from connectors.base import CollectContext, SourceSpec, matches
 from connectors.base import Options as BaseOptions
 from connectors.gcs import facts as gcsfacts
@@ -167,7 +167,7 @@ class Connector:
         max_bytes = self.opts.max_object_bytes
         bucket = self.client.bucket(name)
 
-        def read(pick: objects.Pick) -> objects.ReadResult:
+        def read(pick: objects.Pick) -> readers.ReadResult:
             blob = bucket.blob(pick.key)
 
             def fetch(start: int, end: int) -> bytes:
@@ -175,7 +175,7 @@ class Connector:
                 return self._call(lambda: blob.download_as_bytes(
                     start=start, end=end, raw_download=True, checksum=None, timeout=self._timeout,
                     retry=self._retry))
-            return objects.read_object(pick.key, pick.size, fetch, max_bytes)
+            return readers.read_object(pick.key, pick.size, fetch, max_bytes)
 
         def on_error(pick: objects.Pick, exc: Exception) -> str | None:
             if not isinstance(exc, CALL_ERRORS):

@@ -15,7 +15,7 @@ from pydantic import Field
 
 from auditor.errors import ConnectorError
 from auditor.models import CollectionError, Dataset, Observation
-from connectors import objects
+from connectors import objects, readers
 from connectors.base import CollectContext, SourceSpec, matches
 from connectors.base import Options as BaseOptions
 from connectors.s3 import facts as s3facts
@@ -170,13 +170,13 @@ class Connector:
         denied: list[str] = []
         max_bytes = self.opts.max_object_bytes
 
-        def read(pick: objects.Pick) -> objects.ReadResult:
+        def read(pick: objects.Pick) -> readers.ReadResult:
             def fetch(start: int, end: int) -> bytes:
                 end = min(end, start + max_bytes - 1)
                 resp = client.get_object(Bucket=bucket, Key=pick.key, Range=f"bytes={start}-{end}")
                 with resp["Body"] as body:
                     return body.read(max_bytes)
-            return objects.read_object(pick.key, pick.size, fetch, max_bytes)
+            return readers.read_object(pick.key, pick.size, fetch, max_bytes)
 
         def on_error(pick: objects.Pick, exc: Exception) -> str | None:
             if not isinstance(exc, (ClientError, BotoCoreError)):
