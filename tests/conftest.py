@@ -75,3 +75,7 @@ def pg_url(request) -> Iterator[str]:
 def mysql_url(request) -> Iterator[str]:
     """A fresh empty MariaDB/MySQL database for this test module (dropped afterwards)."""
     yield from _fresh_database(MYSQL_ADMIN_URL, "my", "MariaDB", 3306)
+
+
+# the engine-driving test connector, for every test that names the fixture
+from tests.fakes import fake_connector  # noqa: E402,F401

@@ -2,12 +2,10 @@
 
 import json
 
-import yaml
 from click.testing import CliRunner
 
 from auditor.cli import cli
 from tests.contract.test_scan_cli import CLEAN, config, fake, scan
-from tests.fakes import fake_connector  # noqa: F401
 
 
 def invoke(*args):

@@ -4,13 +4,11 @@ import json
 from importlib import resources
 
 import jsonschema
-import pytest
 import yaml
 from click.testing import CliRunner
 
 from auditor.cli import cli
 from auditor.store import Store
-from tests.fakes import fake_connector  # noqa: F401
 
 CLEAN = {"name": "public.orders", "public": False, "encryption_at_rest": "provider",
          "encryption_in_transit": "enforced", "has_retention": True, "retention_days": 30,

@@ -5,7 +5,6 @@ from auditor.cli import cli
 from auditor.config import load_config
 from auditor.engine import config_identity
 from auditor.store import Store
-from tests.fakes import fake_connector  # noqa: F401
 
 CLEAN = {"name": "public.orders", "public": False, "encryption_at_rest": "provider",
          "encryption_in_transit": "enforced", "has_retention": True, "retention_days": 30,

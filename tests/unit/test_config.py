@@ -2,7 +2,6 @@ import pytest
 
 from auditor.config import load_config, parse_config
 from auditor.errors import ConfigError
-from tests.fakes import fake_connector  # noqa: F401
 
 GOOD = """\
 state: sqlite:///state.db

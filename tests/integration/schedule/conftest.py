@@ -8,7 +8,6 @@ from aiosmtpd.controller import Controller
 from schedule_helpers import MailReceiver, WebhookReceiver
 
 from tests.conftest import free_port
-from tests.fakes import fake_connector  # noqa: F401 (a fixture for these tests)
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ import yaml
 from click.testing import CliRunner
 
 from auditor.cli import cli
-from tests.fakes import fake_connector  # noqa: F401
 
 EMAILS = ["alice.tan@example.com", "bob.lim@example.org", "carol@example.net"]
 pytestmark = pytest.mark.usefixtures("fake_connector")
