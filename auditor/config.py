@@ -17,14 +17,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from auditor import registry
 from auditor.errors import ConfigError
-from auditor.models import Severity, Vendor
+from auditor.models import PERSONAL_DATA_TYPES, Severity, Vendor
+from auditor.yaml_marks import Path_, dotted, line_of, raise_validation, read_marked
 
-Path_ = tuple[str | int, ...]
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -39,6 +38,14 @@ class VendorConfig(_Strict):
     allowed_personal_data: list[str] | None = None
     allowed_regions: list[str] | None = None
     tags: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("allowed_personal_data")
+    @classmethod
+    def _known_types(cls, v: list[str] | None) -> list[str] | None:
+        unknown = [t for t in v or [] if t not in PERSONAL_DATA_TYPES]
+        if unknown:
+            raise ValueError(f"unknown personal-data type {unknown[0]!r} (known: {', '.join(PERSONAL_DATA_TYPES)})")
+        return v
 
     def model(self) -> Vendor:
         return Vendor(
@@ -125,7 +132,7 @@ class Config(_Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
     state: str = "sqlite:///auditor.db"
-    policies: list[str] = Field(default_factory=lambda: ["builtin:baseline"])
+    policies: list[str] = Field(default_factory=lambda: ["builtin:baseline"], min_length=1)
     vendors: list[VendorConfig] = Field(default_factory=list)
     sources: list[SourceConfig] = Field(default_factory=list)
     schedule: ScheduleConfig | None = None
@@ -147,56 +154,7 @@ class Config(_Strict):
         return {v.id: v.model() for v in self.vendors}
 
 
-# --------------------------------------------------------------------------- YAML with marks
-
-
-def _compose(text: str, file: str) -> tuple[Any, dict[Path_, int]]:
-    """Load YAML, and remember the line of every key and item by its path."""
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        raise ConfigError(f"YAML syntax error: {exc.problem or exc}", file=file, line=line) from None
-    if node is None:
-        return {}, {}
-    lines: dict[Path_, int] = {}
-
-    def walk(n: yaml.Node, path: Path_) -> None:
-        lines.setdefault(path, n.start_mark.line + 1)
-        if isinstance(n, yaml.MappingNode):
-            for k, v in n.value:
-                key = k.value if isinstance(k, yaml.ScalarNode) else str(k.value)
-                lines[path + (key,)] = k.start_mark.line + 1
-                walk(v, path + (key,))
-        elif isinstance(n, yaml.SequenceNode):
-            for i, item in enumerate(n.value):
-                lines[path + (i,)] = item.start_mark.line + 1
-                walk(item, path + (i,))
-
-    walk(node, ())
-    try:
-        loader = yaml.SafeLoader(text)
-        data = loader.get_single_data()
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"YAML error: {exc}", file=file) from None
-    return data, lines
-
-
-def key_name(path: Path_) -> str:
-    out = ""
-    for p in path:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out or "(top level)"
-
-
-def line_of(lines: dict[Path_, int], path: Path_) -> int | None:
-    p = tuple(path)
-    while p:
-        if p in lines:
-            return lines[p]
-        p = p[:-1]
-    return lines.get(())
+# --------------------------------------------------------------------------- loading
 
 
 def substitute_env(data: Any, lines: dict[Path_, int], file: str, path: Path_ = ()) -> Any:
@@ -213,7 +171,7 @@ def substitute_env(data: Any, lines: dict[Path_, int], file: str, path: Path_ = 
                 if default is not None:
                     return default
                 raise ConfigError(
-                    f"environment variable {name} is not set", file=file, line=line_of(lines, path), key=key_name(path)
+                    f"environment variable {name} is not set", file=file, line=line_of(lines, path), key=dotted(path)
                 )
             return value
 
@@ -221,29 +179,15 @@ def substitute_env(data: Any, lines: dict[Path_, int], file: str, path: Path_ = 
     return data
 
 
-def raise_validation(exc: ValidationError, lines: dict[Path_, int], file: str, prefix: Path_ = ()) -> None:
-    """Turn pydantic's first error into one ConfigError; never echo the input value."""
-    err = exc.errors(include_url=False, include_input=False)[0]
-    loc = prefix + tuple(err["loc"])
-    msg = err["msg"]
-    if err["type"] == "extra_forbidden":
-        msg = f"unknown key {loc[-1]!r}"
-    elif err["type"] == "missing":
-        msg = f"missing required key {loc[-1]!r}"
-        loc_for_line = loc[:-1]
-        raise ConfigError(msg, file=file, line=line_of(lines, loc_for_line), key=key_name(loc)) from None
-    raise ConfigError(msg, file=file, line=line_of(lines, loc), key=key_name(loc)) from None
-
-
 def _parse_source(raw: Any, i: int, lines: dict[Path_, int], file: str) -> SourceConfig:
     path: Path_ = ("sources", i)
     if not isinstance(raw, dict):
-        raise ConfigError("a source must be a mapping", file=file, line=line_of(lines, path), key=key_name(path))
+        raise ConfigError("a source must be a mapping", file=file, line=line_of(lines, path), key=dotted(path))
     for k in ("id", "vendor", "kind"):
         if k not in raw or raw[k] in (None, ""):
-            raise ConfigError(f"missing required key {k!r}", file=file, line=line_of(lines, path), key=key_name(path + (k,)))
+            raise ConfigError(f"missing required key {k!r}", file=file, line=line_of(lines, path), key=dotted(path + (k,)))
         if not isinstance(raw[k], str):
-            raise ConfigError(f"{k} must be a string", file=file, line=line_of(lines, path + (k,)), key=key_name(path + (k,)))
+            raise ConfigError(f"{k} must be a string", file=file, line=line_of(lines, path + (k,)), key=dotted(path + (k,)))
     kind = raw["kind"]
     from connectors import load_builtin
 
@@ -251,7 +195,7 @@ def _parse_source(raw: Any, i: int, lines: dict[Path_, int], file: str) -> Sourc
     if kind not in registry.connectors:
         known = ", ".join(registry.connectors) or "none"
         raise ConfigError(f"unknown source kind {kind!r} (known: {known})", file=file,
-                          line=line_of(lines, path + ("kind",)), key=key_name(path + ("kind",)))
+                          line=line_of(lines, path + ("kind",)), key=dotted(path + ("kind",)))
     connector = registry.connectors.get(kind)
     opts = {k: v for k, v in raw.items() if k not in ("id", "vendor", "kind")}
     try:
@@ -274,13 +218,16 @@ def load_config(path: str | os.PathLike[str]) -> Config:
 
 
 def parse_config(text: str, file: str = "<config>") -> Config:
-    data, lines = _compose(text, file)
+    data, lines = read_marked(text, file)
     if not isinstance(data, dict):
         raise ConfigError("the config must be a mapping of keys (state, policies, vendors, sources, ...)", file=file, line=1)
     data = substitute_env(data, lines, file)
     raw_sources = data.pop("sources", None) or []
     if not isinstance(raw_sources, list):
         raise ConfigError("sources must be a list", file=file, line=line_of(lines, ("sources",)), key="sources")
+    if not raw_sources:
+        raise ConfigError("no sources: an audit with nothing to audit would pass silently", file=file,
+                          line=line_of(lines, ("sources",)), key="sources")
     base_dir = str(Path(file).resolve().parent) if file != "<config>" else str(Path.cwd())
     try:
         cfg = Config(**data, path=file, base_dir=base_dir)
@@ -294,17 +241,17 @@ def parse_config(text: str, file: str = "<config>") -> Config:
     for i, v in enumerate(cfg.vendors):
         if v.id in seen_vendors:
             raise ConfigError(f"duplicate vendor id {v.id!r}", file=file, line=line_of(lines, ("vendors", i, "id")),
-                              key=key_name(("vendors", i, "id")))
+                              key=dotted(("vendors", i, "id")))
         seen_vendors.add(v.id)
     seen_sources: set[str] = set()
     for i, s in enumerate(sources):
         if s.id in seen_sources:
             raise ConfigError(f"duplicate source id {s.id!r}", file=file, line=line_of(lines, ("sources", i, "id")),
-                              key=key_name(("sources", i, "id")))
+                              key=dotted(("sources", i, "id")))
         seen_sources.add(s.id)
         if s.vendor not in seen_vendors:
             raise ConfigError(f"vendor {s.vendor!r} is not declared under vendors", file=file,
-                              line=line_of(lines, ("sources", i, "vendor")), key=key_name(("sources", i, "vendor")))
+                              line=line_of(lines, ("sources", i, "vendor")), key=dotted(("sources", i, "vendor")))
     state = _resolve_state(cfg.state, base_dir)
     policies = [p if p.startswith("builtin:") or Path(p).is_absolute() else str(Path(base_dir) / p) for p in cfg.policies]
     return cfg.model_copy(update={"sources": sources, "state": state, "policies": policies})

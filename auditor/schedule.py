@@ -199,10 +199,10 @@ def _line_of(config: Config, key: str) -> int | None:
     """The line of schedule.<key> in the config file, for an error message."""
     if not config.path:
         return None
-    from auditor.config import _compose, line_of
+    from auditor.yaml_marks import line_of, read_marked
 
     try:
-        _, lines = _compose(Path(config.path).read_text(encoding="utf-8"), config.path)
+        _, lines = read_marked(Path(config.path).read_text(encoding="utf-8"), config.path)
     except (OSError, AuditorError):
         return None
     return line_of(lines, ("schedule", key))

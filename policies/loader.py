@@ -6,23 +6,23 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from auditor.errors import PolicyError
 from auditor.registry import RegistryError
+from auditor.yaml_marks import Path_, read_marked
+from auditor.yaml_marks import dotted as _dotted
+from auditor.yaml_marks import line_of as _line
 
 from .checks import checks
 from .ruleset import PolicySet, Rule, Scoped
 from .schema import OverrideSpec, PolicyFileSpec, RuleSpec
 
 PACKS = Path(__file__).parent / "packs"
-Path_ = tuple[str | int, ...]
 
 
 # --- YAML with marks --------------------------------------------------------------
@@ -34,69 +34,7 @@ def read_yaml(path: Path) -> tuple[Any, dict[Path_, int]]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError(f"cannot read policy file: {exc.__class__.__name__}: {exc}", file=str(path)) from None
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        lines: dict[Path_, int] = {}
-        data = _walk(loader, node, (), lines, str(path)) if node is not None else None
-    except yaml.MarkedYAMLError as exc:
-        # the context (where the unclosed bracket or quote began) is the culprit when there is one
-        opened = exc.context_mark and any(w in (exc.context or "") for w in ("flow", "quoted", "scanning"))
-        mark = exc.context_mark if opened else (exc.problem_mark or exc.context_mark)
-        line = mark.line + 1 if mark else None
-        msg = f"YAML syntax error: {exc.problem or exc}"
-        if opened and exc.problem_mark:
-            msg += f" ({exc.context} started here; failed at line {exc.problem_mark.line + 1})"
-        raise PolicyError(msg, file=str(path), line=line, key=_nearest_key(text, line)) from None
-    finally:
-        loader.dispose()
-    return data, lines
-
-
-def _walk(loader: yaml.SafeLoader, node: yaml.Node, at: Path_, lines: dict[Path_, int], file: str) -> Any:
-    lines.setdefault(at, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        loader.flatten_mapping(node)
-        out: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            if not isinstance(key, (str, int, float, bool)) or key is None:
-                raise PolicyError("mapping keys must be plain scalars", file=file,
-                                  line=key_node.start_mark.line + 1, key=_dotted(at))
-            if key in out:
-                raise PolicyError("duplicate key", file=file, line=key_node.start_mark.line + 1,
-                                  key=_dotted((*at, key)))
-            lines[(*at, key)] = key_node.start_mark.line + 1
-            out[key] = _walk(loader, value_node, (*at, key), lines, file)
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_walk(loader, item, (*at, i), lines, file) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
-
-
-_KEY_AT = re.compile(r"^\s*(?:-\s+)?([A-Za-z_][\w-]*)\s*:")
-
-
-def _nearest_key(text: str, line: int | None) -> str | None:
-    """For a syntax error: the key written on (or closest above) the failing line."""
-    lines = text.splitlines()
-    for i in range(min(line or len(lines), len(lines)) - 1, -1, -1):
-        if m := _KEY_AT.match(lines[i]):
-            return f"{m.group(1)} (near)"
-    return None
-
-
-def _dotted(at: Path_) -> str:
-    out = ""
-    for part in at:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _line(lines: dict[Path_, int], at: Path_) -> int | None:
-    while at not in lines and at:
-        at = at[:-1]
-    return lines.get(at)
+    return read_marked(text, str(path), PolicyError)
 
 
 def _validate(model: type[BaseModel], data: Any, file: str, lines: dict[Path_, int], at: Path_ = ()) -> Any:

@@ -114,3 +114,34 @@ def test_bad_timezone(tmp_path, fake_connector):
     with pytest.raises(ConfigError) as e:
         load_config(p)
     assert "unknown time zone" in str(e.value) and e.value.line == 11
+
+
+def test_duplicate_key_is_an_error_not_a_silent_replacement(tmp_path, fake_connector):
+    p = write(tmp_path, GOOD + "sources: []\n")
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    assert "duplicate key" in str(e.value) and e.value.line == 10 and e.value.key == "sources"
+
+
+def test_nothing_to_audit_is_an_error(tmp_path, fake_connector):
+    with pytest.raises(ConfigError) as e:
+        load_config(write(tmp_path, "vendors: [{id: v}]\nsources: []\n"))
+    assert "no sources" in str(e.value) and e.value.line == 2
+    with pytest.raises(ConfigError) as e:
+        load_config(write(tmp_path, GOOD + "policies: []\n"))
+    assert e.value.key == "policies"
+
+
+def test_invalid_date_names_line_and_key(tmp_path, fake_connector):
+    p = write(tmp_path, GOOD.replace("2019-03-31", "2019-13-01"))
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    assert (e.value.line, e.value.key) == (5, "vendors[0].contract_end")
+
+
+def test_unknown_personal_data_type_in_an_agreement(tmp_path, fake_connector):
+    p = write(tmp_path, GOOD.replace("    contract_end: 2019-03-31\n",
+                                     "    contract_end: 2019-03-31\n    allowed_personal_data: [email, emails]\n"))
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    assert "'emails'" in str(e.value) and e.value.key == "vendors[0].allowed_personal_data" and e.value.line == 6

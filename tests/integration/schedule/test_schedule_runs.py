@@ -27,6 +27,9 @@ from auditor.store import Store
 UTC = timezone.utc
 AUDITOR = str(Path(sys.executable).parent / "auditor")  # the console script
 
+# a source that is only parsed here (these tests never reach it)
+PARSED_ONLY = [{"id": "db", "vendor": "v1", "kind": "sql", "url": "sqlite:///vendor.db"}]
+
 
 def write_config(tmp_path: Path, **extra) -> Path:
     doc = {"state": "sqlite:///state.db", "reports_dir": "out/reports",
@@ -192,7 +195,7 @@ def test_run_forever_runs_the_last_event_job_then_stops_by_itself(tmp_path, fake
 
 def start_daemon(tmp_path, extra_args=()):
     cfg = tmp_path / "daemon.yaml"
-    cfg.write_text(yaml.safe_dump({"state": "sqlite:///state.db", "vendors": [{"id": "v1"}], "sources": [],
+    cfg.write_text(yaml.safe_dump({"state": "sqlite:///state.db", "vendors": [{"id": "v1"}], "sources": PARSED_ONLY,
                                    "schedule": {"nightly": "0 2 * * 0", "timezone": "Asia/Singapore"}}))
     proc = subprocess.Popen([AUDITOR, *extra_args, "schedule", "run", "-c", str(cfg)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -221,7 +224,7 @@ def test_schedule_run_stops_cleanly_on_a_signal(tmp_path, sig):
 
 def test_schedule_run_with_nothing_to_schedule_is_exit_2(tmp_path):
     cfg = tmp_path / "empty.yaml"
-    cfg.write_text(yaml.safe_dump({"vendors": [], "sources": [], "schedule": {
+    cfg.write_text(yaml.safe_dump({"vendors": [{"id": "v1"}], "sources": PARSED_ONLY, "schedule": {
         "timezone": "UTC", "events": [{"name": "old", "date": "2020-01-01"}]}}))
     r = subprocess.run([AUDITOR, "schedule", "run", "-c", str(cfg)],
                        capture_output=True, text=True, timeout=60, check=False)

@@ -15,9 +15,13 @@ from auditor.config import parse_config
 NY = ZoneInfo("America/New_York")
 
 
+# planning never connects: one SQLite source that is only parsed
+SOURCES = [{"id": "db", "vendor": "v1", "kind": "sql", "url": "sqlite:///vendor.db"}]
+
+
 def write(tmp_path, sched, **extra):
     p = tmp_path / "auditor.yaml"
-    p.write_text(yaml.safe_dump({"state": "sqlite:///state.db", "vendors": [{"id": "v1"}], "sources": [],
+    p.write_text(yaml.safe_dump({"state": "sqlite:///state.db", "vendors": [{"id": "v1"}], "sources": SOURCES,
                                  "schedule": sched, **extra}, sort_keys=False))
     return p
 
@@ -112,7 +116,7 @@ def test_every_event_past_says_so(tmp_path):
 
 def test_no_schedule_section_is_exit_2_with_one_line(tmp_path):
     p = tmp_path / "auditor.yaml"
-    p.write_text(yaml.safe_dump({"vendors": [{"id": "v1"}], "sources": []}))
+    p.write_text(yaml.safe_dump({"vendors": [{"id": "v1"}], "sources": SOURCES}))
     r = listing(p)
     assert r.exit_code == 2
     assert "auditor: error:" in r.output and "schedule" in r.output and "Traceback" not in r.output
@@ -127,7 +131,7 @@ def test_bad_cron_line_is_exit_2_naming_file_line_and_key(tmp_path):
 
 
 def test_trigger_options_for_cron_users_of_scan():
-    cfg = parse_config(yaml.safe_dump({"vendors": [], "sources": [], "schedule": {
+    cfg = parse_config(yaml.safe_dump({"vendors": [{"id": "v1"}], "sources": SOURCES, "schedule": {
         "timezone": "Asia/Singapore", "events": [{"name": "11.11", "date": "2026-11-11", "fail_on": "medium",
                                                    "policies": ["builtin:baseline"]}]}}))
     opts = schedule.options_for_trigger(cfg, "event:11.11", datetime(2026, 11, 7, 20, 0, tzinfo=timezone.utc))

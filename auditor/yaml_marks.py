@@ -1,0 +1,115 @@
+"""YAML with node marks, shared by the config and the policy loaders: every error names
+the file, the line and the key, and never echoes a value (it may be a credential).
+
+Dates are read as plain strings (the models parse them), so a bad date is a validation
+error with its line and key rather than a crash inside the YAML library. Duplicate keys
+are errors: a second ``sources:`` silently replacing the first is how an audit ends up
+auditing nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from auditor.errors import ConfigError
+
+Path_ = tuple[str | int, ...]
+_KEY_AT = re.compile(r"^\s*(?:-\s+)?([A-Za-z_][\w-]*)\s*:")
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader without the implicit timestamp type."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def read_marked(text: str, file: str, error: type[ConfigError] = ConfigError) -> tuple[Any, dict[Path_, int]]:
+    """Plain data plus ``{key path: 1-based line}``."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        lines: dict[Path_, int] = {}
+        data = _walk(loader, node, (), lines, file, error) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        # the context (where the unclosed bracket or quote began) is the culprit when there is one
+        opened = exc.context_mark and any(w in (exc.context or "") for w in ("flow", "quoted", "scanning"))
+        mark = exc.context_mark if opened else (exc.problem_mark or exc.context_mark)
+        line = mark.line + 1 if mark else None
+        msg = f"YAML syntax error: {exc.problem or exc}"
+        if opened and exc.problem_mark:
+            msg += f" ({exc.context} started here; failed at line {exc.problem_mark.line + 1})"
+        raise error(msg, file=file, line=line, key=_nearest_key(text, line)) from None
+    except yaml.YAMLError as exc:
+        raise error(f"YAML error: {exc.__class__.__name__}", file=file) from None
+    finally:
+        loader.dispose()
+    return data, lines
+
+
+def _walk(loader: yaml.SafeLoader, node: yaml.Node, at: Path_, lines: dict[Path_, int], file: str,
+          error: type[ConfigError]) -> Any:
+    lines.setdefault(at, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        loader.flatten_mapping(node)
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key, (str, int, float, bool)) or key is None:
+                raise error("mapping keys must be plain scalars", file=file,
+                            line=key_node.start_mark.line + 1, key=dotted(at))
+            if key in out:
+                raise error("duplicate key", file=file, line=key_node.start_mark.line + 1, key=dotted((*at, key)))
+            lines[(*at, key)] = key_node.start_mark.line + 1
+            out[key] = _walk(loader, value_node, (*at, key), lines, file, error)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_walk(loader, item, (*at, i), lines, file, error) for i, item in enumerate(node.value)]
+    try:
+        return loader.construct_object(node, deep=True)
+    except (ValueError, yaml.YAMLError):
+        raise error("invalid value", file=file, line=node.start_mark.line + 1, key=dotted(at)) from None
+
+
+def _nearest_key(text: str, line: int | None) -> str | None:
+    """For a syntax error: the key written on (or closest above) the failing line."""
+    lines = text.splitlines()
+    for i in range(min(line or len(lines), len(lines)) - 1, -1, -1):
+        if m := _KEY_AT.match(lines[i]):
+            return f"{m.group(1)} (near)"
+    return None
+
+
+def dotted(at: Path_) -> str:
+    out = ""
+    for part in at:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def line_of(lines: dict[Path_, int], at: Path_) -> int | None:
+    at = tuple(at)
+    while at not in lines and at:
+        at = at[:-1]
+    return lines.get(at)
+
+
+def raise_validation(exc: ValidationError, lines: dict[Path_, int], file: str, prefix: Path_ = (),
+                     error: type[ConfigError] = ConfigError) -> None:
+    """pydantic's first error as one error naming file, line and key; the input is never echoed."""
+    err = exc.errors(include_url=False, include_input=False)[0]
+    loc = (*prefix, *err["loc"])
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden":
+        msg = f"unknown key {loc[-1]!r}"
+    elif err["type"] == "missing":
+        msg = f"missing required key {loc[-1]!r}"
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    raise error(msg + more, file=file, line=line_of(lines, loc), key=dotted(loc)) from None
