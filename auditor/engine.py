@@ -172,8 +172,9 @@ def age_from_history(datasets: list[Dataset], store: Store, as_of: datetime) -> 
                     "last_modified": since,
                     "last_modified_basis": f"unchanged since first seen {since.date().isoformat()} "
                                            "(same row count and sample fingerprint in the run history)",
-                    "facts": {**d.facts, "age_signals": {**d.facts.get("age_signals", {}),
-                                                          "history_first_seen": since.isoformat()}}})
+                    # the last write was at or before this: an age of "at least", never a pass on its own
+                    "facts": {**d.facts, "last_modified_bound": "at_most",
+                              "age_signals": {**d.facts.get("age_signals", {}), "history_first_seen": since.isoformat()}}})
         out.append(d)
     return out
 

@@ -41,7 +41,10 @@ class StaleParams(Params):
 def _stale(ds, ctx: Context) -> bool | None:
     if ds.last_modified is None:
         return None
-    return ctx.as_of - utc(ds.last_modified) > timedelta(days=ctx.params.max_age)
+    stale = ctx.as_of - utc(ds.last_modified) > timedelta(days=ctx.params.max_age)
+    if not stale and ds.facts.get("last_modified_bound") == "at_most":
+        return None  # only known to be at least this old (unchanged since first seen): maybe older
+    return stale
 
 
 @check("stale-personal-data", params=StaleParams, facts=("last_modified",), tree=True)

@@ -190,3 +190,16 @@ def test_help_and_version():
     r = CliRunner().invoke(cli, ["scan", "--help"])
     assert r.exit_code == 0 and "Exit codes" in r.output
     assert CliRunner().invoke(cli, ["--version"]).output.startswith("auditor, version")
+
+
+def test_unknown_age_does_not_become_a_pass_the_next_night(tmp_path, fake_connector):
+    undated = {**CLEAN, "last_modified": None, "facts": {"fingerprint": "40:abc"},
+               "sample": {"email": ["ana.tan@example.com", "wei.lim@gmail.com"] * 5}}
+    p = config(tmp_path, [fake("db", datasets=[undated])])
+    out = tmp_path / "o.json"
+    for day in ("2026-11-28", "2026-11-29"):
+        r = CliRunner().invoke(cli, ["scan", "-c", str(p), "--as-of", f"{day}T00:00:00Z", "--json", str(out)])
+        assert r.exit_code == 3, r.output
+        doc = json.loads(out.read_text())
+        assert [f["evidence"]["rule"] for f in doc["findings"] if f["rule"] == "not-assessed"] == ["stale-personal-data"]
+    assert doc["datasets"][0]["last_modified_basis"].startswith("unchanged since first seen 2026-11-28")

@@ -143,3 +143,14 @@ def test_an_unread_sibling_prefix_keeps_absence_unknown(rule, policy):
                 prefix("b/bad/", "b", classified=False, personal_data=(), notes=("corrupt gzip: bad/x.gz",))]
     findings = run([policy], datasets, [RESTRICTED])
     assert any(f.dataset == "b" for f in not_assessed_for(findings, rule)), rule
+
+
+def test_an_age_known_only_from_history_is_a_lower_bound():
+    """'Unchanged since first seen 30 days ago' says the data is at least 30 days old: not fresh."""
+    young = table(last_modified=days_ago(30), facts={"last_modified_bound": "at_most"})
+    findings = run(["builtin:baseline"], [young])
+    assert of_rule(findings, "stale-personal-data") == []
+    [na] = not_assessed_for(findings, "stale-personal-data")
+    assert na.evidence["unknown"] == ["last_modified"]
+    old = table(last_modified=days_ago(400), facts={"last_modified_bound": "at_most"})
+    assert of_rule(run(["builtin:baseline"], [old]), "stale-personal-data")
