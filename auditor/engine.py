@@ -196,14 +196,32 @@ def apply_history(findings: list[Finding], store: Store, as_of: datetime) -> lis
     return out
 
 
-def resolved_since(previous: Run | None, findings: list[Finding], failed_sources: set[str]) -> list[ResolvedFinding]:
-    """Open in the previous complete run, gone now (and not merely unseen because its source failed)."""
+def diff_with_previous(previous: Run | None, findings: list[Finding], seen_sources: set[str],
+                       results: Sequence[SourceResult], datasets: Sequence[Dataset],
+                       errors: Sequence[CollectionError]) -> tuple[list[ResolvedFinding], list[Finding]]:
+    """(resolved, carried). Resolved: open before (in the previous run, or carried by it
+    because it could not look), gone now, and looked at again now. A finding is never
+    "resolved" because its source was not selected, failed, or its dataset was unreadable:
+    such findings are carried forward to be compared by a later run."""
     if previous is None:
-        return []
+        return [], []
     now = {f.id for f in findings}
-    return [ResolvedFinding(id=f.id, rule=f.rule, dataset=f.dataset, source=f.source, severity=f.severity)
-            for f in previous.findings
-            if f.id not in now and f.source not in failed_sources and f.rule != "not-assessed"]
+    blind_sources = {r.id for r in results if r.status == "error"} | {e.source for e in errors if e.dataset is None}
+    blind = {(d.source, d.name) for d in datasets if d.status == "error"}
+    blind |= {(e.source, e.dataset) for e in errors if e.dataset is not None}
+
+    def looked_at(f: Finding) -> bool:
+        if f.source not in seen_sources or f.source in blind_sources:
+            return False
+        return not any(s == f.source and (f.dataset == name or f.dataset.startswith(name.rstrip("/") + "/"))
+                       for s, name in blind)
+
+    before = {f.id: f for f in (*previous.carried, *previous.findings)
+              if f.status in ("open", "waived") and f.rule != "not-assessed" and f.id not in now}
+    resolved = [ResolvedFinding(id=f.id, rule=f.rule, dataset=f.dataset, source=f.source, severity=f.severity)
+                for f in before.values() if looked_at(f)]
+    carried = [f for f in before.values() if not looked_at(f)]
+    return resolved, carried
 
 
 def ensure_not_assessed(findings: list[Finding], sources: Sequence[SourceResult], datasets: Sequence[Dataset],
@@ -308,16 +326,15 @@ def _execute(config, selected, options, policy_set, store, stub: Run, identity: 
     findings = ensure_not_assessed(list(findings), results, datasets, errors)
     findings = apply_history(findings, store, as_of)
     findings.sort(key=lambda f: (severity_rank(f.severity), f.rule, f.source, f.dataset))
-    previous_id = store.previous_run_id(identity, before=stub.started_at, exclude=stub.id)
+    previous_id = store.previous_run_id(identity, before=stub.started_at, exclude=stub.id, complete_only=False)
     previous = store.load_run(previous_id) if previous_id else None
-    failed = {r.id for r in results if r.status == "error"}
-    resolved = resolved_since(previous, findings, failed)
+    resolved, carried = diff_with_previous(previous, findings, {s.id for s in selected}, results, datasets, errors)
     status = run_status(results, datasets, errors, findings)
     used_vendors = {s.vendor for s in selected}
     run = stub.model_copy(update={
         "finished_at": datetime.now(timezone.utc), "status": status, "config_path": identity,
         "sources": tuple(results), "datasets": tuple(datasets), "findings": tuple(findings),
-        "resolved": tuple(resolved), "errors": tuple(errors),
+        "resolved": tuple(resolved), "carried": tuple(carried), "errors": tuple(errors),
         "vendors": tuple(v for k, v in vendors.items() if k in used_vendors),
         "previous_run_id": previous_id, "policy_limits": dict(policy_set.limits),
     })

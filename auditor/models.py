@@ -256,6 +256,7 @@ class Run(_Frozen):
     datasets: tuple[Dataset, ...] = ()
     findings: tuple[Finding, ...] = ()
     resolved: tuple[ResolvedFinding, ...] = ()
+    carried: tuple[Finding, ...] = ()  # open before, not re-checked this run (source not selected or unreadable)
     errors: tuple[CollectionError, ...] = ()
     vendors: tuple[Vendor, ...] = ()
     previous_run_id: str | None = None

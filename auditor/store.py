@@ -238,6 +238,7 @@ class Store:
             "vendors": [v.model_dump(mode="json") for v in run.vendors],
             "errors": [e.model_dump(mode="json") for e in run.errors],
             "resolved": [r.model_dump(mode="json") for r in run.resolved],
+            "carried": [f.model_dump(mode="json") for f in run.carried],
             "policy_limits": run.policy_limits,
             "trigger_detail": run.trigger_detail,
         }
@@ -337,6 +338,7 @@ class Store:
             trigger=r["trigger"], trigger_detail=extra.get("trigger_detail", {}), status=status, config_path=r["config"], sources=tuple(src), datasets=tuple(ds),
             findings=tuple(self.findings_of(run_id)),
             resolved=tuple(ResolvedFinding(**x) for x in extra.get("resolved", [])),
+            carried=tuple(Finding.model_validate(x) for x in extra.get("carried", [])),
             errors=tuple(CollectionError(**x) for x in extra.get("errors", [])),
             vendors=tuple(Vendor(**x) for x in extra.get("vendors", [])),
             previous_run_id=r["previous_run_id"], policy_limits=extra.get("policy_limits", {}),

@@ -73,6 +73,9 @@ def render_json(run: Run) -> dict[str, Any]:
         "datasets": [_dataset(d, vendor_names) for d in run.datasets],
         "findings": [_finding(f) for f in run.findings],
         "resolved": [r.model_dump() for r in run.resolved],
+        # open before, not re-checked by this run (source not selected or not readable): still open as far as known
+        "not_rechecked": [{"id": f.id, "rule": f.rule, "source": f.source, "dataset": f.dataset, "severity": f.severity}
+                          for f in run.carried],
         "errors": [e.model_dump() for e in run.errors],
     }
 

@@ -203,3 +203,34 @@ def test_unknown_age_does_not_become_a_pass_the_next_night(tmp_path, fake_connec
         doc = json.loads(out.read_text())
         assert [f["evidence"]["rule"] for f in doc["findings"] if f["rule"] == "not-assessed"] == ["stale-personal-data"]
     assert doc["datasets"][0]["last_modified_basis"].startswith("unchanged since first seen 2026-11-28")
+
+
+def _ids(path):
+    return json.loads(path.read_text())
+
+
+def test_nothing_is_resolved_by_not_looking(tmp_path, fake_connector):
+    ended = [{"id": "v1", "contract_end": "2019-03-31"}]
+    a, b = {**CLEAN, "name": "s.a"}, {**CLEAN, "name": "s.b"}
+    p = config(tmp_path, [fake("one", datasets=[a, b]), fake("two", datasets=[CLEAN])], vendors=ended)
+    first = tmp_path / "1.json"
+    assert scan(p, "--json", str(first)).exit_code == 1
+    assert len(_ids(first)["findings"]) == 3
+    # --source one: source two was not looked at, so nothing of it is resolved
+    out = tmp_path / "2.json"
+    assert scan(p, "--source", "one", "--json", str(out)).exit_code == 1
+    assert _ids(out)["resolved"] == []
+    # s.b became unreadable (and source two failed): still nothing resolved, the run is partial
+    p = config(tmp_path, [fake("one", datasets=[a], unreadable=["s.b"]), fake("two", raise_error="down")],
+               vendors=ended)
+    out3 = tmp_path / "3.json"
+    assert scan(p, "--json", str(out3)).exit_code == 3
+    doc = _ids(out3)
+    assert doc["resolved"] == [] and doc["run"]["previous_run_id"] is not None
+    assert {(c["source"], c["dataset"]) for c in doc["not_rechecked"]} == {("one", "s.b"), ("two", "public.orders")}
+    # the contract is renewed and everything is read again: all three are resolved against the partial run
+    p = config(tmp_path, [fake("one", datasets=[a, b]), fake("two", datasets=[CLEAN])])
+    out4 = tmp_path / "4.json"
+    assert scan(p, "--json", str(out4)).exit_code == 0
+    assert {(r["source"], r["dataset"]) for r in _ids(out4)["resolved"]} == {
+        ("one", "s.a"), ("one", "s.b"), ("two", "public.orders")}
