@@ -121,17 +121,21 @@ def scan(state: _State, config_path, json_path, html_path, csv_path, as_of, trig
     options = RunOptions(as_of=at, trigger=trigger, source_ids=source_ids or None, redactor=state.redactor,
                          trigger_detail=event.get("trigger_detail"), policies=event.get("policies"))
     show_progress = sys.stderr.isatty() and not state.quiet
+    global _RUN_STARTED
     try:
         with Progress(show_progress) as progress:
             options.progress = progress.callback()
+            _RUN_STARTED = True
             run = run_audit(config, options)
     except AuditorError as exc:
         _fail(exc)
+    code = exit_code(run, threshold)
     try:
         written = write_reports(run, json_path, html_path, csv_path)
-    except OSError as exc:
-        _fail(f"the run {run.id} is stored, but a report could not be written: {exc}")
-    code = exit_code(run, threshold)
+    except OSError as exc:  # the run is stored; its reports are not: not a usable result for a gate
+        click.echo(f"auditor: error: run {run.id} is stored, but a report could not be written: "
+                   f"{state.redactor(str(exc))} (re-render it with `auditor report --run {run.id}`)", err=True)
+        written, code = [], 3
     notify_after_run(config, run, code, {p.suffix[1:]: p for p in written if p.suffix in (".json", ".html")},
                      state.redactor, fail_on=threshold)
     if not state.quiet:
@@ -322,11 +326,21 @@ def _register_optional() -> None:
 _register_optional()
 
 
+_RUN_STARTED = False  # set once `scan` has begun a run: an unexpected error after that leaves it incomplete
+
+
 def main() -> None:
     try:
         cli.main(standalone_mode=True)
     except AuditorError as exc:  # anything that slipped past a verb: still one line, exit 2
         _fail(exc)
+    except Exception as exc:  # noqa: BLE001 - a bug or an unforeseen failure: one line, never exit 1
+        log.debug("internal error", exc_info=True)
+        from auditor.redact import Redactor
+
+        click.echo(f"auditor: internal error: {exc.__class__.__name__}: {Redactor()(str(exc))} "
+                   "(run with -vv for the traceback)", err=True)
+        sys.exit(3 if _RUN_STARTED else 2)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from auditor.errors import LockedError, StoreError
 from auditor.models import (
@@ -173,8 +173,9 @@ class Store:
             with self.engine.begin() as conn:
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
-        except OperationalError as exc:
-            raise StoreError(f"cannot open the state store {safe_url(str(self.engine.url))}: {exc.orig}") from None
+        except SQLAlchemyError as exc:  # unreachable, refused, locked, or not a database at all
+            reason = getattr(exc, "orig", None) or exc.__class__.__name__
+            raise StoreError(f"cannot open the state store {safe_url(str(self.engine.url))}: {reason}") from None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -212,8 +213,8 @@ class Store:
                         f"{_utc(held['acquired_at']).isoformat(timespec='seconds')}) holds this state store; "
                         "runs on one store never overlap"
                     ) from None
-            except OperationalError as exc:
-                raise StoreError(f"cannot write the state store: {exc.orig}") from None
+            except SQLAlchemyError as exc:
+                raise StoreError(f"cannot write the state store: {getattr(exc, 'orig', None) or exc}") from None
         raise LockedError("could not take the run lock")
 
     def release_lock(self, run_id: str) -> None:

@@ -2,6 +2,7 @@
 
 import json
 from importlib import resources
+from pathlib import Path
 
 import jsonschema
 import yaml
@@ -9,6 +10,8 @@ from click.testing import CliRunner
 
 from auditor.cli import cli
 from auditor.store import Store
+
+ROOT = Path(__file__).resolve().parents[2]
 
 CLEAN = {"name": "public.orders", "public": False, "encryption_at_rest": "provider",
          "encryption_in_transit": "enforced", "has_retention": True, "retention_days": 30,
@@ -234,3 +237,27 @@ def test_nothing_is_resolved_by_not_looking(tmp_path, fake_connector):
     assert scan(p, "--json", str(out4)).exit_code == 0
     assert {(r["source"], r["dataset"]) for r in _ids(out4)["resolved"]} == {
         ("one", "s.a"), ("one", "s.b"), ("two", "public.orders")}
+
+
+def test_a_corrupt_state_store_is_one_line_and_exit_2(tmp_path, fake_connector):
+    p = config(tmp_path, [fake("db", datasets=[CLEAN])])
+    (tmp_path / "state.db").write_bytes(b"this is not a database" * 100)
+    r = scan(p)
+    assert r.exit_code == 2 and "cannot open the state store" in r.output and "Traceback" not in r.output
+
+
+def test_unexpected_errors_never_exit_1(tmp_path, fake_connector, monkeypatch):
+    import subprocess
+    import sys
+
+    p = config(tmp_path, [fake("db", datasets=[CLEAN])])
+    # a bug inside the engine (simulated): one line, exit 3 since the run had begun
+    script = ("import sys; import auditor.engine as e; from tests.fakes import FakeConnector;"
+              "from auditor import registry; from connectors import load_builtin; load_builtin();"
+              "registry.connectors.add('fake', FakeConnector);"
+              "e.diff_with_previous = lambda *a: 1/0;"
+              f"sys.argv = ['auditor', 'scan', '-c', {str(p)!r}];"
+              "from auditor.cli import main; main()")
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=str(ROOT))
+    assert r.returncode == 3, r.stderr
+    assert "internal error: ZeroDivisionError" in r.stderr and "Traceback" not in r.stderr
