@@ -32,7 +32,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
 from auditor.config import Config, EventConfig
-from auditor.errors import AuditorError, ConfigError, LockedError
+from auditor.errors import AuditorError, ConfigError, LockedError, UsageError
 
 log = logging.getLogger("auditor.schedule")
 UTC = timezone.utc
@@ -242,7 +242,11 @@ def options_for_trigger(config: Config, trigger: str, as_of: datetime | None = N
     name = trigger[len("event:"):]
     event = next((e for e in config.schedule.events if e.name == name), None)
     if event is None:
-        return {}
+        if not config.schedule.events:
+            return {}
+        known = ", ".join(repr(e.name) for e in config.schedule.events)
+        raise UsageError(f"--trigger {trigger!r}: no event named {name!r} under schedule.events in {config.path} "
+                         f"(known: {known}); a misspelt event would run without its stricter policies")
     today = (as_of or datetime.now(UTC)).astimezone(ZoneInfo(config.schedule.timezone)).date()
     return {"trigger_detail": {"event": event.name, "event_date": event.date.isoformat(),
                                "days_before": (event.date - today).days},

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from auditor import schedule
 from auditor.cli import cli
 from auditor.config import parse_config
+from auditor.errors import UsageError
 
 NY = ZoneInfo("America/New_York")
 
@@ -137,7 +138,8 @@ def test_trigger_options_for_cron_users_of_scan():
     opts = schedule.options_for_trigger(cfg, "event:11.11", datetime(2026, 11, 7, 20, 0, tzinfo=timezone.utc))
     assert opts["trigger_detail"] == {"event": "11.11", "event_date": "2026-11-11", "days_before": 3}  # SGT: the 8th
     assert opts["fail_on"] == "medium" and opts["policies"] == ["builtin:baseline"]
-    assert schedule.options_for_trigger(cfg, "event:12.12") == {}
+    with pytest.raises(UsageError, match="no event named '12.12'.*known: '11.11'"):
+        schedule.options_for_trigger(cfg, "event:12.12")
     assert schedule.options_for_trigger(cfg, "manual") == {}
 
 
