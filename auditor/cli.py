@@ -255,6 +255,25 @@ def waivers_list(state: _State, config_path) -> None:
         click.echo(f"{w.finding_id}  {state_} until {w.until.date()}  by {w.by or '-'}: {w.reason}{stale}")
 
 
+@cli.command()
+@click.option("-c", "--config", "config_path", required=True, type=click.Path(dir_okay=False))
+@click.pass_obj
+def unlock(state: _State, config_path) -> None:
+    """Release the state store's run lock left by a run that is gone (its run is marked failed).
+
+    A lock held by a dead process on this host, or held longer than `lock_stale_hours` from
+    another host, is taken over automatically; this is for the cases in between.
+    """
+    from auditor.store import Store
+
+    config = _load(config_path)
+    try:
+        held = Store.open(config.state).force_unlock()
+    except AuditorError as exc:
+        _fail(exc)
+    click.echo(f"released the lock of {held}" if held else "the store was not locked")
+
+
 # --------------------------------------------------------------------------- policies
 
 

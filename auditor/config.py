@@ -141,6 +141,7 @@ class Config(_Strict):
     concurrency: int = Field(default=4, ge=1, le=64)  # sources audited at once
     fail_on: Severity = "high"
     source_timeout_seconds: float | None = None  # a source still running after this is not-assessed
+    lock_stale_hours: float = Field(default=12, gt=0)  # a run lock held this long from another host is stale
     path: str | None = None  # the file it came from
     base_dir: str = "."
 

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from auditor import registry
@@ -296,7 +296,7 @@ def run_audit(config: Config, options: RunOptions | None = None) -> Run:
     run_id = new_run_id(started)
     identity = config_identity(config)
     try:
-        with store.lock(run_id):
+        with store.lock(run_id, stale_after=timedelta(hours=config.lock_stale_hours)):
             stub = Run(id=run_id, started_at=started, as_of=as_of, trigger=options.trigger,
                        trigger_detail=options.trigger_detail or {}, status="running")
             store.begin_run(stub, identity)

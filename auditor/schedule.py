@@ -340,8 +340,11 @@ class Runner:
                                  policies=(planned.event.policies or None) if planned.event else None)
             run = run_audit(config, options)
         except LockedError as exc:
-            log.warning("scheduled audit %s skipped: %s", trigger, self.redactor(str(exc)))
+            message = self.redactor(str(exc))
+            log.warning("scheduled audit %s skipped: %s", trigger, message)
             self.results.append({"trigger": trigger, "exit_code": None, "skipped": True})
+            # a skipped audit is news: a lock that never clears must not silence the auditor
+            notify_after_run(self.config, None, 2, {}, self.redactor, trigger=trigger, error=f"skipped: {message}")
             return None
         except Exception as exc:  # noqa: BLE001 - a scheduled job reports one line, never a traceback dump
             message = self.redactor(str(exc)) if isinstance(exc, AuditorError) else (

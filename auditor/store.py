@@ -13,11 +13,12 @@ store in place to the head revision.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from auditor.models import (
     Waiver,
 )
 
+log = logging.getLogger("auditor.store")
 metadata = sa.MetaData()
 
 runs = sa.Table(
@@ -182,14 +184,17 @@ class Store:
 
     # ------------------------------------------------------------------ the run lock
     @contextmanager
-    def lock(self, run_id: str) -> Iterator[None]:
-        self.acquire_lock(run_id)
+    def lock(self, run_id: str, stale_after: timedelta = timedelta(hours=12)) -> Iterator[None]:
+        self.acquire_lock(run_id, stale_after)
         try:
             yield
         finally:
             self.release_lock(run_id)
 
-    def acquire_lock(self, run_id: str) -> None:
+    def acquire_lock(self, run_id: str, stale_after: timedelta = timedelta(hours=12)) -> None:
+        """Take the store's run lock. A holder that is gone is taken over: on this host when
+        its process is dead, from another host (a container, a pod) once the lock is older
+        than ``stale_after``."""
         row = {"name": "run", "run_id": run_id, "pid": os.getpid(), "host": socket.gethostname(),
                "acquired_at": datetime.now(timezone.utc)}
         for _ in range(2):
@@ -202,8 +207,12 @@ class Store:
                     held = conn.execute(sa.select(run_lock).where(run_lock.c.name == "run")).mappings().first()
                     if held is None:
                         continue
-                    if held["host"] == row["host"] and not _pid_alive(held["pid"]):
-                        # the holder died (SIGKILL, power loss): its run is interrupted
+                    same_host = held["host"] == row["host"]
+                    expired = row["acquired_at"] - _utc(held["acquired_at"]) > stale_after
+                    if (same_host and not _pid_alive(held["pid"])) or (not same_host and expired):
+                        # the holder died (SIGKILL, OOM, a pod evicted): its run is interrupted
+                        log.warning("taking over the run lock of run %s (pid %s on %s, %s)", held["run_id"],
+                                    held["pid"], held["host"], "process gone" if same_host else "expired")
                         conn.execute(run_lock.delete().where(run_lock.c.run_id == held["run_id"]))
                         conn.execute(runs.update().where(runs.c.id == held["run_id"], runs.c.status == "running")
                                      .values(status="failed", finished_at=None))
@@ -216,6 +225,17 @@ class Store:
             except SQLAlchemyError as exc:
                 raise StoreError(f"cannot write the state store: {getattr(exc, 'orig', None) or exc}") from None
         raise LockedError("could not take the run lock")
+
+    def force_unlock(self) -> str | None:
+        """``auditor unlock``: release whatever holds the lock; its run is marked failed."""
+        with self.engine.begin() as conn:
+            held = conn.execute(sa.select(run_lock).where(run_lock.c.name == "run")).mappings().first()
+            if held is None:
+                return None
+            conn.execute(run_lock.delete().where(run_lock.c.name == "run"))
+            conn.execute(runs.update().where(runs.c.id == held["run_id"], runs.c.status == "running")
+                         .values(status="failed"))
+            return f"run {held['run_id']} (pid {held['pid']} on {held['host']})"
 
     def release_lock(self, run_id: str) -> None:
         with self.engine.begin() as conn:

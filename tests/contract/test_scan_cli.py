@@ -261,3 +261,36 @@ def test_unexpected_errors_never_exit_1(tmp_path, fake_connector, monkeypatch):
     r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=str(ROOT))
     assert r.returncode == 3, r.stderr
     assert "internal error: ZeroDivisionError" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_lock_from_another_host_expires_and_unlock_releases(tmp_path, fake_connector):
+    from datetime import datetime, timedelta, timezone
+
+    import sqlalchemy as sa
+
+    from auditor.store import run_lock, runs
+
+    p = config(tmp_path, [fake("db", datasets=[CLEAN])], lock_stale_hours=6)
+    store = Store.open(f"sqlite:///{tmp_path}/state.db")
+
+    def hold(hours_ago: float) -> None:
+        at = datetime.now(timezone.utc) - timedelta(hours=hours_ago)
+        with store.engine.begin() as c:
+            c.execute(run_lock.delete())
+            c.execute(runs.insert().prefix_with("OR REPLACE").values(
+                id="pod-run", config="x", started_at=at, as_of=at, trigger="manual", status="running", extra="{}"))
+            c.execute(run_lock.insert().values(name="run", run_id="pod-run", pid=1, host="old-pod-7f9c",
+                                               acquired_at=at))
+
+    hold(1)  # another host, recent: it may still be running
+    r = scan(p)
+    assert r.exit_code == 2 and "old-pod-7f9c" in r.output
+    hold(7)  # older than lock_stale_hours: taken over
+    assert scan(p).exit_code == 0
+    with store.engine.connect() as c:
+        assert c.execute(sa.select(runs.c.status).where(runs.c.id == "pod-run")).scalar() == "failed"
+    hold(1)
+    r = CliRunner().invoke(cli, ["unlock", "-c", str(p)])
+    assert r.exit_code == 0 and "pod-run" in r.output
+    assert scan(p).exit_code == 0
+    assert "not locked" in CliRunner().invoke(cli, ["unlock", "-c", str(p)]).output

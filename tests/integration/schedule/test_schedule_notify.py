@@ -173,3 +173,19 @@ def test_a_run_that_could_not_start_is_notified_on_failure(tmp_path, monkeypatch
 def test_only_http_webhooks_are_posted(url, caplog):
     assert notify.send_webhook(url, {"x": 1}) is False
     assert "is not an http(s) URL" in caplog.text
+
+
+def test_an_audit_skipped_by_the_run_lock_is_notified(tmp_path, monkeypatch, fake_connector, webhook):
+    from auditor.store import Store
+
+    config = config_with(tmp_path, {"webhook": webhook.url, "on": "failure"}, monkeypatch)
+    store = Store.open(config.state)
+    store.acquire_lock("held-by-a-cron-run")
+    try:
+        code, _ = nightly(config)
+    finally:
+        store.release_lock("held-by-a-cron-run")
+    assert code is None  # skipped, not run
+    assert webhook.received.wait(10)
+    doc = webhook.json()
+    assert "skipped" in doc["run"]["error"] and "held-by-a-cron-run" in doc["run"]["error"]
