@@ -222,9 +222,10 @@ def waive(state: _State, finding_id, reason, until, by, config_path, force) -> N
         until_at = parse_instant(until)
     try:
         store = Store.open(config.state)
-        if not force and not store.known_finding(finding_id):
+        severity = store.latest_severity(finding_id)
+        if not force and severity is None:
             raise UsageError(f"no finding {finding_id!r} in any stored run (check the id, or use --force)")
-        store.add_waiver(Waiver(finding_id=finding_id, reason=reason, until=until_at, by=by,
+        store.add_waiver(Waiver(finding_id=finding_id, reason=reason, until=until_at, by=by, severity=severity,
                                 created_at=datetime.now(timezone.utc)))
     except AuditorError as exc:
         _fail(exc)

@@ -190,8 +190,10 @@ def apply_history(findings: list[Finding], store: Store, as_of: datetime) -> lis
         w = waivers.get(f.id)
         if w is not None:
             expired = as_of > w.until
-            update["waiver"] = {"reason": w.reason, "until": w.until.isoformat(), "by": w.by, "expired": expired}
-            update["status"] = "open" if expired else "waived"
+            worse = w.severity is not None and severity_rank(f.severity) < severity_rank(w.severity)
+            update["waiver"] = {"reason": w.reason, "until": w.until.isoformat(), "by": w.by, "expired": expired,
+                                "accepted_severity": w.severity, "escalated": worse}
+            update["status"] = "open" if expired or worse else "waived"
         out.append(f.model_copy(update=update))
     return out
 

@@ -209,6 +209,7 @@ class Waiver(_Frozen):
     until: datetime
     by: str | None = None
     created_at: datetime
+    severity: str | None = None  # what was accepted; a worse finding re-opens
 
 
 class Finding(_Frozen):

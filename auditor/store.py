@@ -97,6 +97,7 @@ waivers = sa.Table(
     sa.Column("until", sa.DateTime(timezone=True), nullable=False),
     sa.Column("by", sa.String(255)),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("severity", sa.String(16)),
 )
 
 run_lock = sa.Table(
@@ -376,6 +377,8 @@ class Store:
             return {r["finding_id"]: Waiver(**{**dict(r), "until": _utc(r["until"]), "created_at": _utc(r["created_at"])})
                     for r in conn.execute(sa.select(waivers)).mappings()}
 
-    def known_finding(self, finding_id: str) -> bool:
+    def latest_severity(self, finding_id: str) -> str | None:
+        """The finding's severity in the newest run that had it (None: never seen)."""
         with self.engine.connect() as conn:
-            return conn.execute(sa.select(findings.c.pk).where(findings.c.id == finding_id).limit(1)).first() is not None
+            return conn.execute(sa.select(findings.c.severity).where(findings.c.id == finding_id)
+                                .order_by(findings.c.pk.desc()).limit(1)).scalar()

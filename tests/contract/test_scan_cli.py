@@ -294,3 +294,22 @@ def test_a_lock_from_another_host_expires_and_unlock_releases(tmp_path, fake_con
     assert r.exit_code == 0 and "pod-run" in r.output
     assert scan(p).exit_code == 0
     assert "not locked" in CliRunner().invoke(cli, ["unlock", "-c", str(p)]).output
+
+
+def test_a_waiver_does_not_survive_an_escalation(tmp_path, fake_connector):
+    public = {**CLEAN, "kind": "bucket", "name": "exports", "public": True, "sample": {"sku": ["A-1"] * 5}}
+    p = config(tmp_path, [fake("s3", datasets=[public])])
+    out = tmp_path / "o.json"
+    assert scan(p, "--json", str(out)).exit_code == 1
+    [f] = [f for f in json.loads(out.read_text())["findings"] if f["rule"] == "public-exposure"]
+    assert f["severity"] == "high"
+    assert CliRunner().invoke(cli, ["waive", f["id"], "--reason", "public price list", "--until", "2099-01-01",
+                                    "-c", str(p)]).exit_code == 0
+    assert scan(p).exit_code == 0
+    # personal data appears in the public bucket: critical now, the waiver no longer covers it
+    leaked = {**public, "sample": {"email": ["ana.tan@example.com", "wei.lim@gmail.com"] * 5}}
+    p = config(tmp_path, [fake("s3", datasets=[leaked])])
+    assert scan(p, "--json", str(out)).exit_code == 1
+    [f] = [f for f in json.loads(out.read_text())["findings"] if f["rule"] == "public-exposure"]
+    assert (f["severity"], f["status"]) == ("critical", "open")
+    assert f["waiver"]["escalated"] is True and f["waiver"]["accepted_severity"] == "high"

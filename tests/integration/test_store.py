@@ -83,3 +83,28 @@ def test_unreachable_store_is_a_clear_error(tmp_path):
     with pytest.raises(StoreError) as e:
         Store.open("postgresql+psycopg://auditor:pw-secret@127.0.0.1:1/nope")
     assert "pw-secret" not in str(e.value)
+
+
+def test_a_store_of_the_first_schema_is_upgraded_in_place(tmp_path):
+    from pathlib import Path
+
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    import auditor.store
+
+    url = f"sqlite:///{tmp_path}/old.db"
+    engine = sa.create_engine(url)
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(Path(auditor.store.__file__).parent / "migrations"))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+        conn.execute(sa.text("INSERT INTO waivers (finding_id, reason, until, created_at) "
+                             "VALUES ('x:1', 'kept', '2030-01-01 00:00:00', '2026-01-01 00:00:00')"))
+    engine.dispose()
+    store = Store.open(url)
+    [w] = store.waivers().values()
+    assert (w.finding_id, w.reason, w.severity) == ("x:1", "kept", None)
+    with store.engine.connect() as c:
+        assert c.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0002"
