@@ -114,7 +114,9 @@ def _classified(obs: Observation, redact: Redactor) -> Dataset:
     if obs.sample is not None and ds.status == "assessed":
         try:
             update["personal_data"] = tuple(classify(obs.sample))
-            update["classified"] = True
+            # part of the content could not be sampled (binary columns, skipped objects, noncurrent
+            # versions): what was found counts, but absence is not known
+            update["classified"] = not ds.facts.get("unsampled")
         except Exception as exc:  # noqa: BLE001 - bad data in one dataset: a note, not a crash
             update["notes"] = ds.notes + (f"classifier failed: {exc.__class__.__name__}",)
     obs.sample = None  # samples never outlive classification

@@ -101,7 +101,7 @@ class Dataset(_Frozen):
     tags: dict[str, str] = Field(default_factory=dict)
     columns: tuple[str, ...] = ()  # column names or key patterns seen (context, no values)
     personal_data: tuple[PersonalData, ...] = ()
-    classified: bool = False  # a sample was read and classified
+    classified: bool = False  # all of its content was sampled and classified (facts["unsampled"] names gaps)
     denied: tuple[str, ...] = ()  # API calls refused or not implemented ("s3:GetBucketAcl: AccessDenied")
     notes: tuple[str, ...] = ()  # what could not be read inside it (a corrupt object, ...)
     facts: dict[str, Any] = Field(default_factory=dict)  # connector-specific evidence, JSON-safe

@@ -313,3 +313,16 @@ def test_a_waiver_does_not_survive_an_escalation(tmp_path, fake_connector):
     [f] = [f for f in json.loads(out.read_text())["findings"] if f["rule"] == "public-exposure"]
     assert (f["severity"], f["status"]) == ("critical", "open")
     assert f["waiver"]["escalated"] is True and f["waiver"]["accepted_severity"] == "high"
+
+
+def test_partly_sampled_content_reports_what_was_found_and_leaves_absence_unknown(tmp_path, fake_connector):
+    partial = {**CLEAN, "facts": {"unsampled": {"photo": "binary column"}},
+               "sample": {"email": ["ana.tan@example.com", "wei.lim@gmail.com"] * 5}}
+    p = config(tmp_path, [fake("db", datasets=[partial])], vendors=[{"id": "v1", "allowed_personal_data": ["email"]}])
+    out = tmp_path / "o.json"
+    assert scan(p, "--json", str(out)).exit_code == 3
+    doc = json.loads(out.read_text())
+    ds = doc["datasets"][0]
+    assert ds["classified"] is False and [x["type"] for x in ds["personal_data"]] == ["email"]
+    unknown_rules = {f["evidence"]["rule"] for f in doc["findings"] if f["rule"] == "not-assessed"}
+    assert {"cardholder-data", "weak-password-hash", "data-beyond-agreement"} <= unknown_rules
