@@ -22,6 +22,7 @@ from pathlib import Path
 
 from auditor import registry
 from auditor.classify import classify
+from auditor.classify.scrub import scrub_text
 from auditor.config import Config, SourceConfig
 from auditor.errors import AuditorError
 from auditor.models import (
@@ -87,7 +88,9 @@ def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: 
             if cancel.is_set():
                 break
             if isinstance(item, CollectionError):
-                errors.append(item.model_copy(update={"reason": redact(item.reason)}))
+                errors.append(item.model_copy(update={
+                    "reason": scrub_text(redact(item.reason)),
+                    "dataset": scrub_text(item.dataset) if item.dataset else None}))
                 continue
             ds = _classified(item, redact)
             found.append(ds)
@@ -120,7 +123,23 @@ def _classified(obs: Observation, redact: Redactor) -> Dataset:
         except Exception as exc:  # noqa: BLE001 - bad data in one dataset: a note, not a crash
             update["notes"] = ds.notes + (f"classifier failed: {exc.__class__.__name__}",)
     obs.sample = None  # samples never outlive classification
-    return ds.model_copy(update=update) if update else ds
+    return scrubbed(ds.model_copy(update=update) if update else ds)
+
+
+def scrubbed(ds: Dataset) -> Dataset:
+    """Values hiding in names (a headerless CSV's first row, a prefix named by e-mail) are
+    masked in everything the run keeps. Deterministic, so finding ids stay stable."""
+    facts = dict(ds.facts)
+    for key in ("columns", "unsampled"):
+        if isinstance(facts.get(key), dict):
+            facts[key] = {scrub_text(str(k)): v for k, v in facts[key].items()}
+    return ds.model_copy(update={
+        "name": scrub_text(ds.name), "parent": scrub_text(ds.parent) if ds.parent else None,
+        "uri": scrub_text(ds.uri), "columns": tuple(scrub_text(c) for c in ds.columns),
+        "notes": tuple(scrub_text(n) for n in ds.notes), "error": scrub_text(ds.error) if ds.error else None,
+        "personal_data": tuple(p.model_copy(update={"where": tuple(scrub_text(w) for w in p.where)})
+                               for p in ds.personal_data),
+        "facts": facts})
 
 
 def collect_all(config: Config, sources: Sequence[SourceConfig], as_of: datetime, redact: Redactor,

@@ -326,3 +326,16 @@ def test_partly_sampled_content_reports_what_was_found_and_leaves_absence_unknow
     assert ds["classified"] is False and [x["type"] for x in ds["personal_data"]] == ["email"]
     unknown_rules = {f["evidence"]["rule"] for f in doc["findings"] if f["rule"] == "not-assessed"}
     assert {"cardholder-data", "weak-password-hash", "data-beyond-agreement"} <= unknown_rules
+
+
+def test_values_hiding_in_names_never_reach_the_outputs(tmp_path, fake_connector):
+    sneaky = {**CLEAN, "kind": "prefix", "name": "exports/users/ana.tan@gmail.com/", "parent": None,
+              "columns": ["S1234567D", "wei.lim@gmail.com"], "notes": ["corrupt gzip: cards/4111111111111111.gz"],
+              "sample": {"S1234567D": ["T0123456G"] * 5, "+65 9123 4500": ["x"] * 5}}
+    p = config(tmp_path, [fake("s3", datasets=[sneaky])])
+    out, html = tmp_path / "o.json", tmp_path / "o.html"
+    scan(p, "--json", str(out), "--html", str(html))
+    outputs = out.read_text() + html.read_text() + (tmp_path / "state.db").read_bytes().decode("latin-1")
+    for raw in ("ana.tan@gmail.com", "S1234567D", "wei.lim@gmail.com", "4111111111111111", "9123 4500"):
+        assert raw not in outputs, raw
+    assert json.loads(out.read_text())["datasets"][0]["name"] == "exports/users/a***@g***.com/"
