@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from auditor import registry
 from auditor.errors import ConfigError
@@ -102,6 +102,14 @@ class EmailConfig(_Strict):
     username: str | None = None
     password: str | None = None  # use ${VAR}
     attach_report: bool = False
+
+    @model_validator(mode="after")
+    def _no_password_in_the_clear(self) -> EmailConfig:
+        loopback = self.host in ("localhost", "::1") or self.host.startswith("127.")
+        if (self.username or self.password) and not (self.starttls or self.port == 465 or loopback):
+            raise ValueError("a login needs TLS: set starttls: true (port 587) or use port 465; "
+                             "the password would otherwise cross the network in the clear")
+        return self
 
 
 class NotifyConfig(_Strict):

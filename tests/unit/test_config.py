@@ -145,3 +145,13 @@ def test_unknown_personal_data_type_in_an_agreement(tmp_path, fake_connector):
     with pytest.raises(ConfigError) as e:
         load_config(p)
     assert "'emails'" in str(e.value) and e.value.key == "vendors[0].allowed_personal_data" and e.value.line == 6
+
+
+def test_an_smtp_login_without_tls_to_a_remote_relay_is_refused(tmp_path, fake_connector):
+    notify = ("notify:\n  email:\n    host: smtp.example.test\n    port: 25\n    to: [dpo@example.test]\n"
+              "    username: auditor\n    password: pw\n")
+    with pytest.raises(ConfigError) as e:
+        load_config(write(tmp_path, GOOD + notify))
+    assert "needs TLS" in str(e.value) and e.value.key == "notify.email" and "pw" not in str(e.value).split(":")[-1]
+    assert load_config(write(tmp_path, GOOD + notify.replace("port: 25", "port: 587\n    starttls: true")))
+    assert load_config(write(tmp_path, GOOD + notify.replace("smtp.example.test", "127.0.0.1")))
