@@ -20,9 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-import shutil
 import signal
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
@@ -268,14 +266,9 @@ def _slug(trigger: str) -> str:
 
 
 def _copy_atomic(src: Path, dst: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dst)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from reports.json_report import atomic_write
+
+    atomic_write(dst, src.read_text(encoding="utf-8"))
 
 
 def write_scheduled_reports(run, folder: Path, trigger: str) -> dict[str, Path]:

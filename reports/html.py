@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).parent / "templates"
 INDEX_JSON, INDEX_HTML = "index.json", "index.html"
+INDEX_MARK = '<meta name="generator" content="auditor run index">'  # an index.html without it is not ours
 TREND_RUNS = 30
 _env: Environment | None = None
 
@@ -187,7 +188,11 @@ def update_index(run: Run, report: Path) -> Path:
         entries.append(index_entry(run, report.name))
         entries.sort(key=lambda e: (e["as_of"], e["run_id"]))
         atomic_write(folder / INDEX_JSON, json.dumps({"runs": entries}, indent=2, ensure_ascii=False) + "\n")
-        return atomic_write(folder / INDEX_HTML, render_index(entries))
+        index = folder / INDEX_HTML
+        if index.exists() and INDEX_MARK not in index.read_text(encoding="utf-8", errors="replace")[:4096]:
+            log.warning("%s is not an index this tool wrote: left as it is (runs are listed in %s)", index, INDEX_JSON)
+            return index
+        return atomic_write(index, render_index(entries))
 
 
 def render_index(entries: list[dict[str, Any]]) -> str:

@@ -80,6 +80,12 @@ def render_json(run: Run) -> dict[str, Any]:
     }
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: str | os.PathLike[str], text: str) -> Path:
     """Write next to the target and rename: a reader never sees half a report."""
     target = Path(path)
@@ -87,6 +93,7 @@ def atomic_write(path: str | os.PathLike[str], text: str) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())  # as an ordinary file would be (mkstemp makes it 0600)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -61,3 +61,22 @@ def test_names_and_file_names_are_escaped_in_the_index(tmp_path: Path) -> None:
     assert 'href="r%22%3Cx%3E.html"' in html
     assert HOSTILE_VENDOR not in html
     assert not re.search(r"<script", html)
+
+
+def test_reports_follow_the_umask_and_never_replace_a_foreign_index(tmp_path):
+    import os
+    import stat
+
+    from reports.html import write_html
+    from reports.json_report import write_json
+
+    (tmp_path / "index.html").write_text("<html>the team's own landing page</html>")
+    old = os.umask(0o022)
+    try:
+        report = write_html(sample_run(), tmp_path / "r.html")
+        data = write_json(sample_run(), tmp_path / "r.json")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(report.stat().st_mode) == 0o644 and stat.S_IMODE(data.stat().st_mode) == 0o644
+    assert (tmp_path / "index.html").read_text() == "<html>the team's own landing page</html>"
+    assert (tmp_path / "index.json").exists()
