@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from auditor.models import Dataset, Sample
+from connectors.base import matches
 from connectors.readers import ReadResult, SampleBuilder
 
 MAX_PREFIXES = 10_000  # prefix nodes kept per bucket; objects under further prefixes roll up into a parent
@@ -36,7 +37,8 @@ class Pick:
 class Node:
     """Aggregates of one prefix (``""`` is the bucket itself)."""
 
-    __slots__ = ("bytes", "direct", "first", "last", "newest", "objects", "oldest", "path", "reservoir")
+    __slots__ = ("bytes", "direct", "first", "last", "newest", "newest_noncurrent", "noncurrent", "noncurrent_bytes",
+                 "objects", "oldest", "path", "reservoir")
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -48,6 +50,9 @@ class Node:
         self.first: Pick | None = None  # newest direct object
         self.last: Pick | None = None  # oldest direct object
         self.reservoir: list[Pick] = []
+        self.noncurrent = 0  # noncurrent object versions (versioned buckets): counted, never sampled
+        self.noncurrent_bytes = 0
+        self.newest_noncurrent: datetime | None = None
 
 
 class PrefixTree:
@@ -57,6 +62,7 @@ class PrefixTree:
         self.depth = max(0, depth)
         self.max_prefixes = max(0, max_prefixes)
         self.rolled_up = 0  # objects counted at their nearest kept prefix once the tree was full
+        self.versions_listed = False  # every object version was listed (noncurrent ones counted per node)
         self.sample_objects = max(0, sample_objects)
         self.reservoir_size = max(0, self.sample_objects - 2)
         self._rng = random.Random(seed)
@@ -92,7 +98,8 @@ class PrefixTree:
         return (f"more than {self.max_prefixes} prefixes: {self.rolled_up} objects beyond them are counted "
                 "in their nearest listed parent prefix")
 
-    def add(self, key: str, size: int, modified: datetime) -> None:
+    def add(self, key: str, size: int, modified: datetime, current: bool = True) -> None:
+        """One listed object; ``current=False``: a noncurrent version (counted, never sampled)."""
         chain = self._chain(key)
         for node in chain:
             node.objects += 1
@@ -101,7 +108,12 @@ class PrefixTree:
                 node.newest = modified
             if node.oldest is None or modified < node.oldest:
                 node.oldest = modified
-        if self.sample_objects and size > 0 and not key.endswith("/"):
+            if not current:
+                node.noncurrent += 1
+                node.noncurrent_bytes += size
+                if node.newest_noncurrent is None or modified > node.newest_noncurrent:
+                    node.newest_noncurrent = modified
+        if current and self.sample_objects and size > 0 and not key.endswith("/"):
             self._offer(chain[-1], Pick(key, size, modified))
 
     def _offer(self, node: Node, pick: Pick) -> None:
@@ -149,45 +161,86 @@ def prefix_datasets(
             parent = f"{bucket}/{parent_path}" if parent_path else bucket
         else:
             name, kind, parent = bucket, "bucket", None
+        basis, modified_basis = "objects", "newest object LastModified"
+        if tree.versions_listed:
+            fields["facts"] = {
+                **fields.get("facts", {}), "noncurrent_objects": node.noncurrent,
+                "noncurrent_bytes": node.noncurrent_bytes,
+                "newest_noncurrent": node.newest_noncurrent.isoformat() if node.newest_noncurrent else None,
+            }
+        if node.noncurrent:
+            fields["facts"]["unsampled"] = {**fields["facts"].get("unsampled", {}), **noncurrent_unsampled(node)}
+            basis = f"objects, including {node.noncurrent} noncurrent versions"
+            modified_basis = "newest object or noncurrent version LastModified"
         yield node, Dataset(
             source=source, vendor=vendor, kind=kind, name=name, parent=parent,
             uri=f"{scheme}://{bucket}/{node.path}" if node.path else f"{scheme}://{bucket}",
-            records=node.objects, records_basis="objects", bytes=node.bytes,
-            last_modified=node.newest, last_modified_basis="newest object LastModified" if node.newest else None,
+            records=node.objects, records_basis=basis, bytes=node.bytes,
+            last_modified=node.newest, last_modified_basis=modified_basis if node.newest else None,
             oldest_modified=node.oldest, **fields,
         )
 
 
+def noncurrent_unsampled(node: Node) -> dict[str, str]:
+    """The ``facts["unsampled"]`` entry for a node's noncurrent versions."""
+    return {f"{node.path}* (noncurrent versions)": (
+        f"{node.noncurrent} noncurrent object versions ({node.noncurrent_bytes} bytes) are kept by versioning "
+        "after an overwrite or delete and are not sampled")}
+
+
+def with_unsampled(dataset: Dataset, unsampled: dict[str, str]) -> Dataset:
+    """The dataset with ``unsampled`` merged into its ``facts["unsampled"]`` (a new facts dict)."""
+    if not unsampled:
+        return dataset
+    facts = dict(dataset.facts)
+    facts["unsampled"] = {**facts.get("unsampled", {}), **unsampled}
+    return dataset.model_copy(update={"facts": facts})
+
+
 def sample_node(
     picks: Iterable[Pick], read: Callable[[Pick], ReadResult], on_error: Callable[[Pick, Exception], str | None],
-) -> tuple[Sample | None, list[str]]:
-    """Read the picked objects of one node; (sample or None when nothing could be read, notes).
+) -> tuple[Sample | None, list[str], dict[str, str]]:
+    """Read the picked objects of one node: (sample, notes, unsampled).
 
     ``read`` raises for a failed GET; ``on_error`` turns that into a note (or None). An object
-    whose content could not be read (corrupt, unparseable) counts as failed too: when no
-    picked object could be read the node's personal data is unknown (no sample), never "none".
+    whose content could not be read (corrupt, unparseable) or was skipped (binary: a SQLite
+    backup, a spreadsheet, a PDF) tells nothing about the personal data it holds: when no
+    picked object was parsed the node's personal data is unknown (sample None), never "none";
+    when some were, the sample stays and ``unsampled`` names the others (key -> why), which
+    the connector puts in the dataset's ``facts["unsampled"]``.
     """
     builder, notes = SampleBuilder(), []
-    tried = failed = 0
+    unsampled: dict[str, str] = {}
+    tried = parsed = 0
     for pick in picks:
         tried += 1
         try:
             result = read(pick)
         except Exception as exc:  # noqa: BLE001 - each store's SDK errors; on_error classifies them
-            failed += 1
             note = on_error(pick, exc)
             if note:
                 notes.append(note)
+            unsampled[pick.key] = _why(note, pick.key, "object could not be read")
             continue
         if result.note:
             notes.append(result.note)
-        if result.failed:  # unreadable content tells nothing: it must not read as "no personal data"
-            failed += 1
+        if result.failed or not result.read:  # tells nothing: must not read as "no personal data"
+            unsampled[pick.key] = _why(result.note, pick.key, "content not parsed")
             continue
+        if result.partial:
+            unsampled[pick.key] = result.partial
+        parsed += 1
         builder.add(result)
-    if tried and failed == tried:
-        return None, notes
-    return builder.sample, notes
+    if tried and not parsed:
+        return None, notes, unsampled
+    return builder.sample, notes, unsampled
+
+
+def _why(note: str | None, key: str, default: str) -> str:
+    """A note ("binary object skipped: <key>") without its key: the reason alone."""
+    if not note:
+        return default
+    return note.removesuffix(f": {key}").strip() or default
 
 
 def safe_endpoint(url: str | None, default: str) -> str:
@@ -197,3 +250,12 @@ def safe_endpoint(url: str | None, default: str) -> str:
         return default
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.hostname}{':' + str(parts.port) if parts.port else ''}"
+
+
+GLOB_CHARS = frozenset("*?[")
+
+
+def explicit_names(include: list[str] | tuple[str, ...], exclude: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """The entries of ``include`` that name one thing (no glob), minus the excluded ones: each
+    must be found, or reported as not found (never silently skipped)."""
+    return [n for n in dict.fromkeys(include) if not GLOB_CHARS & set(n) and matches(n, [n], exclude)]

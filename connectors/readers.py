@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
+import re
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,11 +27,14 @@ MAX_ROWS_PER_OBJECT = 200
 MAX_VALUES_PER_FIELD = 500
 MAX_TEXT_CHARS = 64 * 1024
 MAX_JSON_DEPTH = 8
+MAX_FIELDS = 2000  # distinct key paths kept from one document (or one SQL sample)
 GZIP_OUTPUT_FACTOR = 4  # decompressed output is bounded to this many times max_object_bytes
 
 BINARY_EXTENSIONS = frozenset(
     [".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".ico", ".pdf", ".zip", ".7z", ".rar", ".tar", ".bz2", ".xz", ".zst", ".avro", ".orc", ".mp3", ".mp4", ".mov", ".avi", ".wav", ".exe", ".dll", ".so", ".bin", ".jar", ".class", ".pyc", ".woff", ".woff2", ".ttf", ".db", ".sqlite"]
 )
+KEY_FIELD = "<key>"  # the field of object keys that are values (e-mails, ids), never field names
+VALUE_FIELD = "<value>"  # the path component of what such keys hold
 TEXT_EXTENSIONS = frozenset([".txt", ".log", ".md", ".xml", ".html", ".htm", ".yaml", ".yml", ".ini", ".conf", ".sql", ".eml", ".vcf"])
 
 
@@ -40,6 +45,47 @@ class ReadResult:
     note: str | None = None
     read: bool = True  # False: skipped (binary), nothing classified from it
     failed: bool = False  # True: the content could not be read (corrupt, unparseable): unknown, not empty
+    partial: str | None = None  # read, but part of it was not (why): e.g. column names without values
+
+
+_NUMERIC = re.compile(r"[+-]?(\d+([.,]\d+)*|\d*\.\d+)([eE][+-]?\d+)?")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?")
+_validators: list[Callable[[str, bool], str | None]] = []
+
+
+def _value_validators() -> list[Callable[[str, bool], str | None]]:
+    """The classifier's own validators of values that are never field names (loaded once)."""
+    if not _validators:
+        from auditor.classify import validators as v
+        from auditor.classify.options import DEFAULT_PHONE_REGIONS
+
+        _validators.extend([v.email, v.payment_card, v.national_id, v.ip_address, v.make_phone(DEFAULT_PHONE_REGIONS)])
+    return _validators
+
+
+def looks_like_value(cell: str) -> bool:
+    """Does this header cell or object key hold a value (e-mail, phone, card, id, IP, date)?"""
+    cell = cell.strip()
+    if not cell or len(cell) > 256:
+        return False
+    if _ISO_DATE.fullmatch(cell):
+        return True
+    for check in _value_validators():
+        tag = check(cell, False)
+        if tag and not tag.startswith("?"):
+            return True
+    return False
+
+
+def header_is_data(row: list[str]) -> bool:
+    """A CSV's first row is data, not a header: a cell validates as personal data or a date,
+    or most of its cells are numbers."""
+    cells = [c.strip() for c in row if c.strip()]
+    if not cells:
+        return False
+    if any(looks_like_value(c) for c in cells):
+        return True
+    return sum(1 for c in cells if _NUMERIC.fullmatch(c)) * 2 > len(cells)
 
 
 class SampleBuilder:
@@ -183,10 +229,15 @@ def _read_csv(text: str, delimiter: str, key: str = "", truncated: bool = False)
     header = next(reader, None)
     if not header:
         return ReadResult()
-    names = [h.strip() or f"column_{i + 1}" for i, h in enumerate(header)]
+    pending: list[list[str]] = []
+    if header_is_data(header):  # a headerless export: the first row is values, never field names
+        names = [f"column_{i + 1}" for i in range(len(header))]
+        pending.append(header)
+    else:
+        names = [h.strip() or f"column_{i + 1}" for i, h in enumerate(header)]
     fields: dict[str, list[Any]] = {n: [] for n in names}
     rows = 0
-    for i, row in enumerate(reader):
+    for i, row in enumerate(itertools.chain(pending, reader)):
         if i >= MAX_ROWS_PER_OBJECT:
             break
         rows += 1
@@ -203,11 +254,19 @@ def _flatten(value: Any, path: str, out: dict[str, list[Any]], depth: int = 0) -
         return
     if isinstance(value, dict):
         for k, v in value.items():
-            _flatten(v, f"{path}.{k}" if path else str(k), out, depth + 1)
+            k = str(k)
+            if looks_like_value(k):  # an object keyed by e-mail, phone, id: the key is a value, not a name
+                keys = out.setdefault(f"{path}.{KEY_FIELD}" if path else KEY_FIELD, [])
+                if len(keys) < MAX_VALUES_PER_FIELD:
+                    keys.append(k)
+                k = VALUE_FIELD
+            _flatten(v, f"{path}.{k}" if path else k, out, depth + 1)
     elif isinstance(value, list):
         for item in value[:MAX_ROWS_PER_OBJECT]:
             _flatten(item, f"{path}[]", out, depth + 1)
     elif value is not None and not isinstance(value, bool):
+        if (path or "$") not in out and len(out) >= MAX_FIELDS:
+            return  # bounded breadth too: a document with a million keys gives at most MAX_FIELDS fields
         values = out.setdefault(path or "$", [])
         if len(values) < MAX_VALUES_PER_FIELD:
             values.append(value if isinstance(value, str) else str(value))
@@ -230,6 +289,11 @@ def _read_json(text: str, truncated: bool) -> ReadResult:
     else:
         _flatten(doc, "", out)
     return ReadResult(fields=out)
+
+
+def flatten(value: Any, path: str, out: dict[str, list[Any]]) -> None:
+    """JSON values into ``path.key.path`` fields (``[]`` for list items), bounded."""
+    _flatten(value, path, out)
 
 
 def _read_jsonl(text: str) -> ReadResult:
@@ -278,7 +342,8 @@ def _read_parquet(key: str, size: int, fetch: Fetch, max_bytes: int, head: bytes
         try:
             batch = next(pf.iter_batches(batch_size=MAX_ROWS_PER_OBJECT, row_groups=[0]), None)
         except BudgetExceeded:
-            return ReadResult(fields=fields, note=f"parquet row group over the byte limit, column names only: {key}")
+            return ReadResult(fields=fields, note=f"parquet row group over the byte limit, column names only: {key}",
+                              partial="parquet row group over the byte limit: column names read, values not sampled")
         if batch is not None:
             for name, column in zip(batch.schema.names, batch.columns):
                 for value in column.to_pylist():

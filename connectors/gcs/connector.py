@@ -92,6 +92,19 @@ class Connector:
         except (requests.RequestException, auth_exc.GoogleAuthError, gexc.GoogleAPIError) as exc:
             raise ConnectorError(f"gcs source {self.source.id}: cannot reach {where}: {type(exc).__name__}") from None
         chosen = [b for b in buckets if matches(b.name, self.opts.buckets, self.opts.exclude)]
+        listed = {b.name for b in buckets}
+        for name in (n for n in objects.explicit_names(self.opts.buckets, self.opts.exclude) if n not in listed):
+            # a bucket of another project is not in this project's listing: ask the bucket itself
+            try:
+                chosen.append(self._call(lambda name=name: self.client.get_bucket(
+                    name, timeout=self._timeout, retry=self._retry)))
+            except CALL_ERRORS as exc:
+                yield CollectionError(
+                    source=self.source.id, dataset=name, kind="bucket",
+                    reason=f"bucket {name} not found or not visible to the audit identity "
+                           f"({gcsfacts.CALLS['get_bucket']}: {_code(exc)})",
+                    fix=f"check the bucket name, and grant the audit identity storage.buckets.get and "
+                        f"storage.objects.list on gs://{name} (a custom role from `auditor permissions --kind gcs`)")
         tasks = [lambda b=b: self._bucket(b) for b in chosen]
         for item in fan_out(tasks, self.opts.max_workers, self.ctx.cancel):
             if isinstance(item, Observation):
@@ -120,7 +133,6 @@ class Connector:
             default_acl = self._try("get_default_object_acl", lambda: read_acl(bucket.default_object_acl), denied)
         fields, evidence = gcsfacts.read_bucket(props, iam, acl, default_acl)
         rules = gcsfacts.delete_rules(props)
-        policy_days = evidence.get("retention_policy_days")
         common = {**fields, "denied": tuple(denied), "facts": evidence}
 
         tree = objects.PrefixTree(self.opts.depth, self.opts.sample_objects, seed=name)
@@ -133,21 +145,21 @@ class Connector:
             yield Observation(dataset=Dataset(
                 source=self.source.id, vendor=self.source.vendor.id, kind="bucket", name=name, uri=f"gs://{name}",
                 created=bucket.time_created, status="error", error=reason,
-                **{**common, **gcsfacts.retention_for(policy_days, rules, ""), "denied": (*denied, reason)},
+                **{**common, **gcsfacts.retention_for(rules, ""), "denied": (*denied, reason)},
             ))
             return
         for node, dataset in objects.prefix_datasets(
             tree, source=self.source.id, vendor=self.source.vendor.id, bucket=name, scheme="gs", common=common,
-            per_node=lambda path: gcsfacts.retention_for(policy_days, rules, path),
+            per_node=lambda path: gcsfacts.retention_for(rules, path),
         ):
             if self.ctx.cancel.is_set():
                 return
             if not node.path:
                 dataset = dataset.model_copy(update={"created": bucket.time_created})
-            sample, update = self._sample(name, tree, node)
+            sample, update, unsampled = self._sample(name, tree, node)
             if update:
                 dataset = dataset.model_copy(update={k: (*getattr(dataset, k), *v) for k, v in update.items()})
-            yield Observation(dataset=dataset, sample=sample)
+            yield Observation(dataset=objects.with_unsampled(dataset, unsampled), sample=sample)
 
     def _list(self, name: str, tree: objects.PrefixTree) -> None:
         blobs = self.client.list_blobs(name, page_size=1000, fields="items(name,size,updated),nextPageToken",
@@ -160,9 +172,10 @@ class Connector:
             if self.ctx.cancel.is_set():
                 return
 
-    def _sample(self, name: str, tree: objects.PrefixTree, node: objects.Node) -> tuple[Any, dict[str, list[str]]]:
+    def _sample(self, name: str, tree: objects.PrefixTree,
+                node: objects.Node) -> tuple[Any, dict[str, list[str]], dict[str, str]]:
         if not tree.sample_objects:
-            return None, {}
+            return None, {}, {}
         denied: list[str] = []
         max_bytes = self.opts.max_object_bytes
         bucket = self.client.bucket(name)
@@ -185,10 +198,10 @@ class Connector:
                 denied.append(entry)
             return f"object not read ({_code(exc)}): {pick.key}"
 
-        sample, notes = objects.sample_node(tree.picks(node), read, on_error)
+        sample, notes, unsampled = objects.sample_node(tree.picks(node), read, on_error)
         update: dict[str, list[str]] = {}
         if notes:
             update["notes"] = notes
         if denied:
             update["denied"] = denied
-        return sample, update
+        return sample, update, unsampled

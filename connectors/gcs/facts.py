@@ -57,9 +57,12 @@ def delete_rules(props: dict[str, Any]) -> list[DeleteRule]:
     return rules
 
 
-def retention_for(policy_days: int | None, rules: list[DeleteRule], path: str) -> dict[str, Any]:
-    days = [policy_days] if policy_days is not None else []
-    applicable = policy_days is not None
+def retention_for(rules: list[DeleteRule], path: str) -> dict[str, Any]:
+    """has_retention / retention_days from lifecycle Delete rules only. A bucket retention
+    policy (``retention_policy_days`` in facts) is a minimum hold, never an expiry: it keeps
+    objects at least that long and deletes nothing."""
+    days: list[int] = []
+    applicable = False
     for rule in rules:
         if rule.filtered:
             continue

@@ -18,6 +18,7 @@ from auditor.models import CollectionError, Dataset, Observation
 from connectors import objects, readers
 from connectors.base import CollectContext, SourceSpec, matches
 from connectors.base import Options as BaseOptions
+from connectors.s3 import acl_checks
 from connectors.s3 import facts as s3facts
 from connectors.s3.runtime import RateLimiter, fan_out
 
@@ -91,28 +92,66 @@ class Connector:
 
     def collect(self) -> Iterator[Observation | CollectionError]:
         where = objects.safe_endpoint(self.opts.endpoint_url, "AWS S3")
+        explicit = objects.explicit_names(self.opts.buckets, self.opts.exclude)
+        listing_refused: str | None = None
+        buckets: list[dict[str, Any]] = []
         try:
             client = self._client()
-            buckets: list[dict[str, Any]] = []
             if client.can_paginate("list_buckets"):
                 for page in client.get_paginator("list_buckets").paginate():
                     buckets.extend(page.get("Buckets", []))
             else:
                 buckets = client.list_buckets().get("Buckets", [])
         except ClientError as exc:
-            raise ConnectorError(
-                f"s3 source {self.source.id}: ListBuckets refused at {where}: {s3facts.error_code(exc)}"
-            ) from None
+            listing_refused = f"s3:ListAllMyBuckets: {s3facts.error_code(exc)}"
+            if not explicit or s3facts.error_code(exc) != "AccessDenied":  # bad keys fail the whole source
+                raise ConnectorError(
+                    f"s3 source {self.source.id}: ListBuckets refused at {where}: {s3facts.error_code(exc)}"
+                ) from None
         except BotoCoreError as exc:
             raise ConnectorError(
                 f"s3 source {self.source.id}: cannot reach {where}: {type(exc).__name__}"
             ) from None
         chosen = [b for b in buckets if matches(b["Name"], self.opts.buckets, self.opts.exclude)]
+        if listing_refused:
+            for pattern in (p for p in self.opts.buckets if p not in explicit):
+                yield CollectionError(
+                    source=self.source.id, dataset=pattern, kind="bucket",
+                    reason=f"bucket pattern {pattern!r} not expanded: {listing_refused}",
+                    fix="grant s3:ListAllMyBuckets, or list the bucket names explicitly")
+        listed = {b["Name"] for b in buckets}
+        for name in (n for n in explicit if n not in listed):
+            # cross-account buckets are not in ListBuckets: ask the bucket itself
+            found, error = self._head(name)
+            if found:
+                chosen.append({"Name": name})
+            else:
+                yield error
         tasks = [lambda b=b: self._bucket(b["Name"], b.get("CreationDate")) for b in chosen]
         for item in fan_out(tasks, self.opts.max_workers, self.ctx.cancel):
             if isinstance(item, Observation):
                 self.ctx.progress(1)
             yield item
+
+    def _head(self, name: str) -> tuple[bool, CollectionError | None]:
+        """HeadBucket on an explicitly named bucket that the listing did not show."""
+        try:
+            self._client().head_bucket(Bucket=name)
+            return True, None
+        except ClientError as exc:
+            code = s3facts.error_code(exc)
+            if code in ("301", "PermanentRedirect", "BadRequest", "AuthorizationHeaderMalformed",
+                        "IllegalLocationConstraintException"):
+                return True, None  # it exists in another region: the per-region client reads it
+            why = f"{s3facts.CALLS['head_bucket']} (HeadBucket): {code}"
+        except BotoCoreError as exc:
+            why = f"{s3facts.CALLS['head_bucket']} (HeadBucket): {type(exc).__name__}"
+        return False, CollectionError(
+            source=self.source.id, dataset=name, kind="bucket",
+            reason=f"bucket {name} not found or not visible to the audit identity ({why})",
+            fix=f"check the bucket name, and grant the audit identity s3:ListBucket on arn:aws:s3:::{name} "
+                "(for a bucket in another account, in that bucket's policy too)",
+        )
 
     def _bucket(self, name: str, created: Any) -> Iterator[Observation | CollectionError]:
         reader = s3facts.Reader(self._client(), name)
@@ -121,9 +160,8 @@ class Connector:
         fields, evidence, rules = s3facts.read_bucket(reader)
         common = {**fields, "region": region, "denied": tuple(reader.denied), "facts": evidence}
 
-        tree = objects.PrefixTree(self.opts.depth, self.opts.sample_objects, seed=name)
         try:
-            self._list(reader.client, name, tree)
+            tree = self._list(reader.client, name, s3facts.holds_versions(evidence), evidence, common)
         except (ClientError, BotoCoreError) as exc:
             code = s3facts.error_code(exc)
             reason = f"s3:ListBucket: {code}"
@@ -139,6 +177,7 @@ class Connector:
             return
         if self.ctx.cancel.is_set():
             return
+        common.update(acl_checks.exposure(reader.client, name, tree, common, evidence, self.ctx.cancel))
 
         for node, dataset in objects.prefix_datasets(
             tree, source=self.source.id, vendor=self.source.vendor.id, bucket=name, scheme="s3",
@@ -148,25 +187,55 @@ class Connector:
                 return
             if not node.path:
                 dataset = dataset.model_copy(update={"created": created})
-            sample, update = self._sample(reader.client, name, tree, node)
+            sample, update, unsampled = self._sample(reader.client, name, tree, node)
             if update:
                 dataset = dataset.model_copy(update={k: (*getattr(dataset, k), *v) for k, v in update.items()})
-            yield Observation(dataset=dataset, sample=sample)
+            yield Observation(dataset=objects.with_unsampled(dataset, unsampled), sample=sample)
 
-    def _list(self, client: Any, bucket: str, tree: objects.PrefixTree) -> None:
+    def _list(self, client: Any, bucket: str, versions: bool, evidence: dict[str, Any],
+              common: dict[str, Any]) -> objects.PrefixTree:
+        """List the bucket into a prefix tree: every version when versioning is (or was) on."""
+        if versions:
+            tree = objects.PrefixTree(self.opts.depth, self.opts.sample_objects, seed=bucket)
+            try:
+                self._list_versions(client, bucket, tree, evidence)
+                return tree
+            except ClientError as exc:  # s3:ListBucketVersions refused: current objects only, and say so
+                entry = f"{s3facts.CALLS['list_object_versions']}: {s3facts.error_code(exc)}"
+                common["denied"] = (*common["denied"], entry)
+                evidence["noncurrent_objects"] = None
+                evidence["unsampled"] = {"* (noncurrent versions)": (
+                    f"versioning is {evidence.get('versioning_status')}: noncurrent versions and delete markers "
+                    f"could not be listed ({entry})")}
+        tree = objects.PrefixTree(self.opts.depth, self.opts.sample_objects, seed=bucket)
         pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, PaginationConfig={"PageSize": 1000})
         add = tree.add
         for page in pages:
             for obj in page.get("Contents", ()):
                 add(obj["Key"], obj.get("Size", 0), obj["LastModified"])
             if self.ctx.cancel.is_set():
-                return
+                break
+        return tree
+
+    def _list_versions(self, client: Any, bucket: str, tree: objects.PrefixTree, evidence: dict[str, Any]) -> None:
+        pages = client.get_paginator("list_object_versions").paginate(
+            Bucket=bucket, PaginationConfig={"PageSize": 1000})
+        add = tree.add
+        markers = 0
+        for page in pages:
+            for obj in page.get("Versions", ()):
+                add(obj["Key"], obj.get("Size", 0), obj["LastModified"], current=bool(obj.get("IsLatest", True)))
+            markers += len(page.get("DeleteMarkers", ()))
+            if self.ctx.cancel.is_set():
+                break
+        tree.versions_listed = True
+        evidence["bucket_delete_markers"] = markers
 
     def _sample(
         self, client: Any, bucket: str, tree: objects.PrefixTree, node: objects.Node,
-    ) -> tuple[Any, dict[str, list[str]]]:
+    ) -> tuple[Any, dict[str, list[str]], dict[str, str]]:
         if not tree.sample_objects:
-            return None, {}
+            return None, {}, {}
         denied: list[str] = []
         max_bytes = self.opts.max_object_bytes
 
@@ -186,10 +255,10 @@ class Connector:
                 denied.append(entry)
             return f"object not read ({s3facts.error_code(exc)}): {pick.key}"
 
-        sample, notes = objects.sample_node(tree.picks(node), read, on_error)
+        sample, notes, unsampled = objects.sample_node(tree.picks(node), read, on_error)
         update: dict[str, list[str]] = {}
         if notes:
             update["notes"] = notes
         if denied:
             update["denied"] = denied
-        return sample, update
+        return sample, update, unsampled

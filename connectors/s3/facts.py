@@ -19,6 +19,7 @@ CALLS: dict[str, str] = {
     "get_bucket_encryption": "s3:GetEncryptionConfiguration",
     "get_public_access_block": "s3:GetBucketPublicAccessBlock",
     "get_bucket_acl": "s3:GetBucketAcl",
+    "get_bucket_ownership_controls": "s3:GetBucketOwnershipControls",
     "get_bucket_policy_status": "s3:GetBucketPolicyStatus",
     "get_bucket_policy": "s3:GetBucketPolicy",
     "get_bucket_versioning": "s3:GetBucketVersioning",
@@ -27,8 +28,12 @@ CALLS: dict[str, str] = {
     "get_bucket_logging": "s3:GetBucketLogging",
     "get_bucket_tagging": "s3:GetBucketTagging",
     "list_objects_v2": "s3:ListBucket",
+    "head_bucket": "s3:ListBucket",
+    "list_object_versions": "s3:ListBucketVersions",
     "get_object": "s3:GetObject",
+    "get_object_acl": "s3:GetObjectAcl",
 }
+OBJECT_CALLS = ("get_object", "get_object_acl")
 
 NOT_FOUND: dict[str, frozenset[str]] = {
     "get_bucket_encryption": frozenset({"ServerSideEncryptionConfigurationNotFoundError"}),
@@ -38,6 +43,7 @@ NOT_FOUND: dict[str, frozenset[str]] = {
     "get_object_lock_configuration": frozenset({"ObjectLockConfigurationNotFoundError"}),
     "get_bucket_lifecycle_configuration": frozenset({"NoSuchLifecycleConfiguration"}),
     "get_bucket_tagging": frozenset({"NoSuchTagSet", "NoSuchTagSetError"}),
+    "get_bucket_ownership_controls": frozenset({"OwnershipControlsNotFoundError"}),
 }
 
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
@@ -47,14 +53,15 @@ ABSENT: dict[str, Any] = {}  # the "no such configuration" answer
 
 def permissions() -> dict[str, Any]:
     """A read-only IAM policy covering exactly the calls in ``CALLS``."""
-    bucket_actions = sorted({a for op, a in CALLS.items() if op not in ("list_buckets", "get_object")})
+    bucket_actions = sorted({a for op, a in CALLS.items() if op != "list_buckets" and op not in OBJECT_CALLS})
+    object_actions = sorted({CALLS[op] for op in OBJECT_CALLS})
     return {
         "Version": "2012-10-17",
         "Statement": [
             {"Sid": "AuditorListBuckets", "Effect": "Allow", "Action": [CALLS["list_buckets"]], "Resource": "*"},
             {"Sid": "AuditorReadBucketSettings", "Effect": "Allow", "Action": bucket_actions,
              "Resource": "arn:aws:s3:::*"},
-            {"Sid": "AuditorSampleObjects", "Effect": "Allow", "Action": [CALLS["get_object"]],
+            {"Sid": "AuditorSampleObjects", "Effect": "Allow", "Action": object_actions,
              "Resource": "arn:aws:s3:::*/*"},
         ],
     }
@@ -176,6 +183,17 @@ def acl_public(resp: dict[str, Any] | None) -> tuple[bool | None, list[str]]:
     return bool(reasons), reasons
 
 
+def holds_versions(evidence: dict[str, Any]) -> bool:
+    """Versioning is (or was) on: noncurrent versions and delete markers may hold data."""
+    return evidence.get("versioning_status") in ("Enabled", "Suspended")
+
+
+def object_acl_public(resp: dict[str, Any], key: str) -> list[str]:
+    """Reasons an object's ACL makes it public (AllUsers / AuthenticatedUsers grants)."""
+    _, reasons = acl_public(resp)
+    return [f"object {r}: {key}" for r in reasons]
+
+
 @dataclass
 class LifecycleRule:
     prefix: str
@@ -221,8 +239,21 @@ def read_bucket(reader: Reader) -> tuple[dict[str, Any], dict[str, Any], list[Li
     ignore_acls = None if pab_conf is None else bool(pab_conf.get("IgnorePublicAcls"))
     restrict = None if pab_conf is None else bool(pab_conf.get("RestrictPublicBuckets"))
 
+    own = reader.call("get_bucket_ownership_controls")
+    ownership = None if own is None else next(
+        (r.get("ObjectOwnership") for r in own.get("OwnershipControls", {}).get("Rules", [])), None) or "not set"
+    facts["object_ownership"] = ownership  # None: not read; "not set": ACLs apply (ObjectWriter)
+    enforced = None if ownership is None else ownership == "BucketOwnerEnforced"
+    # object ACLs can make single objects public unless ACLs are disabled or ignored
+    if enforced or ignore_acls:
+        facts["object_acls_apply"] = False
+    elif enforced is False and ignore_acls is False:
+        facts["object_acls_apply"] = True
+    else:
+        facts["object_acls_apply"] = None  # unknown: treated as "may apply"
+
     acl_state, reasons = acl_public(reader.call("get_bucket_acl"))
-    if ignore_acls:
+    if ignore_acls or enforced:
         acl_state, reasons = False, []
 
     status = reader.call("get_bucket_policy_status")
@@ -265,6 +296,7 @@ def read_bucket(reader: Reader) -> tuple[dict[str, Any], dict[str, Any], list[Li
     out["versioning"] = None if ver is None else ver.get("Status") == "Enabled"
     if ver is not None:
         facts["mfa_delete"] = ver.get("MFADelete") == "Enabled"
+        facts["versioning_status"] = ver.get("Status") or "never enabled"
 
     lock = reader.call("get_object_lock_configuration")
     if lock is not None:

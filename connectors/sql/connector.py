@@ -32,6 +32,7 @@ from sqlalchemy.pool import NullPool
 from auditor.errors import ConnectorError
 from auditor.models import CollectionError, Dataset, Observation, Sample
 from auditor.redact import Redactor
+from connectors import objects
 from connectors.base import CollectContext, SourceSpec, matches
 from connectors.base import Options as BaseOptions
 
@@ -115,6 +116,7 @@ class Connector:
                 conn.close()
         finally:
             engine.dispose()
+            self.dialect.cleanup()
 
     def _collect(self, engine: sa.Engine, conn: sa.Connection) -> Iterator[Observation | CollectionError]:
         setup = conn.execution_options(auditor_phase="setup")  # per-statement options override it
@@ -122,12 +124,15 @@ class Connector:
             server = self.dialect.server(setup)
             inspector = sa.inspect(setup)
             schemas = self.dialect.schemas(inspector, self.opts.schemas)
+            missing_schemas = self.dialect.unknown_schemas(inspector, self.opts.schemas)
+            schemas = [s for s in schemas if s not in missing_schemas]
             infos = self.dialect.tables(setup, schemas)
         except sa.exc.DBAPIError as exc:
             setup.rollback()
             raise ConnectorError(f"cannot read the catalog of {self.dialect.location()}: {describe(exc, self.redact)}") from None
         tables: list[tuple[str | None, str, list[dict], dict]] = []
         self._comments: dict[tuple[str | None, str], str | None] = {}
+        seen: set[str] = set()  # every table reflected, selected or not
         for schema in schemas:
             try:
                 columns = inspector.get_multi_columns(schema=schema)
@@ -139,10 +144,14 @@ class Connector:
                 yield CollectionError(source=self.source.id, dataset=schema, reason=f"schema not reflected: {describe(exc, self.redact)}",
                                       fix="grant USAGE on the schema to the audit role")
                 continue
+            if not columns and schema in (self.opts.schemas or ()):
+                missing_schemas.append(schema)  # named, but no table in it is visible
             for (sch, name), cols in sorted(columns.items(), key=lambda kv: kv[0][1]):
                 display = f"{sch or 'main'}.{name}"
+                seen.add(display)
                 if matches(display, self.opts.include, self.opts.exclude):
                     tables.append((sch, name, cols, pks.get((sch, name)) or {}))
+        yield from self._not_found(missing_schemas, seen)
         self.ctx.log.info("sql source %s: %d tables selected", self.source.id, len(tables))
         lost: str | None = None
         for sch, name, cols, pk in tables:
@@ -156,6 +165,21 @@ class Connector:
                 if conn.invalidated or conn.closed:
                     conn, lost = self._reconnect(engine, conn)
             self.ctx.progress(1)
+
+    def _not_found(self, schemas: list[str], seen: set[str]) -> Iterator[CollectionError]:
+        """Explicitly named schemas and tables that matched nothing: reported, never silent."""
+        for schema in schemas:
+            yield CollectionError(
+                source=self.source.id, dataset=schema,
+                reason=f"schema {schema} not found or not visible to the audit identity (no table in it could be listed)",
+                fix=f"check the schema name, and {self.dialect.schema_fix(schema)}")
+        for entry in objects.explicit_names(self.opts.include, self.opts.exclude):
+            if entry not in seen and entry.split(".", 1)[0] not in schemas:  # a missing schema is said once
+                schema, _, name = entry.rpartition(".")
+                yield CollectionError(
+                    source=self.source.id, dataset=entry, kind="table",
+                    reason=f"table {entry} not found or not visible to the audit identity",
+                    fix=f"check the name (schema.table), and {self.dialect.grant_fix(schema or 'main', name)}")
 
     @staticmethod
     def _table_comments(inspector: sa.Inspector, schema: str | None) -> dict[tuple[str | None, str], str | None]:
@@ -187,7 +211,7 @@ class Connector:
             exact = True
         cands = age.candidates(cols, loose_types=self.dialect.name == "sqlite")
         key = self._key(cols, pk, info)
-        sample_cols = sampling.sample_columns(cols)
+        sample_cols, unsampled = sampling.column_plan(cols)
         table = sa.table(name, *[sa.column(c["name"]) for c in cols], schema=sch)
         exprs: list[tuple[str, Any]] = []
         if exact:
@@ -229,7 +253,7 @@ class Connector:
             reason = describe(exc, self.redact, fix=self.dialect.grant_fix(schema, name))
             self.ctx.log.warning("sql source %s: table %s.%s not assessed: %s", self.source.id, schema, name, reason)
             return Observation(dataset=self._dataset(server, sch, name, cols, info, status="error", error=reason))
-        fields, digest = sampling.to_fields(sample_cols, rows)
+        fields, digest = sampling.to_fields(sample_cols, rows, sampling.structured_columns(cols))
         if plan.statement is None:
             digest = "no-sample"
         records = got["count"] if exact else info.estimate
@@ -250,6 +274,8 @@ class Connector:
         }
         if not exact and info.estimate_basis:
             extra["records_estimate_source"] = info.estimate_basis
+        if unsampled and o.sample_rows:
+            extra["unsampled"] = unsampled  # columns that may hold personal data but were not read
         ds = self._dataset(server, sch, name, cols, info, records=records, records_basis=basis,
                            last_modified=verdict.last_modified, last_modified_basis=verdict.basis,
                            extra=extra)

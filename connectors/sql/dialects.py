@@ -10,11 +10,9 @@ Each dialect answers, in a fixed number of queries per source (never per table):
 
 from __future__ import annotations
 
-import os
 import re
-import sqlite3
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -88,6 +86,19 @@ class Dialect:
 
     def is_system(self, schema: str) -> bool:
         return schema in self.system_schemas
+
+    def unknown_schemas(self, inspector: sa.Inspector, wanted: list[str] | None) -> list[str]:
+        """Explicitly named schemas the audit identity cannot see (absent, or no privilege)."""
+        if not wanted:
+            return []
+        known = set(inspector.get_schema_names())
+        return [s for s in dict.fromkeys(wanted) if s not in known]
+
+    def schema_fix(self, schema: str) -> str:
+        return f"grant the audit role access to schema {schema}"
+
+    def cleanup(self) -> None:
+        """Release what the connection needed (temporary copies); called once after the scan."""
 
     def server(self, conn: sa.Connection) -> Server:
         return Server(engine=self.name)
@@ -195,6 +206,9 @@ class Postgres(Dialect):
         if not server.commit_timestamps:
             return None
         return sa.func.max(sa.func.pg_xact_commit_timestamp(sa.literal_column("xmin")))
+
+    def schema_fix(self, schema: str) -> str:
+        return f'GRANT USAGE ON SCHEMA "{schema}" and SELECT ON ALL TABLES IN SCHEMA "{schema}" to the audit role'
 
     def grant_fix(self, schema: str, name: str) -> str:
         return f'GRANT USAGE ON SCHEMA "{schema}" and GRANT SELECT ON the table (or pg_read_all_data) to the audit role'
@@ -305,71 +319,11 @@ class MySQL(Dialect):
             return "none", "innodb_encrypt_tables = OFF and no table encryption option (disk encryption is not visible)"
         return "unknown", "the engine did not say (INNODB tablespace encryption not readable)"
 
-    def grant_fix(self, schema: str, name: str) -> str:
+    def schema_fix(self, schema: str) -> str:
         return f"GRANT SELECT ON `{schema}`.* TO the audit user"
 
-
-class SQLite(Dialect):
-    name = "sqlite"
-    main = "main"
-
-    def __init__(self, url: URL) -> None:
-        super().__init__(url)
-        db = url.database or ""
-        db = db.removeprefix("file:")
-        self.path = os.path.abspath(db) if db and db != ":memory:" else None
-
-    def engine_url(self) -> URL:
-        if not self.path:
-            return self.url
-        return self.url.set(database=f"file:{quote(self.path)}", query={"mode": "ro", "uri": "true"})
-
-    def connect_args(self, connect_timeout: float, statement_timeout: float) -> dict:
-        return {"timeout": connect_timeout}
-
-    def on_connect(self, dbapi_conn: Any, statement_timeout: float) -> None:
-        dbapi_conn.execute("PRAGMA query_only = ON")
-
-    def location(self) -> str:
-        return f"sqlite://{quote(self.path or ':memory:')}"
-
-    def schemas(self, inspector: sa.Inspector, wanted: list[str] | None) -> list[str | None]:
-        return [None]
-
-    def server(self, conn: sa.Connection) -> Server:
-        s = Server(engine=f"sqlite {sqlite3.sqlite_version}",
-                   in_transit_basis="local file: no network transport (not applicable)")
-        s.facts["file"] = os.path.basename(self.path) if self.path else ":memory:"
-        s.facts["transport"] = "local file"
-        return s
-
-    def tables(self, conn: sa.Connection, schemas: list[str | None]) -> dict[tuple[str | None, str], TableInfo]:
-        master = _run(conn, "SELECT name, sql FROM sqlite_master WHERE type = 'table'") or []
-        sizes = {r[0]: r[1] for r in (_run(conn, "SELECT name, SUM(pgsize) FROM dbstat GROUP BY name") or [])}
-        stats = {r[0]: r[1] for r in (_run(conn, "SELECT tbl, stat FROM sqlite_stat1 WHERE idx IS NULL") or [])}
-        mtime, at_rest = None, ("unknown", "database file not readable")
-        if self.path:
-            try:
-                mtime = datetime.fromtimestamp(os.stat(self.path).st_mtime, tz=UTC)
-                with open(self.path, "rb") as fh:
-                    plain = fh.read(16) == b"SQLite format 3\x00"
-                at_rest = ("none", "the database file is plaintext SQLite (no SQLCipher/SEE)") if plain else (
-                    "unknown", "the file header is not plaintext SQLite (encrypted or another format)")
-            except OSError:
-                pass
-        out: dict[tuple[str | None, str], TableInfo] = {}
-        for name, ddl in master:
-            info = TableInfo(bytes=sizes.get(name), encryption_at_rest=at_rest[0], encryption_basis=at_rest[1])
-            stat = str(stats.get(name) or "").split()
-            if stat and stat[0].isdigit():
-                info.estimate, info.estimate_basis = int(stat[0]), "sqlite_stat1"
-            info.rowid = "without rowid" not in re.sub(r"\s+", " ", (ddl or "").lower())
-            info.engine_times.append(("sqlite file mtime", mtime, None if mtime else "in-memory or unreadable file"))
-            out[(None, name)] = info
-        return out
-
     def grant_fix(self, schema: str, name: str) -> str:
-        return "give the auditor read access to the database file"
+        return f"GRANT SELECT ON `{schema}`.* TO the audit user"
 
 
 def dialect_for(url: URL) -> Dialect:
@@ -379,5 +333,7 @@ def dialect_for(url: URL) -> Dialect:
     if backend in ("mysql", "mariadb"):
         return MySQL(url)
     if backend == "sqlite":
+        from .sqlite import SQLite  # noqa: PLC0415 - the SQLite dialect builds on this module
+
         return SQLite(url)
     return Dialect(url)

@@ -24,7 +24,9 @@ PERMISSIONS: dict[str, str] = {
         "-- The connector uses SET SESSION TRANSACTION READ ONLY and START TRANSACTION READ ONLY."
     ),
     "sqlite": (
-        "Read permission on the database file (and its directory, for the -wal/-shm files).\n"
-        "The connector opens it with mode=ro and PRAGMA query_only = ON."
+        "Read permission on the database file (and on its -wal file when there is one).\n"
+        "The connector never creates a file beside the database: it opens it with mode=ro (rollback\n"
+        "journal) or immutable=1 (WAL mode without a -wal file), or reads a temporary copy of the\n"
+        "file and its -wal; always with PRAGMA query_only = ON."
     ),
 }

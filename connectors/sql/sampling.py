@@ -1,7 +1,11 @@
 """Bounded samples of a table, for the classifier only.
 
 Only the columns a classifier can use are read (text, character, dates, integers wide
-enough to hold an id or a phone number, PostgreSQL ``inet``). Strategies, cheapest first:
+enough to hold an id or a phone number, PostgreSQL ``inet``, JSON/JSONB and ARRAY columns,
+whose values are flattened into ``column.key.path`` fields as object readers do for JSON
+documents). Columns that may hold personal data but are not read (BLOB/bytea/binary, and
+any column beyond :data:`MAX_COLUMNS`) are named with the reason in ``unsampled``, so the
+table's personal data is never taken as absent. Strategies, cheapest first:
 
 - a table with at most ``sample_rows`` rows: the first ``sample_rows`` rows;
 - PostgreSQL: ``TABLESAMPLE BERNOULLI`` (``SYSTEM`` above 5M rows) ``REPEATABLE(seed)``,
@@ -18,6 +22,7 @@ form), cut to :data:`MAX_CHARS`; they live in memory only and are never logged.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import random
 from dataclasses import dataclass
@@ -26,15 +31,28 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from connectors.readers import flatten  # one flattening rule for JSON, in objects and in columns
+
 MAX_CHARS = 1024
-MAX_COLUMNS = 64
+MAX_COLUMNS = 256
 SLICES = 10
 SAMPLE_TAG = "/* auditor:sample */ "
 
 
+def _structured(coltype: Any) -> bool:
+    return isinstance(coltype, (sa.JSON, sa.ARRAY))
+
+
+def _binary(coltype: Any) -> bool:
+    return isinstance(coltype, sa.types._Binary) or type(coltype).__name__.upper() in {"BYTEA", "BLOB", "LONGBLOB",
+                                                                                         "MEDIUMBLOB", "TINYBLOB"}
+
+
 def usable(coltype: Any) -> bool:
     """Can the classifier use values of this column type?"""
-    if isinstance(coltype, (sa.Boolean, sa.Float, sa.Interval, sa.LargeBinary, sa.JSON, sa.ARRAY)):
+    if _structured(coltype):
+        return True  # flattened into key-path fields
+    if isinstance(coltype, (sa.Boolean, sa.Float, sa.Interval, sa.LargeBinary, sa.types._Binary, sa.Uuid)):
         return False
     if isinstance(coltype, sa.SmallInteger):
         return False
@@ -42,11 +60,31 @@ def usable(coltype: Any) -> bool:
         return True
     if isinstance(coltype, sa.Numeric):  # DECIMAL(16,0) card numbers; not money with scale
         return not getattr(coltype, "scale", None)
-    return type(coltype).__name__.upper() in {"INET", "CIDR", "MACADDR", "CITEXT"}
+    return type(coltype).__name__.upper() in {"INET", "CIDR", "MACADDR", "CITEXT", "XML", "HSTORE"}
+
+
+def column_plan(columns: list[dict]) -> tuple[list[str], dict[str, str]]:
+    """(columns to sample, {column: why it is not sampled}) for the columns that may hold
+    personal data but are not read: binary contents, and those beyond the column cap."""
+    sampled: list[str] = []
+    unsampled: dict[str, str] = {}
+    for c in columns:
+        if usable(c["type"]):
+            sampled.append(c["name"])
+        elif _binary(c["type"]):
+            unsampled[c["name"]] = "binary column (BLOB/bytea): its contents are not sampled"
+    for name in sampled[MAX_COLUMNS:]:
+        unsampled[name] = f"beyond the column cap: only the first {MAX_COLUMNS} sampleable columns are read"
+    return sampled[:MAX_COLUMNS], unsampled
 
 
 def sample_columns(columns: list[dict]) -> list[str]:
-    return [c["name"] for c in columns if usable(c["type"])][:MAX_COLUMNS]
+    return column_plan(columns)[0]
+
+
+def structured_columns(columns: list[dict]) -> set[str]:
+    """Sampled columns whose values are JSON documents or arrays (flattened into key paths)."""
+    return {c["name"] for c in columns if _structured(c["type"])}
 
 
 def seed_for(name: str) -> int:
@@ -122,19 +160,45 @@ def text_of(value: Any) -> str | None:
         return value.isoformat()
     if isinstance(value, (bytes, bytearray, memoryview)):
         value = bytes(value).decode("utf-8", "replace")
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, sort_keys=True, default=str)[:MAX_CHARS]
     text = str(value)
     return text[:MAX_CHARS]
 
 
-def to_fields(cols: list[str], rows: list[tuple]) -> tuple[dict[str, list[str]], str]:
-    """Column-wise string values (None dropped) and a digest of the sampled rows."""
-    fields: dict[str, list[str]] = {c: [] for c in cols}
+def _document(value: Any) -> Any:
+    """A JSON/ARRAY cell as a Python structure (drivers hand JSON over parsed, or as text)."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        value = bytes(value).decode("utf-8", "replace")
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def to_fields(cols: list[str], rows: list[tuple],
+              structured: set[str] | frozenset[str] = frozenset()) -> tuple[dict[str, list[str]], str]:
+    """Column-wise string values (None dropped) and a digest of the sampled rows.
+
+    ``structured`` columns (JSON, ARRAY), and JSON documents found in text columns, are
+    flattened: ``profile`` holding ``{"email": ...}`` gives the field ``profile.email``; an
+    array gives ``tags[]``.
+    """
+    fields: dict[str, list[str]] = {c: [] for c in cols if c not in structured}
     digests = []
     for row in rows:
         cells = [text_of(v) for v in row[: len(cols)]]
         digests.append(hashlib.sha256("\x1f".join("\x00" if c is None else c for c in cells).encode()).digest())
-        for col, cell in zip(cols, cells):
-            if cell is not None:
+        for col, cell, raw in zip(cols, cells, row):
+            if cell is None:
+                continue
+            if col in structured:
+                flatten(_document(raw), col, fields)
+            elif cell[:1] in ("{", "[") and isinstance(doc := _document(cell), (dict, list)):
+                flatten(doc, col, fields)  # JSON kept in a text column (MariaDB's JSON is LONGTEXT)
+            else:
                 fields[col].append(cell)
     digest = hashlib.sha256(b"".join(sorted(digests))).hexdigest()
     return fields, digest

@@ -38,8 +38,7 @@ SCRIPT = textwrap.dedent('''
 
     spec = SourceSpec(id="s", kind="s3", vendor=Vendor(id="v"), options=Connector.Options(endpoint_url="http://x"))
     conn = Connector(spec, CollectContext(as_of=when))
-    tree = objects.PrefixTree(3, 5, seed="b")
-    conn._list(Client(), "b", tree)
+    tree = conn._list(Client(), "b", False, {}, {"denied": ()})
     datasets = [d for _, d in objects.prefix_datasets(tree, source="s", vendor="v", bucket="b", scheme="s3", common={})]
     root = datasets[0]
     # VmHWM: this process's own peak (ru_maxrss would carry the forking parent's peak across exec)

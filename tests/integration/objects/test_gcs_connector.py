@@ -41,7 +41,8 @@ def test_every_fact_set(gcs_admin, collect_gcs):
     assert d.created is not None
     assert d.encryption_at_rest == "customer_key"
     assert d.public is True and "iam: allUsers roles/storage.objectViewer" in d.public_reasons
-    assert d.has_retention is True and d.retention_days == 30
+    # the 30-day retention policy is a minimum hold, not an expiry: the 90-day Delete rule is the retention
+    assert d.has_retention is True and d.retention_days == 90
     assert d.versioning is True and d.logging is True
     assert d.tags == {"owner": "acme"}
     assert d.encryption_in_transit == "optional"  # public objects are also served over plain HTTP

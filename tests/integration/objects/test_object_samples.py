@@ -101,6 +101,8 @@ def test_parquet_small_and_over_the_byte_limit(samples):
     assert set(big) == {"email", "customer_id", "note"}  # column names read from the footer by range
     notes = samples.ds(f"{BUCKET}/parquet-big/").notes
     assert any("column names only" in n and "people.parquet" in n for n in notes)
+    assert "values not sampled" in samples.ds(f"{BUCKET}/parquet-big/").facts["unsampled"]["parquet-big/people.parquet"]
+    assert "unsampled" not in samples.ds(f"{BUCKET}/parquet/").facts
 
 
 def test_text_and_binary(samples):
@@ -108,13 +110,17 @@ def test_text_and_binary(samples):
     binary = samples.ds(f"{BUCKET}/binary/")
     assert sorted(n for n in binary.notes if n.startswith("binary object skipped")) == [
         "binary object skipped: binary/blob.dat", "binary object skipped: binary/logo.png"]
-    assert samples.sample(f"{BUCKET}/binary/").fields == {}
+    # nothing in the node was parsed: its personal data is unknown (no sample), never "none"
+    assert samples.sample(f"{BUCKET}/binary/") is None
+    assert binary.facts["unsampled"] == {"binary/blob.dat": "binary object skipped",
+                                         "binary/logo.png": "binary object skipped"}
 
 
 def test_corrupt_gzip_is_a_note_and_the_scan_goes_on(samples):
     d = samples.ds(f"{BUCKET}/corrupt/")
     assert "corrupt gzip: corrupt/broken.csv.gz" in d.notes
     assert samples.sample(f"{BUCKET}/corrupt/").fields == {"email": ["zed@example.net"]}
+    assert d.facts["unsampled"] == {"corrupt/broken.csv.gz": "corrupt gzip"}  # partly read: absence unknown
     assert "corrupt gzip: truncgz/cut.jsonl.gz" in samples.ds(f"{BUCKET}/truncgz/").notes
     assert not any("example" in n for n in d.notes)  # key names only, never values
 
@@ -128,5 +134,5 @@ def test_sample_size_and_no_sampling(seeded, collect_s3):
     off = _collect(collect_s3, sample_objects=0)
     assert off.sample(f"{BUCKET}/csv/") is None
     one = _collect(collect_s3, sample_objects=1)
-    assert one.sample(f"{BUCKET}/binary/").fields == {}
+    assert one.sample(f"{BUCKET}/binary/") is None
     assert len([n for n in one.ds(f"{BUCKET}/binary/").notes if n.startswith("binary")]) == 1

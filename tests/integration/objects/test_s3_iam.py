@@ -34,6 +34,14 @@ def estate(s3_url: str, s3_admin) -> dict[str, dict[str, str]]:
     for b in ("iam-acl-denied", "iam-status-denied", "iam-no-list", "iam-open"):
         s3_admin.create_bucket(Bucket=b)
         s3_admin.put_object(Bucket=b, Key="data/people.csv", Body=b"email\nx@example.com\n")
+    for b in ("iam-open", "iam-status-denied"):  # ACLs disabled: bucket-level evidence decides "private"
+        s3_admin.put_bucket_ownership_controls(Bucket=b, OwnershipControls={
+            "Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
+    # ACLs enabled and versioned: the auditor needs GetObjectAcl and ListBucketVersions too
+    s3_admin.create_bucket(Bucket="iam-versioned")
+    s3_admin.put_bucket_versioning(Bucket="iam-versioned", VersioningConfiguration={"Status": "Enabled"})
+    s3_admin.put_object(Bucket="iam-versioned", Key="data/people.csv", Body=b"email\nx@example.com\n")
+    s3_admin.put_object(Bucket="iam-versioned", Key="data/people.csv", Body=b"email\ny@example.com\n")
     # a policy exists, so the policy status alone could tell whether it makes the bucket public
     s3_admin.put_bucket_policy(Bucket="iam-status-denied", Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
         "Sid": "Partner", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
@@ -46,7 +54,11 @@ def estate(s3_url: str, s3_admin) -> dict[str, dict[str, str]]:
         {"Effect": "Deny", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::iam-no-list"},
     ]})
     least = _user_keys(iam, "auditor-least-privilege", Connector.permissions())
-    return {"restricted": restricted, "least": least}
+    no_listing = _user_keys(iam, "auditor-no-listing", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "s3:ListAllMyBuckets", "Resource": "*"},
+    ]})
+    return {"restricted": restricted, "least": least, "no_listing": no_listing}
 
 
 @pytest.fixture
@@ -89,10 +101,13 @@ def test_denied_acl_and_policy_status_give_unknown_not_private(estate, enforce_i
 def test_generated_permissions_are_enough(estate, enforce_iam, monkeypatch, collect_s3):
     for k, v in estate["least"].items():
         monkeypatch.setenv(k, v)
-    got = collect_s3("iam-open", "iam-status-denied")
-    for name in ("iam-open", "iam-status-denied", "iam-open/data/"):
+    got = collect_s3("iam-open", "iam-status-denied", "iam-versioned")
+    for name in ("iam-open", "iam-status-denied", "iam-open/data/", "iam-versioned", "iam-versioned/data/"):
         assert got.ds(name).denied == (), name
     assert got.ds("iam-status-denied").public is False
+    versioned = got.ds("iam-versioned/data/")
+    assert versioned.records == 2 and versioned.facts["noncurrent_objects"] == 1
+    assert versioned.facts["object_acls"]["objects_checked"] == 1  # GetObjectAcl allowed by the policy
     assert got.sample("iam-open/data/").fields == {"email": ["x@example.com"]}
 
 
@@ -104,3 +119,22 @@ def test_refused_credentials_raise_connector_error(estate, enforce_iam, monkeypa
     message = str(err.value)
     assert "ListBuckets refused" in message
     assert "AKIAUNKNOWNKEY" not in message and "not-a-real-secret" not in message
+
+
+def test_explicit_buckets_are_audited_without_list_all_my_buckets(estate, enforce_iam, monkeypatch, collect_s3):
+    for k, v in estate["no_listing"].items():
+        monkeypatch.setenv(k, v)
+    got = collect_s3("iam-open", "iam-*")
+    # the named bucket answers HeadBucket: audited although ListBuckets is refused
+    assert got.sample("iam-open/data/").fields == {"email": ["x@example.com"]}
+    # the pattern cannot be expanded: said, not silently skipped
+    [err] = got.errors
+    assert err.dataset == "iam-*" and "s3:ListAllMyBuckets: AccessDenied" in err.reason
+    assert "ListAllMyBuckets" in err.fix
+
+
+def test_refused_credentials_with_explicit_names_still_raise(estate, enforce_iam, monkeypatch, collect_s3):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAUNKNOWNKEY000000")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-a-real-secret")
+    with pytest.raises(ConnectorError, match="ListBuckets refused"):
+        collect_s3("iam-open")

@@ -53,7 +53,8 @@ def test_to_utc_forms():
 def test_sample_columns_and_fingerprint():
     cols = _cols(email=sa.String(), avatar=sa.LargeBinary(), flag=sa.Boolean(), n=sa.SmallInteger(), id=sa.BigInteger(),
                  price=sa.Numeric(10, 2), pan=sa.Numeric(16, 0), dob=sa.Date(), doc=sa.JSON())
-    assert sampling.sample_columns(cols) == ["email", "id", "pan", "dob"]
+    assert sampling.sample_columns(cols) == ["email", "id", "pan", "dob", "doc"]  # JSON is sampled (flattened)
+    assert sampling.column_plan(cols)[1] == {"avatar": "binary column (BLOB/bytea): its contents are not sampled"}
     f1, d1 = sampling.to_fields(["a", "b"], [("x", 1), ("y", None)])
     f2, d2 = sampling.to_fields(["a", "b"], [("y", None), ("x", 1)])
     assert f1 == {"a": ["x", "y"], "b": ["1"]} and d1 == d2 and f2 == {"a": ["y", "x"], "b": ["1"]}  # order-free digest

@@ -1,0 +1,145 @@
+"""SQLite files: read without ever creating a file beside the vendor's database."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import sqlite3
+import tempfile
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL
+
+from .dialects import Dialect, Server, TableInfo, _run
+
+
+class SQLite(Dialect):
+    """A database file, read without ever creating a file beside it.
+
+    A WAL-mode database opened read-only still creates ``-shm`` (and ``-wal``) files next to
+    the vendor's file. So: without a ``-wal`` file the database is opened ``immutable=1`` (no
+    locks, no side files); with one (the newest writes live there), the file and its ``-wal``
+    are copied to a temporary folder and the copy is read. A rollback-journal database opened
+    ``mode=ro`` creates nothing and is opened that way (its locks keep a concurrent writer safe).
+    """
+
+    name = "sqlite"
+    main = "main"
+
+    def __init__(self, url: URL) -> None:
+        super().__init__(url)
+        db = url.database or ""
+        db = db.removeprefix("file:")
+        self.path = os.path.abspath(db) if db and db != ":memory:" else None
+        self.read_mode = "mode=ro"
+        self._copy_dir: str | None = None
+
+    def _wal_mode(self) -> bool:
+        """The header says WAL (file format read/write versions 2), without opening the database."""
+        try:
+            with open(self.path or "", "rb") as fh:
+                head = fh.read(20)
+        except OSError:
+            return False
+        return head[:16] == b"SQLite format 3\x00" and head[18:20] == b"\x02\x02"
+
+    def engine_url(self) -> URL:
+        if not self.path:
+            return self.url
+        target, query = self.path, {"mode": "ro", "uri": "true"}
+        if os.path.exists(self.path + "-wal"):
+            target = self._copy()
+            self.read_mode = "a temporary copy of the file and its -wal (the original is never opened)"
+        elif self._wal_mode():
+            query = {"immutable": "1", "uri": "true"}
+            self.read_mode = "immutable=1 (WAL mode, no -wal file)"
+        return self.url.set(database=f"file:{quote(target)}", query=query)
+
+    def _copy(self) -> str:
+        self.cleanup()
+        self._copy_dir = tempfile.mkdtemp(prefix="auditor-sqlite-")
+        target = os.path.join(self._copy_dir, os.path.basename(self.path or "db"))
+        shutil.copyfile(self.path or "", target)  # the file, then its -wal: the newest writes are in the -wal
+        with contextlib.suppress(FileNotFoundError):  # checkpointed and removed meanwhile: the file has it all
+            shutil.copyfile((self.path or "") + "-wal", target + "-wal")
+        return target
+
+    def cleanup(self) -> None:
+        if self._copy_dir:
+            shutil.rmtree(self._copy_dir, ignore_errors=True)
+            self._copy_dir = None
+
+    def connect_args(self, connect_timeout: float, statement_timeout: float) -> dict:
+        return {"timeout": connect_timeout}
+
+    def on_connect(self, dbapi_conn: Any, statement_timeout: float) -> None:
+        dbapi_conn.execute("PRAGMA query_only = ON")
+
+    def location(self) -> str:
+        return f"sqlite://{quote(self.path or ':memory:')}"
+
+    def schemas(self, inspector: sa.Inspector, wanted: list[str] | None) -> list[str | None]:
+        return [None]
+
+    def unknown_schemas(self, inspector: sa.Inspector, wanted: list[str] | None) -> list[str]:
+        return [s for s in dict.fromkeys(wanted or ()) if s != self.main]
+
+    def schema_fix(self, schema: str) -> str:
+        return "a SQLite file has one schema, main (attached databases are not audited)"
+
+    def server(self, conn: sa.Connection) -> Server:
+        s = Server(engine=f"sqlite {sqlite3.sqlite_version}",
+                   in_transit_basis="local file: no network transport (not applicable)")
+        s.facts["file"] = os.path.basename(self.path) if self.path else ":memory:"
+        s.facts["transport"] = "local file"
+        s.facts["read"] = self.read_mode
+        return s
+
+    def _file_write_time(self) -> datetime | None:
+        """The newest modification time of the file and its -wal (where recent writes live)."""
+        times = []
+        for path in (self.path or "", (self.path or "") + "-wal"):
+            with contextlib.suppress(OSError):
+                times.append(os.stat(path).st_mtime)
+        return datetime.fromtimestamp(max(times), tz=UTC) if times else None
+
+    def tables(self, conn: sa.Connection, schemas: list[str | None]) -> dict[tuple[str | None, str], TableInfo]:
+        master = _run(conn, "SELECT name, sql FROM sqlite_master WHERE type = 'table'") or []
+        sizes = {r[0]: r[1] for r in (_run(conn, "SELECT name, SUM(pgsize) FROM dbstat GROUP BY name") or [])}
+        stats = {r[0]: r[1] for r in (_run(conn, "SELECT tbl, stat FROM sqlite_stat1 WHERE idx IS NULL") or [])}
+        mtime, at_rest = None, ("unknown", "database file not readable")
+        if self.path:
+            try:
+                mtime = self._file_write_time()
+                with open(self.path, "rb") as fh:
+                    plain = fh.read(16) == b"SQLite format 3\x00"
+                at_rest = ("none", "the database file is plaintext SQLite (no SQLCipher/SEE)") if plain else (
+                    "unknown", "the file header is not plaintext SQLite (encrypted or another format)")
+            except OSError:
+                pass
+        user_tables = [name for name, _ in master if not name.startswith("sqlite_")]
+        if mtime is None:
+            file_time: tuple[str, datetime | None, Any] = ("sqlite file mtime", None, "in-memory or unreadable file")
+        elif len(user_tables) == 1:  # the file's last write is this table's last write
+            file_time = ("sqlite file mtime", mtime, None)
+        else:  # any one table's write moves it: evidence, not the age of every table
+            file_time = ("sqlite file mtime", None,
+                         f"{mtime.isoformat()} (the file holds {len(user_tables)} tables: not the age of any one)")
+        out: dict[tuple[str | None, str], TableInfo] = {}
+        for name, ddl in master:
+            info = TableInfo(bytes=sizes.get(name), encryption_at_rest=at_rest[0], encryption_basis=at_rest[1])
+            stat = str(stats.get(name) or "").split()
+            if stat and stat[0].isdigit():
+                info.estimate, info.estimate_basis = int(stat[0]), "sqlite_stat1"
+            info.rowid = "without rowid" not in re.sub(r"\s+", " ", (ddl or "").lower())
+            info.engine_times.append(file_time)
+            out[(None, name)] = info
+        return out
+
+    def grant_fix(self, schema: str, name: str) -> str:
+        return "give the auditor read access to the database file"
