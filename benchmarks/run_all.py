@@ -33,25 +33,25 @@ BENCHMARKS = [
 
 NOTES = """## What bounds each figure
 
-- **S3 inventory (1.16x the raw listing at 100k objects)**: the floor is moto's own listing speed
+- **S3 inventory against the raw listing**: the floor is moto's own listing speed
   (about 2,700 objects/s over HTTP; moto sorts a bucket's key list on every page, so the benchmark
   keeps 5,000 objects per bucket). Ours adds about ten settings calls per bucket and the per-object
   prefix aggregation. Four workers do not help here: moto runs in the benchmark's own process and
   shares its interpreter lock.
-- **Memory (73 MB at 300k objects, 1.1x the 10k figure)**: the listing streams into per-prefix
+- **Memory**: the listing streams into per-prefix
   aggregates; at most 10,000 prefixes are kept per bucket (deeper ones roll up into their parent,
   and the bucket says so), so memory does not grow with objects or prefixes.
-- **SQL (4.3 s for 1,000 tables)**: two round trips per table plus the sample, about 4 ms a table on
+- **SQL**: two round trips per table plus the sample, a few milliseconds a table on
   loopback; reflection is one bulk call per schema.
-- **Classifier (192 MB/s)**: a `re2.Set` pass over all text decides which types can be present;
+- **Classifier throughput**: a `re2.Set` pass over all text decides which types can be present;
   candidates are then validated, and in free text each type stops being validated after 1,000
   confirmed values (the count is then a lower bound, flagged `capped`). Uncapped, validation is
   bounded by `phonenumbers.parse` at about 47 microseconds a candidate: 2.4 MB/s. Tables and CSV are
   classified per column on at most 1,000 sampled rows, where the cap rarely applies.
-- **Classifier quality (F1 1.0)**: measured on the project's own labelled generator (Faker locales,
+- **Classifier quality**: measured on the project's own labelled generator (Faker locales,
   generated SG/MY ids and addresses, decoys). It shows the detectors and the generator agree; field
   precision on real vendor data will be lower, and names and birth dates are found by column name.
-- **Parallel sources (1.00x)**: sources run in their own threads and wait on I/O; the run takes as
+- **Parallel sources**: sources run in their own threads and wait on I/O; the run takes as
   long as its slowest source.
 """
 
