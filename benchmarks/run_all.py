@@ -46,7 +46,7 @@ NOTES = """## What bounds each figure
 - **Classifier throughput**: a `re2.Set` pass over all text decides which types can be present;
   candidates are then validated, and in free text each type stops being validated after 1,000
   confirmed values (the count is then a lower bound, flagged `capped`). Uncapped, validation is
-  bounded by `phonenumbers.parse` at about 47 microseconds a candidate: 2.4 MB/s. Tables and CSV are
+  bounded by `phonenumbers.parse` at about 47 microseconds a candidate (the "uncapped" row). Tables and CSV are
   classified per column on at most 1,000 sampled rows, where the cap rarely applies.
 - **Classifier quality**: measured on the project's own labelled generator (Faker locales,
   generated SG/MY ids and addresses, decoys). It shows the detectors and the generator agree; field
