@@ -197,6 +197,32 @@ def with_unsampled(dataset: Dataset, unsampled: dict[str, str]) -> Dataset:
     return dataset.model_copy(update={"facts": facts})
 
 
+def sample_with_refusals(
+    picks: Iterable[Pick], read: Callable[[Pick], ReadResult], call: str,
+    errors: tuple[type[BaseException], ...], code: Callable[[BaseException], str],
+) -> tuple[Sample | None, dict[str, list[str]], dict[str, str]]:
+    """:func:`sample_node` for a store: a read that fails with one of the store's ``errors`` is
+    recorded as ``"<call>: <code>"`` in ``denied`` (what to grant), anything else propagates.
+    Returns (sample, Dataset field updates: notes and denied, unsampled)."""
+    denied: list[str] = []
+
+    def on_error(pick: Pick, exc: Exception) -> str | None:
+        if not isinstance(exc, errors):
+            raise exc
+        entry = f"{call}: {code(exc)}"
+        if entry not in denied:
+            denied.append(entry)
+        return f"object not read ({code(exc)}): {pick.key}"
+
+    sample, notes, unsampled = sample_node(picks, read, on_error)
+    update: dict[str, list[str]] = {}
+    if notes:
+        update["notes"] = notes
+    if denied:
+        update["denied"] = denied
+    return sample, update, unsampled
+
+
 def sample_node(
     picks: Iterable[Pick], read: Callable[[Pick], ReadResult], on_error: Callable[[Pick, Exception], str | None],
 ) -> tuple[Sample | None, list[str], dict[str, str]]:

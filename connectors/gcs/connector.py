@@ -176,7 +176,6 @@ class Connector:
                 node: objects.Node) -> tuple[Any, dict[str, list[str]], dict[str, str]]:
         if not tree.sample_objects:
             return None, {}, {}
-        denied: list[str] = []
         max_bytes = self.opts.max_object_bytes
         bucket = self.client.bucket(name)
 
@@ -190,18 +189,4 @@ class Connector:
                     retry=self._retry))
             return readers.read_object(pick.key, pick.size, fetch, max_bytes)
 
-        def on_error(pick: objects.Pick, exc: Exception) -> str | None:
-            if not isinstance(exc, CALL_ERRORS):
-                raise exc
-            entry = f"{gcsfacts.CALLS['get_object']}: {_code(exc)}"
-            if entry not in denied:
-                denied.append(entry)
-            return f"object not read ({_code(exc)}): {pick.key}"
-
-        sample, notes, unsampled = objects.sample_node(tree.picks(node), read, on_error)
-        update: dict[str, list[str]] = {}
-        if notes:
-            update["notes"] = notes
-        if denied:
-            update["denied"] = denied
-        return sample, update, unsampled
+        return objects.sample_with_refusals(tree.picks(node), read, gcsfacts.CALLS["get_object"], CALL_ERRORS, _code)

@@ -236,7 +236,6 @@ class Connector:
     ) -> tuple[Any, dict[str, list[str]], dict[str, str]]:
         if not tree.sample_objects:
             return None, {}, {}
-        denied: list[str] = []
         max_bytes = self.opts.max_object_bytes
 
         def read(pick: objects.Pick) -> readers.ReadResult:
@@ -247,18 +246,4 @@ class Connector:
                     return body.read(max_bytes)
             return readers.read_object(pick.key, pick.size, fetch, max_bytes)
 
-        def on_error(pick: objects.Pick, exc: Exception) -> str | None:
-            if not isinstance(exc, (ClientError, BotoCoreError)):
-                raise exc
-            entry = f"{s3facts.CALLS['get_object']}: {s3facts.error_code(exc)}"
-            if entry not in denied:
-                denied.append(entry)
-            return f"object not read ({s3facts.error_code(exc)}): {pick.key}"
-
-        sample, notes, unsampled = objects.sample_node(tree.picks(node), read, on_error)
-        update: dict[str, list[str]] = {}
-        if notes:
-            update["notes"] = notes
-        if denied:
-            update["denied"] = denied
-        return sample, update, unsampled
+        return objects.sample_with_refusals(tree.picks(node), read, s3facts.CALLS["get_object"], (ClientError, BotoCoreError), s3facts.error_code)
