@@ -17,14 +17,33 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from pydantic import Field
+
 from auditor.models import Dataset, Sample
+from connectors.base import Options as BaseOptions
 from connectors.base import matches
 from connectors.readers import ReadResult, SampleBuilder
 
+MiB = 1024 * 1024
 MAX_PREFIXES = 10_000  # prefix nodes kept per bucket; objects under further prefixes roll up into a parent
 
 
 # --------------------------------------------------------------------------- prefix tree
+
+
+class StoreOptions(BaseOptions):
+    """The keys every object-store source has: which buckets, how deep, how much to read,
+    how politely."""
+
+    buckets: list[str] = Field(default_factory=lambda: ["*"])  # names or globs
+    exclude: list[str] = Field(default_factory=list)
+    depth: int = Field(3, ge=0)  # prefix levels inventoried as datasets
+    sample_objects: int = Field(5, ge=0)  # objects read per prefix
+    max_object_bytes: int = Field(MiB, gt=0)  # ranged reads, and the bound on decompression
+    max_requests_per_second: float | None = None  # be polite to production before a sales event
+    max_workers: int = Field(4, ge=1)  # buckets listed at once
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
 
 
 @dataclass(slots=True)

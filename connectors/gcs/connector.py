@@ -11,34 +11,22 @@ from google.auth import exceptions as auth_exc
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 from google.cloud.storage.retry import DEFAULT_RETRY
-from pydantic import Field
 
 from auditor.errors import ConnectorError
 from auditor.models import CollectionError, Dataset, Observation
 from connectors import objects, readers
 from connectors.base import CollectContext, SourceSpec, matches
-from connectors.base import Options as BaseOptions
 from connectors.gcs import facts as gcsfacts
 from connectors.s3.runtime import RateLimiter, fan_out
 
-MiB = 1024 * 1024
 T = TypeVar("T")
 # What a refused, unsupported or unreachable call raises.
 CALL_ERRORS = (gexc.GoogleAPIError, requests.RequestException, auth_exc.GoogleAuthError)
 
 
-class Options(BaseOptions):
+class Options(objects.StoreOptions):
     project: str | None = None
-    endpoint: str | None = None
-    buckets: list[str] = Field(default_factory=lambda: ["*"])
-    exclude: list[str] = Field(default_factory=list)
-    depth: int = 3
-    sample_objects: int = 5
-    max_object_bytes: int = MiB
-    max_requests_per_second: float | None = None
-    max_workers: int = 4
-    connect_timeout: float = 10.0
-    read_timeout: float = 60.0
+    endpoint: str | None = None  # an emulator or a private endpoint (anonymous credentials there)
     retry_timeout: float = 60.0  # give up retrying one call after this many seconds
 
 

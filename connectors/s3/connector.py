@@ -17,30 +17,19 @@ from auditor.errors import ConnectorError
 from auditor.models import CollectionError, Dataset, Observation
 from connectors import objects, readers
 from connectors.base import CollectContext, SourceSpec, matches
-from connectors.base import Options as BaseOptions
 from connectors.s3 import acl_checks
 from connectors.s3 import facts as s3facts
 from connectors.s3.runtime import RateLimiter, fan_out
 
-MiB = 1024 * 1024
 # One service-model loader for every source: parsing S3's model costs ~0.15 s per session.
 # Credentials are still resolved per connector (a session each).
 _LOADER = botocore.loaders.create_loader()
 
 
-class Options(BaseOptions):
-    endpoint_url: str | None = None
+class Options(objects.StoreOptions):
+    endpoint_url: str | None = None  # any S3-compatible endpoint
     region: str | None = None
     profile: str | None = None
-    buckets: list[str] = Field(default_factory=lambda: ["*"])
-    exclude: list[str] = Field(default_factory=list)
-    depth: int = 3
-    sample_objects: int = 5
-    max_object_bytes: int = MiB
-    max_requests_per_second: float | None = None
-    max_workers: int = 4
-    connect_timeout: float = 10.0
-    read_timeout: float = 60.0
     max_attempts: int = Field(5, ge=1)  # calls per request, the first one included (then not-assessed)
 
 
