@@ -67,3 +67,11 @@ def matches(name: str, include: list[str] | tuple[str, ...], exclude: list[str] 
     if include and not any(fnmatch.fnmatchcase(name, pat) for pat in include):
         return False
     return not any(fnmatch.fnmatchcase(name, pat) for pat in exclude)
+
+
+def either(*facts: bool | None) -> bool | None:
+    """Tri-state OR: known true if any fact is true, known false only if every fact is known
+    false, else unknown (an unreadable setting never makes a bucket private)."""
+    if any(f is True for f in facts):
+        return True
+    return False if all(f is False for f in facts) else None

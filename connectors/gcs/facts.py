@@ -10,6 +10,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from connectors.base import either
+
 CALLS: dict[str, str] = {
     "list_buckets": "storage.buckets.list",
     "get_bucket": "storage.buckets.get",
@@ -119,12 +121,8 @@ def read_bucket(
             acl_state = True
     if pap == "enforced":
         out["public"], reasons = False, []
-    elif iam_state or acl_state:
-        out["public"] = True
-    elif iam_state is False and acl_state is False:
-        out["public"] = False
     else:
-        out["public"] = None
+        out["public"] = either(iam_state, acl_state)
     out["public_reasons"] = tuple(reasons) if out["public"] else ()
     out["encryption_in_transit"], transit_basis = transit_from_exposure(out["public"])
 

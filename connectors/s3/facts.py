@@ -13,6 +13,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from connectors.base import either
+
 CALLS: dict[str, str] = {
     "list_buckets": "s3:ListAllMyBuckets",
     "get_bucket_location": "s3:GetBucketLocation",
@@ -279,12 +281,7 @@ def read_bucket(reader: Reader) -> tuple[dict[str, Any], dict[str, Any], list[Li
     if restrict:
         policy_state = False
         reasons = [r for r in reasons if r.startswith("acl:")]
-    if acl_state or policy_state:
-        out["public"] = True
-    elif acl_state is False and policy_state is False:
-        out["public"] = False
-    else:
-        out["public"] = None
+    out["public"] = either(acl_state, policy_state)
     out["public_reasons"] = tuple(reasons) if out["public"] else ()
 
     if policy_resp is None or policy is None and policy_resp is not ABSENT:
