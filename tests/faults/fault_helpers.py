@@ -16,7 +16,7 @@ import re
 import socket
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -41,8 +41,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def silent_endpoint() -> Iterator[str]:
-    """127.0.0.1:PORT that accepts TCP connections and never says a word."""
+def loopback_endpoint(*, close: bool = False) -> Iterator[str]:
+    """127.0.0.1:PORT that accepts TCP connections and then never says a word, or, with
+    ``close``, shuts each one at once (a server going away)."""
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
     srv.listen(64)
@@ -54,11 +55,14 @@ def silent_endpoint() -> Iterator[str]:
         while not stop.is_set():
             try:
                 conn, _ = srv.accept()
-                held.append(conn)
             except TimeoutError:
                 continue
             except OSError:
                 return
+            if close:
+                conn.close()
+            else:
+                held.append(conn)
 
     t = threading.Thread(target=accept, daemon=True)
     t.start()
@@ -70,6 +74,11 @@ def silent_endpoint() -> Iterator[str]:
         for c in held:
             c.close()
         srv.close()
+
+
+def silent_endpoint() -> AbstractContextManager[str]:
+    """A socket that accepts connections and never answers."""
+    return loopback_endpoint()
 
 
 # A rule sees (method, path, query) and returns (status, body, headers) to answer itself, or None to pass.

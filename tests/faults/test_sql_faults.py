@@ -6,7 +6,6 @@ Each: not-assessed with its reason on the right table or source, exit 3, the res
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 import uuid
@@ -15,7 +14,7 @@ from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
-from fault_helpers import scan, silent_endpoint, sql_source, write_config
+from fault_helpers import loopback_endpoint, scan, sql_source, write_config
 
 pytestmark = pytest.mark.postgres
 PASSWORD = "Fault-pw-7c1e"
@@ -120,39 +119,9 @@ def test_connection_killed_mid_scan(tmp_path, db, monkeypatch):
     assert "email" in s.personal("good", "public.customers")
 
 
-@contextmanager
-def closing_endpoint() -> Iterator[str]:
-    """A port that accepts and at once closes every connection (a server going away)."""
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(16)
-    srv.settimeout(0.2)
-    stop = threading.Event()
-
-    def loop() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = srv.accept()
-                conn.close()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-
-    t = threading.Thread(target=loop, daemon=True)
-    t.start()
-    try:
-        yield f"127.0.0.1:{srv.getsockname()[1]}"
-    finally:
-        stop.set()
-        t.join(2)
-        srv.close()
-
-
 @pytest.mark.parametrize("endpoint", ["closing", "silent"])
 def test_server_gone_or_mute_is_source_not_assessed(tmp_path, db, monkeypatch, endpoint):
-    ctx = closing_endpoint() if endpoint == "closing" else silent_endpoint()
-    with ctx as hostport:
+    with loopback_endpoint(close=endpoint == "closing") as hostport:
         monkeypatch.setenv("GONE_URL", f"postgresql+psycopg://auditor:{PASSWORD}@{hostport}/test")
         cfg = write_config(tmp_path, [healthy(db), sql_source("gone", "${GONE_URL}", connect_timeout=2)])
         started = time.monotonic()
