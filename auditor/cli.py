@@ -93,6 +93,12 @@ def cli(ctx: click.Context, verbose: int, quiet: bool, log_format: str) -> None:
 @click.option("--html", "html_path", type=click.Path(dir_okay=False), help="Write the HTML report here.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False),
               help="Write findings as CSV here (and datasets next to it, *-datasets.csv).")
+@click.option("--ocsf", "ocsf_path", type=click.Path(dir_okay=False),
+              help="Write the findings as OCSF Detection Findings here (JSON lines; a JSON array if it ends in .json).")
+@click.option("--junit", "junit_path", type=click.Path(dir_okay=False),
+              help="Write a JUnit XML gate report here (a test case per rule, a failure per finding at or above --fail-on).")
+@click.option("--metrics", "metrics_path", type=click.Path(dir_okay=False),
+              help="Write Prometheus metrics here (a textfile for node_exporter; name it *.prom).")
 @click.option("--as-of", "as_of", metavar="ISO8601", help="Run as if it were this instant (ages, contracts, waivers).")
 @click.option("--trigger", default="manual", show_default=True,
               help='What started this run, recorded with it (e.g. "event:11.11").')
@@ -100,7 +106,8 @@ def cli(ctx: click.Context, verbose: int, quiet: bool, log_format: str) -> None:
               help="Exit 1 when an open finding is at or above this severity. [default: the config's, else high]")
 @click.option("--source", "source_ids", multiple=True, metavar="ID", help="Audit only this source (repeatable).")
 @click.pass_obj
-def scan(state: _State, config_path, json_path, html_path, csv_path, as_of, trigger, fail_on, source_ids) -> None:
+def scan(state: _State, config_path, json_path, html_path, csv_path, ocsf_path, junit_path, metrics_path, as_of, trigger,
+         fail_on, source_ids) -> None:
     """Run one full audit and store it.
 
     \b
@@ -114,7 +121,7 @@ def scan(state: _State, config_path, json_path, html_path, csv_path, as_of, trig
     from auditor.schedule import options_for_trigger
 
     config = _load(config_path)
-    _check_writable(json_path, html_path, csv_path)
+    _check_writable(json_path, html_path, csv_path, ocsf_path, junit_path, metrics_path)
     at = parse_instant(as_of)
     event = options_for_trigger(config, trigger, at)  # "event:<name>": that event's detail, policies, fail_on
     threshold = (fail_on or event.get("fail_on") or config.fail_on).lower()
@@ -132,6 +139,10 @@ def scan(state: _State, config_path, json_path, html_path, csv_path, as_of, trig
     code = exit_code(run, threshold)
     try:
         written = write_reports(run, json_path, html_path, csv_path)
+        from auditor.outputs import write_outputs
+
+        written += write_outputs(run, config, ocsf=ocsf_path, junit=junit_path, metrics=metrics_path, fail_on=threshold,
+                                 policy_specs=event.get("policies"))
     except OSError as exc:  # the run is stored; its reports are not: not a usable result for a gate
         click.echo(f"auditor: error: run {run.id} is stored, but a report could not be written: "
                    f"{state.redactor(str(exc))} (re-render it with `auditor report --run {run.id}`)", err=True)
@@ -171,9 +182,14 @@ def print_summary(run, written: list[Path], code: int) -> None:
 @click.option("--json", "json_path", type=click.Path(dir_okay=False))
 @click.option("--html", "html_path", type=click.Path(dir_okay=False))
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False))
+@click.option("--ocsf", "ocsf_path", type=click.Path(dir_okay=False), help="OCSF Detection Findings (JSON lines or .json array).")
+@click.option("--junit", "junit_path", type=click.Path(dir_okay=False), help="JUnit XML gate report.")
+@click.option("--metrics", "metrics_path", type=click.Path(dir_okay=False), help="Prometheus textfile (*.prom).")
+@click.option("--fail-on", type=SEVERITY, default=None, help="Threshold of the JUnit failures. [default: the config's]")
 @click.option("--list", "list_runs", is_flag=True, help="List the stored runs instead.")
 @click.pass_obj
-def report(state: _State, config_path, run_id, json_path, html_path, csv_path, list_runs) -> None:
+def report(state: _State, config_path, run_id, json_path, html_path, csv_path, ocsf_path, junit_path, metrics_path,
+           fail_on, list_runs) -> None:
     """Re-render a stored run (with its diff against the run before it)."""
     from auditor.engine import config_identity
     from auditor.store import Store
@@ -185,16 +201,21 @@ def report(state: _State, config_path, run_id, json_path, html_path, csv_path, l
             for r in store.list_runs(config_identity(config)):
                 click.echo(f"{r['id']}  {r['status']:<8}  as of {r['as_of']}  {r['trigger']}")
             return
-        if not (json_path or html_path or csv_path):
-            raise UsageError("say what to write: --json FILE, --html FILE or --csv FILE")
-        _check_writable(json_path, html_path, csv_path)
+        if not (json_path or html_path or csv_path or ocsf_path or junit_path or metrics_path):
+            raise UsageError("say what to write: --json FILE, --html FILE, --csv FILE, --ocsf FILE, --junit FILE "
+                             "or --metrics FILE")
+        _check_writable(json_path, html_path, csv_path, ocsf_path, junit_path, metrics_path)
         rid = store.latest_run_id(config_identity(config)) if run_id == "latest" else run_id
         if rid is None:
             raise UsageError("no stored run yet for this config: run `auditor scan` first")
         run = store.load_run(rid)
     except AuditorError as exc:
         _fail(exc)
-    for p in write_reports(run, json_path, html_path, csv_path):
+    from auditor.outputs import write_outputs
+
+    for p in write_reports(run, json_path, html_path, csv_path) + write_outputs(
+            run, config, ocsf=ocsf_path, junit=junit_path, metrics=metrics_path,
+            fail_on=(fail_on or config.fail_on).lower(), store=store):
         click.echo(str(p))
 
 

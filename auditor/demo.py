@@ -2,10 +2,10 @@
 
 Starts moto's S3 server and gcp-storage-emulator on free loopback ports (threads in this
 process) and SQLite databases, seeds the vendor estate of :mod:`auditor.demo_estate`,
-audits it with the real engine and connectors over HTTP, writes HTML, JSON and CSV into
-``--out``, prints a summary and the report's path, and stops what it started. Run it a
-second time on the same folder and the vendor has meanwhile deleted its legacy export: the
-report shows what was resolved since the first run.
+audits it with the real engine and connectors over HTTP, writes HTML, JSON, CSV, OCSF
+(JSON lines), JUnit XML and a Prometheus textfile into ``--out``, prints a summary and their
+paths, and stops what it started. Run it a second time on the same folder and the vendor has
+meanwhile deleted its legacy export: the report shows what was resolved since the first run.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ import click
 import yaml
 
 DEMO_CONFIG = "auditor-demo.yaml"
+# for a SIEM, a CI test tab and node_exporter's textfile collector
+DEMO_OUTPUTS = {"ocsf": "findings.ocsf.jsonl", "junit": "junit.xml", "metrics": "auditor.prom"}
 
 
 def demo_config(out: Path, s3: str, gcs: str, redmart_url: str, payments_url: str) -> dict:
@@ -58,6 +60,7 @@ def run_demo(out: Path, sql_url: str | None = None, quiet: bool = False, as_of: 
     from auditor.demo_estate import seed_gcs, seed_s3, seed_sql
     from auditor.emulators import gcs_server, s3_server
     from auditor.engine import RunOptions, run_audit
+    from auditor.outputs import write_outputs
     from auditor.store import Store
     from reports.write import write_reports
 
@@ -90,6 +93,8 @@ def run_demo(out: Path, sql_url: str | None = None, quiet: bool = False, as_of: 
         run = run_audit(config, RunOptions(as_of=now, trigger="demo"))
     paths = write_reports(run, json_path=out / "report.json", html_path=out / "report.html",
                           csv_path=out / "findings.csv")
+    paths += write_outputs(run, config, ocsf=out / DEMO_OUTPUTS["ocsf"], junit=out / DEMO_OUTPUTS["junit"],
+                           metrics=out / DEMO_OUTPUTS["metrics"], fail_on=config.fail_on)
     say(f"demo: done in {time.monotonic() - started:.1f}s")
     return run, paths
 
@@ -121,7 +126,7 @@ def register_cli(cli: click.Group) -> None:
     @click.option("--sql-url", default=None, help="Seed the RedMart store into this database instead of SQLite.")
     @click.pass_obj
     def demo(state, out, sql_url) -> None:
-        """Audit a seeded vendor estate on local S3/GCS emulators and SQLite; print the report's path."""
+        """Audit a seeded vendor estate on local S3/GCS emulators and SQLite; print the reports' paths."""
         from auditor.errors import AuditorError
 
         try:
@@ -135,4 +140,6 @@ def register_cli(cli: click.Group) -> None:
             click.echo("")
             for p in paths:
                 click.echo(f"wrote {p}")
+        for kind, name in DEMO_OUTPUTS.items():  # for a SIEM, a CI test tab, node_exporter
+            click.echo(f"{kind}: {Path(out).resolve() / name}")
         click.echo(f"report: {Path(out).resolve() / 'report.html'}")

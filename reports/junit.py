@@ -1,0 +1,95 @@
+"""A CI gate report: JUnit XML of a run (``--junit FILE``), written with ``junitparser``.
+
+A release pipeline (GitLab, Jenkins, GitHub Actions) shows the audit in its test tab:
+
+- one test suite, ``auditor``, with the run's id, status, trigger, as-of and ``fail_on`` as
+  properties;
+- every rule in force is a test case (class ``auditor.rules``); each open finding of that rule
+  at or above ``--fail-on`` is one ``<failure>`` in it (message: severity, title and where;
+  text: the finding id, first seen, remediation and references). Open findings below the
+  threshold are listed in the case's ``system-out`` and do not fail it;
+- every waived finding is a skipped test case (class ``auditor.waived``) whose message is the
+  waiver's reason, owner and expiry.
+
+The failures counted here are exactly the findings that make ``scan`` exit 1. Never a raw
+value: titles, dataset names and counts only.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from junitparser import Failure, JUnitXml, Skipped, TestCase, TestSuite
+
+from auditor.models import Finding, Run, severity_rank
+
+SUITE = "auditor"
+
+
+def _where(f: Finding) -> str:
+    return f"{f.vendor}/{f.source}/{f.dataset}" if f.dataset else f"{f.vendor}/{f.source}"
+
+
+def _detail(f: Finding) -> str:
+    lines = [f"id: {f.id}", f"rule: {f.rule}", f"severity: {f.severity}", f"where: {_where(f)}",
+             f"first seen: {f.first_seen.isoformat() if f.first_seen else 'this run'}"]
+    if f.remediation:
+        lines.append(f"remediation: {f.remediation}")
+    if f.references:
+        lines.append("references: " + "; ".join(f.references))
+    return "\n".join(lines)
+
+
+def build_junit(run: Run, fail_on: str = "high", rules: Iterable[str] | None = None) -> JUnitXml:
+    """``rules``: the ids of the rules in force (those without findings pass); by default the rules
+    that produced a finding in this run."""
+    limit = severity_rank(fail_on)
+    order = list(dict.fromkeys([*(rules or []), *(f.rule for f in run.findings)]))
+    suite = TestSuite(SUITE)
+    for key, value in (("run_id", run.id), ("status", run.status), ("trigger", run.trigger),
+                       ("as_of", run.as_of.isoformat()), ("fail_on", fail_on)):
+        suite.add_property(key, str(value))
+    for rule in order:
+        case = TestCase(rule, classname="auditor.rules", time=0)
+        opened = [f for f in run.findings if f.rule == rule and f.status == "open"]
+        failing = [f for f in opened if severity_rank(f.severity) <= limit]
+        below = [f for f in opened if severity_rank(f.severity) > limit]
+        case.result = [Failure(f"{f.severity}: {f.title} ({_where(f)})", f.severity) for f in failing]
+        for result, f in zip(case.result, failing):
+            result.text = _detail(f)
+        if below:
+            case.system_out = "\n".join(f"below fail_on ({fail_on}): {f.severity}: {f.title} ({_where(f)})"
+                                        for f in below)
+        suite.add_testcase(case)
+    for f in run.findings:
+        if f.status != "waived":
+            continue
+        w = f.waiver or {}
+        case = TestCase(f"{f.rule}: {_where(f)}", classname="auditor.waived", time=0)
+        skipped = Skipped(f"waived: {w.get('reason') or 'no reason given'} (by {w.get('by') or '-'}, "
+                          f"until {w.get('until') or '?'})", "waived")
+        skipped.text = _detail(f)
+        case.result = [skipped]
+        suite.add_testcase(case)
+    suite.update_statistics()
+    xml = JUnitXml(SUITE)
+    xml.add_testsuite(suite)
+    xml.update_statistics()
+    return xml
+
+
+def write_junit(run: Run, path: str | os.PathLike[str], fail_on: str = "high",
+                rules: Iterable[str] | None = None) -> Path:
+    from reports.json_report import atomic_write
+
+    xml = build_junit(run, fail_on, rules)
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    try:
+        xml.write(str(tmp), pretty=True)
+        atomic_write(target, tmp.read_text(encoding="utf-8"))
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
