@@ -116,6 +116,8 @@ class NotifyConfig(_Strict):
     webhook: str | None = None
     email: EmailConfig | None = None
     on: Literal["always", "findings", "failure"] = "always"
+    format: Literal["json", "slack", "teams"] = "json"  # the webhook's body: our JSON summary, Block Kit, Adaptive Card
+    report_url: str | None = None  # where reports_dir is served: chat messages link <report_url>/<report file>
 
 
 class ScheduleConfig(_Strict):

@@ -1,4 +1,6 @@
-"""Notifications after a run: a webhook (JSON summary POSTed) and e-mail over SMTP.
+"""Notifications after a run: a webhook (JSON summary POSTed, or a Slack Block Kit or Teams
+Adaptive Card message built from it: ``notify.format``, see :mod:`auditor.chat`) and e-mail
+over SMTP.
 
 The summary holds the run's id, status, trigger, exit code, open findings counted by
 severity, the not-assessed count and the report's path: never a found value, never a
@@ -58,7 +60,23 @@ def summary(run: Run | None, code: int, reports: dict[str, Path] | None = None, 
     doc["not_assessed"] = sum(1 for f in run.findings if f.rule == "not-assessed" and f.status == "open")
     doc["sources"] = {"total": len(run.sources), "failed": sum(1 for s in run.sources if s.status == "error")}
     doc["datasets"] = len(run.datasets)
+    doc["stale"] = stale_summary(run)
     return doc
+
+
+def stale_summary(run: Run) -> dict:
+    """Personal records in stale datasets and the oldest of them: the HTML report's own figures
+    (reports.context), so a chat message and the report never disagree. Names and counts only."""
+    from reports.context import build_report_context
+
+    ctx = build_report_context(run)
+    stale = ctx["headline"]["stale"]
+    oldest = ctx["oldest"][0] if ctx["oldest"] else None
+    return {"records": stale["value"], "records_text": stale["text"], "datasets": ctx["headline"]["stale_datasets"],
+            "max_age": ctx["run"]["max_age"],
+            "worst": {"dataset": oldest["name"], "vendor": oldest["vendor"], "source": oldest["source"],
+                      "last_modified": oldest["last_modified"], "age": oldest["age"], "records": oldest["records"]}
+            if oldest else None}
 
 
 def wanted(on: str, code: int) -> bool:
@@ -194,7 +212,10 @@ def notify_after_run(config, run: Run | None, code: int, reports: dict[str, Path
     doc = summary(run, code, reports, trigger=trigger, error=error, fail_on=fail_on or config.fail_on)
     sent: dict[str, bool] = {}
     if cfg.webhook:
-        sent["webhook"] = send_webhook(cfg.webhook, doc)
+        from auditor.chat import payload
+
+        fmt = getattr(cfg, "format", "json")
+        sent["webhook"] = send_webhook(cfg.webhook, payload(fmt, {**doc, "report_url": getattr(cfg, "report_url", None)}))
     if cfg.email:
         sent["email"] = send_email(cfg.email, doc, reports)
     return sent
