@@ -101,3 +101,30 @@ def test_a_second_run_shows_the_diff(first_run, tmp_path):
     assert "acme-analytics-events/legacy/" in resolved
     assert second["run"]["previous_run_id"] == first["run"]["id"]
     assert not [f for f in second["findings"] if f["new"] and f["source"] != "acme-s3"]
+
+
+def test_writes_and_prints_the_ocsf_junit_and_metrics_files(first_run):
+    from junitparser import JUnitXml
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from tests.unit.reports.test_ci_outputs import assert_valid_ocsf
+
+    out, proc, _ = first_run
+    report = json.loads((out / "report.json").read_text())  # the files of the latest demo run in this folder
+    for kind, name in (("ocsf", "findings.ocsf.jsonl"), ("junit", "junit.xml"), ("metrics", "auditor.prom")):
+        assert f"{kind}: {out / name}" in proc.stdout
+    # every OCSF record of the demo validates against the schema version py-ocsf-models ships
+    records = [json.loads(line) for line in (out / "findings.ocsf.jsonl").read_text().splitlines()]
+    assert_valid_ocsf(records)
+    assert {r["finding_info"]["uid"] for r in records if r["activity_id"] != 3} == {f["id"] for f in report["findings"]}
+    assert {r["finding_info"]["uid"] for r in records if r["activity_id"] == 3} == {f["id"] for f in report["resolved"]}
+    customers = next(r for r in records if r["resources"][0]["name"] == "main.customers"
+                     and r["finding_info"]["types"] == ["stale-personal-data"])
+    assert {"email", "phone", "password_hash"} <= {d["type"] for d in customers["unmapped"]["data_security"]["discovery_details"]}
+    suite = next(iter(JUnitXml.fromfile(str(out / "junit.xml"))))
+    assert suite.failures == len(open_findings(report, severity="critical")) + len(open_findings(report, severity="high"))
+    assert {"stale-personal-data", "cardholder-data", "public-exposure"} <= {c.name for c in suite}
+    samples = {s.name: s for fam in text_string_to_metric_families((out / "auditor.prom").read_text())
+               for s in fam.samples if not s.labels}
+    assert samples["auditor_stale_personal_datasets"].value >= 2
+    assert samples["auditor_stale_personal_records"].value > 0
