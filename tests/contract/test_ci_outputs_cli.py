@@ -102,3 +102,23 @@ def test_report_re_renders_them_from_the_store(tmp_path, fake_connector):
                                                              ("trigger", "manual")))] == 1
     r = CliRunner().invoke(cli, ["report", "-c", str(p)])
     assert r.exit_code == 2 and "--ocsf FILE" in r.output
+
+
+def test_readme_alert_rules_and_metric_names_match_the_textfile(tmp_path, fake_connector):
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("\n## Outputs", 1)[1].split("\n## ", 1)[0]
+    rules_yaml = next(block for block in re.findall(r"```yaml\n(.*?)```", section, flags=re.S) if "groups:" in block)
+    rules = yaml.safe_load(rules_yaml)["groups"][0]["rules"]
+    assert [r["alert"] for r in rules] == ["AuditorNoCompleteRun", "AuditorNewCriticalFinding"]
+    assert "26 * 3600" in rules[0]["expr"] and 'severity="critical"' in rules[1]["expr"]
+    p = config(tmp_path, [CLEAN])
+    assert scan(p, "--metrics", str(tmp_path / "a.prom")).exit_code == 0
+    written = {fam.name for fam in text_string_to_metric_families((tmp_path / "a.prom").read_text())}
+    written |= {n + "_info" for n in written}  # prometheus_client names an Info family without its suffix
+    named = set(re.findall(r"\bauditor_[a-z_]+", section))
+    assert named - written == set(), "the README names metrics the textfile does not have"
+    for rule in rules:
+        assert set(re.findall(r"\bauditor_[a-z_]+", rule["expr"])) <= written
