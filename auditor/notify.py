@@ -60,7 +60,11 @@ def summary(run: Run | None, code: int, reports: dict[str, Path] | None = None, 
     doc["not_assessed"] = sum(1 for f in run.findings if f.rule == "not-assessed" and f.status == "open")
     doc["sources"] = {"total": len(run.sources), "failed": sum(1 for s in run.sources if s.status == "error")}
     doc["datasets"] = len(run.datasets)
-    doc["stale"] = stale_summary(run)
+    try:
+        doc["stale"] = stale_summary(run)
+    except Exception as exc:  # noqa: BLE001 - the notification still goes out, without this part
+        log.warning("notification: stale data summary unavailable (%s: %s)", exc.__class__.__name__, exc)
+        doc["stale"] = None
     return doc
 
 
@@ -215,7 +219,13 @@ def notify_after_run(config, run: Run | None, code: int, reports: dict[str, Path
         from auditor.chat import payload
 
         fmt = getattr(cfg, "format", "json")
-        sent["webhook"] = send_webhook(cfg.webhook, payload(fmt, {**doc, "report_url": getattr(cfg, "report_url", None)}))
+        body = {**doc, "report_url": cfg.report_url} if getattr(cfg, "report_url", None) else doc
+        try:
+            body = payload(fmt, body)
+        except Exception as exc:  # noqa: BLE001 - a message that cannot be built never fails the run
+            log.warning("webhook: the %s message could not be built (%s: %s); sending the JSON summary instead",
+                        fmt, exc.__class__.__name__, exc)
+        sent["webhook"] = send_webhook(cfg.webhook, body)
     if cfg.email:
         sent["email"] = send_email(cfg.email, doc, reports)
     return sent

@@ -197,3 +197,17 @@ def test_json_stays_the_default_and_format_is_checked(tmp_path, fake_connector, 
     with pytest.raises(AuditorError) as err:
         load_config(p)
     assert "auditor.yaml" in str(err.value) and "notify.format" in str(err.value)
+
+
+def test_a_message_that_cannot_be_built_falls_back_to_the_json_summary(tmp_path, fake_connector, webhook, caplog,
+                                                                       monkeypatch):
+    from auditor import chat
+
+    def broken(doc):
+        raise ValueError("header text attribute cannot exceed 150 characters")
+
+    monkeypatch.setattr(chat, "slack_payload", broken)
+    code, _ = run_with(tmp_path, {"webhook": webhook.url, "on": "always", "format": "slack"})
+    assert code == 3 and webhook.received.wait(10)
+    assert json.loads(webhook.requests[0]["body"])["kind"] == "auditor.run"
+    assert "the slack message could not be built" in caplog.text
