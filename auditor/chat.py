@@ -113,10 +113,16 @@ def slack_payload(doc: dict) -> dict[str, Any]:
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_cut(
         f"Report: {link} · host {_mrkdwn_escape(doc['host'])}", 3000))]))
     # to_dict() runs slack_sdk's validators (lengths, required fields) and raises on a bad block
-    return {"text": title, "blocks": [b.to_dict() for b in blocks]}
+    return {"text": _mrkdwn_escape(title), "blocks": [b.to_dict() for b in blocks]}
 
 
 # --------------------------------------------------------------------------- Microsoft Teams
+
+
+def _card_text(text: str) -> str:
+    """A TextBlock's text is always Markdown and has no reliable escape: a name an audited store
+    hands us (``[open](https://evil.example)``) must not become a link, so ``](`` is split."""
+    return str(text).replace("](", "] (")
 
 
 def teams_card(doc: dict):
@@ -126,10 +132,11 @@ def teams_card(doc: dict):
     builder = AdaptiveCard.new().version(CARD_VERSION)
     bad = run.get("id") is None or run.get("status") != "complete" or any(
         doc["findings"]["open"].get(s) for s in ("critical", "high"))
-    builder.add_item(TextBlock(text=headline(doc), size="large", weight="bolder", wrap=True,
+    builder.add_item(TextBlock(text=_card_text(headline(doc)), size="large", weight="bolder", wrap=True,
                                color="attention" if bad else "good"))
     if run.get("id") is None:
-        builder.add_item(TextBlock(text=f"The audit could not run: {run.get('error') or 'unknown reason'}", wrap=True))
+        builder.add_item(TextBlock(text=_card_text(f"The audit could not run: {run.get('error') or 'unknown reason'}"),
+                                   wrap=True))
     else:
         builder.add_item(TextBlock(
             text=f"Run {run['id']} ({run['status']}), as of {run['as_of']}, exit code {doc['exit_code']}", wrap=True,
@@ -139,14 +146,14 @@ def teams_card(doc: dict):
         stale = _stale_line(doc)
         if stale:
             builder.add_item(TextBlock(text="Worst stale data", weight="bolder", wrap=True))
-            builder.add_item(TextBlock(text=stale, wrap=True))
+            builder.add_item(TextBlock(text=_card_text(stale), wrap=True))
         f = doc["findings"]
         builder.add_item(FactSet(facts=[
             Fact(title="New", value=str(f["new"])), Fact(title="Resolved", value=str(f["resolved"])),
             Fact(title="Waived", value=str(f["waived"])), Fact(title="Not assessed", value=str(doc["not_assessed"])),
             Fact(title="Sources", value=f"{doc['sources']['total']} ({doc['sources']['failed']} not assessed)")]))
     shown, url = report_link(doc)
-    builder.add_item(TextBlock(text=f"Report: {shown}", wrap=True, is_subtle=True))
+    builder.add_item(TextBlock(text=_card_text(f"Report: {shown}"), wrap=True, is_subtle=True))
     if url:
         builder.add_action(ActionOpenUrl(title="Open the report", url=url))
     return builder.create()

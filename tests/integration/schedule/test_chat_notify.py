@@ -211,3 +211,17 @@ def test_a_message_that_cannot_be_built_falls_back_to_the_json_summary(tmp_path,
     assert code == 3 and webhook.received.wait(10)
     assert json.loads(webhook.requests[0]["body"])["kind"] == "auditor.run"
     assert "the slack message could not be built" in caplog.text
+
+
+def test_a_stale_dataset_named_like_a_link_stays_text():
+    run = sample_run()
+    evil = "[open me](https://evil.example/x)"
+    datasets = tuple(d.model_copy(update={"name": evil}) if d.name == "public.customers" else d for d in run.datasets)
+    doc = summary(run.model_copy(update={"datasets": datasets}), 1, {"html": "/srv/a.html"})
+    assert doc["stale"]["worst"]["dataset"] == evil
+    card = assert_adaptive_card_message(teams_payload(doc))
+    assert not any("](" in t for t in texts(card))
+    assert "[open me] (https://evil.example/x)" in " ".join(texts(card))
+    slack = slack_payload(doc)
+    assert_block_kit(slack)
+    assert "<https://evil" not in json.dumps(slack)
