@@ -173,3 +173,13 @@ def test_the_ocsf_check_refuses_a_broken_record(tmp_path):
                    {**record, "data_security": {"category": "Personal"}}):  # a field the model would drop
         with pytest.raises((AssertionError, ValueError, jsonschema.ValidationError)):
             assert_valid_ocsf([broken])
+
+
+def test_junit_and_metrics_keep_hostile_names_as_data(tmp_path):
+    run = sample_run(hostile=True)
+    suite = next(iter(JUnitXml.fromfile(str(write_junit(run, tmp_path / "j.xml", "high")))))
+    messages = [r.message for c in suite for r in c.result]
+    assert any(HOSTILE_TABLE in m for m in messages)  # escaped in the XML, read back unchanged
+    assert suite.failures == len(run.open_findings("high"))
+    m = metrics(write_metrics(run, tmp_path / "auditor.prom"))
+    assert m[("auditor_open_findings", (("rule", "public-exposure"), ("severity", "critical")))] == 2
