@@ -31,7 +31,8 @@ def rules_in_force(config, policy_specs: list[str] | None = None) -> list[str]:
 
 
 def last_complete_run_at(run: Run, config=None, store=None) -> datetime | None:
-    """This run's end when it is complete, else the newest complete run of the same config in the store."""
+    """This run's end when it is complete, else the newest complete run of the same config that started
+    before it, from the state store's history."""
     if run.status == "complete" and run.finished_at:
         return run.finished_at
     from auditor.engine import config_identity
@@ -50,13 +51,16 @@ def last_complete_run_at(run: Run, config=None, store=None) -> datetime | None:
         log.warning("metrics: the state store's history could not be read (%s); "
                     "auditor_last_complete_run_timestamp_seconds is 0", exc)
         return None
-    for r in history:
-        if r["status"] == "complete" and r["id"] != run.id:
-            at = r["finished_at"] or r["started_at"]
-            if isinstance(at, str):
-                at = datetime.fromisoformat(at)
-            return at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at
+    for r in history:  # newest first; a re-rendered older run looks only at the runs before it
+        if r["status"] == "complete" and r["id"] != run.id and _utc(r["started_at"]) <= run.started_at:
+            return _utc(r["finished_at"] or r["started_at"])
     return None
+
+
+def _utc(at) -> datetime:
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at)
+    return at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at
 
 
 def write_outputs(run: Run, config=None, *, ocsf: PathLike = None, junit: PathLike = None, metrics: PathLike = None,

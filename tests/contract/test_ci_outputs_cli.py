@@ -122,3 +122,16 @@ def test_readme_alert_rules_and_metric_names_match_the_textfile(tmp_path, fake_c
     assert named - written == set(), "the README names metrics the textfile does not have"
     for rule in rules:
         assert set(re.findall(r"\bauditor_[a-z_]+", rule["expr"])) <= written
+
+
+def test_re_rendering_an_older_run_does_not_see_later_complete_runs(tmp_path, fake_connector):
+    broken = config(tmp_path, [CLEAN], unreadable=["public.secret"])
+    assert scan(broken, "--json", str(tmp_path / "partial.json")).exit_code == 3
+    partial_id = json.loads((tmp_path / "partial.json").read_text())["run"]["id"]
+    fixed = config(tmp_path, [CLEAN])
+    assert scan(fixed, "--metrics", str(tmp_path / "now.prom")).exit_code == 0
+    r = CliRunner().invoke(cli, ["report", "-c", str(fixed), "--run", partial_id, "--metrics", str(tmp_path / "old.prom")])
+    assert r.exit_code == 0, r.output
+    old = gauges(tmp_path / "old.prom")
+    assert old[("auditor_run_status", (("auditor_run_status", "partial"),))] == 1
+    assert old[("auditor_last_complete_run_timestamp_seconds", ())] == 0  # no complete run before it
