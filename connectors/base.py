@@ -21,7 +21,7 @@ from __future__ import annotations
 import fnmatch
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
@@ -75,3 +75,26 @@ def either(*facts: bool | None) -> bool | None:
     if any(f is True for f in facts):
         return True
     return False if all(f is False for f in facts) else None
+
+
+def unmatched_patterns(names: Iterable[str], include: Sequence[str], exclude: Sequence[str] = ()) -> list[str]:
+    """The glob patterns of ``include`` (names without a glob are checked one by one elsewhere)
+    that select none of ``names`` once ``exclude`` is applied."""
+    names = list(names)
+    return [p for p in dict.fromkeys(include) if set("*?[") & set(p)
+            and not any(fnmatch.fnmatchcase(n, p) and matches(n, [p], exclude) for n in names)]
+
+
+def empty_selection(source: str, what: str, patterns: Sequence[str], held: int) -> CollectionError:
+    """A selection that matched nothing is a finding, not a pass: the not-assessed for glob
+    ``patterns`` that matched none of the ``held`` <what>s the source holds (counted, never
+    named: names from an audited store do not go into the message)."""
+    pats = ", ".join(repr(p) for p in patterns)
+    plural = "s" if len(patterns) > 1 else ""
+    holds = f"the source holds {held} {what}{'' if held == 1 else 's'}"
+    return CollectionError(
+        source=source, dataset=None,
+        reason=f"empty selection: {what} pattern{plural} {pats} matched nothing ({holds})",
+        fix=f"check the {what} names and globs of this source (the vendor may have renamed or moved them); "
+            "the audit identity may also lack the right to see them",
+    )

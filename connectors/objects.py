@@ -11,6 +11,7 @@ of each picked object is the business of :mod:`connectors.readers`.
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,10 +23,51 @@ from pydantic import Field
 from auditor.models import Dataset, Sample
 from connectors.base import Options as BaseOptions
 from connectors.base import matches
-from connectors.readers import ReadResult, SampleBuilder
+from connectors.readers import ObjectReadDeadline, ReadResult, SampleBuilder
 
 MiB = 1024 * 1024
 MAX_PREFIXES = 10_000  # prefix nodes kept per bucket; objects under further prefixes roll up into a parent
+
+
+# --------------------------------------------------------------------------- whole-object deadline
+
+READ_CHUNK = 64 * 1024
+
+
+class Deadline:
+    """The wall-clock bound on reading one object, across all its ranged reads."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds, self.at, self.got = seconds, time.monotonic() + seconds, 0
+
+    def check(self) -> None:
+        if time.monotonic() > self.at:
+            raise ObjectReadDeadline(self.seconds, self.got)
+
+
+def read_body(body: Any, want: int, deadline: Deadline) -> bytes:
+    """At most ``want`` bytes of a streamed HTTP body, checking ``deadline`` between reads.
+
+    ``read1`` returns what one socket read brings (urllib3 2 responses have it), so an endpoint
+    that trickles a few bytes at a time is stopped within one read timeout of the deadline;
+    the body is closed either way (the connection is dropped, never drained)."""
+    parts: list[bytes] = []
+    n = 0
+    read = getattr(body, "read1", None) or body.read
+    try:
+        while n < want:
+            deadline.check()
+            data = read(min(READ_CHUNK, want - n))
+            if not data:
+                break
+            parts.append(data)
+            n += len(data)
+            deadline.got += len(data)
+    finally:
+        close = getattr(body, "close", None)
+        if close:
+            close()
+    return b"".join(parts)
 
 
 # --------------------------------------------------------------------------- prefix tree
@@ -44,6 +86,9 @@ class StoreOptions(BaseOptions):
     max_workers: int = Field(4, ge=1)  # buckets listed at once
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
+    # wall-clock bound on reading one sampled object (all its ranged reads): read_timeout bounds
+    # each socket read only, so an endpoint trickling a few bytes at a time would never end
+    object_read_deadline_seconds: float = Field(60.0, gt=0, allow_inf_nan=False)
 
 
 @dataclass(slots=True)
@@ -226,6 +271,8 @@ def sample_with_refusals(
     denied: list[str] = []
 
     def on_error(pick: Pick, exc: Exception) -> str | None:
+        if isinstance(exc, ObjectReadDeadline):  # slow, not refused: nothing to grant
+            return f"object not read ({exc}): {pick.key}"
         if not isinstance(exc, errors):
             raise exc
         entry = f"{call}: {code(exc)}"

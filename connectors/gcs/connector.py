@@ -15,7 +15,7 @@ from google.cloud.storage.retry import DEFAULT_RETRY
 from auditor.errors import ConnectorError
 from auditor.models import CollectionError, Dataset, Observation
 from connectors import objects, readers
-from connectors.base import CollectContext, SourceSpec, matches
+from connectors.base import CollectContext, SourceSpec, empty_selection, matches, unmatched_patterns
 from connectors.gcs import facts as gcsfacts
 from connectors.s3.runtime import RateLimiter, fan_out
 
@@ -81,6 +81,8 @@ class Connector:
             raise ConnectorError(f"gcs source {self.source.id}: cannot reach {where}: {type(exc).__name__}") from None
         chosen = [b for b in buckets if matches(b.name, self.opts.buckets, self.opts.exclude)]
         listed = {b.name for b in buckets}
+        if unmatched := unmatched_patterns(listed, self.opts.buckets, self.opts.exclude):
+            yield empty_selection(self.source.id, "bucket", unmatched, len(listed))
         for name in (n for n in objects.explicit_names(self.opts.buckets, self.opts.exclude) if n not in listed):
             # a bucket of another project is not in this project's listing: ask the bucket itself
             try:
@@ -169,12 +171,25 @@ class Connector:
 
         def read(pick: objects.Pick) -> readers.ReadResult:
             blob = bucket.blob(pick.key)
+            deadline = objects.Deadline(self.opts.object_read_deadline_seconds)
+
+            def get(start: int, end: int) -> bytes:
+                deadline.check()
+                # a streamed ranged GET of the raw bytes (no transcoding), read under the deadline
+                resp = self.client._http.request(
+                    "GET", blob._get_download_url(self.client), headers={"Range": f"bytes={start}-{end}",
+                                                                          "Accept-Encoding": "identity"},
+                    stream=True, timeout=self._timeout)
+                try:
+                    if resp.status_code >= 400:
+                        raise gexc.from_http_response(resp)
+                    return objects.read_body(resp.raw, end - start + 1, deadline)
+                finally:
+                    resp.close()
 
             def fetch(start: int, end: int) -> bytes:
                 end = min(end, start + max_bytes - 1)
-                return self._call(lambda: blob.download_as_bytes(
-                    start=start, end=end, raw_download=True, checksum=None, timeout=self._timeout,
-                    retry=self._retry))
+                return self._call(lambda: self._retry(get)(start, end))
             return readers.read_object(pick.key, pick.size, fetch, max_bytes)
 
         return objects.sample_with_refusals(tree.picks(node), read, gcsfacts.CALLS["get_object"], CALL_ERRORS, _code)

@@ -16,7 +16,7 @@ from pydantic import Field
 from auditor.errors import ConnectorError
 from auditor.models import CollectionError, Dataset, Observation
 from connectors import objects, readers
-from connectors.base import CollectContext, SourceSpec, matches
+from connectors.base import CollectContext, SourceSpec, empty_selection, matches, unmatched_patterns
 from connectors.s3 import acl_checks
 from connectors.s3 import facts as s3facts
 from connectors.s3.runtime import RateLimiter, fan_out
@@ -109,6 +109,8 @@ class Connector:
                     reason=f"bucket pattern {pattern!r} not expanded: {listing_refused}",
                     fix="grant s3:ListAllMyBuckets, or list the bucket names explicitly")
         listed = {b["Name"] for b in buckets}
+        if not listing_refused and (unmatched := unmatched_patterns(listed, self.opts.buckets, self.opts.exclude)):
+            yield empty_selection(self.source.id, "bucket", unmatched, len(listed))
         for name in (n for n in explicit if n not in listed):
             # cross-account buckets are not in ListBuckets: ask the bucket itself
             found, error = self._head(name)
@@ -228,11 +230,19 @@ class Connector:
         max_bytes = self.opts.max_object_bytes
 
         def read(pick: objects.Pick) -> readers.ReadResult:
+            deadline = objects.Deadline(self.opts.object_read_deadline_seconds)
+
             def fetch(start: int, end: int) -> bytes:
+                deadline.check()
                 end = min(end, start + max_bytes - 1)
                 resp = client.get_object(Bucket=bucket, Key=pick.key, Range=f"bytes={start}-{end}")
-                with resp["Body"] as body:
-                    return body.read(max_bytes)
+                body = resp["Body"]
+                # the urllib3 response under botocore's StreamingBody: read1 returns per socket read
+                raw = getattr(body, "_raw_stream", body)
+                try:
+                    return objects.read_body(raw, end - start + 1, deadline)
+                finally:
+                    body.close()
             return readers.read_object(pick.key, pick.size, fetch, max_bytes)
 
         return objects.sample_with_refusals(tree.picks(node), read, s3facts.CALLS["get_object"], (ClientError, BotoCoreError), s3facts.error_code)

@@ -1,0 +1,325 @@
+"""Formats vendors hand over: ZIP archives, XLSX workbooks, DOCX and PDF documents.
+
+Each needs random access (a ZIP's central directory, a PDF's cross-reference table sit at
+the end), so it is opened through ranged reads within the object's byte budget
+(:func:`~connectors.formats.common.ranged`): an object over the budget is read as far as the
+budget goes and what was not reached is named, never read whole. What is decompressed is
+bounded too (the decode budget): ZIP members by their declared sizes (Python's zipfile never
+yields more than a member declares) and by a running total; a member or part over what is
+left is named, never inflated. Nested archives are named, not opened.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import zipfile
+from collections.abc import Callable
+from typing import Any
+
+from connectors.formats.common import (
+    MAX_CELL_CHARS,
+    MAX_ROWS_PER_OBJECT,
+    MAX_TEXT_CHARS,
+    BudgetExceeded,
+    Fetch,
+    LimitedReader,
+    ReadResult,
+    ObjectReadDeadline,
+    header_is_data,
+    ranged,
+    text_result,
+)
+
+MAX_MEMBERS = 50  # ZIP members read from one archive (all are listed and counted)
+MAX_SHEETS = 20
+MAX_PDF_PAGES = 100
+ARCHIVE_EXTENSIONS = (".zip", ".jar", ".7z", ".rar", ".tar", ".tgz")
+
+ReadMember = Callable[[str, bytes, bool], ReadResult]  # (member name, bytes, cut short) -> result
+
+
+class Budget:
+    """Decompressed bytes left for one object (shared by its members and parts)."""
+
+    def __init__(self, total: int) -> None:
+        self.total = self.left = total
+
+    def reader(self, raw: Any) -> Any:
+        import io
+
+        budget = self
+
+        class _Counting(LimitedReader):
+            def readinto(self, buffer: Any) -> int:
+                n = super().readinto(buffer)
+                budget.left -= n
+                return n
+
+        return io.BufferedReader(_Counting(raw, self.left))
+
+
+def _open_zip(key: str, size: int, fetch: Fetch, max_bytes: int, head: bytes | None) -> zipfile.ZipFile:
+    return zipfile.ZipFile(ranged(fetch, size, max_bytes, head))
+
+
+def _over(fmt: str, key: str, size: int, max_bytes: int) -> ReadResult:
+    return ReadResult(note=f"{fmt} over the byte limit: {key}", read=False).skip(
+        f"{fmt}: the object ({size} bytes) could not be opened within max_object_bytes ({max_bytes}); not read")
+
+
+# --------------------------------------------------------------------------- ZIP
+
+
+def read_zip(key: str, size: int, fetch: Fetch, max_bytes: int, head: bytes | None, decode: int,
+             read_member: ReadMember) -> ReadResult:
+    try:
+        zf = _open_zip(key, size, fetch, max_bytes, head)
+    except BudgetExceeded:
+        return _over("zip", key, size, max_bytes)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return ReadResult(note=f"corrupt zip: {key}", failed=True)
+    result = ReadResult()
+    budget = Budget(decode)
+    members = [m for m in zf.infolist() if not m.is_dir()]
+    read = 0
+    for i, member in enumerate(members):
+        name = member.filename
+        if read >= MAX_MEMBERS:
+            rest = members[i:]
+            result.skip(f"zip: {len(rest)} members after the first {MAX_MEMBERS} not read "
+                        f"({sum(m.file_size for m in rest)} bytes declared)")
+            break
+        if member.flag_bits & 0x1:
+            result.skip(f"zip: member {name!r} is encrypted; not read")
+            continue
+        if name.lower().endswith(ARCHIVE_EXTENSIONS):
+            result.skip(f"zip: nested archive {name!r} ({member.file_size} bytes) not opened")
+            continue
+        if member.file_size > budget.left:
+            result.skip(f"zip: member {name!r} declares {member.file_size} bytes, over the decode budget left "
+                        f"({budget.left} of {budget.total}); not read")
+            continue
+        try:
+            with zf.open(member) as src:
+                data = src.read(member.file_size)
+        except BudgetExceeded:
+            result.skip(f"zip: member {name!r} and the ones after it: over max_object_bytes ({max_bytes}); not read")
+            break
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+            result.skip(f"zip: member {name!r} could not be read ({type(exc).__name__})")
+            continue
+        budget.left -= len(data)
+        read += 1
+        inner = read_member(name, data, False)
+        if inner.failed or not inner.read:
+            result.skip(f"zip: member {name!r}: {inner.note or 'not read'}")
+            continue
+        for k, v in inner.fields.items():
+            result.fields.setdefault(k, []).extend(v)
+        result.text.extend(inner.text)
+        for skip in inner.skips:
+            result.skip(f"zip member {name!r}: {skip}")
+    if members and not read and not result.fields and not result.text:
+        return ReadResult(note=f"no zip member could be read: {key}", read=False, skips=result.skips)
+    return result
+
+
+# --------------------------------------------------------------------------- XLSX
+
+
+class _BoundedArchive:
+    """openpyxl's archive, with each part it streams (the sheets) bounded by the decode budget."""
+
+    def __init__(self, zf: zipfile.ZipFile, budget: Budget) -> None:
+        self._zf, self._budget = zf, budget
+
+    def open(self, name: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        return self._budget.reader(self._zf.open(name, mode, *args, **kwargs))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._zf, name)
+
+
+def read_xlsx(key: str, size: int, fetch: Fetch, max_bytes: int, head: bytes | None, decode: int) -> ReadResult:
+    try:
+        import openpyxl
+    except ImportError:
+        return ReadResult(note=f"xlsx skipped (openpyxl not installed): {key}", read=False)
+    budget = Budget(decode)
+    try:
+        zf = _open_zip(key, size, fetch, max_bytes, head)
+        # what openpyxl reads whole when it opens a workbook (shared strings, styles, the workbook
+        # part, relationships): their declared sizes must fit, else it is refused before inflating
+        whole = [m for m in zf.infolist() if m.filename.endswith((".xml", ".rels"))
+                 and not m.filename.startswith("xl/worksheets/")]
+        declared = sum(m.file_size for m in whole)
+        if declared > budget.left:
+            return ReadResult(note=f"xlsx parts over the decode budget: {key}", read=False).skip(
+                f"xlsx: shared strings, styles and workbook parts declare {declared} bytes, over the decode "
+                f"budget ({budget.total}); not read")
+        budget.left -= declared
+        wb = openpyxl.load_workbook(ranged(fetch, size, max_bytes, head), read_only=True, data_only=True)
+    except BudgetExceeded:
+        return _over("xlsx", key, size, max_bytes)
+    except ObjectReadDeadline:
+        raise
+    except Exception:  # noqa: BLE001 - openpyxl raises many kinds on a damaged workbook
+        return ReadResult(note=f"corrupt xlsx: {key}", failed=True)
+    result = ReadResult()
+    try:
+        if hasattr(wb, "_archive"):
+            wb._archive = _BoundedArchive(wb._archive, budget)
+        sheets = wb.worksheets
+        for n, ws in enumerate(sheets):
+            if n >= MAX_SHEETS:
+                result.skip(f"xlsx: {len(sheets) - MAX_SHEETS} sheets after the first {MAX_SHEETS} not read")
+                break
+            try:
+                _read_sheet(ws, result)
+            except BudgetExceeded:
+                result.skip(f"xlsx: sheet {ws.title!r} and the ones after it: over the decode budget "
+                            f"({budget.total}) or max_object_bytes ({max_bytes}); not read past that")
+                break
+            except ObjectReadDeadline:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a damaged sheet is named, the others still read
+                result.skip(f"xlsx: sheet {ws.title!r} could not be read ({type(exc).__name__})")
+    finally:
+        try:
+            wb.close()
+        except Exception:  # noqa: BLE001 - closing a bounded archive that gave up
+            pass
+    return result
+
+
+def _read_sheet(ws: Any, result: ReadResult) -> None:
+    """The first rows of one sheet: a header row then values, like a CSV."""
+    names: list[str] | None = None
+    prefix = ws.title
+    for i, row in enumerate(ws.iter_rows(values_only=True)):
+        if i > MAX_ROWS_PER_OBJECT:
+            break  # a sample of rows, as for CSV and SQL
+        cells = ["" if v is None else str(v) for v in row]
+        if names is None:
+            if not any(c.strip() for c in cells):
+                continue  # blank lines above the table
+            if header_is_data(cells):
+                names = [f"{prefix}!column_{j + 1}" for j in range(len(cells))]
+            else:
+                names = [f"{prefix}!{c.strip() or f'column_{j + 1}'}" for j, c in enumerate(cells)]
+                continue
+        while len(cells) > len(names):
+            names.append(f"{prefix}!column_{len(names) + 1}")
+        for name, value in zip(names, cells):
+            if value.strip():
+                result.fields.setdefault(name, []).append(value[:MAX_CELL_CHARS])
+    for name in names or ():
+        result.fields.setdefault(name, [])
+
+
+# --------------------------------------------------------------------------- DOCX
+
+_W_TEXT = re.compile(rb"<w:t(?:\s[^>]*)?>([^<]*)</w:t>|</w:p>|<w:tab/>|<w:br/>")
+DOCX_PARTS = re.compile(r"^word/(document|header\d*|footer\d*|footnotes|endnotes|comments)\.xml$")
+
+
+def read_docx(key: str, size: int, fetch: Fetch, max_bytes: int, head: bytes | None, decode: int) -> ReadResult:
+    """The text of a Word document's body, headers, footers, notes and comments. The XML is not
+    parsed into a tree: ``<w:t>`` runs are picked out of a bounded read, so no entity or depth
+    trick of the XML can make it grow."""
+    budget = Budget(decode)
+    try:
+        zf = _open_zip(key, size, fetch, max_bytes, head)
+        parts = [m for m in zf.infolist() if DOCX_PARTS.match(m.filename)]
+    except BudgetExceeded:
+        return _over("docx", key, size, max_bytes)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return ReadResult(note=f"corrupt docx: {key}", failed=True)
+    if not parts:
+        return ReadResult(note=f"docx without a document part: {key}", failed=True)
+    result = ReadResult()
+    text: list[str] = []
+    for part in parts:
+        if part.file_size > budget.left:
+            result.skip(f"docx: part {part.filename!r} declares {part.file_size} bytes, over the decode budget left "
+                        f"({budget.left} of {budget.total}); not read")
+            continue
+        try:
+            with zf.open(part) as src:
+                xml = src.read(part.file_size)
+        except BudgetExceeded:
+            result.skip(f"docx: part {part.filename!r}: over max_object_bytes ({max_bytes}); not read")
+            continue
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+            result.skip(f"docx: part {part.filename!r} could not be read ({type(exc).__name__})")
+            continue
+        budget.left -= len(xml)
+        for m in _W_TEXT.finditer(xml):
+            if m.group(1) is not None:
+                text.append(html.unescape(m.group(1).decode("utf-8", errors="replace")))
+            else:
+                text.append("\n" if m.group(0) == b"</w:p>" else " " if m.group(0) == b"<w:tab/>" else "\n")
+    out = text_result("".join(text), "docx")
+    out.skips[:0] = result.skips
+    return out
+
+
+# --------------------------------------------------------------------------- PDF
+
+
+def read_pdf(key: str, size: int, fetch: Fetch, max_bytes: int, head: bytes | None, decode: int) -> ReadResult:
+    try:
+        import pypdf
+    except ImportError:
+        return ReadResult(note=f"pdf skipped (pypdf not installed): {key}", read=False)
+    import logging
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # a damaged PDF is a note, not a page of warnings
+    limits = {name: decode for name in ("zlib_maximum_output_length", "lzw_maximum_output_length",
+                                        "run_length_maximum_output_length", "brotli_maximum_output_length",
+                                        "jbig2_maximum_output_length", "maximum_declared_stream_length",
+                                        "image_maximum_buffer_size", "stream_decoding_work_maximum_length")}
+    configure = getattr(pypdf, "overwrite_configuration", None)
+    if configure is not None:
+        known = {f for f in getattr(pypdf.Configuration, "__dataclass_fields__", {})}
+        configure(**{k: v for k, v in limits.items() if k in known})
+    try:
+        reader = pypdf.PdfReader(ranged(fetch, size, max_bytes, head))
+        if reader.is_encrypted:
+            try:
+                if not reader.decrypt(""):
+                    raise ValueError
+            except Exception:  # noqa: BLE001 - any failure to open with an empty password
+                return ReadResult(note=f"encrypted pdf: {key}", read=False).skip(
+                    "pdf: encrypted with a password; not read")
+        pages = reader.pages
+        count = len(pages)
+    except BudgetExceeded:
+        return _over("pdf", key, size, max_bytes)
+    except ObjectReadDeadline:
+        raise
+    except Exception:  # noqa: BLE001 - pypdf raises many kinds on a damaged file
+        return ReadResult(note=f"corrupt pdf: {key}", failed=True)
+    result = ReadResult()
+    text: list[str] = []
+    chars = 0
+    for n in range(count):
+        if n >= MAX_PDF_PAGES or chars >= MAX_TEXT_CHARS:
+            result.skip(f"pdf: pages {n + 1}-{count} of {count} not read (page or text limit)")
+            break
+        try:
+            page_text = pages[n].extract_text() or ""
+        except BudgetExceeded:
+            result.skip(f"pdf: pages {n + 1}-{count} of {count}: over max_object_bytes ({max_bytes}); not read")
+            break
+        except ObjectReadDeadline:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one damaged page is named, the others still read
+            result.skip(f"pdf: page {n + 1} could not be read ({type(exc).__name__})")
+            continue
+        text.append(page_text)
+        chars += len(page_text)
+    out = text_result("\n".join(text), "pdf")
+    out.skips[:0] = result.skips
+    return out
