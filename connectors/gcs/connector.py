@@ -16,6 +16,7 @@ from auditor.errors import ConnectorError
 from auditor.models import CollectionError, Dataset, Observation
 from connectors import objects, readers
 from connectors.base import CollectContext, SourceSpec, empty_selection, matches, unmatched_patterns
+from connectors.gcs import acl_checks as gcs_acl
 from connectors.gcs import facts as gcsfacts
 from connectors.s3.runtime import RateLimiter, fan_out
 
@@ -138,6 +139,13 @@ class Connector:
                 **{**common, **gcsfacts.retention_for(rules, ""), "denied": (*denied, reason)},
             ))
             return
+        if self.ctx.cancel.is_set():
+            return
+
+        def object_acl(blob: Any) -> list[dict[str, Any]]:
+            return self._call(lambda: (blob.acl.reload(timeout=self._timeout, retry=self._retry), list(blob.acl))[1])
+        common.update(gcs_acl.exposure(bucket, tree, common, evidence, object_acl, CALL_ERRORS, _code,
+                                       self.ctx.cancel))
         for node, dataset in objects.prefix_datasets(
             tree, source=self.source.id, vendor=self.source.vendor.id, bucket=name, scheme="gs", common=common,
             per_node=lambda path: gcsfacts.retention_for(rules, path),

@@ -20,6 +20,7 @@ CALLS: dict[str, str] = {
     "get_default_object_acl": "storage.buckets.getIamPolicy",
     "list_objects": "storage.objects.list",
     "get_object": "storage.objects.get",
+    "get_object_acl": "storage.objects.getIamPolicy",  # object ACLs (fine-grained access only)
 }
 
 EVERYONE = ("allUsers", "allAuthenticatedUsers")

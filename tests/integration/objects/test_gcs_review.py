@@ -28,7 +28,9 @@ def test_explicit_bucket_that_answers_nothing_is_reported(gcs_admin, collect_gcs
     gcs_admin.create_bucket("gcs-rv-present")
     got = collect_gcs("gcs-rv-present", "gcs-rv-no-such-bucket", "gcs-rv-glob-*")
     assert "gcs-rv-present" in got.obs
-    [err] = got.errors
+    [empty, err] = sorted(got.errors, key=lambda e: e.dataset or "")
+    # a glob that matched nothing is a finding too, never a silent pass (issue 15)
+    assert empty.dataset is None and empty.reason.startswith("empty selection: bucket pattern 'gcs-rv-glob-*'")
     assert err.dataset == "gcs-rv-no-such-bucket" and err.kind == "bucket"
     assert "not found or not visible to the audit identity" in err.reason and "storage.buckets.get" in err.reason
     assert "storage.buckets.get" in err.fix

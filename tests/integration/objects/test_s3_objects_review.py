@@ -103,8 +103,10 @@ def test_explicit_bucket_names_outside_the_listing(s3_url, s3_admin, collect_s3)
     got = collect_s3("rv-cross-account", "rv-no-such-bucket", "rv-glob-*")
     # not listed, but HeadBucket answers: audited like any other
     assert got.sample("rv-cross-account/exports/").fields == {"email": ["ann@example.com"]}
-    # an explicit name that answers nothing is reported, never silenced; a glob matching nothing is not an error
-    [err] = got.errors
+    # an explicit name that answers nothing is reported, never silenced; a glob matching nothing is a
+    # finding too (issue 15: a selection that matches nothing is not a pass)
+    [empty, err] = sorted(got.errors, key=lambda e: e.dataset or "")
+    assert empty.dataset is None and empty.reason.startswith("empty selection: bucket pattern 'rv-glob-*'")
     assert err.dataset == "rv-no-such-bucket" and err.kind == "bucket"
     assert "not found or not visible to the audit identity" in err.reason and "NotFound" in err.reason
     assert "s3:ListBucket" in err.fix

@@ -1,0 +1,74 @@
+"""Object ACLs on GCS: single objects made public in a bucket with fine-grained access.
+
+Unless uniform bucket-level access is on (object ACLs then do not apply) or public access
+prevention is enforced (nothing can be public), any object can carry an ``allUsers`` /
+``allAuthenticatedUsers`` ACL entry. The connector reads the ACLs of the objects it samples,
+as the S3 connector does: a public one makes the bucket public. When none of them is public,
+the objects not checked may still be, so "not public" is unknown, unless every object of the
+bucket was checked; the reason is kept in ``facts``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from connectors import objects
+from connectors.gcs import facts as gcsfacts
+
+MAX_REASONS = 5  # object names in public_reasons; the count is always given
+
+
+def exposure(bucket: Any, tree: objects.PrefixTree, common: dict[str, Any], evidence: dict[str, Any],
+             read_acl: Callable[[Any], list[dict[str, Any]]], errors: tuple[type[BaseException], ...],
+             code: Callable[[BaseException], str], cancel: threading.Event) -> dict[str, Any]:
+    """Updates of the bucket's Dataset fields (public, public_reasons, encryption_in_transit, denied)."""
+    if evidence.get("uniform_bucket_level_access") or evidence.get("public_access_prevention") == "enforced":
+        return {}
+    picks = [p for node in tree for p in tree.picks(node)]
+    reasons: list[str] = []
+    public_objects = checked = 0
+    denied: list[str] = []
+    for pick in picks:
+        if cancel.is_set():
+            break
+        try:
+            entries = read_acl(bucket.blob(pick.key))
+        except errors as exc:
+            entry = f"{gcsfacts.CALLS['get_object_acl']}: {code(exc)}"
+            if entry not in denied:
+                denied.append(entry)
+            continue
+        checked += 1
+        found = [f"object acl: {pick.key} {e.get('entity')} {e.get('role')}" for e in entries
+                 if e.get("entity") in gcsfacts.EVERYONE]
+        if found:
+            public_objects += 1
+            if len(reasons) < MAX_REASONS:
+                reasons.extend(found)
+    total = tree.root.objects
+    evidence["object_acls"] = {"objects_checked": checked, "public_objects": public_objects,
+                               "objects_sampled": len(picks), "objects": total,
+                               "why_checked": "uniform bucket-level access is off: object ACLs apply"}
+    out: dict[str, Any] = {}
+    if denied:
+        out["denied"] = (*common["denied"], *denied)
+    public: bool | None
+    if public_objects:
+        public = True
+        out["public_reasons"] = (*common.get("public_reasons", ()),
+                                 f"object acl: {public_objects} of {checked} checked objects are public", *reasons)
+    elif common.get("public") is True:
+        return out
+    elif checked == total and common.get("public") is False:
+        return out  # every object's ACL was read and none is public
+    else:
+        public = None
+        out["public_reasons"] = ()
+        evidence["public_unknown_reason"] = (
+            f"uniform bucket-level access is off, so any object may be public through its own ACL; {checked} of the "
+            f"{total} objects were checked and none is public, the other objects were not checked")
+    out["public"] = public
+    out["encryption_in_transit"], evidence["encryption_in_transit_basis"] = gcsfacts.transit_from_exposure(public)
+    return out
