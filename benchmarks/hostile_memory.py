@@ -1,0 +1,179 @@
+"""Peak memory of each hostile input next to a normal one (issue 16).
+
+    python benchmarks/hostile_memory.py            # every case
+    python benchmarks/hostile_memory.py --quick    # the same cases (each is small on disk already)
+    python benchmarks/hostile_memory.py --case hostile-parquet
+
+Each case runs in a fresh child process so its peak RSS (``VmHWM``) is its own, under an
+address-space limit (``RLIMIT_AS``, 2 GiB) so a case that would balloon fails fast instead of
+taking the machine down; a child that dies is reported as such. Cases are a table: add a row
+(name, what it is, a function that builds the input and runs the auditor's reader on it, the
+baseline it is compared with). Other hostile inputs (a YAML "billion laughs" config, SQL cells
+of 30 MB text) belong here as rows beside these.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from _result import result  # noqa: E402
+
+LIMIT_BYTES = 2 * 1024 ** 3
+MAX_OBJECT_BYTES = 1024 * 1024  # the object-store default
+
+
+def read_object(key: str, data: bytes) -> dict:
+    """The object readers of the S3 and GCS connectors, on one object's bytes."""
+    from connectors import readers
+
+    r = readers.read_object(key, len(data), lambda s, e: data[s: e + 1], MAX_OBJECT_BYTES)
+    return {"fields": len(r.fields), "values": sum(len(v) for v in r.fields.values()), "skips": r.skips}
+
+
+def _parquet(table: object) -> bytes:
+    import pyarrow.parquet as pq
+
+    buf = io.BytesIO()
+    pq.write_table(table, buf, compression="zstd")
+    return buf.getvalue()
+
+
+def normal_parquet() -> tuple[str, bytes]:
+    import pyarrow as pa
+
+    rows = 200
+    return "normal.parquet", _parquet(pa.table({
+        "email": [f"user{i}@example.com" for i in range(rows)], "note": [f"order {i} " * 8 for i in range(rows)]}))
+
+
+def hostile_parquet() -> tuple[str, bytes]:
+    """One 10 MB text value, dictionary-encoded, in every one of 200 rows (issue 16: 5.9 GB before)."""
+    import pyarrow as pa
+
+    rows = 200
+    blob = pa.DictionaryArray.from_arrays(pa.array([0] * rows, pa.int32()), pa.array(["x" * 10_000_000]))
+    return "hostile.parquet", _parquet(pa.table({"email": [f"user{i}@example.com" for i in range(rows)],
+                                                 "blob": blob}))
+
+
+def normal_zip() -> tuple[str, bytes]:
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("customers.csv", "email\n" + "".join(f"user{i}@example.com\n" for i in range(5000)))
+    return "normal.zip", buf.getvalue()
+
+
+def zip_bomb() -> tuple[str, bytes]:
+    """A member declaring 1 GiB of zeros (~1 MB on disk)."""
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        with z.open("customers.csv", "w", force_zip64=True) as m:
+            block = b"\x00" * (1024 * 1024)
+            for _ in range(1024):
+                m.write(block)
+    return "bomb.zip", buf.getvalue()
+
+
+def deep_json() -> tuple[str, bytes]:
+    """1 MB of nested arrays (500,000 levels): no recursion, the path shortened."""
+    depth = 500_000
+    return "deep.json", b"[" * depth + b'"a@example.com"' + b"]" * depth
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    what: str
+    build: Callable[[], tuple[str, bytes]]  # (name, input bytes), built in the parent process
+    run: Callable[[str, bytes], dict]  # what the auditor does with it, measured in a child process
+    baseline: str | None  # the normal case it is compared with
+
+
+CASES = [
+    Case("normal-parquet", "200 rows, e-mail and text columns", normal_parquet, read_object, None),
+    Case("hostile-parquet", "2 KB Parquet: one 10 MB dictionary value in 200 rows", hostile_parquet, read_object,
+         "normal-parquet"),
+    Case("normal-zip", "a ZIP with one 120 KB CSV", normal_zip, read_object, None),
+    Case("zip-bomb", "a ZIP member declaring 1 GiB", zip_bomb, read_object, "normal-zip"),
+    Case("deep-json", "500,000 nested JSON arrays", deep_json, read_object, "normal-zip"),
+    # hooks for the other hostile inputs of issue 16 (added by their owners):
+    # Case("yaml-billion-laughs", "...", ..., "normal-yaml"),
+    # Case("sql-huge-text", "40 rows of 30 MB text", ..., "sql-normal"),
+]
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS: VmHWM (ru_maxrss would carry the parent's peak across fork)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child(name: str, path: str, key: str) -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (LIMIT_BYTES, LIMIT_BYTES))
+    case = next(c for c in CASES if c.name == name)
+    data = Path(path).read_bytes()
+    out = case.run(key, data)
+    out["on_disk"] = len(data)
+    out["peak_rss_mb"] = peak_rss_mb()
+    print(json.dumps(out))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="same cases (they are small on disk already)")
+    ap.add_argument("--case", nargs=3, metavar=("NAME", "INPUT", "KEY"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.case:
+        child(*args.case)
+        return
+    peaks: dict[str, float] = {}
+    print(f"{'case':<18} {'on disk':>10} {'peak RSS':>10}  skipped parts")
+    tmp = Path(tempfile.mkdtemp(prefix="hostile-"))
+    for case in CASES:
+        key, data = case.build()
+        (tmp / case.name).write_bytes(data)
+        del data
+        proc = subprocess.run([sys.executable, __file__, "--case", case.name, str(tmp / case.name), key],
+                              capture_output=True, text=True, timeout=600)
+        (tmp / case.name).unlink()
+        if proc.returncode != 0:
+            print(f"{case.name:<18} {'-':>10} {'died':>10}  {proc.stderr.strip().splitlines()[-1:]}")
+            result("hostile memory", f"{case.name} peak RSS", -1, "MB", "finishes under 2 GiB", False)
+            continue
+        out = json.loads(proc.stdout.strip().splitlines()[-1])
+        peaks[case.name] = out["peak_rss_mb"]
+        print(f"{case.name:<18} {out['on_disk']:>10} {out['peak_rss_mb']:>8.0f}MB  {'; '.join(out['skips'])[:120]}")
+        base = peaks.get(case.baseline or "")
+        if base:
+            ratio = out["peak_rss_mb"] / base
+            result("hostile memory", f"{case.name} peak RSS vs {case.baseline}", ratio, "x",
+                   "<= 2x the normal input", ratio <= 2)
+        else:
+            result("hostile memory", f"{case.name} peak RSS", out["peak_rss_mb"], "MB", "baseline", None)
+    tmp.rmdir()
+
+
+if __name__ == "__main__":
+    main()
