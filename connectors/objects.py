@@ -82,10 +82,10 @@ class StoreOptions(BaseOptions):
     depth: int = Field(3, ge=0)  # prefix levels inventoried as datasets
     sample_objects: int = Field(5, ge=0)  # objects read per prefix
     max_object_bytes: int = Field(MiB, gt=0)  # ranged reads, and the bound on decompression
-    max_requests_per_second: float | None = None  # be polite to production before a sales event
+    max_requests_per_second: float | None = Field(None, gt=0, allow_inf_nan=False)  # be polite to production before a sales event
     max_workers: int = Field(4, ge=1)  # buckets listed at once
-    connect_timeout: float = 10.0
-    read_timeout: float = 60.0
+    connect_timeout: float = Field(10.0, gt=0, allow_inf_nan=False)  # seconds, per connection attempt
+    read_timeout: float = Field(60.0, gt=0, allow_inf_nan=False)  # seconds, per socket read
     # wall-clock bound on reading one sampled object (all its ranged reads): read_timeout bounds
     # each socket read only, so an endpoint trickling a few bytes at a time would never end
     object_read_deadline_seconds: float = Field(60.0, gt=0, allow_inf_nan=False)

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, ClassVar, TypeVar
 
 import requests
+from pydantic import Field
 from google.api_core import exceptions as gexc
 from google.auth import exceptions as auth_exc
 from google.auth.credentials import AnonymousCredentials
@@ -28,7 +29,7 @@ CALL_ERRORS = (gexc.GoogleAPIError, requests.RequestException, auth_exc.GoogleAu
 class Options(objects.StoreOptions):
     project: str | None = None
     endpoint: str | None = None  # an emulator or a private endpoint (anonymous credentials there)
-    retry_timeout: float = 60.0  # give up retrying one call after this many seconds
+    retry_timeout: float = Field(60.0, gt=0, allow_inf_nan=False)  # give up retrying one call after this many seconds
 
 
 def _code(exc: BaseException) -> str:

@@ -89,3 +89,23 @@ def test_unreadable_prefix_beside_a_readable_one_is_still_not_assessed(tmp_path,
     assert s.dataset("odd", "cf-mixed/bad/")["notes"] == ["corrupt gzip: bad/cards.csv.gz"]
     assert s.code == 3 and [f for f in s.not_assessed("odd") if f["dataset"].startswith("cf-mixed")], \
         json.dumps(s.doc["findings"], indent=1)
+
+
+def test_a_skipped_part_means_found_data_counts_and_absence_stays_unknown(tmp_path, s3_url, s3_admin, healthy_bucket):
+    """Issue 15: a reader names what it skipped; such a dataset is never clean (classified False),
+    what it did find is still reported, and the run is incomplete (exit 3)."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buf = io.BytesIO()
+    pq.write_table(pa.table({"email": ["ann@example.com"], "scan": [b"\x89PNG\x00"]}), buf)
+    make_bucket(s3_admin, "cf-skipped", {"exports/people.parquet": buf.getvalue(),
+                                         "plain/people.csv": HEALTHY_CSV.encode()})
+    cfg = write_config(tmp_path, [s3_source("good", s3_url, healthy_bucket), s3_source("odd", s3_url, "cf-skipped")])
+    s = scan(cfg)
+    assert_incomplete(s, "odd", "good", healthy_bucket)
+    skipped = s.dataset("odd", "cf-skipped/exports/")
+    assert skipped["classified"] is False and "email" in s.personal("odd", "cf-skipped/exports/"), skipped
+    assert s.dataset("odd", "cf-skipped/plain/")["classified"] is True
