@@ -85,6 +85,8 @@ def _ext(name: str) -> str:
 
 def _document(kind: str, key: str, size: int, fetch: Fetch, max_bytes: int, head: bytes | None) -> ReadResult:
     decode = max_bytes * GZIP_OUTPUT_FACTOR
+    if head is None and 0 < size <= max_bytes:
+        head = fetch(0, size - 1)  # small enough: one read instead of many ranged ones
     if kind == "zip":
         def member(name: str, data: bytes, truncated: bool) -> ReadResult:
             return _read_member(f"{key}!{name}", name, data, max_bytes)

@@ -20,6 +20,7 @@ from connectors.formats.common import MAX_CELL_CHARS, MAX_ROWS_PER_OBJECT, ReadR
 
 CANDIDATES = (",", ";", "\t", "|")
 SNIFF_LINES = 50  # lines of the head looked at to choose the dialect and find the header
+SNIFF_CHARS = 64 * 1024  # of which csv.Sniffer sees at most this much
 _SEP_LINE = re.compile(r'^\s*"?sep=(.)"?\s*$', re.IGNORECASE)
 
 
@@ -30,13 +31,13 @@ def _rows(text: str, delimiter: str, limit: int = SNIFF_LINES) -> list[list[str]
         return []
 
 
-def _score(rows: list[list[str]]) -> tuple[int, int, int]:
-    """(rows of the most common width, that width, -index of its first row) for widths >= 2."""
+def _score(rows: list[list[str]]) -> tuple[int, int]:
+    """(rows of the most common width, that width), among widths of two or more columns."""
     widths = Counter(len(r) for r in rows if len(r) >= 2)
     if not widths:
-        return 0, 0, 0
+        return 0, 0
     width, count = max(widths.items(), key=lambda wc: (wc[1], wc[0]))
-    return count, width, 0
+    return count, width
 
 
 def sniff(text: str, default: str = ",") -> tuple[str, int]:
@@ -47,13 +48,13 @@ def sniff(text: str, default: str = ",") -> tuple[str, int]:
         return m.group(1), 1
     head = "".join(lines[:SNIFF_LINES])
     try:
-        sniffed: str | None = csv.Sniffer().sniff(head, delimiters="".join(CANDIDATES)).delimiter
+        sniffed: str | None = csv.Sniffer().sniff(head[:SNIFF_CHARS], delimiters="".join(CANDIDATES)).delimiter
     except csv.Error:
         sniffed = None
-    best, best_score = default, (0, 0, 0)
+    best, best_score = default, (0, 0)
     for cand in dict.fromkeys([c for c in (sniffed, default) if c] + list(CANDIDATES)):
         score = _score(_rows(head, cand))
-        if score[:2] > best_score[:2]:
+        if score > best_score:
             best, best_score = cand, score
     if best_score[0] == 0:
         return default, 0

@@ -157,6 +157,22 @@ def _parse(data: bytes, walker: Walker) -> None:
     walker.feed_all(ijson.basic_parse(io.BytesIO(data), use_float=True))
 
 
+def _one_per_line(text: str) -> bool:
+    """Is this JSON Lines: a first line that is a whole JSON object, and more lines after it?"""
+    import ijson
+
+    stripped = text.lstrip()
+    first, sep, rest = stripped.partition("\n")
+    if not stripped.startswith("{") or not sep or not rest.strip():
+        return False
+    try:
+        for _ in ijson.basic_parse(io.BytesIO(first.encode("utf-8"))):
+            pass
+    except ijson.JSONError:
+        return False
+    return True
+
+
 def read_json(text: str, truncated: bool) -> ReadResult:
     """One JSON document (a top-level array is a list of records)."""
     import ijson
@@ -167,10 +183,10 @@ def read_json(text: str, truncated: bool) -> ReadResult:
     try:
         _parse(data, walker)
     except ijson.JSONError as exc:
+        if _one_per_line(text):
+            return read_jsonl(text)  # one document per line, without the .jsonl name
         if walker.values and truncated:
             pass  # cut at the byte limit: what was read before the cut is the sample
-        elif text.lstrip().startswith("{") and "\n" in text.strip():
-            return read_jsonl(text)  # one document per line, without the .jsonl name
         elif truncated:
             return ReadResult(text=chunks(text))  # not JSON after all: the text is still classified
         elif walker.values:
