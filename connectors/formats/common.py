@@ -163,17 +163,19 @@ def ranged(fetch: Fetch, size: int, budget: int, head: bytes | None = None) -> A
 
 
 class LimitedReader(io.RawIOBase):
-    """At most ``limit`` bytes out of a (decompressing) stream: past that it raises BudgetExceeded."""
+    """At most ``limit`` bytes out of a (decompressing) stream; past that it ends, as if the
+    stream had, and says so in ``hit`` (a parser then fails on the cut, keeping what it gave)."""
 
     def __init__(self, raw: Any, limit: int) -> None:
-        self._raw, self._left = raw, limit
+        self._raw, self._left, self.hit = raw, limit, False
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
         if self._left <= 0:
-            raise BudgetExceeded
+            self.hit = True
+            return 0
         data = self._raw.read(min(len(buffer), self._left))
         self._left -= len(data)
         buffer[: len(data)] = data

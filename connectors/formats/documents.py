@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import re
 import zipfile
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -44,6 +45,7 @@ class Budget:
 
     def __init__(self, total: int) -> None:
         self.total = self.left = total
+        self.exhausted = False  # a stream was cut at the budget
 
     def reader(self, raw: Any) -> Any:
         import io
@@ -54,6 +56,7 @@ class Budget:
             def readinto(self, buffer: Any) -> int:
                 n = super().readinto(buffer)
                 budget.left -= n
+                budget.exhausted = budget.exhausted or self.hit
                 return n
 
         return io.BufferedReader(_Counting(raw, self.left))
@@ -177,13 +180,13 @@ def read_xlsx(key: str, size: int, fetch: Fetch, max_bytes: int, head: bytes | N
                 break
             try:
                 _read_sheet(ws, result)
-            except BudgetExceeded:
-                result.skip(f"xlsx: sheet {ws.title!r} and the ones after it: over the decode budget "
-                            f"({budget.total}) or max_object_bytes ({max_bytes}); not read past that")
-                break
             except ObjectReadDeadline:
                 raise
             except Exception as exc:  # noqa: BLE001 - a damaged sheet is named, the others still read
+                if isinstance(exc, BudgetExceeded) or budget.exhausted:
+                    result.skip(f"xlsx: sheet {ws.title!r} and the ones after it: over the decode budget "
+                                f"({budget.total}) or max_object_bytes ({max_bytes}); not read past that")
+                    break
                 result.skip(f"xlsx: sheet {ws.title!r} could not be read ({type(exc).__name__})")
     finally:
         try:
@@ -194,28 +197,47 @@ def read_xlsx(key: str, size: int, fetch: Fetch, max_bytes: int, head: bytes | N
 
 
 def _read_sheet(ws: Any, result: ReadResult) -> None:
-    """The first rows of one sheet: a header row then values, like a CSV."""
-    names: list[str] | None = None
+    """The first rows of one sheet, like a CSV: title rows above the table are read as text, the
+    header is the first row of the table's width (cells up to the last non-empty one)."""
     prefix = ws.title
-    for i, row in enumerate(ws.iter_rows(values_only=True)):
-        if i > MAX_ROWS_PER_OBJECT:
-            break  # a sample of rows, as for CSV and SQL
-        cells = ["" if v is None else str(v) for v in row]
-        if names is None:
-            if not any(c.strip() for c in cells):
-                continue  # blank lines above the table
-            if header_is_data(cells):
-                names = [f"{prefix}!column_{j + 1}" for j in range(len(cells))]
-            else:
-                names = [f"{prefix}!{c.strip() or f'column_{j + 1}'}" for j, c in enumerate(cells)]
-                continue
+    rows: list[list[str]] = []
+    try:
+        for row in ws.iter_rows(values_only=True):
+            cells = ["" if v is None else str(v)[:MAX_CELL_CHARS] for v in row]
+            while cells and not cells[-1].strip():
+                cells.pop()
+            if cells:
+                rows.append(cells)
+            if len(rows) > MAX_ROWS_PER_OBJECT + SNIFF_ROWS:
+                break  # a sample of rows, as for CSV and SQL
+    finally:
+        _sheet_fields(prefix, rows, result)
+
+
+SNIFF_ROWS = 50
+
+
+def _sheet_fields(prefix: str, rows: list[list[str]], result: ReadResult) -> None:
+    if not rows:
+        return
+    widths = Counter(len(r) for r in rows[:SNIFF_ROWS] if len(r) >= 2)
+    width = max(widths.items(), key=lambda wc: (wc[1], wc[0]))[0] if widths else len(rows[0])
+    start = next((i for i, r in enumerate(rows) if len(r) == width), 0)
+    preamble = [" ".join(r) for r in rows[:start]]
+    if preamble:
+        result.text.append("\n".join(preamble))
+    header = rows[start]
+    body = rows[start:] if header_is_data(header) else rows[start + 1:]
+    names = ([f"{prefix}!column_{j + 1}" for j in range(len(header))] if header_is_data(header)
+             else [f"{prefix}!{c.strip() or f'column_{j + 1}'}" for j, c in enumerate(header)])
+    for name in names:
+        result.fields.setdefault(name, [])
+    for cells in body[:MAX_ROWS_PER_OBJECT]:
         while len(cells) > len(names):
             names.append(f"{prefix}!column_{len(names) + 1}")
         for name, value in zip(names, cells):
             if value.strip():
-                result.fields.setdefault(name, []).append(value[:MAX_CELL_CHARS])
-    for name in names or ():
-        result.fields.setdefault(name, [])
+                result.fields.setdefault(name, []).append(value)
 
 
 # --------------------------------------------------------------------------- DOCX

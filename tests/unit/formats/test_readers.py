@@ -1,0 +1,136 @@
+"""The content readers on bytes built in memory: each either reads what it was given or names
+what it skipped (``ReadResult.skips``, which become ``facts["unsampled"]``)."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+
+import pytest
+
+from connectors.formats.common import MAX_CELL_CHARS, MAX_FIELDS
+from connectors.formats.delimited import sniff
+from connectors.readers import read_bytes, read_object
+from tests.vendor_files import docx, xlsx, zip_of
+
+MiB = 1024 * 1024
+
+
+def _read(key: str, data: bytes, max_bytes: int = MiB):
+    return read_object(key, len(data), lambda s, e: data[s: e + 1], max_bytes)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("email;name\na@example.com;Ann\n", (";", 0)),
+    ("email\tname\na@example.com\tAnn\n", ("\t", 0)),
+    ("email|name\na@example.com|Ann\n", ("|", 0)),
+    ("sep=;\nemail;name\na@example.com;Ann\n", (";", 1)),
+    ("Export of 2024-01-31\n\nemail,name\na@example.com,Ann\nb@example.com,Bob\n", (",", 2)),
+    ("name;address\nAnn;1 Main St, Singapore\nBob;2 High St, Singapore\n", (";", 0)),  # commas in values
+    ("id,note\n1,a;b\n2,c;d\n", (",", 0)),
+    ("email\na@example.com\n", (",", 0)),  # one column: the name's default
+])
+def test_sniff(text, expected):
+    assert sniff(text) == expected
+
+
+def test_rows_wider_than_the_header_are_read_too():
+    r = read_bytes("k", "x.csv", b"id,name\n1,Ann,ann@example.com\n", False)
+    assert r.fields["column_3"] == ["ann@example.com"] and not r.skips
+
+
+def test_json_depth_is_bounded_by_bytes_only():
+    depth = 200_000
+    started = time.monotonic()
+    r = read_bytes("k", "x.json", b"[" * depth + b'{"email": "a@example.com"}' + b"]" * depth, False)
+    assert time.monotonic() - started < 10
+    [(path, values)] = r.fields.items()
+    assert values == ["a@example.com"] and path.endswith(".email") and "levels" in path and len(path) < 200
+
+
+def test_json_key_paths_beyond_the_cap_are_named():
+    doc = "{" + ",".join(f'"k{i}": "v"' for i in range(MAX_FIELDS + 10)) + "}"
+    r = read_bytes("k", "x.json", doc.encode(), False)
+    assert len(r.fields) == MAX_FIELDS
+    assert r.skips == [f"json: 10 values under key paths beyond the first {MAX_FIELDS} not sampled"]
+
+
+def test_invalid_json_after_some_values_keeps_them_and_names_the_rest():
+    r = read_bytes("k", "x.json", b'[{"email": "a@example.com"}, {"email": oops}]', False)
+    assert r.fields["email"] == ["a@example.com"] and not r.failed
+    assert r.skips and r.skips[0].startswith("json: invalid after 1 values")
+
+
+def test_parquet_long_plain_values_are_cut_and_maps_flattened():
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buf = io.BytesIO()
+    pq.write_table(pa.table({"note": ["y" * 50_000, "z"],
+                             "m": pa.array([[("a@example.com", "1")], []], type=pa.map_(pa.string(), pa.string()))}),
+                   buf, use_dictionary=False)
+    r = _read("p.parquet", buf.getvalue())
+    assert [len(v) for v in r.fields["note"]] == [MAX_CELL_CHARS, 1]
+    assert r.fields["m.<key>"] == ["a@example.com"] and r.fields["m.<value>"] == ["1"]
+
+
+def test_xlsx_title_rows_and_shared_strings_bomb():
+    book = xlsx([["Customer list"], [], ["email", "phone"], ["a@example.com", "+65 9123 4567"]])
+    r = _read("c.xlsx", book)
+    assert r.fields == {"Customers!email": ["a@example.com"], "Customers!phone": ["+65 9123 4567"]}
+    assert r.text == ["Customer list"] and not r.skips  # the title row is read as text
+    # a shared strings part declaring more than the decode budget is refused before openpyxl inflates it
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(book)) as src, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            dst.writestr(item, src.read(item))
+        dst.writestr("xl/sharedStrings.xml", b"<sst>" + b" " * (8 * MiB) + b"</sst>")
+    r = _read("bomb.xlsx", bomb.getvalue(), max_bytes=MiB)
+    assert not r.read and "over the decode budget" in r.skips[0]
+
+
+def test_xlsx_sheet_that_inflates_past_the_budget_is_cut_and_named():
+    rows = [["email"]] + [[f"user{i}@example.com"] for i in range(300)]
+    book = xlsx(rows)
+    # read with a budget of its own size: the sheet's XML stream stops at the decode budget (4x), the
+    # rows parsed before the cut are kept and the cut is named
+    r = _read("c.xlsx", book, max_bytes=len(book))
+    assert r.fields["Customers!email"][:2] == ["user0@example.com", "user1@example.com"]
+    assert 0 < len(r.fields["Customers!email"]) < 200
+    assert r.skips and r.skips[0].startswith("xlsx: sheet 'Customers' and the ones after it: over the decode budget")
+
+
+def test_docx_text_and_entities():
+    r = _read("letter.docx", docx(["Dear Ann & Bob,", "write to a@example.com"]))
+    assert "Dear Ann & Bob," in "".join(r.text) and "a@example.com" in "".join(r.text) and not r.skips
+
+
+def test_encrypted_pdf_is_named():
+    from pypdf import PdfWriter
+
+    w = PdfWriter()
+    w.add_blank_page(width=72, height=72)
+    w.encrypt("secret")
+    buf = io.BytesIO()
+    w.write(buf)
+    r = _read("locked.pdf", buf.getvalue())
+    assert not r.read and r.skips == ["pdf: encrypted with a password; not read"]
+
+
+def test_zip_member_cap_is_named():
+    r = _read("many.zip", zip_of({f"m{i}.csv": b"email\na@example.com\n" for i in range(60)}))
+    assert r.fields["email"] == ["a@example.com"] * 50
+    assert r.skips == ["zip: 10 members after the first 50 not read (200 bytes declared)"]
+
+
+def test_gzipped_parquet_is_read_when_whole():
+    import gzip
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buf = io.BytesIO()
+    pq.write_table(pa.table({"email": ["a@example.com"]}), buf)
+    r = _read("p.parquet.gz", gzip.compress(buf.getvalue()))
+    assert r.fields["email"] == ["a@example.com"]
