@@ -28,6 +28,7 @@ BENCHMARKS = [
     ("Classifier throughput", "classifier_speed.py"),
     ("Classifier quality", "classifier_quality.py"),
     ("Parallel sources", "parallel_sources.py"),
+    ("Hostile inputs: peak memory", "hostile_memory.py"),
 ]
 
 
