@@ -184,10 +184,12 @@ class Connector:
 
             def get(start: int, end: int) -> bytes:
                 deadline.check()
-                # a streamed ranged GET of the raw bytes (no transcoding), read under the deadline
+                # a streamed ranged GET of the stored bytes, read under the deadline; "gzip" as the
+                # library's raw_download sends it, so a gzip-encoded object is not transcoded (its Range
+                # would be ignored) and arrives as stored (undecoded: urllib3 leaves raw bytes alone)
                 resp = self.client._http.request(
                     "GET", blob._get_download_url(self.client), headers={"Range": f"bytes={start}-{end}",
-                                                                          "Accept-Encoding": "identity"},
+                                                                          "Accept-Encoding": "gzip"},
                     stream=True, timeout=self._timeout)
                 try:
                     if resp.status_code >= 400:
