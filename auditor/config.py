@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from auditor import registry
 from auditor.errors import ConfigError
 from auditor.models import PERSONAL_DATA_TYPES, Severity, Vendor
-from auditor.yaml_marks import Path_, dotted, line_of, raise_validation, read_marked
+from auditor.yaml_marks import Path_, dotted, line_of, raise_validation, read_marked, read_yaml_file
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -219,12 +219,7 @@ def _parse_source(raw: Any, i: int, lines: dict[Path_, int], file: str) -> Sourc
 def load_config(path: str | os.PathLike[str]) -> Config:
     """Read, substitute, validate. Raises ConfigError naming file, line and key."""
     file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError("config file not found", file=file) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read config file: {exc.__class__.__name__}", file=file) from None
+    text = read_yaml_file(path, ConfigError, "config file")  # size-bounded before it is read
     return parse_config(text, file)
 
 

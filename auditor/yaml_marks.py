@@ -5,6 +5,11 @@ Dates are read as plain strings (the models parse them), so a bad date is a vali
 error with its line and key rather than a crash inside the YAML library. Duplicate keys
 are errors: a second ``sources:`` silently replacing the first is how an audit ends up
 auditing nothing.
+
+Bounded (a "billion laughs" file must not grow past memory): a file is at most
+:data:`MAX_YAML_BYTES`, holds at most :data:`MAX_ALIASES` aliases (``*name``), and its
+aliases may expand to at most :data:`MAX_ALIAS_NODES` nodes in all; recursive aliases are
+refused. Each refusal names the file and the line.
 """
 
 from __future__ import annotations
@@ -18,11 +23,31 @@ from pydantic import ValidationError
 from auditor.errors import ConfigError
 
 Path_ = tuple[str | int, ...]
+MAX_YAML_BYTES = 5 * 1024 * 1024  # a config or policy file bigger than this is refused
+MAX_ALIASES = 100  # anchors are used rarely; 100 aliases is far more than any real file
+MAX_ALIAS_NODES = 10_000  # the nodes all aliases may add when expanded (a bomb adds billions)
 _KEY_AT = re.compile(r"^\s*(?:-\s+)?([A-Za-z_][\w-]*)\s*:")
 
 
+class _Refused(Exception):
+    def __init__(self, message: str, line: int | None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader without the implicit timestamp type."""
+    """SafeLoader without the implicit timestamp type, counting the aliases it composes."""
+
+    aliases = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                mark = self.peek_event().start_mark
+                raise _Refused(f"more than {MAX_ALIASES} aliases (*name): refused (a YAML alias bomb "
+                               "expands without bound)", mark.line + 1)
+        return super().compose_node(parent, index)
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -33,9 +58,13 @@ _Loader.yaml_implicit_resolvers = {
 
 def read_marked(text: str, file: str, error: type[ConfigError] = ConfigError) -> tuple[Any, dict[Path_, int]]:
     """Plain data plus ``{key path: 1-based line}``."""
+    if len(text) > MAX_YAML_BYTES:
+        raise error(f"file larger than {MAX_YAML_BYTES // (1024 * 1024)} MiB: refused", file=file)
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
+        if node is not None:
+            _expanded_size(node)
         lines: dict[Path_, int] = {}
         data = _walk(loader, node, (), lines, file, error) if node is not None else None
     except yaml.MarkedYAMLError as exc:
@@ -49,9 +78,60 @@ def read_marked(text: str, file: str, error: type[ConfigError] = ConfigError) ->
         raise error(msg, file=file, line=line, key=_nearest_key(text, line)) from None
     except yaml.YAMLError as exc:
         raise error(f"YAML error: {exc.__class__.__name__}", file=file) from None
+    except _Refused as exc:
+        raise error(str(exc), file=file, line=exc.line) from None
+    except RecursionError:
+        raise error("YAML nested too deeply: refused", file=file) from None
     finally:
         loader.dispose()
     return data, lines
+
+
+def read_yaml_file(path: Any, error: type[ConfigError] = ConfigError, what: str = "file") -> str:
+    """A config or policy file's text, refused before reading when it is over the size limit."""
+    from pathlib import Path
+
+    p = Path(path)
+    try:
+        if p.stat().st_size > MAX_YAML_BYTES:
+            raise error(f"{what} larger than {MAX_YAML_BYTES // (1024 * 1024)} MiB: refused", file=str(path))
+        with p.open("r", encoding="utf-8") as fh:
+            return fh.read(MAX_YAML_BYTES + 1)
+    except FileNotFoundError:
+        raise error(f"{what} not found", file=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"cannot read {what}: {exc.__class__.__name__}", file=str(path)) from None
+
+
+def _expanded_size(root: yaml.Node) -> None:
+    """Count the nodes the document expands to (aliases counted at every use) without
+    expanding it; refuse recursive aliases and expansions past the budget."""
+    sizes: dict[int, int] = {}
+    busy: set[int] = set()
+    distinct = 0
+
+    def size(node: yaml.Node) -> int:
+        nonlocal distinct
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in busy:
+            raise _Refused("recursive alias: refused", node.start_mark.line + 1)
+        busy.add(key)
+        distinct += 1
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            total += sum(size(item) for item in node.value)
+        busy.discard(key)
+        sizes[key] = total
+        if total - distinct > MAX_ALIAS_NODES:
+            raise _Refused(f"aliases expand to more than {MAX_ALIAS_NODES:,} nodes: refused (a YAML alias "
+                           "bomb)", node.start_mark.line + 1)
+        return total
+
+    size(root)
 
 
 def _walk(loader: yaml.SafeLoader, node: yaml.Node, at: Path_, lines: dict[Path_, int], file: str,

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from auditor.errors import PolicyError
 from auditor.registry import RegistryError
-from auditor.yaml_marks import Path_, read_marked
+from auditor.yaml_marks import Path_, read_marked, read_yaml_file
 from auditor.yaml_marks import dotted as _dotted
 from auditor.yaml_marks import line_of as _line
 
@@ -30,10 +30,7 @@ PACKS = Path(__file__).parent / "packs"
 
 def read_yaml(path: Path) -> tuple[Any, dict[Path_, int]]:
     """Plain data plus ``{key path: 1-based line}``; duplicate keys are errors."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"cannot read policy file: {exc.__class__.__name__}: {exc}", file=str(path)) from None
+    text = read_yaml_file(path, PolicyError, "policy file")  # size-bounded before it is read
     return read_marked(text, str(path), PolicyError)
 
 
