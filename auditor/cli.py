@@ -370,9 +370,41 @@ _register_optional()
 _RUN_STARTED = False  # set once `scan` has begun a run: an unexpected error after that leaves it incomplete
 
 
+def _exit_past_stuck_threads(code: int) -> None:
+    """A read abandoned by ``source_timeout_seconds`` may be stuck in a thread the interpreter
+    waits for at exit, forever (a non-daemon thread, or any ``concurrent.futures`` pool worker,
+    daemon or not). The reports are written
+    by now: flush, run the exit hooks (temporary copies removed), and leave without waiting."""
+    import atexit
+    import os
+    import threading
+
+    from concurrent.futures import thread as pool_threads
+
+    pooled = set(getattr(pool_threads, "_threads_queues", {}))  # joined at exit even when daemon
+    stuck = [t for t in threading.enumerate()
+             if t is not threading.main_thread() and t.is_alive() and (not t.daemon or t in pooled)]
+    if not stuck:
+        return
+    log.warning("%d thread(s) still stuck in a read after the run ended; exiting without waiting for them",
+                len(stuck))
+    atexit._run_exitfuncs()
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
 def main() -> None:
     try:
         cli.main(standalone_mode=True)
+    except SystemExit as exc:  # every verb ends here; only the real process may leave hard
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        _exit_past_stuck_threads(code)
+        raise
     except AuditorError as exc:  # anything that slipped past a verb: still one line, exit 2
         _fail(exc)
     except Exception as exc:  # noqa: BLE001 - a bug or an unforeseen failure: one line, never exit 1

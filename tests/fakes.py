@@ -7,6 +7,7 @@ against real servers.
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import datetime
 from typing import Any
@@ -26,6 +27,7 @@ class FakeConnector:
         raise_error: str | None = None  # raise this after yielding the datasets
         unreadable: list[str] = []  # CollectionErrors for these names
         sleep: float = 0.0
+        block_forever: bool = False  # a read stuck in a non-daemon pool thread (as an SDK's would be)
 
     def __init__(self, source, ctx):
         self.source, self.ctx = source, ctx
@@ -34,6 +36,10 @@ class FakeConnector:
         o = self.source.options
         if o.sleep:
             time.sleep(o.sleep)
+        if o.block_forever:
+            from concurrent.futures import ThreadPoolExecutor
+
+            ThreadPoolExecutor(1, thread_name_prefix="fake-stuck-read").submit(threading.Event().wait).result()
         for spec in o.datasets:
             spec = dict(spec)
             values = spec.pop("sample", None)
