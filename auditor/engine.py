@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from auditor import registry
+from auditor import registry, tempdirs
 from auditor.classify import classify
 from auditor.classify.scrub import scrub_text
 from auditor.config import Config, SourceConfig
@@ -314,6 +314,7 @@ def run_audit(config: Config, options: RunOptions | None = None) -> Run:
             raise UsageError(f"--source: no source with id {', '.join(sorted(unknown))} in {config.path}")
         selected = [s for s in selected if s.id in set(options.source_ids)]
 
+    tempdirs.sweep()  # private copies left by an earlier run that was killed (SIGKILL, OOM)
     store = Store.open(config.state)
     started = datetime.now(timezone.utc)
     run_id = new_run_id(started)

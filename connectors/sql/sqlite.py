@@ -5,9 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shutil
 import sqlite3
-import tempfile
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -15,17 +13,45 @@ from urllib.parse import quote
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
+from auditor.errors import ConnectorError
+
 from .dialects import Dialect, Server, TableInfo, _run
+
+
+WAL_COPY_MAX_BYTES = 256 * 1024 * 1024  # a WAL-mode file and its -wal are read from a copy at most this big
+
+
+def _size(path: str) -> int | None:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return None
+
+
+def _bounded_copy(src: str, dst: str, budget: list[int], dialect: SQLite) -> None:
+    """Copy while it fits the remaining budget (the file may grow while it is copied)."""
+    with open(src, "rb") as fin, open(dst, "wb") as fout:
+        while chunk := fin.read(1024 * 1024):
+            budget[0] -= len(chunk)
+            if budget[0] < 0:
+                raise ConnectorError(f"{dialect.location()} grew past the {WAL_COPY_MAX_BYTES // 2**20} MiB copy "
+                                     "budget while it was copied: not assessed")
+            fout.write(chunk)
 
 
 class SQLite(Dialect):
     """A database file, read without ever creating a file beside it.
 
     A WAL-mode database opened read-only still creates ``-shm`` (and ``-wal``) files next to
-    the vendor's file. So: without a ``-wal`` file the database is opened ``immutable=1`` (no
-    locks, no side files); with one (the newest writes live there), the file and its ``-wal``
-    are copied to a temporary folder and the copy is read. A rollback-journal database opened
-    ``mode=ro`` creates nothing and is opened that way (its locks keep a concurrent writer safe).
+    the vendor's file, and writes its ``-shm`` when it may. ``immutable=1`` writes nothing but
+    ignores the ``-wal``, where the newest writes live. So: without a ``-wal`` file, or with an
+    empty one, the database is opened ``immutable=1`` (no locks, no side files, nothing
+    missed); with a non-empty one, the file and its ``-wal`` are copied, at most
+    :data:`WAL_COPY_MAX_BYTES` together (bigger: the source is not assessed, never read in
+    part), into a private folder (``auditor.tempdirs``: mode 0700, removed when the source is
+    done and at exit, and by the next run if this process is killed) and the copy is read.
+    A rollback-journal database opened ``mode=ro`` creates nothing and is opened that way
+    (its locks keep a concurrent writer safe).
     """
 
     name = "sqlite"
@@ -52,26 +78,44 @@ class SQLite(Dialect):
         if not self.path:
             return self.url
         target, query = self.path, {"mode": "ro", "uri": "true"}
-        if os.path.exists(self.path + "-wal"):
+        if _size(self.path + "-wal"):  # a -wal with frames in it: the newest writes are there
             target = self._copy()
             self.read_mode = "a temporary copy of the file and its -wal (the original is never opened)"
         elif self._wal_mode():
             query = {"immutable": "1", "uri": "true"}
-            self.read_mode = "immutable=1 (WAL mode, no -wal file)"
+            self.read_mode = "immutable=1 (WAL mode, no -wal file or an empty one)"
         return self.url.set(database=f"file:{quote(target)}", query=query)
 
     def _copy(self) -> str:
+        from auditor import tempdirs
+
         self.cleanup()
-        self._copy_dir = tempfile.mkdtemp(prefix="auditor-sqlite-")
-        target = os.path.join(self._copy_dir, os.path.basename(self.path or "db"))
-        shutil.copyfile(self.path or "", target)  # the file, then its -wal: the newest writes are in the -wal
-        with contextlib.suppress(FileNotFoundError):  # checkpointed and removed meanwhile: the file has it all
-            shutil.copyfile((self.path or "") + "-wal", target + "-wal")
+        tempdirs.sweep()  # folders of earlier runs that were killed
+        src = self.path or ""
+        need = (_size(src) or 0) + (_size(src + "-wal") or 0)
+        if need > WAL_COPY_MAX_BYTES:
+            raise ConnectorError(
+                f"{self.location()} is a WAL-mode database whose file and -wal ({need / 2**20:.0f} MiB) exceed "
+                f"the {WAL_COPY_MAX_BYTES // 2**20} MiB budget of the private copy it is read from (opening it in "
+                "place would write its -shm): checkpoint it on the vendor side (PRAGMA wal_checkpoint(TRUNCATE)) "
+                "and re-run")
+        self._copy_dir = tempdirs.make()
+        target = os.path.join(self._copy_dir, "db")
+        budget = [WAL_COPY_MAX_BYTES]
+        try:
+            _bounded_copy(src, target, budget, self)  # the file, then its -wal: the newest writes are there
+            with contextlib.suppress(FileNotFoundError):  # checkpointed and removed meanwhile: the file has it all
+                _bounded_copy(src + "-wal", target + "-wal", budget, self)
+        except BaseException:
+            self.cleanup()
+            raise
         return target
 
     def cleanup(self) -> None:
         if self._copy_dir:
-            shutil.rmtree(self._copy_dir, ignore_errors=True)
+            from auditor import tempdirs
+
+            tempdirs.remove(self._copy_dir)
             self._copy_dir = None
 
     def connect_args(self, connect_timeout: float, statement_timeout: float) -> dict:
