@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from auditor import registry, tempdirs
+from auditor import fingerprint, registry, tempdirs
 from auditor.classify import classify
 from auditor.classify.scrub import scrub_text
 from auditor.config import Config, SourceConfig
@@ -339,10 +339,11 @@ def _execute(config, selected, options, policy_set, store, stub: Run, identity: 
     import policies
 
     as_of = stub.as_of
+    key = fingerprint.key_for(config.state, config.base_dir)  # before anything is read
     log.info("run %s: %d sources, as of %s, trigger %s", stub.id, len(selected), as_of.isoformat(), stub.trigger)
     outcomes = collect_all(config, selected, as_of, redact, options.progress)
     results = [o.result for o in outcomes]
-    datasets = [d for o in outcomes for d in o.datasets]
+    datasets = fingerprint.keyed_datasets([d for o in outcomes for d in o.datasets], key)
     errors = [e for o in outcomes for e in o.errors]
     datasets = age_from_history(datasets, store, as_of)  # policies judge object trees themselves
     vendors = config.vendor_models()

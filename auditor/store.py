@@ -161,6 +161,7 @@ class Store:
             def _fk(dbapi_conn, _rec):  # pragma: no cover - trivial
                 cur = dbapi_conn.cursor()
                 cur.execute("PRAGMA foreign_keys=ON")
+                cur.execute("PRAGMA secure_delete=ON")  # what is cleared or replaced is not left in free pages
                 cur.close()
         store = cls(engine)
         store.upgrade()
