@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from auditor import __version__
-from auditor.errors import AuditorError, UsageError
+from auditor.errors import AuditorError, RunNotSaved, UsageError
 from auditor.logs import Progress, setup_logging
 from auditor.models import SEVERITIES
 from auditor.redact import Redactor
@@ -134,6 +134,9 @@ def scan(state: _State, config_path, json_path, html_path, csv_path, ocsf_path, 
             options.progress = progress.callback()
             _RUN_STARTED = True
             run = run_audit(config, options)
+    except RunNotSaved as exc:  # audited, not stored (a full disk): reports from memory, exit 3, one line
+        run = exc.run
+        click.echo(f"auditor: error: {state.redactor(str(exc))}", err=True)
     except AuditorError as exc:
         _fail(exc)
     code = exit_code(run, threshold)

@@ -7,7 +7,8 @@
     │   ├── ConfigError          names file, line and key
     │   └── PolicyError          names file, line and key
     ├── StoreError               the auditor's own state store            -> exit 2
-    │   └── LockedError          another run holds the store's run lock
+    │   ├── LockedError          another run holds the store's run lock
+    │   └── RunNotSaved          a finished run could not be saved: reports from memory, exit 3
     └── ConnectorError           one source could not be read (becomes not-assessed)
 """
 
@@ -42,6 +43,18 @@ class StoreError(AuditorError):
 
 class LockedError(StoreError):
     pass
+
+
+class RunNotSaved(StoreError):
+    """The run was audited but could not be saved (a full disk): it carries the run, so its
+    reports are still written from memory; the run is marked failed in the store (now, or by
+    the next start if even that cannot be written)."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, run: object) -> None:
+        super().__init__(message)
+        self.run = run
 
 
 class ConnectorError(AuditorError):

@@ -25,7 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from auditor.errors import LockedError, StoreError
+from auditor.errors import LockedError, RunNotSaved, StoreError
 from auditor.models import (
     CollectionError,
     Dataset,
@@ -133,6 +133,27 @@ def safe_url(url: str) -> str:
         return "<unparsable URL>"
 
 
+def _reason(exc: BaseException) -> str:
+    """The driver's own message, first line only: never the SQL or its parameters."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig) if orig is not None else exc.__class__.__name__
+    return (text.strip().splitlines() or [exc.__class__.__name__])[0][:300]
+
+
+def _unusable(method):
+    """A driver error while reading or writing the store is one StoreError line (exit 2)."""
+    import functools
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"the state store {safe_url(str(self.engine.url))} is unusable: {_reason(exc)}") from None
+
+    return wrapper
+
+
 class Store:
     def __init__(self, engine: sa.Engine):
         self.engine = engine
@@ -165,7 +186,39 @@ class Store:
                 cur.close()
         store = cls(engine)
         store.upgrade()
+        store.check()
+        store.reap_dead_runs()
         return store
+
+    def check(self) -> None:
+        """A damaged SQLite store is found before anything is scanned (one line, exit 2)."""
+        if self.engine.dialect.name != "sqlite":
+            return
+        try:
+            with self.engine.connect() as conn:
+                verdict = [r[0] for r in conn.exec_driver_sql("PRAGMA quick_check(3)")]
+        except SQLAlchemyError as exc:
+            verdict = [_reason(exc)]
+        if verdict != ["ok"]:
+            lines = [ln for v in verdict for ln in str(v).splitlines() if ln.strip() and not ln.startswith("***")]
+            raise StoreError(f"the state store {safe_url(str(self.engine.url))} is damaged "
+                             f"({(lines or ['no answer'])[0][:200]}): restore it from a backup, "
+                             "or move it away to start a new history")
+
+    def reap_dead_runs(self) -> None:
+        """Runs left ``running`` by a process of this host that is gone (killed, or it could not
+        mark its own failure on a full disk) are shown as failed from now on."""
+        host = socket.gethostname()
+        try:
+            with self.engine.begin() as conn:
+                rows = conn.execute(sa.select(runs.c.id, runs.c.pid).where(runs.c.status == "running",
+                                                                          runs.c.host == host)).all()
+                dead = [rid for rid, pid in rows if pid is not None and pid != os.getpid() and not _pid_alive(pid)]
+                if dead:
+                    conn.execute(runs.update().where(runs.c.id.in_(dead), runs.c.status == "running")
+                                 .values(status="failed"))
+        except SQLAlchemyError as exc:  # read-only or full: the next start tries again
+            log.warning("could not mark interrupted runs failed: %s", _reason(exc))
 
     def upgrade(self) -> None:
         from alembic import command
@@ -228,6 +281,7 @@ class Store:
                 raise StoreError(f"cannot write the state store: {getattr(exc, 'orig', None) or exc}") from None
         raise LockedError("could not take the run lock")
 
+    @_unusable
     def force_unlock(self) -> str | None:
         """``auditor unlock``: release whatever holds the lock; its run is marked failed."""
         with self.engine.begin() as conn:
@@ -240,8 +294,11 @@ class Store:
             return f"run {held['run_id']} (pid {held['pid']} on {held['host']})"
 
     def release_lock(self, run_id: str) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(run_lock.delete().where(run_lock.c.run_id == run_id))
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(run_lock.delete().where(run_lock.c.run_id == run_id))
+        except SQLAlchemyError as exc:  # the next run takes over a lock whose process is gone
+            log.warning("could not release the run lock: %s", _reason(exc))
 
     # ------------------------------------------------------------------ writing a run
     def begin_run(self, run: Run, config: str) -> None:
@@ -282,14 +339,25 @@ class Store:
                         dict(run_id=run.id, id=f.id, rule=f.rule, severity=f.severity, status=f.status,
                              first_seen=f.first_seen, data=f.model_dump_json()) for f in run.findings])
         except SQLAlchemyError as exc:
-            raise StoreError(f"could not save run {run.id}: {getattr(exc, 'orig', exc)}") from None
+            reason = _reason(exc)
+            marked = self.mark_failed(run.id)
+            raise RunNotSaved(f"run {run.id} could not be saved to the state store ({reason}); it is marked failed"
+                              + ("" if marked else " by the next start") + ", and its reports are written from memory",
+                              run.model_copy(update={"status": "failed"})) from None
 
-    def mark_failed(self, run_id: str) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(runs.update().where(runs.c.id == run_id).values(
-                status="failed", finished_at=datetime.now(timezone.utc)))
+    def mark_failed(self, run_id: str) -> bool:
+        """True when written; False when the store cannot take even that (the next start marks it)."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(runs.update().where(runs.c.id == run_id).values(
+                    status="failed", finished_at=datetime.now(timezone.utc)))
+            return True
+        except SQLAlchemyError as exc:
+            log.warning("could not mark run %s failed now: %s", run_id, _reason(exc))
+            return False
 
     # ------------------------------------------------------------------ history
+    @_unusable
     def previous_run_id(self, config: str, before: datetime | None = None, complete_only: bool = True,
                         exclude: str | None = None) -> str | None:
         q = sa.select(runs.c.id).where(runs.c.config == config)
@@ -302,6 +370,7 @@ class Store:
         with self.engine.connect() as conn:
             return conn.execute(q).scalar()
 
+    @_unusable
     def first_seen(self, finding_ids: list[str]) -> dict[str, datetime]:
         if not finding_ids:
             return {}
@@ -316,6 +385,7 @@ class Store:
                 out.update({fid: _utc(ts) for fid, ts in conn.execute(q)})
         return out
 
+    @_unusable
     def fingerprint_since(self, source: str, name: str, fingerprint: str) -> datetime | None:
         """When this dataset was first seen with this very fingerprint (row count + sample hash)."""
         q = (sa.select(sa.func.min(runs.c.as_of)).join(runs, runs.c.id == datasets.c.run_id)
@@ -323,12 +393,14 @@ class Store:
         with self.engine.connect() as conn:
             return _utc(conn.execute(q).scalar())
 
+    @_unusable
     def findings_of(self, run_id: str) -> list[Finding]:
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(findings.c.data).where(findings.c.run_id == run_id).order_by(findings.c.pk))
             return [Finding.model_validate_json(r[0]) for r in rows]
 
     # ------------------------------------------------------------------ reading runs
+    @_unusable
     def list_runs(self, config: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         q = sa.select(runs.c.id, runs.c.started_at, runs.c.finished_at, runs.c.as_of, runs.c.trigger,
                       runs.c.status, runs.c.config)
@@ -338,6 +410,7 @@ class Store:
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(q).mappings()]
 
+    @_unusable
     def latest_run_id(self, config: str | None = None) -> str | None:
         q = sa.select(runs.c.id).where(runs.c.status.in_(("complete", "partial")))
         if config:
@@ -345,6 +418,7 @@ class Store:
         with self.engine.connect() as conn:
             return conn.execute(q.order_by(runs.c.started_at.desc()).limit(1)).scalar()
 
+    @_unusable
     def load_run(self, run_id: str) -> Run:
         with self.engine.connect() as conn:
             r = conn.execute(sa.select(runs).where(runs.c.id == run_id)).mappings().first()
@@ -368,16 +442,19 @@ class Store:
         )
 
     # ------------------------------------------------------------------ waivers
+    @_unusable
     def add_waiver(self, waiver: Waiver) -> None:
         with self.engine.begin() as conn:
             conn.execute(waivers.delete().where(waivers.c.finding_id == waiver.finding_id))
             conn.execute(waivers.insert().values(**waiver.model_dump()))
 
+    @_unusable
     def waivers(self) -> dict[str, Waiver]:
         with self.engine.connect() as conn:
             return {r["finding_id"]: Waiver(**{**dict(r), "until": _utc(r["until"]), "created_at": _utc(r["created_at"])})
                     for r in conn.execute(sa.select(waivers)).mappings()}
 
+    @_unusable
     def latest_severity(self, finding_id: str) -> str | None:
         """The finding's severity in the newest run that had it (None: never seen)."""
         with self.engine.connect() as conn:
