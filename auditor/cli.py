@@ -22,6 +22,7 @@ from reports.write import write_reports
 
 log = logging.getLogger("auditor.cli")
 SEVERITY = click.Choice(list(SEVERITIES), case_sensitive=False)
+SANE_YEARS = (1970, 2200)  # --as-of and --until: an instant date arithmetic (ages, windows) survives
 
 
 class _State:
@@ -37,15 +38,23 @@ def _fail(exc: AuditorError | str, code: int = 2) -> None:
     sys.exit(code)
 
 
-def parse_instant(text: str | None) -> datetime | None:
+def parse_instant(text: str | None, option: str | None = None) -> datetime | None:
     """ISO 8601 date or date-time; naive values are UTC."""
     if text is None:
         return None
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise click.BadParameter(f"{text!r} is not an ISO 8601 date or date-time (e.g. 2026-11-08T09:00:00Z)") from None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        raise click.BadParameter(f"{text!r} is not an ISO 8601 date or date-time (e.g. 2026-11-08T09:00:00Z)",
+                                 param_hint=option) from None
+    try:
+        value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00+14:00 is before the calendar's first instant in UTC
+        value = datetime.min.replace(tzinfo=timezone.utc)
+    if not SANE_YEARS[0] <= value.year < SANE_YEARS[1]:  # the run computes ages and windows from it
+        raise click.BadParameter(f"{text!r} is outside the years {SANE_YEARS[0]}..{SANE_YEARS[1] - 1}",
+                                 param_hint=option)
+    return value
 
 
 def _load(config_path: str):
@@ -122,7 +131,7 @@ def scan(state: _State, config_path, json_path, html_path, csv_path, ocsf_path, 
 
     config = _load(config_path)
     _check_writable(json_path, html_path, csv_path, ocsf_path, junit_path, metrics_path)
-    at = parse_instant(as_of)
+    at = parse_instant(as_of, "--as-of")
     event = options_for_trigger(config, trigger, at)  # "event:<name>": that event's detail, policies, fail_on
     threshold = (fail_on or event.get("fail_on") or config.fail_on).lower()
     options = RunOptions(as_of=at, trigger=trigger, source_ids=source_ids or None, redactor=state.redactor,
@@ -243,7 +252,10 @@ def waive(state: _State, finding_id, reason, until, by, config_path, force) -> N
         d = date.fromisoformat(until)
         until_at = datetime.combine(d, time(23, 59, 59), timezone.utc)
     except ValueError:
-        until_at = parse_instant(until)
+        until_at = parse_instant(until, "--until")
+    if not SANE_YEARS[0] <= until_at.year < SANE_YEARS[1]:
+        raise click.BadParameter(f"{until!r} is outside the years {SANE_YEARS[0]}..{SANE_YEARS[1] - 1}",
+                                 param_hint="--until")
     try:
         store = Store.open(config.state)
         severity = store.latest_severity(finding_id)

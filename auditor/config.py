@@ -25,6 +25,14 @@ from auditor.models import PERSONAL_DATA_TYPES, Severity, Vendor
 from auditor.yaml_marks import Path_, dotted, line_of, raise_validation, read_marked, read_yaml_file
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# values the run can compute with: finite, positive, and dates in a window date arithmetic survives
+SANE_YEARS = (1970, 2200)
+
+
+def _sane_date(v: date | None) -> date | None:
+    if v is not None and not SANE_YEARS[0] <= v.year <= SANE_YEARS[1]:
+        raise ValueError(f"date outside {SANE_YEARS[0]}..{SANE_YEARS[1]}")
+    return v
 
 
 class _Strict(BaseModel):
@@ -38,6 +46,8 @@ class VendorConfig(_Strict):
     allowed_personal_data: list[str] | None = None
     allowed_regions: list[str] | None = None
     tags: dict[str, str] = Field(default_factory=dict)
+
+    _contract_end_sane = field_validator("contract_end")(_sane_date)
 
     @field_validator("allowed_personal_data")
     @classmethod
@@ -73,7 +83,7 @@ class SourceConfig(BaseModel):
 class EventConfig(_Strict):
     name: str = Field(min_length=1)
     date: date
-    audit_days_before: list[int] = Field(default_factory=lambda: [1])
+    audit_days_before: list[int] = Field(default_factory=lambda: [1])  # each 0..3650
     time: str = "09:00"  # local time of day in the schedule's zone, HH:MM
     fail_on: Severity | None = None
     policies: list[str] | None = None  # a stricter policy list for this event's audits
@@ -83,7 +93,11 @@ class EventConfig(_Strict):
     def _non_negative(cls, v: list[int]) -> list[int]:
         if any(d < 0 for d in v):
             raise ValueError("days before must be 0 or more")
+        if any(d > 3650 for d in v):
+            raise ValueError("days before must be at most 3650 (ten years)")
         return v
+
+    _date_sane = field_validator("date")(_sane_date)
 
     @field_validator("time")
     @classmethod
@@ -95,7 +109,7 @@ class EventConfig(_Strict):
 
 class EmailConfig(_Strict):
     host: str = "127.0.0.1"
-    port: int = 25
+    port: int = Field(default=25, ge=1, le=65535)
     sender: str = "auditor@localhost"
     to: list[str]
     starttls: bool = False
@@ -124,7 +138,7 @@ class ScheduleConfig(_Strict):
     nightly: str | None = None  # 5-field cron; day-of-week 0 and 7 are Sunday
     timezone: str = "UTC"
     events: list[EventConfig] = Field(default_factory=list)
-    misfire_grace_seconds: int = 3600
+    misfire_grace_seconds: int = Field(default=3600, ge=1, le=7 * 86400)
 
     @field_validator("timezone")
     @classmethod
@@ -150,8 +164,10 @@ class Config(_Strict):
     reports_dir: str | None = None  # where scheduled runs write dated reports and latest.html
     concurrency: int = Field(default=4, ge=1, le=64)  # sources audited at once
     fail_on: Severity = "high"
-    source_timeout_seconds: float | None = None  # a source still running after this is not-assessed
-    lock_stale_hours: float = Field(default=12, gt=0)  # a run lock held this long from another host is stale
+    # a source still running after this is not-assessed (positive, finite, at most a week)
+    source_timeout_seconds: float | None = Field(default=None, gt=0, le=7 * 86400, allow_inf_nan=False)
+    # a run lock held this long from another host is stale (positive, finite, at most a year)
+    lock_stale_hours: float = Field(default=12, gt=0, le=8760, allow_inf_nan=False)
     path: str | None = None  # the file it came from
     base_dir: str = "."
 

@@ -42,7 +42,7 @@ A policy file is YAML. A *pack* (``builtin:baseline``, ``builtin:pci-dss``,
 Overrides without ``vendors``/``sources``/``datasets`` change the rule everywhere (and
 ``auditor policies list`` shows the result); scoped ones apply, in file order, to the
 datasets they select. Durations are ``N`` (days) or ``Nd``, ``Nw``, ``Nm`` (30 days),
-``Ny`` (365 days). ``not-assessed`` cannot be disabled or narrowed: unknown is never a
+``Ny`` (365 days), at most 100 years. ``not-assessed`` cannot be disabled or narrowed: unknown is never a
 pass. No code in YAML: checks are named, never written here.
 """
 
@@ -58,6 +58,7 @@ from auditor.models import PERSONAL_DATA_TYPES, Severity
 RULE_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _DURATION = re.compile(r"^\s*(\d+)\s*(d|w|m|y)?\s*$")
 _UNIT_DAYS = {None: 1, "d": 1, "w": 7, "m": 30, "y": 365}
+MAX_DAYS = 36_500
 
 
 def parse_days(value: Any) -> int:
@@ -72,6 +73,8 @@ def parse_days(value: Any) -> int:
         raise ValueError("a duration is a number of days or a string like 365d, 52w, 12m, 1y")
     if days <= 0:
         raise ValueError("a duration must be positive")
+    if days > MAX_DAYS:  # beyond it, as_of minus the duration leaves the calendar and every scan would crash
+        raise ValueError(f"a duration must be at most {MAX_DAYS} days (100y)")
     return days
 
 
