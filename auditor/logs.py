@@ -7,27 +7,44 @@ import json
 import logging
 import sys
 import threading
+import unicodedata
 from collections.abc import Callable
 from datetime import datetime, timezone
 
+from auditor.classify.scrub import scrub_text
 from auditor.redact import RedactingFilter, Redactor
+
+
+def safe_text(text: str, keep_newlines: bool = False) -> str:
+    """What a log line may carry of names read from audited stores (a table, a bucket, a key):
+    control and format characters escaped (no terminal escape codes, no forged log lines, no
+    bidi tricks), and values hiding in names (an e-mail used as a table name) masked."""
+    out = []
+    for ch in text:
+        if keep_newlines and ch == "\n":
+            out.append(ch)
+        elif ch in "\u2028\u2029" or unicodedata.category(ch) in ("Cc", "Cf"):
+            out.append(repr(ch)[1:-1] if ch != "'" else ch)
+        else:
+            out.append(ch)
+    return scrub_text("".join(out))
 
 
 class _TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         ts = datetime.fromtimestamp(record.created, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        line = f"{ts} {record.levelname:<7} {record.name}: {record.getMessage()}"
+        line = f"{ts} {record.levelname:<7} {record.name}: {safe_text(record.getMessage())}"
         if record.exc_text:
-            line += "\n" + record.exc_text
+            line += "\n" + safe_text(record.exc_text, keep_newlines=True)
         return line
 
 
 class _JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         doc = {"ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat().replace("+00:00", "Z"),
-               "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()}
+               "level": record.levelname.lower(), "logger": record.name, "message": safe_text(record.getMessage())}
         if record.exc_text:
-            doc["exception"] = record.exc_text
+            doc["exception"] = safe_text(record.exc_text, keep_newlines=True)
         return json.dumps(doc, ensure_ascii=False)
 
 

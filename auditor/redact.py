@@ -15,6 +15,22 @@ from collections.abc import Iterable
 
 _URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@\s/]+)@")
 _SECRET_ENV = re.compile(r"(PASS|SECRET|TOKEN|KEY|CREDENTIAL|PWD|AUTH)", re.I)
+# names that match the above but hold no secret: the working directory (PWD, OLDPWD), and
+# paths to files, folders and sockets (GOOGLE_APPLICATION_CREDENTIALS is a path, not the key)
+_NOT_SECRET_ENV = re.compile(r"^(OLD)?PWD$|^XAUTHORITY$|^KEYBOARD|(^|_)(FILE|PATH|DIR|HOME|SOCK|SOCKET|CREDENTIALS)$",
+                             re.I)
+_PLAIN_WORDS = {"true", "false", "none", "null", "yes", "no", "on", "off"}
+# key=value secrets in text (a DSN, a query string, a driver's message): the value is masked
+_KV_SECRET = re.compile(r"(?i)\b(password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|secret[_-]?key)"
+                        r"(\s*[=:]\s*)(?!\*\*\*)([^\s&;,'\"]+)")
+
+
+def _secret_env(name: str, value: str) -> bool:
+    if not value or len(value) < 4 or value.isdigit() or value.lower() in _PLAIN_WORDS:
+        return False
+    if not _SECRET_ENV.search(name) or _NOT_SECRET_ENV.search(name):
+        return False
+    return not (os.path.isabs(value) and os.path.exists(value))  # a path to a secret is not the secret
 _AWS_KEY_ID = re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b")
 
 
@@ -25,7 +41,7 @@ class Redactor:
         for s in secrets:
             self.add(s)
         for name, value in os.environ.items():
-            if _SECRET_ENV.search(name) and value and len(value) >= 4 and not value.isdigit():
+            if _secret_env(name, value):
                 self.add(value)
 
     def add(self, secret: str | None) -> None:
@@ -47,6 +63,7 @@ class Redactor:
         if not text:
             return text
         text = _URL_PASSWORD.sub(lambda m: f"{m.group('scheme')}{m.group('user')}:***@", text)
+        text = _KV_SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
         text = _AWS_KEY_ID.sub("AKIA****************", text)
         with self._lock:
             secrets = sorted(self._secrets, key=len, reverse=True)

@@ -1,0 +1,79 @@
+"""Names read from audited stores reach the logs escaped and scrubbed; masking hides secrets,
+never the working directory's path."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from auditor.cli import cli
+from auditor.logs import setup_logging
+from auditor.redact import Redactor
+
+HOSTILE = "\x1b[2J\x1b[31mjohn.doe@example.com\u202e\nFORGED 2026-01-01T00:00:00Z ERROR fake"
+
+
+@pytest.fixture
+def captured():
+    stream = io.StringIO()
+    handler = setup_logging(0, "text", Redactor(), stream=stream)
+    yield stream
+    logging.getLogger().removeHandler(handler)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_a_hostile_table_name_is_escaped_and_its_email_masked(fmt):
+    stream = io.StringIO()
+    handler = setup_logging(0, fmt, Redactor(), stream=stream)
+    try:
+        logging.getLogger("auditor.connector.sql").warning("sql source %s: table %s.%s not assessed: %s",
+                                                           "db", "main", HOSTILE, "timeout")
+    finally:
+        logging.getLogger().removeHandler(handler)
+    out = stream.getvalue()
+    message = json.loads(out)["message"] if fmt == "json" else out
+    assert "\x1b" not in message and "\u202e" not in message
+    assert "john.doe@example.com" not in out and "***@e***.com" in message
+    assert out.count("\n") == 1, "a name forged a second log line"
+    assert "\\x1b[2J" in message and "\\n" in message
+
+
+def test_tracebacks_keep_their_lines_but_lose_escape_codes(captured):
+    try:
+        raise RuntimeError("bad name \x1b[31mx")
+    except RuntimeError:
+        logging.getLogger("auditor.engine").error("failed", exc_info=True)
+    out = captured.getvalue()
+    assert "\x1b" not in out and "Traceback (most recent call last):\n" in out
+
+
+def test_the_working_directory_is_not_masked_as_a_secret(tmp_path, monkeypatch):
+    monkeypatch.setenv("PWD", str(tmp_path))
+    monkeypatch.setenv("OLDPWD", str(tmp_path))
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path))
+    monkeypatch.setenv("VENDOR_DB_PASSWORD", "hunter2-secret")
+    r = Redactor()
+    path = f"sqlite:///{tmp_path}/missing/vendor.db"
+    assert r(path) == path
+    assert r("login failed for hunter2-secret") == "login failed for ***"
+    assert r("postgresql://auditor:pw-9@db/x") == "postgresql://auditor:***@db/x"
+    assert r("host=db password=s3cr3t user=a") == "host=db password=*** user=a"
+    assert r("token: abc.def") == "token: ***"
+
+
+def test_a_missing_sqlite_file_under_the_working_directory_is_named_in_full(tmp_path, monkeypatch):
+    monkeypatch.setenv("PWD", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    cfg = tmp_path / "auditor.yaml"
+    cfg.write_text(yaml.safe_dump({"state": f"sqlite:///{tmp_path / 'state.db'}", "vendors": [{"id": "v"}],
+                                   "sources": [{"id": "db", "vendor": "v", "kind": "sql",
+                                                "url": f"sqlite:///{tmp_path}/missing/vendor.db"}]}))
+    r = CliRunner().invoke(cli, ["scan", "-c", str(cfg), "--as-of", "2026-11-28T00:00:00Z"])
+    assert r.exit_code == 3, r.output
+    assert f"{tmp_path}/missing/vendor.db" in r.output, r.output
+    assert "***" not in r.output, r.output
