@@ -403,12 +403,19 @@ class Store:
     @_unusable
     def list_runs(self, config: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         q = sa.select(runs.c.id, runs.c.started_at, runs.c.finished_at, runs.c.as_of, runs.c.trigger,
-                      runs.c.status, runs.c.config)
+                      runs.c.status, runs.c.config, runs.c.pid, runs.c.host)
         if config:
             q = q.where(runs.c.config == config)
         q = q.order_by(runs.c.started_at.desc()).limit(limit)
+        host = socket.gethostname()
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(q).mappings()]
+            out = [dict(r) for r in conn.execute(q).mappings()]
+        for r in out:  # left running by a process of this host that is gone, and not yet marked (a full disk)
+            pid = r.pop("pid")
+            if (r.pop("host") == host and r["status"] == "running" and pid is not None and pid != os.getpid()
+                    and not _pid_alive(pid)):
+                r["status"] = "failed"
+        return out
 
     @_unusable
     def latest_run_id(self, config: str | None = None) -> str | None:

@@ -103,3 +103,44 @@ def test_a_store_with_corrupt_pages_is_exit_2_with_one_line_and_no_sql(tmp_path)
     assert len(lines) == 1 and "state store" in lines[0] and "damaged" in lines[0], r.output
     assert "SELECT" not in r.output and "[SQL" not in r.output and "parameters" not in r.output
     assert not report.exists()
+
+
+def _small_tmpfs(where: Path) -> bool:
+    where.mkdir()
+    if os.geteuid() != 0:
+        return False
+    return subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(where)],
+                          capture_output=True).returncode == 0
+
+
+def test_a_really_full_disk_while_saving_is_exit_3_with_the_reports(tmp_path):
+    """The same promise on a real filesystem that runs out of space (a 1 MiB tmpfs), in a child process."""
+    disk = tmp_path / "disk"
+    if not _small_tmpfs(disk):
+        import pytest
+
+        pytest.skip("cannot mount a small tmpfs here (needs root); the fault-injection test above covers the path")
+    try:
+        state = disk / "state.db"
+        Store.open(f"sqlite:///{state}").close()
+        with open(disk / "filler", "wb", buffering=0) as fh:  # fill the disk, then leave 64 KiB
+            try:
+                while True:
+                    fh.write(b"\0" * 4096)
+            except OSError:
+                pass
+        os.truncate(disk / "filler", os.path.getsize(disk / "filler") - 64 * 1024)
+        cfg = write_config(tmp_path, [sql_source("db", vendor_db(tmp_path, tables=40))], state=f"sqlite:///{state}")
+        auditor = str(Path(sys.executable).parent / "auditor")
+        report = tmp_path / "report.json"
+        r = subprocess.run([auditor, "scan", "-c", str(cfg), "--as-of", AS_OF, "--json", str(report)],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 3, r.stderr
+        assert r.stderr.count("auditor: error") == 1 and "could not be saved" in r.stderr, r.stderr
+        assert "Traceback" not in r.stderr and "INSERT" not in r.stderr
+        assert json.loads(report.read_text())["run"]["status"] == "failed"
+        listed = subprocess.run([auditor, "report", "--list", "-c", str(cfg)], capture_output=True, text=True,
+                                timeout=60)
+        assert " failed " in listed.stdout and "running" not in listed.stdout, listed.stdout + listed.stderr
+    finally:
+        subprocess.run(["umount", str(disk)], capture_output=True)
