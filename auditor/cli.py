@@ -421,13 +421,16 @@ def main() -> None:
         _exit_past_stuck_threads(code)
         raise
     except AuditorError as exc:  # anything that slipped past a verb: still one line, exit 2
-        _fail(exc)
+        click.echo(f"auditor: error: {exc}", err=True)
+        _exit_past_stuck_threads(2)
+        sys.exit(2)
     except Exception as exc:  # noqa: BLE001 - a bug or an unforeseen failure: one line, never exit 1
         log.debug("internal error", exc_info=True)
         from auditor.redact import Redactor
 
         click.echo(f"auditor: internal error: {exc.__class__.__name__}: {Redactor()(str(exc))} "
                    "(run with -vv for the traceback)", err=True)
+        _exit_past_stuck_threads(3 if _RUN_STARTED else 2)
         sys.exit(3 if _RUN_STARTED else 2)
 
 
