@@ -25,6 +25,7 @@ from auditor.classify import classify
 from auditor.classify.scrub import scrub_text
 from auditor.config import Config, SourceConfig
 from auditor.errors import AuditorError
+from auditor.logs import safe_text
 from auditor.models import (
     CollectionError,
     Dataset,
@@ -100,7 +101,7 @@ def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: 
             if progress:
                 progress(src.id, len(found))
     except Exception as exc:  # noqa: BLE001 - one source's crash is that source's error, never the run's
-        reason = redact(f"{exc.__class__.__name__}: {exc}" if not isinstance(exc, AuditorError) else str(exc))
+        reason = safe_text(redact(f"{exc.__class__.__name__}: {exc}" if not isinstance(exc, AuditorError) else str(exc)))
         log.error("source %s (%s) could not be assessed: %s", src.id, src.kind, reason)
         return _SourceOutcome(SourceResult(id=src.id, kind=src.kind, vendor=src.vendor, status="error",
                                            error=reason, datasets=len(found)), found, errors)

@@ -77,3 +77,16 @@ def test_a_missing_sqlite_file_under_the_working_directory_is_named_in_full(tmp_
     assert r.exit_code == 3, r.output
     assert f"{tmp_path}/missing/vendor.db" in r.output, r.output
     assert "***" not in r.output, r.output
+
+
+def test_a_source_error_quoting_a_hostile_name_reaches_the_summary_escaped(tmp_path, fake_connector):
+    cfg = tmp_path / "auditor.yaml"
+    cfg.write_text(yaml.safe_dump({"state": f"sqlite:///{tmp_path / 'state.db'}", "vendors": [{"id": "v"}],
+                                   "sources": [{"id": "s", "vendor": "v", "kind": "fake",
+                                                "raise_error": f"cannot read table {HOSTILE}"}]}))
+    r = CliRunner().invoke(cli, ["scan", "-c", str(cfg), "--as-of", "2026-11-28T00:00:00Z",
+                                 "--json", str(tmp_path / "r.json")])
+    assert r.exit_code == 3, r.output
+    assert "\x1b" not in r.output and "john.doe@example.com" not in r.output and "NOT ASSESSED source s" in r.output
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert "\x1b" not in doc["sources"][0]["error"] and "john.doe@example.com" not in json.dumps(doc)
