@@ -197,7 +197,9 @@ class Store:
         try:
             with self.engine.connect() as conn:
                 verdict = [r[0] for r in conn.exec_driver_sql("PRAGMA quick_check(3)")]
-        except SQLAlchemyError as exc:
+        except sa.exc.OperationalError as exc:  # locked, unreadable: not a verdict on its pages
+            raise StoreError(f"cannot open the state store {safe_url(str(self.engine.url))}: {_reason(exc)}") from None
+        except SQLAlchemyError as exc:  # "database disk image is malformed" and the like
             verdict = [_reason(exc)]
         if verdict != ["ok"]:
             lines = [ln for v in verdict for ln in str(v).splitlines() if ln.strip() and not ln.startswith("***")]
