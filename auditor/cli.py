@@ -413,7 +413,17 @@ def _exit_past_stuck_threads(code: int) -> None:
     os._exit(code)
 
 
+def _terminate(signum, _frame) -> None:
+    """SIGTERM (a cron timeout, systemd, a pod stopped) unwinds like an error: the run is marked
+    failed, the lock released, temporary copies removed; then the process leaves (128 + signal)."""
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
+    import signal
+
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         cli.main(standalone_mode=True)
     except SystemExit as exc:  # every verb ends here; only the real process may leave hard
