@@ -8,8 +8,9 @@ Each case runs in a fresh child process so its peak RSS (``VmHWM``) is its own, 
 address-space limit (``RLIMIT_AS``, 2 GiB) so a case that would balloon fails fast instead of
 taking the machine down; a child that dies is reported as such. Cases are a table: add a row
 (name, what it is, a function that builds the input and runs the auditor's reader on it, the
-baseline it is compared with). Other hostile inputs (a YAML "billion laughs" config, SQL cells
-of 30 MB text) belong here as rows beside these.
+baseline it is compared with). YAML "billion laughs" configs and policies are rows here (loaded
+by the config loader and `policies validate`, refused before they expand); other hostile inputs
+(SQL cells of 30 MB text) belong here as rows beside these.
 """
 
 from __future__ import annotations
@@ -100,6 +101,62 @@ def deep_json() -> tuple[str, bytes]:
     return "deep.json", b"[" * depth + b'"a@example.com"' + b"]" * depth
 
 
+def normal_config() -> tuple[str, bytes]:
+    """A realistic config: 40 vendors, 80 SQL sources, a schedule, one anchor used 79 times."""
+    out = ["state: sqlite:///state.db", "policies: [builtin:baseline]", "vendors:"]
+    out += [f"  - {{id: vendor-{i}, name: Vendor {i}, contract_end: 2027-03-31, "
+            f"allowed_personal_data: [email, phone]}}" for i in range(40)]
+    out.append("sources:")
+    out += [f"  - {{id: db-{i}, vendor: vendor-{i % 40}, kind: sql, url: \"sqlite:///db{i}.sqlite\", "
+            f"include: {'&include [public.*]' if i == 0 else '*include'}}}" for i in range(80)]
+    out += ["schedule:", "  nightly: \"0 2 * * *\"", "  timezone: Asia/Singapore"]
+    return "config", ("\n".join(out) + "\n").encode()
+
+
+def _laughs(head: list[str], key: str) -> bytes:
+    """The classic: 9 levels of 10 aliases (90 aliases), 10^9 strings once expanded."""
+    out = [*head, f"{key}:", "  l0: &l0 [lol]"]
+    out += [f"  l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]" for i in range(1, 10)]
+    return ("\n".join(out) + "\n").encode()
+
+
+def yaml_bomb_config() -> tuple[str, bytes]:
+    """Before the bounds: past 2 GiB after 96 s (MemoryError under this benchmark's limit)."""
+    return "config", _laughs(["state: sqlite:///state.db", "vendors: [{id: v}]",
+                              "sources: [{id: s, vendor: v, kind: sql, url: \"sqlite:///x.db\"}]"], "bomb")
+
+
+def normal_policy() -> tuple[str, bytes]:
+    return "policy", (b"name: acme\nextends: builtin:baseline\noverrides:\n"
+                      b"  - rule: stale-personal-data\n    params: {max_age: 180d}\n"
+                      b"  - rule: stale-personal-data\n    vendors: [acme]\n    datasets: [\"*/legacy/*\"]\n"
+                      b"    params: {max_age: 90d}\n    severity: critical\n")
+
+
+def yaml_bomb_policy() -> tuple[str, bytes]:
+    return "policy", _laughs(["name: bomb", "extends: builtin:baseline"], "description")
+
+
+def load_yaml(kind: str, data: bytes) -> dict:
+    """The config loader or `policies validate`, on a file: a refusal is the expected outcome."""
+    import policies
+    from auditor.config import load_config
+    from auditor.errors import ConfigError
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{kind}.yaml"
+        path.write_bytes(data)
+        try:
+            if kind == "config":
+                outcome = f"loaded: {len(load_config(path).sources)} sources"
+            else:
+                policies.validate_paths([str(path)])
+                outcome = "loaded"
+        except ConfigError as exc:  # PolicyError too
+            outcome = "refused: " + str(exc).replace(str(path), f"{kind}.yaml").splitlines()[0]
+    return {"skips": [outcome]}
+
+
 @dataclass(frozen=True)
 class Case:
     name: str
@@ -116,8 +173,12 @@ CASES = [
     Case("normal-zip", "a ZIP with one 120 KB CSV", normal_zip, read_object, None),
     Case("zip-bomb", "a ZIP member declaring 1 GiB of zeros", zip_bomb, read_object, "normal-zip"),
     Case("deep-json", "500,000 nested JSON arrays", deep_json, read_object, "normal-zip"),
+    Case("normal-config", "40 vendors, 80 sources, one anchor", normal_config, load_yaml, None),
+    Case("yaml-bomb-config", "config: 9 levels of 10 aliases (10^9 strings)", yaml_bomb_config, load_yaml,
+         "normal-config"),
+    Case("normal-policy", "a pack extension with two overrides", normal_policy, load_yaml, None),
+    Case("yaml-bomb-policy", "policy: 9 levels of 10 aliases", yaml_bomb_policy, load_yaml, "normal-policy"),
     # hooks for the other hostile inputs of issue 16 (added by their owners):
-    # Case("yaml-billion-laughs", "...", ..., "normal-yaml"),
     # Case("sql-huge-text", "40 rows of 30 MB text", ..., "sql-normal"),
 ]
 
