@@ -26,6 +26,8 @@ def sqlite_estate(tmp: Path) -> str:
     with sqlite3.connect(db) as c:
         c.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, email TEXT)")
         c.executemany("INSERT INTO customers VALUES (?, ?)", [(i, f"p{i}@example.com") for i in range(30)])
+    written = 1_764_547_200  # 2025-12-01: the file's age is its table's; before AS_OF, whatever today is
+    os.utime(db, (written, written))
     return f"sqlite:///{db}"
 
 
