@@ -30,7 +30,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
 from auditor.config import Config, EventConfig
-from auditor.errors import AuditorError, ConfigError, LockedError, UsageError
+from auditor.errors import AuditorError, ConfigError, LockedError, RunNotSaved, UsageError
 
 log = logging.getLogger("auditor.schedule")
 UTC = timezone.utc
@@ -332,6 +332,9 @@ class Runner:
             options = RunOptions(trigger=trigger, trigger_detail=planned.detail, redactor=self.redactor,
                                  policies=(planned.event.policies or None) if planned.event else None)
             run = run_audit(config, options)
+        except RunNotSaved as exc:  # audited, not stored (a full disk): marked failed, reports from memory, exit 3
+            log.error("scheduled audit %s: %s", trigger, self.redactor(str(exc)))
+            run = exc.run
         except LockedError as exc:
             message = self.redactor(str(exc))
             log.warning("scheduled audit %s skipped: %s", trigger, message)

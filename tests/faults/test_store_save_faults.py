@@ -144,3 +144,31 @@ def test_a_really_full_disk_while_saving_is_exit_3_with_the_reports(tmp_path):
         assert " failed " in listed.stdout and "running" not in listed.stdout, listed.stdout + listed.stderr
     finally:
         subprocess.run(["umount", str(disk)], capture_output=True)
+
+
+def test_a_scheduled_run_that_cannot_be_saved_still_writes_its_reports_and_counts_3(tmp_path, monkeypatch,
+                                                                                    fake_connector):
+    from datetime import UTC, datetime
+
+    import yaml
+
+    from auditor import schedule
+    from auditor.config import load_config
+    from auditor.errors import RunNotSaved
+
+    def full(self, run):  # what save_run raises on a full disk (proved end to end above)
+        self.mark_failed(run.id)
+        raise RunNotSaved(f"run {run.id} could not be saved to the state store (database or disk is full)",
+                          run.model_copy(update={"status": "failed"}))
+
+    monkeypatch.setattr(Store, "save_run", full)
+    p = tmp_path / "auditor.yaml"
+    p.write_text(yaml.safe_dump({"state": "sqlite:///state.db", "reports_dir": "reports", "vendors": [{"id": "v1"}],
+                                 "sources": [{"id": "db", "vendor": "v1", "kind": "fake",
+                                              "datasets": [{"name": "t"}]}],
+                                 "schedule": {"nightly": "0 2 * * *", "timezone": "UTC"}}))
+    runner = schedule.Runner(load_config(p))
+    code = runner.run(schedule.Planned("schedule:nightly", datetime(2026, 11, 28, 2, 0, tzinfo=UTC)))
+    assert code == 3 and runner.results[-1]["exit_code"] == 3
+    assert json.loads(Path(runner.results[-1]["reports"]["json"]).read_text())["run"]["status"] == "failed"
+    assert statuses(tmp_path / "state.db") == ["failed"]
