@@ -22,7 +22,7 @@ _NOT_SECRET_ENV = re.compile(r"^(OLD)?PWD$|^XAUTHORITY$|^KEYBOARD|(^|_)(FILE|PAT
 _PLAIN_WORDS = {"true", "false", "none", "null", "yes", "no", "on", "off"}
 # key=value secrets in text (a DSN, a query string, a driver's message): the value is masked
 _KV_SECRET = re.compile(r"(?i)\b(password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|secret[_-]?key)"
-                        r"(\s*[=:]\s*)(?!\*\*\*)([^\s&;,'\"]+)")
+                        r"(\s*=\s*)(?!\*\*\*)([^\s&;,'\"]+)")  # "=" only: "password: denied" is prose
 
 
 def _secret_env(name: str, value: str) -> bool:

@@ -63,7 +63,8 @@ def test_the_working_directory_is_not_masked_as_a_secret(tmp_path, monkeypatch):
     assert r("login failed for hunter2-secret") == "login failed for ***"
     assert r("postgresql://auditor:pw-9@db/x") == "postgresql://auditor:***@db/x"
     assert r("host=db password=s3cr3t user=a") == "host=db password=*** user=a"
-    assert r("token: abc.def") == "token: ***"
+    assert r("https://x/api?token=abc.def&page=2") == "https://x/api?token=***&page=2"
+    assert r("cannot read column password: permission denied") == "cannot read column password: permission denied"
 
 
 def test_a_missing_sqlite_file_under_the_working_directory_is_named_in_full(tmp_path, monkeypatch):
