@@ -18,13 +18,16 @@ import json
 import logging
 import math
 import os
+import re
+import shlex
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup, escape
 
 from auditor.models import SEVERITIES, Run
 from reports.context import SEVERITY_LABELS, build_report_context, trigger_words, when
@@ -49,7 +52,39 @@ def environment() -> Environment:
     if _env is None:
         _env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined,
                            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+        _env.filters["breakable"] = breakable
     return _env
+
+
+_BREAK_AFTER = re.compile(r"([/._:,@=&?-]+)")
+
+
+def breakable(value: object) -> Markup:
+    """Escaped text with a ``<wbr>`` after each ``/ . _ : , @ = & ? -`` run, so a long URI or
+    dataset name wraps at a sensible point on a phone or on paper (never letter by letter)."""
+    parts = _BREAK_AFTER.split(str(value))
+    out = []
+    for i, part in enumerate(parts):
+        out.append(escape(part))
+        if i % 2 == 1 and i + 1 < len(parts) and parts[i + 1]:
+            out.append(Markup("<wbr>"))
+    return Markup("").join(out)
+
+
+WAIVE_DAYS = 90  # the --until the copied command suggests: as-of plus this (edit it before running)
+
+
+def waive_command(run: Run) -> Any:
+    """``f(finding_id) -> str``: the exact ``auditor waive`` command a reviewer pastes into a shell."""
+    as_of = run.as_of if run.as_of.tzinfo else run.as_of.replace(tzinfo=UTC)
+    until = (as_of.astimezone(UTC) + timedelta(days=WAIVE_DAYS)).date().isoformat()
+    config = run.config_path if run.config_path and not run.config_path.startswith("<") else "auditor.yaml"
+
+    def command(finding_id: str) -> str:
+        return (f"auditor waive {shlex.quote(finding_id)} --reason \"...\" --until {until} "
+                f"-c {shlex.quote(config)}")
+
+    return command
 
 
 # --------------------------------------------------------------------------- chart geometry
@@ -121,19 +156,45 @@ def render_html(run: Run) -> str:
     ctx = build_report_context(run)
     ctx["age_svg"] = age_svg(ctx["age"])
     ctx["generated"] = when(datetime.now(UTC))
-    return environment().get_template("report.html.j2").render(r=ctx)
+    return environment().get_template("report.html.j2").render(r=ctx, waive=waive_command(run))
 
 
 def write_html(run: Run, path: str | os.PathLike[str]) -> Path:
     """Write the report atomically, then refresh its folder's ``index.json`` and ``index.html``."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    written = atomic_write(target, render_html(run))
+    html = render_html(run)
     if target.name == INDEX_HTML:
         log.warning("report written as %s: the folder index is not updated (it would replace the report)", target)
-    else:
-        update_index(run, written)
+        return atomic_write(target, html)
+    with _locked(target.parent):
+        _keep_earlier_report(run, target)
+        written = atomic_write(target, html)
+        _update_index(run, written)
     return written
+
+
+def _run_file_name(target: Path, run_id: str) -> str:
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", run_id).strip("-") or "run"
+    return f"{target.stem}.{safe}{target.suffix}"
+
+
+def _keep_earlier_report(run: Run, target: Path) -> None:
+    """A report written again under the same name (``--html reports/report.html`` every night)
+    would replace the earlier run's report that the index links to: move that one aside to a
+    run-id name first (``report.<run id>.html``) and point its index entry there."""
+    if not target.exists():
+        return
+    entries = load_index(target.parent)
+    earlier = [e for e in entries if e["file"] == target.name and e["run_id"] != run.id]
+    if not earlier:
+        return
+    keep = target.with_name(_run_file_name(target, earlier[-1]["run_id"]))
+    os.replace(target, keep)
+    for e in earlier:
+        e["file"] = keep.name
+    atomic_write(target.parent / INDEX_JSON, json.dumps({"runs": entries}, indent=2, ensure_ascii=False) + "\n")
+    log.info("the earlier report of run %s in %s was kept as %s", earlier[-1]["run_id"], target.parent, keep.name)
 
 
 # --------------------------------------------------------------------------- the folder index
@@ -182,17 +243,21 @@ def _locked(folder: Path) -> Iterator[None]:
 
 
 def update_index(run: Run, report: Path) -> Path:
+    with _locked(report.parent):
+        return _update_index(run, report)
+
+
+def _update_index(run: Run, report: Path) -> Path:
     folder = report.parent
-    with _locked(folder):
-        entries = [e for e in load_index(folder) if e["run_id"] != run.id]
-        entries.append(index_entry(run, report.name))
-        entries.sort(key=lambda e: (e["as_of"], e["run_id"]))
-        atomic_write(folder / INDEX_JSON, json.dumps({"runs": entries}, indent=2, ensure_ascii=False) + "\n")
-        index = folder / INDEX_HTML
-        if index.exists() and INDEX_MARK not in index.read_text(encoding="utf-8", errors="replace")[:4096]:
-            log.warning("%s is not an index this tool wrote: left as it is (runs are listed in %s)", index, INDEX_JSON)
-            return index
-        return atomic_write(index, render_index(entries))
+    entries = [e for e in load_index(folder) if e["run_id"] != run.id]
+    entries.append(index_entry(run, report.name))
+    entries.sort(key=lambda e: (e["as_of"], e["run_id"]))
+    atomic_write(folder / INDEX_JSON, json.dumps({"runs": entries}, indent=2, ensure_ascii=False) + "\n")
+    index = folder / INDEX_HTML
+    if index.exists() and INDEX_MARK not in index.read_text(encoding="utf-8", errors="replace")[:4096]:
+        log.warning("%s is not an index this tool wrote: left as it is (runs are listed in %s)", index, INDEX_JSON)
+        return index
+    return atomic_write(index, render_index(entries))
 
 
 def render_index(entries: list[dict[str, Any]]) -> str:

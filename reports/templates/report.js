@@ -94,3 +94,45 @@
   sortBy("rank", "asc");
   apply();
 }());
+
+/* "Copy waive command": the exact `auditor waive <id> --reason ... --until ... -c <config>`
+   from the button's data-copy attribute. The Clipboard API where the page may use it, else a
+   selected off-screen textarea and execCommand("copy"); the button says whether it worked. */
+(function () {
+  "use strict";
+  function fallback(text) {
+    var area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.style.position = "fixed";
+    area.style.top = "0";
+    area.style.left = "0";
+    area.style.width = "1px";
+    area.style.height = "1px";
+    area.style.opacity = "0";
+    document.body.appendChild(area);
+    area.select();
+    var ok = false;
+    try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+    document.body.removeChild(area);
+    return ok;
+  }
+  function done(button, ok) {
+    var label = button.getAttribute("data-label") || button.textContent;
+    button.setAttribute("data-label", label);
+    button.textContent = ok ? "Copied" : "Select and copy: " + button.getAttribute("data-copy");
+    button.classList.toggle("copied", ok);
+    window.setTimeout(function () { button.textContent = label; button.classList.remove("copied"); }, ok ? 1600 : 8000);
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("button[data-copy]"), function (button) {
+    button.addEventListener("click", function () {
+      var text = button.getAttribute("data-copy");
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(text).then(function () { done(button, true); },
+          function () { done(button, fallback(text)); });
+      } else {
+        done(button, fallback(text));
+      }
+    });
+  });
+}());

@@ -2,8 +2,8 @@
 
 Loads from a file:// URL with no console error and no request but the page itself,
 filters and sorts work, hostile names raise no dialog, print hides nothing, and a
-full-page screenshot is taken (and saved to docs/report-screenshot.png for the README with
-AUDITOR_UPDATE_SCREENSHOT=1).
+full-page screenshot is taken. (The README's screenshots and PDF of the demo are written by
+test_report_layout.py with AUDITOR_UPDATE_SCREENSHOT=1.)
 Without Chromium these skip with the reason; under CI (``CI=true``) they fail.
 """
 
@@ -25,7 +25,6 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 CHROMIUM = os.environ.get("AUDITOR_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "report-screenshot.png"
 
 
 def _unavailable(reason: str) -> None:
@@ -174,9 +173,8 @@ def test_index_page_loads_clean(browser, tmp_path: Path) -> None:
         w.close()
 
 
-def test_screenshot_for_the_readme(browser, tmp_path: Path) -> None:
-    """Writes docs/report-screenshot.png when AUDITOR_UPDATE_SCREENSHOT=1 (a tree left as it was otherwise)."""
-    target = SCREENSHOT if os.environ.get("AUDITOR_UPDATE_SCREENSHOT") == "1" else tmp_path / "report.png"
+def test_full_page_screenshot(browser, tmp_path: Path) -> None:
+    target = tmp_path / "report.png"
     path = write_html(sample_run(), tmp_path / "report.html")
     w = Watched(browser, path.as_uri())
     try:

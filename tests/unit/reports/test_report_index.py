@@ -80,3 +80,28 @@ def test_reports_follow_the_umask_and_never_replace_a_foreign_index(tmp_path):
     assert stat.S_IMODE(report.stat().st_mode) == 0o644 and stat.S_IMODE(data.stat().st_mode) == 0o644
     assert (tmp_path / "index.html").read_text() == "<html>the team's own landing page</html>"
     assert (tmp_path / "index.json").exists()
+
+
+def test_each_run_keeps_its_own_report_when_written_to_one_name(tmp_path: Path) -> None:
+    """`--html reports/report.html` every night: the earlier run's report is moved to a run-id name
+    (not replaced), and the index links every run to its own file."""
+    first = sample_run(id="run-a", as_of=AS_OF - timedelta(days=1))
+    second = sample_run(id="run-b", findings=sample_run().findings[:3])
+    write_html(first, tmp_path / "report.html")
+    write_html(second, tmp_path / "report.html")
+    entries = {e["run_id"]: e["file"] for e in runs(tmp_path)}
+    assert entries == {"run-a": "report.run-a.html", "run-b": "report.html"}
+    assert 'data-run="run-a"' not in (tmp_path / "report.html").read_text()
+    assert "run-a" in (tmp_path / "report.run-a.html").read_text()
+    assert "run-b" in (tmp_path / "report.html").read_text()
+    html = (tmp_path / "index.html").read_text()
+    assert html.count('href="report.html"') == 2  # the latest link in the header and run-b's row
+    assert html.count('href="report.run-a.html"') == 1
+    # a third run moves run-b aside in turn; re-rendering the latest run again moves nothing
+    third = sample_run(id="run-c", as_of=AS_OF + timedelta(days=1))
+    write_html(third, tmp_path / "report.html")
+    write_html(third, tmp_path / "report.html")
+    assert {e["run_id"]: e["file"] for e in runs(tmp_path)} == {
+        "run-a": "report.run-a.html", "run-b": "report.run-b.html", "run-c": "report.html"}
+    assert sorted(p.name for p in tmp_path.glob("report*.html")) == [
+        "report.html", "report.run-a.html", "report.run-b.html"]
