@@ -57,25 +57,37 @@ def parse_instant(text: str | None, option: str | None = None) -> datetime | Non
     return value
 
 
-def _load(config_path: str):
+def _load(config_path: str, sources: bool = True):
+    """The config; ``sources=False`` for verbs that read only the state store and the policies
+    (their sources' ``${VAR}`` secrets are not resolved, so a reviewer needs none of them)."""
     from auditor.config import load_config
 
     try:
-        return load_config(config_path)
+        return load_config(config_path, sources=sources)
     except AuditorError as exc:
         _fail(exc)
 
 
 def _check_writable(*paths: str | None) -> None:
+    """Create the folders of the output files asked for (``--json out/2026-11-29.json`` on the
+    first night); a folder that cannot be created is a usage error, before anything runs."""
     for p in paths:
-        if p and not Path(p).resolve().parent.is_dir():
-            _fail(UsageError(f"cannot write {p}: folder {Path(p).resolve().parent} does not exist"))
+        if not p:
+            continue
+        folder = Path(p).resolve().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            _fail(UsageError(f"cannot write {p}: folder {folder} cannot be created ({exc.strerror or exc})"))
+        if not folder.is_dir():
+            _fail(UsageError(f"cannot write {p}: {folder} is not a folder"))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", prog_name="auditor")
 @click.option("-v", "--verbose", count=True, help="More log detail on stderr (-v info, -vv debug).")
-@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr; no summary on stdout.")
+@click.option("-q", "--quiet", is_flag=True,
+              help="For cron: nothing on success; errors on stderr, and the short summary when scan exits non-zero.")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="Log lines as plain text (cron mail) or JSON lines (log shippers).")
 @click.pass_context
@@ -161,7 +173,7 @@ def scan(state: _State, config_path, json_path, html_path, csv_path, ocsf_path, 
         written, code = [], 3
     notify_after_run(config, run, code, {p.suffix[1:]: p for p in written if p.suffix in (".json", ".html")},
                      state.redactor, fail_on=threshold)
-    if not state.quiet:
+    if not state.quiet or code != 0:  # quiet (cron): silent on success, the summary when it needs a reader
         print_summary(run, written, code)
     sys.exit(code)
 
@@ -206,12 +218,16 @@ def report(state: _State, config_path, run_id, json_path, html_path, csv_path, o
     from auditor.engine import config_identity
     from auditor.store import Store
 
-    config = _load(config_path)
+    config = _load(config_path, sources=False)
     try:
         store = Store.open(config.state)
         if list_runs:
-            for r in store.list_runs(config_identity(config)):
-                click.echo(f"{r['id']}  {r['status']:<8}  as of {r['as_of']}  {r['trigger']}")
+            listed = store.list_runs(config_identity(config))
+            if not listed:
+                click.echo("no runs yet for this config: run `auditor scan` first")
+            for r in listed:
+                click.echo(f"{r['id']}  {r['status']:<8}  as of {_utc_text(r['as_of'])}  "
+                           f"started {_utc_text(r['started_at'])}  {r['trigger']}")
             return
         if not (json_path or html_path or csv_path or ocsf_path or junit_path or metrics_path):
             raise UsageError("say what to write: --json FILE, --html FILE, --csv FILE, --ocsf FILE, --junit FILE "
@@ -228,7 +244,22 @@ def report(state: _State, config_path, run_id, json_path, html_path, csv_path, o
     for p in write_reports(run, json_path, html_path, csv_path) + write_outputs(
             run, config, ocsf=ocsf_path, junit=junit_path, metrics=metrics_path,
             fail_on=(fail_on or config.fail_on).lower(), store=store):
-        click.echo(str(p))
+        if not state.quiet:
+            click.echo(str(p))
+
+
+def _utc_text(value) -> str:
+    """A stored time for a person: UTC, to the second, with its zone (``2026-11-08 02:00:00 UTC``)."""
+    if value is None:
+        return "-"
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 # --------------------------------------------------------------------------- waivers
@@ -241,13 +272,14 @@ def report(state: _State, config_path, run_id, json_path, html_path, csv_path, o
 @click.option("--by", "by", default=None, help="Who accepted it.")
 @click.option("-c", "--config", "config_path", required=True, type=click.Path(dir_okay=False))
 @click.option("--force", is_flag=True, help="Waive an id the store has never seen.")
+@click.option("--as-of", "as_of", metavar="ISO8601", help="Judge --until against this instant instead of now.")
 @click.pass_obj
-def waive(state: _State, finding_id, reason, until, by, config_path, force) -> None:
+def waive(state: _State, finding_id, reason, until, by, config_path, force, as_of) -> None:
     """Accept a finding's risk until a date; it re-opens after."""
     from auditor.models import Waiver
     from auditor.store import Store
 
-    config = _load(config_path)
+    config = _load(config_path, sources=False)
     try:
         d = date.fromisoformat(until)
         until_at = datetime.combine(d, time(23, 59, 59), timezone.utc)
@@ -256,6 +288,12 @@ def waive(state: _State, finding_id, reason, until, by, config_path, force) -> N
     if not SANE_YEARS[0] <= until_at.year < SANE_YEARS[1]:
         raise click.BadParameter(f"{until!r} is outside the years {SANE_YEARS[0]}..{SANE_YEARS[1] - 1}",
                                  param_hint="--until")
+    now = parse_instant(as_of, "--as-of") or datetime.now(timezone.utc)
+    if until_at <= now:
+        _fail(UsageError(f"--until {until} is not in the future (now is {now.isoformat(timespec='seconds')}): "
+                         "a waiver that has already expired would accept nothing"))
+    if not reason.strip():
+        _fail(UsageError("--reason is empty: say why the risk is accepted (it is shown in every report)"))
     try:
         store = Store.open(config.state)
         severity = store.latest_severity(finding_id)
@@ -281,7 +319,7 @@ def waivers_list(state: _State, config_path) -> None:
     from auditor.engine import config_identity
     from auditor.store import Store
 
-    config = _load(config_path)
+    config = _load(config_path, sources=False)
     store = Store.open(config.state)
     latest = store.latest_run_id(config_identity(config))
     current = {f.id for f in store.findings_of(latest)} if latest else set()
@@ -303,7 +341,7 @@ def unlock(state: _State, config_path) -> None:
     """
     from auditor.store import Store
 
-    config = _load(config_path)
+    config = _load(config_path, sources=False)
     try:
         held = Store.open(config.state).force_unlock()
     except AuditorError as exc:
@@ -345,7 +383,7 @@ def policies_list(config_path, as_json) -> None:
 
     specs, base = ["builtin:baseline"], None
     if config_path:
-        config = _load(config_path)
+        config = _load(config_path, sources=False)
         specs, base = list(config.policies), Path(config.base_dir)
     try:
         rules = policies.describe_rules(policies.load_policies(specs, base))
@@ -354,10 +392,36 @@ def policies_list(config_path, as_json) -> None:
     if as_json:
         click.echo(json.dumps(rules, indent=2, default=str))
         return
+    click.echo(format_rules(rules))
+
+
+def _param_text(value) -> str | None:
+    """A rule parameter for a person: ``180 days`` not ``180``/``None``/``{}``; None when unset."""
+    if value is None or value == {} or value == [] or value == ():
+        return None
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        inner = [f"{k}: {t}" for k, v in value.items() if (t := _param_text(v)) is not None]
+        return "{" + ", ".join(inner) + "}" if inner else None
+    if isinstance(value, (list, tuple, set)):
+        return ", ".join(str(_param_text(v)) for v in value)
+    return str(value)
+
+
+def format_rules(rules: list[dict]) -> str:
+    """``policies list`` as a table: a header, one rule a line, parameters readable, unset ones left out."""
+    rows = []
     for r in rules:
-        params = ", ".join(f"{k}={v}" for k, v in (r.get("params") or {}).items())
-        status = "" if r.get("enabled", True) else " (disabled)"
-        click.echo(f"{r['id']:<28} {r['severity']:<8} {params}{status}  [{r.get('file', '')}]")
+        params = [f"{k}={t}" for k, v in (r.get("params") or {}).items() if (t := _param_text(v)) is not None]
+        rows.append((r["id"] + ("" if r.get("enabled", True) else " (disabled)"), r["severity"],
+                     "; ".join(params) or "-", str(r.get("file") or "-")))
+    header = ("RULE", "SEVERITY", "PARAMETERS", "FROM")
+    widths = [max(len(x[i]) for x in [header, *rows]) for i in range(3)]
+    lines = []
+    for row in [header, *rows]:
+        lines.append("  ".join(c.ljust(widths[i]) for i, c in enumerate(row[:3])) + "  " + row[3])
+    return "\n".join(line.rstrip() for line in lines)
 
 
 # --------------------------------------------------------------------------- registered elsewhere

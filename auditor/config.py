@@ -232,22 +232,29 @@ def _parse_source(raw: Any, i: int, lines: dict[Path_, int], file: str) -> Sourc
     return SourceConfig(id=raw["id"], vendor=raw["vendor"], kind=kind, options=options, line=line_of(lines, path))
 
 
-def load_config(path: str | os.PathLike[str]) -> Config:
-    """Read, substitute, validate. Raises ConfigError naming file, line and key."""
+def load_config(path: str | os.PathLike[str], sources: bool = True) -> Config:
+    """Read, substitute, validate. Raises ConfigError naming file, line and key.
+
+    ``sources=False`` is for the verbs that read only the state store and the policies
+    (``report``, ``waive``, ``waivers list``, ``unlock``, ``policies list``): the ``sources``
+    and ``notify`` sections are neither substituted nor validated (their ``${VAR}`` secrets
+    need not be set) and the returned config has no sources."""
     file = str(path)
     text = read_yaml_file(path, ConfigError, "config file")  # size-bounded before it is read
-    return parse_config(text, file)
+    return parse_config(text, file, sources=sources)
 
 
-def parse_config(text: str, file: str = "<config>") -> Config:
+def parse_config(text: str, file: str = "<config>", sources: bool = True) -> Config:
     data, lines = read_marked(text, file)
     if not isinstance(data, dict):
         raise ConfigError("the config must be a mapping of keys (state, policies, vendors, sources, ...)", file=file, line=1)
+    if not sources:  # store and policies only: leave the sources and notify sections (and their secrets) alone
+        data = {k: v for k, v in data.items() if k not in ("sources", "notify")}
     data = substitute_env(data, lines, file)
     raw_sources = data.pop("sources", None) or []
     if not isinstance(raw_sources, list):
         raise ConfigError("sources must be a list", file=file, line=line_of(lines, ("sources",)), key="sources")
-    if not raw_sources:
+    if not raw_sources and sources:
         raise ConfigError("no sources: an audit with nothing to audit would pass silently", file=file,
                           line=line_of(lines, ("sources",)), key="sources")
     base_dir = str(Path(file).resolve().parent) if file != "<config>" else str(Path.cwd())
