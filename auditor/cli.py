@@ -34,7 +34,8 @@ class _State:
 
 
 def _fail(exc: AuditorError | str, code: int = 2) -> None:
-    click.echo(f"auditor: error: {exc}", err=True)
+    for line in str(exc).splitlines() or [""]:  # several config mistakes: one line each
+        click.echo(f"auditor: error: {line}", err=True)
     sys.exit(code)
 
 

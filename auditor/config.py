@@ -20,9 +20,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from auditor import registry
-from auditor.errors import ConfigError
+from auditor.errors import ConfigError, ConfigErrors
 from auditor.models import PERSONAL_DATA_TYPES, Severity, Vendor
-from auditor.yaml_marks import Path_, dotted, line_of, raise_validation, read_marked, read_yaml_file
+from auditor.yaml_marks import Path_, dotted, line_of, read_marked, read_yaml_file, validation_errors
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 # values the run can compute with: finite, positive, and dates in a window date arithmetic survives
@@ -184,11 +184,14 @@ class Config(_Strict):
 # --------------------------------------------------------------------------- loading
 
 
-def substitute_env(data: Any, lines: dict[Path_, int], file: str, path: Path_ = ()) -> Any:
+def substitute_env(data: Any, lines: dict[Path_, int], file: str, path: Path_ = (),
+                   missing: list[ConfigError] | None = None) -> Any:
+    """``${VAR}`` from the environment. A missing variable raises, or, given ``missing``, is
+    added to it (and left as written) so that every mistake of a file is reported at once."""
     if isinstance(data, dict):
-        return {k: substitute_env(v, lines, file, path + (k,)) for k, v in data.items()}
+        return {k: substitute_env(v, lines, file, path + (k,), missing) for k, v in data.items()}
     if isinstance(data, list):
-        return [substitute_env(v, lines, file, path + (i,)) for i, v in enumerate(data)]
+        return [substitute_env(v, lines, file, path + (i,), missing) for i, v in enumerate(data)]
     if isinstance(data, str) and "${" in data:
 
         def repl(m: re.Match[str]) -> str:
@@ -197,9 +200,13 @@ def substitute_env(data: Any, lines: dict[Path_, int], file: str, path: Path_ = 
             if value is None:
                 if default is not None:
                     return default
-                raise ConfigError(
+                err = ConfigError(
                     f"environment variable {name} is not set", file=file, line=line_of(lines, path), key=dotted(path)
                 )
+                if missing is None:
+                    raise err
+                missing.append(err)
+                return m.group(0)
             return value
 
         return _ENV.sub(repl, data)
@@ -207,28 +214,37 @@ def substitute_env(data: Any, lines: dict[Path_, int], file: str, path: Path_ = 
 
 
 def _parse_source(raw: Any, i: int, lines: dict[Path_, int], file: str) -> SourceConfig:
+    """One source; every mistake in it at once (a :class:`ConfigErrors` when more than one)."""
     path: Path_ = ("sources", i)
     if not isinstance(raw, dict):
         raise ConfigError("a source must be a mapping", file=file, line=line_of(lines, path), key=dotted(path))
+    errors: list[ConfigError] = []
     for k in ("id", "vendor", "kind"):
         if k not in raw or raw[k] in (None, ""):
-            raise ConfigError(f"missing required key {k!r}", file=file, line=line_of(lines, path), key=dotted(path + (k,)))
-        if not isinstance(raw[k], str):
-            raise ConfigError(f"{k} must be a string", file=file, line=line_of(lines, path + (k,)), key=dotted(path + (k,)))
-    kind = raw["kind"]
+            errors.append(ConfigError(f"missing required key {k!r}", file=file, line=line_of(lines, path),
+                                      key=dotted(path + (k,))))
+        elif not isinstance(raw[k], str):
+            errors.append(ConfigError(f"{k} must be a string", file=file, line=line_of(lines, path + (k,)),
+                                      key=dotted(path + (k,))))
+    kind = raw.get("kind")
+    if not isinstance(kind, str) or not kind:
+        raise ConfigErrors(errors) if len(errors) > 1 else errors[0]
     from connectors import load_builtin
 
     load_builtin()
     if kind not in registry.connectors:
         known = ", ".join(registry.connectors) or "none"
-        raise ConfigError(f"unknown source kind {kind!r} (known: {known})", file=file,
-                          line=line_of(lines, path + ("kind",)), key=dotted(path + ("kind",)))
-    connector = registry.connectors.get(kind)
-    opts = {k: v for k, v in raw.items() if k not in ("id", "vendor", "kind")}
-    try:
-        options = connector.Options(**opts)
-    except ValidationError as exc:
-        raise_validation(exc, lines, file, path)
+        errors.append(ConfigError(f"unknown source kind {kind!r} (known: {known})", file=file,
+                                  line=line_of(lines, path + ("kind",)), key=dotted(path + ("kind",))))
+    else:
+        connector = registry.connectors.get(kind)
+        opts = {k: v for k, v in raw.items() if k not in ("id", "vendor", "kind")}
+        try:
+            options = connector.Options(**opts)
+        except ValidationError as exc:
+            errors.extend(validation_errors(exc, lines, file, path))
+    if errors:
+        raise ConfigErrors(errors) if len(errors) > 1 else errors[0]
     return SourceConfig(id=raw["id"], vendor=raw["vendor"], kind=kind, options=options, line=line_of(lines, path))
 
 
@@ -250,40 +266,60 @@ def parse_config(text: str, file: str = "<config>", sources: bool = True) -> Con
         raise ConfigError("the config must be a mapping of keys (state, policies, vendors, sources, ...)", file=file, line=1)
     if not sources:  # store and policies only: leave the sources and notify sections (and their secrets) alone
         data = {k: v for k, v in data.items() if k not in ("sources", "notify")}
-    data = substitute_env(data, lines, file)
+    errors: list[ConfigError] = []  # every mistake of the file, reported at once
+    data = substitute_env(data, lines, file, missing=errors)
     raw_sources = data.pop("sources", None) or []
     if not isinstance(raw_sources, list):
         raise ConfigError("sources must be a list", file=file, line=line_of(lines, ("sources",)), key="sources")
     if not raw_sources and sources:
-        raise ConfigError("no sources: an audit with nothing to audit would pass silently", file=file,
-                          line=line_of(lines, ("sources",)), key="sources")
+        errors.append(ConfigError("no sources: an audit with nothing to audit would pass silently", file=file,
+                                  line=line_of(lines, ("sources",)), key="sources"))
     base_dir = str(Path(file).resolve().parent) if file != "<config>" else str(Path.cwd())
+    cfg: Config | None = None
     try:
         cfg = Config(**data, path=file, base_dir=base_dir)
     except ValidationError as exc:
-        raise_validation(exc, lines, file)
+        errors.extend(validation_errors(exc, lines, file))
     except TypeError as exc:  # a non-mapping where a mapping belongs
-        raise ConfigError(f"invalid structure: {exc}", file=file, line=1) from None
-    sources = [_parse_source(raw, i, lines, file) for i, raw in enumerate(raw_sources)]
+        errors.append(ConfigError(f"invalid structure: {exc}", file=file, line=1))
+    sources_: list[SourceConfig] = []
+    for i, raw in enumerate(raw_sources):
+        try:
+            sources_.append(_parse_source(raw, i, lines, file))
+        except ConfigErrors as exc:
+            errors.extend(exc.errors)
+        except ConfigError as exc:
+            errors.append(exc)
 
+    # vendors as written (also when the config as a whole did not validate)
+    raw_vendors = data.get("vendors") if isinstance(data.get("vendors"), list) else []
     seen_vendors: set[str] = set()
-    for i, v in enumerate(cfg.vendors):
-        if v.id in seen_vendors:
-            raise ConfigError(f"duplicate vendor id {v.id!r}", file=file, line=line_of(lines, ("vendors", i, "id")),
-                              key=dotted(("vendors", i, "id")))
-        seen_vendors.add(v.id)
+    for i, v in enumerate(raw_vendors):
+        vid = v.get("id") if isinstance(v, dict) else None
+        if not isinstance(vid, str):
+            continue
+        if vid in seen_vendors:
+            errors.append(ConfigError(f"duplicate vendor id {vid!r}", file=file,
+                                      line=line_of(lines, ("vendors", i, "id")), key=dotted(("vendors", i, "id"))))
+        seen_vendors.add(vid)
     seen_sources: set[str] = set()
-    for i, s in enumerate(sources):
-        if s.id in seen_sources:
-            raise ConfigError(f"duplicate source id {s.id!r}", file=file, line=line_of(lines, ("sources", i, "id")),
-                              key=dotted(("sources", i, "id")))
-        seen_sources.add(s.id)
-        if s.vendor not in seen_vendors:
-            raise ConfigError(f"vendor {s.vendor!r} is not declared under vendors", file=file,
-                              line=line_of(lines, ("sources", i, "vendor")), key=dotted(("sources", i, "vendor")))
+    for i, raw in enumerate(raw_sources):
+        sid, vendor = (raw.get("id"), raw.get("vendor")) if isinstance(raw, dict) else (None, None)
+        if isinstance(sid, str) and sid:
+            if sid in seen_sources:
+                errors.append(ConfigError(f"duplicate source id {sid!r}", file=file,
+                                          line=line_of(lines, ("sources", i, "id")), key=dotted(("sources", i, "id"))))
+            seen_sources.add(sid)
+        if isinstance(vendor, str) and vendor and vendor not in seen_vendors:
+            errors.append(ConfigError(f"vendor {vendor!r} is not declared under vendors", file=file,
+                                      line=line_of(lines, ("sources", i, "vendor")), key=dotted(("sources", i, "vendor"))))
+    if errors:
+        errors.sort(key=lambda e: e.line or 0)
+        raise errors[0] if len(errors) == 1 else ConfigErrors(errors)
+    assert cfg is not None
     state = _resolve_state(cfg.state, base_dir)
     policies = [p if p.startswith("builtin:") or Path(p).is_absolute() else str(Path(base_dir) / p) for p in cfg.policies]
-    return cfg.model_copy(update={"sources": sources, "state": state, "policies": policies})
+    return cfg.model_copy(update={"sources": sources_, "state": state, "policies": policies})
 
 
 def _resolve_state(url: str, base_dir: str) -> str:

@@ -5,6 +5,7 @@
     AuditorError                 anything the CLI turns into one clear line
     ├── UsageError               bad input: config, policy, command line  -> exit 2
     │   ├── ConfigError          names file, line and key
+    │   │   └── ConfigErrors     every mistake of one file at once, one line each
     │   └── PolicyError          names file, line and key
     ├── StoreError               the auditor's own state store            -> exit 2
     │   ├── LockedError          another run holds the store's run lock
@@ -31,6 +32,18 @@ class ConfigError(UsageError):
             where = f"{file}:{line}: " if line else f"{file}: "
         keypart = f"{key}: " if key else ""
         super().__init__(f"{where}{keypart}{message}")
+
+
+class ConfigErrors(ConfigError):
+    """Every mistake found in one file, each naming its file, line and key: ``str()`` is one
+    line per mistake, so a user fixes them all in one go. ``errors`` holds them; the
+    file/line/key/detail attributes are the first one's."""
+
+    def __init__(self, errors: list[ConfigError]):
+        self.errors = list(errors)
+        first = self.errors[0]
+        self.file, self.line, self.key, self.detail = first.file, first.line, first.key, first.detail
+        UsageError.__init__(self, "\n".join(str(e) for e in self.errors))
 
 
 class PolicyError(ConfigError):

@@ -2,7 +2,8 @@
 the file, the line and the key, and never echoes a value (it may be a credential).
 
 Dates are read as plain strings (the models parse them), so a bad date is a validation
-error with its line and key rather than a crash inside the YAML library. Duplicate keys
+error with its line and key rather than a crash inside the YAML library. A mapping key is
+its text: ``on:`` (``notify.on``) is the key ``"on"``, not YAML 1.1's boolean ``True``. Duplicate keys
 are errors: a second ``sources:`` silently replacing the first is how an audit ends up
 auditing nothing.
 
@@ -142,6 +143,8 @@ def _walk(loader: yaml.SafeLoader, node: yaml.Node, at: Path_, lines: dict[Path_
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
+            if isinstance(key, bool) and isinstance(key_node, yaml.ScalarNode):
+                key = key_node.value  # YAML 1.1 reads `on:` / `yes:` keys as booleans; a key is its text
             if not isinstance(key, (str, int, float, bool)) or key is None:
                 raise error("mapping keys must be plain scalars", file=file,
                             line=key_node.start_mark.line + 1, key=dotted(at))
@@ -181,15 +184,24 @@ def line_of(lines: dict[Path_, int], at: Path_) -> int | None:
     return lines.get(at)
 
 
+def validation_errors(exc: ValidationError, lines: dict[Path_, int], file: str, prefix: Path_ = (),
+                      error: type[ConfigError] = ConfigError) -> list[ConfigError]:
+    """Every pydantic error as one error naming file, line and key; the input is never echoed."""
+    out = []
+    for err in exc.errors(include_url=False, include_input=False):
+        loc = (*prefix, *err["loc"])
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = f"unknown key {loc[-1]!r}"
+        elif err["type"] == "missing":
+            msg = f"missing required key {loc[-1]!r}"
+        out.append(error(msg, file=file, line=line_of(lines, loc), key=dotted(loc)))
+    return out
+
+
 def raise_validation(exc: ValidationError, lines: dict[Path_, int], file: str, prefix: Path_ = (),
                      error: type[ConfigError] = ConfigError) -> None:
     """pydantic's first error as one error naming file, line and key; the input is never echoed."""
-    err = exc.errors(include_url=False, include_input=False)[0]
-    loc = (*prefix, *err["loc"])
-    msg = err["msg"]
-    if err["type"] == "extra_forbidden":
-        msg = f"unknown key {loc[-1]!r}"
-    elif err["type"] == "missing":
-        msg = f"missing required key {loc[-1]!r}"
+    first = validation_errors(exc, lines, file, prefix, error)[0]
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    raise error(msg + more, file=file, line=line_of(lines, loc), key=dotted(loc)) from None
+    raise error(first.detail + more, file=file, line=first.line, key=first.key) from None

@@ -155,3 +155,64 @@ def test_an_smtp_login_without_tls_to_a_remote_relay_is_refused(tmp_path, fake_c
     assert "needs TLS" in str(e.value) and e.value.key == "notify.email" and "pw" not in str(e.value).split(":")[-1]
     assert load_config(write(tmp_path, GOOD + notify.replace("port: 25", "port: 587\n    starttls: true")))
     assert load_config(write(tmp_path, GOOD + notify.replace("smtp.example.test", "127.0.0.1")))
+
+
+def test_every_mistake_of_a_file_is_reported_at_once_with_line_and_key(tmp_path, fake_connector):
+    p = write(tmp_path, """\
+state: sqlite:///state.db
+concurency: 4
+vendors:
+  - id: v1
+sources:
+  - id: db
+    kind: fake
+    datasetz: []
+  - id: other
+    vendor: nobody
+    kind: fake
+schedule:
+  timezone: Mars/Olympus
+""")
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    lines = str(e.value).splitlines()
+    assert lines == [
+        f"{p}:2: concurency: unknown key 'concurency'",
+        f"{p}:6: sources[0].vendor: missing required key 'vendor'",
+        f"{p}:8: sources[0].datasetz: unknown key 'datasetz'",
+        f"{p}:10: sources[1].vendor: vendor 'nobody' is not declared under vendors",
+        f"{p}:13: schedule.timezone: Value error, unknown time zone 'Mars/Olympus'",
+    ]
+    assert [x.line for x in e.value.errors] == [2, 6, 8, 10, 13]
+    assert (e.value.file, e.value.line, e.value.key) == (str(p), 2, "concurency")
+
+
+def test_every_unset_variable_is_named(tmp_path, fake_connector, monkeypatch):
+    monkeypatch.delenv("R18_A", raising=False)
+    monkeypatch.delenv("R18_B", raising=False)
+    p = write(tmp_path, GOOD.replace("state: sqlite:///state.db", "state: ${R18_A}") + "notify: {webhook: '${R18_B}'}\n")
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    assert str(e.value).splitlines() == [f"{p}:1: state: environment variable R18_A is not set",
+                                         f"{p}:10: notify.webhook: environment variable R18_B is not set"]
+
+
+def test_the_cli_prints_each_mistake_on_its_own_line(tmp_path, fake_connector):
+    from click.testing import CliRunner
+
+    from auditor.cli import cli
+
+    p = write(tmp_path, GOOD.replace("    vendor: redmart-legacy-host\n", "") + "fail_onn: high\n")
+    r = CliRunner().invoke(cli, ["scan", "-c", str(p)])
+    assert r.exit_code == 2
+    assert r.output.splitlines() == [f"auditor: error: {p}:7: sources[0].vendor: missing required key 'vendor'",
+                                     f"auditor: error: {p}:9: fail_onn: unknown key 'fail_onn'"]
+
+
+@pytest.mark.parametrize("key", ["on", "'on'"])
+def test_notify_on_is_a_key_not_a_boolean(tmp_path, fake_connector, key):
+    cfg = load_config(write(tmp_path, GOOD + f"notify:\n  {key}: findings\n  webhook: http://127.0.0.1:9/x\n"))
+    assert cfg.notify.on == "findings"
+    with pytest.raises(ConfigError) as e:
+        load_config(write(tmp_path, GOOD + f"notify:\n  {key}: sometimes\n"))
+    assert f":{GOOD.count(chr(10)) + 2}: notify.on: " in str(e.value) and "'always', 'findings' or 'failure'" in str(e.value)
