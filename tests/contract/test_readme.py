@@ -33,3 +33,180 @@ def test_the_demo_test_runs_the_readme_demo_verb():
     demo, _ = quick_start_commands()
     test = (ROOT / "tests" / "integration" / "test_demo.py").read_text()
     assert '[AUDITOR, "demo", "--out", str(out)]' in test and "auditor demo --out" in demo
+
+
+# --------------------------------------------------------------------------- every example runs
+#
+# Every ```yaml block is loaded with the real loader: a whole config by default. A comment on
+# the line before the fence says otherwise:
+#   <!-- readme-test: policy ... -->    a policy file: checked with the policy loader
+#   <!-- readme-test: fragment ... -->  top-level keys added to a config that has vendors and sources
+#   <!-- readme-test: skip ... -->      not checked (say why)
+# ${VAR}s get dummy values. Every shell command (indented code blocks, cron lines included) runs in
+# a sandbox folder whose auditor.yaml audits a local SQLite file; inline `auditor ...` commands run
+# there too when they name no placeholder, else their --help proves the verb and options exist.
+
+import os  # noqa: E402
+import shlex  # noqa: E402
+import shutil  # noqa: E402
+import sqlite3  # noqa: E402
+import sys  # noqa: E402
+
+import pytest  # noqa: E402
+import yaml  # noqa: E402
+
+README = ROOT / "README.md"
+AUDITOR = shutil.which("auditor", path=str(Path(sys.executable).parent)) or "auditor"
+MARKER = re.compile(r"<!--\s*readme-test:\s*(\w+)")
+ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+CRON = re.compile(r"^(\S+\s+){5}")
+NOT_HERE = re.compile(r"^(python3 -m venv|\S*pip install|\S*lint-imports|\S*pytest)\b")  # the quick start's install/test steps
+
+
+def fenced_blocks() -> list[tuple[int, str, str | None, str]]:
+    """(line, language, marker, text) of every fenced block."""
+    lines = README.read_text().splitlines()
+    out, i = [], 0
+    while i < len(lines):
+        m = re.match(r"^```(\w*)\s*$", lines[i])
+        if m:
+            start, lang = i, m.group(1)
+            j = i + 1
+            while not lines[j].startswith("```"):
+                j += 1
+            marker = MARKER.search(lines[start - 1]) if start else None
+            out.append((start + 1, lang, marker.group(1) if marker else None, "\n".join(lines[start + 1:j]) + "\n"))
+            i = j
+        i += 1
+    return out
+
+
+def shell_commands() -> list[tuple[int, str]]:
+    """(line, command) of every line of an indented code block outside fences (``$ `` prompt dropped)."""
+    lines = README.read_text().splitlines()
+    out, fenced = [], False
+    for n, line in enumerate(lines, 1):
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced and line.startswith("    ") and (n == 1 or not lines[n - 2].strip() or lines[n - 2].startswith("    ")):
+            cmd = line.strip().removeprefix("$ ")
+            if cmd and not cmd.startswith("#"):
+                out.append((n, cmd))
+    return out
+
+
+def inline_commands() -> list[str]:
+    text = re.sub(r"```.*?```", "", README.read_text(), flags=re.S)
+    found = re.findall(r"`(auditor [^`]+)`", text)
+    return sorted({c for c in found if "\n" not in c})
+
+
+def dummy(name: str) -> str:
+    if "DB" in name:
+        return "sqlite:///readme-dummy.db"
+    if "URL" in name:
+        return "http://127.0.0.1:9/readme"
+    return "readme-dummy-value"
+
+
+BASE = {"vendors": [{"id": "acme-analytics"}, {"id": "redmart-legacy-host"}],
+        "sources": [{"id": "shop-db", "vendor": "redmart-legacy-host", "kind": "sql", "url": "sqlite:///shop.db"}]}
+
+
+@pytest.mark.parametrize("block", [b for b in fenced_blocks() if b[1] == "yaml"], ids=lambda b: f"line{b[0]}")
+def test_every_yaml_block_loads(block, tmp_path, monkeypatch):
+    from auditor.config import load_config
+    import policies
+
+    line, _, marker, text = block
+    for name in ENV_VAR.findall(text):
+        monkeypatch.setenv(name, dummy(name))
+    if marker == "skip":
+        pytest.skip(f"README line {line} is marked skip")
+    if marker == "policy":
+        path = tmp_path / "policy.yaml"
+        path.write_text(text)
+        assert policies.validate_paths([str(path)])[0].startswith(str(path))
+        return
+    assert marker in (None, "fragment"), f"README line {line}: unknown readme-test marker {marker!r}"
+    if marker == "fragment":
+        text = yaml.safe_dump(BASE, sort_keys=False) + text
+    path = tmp_path / "auditor.yaml"
+    path.write_text(text)
+    cfg = load_config(path)  # raises ConfigError naming the README block's line on any mistake
+    assert cfg.sources
+    policies.load_policies(list(cfg.policies), Path(cfg.base_dir))
+
+
+def test_every_fenced_block_is_checked_or_named():
+    langs = {lang for _, lang, _, _ in fenced_blocks()}
+    assert langs <= {"yaml", "ini"}, f"a README block in {langs - {'yaml', 'ini'}} is not tested here"
+    assert len([b for b in fenced_blocks() if b[1] == "yaml"]) >= 3
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory):
+    """A folder like /srv/auditor: .venv/bin/auditor, auditor.yaml over a local SQLite file with a
+    stale customer table, the README's policy file and schedule."""
+    root = tmp_path_factory.mktemp("srv-auditor")
+    (root / ".venv" / "bin").mkdir(parents=True)
+    (root / ".venv" / "bin" / "auditor").symlink_to(AUDITOR)
+    with sqlite3.connect(root / "shop.db") as db:
+        db.execute("create table customers (id integer, email text, updated_at text)")
+        db.executemany("insert into customers values (?, ?, ?)",
+                       [(i, f"user{i}@example.com", "2019-01-01 00:00:00") for i in range(40)])
+    os.utime(root / "shop.db", (1546300800, 1546300800))
+    doc = dict(BASE)
+    for _, _, marker, text in fenced_blocks():
+        if marker == "policy":
+            name = text.splitlines()[0].removeprefix("# ").strip()
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).write_text(text)
+        if marker == "fragment":
+            doc["schedule"] = yaml.load(text, Loader=yaml.BaseLoader)["schedule"]
+    (root / "auditor.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    return root
+
+
+def _run(cmd: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["PATH"] = f"{Path(AUDITOR).parent}{os.pathsep}{env.get('PATH', '')}"
+    return subprocess.run(["bash", "-c", cmd], cwd=cwd, capture_output=True, text=True, timeout=240, env=env)
+
+
+@pytest.mark.parametrize("item", shell_commands(), ids=lambda c: f"line{c[0]}")
+def test_every_shell_command_runs(item, sandbox):
+    line, cmd = item
+    cron = CRON.match(cmd) and not cmd.startswith(("auditor", "python3", "."))
+    if cron:  # a crontab line: the schedule fields off, cron's \% back to %
+        cmd = CRON.sub("", cmd).replace("\\%", "%")
+    steps = [s.strip() for s in cmd.split("&&")]
+    steps = [s for s in steps if not s.startswith("cd /srv/")]  # the sandbox is that folder
+    ran = 0
+    for step in steps:
+        if NOT_HERE.match(step):
+            continue  # installing and the test suite itself: what .ci/run does
+        proc = _run(step, sandbox)
+        assert proc.returncode in (0, 1), f"README line {line}: {step}\n{proc.stdout}{proc.stderr}"
+        ran += 1
+        if " -q " in f" {step} ":
+            assert proc.stdout == "" if proc.returncode == 0 else "exit code 1" in proc.stdout
+    if not ran:
+        assert all(NOT_HERE.match(s) for s in steps)
+        pytest.skip(f"README line {line} installs and runs the tests: that is .ci/run (test_ci_runs_exactly_...)")
+    if cron:
+        written = sorted(p.name for p in (sandbox / "out").iterdir() if not p.name.startswith("."))
+        assert len(written) >= 2 and all(re.fullmatch(r"\d{4}-\d\d-\d\d\.(json|html)|index\.(json|html)", n)
+                                         for n in written), written
+
+
+PLACEHOLDER = re.compile(r"[\[\]|<>]|\.\.\.|\b[A-Z][A-Z_]{2,}\b")
+
+
+@pytest.mark.parametrize("cmd", inline_commands())
+def test_every_inline_command_parses_or_runs(cmd, sandbox):
+    words = shlex.split(cmd)
+    runnable = not PLACEHOLDER.search(cmd) and " run " not in f" {cmd} " and (
+        "-c" in words or words[1] in ("permissions", "policies"))
+    proc = _run(cmd if runnable else shlex.join([*words, "--help"]), sandbox)
+    assert proc.returncode in (0, 1), f"{cmd}\n{proc.stdout}{proc.stderr}"
