@@ -38,7 +38,7 @@ from connectors.base import Options as BaseOptions
 
 from . import age, sampling
 from .dialects import Dialect, Server, TableInfo, dialect_for
-from .errors import describe
+from .errors import describe, driver_hint
 from .permissions import PERMISSIONS
 
 
@@ -83,8 +83,11 @@ class Connector:
     # -- connection -----------------------------------------------------------------
     def _engine(self) -> sa.Engine:
         d, o = self.dialect, self.opts
-        engine = sa.create_engine(d.engine_url(), poolclass=NullPool,
-                                  connect_args=d.connect_args(o.connect_timeout, o.statement_timeout))
+        try:
+            engine = sa.create_engine(d.engine_url(), poolclass=NullPool,
+                                      connect_args=d.connect_args(o.connect_timeout, o.statement_timeout))
+        except ImportError as exc:  # the URL's DBAPI driver is not installed: say which extra has it
+            raise ConnectorError(driver_hint(self.url, exc)) from None
 
         @sa.event.listens_for(engine, "connect")
         def _session(dbapi_conn: Any, _record: Any) -> None:

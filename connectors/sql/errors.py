@@ -52,5 +52,22 @@ def describe(exc: BaseException, redact: Redactor, fix: str | None = None) -> st
     return f"{type(orig).__name__}: {_first_line(orig, redact)}"
 
 
+_EXTRAS = {"mysql": ("mysql", "mysql+pymysql"), "mariadb": ("mysql", "mariadb+pymysql"),
+           "postgresql": ("postgres", "postgresql+psycopg")}
+
+
+def driver_hint(url: sa.URL, exc: ImportError) -> str:
+    """A missing database driver as what to install (``pip install '.[mysql]'``) and the URL
+    scheme that uses it, instead of a bare ``ModuleNotFoundError: pymysql``."""
+    module = getattr(exc, "name", None) or str(exc)
+    backend = url.get_backend_name()
+    extra = _EXTRAS.get(backend)
+    if extra is None:
+        return f"the {url.drivername} driver is not installed (no module {module}): install it into the auditor's environment"
+    name, scheme = extra
+    return (f"the {url.drivername} driver is not installed (no module {module}): install the auditor's "
+            f"driver with `pip install '.[{name}]'` and write the URL as {scheme}://...")
+
+
 def is_disconnect(exc: BaseException) -> bool:
     return isinstance(exc, sa.exc.DBAPIError) and bool(exc.connection_invalidated)

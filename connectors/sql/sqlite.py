@@ -125,7 +125,8 @@ class SQLite(Dialect):
         dbapi_conn.execute("PRAGMA query_only = ON")
 
     def location(self) -> str:
-        return f"sqlite://{quote(self.path or ':memory:')}"
+        """``sqlite:////abs/path.db`` (four slashes: SQLAlchemy reads three as a relative path)."""
+        return f"sqlite:///{quote(self.path)}" if self.path else f"sqlite://{quote(':memory:')}"
 
     def schemas(self, inspector: sa.Inspector, wanted: list[str] | None) -> list[str | None]:
         return [None]

@@ -67,7 +67,7 @@ def test_sqlite_inventory(db):
     assert c.records == 400 and c.records_basis == "exact"
     assert c.last_modified == newest_update(db["rows"]) and c.last_modified_basis == "max(updated_at)"
     assert c.bytes and c.bytes > 0 and c.facts["engine"].startswith("sqlite 3.")
-    assert c.uri == f"sqlite://{db['path']}/main.customers"
+    assert c.uri == f"sqlite:///{db['path']}/main.customers"  # four slashes: an absolute path
     assert c.encryption_at_rest == "none" and c.encryption_in_transit == "unknown"
     assert len(found["main.customers"].sample.fields["email"]) == 100
     n = found["main.no_times"].dataset
