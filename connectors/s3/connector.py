@@ -44,6 +44,7 @@ class Connector:
         self._clients: dict[str | None, Any] = {}
         self._lock = threading.Lock()
         self._session: Any = None
+        self._account_block: dict[str, Any] | str | None = None
 
     @classmethod
     def permissions(cls) -> dict[str, Any]:
@@ -118,11 +119,43 @@ class Connector:
                 chosen.append({"Name": name})
             else:
                 yield error
+        if chosen:
+            self._account_block = self._read_account_block()
         tasks = [lambda b=b: self._bucket(b["Name"], b.get("CreationDate")) for b in chosen]
         for item in fan_out(tasks, self.opts.max_workers, self.ctx.cancel):
             if isinstance(item, Observation):
                 self.ctx.progress(1)
             yield item
+
+    def _read_account_block(self) -> dict[str, Any] | str:
+        """The account's public access block, once per source (S3 Control, through STS's account id).
+
+        On a custom endpoint botocore puts the account id into the host name
+        (``123456789012.127.0.0.1``): a ``before-sign`` hook puts the endpoint's own host back."""
+        from urllib.parse import urlsplit, urlunsplit
+
+        self._client()  # the session
+        region = self.opts.region or "us-east-1"
+        config = Config(retries={"mode": "standard", "total_max_attempts": self.opts.max_attempts},
+                        connect_timeout=self.opts.connect_timeout, read_timeout=self.opts.read_timeout)
+        try:
+            sts = self._session.client("sts", endpoint_url=self.opts.endpoint_url, region_name=region, config=config)
+            control = self._session.client("s3control", endpoint_url=self.opts.endpoint_url, region_name=region,
+                                           config=config)
+        except BotoCoreError as exc:
+            return f"unknown (no S3 Control client: {type(exc).__name__})"
+        if self.opts.endpoint_url:
+            host = urlsplit(self.opts.endpoint_url).netloc
+
+            def endpoint_host(request: Any, **_: Any) -> None:
+                parts = urlsplit(request.url)
+                if parts.netloc != host:
+                    request.url = urlunsplit(parts._replace(netloc=host))
+
+            control.meta.events.register("before-sign.s3-control.*", endpoint_host)
+        if self._limiter:
+            control.meta.events.register("before-send.s3-control", self._limiter.acquire)
+        return s3facts.read_account_block(sts, control)
 
     def _head(self, name: str) -> tuple[bool, CollectionError | None]:
         """HeadBucket on an explicitly named bucket that the listing did not show."""
@@ -148,7 +181,7 @@ class Connector:
         reader = s3facts.Reader(self._client(), name)
         region = s3facts.region_of(reader)
         reader.client = self._client(region)
-        fields, evidence, rules = s3facts.read_bucket(reader)
+        fields, evidence, rules = s3facts.read_bucket(reader, self._account_block)
         common = {**fields, "region": region, "denied": tuple(reader.denied), "facts": evidence}
 
         try:

@@ -34,8 +34,10 @@ CALLS: dict[str, str] = {
     "list_object_versions": "s3:ListBucketVersions",
     "get_object": "s3:GetObject",
     "get_object_acl": "s3:GetObjectAcl",
+    "get_account_public_access_block": "s3:GetAccountPublicAccessBlock",  # S3 Control, per account
 }
 OBJECT_CALLS = ("get_object", "get_object_acl")
+ACCOUNT_CALLS = ("list_buckets", "get_account_public_access_block")  # Resource "*", not a bucket ARN
 
 NOT_FOUND: dict[str, frozenset[str]] = {
     "get_bucket_encryption": frozenset({"ServerSideEncryptionConfigurationNotFoundError"}),
@@ -55,12 +57,13 @@ ABSENT: dict[str, Any] = {}  # the "no such configuration" answer
 
 def permissions() -> dict[str, Any]:
     """A read-only IAM policy covering exactly the calls in ``CALLS``."""
-    bucket_actions = sorted({a for op, a in CALLS.items() if op != "list_buckets" and op not in OBJECT_CALLS})
+    bucket_actions = sorted({a for op, a in CALLS.items() if op not in ACCOUNT_CALLS and op not in OBJECT_CALLS})
     object_actions = sorted({CALLS[op] for op in OBJECT_CALLS})
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {"Sid": "AuditorListBuckets", "Effect": "Allow", "Action": [CALLS["list_buckets"]], "Resource": "*"},
+            {"Sid": "AuditorListBuckets", "Effect": "Allow", "Action": [CALLS[op] for op in ACCOUNT_CALLS],
+             "Resource": "*"},
             {"Sid": "AuditorReadBucketSettings", "Effect": "Allow", "Action": bucket_actions,
              "Resource": "arn:aws:s3:::*"},
             {"Sid": "AuditorSampleObjects", "Effect": "Allow", "Action": object_actions,
@@ -228,10 +231,38 @@ def retention_for(rules: list[LifecycleRule] | None, path: str) -> dict[str, Any
     return {"has_retention": bool(applicable), "retention_days": min(days) if days else None}
 
 
-def read_bucket(reader: Reader) -> tuple[dict[str, Any], dict[str, Any], list[LifecycleRule] | None]:
-    """(Dataset fields, evidence facts, lifecycle rules or None when unreadable)."""
+PAB_KEYS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+
+
+def read_account_block(sts: Any, s3control: Any) -> dict[str, Any] | str:
+    """The account's S3 public access block (it overrides every bucket's own): the four
+    settings; ``"not set"`` when the account has none; else ``"unknown (<call>: <code>)"``.
+    The account id comes from ``sts:GetCallerIdentity`` (which needs no permission)."""
+    def why(exc: Exception) -> str:  # an S3-compatible store may answer anything here (HTML, nothing)
+        return error_code(exc) if isinstance(exc, (ClientError, BotoCoreError)) else type(exc).__name__
+
+    try:
+        account = sts.get_caller_identity()["Account"]
+    except Exception as exc:  # noqa: BLE001 - an account fact never fails a source
+        return f"unknown (sts:GetCallerIdentity: {why(exc)})"
+    try:
+        conf = s3control.get_public_access_block(AccountId=account).get("PublicAccessBlockConfiguration", {})
+    except Exception as exc:  # noqa: BLE001
+        if isinstance(exc, ClientError) and error_code(exc) == "NoSuchPublicAccessBlockConfiguration":
+            return "not set"
+        return f"unknown ({CALLS['get_account_public_access_block']}: {why(exc)})"
+    return {k: bool(conf.get(k)) for k in PAB_KEYS}
+
+
+def read_bucket(reader: Reader, account_block: dict[str, Any] | str | None = None,
+                ) -> tuple[dict[str, Any], dict[str, Any], list[LifecycleRule] | None]:
+    """(Dataset fields, evidence facts, lifecycle rules or None when unreadable).
+
+    ``account_block`` is :func:`read_account_block`'s answer: an account setting that is on
+    applies to every bucket (it can only make a bucket less public; unknown changes nothing)."""
     out: dict[str, Any] = {}
-    facts: dict[str, Any] = {"account_public_access_block": "not read"}
+    facts: dict[str, Any] = {"account_public_access_block": account_block if account_block is not None else "not read"}
+    account_on = account_block if isinstance(account_block, dict) else {}
 
     out["encryption_at_rest"], facts["encryption"] = encryption(reader.call("get_bucket_encryption"))
 
@@ -240,6 +271,8 @@ def read_bucket(reader: Reader) -> tuple[dict[str, Any], dict[str, Any], list[Li
     facts["public_access_block"] = pab_conf
     ignore_acls = None if pab_conf is None else bool(pab_conf.get("IgnorePublicAcls"))
     restrict = None if pab_conf is None else bool(pab_conf.get("RestrictPublicBuckets"))
+    ignore_acls = True if account_on.get("IgnorePublicAcls") else ignore_acls
+    restrict = True if account_on.get("RestrictPublicBuckets") else restrict
 
     own = reader.call("get_bucket_ownership_controls")
     ownership = None if own is None else next(
