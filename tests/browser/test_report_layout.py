@@ -189,6 +189,8 @@ def test_prints_on_a_bounded_number_of_pages_with_nothing_cut(browser, demo, tmp
     pages = _pdf_pages(pdf)
     print(f"\nthe demo report ({len(data['findings'])} findings, {len(data['datasets'])} datasets) prints to {pages} A4 pages")
     assert 3 <= pages <= PRINT_PAGES_MAX
+    said = re.search(r"the demo prints to (?:about )?(\d+) A4 pages", (DOCS.parent / "README.md").read_text())
+    assert said and abs(int(said.group(1)) - pages) <= 2, "the README's page count of the demo is out of date"
     assert errors == []
 
 
