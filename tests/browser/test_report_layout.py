@@ -226,3 +226,21 @@ def test_the_waive_command_is_built_from_the_run(demo) -> None:
     html = Path(demo[0]).read_text()
     as_of = date.fromisoformat(data["run"]["as_of"][:10])
     assert f"--until {(as_of + timedelta(days=90)).isoformat()}" in html
+
+
+def test_a_new_sections_wide_table_scrolls_inside_its_section(browser, demo) -> None:
+    """A section added later with a plain .grid-table (no .table-scroll box) still never widens the page."""
+    report, _ = demo
+    page, _ = _open(browser, report.as_uri(), 400)
+    try:
+        page.evaluate("""() => {
+            const s = document.createElement('section'); s.id = 'added';
+            const t = document.createElement('table'); t.className = 'grid-table';
+            const row = t.insertRow();
+            for (let i = 0; i < 9; i++) { row.insertCell().textContent = 'attestation-evidence-column-' + i; }
+            s.appendChild(t); document.querySelector('main').appendChild(s); }""")
+        result = page.evaluate(OVERFLOW_JS)
+        assert result["scrollWidth"] <= 400 and result["overflowing"] == [], result
+        assert page.evaluate("document.getElementById('added').scrollWidth > document.getElementById('added').clientWidth")
+    finally:
+        page.close()

@@ -151,3 +151,15 @@ def test_policies_list_has_a_header_and_readable_parameters(tmp_path):
         (tmp_path / "c.yaml").write_text(f"policies: ['builtin:{pack}']\nsources: []\n")
         r = invoke("policies", "list", "-c", str(tmp_path / "c.yaml"))
         assert r.exit_code == 0 and "None" not in r.output and "={}" not in r.output, r.output
+
+
+def test_two_scans_into_one_report_name_keep_both_reports(tmp_path, fake_connector):
+    p = config(tmp_path, [fake("db", datasets=[CLEAN])], vendors=ENDED)
+    html = tmp_path / "reports" / "report.html"
+    assert scan(p, "--html", str(html)).exit_code == 1
+    assert CliRunner().invoke(cli, ["scan", "-c", str(p), "--as-of", "2026-11-29T00:00:00Z", "--html", str(html)]).exit_code == 1
+    runs = json.loads((html.parent / "index.json").read_text())["runs"]
+    files = [r["file"] for r in runs]
+    assert len(runs) == 2 and files[-1] == "report.html" and files[0] == f"report.{runs[0]['run_id']}.html"
+    for r in runs:
+        assert r["run_id"] in (html.parent / r["file"]).read_text()
