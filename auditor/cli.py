@@ -293,8 +293,8 @@ def waive(state: _State, finding_id, reason, until, by, config_path, force, as_o
     if until_at <= now:
         _fail(UsageError(f"--until {until} is not in the future (now is {now.isoformat(timespec='seconds')}): "
                          "a waiver that has already expired would accept nothing"))
-    if not reason.strip():
-        _fail(UsageError("--reason is empty: say why the risk is accepted (it is shown in every report)"))
+    if not reason.strip(" .…\t"):  # empty, or the report's copied placeholder "..." left as it was
+        _fail(UsageError("--reason is empty or a placeholder: say why the risk is accepted (it is shown in every report)"))
     try:
         store = Store.open(config.state)
         severity = store.latest_severity(finding_id)
