@@ -21,6 +21,7 @@ classifier in the :class:`~auditor.models.Sample` and nowhere else.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from typing import Any, ClassVar
@@ -132,12 +133,15 @@ class Connector:
             raise ConnectorError(f"cannot read the catalog of {self.dialect.location()}: {describe(exc, self.redact)}") from None
         tables: list[tuple[str | None, str, list[dict], dict]] = []
         self._comments: dict[tuple[str | None, str], str | None] = {}
-        seen: set[str] = set()  # every table reflected, selected or not
+        seen: set[str] = set()  # every relation reflected, selected or not
+        reflected: dict[tuple[str | None, str], tuple[list[dict], dict]] = {}
+        parents: set[tuple[str | None, str]] = set()  # roots of selected partitions
+        kind = self.dialect.reflect_kind
         for schema in schemas:
             try:
-                columns = inspector.get_multi_columns(schema=schema)
-                pks = inspector.get_multi_pk_constraint(schema=schema)
-                self._comments.update(self._table_comments(inspector, schema))
+                columns = inspector.get_multi_columns(schema=schema, kind=kind)
+                pks = inspector.get_multi_pk_constraint(schema=schema, kind=kind)
+                self._comments.update(self._table_comments(inspector, schema, kind))
                 setup.rollback()
             except sa.exc.DBAPIError as exc:
                 setup.rollback()
@@ -149,8 +153,21 @@ class Connector:
             for (sch, name), cols in sorted(columns.items(), key=lambda kv: kv[0][1]):
                 display = f"{sch or 'main'}.{name}"
                 seen.add(display)
+                reflected[(sch, name)] = (cols, pks.get((sch, name)) or {})
+                root = (infos.get((sch, name)) or TableInfo()).partition_of
+                if root is not None:  # a partition: its rows are read through its root, once
+                    if matches(display, self.opts.include, self.opts.exclude):
+                        parents.add(root)
+                    continue
                 if matches(display, self.opts.include, self.opts.exclude):
                     tables.append((sch, name, cols, pks.get((sch, name)) or {}))
+        chosen = {(t[0], t[1]) for t in tables}
+        for root in sorted(parents - chosen, key=lambda k: (k[0] or "", k[1])):
+            if root in reflected and not matches(f"{root[0] or 'main'}.{root[1]}", [], self.opts.exclude):
+                continue  # the root itself is excluded
+            if root in reflected:
+                tables.append((root[0], root[1], *reflected[root]))
+        self._seen_count = len([k for k in reflected if (infos.get(k) or TableInfo()).partition_of is None])
         yield from self._not_found(missing_schemas, seen)
         self.ctx.log.info("sql source %s: %d tables selected", self.source.id, len(tables))
         lost: str | None = None
@@ -161,7 +178,7 @@ class Connector:
             if lost:
                 yield Observation(dataset=self._dataset(server, sch, name, cols, info, status="error", error=lost))
             else:
-                yield self._table(conn, server, sch, name, cols, pk, info)
+                yield self._table_or_error(conn, server, sch, name, cols, pk, info)
                 if conn.invalidated or conn.closed:
                     conn, lost = self._reconnect(engine, conn)
             self.ctx.progress(1)
@@ -182,10 +199,11 @@ class Connector:
                     fix=f"check the name (schema.table), and {self.dialect.grant_fix(schema or 'main', name)}")
 
     @staticmethod
-    def _table_comments(inspector: sa.Inspector, schema: str | None) -> dict[tuple[str | None, str], str | None]:
+    def _table_comments(inspector: sa.Inspector, schema: str | None, kind: Any) -> dict[tuple[str | None, str], str | None]:
         """Table comments in one round trip per schema (where a retention rule may be declared)."""
         try:
-            return {key: (c or {}).get("text") for key, c in inspector.get_multi_table_comment(schema=schema).items()}
+            return {key: (c or {}).get("text")
+                    for key, c in inspector.get_multi_table_comment(schema=schema, kind=kind).items()}
         except NotImplementedError:  # SQLite has no table comments
             return {}
 
@@ -197,6 +215,20 @@ class Connector:
             return conn, f"the source became unreachable during the scan: {describe(exc, self.redact)}"
 
     # -- one table -------------------------------------------------------------------
+    def _table_or_error(self, conn: sa.Connection, server: Server, sch: str | None, name: str, cols: list[dict],
+                        pk: dict, info: TableInfo) -> Observation:
+        """One table; whatever goes wrong in it stays that table's error (the rest goes on)."""
+        try:
+            return self._table(conn, server, sch, name, cols, pk, info)
+        except Exception as exc:  # noqa: BLE001 - a per-table failure is never the source's
+            with contextlib.suppress(Exception):
+                if not conn.invalidated and not conn.closed:
+                    conn.rollback()
+            reason = f"the table could not be read: {type(exc).__name__} (the rest of the source was read)"
+            self.ctx.log.warning("sql source %s: table %r not assessed: %s", self.source.id,
+                                 f"{sch or 'main'}.{name}", reason)
+            return Observation(dataset=self._dataset(server, sch, name, cols, info, status="error", error=reason))
+
     def _table(self, conn: sa.Connection, server: Server, sch: str | None, name: str, cols: list[dict],
                pk: dict, info: TableInfo) -> Observation:
         schema = sch or "main"
@@ -204,6 +236,13 @@ class Connector:
             return Observation(dataset=self._dataset(
                 server, sch, name, cols, info, status="error",
                 error=f"permission denied: the audit role may not SELECT this table (fix: {self.dialect.grant_fix(schema, name)})"))
+        if info.hidden_by:  # a filtered read is not an empty read: never 0 records
+            fix = self.dialect.rls_fix(server.facts.get("role"), schema, name)
+            return Observation(dataset=self._dataset(
+                server, sch, name, cols, info, status="error",
+                error=f"not assessed: {info.hidden_by} (fix: {fix})"))
+        if info.not_read or not info.populated:
+            return self._unread(server, sch, name, cols, info)
         o = self.opts
         exact = (info.estimate is None or info.estimate <= o.exact_count_max_rows) and (
             info.bytes is None or info.bytes <= o.exact_count_max_bytes)
@@ -212,6 +251,8 @@ class Connector:
         cands = age.candidates(cols, loose_types=self.dialect.name == "sqlite")
         key = self._key(cols, pk, info)
         sample_cols, unsampled = sampling.column_plan(cols)
+        structured = sampling.structured_columns(cols)
+        cut = sampling.cuts(cols, sample_cols, o.sample_rows)
         table = sa.table(name, *[sa.column(c["name"]) for c in cols], schema=sch)
         exprs: list[tuple[str, Any]] = []
         if exact:
@@ -232,28 +273,37 @@ class Connector:
             try:
                 if self.dialect.begin_sql:
                     conn.exec_driver_sql(self.dialect.begin_sql, execution_options=table_opts)
+                if info.row_security_policy:  # a policy shows this login every row: read through it
+                    conn.exec_driver_sql("SET LOCAL row_security = on", execution_options=table_opts)
                 if exprs:
                     stmt = sa.select(*[e.label(f"c{i}") for i, (_, e) in enumerate(exprs)]).select_from(table)
-                    got = dict(zip([k for k, _ in exprs], conn.execute(stmt, execution_options=table_opts).one()))
+                    got = dict(zip([k for k, _ in exprs], conn.execute(self._all_versions(stmt, info, table),
+                                                                       execution_options=table_opts).one()))
                 records = got["count"] if exact else info.estimate
                 plan = sampling.plan(self.dialect.name, sch, name, sample_cols, o.sample_rows, records, key,
-                                     (got.get("kmin"), got.get("kmax")) if key else None)
+                                     (got.get("kmin"), got.get("kmax")) if key else None, cut, structured,
+                                     info.history)
                 strategy = plan.strategy
                 if plan.statement is not None:
                     result = conn.execute(plan.statement, execution_options={"auditor_phase": "sample"})
                     rows = [tuple(r) for r in result.all()]
                     if not rows and records:
-                        plan = sampling.fallback(sch, name, sample_cols, o.sample_rows)
+                        plan = sampling.fallback(sch, name, sample_cols, o.sample_rows, self.dialect.name, cut,
+                                                 structured, info.history)
                         strategy += f"; {plan.strategy}"
                         rows = [tuple(r) for r in conn.execute(plan.statement, execution_options=table_opts).all()]
             finally:
                 if not conn.invalidated and not conn.closed:
                     conn.rollback()  # nothing was written; end the read-only transaction
         except sa.exc.DBAPIError as exc:
-            reason = describe(exc, self.redact, fix=self.dialect.grant_fix(schema, name))
+            fix = (self.dialect.rls_fix(server.facts.get("role"), schema, name)
+                   if "row-level security" in str(exc.orig or exc).lower() else self.dialect.grant_fix(schema, name))
+            reason = describe(exc, self.redact, fix=fix)
             self.ctx.log.warning("sql source %s: table %s.%s not assessed: %s", self.source.id, schema, name, reason)
             return Observation(dataset=self._dataset(server, sch, name, cols, info, status="error", error=reason))
-        fields, digest = sampling.to_fields(sample_cols, rows, sampling.structured_columns(cols))
+        read = sampling.read_rows(sample_cols, rows, structured, cut)
+        fields, digest = read.fields, read.digest
+        unsampled.update(read.unsampled)
         if plan.statement is None:
             digest = "no-sample"
         records = got["count"] if exact else info.estimate
@@ -272,6 +322,10 @@ class Connector:
             "fingerprint": sampling.fingerprint(records, basis, digest),
             "sample": {"rows": len(rows), "columns": sample_cols, "strategy": strategy},
         }
+        if read.cut:  # values longer than their cut: the first characters were read
+            extra["sample"]["cut_on_server"] = {c: {"values": n, "chars": cut[c]} for c, n in read.cut.items()}
+        if info.history:
+            extra["records_scope"] = "every stored version (FOR SYSTEM_TIME ALL): current and history rows"
         if not exact and info.estimate_basis:
             extra["records_estimate_source"] = info.estimate_basis
         if unsampled and o.sample_rows:
@@ -280,6 +334,23 @@ class Connector:
                            last_modified=verdict.last_modified, last_modified_basis=verdict.basis,
                            extra=extra)
         return Observation(dataset=ds, sample=Sample(fields=fields) if sample_cols and o.sample_rows else None)
+
+    @staticmethod
+    def _all_versions(stmt: Any, info: TableInfo, table: Any) -> Any:
+        """MariaDB system-versioned tables: read every stored version, not only the current rows."""
+        return stmt.with_hint(table, sampling.ALL_VERSIONS, dialect_name="mysql") if info.history else stmt
+
+    def _unread(self, server: Server, sch: str | None, name: str, cols: list[dict], info: TableInfo) -> Observation:
+        """A relation inventoried without reading its rows: a foreign table (rows elsewhere), or a
+        materialized view that was never populated (no rows)."""
+        if not info.populated:
+            extra = {"relation_state": "materialized view not populated (WITH NO DATA): it holds no rows"}
+            return Observation(dataset=self._dataset(server, sch, name, cols, info, records=0,
+                                                     records_basis="exact", extra=extra,
+                                                     last_modified_basis="not applicable: the view holds no rows"))
+        unsampled = {c["name"]: info.not_read for c in cols}
+        return Observation(dataset=self._dataset(server, sch, name, cols, info, extra={"unsampled": unsampled},
+                                                 last_modified_basis=f"unknown ({info.not_read})"))
 
     def _key(self, cols: list[dict], pk: dict, info: TableInfo) -> str | None:
         if self.dialect.name == "postgresql":
@@ -318,6 +389,7 @@ class Connector:
             "encryption_at_rest_basis": info.encryption_basis,
             "encryption_in_transit_basis": server.in_transit_basis,
             "server": server.facts,
+            "relation": info.relation,
             **info.facts,
         }
         if info.estimate is not None:

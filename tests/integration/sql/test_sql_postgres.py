@@ -100,7 +100,7 @@ def test_redmart_like_table_is_dated_by_its_update_column(pg, ro_scan):
     # the sample: bounded, only classifier-usable columns, values as text
     fields = obs.sample.fields
     assert set(fields) == {"id", "full_name", "email", "phone", "address", "password_hash", "card_masked",
-                           "created_at", "updated_at"}
+                           "balance", "created_at", "updated_at"}  # floats are sampled (cards, phones)
     assert 0 < len(fields["email"]) <= 200
     assert all(v.endswith("@example.com.sg") for v in fields["email"])
     assert d.facts["fingerprint"].startswith(f"exact:{N_REDMART}:")
