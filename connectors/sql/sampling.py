@@ -75,7 +75,7 @@ def _binary(coltype: Any) -> bool:
                                                                                          "MEDIUMBLOB", "TINYBLOB"}
 
 
-_NATIVE_TYPES = (sa.Integer, sa.Numeric, sa.Date, sa.DateTime, sa.Time, sa.Interval, sa.Boolean, sa.Uuid)
+_NATIVE_TYPES = (sa.Integer, sa.Numeric, sa.Float, sa.Date, sa.DateTime, sa.Time, sa.Interval, sa.Boolean, sa.Uuid)
 
 
 def kind_of(coltype: Any) -> str | None:
@@ -287,13 +287,15 @@ def _skip(text: str, i: int) -> int:
     return _WS.match(text, i).end() if i < len(text) and text[i] in " \t\n\r" else i
 
 
-MAX_PATH = 200  # a key path stops growing here (deep documents: memory stays linear in depth)
+MAX_PATH = 200  # a deeper key path keeps its first MAX_PATH characters and its last step
 
 
 def _sub(path: str, suffix: str) -> str:
-    if len(path) >= MAX_PATH:
-        return path if path.endswith("…") else path + "…"
-    return path + suffix
+    """``path`` + ``suffix``; past MAX_PATH the middle becomes ``…`` (``doc.a[].b…[].email``), so
+    memory stays linear in depth and the leaf's own name still reaches the classifier."""
+    if len(path) < MAX_PATH:
+        return path + suffix
+    return path[:MAX_PATH] + "…" + suffix[:MAX_PATH]
 
 
 def _put(out: dict[str, list[Any]], path: str, value: str) -> None:
