@@ -34,7 +34,7 @@ from auditor.errors import ConnectorError
 from auditor.models import CollectionError, Dataset, Observation, Sample
 from auditor.redact import Redactor
 from connectors import objects
-from connectors.base import CollectContext, SourceSpec, matches
+from connectors.base import CollectContext, SourceSpec, empty_selection, matches, unmatched_patterns
 from connectors.base import Options as BaseOptions
 
 from . import age, sampling
@@ -168,7 +168,9 @@ class Connector:
             if root in reflected:
                 tables.append((root[0], root[1], *reflected[root]))
         self._seen_count = len([k for k in reflected if (infos.get(k) or TableInfo()).partition_of is None])
-        yield from self._not_found(missing_schemas, seen)
+        not_found = list(self._not_found(missing_schemas, seen))
+        yield from not_found
+        yield from self._empty_selection(seen, tables, not_found)
         self.ctx.log.info("sql source %s: %d tables selected", self.source.id, len(tables))
         lost: str | None = None
         for sch, name, cols, pk in tables:
@@ -197,6 +199,16 @@ class Connector:
                     source=self.source.id, dataset=entry, kind="table",
                     reason=f"table {entry} not found or not visible to the audit identity",
                     fix=f"check the name (schema.table), and {self.dialect.grant_fix(schema or 'main', name)}")
+
+    def _empty_selection(self, seen: set[str], tables: list, not_found: list) -> Iterator[CollectionError]:
+        """A selection that matches nothing is a finding, not a pass: glob patterns that select
+        no table, or a source with no table selected at all (counts only, never names)."""
+        held = getattr(self, "_seen_count", len(seen))
+        unmatched = unmatched_patterns(sorted(seen), self.opts.include, self.opts.exclude)
+        if unmatched:
+            yield empty_selection(self.source.id, "table", unmatched, held)
+        elif not tables and not not_found:
+            yield empty_selection(self.source.id, "table", list(self.opts.include) or ["*"], held)
 
     @staticmethod
     def _table_comments(inspector: sa.Inspector, schema: str | None, kind: Any) -> dict[tuple[str | None, str], str | None]:

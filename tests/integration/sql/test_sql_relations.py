@@ -215,3 +215,33 @@ def test_sqlite_real_cards_and_hostile_cells(tmp_path):
     assert str(CARD) in t.sample.fields["card"]
     assert {"payment_card", "email"} <= _types(t)
     assert got["main.zz"].dataset.status == "assessed"
+
+
+# --------------------------------------------------------------------------- issue 15 item 6
+
+
+def test_a_mistyped_glob_is_not_assessed_not_a_pass(pg):
+    items = scan(pg, AS_OF, include=["public.customer_*"])  # the tables are events, src, numbers, ...
+    errors = [i for i in items if isinstance(i, CollectionError)]
+    assert not by_name(items)
+    assert len(errors) == 1 and errors[0].dataset is None  # the whole source: not assessed
+    reason = errors[0].reason
+    assert "'public.customer_*'" in reason and "matched nothing" in reason
+    # events (its partitions rolled up), src, mv_customers, mv_empty, numbers, zz_after, remote_people
+    assert "the source holds 7 tables" in reason
+    assert "events" not in reason and "numbers" not in reason  # counts only, never names
+    # one glob matching nothing beside one that matches: still named
+    items = scan(pg, AS_OF, include=["public.zz_*", "public.custmers"])
+    assert "public.zz_after" in by_name(items)
+    assert [e.dataset for e in items if isinstance(e, CollectionError)] == ["public.custmers"]
+    items = scan(pg, AS_OF, include=["public.zz_*", "public.nope_*"])
+    assert [e.reason for e in items if isinstance(e, CollectionError)][0].count("'public.nope_*'") == 1
+
+
+def test_a_source_with_no_table_is_not_assessed(tmp_path):
+    path = tmp_path / "empty.db"
+    sqlite3.connect(path).execute("CREATE VIEW v AS SELECT 1 AS x").connection.close()
+    items = scan(f"sqlite:///{path}", AS_OF)
+    errors = [i for i in items if isinstance(i, CollectionError)]
+    assert not by_name(items) and len(errors) == 1 and errors[0].dataset is None, items
+    assert "'*' matched nothing (the source holds 0 tables)" in errors[0].reason
