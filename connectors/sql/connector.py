@@ -39,6 +39,7 @@ from connectors.base import Options as BaseOptions
 
 from . import age, sampling
 from .dialects import Dialect, Server, TableInfo, dialect_for
+from .deadline import Watchdog
 from .errors import describe
 from .permissions import PERMISSIONS
 
@@ -49,8 +50,10 @@ class Options(BaseOptions):
     exclude: list[str] = Field(default_factory=list)
     schemas: list[str] | None = None
     sample_rows: int = Field(1000, ge=0)
-    connect_timeout: float = Field(10, gt=0)
-    statement_timeout: float = Field(30, gt=0)
+    # deadlines, seconds, positive and finite (``.inf`` is a config error naming the key)
+    connect_timeout: float = Field(10, gt=0, allow_inf_nan=False)
+    statement_timeout: float = Field(30, gt=0, allow_inf_nan=False)  # server-side, per statement
+    read_timeout: float | None = Field(None, gt=0, allow_inf_nan=False)  # client-side; default statement_timeout + 15
     exact_count_max_rows: int = Field(200_000, ge=0)  # engine estimate above this: estimate path
     exact_count_max_bytes: int = Field(256 * 1024 * 1024, ge=0)  # no estimate and bigger: no count
 
@@ -76,6 +79,8 @@ class Connector:
         self.redact = Redactor()
         self.redact.add(self.url.password if isinstance(self.url.password, str) else None)
         self._deadline = [0.0]  # SQLite statement timeout (progress handler)
+        self.read_timeout = self.opts.read_timeout or self.opts.statement_timeout + 15
+        self.watchdog = Watchdog(self.read_timeout)  # PostgreSQL: a connection that goes silent
 
     @classmethod
     def permissions(cls) -> dict:
@@ -84,8 +89,8 @@ class Connector:
     # -- connection -----------------------------------------------------------------
     def _engine(self) -> sa.Engine:
         d, o = self.dialect, self.opts
-        engine = sa.create_engine(d.engine_url(), poolclass=NullPool,
-                                  connect_args=d.connect_args(o.connect_timeout, o.statement_timeout))
+        connect_args = {**d.connect_args(o.connect_timeout, o.statement_timeout), **d.network_args(self.read_timeout)}
+        engine = sa.create_engine(d.engine_url(), poolclass=NullPool, connect_args=connect_args)
 
         @sa.event.listens_for(engine, "connect")
         def _session(dbapi_conn: Any, _record: Any) -> None:
@@ -94,10 +99,28 @@ class Connector:
                 dbapi_conn.set_progress_handler(lambda: int(time.monotonic() > self._deadline[0]), 20_000)
 
         @sa.event.listens_for(engine, "before_cursor_execute")
-        def _arm(*_args: Any) -> None:
+        def _arm(conn: sa.Connection, *_args: Any) -> None:
             self._deadline[0] = time.monotonic() + o.statement_timeout
+            fd = d.socket_of(conn.connection.dbapi_connection)
+            if fd is not None:
+                self._token = self.watchdog.arm(fd)
+
+        @sa.event.listens_for(engine, "after_cursor_execute")
+        def _disarm(*_args: Any) -> None:
+            self.watchdog.disarm()
+
+        @sa.event.listens_for(engine, "handle_error")
+        def _failed(_ctx: Any) -> None:
+            self.watchdog.disarm()
 
         return engine
+
+    def _silent(self) -> str | None:
+        """The reason when the last statement was cut off by the client-side deadline."""
+        if getattr(self, "_token", None) is not None and self.watchdog.fired(self._token):
+            return (f"no answer from the server within read_timeout ({self.read_timeout:g}s): the connection "
+                    "went silent and was closed (raise read_timeout, or check the network path)")
+        return None
 
     def _connect(self, engine: sa.Engine) -> sa.Connection:
         try:
@@ -116,6 +139,7 @@ class Connector:
             finally:
                 conn.close()
         finally:
+            self.watchdog.close()
             engine.dispose()
             self.dialect.cleanup()
 
@@ -129,11 +153,14 @@ class Connector:
             schemas = [s for s in schemas if s not in missing_schemas]
             infos = self.dialect.tables(setup, schemas)
         except sa.exc.DBAPIError as exc:
-            setup.rollback()
-            raise ConnectorError(f"cannot read the catalog of {self.dialect.location()}: {describe(exc, self.redact)}") from None
+            with contextlib.suppress(sa.exc.DBAPIError):
+                setup.rollback()
+            reason = self._silent() or describe(exc, self.redact)
+            raise ConnectorError(f"cannot read the catalog of {self.dialect.location()}: {reason}") from None
         tables: list[tuple[str | None, str, list[dict], dict]] = []
         self._comments: dict[tuple[str | None, str], str | None] = {}
         seen: set[str] = set()  # every relation reflected, selected or not
+        unreflected = False
         reflected: dict[tuple[str | None, str], tuple[list[dict], dict]] = {}
         parents: set[tuple[str | None, str]] = set()  # roots of selected partitions
         kind = self.dialect.reflect_kind
@@ -147,6 +174,7 @@ class Connector:
                 setup.rollback()
                 yield CollectionError(source=self.source.id, dataset=schema, reason=f"schema not reflected: {describe(exc, self.redact)}",
                                       fix="grant USAGE on the schema to the audit role")
+                unreflected = True
                 continue
             if not columns and schema in (self.opts.schemas or ()):
                 missing_schemas.append(schema)  # named, but no table in it is visible
@@ -170,7 +198,8 @@ class Connector:
         self._seen_count = len([k for k in reflected if (infos.get(k) or TableInfo()).partition_of is None])
         not_found = list(self._not_found(missing_schemas, seen))
         yield from not_found
-        yield from self._empty_selection(seen, tables, not_found)
+        if not unreflected:  # a schema not read is its own error: no "empty selection" on top
+            yield from self._empty_selection(seen, tables, not_found)
         self.ctx.log.info("sql source %s: %d tables selected", self.source.id, len(tables))
         lost: str | None = None
         for sch, name, cols, pk in tables:
@@ -310,7 +339,7 @@ class Connector:
         except sa.exc.DBAPIError as exc:
             fix = (self.dialect.rls_fix(server.facts.get("role"), schema, name)
                    if "row-level security" in str(exc.orig or exc).lower() else self.dialect.grant_fix(schema, name))
-            reason = describe(exc, self.redact, fix=fix)
+            reason = self._silent() or describe(exc, self.redact, fix=fix)
             self.ctx.log.warning("sql source %s: table %s.%s not assessed: %s", self.source.id, schema, name, reason)
             return Observation(dataset=self._dataset(server, sch, name, cols, info, status="error", error=reason))
         read = sampling.read_rows(sample_cols, rows, structured, cut)

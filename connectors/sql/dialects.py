@@ -96,6 +96,14 @@ class Dialect:
     def on_connect(self, dbapi_conn: Any, statement_timeout: float) -> None:
         pass
 
+    def network_args(self, read_timeout: float) -> dict:
+        """Driver options that bound every network wait (TCP keepalives, socket timeouts)."""
+        return {}
+
+    def socket_of(self, dbapi_conn: Any) -> int | None:
+        """The connection's socket, for the client-side deadline (None: the driver has its own)."""
+        return None
+
     def location(self) -> str:
         host = self.url.host or "localhost"
         port = f":{self.url.port}" if self.url.port else ""
@@ -148,6 +156,19 @@ class Postgres(Dialect):
 
     def connect_args(self, connect_timeout: float, statement_timeout: float) -> dict:
         return {"connect_timeout": max(2, round(connect_timeout)), "application_name": "auditor"}
+
+    def network_args(self, read_timeout: float) -> dict:
+        # a peer that vanishes (no RST) is noticed by TCP: keepalive probes after idle seconds,
+        # and unacknowledged data given up after tcp_user_timeout; the watchdog covers the rest
+        idle = max(1, int(min(30, read_timeout)))
+        return {"keepalives": 1, "keepalives_idle": idle, "keepalives_interval": max(1, int(min(10, idle / 3))),
+                "keepalives_count": 3, "tcp_user_timeout": int(read_timeout * 1000)}
+
+    def socket_of(self, dbapi_conn: Any) -> int | None:
+        try:
+            return int(dbapi_conn.pgconn.socket)  # psycopg 3
+        except Exception:  # noqa: BLE001 - another driver, or a closed connection: no client deadline
+            return None
 
     def on_connect(self, dbapi_conn: Any, statement_timeout: float) -> None:
         ms = max(1, int(statement_timeout * 1000))
@@ -328,7 +349,11 @@ class MySQL(Dialect):
     begin_sql = "START TRANSACTION READ ONLY"
 
     def connect_args(self, connect_timeout: float, statement_timeout: float) -> dict:
-        return {"connect_timeout": max(1, round(connect_timeout)), "read_timeout": max(1, round(statement_timeout + 30))}
+        return {"connect_timeout": max(1, round(connect_timeout))}
+
+    def network_args(self, read_timeout: float) -> dict:
+        # PyMySQL's socket timeouts: every read and write of the protocol waits at most this long
+        return {"read_timeout": max(1, round(read_timeout)), "write_timeout": max(1, round(read_timeout))}
 
     def on_connect(self, dbapi_conn: Any, statement_timeout: float) -> None:
         cur = dbapi_conn.cursor()
