@@ -440,6 +440,10 @@ def read_rows(cols: list[str], rows: list[tuple], structured: set[str] | frozens
     digest = hashlib.sha256(b"".join(sorted(digests))).hexdigest()
     unsampled = {col: f"{count} sampled value(s) could not be read ({why}): not classified"
                  for col, (count, why) in failed.items()}
+    for col in structured:  # a document cut on the server: what came after the cut is not known
+        if was_cut.get(col) and col not in unsampled:
+            unsampled[col] = (f"{was_cut[col]} JSON value(s) longer than {cut[col]} characters: only the first "
+                              f"{cut[col]} characters of each were read")
     return SampleRead({k: v for k, v in fields.items() if v or k in cols}, digest, unsampled, was_cut)
 
 
