@@ -340,7 +340,7 @@ class Connector:
             fix = (self.dialect.rls_fix(server.facts.get("role"), schema, name)
                    if "row-level security" in str(exc.orig or exc).lower() else self.dialect.grant_fix(schema, name))
             reason = self._silent() or describe(exc, self.redact, fix=fix)
-            self.ctx.log.warning("sql source %s: table %s.%s not assessed: %s", self.source.id, schema, name, reason)
+            self.ctx.log.warning("sql source %s: table %r not assessed: %s", self.source.id, f"{schema}.{name}", reason)
             return Observation(dataset=self._dataset(server, sch, name, cols, info, status="error", error=reason))
         read = sampling.read_rows(sample_cols, rows, structured, cut)
         fields, digest = read.fields, read.digest
