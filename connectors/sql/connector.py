@@ -294,7 +294,7 @@ class Connector:
         sample_cols, unsampled = sampling.column_plan(cols)
         structured = sampling.structured_columns(cols)
         cut = sampling.cuts(cols, sample_cols, o.sample_rows)
-        table = sa.table(name, *[sa.column(c["name"]) for c in cols], schema=sch)
+        table = sampling._table(sch, name, [c["name"] for c in cols], info.inheritance_parent)
         exprs: list[tuple[str, Any]] = []
         if exact:
             exprs.append(("count", sa.func.count()))
@@ -323,14 +323,14 @@ class Connector:
                 records = got["count"] if exact else info.estimate
                 plan = sampling.plan(self.dialect.name, sch, name, sample_cols, o.sample_rows, records, key,
                                      (got.get("kmin"), got.get("kmax")) if key else None, cut, structured,
-                                     info.history)
+                                     info.history, info.inheritance_parent)
                 strategy = plan.strategy
                 if plan.statement is not None:
                     result = conn.execute(plan.statement, execution_options={"auditor_phase": "sample"})
                     rows = [tuple(r) for r in result.all()]
                     if not rows and records:
                         plan = sampling.fallback(sch, name, sample_cols, o.sample_rows, self.dialect.name, cut,
-                                                 structured, info.history)
+                                                 structured, info.history, info.inheritance_parent)
                         strategy += f"; {plan.strategy}"
                         rows = [tuple(r) for r in conn.execute(plan.statement, execution_options=table_opts).all()]
             finally:

@@ -56,6 +56,7 @@ class TableInfo:
     not_read: str | None = None  # why the rows are not read at all (foreign table)
     populated: bool = True  # PostgreSQL materialized view: WITH NO DATA holds no rows
     history: bool = False  # MariaDB system-versioned table: read FOR SYSTEM_TIME ALL
+    inheritance_parent: bool = False  # PostgreSQL legacy inheritance: read FROM ONLY (children are their own datasets)
 
 
 @dataclass
@@ -230,7 +231,8 @@ class Postgres(Dialect):
         "   AND p.polcmd IN ('r', '*')"
         "   AND (0 = ANY(p.polroles) OR EXISTS (SELECT 1 FROM unnest(p.polroles) r WHERE pg_has_role(r, 'USAGE')))),"
         " (SELECT fs.srvname FROM pg_foreign_table ft JOIN pg_foreign_server fs ON fs.oid = ft.ftserver"
-        "   WHERE ft.ftrelid = c.oid)"
+        "   WHERE ft.ftrelid = c.oid),"
+        " c.relkind <> 'p' AND EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhparent = c.oid)"
         " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
         " LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid"
         " WHERE c.relkind IN ('r', 'p', 'm', 'f') AND n.nspname IN :schemas"
@@ -260,7 +262,7 @@ class Postgres(Dialect):
         roots: dict[tuple[str, str], int] = {}
         bypass = self._bypass(conn)
         for (nsp, rel, reltuples, size, live, writes, can_select, usage, relkind, oid, is_partition, root,
-             populated, rls, force_rls, owns, policies, open_policy, foreign_server) in rows:
+             populated, rls, force_rls, owns, policies, open_policy, foreign_server, inherited) in rows:
             by_oid[oid] = (nsp, rel)
             info = TableInfo(bytes=int(size) if size is not None else None, readable=bool(can_select and usage))
             if reltuples is not None and reltuples >= 0:
@@ -275,6 +277,9 @@ class Postgres(Dialect):
             if is_partition and root is not None:
                 roots[(nsp, rel)] = root
             info.populated = bool(populated)
+            if inherited:  # legacy inheritance: the children are tables of their own, read once each
+                info.inheritance_parent = True
+                info.facts["inheritance"] = "parent of inheriting tables: read FROM ONLY (its own rows)"
             if foreign_server is not None:
                 info.facts["foreign_server"] = foreign_server
                 info.not_read = (f"foreign table: its rows live on foreign server {foreign_server}, not in this "

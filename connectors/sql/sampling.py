@@ -49,6 +49,8 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import TableClause
 
 # one flattening rule for JSON, in objects and in columns: the same field names and bounds
 from connectors.readers import KEY_FIELD, MAX_FIELDS, MAX_VALUES_PER_FIELD, VALUE_FIELD, looks_like_value
@@ -148,7 +150,22 @@ class Plan:
     strategy: str
 
 
-def _table(schema: str | None, name: str, cols: list[str]) -> sa.TableClause:
+class OnlyTable(TableClause):
+    """A PostgreSQL table read without its inheritance children (``FROM ONLY``): a legacy
+    parent's children are datasets of their own, so their rows are not counted twice."""
+
+    inherit_cache = True
+
+
+@compiles(OnlyTable, "postgresql")
+def _only(element: OnlyTable, compiler: Any, **kw: Any) -> str:
+    text = compiler.visit_table(element, **kw)
+    return f"ONLY {text}" if kw.get("asfrom") else text
+
+
+def _table(schema: str | None, name: str, cols: list[str], only: bool = False) -> sa.TableClause:
+    if only:
+        return OnlyTable(name, *[sa.column(c) for c in cols], schema=schema)
     return sa.table(name, *[sa.column(c) for c in cols], schema=schema)
 
 
@@ -182,6 +199,7 @@ def plan(
     cut: dict[str, int] | None = None,
     structured: set[str] | frozenset[str] = frozenset(),
     all_versions: bool = False,
+    only: bool = False,
 ) -> Plan:
     """The one statement that reads this table's sample (values cut on the server by ``cut``;
     ``all_versions``: every stored version of a MariaDB system-versioned table)."""
@@ -189,7 +207,7 @@ def plan(
         return Plan(None, "none")
     cut = cut or {}
     key_is_column = key is not None and key != "rowid"
-    table = _table(schema, name, list(dict.fromkeys(cols + ([key] if key_is_column else []))))
+    table = _table(schema, name, list(dict.fromkeys(cols + ([key] if key_is_column else []))), only)
 
     def select(*columns: Any) -> Any:
         stmt = sa.select(*columns)
@@ -232,8 +250,8 @@ def plan(
 
 def fallback(schema: str | None, name: str, cols: list[str], rows: int, dialect: str = "",
              cut: dict[str, int] | None = None, structured: set[str] | frozenset[str] = frozenset(),
-             all_versions: bool = False) -> Plan:
-    table = _table(schema, name, cols)
+             all_versions: bool = False, only: bool = False) -> Plan:
+    table = _table(schema, name, cols, only)
     picked = [cut_expr(dialect, table.c[c], (cut or {}).get(c), c in structured) for c in cols]
     stmt = sa.select(*picked)
     if all_versions:

@@ -245,3 +245,18 @@ def test_a_source_with_no_table_is_not_assessed(tmp_path):
     errors = [i for i in items if isinstance(i, CollectionError)]
     assert not by_name(items) and len(errors) == 1 and errors[0].dataset is None, items
     assert "'*' matched nothing (the source holds 0 tables)" in errors[0].reason
+
+
+def test_postgres_legacy_inheritance_counts_each_row_once(pg_url):
+    eng = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with eng.connect() as c:
+        c.execute(sa.text("CREATE SCHEMA legacy"))
+        c.execute(sa.text("CREATE TABLE legacy.orders (id int, email text)"))
+        c.execute(sa.text("CREATE TABLE legacy.orders_2018 () INHERITS (legacy.orders)"))
+        c.execute(sa.text("INSERT INTO legacy.orders VALUES (1, 'p@example.com')"))
+        c.execute(sa.text("INSERT INTO legacy.orders_2018 SELECT g, 'c' || g || '@example.com' FROM generate_series(1, 9) g"))
+    eng.dispose()
+    got = by_name(scan(pg_url, AS_OF, schemas=["legacy"]))
+    assert got["legacy.orders"].dataset.records == 1  # FROM ONLY: the parent's own row
+    assert got["legacy.orders_2018"].dataset.records == 9
+    assert "FROM ONLY" in got["legacy.orders"].dataset.facts["inheritance"]
