@@ -14,9 +14,8 @@ personal data is never taken as absent):
   types at most :data:`LONG_CHARS`, less when the table is wide (the sample stays within
   :data:`SAMPLE_BUDGET_CHARS` characters: rows x columns x cut);
 - JSON documents (in JSON columns, or text cells that hold one) are walked **iteratively**
-  to any depth (:func:`walk_json`, no recursion, a cut document gives the key paths of the
-  part read) into ``column.key.path`` fields, with the flattening rules of the object
-  readers;
+  to any depth by the object readers' walker (:func:`walk_json`; a cut document gives the
+  key paths of the part read) into ``column.key.path`` fields;
 - named in ``unsampled``: binary columns (BLOB/bytea/binary), columns beyond
   :data:`MAX_COLUMNS`, and the cells of a column that could not be rendered (one bad cell
   stays that cell's problem: the column is named with the count, the rest is read).
@@ -38,10 +37,10 @@ form), plain text cut to :data:`MAX_CHARS`; they live in memory only and are nev
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import math
 import random
-import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -52,8 +51,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import TableClause
 
-# one flattening rule for JSON, in objects and in columns: the same field names and bounds
-from connectors.readers import KEY_FIELD, MAX_FIELDS, MAX_VALUES_PER_FIELD, VALUE_FIELD, looks_like_value
+# one flattening rule for JSON, in objects and in columns: the same walker, field names and bounds
+from connectors.formats.common import MAX_FIELDS, MAX_VALUES_PER_FIELD
+from connectors.formats.jsonwalk import Walker
 
 MAX_CHARS = 1024  # plain text kept per cell for the classifier
 TEXT_CHARS = MAX_CHARS  # server-side cut of text columns
@@ -295,25 +295,21 @@ def text_of(value: Any) -> str | None:
 
 # --------------------------------------------------------------------------- JSON, iteratively
 
-_JSON_SCALAR = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null")
-_WS = re.compile(r"[ \t\n\r]*")
-_scanstring = json.decoder.scanstring  # the standard library's string decoder (no recursion)
 
+def walk_json(text: str, path: str, out: dict[str, list[Any]]) -> str:
+    """Flatten the JSON document in ``text`` into ``out`` (``path.key.path``, ``[]`` for list
+    items) with the object readers' walker (:mod:`connectors.formats.jsonwalk`: ijson events,
+    no recursion, any depth, long paths shortened in the middle). Returns ``complete``,
+    ``partial`` (the text ended inside the document, as a document cut on the server does:
+    what was read is in ``out``) or ``invalid`` (not JSON; ``out`` may hold what came before)."""
+    import ijson
 
-def _skip(text: str, i: int) -> int:
-    """Index of the first non-whitespace character at or after ``i``."""
-    return _WS.match(text, i).end() if i < len(text) and text[i] in " \t\n\r" else i
-
-
-MAX_PATH = 200  # a deeper key path keeps its first MAX_PATH characters and its last step
-
-
-def _sub(path: str, suffix: str) -> str:
-    """``path`` + ``suffix``; past MAX_PATH the middle becomes ``…`` (``doc.a[].b…[].email``), so
-    memory stays linear in depth and the leaf's own name still reaches the classifier."""
-    if len(path) < MAX_PATH:
-        return path + suffix
-    return path[:MAX_PATH] + "…" + suffix[:MAX_PATH]
+    walker = Walker(out, root=path)
+    try:
+        walker.feed_all(ijson.basic_parse(io.BytesIO(text.encode("utf-8", "replace")), use_float=True))
+    except ijson.JSONError as exc:
+        return "partial" if "premature EOF" in str(exc) else "invalid"
+    return "complete"
 
 
 def _put(out: dict[str, list[Any]], path: str, value: str) -> None:
@@ -323,99 +319,6 @@ def _put(out: dict[str, list[Any]], path: str, value: str) -> None:
     values = out.setdefault(key, [])
     if len(values) < MAX_VALUES_PER_FIELD:
         values.append(value)
-
-
-def walk_json(text: str, path: str, out: dict[str, list[Any]]) -> str:
-    """Flatten the JSON document in ``text`` into ``out`` (``path.key.path``, ``[]`` for list
-    items), to any depth, with an explicit stack (a million nested brackets cost a list, not
-    the interpreter's stack). Returns ``complete``, ``partial`` (the text ended inside the
-    document, as a document cut on the server does: what was read is in ``out``) or
-    ``invalid`` (not JSON; ``out`` may hold what came before the error)."""
-    stack: list[tuple[bool, str]] = []  # open containers: (is an object, its path)
-    n = len(text)
-    i = _WS.match(text, 0).end()
-    cur = path  # the path of the value about to be read
-    while True:
-        # one value at i
-        if i >= n:
-            return "partial"
-        ch = text[i]
-        if ch in "{[":
-            is_obj = ch == "{"
-            stack.append((is_obj, cur))
-            i = _skip(text, i + 1)
-            if i >= n:
-                return "partial"
-            if text[i] != ("}" if is_obj else "]"):
-                if is_obj:
-                    i, cur, state = _key(text, i, cur, out)
-                    if state != "ok":
-                        return state
-                else:
-                    cur = _sub(cur, "[]")
-                continue
-            stack.pop()
-            i += 1
-        elif ch == '"':
-            try:
-                value, i = _scanstring(text, i + 1)
-            except json.JSONDecodeError:
-                return "partial" if text.find('"', i + 1) < 0 else "invalid"
-            _put(out, cur, value)
-        else:
-            m = _JSON_SCALAR.match(text, i)
-            if not m:
-                return "invalid"
-            token = m.group()
-            if m.end() >= n and token[-1].isdigit() and stack:
-                return "partial"  # a number cut on the server is not the number it was
-            if token[0] not in "tfn":  # true/false/null carry no personal data
-                _put(out, cur, number_text(float(token)) if token.endswith(".0") else token)
-            i = m.end()
-        # after a value: separators and closing brackets until the next value
-        while True:
-            i = _skip(text, i)
-            if not stack:
-                return "complete" if i >= n else "invalid"
-            if i >= n:
-                return "partial"
-            is_obj, base = stack[-1]
-            ch = text[i]
-            if ch == ",":
-                i = _skip(text, i + 1)
-                if is_obj:
-                    i, cur, state = _key(text, i, base, out)
-                    if state != "ok":
-                        return state
-                else:
-                    cur = _sub(base, "[]")
-                break
-            if ch != ("}" if is_obj else "]"):
-                return "invalid"
-            stack.pop()
-            i += 1
-
-
-def _key(text: str, i: int, base: str, out: dict[str, list[Any]]) -> tuple[int, str, str]:
-    """``"key" :`` at ``i``: (index of its value, the value's path, ok | partial | invalid)."""
-    n = len(text)
-    if i >= n:
-        return i, base, "partial"
-    if text[i] != '"':
-        return i, base, "invalid"
-    try:
-        key, i = _scanstring(text, i + 1)
-    except json.JSONDecodeError:
-        return i, base, "partial" if text.find('"', i + 1) < 0 else "invalid"
-    i = _skip(text, i)
-    if i >= n:
-        return i, base, "partial"
-    if text[i] != ":":
-        return i, base, "invalid"
-    if looks_like_value(key):  # an object keyed by e-mail, phone, id: the key is a value, not a name
-        _put(out, _sub(base, f".{KEY_FIELD}") if base else KEY_FIELD, key)
-        key = VALUE_FIELD
-    return _skip(text, i + 1), _sub(base, f".{key}") if base else key[:MAX_PATH], "ok"
 
 
 # --------------------------------------------------------------------------- rows into fields

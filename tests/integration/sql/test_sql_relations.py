@@ -108,8 +108,8 @@ def test_postgres_every_column_type_sampled_or_named(pg):
     assert str(CARD) in fields["card"]  # double precision as digits, not 4.111111111111111e+15
     types = _types(obs)
     assert "payment_card" in types and "phone" in types
-    deep = [k for k in fields if k.startswith("doc.k39[].k38[]") and k.endswith("….email")]
-    assert deep and len(deep[0]) <= 2 * sampling.MAX_PATH, sorted(fields)  # long paths keep head and leaf
+    deep = [k for k in fields if k.startswith("doc.k39[].k38[]") and k.endswith("k0[].email") and "levels…" in k]
+    assert deep and len(deep[0]) < 300, sorted(fields)  # long paths keep their head and their leaf
     assert "email" in types  # found 40 levels deep in a jsonb column
     assert fields["active"][0] == "true" and len(fields["ref"][0]) == 36
     # the hostile bracket cell is read as text (cut), never a recursion error, never the source's failure
@@ -146,7 +146,7 @@ def test_json_walk_is_iterative_and_bounded():
     deep = "[" * 200_000 + '"deep@example.com"' + "]" * 200_000
     assert sampling.walk_json(deep, "c", out) == "complete"
     (path, values), = out.items()
-    assert values == ["deep@example.com"] and len(path) <= sampling.MAX_PATH + 3
+    assert values == ["deep@example.com"] and len(path) < 200
     out = {}
     assert sampling.walk_json('{"a": {"email": "x@example.com", "b": "cut', "c", out) == "partial"
     assert out == {"c.a.email": ["x@example.com"]}
