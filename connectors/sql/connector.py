@@ -94,7 +94,12 @@ class Connector:
 
         @sa.event.listens_for(engine, "connect")
         def _session(dbapi_conn: Any, _record: Any) -> None:
-            d.on_connect(dbapi_conn, o.statement_timeout)
+            fd = d.socket_of(dbapi_conn)  # the session set-up waits on the network too
+            self._token = self.watchdog.arm(fd) if fd is not None else None
+            try:
+                d.on_connect(dbapi_conn, o.statement_timeout)
+            finally:
+                self.watchdog.disarm()
             if d.name == "sqlite":
                 dbapi_conn.set_progress_handler(lambda: int(time.monotonic() > self._deadline[0]), 20_000)
 
@@ -126,7 +131,7 @@ class Connector:
         try:
             return engine.connect()
         except (sa.exc.DBAPIError, OSError) as exc:
-            reason = describe(exc, self.redact)
+            reason = self._silent() or describe(exc, self.redact)
             raise ConnectorError(f"cannot connect to {self.dialect.location()}: {reason}") from None
 
     # -- the run ---------------------------------------------------------------------
@@ -191,9 +196,8 @@ class Connector:
                     tables.append((sch, name, cols, pks.get((sch, name)) or {}))
         chosen = {(t[0], t[1]) for t in tables}
         for root in sorted(parents - chosen, key=lambda k: (k[0] or "", k[1])):
-            if root in reflected and not matches(f"{root[0] or 'main'}.{root[1]}", [], self.opts.exclude):
-                continue  # the root itself is excluded
-            if root in reflected:
+            # a selected partition selects its root, unless the root itself is excluded
+            if root in reflected and matches(f"{root[0] or 'main'}.{root[1]}", [], self.opts.exclude):
                 tables.append((root[0], root[1], *reflected[root]))
         self._seen_count = len([k for k in reflected if (infos.get(k) or TableInfo()).partition_of is None])
         not_found = list(self._not_found(missing_schemas, seen))
@@ -294,7 +298,7 @@ class Connector:
         sample_cols, unsampled = sampling.column_plan(cols)
         structured = sampling.structured_columns(cols)
         cut = sampling.cuts(cols, sample_cols, o.sample_rows)
-        table = sampling._table(sch, name, [c["name"] for c in cols], info.inheritance_parent)
+        table = sampling.table_clause(sch, name, [c["name"] for c in cols], info.inheritance_parent)
         exprs: list[tuple[str, Any]] = []
         if exact:
             exprs.append(("count", sa.func.count()))

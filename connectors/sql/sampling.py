@@ -163,7 +163,7 @@ def _only(element: OnlyTable, compiler: Any, **kw: Any) -> str:
     return f"ONLY {text}" if kw.get("asfrom") else text
 
 
-def _table(schema: str | None, name: str, cols: list[str], only: bool = False) -> sa.TableClause:
+def table_clause(schema: str | None, name: str, cols: list[str], only: bool = False) -> sa.TableClause:
     if only:
         return OnlyTable(name, *[sa.column(c) for c in cols], schema=schema)
     return sa.table(name, *[sa.column(c) for c in cols], schema=schema)
@@ -207,7 +207,7 @@ def plan(
         return Plan(None, "none")
     cut = cut or {}
     key_is_column = key is not None and key != "rowid"
-    table = _table(schema, name, list(dict.fromkeys(cols + ([key] if key_is_column else []))), only)
+    table = table_clause(schema, name, list(dict.fromkeys(cols + ([key] if key_is_column else []))), only)
 
     def select(*columns: Any) -> Any:
         stmt = sa.select(*columns)
@@ -251,7 +251,7 @@ def plan(
 def fallback(schema: str | None, name: str, cols: list[str], rows: int, dialect: str = "",
              cut: dict[str, int] | None = None, structured: set[str] | frozenset[str] = frozenset(),
              all_versions: bool = False, only: bool = False) -> Plan:
-    table = _table(schema, name, cols, only)
+    table = table_clause(schema, name, cols, only)
     picked = [cut_expr(dialect, table.c[c], (cut or {}).get(c), c in structured) for c in cols]
     stmt = sa.select(*picked)
     if all_versions:

@@ -143,3 +143,18 @@ def test_deadline_options_must_be_positive_and_finite(key, value):
         parse_config(text, file="auditor.yaml")
     message = str(err.value)
     assert key in message and "auditor.yaml" in message and ":8" in message, message
+
+
+@pytest.mark.timeout(60)
+def test_postgres_session_setup_that_goes_silent_is_cut_at_the_deadline(pg_url):
+    """The handshake answers, then the session set-up (SET statement_timeout ...) never does."""
+    from auditor.errors import ConnectorError
+
+    with silencing_proxy(("127.0.0.1", 5432), b"SET statement_timeout") as proxy:
+        started = time.monotonic()
+        with pytest.raises(ConnectorError) as err:
+            scan(_through(pg_url, proxy["port"]), AS_OF, read_timeout=2, statement_timeout=1)
+        elapsed = time.monotonic() - started
+    assert proxy["fired"] == 1 and elapsed < 15, (proxy, elapsed)
+    assert str(err.value).startswith("cannot connect to postgresql://127.0.0.1:")
+    assert "no answer from the server within read_timeout (2s)" in str(err.value)
