@@ -77,6 +77,9 @@ def _binary(coltype: Any) -> bool:
                                                                                          "MEDIUMBLOB", "TINYBLOB"}
 
 
+# bounded by their type; PostgreSQL network addresses as the driver gives them ('10.1.2.3',
+# where a cast to text would say '10.1.2.3/32')
+_NATIVE_NAMES = frozenset({"INET", "CIDR", "MACADDR", "MACADDR8"})
 _NATIVE_TYPES = (sa.Integer, sa.Numeric, sa.Float, sa.Date, sa.DateTime, sa.Time, sa.Interval, sa.Boolean, sa.Uuid)
 
 
@@ -87,7 +90,7 @@ def kind_of(coltype: Any) -> str | None:
         return LONG
     if _binary(coltype):
         return None
-    if isinstance(coltype, _NATIVE_TYPES):
+    if isinstance(coltype, _NATIVE_TYPES) or type(coltype).__name__.upper() in _NATIVE_NAMES:
         return NATIVE
     if isinstance(coltype, sa.String) and not isinstance(coltype, sa.Enum) and getattr(coltype, "length", None) \
             and coltype.length <= TEXT_CHARS:

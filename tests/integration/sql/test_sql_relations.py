@@ -260,3 +260,32 @@ def test_postgres_legacy_inheritance_counts_each_row_once(pg_url):
     assert got["legacy.orders"].dataset.records == 1  # FROM ONLY: the parent's own row
     assert got["legacy.orders_2018"].dataset.records == 9
     assert "FROM ONLY" in got["legacy.orders"].dataset.facts["inheritance"]
+
+
+EXOTIC_PG = {  # type -> a value literal
+    "money": "12.50", "tsvector": "'a fat cat'", "point": "'(1,2)'", "int4range": "'[1,5)'", "xml": "'<a>x</a>'",
+    "bit(8)": "B'10101010'", "varbit": "B'101'", "inet": "'10.1.2.3'", "cidr": "'10.0.0.0/8'",
+    "macaddr": "'08:00:2b:01:02:03'", "time": "'12:30'", "timetz": "'12:30+08'", "interval": "'2 days'",
+    "oid": "1", "real": "6591234567", "char(3)": "'abc'", "name": "'n'", "json": "'{\"email\": \"j@example.com\"}'",
+    "int[]": "'{1,2}'", "text[]": "'{x@example.com}'", "bytea": "'\\x00'", "uuid": "'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'",
+}
+
+
+def test_postgres_exotic_types_are_each_sampled_or_named(pg_url):
+    cols = ", ".join(f"c{i} {t}" for i, t in enumerate(EXOTIC_PG))
+    vals = ", ".join(f"CAST({v} AS {t})" for t, v in EXOTIC_PG.items())
+    eng = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with eng.connect() as c:
+        c.execute(sa.text("CREATE SCHEMA exotic"))
+        c.execute(sa.text(f"CREATE TABLE exotic.t (id int primary key, {cols})"))
+        c.execute(sa.text(f"INSERT INTO exotic.t SELECT g, {vals} FROM generate_series(1, 5) g"))
+    eng.dispose()
+    obs = by_name(scan(pg_url, AS_OF, schemas=["exotic"]))["exotic.t"]
+    assert obs.dataset.status == "assessed", obs.dataset.error
+    sampled = {f.split(".")[0].split("[")[0] for f in obs.sample.fields}
+    named = obs.dataset.facts.get("unsampled", {})
+    assert set(obs.dataset.columns) == sampled | set(named), set(obs.dataset.columns) - sampled - set(named)
+    bytea = f"c{list(EXOTIC_PG).index('bytea')}"
+    assert set(named) == {bytea} and "binary" in named[bytea]
+    assert obs.sample.fields[f"c{list(EXOTIC_PG).index('inet')}"][0] == "10.1.2.3"  # not '10.1.2.3/32'
+    assert {"email", "ip_address"} <= {p.type for p in classify(obs.sample)}
