@@ -351,11 +351,12 @@ def read_rows(cols: list[str], rows: list[tuple], structured: set[str] | frozens
     digests = []
     failed: dict[str, tuple[int, str]] = {}
     was_cut: dict[str, int] = {}
+    json_cut: dict[str, int] = {}
     for row in rows:
         cells: list[str | None] = []
         for col, raw in zip(cols, row):
             try:
-                cells.append(_cell(col, raw, col in structured, cut.get(col), fields, was_cut))
+                cells.append(_cell(col, raw, col in structured, cut.get(col), fields, was_cut, json_cut))
             except Exception as exc:  # noqa: BLE001 - one cell's failure stays that cell's
                 count, _ = failed.get(col, (0, ""))
                 failed[col] = (count + 1, type(exc).__name__)
@@ -364,21 +365,22 @@ def read_rows(cols: list[str], rows: list[tuple], structured: set[str] | frozens
     digest = hashlib.sha256(b"".join(sorted(digests))).hexdigest()
     unsampled = {col: f"{count} sampled value(s) could not be read ({why}): not classified"
                  for col, (count, why) in failed.items()}
-    for col in structured:  # a document cut on the server: what came after the cut is not known
-        if was_cut.get(col) and col not in unsampled:
-            unsampled[col] = (f"{was_cut[col]} JSON value(s) longer than {cut[col]} characters: only the first "
+    for col, n in json_cut.items():  # a document cut on the server: what came after the cut is not known
+        if col not in unsampled:
+            unsampled[col] = (f"{n} JSON value(s) longer than {cut[col]} characters: only the first "
                               f"{cut[col]} characters of each were read")
     return SampleRead({k: v for k, v in fields.items() if v or k in cols}, digest, unsampled, was_cut)
 
 
 def _cell(col: str, raw: Any, structured: bool, chars: int | None, fields: dict[str, list[str]],
-          was_cut: dict[str, int]) -> str | None:
+          was_cut: dict[str, int], json_cut: dict[str, int]) -> str | None:
     """One cell into ``fields``; returns its text for the digest."""
     if raw is None:
         return None
     if isinstance(raw, (bytes, bytearray, memoryview)) and (structured or chars):
         raw = bytes(raw).decode("utf-8", "replace")
-    if isinstance(raw, str) and chars is not None and len(raw) > chars:
+    cut_here = isinstance(raw, str) and chars is not None and len(raw) > chars
+    if cut_here:
         raw = raw[:chars]  # the server sent one character more than kept: the value was cut
         was_cut[col] = was_cut.get(col, 0) + 1
     if structured:
@@ -388,9 +390,9 @@ def _cell(col: str, raw: Any, structured: bool, chars: int | None, fields: dict[
         doc: dict[str, list[Any]] = {}
         if walk_json(text, col, doc) == "invalid" and not doc:
             _put(fields, col, text[:MAX_CHARS])
-        for key, values in doc.items():
-            for v in values:
-                _put(fields, key, v)
+        _merge(fields, doc)
+        if cut_here:
+            json_cut[col] = json_cut.get(col, 0) + 1
         return text[:MAX_CHARS]
     cell = text_of(raw)
     if cell is None:
@@ -398,13 +400,19 @@ def _cell(col: str, raw: Any, structured: bool, chars: int | None, fields: dict[
     if isinstance(raw, str) and raw[:1] in ("{", "["):  # JSON kept in a text column (MariaDB's JSON is LONGTEXT)
         doc = {}
         state = walk_json(raw, col, doc)
-        if state == "complete" or (state == "partial" and len(raw) >= MAX_CHARS and doc):
-            for key, values in doc.items():
-                for v in values:
-                    _put(fields, key, v)
+        if state == "complete" or (state == "partial" and cut_here and doc):
+            _merge(fields, doc)
+            if cut_here:
+                json_cut[col] = json_cut.get(col, 0) + 1
             return cell
     fields[col].append(cell)
     return cell
+
+
+def _merge(fields: dict[str, list[str]], doc: dict[str, list[Any]]) -> None:
+    for key, values in doc.items():
+        for v in values:
+            _put(fields, key, v)
 
 
 def to_fields(cols: list[str], rows: list[tuple],

@@ -289,3 +289,12 @@ def test_postgres_exotic_types_are_each_sampled_or_named(pg_url):
     assert set(named) == {bytea} and "binary" in named[bytea]
     assert obs.sample.fields[f"c{list(EXOTIC_PG).index('inet')}"][0] == "10.1.2.3"  # not '10.1.2.3/32'
     assert {"email", "ip_address"} <= {p.type for p in classify(obs.sample)}
+
+
+def test_json_cut_on_the_server_keeps_what_it_read_and_names_the_rest():
+    head = '{"contact": {"email": "x@example.com"}, "blob": "' + "y" * 100
+    read = sampling.read_rows(["doc", "note"], [(head + "z", head + "z")], structured={"doc"}, cut={"doc": len(head), "note": len(head)})
+    for col in ("doc", "note"):  # a JSON column, and JSON kept in a text column (MariaDB)
+        assert read.fields[f"{col}.contact.email"] == ["x@example.com"], read.fields
+        assert "1 JSON value(s) longer than" in read.unsampled[col]
+    assert read.cut == {"doc": 1, "note": 1}
