@@ -96,3 +96,21 @@ def test_row_security_off_turns_a_missed_filter_into_an_error(rls, monkeypatch):
     got = by_name(scan(rls["urls"]["plain"], AS_OF, include=["public.hidden"]))
     d = got["public.hidden"].dataset
     assert d.status == "error" and d.records is None and "BYPASSRLS" in d.error, (d.records, d.error)
+
+
+def test_the_cli_reports_hidden_rows_as_not_assessed_exit_3(rls, tmp_path, monkeypatch):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parents[2] / "faults"))
+    from fault_helpers import scan as cli_scan
+    from fault_helpers import sql_source, write_config
+
+    monkeypatch.setenv("RLS_DB_URL", rls["urls"]["plain"])
+    s = cli_scan(write_config(tmp_path, [sql_source("vendor-db", "${RLS_DB_URL}", include=["public.hidden"])]))
+    assert s.code == 3, s.output
+    d = s.dataset("vendor-db", "public.hidden")
+    assert d["status"] == "error" and d["records"] is None and "BYPASSRLS" in d["error"]
+    [na] = s.na_on("vendor-db", "public.hidden")
+    assert "row-level security" in na["evidence"]["reason"]
+    assert PASSWORD not in s.output and PASSWORD not in (tmp_path / "report.json").read_text()
