@@ -31,6 +31,8 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 from _result import result  # noqa: E402
+from hostile_memory_sql import SQL_CASES  # noqa: E402
+from hostile_memory_sql import scan as sql_scan  # noqa: E402
 
 LIMIT_BYTES = 2 * 1024 ** 3
 MAX_OBJECT_BYTES = 1024 * 1024  # the object-store default
@@ -178,9 +180,9 @@ CASES = [
          "normal-config"),
     Case("normal-policy", "a pack extension with two overrides", normal_policy, load_yaml, None),
     Case("yaml-bomb-policy", "policy: 9 levels of 10 aliases", yaml_bomb_policy, load_yaml, "normal-policy"),
-    # hooks for the other hostile inputs of issue 16 (added by their owners):
-    # Case("sql-huge-text", "40 rows of 30 MB text", ..., "sql-normal"),
 ]
+# the SQL connector on tables of huge cells (issue 16: values cut on the server): hostile_memory_sql.py
+CASES += [Case(name, what, build, sql_scan, base) for name, what, build, base in SQL_CASES]
 
 
 def peak_rss_mb() -> float:

@@ -21,6 +21,7 @@ classifier in the :class:`~auditor.models.Sample` and nowhere else.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from typing import Any, ClassVar
@@ -33,11 +34,12 @@ from auditor.errors import ConnectorError
 from auditor.models import CollectionError, Dataset, Observation, Sample
 from auditor.redact import Redactor
 from connectors import objects
-from connectors.base import CollectContext, SourceSpec, matches
+from connectors.base import CollectContext, SourceSpec, empty_selection, matches, unmatched_patterns
 from connectors.base import Options as BaseOptions
 
 from . import age, sampling
 from .dialects import Dialect, Server, TableInfo, dialect_for
+from .deadline import Watchdog
 from .errors import describe, driver_hint
 from .permissions import PERMISSIONS
 
@@ -48,8 +50,10 @@ class Options(BaseOptions):
     exclude: list[str] = Field(default_factory=list)
     schemas: list[str] | None = None
     sample_rows: int = Field(1000, ge=0)
-    connect_timeout: float = Field(10, gt=0)
-    statement_timeout: float = Field(30, gt=0)
+    # deadlines, seconds, positive and finite (``.inf`` is a config error naming the key)
+    connect_timeout: float = Field(10, gt=0, allow_inf_nan=False)
+    statement_timeout: float = Field(30, gt=0, allow_inf_nan=False)  # server-side, per statement
+    read_timeout: float | None = Field(None, gt=0, allow_inf_nan=False)  # client-side; default statement_timeout + 15
     exact_count_max_rows: int = Field(200_000, ge=0)  # engine estimate above this: estimate path
     exact_count_max_bytes: int = Field(256 * 1024 * 1024, ge=0)  # no estimate and bigger: no count
 
@@ -75,6 +79,8 @@ class Connector:
         self.redact = Redactor()
         self.redact.add(self.url.password if isinstance(self.url.password, str) else None)
         self._deadline = [0.0]  # SQLite statement timeout (progress handler)
+        self.read_timeout = self.opts.read_timeout or self.opts.statement_timeout + 15
+        self.watchdog = Watchdog(self.read_timeout)  # PostgreSQL: a connection that goes silent
 
     @classmethod
     def permissions(cls) -> dict:
@@ -83,29 +89,52 @@ class Connector:
     # -- connection -----------------------------------------------------------------
     def _engine(self) -> sa.Engine:
         d, o = self.dialect, self.opts
+        connect_args = {**d.connect_args(o.connect_timeout, o.statement_timeout), **d.network_args(self.read_timeout)}
         try:
-            engine = sa.create_engine(d.engine_url(), poolclass=NullPool,
-                                      connect_args=d.connect_args(o.connect_timeout, o.statement_timeout))
+            engine = sa.create_engine(d.engine_url(), poolclass=NullPool, connect_args=connect_args)
         except ImportError as exc:  # the URL's DBAPI driver is not installed: say which extra has it
             raise ConnectorError(driver_hint(self.url, exc)) from None
 
         @sa.event.listens_for(engine, "connect")
         def _session(dbapi_conn: Any, _record: Any) -> None:
-            d.on_connect(dbapi_conn, o.statement_timeout)
+            fd = d.socket_of(dbapi_conn)  # the session set-up waits on the network too
+            self._token = self.watchdog.arm(fd) if fd is not None else None
+            try:
+                d.on_connect(dbapi_conn, o.statement_timeout)
+            finally:
+                self.watchdog.disarm()
             if d.name == "sqlite":
                 dbapi_conn.set_progress_handler(lambda: int(time.monotonic() > self._deadline[0]), 20_000)
 
         @sa.event.listens_for(engine, "before_cursor_execute")
-        def _arm(*_args: Any) -> None:
+        def _arm(conn: sa.Connection, *_args: Any) -> None:
             self._deadline[0] = time.monotonic() + o.statement_timeout
+            fd = d.socket_of(conn.connection.dbapi_connection)
+            if fd is not None:
+                self._token = self.watchdog.arm(fd)
+
+        @sa.event.listens_for(engine, "after_cursor_execute")
+        def _disarm(*_args: Any) -> None:
+            self.watchdog.disarm()
+
+        @sa.event.listens_for(engine, "handle_error")
+        def _failed(_ctx: Any) -> None:
+            self.watchdog.disarm()
 
         return engine
+
+    def _silent(self) -> str | None:
+        """The reason when the last statement was cut off by the client-side deadline."""
+        if getattr(self, "_token", None) is not None and self.watchdog.fired(self._token):
+            return (f"no answer from the server within read_timeout ({self.read_timeout:g}s): the connection "
+                    "went silent and was closed (raise read_timeout, or check the network path)")
+        return None
 
     def _connect(self, engine: sa.Engine) -> sa.Connection:
         try:
             return engine.connect()
         except (sa.exc.DBAPIError, OSError) as exc:
-            reason = describe(exc, self.redact)
+            reason = self._silent() or describe(exc, self.redact)
             raise ConnectorError(f"cannot connect to {self.dialect.location()}: {reason}") from None
 
     # -- the run ---------------------------------------------------------------------
@@ -118,6 +147,7 @@ class Connector:
             finally:
                 conn.close()
         finally:
+            self.watchdog.close()
             engine.dispose()
             self.dialect.cleanup()
 
@@ -131,30 +161,52 @@ class Connector:
             schemas = [s for s in schemas if s not in missing_schemas]
             infos = self.dialect.tables(setup, schemas)
         except sa.exc.DBAPIError as exc:
-            setup.rollback()
-            raise ConnectorError(f"cannot read the catalog of {self.dialect.location()}: {describe(exc, self.redact)}") from None
+            with contextlib.suppress(sa.exc.DBAPIError):
+                setup.rollback()
+            reason = self._silent() or describe(exc, self.redact)
+            raise ConnectorError(f"cannot read the catalog of {self.dialect.location()}: {reason}") from None
         tables: list[tuple[str | None, str, list[dict], dict]] = []
         self._comments: dict[tuple[str | None, str], str | None] = {}
-        seen: set[str] = set()  # every table reflected, selected or not
+        seen: set[str] = set()  # every relation reflected, selected or not
+        unreflected = False
+        reflected: dict[tuple[str | None, str], tuple[list[dict], dict]] = {}
+        parents: set[tuple[str | None, str]] = set()  # roots of selected partitions
+        kind = self.dialect.reflect_kind
         for schema in schemas:
             try:
-                columns = inspector.get_multi_columns(schema=schema)
-                pks = inspector.get_multi_pk_constraint(schema=schema)
-                self._comments.update(self._table_comments(inspector, schema))
+                columns = inspector.get_multi_columns(schema=schema, kind=kind)
+                pks = inspector.get_multi_pk_constraint(schema=schema, kind=kind)
+                self._comments.update(self._table_comments(inspector, schema, kind))
                 setup.rollback()
             except sa.exc.DBAPIError as exc:
                 setup.rollback()
                 yield CollectionError(source=self.source.id, dataset=schema, reason=f"schema not reflected: {describe(exc, self.redact)}",
                                       fix="grant USAGE on the schema to the audit role")
+                unreflected = True
                 continue
             if not columns and schema in (self.opts.schemas or ()):
                 missing_schemas.append(schema)  # named, but no table in it is visible
             for (sch, name), cols in sorted(columns.items(), key=lambda kv: kv[0][1]):
                 display = f"{sch or 'main'}.{name}"
                 seen.add(display)
+                reflected[(sch, name)] = (cols, pks.get((sch, name)) or {})
+                root = (infos.get((sch, name)) or TableInfo()).partition_of
+                if root is not None:  # a partition: its rows are read through its root, once
+                    if matches(display, self.opts.include, self.opts.exclude):
+                        parents.add(root)
+                    continue
                 if matches(display, self.opts.include, self.opts.exclude):
                     tables.append((sch, name, cols, pks.get((sch, name)) or {}))
-        yield from self._not_found(missing_schemas, seen)
+        chosen = {(t[0], t[1]) for t in tables}
+        for root in sorted(parents - chosen, key=lambda k: (k[0] or "", k[1])):
+            # a selected partition selects its root, unless the root itself is excluded
+            if root in reflected and matches(f"{root[0] or 'main'}.{root[1]}", [], self.opts.exclude):
+                tables.append((root[0], root[1], *reflected[root]))
+        self._seen_count = len([k for k in reflected if (infos.get(k) or TableInfo()).partition_of is None])
+        not_found = list(self._not_found(missing_schemas, seen))
+        yield from not_found
+        if not unreflected:  # a schema not read is its own error: no "empty selection" on top
+            yield from self._empty_selection(seen, tables, not_found)
         self.ctx.log.info("sql source %s: %d tables selected", self.source.id, len(tables))
         lost: str | None = None
         for sch, name, cols, pk in tables:
@@ -164,7 +216,7 @@ class Connector:
             if lost:
                 yield Observation(dataset=self._dataset(server, sch, name, cols, info, status="error", error=lost))
             else:
-                yield self._table(conn, server, sch, name, cols, pk, info)
+                yield self._table_or_error(conn, server, sch, name, cols, pk, info)
                 if conn.invalidated or conn.closed:
                     conn, lost = self._reconnect(engine, conn)
             self.ctx.progress(1)
@@ -184,11 +236,22 @@ class Connector:
                     reason=f"table {entry} not found or not visible to the audit identity",
                     fix=f"check the name (schema.table), and {self.dialect.grant_fix(schema or 'main', name)}")
 
+    def _empty_selection(self, seen: set[str], tables: list, not_found: list) -> Iterator[CollectionError]:
+        """A selection that matches nothing is a finding, not a pass: glob patterns that select
+        no table, or a source with no table selected at all (counts only, never names)."""
+        held = getattr(self, "_seen_count", len(seen))
+        unmatched = unmatched_patterns(sorted(seen), self.opts.include, self.opts.exclude)
+        if unmatched:
+            yield empty_selection(self.source.id, "table", unmatched, held)
+        elif not tables and not not_found:
+            yield empty_selection(self.source.id, "table", list(self.opts.include) or ["*"], held)
+
     @staticmethod
-    def _table_comments(inspector: sa.Inspector, schema: str | None) -> dict[tuple[str | None, str], str | None]:
+    def _table_comments(inspector: sa.Inspector, schema: str | None, kind: Any) -> dict[tuple[str | None, str], str | None]:
         """Table comments in one round trip per schema (where a retention rule may be declared)."""
         try:
-            return {key: (c or {}).get("text") for key, c in inspector.get_multi_table_comment(schema=schema).items()}
+            return {key: (c or {}).get("text")
+                    for key, c in inspector.get_multi_table_comment(schema=schema, kind=kind).items()}
         except NotImplementedError:  # SQLite has no table comments
             return {}
 
@@ -200,6 +263,20 @@ class Connector:
             return conn, f"the source became unreachable during the scan: {describe(exc, self.redact)}"
 
     # -- one table -------------------------------------------------------------------
+    def _table_or_error(self, conn: sa.Connection, server: Server, sch: str | None, name: str, cols: list[dict],
+                        pk: dict, info: TableInfo) -> Observation:
+        """One table; whatever goes wrong in it stays that table's error (the rest goes on)."""
+        try:
+            return self._table(conn, server, sch, name, cols, pk, info)
+        except Exception as exc:  # noqa: BLE001 - a per-table failure is never the source's
+            with contextlib.suppress(Exception):
+                if not conn.invalidated and not conn.closed:
+                    conn.rollback()
+            reason = f"the table could not be read: {type(exc).__name__} (the rest of the source was read)"
+            self.ctx.log.warning("sql source %s: table %r not assessed: %s", self.source.id,
+                                 f"{sch or 'main'}.{name}", reason)
+            return Observation(dataset=self._dataset(server, sch, name, cols, info, status="error", error=reason))
+
     def _table(self, conn: sa.Connection, server: Server, sch: str | None, name: str, cols: list[dict],
                pk: dict, info: TableInfo) -> Observation:
         schema = sch or "main"
@@ -207,6 +284,13 @@ class Connector:
             return Observation(dataset=self._dataset(
                 server, sch, name, cols, info, status="error",
                 error=f"permission denied: the audit role may not SELECT this table (fix: {self.dialect.grant_fix(schema, name)})"))
+        if info.hidden_by:  # a filtered read is not an empty read: never 0 records
+            fix = self.dialect.rls_fix(server.facts.get("role"), schema, name)
+            return Observation(dataset=self._dataset(
+                server, sch, name, cols, info, status="error",
+                error=f"not assessed: {info.hidden_by} (fix: {fix})"))
+        if info.not_read or not info.populated:
+            return self._unread(server, sch, name, cols, info)
         o = self.opts
         exact = (info.estimate is None or info.estimate <= o.exact_count_max_rows) and (
             info.bytes is None or info.bytes <= o.exact_count_max_bytes)
@@ -215,7 +299,9 @@ class Connector:
         cands = age.candidates(cols, loose_types=self.dialect.name == "sqlite")
         key = self._key(cols, pk, info)
         sample_cols, unsampled = sampling.column_plan(cols)
-        table = sa.table(name, *[sa.column(c["name"]) for c in cols], schema=sch)
+        structured = sampling.structured_columns(cols)
+        cut = sampling.cuts(cols, sample_cols, o.sample_rows)
+        table = sampling.table_clause(sch, name, [c["name"] for c in cols], info.inheritance_parent)
         exprs: list[tuple[str, Any]] = []
         if exact:
             exprs.append(("count", sa.func.count()))
@@ -235,28 +321,37 @@ class Connector:
             try:
                 if self.dialect.begin_sql:
                     conn.exec_driver_sql(self.dialect.begin_sql, execution_options=table_opts)
+                if info.row_security_policy:  # a policy shows this login every row: read through it
+                    conn.exec_driver_sql("SET LOCAL row_security = on", execution_options=table_opts)
                 if exprs:
                     stmt = sa.select(*[e.label(f"c{i}") for i, (_, e) in enumerate(exprs)]).select_from(table)
-                    got = dict(zip([k for k, _ in exprs], conn.execute(stmt, execution_options=table_opts).one()))
+                    got = dict(zip([k for k, _ in exprs], conn.execute(self._all_versions(stmt, info, table),
+                                                                       execution_options=table_opts).one()))
                 records = got["count"] if exact else info.estimate
                 plan = sampling.plan(self.dialect.name, sch, name, sample_cols, o.sample_rows, records, key,
-                                     (got.get("kmin"), got.get("kmax")) if key else None)
+                                     (got.get("kmin"), got.get("kmax")) if key else None, cut, structured,
+                                     info.history, info.inheritance_parent)
                 strategy = plan.strategy
                 if plan.statement is not None:
                     result = conn.execute(plan.statement, execution_options={"auditor_phase": "sample"})
                     rows = [tuple(r) for r in result.all()]
                     if not rows and records:
-                        plan = sampling.fallback(sch, name, sample_cols, o.sample_rows)
+                        plan = sampling.fallback(sch, name, sample_cols, o.sample_rows, self.dialect.name, cut,
+                                                 structured, info.history, info.inheritance_parent)
                         strategy += f"; {plan.strategy}"
                         rows = [tuple(r) for r in conn.execute(plan.statement, execution_options=table_opts).all()]
             finally:
                 if not conn.invalidated and not conn.closed:
                     conn.rollback()  # nothing was written; end the read-only transaction
         except sa.exc.DBAPIError as exc:
-            reason = describe(exc, self.redact, fix=self.dialect.grant_fix(schema, name))
-            self.ctx.log.warning("sql source %s: table %s.%s not assessed: %s", self.source.id, schema, name, reason)
+            fix = (self.dialect.rls_fix(server.facts.get("role"), schema, name)
+                   if "row-level security" in str(exc.orig or exc).lower() else self.dialect.grant_fix(schema, name))
+            reason = self._silent() or describe(exc, self.redact, fix=fix)
+            self.ctx.log.warning("sql source %s: table %r not assessed: %s", self.source.id, f"{schema}.{name}", reason)
             return Observation(dataset=self._dataset(server, sch, name, cols, info, status="error", error=reason))
-        fields, digest = sampling.to_fields(sample_cols, rows, sampling.structured_columns(cols))
+        read = sampling.read_rows(sample_cols, rows, structured, cut)
+        fields, digest = read.fields, read.digest
+        unsampled.update(read.unsampled)
         if plan.statement is None:
             digest = "no-sample"
         records = got["count"] if exact else info.estimate
@@ -275,6 +370,10 @@ class Connector:
             "fingerprint": sampling.fingerprint(records, basis, digest),
             "sample": {"rows": len(rows), "columns": sample_cols, "strategy": strategy},
         }
+        if read.cut:  # values longer than their cut: the first characters were read
+            extra["sample"]["cut_on_server"] = {c: {"values": n, "chars": cut[c]} for c, n in read.cut.items()}
+        if info.history:
+            extra["records_scope"] = "every stored version (FOR SYSTEM_TIME ALL): current and history rows"
         if not exact and info.estimate_basis:
             extra["records_estimate_source"] = info.estimate_basis
         if unsampled and o.sample_rows:
@@ -283,6 +382,23 @@ class Connector:
                            last_modified=verdict.last_modified, last_modified_basis=verdict.basis,
                            extra=extra)
         return Observation(dataset=ds, sample=Sample(fields=fields) if sample_cols and o.sample_rows else None)
+
+    @staticmethod
+    def _all_versions(stmt: Any, info: TableInfo, table: Any) -> Any:
+        """MariaDB system-versioned tables: read every stored version, not only the current rows."""
+        return stmt.with_hint(table, sampling.ALL_VERSIONS, dialect_name="mysql") if info.history else stmt
+
+    def _unread(self, server: Server, sch: str | None, name: str, cols: list[dict], info: TableInfo) -> Observation:
+        """A relation inventoried without reading its rows: a foreign table (rows elsewhere), or a
+        materialized view that was never populated (no rows)."""
+        if not info.populated:
+            extra = {"relation_state": "materialized view not populated (WITH NO DATA): it holds no rows"}
+            return Observation(dataset=self._dataset(server, sch, name, cols, info, records=0,
+                                                     records_basis="exact", extra=extra,
+                                                     last_modified_basis="not applicable: the view holds no rows"))
+        unsampled = {c["name"]: info.not_read for c in cols}
+        return Observation(dataset=self._dataset(server, sch, name, cols, info, extra={"unsampled": unsampled},
+                                                 last_modified_basis=f"unknown ({info.not_read})"))
 
     def _key(self, cols: list[dict], pk: dict, info: TableInfo) -> str | None:
         if self.dialect.name == "postgresql":
@@ -321,6 +437,7 @@ class Connector:
             "encryption_at_rest_basis": info.encryption_basis,
             "encryption_in_transit_basis": server.in_transit_basis,
             "server": server.facts,
+            "relation": info.relation,
             **info.facts,
         }
         if info.estimate is not None:

@@ -4,8 +4,23 @@ Each dialect answers, in a fixed number of queries per source (never per table):
 
 - ``on_connect``: read-only session, statement timeout, UTC session time zone;
 - ``server``: engine version, encryption in transit and the settings it came from;
-- ``tables``: per table, the engine's row estimate, bytes, engine write time, at-rest
-  encryption and (PostgreSQL) whether the role may SELECT it.
+- ``tables``: per relation that stores rows, the engine's row estimate, bytes, engine write
+  time, at-rest encryption and (PostgreSQL) whether the role may SELECT it and whether
+  row-level security would hide rows from it.
+
+Relations inventoried (each engine's catalog, not only ``BASE TABLE``):
+
+- PostgreSQL ``pg_class.relkind``: ``r`` tables, ``p`` partitioned tables (one dataset for
+  the whole tree: its partitions, ``relispartition``, are rolled up into their root from
+  ``pg_partition_root``, named in the root's ``facts.partitions``, never datasets of their
+  own), ``m`` materialized views, ``f`` foreign tables (inventoried, not read: their rows
+  live on another server, named in ``unsampled``). Views hold no rows; sequences hold none
+  of people's.
+- MySQL/MariaDB ``information_schema.TABLES.TABLE_TYPE``: ``BASE TABLE`` and ``SYSTEM
+  VERSIONED`` (MariaDB keeps every earlier version of every row: counted and sampled with
+  ``FOR SYSTEM_TIME ALL``); partitions are internal to their table; ``SEQUENCE`` and views
+  are not inventoried.
+- SQLite ``sqlite_master`` ``type = 'table'``.
 """
 
 from __future__ import annotations
@@ -18,6 +33,7 @@ from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
+from sqlalchemy.engine.reflection import ObjectKind
 
 from .age import to_utc
 
@@ -33,6 +49,14 @@ class TableInfo:
     encryption_basis: str = "the engine does not report table encryption"
     facts: dict[str, Any] = field(default_factory=dict)
     rowid: bool = False  # SQLite: the table has a rowid to sample by
+    relation: str = "table"  # table | partitioned table | materialized view | foreign table | system-versioned table
+    partition_of: tuple[str | None, str] | None = None  # PostgreSQL: the root this partition rolls up to
+    hidden_by: str | None = None  # why the engine may hide rows from this login (row-level security)
+    row_security_policy: bool = False  # PostgreSQL: a policy lets this login see every row
+    not_read: str | None = None  # why the rows are not read at all (foreign table)
+    populated: bool = True  # PostgreSQL materialized view: WITH NO DATA holds no rows
+    history: bool = False  # MariaDB system-versioned table: read FOR SYSTEM_TIME ALL
+    inheritance_parent: bool = False  # PostgreSQL legacy inheritance: read FROM ONLY (children are their own datasets)
 
 
 @dataclass
@@ -59,6 +83,7 @@ class Dialect:
     name = "generic"
     system_schemas: frozenset[str] = frozenset()
     begin_sql: str | None = None  # first statement of every per-table transaction
+    reflect_kind = ObjectKind.TABLE  # what the inspector reflects besides tables
 
     def __init__(self, url: URL) -> None:
         self.url = url
@@ -71,6 +96,14 @@ class Dialect:
 
     def on_connect(self, dbapi_conn: Any, statement_timeout: float) -> None:
         pass
+
+    def network_args(self, read_timeout: float) -> dict:
+        """Driver options that bound every network wait (TCP keepalives, socket timeouts)."""
+        return {}
+
+    def socket_of(self, dbapi_conn: Any) -> int | None:
+        """The connection's socket, for the client-side deadline (None: the driver has its own)."""
+        return None
 
     def location(self) -> str:
         host = self.url.host or "localhost"
@@ -112,14 +145,31 @@ class Dialect:
     def grant_fix(self, schema: str, name: str) -> str:
         return "grant the audit role SELECT on this table"
 
+    def rls_fix(self, role: str | None, schema: str, name: str) -> str:
+        return self.grant_fix(schema, name)
+
 
 class Postgres(Dialect):
     name = "postgresql"
     system_schemas = frozenset({"information_schema", "pg_catalog", "pg_toast"})
     begin_sql = "SET TRANSACTION READ ONLY"
+    reflect_kind = ObjectKind.TABLE | ObjectKind.MATERIALIZED_VIEW  # TABLE covers r, p and f
 
     def connect_args(self, connect_timeout: float, statement_timeout: float) -> dict:
         return {"connect_timeout": max(2, round(connect_timeout)), "application_name": "auditor"}
+
+    def network_args(self, read_timeout: float) -> dict:
+        # a peer that vanishes (no RST) is noticed by TCP: keepalive probes after idle seconds,
+        # and unacknowledged data given up after tcp_user_timeout; the watchdog covers the rest
+        idle = max(1, int(min(30, read_timeout)))
+        return {"keepalives": 1, "keepalives_idle": idle, "keepalives_interval": max(1, int(min(10, idle / 3))),
+                "keepalives_count": 3, "tcp_user_timeout": int(read_timeout * 1000)}
+
+    def socket_of(self, dbapi_conn: Any) -> int | None:
+        try:
+            return int(dbapi_conn.pgconn.socket)  # psycopg 3
+        except Exception:  # noqa: BLE001 - another driver, or a closed connection: no client deadline
+            return None
 
     def on_connect(self, dbapi_conn: Any, statement_timeout: float) -> None:
         ms = max(1, int(statement_timeout * 1000))
@@ -129,6 +179,8 @@ class Postgres(Dialect):
             f"SET statement_timeout = {ms}",
             f"SET lock_timeout = {ms}",
             "SET TimeZone = 'UTC'",
+            # rows hidden by row-level security make the query fail instead of coming back empty
+            "SET row_security = off",
         ):
             cur.execute(sql)
         cur.close()
@@ -144,6 +196,9 @@ class Postgres(Dialect):
         ssl, tct = (row[0][0], row[0][1]) if row else (None, None)
         s.facts.update({"ssl": ssl, "track_commit_timestamp": tct})
         s.commit_timestamps = tct == "on"
+        role = _run(conn, "SELECT current_user, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+        if role:
+            s.facts.update({"role": role[0][0], "role_bypasses_rls": bool(role[0][1] or role[0][2])})
         if ssl == "off":
             s.in_transit, s.in_transit_basis = "optional", "ssl = off: every network connection is unencrypted"
             return s
@@ -163,11 +218,26 @@ class Postgres(Dialect):
     _STATS = (
         "SELECT n.nspname, c.relname, c.reltuples, {size}, s.n_live_tup,"
         " s.n_tup_ins + s.n_tup_upd + s.n_tup_del, has_table_privilege(c.oid, 'SELECT'),"
-        " has_schema_privilege(n.oid, 'USAGE'), c.relkind"
+        " has_schema_privilege(n.oid, 'USAGE'), c.relkind,"
+        " c.oid, c.relispartition, CASE WHEN c.relispartition THEN pg_partition_root(c.oid)::oid END,"
+        " c.relispopulated, c.relrowsecurity, c.relforcerowsecurity, pg_has_role(c.relowner, 'USAGE'),"
+        " (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid),"
+        # every row visible to this login through a policy: a permissive USING (true) for SELECT
+        # that applies to it, and no restrictive policy that applies to it
+        " EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polpermissive"
+        "   AND p.polcmd IN ('r', '*') AND COALESCE(pg_get_expr(p.polqual, p.polrelid), 'true') = 'true'"
+        "   AND (0 = ANY(p.polroles) OR EXISTS (SELECT 1 FROM unnest(p.polroles) r WHERE pg_has_role(r, 'USAGE'))))"
+        " AND NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND NOT p.polpermissive"
+        "   AND p.polcmd IN ('r', '*')"
+        "   AND (0 = ANY(p.polroles) OR EXISTS (SELECT 1 FROM unnest(p.polroles) r WHERE pg_has_role(r, 'USAGE')))),"
+        " (SELECT fs.srvname FROM pg_foreign_table ft JOIN pg_foreign_server fs ON fs.oid = ft.ftserver"
+        "   WHERE ft.ftrelid = c.oid),"
+        " c.relkind <> 'p' AND EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhparent = c.oid)"
         " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
         " LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid"
-        " WHERE c.relkind IN ('r', 'p') AND n.nspname IN :schemas"
+        " WHERE c.relkind IN ('r', 'p', 'm', 'f') AND n.nspname IN :schemas"
     )
+    _RELATIONS = {"r": "table", "p": "partitioned table", "m": "materialized view", "f": "foreign table"}
     # Lock-free: pg_total_relation_size waits for a table another session holds exclusively.
     _PAGES = (
         "(c.relpages + COALESCE((SELECT relpages FROM pg_class t WHERE t.oid = c.reltoastrelid), 0)"
@@ -188,7 +258,12 @@ class Postgres(Dialect):
             rows = conn.execute(sql.bindparams(sa.bindparam("schemas", expanding=True)), params).all()
         conn.rollback()
         out: dict[tuple[str | None, str], TableInfo] = {}
-        for nsp, rel, reltuples, size, live, writes, can_select, usage, relkind in rows:
+        by_oid: dict[int, tuple[str, str]] = {}
+        roots: dict[tuple[str, str], int] = {}
+        bypass = self._bypass(conn)
+        for (nsp, rel, reltuples, size, live, writes, can_select, usage, relkind, oid, is_partition, root,
+             populated, rls, force_rls, owns, policies, open_policy, foreign_server, inherited) in rows:
+            by_oid[oid] = (nsp, rel)
             info = TableInfo(bytes=int(size) if size is not None else None, readable=bool(can_select and usage))
             if reltuples is not None and reltuples >= 0:
                 info.estimate, info.estimate_basis = int(reltuples), "pg_class.reltuples"
@@ -196,11 +271,60 @@ class Postgres(Dialect):
                 info.estimate, info.estimate_basis = int(live), "pg_stat_all_tables.n_live_tup"
             info.facts["pg_stat_writes"] = int(writes) if writes is not None else None
             info.facts["bytes_basis"] = bytes_basis
+            info.relation = self._RELATIONS.get(relkind, "table")
             if relkind == "p":
                 info.facts["partitioned"] = True
+            if is_partition and root is not None:
+                roots[(nsp, rel)] = root
+            info.populated = bool(populated)
+            if inherited:  # legacy inheritance: the children are tables of their own, read once each
+                info.inheritance_parent = True
+                info.facts["inheritance"] = "parent of inheriting tables: read FROM ONLY (its own rows)"
+            if foreign_server is not None:
+                info.facts["foreign_server"] = foreign_server
+                info.not_read = (f"foreign table: its rows live on foreign server {foreign_server}, not in this "
+                                 "database (not read; audit that server as a source of its own)")
+            if rls:
+                info.facts["row_security"] = {"enabled": True, "forced": bool(force_rls), "policies": int(policies or 0)}
+                if not bypass and not (owns and not force_rls):
+                    if open_policy:
+                        info.row_security_policy = True  # a policy shows this login every row
+                    else:
+                        info.hidden_by = (f"row-level security is enabled{' and forced' if force_rls else ''} "
+                                          f"on this table ({int(policies or 0)} policies) and the audit role does "
+                                          "not bypass it: it would see only the rows its policies allow")
             info.encryption_basis = "PostgreSQL has no table encryption it can report (disk encryption is not visible)"
             out[(nsp, rel)] = info
+        self._roll_up(out, roots, by_oid)
         return out
+
+    @staticmethod
+    def _bypass(conn: sa.Connection) -> bool:
+        row = _run(conn, "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user")
+        return bool(row and row[0][0])
+
+    @staticmethod
+    def _roll_up(out: dict[tuple[str | None, str], TableInfo], roots: dict[tuple[str, str], int],
+                 by_oid: dict[int, tuple[str, str]]) -> None:
+        """Partitions into their root: one dataset for the whole tree (rows, bytes, names)."""
+        for key, root_oid in roots.items():
+            root = by_oid.get(root_oid)
+            if root is None or root not in out:
+                continue  # the root is in a schema not scanned: the partition stays a dataset of its own
+            part, parent = out[key], out[root]
+            part.partition_of = root
+            if "partitions" not in parent.facts:  # the tree's rows are its partitions' rows
+                parent.estimate = parent.estimate_basis = None
+            names = parent.facts.setdefault("partitions", [])
+            names.append(f"{key[0]}.{key[1]}")
+            if part.bytes is not None:
+                parent.bytes = (parent.bytes or 0) + part.bytes
+            if part.estimate is not None and not part.facts.get("partitioned"):
+                parent.estimate = (parent.estimate or 0) + part.estimate
+                parent.estimate_basis = "sum of its partitions' pg_class.reltuples"
+        for info in out.values():
+            if "partitions" in info.facts:
+                info.facts["partitions"] = sorted(info.facts["partitions"])
 
     def commit_time_expr(self, server: Server) -> Any:
         if not server.commit_timestamps:
@@ -212,6 +336,11 @@ class Postgres(Dialect):
 
     def grant_fix(self, schema: str, name: str) -> str:
         return f'GRANT USAGE ON SCHEMA "{schema}" and GRANT SELECT ON the table (or pg_read_all_data) to the audit role'
+
+    def rls_fix(self, role: str | None, schema: str, name: str) -> str:
+        who = f'"{role}"' if role else "<audit role>"
+        return (f"ALTER ROLE {who} BYPASSRLS (as a superuser), or a policy that shows the audit role every row: "
+                f'CREATE POLICY auditor_read ON "{schema}"."{name}" FOR SELECT TO {who} USING (true)')
 
 
 def _decode_innodb(name: str) -> str:
@@ -225,7 +354,11 @@ class MySQL(Dialect):
     begin_sql = "START TRANSACTION READ ONLY"
 
     def connect_args(self, connect_timeout: float, statement_timeout: float) -> dict:
-        return {"connect_timeout": max(1, round(connect_timeout)), "read_timeout": max(1, round(statement_timeout + 30))}
+        return {"connect_timeout": max(1, round(connect_timeout))}
+
+    def network_args(self, read_timeout: float) -> dict:
+        # PyMySQL's socket timeouts: every read and write of the protocol waits at most this long
+        return {"read_timeout": max(1, round(read_timeout)), "write_timeout": max(1, round(read_timeout))}
 
     def on_connect(self, dbapi_conn: Any, statement_timeout: float) -> None:
         cur = dbapi_conn.cursor()
@@ -272,8 +405,8 @@ class MySQL(Dialect):
     def tables(self, conn: sa.Connection, schemas: list[str | None]) -> dict[tuple[str | None, str], TableInfo]:
         sql = sa.text(
             "SELECT TABLE_SCHEMA, TABLE_NAME, TABLE_ROWS, DATA_LENGTH, INDEX_LENGTH, UPDATE_TIME, ENGINE,"
-            " CREATE_OPTIONS FROM information_schema.TABLES"
-            " WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA IN :schemas"
+            " CREATE_OPTIONS, TABLE_TYPE FROM information_schema.TABLES"
+            " WHERE TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') AND TABLE_SCHEMA IN :schemas"
         ).bindparams(sa.bindparam("schemas", expanding=True))
         rows = conn.execute(sql, {"schemas": [s for s in schemas if s]}).all()
         conn.rollback()
@@ -288,8 +421,12 @@ class MySQL(Dialect):
             if enc is not None:
                 listed = {_decode_innodb(r[0]): str(r[1]).upper() == "Y" for r in enc}
         out: dict[tuple[str | None, str], TableInfo] = {}
-        for schema, name, trows, data, index, update_time, engine, options in rows:
+        for schema, name, trows, data, index, update_time, engine, options, table_type in rows:
             info = TableInfo(estimate=int(trows) if trows is not None else None, estimate_basis="information_schema.TABLE_ROWS")
+            if table_type == "SYSTEM VERSIONED":  # every earlier version of every row is kept too
+                info.relation, info.history = "system-versioned table", True
+            if "partitioned" in (options or "").lower():
+                info.facts["partitioned"] = True  # partitions are internal to the table: one dataset
             if data is not None or index is not None:
                 info.bytes = int(data or 0) + int(index or 0)
             info.facts["storage_engine"] = engine

@@ -41,6 +41,9 @@ def describe(exc: BaseException, redact: Redactor, fix: str | None = None) -> st
         return f"permission denied: {_first_line(orig, redact)}" + (f" (fix: {fix})" if fix else "")
     if code in _LOCK or "lock timeout" in message:
         return "lock timeout: another session holds a conflicting lock on the table (retry later)"
+    if code == 2013 and "timed out" in message:  # PyMySQL's read_timeout/write_timeout
+        return ("no answer from the server within read_timeout: the connection went silent "
+                "(raise read_timeout, or check the network path)")
     if code in _TIMEOUT_PG or code in _TIMEOUT_MY or "interrupted" in message or "canceling statement" in message:
         return "statement timeout: the query ran longer than statement_timeout (raise it, or audit off-peak)"
     if "timeout expired" in message or "timed out" in message:

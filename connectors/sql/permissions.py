@@ -12,6 +12,9 @@ PERMISSIONS: dict[str, str] = {
         "-- optional, for encryption_in_transit when ssl = on (superuser-only by default):\n"
         "GRANT SELECT ON pg_hba_file_rules TO auditor; GRANT EXECUTE ON FUNCTION pg_hba_file_rules() TO auditor;\n"
         "-- optional, for commit-time age: track_commit_timestamp = on (server setting, needs a restart).\n"
+        "-- tables with row-level security: the audit role must see every row, or the table is not assessed\n"
+        "-- (the session reads with row_security = off, so a filtered read fails instead of looking empty):\n"
+        "ALTER ROLE auditor BYPASSRLS;   -- or, per table: CREATE POLICY auditor_read ON <table> FOR SELECT TO auditor USING (true);\n"
         "-- The connector sets default_transaction_read_only and SET TRANSACTION READ ONLY itself."
     ),
     "mysql": (

@@ -1,11 +1,26 @@
 """Bounded samples of a table, for the classifier only.
 
-Only the columns a classifier can use are read (text, character, dates, integers wide
-enough to hold an id or a phone number, PostgreSQL ``inet``, JSON/JSONB and ARRAY columns,
-whose values are flattened into ``column.key.path`` fields as object readers do for JSON
-documents). Columns that may hold personal data but are not read (BLOB/bytea/binary, and
-any column beyond :data:`MAX_COLUMNS`) are named with the reason in ``unsampled``, so the
-table's personal data is never taken as absent. Strategies, cheapest first:
+Every column is either read or named, with the reason, in ``unsampled`` (so the table's
+personal data is never taken as absent):
+
+- read as they are (bounded by their type): integers of every width, floats and decimals
+  (an integral value is written as digits, so a ``double precision`` 4111111111111111.0 is
+  the card number ``4111111111111111``), dates, times, intervals, booleans, UUIDs;
+- read cut **on the server** (``left(CAST(c AS text), n)`` on PostgreSQL, ``LEFT(CAST(c AS
+  CHAR), n)`` on MySQL/MariaDB, ``substr(c, 1, n)`` on SQLite for text and blob values), so
+  a 30 MB cell costs ``n`` characters on the wire and in memory: text of any type (char,
+  varchar, text, enum, set, citext, xml, inet, hstore, PostGIS, unknown types) at most
+  :data:`TEXT_CHARS`; JSON/JSONB and ARRAY columns (sent as JSON text) and unbounded text
+  types at most :data:`LONG_CHARS`, less when the table is wide (the sample stays within
+  :data:`SAMPLE_BUDGET_CHARS` characters: rows x columns x cut);
+- JSON documents (in JSON columns, or text cells that hold one) are walked **iteratively**
+  to any depth by the object readers' walker (:func:`walk_json`; a cut document gives the
+  key paths of the part read) into ``column.key.path`` fields;
+- named in ``unsampled``: binary columns (BLOB/bytea/binary), columns beyond
+  :data:`MAX_COLUMNS`, and the cells of a column that could not be rendered (one bad cell
+  stays that cell's problem: the column is named with the count, the rest is read).
+
+Strategies, cheapest first:
 
 - a table with at most ``sample_rows`` rows: the first ``sample_rows`` rows;
 - PostgreSQL: ``TABLESAMPLE BERNOULLI`` (``SYSTEM`` above 5M rows) ``REPEATABLE(seed)``,
@@ -16,27 +31,41 @@ table's personal data is never taken as absent. Strategies, cheapest first:
 
 The seed is derived from the table's name, so an unchanged table gives the same sample
 and therefore the same fingerprint run after run. Values become ``str`` (dates in ISO
-form), cut to :data:`MAX_CHARS`; they live in memory only and are never logged.
+form), plain text cut to :data:`MAX_CHARS`; they live in memory only and are never logged.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import math
 import random
-from dataclasses import dataclass
-from datetime import date, datetime
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import TableClause
 
-from connectors.readers import flatten  # one flattening rule for JSON, in objects and in columns
+# one flattening rule for JSON, in objects and in columns: the same walker, field names and bounds
+from connectors.formats.common import MAX_FIELDS, MAX_VALUES_PER_FIELD
+from connectors.formats.jsonwalk import Walker
 
-MAX_CHARS = 1024
+MAX_CHARS = 1024  # plain text kept per cell for the classifier
+TEXT_CHARS = MAX_CHARS  # server-side cut of text columns
+LONG_CHARS = 16 * 1024  # server-side cut of JSON/ARRAY and unbounded text columns (JSON walked from it)
+MIN_CHARS = 256  # the cut never goes below this, however wide the table
+SAMPLE_BUDGET_CHARS = 32 * 1024 * 1024  # rows x cut over every cut column stays within this
 MAX_COLUMNS = 256
 SLICES = 10
 SAMPLE_TAG = "/* auditor:sample */ "
+
+NATIVE, TEXT, LONG = "native", "text", "long"
+ALL_VERSIONS = "FOR SYSTEM_TIME ALL"  # MariaDB system-versioned tables: every stored version of every row
 
 
 def _structured(coltype: Any) -> bool:
@@ -48,19 +77,32 @@ def _binary(coltype: Any) -> bool:
                                                                                          "MEDIUMBLOB", "TINYBLOB"}
 
 
-def usable(coltype: Any) -> bool:
-    """Can the classifier use values of this column type?"""
+# bounded by their type; PostgreSQL network addresses as the driver gives them ('10.1.2.3',
+# where a cast to text would say '10.1.2.3/32')
+_NATIVE_NAMES = frozenset({"INET", "CIDR", "MACADDR", "MACADDR8"})
+_NATIVE_TYPES = (sa.Integer, sa.Numeric, sa.Float, sa.Date, sa.DateTime, sa.Time, sa.Interval, sa.Boolean, sa.Uuid)
+
+
+def kind_of(coltype: Any) -> str | None:
+    """How a column is read: ``native`` (bounded by its type), ``text`` (cut at TEXT_CHARS),
+    ``long`` (JSON, arrays, unbounded text: cut at LONG_CHARS), or None (binary: named unsampled)."""
     if _structured(coltype):
-        return True  # flattened into key-path fields
-    if isinstance(coltype, (sa.Boolean, sa.Float, sa.Interval, sa.LargeBinary, sa.types._Binary, sa.Uuid)):
-        return False
-    if isinstance(coltype, sa.SmallInteger):
-        return False
-    if isinstance(coltype, (sa.String, sa.Integer, sa.Date, sa.DateTime, sa.Enum, sa.types.NullType)):
-        return True
-    if isinstance(coltype, sa.Numeric):  # DECIMAL(16,0) card numbers; not money with scale
-        return not getattr(coltype, "scale", None)
-    return type(coltype).__name__.upper() in {"INET", "CIDR", "MACADDR", "CITEXT", "XML", "HSTORE"}
+        return LONG
+    if _binary(coltype):
+        return None
+    if isinstance(coltype, _NATIVE_TYPES) or type(coltype).__name__.upper() in _NATIVE_NAMES:
+        return NATIVE
+    if isinstance(coltype, sa.String) and not isinstance(coltype, sa.Enum) and getattr(coltype, "length", None) \
+            and coltype.length <= TEXT_CHARS:
+        return TEXT
+    if isinstance(coltype, (sa.Enum,)):
+        return TEXT
+    return LONG  # text, longtext, clob, citext, xml, hstore, unknown types: read as text, cut on the server
+
+
+def usable(coltype: Any) -> bool:
+    """Can the classifier use values of this column type? (every type but binary)"""
+    return kind_of(coltype) is not None
 
 
 def column_plan(columns: list[dict]) -> tuple[list[str], dict[str, str]]:
@@ -71,7 +113,7 @@ def column_plan(columns: list[dict]) -> tuple[list[str], dict[str, str]]:
     for c in columns:
         if usable(c["type"]):
             sampled.append(c["name"])
-        elif _binary(c["type"]):
+        else:
             unsampled[c["name"]] = "binary column (BLOB/bytea): its contents are not sampled"
     for name in sampled[MAX_COLUMNS:]:
         unsampled[name] = f"beyond the column cap: only the first {MAX_COLUMNS} sampleable columns are read"
@@ -87,6 +129,20 @@ def structured_columns(columns: list[dict]) -> set[str]:
     return {c["name"] for c in columns if _structured(c["type"])}
 
 
+def cuts(columns: list[dict], sampled: list[str], rows: int) -> dict[str, int]:
+    """Server-side cut (characters) of each sampled column that is not bounded by its type.
+
+    Text columns are cut at TEXT_CHARS, long ones at LONG_CHARS; both shrink (never below
+    MIN_CHARS) so that rows x the sum of the cuts stays within SAMPLE_BUDGET_CHARS."""
+    types = {c["name"]: c["type"] for c in columns}
+    kinds = {name: kind_of(types[name]) for name in sampled}
+    cut = [n for n in sampled if kinds[n] in (TEXT, LONG)]
+    if not cut:
+        return {}
+    share = max(MIN_CHARS, SAMPLE_BUDGET_CHARS // (max(1, rows) * len(cut)))
+    return {n: min(TEXT_CHARS if kinds[n] == TEXT else LONG_CHARS, share) for n in cut}
+
+
 def seed_for(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big") & 0x7FFFFFFF
 
@@ -97,8 +153,41 @@ class Plan:
     strategy: str
 
 
-def _table(schema: str | None, name: str, cols: list[str]) -> sa.TableClause:
+class OnlyTable(TableClause):
+    """A PostgreSQL table read without its inheritance children (``FROM ONLY``): a legacy
+    parent's children are datasets of their own, so their rows are not counted twice."""
+
+    inherit_cache = True
+
+
+@compiles(OnlyTable, "postgresql")
+def _only(element: OnlyTable, compiler: Any, **kw: Any) -> str:
+    text = compiler.visit_table(element, **kw)
+    return f"ONLY {text}" if kw.get("asfrom") else text
+
+
+def table_clause(schema: str | None, name: str, cols: list[str], only: bool = False) -> sa.TableClause:
+    if only:
+        return OnlyTable(name, *[sa.column(c) for c in cols], schema=schema)
     return sa.table(name, *[sa.column(c) for c in cols], schema=schema)
+
+
+def cut_expr(dialect: str, column: Any, chars: int | None, structured: bool = False) -> Any:
+    """``column`` as the sample reads it: cut to ``chars`` + 1 characters on the server (one
+    more than kept, so a cut is seen), labelled with the column's name."""
+    name = column.name
+    if dialect == "sqlite":  # any value in any column: cut text and blobs whatever the declared type
+        n = (chars or LONG_CHARS) + 1
+        return sa.case((sa.func.typeof(column).in_(["text", "blob"]), sa.func.substr(column, 1, n)),
+                       else_=column).label(name)
+    if chars is None:
+        return column.label(name)
+    if dialect == "postgresql":
+        value = sa.func.to_json(column) if structured else column  # arrays as JSON text
+        return sa.func.left(sa.cast(value, sa.Text), chars + 1).label(name)
+    if dialect == "mysql":
+        return sa.func.left(sa.cast(column, sa.String), chars + 1).label(name)
+    return sa.func.substr(sa.cast(column, sa.String), 1, chars + 1).label(name)
 
 
 def plan(
@@ -110,21 +199,35 @@ def plan(
     records: int | None,
     key: str | None,
     key_range: tuple[Any, Any] | None,
+    cut: dict[str, int] | None = None,
+    structured: set[str] | frozenset[str] = frozenset(),
+    all_versions: bool = False,
+    only: bool = False,
 ) -> Plan:
-    """The one statement that reads this table's sample."""
+    """The one statement that reads this table's sample (values cut on the server by ``cut``;
+    ``all_versions``: every stored version of a MariaDB system-versioned table)."""
     if not cols or rows <= 0:
         return Plan(None, "none")
+    cut = cut or {}
     key_is_column = key is not None and key != "rowid"
-    table = _table(schema, name, list(dict.fromkeys(cols + ([key] if key_is_column else []))))
-    picked = [table.c[c] for c in cols]
+    table = table_clause(schema, name, list(dict.fromkeys(cols + ([key] if key_is_column else []))), only)
+
+    def select(*columns: Any) -> Any:
+        stmt = sa.select(*columns)
+        return stmt.with_hint(table, ALL_VERSIONS, dialect_name="mysql") if all_versions else stmt
+
+    def picked_from(t: Any) -> list[Any]:
+        return [t.c[c] if c == key else cut_expr(dialect, t.c[c], cut.get(c), c in structured) for c in cols]
+
+    picked = picked_from(table)
     if records is not None and records <= rows:
-        return Plan(sa.select(*picked).limit(rows), "all rows")
+        return Plan(select(*picked).limit(rows), "all rows")
     seed = seed_for(f"{schema}.{name}")
     if dialect == "postgresql":
         method = "bernoulli" if records is None or records <= 5_000_000 else "system"
         pct = 100.0 if not records else min(100.0, max(0.0001, 300.0 * rows / records))
         sampled = sa.tablesample(table, getattr(sa.func, method)(pct), seed=sa.literal(seed))
-        return Plan(sa.select(*[sampled.c[c] for c in cols]).limit(rows), f"tablesample {method} {pct:.4g}%")
+        return Plan(sa.select(*picked_from(sampled)).limit(rows), f"tablesample {method} {pct:.4g}%")
     if key and key_range and None not in key_range:
         lo, hi = key_range
         try:
@@ -139,69 +242,184 @@ def plan(
             top = max(lo, hi - int(per * (hi - lo + 1) / records)) if records else hi
             parts = []
             for start in sorted(rng.randint(lo, top) for _ in range(SLICES)):
-                inner = sa.select(*picked).where(keycol >= start).order_by(keycol).limit(per).subquery()
+                inner = select(*picked).where(keycol >= start).order_by(keycol).limit(per).subquery()
                 parts.append(sa.select(*[inner.c[i] for i in range(len(cols))]))
             return Plan(sa.union_all(*parts), f"{SLICES} random key ranges on {key}")
     if dialect == "mysql" and records:
         p = min(1.0, 3.0 * rows / records)
-        return Plan(sa.select(*picked).where(sa.func.rand(seed) < p).limit(rows), f"rand() < {p:.4g}")
-    return Plan(sa.select(*picked).limit(rows), "first rows (no random access path)")
+        return Plan(select(*picked).where(sa.func.rand(seed) < p).limit(rows), f"rand() < {p:.4g}")
+    return Plan(select(*picked).limit(rows), "first rows (no random access path)")
 
 
-def fallback(schema: str | None, name: str, cols: list[str], rows: int) -> Plan:
-    table = _table(schema, name, cols)
-    return Plan(sa.select(*[table.c[c] for c in cols]).limit(rows), "first rows (sample came back empty)")
+def fallback(schema: str | None, name: str, cols: list[str], rows: int, dialect: str = "",
+             cut: dict[str, int] | None = None, structured: set[str] | frozenset[str] = frozenset(),
+             all_versions: bool = False, only: bool = False) -> Plan:
+    table = table_clause(schema, name, cols, only)
+    picked = [cut_expr(dialect, table.c[c], (cut or {}).get(c), c in structured) for c in cols]
+    stmt = sa.select(*picked)
+    if all_versions:
+        stmt = stmt.with_hint(table, ALL_VERSIONS, dialect_name="mysql")
+    return Plan(stmt.limit(rows), "first rows (sample came back empty)")
+
+
+def number_text(value: float | Decimal) -> str:
+    """A number as the classifier should see it: integral values as plain digits
+    (4111111111111111.0 and Decimal('6591234567.00') are a card and a phone number)."""
+    try:
+        if isinstance(value, float):
+            if math.isfinite(value) and value.is_integer() and abs(value) < 1e22:
+                return f"{value:.0f}"
+            return repr(value)
+        if value.is_finite() and value == value.to_integral_value() and abs(value.adjusted()) < 40:
+            return f"{value.to_integral_value():f}"
+        return str(value)
+    except (ArithmeticError, ValueError, OverflowError):
+        return str(value)
 
 
 def text_of(value: Any) -> str | None:
     if value is None:
         return None
-    if isinstance(value, (datetime, date)):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (datetime, date, time)):
         return value.isoformat()
+    if isinstance(value, (float, Decimal)):
+        return number_text(value)
     if isinstance(value, (bytes, bytearray, memoryview)):
-        value = bytes(value).decode("utf-8", "replace")
+        value = bytes(value[: MAX_CHARS * 4]).decode("utf-8", "replace")
     if isinstance(value, (dict, list, tuple)):
         return json.dumps(value, sort_keys=True, default=str)[:MAX_CHARS]
+    if isinstance(value, (uuid.UUID, timedelta)):
+        return str(value)
     text = str(value)
     return text[:MAX_CHARS]
 
 
-def _document(value: Any) -> Any:
-    """A JSON/ARRAY cell as a Python structure (drivers hand JSON over parsed, or as text)."""
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        value = bytes(value).decode("utf-8", "replace")
-    if isinstance(value, str) and value[:1] in ("{", "["):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
+# --------------------------------------------------------------------------- JSON, iteratively
 
 
-def to_fields(cols: list[str], rows: list[tuple],
-              structured: set[str] | frozenset[str] = frozenset()) -> tuple[dict[str, list[str]], str]:
+def walk_json(text: str, path: str, out: dict[str, list[Any]]) -> str:
+    """Flatten the JSON document in ``text`` into ``out`` (``path.key.path``, ``[]`` for list
+    items) with the object readers' walker (:mod:`connectors.formats.jsonwalk`: ijson events,
+    no recursion, any depth, long paths shortened in the middle). Returns ``complete``,
+    ``partial`` (the text ended inside the document, as a document cut on the server does:
+    what was read is in ``out``) or ``invalid`` (not JSON; ``out`` may hold what came before)."""
+    import ijson
+
+    walker = Walker(out, root=path)
+    try:
+        walker.feed_all(ijson.basic_parse(io.BytesIO(text.encode("utf-8", "replace")), use_float=True))
+    except ijson.JSONError as exc:
+        return "partial" if "premature EOF" in str(exc) else "invalid"
+    return "complete"
+
+
+def _put(out: dict[str, list[Any]], path: str, value: str) -> None:
+    key = path or "$"
+    if key not in out and len(out) >= MAX_FIELDS:
+        return  # bounded breadth: at most MAX_FIELDS key paths
+    values = out.setdefault(key, [])
+    if len(values) < MAX_VALUES_PER_FIELD:
+        values.append(value)
+
+
+# --------------------------------------------------------------------------- rows into fields
+
+
+@dataclass
+class SampleRead:
+    """What one sample gave the classifier, and how far it got."""
+
+    fields: dict[str, list[str]]
+    digest: str
+    unsampled: dict[str, str] = field(default_factory=dict)  # column -> cells not read, and why
+    cut: dict[str, int] = field(default_factory=dict)  # column -> cells cut on the server
+
+
+def read_rows(cols: list[str], rows: list[tuple], structured: set[str] | frozenset[str] = frozenset(),
+              cut: dict[str, int] | None = None) -> SampleRead:
     """Column-wise string values (None dropped) and a digest of the sampled rows.
 
     ``structured`` columns (JSON, ARRAY), and JSON documents found in text columns, are
     flattened: ``profile`` holding ``{"email": ...}`` gives the field ``profile.email``; an
-    array gives ``tags[]``.
+    array gives ``tags[]``. A cell that cannot be rendered is counted against its column in
+    ``unsampled``; the other cells and columns are read.
     """
+    cut = cut or {}
     fields: dict[str, list[str]] = {c: [] for c in cols if c not in structured}
     digests = []
+    failed: dict[str, tuple[int, str]] = {}
+    was_cut: dict[str, int] = {}
+    json_cut: dict[str, int] = {}
     for row in rows:
-        cells = [text_of(v) for v in row[: len(cols)]]
+        cells: list[str | None] = []
+        for col, raw in zip(cols, row):
+            try:
+                cells.append(_cell(col, raw, col in structured, cut.get(col), fields, was_cut, json_cut))
+            except Exception as exc:  # noqa: BLE001 - one cell's failure stays that cell's
+                count, _ = failed.get(col, (0, ""))
+                failed[col] = (count + 1, type(exc).__name__)
+                cells.append("\x01")
         digests.append(hashlib.sha256("\x1f".join("\x00" if c is None else c for c in cells).encode()).digest())
-        for col, cell, raw in zip(cols, cells, row):
-            if cell is None:
-                continue
-            if col in structured:
-                flatten(_document(raw), col, fields)
-            elif cell[:1] in ("{", "[") and isinstance(doc := _document(cell), (dict, list)):
-                flatten(doc, col, fields)  # JSON kept in a text column (MariaDB's JSON is LONGTEXT)
-            else:
-                fields[col].append(cell)
     digest = hashlib.sha256(b"".join(sorted(digests))).hexdigest()
-    return fields, digest
+    unsampled = {col: f"{count} sampled value(s) could not be read ({why}): not classified"
+                 for col, (count, why) in failed.items()}
+    for col, n in json_cut.items():  # a document cut on the server: what came after the cut is not known
+        if col not in unsampled:
+            unsampled[col] = (f"{n} JSON value(s) longer than {cut[col]} characters: only the first "
+                              f"{cut[col]} characters of each were read")
+    return SampleRead({k: v for k, v in fields.items() if v or k in cols}, digest, unsampled, was_cut)
+
+
+def _cell(col: str, raw: Any, structured: bool, chars: int | None, fields: dict[str, list[str]],
+          was_cut: dict[str, int], json_cut: dict[str, int]) -> str | None:
+    """One cell into ``fields``; returns its text for the digest."""
+    if raw is None:
+        return None
+    if isinstance(raw, (bytes, bytearray, memoryview)) and (structured or chars):
+        raw = bytes(raw).decode("utf-8", "replace")
+    cut_here = isinstance(raw, str) and chars is not None and len(raw) > chars
+    if cut_here:
+        raw = raw[:chars]  # the server sent one character more than kept: the value was cut
+        was_cut[col] = was_cut.get(col, 0) + 1
+    if structured:
+        if isinstance(raw, (dict, list, tuple)):  # a driver that parsed it (not the connector's own reads)
+            raw = json.dumps(raw, default=str)
+        text = raw if isinstance(raw, str) else text_of(raw) or ""
+        doc: dict[str, list[Any]] = {}
+        if walk_json(text, col, doc) == "invalid" and not doc:
+            _put(fields, col, text[:MAX_CHARS])
+        _merge(fields, doc)
+        if cut_here:
+            json_cut[col] = json_cut.get(col, 0) + 1
+        return text[:MAX_CHARS]
+    cell = text_of(raw)
+    if cell is None:
+        return None
+    if isinstance(raw, str) and raw[:1] in ("{", "["):  # JSON kept in a text column (MariaDB's JSON is LONGTEXT)
+        doc = {}
+        state = walk_json(raw, col, doc)
+        if state == "complete" or (state == "partial" and cut_here and doc):
+            _merge(fields, doc)
+            if cut_here:
+                json_cut[col] = json_cut.get(col, 0) + 1
+            return cell
+    fields[col].append(cell)
+    return cell
+
+
+def _merge(fields: dict[str, list[str]], doc: dict[str, list[Any]]) -> None:
+    for key, values in doc.items():
+        for v in values:
+            _put(fields, key, v)
+
+
+def to_fields(cols: list[str], rows: list[tuple],
+              structured: set[str] | frozenset[str] = frozenset()) -> tuple[dict[str, list[str]], str]:
+    """Column-wise string values and a digest (see :func:`read_rows`)."""
+    got = read_rows(cols, rows, structured)
+    return got.fields, got.digest
 
 
 def fingerprint(records: int | None, records_basis: str | None, sample_digest: str | None) -> str | None:

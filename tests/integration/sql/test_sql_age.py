@@ -53,7 +53,8 @@ def test_to_utc_forms():
 def test_sample_columns_and_fingerprint():
     cols = _cols(email=sa.String(), avatar=sa.LargeBinary(), flag=sa.Boolean(), n=sa.SmallInteger(), id=sa.BigInteger(),
                  price=sa.Numeric(10, 2), pan=sa.Numeric(16, 0), dob=sa.Date(), doc=sa.JSON())
-    assert sampling.sample_columns(cols) == ["email", "id", "pan", "dob", "doc"]  # JSON is sampled (flattened)
+    # every type but binary is sampled (booleans, small integers and money too: issue 15)
+    assert sampling.sample_columns(cols) == ["email", "flag", "n", "id", "price", "pan", "dob", "doc"]
     assert sampling.column_plan(cols)[1] == {"avatar": "binary column (BLOB/bytea): its contents are not sampled"}
     f1, d1 = sampling.to_fields(["a", "b"], [("x", 1), ("y", None)])
     f2, d2 = sampling.to_fields(["a", "b"], [("y", None), ("x", 1)])

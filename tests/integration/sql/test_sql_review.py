@@ -86,8 +86,9 @@ def test_mariadb_json_column_and_missing_database(mysql_url):
     [table] = obs.values()
     assert sorted(table.sample.fields["settings.notify.email"]) == [f"user{i}@example.com" for i in range(5)]
     assert table.dataset.facts["unsampled"] == {"avatar": "binary column (BLOB/bytea): its contents are not sampled"}
-    [err] = [e for e in items if isinstance(e, CollectionError)]
+    err, empty = [e for e in items if isinstance(e, CollectionError)]
     assert err.dataset == "nodb.prefs2" and "not found or not visible" in err.reason
+    assert empty.dataset is None and "'*.nothing_like_this' matched nothing" in empty.reason  # issue 15 item 6
 
 
 # ------------------------------------------------------------------ SQLite
