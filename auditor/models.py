@@ -70,6 +70,10 @@ class PersonalData(_Frozen):
     confidence: float = 1.0  # 0..1
     examples: tuple[str, ...] = ()  # masked only (j***@e***.com, 411111******1111)
     detail: dict[str, Any] = Field(default_factory=dict)  # e.g. {"weak": True} for hashes
+    # per place (aligned with ``where``): values that validated of the values read, the
+    # column's own confidence; empty where a place has no such count (free text)
+    validated: tuple[int, ...] = ()
+    sampled: tuple[int, ...] = ()
 
 
 class Dataset(_Frozen):

@@ -38,7 +38,8 @@ def _dataset(d: Dataset, vendor_names: dict[str, str]) -> dict[str, Any]:
         "tags": d.tags,
         "personal_data": [
             {"type": p.type, "count": p.count, "where": list(p.where), "confidence": round(p.confidence, 3),
-             "examples": list(p.examples), "detail": p.detail}
+             "examples": list(p.examples), "detail": p.detail,
+             **({"validated": list(p.validated), "sampled": list(p.sampled)} if p.sampled else {})}
             for p in d.personal_data
         ],
         "classified": d.classified,

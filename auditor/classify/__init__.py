@@ -6,7 +6,9 @@ Public API (stable; the engine and connectors rely on it):
 - ``ClassifyOptions`` (thresholds, phone regions, bounds)
 - masking helpers in ``auditor.classify.masking``
 
-Layout: ``validators.py`` and ``ids.py`` (one validator per type), ``hints.py``
+Layout: ``types.py`` (one record per personal-data type: the tables below iterate
+over it), ``custom.py`` (user-defined detectors as such records),
+``validators.py`` and ``ids.py`` (one validator per type), ``hints.py``
 (what field names say), ``prefilter.py`` (the one-pass ``re2.Set``), ``columns.py``
 (column decision), ``text.py`` (free text), ``results.py`` (folding into
 PersonalData), ``masking.py``.
@@ -18,15 +20,17 @@ and the exception type only, and drops the chained exception).
 
 from __future__ import annotations
 
-from auditor.classify.columns import decide_field, is_prose
+from auditor.classify.columns import decide_field, enabled_types, is_prose
+from auditor.classify.custom import DetectorSpec
 from auditor.classify.options import DEFAULT_PHONE_REGIONS, ClassifyOptions
 from auditor.classify.results import Hit, fold
 from auditor.classify.text import TEXT_WHERE, scan_text
+from auditor.classify.types import BUILTIN
 from auditor.models import PersonalData, Sample
 
-__all__ = ["classify", "ClassifyOptions", "ClassifyError", "DEFAULT_PHONE_REGIONS", "TEXT_WHERE"]
+__all__ = ["classify", "ClassifyOptions", "ClassifyError", "DEFAULT_PHONE_REGIONS", "TEXT_WHERE", "DetectorSpec"]
 
-_EMBEDDED = frozenset({"email", "phone", "payment_card", "payment_card_partial", "national_id", "password_hash", "ip_address"})
+_EMBEDDED = frozenset(t.name for t in BUILTIN if t.embedded)
 
 
 class ClassifyError(RuntimeError):
@@ -43,7 +47,8 @@ def classify(sample: Sample, options: ClassifyOptions | None = None) -> tuple[Pe
             hits.extend(field_hits)
             found = frozenset(h.type for h in field_hits)
             if is_prose(texts) and not found & {"postal_address", "person_name"}:
-                skip = frozenset(options.types) - (_EMBEDDED - found)
+                embedded = _EMBEDDED | {d.name for d in options.detectors}
+                skip = frozenset(enabled_types(options)) - (embedded - found)
                 hits.extend(scan_text(texts, options, where=str(name), skip=skip))
         except Exception as exc:  # noqa: BLE001 - re-raised without the value-bearing chain
             raise ClassifyError(f"classifier failed on field {str(name)[:200]!r}: {type(exc).__name__}") from None

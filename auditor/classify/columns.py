@@ -20,46 +20,48 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any
 
-from auditor.classify import validators as v
-from auditor.classify.hints import field_hints
-from auditor.classify.options import ClassifyOptions
-from auditor.classify.prefilter import present_types
-from auditor.classify.results import Hit, confidence
+import re
+from functools import lru_cache
 
-PRIORITY: tuple[str, ...] = (
-    "payment_card",
-    "national_id",
-    "password_hash",
-    "email",
-    "ip_address",
-    "payment_card_partial",
-    "phone",
-    "date_of_birth",
-    "postal_address",
-    "person_name",
-)
-CONTEXT_LED = frozenset({"person_name", "date_of_birth"})
+from auditor.classify import validators as v
+from auditor.classify.custom import specs_of
+from auditor.classify.hints import field_hints, field_vetoes, normalise_name
+from auditor.classify.options import ClassifyOptions
+from auditor.classify.prefilter import PREFILTER_PATTERNS, prefilter_for
+from auditor.classify.results import Hit, confidence
+from auditor.classify.types import BUILTIN, TypeSpec
+
+PRIORITY: tuple[str, ...] = tuple(t.name for t in BUILTIN)
+CONTEXT_LED = frozenset(t.name for t in BUILTIN if t.context_led)
 _RAW_HASH_LENGTHS = {16, 20, 32}
 
 _phone_cache: dict[tuple[str, ...], v.Validator] = {}
 
 
+def specs_for(options: ClassifyOptions) -> tuple[TypeSpec, ...]:
+    """User-defined detectors first (the user's word wins), then the built-in types."""
+    return specs_of(options.detectors) + BUILTIN
+
+
 def validators_for(options: ClassifyOptions) -> dict[str, v.Validator]:
+    """Each type's validator; built-in ones are looked up in ``validators`` by the type's name."""
     phone = _phone_cache.get(options.phone_regions)
     if phone is None:
         phone = _phone_cache.setdefault(options.phone_regions, v.make_phone(options.phone_regions))
-    return {
-        "email": v.email,
-        "payment_card": v.payment_card,
-        "payment_card_partial": v.payment_card_partial,
-        "national_id": v.national_id,
-        "phone": phone,
-        "password_hash": v.password_hash,
-        "ip_address": v.ip_address,
-        "date_of_birth": v.date_of_birth,
-        "person_name": v.person_name,
-        "postal_address": v.postal_address,
-    }
+    out = {s.name: s.validate_with(phone) for s in specs_of(options.detectors)}
+    for s in BUILTIN:
+        out[s.name] = phone if s.validator is None else getattr(v, s.name, s.validator)
+    return out
+
+
+def enabled_types(options: ClassifyOptions) -> set[str]:
+    return set(options.types) | {d.name for d in options.detectors}
+
+
+@lru_cache(maxsize=4096)
+def _custom_hints(name: str, detectors: tuple) -> frozenset[str]:
+    norm = normalise_name(name)
+    return frozenset(s.name for s in specs_of(detectors) if s.hints and norm and re.search(s.hints, norm))
 
 
 def to_text(value: Any, hash_context: bool) -> str:
@@ -102,8 +104,14 @@ def is_prose(texts: list[str]) -> bool:
 
 
 def decide_field(name: str, values: list[Any], options: ClassifyOptions) -> tuple[list[Hit], list[str]]:
-    """Hits for one field, and its non-empty texts (for the free-text pass)."""
-    hints = field_hints(name) & set(options.types)
+    """Hits for one field, and its non-empty texts (for the free-text pass).
+
+    Each distinct value is validated once and counts as often as it occurs. A type the
+    field name vetoes (``app_version`` against IP addresses, ``order_id`` against phones)
+    is not considered unless the name also hints at it."""
+    enabled = enabled_types(options)
+    hints = (field_hints(name) | _custom_hints(name, options.detectors)) & enabled
+    vetoes = field_vetoes(name) - hints
     texts: list[str] = []
     for value in values:
         text = to_text(value, "password_hash" in hints)
@@ -113,11 +121,12 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions) -> tupl
                 break
     if not texts:
         return [], texts
-    present = present_types("\n".join(texts).encode("utf-8", "replace"))
-    enabled = set(options.types)
+    specs = specs_for(options)
+    extra = tuple((d.name, d.regex) for d in options.detectors)
+    present = prefilter_for(frozenset(PREFILTER_PATTERNS), extra).match("\n".join(texts).encode("utf-8", "replace"))
     candidates = [
-        t for t in PRIORITY
-        if t in enabled and (t in hints or (t in present and t not in CONTEXT_LED))
+        s.name for s in specs
+        if s.name in enabled and s.name not in vetoes and (s.name in hints or (s.name in present and not s.context_led))
     ]
     if "payment_card_partial" in hints and "payment_card" in enabled:
         candidates = ["payment_card"] + [t for t in candidates if t != "payment_card"]
@@ -125,6 +134,7 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions) -> tupl
     if not order:
         return [], texts
     validators = validators_for(options)
+    by_name = {s.name: s for s in specs}
     counts: Counter = Counter()
     unknown_ids = 0
     tags: dict[str, Counter] = {t: Counter() for t in order}
@@ -132,31 +142,36 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions) -> tupl
     active = list(order)
     examined = {t: 0 for t in order}
     probe, floor = options.probe_values, options.threshold * 0.25
-    for i, text in enumerate(texts, 1):
+    seen = 0
+    probed = False
+    for text, n in Counter(texts).items():
+        seen += n
         for t in active:
-            examined[t] += 1
+            examined[t] += n
         for t in active:
             tag = validators[t](text, t in hints)
             if tag is None:
                 continue
             if tag.startswith("?"):
-                unknown_ids += 1  # shape of an id, checksum not confirmable, no context
-                tags[t][tag] += 1
+                unknown_ids += n  # shape of an id, checksum not confirmable, no context
+                tags[t][tag] += n
                 if len(examples[t]) < 3:
                     examples[t].append(text)
                 break
-            counts[t] += 1
-            tags[t][tag] += 1
+            counts[t] += n
+            tags[t][tag] += n
             if len(examples[t]) < 3:
                 examples[t].append(text)
             break
-        if i == probe:
-            active = [t for t in active if t in hints or counts[t] + (unknown_ids if t == "national_id" else 0) >= floor * i]
+        if not probed and seen >= probe:
+            probed = True
+            active = [t for t in active if t in hints
+                      or counts[t] + (unknown_ids if t == "national_id" else 0) >= floor * seen]
             if not active:
                 break
     if counts["national_id"] > 0:
         counts["national_id"] += unknown_ids
-    elif unknown_ids:
+    elif unknown_ids and "national_id" in tags:
         tags["national_id"] = Counter({k: n for k, n in tags["national_id"].items() if not k.startswith("?")})
     total = sum(counts.values())
     hits: list[Hit] = []
@@ -164,12 +179,14 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions) -> tupl
         n = counts[t]
         if n < options.min_count:
             continue
-        seen = max(examined[t], 1)
-        share = n / seen
+        read = max(examined[t], 1)
+        share = n / read
         hinted = t in hints
         mixed = total / len(texts) >= options.threshold and share >= options.mixed_share
         if share >= options.threshold or (hinted and share >= options.hinted_threshold) or mixed:
-            hit = Hit(type=t, where=name, count=n, confidence=confidence(t, share, hinted), tags=tags[t])
+            spec = by_name[t]
+            hit = Hit(type=t, where=name, count=n, confidence=confidence(t, share, hinted, spec.strength),
+                      tags=tags[t], spec=spec if spec.category else None, validated=read)
             for raw in examples[t]:
                 hit.add_example(raw, options.max_examples)
             hits.append(hit)

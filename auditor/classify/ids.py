@@ -1,5 +1,11 @@
 """National identity numbers: Singapore NRIC/FIN, China resident id, Thai id,
-Malaysian MyKad, Indonesian NIK.
+Malaysian MyKad, Indonesian NIK, Hong Kong HKID, Taiwan national id, South Korea RRN,
+Japan My Number, India Aadhaar, Philippines PhilSys/UMID CRN and SSS, Vietnam CCCD.
+
+Checksums come from python-stdnum where it has the number (Korea RRN, Japan My Number,
+India Aadhaar's Verhoeff, Singapore UEN); the rest are written here from their
+published algorithms. A Singapore UEN (a company's number) is recognised so that it is
+never counted as a person's id.
 
 Each validator takes a stripped string and returns a tag naming the id kind, or
 ``None``. ``"sg_m_unknown"`` marks an M-series FIN whose check letter does not match
@@ -12,8 +18,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from functools import lru_cache
 
-__all__ = ["validate_national_id", "WEAK_TAGS", "UNKNOWN_TAGS", "nric_check_letter", "cn_check_char", "thai_check_digit"]
+__all__ = ["validate_national_id", "is_company_id", "hkid_check", "tw_check", "WEAK_TAGS", "UNKNOWN_TAGS", "nric_check_letter", "cn_check_char", "thai_check_digit"]
 
 _NRIC = re.compile(r"[STFGM]\d{7}[A-Z]")
 _WEIGHTS_SG = (2, 7, 6, 5, 4, 3, 2)
@@ -43,7 +50,8 @@ _NIK_PROVINCES = frozenset(
     "11 12 13 14 15 16 17 18 19 21 31 32 33 34 35 36 51 52 53 61 62 63 64 65 71 72 73 74 75 76 81 82 91 92 93 94 95 96".split()
 )
 
-WEAK_TAGS = frozenset({"th_id", "my_nric", "id_nik"})
+WEAK_TAGS = frozenset({"th_id", "my_nric", "id_nik", "in_aadhaar", "jp_my_number", "vn_cccd", "ph_psn_crn", "ph_sss",
+                       "kr_rrn_nocheck"})
 UNKNOWN_TAGS = frozenset({"sg_m_unknown"})
 
 
@@ -122,14 +130,107 @@ def _nik(s: str) -> str | None:
     return "id_nik" if ok else None
 
 
+# ---------------------------------------------------------------- North and South Asia
+_HKID = re.compile(r"([A-Z]{1,2})(\d{6})\(?([0-9A])\)?")
+_TW = re.compile(r"[A-Z][1289]\d{8}")
+_TW_CODES = dict(zip("ABCDEFGHJKLMNPQRSTUVXYWZIO", range(10, 36)))
+_KR = re.compile(r"\d{6}-?\d{7}")
+_VN_PROVINCES = frozenset(
+    "001 002 004 006 008 010 011 012 014 015 017 019 020 022 024 025 026 027 030 031 033 034 035 036 037 038 040 042 "
+    "044 045 046 048 049 051 052 054 056 058 060 062 064 066 067 068 070 072 074 075 077 079 080 082 083 084 086 087 "
+    "089 091 092 093 094 095 096".split()
+)
+_PH_PSN = re.compile(r"\d{4}-\d{7}-\d")
+_PH_SSS = re.compile(r"\d{2}-\d{7}-\d")
+_AADHAAR_SPACED = re.compile(r"\d{4} \d{4} \d{4}|\d{4}-\d{4}-\d{4}")
+
+
+def hkid_check(letters: str, digits: str) -> str:
+    """The check character of a Hong Kong identity card number (``A123456`` -> ``3``)."""
+    chars = letters.rjust(2)  # one letter: a space (value 36) in front
+    values = [36 if c == " " else ord(c) - 55 for c in chars] + [int(d) for d in digits]
+    total = sum(v * w for v, w in zip(values, range(9, 1, -1)))
+    check = (11 - total % 11) % 11
+    return "A" if check == 10 else str(check)
+
+
+def tw_check(first9: str) -> int:
+    """The check digit of a Taiwan national id (letter + 8 digits -> 10th digit)."""
+    code = _TW_CODES[first9[0]]
+    total = code // 10 + (code % 10) * 9 + sum(int(d) * w for d, w in zip(first9[1:], (8, 7, 6, 5, 4, 3, 2, 1)))
+    return (10 - total % 10) % 10
+
+
+def _hk(s: str) -> str | None:
+    m = _HKID.fullmatch(s)
+    if not m:
+        return None
+    return "hk_hkid" if hkid_check(m.group(1), m.group(2)) == m.group(3) else None
+
+
+def _tw(s: str) -> str | None:
+    if not _TW.fullmatch(s):
+        return None
+    return "tw_id" if tw_check(s[:9]) == int(s[9]) else None
+
+
+def _kr(s: str) -> str | None:
+    from stdnum.kr import rrn
+
+    if not _KR.fullmatch(s):
+        return None
+    digits = s.replace("-", "")
+    if not _date_ok((1800, 1900, 1900, 2000, 2000, 1900, 1900, 2000, 2000, 1800)[int(digits[6])]
+                                                  + int(digits[:2]), int(digits[2:4]), int(digits[4:6])):
+        return None
+    return "kr_rrn" if rrn.is_valid(digits) else "kr_rrn_nocheck"  # issued since 2020 without a check digit
+
+
+def _twelve(s: str) -> str | None:
+    """Twelve digits: Aadhaar (Verhoeff), My Number (mod 11), MyKad (date, place), CCCD (province)."""
+    from stdnum.in_ import aadhaar
+    from stdnum.jp import in_ as my_number
+
+    if s[0] not in "01" and aadhaar.is_valid(s):
+        return "in_aadhaar"
+    if my_number.is_valid(s):
+        return "jp_my_number"
+    tag = _my(s)
+    if tag:
+        return tag
+    if s[:3] in _VN_PROVINCES and _date_ok((1900, 1900, 2000, 2000, 2100, 2100, 2200, 2200, 2300, 2300)[int(s[3])]
+                                           + int(s[4:6]), 1, 1):
+        return "vn_cccd"
+    return None
+
+
+@lru_cache(maxsize=4096)
+def is_company_id(value: str) -> bool:
+    """A Singapore UEN (business, local company or other entity): a company's number."""
+    from stdnum.sg import uen
+
+    s = value.strip().upper()
+    return 9 <= len(s) <= 10 and s[-1].isalpha() and uen.is_valid(s)
+
+
 def validate_national_id(value: str) -> str | None:
     """Tag of the national id ``value`` is, or ``None``. Separators (space, dash) allowed."""
     s = value.strip().upper()
     n = len(s)
     if n == 9:
-        return _sg(s)
+        return _sg(s) or _hk(s)
     if n == 18:
         return _cn(s)
+    if 8 <= n <= 12 and s[0].isalpha():
+        return (_tw(s) if n == 10 else None) or _hk(s)
+    if n == 14 and _KR.fullmatch(s):
+        return _kr(s)
+    if n == 14 and _AADHAAR_SPACED.fullmatch(s):
+        return _twelve(s.replace(" ", "").replace("-", ""))
+    if n == 14 and _PH_PSN.fullmatch(s):
+        return "ph_psn_crn"
+    if n == 12 and _PH_SSS.fullmatch(s):
+        return "ph_sss"
     if n == 14 and s[6] == "-" and s[9] == "-":
         return _my(s)
     if n == 17 and s.count("-") == 4:  # Thai printed form 1-2345-67890-12-3
@@ -138,9 +239,9 @@ def validate_national_id(value: str) -> str | None:
     if not s.isdigit():
         return None
     if n == 13:
-        return _th(s)
+        return _th(s) or (_kr(s) if _kr(s) == "kr_rrn" else None)
     if n == 12:
-        return _my(s)
+        return _twelve(s)
     if n == 16:
         return _nik(s)
     return None

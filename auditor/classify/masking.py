@@ -24,6 +24,7 @@ __all__ = [
     "mask_ip",
     "mask_hash",
     "mask_value",
+    "mask_generic",
 ]
 
 _MASK_CHARS = frozenset("*Xx#•")
@@ -123,6 +124,14 @@ def mask_hash(raw: str) -> str:
     if re.fullmatch(r"[0-9a-fA-F]+", text):
         return f"<hex{len(text)}>"
     return "***"
+
+
+def mask_generic(raw: str) -> str:
+    """Anything else (user-defined detectors without a category): the last two characters at most."""
+    chars = [c for c in str(raw) if c.isalnum()]
+    if len(chars) < 8:
+        return "*" * max(len(chars), 4)
+    return "*" * (len(chars) - 2) + "".join(chars[-2:])
 
 
 def mask_value(type_: str, raw: object) -> str:

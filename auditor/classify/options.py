@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from auditor.classify.custom import DetectorSpec
 from auditor.models import PERSONAL_DATA_TYPES
 
 DEFAULT_PHONE_REGIONS: tuple[str, ...] = ("SG", "MY", "ID", "TH", "PH", "VN", "CN", "HK", "TW")
@@ -19,7 +20,8 @@ class ClassifyOptions(BaseModel):
       ``threshold``), the share each type needs;
     - ``max_values_per_field``: values read per field (the rest are ignored);
     - ``max_text_values``: validated candidates per type in free text (the count is
-      then a lower bound, flagged ``{"capped": true}``).
+      then a lower bound, flagged ``{"capped": true}``): a safety bound;
+    - ``detectors``: user-defined detectors, reported under their own names.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -36,6 +38,7 @@ class ClassifyOptions(BaseModel):
     probe_values: int = Field(64, ge=8)
     max_examples: int = Field(3, ge=0, le=3)
     types: tuple[str, ...] = PERSONAL_DATA_TYPES
+    detectors: tuple[DetectorSpec, ...] = ()  # user-defined detectors (config ``detectors:``), always enabled
 
     @field_validator("phone_regions")
     @classmethod

@@ -11,52 +11,14 @@ from functools import lru_cache
 
 import re2
 
+from auditor.classify.types import BUILTIN, STREET_WORDS
+
 __all__ = ["present_types", "Prefilter", "prefilter_for", "EXTRACT", "PREFILTER_PATTERNS", "STREET_WORDS"]
 
-STREET_WORDS = (
-    r"(?i:\b(?:road|rd|street|st|avenue|ave|drive|dr|lane|ln|boulevard|blvd|crescent|cres|close|way|place|"
-    r"terrace|court|highway|jalan|jln|lorong|lor|lebuh|persiaran|taman|jl|gg|gang|kelurahan|kecamatan|"
-    r"kabupaten|kota|desa|blk|block|soi|thanon|moo|barangay|brgy|purok|subdivision|apt|suite|unit|singapore)\b)"
-    r"|路|街|号|弄|巷|室|省|市|区|县|镇|村|ถนน|ซอย|หมู่|ตำบล|อำเภอ|จังหวัด|แขวง|เขต|"
-    r"Đường|Phường|Quận|Huyện|Tỉnh|Xã|Phố|Ấp"
-)
-
 # type -> patterns whose presence makes the type possible (values or text)
-PREFILTER_PATTERNS: dict[str, tuple[str, ...]] = {
-    "email": (r"[A-Za-z0-9._%+'-]@[A-Za-z0-9-]+\.[A-Za-z]{2}",),
-    "payment_card": (r"\d(?:[ -]?\d){12}",),
-    "payment_card_partial": (r"[*Xx#•](?:[ -]?[*Xx#•]){3}[ -]?\d", r"\d{4}\s?(?:\.{2,3}|…|\|)\s?\d{4}"),
-    "national_id": (r"[STFGMstfgm]\d{7}[A-Za-z]", r"\d{12}", r"\d{6}-\d{2}-\d{4}", r"\d-\d{4}-\d{5}-\d{2}-\d"),
-    "phone": (r"\d[\d ().\-/]{5,}\d",),
-    "password_hash": (
-        r"\$2[abxy]?\$\d\d\$|\$argon2|scrypt\$|\$7\$|pbkdf2|\$[156]\$|(?:sha1|md5)\$",
-        r"[0-9a-fA-F]{32}",
-    ),
-    "ip_address": (r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}", r"[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}"),
-    "postal_address": (STREET_WORDS, r"#\d{1,3}-\d{1,5}"),
-    "date_of_birth": (r"(?i:dob|birth|born)|生日|出生|lahir|ngày sinh|วันเกิด",),
-}
-
-# free-text extraction: group 1 when present, else the whole match, is the candidate
-_NOQ = r"[^\s,;\"'<>|]"
-EXTRACT_PATTERNS: dict[str, str] = {
-    "email": r"[A-Za-z0-9._%+'-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,24}",
-    "payment_card": r"\b\d(?:[ -]?\d){12,18}\b",
-    "payment_card_partial": r"[0-9*Xx#•](?:[ -]?[0-9*Xx#•]){11,18}|\b\d{4,8}\s?(?:\.{2,3}|…|\|)\s?\d{4}\b",
-    "national_id": r"\b(?:[STFGMstfgm]\d{7}[A-Za-z]|\d{17}[\dXx]|\d{6}-\d{2}-\d{4}|\d-\d{4}-\d{5}-\d{2}-\d|\d{12,16})\b",
-    "phone": r"\+?\(?\d[\d ().\-/]{5,22}\d",
-    "password_hash": (
-        r"\$2[abxy]?\$\d\d\$[./A-Za-z0-9]{53}|\$argon2" + _NOQ + r"+|\$?scrypt\$" + _NOQ + r"+|\$7\$" + _NOQ
-        + r"+|\$?pbkdf2" + _NOQ + r"+|\$[156]\$[^\s,;\"'<>|:]+|(?:unsalted_)?(?:sha1|md5)\$" + _NOQ
-        + r"+|\b[0-9a-fA-F]{64}\b|\b[0-9a-fA-F]{40}\b|\b[0-9a-fA-F]{32}\b"
-    ),
-    "ip_address": r"\b\d{1,3}(?:\.\d{1,3}){3}\b|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}",
-    "postal_address": r"(?i:singapore)\s*\(?\d{6}\)?|#\d{1,3}-\d{1,5}",
-    "date_of_birth": (
-        r"(?i:dob|date of birth|birth ?date|birthday|born(?: on)?)\W{0,5}"
-        r"(\d{4}-\d{2}-\d{2}|\d{1,2}[/.-]\d{1,2}[/.-]\d{4}|\d{4}/\d{2}/\d{2})"
-    ),
-}
+PREFILTER_PATTERNS: dict[str, tuple[str, ...]] = {t.name: t.prefilter for t in BUILTIN if t.prefilter}
+# free-text extraction: the first group that took part, else the whole match, is the candidate
+EXTRACT_PATTERNS: dict[str, str] = {t.name: t.extract for t in BUILTIN if t.extract}
 
 
 class Prefilter:
@@ -66,17 +28,16 @@ class Prefilter:
     smaller automaton, and a scan for types already settled would be wasted.
     """
 
-    def __init__(self, types: frozenset[str]) -> None:
+    def __init__(self, types: frozenset[str], extra: tuple[tuple[str, str], ...] = ()) -> None:
         opts = re2.Options()
         opts.max_mem = 64 << 20
         self.types = types
         self._set = re2.Set.SearchSet(opts)
         self._index: list[str] = []
-        for type_, patterns in PREFILTER_PATTERNS.items():
-            if type_ in types:
-                for pattern in patterns:
-                    self._set.Add(pattern.encode())
-                    self._index.append(type_)
+        pairs = [(t, p) for t, ps in PREFILTER_PATTERNS.items() if t in types for p in ps] + list(extra)
+        for type_, pattern in pairs:
+            self._set.Add(pattern.encode())
+            self._index.append(type_)
         self._set.Compile()
 
     def match(self, blob: bytes) -> set[str]:
@@ -87,8 +48,9 @@ class Prefilter:
 
 
 @lru_cache(maxsize=256)
-def prefilter_for(types: frozenset[str]) -> Prefilter:
-    return Prefilter(types)
+def prefilter_for(types: frozenset[str], extra: tuple[tuple[str, str], ...] = ()) -> Prefilter:
+    """``extra``: (type, pattern) pairs of user-defined detectors."""
+    return Prefilter(types, extra)
 
 
 _ALL = prefilter_for(frozenset(PREFILTER_PATTERNS))

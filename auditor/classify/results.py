@@ -5,23 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from auditor.classify.ids import UNKNOWN_TAGS
 from auditor.classify.masking import mask_value
+from auditor.classify.types import BUILTIN, BY_NAME, TypeSpec
 from auditor.models import PERSONAL_DATA_TYPES, PersonalData
 
 # how much a validated value of each type says on its own
-STRENGTH: dict[str, float] = {
-    "payment_card": 0.95,
-    "national_id": 0.95,
-    "email": 0.95,
-    "password_hash": 0.9,
-    "ip_address": 0.85,
-    "payment_card_partial": 0.85,
-    "phone": 0.8,
-    "date_of_birth": 0.8,
-    "postal_address": 0.75,
-    "person_name": 0.7,
-}
+STRENGTH: dict[str, float] = {t.name: t.strength for t in BUILTIN}
 
 
 @dataclass
@@ -35,45 +24,27 @@ class Hit:
     examples: list[str] = field(default_factory=list)
     tags: Counter = field(default_factory=Counter)
     capped: bool = False
+    spec: TypeSpec | None = None  # user-defined detectors carry their own record
+    validated: int = 0  # values read for the type (confidence: count / validated)
 
     def add_example(self, raw: str, limit: int) -> None:
         if len(self.examples) < limit:
-            masked = mask_value(self.type, raw)
+            spec = self.spec or BY_NAME.get(self.type)
+            masked = spec.mask(raw) if spec is not None else mask_value(self.type, raw)
             if masked not in self.examples:
                 self.examples.append(masked)
 
 
-def confidence(type_: str, share: float, hinted: bool) -> float:
-    value = STRENGTH.get(type_, 0.7) * (0.6 + 0.4 * min(max(share, 0.0), 1.0)) + (0.05 if hinted else 0.0)
+def confidence(type_: str, share: float, hinted: bool, strength: float | None = None) -> float:
+    value = (strength if strength is not None else STRENGTH.get(type_, 0.7)) * (0.6 + 0.4 * min(max(share, 0.0), 1.0)) + (0.05 if hinted else 0.0)
     return round(min(value, 1.0), 2)
 
 
-def _detail(type_: str, tags: Counter, capped: bool) -> dict:
-    detail: dict = {}
-    if type_ == "password_hash":
-        algos = sorted({t.split("!", 1)[0] for t in tags})
-        detail = {"weak": any(t.endswith("!weak") for t in tags), "algorithms": algos}
-    elif type_ == "national_id":
-        kinds = {t.lstrip("?"): n for t, n in sorted(tags.items())}
-        detail = {"kinds": kinds}
-        if any(k in ("sg_nric", "sg_fin", "sg_m_unknown") for k in kinds):
-            detail["full_nric"] = True
-        unknown = sum(n for k, n in kinds.items() if k in UNKNOWN_TAGS)
-        if unknown:
-            detail["checksum_unknown"] = unknown
-    elif type_ == "payment_card":
-        detail = {"brands": sorted(tags)}
-    elif type_ == "payment_card_partial":
-        detail = {"forms": sorted({t.split("/")[0] for t in tags}),
-                  "visible_digits": max(int(t.split("/")[1]) for t in tags)}
-    elif type_ == "phone":
-        detail = {"regions": sorted(tags)}
-    elif type_ == "ip_address":
-        detail = {"versions": sorted(tags)}
-    elif type_ == "postal_address":
-        detail = {"forms": sorted(tags)}
-        if set(tags) == {"postal_code"}:
-            detail["postal_code_only"] = True
+def _detail(type_: str, tags: Counter, capped: bool, spec: TypeSpec | None = None) -> dict:
+    spec = spec or BY_NAME.get(type_)
+    detail: dict = dict(spec.detail(tags)) if spec is not None and tags else {}
+    if spec is not None and spec.category:
+        detail["category"] = spec.category
     if capped:
         detail["capped"] = True
     return detail
@@ -96,14 +67,22 @@ def fold(hits: list[Hit], max_examples: int) -> tuple[PersonalData, ...]:
             for ex in hit.examples:
                 if ex not in examples and len(examples) < max_examples:
                     examples.append(ex)
+        places: dict[str, list[int]] = {}
+        for hit in group:
+            place = places.setdefault(hit.where, [0, 0])
+            place[0] += hit.count
+            place[1] += hit.validated
+        per_column = all(p[1] for p in places.values())
         out.append(
             PersonalData(
                 type=type_,
                 count=sum(h.count for h in group),
-                where=tuple(dict.fromkeys(h.where for h in group)),
+                where=tuple(places),
                 confidence=max(h.confidence for h in group),
                 examples=tuple(examples),
-                detail=_detail(type_, tags, any(h.capped for h in group)),
+                detail=_detail(type_, tags, any(h.capped for h in group), group[0].spec),
+                validated=tuple(p[0] for p in places.values()) if per_column else (),
+                sampled=tuple(p[1] for p in places.values()) if per_column else (),
             )
         )
     return tuple(out)

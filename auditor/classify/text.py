@@ -1,11 +1,18 @@
-"""Free text: prefilter each chunk in one pass, extract and validate candidates of the
-types present only, within a per-type budget.
+"""Free text: prefilter each chunk in one pass, extract the candidates of the types
+present only, validate each distinct candidate once, count every occurrence.
 
 In text there is no column to vote, so weak validators need context: an id without
-a checksum (MyKad, NIK), a Thai id, an M-series FIN whose checksum cannot be confirmed,
-a bare hex hash, a phone number without international or separated form, and a date
-of birth all count only with a keyword just before them (``NIK:``, ``password=``,
-``DOB``, ``tel``).
+a checksum (MyKad, NIK, Aadhaar, CCCD, ...), a Thai id, an M-series FIN whose checksum
+cannot be confirmed, a bare hex hash, a phone number without international or
+separated form, a date of birth, a name, and a user-defined detector with keywords all
+count only with a keyword just before them (``NIK:``, ``password=``, ``DOB``, ``tel``).
+Phone-shaped numbers in log-like text (after ``order``, ``id``, ``ref``, ``#``, or
+glued to a time of day) do not count unless a phone word is nearer.
+
+Validation is the cost (``phonenumbers`` above all), so it runs once per distinct
+candidate (and phones go through compiled metadata patterns, see ``validators.py``);
+extraction and counting still see every occurrence. ``max_text_values`` per type stays
+as a safety bound (the count is then a lower bound, flagged ``capped``).
 """
 
 from __future__ import annotations
@@ -13,23 +20,28 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from auditor.classify.columns import validators_for
-from auditor.classify.hints import text_context_types
-from auditor.classify.ids import UNKNOWN_TAGS, WEAK_TAGS
+import re2
+
+from auditor.classify.columns import enabled_types, specs_for, validators_for
 from auditor.classify.options import ClassifyOptions
 from auditor.classify.prefilter import EXTRACT, prefilter_for
 from auditor.classify.results import Hit, confidence
+from auditor.classify.types import TypeSpec
 
 TEXT_WHERE = "<text>"
 _CONTEXT_BYTES = 40
 _PHONE_WORDS = re.compile(r"(?i)phone|\btel\b|mobile|\bhp\b|whatsapp|call|contact|fax|电话|手机|โทร|sđt|điện thoại")
-# validated as if hinted: the extraction pattern carries the context (``DOB: ...``), or
-# weak results are checked against the text before the match afterwards
-_HINTED = frozenset({"date_of_birth", "national_id", "password_hash"})
+# what makes a phone-shaped number in a log line something else
+_NOT_PHONE_WORDS = re.compile(r"(?i)(?:order|invoice|ref|id|txn|trace|req|request|ticket|sku|batch|build|version|"
+                              r"ts|time|epoch|ms|bytes|size|qty|amount|total|no\.|#|=)\W{0,3}$")
+_TIME_AFTER = re.compile(rb"^:\d\d")
+_DATE_START = re.compile(r"^(?:19|20)\d\d[-/.]\d\d?[-/.]\d\d?")
+
+_extract_cache: dict[str, re2._Regexp] = {}
 
 
-def _before(chunk: bytes, start: int) -> str:
-    return chunk[max(0, start - _CONTEXT_BYTES):start].decode("utf-8", "ignore")
+def _before(chunk: bytes, start: int, window: int = _CONTEXT_BYTES) -> str:
+    return chunk[max(0, start - window):start].decode("utf-8", "ignore")
 
 
 def chunks_of(texts: Iterable[str], size: int) -> Iterator[bytes]:
@@ -47,61 +59,124 @@ def chunks_of(texts: Iterable[str], size: int) -> Iterator[bytes]:
             start = end
 
 
-def _needs_context(type_: str, tag: str) -> bool:
-    if type_ == "national_id":
-        return tag in WEAK_TAGS or tag.lstrip("?") in UNKNOWN_TAGS
-    if type_ == "password_hash":
-        return tag.split("!")[0] in ("md5", "sha1", "sha256")
-    return False
+def _extractor(spec: TypeSpec) -> re2._Regexp:
+    rx = EXTRACT.get(spec.name)
+    if rx is None:
+        rx = _extract_cache.get(spec.extract or "")
+        if rx is None:
+            rx = _extract_cache.setdefault(spec.extract or "", re2.compile((spec.extract or "").encode()))
+    return rx
+
+
+def _candidates(rx: re2._Regexp, chunk: bytes) -> dict[bytes, list[int]]:
+    """Each distinct candidate of one pattern in ``chunk`` with the offsets it occurs at."""
+    out: dict[bytes, list[int]] = {}
+    groups = rx.groups
+    for m in rx.finditer(chunk):
+        if groups:
+            for g in range(1, groups + 1):
+                start, end = m.span(g)
+                if start >= 0:
+                    break
+            else:
+                start, end = m.span()
+        else:
+            start, end = m.span()
+        raw = chunk[start:end]
+        found = out.get(raw)
+        if found is None:
+            out[raw] = [start]
+        else:
+            found.append(start)
+    return out
+
+
+def _phone_in_context(chunk: bytes, raw: str, start: int, end: int, tag_strong: bool) -> bool:
+    """A phone-shaped number in text counts when a phone word is near, or it is written
+    as a phone (international, or separated) and nothing says it is an order, id or time."""
+    before = _before(chunk, start)
+    if _PHONE_WORDS.search(before):
+        return True
+    if _TIME_AFTER.match(chunk[end:end + 3]) or _DATE_START.match(raw):
+        return False
+    if not tag_strong:
+        return False
+    if raw.startswith(("+", "00")):
+        return True
+    if raw.isdigit():
+        return False  # a bare run of digits in prose is an id until a phone word says otherwise
+    return _NOT_PHONE_WORDS.search(before[-16:]) is None
 
 
 def scan_text(
     texts: Iterable[str], options: ClassifyOptions, where: str = TEXT_WHERE, skip: frozenset[str] = frozenset()
 ) -> list[Hit]:
     """Validated hits in free text, at most ``max_text_values`` per type."""
-    enabled = set(options.types) - skip
+    enabled = enabled_types(options) - skip
     validators = validators_for(options)
+    specs = {s.name: s for s in specs_for(options) if s.name in enabled and s.extract}
+    context = {name: re.compile(s.text_context) for name, s in specs.items() if s.text_context}
+    extra = tuple((d.name, d.regex) for d in options.detectors if d.name in specs)
     hits: dict[str, Hit] = {}
-    budget = {t: options.max_text_values for t in enabled}
-    candidates = {t: options.max_text_candidates for t in enabled}
-    wanted = frozenset(t for t in enabled if t in EXTRACT)
-    prefilter = prefilter_for(wanted)
+    budget = {t: options.max_text_values for t in specs}
+    candidates = {t: options.max_text_candidates for t in specs}
+    wanted = frozenset(specs)
+    prefilter = prefilter_for(wanted - {n for n, _ in extra}, extra)
+    verdicts: dict[tuple[str, bytes], str | None] = {}  # one validation per distinct candidate
     for chunk in chunks_of(texts, options.text_chunk_bytes):
         settled = {t for t in wanted if budget[t] <= 0 or candidates[t] <= 0}
         if settled:
             wanted = wanted - settled
             if not wanted:
                 break  # every type has its budget: the rest cannot change the result
-            prefilter = prefilter_for(wanted)
+            extra = tuple(p for p in extra if p[0] in wanted)
+            prefilter = prefilter_for(wanted - {n for n, _ in extra}, extra)
         for type_ in prefilter.match(chunk):
+            if type_ not in wanted:
+                continue
+            spec = specs[type_]
             validate = validators[type_]
-            hinted = type_ in _HINTED
-            groups = EXTRACT[type_].groups
-            for m in EXTRACT[type_].finditer(chunk):
+            hinted = spec.hinted_in_text
+            for raw_bytes, starts in _candidates(_extractor(spec), chunk).items():
                 if budget[type_] <= 0 or candidates[type_] <= 0:
                     hit = hits.get(type_)
                     if hit is not None:
                         hit.capped = True
                     break
-                candidates[type_] -= 1
-                raw = (m.group(1) if groups else m.group()).decode("utf-8", "replace").strip()
-                # weak forms (bare hex, ids without checksum, bare local phone numbers)
-                # need a keyword just before them; the context is read only for those
-                tag = validate(raw, hinted)
-                if type_ == "phone" and tag is None and validate(raw, True) is not None:
-                    if _PHONE_WORDS.search(_before(chunk, m.start())):
-                        tag = validate(raw, True)
+                candidates[type_] -= len(starts)
+                key = (type_, raw_bytes)
+                if key in verdicts:
+                    tag = verdicts[key]
+                else:
+                    raw = raw_bytes.decode("utf-8", "replace").strip()
+                    tag = verdicts[key] = validate(raw, hinted) if type_ != "phone" else validate(raw, True)
                 if tag is None:
                     continue
-                if _needs_context(type_, tag) and type_ not in text_context_types(_before(chunk, m.start())):
+                raw = raw_bytes.decode("utf-8", "replace").strip()
+                if type_ == "phone":
+                    strong = validate(raw, False) is not None
+                    n = sum(1 for s in starts if _phone_in_context(chunk, raw, s, s + len(raw_bytes), strong))
+                elif spec.needs_context(tag) and type_ in context:
+                    rx, window = context[type_], spec.keywords_window
+                    n = sum(1 for s in starts if rx.search(_before(chunk, s, window)))
+                elif spec.needs_context(tag):
+                    n = 0
+                else:
+                    n = len(starts)
+                if n <= 0:
                     continue
+                over = n > budget[type_]
+                if over:
+                    n = budget[type_]
                 hit = hits.get(type_)
                 if hit is None:
-                    hit = hits[type_] = Hit(type=type_, where=where)
-                hit.count += 1
-                hit.tags[tag.lstrip("?")] += 1
+                    hit = hits[type_] = Hit(type=type_, where=where, spec=spec if spec.category else None)
+                hit.count += n
+                hit.tags[tag.lstrip("?")] += n
                 hit.add_example(raw, options.max_examples)
-                budget[type_] -= 1
+                budget[type_] -= n
+                if over:
+                    hit.capped = True
     for hit in hits.values():
-        hit.confidence = confidence(hit.type, 0.5, False)
+        hit.confidence = confidence(hit.type, 0.5, False, (hit.spec or specs[hit.type]).strength)
     return list(hits.values())
