@@ -283,3 +283,244 @@ def csv_text(seed: int = 11, target_bytes: int = 5 << 20) -> str:
             r.choice(["paid", "shipped"]), str(uuid.UUID(int=r.getrandbits(128))),
         ])
     return buf.getvalue()
+
+
+# ---------------------------------------------------------------- speed corpora (1 MiB per call)
+
+
+def jsonl_text(seed: int = 12, target_bytes: int = 5 << 20) -> str:
+    """The customer/order rows of :func:`csv_text` as JSON lines (nested contact object)."""
+    import json
+
+    rows = list(csv.reader(io.StringIO(csv_text(seed, target_bytes * 3 // 5))))
+    header, body = rows[0], rows[1:]
+    out = io.StringIO()
+    for row in body:
+        rec = dict(zip(header, row))
+        contact = {"email": rec.pop("email"), "phone": rec.pop("phone"), "address": rec.pop("address")}
+        rec["contact"] = contact
+        out.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        if out.tell() >= target_bytes:
+            break
+    return out.getvalue()
+
+
+def mixed_text(seed: int = 13, target_bytes: int = 5 << 20) -> str:
+    """Free text as support tickets, notes and logs hold it: prose and log lines with
+    e-mails, phones of SG/MY/ID/TH/VN/PH/CN, cards, national ids and addresses embedded."""
+    n = NoisyGen(seed)
+    pool = [n.document()[0] for _ in range(3000)]
+    r = n.r
+    out = io.StringIO()
+    while out.tell() < target_bytes:
+        out.write(r.choice(pool))
+        out.write("\n")
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------- an independent, noisy generator
+# Written apart from the detectors and from ``Gen``: formats typed by hand from how people
+# write them (separators, country prefixes, "(0)", dots), free-text notes and log lines,
+# and near-miss decoys. Ground truth for phones is phonenumbers' own is_valid_number.
+
+
+class NoisyGen:
+    _PHONES = {  # region: (country code, national forms as (prefix choices, total national digits))
+        "SG": ("65", [("8", 8), ("9", 8), ("6", 8)]),
+        "MY": ("60", [("012", 10), ("016", 10), ("019", 10), ("03", 10), ("011", 11)]),
+        "ID": ("62", [("0812", 12), ("0813", 12), ("0857", 11), ("021", 10)]),
+        "TH": ("66", [("081", 10), ("089", 10), ("02", 9)]),
+        "VN": ("84", [("090", 10), ("091", 10), ("098", 10), ("028", 11)]),
+        "PH": ("63", [("0917", 11), ("0918", 11), ("02", 10)]),
+        "CN": ("86", [("138", 11), ("139", 11), ("186", 11), ("010", 11)]),
+    }
+
+    def __init__(self, seed: int) -> None:
+        self.r = random.Random(seed)
+        self.g = Gen(seed + 1000)
+
+    def digits(self, n: int) -> str:
+        return "".join(self.r.choice("0123456789") for _ in range(n))
+
+    def phone(self) -> tuple[str, bool]:
+        """A phone as people write it, and whether it is a valid number (phonenumbers says)."""
+        r = self.r
+        region = r.choice(list(self._PHONES))
+        cc, forms = self._PHONES[region]
+        prefix, total = r.choice(forms)
+        national = prefix + self.digits(total - len(prefix))
+        style = r.randrange(6)
+        body = national[1:] if national.startswith("0") else national
+        if style == 0:
+            text = f"+{cc} {body[:len(body) - 8]} {body[-8:-4]} {body[-4:]}".replace("  ", " ")
+        elif style == 1:
+            text = f"+{cc}{body}"
+        elif style == 2:
+            text = f"{national[:4]}-{national[4:7]}-{national[7:]}"
+        elif style == 3:
+            text = f"({national[:3]}) {national[3:6]} {national[6:]}"
+        elif style == 4:
+            text = f"00{cc} {body}"
+        else:
+            text = f"{national[:3]}.{national[3:6]}.{national[6:]}"
+        try:
+            num = phonenumbers.parse(text, region)
+            ok = phonenumbers.is_valid_number(num)
+        except phonenumbers.NumberParseException:
+            ok = False
+        return text, ok
+
+    def address(self) -> str:
+        r = self.r
+        kind = r.randrange(7)
+        if kind == 0:
+            return f"No. {r.randint(1, 300)}, Jalan {r.choice(['Ampang', 'Tun Razak', 'Sultan Ismail', 'Klang Lama'])}, {r.randint(10000, 98000)} {r.choice(['Kuala Lumpur', 'Shah Alam', 'Ipoh'])}"
+        if kind == 1:
+            return f"Jl. {r.choice(['Sudirman', 'Gatot Subroto', 'Thamrin', 'Diponegoro'])} No. {r.randint(1, 200)}, RT {r.randint(1, 20):02d}/RW {r.randint(1, 15):02d}, {r.choice(['Jakarta Selatan', 'Bandung', 'Surabaya'])} {r.randint(10000, 99999)}"
+        if kind == 2:
+            return f"{r.randint(1, 999)}/{r.randint(1, 99)} Soi Sukhumvit {r.randint(1, 101)}, Khlong Toei, Bangkok {r.randint(10100, 10999)}"
+        if kind == 3:
+            return f"{r.randint(1, 300)} {r.choice(['Nguyễn Huệ', 'Lê Lợi', 'Trần Hưng Đạo'])}, Phường {r.choice(['Bến Nghé', '3', 'Tân Định'])}, Quận {r.randint(1, 12)}, TP. Hồ Chí Minh"
+        if kind == 4:
+            return f"{r.randint(1, 999)} {r.choice(['Rizal', 'Mabini', 'Bonifacio'])} St., Brgy. {r.choice(['San Antonio', 'Poblacion', 'Malate'])}, {r.choice(['Makati City', 'Quezon City', 'Cebu City'])} {r.randint(1000, 6999)}"
+        if kind == 5:
+            return f"{r.choice(['上海市浦东新区', '北京市朝阳区', '广东省深圳市南山区'])}{r.choice(['世纪大道', '建国路', '科技园路'])}{r.randint(1, 999)}号"
+        return f"Blk {r.randint(1, 999)} {r.choice(['Tampines St 21', 'Ang Mo Kio Ave 3', 'Bedok North Rd'])} #{r.randint(1, 25):02d}-{r.randint(1, 999):03d} Singapore {r.randint(100000, 829999)}"
+
+    def card(self) -> str:
+        r = self.r
+        brand = r.choice(["jcb", "unionpay", "diners", "maestro", "visa", "mastercard", "amex"])
+        prefix, length = {"jcb": (str(r.randint(3528, 3589)), 16), "unionpay": ("62" + self.digits(2), 16),
+                          "diners": ("36", 14), "maestro": (r.choice(["5018", "5020", "6759", "6761"]), r.choice([16, 19])),
+                          "visa": ("4", 16), "mastercard": (str(r.randint(51, 55)), 16), "amex": ("37", 15)}[brand]
+        body = prefix + self.digits(length - len(prefix) - 1)
+        for d in "0123456789":
+            if luhn_ok(body + d):
+                pan = body + d
+                break
+        if r.random() < 0.4 and length == 16:
+            pan = " ".join(pan[i:i + 4] for i in range(0, 16, 4))
+        return pan
+
+    def national_id(self) -> tuple[str, str]:
+        from stdnum.in_ import aadhaar
+        from stdnum.jp import in_ as my_number
+        from stdnum.kr import rrn
+
+        from auditor.classify.ids import hkid_check, tw_check
+
+        r = self.r
+        kind = r.choice(["nric", "hkid", "tw", "kr", "jp", "aadhaar", "cn"])
+        if kind == "nric":
+            return self.g.nric(), "NRIC"
+        if kind == "hkid":
+            letter, digits = r.choice("ACDEGHKPRVZ"), self.digits(6)
+            return f"{letter}{digits}({hkid_check(letter, digits)})", "HKID"
+        if kind == "tw":
+            first = r.choice("ABCDEFGHJKLMNPQRSTUVXYWZ") + r.choice("12") + self.digits(7)
+            return first + str(tw_check(first)), "身分證"
+        if kind == "kr":
+            body = f"{r.randint(60, 99):02d}{r.randint(1, 12):02d}{r.randint(1, 28):02d}{r.choice('12')}{self.digits(5)}"
+            return f"{body[:6]}-{body[6:]}{rrn.calc_check_digit(body)}", "RRN"
+        if kind == "jp":
+            body = self.digits(11)
+            return body + my_number.calc_check_digit(body), "My Number"
+        if kind == "aadhaar":
+            body = str(r.randint(2, 9)) + self.digits(10)
+            full = body + aadhaar.verhoeff.calc_check_digit(body) if hasattr(aadhaar, "verhoeff") else body + "0"
+            return f"{full[:4]} {full[4:8]} {full[8:]}", "Aadhaar"
+        return self.g.cn_id(), "身份证"
+
+    def decoy(self) -> str:
+        r = self.r
+        return r.choice([
+            f"order #{self.digits(10)}", f"build {r.randint(1, 9)}.{r.randint(0, 30)}.{r.randint(0, 9)}.{r.randint(100, 999)}",
+            f"invoice {self.digits(12)}", f"SKU {self.g.nric_sku()}", f"ref {self.g.order_no()}",
+            f"trace_id={uuid.UUID(int=r.getrandbits(128))}", f"ts={r.randint(1_600_000_000, 1_760_000_000)}",
+            f"tracking {r.choice(['SG', 'MY'])}{self.digits(10)}", f"qty {self.digits(8)}",
+        ])
+
+    def document(self) -> tuple[str, dict[str, int]]:
+        """A note, ticket, e-mail or log line, and the personal data truly in it (type -> count)."""
+        r = self.r
+        labels: dict[str, int] = {}
+
+        def add(t: str) -> None:
+            labels[t] = labels.get(t, 0) + 1
+
+        name = self.g.fakers["en_US"].first_name() + " " + self.g.fakers["en_US"].last_name()
+        kind = r.randrange(6)
+        parts: list[str] = []
+        if kind == 0:  # support ticket
+            email = self.g.email()
+            phone, ok = self.phone()
+            parts.append(f"Ticket: customer {name} <{email}> called from {phone} about {self.decoy()}.")
+            add("person_name"); add("email")
+            if ok:
+                add("phone")
+        elif kind == 1:  # log line
+            ip = self.g.ip()
+            parts.append(f"{dt.datetime(2024, 1, 1) + dt.timedelta(seconds=r.randrange(10**7)):%Y-%m-%dT%H:%M:%SZ} INFO "
+                         f"req={uuid.UUID(int=r.getrandbits(128))} {self.decoy()} client={ip} latency={r.randint(1, 999)}ms "
+                         f"order_id={self.digits(r.choice([8, 10, 11, 12]))} version=4.{r.randint(0, 20)}.{r.randint(0, 9)}.{r.randint(100, 999)}")
+            add("ip_address")
+        elif kind == 2:  # letter
+            parts.append(f"Dear {name},\nyour parcel will be delivered to {self.address()}. {self.decoy()}")
+            add("person_name"); add("postal_address")
+        elif kind == 3:  # payment note
+            parts.append(f"Paid by card {self.card()} on {dt.date(2024, r.randint(1, 12), r.randint(1, 28))}; {self.decoy()}.")
+            add("payment_card")
+        elif kind == 4:  # KYC note
+            value, label = self.national_id()
+            parts.append(f"KYC checked: {label} {value}, name: {name}. {self.decoy()}")
+            add("national_id"); add("person_name")
+        else:  # decoys only
+            parts.append(f"Batch {self.decoy()} done; {self.decoy()}; {self.decoy()}.")
+        return " ".join(parts), labels
+
+
+def documents(seed: int = 21, n: int = 1000) -> list[tuple[str, dict[str, int]]]:
+    g = NoisyGen(seed)
+    return [g.document() for _ in range(n)]
+
+
+def noisy_columns(seed: int = 23, per_type: int = 20, rows: tuple[int, int] = (30, 150)) -> list[Column]:
+    """Columns of the independent generator: mixed formats in one column, values with
+    separators and country prefixes, notes with embedded values, and near-miss decoys
+    (app versions, order and invoice numbers, SKUs) under telling names."""
+    g = NoisyGen(seed)
+    r = g.r
+    out: list[Column] = []
+
+    def col(maker: Callable[[], object], n: int) -> list:
+        return [None if r.random() < 0.08 else maker() for _ in range(n)]
+
+    for i in range(per_type):
+        n = r.randint(*rows)
+        out.append((r.choice(["phone", "contact_no", "field_a", "hp"]), col(lambda: g.phone()[0], n), frozenset({"phone"})))
+        out.append((r.choice(["address", "alamat", "ship_to", "field_b"]), col(g.address, n), frozenset({"postal_address"})))
+        out.append((r.choice(["card", "pan", "field_c"]), col(g.card, n), frozenset({"payment_card"})))
+        out.append((r.choice(["id_no", "national_id", "field_d"]), col(lambda: g.national_id()[0], n), frozenset({"national_id"})))
+        out.append((r.choice(["app_version", "build", "os_version"]),
+                    col(lambda: f"{r.randint(1, 9)}.{r.randint(0, 30)}.{r.randint(0, 9)}.{r.randint(100, 250)}", n), frozenset()))
+        out.append((r.choice(["order_id", "invoice_no", "sku_code"]), col(lambda: g.digits(r.choice([8, 10, 12])), n), frozenset()))
+        out.append((r.choice(["company_uen", "uen"]), col(_uen(r), n), frozenset()))
+        out.append(("notes", col(lambda: g.document()[0], n), frozenset()))  # labelled per value below
+    # a notes column's labels are the types its documents hold in most rows
+    fixed: list[Column] = []
+    for name, values, labels in out:
+        if name == "notes":
+            continue
+        fixed.append((name, values, labels))
+    r.shuffle(fixed)
+    return fixed
+
+
+def _uen(r: random.Random) -> Callable[[], str]:
+    from stdnum.sg import uen
+
+    def make() -> str:
+        body = f"{r.randint(1990, 2024)}{r.randrange(10**5):05d}"
+        return body + uen.calc_local_company_check_digit(body)
+
+    return make

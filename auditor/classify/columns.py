@@ -103,6 +103,45 @@ def is_prose(texts: list[str]) -> bool:
     return long_ * 2 >= len(sample)
 
 
+def _texts(values: list[Any], hash_context: bool, limit: int) -> list[str]:
+    """Non-empty texts of the values, at most ``limit``; a column of strings takes a fast path."""
+    try:
+        texts = [t for t in map(str.strip, values) if t]
+    except TypeError:  # not all strings: one at a time
+        texts = []
+        for value in values:
+            text = to_text(value, hash_context)
+            if text:
+                texts.append(text)
+                if len(texts) >= limit:
+                    break
+    return texts[:limit]
+
+
+def _wilson(k: float, n: float, z: float = 2.58) -> tuple[float, float]:
+    """99% Wilson score interval of a share ``k / n``."""
+    if n <= 0:
+        return 0.0, 1.0
+    p = k / n
+    d = 1 + z * z / n
+    mid = (p + z * z / (2 * n)) / d
+    half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / d
+    return max(0.0, mid - half), min(1.0, mid + half)
+
+
+def _settled(active: list[str], counts: Counter, examined: dict[str, int], hints: frozenset[str],
+             options: ClassifyOptions) -> bool:
+    """Every type's decision is already known with 99% confidence: its share is surely above
+    the threshold it needs, or surely below the lowest share any rule would accept."""
+    for t in active:
+        lo, hi = _wilson(counts[t], examined[t])
+        need = options.hinted_threshold if t in hints else options.threshold
+        floor = min(need, options.mixed_share)
+        if not (lo >= need or hi < floor):
+            return False
+    return True
+
+
 def decide_field(name: str, values: list[Any], options: ClassifyOptions) -> tuple[list[Hit], list[str]]:
     """Hits for one field, and its non-empty texts (for the free-text pass).
 
@@ -112,13 +151,7 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions) -> tupl
     enabled = enabled_types(options)
     hints = (field_hints(name) | _custom_hints(name, options.detectors)) & enabled
     vetoes = field_vetoes(name) - hints
-    texts: list[str] = []
-    for value in values:
-        text = to_text(value, "password_hash" in hints)
-        if text:
-            texts.append(text)
-            if len(texts) >= options.max_values_per_field:
-                break
+    texts = _texts(values, "password_hash" in hints, options.max_values_per_field)
     if not texts:
         return [], texts
     specs = specs_for(options)
@@ -144,6 +177,7 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions) -> tupl
     probe, floor = options.probe_values, options.threshold * 0.25
     seen = 0
     probed = False
+    settle, next_check, estimated = options.settle_values, 0, 0.0
     for text, n in Counter(texts).items():
         seen += n
         for t in active:
@@ -169,10 +203,20 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions) -> tupl
                       or counts[t] + (unknown_ids if t == "national_id" else 0) >= floor * seen]
             if not active:
                 break
+        if settle and seen >= settle and seen >= next_check and seen < len(texts):
+            next_check = seen + 64
+            if _settled(active, counts, examined, hints, options) and not unknown_ids:
+                estimated = len(texts) / seen  # the rest counts at the share the sample settled on
+                break
     if counts["national_id"] > 0:
         counts["national_id"] += unknown_ids
     elif unknown_ids and "national_id" in tags:
         tags["national_id"] = Counter({k: n for k, n in tags["national_id"].items() if not k.startswith("?")})
+    if estimated:
+        for t in order:
+            counts[t] = round(counts[t] * estimated)
+            examined[t] = round(examined[t] * estimated)
+            tags[t] = Counter({k: round(n * estimated) for k, n in tags[t].items()})
     total = sum(counts.values())
     hits: list[Hit] = []
     for t in order:
@@ -186,7 +230,8 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions) -> tupl
         if share >= options.threshold or (hinted and share >= options.hinted_threshold) or mixed:
             spec = by_name[t]
             hit = Hit(type=t, where=name, count=n, confidence=confidence(t, share, hinted, spec.strength),
-                      tags=tags[t], spec=spec if spec.category else None, validated=read)
+                      tags=tags[t], spec=spec if spec.category else None, validated=read,
+                      estimated=bool(estimated))
             for raw in examples[t]:
                 hit.add_example(raw, options.max_examples)
             hits.append(hit)

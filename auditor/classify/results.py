@@ -26,6 +26,7 @@ class Hit:
     capped: bool = False
     spec: TypeSpec | None = None  # user-defined detectors carry their own record
     validated: int = 0  # values read for the type (confidence: count / validated)
+    estimated: bool = False  # validation stopped once the decision was settled; counts extrapolated
 
     def add_example(self, raw: str, limit: int) -> None:
         if len(self.examples) < limit:
@@ -40,13 +41,15 @@ def confidence(type_: str, share: float, hinted: bool, strength: float | None = 
     return round(min(value, 1.0), 2)
 
 
-def _detail(type_: str, tags: Counter, capped: bool, spec: TypeSpec | None = None) -> dict:
+def _detail(type_: str, tags: Counter, capped: bool, spec: TypeSpec | None = None, estimated: bool = False) -> dict:
     spec = spec or BY_NAME.get(type_)
     detail: dict = dict(spec.detail(tags)) if spec is not None and tags else {}
     if spec is not None and spec.category:
         detail["category"] = spec.category
     if capped:
         detail["capped"] = True
+    if estimated:
+        detail["estimated"] = True
     return detail
 
 
@@ -80,7 +83,8 @@ def fold(hits: list[Hit], max_examples: int) -> tuple[PersonalData, ...]:
                 where=tuple(places),
                 confidence=max(h.confidence for h in group),
                 examples=tuple(examples),
-                detail=_detail(type_, tags, any(h.capped for h in group), group[0].spec),
+                detail=_detail(type_, tags, any(h.capped for h in group), group[0].spec,
+                               any(h.estimated for h in group)),
                 validated=tuple(p[0] for p in places.values()) if per_column else (),
                 sampled=tuple(p[1] for p in places.values()) if per_column else (),
             )

@@ -38,6 +38,10 @@ _TIME_AFTER = re.compile(rb"^:\d\d")
 _DATE_START = re.compile(r"^(?:19|20)\d\d[-/.]\d\d?[-/.]\d\d?")
 
 _extract_cache: dict[str, re2._Regexp] = {}
+# one validation per distinct candidate across calls (the connectors feed a dataset's text
+# in pieces): bounded, dropped whole when full
+_VERDICTS: dict[tuple, str | None] = {}
+_VERDICTS_MAX = 200_000
 
 
 def _before(chunk: bytes, start: int, window: int = _CONTEXT_BYTES) -> str:
@@ -68,26 +72,34 @@ def _extractor(spec: TypeSpec) -> re2._Regexp:
     return rx
 
 
+_UNANCHORED = re2._Anchor.UNANCHORED
+
+
 def _candidates(rx: re2._Regexp, chunk: bytes) -> dict[bytes, list[int]]:
-    """Each distinct candidate of one pattern in ``chunk`` with the offsets it occurs at."""
+    """Each distinct candidate of one pattern in ``chunk`` with the offsets it occurs at.
+
+    Calls the compiled RE2 object directly: one call per match returns every group's span,
+    without the wrapper's per-match objects (a third of the cost on dense text)."""
     out: dict[bytes, list[int]] = {}
-    groups = rx.groups
-    for m in rx.finditer(chunk):
-        if groups:
-            for g in range(1, groups + 1):
-                start, end = m.span(g)
-                if start >= 0:
-                    break
-            else:
-                start, end = m.span()
-        else:
-            start, end = m.span()
+    match = rx._regexp.Match
+    pos, n = 0, len(chunk)
+    while pos <= n:
+        spans = match(_UNANCHORED, chunk, pos, n)
+        whole = spans[0]
+        if whole[0] < 0:
+            break
+        start, end = whole
+        for span in spans[1:]:
+            if span[0] >= 0:
+                start, end = span
+                break
         raw = chunk[start:end]
         found = out.get(raw)
         if found is None:
             out[raw] = [start]
         else:
             found.append(start)
+        pos = whole[1] if whole[1] > whole[0] else whole[1] + 1
     return out
 
 
@@ -122,7 +134,10 @@ def scan_text(
     candidates = {t: options.max_text_candidates for t in specs}
     wanted = frozenset(specs)
     prefilter = prefilter_for(wanted - {n for n, _ in extra}, extra)
-    verdicts: dict[tuple[str, bytes], str | None] = {}  # one validation per distinct candidate
+    if len(_VERDICTS) > _VERDICTS_MAX:
+        _VERDICTS.clear()
+    verdicts = _VERDICTS
+    custom = {d.name: d for d in options.detectors}
     for chunk in chunks_of(texts, options.text_chunk_bytes):
         settled = {t for t in wanted if budget[t] <= 0 or candidates[t] <= 0}
         if settled:
@@ -144,7 +159,7 @@ def scan_text(
                         hit.capped = True
                     break
                 candidates[type_] -= len(starts)
-                key = (type_, raw_bytes)
+                key = (type_, options.phone_regions if type_ == "phone" else custom.get(type_), raw_bytes)
                 if key in verdicts:
                     tag = verdicts[key]
                 else:

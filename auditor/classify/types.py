@@ -129,7 +129,7 @@ BUILTIN: tuple[TypeSpec, ...] = (
                    r"\d{2}-\d{7}-\d", r"\d{4}-\d{4}-\d{4}"),
         extract=(r"\b(?:[STFGMstfgm]\d{7}[A-Za-z]|[A-Za-z]{1,2}\d{6}\s?\(?[0-9Aa]\)?|[A-Za-z][12]\d{8}|\d{6}-\d{7}"
                  r"|\d{4} \d{4} \d{4}|\d{4}-\d{4}-\d{4}|\d{2}-\d{7}-\d|\d{17}[\dXx]|\d{6}-\d{2}-\d{4}"
-                 r"|\d-\d{4}-\d{5}-\d{2}-\d|\d{10,16})\b"),
+                 r"|\d-\d{4}-\d{5}-\d{2}-\d|\d{12,13}|\d{16})\b"),
         mask=masking.mask_id, detail=_id_detail, embedded=True, hinted_in_text=True,
         text_context=(r"(?i)\b(?:nric|fin|nik|ktp|ic|mykad|id|identity|citizen|hkid|rrn|aadhaar|aadhar|psn|philsys"
                       r"|sss|umid|cccd|my ?number)\b|身份证|บัตรประชาชน|個人番号|マイナンバー|주민등록|身分證"),
@@ -170,7 +170,8 @@ BUILTIN: tuple[TypeSpec, ...] = (
         veto=name_pattern("version", "ver", "build", "sku", "code", "release", "firmware", "fw", "revision", "rev",
                           "app_?version", "os_?version", "schema", "semver", "tag", "oid", "mib", "isbn", "id"),
         prefilter=(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}", r"[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}"),
-        extract=r"\b\d{1,3}(?:\.\d{1,3}){3}\b|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}",
+        extract=(r"\b\d{1,3}(?:\.\d{1,3}){3}\b|\b(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}\b"
+                 r"|[0-9A-Fa-f:]*[0-9A-Fa-f]::[0-9A-Fa-f:]*|::[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f:]*)?"),
         mask=masking.mask_ip, detail=lambda tags: {"versions": sorted(tags)}, embedded=True,
     ),
     TypeSpec(
@@ -180,7 +181,7 @@ BUILTIN: tuple[TypeSpec, ...] = (
                r"|(?:^|_)(?:masked_?pan|pan_?masked|last_?4|last_?four)(?:_|$)"),
         veto=name_pattern("version", "build", "sku", "barcode", "ean", "order", "invoice", "tracking"),
         prefilter=(r"[*Xx#•](?:[ -]?[*Xx#•]){3}[ -]?\d", r"\d{4}\s?(?:\.{2,3}|…|\|)\s?\d{4}"),
-        extract=r"[0-9*Xx#•](?:[ -]?[0-9*Xx#•]){11,18}|\b\d{4,8}\s?(?:\.{2,3}|…|\|)\s?\d{4}\b",
+        extract=r"(?:\b\d{4,8}[ -]?)?(?:[*Xx#•]{2,}[ -]?){1,6}\d{4}\b|\b\d{4,8}\s?(?:\.{2,3}|…|\|)\s?\d{4}\b",
         mask=masking.mask_pan, detail=_partial_detail, embedded=True,
         text_context=r"(?i)card|\bcc\b|\bpan\b",
     ),
@@ -195,7 +196,9 @@ BUILTIN: tuple[TypeSpec, ...] = (
                           "invoice", "txn", "tracking", "awb", "serial", "imei", "batch", "sequence", "seq", "amount",
                           "price", "qty", "quantity", "epoch", "timestamp", "ts", "duration", "ms", "bytes", "size", "id"),
         prefilter=(r"\d[\d ().\-/]{5,}\d",),
-        extract=r"\+?\(?\d[\d ().\-/]{5,22}\d",
+        # a run of 7-15 digits with single separators, not inside a longer run or a word (no
+        # order numbers, SKUs or UUID pieces); a leading "+", "00" or "(" belongs to it
+        extract=r"(?:\+|\()?\b\d(?:[ .\-/()]{0,2}\d){6,14}\b",
         mask=masking.mask_phone, detail=lambda tags: {"regions": sorted(tags)}, embedded=True,
     ),
     TypeSpec(

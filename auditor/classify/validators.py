@@ -17,6 +17,7 @@ from functools import lru_cache
 import phonenumbers
 
 from auditor.classify.ids import UNKNOWN_TAGS, is_company_id, validate_national_id
+from auditor.classify.ids import today as ids_today
 from auditor.classify.tlds import TLDS
 
 Validator = Callable[[str, bool], "str | None"]
@@ -38,16 +39,11 @@ def email(value: str, hinted: bool = False) -> str | None:
 _CARD_SHAPE = re.compile(r"\d(?:[ -]?\d){12,18}")
 
 
+_DOUBLED = {str(d): (2 * d if d < 5 else 2 * d - 9) for d in range(10)}
+
+
 def luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
+    return (sum(map(int, digits[-1::-2])) + sum(map(_DOUBLED.__getitem__, digits[-2::-2]))) % 10 == 0
 
 
 def card_brand(digits: str) -> str | None:
@@ -365,7 +361,7 @@ def date_of_birth(value: str, hinted: bool = False) -> str | None:
                 continue
     if born is None:
         return None
-    today = _dt.date.today()
+    today = ids_today()
     return "date" if today.year - 120 <= born.year and born <= today else None
 
 
@@ -424,18 +420,18 @@ TEXT_ADDRESSES: dict[str, str] = {
     "sg": r"(?i:singapore)\s*\(?\d{6}\)?|#\d{1,3}-\d{1,5}",
     # 12 Jalan Ampang, 50450 Kuala Lumpur / No. 5, Lorong Maarof, Bangsar 59000
     "my": r"(?i:\b(?:no\.?\s*)?\d{1,5}[A-Za-z]?,?\s+(?:jalan|jln|lorong|lrg|persiaran|lebuh|lebuhraya|taman|tmn)\s"
-          r"[^\n]{1,60}?\b\d{5}\b)",
+          r"[^\n]*?\b\d{5}\b)",
     # Jl. Sudirman No. 5, RT 01/RW 02, Jakarta 10220
-    "id": r"(?i:\b(?:jl|jln|jalan|gg|gang)\.?\s+[^\n]{1,60}?(?:\bno\.?\s*\d+|\brt\.?\s?\d{1,3}\s?/\s?rw\.?\s?\d{1,3})"
-          r"[^\n]{0,60}?\b\d{5}\b)",
+    "id": r"(?i:\b(?:jl|jln|jalan|gg|gang)\.?\s+[^\n]*?(?:\bno\.?\s*\d+|\brt\.?\s?\d{1,3}\s?/\s?rw\.?\s?\d{1,3})"
+          r"[^\n]*?\b\d{5}\b)",
     # 99/1 ซอยสุขุมวิท 21 ถนนสุขุมวิท แขวงคลองเตยเหนือ เขตวัฒนา กรุงเทพฯ 10110 / 12 Soi Sukhumvit 21, Bangkok 10110
-    "th": r"(?:ซอย|ซ\.|ถนน|ถ\.|หมู่|ม\.|ตำบล|ต\.|แขวง)[^\n]{1,80}?\d{5}"
-          r"|(?i:\b\d{1,4}(?:/\d{1,4})?,?\s+(?:soi|thanon|moo)\b[^\n]{1,60}?\b\d{5}\b)",
+    "th": r"(?:ซอย|ซ\.|ถนน|ถ\.|หมู่|ม\.|ตำบล|ต\.|แขวง)[^\n]*?\d{5}"
+          r"|(?i:\b\d{1,4}(?:/\d{1,4})?,?\s+(?:soi|thanon|moo)\b[^\n]*?\b\d{5}\b)",
     # 12 Nguyễn Huệ, Phường Bến Nghé, Quận 1 / 45 Đường Lê Lợi, P. 3, Q. 5
-    "vn": r"\b\d{1,4}[A-Za-z]?(?:/\d{1,4})*,?\s+(?:(?:Đường|đường|Phố|phố|Ngõ|ngõ|Hẻm|hẻm)\s)?[^\n,]{2,40},\s*"
-          r"(?:Phường|phường|P\.|Xã|xã|Thị trấn)\s?[^\n,]{1,30},\s*(?:Quận|quận|Q\.|Huyện|huyện|Thành phố|TP\.?)",
+    "vn": r"\b\d{1,4}[A-Za-z]?(?:/\d{1,4})*,?\s+(?:(?:Đường|đường|Phố|phố|Ngõ|ngõ|Hẻm|hẻm)\s)?[^\n,]+,\s*"
+          r"(?:Phường|phường|P\.|Xã|xã|Thị trấn)\s?[^\n,]+,\s*(?:Quận|quận|Q\.|Huyện|huyện|Thành phố|TP\.?)",
     # 123 Rizal St., Brgy. San Antonio, Makati City 1200
-    "ph": r"(?i:\b(?:barangay|brgy\.?|purok|sitio|subd\.?|subdivision)\s[^\n]{1,80}?\b\d{4}\b)",
+    "ph": r"(?i:\b(?:barangay|brgy\.?|purok|sitio|subd\.?|subdivision)\s[^\n]*?\b\d{4}\b)",
     # 上海市浦东新区世纪大道100号 / 北京市朝阳区建国路88号
     "cn": r"\p{Han}{1,8}(?:省|市|自治区)\p{Han}{0,10}(?:市|区|县)\p{Han}{1,20}?(?:路|街|道|巷|弄|大道)\d{1,5}号",
 }
