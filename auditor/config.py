@@ -17,9 +17,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from auditor import registry
+from auditor.classify.custom import DetectorSpec
 from auditor.errors import ConfigError, ConfigErrors
 from auditor.models import PERSONAL_DATA_TYPES, Severity, Vendor
 from auditor.yaml_marks import Path_, dotted, line_of, read_marked, read_yaml_file, validation_errors
@@ -51,10 +52,11 @@ class VendorConfig(_Strict):
 
     @field_validator("allowed_personal_data")
     @classmethod
-    def _known_types(cls, v: list[str] | None) -> list[str] | None:
-        unknown = [t for t in v or [] if t not in PERSONAL_DATA_TYPES]
+    def _known_types(cls, v: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        known = known_types(info)  # built-in types and the config's own detectors
+        unknown = [t for t in v or [] if t not in known]
         if unknown:
-            raise ValueError(f"unknown personal-data type {unknown[0]!r} (known: {', '.join(PERSONAL_DATA_TYPES)})")
+            raise ValueError(f"unknown personal-data type {unknown[0]!r} (known: {', '.join(known)})")
         return v
 
     def model(self) -> Vendor:
@@ -168,6 +170,7 @@ class Config(_Strict):
     source_timeout_seconds: float | None = Field(default=None, gt=0, le=7 * 86400, allow_inf_nan=False)
     # a run lock held this long from another host is stale (positive, finite, at most a year)
     lock_stale_hours: float = Field(default=12, gt=0, le=8760, allow_inf_nan=False)
+    detectors: list[DetectorSpec] = Field(default_factory=list)  # user-defined detectors (auditor.classify.custom)
     path: str | None = None  # the file it came from
     base_dir: str = "."
 
@@ -179,6 +182,10 @@ class Config(_Strict):
 
     def vendor_models(self) -> dict[str, Vendor]:
         return {v.id: v.model() for v in self.vendors}
+
+    def personal_data_types(self) -> tuple[str, ...]:
+        """The built-in types and the names of the config's detectors."""
+        return PERSONAL_DATA_TYPES + tuple(d.name for d in self.detectors)
 
 
 # --------------------------------------------------------------------------- loading
@@ -277,7 +284,8 @@ def parse_config(text: str, file: str = "<config>", sources: bool = True) -> Con
     base_dir = str(Path(file).resolve().parent) if file != "<config>" else str(Path.cwd())
     cfg: Config | None = None
     try:
-        cfg = Config(**data, path=file, base_dir=base_dir)
+        cfg = Config.model_validate({**data, "path": file, "base_dir": base_dir},
+                                    context={"personal_data_types": declared_types(data)})
     except ValidationError as exc:
         errors.extend(validation_errors(exc, lines, file))
     except TypeError as exc:  # a non-mapping where a mapping belongs
@@ -302,6 +310,16 @@ def parse_config(text: str, file: str = "<config>", sources: bool = True) -> Con
             errors.append(ConfigError(f"duplicate vendor id {vid!r}", file=file,
                                       line=line_of(lines, ("vendors", i, "id")), key=dotted(("vendors", i, "id"))))
         seen_vendors.add(vid)
+    raw_detectors = data.get("detectors") if isinstance(data.get("detectors"), list) else []
+    seen_detectors: set[str] = set()
+    for i, d in enumerate(raw_detectors):
+        name = d.get("name") if isinstance(d, dict) else None
+        if not isinstance(name, str):
+            continue
+        if name in seen_detectors:
+            errors.append(ConfigError(f"duplicate detector name {name!r}", file=file,
+                                      line=line_of(lines, ("detectors", i, "name")), key=dotted(("detectors", i, "name"))))
+        seen_detectors.add(name)
     seen_sources: set[str] = set()
     for i, raw in enumerate(raw_sources):
         sid, vendor = (raw.get("id"), raw.get("vendor")) if isinstance(raw, dict) else (None, None)
@@ -320,6 +338,19 @@ def parse_config(text: str, file: str = "<config>", sources: bool = True) -> Con
     state = _resolve_state(cfg.state, base_dir)
     policies = [p if p.startswith("builtin:") or Path(p).is_absolute() else str(Path(base_dir) / p) for p in cfg.policies]
     return cfg.model_copy(update={"sources": sources_, "state": state, "policies": policies})
+
+
+def declared_types(data: dict) -> tuple[str, ...]:
+    """The built-in types plus the names under ``detectors:`` (read before validation, so that
+    ``allowed_personal_data`` may name them)."""
+    raw = data.get("detectors") or []
+    names = [d.get("name") for d in raw if isinstance(d, dict)] if isinstance(raw, list) else []
+    return PERSONAL_DATA_TYPES + tuple(n for n in names if isinstance(n, str) and n not in PERSONAL_DATA_TYPES)
+
+
+def known_types(info: ValidationInfo) -> tuple[str, ...]:
+    context = info.context if isinstance(info.context, dict) else {}
+    return tuple(context.get("personal_data_types") or PERSONAL_DATA_TYPES)
 
 
 def _resolve_state(url: str, base_dir: str) -> str:

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from auditor import fingerprint, registry, tempdirs
-from auditor.classify import classify
+from auditor.classify import ClassifyOptions, classify
 from auditor.classify.scrub import scrub_text
 from auditor.config import Config, SourceConfig
 from auditor.errors import AuditorError
@@ -85,6 +85,7 @@ def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: 
         connector_cls = registry.connectors.get(src.kind)
         ctx = CollectContext(as_of=as_of, log=logging.getLogger(f"auditor.connector.{src.kind}"), cancel=cancel)
         connector = connector_cls(SourceSpec(id=src.id, kind=src.kind, vendor=vendor, options=src.options), ctx)
+        options = classify_options(config)
         for item in connector.collect():
             if cancel.is_set():
                 break
@@ -93,7 +94,7 @@ def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: 
                     "reason": scrub_text(redact(item.reason)),
                     "dataset": scrub_text(item.dataset) if item.dataset else None}))
                 continue
-            ds = _classified(item, redact)
+            ds = _classified(item, redact, options)
             found.append(ds)
             log.debug("source %s: %s %r: status %s, records %s, last modified %s (%s), personal data %s",
                       src.id, ds.kind, ds.name, ds.status, ds.records, ds.last_modified, ds.last_modified_basis,
@@ -110,14 +111,19 @@ def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: 
     return _SourceOutcome(SourceResult(id=src.id, kind=src.kind, vendor=src.vendor, datasets=len(found)), found, errors)
 
 
-def _classified(obs: Observation, redact: Redactor) -> Dataset:
+def classify_options(config: Config) -> ClassifyOptions | None:
+    """The classifier's options: its defaults, plus the config's user-defined detectors."""
+    return ClassifyOptions(detectors=tuple(config.detectors)) if config.detectors else None
+
+
+def _classified(obs: Observation, redact: Redactor, options: ClassifyOptions | None = None) -> Dataset:
     ds = obs.dataset
     update: dict = {}
     if ds.error:
         update["error"] = redact(ds.error)
     if obs.sample is not None and ds.status == "assessed":
         try:
-            update["personal_data"] = tuple(classify(obs.sample))
+            update["personal_data"] = tuple(classify(obs.sample, options))
             # part of the content could not be sampled (binary columns, skipped objects, noncurrent
             # versions): what was found counts, but absence is not known
             update["classified"] = not ds.facts.get("unsampled")
@@ -305,7 +311,8 @@ def run_audit(config: Config, options: RunOptions | None = None) -> Run:
     for s in config.sources:
         redact.add_from_url(getattr(s.options, "url", None))
     as_of = (options.as_of or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    policy_set = policies.load_policies(list(options.policies or config.policies), Path(config.base_dir))
+    policy_set = policies.load_policies(list(options.policies or config.policies), Path(config.base_dir),
+                                        config.personal_data_types())
     selected = list(config.sources)
     if options.source_ids:
         unknown = set(options.source_ids) - {s.id for s in selected}

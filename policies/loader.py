@@ -34,9 +34,10 @@ def read_yaml(path: Path) -> tuple[Any, dict[Path_, int]]:
     return read_marked(text, str(path), PolicyError)
 
 
-def _validate(model: type[BaseModel], data: Any, file: str, lines: dict[Path_, int], at: Path_ = ()) -> Any:
+def _validate(model: type[BaseModel], data: Any, file: str, lines: dict[Path_, int], at: Path_ = (),
+              context: dict | None = None) -> Any:
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context=context)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = (*at, *err["loc"])
@@ -82,7 +83,8 @@ def _resolve(spec: str, base: Path, where: tuple[str, int | None, str] | None) -
 
 
 class _Build:
-    def __init__(self) -> None:
+    def __init__(self, personal_data_types: Sequence[str] | None = None) -> None:
+        self.context = {"personal_data_types": tuple(personal_data_types)} if personal_data_types else None
         self.seen: set[Path] = set()
         self.files: list[str] = []
         self.rules: dict[str, Rule] = {}
@@ -99,7 +101,7 @@ class _Build:
             data = {}
         if not isinstance(data, dict):
             raise PolicyError("a policy file is a mapping (rules, overrides, extends)", file=name, line=1)
-        spec: PolicyFileSpec = _validate(PolicyFileSpec, data, name, lines)
+        spec: PolicyFileSpec = _validate(PolicyFileSpec, data, name, lines, context=self.context)
         for i, parent in enumerate(spec.extends):
             for p in _resolve(parent, path.parent, (name, _line(lines, ("extends", i)), f"extends[{i}]")):
                 self.load(p)
@@ -120,7 +122,7 @@ class _Build:
         except RegistryError as exc:
             raise PolicyError(str(exc.args[0]), file=file, line=_line(lines, (*at, "check")),
                               key=_dotted((*at, "check"))) from None
-        options = _validate(impl.params, spec.params, file, lines, (*at, "params"))
+        options = _validate(impl.params, spec.params, file, lines, (*at, "params"), context=self.context)
         rule = Rule(id=spec.id, title=spec.title, severity=spec.severity, description=spec.description,
                     remediation=spec.remediation, references=tuple(spec.references), match=spec.match,
                     check=spec.check, params=dict(spec.params), options=options, enabled=spec.enabled,
@@ -135,7 +137,7 @@ class _Build:
                 raise PolicyError(f"override of unknown rule {ov.rule!r} (loaded: {', '.join(self.rules)})",
                                   file=file, line=_line(lines, (*at, "rule")), key=_dotted((*at, "rule")))
             merged = {**rule.params, **(ov.params or {})}
-            options = _validate(rule.impl.params, merged, file, lines, (*at, "params"))
+            options = _validate(rule.impl.params, merged, file, lines, (*at, "params"), context=self.context)
             if ov.scoped:
                 rule.scoped.append(Scoped(
                     vendors=_tup(ov.vendors), sources=_tup(ov.sources), datasets=_tup(ov.datasets),
@@ -186,11 +188,15 @@ def limits_of(rules: list[Rule]) -> dict[str, Any]:
     return {"max_age_days": preferred[0].options.max_age if preferred else 365}
 
 
-def load_policies(specs: Sequence[str], base_dir: Path | None = None) -> PolicySet:
-    """Load ``builtin:NAME`` packs, files and folders; raise PolicyError naming file, line, key."""
+def load_policies(specs: Sequence[str], base_dir: Path | None = None,
+                  personal_data_types: Sequence[str] | None = None) -> PolicySet:
+    """Load ``builtin:NAME`` packs, files and folders; raise PolicyError naming file, line, key.
+
+    ``personal_data_types``: the types rules may name (the built-in ones and the config's
+    user-defined detectors); default: the built-in ones."""
     if isinstance(specs, str):
         specs = [specs]
-    build = _Build()
+    build = _Build(personal_data_types)
     base = base_dir or Path.cwd()
     for spec in specs:
         for path in _resolve(spec, base, None):

@@ -51,7 +51,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, ValidationInfo, field_validator
 
 from auditor.models import PERSONAL_DATA_TYPES, Severity
 
@@ -100,10 +100,13 @@ class Match(Strict):
 
     @field_validator("personal_data")
     @classmethod
-    def _known_types(cls, value: list[str] | None) -> list[str] | None:
+    def _known_types(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        # built-in types and the detectors the config declares (passed as validation context)
+        context = info.context if isinstance(info.context, dict) else {}
+        known = tuple(context.get("personal_data_types") or PERSONAL_DATA_TYPES)
         for t in value or ():
-            if t not in PERSONAL_DATA_TYPES:
-                raise ValueError(f"unknown personal-data type {t!r} (known: {', '.join(PERSONAL_DATA_TYPES)})")
+            if t not in known:
+                raise ValueError(f"unknown personal-data type {t!r} (known: {', '.join(known)})")
         return value
 
     def is_empty(self) -> bool:

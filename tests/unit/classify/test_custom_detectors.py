@@ -1,0 +1,131 @@
+"""User-defined detectors: declared in the config, checked at load, found in a scan, usable by policies."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from auditor.classify import ClassifyOptions, DetectorSpec, classify
+from auditor.classify.validators import luhn_ok
+from auditor.cli import cli
+from auditor.config import parse_config
+from auditor.errors import ConfigError
+from auditor.models import Sample
+
+
+def employee_ids(n: int, start: int = 100000) -> list[str]:
+    """EMP- and six digits whose last is a Luhn check digit."""
+    out = []
+    i = start
+    while len(out) < n:
+        body = str(i)[:5]
+        for d in "0123456789":
+            if luhn_ok(body + d):
+                out.append(f"EMP-{body}{d}")
+                break
+        i += 10
+    return out
+
+
+DETECTOR = {"name": "employee_id", "regex": r"EMP-\d{6}", "validator": "luhn", "keywords": ["employee", "staff"],
+            "column_hints": ["emp_id", "staff_ref"], "category": "national_id", "mask": "last4"}
+OPTIONS = ClassifyOptions(detectors=(DetectorSpec(**DETECTOR),))
+
+
+def test_column_of_employee_ids_is_found_and_masked() -> None:
+    ids = employee_ids(40)
+    (pd,) = classify(Sample(fields={"staff_ref": ids}), OPTIONS)
+    assert pd.type == "employee_id" and pd.count == 40 and pd.where == ("staff_ref",)
+    assert pd.detail["category"] == "national_id"
+    assert all(raw not in ex for ex in pd.examples for raw in ids)
+    assert pd.validated == (40,) and pd.sampled == (40,)
+
+
+def test_checksum_decoys_do_not_count() -> None:
+    good = employee_ids(10)
+    bad = [g[:-1] + str((int(g[-1]) + 1) % 10) for g in good]  # Luhn fails
+    assert classify(Sample(fields={"ref": bad}), OPTIONS) == ()
+    assert {p.type: p.count for p in classify(Sample(fields={"ref": good + bad}), OPTIONS)} == {}  # 50%: no decision
+
+
+def test_free_text_needs_a_keyword_nearby() -> None:
+    (good,) = employee_ids(1)
+    found = classify(Sample(text=[f"staff member {good} signed in"]), OPTIONS)
+    assert [(p.type, p.count) for p in found] == [("employee_id", 1)]
+    assert classify(Sample(text=[f"parcel {good} shipped"]), OPTIONS) == ()
+
+
+def config_doc(tmp_path, **extra) -> dict:
+    return {"state": f"sqlite:///{tmp_path / 'state.db'}", "detectors": [DETECTOR],
+            "vendors": [{"id": "v1", "allowed_personal_data": ["email"]}],
+            "sources": [{"id": "hr", "vendor": "v1", "kind": "fake", "datasets": [{
+                "name": "public.staff", "public": False, "encryption_at_rest": "provider",
+                "encryption_in_transit": "enforced", "has_retention": True, "retention_days": 30,
+                "last_modified": "2026-11-20T00:00:00+00:00",
+                "sample": {"staff_ref": employee_ids(30), "email": [f"a{i}@example.com" for i in range(30)]}}]}],
+            **extra}
+
+
+def test_scan_reports_the_detector_and_the_policy_fires_on_it(tmp_path, fake_connector) -> None:
+    policy = tmp_path / "hr.yaml"
+    policy.write_text(yaml.safe_dump({"rules": [{
+        "id": "employee-ids-held", "title": "Employee ids held by a vendor", "severity": "medium",
+        "check": "data-beyond-agreement", "match": {"personal_data": ["employee_id"]}}]}))
+    doc = config_doc(tmp_path, policies=["builtin:baseline", str(policy)])
+    cfg = tmp_path / "auditor.yaml"
+    cfg.write_text(yaml.safe_dump(doc, sort_keys=False))
+    out = tmp_path / "out.json"
+    r = CliRunner().invoke(cli, ["scan", "-c", str(cfg), "--as-of", "2026-11-28T00:00:00Z", "--json", str(out)])
+    assert r.exit_code == 1, r.output
+    report = json.loads(out.read_text())
+    (ds,) = report["datasets"]
+    types = {p["type"]: p for p in ds["personal_data"]}
+    assert types["employee_id"]["count"] == 30 and types["employee_id"]["detail"]["category"] == "national_id"
+    assert "EMP-" not in json.dumps(report)  # masked everywhere
+    fired = {f["rule"]: f for f in report["findings"]}
+    assert fired["data-beyond-agreement"]["evidence"]["beyond"] == ["employee_id"]
+    assert "employee-ids-held" in fired
+
+
+def test_vendor_may_allow_the_new_type(tmp_path, fake_connector) -> None:
+    doc = config_doc(tmp_path)
+    doc["vendors"][0]["allowed_personal_data"] = ["email", "employee_id"]
+    cfg = parse_config(yaml.safe_dump(doc, sort_keys=False), "auditor.yaml")
+    assert cfg.personal_data_types()[-1] == "employee_id"
+
+
+@pytest.mark.parametrize(("change", "key", "words"), [
+    ({"regex": "EMP-(\\d{6}"}, "detectors[0].regex", "re2"),
+    ({"regex": "(?<=EMP)\\d+"}, "detectors[0].regex", "re2"),  # lookbehind: not re2 syntax
+    ({"validator": "crc32"}, "detectors[0].validator", ""),
+    ({"category": "shoe_size"}, "detectors[0].category", "unknown category"),
+    ({"name": "email"}, "detectors[0].name", "built-in"),
+    ({"name": "Employee ID"}, "detectors[0].name", "snake_case"),
+    ({"colour": "red"}, "detectors[0].colour", "unknown key"),
+])
+def test_every_detector_error_names_file_line_and_key(tmp_path, fake_connector, change, key, words) -> None:
+    doc = config_doc(tmp_path)
+    doc["detectors"] = [{**DETECTOR, **change}]
+    text = yaml.safe_dump(doc, sort_keys=False)
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, "auditor.yaml")
+    err = info.value
+    assert err.file == "auditor.yaml" and err.key == key and err.line is not None, (err.key, str(err))
+    assert words in str(err)
+    line = text.splitlines()[err.line - 1]
+    assert key.rsplit(".", 1)[-1] in line or "- name" in line
+
+
+def test_undeclared_type_stays_an_error_and_duplicates_are_refused(tmp_path, fake_connector) -> None:
+    doc = config_doc(tmp_path)
+    doc["vendors"][0]["allowed_personal_data"] = ["employee_number"]
+    with pytest.raises(ConfigError, match="unknown personal-data type 'employee_number'"):
+        parse_config(yaml.safe_dump(doc, sort_keys=False), "auditor.yaml")
+    doc = config_doc(tmp_path)
+    doc["detectors"] = [DETECTOR, DETECTOR]
+    with pytest.raises(ConfigError, match="duplicate detector name") as info:
+        parse_config(yaml.safe_dump(doc, sort_keys=False), "auditor.yaml")
+    assert info.value.key == "detectors[1].name"
