@@ -39,7 +39,7 @@ class ClassifyOptions(BaseModel):
     max_text_candidates: int = Field(20000, ge=1)
     text_chunk_bytes: int = Field(65536, ge=1024)
     probe_values: int = Field(64, ge=8)
-    settle_values: int = Field(256, ge=0)  # 0: validate every value; else stop once each decision is settled
+    settle_values: int = Field(1000, ge=0)  # 0: validate every value; else stop once each decision is settled
     max_examples: int = Field(3, ge=0, le=3)
     types: tuple[str, ...] = PERSONAL_DATA_TYPES
     detectors: tuple[DetectorSpec, ...] = ()  # user-defined detectors (config ``detectors:``), always enabled
