@@ -363,11 +363,16 @@ class NoisyGen:
             text = f"00{cc} {body}"
         else:
             text = f"{national[:3]}.{national[3:6]}.{national[6:]}"
-        try:
-            num = phonenumbers.parse(text, region)
-            ok = phonenumbers.is_valid_number(num)
-        except phonenumbers.NumberParseException:
-            ok = False
+        ok = False
+        # ground truth: a valid number of any region of the set, read as written ("00" + country
+        # code is an international number, not a region's dialling prefix)
+        for reading, where in [(("+" + text[2:]) if text.startswith("00") else text, None)] + [(text, reg) for reg in REGIONS]:
+            try:
+                if phonenumbers.is_valid_number(phonenumbers.parse(reading, where if not reading.startswith("+") else None)):
+                    ok = True
+                    break
+            except phonenumbers.NumberParseException:
+                continue
         return text, ok
 
     def address(self) -> str:

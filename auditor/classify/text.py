@@ -35,6 +35,8 @@ _PHONE_WORDS = re.compile(r"(?i)phone|\btel\b|mobile|\bhp\b|whatsapp|call|contac
 _NOT_PHONE_WORDS = re.compile(r"(?i)(?:order|invoice|ref|id|txn|trace|req|request|ticket|sku|batch|build|version|"
                               r"ts|time|epoch|ms|bytes|size|qty|amount|total|no\.|#|=)\W{0,3}$")
 _TIME_AFTER = re.compile(rb"^:\d\d")
+_GLUED_AFTER = re.compile(rb"^(?:[-.][0-9A-Za-z]| \d)")
+_GLUED_BEFORE = re.compile(rb"[0-9A-Za-z][-.]$")
 _DATE_START = re.compile(r"^(?:19|20)\d\d[-/.]\d\d?[-/.]\d\d?")
 
 _extract_cache: dict[str, re2._Regexp] = {}
@@ -111,6 +113,8 @@ def _phone_in_context(chunk: bytes, raw: str, start: int, end: int, tag_strong: 
         return True
     if _TIME_AFTER.match(chunk[end:end + 3]) or _DATE_START.match(raw):
         return False
+    if _GLUED_AFTER.match(chunk[end:end + 2]) or _GLUED_BEFORE.search(chunk[max(0, start - 2):start]):
+        return False  # a piece of a longer token: a UUID, a card number, a dotted or dashed code
     if not tag_strong:
         return False
     if raw.startswith(("+", "00")):
@@ -128,6 +132,7 @@ def scan_text(
     validators = validators_for(options)
     specs = {s.name: s for s in specs_for(options) if s.name in enabled and s.extract}
     context = {name: re.compile(s.text_context) for name, s in specs.items() if s.text_context}
+    vetoes = {name: re.compile(s.text_veto) for name, s in specs.items() if s.text_veto}
     extra = tuple((d.name, d.regex) for d in options.detectors if d.name in specs)
     hits: dict[str, Hit] = {}
     budget = {t: options.max_text_values for t in specs}
@@ -171,6 +176,8 @@ def scan_text(
                 if type_ == "phone":
                     strong = validate(raw, False) is not None
                     n = sum(1 for s in starts if _phone_in_context(chunk, raw, s, s + len(raw_bytes), strong))
+                elif type_ in vetoes:
+                    n = sum(1 for s in starts if not vetoes[type_].search(_before(chunk, s, 16)))
                 elif spec.needs_context(tag) and type_ in context:
                     rx, window = context[type_], spec.keywords_window
                     n = sum(1 for s in starts if rx.search(_before(chunk, s, window)))

@@ -53,6 +53,7 @@ class TypeSpec:
     hinted_in_text: bool = False  # validated as if hinted in text (the extraction pattern carries the context)
     category: str | None = None  # user-defined detectors: the built-in type they count as
     keywords_window: int = 40  # characters before a match searched for ``text_context``
+    text_veto: str | None = None  # words just before a match in text that say it is something else
 
     def validate_with(self, phone: Validator) -> Validator:
         return self.validator if self.validator is not None else phone
@@ -173,6 +174,7 @@ BUILTIN: tuple[TypeSpec, ...] = (
         extract=(r"\b\d{1,3}(?:\.\d{1,3}){3}\b|\b(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}\b"
                  r"|[0-9A-Fa-f:]*[0-9A-Fa-f]::[0-9A-Fa-f:]*|::[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f:]*)?"),
         mask=masking.mask_ip, detail=lambda tags: {"versions": sorted(tags)}, embedded=True,
+        text_veto=r"(?i)(?:version|ver|build|release|firmware|fw|rev|v)\W{0,2}$",
     ),
     TypeSpec(
         name="payment_card_partial", strength=0.85, validator=v.payment_card_partial,

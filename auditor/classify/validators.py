@@ -431,7 +431,7 @@ TEXT_ADDRESSES: dict[str, str] = {
     "vn": r"\b\d{1,4}[A-Za-z]?(?:/\d{1,4})*,?\s+(?:(?:Đường|đường|Phố|phố|Ngõ|ngõ|Hẻm|hẻm)\s)?[^\n,]+,\s*"
           r"(?:Phường|phường|P\.|Xã|xã|Thị trấn)\s?[^\n,]+,\s*(?:Quận|quận|Q\.|Huyện|huyện|Thành phố|TP\.?)",
     # 123 Rizal St., Brgy. San Antonio, Makati City 1200
-    "ph": r"(?i:\b(?:barangay|brgy\.?|purok|sitio|subd\.?|subdivision)\s[^\n,]*,[^\n]*?\b\d{4}(?:$|[^\d\-/:.]))",
+    "ph": r"(?i:\b(?:barangay|brgy\.?|purok|sitio|subd\.?|subdivision)\s[^\n,]*,[^\n]*?\b\d{4}(?:$|[^\d\-/:]))",
     # 上海市浦东新区世纪大道100号 / 北京市朝阳区建国路88号
     "cn": r"\p{Han}{1,8}(?:省|市|自治区)\p{Han}{0,10}(?:市|区|县)\p{Han}{1,20}?(?:路|街|道|巷|弄|大道)\d{1,5}号",
 }
