@@ -43,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--per-type", type=int, default=None)
     ap.add_argument("--show-errors", action="store_true", help="print column names (never values) of misses")
+    ap.add_argument("--noisy-per-type", type=int, default=None, help="independent generator: columns per type")
+    ap.add_argument("--docs", type=int, default=None, help="independent generator: free-text documents")
     args = ap.parse_args(argv)
     per_type = args.per_type or (12 if args.quick else 60)
     cols = corpus.columns(seed=args.seed, per_type=per_type)
@@ -61,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
             errors.append(f"  FN {t:22s} column {name!r}")
     elapsed = time.perf_counter() - started
     decoys = sum(1 for c in cols if not c[2])
-    noisy_results = independent(args.seed, args.quick, args.show_errors)
+    noisy_results = independent(args.seed, args.noisy_per_type or (8 if args.quick else 40),
+                                args.docs or (300 if args.quick else 2000), args.show_errors)
     print(f"classifier quality: {len(cols)} columns ({decoys} decoys), seed {args.seed}, {elapsed:.2f}s")
     print(f"{'type':22s} {'TP':>4s} {'FP':>4s} {'FN':>4s} {'precision':>9s} {'recall':>7s} {'F1':>6s}  target")
     met_all = True
@@ -124,10 +127,10 @@ def _flagged_without_vetoes(decoys: list) -> Counter:
         hints.field_vetoes.cache_clear()
 
 
-def independent(seed: int, quick: bool, show_errors: bool) -> list[str]:
+def independent(seed: int, per_type: int, n_docs: int, show_errors: bool) -> list[str]:
     """Per-type precision/recall on the independent noisy generator: columns and documents."""
     lines: list[str] = []
-    cols = corpus.noisy_columns(seed=seed + 100, per_type=8 if quick else 40)
+    cols = corpus.noisy_columns(seed=seed + 100, per_type=per_type)
     tp, fp, fn, support = Counter(), Counter(), Counter(), Counter()
     decoy_flagged: Counter = Counter()
     errors: list[str] = []
@@ -160,7 +163,7 @@ def independent(seed: int, quick: bool, show_errors: bool) -> list[str]:
         lines.append("RESULT " + json.dumps({"benchmark": "classifier_quality", "figure": f"noisy columns {t} P/R",
                                              "value": f"{p:.3f}/{r:.3f}", "unit": f"n={support[t]}",
                                              "target": "(reference)", "met": None}))
-    docs = corpus.documents(seed=seed + 200, n=300 if quick else 2000)
+    docs = corpus.documents(seed=seed + 200, n=n_docs)
     tp, fp, fn, support = Counter(), Counter(), Counter(), Counter()
     for text, labels in docs:
         got = {p.type for p in classify(Sample(text=[text]))}

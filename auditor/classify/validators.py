@@ -438,7 +438,9 @@ TEXT_ADDRESSES: dict[str, str] = {
 TEXT_ADDRESS = "|".join(f"(?:{p})" for p in TEXT_ADDRESSES.values())
 
 # Names in prose need context: a salutation, a label, or an e-mail address right after.
-_CAP = r"\p{Lu}[\p{Ll}'’-]+"
+# a capitalised word of Latin script (Vietnamese and Malay names included); \p{Lu} would
+# build a far larger automaton for scripts that have no capitals anyway
+_CAP = r"[A-ZÀ-ÞĀ-ſḀ-ỿ][a-zß-ÿĀ-ſḀ-ỿ'’-]+"
 NAME_CONTEXT = (r"(?i:\b(?:dear|mr|mrs|ms|mdm|madam|miss|dr|encik|puan|bapak|ibu|khun|attn|recipient|customer name"
                 r"|full name|name)\b)|<[^<>@\s]+@")
 TEXT_NAME = (
