@@ -41,7 +41,8 @@ _DATE_START = re.compile(r"^(?:19|20)\d\d[-/.]\d\d?[-/.]\d\d?")
 
 _extract_cache: dict[str, re2._Regexp] = {}
 # one validation per distinct candidate across calls (the connectors feed a dataset's text
-# in pieces): bounded, dropped whole when full
+# in pieces): bounded, dropped whole when full, and keyed by the candidate's salted hash so
+# that no raw value outlives the sample it came from
 _VERDICTS: dict[tuple, str | None] = {}
 _VERDICTS_MAX = 200_000
 
@@ -164,7 +165,8 @@ def scan_text(
                         hit.capped = True
                     break
                 candidates[type_] -= len(starts)
-                key = (type_, options.phone_regions if type_ == "phone" else custom.get(type_), raw_bytes)
+                key = (type_, options.phone_regions if type_ == "phone" else custom.get(type_),
+                       hash(raw_bytes), len(raw_bytes))
                 if key in verdicts:
                     tag = verdicts[key]
                 else:
