@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator
 
 import re2
 
+from auditor.classify import validators as v
 from auditor.classify.columns import enabled_types, specs_for, validators_for
 from auditor.classify.options import ClassifyOptions
 from auditor.classify.prefilter import EXTRACT, prefilter_for
@@ -171,12 +172,14 @@ def scan_text(
                     tag = verdicts[key]
                 else:
                     raw = raw_bytes.decode("utf-8", "replace").strip()
-                    tag = verdicts[key] = validate(raw, hinted) if type_ != "phone" else validate(raw, True)
+                    tag = verdicts[key] = (validate(raw, hinted) if type_ != "phone"
+                                           else v.phone_reading(raw, options.phone_regions))
                 if tag is None:
                     continue
                 raw = raw_bytes.decode("utf-8", "replace").strip()
                 if type_ == "phone":
-                    strong = validate(raw, False) is not None
+                    strong = tag.endswith(":strong")
+                    tag = tag.split(":", 1)[0]
                     n = sum(1 for s in starts if _phone_in_context(chunk, raw, s, s + len(raw_bytes), strong))
                 elif type_ in vetoes:
                     n = sum(1 for s in starts if not vetoes[type_].search(_before(chunk, s, 16)))

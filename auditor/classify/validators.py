@@ -184,6 +184,10 @@ class _PhoneRegion:
         self.prefix = re.compile(npfp) if npfp else None
         self.transform = meta.national_prefix_transform_rule
         self.max_length = max(self.general.lengths) if self.general.lengths else 17
+        general = getattr(meta.general_desc, "national_number_pattern", None)
+        # every reading national() tries, as one pattern: a cheap "no" for most digit runs
+        self.any = re.compile(f"(?:{self.cc})?(?:{npfp})?(?:{general})" if npfp else f"(?:{self.cc})?(?:{general})") \
+            if general else None
 
     def _viable(self, nn: str) -> bool:
         return self.general.pattern is not None and self.general.pattern.fullmatch(nn) is not None
@@ -201,6 +205,8 @@ class _PhoneRegion:
 
     def national(self, digits: str) -> str | None:
         """The kind of ``digits`` read as a number written in this region without ``+``."""
+        if self.any is not None and self.any.fullmatch(digits) is None:
+            return None  # no reading (country code, prefix, number) fits the region's numbers
         nn = digits
         if digits.startswith(self.cc):
             rest = self.strip_prefix(digits[len(self.cc):])
@@ -268,17 +274,23 @@ def _regions_by_cc(regions: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted(regions, key=lambda r: -len(_phone_region(r).cc)))
 
 
+def phone_reading(value: str, regions: tuple[str, ...]) -> str | None:
+    """``REGION:strong``, ``REGION:weak`` (valid, but a bare local form that needs context) or ``None``."""
+    if not _PHONE_SHAPE.fullmatch(value) or _DATE_LIKE.fullmatch(value):
+        return None
+    return _phone_parse(value, regions)
+
+
 def make_phone(regions: Sequence[str]) -> Validator:
     regions_t = tuple(r.upper() for r in regions)
 
     def phone(value: str, hinted: bool = False) -> str | None:
-        if not _PHONE_SHAPE.fullmatch(value) or _DATE_LIKE.fullmatch(value):
-            return None
-        tag = _phone_parse(value, regions_t)
+        tag = phone_reading(value, regions_t)
         if tag is None or (tag.endswith(":weak") and not hinted):
             return None
         return tag.split(":", 1)[0]
 
+    phone.regions = regions_t  # type: ignore[attr-defined]
     return phone
 
 
