@@ -36,6 +36,7 @@ CONTEXT_LED = frozenset(t.name for t in BUILTIN if t.context_led)
 _RAW_HASH_LENGTHS = {16, 20, 32}
 
 _phone_cache: dict[tuple[str, ...], v.Validator] = {}
+_UNSEEN: Any = object()
 
 
 def specs_for(options: ClassifyOptions) -> tuple[TypeSpec, ...]:
@@ -173,41 +174,48 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions) -> tupl
     tags: dict[str, Counter] = {t: Counter() for t in order}
     examples: dict[str, list[str]] = {t: [] for t in order}
     active = list(order)
-    examined = {t: 0 for t in order}
+    active_set = set(active)
+    dropped: dict[str, int] = {}  # type -> values read when the probe dropped it
     probe, floor = options.probe_values, options.threshold * 0.25
     seen = 0
     probed = False
     settle, next_check, estimated = options.settle_values, 0, 0.0
-    for text, n in Counter(texts).items():
-        seen += n
-        for t in active:
-            examined[t] += n
-        for t in active:
-            tag = validators[t](text, t in hints)
-            if tag is None:
-                continue
+    verdicts: dict[str, tuple[str, str] | None] = {}  # each distinct value validated once
+    for text in texts:  # in the data's order: the probe and the settling read a sequential sample
+        seen += 1
+        got = verdicts.get(text, _UNSEEN)
+        if got is _UNSEEN or (got is not None and got[0] not in active_set):
+            got = None
+            for t in active:
+                tag = validators[t](text, t in hints)
+                if tag is not None:
+                    got = (t, tag)
+                    break
+            verdicts[text] = got
+        if got is not None:
+            t, tag = got
             if tag.startswith("?"):
-                unknown_ids += n  # shape of an id, checksum not confirmable, no context
-                tags[t][tag] += n
-                if len(examples[t]) < 3:
-                    examples[t].append(text)
-                break
-            counts[t] += n
-            tags[t][tag] += n
+                unknown_ids += 1  # shape of an id, checksum not confirmable, no context
+            else:
+                counts[t] += 1
+            tags[t][tag] += 1
             if len(examples[t]) < 3:
                 examples[t].append(text)
-            break
         if not probed and seen >= probe:
             probed = True
-            active = [t for t in active if t in hints
-                      or counts[t] + (unknown_ids if t == "national_id" else 0) >= floor * seen]
+            keep = [t for t in active if t in hints
+                    or counts[t] + (unknown_ids if t == "national_id" else 0) >= floor * seen]
+            dropped.update({t: seen for t in active if t not in keep})
+            active, active_set = keep, set(keep)
             if not active:
                 break
         if settle and seen >= settle and seen >= next_check and seen < len(texts):
             next_check = seen + 64
+            examined = {t: dropped.get(t, seen) for t in order}
             if _settled(active, counts, examined, hints, options) and not unknown_ids:
                 estimated = len(texts) / seen  # the rest counts at the share the sample settled on
                 break
+    examined = {t: dropped.get(t, seen) for t in order}
     if counts["national_id"] > 0:
         counts["national_id"] += unknown_ids
     elif unknown_ids and "national_id" in tags:

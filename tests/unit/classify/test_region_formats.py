@@ -178,3 +178,36 @@ def test_every_contract_type_has_one_record_and_back() -> None:
         assert spec.mask("4111111111111111") != "4111111111111111"
         assert spec.hints, spec.name
         assert spec.prefilter, spec.name
+
+
+# ---------------------------------------------------------------- A: settling and caches
+
+
+def test_settled_column_keeps_the_exact_decision_and_a_close_count() -> None:
+    from auditor.classify import ClassifyOptions
+
+    rng = random.Random(9)
+    values = [f"user{i}@example.com" if rng.random() < 0.7 else f"note {i}" for i in range(6000)]
+    uncapped = ClassifyOptions(max_values_per_field=10**6, settle_values=256)
+    exact = ClassifyOptions(max_values_per_field=10**6, settle_values=0)
+    (est,) = classify(Sample(fields={"email": values}), uncapped)
+    (ex,) = classify(Sample(fields={"email": values}), exact)
+    assert est.type == ex.type == "email" and est.detail.get("estimated") is True
+    assert abs(est.count - ex.count) <= 0.05 * ex.count
+
+
+def test_share_near_the_threshold_is_never_settled_early() -> None:
+    from auditor.classify import ClassifyOptions
+
+    values = (["4111111111111111"] * 79 + ["order 1"] * 21) * 40  # 79%: just under the 80% threshold
+    options = ClassifyOptions(max_values_per_field=10**6, settle_values=256)
+    assert classify(Sample(fields={"ref": values}), options) == classify(
+        Sample(fields={"ref": values}), ClassifyOptions(max_values_per_field=10**6, settle_values=0))
+
+
+def test_text_verdict_cache_holds_no_raw_values() -> None:
+    from auditor.classify import text as T
+
+    classify(Sample(text=["mail jane.doe@example.com or call +65 9123 4567"]))
+    assert T._VERDICTS and not any(isinstance(part, (bytes, str)) and ("jane" in str(part) or "9123" in str(part))
+                                   for key in T._VERDICTS for part in key)
