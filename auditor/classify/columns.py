@@ -157,7 +157,10 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions) -> tupl
         return [], texts
     specs = specs_for(options)
     extra = tuple((d.name, d.regex) for d in options.detectors)
-    present = prefilter_for(frozenset(PREFILTER_PATTERNS), extra).match("\n".join(texts).encode("utf-8", "replace"))
+    # when the decision may settle on a sequential sample, the prefilter reads what the sample can
+    # read (a type first seen later could not reach any share before the sample settles)
+    head = texts[: options.settle_values * 8] if options.settle_values else texts
+    present = prefilter_for(frozenset(PREFILTER_PATTERNS), extra).match("\n".join(head).encode("utf-8", "replace"))
     candidates = [
         s.name for s in specs
         if s.name in enabled and s.name not in vetoes and (s.name in hints or (s.name in present and not s.context_led))
