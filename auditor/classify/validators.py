@@ -62,6 +62,10 @@ def card_brand(digits: str) -> str | None:
         return "discover" if 16 <= n <= 19 else None
     if 3528 <= p4 <= 3589:
         return "jcb" if 16 <= n <= 19 else None
+    if p4 in (2131, 1800):
+        return "jcb" if n == 15 else None  # JCB's older 15-digit ranges
+    if 8100 <= p4 <= 8171:
+        return "unionpay" if 16 <= n <= 19 else None  # UnionPay's 81 range
     if p2 == 62:
         return "unionpay" if 16 <= n <= 19 else None
     if 300 <= p3 <= 305 or p4 == 3095 or p2 in (36, 38, 39):

@@ -97,6 +97,7 @@ def test_address_decoys_in_text(text: str) -> None:
     ("3530111333300000", "jcb"), ("3566002020360505", "jcb"), ("6200000000000005", "unionpay"),
     ("6250941006528599", "unionpay"), ("36227206271667", "diners"), ("30569309025904", "diners"),
     ("6759649826438453", "maestro"), ("5018000000000009", "maestro"), ("6304000000000000", "maestro"),
+    ("213100000000001", "jcb"), ("180000000000002", "jcb"), ("8171999927660000", "unionpay"),
 ])
 def test_card_brands(pan: str, brand: str) -> None:
     assert v.payment_card(pan) == brand
