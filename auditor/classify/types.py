@@ -11,7 +11,6 @@ adding one record here and its name to ``auditor.models.PERSONAL_DATA_TYPES``.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
