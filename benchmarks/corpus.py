@@ -259,15 +259,15 @@ CSV_HEADER = ["id", "email", "phone", "name", "address", "nric", "card_number", 
               "price", "last_login_ip", "password_hash", "status", "request_id"]
 
 
-def csv_text(seed: int = 11, target_bytes: int = 5 << 20) -> str:
+def csv_text(seed: int = 11, target_bytes: int = 5 << 20, pool_size: int = 2000) -> str:
     """A customer/order table as CSV text of about ``target_bytes``."""
     g = Gen(seed)
     r = g.r
     pool = {
-        "email": [g.email() for _ in range(2000)], "phone": [g.phone() for _ in range(2000)],
-        "name": [g.name() for _ in range(2000)], "address": [g.address() for _ in range(2000)],
-        "nric": [g.nric() for _ in range(2000)], "card_number": [g.card() for _ in range(2000)],
-        "password_hash": [g.password_hash() for _ in range(2000)], "ip": [g.ip() for _ in range(2000)],
+        "email": [g.email() for _ in range(pool_size)], "phone": [g.phone() for _ in range(pool_size)],
+        "name": [g.name() for _ in range(pool_size)], "address": [g.address() for _ in range(pool_size)],
+        "nric": [g.nric() for _ in range(pool_size)], "card_number": [g.card() for _ in range(pool_size)],
+        "password_hash": [g.password_hash() for _ in range(pool_size)], "ip": [g.ip() for _ in range(pool_size)],
     }
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
@@ -288,11 +288,11 @@ def csv_text(seed: int = 11, target_bytes: int = 5 << 20) -> str:
 # ---------------------------------------------------------------- speed corpora (1 MiB per call)
 
 
-def jsonl_text(seed: int = 12, target_bytes: int = 5 << 20) -> str:
+def jsonl_text(seed: int = 12, target_bytes: int = 5 << 20, pool_size: int = 2000) -> str:
     """The customer/order rows of :func:`csv_text` as JSON lines (nested contact object)."""
     import json
 
-    rows = list(csv.reader(io.StringIO(csv_text(seed, target_bytes * 3 // 5))))
+    rows = list(csv.reader(io.StringIO(csv_text(seed, target_bytes * 3 // 5, pool_size))))
     header, body = rows[0], rows[1:]
     out = io.StringIO()
     for row in body:
@@ -305,11 +305,11 @@ def jsonl_text(seed: int = 12, target_bytes: int = 5 << 20) -> str:
     return out.getvalue()
 
 
-def mixed_text(seed: int = 13, target_bytes: int = 5 << 20) -> str:
+def mixed_text(seed: int = 13, target_bytes: int = 5 << 20, pool_size: int = 3000) -> str:
     """Free text as support tickets, notes and logs hold it: prose and log lines with
     e-mails, phones of SG/MY/ID/TH/VN/PH/CN, cards, national ids and addresses embedded."""
     n = NoisyGen(seed)
-    pool = [n.document()[0] for _ in range(3000)]
+    pool = [n.document()[0] for _ in range(pool_size)]
     r = n.r
     out = io.StringIO()
     while out.tell() < target_bytes:
