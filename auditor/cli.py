@@ -382,12 +382,12 @@ def policies_list(config_path, as_json) -> None:
 
     import policies
 
-    specs, base = ["builtin:baseline"], None
+    specs, base, types = ["builtin:baseline"], None, None
     if config_path:
         config = _load(config_path, sources=False)
-        specs, base = list(config.policies), Path(config.base_dir)
+        specs, base, types = list(config.policies), Path(config.base_dir), config.personal_data_types()
     try:
-        rules = policies.describe_rules(policies.load_policies(specs, base))
+        rules = policies.describe_rules(policies.load_policies(specs, base, types))
     except AuditorError as exc:
         _fail(exc)
     if as_json:

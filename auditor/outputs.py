@@ -26,7 +26,7 @@ def rules_in_force(config, policy_specs: list[str] | None = None) -> list[str]:
     import policies
 
     specs = list(policy_specs or config.policies)
-    rules = policies.describe_rules(policies.load_policies(specs, Path(config.base_dir)))
+    rules = policies.describe_rules(policies.load_policies(specs, Path(config.base_dir), config.personal_data_types()))
     return [r["id"] for r in rules if r.get("enabled", True)]
 
 

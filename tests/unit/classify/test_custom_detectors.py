@@ -78,8 +78,12 @@ def test_scan_reports_the_detector_and_the_policy_fires_on_it(tmp_path, fake_con
     cfg = tmp_path / "auditor.yaml"
     cfg.write_text(yaml.safe_dump(doc, sort_keys=False))
     out = tmp_path / "out.json"
-    r = CliRunner().invoke(cli, ["scan", "-c", str(cfg), "--as-of", "2026-11-28T00:00:00Z", "--json", str(out)])
+    r = CliRunner().invoke(cli, ["scan", "-c", str(cfg), "--as-of", "2026-11-28T00:00:00Z", "--json", str(out),
+                                 "--junit", str(tmp_path / "junit.xml"), "--metrics", str(tmp_path / "metrics.prom")])
     assert r.exit_code == 1, r.output
+    assert "employee-ids-held" in (tmp_path / "junit.xml").read_text()
+    listed = CliRunner().invoke(cli, ["policies", "list", "-c", str(cfg)])
+    assert listed.exit_code == 0 and "employee-ids-held" in listed.output, listed.output
     report = json.loads(out.read_text())
     (ds,) = report["datasets"]
     types = {p["type"]: p for p in ds["personal_data"]}
