@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from auditor import __version__
+from auditor.doors import SANE_YEARS, fail, load, parse_instant
 from auditor.errors import AuditorError, RunNotSaved, UsageError
 from auditor.logs import Progress, setup_logging
 from auditor.models import SEVERITIES
@@ -22,51 +23,24 @@ from reports.write import write_reports
 
 log = logging.getLogger("auditor.cli")
 SEVERITY = click.Choice(list(SEVERITIES), case_sensitive=False)
-SANE_YEARS = (1970, 2200)  # --as-of and --until: an instant date arithmetic (ages, windows) survives
 
 
 class _State:
-    def __init__(self, verbosity: int, log_format: str) -> None:
-        self.verbosity = verbosity
-        self.log_format = log_format
+    """One invocation's state: made by :func:`main` (or by the group for a test runner)."""
+
+    def __init__(self) -> None:
+        self.verbosity, self.log_format, self.quiet = 0, "text", False
         self.redactor = Redactor()
+        self.run_started = False  # `scan` has begun a run: an unexpected error after that leaves it incomplete
+
+    def setup(self, verbosity: int, log_format: str, quiet: bool) -> _State:
+        self.verbosity, self.log_format, self.quiet = verbosity, log_format, quiet
         setup_logging(verbosity, log_format, self.redactor)
+        return self
 
 
-def _fail(exc: AuditorError | str, code: int = 2) -> None:
-    for line in str(exc).splitlines() or [""]:  # several config mistakes: one line each
-        click.echo(f"auditor: error: {line}", err=True)
-    sys.exit(code)
-
-
-def parse_instant(text: str | None, option: str | None = None) -> datetime | None:
-    """ISO 8601 date or date-time; naive values are UTC."""
-    if text is None:
-        return None
-    try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is not an ISO 8601 date or date-time (e.g. 2026-11-08T09:00:00Z)",
-                                 param_hint=option) from None
-    try:
-        value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-    except OverflowError:  # 0001-01-01T00:00+14:00 is before the calendar's first instant in UTC
-        value = datetime.min.replace(tzinfo=timezone.utc)
-    if not SANE_YEARS[0] <= value.year < SANE_YEARS[1]:  # the run computes ages and windows from it
-        raise click.BadParameter(f"{text!r} is outside the years {SANE_YEARS[0]}..{SANE_YEARS[1] - 1}",
-                                 param_hint=option)
-    return value
-
-
-def _load(config_path: str, sources: bool = True):
-    """The config; ``sources=False`` for verbs that read only the state store and the policies
-    (their sources' ``${VAR}`` secrets are not resolved, so a reviewer needs none of them)."""
-    from auditor.config import load_config
-
-    try:
-        return load_config(config_path, sources=sources)
-    except AuditorError as exc:
-        _fail(exc)
+_fail = fail  # the shared helpers of every door live in auditor.doors
+_load = load
 
 
 def _check_writable(*paths: str | None) -> None:
@@ -101,8 +75,8 @@ def cli(ctx: click.Context, verbose: int, quiet: bool, log_format: str) -> None:
 
     Start with `auditor demo`, then write a config (see README) and run `auditor scan`.
     """
-    ctx.obj = _State(-1 if quiet else verbose, log_format)
-    ctx.obj.quiet = quiet
+    state = ctx.obj if isinstance(ctx.obj, _State) else _State()
+    ctx.obj = state.setup(-1 if quiet else verbose, log_format, quiet)
 
 
 # --------------------------------------------------------------------------- scan
@@ -138,8 +112,9 @@ def scan(state: _State, config_path, json_path, html_path, csv_path, ocsf_path, 
                 2 nothing scanned: bad command line, config, policy or state store
                 3 incomplete: a source or dataset could not be assessed
     """
-    from auditor.engine import RunOptions, exit_code, run_audit
-    from auditor.notify import notify_after_run
+    from auditor.engine import RunOptions, run_audit
+    from auditor.outputs import write_outputs
+    from auditor.publish import publish
     from auditor.schedule import options_for_trigger
 
     config = _load(config_path)
@@ -150,33 +125,29 @@ def scan(state: _State, config_path, json_path, html_path, csv_path, ocsf_path, 
     options = RunOptions(as_of=at, trigger=trigger, source_ids=source_ids or None, redactor=state.redactor,
                          trigger_detail=event.get("trigger_detail"), policies=event.get("policies"))
     show_progress = sys.stderr.isatty() and not state.quiet
-    global _RUN_STARTED
     try:
         with Progress(show_progress) as progress:
             options.progress = progress.callback()
-            _RUN_STARTED = True
+            state.run_started = True
             run = run_audit(config, options)
     except RunNotSaved as exc:  # audited, not stored (a full disk): reports from memory, exit 3, one line
         run = exc.run
         click.echo(f"auditor: error: {state.redactor(str(exc))}", err=True)
     except AuditorError as exc:
         _fail(exc)
-    code = exit_code(run, threshold)
-    try:
-        written = write_reports(run, json_path, html_path, csv_path)
-        from auditor.outputs import write_outputs
 
-        written += write_outputs(run, config, ocsf=ocsf_path, junit=junit_path, metrics=metrics_path, fail_on=threshold,
-                                 policy_specs=event.get("policies"))
-    except OSError as exc:  # the run is stored; its reports are not: not a usable result for a gate
+    def write(run) -> list[Path]:
+        return write_reports(run, json_path, html_path, csv_path) + write_outputs(
+            run, config, ocsf=ocsf_path, junit=junit_path, metrics=metrics_path, fail_on=threshold,
+            policy_specs=event.get("policies"))
+
+    out = publish(run, config, threshold, write, state.redactor)
+    if out.error:
         click.echo(f"auditor: error: run {run.id} is stored, but a report could not be written: "
-                   f"{state.redactor(str(exc))} (re-render it with `auditor report --run {run.id}`)", err=True)
-        written, code = [], 3
-    notify_after_run(config, run, code, {p.suffix[1:]: p for p in written if p.suffix in (".json", ".html")},
-                     state.redactor, fail_on=threshold)
-    if not state.quiet or code != 0:  # quiet (cron): silent on success, the summary when it needs a reader
-        print_summary(run, written, code)
-    sys.exit(code)
+                   f"{out.error} (re-render it with `auditor report --run {run.id}`)", err=True)
+    if not state.quiet or out.code != 0:  # quiet (cron): silent on success, the summary when it needs a reader
+        print_summary(run, out.written, out.code)
+    sys.exit(out.code)
 
 
 def print_summary(run, written: list[Path], code: int) -> None:
@@ -428,26 +399,16 @@ def format_rules(rules: list[dict]) -> str:
 # --------------------------------------------------------------------------- registered elsewhere
 
 
-def _register_optional() -> None:
-    """Verbs whose machinery lives in its own module (scheduler, demo, permissions)."""
-    import importlib
+def _register_verbs() -> None:
+    """Verbs whose machinery lives in its own module (scheduler, demo, permissions): they ship
+    with every install, so an import error here is a bug, never a verb quietly missing."""
+    from auditor import demo, permissions, schedule_cli
 
-    for module in ("auditor.schedule_cli", "auditor.demo", "auditor.permissions"):
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name == module:
-                continue
-            raise
-        register = getattr(mod, "register_cli", None)
-        if register:
-            register(cli)
+    for module in (schedule_cli, demo, permissions):
+        module.register_cli(cli)
 
 
-_register_optional()
-
-
-_RUN_STARTED = False  # set once `scan` has begun a run: an unexpected error after that leaves it incomplete
+_register_verbs()
 
 
 def _exit_past_stuck_threads(code: int) -> None:
@@ -489,8 +450,9 @@ def main() -> None:
 
     if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
         signal.signal(signal.SIGTERM, _terminate)
+    state = _State()  # this invocation's, not a module global: `run_started` decides exit 2 or 3 below
     try:
-        cli.main(standalone_mode=True)
+        cli.main(standalone_mode=True, obj=state)
     except SystemExit as exc:  # every verb ends here; only the real process may leave hard
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         _exit_past_stuck_threads(code)
@@ -505,8 +467,8 @@ def main() -> None:
 
         click.echo(f"auditor: internal error: {exc.__class__.__name__}: {Redactor()(str(exc))} "
                    "(run with -vv for the traceback)", err=True)
-        _exit_past_stuck_threads(3 if _RUN_STARTED else 2)
-        sys.exit(3 if _RUN_STARTED else 2)
+        _exit_past_stuck_threads(3 if state.run_started else 2)
+        sys.exit(3 if state.run_started else 2)
 
 
 if __name__ == "__main__":

@@ -236,11 +236,8 @@ def _parse_source(raw: Any, i: int, lines: dict[Path_, int], file: str) -> Sourc
     kind = raw.get("kind")
     if not isinstance(kind, str) or not kind:
         raise ConfigErrors(errors) if len(errors) > 1 else errors[0]
-    from connectors import load_builtin
-
-    load_builtin()
-    if kind not in registry.connectors:
-        known = ", ".join(registry.connectors) or "none"
+    if kind not in registry.connectors:  # the kinds the composition root registered (auditor.plugins)
+        known = ", ".join(registry.connectors) or "none: call auditor.plugins.load_connectors() first"
         errors.append(ConfigError(f"unknown source kind {kind!r} (known: {known})", file=file,
                                   line=line_of(lines, path + ("kind",)), key=dotted(path + ("kind",))))
     else:

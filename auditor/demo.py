@@ -61,6 +61,7 @@ def run_demo(out: Path, sql_url: str | None = None, quiet: bool = False, as_of: 
     from auditor.emulators import gcs_server, s3_server
     from auditor.engine import RunOptions, run_audit
     from auditor.outputs import write_outputs
+    from auditor.plugins import load_connectors
     from auditor.store import Store
     from reports.write import write_reports
 
@@ -88,6 +89,7 @@ def run_demo(out: Path, sql_url: str | None = None, quiet: bool = False, as_of: 
         cfg_path = out / DEMO_CONFIG
         cfg_path.write_text("# written by `auditor demo`; the endpoints change every run\n"
                             + yaml.safe_dump(demo_config(out, s3, gcs, redmart_url, payments_url), sort_keys=False))
+        load_connectors()  # a composition root: the kinds the demo config names
         config = load_config(cfg_path)
         say("demo: auditing 6 sources at 5 vendors")
         run = run_audit(config, RunOptions(as_of=now, trigger="demo"))

@@ -37,6 +37,7 @@ from auditor.models import (
     severity_rank,
 )
 from auditor.redact import Redactor
+from auditor.plugins import capabilities_of, load_connectors
 from auditor.store import Store
 from connectors.base import CollectContext, SourceSpec
 
@@ -94,7 +95,7 @@ def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: 
                     "reason": scrub_text(redact(item.reason)),
                     "dataset": scrub_text(item.dataset) if item.dataset else None}))
                 continue
-            ds = _classified(item, redact, options)
+            ds = _with_capabilities(_classified(item, redact, options), connector_cls)
             found.append(ds)
             log.debug("source %s: %s %r: status %s, records %s, last modified %s (%s), personal data %s",
                       src.id, ds.kind, ds.name, ds.status, ds.records, ds.last_modified, ds.last_modified_basis,
@@ -114,6 +115,16 @@ def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: 
 def classify_options(config: Config) -> ClassifyOptions | None:
     """The classifier's options: its defaults, plus the config's user-defined detectors."""
     return ClassifyOptions(detectors=tuple(config.detectors)) if config.detectors else None
+
+
+def _with_capabilities(ds: Dataset, connector_cls: object) -> Dataset:
+    """``facts["never_known"]``: the facts left unknown that this connector kind can never read
+    (its declared capabilities), with why; a policy tells them from a refusal a grant would fix."""
+    caps = capabilities_of(connector_cls)
+    never = {f: why for f, why in (caps.never.items() if caps else ()) if getattr(ds, f, None) is None}
+    if not never or "never_known" in ds.facts:
+        return ds
+    return ds.model_copy(update={"facts": {**ds.facts, "never_known": never}})
 
 
 def _classified(obs: Observation, redact: Redactor, options: ClassifyOptions | None = None) -> Dataset:
@@ -306,6 +317,7 @@ def run_audit(config: Config, options: RunOptions | None = None) -> Run:
     """One full audit run. Raises AuditorError subclasses only before anything is scanned."""
     import policies
 
+    load_connectors()  # the composition root: built-in kinds and installed plug-ins, once per process
     options = options or RunOptions()
     redact = options.redactor
     for s in config.sources:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
+from auditor.connector import Connector
+
 T = TypeVar("T")
 
 
@@ -54,4 +56,5 @@ class Registry(Generic[T]):
         return sorted(self._items.items())
 
 
-connectors: Registry = Registry("connector kind")
+connectors: Registry[type[Connector]] = Registry("connector kind")
+"""The process's connector kinds, filled by the composition root (:func:`auditor.plugins.load_connectors`)."""

@@ -323,8 +323,9 @@ class Runner:
         return self.run(planned)
 
     def run(self, planned: Planned) -> int | None:
-        from auditor.engine import RunOptions, exit_code, run_audit
+        from auditor.engine import RunOptions, run_audit
         from auditor.notify import notify_after_run
+        from auditor.publish import publish
 
         trigger = planned.trigger
         try:
@@ -351,20 +352,17 @@ class Runner:
             notify_after_run(self.config, None, 2, {}, self.redactor, trigger=trigger, error=message)
             return 2
         fail_on = ((planned.event.fail_on if planned.event else None) or config.fail_on).lower()
-        code = exit_code(run, fail_on)
-        written: dict[str, Path] = {}
-        try:
-            written = write_scheduled_reports(run, reports_dir(config), trigger)
-        except OSError as exc:
-            log.error("run %s is stored, but its report could not be written: %s", run.id,
-                      self.redactor(str(exc)))
+        out = publish(run, config, fail_on,
+                      lambda run: write_scheduled_reports(run, reports_dir(config), trigger).values(), self.redactor)
+        if out.error:
+            log.error("run %s is stored, but its report could not be written: %s", run.id, out.error)
+        written = out.reports
         where = written.get("html") or written.get("json")
         log.info("scheduled audit %s: run %s %s, %d open findings, exit code %d%s", trigger, run.id, run.status,
-                 len(run.open_findings()), code, f", report {where}" if where else "")
-        self.results.append({"trigger": trigger, "exit_code": code, "run_id": run.id,
+                 len(run.open_findings()), out.code, f", report {where}" if where else "")
+        self.results.append({"trigger": trigger, "exit_code": out.code, "run_id": run.id,
                              "reports": {k: str(v) for k, v in written.items()}})
-        notify_after_run(config, run, code, written, self.redactor, fail_on=fail_on)
-        return code
+        return out.code
 
 
 # --------------------------------------------------------------------------- the scheduler

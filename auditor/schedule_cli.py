@@ -7,12 +7,11 @@ import logging
 
 import click
 
+from auditor.doors import fail, load, parse_instant
 from auditor.errors import AuditorError
 
 
 def _now_option(text: str | None):
-    from auditor.cli import parse_instant
-
     return parse_instant(text)
 
 
@@ -33,13 +32,12 @@ def schedule_list(config_path, as_json, count, now) -> None:
     Nightly audits (the next --count) and each event's audits, at their time in the
     schedule's zone; event audits already in the past are listed as skipped."""
     from auditor import schedule
-    from auditor.cli import _fail, _load
 
-    config = _load(config_path)
+    config = load(config_path)
     try:
         plan = schedule.plan(config, _now_option(now), count=count)
     except AuditorError as exc:
-        _fail(exc)
+        fail(exc)
     if as_json:
         click.echo(json.dumps({
             "timezone": plan.timezone, "nightly": plan.nightly, "now": plan.now.isoformat(),
@@ -81,9 +79,8 @@ def schedule_run(state, config_path) -> None:
     import sys
 
     from auditor import schedule
-    from auditor.cli import _fail, _load
 
-    config = _load(config_path)
+    config = load(config_path)
     if state is not None and getattr(state, "verbosity", 0) >= 0:
         # one line per run and the start/stop lines are the daemon's output, even without -v
         for name in ("auditor.schedule", "auditor.notify"):
@@ -93,7 +90,7 @@ def schedule_run(state, config_path) -> None:
         schedule.plan(config, count=1)  # validates the schedule (cron line, section present)
         code = schedule.run_forever(config, schedule.Runner(config, redactor=redactor))
     except AuditorError as exc:
-        _fail(exc)
+        fail(exc)
     sys.exit(code)
 
 

@@ -22,7 +22,7 @@ from pydantic import Field
 
 from auditor.models import Dataset, Sample
 from connectors.base import Options as BaseOptions
-from connectors.base import matches
+from connectors.base import Capabilities, matches
 from connectors.readers import ObjectReadDeadline, ReadResult, SampleBuilder
 
 MiB = 1024 * 1024
@@ -351,3 +351,13 @@ def explicit_names(include: list[str] | tuple[str, ...], exclude: list[str] | tu
     """The entries of ``include`` that name one thing (no glob), minus the excluded ones: each
     must be found, or reported as not found (never silently skipped)."""
     return [n for n in dict.fromkeys(include) if not GLOB_CHARS & set(n) and matches(n, [n], exclude)]
+
+
+# --------------------------------------------------------------------------- capabilities
+
+STORE_CAPABILITIES = Capabilities(
+    knows=frozenset({"records", "bytes", "created", "last_modified", "oldest_modified", "region", "encryption_at_rest",
+                     "encryption_in_transit", "public", "has_retention", "retention_days", "versioning", "logging",
+                     "object_lock", "tags", "columns", "personal_data"}),
+)
+"""What an object store's bucket settings and listing can tell (each may still be refused)."""

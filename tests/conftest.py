@@ -9,11 +9,24 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+
+# A third-party connector "installed" for the whole session: its dist-info (an
+# ``auditor.connectors`` entry point) on sys.path in place of a pip install. The registry,
+# ``auditor permissions`` and the connector contract suite must find it with no edit.
+PLUGIN_SITE = Path(__file__).parent / "plugin_pkg"
+if str(PLUGIN_SITE) not in sys.path:
+    sys.path.append(str(PLUGIN_SITE))
+
+from auditor.plugins import load_connectors  # noqa: E402 - after the plug-in is on the path
+
+load_connectors()  # the tests are a composition root too: configs parsed in them know every kind
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_ADMIN_URL = os.environ.get("AUDITOR_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -16,7 +16,7 @@ from google.cloud.storage.retry import DEFAULT_RETRY
 from auditor.errors import ConnectorError
 from auditor.models import CollectionError, Dataset, Observation
 from connectors import objects, readers
-from connectors.base import CollectContext, SourceSpec, empty_selection, matches, unmatched_patterns
+from connectors.base import Capabilities, CollectContext, SourceSpec, empty_selection, matches, unmatched_patterns
 from connectors.gcs import acl_checks as gcs_acl
 from connectors.gcs import facts as gcsfacts
 from connectors.s3.runtime import RateLimiter, fan_out
@@ -43,6 +43,7 @@ def _code(exc: BaseException) -> str:
 class Connector:
     kind: ClassVar[str] = "gcs"
     Options: ClassVar[type[Options]] = Options
+    capabilities: ClassVar[Capabilities] = objects.STORE_CAPABILITIES
 
     def __init__(self, source: SourceSpec, ctx: CollectContext) -> None:
         self.source, self.ctx = source, ctx

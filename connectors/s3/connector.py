@@ -16,7 +16,7 @@ from pydantic import Field
 from auditor.errors import ConnectorError
 from auditor.models import CollectionError, Dataset, Observation
 from connectors import objects, readers
-from connectors.base import CollectContext, SourceSpec, empty_selection, matches, unmatched_patterns
+from connectors.base import Capabilities, CollectContext, SourceSpec, empty_selection, matches, unmatched_patterns
 from connectors.s3 import acl_checks
 from connectors.s3 import facts as s3facts
 from connectors.s3.runtime import RateLimiter, fan_out
@@ -36,6 +36,7 @@ class Options(objects.StoreOptions):
 class Connector:
     kind: ClassVar[str] = "s3"
     Options: ClassVar[type[Options]] = Options
+    capabilities: ClassVar[Capabilities] = objects.STORE_CAPABILITIES
 
     def __init__(self, source: SourceSpec, ctx: CollectContext) -> None:
         self.source, self.ctx = source, ctx

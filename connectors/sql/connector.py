@@ -34,7 +34,7 @@ from auditor.errors import ConnectorError
 from auditor.models import CollectionError, Dataset, Observation, Sample
 from auditor.redact import Redactor
 from connectors import objects
-from connectors.base import CollectContext, SourceSpec, empty_selection, matches, unmatched_patterns
+from connectors.base import Capabilities, CollectContext, SourceSpec, empty_selection, matches, unmatched_patterns
 from connectors.base import Options as BaseOptions
 
 from . import age, sampling
@@ -70,6 +70,12 @@ class Options(BaseOptions):
 class Connector:
     kind: ClassVar[str] = "sql"
     Options: ClassVar[type[Options]] = Options
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        knows=frozenset({"records", "bytes", "last_modified", "encryption_at_rest", "encryption_in_transit",
+                         "has_retention", "retention_days", "columns", "personal_data"}),
+        never={"public": "network exposure of a database is outside what a SQL login can see",
+               "region": "a SQL login does not see where the server runs",
+               "versioning": "not a setting of a database", "object_lock": "not a setting of a database"})
 
     def __init__(self, source: SourceSpec, ctx: CollectContext) -> None:
         self.source, self.ctx = source, ctx

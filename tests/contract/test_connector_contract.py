@@ -1,19 +1,27 @@
 """One contract, every connector kind: the same assertions over SQLite, moto's S3 server and
-the GCS emulator (real endpoints over HTTP)."""
+the GCS emulator (real endpoints over HTTP), and over every installed plug-in kind.
+
+The kinds are the registry's (built-in and ``auditor.connectors`` entry points), never a
+list kept here: a plug-in brings its own contract fixture through the
+``auditor.connector_contract`` entry-point group (a callable ``(folder, csv_text, mtime)``
+returning the options of a ``reachable`` and an ``unreachable`` source). A kind with no
+fixture fails here: it would otherwise be a connector no test reads."""
 
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from importlib.metadata import entry_points
 
 import pytest
 from pydantic import ValidationError
 
 from auditor import registry
 from auditor.emulators import gcs_server, s3_server
+from auditor.connector import Capabilities
 from auditor.errors import ConnectorError
 from auditor.models import CollectionError, Dataset, Observation, Sample, Vendor
-from connectors import load_builtin
+from auditor.plugins import load_connectors
 from connectors.base import CollectContext, SourceSpec
 
 ROWS = [("ana.tan@example.com", "+65 9123 4567"), ("wei.lim@gmail.com", "+65 8123 4567")] * 10
@@ -47,6 +55,36 @@ def endpoints(tmp_path_factory):
         }
 
 
+def plugin_fixture(kind: str):
+    found = [ep for ep in entry_points(group="auditor.connector_contract") if ep.name == kind]
+    if not found:
+        pytest.fail(f"connector kind {kind!r} has no contract fixture: add it to this suite (built-in) or "
+                    "ship one in the auditor.connector_contract entry-point group (plug-in)")
+    return found[0].load()
+
+
+@pytest.fixture(scope="module")
+def plugin_options(tmp_path_factory):
+    """kind -> {"reachable": ..., "unreachable": ...} of the installed plug-in kinds, made once."""
+    made: dict[str, dict] = {}
+
+    def options(kind: str) -> dict:
+        if kind not in made:
+            folder = tmp_path_factory.mktemp(f"contract-{kind}")
+            made[kind] = plugin_fixture(kind)(folder, CSV, datetime.now(timezone.utc) - timedelta(days=400))
+        return made[kind]
+
+    return options
+
+
+def reachable(kind: str, endpoints, plugin_options) -> dict:
+    return endpoints[kind] if kind in BUILTIN else plugin_options(kind)["reachable"]
+
+
+def unreachable(kind: str, plugin_options) -> dict:
+    return UNREACHABLE[kind] if kind in BUILTIN else plugin_options(kind)["unreachable"]
+
+
 UNREACHABLE = {
     "sql": {"url": "postgresql+psycopg://audit:hunter2-pw@127.0.0.1:1/db", "connect_timeout": 2},
     "s3": {"endpoint_url": "http://127.0.0.1:1", "region": "us-east-1", "connect_timeout": 1, "max_attempts": 1},
@@ -55,20 +93,20 @@ UNREACHABLE = {
 
 
 def connector(kind: str, **options):
-    load_builtin()
     cls = registry.connectors.get(kind)
     spec = SourceSpec(id=f"{kind}-src", kind=kind, vendor=Vendor(id="v"), options=cls.Options(**options))
     return cls(spec, CollectContext(as_of=datetime(2026, 11, 28, tzinfo=timezone.utc)))
 
 
-KINDS = ["sql", "s3", "gcs"]
+BUILTIN = set(UNREACHABLE)  # the kinds this suite has real endpoints for
+KINDS = list(load_connectors())  # every registered kind: built-in and installed plug-ins
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_datasets_are_well_formed_and_sampled(kind, endpoints, monkeypatch):
+def test_datasets_are_well_formed_and_sampled(kind, endpoints, plugin_options, monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "k")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s")
-    items = list(connector(kind, **endpoints[kind]).collect())
+    items = list(connector(kind, **reachable(kind, endpoints, plugin_options)).collect())
     observations = [i for i in items if isinstance(i, Observation)]
     assert observations and not [i for i in items if isinstance(i, CollectionError)]
     for obs in observations:
@@ -85,20 +123,26 @@ def test_datasets_are_well_formed_and_sampled(kind, endpoints, monkeypatch):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_unknown_option_is_refused(kind):
-    load_builtin()
+def test_unknown_option_is_refused(kind, plugin_options):
     with pytest.raises(ValidationError):
-        registry.connectors.get(kind).Options(**{**UNREACHABLE[kind], "sample_rowz": 5})
+        registry.connectors.get(kind).Options(**{**unreachable(kind, plugin_options), "sample_rowz": 5})
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_unreachable_source_is_one_credential_free_error(kind):
+def test_unreachable_source_is_one_credential_free_error(kind, plugin_options):
     with pytest.raises(ConnectorError) as e:
-        list(connector(kind, **UNREACHABLE[kind]).collect())
+        list(connector(kind, **unreachable(kind, plugin_options)).collect())
     assert "hunter2" not in str(e.value) and e.value.__cause__ is None
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_kind_describes_its_permissions(kind):
-    load_builtin()
     assert registry.connectors.get(kind).permissions()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_declares_its_capabilities(kind):
+    caps = registry.connectors.get(kind).capabilities
+    assert isinstance(caps, Capabilities) and caps.knows
+    assert "personal_data" in caps.knows  # a connector that samples nothing audits nothing
+    assert all(isinstance(why, str) and why for why in caps.never.values())
