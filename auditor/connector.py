@@ -89,7 +89,7 @@ class Capabilities:
 @runtime_checkable
 class Connector(Protocol):
     kind: ClassVar[str]
-    Options: ClassVar[type[BaseModel]]
+    Options: ClassVar[type[BaseModel]]  # a kind declares `Options: ClassVar[type[BaseModel]] = MyOptions`
     capabilities: ClassVar[Capabilities]
 
     def __init__(self, source: SourceSpec, ctx: CollectContext) -> None: ...

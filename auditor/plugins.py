@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 from importlib.metadata import EntryPoint, entry_points
+from typing import cast
 
 from auditor import registry
 from auditor.connector import Capabilities, Connector
@@ -54,11 +55,12 @@ def check_connector(cls: object, kind: str, origin: str) -> type[Connector]:
     if missing:
         raise PluginError(f"connector plug-in {origin}: {cls.__qualname__} lacks {', '.join(missing)} "
                           "(see auditor.connector)")
-    if getattr(cls, "kind", kind) != kind:
-        raise PluginError(f"connector plug-in {origin}: class kind {cls.kind!r} differs from the entry point name")
-    if not isinstance(cls.capabilities, Capabilities):
+    declared = getattr(cls, "kind", kind)
+    if declared != kind:
+        raise PluginError(f"connector plug-in {origin}: class kind {declared!r} differs from the entry point name")
+    if not isinstance(getattr(cls, "capabilities", None), Capabilities):
         raise PluginError(f"connector plug-in {origin}: capabilities must be an auditor.connector.Capabilities")
-    return cls  # type: ignore[return-value]  # checked structurally above
+    return cast("type[Connector]", cls)  # checked structurally above
 
 
 def load_connectors(into: Registry[type[Connector]] | None = None) -> Registry[type[Connector]]:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, ClassVar, TypeVar
 
 import requests
-from pydantic import Field
+from pydantic import BaseModel, Field
 from google.api_core import exceptions as gexc
 from google.auth import exceptions as auth_exc
 from google.auth.credentials import AnonymousCredentials
@@ -42,7 +42,7 @@ def _code(exc: BaseException) -> str:
 
 class Connector:
     kind: ClassVar[str] = "gcs"
-    Options: ClassVar[type[Options]] = Options
+    Options: ClassVar[type[BaseModel]] = Options
     capabilities: ClassVar[Capabilities] = objects.STORE_CAPABILITIES
 
     def __init__(self, source: SourceSpec, ctx: CollectContext) -> None:

@@ -11,7 +11,7 @@ import botocore.loaders
 import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from auditor.errors import ConnectorError
 from auditor.models import CollectionError, Dataset, Observation
@@ -35,7 +35,7 @@ class Options(objects.StoreOptions):
 
 class Connector:
     kind: ClassVar[str] = "s3"
-    Options: ClassVar[type[Options]] = Options
+    Options: ClassVar[type[BaseModel]] = Options
     capabilities: ClassVar[Capabilities] = objects.STORE_CAPABILITIES
 
     def __init__(self, source: SourceSpec, ctx: CollectContext) -> None:

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.pool import NullPool
 
 from auditor.errors import ConnectorError
@@ -69,7 +69,7 @@ class Options(BaseOptions):
 
 class Connector:
     kind: ClassVar[str] = "sql"
-    Options: ClassVar[type[Options]] = Options
+    Options: ClassVar[type[BaseModel]] = Options
     capabilities: ClassVar[Capabilities] = Capabilities(
         knows=frozenset({"records", "bytes", "last_modified", "encryption_at_rest", "encryption_in_transit",
                          "has_retention", "retention_days", "columns", "personal_data"}),

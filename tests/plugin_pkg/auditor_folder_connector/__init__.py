@@ -17,6 +17,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, ClassVar
 
+from pydantic import BaseModel
+
 from auditor.connector import Capabilities, CollectContext, Options, SourceSpec
 from auditor.errors import ConnectorError
 from auditor.models import CollectionError, Dataset, Observation, Sample
@@ -31,7 +33,7 @@ class FolderOptions(Options):
 
 class Connector:
     kind: ClassVar[str] = "folder"
-    Options: ClassVar[type[FolderOptions]] = FolderOptions
+    Options: ClassVar[type[BaseModel]] = FolderOptions
     capabilities: ClassVar[Capabilities] = Capabilities(
         knows=frozenset({"records", "bytes", "last_modified", "columns", "personal_data"}),
         never={"public": "a local folder has no network exposure the connector can read",
