@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
 log = logging.getLogger("auditor.notify")
 
 FORMATS = ("json", "slack", "teams")
-CARD_VERSION = "1.5"
+CARD_VERSION: Literal["1.5"] = "1.5"
 SEVERITY_WORDS = {"critical": "Critical", "high": "High", "medium": "Medium", "low": "Low", "info": "Info"}
 
 
@@ -127,13 +127,14 @@ def _card_text(text: str) -> str:
 
 def teams_card(doc: dict):
     from adaptive_cards.card import ActionOpenUrl, AdaptiveCard, Fact, FactSet, TextBlock
+    from adaptive_cards.types import Colors, FontSize, FontWeight
 
     run = doc["run"]
     builder = AdaptiveCard.new().version(CARD_VERSION)
     bad = run.get("id") is None or run.get("status") != "complete" or any(
         doc["findings"]["open"].get(s) for s in ("critical", "high"))
-    builder.add_item(TextBlock(text=_card_text(headline(doc)), size="large", weight="bolder", wrap=True,
-                               color="attention" if bad else "good"))
+    builder.add_item(TextBlock(text=_card_text(headline(doc)), size=FontSize.LARGE, weight=FontWeight.BOLDER,
+                               wrap=True, color=Colors.ATTENTION if bad else Colors.GOOD))
     if run.get("id") is None:
         builder.add_item(TextBlock(text=_card_text(f"The audit could not run: {run.get('error') or 'unknown reason'}"),
                                    wrap=True))
@@ -145,7 +146,7 @@ def teams_card(doc: dict):
                                         for s, n in doc["findings"]["open"].items()]))
         stale = _stale_line(doc)
         if stale:
-            builder.add_item(TextBlock(text="Worst stale data", weight="bolder", wrap=True))
+            builder.add_item(TextBlock(text="Worst stale data", weight=FontWeight.BOLDER, wrap=True))
             builder.add_item(TextBlock(text=_card_text(stale), wrap=True))
         f = doc["findings"]
         builder.add_item(FactSet(facts=[

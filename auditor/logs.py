@@ -73,7 +73,7 @@ class Progress:
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self._lock = threading.Lock()
-        self._progress = None
+        self._progress: Any = None  # a rich Progress while shown
         self._tasks: dict[str, int] = {}
 
     def __enter__(self) -> Progress:

@@ -22,7 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Severity = Literal["critical", "high", "medium", "low", "info"]
-SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
+SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low", "info")
 EncryptionAtRest = Literal["none", "provider", "customer_key", "unknown"]
 EncryptionInTransit = Literal["enforced", "optional", "unknown"]
 DatasetKind = Literal["table", "bucket", "prefix"]

@@ -170,6 +170,7 @@ def send_email(cfg, doc: dict, reports: dict[str, Path] | None = None, timeout: 
     where = f"{cfg.host}:{cfg.port}"
     try:
         context = ssl.create_default_context()
+        client: smtplib.SMTP
         if cfg.port == 465:
             client = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=timeout, context=context)
         else:

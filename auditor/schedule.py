@@ -310,7 +310,7 @@ class Runner:
         self.results: list[dict] = []  # one entry per scheduled run: trigger, exit code (None: skipped)
 
     def _current_config(self) -> Config:
-        if not self.reload:
+        if not self.reload or not self.config.path:
             return self.config
         from auditor.config import load_config
         from auditor.notify import register_secrets
@@ -393,7 +393,7 @@ def build_scheduler(config: Config, runner, scheduler=None, planned: list[Planne
         the_plan = plan(config, now, count=0, grace=timedelta(seconds=grace))
         for p in the_plan.skipped:
             log.info("skipped %s %d day(s) before %s: its time %s is past", p.trigger, p.days_before,
-                     p.event.date.isoformat(), p.at.isoformat(timespec="minutes"))
+                     p.event.date.isoformat() if p.event else "-", p.at.isoformat(timespec="minutes"))
         planned = the_plan.upcoming
     for p in planned:
         scheduler.add_job(runner, DateTrigger(run_date=p.at), args=[p], id=p.job_id, name=p.trigger)
@@ -436,7 +436,7 @@ def run_forever(config: Config, runner, scheduler=None, planned: list[Planned] |
             nxt = job.trigger.get_next_fire_time(None, now)
             log.info("scheduled %s: next at %s", job.name, nxt.isoformat() if nxt else "-")
         scheduler.start()
-        log.info("scheduler started in %s with %d job(s); stop with SIGTERM or Ctrl-C", config.schedule.timezone,
+        log.info("scheduler started in %s with %d job(s); stop with SIGTERM or Ctrl-C", schedule_of(config).timezone,
                  len(jobs))
         while not stop_event.wait(1.0):
             pass

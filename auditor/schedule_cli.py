@@ -46,7 +46,7 @@ def schedule_list(config_path, as_json, count, now) -> None:
         }, indent=2))
         return
     nightly = f'nightly "{plan.nightly}"' if plan.nightly else "no nightly audit"
-    click.echo(f"schedule: {nightly}, {len(config.schedule.events)} event(s), zone {plan.timezone}; "
+    click.echo(f"schedule: {nightly}, {len(config.schedule.events) if config.schedule else 0} event(s), zone {plan.timezone}; "
                f"now {plan.now.isoformat(timespec='seconds')}")
     if not plan.upcoming:
         click.echo("no upcoming audits")

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -108,6 +108,14 @@ run_lock = sa.Table(
     sa.Column("host", sa.String(255), nullable=False),
     sa.Column("acquired_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+
+@overload
+def _utc(dt: datetime) -> datetime: ...
+
+
+@overload
+def _utc(dt: None) -> None: ...
 
 
 def _utc(dt: datetime | None) -> datetime | None:
@@ -252,7 +260,7 @@ class Store:
         """Take the store's run lock. A holder that is gone is taken over: on this host when
         its process is dead, from another host (a container, a pod) once the lock is older
         than ``stale_after``."""
-        row = {"name": "run", "run_id": run_id, "pid": os.getpid(), "host": socket.gethostname(),
+        row: dict[str, Any] = {"name": "run", "run_id": run_id, "pid": os.getpid(), "host": socket.gethostname(),
                "acquired_at": datetime.now(timezone.utc)}
         for _ in range(2):
             try:

@@ -18,7 +18,7 @@ __all__ = ["Capabilities", "CollectContext", "Connector", "Options", "SourceSpec
            "matches", "unmatched_patterns"]
 
 
-def matches(name: str, include: list[str] | tuple[str, ...], exclude: list[str] | tuple[str, ...] = ()) -> bool:
+def matches(name: str, include: Sequence[str], exclude: Sequence[str] = ()) -> bool:
     """Glob selection shared by every connector (``schema.table``, bucket names)."""
     if include and not any(fnmatch.fnmatchcase(name, pat) for pat in include):
         return False

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field
 
-from auditor.models import Dataset, Sample
+from auditor.models import Dataset, DatasetKind, Sample
 from connectors.base import Options as BaseOptions
 from connectors.base import Capabilities, matches
 from connectors.readers import ObjectReadDeadline, ReadResult, SampleBuilder
@@ -219,6 +219,7 @@ def prefix_datasets(
         fields = {**common, **extra}
         if not node.path and tree.note:
             fields["notes"] = (*fields.get("notes", ()), tree.note)
+        kind: DatasetKind
         if node.path:
             parent_path = node.path[: node.path[:-1].rfind("/") + 1]
             name, kind = f"{bucket}/{node.path}", "prefix"

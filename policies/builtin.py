@@ -62,6 +62,7 @@ def stale_personal_data(s: Subject, ctx: Context):
                        {"last_modified_basis": ds.last_modified_basis, "personal_data": personal_summary(s)})
     if s.has_personal_data is None:
         return unknown_personal_data(ds)
+    assert ds.last_modified is not None  # _stale() judged it
     age = (ctx.as_of - utc(ds.last_modified)).days
     return Fail({
         **dataset_facts(ds),
@@ -134,7 +135,7 @@ def data_outside_region(s: Subject, ctx: Context):
 
 
 class EncryptionParams(Params):
-    allowed: list[EncLevel] = Field(default_factory=lambda: ["provider", "customer_key"], min_length=1)
+    allowed: list[EncLevel] = Field(default_factory=lambda: list[EncLevel](["provider", "customer_key"]), min_length=1)
 
 
 @check("unencrypted-personal-data", params=EncryptionParams, facts=("encryption_at_rest",))

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from auditor.models import Dataset, PersonalData, Vendor
+from auditor.models import Dataset, PersonalData, Severity, Vendor
 from auditor.registry import Registry
 
 from .schema import Params
@@ -34,7 +34,7 @@ from .schema import Params
 @dataclass(frozen=True)
 class Fail:
     evidence: dict[str, Any]
-    severity: str | None = None
+    severity: Severity | None = None
 
 
 @dataclass(frozen=True)

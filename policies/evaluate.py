@@ -29,7 +29,7 @@ from .checks import Context, Fail, Subject, Unknown, checks
 from .ruleset import Effective, PolicySet, Rule, matches
 from .schema import Match, Params
 
-NOT_ASSESSED_DEFAULT = dict(
+NOT_ASSESSED_DEFAULT: dict[str, Any] = dict(
     id="not-assessed", title="Could not be assessed", severity="high",
     description="Part of the estate could not be read, so no rule could vouch for it. An unassessed "
                 "store is not a compliant one: it may hold anything.",
@@ -119,7 +119,7 @@ class _Run:
             return self._applies[memo]
         result = None
         eff = rule.effective(d)
-        if eff is not None and (d.status == "assessed" or rule.impl.tree):
+        if eff is not None and (d.status == "assessed" or rule.check_impl.tree):
             items, complete, types = self.tree.subtree(d)
             if matches(eff.match, d, types, complete):
                 if eff.match.personal_data is not None:
@@ -133,17 +133,17 @@ class _Run:
         p = self.tree.parent(d)
         if p is None or self.applies(rule, p) is None:
             return False
-        return all(getattr(d, f) == getattr(p, f) for f in rule.impl.facts)
+        return all(getattr(d, f) == getattr(p, f) for f in rule.check_impl.facts)
 
     def run_rule(self, rule: Rule, d: Dataset) -> None:
         applied = self.applies(rule, d)
-        if applied is None or (not rule.impl.tree and self.covered(rule, d)):
+        if applied is None or (not rule.check_impl.tree and self.covered(rule, d)):
             return
         eff, items, complete = applied
         has = True if items else (False if complete else None)
         ancestors = tuple(a for a in self.tree.ancestors(d) if self.applies(rule, a) is not None)
         subject = Subject(d, items, has, ancestors, complete)
-        outcome = rule.impl.fn(subject, Context(self.vendor(d.vendor), self.as_of, eff.options))
+        outcome = rule.check_impl.fn(subject, Context(self.vendor(d.vendor), self.as_of, eff.options))
         if isinstance(outcome, Fail):
             self.add(Finding(
                 id=finding_id(rule.id, d.source, d.name), rule=rule.id, severity=outcome.severity or eff.severity,

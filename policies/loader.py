@@ -137,7 +137,7 @@ class _Build:
                 raise PolicyError(f"override of unknown rule {ov.rule!r} (loaded: {', '.join(self.rules)})",
                                   file=file, line=_line(lines, (*at, "rule")), key=_dotted((*at, "rule")))
             merged = {**rule.params, **(ov.params or {})}
-            options = _validate(rule.impl.params, merged, file, lines, (*at, "params"), context=self.context)
+            options = _validate(rule.check_impl.params, merged, file, lines, (*at, "params"), context=self.context)
             if ov.scoped:
                 rule.scoped.append(Scoped(
                     vendors=_tup(ov.vendors), sources=_tup(ov.sources), datasets=_tup(ov.datasets),
@@ -155,7 +155,7 @@ class _Build:
             for s in rule.scoped:
                 if s.params:
                     try:
-                        rule.impl.params.model_validate({**rule.params, **s.params})
+                        rule.check_impl.params.model_validate({**rule.params, **s.params})
                     except ValidationError as exc:
                         raise PolicyError(exc.errors()[0]["msg"], file=s.file, line=s.line, key="params") from None
 
@@ -185,7 +185,7 @@ def _display(path: Path) -> str:
 def limits_of(rules: list[Rule]) -> dict[str, Any]:
     stale = [r for r in rules if r.check == "stale-personal-data" and r.enabled]
     preferred = [r for r in stale if r.id == "stale-personal-data"] or stale
-    return {"max_age_days": preferred[0].options.max_age if preferred else 365}
+    return {"max_age_days": getattr(preferred[0].options, "max_age", 365) if preferred else 365}
 
 
 def load_policies(specs: Sequence[str], base_dir: Path | None = None,

@@ -11,7 +11,7 @@ import fnmatch
 from dataclasses import dataclass, field
 from typing import Any
 
-from auditor.models import Dataset
+from auditor.models import Dataset, Severity
 
 from .checks import Check
 from .schema import Match, Params
@@ -25,7 +25,7 @@ class Scoped:
     sources: tuple[str, ...] | None
     datasets: tuple[str, ...] | None
     params: dict[str, Any] | None
-    severity: str | None
+    severity: Severity | None
     match: Match | None
     enabled: bool | None
     file: str
@@ -55,7 +55,7 @@ class Scoped:
 class Effective:
     """A rule as it applies to one dataset."""
 
-    severity: str
+    severity: Severity
     match: Match
     options: Params
 
@@ -64,7 +64,7 @@ class Effective:
 class Rule:
     id: str
     title: str
-    severity: str
+    severity: Severity
     description: str
     remediation: str
     references: tuple[str, ...]
@@ -79,6 +79,13 @@ class Rule:
     overridden_in: list[str] = field(default_factory=list)  # "file:line" of global overrides
     impl: Check | None = None
     _cache: dict[tuple[int, ...], Effective | None] = field(default_factory=dict, repr=False)
+
+    @property
+    def check_impl(self) -> Check:
+        """The rule's check, bound at load (a rule without one is never evaluated)."""
+        if self.impl is None:
+            raise RuntimeError(f"rule {self.id!r}: check {self.check!r} is not bound")
+        return self.impl
 
     @property
     def source_file(self) -> str:
@@ -105,7 +112,7 @@ class Rule:
             params.update(s.params or {})
         if not enabled:
             return None
-        options = self.options if not applied else self.impl.params.model_validate(params)  # validated at load
+        options = self.options if not applied else self.check_impl.params.model_validate(params)  # validated at load
         return Effective(severity, match, options)
 
 

@@ -114,7 +114,10 @@ def _vendors(run: Run, tree: _Tree, open_findings: list[Finding], cov: dict[str,
     for vid in _vendor_ids(run):
         v = by_id.get(vid)
         ds = [d for d in run.datasets if d.vendor == vid]
-        personal = tree.topmost(lambda d, vid=vid: d.vendor == vid and tree.personal(d) is True)
+        def mine(d: Dataset, vid: str = vid) -> bool:
+            return d.vendor == vid and tree.personal(d) is True
+
+        personal = tree.topmost(mine)
         blind = _blind(run, tree, cov, vid)
         opens = [f for f in open_findings if f.vendor == vid]
         worst = min((severity_rank(f.severity) for f in opens), default=None)
@@ -273,7 +276,8 @@ def build_report_context(run: Run) -> dict[str, Any]:
                     "last_modified": day(d.last_modified), "age": days(age_days(run.as_of, d.last_modified) or 0),
                     "over": days((age_days(run.as_of, d.last_modified) or 0) - max_age),
                     "records": num(d.records)}
-                   for d in sorted(stale_personal, key=lambda d: utc(d.last_modified))[:10] if d.last_modified],
+                   for d in sorted((d for d in stale_personal if d.last_modified),
+                                   key=lambda d: utc(d.last_modified or run.as_of))[:10]],
         "waived": _waived(findings, run, list(run.findings)),
         "inventory": _inventory(run, tree, max_age),
         "blob": {"run": run.id, "facets": facets, "total": len(findings)},
@@ -295,10 +299,10 @@ def _age_label(n: int) -> str:
 def age_bins(items: list[tuple[int | None, bool | None]], max_age: int) -> dict[str, Any]:
     """Datasets per age band (the policy limit is always a band edge), split by personal data."""
     edges = sorted(set(AGE_EDGES) | {max_age})
-    bounds = list(zip([0] + edges, edges + [None]))
-    bins = []
+    bounds: list[tuple[int, int | None]] = list(zip([0] + edges, [*edges, None]))
+    bins: list[dict[str, Any]] = []
     for lo, hi in bounds:
-        label = f"< {_age_label(hi)}" if lo == 0 else f"> {_age_label(lo)}" if hi is None else f"{_age_label(lo)}–{_age_label(hi)}"
+        label = f"> {_age_label(lo)}" if hi is None else f"< {_age_label(hi)}" if lo == 0 else f"{_age_label(lo)}–{_age_label(hi)}"
         bins.append({"label": label, "over": lo >= max_age, "unknown": False, "counts": {k: 0 for k, _ in AGE_SERIES}})
     bins.append({"label": "age unknown", "over": False, "unknown": True, "counts": {k: 0 for k, _ in AGE_SERIES}})
     for age, personal in items:

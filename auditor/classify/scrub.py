@@ -46,7 +46,7 @@ _PHONE_CHECK = v.make_phone(("SG", "MY", "ID", "TH", "PH", "VN", "CN", "HK", "TW
 
 
 def _phone(m: re.Match[str]) -> str:
-    return masking.mask_phone(m.group()) if _PHONE_CHECK(m.group()) else m.group()
+    return masking.mask_phone(m.group()) if _PHONE_CHECK(m.group(), False) else m.group()
 
 
 @lru_cache(maxsize=65536)

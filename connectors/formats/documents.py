@@ -16,7 +16,7 @@ import re
 import zipfile
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from connectors.formats.common import (
     MAX_CELL_CHARS,
@@ -137,7 +137,7 @@ class _BoundedArchive:
     def __init__(self, zf: zipfile.ZipFile, budget: Budget) -> None:
         self._zf, self._budget = zf, budget
 
-    def open(self, name: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+    def open(self, name: Any, mode: Literal["r", "w"] = "r", *args: Any, **kwargs: Any) -> Any:
         return self._budget.reader(self._zf.open(name, mode, *args, **kwargs))
 
     def __getattr__(self, name: str) -> Any:

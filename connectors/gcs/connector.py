@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any, ClassVar, TypeVar
 
 import requests
@@ -89,8 +90,8 @@ class Connector:
         for name in (n for n in objects.explicit_names(self.opts.buckets, self.opts.exclude) if n not in listed):
             # a bucket of another project is not in this project's listing: ask the bucket itself
             try:
-                chosen.append(self._call(lambda name=name: self.client.get_bucket(
-                    name, timeout=self._timeout, retry=self._retry)))
+                chosen.append(self._call(partial(self.client.get_bucket, name, timeout=self._timeout,
+                                                 retry=self._retry)))
             except CALL_ERRORS as exc:
                 yield CollectionError(
                     source=self.source.id, dataset=name, kind="bucket",

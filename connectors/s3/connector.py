@@ -118,7 +118,7 @@ class Connector:
             found, error = self._head(name)
             if found:
                 chosen.append({"Name": name})
-            else:
+            elif error is not None:
                 yield error
         if chosen:
             self._account_block = self._read_account_block()

@@ -190,7 +190,7 @@ class Connector:
                                       fix="grant USAGE on the schema to the audit role")
                 unreflected = True
                 continue
-            if not columns and schema in (self.opts.schemas or ()):
+            if schema is not None and not columns and schema in (self.opts.schemas or ()):
                 missing_schemas.append(schema)  # named, but no table in it is visible
             for (sch, name), cols in sorted(columns.items(), key=lambda kv: kv[0][1]):
                 display = f"{sch or 'main'}.{name}"
@@ -428,7 +428,7 @@ class Connector:
                 parts.append(f"{basis}: {raw}")
         return "unknown (" + "; ".join(parts) + ")"
 
-    def _dataset(self, server: Server, sch: str | None, name: str, cols: list[dict], info: TableInfo,
+    def _dataset(self, server: Server, sch: str | None, name: str, cols: list[Any], info: TableInfo,
                  extra: dict | None = None, **fields: Any) -> Dataset:
         schema = sch or "main"
         types = {}

@@ -26,6 +26,7 @@ Relations inventoried (each engine's catalog, not only ``BASE TABLE``):
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -34,6 +35,8 @@ from urllib.parse import quote
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 from sqlalchemy.engine.reflection import ObjectKind
+
+from auditor.models import EncryptionAtRest, EncryptionInTransit
 
 from .age import to_utc
 
@@ -45,7 +48,7 @@ class TableInfo:
     bytes: int | None = None
     readable: bool | None = None  # None: not known before trying
     engine_times: list[tuple[str, datetime | None, Any]] = field(default_factory=list)
-    encryption_at_rest: str = "unknown"
+    encryption_at_rest: EncryptionAtRest = "unknown"
     encryption_basis: str = "the engine does not report table encryption"
     facts: dict[str, Any] = field(default_factory=dict)
     rowid: bool = False  # SQLite: the table has a rowid to sample by
@@ -62,13 +65,13 @@ class TableInfo:
 @dataclass
 class Server:
     engine: str
-    in_transit: str = "unknown"
+    in_transit: EncryptionInTransit = "unknown"
     in_transit_basis: str = "unknown"
     facts: dict[str, Any] = field(default_factory=dict)
     commit_timestamps: bool = False
 
 
-def _run(conn: sa.Connection, sql: str, params: dict | None = None) -> list[sa.Row] | None:
+def _run(conn: sa.Connection, sql: str, params: dict | None = None) -> Sequence[sa.Row] | None:
     """One bulk query that may be refused; None (and the session intact) when it is."""
     try:
         rows = conn.execute(sa.text(sql), params or {}).all()
@@ -442,7 +445,7 @@ class MySQL(Dialect):
 
     @staticmethod
     def _at_rest(key: str, engine: str | None, options: str, encrypt_all: str,
-                 listed: dict[str, bool] | None) -> tuple[str, str]:
+                 listed: dict[str, bool] | None) -> tuple[EncryptionAtRest, str]:
         if "encrypted=yes" in options or "encryption='y'" in options:
             return "provider", f"CREATE_OPTIONS: {options}"
         if "encrypted=no" in options or "encryption='n'" in options:

@@ -157,7 +157,8 @@ class SQLite(Dialect):
         master = _run(conn, "SELECT name, sql FROM sqlite_master WHERE type = 'table'") or []
         sizes = {r[0]: r[1] for r in (_run(conn, "SELECT name, SUM(pgsize) FROM dbstat GROUP BY name") or [])}
         stats = {r[0]: r[1] for r in (_run(conn, "SELECT tbl, stat FROM sqlite_stat1 WHERE idx IS NULL") or [])}
-        mtime, at_rest = None, ("unknown", "database file not readable")
+        at_rest: tuple[EncryptionAtRest, str] = ("unknown", "database file not readable")
+        mtime = None
         if self.path:
             try:
                 mtime = self._file_write_time()
