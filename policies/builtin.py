@@ -160,8 +160,8 @@ class PublicParams(Params):
 def public_exposure(s: Subject, ctx: Context):
     """Readable or listable by anyone; critical where it holds (or may hold) personal data."""
     ds = s.dataset
-    if ds.public is None and ds.kind == "table":
-        return None  # network exposure of a database is outside what a SQL login can see (see the rule text)
+    if ds.public is None and "public" in (ds.facts.get("never_known") or {}):
+        return None  # outside what this connector kind can ever see (its capabilities; a SQL login: see the rule text)
     if ds.public is None:
         return Unknown(("public",), "whether anyone can read or list it could not be read")
     if not ds.public:

@@ -43,8 +43,16 @@ def test_unknown_public_bucket_is_not_assessed():
 
 
 def test_table_exposure_is_judged_only_when_known():
-    assert not_assessed_for(run(["builtin:baseline"], [table(public=None)]), "public-exposure") == []
+    # a SQL login never sees a database's network exposure: its connector declares it (engine: facts["never_known"])
+    never = {"never_known": {"public": "network exposure of a database is outside what a SQL login can see"}}
+    assert not_assessed_for(run(["builtin:baseline"], [table(public=None, facts=never)]), "public-exposure") == []
     assert of_rule(run(["builtin:baseline"], [table(public=True)]), "public-exposure")
+
+
+def test_exposure_a_connector_could_read_but_did_not_is_not_assessed():
+    # a table from a kind that can know exposure (no never_known): the unknown is not a pass
+    [na] = not_assessed_for(run(["builtin:baseline"], [table(public=None)]), "public-exposure")
+    assert na.evidence["unknown"] == ["public"]
 
 
 def test_local_file_database_has_no_transport_to_judge():
