@@ -283,14 +283,9 @@ def write_scheduled_reports(run, folder: Path, trigger: str) -> dict[str, Path]:
     json_path = folder / f"{stem}.json"
     write_reports(run, json_path=json_path)
     written["json"] = json_path
-    try:
-        html_path = folder / f"{stem}.html"
-        write_reports(run, html_path=html_path)
-        written["html"] = html_path
-    except ModuleNotFoundError as exc:
-        if exc.name != "reports.html":
-            raise
-        log.warning("HTML report not written: this build has no HTML writer (reports.html); JSON only")
+    html_path = folder / f"{stem}.html"
+    write_reports(run, html_path=html_path)
+    written["html"] = html_path
     for kind, path in written.items():
         _copy_atomic(path, folder / f"latest.{kind}")
     return written
