@@ -36,8 +36,8 @@ from auditor.models import (
     SourceResult,
     severity_rank,
 )
-from auditor.redact import Redactor
 from auditor.plugins import capabilities_of, load_connectors
+from auditor.redact import Redactor
 from auditor.store import Store
 from connectors.base import CollectContext, SourceSpec
 

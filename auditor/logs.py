@@ -10,6 +10,7 @@ import threading
 import unicodedata
 from collections.abc import Callable
 from datetime import datetime, timezone
+from typing import Any
 
 from auditor.classify.scrub import scrub_text
 from auditor.redact import RedactingFilter, Redactor

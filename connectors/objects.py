@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 from pydantic import Field
 
 from auditor.models import Dataset, DatasetKind, Sample
-from connectors.base import Options as BaseOptions
 from connectors.base import Capabilities, matches
+from connectors.base import Options as BaseOptions
 from connectors.readers import ObjectReadDeadline, ReadResult, SampleBuilder
 
 MiB = 1024 * 1024

@@ -17,8 +17,8 @@ import pytest
 from pydantic import ValidationError
 
 from auditor import registry
-from auditor.emulators import gcs_server, s3_server
 from auditor.connector import Capabilities
+from auditor.emulators import gcs_server, s3_server
 from auditor.errors import ConnectorError
 from auditor.models import CollectionError, Dataset, Observation, Sample, Vendor
 from auditor.plugins import load_connectors
