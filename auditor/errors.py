@@ -15,6 +15,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from auditor.models import Run
+
 
 class AuditorError(Exception):
     exit_code = 2
@@ -65,7 +70,7 @@ class RunNotSaved(StoreError):
 
     exit_code = 3
 
-    def __init__(self, message: str, run: object) -> None:
+    def __init__(self, message: str, run: Run) -> None:
         super().__init__(message)
         self.run = run
 

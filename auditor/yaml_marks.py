@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from auditor.errors import ConfigError
 
-Path_ = tuple[str | int, ...]
+Path_ = tuple[str | int | float, ...]  # keys and list indexes (a YAML key may be a number)
 MAX_YAML_BYTES = 5 * 1024 * 1024  # a config or policy file bigger than this is refused
 MAX_ALIASES = 100  # anchors are used rarely; 100 aliases is far more than any real file
 MAX_ALIAS_NODES = 10_000  # the nodes all aliases may add when expanded (a bomb adds billions)

@@ -171,11 +171,11 @@ class Connector:
                 setup.rollback()
             reason = self._silent() or describe(exc, self.redact)
             raise ConnectorError(f"cannot read the catalog of {self.dialect.location()}: {reason}") from None
-        tables: list[tuple[str | None, str, list[dict], dict]] = []
+        tables: list[tuple[str | None, str, list[Any], Any]] = []
         self._comments: dict[tuple[str | None, str], str | None] = {}
         seen: set[str] = set()  # every relation reflected, selected or not
         unreflected = False
-        reflected: dict[tuple[str | None, str], tuple[list[dict], dict]] = {}
+        reflected: dict[tuple[str | None, str], tuple[list[Any], Any]] = {}
         parents: set[tuple[str | None, str]] = set()  # roots of selected partitions
         kind = self.dialect.reflect_kind
         for schema in schemas:
@@ -269,7 +269,7 @@ class Connector:
             return conn, f"the source became unreachable during the scan: {describe(exc, self.redact)}"
 
     # -- one table -------------------------------------------------------------------
-    def _table_or_error(self, conn: sa.Connection, server: Server, sch: str | None, name: str, cols: list[dict],
+    def _table_or_error(self, conn: sa.Connection, server: Server, sch: str | None, name: str, cols: list[Any],
                         pk: dict, info: TableInfo) -> Observation:
         """One table; whatever goes wrong in it stays that table's error (the rest goes on)."""
         try:
@@ -371,7 +371,7 @@ class Connector:
             self.ctx.as_of, self._unknown_reason(cands, server, engine_times))
         if server.facts.get("track_commit_timestamp") == "off":
             verdict.signals["pg_xact_commit_timestamp"] = "not read: track_commit_timestamp = off"
-        extra = {
+        extra: dict[str, Any] = {
             "age_signals": verdict.signals,
             "fingerprint": sampling.fingerprint(records, basis, digest),
             "sample": {"rows": len(rows), "columns": sample_cols, "strategy": strategy},

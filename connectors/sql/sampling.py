@@ -92,7 +92,7 @@ def kind_of(coltype: Any) -> str | None:
         return None
     if isinstance(coltype, _NATIVE_TYPES) or type(coltype).__name__.upper() in _NATIVE_NAMES:
         return NATIVE
-    if isinstance(coltype, sa.String) and not isinstance(coltype, sa.Enum) and getattr(coltype, "length", None) \
+    if isinstance(coltype, sa.String) and not isinstance(coltype, sa.Enum) and coltype.length \
             and coltype.length <= TEXT_CHARS:
         return TEXT
     if isinstance(coltype, (sa.Enum,)):
@@ -210,7 +210,7 @@ def plan(
         return Plan(None, "none")
     cut = cut or {}
     key_is_column = key is not None and key != "rowid"
-    table = table_clause(schema, name, list(dict.fromkeys(cols + ([key] if key_is_column else []))), only)
+    table = table_clause(schema, name, list(dict.fromkeys(cols + ([key] if key_is_column and key is not None else []))), only)
 
     def select(*columns: Any) -> Any:
         stmt = sa.select(*columns)

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL
 
 from auditor.errors import ConnectorError
+from auditor.models import EncryptionAtRest
 
 from .dialects import Dialect, Server, TableInfo, _run
 
