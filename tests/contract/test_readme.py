@@ -62,7 +62,7 @@ AUDITOR = shutil.which("auditor", path=str(Path(sys.executable).parent)) or "aud
 MARKER = re.compile(r"<!--\s*readme-test:\s*(\w+)")
 ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 CRON = re.compile(r"^(\S+\s+){5}")
-NOT_HERE = re.compile(r"^(python3 -m venv|\S*pip install|\S*lint-imports|\S*pytest)\b")  # the quick start's install/test steps
+NOT_HERE = re.compile(r"^(python3 -m venv|\S*pip install|\S*lint-imports|\S*mypy|\S*pytest)\b")  # the quick start's install/test steps
 
 
 def fenced_blocks() -> list[tuple[int, str, str | None, str]]:
