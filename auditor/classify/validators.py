@@ -164,7 +164,7 @@ class _Desc:
         pattern = getattr(desc, "national_number_pattern", None)
         self.pattern = re.compile(pattern) if pattern else None
         lengths = tuple(getattr(desc, "possible_length", ()) or ())
-        self.lengths = frozenset(lengths) if lengths else (general.lengths if general else frozenset())
+        self.lengths: frozenset[int] = frozenset(lengths) if lengths else (general.lengths if general else frozenset())
 
     def matches(self, nn: str) -> bool:
         return self.pattern is not None and len(nn) in self.lengths and self.pattern.fullmatch(nn) is not None
@@ -175,6 +175,8 @@ class _PhoneRegion:
 
     def __init__(self, code: str) -> None:
         meta = phonenumbers.PhoneMetadata.metadata_for_region(code)
+        if meta is None:
+            raise ValueError(f"no phone number metadata for region {code!r}")
         self.code = code
         self.cc = str(meta.country_code)
         self.general = _Desc(meta.general_desc, None)
