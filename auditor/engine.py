@@ -121,10 +121,12 @@ def _with_capabilities(ds: Dataset, connector_cls: object) -> Dataset:
     """``facts["never_known"]``: the facts left unknown that this connector kind can never read
     (its declared capabilities), with why; a policy tells them from a refusal a grant would fix."""
     caps = capabilities_of(connector_cls)
-    never = {f: why for f, why in (caps.never.items() if caps else ()) if getattr(ds, f, None) is None}
-    if not never or "never_known" in ds.facts:
+    declared = dict(ds.facts.get("never_known") or {})  # the connector's own, for this dataset (a local file)
+    never = {f: why for f, why in (caps.never.items() if caps else ())
+             if getattr(ds, f, None) in (None, "unknown") and f not in declared}
+    if not never:
         return ds
-    return ds.model_copy(update={"facts": {**ds.facts, "never_known": never}})
+    return ds.model_copy(update={"facts": {**ds.facts, "never_known": {**never, **declared}}})
 
 
 def _classified(obs: Observation, redact: Redactor, options: ClassifyOptions | None = None) -> Dataset:

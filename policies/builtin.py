@@ -205,8 +205,8 @@ class TransportParams(Params):
 def insecure_transport(s: Subject, ctx: Context):
     """A database accepting unencrypted connections, or a bucket allowing plain HTTP."""
     enc = s.dataset.encryption_in_transit
-    if s.dataset.facts.get("transport") == "local file":
-        return None  # an embedded database (SQLite) is read from a file: there is no connection to encrypt
+    if "encryption_in_transit" in (s.dataset.facts.get("never_known") or {}):
+        return None  # no connection to encrypt (an embedded database read from a local file: SQLite)
     if enc == "enforced" or (ctx.params.personal_data_only and s.has_personal_data is False):
         return None
     if enc == "unknown":

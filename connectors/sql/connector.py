@@ -450,6 +450,8 @@ class Connector:
             facts["records_estimate"] = info.estimate
         if server.facts.get("transport"):
             facts["transport"] = server.facts["transport"]
+        if server.facts.get("never_known"):  # facts this server can never give (on top of the kind's capabilities)
+            facts["never_known"] = dict(server.facts["never_known"])
         retention_days = age.retention_from_comment(getattr(self, "_comments", {}).get((sch, name)))
         facts["retention_basis"] = (
             f"declared in the table comment: {retention_days} days" if retention_days is not None else

@@ -143,6 +143,8 @@ class SQLite(Dialect):
                    in_transit_basis="local file: no network transport (not applicable)")
         s.facts["file"] = os.path.basename(self.path) if self.path else ":memory:"
         s.facts["transport"] = "local file"
+        s.facts["never_known"] = {"encryption_in_transit": "an embedded database read from a local file: "
+                                                          "there is no connection to encrypt"}
         s.facts["read"] = self.read_mode
         return s
 

@@ -49,7 +49,11 @@ def test_the_engine_records_what_a_kind_can_never_know(tmp_path):
     run = run_audit(cfg, RunOptions(as_of=written + timedelta(days=30)))
     (ds,) = run.datasets
     assert ds.public is None
-    # every fact a SQL login never reads, left unknown, with why (no grant would make it known)
-    assert ds.facts["never_known"] == registry.connectors.get("sql").capabilities.never
-    assert set(ds.facts["never_known"]) >= {"public", "region"}
+    # every fact a SQL login never reads, left unknown, with why (no grant would make it known), and
+    # what this source can never give on top: a local file has no connection to encrypt
+    sql_never = registry.connectors.get("sql").capabilities.never
+    assert ds.facts["never_known"] == {**sql_never, "encryption_in_transit": ds.facts["never_known"]["encryption_in_transit"]}
+    assert "local file" in ds.facts["never_known"]["encryption_in_transit"]
+    assert not [f for f in run.findings if f.rule == "insecure-transport"
+                or f.evidence.get("rule") == "insecure-transport"]
     assert not [f for f in run.findings if f.rule == "not-assessed" and "public" in f.evidence.get("unknown", ())]

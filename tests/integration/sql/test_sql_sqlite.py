@@ -116,5 +116,5 @@ def test_missing_file_is_a_connector_error(tmp_path):
 def test_sqlite_is_a_local_file_without_transport(db):
     obs = by_name(scan(db["url"]))
     ds = next(iter(obs.values())).dataset
-    assert ds.facts["transport"] == "local file"
+    assert ds.facts["transport"] == "local file" and "encryption_in_transit" in ds.facts["never_known"]
     assert ds.has_retention is False  # SQLite has no comments and no row expiry

@@ -56,7 +56,8 @@ def test_exposure_a_connector_could_read_but_did_not_is_not_assessed():
 
 
 def test_local_file_database_has_no_transport_to_judge():
-    local = table(encryption_in_transit="unknown", facts={"transport": "local file"})
+    local = table(encryption_in_transit="unknown", facts={
+        "transport": "local file", "never_known": {"encryption_in_transit": "no connection to encrypt"}})
     findings = run(["builtin:baseline"], [local])
     assert of_rule(findings, "insecure-transport") == [] and not_assessed_for(findings, "insecure-transport") == []
     remote = table(encryption_in_transit="optional")
