@@ -207,3 +207,68 @@ class SourceResultStub:
 
     def __init__(self, source: str, vendor: str) -> None:
         self.source, self.vendor, self.name = source, vendor, source
+
+
+LARGE_RULES = (  # (rule, severity, title): the built-in rules a large estate trips most
+    ("stale-personal-data", "high", "Personal data kept past its maximum age"),
+    ("no-retention-control", "medium", "Personal data with no retention control"),
+    ("unencrypted-personal-data", "high", "Personal data stored without encryption at rest"),
+    ("data-outside-region", "low", "Dataset outside the vendor's allowed regions"),
+    ("public-exposure", "critical", "Dataset readable or listable by anyone"),
+    ("not-assessed", "high", "Not assessed: Personal data kept past its maximum age"),
+    ("insecure-transport", "medium", "Plain (unencrypted) connections accepted"),
+    ("vendor-contract-ended", "high", "Data still held after the vendor's contract ended"),
+)
+
+
+def large_run(datasets: int = 10_000, findings: int = 5_000, vendors: int = 20, **overrides) -> Run:
+    """A synthetic estate of ``datasets`` datasets (half SQL tables, half buckets with a prefix
+    below each) across ``vendors`` vendors, two sources each, with ``findings`` findings spread
+    over :data:`LARGE_RULES`; every tenth finding waived. Deterministic: for the report's scale."""
+    email = pd("email", 200, ("email",), ("j***@e***.com",))
+    phone = pd("phone", 120, ("phone",), ("+65 9***-**12",))
+    vs = [Vendor(id=f"vendor-{v:02d}", name=f"Vendor {v:02d} Pte Ltd", contract_end=date(2027, 6, 30),
+                 allowed_regions=("ap-southeast-1",)) for v in range(vendors)]
+    sources, ds = [], []
+    for v in vs:
+        sources += [SourceResult(id=f"{v.id}-db", kind="sql", vendor=v.id, datasets=0),
+                    SourceResult(id=f"{v.id}-s3", kind="s3", vendor=v.id, datasets=0)]
+    for i in range(datasets):
+        v = vs[i % vendors]
+        old = i % 3 == 0
+        common = dict(vendor=v.id, records=1_000 + i * 7, bytes=250_000 + i * 1_024,
+                      last_modified=utc(2019, 2, 14) if old else utc(2026, 10, 1 + i % 28),
+                      region="ap-southeast-1" if i % 5 else "us-east-1", encryption_at_rest="none" if i % 4 == 0 else "provider",
+                      encryption_in_transit="enforced", public=i % 97 == 0, has_retention=i % 2 == 0,
+                      classified=i % 11 != 0, personal_data=(email, phone) if i % 2 else (),
+                      facts={"objects_sampled": 36} if i % 2 else {})
+        if i % 2 == 0:
+            ds.append(table(f"shop_{i // 400}.orders_{i:05d}", source=f"{v.id}-db", records_basis="exact",
+                            last_modified_basis="max(updated_at)", **common))
+        elif i % 4 == 1:
+            ds.append(bucket(f"{v.id}-exports-{i:05d}", source=f"{v.id}-s3", records_basis="objects",
+                             last_modified_basis="newest object", **common))
+        else:
+            parent = f"{v.id}-exports-{i - 2:05d}"
+            ds.append(bucket(f"{parent}/daily/{i:05d}/", source=f"{v.id}-s3", parent=parent, records_basis="objects",
+                             last_modified_basis="newest object", **common))
+    fs = []
+    for j in range(min(findings, len(ds) * len(LARGE_RULES))):
+        d = ds[(j * 2) % len(ds) + (j * 2 // len(ds)) % 2]
+        rule, severity, title = LARGE_RULES[(j // 7) % len(LARGE_RULES)]
+        waived = j % 10 == 9
+        f = finding(rule, severity, d, title, {"records": d.records, "personal_data": summary(email, phone),
+                                               "last_modified": "2019-02-14T00:00:00+00:00", "max_age_days": 365},
+                    new=j % 3 == 0, status="waived" if waived else "open",
+                    waiver={"reason": "accepted until migration", "until": "2027-01-31T00:00:00+00:00",
+                            "by": "dpo", "expired": False} if waived else None)
+        fs.append(f.model_copy(update={
+            "description": f"{title}. Stores like this are what leaks in a breach; regulators expect the holder to "
+                           "know where personal data sits, why it is kept, and to delete it when no longer needed.",
+            "remediation": f"Fix {rule}: delete the data the vendor no longer needs, or encrypt and restrict it, "
+                           "then record the retention period in the vendor's agreement and re-run the audit."}))
+    fields = {"id": f"run-large-{datasets}", "started_at": utc(2026, 11, 8, 2, 0), "finished_at": utc(2026, 11, 8, 2, 30),
+              "as_of": AS_OF, "trigger": "schedule:nightly", "status": "complete", "sources": tuple(sources),
+              "datasets": tuple(ds), "findings": tuple(fs), "vendors": tuple(vs), "policy_limits": {"max_age_days": 365}}
+    fields.update(overrides)
+    return Run(**fields)
