@@ -29,6 +29,7 @@ BENCHMARKS = [
     ("Classifier quality", "classifier_quality.py"),
     ("Parallel sources", "parallel_sources.py"),
     ("Hostile inputs: peak memory", "hostile_memory.py"),
+    ("Report scale (HTML)", "report_scale.py"),
 ]
 
 

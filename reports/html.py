@@ -20,6 +20,7 @@ import math
 import os
 import re
 import shlex
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -208,13 +209,24 @@ def finding_groups(findings: list[dict[str, Any]], waive: Any) -> dict[str, Any]
     """Findings by rule (worst first), then vendor; a rule's explanation is written once unless a
     finding's own differs, and each group's findings are rows of indexes into one string list."""
     s = _Strings()
+    usual: dict[tuple[str, str], Counter[Any]] = {}  # a rule's most common text, title and references
+    for f in findings:
+        for field in ("description", "remediation", "title", "references"):
+            usual.setdefault((f["rule"], field), Counter())[tuple(f[field]) if field == "references" else f[field]] += 1
+
+    def most(rule: str, field: str) -> Any:
+        return usual[(rule, field)].most_common(1)[0][0]
+
     rules: dict[str, dict[str, Any]] = {}
     for f in findings:
-        rule = rules.setdefault(f["rule"], {"rule": f["rule"], "title": f["title"], "rank": f["rank"],
+        rule = rules.setdefault(f["rule"], {"rule": f["rule"], "title": most(f["rule"], "title"), "rank": f["rank"],
                                             "severity": f["severity"], "severity_label": f["severity_label"],
-                                            "description": f["description"], "remediation": f["remediation"],
-                                            "references": f["references"], "count": 0, "open": 0, "vendors": {}})
-        rule["rank"] = min(rule["rank"], f["rank"])
+                                            "description": most(f["rule"], "description"),
+                                            "remediation": most(f["rule"], "remediation"),
+                                            "references": list(most(f["rule"], "references")),
+                                            "count": 0, "open": 0, "vendors": {}})
+        if f["rank"] < rule["rank"]:  # a rule's group shows its worst severity
+            rule.update(rank=f["rank"], severity=f["severity"], severity_label=f["severity_label"])
         rule["count"] += 1
         rule["open"] += f["status"] == "open"
         group = rule["vendors"].setdefault(f["vendor"], {"vendor": f["vendor"], "vendor_name": f["vendor_name"],
