@@ -7,8 +7,9 @@ next to the demo-size report measured in the same run (the baseline on a shared 
 Runs are built directly from models (``tests/unit/reports/report_runs.py``: ``large_run``,
 half as many findings as datasets). Load time is from ``goto`` to the ``load`` event plus two
 animation frames (the first render with the page's script run); the filter time is from
-choosing a severity to the next two frames. Chromium: Debian ``chromium`` via Playwright
-(``AUDITOR_CHROMIUM`` to point elsewhere); without it only sizes are printed.
+choosing a severity to the next two frames, the sort time from a click on "Dataset" to them.
+Chromium: Debian ``chromium`` via Playwright (``AUDITOR_CHROMIUM`` to point elsewhere); without
+it only sizes are printed.
 """
 
 from __future__ import annotations
@@ -35,8 +36,9 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 FRAMES = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(performance.now()))))"
 
 
-def load(browser, url: str) -> tuple[float, float, list[str]]:
-    """(seconds to load and first render, seconds for a severity filter to render, page errors)."""
+def load(browser, url: str) -> tuple[float, float, float, list[str]]:
+    """(seconds to load and first render, for a severity filter and for a sort by dataset to render,
+    page errors)."""
     page = browser.new_page(viewport={"width": 1366, "height": 900})
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -48,8 +50,12 @@ def load(browser, url: str) -> tuple[float, float, list[str]]:
     page.select_option("#filter-severity", "high")
     page.evaluate(FRAMES)
     filtered = time.perf_counter() - t1
+    t2 = time.perf_counter()
+    page.click("[data-sort=dataset]")
+    page.evaluate(FRAMES)
+    sorted_ = time.perf_counter() - t2
     page.close()
-    return loaded, filtered, errors
+    return loaded, filtered, sorted_, errors
 
 
 def main() -> int:
@@ -82,20 +88,20 @@ def main() -> int:
     if not Path(CHROMIUM).exists():
         print(f"Chromium not found at {CHROMIUM}: load times not measured")
         return 0
-    times: dict[str, list[tuple[float, float]]] = {label: [] for label in files}
+    times: dict[str, list[tuple[float, float, float]]] = {label: [] for label in files}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         load(browser, files["demo"].as_uri())  # warm-up
         for _ in range(reps):  # interleaved: the machine is shared
             for label, path in files.items():
-                loaded, filtered, errors = load(browser, path.as_uri())
+                loaded, filtered, sorted_, errors = load(browser, path.as_uri())
                 assert not errors, errors
-                times[label].append((loaded, filtered))
+                times[label].append((loaded, filtered, sorted_))
         browser.close()
     for label, rows in times.items():
-        loads, filters = [r[0] for r in rows], [r[1] for r in rows]
+        loads, filters, sorts = [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
         print(f"{label:>5}: load {statistics.median(loads):.2f} s (min {min(loads):.2f}, max {max(loads):.2f})  "
-              f"filter {statistics.median(filters) * 1000:.0f} ms")
+              f"filter {statistics.median(filters) * 1000:.0f} ms  sort {statistics.median(sorts) * 1000:.0f} ms")
     demo_load = statistics.median(r[0] for r in times["demo"])
     for label in ("1k", "10k"):
         if label in times:

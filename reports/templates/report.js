@@ -145,6 +145,16 @@ function el(tag, cls, text) {  /* an element with a class and text: never HTML *
   return e;
 }
 
+function breakable(tag, cls, text) {  /* as the template's |breakable: a <wbr> after each / . _ : , @ = & ? - run */
+  var e = el(tag, cls);
+  var parts = String(text).split(/([\/._:,@=&?-]+)/);
+  parts.forEach(function (part, i) {
+    if (part) { e.appendChild(document.createTextNode(part)); }
+    if (i % 2 === 1 && i + 1 < parts.length && parts[i + 1]) { e.appendChild(document.createElement("wbr")); }
+  });
+  return e;
+}
+
 /* A large report's findings (more than the page can lay out at once): grouped by rule, then vendor,
    each group drawn from the #finding-data island when it is opened. Filters hide groups with no
    match and count what matches; sorting orders the findings inside each group. */
@@ -196,9 +206,9 @@ function el(tag, cls, text) {  /* an element with a class and text: never HTML *
     if (row[EXPIRED] >= 0) { head.appendChild(el("span", "tag expired", "Waiver expired " + S[row[EXPIRED]])); }
     a.appendChild(head);
     var where = el("p", "where");
-    where.appendChild(el("span", "ds-name", S[row[DS]]));
+    where.appendChild(breakable("span", "ds-name", S[row[DS]]));
     where.appendChild(document.createTextNode(" · " + S[row[VNAME]] + " · source " + S[row[SRC]]));
-    if (S[row[URI]]) { where.appendChild(document.createTextNode(" · ")); where.appendChild(el("code", "uri", S[row[URI]])); }
+    if (S[row[URI]]) { where.appendChild(document.createTextNode(" · ")); where.appendChild(breakable("code", "uri", S[row[URI]])); }
     where.appendChild(el("span", "since", S[row[SINCE]]));
     a.appendChild(where);
     if (S[row[DESC]] || S[row[REM]]) {
@@ -219,7 +229,7 @@ function el(tag, cls, text) {  /* an element with a class and text: never HTML *
       for (var i = 0; i < ev.length; i += 2) {
         var tr = table.insertRow();
         tr.appendChild(el("th", "", S[ev[i]]));
-        tr.appendChild(el("td", "", S[ev[i + 1]]));
+        tr.appendChild(breakable("td", "", S[ev[i + 1]]));
       }
       details.appendChild(table);
       a.appendChild(details);
@@ -371,11 +381,11 @@ function el(tag, cls, text) {  /* an element with a class and text: never HTML *
     ds.style.paddingLeft = (0.6 + r[5] * 1.1) + "em";
     ds.appendChild(el("span", "kind", S[r[2]]));
     ds.appendChild(document.createTextNode(" "));
-    ds.appendChild(el("strong", "", S[r[0]]));
+    ds.appendChild(breakable("strong", "", S[r[0]]));
     ds.appendChild(el("br"));
     ds.appendChild(el("small", "muted", S[r[3]] + " · " + S[r[4]]));
     ds.appendChild(el("br"));
-    ds.appendChild(el("code", "uri", S[r[1]]));
+    ds.appendChild(breakable("code", "uri", S[r[1]]));
     tr.appendChild(ds);
     var sz = el("td", "", S[r[6]] + " records");
     sz.appendChild(el("br"));
