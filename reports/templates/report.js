@@ -264,7 +264,16 @@ function breakable(tag, cls, text) {  /* as the template's |breakable: a <wbr> a
     body.appendChild(frag);
   }
 
+  var text = document.getElementById("filter-text"), words = "", timer = null, OPEN_UP_TO = 50;
+  function hay(row) {
+    if (row.hay === undefined) {
+      row.hay = [S[row[ID]], S[row[DS]], S[row[SRC]], S[row[URI]]].join("\n").toLowerCase();
+    }
+    return row.hay;
+  }
+
   function matches(g, row) {
+    if (words && hay(row).indexOf(words) === -1) { return false; }
     return keys.every(function (key) {
       var want = selects[key] ? selects[key].value : "";
       if (!want) { return true; }
@@ -299,6 +308,16 @@ function breakable(tag, cls, text) {  /* as the template's |breakable: a <wbr> a
         : shown + " of " + total + " findings shown";
     }
     if (emptyEl) { emptyEl.hidden = shown !== 0 || total === 0; }
+    if (words && shown <= OPEN_UP_TO) {  /* a few matches of a search: show them */
+      groups.forEach(function (g) { if (!g.hidden && !g.open) { g.open = true; } });
+    }
+  }
+
+  if (text) {
+    text.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(function () { words = text.value.trim().toLowerCase(); apply(); }, 150);
+    });
   }
 
   keys.forEach(function (key) {
@@ -349,6 +368,7 @@ function breakable(tag, cls, text) {  /* as the template's |breakable: a <wbr> a
   if (reset) {
     reset.addEventListener("click", function () {
       keys.forEach(function (key) { if (selects[key]) { selects[key].value = ""; } });
+      if (text) { text.value = ""; words = ""; }
       sortBy("rank", "asc");
     });
   }

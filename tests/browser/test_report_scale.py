@@ -87,7 +87,18 @@ def test_ten_thousand_datasets_stay_small_and_open(browser, large) -> None:  # n
             g.locator(":scope > summary").click()
         shown = page.inner_text("#findings")
         assert HOSTILE_PREFIX in shown and HOSTILE_TABLE in shown and w.dialogs == []
+        # a search over id, dataset, source and URI across every group, opening the groups it matches
         page.click("#filter-reset")
+        target = next(f for f in run.findings if f.vendor == "vendor-06")
+        page.fill("#filter-text", target.dataset)
+        page.wait_for_function("() => document.getElementById('finding-count').textContent.includes(' of ')")
+        found = page.eval_on_selector_all("details.finding-group[open]:not([hidden]) article.finding",
+                                          "els => els.map(e => e.dataset.dataset)")
+        assert found and set(found) == {target.dataset}
+        assert page.inner_text("#finding-count") == f"{len(found)} of 5002 findings shown"
+        assert page.is_visible(f"article.finding[data-id='{target.id}']")
+        page.click("#filter-reset")
+        assert page.input_value("#filter-text") == "" and page.inner_text("#finding-count") == "5002 findings"
         page.select_option("#filter-rule", "stale-personal-data")
         page.click("[data-sort=dataset]")
         big = page.locator("details.finding-group[data-vendor=vendor-00]:not([hidden])")
