@@ -40,6 +40,34 @@ def test_the_test_toolchain_is_pinned():
     assert "vendor-data-auditor" not in names
 
 
+def test_every_dependency_of_the_test_install_is_pinned():
+    """A dependency added to pyproject.toml comes with its pin (and its own dependencies' pins)."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pinned = {canonicalize_name(ln.split("==")[0]) for ln in (ROOT / "constraints.txt").read_text().splitlines()
+              if ln.strip() and not ln.startswith("#")}
+    wanted: set[str] = set()
+    seen: set[tuple[str, frozenset[str]]] = set()
+    todo = [("vendor-data-auditor", frozenset({"test"}))]
+    while todo:
+        name, extras = todo.pop()
+        if (canonicalize_name(name), extras) in seen:
+            continue
+        seen.add((canonicalize_name(name), extras))
+        for raw in metadata.distribution(name).requires or []:
+            req = Requirement(raw)
+            if req.marker and not any(req.marker.evaluate({"extra": e}) for e in extras | {""}):
+                continue
+            if canonicalize_name(req.name) != "vendor-data-auditor":  # the project's own extras: test -> demo, ...
+                wanted.add(canonicalize_name(req.name))
+            todo.append((req.name, frozenset(req.extras)))
+    missing = sorted(wanted - pinned)
+    assert not missing, f"not pinned in constraints.txt: {missing} (regenerate it: see its header)"
+
+
 def test_the_demo_test_runs_the_readme_demo_verb():
     demo, _ = quick_start_commands()
     test = (ROOT / "tests" / "integration" / "test_demo.py").read_text()
