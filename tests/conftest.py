@@ -50,6 +50,23 @@ def clock_shift_days() -> int:
         raise pytest.UsageError(f"{CLOCK_SHIFT_ENV}={raw!r}: a whole number of days, like 365 or -365") from None
 
 
+REAL_CLOCK = ("real_clock: needs the real clock (a server outside this process checks request times, or "
+              "freezegun's datetime cannot represent the case); skipped under " + CLOCK_SHIFT_ENV)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", REAL_CLOCK)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    days = clock_shift_days()
+    if days:
+        skip = pytest.mark.skip(reason=f"real_clock: the clock is shifted {days:+d} days")
+        for item in items:
+            if item.get_closest_marker("real_clock"):
+                item.add_marker(skip)
+
+
 def _import_the_product() -> None:
     import importlib
     import pkgutil

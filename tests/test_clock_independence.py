@@ -30,9 +30,8 @@ from tests.conftest import CLOCK_SHIFT_ENV, clock_shift_days
 ROOT = Path(__file__).resolve().parents[1]
 
 # The date-sensitive tests (pytest node ids), and those left out of them, with the reason:
-# - the other writer holding the store: 15 s of lock timeout around the same scan as the tests kept;
-# - the repeated-hour test: fixed instants only (no "now"), and freezegun's datetime loses `fold`
-#   on the hour repeated after clocks go back (a freezegun limit, not a date dependence).
+# - the other writer holding the store: 15 s of lock timeout around the same scan as the tests kept.
+# Tests marked real_clock skip themselves on a shifted clock (tests/conftest.py says why).
 GUARDED = [
     "tests/test_clock_independence.py::test_the_session_clock_is_the_one_asked_for",
     "tests/test_clock_independence.py::test_the_demo_estate_is_dated_from_the_clock_it_runs_on",
@@ -46,7 +45,6 @@ GUARDED = [
 ]
 LEFT_OUT = [
     "tests/faults/test_store_faults.py::test_store_held_by_another_writer_is_exit_2_and_leaves_earlier_runs",
-    "tests/unit/schedule/test_schedule_list.py::test_previous_fire_time_inside_the_repeated_hour_does_not_hang",
 ]
 
 
