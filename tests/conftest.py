@@ -3,6 +3,11 @@
 PostgreSQL and MariaDB run on loopback (``.ci/run`` starts them). Where one is absent on a
 developer's machine its tests skip with the reason; under CI (``CI=true``) they fail loudly
 instead, so a green CI always means they ran.
+
+``AUDITOR_TEST_CLOCK_SHIFT_DAYS=N`` (e.g. ``365`` or ``-365``) runs the whole session on a clock
+N days away from today (freezegun, ticking, started before any other fixture, so moto and the
+GCS emulator, which run in this process, date their objects on it too). No test may depend on
+today's date; ``tests/test_clock_independence.py`` runs the date-sensitive tests this way.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import socket
 import sys
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -31,6 +37,60 @@ load_connectors()  # the tests are a composition root too: configs parsed in the
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_ADMIN_URL = os.environ.get("AUDITOR_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 MYSQL_ADMIN_URL = os.environ.get("AUDITOR_TEST_MYSQL", "mysql+pymysql://root@127.0.0.1:3306/test")
+
+
+CLOCK_SHIFT_ENV = "AUDITOR_TEST_CLOCK_SHIFT_DAYS"
+
+
+def clock_shift_days() -> int:
+    raw = os.environ.get(CLOCK_SHIFT_ENV, "").strip()
+    try:
+        return int(raw or 0)
+    except ValueError:
+        raise pytest.UsageError(f"{CLOCK_SHIFT_ENV}={raw!r}: a whole number of days, like 365 or -365") from None
+
+
+REAL_CLOCK = ("real_clock: needs the real clock (a server outside this process checks request times, or "
+              "freezegun's datetime cannot represent the case); skipped under " + CLOCK_SHIFT_ENV)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", REAL_CLOCK)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    days = clock_shift_days()
+    if days:
+        skip = pytest.mark.skip(reason=f"real_clock: the clock is shifted {days:+d} days")
+        for item in items:
+            if item.get_closest_marker("real_clock"):
+                item.add_marker(skip)
+
+
+def _import_the_product() -> None:
+    import importlib
+    import pkgutil
+
+    for name in ("auditor", "connectors", "policies", "reports"):
+        package = importlib.import_module(name)
+        for info in pkgutil.walk_packages(package.__path__, prefix=f"{name}."):
+            if ".migrations" not in info.name:
+                importlib.import_module(info.name)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shifted_clock() -> Iterator[int]:
+    """The session's clock, N days from today when AUDITOR_TEST_CLOCK_SHIFT_DAYS=N (else today's)."""
+    days = clock_shift_days()
+    if not days:
+        yield 0
+        return
+    import freezegun
+
+    _import_the_product()  # its pydantic models must be built on the real datetime type, not freezegun's
+    start = datetime.now(UTC) + timedelta(days=days)
+    with freezegun.freeze_time(start, tick=True):
+        yield days
 
 
 def port_open(host: str, port: int, timeout: float = 1.0) -> bool:

@@ -16,7 +16,7 @@ def quick_start_commands() -> list[str]:
 def test_quick_start_is_two_commands():
     demo, tests = quick_start_commands()
     assert "pip install '.[demo]'" in demo and demo.endswith("auditor demo --out auditor-demo")
-    assert "pip install -e '.[test]'" in tests and "pytest" in tests
+    assert "pip install -c constraints.txt -e '.[test]'" in tests and "pytest" in tests
 
 
 def test_ci_runs_exactly_the_readme_test_command():
@@ -27,6 +27,45 @@ def test_ci_runs_exactly_the_readme_test_command():
                                cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
     assert extracted == tests
     assert "sed -n 's/^    \\$ //p' README.md | grep -m1 'pytest'" in ci
+
+
+def test_the_test_toolchain_is_pinned():
+    """The README's install uses constraints.txt, which pins every package exactly (not the project)."""
+    pins = [ln.split("#")[0].strip() for ln in (ROOT / "constraints.txt").read_text().splitlines()]
+    pins = [p for p in pins if p]
+    names = {re.split(r"==", p)[0].lower().replace("_", "-") for p in pins}
+    assert all(re.fullmatch(r"[A-Za-z0-9._-]+==[A-Za-z0-9.+!_-]+", p) for p in pins), pins
+    assert {"pytest", "pytest-timeout", "moto", "playwright", "boto3", "botocore", "freezegun",
+            "gcp-storage-emulator", "import-linter", "jsonschema", "sqlalchemy", "pydantic"} <= names
+    assert "vendor-data-auditor" not in names
+
+
+def test_every_dependency_of_the_test_install_is_pinned():
+    """A dependency added to pyproject.toml comes with its pin (and its own dependencies' pins)."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pinned = {canonicalize_name(ln.split("==")[0]) for ln in (ROOT / "constraints.txt").read_text().splitlines()
+              if ln.strip() and not ln.startswith("#")}
+    wanted: set[str] = set()
+    seen: set[tuple[str, frozenset[str]]] = set()
+    todo = [("vendor-data-auditor", frozenset({"test"}))]
+    while todo:
+        name, extras = todo.pop()
+        if (canonicalize_name(name), extras) in seen:
+            continue
+        seen.add((canonicalize_name(name), extras))
+        for raw in metadata.distribution(name).requires or []:
+            req = Requirement(raw)
+            if req.marker and not any(req.marker.evaluate({"extra": e}) for e in extras | {""}):
+                continue
+            if canonicalize_name(req.name) != "vendor-data-auditor":  # the project's own extras: test -> demo, ...
+                wanted.add(canonicalize_name(req.name))
+            todo.append((req.name, frozenset(req.extras)))
+    missing = sorted(wanted - pinned)
+    assert not missing, f"not pinned in constraints.txt: {missing} (regenerate it: see its header)"
 
 
 def test_the_demo_test_runs_the_readme_demo_verb():

@@ -1,6 +1,7 @@
 """The CLI contract: exit codes, the JSON report and its schema, isolation, the lock."""
 
 import json
+from datetime import datetime, timedelta, timezone
 from importlib import resources
 from pathlib import Path
 
@@ -158,22 +159,30 @@ def test_findings_keep_first_seen_and_resolve(tmp_path, fake_connector):
 
 
 def test_waiver_hides_until_it_expires(tmp_path, fake_connector):
+    # `waive --until` must be in the future of the wall clock: every date here is derived from now
+    now = datetime.now(timezone.utc)
+    until = (now + timedelta(days=16)).date()
     vendors = [{"id": "v1", "contract_end": "2019-03-31"}]
     p = config(tmp_path, [fake("db", datasets=[CLEAN])], vendors=vendors)
     out = tmp_path / "o.json"
-    assert scan(p, "--json", str(out)).exit_code == 1
+
+    def scan_at(when: datetime):
+        return CliRunner().invoke(cli, ["scan", "-c", str(p), "--as-of", when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                                        "--json", str(out)])
+
+    assert scan_at(now).exit_code == 1
     fid = json.loads(out.read_text())["findings"][0]["id"]
-    r = CliRunner().invoke(cli, ["waive", fid, "--reason", "deletion booked", "--until", "2026-12-15",
+    r = CliRunner().invoke(cli, ["waive", fid, "--reason", "deletion booked", "--until", until.isoformat(),
                                  "--by", "dpo", "-c", str(p)])
     assert r.exit_code == 0, r.output
-    assert scan(p, "--json", str(out)).exit_code == 0
+    assert scan_at(now).exit_code == 0
     f = json.loads(out.read_text())["findings"][0]
     assert f["status"] == "waived" and f["waiver"]["reason"] == "deletion booked"
-    r = CliRunner().invoke(cli, ["scan", "-c", str(p), "--as-of", "2026-12-16T00:00:00Z", "--json", str(out)])
+    r = scan_at(now + timedelta(days=17))
     assert r.exit_code == 1
     f = json.loads(out.read_text())["findings"][0]
     assert f["status"] == "open" and f["waiver"]["expired"] is True
-    assert CliRunner().invoke(cli, ["waive", "nope:123", "--reason", "x", "--until", "2027-01-01",
+    assert CliRunner().invoke(cli, ["waive", "nope:123", "--reason", "x", "--until", (until + timedelta(days=30)).isoformat(),
                                     "-c", str(p)]).exit_code == 2
 
 

@@ -5,6 +5,7 @@
   every other request through, counting what it served;
 - :func:`silent_endpoint`: a socket that accepts connections and never answers;
 - :func:`write_config` / :func:`scan`: drive ``auditor scan`` end to end with Click's runner;
+- :func:`as_of`: the instant a run is judged at, derived from this process's clock (never a fixed date);
 - :func:`report`: the JSON report, indexed for assertions.
 """
 
@@ -12,12 +13,14 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import re
 import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -28,7 +31,31 @@ from click.testing import CliRunner, Result
 
 from auditor.cli import cli
 
-AS_OF = "2026-11-28T00:00:00Z"
+#: how long before a run the suite's vendor files were last written (see :func:`backdate`)
+FILE_AGE = timedelta(days=30)
+
+
+def now() -> datetime:
+    """This process's clock (freezegun moves it in the shifted-clock guard, and with it moto and
+    the GCS emulator, which run in this process)."""
+    return datetime.now(UTC)
+
+
+def as_of() -> str:
+    """The instant a fault-suite run is judged at: a minute after what it audits was written.
+
+    Everything the suite audits is written by this process just before the scan (objects in moto
+    and the GCS emulator; SQLite files, which :func:`backdate` dates from the same clock), so it
+    is derived from that clock, never fixed: a fixed date turns every file written today into a
+    file from the future once the date has passed.
+    """
+    return (now() + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def backdate(path: Path, age: timedelta = FILE_AGE) -> None:
+    """Give a vendor file a last write ``age`` before now on this process's clock."""
+    ts = (now() - age).timestamp()
+    os.utime(path, (ts, ts))
 KEYS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 # --------------------------------------------------------------------------- endpoints
@@ -227,7 +254,7 @@ class Scan:
 
 def scan(config: Path, *args: str, json_path: Path | None = None) -> Scan:
     out = json_path or config.parent / "report.json"
-    result = CliRunner().invoke(cli, ["scan", "-c", str(config), "--as-of", AS_OF, "--json", str(out), *args])
+    result = CliRunner().invoke(cli, ["scan", "-c", str(config), "--as-of", as_of(), "--json", str(out), *args])
     doc = json.loads(out.read_text()) if out.exists() else {}
     return Scan(result, doc)
 

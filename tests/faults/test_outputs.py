@@ -23,7 +23,7 @@ import boto3
 import pytest
 import sqlalchemy as sa
 import yaml
-from fault_helpers import AS_OF
+from fault_helpers import as_of
 from fault_servers import make_bucket, s3_url  # noqa: F401 - fixture
 
 PW = "Pg-Secret-" + uuid.uuid4().hex[:8]
@@ -124,7 +124,7 @@ def run(pg_url, mysql_url, s3_url, tmp_path_factory):  # noqa: F811 - s3_url is 
     env = {**os.environ, "PG_AUDIT_URL": pg_ro, "MY_AUDIT_URL": my_ro, "AWS_ACCESS_KEY_ID": AWS_KEY_ID,
            "AWS_SECRET_ACCESS_KEY": AWS_SECRET}
     auditor = str(Path(sys.executable).parent / "auditor")
-    proc = subprocess.run([auditor, "-vv", "scan", "-c", str(cfg), "--as-of", AS_OF, "--json", "r.json",
+    proc = subprocess.run([auditor, "-vv", "scan", "-c", str(cfg), "--as-of", as_of(), "--json", "r.json",
                            "--html", "r.html", "--csv", "r.csv"], cwd=out, env=env, capture_output=True,
                           text=True, timeout=180)
     after = {"pg": pg_state(pg_url), "my": my_state(mysql_url), "s3": s3_state(admin, bucket)}

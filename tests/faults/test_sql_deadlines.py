@@ -26,7 +26,11 @@ from sql_helpers import by_name, scan  # noqa: E402
 from auditor.config import parse_config  # noqa: E402
 from auditor.errors import ConfigError  # noqa: E402
 
-AS_OF = datetime(2026, 11, 28, tzinfo=UTC)
+def as_of() -> datetime:
+    """The tables are written by this test just before: judged as of now, never a fixed date."""
+    return datetime.now(UTC)
+
+
 TRIGGER = b".zz_silent"  # in the table's own reads (schema.zz_silent), not in MariaDB's reflection (`zz_silent`)
 
 
@@ -103,7 +107,7 @@ def test_a_connection_that_goes_silent_mid_scan_is_cut_at_the_deadline(engine, r
     upstream = ("127.0.0.1", 5432 if engine == "postgresql" else 3306)
     with silencing_proxy(upstream, TRIGGER) as proxy:
         started = time.monotonic()
-        items = scan(_through(url, proxy["port"]), AS_OF, read_timeout=3, statement_timeout=2)
+        items = scan(_through(url, proxy["port"]), as_of(), read_timeout=3, statement_timeout=2)
         elapsed = time.monotonic() - started
     assert proxy["fired"] == 1, "the proxy never saw the table's query"
     got = {name.split(".")[-1]: obs.dataset for name, obs in by_name(items).items()}
@@ -153,7 +157,7 @@ def test_postgres_session_setup_that_goes_silent_is_cut_at_the_deadline(pg_url):
     with silencing_proxy(("127.0.0.1", 5432), b"SET statement_timeout") as proxy:
         started = time.monotonic()
         with pytest.raises(ConnectorError) as err:
-            scan(_through(pg_url, proxy["port"]), AS_OF, read_timeout=2, statement_timeout=1)
+            scan(_through(pg_url, proxy["port"]), as_of(), read_timeout=2, statement_timeout=1)
         elapsed = time.monotonic() - started
     assert proxy["fired"] == 1 and elapsed < 15, (proxy, elapsed)
     assert str(err.value).startswith("cannot connect to postgresql://127.0.0.1:")

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from click.testing import CliRunner
-from fault_helpers import AS_OF, scan, silent_endpoint, sql_source, write_config
+from fault_helpers import as_of, backdate, now, scan, silent_endpoint, sql_source, write_config
 
 from auditor.cli import cli
 
@@ -23,11 +23,12 @@ AUDITOR = [str(Path(sys.executable).parent / "auditor")]  # the installed consol
 
 def sqlite_estate(tmp: Path) -> str:
     db = tmp / "vendor.sqlite"
-    with sqlite3.connect(db) as c:
+    c = sqlite3.connect(db)
+    with c:
         c.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, email TEXT)")
         c.executemany("INSERT INTO customers VALUES (?, ?)", [(i, f"p{i}@example.com") for i in range(30)])
-    written = 1_764_547_200  # 2025-12-01: the file's age is its table's; before AS_OF, whatever today is
-    os.utime(db, (written, written))
+    c.close()
+    backdate(db)  # its last write is a known instant before the run's as-of, whatever today is
     return f"sqlite:///{db}"
 
 
@@ -83,7 +84,7 @@ def test_store_held_by_a_running_audit_is_exit_2(tmp_path):
     first = scan(cfg)
     with sqlite3.connect(state) as c:  # this very process is alive: its lock is not stale
         c.execute("INSERT INTO run_lock (name, run_id, pid, host, acquired_at) VALUES ('run', 'other-run', ?, ?, ?)",
-                  (os.getpid(), os.uname().nodename, "2026-11-28 00:00:00"))
+                  (os.getpid(), os.uname().nodename, now().strftime("%Y-%m-%d %H:%M:%S")))
     s = scan(cfg, json_path=tmp_path / "second.json")
     assert s.code == 2, s.output
     assert "another audit run (other-run" in s.output and "Traceback" not in s.output
@@ -101,7 +102,7 @@ def test_sigkill_mid_run_leaves_earlier_runs_and_shows_failed(tmp_path):
         assert first.code in (0, 1), first.output
         cfg = write_config(tmp_path, [sql_source("db", estate), hang])  # same path: same config identity
         env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-        proc = subprocess.Popen([*AUDITOR, "scan", "-c", str(cfg), "--as-of", AS_OF], env=env,
+        proc = subprocess.Popen([*AUDITOR, "scan", "-c", str(cfg), "--as-of", as_of()], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             deadline = time.monotonic() + 30

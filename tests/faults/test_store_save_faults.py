@@ -14,7 +14,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from click.testing import CliRunner
-from fault_helpers import AS_OF, sql_source, write_config
+from fault_helpers import as_of, sql_source, write_config
 
 from auditor.cli import cli
 from auditor.store import Store
@@ -55,7 +55,7 @@ def test_a_full_disk_while_saving_marks_the_run_failed_writes_the_reports_and_ex
 
     monkeypatch.setattr(Store, "save_run", save_on_a_full_disk)
     report = tmp_path / "report.json"
-    r = invoke("scan", "-c", str(cfg), "--as-of", AS_OF, "--json", str(report), "--html", str(tmp_path / "r.html"))
+    r = invoke("scan", "-c", str(cfg), "--as-of", as_of(), "--json", str(report), "--html", str(tmp_path / "r.html"))
     assert r.exit_code == 3, r.output
     errors = [ln for ln in r.output.splitlines() if ln.startswith("auditor: error")]
     assert len(errors) == 1 and "could not be saved" in errors[0] and "full" in errors[0], r.output
@@ -89,7 +89,7 @@ def test_a_store_with_corrupt_pages_is_exit_2_with_one_line_and_no_sql(tmp_path)
     cfg = write_config(tmp_path, [sql_source("db", vendor_db(tmp_path))])
     state = tmp_path / "state.db"
     for _ in range(2):
-        first = invoke("scan", "-c", str(cfg), "--as-of", AS_OF)
+        first = invoke("scan", "-c", str(cfg), "--as-of", as_of())
         assert first.exit_code in (0, 1, 3), first.output
     size = state.stat().st_size
     with open(state, "r+b") as fh:  # garbage over the middle of every third page after the first two
@@ -97,7 +97,7 @@ def test_a_store_with_corrupt_pages_is_exit_2_with_one_line_and_no_sql(tmp_path)
             fh.seek(off + 100)
             fh.write(os.urandom(1500))
     report = tmp_path / "after.json"
-    r = invoke("scan", "-c", str(cfg), "--as-of", AS_OF, "--json", str(report))
+    r = invoke("scan", "-c", str(cfg), "--as-of", as_of(), "--json", str(report))
     assert r.exit_code == 2, r.output
     lines = [ln for ln in r.output.splitlines() if ln.strip()]
     assert len(lines) == 1 and "state store" in lines[0] and "damaged" in lines[0], r.output
@@ -133,7 +133,7 @@ def test_a_really_full_disk_while_saving_is_exit_3_with_the_reports(tmp_path):
         cfg = write_config(tmp_path, [sql_source("db", vendor_db(tmp_path, tables=40))], state=f"sqlite:///{state}")
         auditor = str(Path(sys.executable).parent / "auditor")
         report = tmp_path / "report.json"
-        r = subprocess.run([auditor, "scan", "-c", str(cfg), "--as-of", AS_OF, "--json", str(report)],
+        r = subprocess.run([auditor, "scan", "-c", str(cfg), "--as-of", as_of(), "--json", str(report)],
                            capture_output=True, text=True, timeout=120)
         assert r.returncode == 3, r.stderr
         assert r.stderr.count("auditor: error") == 1 and "could not be saved" in r.stderr, r.stderr

@@ -4,12 +4,16 @@ It answers NotImplemented to encryption, public access block, policy status, lif
 tagging and more: those facts must come out unknown (never "none" / "private") with each
 refused call recorded, while listing and sampling still work.
 
-Installs s3rver into a temporary folder; skips when npm is absent or the install fails,
-except under CI=true where that is a failure.
+s3rver comes from the pinned install that ``.ci/run`` makes from ``.ci/s3rver/package-lock.json``
+(``AUDITOR_S3RVER_DIR``, or the same cache folder it defaults to); nothing is fetched while the
+test runs. Elsewhere, when that folder is missing, the fixture makes the same install once before
+the test (skipping when npm is absent or the install fails); under CI=true a missing install is a
+failure: .ci/run must have made it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -24,6 +28,35 @@ from auditor.emulators import free_port
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 KEYS = {"AWS_ACCESS_KEY_ID": "S3RVER", "AWS_SECRET_ACCESS_KEY": "S3RVER"}
+PINNED = Path(__file__).resolve().parents[3] / ".ci" / "s3rver"
+
+
+def s3rver_dir() -> Path:
+    """Where .ci/run installs s3rver: AUDITOR_S3RVER_DIR, else a cache folder named by the lock's hash."""
+    if os.environ.get("AUDITOR_S3RVER_DIR"):
+        return Path(os.environ["AUDITOR_S3RVER_DIR"])
+    key = hashlib.sha256((PINNED / "package-lock.json").read_bytes()).hexdigest()[:12]
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "auditor-ci" / f"s3rver-{key}"
+
+
+def install_pinned(target: Path) -> None:
+    """``npm ci`` of the committed lock into ``target`` (what .ci/run does), once."""
+    npm = shutil.which("npm")
+    if not npm:
+        _unavailable("npm is not installed")
+    tmp = target.with_name(target.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for name in ("package.json", "package-lock.json"):
+        shutil.copy(PINNED / name, tmp / name)
+    try:
+        subprocess.run([npm, "ci", "--silent", "--no-audit", "--no-fund"], cwd=tmp, check=True,
+                       capture_output=True, timeout=240)
+    except (subprocess.SubprocessError, OSError) as exc:
+        _unavailable(f"npm ci of s3rver failed: {type(exc).__name__}")
+    shutil.rmtree(target, ignore_errors=True)
+    tmp.rename(target)
 
 
 def _unavailable(reason: str) -> None:
@@ -34,20 +67,18 @@ def _unavailable(reason: str) -> None:
 
 @pytest.fixture(scope="module")
 def s3rver_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    npm = shutil.which("npm")
-    if not npm:
-        _unavailable("npm is not installed")
+    installed = s3rver_dir()
+    binary = installed / "node_modules" / ".bin" / "s3rver"
+    if not binary.exists():
+        if IN_CI:
+            pytest.fail(f"s3rver is not installed at {installed} (CI=true: .ci/run installs it before the tests)")
+        install_pinned(installed)
     root = tmp_path_factory.mktemp("s3rver")
-    try:
-        subprocess.run([npm, "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(root), "s3rver@3"],
-                       check=True, capture_output=True, timeout=240)
-    except (subprocess.SubprocessError, OSError) as exc:
-        _unavailable(f"npm install s3rver failed: {type(exc).__name__}")
     port = free_port()
     data = root / "data"
     data.mkdir()
     env = {**os.environ, "NODE_OPTIONS": "--openssl-legacy-provider"}
-    proc = subprocess.Popen([str(Path(root) / "node_modules" / ".bin" / "s3rver"), "-d", str(data), "-a", "127.0.0.1",
+    proc = subprocess.Popen([str(binary), "-d", str(data), "-a", "127.0.0.1",
                              "-p", str(port), "--silent", "--no-vhost-buckets"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -60,6 +91,7 @@ def s3rver_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         proc.wait(timeout=10)
 
 
+@pytest.mark.real_clock  # s3rver (node) refuses requests signed more than 15 minutes off its clock
 def test_s3rver_facts_unknown_not_none(s3rver_url, monkeypatch, collect_s3):
     for k, v in KEYS.items():
         monkeypatch.setenv(k, v)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
@@ -60,4 +63,14 @@ def test_sample_columns_and_fingerprint():
     f2, d2 = sampling.to_fields(["a", "b"], [("y", None), ("x", 1)])
     assert f1 == {"a": ["x", "y"], "b": ["1"]} and d1 == d2 and f2 == {"a": ["y", "x"], "b": ["1"]}  # order-free digest
     assert sampling.fingerprint(2, "exact", d1) != sampling.fingerprint(3, "exact", d1)
-    assert repr(sampling.seed_for("s.t")) == repr(sampling.seed_for("s.t"))
+
+def test_sample_seed_is_the_same_in_every_process():
+    """The sample of a table is the same run after run: its seed comes from the table's name
+    alone (not Python's per-process string hash)."""
+    names = ["s.t", "public.customers"]
+    assert [sampling.seed_for(n) for n in names] == [1599004705, 1605725707]
+    code = "import sys; from connectors.sql.sampling import seed_for; print(*[seed_for(n) for n in sys.argv[1:]])"
+    for seed in ("1", "2"):
+        out = subprocess.run([sys.executable, "-c", code, *names], capture_output=True, text=True, check=True,
+                             env={**os.environ, "PYTHONHASHSEED": seed}).stdout.split()
+        assert out == ["1599004705", "1605725707"], seed

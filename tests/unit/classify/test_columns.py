@@ -8,7 +8,6 @@ import uuid
 import pytest
 
 from auditor.classify import ClassifyError, ClassifyOptions, classify
-from auditor.classify.ids import nric_check_letter
 from auditor.models import Sample
 
 CARDS = ["4111111111111111", "5555555555554444", "2221000000000009", "378282246310005", "6011111111111117",
@@ -23,30 +22,48 @@ def types_by_field(sample: Sample, options: ClassifyOptions | None = None) -> di
     return out
 
 
-def _nrics(n: int) -> list[str]:
-    out = []
-    for i in range(n):
-        digits = f"{(1234567 + i * 7919) % 10_000_000:07d}"
-        prefix = "ST"[i % 2]
-        out.append(prefix + digits + nric_check_letter(prefix, digits))
-    return out
+# Singapore NRICs with the right check letter (weights 2,7,6,5,4,3,2; T adds 4; JZIHGFEDCBA)
+VALID_NRICS = [
+    "S1234567D", "T1242486D", "S1250405E", "T1258324E", "S1266243B", "T1274162B", "S1282081Z", "T1290000C",
+    "S1297919C", "T1305838A", "S1313757I", "T1321676I", "S1329595F", "T1337514Z", "S1345433G", "T1353352G",
+    "S1361271D", "T1369190D", "S1377109Z", "T1385028Z", "S1392947E", "T1400866C", "S1408785J", "T1416704D",
+    "S1424623A", "T1432542A", "S1440461I", "T1448380I", "S1456299J", "T1464218D", "S1472137A", "T1480056A",
+    "S1487975G", "T1495894G", "S1503813F", "T1511732F", "S1519651C", "T1527570C", "S1535489E", "T1543408I",
+]
+
+# Decoys written out (checked by hand against the Luhn and NRIC checksums, not by the code under
+# test): 16-digit order numbers starting with 4 that fail Luhn, and NRIC-shaped SKUs whose check
+# letter is wrong.
+NON_LUHN_ORDERS = [
+    "4073000000000000", "4073000000104729", "4073000000209458", "4073000000314187", "4073000000418916", "4073000000523645",
+    "4073000000733103", "4073000000837832", "4073000000942561", "4073000001047290", "4073000001152019", "4073000001256748",
+    "4073000001361477", "4073000001466206", "4073000001570935", "4073000001675664", "4073000001780393", "4073000001989851",
+    "4073000002094580", "4073000002304038", "4073000002513496", "4073000002722954", "4073000002827683", "4073000002932412",
+    "4073000003037141", "4073000003246599", "4073000003351328", "4073000003456057", "4073000003560786", "4073000003665515",
+    "4073000003770244", "4073000003874973", "4073000003979702", "4073000004084431", "4073000004189160", "4073000004293889",
+    "4073000004398618", "4073000004503347", "4073000004608076", "4073000004712805", "4073000004817534", "4073000004922263",
+    "4073000005026992", "4073000005236450", "4073000005341179", "4073000005445908", "4073000005550637", "4073000005655366",
+    "4073000005760095", "4073000005864824",
+]
+WRONG_LETTER_NRICS = [
+    "S1234567A", "T1242486A", "S1250405A", "T1258324A", "S1266243A", "T1274162A", "S1282081A", "T1290000A",
+    "S1297919A", "T1305838B", "S1313757A", "T1321676A", "S1329595A", "T1337514A", "S1345433A", "T1353352A",
+    "S1361271A", "T1369190A", "S1377109A", "T1385028A", "S1392947A", "T1400866A", "S1408785A", "T1416704A",
+    "S1424623B", "T1432542B", "S1440461A", "T1448380A", "S1456299A", "T1464218A", "S1472137B", "T1480056B",
+    "S1487975A", "T1495894A", "S1503813A", "T1511732A", "S1519651A", "T1527570A", "S1535489A", "T1543408A",
+    "S1551327A", "T1559246A", "S1567165A", "T1575084A", "S1583003A", "T1590922A", "S1598841A", "T1606760A",
+    "S1614679A", "T1622598A",
+]
 
 
-def _wrong_letter(nric: str) -> str:
-    letters = "ABCDEFGHIZJ"
-    return nric[:8] + next(c for c in letters if c != nric[8])
+def test_the_decoys_are_what_they_claim():
+    from auditor.classify.validators import luhn_ok, national_id
 
-
-def _non_luhn_orders(n: int) -> list[str]:
-    from auditor.classify.validators import luhn_ok
-
-    out, k = [], 0
-    while len(out) < n:
-        candidate = f"4{(73_000_000_000_000 + k * 104_729) % 10**15:015d}"
-        k += 1
-        if not luhn_ok(candidate):
-            out.append(candidate)
-    return out
+    assert len(NON_LUHN_ORDERS) == len(WRONG_LETTER_NRICS) == 50
+    assert not any(luhn_ok(x) for x in NON_LUHN_ORDERS)
+    assert not any(national_id(x) for x in WRONG_LETTER_NRICS)
+    assert all(luhn_ok(c) for c in CARDS)
+    assert all(national_id(x) for x in VALID_NRICS)
 
 
 def test_whole_record_types_per_column() -> None:
@@ -59,7 +76,7 @@ def test_whole_record_types_per_column() -> None:
             "full_name": ["Tan Ah Kow", "李小龙", "Siti Nurhaliza", "Nguyễn Văn An"] * (rows // 4),
             "shipping_address": ["Blk 123 Ang Mo Kio Ave 3 #05-123 Singapore 560123"] * rows,
             "dob": [dt.date(1980 + i % 20, 1 + i % 12, 1 + i % 28) for i in range(rows)],
-            "nric": _nrics(rows),
+            "nric": VALID_NRICS[:rows],
             "card.number": [CARDS[i % len(CARDS)] for i in range(rows)],
             "card.last4": [CARDS[i % len(CARDS)][-4:] for i in range(rows)],
             "password": ["5f4dcc3b5aa765d61d8327deb882cf99"] * rows,
@@ -94,8 +111,8 @@ def test_decoys_stay_clean() -> None:
     n = 50
     sample = Sample(
         fields={
-            "order_no": _non_luhn_orders(n),
-            "sku": [_wrong_letter(x) for x in _nrics(n)],
+            "order_no": NON_LUHN_ORDERS[:n],
+            "sku": WRONG_LETTER_NRICS[:n],
             "request_id": [str(uuid.UUID(int=i * 7919 + 12345)) for i in range(n)],
             "build_sha": [f"{i:040x}"[:8] + "da39a3ee5e6b4b0d3255bfef95601890" for i in range(n)],
             "updated_at": [f"2024-03-{1 + i % 28:02d}T10:{i % 60:02d}:00Z" for i in range(n)],
@@ -112,10 +129,10 @@ def test_decoys_stay_clean() -> None:
 
 def test_threshold_and_hint() -> None:
     # a few cards among many order numbers: below threshold, no name hint -> clean
-    mixed = _non_luhn_orders(45) + CARDS[:5]
+    mixed = NON_LUHN_ORDERS[:45] + CARDS[:5]
     assert classify(Sample(fields={"ref": mixed})) == ()
     # the same values under a strong card name, 40% validating -> payment_card
-    hinted = _non_luhn_orders(6) + CARDS[:4]
+    hinted = NON_LUHN_ORDERS[:6] + CARDS[:4]
     got = classify(Sample(fields={"card_number": hinted}))
     assert [(p.type, p.count) for p in got] == [("payment_card", 4)]
     # a stricter threshold turns the unhinted all-valid column off

@@ -1,5 +1,10 @@
 """Names that are really values are masked; names that are names are left alone."""
 
+import json
+import os
+import subprocess
+import sys
+
 import pytest
 
 from auditor.classify.scrub import scrub_text
@@ -28,5 +33,19 @@ def test_names_stay_as_they_are(name):
     assert scrub_text(name) == name
 
 
-def test_the_same_name_always_scrubs_the_same():
-    assert scrub_text("users/ana.tan@gmail.com/") == scrub_text("users/ana.tan@gmail.com/")
+SAME = {"users/ana.tan@gmail.com/": "users/a***@g***.com/",
+        "exports/4111111111111111.csv": "exports/411111******1111.csv",
+        "vip0@example.com.phone": "v***@e***.com.phone"}
+
+
+def test_the_same_name_always_scrubs_the_same_text():
+    """Finding ids hash scrubbed names: the text must be this exact one, with or without the
+    cache, and in another process with another hash seed."""
+    for raw, scrubbed in SAME.items():
+        assert scrub_text(raw) == scrubbed
+        assert scrub_text.__wrapped__(raw) == scrubbed  # uncached
+    code = "import json, sys; from auditor.classify.scrub import scrub_text; print(json.dumps([scrub_text(n) for n in json.loads(sys.argv[1])]))"
+    for seed in ("1", "2"):
+        out = subprocess.run([sys.executable, "-c", code, json.dumps(list(SAME))], capture_output=True, text=True,
+                             check=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+        assert json.loads(out) == list(SAME.values()), seed

@@ -22,7 +22,8 @@ phone = v.make_phone(DEFAULT_PHONE_REGIONS)
         ("5555555555554444", "mastercard"),
         ("5105105105105100", "mastercard"),
         ("2221000000000009", "mastercard"),  # 2-series Mastercard
-        ("2720992720992729", "mastercard") if v.luhn_ok("2720992720992729") else ("2223003122003222", "mastercard"),
+        ("2720992720992729", "mastercard"),  # the top of the 2-series range
+        ("2223003122003222", "mastercard"),
         ("378282246310005", "amex"),
         ("371449635398431", "amex"),
         ("6011111111111117", "discover"),
@@ -80,7 +81,7 @@ def test_payment_card_partial(value: str, hinted: bool, tag: str | None) -> None
     [
         ("S1234567D", "sg_nric"),
         ("S0000001I", "sg_nric"),
-        ("T0123456G" if nric_check_letter("T", "0123456") == "G" else "T0123456" + nric_check_letter("T", "0123456"), "sg_nric"),
+        ("T0123456G", "sg_nric"),
         ("F1234567N", "sg_fin"),
         ("G1234567X", "sg_fin"),
         ("M1234567K", "sg_fin"),  # FormSG's M-series vector
@@ -109,7 +110,7 @@ def test_national_id_valid(value: str, tag: str) -> None:
         "F1234567A",
         "M1234567A",  # A is no M-series check letter at all
         "110105194912310021",  # wrong check character
-        "11010519491331002X" if cn_check_char("11010519491331002") == "X" else "110105194913310020",  # month 13
+        "110105194913310021",  # month 13 (its check character is right: 1)
         "99010519491231002X",  # no such province
         "3100600445636",  # Thai check digit off
         "9100600445635",  # Thai ids do not start with 9

@@ -65,6 +65,7 @@ def test_day_of_month_and_day_of_week_match_either_as_in_cron():
     assert [t.date().isoformat() for t in times] == ["2026-11-06", "2026-11-13"]
 
 
+@pytest.mark.real_clock  # fixed instants only; freezegun's datetime loses `fold` on the repeated hour
 def test_fall_back_runs_a_fixed_hour_once_and_keeps_wall_time():
     start = datetime(2026, 10, 30, tzinfo=NY)
     times = CronTab("30 1 * * *", NY).next_times(start, 4)
