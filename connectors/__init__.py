@@ -15,11 +15,15 @@ from auditor.connector import Connector
 
 def builtin() -> dict[str, type[Connector]]:
     """The built-in kinds, imported explicitly (an import error is a broken install: it raises)."""
+    from connectors.azure_blob import Connector as AzureBlobConnector
+    from connectors.ftp import Connector as FtpConnector
     from connectors.gcs import Connector as GcsConnector
     from connectors.s3 import Connector as S3Connector
+    from connectors.sftp import Connector as SftpConnector
     from connectors.sql import Connector as SqlConnector
 
-    return {"sql": SqlConnector, "s3": S3Connector, "gcs": GcsConnector}
+    return {"sql": SqlConnector, "s3": S3Connector, "gcs": GcsConnector, "sftp": SftpConnector,
+            "ftp": FtpConnector, "azure_blob": AzureBlobConnector}
 
 
 def load_builtin() -> None:

@@ -1,0 +1,181 @@
+"""SFTP connector: root folders over SSH, their tree, file ages and content samples."""
+
+from __future__ import annotations
+
+import errno
+import socket
+import stat
+from datetime import datetime, timezone
+from typing import Any, ClassVar
+
+import paramiko
+from pydantic import model_validator
+
+from auditor.errors import ConnectorError
+from connectors.fileservers import Deadline, Entry, FileServerConnector, ServerOptions
+
+CHUNK = 32 * 1024
+ERRORS = (OSError, paramiko.SSHException, EOFError)
+WHY = {errno.EACCES: "permission denied", errno.EPERM: "permission denied", errno.ENOENT: "no such file or folder"}
+
+
+class Options(ServerOptions):
+    key_file: str | None = None  # a private key file (OpenSSH format); or password: ${VAR}
+    key_passphrase: str | None = None  # use ${VAR}
+    host_key_sha256: str | None = None  # "SHA256:..." as ssh-keygen -lf prints it; checked when set
+
+    @model_validator(mode="after")
+    def _credential(self) -> Options:
+        if not self.password and not self.key_file:
+            raise ValueError("an sftp source needs password (${VAR}) or key_file")
+        return self
+
+
+def _code(exc: BaseException) -> str:
+    if isinstance(exc, (socket.timeout, TimeoutError)):
+        return "timeout"
+    if isinstance(exc, OSError) and exc.errno in WHY:
+        return WHY[exc.errno]
+    return type(exc).__name__
+
+
+class Session:
+    errors = ERRORS
+
+    def __init__(self, transport: paramiko.Transport, read_timeout: float) -> None:
+        self.transport = transport
+        self.sftp = paramiko.SFTPClient.from_transport(transport)
+        self.sftp.get_channel().settimeout(read_timeout)
+
+    def listdir(self, folder: str) -> list[Entry]:
+        out = []
+        for a in self.sftp.listdir_attr(folder):
+            mode = a.st_mode or 0
+            if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+                continue  # sockets, fifos, devices: not files anyone left there
+            out.append(Entry(a.filename, int(a.st_size or 0), datetime.fromtimestamp(a.st_mtime or 0, timezone.utc),
+                             is_dir=stat.S_ISDIR(mode), is_link=stat.S_ISLNK(mode)))
+        return out
+
+    def read(self, path: str, start: int, want: int, deadline: Deadline) -> bytes:
+        parts, n = [], 0
+        with self.sftp.open(path, "rb") as f:
+            f.seek(start)
+            while n < want:
+                deadline.check()
+                data = f.read(min(CHUNK, want - n))
+                if not data:
+                    break
+                parts.append(data)
+                n += len(data)
+                deadline.got += len(data)
+        return b"".join(parts)
+
+    def code(self, exc: BaseException) -> str:
+        return _code(exc)
+
+
+class Connector(FileServerConnector):
+    kind: ClassVar[str] = "sftp"
+    Options: ClassVar[type[Options]] = Options
+    scheme = "sftp"
+    default_port = 22
+
+    @classmethod
+    def permissions(cls) -> dict[str, Any]:
+        return {
+            "login": "a dedicated SSH user with a key (or password) kept in the environment; no shell",
+            "sshd_config": "Match User auditor\n  ForceCommand internal-sftp -R\n  AllowTcpForwarding no\n"
+                           "  X11Forwarding no   # -R: the SFTP session is read-only",
+            "filesystem": "read (r) on the files and read+execute (r-x) on the folders under each configured "
+                          "path; nothing writable",
+        }
+
+    def _transport(self) -> paramiko.Transport:
+        o = self.opts
+        try:
+            sock = socket.create_connection((o.host, self.port), timeout=o.connect_timeout)
+        except OSError as exc:
+            raise ConnectorError(f"sftp source {self.source.id}: cannot reach {self.where}: {_code(exc)}") from None
+        t = paramiko.Transport(sock)
+        t.banner_timeout = t.auth_timeout = t.handshake_timeout = o.connect_timeout
+        try:
+            t.start_client(timeout=o.connect_timeout)
+        except ERRORS as exc:
+            t.close()
+            raise ConnectorError(f"sftp source {self.source.id}: no SSH handshake with {self.where}: "
+                                 f"{_code(exc)}") from None
+        return t
+
+    def open(self) -> Session:
+        o, t = self.opts, self._transport()
+        key = t.get_remote_server_key()
+        self.host_key = f"{key.get_name()} {key.fingerprint}"
+        if o.host_key_sha256 and key.fingerprint != o.host_key_sha256:
+            t.close()
+            raise ConnectorError(f"sftp source {self.source.id}: the host key of {self.where} is not the "
+                                 f"configured one (got {key.fingerprint})")
+        try:
+            if o.key_file:
+                t.auth_publickey(o.user, paramiko.PKey.from_path(o.key_file, o.key_passphrase))
+            else:
+                t.auth_password(o.user, o.password.get_secret_value())
+            return Session(t, o.read_timeout)
+        except paramiko.AuthenticationException:
+            t.close()
+            raise ConnectorError(f"sftp source {self.source.id}: login refused for user {o.user} at "
+                                 f"{self.where}") from None
+        except (*ERRORS, ValueError) as exc:
+            t.close()
+            raise ConnectorError(f"sftp source {self.source.id}: cannot open an SFTP session at {self.where}: "
+                                 f"{_code(exc)}") from None
+
+    def close(self, server: Session) -> None:  # type: ignore[override]
+        server.transport.close()
+
+    def settings(self, server: Session) -> dict[str, Any]:  # type: ignore[override]
+        t = server.transport
+        return {"encryption_in_transit": "enforced", "facts": {
+            "transport": "SSH (SFTP)", "encryption_in_transit_basis": "SFTP runs inside SSH: every byte is encrypted",
+            "ssh_server": t.remote_version, "ssh_cipher": t.remote_cipher, "host_key": self.host_key,
+            "encryption_at_rest_basis": "an SFTP server does not say how its disks are encrypted (attest it)",
+            "retention_basis": "an SFTP server has no retention setting to read (attest it)"}}
+
+    def anonymous(self) -> tuple[dict[str, bool | None], dict[str, str]]:
+        """SSH "none" authentication for the configured user and for ``anonymous``: accepted
+        means anyone who can reach the port reads what that login can list."""
+        public: dict[str, bool | None] = {}
+        for user in dict.fromkeys([self.opts.user, "anonymous"]):
+            try:
+                t = self._transport()
+            except ConnectorError:
+                return {p: None for p in self.opts.paths}, {"anonymous_login": "probe failed (server unreachable)"}
+            try:
+                t.auth_none(user)
+            except paramiko.BadAuthenticationType as exc:
+                t.close()
+                methods = ",".join(exc.allowed_types)
+                facts = {"anonymous_login": f"refused (SSH 'none' authentication; the server asks for {methods})"}
+                continue
+            except paramiko.AuthenticationException:
+                t.close()
+                facts = {"anonymous_login": "refused (SSH 'none' authentication)"}
+                continue
+            except ERRORS as exc:
+                t.close()
+                return {p: None for p in self.opts.paths}, {"anonymous_login": f"probe failed ({_code(exc)})"}
+            try:
+                s = Session(t, self.opts.read_timeout)
+                for p in self.opts.paths:
+                    try:
+                        s.sftp.listdir(p)
+                        public[p] = True
+                    except ERRORS:
+                        public.setdefault(p, False)
+            except ERRORS:
+                pass
+            finally:
+                t.close()
+            return ({p: public.get(p, False) for p in self.opts.paths},
+                    {"anonymous_login": f"accepted (SSH 'none' authentication as {user})"})
+        return {p: False for p in self.opts.paths}, facts

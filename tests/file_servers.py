@@ -1,0 +1,167 @@
+"""Real file servers for the SFTP and FTP tests, started on free loopback ports.
+
+- :func:`sshd_server`: Debian's OpenSSH ``sshd`` as a foreground child (``-D -e``) with a
+  throwaway host key, ``ForceCommand internal-sftp -R`` (read-only), password and key
+  logins for the system user ``auditor-sftp-test`` (created once, idempotently; its
+  password is new every time). With ``empty_password_user`` the server also accepts SSH
+  "none" authentication for ``auditor-sftp-anon`` (an anonymous drop).
+- :func:`ftp_server`: pyftpdlib in a thread of this process, a user with list+read rights,
+  optionally an anonymous user and explicit TLS (a self-signed certificate from ``openssl``).
+- :func:`estate`: a world-readable folder (the SFTP user is not root) with files backdated.
+
+Where ``sshd`` is missing (or we are not root) the tests skip; under CI they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import IN_CI, free_port, port_open
+
+SFTP_USER = "auditor-sftp-test"
+ANON_USER = "auditor-sftp-anon"
+SSHD = "/usr/sbin/sshd"
+
+
+def need(condition: bool, message: str) -> None:
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"{message} (CI=true: .ci/run must provision it)")
+    pytest.skip(message)
+
+
+@contextmanager
+def estate(files: dict[str, tuple[bytes, datetime]]) -> Iterator[Path]:
+    """A fresh folder (0755, outside pytest's 0700 tmp) holding ``files`` (relative path ->
+    (content, mtime)); every folder gets the newest mtime of what it holds."""
+    root = Path(tempfile.mkdtemp(prefix="auditor-files-"))
+    root.chmod(0o755)
+    try:
+        for rel, (body, when) in files.items():
+            p = root / rel
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_bytes(body)
+            p.chmod(0o644)
+            os.utime(p, (when.timestamp(), when.timestamp()))
+        for d in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+            d.chmod(0o755)
+        yield root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _user(name: str, password: str | None) -> None:
+    if subprocess.run(["id", "-u", name], capture_output=True).returncode != 0:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
+                        "--shell", "/usr/sbin/nologin", name], check=True, capture_output=True)
+    if password is None:
+        subprocess.run(["passwd", "-d", name], check=True, capture_output=True)
+    else:
+        subprocess.run(["chpasswd"], input=f"{name}:{password}\n".encode(), check=True, capture_output=True)
+
+
+@contextmanager
+def sshd_server(*, empty_password_user: bool = False) -> Iterator[dict[str, Any]]:
+    need(os.path.exists(SSHD), f"{SSHD} is missing (Debian package openssh-server)")
+    need(os.geteuid() == 0, "starting sshd with a test user needs root")
+    folder = Path(tempfile.mkdtemp(prefix="auditor-sshd-"))
+    password = "Sftp-" + secrets.token_hex(8)
+    _user(SFTP_USER, password)
+    users = [SFTP_USER]
+    if empty_password_user:
+        _user(ANON_USER, None)
+        users.append(ANON_USER)
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(folder / "host_key")], check=True)
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(folder / "user_key")], check=True)
+    shutil.copy(folder / "user_key.pub", folder / "authorized_keys")
+    folder.chmod(0o755)  # sshd reads authorized_keys as the user
+    (folder / "authorized_keys").chmod(0o644)
+    os.makedirs("/run/sshd", exist_ok=True)  # sshd's privilege-separation folder
+    port = free_port()
+    config = folder / "sshd_config"
+    config.write_text("\n".join([
+        "ListenAddress 127.0.0.1", f"HostKey {folder / 'host_key'}", "PidFile none", "UsePAM no",
+        "PasswordAuthentication yes", "KbdInteractiveAuthentication no", "PubkeyAuthentication yes",
+        f"AuthorizedKeysFile {folder / 'authorized_keys'}", "StrictModes no", "PermitRootLogin no",
+        f"AllowUsers {' '.join(users)}", f"PermitEmptyPasswords {'yes' if empty_password_user else 'no'}",
+        "Subsystem sftp internal-sftp", "ForceCommand internal-sftp -R", "AllowTcpForwarding no",
+        "X11Forwarding no", "MaxStartups 100", "LogLevel ERROR", ""]))
+    proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config), "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 10
+        while not port_open("127.0.0.1", port, 0.2):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                err = proc.stderr.read().decode(errors="replace") if proc.poll() is not None else ""
+                pytest.fail(f"sshd did not start on 127.0.0.1:{port}: {err[-2000:]}")
+            time.sleep(0.05)
+        yield {"host": "127.0.0.1", "port": port, "user": SFTP_USER, "password": password,
+               "key_file": str(folder / "user_key"), "anon_user": ANON_USER, "proc": proc}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def self_signed(folder: Path) -> Path:
+    pem = folder / "ftps.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-keyout", str(pem), "-out", str(pem)], check=True, capture_output=True)
+    return pem
+
+
+@contextmanager
+def ftp_server(root: Path, *, tls: bool = False, anonymous: bool = False, list_only: tuple[str, ...] = (),
+               tls_required: bool = True) -> Iterator[dict[str, Any]]:
+    """pyftpdlib on a free loopback port: user ``auditor`` (list and read), ``anonymous`` when
+    asked, folders in ``list_only`` listable but not readable (RETR refused with 550)."""
+    from pyftpdlib.authorizers import DummyAuthorizer
+    from pyftpdlib.handlers import FTPHandler, TLS_FTPHandler
+    from pyftpdlib.servers import ThreadedFTPServer
+
+    password = "Ftp-" + secrets.token_hex(8)
+    auth = DummyAuthorizer()
+    auth.add_user("auditor", password, str(root), perm="elr")
+    if anonymous:
+        auth.add_anonymous(str(root), perm="elr")
+    for folder in list_only:
+        auth.override_perm("auditor", str(root / folder), perm="el", recursive=True)
+    work = Path(tempfile.mkdtemp(prefix="auditor-ftpd-"))
+    if tls:
+        handler: Any = type("Handler", (TLS_FTPHandler,), {})
+        handler.certfile = str(self_signed(work))
+        handler.tls_control_required = handler.tls_data_required = tls_required
+    else:
+        handler = type("Handler", (FTPHandler,), {})
+    handler.authorizer = auth
+    handler.passive_ports = None
+    handler.timeout = 30
+    server = ThreadedFTPServer(("127.0.0.1", 0), handler)
+    server.max_cons = 64
+    port = server.socket.getsockname()[1]
+    thread = threading.Thread(target=server.serve_forever, kwargs={"timeout": 0.2, "blocking": True}, daemon=True)
+    thread.start()
+    try:
+        yield {"host": "127.0.0.1", "port": port, "user": "auditor", "password": password, "server": server}
+    finally:
+        server.close_all()
+        thread.join(5)
+        shutil.rmtree(work, ignore_errors=True)
