@@ -16,7 +16,8 @@ from auditor.errors import UsageError
 
 TITLES = {"s3": "S3: IAM policy for the auditor's role or user",
           "gcs": "GCS: custom role (gcloud iam roles create --file=...)",
-          "sql": "SQL: a read-only login per engine"}
+          "sql": "SQL: a read-only login per engine",
+          "sftp": "SFTP: a read-only SSH login", "ftp": "FTP/FTPS: a list-and-download login"}
 
 
 def grants(kind: str | None = None) -> dict[str, object]:
@@ -64,9 +65,9 @@ def register_cli(cli: click.Group) -> None:
             return
         for k, value in found.items():
             click.echo(f"# {TITLES.get(k, f'{k}: permissions')}")
-            if isinstance(value, dict) and all(isinstance(v, str) for v in value.values()) and k == "sql":
+            if isinstance(value, dict) and all(isinstance(v, str) for v in value.values()) and k in ("sql", "sftp", "ftp"):
                 for engine, text in value.items():
-                    click.echo(f"-- {engine}\n{text}\n")
+                    click.echo(f"{'--' if k == 'sql' else '##'} {engine}\n{text}\n")
             else:
                 click.echo(json.dumps(value, indent=2) if not isinstance(value, str) else value)
                 click.echo("")

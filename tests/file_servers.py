@@ -123,7 +123,7 @@ def sshd_server(*, empty_password_user: bool = False) -> Iterator[dict[str, Any]
 
 def self_signed(folder: Path) -> Path:
     pem = folder / "ftps.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
                     "-keyout", str(pem), "-out", str(pem)], check=True, capture_output=True)
     return pem
 
@@ -145,9 +145,10 @@ def ftp_server(root: Path, *, tls: bool = False, anonymous: bool = False, list_o
     for folder in list_only:
         auth.override_perm("auditor", str(root / folder), perm="el", recursive=True)
     work = Path(tempfile.mkdtemp(prefix="auditor-ftpd-"))
+    pem = self_signed(work) if tls else None
     if tls:
         handler: Any = type("Handler", (TLS_FTPHandler,), {})
-        handler.certfile = str(self_signed(work))
+        handler.certfile = str(pem)
         handler.tls_control_required = handler.tls_data_required = tls_required
     else:
         handler = type("Handler", (FTPHandler,), {})
@@ -160,7 +161,8 @@ def ftp_server(root: Path, *, tls: bool = False, anonymous: bool = False, list_o
     thread = threading.Thread(target=server.serve_forever, kwargs={"timeout": 0.2, "blocking": True}, daemon=True)
     thread.start()
     try:
-        yield {"host": "127.0.0.1", "port": port, "user": "auditor", "password": password, "server": server}
+        yield {"host": "127.0.0.1", "port": port, "user": "auditor", "password": password, "server": server,
+               "ca_file": str(pem) if pem else None}
     finally:
         server.close_all()
         thread.join(5)

@@ -1,5 +1,6 @@
-"""One contract, every connector kind: the same assertions over SQLite, moto's S3 server and
-the GCS emulator (real endpoints over HTTP), and over every installed plug-in kind.
+"""One contract, every connector kind: the same assertions over SQLite, moto's S3 server,
+the GCS emulator (real endpoints over HTTP), OpenSSH's sshd (SFTP), pyftpdlib (FTPS), Azurite
+(Azure Blob), and over every installed plug-in kind.
 
 The kinds are the registry's (built-in and ``auditor.connectors`` entry points), never a
 list kept here: a plug-in brings its own contract fixture through the
@@ -23,6 +24,7 @@ from auditor.errors import ConnectorError
 from auditor.models import CollectionError, Dataset, Observation, Sample, Vendor
 from auditor.plugins import load_connectors
 from connectors.base import CollectContext, SourceSpec
+from tests.file_servers import estate, ftp_server, sshd_server
 
 ROWS = [("ana.tan@example.com", "+65 9123 4567"), ("wei.lim@gmail.com", "+65 8123 4567")] * 10
 CSV = "email,phone\n" + "\n".join(f"{e},{p}" for e, p in ROWS) + "\n"
@@ -41,7 +43,9 @@ def endpoints(tmp_path_factory):
     con.executemany("insert into customers values (?, ?, '2019-03-14T00:00:00')", ROWS)
     con.commit()
     con.close()
-    with s3_server() as s3_url, gcs_server() as gcs_url:
+    old = datetime(2019, 3, 14, tzinfo=timezone.utc)  # the files' mtimes: the test does not depend on today
+    with s3_server() as s3_url, gcs_server() as gcs_url, estate({"exports/customers.csv": (CSV.encode(), old)}) as root, \
+            sshd_server() as sshd, ftp_server(root, tls=True) as ftpd:
         s3 = boto3.client("s3", endpoint_url=s3_url, region_name="us-east-1", aws_access_key_id="k",
                           aws_secret_access_key="s")
         s3.create_bucket(Bucket="contract-b")
@@ -52,6 +56,10 @@ def endpoints(tmp_path_factory):
             "sql": {"url": f"sqlite:///{db}"},
             "s3": {"endpoint_url": s3_url, "region": "us-east-1", "buckets": ["contract-b"]},
             "gcs": {"endpoint": gcs_url, "project": "p", "buckets": ["contract-g"]},
+            "sftp": {"host": sshd["host"], "port": sshd["port"], "user": sshd["user"], "password": sshd["password"],
+                     "paths": [str(root)]},
+            "ftp": {"host": ftpd["host"], "port": ftpd["port"], "user": ftpd["user"], "password": ftpd["password"],
+                    "paths": ["/"], "tls": "explicit", "ca_file": ftpd["ca_file"]},
         }
 
 
@@ -89,6 +97,8 @@ UNREACHABLE = {
     "sql": {"url": "postgresql+psycopg://audit:hunter2-pw@127.0.0.1:1/db", "connect_timeout": 2},
     "s3": {"endpoint_url": "http://127.0.0.1:1", "region": "us-east-1", "connect_timeout": 1, "max_attempts": 1},
     "gcs": {"endpoint": "http://127.0.0.1:1", "project": "p", "connect_timeout": 1, "retry_timeout": 1},
+    "sftp": {"host": "127.0.0.1", "port": 1, "user": "audit", "password": "hunter2-pw", "connect_timeout": 1},
+    "ftp": {"host": "127.0.0.1", "port": 1, "user": "audit", "password": "hunter2-pw", "connect_timeout": 1},
 }
 
 

@@ -1,0 +1,5 @@
+"""FTP and explicit FTPS drop servers (``kind: ftp``)."""
+
+from connectors.ftp.connector import Connector, Options
+
+__all__ = ["Connector", "Options"]
