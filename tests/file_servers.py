@@ -14,6 +14,7 @@ Where ``sshd`` is missing (or we are not root) the tests skip; under CI they fai
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -28,6 +29,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from click.testing import CliRunner
+
+from auditor import registry
+from auditor.cli import cli
+from auditor.models import Observation, Vendor
+from connectors import load_builtin
+from connectors.base import CollectContext, SourceSpec
 
 from tests.conftest import IN_CI, free_port, port_open
 
@@ -167,3 +176,23 @@ def ftp_server(root: Path, *, tls: bool = False, anonymous: bool = False, list_o
         server.close_all()
         thread.join(5)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def run_scan(tmp: Path, source: dict, as_of: datetime, *extra: str, env: dict | None = None) -> tuple[int, dict, str]:
+    config = tmp / "auditor.yaml"
+    config.write_text(yaml.safe_dump({"state": f"sqlite:///{tmp / 'state.db'}", "vendors": [{"id": "agency"}],
+                                      "sources": [{"id": "drop", "vendor": "agency", **source}]}, sort_keys=False))
+    out = tmp / "r.json"
+    result = CliRunner().invoke(cli, ["scan", "-c", str(config), "--as-of", as_of.isoformat(), "--json", str(out),
+                                      *extra], env=env or {})
+    return result.exit_code, json.loads(out.read_text()) if out.exists() else {}, result.output
+
+
+def collect(kind: str, options: dict, as_of: datetime) -> dict:
+    """The connector alone: {dataset name: Dataset} (facts included)."""
+    load_builtin()
+    cls = registry.connectors.get(kind)
+    options = {k: v for k, v in options.items() if k != "kind"}
+    spec = SourceSpec(id="drop", kind=kind, vendor=Vendor(id="agency"), options=cls.Options(**options))
+    return {o.dataset.name: o.dataset for o in cls(spec, CollectContext(as_of=as_of)).collect()
+            if isinstance(o, Observation)}

@@ -1,0 +1,121 @@
+"""`kind: sftp` end to end over a real OpenSSH sshd (read-only internal-sftp) on loopback.
+
+The drop's files are backdated (a 2019 export, a 2026 one); as-of is derived from them, so
+nothing here depends on today's date.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from auditor.cli import cli
+from tests.file_servers import estate, sshd_server
+from tests.file_servers import run_scan as _run_scan
+from tests.file_servers import collect as _collect
+
+OLD = datetime(2019, 3, 14, tzinfo=timezone.utc)
+NEW = datetime(2026, 6, 1, tzinfo=timezone.utc)
+AS_OF = NEW + timedelta(days=30)
+CSV = b"email,phone\n" + b"".join(f"user{i}@example.com,+65 9123 45{i:02d}\n".encode() for i in range(30))
+FILES = {
+    "exports/2019/customers.csv": (CSV, OLD),
+    "exports/2026/orders.jsonl": (b'{"order": 1, "email": "wei.lim@gmail.com"}\n', NEW),
+    "notes.txt": (b"weekly drop, nothing personal here\n", NEW),
+    "locked/secret.csv": (CSV, OLD),
+    "unlisted/inside.csv": (CSV, OLD),
+}
+
+
+@pytest.fixture(scope="module")
+def drop():
+    with estate(FILES) as root, sshd_server() as server:
+        (root / "locked" / "secret.csv").chmod(0)  # owned by root: the sftp user cannot read it
+        (root / "unlisted").chmod(0o700)  # nor list this folder
+        os.symlink("/etc", root / "etc-link")  # never followed
+        yield root, server
+
+
+def run_scan(tmp: Path, source: dict, *extra: str, env: dict | None = None) -> tuple[int, dict, str]:
+    return _run_scan(tmp, source, AS_OF, *extra, env=env)
+
+
+def collect(kind: str, options: dict) -> dict:
+    return _collect(kind, options, AS_OF)
+
+
+def source(root: Path, server: dict, **options) -> dict:
+    return {"kind": "sftp", "host": server["host"], "port": server["port"], "user": server["user"],
+            "password": "${DROP_PW}", "paths": [str(root)], **options}
+
+
+def test_scan_finds_the_stale_export_and_names_what_it_could_not_read(drop, tmp_path):
+    root, server = drop
+    code, doc, output = run_scan(tmp_path, source(root, server), env={"DROP_PW": server["password"]})
+    assert code == 3, output  # parts not read: the run is incomplete, never a silent pass
+    ds = {d["name"]: d for d in doc["datasets"]}
+    base = str(root)
+    assert set(ds) == {base, f"{base}/exports/", f"{base}/exports/2019/", f"{base}/exports/2026/", f"{base}/locked/"}
+    old = ds[f"{base}/exports/2019/"]
+    assert old["last_modified"].startswith("2019-03-14") and old["last_modified_basis"] == "newest file mtime"
+    assert {p["type"] for p in old["personal_data"]} >= {"email", "phone"}
+    assert old["encryption_in_transit"] == "enforced" and old["public"] is False
+    assert old["uri"] == f"sftp://127.0.0.1:{server['port']}{base}/exports/2019/"
+    assert ds[base]["records"] == 4 and ds[base]["records_basis"] == "files"  # the unlisted folder's file unseen
+    assert ds[f"{base}/locked/"]["denied"] == ["sftp read: permission denied"]
+    rules = {(f["rule"], f["dataset"]) for f in doc["findings"]}
+    assert ("stale-personal-data", f"{base}/exports/2019/") in rules
+    assert ("stale-personal-data", f"{base}/exports/2026/") not in rules
+    assert not any(r == "insecure-transport" for r, _ in rules)
+    na = [f for f in doc["findings"] if f["rule"] == "not-assessed"]
+    assert any(f["dataset"] == f"{base}/locked/" for f in na), na
+    assert any(f["dataset"] == base for f in na), na  # the folder it could not list
+
+
+def test_what_was_not_read_is_named(drop):
+    root, server = drop
+    base = str(root)
+    ds = collect("sftp", {**source(root, server), "password": server["password"]})
+    assert ds[base].facts["unsampled"] == {"unlisted/*": "folder not listed (permission denied)",
+                                           "etc-link": "symbolic link not followed"}
+    assert ds[f"{base}/locked/"].facts["unsampled"] == {"locked/secret.csv": "object not read (permission denied)"}
+    assert ds[base].facts["anonymous_login"].startswith("refused")
+    assert ds[base].encryption_at_rest == "unknown" and ds[base].has_retention is None
+
+
+def test_key_login_and_include_globs(drop, tmp_path):
+    root, server = drop
+    src = {**source(root, server, include=["exports/*"], exclude=["*.jsonl"]), "key_file": server["key_file"]}
+    del src["password"]
+    code, doc, output = run_scan(tmp_path, src)
+    ds = {d["name"]: d for d in doc["datasets"]}
+    assert ds[str(root)]["records"] == 1, output  # exports/2019/customers.csv only
+    assert collect("sftp", src)[str(root)].facts["host_key"].startswith("ssh-ed25519 SHA256:")
+
+
+def test_wrong_host_key_is_refused(drop, tmp_path):
+    root, server = drop
+    code, doc, output = run_scan(tmp_path, source(root, server, host_key_sha256="SHA256:not-this-one"),
+                                 env={"DROP_PW": server["password"]})
+    assert code == 3 and doc["sources"][0]["status"] == "error", output
+    assert "host key" in doc["sources"][0]["error"]
+
+
+def test_anonymous_none_login_makes_the_drop_public(tmp_path):
+    with estate(FILES) as root, sshd_server(empty_password_user=True) as server:
+        src = {"kind": "sftp", "host": server["host"], "port": server["port"], "user": server["anon_user"],
+               "key_file": server["key_file"], "paths": [f"{root}/exports"]}
+        code, doc, output = run_scan(tmp_path, src)
+    ds = {d["name"]: d for d in doc["datasets"]}
+    top = ds[f"{root}/exports"]
+    assert top["public"] is True and top["public_reasons"] == [f"anonymous SFTP login lists {root}/exports"], output
+    assert any(f["rule"] == "public-exposure" for f in doc["findings"])
+
+
+def test_permissions_kind_sftp():
+    result = CliRunner().invoke(cli, ["permissions", "--kind", "sftp"])
+    assert result.exit_code == 0 and "ForceCommand internal-sftp -R" in result.output
