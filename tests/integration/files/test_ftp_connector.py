@@ -1,0 +1,106 @@
+"""`kind: ftp` end to end over a real FTP server (pyftpdlib on loopback): plain FTP, explicit
+FTPS (a self-signed certificate trusted through ca_file), an anonymous login, an old server
+without MLSD. The drop's files are backdated; as-of is derived from them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from auditor.cli import cli
+from tests.file_servers import collect as _collect
+from tests.file_servers import estate, ftp_server
+from tests.file_servers import run_scan as _run_scan
+
+OLD = datetime(2019, 3, 14, tzinfo=timezone.utc)
+NEW = datetime(2026, 6, 1, tzinfo=timezone.utc)
+AS_OF = NEW + timedelta(days=30)
+ROW = "user{i}@example.com,+65 9123 45{i:02d},4111111111111111\n"
+CSV = ("email,phone,card\n" + "".join(ROW.format(i=i) for i in range(60))).encode()
+FILES = {
+    "exports/2019/customers.csv": (CSV, OLD),
+    "exports/2026/orders.json": (b'[{"order": 1, "email": "wei.lim@gmail.com"}]', NEW),
+    "locked/secret.csv": (CSV, OLD),
+}
+
+
+@pytest.fixture(scope="module")
+def files():
+    with estate(FILES) as root:
+        yield root
+
+
+def run_scan(tmp: Path, source: dict, *extra: str, env: dict | None = None) -> tuple[int, dict, str]:
+    return _run_scan(tmp, source, AS_OF, *extra, env=env)
+
+
+def options(server: dict, **extra) -> dict:
+    return {"host": server["host"], "port": server["port"], "user": server["user"], "password": server["password"],
+            "paths": ["/"], "tls": "explicit" if server["ca_file"] else "none",
+            **({"ca_file": server["ca_file"]} if server["ca_file"] else {}), **extra}
+
+
+def test_plain_ftp_is_insecure_transport_and_anonymous_is_public(files, tmp_path):
+    with ftp_server(files, anonymous=True, list_only=("locked",)) as server:
+        src = {"kind": "ftp", **options(server), "password": "${DROP_PW}"}
+        code, doc, output = run_scan(tmp_path, src, env={"DROP_PW": server["password"]})
+    assert code == 3, output  # the locked file was not read: incomplete, never a silent pass
+    ds = {d["name"]: d for d in doc["datasets"]}
+    assert set(ds) == {"/", "/exports/", "/exports/2019/", "/exports/2026/", "/locked/"}
+    old = ds["/exports/2019/"]
+    assert old["last_modified"].startswith("2019-03-14") and old["last_modified_basis"] == "newest file mtime"
+    assert {"email", "payment_card"} <= {p["type"] for p in old["personal_data"]}
+    assert old["encryption_in_transit"] == "optional" and old["public"] is True
+    assert old["public_reasons"] == ["anonymous FTP login lists /"]
+    assert ds["/locked/"]["denied"] == ["ftp RETR: FTP 550"]
+    found = {(f["rule"], f["dataset"]) for f in doc["findings"]}
+    assert ("stale-personal-data", "/exports/2019/") in found, sorted(found)
+    for rule in ("insecure-transport", "public-exposure"):  # store-wide: one finding on the root folder
+        assert (rule, "/") in found, (rule, sorted(found))
+    assert ("stale-personal-data", "/exports/2026/") not in found
+    assert ("not-assessed", "/locked/") in found
+
+
+def test_explicit_ftps_is_enforced_and_reads_are_ranged(files):
+    with ftp_server(files, tls=True) as server:
+        # 300 bytes of a 2.5 kB file: REST/RETR aborted at the budget, the complete rows still classified
+        ds = _collect("ftp", options(server, max_object_bytes=300), AS_OF)
+    old = ds["/exports/2019/"]
+    assert old.encryption_in_transit == "enforced" and old.public is False
+    assert old.facts["plain_login_accepted"] is False and old.facts["clear_data_channel_accepted"] is False
+    assert old.facts["anonymous_login"] == "refused" and old.facts["transport"] == "FTPS (explicit TLS)"
+    assert old.records == 1 and old.bytes == len(CSV)
+
+
+def test_ftps_that_also_takes_plain_logins_is_optional(files):
+    with ftp_server(files, tls=True, tls_required=False) as server:
+        ds = _collect("ftp", options(server), AS_OF)
+    assert ds["/"].encryption_in_transit == "optional"
+    assert ds["/"].facts["plain_login_accepted"] is True
+
+
+def test_server_without_mlsd_is_listed_with_nlst_size_mdtm(files):
+    from pyftpdlib.handlers import FTPHandler
+
+    with ftp_server(files) as server:
+        handler = server["server"].handler
+        handler.proto_cmds = {k: v for k, v in FTPHandler.proto_cmds.items() if k not in ("MLSD", "MLST")}
+        ds = _collect("ftp", options(server), AS_OF)
+    assert set(ds) == {"/", "/exports/", "/exports/2019/", "/exports/2026/", "/locked/"}
+    assert ds["/exports/2019/"].last_modified == OLD and ds["/exports/2026/"].last_modified == NEW
+    assert ds["/exports/2019/"].bytes == len(CSV)
+
+
+def test_tls_explicit_against_a_plain_only_server_says_so(files, tmp_path):
+    with ftp_server(files) as server:
+        code, doc, output = run_scan(tmp_path, {"kind": "ftp", **options(server), "tls": "explicit"})
+    assert code == 3 and doc["sources"][0]["status"] == "error", output
+    assert "refused AUTH TLS" in doc["sources"][0]["error"] and "tls: none" in doc["sources"][0]["error"]
+
+
+def test_permissions_kind_ftp():
+    result = CliRunner().invoke(cli, ["permissions", "--kind", "ftp"])
+    assert result.exit_code == 0 and "never STOR" in result.output
