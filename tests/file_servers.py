@@ -139,10 +139,13 @@ def self_signed(folder: Path) -> Path:
 
 @contextmanager
 def ftp_server(root: Path, *, tls: bool = False, anonymous: bool = False, list_only: tuple[str, ...] = (),
-               tls_required: bool = True) -> Iterator[dict[str, Any]]:
+               tls_required: bool = True, data_bytes_per_second: int = 0) -> Iterator[dict[str, Any]]:
     """pyftpdlib on a free loopback port: user ``auditor`` (list and read), ``anonymous`` when
-    asked, folders in ``list_only`` listable but not readable (RETR refused with 550)."""
+    asked, folders in ``list_only`` listable but not readable (RETR refused with 550), data
+    connections throttled to ``data_bytes_per_second`` when set (a trickling server)."""
     from pyftpdlib.authorizers import DummyAuthorizer
+    from pyftpdlib.handlers import ThrottledDTPHandler
+    from pyftpdlib.ioloop import IOLoop
     from pyftpdlib.handlers import FTPHandler, TLS_FTPHandler
     from pyftpdlib.servers import ThreadedFTPServer
 
@@ -162,10 +165,15 @@ def ftp_server(root: Path, *, tls: bool = False, anonymous: bool = False, list_o
     else:
         handler = type("Handler", (FTPHandler,), {})
     handler.authorizer = auth
+    if data_bytes_per_second:
+        handler.dtp_handler = type("Throttled", (ThrottledDTPHandler,), {"write_limit": data_bytes_per_second})
     handler.passive_ports = None
     handler.timeout = 30
-    server = ThreadedFTPServer(("127.0.0.1", 0), handler)
-    server.max_cons = 64
+    handler.auth_failed_timeout = 0.1  # pyftpdlib waits 3 s after a refused login (the anonymous probe)
+    # its own IO loop and exit event: pyftpdlib shares both between servers of a process, so
+    # close_all() of one would stop every other one's connections
+    own = type("Server", (ThreadedFTPServer,), {"_lock": threading.Lock(), "_exit": threading.Event()})
+    server = own(("127.0.0.1", 0), handler, ioloop=IOLoop())
     port = server.socket.getsockname()[1]
     thread = threading.Thread(target=server.serve_forever, kwargs={"timeout": 0.2, "blocking": True}, daemon=True)
     thread.start()
@@ -196,3 +204,59 @@ def collect(kind: str, options: dict, as_of: datetime) -> dict:
     spec = SourceSpec(id="drop", kind=kind, vendor=Vendor(id="agency"), options=cls.Options(**options))
     return {o.dataset.name: o.dataset for o in cls(spec, CollectContext(as_of=as_of)).collect()
             if isinstance(o, Observation)}
+
+
+@contextmanager
+def throttled_proxy(port: int, bytes_per_second: int) -> Iterator[int]:
+    """A loopback TCP proxy to ``127.0.0.1:port`` that passes the server's bytes on at about
+    ``bytes_per_second`` (a slow link or a trickling server); the client's go through at once."""
+    import socket
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(16)
+    stop = threading.Event()
+    held: list[socket.socket] = []
+
+    def pipe(a: socket.socket, b: socket.socket, slow: bool) -> None:
+        try:
+            while not stop.is_set():
+                data = a.recv(1024 if slow else 65536)
+                if not data:
+                    break
+                b.sendall(data)
+                if slow:
+                    time.sleep(len(data) / bytes_per_second)
+        except OSError:
+            pass
+        finally:
+            for s in (a, b):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def accept() -> None:
+        srv.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = srv.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            up = socket.create_connection(("127.0.0.1", port))
+            held.extend((conn, up))
+            threading.Thread(target=pipe, args=(conn, up, False), daemon=True).start()
+            threading.Thread(target=pipe, args=(up, conn, True), daemon=True).start()
+
+    t = threading.Thread(target=accept, daemon=True)
+    t.start()
+    try:
+        yield srv.getsockname()[1]
+    finally:
+        stop.set()
+        t.join(2)
+        for s in held:
+            s.close()
+        srv.close()
