@@ -89,10 +89,10 @@ def test_unknown_vendor(tmp_path, fake_connector):
 
 
 def test_unknown_kind(tmp_path):
-    p = write(tmp_path, GOOD.replace("kind: fake", "kind: ftp"))
+    p = write(tmp_path, GOOD.replace("kind: fake", "kind: gopher"))
     with pytest.raises(ConfigError) as e:
         load_config(p)
-    assert "unknown source kind 'ftp'" in str(e.value) and e.value.line == 9
+    assert "unknown source kind 'gopher'" in str(e.value) and e.value.line == 9
 
 
 def test_duplicate_source_id(tmp_path, fake_connector):
