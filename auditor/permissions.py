@@ -17,7 +17,8 @@ from auditor.errors import UsageError
 TITLES = {"s3": "S3: IAM policy for the auditor's role or user",
           "gcs": "GCS: custom role (gcloud iam roles create --file=...)",
           "sql": "SQL: a read-only login per engine",
-          "sftp": "SFTP: a read-only SSH login", "ftp": "FTP/FTPS: a list-and-download login"}
+          "sftp": "SFTP: a read-only SSH login", "ftp": "FTP/FTPS: a list-and-download login",
+          "azure_blob": "Azure Blob: custom role (az role definition create --role-definition ...)"}
 
 
 def grants(kind: str | None = None) -> dict[str, object]:

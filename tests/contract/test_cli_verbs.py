@@ -63,13 +63,14 @@ def test_report_list_and_bad_run_id(tmp_path, fake_connector):
 def test_permissions_for_every_kind():
     r = invoke("permissions", "--json")
     doc = json.loads(r.output)
-    assert r.exit_code == 0 and set(doc) >= {"s3", "gcs", "sql", "sftp", "ftp", "folder"}  # folder: the tests' installed plug-in
+    assert r.exit_code == 0 and set(doc) >= {"s3", "gcs", "sql", "sftp", "ftp", "azure_blob", "folder"}  # folder: the tests' installed plug-in
     assert set(doc) == set(registry.connectors)  # every registered kind, none listed by hand
     actions = {a for st in doc["s3"]["Statement"] for a in st["Action"]}
     assert "s3:GetObject" in actions and not any(a.startswith(("s3:Put", "s3:Delete")) for a in actions)
     assert "storage.objects.get" in doc["gcs"]["includedPermissions"]
     assert "GRANT SELECT" in invoke("permissions", "--kind", "sql").output
     assert "internal-sftp -R" in doc["sftp"]["sshd_config"] and "never STOR" in doc["ftp"]["commands"]
+    assert doc["azure_blob"]["DataActions"] == ["Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read"]
 
 
 def test_json_log_lines(tmp_path, fake_connector):

@@ -24,6 +24,7 @@ from auditor.errors import ConnectorError
 from auditor.models import CollectionError, Dataset, Observation, Sample, Vendor
 from auditor.plugins import load_connectors
 from connectors.base import CollectContext, SourceSpec
+from tests.azurite import azurite_server
 from tests.file_servers import estate, ftp_server, sshd_server
 
 ROWS = [("ana.tan@example.com", "+65 9123 4567"), ("wei.lim@gmail.com", "+65 8123 4567")] * 10
@@ -45,7 +46,11 @@ def endpoints(tmp_path_factory):
     con.close()
     old = datetime(2019, 3, 14, tzinfo=timezone.utc)  # the files' mtimes: the test does not depend on today
     with s3_server() as s3_url, gcs_server() as gcs_url, estate({"exports/customers.csv": (CSV.encode(), old)}) as root, \
-            sshd_server() as sshd, ftp_server(root, tls=True) as ftpd:
+            sshd_server() as sshd, ftp_server(root, tls=True) as ftpd, azurite_server() as azure:
+        from azure.storage.blob import BlobServiceClient
+
+        BlobServiceClient.from_connection_string(azure).create_container("contract-a").upload_blob(
+            "exports/customers.csv", CSV.encode())
         s3 = boto3.client("s3", endpoint_url=s3_url, region_name="us-east-1", aws_access_key_id="k",
                           aws_secret_access_key="s")
         s3.create_bucket(Bucket="contract-b")
@@ -60,6 +65,7 @@ def endpoints(tmp_path_factory):
                      "paths": [str(root)]},
             "ftp": {"host": ftpd["host"], "port": ftpd["port"], "user": ftpd["user"], "password": ftpd["password"],
                     "paths": ["/"], "tls": "explicit", "ca_file": ftpd["ca_file"]},
+            "azure_blob": {"connection_string": azure, "containers": ["contract-a"]},
         }
 
 
@@ -99,6 +105,8 @@ UNREACHABLE = {
     "gcs": {"endpoint": "http://127.0.0.1:1", "project": "p", "connect_timeout": 1, "retry_timeout": 1},
     "sftp": {"host": "127.0.0.1", "port": 1, "user": "audit", "password": "hunter2-pw", "connect_timeout": 1},
     "ftp": {"host": "127.0.0.1", "port": 1, "user": "audit", "password": "hunter2-pw", "connect_timeout": 1},
+    "azure_blob": {"connection_string": "DefaultEndpointsProtocol=http;AccountName=a;AccountKey=aHVudGVyMi1wdw==;"
+                                        "BlobEndpoint=http://127.0.0.1:1/a;", "connect_timeout": 1, "max_attempts": 1},
 }
 
 

@@ -1,0 +1,59 @@
+"""Azurite (Microsoft's Azure Storage emulator, npm package ``azurite``) on a free loopback port.
+
+``.ci/run`` installs a pinned version into a cache folder; found through ``AZURITE_BLOB``,
+that folder, or ``PATH``. Where it is missing the tests skip; under CI they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from tests.conftest import free_port, port_open
+from tests.file_servers import need
+
+ACCOUNT = "devstoreaccount1"
+KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="  # Azurite's well-known
+CACHE = Path(os.environ.get("AUDITOR_AZURITE_DIR", Path.home() / ".cache" / "auditor-azurite"))
+
+
+def azurite_blob() -> str | None:
+    for candidate in (os.environ.get("AZURITE_BLOB"), str(CACHE / "node_modules" / ".bin" / "azurite-blob"),
+                      shutil.which("azurite-blob")):
+        if candidate and os.path.exists(candidate):
+            return candidate
+    return None
+
+
+@contextmanager
+def azurite_server() -> Iterator[str]:
+    """Yields a connection string to a fresh Azurite blob service (plain HTTP on loopback)."""
+    exe = azurite_blob()
+    need(exe is not None, "azurite-blob is missing (npm package azurite; .ci/run installs it)")
+    folder = Path(tempfile.mkdtemp(prefix="auditor-azurite-"))
+    port = free_port()
+    proc = subprocess.Popen([str(exe), "--blobHost", "127.0.0.1", "--blobPort", str(port), "--location", str(folder),
+                             "--skipApiVersionCheck", "--loose", "--silent"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while not port_open("127.0.0.1", port, 0.2):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"azurite did not start on 127.0.0.1:{port}")
+            time.sleep(0.1)
+        yield (f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={KEY};"
+               f"BlobEndpoint=http://127.0.0.1:{port}/{ACCOUNT};")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(2)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        shutil.rmtree(folder, ignore_errors=True)
