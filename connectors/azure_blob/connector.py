@@ -13,14 +13,17 @@ from auditor.errors import ConnectorError
 from auditor.models import CollectionError, Dataset, Observation
 from connectors import objects, readers
 from connectors.base import CollectContext, SourceSpec, matches
+from connectors.fileservers import Deadline, SlowRead
 from connectors.s3.runtime import RateLimiter, fan_out
 
 T = TypeVar("T")
 CALL_ERRORS = (aexc.AzureError, ValueError)
 ACCOUNT_KEY_SCOPE = "$account-encryption-key"
+CHUNK = 64 * 1024  # the whole-blob deadline is checked between GETs of this size
 
 
 class Options(objects.StoreOptions):
+    object_read_deadline_seconds: float = Field(60.0, gt=0, allow_inf_nan=False)  # one blob, all its reads
     buckets: list[str] = Field(default_factory=lambda: ["*"], alias="containers")  # names or globs
     account_url: str | None = None  # https://ACCOUNT.blob.core.windows.net (with account_key or sas_token)
     connection_string: SecretStr | None = None  # use ${VAR}
@@ -36,6 +39,8 @@ class Options(objects.StoreOptions):
 
 
 def _code(exc: BaseException) -> str:
+    if isinstance(exc, SlowRead):
+        return str(exc)
     if isinstance(exc, aexc.HttpResponseError):
         return str(exc.error_code or exc.status_code or type(exc).__name__)
     return type(exc).__name__
@@ -67,7 +72,8 @@ class Connector:
     def _make_client(self) -> BlobServiceClient:
         o = self.opts
         retry = ExponentialRetry(initial_backoff=1, increment_base=3, retry_total=o.max_attempts - 1)
-        kw = {"connection_timeout": o.connect_timeout, "read_timeout": o.read_timeout, "retry_policy": retry}
+        kw = {"connection_timeout": o.connect_timeout, "read_timeout": o.read_timeout, "retry_policy": retry,
+              "max_single_get_size": CHUNK, "max_chunk_get_size": CHUNK}  # small GETs: the deadline is checked between
         if o.connection_string:
             return BlobServiceClient.from_connection_string(o.connection_string.get_secret_value(), **kw)
         secret = o.account_key or o.sas_token
@@ -173,10 +179,28 @@ class Connector:
         max_bytes = self.opts.max_object_bytes
 
         def read(pick: objects.Pick) -> readers.ReadResult:
+            deadline = Deadline(self.opts.object_read_deadline_seconds)
+
             def fetch(start: int, end: int) -> bytes:
                 end = min(end, start + max_bytes - 1)
-                return self._call(lambda: container.download_blob(
-                    pick.key, offset=start, length=end - start + 1, timeout=int(self.opts.read_timeout)).readall())
+                deadline.check()
+                parts = []
+                for part in self._call(lambda: container.download_blob(
+                        pick.key, offset=start, length=end - start + 1, timeout=int(self.opts.read_timeout))).chunks():
+                    parts.append(part)
+                    deadline.got += len(part)
+                    deadline.check()
+                return b"".join(parts)
             return readers.read_object(pick.key, pick.size, fetch, max_bytes)
 
-        return objects.sample_with_refusals(tree.picks(node), read, "Get Blob", CALL_ERRORS, _code)
+        denied: list[str] = []
+
+        def on_error(pick: objects.Pick, exc: Exception) -> str | None:
+            if not isinstance(exc, (*CALL_ERRORS, SlowRead)):
+                raise exc
+            if not isinstance(exc, SlowRead) and f"Get Blob: {_code(exc)}" not in denied:  # slow is not refused
+                denied.append(f"Get Blob: {_code(exc)}")
+            return f"object not read ({_code(exc)}): {pick.key}"
+
+        sample, notes, unsampled = objects.sample_node(tree.picks(node), read, on_error)
+        return sample, {k: v for k, v in (("notes", notes), ("denied", denied)) if v}, unsampled
