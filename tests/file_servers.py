@@ -43,6 +43,7 @@ from tests.conftest import IN_CI, free_port, port_open
 SFTP_USER = "auditor-sftp-test"
 ANON_USER = "auditor-sftp-anon"
 SSHD = "/usr/sbin/sshd"
+SFTP_PASSWORD = "Sftp-" + secrets.token_hex(8)  # one per test process: every sshd here shares the system user
 
 
 def need(condition: bool, message: str) -> None:
@@ -88,7 +89,7 @@ def sshd_server(*, empty_password_user: bool = False) -> Iterator[dict[str, Any]
     need(os.path.exists(SSHD), f"{SSHD} is missing (Debian package openssh-server)")
     need(os.geteuid() == 0, "starting sshd with a test user needs root")
     folder = Path(tempfile.mkdtemp(prefix="auditor-sshd-"))
-    password = "Sftp-" + secrets.token_hex(8)
+    password = SFTP_PASSWORD
     _user(SFTP_USER, password)
     users = [SFTP_USER]
     if empty_password_user:

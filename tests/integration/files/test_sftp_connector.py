@@ -119,3 +119,16 @@ def test_anonymous_none_login_makes_the_drop_public(tmp_path):
 def test_permissions_kind_sftp():
     result = CliRunner().invoke(cli, ["permissions", "--kind", "sftp"])
     assert result.exit_code == 0 and "ForceCommand internal-sftp -R" in result.output
+
+
+def test_a_root_that_cannot_be_listed_is_an_error_dataset_not_a_pass(drop, tmp_path):
+    root, server = drop
+    code, doc, output = run_scan(tmp_path, source(root, server, paths=[f"{root}/unlisted", f"{root}/exports"]),
+                                 env={"DROP_PW": server["password"]})
+    assert code == 3, output
+    ds = {d["name"]: d for d in doc["datasets"]}
+    assert f"{root}/unlisted" in ds, (sorted(ds), doc["errors"], doc["sources"])
+    bad = ds[f"{root}/unlisted"]
+    assert bad["status"] == "error" and bad["error"] == f"sftp list {root}/unlisted: permission denied"
+    assert ds[f"{root}/exports"]["status"] == "assessed"  # the other root is still read
+    assert any(f["rule"] == "not-assessed" and f["dataset"] == f"{root}/unlisted" for f in doc["findings"])
