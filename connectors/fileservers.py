@@ -10,8 +10,8 @@ the dataset's ``facts["unsampled"]`` (a reader says how far it got).
 
 from __future__ import annotations
 
+import fnmatch
 import posixpath
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,8 +21,9 @@ from pydantic import Field, SecretStr, model_validator
 
 from auditor.models import CollectionError, Dataset, Observation
 from connectors import objects, readers
-from connectors.base import CollectContext, SourceSpec, matches
+from connectors.base import CollectContext, SourceSpec, empty_selection, matches
 from connectors.base import Options as BaseOptions
+from connectors.objects import Deadline
 
 
 class ServerOptions(BaseOptions):
@@ -61,22 +62,6 @@ class Entry:
     is_link: bool = False
 
 
-class SlowRead(Exception):
-    """One file's reads took longer than ``object_read_deadline_seconds``."""
-
-    def __init__(self, seconds: float, got: int) -> None:
-        super().__init__(f"read deadline of {seconds:g} s exceeded after {got} bytes")
-
-
-class Deadline:
-    def __init__(self, seconds: float) -> None:
-        self.seconds, self.at, self.got = seconds, time.monotonic() + seconds, 0
-
-    def check(self) -> None:
-        if time.monotonic() > self.at:
-            raise SlowRead(self.seconds, self.got)
-
-
 class Server(Protocol):
     errors: tuple[type[BaseException], ...]  # what a refused or failed call raises
 
@@ -91,6 +76,8 @@ class Server(Protocol):
 class Walk:
     tree: objects.PrefixTree
     unsampled: dict[str, str] = field(default_factory=dict)  # path below the root -> why
+    files: int = 0  # files seen, selected or not
+    matched: set[str] = field(default_factory=set)  # include globs that selected a file
 
 
 def walk(server: Server, root: str, opts: ServerOptions, ctx: CollectContext, call: Callable[[], None]) -> Walk:
@@ -114,8 +101,12 @@ def walk(server: Server, root: str, opts: ServerOptions, ctx: CollectContext, ca
                 out.unsampled[path] = "symbolic link not followed"
             elif e.is_dir:
                 pending.append(path + "/")
-            elif matches(path, opts.include, opts.exclude):
-                out.tree.add(path, e.size, e.modified)
+            else:
+                out.files += 1
+                if matches(path, opts.include, opts.exclude):
+                    out.tree.add(path, e.size, e.modified)
+                    out.matched.update(p for p in opts.include if p not in out.matched
+                                       and fnmatch.fnmatchcase(path, p))
     if ctx.cancel.is_set() and pending:
         out.unsampled[pending[0] + "*"] = "listing cancelled (source timeout)"
     return out
@@ -174,15 +165,23 @@ class FileServerConnector:
             public, facts = self.anonymous() if self.opts.probe_anonymous else ({}, {
                 "anonymous_login": "not tried (probe_anonymous: false)"})
             common["facts"] = {**common.get("facts", {}), **facts}
+            files, matched = 0, set()
             for root in dict.fromkeys(self.opts.paths):
                 if self.ctx.cancel.is_set():
                     return
-                yield from self._root(server, root, common, public.get(root))
+                for item in self._root(server, root, common, public.get(root)):
+                    if isinstance(item, Walk):
+                        files, matched = files + item.files, matched | item.matched
+                    else:
+                        yield item
+            globs = [p for p in dict.fromkeys(self.opts.include) if set("*?[") & set(p) and p not in matched]
+            if globs:  # a selection that matched nothing is a finding, not a pass
+                yield empty_selection(self.source.id, "file", globs, files)
         finally:
             self.close(server)
 
     def _root(self, server: Server, root: str, common: dict[str, Any],
-              public: bool | None) -> Iterator[Observation | CollectionError]:
+              public: bool | None) -> Iterator[Observation | CollectionError | Walk]:
         label = root.rstrip("/") or "/"
         fields = {**common, "public": public}
         if public:
@@ -214,6 +213,7 @@ class FileServerConnector:
                 fix[k] = (*getattr(dataset, k), *v)
             dataset = dataset.model_copy(update=fix)
             yield Observation(dataset=objects.with_unsampled(dataset, {**skipped, **unsampled}), sample=sample)
+        yield found
 
     def _uri(self, label: str, path: str) -> str:
         base = label if label == "/" else label + "/"
@@ -224,7 +224,6 @@ class FileServerConnector:
         if not tree.sample_objects:
             return None, {}, {}
         max_bytes = self.opts.max_object_bytes
-        denied: list[str] = []
 
         def read(pick: objects.Pick) -> readers.ReadResult:
             path = posixpath.join(label, pick.key)
@@ -235,19 +234,8 @@ class FileServerConnector:
                 return server.read(path, start, min(end, start + max_bytes - 1) - start + 1, deadline)
             return readers.read_object(pick.key, pick.size, fetch, max_bytes)
 
-        def on_error(pick: objects.Pick, exc: Exception) -> str | None:
-            if isinstance(exc, SlowRead):  # slow, not refused: nothing to grant
-                return f"object not read ({exc}): {pick.key}"
-            if not isinstance(exc, server.errors):
-                raise exc
-            entry = f"{self.kind} {self.read_call}: {server.code(exc)}"
-            if entry not in denied:
-                denied.append(entry)
-            return f"object not read ({server.code(exc)}): {pick.key}"
-
-        sample, notes, unsampled = objects.sample_node(tree.picks(node), read, on_error)
-        update = {k: v for k, v in (("notes", notes), ("denied", denied)) if v}
-        return sample, update, unsampled
+        return objects.sample_with_refusals(tree.picks(node), read, f"{self.kind} {self.read_call}", server.errors,
+                                            server.code)
 
 
 def _name(name: str) -> str:

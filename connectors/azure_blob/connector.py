@@ -12,8 +12,7 @@ from pydantic import Field, SecretStr, model_validator
 from auditor.errors import ConnectorError
 from auditor.models import CollectionError, Dataset, Observation
 from connectors import objects, readers
-from connectors.base import CollectContext, SourceSpec, matches
-from connectors.fileservers import Deadline, SlowRead
+from connectors.base import CollectContext, SourceSpec, empty_selection, matches, unmatched_patterns
 from connectors.s3.runtime import RateLimiter, fan_out
 
 T = TypeVar("T")
@@ -23,7 +22,6 @@ CHUNK = 64 * 1024  # the whole-blob deadline is checked between GETs of this siz
 
 
 class Options(objects.StoreOptions):
-    object_read_deadline_seconds: float = Field(60.0, gt=0, allow_inf_nan=False)  # one blob, all its reads
     buckets: list[str] = Field(default_factory=lambda: ["*"], alias="containers")  # names or globs
     account_url: str | None = None  # https://ACCOUNT.blob.core.windows.net (with account_key or sas_token)
     connection_string: SecretStr | None = None  # use ${VAR}
@@ -39,8 +37,6 @@ class Options(objects.StoreOptions):
 
 
 def _code(exc: BaseException) -> str:
-    if isinstance(exc, SlowRead):
-        return str(exc)
     if isinstance(exc, aexc.HttpResponseError):
         return str(exc.error_code or exc.status_code or type(exc).__name__)
     return type(exc).__name__
@@ -96,6 +92,8 @@ class Connector:
         service, denied = self._service_properties()
         chosen = [c for c in containers if matches(c.name, self.opts.buckets, self.opts.exclude)]
         listed = {c.name for c in containers}
+        if unmatched := unmatched_patterns(listed, self.opts.buckets, self.opts.exclude):
+            yield empty_selection(self.source.id, "container", unmatched, len(listed))
         for name in (n for n in objects.explicit_names(self.opts.buckets, self.opts.exclude) if n not in listed):
             yield CollectionError(source=self.source.id, dataset=name, kind="bucket",
                                   reason=f"container {name} not found or not visible to the audit identity",
@@ -179,7 +177,7 @@ class Connector:
         max_bytes = self.opts.max_object_bytes
 
         def read(pick: objects.Pick) -> readers.ReadResult:
-            deadline = Deadline(self.opts.object_read_deadline_seconds)
+            deadline = objects.Deadline(self.opts.object_read_deadline_seconds)
 
             def fetch(start: int, end: int) -> bytes:
                 end = min(end, start + max_bytes - 1)
@@ -193,14 +191,4 @@ class Connector:
                 return b"".join(parts)
             return readers.read_object(pick.key, pick.size, fetch, max_bytes)
 
-        denied: list[str] = []
-
-        def on_error(pick: objects.Pick, exc: Exception) -> str | None:
-            if not isinstance(exc, (*CALL_ERRORS, SlowRead)):
-                raise exc
-            if not isinstance(exc, SlowRead) and f"Get Blob: {_code(exc)}" not in denied:  # slow is not refused
-                denied.append(f"Get Blob: {_code(exc)}")
-            return f"object not read ({_code(exc)}): {pick.key}"
-
-        sample, notes, unsampled = objects.sample_node(tree.picks(node), read, on_error)
-        return sample, {k: v for k, v in (("notes", notes), ("denied", denied)) if v}, unsampled
+        return objects.sample_with_refusals(tree.picks(node), read, "Get Blob", CALL_ERRORS, _code)

@@ -11,7 +11,8 @@ from typing import Any, ClassVar, Literal
 from pydantic import model_validator
 
 from auditor.errors import ConnectorError
-from connectors.fileservers import Deadline, Entry, FileServerConnector, ServerOptions
+from connectors.fileservers import Entry, FileServerConnector, ServerOptions
+from connectors.objects import Deadline
 
 CHUNK = 32 * 1024
 ERRORS = (*ftplib.all_errors, ValueError)  # ValueError: a name with a line break cannot be sent

@@ -12,7 +12,8 @@ import paramiko
 from pydantic import model_validator
 
 from auditor.errors import ConnectorError
-from connectors.fileservers import Deadline, Entry, FileServerConnector, ServerOptions
+from connectors.fileservers import Entry, FileServerConnector, ServerOptions
+from connectors.objects import Deadline
 
 CHUNK = 32 * 1024
 ERRORS = (OSError, paramiko.SSHException, EOFError)

@@ -141,7 +141,7 @@ def test_trickling_server_is_cut_at_the_read_deadline(kind, drop, sshd, healthy,
     assert_incomplete(s, "slow", "healthy", "/exports/2019/")
     name = f"{drop}/exports/2019/" if kind == "sftp" else "/exports/2019/"
     ds = s.dataset("slow", name)
-    assert any("read deadline of 1 s exceeded" in n for n in ds["notes"]), ds["notes"]
+    assert any("object read deadline of 1s passed" in n for n in ds["notes"]), ds["notes"]
     assert ds["denied"] == [] and ds["classified"] is False  # slow is not refused: nothing to grant
     assert took < 30, took  # 200 kB at 16 kB/s would take 12 s a file
 

@@ -104,3 +104,19 @@ def test_tls_explicit_against_a_plain_only_server_says_so(files, tmp_path):
 def test_permissions_kind_ftp():
     result = CliRunner().invoke(cli, ["permissions", "--kind", "ftp"])
     assert result.exit_code == 0 and "never STOR" in result.output
+
+
+def test_an_include_glob_that_selects_no_file_is_an_error_not_a_pass(files):
+    from auditor import registry
+    from auditor.models import CollectionError, Vendor
+    from connectors import load_builtin
+    from connectors.base import CollectContext, SourceSpec
+
+    load_builtin()
+    cls = registry.connectors.get("ftp")
+    with ftp_server(files) as server:
+        opts = cls.Options(**options(server, include=["*.parquet", "exports/*"]))
+        items = list(cls(SourceSpec("drop", "ftp", Vendor(id="v"), opts), CollectContext(as_of=AS_OF)).collect())
+    errors = [i for i in items if isinstance(i, CollectionError)]
+    assert [e.reason for e in errors] == ["empty selection: file pattern '*.parquet' matched nothing "
+                                          "(the source holds 3 files)"]

@@ -80,3 +80,19 @@ def test_unreachable(account):
     with pytest.raises(ConnectorError) as e:
         collect("azure_blob", {"connection_string": bad, "connect_timeout": 1, "max_attempts": 1}, newest)
     assert "cannot reach http://127.0.0.1:1" in str(e.value)
+
+
+def test_a_container_glob_that_matches_nothing_is_an_error_not_a_pass(account):
+    from auditor import registry
+    from auditor.models import CollectionError, Vendor
+    from connectors import load_builtin
+    from connectors.base import CollectContext, SourceSpec
+
+    conn, newest = account
+    load_builtin()
+    cls = registry.connectors.get("azure_blob")
+    opts = cls.Options(connection_string=conn, containers=["vendor-*", "missing-one"])
+    items = list(cls(SourceSpec("az", "azure_blob", Vendor(id="v"), opts), CollectContext(as_of=newest)).collect())
+    reasons = sorted(i.reason for i in items if isinstance(i, CollectionError))
+    assert reasons == ["container missing-one not found or not visible to the audit identity",
+                       "empty selection: container pattern 'vendor-*' matched nothing (the source holds 3 containers)"]
