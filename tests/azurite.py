@@ -1,7 +1,8 @@
 """Azurite (Microsoft's Azure Storage emulator, npm package ``azurite``) on a free loopback port.
 
-``.ci/run`` installs a pinned version into a cache folder; found through ``AZURITE_BLOB``,
-that folder, or ``PATH``. Where it is missing the tests skip; under CI they fail instead.
+``.ci/run`` installs a pinned version (``.ci/azurite/package-lock.json``) into a cache folder
+(``AUDITOR_AZURITE_DIR``, default ``~/.cache/auditor-ci/azurite-<hash>``); found there, through
+``AZURITE_BLOB``, or on ``PATH``. Where it is missing the tests skip; under CI they fail instead.
 """
 
 from __future__ import annotations
@@ -20,12 +21,16 @@ from tests.file_servers import need
 
 ACCOUNT = "devstoreaccount1"
 KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="  # Azurite's well-known
-CACHE = Path(os.environ.get("AUDITOR_AZURITE_DIR", Path.home() / ".cache" / "auditor-azurite"))
+BIN = Path("node_modules") / ".bin" / "azurite-blob"
 
 
 def azurite_blob() -> str | None:
-    for candidate in (os.environ.get("AZURITE_BLOB"), str(CACHE / "node_modules" / ".bin" / "azurite-blob"),
-                      shutil.which("azurite-blob")):
+    """AZURITE_BLOB, else the folder .ci/run installed into (AUDITOR_AZURITE_DIR, or its default
+    under ~/.cache/auditor-ci), else PATH."""
+    installed = sorted((Path.home() / ".cache" / "auditor-ci").glob(f"azurite-*/{BIN}"))
+    for candidate in (os.environ.get("AZURITE_BLOB"),
+                      str(Path(os.environ["AUDITOR_AZURITE_DIR"]) / BIN) if os.environ.get("AUDITOR_AZURITE_DIR") else None,
+                      *map(str, installed), shutil.which("azurite-blob")):
         if candidate and os.path.exists(candidate):
             return candidate
     return None
