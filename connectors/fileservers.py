@@ -60,6 +60,7 @@ class Entry:
     modified: datetime
     is_dir: bool = False
     is_link: bool = False
+    unreadable: str | None = None  # listed, but neither its size nor its kind could be read (why)
 
 
 class Server(Protocol):
@@ -97,7 +98,9 @@ def walk(server: Server, root: str, opts: ServerOptions, ctx: CollectContext, ca
             continue
         for e in sorted(entries, key=lambda e: e.path):
             path = f"{rel}{e.path}"
-            if e.is_link:
+            if e.unreadable:
+                out.unsampled[path] = e.unreadable
+            elif e.is_link:
                 out.unsampled[path] = "symbolic link not followed"
             elif e.is_dir:
                 pending.append(path + "/")

@@ -59,7 +59,7 @@ class Session:
                 out = []
                 for name, facts in self.ftp.mlsd(folder, facts=["type", "size", "modify"]):
                     kind = facts.get("type", "").lower()
-                    if kind in ("cdir", "pdir") or name in (".", ".."):
+                    if kind in ("cdir", "pdir") or name in ("", ".", ".."):  # "": a name's line break
                         continue
                     out.append(Entry(name, int(facts.get("size") or 0), _mtime(facts.get("modify")),
                                      is_dir=kind == "dir", is_link="link" in kind))
@@ -76,8 +76,13 @@ class Session:
         self.ftp.voidcmd("TYPE I")
         try:
             size = self.ftp.size(path)
-        except ftplib.error_perm:  # no size: a folder
-            return Entry(name, 0, _mtime(None), is_dir=True)
+        except ftplib.error_perm as exc:  # no size: a folder, or a name the server cannot map back
+            try:
+                self.ftp.cwd(path)
+                self.ftp.cwd("/")
+                return Entry(name, 0, _mtime(None), is_dir=True)
+            except ERRORS:
+                return Entry(name, 0, _mtime(None), unreadable=f"size and date not readable ({_code(exc)})")
         return Entry(name, int(size or 0), _mtime(self.ftp.voidcmd(f"MDTM {path}")[4:].strip()))
 
     def read(self, path: str, start: int, want: int, deadline: Deadline) -> bytes:

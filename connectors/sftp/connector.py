@@ -6,9 +6,12 @@ import errno
 import socket
 import stat
 from datetime import datetime, timezone
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import paramiko
+from paramiko import sftp as proto
+from paramiko.sftp_attr import SFTPAttributes
 from pydantic import model_validator
 
 from auditor.errors import ConnectorError
@@ -47,20 +50,49 @@ class Session:
         self.transport = transport
         self.sftp = paramiko.SFTPClient.from_transport(transport)
         self.sftp.get_channel().settimeout(read_timeout)
+        self.raw: dict[str, bytes] = {}  # shown path -> the bytes of a name that is not UTF-8 (a cp1252 upload)
+
+    def _bytes(self, path: str) -> bytes:
+        return self.raw.get(path.rstrip("/"), path.encode())
+
+    def _readdir(self, folder: bytes) -> Iterator[tuple[bytes, SFTPAttributes]]:
+        """paramiko's listdir_attr with names as bytes: it decodes them as UTF-8 and fails the
+        whole folder on one Latin-1 name."""
+        t, msg = self.sftp._request(proto.CMD_OPENDIR, folder)
+        if t != proto.CMD_HANDLE:
+            raise paramiko.SFTPError("expected a handle")
+        handle = msg.get_binary()
+        try:
+            while True:
+                try:
+                    t, msg = self.sftp._request(proto.CMD_READDIR, handle)
+                except EOFError:  # the end of the folder
+                    return
+                if t != proto.CMD_NAME:
+                    raise paramiko.SFTPError("expected a name response")
+                for _ in range(msg.get_int()):
+                    name = msg.get_string()
+                    msg.get_string()  # the long name (ls -l text)
+                    yield name, SFTPAttributes._from_msg(msg)
+        finally:
+            self.sftp._request(proto.CMD_CLOSE, handle)
 
     def listdir(self, folder: str) -> list[Entry]:
-        out = []
-        for a in self.sftp.listdir_attr(folder):
+        out, parent = [], self._bytes(folder).rstrip(b"/")
+        for raw, a in self._readdir(parent or b"/"):
             mode = a.st_mode or 0
-            if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+            if raw in (b".", b"..") or not (stat.S_ISDIR(mode) or stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
                 continue  # sockets, fifos, devices: not files anyone left there
-            out.append(Entry(a.filename, int(a.st_size or 0), datetime.fromtimestamp(a.st_mtime or 0, timezone.utc),
+            name = raw.decode("utf-8", "backslashreplace")
+            if name.encode() != raw:
+                self.raw[f"{folder.rstrip('/')}/{name}"] = parent + b"/" + raw
+            out.append(Entry(name, int(a.st_size or 0), datetime.fromtimestamp(a.st_mtime or 0, timezone.utc),
                              is_dir=stat.S_ISDIR(mode), is_link=stat.S_ISLNK(mode)))
         return out
 
     def read(self, path: str, start: int, want: int, deadline: Deadline) -> bytes:
         parts, n = [], 0
-        with self.sftp.open(path, "rb") as f:
+        with self.sftp.open(self._bytes(path), "rb") as f:
             f.seek(start)
             while n < want:
                 deadline.check()
