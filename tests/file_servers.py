@@ -129,6 +129,8 @@ def sshd_server(*, empty_password_user: bool = False) -> Iterator[dict[str, Any]
             proc.kill()
             proc.wait()
         shutil.rmtree(folder, ignore_errors=True)
+        if empty_password_user:  # never leave a login without a password behind
+            subprocess.run(["passwd", "-l", ANON_USER], capture_output=True)
 
 
 def self_signed(folder: Path) -> Path:
