@@ -120,3 +120,16 @@ def test_an_include_glob_that_selects_no_file_is_an_error_not_a_pass(files):
     errors = [i for i in items if isinstance(i, CollectionError)]
     assert [e.reason for e in errors] == ["empty selection: file pattern '*.parquet' matched nothing "
                                           "(the source holds 3 files)"]
+
+
+def test_config_mistakes_name_file_line_and_key(tmp_path):
+    config = tmp_path / "auditor.yaml"
+    config.write_text("state: sqlite:///state.db\nvendors: [{id: v}]\nsources:\n"
+                      "  - {id: s, vendor: v, kind: sftp, host: h, user: u, paths: [/drop]}\n"
+                      "  - {id: f, vendor: v, kind: ftp, host: h, user: u, password: p, tls: implicit}\n"
+                      "  - {id: r, vendor: v, kind: ftp, host: h, user: u, password: p, paths: [drop]}\n")
+    result = CliRunner().invoke(cli, ["scan", "-c", str(config)])
+    assert result.exit_code == 2
+    assert "auditor.yaml:4: sources[0]: Value error, an sftp source needs password (${VAR}) or key_file" in result.output
+    assert "auditor.yaml:5: sources[1].tls: Input should be 'explicit' or 'none'" in result.output
+    assert "auditor.yaml:6: sources[2]: Value error, paths: 'drop' is not an absolute folder" in result.output
