@@ -15,13 +15,13 @@ import posixpath
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from pydantic import Field, SecretStr, model_validator
 
 from auditor.models import CollectionError, Dataset, Observation
 from connectors import objects, readers
-from connectors.base import CollectContext, SourceSpec, empty_selection, matches
+from connectors.base import Capabilities, CollectContext, SourceSpec, empty_selection, matches
 from connectors.base import Options as BaseOptions
 from connectors.objects import Deadline
 
@@ -125,10 +125,19 @@ class FileServerConnector:
     and implement :meth:`open` (a logged-in :class:`Server`), :meth:`settings` (facts common to
     every dataset of the source) and :meth:`anonymous` (root -> public, reasons)."""
 
-    kind = "file server"
-    scheme = "file"
-    default_port = 0
-    read_call = "read"
+    kind: ClassVar[str] = "file server"
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        knows=frozenset({"records", "bytes", "last_modified", "oldest_modified", "encryption_in_transit", "public",
+                         "columns", "personal_data"}),
+        never={"encryption_at_rest": "a file server does not say how its disks are encrypted (attest it)",
+               "has_retention": "a file server has no retention setting to read (attest it)",
+               "retention_days": "a file server has no retention setting to read (attest it)",
+               "region": "a file server does not say where it runs", "versioning": "not a setting of a file server",
+               "object_lock": "not a setting of a file server", "logging": "a file server's logs are not visible to a login",
+               "created": "SFTP and FTP give no creation time", "tags": "files have no tags"})
+    scheme: ClassVar[str] = "file"
+    default_port: ClassVar[int] = 0
+    read_call: ClassVar[str] = "read"
 
     def __init__(self, source: SourceSpec, ctx: CollectContext) -> None:
         self.source, self.ctx = source, ctx
@@ -149,13 +158,13 @@ class FileServerConnector:
         if self._limiter:
             self._limiter.acquire()
 
-    def open(self) -> Server:  # pragma: no cover - per kind
+    def open(self) -> Any:  # pragma: no cover - per kind: a logged-in Server
         raise NotImplementedError
 
-    def close(self, server: Server) -> None:  # pragma: no cover - per kind
+    def close(self, server: Any) -> None:  # pragma: no cover - per kind
         raise NotImplementedError
 
-    def settings(self, server: Server) -> dict[str, Any]:  # pragma: no cover - per kind
+    def settings(self, server: Any) -> dict[str, Any]:  # pragma: no cover - per kind
         raise NotImplementedError
 
     def anonymous(self) -> tuple[dict[str, bool | None], dict[str, str]]:  # pragma: no cover - per kind
@@ -168,7 +177,7 @@ class FileServerConnector:
             public, facts = self.anonymous() if self.opts.probe_anonymous else ({}, {
                 "anonymous_login": "not tried (probe_anonymous: false)"})
             common["facts"] = {**common.get("facts", {}), **facts}
-            files, matched = 0, set()
+            files, matched = 0, set[str]()
             for root in dict.fromkeys(self.opts.paths):
                 if self.ctx.cancel.is_set():
                     return
@@ -208,7 +217,7 @@ class FileServerConnector:
             self.ctx.progress(1)
             sample, update, unsampled = self._sample(server, label, found.tree, node)
             skipped = {k: v for k, v in found.unsampled.items() if _owner(found.tree, k) == node.path}
-            fix = {"name": _name(dataset.name), "uri": self._uri(label, node.path),
+            fix: dict[str, Any] = {"name": _name(dataset.name), "uri": self._uri(label, node.path),
                    "records_basis": "files", "last_modified_basis": "newest file mtime" if node.newest else None}
             if dataset.parent:
                 fix["parent"] = _name(dataset.parent)

@@ -7,12 +7,12 @@ from typing import Any, ClassVar, TypeVar
 
 from azure.core import exceptions as aexc
 from azure.storage.blob import BlobServiceClient, ExponentialRetry
-from pydantic import Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 
 from auditor.errors import ConnectorError
 from auditor.models import CollectionError, Dataset, Observation
 from connectors import objects, readers
-from connectors.base import CollectContext, SourceSpec, empty_selection, matches, unmatched_patterns
+from connectors.base import Capabilities, CollectContext, SourceSpec, empty_selection, matches, unmatched_patterns
 from connectors.s3.runtime import RateLimiter, fan_out
 
 T = TypeVar("T")
@@ -38,13 +38,22 @@ class Options(objects.StoreOptions):
 
 def _code(exc: BaseException) -> str:
     if isinstance(exc, aexc.HttpResponseError):
-        return str(exc.error_code or exc.status_code or type(exc).__name__)
+        return str(getattr(exc, "error_code", None) or exc.status_code or type(exc).__name__)
     return type(exc).__name__
 
 
 class Connector:
     kind: ClassVar[str] = "azure_blob"
-    Options: ClassVar[type[Options]] = Options
+    Options: ClassVar[type[BaseModel]] = Options
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        knows=frozenset({"records", "bytes", "last_modified", "oldest_modified", "encryption_at_rest",
+                         "encryption_in_transit", "public", "versioning", "logging", "object_lock", "columns",
+                         "personal_data"}),
+        never={"has_retention": "lifecycle management rules are a management-plane setting (attest them)",
+               "retention_days": "lifecycle management rules are a management-plane setting (attest them)",
+               "region": "the storage account's location is a management-plane setting",
+               "created": "the blob API gives a container's last change, not its creation",
+               "tags": "container metadata is not read as tags"})
 
     def __init__(self, source: SourceSpec, ctx: CollectContext) -> None:
         self.source, self.ctx = source, ctx
@@ -68,7 +77,7 @@ class Connector:
     def _make_client(self) -> BlobServiceClient:
         o = self.opts
         retry = ExponentialRetry(initial_backoff=1, increment_base=3, retry_total=o.max_attempts - 1)
-        kw = {"connection_timeout": o.connect_timeout, "read_timeout": o.read_timeout, "retry_policy": retry,
+        kw: dict[str, Any] = {"connection_timeout": o.connect_timeout, "read_timeout": o.read_timeout, "retry_policy": retry,
               "max_single_get_size": CHUNK, "max_chunk_get_size": CHUNK}  # small GETs: the deadline is checked between
         if o.connection_string:
             return BlobServiceClient.from_connection_string(o.connection_string.get_secret_value(), **kw)

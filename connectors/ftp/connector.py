@@ -8,14 +8,14 @@ import ssl
 from datetime import datetime, timezone
 from typing import Any, ClassVar, Literal
 
-from pydantic import model_validator
+from pydantic import BaseModel, model_validator
 
 from auditor.errors import ConnectorError
 from connectors.fileservers import Entry, FileServerConnector, ServerOptions
 from connectors.objects import Deadline
 
 CHUNK = 32 * 1024
-ERRORS = (*ftplib.all_errors, ValueError)  # ValueError: a name with a line break cannot be sent
+ERRORS: tuple[type[BaseException], ...] = (*ftplib.all_errors, ValueError)  # ValueError: a name with a line break cannot be sent
 ANON = ("anonymous", "auditor@example.invalid")
 
 
@@ -112,7 +112,7 @@ class Session:
 
 class Connector(FileServerConnector):
     kind: ClassVar[str] = "ftp"
-    Options: ClassVar[type[Options]] = Options
+    Options: ClassVar[type[BaseModel]] = Options
     scheme = "ftp"
     default_port = 21
     read_call = "RETR"
@@ -140,6 +140,7 @@ class Connector(FileServerConnector):
             ftp.connect(o.host, self.port, timeout=o.connect_timeout)
         except ERRORS as exc:
             raise ConnectorError(f"ftp source {self.source.id}: cannot reach {self.where}: {_code(exc)}") from None
+        assert ftp.sock is not None
         ftp.sock.settimeout(o.read_timeout)
         ftp.timeout = o.read_timeout  # data connections
         return ftp
@@ -168,13 +169,13 @@ class Connector(FileServerConnector):
             raise ConnectorError(f"ftp source {self.source.id}: cannot log in at {self.where}: {_code(exc)}") from None
         return Session(ftp)
 
-    def close(self, server: Session) -> None:  # type: ignore[override]
+    def close(self, server: Session) -> None:
         try:
             server.ftp.quit()
         except ERRORS:
             server.ftp.close()
 
-    def settings(self, server: Session) -> dict[str, Any]:  # type: ignore[override]
+    def settings(self, server: Session) -> dict[str, Any]:
         facts: dict[str, Any] = {
             "encryption_at_rest_basis": "an FTP server does not say how its disks are encrypted (attest it)",
             "retention_basis": "an FTP server has no retention setting to read (attest it)"}

@@ -12,14 +12,14 @@ from typing import Any, ClassVar
 import paramiko
 from paramiko import sftp as proto
 from paramiko.sftp_attr import SFTPAttributes
-from pydantic import model_validator
+from pydantic import BaseModel, model_validator
 
 from auditor.errors import ConnectorError
 from connectors.fileservers import Entry, FileServerConnector, ServerOptions
 from connectors.objects import Deadline
 
 CHUNK = 32 * 1024
-ERRORS = (OSError, paramiko.SSHException, EOFError)
+ERRORS: tuple[type[BaseException], ...] = (OSError, paramiko.SSHException, EOFError)
 WHY = {errno.EACCES: "permission denied", errno.EPERM: "permission denied", errno.ENOENT: "no such file or folder"}
 
 
@@ -110,7 +110,7 @@ class Session:
 
 class Connector(FileServerConnector):
     kind: ClassVar[str] = "sftp"
-    Options: ClassVar[type[Options]] = Options
+    Options: ClassVar[type[BaseModel]] = Options
     scheme = "sftp"
     default_port = 22
 
@@ -158,15 +158,15 @@ class Connector(FileServerConnector):
             t.close()
             raise ConnectorError(f"sftp source {self.source.id}: login refused for user {o.user} at "
                                  f"{self.where}") from None
-        except (*ERRORS, ValueError) as exc:
+        except (OSError, paramiko.SSHException, EOFError, ValueError) as exc:  # ValueError: an unreadable key file
             t.close()
             raise ConnectorError(f"sftp source {self.source.id}: cannot open an SFTP session at {self.where}: "
                                  f"{_code(exc)}") from None
 
-    def close(self, server: Session) -> None:  # type: ignore[override]
+    def close(self, server: Session) -> None:
         server.transport.close()
 
-    def settings(self, server: Session) -> dict[str, Any]:  # type: ignore[override]
+    def settings(self, server: Session) -> dict[str, Any]:
         t = server.transport
         return {"encryption_in_transit": "enforced", "facts": {
             "transport": "SSH (SFTP)", "encryption_in_transit_basis": "SFTP runs inside SSH: every byte is encrypted",
