@@ -73,3 +73,13 @@ def test_apt_is_updated_once_for_several_installs(machine):
         assert proc.returncode == 1 and "/usr/bin/chromium" in proc.stderr
     else:
         assert proc.returncode == 0, proc.stderr
+
+
+def test_sftp_test_tools_are_installed_from_debian_packages(machine):
+    (machine.bin / "mkdir").symlink_to("/bin/mkdir")
+    proc, calls = machine("provision_openssh")
+    assert proc.returncode == 0, proc.stderr
+    installs = [c for c in calls if c.startswith("install")]
+    assert installs[-3:] == ["install -y -qq openssh-client", "install -y -qq openssl", "install -y -qq passwd"]
+    if not os.access("/usr/sbin/sshd", os.X_OK):  # this machine's own sshd is left alone
+        assert installs[0] == "install -y -qq openssh-server"
