@@ -22,6 +22,8 @@ from auditor.cli import cli
 from tests.azurite import KEY, azurite_server
 from tests.file_servers import throttled_proxy
 
+pytestmark = pytest.mark.real_clock  # Azurite checks request dates and SAS expiry against its own clock
+
 CSV = b"id,email,city\n" + b"".join(f"{i},user{i}@example.com,Singapore\n".encode() for i in range(1, 40))
 RAW = ["wei.ling.tan.leak@example.com", "4111111111111111", "S1234567D"]
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from fault_helpers import AS_OF, Scan, free_port, loopback_endpoint, scan, write_config
+from fault_helpers import Scan, as_of, free_port, loopback_endpoint, scan, write_config
 
 from tests.file_servers import estate, ftp_server, sshd_server, throttled_proxy
 
@@ -168,7 +168,7 @@ def test_nothing_leaked_and_the_drop_is_unchanged(sshd, tmp_path):
             {**ftp_src("ftp", ftpd), "password": "${FTP_PW}", "tls": "explicit", "ca_file": ftpd["ca_file"]}]}))
         env = {**os.environ, "SFTP_PW": sshd["password"], "FTP_PW": ftpd["password"]}
         auditor = str(Path(sys.executable).parent / "auditor")
-        proc = subprocess.run([auditor, "-vv", "scan", "-c", str(cfg), "--as-of", AS_OF, "--json", "r.json",
+        proc = subprocess.run([auditor, "-vv", "scan", "-c", str(cfg), "--as-of", as_of(), "--json", "r.json",
                                "--html", "r.html", "--csv", "r.csv"], cwd=out, env=env, capture_output=True,
                               text=True, timeout=180)
         after = fingerprint(root)

@@ -15,6 +15,8 @@ from auditor.cli import cli
 from tests.azurite import azurite_server
 from tests.file_servers import collect
 
+pytestmark = pytest.mark.real_clock  # Azurite checks request dates and SAS expiry against its own clock
+
 CSV = b"email,phone\n" + b"".join(f"user{i}@example.com,+65 9123 45{i:02d}\n".encode() for i in range(30))
 
 
