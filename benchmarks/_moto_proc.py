@@ -41,6 +41,7 @@ def _seed_listing(backend: Any, tag: str, objects: int, per_bucket: int) -> list
 def _seed_sampled(backend: Any, tag: str, prefixes: int, per_prefix: int) -> list[str]:
     name = f"bench-{tag}"
     backend.create_bucket(name, "us-east-1")
+    backend.put_bucket_ownership_controls(name, "ObjectWriter")  # object ACLs apply: each sampled object's is read
     for p in range(prefixes):
         for j in range(per_prefix):
             rows = "".join(f"user{p}x{j}x{k}@example.com,+65 9{k:07d},Singapore\n" for k in range(50))

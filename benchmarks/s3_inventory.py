@@ -115,7 +115,7 @@ def child(url: str, pattern: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
-    parser.add_argument("--objects", type=int, help="objects for the floor benchmark (default 20000)")
+    parser.add_argument("--objects", type=int, help="objects for the floor benchmark (default 10000)")
     parser.add_argument("--per-bucket", type=int, default=5000)
     parser.add_argument("--repeats", type=int, help="interleaved timing repeats (median and spread reported)")
     parser.add_argument("--prefixes", type=int, help="prefixes of the sampled bucket (default 40)")
@@ -126,12 +126,12 @@ def main() -> int:
         child(*args.child)
         return 0
 
-    n = args.objects or (2000 if args.quick else 20_000)
-    per_bucket = min(args.per_bucket, 1000) if args.quick else args.per_bucket
-    sizes = [int(s) for s in (args.memory_sizes or ("1000,2000,4000" if args.quick else "10000,20000,40000")).split(",")]
+    n = args.objects or (1000 if args.quick else 10_000)
+    per_bucket = min(args.per_bucket, 500) if args.quick else args.per_bucket
+    sizes = [int(s) for s in (args.memory_sizes or ("500,2000" if args.quick else "10000,20000,40000")).split(",")]
     prefixes = args.prefixes or (6 if args.quick else 40)
-    per_prefix = 2 if args.quick else 5
-    repeats = args.repeats or (3 if args.quick else 5)
+    per_prefix = 3 if args.quick else 5
+    repeats = args.repeats or 3
     spec = [{"kind": "listing", "tag": "floor", "objects": n, "per_bucket": per_bucket},
             {"kind": "sampled", "tag": "sampled", "prefixes": prefixes, "per_prefix": per_prefix}]
     spec += [{"kind": "listing", "tag": f"mem{size}", "objects": size, "per_bucket": per_bucket} for size in sizes]
