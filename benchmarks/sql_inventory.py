@@ -21,7 +21,7 @@ server-side count. ``--profile`` adds a cProfile summary of one end-to-end run.
 
     .venv/bin/python benchmarks/sql_inventory.py              # 200 tables (reduced: a shared machine)
     .venv/bin/python benchmarks/sql_inventory.py --quick      # 30 tables
-    .venv/bin/python benchmarks/sql_inventory.py --tables 1001 --profile
+    .venv/bin/python benchmarks/sql_inventory.py --tables 1001      # the issue's estate (not on a shared machine)
 """
 
 from __future__ import annotations
@@ -229,7 +229,8 @@ def main() -> int:
     parser.add_argument("--tables", type=int, default=None, help="default 200 (the issue's estate is 1,001)")
     parser.add_argument("--rows", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=None)
-    parser.add_argument("--profile", action="store_true", help="add a cProfile summary of one end-to-end run")
+    parser.add_argument("--profile", action=argparse.BooleanOptionalAction, default=None,
+                        help="add a cProfile summary of one end-to-end run (default: on, off with --quick)")
     args = parser.parse_args()
     n = args.tables or (30 if args.quick else 200)
     repeats = args.repeats or (2 if args.quick else 3)
@@ -265,7 +266,8 @@ def main() -> int:
 
             counts = ServerCounts(admin, dbname)
             server = {name: counts.measure(fn) for name, fn in variants.items() if name != "end_to_end"}
-            lines = profile_summary(variants["end_to_end"]) if args.profile else []
+            profile = args.profile if args.profile is not None else not args.quick
+            lines = profile_summary(variants["end_to_end"]) if profile else []
 
         labels = {"floor_minimal": "minimal floor (catalogue + 1 LIMIT per table, psycopg)",
                   "floor_equal": "equal-work floor (catalogue + count/max + 1,000-row sample, psycopg)",
