@@ -36,6 +36,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -132,7 +133,8 @@ class ServerCounts:
         with admin.connect() as c:
             current = c.execute(sa.text("SELECT pg_current_logfile()")).scalar()
         self.log = current or os.environ.get("AUDITOR_PG_LOG", DEFAULT_LOG)
-        self.line = re.compile(rf"@{re.escape(dbname)} LOG:  (?:statement|execute [^:]*): ")
+        self.line = re.compile(rf"@{re.escape(dbname)} LOG:  (?:statement|execute [^:]*): (\w+(?: \w+)?)")
+        self.kinds: dict[str, Counter] = {}
         self.readable = self._size() is not None
 
     def _size(self) -> int | None:
@@ -148,7 +150,7 @@ class ServerCounts:
             return c.execute(sa.text("SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = :d"),
                              {"d": self.dbname}).scalar()
 
-    def measure(self, fn) -> tuple[int | None, int]:
+    def measure(self, fn, name: str = "") -> tuple[int | None, int]:
         """(statements or None, transactions) of one call of ``fn`` on the database."""
         with self.admin.connect() as c:
             c.execute(sa.text(f"ALTER DATABASE {self.dbname} SET log_statement = 'all'"))
@@ -165,7 +167,9 @@ class ServerCounts:
             with self.admin.connect() as c:
                 text = c.execute(sa.text("SELECT pg_read_file(:p, :o, :n)"),
                                  {"p": self.log, "o": start, "n": end - start}).scalar() or ""
-            statements = len(self.line.findall(text))
+            found = self.line.findall(text)
+            statements = len(found)
+            self.kinds[name] = Counter(k.upper() for k in found)
         return statements, x1 - x0
 
 
@@ -265,7 +269,7 @@ def main() -> int:
             assert got["floor_equal"] == got["floor_minimal"] == got["connector"] == n, got
 
             counts = ServerCounts(admin, dbname)
-            server = {name: counts.measure(fn) for name, fn in variants.items() if name != "end_to_end"}
+            server = {name: counts.measure(fn, name) for name, fn in variants.items() if name != "end_to_end"}
             profile = args.profile if args.profile is not None else not args.quick
             lines = profile_summary(variants["end_to_end"]) if profile else []
 
@@ -282,6 +286,8 @@ def main() -> int:
         for name, (stmts, xacts) in server.items():
             s = f"{stmts / n:.2f}" if stmts is not None else "n/a"
             print(f"  {labels[name]:72s} statements {s:>5} per table ({stmts} in all), transactions {xacts / n:.2f} per table")
+            if counts.kinds.get(name):
+                print("      by first words: " + ", ".join(f"{k} {v}" for k, v in counts.kinds[name].most_common(8)))
         for line in lines:
             print(line)
 
