@@ -101,3 +101,26 @@ def test_rate_limit_still_spaces_every_request(bucket, s3_url, monkeypatch):
     spans = [b - a for a, b in zip(starts, starts[5:])]
     assert min(spans) >= 5 / rate - 0.03, min(spans)
     assert starts[-1] - starts[0] >= (len(starts) - 1) * 0.9 / rate
+
+
+def test_gcs_concurrent_sampling_gives_the_sequential_outcome(gcs_admin, collect_gcs):
+    name = "gcs-conc-sampling"
+    b = gcs_admin.create_bucket(name)
+    b.iam_configuration.uniform_bucket_level_access_enabled = False  # object ACLs apply: each is read
+    b.patch()
+    for p in PREFIXES:
+        for j in range(3):
+            body = "email,city\n" + "".join(f"user{j}{k}@{p}.example.com,Singapore\n" for k in range(20))
+            b.blob(f"{p}/part-{j}.csv").upload_from_string(body.encode())
+    leaked = b.blob("p2/leaked.csv")
+    leaked.upload_from_string(b"email\nbob@example.org\n")
+    leaked.acl.all().grant_read()
+    leaked.acl.save()
+    sequential = collect_gcs(name, max_workers=1, sample_objects=3)
+    concurrent = collect_gcs(name, max_workers=4, sample_objects=3)
+    assert not sequential.errors and not concurrent.errors
+    assert _outcome(concurrent) == _outcome(sequential)
+    root = concurrent.ds(name)
+    assert root.public is True and "object acl: p2/leaked.csv allUsers READER" in root.public_reasons
+    assert root.facts["object_acls"]["objects_checked"] > 6
+    assert "email" in concurrent.sample(f"{name}/p4/").fields
