@@ -126,7 +126,7 @@ def main() -> int:
         child(*args.child)
         return 0
 
-    n = args.objects or (1000 if args.quick else 10_000)
+    n = args.objects or (500 if args.quick else 10_000)
     per_bucket = min(args.per_bucket, 500) if args.quick else args.per_bucket
     sizes = [int(s) for s in (args.memory_sizes or ("500,2000" if args.quick else "10000,20000,40000")).split(",")]
     prefixes = args.prefixes or (6 if args.quick else 40)
