@@ -35,7 +35,7 @@ class Options(objects.StoreOptions):
     retry_timeout: float = Field(60.0, gt=0, allow_inf_nan=False)  # give up retrying one call after this many seconds
 
 
-def updated(blob: Any) -> datetime | None:
+def updated(blob: Any) -> datetime:
     """A listed blob's ``updated`` time: ``datetime.fromisoformat`` on the RFC 3339 value of the
     listing (``...Z``, fractions to nanoseconds truncated to microseconds, as the library does)
     rather than the library's regular expression and ``strptime``; anything else through
