@@ -112,7 +112,10 @@ def connector(url: str) -> int:
 def end_to_end(url: str, folder: Path) -> int:
     from auditor.config import load_config
     from auditor.engine import RunOptions, run_audit
+    from auditor.plugins import load_connectors
     from reports.write import write_reports
+
+    load_connectors()  # the config names kind: sql
 
     stamp = time.monotonic_ns()
     cfg = {"state": f"sqlite:///{folder}/state-{stamp}.db", "vendors": [{"id": "v"}],
