@@ -1,8 +1,49 @@
-"""The one line format benchmarks/run_all.py tabulates into RESULTS.md."""
+"""The one line format benchmarks/run_all.py tabulates into RESULTS.md, and the timing helpers
+every benchmark shares: interleaved repetitions, reported as min / median / max."""
 
 import json
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
 
 
-def result(benchmark: str, figure: str, value: float, unit: str, target: str, met: bool | None) -> None:
-    print("RESULT " + json.dumps({"benchmark": benchmark, "figure": figure, "value": round(value, 3), "unit": unit,
-                                  "target": target, "met": met}), flush=True)
+def result(benchmark: str, figure: str, value: float, unit: str, target: str, met: bool | None,
+           floor: str | None = None, spread: str | None = None) -> None:
+    """One figure. ``floor``: the floor it is measured against in the same run (with its spread);
+    ``spread``: min / median / max of the figure's own repetitions."""
+    line: dict[str, Any] = {"benchmark": benchmark, "figure": figure, "value": round(value, 3), "unit": unit,
+                            "target": target, "met": met}
+    if floor is not None:
+        line["floor"] = floor
+    if spread is not None:
+        line["spread"] = spread
+    print("RESULT " + json.dumps(line), flush=True)
+
+
+def spread(samples: list[float], unit: str = "s", digits: int = 3) -> str:
+    """``min / median / max unit (n runs)`` of repeated measurements."""
+    lo, mid, hi = min(samples), statistics.median(samples), max(samples)
+    return f"{lo:.{digits}f} / {mid:.{digits}f} / {hi:.{digits}f} {unit} (n={len(samples)})"
+
+
+def median(samples: list[float]) -> float:
+    return statistics.median(samples)
+
+
+def interleaved(runs: dict[str, Callable[[], Any]], repeats: int) -> tuple[dict[str, list[float]], dict[str, list[float]],
+                                                                           dict[str, Any]]:
+    """Run each callable once per round, ``repeats`` rounds, in rotating order (so no variant is
+    always first after a pause). Returns (wall seconds per name, this process's CPU seconds per
+    name, the last result per name)."""
+    walls: dict[str, list[float]] = {k: [] for k in runs}
+    cpus: dict[str, list[float]] = {k: [] for k in runs}
+    last: dict[str, Any] = {}
+    names = list(runs)
+    for r in range(repeats):
+        for name in names[r % len(names):] + names[: r % len(names)]:
+            c0, t0 = time.process_time(), time.perf_counter()
+            last[name] = runs[name]()
+            walls[name].append(time.perf_counter() - t0)
+            cpus[name].append(time.process_time() - c0)
+    return walls, cpus, last

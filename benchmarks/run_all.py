@@ -35,16 +35,26 @@ BENCHMARKS = [
 
 NOTES = """## What bounds each figure
 
-- **S3 inventory against the raw listing**: the floor is moto's own listing speed
-  (about 2,700 objects/s over HTTP; moto sorts a bucket's key list on every page, so the benchmark
-  keeps 5,000 objects per bucket). Ours adds about ten settings calls per bucket and the per-object
-  prefix aggregation. Four workers do not help here: moto runs in the benchmark's own process and
-  shares its interpreter lock.
+- **S3 inventory against the raw listing**: the floor is moto's own listing speed (moto sorts a
+  bucket's key list on every page, so the benchmark keeps 5,000 objects per bucket). moto runs in a
+  process of its own, seeded there, so it no longer shares an interpreter lock with the client; on
+  two cores the server is still the bottleneck of both the floor and ours. Ours adds about ten
+  settings calls per bucket and the per-object prefix aggregation.
+- **S3 client CPU**: measured in the client process only (the server is another process), per
+  100k objects of a reduced listing (fixed costs such as the settings calls are spread over fewer
+  objects than at 100k). botocore's default timestamp parser (dateutil) against
+  `datetime.fromisoformat` for the ISO-8601 LastModified of every listed object.
+- **S3 sampling behind 30 ms**: a loopback proxy (benchmarks/latency_proxy.py) delays each request;
+  with `max_workers` 1 a bucket's sampled reads and ACL checks run one after the other, with 4 they
+  share a source-wide pool of 4 threads (the rate limit, when set, spaces them all). The bucket's
+  settings calls and its listing stay sequential.
 - **Memory**: the listing streams into per-prefix
   aggregates; at most 10,000 prefixes are kept per bucket (deeper ones roll up into their parent,
   and the bucket says so), so memory does not grow with objects or prefixes.
-- **SQL**: two round trips per table plus the sample, a few milliseconds a table on
-  loopback; reflection is one bulk call per schema.
+- **SQL**: the equal-work floor is psycopg alone doing what the connector must (catalogue, a
+  count/max and a 1,000-row sample per table); the minimal floor is the sample alone. Statements are
+  counted by the server (its log with `log_statement = all` on the throw-away database; PostgreSQL
+  here has no `pg_stat_statements` preloaded) and transactions by `pg_stat_database`.
 - **Classifier throughput** (uncapped, 1 MiB per call): columns (CSV/JSONL parsed as the readers
   do) validate each distinct value once and stop once every type's decision is settled (99% Wilson
   bounds; counts extrapolated, flagged `estimated`); free text validates each distinct candidate
@@ -108,8 +118,11 @@ def main(argv: list[str] | None = None) -> int:
         f"- machine: {machine()}",
         f"- command: `python benchmarks/run_all.py{' --quick' if args.quick else ''}`",
         "",
-        "| benchmark | figure | value | target | met |",
-        "| --- | --- | --- | --- | --- |",
+        "Each value is a median of interleaved repetitions where a spread is given; the floor beside it",
+        "was measured in the same run under the same conditions.",
+        "",
+        "| benchmark | figure | value | spread (min / median / max) | floor (same run) | target | met |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     sections: list[str] = []
     failures = 0
@@ -117,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.only and script not in args.only:
             continue
         if not (HERE / script).exists():
-            lines.append(f"| {title} | (script {script} missing) | | | |")
+            lines.append(f"| {title} | (script {script} missing) | | | | | |")
             failures += 1
             continue
         print(f"== {title} ({script})", flush=True)
@@ -128,9 +141,9 @@ def main(argv: list[str] | None = None) -> int:
         for r in results:
             met = {True: "yes", False: "**no**"}.get(r.get("met"), "-")
             lines.append(f"| {r.get('benchmark', title)} | {r.get('figure', '')} | {r.get('value')} {r.get('unit', '')} "
-                         f"| {r.get('target', '')} | {met} |")
+                         f"| {r.get('spread') or '-'} | {r.get('floor') or '-'} | {r.get('target', '')} | {met} |")
         if not results:
-            lines.append(f"| {title} | (no RESULT line; exit {code}) | | | |")
+            lines.append(f"| {title} | (no RESULT line; exit {code}) | | | | | |")
         sections += [f"## {title}", "", f"`{' '.join(cmd)}` (exit {code}, {took:.1f}s)", "", "```",
                      out.strip(), "```", ""]
     notes = [] if args.quick else [NOTES]

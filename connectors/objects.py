@@ -83,7 +83,7 @@ class StoreOptions(BaseOptions):
     sample_objects: int = Field(5, ge=0)  # objects read per prefix
     max_object_bytes: int = Field(MiB, gt=0)  # ranged reads, and the bound on decompression
     max_requests_per_second: float | None = Field(None, gt=0, allow_inf_nan=False)  # be polite to production before a sales event
-    max_workers: int = Field(4, ge=1)  # buckets listed at once
+    max_workers: int = Field(4, ge=1)  # buckets listed at once; also sampled reads and ACL checks in flight
     connect_timeout: float = Field(10.0, gt=0, allow_inf_nan=False)  # seconds, per connection attempt
     read_timeout: float = Field(60.0, gt=0, allow_inf_nan=False)  # seconds, per socket read
     # wall-clock bound on reading one sampled object (all its ranged reads): read_timeout bounds

@@ -12,33 +12,45 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from connectors import objects
 from connectors.gcs import facts as gcsfacts
+from connectors.s3.runtime import ordered_map
 
 MAX_REASONS = 5  # object names in public_reasons; the count is always given
 
 
 def exposure(bucket: Any, tree: objects.PrefixTree, common: dict[str, Any], evidence: dict[str, Any],
              read_acl: Callable[[Any], list[dict[str, Any]]], errors: tuple[type[BaseException], ...],
-             code: Callable[[BaseException], str], cancel: threading.Event) -> dict[str, Any]:
-    """Updates of the bucket's Dataset fields (public, public_reasons, encryption_in_transit, denied)."""
+             code: Callable[[BaseException], str], cancel: threading.Event,
+             pool: ThreadPoolExecutor | None = None, ahead: int = 8) -> dict[str, Any]:
+    """Updates of the bucket's Dataset fields (public, public_reasons, encryption_in_transit, denied).
+
+    The ACL reads run on ``pool`` (at most ``ahead`` at a time) when one is given; the outcome is
+    tallied in the picks' order, as when they run one after the other."""
     if evidence.get("uniform_bucket_level_access") or evidence.get("public_access_prevention") == "enforced":
         return {}
     picks = [p for node in tree for p in tree.picks(node)]
     reasons: list[str] = []
     public_objects = checked = 0
     denied: list[str] = []
-    for pick in picks:
+
+    def read(pick: objects.Pick) -> Any:
         if cancel.is_set():
-            break
+            return None
         try:
-            entries = read_acl(bucket.blob(pick.key))
+            return read_acl(bucket.blob(pick.key))
         except errors as exc:
-            entry = f"{gcsfacts.CALLS['get_object_acl']}: {code(exc)}"
-            if entry not in denied:
-                denied.append(entry)
+            return f"{gcsfacts.CALLS['get_object_acl']}: {code(exc)}"
+
+    for pick, entries in zip(picks, ordered_map(read, picks, pool, ahead)):
+        if entries is None:  # cancelled
+            break
+        if isinstance(entries, str):
+            if entries not in denied:
+                denied.append(entries)
             continue
         checked += 1
         found = [f"object acl: {pick.key} {e.get('entity')} {e.get('role')}" for e in entries

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from functools import partial
 from typing import Any, ClassVar, TypeVar
 
@@ -20,7 +22,7 @@ from connectors import objects, readers
 from connectors.base import Capabilities, CollectContext, SourceSpec, empty_selection, matches, unmatched_patterns
 from connectors.gcs import acl_checks as gcs_acl
 from connectors.gcs import facts as gcsfacts
-from connectors.s3.runtime import RateLimiter, fan_out
+from connectors.s3.runtime import RateLimiter, fan_out, ordered_map
 
 T = TypeVar("T")
 # What a refused, unsupported or unreachable call raises.
@@ -31,6 +33,20 @@ class Options(objects.StoreOptions):
     project: str | None = None
     endpoint: str | None = None  # an emulator or a private endpoint (anonymous credentials there)
     retry_timeout: float = Field(60.0, gt=0, allow_inf_nan=False)  # give up retrying one call after this many seconds
+
+
+def updated(blob: Any) -> datetime:
+    """A listed blob's ``updated`` time: ``datetime.fromisoformat`` on the RFC 3339 value of the
+    listing (``...Z``, fractions to nanoseconds truncated to microseconds, as the library does)
+    rather than the library's regular expression and ``strptime``; anything else through
+    ``blob.updated``."""
+    value = blob._properties.get("updated")
+    if type(value) is str and len(value) >= 20 and value[10] == "T" and value[-1] == "Z":
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    return blob.updated
 
 
 def _code(exc: BaseException) -> str:
@@ -53,6 +69,7 @@ class Connector:
         self._timeout = (self.opts.connect_timeout, self.opts.read_timeout)
         self._retry = DEFAULT_RETRY.with_timeout(self.opts.retry_timeout)
         self.client: Any = None
+        self._pool: ThreadPoolExecutor | None = None  # sampled reads and ACL checks, source-wide (max_workers)
 
     @classmethod
     def permissions(cls) -> dict[str, Any]:
@@ -100,10 +117,19 @@ class Connector:
                     fix=f"check the bucket name, and grant the audit identity storage.buckets.get and "
                         f"storage.objects.list on gs://{name} (a custom role from `auditor permissions --kind gcs`)")
         tasks = [lambda b=b: self._bucket(b) for b in chosen]
-        for item in fan_out(tasks, self.opts.max_workers, self.ctx.cancel):
-            if isinstance(item, Observation):
-                self.ctx.progress(1)
-            yield item
+        # sampled reads and object ACL checks of every bucket share one pool of max_workers threads
+        # (max_workers 1: one after the other in the bucket's thread, as before)
+        if self.opts.max_workers > 1 and self.opts.sample_objects:
+            self._pool = ThreadPoolExecutor(self.opts.max_workers, thread_name_prefix="auditor-gcs-samples")
+        try:
+            for item in fan_out(tasks, self.opts.max_workers, self.ctx.cancel):
+                if isinstance(item, Observation):
+                    self.ctx.progress(1)
+                yield item
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
 
     def _try(self, op: str, fn: Callable[[], T], denied: list[str]) -> T | None:
         try:
@@ -147,17 +173,25 @@ class Connector:
 
         def object_acl(blob: Any) -> list[dict[str, Any]]:
             return self._call(lambda: (blob.acl.reload(timeout=self._timeout, retry=self._retry), list(blob.acl))[1])
+        pool, ahead = self._pool, 2 * self.opts.max_workers
         common.update(gcs_acl.exposure(bucket, tree, common, evidence, object_acl, CALL_ERRORS, _code,
-                                       self.ctx.cancel))
-        for node, dataset in objects.prefix_datasets(
+                                       self.ctx.cancel, pool=pool, ahead=ahead))
+
+        def sampled(item: tuple[objects.Node, Dataset]) -> tuple[objects.Node, Dataset, Any]:
+            if self.ctx.cancel.is_set():
+                return item[0], item[1], None
+            return item[0], item[1], self._sample(name, tree, item[0])
+
+        nodes = objects.prefix_datasets(
             tree, source=self.source.id, vendor=self.source.vendor.id, bucket=name, scheme="gs", common=common,
             per_node=lambda path: gcsfacts.retention_for(rules, path),
-        ):
+        )
+        for node, dataset, got in ordered_map(sampled, nodes, pool, ahead):
             if self.ctx.cancel.is_set():
                 return
             if not node.path:
                 dataset = dataset.model_copy(update={"created": bucket.time_created})
-            sample, update, unsampled = self._sample(name, tree, node)
+            sample, update, unsampled = got
             if update:
                 dataset = dataset.model_copy(update={k: (*getattr(dataset, k), *v) for k, v in update.items()})
             yield Observation(dataset=objects.with_unsampled(dataset, unsampled), sample=sample)
@@ -169,7 +203,7 @@ class Connector:
         add = tree.add
         while (page := self._call(lambda: next(pages, None))) is not None:
             for blob in page:
-                add(blob.name, int(blob.size or 0), blob.updated)
+                add(blob.name, int(blob.size or 0), updated(blob))
             if self.ctx.cancel.is_set():
                 return
 

@@ -11,19 +11,24 @@ not checked may be public), and the reason is kept in ``facts``.
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from connectors import objects
 from connectors.s3 import facts as s3facts
+from connectors.s3.runtime import ordered_map
 
 MAX_REASONS = 5  # object keys named in public_reasons; the count is always given
 
 
 def exposure(client: Any, bucket: str, tree: objects.PrefixTree, common: dict[str, Any], evidence: dict[str, Any],
-             cancel: threading.Event) -> dict[str, Any]:
-    """Updates of the bucket's Dataset fields (public, public_reasons, denied) from object ACLs."""
+             cancel: threading.Event, pool: ThreadPoolExecutor | None = None, ahead: int = 8) -> dict[str, Any]:
+    """Updates of the bucket's Dataset fields (public, public_reasons, denied) from object ACLs.
+
+    The ACL reads run on ``pool`` (at most ``ahead`` at a time) when one is given; the outcome is
+    tallied in the picks' order, as when they run one after the other."""
     applies = evidence.get("object_acls_apply")
     if applies is False:
         return {}
@@ -31,15 +36,21 @@ def exposure(client: Any, bucket: str, tree: objects.PrefixTree, common: dict[st
     reasons: list[str] = []
     public_objects = checked = 0
     denied: list[str] = []
-    for pick in picks:
+
+    def read(pick: objects.Pick) -> Any:
         if cancel.is_set():
-            break
+            return None
         try:
-            resp = client.get_object_acl(Bucket=bucket, Key=pick.key)
+            return client.get_object_acl(Bucket=bucket, Key=pick.key)
         except (ClientError, BotoCoreError) as exc:
-            entry = f"{s3facts.CALLS['get_object_acl']}: {s3facts.error_code(exc)}"
-            if entry not in denied:
-                denied.append(entry)
+            return f"{s3facts.CALLS['get_object_acl']}: {s3facts.error_code(exc)}"
+
+    for pick, resp in zip(picks, ordered_map(read, picks, pool, ahead)):
+        if resp is None:  # cancelled
+            break
+        if isinstance(resp, str):
+            if resp not in denied:
+                denied.append(resp)
             continue
         checked += 1
         found = s3facts.object_acl_public(resp, pick.key)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
 import boto3
@@ -19,7 +20,7 @@ from connectors import objects, readers
 from connectors.base import Capabilities, CollectContext, SourceSpec, empty_selection, matches, unmatched_patterns
 from connectors.s3 import acl_checks
 from connectors.s3 import facts as s3facts
-from connectors.s3.runtime import RateLimiter, fan_out
+from connectors.s3.runtime import RateLimiter, fan_out, ordered_map, use_fast_timestamps
 
 # One service-model loader for every source: parsing S3's model costs ~0.15 s per session.
 # Credentials are still resolved per connector (a session each).
@@ -46,6 +47,7 @@ class Connector:
         self._lock = threading.Lock()
         self._session: Any = None
         self._account_block: dict[str, Any] | str | None = None
+        self._pool: ThreadPoolExecutor | None = None  # sampled reads and ACL checks, source-wide (max_workers)
 
     @classmethod
     def permissions(cls) -> dict[str, Any]:
@@ -62,6 +64,7 @@ class Connector:
             if self._session is None:
                 core = botocore.session.get_session()
                 core.register_component("data_loader", _LOADER)
+                use_fast_timestamps(core)
                 self._session = boto3.Session(botocore_session=core, profile_name=self.opts.profile,
                                               region_name=self.opts.region)
             config = Config(
@@ -123,10 +126,19 @@ class Connector:
         if chosen:
             self._account_block = self._read_account_block()
         tasks = [lambda b=b: self._bucket(b["Name"], b.get("CreationDate")) for b in chosen]
-        for item in fan_out(tasks, self.opts.max_workers, self.ctx.cancel):
-            if isinstance(item, Observation):
-                self.ctx.progress(1)
-            yield item
+        # sampled reads and object ACL checks of every bucket share one pool of max_workers threads
+        # (max_workers 1: one after the other in the bucket's thread, as before)
+        if self.opts.max_workers > 1 and self.opts.sample_objects:
+            self._pool = ThreadPoolExecutor(self.opts.max_workers, thread_name_prefix="auditor-s3-samples")
+        try:
+            for item in fan_out(tasks, self.opts.max_workers, self.ctx.cancel):
+                if isinstance(item, Observation):
+                    self.ctx.progress(1)
+                yield item
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
 
     def _read_account_block(self) -> dict[str, Any] | str:
         """The account's public access block, once per source (S3 Control, through STS's account id).
@@ -202,17 +214,25 @@ class Connector:
             return
         if self.ctx.cancel.is_set():
             return
-        common.update(acl_checks.exposure(reader.client, name, tree, common, evidence, self.ctx.cancel))
+        pool, ahead = self._pool, 2 * self.opts.max_workers
+        common.update(acl_checks.exposure(reader.client, name, tree, common, evidence, self.ctx.cancel,
+                                          pool=pool, ahead=ahead))
 
-        for node, dataset in objects.prefix_datasets(
+        def sampled(item: tuple[objects.Node, Dataset]) -> tuple[objects.Node, Dataset, Any]:
+            if self.ctx.cancel.is_set():
+                return item[0], item[1], None
+            return item[0], item[1], self._sample(reader.client, name, tree, item[0])
+
+        nodes = objects.prefix_datasets(
             tree, source=self.source.id, vendor=self.source.vendor.id, bucket=name, scheme="s3",
             common=common, per_node=lambda path: s3facts.retention_for(rules, path),
-        ):
+        )
+        for node, dataset, got in ordered_map(sampled, nodes, pool, ahead):
             if self.ctx.cancel.is_set():
                 return
             if not node.path:
                 dataset = dataset.model_copy(update={"created": created})
-            sample, update, unsampled = self._sample(reader.client, name, tree, node)
+            sample, update, unsampled = got
             if update:
                 dataset = dataset.model_copy(update={k: (*getattr(dataset, k), *v) for k, v in update.items()})
             yield Observation(dataset=objects.with_unsampled(dataset, unsampled), sample=sample)

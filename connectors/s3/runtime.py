@@ -2,7 +2,10 @@
 
 :class:`RateLimiter` spaces requests of one source; :func:`fan_out` runs one generator
 per bucket on a bounded pool and streams their items back to the caller as they come
-(a bounded queue, so a slow consumer holds at most a few datasets in memory).
+(a bounded queue, so a slow consumer holds at most a few datasets in memory);
+:func:`ordered_map` runs a bucket's sampled reads and ACL checks on a source-wide pool,
+results in their sequential order. :func:`parse_timestamp` is botocore's timestamp parser
+with a fast path for the ISO-8601 shapes listings carry.
 """
 
 from __future__ import annotations
@@ -10,11 +13,59 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime
 from typing import Any, TypeVar
 
+from botocore.utils import parse_timestamp as botocore_parse_timestamp
+
 T = TypeVar("T")
+R = TypeVar("R")
+
+
+def parse_timestamp(value: Any) -> datetime:
+    """botocore's default timestamp parser, with ``datetime.fromisoformat`` for the ISO-8601
+    shapes with an explicit offset (``...Z``, ``...+00:00``, fractional seconds) that every
+    listed object's LastModified has: dateutil, botocore's default, spends about a third of a
+    listing's client CPU on them. Anything else (RFC 822 dates in headers, epoch seconds,
+    naive values) goes to botocore's parser unchanged. Values are equal to botocore's; the
+    zone of a UTC value is ``timezone.utc`` rather than dateutil's ``tzutc()``/``tzlocal()``."""
+    if type(value) is str and len(value) >= 20 and value[10] == "T" and (value[-1] == "Z" or value[-6] in "+-"):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    return botocore_parse_timestamp(value)
+
+
+def use_fast_timestamps(core_session: Any) -> None:
+    """Make every client of this botocore session parse response timestamps with :func:`parse_timestamp`."""
+    core_session.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=parse_timestamp)
+
+
+def ordered_map(fn: Callable[[T], R], items: Iterable[T], pool: ThreadPoolExecutor | None,
+                ahead: int) -> Iterator[R]:
+    """``fn`` over ``items``, results in the items' order: on ``pool`` with at most ``ahead``
+    calls submitted and not yet consumed (so memory stays bounded), or one after the other in
+    this thread when ``pool`` is None. An exception of ``fn`` is raised here, at its item;
+    calls not yet started are cancelled when the consumer stops early."""
+    if pool is None:
+        for item in items:
+            yield fn(item)
+        return
+    pending: deque[Future[R]] = deque()
+    try:
+        for item in items:
+            pending.append(pool.submit(fn, item))
+            if len(pending) >= max(1, ahead):
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for future in pending:
+            future.cancel()
 
 
 class RateLimiter:

@@ -1,0 +1,103 @@
+"""moto's S3 server in a process of its own, seeded there (benchmarks only).
+
+A benchmark that ran moto in its own interpreter shared the interpreter lock with the server,
+so the floor and ours were both slowed by the server by amounts that differ. Here the server
+runs in a child process: it seeds its buckets through moto's backend (fast, no HTTP), starts
+``ThreadedMotoServer``, prints ``READY <url>`` and serves until its stdin closes.
+
+    with moto_process([{"kind": "listing", "tag": "floor", "objects": 4000, "per_bucket": 2000}]) as (url, info):
+        ...
+
+Seed sets: ``listing`` (64-byte objects under tenant/year/month prefixes, ``per_bucket`` a
+bucket) and ``sampled`` (one bucket, ``prefixes`` prefixes of ``per_prefix`` small CSV objects).
+``info`` maps each set's tag to its bucket names.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+
+def _seed_listing(backend: Any, tag: str, objects: int, per_bucket: int) -> list[str]:
+    names, body = [], b"x" * 64
+    for b in range((objects + per_bucket - 1) // per_bucket):
+        name = f"bench-{tag}-{b:03d}"
+        backend.create_bucket(name, "us-east-1")
+        names.append(name)
+        for i in range(min(per_bucket, objects - b * per_bucket)):
+            key = f"tenant-{i % 40:02d}/year={2018 + i % 8}/month={i % 12:02d}/part-{i:07d}.csv"
+            backend.put_object(name, key, body)
+    return names
+
+
+def _seed_sampled(backend: Any, tag: str, prefixes: int, per_prefix: int) -> list[str]:
+    name = f"bench-{tag}"
+    backend.create_bucket(name, "us-east-1")
+    backend.put_bucket_ownership_controls(name, "ObjectWriter")  # object ACLs apply: each sampled object's is read
+    for p in range(prefixes):
+        for j in range(per_prefix):
+            rows = "".join(f"user{p}x{j}x{k}@example.com,+65 9{k:07d},Singapore\n" for k in range(50))
+            backend.put_object(name, f"prefix-{p:03d}/part-{j:03d}.csv", ("email,phone,city\n" + rows).encode())
+    return [name]
+
+
+def serve(spec: list[dict[str, Any]]) -> None:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.s3.models import s3_backends
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    backend = s3_backends[DEFAULT_ACCOUNT_ID]["global"]
+    info: dict[str, list[str]] = {}
+    for s in spec:
+        if s["kind"] == "listing":
+            info[s["tag"]] = _seed_listing(backend, s["tag"], s["objects"], s["per_bucket"])
+        else:
+            info[s["tag"]] = _seed_sampled(backend, s["tag"], s["prefixes"], s["per_prefix"])
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    port = server.get_host_and_port()[1]  # port 0: the one the OS chose
+    print("READY " + json.dumps({"url": f"http://127.0.0.1:{port}", "info": info}), flush=True)
+    sys.stdin.read()  # until the benchmark closes our stdin
+    server.stop()
+
+
+@contextlib.contextmanager
+def moto_process(spec: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, list[str]]]]:
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
+    proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), json.dumps(spec)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        if not line.startswith("READY "):
+            raise RuntimeError(f"moto server process did not start: {line!r}")
+        ready = json.loads(line[len("READY "):])
+        yield ready["url"], ready["info"]
+    finally:
+        if proc.stdin:
+            proc.stdin.close()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def server_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process (Linux /proc), for the server's share of a run."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+if __name__ == "__main__":
+    serve(json.loads(sys.argv[1]))
