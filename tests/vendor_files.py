@@ -20,7 +20,7 @@ def xlsx(rows: list[list[object]], title: str = "Customers") -> bytes:
     return buf.getvalue()
 
 
-def docx(paragraphs: list[str]) -> bytes:
+def docx(paragraphs: list[str], media: dict[str, bytes] | None = None) -> bytes:
     body = "".join(f"<w:p><w:r><w:t xml:space=\"preserve\">{escape(p)}</w:t></w:r></w:p>" for p in paragraphs)
     document = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
                 '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
@@ -30,26 +30,37 @@ def docx(paragraphs: list[str]) -> bytes:
         z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
                    'package/2006/content-types"/>')
         z.writestr("word/document.xml", document)
+        for name, data in (media or {}).items():
+            z.writestr(f"word/media/{name}", data)
     return buf.getvalue()
 
 
-def pdf(lines: list[str]) -> bytes:
-    """A one-page PDF whose text (Helvetica) holds ``lines``."""
+def pdf(lines: list[str], scanned: bool = False) -> bytes:
+    """A one-page PDF whose text (Helvetica) holds ``lines``; ``scanned``: the page draws an image
+    (a 2x2 grey scan) instead, with no text layer."""
     ops = " ".join(f"({line}) Tj 0 -14 Td" for line in lines)
     content = f"BT /F1 12 Tf 72 720 Td {ops} ET"
+    resources = "/Font << /F1 5 0 R >>"
+    extra = []
+    if scanned:
+        content = "q 612 0 0 792 0 0 cm /Im1 Do Q"
+        resources = "/XObject << /Im1 6 0 R >>"
+        extra = ["<< /Type /XObject /Subtype /Image /Width 2 /Height 2 /ColorSpace /DeviceGray "
+                 "/BitsPerComponent 8 /Length 4 >>\nstream\n\x80\x80\x80\x80\nendstream"]
     objs = [
         "<< /Type /Catalog /Pages 2 0 R >>",
         "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        "/Resources << /Font << /F1 5 0 R >> >> >>",
+        f"/Resources << {resources} >> >>",
         f"<< /Length {len(content)} >>\nstream\n{content}\nendstream",
         "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        *extra,
     ]
     out = b"%PDF-1.4\n"
     offsets = []
     for i, obj in enumerate(objs, 1):
         offsets.append(len(out))
-        out += f"{i} 0 obj\n{obj}\nendobj\n".encode()
+        out += f"{i} 0 obj\n{obj}\nendobj\n".encode("latin-1")
     xref = len(out)
     out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode()
     out += b"".join(f"{off:010d} 00000 n \n".encode() for off in offsets)

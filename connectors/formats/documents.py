@@ -282,7 +282,12 @@ def read_docx(key: str, size: int, fetch: Fetch, max_bytes: int, head: bytes | N
                 text.append(html.unescape(m.group(1).decode("utf-8", errors="replace")))
             else:
                 text.append("\n" if m.group(0) == b"</w:p>" else " " if m.group(0) == b"<w:tab/>" else "\n")
-    out = text_result("".join(text), "docx")
+    body = "".join(text)
+    media = [m for m in zf.infolist() if m.filename.startswith("word/media/") and not m.is_dir()]
+    if media and not body.strip():
+        result.skip(f"docx: {len(media)} image{'s' if len(media) != 1 else ''} under word/media and no text "
+                    "(scanned images, not OCR'd)")
+    out = text_result(body, "docx")
     out.skips[:0] = result.skips
     return out
 
@@ -326,6 +331,8 @@ def read_pdf(key: str, size: int, fetch: Fetch, max_bytes: int, head: bytes | No
     result = ReadResult()
     text: list[str] = []
     chars = 0
+    textless = 0  # pages read that give no text but show images: scans nobody OCR'd
+    blank = 0  # pages read that give no text and show no image
     for n in range(count):
         if n >= MAX_PDF_PAGES or chars >= MAX_TEXT_CHARS:
             result.skip(f"pdf: pages {n + 1}-{count} of {count} not read (page or text limit)")
@@ -340,8 +347,43 @@ def read_pdf(key: str, size: int, fetch: Fetch, max_bytes: int, head: bytes | No
         except Exception as exc:  # noqa: BLE001 - one damaged page is named, the others still read
             result.skip(f"pdf: page {n + 1} could not be read ({type(exc).__name__})")
             continue
+        if not page_text.strip():
+            if _has_images(pages[n]):
+                textless += 1
+            else:
+                blank += 1
         text.append(page_text)
         chars += len(page_text)
+    if not any(t.strip() for t in text):
+        textless += blank  # no page has a text layer: the document is not known to be empty
+    if textless:
+        result.skip(f"pdf: {textless} page{'s' if textless != 1 else ''} without a text layer "
+                    "(scanned images, not OCR'd)")
     out = text_result("\n".join(text), "pdf")
     out.skips[:0] = result.skips
     return out
+
+
+def _has_images(page: Any, depth: int = 0) -> bool:
+    """Does a page (or a form XObject it draws, two levels down) draw an image XObject or an inline
+    image? Read from the resources and the content stream, no image is decoded."""
+    try:
+        resources = page.get("/Resources")
+        resources = resources.get_object() if resources is not None else None
+        xobjects = resources.get("/XObject") if resources is not None else None
+        for ref in (xobjects.get_object().values() if xobjects is not None else ()):
+            obj = ref.get_object()
+            subtype = obj.get("/Subtype")
+            if subtype == "/Image":
+                return True
+            if subtype == "/Form" and depth < 2 and _has_images(obj, depth + 1):
+                return True
+        if depth == 0:
+            contents = page.get_contents()
+            data = contents.get_data() if contents is not None else b""
+            return re.search(rb"(^|\s)BI\s", data) is not None
+    except ObjectReadDeadline:
+        raise
+    except Exception:  # noqa: BLE001 - a damaged resource dictionary: count the page as holding images
+        return True
+    return False

@@ -55,6 +55,8 @@ def formats(s3_admin) -> str:
         "xlsx/customers.xlsx": xlsx([["email", "name", "card"], *[list(p) for p in PEOPLE]]),
         "docx/letter.docx": docx(["Dear customer,", f"your account {PEOPLE[0][0]} was closed."]),
         "pdf/invoice.pdf": pdf(["Invoice 2024-001", f"Billed to {PEOPLE[1][0]}"]),
+        "scans/passport-scan.pdf": pdf([], scanned=True),
+        "scans/id-card.docx": docx([], media={"image1.png": b"\x89PNG\r\n\x1a\n" + b"\x00" * 64}),
         "zip/export.zip": zip_of({
             "customers.csv": ("email,name\n" + "".join(f"{e},{n}\n" for e, n, _ in PEOPLE)).encode(),
             "inner/archive.zip": zip_of({"more.csv": b"email\nzed@example.net\n"}),
@@ -129,6 +131,12 @@ def test_xlsx_docx_pdf(got):
     assert "bob@example.org" in "".join(got.sample(f"{BUCKET}/pdf/").text)
     for prefix in ("xlsx/", "docx/", "pdf/"):
         assert not _unsampled(got, prefix), prefix
+
+
+def test_scans_without_a_text_layer_are_named_not_clean(got):
+    why = _unsampled(got, "scans/")
+    assert why["scans/passport-scan.pdf"] == "pdf: 1 page without a text layer (scanned images, not OCR'd)"
+    assert why["scans/id-card.docx"] == "docx: 1 image under word/media and no text (scanned images, not OCR'd)"
 
 
 def test_zip_members_sampled_bomb_and_nested_archive_named(got):

@@ -12,7 +12,7 @@ import pytest
 from connectors.formats.common import MAX_CELL_CHARS, MAX_FIELDS
 from connectors.formats.delimited import sniff
 from connectors.readers import read_bytes, read_object
-from tests.vendor_files import docx, xlsx, zip_of
+from tests.vendor_files import docx, pdf, xlsx, zip_of
 
 MiB = 1024 * 1024
 
@@ -104,6 +104,24 @@ def test_xlsx_sheet_that_inflates_past_the_budget_is_cut_and_named():
 def test_docx_text_and_entities():
     r = _read("letter.docx", docx(["Dear Ann & Bob,", "write to a@example.com"]))
     assert "Dear Ann & Bob," in "".join(r.text) and "a@example.com" in "".join(r.text) and not r.skips
+
+
+def test_scanned_pdf_is_named_not_clean():
+    r = _read("passport-scan.pdf", pdf([], scanned=True))
+    assert r.skips == ["pdf: 1 page without a text layer (scanned images, not OCR'd)"]
+    assert r.partial and not "".join(r.text).strip()
+
+
+def test_pdf_with_text_has_no_skips():
+    r = _read("invoice.pdf", pdf(["Billed to bob@example.org"]))
+    assert "bob@example.org" in "".join(r.text) and not r.skips
+
+
+def test_docx_of_images_only_is_named_not_clean():
+    r = _read("scan.docx", docx([], media={"image1.png": b"\x89PNG\r\n\x1a\n" + b"\x00" * 64}))
+    assert r.skips == ["docx: 1 image under word/media and no text (scanned images, not OCR'd)"]
+    with_text = _read("letter.docx", docx(["write to a@example.com"], media={"logo.png": b"\x89PNG"}))
+    assert not with_text.skips
 
 
 def test_encrypted_pdf_is_named():
