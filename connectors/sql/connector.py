@@ -193,6 +193,8 @@ class Connector:
             if schema is not None and not columns and schema in (self.opts.schemas or ()):
                 missing_schemas.append(schema)  # named, but no table in it is visible
             for (sch, name), cols in sorted(columns.items(), key=lambda kv: kv[0][1]):
+                if (infos.get((sch, name)) or TableInfo()).shadow_of is not None:
+                    continue  # a virtual table's storage: read through the virtual table, once
                 display = f"{sch or 'main'}.{name}"
                 seen.add(display)
                 reflected[(sch, name)] = (cols, pks.get((sch, name)) or {})

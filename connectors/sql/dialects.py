@@ -60,6 +60,7 @@ class TableInfo:
     populated: bool = True  # PostgreSQL materialized view: WITH NO DATA holds no rows
     history: bool = False  # MariaDB system-versioned table: read FOR SYSTEM_TIME ALL
     inheritance_parent: bool = False  # PostgreSQL legacy inheritance: read FROM ONLY (children are their own datasets)
+    shadow_of: str | None = None  # SQLite: a virtual table's helper (FTS5 notes_data...): its storage, not a dataset
 
 
 @dataclass

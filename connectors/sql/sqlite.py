@@ -6,6 +6,7 @@ import contextlib
 import os
 import re
 import sqlite3
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -171,7 +172,8 @@ class SQLite(Dialect):
                     "unknown", "the file header is not plaintext SQLite (encrypted or another format)")
             except OSError:
                 pass
-        user_tables = [name for name, _ in master if not name.startswith("sqlite_")]
+        shadows = _shadow_tables(conn, master)
+        user_tables = [name for name, _ in master if not name.startswith("sqlite_") and name not in shadows]
         if mtime is None:
             file_time: tuple[str, datetime | None, Any] = ("sqlite file mtime", None, "in-memory or unreadable file")
         elif len(user_tables) == 1:  # the file's last write is this table's last write
@@ -187,8 +189,31 @@ class SQLite(Dialect):
                 info.estimate, info.estimate_basis = int(stat[0]), "sqlite_stat1"
             info.rowid = "without rowid" not in re.sub(r"\s+", " ", (ddl or "").lower())
             info.engine_times.append(file_time)
+            info.shadow_of = shadows.get(name)
             out[(None, name)] = info
         return out
 
     def grant_fix(self, schema: str, name: str) -> str:
         return "give the auditor read access to the database file"
+
+
+_TABLE_LIST = sqlite3.sqlite_version_info >= (3, 37, 0)  # PRAGMA table_list names shadow tables
+_SHADOW_SUFFIXES = ("content", "data", "idx", "docsize", "config")  # FTS5 (FTS3/4: content, segments...)
+
+
+def _shadow_tables(conn: sa.Connection, master: Sequence[Any]) -> dict[str, str]:
+    """The helper tables virtual tables keep their storage in (name -> virtual table): PRAGMA
+    table_list's type 'shadow' where the engine has it (3.37+), else the FTS5 helper names of the
+    virtual tables in the file."""
+    virtual = [name for name, ddl in master if re.match(r"\s*create\s+virtual\s+table", ddl or "", re.I)]
+    names = {name for name, _ in master}
+    listed = _run(conn, "PRAGMA main.table_list") if _TABLE_LIST else None
+    if listed is not None:
+        shadow = {r[1] for r in listed if r[0] == "main" and r[2] == "shadow"}
+    else:
+        shadow = {f"{v}_{s}" for v in virtual for s in _SHADOW_SUFFIXES} & names
+    out: dict[str, str] = {}
+    for name in sorted(shadow):
+        owner = max((v for v in virtual if name.startswith(f"{v}_")), key=len, default="a virtual table")
+        out[name] = owner
+    return out
