@@ -133,9 +133,9 @@ class DetectorSpec(BaseModel):
         if not value:
             raise ValueError("regex is empty")
         try:
-            compiled = re2.compile(value)
+            compiled = re2.compile(value, _quiet())
         except re2.error as exc:
-            raise ValueError(f"not a valid re2 regular expression: {exc}") from None
+            raise ValueError(f"not a valid re2 regular expression: {_message(exc)}") from None
         if compiled.search("") is not None:
             raise ValueError("the regex matches the empty string")
         return value
@@ -155,6 +155,19 @@ class DetectorSpec(BaseModel):
         return value
 
 
+def _quiet() -> re2.Options:
+    """re2 options that raise a parse error without also logging it to the process's stderr."""
+    opts = re2.Options()
+    opts.log_errors = False
+    return opts
+
+
+def _message(exc: re2.error) -> str:
+    """re2's error message as text (it raises with bytes)."""
+    arg = exc.args[0] if exc.args else exc
+    return arg.decode("utf-8", errors="replace") if isinstance(arg, bytes) else str(arg)
+
+
 def _hint_pattern(hints: tuple[str, ...]) -> str | None:
     if not hints:
         return None
@@ -165,7 +178,7 @@ def _hint_pattern(hints: tuple[str, ...]) -> str | None:
 @lru_cache(maxsize=256)
 def spec_of(d: DetectorSpec) -> TypeSpec:
     """The detector as a classifier record."""
-    full = re2.compile(d.regex)
+    full = re2.compile(d.regex, _quiet())
     check = CHECKSUMS[d.validator] if d.validator else None
 
     def validate(value: str, hinted: bool = False) -> str | None:

@@ -133,3 +133,32 @@ def test_undeclared_type_stays_an_error_and_duplicates_are_refused(tmp_path, fak
     with pytest.raises(ConfigError, match="duplicate detector name") as info:
         parse_config(yaml.safe_dump(doc, sort_keys=False), "auditor.yaml")
     assert info.value.key == "detectors[1].name"
+
+
+def test_bad_regex_is_one_error_line_without_re2_logs(tmp_path) -> None:
+    """re2 logs its own parse errors to the process's stderr (absl lines) and raises bytes: the user
+    sees one error, ours, naming file, line and key, with the message as text."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    config = tmp_path / "auditor.yaml"
+    config.write_text(
+        "state: sqlite:///state.db\n"
+        "policies: [builtin:baseline]\n"
+        "detectors:\n"
+        "  - name: employee_id\n"
+        "    regex: \"EMP-([0-9]{6}\"\n"
+        "vendors: [{id: v, name: V, allowed_personal_data: []}]\n"
+        f"sources: [{{id: s, vendor: v, kind: sql, url: \"sqlite:///{tmp_path}/v.db\"}}]\n")
+    root = str(Path(__file__).resolve().parents[3])
+    env = {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    p = subprocess.run([sys.executable, "-m", "auditor.cli", "policies", "list", "-c", str(config)],
+                       capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    assert p.returncode == 2
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1, p.stderr
+    assert lines[0].startswith(f"auditor: error: {config}:5: detectors[0].regex:"), lines[0]
+    assert "not a valid re2 regular expression: missing ): EMP-([0-9]{6}" in lines[0]
+    assert "b'" not in lines[0]
