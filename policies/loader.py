@@ -206,11 +206,12 @@ def load_policies(specs: Sequence[str], base_dir: Path | None = None,
     return PolicySet(rules=rules, limits=limits_of(rules), files=build.files)
 
 
-def validate_paths(paths: Sequence[str]) -> list[str]:
+def validate_paths(paths: Sequence[str], personal_data_types: Sequence[str] | None = None) -> list[str]:
     """``auditor policies validate``: one line per good spec (its rules and files, extends
-    included); raises PolicyError on the first bad file."""
+    included); raises PolicyError on the first bad file. ``personal_data_types``: as for
+    :func:`load_policies` (a config's detectors add theirs)."""
     out = []
     for spec in paths:
-        ps = load_policies([spec])
+        ps = load_policies([spec], None, personal_data_types)
         out.append(f"{spec} ({len(ps.rules)} rules from {len(ps.files)} files: {', '.join(ps.files)})")
     return out

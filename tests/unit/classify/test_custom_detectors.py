@@ -162,3 +162,19 @@ def test_bad_regex_is_one_error_line_without_re2_logs(tmp_path) -> None:
     assert lines[0].startswith(f"auditor: error: {config}:5: detectors[0].regex:"), lines[0]
     assert "not a valid re2 regular expression: missing ): EMP-([0-9]{6}" in lines[0]
     assert "b'" not in lines[0]
+
+
+def test_policies_validate_accepts_a_detector_type_with_the_config(tmp_path, fake_connector) -> None:
+    """A policy naming a user-defined type validates against the config that defines it (as scan and
+    ``policies list -c`` do); without a config the type is unknown and named."""
+    policy = tmp_path / "hr.yaml"
+    policy.write_text(yaml.safe_dump({"rules": [{
+        "id": "employee-ids-held", "title": "Employee ids held by a vendor", "severity": "medium",
+        "check": "data-beyond-agreement", "match": {"personal_data": ["employee_id"]}}]}))
+    cfg = tmp_path / "auditor.yaml"
+    cfg.write_text(yaml.safe_dump(config_doc(tmp_path), sort_keys=False))
+    ok = CliRunner().invoke(cli, ["policies", "validate", "-c", str(cfg), str(policy)])
+    assert ok.exit_code == 0, ok.output
+    assert f"ok: {policy} (1 rules" in ok.output
+    alone = CliRunner().invoke(cli, ["policies", "validate", str(policy)])
+    assert alone.exit_code == 2 and "unknown personal-data type" in alone.output and "employee_id" in alone.output
