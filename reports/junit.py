@@ -4,14 +4,16 @@ A release pipeline (GitLab, Jenkins, GitHub Actions) shows the audit in its test
 
 - one test suite, ``auditor``, with the run's id, status, trigger, as-of and ``fail_on`` as
   properties;
-- every rule in force is a test case (class ``auditor.rules``); each open finding of that rule
-  at or above ``--fail-on`` is one ``<failure>`` in it (message: severity, title and where;
-  text: the finding id, first seen, remediation and references). Open findings below the
-  threshold are listed in the case's ``system-out`` and do not fail it;
-- every waived finding is a skipped test case (class ``auditor.waived``) whose message is the
-  waiver's reason, owner and expiry.
+- every open finding is one test case (class: the rule's id; name: where it is and the finding
+  id). One at or above ``--fail-on`` holds one ``<failure>`` (message: severity, title and
+  where; text: the finding id, first seen, remediation and references); one below it passes,
+  saying so in its ``system-out``;
+- every waived finding is a skipped test case (class: the rule's id) whose message is the
+  waiver's reason, owner and expiry;
+- every rule in force without an open or waived finding is one passing case, ``no finding``.
 
-The failures counted here are exactly the findings that make ``scan`` exit 1. Never a raw
+Each case holds at most one result, so the suite's totals agree: ``failures`` (never more than
+``tests``) are exactly the findings that make ``scan`` exit 1. Never a raw
 value: titles, dataset names and counts only.
 """
 
@@ -52,27 +54,25 @@ def build_junit(run: Run, fail_on: str = "high", rules: Iterable[str] | None = N
                        ("as_of", run.as_of.isoformat()), ("fail_on", fail_on)):
         suite.add_property(key, str(value))
     for rule in order:
-        case = TestCase(rule, classname="auditor.rules", time=0)
-        opened = [f for f in run.findings if f.rule == rule and f.status == "open"]
-        failing = [f for f in opened if severity_rank(f.severity) <= limit]
-        below = [f for f in opened if severity_rank(f.severity) > limit]
-        case.result = [Failure(f"{f.severity}: {f.title} ({_where(f)})", f.severity) for f in failing]
-        for result, f in zip(case.result, failing):
+        found = [f for f in run.findings if f.rule == rule and f.status in ("open", "waived")]
+        if not found:
+            suite.add_testcase(TestCase("no finding", classname=rule, time=0))
+        for f in found:
+            case = TestCase(f"{_where(f)} [{f.id}]", classname=rule, time=0)
+            if f.status == "waived":
+                w = f.waiver or {}
+                result: Failure | Skipped = Skipped(
+                    f"waived: {w.get('reason') or 'no reason given'} (by {w.get('by') or '-'}, "
+                    f"until {w.get('until') or '?'})", "waived")
+            elif severity_rank(f.severity) <= limit:
+                result = Failure(f"{f.severity}: {f.title} ({_where(f)})", f.severity)
+            else:
+                case.system_out = f"below fail_on ({fail_on}): {f.severity}: {f.title} ({_where(f)})\n{_detail(f)}"
+                suite.add_testcase(case)
+                continue
             result.text = _detail(f)
-        if below:
-            case.system_out = "\n".join(f"below fail_on ({fail_on}): {f.severity}: {f.title} ({_where(f)})"
-                                        for f in below)
-        suite.add_testcase(case)
-    for f in run.findings:
-        if f.status != "waived":
-            continue
-        w = f.waiver or {}
-        case = TestCase(f"{f.rule}: {_where(f)}", classname="auditor.waived", time=0)
-        skipped = Skipped(f"waived: {w.get('reason') or 'no reason given'} (by {w.get('by') or '-'}, "
-                          f"until {w.get('until') or '?'})", "waived")
-        skipped.text = _detail(f)
-        case.result = [skipped]
-        suite.add_testcase(case)
+            case.result = [result]
+            suite.add_testcase(case)
     suite.update_statistics()
     xml = JUnitXml(SUITE)
     xml.add_testsuite(suite)

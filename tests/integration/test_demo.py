@@ -123,7 +123,7 @@ def test_writes_and_prints_the_ocsf_junit_and_metrics_files(first_run):
     assert {"email", "phone", "password_hash"} <= {d["type"] for d in customers["unmapped"]["data_security"]["discovery_details"]}
     suite = next(iter(JUnitXml.fromfile(str(out / "junit.xml"))))
     assert suite.failures == len(open_findings(report, severity="critical")) + len(open_findings(report, severity="high"))
-    assert {"stale-personal-data", "cardholder-data", "public-exposure"} <= {c.name for c in suite}
+    assert {"stale-personal-data", "cardholder-data", "public-exposure"} <= {c.classname for c in suite}
     samples = {s.name: s for fam in text_string_to_metric_families((out / "auditor.prom").read_text())
                for s in fam.samples if not s.labels}
     assert samples["auditor_stale_personal_datasets"].value >= 2
