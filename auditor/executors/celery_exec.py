@@ -74,7 +74,7 @@ def make_app(config: Config) -> Any:
         task_acks_on_failure_or_timeout=True,  # a unit past its hard time limit is reported, not retried forever
         worker_prefetch_multiplier=1,  # a worker holds one unit per process, never a queue of them
         task_default_queue=ex.queue,
-        broker_transport_options={"visibility_timeout": ex.visibility_timeout_seconds},
+        broker_transport_options=_transport_options(ex.visibility_timeout_seconds),
         result_backend_transport_options={"visibility_timeout": ex.visibility_timeout_seconds},
         result_expires=max(3600, int(ex.visibility_timeout_seconds) * 2),
         broker_connection_timeout=5, broker_connection_retry_on_startup=True,
@@ -84,6 +84,15 @@ def make_app(config: Config) -> Any:
     )
     app.task(name=TASK_NAME, bind=True)(_collect_unit)
     return app
+
+
+def _transport_options(visibility_timeout: float) -> dict:
+    """Redis: a unit unacknowledged for ``visibility_timeout`` goes back to the queue. kombu sweeps
+    for such units every interval x throttle seconds (100 s by default): scaled down with the
+    timeout so that a short one really redelivers soon (other brokers ignore these keys)."""
+    return {"visibility_timeout": visibility_timeout,
+            "unacked_restore_interval": max(1, min(10, int(visibility_timeout // 5))),
+            "unacked_restore_throttle": max(1, min(10, int(visibility_timeout // 60)))}
 
 
 # --------------------------------------------------------------------------- worker side
