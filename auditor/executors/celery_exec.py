@@ -214,16 +214,18 @@ def collect_celery(config: Config, sources: Sequence[SourceConfig], as_of: datet
     redact.add_from_url(ex.backend)
     broker_shown = redact(app.conf.broker_url)
     limit = ex.time_limit_seconds or config.source_timeout_seconds
-    task = app.tasks[TASK_NAME]
+    # results are polled (GET per unit), never awaited on a pub/sub subscription: a subscription
+    # would retry a lost broker for 20 s per result, with no say over when the run gives up
+    app.backend.on_task_call = lambda producer, task_id: None
     kid = key_id(key)
     outcomes: dict[int, Any] = {}
-    pending: dict[int, Any] = {}
+    pending: dict[int, str] = {}  # index -> task id
     for i, src in enumerate(sources):
         try:
-            pending[i] = task.apply_async(
-                args=[src.id, as_of.isoformat(), kid, limit], queue=ex.queue,
+            pending[i] = app.send_task(
+                TASK_NAME, args=[src.id, as_of.isoformat(), kid, limit], queue=ex.queue,
                 soft_time_limit=limit, time_limit=(limit + HARD_LIMIT_GRACE) if limit else None,
-                retry=True, retry_policy={"max_retries": 2, "interval_start": 0.5, "interval_step": 1})
+                retry=True, retry_policy={"max_retries": 2, "interval_start": 0.5, "interval_step": 1}).id
         except Exception as exc:  # noqa: BLE001 - the broker refused or is gone: this unit is not done
             reason = f"not done: could not be sent to the broker {broker_shown} ({exc.__class__.__name__})"
             log.error("source %s (%s) could not be assessed: %s", src.id, src.kind, reason)
@@ -232,21 +234,22 @@ def collect_celery(config: Config, sources: Sequence[SourceConfig], as_of: datet
     started = last_ok = time.monotonic()
     while pending:
         try:
-            for i, res in list(pending.items()):
-                state = res.state
+            for i, task_id in list(pending.items()):
+                meta = app.backend.get_task_meta(task_id, cache=False)
+                state, value = meta.get("status"), meta.get("result")
                 if state == states.SUCCESS:
-                    outcomes[i] = _outcome_from(res.result, sources[i])
+                    outcomes[i] = _outcome_from(value, sources[i])
                 elif state in states.EXCEPTION_STATES:
-                    exc_type = type(res.result).__name__ if isinstance(res.result, BaseException) else state
+                    exc_type = type(value).__name__ if isinstance(value, BaseException) else str(state)
                     reason = (f"timed out after {limit + HARD_LIMIT_GRACE:g}s (hard time limit on the worker)"
-                              if exc_type == "TimeLimitExceeded" else f"the worker failed ({exc_type})")
+                              if exc_type == "TimeLimitExceeded" and limit else f"the worker failed ({exc_type})")
                     outcomes[i] = _not_done(sources[i], reason)
                 else:
                     continue
                 del pending[i]
                 try:
-                    res.forget()  # results leave the backend as soon as they are read
-                except Exception:  # noqa: BLE001 - expiry removes it later
+                    app.backend.delete(app.backend.get_key_for_task(task_id))  # read once, then gone
+                except Exception:  # noqa: BLE001 - result_expires removes it later
                     pass
                 o = outcomes[i]
                 if o.result.status == "error":
@@ -262,9 +265,9 @@ def collect_celery(config: Config, sources: Sequence[SourceConfig], as_of: datet
         if pending and ex.run_timeout_seconds and time.monotonic() - started >= ex.run_timeout_seconds:
             _give_up(sources, pending, outcomes,
                      f"not done: no worker finished it within {ex.run_timeout_seconds:g}s (executor.run_timeout_seconds)")
-            for res in pending.values():
+            for task_id in pending.values():
                 try:
-                    res.revoke()
+                    app.control.revoke(task_id)
                 except Exception:  # noqa: BLE001
                     pass
             break

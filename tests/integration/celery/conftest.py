@@ -187,7 +187,7 @@ def scan(config: Path, env: dict, *args: str, timeout: float = 180) -> subproces
 
 
 def start_scan(config: Path, env: dict, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([AUDITOR, "scan", "-c", str(config), *args], env=env, stdout=subprocess.PIPE,
+    return subprocess.Popen([AUDITOR, "-v", "scan", "-c", str(config), *args], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
 
 
