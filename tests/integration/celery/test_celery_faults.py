@@ -114,4 +114,3 @@ def test_broker_gone_mid_run_exits_3_naming_the_units_not_done_and_the_run_lock_
     assert "units not done" not in out or "exports" in out
     assert took < 60
     print(f"broker gone: the run ended {took:.1f}s later (broker_timeout_seconds 3)")
-    print(err[-3000:])
