@@ -216,7 +216,15 @@ def collect_celery(config: Config, sources: Sequence[SourceConfig], as_of: datet
     limit = ex.time_limit_seconds or config.source_timeout_seconds
     # results are polled (GET per unit), never awaited on a pub/sub subscription: a subscription
     # would retry a lost broker for 20 s per result, with no say over when the run gives up
-    app.backend.on_task_call = lambda producer, task_id: None
+    from celery.backends.redis import RedisBackend
+    from kombu.exceptions import OperationalError
+
+    on_redis = isinstance(app.backend, RedisBackend)
+    if on_redis:
+        app.backend.on_task_call = lambda producer, task_id: None
+    # connection trouble (waited out up to broker_timeout_seconds); anything else is a bug and raises
+    lost = (OSError, OperationalError, *getattr(app.backend, "connection_errors", ()),
+            *app.connection_for_read().connection_errors)
     kid = key_id(key)
     outcomes: dict[int, Any] = {}
     pending: dict[int, str] = {}  # index -> task id
@@ -235,7 +243,7 @@ def collect_celery(config: Config, sources: Sequence[SourceConfig], as_of: datet
     while pending:
         try:
             for i, task_id in list(pending.items()):
-                meta = app.backend.get_task_meta(task_id, cache=False)
+                meta = app.backend.get_task_meta(task_id, cache=False) if on_redis else app.backend.get_task_meta(task_id)
                 state, value = meta.get("status"), meta.get("result")
                 if state == states.SUCCESS:
                     outcomes[i] = _outcome_from(value, sources[i])
@@ -247,17 +255,18 @@ def collect_celery(config: Config, sources: Sequence[SourceConfig], as_of: datet
                 else:
                     continue
                 del pending[i]
-                try:
-                    app.backend.delete(app.backend.get_key_for_task(task_id))  # read once, then gone
-                except Exception:  # noqa: BLE001 - result_expires removes it later
-                    pass
+                if on_redis:
+                    try:
+                        app.backend.delete(app.backend.get_key_for_task(task_id))  # read once, then gone
+                    except lost:  # result_expires removes it later
+                        pass
                 o = outcomes[i]
                 if o.result.status == "error":
                     log.error("source %s (%s) could not be assessed: %s", o.result.id, o.result.kind, o.result.error)
                 if progress:
                     progress(sources[i].id, len(o.datasets))
             last_ok = time.monotonic()
-        except Exception as exc:  # noqa: BLE001 - the result backend (broker) is unreachable: wait, then give up
+        except lost as exc:  # the result backend (broker) is unreachable: wait, then give up
             if time.monotonic() - last_ok >= ex.broker_timeout_seconds:
                 _give_up(sources, pending, outcomes, f"not done: the broker {broker_shown} went away "
                          f"({exc.__class__.__name__}, unreachable for {ex.broker_timeout_seconds:g}s)")
