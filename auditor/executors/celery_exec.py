@@ -233,6 +233,7 @@ def collect_celery(config: Config, sources: Sequence[SourceConfig], as_of: datet
             pending[i] = app.send_task(
                 TASK_NAME, args=[src.id, as_of.isoformat(), kid, limit], queue=ex.queue,
                 soft_time_limit=limit, time_limit=(limit + HARD_LIMIT_GRACE) if limit else None,
+                expires=ex.run_timeout_seconds,  # a unit the run gave up on is discarded, not done later
                 retry=True, retry_policy={"max_retries": 2, "interval_start": 0.5, "interval_step": 1}).id
         except Exception as exc:  # noqa: BLE001 - the broker refused or is gone: this unit is not done
             reason = f"not done: could not be sent to the broker {broker_shown} ({exc.__class__.__name__})"

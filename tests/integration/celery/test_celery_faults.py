@@ -114,3 +114,15 @@ def test_broker_gone_mid_run_exits_3_naming_the_units_not_done_and_the_run_lock_
     assert "units not done" not in out or "exports" in out
     assert took < 60
     print(f"broker gone: the run ended {took:.1f}s later (broker_timeout_seconds 3)")
+
+
+def test_no_worker_at_all_ends_the_run_after_run_timeout_naming_every_unit(case, estate):
+    config = write_config(case["tmp"] / "auditor.yaml", estate, run_timeout_seconds=2)
+    r = scan(config, case["env"], "--executor", "celery", "--as-of", estate["as_of"],
+             "--json", str(case["tmp"] / "run.json"), timeout=60)
+    assert r.returncode == 3, r.stderr + r.stdout
+    report = json.loads((case["tmp"] / "run.json").read_text())
+    assert report["run"]["status"] == "failed"
+    for s in report["sources"]:
+        assert s["status"] == "error" and "no worker finished it within 2s" in s["error"]
+        assert f"NOT ASSESSED source {s['id']}: not done" in r.stdout
