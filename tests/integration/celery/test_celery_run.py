@@ -154,3 +154,18 @@ def test_missing_broker_is_a_usage_error(setup, estate):
     cfg.write_text(setup["config"].read_text().replace("  broker: ${AUDITOR_BROKER_URL}\n", ""))
     r = scan(cfg, env, "--executor", "celery", "--as-of", estate["as_of"])
     assert r.returncode == 2 and "AUDITOR_BROKER_URL" in r.stderr
+
+
+def test_the_configs_executor_kind_sends_runs_to_the_workers_without_the_flag(setup, estate):
+    """Scheduled runs take no --executor: `executor: {kind: celery}` in the config is enough."""
+    cfg = setup["tmp"] / "celery-by-config.yaml"
+    cfg.write_text(setup["config"].read_text().replace("  kind: local\n", "  kind: celery\n"))
+
+    def units() -> int:
+        return sum(w.log.read_text().count("auditor.collect_unit[") for w in setup["workers"])
+
+    before = units()
+    r = scan(cfg, {**setup["env"], "STATE_URL": f"sqlite:///{setup['tmp'] / 'by-config.db'}"},
+             "--source", "shop-db", "--as-of", estate["as_of"])
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert units() > before
