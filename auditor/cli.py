@@ -101,9 +101,11 @@ def cli(ctx: click.Context, verbose: int, quiet: bool, log_format: str) -> None:
 @click.option("--fail-on", type=SEVERITY, default=None,
               help="Exit 1 when an open finding is at or above this severity. [default: the config's, else high]")
 @click.option("--source", "source_ids", multiple=True, metavar="ID", help="Audit only this source (repeatable).")
+@click.option("--executor", type=click.Choice(["local", "celery"]), default=None,
+              help="Collect in this process (local) or on `auditor worker` processes (celery). [default: the config's]")
 @click.pass_obj
 def scan(state: _State, config_path, json_path, html_path, csv_path, ocsf_path, junit_path, metrics_path, as_of, trigger,
-         fail_on, source_ids) -> None:
+         fail_on, source_ids, executor=None) -> None:
     """Run one full audit and store it.
 
     \b
@@ -123,7 +125,9 @@ def scan(state: _State, config_path, json_path, html_path, csv_path, ocsf_path, 
     event = options_for_trigger(config, trigger, at)  # "event:<name>": that event's detail, policies, fail_on
     threshold = (fail_on or event.get("fail_on") or config.fail_on).lower()
     options = RunOptions(as_of=at, trigger=trigger, source_ids=source_ids or None, redactor=state.redactor,
-                         trigger_detail=event.get("trigger_detail"), policies=event.get("policies"))
+                         trigger_detail=event.get("trigger_detail"), policies=event.get("policies"),
+                         executor=executor)
+    _check_executor(config, executor)
     show_progress = sys.stderr.isatty() and not state.quiet
     try:
         with Progress(show_progress) as progress:
@@ -148,6 +152,43 @@ def scan(state: _State, config_path, json_path, html_path, csv_path, ocsf_path, 
     if not state.quiet or out.code != 0:  # quiet (cron): silent on success, the summary when it needs a reader
         print_summary(run, out.written, out.code)
     sys.exit(out.code)
+
+
+def _check_executor(config, override: str | None) -> None:
+    """The celery executor needs a broker URL: exit 2 before anything runs when there is none."""
+    from auditor import executors
+
+    if executors.kind_of(config, override) == "celery":
+        from auditor.executors.celery_exec import broker_url
+
+        try:
+            broker_url(config)
+        except AuditorError as exc:
+            _fail(exc)
+
+
+@cli.command()
+@click.option("-c", "--config", "config_path", required=True, type=click.Path(dir_okay=False),
+              help="The same YAML config as the coordinator's (sources resolved from this machine's environment).")
+@click.option("--concurrency", type=click.IntRange(1, 256), default=None,
+              help="Units collected at once by this worker (processes). [default: the config's concurrency]")
+@click.option("--pool", type=click.Choice(["prefork", "solo", "threads"]), default="prefork", show_default=True,
+              help="Celery pool; time limits need prefork.")
+@click.option("--name", default=None, help="Worker name (unique per machine). [default: auditor-PID@host]")
+@click.pass_obj
+def worker(state: _State, config_path, concurrency, pool, name) -> None:
+    """Run a Celery worker that collects the units sent by `auditor scan --executor celery`."""
+    from auditor.executors.celery_exec import run_worker
+
+    config = _load(config_path)
+    _check_executor(config, "celery")
+    from auditor.executors.celery_exec import broker_url
+
+    for s in config.sources:  # the worker's log lines never show a source's or the broker's credentials
+        state.redactor.add_from_url(getattr(s.options, "url", None))
+    state.redactor.add_from_url(broker_url(config))
+    level = {-1: "ERROR", 0: "WARNING", 1: "INFO"}.get(state.verbosity, "DEBUG")
+    run_worker(config, concurrency=concurrency, pool=pool, name=name, loglevel=level)
 
 
 def print_summary(run, written: list[Path], code: int) -> None:

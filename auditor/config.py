@@ -154,6 +154,22 @@ class ScheduleConfig(_Strict):
         return v
 
 
+class ExecutorConfig(_Strict):
+    """Where per-source collection runs: in this process (local) or on Celery workers."""
+    kind: Literal["local", "celery"] = "local"
+    broker: str | None = None  # e.g. ${AUDITOR_BROKER_URL}; redis://127.0.0.1:6379/0 or amqp://...
+    backend: str | None = None  # result backend; default: the broker (Redis) or rpc:// (AMQP)
+    queue: str = Field(default="auditor", min_length=1, max_length=200)
+    # a unit still running after this is not-assessed (soft limit; the hard limit kills it 10 s later)
+    time_limit_seconds: float | None = Field(default=None, gt=0, le=7 * 86400, allow_inf_nan=False)
+    # Redis: an unacknowledged unit is redelivered after this (keep it above the time limit)
+    visibility_timeout_seconds: float = Field(default=3600, gt=0, le=7 * 86400, allow_inf_nan=False)
+    # the broker unreachable this long: the run ends, the units not done are named (exit 3)
+    broker_timeout_seconds: float = Field(default=30, gt=0, le=86400, allow_inf_nan=False)
+    # the whole run's wait for its units (no worker at all must not hang a nightly run forever)
+    run_timeout_seconds: float | None = Field(default=None, gt=0, le=7 * 86400, allow_inf_nan=False)
+
+
 class Config(_Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
@@ -171,6 +187,7 @@ class Config(_Strict):
     # a run lock held this long from another host is stale (positive, finite, at most a year)
     lock_stale_hours: float = Field(default=12, gt=0, le=8760, allow_inf_nan=False)
     detectors: list[DetectorSpec] = Field(default_factory=list)  # user-defined detectors (auditor.classify.custom)
+    executor: ExecutorConfig | None = None  # default: local
     path: str | None = None  # the file it came from
     base_dir: str = "."
 

@@ -53,6 +53,7 @@ class RunOptions:
     policies: Sequence[str] | None = None  # replaces the config's policy list (stricter pre-event packs)
     progress: Callable[[str, int], None] | None = None  # (source id, datasets so far)
     redactor: Redactor = field(default_factory=Redactor)
+    executor: str | None = None  # "local" | "celery": overrides the config's executor.kind
 
 
 def new_run_id(now: datetime) -> str:
@@ -363,7 +364,9 @@ def _execute(config, selected, options, policy_set, store, stub: Run, identity: 
     as_of = stub.as_of
     key = fingerprint.key_for(config.state, config.base_dir)  # before anything is read
     log.info("run %s: %d sources, as of %s, trigger %s", stub.id, len(selected), as_of.isoformat(), stub.trigger)
-    outcomes = collect_all(config, selected, as_of, redact, options.progress)
+    from auditor import executors  # local threads or Celery workers: the same per-source outcomes
+
+    outcomes = executors.collect(config, selected, as_of, redact, options.progress, key, options.executor)
     results = [o.result for o in outcomes]
     datasets = fingerprint.keyed_datasets([d for o in outcomes for d in o.datasets], key)
     errors = [e for o in outcomes for e in o.errors]

@@ -207,7 +207,7 @@ def sandbox(tmp_path_factory):
             name = text.splitlines()[0].removeprefix("# ").strip()
             (root / name).parent.mkdir(parents=True, exist_ok=True)
             (root / name).write_text(text)
-        if marker == "fragment":
+        if marker == "fragment" and "schedule" in yaml.load(text, Loader=yaml.BaseLoader):
             doc["schedule"] = yaml.load(text, Loader=yaml.BaseLoader)["schedule"]
     (root / "auditor.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
     return root

@@ -1,0 +1,128 @@
+"""Faults of a Celery run, with real worker processes: a worker killed mid-unit, a unit past
+its time limit, the broker going away mid-run, and two coordinators on one store."""
+
+from __future__ import annotations
+
+import json
+import time
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.integration.celery.conftest import GateProxy, Worker, base_env, private_redis, scan, start_scan, write_config
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+
+
+@pytest.fixture
+def case(tmp_path, estate, s3_url, redis_db, request):
+    """A fresh queue, store and worker list for one test; every worker stopped by PID after it."""
+    queue = f"auditor-{request.node.name[:40]}-{tmp_path.name}"
+    env = base_env(estate, s3_url, f"redis://127.0.0.1:6379/{redis_db}", queue, f"sqlite:///{tmp_path / 'state.db'}")
+    workers: list[Worker] = []
+    proxies: list[GateProxy] = []
+
+    def worker(name: str, s3_endpoint: str, config, broker: str | None = None) -> Worker:
+        wenv = {**env, "S3_ENDPOINT": s3_endpoint, **({"AUDITOR_BROKER_URL": broker} if broker else {})}
+        w = Worker(config, wenv, f"{name}-{tmp_path.name}", tmp_path)
+        workers.append(w)
+        return w
+
+    def proxy() -> GateProxy:
+        p = GateProxy(urlparse(s3_url).port)
+        proxies.append(p)
+        return p
+
+    yield {"tmp": tmp_path, "env": env, "worker": worker, "proxy": proxy, "s3": s3_url}
+    for w in workers:
+        w.kill()
+    for p in proxies:
+        p.close()
+
+
+def _wait(event, timeout: float, what: str) -> None:
+    assert event.wait(timeout), f"{what} within {timeout}s"
+
+
+def test_worker_killed_mid_unit_is_redelivered_and_the_run_completes(case, estate):
+    config = write_config(case["tmp"] / "auditor.yaml", estate, visibility_timeout_seconds=5)
+    held = case["proxy"]()  # worker A's S3 requests hang here: it is mid-unit when killed
+    a = case["worker"]("a", held.url, config).wait_ready()
+    run = start_scan(config, case["env"], "--executor", "celery", "--source", "exports", "--as-of", estate["as_of"],
+                     "--json", str(case["tmp"] / "run.json"))
+    _wait(held.accepted, 90, "worker A started the unit")
+    b = case["worker"]("b", case["s3"], config).wait_ready()
+    a.kill()  # SIGKILL to the worker and its pool child, by PID
+    started = time.monotonic()
+    out, err = run.communicate(timeout=120)
+    redelivered_after = time.monotonic() - started
+    assert run.returncode == 3, err + out  # 3: moto's bucket publicness is unknown (see test_celery_run)
+    report = json.loads((case["tmp"] / "run.json").read_text())
+    assert [(s["id"], s["status"], s["error"]) for s in report["sources"]] == [("exports", "ok", None)]
+    assert {d["name"] for d in report["datasets"]} >= {"celery-exports", "celery-exports/customers/2024/"}
+    assert "auditor.collect_unit" in b.log.read_text()  # worker B did it
+    print(f"redelivered and finished {redelivered_after:.1f}s after the kill (visibility timeout 5s)")
+
+
+def test_unit_past_its_time_limit_is_not_assessed(case, estate):
+    config = write_config(case["tmp"] / "auditor.yaml", estate, time_limit_seconds=2)
+    never = case["proxy"]()  # never opened: the unit cannot finish
+    case["worker"]("slow", never.url, config).wait_ready()
+    started = time.monotonic()
+    r = scan(config, case["env"], "--executor", "celery", "--source", "exports", "--source", "shop-db",
+             "--as-of", estate["as_of"], "--json", str(case["tmp"] / "run.json"), timeout=120)
+    took = time.monotonic() - started
+    assert r.returncode == 3, r.stderr + r.stdout
+    report = json.loads((case["tmp"] / "run.json").read_text())
+    status = {s["id"]: (s["status"], s["error"]) for s in report["sources"]}
+    assert status["shop-db"] == ("ok", None)
+    assert status["exports"][0] == "error" and "timed out after" in status["exports"][1]
+    assert any(f["rule"] == "not-assessed" and f["dataset"] == "exports" for f in report["findings"])
+    assert "NOT ASSESSED source exports: timed out" in r.stdout
+    assert took < 60
+
+
+def test_broker_gone_mid_run_exits_3_naming_the_units_not_done_and_the_run_lock_holds(case, estate):
+    redis_proc, port = private_redis(case["tmp"])
+    try:
+        broker = f"redis://127.0.0.1:{port}/0"
+        config = write_config(case["tmp"] / "auditor.yaml", estate, broker_timeout_seconds=3)
+        held = case["proxy"]()
+        case["worker"]("w", held.url, config, broker=broker).wait_ready()
+        env = {**case["env"], "AUDITOR_BROKER_URL": broker}
+        run = start_scan(config, env, "--executor", "celery", "--source", "shop-db", "--source", "exports",
+                         "--as-of", estate["as_of"], "--json", str(case["tmp"] / "run.json"))
+        _wait(held.accepted, 90, "the worker started the exports unit")
+        # a second coordinator on the same store is refused by the run lock, as with local runs
+        second = scan(config, env, "--executor", "celery", "--as-of", estate["as_of"], timeout=60)
+        assert second.returncode == 2 and "holds this state store" in second.stderr, second.stderr
+        redis_proc.kill()  # the broker goes away mid-run
+        redis_proc.wait(timeout=10)
+        started = time.monotonic()
+        out, err = run.communicate(timeout=120)
+        took = time.monotonic() - started
+    finally:
+        if redis_proc.poll() is None:
+            redis_proc.kill()
+            redis_proc.wait(timeout=10)
+    assert run.returncode == 3, err + out
+    report = json.loads((case["tmp"] / "run.json").read_text())
+    status = {s["id"]: (s["status"], s["error"]) for s in report["sources"]}
+    assert status["shop-db"] == ("ok", None)
+    assert status["exports"][0] == "error" and "went away" in status["exports"][1]
+    assert "NOT ASSESSED source exports: not done: the broker" in out
+    assert "units not done" not in out or "exports" in out
+    assert took < 60
+    print(f"broker gone: the run ended {took:.1f}s later (broker_timeout_seconds 3)")
+
+
+def test_no_worker_at_all_ends_the_run_after_run_timeout_naming_every_unit(case, estate):
+    config = write_config(case["tmp"] / "auditor.yaml", estate, run_timeout_seconds=2)
+    r = scan(config, case["env"], "--executor", "celery", "--as-of", estate["as_of"],
+             "--json", str(case["tmp"] / "run.json"), timeout=60)
+    assert r.returncode == 3, r.stderr + r.stdout
+    report = json.loads((case["tmp"] / "run.json").read_text())
+    assert report["run"]["status"] == "failed"
+    for s in report["sources"]:
+        assert s["status"] == "error" and "no worker finished it within 2s" in s["error"]
+        assert f"NOT ASSESSED source {s['id']}: not done" in r.stdout
