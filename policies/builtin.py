@@ -173,6 +173,38 @@ def public_exposure(s: Subject, ctx: Context):
     return Fail(evidence, severity=ctx.params.personal_data_severity)
 
 
+class AclParams(Params):
+    no_personal_data_severity: Severity = "low"
+
+
+@check("object-acls-enabled", params=AclParams, facts=("public",))
+def object_acls_enabled(s: Subject, ctx: Context):
+    """A bucket whose per-object ACLs can grant access (S3 Object Ownership not BucketOwnerEnforced
+    and IgnorePublicAcls off; GCS uniform bucket-level access off): any object may be made public on
+    its own, and only a sample of them was checked (AWS Security Hub S3.12)."""
+    ds = s.dataset
+    if ds.kind != "bucket":
+        return None  # a bucket-wide setting: one finding, at the bucket
+    known = ds.known
+    acls = known.object_acls
+    enabled = acls.enabled if acls is not None else (
+        False if known.uniform_bucket_level_access is None else not known.uniform_bucket_level_access)
+    if enabled is False:
+        return None
+    if enabled is None:
+        return Unknown(("object_acls",), "whether per-object ACLs can grant access could not be read")
+    evidence: dict[str, Any] = {**dataset_facts(ds), "setting": acls.setting if acls else
+                                "uniform bucket-level access off (fine-grained ACLs)"}
+    if acls is not None:
+        evidence["object_acls"] = (f"{acls.checked} of {acls.total} objects checked, "
+                                   + (f"{acls.public} public" if acls.public else "none public"))
+        evidence["public_objects"] = acls.public
+    else:
+        evidence["object_acls"] = "object ACLs not sampled by this connector"
+    evidence["personal_data_types"] = list(s.types) if s.has_personal_data is not None else "unknown"
+    return Fail(evidence, severity=ctx.params.no_personal_data_severity if s.has_personal_data is False else None)
+
+
 class RetentionParams(Params):
     max_retention: Days | None = None
 
@@ -201,7 +233,7 @@ class TransportParams(Params):
     personal_data_only: bool = False
 
 
-@check("insecure-transport", params=TransportParams, facts=("encryption_in_transit",))
+@check("insecure-transport", params=TransportParams, facts=("encryption_in_transit",), store_wide=("table",))
 def insecure_transport(s: Subject, ctx: Context):
     """A database accepting unencrypted connections, or a bucket allowing plain HTTP."""
     enc = s.dataset.encryption_in_transit

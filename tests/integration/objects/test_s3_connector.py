@@ -74,11 +74,11 @@ def test_every_fact_unset(s3_admin, collect_s3):
     s3_admin.put_object(Bucket=b, Key="x.txt", Body=b"plain words")
     d = collect_s3(b).ds(b)
     assert d.encryption_at_rest == "none"
-    # no ownership controls and no public access block: any object's own ACL may make it public, so
-    # "not public" is unknown even though the sampled object is private (see test_s3_objects_review)
-    assert d.public is None and d.public_reasons == ()
-    assert d.facts["object_ownership"] == "not set" and d.facts["object_acls"]["public_objects"] == 0
-    assert "object ACLs may apply" in d.facts["public_unknown_reason"]
+    # no ownership controls and no public access block: object ACLs are enabled (their own finding);
+    # the sampled object is private, so the bucket is public only if its own settings say so
+    assert d.public is False and d.public_reasons == ()
+    assert d.facts["object_ownership"] == "not set"
+    assert d.facts["object_acls"]["enabled"] is True and d.facts["object_acls"]["public"] == 0
     assert d.encryption_in_transit == "optional"
     assert d.versioning is False and d.object_lock is False and d.logging is False
     assert d.has_retention is False and d.retention_days is None

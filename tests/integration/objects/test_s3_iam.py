@@ -107,7 +107,7 @@ def test_generated_permissions_are_enough(estate, enforce_iam, monkeypatch, coll
     assert got.ds("iam-status-denied").public is False
     versioned = got.ds("iam-versioned/data/")
     assert versioned.records == 2 and versioned.facts["noncurrent_objects"] == 1
-    assert versioned.facts["object_acls"]["objects_checked"] == 1  # GetObjectAcl allowed by the policy
+    assert versioned.facts["object_acls"]["checked"] == 1  # GetObjectAcl allowed by the policy
     assert got.sample("iam-open/data/").fields == {"email": ["x@example.com"]}
 
 
