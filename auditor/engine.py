@@ -137,6 +137,8 @@ def _classified(obs: Observation, redact: Redactor, options: ClassifyOptions | N
     if obs.sample is not None and ds.status == "assessed":
         try:
             update["personal_data"] = tuple(classify(obs.sample, options))
+            if obs.sample.rows is not None:  # rows seen in the objects read: records are rows, not objects
+                update["facts"] = {**ds.facts, "rows_sampled": obs.sample.rows.model_dump()}
             # part of the content could not be sampled (binary columns, skipped objects, noncurrent
             # versions): what was found counts, but absence is not known
             update["classified"] = not ds.facts.get("unsampled")
@@ -221,14 +223,17 @@ def age_from_history(datasets: list[Dataset], store: Store, as_of: datetime) -> 
 
 
 def apply_history(findings: list[Finding], store: Store, as_of: datetime) -> list[Finding]:
-    """first_seen and new from earlier runs; waivers (and their expiry at as_of)."""
-    seen = store.first_seen([f.id for f in findings])
+    """first_seen and new from earlier runs; waivers (and their expiry at as_of). A finding that
+    stands for several packs' rules also carries their ids (``merged_ids``): it was first seen when
+    the first of them was, and a waiver on any of them applies to it."""
+    seen = store.first_seen([i for f in findings for i in (f.id, *f.merged_ids)])
     waivers = store.waivers()
     out = []
     for f in findings:
-        first = seen.get(f.id)
+        firsts = [seen[i] for i in (f.id, *f.merged_ids) if i in seen]
+        first = min(firsts) if firsts else None
         update: dict = {"first_seen": first or as_of, "new": first is None}
-        w = waivers.get(f.id)
+        w = next((waivers[i] for i in (f.id, *f.merged_ids) if i in waivers), None)
         if w is not None:
             expired = as_of > w.until
             worse = w.severity is not None and severity_rank(f.severity) < severity_rank(w.severity)
@@ -308,6 +313,19 @@ def run_status(sources: Sequence[SourceResult], datasets: Sequence[Dataset], err
     return "partial" if incomplete else "complete"
 
 
+def facts_from_elsewhere(config: Config, selected: Sequence[SourceConfig], datasets: list[Dataset],
+                         as_of: datetime) -> tuple[list[Dataset], list]:
+    """Unknown facts filled from managed instances' APIs (``provider:``), then from attestations."""
+    from auditor.attest import apply_attestations, apply_provider
+
+    for src in selected:
+        if src.provider is not None:
+            from connectors.providers import provider_facts
+
+            datasets = apply_provider(datasets, src.id, lambda p=src.provider: provider_facts(p))
+    return apply_attestations(datasets, config.attestations, as_of, where=config.path or "<config>")
+
+
 # --------------------------------------------------------------------------- the run
 
 
@@ -368,7 +386,9 @@ def _execute(config, selected, options, policy_set, store, stub: Run, identity: 
     datasets = fingerprint.keyed_datasets([d for o in outcomes for d in o.datasets], key)
     errors = [e for o in outcomes for e in o.errors]
     datasets = age_from_history(datasets, store, as_of)  # policies judge object trees themselves
+    datasets, attestations = facts_from_elsewhere(config, selected, datasets, as_of)
     vendors = config.vendor_models()
+    datasets = policies.judge(policy_set, datasets, vendors, as_of)  # staleness, roll-ups, rows: decided once
     findings = policies.evaluate(policy_set, datasets, errors, results, vendors, as_of)
     findings = ensure_not_assessed(list(findings), results, datasets, errors)
     findings = apply_history(findings, store, as_of)
@@ -384,6 +404,7 @@ def _execute(config, selected, options, policy_set, store, stub: Run, identity: 
         "resolved": tuple(resolved), "carried": tuple(carried), "errors": tuple(errors),
         "vendors": tuple(v for k, v in vendors.items() if k in used_vendors),
         "previous_run_id": previous_id, "policy_limits": dict(policy_set.limits),
+        "attestations": tuple(attestations),
     })
     log.info("run %s %s: %d datasets, %d open findings (%d new), %d resolved", run.id, status, len(datasets),
              len(run.open_findings()), sum(1 for f in findings if f.new), len(resolved))

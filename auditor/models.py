@@ -45,6 +45,37 @@ PERSONAL_DATA_TYPES: tuple[str, ...] = (
 )
 
 
+# facts an attestation may declare (``attestations:`` in the config), and the values each takes
+ATTESTABLE_FACTS: dict[str, str] = {
+    "encryption_at_rest": "none | provider | customer_key",
+    "encryption_in_transit": "enforced | optional",
+    "public": "true | false",
+    "has_retention": "true | false",
+    "retention_days": "a number of days (0 or more)",
+    "region": "a region name",
+    "versioning": "true | false",
+    "logging": "true | false",
+    "object_lock": "true | false",
+}
+
+
+def attested_value(fact: str, value: Any) -> Any:
+    """The attested ``value`` of ``fact`` as the Dataset field takes it; ValueError if it is not one."""
+    if fact not in ATTESTABLE_FACTS:
+        raise ValueError(f"fact {fact!r} cannot be attested (attestable: {', '.join(ATTESTABLE_FACTS)})")
+    if fact == "encryption_at_rest" and value in ("none", "provider", "customer_key"):
+        return value
+    if fact == "encryption_in_transit" and value in ("enforced", "optional"):
+        return value
+    if fact in ("public", "has_retention", "versioning", "logging", "object_lock") and isinstance(value, bool):
+        return value
+    if fact == "retention_days" and isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if fact == "region" and isinstance(value, str) and value.strip():
+        return value.strip()
+    raise ValueError(f"value for {fact} must be {ATTESTABLE_FACTS[fact]}")
+
+
 def severity_rank(severity: str) -> int:
     """0 for critical .. 4 for info; lower is worse."""
     return SEVERITIES.index(severity)

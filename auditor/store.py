@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from auditor.errors import LockedError, RunNotSaved, StoreError
 from auditor.models import (
+    AttestationUse,
     CollectionError,
     Dataset,
     Finding,
@@ -331,6 +332,7 @@ class Store:
             "carried": [f.model_dump(mode="json") for f in run.carried],
             "policy_limits": run.policy_limits,
             "trigger_detail": run.trigger_detail,
+            "attestations": [a.model_dump(mode="json") for a in run.attestations],
         }
         try:
             with self.engine.begin() as conn:
@@ -456,6 +458,7 @@ class Store:
             errors=tuple(CollectionError(**x) for x in extra.get("errors", [])),
             vendors=tuple(Vendor(**x) for x in extra.get("vendors", [])),
             previous_run_id=r["previous_run_id"], policy_limits=extra.get("policy_limits", {}),
+            attestations=tuple(AttestationUse.model_validate(x) for x in extra.get("attestations", [])),
         )
 
     # ------------------------------------------------------------------ waivers

@@ -102,6 +102,8 @@ class _Rows:
         if d.kind == "table":
             return d.records, d.records_basis
         rows, partial, sampled, objects, exact = self._node(d)
+        if d.known.rows_sampled is None and d.records is not None and not (d.records_basis or "").startswith("objects"):
+            return d.records, d.records_basis
         if rows is None:
             return None, (f"unknown: no readable rows in {objects} objects" if objects else None)
         if exact:
@@ -122,9 +124,14 @@ class _Rows:
         self.memo[d.key] = (None, None, 0, 0, False)  # guards a cyclic parent chain
         kids = self.tree.children.get(d.key, [])
         objects = self._objects(d)
+        if d.known.rows_sampled is None and d.records is not None and not (d.records_basis or "").startswith("objects"):
+            # rows given by whoever built the dataset (an older run, a connector that counts them): kept as they are
+            self.memo[d.key] = (d.records, None, 0, objects, d.records_basis == "counted")
+            return self.memo[d.key]
         direct = max(0, objects - sum(self._objects(k) for k in kids))
         stats = d.known.rows_sampled
         total: float | None = None
+        unknown_part = False
         exact = True
         sampled = 0
         if direct:
@@ -134,21 +141,17 @@ class _Rows:
                 exact = stats.exact and stats.objects >= direct
                 sampled = min(stats.objects, direct)
             else:
-                exact = False
-        else:
-            total = 0
-        unknown_part = total is None
+                unknown_part, exact = True, False
         for k in kids:
             k_rows, _, k_sampled, _, k_exact = self._node(k)
             sampled += k_sampled
             if k_rows is None:
-                unknown_part = True
-                exact = False
+                unknown_part, exact = True, False
                 continue
             total = (total or 0) + k_rows
             exact = exact and k_exact
+        if total is None and not unknown_part:
+            total = 0  # no objects at all: no rows, counted
         rows = None if total is None else int(round(total))
-        if unknown_part and rows is not None:
-            exact = False
         self.memo[d.key] = (rows, "partial" if unknown_part and rows is not None else None, sampled, objects, exact)
         return self.memo[d.key]

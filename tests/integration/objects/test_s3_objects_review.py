@@ -167,18 +167,18 @@ def test_noncurrent_versions_and_delete_markers_are_counted(s3_admin, collect_s3
 
     got = collect_s3(b)
     bucket, ended, live = got.ds(b), got.ds(f"{b}/exports/"), got.ds(f"{b}/live/")
-    assert bucket.records == 3 and bucket.facts["noncurrent_objects"] == 2
+    assert bucket.objects == 3 and bucket.facts["noncurrent_objects"] == 2
     assert bucket.facts["bucket_delete_markers"] == 1
-    assert "noncurrent" in bucket.records_basis
+    assert "noncurrent" in bucket.facts["objects_basis"]
     # the "deleted" export still holds its data: counted, dated, and said to be unsampled
-    assert ended.records == 1 and ended.bytes == len(body)
+    assert ended.objects == 1 and ended.bytes == len(body)
     assert ended.facts["noncurrent_objects"] == 1 and ended.facts["noncurrent_bytes"] == len(body)
     assert ended.facts["newest_noncurrent"] is not None and ended.last_modified is not None
-    assert ended.records_basis == "objects, including 1 noncurrent versions"
+    assert ended.facts["objects_basis"] == "objects, including 1 noncurrent versions"
     [(pattern, why)] = ended.facts["unsampled"].items()
     assert pattern == "exports/* (noncurrent versions)" and "not sampled" in why
     # the current object is sampled; its overwritten version is counted beside it
-    assert live.records == 2 and live.facts["noncurrent_objects"] == 1
+    assert live.objects == 2 and live.facts["noncurrent_objects"] == 1
     assert got.sample(f"{b}/live/").fields == {"id": ["1", "2"]}
 
 
@@ -186,7 +186,7 @@ def test_unversioned_bucket_has_no_version_facts(s3_admin, collect_s3):
     s3_admin.create_bucket(Bucket="rv-plain")
     s3_admin.put_object(Bucket="rv-plain", Key="a.csv", Body=b"id\n1\n")
     d = collect_s3("rv-plain").ds("rv-plain")
-    assert d.records_basis == "objects" and "noncurrent_objects" not in d.facts
+    assert "objects_basis" not in d.facts and "noncurrent_objects" not in d.facts
 
 
 def test_permissions_name_the_new_calls():

@@ -81,18 +81,18 @@ def test_header_says_why_when_and_scope(page: str) -> None:
     words = " ".join(scope.split())
     assert "Vendors 3" in words and "Sources 4 (1 failed)" in words
     assert "Datasets 8 3 tables, 3 buckets, 2 prefixes" in words
-    # records and bytes add only the roots of each tree: the bucket already counts its prefixes
-    assert "Records 3,504,643" in words  # 1,104,212 + 2,310,877 + 1,240 + 88,004 + 310; audit_log unknown
-    assert "1 dataset of unknown size not counted" in words
+    # records (rows) and bytes add only the roots of each tree: the bucket already counts its prefixes
+    assert "Records 3,475,489" in words  # 1,104,212 + 2,310,877 + 48,000 + 12,400; audit_log and logs unknown
+    assert "2 datasets of unknown size not counted" in words
 
 
 def test_headline_figures(page: str) -> None:
     assert figure(page, "open-total") == "11"
     counts = dict(re.findall(r'data-severity-count="(\w+)"><span class="n">(\d+)</span>', page))
     assert counts == {"critical": "1", "high": "7", "medium": "2", "low": "1", "info": "0"}
-    # customers + orders + the 2019 prefix + daily prefix + public archive; a lower bound (logs unclassified)
-    assert figure(page, "personal-records") == "at least 3,416,639"
-    assert figure(page, "stale-records") == "3,415,173"  # customers + orders + 84 objects of 2019-export/
+    # rows of customers + orders + acme-exports (its prefixes hold it) + public archive; a lower bound (logs unclassified)
+    assert figure(page, "personal-records") == "at least 3,475,489"
+    assert figure(page, "stale-records") == "3,418,449"  # customers + orders + 3,360 rows of 2019-export/
     assert figure(page, "new") == "5" and figure(page, "resolved") == "2"
     assert figure(page, "not-assessed") == "2"
 
@@ -112,11 +112,13 @@ def test_findings_say_what_where_since_why_and_what_to_do(page: str) -> None:
     assert "<th>personal data › email</th><td>200 sampled in email; masked examples: j***@e***.com, m***@g***.com</td>" in stale
     new = next(c for c in cards if 'data-dataset="acme-archive-public"' in c and 'data-rule="public-exposure"' in c)
     assert "first seen in this run" in new and 'class="tag new">New<' in new
-    # the severity order of the page: open findings critical first, the waived one last
-    ranks = re.findall(r'data-rank="(\d)" .*?data-status="(\w+)"', page, re.DOTALL)
-    assert len(ranks) == 12 and ranks[-1][1] == "waived"
-    open_ranks = [int(r) for r, s in ranks if s == "open"]
-    assert open_ranks == sorted(open_ranks) and open_ranks[0] == 0
+    # the page leads with the stale personal data at vendors, then the rest by severity; the waived one last
+    ranks = re.findall(r'data-rank="(\d)" .*?data-rule="([\w-]+)" data-status="(\w+)"', page, re.DOTALL)
+    assert len(ranks) == 12 and ranks[-1][2] == "waived"
+    assert [r for _, r, _ in ranks[:2]] == ["stale-personal-data", "stale-personal-data"]
+    rest = [int(r) for r, _, s in ranks[2:] if s == "open"]
+    assert rest == sorted(rest) and rest[0] == 0
+    assert "not written for 2,824 days (about 7.7 years)" in stale  # the age on the finding itself
 
 
 def test_filters_offer_every_severity_vendor_rule_and_status(page: str) -> None:
@@ -141,7 +143,7 @@ def test_vendors_table(page: str) -> None:
     parcelgo = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", rows["parcelgo"]))
     assert "unknown" in parcelgo and " 0 " not in parcelgo and "not recorded" in parcelgo
     acme = rows["acme-analytics"]
-    assert "at least" in acme and "1,550" in acme and "badge sev-critical" in acme
+    assert "at least" in acme and "60,400" in acme and "badge sev-critical" in acme
 
 
 def test_coverage_is_as_prominent_as_findings(page: str) -> None:
@@ -154,10 +156,11 @@ def test_coverage_is_as_prominent_as_findings(page: str) -> None:
     assert "open port 5432 from the auditor host" in missing
     assert "grant s3:ListBucket on arn:aws:s3:::acme-restricted" in missing
     partial = section[section.index('data-coverage="partial"'):]
+    # one row per source and cause, with its datasets and the one fix, written per cause
     assert "acme-exports-logs" in partial and "public-exposure" in partial
-    assert "grant s3:GetBucketAcl to the auditor&#39;s identity" in partial
-    assert "s3:GetBucketEncryption is not implemented by this store" in partial
-    assert "logs/2026-11-08.gz: corrupt gzip stream, skipped" in partial
+    assert "public exposure of S3 buckets: s3:GetBucketAcl, s3:GetBucketPolicyStatus refused" in partial
+    assert "Permission: Grant s3:GetBucketAcl, s3:GetBucketPolicyStatus to the auditor&#39;s identity." in partial
+    assert "readable, then re-run" not in partial
     assert 'class="alert">Coverage <b>2</b>' in page
 
 
@@ -181,8 +184,9 @@ def test_data_age_chart_against_the_policy_limit(page: str) -> None:
     assert ctx["age"]["limit_index"] == 4 and [b["over"] for b in bins].index(True) == 4
     assert bins[-1]["total"] == 1  # public.audit_log
     assert bins[7]["counts"] == {"personal": 3, "unclassified": 0, "clean": 0}
-    assert bins[0]["counts"] == {"personal": 2, "unclassified": 1, "clean": 0}  # acme-exports (its prefixes), daily/; logs
-    assert ctx["age"]["over"] == 3 and ctx["age"]["over_personal"] == 3
+    # counted once each: tables, buckets and the highest stale prefix (daily/ is part of its bucket)
+    assert bins[0]["counts"] == {"personal": 1, "unclassified": 1, "clean": 0}  # acme-exports; logs
+    assert ctx["age"]["over"] == 3 and ctx["age"]["over_personal"] == 3 == ctx["headline"]["stale_datasets"]
     assert 'class="limit"' in page and 'class="over-zone"' in page
     assert "policy limit (365 days)" in page
     # a limit that is not a default band edge becomes one
