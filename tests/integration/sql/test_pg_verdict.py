@@ -91,7 +91,7 @@ def test_an_attestation_makes_the_nightly_run_complete(shop_db, tmp_path):
     report = render_json(run)
     customers = next(d for d in report["datasets"] if d["name"] == "public.customers")
     assert customers["encryption_at_rest"] == "provider" and customers["encryption_at_rest_basis"] == "attested"
-    assert customers["fact_basis"]["encryption_at_rest"]["by"] == "vendor-risk@example.com"
+    assert customers["fact_sources"]["encryption_at_rest"]["by"] == "vendor-risk@example.com"
     [used] = report["attestations"]["used"]
     assert sorted(used["datasets"]) == ["shop-db:public.contacts", "shop-db:public.customers", "shop-db:public.sku_prices"]
     assert report["attestations"]["expired"] == []
