@@ -141,7 +141,7 @@ def _classified(obs: Observation, redact: Redactor, options: ClassifyOptions | N
                 update["facts"] = {**ds.facts, "rows_sampled": obs.sample.rows.model_dump()}
             # part of the content could not be sampled (binary columns, skipped objects, noncurrent
             # versions): what was found counts, but absence is not known
-            update["classified"] = not ds.facts.get("unsampled")
+            update["classified"] = not ds.known.unsampled
         except Exception as exc:  # noqa: BLE001 - bad data in one dataset: a note, not a crash
             update["notes"] = ds.notes + (f"classifier failed: {exc.__class__.__name__}",)
     obs.sample = None  # samples never outlive classification
@@ -207,7 +207,7 @@ def age_from_history(datasets: list[Dataset], store: Store, as_of: datetime) -> 
     """Step 3 of the age ladder: unchanged fingerprint since it was first seen."""
     out = []
     for d in datasets:
-        fp = d.facts.get("fingerprint")
+        fp = d.known.fingerprint
         if d.last_modified is None and fp and d.status == "assessed":
             since = store.fingerprint_since(d.source, d.name, fp)
             if since is not None and since < as_of:
@@ -253,7 +253,7 @@ def diff_with_previous(previous: Run | None, findings: list[Finding], seen_sourc
     such findings are carried forward to be compared by a later run."""
     if previous is None:
         return [], []
-    now = {f.id for f in findings}
+    now = {i for f in findings for i in (f.id, *f.merged_ids)}  # a rule merged into another's finding is not resolved
     blind_sources = {r.id for r in results if r.status == "error"} | {e.source for e in errors if e.dataset is None}
     blind = {(d.source, d.name) for d in datasets if d.status == "error"}
     blind |= {(e.source, e.dataset) for e in errors if e.dataset is not None}
@@ -274,33 +274,12 @@ def diff_with_previous(previous: Run | None, findings: list[Finding], seen_sourc
 
 def ensure_not_assessed(findings: list[Finding], sources: Sequence[SourceResult], datasets: Sequence[Dataset],
                         errors: Sequence[CollectionError]) -> list[Finding]:
-    """Whatever the policy files say, what could not be assessed is reported: never a silent pass."""
-    from auditor.models import finding_id
+    """Whatever the policy files say, what could not be assessed is reported: never a silent pass.
+    The findings are built by the policies (one builder); this only guards that none is missing."""
+    from policies.evaluate import not_assessed_errors
 
-    have = {(f.source, f.dataset) for f in findings if f.rule == "not-assessed"}
-    vendor_of = {s.id: s.vendor for s in sources}
-    extra: list[Finding] = []
-
-    def add(source: str, dataset: str, title: str, reason: str | None, fix: str | None = None) -> None:
-        if (source, dataset) in have:
-            return
-        have.add((source, dataset))
-        extra.append(Finding(
-            id=finding_id("not-assessed", source, dataset), rule="not-assessed", severity="high", source=source,
-            vendor=vendor_of.get(source, ""), dataset=dataset, title=title,
-            evidence={"reason": reason, **({"fix": fix} if fix else {})},
-            remediation=fix or "Grant the auditor read access or fix the connection, then re-run the audit.",
-            description="Anything the auditor could not read is reported, never passed."))
-
-    for s in sources:
-        if s.status == "error":
-            add(s.id, s.id, f"Source {s.id} could not be assessed", s.error)
-    for e in errors:
-        add(e.source, e.dataset or e.source, f"{e.dataset or e.source} could not be assessed", e.reason, e.fix)
-    for d in datasets:
-        if d.status == "error":
-            add(d.source, d.name, f"{d.name} could not be assessed", d.error)
-    return findings + extra
+    have = {f.id for f in findings}
+    return findings + [f for f in not_assessed_errors(sources, datasets, errors) if f.id not in have]
 
 
 def run_status(sources: Sequence[SourceResult], datasets: Sequence[Dataset], errors: Sequence[CollectionError],

@@ -94,6 +94,19 @@ class Vendor(_Frozen):
     tags: dict[str, str] = Field(default_factory=dict)
 
 
+class PersonalDetail(BaseModel):
+    """Typed view of what the classifier puts in ``PersonalData.detail`` (the keys the checks read)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    weak: bool | None = None  # password hashes: unsalted fast hashes
+    algorithm: str | None = None
+    algorithms: list[str] | None = None
+    visible_digits: int | None = None  # masked card numbers: digits kept in clear
+    full_nric: bool | None = None  # national ids: a full NRIC/FIN
+    kinds: dict[str, int] | None = None  # national ids: per id kind
+
+
 class PersonalData(_Frozen):
     """What the classifier found of one type in one dataset: never a raw value."""
 
@@ -107,6 +120,19 @@ class PersonalData(_Frozen):
     # column's own confidence; empty where a place has no such count (free text)
     validated: tuple[int, ...] = ()
     sampled: tuple[int, ...] = ()
+
+    @property
+    def known(self) -> PersonalDetail:
+        """The typed view of ``detail``; a value of an unexpected type reads as unknown."""
+        ok = {}
+        for k, v in self.detail.items():
+            if k in PersonalDetail.model_fields:
+                try:
+                    PersonalDetail.model_validate({k: v})
+                    ok[k] = v
+                except ValueError:
+                    pass
+        return PersonalDetail.model_validate(ok)
 
 
 class ObjectAcls(_Frozen):

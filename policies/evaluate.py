@@ -283,6 +283,29 @@ def _default_not_assessed() -> Rule:
                 **NOT_ASSESSED_DEFAULT)
 
 
+def not_assessed_errors(sources: Sequence[SourceResult], datasets: Sequence[Dataset],
+                        errors: Sequence[CollectionError], na: Rule | None = None) -> list[Finding]:
+    """The not-assessed findings of what could not be read at all (a source, a collection error,
+    an error dataset): the one place they are built."""
+    run = _Run.__new__(_Run)
+    run.findings = {}
+    run.na = na or _default_not_assessed()
+    vendor_of = {s.id: s.vendor for s in sources}
+    for s in sources:
+        if s.status == "error":
+            run.add_error(s.id, s.vendor, s.id, "Source could not be assessed", {"kind": s.kind, "reason": s.error})
+    for e in errors:
+        run.add_error(e.source, vendor_of.get(e.source, ""), e.dataset or e.source,
+                      "Dataset could not be assessed" if e.dataset else "Source could not be assessed",
+                      {"kind": e.kind, "reason": e.reason, "fix": e.fix})
+    for d in datasets:
+        if d.status == "error":
+            run.add_error(d.source, d.vendor, d.name, "Dataset could not be assessed",
+                          {"kind": d.kind, "uri": d.uri, "reason": d.error, "denied": list(d.denied),
+                           "notes": list(d.notes)})
+    return list(run.findings.values())
+
+
 def evaluate(
     policy_set: PolicySet,
     datasets: Sequence[Dataset],
@@ -293,15 +316,8 @@ def evaluate(
 ) -> list[Finding]:
     """Every finding of one run: ``open``, ``new=True``, ``first_seen=None`` (the store fills those)."""
     run = _Run(policy_set, datasets, vendors, as_of)
-    vendor_of = {s.id: s.vendor for s in sources}
-    for s in sources:
-        if s.status == "error":
-            run.add_error(s.id, s.vendor, s.id, "Source could not be assessed",
-                          {"kind": s.kind, "reason": s.error})
-    for e in errors:
-        run.add_error(e.source, vendor_of.get(e.source, ""), e.dataset or e.source,
-                      "Dataset could not be assessed" if e.dataset else "Source could not be assessed",
-                      {"kind": e.kind, "reason": e.reason, "fix": e.fix})
+    for f in not_assessed_errors(sources, (), errors, run.na):
+        run.add(f)
     for rule in run.rules:
         for d in datasets:
             if d.status == "error" and rule.check != "not-assessed":
