@@ -296,3 +296,44 @@ def test_an_expired_waiver_reopens_and_says_so() -> None:
     section = html[html.index('<section id="waived"'):html.index('<section id="inventory"')]
     assert "insecure-transport" not in section and "data-outside-region" in section
     assert "not recorded" in section  # the unreadable expiry and the missing owner
+
+
+def test_complete_never_sits_above_a_non_empty_coverage_list() -> None:
+    """After waiving the grouped unknowns the run is complete, but the header says what was waived."""
+    run = sample_run()
+    ctx = build_report_context(run.model_copy(update={
+        "status": "complete", "sources": run.sources[:3], "errors": (),
+        "findings": tuple(f.model_copy(update={"status": "waived"}) if f.rule == "not-assessed" else f
+                          for f in run.findings if f.source != "courier-db")}))
+    assert ctx["coverage"]["partial"] and ctx["coverage"]["partial"][0]["status"] == "waived"
+    assert ctx["run"]["status_label"] == "Complete, with waived unknowns"
+    assert "every source and dataset was assessed" not in ctx["run"]["status_words"]
+
+
+def test_a_lower_bound_age_is_never_charted_as_young() -> None:
+    young = table("public.t", last_modified=AS_OF - timedelta(days=10), classified=True,
+                  personal_data=(pd("email", 3, ("email",)),), facts={"last_modified_bound": "at_most"})
+    ctx = build_report_context(sample_run(datasets=(young,), findings=(), errors=(), resolved=()))
+    bins = {b["label"]: b["total"] for b in ctx["age"]["bins"]}
+    assert bins["< 30 d"] == 0 and bins["age unknown"] == 1
+    [row] = ctx["inventory"]
+    assert row["age"] == "at least 10 days" and row["stale"] is False
+
+
+def test_attested_facts_read_as_declared_not_verified() -> None:
+    from datetime import date
+
+    from auditor.models import AttestationUse, FactSource
+
+    d = table("public.t", encryption_at_rest="provider", fact_basis={"encryption_at_rest": FactSource(
+        basis="attested", detail="declared", by="vendor-risk@example.com", until=date(2027, 6, 30), evidence="SOC 2")})
+    use = AttestationUse(index=0, where="auditor.yaml:20", match={"source": "redmart-db"}, fact="encryption_at_rest",
+                         value="provider", evidence="SOC 2", by="vendor-risk@example.com", until=date(2027, 6, 30),
+                         expired=False, datasets=("redmart-db:public.t",))
+    old = use.model_copy(update={"index": 1, "fact": "region", "value": "ap-southeast-1", "expired": True,
+                                 "until": date(2025, 1, 1), "datasets": ()})
+    html = render_html(sample_run(datasets=(d,), findings=(), errors=(), resolved=(), attestations=(use, old)))
+    assert "provider (declared by vendor-risk@example.com until 2027-06-30, not verified)" in html
+    section = html[html.index('<section id="attestations"'):html.index('<section id="vendors"')]
+    assert 'data-attestations="used"' in section and "redmart-db:public.t" in section
+    assert 'data-attestations="expired"' in section and "expired 2025-01-01" in section
