@@ -244,7 +244,8 @@ class Judgment(_Frozen):
     max_age_days: int | None = None  # the strictest limit of the rules that apply to it
     stale: bool | None = None  # older than max_age_days (None: unknown)
     age_unit: bool = False  # counted in the age figures: a table, a bucket, or the highest stale prefix
-    held_unit: bool = False  # the top-most dataset holding personal data (totals add these)
+    held_unit: bool = False  # its own content holds personal data (personal totals add these)
+    personal_rows: int | None = None  # rows of its own content (not its prefixes') when that holds personal data
     stale_unit: bool = False  # the top-most stale dataset holding personal data
     rows: int | None = None  # records as rows (object stores: estimated from the sampled objects)
     rows_basis: str | None = None

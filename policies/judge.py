@@ -7,8 +7,9 @@
   strictest ``max_age`` of the stale-data rules that apply to it (scoped overrides included),
   and whether it is stale (None: unknown; a lower bound under the limit is unknown, not fresh);
 - which datasets count on their own in the figures (``age_unit``: tables, buckets and the
-  highest stale prefix; ``held_unit`` / ``stale_unit``: the top-most dataset of a tree holding
-  personal data / stale personal data), so a bucket and its prefixes are never counted twice;
+  highest stale prefix; ``stale_unit``: the top-most stale dataset holding personal data;
+  ``held_unit``: a dataset whose own content holds personal data, with ``personal_rows`` the
+  rows of that content only), so a bucket and its prefixes are never counted twice;
 - records as rows: tables as read; buckets and prefixes estimated from the rows in the objects
   sampled (``facts["rows_sampled"]``), with the basis ("counted" or "estimated from N of M
   objects"), summed up the tree. ``objects`` keeps the object count.
@@ -38,8 +39,10 @@ def judge(policy_set, datasets: Sequence[Dataset], vendors: Mapping[str, Vendor]
     personal: dict[tuple[str, str], bool | None] = {}
     types: dict[tuple[str, str], tuple[str, ...]] = {}
     age: dict[tuple[str, str], tuple[int | None, str | None, int, bool | None]] = {}
+    own: dict[tuple[str, str], bool] = {}
     for d in tree.datasets:
         items, complete, t = tree.subtree(d)
+        own[d.key] = any(name == d.name for name, _ in items)
         personal[d.key] = True if items else (False if complete and d.status == "assessed" else None)
         types[d.key] = t
         limits = []
@@ -63,7 +66,7 @@ def judge(policy_set, datasets: Sequence[Dataset], vendors: Mapping[str, Vendor]
             personal=personal[d.key], personal_types=types[d.key],
             age_days=days, age_bound=bound, max_age_days=max_age, stale=stale,
             age_unit=parent is None or (stale is True and age[parent.key][3] is not True),
-            held_unit=held and not any(personal[a.key] is True for a in ancestors),
+            held_unit=own[d.key], personal_rows=rows.direct.get(d.key) if own[d.key] else 0,
             stale_unit=stale_personal and not any(age[a.key][3] is True and personal[a.key] is True
                                                   for a in ancestors),
             rows=n_rows, rows_basis=basis)
@@ -97,9 +100,11 @@ class _Rows:
     def __init__(self, tree) -> None:
         self.tree = tree
         self.memo: dict[tuple[str, str], tuple[int | None, str | None, int, int, bool]] = {}
+        self.direct: dict[tuple[str, str], int | None] = {}  # rows of a dataset's own objects (not its prefixes')
 
     def of(self, d: Dataset) -> tuple[int | None, str | None]:
         if d.kind == "table":
+            self.direct[d.key] = d.records
             return d.records, d.records_basis
         rows, partial, sampled, objects, exact = self._node(d)
         if d.known.rows_sampled is None and d.records is not None and not (d.records_basis or "").startswith("objects"):
@@ -127,6 +132,8 @@ class _Rows:
         if d.known.rows_sampled is None and d.records is not None and not (d.records_basis or "").startswith("objects"):
             # rows given by whoever built the dataset (an older run, a connector that counts them): kept as they are
             self.memo[d.key] = (d.records, None, 0, objects, d.records_basis == "counted")
+            below = [self._node(k)[0] for k in kids]
+            self.direct[d.key] = max(0, d.records - sum(r for r in below if r is not None))
             return self.memo[d.key]
         direct = max(0, objects - sum(self._objects(k) for k in kids))
         stats = d.known.rows_sampled
@@ -142,6 +149,7 @@ class _Rows:
                 sampled = min(stats.objects, direct)
             else:
                 unknown_part, exact = True, False
+        self.direct[d.key] = None if unknown_part else int(round(total or 0))
         for k in kids:
             k_rows, _, k_sampled, _, k_exact = self._node(k)
             sampled += k_sampled

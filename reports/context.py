@@ -103,8 +103,14 @@ def _kinds_text(datasets: list[Dataset]) -> str:
 
 
 def _held(personal: list[Dataset], blind: int) -> dict[str, Any]:
-    """Personal records found, read as a lower bound when some of the estate could not be read."""
-    total = _total(personal, "records")
+    """Personal records found: the rows of the content that holds personal data (a bucket's events
+    beside a personal prefix do not count), a lower bound when some of the estate could not be read."""
+    values = [_j(d).personal_rows for d in personal]
+    known = [v for v in values if v is not None]
+    unknown = len(values) - len(known)
+    total = {"value": sum(known), "text": num(sum(known)) if known or not unknown else UNKNOWN, "unknown": unknown,
+             "note": f"{plural(unknown, 'dataset')} of unknown size not counted" if unknown and known else "",
+             "at_least": False}
     if blind:
         gap = f"{plural(blind, 'source or dataset', 'sources or datasets')} not assessed or not classified"
         if not personal:

@@ -44,7 +44,7 @@ def _dataset(d: Dataset, vendor_names: dict[str, str]) -> dict[str, Any]:
         ],
         "classified": d.classified,
         **{f"{fact}_basis": fs.basis for fact, fs in d.fact_basis.items()},
-        "fact_basis": {fact: fs.model_dump(mode="json", exclude_none=True) for fact, fs in d.fact_basis.items()},
+        "fact_sources": {fact: fs.model_dump(mode="json", exclude_none=True) for fact, fs in d.fact_basis.items()},
         "judgment": d.judgment.model_dump(mode="json") if d.judgment else None,
         "denied": list(d.denied), "notes": list(d.notes),
         "status": d.status, "error": d.error,

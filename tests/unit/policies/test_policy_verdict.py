@@ -124,5 +124,7 @@ def test_buckets_count_once_and_their_records_are_rows():
     assert (d["b/new/"].records, d["b/new/"].records_basis) == (600, "estimated from 3 of 6 objects")
     assert (d["b"].records, d["b"].records_basis) == (1400, "estimated from 7 of 10 objects")
     assert d["b"].objects == 10
-    assert d["b"].judgment.held_unit and not d["b/new/"].judgment.held_unit
+    # personal records are the rows of the content holding personal data: the bucket's own objects hold none
+    assert not d["b"].judgment.held_unit and d["b"].judgment.personal_rows == 0
+    assert (d["b/new/"].judgment.personal_rows, d["b/old/"].judgment.personal_rows) == (600, 800)
     assert d["b/old/"].judgment.stale_unit and d["b/old/"].judgment.age_unit and not d["b/new/"].judgment.age_unit

@@ -269,7 +269,8 @@ def test_prefix_trees_are_not_counted_twice() -> None:
               policy_limits={"max_age_days": 365})
     ctx = build_report_context(run)
     assert ctx["scope"]["records"]["text"] == "100" and ctx["scope"]["bytes"]["text"] == "1.0 KB"
-    assert ctx["headline"]["personal"]["text"] == "100" and ctx["headline"]["personal_datasets"] == 1
+    # personal records: the rows of the content that holds personal data (30 in b/old/ itself, 10 deeper)
+    assert ctx["headline"]["personal"]["text"] == "40" and ctx["headline"]["personal_datasets"] == 2
     assert ctx["headline"]["stale"]["text"] == "100"
     assert [r["depth"] for r in ctx["inventory"]] == [0, 1, 2]
     assert ctx["findings"][0]["uri"] == "s3://b"
