@@ -194,6 +194,16 @@ def _age_item(d: Dataset) -> tuple[int | None, bool | None]:
     return j.age_days, j.personal
 
 
+def _age_section(run: Run, max_age: int) -> dict[str, Any]:
+    """The chart's bands, with the "older than the limit" counts taken from the judgments (each
+    dataset against its own limit, scoped overrides included), not from where its bar falls."""
+    units = [d for d in run.datasets if _j(d).age_unit]
+    out = age_bins([_age_item(d) for d in units], max_age)
+    out["over"] = sum(1 for d in units if _j(d).stale is True)
+    out["over_personal"] = sum(1 for d in units if _j(d).stale is True and _j(d).personal is True)
+    return out
+
+
 def stale_headline(run: Run) -> list[dict[str, Any]]:
     """The worst stale personal data at vendors, oldest first: what the console and the page open with."""
     names = {v.id: v.name or v.id for v in run.vendors}
@@ -355,7 +365,7 @@ def build_report_context(run: Run) -> dict[str, Any]:
         "resolved": [{"id": r.id, "rule": r.rule, "dataset": r.dataset, "source": r.source or "",
                       "severity": r.severity or ""} for r in run.resolved],
         "coverage": cov,
-        "age": age_bins([_age_item(d) for d in run.datasets if _j(d).age_unit], max_age),
+        "age": _age_section(run, max_age),
         "oldest": [{"name": d.name, "vendor": vendor_names.get(d.vendor, d.vendor), "source": d.source,
                     "last_modified": day(d.last_modified), "age": age_text(d),
                     "over": days((_j(d).age_days or 0) - (_j(d).max_age_days or max_age)),

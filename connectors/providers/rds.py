@@ -63,6 +63,10 @@ def read_rds(spec: RdsProvider, session: Any = None) -> ProviderFacts:
         out.error = f"rds instance {spec.instance}: DescribeDBInstances {code}"
         return out
     where = f"rds:DescribeDBInstances {spec.instance}"
+    region = rds.meta.region_name
+    if region:
+        out.fields["region"] = region
+        out.basis["region"] = f"{where}: the instance's region"
     out.facts["rds_instance"] = {"instance": spec.instance, "engine": inst.get("Engine"),
                                  "engine_version": inst.get("EngineVersion"),
                                  "storage_encrypted": inst.get("StorageEncrypted"),

@@ -151,6 +151,7 @@ def test_rds_facts_make_the_nightly_run_complete(shop_db, tmp_path, rds_endpoint
     assert customers.fact_basis["encryption_at_rest"].basis == "provider"
     assert "StorageEncrypted = true" in customers.fact_basis["encryption_at_rest"].detail
     assert customers.public is False and customers.fact_basis["public"].basis == "provider"
+    assert customers.region == "ap-southeast-1" and customers.fact_basis["region"].basis == "provider"
     assert render_json(run)["datasets"][0]["encryption_at_rest_basis"] == "provider"
 
 

@@ -338,3 +338,19 @@ def test_attested_facts_read_as_declared_not_verified() -> None:
     section = html[html.index('<section id="attestations"'):html.index('<section id="vendors"')]
     assert 'data-attestations="used"' in section and "redmart-db:public.t" in section
     assert 'data-attestations="expired"' in section and "expired 2025-01-01" in section
+
+
+def test_a_scoped_limit_counts_the_same_in_every_figure(tmp_path) -> None:
+    """A vendor's 90-day limit: its 120-day-old table is stale in the card, the lead, the age intro."""
+    from policies import judge, load_policies
+
+    (tmp_path / "p.yaml").write_text(
+        "extends: builtin:baseline\noverrides:\n  - rule: stale-personal-data\n    vendors: [acme-analytics]\n"
+        "    params: {max_age: 90d}\n")
+    ps = load_policies([str(tmp_path / "p.yaml")])
+    t = table("public.leads", vendor="acme-analytics", last_modified=AS_OF - timedelta(days=120), classified=True,
+              records=10, personal_data=(pd("email", 3, ("email",)),))
+    run = sample_run(datasets=tuple(judge(ps, [t], {}, AS_OF)), findings=(), errors=(), resolved=())
+    ctx = build_report_context(run)
+    assert ctx["headline"]["stale_datasets"] == ctx["age"]["over_personal"] == len(ctx["headline"]["lead"]) == 1
+    assert ctx["inventory"][0]["stale"] is True
