@@ -27,7 +27,7 @@ DEMO_OUTPUTS = {"ocsf": "findings.ocsf.jsonl", "junit": "junit.xml", "metrics": 
 def demo_config(out: Path, s3: str, gcs: str, redmart_url: str, payments_url: str) -> dict:
     return {
         "state": "sqlite:///state.db",
-        "policies": ["builtin:baseline"],
+        "policies": ["builtin:baseline", "builtin:pdpa-sg"],  # one finding per problem across packs
         "vendors": [
             {"id": "redmart-legacy-host", "name": "RedMart legacy hosting", "contract_end": "2019-03-31",
              "allowed_personal_data": ["email", "phone", "person_name", "postal_address"]},

@@ -126,6 +126,17 @@ def test_the_console_leads_with_the_stale_personal_data_at_vendors(first_run):
     assert any(line.startswith("Open findings by severity:") for line in lines)
 
 
+def test_one_problem_one_finding_across_packs(first_run):
+    """baseline + pdpa-sg: the stale store and the ended contract are reported once each."""
+    _, _, report = first_run
+    customers = open_findings(report, dataset="main.customers")
+    assert [f["rule"] for f in customers].count("stale-personal-data") == 1
+    stale = next(f for f in customers if f["rule"] == "stale-personal-data")
+    assert stale["rules"] == ["stale-personal-data", "pdpa-retention-limitation"] and "PDPA s25" in stale["references"]
+    assert not [f for f in report["findings"] if f["rule"] in ("pdpa-retention-limitation", "pdpa-contract-ended")]
+    assert len({f["id"] for f in report["findings"]}) == len(report["findings"])
+
+
 def _text(html: str) -> str:
     import re
     from html import unescape
