@@ -158,7 +158,12 @@ def _unusable(method):
         try:
             return method(self, *args, **kwargs)
         except SQLAlchemyError as exc:
-            raise StoreError(f"the state store {safe_url(str(self.engine.url))} is unusable: {_reason(exc)}") from None
+            reason = _reason(exc)
+            if "could not decode" in reason.lower() or "malformed" in reason.lower():  # garbage inside a page
+                raise StoreError(f"the state store {safe_url(str(self.engine.url))} is damaged "
+                                 f"({reason.split(' with text')[0][:120]}): restore it from a backup, "
+                                 "or move it away to start a new history") from None
+            raise StoreError(f"the state store {safe_url(str(self.engine.url))} is unusable: {reason}") from None
 
     return wrapper
 

@@ -205,9 +205,7 @@ class _Run:
                 continue
             worst = min(items, key=lambda rf: severity_rank(rf[1].severity))[1]
             refs = tuple(dict.fromkeys(ref for _, f in items for ref in f.references))
-            evidence = {**primary.evidence, "also_rules": [
-                {"rule": r.id, "title": f.title, "severity": f.severity, "references": list(f.references)}
-                for r, f in items[1:]]}
+            evidence = {**primary.evidence, "also_rules": [f"{r.id} ({f.severity})" for r, f in items[1:]]}
             out.append(primary.model_copy(update={
                 "severity": worst.severity, "references": refs, "rules": tuple(r.id for r, _ in items),
                 "merged_ids": tuple(f.id for _, f in items[1:]), "evidence": evidence}))

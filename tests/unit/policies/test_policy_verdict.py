@@ -28,7 +28,7 @@ def test_several_packs_on_the_same_fact_give_one_finding_with_every_reference():
                             finding_id("gdpr-storage-limitation", "crm-db", "crm.customers"))
     assert {"GDPR Art. 5(1)(e)", "PDPA s25", "GDPR Art. 17", "PDPC Advisory Guidelines on Key Concepts, ch. 18"} <= set(
         f.references)
-    assert [x["rule"] for x in f.evidence["also_rules"]] == ["pdpa-retention-limitation", "gdpr-storage-limitation"]
+    assert f.evidence["also_rules"] == ["pdpa-retention-limitation (high)", "gdpr-storage-limitation (high)"]
     assert f.evidence["age"] == "800 days (2.2 years)"
     # the same ended contract once, not twice
     assert len([f for f in findings if f.rule in ("vendor-contract-ended", "pdpa-contract-ended")]) == 1
