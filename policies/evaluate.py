@@ -263,11 +263,15 @@ class _Run:
 
 
 def _fact_key(rule: Rule) -> str:
-    """What a check judges beyond its name: the personal-data types a 'held' rule looks for."""
+    """What a check judges beyond its name: the personal-data types a 'held' rule looks for, and
+    the types a rule's selector narrows it to (card data only is not the same problem as all data)."""
+    key = ""
     if rule.check == "personal-data-held":
         opts = rule.options
-        return repr((sorted(getattr(opts, "types", [])), sorted((getattr(opts, "detail", {}) or {}).items())))
-    return ""
+        key = repr((sorted(getattr(opts, "types", [])), sorted((getattr(opts, "detail", {}) or {}).items())))
+    if rule.match.personal_data is not None:
+        key += repr(sorted(rule.match.personal_data))
+    return key
 
 
 def _age_words(days: Any) -> str:
