@@ -83,6 +83,18 @@ class SourceConfig(BaseModel):
     provider: Any = None  # sql: the managed instance whose API tells what a SQL login cannot see
 
 
+class RdsProvider(_Strict):
+    """``provider: {kind: rds, instance: NAME, region: R}`` of a sql source (read by connectors.providers)."""
+
+    kind: Literal["rds"]
+    instance: str = Field(min_length=1)
+    region: str | None = None
+    endpoint_url: str | None = None  # a private endpoint or a local emulator
+
+
+PROVIDERS: dict[str, type[BaseModel]] = {"rds": RdsProvider}
+
+
 class AttestationMatch(_Strict):
     """Which datasets an attestation covers: any subset of vendor, source, dataset (globs)."""
 
@@ -296,8 +308,6 @@ def _parse_source(raw: Any, i: int, lines: dict[Path_, int], file: str) -> Sourc
 def _parse_provider(raw: dict[str, Any], kind: str, path: Path_, lines: dict[Path_, int], file: str,
                     errors: list[ConfigError]) -> Any:
     """``provider: {kind: rds, instance: NAME, region: R}`` of a sql source (mistakes appended to ``errors``)."""
-    from connectors.providers import PROVIDERS
-
     at = path + ("provider",)
     spec = raw["provider"]
     if kind != "sql":
@@ -313,9 +323,8 @@ def _parse_provider(raw: dict[str, Any], kind: str, path: Path_, lines: dict[Pat
         errors.append(ConfigError(f"unknown provider kind {pkind!r} (known: {', '.join(PROVIDERS)})", file=file,
                                   line=line_of(lines, at + ("kind",)) or line_of(lines, at), key=dotted(at + ("kind",))))
         return None
-    model, _ = PROVIDERS[pkind]
     try:
-        return model(**spec)
+        return PROVIDERS[pkind](**spec)
     except ValidationError as exc:
         errors.extend(validation_errors(exc, lines, file, at))
         return None

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.providers.rds import RdsProvider, read_rds
+from connectors.providers.rds import read_rds
 
-__all__ = ["RdsProvider", "read_rds", "provider_facts", "PROVIDERS"]
+__all__ = ["read_rds", "provider_facts", "READERS"]
 
-PROVIDERS = {"rds": (RdsProvider, read_rds)}
+READERS = {"rds": read_rds}  # kind -> reader; the specs are validated by auditor.config (PROVIDERS)
 
 
 def provider_facts(spec: Any):
     """The :class:`~connectors.providers.rds.ProviderFacts` of a validated provider spec."""
-    _, read = PROVIDERS[spec.kind]
-    return read(spec)
+    return READERS[spec.kind](spec)

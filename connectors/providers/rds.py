@@ -9,25 +9,15 @@ managed). Read-only; every refused call is named in ``denied`` and leaves its fa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
-from pydantic import BaseModel, ConfigDict, Field
+
+from auditor.config import RdsProvider
 
 PERMISSIONS = ("rds:DescribeDBInstances", "rds:DescribeDBParameters", "kms:DescribeKey")
 TLS_PARAMETERS = ("rds.force_ssl", "require_secure_transport")
-
-
-class RdsProvider(BaseModel):
-    """``provider:`` of a sql source."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    kind: Literal["rds"]
-    instance: str = Field(min_length=1)
-    region: str | None = None
-    endpoint_url: str | None = None  # a private endpoint or a local emulator
 
 
 @dataclass
