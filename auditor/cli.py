@@ -202,6 +202,10 @@ def print_summary(run, written: list[Path], code: int) -> None:
     click.echo(f"  sources: {len(run.sources)} ({sum(s.status == 'error' for s in run.sources)} failed), "
                f"datasets: {len(run.datasets)} ({sum(d.status == 'error' for d in run.datasets)} not assessed)")
     click.echo(f"  open findings: {counts}; new {new}, resolved {len(run.resolved)}, waived {waived}")
+    from reports.summary import summary_lines
+
+    for line in summary_lines(run):
+        click.echo(f"  {line}" if line else "")
     for s in run.sources:
         if s.status == "error":
             click.echo(f"  NOT ASSESSED source {s.id}: {s.error}")

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from auditor import registry
 from auditor.classify.custom import DetectorSpec
 from auditor.errors import ConfigError, ConfigErrors
-from auditor.models import PERSONAL_DATA_TYPES, Severity, Vendor
+from auditor.models import ATTESTABLE_FACTS, PERSONAL_DATA_TYPES, Severity, Vendor, attested_value
 from auditor.yaml_marks import Path_, dotted, line_of, read_marked, read_yaml_file, validation_errors
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -80,6 +80,56 @@ class SourceConfig(BaseModel):
     kind: str
     options: Any = None
     line: int | None = None
+    provider: Any = None  # sql: the managed instance whose API tells what a SQL login cannot see
+
+
+class RdsProvider(_Strict):
+    """``provider: {kind: rds, instance: NAME, region: R}`` of a sql source (read by connectors.providers)."""
+
+    kind: Literal["rds"]
+    instance: str = Field(min_length=1)
+    region: str | None = None
+    endpoint_url: str | None = None  # a private endpoint or a local emulator
+
+
+PROVIDERS: dict[str, type[BaseModel]] = {"rds": RdsProvider}
+
+
+class AttestationMatch(_Strict):
+    """Which datasets an attestation covers: any subset of vendor, source, dataset (globs)."""
+
+    vendor: str | None = None
+    source: str | None = None
+    dataset: str | None = None
+
+
+class AttestationConfig(_Strict):
+    """A fact declared by someone (a SOC 2 report, a contract clause): used while the fact is
+    unknown to the auditor, shown as "declared by <by> until <until>, not verified", and
+    ignored after ``until`` (the fact is unknown again)."""
+
+    match: AttestationMatch = Field(default_factory=AttestationMatch)
+    fact: str
+    value: Any
+    evidence: str = Field(min_length=1)
+    by: str = Field(min_length=1)
+    until: date
+    line: int | None = None
+
+    _until_sane = field_validator("until")(_sane_date)
+
+    @field_validator("fact")
+    @classmethod
+    def _attestable(cls, v: str) -> str:
+        if v not in ATTESTABLE_FACTS:
+            attested_value(v, None)  # raises, naming the attestable facts
+        return v
+
+    @field_validator("value")
+    @classmethod
+    def _value_fits_fact(cls, v: Any, info: ValidationInfo) -> Any:
+        fact = info.data.get("fact")
+        return attested_value(fact, v) if fact else v  # ValueError names the fact and the values it takes
 
 
 class EventConfig(_Strict):
@@ -188,6 +238,7 @@ class Config(_Strict):
     lock_stale_hours: float = Field(default=12, gt=0, le=8760, allow_inf_nan=False)
     detectors: list[DetectorSpec] = Field(default_factory=list)  # user-defined detectors (auditor.classify.custom)
     executor: ExecutorConfig | None = None  # default: local
+    attestations: list[AttestationConfig] = Field(default_factory=list)
     path: str | None = None  # the file it came from
     base_dir: str = "."
 
@@ -259,14 +310,41 @@ def _parse_source(raw: Any, i: int, lines: dict[Path_, int], file: str) -> Sourc
                                   line=line_of(lines, path + ("kind",)), key=dotted(path + ("kind",))))
     else:
         connector = registry.connectors.get(kind)
-        opts = {k: v for k, v in raw.items() if k not in ("id", "vendor", "kind")}
+        opts = {k: v for k, v in raw.items() if k not in ("id", "vendor", "kind", "provider")}
         try:
             options = connector.Options(**opts)
         except ValidationError as exc:
             errors.extend(validation_errors(exc, lines, file, path))
+    provider = _parse_provider(raw, kind, path, lines, file, errors) if "provider" in raw else None
     if errors:
         raise ConfigErrors(errors) if len(errors) > 1 else errors[0]
-    return SourceConfig(id=raw["id"], vendor=raw["vendor"], kind=kind, options=options, line=line_of(lines, path))
+    return SourceConfig(id=raw["id"], vendor=raw["vendor"], kind=kind, options=options, line=line_of(lines, path),
+                        provider=provider)
+
+
+def _parse_provider(raw: dict[str, Any], kind: str, path: Path_, lines: dict[Path_, int], file: str,
+                    errors: list[ConfigError]) -> Any:
+    """``provider: {kind: rds, instance: NAME, region: R}`` of a sql source (mistakes appended to ``errors``)."""
+    at = path + ("provider",)
+    spec = raw["provider"]
+    if kind != "sql":
+        errors.append(ConfigError("provider is only for sql sources (a managed database instance)", file=file,
+                                  line=line_of(lines, at), key=dotted(at)))
+        return None
+    if not isinstance(spec, dict):
+        errors.append(ConfigError("provider must be a mapping: {kind: rds, instance: NAME, region: R}", file=file,
+                                  line=line_of(lines, at), key=dotted(at)))
+        return None
+    pkind = spec.get("kind")
+    if pkind not in PROVIDERS:
+        errors.append(ConfigError(f"unknown provider kind {pkind!r} (known: {', '.join(PROVIDERS)})", file=file,
+                                  line=line_of(lines, at + ("kind",)) or line_of(lines, at), key=dotted(at + ("kind",))))
+        return None
+    try:
+        return PROVIDERS[pkind](**spec)
+    except ValidationError as exc:
+        errors.extend(validation_errors(exc, lines, file, at))
+        return None
 
 
 def load_config(path: str | os.PathLike[str], sources: bool = True) -> Config:
@@ -345,13 +423,34 @@ def parse_config(text: str, file: str = "<config>", sources: bool = True) -> Con
         if isinstance(vendor, str) and vendor and vendor not in seen_vendors:
             errors.append(ConfigError(f"vendor {vendor!r} is not declared under vendors", file=file,
                                       line=line_of(lines, ("sources", i, "vendor")), key=dotted(("sources", i, "vendor"))))
+    if cfg is not None and sources:
+        errors.extend(_attestation_errors(cfg, seen_vendors, seen_sources, lines, file))
     if errors:
         errors.sort(key=lambda e: e.line or 0)
         raise errors[0] if len(errors) == 1 else ConfigErrors(errors)
     assert cfg is not None
     state = _resolve_state(cfg.state, base_dir)
     policies = [p if p.startswith("builtin:") or Path(p).is_absolute() else str(Path(base_dir) / p) for p in cfg.policies]
-    return cfg.model_copy(update={"sources": sources_, "state": state, "policies": policies})
+    attestations = [a.model_copy(update={"line": line_of(lines, ("attestations", i))})
+                    for i, a in enumerate(cfg.attestations)]
+    return cfg.model_copy(update={"sources": sources_, "state": state, "policies": policies,
+                                  "attestations": attestations})
+
+
+def _attestation_errors(cfg: Config, vendors: set[str], sources: set[str], lines: dict[Path_, int],
+                        file: str) -> list[ConfigError]:
+    """A match naming a vendor or source (no glob) must name a declared one: a typo would
+    otherwise attest nothing, silently."""
+    known = {"vendor": vendors, "source": sources}
+    out = []
+    for i, a in enumerate(cfg.attestations):
+        for key in ("vendor", "source"):
+            name = getattr(a.match, key)
+            if name is not None and not set("*?[") & set(name) and name not in known[key]:
+                at: Path_ = ("attestations", i, "match", key)
+                out.append(ConfigError(f"no {key} {name!r} is declared under {key}s", file=file,
+                                       line=line_of(lines, at), key=dotted(at)))
+    return out
 
 
 def declared_types(data: dict) -> tuple[str, ...]:

@@ -27,7 +27,7 @@ DEMO_OUTPUTS = {"ocsf": "findings.ocsf.jsonl", "junit": "junit.xml", "metrics": 
 def demo_config(out: Path, s3: str, gcs: str, redmart_url: str, payments_url: str) -> dict:
     return {
         "state": "sqlite:///state.db",
-        "policies": ["builtin:baseline"],
+        "policies": ["builtin:baseline", "builtin:pdpa-sg"],  # one finding per problem across packs
         "vendors": [
             {"id": "redmart-legacy-host", "name": "RedMart legacy hosting", "contract_end": "2019-03-31",
              "allowed_personal_data": ["email", "phone", "person_name", "postal_address"]},
@@ -102,22 +102,13 @@ def run_demo(out: Path, sql_url: str | None = None, quiet: bool = False, as_of: 
 
 
 def summary_table(run) -> list[str]:
-    from collections import Counter
+    """The console summary: stale personal data at vendors first, then open findings by severity."""
+    from reports.summary import summary_lines
 
-    from auditor.models import SEVERITIES
-
-    lines = [f"{'vendor':<22} {'datasets':>8} {'personal':>8}  worst open finding", "-" * 64]
-    for v in run.vendors:
-        ds = [d for d in run.datasets if d.vendor == v.id]
-        fs = [f for f in run.findings if f.vendor == v.id and f.status == "open"]
-        worst = min(fs, key=lambda f: SEVERITIES.index(f.severity)) if fs else None
-        personal = sum(1 for d in ds if d.personal_data)
-        lines.append(f"{v.id:<22} {len(ds):>8} {personal:>8}  "
-                     + (f"{worst.severity}: {worst.rule} ({worst.dataset})" if worst else "none"))
-    sev = Counter(f.severity for f in run.open_findings())
+    lines = summary_lines(run)
     lines.append("")
-    lines.append("open findings: " + (", ".join(f"{sev[s]} {s}" for s in SEVERITIES if sev[s]) or "none")
-                 + f"; new {sum(f.new for f in run.open_findings())}, resolved since last run {len(run.resolved)}")
+    lines.append(f"run {run.status}: new {sum(f.new for f in run.open_findings())}, "
+                 f"resolved since last run {len(run.resolved)}")
     return lines
 
 
@@ -145,3 +136,6 @@ def register_cli(cli: click.Group) -> None:
         for kind, name in DEMO_OUTPUTS.items():  # for a SIEM, a CI test tab, node_exporter
             click.echo(f"{kind}: {Path(out).resolve() / name}")
         click.echo(f"report: {Path(out).resolve() / 'report.html'}")
+        from auditor.engine import exit_code
+
+        sys.exit(exit_code(run))  # as `auditor scan` would: 1 findings, 3 incomplete

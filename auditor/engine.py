@@ -138,9 +138,11 @@ def _classified(obs: Observation, redact: Redactor, options: ClassifyOptions | N
     if obs.sample is not None and ds.status == "assessed":
         try:
             update["personal_data"] = tuple(classify(obs.sample, options))
+            if obs.sample.rows is not None:  # rows seen in the objects read: records are rows, not objects
+                update["facts"] = {**ds.facts, "rows_sampled": obs.sample.rows.model_dump()}
             # part of the content could not be sampled (binary columns, skipped objects, noncurrent
             # versions): what was found counts, but absence is not known
-            update["classified"] = not ds.facts.get("unsampled")
+            update["classified"] = not ds.known.unsampled
         except Exception as exc:  # noqa: BLE001 - bad data in one dataset: a note, not a crash
             update["notes"] = ds.notes + (f"classifier failed: {exc.__class__.__name__}",)
     obs.sample = None  # samples never outlive classification
@@ -206,7 +208,7 @@ def age_from_history(datasets: list[Dataset], store: Store, as_of: datetime) -> 
     """Step 3 of the age ladder: unchanged fingerprint since it was first seen."""
     out = []
     for d in datasets:
-        fp = d.facts.get("fingerprint")
+        fp = d.known.fingerprint
         if d.last_modified is None and fp and d.status == "assessed":
             since = store.fingerprint_since(d.source, d.name, fp)
             if since is not None and since < as_of:
@@ -222,14 +224,17 @@ def age_from_history(datasets: list[Dataset], store: Store, as_of: datetime) -> 
 
 
 def apply_history(findings: list[Finding], store: Store, as_of: datetime) -> list[Finding]:
-    """first_seen and new from earlier runs; waivers (and their expiry at as_of)."""
-    seen = store.first_seen([f.id for f in findings])
+    """first_seen and new from earlier runs; waivers (and their expiry at as_of). A finding that
+    stands for several packs' rules also carries their ids (``merged_ids``): it was first seen when
+    the first of them was, and a waiver on any of them applies to it."""
+    seen = store.first_seen([i for f in findings for i in (f.id, *f.merged_ids)])
     waivers = store.waivers()
     out = []
     for f in findings:
-        first = seen.get(f.id)
+        firsts = [seen[i] for i in (f.id, *f.merged_ids) if i in seen]
+        first = min(firsts) if firsts else None
         update: dict = {"first_seen": first or as_of, "new": first is None}
-        w = waivers.get(f.id)
+        w = next((waivers[i] for i in (f.id, *f.merged_ids) if i in waivers), None)
         if w is not None:
             expired = as_of > w.until
             worse = w.severity is not None and severity_rank(f.severity) < severity_rank(w.severity)
@@ -249,7 +254,7 @@ def diff_with_previous(previous: Run | None, findings: list[Finding], seen_sourc
     such findings are carried forward to be compared by a later run."""
     if previous is None:
         return [], []
-    now = {f.id for f in findings}
+    now = {i for f in findings for i in (f.id, *f.merged_ids)}  # a rule merged into another's finding is not resolved
     blind_sources = {r.id for r in results if r.status == "error"} | {e.source for e in errors if e.dataset is None}
     blind = {(d.source, d.name) for d in datasets if d.status == "error"}
     blind |= {(e.source, e.dataset) for e in errors if e.dataset is not None}
@@ -270,33 +275,12 @@ def diff_with_previous(previous: Run | None, findings: list[Finding], seen_sourc
 
 def ensure_not_assessed(findings: list[Finding], sources: Sequence[SourceResult], datasets: Sequence[Dataset],
                         errors: Sequence[CollectionError]) -> list[Finding]:
-    """Whatever the policy files say, what could not be assessed is reported: never a silent pass."""
-    from auditor.models import finding_id
+    """Whatever the policy files say, what could not be assessed is reported: never a silent pass.
+    The findings are built by the policies (one builder); this only guards that none is missing."""
+    from policies.evaluate import not_assessed_errors
 
-    have = {(f.source, f.dataset) for f in findings if f.rule == "not-assessed"}
-    vendor_of = {s.id: s.vendor for s in sources}
-    extra: list[Finding] = []
-
-    def add(source: str, dataset: str, title: str, reason: str | None, fix: str | None = None) -> None:
-        if (source, dataset) in have:
-            return
-        have.add((source, dataset))
-        extra.append(Finding(
-            id=finding_id("not-assessed", source, dataset), rule="not-assessed", severity="high", source=source,
-            vendor=vendor_of.get(source, ""), dataset=dataset, title=title,
-            evidence={"reason": reason, **({"fix": fix} if fix else {})},
-            remediation=fix or "Grant the auditor read access or fix the connection, then re-run the audit.",
-            description="Anything the auditor could not read is reported, never passed."))
-
-    for s in sources:
-        if s.status == "error":
-            add(s.id, s.id, f"Source {s.id} could not be assessed", s.error)
-    for e in errors:
-        add(e.source, e.dataset or e.source, f"{e.dataset or e.source} could not be assessed", e.reason, e.fix)
-    for d in datasets:
-        if d.status == "error":
-            add(d.source, d.name, f"{d.name} could not be assessed", d.error)
-    return findings + extra
+    have = {f.id for f in findings}
+    return findings + [f for f in not_assessed_errors(sources, datasets, errors) if f.id not in have]
 
 
 def run_status(sources: Sequence[SourceResult], datasets: Sequence[Dataset], errors: Sequence[CollectionError],
@@ -307,6 +291,19 @@ def run_status(sources: Sequence[SourceResult], datasets: Sequence[Dataset], err
                   or any(d.status == "error" for d in datasets)
                   or any(f.rule == "not-assessed" and f.status == "open" for f in findings))
     return "partial" if incomplete else "complete"
+
+
+def facts_from_elsewhere(config: Config, selected: Sequence[SourceConfig], datasets: list[Dataset],
+                         as_of: datetime) -> tuple[list[Dataset], list]:
+    """Unknown facts filled from managed instances' APIs (``provider:``), then from attestations."""
+    from auditor.attest import apply_attestations, apply_provider
+
+    for src in selected:
+        if src.provider is not None:
+            from connectors.providers import provider_facts
+
+            datasets = apply_provider(datasets, src.id, lambda p=src.provider: provider_facts(p))
+    return apply_attestations(datasets, config.attestations, as_of, where=config.path or "<config>")
 
 
 # --------------------------------------------------------------------------- the run
@@ -371,7 +368,9 @@ def _execute(config, selected, options, policy_set, store, stub: Run, identity: 
     datasets = fingerprint.keyed_datasets([d for o in outcomes for d in o.datasets], key)
     errors = [e for o in outcomes for e in o.errors]
     datasets = age_from_history(datasets, store, as_of)  # policies judge object trees themselves
+    datasets, attestations = facts_from_elsewhere(config, selected, datasets, as_of)
     vendors = config.vendor_models()
+    datasets = policies.judge(policy_set, datasets, vendors, as_of)  # staleness, roll-ups, rows: decided once
     findings = policies.evaluate(policy_set, datasets, errors, results, vendors, as_of)
     findings = ensure_not_assessed(list(findings), results, datasets, errors)
     findings = apply_history(findings, store, as_of)
@@ -387,6 +386,7 @@ def _execute(config, selected, options, policy_set, store, stub: Run, identity: 
         "resolved": tuple(resolved), "carried": tuple(carried), "errors": tuple(errors),
         "vendors": tuple(v for k, v in vendors.items() if k in used_vendors),
         "previous_run_id": previous_id, "policy_limits": dict(policy_set.limits),
+        "attestations": tuple(attestations),
     })
     log.info("run %s %s: %d datasets, %d open findings (%d new), %d resolved", run.id, status, len(datasets),
              len(run.open_findings()), sum(1 for f in findings if f.new), len(resolved))

@@ -28,6 +28,8 @@ EncryptionInTransit = Literal["enforced", "optional", "unknown"]
 DatasetKind = Literal["table", "bucket", "prefix"]
 SourceKind = str  # "sql" | "s3" | "gcs" | anything registered
 RunStatus = Literal["running", "complete", "partial", "failed"]
+FactBasisKind = Literal["attested", "provider"]  # how a fact is known when the connector did not read it
+WayOutKind = Literal["permission", "setting", "provider_api", "attestation", "connection"]
 
 PERSONAL_DATA_TYPES: tuple[str, ...] = (
     "email",
@@ -41,6 +43,37 @@ PERSONAL_DATA_TYPES: tuple[str, ...] = (
     "password_hash",
     "ip_address",
 )
+
+
+# facts an attestation may declare (``attestations:`` in the config), and the values each takes
+ATTESTABLE_FACTS: dict[str, str] = {
+    "encryption_at_rest": "none | provider | customer_key",
+    "encryption_in_transit": "enforced | optional",
+    "public": "true | false",
+    "has_retention": "true | false",
+    "retention_days": "a number of days (0 or more)",
+    "region": "a region name",
+    "versioning": "true | false",
+    "logging": "true | false",
+    "object_lock": "true | false",
+}
+
+
+def attested_value(fact: str, value: Any) -> Any:
+    """The attested ``value`` of ``fact`` as the Dataset field takes it; ValueError if it is not one."""
+    if fact not in ATTESTABLE_FACTS:
+        raise ValueError(f"fact {fact!r} cannot be attested (attestable: {', '.join(ATTESTABLE_FACTS)})")
+    if fact == "encryption_at_rest" and value in ("none", "provider", "customer_key"):
+        return value
+    if fact == "encryption_in_transit" and value in ("enforced", "optional"):
+        return value
+    if fact in ("public", "has_retention", "versioning", "logging", "object_lock") and isinstance(value, bool):
+        return value
+    if fact == "retention_days" and isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if fact == "region" and isinstance(value, str) and value.strip():
+        return value.strip()
+    raise ValueError(f"value for {fact} must be {ATTESTABLE_FACTS[fact]}")
 
 
 def severity_rank(severity: str) -> int:
@@ -61,6 +94,19 @@ class Vendor(_Frozen):
     tags: dict[str, str] = Field(default_factory=dict)
 
 
+class PersonalDetail(BaseModel):
+    """Typed view of what the classifier puts in ``PersonalData.detail`` (the keys the checks read)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    weak: bool | None = None  # password hashes: unsalted fast hashes
+    algorithm: str | None = None
+    algorithms: list[str] | None = None
+    visible_digits: int | None = None  # masked card numbers: digits kept in clear
+    full_nric: bool | None = None  # national ids: a full NRIC/FIN
+    kinds: dict[str, int] | None = None  # national ids: per id kind
+
+
 class PersonalData(_Frozen):
     """What the classifier found of one type in one dataset: never a raw value."""
 
@@ -74,6 +120,136 @@ class PersonalData(_Frozen):
     # column's own confidence; empty where a place has no such count (free text)
     validated: tuple[int, ...] = ()
     sampled: tuple[int, ...] = ()
+
+    @property
+    def known(self) -> PersonalDetail:
+        """The typed view of ``detail``; a value of an unexpected type reads as unknown."""
+        ok = {}
+        for k, v in self.detail.items():
+            if k in PersonalDetail.model_fields:
+                try:
+                    PersonalDetail.model_validate({k: v})
+                    ok[k] = v
+                except ValueError:
+                    pass
+        return PersonalDetail.model_validate(ok)
+
+
+class ObjectAcls(_Frozen):
+    """``Dataset.facts["object_acls"]`` of an object store: per-object ACLs and how many were checked.
+
+    ``enabled``: object ACLs can grant access (S3: Object Ownership is not BucketOwnerEnforced and
+    IgnorePublicAcls is not set; GCS: uniform bucket-level access is off); None when the settings
+    that say so could not be read. ``checked`` of ``total`` objects had their ACL read; ``public``
+    of them grant AllUsers / AuthenticatedUsers. ``refused`` reads failed (the calls are in
+    ``Dataset.denied``)."""
+
+    enabled: bool | None
+    checked: int = 0
+    total: int = 0
+    public: int = 0
+    refused: int = 0
+    setting: str = ""  # the setting that keeps ACLs on, in the store's words
+
+
+class RowsSampled(_Frozen):
+    """``Dataset.facts["rows_sampled"]``: rows seen in the objects read directly in a bucket or prefix.
+
+    ``rows`` is the estimate for those ``objects`` (exact where ``exact``: each object was read whole)."""
+
+    objects: int
+    rows: float
+    exact: bool
+
+
+class KnownFacts(BaseModel):
+    """Typed view of the side channels connectors and the engine put in ``Dataset.facts``.
+    Parsed at the boundary; unknown keys are left to the evidence they are."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    fingerprint: str | None = None  # row count + sample hash (SQL): "unchanged since first seen"
+    unsampled: dict[str, str] = Field(default_factory=dict)  # what was not sampled -> why
+    last_modified_bound: Literal["exact", "at_most"] | None = None  # at_most: the age is a lower bound
+    transport: str | None = None  # "local file": no network connection to encrypt
+    object_acls: ObjectAcls | None = None
+    rows_sampled: RowsSampled | None = None
+    uniform_bucket_level_access: bool | None = None  # GCS
+    engine: str | None = None  # SQL: "postgresql 15"
+
+    @classmethod
+    def of(cls, facts: dict[str, Any]) -> KnownFacts:
+        data = {k: facts[k] for k in cls.model_fields if k in facts}
+        try:
+            return cls.model_validate(data)
+        except ValueError:  # a connector wrote an odd shape: keep what parses
+            ok = {}
+            for k, v in data.items():
+                try:
+                    cls.model_validate({k: v})
+                    ok[k] = v
+                except ValueError:
+                    pass
+            return cls.model_validate(ok)
+
+
+class DeniedCall(_Frozen):
+    """One entry of ``Dataset.denied``: ``"s3:GetBucketAcl: AccessDenied"``."""
+
+    call: str
+    code: str
+
+    @classmethod
+    def parse(cls, entry: str) -> DeniedCall:
+        call, sep, code = entry.rpartition(": ")
+        return cls(call=call, code=code) if sep else cls(call=entry, code="")
+
+    @property
+    def not_implemented(self) -> bool:
+        low = self.code.lower().replace(" ", "")
+        return "notimplemented" in low or "501" in low
+
+    @property
+    def refused(self) -> bool:
+        low = self.code.lower()
+        return any(w in low for w in ("denied", "forbidden", "403", "unauthorized", "permission"))
+
+
+class FactSource(_Frozen):
+    """How a fact is known when it was not read by the connector: declared in config
+    (``attested``: not verified) or read from the provider's API (``provider``)."""
+
+    basis: FactBasisKind
+    detail: str  # "declared by X until D, not verified" / "rds:DescribeDBInstances StorageEncrypted"
+    by: str | None = None
+    until: date | None = None
+    evidence: str | None = None
+    attestation: int | None = None  # index of the attestation in the config
+
+
+class WayOut(_Frozen):
+    """What resolves an unknown fact without a waiver."""
+
+    kind: WayOutKind
+    text: str  # the exact grant, setting, provider resource or attestation to add
+
+
+class Judgment(_Frozen):
+    """What policy evaluation decided about one dataset; reports and the console render it."""
+
+    personal: bool | None = None  # personal data in or under it (None: unknown)
+    personal_types: tuple[str, ...] = ()
+    age_days: int | None = None
+    age_bound: Literal["exact", "at_least"] | None = None  # at_least: unchanged since first seen
+    max_age_days: int | None = None  # the strictest limit of the rules that apply to it
+    stale: bool | None = None  # older than max_age_days (None: unknown)
+    age_unit: bool = False  # counted in the age figures: a table, a bucket, or the highest stale prefix
+    held_unit: bool = False  # its own content holds personal data (personal totals add these)
+    personal_rows: int | None = None  # rows of its own content (not its prefixes') when that holds personal data
+    stale_unit: bool = False  # the top-most stale dataset holding personal data
+    rows: int | None = None  # records as rows (object stores: estimated from the sampled objects)
+    rows_basis: str | None = None
+    unknown: tuple[str, ...] = ()  # facts some rule needed and could not know
 
 
 class Dataset(_Frozen):
@@ -111,10 +287,18 @@ class Dataset(_Frozen):
     facts: dict[str, Any] = Field(default_factory=dict)  # connector-specific evidence, JSON-safe
     status: Literal["assessed", "error"] = "assessed"
     error: str | None = None
+    objects: int | None = None  # object stores: objects in and under it (``records`` counts rows)
+    fact_basis: dict[str, FactSource] = Field(default_factory=dict)  # facts not read by the connector
+    judgment: Judgment | None = None  # what policy evaluation decided about it (reports render this)
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.source, self.name)
+
+    @property
+    def known(self) -> KnownFacts:
+        """The typed view of the side channels in ``facts`` that the verdict reads."""
+        return KnownFacts.of(self.facts)
 
     @property
     def personal_types(self) -> tuple[str, ...]:
@@ -166,6 +350,7 @@ class Sample(BaseModel):
 
     fields: dict[str, list[Any]] = Field(default_factory=dict)
     text: list[str] = Field(default_factory=list)
+    rows: RowsSampled | None = None  # objects read whole or in part, and the rows they hold (no values)
 
     def __repr__(self) -> str:  # never print values by accident
         return f"Sample(fields={list(self.fields)}, text_chunks={len(self.text)})"
@@ -232,6 +417,8 @@ class Finding(_Frozen):
     first_seen: datetime | None = None
     new: bool = True
     waiver: dict[str, Any] | None = None  # {"reason","until","by","expired": bool}
+    rules: tuple[str, ...] = ()  # every rule (of every pack) this one finding stands for
+    merged_ids: tuple[str, ...] = ()  # ids those rules' findings would have had (waivers on them still apply)
 
 
 def finding_id(rule: str, source: str, dataset: str) -> str:
@@ -246,6 +433,21 @@ class ResolvedFinding(_Frozen):
     dataset: str
     source: str | None = None
     severity: str | None = None
+
+
+class AttestationUse(_Frozen):
+    """One attestation of the config as a run saw it."""
+
+    index: int  # position under ``attestations:``
+    where: str  # file:line
+    match: dict[str, str]
+    fact: str
+    value: Any
+    evidence: str
+    by: str
+    until: date
+    expired: bool
+    datasets: tuple[str, ...] = ()  # "source:dataset" it applied to (empty when expired)
 
 
 class Run(_Frozen):
@@ -266,6 +468,7 @@ class Run(_Frozen):
     vendors: tuple[Vendor, ...] = ()
     previous_run_id: str | None = None
     policy_limits: dict[str, Any] = Field(default_factory=dict)  # e.g. {"max_age_days": 365}
+    attestations: tuple[AttestationUse, ...] = ()  # used and expired ones (expired: ignored)
 
     def open_findings(self, at_or_above: str = "info") -> list[Finding]:
         limit = severity_rank(at_or_above)

@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from auditor.errors import LockedError, RunNotSaved, StoreError
 from auditor.models import (
+    AttestationUse,
     CollectionError,
     Dataset,
     Finding,
@@ -157,7 +158,12 @@ def _unusable(method):
         try:
             return method(self, *args, **kwargs)
         except SQLAlchemyError as exc:
-            raise StoreError(f"the state store {safe_url(str(self.engine.url))} is unusable: {_reason(exc)}") from None
+            reason = _reason(exc)
+            if "could not decode" in reason.lower() or "malformed" in reason.lower():  # garbage inside a page
+                raise StoreError(f"the state store {safe_url(str(self.engine.url))} is damaged "
+                                 f"({reason.split(' with text')[0][:120]}): restore it from a backup, "
+                                 "or move it away to start a new history") from None
+            raise StoreError(f"the state store {safe_url(str(self.engine.url))} is unusable: {reason}") from None
 
     return wrapper
 
@@ -331,6 +337,7 @@ class Store:
             "carried": [f.model_dump(mode="json") for f in run.carried],
             "policy_limits": run.policy_limits,
             "trigger_detail": run.trigger_detail,
+            "attestations": [a.model_dump(mode="json") for a in run.attestations],
         }
         try:
             with self.engine.begin() as conn:
@@ -456,6 +463,7 @@ class Store:
             errors=tuple(CollectionError(**x) for x in extra.get("errors", [])),
             vendors=tuple(Vendor(**x) for x in extra.get("vendors", [])),
             previous_run_id=r["previous_run_id"], policy_limits=extra.get("policy_limits", {}),
+            attestations=tuple(AttestationUse.model_validate(x) for x in extra.get("attestations", [])),
         )
 
     # ------------------------------------------------------------------ waivers

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field
 
-from auditor.models import Dataset, DatasetKind, Sample
+from auditor.models import Dataset, DatasetKind, RowsSampled, Sample
 from connectors.base import Capabilities, matches
 from connectors.base import Options as BaseOptions
 from connectors.readers import ObjectReadDeadline, ReadResult, SampleBuilder
@@ -226,7 +226,7 @@ def prefix_datasets(
             parent = f"{bucket}/{parent_path}" if parent_path else bucket
         else:
             name, kind, parent = bucket, "bucket", None
-        basis, modified_basis = "objects", "newest object LastModified"
+        modified_basis = "newest object LastModified"
         if tree.versions_listed:
             fields["facts"] = {
                 **fields.get("facts", {}), "noncurrent_objects": node.noncurrent,
@@ -235,12 +235,12 @@ def prefix_datasets(
             }
         if node.noncurrent:
             fields["facts"]["unsampled"] = {**fields["facts"].get("unsampled", {}), **noncurrent_unsampled(node)}
-            basis = f"objects, including {node.noncurrent} noncurrent versions"
+            fields["facts"]["objects_basis"] = f"objects, including {node.noncurrent} noncurrent versions"
             modified_basis = "newest object or noncurrent version LastModified"
         yield node, Dataset(
             source=source, vendor=vendor, kind=kind, name=name, parent=parent,
             uri=f"{scheme}://{bucket}/{node.path}" if node.path else f"{scheme}://{bucket}",
-            records=node.objects, records_basis=basis, bytes=node.bytes,
+            objects=node.objects, records=None, records_basis=None, bytes=node.bytes,  # records: rows, judged later
             last_modified=node.newest, last_modified_basis=modified_basis if node.newest else None,
             oldest_modified=node.oldest, **fields,
         )
@@ -305,6 +305,7 @@ def sample_node(
     builder, notes = SampleBuilder(), []
     unsampled: dict[str, str] = {}
     tried = parsed = 0
+    counted, rows, exact = 0, 0.0, True  # rows in the objects read: records are rows, not objects
     for pick in picks:
         tried += 1
         try:
@@ -324,9 +325,18 @@ def sample_node(
             unsampled[pick.key] = result.partial
         parsed += 1
         builder.add(result)
+        counted += 1  # free text (a README) holds no records: it counts as an object of 0 rows
+        if result.rows and (result.whole or not result.bytes_read):
+            rows += result.rows
+        elif result.rows:  # read in part: scale by the share of the object read
+            rows += result.rows * pick.size / result.bytes_read
+            exact = False
     if tried and not parsed:
         return None, notes, unsampled
-    return builder.sample, notes, unsampled
+    sample = builder.sample
+    if counted:
+        sample.rows = RowsSampled(objects=counted, rows=rows, exact=exact)
+    return sample, notes, unsampled
 
 
 def _why(note: str | None, key: str, default: str) -> str:

@@ -131,6 +131,7 @@ def read_object(key: str, size: int, fetch: Fetch, max_bytes: int) -> ReadResult
         return read_parquet(key, size, fetch, max_bytes)
     truncated = size > max_bytes
     data = fetch(0, min(size, max_bytes) - 1) if size > 0 else b""
+    fetched = len(data)
     if data[:4] == b"PAR1":
         return read_parquet(key, size, fetch, max_bytes, head=None if truncated else data)
     if data[:4] == b"PK\x03\x04" and not gz:  # a ZIP container without its name (an .xlsx or .docx too)
@@ -149,7 +150,9 @@ def read_object(key: str, size: int, fetch: Fetch, max_bytes: int) -> ReadResult
                     "parquet (gzipped): not wholly within the decompression limit; not read")
             return read_parquet(key, len(data), lambda s, e: data[s: e + 1], max_bytes * GZIP_OUTPUT_FACTOR,
                                 head=data)
-    return read_bytes(key, name, data, truncated)
+    result = read_bytes(key, name, data, truncated)
+    result.bytes_read, result.whole = fetched, not truncated  # rows per object: records are rows, not objects
+    return result
 
 
 def _gunzip(data: bytes, limit: int, complete: bool) -> tuple[bytes, bool]:

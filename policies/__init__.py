@@ -24,10 +24,11 @@ from typing import Any
 from . import builtin as _builtin  # noqa: F401  (registers the built-in checks)
 from .checks import checks
 from .evaluate import evaluate
+from .judge import judge
 from .loader import builtin_packs, load_policies, validate_paths
 from .ruleset import PolicySet, Rule
 
-__all__ = ["PolicySet", "Rule", "load_policies", "evaluate", "validate_paths", "describe_rules", "checks",
+__all__ = ["PolicySet", "Rule", "load_policies", "evaluate", "validate_paths", "describe_rules", "checks", "judge",
            "builtin_packs"]
 
 

@@ -42,7 +42,7 @@ def _stale(ds, ctx: Context) -> bool | None:
     if ds.last_modified is None:
         return None
     stale = ctx.as_of - utc(ds.last_modified) > timedelta(days=ctx.params.max_age)
-    if not stale and ds.facts.get("last_modified_bound") == "at_most":
+    if not stale and ds.known.last_modified_bound == "at_most":
         return None  # only known to be at least this old (unchanged since first seen): maybe older
     return stale
 
@@ -173,6 +173,38 @@ def public_exposure(s: Subject, ctx: Context):
     return Fail(evidence, severity=ctx.params.personal_data_severity)
 
 
+class AclParams(Params):
+    no_personal_data_severity: Severity = "low"
+
+
+@check("object-acls-enabled", params=AclParams, facts=("public",))
+def object_acls_enabled(s: Subject, ctx: Context):
+    """A bucket whose per-object ACLs can grant access (S3 Object Ownership not BucketOwnerEnforced
+    and IgnorePublicAcls off; GCS uniform bucket-level access off): any object may be made public on
+    its own, and only a sample of them was checked (AWS Security Hub S3.12)."""
+    ds = s.dataset
+    if ds.kind != "bucket":
+        return None  # a bucket-wide setting: one finding, at the bucket
+    known = ds.known
+    acls = known.object_acls
+    enabled = acls.enabled if acls is not None else (
+        False if known.uniform_bucket_level_access is None else not known.uniform_bucket_level_access)
+    if enabled is False:
+        return None
+    if enabled is None:
+        return Unknown(("object_acls",), "whether per-object ACLs can grant access could not be read")
+    evidence: dict[str, Any] = {**dataset_facts(ds), "setting": acls.setting if acls else
+                                "uniform bucket-level access off (fine-grained ACLs)"}
+    if acls is not None:
+        evidence["object_acls"] = (f"{acls.checked} of {acls.total} objects checked, "
+                                   + (f"{acls.public} public" if acls.public else "none public"))
+        evidence["public_objects"] = acls.public
+    else:
+        evidence["object_acls"] = "object ACLs not sampled by this connector"
+    evidence["personal_data_types"] = list(s.types) if s.has_personal_data is not None else "unknown"
+    return Fail(evidence, severity=ctx.params.no_personal_data_severity if s.has_personal_data is False else None)
+
+
 class RetentionParams(Params):
     max_retention: Days | None = None
 
@@ -201,7 +233,7 @@ class TransportParams(Params):
     personal_data_only: bool = False
 
 
-@check("insecure-transport", params=TransportParams, facts=("encryption_in_transit",))
+@check("insecure-transport", params=TransportParams, facts=("encryption_in_transit",), store_wide=("table",))
 def insecure_transport(s: Subject, ctx: Context):
     """A database accepting unencrypted connections, or a bucket allowing plain HTTP."""
     enc = s.dataset.encryption_in_transit
@@ -214,7 +246,7 @@ def insecure_transport(s: Subject, ctx: Context):
     if ctx.params.personal_data_only and s.has_personal_data is None:
         return unknown_personal_data(s.dataset)
     return Fail({**dataset_facts(s.dataset), "encryption_in_transit": enc,
-                 "transport": s.dataset.facts.get("transport"), "personal_data_types": list(s.types)})
+                 "transport": s.dataset.known.transport, "personal_data_types": list(s.types)})
 
 
 # --- what is held -----------------------------------------------------------------
@@ -244,14 +276,13 @@ def personal_data_held(s: Subject, ctx: Context):
 def weak_password_hash(s: Subject, ctx: Context):
     """Password hashes that are unsalted fast hashes (PersonalData.detail["weak"] is true)."""
     hashes = s.of_type("password_hash")
-    weak = [(n, p) for n, p in hashes if p.detail.get("weak") is True]
+    weak = [(n, p) for n, p in hashes if p.known.weak is True]
     if weak:
-        algorithms = sorted({str(a) for _, p in weak
-                             for a in (p.detail.get("algorithms") or [p.detail.get("algorithm")]) if a})
+        algorithms = sorted({str(a) for _, p in weak for a in (p.known.algorithms or [p.known.algorithm]) if a})
         return Fail({**dataset_facts(s.dataset), "algorithms": algorithms,
                      "count": sum(p.count for _, p in weak),
                      "where": sorted({w for _, p in weak for w in p.where})})
-    if any(p.detail.get("weak") is None for _, p in hashes):
+    if any(p.known.weak is None for _, p in hashes):
         return Unknown(("password_hash.weak",), "password hashes were found but their algorithm was not identified")
     if s.unread_part:  # absence is only known where everything was read
         return unknown_personal_data(s.dataset)
@@ -268,13 +299,12 @@ def pan_truncation(s: Subject, ctx: Context):
     (PersonalData.detail["visible_digits"] of payment_card_partial)."""
     partial = s.of_type("payment_card_partial")
     limit = ctx.params.max_visible_digits
-    over = [(n, p) for n, p in partial if isinstance(p.detail.get("visible_digits"), int)
-            and p.detail["visible_digits"] > limit]
+    over = [(n, p) for n, p in partial if p.known.visible_digits is not None and p.known.visible_digits > limit]
     if over:
         return Fail({**dataset_facts(s.dataset), "max_visible_digits": limit,
-                     "visible_digits": max(p.detail["visible_digits"] for _, p in over),
+                     "visible_digits": max(p.known.visible_digits or 0 for _, p in over),
                      "personal_data": personal_summary(s, ("payment_card_partial",))})
-    if any(not isinstance(p.detail.get("visible_digits"), int) for _, p in partial):
+    if any(p.known.visible_digits is None for _, p in partial):
         return Unknown(("payment_card_partial.visible_digits",), "masked card numbers were found but how many "
                        "digits they keep in clear was not recorded")
     if s.unread_part:  # absence is only known where everything was read

@@ -86,16 +86,18 @@ class Check:
     facts: tuple[str, ...] = ()
     tree: bool = False
     doc: str = ""
+    store_wide: tuple[str, ...] = ()  # dataset kinds on which the judged fact is a setting of the whole store
 
 
 checks: Registry[Check] = Registry("check")
 
 
-def check(name: str, *, params: type[Params] = Params, facts: tuple[str, ...] = (), tree: bool = False):
+def check(name: str, *, params: type[Params] = Params, facts: tuple[str, ...] = (), tree: bool = False,
+          store_wide: tuple[str, ...] = ()):
     """Register ``fn`` as the check ``name`` (registering a name twice raises)."""
 
     def decorator(fn: CheckFn) -> CheckFn:
-        checks.add(name, Check(name, fn, params, facts, tree, (fn.__doc__ or "").strip()))
+        checks.add(name, Check(name, fn, params, facts, tree, (fn.__doc__ or "").strip(), store_wide))
         return fn
 
     return decorator

@@ -25,6 +25,7 @@ from auditor.models import (
     severity_rank,
 )
 
+from .causes import Cause, cause_of, store_words
 from .checks import Context, Fail, Subject, Unknown, checks
 from .ruleset import Effective, PolicySet, Rule, matches
 from .schema import Match, Params
@@ -107,6 +108,9 @@ class _Run:
         if not na:
             self.rules.append(self.na)
         self.findings: dict[str, Finding] = {}
+        self.fails: list[tuple[Rule, Dataset, Finding]] = []  # merged across packs and stores at the end
+        self.unknowns: list[tuple[Rule, Dataset, Unknown]] = []  # grouped by source and cause at the end
+        self.order = {r.id: i for i, r in enumerate(ps.rules)}
         self._applies: dict[tuple[str, _Key], tuple[Effective, _Items, bool] | None] = {}
 
     def vendor(self, vendor_id: str) -> Vendor:
@@ -145,27 +149,103 @@ class _Run:
         subject = Subject(d, items, has, ancestors, complete)
         outcome = rule.check_impl.fn(subject, Context(self.vendor(d.vendor), self.as_of, eff.options))
         if isinstance(outcome, Fail):
-            self.add(Finding(
+            evidence = _json_safe(outcome.evidence)
+            if "age_days" in evidence and d.last_modified is not None:
+                evidence.setdefault("age", _age_words(evidence["age_days"]))
+            self.fails.append((rule, d, Finding(
                 id=finding_id(rule.id, d.source, d.name), rule=rule.id, severity=outcome.severity or eff.severity,
                 source=d.source, vendor=d.vendor, dataset=d.name, title=rule.title,
-                evidence=_json_safe(outcome.evidence), remediation=rule.remediation,
-                references=rule.references, description=rule.description))
+                evidence=evidence, remediation=rule.remediation,
+                references=rule.references, description=rule.description, rules=(rule.id,))))
         elif isinstance(outcome, Unknown):
-            self.add_unknown(rule, d, outcome)
+            self.unknowns.append((rule, d, outcome))
 
-    def add_unknown(self, rule: Rule, d: Dataset, outcome: Unknown) -> None:
-        na_eff = self.na.effective(d)
-        evidence = {"rule": rule.id, "unknown": list(outcome.facts), "why": outcome.why,
-                    "denied": list(d.denied), **outcome.evidence}
-        self.add(Finding(
-            id=finding_id(self.na.id, d.source, f"{d.name}#{rule.id}"), rule=self.na.id,
-            severity=na_eff.severity if na_eff else self.na.severity, source=d.source, vendor=d.vendor,
-            dataset=d.name, title=f"Not assessed: {rule.title}", evidence=_json_safe(evidence),
-            remediation=f"Make {', '.join(outcome.facts)} readable (see denied calls), then re-run. "
-                        f"If it fires: {rule.remediation}".strip(),
-            references=rule.references,
-            description=f"The rule {rule.id} applies here but needs a fact the auditor could not read; "
-                        "an unknown is never counted as a pass."))
+    # ------------------------------------------------------------------ one problem, one finding
+
+    def store_wide(self) -> None:
+        """A store-wide setting (a database server's transport) judged on its tables gives one finding
+        per store, listing the tables that hold personal data; tables without any are not listed."""
+        keep: list[tuple[Rule, Dataset, Finding]] = []
+        groups: dict[tuple[str, str], list[tuple[Rule, Dataset, Finding]]] = {}
+        for rule, d, f in self.fails:
+            if d.kind in rule.impl.store_wide:
+                groups.setdefault((rule.id, d.source), []).append((rule, d, f))
+            else:
+                keep.append((rule, d, f))
+        for (rule_id, source), items in groups.items():
+            rule, first, f = items[0]
+            holding = [d.name for _, d, _ in items if self.tree.subtree(d)[0]]
+            unknown = [d.name for _, d, _ in items if not self.tree.subtree(d)[0] and not self.tree.subtree(d)[1]]
+            severity = max((x.severity for _, _, x in items), key=lambda s: -severity_rank(s))
+            if not holding and not unknown:
+                severity = "low"  # decoys only: the setting is still wrong, nothing personal travels over it
+            evidence = {k: v for k, v in f.evidence.items() if k not in ("kind", "uri", "records", "bytes",
+                                                                        "personal_data_types")}
+            evidence.update({"store": f"{store_words(first).split()[0]} server of source {source}",
+                             "datasets_with_personal_data": holding, "datasets_not_classified": unknown,
+                             "tables_judged": len(items)})
+            keep.append((rule, first, f.model_copy(update={
+                "id": finding_id(rule_id, source, source), "dataset": source, "severity": severity,
+                "evidence": evidence})))
+        self.fails = keep
+
+    def merged(self) -> list[Finding]:
+        """Rules of several packs judging the same fact of the same dataset: one finding, the
+        highest severity, the union of references; its id is that of the first rule in policy
+        order (stable), the others' ids are kept in ``merged_ids`` so waivers on them still apply."""
+        groups: dict[tuple[str, str, str, str], list[tuple[Rule, Finding]]] = {}
+        for rule, _, f in self.fails:
+            groups.setdefault((rule.check, _fact_key(rule), f.source, f.dataset), []).append((rule, f))
+        out = []
+        for items in groups.values():
+            items.sort(key=lambda rf: self.order.get(rf[0].id, 0))
+            primary = items[0][1]
+            if len(items) == 1:
+                out.append(primary)
+                continue
+            worst = min(items, key=lambda rf: severity_rank(rf[1].severity))[1]
+            refs = tuple(dict.fromkeys(ref for _, f in items for ref in f.references))
+            evidence = {**primary.evidence, "also_rules": [f"{r.id} ({f.severity})" for r, f in items[1:]]}
+            out.append(primary.model_copy(update={
+                "severity": worst.severity, "references": refs, "rules": tuple(r.id for r, _ in items),
+                "merged_ids": tuple(f.id for _, f in items[1:]), "evidence": evidence}))
+        return out
+
+    # ------------------------------------------------------------------ unknowns, grouped by cause
+
+    def grouped_unknowns(self) -> list[Finding]:
+        groups: dict[tuple[str, str], tuple[Cause, list[tuple[Rule, Dataset, Unknown]]]] = {}
+        for rule, d, outcome in self.unknowns:
+            for fact in outcome.facts:
+                cause = cause_of(d, fact)
+                groups.setdefault((d.source, cause.key), (cause, []))[1].append((rule, d, outcome))
+        out = []
+        for (source, key), (cause, items) in groups.items():
+            names = list(dict.fromkeys(d.name for _, d, _ in items))
+            rules = list(dict.fromkeys(r.id for r, _, _ in items))
+            first = items[0][1]
+            na_eff = self.na.effective(first)
+            facts = list(dict.fromkeys(f for _, _, o in items for f in o.facts))
+            denied = list(dict.fromkeys(x for _, d, _ in items for x in d.denied))
+            extra: dict[str, Any] = {}
+            for _, _, o in items:
+                for k, v in o.evidence.items():
+                    if len(names) == 1:
+                        extra.setdefault(k, v)
+            evidence = {"cause": cause.title, "unknown": facts, "rule": rules[0], "rules": rules,
+                        "datasets": names, "why": list(dict.fromkeys(o.why for _, _, o in items)),
+                        "denied": denied, "way_out": cause.way_out.kind, "fix": cause.way_out.text, **extra}
+            refs = tuple(dict.fromkeys(ref for r, _, _ in items for ref in r.references))
+            out.append(Finding(
+                id=finding_id(self.na.id, source, f"cause:{key}"), rule=self.na.id,
+                severity=na_eff.severity if na_eff else self.na.severity, source=source, vendor=first.vendor,
+                dataset=names[0] if len(names) == 1 else source,
+                title=f"Not assessed: {cause.title}" + (f" ({len(names)} datasets)" if len(names) > 1 else ""),
+                evidence=_json_safe(evidence), remediation=cause.way_out.text, references=refs,
+                rules=tuple(rules),
+                description=f"The rules {', '.join(rules)} apply here but need a fact the auditor could not know; "
+                            "an unknown is never counted as a pass. One fix resolves every dataset listed."))
+        return out
 
     def add_error(self, source: str, vendor: str, dataset: str, title: str, evidence: dict[str, Any]) -> None:
         self.add(Finding(
@@ -182,9 +262,50 @@ class _Run:
         self.findings[f.id] = old.model_copy(update={"evidence": {**old.evidence, "also": also}})
 
 
+def _fact_key(rule: Rule) -> str:
+    """What a check judges beyond its name: the personal-data types a 'held' rule looks for, and
+    the types a rule's selector narrows it to (card data only is not the same problem as all data)."""
+    key = ""
+    if rule.check == "personal-data-held":
+        opts = rule.options
+        key = repr((sorted(getattr(opts, "types", [])), sorted((getattr(opts, "detail", {}) or {}).items())))
+    if rule.match.personal_data is not None:
+        key += repr(sorted(rule.match.personal_data))
+    return key
+
+
+def _age_words(days: Any) -> str:
+    if not isinstance(days, int):
+        return ""
+    return f"{days:,} days ({days / 365.25:.1f} years)"
+
+
 def _default_not_assessed() -> Rule:
     return Rule(check="not-assessed", match=Match(), params={}, options=Params(), enabled=True, file="(built in)", impl=checks.get("not-assessed"),
                 **NOT_ASSESSED_DEFAULT)
+
+
+def not_assessed_errors(sources: Sequence[SourceResult], datasets: Sequence[Dataset],
+                        errors: Sequence[CollectionError], na: Rule | None = None) -> list[Finding]:
+    """The not-assessed findings of what could not be read at all (a source, a collection error,
+    an error dataset): the one place they are built."""
+    run = _Run.__new__(_Run)
+    run.findings = {}
+    run.na = na or _default_not_assessed()
+    vendor_of = {s.id: s.vendor for s in sources}
+    for s in sources:
+        if s.status == "error":
+            run.add_error(s.id, s.vendor, s.id, "Source could not be assessed", {"kind": s.kind, "reason": s.error})
+    for e in errors:
+        run.add_error(e.source, vendor_of.get(e.source, ""), e.dataset or e.source,
+                      "Dataset could not be assessed" if e.dataset else "Source could not be assessed",
+                      {"kind": e.kind, "reason": e.reason, "fix": e.fix})
+    for d in datasets:
+        if d.status == "error":
+            run.add_error(d.source, d.vendor, d.name, "Dataset could not be assessed",
+                          {"kind": d.kind, "uri": d.uri, "reason": d.error, "denied": list(d.denied),
+                           "notes": list(d.notes)})
+    return list(run.findings.values())
 
 
 def evaluate(
@@ -197,18 +318,14 @@ def evaluate(
 ) -> list[Finding]:
     """Every finding of one run: ``open``, ``new=True``, ``first_seen=None`` (the store fills those)."""
     run = _Run(policy_set, datasets, vendors, as_of)
-    vendor_of = {s.id: s.vendor for s in sources}
-    for s in sources:
-        if s.status == "error":
-            run.add_error(s.id, s.vendor, s.id, "Source could not be assessed",
-                          {"kind": s.kind, "reason": s.error})
-    for e in errors:
-        run.add_error(e.source, vendor_of.get(e.source, ""), e.dataset or e.source,
-                      "Dataset could not be assessed" if e.dataset else "Source could not be assessed",
-                      {"kind": e.kind, "reason": e.reason, "fix": e.fix})
+    for f in not_assessed_errors(sources, (), errors, run.na):
+        run.add(f)
     for rule in run.rules:
         for d in datasets:
             if d.status == "error" and rule.check != "not-assessed":
                 continue
             run.run_rule(rule, d)
+    run.store_wide()
+    for f in run.merged() + run.grouped_unknowns():
+        run.add(f)
     return sorted(run.findings.values(), key=lambda f: (severity_rank(f.severity), f.source, f.dataset, f.rule, f.id))

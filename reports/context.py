@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from auditor.models import SEVERITIES, Dataset, DatasetTree, Finding, Run, severity_rank
+from auditor.models import SEVERITIES, Dataset, DatasetTree, Finding, Judgment, Run, severity_rank
 from reports.coverage import coverage, evidence_rows  # noqa: F401
 from reports.format import (
     DEFAULT_MAX_AGE_DAYS,
@@ -37,27 +37,39 @@ from reports.format import (
 
 
 class _Tree(DatasetTree):
-    def __init__(self, datasets: Iterable[Dataset]) -> None:
-        super().__init__(datasets)
-        self._personal: dict[tuple[str, str], bool | None] = {}
+    """The run's datasets as a tree, read through the judgments policy evaluation made."""
 
     def personal(self, d: Dataset) -> bool | None:
         """Personal data in or under ``d``: True, False (all classified, none) or None (unknown)."""
-        if d.key not in self._personal:
-            self._personal[d.key] = None  # guards a cyclic parent chain
-            kids = [self.personal(k) for k in self.children.get(d.key, [])]
-            own = d.has_personal_data
-            if own or any(kids):
-                result: bool | None = True
-            elif d.status != "assessed" or None in kids or (own is None and not kids):
-                result = None
-            else:
-                result = False
-            self._personal[d.key] = result
-        return self._personal[d.key]
+        return d.judgment.personal if d.judgment else None
 
     def topmost(self, pred: Callable[[Dataset], bool]) -> list[Dataset]:
         return [d for d in self.datasets if pred(d) and not any(pred(a) for a in self.ancestors(d))]
+
+
+def judged(run: Run) -> Run:
+    """The run with every dataset judged. Runs stored before judgments existed are judged now, by
+    the policies' own function (with the run's limits): the report never decides staleness itself."""
+    if all(d.judgment is not None for d in run.datasets):
+        return run
+    from policies import PolicySet, judge
+
+    vendors = {v.id: v for v in run.vendors}
+    limits = dict(run.policy_limits) or {"max_age_days": DEFAULT_MAX_AGE_DAYS}
+    return run.model_copy(update={"datasets": tuple(judge(PolicySet(limits=limits), run.datasets, vendors,
+                                                          run.as_of))})
+
+
+def _j(d: Dataset) -> Judgment:
+    return d.judgment or Judgment()
+
+
+def age_text(d: Dataset) -> str:
+    """'2,817 days (about 7.7 years)'; 'at least 30 days' for a lower bound; 'unknown'."""
+    j = _j(d)
+    if j.age_days is None:
+        return UNKNOWN
+    return ("at least " if j.age_bound == "at_least" else "") + days(j.age_days)
 
 
 def _total(datasets: list[Dataset], attr: str) -> dict[str, Any]:
@@ -91,8 +103,14 @@ def _kinds_text(datasets: list[Dataset]) -> str:
 
 
 def _held(personal: list[Dataset], blind: int) -> dict[str, Any]:
-    """Personal records found, read as a lower bound when some of the estate could not be read."""
-    total = _total(personal, "records")
+    """Personal records found: the rows of the content that holds personal data (a bucket's events
+    beside a personal prefix do not count), a lower bound when some of the estate could not be read."""
+    values = [_j(d).personal_rows for d in personal]
+    known = [v for v in values if v is not None]
+    unknown = len(values) - len(known)
+    total = {"value": sum(known), "text": num(sum(known)) if known or not unknown else UNKNOWN, "unknown": unknown,
+             "note": f"{plural(unknown, 'dataset')} of unknown size not counted" if unknown and known else "",
+             "at_least": False}
     if blind:
         gap = f"{plural(blind, 'source or dataset', 'sources or datasets')} not assessed or not classified"
         if not personal:
@@ -103,7 +121,7 @@ def _held(personal: list[Dataset], blind: int) -> dict[str, Any]:
 
 
 def _blind(run: Run, tree: _Tree, cov: dict[str, list[dict[str, Any]]], vendor: str | None = None) -> int:
-    unread = tree.topmost(lambda d: tree.personal(d) is None and d.status == "assessed")
+    unread = tree.topmost(lambda d: _j(d).personal is None and d.status == "assessed")
     return (sum(1 for c in cov["missing"] if vendor is None or c["vendor"] == vendor)
             + sum(1 for d in unread if vendor is None or d.vendor == vendor))
 
@@ -114,10 +132,7 @@ def _vendors(run: Run, tree: _Tree, open_findings: list[Finding], cov: dict[str,
     for vid in _vendor_ids(run):
         v = by_id.get(vid)
         ds = [d for d in run.datasets if d.vendor == vid]
-        def mine(d: Dataset, vid: str = vid) -> bool:
-            return d.vendor == vid and tree.personal(d) is True
-
-        personal = tree.topmost(mine)
+        personal = [d for d in run.datasets if d.vendor == vid and _j(d).held_unit]
         blind = _blind(run, tree, cov, vid)
         opens = [f for f in open_findings if f.vendor == vid]
         worst = min((severity_rank(f.severity) for f in opens), default=None)
@@ -155,8 +170,67 @@ def _finding(f: Finding, run: Run, tree: _Tree, vendor_names: dict[str, str]) ->
         "remediation": f.remediation or "No remediation given by the rule.",
         "references": list(f.references), "evidence": evidence_rows(f.evidence),
         "waiver_expired": bool(waiver.get("expired")) and f.status == "open",
+        "stale": "age_days" in f.evidence and "max_age_days" in f.evidence,
+        "age": _finding_age(f, ds),
+        "frameworks": list(f.rules) if len(f.rules) > 1 else [],
         "waiver_until": str(waiver.get("until") or "")[:10],
     }
+
+
+def _finding_age(f: Finding, ds: Dataset | None) -> str:
+    """The age of what a finding is about, shown on the finding itself."""
+    if isinstance(f.evidence.get("age_days"), int):
+        return f"not written for {days(f.evidence['age_days'])}"
+    if ds is not None and _j(ds).age_days is not None and f.rule != "not-assessed":
+        return f"last written {age_text(ds)} ago"
+    return ""
+
+
+def _age_item(d: Dataset) -> tuple[int | None, bool | None]:
+    """A lower-bound age ('unchanged since first seen') under the limit is an unknown age, never '< 30 d'."""
+    j = _j(d)
+    if j.age_bound == "at_least" and j.stale is not True:
+        return None, j.personal
+    return j.age_days, j.personal
+
+
+def _age_section(run: Run, max_age: int) -> dict[str, Any]:
+    """The chart's bands, with the "older than the limit" counts taken from the judgments (each
+    dataset against its own limit, scoped overrides included), not from where its bar falls."""
+    units = [d for d in run.datasets if _j(d).age_unit]
+    out = age_bins([_age_item(d) for d in units], max_age)
+    out["over"] = sum(1 for d in units if _j(d).stale is True)
+    out["over_personal"] = sum(1 for d in units if _j(d).stale is True and _j(d).personal is True)
+    return out
+
+
+def stale_headline(run: Run) -> list[dict[str, Any]]:
+    """The worst stale personal data at vendors, oldest first: what the console and the page open with."""
+    names = {v.id: v.name or v.id for v in run.vendors}
+    rows = []
+    for d in run.datasets:
+        j = _j(d)
+        if not j.stale_unit:
+            continue
+        rows.append({"vendor": names.get(d.vendor, d.vendor), "vendor_id": d.vendor, "source": d.source,
+                     "dataset": d.name, "age_days": j.age_days, "age": age_text(d),
+                     "years": round((j.age_days or 0) / 365.25, 1),
+                     "records": d.records, "records_text": num(d.records) + (
+                         f" ({d.records_basis})" if d.records_basis and d.records is not None and d.kind != "table" else ""),
+                     "types": list(j.personal_types), "max_age": j.max_age_days})
+    return sorted(rows, key=lambda r: (-(r["age_days"] or 0), -(r["records"] or 0), r["vendor"], r["dataset"]))
+
+
+def attestations_section(run: Run) -> dict[str, Any]:
+    """Attestations the run used (with the datasets they covered) and the expired ones it ignored."""
+    def row(a: Any) -> dict[str, Any]:
+        return {"fact": a.fact, "value": str(a.value).lower() if isinstance(a.value, bool) else str(a.value),
+                "match": ", ".join(f"{k} {v}" for k, v in a.match.items()) or "every dataset",
+                "by": a.by, "until": a.until.isoformat(), "evidence": a.evidence, "where": a.where,
+                "datasets": list(a.datasets),
+                "words": f"declared by {a.by} until {a.until.isoformat()}, not verified"}
+    return {"used": [row(a) for a in run.attestations if not a.expired],
+            "expired": [row(a) for a in run.attestations if a.expired]}
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -184,10 +258,22 @@ def _waived(findings: list[dict[str, Any]], run: Run, source: list[Finding]) -> 
     return rows
 
 
+def _basis(d: Dataset, fact: str) -> str:
+    """' (declared by X until D, not verified)' / ' (provider API: ...)' for a fact not read by the connector."""
+    fs = d.fact_basis.get(fact)
+    if fs is None:
+        return ""
+    if fs.basis == "attested":
+        return f" (declared by {fs.by} until {fs.until.isoformat() if fs.until else 'no date'}, not verified)"
+    return f" ({fs.detail})"
+
+
 def _protection(d: Dataset, retention: str) -> list[tuple[str, str]]:
-    rows = [("at rest", d.encryption_at_rest), ("in transit", d.encryption_in_transit),
-            ("public", yes_no(d.public) + (f" ({'; '.join(d.public_reasons)})" if d.public_reasons else "")),
-            ("retention", retention)]
+    rows = [("at rest", d.encryption_at_rest + _basis(d, "encryption_at_rest")),
+            ("in transit", d.encryption_in_transit + _basis(d, "encryption_in_transit")),
+            ("public", yes_no(d.public) + (f" ({'; '.join(d.public_reasons)})" if d.public_reasons else "")
+             + _basis(d, "public")),
+            ("retention", retention + _basis(d, "retention_days") + _basis(d, "has_retention"))]
     object_facts = (("versioning", d.versioning), ("logging", d.logging), ("object lock", d.object_lock))
     # versioning and object lock are object-store settings: a table shows them only when known
     rows += [(k, yes_no(v)) for k, v in object_facts if d.kind != "table" or v is not None]
@@ -198,7 +284,7 @@ def _inventory(run: Run, tree: _Tree, max_age: int) -> list[dict[str, Any]]:
     rows = []
     order = sorted(tree.datasets, key=lambda d: (d.vendor, d.source, [a.name for a in reversed(tree.ancestors(d))] + [d.name]))
     for d in order:
-        age = age_days(run.as_of, d.last_modified)
+        j = _j(d)
         retention = yes_no(d.has_retention)
         if d.has_retention and d.retention_days is not None:
             retention = f"yes, {plural(d.retention_days, 'day')}"
@@ -207,9 +293,11 @@ def _inventory(run: Run, tree: _Tree, max_age: int) -> list[dict[str, Any]]:
         rows.append({
             "name": d.name, "uri": d.uri, "kind": d.kind, "source": d.source, "vendor": d.vendor,
             "depth": len(tree.ancestors(d)), "records": num(d.records) + (f" ({d.records_basis})" if d.records_basis and d.records is not None else ""),
+            "objects": "" if d.objects is None else plural(d.objects, "object"),
+            "attested": [(fact, fs.detail) for fact, fs in d.fact_basis.items()],
             "bytes": size(d.bytes), "last_modified": day(d.last_modified),
             "basis": d.last_modified_basis or ("" if d.last_modified else "no basis"),
-            "age": UNKNOWN if age is None else days(age), "stale": age is not None and age > max_age,
+            "age": age_text(d), "stale": j.stale is True,
             "region": d.region or UNKNOWN,
             "protection": _protection(d, retention),
             "personal": pd or (["none found"] if personal is False else ["in prefixes below"] if personal else ["unknown (not classified)"]),
@@ -221,25 +309,30 @@ def _inventory(run: Run, tree: _Tree, max_age: int) -> list[dict[str, Any]]:
 
 
 def build_report_context(run: Run) -> dict[str, Any]:
+    run = judged(run)
     tree = _Tree(run.datasets)
     max_age = int(run.policy_limits.get("max_age_days") or DEFAULT_MAX_AGE_DAYS)
     vendor_names = {v.id: v.name or v.id for v in run.vendors}
     open_findings = [f for f in run.findings if f.status == "open"]
     by_sev = Counter(f.severity for f in open_findings)
     roots = [d for d in run.datasets if tree.parent(d) is None]
-    personal = tree.topmost(lambda d: tree.personal(d) is True)
-
-    def stale(d: Dataset) -> bool:
-        age = age_days(run.as_of, d.last_modified)
-        return age is not None and age > max_age and tree.personal(d) is True
-
-    stale_personal = tree.topmost(stale)
+    personal = [d for d in run.datasets if _j(d).held_unit]
+    stale_personal = [d for d in run.datasets if _j(d).stale_unit]
+    lead = stale_headline(run)
+    lead_keys = {(x["source"], x["dataset"]) for x in lead}
     findings = sorted((_finding(f, run, tree, vendor_names) for f in run.findings),
-                      key=lambda x: (x["status"] != "open", x["rank"], x["vendor_name"].lower(), x["dataset"], x["rule"], x["id"]))
+                      key=lambda x: (x["status"] != "open", not (x["stale"] and (x["source"], x["dataset"]) in lead_keys),
+                                     x["rank"], x["vendor_name"].lower(), x["dataset"], x["rule"], x["id"]))
     new_open = [f for f in open_findings if f.new]
     cov = coverage(run)
     trigger, trigger_detail = trigger_words(run)
     status_label, status_words = RUN_STATUS.get(run.status, (run.status, ""))
+    waived_unknowns = [c for c in cov["partial"] if c["status"] == "waived"]
+    if run.status == "complete" and (cov["missing"] or cov["partial"]):
+        # never "every source and dataset was assessed" above a non-empty Coverage list
+        status_label = "Complete, with waived unknowns"
+        status_words = (f"{plural(len(waived_unknowns), 'unknown')} waived, not assessed: see Coverage"
+                        if waived_unknowns else "some facts are unknown: see Coverage")
     facets = {
         "severity": [{"value": s, "label": SEVERITY_LABELS[s]} for s in SEVERITIES if any(f.severity == s for f in run.findings)],
         "vendor": [{"value": v, "label": vendor_names.get(v, v)} for v in sorted({f.vendor for f in run.findings})],
@@ -264,6 +357,7 @@ def build_report_context(run: Run) -> dict[str, Any]:
             "stale": _total(stale_personal, "records"), "stale_datasets": len(stale_personal),
             "new": len(new_open), "resolved": len(run.resolved), "has_previous": run.previous_run_id is not None,
             "not_assessed": len(cov["missing"]), "partly_assessed": len(cov["partial"]),
+            "lead": lead,
             "waived": sum(1 for f in run.findings if f.status == "waived"),
         },
         "vendors": _vendors(run, tree, open_findings, cov),
@@ -271,13 +365,13 @@ def build_report_context(run: Run) -> dict[str, Any]:
         "resolved": [{"id": r.id, "rule": r.rule, "dataset": r.dataset, "source": r.source or "",
                       "severity": r.severity or ""} for r in run.resolved],
         "coverage": cov,
-        "age": age_bins([(age_days(run.as_of, d.last_modified), tree.personal(d)) for d in run.datasets], max_age),
+        "age": _age_section(run, max_age),
         "oldest": [{"name": d.name, "vendor": vendor_names.get(d.vendor, d.vendor), "source": d.source,
-                    "last_modified": day(d.last_modified), "age": days(age_days(run.as_of, d.last_modified) or 0),
-                    "over": days((age_days(run.as_of, d.last_modified) or 0) - max_age),
+                    "last_modified": day(d.last_modified), "age": age_text(d),
+                    "over": days((_j(d).age_days or 0) - (_j(d).max_age_days or max_age)),
                     "records": num(d.records)}
-                   for d in sorted((d for d in stale_personal if d.last_modified),
-                                   key=lambda d: utc(d.last_modified or run.as_of))[:10]],
+                   for d in sorted(stale_personal, key=lambda d: -(_j(d).age_days or 0))[:10]],
+        "attestations": attestations_section(run),
         "waived": _waived(findings, run, list(run.findings)),
         "inventory": _inventory(run, tree, max_age),
         "blob": {"run": run.id, "facets": facets, "total": len(findings)},

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from auditor.models import Finding, Run
+from auditor.models import DeniedCall, Run
 from reports.format import fact_text, key_label
 
 
@@ -32,18 +32,23 @@ def evidence_rows(evidence: dict[str, Any], prefix: str = "") -> list[tuple[str,
     return rows
 
 
-def _fix_for_denied(call: str) -> str:
-    action, _, why = call.rpartition(":") if ":" in call else (call, "", "")
-    action, low = (action.strip() or call), call.lower()
-    if "notimplemented" in low.replace(" ", "") or "501" in low:
-        return f"{action} is not implemented by this store: confirm the setting with the vendor"
-    if any(w in low for w in ("denied", "forbidden", "403", "unauthorized", "permission")):
-        return f"grant {action} to the auditor's identity"
-    return f"make {action} readable ({why.strip() or 'see the reason'})"
+def _fix_for_denied(entry: str) -> str:
+    """The fix of one refused or failed call, in the words of what happened (never "make X readable")."""
+    c = DeniedCall.parse(entry)
+    if c.not_implemented:
+        return f"{c.call} is not implemented by this store: confirm the setting with the vendor in writing"
+    if c.refused:
+        return f"grant {c.call} to the auditor's identity"
+    return f"{c.call} failed ({c.code or 'no code'}): check the endpoint and the network from the auditor, then re-run"
+
+
+WAY_OUT_WORDS = {"permission": "Permission", "setting": "Setting on the store", "provider_api": "Provider API",
+                 "attestation": "Attestation", "connection": "Connection"}
 
 
 def coverage(run: Run) -> dict[str, list[dict[str, Any]]]:
-    """What was not assessed at all (``missing``) and what only partly (``partial``)."""
+    """What was not assessed at all (``missing``) and which facts stayed unknown (``partial``: one
+    row per source and cause, as policy evaluation grouped them, with the one fix)."""
     missing: list[dict[str, Any]] = []
     source_fix = {e.source: e.fix for e in run.errors if e.dataset is None and e.fix}
     vendor_of = {s.id: s.vendor for s in run.sources}
@@ -60,27 +65,29 @@ def coverage(run: Run) -> dict[str, list[dict[str, Any]]]:
         missing.append({"scope": "Dataset" if e.dataset else "Source", "source": e.source,
                         "vendor": vendor_of.get(e.source, ""), "what": e.dataset or "the whole source",
                         "why": e.reason, "fix": [e.fix or "no fix recorded: see the reason"]})
-    partial: list[dict[str, Any]] = []
-    unknowns: dict[tuple[str, str], list[Finding]] = {}
-    for f in run.findings:
-        if f.rule == "not-assessed" and f.evidence.get("unknown"):
-            unknowns.setdefault((f.source, f.dataset), []).append(f)
     for d in run.datasets:
-        fixes = [_fix_for_denied(c) for c in d.denied]
         if d.status == "error":
             missing.append({"scope": "Dataset", "source": d.source, "vendor": d.vendor, "what": d.name,
                             "why": d.error or "could not be read (no reason recorded)",
-                            "fix": fixes or ["check the auditor's read permission on it, then re-run"]})
+                            "fix": [_fix_for_denied(c) for c in d.denied]
+                            or ["check the auditor's read permission on it, then re-run"]})
+    partial: list[dict[str, Any]] = []
+    for f in run.findings:
+        ev = f.evidence
+        if f.rule != "not-assessed" or "cause" not in ev:
             continue
-        rules = unknowns.get(d.key, [])
-        if not (d.denied or d.notes or rules):
-            continue
-        facts = sorted({str(x) for f in rules for x in f.evidence.get("unknown", [])})
-        partial.append({"source": d.source, "vendor": d.vendor, "what": d.name,
-                        "rules": sorted({str(f.evidence.get("rule", f.rule)) for f in rules}),
-                        "unknown": facts, "denied": list(d.denied), "notes": list(d.notes),
-                        "fix": fixes or (["make " + ", ".join(facts) + " readable, then re-run"] if facts else
-                                         ["see the notes: the parts named could not be read"])})
+        datasets = [str(x) for x in ev.get("datasets", [])]
+        kind = str(ev.get("way_out") or "")
+        partial.append({
+            "id": f.id, "source": f.source, "vendor": f.vendor, "status": f.status,
+            "what": str(ev["cause"]) + (" (waived)" if f.status == "waived" else ""),
+            "rules": [str(r) for r in ev.get("rules", [])], "unknown": [str(x) for x in ev.get("unknown", [])],
+            "denied": [str(x) for x in ev.get("denied", [])],
+            "notes": [f"{len(datasets)} dataset{'' if len(datasets) == 1 else 's'}: " + ", ".join(datasets[:12])
+                      + (f" and {len(datasets) - 12} more" if len(datasets) > 12 else "")] if datasets else [],
+            "datasets": datasets, "way_out": kind,
+            "fix": [f"{WAY_OUT_WORDS.get(kind, kind.title())}: {ev.get('fix') or f.remediation}"],
+        })
     return {"missing": missing, "partial": partial}
 
 

@@ -26,7 +26,7 @@ def _dataset(d: Dataset, vendor_names: dict[str, str]) -> dict[str, Any]:
     return {
         "source": d.source, "vendor": d.vendor, "kind": d.kind, "name": d.name, "uri": d.uri,
         "parent": d.parent,
-        "records": d.records, "records_basis": d.records_basis, "bytes": d.bytes,
+        "records": d.records, "records_basis": d.records_basis, "objects": d.objects, "bytes": d.bytes,
         "created": _ts(d.created),
         "last_modified": _ts(d.last_modified), "last_modified_basis": d.last_modified_basis,
         "oldest_modified": _ts(d.oldest_modified),
@@ -43,6 +43,9 @@ def _dataset(d: Dataset, vendor_names: dict[str, str]) -> dict[str, Any]:
             for p in d.personal_data
         ],
         "classified": d.classified,
+        **{f"{fact}_basis": fs.basis for fact, fs in d.fact_basis.items()},
+        "fact_sources": {fact: fs.model_dump(mode="json", exclude_none=True) for fact, fs in d.fact_basis.items()},
+        "judgment": d.judgment.model_dump(mode="json") if d.judgment else None,
         "denied": list(d.denied), "notes": list(d.notes),
         "status": d.status, "error": d.error,
     }
@@ -54,6 +57,7 @@ def _finding(f: Finding) -> dict[str, Any]:
         "dataset": f.dataset, "title": f.title, "description": f.description, "evidence": f.evidence,
         "remediation": f.remediation, "references": list(f.references), "status": f.status,
         "first_seen": _ts(f.first_seen), "new": f.new, "waiver": f.waiver,
+        "rules": list(f.rules) or [f.rule], "merged_ids": list(f.merged_ids),
     }
 
 
@@ -78,7 +82,14 @@ def render_json(run: Run) -> dict[str, Any]:
         "not_rechecked": [{"id": f.id, "rule": f.rule, "source": f.source, "dataset": f.dataset, "severity": f.severity}
                           for f in run.carried],
         "errors": [e.model_dump() for e in run.errors],
+        "attestations": {"used": [_attestation(a) for a in run.attestations if not a.expired],
+                         "expired": [_attestation(a) for a in run.attestations if a.expired]},
     }
+
+
+def _attestation(a) -> dict[str, Any]:
+    return {"where": a.where, "match": a.match, "fact": a.fact, "value": a.value, "evidence": a.evidence, "by": a.by,
+            "until": a.until.isoformat(), "datasets": list(a.datasets)}
 
 
 def _umask() -> int:

@@ -42,6 +42,9 @@ class ReadResult:
     read: bool = True  # False: skipped (binary, over the budget), nothing classified from it
     failed: bool = False  # True: the content could not be read (corrupt, unparseable): unknown, not empty
     skips: list[str] = field(default_factory=list)  # parts read past: "<format>: <what> (<how much>): <why>"
+    rows: int | None = None  # records in the part read (CSV rows, JSON Lines, array items, Parquet rows); None: not row data
+    bytes_read: int = 0  # bytes fetched (compressed, for gzip)
+    whole: bool = False  # the whole object was read, so ``rows`` is its exact count
 
     def skip(self, what: str) -> ReadResult:
         """Name a part of the object that was not read (format, what, how much, why)."""

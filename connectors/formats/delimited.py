@@ -95,6 +95,7 @@ def read_delimited(text: str, default: str, key: str = "", truncated: bool = Fal
     rows = 0
     for i, row in enumerate(itertools.chain(pending, reader)):
         if i >= MAX_ROWS_PER_OBJECT:
+            rows += 1 + sum(1 for r in reader if r)  # counted, not sampled: the rows the part read holds
             break  # a sample of rows, as for SQL
         rows += 1
         while len(row) > len(names):  # a row wider than its header: the extra cells are read too
@@ -104,6 +105,7 @@ def read_delimited(text: str, default: str, key: str = "", truncated: bool = Fal
             if value.strip():
                 fields[name].append(value[:MAX_CELL_CHARS])
     result.fields = fields
+    result.rows = rows
     if truncated and not rows:  # only the header fits in the byte limit: the values are unknown, not absent
         result.note, result.failed = f"no complete row within the read limit: {key}", True
     return result

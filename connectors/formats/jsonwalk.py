@@ -42,6 +42,8 @@ class Walker:
         self.records = records  # a top-level array holds records: its items add no "[]"
         self.dropped = 0  # values under key paths beyond MAX_FIELDS
         self.values = 0
+        self.items = 0  # items of a top-level array (records), counted while walking
+        self.top: str | None = None  # the kind of the top-level value
 
     def _path(self, last: str | None) -> str:
         """The joined path of the open containers (and ``last``): O(PATH_KEEP), never O(depth)."""
@@ -82,6 +84,10 @@ class Walker:
             bucket.append(value[:MAX_CELL_CHARS])
 
     def feed(self, event: str, value: Any) -> None:
+        if self.top is None and not self.kinds:
+            self.top = "array" if event == "start_array" else "map" if event == "start_map" else "scalar"
+        elif len(self.kinds) == 1 and self.kinds[0] == "array" and event not in ("end_array", "end_map", "map_key"):
+            self.items += 1
         if event == "map_key":
             key = str(value)
             if looks_like_value(key):  # an object keyed by e-mail, phone, id: the key is a value, not a name
@@ -196,6 +202,7 @@ def read_json(text: str, truncated: bool) -> ReadResult:
         else:
             raise ValueError("unparseable JSON") from None
     result = ReadResult(fields=out)
+    result.rows = walker.items if walker.top == "array" else 1
     walker.note_dropped(result, "json")
     return result
 
@@ -207,7 +214,8 @@ def read_jsonl(text: str) -> ReadResult:
     walker = Walker(out)
     loose: list[str] = []
     rows = 0
-    for line in text.splitlines():
+    lines = text.splitlines()
+    for line in lines:
         line = line.strip()
         if not line:
             continue
@@ -224,5 +232,6 @@ def read_jsonl(text: str) -> ReadResult:
             if walker.values == before:
                 loose.append(line)
     result = ReadResult(fields=out, text=chunks("\n".join(loose)) if loose else [])
+    result.rows = sum(1 for line in lines if line.strip())  # counted, not sampled
     walker.note_dropped(result, "jsonl")
     return result

@@ -67,7 +67,7 @@ def read_parquet(key: str, size: int, fetch: Fetch, max_bytes: int, head: bytes 
         pf = pq.ParquetFile(source)
         meta, schema = pf.metadata, pf.schema
         names = list(pf.schema_arrow.names)
-        result = ReadResult(fields={n: [] for n in names})
+        result = ReadResult(fields={n: [] for n in names}, rows=meta.num_rows, whole=True)  # the footer counts every row
         if meta.num_row_groups == 0 or meta.num_rows == 0:
             return result
         rg = meta.row_group(0)

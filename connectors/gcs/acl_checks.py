@@ -3,9 +3,11 @@
 Unless uniform bucket-level access is on (object ACLs then do not apply) or public access
 prevention is enforced (nothing can be public), any object can carry an ``allUsers`` /
 ``allAuthenticatedUsers`` ACL entry. The connector reads the ACLs of the objects it samples,
-as the S3 connector does: a public one makes the bucket public. When none of them is public,
-the objects not checked may still be, so "not public" is unknown, unless every object of the
-bucket was checked; the reason is kept in ``facts``.
+as the S3 connector does: a public one makes the bucket public. A bucket is public only on
+evidence: when none of the checked objects is public the bucket-level verdict stands, and the
+fact ``facts["object_acls"]`` (:class:`auditor.models.ObjectAcls`: enabled, checked of total,
+public) lets the policies report the fine-grained ACLs as a finding of their own. Exposure is
+unknown only when an object ACL read was refused or failed.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from auditor.models import ObjectAcls
 from connectors import objects
 from connectors.gcs import facts as gcsfacts
 from connectors.s3.runtime import ordered_map
@@ -60,9 +63,9 @@ def exposure(bucket: Any, tree: objects.PrefixTree, common: dict[str, Any], evid
             if len(reasons) < MAX_REASONS:
                 reasons.extend(found)
     total = tree.root.objects
-    evidence["object_acls"] = {"objects_checked": checked, "public_objects": public_objects,
-                               "objects_sampled": len(picks), "objects": total,
-                               "why_checked": "uniform bucket-level access is off: object ACLs apply"}
+    evidence["object_acls"] = ObjectAcls(enabled=True, checked=checked, total=total, public=public_objects,
+                                         refused=len(picks) - checked,
+                                         setting="uniform bucket-level access off (fine-grained ACLs)").model_dump()
     out: dict[str, Any] = {}
     if denied:
         out["denied"] = (*common["denied"], *denied)
@@ -71,16 +74,14 @@ def exposure(bucket: Any, tree: objects.PrefixTree, common: dict[str, Any], evid
         public = True
         out["public_reasons"] = (*common.get("public_reasons", ()),
                                  f"object acl: {public_objects} of {checked} checked objects are public", *reasons)
-    elif common.get("public") is True:
-        return out
-    elif checked == total and common.get("public") is False:
-        return out  # every object's ACL was read and none is public
+    elif common.get("public") is True or checked == len(picks):
+        return out  # the bucket-level evidence decides; fine-grained ACLs are their own finding
     else:
-        public = None
+        public = None  # an object ACL read was refused or failed: its exposure is unknown
         out["public_reasons"] = ()
         evidence["public_unknown_reason"] = (
-            f"uniform bucket-level access is off, so any object may be public through its own ACL; {checked} of the "
-            f"{total} objects were checked and none is public, the other objects were not checked")
+            f"uniform bucket-level access is off, so any object may be public through its own ACL, and "
+            f"{len(picks) - checked} of the {len(picks)} sampled objects' ACLs could not be read")
     out["public"] = public
     out["encryption_in_transit"], evidence["encryption_in_transit_basis"] = gcsfacts.transit_from_exposure(public)
     return out

@@ -3,9 +3,11 @@
 Unless the bucket's Object Ownership is ``BucketOwnerEnforced`` (ACLs disabled) or its public
 access block sets ``IgnorePublicAcls``, any object can carry an ``AllUsers`` /
 ``AuthenticatedUsers`` grant. The connector checks the ACLs of the objects it samples
-(GetObjectAcl): a public one makes the bucket public. When none is public, the bucket-level
-verdict stands only where ACLs cannot apply; elsewhere "not public" is unknown (the objects
-not checked may be public), and the reason is kept in ``facts``.
+(GetObjectAcl): a public one makes the bucket public. A bucket is public only on evidence:
+when none of the checked objects is public, the bucket-level verdict stands, and the fact
+``facts["object_acls"]`` (:class:`auditor.models.ObjectAcls`: enabled, checked of total,
+public) lets the policies report the enabled ACLs as a finding of their own (Security Hub
+S3.12). Exposure is unknown only when an object ACL read was refused or failed.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from auditor.models import ObjectAcls
 from connectors import objects
 from connectors.s3 import facts as s3facts
 from connectors.s3.runtime import ordered_map
@@ -58,11 +61,11 @@ def exposure(client: Any, bucket: str, tree: objects.PrefixTree, common: dict[st
             public_objects += 1
             if len(reasons) < MAX_REASONS:
                 reasons.extend(found)
-    why = ("whether object ownership is BucketOwnerEnforced or IgnorePublicAcls is set could not be read"
-           if applies is None else
-           f"object ownership is {evidence.get('object_ownership')} and IgnorePublicAcls is not set")
-    evidence["object_acls"] = {"objects_checked": checked, "public_objects": public_objects,
-                               "objects_sampled": len(picks), "why_checked": f"object ACLs may apply: {why}"}
+    setting = ("Object Ownership could not be read" if applies is None else
+               f"Object Ownership {evidence.get('object_ownership')}, IgnorePublicAcls off")
+    evidence["object_acls"] = ObjectAcls(enabled=applies, checked=checked, total=tree.root.objects,
+                                         public=public_objects, refused=len(picks) - checked,
+                                         setting=setting).model_dump()
     out: dict[str, Any] = {}
     if denied:
         out["denied"] = (*common["denied"], *denied)
@@ -71,11 +74,11 @@ def exposure(client: Any, bucket: str, tree: objects.PrefixTree, common: dict[st
         out["public"] = True
         out["public_reasons"] = (*common.get("public_reasons", ()), *more, *reasons)
         return out
-    if common.get("public") is True:
-        return out
-    out["public"] = None
+    if common.get("public") is True or checked == len(picks):
+        return out  # the bucket-level evidence decides; enabled ACLs are their own finding
+    out["public"] = None  # an object ACL read was refused or failed: its exposure is unknown
     out["public_reasons"] = ()
     evidence["public_unknown_reason"] = (
-        f"object ACLs may apply ({why}): any object may be public through its own ACL; {checked} of the {len(picks)} sampled objects "
-        "were checked and none is public, the other objects were not checked")
+        f"object ACLs may apply ({setting}) and {len(picks) - checked} of the {len(picks)} sampled objects' "
+        "ACLs could not be read")
     return out

@@ -93,7 +93,7 @@ def demo(tmp_path_factory) -> tuple[Path, dict]:
     out = tmp_path_factory.mktemp("demo")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     proc = subprocess.run([AUDITOR, "demo", "--out", str(out)], capture_output=True, text=True, timeout=240, env=env)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # findings, every source assessed (as scan)
     return out / "report.html", json.loads((out / "report.json").read_text())
 
 
@@ -142,7 +142,8 @@ def test_a_wide_table_scrolls_inside_its_own_box_on_a_phone(browser, demo) -> No
         # row or a finding's location is split across two lines
         # what would fix a coverage gap is in sight on a phone, not scrolled off to the right
         fixes = page.eval_on_selector_all("ul.fix li", "els => els.map(e => e.getBoundingClientRect().right)")
-        assert fixes and max(fixes) <= 400
+        # (the demo is complete since issue 17: a coverage row, when there is one, stays in sight)
+        assert not fixes or max(fixes) <= 400
         broken = page.evaluate(BROKEN_WORDS_JS, "ul.fix li, .vendors-table td, .finding .where, table.kv td")
         assert broken["checked"] > 100 and broken["split"] == [], broken
     finally:

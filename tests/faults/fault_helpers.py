@@ -246,7 +246,13 @@ class Scan:
                 and (source is None or f["source"] == source)]
 
     def na_on(self, source: str, dataset: str) -> list[dict[str, Any]]:
-        return [f for f in self.not_assessed(source) if f["dataset"] == dataset]
+        # not-assessed findings are grouped by source and cause: the dataset may be one of several listed
+        return [f for f in self.not_assessed(source)
+                if f["dataset"] == dataset or dataset in f["evidence"].get("datasets", [])]
+
+    def na_under(self, source: str, prefix: str) -> list[dict]:
+        return [f for f in self.not_assessed(source)
+                if any(d.startswith(prefix) for d in f["evidence"].get("datasets", [f["dataset"]]))]
 
     def personal(self, source: str, name: str) -> set[str]:
         return {p["type"] for p in self.dataset(source, name)["personal_data"]}

@@ -93,7 +93,7 @@ def test_access_denied_on_chosen_bucket_calls(tmp_path, s3_url, s3_admin, health
     assert ds["public"] is None, "a refused ACL read must leave public unknown, never false"
     assert {"s3:GetBucketAcl: AccessDenied", "s3:GetBucketPolicyStatus: AccessDenied",
             "s3:GetBucketPublicAccessBlock: AccessDenied"} <= set(ds.get("denied", [])), ds
-    rules = {f["evidence"].get("rule") for f in s.na_on("locked", "denied-b")}
+    rules = {r for f in s.na_on("locked", "denied-b") for r in f["evidence"].get("rules", [])}
     assert "public-exposure" in rules, s.not_assessed("locked")
     assert not [f for f in s.doc["findings"] if f["rule"] == "public-exposure" and f["source"] == "locked"]
 
@@ -111,7 +111,7 @@ def test_not_implemented_bucket_apis_are_unknown(tmp_path, s3_url, s3_admin, hea
     ds = s.dataset("compat", "compat-b")
     assert ds["encryption_at_rest"] == "unknown" and ds["public"] is None and ds["retention_days"] is None, ds
     assert "s3:GetEncryptionConfiguration: NotImplemented" in ds.get("denied", []), ds
-    rules = {f["evidence"].get("rule") for f in s.na_on("compat", "compat-b")}
+    rules = {r for f in s.na_on("compat", "compat-b") for r in f["evidence"].get("rules", [])}
     assert {"unencrypted-personal-data", "public-exposure"} <= rules, rules
     assert not [f for f in s.doc["findings"] if f["rule"] == "unencrypted-personal-data" and f["source"] == "compat"]
 
@@ -148,7 +148,7 @@ def test_gcs_errors_403_and_500(tmp_path, s3_url, gcs_url, gcs_buckets, healthy_
     assert denied["status"] == "assessed" and denied["public"] is None, denied
     assert any(d.startswith("storage.buckets.getIamPolicy: Forbidden") for d in denied["denied"]), denied
     assert "email" in s.personal("gcs", f"{iam_b}/a/"), "the readable content is still classified"
-    assert "public-exposure" in {f["evidence"].get("rule") for f in s.na_on("gcs", iam_b)}
+    assert "public-exposure" in {r for f in s.na_on("gcs", iam_b) for r in f["evidence"].get("rules", [])}
     broken = s.dataset("gcs", list_b)
     # the cause, not just "RetryError": the reader must know it was the server, not a permission
     assert broken["status"] == "error" and "InternalServerError" in broken["error"], broken

@@ -44,7 +44,7 @@ SCRIPT = textwrap.dedent('''
     # VmHWM: this process's own peak (ru_maxrss would carry the forking parent's peak across exec)
     hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
     print(json.dumps({"rss_mb": hwm // 1024,
-                      "datasets": len(datasets), "root_records": root.records, "notes": list(root.notes)}))
+                      "datasets": len(datasets), "root_records": root.objects, "notes": list(root.notes)}))
 ''')
 
 

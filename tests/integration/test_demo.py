@@ -16,7 +16,8 @@ AUDITOR = shutil.which("auditor", path=str(Path(sys.executable).parent)) or "aud
 def demo(out: Path) -> tuple[subprocess.CompletedProcess, dict]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     proc = subprocess.run([AUDITOR, "demo", "--out", str(out)], capture_output=True, text=True, timeout=240, env=env)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # findings, every source assessed: exit 1 as `auditor scan` would (3 would mean partial)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
     return proc, json.loads((out / "report.json").read_text())
 
 
@@ -94,6 +95,99 @@ def test_no_raw_value_reaches_any_output(first_run):
         assert not any(value.encode() in b for b in blobs), "a raw audited value reached an output"
 
 
+def test_every_source_and_dataset_is_assessed_and_acls_are_their_own_finding(first_run):
+    _, proc, report = first_run
+    assert report["run"]["status"] == "complete"
+    assert [f for f in report["findings"] if f["rule"] == "not-assessed"] == []
+    [acl] = open_findings(report, rule="object-acls-enabled", dataset="growth-scrape-dump")
+    assert acl["evidence"]["object_acls"] == "1 of 1 objects checked, none public"
+    assert "BucketOwnerEnforced" in acl["remediation"] and "AWS Security Hub S3.12" in acl["references"]
+    scrape = next(d for d in report["datasets"] if d["name"] == "growth-scrape-dump")
+    assert scrape["public"] is False  # public only on evidence
+
+
+def test_bucket_records_are_rows_and_objects_are_objects(first_run):
+    _, _, report = first_run
+    legacy = next(d for d in report["datasets"] if d["name"] == "acme-analytics-events/legacy/redmart-2019/")
+    assert (legacy["records"], legacy["records_basis"], legacy["objects"]) == (400, "counted", 2)
+    scrape = next(d for d in report["datasets"] if d["name"] == "growth-scrape-dump")
+    assert (scrape["records"], scrape["objects"]) == (500, 1)
+
+
+def test_the_console_leads_with_the_stale_personal_data_at_vendors(first_run):
+    _, proc, _ = first_run
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("Stale personal data at vendors")
+    lead = lines[1:4]
+    assert "acme-analytics-events/legacy/" in lead[0] and "400 records" in lead[0]
+    assert "RedMart legacy hosting" in lead[1] and "main.customers" in lead[1] and "600 records" in lead[1]
+    assert "days (7.7 y)" in lead[1] and "email" in lead[1]
+    assert "growth-scrape-dump" in lead[2]
+    assert any(line.startswith("Open findings by severity:") for line in lines)
+
+
+def test_one_problem_one_finding_across_packs(first_run):
+    """baseline + pdpa-sg: the stale store and the ended contract are reported once each."""
+    _, _, report = first_run
+    customers = open_findings(report, dataset="main.customers")
+    assert [f["rule"] for f in customers].count("stale-personal-data") == 1
+    stale = next(f for f in customers if f["rule"] == "stale-personal-data")
+    assert stale["rules"] == ["stale-personal-data", "pdpa-retention-limitation"] and "PDPA s25" in stale["references"]
+    assert not [f for f in report["findings"] if f["rule"] in ("pdpa-retention-limitation", "pdpa-contract-ended")]
+    assert len({f["id"] for f in report["findings"]}) == len(report["findings"])
+
+
+def _text(html: str) -> str:
+    import re
+    from html import unescape
+
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def test_every_count_in_the_summary_equals_the_count_in_its_section(first_run):
+    """The page never contradicts itself: each headline figure is the size of the section it sums up."""
+    import re
+
+    out, _, report = first_run
+    html = (out / "report.html").read_text()
+
+    def section(name: str) -> str:
+        start = html.index(f'<section id="{name}"')
+        return html[start:html.index("</section>", start)]
+
+    summary, age, findings = section("summary"), section("age"), section("findings")
+    cards = re.findall(r'<article class="finding[^"]*" [^>]*data-severity="(\w+)"[^>]*data-status="(\w+)"', findings)
+    opened = [s for s, status in cards if status == "open"]
+    # open findings: total and per severity, against the finding cards
+    assert int(re.search(r'data-figure="open-total">(\d+)<', summary).group(1)) == len(opened)
+    for sev, n in re.findall(r'data-severity-count="(\w+)"><span class="n">(\d+)</span>', summary):
+        assert int(n) == opened.count(sev), sev
+    assert re.search(r'href="#findings">Findings <b>(\d+)</b>', html).group(1) == str(len(opened))
+    # stale datasets: the summary card = the lead table = the data-age intro = the oldest table
+    stale_note = _text(re.search(r'data-figure="stale-records">.*?figure-note">(.*?)</div>', summary, re.S).group(1))
+    stale_n = int(stale_note.split()[0])
+    lead_rows = re.findall(r'data-lead-row="([^"]+)"', summary)
+    intro = _text(age[:age.index("</p>")])
+    over, holding = re.search(r"(\d+) of \d+ are older than the limit \((\d+) holding personal data\)", intro).groups()
+    oldest = age[age.index("Oldest personal data past the limit"):]
+    oldest_rows = oldest[oldest.index("<tbody>"):oldest.index("</tbody>")].count("</tr>")
+    assert stale_n == len(lead_rows) == int(holding) == oldest_rows == 3
+    assert int(over) >= int(holding)
+    stale_findings = [f for f in report["findings"] if "max_age_days" in f["evidence"] and f["status"] == "open"]
+    assert {f["dataset"] for f in stale_findings} == set(lead_rows)
+    # stale records: the card's figure is the sum of the lead rows' records
+    stale_records = int(_text(re.search(r'data-figure="stale-records">(.*?)</div>', summary, re.S).group(1)).replace(",", ""))
+    by_name = {d["name"]: d for d in report["datasets"]}
+    assert stale_records == sum(by_name[n]["records"] for n in lead_rows) == 400 + 600 + 500
+    # coverage: "Complete" never sits above a non-empty Coverage list
+    status = re.search(r'class="pill run-(\w+)">([^<]+)<', html).groups()
+    coverage = section("coverage")
+    assert status == ("complete", "Complete") and "Every configured source and dataset was read" in coverage
+    assert 'data-coverage="partial"' not in coverage and 'data-coverage="missing"' not in coverage
+    assert int(re.search(r'data-figure="not-assessed">(\d+)<', summary).group(1)) == 0
+
+
+# last: it runs the demo again on the same folder (the reports above are the first run's)
 def test_a_second_run_shows_the_diff(first_run, tmp_path):
     out, _, first = first_run
     proc, second = demo(out)

@@ -216,3 +216,52 @@ def test_notify_on_is_a_key_not_a_boolean(tmp_path, fake_connector, key):
     with pytest.raises(ConfigError) as e:
         load_config(write(tmp_path, GOOD + f"notify:\n  {key}: sometimes\n"))
     assert f":{GOOD.count(chr(10)) + 2}: notify.on: " in str(e.value) and "'always', 'findings' or 'failure'" in str(e.value)
+
+
+ATTEST = GOOD + """\
+attestations:
+  - match: {vendor: redmart-legacy-host, dataset: "main.*"}
+    fact: FACT
+    value: VALUE
+    evidence: "SOC 2 Type II 2026, section 4.2"
+    by: vendor-risk@example.com
+    until: 2027-06-30
+"""
+
+
+def test_attestations_parse_with_their_line(tmp_path, fake_connector):
+    cfg = load_config(write(tmp_path, ATTEST.replace("FACT", "encryption_at_rest").replace("VALUE", "provider")))
+    [a] = cfg.attestations
+    assert (a.fact, a.value, a.by, a.until.isoformat(), a.line) == (
+        "encryption_at_rest", "provider", "vendor-risk@example.com", "2027-06-30", 11)
+    assert a.match.vendor == "redmart-legacy-host" and a.match.source is None
+
+
+@pytest.mark.parametrize(("fact", "value", "line", "key", "words"), [
+    ("encryption_at_rest", "encrypted", 13, "attestations[0].value", "must be none | provider | customer_key"),
+    ("encryption", "provider", 12, "attestations[0].fact", "cannot be attested"),
+    ("public", "nope", 13, "attestations[0].value", "must be true | false"),
+    ("retention_days", "-3", 13, "attestations[0].value", "a number of days"),
+])
+def test_attestation_errors_name_file_line_and_key(tmp_path, fake_connector, fact, value, line, key, words):
+    p = write(tmp_path, ATTEST.replace("FACT", fact).replace("VALUE", value))
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    msg = str(e.value)
+    assert msg.startswith(f"{p}:{line}: {key}") and words in msg, msg
+
+
+def test_attestation_naming_an_undeclared_source_is_an_error(tmp_path, fake_connector):
+    text = ATTEST.replace("FACT", "region").replace("VALUE", "ap-southeast-1").replace(
+        "{vendor: redmart-legacy-host, dataset", "{source: no-such-db, dataset")
+    p = write(tmp_path, text)
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    assert str(e.value).startswith(f"{p}:11: attestations[0].match.source") and "no-such-db" in str(e.value)
+
+
+def test_provider_is_only_for_sql_sources(tmp_path, fake_connector):
+    p = write(tmp_path, GOOD + "    provider: {kind: rds, instance: shop}\n")
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    assert str(e.value).startswith(f"{p}:") and "sources[0].provider" in str(e.value)

@@ -40,12 +40,12 @@ def test_containers_tree_samples_and_facts(account):
                  newest + timedelta(days=1))
     assert set(ds) == {"exports", "exports/2019/", "public-drop", "empty"}
     d = ds["exports/2019/"]
-    assert d.records == 1 and d.bytes == len(CSV) and d.last_modified_basis == "newest blob Last-Modified"
+    assert d.objects == 1 and d.bytes == len(CSV) and d.last_modified_basis == "newest blob Last-Modified"
     assert d.public is False and d.encryption_at_rest == "provider" and d.encryption_in_transit == "optional"
     assert d.has_retention is None  # lifecycle rules: management plane only
     assert ds["public-drop"].public is True
     assert ds["public-drop"].public_reasons == ("container public access level: container",)
-    assert ds["empty"].records == 0 and ds["exports"].facts["encryption_scope"] == "$account-encryption-key"
+    assert ds["empty"].objects == 0 and ds["exports"].facts["encryption_scope"] == "$account-encryption-key"
 
 
 def test_scan_finds_stale_public_personal_data(account, tmp_path):

@@ -63,7 +63,7 @@ def test_every_fact_unset(gcs_admin, collect_gcs):
     assert d.tags == {} and d.denied == ()
     assert d.encryption_in_transit == "enforced"  # private: only credentialed (TLS-only) reads
     assert "TLS only" in d.facts["encryption_in_transit_basis"]
-    assert d.records == 1 and d.bytes == 5
+    assert d.objects == 1 and d.bytes == 5
 
 
 def test_public_by_acl_and_prevention(gcs_admin, collect_gcs):
@@ -101,7 +101,7 @@ def test_stale_prefix_and_samples(gcs_admin, collect_gcs):
     assert bucket.created == datetime(2018, 5, 1, tzinfo=UTC)
     assert bucket.last_modified.year >= 2026 and bucket.oldest_modified == datetime(2019, 2, 1, tzinfo=UTC)
     assert stale.oldest_modified == datetime(2019, 2, 1, tzinfo=UTC)
-    assert stale.last_modified == datetime(2019, 3, 1, tzinfo=UTC) and stale.records == 2
+    assert stale.last_modified == datetime(2019, 3, 1, tzinfo=UTC) and stale.objects == 2
     assert got.ds("gcs-vendor-exports/legacy/").last_modified == datetime(2019, 3, 1, tzinfo=UTC)
     assert stale.parent == "gcs-vendor-exports/legacy/" and stale.uri == "gs://gcs-vendor-exports/legacy/redmart-2019/"
     s = got.sample("gcs-vendor-exports/legacy/redmart-2019/").fields
@@ -157,4 +157,4 @@ def test_rate_limit_spaces_requests(gcs_admin, collect_gcs):
     got = collect_gcs("gcs-rate-limited", max_requests_per_second=5)
     # bucket list, IAM, 2 ACLs, 1 listing page, 1 read (+ the end of listing): >= 6 spaced requests
     assert time.monotonic() - start >= 1.0
-    assert got.ds("gcs-rate-limited").records == 1
+    assert got.ds("gcs-rate-limited").objects == 1

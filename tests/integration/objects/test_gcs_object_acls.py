@@ -1,6 +1,7 @@
 """GCS object ACLs (issue 15): with uniform bucket-level access off, an object readable by
 ``allUsers`` makes its bucket public even when the bucket's IAM and ACLs are private; when none
-of the sampled objects is public the rest are unknown (as on S3), unless every object was read.
+of the sampled objects is public the bucket is public only on evidence (issue 17: the enabled ACLs
+are a finding of their own, with "N of M objects checked, none public"), as on S3.
 
 The emulator keeps object ACLs (``blob.acl.save()`` / ``reload()`` round-trip; measured), so
 these run against it without fault injection."""
@@ -27,24 +28,25 @@ def test_object_readable_by_all_users_makes_the_bucket_public(gcs_admin, collect
     assert "object acl: 1 of 2 checked objects are public" in d.public_reasons
     assert "object acl: exports/leaked.csv allUsers READER" in d.public_reasons
     assert d.encryption_in_transit == "optional"
-    assert d.facts["object_acls"]["public_objects"] == 1
+    assert d.facts["object_acls"]["public"] == 1
 
 
-def test_unchecked_objects_leave_exposure_unknown(gcs_admin, collect_gcs):
+def test_unchecked_objects_are_a_fact_for_their_own_finding_not_an_unknown(gcs_admin, collect_gcs):
     b = _fine_grained(gcs_admin, "gcs-objacl-unknown")
     for i in range(6):
         b.blob(f"exports/part-{i}.csv").upload_from_string(b"email\nann@example.com\n")
     d = collect_gcs("gcs-objacl-unknown", sample_objects=2).ds("gcs-objacl-unknown")
-    assert d.public is None and d.public_reasons == ()
-    assert "2 of the 6 objects were checked" in d.facts["public_unknown_reason"]
-    assert d.encryption_in_transit == "unknown"
+    assert d.public is False and d.public_reasons == ()
+    assert d.facts["object_acls"] == {"enabled": True, "checked": 2, "total": 6, "public": 0, "refused": 0,
+                                      "setting": "uniform bucket-level access off (fine-grained ACLs)"}
+    assert "public_unknown_reason" not in d.facts
 
 
 def test_every_object_checked_and_private_stays_private(gcs_admin, collect_gcs):
     b = _fine_grained(gcs_admin, "gcs-objacl-private")
     b.blob("a.csv").upload_from_string(b"email\nann@example.com\n")
     d = collect_gcs("gcs-objacl-private").ds("gcs-objacl-private")
-    assert d.public is False and d.facts["object_acls"]["objects_checked"] == 1
+    assert d.public is False and d.facts["object_acls"]["checked"] == 1
 
 
 def test_uniform_access_needs_no_object_acl(gcs_admin, collect_gcs):

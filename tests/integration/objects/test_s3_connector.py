@@ -74,17 +74,17 @@ def test_every_fact_unset(s3_admin, collect_s3):
     s3_admin.put_object(Bucket=b, Key="x.txt", Body=b"plain words")
     d = collect_s3(b).ds(b)
     assert d.encryption_at_rest == "none"
-    # no ownership controls and no public access block: any object's own ACL may make it public, so
-    # "not public" is unknown even though the sampled object is private (see test_s3_objects_review)
-    assert d.public is None and d.public_reasons == ()
-    assert d.facts["object_ownership"] == "not set" and d.facts["object_acls"]["public_objects"] == 0
-    assert "object ACLs may apply" in d.facts["public_unknown_reason"]
+    # no ownership controls and no public access block: object ACLs are enabled (their own finding);
+    # the sampled object is private, so the bucket is public only if its own settings say so
+    assert d.public is False and d.public_reasons == ()
+    assert d.facts["object_ownership"] == "not set"
+    assert d.facts["object_acls"]["enabled"] is True and d.facts["object_acls"]["public"] == 0
     assert d.encryption_in_transit == "optional"
     assert d.versioning is False and d.object_lock is False and d.logging is False
     assert d.has_retention is False and d.retention_days is None
     assert d.tags == {}
     assert d.denied == ()
-    assert d.records == 1 and d.bytes == len(b"plain words")
+    assert d.objects == 1 and d.bytes == len(b"plain words")
 
 
 @pytest.mark.parametrize("sse,expected", [
@@ -137,13 +137,13 @@ def test_fresh_bucket_with_stale_legacy_prefix(s3_admin, collect_s3):
     bucket, legacy = got.ds(b), got.ds(f"{b}/legacy/")
     stale, orders = got.ds(f"{b}/legacy/redmart-2019/"), got.ds(f"{b}/legacy/redmart-2019/orders/")
     assert bucket.created == datetime(2018, 1, 15, tzinfo=UTC)
-    assert bucket.records == 3 and bucket.last_modified.year >= 2026
+    assert bucket.objects == 3 and bucket.last_modified.year >= 2026
     assert bucket.oldest_modified == datetime(2019, 2, 1, 10, tzinfo=UTC)
     assert bucket.last_modified_basis == "newest object LastModified"
     for d in (legacy, stale):
         assert d.last_modified == datetime(2019, 3, 1, 10, tzinfo=UTC)
         assert d.oldest_modified == datetime(2019, 2, 1, 10, tzinfo=UTC)
-        assert d.records == 2 and d.records_basis == "objects"
+        assert d.objects == 2 and d.records is None  # rows: judged by the policies from the samples
     assert orders.last_modified == orders.oldest_modified == datetime(2019, 2, 1, 10, tzinfo=UTC)
     assert (legacy.parent, stale.parent, orders.parent) == (b, f"{b}/legacy/", f"{b}/legacy/redmart-2019/")
     assert stale.kind == "prefix" and stale.uri == f"s3://{b}/legacy/redmart-2019/"
@@ -161,9 +161,9 @@ def test_pagination_and_depth_bound(s3_admin, collect_s3):
     for i in range(1234):
         backend.put_object(b, f"p{i % 3}/q{i % 2}/r/s/obj-{i:05d}.bin", b"x" * 10)
     got = collect_s3(b, depth=2, sample_objects=0)
-    assert got.ds(b).records == 1234 and got.ds(b).bytes == 12340
-    assert sum(got.ds(f"{b}/p{k}/").records for k in range(3)) == 1234
-    assert got.ds(f"{b}/p0/q0/").records == len([i for i in range(1234) if i % 3 == 0 and i % 2 == 0])
+    assert got.ds(b).objects == 1234 and got.ds(b).bytes == 12340
+    assert sum(got.ds(f"{b}/p{k}/").objects for k in range(3)) == 1234
+    assert got.ds(f"{b}/p0/q0/").objects == len([i for i in range(1234) if i % 3 == 0 and i % 2 == 0])
     assert max(name.count("/") for name in got.obs) == 3, "bucket/p/q/ is the deepest node at depth 2"
     assert got.sample(b) is None  # sampling off: nothing read, so nothing claimed
 

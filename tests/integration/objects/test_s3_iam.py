@@ -94,7 +94,7 @@ def test_denied_acl_and_policy_status_give_unknown_not_private(estate, enforce_i
     [err] = [e for e in got.errors if e.dataset == "iam-no-list"]
     assert err.kind == "bucket" and "AccessDenied" in err.reason and "s3:ListBucket" in err.fix
     no_list = got.ds("iam-no-list")
-    assert no_list.status == "error" and no_list.records is None
+    assert no_list.status == "error" and no_list.objects is None
     assert not any(name.startswith("iam-no-list/") for name in got.obs)
 
 
@@ -106,8 +106,8 @@ def test_generated_permissions_are_enough(estate, enforce_iam, monkeypatch, coll
         assert got.ds(name).denied == (), name
     assert got.ds("iam-status-denied").public is False
     versioned = got.ds("iam-versioned/data/")
-    assert versioned.records == 2 and versioned.facts["noncurrent_objects"] == 1
-    assert versioned.facts["object_acls"]["objects_checked"] == 1  # GetObjectAcl allowed by the policy
+    assert versioned.objects == 2 and versioned.facts["noncurrent_objects"] == 1
+    assert versioned.facts["object_acls"]["checked"] == 1  # GetObjectAcl allowed by the policy
     assert got.sample("iam-open/data/").fields == {"email": ["x@example.com"]}
 
 

@@ -127,7 +127,7 @@ def _bucket(s3_admin, name: str, *, ownership: str | None = None, ignore_acls: b
     s3_admin.put_object(Bucket=name, Key="exports/customers.csv", Body=b"email\nann@example.com\n", **kwargs)
 
 
-def test_object_acls_make_a_bucket_public_or_its_privacy_unknown(s3_url, s3_admin, collect_s3):
+def test_object_acls_make_a_bucket_public_only_on_evidence(s3_url, s3_admin, collect_s3):
     _bucket(s3_admin, "rv-objacl-public", object_acl="public-read")
     _bucket(s3_admin, "rv-objacl-private", ownership="ObjectWriter")
     _bucket(s3_admin, "rv-objacl-enforced", ownership="BucketOwnerEnforced")
@@ -141,11 +141,13 @@ def test_object_acls_make_a_bucket_public_or_its_privacy_unknown(s3_url, s3_admi
     assert got.ds("rv-objacl-public/exports/").public is True  # prefixes carry the bucket's exposure
 
     private = got.ds("rv-objacl-private")
-    assert private.public is None, "ACLs apply and only sampled objects were checked: not known private"
+    # public only on evidence: no checked object is public, so the bucket-level verdict stands and the
+    # enabled ACLs are a fact for their own finding (Security Hub S3.12), never a nightly not-assessed
+    assert private.public is False
     assert private.facts["object_acls"] == {
-        "objects_checked": 2, "public_objects": 0, "objects_sampled": 2,
-        "why_checked": "object ACLs may apply: object ownership is ObjectWriter and IgnorePublicAcls is not set"}
-    assert "the other objects were not checked" in private.facts["public_unknown_reason"]
+        "enabled": True, "checked": 2, "total": 2, "public": 0, "refused": 0,
+        "setting": "Object Ownership ObjectWriter, IgnorePublicAcls off"}
+    assert "public_unknown_reason" not in private.facts
 
     for name in ("rv-objacl-enforced", "rv-objacl-ignored"):  # ACLs disabled or ignored: bucket evidence decides
         d = got.ds(name)
@@ -165,18 +167,18 @@ def test_noncurrent_versions_and_delete_markers_are_counted(s3_admin, collect_s3
 
     got = collect_s3(b)
     bucket, ended, live = got.ds(b), got.ds(f"{b}/exports/"), got.ds(f"{b}/live/")
-    assert bucket.records == 3 and bucket.facts["noncurrent_objects"] == 2
+    assert bucket.objects == 3 and bucket.facts["noncurrent_objects"] == 2
     assert bucket.facts["bucket_delete_markers"] == 1
-    assert "noncurrent" in bucket.records_basis
+    assert "noncurrent" in bucket.facts["objects_basis"]
     # the "deleted" export still holds its data: counted, dated, and said to be unsampled
-    assert ended.records == 1 and ended.bytes == len(body)
+    assert ended.objects == 1 and ended.bytes == len(body)
     assert ended.facts["noncurrent_objects"] == 1 and ended.facts["noncurrent_bytes"] == len(body)
     assert ended.facts["newest_noncurrent"] is not None and ended.last_modified is not None
-    assert ended.records_basis == "objects, including 1 noncurrent versions"
+    assert ended.facts["objects_basis"] == "objects, including 1 noncurrent versions"
     [(pattern, why)] = ended.facts["unsampled"].items()
     assert pattern == "exports/* (noncurrent versions)" and "not sampled" in why
     # the current object is sampled; its overwritten version is counted beside it
-    assert live.records == 2 and live.facts["noncurrent_objects"] == 1
+    assert live.objects == 2 and live.facts["noncurrent_objects"] == 1
     assert got.sample(f"{b}/live/").fields == {"id": ["1", "2"]}
 
 
@@ -184,7 +186,7 @@ def test_unversioned_bucket_has_no_version_facts(s3_admin, collect_s3):
     s3_admin.create_bucket(Bucket="rv-plain")
     s3_admin.put_object(Bucket="rv-plain", Key="a.csv", Body=b"id\n1\n")
     d = collect_s3("rv-plain").ds("rv-plain")
-    assert d.records_basis == "objects" and "noncurrent_objects" not in d.facts
+    assert "objects_basis" not in d.facts and "noncurrent_objects" not in d.facts
 
 
 def test_permissions_name_the_new_calls():

@@ -113,5 +113,5 @@ def test_s3rver_facts_unknown_not_none(s3rver_url, monkeypatch, collect_s3):
     assert "s3:GetBucketAcl: NotImplemented" in d.denied
     assert d.has_retention is None and "s3:GetLifecycleConfiguration: NotImplemented" in d.denied
     assert d.object_lock is None and d.encryption_in_transit == "unknown"
-    assert d.records == 4
+    assert d.objects == 4
     assert got.sample("compat-bucket/exports/").fields.get("email") == ["ann@example.com"]

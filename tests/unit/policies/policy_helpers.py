@@ -58,4 +58,6 @@ def of_rule(findings: Sequence[Finding], rule: str) -> list[Finding]:
 
 
 def not_assessed_for(findings: Sequence[Finding], rule: str) -> list[Finding]:
-    return [f for f in findings if f.rule == "not-assessed" and f.evidence.get("rule") == rule]
+    """Not-assessed findings (grouped by source and cause) that stand for ``rule``."""
+    return [f for f in findings if f.rule == "not-assessed"
+            and (f.evidence.get("rule") == rule or rule in f.evidence.get("rules", []))]

@@ -84,7 +84,7 @@ def test_validate_stops_at_the_first_bad_file_and_reports_good_ones(tmp_path):
         overrides: [{rule: stale-personal-data, params: {max_age: 12m}}]
     """))
     assert validate_paths([str(good), "builtin:pci-dss"]) == [
-        f"{good} (11 rules from 2 files: builtin:baseline, {good})",
+        f"{good} (12 rules from 2 files: builtin:baseline, {good})",
         "builtin:pci-dss (3 rules from 1 files: builtin:pci-dss)"]
     bad = tmp_path / "bad.yaml"
     bad.write_text("rules: 3\n")

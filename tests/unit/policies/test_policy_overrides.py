@@ -115,16 +115,16 @@ def test_folders_relative_paths_and_extends_chain(tmp_path):
     """)
     ps = load_policies(["policies"], base_dir=tmp_path)
     ids = [r.id for r in ps.rules]
-    assert len(ids) == len(set(ids)) == 13  # baseline + gdpr, each loaded once
+    assert len(ids) == len(set(ids)) == 14  # baseline + gdpr, each loaded once
     assert ps.rule("gdpr-storage-limitation").options.max_age == 365
     assert ps.files == ["builtin:baseline", "builtin:gdpr", str(tmp_path / "policies/base.yaml"),
                         str(tmp_path / "policies/sub/strict.yaml")]
-    assert validate_paths([str(tmp_path / "policies")])[0].startswith(str(tmp_path / "policies") + " (13 rules")
+    assert validate_paths([str(tmp_path / "policies")])[0].startswith(str(tmp_path / "policies") + " (14 rules")
 
 
 def test_all_packs_load_together_without_clashing_ids():
     ps = load_policies(["builtin:baseline", "builtin:pci-dss", "builtin:pdpa-sg", "builtin:gdpr", "builtin:baseline"])
-    assert len(ps.rules) == 19
+    assert len(ps.rules) == 20
 
 
 @pytest.mark.parametrize("override", ["{rule: not-assessed, enabled: false}",

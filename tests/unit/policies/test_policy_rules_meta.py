@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from policy_helpers import AS_OF, days_ago, not_assessed_for, of_rule, pdata, run, table
+from policy_helpers import AS_OF, bucket, days_ago, not_assessed_for, of_rule, pdata, run, table
 
 from auditor.models import Vendor, finding_id
 from policies import builtin_packs, checks, load_policies
@@ -32,6 +32,9 @@ CASES = {
     "unencrypted-personal-data": ((table(encryption_at_rest="none"), None), (table(), None)),
     "public-exposure": ((table(public=True, public_reasons=("acl:AllUsers",)), None, "critical"),
                         (table(public=False), None)),
+    "object-acls-enabled": ((bucket(facts={"object_acls": {"enabled": True, "checked": 2, "total": 40, "public": 0}}),
+                             None),
+                            (bucket(facts={"object_acls": {"enabled": False}}), None)),
     "no-retention-control": ((table(has_retention=False, retention_days=None), None), (table(), None)),
     "cardholder-data": ((table(personal_data=(CARD,)), None, "critical"), (table(personal_data=(partial(10),)), None)),
     "weak-password-hash": ((table(personal_data=(pdata("password_hash", where=("pw",), examples=(),
@@ -84,7 +87,8 @@ def test_the_packs_the_issue_names_are_shipped():
     baseline = {r.id for r in load_policies(["builtin:baseline"]).rules}
     assert baseline == {"stale-personal-data", "vendor-contract-ended", "unencrypted-personal-data",
                         "public-exposure", "no-retention-control", "cardholder-data", "weak-password-hash",
-                        "insecure-transport", "data-beyond-agreement", "data-outside-region", "not-assessed"}
+                        "insecure-transport", "data-beyond-agreement", "data-outside-region", "not-assessed",
+                        "object-acls-enabled"}
 
 
 @pytest.mark.parametrize("rule_id", sorted(CASES))
@@ -92,10 +96,12 @@ def test_rule_fails_on_its_failing_case(rule_id):
     pack, _ = _builtin_rules()[rule_id]
     ds, vendor, *severity = CASES[rule_id][0]
     findings = run([f"builtin:{pack}"], [ds], [vendor] if vendor else [])
-    hits = [f for f in of_rule(findings, rule_id) if f.dataset == ds.name]
+    # a store-wide setting (a database server's transport) is one finding per store, named by the source
+    name = ds.source if ds.kind in checks.get(_builtin_rules()[rule_id][1]).store_wide else ds.name
+    hits = [f for f in of_rule(findings, rule_id) if f.dataset == name]
     assert len(hits) == 1, findings
     f = hits[0]
-    assert f.id == finding_id(rule_id, ds.source, ds.name)
+    assert f.id == finding_id(rule_id, ds.source, name)
     assert (f.status, f.new, f.first_seen) == ("open", True, None)
     assert f.evidence and f.title and f.remediation and f.references and f.description
     if severity:

@@ -59,8 +59,8 @@ def test_unclassified_stale_prefix_is_not_assessed_not_passed():
                                   personal_data=())]
     findings = run(["builtin:baseline"], datasets)
     [na] = not_assessed_for(findings, "stale-personal-data")
-    assert na.dataset == "b/current/blobs/" and na.evidence["unknown"] == ["personal_data"]
-    assert na.id == finding_id("not-assessed", "exports", "b/current/blobs/#stale-personal-data")
+    assert "b/current/blobs/" in na.evidence["datasets"] and na.evidence["unknown"] == ["personal_data"]
+    assert na.id == finding_id("not-assessed", "exports", "cause:personal_data:objects")
 
 
 def test_bucket_wide_setting_gives_one_finding_not_one_per_prefix():

@@ -9,6 +9,7 @@ from policy_helpers import bucket, days_ago, not_assessed_for, of_rule, pdata, p
 
 from auditor.models import CollectionError, SourceResult, Vendor, finding_id
 from policies import load_policies
+from policies.causes import cause_of
 
 RESTRICTED = Vendor(id="acme", allowed_personal_data=("email",), allowed_regions=("ap-southeast-1",))
 
@@ -27,11 +28,16 @@ def test_unknown_fact_yields_not_assessed_for_that_rule(rule, facts, unknown):
     findings = run(["builtin:baseline"], [ds], [RESTRICTED])
     assert of_rule(findings, rule) == []
     [na] = not_assessed_for(findings, rule)
-    assert na.id == finding_id("not-assessed", "crm-db", f"crm.customers#{rule}")
-    assert na.evidence["unknown"] == unknown
+    cause = cause_of(ds, unknown[0])
+    # one finding per source and cause, its id stable as datasets come and go
+    assert na.id == finding_id("not-assessed", "crm-db", f"cause:{cause.key}")
+    assert na.evidence["unknown"] == unknown and na.evidence["datasets"] == ["crm.customers"]
     assert na.evidence["denied"] == ["s3:GetBucketAcl: AccessDenied"]
     assert (na.severity, na.status, na.new) == ("high", "open", True)
-    assert na.title == "Not assessed: " + load_policies(["builtin:baseline"]).rule(rule).title
+    assert na.title == "Not assessed: " + cause.title
+    assert na.remediation == cause.way_out.text and na.evidence["way_out"] == cause.way_out.kind
+    # advice is written per cause, never generated from the fact's field name
+    assert f"make {unknown[0]} readable" not in na.remediation.lower()
 
 
 def test_unknown_public_bucket_is_not_assessed():
@@ -95,14 +101,16 @@ def test_region_unknown_is_not_assessed_only_when_the_vendor_restricts_regions()
 
 
 # the one documented scope limit: a SQL login cannot see a database's network exposure
-OUT_OF_SCOPE = {"table": {"public-exposure"}, "bucket": set()}
+# object ACLs are a bucket setting (tables have none)
+OUT_OF_SCOPE = {"table": {"public-exposure", "object-acls-enabled"}, "bucket": set()}
 
 
 @pytest.mark.parametrize("make", [table, bucket])
 def test_everything_unknown_every_rule_reports_something(make):
     """No baseline rule that applies may stay silent about a dataset whose facts are all unknown."""
     ds = make(classified=False, personal_data=(), last_modified=None, region=None, encryption_at_rest="unknown",
-              encryption_in_transit="unknown", public=None, has_retention=None, retention_days=None)
+              encryption_in_transit="unknown", public=None, has_retention=None, retention_days=None,
+              facts={"object_acls": {"enabled": None}})
     findings = run(["builtin:baseline"], [ds], [RESTRICTED.model_copy(update={"contract_end": date(2020, 1, 1)})])
     for rule in load_policies(["builtin:baseline"]).rules:
         if rule.id == "not-assessed" or rule.id in OUT_OF_SCOPE[ds.kind]:

@@ -168,8 +168,8 @@ def test_metrics_textfile_parses_and_says_what_the_run_found(tmp_path):
     assert m[("auditor_new_findings", (("severity", "critical"),))] == 1
     assert m[("auditor_new_findings", (("severity", "info"),))] == 0
     assert m[("auditor_resolved_findings", ())] == 2 and m[("auditor_waived_findings", ())] == 1
-    # customers 1,104,212 + orders 2,310,877 (stale tables) + legacy/2019-export/ 84 objects
-    assert m[("auditor_stale_personal_records", ())] == 1_104_212 + 2_310_877 + 84
+    # customers 1,104,212 + orders 2,310,877 (stale tables) + legacy/2019-export/ 3,360 rows (records are rows)
+    assert m[("auditor_stale_personal_records", ())] == 1_104_212 + 2_310_877 + 3_360
     assert m[("auditor_stale_personal_datasets", ())] == 3
     info = next(k for k in m if k[0] == "auditor_run_info")
     assert dict(info[1]) == {"run_id": run.id, "status": "partial", "trigger": "event:11.11 Singles' Day"}

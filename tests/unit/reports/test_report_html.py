@@ -81,18 +81,18 @@ def test_header_says_why_when_and_scope(page: str) -> None:
     words = " ".join(scope.split())
     assert "Vendors 3" in words and "Sources 4 (1 failed)" in words
     assert "Datasets 8 3 tables, 3 buckets, 2 prefixes" in words
-    # records and bytes add only the roots of each tree: the bucket already counts its prefixes
-    assert "Records 3,504,643" in words  # 1,104,212 + 2,310,877 + 1,240 + 88,004 + 310; audit_log unknown
-    assert "1 dataset of unknown size not counted" in words
+    # records (rows) and bytes add only the roots of each tree: the bucket already counts its prefixes
+    assert "Records 3,475,489" in words  # 1,104,212 + 2,310,877 + 48,000 + 12,400; audit_log and logs unknown
+    assert "2 datasets of unknown size not counted" in words
 
 
 def test_headline_figures(page: str) -> None:
     assert figure(page, "open-total") == "11"
     counts = dict(re.findall(r'data-severity-count="(\w+)"><span class="n">(\d+)</span>', page))
     assert counts == {"critical": "1", "high": "7", "medium": "2", "low": "1", "info": "0"}
-    # customers + orders + the 2019 prefix + daily prefix + public archive; a lower bound (logs unclassified)
-    assert figure(page, "personal-records") == "at least 3,416,639"
-    assert figure(page, "stale-records") == "3,415,173"  # customers + orders + 84 objects of 2019-export/
+    # rows of customers + orders + acme-exports (its prefixes hold it) + public archive; a lower bound (logs unclassified)
+    assert figure(page, "personal-records") == "at least 3,475,489"
+    assert figure(page, "stale-records") == "3,418,449"  # customers + orders + 3,360 rows of 2019-export/
     assert figure(page, "new") == "5" and figure(page, "resolved") == "2"
     assert figure(page, "not-assessed") == "2"
 
@@ -112,11 +112,13 @@ def test_findings_say_what_where_since_why_and_what_to_do(page: str) -> None:
     assert "<th>personal data › email</th><td>200 sampled in email; masked examples: j***@e***.com, m***@g***.com</td>" in stale
     new = next(c for c in cards if 'data-dataset="acme-archive-public"' in c and 'data-rule="public-exposure"' in c)
     assert "first seen in this run" in new and 'class="tag new">New<' in new
-    # the severity order of the page: open findings critical first, the waived one last
-    ranks = re.findall(r'data-rank="(\d)" .*?data-status="(\w+)"', page, re.DOTALL)
-    assert len(ranks) == 12 and ranks[-1][1] == "waived"
-    open_ranks = [int(r) for r, s in ranks if s == "open"]
-    assert open_ranks == sorted(open_ranks) and open_ranks[0] == 0
+    # the page leads with the stale personal data at vendors, then the rest by severity; the waived one last
+    ranks = re.findall(r'data-rank="(\d)" .*?data-rule="([\w-]+)" data-status="(\w+)"', page, re.DOTALL)
+    assert len(ranks) == 12 and ranks[-1][2] == "waived"
+    assert [r for _, r, _ in ranks[:2]] == ["stale-personal-data", "stale-personal-data"]
+    rest = [int(r) for r, _, s in ranks[2:] if s == "open"]
+    assert rest == sorted(rest) and rest[0] == 0
+    assert "not written for 2,824 days (about 7.7 years)" in stale  # the age on the finding itself
 
 
 def test_filters_offer_every_severity_vendor_rule_and_status(page: str) -> None:
@@ -141,7 +143,7 @@ def test_vendors_table(page: str) -> None:
     parcelgo = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", rows["parcelgo"]))
     assert "unknown" in parcelgo and " 0 " not in parcelgo and "not recorded" in parcelgo
     acme = rows["acme-analytics"]
-    assert "at least" in acme and "1,550" in acme and "badge sev-critical" in acme
+    assert "at least" in acme and "60,400" in acme and "badge sev-critical" in acme
 
 
 def test_coverage_is_as_prominent_as_findings(page: str) -> None:
@@ -154,10 +156,11 @@ def test_coverage_is_as_prominent_as_findings(page: str) -> None:
     assert "open port 5432 from the auditor host" in missing
     assert "grant s3:ListBucket on arn:aws:s3:::acme-restricted" in missing
     partial = section[section.index('data-coverage="partial"'):]
+    # one row per source and cause, with its datasets and the one fix, written per cause
     assert "acme-exports-logs" in partial and "public-exposure" in partial
-    assert "grant s3:GetBucketAcl to the auditor&#39;s identity" in partial
-    assert "s3:GetBucketEncryption is not implemented by this store" in partial
-    assert "logs/2026-11-08.gz: corrupt gzip stream, skipped" in partial
+    assert "public exposure of S3 buckets: s3:GetBucketAcl, s3:GetBucketPolicyStatus refused" in partial
+    assert "Permission: Grant s3:GetBucketAcl, s3:GetBucketPolicyStatus to the auditor&#39;s identity." in partial
+    assert "readable, then re-run" not in partial
     assert 'class="alert">Coverage <b>2</b>' in page
 
 
@@ -181,8 +184,9 @@ def test_data_age_chart_against_the_policy_limit(page: str) -> None:
     assert ctx["age"]["limit_index"] == 4 and [b["over"] for b in bins].index(True) == 4
     assert bins[-1]["total"] == 1  # public.audit_log
     assert bins[7]["counts"] == {"personal": 3, "unclassified": 0, "clean": 0}
-    assert bins[0]["counts"] == {"personal": 2, "unclassified": 1, "clean": 0}  # acme-exports (its prefixes), daily/; logs
-    assert ctx["age"]["over"] == 3 and ctx["age"]["over_personal"] == 3
+    # counted once each: tables, buckets and the highest stale prefix (daily/ is part of its bucket)
+    assert bins[0]["counts"] == {"personal": 1, "unclassified": 1, "clean": 0}  # acme-exports; logs
+    assert ctx["age"]["over"] == 3 and ctx["age"]["over_personal"] == 3 == ctx["headline"]["stale_datasets"]
     assert 'class="limit"' in page and 'class="over-zone"' in page
     assert "policy limit (365 days)" in page
     # a limit that is not a default band edge becomes one
@@ -265,7 +269,8 @@ def test_prefix_trees_are_not_counted_twice() -> None:
               policy_limits={"max_age_days": 365})
     ctx = build_report_context(run)
     assert ctx["scope"]["records"]["text"] == "100" and ctx["scope"]["bytes"]["text"] == "1.0 KB"
-    assert ctx["headline"]["personal"]["text"] == "100" and ctx["headline"]["personal_datasets"] == 1
+    # personal records: the rows of the content that holds personal data (30 in b/old/ itself, 10 deeper)
+    assert ctx["headline"]["personal"]["text"] == "40" and ctx["headline"]["personal_datasets"] == 2
     assert ctx["headline"]["stale"]["text"] == "100"
     assert [r["depth"] for r in ctx["inventory"]] == [0, 1, 2]
     assert ctx["findings"][0]["uri"] == "s3://b"
@@ -292,3 +297,60 @@ def test_an_expired_waiver_reopens_and_says_so() -> None:
     section = html[html.index('<section id="waived"'):html.index('<section id="inventory"')]
     assert "insecure-transport" not in section and "data-outside-region" in section
     assert "not recorded" in section  # the unreadable expiry and the missing owner
+
+
+def test_complete_never_sits_above_a_non_empty_coverage_list() -> None:
+    """After waiving the grouped unknowns the run is complete, but the header says what was waived."""
+    run = sample_run()
+    ctx = build_report_context(run.model_copy(update={
+        "status": "complete", "sources": run.sources[:3], "errors": (),
+        "findings": tuple(f.model_copy(update={"status": "waived"}) if f.rule == "not-assessed" else f
+                          for f in run.findings if f.source != "courier-db")}))
+    assert ctx["coverage"]["partial"] and ctx["coverage"]["partial"][0]["status"] == "waived"
+    assert ctx["run"]["status_label"] == "Complete, with waived unknowns"
+    assert "every source and dataset was assessed" not in ctx["run"]["status_words"]
+
+
+def test_a_lower_bound_age_is_never_charted_as_young() -> None:
+    young = table("public.t", last_modified=AS_OF - timedelta(days=10), classified=True,
+                  personal_data=(pd("email", 3, ("email",)),), facts={"last_modified_bound": "at_most"})
+    ctx = build_report_context(sample_run(datasets=(young,), findings=(), errors=(), resolved=()))
+    bins = {b["label"]: b["total"] for b in ctx["age"]["bins"]}
+    assert bins["< 30 d"] == 0 and bins["age unknown"] == 1
+    [row] = ctx["inventory"]
+    assert row["age"] == "at least 10 days" and row["stale"] is False
+
+
+def test_attested_facts_read_as_declared_not_verified() -> None:
+    from datetime import date
+
+    from auditor.models import AttestationUse, FactSource
+
+    d = table("public.t", encryption_at_rest="provider", fact_basis={"encryption_at_rest": FactSource(
+        basis="attested", detail="declared", by="vendor-risk@example.com", until=date(2027, 6, 30), evidence="SOC 2")})
+    use = AttestationUse(index=0, where="auditor.yaml:20", match={"source": "redmart-db"}, fact="encryption_at_rest",
+                         value="provider", evidence="SOC 2", by="vendor-risk@example.com", until=date(2027, 6, 30),
+                         expired=False, datasets=("redmart-db:public.t",))
+    old = use.model_copy(update={"index": 1, "fact": "region", "value": "ap-southeast-1", "expired": True,
+                                 "until": date(2025, 1, 1), "datasets": ()})
+    html = render_html(sample_run(datasets=(d,), findings=(), errors=(), resolved=(), attestations=(use, old)))
+    assert "provider (declared by vendor-risk@example.com until 2027-06-30, not verified)" in html
+    section = html[html.index('<section id="attestations"'):html.index('<section id="vendors"')]
+    assert 'data-attestations="used"' in section and "redmart-db:public.t" in section
+    assert 'data-attestations="expired"' in section and "expired 2025-01-01" in section
+
+
+def test_a_scoped_limit_counts_the_same_in_every_figure(tmp_path) -> None:
+    """A vendor's 90-day limit: its 120-day-old table is stale in the card, the lead, the age intro."""
+    from policies import judge, load_policies
+
+    (tmp_path / "p.yaml").write_text(
+        "extends: builtin:baseline\noverrides:\n  - rule: stale-personal-data\n    vendors: [acme-analytics]\n"
+        "    params: {max_age: 90d}\n")
+    ps = load_policies([str(tmp_path / "p.yaml")])
+    t = table("public.leads", vendor="acme-analytics", last_modified=AS_OF - timedelta(days=120), classified=True,
+              records=10, personal_data=(pd("email", 3, ("email",)),))
+    run = sample_run(datasets=tuple(judge(ps, [t], {}, AS_OF)), findings=(), errors=(), resolved=())
+    ctx = build_report_context(run)
+    assert ctx["headline"]["stale_datasets"] == ctx["age"]["over_personal"] == len(ctx["headline"]["lead"]) == 1
+    assert ctx["inventory"][0]["stale"] is True

@@ -1,0 +1,191 @@
+"""Why a fact is unknown, and the one way out that resolves it (never a waiver).
+
+A rule that needs an unknown fact yields :class:`~policies.checks.Unknown`. The run groups
+those by source and *cause*: the same fact, unknown for the same reason (a refused call, a
+setting of the store, something a SQL login never sees), has one fix that resolves every
+dataset it covers. Advice is written here per cause and per kind of store, never generated
+from a fact's field name.
+
+Ways out (:class:`auditor.models.WayOut`):
+- ``permission``: the exact grant (the refused calls, or the engine's catalogue grant);
+- ``setting``: the exact change on the store;
+- ``provider_api``: name the managed resource so the run reads it from the provider's API;
+- ``attestation``: declare the fact in the config (``attestations:``), shown as not verified.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from auditor.models import Dataset, DeniedCall, WayOut
+
+# calls whose refusal leaves a fact unknown (S3 action names, GCS permission names)
+FACT_CALLS: dict[str, tuple[str, ...]] = {
+    "public": ("s3:GetBucketAcl", "s3:GetBucketPolicyStatus", "s3:GetBucketPublicAccessBlock",
+               "s3:GetBucketOwnershipControls", "s3:GetObjectAcl", "s3:GetBucketPolicy",
+               "storage.buckets.getIamPolicy", "storage.objects.getIamPolicy", "rds:DescribeDBInstances"),
+    "object_acls": ("s3:GetBucketOwnershipControls", "s3:GetBucketPublicAccessBlock", "storage.buckets.get"),
+    "encryption_at_rest": ("s3:GetEncryptionConfiguration", "storage.buckets.get", "rds:DescribeDBInstances"),
+    "encryption_in_transit": ("s3:GetBucketPolicy", "storage.buckets.getIamPolicy", "rds:DescribeDBInstances",
+                              "rds:DescribeDBParameters"),
+    "has_retention": ("s3:GetLifecycleConfiguration", "storage.buckets.get"),
+    "retention_days": ("s3:GetLifecycleConfiguration", "storage.buckets.get"),
+    "region": ("s3:GetBucketLocation", "storage.buckets.get"),
+    "personal_data": ("s3:GetObject", "storage.objects.get", "s3:ListBucketVersions"),
+    "last_modified": ("s3:ListBucket", "s3:ListBucketVersions", "storage.objects.list"),
+}
+
+# facts an attestation may declare, and the values each takes
+ATTESTABLE: dict[str, str] = {
+    "encryption_at_rest": "none | provider | customer_key",
+    "encryption_in_transit": "enforced | optional",
+    "public": "true | false",
+    "has_retention": "true | false",
+    "retention_days": "a number of days",
+    "region": "a region name",
+    "versioning": "true | false",
+    "logging": "true | false",
+    "object_lock": "true | false",
+}
+
+FACT_WORDS: dict[str, str] = {
+    "encryption_at_rest": "encryption at rest",
+    "encryption_in_transit": "encryption in transit",
+    "public": "public exposure",
+    "object_acls": "whether object ACLs are enabled",
+    "has_retention": "retention settings",
+    "retention_days": "retention length",
+    "region": "region",
+    "personal_data": "personal data",
+    "last_modified": "age of the newest write",
+    "password_hash.weak": "password hash algorithm",
+    "payment_card_partial.visible_digits": "digits kept in masked card numbers",
+}
+
+
+@dataclass(frozen=True)
+class Cause:
+    key: str  # stable: part of the grouped finding's id
+    title: str  # "encryption at rest of PostgreSQL tables: unknown to a SQL login"
+    way_out: WayOut
+
+
+def store_words(ds: Dataset) -> str:
+    """'PostgreSQL tables', 'S3 buckets', 'GCS buckets' ... from what the connector recorded."""
+    if ds.kind == "table":
+        engine = (ds.known.engine or ds.uri.split(":", 1)[0] or "SQL").split()[0].lower()
+        name = {"postgresql": "PostgreSQL", "mysql": "MySQL", "mariadb": "MariaDB", "sqlite": "SQLite",
+                "snowflake": "Snowflake"}.get(engine, engine)
+        return f"{name} tables"
+    scheme = ds.uri.split(":", 1)[0].lower()
+    return {"s3": "S3 buckets", "gs": "GCS buckets", "gcs": "GCS buckets"}.get(scheme, f"{scheme or 'object'} stores")
+
+
+def engine_of(ds: Dataset) -> str:
+    return store_words(ds).split()[0].lower() if ds.kind == "table" else ""
+
+
+def attest(ds: Dataset, fact: str) -> str:
+    values = ATTESTABLE.get(fact, "the value")
+    return (f"declare it under attestations: (match: {{source: {ds.source}}}, fact: {fact}, value: {values}, "
+            "evidence: the report or contract clause that says so, by: who, until: a date); "
+            "it is shown as declared, not verified, and expires back to unknown")
+
+
+def _refused(ds: Dataset, fact: str) -> list[DeniedCall]:
+    calls = FACT_CALLS.get(fact.split(".")[0], ())
+    return [c for c in (DeniedCall.parse(e) for e in ds.denied) if c.call in calls]
+
+
+def cause_of(ds: Dataset, fact: str) -> Cause:
+    """Why ``fact`` of ``ds`` is unknown, and the one fix."""
+    words = FACT_WORDS.get(fact, fact.replace("_", " "))
+    store = store_words(ds)
+    refused = _refused(ds, fact)
+    if refused:
+        calls = sorted({c.call for c in refused})
+        if all(c.not_implemented for c in refused):
+            return Cause(f"{fact}:not-implemented:{','.join(calls)}",
+                         f"{words} of {store}: {', '.join(calls)} not implemented by the store",
+                         WayOut(kind="attestation", text=f"The store does not answer {', '.join(calls)}: " + (
+                             attest(ds, fact) + "." if fact in ATTESTABLE else "confirm with the vendor in writing.")))
+        if any(c.refused for c in refused):
+            return Cause(f"{fact}:grant:{','.join(calls)}", f"{words} of {store}: {', '.join(calls)} refused",
+                         WayOut(kind="permission", text=f"Grant {', '.join(calls)} to the auditor's identity "
+                                "(see `auditor permissions`)."))
+        codes = sorted({c.code for c in refused})
+        return Cause(f"{fact}:failed:{','.join(calls)}", f"{words} of {store}: {', '.join(calls)} failed ({', '.join(codes)})",
+                     WayOut(kind="connection", text="The calls failed (timeouts or errors, not refusals): check the "
+                            "endpoint and the network from the auditor, then re-run."))
+    return _by_kind(ds, fact, words, store)
+
+
+def _by_kind(ds: Dataset, fact: str, words: str, store: str) -> Cause:
+    engine = engine_of(ds)
+    facts = ds.facts
+    if ds.kind == "table":
+        if fact == "encryption_at_rest":
+            basis = str(facts.get("encryption_at_rest_basis") or "")
+            if engine in ("mysql", "mariadb") and "not readable" in basis:
+                return Cause("encryption_at_rest:grant:PROCESS", f"{words} of {store}: InnoDB encryption not readable",
+                             WayOut(kind="permission", text="GRANT PROCESS ON *.* TO the auditor's user (reads "
+                                    "information_schema.INNODB_TABLESPACES_ENCRYPTION)."))
+            return Cause(f"encryption_at_rest:sql:{engine}", f"{words} of {store}: unknown to a SQL login",
+                         WayOut(kind="provider_api", text="Disk encryption is not visible through SQL. For a managed "
+                                "database name its instance on the source (provider: {kind: rds, instance: NAME, "
+                                "region: R}) so the run reads StorageEncrypted and KmsKeyId; otherwise "
+                                + attest(ds, fact) + "."))
+        if fact == "encryption_in_transit":
+            if engine == "postgresql":
+                return Cause("encryption_in_transit:grant:pg_hba_file_rules",
+                             f"{words} of {store}: pg_hba_file_rules not readable",
+                             WayOut(kind="permission", text="GRANT SELECT ON pg_hba_file_rules TO auditor; GRANT "
+                                    "EXECUTE ON FUNCTION pg_hba_file_rules() TO auditor; (or name the RDS instance: "
+                                    "provider: {kind: rds, ...} reads rds.force_ssl)."))
+            return Cause(f"encryption_in_transit:sql:{engine}", f"{words} of {store}: not readable by this login",
+                         WayOut(kind="permission", text="Let the auditor's user read the server's TLS variables "
+                                "(SHOW VARIABLES: require_secure_transport, have_ssl), or " + attest(ds, fact) + "."))
+        if fact == "last_modified":
+            if ds.known.last_modified_bound == "at_most":
+                return Cause(f"last_modified:lower-bound:{engine}", f"{words} of {store}: only a lower bound "
+                             "(unchanged since first seen)",
+                             WayOut(kind="setting", text=_age_setting(engine)))
+            return Cause(f"last_modified:sql:{engine}", f"{words} of {store}: no write-time column or engine clock",
+                         WayOut(kind="setting", text=_age_setting(engine)))
+        if fact == "personal_data":
+            return Cause(f"personal_data:sql:{engine}", f"{words} in {store}: columns not sampled",
+                         WayOut(kind="permission", text="Grant SELECT on the tables named (binary or unreadable "
+                                "columns are listed in each dataset's unsampled facts)."))
+    else:
+        if fact == "personal_data":
+            return Cause("personal_data:objects", f"{words} in {store}: objects skipped or unreadable",
+                         WayOut(kind="setting", text="The objects named in each dataset's notes could not be parsed "
+                                "(binary, corrupt or over the byte limit): raise max_object_bytes on the source, "
+                                "or remove or re-export them in a readable format."))
+        if fact == "object_acls":
+            return Cause("object_acls:settings", f"{words} of {store}: ownership settings not readable",
+                         WayOut(kind="permission", text="Grant s3:GetBucketOwnershipControls and "
+                                "s3:GetBucketPublicAccessBlock (GCS: storage.buckets.get)."))
+        if fact == "public":
+            return Cause("public:objects", f"{words} of {store}: object ACL reads failed",
+                         WayOut(kind="permission", text="Grant s3:GetObjectAcl on the bucket's objects, or disable "
+                                "ACLs (Object Ownership BucketOwnerEnforced)."))
+    if fact in ("password_hash.weak", "payment_card_partial.visible_digits"):
+        return Cause(f"{fact}:classifier", f"{words} in {store}: not identified from the sample",
+                     WayOut(kind="attestation", text="Confirm the format with the vendor in writing; the masked "
+                            "examples are in each dataset's evidence."))
+    if fact in ATTESTABLE:
+        return Cause(f"{fact}:unreadable:{ds.kind}", f"{words} of {store}: not readable", WayOut(
+            kind="attestation", text=attest(ds, fact) + "."))
+    return Cause(f"{fact}:unknown:{ds.kind}", f"{words} of {store}: not readable",
+                 WayOut(kind="attestation", text="Confirm it with the vendor in writing."))
+
+
+def _age_setting(engine: str) -> str:
+    if engine == "postgresql":
+        return ("Turn on track_commit_timestamp = on (server setting, needs a restart) so the age of each row's "
+                "last write is known, or add an updated_at column the application maintains.")
+    if engine in ("mysql", "mariadb"):
+        return ("Add an updated_at column the application maintains (information_schema UPDATE_TIME is lost at "
+                "every restart for InnoDB).")
+    return "Add an updated_at column the application maintains."

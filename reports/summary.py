@@ -1,0 +1,50 @@
+"""The console summary of a run: what `auditor scan` and `auditor demo` print.
+
+It leads with the worst stale personal data at vendors (vendor, dataset, age in days and
+years, records, types), then the open findings by severity, each with its age where it has
+one. Every figure comes from the run's judgments and findings (decided by the policies):
+nothing is recomputed here.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from auditor.models import SEVERITIES, Run, severity_rank
+from reports.context import judged, stale_headline
+from reports.format import num
+
+MAX_FINDING_LINES = 12
+
+
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def summary_lines(run: Run) -> list[str]:
+    run = judged(run)
+    names = {v.id: v.name or v.id for v in run.vendors}
+    lines: list[str] = []
+    lead = stale_headline(run)
+    limit = lead[0]["max_age"] if lead else (run.policy_limits.get("max_age_days") or 365)
+    if lead:
+        lines.append(f"Stale personal data at vendors (not written for more than {limit} days):")
+        for x in lead:
+            records = "unknown records" if x["records"] is None else f"{num(x['records'])} records"
+            lines.append(f"  {_short(x['vendor'], 30):<30} {_short(x['dataset'], 36):<36} "
+                         f"{x['age_days']:>6,} days ({x['years']:.1f} y)  {records:>15}  {', '.join(x['types'])}")
+    else:
+        lines.append(f"Stale personal data at vendors: none older than {limit} days found")
+    opens = sorted(run.open_findings(), key=lambda f: (severity_rank(f.severity), names.get(f.vendor, f.vendor),
+                                                       f.dataset, f.rule))
+    sev = Counter(f.severity for f in opens)
+    lines.append("")
+    lines.append("Open findings by severity: " + (", ".join(f"{sev[s]} {s}" for s in SEVERITIES if sev[s]) or "none"))
+    for f in opens[:MAX_FINDING_LINES]:
+        age = f.evidence.get("age_days")
+        age_text = f"  {age:,} days" if isinstance(age, int) else ""
+        lines.append(f"  {f.severity:<8} {_short(f.rule, 26):<26} {_short(names.get(f.vendor, f.vendor), 26):<26} "
+                     f"{_short(f.dataset, 36)}{age_text}")
+    if len(opens) > MAX_FINDING_LINES:
+        lines.append(f"  ... and {len(opens) - MAX_FINDING_LINES} more in the report")
+    return lines
