@@ -10,6 +10,8 @@ The CLI and the scheduler are two doors into :func:`run_audit`; neither holds lo
 
 from __future__ import annotations
 
+import functools
+
 import logging
 import queue
 import secrets
@@ -302,7 +304,7 @@ def facts_from_elsewhere(config: Config, selected: Sequence[SourceConfig], datas
         if src.provider is not None:
             from connectors.providers import provider_facts
 
-            datasets = apply_provider(datasets, src.id, lambda p=src.provider: provider_facts(p))
+            datasets = apply_provider(datasets, src.id, functools.partial(provider_facts, src.provider))
     return apply_attestations(datasets, config.attestations, as_of, where=config.path or "<config>")
 
 

@@ -278,7 +278,7 @@ def weak_password_hash(s: Subject, ctx: Context):
     hashes = s.of_type("password_hash")
     weak = [(n, p) for n, p in hashes if p.known.weak is True]
     if weak:
-        algorithms = sorted({str(a) for _, p in weak for a in (p.known.algorithms or [p.known.algorithm]) if a})
+        algorithms = sorted({str(a) for _, p in weak for a in (p.known.algorithms or [p.known.algorithm or ""]) if a})
         return Fail({**dataset_facts(s.dataset), "algorithms": algorithms,
                      "count": sum(p.count for _, p in weak),
                      "where": sorted({w for _, p in weak for w in p.where})})

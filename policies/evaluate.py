@@ -168,7 +168,7 @@ class _Run:
         keep: list[tuple[Rule, Dataset, Finding]] = []
         groups: dict[tuple[str, str], list[tuple[Rule, Dataset, Finding]]] = {}
         for rule, d, f in self.fails:
-            if d.kind in rule.impl.store_wide:
+            if d.kind in rule.check_impl.store_wide:
                 groups.setdefault((rule.id, d.source), []).append((rule, d, f))
             else:
                 keep.append((rule, d, f))

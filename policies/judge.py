@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
+from typing import Literal
 
 from auditor.models import Dataset, Judgment, Vendor
 
@@ -38,7 +39,7 @@ def judge(policy_set, datasets: Sequence[Dataset], vendors: Mapping[str, Vendor]
 
     personal: dict[tuple[str, str], bool | None] = {}
     types: dict[tuple[str, str], tuple[str, ...]] = {}
-    age: dict[tuple[str, str], tuple[int | None, str | None, int, bool | None]] = {}
+    age: dict[tuple[str, str], tuple[int | None, Literal["exact", "at_least"] | None, int, bool | None]] = {}
     own: dict[tuple[str, str], bool] = {}
     for d in tree.datasets:
         items, complete, t = tree.subtree(d)
@@ -49,7 +50,7 @@ def judge(policy_set, datasets: Sequence[Dataset], vendors: Mapping[str, Vendor]
         for r in stale_rules:
             applied = run.applies(r, d)
             if applied is not None:
-                limits.append(int(applied[0].options.max_age))
+                limits.append(int(getattr(applied[0].options, "max_age")))
         max_age = min(limits) if limits else default_max
         age[d.key] = _age(d, as_of, max_age)
 
@@ -83,7 +84,7 @@ def _utc(dt: datetime) -> datetime:
     return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
 
 
-def _age(d: Dataset, as_of: datetime, max_age: int) -> tuple[int | None, str | None, int, bool | None]:
+def _age(d: Dataset, as_of: datetime, max_age: int) -> tuple[int | None, Literal["exact", "at_least"] | None, int, bool | None]:
     if d.last_modified is None:
         return None, None, max_age, None
     days = (as_of - _utc(d.last_modified)).days

@@ -116,7 +116,7 @@ def _held(personal: list[Dataset], blind: int) -> dict[str, Any]:
         if not personal:
             total.update(text=UNKNOWN, note=gap)
         else:
-            total.update(at_least=True, note="; ".join(x for x in (total["note"], gap) if x))
+            total.update(at_least=True, note="; ".join(x for x in (str(total["note"]), gap) if x))
     return total
 
 
