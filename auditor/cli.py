@@ -200,7 +200,8 @@ def print_summary(run, written: list[Path], code: int) -> None:
     new = sum(1 for f in run.findings if f.new and f.status == "open")
     click.echo(f"run {run.id} ({run.status}) as of {run.as_of.isoformat(timespec='seconds')}, trigger {run.trigger}")
     click.echo(f"  sources: {len(run.sources)} ({sum(s.status == 'error' for s in run.sources)} failed), "
-               f"datasets: {len(run.datasets)} ({sum(d.status == 'error' for d in run.datasets)} not assessed)")
+               f"datasets: {len(run.datasets)} ({sum(d.status == 'error' for d in run.datasets)} not assessed), "
+               f"open not-assessed findings: {sum(f.rule == 'not-assessed' for f in run.open_findings())}")
     click.echo(f"  open findings: {counts}; new {new}, resolved {len(run.resolved)}, waived {waived}")
     from reports.summary import summary_lines
 

@@ -349,3 +349,16 @@ def test_values_hiding_in_names_never_reach_the_outputs(tmp_path, fake_connector
     for raw in ("ana.tan@gmail.com", "S1234567D", "wei.lim@gmail.com", "4111111111111111", "9123 4500"):
         assert raw not in outputs, raw
     assert json.loads(out.read_text())["datasets"][0]["name"] == "exports/users/a***@g***.com/"
+
+
+def test_the_summary_counts_open_not_assessed_findings_next_to_unreadable_datasets(tmp_path, fake_connector):
+    # a dataset that was read, with personal data whose encryption at rest is unknown: nothing is
+    # unreadable, yet the run is partial; the summary must say why instead of "0 not assessed" alone
+    unknown = {**CLEAN, "encryption_at_rest": "unknown", "sample": {"email": ["ann@example.com", "bob@example.org"]}}
+    p = config(tmp_path, [fake("db", datasets=[unknown])])
+    r = scan(p, "--json", str(tmp_path / "out.json"))
+    assert r.exit_code == 3, r.output
+    doc = json.loads((tmp_path / "out.json").read_text())
+    n = sum(1 for f in doc["findings"] if f["rule"] == "not-assessed" and f["status"] == "open")
+    assert n >= 1
+    assert f"datasets: 1 (0 not assessed), open not-assessed findings: {n}" in r.output, r.output
