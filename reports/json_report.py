@@ -42,7 +42,7 @@ def _dataset(d: Dataset, vendor_names: dict[str, str]) -> dict[str, Any]:
              **({"validated": list(p.validated), "sampled": list(p.sampled)} if p.sampled else {})}
             for p in d.personal_data
         ],
-        "classified": d.classified,
+        "classified": d.classified, "unsampled": dict(d.known.unsampled),
         **{f"{fact}_basis": fs.basis for fact, fs in d.fact_basis.items()},
         "fact_sources": {fact: fs.model_dump(mode="json", exclude_none=True) for fact, fs in d.fact_basis.items()},
         "judgment": d.judgment.model_dump(mode="json") if d.judgment else None,

@@ -109,3 +109,6 @@ def test_a_skipped_part_means_found_data_counts_and_absence_stays_unknown(tmp_pa
     skipped = s.dataset("odd", "cf-skipped/exports/")
     assert skipped["classified"] is False and "email" in s.personal("odd", "cf-skipped/exports/"), skipped
     assert s.dataset("odd", "cf-skipped/plain/")["classified"] is True
+    # the JSON report names what was skipped (the binary Parquet column), not only the HTML's facts
+    assert any("scan" in k or "scan" in v for k, v in skipped["unsampled"].items()), skipped["unsampled"]
+    assert s.dataset("odd", "cf-skipped/plain/")["unsampled"] == {}
