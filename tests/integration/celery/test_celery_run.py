@@ -115,7 +115,8 @@ def two_runs(setup, estate):
 
 def test_celery_run_reports_exactly_what_a_local_run_reports(two_runs, setup):
     local, celery = two_runs["local"], two_runs["celery"]
-    # moto cannot say whether the bucket is public: a not-assessed finding, exit 3, in both runs
+    # a SQL login cannot know PostgreSQL's encryption at rest (no attestation here): one not-assessed
+    # finding, exit 3, in both runs
     assert local.returncode == 3, local.stderr + local.stdout
     assert celery.returncode == 3, celery.stderr + celery.stdout
     a = json.loads((setup["tmp"] / "local.json").read_text())
