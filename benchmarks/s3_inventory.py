@@ -84,7 +84,7 @@ def inventory(url: str, pattern: str, workers: int, sample_objects: int = 0, fas
         if isinstance(item, Observation):
             datasets += 1
             if item.dataset.kind == "bucket":
-                objects += item.dataset.records or 0
+                objects += item.dataset.objects or 0
     return datasets, objects
 
 
