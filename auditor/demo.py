@@ -60,7 +60,8 @@ def demo_config(out: Path, s3: str, gcs: str, redmart_url: str, payments_url: st
             {"id": "clean-gcs", "vendor": "acme-analytics", "kind": "gcs", "project": "demo", "endpoint": gcs,
              "buckets": ["acme-clean-*"]},
             {"id": "lumen-ftp", "vendor": "lumen-creative", "kind": "ftp", "host": ftp[0], "port": ftp[1],
-             "tls": "none", "user": FTP_USER, "password": "${" + FTP_PASSWORD_ENV + "}"},
+             "tls": "none", "user": FTP_USER, "password": "${" + FTP_PASSWORD_ENV + "}",
+             "depth": 1},  # the drop's root and its top folders
         ],
         # an FTP server cannot say how its disks are encrypted or how long it keeps files
         "attestations": [

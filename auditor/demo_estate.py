@@ -244,8 +244,7 @@ def seed_ftp(root: Path, now: datetime) -> None:
     for p in sorted(root.rglob("*"), key=lambda p: -len(p.parts)):
         os.utime(p, (when, when))
     recent = now - timedelta(days=6)
-    brief = root / "incoming" / f"{recent:%Y-%m}" / "campaign-brief.txt"
-    brief.parent.mkdir(parents=True, exist_ok=True)
+    brief = root / f"campaign-brief-{recent:%Y-%m}.txt"
     brief.write_bytes(b"Year-end campaign: 3 creatives, launch in December. No customer data attached.\n")
-    for p in (brief, brief.parent, brief.parent.parent, root):
+    for p in (brief, root):
         os.utime(p, (recent.timestamp(), recent.timestamp()))
