@@ -77,6 +77,10 @@ def test_the_demo_estate_is_dated_from_the_clock_it_runs_on(tmp_path, monkeypatc
     assert unknown_age == []
     stale = {f.dataset for f in run.findings if f.rule == "stale-personal-data" and f.status == "open"}
     assert "main.customers" in stale, stale
+    # the agency FTP login's password (new every run, from the environment) is in no file the demo wrote
+    password = os.environ["AUDITOR_DEMO_FTP_PASSWORD"].encode()
+    assert password != b"replaced"
+    assert not [p for p in (tmp_path / "demo").rglob("*") if p.is_file() and password in p.read_bytes()]
 
 
 @pytest.mark.slow
