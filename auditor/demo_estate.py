@@ -15,7 +15,9 @@ The estate (as of the demo's run):
 - ``kedai-gcs`` at *Kedai Marketing*: a publicly readable GCS bucket with a JSON Lines
   contact export;
 - ``clean-gcs`` at *Acme Analytics*: fresh, CMEK-encrypted, private, with a retention
-  rule, holding only aggregate metrics: it must come out clean.
+  rule, holding only aggregate metrics: it must come out clean;
+- ``lumen-ftp`` at *Lumen Creative* (a marketing agency): a plain-FTP drop that also lets
+  anonymous users in, still holding the customer export it was sent in 2019.
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ import gzip
 import hashlib
 import io
 import json
+import os
 import random
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -217,3 +221,30 @@ def seed_gcs(endpoint: str, now: datetime) -> None:
                  "orders": rng.randint(0, 300)} for s in range(100, 160)]
         with freeze_time(when):
             clean.blob(f"daily/{when:%Y-%m-%d}.csv").upload_from_string(_csv(rows), content_type="text/csv")
+
+
+# --------------------------------------------------------------------------- FTP
+
+FTP_EXPORT_WRITTEN = datetime(2019, 5, 6, 9, 41, tzinfo=timezone.utc)
+
+
+def seed_ftp(root: Path, now: datetime) -> None:
+    """The agency's drop folder, served by :func:`auditor.emulators.ftp_server`: still in use
+    (a campaign brief came in last week) and still holding a customer export of May 2019
+    (files and folders backdated), never deleted."""
+    rng = random.Random(2021)
+    rows = [{"name": p["full_name"], "email": p["email"], "mobile": p["phone"]} for p in (person(rng) for _ in range(350))]
+    files = {"exports/2019/customers.csv": _csv(rows),
+             "exports/2019/README.txt": b"Customer list for the 2019 loyalty campaign mailing.\n"}
+    for rel, body in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(body)
+    when = FTP_EXPORT_WRITTEN.timestamp()
+    for p in sorted(root.rglob("*"), key=lambda p: -len(p.parts)):
+        os.utime(p, (when, when))
+    recent = now - timedelta(days=6)
+    brief = root / f"campaign-brief-{recent:%Y-%m}.txt"
+    brief.write_bytes(b"Year-end campaign: 3 creatives, launch in December. No customer data attached.\n")
+    for p in (brief, root):
+        os.utime(p, (recent.timestamp(), recent.timestamp()))

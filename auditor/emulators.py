@@ -4,7 +4,7 @@ Used by the tests, the benchmarks and ``auditor demo``. In-process on purpose: s
 code can then backdate writes with freezegun (both servers record the frozen time) and
 seed large buckets through moto's backend directly.
 
-Both need the ``demo`` extra (moto[server], gcp-storage-emulator).
+All need the ``demo`` extra (moto[server], gcp-storage-emulator, pyftpdlib).
 """
 
 from __future__ import annotations
@@ -66,3 +66,37 @@ def gcs_server(port: int | None = None) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.stop()
+
+
+@contextmanager
+def ftp_server(root: str, user: str, password: str, *, anonymous: bool = False) -> Iterator[tuple[str, int]]:
+    """pyftpdlib (plain FTP) in a thread of this process on 127.0.0.1; yields (host, port).
+
+    ``user`` may list and read ``root`` (perm ``elr``); with ``anonymous`` so may anyone.
+    """
+    import threading
+
+    from pyftpdlib.authorizers import DummyAuthorizer
+    from pyftpdlib.handlers import FTPHandler
+    from pyftpdlib.ioloop import IOLoop
+    from pyftpdlib.servers import ThreadedFTPServer
+
+    logging.getLogger("pyftpdlib").setLevel(logging.ERROR)  # one line per command otherwise
+    auth = DummyAuthorizer()
+    auth.add_user(user, password, root, perm="elr")
+    if anonymous:
+        auth.add_anonymous(root, perm="elr")
+    handler = type("DemoFTPHandler", (FTPHandler,), {"authorizer": auth, "passive_ports": None, "timeout": 30,
+                                                      "auth_failed_timeout": 0.1})
+    # its own IO loop and exit event: pyftpdlib shares both between the servers of a process
+    own = type("DemoFTPServer", (ThreadedFTPServer,), {"_lock": threading.Lock(), "_exit": threading.Event()})
+    server = own(("127.0.0.1", 0), handler, ioloop=IOLoop())
+    port = int(server.socket.getsockname()[1])
+    thread = threading.Thread(target=server.serve_forever, kwargs={"timeout": 0.2, "blocking": True}, daemon=True)
+    thread.start()
+    try:
+        _wait_listening(port)
+        yield "127.0.0.1", port
+    finally:
+        server.close_all()
+        thread.join(5)

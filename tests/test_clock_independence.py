@@ -63,9 +63,10 @@ def test_the_demo_estate_is_dated_from_the_clock_it_runs_on(tmp_path, monkeypatc
 
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
         monkeypatch.delenv(key, raising=False)  # run_demo sets its own; monkeypatch puts them back
+    monkeypatch.setenv("AUDITOR_DEMO_FTP_PASSWORD", "replaced")  # run_demo sets a new one; removed after
     run, _ = run_demo(tmp_path / "demo", quiet=True)
     assert {s.id: s.status for s in run.sources} == dict.fromkeys(
-        ("redmart-db", "payments-db", "acme-s3", "scrape-s3", "kedai-gcs", "clean-gcs"), "ok")
+        ("redmart-db", "payments-db", "acme-s3", "scrape-s3", "kedai-gcs", "clean-gcs", "lumen-ftp"), "ok")
     assert abs(run.as_of - datetime.now(UTC)) < timedelta(minutes=10)
     assert all(d.status == "assessed" for d in run.datasets)
     future = [(d.name, d.last_modified) for d in run.datasets
@@ -76,6 +77,10 @@ def test_the_demo_estate_is_dated_from_the_clock_it_runs_on(tmp_path, monkeypatc
     assert unknown_age == []
     stale = {f.dataset for f in run.findings if f.rule == "stale-personal-data" and f.status == "open"}
     assert "main.customers" in stale, stale
+    # the agency FTP login's password (new every run, from the environment) is in no file the demo wrote
+    password = os.environ["AUDITOR_DEMO_FTP_PASSWORD"].encode()
+    assert password != b"replaced"
+    assert not [p for p in (tmp_path / "demo").rglob("*") if p.is_file() and password in p.read_bytes()]
 
 
 @pytest.mark.slow

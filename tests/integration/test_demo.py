@@ -46,8 +46,8 @@ def test_every_source_assessed_with_the_real_connectors(first_run):
     _, _, report = first_run
     assert {s["id"]: s["status"] for s in report["sources"]} == {
         "redmart-db": "ok", "payments-db": "ok", "acme-s3": "ok", "scrape-s3": "ok", "kedai-gcs": "ok",
-        "clean-gcs": "ok"}
-    assert {s["kind"] for s in report["sources"]} == {"sql", "s3", "gcs"}
+        "clean-gcs": "ok", "lumen-ftp": "ok"}
+    assert {s["kind"] for s in report["sources"]} == {"sql", "s3", "gcs", "ftp"}
 
 
 def test_the_redmart_store_is_found_stale_and_past_contract(first_run):
@@ -75,6 +75,36 @@ def test_public_bucket_cards_and_scrape(first_run):
     assert {"data-beyond-agreement", "stale-personal-data", "unencrypted-personal-data"} <= scrape
 
 
+def test_the_agency_ftp_drop_is_stale_plain_public_and_its_unknowns_attested(first_run):
+    out, _, report = first_run
+    stale = open_findings(report, rule="stale-personal-data", source="lumen-ftp")
+    assert [f["dataset"] for f in stale] == ["/exports/"]  # not the root: a brief came in last week
+    assert {(f["rule"], f["dataset"]) for f in open_findings(report, source="lumen-ftp")} == {
+        ("stale-personal-data", "/exports/"), ("public-exposure", "/"), ("insecure-transport", "/"),
+        ("no-retention-control", "/")}
+    [public] = open_findings(report, rule="public-exposure", source="lumen-ftp")
+    assert public["severity"] == "critical"
+    export = next(d for d in report["datasets"] if d["source"] == "lumen-ftp" and d["name"] == "/exports/")
+    assert export["last_modified"].startswith("2019-05-06") and export["records"] == 350
+    assert {"email", "phone", "person_name"} <= {p["type"] for p in export["personal_data"]}
+    assert (export["encryption_at_rest"], export["encryption_at_rest_basis"]) == ("provider", "attested")
+    assert export["has_retention"] is False and export["encryption_in_transit"] == "optional"
+    # the attestations are used, each on every dataset of the drop, until 180 days after the run
+    used = report["attestations"]["used"]
+    assert {a["fact"] for a in used} == {"encryption_at_rest", "has_retention"} and not report["attestations"]["expired"]
+    from datetime import date, timedelta
+
+    run_day = date.fromisoformat(report["run"]["as_of"][:10])
+    for a in used:
+        assert a["evidence"].startswith("Agency DPA annex 2, 2019")
+        assert date.fromisoformat(a["until"]) == run_day + timedelta(days=180)
+        assert a["datasets"] == ["lumen-ftp:/", "lumen-ftp:/exports/"]
+    html = (out / "report.html").read_text()
+    assert "Agency DPA annex 2, 2019" in html
+    # the login's password reaches the demo through the environment, never the config file
+    assert "password: ${AUDITOR_DEMO_FTP_PASSWORD}" in (out / "auditor-demo.yaml").read_text()
+
+
 def test_the_clean_bucket_comes_out_clean(first_run):
     _, _, report = first_run
     assert [d["status"] for d in report["datasets"] if d["source"] == "clean-gcs"] == ["assessed", "assessed"]
@@ -90,8 +120,12 @@ def test_no_raw_value_reaches_any_output(first_run):
     con = sqlite3.connect(out / "vendor-dbs" / "redmart.db")
     emails = [r[0] for r in con.execute("select email from customers")]
     hashes = [r[0] for r in con.execute("select password_hash from customers")]
+    import csv
+
+    with open(out / "vendor-ftp" / "exports" / "2019" / "customers.csv", newline="") as f:
+        agency = [row["email"] for row in csv.DictReader(f)]
     blobs = [p.read_bytes() for p in out.iterdir() if p.is_file()]
-    for value in pans[:50] + emails[:50] + hashes[:50]:
+    for value in pans[:50] + emails[:50] + hashes[:50] + agency[:50]:
         assert not any(value.encode() in b for b in blobs), "a raw audited value reached an output"
 
 
@@ -118,11 +152,12 @@ def test_the_console_leads_with_the_stale_personal_data_at_vendors(first_run):
     _, proc, _ = first_run
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("Stale personal data at vendors")
-    lead = lines[1:4]
+    lead = lines[1:5]
     assert "acme-analytics-events/legacy/" in lead[0] and "400 records" in lead[0]
     assert "RedMart legacy hosting" in lead[1] and "main.customers" in lead[1] and "600 records" in lead[1]
     assert "days (7.7 y)" in lead[1] and "email" in lead[1]
-    assert "growth-scrape-dump" in lead[2]
+    assert "Lumen Creative (agency)" in lead[2] and "/exports/" in lead[2] and "350 records" in lead[2]
+    assert "growth-scrape-dump" in lead[3]
     assert any(line.startswith("Open findings by severity:") for line in lines)
 
 
@@ -171,14 +206,14 @@ def test_every_count_in_the_summary_equals_the_count_in_its_section(first_run):
     over, holding = re.search(r"(\d+) of \d+ are older than the limit \((\d+) holding personal data\)", intro).groups()
     oldest = age[age.index("Oldest personal data past the limit"):]
     oldest_rows = oldest[oldest.index("<tbody>"):oldest.index("</tbody>")].count("</tr>")
-    assert stale_n == len(lead_rows) == int(holding) == oldest_rows == 3
+    assert stale_n == len(lead_rows) == int(holding) == oldest_rows == 4
     assert int(over) >= int(holding)
     stale_findings = [f for f in report["findings"] if "max_age_days" in f["evidence"] and f["status"] == "open"]
     assert {f["dataset"] for f in stale_findings} == set(lead_rows)
     # stale records: the card's figure is the sum of the lead rows' records
     stale_records = int(_text(re.search(r'data-figure="stale-records">(.*?)</div>', summary, re.S).group(1)).replace(",", ""))
     by_name = {d["name"]: d for d in report["datasets"]}
-    assert stale_records == sum(by_name[n]["records"] for n in lead_rows) == 400 + 600 + 500
+    assert stale_records == sum(by_name[n]["records"] for n in lead_rows) == 400 + 600 + 350 + 500
     # coverage: "Complete" never sits above a non-empty Coverage list
     status = re.search(r'class="pill run-(\w+)">([^<]+)<', html).groups()
     coverage = section("coverage")
