@@ -30,7 +30,7 @@ ATTESTED_DAYS = 180  # the demo's attestations hold until this many days after t
 
 def demo_config(out: Path, s3: str, gcs: str, redmart_url: str, payments_url: str,
                 ftp: tuple[str, int] = ("127.0.0.1", 21), as_of: datetime | None = None) -> dict:
-    until = ((as_of or datetime.now(timezone.utc)) + timedelta(days=ATTESTED_DAYS)).date()
+    until = ((as_of or datetime.now(timezone.utc)) + timedelta(days=ATTESTED_DAYS)).date().isoformat()  # a string: YAML cannot represent a test clock's date type
     agency = {"vendor": "lumen-creative", "source": "lumen-ftp"}
     return {
         "state": "sqlite:///state.db",
