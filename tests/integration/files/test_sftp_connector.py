@@ -78,11 +78,12 @@ def test_scan_finds_the_stale_export_and_names_what_it_could_not_read(drop, tmp_
     assert ("stale-personal-data", f"{base}/exports/2026/") not in rules
     assert not any(r == "insecure-transport" for r, _ in rules)
     na = [f for f in doc["findings"] if f["rule"] == "not-assessed"]
-    # grouped per source and cause: one finding for what was not read, listing both datasets
-    unread = [f for f in na if "personal_data" in f["evidence"]["unknown"]]
-    assert len(unread) == 1, na
-    assert set(unread[0]["evidence"]["datasets"]) == {f"{base}/locked/", base}  # base: the folder it could not list
-    assert unread[0]["evidence"]["denied"] == ["sftp read: permission denied"]
+    # grouped per source and cause: the refused read (grant it) apart from the folder it could not list
+    unread = {f["evidence"]["way_out"]: f["evidence"] for f in na if "personal_data" in f["evidence"]["unknown"]}
+    assert set(unread) == {"permission", "setting"}, na
+    assert unread["permission"]["datasets"] == [f"{base}/locked/"] and "sftp read" in unread["permission"]["fix"]
+    assert unread["permission"]["denied"] == ["sftp read: permission denied"]
+    assert unread["setting"]["datasets"] == [base], na  # unlisted/* is named in the root's unsampled
 
 
 def test_what_was_not_read_is_named(drop):
