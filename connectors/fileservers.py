@@ -217,8 +217,10 @@ class FileServerConnector:
             self.ctx.progress(1)
             sample, update, unsampled = self._sample(server, label, found.tree, node)
             skipped = {k: v for k, v in found.unsampled.items() if _owner(found.tree, k) == node.path}
+            # records stay None: rows are estimated by the judge from the files read (sample.rows ->
+            # facts["rows_sampled"]), as for S3/GCS; ``objects`` counts the files
             fix: dict[str, Any] = {"name": _name(dataset.name), "uri": self._uri(label, node.path),
-                   "records_basis": "files", "last_modified_basis": "newest file mtime" if node.newest else None}
+                   "last_modified_basis": "newest file mtime" if node.newest else None}
             if dataset.parent:
                 fix["parent"] = _name(dataset.parent)
             for k, v in update.items():

@@ -31,7 +31,8 @@ FACT_CALLS: dict[str, tuple[str, ...]] = {
     "has_retention": ("s3:GetLifecycleConfiguration", "storage.buckets.get"),
     "retention_days": ("s3:GetLifecycleConfiguration", "storage.buckets.get"),
     "region": ("s3:GetBucketLocation", "storage.buckets.get"),
-    "personal_data": ("s3:GetObject", "storage.objects.get", "s3:ListBucketVersions"),
+    "personal_data": ("s3:GetObject", "storage.objects.get", "s3:ListBucketVersions",
+                      "sftp read", "Get Blob"),  # a refused file or blob read: grant it, not a byte limit
     "last_modified": ("s3:ListBucket", "s3:ListBucketVersions", "storage.objects.list"),
 }
 

@@ -189,24 +189,31 @@ def ftp_server(root: Path, *, tls: bool = False, anonymous: bool = False, list_o
         shutil.rmtree(work, ignore_errors=True)
 
 
-def run_scan(tmp: Path, source: dict, as_of: datetime, *extra: str, env: dict | None = None) -> tuple[int, dict, str]:
+def run_scan(tmp: Path, source: dict, as_of: datetime, *extra: str, env: dict | None = None,
+             attestations: list[dict] | None = None) -> tuple[int, dict, str]:
     config = tmp / "auditor.yaml"
     config.write_text(yaml.safe_dump({"state": f"sqlite:///{tmp / 'state.db'}", "vendors": [{"id": "agency"}],
-                                      "sources": [{"id": "drop", "vendor": "agency", **source}]}, sort_keys=False))
+                                      "sources": [{"id": "drop", "vendor": "agency", **source}],
+                                      **({"attestations": attestations} if attestations else {})}, sort_keys=False))
     out = tmp / "r.json"
     result = CliRunner().invoke(cli, ["scan", "-c", str(config), "--as-of", as_of.isoformat(), "--json", str(out),
                                       *extra], env=env or {})
     return result.exit_code, json.loads(out.read_text()) if out.exists() else {}, result.output
 
 
-def collect(kind: str, options: dict, as_of: datetime) -> dict:
-    """The connector alone: {dataset name: Dataset} (facts included)."""
+def observe(kind: str, options: dict, as_of: datetime) -> dict[str, Observation]:
+    """The connector alone: {dataset name: Observation} (the dataset before judging, and its
+    sample: ``sample.rows`` holds the rows read, which the judge turns into ``records``)."""
     load_builtin()
     cls = registry.connectors.get(kind)
     options = {k: v for k, v in options.items() if k != "kind"}
     spec = SourceSpec(id="drop", kind=kind, vendor=Vendor(id="agency"), options=cls.Options(**options))
-    return {o.dataset.name: o.dataset for o in cls(spec, CollectContext(as_of=as_of)).collect()
-            if isinstance(o, Observation)}
+    return {o.dataset.name: o for o in cls(spec, CollectContext(as_of=as_of)).collect() if isinstance(o, Observation)}
+
+
+def collect(kind: str, options: dict, as_of: datetime) -> dict:
+    """The connector alone: {dataset name: Dataset} (facts included)."""
+    return {name: o.dataset for name, o in observe(kind, options, as_of).items()}
 
 
 @contextmanager

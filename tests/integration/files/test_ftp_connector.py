@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from auditor.cli import cli
 from tests.file_servers import collect as _collect
-from tests.file_servers import estate, ftp_server
+from tests.file_servers import estate, ftp_server, observe
 from tests.file_servers import run_scan as _run_scan
 
 OLD = datetime(2019, 3, 14, tzinfo=timezone.utc)
@@ -56,23 +56,32 @@ def test_plain_ftp_is_insecure_transport_and_anonymous_is_public(files, tmp_path
     assert old["encryption_in_transit"] == "optional" and old["public"] is True
     assert old["public_reasons"] == ["anonymous FTP login lists /"]
     assert ds["/locked/"]["denied"] == ["ftp RETR: FTP 550"]
+    # records are rows (estimated from the files read), objects are files
+    assert (old["records"], old["records_basis"], old["objects"]) == (60, "counted", 1)
+    assert ds["/locked/"]["records"] is None and ds["/locked/"]["objects"] == 1  # not read: rows unknown
+    assert ds["/"]["records"] == 61 and ds["/"]["records_basis"].startswith("at least"), ds["/"]
     found = {(f["rule"], f["dataset"]) for f in doc["findings"]}
     assert ("stale-personal-data", "/exports/2019/") in found, sorted(found)
     for rule in ("insecure-transport", "public-exposure"):  # store-wide: one finding on the root folder
         assert (rule, "/") in found, (rule, sorted(found))
     assert ("stale-personal-data", "/exports/2026/") not in found
-    assert ("not-assessed", "/locked/") in found
+    # not-assessed is grouped per source and cause: the unread file is one finding naming /locked/
+    unread = [f for f in doc["findings"] if f["rule"] == "not-assessed" and "personal_data" in f["evidence"]["unknown"]]
+    assert len(unread) == 1 and "/locked/" in unread[0]["evidence"]["datasets"], unread
+    assert unread[0]["evidence"]["denied"] == ["ftp RETR: FTP 550"]
 
 
 def test_explicit_ftps_is_enforced_and_reads_are_ranged(files):
     with ftp_server(files, tls=True) as server:
         # 300 bytes of a 2.5 kB file: REST/RETR aborted at the budget, the complete rows still classified
-        ds = _collect("ftp", options(server, max_object_bytes=300), AS_OF)
-    old = ds["/exports/2019/"]
+        seen = observe("ftp", options(server, max_object_bytes=300), AS_OF)
+    old = seen["/exports/2019/"].dataset
     assert old.encryption_in_transit == "enforced" and old.public is False
     assert old.facts["plain_login_accepted"] is False and old.facts["clear_data_channel_accepted"] is False
     assert old.facts["anonymous_login"] == "refused" and old.facts["transport"] == "FTPS (explicit TLS)"
-    assert old.records == 1 and old.bytes == len(CSV)
+    assert old.objects == 1 and old.bytes == len(CSV)
+    rows = seen["/exports/2019/"].sample.rows  # 60 rows, estimated from the share of the file read
+    assert rows.objects == 1 and not rows.exact and 40 <= rows.rows <= 80, rows
 
 
 def test_ftps_that_also_takes_plain_logins_is_optional(files):

@@ -8,7 +8,7 @@ import os
 from datetime import datetime, timezone
 
 from auditor import registry
-from auditor.models import Observation, Vendor
+from auditor.models import Observation, RowsSampled, Vendor
 from connectors import load_builtin
 from connectors.base import CollectContext, SourceSpec
 from tests.file_servers import estate, ftp_server, sshd_server
@@ -38,9 +38,10 @@ def test_non_utf8_and_line_break_names():
         ftp = observations("ftp", {"host": f["host"], "port": f["port"], "user": f["user"],
                                    "password": f["password"], "paths": ["/"], "tls": "none"})
     ok = sftp[f"{root}/ok/"]
-    assert ok.dataset.records == 3 and not ok.dataset.facts.get("unsampled"), ok.dataset.facts
+    assert ok.dataset.objects == 3 and not ok.dataset.facts.get("unsampled"), ok.dataset.facts
+    assert ok.sample.rows == RowsSampled(objects=3, rows=3, exact=True)  # one row in each file, all read
     values = {v for vs in ok.sample.fields.values() for v in vs}
     assert {"plain.name@example.com", "latin1.name@example.com", "line.break@example.com"} <= values
     ftp_ok = ftp["/ok/"].dataset
-    assert ftp_ok.records >= 1 and ftp_ok.facts["unsampled"], ftp_ok.facts  # named, never silently dropped
+    assert ftp_ok.objects >= 1 and ftp_ok.facts["unsampled"], ftp_ok.facts  # named, never silently dropped
     assert all("FTP 550" in why for why in ftp_ok.facts["unsampled"].values()), ftp_ok.facts["unsampled"]

@@ -40,8 +40,9 @@ def drop():
         yield root, server
 
 
-def run_scan(tmp: Path, source: dict, *extra: str, env: dict | None = None) -> tuple[int, dict, str]:
-    return _run_scan(tmp, source, AS_OF, *extra, env=env)
+def run_scan(tmp: Path, source: dict, *extra: str, env: dict | None = None,
+             attestations: list[dict] | None = None) -> tuple[int, dict, str]:
+    return _run_scan(tmp, source, AS_OF, *extra, env=env, attestations=attestations)
 
 
 def collect(kind: str, options: dict) -> dict:
@@ -65,15 +66,24 @@ def test_scan_finds_the_stale_export_and_names_what_it_could_not_read(drop, tmp_
     assert {p["type"] for p in old["personal_data"]} >= {"email", "phone"}
     assert old["encryption_in_transit"] == "enforced" and old["public"] is False
     assert old["uri"] == f"sftp://127.0.0.1:{server['port']}{base}/exports/2019/"
-    assert ds[base]["records"] == 4 and ds[base]["records_basis"] == "files"  # the unlisted folder's file unseen
+    assert ds[base]["objects"] == 4  # files; the unlisted folder's file unseen
+    # records are rows estimated from the files read: 30 CSV rows + 1 JSONL row (notes.txt: 0); the
+    # locked file was not read, so the root's rows are a lower bound and /locked/'s are unknown
+    assert ds[base]["records"] == 31 and ds[base]["records_basis"].startswith("at least"), ds[base]
+    assert (old["records"], old["records_basis"]) == (30, "counted")
+    assert ds[f"{base}/locked/"]["records"] is None
     assert ds[f"{base}/locked/"]["denied"] == ["sftp read: permission denied"]
     rules = {(f["rule"], f["dataset"]) for f in doc["findings"]}
     assert ("stale-personal-data", f"{base}/exports/2019/") in rules
     assert ("stale-personal-data", f"{base}/exports/2026/") not in rules
     assert not any(r == "insecure-transport" for r, _ in rules)
     na = [f for f in doc["findings"] if f["rule"] == "not-assessed"]
-    assert any(f["dataset"] == f"{base}/locked/" for f in na), na
-    assert any(f["dataset"] == base for f in na), na  # the folder it could not list
+    # grouped per source and cause: the refused read (grant it) apart from the folder it could not list
+    unread = {f["evidence"]["way_out"]: f["evidence"] for f in na if "personal_data" in f["evidence"]["unknown"]}
+    assert set(unread) == {"permission", "setting"}, na
+    assert unread["permission"]["datasets"] == [f"{base}/locked/"] and "sftp read" in unread["permission"]["fix"]
+    assert unread["permission"]["denied"] == ["sftp read: permission denied"]
+    assert unread["setting"]["datasets"] == [base], na  # unlisted/* is named in the root's unsampled
 
 
 def test_what_was_not_read_is_named(drop):
@@ -93,8 +103,32 @@ def test_key_login_and_include_globs(drop, tmp_path):
     del src["password"]
     code, doc, output = run_scan(tmp_path, src)
     ds = {d["name"]: d for d in doc["datasets"]}
-    assert ds[str(root)]["records"] == 1, output  # exports/2019/customers.csv only
+    assert ds[str(root)]["objects"] == 1, output  # exports/2019/customers.csv only
+    assert (ds[str(root)]["records"], ds[str(root)]["records_basis"]) == (30, "counted")  # its 30 rows
     assert collect("sftp", src)[str(root)].facts["host_key"].startswith("ssh-ed25519 SHA256:")
+    # everything selected was read, but an SFTP server cannot say how its disks are encrypted or how
+    # long files are kept: unknown until attested, so the run is honestly incomplete (exit 3)
+    na = [f for f in doc["findings"] if f["rule"] == "not-assessed"]
+    assert code == 3 and sorted(f["evidence"]["unknown"][0] for f in na) == ["encryption_at_rest", "has_retention"], output
+    assert all(f["evidence"]["way_out"] == "attestation" for f in na)
+    stale = [f for f in doc["findings"] if f["rule"] == "stale-personal-data"]
+    assert [f["dataset"] for f in stale] == [str(root)], output  # one finding, on the top-most stale folder
+
+
+def test_attested_facts_complete_the_sftp_verdict(drop, tmp_path):
+    root, server = drop
+    src = {**source(root, server, include=["exports/*"], exclude=["*.jsonl"]), "key_file": server["key_file"]}
+    del src["password"]
+    vouched = {"match": {"source": "drop"}, "evidence": "hosting contract, clause 7", "by": "risk@example.com",
+               "until": "2099-12-31"}
+    code, doc, output = run_scan(tmp_path, src, attestations=[
+        {**vouched, "fact": "encryption_at_rest", "value": "provider"}, {**vouched, "fact": "has_retention", "value": True}])
+    assert not [f for f in doc["findings"] if f["rule"] == "not-assessed"], output
+    assert code == 1, output  # complete: the stale 2019 export is the finding
+    top = {d["name"]: d for d in doc["datasets"]}[str(root)]
+    assert (top["encryption_at_rest"], top["encryption_at_rest_basis"]) == ("provider", "attested"), top
+    assert (top["has_retention"], top["has_retention_basis"]) == (True, "attested"), top
+    assert [f["rule"] for f in doc["findings"]] == ["stale-personal-data"], output
 
 
 def test_wrong_host_key_is_refused(drop, tmp_path):

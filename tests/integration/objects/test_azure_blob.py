@@ -61,6 +61,10 @@ def test_scan_finds_stale_public_personal_data(account, tmp_path):
     found = {(f["rule"], f["dataset"]) for f in doc["findings"]}
     assert ("stale-personal-data", "exports/2019/") in found or ("stale-personal-data", "exports") in found, found
     assert ("public-exposure", "public-drop") in found, found
+    ds = {d["name"]: d for d in doc["datasets"]}  # records are rows read from the blobs; objects count blobs
+    assert (ds["exports/2019/"]["records"], ds["exports/2019/"]["records_basis"], ds["exports/2019/"]["objects"]) \
+        == (30, "counted", 1), ds["exports/2019/"]
+    assert (ds["empty"]["records"], ds["empty"]["objects"]) == (0, 0)
     assert "Eby8vdM02xNOcq" not in result.output + json.dumps(doc)
 
 
