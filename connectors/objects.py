@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -372,3 +372,35 @@ STORE_CAPABILITIES = Capabilities(
                      "object_lock", "tags", "columns", "personal_data"}),
 )
 """What an object store's bucket settings and listing can tell (each may still be refused)."""
+
+
+@dataclass
+class AclTally:
+    """What the sampled objects' ACLs showed: how many were read, how many are public (with up to
+    ``max_reasons`` grants named), and the refused calls (``"call: code"``, each once)."""
+
+    checked: int = 0
+    public: int = 0
+    reasons: list[str] = field(default_factory=list)
+    denied: list[str] = field(default_factory=list)
+
+
+def tally_acls(picks: Iterable[Pick], results: Iterable[Any], public_grants: Callable[[Pick, Any], list[str]],
+               max_reasons: int) -> AclTally:
+    """Tally object ACL reads, one result per pick in order: the ACL, a ``"call: code"`` string when the
+    read was refused or failed, or None when the run was cancelled (the tally stops there)."""
+    tally = AclTally()
+    for pick, acl in zip(picks, results):
+        if acl is None:
+            break
+        if isinstance(acl, str):
+            if acl not in tally.denied:
+                tally.denied.append(acl)
+            continue
+        tally.checked += 1
+        found = public_grants(pick, acl)
+        if found:
+            tally.public += 1
+            if len(tally.reasons) < max_reasons:
+                tally.reasons.extend(found)
+    return tally

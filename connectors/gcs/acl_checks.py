@@ -36,9 +36,6 @@ def exposure(bucket: Any, tree: objects.PrefixTree, common: dict[str, Any], evid
     if evidence.get("uniform_bucket_level_access") or evidence.get("public_access_prevention") == "enforced":
         return {}
     picks = [p for node in tree for p in tree.picks(node)]
-    reasons: list[str] = []
-    public_objects = checked = 0
-    denied: list[str] = []
 
     def read(pick: objects.Pick) -> Any:
         if cancel.is_set():
@@ -48,20 +45,8 @@ def exposure(bucket: Any, tree: objects.PrefixTree, common: dict[str, Any], evid
         except errors as exc:
             return f"{gcsfacts.CALLS['get_object_acl']}: {code(exc)}"
 
-    for pick, entries in zip(picks, ordered_map(read, picks, pool, ahead)):
-        if entries is None:  # cancelled
-            break
-        if isinstance(entries, str):
-            if entries not in denied:
-                denied.append(entries)
-            continue
-        checked += 1
-        found = [f"object acl: {pick.key} {e.get('entity')} {e.get('role')}" for e in entries
-                 if e.get("entity") in gcsfacts.EVERYONE]
-        if found:
-            public_objects += 1
-            if len(reasons) < MAX_REASONS:
-                reasons.extend(found)
+    tally = objects.tally_acls(picks, ordered_map(read, picks, pool, ahead), _public_grants, MAX_REASONS)
+    checked, public_objects, reasons, denied = tally.checked, tally.public, tally.reasons, tally.denied
     total = tree.root.objects
     evidence["object_acls"] = ObjectAcls(enabled=True, checked=checked, total=total, public=public_objects,
                                          refused=len(picks) - checked,
@@ -85,3 +70,8 @@ def exposure(bucket: Any, tree: objects.PrefixTree, common: dict[str, Any], evid
     out["public"] = public
     out["encryption_in_transit"], evidence["encryption_in_transit_basis"] = gcsfacts.transit_from_exposure(public)
     return out
+
+
+def _public_grants(pick: objects.Pick, entries: list[dict[str, Any]]) -> list[str]:
+    return [f"object acl: {pick.key} {e.get('entity')} {e.get('role')}" for e in entries
+            if e.get("entity") in gcsfacts.EVERYONE]

@@ -36,9 +36,6 @@ def exposure(client: Any, bucket: str, tree: objects.PrefixTree, common: dict[st
     if applies is False:
         return {}
     picks = [p for node in tree for p in tree.picks(node)]
-    reasons: list[str] = []
-    public_objects = checked = 0
-    denied: list[str] = []
 
     def read(pick: objects.Pick) -> Any:
         if cancel.is_set():
@@ -48,19 +45,9 @@ def exposure(client: Any, bucket: str, tree: objects.PrefixTree, common: dict[st
         except (ClientError, BotoCoreError) as exc:
             return f"{s3facts.CALLS['get_object_acl']}: {s3facts.error_code(exc)}"
 
-    for pick, resp in zip(picks, ordered_map(read, picks, pool, ahead)):
-        if resp is None:  # cancelled
-            break
-        if isinstance(resp, str):
-            if resp not in denied:
-                denied.append(resp)
-            continue
-        checked += 1
-        found = s3facts.object_acl_public(resp, pick.key)
-        if found:
-            public_objects += 1
-            if len(reasons) < MAX_REASONS:
-                reasons.extend(found)
+    tally = objects.tally_acls(picks, ordered_map(read, picks, pool, ahead),
+                               lambda pick, acl: s3facts.object_acl_public(acl, pick.key), MAX_REASONS)
+    checked, public_objects, reasons, denied = tally.checked, tally.public, tally.reasons, tally.denied
     setting = ("Object Ownership could not be read" if applies is None else
                f"Object Ownership {evidence.get('object_ownership')}, IgnorePublicAcls off")
     evidence["object_acls"] = ObjectAcls(enabled=applies, checked=checked, total=tree.root.objects,
