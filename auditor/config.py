@@ -359,6 +359,24 @@ def load_config(path: str | os.PathLike[str], sources: bool = True) -> Config:
     return parse_config(text, file, sources=sources)
 
 
+def _duplicates(data: dict[str, Any], section: str, key: str, what: str, lines: dict[Path_, int],
+                file: str) -> list[ConfigError]:
+    """A ``key`` that repeats within the list ``section`` (as written, also when the config as a
+    whole did not validate): one error per repeat, naming its line."""
+    items: list[Any] = data[section] if isinstance(data.get(section), list) else []
+    seen: set[str] = set()
+    out: list[ConfigError] = []
+    for i, item in enumerate(items):
+        value = item.get(key) if isinstance(item, dict) else None
+        if not isinstance(value, str):
+            continue
+        if value in seen:
+            out.append(ConfigError(f"duplicate {what} {value!r}", file=file,
+                                   line=line_of(lines, (section, i, key)), key=dotted((section, i, key))))
+        seen.add(value)
+    return out
+
+
 def parse_config(text: str, file: str = "<config>", sources: bool = True) -> Config:
     data, lines = read_marked(text, file)
     if not isinstance(data, dict):
@@ -393,25 +411,9 @@ def parse_config(text: str, file: str = "<config>", sources: bool = True) -> Con
 
     # vendors as written (also when the config as a whole did not validate)
     raw_vendors = data.get("vendors") if isinstance(data.get("vendors"), list) else []
-    seen_vendors: set[str] = set()
-    for i, v in enumerate(raw_vendors):
-        vid = v.get("id") if isinstance(v, dict) else None
-        if not isinstance(vid, str):
-            continue
-        if vid in seen_vendors:
-            errors.append(ConfigError(f"duplicate vendor id {vid!r}", file=file,
-                                      line=line_of(lines, ("vendors", i, "id")), key=dotted(("vendors", i, "id"))))
-        seen_vendors.add(vid)
-    raw_detectors = data.get("detectors") if isinstance(data.get("detectors"), list) else []
-    seen_detectors: set[str] = set()
-    for i, d in enumerate(raw_detectors):
-        name = d.get("name") if isinstance(d, dict) else None
-        if not isinstance(name, str):
-            continue
-        if name in seen_detectors:
-            errors.append(ConfigError(f"duplicate detector name {name!r}", file=file,
-                                      line=line_of(lines, ("detectors", i, "name")), key=dotted(("detectors", i, "name"))))
-        seen_detectors.add(name)
+    seen_vendors = {v["id"] for v in raw_vendors if isinstance(v, dict) and isinstance(v.get("id"), str)}
+    errors.extend(_duplicates(data, "vendors", "id", "vendor id", lines, file))
+    errors.extend(_duplicates(data, "detectors", "name", "detector name", lines, file))
     seen_sources: set[str] = set()
     for i, raw in enumerate(raw_sources):
         sid, vendor = (raw.get("id"), raw.get("vendor")) if isinstance(raw, dict) else (None, None)
