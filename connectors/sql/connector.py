@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
@@ -41,7 +42,53 @@ from . import age, sampling
 from .dialects import Dialect, Server, TableInfo, dialect_for
 from .deadline import Watchdog
 from .errors import describe, driver_hint
-from .permissions import PERMISSIONS
+from .permissions import grants
+
+
+@dataclass
+class ReflectedTable:
+    """One relation as reflected: its name, columns (the inspector's dicts), primary key and
+    what the catalogue said of it (:class:`~.dialects.TableInfo`)."""
+
+    schema: str | None
+    name: str
+    columns: list[Any]  # sqlalchemy ReflectedColumn dicts: name, type, nullable...
+    pk: Any  # ReflectedPrimaryKeyConstraint: constrained_columns
+    info: TableInfo = field(default_factory=TableInfo)
+
+    @property
+    def key(self) -> tuple[str | None, str]:
+        return (self.schema, self.name)
+
+    @property
+    def display(self) -> str:
+        return f"{self.schema or 'main'}.{self.name}"
+
+
+@dataclass
+class ReadPlan:
+    """What one table's statements read: the aggregate's expressions and the sample's columns."""
+
+    exact: bool  # count(*) rather than the engine's estimate
+    candidates: list[age.Candidate]
+    key: str | None  # the integer key whose ranges are sampled
+    sample_cols: list[str]
+    unsampled: dict[str, str]
+    structured: set[str]
+    cut: dict[str, int]
+    exprs: list[tuple[str, Any]]  # (name, expression) of the aggregate
+    table: Any
+    commit_expr: Any
+
+
+@dataclass
+class TableRead:
+    """What the statements gave: the aggregate's values and the sample's rows."""
+
+    got: dict[str, Any]
+    rows: list[tuple]
+    strategy: str
+    sampled: bool  # a sample statement was run
 
 
 class Options(BaseOptions):
@@ -67,6 +114,10 @@ class Options(BaseOptions):
         return value
 
 
+_TABLE = {"auditor_phase": "table"}
+_SAMPLE = {"auditor_phase": "sample"}
+
+
 class Connector:
     kind: ClassVar[str] = "sql"
     Options: ClassVar[type[BaseModel]] = Options
@@ -84,13 +135,13 @@ class Connector:
         self.dialect: Dialect = dialect_for(self.url)
         self.redact = Redactor()
         self.redact.add(self.url.password if isinstance(self.url.password, str) else None)
-        self._deadline = [0.0]  # SQLite statement timeout (progress handler)
+        self._deadline = [0.0]  # the current statement's deadline, for a dialect's driver-side watch
         self.read_timeout = self.opts.read_timeout or self.opts.statement_timeout + 15
         self.watchdog = Watchdog(self.read_timeout)  # PostgreSQL: a connection that goes silent
 
     @classmethod
     def permissions(cls) -> dict:
-        return dict(PERMISSIONS)
+        return grants()
 
     # -- connection -----------------------------------------------------------------
     def _engine(self) -> sa.Engine:
@@ -99,7 +150,7 @@ class Connector:
         try:
             engine = sa.create_engine(d.engine_url(), poolclass=NullPool, connect_args=connect_args)
         except ImportError as exc:  # the URL's DBAPI driver is not installed: say which extra has it
-            raise ConnectorError(driver_hint(self.url, exc)) from None
+            raise ConnectorError(driver_hint(self.url, exc, d.driver_extra())) from None
 
         @sa.event.listens_for(engine, "connect")
         def _session(dbapi_conn: Any, _record: Any) -> None:
@@ -109,8 +160,7 @@ class Connector:
                 d.on_connect(dbapi_conn, o.statement_timeout)
             finally:
                 self.watchdog.disarm()
-            if d.name == "sqlite":
-                dbapi_conn.set_progress_handler(lambda: int(time.monotonic() > self._deadline[0]), 20_000)
+            d.watch(dbapi_conn, lambda: time.monotonic() > self._deadline[0])
 
         @sa.event.listens_for(engine, "before_cursor_execute")
         def _arm(conn: sa.Connection, *_args: Any) -> None:
@@ -140,7 +190,7 @@ class Connector:
         try:
             return engine.connect()
         except (sa.exc.DBAPIError, OSError) as exc:
-            reason = self._silent() or describe(exc, self.redact)
+            reason = self._silent() or describe(exc, self.redact, codes=self._codes)
             raise ConnectorError(f"cannot connect to {self.dialect.location()}: {reason}") from None
 
     # -- the run ---------------------------------------------------------------------
@@ -169,13 +219,37 @@ class Connector:
         except sa.exc.DBAPIError as exc:
             with contextlib.suppress(sa.exc.DBAPIError):
                 setup.rollback()
-            reason = self._silent() or describe(exc, self.redact)
+            reason = self._silent() or describe(exc, self.redact, codes=self._codes)
             raise ConnectorError(f"cannot read the catalog of {self.dialect.location()}: {reason}") from None
-        tables: list[tuple[str | None, str, list[Any], Any]] = []
+        tables, unreflected = yield from self._reflect(inspector, setup, schemas, infos, missing_schemas)
+        not_found = list(self._not_found(missing_schemas, self._seen))
+        yield from not_found
+        if not unreflected:  # a schema not read is its own error: no "empty selection" on top
+            yield from self._empty_selection(self._seen, tables, not_found)
+        self.ctx.log.info("sql source %s: %d tables selected", self.source.id, len(tables))
+        lost: str | None = None
+        for t in tables:
+            if self.ctx.cancel.is_set():
+                break
+            if lost:
+                yield Observation(dataset=self._dataset(server, t, status="error", error=lost))
+            else:
+                yield self._table_or_error(conn, server, t)
+                if conn.invalidated or conn.closed:
+                    conn, lost = self._reconnect(engine, conn)
+            self.ctx.progress(1)
+
+    def _reflect(self, inspector: sa.Inspector, setup: sa.Connection, schemas: list[str | None],
+                 infos: dict[tuple[str | None, str], TableInfo], missing_schemas: list[str],
+                 ) -> Generator[CollectionError, None, tuple[list[ReflectedTable], bool]]:
+        """Columns, keys and comments per schema (a fixed number of queries); the tables selected.
+        Returns (selected tables, whether a schema could not be reflected); sets ``_seen`` (every
+        relation reflected, selected or not) and ``_seen_count``."""
+        tables: list[ReflectedTable] = []
         self._comments: dict[tuple[str | None, str], str | None] = {}
-        seen: set[str] = set()  # every relation reflected, selected or not
+        self._seen: set[str] = set()
         unreflected = False
-        reflected: dict[tuple[str | None, str], tuple[list[Any], Any]] = {}
+        reflected: dict[tuple[str | None, str], ReflectedTable] = {}
         parents: set[tuple[str | None, str]] = set()  # roots of selected partitions
         kind = self.dialect.reflect_kind
         for schema in schemas:
@@ -186,48 +260,32 @@ class Connector:
                 setup.rollback()
             except sa.exc.DBAPIError as exc:
                 setup.rollback()
-                yield CollectionError(source=self.source.id, dataset=schema, reason=f"schema not reflected: {describe(exc, self.redact)}",
+                yield CollectionError(source=self.source.id, dataset=schema, reason=f"schema not reflected: {describe(exc, self.redact, codes=self._codes)}",
                                       fix="grant USAGE on the schema to the audit role")
                 unreflected = True
                 continue
             if schema is not None and not columns and schema in (self.opts.schemas or ()):
                 missing_schemas.append(schema)  # named, but no table in it is visible
             for (sch, name), cols in sorted(columns.items(), key=lambda kv: kv[0][1]):
-                if (infos.get((sch, name)) or TableInfo()).shadow_of is not None:
+                info = infos.get((sch, name)) or TableInfo()
+                if info.shadow_of is not None:
                     continue  # a virtual table's storage: read through the virtual table, once
-                display = f"{sch or 'main'}.{name}"
-                seen.add(display)
-                reflected[(sch, name)] = (cols, pks.get((sch, name)) or {})
-                root = (infos.get((sch, name)) or TableInfo()).partition_of
-                if root is not None:  # a partition: its rows are read through its root, once
-                    if matches(display, self.opts.include, self.opts.exclude):
-                        parents.add(root)
+                t = ReflectedTable(sch, name, cols, pks.get((sch, name)) or {}, info)
+                self._seen.add(t.display)
+                reflected[t.key] = t
+                if info.partition_of is not None:  # a partition: its rows are read through its root, once
+                    if matches(t.display, self.opts.include, self.opts.exclude):
+                        parents.add(info.partition_of)
                     continue
-                if matches(display, self.opts.include, self.opts.exclude):
-                    tables.append((sch, name, cols, pks.get((sch, name)) or {}))
-        chosen = {(t[0], t[1]) for t in tables}
+                if matches(t.display, self.opts.include, self.opts.exclude):
+                    tables.append(t)
+        chosen = {t.key for t in tables}
         for root in sorted(parents - chosen, key=lambda k: (k[0] or "", k[1])):
             # a selected partition selects its root, unless the root itself is excluded
-            if root in reflected and matches(f"{root[0] or 'main'}.{root[1]}", [], self.opts.exclude):
-                tables.append((root[0], root[1], *reflected[root]))
-        self._seen_count = len([k for k in reflected if (infos.get(k) or TableInfo()).partition_of is None])
-        not_found = list(self._not_found(missing_schemas, seen))
-        yield from not_found
-        if not unreflected:  # a schema not read is its own error: no "empty selection" on top
-            yield from self._empty_selection(seen, tables, not_found)
-        self.ctx.log.info("sql source %s: %d tables selected", self.source.id, len(tables))
-        lost: str | None = None
-        for sch, name, cols, pk in tables:
-            if self.ctx.cancel.is_set():
-                break
-            info = infos.get((sch, name)) or TableInfo()
-            if lost:
-                yield Observation(dataset=self._dataset(server, sch, name, cols, info, status="error", error=lost))
-            else:
-                yield self._table_or_error(conn, server, sch, name, cols, pk, info)
-                if conn.invalidated or conn.closed:
-                    conn, lost = self._reconnect(engine, conn)
-            self.ctx.progress(1)
+            if root in reflected and matches(reflected[root].display, [], self.opts.exclude):
+                tables.append(reflected[root])
+        self._seen_count = len([t for t in reflected.values() if t.info.partition_of is None])
+        return tables, unreflected
 
     def _not_found(self, schemas: list[str], seen: set[str]) -> Iterator[CollectionError]:
         """Explicitly named schemas and tables that matched nothing: reported, never silent."""
@@ -268,48 +326,66 @@ class Connector:
         try:
             return engine.connect(), None
         except (sa.exc.DBAPIError, OSError) as exc:
-            return conn, f"the source became unreachable during the scan: {describe(exc, self.redact)}"
+            return conn, f"the source became unreachable during the scan: {describe(exc, self.redact, codes=self._codes)}"
 
-    # -- one table -------------------------------------------------------------------
-    def _table_or_error(self, conn: sa.Connection, server: Server, sch: str | None, name: str, cols: list[Any],
-                        pk: dict, info: TableInfo) -> Observation:
+    # -- one table: reflect -> aggregate -> sample -> dataset ----------------------------
+    def _table_or_error(self, conn: sa.Connection, server: Server, t: ReflectedTable) -> Observation:
         """One table; whatever goes wrong in it stays that table's error (the rest goes on)."""
         try:
-            return self._table(conn, server, sch, name, cols, pk, info)
+            return self._table(conn, server, t)
         except Exception as exc:  # noqa: BLE001 - a per-table failure is never the source's
             with contextlib.suppress(Exception):
                 if not conn.invalidated and not conn.closed:
                     conn.rollback()
             reason = f"the table could not be read: {type(exc).__name__} (the rest of the source was read)"
-            self.ctx.log.warning("sql source %s: table %r not assessed: %s", self.source.id,
-                                 f"{sch or 'main'}.{name}", reason)
-            return Observation(dataset=self._dataset(server, sch, name, cols, info, status="error", error=reason))
+            self.ctx.log.warning("sql source %s: table %r not assessed: %s", self.source.id, t.display, reason)
+            return Observation(dataset=self._dataset(server, t, status="error", error=reason))
 
-    def _table(self, conn: sa.Connection, server: Server, sch: str | None, name: str, cols: list[dict],
-               pk: dict, info: TableInfo) -> Observation:
-        schema = sch or "main"
+    def _table(self, conn: sa.Connection, server: Server, t: ReflectedTable) -> Observation:
+        unread = self._not_read(server, t)
+        if unread is not None:
+            return unread
+        plan = self._plan(server, t)
+        try:
+            try:
+                for sql in self.dialect.begin_statements(t.info):
+                    conn.exec_driver_sql(sql, execution_options=_TABLE)
+                got = self._aggregate(conn, t, plan)
+                read = self._sample(conn, t, plan, got)
+            finally:
+                if not conn.invalidated and not conn.closed:
+                    conn.rollback()  # nothing was written; end the read-only transaction
+        except sa.exc.DBAPIError as exc:
+            schema = t.schema or "main"
+            fix = self.dialect.read_error_fix(exc, server.facts.get("role"), schema, t.name)
+            reason = self._silent() or describe(exc, self.redact, fix=fix, codes=self._codes)
+            self.ctx.log.warning("sql source %s: table %r not assessed: %s", self.source.id, f"{schema}.{t.name}", reason)
+            return Observation(dataset=self._dataset(server, t, status="error", error=reason))
+        return self._observation(server, t, plan, read)
+
+    def _not_read(self, server: Server, t: ReflectedTable) -> Observation | None:
+        """The table's observation when its rows are not to be read at all, else None."""
+        info, schema = t.info, t.schema or "main"
         if info.readable is False:
             return Observation(dataset=self._dataset(
-                server, sch, name, cols, info, status="error",
-                error=f"permission denied: the audit role may not SELECT this table (fix: {self.dialect.grant_fix(schema, name)})"))
+                server, t, status="error",
+                error=f"permission denied: the audit role may not SELECT this table (fix: {self.dialect.grant_fix(schema, t.name)})"))
         if info.hidden_by:  # a filtered read is not an empty read: never 0 records
-            fix = self.dialect.rls_fix(server.facts.get("role"), schema, name)
+            fix = self.dialect.rls_fix(server.facts.get("role"), schema, t.name)
             return Observation(dataset=self._dataset(
-                server, sch, name, cols, info, status="error",
-                error=f"not assessed: {info.hidden_by} (fix: {fix})"))
+                server, t, status="error", error=f"not assessed: {info.hidden_by} (fix: {fix})"))
         if info.not_read or not info.populated:
-            return self._unread(server, sch, name, cols, info)
-        o = self.opts
+            return self._unread(server, t)
+        return None
+
+    def _plan(self, server: Server, t: ReflectedTable) -> ReadPlan:
+        o, info, cols = self.opts, t.info, t.columns
         exact = (info.estimate is None or info.estimate <= o.exact_count_max_rows) and (
             info.bytes is None or info.bytes <= o.exact_count_max_bytes)
-        if info.estimate is None and info.bytes is None and self.dialect.name != "sqlite":
-            exact = True
-        cands = age.candidates(cols, loose_types=self.dialect.name == "sqlite")
-        key = self._key(cols, pk, info)
+        cands = age.candidates(cols, loose_types=self.dialect.loose_types)
+        key = self.dialect.sample_key(cols, t.pk, info)
         sample_cols, unsampled = sampling.column_plan(cols)
-        structured = sampling.structured_columns(cols)
-        cut = sampling.cuts(cols, sample_cols, o.sample_rows)
-        table = sampling.table_clause(sch, name, [c["name"] for c in cols], info.inheritance_parent)
+        table = self.dialect.table_clause(t.schema, t.name, [c["name"] for c in cols], info)
         exprs: list[tuple[str, Any]] = []
         if exact:
             exprs.append(("count", sa.func.count()))
@@ -321,117 +397,98 @@ class Connector:
         keycol = None if key is None else (sa.literal_column("rowid") if key == "rowid" else table.c[key])
         if keycol is not None:
             exprs += [("kmin", sa.func.min(keycol)), ("kmax", sa.func.max(keycol))]
-        got: dict[str, Any] = {}
-        rows: list[tuple] = []
-        strategy = "none"
-        table_opts = {"auditor_phase": "table"}
-        try:
-            try:
-                if self.dialect.begin_sql:
-                    conn.exec_driver_sql(self.dialect.begin_sql, execution_options=table_opts)
-                if info.row_security_policy:  # a policy shows this login every row: read through it
-                    conn.exec_driver_sql("SET LOCAL row_security = on", execution_options=table_opts)
-                if exprs:
-                    stmt = sa.select(*[e.label(f"c{i}") for i, (_, e) in enumerate(exprs)]).select_from(table)
-                    got = dict(zip([k for k, _ in exprs], conn.execute(self._all_versions(stmt, info, table),
-                                                                       execution_options=table_opts).one()))
-                records = got["count"] if exact else info.estimate
-                plan = sampling.plan(self.dialect.name, sch, name, sample_cols, o.sample_rows, records, key,
-                                     (got.get("kmin"), got.get("kmax")) if key else None, cut, structured,
-                                     info.history, info.inheritance_parent)
-                strategy = plan.strategy
-                if plan.statement is not None:
-                    result = conn.execute(plan.statement, execution_options={"auditor_phase": "sample"})
-                    rows = [tuple(r) for r in result.all()]
-                    if not rows and records:
-                        plan = sampling.fallback(sch, name, sample_cols, o.sample_rows, self.dialect.name, cut,
-                                                 structured, info.history, info.inheritance_parent)
-                        strategy += f"; {plan.strategy}"
-                        rows = [tuple(r) for r in conn.execute(plan.statement, execution_options=table_opts).all()]
-            finally:
-                if not conn.invalidated and not conn.closed:
-                    conn.rollback()  # nothing was written; end the read-only transaction
-        except sa.exc.DBAPIError as exc:
-            fix = (self.dialect.rls_fix(server.facts.get("role"), schema, name)
-                   if "row-level security" in str(exc.orig or exc).lower() else self.dialect.grant_fix(schema, name))
-            reason = self._silent() or describe(exc, self.redact, fix=fix)
-            self.ctx.log.warning("sql source %s: table %r not assessed: %s", self.source.id, f"{schema}.{name}", reason)
-            return Observation(dataset=self._dataset(server, sch, name, cols, info, status="error", error=reason))
-        read = sampling.read_rows(sample_cols, rows, structured, cut)
-        fields, digest = read.fields, read.digest
-        unsampled.update(read.unsampled)
-        if plan.statement is None:
+        return ReadPlan(exact=exact, candidates=cands, key=key, sample_cols=sample_cols, unsampled=unsampled,
+                        structured=sampling.structured_columns(cols), cut=sampling.cuts(cols, sample_cols, o.sample_rows),
+                        exprs=exprs, table=table, commit_expr=commit_expr)
+
+    def _aggregate(self, conn: sa.Connection, t: ReflectedTable, plan: ReadPlan) -> dict[str, Any]:
+        """One statement: exact count, max() of each write-time column, commit time, key range."""
+        if not plan.exprs:
+            return {}
+        stmt = sa.select(*[e.label(f"c{i}") for i, (_, e) in enumerate(plan.exprs)]).select_from(plan.table)
+        if t.info.history:
+            stmt = self.dialect.all_versions(stmt, plan.table)
+        return dict(zip([k for k, _ in plan.exprs], conn.execute(stmt, execution_options=_TABLE).one()))
+
+    def _sample(self, conn: sa.Connection, t: ReflectedTable, plan: ReadPlan, got: dict[str, Any]) -> TableRead:
+        """One sample statement (plus the fallback when a random sample came back empty)."""
+        o, info = self.opts, t.info
+        records = got["count"] if plan.exact else info.estimate
+        sample = sampling.plan(self.dialect, t.schema, t.name, plan.sample_cols, o.sample_rows, records, plan.key,
+                               (got.get("kmin"), got.get("kmax")) if plan.key else None, plan.cut, plan.structured,
+                               info.history, info)
+        strategy, rows = sample.strategy, []
+        if sample.statement is not None:
+            rows = [tuple(r) for r in conn.execute(sample.statement, execution_options=_SAMPLE).all()]
+            if not rows and records:
+                again = sampling.fallback(self.dialect, t.schema, t.name, plan.sample_cols, o.sample_rows, plan.cut,
+                                          plan.structured, info.history, info)
+                strategy += f"; {again.strategy}"
+                rows = [tuple(r) for r in conn.execute(again.statement, execution_options=_TABLE).all()]
+        return TableRead(got, rows, strategy, sample.statement is not None)
+
+    def _observation(self, server: Server, t: ReflectedTable, plan: ReadPlan, read: TableRead) -> Observation:
+        """The dataset (records, age, fingerprint, what was sampled) and the sample's fields."""
+        o, info, got, rows = self.opts, t.info, read.got, read.rows
+        sample = sampling.read_rows(plan.sample_cols, rows, plan.structured, plan.cut)
+        fields, digest = sample.fields, sample.digest
+        unsampled = {**plan.unsampled, **sample.unsampled}
+        if not read.sampled:
             digest = "no-sample"
-        records = got["count"] if exact else info.estimate
-        basis = "exact" if exact else ("estimate" if records is not None else None)
+        records = got["count"] if plan.exact else info.estimate
+        basis = "exact" if plan.exact else ("estimate" if records is not None else None)
         engine_times = list(info.engine_times)
-        if commit_expr is not None:
-            engine_times.insert(0, ("max(pg_xact_commit_timestamp(xmin))", age.to_utc(got.get("commit")),
-                                    "NULL (rows written before track_commit_timestamp was on)"))
+        if plan.commit_expr is not None:
+            engine_times.insert(0, (self.dialect.commit_time_basis, age.to_utc(got.get("commit")),
+                                    self.dialect.commit_time_null))
+        cands = plan.candidates
         verdict = age.decide(
             {c.column: got.get(f"max:{c.column}") for c in cands}, {c.column: c.tier for c in cands}, engine_times,
             self.ctx.as_of, self._unknown_reason(cands, server, engine_times))
-        if server.facts.get("track_commit_timestamp") == "off":
-            verdict.signals["pg_xact_commit_timestamp"] = "not read: track_commit_timestamp = off"
+        verdict.signals.update(self.dialect.age_notes(server)[0])
         extra: dict[str, Any] = {
             "age_signals": verdict.signals,
             "fingerprint": sampling.fingerprint(records, basis, digest),
-            "sample": {"rows": len(rows), "columns": sample_cols, "strategy": strategy},
+            "sample": {"rows": len(rows), "columns": plan.sample_cols, "strategy": read.strategy},
         }
-        if read.cut:  # values longer than their cut: the first characters were read
-            extra["sample"]["cut_on_server"] = {c: {"values": n, "chars": cut[c]} for c, n in read.cut.items()}
+        if sample.cut:  # values longer than their cut: the first characters were read
+            extra["sample"]["cut_on_server"] = {c: {"values": n, "chars": plan.cut[c]} for c, n in sample.cut.items()}
         if info.history:
             extra["records_scope"] = "every stored version (FOR SYSTEM_TIME ALL): current and history rows"
-        if not exact and info.estimate_basis:
+        if not plan.exact and info.estimate_basis:
             extra["records_estimate_source"] = info.estimate_basis
         if unsampled and o.sample_rows:
             extra["unsampled"] = unsampled  # columns that may hold personal data but were not read
-        ds = self._dataset(server, sch, name, cols, info, records=records, records_basis=basis,
-                           last_modified=verdict.last_modified, last_modified_basis=verdict.basis,
-                           extra=extra)
-        return Observation(dataset=ds, sample=Sample(fields=fields) if sample_cols and o.sample_rows else None)
+        ds = self._dataset(server, t, records=records, records_basis=basis,
+                           last_modified=verdict.last_modified, last_modified_basis=verdict.basis, extra=extra)
+        return Observation(dataset=ds, sample=Sample(fields=fields) if plan.sample_cols and o.sample_rows else None)
 
-    @staticmethod
-    def _all_versions(stmt: Any, info: TableInfo, table: Any) -> Any:
-        """MariaDB system-versioned tables: read every stored version, not only the current rows."""
-        return stmt.with_hint(table, sampling.ALL_VERSIONS, dialect_name="mysql") if info.history else stmt
-
-    def _unread(self, server: Server, sch: str | None, name: str, cols: list[dict], info: TableInfo) -> Observation:
+    def _unread(self, server: Server, t: ReflectedTable) -> Observation:
         """A relation inventoried without reading its rows: a foreign table (rows elsewhere), or a
         materialized view that was never populated (no rows)."""
+        info = t.info
         if not info.populated:
             extra = {"relation_state": "materialized view not populated (WITH NO DATA): it holds no rows"}
-            return Observation(dataset=self._dataset(server, sch, name, cols, info, records=0,
-                                                     records_basis="exact", extra=extra,
+            return Observation(dataset=self._dataset(server, t, records=0, records_basis="exact", extra=extra,
                                                      last_modified_basis="not applicable: the view holds no rows"))
-        unsampled = {c["name"]: info.not_read for c in cols}
-        return Observation(dataset=self._dataset(server, sch, name, cols, info, extra={"unsampled": unsampled},
+        unsampled = {c["name"]: info.not_read for c in t.columns}
+        return Observation(dataset=self._dataset(server, t, extra={"unsampled": unsampled},
                                                  last_modified_basis=f"unknown ({info.not_read})"))
 
-    def _key(self, cols: list[dict], pk: dict, info: TableInfo) -> str | None:
-        if self.dialect.name == "postgresql":
-            return None
-        pkcols = pk.get("constrained_columns") or []
-        if len(pkcols) == 1:
-            col = next((c for c in cols if c["name"] == pkcols[0]), None)
-            if col is not None and isinstance(col["type"], sa.Integer):
-                return col["name"]
-        if self.dialect.name == "sqlite" and info.rowid:
-            return "rowid"
-        return None
+    @property
+    def _codes(self) -> dict[str, frozenset[object]] | None:
+        return self.dialect.error_codes or None
 
-    @staticmethod
-    def _unknown_reason(cands: list[age.Candidate], server: Server, engine_times: list) -> str:
+    def _unknown_reason(self, cands: list[age.Candidate], server: Server, engine_times: list) -> str:
         parts = ["no write-time column" if not cands else "write-time columns hold no value"]
-        if server.facts.get("track_commit_timestamp") == "off":
-            parts.append("track_commit_timestamp = off")
+        parts += self.dialect.age_notes(server)[1]
         for basis, value, raw in engine_times:
             if value is None:
                 parts.append(f"{basis}: {raw}")
         return "unknown (" + "; ".join(parts) + ")"
 
-    def _dataset(self, server: Server, sch: str | None, name: str, cols: list[Any], info: TableInfo,
-                 extra: dict | None = None, **fields: Any) -> Dataset:
+    def _dataset(self, server: Server, t: ReflectedTable, extra: dict | None = None, **fields: Any) -> Dataset:
+        sch, name, cols, info = t.schema, t.name, t.columns, t.info
         schema = sch or "main"
         types = {}
         for c in cols:

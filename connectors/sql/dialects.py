@@ -26,19 +26,26 @@ Relations inventoried (each engine's catalog, not only ``BASE TABLE``):
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from importlib.metadata import entry_points
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 from sqlalchemy.engine.reflection import ObjectKind
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import TableClause
 
 from auditor.models import EncryptionAtRest, EncryptionInTransit
 
+from . import permissions
 from .age import to_utc
+
+LONG_CHARS = 16 * 1024  # the cut of a value whose column declares no bound (sampling.LONG_CHARS)
+ALL_VERSIONS = "FOR SYSTEM_TIME ALL"  # MariaDB system-versioned tables: every stored version of every row
 
 
 @dataclass
@@ -84,10 +91,62 @@ def _run(conn: sa.Connection, sql: str, params: dict | None = None) -> Sequence[
 
 
 class Dialect:
+    """One engine, as the connector sees it. A new engine plugs in with a subclass and
+    :func:`register` (``@register("snowflake")``, a module listed in :data:`BUILTIN_MODULES` or
+    an ``auditor.sql_dialects`` entry point): the connector and :mod:`.sampling` never ask
+    which engine they talk to, they call these hooks.
+
+    Connection (once per source):
+
+    - ``engine_url()``, ``connect_args(connect_timeout, statement_timeout)``,
+      ``network_args(read_timeout)``: how SQLAlchemy connects, with every wait bounded;
+    - ``on_connect(dbapi_conn, statement_timeout)``: the session is read-only, has a
+      server-side statement timeout and a UTC time zone (raise if it cannot be made so);
+    - ``watch(dbapi_conn, expired)``: a driver-side deadline (SQLite's progress handler);
+      ``socket_of(dbapi_conn)``: the socket the client-side watchdog may shut;
+    - ``cleanup()``: release what the connection needed (temporary copies).
+
+    Catalogue (a fixed number of queries per source, never per table):
+
+    - ``server(conn)`` -> :class:`Server` (engine, encryption in transit and its basis);
+    - ``schemas`` / ``unknown_schemas`` / ``is_system``; ``reflect_kind`` (what the inspector
+      reflects besides tables);
+    - ``tables(conn, schemas)`` -> ``{(schema, name): TableInfo}``: estimates, bytes, engine
+      write times, at-rest encryption, readability and why rows would be hidden.
+
+    Reading one table (statements built here, identifiers always quoted by SQLAlchemy):
+
+    - ``begin_statements(info)``: what opens the read-only transaction a table is read in
+      (``begin_sql``, plus e.g. PostgreSQL's ``SET LOCAL row_security = on``);
+    - ``table_clause(schema, name, columns, info)``: the FROM (PostgreSQL ``ONLY`` for a legacy
+      inheritance parent); ``all_versions(stmt, table)``: every stored version of a
+      system-versioned table (MariaDB ``FOR SYSTEM_TIME ALL``);
+    - ``loose_types``: dates may be kept in text or integer columns (age found by name alone);
+    - ``commit_time_expr(server)`` / ``commit_time_basis`` / ``commit_time_null`` and
+      ``age_notes(server)``: an engine's own last-write time and what it could not say;
+    - ``sample_key(columns, pk, info)``: an integer key to sample random ranges of, or None;
+    - ``cut(column, chars, structured)``: a value as the sample reads it, cut on the server to
+      ``chars + 1`` characters (JSON/arrays as JSON text), labelled with the column's name;
+    - ``engine_sample(...)``: the engine's own random sample (``TABLESAMPLE``), tried first;
+      ``filter_sample(...)``: a random filter when there is no key to sample ranges of.
+
+    Explaining (never quoting data or credentials):
+
+    - ``error_codes``: driver codes that mean permission / timeout / lock / authentication /
+      read timeout (see :func:`.errors.describe`); ``driver_extra()``: the extra and URL scheme
+      that install the driver; ``grants``: the least-privilege grants ``auditor permissions``
+      prints; ``schema_fix`` / ``grant_fix`` / ``rls_fix`` / ``read_error_fix``: what to grant.
+    """
+
     name = "generic"
     system_schemas: frozenset[str] = frozenset()
     begin_sql: str | None = None  # first statement of every per-table transaction
     reflect_kind = ObjectKind.TABLE  # what the inspector reflects besides tables
+    loose_types: ClassVar[bool] = False  # dates may live in text/integer columns: the name alone decides
+    grants: ClassVar[str | None] = None  # least-privilege grants, printed by ``auditor permissions``
+    error_codes: ClassVar[dict[str, frozenset[object]]] = {}
+    commit_time_basis: ClassVar[str] = "commit time"
+    commit_time_null: ClassVar[str] = "NULL"
 
     def __init__(self, url: URL) -> None:
         self.url = url
@@ -152,12 +211,162 @@ class Dialect:
     def rls_fix(self, role: str | None, schema: str, name: str) -> str:
         return self.grant_fix(schema, name)
 
+    def read_error_fix(self, exc: BaseException, role: str | None, schema: str, name: str) -> str:
+        """What to grant when reading the table failed with ``exc``."""
+        return self.grant_fix(schema, name)
 
+    def driver_extra(self) -> tuple[str, str] | None:
+        """(pip extra, URL scheme) that install and use this engine's driver; None: not shipped."""
+        return None
+
+    # -- reading one table ---------------------------------------------------------------
+    def watch(self, dbapi_conn: Any, expired: Callable[[], bool]) -> None:
+        """A driver-side deadline: make the driver give up when ``expired()`` (default: none)."""
+
+    def begin_statements(self, info: TableInfo) -> list[str]:
+        """Statements that open the read-only transaction a table is read in."""
+        return [self.begin_sql] if self.begin_sql else []
+
+    def table_clause(self, schema: str | None, name: str, cols: list[str], info: TableInfo | None = None) -> Any:
+        return sa.table(name, *[sa.column(c) for c in cols], schema=schema)
+
+    def all_versions(self, stmt: Any, table: Any) -> Any:
+        """``stmt`` reading every stored version of a system-versioned ``table``."""
+        return stmt
+
+    def age_notes(self, server: Server) -> tuple[dict[str, str], list[str]]:
+        """(age signals not read and why, notes for an unknown age) of this server."""
+        return {}, []
+
+    def sample_key(self, cols: list[dict], pk: dict, info: TableInfo) -> str | None:
+        """An integer key whose random ranges the sample reads (a single-column integer primary key)."""
+        pkcols = pk.get("constrained_columns") or []
+        if len(pkcols) == 1:
+            col = next((c for c in cols if c["name"] == pkcols[0]), None)
+            if col is not None and isinstance(col["type"], sa.Integer):
+                return str(col["name"])
+        return None
+
+    def cut(self, column: Any, chars: int | None, structured: bool = False) -> Any:
+        """``column`` as the sample reads it: cut to ``chars`` + 1 characters on the server (one
+        more than kept, so a cut is seen), labelled with the column's name."""
+        if chars is None:
+            return column.label(column.name)
+        return sa.func.substr(sa.cast(column, sa.String), 1, chars + 1).label(column.name)
+
+    def engine_sample(self, table: Any, picked_from: Callable[[Any], list[Any]], rows: int,
+                      records: int | None, seed: int) -> tuple[Any, str] | None:
+        """(statement, strategy) of the engine's own random sample of a table bigger than ``rows``."""
+        return None
+
+    def filter_sample(self, select: Callable[..., Any], picked: list[Any], rows: int, records: int | None,
+                      seed: int) -> tuple[Any, str] | None:
+        """(statement, strategy) of a random filter, when no key range can be sampled."""
+        return None
+
+
+class OnlyTable(TableClause):
+    """A PostgreSQL table read without its inheritance children (``FROM ONLY``): a legacy
+    parent's children are datasets of their own, so their rows are not counted twice."""
+
+    inherit_cache = True
+
+
+@compiles(OnlyTable, "postgresql")
+def _only(element: OnlyTable, compiler: Any, **kw: Any) -> str:
+    text = compiler.visit_table(element, **kw)
+    return f"ONLY {text}" if kw.get("asfrom") else text
+
+
+D = TypeVar("D", bound=type[Dialect])
+_REGISTRY: dict[str, type[Dialect]] = {}
+BUILTIN_MODULES = ("connectors.sql.sqlite",)  # dialects in modules of their own, registered on import
+
+
+def register(*backends: str) -> Callable[[D], D]:
+    """Class decorator: this dialect serves URLs whose backend name is one of ``backends``."""
+
+    def deco(cls: D) -> D:
+        for backend in backends:
+            _REGISTRY[backend] = cls
+        return cls
+
+    return deco
+
+
+_loaded = [False]
+
+
+def _load() -> None:
+    if _loaded[0]:
+        return
+    _loaded[0] = True
+    import importlib  # noqa: PLC0415 - the built-in modules import this one
+
+    for module in BUILTIN_MODULES:
+        importlib.import_module(module)
+    for ep in entry_points(group="auditor.sql_dialects"):
+        ep.load()  # a third-party module that calls register()
+
+
+def registered() -> list[type[Dialect]]:
+    """Every registered dialect class, once each, in registration order."""
+    _load()
+    return list(dict.fromkeys(_REGISTRY.values()))
+
+
+@register("postgresql")
 class Postgres(Dialect):
     name = "postgresql"
     system_schemas = frozenset({"information_schema", "pg_catalog", "pg_toast"})
     begin_sql = "SET TRANSACTION READ ONLY"
     reflect_kind = ObjectKind.TABLE | ObjectKind.MATERIALIZED_VIEW  # TABLE covers r, p and f
+    grants = permissions.POSTGRESQL
+    error_codes: ClassVar[dict[str, frozenset[object]]] = {
+        "permission": frozenset({"42501"}), "timeout": frozenset({"57014"}), "lock": frozenset({"55P03"})}
+    commit_time_basis = "max(pg_xact_commit_timestamp(xmin))"
+    commit_time_null = "NULL (rows written before track_commit_timestamp was on)"
+
+    def driver_extra(self) -> tuple[str, str] | None:
+        return ("postgres", "postgresql+psycopg")
+
+    def begin_statements(self, info: TableInfo) -> list[str]:
+        if info.row_security_policy:  # a policy shows this login every row: read through it
+            return [*super().begin_statements(info), "SET LOCAL row_security = on"]
+        return super().begin_statements(info)
+
+    def table_clause(self, schema: str | None, name: str, cols: list[str], info: TableInfo | None = None) -> Any:
+        if info is not None and info.inheritance_parent:  # FROM ONLY: its children are datasets of their own
+            return OnlyTable(name, *[sa.column(c) for c in cols], schema=schema)
+        return super().table_clause(schema, name, cols, info)
+
+    def age_notes(self, server: Server) -> tuple[dict[str, str], list[str]]:
+        if server.facts.get("track_commit_timestamp") == "off":
+            return ({"pg_xact_commit_timestamp": "not read: track_commit_timestamp = off"},
+                    ["track_commit_timestamp = off"])
+        return {}, []
+
+    def sample_key(self, cols: list[dict], pk: dict, info: TableInfo) -> str | None:
+        return None  # TABLESAMPLE instead of key ranges
+
+    def cut(self, column: Any, chars: int | None, structured: bool = False) -> Any:
+        if chars is None:
+            return column.label(column.name)
+        value = sa.func.to_json(column) if structured else column  # arrays as JSON text
+        return sa.func.left(sa.cast(value, sa.Text), chars + 1).label(column.name)
+
+    def engine_sample(self, table: Any, picked_from: Callable[[Any], list[Any]], rows: int,
+                      records: int | None, seed: int) -> tuple[Any, str] | None:
+        method = "bernoulli" if records is None or records <= 5_000_000 else "system"
+        pct = 100.0 if not records else min(100.0, max(0.0001, 300.0 * rows / records))
+        sampled = sa.tablesample(table, getattr(sa.func, method)(pct), seed=sa.literal(seed))
+        return sa.select(*picked_from(sampled)).limit(rows), f"tablesample {method} {pct:.4g}%"
+
+    def read_error_fix(self, exc: BaseException, role: str | None, schema: str, name: str) -> str:
+        orig = getattr(exc, "orig", None) or exc
+        if "row-level security" in str(orig).lower():
+            return self.rls_fix(role, schema, name)
+        return self.grant_fix(schema, name)
 
     def connect_args(self, connect_timeout: float, statement_timeout: float) -> dict:
         return {"connect_timeout": max(2, round(connect_timeout)), "application_name": "auditor"}
@@ -352,10 +561,33 @@ def _decode_innodb(name: str) -> str:
     return re.sub(r"@([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), name)
 
 
+@register("mysql", "mariadb")
 class MySQL(Dialect):
     name = "mysql"
     system_schemas = frozenset({"mysql", "information_schema", "performance_schema", "sys"})
     begin_sql = "START TRANSACTION READ ONLY"
+    grants = permissions.MYSQL
+    error_codes: ClassVar[dict[str, frozenset[object]]] = {
+        "permission": frozenset({1142, 1143, 1044, 1227, 1370}), "timeout": frozenset({1969, 3024, 2013}),
+        "lock": frozenset({1205}), "auth": frozenset({1045, 1698}), "read_timeout": frozenset({2013})}
+
+    def driver_extra(self) -> tuple[str, str] | None:
+        return ("mysql", f"{self.url.get_backend_name()}+pymysql")
+
+    def all_versions(self, stmt: Any, table: Any) -> Any:
+        return stmt.with_hint(table, ALL_VERSIONS)
+
+    def cut(self, column: Any, chars: int | None, structured: bool = False) -> Any:
+        if chars is None:
+            return column.label(column.name)
+        return sa.func.left(sa.cast(column, sa.String), chars + 1).label(column.name)
+
+    def filter_sample(self, select: Callable[..., Any], picked: list[Any], rows: int, records: int | None,
+                      seed: int) -> tuple[Any, str] | None:
+        if not records:
+            return None
+        p = min(1.0, 3.0 * rows / records)
+        return select(*picked).where(sa.func.rand(seed) < p).limit(rows), f"rand() < {p:.4g}"
 
     def connect_args(self, connect_timeout: float, statement_timeout: float) -> dict:
         return {"connect_timeout": max(1, round(connect_timeout))}
@@ -468,13 +700,5 @@ class MySQL(Dialect):
 
 
 def dialect_for(url: URL) -> Dialect:
-    backend = url.get_backend_name()
-    if backend == "postgresql":
-        return Postgres(url)
-    if backend in ("mysql", "mariadb"):
-        return MySQL(url)
-    if backend == "sqlite":
-        from .sqlite import SQLite  # noqa: PLC0415 - the SQLite dialect builds on this module
-
-        return SQLite(url)
-    return Dialect(url)
+    _load()
+    return _REGISTRY.get(url.get_backend_name(), Dialect)(url)

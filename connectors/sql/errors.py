@@ -7,6 +7,8 @@ cut short); data errors are named by their class only.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import sqlalchemy as sa
 
 from auditor.redact import Redactor
@@ -17,6 +19,10 @@ _LOCK = {"55P03", 1205}
 _PERMISSION_MY = {1142, 1143, 1044, 1227, 1370}
 _TIMEOUT_MY = {1969, 3024, 2013}
 _AUTH_MY = {1045, 1698}
+# without a dialect's own ``error_codes``: the codes of the built-in engines
+_DEFAULT_CODES: dict[str, frozenset[object]] = {
+    "permission": frozenset(_PERMISSION_PG | _PERMISSION_MY), "timeout": frozenset(_TIMEOUT_PG | _TIMEOUT_MY),
+    "lock": frozenset(_LOCK), "auth": frozenset(_AUTH_MY), "read_timeout": frozenset({2013})}
 
 
 def _code(orig: BaseException) -> object:
@@ -33,38 +39,41 @@ def _first_line(orig: BaseException, redact: Redactor) -> str:
     return redact(text)[:300]
 
 
-def describe(exc: BaseException, redact: Redactor, fix: str | None = None) -> str:
+def describe(exc: BaseException, redact: Redactor, fix: str | None = None,
+             codes: Mapping[str, frozenset[object]] | None = None) -> str:
+    """``exc`` as a short reason; ``codes``: the dialect's ``error_codes`` (permission, timeout,
+    lock, auth, read_timeout), by default those of the built-in engines."""
+    codes = _DEFAULT_CODES if codes is None else codes
     orig = exc.orig if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None else exc
     code = _code(orig)
     message = str(orig).lower()
-    if code in _PERMISSION_PG or code in _PERMISSION_MY or "permission denied" in message:
+
+    def has(kind: str) -> bool:
+        return code is not None and code in codes.get(kind, ())
+
+    if has("permission") or "permission denied" in message:
         return f"permission denied: {_first_line(orig, redact)}" + (f" (fix: {fix})" if fix else "")
-    if code in _LOCK or "lock timeout" in message:
+    if has("lock") or "lock timeout" in message:
         return "lock timeout: another session holds a conflicting lock on the table (retry later)"
-    if code == 2013 and "timed out" in message:  # PyMySQL's read_timeout/write_timeout
+    if has("read_timeout") and "timed out" in message:  # PyMySQL's read_timeout/write_timeout
         return ("no answer from the server within read_timeout: the connection went silent "
                 "(raise read_timeout, or check the network path)")
-    if code in _TIMEOUT_PG or code in _TIMEOUT_MY or "interrupted" in message or "canceling statement" in message:
+    if has("timeout") or "interrupted" in message or "canceling statement" in message:
         return "statement timeout: the query ran longer than statement_timeout (raise it, or audit off-peak)"
     if "timeout expired" in message or "timed out" in message:
         return "connection timed out (connect_timeout)"
-    if code in _AUTH_MY or "authentication failed" in message or "no password supplied" in message:
+    if has("auth") or "authentication failed" in message or "no password supplied" in message:
         return f"authentication failed ({type(orig).__name__})"
     if isinstance(exc, sa.exc.DataError):
         return f"data error while reading ({type(orig).__name__})"
     return f"{type(orig).__name__}: {_first_line(orig, redact)}"
 
 
-_EXTRAS = {"mysql": ("mysql", "mysql+pymysql"), "mariadb": ("mysql", "mariadb+pymysql"),
-           "postgresql": ("postgres", "postgresql+psycopg")}
-
-
-def driver_hint(url: sa.URL, exc: ImportError) -> str:
+def driver_hint(url: sa.URL, exc: ImportError, extra: tuple[str, str] | None = None) -> str:
     """A missing database driver as what to install (``pip install '.[mysql]'``) and the URL
-    scheme that uses it, instead of a bare ``ModuleNotFoundError: pymysql``."""
+    scheme that uses it (``extra``: the dialect's ``driver_extra()``), instead of a bare
+    ``ModuleNotFoundError: pymysql``."""
     module = getattr(exc, "name", None) or str(exc)
-    backend = url.get_backend_name()
-    extra = _EXTRAS.get(backend)
     if extra is None:
         return f"the {url.drivername} driver is not installed (no module {module}): install it into the auditor's environment"
     name, scheme = extra

@@ -48,16 +48,16 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import TableClause
 
 # one flattening rule for JSON, in objects and in columns: the same walker, field names and bounds
 from connectors.formats.common import MAX_FIELDS, MAX_VALUES_PER_FIELD
 from connectors.formats.jsonwalk import Walker
 
+from .dialects import ALL_VERSIONS as ALL_VERSIONS
+from .dialects import LONG_CHARS, Dialect, TableInfo
+
 MAX_CHARS = 1024  # plain text kept per cell for the classifier
 TEXT_CHARS = MAX_CHARS  # server-side cut of text columns
-LONG_CHARS = 16 * 1024  # server-side cut of JSON/ARRAY and unbounded text columns (JSON walked from it)
 MIN_CHARS = 256  # the cut never goes below this, however wide the table
 SAMPLE_BUDGET_CHARS = 32 * 1024 * 1024  # rows x cut over every cut column stays within this
 MAX_COLUMNS = 256
@@ -65,7 +65,6 @@ SLICES = 10
 SAMPLE_TAG = "/* auditor:sample */ "
 
 NATIVE, TEXT, LONG = "native", "text", "long"
-ALL_VERSIONS = "FOR SYSTEM_TIME ALL"  # MariaDB system-versioned tables: every stored version of every row
 
 
 def _structured(coltype: Any) -> bool:
@@ -153,45 +152,8 @@ class Plan:
     strategy: str
 
 
-class OnlyTable(TableClause):
-    """A PostgreSQL table read without its inheritance children (``FROM ONLY``): a legacy
-    parent's children are datasets of their own, so their rows are not counted twice."""
-
-    inherit_cache = True
-
-
-@compiles(OnlyTable, "postgresql")
-def _only(element: OnlyTable, compiler: Any, **kw: Any) -> str:
-    text = compiler.visit_table(element, **kw)
-    return f"ONLY {text}" if kw.get("asfrom") else text
-
-
-def table_clause(schema: str | None, name: str, cols: list[str], only: bool = False) -> sa.TableClause:
-    if only:
-        return OnlyTable(name, *[sa.column(c) for c in cols], schema=schema)
-    return sa.table(name, *[sa.column(c) for c in cols], schema=schema)
-
-
-def cut_expr(dialect: str, column: Any, chars: int | None, structured: bool = False) -> Any:
-    """``column`` as the sample reads it: cut to ``chars`` + 1 characters on the server (one
-    more than kept, so a cut is seen), labelled with the column's name."""
-    name = column.name
-    if dialect == "sqlite":  # any value in any column: cut text and blobs whatever the declared type
-        n = (chars or LONG_CHARS) + 1
-        return sa.case((sa.func.typeof(column).in_(["text", "blob"]), sa.func.substr(column, 1, n)),
-                       else_=column).label(name)
-    if chars is None:
-        return column.label(name)
-    if dialect == "postgresql":
-        value = sa.func.to_json(column) if structured else column  # arrays as JSON text
-        return sa.func.left(sa.cast(value, sa.Text), chars + 1).label(name)
-    if dialect == "mysql":
-        return sa.func.left(sa.cast(column, sa.String), chars + 1).label(name)
-    return sa.func.substr(sa.cast(column, sa.String), 1, chars + 1).label(name)
-
-
 def plan(
-    dialect: str,
+    dialect: Dialect,
     schema: str | None,
     name: str,
     cols: list[str],
@@ -202,32 +164,31 @@ def plan(
     cut: dict[str, int] | None = None,
     structured: set[str] | frozenset[str] = frozenset(),
     all_versions: bool = False,
-    only: bool = False,
+    info: TableInfo | None = None,
 ) -> Plan:
     """The one statement that reads this table's sample (values cut on the server by ``cut``;
-    ``all_versions``: every stored version of a MariaDB system-versioned table)."""
+    ``all_versions``: every stored version of a MariaDB system-versioned table). The dialect
+    builds the FROM, the cut and its own random sample; key ranges are the same everywhere."""
     if not cols or rows <= 0:
         return Plan(None, "none")
     cut = cut or {}
     key_is_column = key is not None and key != "rowid"
-    table = table_clause(schema, name, list(dict.fromkeys(cols + ([key] if key_is_column and key is not None else []))), only)
+    table = dialect.table_clause(schema, name, list(dict.fromkeys(cols + ([key] if key_is_column and key is not None else []))), info)
 
     def select(*columns: Any) -> Any:
         stmt = sa.select(*columns)
-        return stmt.with_hint(table, ALL_VERSIONS, dialect_name="mysql") if all_versions else stmt
+        return dialect.all_versions(stmt, table) if all_versions else stmt
 
     def picked_from(t: Any) -> list[Any]:
-        return [t.c[c] if c == key else cut_expr(dialect, t.c[c], cut.get(c), c in structured) for c in cols]
+        return [t.c[c] if c == key else dialect.cut(t.c[c], cut.get(c), c in structured) for c in cols]
 
     picked = picked_from(table)
     if records is not None and records <= rows:
         return Plan(select(*picked).limit(rows), "all rows")
     seed = seed_for(f"{schema}.{name}")
-    if dialect == "postgresql":
-        method = "bernoulli" if records is None or records <= 5_000_000 else "system"
-        pct = 100.0 if not records else min(100.0, max(0.0001, 300.0 * rows / records))
-        sampled = sa.tablesample(table, getattr(sa.func, method)(pct), seed=sa.literal(seed))
-        return Plan(sa.select(*picked_from(sampled)).limit(rows), f"tablesample {method} {pct:.4g}%")
+    own = dialect.engine_sample(table, picked_from, rows, records, seed)
+    if own is not None:
+        return Plan(*own)
     if key and key_range and None not in key_range:
         lo, hi = key_range
         try:
@@ -245,20 +206,20 @@ def plan(
                 inner = select(*picked).where(keycol >= start).order_by(keycol).limit(per).subquery()
                 parts.append(sa.select(*[inner.c[i] for i in range(len(cols))]))
             return Plan(sa.union_all(*parts), f"{SLICES} random key ranges on {key}")
-    if dialect == "mysql" and records:
-        p = min(1.0, 3.0 * rows / records)
-        return Plan(select(*picked).where(sa.func.rand(seed) < p).limit(rows), f"rand() < {p:.4g}")
+    filtered = dialect.filter_sample(select, picked, rows, records, seed)
+    if filtered is not None:
+        return Plan(*filtered)
     return Plan(select(*picked).limit(rows), "first rows (no random access path)")
 
 
-def fallback(schema: str | None, name: str, cols: list[str], rows: int, dialect: str = "",
+def fallback(dialect: Dialect, schema: str | None, name: str, cols: list[str], rows: int,
              cut: dict[str, int] | None = None, structured: set[str] | frozenset[str] = frozenset(),
-             all_versions: bool = False, only: bool = False) -> Plan:
-    table = table_clause(schema, name, cols, only)
-    picked = [cut_expr(dialect, table.c[c], (cut or {}).get(c), c in structured) for c in cols]
+             all_versions: bool = False, info: TableInfo | None = None) -> Plan:
+    table = dialect.table_clause(schema, name, cols, info)
+    picked = [dialect.cut(table.c[c], (cut or {}).get(c), c in structured) for c in cols]
     stmt = sa.select(*picked)
     if all_versions:
-        stmt = stmt.with_hint(table, ALL_VERSIONS, dialect_name="mysql")
+        stmt = dialect.all_versions(stmt, table)
     return Plan(stmt.limit(rows), "first rows (sample came back empty)")
 
 

@@ -6,7 +6,7 @@ import contextlib
 import os
 import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -17,7 +17,8 @@ from sqlalchemy.engine import URL
 from auditor.errors import ConnectorError
 from auditor.models import EncryptionAtRest
 
-from .dialects import Dialect, Server, TableInfo, _run
+from . import permissions
+from .dialects import LONG_CHARS, Dialect, Server, TableInfo, _run, register
 
 
 WAL_COPY_MAX_BYTES = 256 * 1024 * 1024  # a WAL-mode file and its -wal are read from a copy at most this big
@@ -41,6 +42,7 @@ def _bounded_copy(src: str, dst: str, budget: list[int], dialect: SQLite) -> Non
             fout.write(chunk)
 
 
+@register("sqlite")
 class SQLite(Dialect):
     """A database file, read without ever creating a file beside it.
 
@@ -58,6 +60,8 @@ class SQLite(Dialect):
 
     name = "sqlite"
     main = "main"
+    loose_types = True  # dates in TEXT or INTEGER columns: the name alone decides
+    grants = permissions.SQLITE
 
     def __init__(self, url: URL) -> None:
         super().__init__(url)
@@ -125,6 +129,19 @@ class SQLite(Dialect):
 
     def on_connect(self, dbapi_conn: Any, statement_timeout: float) -> None:
         dbapi_conn.execute("PRAGMA query_only = ON")
+
+    def watch(self, dbapi_conn: Any, expired: Callable[[], bool]) -> None:
+        """The statement timeout: the progress handler ends a statement past its deadline."""
+        dbapi_conn.set_progress_handler(lambda: int(expired()), 20_000)
+
+    def sample_key(self, cols: list[dict], pk: dict, info: TableInfo) -> str | None:
+        return super().sample_key(cols, pk, info) or ("rowid" if info.rowid else None)
+
+    def cut(self, column: Any, chars: int | None, structured: bool = False) -> Any:
+        # any value in any column: cut text and blobs whatever the declared type
+        n = (chars or LONG_CHARS) + 1
+        return sa.case((sa.func.typeof(column).in_(["text", "blob"]), sa.func.substr(column, 1, n)),
+                       else_=column).label(column.name)
 
     def location(self) -> str:
         """``sqlite:////abs/path.db`` (four slashes: SQLAlchemy reads three as a relative path)."""
