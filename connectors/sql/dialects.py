@@ -26,6 +26,7 @@ Relations inventoried (each engine's catalog, not only ``BASE TABLE``):
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -295,18 +296,22 @@ def register(*backends: str) -> Callable[[D], D]:
 
 
 _loaded = [False]
+_load_lock = threading.RLock()  # sources are collected in threads: no lookup before every module registered
 
 
 def _load() -> None:
     if _loaded[0]:
         return
-    _loaded[0] = True
-    import importlib  # noqa: PLC0415 - the built-in modules import this one
+    with _load_lock:
+        if _loaded[0]:
+            return
+        import importlib  # noqa: PLC0415 - the built-in modules import this one
 
-    for module in BUILTIN_MODULES:
-        importlib.import_module(module)
-    for ep in entry_points(group="auditor.sql_dialects"):
-        ep.load()  # a third-party module that calls register()
+        for module in BUILTIN_MODULES:
+            importlib.import_module(module)
+        for ep in entry_points(group="auditor.sql_dialects"):
+            ep.load()  # a third-party module that calls register()
+        _loaded[0] = True
 
 
 def registered() -> list[type[Dialect]]:
