@@ -146,7 +146,7 @@ class FileServerConnector:
         self.port = self.opts.port or self.default_port
         self._limiter = None
         if self.opts.max_requests_per_second:
-            from connectors.s3.runtime import RateLimiter
+            from connectors.runtime import RateLimiter
 
             self._limiter = RateLimiter(self.opts.max_requests_per_second)
 

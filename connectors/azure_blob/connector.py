@@ -13,7 +13,7 @@ from auditor.errors import ConnectorError
 from auditor.models import CollectionError, Dataset, Observation
 from connectors import objects, readers
 from connectors.base import Capabilities, CollectContext, SourceSpec, empty_selection, matches, unmatched_patterns
-from connectors.s3.runtime import RateLimiter, fan_out
+from connectors.runtime import RateLimiter, fan_out
 
 T = TypeVar("T")
 CALL_ERRORS = (aexc.AzureError, ValueError)

@@ -20,7 +20,7 @@ from typing import Any
 from auditor.models import ObjectAcls
 from connectors import objects
 from connectors.gcs import facts as gcsfacts
-from connectors.s3.runtime import ordered_map
+from connectors.runtime import ordered_map
 
 MAX_REASONS = 5  # object names in public_reasons; the count is always given
 

@@ -21,7 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from auditor.models import ObjectAcls
 from connectors import objects
 from connectors.s3 import facts as s3facts
-from connectors.s3.runtime import ordered_map
+from connectors.runtime import ordered_map
 
 MAX_REASONS = 5  # object keys named in public_reasons; the count is always given
 

@@ -19,6 +19,7 @@ SCRIPT = textwrap.dedent('''
     from datetime import datetime, timezone
     from connectors import objects
     from connectors.s3 import Connector
+    from connectors.objectstore import Bucket, BucketSettings
     from connectors.base import CollectContext, SourceSpec
     from auditor.models import Vendor
 
@@ -38,7 +39,7 @@ SCRIPT = textwrap.dedent('''
 
     spec = SourceSpec(id="s", kind="s3", vendor=Vendor(id="v"), options=Connector.Options(endpoint_url="http://x"))
     conn = Connector(spec, CollectContext(as_of=when))
-    tree = conn._list(Client(), "b", False, {}, {"denied": ()})
+    tree = conn.list_tree(Bucket("b"), BucketSettings({}, handle=Client()))
     datasets = [d for _, d in objects.prefix_datasets(tree, source="s", vendor="v", bucket="b", scheme="s3", common={})]
     root = datasets[0]
     # VmHWM: this process's own peak (ru_maxrss would carry the forking parent's peak across exec)

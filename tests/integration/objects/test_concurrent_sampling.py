@@ -15,7 +15,7 @@ import pytest
 
 from connectors import objects
 from connectors.s3 import Connector
-from connectors.s3 import runtime as s3runtime
+from connectors import runtime as s3runtime
 from tests.integration.objects.conftest import run_connector
 
 BUCKET = "conc-sampling"

@@ -145,7 +145,7 @@ def test_refused_iam_read_gives_unknown(gcs_admin, collect_gcs, monkeypatch):
 def test_rate_limit_spaces_requests(gcs_admin, collect_gcs):
     import time
 
-    from connectors.s3.runtime import RateLimiter
+    from connectors.runtime import RateLimiter
 
     limiter = RateLimiter(50)
     start = time.monotonic()

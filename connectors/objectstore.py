@@ -1,0 +1,297 @@
+"""One object-store base: bucket selection, listing, prefix tree, datasets, samples.
+
+The model is OpenMetadata's ``StorageServiceSource``: the base owns the flow every object
+store shares and a store (S3, GCS, Azure Blob, a plug-in) implements a small typed surface:
+
+- :meth:`ObjectStore.list_buckets`: the buckets the audit identity can list (raise
+  :class:`~auditor.errors.ConnectorError` when the source is unreachable, or
+  :class:`ListingRefused` when named buckets can still be read without the listing);
+- :meth:`ObjectStore.bucket_settings`: one bucket's settings as Dataset fields and evidence;
+- :meth:`ObjectStore.iter_objects`: the objects under a prefix (key, size, modified, current);
+- :meth:`ObjectStore.read_range`: bytes ``start..end`` of one object, under a deadline;
+- :meth:`ObjectStore.error_code` with ``errors``: the store's one error map (what a refused
+  or failed call raises, and its short credential-free name).
+
+Optional hooks have defaults: :meth:`~ObjectStore.find_bucket` (a named bucket the listing did
+not show), :meth:`~ObjectStore.prepare` (account-level reads, once), :meth:`~ObjectStore.object_acls`
+(sampled objects' ACLs), :meth:`~ObjectStore.node_fields`, :meth:`~ObjectStore.list_prefixes`.
+
+The base does the rest: names and globs (a pattern that matched nothing is a finding),
+buckets listed ``max_workers`` at a time (:func:`connectors.runtime.fan_out`), each listing
+streamed into a :class:`~connectors.objects.PrefixTree` through the overridable step
+:meth:`~ObjectStore.listing`, one dataset per prefix, sampled reads on a source-wide pool
+(``max_workers``, in order) through :mod:`connectors.readers`, a refused read recorded as a
+denied call and the object named in ``facts["unsampled"]``, a refused listing as a
+:class:`~auditor.models.CollectionError` next to the bucket's error dataset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar, NamedTuple, TypeVar
+
+from pydantic import BaseModel
+
+from auditor.models import CollectionError, Dataset, Observation
+from connectors import objects, readers
+from connectors.base import Capabilities, CollectContext, SourceSpec, empty_selection, matches, unmatched_patterns
+from connectors.objects import Deadline, Node, PrefixTree, StoreOptions
+from connectors.runtime import RateLimiter, fan_out, ordered_map
+
+T = TypeVar("T")
+
+
+class ObjectInfo(NamedTuple):
+    """One listed object (or object version)."""
+
+    key: str
+    size: int
+    modified: datetime
+    current: bool = True  # False: a noncurrent version kept by versioning (counted, never sampled)
+
+
+@dataclass
+class Bucket:
+    """A bucket (container, root folder) as listed."""
+
+    name: str
+    created: datetime | None = None
+    handle: Any = None  # the store's own object for it (a GCS Bucket, Azure ContainerProperties)
+
+
+@dataclass
+class BucketSettings:
+    """What :meth:`ObjectStore.bucket_settings` read: the Dataset fields common to every dataset
+    of the bucket (``denied``, a tuple of refused calls, and ``facts``, the evidence dict,
+    included) and what listing and reads need."""
+
+    fields: dict[str, Any]
+    handle: Any = None  # the client for this bucket's listing and reads (S3: its region's client)
+    retention: Callable[[str], dict[str, Any]] | None = None  # prefix path -> retention fields
+    versions: bool = False  # list every object version (versioning is or was on)
+    versions_listed: bool = False  # set by the listing once every version was listed
+
+    def __post_init__(self) -> None:
+        self.fields.setdefault("denied", ())
+        self.fields.setdefault("facts", {})
+
+    @property
+    def evidence(self) -> dict[str, Any]:
+        return self.fields["facts"]
+
+    def deny(self, entry: str) -> None:
+        self.fields["denied"] = (*self.fields["denied"], entry)
+
+
+class ListingRefused(Exception):
+    """Raised by :meth:`ObjectStore.list_buckets` when the listing is refused but the buckets named
+    in the config can still be read: each glob is reported as not expanded (``entry``: the
+    refused call, ``fix``: what to grant)."""
+
+    def __init__(self, entry: str, fix: str) -> None:
+        super().__init__(entry)
+        self.entry, self.fix = entry, fix
+
+
+Sampled = tuple[Any, dict[str, list[str]], dict[str, str]]
+
+
+class ObjectStore:
+    """Base of the object-store connectors. A store sets ``kind``, ``Options`` (a
+    :class:`~connectors.objects.StoreOptions`), ``scheme``, ``errors``, ``list_call`` and
+    ``read_call``, and implements the five methods of its surface."""
+
+    kind: ClassVar[str] = "object store"
+    Options: ClassVar[type[BaseModel]] = StoreOptions
+    capabilities: ClassVar[Capabilities] = objects.STORE_CAPABILITIES
+    scheme: ClassVar[str] = "store"  # dataset URIs: <scheme>://<bucket>/<prefix>
+    bucket_word: ClassVar[str] = "bucket"  # as the config and messages name a bucket ("container")
+    errors: ClassVar[tuple[type[BaseException], ...]] = (OSError,)  # what a refused or failed call raises
+    list_call: ClassVar[str] = "list objects"  # the call (permission) a refused listing names
+    read_call: ClassVar[str] = "get object"  # the call (permission) a refused read names
+    opts: Any  # the store's Options instance
+
+    def __init__(self, source: SourceSpec, ctx: CollectContext) -> None:
+        self.source, self.ctx = source, ctx
+        options = type(self).Options
+        self.opts = source.options if isinstance(source.options, options) else options(**(source.options or {}))
+        self.limiter = RateLimiter(self.opts.max_requests_per_second) if self.opts.max_requests_per_second else None
+        self._pool: ThreadPoolExecutor | None = None  # sampled reads and ACL checks, source-wide (max_workers)
+
+    @classmethod
+    def permissions(cls) -> dict[str, Any]:  # pragma: no cover - per store
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ the store's surface
+
+    def list_buckets(self) -> Iterable[Bucket]:  # pragma: no cover - per store
+        raise NotImplementedError
+
+    def bucket_settings(self, bucket: Bucket) -> BucketSettings:  # pragma: no cover - per store
+        raise NotImplementedError
+
+    def iter_objects(self, bucket: Bucket, settings: BucketSettings, prefix: str = "") -> Iterator[ObjectInfo]:
+        """The objects whose key starts with ``prefix`` (every version when ``settings.versions``);
+        stops early once ``self.ctx.cancel`` is set (checked per page)."""
+        raise NotImplementedError  # pragma: no cover - per store
+
+    def read_range(self, bucket: Bucket, settings: BucketSettings, key: str, start: int, end: int,
+                   deadline: Deadline) -> bytes:  # pragma: no cover - per store
+        """Bytes ``start..end`` (inclusive) of one object; count what arrives in ``deadline.got``
+        and call ``deadline.check()`` between socket reads."""
+        raise NotImplementedError
+
+    def error_code(self, exc: BaseException) -> str:
+        """A short, credential-free name of one of ``errors`` (an HTTP status, an error code)."""
+        return type(exc).__name__
+
+    # ------------------------------------------------------------------ optional hooks
+
+    def list_prefixes(self, bucket: Bucket, settings: BucketSettings, prefix: str) -> list[str]:
+        """The common prefixes directly under ``prefix`` (a delimiter listing), for a listing
+        that fans out per prefix. Default: not supported (NotImplementedError)."""
+        raise NotImplementedError(f"{self.kind}: no delimiter listing")
+
+    def find_bucket(self, name: str) -> Bucket | CollectionError | None:
+        """A bucket named in the config that the listing did not show (another account's)."""
+        return CollectionError(
+            source=self.source.id, dataset=name, kind="bucket",
+            reason=f"{self.bucket_word} {name} not found or not visible to the audit identity",
+            fix=f"check the {self.bucket_word} name, and grant the audit identity the role from "
+                f"`auditor permissions --kind {self.kind}`")
+
+    def prepare(self, chosen: list[Bucket]) -> None:
+        """Account-level reads, once per source, before the buckets are read."""
+
+    def object_acls(self, bucket: Bucket, settings: BucketSettings, tree: PrefixTree,
+                    pool: ThreadPoolExecutor | None, ahead: int) -> dict[str, Any]:
+        """Updates of the bucket's Dataset fields from the sampled objects' ACLs (default: none)."""
+        return {}
+
+    def node_fields(self, bucket: Bucket, settings: BucketSettings, node: Node) -> dict[str, Any]:
+        """Dataset field updates for one prefix's dataset (default: none)."""
+        return {}
+
+    def list_fix(self, name: str) -> str:
+        return f"grant {self.list_call} on {self.scheme}://{name}"
+
+    # ------------------------------------------------------------------ the flow
+
+    def call(self, fn: Callable[[], T]) -> T:
+        """One request of this source, spaced by ``max_requests_per_second``."""
+        if self.limiter:
+            self.limiter.acquire()
+        return fn()
+
+    def listing(self, bucket: Bucket, settings: BucketSettings) -> Iterator[ObjectInfo]:
+        """Every object of the bucket, in any order: the step a sharded listing or an inventory
+        report replaces. Default: one listing from the bucket's root."""
+        return self.iter_objects(bucket, settings, prefix="")
+
+    def list_tree(self, bucket: Bucket, settings: BucketSettings) -> PrefixTree:
+        """The bucket's listing, streamed into a fresh prefix tree."""
+        tree = PrefixTree(self.opts.depth, self.opts.sample_objects, seed=bucket.name)
+        add = tree.add
+        for key, size, modified, current in self.listing(bucket, settings):
+            add(key, size, modified, current)
+        tree.versions_listed = settings.versions_listed
+        return tree
+
+    def collect(self) -> Iterator[Observation | CollectionError]:
+        opts = self.opts
+        explicit = objects.explicit_names(opts.buckets, opts.exclude)
+        refused: ListingRefused | None = None
+        try:
+            buckets = list(self.list_buckets())
+        except ListingRefused as exc:
+            buckets, refused = [], exc
+        chosen = [b for b in buckets if matches(b.name, opts.buckets, opts.exclude)]
+        if refused:
+            for pattern in (p for p in opts.buckets if p not in explicit):
+                yield CollectionError(
+                    source=self.source.id, dataset=pattern, kind="bucket",
+                    reason=f"{self.bucket_word} pattern {pattern!r} not expanded: {refused.entry}", fix=refused.fix)
+        listed = {b.name for b in buckets}
+        if not refused and (unmatched := unmatched_patterns(listed, opts.buckets, opts.exclude)):
+            yield empty_selection(self.source.id, self.bucket_word, unmatched, len(listed))
+        for name in (n for n in explicit if n not in listed):
+            found = self.find_bucket(name)
+            if isinstance(found, Bucket):
+                chosen.append(found)
+            elif found is not None:
+                yield found
+        if chosen:
+            self.prepare(chosen)
+        tasks = [lambda b=b: self._bucket(b) for b in chosen]
+        # sampled reads and object ACL checks of every bucket share one pool of max_workers threads
+        # (max_workers 1: one after the other in the bucket's thread)
+        if opts.max_workers > 1 and opts.sample_objects:
+            self._pool = ThreadPoolExecutor(opts.max_workers, thread_name_prefix=f"auditor-{self.kind}-samples")
+        try:
+            for item in fan_out(tasks, opts.max_workers, self.ctx.cancel):
+                if isinstance(item, Observation):
+                    self.ctx.progress(1)
+                yield item
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
+
+    def _bucket(self, bucket: Bucket) -> Iterator[Observation | CollectionError]:
+        name, cancel = bucket.name, self.ctx.cancel
+        settings = self.bucket_settings(bucket)
+        common = settings.fields
+        try:
+            tree = self.list_tree(bucket, settings)
+        except self.errors as exc:
+            reason = f"{self.list_call}: {self.error_code(exc)}"
+            yield CollectionError(source=self.source.id, dataset=name, kind="bucket", reason=reason,
+                                  fix=self.list_fix(name))
+            retention = settings.retention("") if settings.retention else {}
+            yield Observation(dataset=Dataset(
+                source=self.source.id, vendor=self.source.vendor.id, kind="bucket", name=name,
+                uri=f"{self.scheme}://{name}", created=bucket.created, status="error", error=reason,
+                **{**common, **retention, "denied": (*common["denied"], reason)}))
+            return
+        if cancel.is_set():
+            return
+        pool, ahead = self._pool, 2 * self.opts.max_workers
+        common.update(self.object_acls(bucket, settings, tree, pool, ahead))
+
+        def sampled(item: tuple[Node, Dataset]) -> tuple[Node, Dataset, Sampled | None]:
+            if cancel.is_set():
+                return item[0], item[1], None
+            return item[0], item[1], self._sample(bucket, settings, tree, item[0])
+
+        nodes = objects.prefix_datasets(tree, source=self.source.id, vendor=self.source.vendor.id, bucket=name,
+                                        scheme=self.scheme, common=common, per_node=settings.retention)
+        for node, dataset, got in ordered_map(sampled, nodes, pool, ahead):
+            if cancel.is_set() or got is None:
+                return
+            update = self.node_fields(bucket, settings, node)
+            if not node.path and bucket.created is not None:
+                update["created"] = bucket.created
+            sample, fields, unsampled = got
+            for k, v in fields.items():
+                update[k] = (*getattr(dataset, k), *v)
+            if update:
+                dataset = dataset.model_copy(update=update)
+            yield Observation(dataset=objects.with_unsampled(dataset, unsampled), sample=sample)
+
+    def _sample(self, bucket: Bucket, settings: BucketSettings, tree: PrefixTree, node: Node) -> Sampled:
+        if not tree.sample_objects:
+            return None, {}, {}
+        max_bytes, seconds = self.opts.max_object_bytes, self.opts.object_read_deadline_seconds
+
+        def read(pick: objects.Pick) -> readers.ReadResult:
+            deadline = Deadline(seconds)
+
+            def fetch(start: int, end: int) -> bytes:
+                deadline.check()
+                return self.read_range(bucket, settings, pick.key, start, min(end, start + max_bytes - 1), deadline)
+            return readers.read_object(pick.key, pick.size, fetch, max_bytes)
+
+        return objects.sample_with_refusals(tree.picks(node), read, self.read_call, self.errors, self.error_code)
