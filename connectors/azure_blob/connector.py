@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any, ClassVar, TypeVar
+from collections.abc import Iterator
+from typing import Any, ClassVar
 
 from azure.core import exceptions as aexc
-from azure.storage.blob import BlobServiceClient, ExponentialRetry
+from azure.storage.blob import BlobPrefix, BlobServiceClient, ExponentialRetry
 from pydantic import BaseModel, Field, SecretStr, model_validator
 
 from auditor.errors import ConnectorError
-from auditor.models import CollectionError, Dataset, Observation
-from connectors import objects, readers
-from connectors.base import Capabilities, CollectContext, SourceSpec, empty_selection, matches, unmatched_patterns
-from connectors.runtime import RateLimiter, fan_out
+from auditor.models import CollectionError
+from connectors import objects
+from connectors.base import Capabilities, CollectContext, SourceSpec
+from connectors.objectstore import Bucket, BucketSettings, ObjectInfo, ObjectStore
 
-T = TypeVar("T")
 CALL_ERRORS = (aexc.AzureError, ValueError)
 ACCOUNT_KEY_SCOPE = "$account-encryption-key"
 CHUNK = 64 * 1024  # the whole-blob deadline is checked between GETs of this size
@@ -42,9 +41,18 @@ def _code(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-class Connector:
+_Options = Options  # the class attribute Options shadows it in the class body
+
+
+class Connector(ObjectStore):
     kind: ClassVar[str] = "azure_blob"
     Options: ClassVar[type[BaseModel]] = Options
+    scheme: ClassVar[str] = "azure"
+    bucket_word: ClassVar[str] = "container"
+    errors: ClassVar[tuple[type[BaseException], ...]] = CALL_ERRORS
+    list_call: ClassVar[str] = "List Blobs"
+    read_call: ClassVar[str] = "Get Blob"
+    opts: _Options
     capabilities: ClassVar[Capabilities] = Capabilities(
         knows=frozenset({"records", "bytes", "last_modified", "oldest_modified", "encryption_at_rest",
                          "encryption_in_transit", "public", "versioning", "logging", "object_lock", "columns",
@@ -56,10 +64,10 @@ class Connector:
                "tags": "container metadata is not read as tags"})
 
     def __init__(self, source: SourceSpec, ctx: CollectContext) -> None:
-        self.source, self.ctx = source, ctx
-        self.opts: Options = source.options if isinstance(source.options, Options) else Options(**(source.options or {}))
-        self._limiter = RateLimiter(self.opts.max_requests_per_second) if self.opts.max_requests_per_second else None
+        super().__init__(source, ctx)
         self.client: Any = None
+        self._service: dict[str, Any] = {}
+        self._denied: list[str] = []
 
     @classmethod
     def permissions(cls) -> dict[str, Any]:
@@ -69,10 +77,8 @@ class Connector:
                 "DataActions": ["Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read"],
                 "NotActions": [], "NotDataActions": []}
 
-    def _call(self, fn: Callable[[], T]) -> T:
-        if self._limiter:
-            self._limiter.acquire()
-        return fn()
+    def error_code(self, exc: BaseException) -> str:
+        return _code(exc)
 
     def _make_client(self) -> BlobServiceClient:
         o = self.opts
@@ -84,7 +90,7 @@ class Connector:
         secret = o.account_key or o.sas_token
         return BlobServiceClient(o.account_url or "", credential=secret.get_secret_value() if secret else None, **kw)
 
-    def collect(self) -> Iterator[Observation | CollectionError]:
+    def list_buckets(self) -> Iterator[Bucket]:
         try:
             self.client = self._make_client()
         except ValueError:
@@ -92,31 +98,29 @@ class Connector:
                                  "URL cannot be parsed") from None
         where = objects.safe_endpoint(self.client.url, "Azure Blob Storage")
         try:
-            containers = self._call(lambda: list(self.client.list_containers(include_metadata=True)))
+            containers = self.call(lambda: list(self.client.list_containers(include_metadata=True)))
         except aexc.HttpResponseError as exc:
             raise ConnectorError(f"azure_blob source {self.source.id}: container listing refused at {where}: "
                                  f"{_code(exc)}") from None
         except CALL_ERRORS as exc:
             raise ConnectorError(f"azure_blob source {self.source.id}: cannot reach {where}: {_code(exc)}") from None
-        service, denied = self._service_properties()
-        chosen = [c for c in containers if matches(c.name, self.opts.buckets, self.opts.exclude)]
-        listed = {c.name for c in containers}
-        if unmatched := unmatched_patterns(listed, self.opts.buckets, self.opts.exclude):
-            yield empty_selection(self.source.id, "container", unmatched, len(listed))
-        for name in (n for n in objects.explicit_names(self.opts.buckets, self.opts.exclude) if n not in listed):
-            yield CollectionError(source=self.source.id, dataset=name, kind="bucket",
-                                  reason=f"container {name} not found or not visible to the audit identity",
-                                  fix="check the container name, and grant the audit identity the role from "
-                                      "`auditor permissions --kind azure_blob` on the storage account")
-        tasks = [lambda c=c: self._container(c, service, denied) for c in chosen]
-        for item in fan_out(tasks, self.opts.max_workers, self.ctx.cancel):
-            if isinstance(item, Observation):
-                self.ctx.progress(1)
-            yield item
+        return iter([Bucket(c.name, None, c) for c in containers])
+
+    def find_bucket(self, name: str) -> Bucket | CollectionError | None:
+        return CollectionError(source=self.source.id, dataset=name, kind="bucket",
+                               reason=f"container {name} not found or not visible to the audit identity",
+                               fix="check the container name, and grant the audit identity the role from "
+                                   "`auditor permissions --kind azure_blob` on the storage account")
+
+    def prepare(self, chosen: list[Bucket]) -> None:
+        self._service, self._denied = self._service_properties()
+
+    def list_fix(self, name: str) -> str:
+        return f"grant blobs/read (Storage Blob Data Reader) on the container {name}"
 
     def _service_properties(self) -> tuple[dict[str, Any], list[str]]:
         try:
-            props = self._call(lambda: self.client.get_service_properties())
+            props = self.call(lambda: self.client.get_service_properties())
         except CALL_ERRORS as exc:
             return {}, [f"Get Blob Service Properties: {_code(exc)}"]
         soft = props.get("delete_retention_policy")
@@ -124,8 +128,8 @@ class Connector:
         return {"soft_delete_days": soft.days if soft is not None and soft.enabled else 0,
                 "logging": bool(log and (log.read or log.write or log.delete)) if log is not None else None}, []
 
-    def _container(self, c: Any, service: dict[str, Any], denied: list[str]) -> Iterator[Observation | CollectionError]:
-        name = c.name
+    def bucket_settings(self, bucket: Bucket) -> BucketSettings:
+        c, service, denied = bucket.handle, self._service, self._denied
         scope = getattr(c.encryption_scope, "default_encryption_scope", None) or ACCOUNT_KEY_SCOPE
         public = c.public_access in ("blob", "container")
         plain_http = self.client.url.startswith("http://")
@@ -147,57 +151,36 @@ class Connector:
                                 or c.immutable_storage_with_versioning_enabled),
             "logging": service.get("logging"), "denied": tuple(denied), "facts": evidence,
         }
-        container = self.client.get_container_client(name)
-        tree = objects.PrefixTree(self.opts.depth, self.opts.sample_objects, seed=name)
+        return BucketSettings(common, handle=self.client.get_container_client(bucket.name))
+
+    def iter_objects(self, bucket: Bucket, settings: BucketSettings, prefix: str = "") -> Iterator[ObjectInfo]:
         versions = False
-        try:
-            pages = iter(container.list_blobs(results_per_page=1000).by_page())
-            while (page := self._call(lambda: next(pages, None))) is not None:
-                for b in page:
-                    versions = versions or bool(getattr(b, "version_id", None))
-                    tree.add(b.name, int(b.size or 0), b.last_modified)
-                if self.ctx.cancel.is_set():
-                    return
-        except CALL_ERRORS as exc:
-            reason = f"List Blobs: {_code(exc)}"
-            yield CollectionError(source=self.source.id, dataset=name, kind="bucket", reason=reason,
-                                  fix=f"grant blobs/read (Storage Blob Data Reader) on the container {name}")
-            yield Observation(dataset=Dataset(
-                source=self.source.id, vendor=self.source.vendor.id, kind="bucket", name=name,
-                uri=f"azure://{name}", status="error", error=reason, **{**common, "denied": (*denied, reason)}))
-            return
-        common["versioning"] = True if versions else None  # off is known only to the management plane
-        for node, dataset in objects.prefix_datasets(
-            tree, source=self.source.id, vendor=self.source.vendor.id, bucket=name, scheme="azure", common=common,
-        ):
+        pages = iter(settings.handle.list_blobs(name_starts_with=prefix or None, results_per_page=1000).by_page())
+        while (page := self.call(lambda: next(pages, None))) is not None:
+            for b in page:
+                versions = versions or bool(getattr(b, "version_id", None))
+                yield ObjectInfo(b.name, int(b.size or 0), b.last_modified)
             if self.ctx.cancel.is_set():
                 return
-            update: dict[str, Any] = {"last_modified_basis": "newest blob Last-Modified" if node.newest else None}
-            sample, fields, unsampled = self._sample(container, tree, node)
-            for k, v in fields.items():
-                update[k] = (*getattr(dataset, k), *v)
-            dataset = dataset.model_copy(update=update)
-            yield Observation(dataset=objects.with_unsampled(dataset, unsampled), sample=sample)
+        # off is known only to the management plane
+        settings.fields["versioning"] = True if versions or settings.fields.get("versioning") else None
 
-    def _sample(self, container: Any, tree: objects.PrefixTree,
-                node: objects.Node) -> tuple[Any, dict[str, list[str]], dict[str, str]]:
-        if not tree.sample_objects:
-            return None, {}, {}
-        max_bytes = self.opts.max_object_bytes
+    def list_prefixes(self, bucket: Bucket, settings: BucketSettings, prefix: str) -> list[str]:
+        pages = iter(settings.handle.walk_blobs(name_starts_with=prefix or None, delimiter="/").by_page())
+        out: list[str] = []
+        while (page := self.call(lambda: next(pages, None))) is not None:
+            out.extend(b.name for b in page if isinstance(b, BlobPrefix))
+        return out
 
-        def read(pick: objects.Pick) -> readers.ReadResult:
-            deadline = objects.Deadline(self.opts.object_read_deadline_seconds)
+    def node_fields(self, bucket: Bucket, settings: BucketSettings, node: objects.Node) -> dict[str, Any]:
+        return {"last_modified_basis": "newest blob Last-Modified" if node.newest else None}
 
-            def fetch(start: int, end: int) -> bytes:
-                end = min(end, start + max_bytes - 1)
-                deadline.check()
-                parts = []
-                for part in self._call(lambda: container.download_blob(
-                        pick.key, offset=start, length=end - start + 1, timeout=int(self.opts.read_timeout))).chunks():
-                    parts.append(part)
-                    deadline.got += len(part)
-                    deadline.check()
-                return b"".join(parts)
-            return readers.read_object(pick.key, pick.size, fetch, max_bytes)
-
-        return objects.sample_with_refusals(tree.picks(node), read, "Get Blob", CALL_ERRORS, _code)
+    def read_range(self, bucket: Bucket, settings: BucketSettings, key: str, start: int, end: int,
+                   deadline: objects.Deadline) -> bytes:
+        parts = []
+        for part in self.call(lambda: settings.handle.download_blob(
+                key, offset=start, length=end - start + 1, timeout=int(self.opts.read_timeout))).chunks():
+            parts.append(part)
+            deadline.got += len(part)
+            deadline.check()
+        return b"".join(parts)
