@@ -1,0 +1,80 @@
+"""A third-party object store built on the object-store base (tests/plugin_pkg/auditor_dirstore: one
+file and its packaging metadata, no edit elsewhere) is scanned end to end by the real command line,
+listed by ``auditor permissions``, and gets the base's selection findings for free. The connector
+contract suite runs it too: it enumerates the registry, where the entry point put it."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import yaml
+
+from auditor.models import CollectionError, Observation, Vendor
+from auditor.plugins import load_connectors
+from connectors.base import CollectContext, SourceSpec
+from tests.contract.test_plugin_connector import PLUGIN_SITE, auditor
+
+WRITTEN = datetime(2021, 3, 14, 9, 0, tzinfo=timezone.utc)  # when the vendor's export was written
+AS_OF = WRITTEN + timedelta(days=800)  # the audit's instant, derived from what is audited
+CSV = "email,city\n" + "".join(f"user{i}.tan@example.com,Singapore\n" for i in range(30))
+
+
+def store(tmp_path: Path) -> Path:
+    root = tmp_path / "store"
+    for rel, text in {"acme-drop/exports/2021/customers.csv": CSV, "acme-drop/README.txt": "weekly drop\n",
+                      "other-team/notes.txt": "not the vendor's\n"}.items():
+        f = root / rel
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text(text, encoding="utf-8")
+        os.utime(f, (WRITTEN.timestamp(), WRITTEN.timestamp()))
+    return root
+
+
+def test_a_plugin_object_store_is_scanned_end_to_end_through_the_cli(tmp_path):
+    cfg = tmp_path / "auditor.yaml"
+    cfg.write_text(yaml.safe_dump({
+        "state": "sqlite:///state.db", "vendors": [{"id": "acme", "name": "Acme Exports"}],
+        "sources": [{"id": "acme-store", "vendor": "acme", "kind": "dirstore", "root": str(store(tmp_path)),
+                     "buckets": ["acme-*"], "depth": 2}],
+    }, sort_keys=False), encoding="utf-8")
+    out = tmp_path / "report.json"
+    r = auditor("scan", "-c", str(cfg), "--as-of", AS_OF.isoformat(), "--json", str(out), path=[PLUGIN_SITE],
+                cwd=tmp_path)
+    # read and classified; what a folder cannot say (encryption, retention) stays not-assessed: exit 3, never a pass
+    assert r.returncode == 3, r.stderr
+    doc = json.loads(out.read_text())
+    ds = {d["name"]: d for d in doc["datasets"] if d["source"] == "acme-store"}
+    assert set(ds) == {"acme-drop", "acme-drop/exports/", "acme-drop/exports/2021/"}  # other-team not selected
+    bucket, leaf = ds["acme-drop"], ds["acme-drop/exports/2021/"]
+    assert (bucket["kind"], bucket["objects"], leaf["kind"], leaf["objects"]) == ("bucket", 2, "prefix", 1)
+    assert leaf["uri"] == "dir://acme-drop/exports/2021/" and leaf["status"] == "assessed"
+    assert {p["type"] for p in leaf["personal_data"]} == {"email"} and leaf["records"] == 30
+    assert datetime.fromisoformat(leaf["last_modified"]) == WRITTEN
+    rules = {f["rule"] for f in doc["findings"] if f["dataset"] == "acme-drop"}  # one finding per problem: the bucket
+    assert "stale-personal-data" in rules and "public-exposure" not in rules
+    unknown = {u for f in doc["findings"] if f["rule"] == "not-assessed" for u in f["evidence"]["unknown"]}
+    assert {"encryption_at_rest", "has_retention"} <= unknown
+    assert "user0.tan@example.com" not in out.read_text()  # masked examples only
+
+
+def test_the_base_reports_a_glob_that_matched_nothing_and_a_missing_bucket(tmp_path):
+    cls = load_connectors().get("dirstore")
+    opts = cls.Options(root=str(store(tmp_path)), buckets=["vendor-*", "acme-drop", "gone"])
+    items = list(cls(SourceSpec(id="s", kind="dirstore", vendor=Vendor(id="v"), options=opts),
+                     CollectContext(as_of=AS_OF)).collect())
+    errors = [i.reason for i in items if isinstance(i, CollectionError)]
+    assert any("empty selection" in e and "'vendor-*'" in e and "holds 2 buckets" in e for e in errors), errors
+    assert any("bucket gone not found" in e for e in errors), errors
+    assert {i.dataset.name for i in items if isinstance(i, Observation)} == {
+        "acme-drop", "acme-drop/exports/", "acme-drop/exports/2021/"}
+
+
+def test_permissions_lists_the_plugin_store():
+    r = auditor("permissions", "--kind", "dirstore", "--json", "--capabilities", path=[PLUGIN_SITE])
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)["dirstore"]
+    assert "read" in doc["permissions"]["posix"]
+    assert "public" in doc["capabilities"]["never"] and "personal_data" in doc["capabilities"]["knows"]
