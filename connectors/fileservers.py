@@ -1,9 +1,9 @@
-"""Shared flow of file-server connectors (SFTP, FTP/FTPS): folders as the prefix tree.
+"""File-server connectors (SFTP, FTP/FTPS) on the object-store base: folders as the prefix tree.
 
-Each configured root folder is a bucket-like dataset and its sub-folders are prefixes
-(:class:`connectors.objects.PrefixTree`); a file's mtime is its age; picked files are read
-with ranged reads through :func:`connectors.readers.read_object`. A kind supplies a
-:class:`Server` (walk a root, read a byte range, name an error); this module does the rest.
+Each configured root folder is a bucket (:class:`connectors.objectstore.ObjectStore`) and its
+sub-folders are prefixes; a file's mtime is its age; picked files are read with ranged reads
+through the base. A kind supplies a :class:`Server` (list a folder, read a byte range, name an
+error); the listing here walks the root breadth-first through it, one session per source.
 A folder that could not be listed, a symlink not followed or a file not read is named in
 the dataset's ``facts["unsampled"]`` (a reader says how far it got).
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
@@ -20,10 +20,11 @@ from typing import Any, ClassVar, Protocol
 from pydantic import Field, SecretStr, model_validator
 
 from auditor.models import CollectionError, Dataset, Observation
-from connectors import objects, readers
+from connectors import objects
 from connectors.base import Capabilities, CollectContext, SourceSpec, empty_selection, matches
 from connectors.base import Options as BaseOptions
 from connectors.objects import Deadline
+from connectors.objectstore import Bucket, BucketSettings, ObjectInfo, ObjectStore
 
 
 class ServerOptions(BaseOptions):
@@ -44,6 +45,7 @@ class ServerOptions(BaseOptions):
     read_timeout: float = Field(60.0, gt=0, allow_inf_nan=False)
     object_read_deadline_seconds: float = Field(60.0, gt=0, allow_inf_nan=False)  # one file, all its reads
     probe_anonymous: bool = True  # try an anonymous login (public exposure); off: public is unknown
+    max_workers: ClassVar[int] = 1  # one session per source: folders listed and files read one after the other
 
     @model_validator(mode="after")
     def _absolute(self) -> ServerOptions:
@@ -75,44 +77,14 @@ class Server(Protocol):
 
 @dataclass
 class Walk:
-    tree: objects.PrefixTree
+    """What listing one root found besides its files (``Bucket.handle`` of a root)."""
+
+    root: str  # the configured root folder
     unsampled: dict[str, str] = field(default_factory=dict)  # path below the root -> why
     files: int = 0  # files seen, selected or not
     matched: set[str] = field(default_factory=set)  # include globs that selected a file
-
-
-def walk(server: Server, root: str, opts: ServerOptions, ctx: CollectContext, call: Callable[[], None]) -> Walk:
-    """List ``root`` breadth-first into a prefix tree; a refused sub-folder is named, a refused
-    root raises (the whole root is then not assessed)."""
-    out = Walk(objects.PrefixTree(opts.depth, opts.sample_objects, seed=root))
-    pending = [""]
-    while pending and not ctx.cancel.is_set():
-        rel = pending.pop(0)
-        call()
-        try:
-            entries = server.listdir(posixpath.join(root, rel) if rel else root)
-        except server.errors as exc:
-            if not rel:
-                raise
-            out.unsampled[rel + "*"] = f"folder not listed ({server.code(exc)})"
-            continue
-        for e in sorted(entries, key=lambda e: e.path):
-            path = f"{rel}{e.path}"
-            if e.unreadable:
-                out.unsampled[path] = e.unreadable
-            elif e.is_link:
-                out.unsampled[path] = "symbolic link not followed"
-            elif e.is_dir:
-                pending.append(path + "/")
-            else:
-                out.files += 1
-                if matches(path, opts.include, opts.exclude):
-                    out.tree.add(path, e.size, e.modified)
-                    out.matched.update(p for p in opts.include if p not in out.matched
-                                       and fnmatch.fnmatchcase(path, p))
-    if ctx.cancel.is_set() and pending:
-        out.unsampled[pending[0] + "*"] = "listing cancelled (source timeout)"
-    return out
+    done: bool = False  # listed to the end (not refused, not cancelled)
+    skipped: dict[str, dict[str, str]] = field(default_factory=dict)  # node path -> its unsampled entries
 
 
 def _owner(tree: objects.PrefixTree, rel: str) -> str:
@@ -120,10 +92,11 @@ def _owner(tree: objects.PrefixTree, rel: str) -> str:
     return max((p for p in tree.nodes if rel.startswith(p)), key=len)
 
 
-class FileServerConnector:
-    """Base of the SFTP and FTP connectors: subclasses set ``kind``, ``scheme``, ``default_port``
-    and implement :meth:`open` (a logged-in :class:`Server`), :meth:`settings` (facts common to
-    every dataset of the source) and :meth:`anonymous` (root -> public, reasons)."""
+class FileServerConnector(ObjectStore):
+    """Base of the SFTP and FTP connectors: subclasses set ``kind``, ``scheme``, ``default_port``,
+    ``errors``, ``read_call`` and implement :meth:`open` (a logged-in :class:`Server`),
+    :meth:`settings` (facts common to every dataset of the source) and :meth:`anonymous`
+    (root -> public, reasons)."""
 
     kind: ClassVar[str] = "file server"
     capabilities: ClassVar[Capabilities] = Capabilities(
@@ -137,26 +110,18 @@ class FileServerConnector:
                "created": "SFTP and FTP give no creation time", "tags": "files have no tags"})
     scheme: ClassVar[str] = "file"
     default_port: ClassVar[int] = 0
-    read_call: ClassVar[str] = "read"
+    read_call: ClassVar[str] = "file server read"
 
     def __init__(self, source: SourceSpec, ctx: CollectContext) -> None:
-        self.source, self.ctx = source, ctx
-        self.opts: Any = source.options if isinstance(source.options, self.Options) else self.Options(  # type: ignore[attr-defined]
-            **(source.options or {}))
+        super().__init__(source, ctx)
         self.port = self.opts.port or self.default_port
-        self._limiter = None
-        if self.opts.max_requests_per_second:
-            from connectors.runtime import RateLimiter
-
-            self._limiter = RateLimiter(self.opts.max_requests_per_second)
+        self.server: Any = None
+        self._common: dict[str, Any] = {}
+        self._public: dict[str, bool | None] = {}
 
     @property
     def where(self) -> str:
         return f"{self.scheme}://{self.opts.host}:{self.port}"
-
-    def call(self) -> None:
-        if self._limiter:
-            self._limiter.acquire()
 
     def open(self) -> Any:  # pragma: no cover - per kind: a logged-in Server
         raise NotImplementedError
@@ -170,86 +135,117 @@ class FileServerConnector:
     def anonymous(self) -> tuple[dict[str, bool | None], dict[str, str]]:  # pragma: no cover - per kind
         raise NotImplementedError
 
+    def error_code(self, exc: BaseException) -> str:
+        return str(self.server.code(exc))
+
+    # ------------------------------------------------------------------ the object store's surface
+
     def collect(self) -> Iterator[Observation | CollectionError]:
-        server = self.open()  # raises ConnectorError when unreachable or the login is refused
+        """One session for the source; the configured roots one after the other."""
+        self.server = self.open()  # raises ConnectorError when unreachable or the login is refused
         try:
-            common = self.settings(server)
+            common = self.settings(self.server)
             public, facts = self.anonymous() if self.opts.probe_anonymous else ({}, {
                 "anonymous_login": "not tried (probe_anonymous: false)"})
             common["facts"] = {**common.get("facts", {}), **facts}
+            self._common, self._public = common, public
             files, matched = 0, set[str]()
-            for root in dict.fromkeys(self.opts.paths):
+            for bucket in self.list_buckets():
                 if self.ctx.cancel.is_set():
                     return
-                for item in self._root(server, root, common, public.get(root)):
-                    if isinstance(item, Walk):
-                        files, matched = files + item.files, matched | item.matched
-                    else:
-                        yield item
+                for item in self._bucket(bucket):
+                    if isinstance(item, Observation) and item.dataset.status != "error":
+                        self.ctx.progress(1)
+                    yield item
+                walk: Walk = bucket.handle
+                if walk.done and not self.ctx.cancel.is_set():
+                    files, matched = files + walk.files, matched | walk.matched
             globs = [p for p in dict.fromkeys(self.opts.include) if set("*?[") & set(p) and p not in matched]
             if globs:  # a selection that matched nothing is a finding, not a pass
                 yield empty_selection(self.source.id, "file", globs, files)
         finally:
-            self.close(server)
+            self.close(self.server)
 
-    def _root(self, server: Server, root: str, common: dict[str, Any],
-              public: bool | None) -> Iterator[Observation | CollectionError | Walk]:
-        label = root.rstrip("/") or "/"
-        fields = {**common, "public": public}
+    def list_buckets(self) -> Iterator[Bucket]:
+        return iter([Bucket(root.rstrip("/") or "/", None, Walk(root)) for root in dict.fromkeys(self.opts.paths)])
+
+    def bucket_settings(self, bucket: Bucket) -> BucketSettings:
+        public = self._public.get(bucket.handle.root)
+        fields = {**self._common, "public": public}
         if public:
-            fields["public_reasons"] = (f"anonymous {self.kind.upper()} login lists {label}",)
-        try:
-            found = walk(server, label, self.opts, self.ctx, self.call)
-        except server.errors as exc:
-            reason = f"{self.kind} list {label}: {server.code(exc)}"
-            yield CollectionError(source=self.source.id, dataset=label, kind="bucket", reason=reason,
-                                  fix=f"let the user {self.opts.user} list and read {label} (read-only)")
-            yield Observation(dataset=Dataset(
-                source=self.source.id, vendor=self.source.vendor.id, kind="bucket", name=label,
-                uri=self._uri(label, ""), status="error", error=reason, **{**fields, "denied": (reason,)}))
-            return
-        for node, dataset in objects.prefix_datasets(
-            found.tree, source=self.source.id, vendor=self.source.vendor.id, bucket=label, scheme=self.scheme,
-            common=fields,
-        ):
-            if self.ctx.cancel.is_set():
-                return
-            self.ctx.progress(1)
-            sample, update, unsampled = self._sample(server, label, found.tree, node)
-            skipped = {k: v for k, v in found.unsampled.items() if _owner(found.tree, k) == node.path}
-            # records stay None: rows are estimated by the judge from the files read (sample.rows ->
-            # facts["rows_sampled"]), as for S3/GCS; ``objects`` counts the files
-            fix: dict[str, Any] = {"name": _name(dataset.name), "uri": self._uri(label, node.path),
-                   "last_modified_basis": "newest file mtime" if node.newest else None}
-            if dataset.parent:
-                fix["parent"] = _name(dataset.parent)
-            for k, v in update.items():
-                fix[k] = (*getattr(dataset, k), *v)
-            dataset = dataset.model_copy(update=fix)
-            yield Observation(dataset=objects.with_unsampled(dataset, {**skipped, **unsampled}), sample=sample)
-        yield found
+            fields["public_reasons"] = (f"anonymous {self.kind.upper()} login lists {bucket.name}",)
+        return BucketSettings(fields, handle=bucket.handle)
+
+    def listing_call(self, name: str) -> str:
+        return f"{self.kind} list {name}"
+
+    def list_fix(self, name: str) -> str:
+        return f"let the user {self.opts.user} list and read {name} (read-only)"
+
+    def bucket_uri(self, name: str) -> str:
+        return self._uri(name, "")
+
+    def iter_objects(self, bucket: Bucket, settings: BucketSettings, prefix: str = "") -> Iterator[ObjectInfo]:
+        """The root walked breadth-first: a refused sub-folder, an unreadable entry or a link is
+        named in the walk's unsampled; a refused root raises (the whole root is then not assessed)."""
+        server, opts, cancel, root = self.server, self.opts, self.ctx.cancel, bucket.name
+        out: Walk = settings.handle
+        pending = [prefix]
+        while pending and not cancel.is_set():
+            rel = pending.pop(0)
+            try:
+                entries = self.call(lambda: server.listdir(posixpath.join(root, rel) if rel else root))
+            except server.errors as exc:
+                if not rel:
+                    raise
+                out.unsampled[rel + "*"] = f"folder not listed ({server.code(exc)})"
+                continue
+            for e in sorted(entries, key=lambda e: e.path):
+                path = f"{rel}{e.path}"
+                if e.unreadable:
+                    out.unsampled[path] = e.unreadable
+                elif e.is_link:
+                    out.unsampled[path] = "symbolic link not followed"
+                elif e.is_dir:
+                    pending.append(path + "/")
+                else:
+                    out.files += 1
+                    if matches(path, opts.include, opts.exclude):
+                        yield ObjectInfo(path, e.size, e.modified)
+                        out.matched.update(p for p in opts.include if p not in out.matched
+                                           and fnmatch.fnmatchcase(path, p))
+        if cancel.is_set() and pending:
+            out.unsampled[pending[0] + "*"] = "listing cancelled (source timeout)"
+        out.done = not pending
+
+    def list_tree(self, bucket: Bucket, settings: BucketSettings) -> objects.PrefixTree:
+        tree = super().list_tree(bucket, settings)
+        walk: Walk = settings.handle
+        for path, why in walk.unsampled.items():
+            walk.skipped.setdefault(_owner(tree, path), {})[path] = why
+        return tree
+
+    def node_fields(self, bucket: Bucket, settings: BucketSettings, node: objects.Node,
+                    dataset: Dataset) -> dict[str, Any]:
+        # records stay None: rows are estimated by the judge from the files read (sample.rows ->
+        # facts["rows_sampled"]), as for S3/GCS; ``objects`` counts the files
+        fix: dict[str, Any] = {"name": _name(dataset.name), "uri": self._uri(bucket.name, node.path),
+                               "last_modified_basis": "newest file mtime" if node.newest else None}
+        if dataset.parent:
+            fix["parent"] = _name(dataset.parent)
+        skipped = settings.handle.skipped.get(node.path)
+        if skipped:
+            fix["facts"] = {**dataset.facts, "unsampled": {**dataset.facts.get("unsampled", {}), **skipped}}
+        return fix
+
+    def read_range(self, bucket: Bucket, settings: BucketSettings, key: str, start: int, end: int,
+                   deadline: Deadline) -> bytes:
+        path = posixpath.join(bucket.name, key)
+        return self.call(lambda: self.server.read(path, start, end - start + 1, deadline))
 
     def _uri(self, label: str, path: str) -> str:
         base = label if label == "/" else label + "/"
         return f"{self.where}{base}{path}"
-
-    def _sample(self, server: Server, label: str, tree: objects.PrefixTree,
-                node: objects.Node) -> tuple[Any, dict[str, list[str]], dict[str, str]]:
-        if not tree.sample_objects:
-            return None, {}, {}
-        max_bytes = self.opts.max_object_bytes
-
-        def read(pick: objects.Pick) -> readers.ReadResult:
-            path = posixpath.join(label, pick.key)
-            deadline = Deadline(self.opts.object_read_deadline_seconds)
-
-            def fetch(start: int, end: int) -> bytes:
-                self.call()
-                return server.read(path, start, min(end, start + max_bytes - 1) - start + 1, deadline)
-            return readers.read_object(pick.key, pick.size, fetch, max_bytes)
-
-        return objects.sample_with_refusals(tree.picks(node), read, f"{self.kind} {self.read_call}", server.errors,
-                                            server.code)
 
 
 def _name(name: str) -> str:

@@ -171,12 +171,19 @@ class ObjectStore:
         """Updates of the bucket's Dataset fields from the sampled objects' ACLs (default: none)."""
         return {}
 
-    def node_fields(self, bucket: Bucket, settings: BucketSettings, node: Node) -> dict[str, Any]:
+    def node_fields(self, bucket: Bucket, settings: BucketSettings, node: Node, dataset: Dataset) -> dict[str, Any]:
         """Dataset field updates for one prefix's dataset (default: none)."""
         return {}
 
+    def listing_call(self, name: str) -> str:
+        """The call a refused listing of bucket ``name`` names (default: ``list_call``)."""
+        return self.list_call
+
     def list_fix(self, name: str) -> str:
-        return f"grant {self.list_call} on {self.scheme}://{name}"
+        return f"grant {self.list_call} on {self.bucket_uri(name)}"
+
+    def bucket_uri(self, name: str) -> str:
+        return f"{self.scheme}://{name}"
 
     # ------------------------------------------------------------------ the flow
 
@@ -247,13 +254,13 @@ class ObjectStore:
         try:
             tree = self.list_tree(bucket, settings)
         except self.errors as exc:
-            reason = f"{self.list_call}: {self.error_code(exc)}"
+            reason = f"{self.listing_call(name)}: {self.error_code(exc)}"
             yield CollectionError(source=self.source.id, dataset=name, kind="bucket", reason=reason,
                                   fix=self.list_fix(name))
             retention = settings.retention("") if settings.retention else {}
             yield Observation(dataset=Dataset(
                 source=self.source.id, vendor=self.source.vendor.id, kind="bucket", name=name,
-                uri=f"{self.scheme}://{name}", created=bucket.created, status="error", error=reason,
+                uri=self.bucket_uri(name), created=bucket.created, status="error", error=reason,
                 **{**common, **retention, "denied": (*common["denied"], reason)}))
             return
         if cancel.is_set():
@@ -271,7 +278,7 @@ class ObjectStore:
         for node, dataset, got in ordered_map(sampled, nodes, pool, ahead):
             if cancel.is_set() or got is None:
                 return
-            update = self.node_fields(bucket, settings, node)
+            update = self.node_fields(bucket, settings, node, dataset)
             if not node.path and bucket.created is not None:
                 update["created"] = bucket.created
             sample, fields, unsampled = got

@@ -10,7 +10,7 @@ from azure.storage.blob import BlobPrefix, BlobServiceClient, ExponentialRetry
 from pydantic import BaseModel, Field, SecretStr, model_validator
 
 from auditor.errors import ConnectorError
-from auditor.models import CollectionError
+from auditor.models import CollectionError, Dataset
 from connectors import objects
 from connectors.base import Capabilities, CollectContext, SourceSpec
 from connectors.objectstore import Bucket, BucketSettings, ObjectInfo, ObjectStore
@@ -172,7 +172,8 @@ class Connector(ObjectStore):
             out.extend(b.name for b in page if isinstance(b, BlobPrefix))
         return out
 
-    def node_fields(self, bucket: Bucket, settings: BucketSettings, node: objects.Node) -> dict[str, Any]:
+    def node_fields(self, bucket: Bucket, settings: BucketSettings, node: objects.Node,
+                    dataset: Dataset) -> dict[str, Any]:
         return {"last_modified_basis": "newest blob Last-Modified" if node.newest else None}
 
     def read_range(self, bucket: Bucket, settings: BucketSettings, key: str, start: int, end: int,

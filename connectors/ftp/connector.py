@@ -115,7 +115,8 @@ class Connector(FileServerConnector):
     Options: ClassVar[type[BaseModel]] = Options
     scheme = "ftp"
     default_port = 21
-    read_call = "RETR"
+    read_call = "ftp RETR"
+    errors = ERRORS
 
     @classmethod
     def permissions(cls) -> dict[str, Any]:

@@ -113,6 +113,8 @@ class Connector(FileServerConnector):
     Options: ClassVar[type[BaseModel]] = Options
     scheme = "sftp"
     default_port = 22
+    read_call = "sftp read"
+    errors = ERRORS
 
     @classmethod
     def permissions(cls) -> dict[str, Any]:
