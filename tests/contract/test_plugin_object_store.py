@@ -78,3 +78,32 @@ def test_permissions_lists_the_plugin_store():
     doc = json.loads(r.stdout)["dirstore"]
     assert "read" in doc["permissions"]["posix"]
     assert "public" in doc["capabilities"]["never"] and "personal_data" in doc["capabilities"]["knows"]
+
+
+def test_listing_is_the_one_step_a_sharded_listing_replaces(tmp_path):
+    """A delimiter listing first, then one listing per prefix: the same datasets and samples as the
+    default listing (the seam other listings, such as inventory reports, plug into)."""
+    cls = load_connectors().get("dirstore")
+
+    class Sharded(cls):  # type: ignore[misc, valid-type]
+        shards: list[str] = []
+
+        def listing(self, bucket, settings):
+            prefixes = self.list_prefixes(bucket, settings, "")
+            self.shards.extend(prefixes)
+            for key, size, modified, current in self.iter_objects(bucket, settings, ""):
+                if "/" not in key:  # the objects directly in the bucket
+                    yield key, size, modified, current
+            for prefix in prefixes:
+                yield from self.iter_objects(bucket, settings, prefix)
+
+    root = store(tmp_path)
+
+    def datasets(kind):
+        opts = kind.Options(root=str(root), buckets=["acme-*"])
+        items = kind(SourceSpec(id="s", kind="dirstore", vendor=Vendor(id="v"), options=opts),
+                     CollectContext(as_of=AS_OF)).collect()
+        return sorted((o.dataset.model_dump_json(), o.sample.model_dump_json() if o.sample else None)
+                      for o in items if isinstance(o, Observation))
+
+    assert datasets(Sharded) == datasets(cls) and Sharded.shards == ["exports/"]
