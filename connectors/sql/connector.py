@@ -270,6 +270,7 @@ class Connector:
                 info = infos.get((sch, name)) or TableInfo()
                 if info.shadow_of is not None:
                     continue  # a virtual table's storage: read through the virtual table, once
+                cols = [self.dialect.reflected_column(c) for c in cols]  # engine types as SQLAlchemy's generic ones
                 t = ReflectedTable(sch, name, cols, pks.get((sch, name)) or {}, info)
                 self._seen.add(t.display)
                 reflected[t.key] = t
