@@ -12,8 +12,8 @@ Three additions, each to make up for something fakesnow 0.12.1 does not do, and 
 2. **Faults fakesnow cannot make** (``POST /auditor-test/faults``, JSON; ``{}`` clears):
    ``password`` (logins with any other password answer Snowflake's 390100 "Incorrect username
    or password was specified."; fakesnow accepts every login), ``deny`` (table names whose
-   queries answer Snowflake's 003001 "Insufficient privileges to operate on table"; fakesnow has
-   no privileges), ``slow`` (table name -> seconds the answer waits; past the session's
+   SELECTs answer Snowflake's 003001 "Insufficient privileges to operate on table"; fakesnow has
+   no privileges), ``slow`` (table name -> seconds a SELECT of it waits; past the session's
    ``STATEMENT_TIMEOUT_IN_SECONDS`` the query is cancelled with Snowflake's 000630, which
    fakesnow ignores).
 3. **What the client sent** (``GET /auditor-test/log``): every SQL text and each login's
@@ -80,12 +80,14 @@ async def query(request: Request) -> Any:
     LOG["sql"].append(sql)
     auth = request.headers.get("Authorization") or ""
     params = SESSION_PARAMS.get(auth[17:-1], {})
+    # only a SELECT that reads the table itself (SHOW and INFORMATION_SCHEMA list it whatever the grants)
+    reads = sql.lstrip().upper().startswith("SELECT") and "INFORMATION_SCHEMA" not in sql.upper()
     for name in FAULTS.get("deny") or ():
-        if _mentions(sql, name) and "INFORMATION_SCHEMA" not in sql.upper():
+        if reads and _mentions(sql, name):
             return _error("003001", f"SQL access control error:\nInsufficient privileges to operate on table '{name.upper()}'",
                           "42501")
     for name, seconds in (FAULTS.get("slow") or {}).items():
-        if _mentions(sql, name) and "INFORMATION_SCHEMA" not in sql.upper():
+        if reads and _mentions(sql, name):
             limit = params.get("STATEMENT_TIMEOUT_IN_SECONDS")
             if limit and float(limit) < float(seconds):
                 await asyncio.sleep(float(limit))

@@ -138,7 +138,8 @@ class Snowflake(Dialect):
                 "STATEMENT_TIMEOUT_IN_SECONDS": max(1, math.ceil(statement_timeout)),
                 "TIMEZONE": "UTC",
                 "QUERY_TAG": "auditor",
-                "CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False,
+                "CLIENT_OUT_OF_BAND_TELEMETRY_ENABLED": False,  # the auditor sends the vendor's account no telemetry
+                "CLIENT_TELEMETRY_ENABLED": False,
             },
             "retry_max_attempts": 3,
             "application": "auditor",
