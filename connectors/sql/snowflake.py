@@ -244,7 +244,7 @@ class Snowflake(Dialect):
                     f"(RETENTION_TIME) and {fail_safe} days of Fail-safe"
                     + (" (permanent table)" if fail_safe else " (transient/temporary table: no Fail-safe)")
                     if time_travel is not None else "RETENTION_TIME not reported"),
-                "created": to_utc(created).isoformat() if to_utc(created) else None,
+                "created": made.isoformat() if (made := to_utc(created)) else None,
                 "unknown_unless_attested": {"public": _NETWORK_POLICY},
             })
             if str(iceberg or "").upper() == "YES":
