@@ -16,13 +16,14 @@ provision_fakesnow() {
   local key dir
   key=$(sha256sum "$FAKESNOW_REQS" | cut -c1-12)
   dir=${AUDITOR_FAKESNOW_DIR:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/auditor-ci/fakesnow-$key}
-  if [ ! -x "$dir/bin/python" ] || ! "$dir/bin/python" -c 'import fakesnow.server' >/dev/null 2>&1; then
+  if [ ! -x "$dir/bin/python" ] || [ ! -f "$dir/.complete" ]; then
     log "installing fakesnow ($FAKESNOW_REQS) into $dir"
     rm -rf "$dir.tmp" "$dir"
     python3 -m venv "$dir.tmp" || die "python3 -m venv $dir.tmp failed (fakesnow's server venv)"
     "$dir.tmp/bin/pip" install -q --no-deps -r "$FAKESNOW_REQS" >/dev/null 2>&1 \
       || die "pip install -r $FAKESNOW_REQS failed (fakesnow's server venv)"
     "$dir.tmp/bin/pip" check >/dev/null 2>&1 || die "$FAKESNOW_REQS is not complete (pip check in $dir.tmp)"
+    touch "$dir.tmp/.complete"
     mv "$dir.tmp" "$dir"
   fi
   export AUDITOR_FAKESNOW_DIR=$dir
