@@ -125,8 +125,11 @@ def _with_capabilities(ds: Dataset, connector_cls: object) -> Dataset:
     (its declared capabilities), with why; a policy tells them from a refusal a grant would fix."""
     caps = capabilities_of(connector_cls)
     declared = dict(ds.facts.get("never_known") or {})  # the connector's own, for this dataset (a local file)
+    # facts this dataset's store can have (by attestation) although its kind never reads them:
+    # unknown, not never known (a Snowflake account's network exposure)
+    attestable = ds.facts.get("unknown_unless_attested") or {}
     never = {f: why for f, why in (caps.never.items() if caps else ())
-             if getattr(ds, f, None) in (None, "unknown") and f not in declared}
+             if getattr(ds, f, None) in (None, "unknown") and f not in declared and f not in attestable}
     if not never:
         return ds
     return ds.model_copy(update={"facts": {**ds.facts, "never_known": {**never, **declared}}})

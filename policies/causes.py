@@ -153,6 +153,12 @@ def _by_kind(ds: Dataset, fact: str, words: str, store: str) -> Cause:
                              WayOut(kind="setting", text=_age_setting(engine)))
             return Cause(f"last_modified:sql:{engine}", f"{words} of {store}: no write-time column or engine clock",
                          WayOut(kind="setting", text=_age_setting(engine)))
+        if fact == "public" and "public" in (facts.get("unknown_unless_attested") or {}):
+            return Cause(f"public:network-policy:{engine}", f"{words} of {store}: network access not read",
+                         WayOut(kind="attestation", text=f"{str(facts['unknown_unless_attested']['public']).capitalize()}."
+                                " Ask the vendor for the account's network policy (SHOW NETWORK POLICIES; DESCRIBE "
+                                "NETWORK POLICY) or its private-connectivity setup, then " + attest(ds, fact)
+                                + " (public: false when logins are restricted to known addresses)."))
         if fact == "personal_data":
             return Cause(f"personal_data:sql:{engine}", f"{words} in {store}: columns not sampled",
                          WayOut(kind="permission", text="Grant SELECT on the tables named (binary or unreadable "

@@ -150,5 +150,15 @@ def mysql_url(request) -> Iterator[str]:
     yield from _fresh_database(MYSQL_ADMIN_URL, "my", "MariaDB", 3306)
 
 
+@pytest.fixture(scope="session")
+def fakesnow():
+    """fakesnow's Snowflake HTTP server, started once per test session (tests/fakesnow.py; each
+    module seeds a database of its own; a test that sets faults clears them)."""
+    from tests.fakesnow import fakesnow_server
+
+    with fakesnow_server() as server:
+        yield server
+
+
 # the engine-driving test connector, for every test that names the fixture
 from tests.fakes import fake_connector  # noqa: E402,F401

@@ -190,7 +190,11 @@ class Connector:
         try:
             return engine.connect()
         except (sa.exc.DBAPIError, OSError) as exc:
-            reason = self._silent() or describe(exc, self.redact, codes=self._codes)
+            # while connecting, a driver's timeout is the connect timeout: no statement has run yet
+            # (Snowflake's connector says HYT00 both for its login_timeout and its query_timeout)
+            codes = None if self._codes is None else {
+                k: v for k, v in self._codes.items() if k not in ("timeout", "read_timeout")}
+            reason = self._silent() or describe(exc, self.redact, codes=codes)
             raise ConnectorError(f"cannot connect to {self.dialect.location()}: {reason}") from None
 
     # -- the run ---------------------------------------------------------------------
@@ -270,6 +274,7 @@ class Connector:
                 info = infos.get((sch, name)) or TableInfo()
                 if info.shadow_of is not None:
                     continue  # a virtual table's storage: read through the virtual table, once
+                cols = [self.dialect.reflected_column(c) for c in cols]  # engine types as SQLAlchemy's generic ones
                 t = ReflectedTable(sch, name, cols, pks.get((sch, name)) or {}, info)
                 self._seen.add(t.display)
                 reflected[t.key] = t

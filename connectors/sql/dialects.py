@@ -117,6 +117,8 @@ class Dialect:
 
     Reading one table (statements built here, identifiers always quoted by SQLAlchemy):
 
+    - ``reflected_column(column)``: a reflected column with its driver type mapped onto
+      SQLAlchemy's generic one where it is not a subclass of it (Snowflake's timestamps, VARIANT);
     - ``begin_statements(info)``: what opens the read-only transaction a table is read in
       (``begin_sql``, plus e.g. PostgreSQL's ``SET LOCAL row_security = on``);
     - ``table_clause(schema, name, columns, info)``: the FROM (PostgreSQL ``ONLY`` for a legacy
@@ -239,6 +241,12 @@ class Dialect:
         """(age signals not read and why, notes for an unknown age) of this server."""
         return {}, []
 
+    def reflected_column(self, column: Any) -> Any:
+        """A reflected column as the connector reasons about it (age, sampling): a driver type that
+        is not a subclass of SQLAlchemy's generic one mapped onto it (Snowflake's TIMESTAMP_NTZ is a
+        DateTime, its VARIANT is JSON). Default: as reflected."""
+        return column
+
     def sample_key(self, cols: list[dict], pk: dict, info: TableInfo) -> str | None:
         """An integer key whose random ranges the sample reads (a single-column integer primary key)."""
         pkcols = pk.get("constrained_columns") or []
@@ -281,7 +289,7 @@ def _only(element: OnlyTable, compiler: Any, **kw: Any) -> str:
 
 D = TypeVar("D", bound=type[Dialect])
 _REGISTRY: dict[str, type[Dialect]] = {}
-BUILTIN_MODULES = ("connectors.sql.sqlite",)  # dialects in modules of their own, registered on import
+BUILTIN_MODULES = ("connectors.sql.sqlite", "connectors.sql.snowflake")  # dialects in modules of their own, registered on import
 
 
 def register(*backends: str) -> Callable[[D], D]:

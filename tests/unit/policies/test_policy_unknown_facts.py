@@ -55,6 +55,27 @@ def test_table_exposure_is_judged_only_when_known():
     assert of_rule(run(["builtin:baseline"], [table(public=True)]), "public-exposure")
 
 
+def test_snowflake_network_exposure_is_unknown_until_attested():
+    # a Snowflake table (kind sql): its network policy is not read, but an attestation can say it, so the
+    # kind's never_known does not apply (engine) and the cause's way out is the attestation
+    from auditor.engine import _with_capabilities
+    from connectors.sql import Connector
+
+    why = "the account's network policy is not read"
+    ds = _with_capabilities(table(public=None, uri="snowflake://acme-xy/DB/crm.customers",
+                                  facts={"engine": "snowflake 9.1", "unknown_unless_attested": {"public": why}}),
+                            Connector)
+    assert "public" not in (ds.facts.get("never_known") or {})
+    [na] = not_assessed_for(run(["builtin:baseline"], [ds]), "public-exposure")
+    cause = cause_of(ds, "public")
+    assert cause.key == "public:network-policy:snowflake" and cause.way_out.kind == "attestation"
+    assert na.remediation == cause.way_out.text and why.capitalize() in na.remediation
+    # a PostgreSQL table keeps the kind's never_known: no finding, as before
+    pg = _with_capabilities(table(public=None), Connector)
+    assert "public" in pg.facts["never_known"]
+    assert not_assessed_for(run(["builtin:baseline"], [pg]), "public-exposure") == []
+
+
 def test_exposure_a_connector_could_read_but_did_not_is_not_assessed():
     # a table from a kind that can know exposure (no never_known): the unknown is not a pass
     [na] = not_assessed_for(run(["builtin:baseline"], [table(public=None)]), "public-exposure")
