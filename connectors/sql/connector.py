@@ -135,6 +135,7 @@ class Connector:
         self.dialect: Dialect = dialect_for(self.url)
         self.redact = Redactor()
         self.redact.add(self.url.password if isinstance(self.url.password, str) else None)
+        self._isolation: Any = None  # the connection's isolation level before reads went autocommit
         self._deadline = [0.0]  # the current statement's deadline, for a dialect's driver-side watch
         self.read_timeout = self.opts.read_timeout or self.opts.statement_timeout + 15
         self.watchdog = Watchdog(self.read_timeout)  # PostgreSQL: a connection that goes silent
@@ -232,6 +233,7 @@ class Connector:
             yield from self._empty_selection(self._seen, tables, not_found)
         self.ctx.log.info("sql source %s: %d tables selected", self.source.id, len(tables))
         lost: str | None = None
+        conn = self._reading(conn)
         for t in tables:
             if self.ctx.cancel.is_set():
                 break
@@ -241,7 +243,39 @@ class Connector:
                 yield self._table_or_error(conn, server, t)
                 if conn.invalidated or conn.closed:
                     conn, lost = self._reconnect(engine, conn)
+                    conn = self._reading(conn) if lost is None else conn
             self.ctx.progress(1)
+
+    # -- transactions ------------------------------------------------------------------
+    def _reading(self, conn: sa.Connection) -> sa.Connection:
+        """The connection the tables are read over. Where the dialect's session is read-only by
+        default (``autocommit_reads``: PostgreSQL's default_transaction_read_only, MySQL's SET
+        SESSION TRANSACTION READ ONLY, SQLite's query_only), each statement is its own read-only
+        transaction: no BEGIN / SET TRANSACTION / ROLLBACK per table, and no lock outlives its
+        statement. A table that needs more (``needs_transaction``: PostgreSQL row security read
+        through a policy) is read in a transaction of its own (``begin_statements``)."""
+        if not self.dialect.autocommit_reads:
+            return conn
+        conn.rollback()  # no transaction may be open when the isolation level changes
+        self._isolation = conn.default_isolation_level
+        return conn.execution_options(isolation_level="AUTOCOMMIT")
+
+    @contextlib.contextmanager
+    def _transaction(self, conn: sa.Connection, info: TableInfo) -> Iterator[None]:
+        """The table's statements: in their own read-only transaction where the dialect needs one."""
+        own = not self.dialect.autocommit_reads or self.dialect.needs_transaction(info)
+        if own and self.dialect.autocommit_reads:
+            conn.execution_options(isolation_level=self._isolation)
+        try:
+            if own:
+                for sql in self.dialect.begin_statements(info):
+                    conn.exec_driver_sql(sql, execution_options=_TABLE)
+            yield
+        finally:
+            if own and not conn.invalidated and not conn.closed:
+                conn.rollback()  # nothing was written; end the read-only transaction
+                if self.dialect.autocommit_reads:
+                    conn.execution_options(isolation_level="AUTOCOMMIT")
 
     def _reflect(self, inspector: sa.Inspector, setup: sa.Connection, schemas: list[str | None],
                  infos: dict[tuple[str | None, str], TableInfo], missing_schemas: list[str],
@@ -352,14 +386,9 @@ class Connector:
             return unread
         plan = self._plan(server, t)
         try:
-            try:
-                for sql in self.dialect.begin_statements(t.info):
-                    conn.exec_driver_sql(sql, execution_options=_TABLE)
+            with self._transaction(conn, t.info):
                 got = self._aggregate(conn, t, plan)
                 read = self._sample(conn, t, plan, got)
-            finally:
-                if not conn.invalidated and not conn.closed:
-                    conn.rollback()  # nothing was written; end the read-only transaction
         except sa.exc.DBAPIError as exc:
             schema = t.schema or "main"
             fix = self.dialect.read_error_fix(exc, server.facts.get("role"), schema, t.name)

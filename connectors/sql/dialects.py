@@ -119,8 +119,10 @@ class Dialect:
 
     - ``reflected_column(column)``: a reflected column with its driver type mapped onto
       SQLAlchemy's generic one where it is not a subclass of it (Snowflake's timestamps, VARIANT);
-    - ``begin_statements(info)``: what opens the read-only transaction a table is read in
-      (``begin_sql``, plus e.g. PostgreSQL's ``SET LOCAL row_security = on``);
+    - ``autocommit_reads``: the session is read-only by default, so each statement is its own
+      read-only transaction (no transaction statements per table); otherwise, and for a table
+      that ``needs_transaction(info)``, ``begin_statements(info)`` open a read-only transaction
+      of its own (``begin_sql``, plus e.g. PostgreSQL's ``SET LOCAL row_security = on``);
     - ``table_clause(schema, name, columns, info)``: the FROM (PostgreSQL ``ONLY`` for a legacy
       inheritance parent); ``all_versions(stmt, table)``: every stored version of a
       system-versioned table (MariaDB ``FOR SYSTEM_TIME ALL``);
@@ -149,6 +151,9 @@ class Dialect:
     grants: ClassVar[str | None] = None  # least-privilege grants, printed by ``auditor permissions``
     error_codes: ClassVar[dict[str, frozenset[object]]] = {}
     commit_time_basis: ClassVar[str] = "commit time"
+    # the session is read-only by default (``on_connect``), so each statement may be its own
+    # read-only transaction (autocommit): no BEGIN / begin_statements / ROLLBACK per table
+    autocommit_reads: ClassVar[bool] = False
     commit_time_null: ClassVar[str] = "NULL"
 
     def __init__(self, url: URL) -> None:
@@ -229,6 +234,11 @@ class Dialect:
     def begin_statements(self, info: TableInfo) -> list[str]:
         """Statements that open the read-only transaction a table is read in."""
         return [self.begin_sql] if self.begin_sql else []
+
+    def needs_transaction(self, info: TableInfo) -> bool:
+        """With ``autocommit_reads``: this table is read in a transaction of its own anyway
+        (its ``begin_statements`` set something that lasts only a transaction)."""
+        return False
 
     def table_clause(self, schema: str | None, name: str, cols: list[str], info: TableInfo | None = None) -> Any:
         return sa.table(name, *[sa.column(c) for c in cols], schema=schema)
@@ -335,6 +345,7 @@ class Postgres(Dialect):
     begin_sql = "SET TRANSACTION READ ONLY"
     reflect_kind = ObjectKind.TABLE | ObjectKind.MATERIALIZED_VIEW  # TABLE covers r, p and f
     grants = permissions.POSTGRESQL
+    autocommit_reads = True  # default_transaction_read_only = on for the session
     error_codes: ClassVar[dict[str, frozenset[object]]] = {
         "permission": frozenset({"42501"}), "timeout": frozenset({"57014"}), "lock": frozenset({"55P03"})}
     commit_time_basis = "max(pg_xact_commit_timestamp(xmin))"
@@ -342,6 +353,9 @@ class Postgres(Dialect):
 
     def driver_extra(self) -> tuple[str, str] | None:
         return ("postgres", "postgresql+psycopg")
+
+    def needs_transaction(self, info: TableInfo) -> bool:
+        return info.row_security_policy  # SET LOCAL row_security lasts one transaction
 
     def begin_statements(self, info: TableInfo) -> list[str]:
         if info.row_security_policy:  # a policy shows this login every row: read through it
@@ -580,6 +594,7 @@ class MySQL(Dialect):
     system_schemas = frozenset({"mysql", "information_schema", "performance_schema", "sys"})
     begin_sql = "START TRANSACTION READ ONLY"
     grants = permissions.MYSQL
+    autocommit_reads = True  # SET SESSION TRANSACTION READ ONLY
     error_codes: ClassVar[dict[str, frozenset[object]]] = {
         "permission": frozenset({1142, 1143, 1044, 1227, 1370}), "timeout": frozenset({1969, 3024, 2013}),
         "lock": frozenset({1205}), "auth": frozenset({1045, 1698}), "read_timeout": frozenset({2013})}

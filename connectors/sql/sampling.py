@@ -306,23 +306,45 @@ def read_rows(cols: list[str], rows: list[tuple], structured: set[str] | frozens
     flattened: ``profile`` holding ``{"email": ...}`` gives the field ``profile.email``; an
     array gives ``tags[]``. A cell that cannot be rendered is counted against its column in
     ``unsampled``; the other cells and columns are read.
+
+    Column by column: a column whose values are all of one plain type (text, integers,
+    dates and times, floats, booleans) is converted by one comprehension for that type; any
+    other column (JSON, bytes, mixed or exotic values) cell by cell (:func:`_cell`). The texts
+    are the same either way, and so is the digest (of each row's texts, as before).
     """
     cut = cut or {}
     fields: dict[str, list[str]] = {c: [] for c in cols if c not in structured}
-    digests = []
     failed: dict[str, tuple[int, str]] = {}
     was_cut: dict[str, int] = {}
     json_cut: dict[str, int] = {}
-    for row in rows:
-        cells: list[str | None] = []
-        for col, raw in zip(cols, row):
+    width = len(cols)
+    columns = list(zip(*rows)) if rows else []
+    texts: list[list[str]] = []  # per column, each row's text for the digest
+    slow: list[int] = []  # columns read cell by cell, row after row (JSON key paths in row order)
+    for i, col in enumerate(cols):
+        values = columns[i] if i < len(columns) else (None,) * len(rows)
+        got = None if col in structured else _plain_column(col, values, cut.get(col), fields, was_cut)
+        if got is None:
+            slow.append(i)
+            got = []
+        texts.append(got)
+    for n, row in enumerate(rows):
+        for i in slow:
+            col = cols[i]
+            raw = row[i] if i < len(row) else None
             try:
-                cells.append(_cell(col, raw, col in structured, cut.get(col), fields, was_cut, json_cut))
+                cell = _cell(col, raw, col in structured, cut.get(col), fields, was_cut, json_cut)
+                texts[i].append("\x00" if cell is None else cell)
             except Exception as exc:  # noqa: BLE001 - one cell's failure stays that cell's
                 count, _ = failed.get(col, (0, ""))
                 failed[col] = (count + 1, type(exc).__name__)
-                cells.append("\x01")
-        digests.append(hashlib.sha256("\x1f".join("\x00" if c is None else c for c in cells).encode()).digest())
+                texts[i].append("\x01")
+    sha = hashlib.sha256
+    if width and all(len(r) >= width for r in rows):
+        digests = [sha("\x1f".join(cells).encode()).digest() for cells in zip(*texts)]
+    else:  # ragged rows (never from a SELECT): each row's own cells, as zip(cols, row) read them
+        digests = [sha("\x1f".join(texts[i][n] for i in range(min(width, len(r)))).encode()).digest()
+                   for n, r in enumerate(rows)]
     digest = hashlib.sha256(b"".join(sorted(digests))).hexdigest()
     unsampled = {col: f"{count} sampled value(s) could not be read ({why}): not classified"
                  for col, (count, why) in failed.items()}
@@ -331,6 +353,62 @@ def read_rows(cols: list[str], rows: list[tuple], structured: set[str] | frozens
             unsampled[col] = (f"{n} JSON value(s) longer than {cut[col]} characters: only the first "
                               f"{cut[col]} characters of each were read")
     return SampleRead({k: v for k, v in fields.items() if v or k in cols}, digest, unsampled, was_cut)
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _int(value: int) -> str:
+    return str(value)[:MAX_CHARS]
+
+
+# one converter per plain type (exact type: subclasses such as bool-of-int go cell by cell)
+_PLAIN: dict[type, Any] = {int: _int, float: number_text, Decimal: number_text, bool: _bool,
+                           datetime: datetime.isoformat, date: date.isoformat, time: time.isoformat,
+                           uuid.UUID: str, timedelta: str}
+
+
+def _plain_column(col: str, values: tuple, chars: int | None, fields: dict[str, list[str]],
+                  was_cut: dict[str, int]) -> list[str] | None:
+    """The digest texts of a column of one plain type, its values appended to ``fields``; None
+    when the column needs the cell-by-cell path (JSON text, bytes, mixed or other types)."""
+    kinds = {type(v) for v in values}
+    kinds.discard(type(None))
+    if not kinds:
+        return ["\x00"] * len(values)
+    if len(kinds) > 1:
+        return None
+    kind = kinds.pop()
+    out = fields[col]
+    texts: list[Any]
+    nulls = None in values
+    present = [v for v in values if v is not None] if nulls else values
+    if kind is str:
+        if {v[:1] for v in present} & {"{", "["}:
+            return None  # JSON kept in a text column: walked cell by cell
+        limit = MAX_CHARS if chars is None else min(chars, MAX_CHARS)
+        if max(map(len, present)) > limit:
+            if chars is not None:
+                n = sum(1 for v in present if len(v) > chars)
+                if n:
+                    was_cut[col] = was_cut.get(col, 0) + n
+            texts = [v if v is None else v[:limit] for v in values]
+        else:
+            texts = list(values)
+    else:
+        convert = _PLAIN.get(kind)
+        if convert is None:
+            return None
+        try:
+            texts = [None if v is None else convert(v) for v in values] if nulls else list(map(convert, values))
+        except Exception:  # noqa: BLE001 - a value that cannot be rendered: counted cell by cell
+            return None
+    if not nulls:
+        out.extend(texts)
+        return texts  # no None among them
+    out.extend(t for t in texts if t is not None)
+    return ["\x00" if t is None else t for t in texts]
 
 
 def _cell(col: str, raw: Any, structured: bool, chars: int | None, fields: dict[str, list[str]],

@@ -62,6 +62,7 @@ class SQLite(Dialect):
     main = "main"
     loose_types = True  # dates in TEXT or INTEGER columns: the name alone decides
     grants = permissions.SQLITE
+    autocommit_reads = True  # PRAGMA query_only = ON for the connection
 
     def __init__(self, url: URL) -> None:
         super().__init__(url)

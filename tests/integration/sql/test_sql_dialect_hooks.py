@@ -33,6 +33,7 @@ def tagged(tmp_path, monkeypatch):
     class Tagged(SQLite):
         name = "tagged"
         grants = "GRANT tagged reads"
+        autocommit_reads = False  # each table in a transaction its begin_statements open
 
         def sample_key(self, cols: list[dict], pk: dict, info: dialects.TableInfo) -> str | None:
             calls.append("sample_key")
