@@ -43,6 +43,7 @@ from .dialects import Dialect, Server, TableInfo, dialect_for
 from .deadline import Watchdog
 from .errors import describe, driver_hint
 from .permissions import grants
+from .statements import Shapes
 
 
 @dataclass
@@ -76,8 +77,7 @@ class ReadPlan:
     unsampled: dict[str, str]
     structured: set[str]
     cut: dict[str, int]
-    exprs: list[tuple[str, Any]]  # (name, expression) of the aggregate
-    table: Any
+    spec: list[tuple[str, str, str | None]]  # the aggregate: (result key, aggregate function, column)
     commit_expr: Any
 
 
@@ -114,6 +114,10 @@ class Options(BaseOptions):
         return value
 
 
+def _copy(params: Any) -> Any:
+    return dict(params) if isinstance(params, dict) else params
+
+
 _TABLE = {"auditor_phase": "table"}
 _SAMPLE = {"auditor_phase": "sample"}
 
@@ -135,6 +139,7 @@ class Connector:
         self.dialect: Dialect = dialect_for(self.url)
         self.redact = Redactor()
         self.redact.add(self.url.password if isinstance(self.url.password, str) else None)
+        self._shapes: Shapes | None = None  # statement shapes compiled for this source
         self._isolation: Any = None  # the connection's isolation level before reads went autocommit
         self._deadline = [0.0]  # the current statement's deadline, for a dialect's driver-side watch
         self.read_timeout = self.opts.read_timeout or self.opts.statement_timeout + 15
@@ -419,35 +424,53 @@ class Connector:
         cands = age.candidates(cols, loose_types=self.dialect.loose_types)
         key = self.dialect.sample_key(cols, t.pk, info)
         sample_cols, unsampled = sampling.column_plan(cols)
-        table = self.dialect.table_clause(t.schema, t.name, [c["name"] for c in cols], info)
-        exprs: list[tuple[str, Any]] = []
+        spec: list[tuple[str, str, str | None]] = []  # (result key, aggregate, column)
         if exact:
-            exprs.append(("count", sa.func.count()))
+            spec.append(("count", "count", None))
         for c in cands:
-            exprs.append((f"max:{c.column}", sa.func.max(table.c[c.column])))
+            spec.append((f"max:{c.column}", "max", c.column))
         commit_expr = self.dialect.commit_time_expr(server)
         if commit_expr is not None:
-            exprs.append(("commit", commit_expr))
-        keycol = None if key is None else (sa.literal_column("rowid") if key == "rowid" else table.c[key])
-        if keycol is not None:
-            exprs += [("kmin", sa.func.min(keycol)), ("kmax", sa.func.max(keycol))]
+            spec.append(("commit", "commit", None))
+        if key is not None:
+            spec += [("kmin", "min", key), ("kmax", "max", key)]
         return ReadPlan(exact=exact, candidates=cands, key=key, sample_cols=sample_cols, unsampled=unsampled,
                         structured=sampling.structured_columns(cols), cut=sampling.cuts(cols, sample_cols, o.sample_rows),
-                        exprs=exprs, table=table, commit_expr=commit_expr)
+                        spec=spec, commit_expr=commit_expr)
 
     def _aggregate(self, conn: sa.Connection, t: ReflectedTable, plan: ReadPlan) -> dict[str, Any]:
-        """One statement: exact count, max() of each write-time column, commit time, key range."""
-        if not plan.exprs:
+        """One statement: exact count, max() of each write-time column, commit time, key range
+        (its shape compiled once per source, see :mod:`.statements`)."""
+        if not plan.spec:
             return {}
-        stmt = sa.select(*[e.label(f"c{i}") for i, (_, e) in enumerate(plan.exprs)]).select_from(plan.table)
-        if t.info.history:
-            stmt = self.dialect.all_versions(stmt, plan.table)
-        return dict(zip([k for k, _ in plan.exprs], conn.execute(stmt, execution_options=_TABLE).one()))
+        names = [c["name"] for c in t.columns]
+        at = {n: i for i, n in enumerate(names)}
+        info, commit_expr = t.info, plan.commit_expr
+
+        def build(schema: str | None, name: str, cols: list[str]) -> Any:
+            table = self.dialect.table_clause(schema, name, cols, info)
+
+            def col(c: str) -> Any:
+                return sa.literal_column("rowid") if c == "rowid" else table.c[cols[at[c]]]
+
+            exprs = [sa.func.count() if agg == "count" else commit_expr if agg == "commit"
+                     else getattr(sa.func, agg)(col(c or "")) for _, agg, c in plan.spec]
+            stmt = sa.select(*[e.label(f"c{i}") for i, e in enumerate(exprs)]).select_from(table)
+            return self.dialect.all_versions(stmt, table) if info.history else stmt
+
+        shape = ("aggregate", tuple((agg, c if c == "rowid" else None if c is None else at[c])
+                                    for _, agg, c in plan.spec), info.history, info.inheritance_parent)
+        sql, params = self._shapes_of(conn).render(shape, build, t.schema, t.name, names)
+        row = conn.exec_driver_sql(sql, _copy(params), execution_options=_TABLE).one()
+        return dict(zip([k for k, _, _ in plan.spec], row))
 
     def _sample(self, conn: sa.Connection, t: ReflectedTable, plan: ReadPlan, got: dict[str, Any]) -> TableRead:
-        """One sample statement (plus the fallback when a random sample came back empty)."""
+        """One sample statement (plus the fallback when a random sample came back empty). A table
+        read whole ("all rows") reuses its shape's compiled statement."""
         o, info = self.opts, t.info
         records = got["count"] if plan.exact else info.estimate
+        if plan.sample_cols and o.sample_rows > 0 and records is not None and records <= o.sample_rows:
+            return self._whole(conn, t, plan, got, records)
         sample = sampling.plan(self.dialect, t.schema, t.name, plan.sample_cols, o.sample_rows, records, plan.key,
                                (got.get("kmin"), got.get("kmax")) if plan.key else None, plan.cut, plan.structured,
                                info.history, info)
@@ -460,6 +483,33 @@ class Connector:
                 strategy += f"; {again.strategy}"
                 rows = [tuple(r) for r in conn.execute(again.statement, execution_options=_TABLE).all()]
         return TableRead(got, rows, strategy, sample.statement is not None)
+
+    def _whole(self, conn: sa.Connection, t: ReflectedTable, plan: ReadPlan, got: dict[str, Any],
+               records: int) -> TableRead:
+        """A table no bigger than the sample: :func:`.sampling.plan`'s "all rows" statement, its
+        shape compiled once per source."""
+        o, info = self.opts, t.info
+        names = [c["name"] for c in t.columns]
+        at = {n: i for i, n in enumerate(names)}
+        strategy = ""
+
+        def build(schema: str | None, name: str, cols: list[str]) -> Any:
+            nonlocal strategy
+            ph = {n: cols[i] for n, i in at.items()}
+            key = None if plan.key is None else plan.key if plan.key == "rowid" else ph[plan.key]
+            made = sampling.plan(self.dialect, schema, name, [ph[c] for c in plan.sample_cols], o.sample_rows,
+                                 records, key, None, {ph[c]: n for c, n in plan.cut.items()},
+                                 {ph[c] for c in plan.structured}, info.history, info)
+            strategy = made.strategy
+            return made.statement
+
+        shape = ("whole", o.sample_rows, tuple((at[c], plan.cut.get(c), c in plan.structured, c == plan.key)
+                                              for c in plan.sample_cols),
+                 None if plan.key is None else plan.key if plan.key == "rowid" else at[plan.key],
+                 info.history, info.inheritance_parent)
+        sql, params = self._shapes_of(conn).render(shape, build, t.schema, t.name, names)
+        rows = [tuple(r) for r in conn.exec_driver_sql(sql, _copy(params), execution_options=_SAMPLE).all()]
+        return TableRead(got, rows, strategy or "all rows", True)
 
     def _observation(self, server: Server, t: ReflectedTable, plan: ReadPlan, read: TableRead) -> Observation:
         """The dataset (records, age, fingerprint, what was sampled) and the sample's fields."""
@@ -560,6 +610,12 @@ class Connector:
             uri=self.dialect.uri(schema, name), bytes=info.bytes,
             encryption_at_rest=info.encryption_at_rest, encryption_in_transit=server.in_transit,
             public=None, has_retention=retention_days is not None, retention_days=retention_days, columns=tuple(c["name"] for c in cols), facts=facts, **fields)
+
+    def _shapes_of(self, conn: sa.Connection) -> Shapes:
+        """The statement shapes of the engine's own (connected, initialized) dialect."""
+        if self._shapes is None or self._shapes.dialect is not conn.dialect:
+            self._shapes = Shapes(conn.dialect)
+        return self._shapes
 
     @property
     def dialect_impl(self) -> sa.Dialect:

@@ -65,3 +65,32 @@ def test_a_registered_dialect_is_used_by_the_connector_and_the_sampler(tagged):
     assert {"sample_key", "engine_sample", "begin_statements"} <= set(calls)
     assert len(obs.sample.fields["email"]) == 10
     assert Connector.permissions()["tagged"] == "GRANT tagged reads"
+
+
+@pytest.mark.parametrize("url", ["postgresql+psycopg://u@h/db", "mariadb+pymysql://u@h/db", "sqlite://"])
+@pytest.mark.parametrize("schema,name", [("public", "plain"), ('we"ird', 'x"><img src=x>'), (None, "per%cent Table")])
+def test_a_shape_compiled_once_gives_each_table_the_sql_its_own_compile_gives(url, schema, name):
+    """statements.Shapes: one compile per shape, each table's identifiers quoted as the compiler
+    quotes them (percent signs doubled for pyformat drivers), parameters in the driver's form."""
+    from connectors.sql import sampling
+    from connectors.sql.statements import Shapes
+
+    engine = sa.create_engine(url)  # never connects: the dialect and its paramstyle only
+    sa_dialect, ours = engine.dialect, dialects.dialect_for(sa.engine.make_url(url))
+    info = dialects.TableInfo(history=True)
+    cols = ["Email", 'a"; drop table b; --', "n%", "id"]
+    cut = {"Email": 300, 'a"; drop table b; --': 256}
+
+    def stmt(s, n, cs):
+        return sampling.plan(ours, s, n, cs[:3], 10, 5, cs[3], None, dict(zip(cs[:2], cut.values())),
+                             {cs[2]}, True, info).statement
+
+    shapes = Shapes(sa_dialect)
+    for _ in range(2):
+        sql, params = shapes.render(("whole",), stmt, schema, name, cols)
+    compiled = stmt(schema, name, cols).compile(dialect=sa_dialect, compile_kwargs={"render_postcompile": True})
+    values = compiled.construct_params()
+    assert sql == compiled.string
+    assert params == (tuple(values[k] for k in compiled.positiontup) if compiled.positional else values)
+    assert shapes.compiled == 1
+    engine.dispose()

@@ -1,0 +1,65 @@
+"""Statement shapes compiled once per source and reused for every table of that shape.
+
+Compiling a SQLAlchemy statement costs more than running it on a small table. The table's
+statements differ from one table to the next mostly by names: so a statement is built and
+compiled once with placeholder identifiers (``auditorph_s`` / ``auditorph_t`` /
+``auditorph_c0``...), and each table's SQL is that text with its own identifiers, quoted by the
+dialect's identifier preparer exactly as the compiler quotes them (``%`` doubled where the
+driver's paramstyle needs it). Bound values (``LIMIT``) belong to the shape: they are part of
+its key, and passed in the driver's parameter form. Statements whose values differ per table
+(random samples: seeds, percentages, key ranges) are not cached here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+PREFIX = "auditorph_"
+_PLACEHOLDER = re.compile(r"\bauditorph_(s|t|c\d+)\b")
+SCHEMA, TABLE = PREFIX + "s", PREFIX + "t"
+
+
+def column(i: int) -> str:
+    return f"{PREFIX}c{i}"
+
+
+class Shapes:
+    """One cache per source (one SQLAlchemy dialect)."""
+
+    def __init__(self, dialect: sa.Dialect) -> None:
+        self.dialect = dialect
+        self.preparer = dialect.identifier_preparer
+        self._cache: dict[Hashable, tuple[str, Any]] = {}
+        self.compiled = 0  # shapes compiled (for whoever measures)
+
+    def render(self, key: Hashable, build: Callable[[str | None, str, list[str]], Any], schema: str | None,
+               name: str, columns: Sequence[str]) -> tuple[str, Any]:
+        """(driver SQL, driver parameters) of ``build(schema, table, columns)`` for this table.
+
+        ``build`` receives placeholder names and must use every identifier through them; ``key``
+        must tell apart everything else the statement depends on (bound values included)."""
+        full = (key, schema is None, len(columns))
+        hit = self._cache.get(full)
+        if hit is None:
+            stmt = build(None if schema is None else SCHEMA, TABLE, [column(i) for i in range(len(columns))])
+            compiled = stmt.compile(dialect=self.dialect, compile_kwargs={"render_postcompile": True})
+            values = compiled.construct_params()
+            if compiled.positional:
+                params: Any = tuple(values[k] for k in compiled.positiontup or ())
+            else:
+                params = values
+            hit = (compiled.string, params)
+            self._cache[full] = hit
+            self.compiled += 1
+        sql, params = hit
+        q = self.preparer
+        names = {TABLE: q.quote(name)}
+        if schema is not None:
+            names[SCHEMA] = q.quote_schema(schema)
+        for i, c in enumerate(columns):
+            names[column(i)] = q.quote(c)
+        return _PLACEHOLDER.sub(lambda m: names[m.group(0)], sql), params
