@@ -270,6 +270,7 @@ class Connector:
         """The table's statements: in their own read-only transaction where the dialect needs one."""
         own = not self.dialect.autocommit_reads or self.dialect.needs_transaction(info)
         if own and self.dialect.autocommit_reads:
+            conn.rollback()  # ends SQLAlchemy's (autocommit) transaction: the isolation level may change
             conn.execution_options(isolation_level=self._isolation)
         try:
             if own:

@@ -114,3 +114,23 @@ def test_the_cli_reports_hidden_rows_as_not_assessed_exit_3(rls, tmp_path, monke
     [na] = s.na_on("vendor-db", "public.hidden")
     assert "row-level security" in na["evidence"]["reason"]
     assert PASSWORD not in s.output and PASSWORD not in (tmp_path / "report.json").read_text()
+
+
+def test_a_policy_table_read_after_other_tables_gets_its_own_transaction(rls, pg_url):
+    """Tables are read in autocommit over the read-only session; a table read through a policy
+    (SET LOCAL row_security = on) needs a transaction of its own, also after other reads."""
+    eng = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with eng.connect() as c:
+        c.execute(sa.text("CREATE TABLE aa_first (id int primary key, email text)"))
+        c.execute(sa.text("INSERT INTO aa_first VALUES (1, 'a@example.com')"))
+        c.execute(sa.text(f"GRANT SELECT ON aa_first TO {rls['roles']['policy']}"))
+    try:
+        got = by_name(scan(rls["urls"]["policy"], AS_OF))
+        assert [n for n in got if n != "public.hidden"] == ["public.aa_first", "public.open_for_policy", "public.plain_t"]
+        for name in ("public.aa_first", "public.open_for_policy", "public.plain_t"):
+            assert got[name].dataset.status == "assessed", (name, got[name].dataset.error)
+        assert got["public.open_for_policy"].dataset.records == 25
+    finally:
+        with eng.connect() as c:
+            c.execute(sa.text("DROP TABLE aa_first"))
+        eng.dispose()
