@@ -7,12 +7,16 @@ One source is one database server (or file), read over **one** connection:
    credential-free message;
 2. per source, a fixed number of bulk queries: server facts, reflection with the
    inspector's ``get_multi_*`` methods per schema, table statistics;
-3. per table, inside its own read-only transaction: ``SET TRANSACTION READ ONLY`` /
-   ``START TRANSACTION READ ONLY``, **one** aggregate (exact ``count(*)`` when the table
-   is small, ``max()`` of each write-time column, commit timestamps, key range), then
-   **one** sample statement (plus a fallback when a random sample came back empty).
-   That is at most three queries plus the sample. Every query carries the execution
-   option ``auditor_phase`` (``setup`` | ``table`` | ``sample``) for whoever counts.
+3. per table, **one** aggregate (exact ``count(*)`` when the table is small, ``max()`` of
+   each write-time column, commit timestamps, key range), then **one** sample statement (plus
+   a fallback when a random sample came back empty). Where the session is read-only by
+   default (``Dialect.autocommit_reads``) each statement is its own read-only transaction (no
+   BEGIN / SET TRANSACTION READ ONLY / ROLLBACK per table, no lock kept past its statement);
+   otherwise, and for tables that need it (PostgreSQL row security read through a policy),
+   the table is read inside its own ``SET TRANSACTION READ ONLY`` / ``START TRANSACTION READ
+   ONLY`` transaction. The aggregate and whole-table sample statements are compiled once per
+   shape (:mod:`.statements`). Every query carries the execution option ``auditor_phase``
+   (``setup`` | ``table`` | ``sample``) for whoever counts.
 
 A table that cannot be read (permission, timeout) becomes that dataset's ``error``; the
 others go on. Identifiers are always quoted by SQLAlchemy. Sampled values go to the

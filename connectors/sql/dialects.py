@@ -145,7 +145,7 @@ class Dialect:
 
     name = "generic"
     system_schemas: frozenset[str] = frozenset()
-    begin_sql: str | None = None  # first statement of every per-table transaction
+    begin_sql: str | None = None  # first statement of a table's own transaction (see autocommit_reads)
     reflect_kind = ObjectKind.TABLE  # what the inspector reflects besides tables
     loose_types: ClassVar[bool] = False  # dates may live in text/integer columns: the name alone decides
     grants: ClassVar[str | None] = None  # least-privilege grants, printed by ``auditor permissions``

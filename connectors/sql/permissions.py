@@ -18,7 +18,7 @@ POSTGRESQL = (
     "-- tables with row-level security: the audit role must see every row, or the table is not assessed\n"
     "-- (the session reads with row_security = off, so a filtered read fails instead of looking empty):\n"
     "ALTER ROLE auditor BYPASSRLS;   -- or, per table: CREATE POLICY auditor_read ON <table> FOR SELECT TO auditor USING (true);\n"
-    "-- The connector sets default_transaction_read_only and SET TRANSACTION READ ONLY itself."
+    "-- The connector sets default_transaction_read_only for its session itself: every statement runs read-only."
 )
 MYSQL = (
     "CREATE USER 'auditor'@'<auditor host>' IDENTIFIED BY '...';\n"
@@ -27,7 +27,7 @@ MYSQL = (
     "GRANT PROCESS ON *.* TO 'auditor'@'<auditor host>';\n"
     "-- Tables on which the user has no privilege at all are invisible in information_schema\n"
     "-- and cannot even be reported as unreadable: grant SELECT on whole databases.\n"
-    "-- The connector uses SET SESSION TRANSACTION READ ONLY and START TRANSACTION READ ONLY."
+    "-- The connector sets SET SESSION TRANSACTION READ ONLY itself: every statement runs read-only."
 )
 SQLITE = (
     "Read permission on the database file (and on its -wal file when there is one).\n"
