@@ -1,0 +1,658 @@
+"""Inventory reports instead of listing: S3 Inventory and GCS Storage Insights.
+
+A bucket of a billion objects takes hours to list; the store's own scheduled inventory report
+(daily or weekly) holds the same facts (key, size, last modified; encryption status and object
+ACLs where configured). :func:`find_s3_report` and :func:`find_gcs_report` find the newest
+report of a bucket; :func:`load` streams its records into the same :class:`PrefixTree` a
+listing feeds, and tallies what a listing cannot tell (per-object encryption status, every
+object's ACL). The report's date is the basis of every age: a report older than
+``inventory_max_age_days`` is not used (the connector lists, and says why in the facts).
+
+Formats (the store's documented layouts):
+
+- S3 Inventory: ``<prefix>/<source bucket>/<config id>/YYYY-MM-DDTHH-MMZ/manifest.json`` in the
+  destination bucket, with ``fileFormat`` (CSV, ORC or Parquet), ``fileSchema`` (CSV: the column
+  names; ORC/Parquet: the schema, whose snake_case names the files carry), ``creationTimestamp``
+  (ms since the epoch) and ``files[].key``. CSV files are gzip'd, without a header, keys
+  URL-encoded; ``ObjectAccessControlList`` is base64-encoded JSON (``status``, ``grants``).
+- GCS Storage Insights: ``<config>_<snapshot>_manifest.json`` with ``snapshot_time`` and
+  ``report_shards_file_names`` next to CSV (with a header row) or Parquet shards, under the
+  configuration's destination (``gs://<bucket>/inventory_reports/`` unless configured).
+
+Memory stays flat: one report file is on local disk at a time (a temporary file, deleted once
+read), read in record batches (pyarrow for ORC/Parquet; the csv module over gzip for CSV).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import gzip
+import json
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, Protocol
+from urllib.parse import unquote_plus
+
+from pydantic import Field
+
+from connectors.base import Options as BaseOptions
+from connectors.objects import PrefixTree
+
+MANIFEST_MAX_BYTES = 16 * 1024 * 1024  # a manifest lists file keys: a few KB per thousand files
+BATCH_ROWS = 65_536  # ORC/Parquet record batch size; CSV rows per batch
+ACL_CACHE = 4096  # distinct raw ACL values remembered (most objects share one)
+
+Format = Literal["CSV", "ORC", "Parquet"]
+
+
+class InventoryOptions(BaseOptions):
+    """The option fields an object-store source adds (a base of its Options)."""
+
+    # auto: read the newest inventory report of a bucket instead of listing it, when one is found and
+    # fresh enough; off: always list
+    inventory: Literal["auto", "off"] = "auto"
+    # a report older than this (by its own date) is not used: the bucket is listed instead
+    inventory_max_age_days: float = Field(8.0, gt=0, allow_inf_nan=False)
+    # where the reports are when the inventory configuration cannot be read (S3) or is not in the
+    # store's API (GCS): "s3://dest-bucket/prefix" (the standard <source>/<config id>/ layout below
+    # it) or "gs://dest-bucket/path/" ("{bucket}" is replaced by the source bucket's name)
+    inventory_location: str | None = None
+
+
+# --------------------------------------------------------------------------- reports
+
+
+@dataclass(frozen=True)
+class Report:
+    """One inventory report: where its files are, their format and the columns they hold."""
+
+    provider: Literal["s3-inventory", "gcs-storage-insights"]
+    bucket: str  # the destination bucket the files are in
+    manifest: str  # the manifest's key
+    date: datetime  # the report's snapshot time (UTC): the basis of every age
+    format: Format
+    files: tuple[str, ...]
+    columns: tuple[str, ...] = ()  # CSV without a header row (S3): the column names in order
+    header: bool = False  # CSV with a header row (GCS)
+    config: str = ""
+
+    def facts(self, loaded: Tally | None = None) -> dict[str, Any]:
+        """``facts["listing"]`` of a bucket inventoried from this report (JSON-safe; no object keys)."""
+        out: dict[str, Any] = {
+            "source": self.provider, "inventory_date": self.date.isoformat(), "format": self.format,
+            "files": len(self.files), "config": self.config,
+            "manifest": f"{'s3' if self.provider == 's3-inventory' else 'gs'}://{self.bucket}/{self.manifest}",
+        }
+        if loaded is not None:
+            out["records"] = loaded.records
+            if loaded.delete_markers:
+                out["delete_markers"] = loaded.delete_markers
+            if loaded.skipped:
+                out["skipped"] = dict(loaded.skipped)
+        return out
+
+
+class ReportError(Exception):
+    """A report that cannot be used (malformed manifest, unreadable file): list instead."""
+
+
+class Store(Protocol):
+    """What finding and reading a report needs of a store client."""
+
+    def subdirs(self, bucket: str, prefix: str) -> list[str]:
+        """The 'directories' directly under ``prefix`` (delimiter ``/``), full prefixes ending in ``/``."""
+
+    def keys(self, bucket: str, prefix: str) -> Iterator[str]:
+        """Every key under ``prefix``."""
+
+    def get(self, bucket: str, key: str, max_bytes: int) -> bytes:
+        """A small object whole (at most ``max_bytes``; more raises :class:`ReportError`)."""
+
+    def download(self, bucket: str, key: str, out: Any) -> None:
+        """An object streamed into the binary file ``out``."""
+
+
+class S3Store:
+    """:class:`Store` over a boto3 S3 client."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def subdirs(self, bucket: str, prefix: str) -> list[str]:
+        out: list[str] = []
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
+            out.extend(p["Prefix"] for p in page.get("CommonPrefixes", ()))
+        return out
+
+    def keys(self, bucket: str, prefix: str) -> Iterator[str]:
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            for obj in page.get("Contents", ()):
+                yield obj["Key"]
+
+    def get(self, bucket: str, key: str, max_bytes: int) -> bytes:
+        body = self.client.get_object(Bucket=bucket, Key=key)["Body"]
+        try:
+            data: bytes = body.read(max_bytes + 1)
+        finally:
+            body.close()
+        if len(data) > max_bytes:
+            raise ReportError(f"{key}: larger than {max_bytes} bytes")
+        return data
+
+    def download(self, bucket: str, key: str, out: Any) -> None:
+        body = self.client.get_object(Bucket=bucket, Key=key)["Body"]
+        try:
+            shutil.copyfileobj(body, out, 1024 * 1024)
+        finally:
+            body.close()
+
+
+class GCSStore:
+    """:class:`Store` over a google-cloud-storage client (``call`` wraps each request: rate limits)."""
+
+    def __init__(self, client: Any, timeout: Any = 60.0, retry: Any = None,
+                 call: Callable[[Callable[[], Any]], Any] = lambda fn: fn()) -> None:
+        self.client, self.timeout, self.retry, self.call = client, timeout, retry, call
+
+    def _kw(self) -> dict[str, Any]:
+        return {"timeout": self.timeout, **({"retry": self.retry} if self.retry is not None else {})}
+
+    def subdirs(self, bucket: str, prefix: str) -> list[str]:
+        blobs = self.client.list_blobs(bucket, prefix=prefix, delimiter="/", **self._kw())
+        pages = iter(blobs.pages)
+        while self.call(lambda: next(pages, None)) is not None:
+            pass
+        return sorted(blobs.prefixes)
+
+    def keys(self, bucket: str, prefix: str) -> Iterator[str]:
+        pages = iter(self.client.list_blobs(bucket, prefix=prefix, fields="items(name),nextPageToken",
+                                            **self._kw()).pages)
+        while (page := self.call(lambda: next(pages, None))) is not None:
+            for blob in page:
+                yield blob.name
+
+    def get(self, bucket: str, key: str, max_bytes: int) -> bytes:
+        blob = self.client.bucket(bucket).blob(key)
+        data: bytes = self.call(lambda: blob.download_as_bytes(end=max_bytes, **self._kw()))
+        if len(data) > max_bytes:
+            raise ReportError(f"{key}: larger than {max_bytes} bytes")
+        return data
+
+    def download(self, bucket: str, key: str, out: Any) -> None:
+        blob = self.client.bucket(bucket).blob(key)
+        self.call(lambda: blob.download_to_file(out, **self._kw()))
+
+
+# --------------------------------------------------------------------------- finding the newest report
+
+S3_DATE = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}Z)/$")
+GCS_MANIFEST = re.compile(r"(?:^|/)([^/]+?)_(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?[^_/]*)_manifest\.json$")
+
+
+@dataclass
+class Found:
+    """What looking for a report gave: the report to use, or None and why not (for the facts)."""
+
+    report: Report | None
+    why_not: str | None = None
+    age_days: float | None = None
+
+
+def split_location(location: str, bucket: str, scheme: str) -> tuple[str, str]:
+    """``"s3://dest/prefix"`` -> (``dest``, ``prefix/``), with ``{bucket}`` replaced."""
+    loc = location.replace("{bucket}", bucket)
+    if loc.startswith(f"{scheme}://"):
+        loc = loc[len(scheme) + 3:]
+    dest, _, prefix = loc.partition("/")
+    prefix = prefix.strip("/")
+    return dest, f"{prefix}/" if prefix else ""
+
+
+def s3_configurations(client: Any, bucket: str) -> list[dict[str, Any]]:
+    """The bucket's inventory configurations (ListBucketInventoryConfigurations, every page)."""
+    configs: list[dict[str, Any]] = []
+    token: str | None = None
+    while True:
+        resp = client.list_bucket_inventory_configurations(Bucket=bucket, **({"ContinuationToken": token} if token else {}))
+        configs.extend(resp.get("InventoryConfigurationList", ()))
+        token = resp.get("NextContinuationToken")
+        if not resp.get("IsTruncated") or not token:
+            return configs
+
+
+def s3_locations(configs: list[dict[str, Any]], bucket: str) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """(destination bucket, key prefix of the config's reports, config id) of each configuration that
+    inventories the whole bucket, and why the others were passed over."""
+    out: list[tuple[str, str, str]] = []
+    passed: list[str] = []
+    for cfg in configs:
+        cid = str(cfg.get("Id", ""))
+        if not cfg.get("IsEnabled", False):
+            passed.append(f"configuration {cid} is disabled")
+            continue
+        if ((cfg.get("Filter") or {}).get("Prefix") or ""):
+            passed.append(f"configuration {cid} covers a prefix only")
+            continue
+        dest = (cfg.get("Destination") or {}).get("S3BucketDestination") or {}
+        arn = str(dest.get("Bucket", ""))
+        name = arn.rsplit(":", 1)[-1] if arn.startswith("arn:") else arn
+        if not name:
+            passed.append(f"configuration {cid} has no destination bucket")
+            continue
+        prefix = str(dest.get("Prefix") or "").strip("/")
+        out.append((name, f"{prefix}/{bucket}/{cid}/" if prefix else f"{bucket}/{cid}/", cid))
+    return out, passed
+
+
+def s3_manifest(data: bytes, dest: str, key: str, config: str) -> Report:
+    """An S3 Inventory ``manifest.json`` as a :class:`Report`."""
+    try:
+        doc = json.loads(data)
+        fmt = {"csv": "CSV", "orc": "ORC", "parquet": "Parquet"}[str(doc["fileFormat"]).lower()]
+        files = tuple(str(f["key"]) for f in doc["files"])
+        created = doc.get("creationTimestamp")
+        if created is not None:
+            date = datetime.fromtimestamp(int(created) / 1000, tz=UTC)
+        else:
+            m = S3_DATE.search(key.rsplit("/", 1)[0] + "/")
+            if not m:
+                raise ReportError(f"{key}: no creationTimestamp and no date in its key")
+            date = datetime.strptime(m.group(1), "%Y-%m-%dT%H-%MZ").replace(tzinfo=UTC)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ReportError(f"{key}: not an S3 Inventory manifest ({type(exc).__name__}: {exc})") from None
+    columns: tuple[str, ...] = ()
+    if fmt == "CSV":
+        columns = tuple(c.strip() for c in str(doc.get("fileSchema", "")).split(","))
+        if "Key" not in columns:
+            raise ReportError(f"{key}: fileSchema names no Key column")
+    return Report("s3-inventory", dest, key, date, fmt, files, columns=columns, config=config)  # type: ignore[arg-type]
+
+
+def find_s3_report(store: Store, bucket: str, locations: list[tuple[str, str, str]]) -> Report | None:
+    """The newest report among the configurations' ``locations`` (from :func:`s3_locations`, or a
+    configured ``inventory_location`` with the config ids found under it)."""
+    best: Report | None = None
+    for dest, prefix, cid in locations:
+        dates = sorted((d for d in store.subdirs(dest, prefix) if S3_DATE.search(d)), reverse=True)
+        for folder in dates[:3]:  # the newest may still be being written: its manifest comes last
+            try:
+                data = store.get(dest, f"{folder}manifest.json", MANIFEST_MAX_BYTES)
+            except ReportError:
+                raise
+            except Exception:  # noqa: BLE001 - a missing manifest (NoSuchKey / NotFound): the next date
+                continue
+            report = s3_manifest(data, dest, f"{folder}manifest.json", cid)
+            if best is None or report.date > best.date:
+                best = report
+            break
+    return best
+
+
+def s3_location_configs(store: Store, location: str, bucket: str) -> list[tuple[str, str, str]]:
+    """The report locations under a configured ``inventory_location`` (every config id of ``bucket``)."""
+    dest, prefix = split_location(location, bucket, "s3")
+    base = f"{prefix}{bucket}/"
+    return [(dest, sub, sub[len(base):].rstrip("/")) for sub in store.subdirs(dest, base)]
+
+
+def gcs_manifest(data: bytes, dest: str, key: str) -> Report:
+    """A Storage Insights ``..._manifest.json`` as a :class:`Report` (shards next to it)."""
+    try:
+        doc = json.loads(data)
+        names = [str(n) for n in doc["report_shards_file_names"]]
+        snapshot = str(doc.get("snapshot_time") or "")
+        date = parse_time(snapshot) if snapshot else None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ReportError(f"{key}: not a Storage Insights manifest ({type(exc).__name__}: {exc})") from None
+    m = GCS_MANIFEST.search(key)
+    if date is None:
+        if not m:
+            raise ReportError(f"{key}: no snapshot_time")
+        date = parse_time(m.group(2))
+    folder = key.rsplit("/", 1)[0] + "/" if "/" in key else ""
+    files = tuple(n if "/" in n else folder + n for n in names)
+    fmt: Format = "Parquet" if all(f.endswith(".parquet") for f in files) and files else "CSV"
+    config = str((doc.get("report_config") or {}).get("display_name") or (m.group(1) if m else ""))
+    return Report("gcs-storage-insights", dest, key, date, fmt, files, header=True, config=config)
+
+
+def find_gcs_report(store: Store, dest: str, prefix: str) -> Report | None:
+    """The newest Storage Insights report under ``gs://dest/prefix`` (by the snapshot time in the
+    manifests' names)."""
+    manifests = [(m.group(2), k) for k in store.keys(dest, prefix) if (m := GCS_MANIFEST.search(k))]
+    for _, key in sorted(manifests, reverse=True)[:3]:
+        try:
+            data = store.get(dest, key, MANIFEST_MAX_BYTES)
+        except ReportError:
+            raise
+        except Exception:  # noqa: BLE001 - deleted between the listing and the read: the next one
+            continue
+        return gcs_manifest(data, dest, key)
+    return None
+
+
+def fresh(report: Report | None, as_of: datetime, max_age_days: float) -> Found:
+    """The report if it is recent enough by its own date (as of the run), else why not."""
+    if report is None:
+        return Found(None, "no inventory report found")
+    age = (as_of - report.date) / timedelta(days=1)
+    if age > max_age_days:
+        return Found(None, f"newest inventory report ({report.date.isoformat()}) is {age:.1f} days old, "
+                           f"over inventory_max_age_days {max_age_days:g}", age)
+    return Found(report, None, age)
+
+
+# --------------------------------------------------------------------------- reading records
+
+
+def parse_time(value: str) -> datetime:
+    """An inventory timestamp (RFC 3339 / ISO 8601, ``Z`` or an offset, or ``... UTC``) as UTC."""
+    v = value.strip()
+    if v.endswith(" UTC"):
+        v = v[:-4] + "+00:00"
+    t = datetime.fromisoformat(v)
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
+# canonical column -> the names the formats use, compared lower-case without "_" (S3 CSV "LastModifiedDate",
+# S3 ORC/Parquet "last_modified_date", GCS "updated")
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "bucket": ("bucket",),
+    "key": ("key", "name"),
+    "size": ("size",),
+    "modified": ("lastmodifieddate", "updated"),
+    "current": ("islatest",),
+    "delete_marker": ("isdeletemarker",),
+    "deleted": ("timedeleted",),  # GCS: a noncurrent (or soft-deleted) generation
+    "encryption": ("encryptionstatus", "kmskeyname"),
+    "acl": ("objectaccesscontrollist",),
+}
+
+
+def _canonical(names: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """canonical column -> the report's own column name."""
+    norm = {n.lower().replace("_", "").replace(" ", ""): n for n in names}
+    out: dict[str, str] = {}
+    for canon, spellings in COLUMNS.items():
+        for s in spellings:
+            if s in norm:
+                out[canon] = norm[s]
+                break
+    return out
+
+
+@dataclass(slots=True)
+class Batch:
+    """Records of one slice of a report file, column by column (None: the report lacks the column)."""
+
+    keys: list[str]
+    sizes: list[int]
+    modified: list[datetime | None]
+    current: list[Any] | None = None
+    delete_marker: list[Any] | None = None
+    encryption: list[Any] | None = None
+    acl: list[Any] | None = None
+    bucket: list[Any] | None = None
+
+
+def _truthy(v: Any) -> bool:
+    return v is True or (isinstance(v, str) and v.lower() == "true")
+
+
+def _csv_batches(path: str, report: Report) -> Iterator[Batch]:
+    opener = gzip.open if _is_gzip(path) else open
+    with opener(path, "rt", encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        if report.header:
+            names = next(reader, None)
+            if names is None:
+                return
+        else:
+            names = list(report.columns)
+        cols = _canonical(names)
+        if "key" not in cols:
+            raise ReportError(f"{report.format} file names no key column")
+        idx = {c: names.index(n) for c, n in cols.items()}
+        ki, si, mi = idx["key"], idx.get("size"), idx.get("modified")
+        urlencoded = report.provider == "s3-inventory"  # S3 CSV keys are URL-encoded
+        extra = [c for c in ("current", "delete_marker", "encryption", "acl", "bucket", "deleted") if c in idx]
+        while True:
+            rows = [r for _, r in zip(range(BATCH_ROWS), reader)]
+            if not rows:
+                return
+            keys = [r[ki] for r in rows]
+            if urlencoded:
+                keys = [unquote_plus(k) if ("%" in k or "+" in k) else k for k in keys]
+            sizes = [int(r[si]) if si is not None and r[si] else 0 for r in rows]
+            modified = [parse_time(r[mi]) if mi is not None and r[mi] else None for r in rows]
+            b = Batch(keys, sizes, modified)
+            for c in extra:
+                i = idx[c]
+                vals: list[Any] = [r[i] if len(r) > i else "" for r in rows]
+                if c == "deleted":  # a deletion time: the generation is not the live one
+                    b.current = [not v for v in vals]
+                else:
+                    setattr(b, c, vals)
+            yield b
+
+
+def _is_gzip(path: str) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(2) == b"\x1f\x8b"
+
+
+def _arrow_batch(rb: Any, cols: dict[str, str]) -> Batch:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def col(c: str) -> Any:
+        return rb.column(rb.schema.get_field_index(cols[c])) if c in cols else None
+
+    keys = col("key").to_pylist()
+    size = col("size")
+    sizes = size.fill_null(0).to_pylist() if size is not None else [0] * len(keys)
+    mod = col("modified")
+    if mod is None:
+        modified: list[Any] = [None] * len(keys)
+    elif pa.types.is_timestamp(mod.type):
+        if mod.type.tz is None:
+            mod = pc.assume_timezone(mod, "UTC")
+        modified = pc.cast(mod, pa.timestamp("us", tz="UTC")).to_pylist()
+    else:
+        modified = [parse_time(v) if v else None for v in mod.to_pylist()]
+    b = Batch(keys, [int(s) for s in sizes] if size is not None and not pa.types.is_integer(size.type) else sizes,
+              modified)
+    for c in ("current", "delete_marker", "encryption", "acl", "bucket"):
+        if (a := col(c)) is not None:
+            setattr(b, c, a.to_pylist())
+    if (d := col("deleted")) is not None:
+        b.current = pc.is_null(d).to_pylist()
+    return b
+
+
+def _parquet_batches(path: str) -> Iterator[Batch]:
+    import pyarrow.parquet as pq
+
+    with pq.ParquetFile(path) as pf:
+        cols = _canonical(pf.schema_arrow.names)
+        if "key" not in cols:
+            raise ReportError("Parquet file names no key column")
+        for rb in pf.iter_batches(batch_size=BATCH_ROWS, columns=sorted(set(cols.values()))):
+            yield _arrow_batch(rb, cols)
+
+
+def _orc_batches(path: str) -> Iterator[Batch]:
+    from pyarrow import orc
+
+    of = orc.ORCFile(path)
+    cols = _canonical(of.schema.names)
+    if "key" not in cols:
+        raise ReportError("ORC file names no key column")
+    wanted = sorted(set(cols.values()))
+    for i in range(of.nstripes):
+        stripe = of.read_stripe(i, columns=wanted)
+        for rb in (stripe.to_batches(BATCH_ROWS) if hasattr(stripe, "to_batches") else [stripe]):
+            yield _arrow_batch(rb, cols)
+
+
+def file_batches(path: str, report: Report) -> Iterator[Batch]:
+    """The records of one downloaded report file, a batch at a time."""
+    if report.format == "Parquet":
+        return _parquet_batches(path)
+    if report.format == "ORC":
+        return _orc_batches(path)
+    return _csv_batches(path, report)
+
+
+def batches(store: Store, report: Report, tmpdir: str | None = None) -> Iterator[Batch]:
+    """Every record of ``report``: each file downloaded to a temporary file, read, deleted."""
+    for key in report.files:
+        with tempfile.NamedTemporaryFile(dir=tmpdir, prefix="auditor-inventory-", suffix=".part") as tmp:
+            store.download(report.bucket, key, tmp)
+            tmp.flush()
+            try:
+                yield from file_batches(tmp.name, report)
+            except (OSError, EOFError, ValueError, csv.Error, UnicodeDecodeError) as exc:
+                raise ReportError(f"report file {key}: {type(exc).__name__}: {exc}") from None
+
+
+# --------------------------------------------------------------------------- into the prefix tree
+
+
+@dataclass
+class Tally:
+    """What a report told beyond the prefix tree: records read, per-object encryption status and
+    object ACLs (when the report has them), and rows skipped (counted by reason)."""
+
+    records: int = 0
+    delete_markers: int = 0
+    encryption: dict[str, int] | None = None  # status -> current objects
+    acl_checked: int = 0  # objects whose ACL the report holds (status AVAILABLE)
+    acl_unavailable: int = 0
+    acl_public: int = 0
+    acl_reasons: list[str] = field(default_factory=list)  # up to max_reasons, "object acl ...: key"
+    has_acl: bool = False
+    skipped: dict[str, int] = field(default_factory=dict)
+
+
+def acl_public_grants(raw: str) -> tuple[bool, list[str]]:
+    """(available, public grants) of one ``ObjectAccessControlList`` value (base64 JSON, or JSON)."""
+    if not raw:
+        return False, []
+    try:
+        text = raw if raw.lstrip().startswith("{") else base64.b64decode(raw, validate=True).decode("utf-8")
+        doc = json.loads(text)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return False, []
+    if not isinstance(doc, dict) or str(doc.get("status", "AVAILABLE")).upper() != "AVAILABLE":
+        return False, []
+    found: list[str] = []
+    for g in doc.get("grants") or ():
+        if not isinstance(g, dict):
+            continue
+        uri = str(g.get("uri") or "")
+        if str(g.get("type")) == "Group" and uri.rsplit("/", 1)[-1] in ("AllUsers", "AuthenticatedUsers"):
+            found.append(f"{uri.rsplit('/', 1)[-1]} {g.get('permission')}")
+    return True, found
+
+
+def load(tree: PrefixTree, source: Iterator[Batch], bucket: str, max_reasons: int = 5,
+         cancel: Callable[[], bool] = lambda: False) -> Tally:
+    """Feed every record of a report into ``tree`` (as a listing would), and tally the rest.
+
+    Delete markers are counted, never added; rows of another bucket (a report written for a different
+    source) make the report unusable (:class:`ReportError`)."""
+    tally = Tally()
+    add = tree.add
+    acl_cache: dict[str, tuple[bool, list[str]]] = {}
+    enc: dict[str, int] = {}
+    versions = False
+    for b in source:
+        n = len(b.keys)
+        tally.records += n
+        if b.bucket is not None and b.bucket and b.bucket[0] != bucket:
+            raise ReportError("the report lists another bucket's objects")
+        cur = b.current
+        dm = b.delete_marker
+        if cur is not None and b.delete_marker is not None:
+            versions = True
+        if dm is None and cur is None:
+            for k, s, m in zip(b.keys, b.sizes, b.modified):
+                if m is None:
+                    tally.skipped["no last modified time"] = tally.skipped.get("no last modified time", 0) + 1
+                    continue
+                add(k, s, m)
+        else:
+            dms = dm if dm is not None else [False] * n
+            curs = cur if cur is not None else [True] * n
+            for k, s, m, c, d in zip(b.keys, b.sizes, b.modified, curs, dms):
+                if d is True or (d.__class__ is str and _truthy(d)):
+                    tally.delete_markers += 1
+                    continue
+                if m is None:
+                    tally.skipped["no last modified time"] = tally.skipped.get("no last modified time", 0) + 1
+                    continue
+                add(k, s, m, current=c is True or c is None or (c.__class__ is str and (c == "" or _truthy(c))))
+        if b.encryption is not None:
+            live = _live(b)
+            for e, keep in zip(b.encryption, live):
+                if keep:
+                    label = _encryption_label(e)
+                    enc[label] = enc.get(label, 0) + 1
+        if b.acl is not None:
+            tally.has_acl = True
+            for k, raw, keep in zip(b.keys, b.acl, _live(b)):
+                if not keep:
+                    continue
+                got = acl_cache.get(raw or "")
+                if got is None:
+                    if len(acl_cache) >= ACL_CACHE:
+                        acl_cache.clear()
+                    got = acl_cache[raw or ""] = acl_public_grants(raw or "")
+                available, public = got
+                if not available:
+                    tally.acl_unavailable += 1
+                    continue
+                tally.acl_checked += 1
+                if public:
+                    tally.acl_public += 1
+                    if len(tally.acl_reasons) < max_reasons:
+                        tally.acl_reasons.extend(f"object acl grants {p}: {k}" for p in public)
+        if cancel():
+            break
+    if enc:
+        tally.encryption = enc
+    if versions:
+        tree.versions_listed = True
+    return tally
+
+
+def _live(b: Batch) -> list[bool]:
+    """Which records of the batch are current objects (not noncurrent versions, not delete markers)."""
+    n = len(b.keys)
+    cur = b.current if b.current is not None else [True] * n
+    dm = b.delete_marker if b.delete_marker is not None else [False] * n
+    return [(c is True or c is None or (isinstance(c, str) and (c == "" or _truthy(c))))
+            and not (d is True or (isinstance(d, str) and _truthy(d))) for c, d in zip(cur, dm)]
+
+
+def _encryption_label(value: Any) -> str:
+    """S3 ``EncryptionStatus`` as given (NOT-SSE, SSE-S3, SSE-KMS, DSSE-KMS, SSE-C); GCS ``kmsKeyName``:
+    ``CMEK`` when set, ``Google-managed`` when empty."""
+    v = "" if value is None else str(value)
+    if v.startswith("projects/"):
+        return "CMEK"
+    return v or "Google-managed"
+
+
+def encryption_facts(tally: Tally, provider: str) -> dict[str, Any] | None:
+    """``facts["object_encryption"]``: current objects per encryption status, from the report."""
+    if tally.encryption is None:
+        return None
+    return {"by_status": dict(sorted(tally.encryption.items())), "basis": f"{provider} report"}
