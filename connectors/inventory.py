@@ -702,3 +702,71 @@ def encryption_facts(tally: Tally, provider: str) -> dict[str, Any] | None:
     if tally.encryption is None:
         return None
     return {"by_status": dict(sorted(tally.encryption.items())), "basis": f"{provider} report"}
+
+
+# --------------------------------------------------------------------------- in place of a listing
+
+
+@dataclass
+class Where:
+    """Where a store's inventory reports of one bucket are: ``find`` the newest (None: there is none),
+    the ``store`` client that reads its files, ``describe`` a refused or failed call; ``quiet_if_none``:
+    say nothing in the facts when there is simply no report (no configuration)."""
+
+    find: Callable[[], Report | None]
+    store: Store
+    describe: Callable[[BaseException], str]
+    quiet_if_none: bool = True
+
+
+@dataclass
+class Used:
+    """A report read in place of a listing: the tree it filled, the report and what else it told."""
+
+    tree: PrefixTree
+    report: Report
+    tally: Tally
+    age_days: float
+
+    def basis(self, listed_basis: str) -> str:
+        """A dataset's ``last_modified_basis`` when its objects came from the report."""
+        return f"{listed_basis} in the {self.report.provider} report of {self.report.date.isoformat()}"
+
+
+def instead_of_listing(find: Callable[[], Report | None], store: Store, bucket: str, *, depth: int,
+                       sample_objects: int, as_of: datetime, max_age_days: float, facts: dict[str, Any],
+                       describe: Callable[[BaseException], str], cancel: Callable[[], bool] = lambda: False,
+                       quiet_if_none: bool = True) -> Used | None:
+    """Find the newest report of ``bucket`` (``find``), and when it is fresh read it into a new prefix tree.
+
+    None: list the bucket instead; ``facts["listing"]`` then says why (a report too old, unreadable, a
+    refused call), except when there was simply no report and ``quiet_if_none``."""
+    try:
+        report = find()
+    except ReportError as exc:
+        facts["listing"] = {"source": "listing", "inventory_not_used": str(exc)}
+        return None
+    except Exception as exc:  # noqa: BLE001 - the store's SDK errors: a refused or failed call, then list
+        facts["listing"] = {"source": "listing", "inventory_not_used": describe(exc)}
+        return None
+    found = fresh(report, as_of, max_age_days)
+    if found.report is None:
+        if report is not None or not quiet_if_none:
+            facts["listing"] = {"source": "listing", "inventory_not_used": found.why_not,
+                                **({"inventory_date": report.date.isoformat()} if report is not None else {})}
+        return None
+    tree = PrefixTree(depth, sample_objects, seed=bucket)
+    try:
+        tally = load(tree, batches(store, found.report), bucket, cancel=cancel)
+    except ReportError as exc:
+        facts["listing"] = {"source": "listing", "inventory_not_used": str(exc),
+                            "inventory_date": found.report.date.isoformat()}
+        return None
+    except Exception as exc:  # noqa: BLE001 - a report file refused or failed mid-read: list instead
+        facts["listing"] = {"source": "listing", "inventory_not_used": describe(exc),
+                            "inventory_date": found.report.date.isoformat()}
+        return None
+    facts["listing"] = {**found.report.facts(tally), "age_days": round(found.age_days or 0.0, 2)}
+    if (enc := encryption_facts(tally, found.report.provider)) is not None:
+        facts["object_encryption"] = enc
+    return Used(tree, found.report, tally, found.age_days or 0.0)

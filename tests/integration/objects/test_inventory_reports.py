@@ -162,3 +162,77 @@ def test_gcs_storage_insights_report(gcs_admin, fmt):
     assert tree.root.newest == now - timedelta(days=1)
     assert tree.nodes["exports/2019/"].oldest == now - timedelta(days=2100)
     assert "exports/2024/space name+plus ü.csv" in [p.key for n in tree for p in tree.picks(n)]  # GCS names as-is
+
+
+# --------------------------------------------------------------------------- end to end: the connectors
+
+
+def _seed_s3(s3_admin, source: str, dest: str, objs: list[Obj]) -> None:
+    for o in objs:
+        s3_admin.put_object(Bucket=source, Key=o.key, Body=b"id,city\n1,Paris\n")
+    s3_admin.put_bucket_inventory_configuration(Bucket=source, Id="daily", InventoryConfiguration={
+        "Id": "daily", "IsEnabled": True, "IncludedObjectVersions": "Current", "Schedule": {"Frequency": "Daily"},
+        "Destination": {"S3BucketDestination": {"Bucket": f"arn:aws:s3:::{dest}", "Format": "CSV", "Prefix": "inv"}},
+        "OptionalFields": ["Size", "LastModifiedDate", "EncryptionStatus", "ObjectAccessControlList"]})
+
+
+def test_s3_scan_reads_a_fresh_inventory_report_instead_of_listing(s3_admin, report_buckets, collect_s3):
+    source, dest = report_buckets
+    now = datetime.now(UTC).replace(microsecond=0)
+    objs = _objects(now)
+    _seed_s3(s3_admin, source, dest, objs[:3])  # the bucket itself holds 3 objects; the report says 5
+    put_s3_report(s3_admin, dest, "inv", source, "daily", now - timedelta(days=1), objs, fmt="CSV")
+    got = collect_s3(source, dest, sample_objects=1)
+    bucket = got.ds(source)
+    listing = bucket.facts["listing"]
+    assert listing["source"] == "s3-inventory" and listing["records"] == 5 and listing["format"] == "CSV"
+    assert listing["inventory_date"] == (now - timedelta(days=1)).isoformat() and listing["age_days"] == pytest.approx(1, abs=0.01)
+    assert bucket.objects == 5 and bucket.bytes == 161  # from the report, not from a listing
+    assert bucket.last_modified == now - timedelta(days=1)
+    assert "s3-inventory report of" in bucket.last_modified_basis
+    assert got.ds(f"{source}/exports/2019/").oldest_modified == now - timedelta(days=2000)
+    assert bucket.facts["object_encryption"]["by_status"] == {"NOT-SSE": 1, "SSE-KMS": 1, "SSE-S3": 3}
+    # the report's ACLs: one object public, read for every object (no GetObjectAcl sampling)
+    assert bucket.public is True
+    assert any("AllUsers READ: exports/2024/space name+plus ü.csv" in r for r in bucket.public_reasons)
+    acls = bucket.facts["object_acls"]
+    assert (acls["checked"], acls["total"], acls["public"], acls["refused"]) == (4, 5, 1, 1)
+    # the destination bucket has no inventory configuration: it is listed
+    assert "listing" not in got.ds(dest).facts and got.ds(dest).objects >= 3
+
+
+def test_s3_scan_lists_when_the_report_is_too_old_and_says_why(s3_admin, report_buckets, collect_s3):
+    source, dest = report_buckets
+    now = datetime.now(UTC).replace(microsecond=0)
+    objs = _objects(now)
+    _seed_s3(s3_admin, source, dest, objs[:3])
+    put_s3_report(s3_admin, dest, "inv", source, "daily", now - timedelta(days=12), objs, fmt="Parquet")
+    bucket = collect_s3(source, sample_objects=0, inventory_max_age_days=8).ds(source)
+    assert bucket.objects == 3 and bucket.last_modified_basis == "newest object LastModified"
+    listing = bucket.facts["listing"]
+    assert listing["source"] == "listing" and "12.0 days old, over inventory_max_age_days 8" in listing["inventory_not_used"]
+    assert listing["inventory_date"] == (now - timedelta(days=12)).isoformat()
+    # a larger limit takes it; inventory: off never looks
+    assert collect_s3(source, sample_objects=0, inventory_max_age_days=30).ds(source).objects == 5
+    off = collect_s3(source, sample_objects=0, inventory="off").ds(source)
+    assert off.objects == 3 and "listing" not in off.facts
+
+
+def test_gcs_scan_reads_a_storage_insights_report_from_the_configured_location(gcs_admin, collect_gcs):
+    source, dest = _name("gsrc"), _name("gdest")
+    gcs_admin.create_bucket(source)
+    gcs_admin.create_bucket(dest)
+    now = datetime.now(UTC).replace(microsecond=0)
+    objs = _objects(now)
+    for o in objs[:2]:
+        gcs_admin.bucket(source).blob(o.key).upload_from_string(b"id,city\n1,Paris\n")
+    put_gcs_report(gcs_admin, dest, f"reports/{source}", "cfg", now - timedelta(hours=30), source, objs, fmt="Parquet")
+    location = "gs://" + dest + "/reports/{bucket}/"
+    got = collect_gcs(source, sample_objects=1, inventory_location=location)
+    bucket = got.ds(source)
+    assert bucket.facts["listing"]["source"] == "gcs-storage-insights" and bucket.objects == 5
+    assert bucket.facts["listing"]["inventory_date"] == (now - timedelta(hours=30)).isoformat()
+    assert "gcs-storage-insights report of" in bucket.last_modified_basis
+    # without a location, the default destination (gs://<bucket>/inventory_reports/) holds none: listed
+    plain = collect_gcs(source, sample_objects=0).ds(source)
+    assert plain.objects == 2 and "listing" not in plain.facts
