@@ -447,6 +447,17 @@ class AclTally:
     denied: list[str] = field(default_factory=list)
 
 
+GONE: Any = object()
+"""An object ACL read that found the object deleted since it was listed (or since the inventory report):
+neither checked nor refused (:func:`without_gone`)."""
+
+
+def without_gone(picks: list[Pick], results: Iterable[Any]) -> tuple[list[Pick], list[Any]]:
+    """The picks and their ACL read results, less the objects found deleted (:data:`GONE`)."""
+    pairs = [(p, r) for p, r in zip(picks, results) if r is not GONE]
+    return [p for p, _ in pairs], [r for _, r in pairs]
+
+
 def tally_acls(picks: Iterable[Pick], results: Iterable[Any], public_grants: Callable[[Pick, Any], list[str]],
                max_reasons: int) -> AclTally:
     """Tally object ACL reads, one result per pick in order: the ACL, a ``"call: code"`` string when the

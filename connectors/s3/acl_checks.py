@@ -43,9 +43,12 @@ def exposure(client: Any, bucket: str, tree: objects.PrefixTree, common: dict[st
         try:
             return client.get_object_acl(Bucket=bucket, Key=pick.key)
         except (ClientError, BotoCoreError) as exc:
+            if s3facts.error_code(exc) in ("NoSuchKey", "NotFound"):  # deleted since it was listed: not refused
+                return objects.GONE
             return f"{s3facts.CALLS['get_object_acl']}: {s3facts.error_code(exc)}"
 
-    tally = objects.tally_acls(picks, ordered_map(read, picks, pool, ahead),
+    picks, results = objects.without_gone(picks, ordered_map(read, picks, pool, ahead))
+    tally = objects.tally_acls(picks, results,
                                lambda pick, acl: s3facts.object_acl_public(acl, pick.key), MAX_REASONS)
     checked, public_objects, reasons, denied = tally.checked, tally.public, tally.reasons, tally.denied
     setting = ("Object Ownership could not be read" if applies is None else

@@ -197,6 +197,10 @@ def test_s3_scan_reads_a_fresh_inventory_report_instead_of_listing(s3_admin, rep
     assert any("AllUsers READ: exports/2024/space name+plus ü.csv" in r for r in bucket.public_reasons)
     acls = bucket.facts["object_acls"]
     assert (acls["checked"], acls["total"], acls["public"], acls["refused"]) == (4, 5, 1, 1)
+    # an object of the report deleted since: named, not taken for a refused read
+    live = got.ds(f"{source}/live/")
+    assert live.denied == () and "object deleted since it was listed: live/today.json" in live.notes
+    assert got.sample(f"{source}/live/") is None  # nothing read there: its personal data is unknown
     # the destination bucket has no inventory configuration: it is listed
     assert "listing" not in got.ds(dest).facts and got.ds(dest).objects >= 3
 
@@ -234,5 +238,7 @@ def test_gcs_scan_reads_a_storage_insights_report_from_the_configured_location(g
     assert bucket.facts["listing"]["inventory_date"] == (now - timedelta(hours=30)).isoformat()
     assert "gcs-storage-insights report of" in bucket.last_modified_basis
     # without a location, the default destination (gs://<bucket>/inventory_reports/) holds none: listed
+    live = got.ds(f"{source}/live/")  # in the report, deleted since (never written here)
+    assert live.denied == () and "object deleted since it was listed: live/today.json" in live.notes
     plain = collect_gcs(source, sample_objects=0).ds(source)
     assert plain.objects == 2 and "listing" not in plain.facts
