@@ -615,18 +615,25 @@ def file_batches(path: str, report: Report) -> Iterator[Batch]:
     return _csv_batches(path, report)
 
 
-def batches(store: Store, report: Report, tmpdir: str | None = None) -> Iterator[Batch]:
-    """Every record of ``report``: each file downloaded to a temporary file, read, deleted."""
-    for key in report.files:
-        with tempfile.NamedTemporaryFile(dir=tmpdir, prefix="auditor-inventory-", suffix=".part") as tmp:
-            store.download(report.bucket, key, tmp)
-            tmp.flush()
-            try:
-                yield from file_batches(tmp.name, report)
-            except ReportError as exc:
-                raise ReportError(f"report file {key}: {exc}") from None
-            except Exception as exc:  # noqa: BLE001 - pyarrow, gzip, csv: a file we cannot read is a report we cannot use
-                raise ReportError(f"report file {key}: {type(exc).__name__}: {exc}") from None
+def batches(store: Store, report: Report) -> Iterator[Batch]:
+    """Every record of ``report``: each file downloaded into a private temporary folder (object keys may
+    name people: ``auditor.tempdirs``, mode 0700, removed when done and at exit), read, deleted."""
+    from auditor import tempdirs
+
+    folder = tempdirs.make()
+    try:
+        for key in report.files:
+            with tempfile.NamedTemporaryFile(dir=folder, prefix="report-", suffix=".part") as tmp:
+                store.download(report.bucket, key, tmp)
+                tmp.flush()
+                try:
+                    yield from file_batches(tmp.name, report)
+                except ReportError as exc:
+                    raise ReportError(f"report file {key}: {exc}") from None
+                except Exception as exc:  # noqa: BLE001 - pyarrow, gzip, csv: a file we cannot read is a report we cannot use
+                    raise ReportError(f"report file {key}: {type(exc).__name__}: {exc}") from None
+    finally:
+        tempdirs.remove(folder)
 
 
 # --------------------------------------------------------------------------- into the prefix tree

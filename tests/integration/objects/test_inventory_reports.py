@@ -242,3 +242,16 @@ def test_gcs_scan_reads_a_storage_insights_report_from_the_configured_location(g
     assert live.denied == () and "object deleted since it was listed: live/today.json" in live.notes
     plain = collect_gcs(source, sample_objects=0).ds(source)
     assert plain.objects == 2 and "listing" not in plain.facts
+
+
+def test_s3_scan_lists_when_a_report_file_is_corrupt(s3_admin, report_buckets, collect_s3):
+    source, dest = report_buckets
+    now = datetime.now(UTC).replace(microsecond=0)
+    objs = _objects(now)
+    _seed_s3(s3_admin, source, dest, objs[:3])
+    put_s3_report(s3_admin, dest, "inv", source, "daily", now - timedelta(hours=2), objs, fmt="Parquet", files=1)
+    data_key = next(o["Key"] for o in s3_admin.list_objects_v2(Bucket=dest, Prefix=f"inv/{source}/daily/data/")["Contents"])
+    s3_admin.put_object(Bucket=dest, Key=data_key, Body=b"PAR1 this is not a parquet file")
+    bucket = collect_s3(source, sample_objects=0).ds(source)
+    assert bucket.objects == 3 and bucket.facts["listing"]["source"] == "listing"
+    assert bucket.facts["listing"]["inventory_not_used"].startswith(f"report file {data_key}: ")
