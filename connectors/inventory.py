@@ -266,7 +266,7 @@ def s3_manifest(data: bytes, dest: str, key: str, config: str) -> Report:
                 raise ReportError(f"{key}: no creationTimestamp and no date in its key")
             date = datetime.strptime(m.group(1), "%Y-%m-%dT%H-%MZ").replace(tzinfo=UTC)
     except (ValueError, KeyError, TypeError) as exc:
-        raise ReportError(f"{key}: not an S3 Inventory manifest ({type(exc).__name__}: {exc})") from None
+        raise ReportError(f"{key}: not an S3 Inventory manifest ({type(exc).__name__})") from None
     columns: tuple[str, ...] = ()
     if fmt == "CSV":
         columns = tuple(c.strip() for c in str(doc.get("fileSchema", "")).split(","))
@@ -310,7 +310,7 @@ def gcs_manifest(data: bytes, dest: str, key: str) -> Report:
         snapshot = str(doc.get("snapshot_time") or "")
         date = parse_time(snapshot) if snapshot else None
     except (ValueError, KeyError, TypeError) as exc:
-        raise ReportError(f"{key}: not a Storage Insights manifest ({type(exc).__name__}: {exc})") from None
+        raise ReportError(f"{key}: not a Storage Insights manifest ({type(exc).__name__})") from None
     m = GCS_MANIFEST.search(key)
     if date is None:
         if not m:
@@ -631,7 +631,9 @@ def batches(store: Store, report: Report) -> Iterator[Batch]:
                 except ReportError as exc:
                     raise ReportError(f"report file {key}: {exc}") from None
                 except Exception as exc:  # noqa: BLE001 - pyarrow, gzip, csv: a file we cannot read is a report we cannot use
-                    raise ReportError(f"report file {key}: {type(exc).__name__}: {exc}") from None
+                    # the exception's type only: its message may quote a cell (an object key can name a person)
+                    raise ReportError(f"report file {key}: {type(exc).__name__} (not a readable {report.format} "
+                                      "inventory file)") from None
     finally:
         tempdirs.remove(folder)
 
