@@ -9,7 +9,8 @@ its wall time and peak RSS:
 - ours: :func:`connectors.inventory.file_batches` + :func:`connectors.inventory.load` into the
   connector's prefix tree (depth 3, 5 samples a prefix), tallying encryption status and ACLs;
 - floor: the same files read by the same library (pyarrow's Parquet and CSV readers, the key, size and
-  time columns turned into Python values, CSV keys URL-decoded), without the prefix tree and tallies;
+  time columns turned into Python values, times as integers, CSV keys URL-decoded), without the prefix
+  tree, the datetimes and the tallies;
 - for reference (CSV, the small size): the csv module over gzip parsing the same fields.
 
 Rates are objects per CPU second of the reading process (the machine is shared: wall-clock rates,
@@ -22,6 +23,7 @@ peak RSS at the full size within 1.3x of the tenth).
     python benchmarks/inventory_reports.py                    # 10M objects (several minutes)
     python benchmarks/inventory_reports.py --objects 2000000  # shorter
     python benchmarks/inventory_reports.py --quick            # 50k objects, seconds
+    python benchmarks/inventory_reports.py --data /tmp/inv    # keep (and reuse) the generated files
 """
 
 from __future__ import annotations
@@ -98,6 +100,17 @@ def generate(folder: Path, objects: int) -> dict[str, list[str]]:
     return files
 
 
+def reuse_or_generate(folder: Path, objects: int) -> dict[str, list[str]]:
+    """The report files of ``objects`` objects in ``folder``: those already there when complete, else new."""
+    files = {"Parquet": [str(folder / f"part-{n}.parquet") for n in range(-(-objects // ROWS_PER_FILE))],
+             "CSV": [str(folder / f"part-{n}.csv.gz") for n in range(-(-objects // ROWS_PER_FILE))]}
+    if (folder / "complete").exists():
+        return files
+    got = generate(folder, objects)
+    (folder / "complete").write_text(str(objects))
+    return got
+
+
 def _report(fmt: str, files: list[str]) -> object:
     from datetime import UTC, datetime
 
@@ -105,6 +118,19 @@ def _report(fmt: str, files: list[str]) -> object:
 
     return inventory.Report("s3-inventory", "bench-dest", "manifest.json", datetime.now(UTC), fmt,  # type: ignore[arg-type]
                             tuple(files), columns=tuple(FIELDS) if fmt == "CSV" else ())
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS: VmHWM (ru_maxrss of a child started by a large parent keeps the
+    parent's high-water mark across fork and exec on Linux)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def child(mode: str, fmt: str, files: list[str]) -> None:
@@ -125,13 +151,16 @@ def child(mode: str, fmt: str, files: list[str]) -> None:
             objects += tally.records
         extra = {"prefixes": len(tree.nodes), "tree_objects": tree.root.objects}
     elif fmt == "Parquet":  # floor: pyarrow reading the same columns into Python values
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
         for path in files:
             with pq.ParquetFile(path) as pf:
                 for rb in pf.iter_batches(batch_size=inventory.BATCH_ROWS, columns=["key", "size", "last_modified_date"]):
-                    cols = [c.to_pylist() for c in rb.columns]
-                    objects += len(cols[0])
+                    keys = rb.column(0).to_pylist()
+                    rb.column(1).to_pylist()
+                    rb.column(2).cast(pa.int64()).to_pylist()  # times as integers: no datetime objects
+                    objects += len(keys)
         extra = {}
     elif mode == "floor":  # floor: pyarrow's CSV reader, the same columns into Python values (keys decoded)
         import pyarrow as pa
@@ -148,7 +177,7 @@ def child(mode: str, fmt: str, files: list[str]) -> None:
             for rb in reader:
                 keys = [unquote_plus(k) for k in rb.column(0).to_pylist()]
                 rb.column(1).to_pylist()
-                rb.column(2).to_pylist()
+                rb.column(2).cast(pa.int64()).to_pylist()  # times as integers: no datetime objects
                 objects += len(keys)
         extra = {}
     else:  # the csv module (gzip), for reference: parsing alone
@@ -166,7 +195,7 @@ def child(mode: str, fmt: str, files: list[str]) -> None:
                     objects += 1
         extra = {}
     took, cpu = time.perf_counter() - t0, time.process_time() - c0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mb()
     print(json.dumps({"objects": objects, "seconds": took, "cpu": cpu, "peak_mb": peak, **extra}))
 
 
@@ -186,13 +215,14 @@ def main() -> int:
     ap.add_argument("--objects", type=int, default=10_000_000)
     ap.add_argument("--quick", action="store_true", help="50k objects (figures are not the targets)")
     ap.add_argument("--formats", default="Parquet,CSV")
+    ap.add_argument("--data", help="keep the generated report files in this folder, and reuse them when there")
     args = ap.parse_args()
     big = 50_000 if args.quick else args.objects
     small = max(1, big // 10)
     with tempfile.TemporaryDirectory(prefix="auditor-bench-inventory-") as tmp:
         t0 = time.perf_counter()
-        sizes = {n: generate(Path(tmp) / str(n), n) for n in (small, big)}
-        print(f"generated {small:,} and {big:,} objects as Parquet and CSV.gz in {time.perf_counter() - t0:.1f}s",
+        sizes = {n: reuse_or_generate(Path(args.data or tmp) / str(n), n) for n in (small, big)}
+        print(f"{small:,} and {big:,} objects as Parquet and CSV.gz ready in {time.perf_counter() - t0:.1f}s",
               flush=True)
         for fmt in args.formats.split(","):
             modes = ("floor", "ours", "csv-module") if fmt == "CSV" else ("floor", "ours")
