@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 import time
+from itertools import repeat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -134,13 +135,23 @@ class PrefixTree:
         self.nodes: dict[str, Node] = {"": self.root}
         self._last_dir: str | None = None
         self._last_chain: list[Node] = [self.root]
+        self._last_full = False
+        self._chains: dict[str, list[Node]] = {}  # deepest prefix -> its chain (at most one per node)
 
     def _chain(self, key: str) -> list[Node]:
+        last = self._last_dir
+        # the common case (keys arrive grouped by prefix): the previous key's prefix, without splitting
+        if last is not None and key.startswith(last) and (self._last_full or key.find("/", len(last)) < 0):
+            return self._last_chain
         parts = key.split("/", self.depth)
         dirs = parts[:-1] if len(parts) <= self.depth else parts[: self.depth]
         deepest = "".join(p + "/" for p in dirs)
         if deepest == self._last_dir:
             return self._last_chain
+        known = self._chains.get(deepest)
+        if known is not None:
+            self._last_dir, self._last_chain, self._last_full = deepest, known, len(dirs) == self.depth
+            return known
         chain = [self.root]
         path = ""
         for part in dirs:
@@ -153,6 +164,8 @@ class PrefixTree:
                 node = self.nodes[path] = Node(path)
             chain.append(node)
         self._last_dir, self._last_chain = deepest, chain
+        self._chains[deepest] = chain
+        self._last_full = len(dirs) == self.depth  # any key under it ends in this chain (deeper levels roll up)
         return chain
 
     @property
@@ -179,6 +192,38 @@ class PrefixTree:
                     node.newest_noncurrent = modified
         if current and self.sample_objects and size > 0 and not key.endswith("/"):
             self._offer(chain[-1], Pick(key, size, modified))
+
+    def add_many(self, keys: Iterable[str], sizes: Iterable[int], modified: Iterable[datetime],
+                 current: Iterable[bool] | None = None) -> None:
+        """Many objects, as :meth:`add` one at a time (same aggregates, same picks), for a bulk source
+        such as an inventory report: the aggregates of a run of keys in one prefix are applied to the
+        prefix's chain once."""
+        chain: list[Node] | None = None
+        n = nbytes = nc = ncbytes = 0
+        newest = oldest = nc_newest = None
+        sample = bool(self.sample_objects)
+        chain_of, offer = self._chain, self._offer
+        for key, size, mod, cur in zip(keys, sizes, modified, repeat(True) if current is None else current):
+            c = chain_of(key)
+            if c is not chain:
+                if chain is not None:
+                    _apply(chain, n, nbytes, newest, oldest, nc, ncbytes, nc_newest)
+                chain, n, nbytes, nc, ncbytes, newest, oldest, nc_newest = c, 0, 0, 0, 0, None, None, None
+            n += 1
+            nbytes += size
+            if newest is None or mod > newest:
+                newest = mod
+            if oldest is None or mod < oldest:
+                oldest = mod
+            if not cur:
+                nc += 1
+                ncbytes += size
+                if nc_newest is None or mod > nc_newest:
+                    nc_newest = mod
+            elif sample and size > 0 and not key.endswith("/"):
+                offer(c[-1], Pick(key, size, mod))
+        if chain is not None:
+            _apply(chain, n, nbytes, newest, oldest, nc, ncbytes, nc_newest)
 
     def _offer(self, node: Node, pick: Pick) -> None:
         node.direct += 1
@@ -207,6 +252,23 @@ class PrefixTree:
                 seen.add(pick.key)
                 chosen.append(pick)
         return chosen
+
+
+def _apply(chain: list[Node], n: int, nbytes: int, newest: datetime | None, oldest: datetime | None, nc: int,
+           ncbytes: int, nc_newest: datetime | None) -> None:
+    """The aggregates of a run of objects onto every node of their chain (:meth:`PrefixTree.add_many`)."""
+    for node in chain:
+        node.objects += n
+        node.bytes += nbytes
+        if newest is not None and (node.newest is None or newest > node.newest):
+            node.newest = newest
+        if oldest is not None and (node.oldest is None or oldest < node.oldest):
+            node.oldest = oldest
+        if nc:
+            node.noncurrent += nc
+            node.noncurrent_bytes += ncbytes
+            if nc_newest is not None and (node.newest_noncurrent is None or nc_newest > node.newest_noncurrent):
+                node.newest_noncurrent = nc_newest
 
 
 def prefix_datasets(
@@ -383,6 +445,17 @@ class AclTally:
     public: int = 0
     reasons: list[str] = field(default_factory=list)
     denied: list[str] = field(default_factory=list)
+
+
+GONE: Any = object()
+"""An object ACL read that found the object deleted since it was listed (or since the inventory report):
+neither checked nor refused (:func:`without_gone`)."""
+
+
+def without_gone(picks: list[Pick], results: Iterable[Any]) -> tuple[list[Pick], list[Any]]:
+    """The picks and their ACL read results, less the objects found deleted (:data:`GONE`)."""
+    pairs = [(p, r) for p, r in zip(picks, results) if r is not GONE]
+    return [p for p, _ in pairs], [r for _, r in pairs]
 
 
 def tally_acls(picks: Iterable[Pick], results: Iterable[Any], public_grants: Callable[[Pick, Any], list[str]],

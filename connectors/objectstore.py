@@ -12,6 +12,10 @@ store shares and a store (S3, GCS, Azure Blob, a plug-in) implements a small typ
 - :meth:`ObjectStore.error_code` with ``errors``: the store's one error map (what a refused
   or failed call raises, and its short credential-free name).
 
+A store with scheduled inventory reports (S3 Inventory, GCS Storage Insights) says where they are
+(:meth:`~ObjectStore.inventory_source`): a fresh report is read instead of listing the bucket
+(:mod:`connectors.inventory`; ``inventory: auto|off``, ``inventory_max_age_days``).
+
 Optional hooks have defaults: :meth:`~ObjectStore.find_bucket` (a named bucket the listing did
 not show), :meth:`~ObjectStore.prepare` (account-level reads, once), :meth:`~ObjectStore.object_acls`
 (sampled objects' ACLs), :meth:`~ObjectStore.node_fields`, :meth:`~ObjectStore.list_prefixes`.
@@ -36,7 +40,7 @@ from typing import Any, ClassVar, NamedTuple, TypeVar
 from pydantic import BaseModel
 
 from auditor.models import CollectionError, Dataset, Observation
-from connectors import objects, readers
+from connectors import inventory, objects, readers
 from connectors.base import Capabilities, CollectContext, SourceSpec, empty_selection, matches, unmatched_patterns
 from connectors.objects import Deadline, Node, PrefixTree, StoreOptions
 from connectors.runtime import RateLimiter, fan_out, ordered_map
@@ -73,6 +77,7 @@ class BucketSettings:
     retention: Callable[[str], dict[str, Any]] | None = None  # prefix path -> retention fields
     versions: bool = False  # list every object version (versioning is or was on)
     versions_listed: bool = False  # set by the listing once every version was listed
+    inventory: inventory.Used | None = None  # the inventory report read instead of a listing, if one was
 
     def __post_init__(self) -> None:
         self.fields.setdefault("denied", ())
@@ -112,6 +117,9 @@ class ObjectStore:
     errors: ClassVar[tuple[type[BaseException], ...]] = (OSError,)  # what a refused or failed call raises
     list_call: ClassVar[str] = "list objects"  # the call (permission) a refused listing names
     read_call: ClassVar[str] = "get object"  # the call (permission) a refused read names
+    # error codes of a read that found the object deleted since it was listed (or since the inventory
+    # report): the object is named in the notes, not taken for a refused read
+    gone_codes: ClassVar[frozenset[str]] = frozenset({"NoSuchKey", "NotFound", "BlobNotFound"})
     opts: Any  # the store's Options instance
 
     def __init__(self, source: SourceSpec, ctx: CollectContext) -> None:
@@ -171,6 +179,14 @@ class ObjectStore:
         """Updates of the bucket's Dataset fields from the sampled objects' ACLs (default: none)."""
         return {}
 
+    def inventory_source(self, bucket: Bucket, settings: BucketSettings) -> inventory.Where | None:
+        """Where the bucket's inventory reports are (how to find the newest, the client to read it), for
+        a store that has them (S3 Inventory, GCS Storage Insights). Default: None, the bucket is listed."""
+        return None
+
+    def inventory_used(self, bucket: Bucket, settings: BucketSettings, used: inventory.Used) -> None:
+        """Evidence a store adds once a report replaced the listing (default: none)."""
+
     def node_fields(self, bucket: Bucket, settings: BucketSettings, node: Node, dataset: Dataset) -> dict[str, Any]:
         """Dataset field updates for one prefix's dataset (default: none)."""
         return {}
@@ -197,6 +213,25 @@ class ObjectStore:
         """Every object of the bucket, in any order: the step a sharded listing or an inventory
         report replaces. Default: one listing from the bucket's root."""
         return self.iter_objects(bucket, settings, prefix="")
+
+    def from_inventory(self, bucket: Bucket, settings: BucketSettings) -> PrefixTree | None:
+        """The bucket's newest inventory report read into a prefix tree, when the source allows it
+        (``inventory: auto``), the store has one and it is fresh (``inventory_max_age_days``); None: list
+        the bucket (``facts["listing"]`` says why when there was a report or a refused call)."""
+        if getattr(self.opts, "inventory", "off") != "auto":
+            return None
+        where = self.inventory_source(bucket, settings)
+        if where is None:
+            return None
+        used = inventory.instead_of_listing(
+            where.find, where.store, bucket.name, depth=self.opts.depth, sample_objects=self.opts.sample_objects,
+            as_of=self.ctx.as_of, max_age_days=self.opts.inventory_max_age_days, facts=settings.evidence,
+            describe=where.describe, cancel=self.ctx.cancel.is_set, quiet_if_none=where.quiet_if_none)
+        if used is None:
+            return None
+        settings.inventory, settings.versions_listed = used, used.tree.versions_listed
+        self.inventory_used(bucket, settings, used)
+        return used.tree
 
     def list_tree(self, bucket: Bucket, settings: BucketSettings) -> PrefixTree:
         """The bucket's listing, streamed into a fresh prefix tree."""
@@ -252,7 +287,7 @@ class ObjectStore:
         settings = self.bucket_settings(bucket)
         common = settings.fields
         try:
-            tree = self.list_tree(bucket, settings)
+            tree = self.from_inventory(bucket, settings) or self.list_tree(bucket, settings)
         except self.errors as exc:
             reason = f"{self.listing_call(name)}: {self.error_code(exc)}"
             yield CollectionError(source=self.source.id, dataset=name, kind="bucket", reason=reason,
@@ -279,6 +314,8 @@ class ObjectStore:
             if cancel.is_set() or got is None:
                 return
             update = self.node_fields(bucket, settings, node, dataset)
+            if settings.inventory is not None and dataset.last_modified_basis:
+                update["last_modified_basis"] = settings.inventory.basis(dataset.last_modified_basis)
             if not node.path and bucket.created is not None:
                 update["created"] = bucket.created
             sample, fields, unsampled = got
@@ -299,6 +336,11 @@ class ObjectStore:
             def fetch(start: int, end: int) -> bytes:
                 deadline.check()
                 return self.read_range(bucket, settings, pick.key, start, min(end, start + max_bytes - 1), deadline)
-            return readers.read_object(pick.key, pick.size, fetch, max_bytes)
+            try:
+                return readers.read_object(pick.key, pick.size, fetch, max_bytes)
+            except self.errors as exc:  # gone since it was listed (or since the inventory report): not a refusal
+                if self.error_code(exc) not in self.gone_codes:
+                    raise
+                return readers.ReadResult(read=False, note=f"object deleted since it was listed: {pick.key}")
 
         return objects.sample_with_refusals(tree.picks(node), read, self.read_call, self.errors, self.error_code)

@@ -21,7 +21,8 @@ def test_run_all_quick_writes_every_benchmark(tmp_path):
                           capture_output=True, text=True, timeout=400, cwd=ROOT)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     text = out.read_text()
-    for title in ("S3 inventory floor", "S3 inventory memory", "SQL inventory", "classifier", "parallel sources"):
+    for title in ("S3 inventory floor", "S3 inventory memory", "SQL inventory", "classifier", "parallel sources",
+                  "inventory report (Parquet)", "inventory report (CSV)"):
         assert title.lower() in text.lower(), title
     assert "no RESULT line" not in text and "missing" not in text
     assert re.search(r"- machine: \d+ cores", text)

@@ -43,9 +43,12 @@ def exposure(bucket: Any, tree: objects.PrefixTree, common: dict[str, Any], evid
         try:
             return read_acl(bucket.blob(pick.key))
         except errors as exc:
+            if code(exc) == "NotFound":  # deleted since it was listed: nothing to check, nothing refused
+                return objects.GONE
             return f"{gcsfacts.CALLS['get_object_acl']}: {code(exc)}"
 
-    tally = objects.tally_acls(picks, ordered_map(read, picks, pool, ahead), _public_grants, MAX_REASONS)
+    picks, results = objects.without_gone(picks, ordered_map(read, picks, pool, ahead))
+    tally = objects.tally_acls(picks, results, _public_grants, MAX_REASONS)
     checked, public_objects, reasons, denied = tally.checked, tally.public, tally.reasons, tally.denied
     total = tree.root.objects
     evidence["object_acls"] = ObjectAcls(enabled=True, checked=checked, total=total, public=public_objects,

@@ -18,7 +18,7 @@ from google.cloud.storage.retry import DEFAULT_RETRY
 
 from auditor.errors import ConnectorError
 from auditor.models import CollectionError
-from connectors import objects
+from connectors import inventory, objects
 from connectors.base import CollectContext, SourceSpec
 from connectors.gcs import acl_checks as gcs_acl
 from connectors.gcs import facts as gcsfacts
@@ -30,7 +30,7 @@ T = TypeVar("T")
 CALL_ERRORS = (gexc.GoogleAPIError, requests.RequestException, auth_exc.GoogleAuthError)
 
 
-class Options(objects.StoreOptions):
+class Options(objects.StoreOptions, inventory.InventoryOptions):
     project: str | None = None
     endpoint: str | None = None  # an emulator or a private endpoint (anonymous credentials there)
     retry_timeout: float = Field(60.0, gt=0, allow_inf_nan=False)  # give up retrying one call after this many seconds
@@ -157,6 +157,17 @@ class Connector(ObjectStore):
         while self.call(lambda: next(pages, None)) is not None:
             pass
         return sorted(blobs.prefixes)
+
+    def inventory_source(self, bucket: Bucket, settings: BucketSettings) -> inventory.Where:
+        """The bucket's Storage Insights inventory reports, under ``inventory_location`` (default: the
+        configurations' default destination, ``gs://<bucket>/inventory_reports/``)."""
+        store = inventory.GCSStore(self.client, timeout=self._timeout, retry=self._retry, call=self.call)
+        dest, prefix = inventory.split_location(self.opts.inventory_location or "gs://{bucket}/inventory_reports/",
+                                                bucket.name, "gs")
+        return inventory.Where(
+            lambda: inventory.find_gcs_report(store, dest, prefix), store,
+            lambda exc: f"{gcsfacts.CALLS['list_objects']} / {gcsfacts.CALLS['get_object']}: {_code(exc)}",
+            quiet_if_none=not self.opts.inventory_location)
 
     def object_acls(self, bucket: Bucket, settings: BucketSettings, tree: objects.PrefixTree,
                     pool: ThreadPoolExecutor | None, ahead: int) -> dict[str, Any]:

@@ -43,9 +43,12 @@ def exposure(client: Any, bucket: str, tree: objects.PrefixTree, common: dict[st
         try:
             return client.get_object_acl(Bucket=bucket, Key=pick.key)
         except (ClientError, BotoCoreError) as exc:
+            if s3facts.error_code(exc) in ("NoSuchKey", "NotFound"):  # deleted since it was listed: not refused
+                return objects.GONE
             return f"{s3facts.CALLS['get_object_acl']}: {s3facts.error_code(exc)}"
 
-    tally = objects.tally_acls(picks, ordered_map(read, picks, pool, ahead),
+    picks, results = objects.without_gone(picks, ordered_map(read, picks, pool, ahead))
+    tally = objects.tally_acls(picks, results,
                                lambda pick, acl: s3facts.object_acl_public(acl, pick.key), MAX_REASONS)
     checked, public_objects, reasons, denied = tally.checked, tally.public, tally.reasons, tally.denied
     setting = ("Object Ownership could not be read" if applies is None else
@@ -68,4 +71,33 @@ def exposure(client: Any, bucket: str, tree: objects.PrefixTree, common: dict[st
     evidence["public_unknown_reason"] = (
         f"object ACLs may apply ({setting}) and {len(picks) - checked} of the {len(picks)} sampled objects' "
         "ACLs could not be read")
+    return out
+
+
+def from_inventory(tally: Any, objects_total: int, common: dict[str, Any], evidence: dict[str, Any],
+                   report: str) -> dict[str, Any]:
+    """:func:`exposure` from an inventory report's ``ObjectAccessControlList`` of every current object
+    (``tally``: :class:`connectors.inventory.Tally`) instead of sampled GetObjectAcl reads."""
+    applies = evidence.get("object_acls_apply")
+    if applies is False:
+        return {}
+    setting = ("Object Ownership could not be read" if applies is None else
+               f"Object Ownership {evidence.get('object_ownership')}, IgnorePublicAcls off")
+    checked, public_objects, unavailable = tally.acl_checked, tally.acl_public, tally.acl_unavailable
+    evidence["object_acls"] = ObjectAcls(enabled=applies, checked=checked, total=objects_total,
+                                         public=public_objects, refused=unavailable,
+                                         setting=f"{setting} (ACLs from the {report})").model_dump()
+    out: dict[str, Any] = {}
+    if public_objects:
+        more = [f"object acl: {public_objects} of {checked} objects in the {report} are public"]
+        out["public"] = True
+        out["public_reasons"] = (*common.get("public_reasons", ()), *more, *tally.acl_reasons[:MAX_REASONS])
+        return out
+    if common.get("public") is True or not unavailable:
+        return out
+    out["public"] = None  # some objects' ACLs are not in the report: their exposure is unknown
+    out["public_reasons"] = ()
+    evidence["public_unknown_reason"] = (
+        f"object ACLs may apply ({setting}) and the {report} has no ACL for {unavailable} objects "
+        "(status UNAVAILABLE)")
     return out

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from auditor.errors import ConnectorError
 from auditor.models import CollectionError
-from connectors import objects
+from connectors import inventory, objects
 from connectors.base import CollectContext, SourceSpec
 from connectors.objectstore import Bucket, BucketSettings, ListingRefused, ObjectInfo, ObjectStore
 from connectors.s3 import acl_checks
@@ -28,7 +28,7 @@ from connectors.s3.runtime import use_fast_timestamps
 _LOADER = botocore.loaders.create_loader()
 
 
-class Options(objects.StoreOptions):
+class Options(objects.StoreOptions, inventory.InventoryOptions):
     endpoint_url: str | None = None  # any S3-compatible endpoint
     region: str | None = None
     profile: str | None = None
@@ -230,8 +230,44 @@ class Connector(ObjectStore):
             Bucket=bucket.name, Prefix=prefix, Delimiter="/", PaginationConfig={"PageSize": 1000})
         return [p["Prefix"] for page in pages for p in page.get("CommonPrefixes", ())]
 
+    def inventory_source(self, bucket: Bucket, settings: BucketSettings) -> inventory.Where:
+        """The bucket's S3 Inventory reports: at its configurations' destinations (ListBucketInventoryConfigurations),
+        or under ``inventory_location``; the destination is in the source bucket's region."""
+        client, name = settings.handle, bucket.name
+        store = inventory.S3Store(client)
+        location = self.opts.inventory_location
+
+        def find() -> inventory.Report | None:
+            if location:
+                locations = inventory.s3_location_configs(store, location, name)
+            else:
+                locations, passed = inventory.s3_locations(inventory.s3_configurations(client, name), name)
+                if passed and not locations:
+                    raise inventory.ReportError("no inventory configuration of the whole bucket: " + "; ".join(passed))
+            return inventory.find_s3_report(store, name, locations)
+
+        def describe(exc: BaseException) -> str:
+            op = getattr(exc, "operation_name", None) or type(exc).__name__
+            return f"{op}: {s3facts.error_code(exc)}"
+
+        return inventory.Where(find, store, describe, quiet_if_none=not location)
+
+    def inventory_used(self, bucket: Bucket, settings: BucketSettings, used: inventory.Used) -> None:
+        evidence = settings.evidence
+        if used.tree.versions_listed:
+            evidence["bucket_delete_markers"] = used.tally.delete_markers
+        elif settings.versions:  # a report of current versions only: say what it leaves out
+            evidence["noncurrent_objects"] = None
+            evidence["unsampled"] = {"* (noncurrent versions)": (
+                f"versioning is {evidence.get('versioning_status')}: the inventory report lists current versions "
+                "only; noncurrent versions and delete markers are not counted")}
+
     def object_acls(self, bucket: Bucket, settings: BucketSettings, tree: objects.PrefixTree,
                     pool: ThreadPoolExecutor | None, ahead: int) -> dict[str, Any]:
+        used = settings.inventory
+        if used is not None and used.tally.has_acl:  # every object's ACL is in the report: no GetObjectAcl sampling
+            return acl_checks.from_inventory(used.tally, tree.root.objects - tree.root.noncurrent, settings.fields,
+                                             settings.evidence, f"S3 Inventory report of {used.report.date.isoformat()}")
         return acl_checks.exposure(settings.handle, bucket.name, tree, settings.fields, settings.evidence,
                                    self.ctx.cancel, pool=pool, ahead=ahead)
 

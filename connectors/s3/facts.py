@@ -32,6 +32,7 @@ CALLS: dict[str, str] = {
     "list_objects_v2": "s3:ListBucket",
     "head_bucket": "s3:ListBucket",
     "list_object_versions": "s3:ListBucketVersions",
+    "list_bucket_inventory_configurations": "s3:GetInventoryConfiguration",  # inventory reports instead of listing
     "get_object": "s3:GetObject",
     "get_object_acl": "s3:GetObjectAcl",
     "get_account_public_access_block": "s3:GetAccountPublicAccessBlock",  # S3 Control, per account
