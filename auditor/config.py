@@ -232,8 +232,9 @@ class Config(_Strict):
     reports_dir: str | None = None  # where scheduled runs write dated reports and latest.html
     concurrency: int = Field(default=4, ge=1, le=64)  # sources audited at once
     fail_on: Severity = "high"
-    # a source still running after this is not-assessed (positive, finite, at most a week)
-    source_timeout_seconds: float | None = Field(default=None, gt=0, le=7 * 86400, allow_inf_nan=False)
+    # a source still running after this is not-assessed (positive, finite, at most a week); an hour
+    # by default, and never unlimited: one hung vendor must not hold a nightly run forever
+    source_timeout_seconds: float = Field(default=3600, gt=0, le=7 * 86400, allow_inf_nan=False)
     # a run lock held this long from another host is stale (positive, finite, at most a year)
     lock_stale_hours: float = Field(default=12, gt=0, le=8760, allow_inf_nan=False)
     detectors: list[DetectorSpec] = Field(default_factory=list)  # user-defined detectors (auditor.classify.custom)

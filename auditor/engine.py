@@ -189,11 +189,10 @@ def collect_all(config: Config, sources: Sequence[SourceConfig], as_of: datetime
     for i, src in enumerate(sources):
         threading.Thread(target=worker, args=(i, src), name=f"source-{src.id}", daemon=True).start()
     outcomes: dict[int, _SourceOutcome] = {}
-    deadline = time.monotonic() + config.source_timeout_seconds if config.source_timeout_seconds else None
+    deadline = time.monotonic() + config.source_timeout_seconds
     while len(outcomes) < len(sources):
-        timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
         try:
-            i, outcome = results.get(timeout=timeout)
+            i, outcome = results.get(timeout=max(0.0, deadline - time.monotonic()))
             outcomes[i] = outcome
         except queue.Empty:
             for i, src in enumerate(sources):

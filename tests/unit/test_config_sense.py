@@ -82,3 +82,15 @@ def test_waive_until_outside_the_window_is_refused(tmp_path, fake_connector):
     p.write_text(f"state: sqlite:///{tmp_path / 'state.db'}\n" + BASE)
     r = CliRunner().invoke(cli, ["waive", "x:1", "--reason", "r", "--until", "9999-12-31", "--force", "-c", str(p)])
     assert r.exit_code == 2 and "--until" in r.output, r.output
+
+
+def test_a_source_has_an_hour_by_default_and_no_way_to_wait_forever(tmp_path, fake_connector):
+    """A nightly run must never hang on one source: unset means an hour (README), and null
+    (no limit) is refused naming the key rather than read as "wait forever"."""
+    p = tmp_path / "auditor.yaml"
+    p.write_text(BASE)
+    assert load_config(p).source_timeout_seconds == 3600
+    p.write_text("source_timeout_seconds: null\n" + BASE)
+    with pytest.raises(ConfigError) as exc:
+        load_config(p)
+    assert (exc.value.line, exc.value.key) == (1, "source_timeout_seconds"), str(exc.value)
