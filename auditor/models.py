@@ -194,7 +194,8 @@ class KnownFacts(BaseModel):
 
 
 class DeniedCall(_Frozen):
-    """One entry of ``Dataset.denied``: ``"s3:GetBucketAcl: AccessDenied"``."""
+    """One entry of ``Dataset.denied``: ``"s3:GetBucketAcl: AccessDenied"``; a file server's call
+    may name the folder it was refused on: ``"sftp list /srv/drop/x/: permission denied"``."""
 
     call: str
     code: str
@@ -205,12 +206,31 @@ class DeniedCall(_Frozen):
         return cls(call=call, code=code) if sep else cls(call=entry, code="")
 
     @property
+    def action(self) -> str:
+        """The call without its target: ``"sftp list"``, ``"ftp RETR"``, ``"s3:GetObject"``."""
+        return self.call.split(" /", 1)[0]
+
+    @property
+    def target(self) -> str:
+        """The absolute path the call was refused on, when the entry names one ("" otherwise)."""
+        _, sep, path = self.call.partition(" /")
+        return "/" + path if sep else ""
+
+    @property
+    def file_server(self) -> bool:
+        return self.action.split(" ", 1)[0] in ("sftp", "ftp")
+
+    @property
     def not_implemented(self) -> bool:
+        if self.code.startswith("FTP "):  # 502/504: command (or parameter) not implemented; 501 is a syntax error
+            return self.code[4:] in ("502", "504")
         low = self.code.lower().replace(" ", "")
         return "notimplemented" in low or "501" in low
 
     @property
     def refused(self) -> bool:
+        if self.code.startswith("FTP "):  # 530 not logged in, 550 no access to the file, 553 name not allowed
+            return self.code[4:] in ("530", "532", "550", "553")
         low = self.code.lower()
         return any(w in low for w in ("denied", "forbidden", "403", "unauthorized", "permission"))
 

@@ -81,10 +81,12 @@ class Walk:
 
     root: str  # the configured root folder
     unsampled: dict[str, str] = field(default_factory=dict)  # path below the root -> why
+    refused: dict[str, str] = field(default_factory=dict)  # path below the root -> "<kind> list <folder>: <code>"
     files: int = 0  # files seen, selected or not
     matched: set[str] = field(default_factory=set)  # include globs that selected a file
     done: bool = False  # listed to the end (not refused, not cancelled)
     skipped: dict[str, dict[str, str]] = field(default_factory=dict)  # node path -> its unsampled entries
+    denied: dict[str, list[str]] = field(default_factory=dict)  # node path -> the listings refused below it
 
 
 def _owner(tree: objects.PrefixTree, rel: str) -> str:
@@ -199,6 +201,7 @@ class FileServerConnector(ObjectStore):
                 if not rel:
                     raise
                 out.unsampled[rel + "*"] = f"folder not listed ({server.code(exc)})"
+                out.refused[rel + "*"] = f"{self.listing_call(posixpath.join(root, rel))}: {server.code(exc)}"
                 continue
             for e in sorted(entries, key=lambda e: e.path):
                 path = f"{rel}{e.path}"
@@ -223,6 +226,8 @@ class FileServerConnector(ObjectStore):
         walk: Walk = settings.handle
         for path, why in walk.unsampled.items():
             walk.skipped.setdefault(_owner(tree, path), {})[path] = why
+        for path, call in walk.refused.items():
+            walk.denied.setdefault(_owner(tree, path), []).append(call)
         return tree
 
     def node_fields(self, bucket: Bucket, settings: BucketSettings, node: objects.Node,
@@ -236,6 +241,9 @@ class FileServerConnector(ObjectStore):
         skipped = settings.handle.skipped.get(node.path)
         if skipped:
             fix["facts"] = {**dataset.facts, "unsampled": {**dataset.facts.get("unsampled", {}), **skipped}}
+        refused = settings.handle.denied.get(node.path)
+        if refused:  # a sub-folder it could not list: the folder to grant
+            fix["denied"] = (*dataset.denied, *refused)
         return fix
 
     def read_range(self, bucket: Bucket, settings: BucketSettings, key: str, start: int, end: int,

@@ -319,8 +319,8 @@ class ObjectStore:
             if not node.path and bucket.created is not None:
                 update["created"] = bucket.created
             sample, fields, unsampled = got
-            for k, v in fields.items():
-                update[k] = (*getattr(dataset, k), *v)
+            for k, v in fields.items():  # after what node_fields added (a file server's refused listings)
+                update[k] = (*update.get(k, getattr(dataset, k)), *v)
             if update:
                 dataset = dataset.model_copy(update=update)
             yield Observation(dataset=objects.with_unsampled(dataset, unsampled), sample=sample)

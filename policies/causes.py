@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 from auditor.models import Dataset, DeniedCall, WayOut
 
-# calls whose refusal leaves a fact unknown (S3 action names, GCS permission names)
+# calls whose refusal leaves a fact unknown (S3 action names, GCS permission names, Azure operations,
+# file-server calls: ``DeniedCall.action``, without the folder a file server's entry may name)
 FACT_CALLS: dict[str, tuple[str, ...]] = {
     "public": ("s3:GetBucketAcl", "s3:GetBucketPolicyStatus", "s3:GetBucketPublicAccessBlock",
                "s3:GetBucketOwnershipControls", "s3:GetObjectAcl", "s3:GetBucketPolicy",
@@ -31,8 +32,9 @@ FACT_CALLS: dict[str, tuple[str, ...]] = {
     "has_retention": ("s3:GetLifecycleConfiguration", "storage.buckets.get"),
     "retention_days": ("s3:GetLifecycleConfiguration", "storage.buckets.get"),
     "region": ("s3:GetBucketLocation", "storage.buckets.get"),
-    "personal_data": ("s3:GetObject", "storage.objects.get", "s3:ListBucketVersions",
-                      "sftp read", "Get Blob"),  # a refused file or blob read: grant it, not a byte limit
+    # a refused file or blob read, or a folder a file server would not list: grant it, not a byte limit
+    "personal_data": ("s3:GetObject", "storage.objects.get", "s3:ListBucketVersions", "Get Blob",
+                      "sftp read", "sftp list", "ftp RETR", "ftp list"),
     "last_modified": ("s3:ListBucket", "s3:ListBucketVersions", "storage.objects.list"),
 }
 
@@ -79,7 +81,8 @@ def store_words(ds: Dataset) -> str:
                 "snowflake": "Snowflake"}.get(engine, engine)
         return f"{name} tables"
     scheme = ds.uri.split(":", 1)[0].lower()
-    return {"s3": "S3 buckets", "gs": "GCS buckets", "gcs": "GCS buckets"}.get(scheme, f"{scheme or 'object'} stores")
+    return {"s3": "S3 buckets", "gs": "GCS buckets", "gcs": "GCS buckets", "sftp": "SFTP folders",
+            "ftp": "FTP folders"}.get(scheme, f"{scheme or 'object'} stores")
 
 
 def engine_of(ds: Dataset) -> str:
@@ -95,7 +98,27 @@ def attest(ds: Dataset, fact: str) -> str:
 
 def _refused(ds: Dataset, fact: str) -> list[DeniedCall]:
     calls = FACT_CALLS.get(fact.split(".")[0], ())
-    return [c for c in (DeniedCall.parse(e) for e in ds.denied) if c.call in calls]
+    return [c for c in (DeniedCall.parse(e) for e in ds.denied) if c.action in calls]
+
+
+# how a file server's owner grants a read, per kind (the login is read-only either way)
+FILE_GRANTS = {
+    "sftp": "chmod/chown or setfacl on the server, or the SFTP server's ACL; sshd's internal-sftp -R keeps "
+            "the session read-only",
+    "ftp": "chmod on the server, vsftpd local_umask (anon_umask) so files uploaded later stay readable, or the "
+           "FTP server's per-user permissions (ProFTPD <Limit READ>, pyftpdlib perm 'elr'); write_enable stays off",
+}
+
+
+def grant(calls: list[DeniedCall], where: str) -> str:
+    """The way out of refused calls: a file server's read permission on the folders named (the
+    folder a call names, else ``where``: the dataset's folder), or the calls to grant to the identity."""
+    if calls and all(c.file_server for c in calls):
+        folders = ", ".join(dict.fromkeys(c.target or where for c in calls))
+        kind = calls[0].action.split(" ", 1)[0]
+        return (f"Give the audit user read permission on {folders}: read (r) on its files and read+execute (r-x) "
+                f"on its folders ({FILE_GRANTS[kind]}); nothing writable.")
+    return f"Grant {', '.join(sorted({c.action for c in calls}))} to the auditor's identity (see `auditor permissions`)."
 
 
 def cause_of(ds: Dataset, fact: str) -> Cause:
@@ -104,16 +127,18 @@ def cause_of(ds: Dataset, fact: str) -> Cause:
     store = store_words(ds)
     refused = _refused(ds, fact)
     if refused:
-        calls = sorted({c.call for c in refused})
+        calls = sorted({c.action for c in refused})
         if all(c.not_implemented for c in refused):
             return Cause(f"{fact}:not-implemented:{','.join(calls)}",
                          f"{words} of {store}: {', '.join(calls)} not implemented by the store",
                          WayOut(kind="attestation", text=f"The store does not answer {', '.join(calls)}: " + (
                              attest(ds, fact) + "." if fact in ATTESTABLE else "confirm with the vendor in writing.")))
-        if any(c.refused for c in refused):
-            return Cause(f"{fact}:grant:{','.join(calls)}", f"{words} of {store}: {', '.join(calls)} refused",
-                         WayOut(kind="permission", text=f"Grant {', '.join(calls)} to the auditor's identity "
-                                "(see `auditor permissions`)."))
+        granted = [c for c in refused if c.refused]
+        if granted:
+            folders = sorted({c.target or ds.name for c in granted if c.file_server})  # one grant per folder
+            return Cause(":".join([f"{fact}:grant:{','.join(calls)}", *folders]),
+                         f"{words} of {store}: {', '.join(calls)} refused",
+                         WayOut(kind="permission", text=grant(granted, ds.name)))
         codes = sorted({c.code for c in refused})
         return Cause(f"{fact}:failed:{','.join(calls)}", f"{words} of {store}: {', '.join(calls)} failed ({', '.join(codes)})",
                      WayOut(kind="connection", text="The calls failed (timeouts or errors, not refusals): check the "

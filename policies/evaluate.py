@@ -217,7 +217,7 @@ class _Run:
         groups: dict[tuple[str, str], tuple[Cause, list[tuple[Rule, Dataset, Unknown]]]] = {}
         for rule, d, outcome in self.unknowns:
             for fact in outcome.facts:
-                cause = cause_of(d, fact)
+                cause = cause_of(self._gap(d, fact), fact)
                 groups.setdefault((d.source, cause.key), (cause, []))[1].append((rule, d, outcome))
         out = []
         for (source, key), (cause, items) in groups.items():
@@ -246,6 +246,15 @@ class _Run:
                 description=f"The rules {', '.join(rules)} apply here but need a fact the auditor could not know; "
                             "an unknown is never counted as a pass. One fix resolves every dataset listed."))
         return out
+
+    def _gap(self, d: Dataset, fact: str) -> Dataset:
+        """The dataset whose gap leaves ``fact`` of ``d`` unknown: for the personal data of a folder
+        read in full whose sub-folder was not (a refused read below it), that sub-folder, so both
+        share its one way out."""
+        if fact != "personal_data" or not d.classified or d.denied or d.status != "assessed":
+            return d
+        gaps = [k for k in self.tree.children.get(d.key, []) if not self.tree.subtree(k)[1]]
+        return self._gap(gaps[0], fact) if len(gaps) == 1 else d
 
     def add_error(self, source: str, vendor: str, dataset: str, title: str, evidence: dict[str, Any]) -> None:
         self.add(Finding(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from auditor.models import DeniedCall, Run
+from policies.causes import grant
 from reports.format import fact_text, key_label
 
 
@@ -32,13 +33,14 @@ def evidence_rows(evidence: dict[str, Any], prefix: str = "") -> list[tuple[str,
     return rows
 
 
-def _fix_for_denied(entry: str) -> str:
-    """The fix of one refused or failed call, in the words of what happened (never "make X readable")."""
+def _fix_for_denied(entry: str, where: str) -> str:
+    """The fix of one refused or failed call on the dataset ``where``, in the words of what
+    happened (never "make X readable")."""
     c = DeniedCall.parse(entry)
     if c.not_implemented:
         return f"{c.call} is not implemented by this store: confirm the setting with the vendor in writing"
     if c.refused:
-        return f"grant {c.call} to the auditor's identity"
+        return grant([c], where)
     return f"{c.call} failed ({c.code or 'no code'}): check the endpoint and the network from the auditor, then re-run"
 
 
@@ -69,7 +71,7 @@ def coverage(run: Run) -> dict[str, list[dict[str, Any]]]:
         if d.status == "error":
             missing.append({"scope": "Dataset", "source": d.source, "vendor": d.vendor, "what": d.name,
                             "why": d.error or "could not be read (no reason recorded)",
-                            "fix": [_fix_for_denied(c) for c in d.denied]
+                            "fix": [_fix_for_denied(c, d.name) for c in d.denied]
                             or ["check the auditor's read permission on it, then re-run"]})
     partial: list[dict[str, Any]] = []
     for f in run.findings:

@@ -69,6 +69,9 @@ def test_plain_ftp_is_insecure_transport_and_anonymous_is_public(files, tmp_path
     unread = [f for f in doc["findings"] if f["rule"] == "not-assessed" and "personal_data" in f["evidence"]["unknown"]]
     assert len(unread) == 1 and "/locked/" in unread[0]["evidence"]["datasets"], unread
     assert unread[0]["evidence"]["denied"] == ["ftp RETR: FTP 550"]
+    # a 550 on RETR is a refusal: the way out is read permission on the folder, not a byte limit
+    assert unread[0]["evidence"]["way_out"] == "permission", unread[0]["evidence"]
+    assert "read permission on /locked/" in unread[0]["remediation"] and "local_umask" in unread[0]["remediation"]
 
 
 def test_explicit_ftps_is_enforced_and_reads_are_ranged(files):

@@ -78,12 +78,17 @@ def test_scan_finds_the_stale_export_and_names_what_it_could_not_read(drop, tmp_
     assert ("stale-personal-data", f"{base}/exports/2026/") not in rules
     assert not any(r == "insecure-transport" for r, _ in rules)
     na = [f for f in doc["findings"] if f["rule"] == "not-assessed"]
-    # grouped per source and cause: the refused read (grant it) apart from the folder it could not list
-    unread = {f["evidence"]["way_out"]: f["evidence"] for f in na if "personal_data" in f["evidence"]["unknown"]}
-    assert set(unread) == {"permission", "setting"}, na
-    assert unread["permission"]["datasets"] == [f"{base}/locked/"] and "sftp read" in unread["permission"]["fix"]
-    assert unread["permission"]["denied"] == ["sftp read: permission denied"]
-    assert unread["setting"]["datasets"] == [base], na  # unlisted/* is named in the root's unsampled
+    # grouped per source and cause: the refused read and the folder it could not list are each a
+    # read permission to give on the folder named (never "raise max_object_bytes")
+    unread = {tuple(f["evidence"]["datasets"]): f["evidence"] for f in na if "personal_data" in f["evidence"]["unknown"]}
+    assert set(unread) == {(f"{base}/locked/",), (base,)}, na
+    locked, listing = unread[(f"{base}/locked/",)], unread[(base,)]
+    assert locked["way_out"] == listing["way_out"] == "permission", na
+    assert locked["denied"] == ["sftp read: permission denied"]
+    assert f"read permission on {base}/locked/" in locked["fix"] and "chmod" in locked["fix"], locked["fix"]
+    assert listing["denied"] == [f"sftp list {base}/unlisted/: permission denied"]
+    assert f"read permission on {base}/unlisted/" in listing["fix"] and "ACL" in listing["fix"], listing["fix"]
+    assert not any("max_object_bytes" in e["fix"] for e in unread.values())
 
 
 def test_what_was_not_read_is_named(drop):

@@ -84,6 +84,48 @@ def test_a_refused_call_is_its_own_cause_with_the_exact_grant():
     assert na.evidence["way_out"] == "attestation" and "attestations:" in na.remediation
 
 
+def _unread_folder(kind: str, name: str, denied: str, **kw) -> Dataset:
+    """A file-server folder whose content was not read because the server refused a call."""
+    return table(name, kind="prefix", parent="/", source="drop", uri=f"{kind}://127.0.0.1:2222{name}",
+                 last_modified=days_ago(3000),
+                 last_modified_basis="newest file mtime", classified=False, personal_data=(), denied=(denied,),
+                 facts={"unsampled": {"locked/secret.csv": "object not read (permission denied)"}}, **kw)
+
+
+def test_a_refused_file_read_is_a_permission_on_the_folder_not_a_byte_limit():
+    for kind, denied in (("ftp", "ftp RETR: FTP 550"), ("sftp", "sftp read: permission denied")):
+        [na] = [f for f in of_rule(run(["builtin:baseline"], [_unread_folder(kind, "/srv/drop/locked/", denied)]),
+                                   "not-assessed") if "personal_data" in f.evidence["unknown"]]
+        assert na.evidence["way_out"] == "permission", (kind, na.evidence)
+        assert "read permission on /srv/drop/locked/" in na.remediation and "chmod" in na.remediation, na.remediation
+        assert "max_object_bytes" not in na.remediation and "re-export" not in na.remediation
+        assert na.evidence["denied"] == [denied]
+
+
+def test_a_folder_unknown_only_because_of_a_refused_subfolder_shares_its_grant():
+    """The root's own files were read; what it holds is unknown only because /locked/ was not:
+    one finding, one grant on /locked/, not a byte limit for the root."""
+    root = table("/", kind="bucket", source="drop", uri="ftp://127.0.0.1:2121/", classified=True, personal_data=(),
+                 last_modified=days_ago(3000), last_modified_basis="newest file mtime")
+    locked = _unread_folder("ftp", "/locked/", "ftp RETR: FTP 550")
+    unread = [f for f in of_rule(run(["builtin:baseline"], [root, locked]), "not-assessed")
+              if "personal_data" in f.evidence["unknown"]]
+    assert len(unread) == 1, [f.evidence for f in unread]
+    assert "/" in unread[0].evidence["datasets"] and unread[0].evidence["way_out"] == "permission"
+    assert "read permission on /locked/" in unread[0].remediation, unread[0].remediation
+
+
+def test_an_unlistable_folder_names_that_folder_in_the_grant():
+    d = _unread_folder("sftp", "/srv/drop/", "sftp list /srv/drop/unlisted/: permission denied")
+    [na] = [f for f in of_rule(run(["builtin:baseline"], [d]), "not-assessed") if "personal_data" in f.evidence["unknown"]]
+    assert na.evidence["way_out"] == "permission", na.evidence
+    assert "read permission on /srv/drop/unlisted/" in na.remediation and "ACL" in na.remediation, na.remediation
+    # a failure that is not a refusal (an FTP 421, a timeout) stays a connection problem
+    d = _unread_folder("ftp", "/srv/drop/", "ftp list /srv/drop/busy/: FTP 421")
+    [na] = [f for f in of_rule(run(["builtin:baseline"], [d]), "not-assessed") if "personal_data" in f.evidence["unknown"]]
+    assert na.evidence["way_out"] == "connection", na.evidence
+
+
 def test_object_acls_enabled_is_a_finding_not_an_unknown():
     b = bucket(public=False, facts={"object_acls": {"enabled": True, "checked": 5, "total": 40, "public": 0,
                                                     "setting": "Object Ownership ObjectWriter, IgnorePublicAcls off"}})
