@@ -19,7 +19,6 @@ from auditor.errors import AuditorError, RunNotSaved, UsageError
 from auditor.logs import Progress, setup_logging
 from auditor.models import SEVERITIES
 from auditor.redact import Redactor
-from reports.write import write_reports
 
 log = logging.getLogger("auditor.cli")
 SEVERITY = click.Choice(list(SEVERITIES), case_sensitive=False)
@@ -115,8 +114,7 @@ def scan(state: _State, config_path, json_path, html_path, csv_path, ocsf_path, 
                 3 incomplete: a source or dataset could not be assessed
     """
     from auditor.engine import RunOptions, run_audit
-    from auditor.outputs import write_outputs
-    from auditor.publish import publish
+    from auditor.publish import Targets, publish
     from auditor.schedule import options_for_trigger
 
     config = _load(config_path)
@@ -140,12 +138,9 @@ def scan(state: _State, config_path, json_path, html_path, csv_path, ocsf_path, 
     except AuditorError as exc:
         _fail(exc)
 
-    def write(run) -> list[Path]:
-        return write_reports(run, json_path, html_path, csv_path) + write_outputs(
-            run, config, ocsf=ocsf_path, junit=junit_path, metrics=metrics_path, fail_on=threshold,
-            policy_specs=event.get("policies"))
-
-    out = publish(run, config, threshold, write, state.redactor)
+    targets = Targets(json=json_path, html=html_path, csv=csv_path, ocsf=ocsf_path, junit=junit_path,
+                      metrics=metrics_path)
+    out = publish(run, config, threshold, targets, state.redactor, policy_specs=event.get("policies"))
     if out.error:
         click.echo(f"auditor: error: run {run.id} is stored, but a report could not be written: "
                    f"{out.error} (re-render it with `auditor report --run {run.id}`)", err=True)
@@ -257,11 +252,11 @@ def report(state: _State, config_path, run_id, json_path, html_path, csv_path, o
         run = store.load_run(rid)
     except AuditorError as exc:
         _fail(exc)
-    from auditor.outputs import write_outputs
+    from auditor.publish import Targets, write_targets
 
-    for p in write_reports(run, json_path, html_path, csv_path) + write_outputs(
-            run, config, ocsf=ocsf_path, junit=junit_path, metrics=metrics_path,
-            fail_on=(fail_on or config.fail_on).lower(), store=store):
+    targets = Targets(json=json_path, html=html_path, csv=csv_path, ocsf=ocsf_path, junit=junit_path,
+                      metrics=metrics_path)
+    for p in write_targets(run, config, targets, (fail_on or config.fail_on).lower(), store=store):
         if not state.quiet:
             click.echo(str(p))
 

@@ -81,10 +81,9 @@ def run_demo(out: Path, sql_url: str | None = None, quiet: bool = False, as_of: 
     from auditor.demo_estate import seed_ftp, seed_gcs, seed_s3, seed_sql
     from auditor.emulators import ftp_server, gcs_server, s3_server
     from auditor.engine import RunOptions, run_audit
-    from auditor.outputs import write_outputs
     from auditor.plugins import load_connectors
+    from auditor.publish import Targets, write_targets
     from auditor.store import Store
-    from reports.write import write_reports
 
     out.mkdir(parents=True, exist_ok=True)
     now = as_of or datetime.now(timezone.utc)
@@ -119,10 +118,9 @@ def run_demo(out: Path, sql_url: str | None = None, quiet: bool = False, as_of: 
         config = load_config(cfg_path)
         say(f"demo: auditing {len(config.sources)} sources at {len(config.vendors)} vendors")
         run = run_audit(config, RunOptions(as_of=now, trigger="demo"))
-    paths = write_reports(run, json_path=out / "report.json", html_path=out / "report.html",
-                          csv_path=out / "findings.csv")
-    paths += write_outputs(run, config, ocsf=out / DEMO_OUTPUTS["ocsf"], junit=out / DEMO_OUTPUTS["junit"],
-                           metrics=out / DEMO_OUTPUTS["metrics"], fail_on=config.fail_on)
+    paths = write_targets(run, config, Targets(
+        json=out / "report.json", html=out / "report.html", csv=out / "findings.csv", ocsf=out / DEMO_OUTPUTS["ocsf"],
+        junit=out / DEMO_OUTPUTS["junit"], metrics=out / DEMO_OUTPUTS["metrics"]), config.fail_on)
     say(f"demo: done in {time.monotonic() - started:.1f}s")
     return run, paths
 

@@ -24,6 +24,7 @@ import signal
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
@@ -31,6 +32,9 @@ from apscheduler.triggers.cron import CronTrigger
 
 from auditor.config import Config, EventConfig
 from auditor.errors import AuditorError, ConfigError, LockedError, RunNotSaved, UsageError
+
+if TYPE_CHECKING:
+    from auditor.publish import Targets
 
 log = logging.getLogger("auditor.schedule")
 UTC = timezone.utc
@@ -265,30 +269,15 @@ def _slug(trigger: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:80] or "run"
 
 
-def _copy_atomic(src: Path, dst: Path) -> None:
-    from reports.json_report import atomic_write
+def scheduled_targets(run, folder: Path, trigger: str) -> Targets:
+    """Every output as ``<UTC start>-<trigger><ending>`` in ``folder``, each also copied to
+    ``latest<ending>`` (:class:`auditor.publish.Targets`)."""
+    from auditor.publish import Targets
 
-    atomic_write(dst, src.read_text(encoding="utf-8"))
-
-
-def write_scheduled_reports(run, folder: Path, trigger: str) -> dict[str, Path]:
-    """``<UTC start>-<trigger>.json`` and ``.html`` plus ``latest.*`` copies; returns what exists."""
-    from reports.write import write_reports
-
-    folder.mkdir(parents=True, exist_ok=True)
     stem = f"{run.started_at.astimezone(UTC):%Y-%m-%dT%H%MZ}-{_slug(trigger)}"
     if any(folder.glob(f"{glob_escape(stem)}.*")):
         stem += f"-{run.id.rsplit('-', 1)[-1]}"
-    written: dict[str, Path] = {}
-    json_path = folder / f"{stem}.json"
-    write_reports(run, json_path=json_path)
-    written["json"] = json_path
-    html_path = folder / f"{stem}.html"
-    write_reports(run, html_path=html_path)
-    written["html"] = html_path
-    for kind, path in written.items():
-        _copy_atomic(path, folder / f"latest.{kind}")
-    return written
+    return Targets.dated(folder, stem)
 
 
 class Runner:
@@ -323,10 +312,11 @@ class Runner:
         from auditor.publish import publish
 
         trigger = planned.trigger
+        policies = (planned.event.policies or None) if planned.event else None
         try:
             config = self._current_config()
             options = RunOptions(trigger=trigger, trigger_detail=planned.detail, redactor=self.redactor,
-                                 policies=(planned.event.policies or None) if planned.event else None)
+                                 policies=policies)
             run = run_audit(config, options)
         except RunNotSaved as exc:  # audited, not stored (a full disk): marked failed, reports from memory, exit 3
             log.error("scheduled audit %s: %s", trigger, self.redactor(str(exc)))
@@ -347,8 +337,8 @@ class Runner:
             notify_after_run(self.config, None, 2, {}, self.redactor, trigger=trigger, error=message)
             return 2
         fail_on = ((planned.event.fail_on if planned.event else None) or config.fail_on).lower()
-        out = publish(run, config, fail_on,
-                      lambda run: write_scheduled_reports(run, reports_dir(config), trigger).values(), self.redactor)
+        out = publish(run, config, fail_on, scheduled_targets(run, reports_dir(config), trigger), self.redactor,
+                      policy_specs=policies)
         if out.error:
             log.error("run %s is stored, but its report could not be written: %s", run.id, out.error)
         written = out.reports

@@ -33,8 +33,8 @@ def spy(monkeypatch) -> list[dict]:
     calls: list[dict] = []
     real = auditor.publish.publish
 
-    def recorded(run, config, fail_on, write, redactor):
-        out = real(run, config, fail_on, write, redactor)
+    def recorded(run, config, fail_on, targets, redactor, **kw):
+        out = real(run, config, fail_on, targets, redactor, **kw)
         calls.append({"run": run.id, "fail_on": fail_on, "code": out.code, "written": out.written})
         return out
 
@@ -50,12 +50,43 @@ def test_scan_and_the_scheduler_publish_through_one_function(tmp_path, fake_conn
     assert len(calls) == 1 and calls[0]["written"] == [tmp_path / "r.json"] and calls[0]["code"] == 0
     code = schedule.Runner(load_config(p), reload=False).run(schedule.Planned("schedule:nightly", datetime.now(timezone.utc)))
     assert len(calls) == 2 and code == calls[1]["code"]
-    assert sorted(x.suffix for x in calls[1]["written"]) == [".html", ".json"]
+    assert {x.suffix for x in calls[1]["written"]} == {".csv", ".html", ".json", ".jsonl", ".prom", ".xml"}
+
+
+# the endings of every file one run leaves, after its stem: "r.json" -> ".json"
+EVERY_OUTPUT = {".json", ".html", ".csv", "-datasets.csv", ".ocsf.jsonl", ".junit.xml", ".prom"}
+
+
+def test_a_scheduled_run_writes_the_same_set_of_files_as_a_scan(tmp_path, fake_connector):
+    """The scheduler has no flags: it writes every output `auditor scan` can write (reports,
+    OCSF, JUnit, metrics), dated in reports_dir, each also as latest.<ending> for a fixed path."""
+    p = write_config(tmp_path)
+    scan = tmp_path / "scan"
+    flags = {"--json": "r.json", "--html": "r.html", "--csv": "r.csv", "--ocsf": "r.ocsf.jsonl",
+             "--junit": "r.junit.xml", "--metrics": "r.prom"}
+    args = [x for flag, name in flags.items() for x in (flag, str(scan / name))]
+    r = CliRunner().invoke(cli, ["-q", "scan", "-c", str(p), "--as-of", AS_OF, *args])
+    assert r.exit_code == 0, r.output
+    by_scan = {f.name.removeprefix("r") for f in scan.iterdir() if f.name.startswith("r")}  # not index.html
+    assert by_scan == EVERY_OUTPUT, by_scan
+
+    runner = schedule.Runner(load_config(p), reload=False)
+    assert runner.run(schedule.Planned("schedule:nightly", datetime.now(timezone.utc))) == 0
+    folder = tmp_path / "out" / "reports"
+    stem = Path(runner.results[-1]["reports"]["json"]).name.removesuffix(".json")
+    names = {f.name for f in folder.iterdir() if not f.name.startswith((".", "index."))}
+    assert {n.removeprefix(stem) for n in names if n.startswith(stem)} == by_scan, sorted(names)
+    assert {n.removeprefix("latest") for n in names if n.startswith("latest")} == by_scan, sorted(names)
+    assert len(names) == 2 * len(by_scan), sorted(names)  # nothing else
+    # the same content a scan writes: the gate report and the metrics of this run
+    assert 'testsuite' in (folder / "latest.junit.xml").read_text()
+    assert "auditor_last_complete_run_timestamp_seconds" in (folder / "latest.prom").read_text()
+    assert runner.results[-1]["run_id"] in (folder / "latest.json").read_text()
 
 
 def test_a_report_that_cannot_be_written_is_exit_3_at_both_doors(tmp_path, fake_connector, monkeypatch):
     p = write_config(tmp_path)
-    monkeypatch.setattr("auditor.cli.write_reports", _refuse)  # a disk that refuses the write (root ignores modes)
+    monkeypatch.setattr("auditor.publish.write_reports", _refuse)  # a disk that refuses the write (root ignores modes)
     r = CliRunner().invoke(cli, ["scan", "-c", str(p), "--as-of", AS_OF, "--html", str(tmp_path / "x.html")])
     assert r.exit_code == 3 and "is stored, but a report could not be written" in r.output
     (tmp_path / "out").write_text("a file where the reports folder should be")
