@@ -15,10 +15,11 @@ provision_openssh() {
   [ -x /usr/sbin/sshd ] || apt_install openssh-server
   have ssh-keygen || apt_install openssh-client
   have openssl || apt_install openssl  # the FTPS tests' self-signed certificate
-  have useradd && have chpasswd || apt_install passwd
+  have useradd && have userdel && have chpasswd || apt_install passwd
   mkdir -p /run/sshd  # sshd's privilege-separation folder (no systemd unit makes it here)
-  # the fixture creates the system user auditor-sftp-test itself (idempotent) and sets a new
-  # password per test process: the sshd it starts runs as root, so CI must run as root
+  # the fixture creates its system users itself (auditor-sftp-t<pid>, auditor-sftp-a<pid>: one
+  # pair per test process, removed at its exit) with a new password per process: the sshd it
+  # starts runs as root and useradd/userdel need root, so CI must run as root
   [ "$(id -u)" = 0 ] || die "the SFTP tests start sshd and create a test user: run as root"
 }
 

@@ -2,9 +2,11 @@
 
 - :func:`sshd_server`: Debian's OpenSSH ``sshd`` as a foreground child (``-D -e``) with a
   throwaway host key, ``ForceCommand internal-sftp -R`` (read-only), password and key
-  logins for the system user ``auditor-sftp-test`` (created once, idempotently; its
-  password is new every time). With ``empty_password_user`` the server also accepts SSH
-  "none" authentication for ``auditor-sftp-anon`` (an anonymous drop).
+  logins for the system user ``auditor-sftp-t<pid>`` (one per test process, so concurrent
+  sessions never share a password nor remove each other's login; removed when the process
+  exits, and a killed process's users are removed by the next one). With ``empty_password_user``
+  the server also accepts SSH "none" authentication for ``auditor-sftp-a<pid>`` (an anonymous
+  drop).
 - :func:`ftp_server`: pyftpdlib in a thread of this process, a user with list+read rights,
   optionally an anonymous user and explicit TLS (a self-signed certificate from ``openssl``).
 - :func:`estate`: a world-readable folder (the SFTP user is not root) with files backdated.
@@ -14,8 +16,11 @@ Where ``sshd`` is missing (or we are not root) the tests skip; under CI they fai
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import pwd
+import re
 import secrets
 import shutil
 import subprocess
@@ -40,10 +45,12 @@ from connectors.base import CollectContext, SourceSpec
 
 from tests.conftest import IN_CI, free_port, port_open
 
-SFTP_USER = "auditor-sftp-test"
-ANON_USER = "auditor-sftp-anon"
+USER_PREFIX = "auditor-sftp-"
+SFTP_USER = f"{USER_PREFIX}t{os.getpid()}"  # this test process's, removed at its exit
+ANON_USER = f"{USER_PREFIX}a{os.getpid()}"
 SSHD = "/usr/sbin/sshd"
 SFTP_PASSWORD = "Sftp-" + secrets.token_hex(8)  # one per test process: every sshd here shares the system user
+_made: set[str] = set()
 
 
 def need(condition: bool, message: str) -> None:
@@ -75,13 +82,39 @@ def estate(files: dict[str, tuple[bytes, datetime]]) -> Iterator[Path]:
 
 
 def _user(name: str, password: str | None) -> None:
-    if subprocess.run(["id", "-u", name], capture_output=True).returncode != 0:
-        subprocess.run(["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
-                        "--shell", "/usr/sbin/nologin", name], check=True, capture_output=True)
+    if name not in _made:
+        _sweep()
+        if subprocess.run(["id", "-u", name], capture_output=True).returncode != 0:
+            subprocess.run(["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
+                            "--shell", "/usr/sbin/nologin", name], check=True, capture_output=True)
+        _made.add(name)
+        atexit.register(_drop, name)  # after every sshd of this process has stopped
     if password is None:
         subprocess.run(["passwd", "-d", name], check=True, capture_output=True)
     else:
         subprocess.run(["chpasswd"], input=f"{name}:{password}\n".encode(), check=True, capture_output=True)
+
+
+def _drop(name: str) -> None:
+    subprocess.run(["userdel", name], capture_output=True)
+
+
+def _sweep() -> None:
+    """Remove the users of test processes that are gone (killed before their exit handlers ran)."""
+    for entry in pwd.getpwall():
+        m = re.fullmatch(re.escape(USER_PREFIX) + r"[ta](\d+)", entry.pw_name)
+        if m and int(m[1]) != os.getpid() and not _alive(int(m[1])):
+            _drop(entry.pw_name)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
 
 
 @contextmanager
