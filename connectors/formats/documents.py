@@ -46,6 +46,7 @@ class Budget:
     def __init__(self, total: int) -> None:
         self.total = self.left = total
         self.exhausted = False  # a stream was cut at the budget
+        self.cut = False  # a member's bytes lay past max_object_bytes (the ranged read's budget)
 
     def reader(self, raw: Any) -> Any:
         import io
@@ -64,6 +65,29 @@ class Budget:
 
 def _open_zip(key: str, size: int, fetch: Fetch, max_bytes: int, head: bytes | None) -> zipfile.ZipFile:
     return zipfile.ZipFile(ranged(fetch, size, max_bytes, head))
+
+
+def _inflate(zf: zipfile.ZipFile, member: zipfile.ZipInfo, budget: Budget, label: str, result: ReadResult,
+             max_bytes: int, cut: str = "") -> bytes | None:
+    """One ZIP member (an archive's file, a document's part) inflated within the decode budget,
+    or None with the reason named in ``result`` (``label``: "zip: member 'x.csv'"). Bytes past
+    max_object_bytes set ``budget.cut`` and are named with ``cut`` ("and the ones after it")."""
+    if member.file_size > budget.left:
+        result.skip(f"{label} declares {member.file_size} bytes, over the decode budget left "
+                    f"({budget.left} of {budget.total}); not read")
+        return None
+    try:
+        with zf.open(member) as src:
+            data = src.read(member.file_size)
+    except BudgetExceeded:
+        budget.cut = True
+        result.skip(f"{label}{cut}: over max_object_bytes ({max_bytes}); not read")
+        return None
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+        result.skip(f"{label} could not be read ({type(exc).__name__})")  # NotImplementedError: a method zipfile lacks
+        return None
+    budget.left -= len(data)
+    return data
 
 
 def _over(fmt: str, key: str, size: int, max_bytes: int) -> ReadResult:
@@ -99,20 +123,11 @@ def read_zip(key: str, size: int, fetch: Fetch, max_bytes: int, head: bytes | No
         if name.lower().endswith(ARCHIVE_EXTENSIONS):
             result.skip(f"zip: nested archive {name!r} ({member.file_size} bytes) not opened")
             continue
-        if member.file_size > budget.left:
-            result.skip(f"zip: member {name!r} declares {member.file_size} bytes, over the decode budget left "
-                        f"({budget.left} of {budget.total}); not read")
-            continue
-        try:
-            with zf.open(member) as src:
-                data = src.read(member.file_size)
-        except BudgetExceeded:
-            result.skip(f"zip: member {name!r} and the ones after it: over max_object_bytes ({max_bytes}); not read")
+        data = _inflate(zf, member, budget, f"zip: member {name!r}", result, max_bytes, " and the ones after it")
+        if budget.cut:
             break
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
-            result.skip(f"zip: member {name!r} could not be read ({type(exc).__name__})")
+        if data is None:
             continue
-        budget.left -= len(data)
         read += 1
         inner = read_member(name, data, False)
         if inner.failed or not inner.read:
@@ -263,20 +278,9 @@ def read_docx(key: str, size: int, fetch: Fetch, max_bytes: int, head: bytes | N
     result = ReadResult()
     text: list[str] = []
     for part in parts:
-        if part.file_size > budget.left:
-            result.skip(f"docx: part {part.filename!r} declares {part.file_size} bytes, over the decode budget left "
-                        f"({budget.left} of {budget.total}); not read")
+        xml = _inflate(zf, part, budget, f"docx: part {part.filename!r}", result, max_bytes)
+        if xml is None:  # the other parts may lie before max_object_bytes: still read
             continue
-        try:
-            with zf.open(part) as src:
-                xml = src.read(part.file_size)
-        except BudgetExceeded:
-            result.skip(f"docx: part {part.filename!r}: over max_object_bytes ({max_bytes}); not read")
-            continue
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-            result.skip(f"docx: part {part.filename!r} could not be read ({type(exc).__name__})")
-            continue
-        budget.left -= len(xml)
         for m in _W_TEXT.finditer(xml):
             if m.group(1) is not None:
                 text.append(html.unescape(m.group(1).decode("utf-8", errors="replace")))

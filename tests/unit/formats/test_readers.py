@@ -152,3 +152,32 @@ def test_gzipped_parquet_is_read_when_whole():
     pq.write_table(pa.table({"email": ["a@example.com"]}), buf)
     r = _read("p.parquet.gz", gzip.compress(buf.getvalue()))
     assert r.fields["email"] == ["a@example.com"]
+
+
+def _with_unsupported_method(data: bytes, name: str) -> bytes:
+    """``data`` (a ZIP) with ``name`` marked as Deflate64 (method 9), which zipfile cannot inflate."""
+    out = bytearray(data)
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    info = zf.getinfo(name)
+    out[info.header_offset + 8: info.header_offset + 10] = (9).to_bytes(2, "little")  # local header
+    central = data.index(b"PK\x01\x02", zf.start_dir)
+    while data[central + 46: central + 46 + len(name)] != name.encode():
+        central = data.index(b"PK\x01\x02", central + 4)
+    out[central + 10: central + 12] = (9).to_bytes(2, "little")  # central directory entry
+    return bytes(out)
+
+
+def test_a_zip_member_or_docx_part_in_an_unsupported_method_is_named_and_the_rest_read():
+    z = _with_unsupported_method(zip_of({"a.csv": b"email\na@example.com\n", "b.csv": b"email\nb@example.com\n"}),
+                                 "a.csv")
+    r = _read("two.zip", z)
+    assert r.fields["email"] == ["b@example.com"] and r.skips == ["zip: member 'a.csv' could not be read "
+                                                                 "(NotImplementedError)"], r.skips
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "a") as out, zipfile.ZipFile(io.BytesIO(docx(["write to a@example.com"]))) as src:
+        for item in src.infolist():
+            out.writestr(item, src.read(item))
+        out.writestr("word/header1.xml", "<w:hdr><w:p><w:r><w:t>Confidential</w:t></w:r></w:p></w:hdr>")
+    r = _read("letter.docx", _with_unsupported_method(buf.getvalue(), "word/header1.xml"))
+    assert "a@example.com" in "".join(r.text), r
+    assert r.skips == ["docx: part 'word/header1.xml' could not be read (NotImplementedError)"], r.skips
