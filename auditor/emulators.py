@@ -14,6 +14,7 @@ import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 
 def free_port() -> int:
@@ -34,19 +35,25 @@ def _wait_listening(port: int, timeout: float = 10.0) -> None:
 
 
 @contextmanager
-def s3_server(port: int | None = None) -> Iterator[str]:
-    """moto's ThreadedMotoServer on 127.0.0.1; yields its endpoint URL."""
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
-    port = port or free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+def _serving(server: Any, port: int) -> Iterator[str]:
+    """Start ``server`` (``start()``/``stop()``), wait until ``port`` answers; yields its URL."""
     server.start()
     try:
         _wait_listening(port)
         yield f"http://127.0.0.1:{port}"
     finally:
         server.stop()
+
+
+@contextmanager
+def s3_server(port: int | None = None) -> Iterator[str]:
+    """moto's ThreadedMotoServer on 127.0.0.1; yields its endpoint URL."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+    port = port or free_port()
+    with _serving(ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False), port) as url:
+        yield url
 
 
 @contextmanager
@@ -59,13 +66,8 @@ def gcs_server(port: int | None = None) -> Iterator[str]:
     from gcp_storage_emulator.server import create_server
 
     port = port or free_port()
-    server = create_server("127.0.0.1", port, in_memory=True)
-    server.start()
-    try:
-        _wait_listening(port)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+    with _serving(create_server("127.0.0.1", port, in_memory=True), port) as url:
+        yield url
 
 
 @contextmanager

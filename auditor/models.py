@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -124,15 +124,7 @@ class PersonalData(_Frozen):
     @property
     def known(self) -> PersonalDetail:
         """The typed view of ``detail``; a value of an unexpected type reads as unknown."""
-        ok = {}
-        for k, v in self.detail.items():
-            if k in PersonalDetail.model_fields:
-                try:
-                    PersonalDetail.model_validate({k: v})
-                    ok[k] = v
-                except ValueError:
-                    pass
-        return PersonalDetail.model_validate(ok)
+        return _what_parses(PersonalDetail, self.detail)
 
 
 class ObjectAcls(_Frozen):
@@ -183,14 +175,24 @@ class KnownFacts(BaseModel):
         try:
             return cls.model_validate(data)
         except ValueError:  # a connector wrote an odd shape: keep what parses
-            ok = {}
-            for k, v in data.items():
-                try:
-                    cls.model_validate({k: v})
-                    ok[k] = v
-                except ValueError:
-                    pass
-            return cls.model_validate(ok)
+            return _what_parses(cls, data)
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _what_parses(model: type[_M], data: dict[str, Any]) -> _M:
+    """``model`` from the keys of ``data`` that are its fields and validate on their own: a value
+    of an unexpected type (an odd shape a connector wrote) reads as unknown, never as an error."""
+    ok = {}
+    for k, v in data.items():
+        if k in model.model_fields:
+            try:
+                model.model_validate({k: v})
+                ok[k] = v
+            except ValueError:
+                pass
+    return model.model_validate(ok)
 
 
 class DeniedCall(_Frozen):

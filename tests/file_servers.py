@@ -40,6 +40,7 @@ from click.testing import CliRunner
 from auditor import registry
 from auditor.cli import cli
 from auditor.models import Observation, Vendor
+from auditor.store import _pid_alive
 from connectors import load_builtin
 from connectors.base import CollectContext, SourceSpec
 
@@ -103,18 +104,8 @@ def _sweep() -> None:
     """Remove the users of test processes that are gone (killed before their exit handlers ran)."""
     for entry in pwd.getpwall():
         m = re.fullmatch(re.escape(USER_PREFIX) + r"[ta](\d+)", entry.pw_name)
-        if m and int(m[1]) != os.getpid() and not _alive(int(m[1])):
+        if m and int(m[1]) != os.getpid() and not _pid_alive(int(m[1])):
             _drop(entry.pw_name)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return True
 
 
 @contextmanager

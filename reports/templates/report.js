@@ -9,22 +9,9 @@
   var data = JSON.parse(blob.textContent);
   var cards = Array.prototype.slice.call(list.querySelectorAll("article.finding"));
   var keys = ["severity", "vendor", "rule", "status"];
-  var selects = {};
   var countEl = document.getElementById("finding-count");
   var emptyEl = document.getElementById("finding-empty");
-
-  keys.forEach(function (key) {
-    var select = document.getElementById("filter-" + key);
-    if (!select) { return; }
-    (data.facets[key] || []).forEach(function (facet) {
-      var option = document.createElement("option");
-      option.value = facet.value;
-      option.textContent = facet.label;
-      select.appendChild(option);
-    });
-    select.addEventListener("change", apply);
-    selects[key] = select;
-  });
+  var selects = facetSelects(keys, data.facets, apply);
 
   function apply() {
     var shown = 0;
@@ -53,9 +40,7 @@
     dataset: function (c) { return (c.getAttribute("data-dataset") || "").toLowerCase(); },
     first: function (c) { return c.getAttribute("data-first") || "~"; }
   };
-  var buttons = Array.prototype.slice.call(document.querySelectorAll("#finding-controls [data-sort]"));
-
-  function compare(a, b) { return a < b ? -1 : a > b ? 1 : 0; }
+  var buttons = sortButtons(sortBy);
 
   function sortBy(key, dir) {
     var get = accessors[key];
@@ -66,22 +51,9 @@
         || compare(Number(a.getAttribute("data-order")), Number(b.getAttribute("data-order")));
     });
     cards.forEach(function (card) { list.appendChild(card); });
-    buttons.forEach(function (button) {
-      var on = button.getAttribute("data-sort") === key;
-      button.setAttribute("aria-pressed", on ? "true" : "false");
-      if (on) { button.setAttribute("data-dir", dir); } else { button.removeAttribute("data-dir"); }
-    });
+    pressed(buttons, key, dir);
     list.setAttribute("data-sorted", key + ":" + dir);
   }
-
-  buttons.forEach(function (button) {
-    button.addEventListener("click", function () {
-      var key = button.getAttribute("data-sort");
-      var again = button.getAttribute("aria-pressed") === "true";
-      var dir = again && button.getAttribute("data-dir") === "asc" ? "desc" : "asc";
-      sortBy(key, again ? dir : "asc");
-    });
-  });
 
   var reset = document.getElementById("filter-reset");
   if (reset) {
@@ -145,6 +117,45 @@ function el(tag, cls, text) {  /* an element with a class and text: never HTML *
   return e;
 }
 
+function compare(a, b) { return a < b ? -1 : a > b ? 1 : 0; }
+
+function facetSelects(keys, facets, onChange) {  /* the filter <select>s, options built with textContent */
+  var selects = {};
+  keys.forEach(function (key) {
+    var select = document.getElementById("filter-" + key);
+    if (!select) { return; }
+    (facets[key] || []).forEach(function (facet) {
+      var option = document.createElement("option");
+      option.value = facet.value;
+      option.textContent = facet.label;
+      select.appendChild(option);
+    });
+    select.addEventListener("change", onChange);
+    selects[key] = select;
+  });
+  return selects;
+}
+
+function sortButtons(sortBy) {  /* the sort buttons: a click sorts ascending, a second click flips it */
+  var buttons = Array.prototype.slice.call(document.querySelectorAll("#finding-controls [data-sort]"));
+  buttons.forEach(function (button) {
+    button.addEventListener("click", function () {
+      var again = button.getAttribute("aria-pressed") === "true";
+      var dir = again && button.getAttribute("data-dir") === "asc" ? "desc" : "asc";
+      sortBy(button.getAttribute("data-sort"), again ? dir : "asc");
+    });
+  });
+  return buttons;
+}
+
+function pressed(buttons, key, dir) {  /* the button of the sort in force is pressed, with its direction */
+  buttons.forEach(function (button) {
+    var on = button.getAttribute("data-sort") === key;
+    button.setAttribute("aria-pressed", on ? "true" : "false");
+    if (on) { button.setAttribute("data-dir", dir); } else { button.removeAttribute("data-dir"); }
+  });
+}
+
 function breakable(tag, cls, text) {  /* as the template's |breakable: a <wbr> after each / . _ : , @ = & ? - run */
   var e = el(tag, cls);
   var parts = String(text).split(/([\/._:,@=&?-]+)/);
@@ -172,7 +183,6 @@ function breakable(tag, cls, text) {  /* as the template's |breakable: a <wbr> a
   var labels = {};
   (facets.severity || []).forEach(function (f) { labels[f.value] = f.label; });
   var keys = ["severity", "vendor", "rule", "status"];
-  var selects = {};
   var total = 0;
   var groups = Array.prototype.slice.call(box.querySelectorAll("details.finding-group"));
   var sections = Array.prototype.slice.call(box.querySelectorAll("section.rule-group"));
@@ -320,18 +330,7 @@ function breakable(tag, cls, text) {  /* as the template's |breakable: a <wbr> a
     });
   }
 
-  keys.forEach(function (key) {
-    var select = document.getElementById("filter-" + key);
-    if (!select) { return; }
-    (facets[key] || []).forEach(function (facet) {
-      var option = document.createElement("option");
-      option.value = facet.value;
-      option.textContent = facet.label;
-      select.appendChild(option);
-    });
-    select.addEventListener("change", apply);
-    selects[key] = select;
-  });
+  var selects = facetSelects(keys, facets, apply);
 
   var accessors = {
     rank: function (r) { return (S[r[STATUS]] === "waived" ? 10 : 0) + r[RANK]; },
@@ -340,8 +339,7 @@ function breakable(tag, cls, text) {  /* as the template's |breakable: a <wbr> a
     dataset: function (r) { return S[r[DS]].toLowerCase(); },
     first: function (r) { return S[r[FIRST]] || "~"; }
   };
-  var buttons = Array.prototype.slice.call(document.querySelectorAll("#finding-controls [data-sort]"));
-  function compare(a, b) { return a < b ? -1 : a > b ? 1 : 0; }
+  var buttons = sortButtons(sortBy);
   function sortBy(key, dir) {
     var get = accessors[key], sign = dir === "desc" ? -1 : 1;
     groups.forEach(function (g) {
@@ -349,21 +347,10 @@ function breakable(tag, cls, text) {  /* as the template's |breakable: a <wbr> a
         return sign * compare(get(a), get(b)) || compare(accessors.rank(a), accessors.rank(b)) || compare(a[ORDER], b[ORDER]);
       });
     });
-    buttons.forEach(function (button) {
-      var on = button.getAttribute("data-sort") === key;
-      button.setAttribute("aria-pressed", on ? "true" : "false");
-      if (on) { button.setAttribute("data-dir", dir); } else { button.removeAttribute("data-dir"); }
-    });
+    pressed(buttons, key, dir);
     box.setAttribute("data-sorted", key + ":" + dir);
     apply();
   }
-  buttons.forEach(function (button) {
-    button.addEventListener("click", function () {
-      var again = button.getAttribute("aria-pressed") === "true";
-      var dir = again && button.getAttribute("data-dir") === "asc" ? "desc" : "asc";
-      sortBy(button.getAttribute("data-sort"), again ? dir : "asc");
-    });
-  });
   var reset = document.getElementById("filter-reset");
   if (reset) {
     reset.addEventListener("click", function () {
