@@ -166,10 +166,12 @@ def self_signed(folder: Path) -> Path:
 
 @contextmanager
 def ftp_server(root: Path, *, tls: bool = False, anonymous: bool = False, list_only: tuple[str, ...] = (),
-               tls_required: bool = True, data_bytes_per_second: int = 0) -> Iterator[dict[str, Any]]:
+               unlisted: tuple[str, ...] = (), tls_required: bool = True,
+               data_bytes_per_second: int = 0) -> Iterator[dict[str, Any]]:
     """pyftpdlib on a free loopback port: user ``auditor`` (list and read), ``anonymous`` when
-    asked, folders in ``list_only`` listable but not readable (RETR refused with 550), data
-    connections throttled to ``data_bytes_per_second`` when set (a trickling server)."""
+    asked, folders in ``list_only`` listable but not readable (RETR refused with 550), folders in
+    ``unlisted`` not even listable (MLSD refused with 550), data connections throttled to
+    ``data_bytes_per_second`` when set (a trickling server)."""
     from pyftpdlib.authorizers import DummyAuthorizer
     from pyftpdlib.handlers import ThrottledDTPHandler
     from pyftpdlib.ioloop import IOLoop
@@ -183,6 +185,8 @@ def ftp_server(root: Path, *, tls: bool = False, anonymous: bool = False, list_o
         auth.add_anonymous(str(root), perm="elr")
     for folder in list_only:
         auth.override_perm("auditor", str(root / folder), perm="el", recursive=True)
+    for folder in unlisted:
+        auth.override_perm("auditor", str(root / folder), perm="e", recursive=True)
     work = Path(tempfile.mkdtemp(prefix="auditor-ftpd-"))
     pem = self_signed(work) if tls else None
     if tls:

@@ -74,6 +74,18 @@ def test_plain_ftp_is_insecure_transport_and_anonymous_is_public(files, tmp_path
     assert "read permission on /locked/" in unread[0]["remediation"] and "local_umask" in unread[0]["remediation"]
 
 
+def test_a_folder_the_server_will_not_list_is_read_permission_on_that_folder(tmp_path):
+    drop = {"notes.txt": (b"weekly drop, nothing personal here\n", NEW), "locked/secret.csv": (CSV, OLD)}
+    with estate(drop) as root, ftp_server(root, unlisted=("locked",)) as server:
+        code, doc, output = run_scan(tmp_path, {"kind": "ftp", **options(server)})
+    assert code == 3, output
+    ds = {d["name"]: d for d in doc["datasets"]}
+    assert "/locked/" not in ds and ds["/"]["denied"] == ["ftp list /locked/: FTP 550"], ds["/"]
+    [na] = [f for f in doc["findings"] if f["rule"] == "not-assessed" and "personal_data" in f["evidence"]["unknown"]]
+    assert na["evidence"]["way_out"] == "permission" and na["evidence"]["datasets"] == ["/"], na["evidence"]
+    assert "read permission on /locked/" in na["remediation"] and "max_object_bytes" not in na["remediation"]
+
+
 def test_explicit_ftps_is_enforced_and_reads_are_ranged(files):
     with ftp_server(files, tls=True) as server:
         # 300 bytes of a 2.5 kB file: REST/RETR aborted at the budget, the complete rows still classified
