@@ -118,7 +118,8 @@ def grant(calls: list[DeniedCall], where: str) -> str:
         kind = calls[0].action.split(" ", 1)[0]
         return (f"Give the audit user read permission on {folders}: read (r) on its files and read+execute (r-x) "
                 f"on its folders ({FILE_GRANTS[kind]}); nothing writable.")
-    return f"Grant {', '.join(sorted({c.action for c in calls}))} to the auditor's identity (see `auditor permissions`)."
+    actions = ", ".join(sorted({c.action for c in calls}))
+    return f"Grant {actions} to the auditor's identity (see `auditor permissions`)."
 
 
 def cause_of(ds: Dataset, fact: str) -> Cause:
@@ -136,8 +137,9 @@ def cause_of(ds: Dataset, fact: str) -> Cause:
         granted = [c for c in refused if c.refused]
         if granted:
             folders = sorted({c.target or ds.name for c in granted if c.file_server})  # one grant per folder
+            where = f" on {', '.join(folders)}" if folders else ""
             return Cause(":".join([f"{fact}:grant:{','.join(calls)}", *folders]),
-                         f"{words} of {store}: {', '.join(calls)} refused",
+                         f"{words} of {store}: {', '.join(calls)} refused{where}",
                          WayOut(kind="permission", text=grant(granted, ds.name)))
         codes = sorted({c.code for c in refused})
         return Cause(f"{fact}:failed:{','.join(calls)}", f"{words} of {store}: {', '.join(calls)} failed ({', '.join(codes)})",

@@ -100,6 +100,7 @@ def test_a_refused_file_read_is_a_permission_on_the_folder_not_a_byte_limit():
         assert "read permission on /srv/drop/locked/" in na.remediation and "chmod" in na.remediation, na.remediation
         assert "max_object_bytes" not in na.remediation and "re-export" not in na.remediation
         assert na.evidence["denied"] == [denied]
+        assert na.title.endswith(" refused on /srv/drop/locked/"), na.title
 
 
 def test_a_folder_unknown_only_because_of_a_refused_subfolder_shares_its_grant():
