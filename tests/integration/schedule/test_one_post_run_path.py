@@ -71,7 +71,8 @@ def test_a_scheduled_run_writes_the_same_set_of_files_as_a_scan(tmp_path, fake_c
     assert by_scan == EVERY_OUTPUT, by_scan
 
     runner = schedule.Runner(load_config(p), reload=False)
-    assert runner.run(schedule.Planned("schedule:nightly", datetime.now(timezone.utc))) == 0
+    # a scheduled run is as of now (the test clock): its findings, not its files, depend on the date
+    assert runner.run(schedule.Planned("schedule:nightly", datetime.now(timezone.utc))) in (0, 1), runner.results
     folder = tmp_path / "out" / "reports"
     stem = Path(runner.results[-1]["reports"]["json"]).name.removesuffix(".json")
     names = {f.name for f in folder.iterdir() if not f.name.startswith((".", "index."))}
