@@ -159,14 +159,13 @@ def _shuffled(n: int) -> tuple[int, ...]:
 class _Plan:
     """What :func:`decide_field` derives from the options alone, built once per options object."""
 
-    __slots__ = ("options", "enabled", "specs", "by_name", "validators", "prefilter")
+    __slots__ = ("options", "enabled", "specs", "by_name", "prefilter")
 
     def __init__(self, options: ClassifyOptions) -> None:
         self.options = options  # held, so the id this plan is cached under is not reused
         self.enabled = frozenset(enabled_types(options))
         self.specs = specs_for(options)
         self.by_name = {s.name: s for s in self.specs}
-        self.validators = validators_for(options)
         extra = tuple((d.name, d.regex) for d in options.detectors)
         self.prefilter = prefilter_for(frozenset(PREFILTER_PATTERNS), extra)
 
@@ -216,7 +215,7 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions) -> tupl
     order = [t for t in candidates if t in hints] + [t for t in candidates if t not in hints]
     if not order:
         return [], texts
-    validators = plan.validators
+    validators = validators_for(options)  # per call, not per plan: a validator replaced in the module counts
     by_name = plan.by_name
     counts: Counter = Counter()
     unknown_ids = 0
