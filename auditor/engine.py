@@ -11,7 +11,6 @@ The CLI and the scheduler are two doors into :func:`run_audit`; neither holds lo
 from __future__ import annotations
 
 import functools
-
 import logging
 import queue
 import secrets
@@ -27,6 +26,7 @@ from auditor.classify import ClassifyOptions, classify
 from auditor.classify.scrub import scrub_text
 from auditor.config import Config, SourceConfig
 from auditor.errors import AuditorError
+from auditor.gcpause import fewer_collections
 from auditor.logs import safe_text
 from auditor.models import (
     CollectionError,
@@ -319,6 +319,11 @@ def config_identity(config: Config) -> str:
 
 def run_audit(config: Config, options: RunOptions | None = None) -> Run:
     """One full audit run. Raises AuditorError subclasses only before anything is scanned."""
+    with fewer_collections():
+        return _run_audit(config, options)
+
+
+def _run_audit(config: Config, options: RunOptions | None) -> Run:
     import policies
 
     load_connectors()  # the composition root: built-in kinds and installed plug-ins, once per process

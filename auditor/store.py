@@ -39,6 +39,7 @@ from auditor.models import (
 )
 
 log = logging.getLogger("auditor.store")
+SCHEMA_HEAD = "0003"  # the newest migration (auditor/migrations/versions); a test holds them equal
 metadata = sa.MetaData()
 
 runs = sa.Table(
@@ -237,6 +238,17 @@ class Store:
             log.warning("could not mark interrupted runs failed: %s", _reason(exc))
 
     def upgrade(self) -> None:
+        """Migrate the store to the newest schema; a store already there is left alone without
+        loading the migration scripts (every run opens the store)."""
+        try:
+            with self.engine.connect() as conn:
+                if sa.inspect(conn).has_table("alembic_version"):
+                    current = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all()
+                    if current == [SCHEMA_HEAD]:
+                        return
+        except SQLAlchemyError as exc:  # unreachable, refused, locked, or not a database at all
+            reason = getattr(exc, "orig", None) or exc.__class__.__name__
+            raise StoreError(f"cannot open the state store {safe_url(str(self.engine.url))}: {reason}") from None
         from alembic import command
         from alembic.config import Config as AlembicConfig
 

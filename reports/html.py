@@ -14,6 +14,7 @@ per run written there, deduplicated by run id) from which ``index.html`` is rend
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import math
@@ -59,19 +60,32 @@ def environment() -> Environment:
     return _env
 
 
-_BREAK_AFTER = re.compile(r"([/._:,@=&?-]+)")
+_BREAK_RUN = re.compile(r"[/._:,@=&?-]+(?=.)", re.DOTALL)  # a run with text after it
+
+
+def _escaped(text: str) -> str:
+    """``markupsafe.escape`` of a plain string, as a plain string (the same five entities)."""
+    return str(escape(text))
+
+
+@functools.lru_cache(maxsize=65536)
+def _breakable(text: str) -> Markup:
+    out = []
+    last = 0
+    for m in _BREAK_RUN.finditer(text):
+        out.append(_escaped(text[last:m.end()]))
+        out.append("<wbr>")
+        last = m.end()
+    out.append(_escaped(text[last:]))
+    return Markup("".join(out))
 
 
 def breakable(value: object) -> Markup:
     """Escaped text with a ``<wbr>`` after each ``/ . _ : , @ = & ? -`` run, so a long URI or
-    dataset name wraps at a sensible point on a phone or on paper (never letter by letter)."""
-    parts = _BREAK_AFTER.split(str(value))
-    out = []
-    for i, part in enumerate(parts):
-        out.append(escape(part))
-        if i % 2 == 1 and i + 1 < len(parts) and parts[i + 1]:
-            out.append(Markup("<wbr>"))
-    return Markup("").join(out)
+    dataset name wraps at a sensible point on a phone or on paper (never letter by letter).
+    Every value is escaped (a name from an audited store may hold markup); within one report
+    each distinct text is done once (names repeat across the inventory, findings and evidence)."""
+    return _breakable(str(value))
 
 
 def compact_json(value: object) -> Markup:
@@ -255,6 +269,7 @@ def finding_groups(findings: list[dict[str, Any]], waive: Any) -> dict[str, Any]
 
 
 def render_html(run: Run) -> str:
+    _breakable.cache_clear()  # per report: names are not kept from one report to the next
     ctx = build_report_context(run)
     ctx["age_svg"] = age_svg(ctx["age"])
     ctx["generated"] = when(datetime.now(UTC))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from auditor.gcpause import fewer_collections
 from auditor.models import Run
 
 PathLike = str | os.PathLike[str] | None
@@ -14,6 +15,11 @@ def write_reports(run: Run, json_path: PathLike = None, html_path: PathLike = No
                   csv_path: PathLike = None) -> list[Path]:
     """JSON per the contract; HTML (which also refreshes its folder's index.html); CSV of
     findings plus ``<name>-datasets.csv`` beside it."""
+    with fewer_collections():
+        return _write_reports(run, json_path, html_path, csv_path)
+
+
+def _write_reports(run: Run, json_path: PathLike, html_path: PathLike, csv_path: PathLike) -> list[Path]:
     written: list[Path] = []
     if json_path:
         from reports.json_report import write_json

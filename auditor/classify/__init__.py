@@ -31,6 +31,7 @@ from auditor.models import PersonalData, Sample
 __all__ = ["classify", "ClassifyOptions", "ClassifyError", "DEFAULT_PHONE_REGIONS", "TEXT_WHERE", "DetectorSpec"]
 
 _EMBEDDED = frozenset(t.name for t in BUILTIN if t.embedded)
+_DEFAULT = ClassifyOptions()  # frozen: one instance, so per-options work (columns._plan) is done once
 
 
 class ClassifyError(RuntimeError):
@@ -39,7 +40,7 @@ class ClassifyError(RuntimeError):
 
 def classify(sample: Sample, options: ClassifyOptions | None = None) -> tuple[PersonalData, ...]:
     """Personal data found in ``sample``: one PersonalData per type, masked examples only."""
-    options = options or ClassifyOptions()
+    options = options or _DEFAULT
     hits: list[Hit] = []
     for name, values in sample.fields.items():
         try:

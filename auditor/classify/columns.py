@@ -20,6 +20,7 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any
 
+import random
 import re
 from functools import lru_cache
 
@@ -34,6 +35,7 @@ from auditor.classify.types import BUILTIN, TypeSpec
 PRIORITY: tuple[str, ...] = tuple(t.name for t in BUILTIN)
 CONTEXT_LED = frozenset(t.name for t in BUILTIN if t.context_led)
 _RAW_HASH_LENGTHS = {16, 20, 32}
+SHARE_PRECISION = 0.05  # a settled type's share is known within this (99% Wilson half-width)
 
 _phone_cache: dict[tuple[str, ...], v.Validator] = {}
 _UNSEEN: Any = object()
@@ -100,6 +102,8 @@ def is_prose(texts: list[str]) -> bool:
     if not texts:
         return False
     sample = texts[:200]
+    if max(map(len, sample)) < 30:  # short values (ids, codes, e-mails): no prose, decided in C
+        return False
     long_ = sum(1 for t in sample if len(t) >= 30 and t.count(" ") >= 3)
     return long_ * 2 >= len(sample)
 
@@ -133,14 +137,59 @@ def _wilson(k: float, n: float, z: float = 2.58) -> tuple[float, float]:
 def _settled(active: list[str], counts: Counter, examined: dict[str, int], hints: frozenset[str],
              options: ClassifyOptions) -> bool:
     """Every type's decision is already known with 99% confidence: its share is surely above
-    the threshold it needs, or surely below the lowest share any rule would accept."""
+    the threshold it needs (and known within ``SHARE_PRECISION`` either way, so the count
+    extrapolated from it is close), or surely below the lowest share any rule would accept."""
     for t in active:
         lo, hi = _wilson(counts[t], examined[t])
         need = options.hinted_threshold if t in hints else options.threshold
         floor = min(need, options.mixed_share)
-        if not (lo >= need or hi < floor):
+        if not ((lo >= need and hi - lo <= 2 * SHARE_PRECISION) or hi < floor):
             return False
     return True
+
+
+@lru_cache(maxsize=64)
+def _shuffled(n: int) -> tuple[int, ...]:
+    """A fixed permutation of ``range(n)`` (the same for every column of ``n`` values: runs repeat)."""
+    order = list(range(n))
+    random.Random(n).shuffle(order)
+    return tuple(order)
+
+
+class _Plan:
+    """What :func:`decide_field` derives from the options alone, built once per options object."""
+
+    __slots__ = ("options", "enabled", "specs", "by_name", "prefilter")
+
+    def __init__(self, options: ClassifyOptions) -> None:
+        self.options = options  # held, so the id this plan is cached under is not reused
+        self.enabled = frozenset(enabled_types(options))
+        self.specs = specs_for(options)
+        self.by_name = {s.name: s for s in self.specs}
+        extra = tuple((d.name, d.regex) for d in options.detectors)
+        self.prefilter = prefilter_for(frozenset(PREFILTER_PATTERNS), extra)
+
+
+_plans: dict[int, _Plan] = {}
+
+
+def _plan(options: ClassifyOptions) -> _Plan:
+    plan = _plans.get(id(options))
+    if plan is None or plan.options is not options:
+        if len(_plans) >= 64:
+            _plans.clear()
+        plan = _plans[id(options)] = _Plan(options)
+    return plan
+
+
+def _surely_below(t: str, counts: Counter, unknown_ids: int, seen: int, hints: frozenset[str],
+                  options: ClassifyOptions) -> bool:
+    """``t``'s share of a random sample of ``seen`` values is, with 99% confidence, below the
+    least share that would report it (its threshold, or a mixed field's share)."""
+    if t == "national_id" and unknown_ids:
+        return False
+    need = options.hinted_threshold if t in hints else options.threshold
+    return _wilson(counts[t], seen)[1] < min(need, options.mixed_share)
 
 
 def decide_field(name: str, values: list[Any], options: ClassifyOptions) -> tuple[list[Hit], list[str]]:
@@ -149,20 +198,16 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions) -> tupl
     Each distinct value is validated once and counts as often as it occurs. A type the
     field name vetoes (``app_version`` against IP addresses, ``order_id`` against phones)
     is not considered unless the name also hints at it."""
-    enabled = enabled_types(options)
+    plan = _plan(options)
+    enabled = plan.enabled
     hints = (field_hints(name) | _custom_hints(name, options.detectors)) & enabled
     vetoes = field_vetoes(name) - hints
     texts = _texts(values, "password_hash" in hints, options.max_values_per_field)
     if not texts:
         return [], texts
-    specs = specs_for(options)
-    extra = tuple((d.name, d.regex) for d in options.detectors)
-    # when the decision may settle on a sequential sample, the prefilter reads what the sample can
-    # read (a type first seen later could not reach any share before the sample settles)
-    head = texts[: options.settle_values * 8] if options.settle_values else texts
-    present = prefilter_for(frozenset(PREFILTER_PATTERNS), extra).match("\n".join(head).encode("utf-8", "replace"))
+    present = plan.prefilter.match("\n".join(texts).encode("utf-8", "replace"))
     candidates = [
-        s.name for s in specs
+        s.name for s in plan.specs
         if s.name in enabled and s.name not in vetoes and (s.name in hints or (s.name in present and not s.context_led))
     ]
     if "payment_card_partial" in hints and "payment_card" in enabled:
@@ -170,8 +215,8 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions) -> tupl
     order = [t for t in candidates if t in hints] + [t for t in candidates if t not in hints]
     if not order:
         return [], texts
-    validators = validators_for(options)
-    by_name = {s.name: s for s in specs}
+    validators = validators_for(options)  # per call, not per plan: a validator replaced in the module counts
+    by_name = plan.by_name
     counts: Counter = Counter()
     unknown_ids = 0
     tags: dict[str, Counter] = {t: Counter() for t in order}
@@ -182,9 +227,16 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions) -> tupl
     probe, floor = options.probe_values, options.threshold * 0.25
     seen = 0
     probed = False
-    settle, next_check, estimated = options.settle_values, 0, 0.0
+    estimated = 0.0
     verdicts: dict[str, tuple[str, str] | None] = {}  # each distinct value validated once
-    for text in texts:  # in the data's order: the probe and the settling read a sequential sample
+    n_texts = len(texts)
+    # a column that may settle is read in a fixed pseudo-random order, so the values read before
+    # it settles are a random sample of the column, not its first rows (data is often sorted or
+    # written in blocks); a column too short to settle is read in the data's order
+    settle = options.settle_values if options.settle_values and n_texts > options.settle_values else 0
+    next_check = min(settle, 32) if settle else n_texts + 1
+    checkpoint = min(probe, next_check)  # the next number of values read at which to take stock
+    for text in map(texts.__getitem__, _shuffled(n_texts)) if settle else texts:
         seen += 1
         got = verdicts.get(text, _UNSEEN)
         if got is _UNSEEN or (got is not None and got[0] not in active_set):
@@ -204,6 +256,8 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions) -> tupl
             tags[t][tag] += 1
             if len(examples[t]) < 3:
                 examples[t].append(text)
+        if seen < checkpoint:
+            continue
         if not probed and seen >= probe:
             probed = True
             keep = [t for t in active if t in hints
@@ -212,12 +266,21 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions) -> tupl
             active, active_set = keep, set(keep)
             if not active:
                 break
-        if settle and seen >= settle and seen >= next_check and seen < len(texts):
-            next_check = seen + 64
+        if seen >= next_check and seen < n_texts:
+            next_check = seen + 32
+            # a type surely below the least share any rule accepts is settled: no longer validated
+            gone = [t for t in active if _surely_below(t, counts, unknown_ids, seen, hints, options)]
+            if gone:
+                dropped.update({t: seen for t in gone})
+                active = [t for t in active if t not in gone]
+                active_set = set(active)
+                if not active:
+                    break
             examined = {t: dropped.get(t, seen) for t in order}
             if _settled(active, counts, examined, hints, options) and not unknown_ids:
-                estimated = len(texts) / seen  # the rest counts at the share the sample settled on
+                estimated = n_texts / seen  # the rest counts at the share the sample settled on
                 break
+        checkpoint = min(probe if not probed else n_texts + 1, next_check)
     examined = {t: dropped.get(t, seen) for t in order}
     if counts["national_id"] > 0:
         counts["national_id"] += unknown_ids

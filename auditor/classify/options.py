@@ -22,8 +22,10 @@ class ClassifyOptions(BaseModel):
     - ``max_text_values``: validated candidates per type in free text (the count is
       then a lower bound, flagged ``{"capped": true}``): a safety bound;
     - ``settle_values``: in a field with more values than this, validation stops once
-      every type's decision is settled (99% Wilson bounds clear of the thresholds); its
-      counts are then extrapolated from the share (flagged ``{"estimated": true}``);
+      every type's decision is settled (99% Wilson bounds clear of the thresholds, checked
+      from this many values on, every 64); its counts are then extrapolated from the share
+      (flagged ``{"estimated": true}``). A uniform column settles at 64 values, one near a
+      threshold never does; 0 validates every value;
     - ``detectors``: user-defined detectors, reported under their own names.
     """
 
@@ -39,7 +41,7 @@ class ClassifyOptions(BaseModel):
     max_text_candidates: int = Field(20000, ge=1)
     text_chunk_bytes: int = Field(65536, ge=1024)
     probe_values: int = Field(64, ge=8)
-    settle_values: int = Field(1000, ge=0)  # 0: validate every value; else stop once each decision is settled
+    settle_values: int = Field(64, ge=0)  # 0: validate every value; else stop once each decision is settled
     max_examples: int = Field(3, ge=0, le=3)
     types: tuple[str, ...] = PERSONAL_DATA_TYPES
     detectors: tuple[DetectorSpec, ...] = ()  # user-defined detectors (config ``detectors:``), always enabled

@@ -111,3 +111,29 @@ def test_a_store_of_the_first_schema_is_upgraded_in_place(tmp_path):
 
         head = ScriptDirectory.from_config(cfg).get_current_head()
         assert c.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == head
+
+
+def test_schema_head_is_the_newest_migration_and_a_current_store_is_not_migrated_again(tmp_path, monkeypatch) -> None:
+    """Store.open skips alembic for a store already at SCHEMA_HEAD: the constant must name the
+    newest migration, or a store one migration behind would never be upgraded."""
+    from pathlib import Path
+
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
+    from auditor import store as store_module
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(Path(store_module.__file__).parent / "migrations"))
+    assert ScriptDirectory.from_config(cfg).get_current_head() == store_module.SCHEMA_HEAD
+    url = f"sqlite:///{tmp_path}/state.db"
+    Store.open(url).close()  # created and migrated
+    import alembic.command
+
+    def refuse(*_a, **_k):
+        raise AssertionError("a store at the newest schema was migrated again")
+
+    monkeypatch.setattr(alembic.command, "upgrade", refuse)
+    store = Store.open(url)
+    assert store.waivers() == {}
+    store.close()

@@ -54,7 +54,8 @@ def test_per_column_confidence_counts_what_validated() -> None:
 def test_large_column_settles_and_says_its_count_is_estimated() -> None:
     values = [f"user{i}@example.com" for i in range(3000)]
     (pd,) = classify(Sample(fields={"contact": values}), None)
-    assert pd.count == 1000 and "estimated" not in pd.detail  # the default reads 1,000 values, all validated
+    # the default reads 1,000 values and stops validating once the decision is settled (64 values on)
+    assert pd.count == 1000 and pd.detail.get("estimated") is True and pd.sampled == (1000,)
     from auditor.classify import ClassifyOptions
 
     (pd,) = classify(Sample(fields={"contact": values}), ClassifyOptions(max_values_per_field=10**6))
@@ -212,3 +213,27 @@ def test_text_verdict_cache_holds_no_raw_values() -> None:
     classify(Sample(text=["mail jane.doe@example.com or call +65 9123 4567"]))
     assert T._VERDICTS and not any(isinstance(part, (bytes, str)) and ("jane" in str(part) or "9123" in str(part))
                                    for key in T._VERDICTS for part in key)
+
+
+def test_default_settles_a_table_sample_with_the_exact_decision_and_counts() -> None:
+    """A sampled table's columns (200 rows): uniform columns settle after 64 values with the
+    counts an exact pass gives; a column near the threshold is read to the end."""
+    from auditor.classify import ClassifyOptions
+
+    exact = ClassifyOptions(settle_values=0)
+    fields = {
+        "email": [f"user{i}@example.com" for i in range(200)],
+        "phone": [f"+65 9{i:07d}" for i in range(200)],
+        "full_name": [f"Name {i}" for i in range(200)],
+        "created_at": [f"2018-01-01T{i % 24:02d}:00:00" for i in range(200)],
+        "ref": (["4111111111111111"] * 79 + ["order 1"] * 21) * 2,  # 79%: just under the threshold
+    }
+    settled = {p.type: p for p in classify(Sample(fields=fields))}
+    full = {p.type: p for p in classify(Sample(fields=fields), exact)}
+    assert set(settled) == set(full) and {"email", "phone"} <= set(settled)
+    for t in ("email", "phone"):
+        assert settled[t].count == full[t].count == 200 and settled[t].where == full[t].where
+        assert settled[t].confidence == full[t].confidence and settled[t].detail.get("estimated") is True
+        assert settled[t].sampled == (200,)
+    ref = {"ref": fields["ref"]}
+    assert classify(Sample(fields=ref)) == classify(Sample(fields=ref), exact)
