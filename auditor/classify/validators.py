@@ -254,13 +254,15 @@ def _phone_parse(text: str, regions: tuple[str, ...]) -> str | None:
                 kind = region.kind(region.strip_prefix(intl[len(region.cc):]))
                 return _phone_tag(text, digits, code, kind == "mobile") if kind else None
         return phone_parse_reference(text, regions)  # a country outside the configured regions
-    for code in regions:
-        region = _phone_region(code)
-        if region.transform:
-            return phone_parse_reference(text, regions)  # a rule the compiled patterns do not model
-        kind = region.national(digits)
-        if kind is not None:
-            return _phone_tag(text, digits, code, kind == "mobile")
+    quick = _any_region(regions)
+    if quick is None or quick.fullmatch(digits) is not None:
+        for code in regions:
+            region = _phone_region(code)
+            if region.transform:
+                return phone_parse_reference(text, regions)  # a rule the compiled patterns do not model
+            kind = region.national(digits)
+            if kind is not None:
+                return _phone_tag(text, digits, code, kind == "mobile")
     if len(digits) >= 10 and digits.startswith(_PHONE_CC):
         for code in _regions_by_cc(regions):
             region = _phone_region(code)
@@ -272,6 +274,20 @@ def _phone_parse(text: str, regions: tuple[str, ...]) -> str | None:
 
 
 _NON_DIGIT = re.compile(r"\D")
+
+
+@lru_cache(maxsize=64)
+def _any_region(regions: tuple[str, ...]) -> re.Pattern[str] | None:
+    """Every region's every reading (see ``_PhoneRegion.any``) as one pattern: one call says
+    "no region" for most digit runs. ``None`` when a region has no such pattern or has a
+    transform rule (then each region is asked in turn)."""
+    parts = []
+    for code in regions:
+        region = _phone_region(code)
+        if region.any is None or region.transform:
+            return None
+        parts.append(f"(?:{region.any.pattern})")
+    return re.compile("|".join(parts))
 
 
 @lru_cache(maxsize=64)
