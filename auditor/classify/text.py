@@ -54,6 +54,26 @@ def _before(chunk: bytes, start: int, window: int = _CONTEXT_BYTES) -> str:
     return chunk[max(0, start - window):start].decode("utf-8", "ignore")
 
 
+_ASCII_TWINS: dict[re.Pattern[str], re.Pattern[bytes]] = {}
+
+
+def _ascii_twin(rx: re.Pattern[str]) -> re.Pattern[bytes]:
+    """``rx`` over bytes: the same answers as ``rx`` on any ASCII text (its non-ASCII
+    literals cannot match there, and ``\\b``, ``\\w`` and ``(?i)`` agree on ASCII)."""
+    twin = _ASCII_TWINS.get(rx)
+    if twin is None:
+        twin = _ASCII_TWINS[rx] = re.compile(rx.pattern.encode("utf-8"), rx.flags & ~re.UNICODE)
+    return twin
+
+
+def _found_before(rx: re.Pattern[str], chunk: bytes, start: int, window: int = _CONTEXT_BYTES) -> bool:
+    """``rx.search(_before(chunk, start, window))``: an ASCII window skips the decoding."""
+    near = chunk[max(0, start - window):start]
+    if near.isascii():
+        return _ascii_twin(rx).search(near) is not None
+    return rx.search(near.decode("utf-8", "ignore")) is not None
+
+
 def chunks_of(texts: Iterable[str], size: int) -> Iterator[bytes]:
     """UTF-8 chunks of about ``size`` bytes, cut at line ends where possible."""
     for text in texts:
@@ -132,8 +152,7 @@ def _candidates(rx: re2._Regexp, chunk: bytes) -> dict[bytes, list[int]]:
 def _phone_in_context(chunk: bytes, raw: str, start: int, end: int, tag_strong: bool) -> bool:
     """A phone-shaped number in text counts when a phone word is near, or it is written
     as a phone (international, or separated) and nothing says it is an order, id or time."""
-    before = _before(chunk, start)
-    if _PHONE_WORDS.search(before):
+    if _found_before(_PHONE_WORDS, chunk, start):
         return True
     if _TIME_AFTER.match(chunk[end:end + 3]) or _DATE_START.match(raw):
         return False
@@ -145,7 +164,7 @@ def _phone_in_context(chunk: bytes, raw: str, start: int, end: int, tag_strong: 
         return True
     if raw.isdigit():
         return False  # a bare run of digits in prose is an id until a phone word says otherwise
-    return _NOT_PHONE_WORDS.search(before[-16:]) is None
+    return _NOT_PHONE_WORDS.search(_before(chunk, start)[-16:]) is None
 
 
 def scan_text(
@@ -211,8 +230,8 @@ def scan_text(
                         if _phone_in_context(chunk, raw, s, s + end, strong):
                             n += 1
                 elif type_ in vetoes:
-                    veto = vetoes[type_].search
-                    n = sum(1 for s in starts if not veto(_before(chunk, s, 16)))
+                    veto = vetoes[type_]
+                    n = sum(1 for s in starts if not _found_before(veto, chunk, s, 16))
                 else:
                     weak_tag = needs.get(tag)
                     if weak_tag is None:
@@ -220,8 +239,8 @@ def scan_text(
                     if not weak_tag:
                         n = len(starts)
                     elif type_ in context:
-                        rx, window = context[type_].search, spec.keywords_window
-                        n = sum(1 for s in starts if rx(_before(chunk, s, window)))
+                        rx, window = context[type_], spec.keywords_window
+                        n = sum(1 for s in starts if _found_before(rx, chunk, s, window))
                     else:
                         n = 0
                 if n <= 0:

@@ -183,6 +183,13 @@ class _PhoneRegion:
         self.others = [_Desc(d, self.general) for d in (
             meta.premium_rate, meta.toll_free, meta.shared_cost, meta.voip, meta.personal_number, meta.pager,
             meta.uan, meta.voicemail) if d is not None]
+        # the special types of each length as one pattern: one call instead of one per type
+        by_len: dict[int, list[str]] = {}
+        for d in self.others:
+            if d.pattern is not None:
+                for n in d.lengths:
+                    by_len.setdefault(n, []).append(d.pattern.pattern)
+        self.others_by_len = {n: re.compile("|".join(f"(?:{p})" for p in ps)) for n, ps in by_len.items()}
         self.fixed = _Desc(meta.fixed_line, self.general) if meta.fixed_line is not None else None
         self.mobile = _Desc(meta.mobile, self.general) if meta.mobile is not None else None
         self.trunk = meta.national_prefix or ""
@@ -226,7 +233,8 @@ class _PhoneRegion:
         (phonenumbers' ``number_type`` order: special types first, then fixed line / mobile)."""
         if not self.general.matches(nn):
             return None
-        if any(d.matches(nn) for d in self.others):
+        special = self.others_by_len.get(len(nn))
+        if special is not None and special.fullmatch(nn) is not None:
             return "other"
         fixed = self.fixed is not None and self.fixed.matches(nn)
         if self.mobile is not None and self.mobile.matches(nn):
