@@ -359,7 +359,16 @@ def password_hash(value: str, hinted: bool = False) -> str | None:
 _IP_SHAPE = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]{2,39}(?:%\w+)?|[0-9A-Fa-f:]+:\d{1,3}(?:\.\d{1,3}){3}")
 
 
+# a dotted quad as ``ipaddress`` accepts it (0-255, no leading zeros): decided without it
+_IPV4_SHAPE = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+_IPV4 = re.compile(r"(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)")
+
+
 def ip_address(value: str, hinted: bool = False) -> str | None:
+    if _IPV4_SHAPE.fullmatch(value):
+        if not _IPV4.fullmatch(value) or value == "0.0.0.0" or (not hinted and value.startswith("0")):
+            return None
+        return "ipv4"
     if not _IP_SHAPE.fullmatch(value):
         return None
     if ":" in value and value.count(":") < 2:
