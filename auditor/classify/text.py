@@ -151,15 +151,19 @@ def _candidates(rx: re2._Regexp, chunk: bytes) -> dict[bytes, list[int]]:
 
 def _phone_in_context(chunk: bytes, raw: str, start: int, end: int, tag_strong: bool) -> bool:
     """A phone-shaped number in text counts when a phone word is near, or it is written
-    as a phone (international, or separated) and nothing says it is an order, id or time."""
-    if _found_before(_PHONE_WORDS, chunk, start):
-        return True
+    as a phone (international, or separated) and nothing says it is an order, id or time.
+
+    The phone word decides only what the form alone does not: it is looked for last."""
+    return _written_as_phone(chunk, raw, start, end, tag_strong) or _found_before(_PHONE_WORDS, chunk, start)
+
+
+def _written_as_phone(chunk: bytes, raw: str, start: int, end: int, tag_strong: bool) -> bool:
+    if not tag_strong:
+        return False
     if _TIME_AFTER.match(chunk[end:end + 3]) or _DATE_START.match(raw):
         return False
     if _GLUED_AFTER.match(chunk[end:end + 2]) or _GLUED_BEFORE.search(chunk[max(0, start - 2):start]):
         return False  # a piece of a longer token: a UUID, a card number, a dotted or dashed code
-    if not tag_strong:
-        return False
     if raw.startswith(("+", "00")):
         return True
     if raw.isdigit():
