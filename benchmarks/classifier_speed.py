@@ -50,6 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import corpus  # noqa: E402
 
 from auditor.classify import ClassifyOptions, classify  # noqa: E402
+from auditor.classify import ids  # noqa: E402
 from auditor.classify import text as T  # noqa: E402
 from auditor.classify import validators as v  # noqa: E402
 from auditor.classify.columns import PRIORITY, validators_for  # noqa: E402
@@ -224,6 +225,7 @@ def cold() -> None:
     """Empty the classifier's value caches: every timed run starts from nothing validated."""
     T._VERDICTS.clear()
     v._phone_parse.cache_clear()
+    ids.is_company_id.cache_clear()
 
 
 def counts(results) -> Counter:

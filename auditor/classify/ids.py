@@ -199,13 +199,20 @@ def _kr(s: str) -> str | None:
 
 def _twelve(s: str) -> str | None:
     """Twelve digits: Aadhaar (Verhoeff), My Number (mod 11), MyKad (date, place), CCCD (province)."""
+    from stdnum import verhoeff
     from stdnum.in_ import aadhaar
     from stdnum.jp import in_ as my_number
 
-    if s[0] not in "01" and aadhaar.is_valid(s):
-        return "in_aadhaar"
-    if my_number.is_valid(s):
-        return "jp_my_number"
+    if s.isascii():  # twelve ASCII digits: the libraries' checks without their cleaning and exceptions
+        if s[0] not in "01" and s != s[::-1] and verhoeff.checksum(s) == 0:
+            return "in_aadhaar"
+        if my_number.calc_check_digit(s[:-1]) == s[-1]:
+            return "jp_my_number"
+    else:
+        if s[0] not in "01" and aadhaar.is_valid(s):
+            return "in_aadhaar"
+        if my_number.is_valid(s):
+            return "jp_my_number"
     tag = _my(s)
     if tag:
         return tag
@@ -250,7 +257,7 @@ def validate_national_id(value: str) -> str | None:
     if not s.isdigit():
         return None
     if n == 13:
-        return _th(s) or (_kr(s) if _kr(s) == "kr_rrn" else None)
+        return _th(s) or ("kr_rrn" if _kr(s) == "kr_rrn" else None)
     if n == 12:
         return _twelve(s)
     if n == 16:
