@@ -17,6 +17,7 @@ ten random numbers pass) to count without context.
 from __future__ import annotations
 
 import datetime as _dt
+import operator
 import re
 import time
 from functools import lru_cache
@@ -71,7 +72,7 @@ def cn_check_char(first17: str) -> str:
 
 
 def thai_check_digit(first12: str) -> int:
-    return (11 - sum(int(d) * (13 - i) for i, d in enumerate(first12)) % 11) % 10
+    return (11 - sum(map(operator.mul, map(int, first12), range(13, 1, -1))) % 11) % 10
 
 
 def today() -> _dt.date:
@@ -186,14 +187,14 @@ def _tw(s: str) -> str | None:
 
 
 def _kr(s: str) -> str | None:
-    from stdnum.kr import rrn
-
     if not _KR.fullmatch(s):
         return None
     digits = s.replace("-", "")
     if not _date_ok((1800, 1900, 1900, 2000, 2000, 1900, 1900, 2000, 2000, 1800)[int(digits[6])]
                                                   + int(digits[:2]), int(digits[2:4]), int(digits[4:6])):
         return None
+    from stdnum.kr import rrn
+
     return "kr_rrn" if rrn.is_valid(digits) else "kr_rrn_nocheck"  # issued since 2020 without a check digit
 
 

@@ -446,12 +446,12 @@ def postal_address(value: str, hinted: bool = False) -> str | None:
         if hinted and _POSTCODE.fullmatch(value):
             return "postal_code"
         return None
-    has_digit = any(c.isdigit() for c in value)
     if _SG_UNIT.search(value):
         return "sg"
+    has_digit = any(map(str.isdigit, value))
     if has_digit and _STREET.search(value):
         return "street"
-    if hinted and (has_digit or _STREET.search(value)) and sum(c.isalpha() for c in value) >= 4:
+    if hinted and (has_digit or _STREET.search(value)) and sum(map(str.isalpha, value)) >= 4:
         return "loose"
     return None
 
