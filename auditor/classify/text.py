@@ -33,6 +33,8 @@ from auditor.classify.types import TypeSpec
 TEXT_WHERE = "<text>"
 _CONTEXT_BYTES = 40
 _PHONE_WORDS = re.compile(r"(?i)phone|\btel\b|mobile|\bhp\b|whatsapp|call|contact|fax|电话|手机|โทร|sđt|điện thoại")
+# a piece of each ASCII phone word: an ASCII window without any cannot hold one (tested)
+_PHONE_PIECES = (b"phone", b"tel", b"mobile", b"hp", b"whatsapp", b"call", b"contact", b"fax")
 # what makes a phone-shaped number in a log line something else
 _NOT_PHONE_WORDS = re.compile(r"(?i)(?:order|invoice|ref|id|txn|trace|req|request|ticket|sku|batch|build|version|"
                               r"ts|time|epoch|ms|bytes|size|qty|amount|total|no\.|#|=)\W{0,3}$")
@@ -66,10 +68,20 @@ def _ascii_twin(rx: re.Pattern[str]) -> re.Pattern[bytes]:
     return twin
 
 
-def _found_before(rx: re.Pattern[str], chunk: bytes, start: int, window: int = _CONTEXT_BYTES) -> bool:
-    """``rx.search(_before(chunk, start, window))``: an ASCII window skips the decoding."""
+def _found_before(rx: re.Pattern[str], chunk: bytes, start: int, window: int = _CONTEXT_BYTES,
+                  pieces: tuple[bytes, ...] = ()) -> bool:
+    """``rx.search(_before(chunk, start, window))``: an ASCII window skips the decoding, and
+    with ``pieces`` (lower-case, one in every ASCII match of ``rx``) a window holding none
+    of them skips the search."""
     near = chunk[max(0, start - window):start]
     if near.isascii():
+        if pieces:
+            low = near.lower()
+            for piece in pieces:
+                if piece in low:
+                    break
+            else:
+                return False
         return _ascii_twin(rx).search(near) is not None
     return rx.search(near.decode("utf-8", "ignore")) is not None
 
@@ -154,7 +166,8 @@ def _phone_in_context(chunk: bytes, raw: str, start: int, end: int, tag_strong: 
     as a phone (international, or separated) and nothing says it is an order, id or time.
 
     The phone word decides only what the form alone does not: it is looked for last."""
-    return _written_as_phone(chunk, raw, start, end, tag_strong) or _found_before(_PHONE_WORDS, chunk, start)
+    return (_written_as_phone(chunk, raw, start, end, tag_strong)
+            or _found_before(_PHONE_WORDS, chunk, start, _CONTEXT_BYTES, _PHONE_PIECES))
 
 
 def _written_as_phone(chunk: bytes, raw: str, start: int, end: int, tag_strong: bool) -> bool:

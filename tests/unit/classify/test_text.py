@@ -74,16 +74,27 @@ def test_context_windows_read_as_the_decoded_search_reads_them():
     from auditor.classify import text as T
     from auditor.classify.types import BUILTIN
 
-    patterns = [T._PHONE_WORDS, T._NOT_PHONE_WORDS] + [re.compile(s.text_context) for s in BUILTIN if s.text_context]
-    patterns += [re.compile(s.text_veto) for s in BUILTIN if s.text_veto]
-    words = ["phone", "Tel", "tel.", "HP:", "call", "FAX", "电话", "sđt", "SĐT", "nric", "IC no", "id#", "ktp",
+    patterns = [(T._PHONE_WORDS, T._PHONE_PIECES), (T._PHONE_WORDS, ()), (T._NOT_PHONE_WORDS, ())]
+    patterns += [(re.compile(s.text_context), ()) for s in BUILTIN if s.text_context]
+    patterns += [(re.compile(s.text_veto), ()) for s in BUILTIN if s.text_veto]
+    words = ["phone", "Tel", "tel.", "HP:", "call", "WhatsApp", "Mobile", "contact", "xtel", "telx", "php", "FAX", "电话", "sđt", "SĐT", "nric", "IC no", "id#", "ktp",
              "password=", "Hash:", "version ", "v", "fw-", "build", "ORDER", "ref", "#", "=", "ms", "身份证", "hotel",
              "x", "9", " ", "\n", "-", ":", "é", "ı", "İ", "Đ"]
     r = random.Random(7)
     for _ in range(60):
         chunk = "".join(r.choice(words) + r.choice(["", " ", "  ", ": "]) for _ in range(30)).encode()
         for start in range(0, len(chunk), 3):
-            for rx in patterns:
+            for rx, pieces in patterns:
                 for window in (16, 40):
                     expected = rx.search(T._before(chunk, start, window)) is not None
-                    assert T._found_before(rx, chunk, start, window) is expected, (rx.pattern, chunk[:start][-window:])
+                    got = T._found_before(rx, chunk, start, window, pieces)
+                    assert got is expected, (rx.pattern, chunk[:start][-window:])
+
+
+def test_every_ascii_phone_word_holds_one_of_the_pieces_the_window_check_looks_for():
+    from auditor.classify import text as T
+
+    words = T._PHONE_WORDS.pattern.removeprefix("(?i)").replace("\\b", "").split("|")
+    for word in words:
+        if word.isascii():
+            assert any(piece.decode() in word.lower() for piece in T._PHONE_PIECES), word
