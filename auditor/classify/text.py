@@ -247,8 +247,8 @@ def scan_text(
                         if _phone_in_context(chunk, raw, s, s + end, strong):
                             n += 1
                 elif type_ in vetoes:
-                    veto = vetoes[type_]
-                    n = sum(1 for s in starts if not _found_before(veto, chunk, s, 16))
+                    veto, pieces = vetoes[type_], spec.text_veto_pieces
+                    n = sum(1 for s in starts if not _found_before(veto, chunk, s, 16, pieces))
                 else:
                     weak_tag = needs.get(tag)
                     if weak_tag is None:
@@ -256,8 +256,8 @@ def scan_text(
                     if not weak_tag:
                         n = len(starts)
                     elif type_ in context:
-                        rx, window = context[type_], spec.keywords_window
-                        n = sum(1 for s in starts if _found_before(rx, chunk, s, window))
+                        rx, window, pieces = context[type_], spec.keywords_window, spec.text_context_pieces
+                        n = sum(1 for s in starts if _found_before(rx, chunk, s, window, pieces))
                     else:
                         n = 0
                 if n <= 0:

@@ -75,10 +75,12 @@ def test_context_windows_read_as_the_decoded_search_reads_them():
     from auditor.classify.types import BUILTIN
 
     patterns = [(T._PHONE_WORDS, T._PHONE_PIECES), (T._PHONE_WORDS, ()), (T._NOT_PHONE_WORDS, ())]
-    patterns += [(re.compile(s.text_context), ()) for s in BUILTIN if s.text_context]
-    patterns += [(re.compile(s.text_veto), ()) for s in BUILTIN if s.text_veto]
+    patterns += [(re.compile(s.text_context), pieces) for s in BUILTIN if s.text_context
+                 for pieces in {(), s.text_context_pieces}]
+    patterns += [(re.compile(s.text_veto), pieces) for s in BUILTIN if s.text_veto for pieces in {(), s.text_veto_pieces}]
     words = ["phone", "Tel", "tel.", "HP:", "call", "WhatsApp", "Mobile", "contact", "xtel", "telx", "php", "FAX", "电话", "sđt", "SĐT", "nric", "IC no", "id#", "ktp",
-             "password=", "Hash:", "version ", "v", "fw-", "build", "ORDER", "ref", "#", "=", "ms", "身份证", "hotel",
+             "password=", "Hash:", "PASSWD", "pwd", "pass", "version ", "v", "V.", "fw-", "build", "Release",
+             "firmware", "rev", "ver", "serv", "card", "cc", "pan", "DOB", "born", "birth", "ORDER", "ref", "#", "=", "ms", "身份证", "hotel",
              "x", "9", " ", "\n", "-", ":", "é", "ı", "İ", "Đ"]
     r = random.Random(7)
     for _ in range(60):
