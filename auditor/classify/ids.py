@@ -17,6 +17,7 @@ ten random numbers pass) to count without context.
 from __future__ import annotations
 
 import datetime as _dt
+import operator
 import re
 import time
 from functools import lru_cache
@@ -71,7 +72,7 @@ def cn_check_char(first17: str) -> str:
 
 
 def thai_check_digit(first12: str) -> int:
-    return (11 - sum(int(d) * (13 - i) for i, d in enumerate(first12)) % 11) % 10
+    return (11 - sum(map(operator.mul, map(int, first12), range(13, 1, -1))) % 11) % 10
 
 
 def today() -> _dt.date:
@@ -186,26 +187,33 @@ def _tw(s: str) -> str | None:
 
 
 def _kr(s: str) -> str | None:
-    from stdnum.kr import rrn
-
     if not _KR.fullmatch(s):
         return None
     digits = s.replace("-", "")
     if not _date_ok((1800, 1900, 1900, 2000, 2000, 1900, 1900, 2000, 2000, 1800)[int(digits[6])]
                                                   + int(digits[:2]), int(digits[2:4]), int(digits[4:6])):
         return None
+    from stdnum.kr import rrn
+
     return "kr_rrn" if rrn.is_valid(digits) else "kr_rrn_nocheck"  # issued since 2020 without a check digit
 
 
 def _twelve(s: str) -> str | None:
     """Twelve digits: Aadhaar (Verhoeff), My Number (mod 11), MyKad (date, place), CCCD (province)."""
+    from stdnum import verhoeff
     from stdnum.in_ import aadhaar
     from stdnum.jp import in_ as my_number
 
-    if s[0] not in "01" and aadhaar.is_valid(s):
-        return "in_aadhaar"
-    if my_number.is_valid(s):
-        return "jp_my_number"
+    if s.isascii():  # twelve ASCII digits: the libraries' checks without their cleaning and exceptions
+        if s[0] not in "01" and s != s[::-1] and verhoeff.checksum(s) == 0:
+            return "in_aadhaar"
+        if my_number.calc_check_digit(s[:-1]) == s[-1]:
+            return "jp_my_number"
+    else:
+        if s[0] not in "01" and aadhaar.is_valid(s):
+            return "in_aadhaar"
+        if my_number.is_valid(s):
+            return "jp_my_number"
     tag = _my(s)
     if tag:
         return tag
@@ -250,7 +258,7 @@ def validate_national_id(value: str) -> str | None:
     if not s.isdigit():
         return None
     if n == 13:
-        return _th(s) or (_kr(s) if _kr(s) == "kr_rrn" else None)
+        return _th(s) or ("kr_rrn" if _kr(s) == "kr_rrn" else None)
     if n == 12:
         return _twelve(s)
     if n == 16:

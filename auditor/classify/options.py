@@ -39,7 +39,7 @@ class ClassifyOptions(BaseModel):
     max_values_per_field: int = Field(1000, ge=1)
     max_text_values: int = Field(1000, ge=1)
     max_text_candidates: int = Field(20000, ge=1)
-    text_chunk_bytes: int = Field(65536, ge=1024)
+    text_chunk_bytes: int = Field(262144, ge=1024)  # larger chunks: fewer repeated look-ups of one candidate
     probe_values: int = Field(64, ge=8)
     settle_values: int = Field(64, ge=0)  # 0: validate every value; else stop once each decision is settled
     max_examples: int = Field(3, ge=0, le=3)

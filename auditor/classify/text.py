@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import re2
 
@@ -32,6 +33,8 @@ from auditor.classify.types import TypeSpec
 TEXT_WHERE = "<text>"
 _CONTEXT_BYTES = 40
 _PHONE_WORDS = re.compile(r"(?i)phone|\btel\b|mobile|\bhp\b|whatsapp|call|contact|fax|电话|手机|โทร|sđt|điện thoại")
+# a piece of each ASCII phone word: an ASCII window without any cannot hold one (tested)
+_PHONE_PIECES = (b"phone", b"tel", b"mobile", b"hp", b"whatsapp", b"call", b"contact", b"fax")
 # what makes a phone-shaped number in a log line something else
 _NOT_PHONE_WORDS = re.compile(r"(?i)(?:order|invoice|ref|id|txn|trace|req|request|ticket|sku|batch|build|version|"
                               r"ts|time|epoch|ms|bytes|size|qty|amount|total|no\.|#|=)\W{0,3}$")
@@ -44,12 +47,43 @@ _extract_cache: dict[str, re2._Regexp] = {}
 # one validation per distinct candidate across calls (the connectors feed a dataset's text
 # in pieces): bounded, dropped whole when full, and keyed by the candidate's salted hash so
 # that no raw value outlives the sample it came from
-_VERDICTS: dict[tuple, str | None] = {}
+_VERDICTS: dict[tuple, dict[int, str | None]] = {}  # (type, regions or detector) -> {hash: tag}
 _VERDICTS_MAX = 200_000
+_UNSEEN: Any = object()
 
 
 def _before(chunk: bytes, start: int, window: int = _CONTEXT_BYTES) -> str:
     return chunk[max(0, start - window):start].decode("utf-8", "ignore")
+
+
+_ASCII_TWINS: dict[re.Pattern[str], re.Pattern[bytes]] = {}
+
+
+def _ascii_twin(rx: re.Pattern[str]) -> re.Pattern[bytes]:
+    """``rx`` over bytes: the same answers as ``rx`` on any ASCII text (its non-ASCII
+    literals cannot match there, and ``\\b``, ``\\w`` and ``(?i)`` agree on ASCII)."""
+    twin = _ASCII_TWINS.get(rx)
+    if twin is None:
+        twin = _ASCII_TWINS[rx] = re.compile(rx.pattern.encode("utf-8"), rx.flags & ~re.UNICODE)
+    return twin
+
+
+def _found_before(rx: re.Pattern[str], chunk: bytes, start: int, window: int = _CONTEXT_BYTES,
+                  pieces: tuple[bytes, ...] = ()) -> bool:
+    """``rx.search(_before(chunk, start, window))``: an ASCII window skips the decoding, and
+    with ``pieces`` (lower-case, one in every ASCII match of ``rx``) a window holding none
+    of them skips the search."""
+    near = chunk[max(0, start - window):start]
+    if near.isascii():
+        if pieces:
+            low = near.lower()
+            for piece in pieces:
+                if piece in low:
+                    break
+            else:
+                return False
+        return _ascii_twin(rx).search(near) is not None
+    return rx.search(near.decode("utf-8", "ignore")) is not None
 
 
 def chunks_of(texts: Iterable[str], size: int) -> Iterator[bytes]:
@@ -77,16 +111,36 @@ def _extractor(spec: TypeSpec) -> re2._Regexp:
 
 
 _UNANCHORED = re2._Anchor.UNANCHORED
+_GROUPS: dict[re2._Regexp, int] = {}  # compiled extractor -> its number of capturing groups
 
 
 def _candidates(rx: re2._Regexp, chunk: bytes) -> dict[bytes, list[int]]:
     """Each distinct candidate of one pattern in ``chunk`` with the offsets it occurs at.
 
     Calls the compiled RE2 object directly: one call per match returns every group's span,
-    without the wrapper's per-match objects (a third of the cost on dense text)."""
+    without the wrapper's per-match objects (a third of the cost on dense text). A pattern
+    without groups takes a loop that reads the whole match only."""
     out: dict[bytes, list[int]] = {}
-    match = rx._regexp.Match
+    get = out.get
+    regexp = rx._regexp
+    match = regexp.Match
     pos, n = 0, len(chunk)
+    groups = _GROUPS.get(rx)
+    if groups is None:
+        groups = _GROUPS[rx] = regexp.NumberOfCapturingGroups()
+    if not groups:
+        while pos <= n:
+            start, end = match(_UNANCHORED, chunk, pos, n)[0]
+            if start < 0:
+                break
+            raw = chunk[start:end]
+            found = get(raw)
+            if found is None:
+                out[raw] = [start]
+            else:
+                found.append(start)
+            pos = end if end > start else end + 1
+        return out
     while pos <= n:
         spans = match(_UNANCHORED, chunk, pos, n)
         whole = spans[0]
@@ -98,7 +152,7 @@ def _candidates(rx: re2._Regexp, chunk: bytes) -> dict[bytes, list[int]]:
                 start, end = span
                 break
         raw = chunk[start:end]
-        found = out.get(raw)
+        found = get(raw)
         if found is None:
             out[raw] = [start]
         else:
@@ -109,21 +163,25 @@ def _candidates(rx: re2._Regexp, chunk: bytes) -> dict[bytes, list[int]]:
 
 def _phone_in_context(chunk: bytes, raw: str, start: int, end: int, tag_strong: bool) -> bool:
     """A phone-shaped number in text counts when a phone word is near, or it is written
-    as a phone (international, or separated) and nothing says it is an order, id or time."""
-    before = _before(chunk, start)
-    if _PHONE_WORDS.search(before):
-        return True
+    as a phone (international, or separated) and nothing says it is an order, id or time.
+
+    The phone word decides only what the form alone does not: it is looked for last."""
+    return (_written_as_phone(chunk, raw, start, end, tag_strong)
+            or _found_before(_PHONE_WORDS, chunk, start, _CONTEXT_BYTES, _PHONE_PIECES))
+
+
+def _written_as_phone(chunk: bytes, raw: str, start: int, end: int, tag_strong: bool) -> bool:
+    if not tag_strong:
+        return False
     if _TIME_AFTER.match(chunk[end:end + 3]) or _DATE_START.match(raw):
         return False
     if _GLUED_AFTER.match(chunk[end:end + 2]) or _GLUED_BEFORE.search(chunk[max(0, start - 2):start]):
         return False  # a piece of a longer token: a UUID, a card number, a dotted or dashed code
-    if not tag_strong:
-        return False
     if raw.startswith(("+", "00")):
         return True
     if raw.isdigit():
         return False  # a bare run of digits in prose is an id until a phone word says otherwise
-    return _NOT_PHONE_WORDS.search(before[-16:]) is None
+    return _NOT_PHONE_WORDS.search(_before(chunk, start)[-16:]) is None
 
 
 def scan_text(
@@ -141,10 +199,13 @@ def scan_text(
     candidates = {t: options.max_text_candidates for t in specs}
     wanted = frozenset(specs)
     prefilter = prefilter_for(wanted - {n for n, _ in extra}, extra)
-    if len(_VERDICTS) > _VERDICTS_MAX:
+    if sum(map(len, _VERDICTS.values())) > _VERDICTS_MAX:
         _VERDICTS.clear()
-    verdicts = _VERDICTS
     custom = {d.name: d for d in options.detectors}
+    regions = options.phone_regions
+    # per type: its verdict cache (salted hash of a candidate -> tag) and which tags need a keyword
+    caches = {t: _VERDICTS.setdefault((t, regions if t == "phone" else custom.get(t)), {}) for t in specs}
+    weak: dict[str, dict[str, bool]] = {t: {} for t in specs}
     for chunk in chunks_of(texts, options.text_chunk_bytes):
         settled = {t for t in wanted if budget[t] <= 0 or candidates[t] <= 0}
         if settled:
@@ -159,51 +220,61 @@ def scan_text(
             spec = specs[type_]
             validate = validators[type_]
             hinted = spec.hinted_in_text
+            cache = caches[type_]
+            needs = weak[type_]
+            left, tries = budget[type_], candidates[type_]
             for raw_bytes, starts in _candidates(_extractor(spec), chunk).items():
-                if budget[type_] <= 0 or candidates[type_] <= 0:
+                if left <= 0 or tries <= 0:
                     hit = hits.get(type_)
                     if hit is not None:
                         hit.capped = True
                     break
-                candidates[type_] -= len(starts)
-                key = (type_, options.phone_regions if type_ == "phone" else custom.get(type_),
-                       hash(raw_bytes), len(raw_bytes))
-                if key in verdicts:
-                    tag = verdicts[key]
-                else:
+                tries -= len(starts)
+                key = hash(raw_bytes)
+                tag = cache.get(key, _UNSEEN)
+                if tag is _UNSEEN:
                     raw = raw_bytes.decode("utf-8", "replace").strip()
-                    tag = verdicts[key] = (validate(raw, hinted) if type_ != "phone"
-                                           else v.phone_reading(raw, options.phone_regions))
+                    tag = cache[key] = (validate(raw, hinted) if type_ != "phone" else v.phone_reading(raw, regions))
                 if tag is None:
                     continue
                 raw = raw_bytes.decode("utf-8", "replace").strip()
                 if type_ == "phone":
                     strong = tag.endswith(":strong")
                     tag = tag.split(":", 1)[0]
-                    n = sum(1 for s in starts if _phone_in_context(chunk, raw, s, s + len(raw_bytes), strong))
-                elif type_ in vetoes:
-                    n = sum(1 for s in starts if not vetoes[type_].search(_before(chunk, s, 16)))
-                elif spec.needs_context(tag) and type_ in context:
-                    rx, window = context[type_], spec.keywords_window
-                    n = sum(1 for s in starts if rx.search(_before(chunk, s, window)))
-                elif spec.needs_context(tag):
+                    end = len(raw_bytes)
                     n = 0
+                    for s in starts:
+                        if _phone_in_context(chunk, raw, s, s + end, strong):
+                            n += 1
+                elif type_ in vetoes:
+                    veto, pieces = vetoes[type_], spec.text_veto_pieces
+                    n = sum(1 for s in starts if not _found_before(veto, chunk, s, 16, pieces))
                 else:
-                    n = len(starts)
+                    weak_tag = needs.get(tag)
+                    if weak_tag is None:
+                        weak_tag = needs[tag] = spec.needs_context(tag)
+                    if not weak_tag:
+                        n = len(starts)
+                    elif type_ in context:
+                        rx, window, pieces = context[type_], spec.keywords_window, spec.text_context_pieces
+                        n = sum(1 for s in starts if _found_before(rx, chunk, s, window, pieces))
+                    else:
+                        n = 0
                 if n <= 0:
                     continue
-                over = n > budget[type_]
+                over = n > left
                 if over:
-                    n = budget[type_]
+                    n = left
                 hit = hits.get(type_)
                 if hit is None:
                     hit = hits[type_] = Hit(type=type_, where=where, spec=spec if spec.category else None)
                 hit.count += n
                 hit.tags[tag.lstrip("?")] += n
                 hit.add_example(raw, options.max_examples)
-                budget[type_] -= n
+                left -= n
                 if over:
                     hit.capped = True
+            budget[type_], candidates[type_] = left, tries
     for hit in hits.values():
         hit.confidence = confidence(hit.type, 0.5, False, (hit.spec or specs[hit.type]).strength)
     return list(hits.values())

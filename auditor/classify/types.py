@@ -53,6 +53,10 @@ class TypeSpec:
     category: str | None = None  # user-defined detectors: the built-in type they count as
     keywords_window: int = 40  # characters before a match searched for ``text_context``
     text_veto: str | None = None  # words just before a match in text that say it is something else
+    # lower-case pieces, one in every ASCII match of ``text_context`` / ``text_veto``: an ASCII
+    # window holding none of them is answered without the search (empty: always searched)
+    text_context_pieces: tuple[bytes, ...] = ()
+    text_veto_pieces: tuple[bytes, ...] = ()
 
     def validate_with(self, phone: Validator) -> Validator:
         return self.validator if self.validator is not None else phone
@@ -151,7 +155,7 @@ BUILTIN: tuple[TypeSpec, ...] = (
             + r"+|\b[0-9a-fA-F]{64}\b|\b[0-9a-fA-F]{40}\b|\b[0-9a-fA-F]{32}\b"
         ),
         mask=masking.mask_hash, detail=_hash_detail, embedded=True, hinted_in_text=True,
-        text_context=r"(?i)pass(?:word|wd)?|pwd|hash",
+        text_context=r"(?i)pass(?:word|wd)?|pwd|hash", text_context_pieces=(b"pass", b"pwd", b"hash"),
         needs_context=lambda tag: tag.split("!")[0] in ("md5", "sha1", "sha256"),
     ),
     TypeSpec(
@@ -174,6 +178,7 @@ BUILTIN: tuple[TypeSpec, ...] = (
                  r"|[0-9A-Fa-f:]*[0-9A-Fa-f]::[0-9A-Fa-f:]*|::[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f:]*)?"),
         mask=masking.mask_ip, detail=lambda tags: {"versions": sorted(tags)}, embedded=True,
         text_veto=r"(?i)(?:version|ver|build|release|firmware|fw|rev|v)\W{0,2}$",
+        text_veto_pieces=(b"v", b"build", b"release", b"firmware", b"fw"),
     ),
     TypeSpec(
         name="payment_card_partial", strength=0.85, validator=v.payment_card_partial,

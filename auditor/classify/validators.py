@@ -183,6 +183,13 @@ class _PhoneRegion:
         self.others = [_Desc(d, self.general) for d in (
             meta.premium_rate, meta.toll_free, meta.shared_cost, meta.voip, meta.personal_number, meta.pager,
             meta.uan, meta.voicemail) if d is not None]
+        # the special types of each length as one pattern: one call instead of one per type
+        by_len: dict[int, list[str]] = {}
+        for d in self.others:
+            if d.pattern is not None:
+                for n in d.lengths:
+                    by_len.setdefault(n, []).append(d.pattern.pattern)
+        self.others_by_len = {n: re.compile("|".join(f"(?:{p})" for p in ps)) for n, ps in by_len.items()}
         self.fixed = _Desc(meta.fixed_line, self.general) if meta.fixed_line is not None else None
         self.mobile = _Desc(meta.mobile, self.general) if meta.mobile is not None else None
         self.trunk = meta.national_prefix or ""
@@ -226,7 +233,8 @@ class _PhoneRegion:
         (phonenumbers' ``number_type`` order: special types first, then fixed line / mobile)."""
         if not self.general.matches(nn):
             return None
-        if any(d.matches(nn) for d in self.others):
+        special = self.others_by_len.get(len(nn))
+        if special is not None and special.fullmatch(nn) is not None:
             return "other"
         fixed = self.fixed is not None and self.fixed.matches(nn)
         if self.mobile is not None and self.mobile.matches(nn):
@@ -254,13 +262,15 @@ def _phone_parse(text: str, regions: tuple[str, ...]) -> str | None:
                 kind = region.kind(region.strip_prefix(intl[len(region.cc):]))
                 return _phone_tag(text, digits, code, kind == "mobile") if kind else None
         return phone_parse_reference(text, regions)  # a country outside the configured regions
-    for code in regions:
-        region = _phone_region(code)
-        if region.transform:
-            return phone_parse_reference(text, regions)  # a rule the compiled patterns do not model
-        kind = region.national(digits)
-        if kind is not None:
-            return _phone_tag(text, digits, code, kind == "mobile")
+    quick = _any_region(regions)
+    if quick is None or quick.fullmatch(digits) is not None:
+        for code in regions:
+            region = _phone_region(code)
+            if region.transform:
+                return phone_parse_reference(text, regions)  # a rule the compiled patterns do not model
+            kind = region.national(digits)
+            if kind is not None:
+                return _phone_tag(text, digits, code, kind == "mobile")
     if len(digits) >= 10 and digits.startswith(_PHONE_CC):
         for code in _regions_by_cc(regions):
             region = _phone_region(code)
@@ -272,6 +282,20 @@ def _phone_parse(text: str, regions: tuple[str, ...]) -> str | None:
 
 
 _NON_DIGIT = re.compile(r"\D")
+
+
+@lru_cache(maxsize=64)
+def _any_region(regions: tuple[str, ...]) -> re.Pattern[str] | None:
+    """Every region's every reading (see ``_PhoneRegion.any``) as one pattern: one call says
+    "no region" for most digit runs. ``None`` when a region has no such pattern or has a
+    transform rule (then each region is asked in turn)."""
+    parts = []
+    for code in regions:
+        region = _phone_region(code)
+        if region.any is None or region.transform:
+            return None
+        parts.append(f"(?:{region.any.pattern})")
+    return re.compile("|".join(parts))
 
 
 @lru_cache(maxsize=64)
@@ -335,7 +359,16 @@ def password_hash(value: str, hinted: bool = False) -> str | None:
 _IP_SHAPE = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]{2,39}(?:%\w+)?|[0-9A-Fa-f:]+:\d{1,3}(?:\.\d{1,3}){3}")
 
 
+# a dotted quad as ``ipaddress`` accepts it (0-255, no leading zeros): decided without it
+_IPV4_SHAPE = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+_IPV4 = re.compile(r"(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)")
+
+
 def ip_address(value: str, hinted: bool = False) -> str | None:
+    if _IPV4_SHAPE.fullmatch(value):
+        if not _IPV4.fullmatch(value) or value == "0.0.0.0" or (not hinted and value.startswith("0")):
+            return None
+        return "ipv4"
     if not _IP_SHAPE.fullmatch(value):
         return None
     if ":" in value and value.count(":") < 2:
@@ -413,12 +446,12 @@ def postal_address(value: str, hinted: bool = False) -> str | None:
         if hinted and _POSTCODE.fullmatch(value):
             return "postal_code"
         return None
-    has_digit = any(c.isdigit() for c in value)
     if _SG_UNIT.search(value):
         return "sg"
+    has_digit = any(map(str.isdigit, value))
     if has_digit and _STREET.search(value):
         return "street"
-    if hinted and (has_digit or _STREET.search(value)) and sum(c.isalpha() for c in value) >= 4:
+    if hinted and (has_digit or _STREET.search(value)) and sum(map(str.isalpha, value)) >= 4:
         return "loose"
     return None
 

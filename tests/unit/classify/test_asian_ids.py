@@ -109,3 +109,23 @@ def test_uen_column_beside_nric_column() -> None:
 def test_options_still_validate_types() -> None:
     with pytest.raises(ValueError):
         ClassifyOptions(types=("hkid",))
+
+
+def test_twelve_digit_checks_agree_with_stdnum():
+    """Aadhaar and My Number on twelve ASCII digits are checked without stdnum's cleaning and
+    exceptions; the answers are stdnum's own (palindromes, leading 0/1, both check digits)."""
+    import random
+
+    from auditor.classify.ids import _twelve
+
+    r = random.Random(23)
+    values = ["".join(r.choice("0123456789") for _ in range(12)) for _ in range(20000)]
+    values += [v[:6] + v[5::-1] for v in values[:500]]  # palindromes: never an Aadhaar
+    values += ["234123412346", "123456789018"]
+    for value in values:
+        if value[0] not in "01" and aadhaar.is_valid(value):
+            assert _twelve(value) == "in_aadhaar", value
+        elif my_number.is_valid(value):
+            assert _twelve(value) == "jp_my_number", value
+        else:
+            assert _twelve(value) not in ("in_aadhaar", "jp_my_number"), value

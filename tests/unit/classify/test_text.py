@@ -63,3 +63,40 @@ def test_chunks_cut_at_line_ends_and_keep_everything() -> None:
     assert all(c.endswith(b"\n") for c in chunks[:-1])
     (pd,) = classify(Sample(text=[text]), ClassifyOptions(text_chunk_bytes=4096, max_text_values=10_000))
     assert pd.count == 5000
+
+
+def test_context_windows_read_as_the_decoded_search_reads_them():
+    """An ASCII window is searched as bytes (no decoding): every context pattern of the built-in
+    types gives the answer it gives on the decoded window, ASCII or not, at every offset."""
+    import random
+    import re
+
+    from auditor.classify import text as T
+    from auditor.classify.types import BUILTIN
+
+    patterns = [(T._PHONE_WORDS, T._PHONE_PIECES), (T._PHONE_WORDS, ()), (T._NOT_PHONE_WORDS, ())]
+    patterns += [(re.compile(s.text_context), pieces) for s in BUILTIN if s.text_context
+                 for pieces in {(), s.text_context_pieces}]
+    patterns += [(re.compile(s.text_veto), pieces) for s in BUILTIN if s.text_veto for pieces in {(), s.text_veto_pieces}]
+    words = ["phone", "Tel", "tel.", "HP:", "call", "WhatsApp", "Mobile", "contact", "xtel", "telx", "php", "FAX", "电话", "sđt", "SĐT", "nric", "IC no", "id#", "ktp",
+             "password=", "Hash:", "PASSWD", "pwd", "pass", "version ", "v", "V.", "fw-", "build", "Release",
+             "firmware", "rev", "ver", "serv", "card", "cc", "pan", "DOB", "born", "birth", "ORDER", "ref", "#", "=", "ms", "身份证", "hotel",
+             "x", "9", " ", "\n", "-", ":", "é", "ı", "İ", "Đ"]
+    r = random.Random(7)
+    for _ in range(60):
+        chunk = "".join(r.choice(words) + r.choice(["", " ", "  ", ": "]) for _ in range(30)).encode()
+        for start in range(0, len(chunk), 3):
+            for rx, pieces in patterns:
+                for window in (16, 40):
+                    expected = rx.search(T._before(chunk, start, window)) is not None
+                    got = T._found_before(rx, chunk, start, window, pieces)
+                    assert got is expected, (rx.pattern, chunk[:start][-window:])
+
+
+def test_every_ascii_phone_word_holds_one_of_the_pieces_the_window_check_looks_for():
+    from auditor.classify import text as T
+
+    words = T._PHONE_WORDS.pattern.removeprefix("(?i)").replace("\\b", "").split("|")
+    for word in words:
+        if word.isascii():
+            assert any(piece.decode() in word.lower() for piece in T._PHONE_PIECES), word

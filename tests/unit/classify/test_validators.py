@@ -291,3 +291,21 @@ def test_person_name(value: str, hinted: bool, ok: bool) -> None:
 )
 def test_postal_address(value: str, hinted: bool, ok: bool) -> None:
     assert (v.postal_address(value, hinted) is not None) is ok
+
+
+def test_dotted_quads_are_decided_as_ipaddress_decides_them():
+    """The dotted-quad fast path (no ``ipaddress`` call) agrees with ``ipaddress`` on octets
+    with leading zeros, out of range, zero and the unspecified address."""
+    import ipaddress
+    import itertools
+
+    octets = ["0", "00", "001", "1", "01", "9", "10", "99", "100", "199", "249", "250", "255", "256", "300", "999"]
+    for quad in itertools.product(octets, repeat=4):
+        value = ".".join(quad)
+        try:
+            ip = ipaddress.ip_address(value)
+        except ValueError:
+            ip = None
+        for hinted in (False, True):
+            expected = None if ip is None or ip.is_unspecified or (not hinted and value.startswith("0")) else "ipv4"
+            assert v.ip_address(value, hinted) == expected, (value, hinted)
