@@ -13,7 +13,13 @@ A connector kind is a class with:
   :class:`~auditor.models.Observation` per dataset, a
   :class:`~auditor.models.CollectionError` for whatever part it could not read; it raises
   only when the whole source is unreachable;
-- ``permissions() -> dict`` (classmethod): the least-privilege grants it needs.
+- ``permissions() -> dict`` (classmethod): the least-privilege grants it needs;
+- optionally, ``units(self) -> list[str] | None``: the parts of the source that can be collected
+  one by one on Celery workers (an object store's buckets, a database's schemas), or None when
+  the source is one unit; and ``unit_options(cls, options, unit)`` (classmethod): the options that
+  read that part only. A kind without ``unit_options`` gets the part as ``CollectContext.unit``
+  and must then yield only that part's datasets, and the source-wide checks (a name not found, a
+  selection that matched nothing) only when ``CollectContext.unit_checks`` is set (the first part).
 
 Built-in kinds are registered by the composition root (:mod:`auditor.plugins`); others
 come from the ``auditor.connectors`` entry-point group. This module imports nothing of
@@ -61,6 +67,8 @@ class CollectContext:
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("auditor.connector"))
     cancel: threading.Event = field(default_factory=threading.Event)
     progress: Callable[[int], None] = lambda n: None  # advance by n datasets/objects
+    unit: str | None = None  # one part of the source to collect (see ``units``); None: all of it
+    unit_checks: bool = True  # with ``unit``: this part also makes the source-wide checks (the first part does)
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,10 @@ class _SourceOutcome:
 
 
 def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: threading.Event,
-                    redact: Redactor, progress: Callable[[str, int], None] | None) -> _SourceOutcome:
+                    redact: Redactor, progress: Callable[[str, int], None] | None,
+                    unit: str | None = None, unit_checks: bool = True) -> _SourceOutcome:
+    """One source, or one part of it (``unit``: a bucket, a schema; ``unit_checks``: the part that
+    makes the source-wide checks; see :mod:`auditor.executors.units`)."""
     vendor = config.vendor(src.vendor)
     found: list[Dataset] = []
     errors: list[CollectionError] = []
@@ -88,8 +91,15 @@ def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: 
     try:
         connector_cls = registry.connectors.get(src.kind)
         ctx = CollectContext(as_of=as_of, log=logging.getLogger(f"auditor.connector.{src.kind}"), cancel=cancel)
-        connector = connector_cls(SourceSpec(id=src.id, kind=src.kind, vendor=vendor, options=src.options), ctx)
-        options = classify_options(config)
+        options = src.options
+        if unit is not None:
+            narrow = getattr(connector_cls, "unit_options", None)
+            if narrow is not None:
+                options = narrow(options, unit)
+            else:
+                ctx.unit, ctx.unit_checks = unit, unit_checks
+        connector = connector_cls(SourceSpec(id=src.id, kind=src.kind, vendor=vendor, options=options), ctx)
+        classify_opts = classify_options(config)
         for item in connector.collect():
             if cancel.is_set():
                 break
@@ -98,7 +108,7 @@ def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: 
                     "reason": scrub_text(redact(item.reason)),
                     "dataset": scrub_text(item.dataset) if item.dataset else None}))
                 continue
-            ds = _with_capabilities(_classified(item, redact, options), connector_cls)
+            ds = _with_capabilities(_classified(item, redact, classify_opts), connector_cls)
             found.append(ds)
             log.debug("source %s: %s %r: status %s, records %s, last modified %s (%s), personal data %s",
                       src.id, ds.kind, ds.name, ds.status, ds.records, ds.last_modified, ds.last_modified_basis,

@@ -201,6 +201,30 @@ class ObjectStore:
     def bucket_uri(self, name: str) -> str:
         return f"{self.scheme}://{name}"
 
+    # ------------------------------------------------------------------ units (Celery)
+
+    def units(self) -> list[str] | None:
+        """The buckets this source reads, in name order, one unit each (the Celery executor sends
+        each to a worker); None when the selection needs the whole source's view (a refused
+        listing, a glob that matched nothing, a named bucket the listing does not show) or the
+        store selects no buckets by name: then the source is one unit."""
+        if "buckets" not in type(self.opts).model_fields:
+            return None
+        opts = self.opts
+        try:
+            names = [b.name for b in self.list_buckets()]
+        except ListingRefused:
+            return None
+        explicit = objects.explicit_names(opts.buckets, opts.exclude)
+        if unmatched_patterns(names, opts.buckets, opts.exclude) or any(n not in names for n in explicit):
+            return None
+        return sorted(n for n in names if matches(n, opts.buckets, opts.exclude))
+
+    @classmethod
+    def unit_options(cls, options: Any, unit: str) -> Any:
+        """The options that read one bucket (a unit of :meth:`units`)."""
+        return options.model_copy(update={"buckets": [unit], "exclude": []})
+
     # ------------------------------------------------------------------ the flow
 
     def call(self, fn: Callable[[], T]) -> T:

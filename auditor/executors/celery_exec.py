@@ -1,7 +1,9 @@
-"""Collection on Celery workers: one unit per source.
+"""Collection on Celery workers: one unit per source, or per part of one.
 
-The coordinator (``auditor scan --executor celery``) sends each selected source's *id*
-to the queue; a worker (``auditor worker -c CONFIG``) resolves that id in its own copy of
+The coordinator (``auditor scan --executor celery``) sends each selected source's *id* to the
+queue, or one unit per part of it (an object store's buckets, a database's schemas, listed by
+the coordinator: :mod:`auditor.executors.units`) with the part's name, and merges the parts'
+results back into one source's; a worker (``auditor worker -c CONFIG``) resolves that id in its own copy of
 the config (credentials from its own environment), collects and classifies the source
 exactly as the local executor does (:func:`auditor.engine._collect_source`: samples are
 dropped right after classification, names scrubbed, reasons redacted), keys the sample
@@ -137,7 +139,8 @@ def _error_outcome(src_id: str, kind: str, vendor: str, reason: str) -> dict:
             .model_dump(mode="json"), "datasets": [], "errors": []}
 
 
-def _collect_unit(task: Any, source_id: str, as_of: str, wanted_key_id: str, limit: float | None) -> dict:
+def _collect_unit(task: Any, source_id: str, as_of: str, wanted_key_id: str, limit: float | None,
+                  part: str | None = None, checks: bool = True) -> dict:
     from celery.exceptions import SoftTimeLimitExceeded
 
     from auditor.engine import _collect_source
@@ -154,7 +157,8 @@ def _collect_unit(task: Any, source_id: str, as_of: str, wanted_key_id: str, lim
         redact.add_from_url(getattr(s.options, "url", None))
     timed_out = f"timed out after {limit:g}s (the unit's time limit on the worker)" if limit else "timed out"
     try:
-        outcome = _collect_source(src, config, datetime.fromisoformat(as_of), threading.Event(), redact, None)
+        outcome = _collect_source(src, config, datetime.fromisoformat(as_of), threading.Event(), redact, None,
+                                  unit=part, unit_checks=checks)
     except SoftTimeLimitExceeded:
         return _error_outcome(src.id, src.kind, src.vendor, timed_out)
     result = outcome.result
@@ -226,18 +230,34 @@ def collect_celery(config: Config, sources: Sequence[SourceConfig], as_of: datet
     lost = (OSError, OperationalError, *getattr(app.backend, "connection_errors", ()),
             *app.connection_for_read().connection_errors)
     kid = key_id(key)
+    from auditor.executors import units as parts_of
+
+    # the units: (source index, part or None for the whole source)
+    plan: list[tuple[int, str | None]] = []
+    split: dict[int, list[str]] = {}
+    for s_i, src in enumerate(sources):
+        parts = parts_of.split(config, src, as_of, redact) if ex.split else None
+        if parts:
+            split[s_i] = parts
+            plan.extend((s_i, p) for p in parts)
+            log.info("celery: source %s split into %d %s units", src.id, len(parts), parts_of.part_kind(src))
+        else:
+            plan.append((s_i, None))
+    units = [sources[s_i] for s_i, _ in plan]
+    names = [src.id if p is None else f"{src.id}[{p}]" for src, (_, p) in zip(units, plan, strict=True)]
     outcomes: dict[int, Any] = {}
-    pending: dict[int, str] = {}  # index -> task id
-    for i, src in enumerate(sources):
+    pending: dict[int, str] = {}  # unit index -> task id
+    for i, (src, (s_i, part)) in enumerate(zip(units, plan, strict=True)):
+        checks = part is None or part == split[s_i][0]  # the source-wide checks: in the first part
         try:
             pending[i] = app.send_task(
-                TASK_NAME, args=[src.id, as_of.isoformat(), kid, limit], queue=ex.queue,
+                TASK_NAME, args=[src.id, as_of.isoformat(), kid, limit, part, checks], queue=ex.queue,
                 soft_time_limit=limit, time_limit=(limit + HARD_LIMIT_GRACE) if limit else None,
                 expires=ex.run_timeout_seconds,  # a unit the run gave up on is discarded, not done later
                 retry=True, retry_policy={"max_retries": 2, "interval_start": 0.5, "interval_step": 1}).id
         except Exception as exc:  # noqa: BLE001 - the broker refused or is gone: this unit is not done
             reason = f"not done: could not be sent to the broker {broker_shown} ({exc.__class__.__name__})"
-            log.error("source %s (%s) could not be assessed: %s", src.id, src.kind, reason)
+            log.error("unit %s (%s) could not be assessed: %s", names[i], src.kind, reason)
             outcomes[i] = _not_done(src, reason)
     log.info("celery: %d units sent to queue %s on %s", len(pending), ex.queue, broker_shown)
     started = last_ok = time.monotonic()
@@ -247,12 +267,12 @@ def collect_celery(config: Config, sources: Sequence[SourceConfig], as_of: datet
                 meta = app.backend.get_task_meta(task_id, cache=False) if on_redis else app.backend.get_task_meta(task_id)
                 state, value = meta.get("status"), meta.get("result")
                 if state == states.SUCCESS:
-                    outcomes[i] = _outcome_from(value, sources[i])
+                    outcomes[i] = _outcome_from(value, units[i])
                 elif state in states.EXCEPTION_STATES:
                     exc_type = type(value).__name__ if isinstance(value, BaseException) else str(state)
                     reason = (f"timed out after {limit + HARD_LIMIT_GRACE:g}s (hard time limit on the worker)"
                               if exc_type == "TimeLimitExceeded" and limit else f"the worker failed ({exc_type})")
-                    outcomes[i] = _not_done(sources[i], reason)
+                    outcomes[i] = _not_done(units[i], reason)
                 else:
                     continue
                 del pending[i]
@@ -263,17 +283,17 @@ def collect_celery(config: Config, sources: Sequence[SourceConfig], as_of: datet
                         pass
                 o = outcomes[i]
                 if o.result.status == "error":
-                    log.error("source %s (%s) could not be assessed: %s", o.result.id, o.result.kind, o.result.error)
+                    log.error("unit %s (%s) could not be assessed: %s", names[i], o.result.kind, o.result.error)
                 if progress:
-                    progress(sources[i].id, len(o.datasets))
+                    progress(units[i].id, len(o.datasets))
             last_ok = time.monotonic()
         except lost as exc:  # the result backend (broker) is unreachable: wait, then give up
             if time.monotonic() - last_ok >= ex.broker_timeout_seconds:
-                _give_up(sources, pending, outcomes, f"not done: the broker {broker_shown} went away "
+                _give_up(units, names, pending, outcomes, f"not done: the broker {broker_shown} went away "
                          f"({exc.__class__.__name__}, unreachable for {ex.broker_timeout_seconds:g}s)")
                 break
         if pending and ex.run_timeout_seconds and time.monotonic() - started >= ex.run_timeout_seconds:
-            _give_up(sources, pending, outcomes,
+            _give_up(units, names, pending, outcomes,
                      f"not done: no worker finished it within {ex.run_timeout_seconds:g}s (executor.run_timeout_seconds)")
             for task_id in pending.values():
                 try:
@@ -283,11 +303,19 @@ def collect_celery(config: Config, sources: Sequence[SourceConfig], as_of: datet
             break
         if pending:
             time.sleep(POLL_SECONDS)
-    return [outcomes[i] for i in range(len(sources))]
+    merged = []
+    for s_i, src in enumerate(sources):
+        mine = [i for i, (owner, _) in enumerate(plan) if owner == s_i]
+        if s_i in split:
+            merged.append(parts_of.merge(src, split[s_i], [outcomes[i] for i in mine]))
+        else:
+            merged.append(outcomes[mine[0]])
+    return merged
 
 
-def _give_up(sources: Sequence[SourceConfig], pending: dict[int, Any], outcomes: dict[int, Any], reason: str) -> None:
-    names = ", ".join(sources[i].id for i in sorted(pending))
-    log.error("celery: %d unit(s) not done: %s; %s", len(pending), names, reason)
+def _give_up(units: Sequence[SourceConfig], names: Sequence[str], pending: dict[int, Any], outcomes: dict[int, Any],
+             reason: str) -> None:
+    named = ", ".join(names[i] for i in sorted(pending))
+    log.error("celery: %d unit(s) not done: %s; %s", len(pending), named, reason)
     for i in pending:
-        outcomes[i] = _not_done(sources[i], reason)
+        outcomes[i] = _not_done(units[i], reason)

@@ -153,6 +153,37 @@ class Connector:
     def permissions(cls) -> dict:
         return grants()
 
+    def units(self) -> list[str] | None:
+        """The schemas that may hold selected tables, one unit each (Celery); None when that is one
+        schema, or a named schema is missing (then the source is one unit). A unit reads its own
+        schema's tables (``CollectContext.unit``); the one with ``unit_checks`` (the first) also
+        makes the source-wide checks (names not found, a selection that matched nothing) over
+        every schema's catalog, as one collection of the source does."""
+        engine = self._engine()
+        try:
+            conn = self._connect(engine)
+            try:
+                inspector = sa.inspect(conn)
+                schemas = self.dialect.schemas(inspector, self.opts.schemas)
+                if self.dialect.unknown_schemas(inspector, self.opts.schemas) or any(s is None for s in schemas):
+                    return None
+                wanted = [s for s in schemas if s is not None and self._may_select(s)]
+                return wanted if len(wanted) > 1 else None
+            finally:
+                conn.close()
+        finally:
+            self.watchdog.close()
+            engine.dispose()
+            self.dialect.cleanup()
+
+    def _may_select(self, schema: str) -> bool:
+        """Whether an include pattern can select a table of ``schema`` (``schema.table`` patterns:
+        the part before the first dot must match; a pattern without a dot may match anything)."""
+        import fnmatch
+
+        return "." in schema or any("." not in p or fnmatch.fnmatchcase(schema, p.split(".", 1)[0])
+                                    for p in self.opts.include)
+
     # -- connection -----------------------------------------------------------------
     def _engine(self) -> sa.Engine:
         d, o = self.dialect, self.opts
@@ -229,6 +260,10 @@ class Connector:
             schemas = self.dialect.schemas(inspector, self.opts.schemas)
             missing_schemas = self.dialect.unknown_schemas(inspector, self.opts.schemas)
             schemas = [s for s in schemas if s not in missing_schemas]
+            unit = self.ctx.unit  # one schema of the source (a Celery unit), or None: all of them
+            checks = unit is None or self.ctx.unit_checks  # the source-wide checks, in one unit only
+            if unit is not None and not checks:
+                schemas = [s for s in schemas if s == unit]
             infos = self.dialect.tables(setup, schemas)
         except sa.exc.DBAPIError as exc:
             with contextlib.suppress(sa.exc.DBAPIError):
@@ -236,10 +271,13 @@ class Connector:
             reason = self._silent() or describe(exc, self.redact, codes=self._codes)
             raise ConnectorError(f"cannot read the catalog of {self.dialect.location()}: {reason}") from None
         tables, unreflected = yield from self._reflect(inspector, setup, schemas, infos, missing_schemas)
-        not_found = list(self._not_found(missing_schemas, self._seen))
-        yield from not_found
-        if not unreflected:  # a schema not read is its own error: no "empty selection" on top
-            yield from self._empty_selection(self._seen, tables, not_found)
+        if checks:
+            not_found = list(self._not_found(missing_schemas, self._seen))
+            yield from not_found
+            if not unreflected:  # a schema not read is its own error: no "empty selection" on top
+                yield from self._empty_selection(self._seen, tables, not_found)
+        if unit is not None:
+            tables = [t for t in tables if t.schema == unit]
         self.ctx.log.info("sql source %s: %d tables selected", self.source.id, len(tables))
         lost: str | None = None
         conn = self._reading(conn)
@@ -308,8 +346,10 @@ class Connector:
                 setup.rollback()
             except sa.exc.DBAPIError as exc:
                 setup.rollback()
-                yield CollectionError(source=self.source.id, dataset=schema, reason=f"schema not reflected: {describe(exc, self.redact, codes=self._codes)}",
-                                      fix="grant USAGE on the schema to the audit role")
+                if self.ctx.unit is None or schema == self.ctx.unit:  # another unit says so of its own schema
+                    yield CollectionError(source=self.source.id, dataset=schema,
+                                          reason=f"schema not reflected: {describe(exc, self.redact, codes=self._codes)}",
+                                          fix="grant USAGE on the schema to the audit role")
                 unreflected = True
                 continue
             if schema is not None and not columns and schema in (self.opts.schemas or ()):

@@ -26,6 +26,8 @@ from tests.conftest import free_port, require_service
 
 AUDITOR = str(Path(sys.executable).parent / "auditor")
 BUCKET = "celery-exports"
+ARCHIVE = ["celery-archive-a", "celery-archive-b", "celery-archive-c"]  # one source, one unit per bucket
+SCHEMAS = ["billing", "support"]  # with public: one PostgreSQL source, one unit per schema
 # raw values seeded into the estate: none may ever reach the broker
 EMAILS = ["zelda.quinn.7731@fastmail.com", "marek.oduya.5520@fastmail.com",
           "ines.talbot.9043@fastmail.com"]
@@ -84,6 +86,13 @@ def estate(tmp_path_factory, s3_url, pg_url) -> dict:
     rows = "\n".join(f"{i},{e},{c}" for i, (e, c) in enumerate(zip(EMAILS, CARDS)))
     s3.put_object(Bucket=BUCKET, Key="customers/2024/export.csv", Body=f"id,email,card\n{rows}\n".encode())
     s3.put_object(Bucket=BUCKET, Key="notes/readme.txt", Body=b"nothing personal here\n")
+    for i, name in enumerate(ARCHIVE):
+        try:
+            s3.create_bucket(Bucket=name)
+        except s3.exceptions.BucketAlreadyOwnedByYou:
+            pass
+        s3.put_object(Bucket=name, Key=f"exports/{i}/contacts.csv", Body=f"id,email\n{i},{EMAILS[i]}\n".encode())
+        s3.put_object(Bucket=name, Key="logs/app.log", Body=b"started\nstopped\n")
     written = s3.head_object(Bucket=BUCKET, Key="customers/2024/export.csv")["LastModified"]
     db = root / "shop.db"
     con = sqlite3.connect(db)
@@ -101,13 +110,24 @@ def estate(tmp_path_factory, s3_url, pg_url) -> dict:
         c.execute(sa.text("DELETE FROM leads"))
         for i, e in enumerate(EMAILS):
             c.execute(sa.text("INSERT INTO leads VALUES (:i, :e, '2019-06-01T00:00:00Z')"), {"i": i, "e": e})
+        for schema in SCHEMAS:
+            c.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {schema}"))
+            c.execute(sa.text(f"CREATE TABLE IF NOT EXISTS {schema}.contacts (id int, email text, "
+                              "updated_at timestamptz)"))
+            c.execute(sa.text(f"DELETE FROM {schema}.contacts"))
+            c.execute(sa.text(f"INSERT INTO {schema}.contacts VALUES (1, :e, '2019-07-01T00:00:00Z')"),
+                      {"e": EMAILS[len(schema) % len(EMAILS)]})
+            c.execute(sa.text(f"CREATE TABLE IF NOT EXISTS {schema}.codes (code text)"))
     pg.dispose()
     pg_with_password = sa.engine.make_url(pg_url).set(password=PG_PASSWORD).render_as_string(hide_password=False)
     as_of = (written + timedelta(days=400)).isoformat()
     return {"root": root, "sqlite": f"sqlite:///{db}", "pg": pg_with_password, "as_of": as_of}
 
 
-def write_config(path: Path, estate: dict, **executor: object) -> Path:
+def write_config(path: Path, estate: dict, *, split_sources: bool = False, archive_endpoint: str = "${S3_ENDPOINT}",
+                 **executor: object) -> Path:
+    """The estate's config; ``split_sources``: also an S3 source of three buckets and a PostgreSQL
+    source of three schemas (``archive``, ``crm-all``), each one a unit per bucket or schema."""
     ex = {"kind": "local", "broker": "${AUDITOR_BROKER_URL}", "queue": "${AUDITOR_QUEUE}", **executor}
     ex_lines = "\n".join(f"  {k}: {v}" for k, v in ex.items())
     path.write_text(f"""state: ${{STATE_URL}}
@@ -133,7 +153,17 @@ sources:
     endpoint_url: ${{S3_ENDPOINT}}
     region: us-east-1
     buckets: [{BUCKET}]
-""")
+""" + ("" if not split_sources else f"""  - id: archive
+    vendor: acme
+    kind: s3
+    endpoint_url: {archive_endpoint}
+    region: us-east-1
+    buckets: ["celery-archive-*"]
+  - id: crm-all
+    vendor: acme
+    kind: sql
+    url: ${{VENDOR_PG_URL}}
+"""))
     return path
 
 
@@ -189,6 +219,60 @@ def scan(config: Path, env: dict, *args: str, timeout: float = 180) -> subproces
 def start_scan(config: Path, env: dict, *args: str) -> subprocess.Popen:
     return subprocess.Popen([AUDITOR, "-v", "scan", "-c", str(config), *args], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
+
+
+class BucketHoldProxy:
+    """A loopback TCP proxy that holds, until closed, every request that names ``hold`` (a bucket:
+    path-style addressing puts it in the request line); the others pass."""
+
+    def __init__(self, target_port: int, hold: bytes) -> None:
+        self.target_port, self.hold = target_port, hold
+        self.closed = threading.Event()
+        self.held = threading.Event()
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        try:
+            up = socket.create_connection(("127.0.0.1", self.target_port))
+        except OSError:
+            conn.close()
+            return
+
+        def pump(a: socket.socket, b: socket.socket, check: bool) -> None:
+            try:
+                while data := a.recv(65536):
+                    if check and self.hold in data:
+                        self.held.set()
+                        self.closed.wait()
+                        return
+                    b.sendall(data)
+            except OSError:
+                pass
+            finally:
+                for s in (a, b):
+                    try:
+                        s.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+
+        threading.Thread(target=pump, args=(up, conn, False), daemon=True).start()
+        pump(conn, up, True)
+
+    def close(self) -> None:
+        self.closed.set()
+        self.sock.close()
 
 
 class GateProxy:

@@ -9,7 +9,17 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.integration.celery.conftest import GateProxy, Worker, base_env, private_redis, scan, start_scan, write_config
+from tests.integration.celery.conftest import (
+    ARCHIVE,
+    BucketHoldProxy,
+    GateProxy,
+    Worker,
+    base_env,
+    private_redis,
+    scan,
+    start_scan,
+    write_config,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -80,6 +90,34 @@ def test_unit_past_its_time_limit_is_not_assessed(case, estate):
     assert any(f["rule"] == "not-assessed" and f["dataset"] == "exports" for f in report["findings"])
     assert "NOT ASSESSED source exports: timed out" in r.stdout
     assert took < 60
+
+
+def test_a_bucket_unit_past_its_time_limit_is_not_assessed_for_that_bucket_only(case, estate):
+    """A source split into bucket units: the unit of one bucket hangs (its requests held) and runs
+    out of time; that bucket is not-assessed, the source and its other buckets are assessed."""
+    config = write_config(case["tmp"] / "auditor.yaml", estate, split_sources=True,
+                          archive_endpoint="${ARCHIVE_ENDPOINT}", time_limit_seconds=15)
+    hold = BucketHoldProxy(urlparse(case["s3"]).port, ARCHIVE[2].encode())
+    try:
+        wenv = {**case["env"], "ARCHIVE_ENDPOINT": hold.url}
+        w = Worker(config, wenv, f"hold-{case['tmp'].name}", case["tmp"]).wait_ready()
+        try:
+            r = scan(config, {**case["env"], "ARCHIVE_ENDPOINT": case["s3"]}, "--executor", "celery",
+                     "--source", "archive", "--as-of", estate["as_of"], "--json", str(case["tmp"] / "run.json"),
+                     timeout=150)
+        finally:
+            w.kill()
+    finally:
+        hold.close()
+    assert hold.held.is_set()
+    assert r.returncode == 3, r.stderr + r.stdout
+    report = json.loads((case["tmp"] / "run.json").read_text())
+    assert [(s["id"], s["status"], s["error"]) for s in report["sources"]] == [("archive", "ok", None)]
+    buckets = [d["name"] for d in report["datasets"] if d["kind"] == "bucket"]
+    assert buckets == ARCHIVE[:2], report["errors"]
+    assert [(e["dataset"], "timed out" in e["reason"]) for e in report["errors"]] == [(ARCHIVE[2], True)]
+    not_assessed = [f for f in report["findings"] if f["rule"] == "not-assessed"]
+    assert [f["dataset"] for f in not_assessed] == [ARCHIVE[2]]
 
 
 def test_broker_gone_mid_run_exits_3_naming_the_units_not_done_and_the_run_lock_holds(case, estate):

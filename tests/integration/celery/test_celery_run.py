@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.celery.conftest import (
+    ARCHIVE,
     AWS_SECRET,
     CARDS,
     EMAILS,
@@ -33,7 +34,7 @@ def setup(tmp_path_factory, estate, s3_url, redis_db):
     tmp = tmp_path_factory.mktemp("celery-run")
     queue = f"auditor-run-{tmp.name}"
     broker = f"redis://127.0.0.1:6379/{redis_db}"
-    config = write_config(tmp / "auditor.yaml", estate)
+    config = write_config(tmp / "auditor.yaml", estate, split_sources=True)
     env = base_env(estate, s3_url, broker, queue, f"sqlite:///{tmp / 'worker-unused.db'}")
     workers = [Worker(config, env, f"w{i}-{tmp.name}", tmp) for i in (1, 2)]
     try:
@@ -100,6 +101,11 @@ def two_runs(setup, estate):
     mon_log = tmp / "monitor.log"
     mon = _monitor(setup["db"], mon_log)
     time.sleep(0.5)
+    def units() -> int:  # units received by the workers
+        return sum(len(re.findall(r"auditor\.collect_unit\[[^\]]+\] received", w.log.read_text()))
+                   for w in setup["workers"])
+
+    before = units()
     try:
         started = time.monotonic()
         celery = scan(config, celery_env, "--executor", "celery", "--as-of", estate["as_of"],
@@ -110,7 +116,8 @@ def two_runs(setup, estate):
     finally:
         mon.terminate()
         mon.wait(timeout=10)
-    return {"local": local, "celery": celery, "elapsed": elapsed, "monitor": mon_log, "keys": keys}
+    return {"local": local, "celery": celery, "elapsed": elapsed, "monitor": mon_log, "keys": keys,
+            "units": units() - before}
 
 
 def test_celery_run_reports_exactly_what_a_local_run_reports(two_runs, setup):
@@ -121,7 +128,17 @@ def test_celery_run_reports_exactly_what_a_local_run_reports(two_runs, setup):
     assert celery.returncode == 3, celery.stderr + celery.stdout
     a = json.loads((setup["tmp"] / "local.json").read_text())
     b = json.loads((setup["tmp"] / "celery.json").read_text())
-    assert {s["id"]: s["status"] for s in b["sources"]} == {"shop-db": "ok", "crm-pg": "ok", "exports": "ok"}
+    assert {s["id"]: s["status"] for s in b["sources"]} == {"shop-db": "ok", "crm-pg": "ok", "exports": "ok",
+                                                            "archive": "ok", "crm-all": "ok"}
+    # archive went out as one unit per bucket, crm-all as one per schema (public, billing, support);
+    # the parts came back as one source each, as the local run reports them
+    assert two_runs["units"] == 3 + len(ARCHIVE) + 3
+    names = [d["name"] for d in b["datasets"] if d["source"] == "archive"]
+    assert [n for n in names if "/" not in n] == ARCHIVE
+    assert {d["name"] for d in b["datasets"] if d["source"] == "crm-all"} >= {
+        "public.leads", "billing.contacts", "support.contacts", "billing.codes"}
+    assert {s["id"]: s["datasets"] for s in a["sources"]} == {s["id"]: s["datasets"] for s in b["sources"]}
+    assert not [e for e in b["errors"] if e["source"] in ("archive", "crm-all")]
     assert {f["rule"] for f in b["findings"]} >= {"stale-personal-data", "cardholder-data"}
     assert any(p["type"] == "email" for d in b["datasets"] for p in d["personal_data"])
     assert _normalised(a) == _normalised(b)
@@ -162,8 +179,9 @@ def test_the_configs_executor_kind_sends_runs_to_the_workers_without_the_flag(se
     cfg = setup["tmp"] / "celery-by-config.yaml"
     cfg.write_text(setup["config"].read_text().replace("  kind: local\n", "  kind: celery\n"))
 
-    def units() -> int:
-        return sum(w.log.read_text().count("auditor.collect_unit[") for w in setup["workers"])
+    def units() -> int:  # units received by the workers
+        return sum(len(re.findall(r"auditor\.collect_unit\[[^\]]+\] received", w.log.read_text()))
+                   for w in setup["workers"])
 
     before = units()
     r = scan(cfg, {**setup["env"], "STATE_URL": f"sqlite:///{setup['tmp'] / 'by-config.db'}"},
