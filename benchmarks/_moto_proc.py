@@ -9,7 +9,7 @@ runs in a child process: it seeds its buckets through moto's backend (fast, no H
         ...
 
 Seed sets: ``listing`` (64-byte objects under tenant/year/month prefixes, ``per_bucket`` a
-bucket) and ``sampled`` (one bucket, ``prefixes`` prefixes of ``per_prefix`` small CSV objects).
+bucket), ``buckets`` (``buckets`` buckets of ``per_bucket`` small CSV exports) and ``sampled`` (one bucket, ``prefixes`` prefixes of ``per_prefix`` small CSV objects).
 ``info`` maps each set's tag to its bucket names.
 
 A spec entry ``{"kind": "fast_listing"}`` makes the server write ListObjectsV2 answers with a
@@ -86,6 +86,19 @@ def _fast_list_objects_v2() -> None:
     S3Response.serialized = serialized  # type: ignore[method-assign]
 
 
+def _seed_buckets(backend: Any, tag: str, buckets: int, per_bucket: int) -> list[str]:
+    """``buckets`` buckets of ``per_bucket`` small CSV exports each (one source per bucket)."""
+    names = []
+    for b in range(buckets):
+        name = f"bench-{tag}-{b:03d}"
+        backend.create_bucket(name, "us-east-1")
+        names.append(name)
+        for j in range(per_bucket):
+            rows = "".join(f"{k},user{b}x{j}x{k}@fastmail.com\n" for k in range(50))
+            backend.put_object(name, f"p{j % 3}/export-{j}.csv", ("id,email\n" + rows).encode())
+    return names
+
+
 def serve(spec: list[dict[str, Any]]) -> None:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.s3.models import s3_backends
@@ -97,6 +110,8 @@ def serve(spec: list[dict[str, Any]]) -> None:
     for s in spec:
         if s["kind"] == "fast_listing":
             _fast_list_objects_v2()
+        elif s["kind"] == "buckets":
+            info[s["tag"]] = _seed_buckets(backend, s["tag"], s["buckets"], s["per_bucket"])
         elif s["kind"] == "listing":
             info[s["tag"]] = _seed_listing(backend, s["tag"], s["objects"], s["per_bucket"],
                                               s.get("tenants", 40))

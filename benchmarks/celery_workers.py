@@ -1,10 +1,18 @@
-"""Benchmark: one estate of S3 sources behind a latency proxy, audited by 1, 2 and 4 Celery workers.
+"""Benchmark: an estate of 16 S3 sources behind 30 ms per request, audited by 1, 2 and 4 Celery workers.
 
-Needs Redis on 127.0.0.1:6379 (an empty db is claimed and flushed afterwards). moto runs in this
-process; every request to it goes through a loopback proxy that adds ``--latency`` per request
-(real object stores answer in tens of milliseconds). Workers are real `auditor worker`
-processes (one unit at a time each); their start-up is not timed, the coordinator's
-`auditor scan --executor celery` is. Prints the wall times and the 1-vs-N ratios.
+Issue 21 (a). Needs Redis on 127.0.0.1:6379 (an empty db is claimed and flushed afterwards).
+moto runs in a process of its own (benchmarks/_moto_proc.py: one bucket of small CSV exports
+per source), behind a loopback proxy adding ``--latency`` per request
+(benchmarks/latency_proxy.py), as real object stores answer in tens of milliseconds. Workers are
+real `auditor worker` processes, one unit at a time each; the three pools (1, 2 and 4 workers)
+run side by side on queues of their own, started before anything is timed, so the runs can be
+interleaved: round r runs the 1-, 2- and 4-worker audits in rotating order. Timed: the
+coordinator's whole `auditor scan --executor celery` (interpreter start, split, units, merge,
+policies, store). Printed: each pool's wall times (min / median / max) and the ratios of the
+medians to the 1-worker median, the floor measured in the same run.
+
+    python benchmarks/celery_workers.py            # 16 sources, 1 / 2 / 4 workers, 3 rounds
+    python benchmarks/celery_workers.py --quick    # 4 sources, 1 / 2 workers, 1 round
 """
 
 from __future__ import annotations
@@ -13,62 +21,17 @@ import argparse
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
-import boto3
-from _result import result  # noqa: E402 (run as a script from benchmarks/)
-
-from auditor.emulators import s3_server
+from _moto_proc import moto_process  # noqa: E402 (run as a script from benchmarks/)
+from _result import interleaved, median, result, spread  # noqa: E402
+from latency_proxy import LatencyProxy  # noqa: E402
 
 AUDITOR = str(Path(sys.executable).parent / "auditor")
-
-
-class LatencyProxy:
-    """Loopback TCP proxy adding ``delay`` before forwarding each chunk a client sends."""
-
-    def __init__(self, target_port: int, delay: float) -> None:
-        self.target_port, self.delay = target_port, delay
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(256)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: socket.socket) -> None:
-        up = socket.create_connection(("127.0.0.1", self.target_port))
-
-        def pump(a: socket.socket, b: socket.socket, delay: float) -> None:
-            try:
-                while data := a.recv(65536):
-                    if delay:
-                        time.sleep(delay)
-                    b.sendall(data)
-            except OSError:
-                pass
-            finally:
-                for s in (a, b):
-                    try:
-                        s.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
-
-        threading.Thread(target=pump, args=(up, conn, 0.0), daemon=True).start()
-        pump(conn, up, self.delay)
 
 
 def claim_redis_db() -> int:
@@ -90,72 +53,92 @@ def start_worker(config: Path, env: dict, name: str, folder: Path) -> tuple[subp
 
 
 def wait_ready(log: Path, proc: subprocess.Popen) -> None:
-    end = time.monotonic() + 120
+    end = time.monotonic() + 180
     while "ready." not in log.read_text(errors="replace"):
         if proc.poll() is not None or time.monotonic() > end:
             raise SystemExit(f"worker did not start: {log.read_text()[-2000:]}")
         time.sleep(0.2)
 
 
+def stop(workers: list[tuple[subprocess.Popen, Path]]) -> None:
+    for proc, _ in workers:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+    for proc, _ in workers:
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="8 sources, 1 and 2 workers")
+    ap.add_argument("--quick", action="store_true", help="4 sources, 1 and 2 workers, one round")
     ap.add_argument("--sources", type=int, default=16)
+    ap.add_argument("--repeats", type=int, help="interleaved rounds (default 3; quick 1)")
     ap.add_argument("--latency", type=float, default=0.03, help="seconds added per request (default 0.03)")
     args = ap.parse_args(argv)
-    n_sources = 8 if args.quick else args.sources
+    n_sources = 4 if args.quick else args.sources
     counts = (1, 2) if args.quick else (1, 2, 4)
+    repeats = args.repeats or (1 if args.quick else 3)
     db = claim_redis_db()
     import redis
 
+    pools: dict[int, list[tuple[subprocess.Popen, Path]]] = {}
     try:
-        with s3_server() as s3_url, tempfile.TemporaryDirectory() as tmp:
+        with moto_process([{"kind": "buckets", "tag": "celery", "buckets": n_sources, "per_bucket": 6}]) as (url, info), \
+                tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
-            s3 = boto3.client("s3", endpoint_url=s3_url, region_name="us-east-1",
-                              aws_access_key_id="testing", aws_secret_access_key="testing")
-            for i in range(n_sources):
-                s3.create_bucket(Bucket=f"bench-{i}")
-                for j in range(6):
-                    s3.put_object(Bucket=f"bench-{i}", Key=f"p{j % 3}/export-{j}.csv",
-                                  Body=b"id,email\n" + b"".join(b"%d,user%d@fastmail.com\n" % (k, k) for k in range(50)))
-            proxy = LatencyProxy(urlparse(s3_url).port, args.latency)
-            config = folder / "auditor.yaml"
-            config.write_text("state: ${STATE_URL}\nvendors:\n  - id: v\nsources:\n" + "".join(
-                f"  - {{id: s{i}, vendor: v, kind: s3, endpoint_url: {proxy.url}, region: us-east-1, "
-                f"buckets: [bench-{i}]}}\n" for i in range(n_sources)))
-            env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                   "AUDITOR_BROKER_URL": f"redis://127.0.0.1:6379/{db}", "AUDITOR_FINGERPRINT_KEY": "bench-" + "k" * 32,
-                   "STATE_URL": f"sqlite:///{folder}/worker-unused.db"}
-            walls: dict[int, float] = {}
-            for n in counts:
-                workers = [start_worker(config, env, f"bench{n}-{k}", folder) for k in range(n)]
-                try:
-                    for proc, log in workers:
+            host, port = url.rsplit("/", 1)[-1].split(":")
+            with LatencyProxy(host, int(port), delay=args.latency) as proxy:
+                config = folder / "auditor.yaml"
+                config.write_text("state: ${STATE_URL}\nexecutor:\n  kind: celery\n  queue: ${AUDITOR_QUEUE}\n"
+                                  "vendors:\n  - id: v\nsources:\n" + "".join(
+                                      f"  - {{id: s{i}, vendor: v, kind: s3, endpoint_url: {proxy.url}, "
+                                      f"region: us-east-1, buckets: [{name}]}}\n"
+                                      for i, name in enumerate(info["celery"])))
+                env = {**os.environ, "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+                       "AUDITOR_BROKER_URL": f"redis://127.0.0.1:6379/{db}",
+                       "AUDITOR_FINGERPRINT_KEY": "bench-" + "k" * 32,
+                       "STATE_URL": f"sqlite:///{folder}/worker-unused.db"}
+                for n in counts:  # every pool up before anything is timed, each on its own queue
+                    wenv = {**env, "AUDITOR_QUEUE": f"bench-{n}"}
+                    pools[n] = [start_worker(config, wenv, f"bench{n}-{k}", folder) for k in range(n)]
+                for pool in pools.values():
+                    for proc, log in pool:
                         wait_ready(log, proc)
-                    run_env = {**env, "STATE_URL": f"sqlite:///{folder}/state-{n}.db"}
-                    started = time.perf_counter()
-                    done = subprocess.run([AUDITOR, "scan", "-c", str(config), "--executor", "celery"], env=run_env,
-                                          capture_output=True, text=True, timeout=1800)
-                    walls[n] = time.perf_counter() - started
-                    if done.returncode not in (0, 1, 3) or "failed)" not in done.stdout or " (0 failed)" not in done.stdout:
-                        raise SystemExit(f"run with {n} workers: exit {done.returncode}\n{done.stdout}{done.stderr}")
-                finally:
-                    for proc, _ in workers:
-                        if proc.poll() is None:
-                            os.killpg(proc.pid, signal.SIGTERM)
-                    for proc, _ in workers:
-                        try:
-                            proc.wait(timeout=30)
-                        except subprocess.TimeoutExpired:
-                            os.killpg(proc.pid, signal.SIGKILL)
-                print(f"{n} worker(s), {n_sources} sources, +{args.latency * 1000:.0f} ms per request: {walls[n]:.2f}s",
-                      flush=True)
+                runs_done = [0]
+
+                def audit(n: int):
+                    def run() -> None:
+                        runs_done[0] += 1
+                        run_env = {**env, "AUDITOR_QUEUE": f"bench-{n}",
+                                   "STATE_URL": f"sqlite:///{folder}/state-{n}-{runs_done[0]}.db"}
+                        done = subprocess.run([AUDITOR, "scan", "-c", str(config), "--executor", "celery"],
+                                              env=run_env, capture_output=True, text=True, timeout=1800)
+                        if done.returncode not in (0, 1, 3) or " (0 failed)" not in done.stdout:
+                            raise SystemExit(f"run with {n} workers: exit {done.returncode}\n{done.stdout}{done.stderr}")
+                    return run
+
+                before = proxy.requests
+                walls, _, _ = interleaved({str(n): audit(n) for n in counts}, repeats)
+                per_run = (proxy.requests - before) / (len(counts) * repeats)
     finally:
+        for pool in pools.values():
+            stop(pool)
         redis.Redis(host="127.0.0.1", port=6379, db=db).flushdb()
+    print(f"{n_sources} sources (one bucket of 6 CSV exports each), +{args.latency * 1000:.0f} ms per request, "
+          f"about {per_run:.0f} requests per audit, {repeats} interleaved round(s)")
+    for n in counts:
+        print(f"{n} worker(s): {spread(walls[str(n)])}")
+    floor = walls["1"]
     for n in counts[1:]:
-        ratio = walls[n] / walls[1]
+        ratio = median(walls[str(n)]) / median(floor)
         print(f"wall({n} workers) / wall(1 worker): {ratio:.2f}x (ideal {1 / n:.2f}x)")
-        result("celery workers", f"wall({n} workers) / wall(1)", ratio, "x", f"< 1 (ideal {1 / n:.2f})", ratio < 1)
+        result("celery workers", f"wall({n} workers) / wall(1 worker), {n_sources} sources", ratio, "x",
+               f"< 1 (ideal {1 / n:.2f})", None if args.quick else ratio < 1, floor=spread(floor),
+               spread=spread(walls[str(n)]))
     return 0
 
 
