@@ -10,6 +10,9 @@ from typing import Any
 
 import pytest
 
+from tests.integration.objects.conftest import run_connector
+
+from connectors.s3 import Connector as S3Connector
 from connectors.s3 import sharded
 from connectors.s3.runtime import RateLimiter
 from connectors.sharding import sharded_listing
@@ -116,3 +119,15 @@ def test_requests_stay_within_max_requests_per_second(s3_admin, bucket):
     assert len(stamps) >= 13  # the delimiter listing and one per prefix at least
     span = stamps[-1] - stamps[0]
     assert span >= (len(stamps) - 1) / 40 * 0.95
+
+
+def test_the_s3_connector_reports_the_same_with_shard_listing(s3_url, bucket):
+    """``shard_listing``: the same datasets (counts, sizes, ages, the same sampled objects) as one listing."""
+    opts = {"endpoint_url": s3_url, "region": "us-east-1", "buckets": [BUCKET], "depth": 2, "sample_objects": 3,
+            "max_workers": 4}
+    plain = run_connector(S3Connector, "s3", **opts)
+    shards = run_connector(S3Connector, "s3", **opts, shard_listing=True)
+    assert len(plain.obs) > 12 and not plain.errors and not shards.errors
+    assert [o.dataset for o in shards.obs.values()] == [o.dataset for o in plain.obs.values()]
+    assert [o.sample for o in shards.obs.values()] == [o.sample for o in plain.obs.values()]
+    assert plain.ds(BUCKET).objects == len(ODD) + 4 * 75 + 8 * 25
