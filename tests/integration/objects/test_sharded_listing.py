@@ -131,3 +131,17 @@ def test_the_s3_connector_reports_the_same_with_shard_listing(s3_url, bucket):
     assert [o.dataset for o in shards.obs.values()] == [o.dataset for o in plain.obs.values()]
     assert [o.sample for o in shards.obs.values()] == [o.sample for o in plain.obs.values()]
     assert plain.ds(BUCKET).objects == len(ODD) + 4 * 75 + 8 * 25
+
+
+def test_gcs_sharded_listing_is_the_single_listing(gcs_admin):
+    from connectors.gcs import sharded as gcs_sharded
+
+    bucket = gcs_admin.create_bucket("sharded-listing-gcs")
+    keys = list(ODD) + [f"tenant-{t:02d}/part-{i:03d}.csv" for t in range(6) for i in range(12)]
+    for k in keys:
+        bucket.blob(k).upload_from_string(b"x")
+    floor = [b.name for b in gcs_admin.list_blobs(bucket.name, page_size=10)]
+    assert sorted(floor) == sorted(keys)
+    for workers in (1, 4):
+        got = [b.name for b in gcs_sharded.objects(gcs_admin, bucket.name, workers=workers, page_size=10)]
+        assert got == floor
