@@ -22,6 +22,7 @@ from connectors import inventory, objects
 from connectors.base import CollectContext, SourceSpec
 from connectors.gcs import acl_checks as gcs_acl
 from connectors.gcs import facts as gcsfacts
+from connectors.gcs import sharded as gcs_sharded
 from connectors.objectstore import Bucket, BucketSettings, ObjectInfo, ObjectStore
 from connectors.runtime import iso_timestamp
 
@@ -34,6 +35,7 @@ class Options(objects.StoreOptions, inventory.InventoryOptions):
     project: str | None = None
     endpoint: str | None = None  # an emulator or a private endpoint (anonymous credentials there)
     retry_timeout: float = Field(60.0, gt=0, allow_inf_nan=False)  # give up retrying one call after this many seconds
+    shard_listing: bool = False  # a bucket listed one top-level prefix at a time, max_workers at once (as s3)
 
 
 def updated(blob: Any) -> datetime:
@@ -149,6 +151,17 @@ class Connector(ObjectStore):
                 yield ObjectInfo(blob.name, int(blob.size or 0), updated(blob))
             if self.ctx.cancel.is_set():
                 return
+
+    def listing(self, bucket: Bucket, settings: BucketSettings) -> Iterator[ObjectInfo]:
+        """``shard_listing``: one listing per top-level prefix, ``max_workers`` at once
+        (:mod:`connectors.sharding`), the same blobs in the same order, every page spaced by
+        ``max_requests_per_second``."""
+        if not self.opts.shard_listing:
+            return super().listing(bucket, settings)
+        blobs = gcs_sharded.objects(self.client, bucket.name, workers=self.opts.max_workers, cancel=self.ctx.cancel,
+                                    acquire=self.limiter.acquire if self.limiter else None,
+                                    timeout=self._timeout, retry=self._retry)
+        return (ObjectInfo(b.name, int(b.size or 0), updated(b)) for b in blobs)
 
     def list_prefixes(self, bucket: Bucket, settings: BucketSettings, prefix: str) -> list[str]:
         blobs = self.client.list_blobs(bucket.name, prefix=prefix or None, delimiter="/", page_size=1000,

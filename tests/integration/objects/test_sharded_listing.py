@@ -14,7 +14,7 @@ from tests.integration.objects.conftest import run_connector
 
 from connectors.s3 import Connector as S3Connector
 from connectors.s3 import sharded
-from connectors.s3.runtime import RateLimiter
+from connectors.runtime import RateLimiter
 from connectors.sharding import sharded_listing
 
 BUCKET = "sharded-listing"
@@ -145,3 +145,18 @@ def test_gcs_sharded_listing_is_the_single_listing(gcs_admin):
     for workers in (1, 4):
         got = [b.name for b in gcs_sharded.objects(gcs_admin, bucket.name, workers=workers, page_size=10)]
         assert got == floor
+
+
+def test_the_gcs_connector_reports_the_same_with_shard_listing(gcs_url, gcs_admin):
+    from connectors.gcs import Connector as GcsConnector
+
+    bucket = gcs_admin.create_bucket("sharded-connector-gcs")
+    for k in list(ODD) + [f"tenant-{t:02d}/y={t % 3}/part-{i:03d}.csv" for t in range(6) for i in range(9)]:
+        bucket.blob(k).upload_from_string(b"id,note\n1,x\n")
+    opts = {"endpoint": gcs_url, "project": "test-project", "buckets": [bucket.name], "depth": 2,
+            "sample_objects": 3, "max_workers": 4}
+    plain = run_connector(GcsConnector, "gcs", **opts)
+    shards = run_connector(GcsConnector, "gcs", **opts, shard_listing=True)
+    assert len(plain.obs) > 8 and not plain.errors and not shards.errors
+    assert [o.dataset for o in shards.obs.values()] == [o.dataset for o in plain.obs.values()]
+    assert [o.sample for o in shards.obs.values()] == [o.sample for o in plain.obs.values()]
