@@ -34,6 +34,16 @@ class ObjectReadDeadline(Exception):
         self.seconds, self.got = seconds, got
 
 
+class ObjectBodyCut(ObjectReadDeadline):
+    """A response body that ended before the length its headers declared (the connection broke
+    mid-body): the object was not read, as with a passed deadline (it propagates like one), and
+    never taken for a whole object that happens to be shorter."""
+
+    def __init__(self, got: int, declared: int) -> None:
+        Exception.__init__(self, f"the body ended after {got} of {declared} bytes: the connection broke")
+        self.seconds, self.got, self.declared = 0.0, got, declared
+
+
 @dataclass
 class ReadResult:
     fields: dict[str, list[Any]] = field(default_factory=dict)
