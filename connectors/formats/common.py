@@ -35,12 +35,14 @@ class ObjectReadDeadline(Exception):
 
 
 class ObjectBodyCut(ObjectReadDeadline):
-    """A response body that ended before the length its headers declared (the connection broke
-    mid-body): the object was not read, as with a passed deadline (it propagates like one), and
-    never taken for a whole object that happens to be shorter."""
+    """A read that ended before the bytes its response declared, or short of the object's listed
+    size (the connection broke mid-body, a server cut the transfer and called it complete, or the
+    object changed since it was listed): the object was not read, as with a passed deadline (it
+    propagates like one), and never taken for a whole object that happens to be shorter."""
 
     def __init__(self, got: int, declared: int) -> None:
-        Exception.__init__(self, f"the body ended after {got} of {declared} bytes: the connection broke")
+        Exception.__init__(self, f"the body ended after {got} of {declared} bytes: the transfer was cut "
+                                 "or the object changed since it was listed")
         self.seconds, self.got, self.declared = 0.0, got, declared
 
 
