@@ -24,7 +24,7 @@ from pydantic import Field
 from auditor.models import Dataset, DatasetKind, RowsSampled, Sample
 from connectors.base import Capabilities, matches
 from connectors.base import Options as BaseOptions
-from connectors.readers import ObjectReadDeadline, ReadResult, SampleBuilder
+from connectors.readers import ObjectBodyCut, ObjectReadDeadline, ReadResult, SampleBuilder
 
 MiB = 1024 * 1024
 MAX_PREFIXES = 10_000  # prefix nodes kept per bucket; objects under further prefixes roll up into a parent
@@ -46,8 +46,11 @@ class Deadline:
             raise ObjectReadDeadline(self.seconds, self.got)
 
 
-def read_body(body: Any, want: int, deadline: Deadline) -> bytes:
-    """At most ``want`` bytes of a streamed HTTP body, checking ``deadline`` between reads.
+def read_body(body: Any, want: int, deadline: Deadline, declared: int | None = None) -> bytes:
+    """At most ``want`` bytes of a streamed HTTP body, checking ``deadline`` between reads;
+    ``declared``: the response's Content-Length, so a body that ends before it (the connection
+    broke mid-body: urllib3's ``read1`` then returns b"" without complaint) raises
+    :class:`ObjectBodyCut` instead of passing for a whole, shorter object.
 
     ``read1`` returns what one socket read brings (urllib3 2 responses have it), so an endpoint
     that trickles a few bytes at a time is stopped within one read timeout of the deadline;
@@ -68,6 +71,8 @@ def read_body(body: Any, want: int, deadline: Deadline) -> bytes:
         close = getattr(body, "close", None)
         if close:
             close()
+    if declared is not None and n < min(want, declared):
+        raise ObjectBodyCut(n, min(want, declared))
     return b"".join(parts)
 
 

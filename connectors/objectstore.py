@@ -359,7 +359,12 @@ class ObjectStore:
 
             def fetch(start: int, end: int) -> bytes:
                 deadline.check()
-                return self.read_range(bucket, settings, pick.key, start, min(end, start + max_bytes - 1), deadline)
+                last = min(end, start + max_bytes - 1)
+                data = self.read_range(bucket, settings, pick.key, start, last, deadline)
+                if len(data) < last - start + 1 and start + len(data) < pick.size:
+                    # shorter than listed: cut mid-transfer (and called complete), or changed since listed
+                    raise readers.ObjectBodyCut(len(data), min(last + 1, pick.size) - start)
+                return data
             try:
                 return readers.read_object(pick.key, pick.size, fetch, max_bytes)
             except self.errors as exc:  # gone since it was listed (or since the inventory report): not a refusal

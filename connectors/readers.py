@@ -35,6 +35,7 @@ from connectors.formats.common import (  # noqa: F401 - re-exported: the readers
     VALUE_FIELD,
     BudgetExceeded,
     Fetch,
+    ObjectBodyCut,
     ObjectReadDeadline,
     RangedFile,
     ReadResult,

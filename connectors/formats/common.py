@@ -34,6 +34,18 @@ class ObjectReadDeadline(Exception):
         self.seconds, self.got = seconds, got
 
 
+class ObjectBodyCut(ObjectReadDeadline):
+    """A read that ended before the bytes its response declared, or short of the object's listed
+    size (the connection broke mid-body, a server cut the transfer and called it complete, or the
+    object changed since it was listed): the object was not read, as with a passed deadline (it
+    propagates like one), and never taken for a whole object that happens to be shorter."""
+
+    def __init__(self, got: int, declared: int) -> None:
+        Exception.__init__(self, f"the body ended after {got} of {declared} bytes: the transfer was cut "
+                                 "or the object changed since it was listed")
+        self.seconds, self.got, self.declared = 0.0, got, declared
+
+
 @dataclass
 class ReadResult:
     fields: dict[str, list[Any]] = field(default_factory=dict)

@@ -205,7 +205,9 @@ class Connector(ObjectStore):
             try:
                 if resp.status_code >= 400:
                     raise gexc.from_http_response(resp)
-                return objects.read_body(resp.raw, end - start + 1, deadline)
+                length = resp.headers.get("Content-Length")
+                return objects.read_body(resp.raw, end - start + 1, deadline,
+                                         int(length) if length and length.isdigit() else None)
             finally:
                 resp.close()
 

@@ -287,10 +287,12 @@ class Connector(ObjectStore):
 
     def read_range(self, bucket: Bucket, settings: BucketSettings, key: str, start: int, end: int,
                    deadline: objects.Deadline) -> bytes:
-        body = settings.handle.get_object(Bucket=bucket.name, Key=key, Range=f"bytes={start}-{end}")["Body"]
+        resp = settings.handle.get_object(Bucket=bucket.name, Key=key, Range=f"bytes={start}-{end}")
+        body = resp["Body"]
         # the urllib3 response under botocore's StreamingBody: read1 returns per socket read
+        # (and b"" when the connection breaks mid-body: the ContentLength tells)
         raw = getattr(body, "_raw_stream", body)
         try:
-            return objects.read_body(raw, end - start + 1, deadline)
+            return objects.read_body(raw, end - start + 1, deadline, resp.get("ContentLength"))
         finally:
             body.close()

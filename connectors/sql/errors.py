@@ -66,6 +66,9 @@ def describe(exc: BaseException, redact: Redactor, fix: str | None = None,
         return f"authentication failed ({type(orig).__name__})"
     if isinstance(exc, sa.exc.DataError):
         return f"data error while reading ({type(orig).__name__})"
+    sqlstate = getattr(orig, "sqlstate", None)
+    if isinstance(sqlstate, str) and sqlstate[:2] in ("22", "23"):  # data exception / integrity: may quote a value
+        return f"data error while reading ({type(orig).__name__}, SQLSTATE {sqlstate})"
     return f"{type(orig).__name__}: {_first_line(orig, redact)}"
 
 

@@ -63,14 +63,14 @@ def test_reads_in_flight_are_bounded_by_max_workers(bucket, s3_url, monkeypatch)
     state = {"now": 0, "peak": 0, "threads": set()}
     real = objects.read_body
 
-    def counting(body, want, deadline):
+    def counting(body, want, deadline, declared=None):
         with lock:
             state["now"] += 1
             state["peak"] = max(state["peak"], state["now"])
             state["threads"].add(threading.current_thread().name)
         try:
             time.sleep(0.05)  # long enough for the reads of other prefixes to overlap this one
-            return real(body, want, deadline)
+            return real(body, want, deadline, declared)
         finally:
             with lock:
                 state["now"] -= 1

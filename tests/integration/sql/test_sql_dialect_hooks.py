@@ -68,7 +68,8 @@ def test_a_registered_dialect_is_used_by_the_connector_and_the_sampler(tagged):
 
 
 @pytest.mark.parametrize("url", ["postgresql+psycopg://u@h/db", "mariadb+pymysql://u@h/db", "sqlite://"])
-@pytest.mark.parametrize("schema,name", [("public", "plain"), ('we"ird', 'x"><img src=x>'), (None, "per%cent Table")])
+@pytest.mark.parametrize("schema,name", [("public", "plain"), ('we"ird', 'x"><img src=x>'), (None, "per%cent Table"),
+                                         ("auditorph_t", "auditorph_c0"), ("pct%(x)s", 'back\\slash`"?')])
 def test_a_shape_compiled_once_gives_each_table_the_sql_its_own_compile_gives(url, schema, name):
     """statements.Shapes: one compile per shape, each table's identifiers quoted as the compiler
     quotes them (percent signs doubled for pyformat drivers), parameters in the driver's form."""
