@@ -156,6 +156,11 @@ class ObjectStore:
         """A short, credential-free name of one of ``errors`` (an HTTP status, an error code)."""
         return type(exc).__name__
 
+    def refusal(self, exc: BaseException) -> bool:
+        """Whether one of ``errors`` is the store refusing the call (a grant would fix it) rather
+        than the network failing under it (a broken connection, retries exhausted on one)."""
+        return True
+
     # ------------------------------------------------------------------ optional hooks
 
     def list_prefixes(self, bucket: Bucket, settings: BucketSettings, prefix: str) -> list[str]:
@@ -372,4 +377,5 @@ class ObjectStore:
                     raise
                 return readers.ReadResult(read=False, note=f"object deleted since it was listed: {pick.key}")
 
-        return objects.sample_with_refusals(tree.picks(node), read, self.read_call, self.errors, self.error_code)
+        return objects.sample_with_refusals(tree.picks(node), read, self.read_call, self.errors, self.error_code,
+                                            self.refusal)

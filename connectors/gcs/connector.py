@@ -8,7 +8,10 @@ from datetime import datetime
 from functools import partial
 from typing import Any, ClassVar, TypeVar
 
+import http.client
+
 import requests
+import urllib3
 from pydantic import BaseModel, Field
 from google.api_core import exceptions as gexc
 from google.auth import exceptions as auth_exc
@@ -55,6 +58,14 @@ def _code(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+def _network(exc: BaseException) -> bool:
+    """A transport failure (a broken or refused connection, retried until exhausted), not an answer."""
+    if isinstance(exc, gexc.RetryError) and exc.cause is not None:
+        return _network(exc.cause)
+    return isinstance(exc, (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+                            urllib3.exceptions.HTTPError, http.client.HTTPException, ConnectionError, TimeoutError))
+
+
 _Options = Options  # the class attribute Options shadows it in the class body
 
 
@@ -76,6 +87,9 @@ class Connector(ObjectStore):
     @classmethod
     def permissions(cls) -> dict[str, Any]:
         return gcsfacts.permissions()
+
+    def refusal(self, exc: BaseException) -> bool:
+        return not _network(exc)
 
     def error_code(self, exc: BaseException) -> str:
         return _code(exc)
