@@ -11,13 +11,21 @@ glued to a time of day) do not count unless a phone word is nearer.
 
 Validation is the cost (``phonenumbers`` above all), so it runs once per distinct
 candidate (and phones go through compiled metadata patterns, see ``validators.py``);
-extraction and counting still see every occurrence. ``max_text_values`` per type stays
-as a safety bound (the count is then a lower bound, flagged ``capped``).
+extraction still sees every occurrence. With ``settle_values`` set, a type with more
+than ``max(settle_values, 256)`` distinct candidates in a chunk validates them in a fixed
+pseudo-random order until the share of its occurrences that count is known within 99%
+Wilson bounds 0.1 apart, and the occurrences not read count at that share (flagged
+``estimated``); a type none of whose candidates has counted yet never settles (estimation
+cannot turn a present type into an absent one). ``max_text_values`` per type stays as a
+safety bound (the count is then a lower bound, flagged ``capped``).
 """
 
 from __future__ import annotations
 
+import math
 import re
+import zlib
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -184,6 +192,56 @@ def _written_as_phone(chunk: bytes, raw: str, start: int, end: int, tag_strong: 
     return _NOT_PHONE_WORDS.search(_before(chunk, start)[-16:]) is None
 
 
+_SETTLE_MIN = 256  # distinct candidates of a type in a chunk validated before its share may settle
+_SETTLE_WIDTH = 0.1  # a settled share is known within +-5 points (99% Wilson bounds)
+_SPREAD_STEPS = (7919, 7907, 7901)  # primes: a stride that visits every index once
+
+
+def _spread(items: list[tuple[bytes, list[int]]], type_: str) -> Iterator[tuple[bytes, list[int]]]:
+    """``items`` in a fixed pseudo-random order (a prime stride from a seeded offset), so
+    that the candidates validated before a type settles are spread over the chunk, not its
+    first lines (text is often written in blocks)."""
+    n = len(items)
+    step = next(p for p in _SPREAD_STEPS if n % p)
+    at = zlib.crc32(type_.encode()) % n
+    for _ in range(n):
+        yield items[at]
+        at = (at + step) % n
+
+
+def _wilson(k: float, n: float, z: float = 2.58) -> tuple[float, float]:
+    p = k / n
+    den = 1 + z * z / n
+    mid = (p + z * z / (2 * n)) / den
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    return max(0.0, mid - half), min(1.0, mid + half)
+
+
+def _tight(counted: int, seen: int, read: int) -> bool:
+    """The share of a type's occurrences that count is known closely enough: its 99% Wilson
+    bounds, on ``read`` distinct candidates (fewer than the occurrences: conservative),
+    are at most ``_SETTLE_WIDTH`` apart."""
+    lo, hi = _wilson(read * counted / seen, read)
+    return hi - lo <= _SETTLE_WIDTH
+
+
+def _extrapolate(hit: Hit, local: Counter, counted: int, seen: int, total: int, left: int,
+                 tries: int) -> tuple[int, int]:
+    """The occurrences of a settled type not read count at the share its sample settled on
+    (by tag, as the sample's tags fell); the hit says its count is ``estimated``. Returns
+    the budgets left."""
+    rest = total - seen
+    tries -= rest
+    add = min(round(rest * counted / seen), left)
+    if add > 0:
+        for tag, n in local.items():
+            hit.tags[tag] += round(add * n / counted)
+        hit.count += add
+        left -= add
+        hit.estimated = True
+    return left, tries
+
+
 def scan_text(
     texts: Iterable[str], options: ClassifyOptions, where: str = TEXT_WHERE, skip: frozenset[str] = frozenset()
 ) -> list[Hit]:
@@ -206,6 +264,7 @@ def scan_text(
     # per type: its verdict cache (salted hash of a candidate -> tag) and which tags need a keyword
     caches = {t: _VERDICTS.setdefault((t, regions if t == "phone" else custom.get(t)), {}) for t in specs}
     weak: dict[str, dict[str, bool]] = {t: {} for t in specs}
+    settle = max(options.settle_values, _SETTLE_MIN) if options.settle_values else 0
     for chunk in chunks_of(texts, options.text_chunk_bytes):
         settled = {t for t in wanted if budget[t] <= 0 or candidates[t] <= 0}
         if settled:
@@ -223,7 +282,22 @@ def scan_text(
             cache = caches[type_]
             needs = weak[type_]
             left, tries = budget[type_], candidates[type_]
-            for raw_bytes, starts in _candidates(_extractor(spec), chunk).items():
+            found = _candidates(_extractor(spec), chunk)
+            settling = settle and len(found) > settle
+            if settling:
+                order: Iterable[tuple[bytes, list[int]]] = _spread(list(found.items()), type_)
+                total_occ = sum(map(len, found.values()))
+                seen_occ = counted_occ = read = 0
+                local: Counter = Counter()
+            else:
+                order = found.items()
+            for raw_bytes, starts in order:
+                if settling:
+                    if read >= settle and not read % 64 and counted_occ and _tight(counted_occ, seen_occ, read):
+                        left, tries = _extrapolate(hits[type_], local, counted_occ, seen_occ, total_occ, left, tries)
+                        break
+                    read += 1
+                    seen_occ += len(starts)
                 if left <= 0 or tries <= 0:
                     hit = hits.get(type_)
                     if hit is not None:
@@ -270,6 +344,9 @@ def scan_text(
                     hit = hits[type_] = Hit(type=type_, where=where, spec=spec if spec.category else None)
                 hit.count += n
                 hit.tags[tag.lstrip("?")] += n
+                if settling:
+                    counted_occ += n
+                    local[tag.lstrip("?")] += n
                 hit.add_example(raw, options.max_examples)
                 left -= n
                 if over:
