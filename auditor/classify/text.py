@@ -12,8 +12,8 @@ glued to a time of day) do not count unless a phone word is nearer.
 Validation is the cost (``phonenumbers`` above all), so it runs once per distinct
 candidate (and phones go through compiled metadata patterns, see ``validators.py``);
 extraction still sees every occurrence. With ``settle_values`` set, a type with more
-than ``max(settle_values, 256)`` distinct candidates in a chunk validates them in a fixed
-pseudo-random order until the share of its occurrences that count is known within 99%
+than ``max(settle_values, 256)`` distinct candidates in a chunk validates a seeded random
+sample of them (at most 1,024) until the share of its occurrences that count is known within 99%
 Wilson bounds 0.1 apart, and the occurrences not read count at that share (flagged
 ``estimated``); a type none of whose candidates has counted yet never settles (estimation
 cannot turn a present type into an absent one). ``max_text_values`` per type stays as a
@@ -23,6 +23,7 @@ safety bound (the count is then a lower bound, flagged ``capped``).
 from __future__ import annotations
 
 import math
+import random
 import re
 import zlib
 from collections import Counter
@@ -194,19 +195,24 @@ def _written_as_phone(chunk: bytes, raw: str, start: int, end: int, tag_strong: 
 
 _SETTLE_MIN = 256  # distinct candidates of a type in a chunk validated before its share may settle
 _SETTLE_WIDTH = 0.1  # a settled share is known within +-5 points (99% Wilson bounds)
-_SPREAD_STEPS = (7919, 7907, 7901)  # primes: a stride that visits every index once
+_SETTLE_SAMPLE = 1024  # a random sample this large settles any share within _SETTLE_WIDTH
 
 
 def _spread(items: list[tuple[bytes, list[int]]], type_: str) -> Iterator[tuple[bytes, list[int]]]:
-    """``items`` in a fixed pseudo-random order (a prime stride from a seeded offset), so
-    that the candidates validated before a type settles are spread over the chunk, not its
-    first lines (text is often written in blocks)."""
+    """``items``: first a seeded random sample of ``_SETTLE_SAMPLE`` of them (the only ones a
+    type may settle on: text is often written in blocks, its first lines are no sample), then
+    the rest in order (read only when the sample did not settle: every one is then validated)."""
     n = len(items)
-    step = next(p for p in _SPREAD_STEPS if n % p)
-    at = zlib.crc32(type_.encode()) % n
-    for _ in range(n):
-        yield items[at]
-        at = (at + step) % n
+    rng = random.Random(zlib.crc32(type_.encode()) ^ n)
+    draw = rng.random
+    order = list(range(n))
+    k = 0
+    for k in range(min(n, _SETTLE_SAMPLE)):  # a Fisher-Yates shuffle, drawn only as far as read
+        j = k + int(draw() * (n - k))
+        order[k], order[j] = order[j], order[k]
+        yield items[order[k]]
+    for i in order[k + 1:]:
+        yield items[i]
 
 
 def _wilson(k: float, n: float, z: float = 2.58) -> tuple[float, float]:
@@ -293,7 +299,7 @@ def scan_text(
                 order = found.items()
             for raw_bytes, starts in order:
                 if settling:
-                    if read >= settle and not read % 64 and counted_occ and _tight(counted_occ, seen_occ, read):
+                    if settle <= read <= _SETTLE_SAMPLE and not read % 64 and counted_occ and _tight(counted_occ, seen_occ, read):
                         left, tries = _extrapolate(hits[type_], local, counted_occ, seen_occ, total_occ, left, tries)
                         break
                     read += 1
