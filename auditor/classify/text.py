@@ -16,7 +16,8 @@ than ``max(settle_values, 256)`` distinct candidates in a chunk validates a seed
 sample of them (at most 1,024) until the share of its occurrences that count is known within 99%
 Wilson bounds 0.1 apart, and the occurrences not read count at that share (flagged
 ``estimated``); a type none of whose candidates has counted yet never settles (estimation
-cannot turn a present type into an absent one). ``max_text_values`` per type stays as a
+cannot turn a present type into an absent one); such a scan reads chunks of at least
+1 MiB, so that one sample serves a connector's whole call. ``max_text_values`` per type stays as a
 safety bound (the count is then a lower bound, flagged ``capped``).
 """
 
@@ -195,6 +196,7 @@ def _written_as_phone(chunk: bytes, raw: str, start: int, end: int, tag_strong: 
 
 _SETTLE_MIN = 256  # distinct candidates of a type in a chunk validated before its share may settle
 _SETTLE_WIDTH = 0.1  # a settled share is known within +-5 points (99% Wilson bounds)
+_SETTLE_CHUNK = 1 << 20  # the least chunk a settling scan reads (1 MiB: one sample per call of the connectors)
 _SETTLE_SAMPLE = 1024  # a random sample this large settles any share within _SETTLE_WIDTH
 
 
@@ -270,8 +272,11 @@ def scan_text(
     # per type: its verdict cache (salted hash of a candidate -> tag) and which tags need a keyword
     caches = {t: _VERDICTS.setdefault((t, regions if t == "phone" else custom.get(t)), {}) for t in specs}
     weak: dict[str, dict[str, bool]] = {t: {} for t in specs}
+    max_examples = options.max_examples
     settle = max(options.settle_values, _SETTLE_MIN) if options.settle_values else 0
-    for chunk in chunks_of(texts, options.text_chunk_bytes):
+    # a settling type validates a sample per chunk: larger chunks, fewer samples per MiB
+    chunk_bytes = max(options.text_chunk_bytes, _SETTLE_CHUNK) if settle else options.text_chunk_bytes
+    for chunk in chunks_of(texts, chunk_bytes):
         settled = {t for t in wanted if budget[t] <= 0 or candidates[t] <= 0}
         if settled:
             wanted = wanted - settled
@@ -317,8 +322,8 @@ def scan_text(
                     tag = cache[key] = (validate(raw, hinted) if type_ != "phone" else v.phone_reading(raw, regions))
                 if tag is None:
                     continue
-                raw = raw_bytes.decode("utf-8", "replace").strip()
                 if type_ == "phone":
+                    raw = raw_bytes.decode("utf-8", "replace").strip()
                     strong = tag.endswith(":strong")
                     tag = tag.split(":", 1)[0]
                     end = len(raw_bytes)
@@ -349,11 +354,13 @@ def scan_text(
                 if hit is None:
                     hit = hits[type_] = Hit(type=type_, where=where, spec=spec if spec.category else None)
                 hit.count += n
-                hit.tags[tag.lstrip("?")] += n
+                tag = tag.lstrip("?")
+                hit.tags[tag] += n
                 if settling:
                     counted_occ += n
-                    local[tag.lstrip("?")] += n
-                hit.add_example(raw, options.max_examples)
+                    local[tag] += n
+                if len(hit.examples) < max_examples:
+                    hit.add_example(raw_bytes.decode("utf-8", "replace").strip(), max_examples)
                 left -= n
                 if over:
                     hit.capped = True
