@@ -240,13 +240,17 @@ def _extrapolate(hit: Hit, local: Counter, counted: int, seen: int, total: int, 
     the budgets left."""
     rest = total - seen
     tries -= rest
-    add = min(round(rest * counted / seen), left)
+    add = round(rest * counted / seen)
+    if add > left:
+        add = left
+        hit.capped = True
     if add > 0:
         for tag, n in local.items():
             hit.tags[tag] += round(add * n / counted)
         hit.count += add
         left -= add
-        hit.estimated = True
+    if rest > 0:
+        hit.estimated = True  # occurrences not read: the count rests on the sample's share
     return left, tries
 
 

@@ -41,3 +41,10 @@ def test_a_type_whose_sample_validated_nothing_keeps_validating_and_stays_presen
     text = _dense(0, 3000) + "mail someone@example.com please\n"
     est = _email(text, settle_values=256)
     assert est is not None and est.count >= 1
+
+
+def test_an_estimate_past_the_budget_is_capped_at_it() -> None:
+    T._VERDICTS.clear()
+    options = ClassifyOptions(max_text_values=2000, max_text_candidates=10**9, settle_values=256)
+    (pd,) = [p for p in classify(Sample(text=[_dense(3000, 1000)]), options) if p.type == "email"]
+    assert pd.count == 2000 and pd.detail.get("capped") is True
