@@ -19,7 +19,7 @@ For each, in the same process:
   its counts are extrapolated (``detail.estimated``); text validates each distinct candidate
   once, and a type with more than 256 distinct candidates in a chunk (at least 1 MiB when
   settling) validates a seeded random sample of them until the share of its occurrences that
-  count is known within 99% Wilson bounds 0.1 apart, the rest counting at that share
+  count is known within 99% Wilson bounds 10% of it (or 0.5 points) either side, the rest counting at that share
   (``detail.estimated``; a type none of whose candidates counted never settles);
 - **classifier, exact**: the same with settling off (every value validated);
 - **baseline**: the same candidates validated the same way with Python ``re`` instead of

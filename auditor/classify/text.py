@@ -13,8 +13,8 @@ Validation is the cost (``phonenumbers`` above all), so it runs once per distinc
 candidate (and phones go through compiled metadata patterns, see ``validators.py``);
 extraction still sees every occurrence. With ``settle_values`` set, a type with more
 than ``max(settle_values, 256)`` distinct candidates in a chunk validates a seeded random
-sample of them (at most 1,024) until the share of its occurrences that count is known within 99%
-Wilson bounds 0.1 apart, and the occurrences not read count at that share (flagged
+sample of them (those occurring more than 8 times are all read) until the share of its occurrences that count is known within 99% Wilson
+bounds 10% of it (or 0.5 points) either side, and the occurrences not read count at that share (flagged
 ``estimated``); a type none of whose candidates has counted yet never settles (estimation
 cannot turn a present type into an absent one); such a scan reads chunks of at least
 1 MiB, so that one sample serves a connector's whole call. ``max_text_values`` per type stays as a
@@ -23,6 +23,7 @@ safety bound (the count is then a lower bound, flagged ``capped``).
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 import re
@@ -195,9 +196,11 @@ def _written_as_phone(chunk: bytes, raw: str, start: int, end: int, tag_strong: 
 
 
 _SETTLE_MIN = 256  # distinct candidates of a type in a chunk validated before its share may settle
-_SETTLE_WIDTH = 0.1  # a settled share is known within +-5 points (99% Wilson bounds)
+_SETTLE_REL = 0.1  # a settled share is known within +-10% of itself (99% Wilson bounds) ...
+_SETTLE_ABS = 0.005  # ... or within +-0.5 points, whichever is wider
 _SETTLE_CHUNK = 1 << 20  # the least chunk a settling scan reads (1 MiB: one sample per call of the connectors)
-_SETTLE_SAMPLE = 1024  # a random sample this large settles any share within _SETTLE_WIDTH
+_HEAVY = 8  # a candidate occurring more often than this in a chunk is never left to the sample
+_SETTLE_SAMPLE = 16384  # the random sample a type may settle on (enough for a share of 3%)
 
 
 def _spread(items: list[tuple[bytes, list[int]]], type_: str) -> Iterator[tuple[bytes, list[int]]]:
@@ -228,9 +231,10 @@ def _wilson(k: float, n: float, z: float = 2.58) -> tuple[float, float]:
 def _tight(counted: int, seen: int, read: int) -> bool:
     """The share of a type's occurrences that count is known closely enough: its 99% Wilson
     bounds, on ``read`` distinct candidates (fewer than the occurrences: conservative),
-    are at most ``_SETTLE_WIDTH`` apart."""
-    lo, hi = _wilson(read * counted / seen, read)
-    return hi - lo <= _SETTLE_WIDTH
+    are within 10% of the share (or 0.5 points) either side."""
+    share = counted / seen
+    lo, hi = _wilson(read * share, read)
+    return hi - lo <= 2 * max(_SETTLE_REL * share, _SETTLE_ABS)
 
 
 def _extrapolate(hit: Hit, local: Counter, counted: int, seen: int, total: int, left: int,
@@ -300,14 +304,19 @@ def scan_text(
             found = _candidates(_extractor(spec), chunk)
             settling = settle and len(found) > settle
             if settling:
-                order: Iterable[tuple[bytes, list[int]]] = _spread(list(found.items()), type_)
-                total_occ = sum(map(len, found.values()))
+                # a candidate occurring often is read whole first (it would sway a sample's share);
+                # the rest are sampled
+                heavy = [item for item in found.items() if len(item[1]) > _HEAVY]
+                light = [item for item in found.items() if len(item[1]) <= _HEAVY] if heavy else list(found.items())
+                order: Iterable[tuple[bytes, list[int]]] = itertools.chain(heavy, _spread(light, type_))
+                total_occ = sum(len(item[1]) for item in light)
                 seen_occ = counted_occ = read = 0
                 local: Counter = Counter()
             else:
                 order = found.items()
             for raw_bytes, starts in order:
-                if settling:
+                sampled = settling and len(starts) <= _HEAVY
+                if sampled:
                     if settle <= read <= _SETTLE_SAMPLE and not read % 64 and counted_occ and _tight(counted_occ, seen_occ, read):
                         left, tries = _extrapolate(hits[type_], local, counted_occ, seen_occ, total_occ, left, tries)
                         break
@@ -360,7 +369,7 @@ def scan_text(
                 hit.count += n
                 tag = tag.lstrip("?")
                 hit.tags[tag] += n
-                if settling:
+                if sampled:
                     counted_occ += n
                     local[tag] += n
                 if len(hit.examples) < max_examples:
