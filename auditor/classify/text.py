@@ -11,13 +11,24 @@ glued to a time of day) do not count unless a phone word is nearer.
 
 Validation is the cost (``phonenumbers`` above all), so it runs once per distinct
 candidate (and phones go through compiled metadata patterns, see ``validators.py``);
-extraction and counting still see every occurrence. ``max_text_values`` per type stays
-as a safety bound (the count is then a lower bound, flagged ``capped``).
+extraction still sees every occurrence. With ``settle_values`` set, a type with more
+than ``max(settle_values, 256)`` distinct candidates in a chunk validates a seeded random
+sample of them (those occurring more than 8 times are all read) until the share of its occurrences that count is known within 99% Wilson
+bounds 10% of it (or 0.5 points) either side, and the occurrences not read count at that share (flagged
+``estimated``); a type none of whose candidates has counted yet never settles (estimation
+cannot turn a present type into an absent one); such a scan reads chunks of at least
+1 MiB, so that one sample serves a connector's whole call. ``max_text_values`` per type stays as a
+safety bound (the count is then a lower bound, flagged ``capped``).
 """
 
 from __future__ import annotations
 
+import itertools
+import math
+import random
 import re
+import zlib
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -184,6 +195,69 @@ def _written_as_phone(chunk: bytes, raw: str, start: int, end: int, tag_strong: 
     return _NOT_PHONE_WORDS.search(_before(chunk, start)[-16:]) is None
 
 
+_SETTLE_MIN = 256  # distinct candidates of a type in a chunk validated before its share may settle
+_SETTLE_REL = 0.1  # a settled share is known within +-10% of itself (99% Wilson bounds) ...
+_SETTLE_ABS = 0.005  # ... or within +-0.5 points, whichever is wider
+_SETTLE_CHUNK = 1 << 20  # the least chunk a settling scan reads (1 MiB: one sample per call of the connectors)
+_HEAVY = 8  # a candidate occurring more often than this in a chunk is never left to the sample
+_SETTLE_SAMPLE = 16384  # the random sample a type may settle on (enough for a share of 3%)
+
+
+def _spread(items: list[tuple[bytes, list[int]]], type_: str) -> Iterator[tuple[bytes, list[int]]]:
+    """``items``: first a seeded random sample of ``_SETTLE_SAMPLE`` of them (the only ones a
+    type may settle on: text is often written in blocks, its first lines are no sample), then
+    the rest in order (read only when the sample did not settle: every one is then validated)."""
+    n = len(items)
+    rng = random.Random(zlib.crc32(type_.encode()) ^ n)
+    draw = rng.random
+    order = list(range(n))
+    k = 0
+    for k in range(min(n, _SETTLE_SAMPLE)):  # a Fisher-Yates shuffle, drawn only as far as read
+        j = k + int(draw() * (n - k))
+        order[k], order[j] = order[j], order[k]
+        yield items[order[k]]
+    for i in order[k + 1:]:
+        yield items[i]
+
+
+def _wilson(k: float, n: float, z: float = 2.58) -> tuple[float, float]:
+    p = k / n
+    den = 1 + z * z / n
+    mid = (p + z * z / (2 * n)) / den
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    return max(0.0, mid - half), min(1.0, mid + half)
+
+
+def _tight(counted: int, seen: int, read: int) -> bool:
+    """The share of a type's occurrences that count is known closely enough: its 99% Wilson
+    bounds, on ``read`` distinct candidates (fewer than the occurrences: conservative),
+    are within 10% of the share (or 0.5 points) either side."""
+    share = counted / seen
+    lo, hi = _wilson(read * share, read)
+    return hi - lo <= 2 * max(_SETTLE_REL * share, _SETTLE_ABS)
+
+
+def _extrapolate(hit: Hit, local: Counter, counted: int, seen: int, total: int, left: int,
+                 tries: int) -> tuple[int, int]:
+    """The occurrences of a settled type not read count at the share its sample settled on
+    (by tag, as the sample's tags fell); the hit says its count is ``estimated``. Returns
+    the budgets left."""
+    rest = total - seen
+    tries -= rest
+    add = round(rest * counted / seen)
+    if add > left:
+        add = left
+        hit.capped = True
+    if add > 0:
+        for tag, n in local.items():
+            hit.tags[tag] += round(add * n / counted)
+        hit.count += add
+        left -= add
+    if rest > 0:
+        hit.estimated = True  # occurrences not read: the count rests on the sample's share
+    return left, tries
+
+
 def scan_text(
     texts: Iterable[str], options: ClassifyOptions, where: str = TEXT_WHERE, skip: frozenset[str] = frozenset()
 ) -> list[Hit]:
@@ -206,7 +280,11 @@ def scan_text(
     # per type: its verdict cache (salted hash of a candidate -> tag) and which tags need a keyword
     caches = {t: _VERDICTS.setdefault((t, regions if t == "phone" else custom.get(t)), {}) for t in specs}
     weak: dict[str, dict[str, bool]] = {t: {} for t in specs}
-    for chunk in chunks_of(texts, options.text_chunk_bytes):
+    max_examples = options.max_examples
+    settle = max(options.settle_values, _SETTLE_MIN) if options.settle_values else 0
+    # a settling type validates a sample per chunk: larger chunks, fewer samples per MiB
+    chunk_bytes = max(options.text_chunk_bytes, _SETTLE_CHUNK) if settle else options.text_chunk_bytes
+    for chunk in chunks_of(texts, chunk_bytes):
         settled = {t for t in wanted if budget[t] <= 0 or candidates[t] <= 0}
         if settled:
             wanted = wanted - settled
@@ -223,7 +301,27 @@ def scan_text(
             cache = caches[type_]
             needs = weak[type_]
             left, tries = budget[type_], candidates[type_]
-            for raw_bytes, starts in _candidates(_extractor(spec), chunk).items():
+            found = _candidates(_extractor(spec), chunk)
+            settling = settle and len(found) > settle
+            if settling:
+                # a candidate occurring often is read whole first (it would sway a sample's share);
+                # the rest are sampled
+                heavy = [item for item in found.items() if len(item[1]) > _HEAVY]
+                light = [item for item in found.items() if len(item[1]) <= _HEAVY] if heavy else list(found.items())
+                order: Iterable[tuple[bytes, list[int]]] = itertools.chain(heavy, _spread(light, type_))
+                total_occ = sum(len(item[1]) for item in light)
+                seen_occ = counted_occ = read = 0
+                local: Counter = Counter()
+            else:
+                order = found.items()
+            for raw_bytes, starts in order:
+                sampled = settling and len(starts) <= _HEAVY
+                if sampled:
+                    if settle <= read <= _SETTLE_SAMPLE and not read % 64 and counted_occ and _tight(counted_occ, seen_occ, read):
+                        left, tries = _extrapolate(hits[type_], local, counted_occ, seen_occ, total_occ, left, tries)
+                        break
+                    read += 1
+                    seen_occ += len(starts)
                 if left <= 0 or tries <= 0:
                     hit = hits.get(type_)
                     if hit is not None:
@@ -237,8 +335,8 @@ def scan_text(
                     tag = cache[key] = (validate(raw, hinted) if type_ != "phone" else v.phone_reading(raw, regions))
                 if tag is None:
                     continue
-                raw = raw_bytes.decode("utf-8", "replace").strip()
                 if type_ == "phone":
+                    raw = raw_bytes.decode("utf-8", "replace").strip()
                     strong = tag.endswith(":strong")
                     tag = tag.split(":", 1)[0]
                     end = len(raw_bytes)
@@ -269,8 +367,13 @@ def scan_text(
                 if hit is None:
                     hit = hits[type_] = Hit(type=type_, where=where, spec=spec if spec.category else None)
                 hit.count += n
-                hit.tags[tag.lstrip("?")] += n
-                hit.add_example(raw, options.max_examples)
+                tag = tag.lstrip("?")
+                hit.tags[tag] += n
+                if sampled:
+                    counted_occ += n
+                    local[tag] += n
+                if len(hit.examples) < max_examples:
+                    hit.add_example(raw_bytes.decode("utf-8", "replace").strip(), max_examples)
                 left -= n
                 if over:
                     hit.capped = True

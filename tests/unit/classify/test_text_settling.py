@@ -1,0 +1,50 @@
+"""Free text: a dense type settles on a sample of its distinct candidates and says its
+count is estimated; estimation never turns a present type into an absent one."""
+
+from __future__ import annotations
+
+from auditor.classify import ClassifyOptions, classify
+from auditor.classify import text as T
+from auditor.models import Sample
+
+UNCAPPED = dict(max_text_values=10**9, max_text_candidates=10**9, max_values_per_field=10**9)
+
+
+def _dense(valid: int, invalid: int) -> str:
+    lines = [f"mail user{i}@example.com please\n" for i in range(valid)]
+    lines += [f"mail user{i}@example.notatld please\n" for i in range(invalid)]
+    # interleaved: a sample taken from the start alone would be biased
+    return "".join(lines[i] for i in sorted(range(len(lines)), key=lambda i: (i * 7919) % len(lines)))
+
+
+def _email(text: str, **options: int) -> object:
+    T._VERDICTS.clear()
+    found = [p for p in classify(Sample(text=[text]), ClassifyOptions(**UNCAPPED, **options)) if p.type == "email"]
+    return found[0] if found else None
+
+
+def test_a_dense_type_settles_and_its_count_is_an_estimate_near_the_exact_one() -> None:
+    text = _dense(3000, 1000)
+    exact = _email(text, settle_values=0)
+    assert exact is not None and exact.count == 3000 and "estimated" not in exact.detail
+    est = _email(text, settle_values=256)
+    assert est is not None and est.detail.get("estimated") is True
+    assert abs(est.count - 3000) <= 0.05 * 4000  # within the settled bounds' half-width of the candidates
+
+
+def test_few_candidates_are_all_validated_and_the_count_is_exact() -> None:
+    est = _email(_dense(200, 50), settle_values=256)
+    assert est is not None and est.count == 200 and "estimated" not in est.detail
+
+
+def test_a_type_whose_sample_validated_nothing_keeps_validating_and_stays_present() -> None:
+    text = _dense(0, 3000) + "mail someone@example.com please\n"
+    est = _email(text, settle_values=256)
+    assert est is not None and est.count >= 1
+
+
+def test_an_estimate_past_the_budget_is_capped_at_it() -> None:
+    T._VERDICTS.clear()
+    options = ClassifyOptions(max_text_values=2000, max_text_candidates=10**9, settle_values=256)
+    (pd,) = [p for p in classify(Sample(text=[_dense(3000, 1000)]), options) if p.type == "email"]
+    assert pd.count == 2000 and pd.detail.get("capped") is True
