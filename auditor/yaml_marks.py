@@ -56,16 +56,18 @@ _Loader.yaml_implicit_resolvers = {
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 
-_CLoader: type | None = None
+_CLoader: Any = None  # yaml.CSafeLoader exists only where PyYAML was built with libyaml
 if getattr(yaml, "__with_libyaml__", False):
-    class _CLoader(yaml.CSafeLoader):  # type: ignore[no-redef]
+    class _CSafeLoader(yaml.CSafeLoader):
         """libyaml's parser and composer (~20x faster than the pure-Python ones), the same resolvers
         and constructors. Its composer cannot count aliases as it goes: they are counted after
         composing (a composed alias is one more reference to its anchor's node, so composing
         stays linear in the file's size), and any refusal or error is re-read by :class:`_Loader`,
         so every message, line and key is the one the pure-Python loader gives."""
 
-    _CLoader.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
+        yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
+
+    _CLoader = _CSafeLoader
 
 
 class _Fallback(Exception):
