@@ -56,11 +56,33 @@ _Loader.yaml_implicit_resolvers = {
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 
+_CLoader: Any = None  # yaml.CSafeLoader exists only where PyYAML was built with libyaml
+if getattr(yaml, "__with_libyaml__", False):
+    class _CSafeLoader(yaml.CSafeLoader):
+        """libyaml's parser and composer (~20x faster than the pure-Python ones), the same resolvers
+        and constructors. Its composer cannot count aliases as it goes: they are counted after
+        composing (a composed alias is one more reference to its anchor's node, so composing
+        stays linear in the file's size), and any refusal or error is re-read by :class:`_Loader`,
+        so every message, line and key is the one the pure-Python loader gives."""
+
+        yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
+
+    _CLoader = _CSafeLoader
+
+
+class _Fallback(Exception):
+    """The fast path gave up: read again with the pure-Python loader."""
+
 
 def read_marked(text: str, file: str, error: type[ConfigError] = ConfigError) -> tuple[Any, dict[Path_, int]]:
     """Plain data plus ``{key path: 1-based line}``."""
     if len(text) > MAX_YAML_BYTES:
         raise error(f"file larger than {MAX_YAML_BYTES // (1024 * 1024)} MiB: refused", file=file)
+    if _CLoader is not None:
+        try:
+            return _read_fast(text, file, error)
+        except _Fallback:
+            pass
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -88,6 +110,24 @@ def read_marked(text: str, file: str, error: type[ConfigError] = ConfigError) ->
     return data, lines
 
 
+def _read_fast(text: str, file: str, error: type[ConfigError]) -> tuple[Any, dict[Path_, int]]:
+    """:func:`read_marked` with libyaml; raises :class:`_Fallback` on anything but a clean read."""
+    assert _CLoader is not None
+    loader = _CLoader(text)
+    try:
+        node = loader.get_single_node()
+        lines: dict[Path_, int] = {}
+        if node is None:
+            return None, lines
+        if _expanded_size(node) > MAX_ALIASES:
+            raise _Fallback
+        return _walk(loader, node, (), lines, file, error), lines
+    except (yaml.YAMLError, _Refused, ConfigError, RecursionError, ValueError, TypeError):
+        raise _Fallback from None
+    finally:
+        loader.dispose()
+
+
 def read_yaml_file(path: Any, error: type[ConfigError] = ConfigError, what: str = "file") -> str:
     """A config or policy file's text, refused before reading when it is over the size limit."""
     from pathlib import Path
@@ -104,17 +144,20 @@ def read_yaml_file(path: Any, error: type[ConfigError] = ConfigError, what: str 
         raise error(f"cannot read {what}: {exc.__class__.__name__}", file=str(path)) from None
 
 
-def _expanded_size(root: yaml.Node) -> None:
+def _expanded_size(root: yaml.Node) -> int:
     """Count the nodes the document expands to (aliases counted at every use) without
-    expanding it; refuse recursive aliases and expansions past the budget."""
+    expanding it; refuse recursive aliases and expansions past the budget. Returns the
+    number of aliases (references to a node met before)."""
     sizes: dict[int, int] = {}
     busy: set[int] = set()
     distinct = 0
+    aliases = 0
 
     def size(node: yaml.Node) -> int:
-        nonlocal distinct
+        nonlocal distinct, aliases
         key = id(node)
         if key in sizes:
+            aliases += 1
             return sizes[key]
         if key in busy:
             raise _Refused("recursive alias: refused", node.start_mark.line + 1)
@@ -133,6 +176,7 @@ def _expanded_size(root: yaml.Node) -> None:
         return total
 
     size(root)
+    return aliases
 
 
 def _walk(loader: yaml.SafeLoader, node: yaml.Node, at: Path_, lines: dict[Path_, int], file: str,

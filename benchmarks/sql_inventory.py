@@ -28,6 +28,7 @@ server-side count. ``--profile`` adds a cProfile summary of one end-to-end run.
     .venv/bin/python benchmarks/sql_inventory.py              # 200 tables (reduced: a shared machine)
     .venv/bin/python benchmarks/sql_inventory.py --quick      # 30 tables
     .venv/bin/python benchmarks/sql_inventory.py --estate issue     # 1,001 tables, one of 5M rows
+    .venv/bin/python benchmarks/sql_inventory.py --estate issue --keep bench_issue24   # seed once, reuse after
 """
 
 from __future__ import annotations
@@ -265,6 +266,10 @@ def main() -> int:
                         help="issue: issue 24's estate, --tables (default 1,001) of which one has 5,000,000 rows")
     parser.add_argument("--rows", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=None)
+    parser.add_argument("--keep", metavar="DBNAME", default=None,
+                        help="seed the estate into database DBNAME and keep it for the next run with the same --keep "
+                             "(reused as it is when it already holds the bench schema: same --tables/--rows/--estate "
+                             "expected); drop it yourself when done")
     parser.add_argument("--profile", action=argparse.BooleanOptionalAction, default=None,
                         help="add a cProfile summary of one end-to-end run (default: on, off with --quick)")
     args = parser.parse_args()
@@ -275,10 +280,15 @@ def main() -> int:
     repeats = args.repeats or (2 if args.quick else 3)
 
     admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    dbname = f"auditor_bench_{uuid.uuid4().hex[:8]}"
+    dbname = args.keep or f"auditor_bench_{uuid.uuid4().hex[:8]}"
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", dbname):
+        parser.error("--keep: a lower-case database name of letters, digits and underscores")
+    reuse = False
     try:
         with admin.connect() as c:
-            c.execute(sa.text(f"CREATE DATABASE {dbname}"))
+            exists = c.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": dbname}).scalar()
+            if not exists:
+                c.execute(sa.text(f"CREATE DATABASE {dbname}"))
     except sa.exc.OperationalError as exc:
         print(f"PostgreSQL not reachable at {sa.engine.make_url(ADMIN_URL).host}: {type(exc.orig).__name__}")
         return 2
@@ -287,15 +297,23 @@ def main() -> int:
     try:
         t0 = time.perf_counter()
         with seed.connect() as c:
-            c.execute(sa.text("CREATE SCHEMA bench"))
-            c.connection.driver_connection.execute(SEED.format(n=n - big, rows=args.rows))  # no placeholders
-            if big:
-                c.connection.driver_connection.execute(SEED_BIG.format(rows=BIG_ROWS))
-            c.execute(sa.text("ANALYZE"))
+            seeded = c.execute(sa.text("SELECT count(*) FROM pg_tables WHERE schemaname = 'bench'")).scalar()
+            if args.keep and seeded:
+                reuse = True
+                if seeded != n:
+                    print(f"--keep {dbname}: it holds {seeded} bench tables, not {n}; drop it or use another name")
+                    return 2
+            else:
+                c.execute(sa.text("CREATE SCHEMA bench"))
+                c.connection.driver_connection.execute(SEED.format(n=n - big, rows=args.rows))  # no placeholders
+                if big:
+                    c.connection.driver_connection.execute(SEED_BIG.format(rows=BIG_ROWS))
+                c.execute(sa.text("ANALYZE"))
         seed.dispose()
         print(f"# SQL inventory benchmark  cores={os.cpu_count()}  tables={n}  rows={args.rows}  repeats={repeats}")
         print(f"estate: {estate}")
-        print(f"seeded in {time.perf_counter() - t0:.1f} s")
+        print(f"reused the estate kept in database {dbname} (--keep)" if reuse else
+              f"seeded in {time.perf_counter() - t0:.1f} s" + (f" (kept in database {dbname}: --keep)" if args.keep else ""))
 
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
@@ -352,7 +370,8 @@ def main() -> int:
         with admin.connect() as c:
             c.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                               "WHERE datname = :d AND pid <> pg_backend_pid()"), {"d": dbname})
-            c.execute(sa.text(f"DROP DATABASE IF EXISTS {dbname}"))
+            if not args.keep:
+                c.execute(sa.text(f"DROP DATABASE IF EXISTS {dbname}"))
         admin.dispose()
 
 

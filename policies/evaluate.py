@@ -84,7 +84,12 @@ def _own(mine: Sequence[PersonalData], below: Sequence[tuple[str, PersonalData]]
     return out
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def _json_safe(value: Any) -> Any:
+    if type(value) in _PLAIN:  # most evidence values: returned as they are, before four isinstance checks
+        return value
     if isinstance(value, dict):
         return {str(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set)):

@@ -13,6 +13,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from auditor.models import Dataset, Finding, Run
 
 SCHEMA_VERSION = 1
@@ -113,5 +115,25 @@ def atomic_write(path: str | os.PathLike[str], text: str) -> Path:
     return target
 
 
+# datetimes and dataclasses go to ``default`` (``str``) as they do with json.dumps(default=str);
+# non-string keys are written as json.dumps writes them
+_ORJSON_OPTIONS = (orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+                   | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_APPEND_NEWLINE)
+
+
+def dumps_indented(doc: Any) -> str:
+    """The layout of ``json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\\n"``, encoded by
+    orjson (the standard library's encoder is pure Python once ``indent`` is given: ~0.3 ms per
+    dataset). The same text for what a report holds (strings, integers, rounded floats, null,
+    booleans, lists, mappings, datetimes through ``str``). Where they differ: a float below 1e-4
+    is written ``1e-7`` rather than ``1e-07`` (the same value), NaN or
+    infinity (not JSON) as ``null``, an Enum without a str or int mix-in by its value rather than
+    its ``str``. Integers past 64 bits and lone surrogates go through ``json.dumps``."""
+    try:
+        return orjson.dumps(doc, default=str, option=_ORJSON_OPTIONS).decode("utf-8")
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"
+
+
 def write_json(run: Run, path: str | os.PathLike[str]) -> Path:
-    return atomic_write(path, json.dumps(render_json(run), indent=2, ensure_ascii=False, default=str) + "\n")
+    return atomic_write(path, dumps_indented(render_json(run)))

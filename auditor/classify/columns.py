@@ -111,7 +111,7 @@ def is_prose(texts: list[str]) -> bool:
 def _texts(values: list[Any], hash_context: bool, limit: int) -> list[str]:
     """Non-empty texts of the values, at most ``limit``; a column of strings takes a fast path."""
     try:
-        texts = [t for t in map(str.strip, values) if t]
+        texts = list(filter(None, map(str.strip, values)))  # the non-empty ones, the loop in C
     except TypeError:  # not all strings: one at a time
         texts = []
         for value in values:
