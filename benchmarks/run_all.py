@@ -31,6 +31,8 @@ BENCHMARKS = [
     ("Parallel sources", "parallel_sources.py"),
     ("Hostile inputs: peak memory", "hostile_memory.py"),
     ("Report scale (HTML)", "report_scale.py"),
+    ("Celery workers (1 / 2 / 4 workers)", "celery_workers.py"),
+    ("Sharded listing", "sharded_listing.py"),
 ]
 
 

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from auditor.models import Dataset, DatasetKind, RowsSampled, Sample
 from connectors.base import Capabilities, matches
@@ -95,6 +95,11 @@ class StoreOptions(BaseOptions):
     # wall-clock bound on reading one sampled object (all its ranged reads): read_timeout bounds
     # each socket read only, so an endpoint trickling a few bytes at a time would never end
     object_read_deadline_seconds: float = Field(60.0, gt=0, allow_inf_nan=False)
+    # Celery executor: a bucket whose top-level prefixes can be listed is sent as one unit per top-level
+    # prefix plus one for its settings and root-level objects (see ObjectStore.units); a local run lists
+    # it whole, with the same report
+    prefix_units: bool = False
+    _unit_prefix: str | None = PrivateAttr(None)  # set on a worker by ObjectStore.unit_options
 
 
 @dataclass(slots=True)
@@ -135,7 +140,12 @@ class PrefixTree:
         self.versions_listed = False  # every object version was listed (noncurrent ones counted per node)
         self.sample_objects = max(0, sample_objects)
         self.reservoir_size = max(0, self.sample_objects - 2)
-        self._rng = random.Random(seed)
+        self.seed = seed
+        # one random stream per top-level prefix (and one for the bucket's root-level objects), created
+        # when a reservoir first fills: the picks under a top-level prefix depend only on the keys under
+        # it, in key order, so a tree built per top-level prefix (a prefix unit, see merge_split) picks
+        # what the tree of the whole bucket picks
+        self._rngs: dict[str, random.Random] = {}
         self.root = Node("")
         self.nodes: dict[str, Node] = {"": self.root}
         self._last_dir: str | None = None
@@ -196,7 +206,7 @@ class PrefixTree:
                 if node.newest_noncurrent is None or modified > node.newest_noncurrent:
                     node.newest_noncurrent = modified
         if current and self.sample_objects and size > 0 and not key.endswith("/"):
-            self._offer(chain[-1], Pick(key, size, modified))
+            self._offer(chain, Pick(key, size, modified))
 
     def add_many(self, keys: Iterable[str], sizes: Iterable[int], modified: Iterable[datetime],
                  current: Iterable[bool] | None = None) -> None:
@@ -226,11 +236,12 @@ class PrefixTree:
                 if nc_newest is None or mod > nc_newest:
                     nc_newest = mod
             elif sample and size > 0 and not key.endswith("/"):
-                offer(c[-1], Pick(key, size, mod))
+                offer(c, Pick(key, size, mod))
         if chain is not None:
             _apply(chain, n, nbytes, newest, oldest, nc, ncbytes, nc_newest)
 
-    def _offer(self, node: Node, pick: Pick) -> None:
+    def _offer(self, chain: list[Node], pick: Pick) -> None:
+        node = chain[-1]
         node.direct += 1
         if node.first is None or pick.modified > node.first.modified:
             node.first = pick
@@ -240,7 +251,11 @@ class PrefixTree:
             if len(node.reservoir) < self.reservoir_size:
                 node.reservoir.append(pick)
             else:
-                j = self._rng.randrange(node.direct)
+                top = chain[1].path if len(chain) > 1 else ""
+                rng = self._rngs.get(top)
+                if rng is None:
+                    rng = self._rngs[top] = random.Random(f"{self.seed}\0{top}")
+                j = rng.randrange(node.direct)
                 if j < self.reservoir_size:
                     node.reservoir[j] = pick
 
@@ -486,3 +501,52 @@ def tally_acls(picks: Iterable[Pick], results: Iterable[Any], public_grants: Cal
             if len(tally.reasons) < max_reasons:
                 tally.reasons.extend(found)
     return tally
+
+
+# --------------------------------------------------------------------------- prefix units
+
+
+def top_level(key: str) -> str:
+    """The top-level prefix a key belongs to (``"a/"`` for ``"a/b/c.csv"``), ``""`` for a root-level key."""
+    cut = key.find("/")
+    return "" if cut < 0 else key[: cut + 1]
+
+
+def merge_split(root: PrefixTree, parts: Iterable[PrefixTree]) -> PrefixTree | None:
+    """The tree of a whole bucket from the trees of its parts: ``root`` fed the root-level objects only
+    (keys without a ``/``), each of ``parts`` the objects under one top-level prefix, each in key order
+    (a prefix unit of a huge bucket, listed by whichever worker took it).
+
+    Exact: every node, aggregate and sampled pick is what one tree fed the whole listing holds, because
+    a prefix node's aggregates and picks only depend on the keys under its top-level prefix (one random
+    stream per top-level prefix, see :class:`PrefixTree`), and the bucket node's aggregates are sums,
+    minima and maxima of its parts' while its picks come from the root-level objects alone (``depth`` >= 1).
+
+    Not exact, so None (collect the bucket as one unit instead): ``depth`` 0 (every object is a direct
+    object of the bucket node, picked from one stream), or any roll-up (more than ``max_prefixes``
+    prefixes in all: which prefixes one tree keeps depends on the order of the whole listing, and the
+    objects rolled up into the bucket node share the root-level objects' stream)."""
+    trees = [root, *parts]
+    if root.depth < 1 or any(t.rolled_up for t in trees) or any(
+            (t.depth, t.sample_objects, t.max_prefixes, t.seed) != (root.depth, root.sample_objects,
+                                                                   root.max_prefixes, root.seed) for t in trees):
+        return None
+    if len(root.nodes) != 1 or any(t.root.direct for t in trees[1:]):
+        raise ValueError("merge_split: the root tree holds root-level objects only, the parts none")
+    merged = PrefixTree(root.depth, root.sample_objects, seed=root.seed, max_prefixes=root.max_prefixes)
+    if 1 + sum(len(t.nodes) - 1 for t in trees[1:]) > root.max_prefixes + 1:
+        return None
+    merged.versions_listed = all(t.versions_listed for t in trees)
+    top = merged.root
+    src = root.root
+    top.direct, top.first, top.last, top.reservoir = src.direct, src.first, src.last, list(src.reservoir)
+    for tree in trees:
+        node = tree.root
+        _apply([top], node.objects, node.bytes, node.newest, node.oldest, node.noncurrent, node.noncurrent_bytes,
+               node.newest_noncurrent)
+        for path, child in tree.nodes.items():
+            if path:
+                if path in merged.nodes:
+                    raise ValueError(f"merge_split: prefix {path} in two parts")
+                merged.nodes[path] = child
+    return merged

@@ -212,23 +212,94 @@ class ObjectStore:
         """The buckets this source reads, in name order, one unit each (the Celery executor sends
         each to a worker); None when the selection needs the whole source's view (a refused
         listing, a glob that matched nothing, a named bucket the listing does not show) or the
-        store selects no buckets by name: then the source is one unit."""
+        store selects no buckets by name: then the source is one unit.
+
+        ``prefix_units``: a bucket is split further into ``"<bucket>/"`` (its settings and root-level
+        objects: the bucket's own dataset) and one ``"<bucket>/<prefix>"`` per top-level prefix (that
+        prefix's datasets), when :meth:`prefix_split` allows it and a delimiter listing
+        (:meth:`list_prefixes`, run here, on the coordinator) finds prefixes; otherwise the bucket
+        stays one unit. :func:`auditor.executors.units.merge` puts the bucket back together."""
         if "buckets" not in type(self.opts).model_fields:
             return None
         opts = self.opts
         try:
-            names = [b.name for b in self.list_buckets()]
+            listed = list(self.list_buckets())
         except ListingRefused:
             return None
+        names = [b.name for b in listed]
         explicit = objects.explicit_names(opts.buckets, opts.exclude)
         if unmatched_patterns(names, opts.buckets, opts.exclude) or any(n not in names for n in explicit):
             return None
-        return sorted(n for n in names if matches(n, opts.buckets, opts.exclude))
+        chosen = sorted((b for b in listed if matches(b.name, opts.buckets, opts.exclude)), key=lambda b: b.name)
+        if not getattr(opts, "prefix_units", False):
+            return [b.name for b in chosen]
+        if chosen:
+            self.prepare(chosen)
+        out: list[str] = []
+        for bucket in chosen:
+            out.extend(self._prefix_units(bucket) or [bucket.name])
+        return out
+
+    def _prefix_units(self, bucket: Bucket) -> list[str] | None:
+        """``bucket`` as prefix units, or None (the bucket is one unit; the log says why)."""
+        settings = self.bucket_settings(bucket)
+        why = self.prefix_split(bucket, settings)
+        if why is None:
+            try:
+                prefixes = self.list_prefixes(bucket, settings, "")
+            except NotImplementedError as exc:
+                why = str(exc)
+            except self.errors as exc:
+                why = f"{self.listing_call(bucket.name)}: {self.error_code(exc)}"
+            else:
+                if not prefixes:
+                    why = "no top-level prefix"
+        if why is not None:
+            self.ctx.log.info("%s %s sent as one unit: %s", self.bucket_word, bucket.name, why)
+            return None
+        return [f"{bucket.name}/", *(f"{bucket.name}/{p}" for p in prefixes)]
+
+    def prefix_split(self, bucket: Bucket, settings: BucketSettings) -> str | None:
+        """Why ``bucket`` cannot be split into prefix units whose merge is exact, or None (it can).
+
+        Not split: ``depth`` 0 (every object is a direct object of the bucket, sampled from one
+        stream); a versioned bucket (noncurrent versions and delete markers are tallied over the whole
+        listing); ``inventory: auto`` with a report found, or a lookup that failed or is named in the
+        facts (a report covers the whole bucket; with no report the units list what the whole listing
+        would, and the lookup is made here, on the coordinator, not again by the units); a store whose
+        object ACLs are checked over the whole bucket's sampled objects (:meth:`acls_span_bucket`).
+
+        Every unit reads the bucket's settings again (the fields common to all its datasets): the same
+        reads of the same bucket, as one listing would make them once."""
+        if self.opts.depth < 1:
+            return "depth 0"
+        if settings.versions:
+            return "versioned: noncurrent versions are tallied over the whole listing"
+        if getattr(self.opts, "inventory", "off") == "auto" and (where := self.inventory_source(bucket, settings)):
+            try:
+                report = where.find()
+            except Exception as exc:  # noqa: BLE001 - the listing's facts will say why; the bucket stays whole
+                return f"inventory reports could not be looked up ({exc.__class__.__name__})"
+            if report is not None or not where.quiet_if_none:
+                return "an inventory report may replace the listing (a report covers the whole bucket)"
+        if self.acls_span_bucket(settings):
+            return "object ACLs may apply: their exposure is tallied over the whole bucket's sampled objects"
+        return None
+
+    def acls_span_bucket(self, settings: BucketSettings) -> bool:
+        """Whether :meth:`object_acls` tallies the bucket's sampled objects (a bucket-wide field no prefix
+        unit can compute). Default: whenever the store overrides it."""
+        return type(self).object_acls is not ObjectStore.object_acls
 
     @classmethod
     def unit_options(cls, options: Any, unit: str) -> Any:
-        """The options that read one bucket (a unit of :meth:`units`)."""
-        return options.model_copy(update={"buckets": [unit], "exclude": []})
+        """The options that read one bucket, or one part of it (``"<bucket>/"``: its settings and
+        root-level objects; ``"<bucket>/<prefix>"``: one top-level prefix), a unit of :meth:`units`."""
+        name, cut, prefix = unit.partition("/")
+        narrowed = options.model_copy(update={"buckets": [name], "exclude": []})
+        if cut:
+            narrowed._unit_prefix = prefix
+        return narrowed
 
     # ------------------------------------------------------------------ the flow
 
@@ -261,6 +332,23 @@ class ObjectStore:
         settings.inventory, settings.versions_listed = used, used.tree.versions_listed
         self.inventory_used(bucket, settings, used)
         return used.tree
+
+    def root_objects(self, bucket: Bucket, settings: BucketSettings) -> Iterator[ObjectInfo]:
+        """The objects at the bucket's root (keys without a ``/``), in key order: a prefix unit's
+        ``"<bucket>/"``. Default: the whole listing, filtered (a store with a delimiter listing of
+        objects overrides it)."""
+        return (o for o in self.iter_objects(bucket, settings, prefix="") if "/" not in o.key)
+
+    def part_tree(self, bucket: Bucket, settings: BucketSettings, part: str) -> PrefixTree:
+        """One prefix unit's tree (:func:`connectors.objects.merge_split`): the root-level objects
+        (``part`` ``""``) or the objects under one top-level prefix, in key order."""
+        tree = PrefixTree(self.opts.depth, self.opts.sample_objects, seed=bucket.name)
+        listed = self.root_objects(bucket, settings) if not part else self.iter_objects(bucket, settings, prefix=part)
+        add = tree.add
+        for key, size, modified, current in listed:
+            add(key, size, modified, current)
+        tree.versions_listed = settings.versions_listed
+        return tree
 
     def list_tree(self, bucket: Bucket, settings: BucketSettings) -> PrefixTree:
         """The bucket's listing, streamed into a fresh prefix tree."""
@@ -315,10 +403,18 @@ class ObjectStore:
         name, cancel = bucket.name, self.ctx.cancel
         settings = self.bucket_settings(bucket)
         common = settings.fields
+        part = getattr(self.opts, "_unit_prefix", None)  # a prefix unit (Celery), see units()
         try:
-            tree = self.from_inventory(bucket, settings) or self.list_tree(bucket, settings)
+            if part is None:
+                tree = self.from_inventory(bucket, settings) or self.list_tree(bucket, settings)
+            else:
+                tree = self.part_tree(bucket, settings, part)
         except self.errors as exc:
             reason = f"{self.listing_call(name)}: {self.error_code(exc)}"
+            if part:  # one top-level prefix: the merge names it not assessed
+                yield CollectionError(source=self.source.id, dataset=f"{name}/{part}", kind="prefix",
+                                      reason=f"prefix {name}/{part} not assessed: {reason}", fix=self.list_fix(name))
+                return
             yield CollectionError(source=self.source.id, dataset=name, kind="bucket", reason=reason,
                                   fix=self.list_fix(name))
             retention = settings.retention("") if settings.retention else {}
@@ -337,8 +433,11 @@ class ObjectStore:
                 return item[0], item[1], None
             return item[0], item[1], self._sample(bucket, settings, tree, item[0])
 
-        nodes = objects.prefix_datasets(tree, source=self.source.id, vendor=self.source.vendor.id, bucket=name,
-                                        scheme=self.scheme, common=common, per_node=settings.retention)
+        nodes: Iterable[tuple[Node, Dataset]] = objects.prefix_datasets(
+            tree, source=self.source.id, vendor=self.source.vendor.id, bucket=name, scheme=self.scheme,
+            common=common, per_node=settings.retention)
+        if part:  # a top-level prefix's datasets; the bucket's own is the "<bucket>/" unit's
+            nodes = ((n, d) for n, d in nodes if n.path)
         for node, dataset, got in ordered_map(sampled, nodes, pool, ahead):
             if cancel.is_set() or got is None:
                 return

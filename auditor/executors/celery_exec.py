@@ -20,6 +20,7 @@ the wait and names the units not done (the run is partial: exit 3). JSON only, n
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import logging
@@ -307,10 +308,19 @@ def collect_celery(config: Config, sources: Sequence[SourceConfig], as_of: datet
     for s_i, src in enumerate(sources):
         mine = [i for i, (owner, _) in enumerate(plan) if owner == s_i]
         if s_i in split:
-            merged.append(parts_of.merge(src, split[s_i], [outcomes[i] for i in mine]))
+            merged.append(parts_of.merge(src, split[s_i], [outcomes[i] for i in mine],
+                                         whole=functools.partial(_whole_bucket, src, config, as_of, redact)))
         else:
             merged.append(outcomes[mine[0]])
     return merged
+
+
+def _whole_bucket(src: SourceConfig, config: Config, as_of: datetime, redact: Redactor, bucket: str) -> Any:
+    """A bucket whose prefix units cannot be merged exactly, collected as one unit here, on the
+    coordinator (:func:`auditor.executors.units.join_bucket`)."""
+    from auditor.engine import _collect_source
+
+    return _collect_source(src, config, as_of, threading.Event(), redact, None, unit=bucket)
 
 
 def _give_up(units: Sequence[SourceConfig], names: Sequence[str], pending: dict[int, Any], outcomes: dict[int, Any],

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -58,15 +58,34 @@ def part_kind(src: SourceConfig) -> str:
     return "schema" if src.kind == "sql" else "bucket"
 
 
-def merge(src: SourceConfig, parts: Sequence[str], outcomes: Sequence[Any]) -> Any:
-    """One source's outcome from its parts' outcomes (in the parts' order)."""
+def merge(src: SourceConfig, parts: Sequence[str], outcomes: Sequence[Any],
+          whole: Callable[[str], Any] | None = None) -> Any:
+    """One source's outcome from its parts' outcomes (in the parts' order).
+
+    Prefix units of one bucket (``"<bucket>/"``, ``"<bucket>/<prefix>"``, see
+    ``ObjectStore.units``) are put back together by :func:`join_bucket`; ``whole(bucket)`` collects a
+    bucket as one unit when their merge could not be exact (see there)."""
     from auditor.engine import _SourceOutcome
 
     datasets: list[Dataset] = []
     errors: list[CollectionError] = []
     failed: list[str] = []
     word = part_kind(src)
-    for part, outcome in zip(parts, outcomes, strict=True):
+    groups: dict[str, list[int]] = {}
+    for i, part in enumerate(parts):
+        if "/" in part:
+            groups.setdefault(_bucket_of(part), []).append(i)
+    for i, (part, outcome) in enumerate(zip(parts, outcomes, strict=True)):
+        if "/" in part:
+            reason = outcome.result.error or "not collected"
+            if outcome.result.status == "error":
+                failed.append(reason)
+            members = groups[_bucket_of(part)]
+            if i == members[0]:
+                joined = join_bucket(src, [parts[j] for j in members], [outcomes[j] for j in members], whole)
+                datasets.extend(joined.datasets)
+                errors.extend(joined.errors)
+            continue
         datasets.extend(outcome.datasets)
         errors.extend(outcome.errors)
         if outcome.result.status == "error":
@@ -83,6 +102,96 @@ def merge(src: SourceConfig, parts: Sequence[str], outcomes: Sequence[Any]) -> A
         return _SourceOutcome(result, datasets, [e for o in outcomes for e in o.errors])
     return _SourceOutcome(SourceResult(id=src.id, kind=src.kind, vendor=src.vendor, datasets=len(datasets)),
                           datasets, errors)
+
+
+FIX = "see the worker's log for this unit; raise executor.time_limit_seconds if it ran out of time"
+
+
+def join_bucket(src: SourceConfig, parts: Sequence[str], outcomes: Sequence[Any],
+                whole: Callable[[str], Any] | None = None, max_prefixes: int | None = None) -> Any:
+    """One bucket from its prefix units: ``parts[0]`` is ``"<bucket>/"`` (the bucket's settings and
+    root-level objects: its own dataset), the others ``"<bucket>/<prefix>"`` (one top-level prefix's
+    datasets each), in key order.
+
+    Exact (``connectors.objects.merge_split`` at the dataset level): the prefix datasets are the ones
+    one listing of the bucket gives (each prefix's aggregates and sampled picks depend on the keys under
+    its top-level prefix only), in the same order (the top-level prefixes' subtrees in key order are the
+    whole tree's sorted order); the bucket's dataset is the ``"<bucket>/"`` unit's, whose sample and
+    personal data come from the root-level objects alone as in one listing, with its objects, bytes,
+    newest and oldest times summed, maxed and minned over its top-level prefixes' datasets. What a
+    prefix unit cannot know is not split at all (``ObjectStore.prefix_split``: depth 0, versioned
+    buckets, inventory reports, object ACLs tallied over the bucket) or is read by every unit alike (the
+    bucket's settings, the fields common to all its datasets).
+
+    Not exact, so ``whole(bucket)`` (the coordinator collects the bucket as one unit) when given: more
+    prefixes than a prefix tree keeps (``max_prefixes``, default ``connectors.objects.MAX_PREFIXES``):
+    which prefixes one listing keeps, and rolls the others up into, depends on the whole listing's order.
+
+    A failed unit is not lost: a failed ``"<bucket>/<prefix>"`` is a collection error naming that prefix
+    (not assessed), and the bucket's dataset says its counts leave that prefix out; a failed
+    ``"<bucket>/"`` is a collection error naming the bucket, the prefixes' datasets stand."""
+    from auditor.engine import _SourceOutcome
+    from connectors.objects import MAX_PREFIXES
+
+    bucket = _bucket_of(parts[0])
+    limit = MAX_PREFIXES if max_prefixes is None else max_prefixes
+    done = [o for o in outcomes[1:] if o.result.status != "error"]
+    if whole is not None and sum(len(o.datasets) for o in done) >= limit:
+        log.info("source %s: bucket %s has too many prefixes for an exact merge of its prefix units: "
+                 "collected whole on the coordinator", src.id, bucket)
+        return whole(bucket)
+    datasets: list[Dataset] = []
+    errors: list[CollectionError] = []
+    root = outcomes[0]
+    if root.result.status == "error":
+        errors.append(CollectionError(source=src.id, dataset=bucket, kind="bucket",
+                                      reason=f"bucket {bucket} not assessed: {root.result.error or 'not collected'}",
+                                      fix=FIX))
+    datasets.extend(root.datasets)
+    errors.extend(root.errors)
+    tops: list[Dataset] = []
+    missing: list[str] = []
+    names = {d.name for d in root.datasets if d.kind == "bucket"} or {bucket}
+    for part, outcome in zip(parts[1:], outcomes[1:], strict=True):
+        prefix = part[len(bucket) + 1:]
+        if outcome.result.status == "error":
+            missing.append(prefix)
+            errors.append(CollectionError(source=src.id, dataset=part, kind="prefix",
+                                          reason=f"prefix {part} not assessed: {outcome.result.error or 'not collected'}",
+                                          fix=FIX))
+            continue
+        if any(e.kind == "prefix" and e.dataset == part for e in outcome.errors):  # its listing was refused
+            missing.append(prefix)
+        datasets.extend(outcome.datasets)
+        errors.extend(outcome.errors)
+        tops.extend(d for d in outcome.datasets if d.kind == "prefix" and d.parent in names)
+    for i, ds in enumerate(datasets):
+        if ds.kind == "bucket" and ds.status == "assessed" and ds.name in names:
+            datasets[i] = bucket_totals(ds, tops, missing)
+            break
+    return _SourceOutcome(SourceResult(id=src.id, kind=src.kind, vendor=src.vendor, datasets=len(datasets)),
+                          datasets, errors)
+
+
+def bucket_totals(bucket: Dataset, tops: Sequence[Dataset], missing: Sequence[str] = ()) -> Dataset:
+    """The bucket's dataset from its root-level objects' (``bucket``) and its top-level prefixes'
+    (``tops``): objects and bytes summed, newest and oldest times; ``missing``: top-level prefixes whose
+    units failed (named in a note: the counts leave them out)."""
+    every = [bucket, *tops]
+    newest = [d.last_modified for d in every if d.last_modified is not None]
+    oldest = [d.oldest_modified for d in every if d.oldest_modified is not None]
+    basis = next((d.last_modified_basis for d in every if d.last_modified_basis), None)
+    update: dict[str, Any] = {
+        "objects": sum(d.objects or 0 for d in every),
+        "bytes": sum(d.bytes or 0 for d in every),
+        "last_modified": max(newest) if newest else None,
+        "last_modified_basis": basis if newest else None,
+        "oldest_modified": min(oldest) if oldest else None,
+    }
+    if missing:
+        update["notes"] = (*bucket.notes, *(f"objects under prefix {p} not counted: its unit was not assessed"
+                                             for p in missing))
+    return bucket.model_copy(update=update)
 
 
 def _bucket_of(name: str | None) -> str:

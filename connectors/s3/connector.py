@@ -244,6 +244,21 @@ class Connector(ObjectStore):
             Bucket=bucket.name, Prefix=prefix, Delimiter="/", PaginationConfig={"PageSize": 1000})
         return [p["Prefix"] for page in pages for p in page.get("CommonPrefixes", ())]
 
+    def root_objects(self, bucket: Bucket, settings: BucketSettings) -> Iterator[ObjectInfo]:
+        """The objects at the bucket's root: a delimiter listing (``Contents`` without the prefixes)."""
+        pages = settings.handle.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket.name, Delimiter="/", PaginationConfig={"PageSize": 1000})
+        for page in pages:
+            for obj in page.get("Contents", ()):
+                yield ObjectInfo(obj["Key"], obj.get("Size", 0), obj["LastModified"])
+            if self.ctx.cancel.is_set():
+                break
+
+    def acls_span_bucket(self, settings: BucketSettings) -> bool:
+        """Object ACLs are checked only where they apply (Object Ownership not BucketOwnerEnforced, or
+        unknown): then their exposure is a tally over every sampled object of the bucket."""
+        return settings.evidence.get("object_acls_apply") is not False
+
     def inventory_source(self, bucket: Bucket, settings: BucketSettings) -> inventory.Where:
         """The bucket's S3 Inventory reports: at its configurations' destinations (ListBucketInventoryConfigurations),
         or under ``inventory_location``; the destination is in the source bucket's region."""

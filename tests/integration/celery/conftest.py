@@ -27,6 +27,8 @@ from tests.conftest import free_port, require_service
 AUDITOR = str(Path(sys.executable).parent / "auditor")
 BUCKET = "celery-exports"
 ARCHIVE = ["celery-archive-a", "celery-archive-b", "celery-archive-c"]  # one source, one unit per bucket
+HUGE = "celery-huge"  # one bucket, one unit per top-level prefix (prefix_units)
+HUGE_PREFIXES = ["customers/", "exports.v2/", "logs/", "zeta/"]
 SCHEMAS = ["billing", "support"]  # with public: one PostgreSQL source, one unit per schema
 # raw values seeded into the estate: none may ever reach the broker
 EMAILS = ["zelda.quinn.7731@fastmail.com", "marek.oduya.5520@fastmail.com",
@@ -93,6 +95,20 @@ def estate(tmp_path_factory, s3_url, pg_url) -> dict:
             pass
         s3.put_object(Bucket=name, Key=f"exports/{i}/contacts.csv", Body=f"id,email\n{i},{EMAILS[i]}\n".encode())
         s3.put_object(Bucket=name, Key="logs/app.log", Body=b"started\nstopped\n")
+    try:
+        s3.create_bucket(Bucket=HUGE)
+    except s3.exceptions.BucketAlreadyOwnedByYou:
+        pass
+    # object ACLs disabled (as new AWS buckets are): the bucket's exposure needs no tally of its objects
+    s3.put_bucket_ownership_controls(Bucket=HUGE, OwnershipControls={
+        "Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
+    huge = {"index.csv": f"id,email\n1,{EMAILS[0]}\n", "readme.txt": "the export bucket\n",
+            "exports.v2/x.csv": f"id,card\n1,{CARDS[0]}\n", "zeta/deep/er/file.json": '{"ok": true}\n'}
+    for i in range(9):  # more direct objects than sample_objects: the reservoir replaces picks
+        huge[f"customers/2024/part-{i}.csv"] = f"id,email\n{i},{EMAILS[i % len(EMAILS)]}\n"
+        huge[f"logs/app-{i}.log"] = "started\n" * (i + 1)
+    for key, body in huge.items():
+        s3.put_object(Bucket=HUGE, Key=key, Body=body.encode())
     written = s3.head_object(Bucket=BUCKET, Key="customers/2024/export.csv")["LastModified"]
     db = root / "shop.db"
     con = sqlite3.connect(db)
@@ -125,9 +141,10 @@ def estate(tmp_path_factory, s3_url, pg_url) -> dict:
 
 
 def write_config(path: Path, estate: dict, *, split_sources: bool = False, archive_endpoint: str = "${S3_ENDPOINT}",
-                 **executor: object) -> Path:
+                 huge_endpoint: str = "${S3_ENDPOINT}", **executor: object) -> Path:
     """The estate's config; ``split_sources``: also an S3 source of three buckets and a PostgreSQL
-    source of three schemas (``archive``, ``crm-all``), each one a unit per bucket or schema."""
+    source of three schemas (``archive``, ``crm-all``), each one a unit per bucket or schema, and an
+    S3 source of one bucket split into prefix units (``huge``)."""
     ex = {"kind": "local", "broker": "${AUDITOR_BROKER_URL}", "queue": "${AUDITOR_QUEUE}", **executor}
     ex_lines = "\n".join(f"  {k}: {v}" for k, v in ex.items())
     path.write_text(f"""state: ${{STATE_URL}}
@@ -163,6 +180,15 @@ sources:
     vendor: acme
     kind: sql
     url: ${{VENDOR_PG_URL}}
+  - id: huge
+    vendor: acme
+    kind: s3
+    endpoint_url: {huge_endpoint}
+    region: us-east-1
+    buckets: [{HUGE}]
+    depth: 2
+    sample_objects: 4
+    prefix_units: true
 """))
     return path
 

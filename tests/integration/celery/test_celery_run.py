@@ -18,6 +18,8 @@ from tests.integration.celery.conftest import (
     AWS_SECRET,
     CARDS,
     EMAILS,
+    HUGE,
+    HUGE_PREFIXES,
     PG_PASSWORD,
     Worker,
     base_env,
@@ -129,10 +131,11 @@ def test_celery_run_reports_exactly_what_a_local_run_reports(two_runs, setup):
     a = json.loads((setup["tmp"] / "local.json").read_text())
     b = json.loads((setup["tmp"] / "celery.json").read_text())
     assert {s["id"]: s["status"] for s in b["sources"]} == {"shop-db": "ok", "crm-pg": "ok", "exports": "ok",
-                                                            "archive": "ok", "crm-all": "ok"}
-    # archive went out as one unit per bucket, crm-all as one per schema (public, billing, support);
+                                                            "archive": "ok", "crm-all": "ok", "huge": "ok"}
+    # archive went out as one unit per bucket, crm-all as one per schema (public, billing, support),
+    # huge as one per top-level prefix plus the bucket's own (settings, root-level objects);
     # the parts came back as one source each, as the local run reports them
-    assert two_runs["units"] == 3 + len(ARCHIVE) + 3
+    assert two_runs["units"] == 3 + len(ARCHIVE) + 3 + 1 + len(HUGE_PREFIXES)
     names = [d["name"] for d in b["datasets"] if d["source"] == "archive"]
     assert [n for n in names if "/" not in n] == ARCHIVE
     assert {d["name"] for d in b["datasets"] if d["source"] == "crm-all"} >= {
@@ -142,6 +145,13 @@ def test_celery_run_reports_exactly_what_a_local_run_reports(two_runs, setup):
     assert {f["rule"] for f in b["findings"]} >= {"stale-personal-data", "cardholder-data"}
     assert any(p["type"] == "email" for d in b["datasets"] for p in d["personal_data"])
     assert _normalised(a) == _normalised(b)
+    # the bucket split into prefix units: its own dataset counts every object, under every prefix
+    huge = [d for d in b["datasets"] if d["source"] == "huge"]
+    assert [d["name"] for d in huge if d["kind"] == "bucket"] == [HUGE]
+    assert huge[0]["name"] == HUGE and huge[0]["objects"] == 2 + 1 + 1 + 9 + 9
+    assert {d["name"] for d in huge if d["parent"] == HUGE} == {f"{HUGE}/{p}" for p in HUGE_PREFIXES}
+    assert any(p["type"] == "email" for p in huge[0]["personal_data"])  # index.csv, a root-level object
+    assert not [e for e in b["errors"] if e["source"] == "huge"]
     # the units went to the workers, not the coordinator's own threads
     logs = "".join(w.log.read_text() for w in setup["workers"])
     assert "auditor.collect_unit" in logs
