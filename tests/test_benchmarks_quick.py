@@ -22,7 +22,7 @@ def test_run_all_quick_writes_every_benchmark(tmp_path):
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     text = out.read_text()
     for title in ("S3 inventory floor", "S3 inventory memory", "SQL inventory", "classifier", "parallel sources",
-                  "inventory report (Parquet)", "inventory report (CSV)"):
+                  "inventory report (Parquet)", "inventory report (CSV)", "celery workers", "sharded listing"):
         assert title.lower() in text.lower(), title
     assert "no RESULT line" not in text and "missing" not in text
     assert re.search(r"- machine: \d+ cores", text)

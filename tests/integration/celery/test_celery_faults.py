@@ -11,6 +11,7 @@ import pytest
 
 from tests.integration.celery.conftest import (
     ARCHIVE,
+    HUGE,
     BucketHoldProxy,
     GateProxy,
     Worker,
@@ -164,3 +165,37 @@ def test_no_worker_at_all_ends_the_run_after_run_timeout_naming_every_unit(case,
     for s in report["sources"]:
         assert s["status"] == "error" and "no worker finished it within 2s" in s["error"]
         assert f"NOT ASSESSED source {s['id']}: not done" in r.stdout
+
+
+def test_a_prefix_unit_past_its_time_limit_is_not_assessed_for_that_prefix_only(case, estate):
+    """A bucket split into prefix units: the unit of one top-level prefix hangs (its listing held) and
+    runs out of time; that prefix is not-assessed (exit 3), the bucket and its other prefixes stand, and
+    the bucket's counts say which prefix they leave out."""
+    config = write_config(case["tmp"] / "auditor.yaml", estate, split_sources=True,
+                          huge_endpoint="${HUGE_ENDPOINT}", time_limit_seconds=15)
+    hold = BucketHoldProxy(urlparse(case["s3"]).port, b"prefix=logs%2F")  # the logs/ unit's listing
+    try:
+        wenv = {**case["env"], "HUGE_ENDPOINT": hold.url}
+        w = Worker(config, wenv, f"hold-{case['tmp'].name}", case["tmp"]).wait_ready()
+        try:
+            r = scan(config, {**case["env"], "HUGE_ENDPOINT": case["s3"]}, "--executor", "celery",
+                     "--source", "huge", "--as-of", estate["as_of"], "--json", str(case["tmp"] / "run.json"),
+                     timeout=150)
+        finally:
+            w.kill()
+    finally:
+        hold.close()
+    assert hold.held.is_set()
+    assert r.returncode == 3, r.stderr + r.stdout
+    report = json.loads((case["tmp"] / "run.json").read_text())
+    assert [(s["id"], s["status"], s["error"]) for s in report["sources"]] == [("huge", "ok", None)]
+    names = [d["name"] for d in report["datasets"]]
+    assert names[0] == HUGE and f"{HUGE}/customers/2024/" in names and f"{HUGE}/zeta/" in names
+    assert not [n for n in names if n.startswith(f"{HUGE}/logs/")]
+    assert [(e["dataset"], e["kind"], "timed out" in e["reason"]) for e in report["errors"]] == [
+        (f"{HUGE}/logs/", "prefix", True)]
+    bucket = report["datasets"][0]
+    assert bucket["objects"] == 2 + 1 + 1 + 9  # every object but the 9 under logs/
+    assert "objects under prefix logs/ not counted: its unit was not assessed" in bucket["notes"]
+    not_assessed = [f for f in report["findings"] if f["rule"] == "not-assessed"]
+    assert [f["dataset"] for f in not_assessed] == [f"{HUGE}/logs/"]
