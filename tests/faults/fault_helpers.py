@@ -3,6 +3,8 @@
 - :class:`FaultProxy`: a tiny HTTP proxy in front of a real endpoint (moto, the GCS
   emulator) that answers chosen calls itself (503 SlowDown, 403, 500, 501) and passes
   every other request through, counting what it served;
+- :func:`body_proxy`: a pass-through proxy whose chosen GETs have their body written by the test
+  (cut short, trickled);
 - :func:`silent_endpoint`: a socket that accepts connections and never answers;
 - :func:`write_config` / :func:`scan`: drive ``auditor scan`` end to end with Click's runner;
 - :func:`as_of`: the instant a run is judged at, derived from this process's clock (never a fixed date);
@@ -187,6 +189,62 @@ class FaultProxy:
         finally:
             server.shutdown()
             server.server_close()
+
+
+#: writes a passed-through body to the client (the headers, with the full Content-Length, are sent)
+BodySender = Callable[[BaseHTTPRequestHandler, bytes], None]
+
+
+@contextmanager
+def body_proxy(upstream: str, pattern: str, send: BodySender) -> Iterator[str]:
+    """A pass-through proxy in front of a real endpoint: the body of each successful GET whose path
+    matches ``pattern`` is written by ``send(handler, data)``; every other answer is passed on whole.
+    A write the client broke off (``OSError``) closes the connection."""
+    up = urlsplit(upstream)
+    rx = re.compile(pattern)
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def _handle(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            conn = http.client.HTTPConnection(up.hostname, up.port, timeout=30)
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "keep-alive")}
+            conn.request(self.command, self.path, body=body or None, headers=headers)
+            resp = conn.getresponse()
+            data = resp.read()
+            conn.close()
+            self.send_response(resp.status)
+            for k, v in resp.getheaders():
+                if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                    self.send_header(k, v)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if self.command == "HEAD":
+                return
+            try:
+                if self.command == "GET" and rx.search(self.path) and resp.status < 300:
+                    send(self, data)
+                else:
+                    self.wfile.write(data)
+                    self.wfile.flush()
+            except OSError:
+                self.close_connection = True  # the reader gave up
+
+        do_GET = do_HEAD = do_PUT = do_POST = do_DELETE = do_PATCH = _handle
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 # --------------------------------------------------------------------------- driving the CLI

@@ -7,69 +7,28 @@ ProtocolError, which is none of the store's (botocore's) error types."""
 
 from __future__ import annotations
 
-import http.client
-import re
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from contextlib import AbstractContextManager
+from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import urlsplit
 
-from fault_helpers import gcs_source, s3_source, scan, write_config
+from fault_helpers import body_proxy, gcs_source, s3_source, scan, write_config
 from fault_servers import HEALTHY_CSV, aws_env, gcs_admin, gcs_url, healthy_bucket, make_bucket, s3_admin, s3_url  # noqa: F401
 
 BODY = ("id,email\n" + "".join(f"{i},cutbody{i}@example.com\n" for i in range(400))).encode()
 
 
-@contextmanager
-def cutting(upstream: str, pattern: str) -> Iterator[str]:
+def _half_then_close(handler: BaseHTTPRequestHandler, data: bytes) -> None:
+    if len(data) <= 1:
+        handler.wfile.write(data)
+        return
+    handler.close_connection = True
+    handler.wfile.write(data[: len(data) // 2])
+    handler.wfile.flush()
+
+
+def cutting(upstream: str, pattern: str) -> AbstractContextManager[str]:
     """A pass-through proxy that sends half the body of GETs matching ``pattern``, then closes."""
-    up = urlsplit(upstream)
-    rx = re.compile(pattern)
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def _handle(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            conn = http.client.HTTPConnection(up.hostname, up.port, timeout=30)
-            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "keep-alive")}
-            conn.request(self.command, self.path, body=body or None, headers=headers)
-            resp = conn.getresponse()
-            data = resp.read()
-            conn.close()
-            self.send_response(resp.status)
-            for k, v in resp.getheaders():
-                if k.lower() not in ("transfer-encoding", "connection", "content-length"):
-                    self.send_header(k, v)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            if self.command == "HEAD":
-                return
-            cut = self.command == "GET" and rx.search(self.path) and resp.status < 300 and len(data) > 1
-            try:
-                self.wfile.write(data[: len(data) // 2] if cut else data)
-                self.wfile.flush()
-            except OSError:
-                pass
-            if cut:
-                self.close_connection = True
-
-        do_GET = do_HEAD = do_PUT = do_POST = do_DELETE = do_PATCH = _handle
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    return body_proxy(upstream, pattern, _half_then_close)
 
 
 def test_s3_object_cut_mid_body_is_one_object_not_read(tmp_path, s3_url, s3_admin, healthy_bucket):

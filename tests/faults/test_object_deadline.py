@@ -7,75 +7,28 @@ the healthy source beside it is still assessed."""
 
 from __future__ import annotations
 
-import http.client
-import re
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from contextlib import AbstractContextManager
+from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
-from fault_helpers import assert_incomplete, gcs_source, s3_source, scan, write_config
+from fault_helpers import assert_incomplete, body_proxy, gcs_source, s3_source, scan, write_config
 from fault_servers import HEALTHY_CSV, aws_env, gcs_admin, gcs_url, healthy_bucket, make_bucket, s3_admin, s3_url  # noqa: F401
 
 SLOW = {"connect_timeout": 2, "read_timeout": 2, "object_read_deadline_seconds": 3}
 BODY = ("id,email\n" + "".join(f"{i},trickle{i}@example.com\n" for i in range(200))).encode()  # ~5 KB: 2 min
 
 
-@contextmanager
-def trickling(upstream: str, pattern: str, step: int = 64, every: float = 1.5) -> Iterator[str]:
+def trickling(upstream: str, pattern: str, step: int = 64, every: float = 1.5) -> AbstractContextManager[str]:
     """A pass-through proxy that sends the body of GETs matching ``pattern`` ``step`` bytes at a time."""
-    up = urlsplit(upstream)
-    rx = re.compile(pattern)
+    def send(handler: BaseHTTPRequestHandler, data: bytes) -> None:
+        for i in range(0, len(data), step):
+            handler.wfile.write(data[i: i + step])
+            handler.wfile.flush()
+            time.sleep(every)
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def _handle(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            conn = http.client.HTTPConnection(up.hostname, up.port, timeout=30)
-            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "keep-alive")}
-            conn.request(self.command, self.path, body=body or None, headers=headers)
-            resp = conn.getresponse()
-            data = resp.read()
-            conn.close()
-            self.send_response(resp.status)
-            for k, v in resp.getheaders():
-                if k.lower() not in ("transfer-encoding", "connection", "content-length"):
-                    self.send_header(k, v)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            if self.command == "HEAD":
-                return
-            slow = self.command == "GET" and rx.search(self.path) and resp.status < 300
-            try:
-                if not slow:
-                    self.wfile.write(data)
-                    return
-                for i in range(0, len(data), step):
-                    self.wfile.write(data[i: i + step])
-                    self.wfile.flush()
-                    time.sleep(every)
-            except OSError:
-                self.close_connection = True  # the reader gave up: good
-
-        do_GET = do_HEAD = do_PUT = do_POST = do_DELETE = do_PATCH = _handle
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    return body_proxy(upstream, pattern, send)
 
 
 def _check(s: Any, source: str, prefix: str, key: str, healthy: str, elapsed: float) -> None:
