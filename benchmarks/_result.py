@@ -1,7 +1,9 @@
 """The one line format benchmarks/run_all.py tabulates into RESULTS.md, and the timing helpers
-every benchmark shares: interleaved repetitions, reported as min / median / max."""
+every benchmark shares: interleaved repetitions, reported as min / median / max; and a process's
+peak RSS for the memory benchmarks."""
 
 import json
+import resource
 import statistics
 import time
 from collections.abc import Callable
@@ -47,3 +49,16 @@ def interleaved(runs: dict[str, Callable[[], Any]], repeats: int) -> tuple[dict[
             walls[name].append(time.perf_counter() - t0)
             cpus[name].append(time.process_time() - c0)
     return walls, cpus, last
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS in MB: VmHWM, not ru_maxrss (on Linux ru_maxrss survives fork and exec,
+    so a child started by a large parent, moto's for one, would report the parent's high-water mark)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

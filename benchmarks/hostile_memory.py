@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from _result import result  # noqa: E402
+from _result import peak_rss_mb, result  # noqa: E402
 from hostile_memory_sql import SQL_CASES  # noqa: E402
 from hostile_memory_sql import scan as sql_scan  # noqa: E402
 
@@ -183,17 +183,6 @@ CASES = [
 ]
 # the SQL connector on tables of huge cells (issue 16: values cut on the server): hostile_memory_sql.py
 CASES += [Case(name, what, build, sql_scan, base) for name, what, build, base in SQL_CASES]
-
-
-def peak_rss_mb() -> float:
-    """This process's peak RSS: VmHWM (ru_maxrss would carry the parent's peak across fork)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def child(name: str, path: str, key: str) -> None:

@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -41,7 +40,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from _result import result  # noqa: E402 (run as a script from benchmarks/)
+from _result import peak_rss_mb, result  # noqa: E402 (run as a script from benchmarks/)
 
 ROWS_PER_FILE = 1_000_000
 FIELDS = ["Bucket", "Key", "Size", "LastModifiedDate", "ETag", "StorageClass", "EncryptionStatus",
@@ -118,19 +117,6 @@ def _report(fmt: str, files: list[str]) -> object:
 
     return inventory.Report("s3-inventory", "bench-dest", "manifest.json", datetime.now(UTC), fmt,  # type: ignore[arg-type]
                             tuple(files), columns=tuple(FIELDS) if fmt == "CSV" else ())
-
-
-def peak_rss_mb() -> float:
-    """This process's peak RSS: VmHWM (ru_maxrss of a child started by a large parent keeps the
-    parent's high-water mark across fork and exec on Linux)."""
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def child(mode: str, fmt: str, files: list[str]) -> None:

@@ -32,14 +32,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime
 
 from _moto_proc import moto_process  # noqa: E402 (run as a script from benchmarks/)
-from _result import interleaved, median, result, spread  # noqa: E402
+from _result import interleaved, median, peak_rss_mb, result, spread  # noqa: E402
 from latency_proxy import LatencyProxy  # noqa: E402
 
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
@@ -86,19 +85,6 @@ def inventory(url: str, pattern: str, workers: int, sample_objects: int = 0, fas
             if item.dataset.kind == "bucket":
                 objects += item.dataset.objects or 0
     return datasets, objects
-
-
-def peak_rss_mb() -> float:
-    """This process's peak RSS. VmHWM, not ru_maxrss: on Linux ru_maxrss survives exec and would
-    report the parent's (moto's) size at fork time."""
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def child(url: str, pattern: str) -> None:
