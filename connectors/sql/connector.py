@@ -159,22 +159,13 @@ class Connector:
         schema's tables (``CollectContext.unit``); the one with ``unit_checks`` (the first) also
         makes the source-wide checks (names not found, a selection that matched nothing) over
         every schema's catalog, as one collection of the source does."""
-        engine = self._engine()
-        try:
-            conn = self._connect(engine)
-            try:
-                inspector = sa.inspect(conn)
-                schemas = self.dialect.schemas(inspector, self.opts.schemas)
-                if self.dialect.unknown_schemas(inspector, self.opts.schemas) or any(s is None for s in schemas):
-                    return None
-                wanted = [s for s in schemas if s is not None and self._may_select(s)]
-                return wanted if len(wanted) > 1 else None
-            finally:
-                conn.close()
-        finally:
-            self.watchdog.close()
-            engine.dispose()
-            self.dialect.cleanup()
+        with self._opened() as (_engine, conn):
+            inspector = sa.inspect(conn)
+            schemas = self.dialect.schemas(inspector, self.opts.schemas)
+            if self.dialect.unknown_schemas(inspector, self.opts.schemas) or any(s is None for s in schemas):
+                return None
+            wanted = [s for s in schemas if s is not None and self._may_select(s)]
+            return wanted if len(wanted) > 1 else None
 
     def _may_select(self, schema: str) -> bool:
         """Whether an include pattern can select a table of ``schema`` (``schema.table`` patterns:
@@ -238,19 +229,26 @@ class Connector:
             reason = self._silent() or describe(exc, self.redact, codes=codes)
             raise ConnectorError(f"cannot connect to {self.dialect.location()}: {reason}") from None
 
-    # -- the run ---------------------------------------------------------------------
-    def collect(self) -> Iterator[Observation | CollectionError]:
+    @contextlib.contextmanager
+    def _opened(self) -> Iterator[tuple[sa.Engine, sa.Connection]]:
+        """An engine and one connection to the source; on the way out the connection is closed, the
+        watchdog stopped, the engine disposed of and the dialect's leftovers cleaned up."""
         engine = self._engine()
         try:
             conn = self._connect(engine)
             try:
-                yield from self._collect(engine, conn)
+                yield engine, conn
             finally:
                 conn.close()
         finally:
             self.watchdog.close()
             engine.dispose()
             self.dialect.cleanup()
+
+    # -- the run ---------------------------------------------------------------------
+    def collect(self) -> Iterator[Observation | CollectionError]:
+        with self._opened() as (engine, conn):
+            yield from self._collect(engine, conn)
 
     def _collect(self, engine: sa.Engine, conn: sa.Connection) -> Iterator[Observation | CollectionError]:
         setup = conn.execution_options(auditor_phase="setup")  # per-statement options override it
