@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.conftest import free_port, port_open
+from tests.conftest import free_port, server_process
 from tests.file_servers import need
 
 ACCOUNT = "devstoreaccount1"
@@ -43,22 +41,11 @@ def azurite_server() -> Iterator[str]:
     need(exe is not None, "azurite-blob is missing (npm package azurite; .ci/run installs it)")
     folder = Path(tempfile.mkdtemp(prefix="auditor-azurite-"))
     port = free_port()
-    proc = subprocess.Popen([str(exe), "--blobHost", "127.0.0.1", "--blobPort", str(port), "--location", str(folder),
-                             "--skipApiVersionCheck", "--loose", "--silent"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 30
-        while not port_open("127.0.0.1", port, 0.2):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"azurite did not start on 127.0.0.1:{port}")
-            time.sleep(0.1)
-        yield (f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={KEY};"
-               f"BlobEndpoint=http://127.0.0.1:{port}/{ACCOUNT};")
+        with server_process([str(exe), "--blobHost", "127.0.0.1", "--blobPort", str(port), "--location", str(folder),
+                             "--skipApiVersionCheck", "--loose", "--silent"], "azurite", port,
+                            start_within=30, stop_within=2):
+            yield (f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={KEY};"
+                   f"BlobEndpoint=http://127.0.0.1:{port}/{ACCOUNT};")
     finally:
-        proc.terminate()
-        try:
-            proc.wait(2)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
         shutil.rmtree(folder, ignore_errors=True)

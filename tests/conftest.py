@@ -14,11 +14,16 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import sys
+import tempfile
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 import sqlalchemy as sa
@@ -115,6 +120,38 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _raise(message: str) -> NoReturn:
+    raise RuntimeError(message)
+
+
+@contextmanager
+def server_process(argv: list[str], name: str, port: int, *, start_within: float, poll: float = 0.1,
+                   stop_within: float = 5, fail: Callable[[str], NoReturn] = _raise) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``argv`` (a server ``name`` that listens on 127.0.0.1:``port``) until the block ends: wait up to
+    ``start_within`` seconds for the port to open, else ``fail`` with the server's last error output
+    (``RuntimeError`` unless told, e.g. ``pytest.fail``). On the way out: terminate, kill after
+    ``stop_within`` seconds. The server's stderr goes to a temporary file, never a pipe nobody reads."""
+    errors = tempfile.TemporaryFile()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=errors)
+    try:
+        deadline = time.monotonic() + start_within
+        while not port_open("127.0.0.1", port, 0.2):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                errors.seek(0)
+                err = errors.read().decode(errors="replace")[-2000:]
+                fail(f"{name} did not start on 127.0.0.1:{port}: {err}")
+            time.sleep(poll)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(stop_within)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        errors.close()
 
 
 def _fresh_database(admin_url: str, name: str, service: str, port: int) -> Iterator[str]:

@@ -12,16 +12,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import tempfile
-import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import free_port, port_open
+from tests.conftest import free_port, server_process
 from tests.file_servers import need
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,23 +90,5 @@ def fakesnow_server() -> Iterator[FakeSnow]:
     python = server_python()
     need(python is not None, "fakesnow's server venv is missing (.ci/run's provision_fakesnow installs it)")
     port = free_port()
-    errors = tempfile.TemporaryFile()  # the server's warnings (never a pipe nobody reads)
-    proc = subprocess.Popen([str(python), "-W", "ignore", str(SERVE), str(port)], stdout=subprocess.DEVNULL,
-                            stderr=errors)
-    try:
-        deadline = time.monotonic() + 60
-        while not port_open("127.0.0.1", port, 0.2):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                errors.seek(0)
-                err = errors.read().decode(errors="replace")[-2000:]
-                raise RuntimeError(f"fakesnow did not start on 127.0.0.1:{port}: {err}")
-            time.sleep(0.1)
+    with server_process([str(python), "-W", "ignore", str(SERVE), str(port)], "fakesnow", port, start_within=60):
         yield FakeSnow(port)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        errors.close()

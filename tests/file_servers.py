@@ -44,7 +44,7 @@ from auditor.store import _pid_alive
 from connectors import load_builtin
 from connectors.base import CollectContext, SourceSpec
 
-from tests.conftest import IN_CI, free_port, port_open
+from tests.conftest import IN_CI, free_port, server_process
 
 USER_PREFIX = "auditor-sftp-"
 SFTP_USER = f"{USER_PREFIX}t{os.getpid()}"  # this test process's, removed at its exit
@@ -134,24 +134,12 @@ def sshd_server(*, empty_password_user: bool = False) -> Iterator[dict[str, Any]
         f"AllowUsers {' '.join(users)}", f"PermitEmptyPasswords {'yes' if empty_password_user else 'no'}",
         "Subsystem sftp internal-sftp", "ForceCommand internal-sftp -R", "AllowTcpForwarding no",
         "X11Forwarding no", "MaxStartups 100", "LogLevel ERROR", ""]))
-    proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config), "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 10
-        while not port_open("127.0.0.1", port, 0.2):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                err = proc.stderr.read().decode(errors="replace") if proc.poll() is not None else ""
-                pytest.fail(f"sshd did not start on 127.0.0.1:{port}: {err[-2000:]}")
-            time.sleep(0.05)
-        yield {"host": "127.0.0.1", "port": port, "user": SFTP_USER, "password": password,
-               "key_file": str(folder / "user_key"), "anon_user": ANON_USER, "proc": proc}
+        with server_process([SSHD, "-D", "-e", "-f", str(config), "-p", str(port)], "sshd", port,
+                            start_within=10, poll=0.05, fail=pytest.fail) as proc:
+            yield {"host": "127.0.0.1", "port": port, "user": SFTP_USER, "password": password,
+                   "key_file": str(folder / "user_key"), "anon_user": ANON_USER, "proc": proc}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
         shutil.rmtree(folder, ignore_errors=True)
         if empty_password_user:  # never leave a login without a password behind
             subprocess.run(["passwd", "-l", ANON_USER], capture_output=True)
