@@ -7,6 +7,8 @@
   (cut short, trickled);
 - :func:`silent_endpoint`: a socket that accepts connections and never answers;
 - :func:`write_config` / :func:`scan`: drive ``auditor scan`` end to end with Click's runner;
+- :func:`scan_process`: one real ``auditor -vv scan`` subprocess writing every report format, and
+  every text it left behind (for leak checks);
 - :func:`as_of`: the instant a run is judged at, derived from this process's clock (never a fixed date);
 - :func:`report`: the JSON report, indexed for assertions.
 """
@@ -18,6 +20,8 @@ import json
 import os
 import re
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -321,6 +325,38 @@ def scan(config: Path, *args: str, json_path: Path | None = None) -> Scan:
     result = CliRunner().invoke(cli, ["scan", "-c", str(config), "--as-of", as_of(), "--json", str(out), *args])
     doc = json.loads(out.read_text()) if out.exists() else {}
     return Scan(result, doc)
+
+
+@dataclass
+class ScanProcess:
+    """An ``auditor -vv scan --json r.json --html r.html --csv r.csv`` run in a subprocess (in ``out``)."""
+    proc: subprocess.CompletedProcess[str]
+    out: Path  # the reports
+    state: Path  # the SQLite state store
+
+    def report(self) -> dict[str, Any]:
+        return json.loads((self.out / "r.json").read_text())
+
+    def outputs(self) -> dict[str, str]:
+        """Every file the run wrote to ``out``, its stdout and stderr, and the state store ("state.db")."""
+        texts = {p.name: p.read_bytes().decode("utf-8", "replace") for p in self.out.iterdir()}
+        texts["stdout"], texts["stderr"] = self.proc.stdout, self.proc.stderr
+        texts["state.db"] = self.state.read_bytes().decode("latin-1")
+        return texts
+
+
+def scan_process(tmp: Path, sources: list[dict[str, Any]], env: dict[str, str], as_of: str,
+                 timeout: float) -> ScanProcess:
+    """Run ``auditor -vv scan`` over ``sources`` (config and state in ``tmp``, reports in ``tmp/out``)
+    as a subprocess, with ``env`` added to this process's environment."""
+    out = tmp / "out"
+    out.mkdir()
+    cfg = write_config(tmp, sources)
+    auditor = str(Path(sys.executable).parent / "auditor")
+    proc = subprocess.run([auditor, "-vv", "scan", "-c", str(cfg), "--as-of", as_of, "--json", "r.json",
+                           "--html", "r.html", "--csv", "r.csv"], cwd=out, env={**os.environ, **env},
+                          capture_output=True, text=True, timeout=timeout)
+    return ScanProcess(proc, out, tmp / "state.db")
 
 
 def assert_incomplete(s: Scan, faulty: str, healthy: str, healthy_dataset: str) -> None:

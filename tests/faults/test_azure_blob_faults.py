@@ -6,16 +6,12 @@ real `-vv` scan subprocess seeded with raw personal data leaks none of it, nor t
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-import yaml
-from fault_helpers import Scan, free_port, write_config
+from fault_helpers import Scan, free_port, scan_process, write_config
 from click.testing import CliRunner
 
 from auditor.cli import cli
@@ -115,19 +111,11 @@ def test_trickling_endpoint_is_cut_at_the_read_deadline(account, tmp_path):
 
 def test_nothing_leaked(account, tmp_path):
     conn, as_of = account
-    cfg = tmp_path / "auditor.yaml"
-    cfg.write_text(yaml.safe_dump({"state": f"sqlite:///{tmp_path / 'state.db'}", "vendors": [{"id": "v1"}],
-                                   "sources": [src("az", "${AZ_CONN}", "leak")]}))
-    out = tmp_path / "out"
-    out.mkdir()
-    proc = subprocess.run([str(Path(sys.executable).parent / "auditor"), "-vv", "scan", "-c", str(cfg), "--as-of",
-                           as_of.isoformat(), "--json", "r.json", "--html", "r.html", "--csv", "r.csv"], cwd=out,
-                          env={**os.environ, "AZ_CONN": conn}, capture_output=True, text=True, timeout=180)
-    doc = json.loads((out / "r.json").read_text())
+    run = scan_process(tmp_path, [src("az", "${AZ_CONN}", "leak")], {"AZ_CONN": conn}, as_of.isoformat(), timeout=180)
+    doc = run.report()
     found = {p["type"] for d in doc["datasets"] for p in d["personal_data"]}
-    assert {"email", "payment_card", "national_id"} <= found, (found, proc.stderr[-2000:])
-    texts = {p.name: p.read_bytes().decode("utf-8", "replace") for p in out.iterdir()}
-    texts.update(stdout=proc.stdout, stderr=proc.stderr, state=(tmp_path / "state.db").read_bytes().decode("latin-1"))
+    assert {"email", "payment_card", "national_id"} <= found, (found, run.proc.stderr[-2000:])
+    texts = run.outputs()
     assert "DEBUG" in texts["stderr"]
     leaks = [(v, n) for n, t in texts.items() for v in (*RAW, KEY, KEY[:20]) if v in t]
     assert leaks == [], leaks

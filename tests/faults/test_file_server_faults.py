@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import subprocess
-import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-import yaml
-from fault_helpers import Scan, as_of, free_port, loopback_endpoint, scan, write_config
+from fault_helpers import Scan, as_of, free_port, loopback_endpoint, scan, scan_process, write_config
 
 from tests.file_servers import estate, ftp_server, sshd_server, throttled_proxy
 
@@ -159,27 +155,17 @@ def test_nothing_leaked_and_the_drop_is_unchanged(sshd, tmp_path):
              "exports/2019/profile.json": (json.dumps([{"email": RAW[0], "nric": RAW[4]}] * 5).encode(), OLD)}
     with estate(files) as root, ftp_server(root, tls=True, anonymous=False) as ftpd:
         before = fingerprint(root)
-        out = tmp_path / "out"
-        out.mkdir()
-        cfg = tmp_path / "auditor.yaml"
-        cfg.write_text(yaml.safe_dump({"state": f"sqlite:///{tmp_path / 'state.db'}", "vendors": [{"id": "v1"}],
-                                       "sources": [
+        run = scan_process(tmp_path, [
             {**sftp_src("sftp", sshd, root), "password": "${SFTP_PW}"},
-            {**ftp_src("ftp", ftpd), "password": "${FTP_PW}", "tls": "explicit", "ca_file": ftpd["ca_file"]}]}))
-        env = {**os.environ, "SFTP_PW": sshd["password"], "FTP_PW": ftpd["password"]}
-        auditor = str(Path(sys.executable).parent / "auditor")
-        proc = subprocess.run([auditor, "-vv", "scan", "-c", str(cfg), "--as-of", as_of(), "--json", "r.json",
-                               "--html", "r.html", "--csv", "r.csv"], cwd=out, env=env, capture_output=True,
-                              text=True, timeout=180)
+            {**ftp_src("ftp", ftpd), "password": "${FTP_PW}", "tls": "explicit", "ca_file": ftpd["ca_file"]}],
+            {"SFTP_PW": sshd["password"], "FTP_PW": ftpd["password"]}, as_of(), timeout=180)
         after = fingerprint(root)
-    assert proc.returncode == 3, proc.stderr[-3000:]  # at-rest encryption and retention: not-assessed
-    doc = json.loads((out / "r.json").read_text())
+    assert run.proc.returncode == 3, run.proc.stderr[-3000:]  # at-rest encryption and retention: not-assessed
+    doc = run.report()
     found = {(d["source"], d["name"]): {p["type"] for p in d["personal_data"]} for d in doc["datasets"]}
     assert {"email", "payment_card", "national_id"} <= found[("sftp", f"{root}/exports/2019/")], found
     assert {"email", "payment_card", "national_id"} <= found[("ftp", "/exports/2019/")], found
-    outputs = {p.name: p.read_bytes().decode("utf-8", "replace") for p in out.iterdir()}
-    outputs["stdout"], outputs["stderr"] = proc.stdout, proc.stderr
-    outputs["state.db"] = (tmp_path / "state.db").read_bytes().decode("latin-1")
+    outputs = run.outputs()
     assert "DEBUG" in outputs["stderr"], "-vv must log at debug level"
     leaks = [(v, name) for name, text in outputs.items() for v in RAW if v in text]
     assert leaks == [], leaks

@@ -13,17 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import subprocess
-import sys
 import uuid
-from pathlib import Path
 
 import boto3
 import pytest
 import sqlalchemy as sa
-import yaml
-from fault_helpers import as_of
+from fault_helpers import as_of, scan_process
 from fault_servers import make_bucket, s3_url  # noqa: F401 - fixture
 
 PW = "Pg-Secret-" + uuid.uuid4().hex[:8]
@@ -113,23 +108,16 @@ def run(pg_url, mysql_url, s3_url, tmp_path_factory):  # noqa: F811 - s3_url is 
     my_ro = sa.engine.make_url(mysql_url).set(username=role, password=PW).render_as_string(hide_password=False)
     before = {"pg": pg_state(pg_url), "my": my_state(mysql_url), "s3": s3_state(admin, bucket)}
 
-    out = tmp / "out"
-    out.mkdir()
-    cfg = tmp / "auditor.yaml"
-    cfg.write_text(yaml.safe_dump({"state": f"sqlite:///{tmp / 'state.db'}", "vendors": [{"id": "v1"}], "sources": [
+    cli = scan_process(tmp, [
         {"id": "pg", "vendor": "v1", "kind": "sql", "url": "${PG_AUDIT_URL}"},
         {"id": "my", "vendor": "v1", "kind": "sql", "url": "${MY_AUDIT_URL}"},
         {"id": "s3", "vendor": "v1", "kind": "s3", "endpoint_url": s3_url, "region": "us-east-1",
-         "buckets": [bucket]}]}))
-    env = {**os.environ, "PG_AUDIT_URL": pg_ro, "MY_AUDIT_URL": my_ro, "AWS_ACCESS_KEY_ID": AWS_KEY_ID,
-           "AWS_SECRET_ACCESS_KEY": AWS_SECRET}
-    auditor = str(Path(sys.executable).parent / "auditor")
-    proc = subprocess.run([auditor, "-vv", "scan", "-c", str(cfg), "--as-of", as_of(), "--json", "r.json",
-                           "--html", "r.html", "--csv", "r.csv"], cwd=out, env=env, capture_output=True,
-                          text=True, timeout=180)
+         "buckets": [bucket]}],
+        {"PG_AUDIT_URL": pg_ro, "MY_AUDIT_URL": my_ro, "AWS_ACCESS_KEY_ID": AWS_KEY_ID,
+         "AWS_SECRET_ACCESS_KEY": AWS_SECRET}, as_of(), timeout=180)
     after = {"pg": pg_state(pg_url), "my": my_state(mysql_url), "s3": s3_state(admin, bucket)}
     try:
-        yield {"proc": proc, "out": out, "tmp": tmp, "doc": json.loads((out / "r.json").read_text()),
+        yield {"proc": cli.proc, "out": cli.out, "tmp": tmp, "cli": cli, "doc": cli.report(),
                "before": before, "after": after, "bucket": bucket}
     finally:
         with pg_admin.connect() as c:
@@ -143,10 +131,7 @@ def run(pg_url, mysql_url, s3_url, tmp_path_factory):  # noqa: F811 - s3_url is 
 
 
 def outputs(run) -> dict[str, str]:
-    files = {p.name: p.read_bytes().decode("utf-8", "replace") for p in run["out"].iterdir()}
-    files["stdout"], files["stderr"] = run["proc"].stdout, run["proc"].stderr
-    files["state.db"] = (run["tmp"] / "state.db").read_bytes().decode("latin-1")
-    return files
+    return run["cli"].outputs()
 
 
 def test_select_only_scan_succeeds_and_reads_everything(run):

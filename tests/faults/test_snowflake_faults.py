@@ -13,14 +13,9 @@ store, and the auditor issued nothing but reads."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-import yaml
-from fault_helpers import Scan, as_of, free_port, loopback_endpoint, scan, sql_source, write_config
+from fault_helpers import Scan, as_of, free_port, loopback_endpoint, scan, scan_process, sql_source, write_config
 
 from tests.fakesnow import PASSWORD
 
@@ -122,23 +117,13 @@ def test_a_server_that_stops_answering_is_cut_at_read_timeout(sf, faults, tmp_pa
 
 def test_nothing_leaked_and_nothing_written(sf, tmp_path):
     sf.clear_log()
-    out = tmp_path / "out"
-    out.mkdir()
-    cfg = tmp_path / "auditor.yaml"
-    cfg.write_text(yaml.safe_dump({"state": f"sqlite:///{tmp_path / 'state.db'}", "vendors": [{"id": "v1"}],
-                                   "sources": [{"id": "sf", "vendor": "v1", "kind": "sql", "url": "${SF_URL}"}]}))
-    env = {**os.environ, "SF_URL": sf.url(DB)}
-    auditor = str(Path(sys.executable).parent / "auditor")
-    proc = subprocess.run([auditor, "-vv", "scan", "-c", str(cfg), "--as-of", as_of(), "--json", "r.json",
-                           "--html", "r.html", "--csv", "r.csv"], cwd=out, env=env, capture_output=True, text=True,
-                          timeout=240)
-    assert proc.returncode in (1, 3), proc.stderr[-3000:]
-    doc = json.loads((out / "r.json").read_text())
+    run = scan_process(tmp_path, [{"id": "sf", "vendor": "v1", "kind": "sql", "url": "${SF_URL}"}],
+                       {"SF_URL": sf.url(DB)}, as_of(), timeout=240)
+    assert run.proc.returncode in (1, 3), run.proc.stderr[-3000:]
+    doc = run.report()
     found = {d["name"]: {p["type"] for p in d["personal_data"]} for d in doc["datasets"]}
     assert {"email", "payment_card", "national_id"} <= found["crm.payments"], found
-    outputs = {p.name: p.read_bytes().decode("utf-8", "replace") for p in out.iterdir()}
-    outputs["stdout"], outputs["stderr"] = proc.stdout, proc.stderr
-    outputs["state.db"] = (tmp_path / "state.db").read_bytes().decode("latin-1")
+    outputs = run.outputs()
     assert "DEBUG" in outputs["stderr"], "-vv must log at debug level"
     leaks = [(v, name) for name, text in outputs.items() for v in RAW if v in text]
     assert leaks == [], leaks
