@@ -247,19 +247,25 @@ def start_scan(config: Path, env: dict, *args: str) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True)
 
 
-class BucketHoldProxy:
-    """A loopback TCP proxy that holds, until closed, every request that names ``hold`` (a bucket:
-    path-style addressing puts it in the request line); the others pass."""
+class _Proxy:
+    """A loopback TCP proxy to ``target_port``; a subclass decides when a connection goes through
+    (``_admit``) and which request bytes it holds (``_holds``)."""
 
-    def __init__(self, target_port: int, hold: bytes) -> None:
-        self.target_port, self.hold = target_port, hold
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
         self.closed = threading.Event()
-        self.held = threading.Event()
+        self.accepted = threading.Event()
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(64)
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
         threading.Thread(target=self._accept, daemon=True).start()
+
+    def _admit(self) -> None:
+        """Wait until a new connection may reach the target."""
+
+    def _holds(self, data: bytes) -> bool:
+        return False
 
     def _accept(self) -> None:
         while True:
@@ -267,9 +273,11 @@ class BucketHoldProxy:
                 conn, _ = self.sock.accept()
             except OSError:
                 return
+            self.accepted.set()
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
+        self._admit()
         try:
             up = socket.create_connection(("127.0.0.1", self.target_port))
         except OSError:
@@ -279,8 +287,7 @@ class BucketHoldProxy:
         def pump(a: socket.socket, b: socket.socket, check: bool) -> None:
             try:
                 while data := a.recv(65536):
-                    if check and self.hold in data:
-                        self.held.set()
+                    if check and self._holds(data):
                         self.closed.wait()
                         return
                     b.sendall(data)
@@ -301,55 +308,35 @@ class BucketHoldProxy:
         self.sock.close()
 
 
-class GateProxy:
-    """A loopback TCP proxy that holds every connection until ``gate`` is set."""
+class BucketHoldProxy(_Proxy):
+    """A loopback TCP proxy that holds, until closed, every request that names ``hold`` (a bucket:
+    path-style addressing puts it in the request line); the others pass."""
+
+    def __init__(self, target_port: int, hold: bytes) -> None:
+        self.hold = hold
+        self.held = threading.Event()
+        super().__init__(target_port)
+
+    def _holds(self, data: bytes) -> bool:
+        if self.hold in data:
+            self.held.set()
+            return True
+        return False
+
+
+class GateProxy(_Proxy):
+    """A loopback TCP proxy that holds every connection until ``gate`` is set (or it is closed)."""
 
     def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
         self.gate = threading.Event()
-        self.accepted = threading.Event()
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__(target_port)
 
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.accepted.set()
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
-
-    def _serve(self, conn: socket.socket) -> None:
+    def _admit(self) -> None:
         self.gate.wait()
-        try:
-            up = socket.create_connection(("127.0.0.1", self.target_port))
-        except OSError:
-            conn.close()
-            return
-
-        def pump(a: socket.socket, b: socket.socket) -> None:
-            try:
-                while data := a.recv(65536):
-                    b.sendall(data)
-            except OSError:
-                pass
-            finally:
-                for s in (a, b):
-                    try:
-                        s.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
-
-        threading.Thread(target=pump, args=(up, conn), daemon=True).start()
-        pump(conn, up)
 
     def close(self) -> None:
         self.gate.set()
-        self.sock.close()
+        super().close()
 
 
 def private_redis(tmp: Path) -> tuple[subprocess.Popen, int]:

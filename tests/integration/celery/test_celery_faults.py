@@ -4,7 +4,9 @@ its time limit, the broker going away mid-run, and two coordinators on one store
 from __future__ import annotations
 
 import json
+import subprocess
 import time
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -98,21 +100,7 @@ def test_a_bucket_unit_past_its_time_limit_is_not_assessed_for_that_bucket_only(
     out of time; that bucket is not-assessed, the source and its other buckets are assessed."""
     config = write_config(case["tmp"] / "auditor.yaml", estate, split_sources=True,
                           archive_endpoint="${ARCHIVE_ENDPOINT}", time_limit_seconds=15)
-    hold = BucketHoldProxy(urlparse(case["s3"]).port, ARCHIVE[2].encode())
-    try:
-        wenv = {**case["env"], "ARCHIVE_ENDPOINT": hold.url}
-        w = Worker(config, wenv, f"hold-{case['tmp'].name}", case["tmp"]).wait_ready()
-        try:
-            r = scan(config, {**case["env"], "ARCHIVE_ENDPOINT": case["s3"]}, "--executor", "celery",
-                     "--source", "archive", "--as-of", estate["as_of"], "--json", str(case["tmp"] / "run.json"),
-                     timeout=150)
-        finally:
-            w.kill()
-    finally:
-        hold.close()
-    assert hold.held.is_set()
-    assert r.returncode == 3, r.stderr + r.stdout
-    report = json.loads((case["tmp"] / "run.json").read_text())
+    r, report = _scan_with_held_requests(case, estate, config, "archive", "ARCHIVE_ENDPOINT", ARCHIVE[2].encode())
     assert [(s["id"], s["status"], s["error"]) for s in report["sources"]] == [("archive", "ok", None)]
     buckets = [d["name"] for d in report["datasets"] if d["kind"] == "bucket"]
     assert buckets == ARCHIVE[:2], report["errors"]
@@ -173,21 +161,8 @@ def test_a_prefix_unit_past_its_time_limit_is_not_assessed_for_that_prefix_only(
     the bucket's counts say which prefix they leave out."""
     config = write_config(case["tmp"] / "auditor.yaml", estate, split_sources=True,
                           huge_endpoint="${HUGE_ENDPOINT}", time_limit_seconds=15)
-    hold = BucketHoldProxy(urlparse(case["s3"]).port, b"prefix=logs%2F")  # the logs/ unit's listing
-    try:
-        wenv = {**case["env"], "HUGE_ENDPOINT": hold.url}
-        w = Worker(config, wenv, f"hold-{case['tmp'].name}", case["tmp"]).wait_ready()
-        try:
-            r = scan(config, {**case["env"], "HUGE_ENDPOINT": case["s3"]}, "--executor", "celery",
-                     "--source", "huge", "--as-of", estate["as_of"], "--json", str(case["tmp"] / "run.json"),
-                     timeout=150)
-        finally:
-            w.kill()
-    finally:
-        hold.close()
-    assert hold.held.is_set()
-    assert r.returncode == 3, r.stderr + r.stdout
-    report = json.loads((case["tmp"] / "run.json").read_text())
+    # the logs/ unit's listing
+    r, report = _scan_with_held_requests(case, estate, config, "huge", "HUGE_ENDPOINT", b"prefix=logs%2F")
     assert [(s["id"], s["status"], s["error"]) for s in report["sources"]] == [("huge", "ok", None)]
     names = [d["name"] for d in report["datasets"]]
     assert names[0] == HUGE and f"{HUGE}/customers/2024/" in names and f"{HUGE}/zeta/" in names
@@ -199,3 +174,24 @@ def test_a_prefix_unit_past_its_time_limit_is_not_assessed_for_that_prefix_only(
     assert "objects under prefix logs/ not counted: its unit was not assessed" in bucket["notes"]
     not_assessed = [f for f in report["findings"] if f["rule"] == "not-assessed"]
     assert [f["dataset"] for f in not_assessed] == [f"{HUGE}/logs/"]
+
+
+def _scan_with_held_requests(case: dict, estate: dict, config: Path, source: str, endpoint_var: str,
+                             hold: bytes) -> tuple[subprocess.CompletedProcess, dict]:
+    """A Celery scan of ``source`` whose worker reaches S3 through a proxy holding every request
+    that names ``hold`` (the coordinator goes direct); the requests were held, the run exits 3."""
+    proxy = BucketHoldProxy(urlparse(case["s3"]).port, hold)
+    try:
+        wenv = {**case["env"], endpoint_var: proxy.url}
+        w = Worker(config, wenv, f"hold-{case['tmp'].name}", case["tmp"]).wait_ready()
+        try:
+            r = scan(config, {**case["env"], endpoint_var: case["s3"]}, "--executor", "celery",
+                     "--source", source, "--as-of", estate["as_of"], "--json", str(case["tmp"] / "run.json"),
+                     timeout=150)
+        finally:
+            w.kill()
+    finally:
+        proxy.close()
+    assert proxy.held.is_set()
+    assert r.returncode == 3, r.stderr + r.stdout
+    return r, json.loads((case["tmp"] / "run.json").read_text())
