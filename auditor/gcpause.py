@@ -10,7 +10,9 @@ So, while any such block runs, what existed before it is frozen (``gc.freeze``: 
 of the run, never walked) and young collections happen every ``THRESHOLD`` container
 allocations instead of the default 700. Garbage without cycles is freed by reference counting
 as always; cycles are still collected, a little later. The thresholds are restored and the
-frozen objects released when the last of several concurrent blocks ends.
+frozen objects released when the last of several concurrent blocks ends. A host process that froze
+its own objects before (``gc.freeze`` before forking) is left frozen: nothing is frozen or
+unfrozen then (``gc.unfreeze`` cannot tell the host's objects from the run's).
 """
 
 from __future__ import annotations
@@ -25,16 +27,19 @@ THRESHOLD = 50_000
 _lock = threading.Lock()
 _depth = 0
 _saved: tuple[int, int, int] | None = None
+_froze = False  # this module froze (nothing was frozen before): it unfreezes; else it leaves the host's freeze alone
 
 
 @contextlib.contextmanager
 def fewer_collections() -> Iterator[None]:
-    global _depth, _saved
+    global _depth, _saved, _froze
     with _lock:
         _depth += 1
         if _depth == 1:
             _saved = gc.get_threshold()
-            gc.freeze()
+            _froze = gc.get_freeze_count() == 0  # gc.unfreeze releases all: never undo a host's freeze
+            if _froze:
+                gc.freeze()
             gc.set_threshold(max(THRESHOLD, _saved[0]), _saved[1], _saved[2])
     try:
         yield
@@ -43,4 +48,6 @@ def fewer_collections() -> Iterator[None]:
             _depth -= 1
             if _depth == 0 and _saved is not None:
                 gc.set_threshold(*_saved)
-                gc.unfreeze()
+                if _froze:
+                    gc.unfreeze()
+                    _froze = False

@@ -291,7 +291,9 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions) -> tupl
             counts[t] = round(counts[t] * estimated)
             examined[t] = round(examined[t] * estimated)
             tags[t] = Counter({k: round(n * estimated) for k, n in tags[t].items()})
-    total = sum(counts.values())
+    # the mixed rule's total share: each type at the share it was read at (a type dropped early
+    # counts at its sampled share, not at the few values read before it was dropped)
+    total_share = sum(counts[t] / max(examined[t], 1) for t in order)
     hits: list[Hit] = []
     for t in order:
         n = counts[t]
@@ -300,7 +302,7 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions) -> tupl
         read = max(examined[t], 1)
         share = n / read
         hinted = t in hints
-        mixed = total / len(texts) >= options.threshold and share >= options.mixed_share
+        mixed = total_share >= options.threshold and share >= options.mixed_share
         if share >= options.threshold or (hinted and share >= options.hinted_threshold) or mixed:
             spec = by_name[t]
             hit = Hit(type=t, where=name, count=n, confidence=confidence(t, share, hinted, spec.strength),

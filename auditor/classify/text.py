@@ -243,8 +243,11 @@ def _extrapolate(hit: Hit, local: Counter, counted: int, seen: int, total: int, 
     (by tag, as the sample's tags fell); the hit says its count is ``estimated``. Returns
     the budgets left."""
     rest = total - seen
-    tries -= rest
-    add = round(rest * counted / seen)
+    if rest > tries:  # past the candidate budget: those occurrences are not counted, as a full read stops
+        hit.capped = True
+    counted_rest = max(min(rest, tries), 0)
+    tries -= counted_rest
+    add = round(counted_rest * counted / seen)
     if add > left:
         add = left
         hit.capped = True

@@ -72,11 +72,13 @@ def merge(src: SourceConfig, parts: Sequence[str], outcomes: Sequence[Any],
     failed: list[str] = []
     word = part_kind(src)
     groups: dict[str, list[int]] = {}
+    # a prefix unit is "<bucket>/..." of an object store; a SQL schema's name may hold a slash itself
+    prefixed = [word == "bucket" and "/" in part for part in parts]
     for i, part in enumerate(parts):
-        if "/" in part:
+        if prefixed[i]:
             groups.setdefault(_bucket_of(part), []).append(i)
     for i, (part, outcome) in enumerate(zip(parts, outcomes, strict=True)):
-        if "/" in part:
+        if prefixed[i]:
             reason = outcome.result.error or "not collected"
             if outcome.result.status == "error":
                 failed.append(reason)

@@ -57,3 +57,17 @@ def test_an_exception_restores_the_collector() -> None:
     except RuntimeError:
         pass
     assert gc.get_threshold() == before and gc.get_freeze_count() == frozen_before
+
+
+def test_what_the_host_froze_stays_frozen() -> None:
+    """A host process that froze its objects (gc.freeze before forking workers, so pages stay
+    shared) keeps them frozen: a run does not unfreeze what it did not freeze."""
+    gc.freeze()
+    try:
+        frozen_before = gc.get_freeze_count()
+        assert frozen_before > 0
+        with fewer_collections():
+            pass
+        assert gc.get_freeze_count() > frozen_before // 2  # (a few frozen objects may die by refcount)
+    finally:
+        gc.unfreeze()

@@ -49,3 +49,37 @@ def test_a_clean_file_is_read_by_libyaml(monkeypatch):
     data, lines = yaml_marks.read_marked("a:\n  b: 2026-01-01\n  on: 1\n", "f.yaml")
     assert data == {"a": {"b": "2026-01-01", "on": 1}}
     assert lines == {(): 1, ("a",): 1, ("a", "b"): 2, ("a", "on"): 3}
+
+
+DEEP = """\
+state: sqlite:///state.db
+vendors:
+  - {id: v1, name: Vendor one,
+     contract_end: "2019-13-45"}
+sources:
+  - id: bucket
+    vendor: v1
+    kind: s3
+    buckets: [a]
+    endpoint_url: http://127.0.0.1:1
+    inventory_max_age_days:
+      nested: [1, 2]
+"""
+
+
+@pytest.mark.skipif(yaml_marks._CLoader is None, reason="PyYAML built without libyaml")
+def test_a_wrong_type_deep_in_a_clean_file_names_its_line_through_the_cli(tmp_path, monkeypatch):
+    """A file libyaml reads cleanly, whose values fail validation: exit 2, each error's line and key."""
+    from click.testing import CliRunner
+
+    from auditor.cli import cli
+
+    p = tmp_path / "auditor.yaml"
+    p.write_text(DEEP)
+    used = []
+    real = yaml_marks._read_fast
+    monkeypatch.setattr(yaml_marks, "_read_fast", lambda *a: used.append(1) or real(*a))
+    r = CliRunner().invoke(cli, ["scan", "-c", str(p)])
+    assert used and r.exit_code == 2
+    assert f"{p}:4: vendors[0].contract_end:" in r.output
+    assert f"{p}:11: sources[0].inventory_max_age_days:" in r.output
