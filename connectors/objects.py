@@ -46,6 +46,23 @@ class Deadline:
             raise ObjectReadDeadline(self.seconds, self.got)
 
 
+def read_chunks(read: Callable[[int], bytes], want: int, deadline: Deadline, chunk: int) -> bytes:
+    """At most ``want`` bytes from ``read`` (a socket's, a file's or a body's read of at most n
+    bytes), ``chunk`` at a time, checking ``deadline`` before each read and counting what arrives
+    in ``deadline.got``; stops early at end of data."""
+    parts: list[bytes] = []
+    n = 0
+    while n < want:
+        deadline.check()
+        data = read(min(chunk, want - n))
+        if not data:
+            break
+        parts.append(data)
+        n += len(data)
+        deadline.got += len(data)
+    return b"".join(parts)
+
+
 def read_body(body: Any, want: int, deadline: Deadline, declared: int | None = None) -> bytes:
     """At most ``want`` bytes of a streamed HTTP body, checking ``deadline`` between reads;
     ``declared``: the response's Content-Length, so a body that ends before it (the connection
@@ -55,25 +72,17 @@ def read_body(body: Any, want: int, deadline: Deadline, declared: int | None = N
     ``read1`` returns what one socket read brings (urllib3 2 responses have it), so an endpoint
     that trickles a few bytes at a time is stopped within one read timeout of the deadline;
     the body is closed either way (the connection is dropped, never drained)."""
-    parts: list[bytes] = []
-    n = 0
     read = getattr(body, "read1", None) or body.read
     try:
-        while n < want:
-            deadline.check()
-            data = read(min(READ_CHUNK, want - n))
-            if not data:
-                break
-            parts.append(data)
-            n += len(data)
-            deadline.got += len(data)
+        data = read_chunks(read, want, deadline, READ_CHUNK)
     finally:
         close = getattr(body, "close", None)
         if close:
             close()
+    n = len(data)
     if declared is not None and n < min(want, declared):
         raise ObjectBodyCut(n, min(want, declared))
-    return b"".join(parts)
+    return data
 
 
 # --------------------------------------------------------------------------- prefix tree

@@ -45,6 +45,7 @@ from connectors import load_builtin
 from connectors.base import CollectContext, SourceSpec
 
 from tests.conftest import IN_CI, free_port, server_process
+from tests.sockets import accept_until, shutdown_both
 
 USER_PREFIX = "auditor-sftp-"
 SFTP_USER = f"{USER_PREFIX}t{os.getpid()}"  # this test process's, removed at its exit
@@ -256,27 +257,15 @@ def throttled_proxy(port: int, bytes_per_second: int) -> Iterator[int]:
         except OSError:
             pass
         finally:
-            for s in (a, b):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+            shutdown_both(a, b)
 
-    def accept() -> None:
-        srv.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                conn, _ = srv.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            up = socket.create_connection(("127.0.0.1", port))
-            held.extend((conn, up))
-            threading.Thread(target=pipe, args=(conn, up, False), daemon=True).start()
-            threading.Thread(target=pipe, args=(up, conn, True), daemon=True).start()
+    def handle(conn: socket.socket) -> None:
+        up = socket.create_connection(("127.0.0.1", port))
+        held.extend((conn, up))
+        threading.Thread(target=pipe, args=(conn, up, False), daemon=True).start()
+        threading.Thread(target=pipe, args=(up, conn, True), daemon=True).start()
 
-    t = threading.Thread(target=accept, daemon=True)
+    t = threading.Thread(target=accept_until, args=(srv, stop, handle), daemon=True)
     t.start()
     try:
         yield srv.getsockname()[1]

@@ -12,7 +12,7 @@ from pydantic import BaseModel, model_validator
 
 from auditor.errors import ConnectorError
 from connectors.fileservers import Entry, FileServerConnector, ServerOptions
-from connectors.objects import Deadline
+from connectors.objects import Deadline, read_chunks
 
 CHUNK = 32 * 1024
 ERRORS: tuple[type[BaseException], ...] = (*ftplib.all_errors, ValueError)  # ValueError: a name with a line break cannot be sent
@@ -87,24 +87,16 @@ class Session:
 
     def read(self, path: str, start: int, want: int, deadline: Deadline) -> bytes:
         self.ftp.voidcmd("TYPE I")
-        parts, n = [], 0
         conn = self.ftp.transfercmd(f"RETR {path}", rest=start or None)
         try:
-            while n < want:
-                deadline.check()
-                data = conn.recv(min(CHUNK, want - n))
-                if not data:
-                    break
-                parts.append(data)
-                n += len(data)
-                deadline.got += len(data)
+            data = read_chunks(conn.recv, want, deadline, CHUNK)
         finally:
             conn.close()
         try:  # 226 when it was all sent, 426 when we closed the data connection early (REST + abort)
             self.ftp.voidresp()
         except (ftplib.error_temp, ftplib.error_reply):
             pass
-        return b"".join(parts)
+        return data
 
     def code(self, exc: BaseException) -> str:
         return _code(exc)

@@ -16,7 +16,7 @@ from pydantic import BaseModel, model_validator
 
 from auditor.errors import ConnectorError
 from connectors.fileservers import Entry, FileServerConnector, ServerOptions
-from connectors.objects import Deadline
+from connectors.objects import Deadline, read_chunks
 
 CHUNK = 32 * 1024
 ERRORS: tuple[type[BaseException], ...] = (OSError, paramiko.SSHException, EOFError)
@@ -91,18 +91,9 @@ class Session:
         return out
 
     def read(self, path: str, start: int, want: int, deadline: Deadline) -> bytes:
-        parts, n = [], 0
         with self.sftp.open(self._bytes(path), "rb") as f:
             f.seek(start)
-            while n < want:
-                deadline.check()
-                data = f.read(min(CHUNK, want - n))
-                if not data:
-                    break
-                parts.append(data)
-                n += len(data)
-                deadline.got += len(data)
-        return b"".join(parts)
+            return read_chunks(f.read, want, deadline, CHUNK)
 
     def code(self, exc: BaseException) -> str:
         return _code(exc)

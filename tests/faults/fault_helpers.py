@@ -36,6 +36,7 @@ import yaml
 from click.testing import CliRunner, Result
 
 from auditor.cli import cli
+from tests.sockets import accept_until
 
 #: how long before a run the suite's vendor files were last written (see :func:`backdate`)
 FILE_AGE = timedelta(days=30)
@@ -83,21 +84,13 @@ def loopback_endpoint(*, close: bool = False) -> Iterator[str]:
     held: list[socket.socket] = []
     stop = threading.Event()
 
-    def accept() -> None:
-        srv.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                conn, _ = srv.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            if close:
-                conn.close()
-            else:
-                held.append(conn)
+    def handle(conn: socket.socket) -> None:
+        if close:
+            conn.close()
+        else:
+            held.append(conn)
 
-    t = threading.Thread(target=accept, daemon=True)
+    t = threading.Thread(target=accept_until, args=(srv, stop, handle), daemon=True)
     t.start()
     try:
         yield f"127.0.0.1:{srv.getsockname()[1]}"

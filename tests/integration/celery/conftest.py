@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from auditor.emulators import s3_server
 from tests.conftest import free_port, require_service
+from tests.sockets import shutdown_both
 
 AUDITOR = str(Path(sys.executable).parent / "auditor")
 BUCKET = "celery-exports"
@@ -294,11 +295,7 @@ class _Proxy:
             except OSError:
                 pass
             finally:
-                for s in (a, b):
-                    try:
-                        s.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
+                shutdown_both(a, b)
 
         threading.Thread(target=pump, args=(up, conn, False), daemon=True).start()
         pump(conn, up, True)
