@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import http.client
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from functools import partial
 from typing import Any, ClassVar, TypeVar
-
-import http.client
 
 import requests
 import urllib3

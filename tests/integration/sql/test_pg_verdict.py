@@ -139,12 +139,16 @@ def rds_endpoint():
         yield url
 
 
-def test_rds_facts_make_the_nightly_run_complete(shop_db, tmp_path, rds_endpoint, monkeypatch):
+def _rds_provider(instance: str, endpoint: str, monkeypatch) -> str:
+    """The config line of an RDS provider for ``instance`` on the moto endpoint (test credentials set)."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    provider = (f"    provider: {{kind: rds, instance: shop-prod, region: ap-southeast-1, "
-                f"endpoint_url: '{rds_endpoint}'}}")
-    run = nightly(config(tmp_path, shop_db, provider=provider))
+    return (f"    provider: {{kind: rds, instance: {instance}, region: ap-southeast-1, "
+            f"endpoint_url: '{endpoint}'}}")
+
+
+def test_rds_facts_make_the_nightly_run_complete(shop_db, tmp_path, rds_endpoint, monkeypatch):
+    run = nightly(config(tmp_path, shop_db, provider=_rds_provider("shop-prod", rds_endpoint, monkeypatch)))
     assert run.status == "complete", [f.title for f in run.findings if f.rule == "not-assessed"]
     customers = next(d for d in run.datasets if d.name == "public.customers")
     assert customers.encryption_at_rest == "customer_key"  # a customer-managed KMS key
@@ -156,11 +160,7 @@ def test_rds_facts_make_the_nightly_run_complete(shop_db, tmp_path, rds_endpoint
 
 
 def test_an_unknown_rds_instance_is_a_grouped_unknown_with_its_cause(shop_db, tmp_path, rds_endpoint, monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    provider = (f"    provider: {{kind: rds, instance: no-such-db, region: ap-southeast-1, "
-                f"endpoint_url: '{rds_endpoint}'}}")
-    run = nightly(config(tmp_path, shop_db, provider=provider))
+    run = nightly(config(tmp_path, shop_db, provider=_rds_provider("no-such-db", rds_endpoint, monkeypatch)))
     assert run.status == "partial"
     [na] = [f for f in run.findings if f.rule == "not-assessed"]
     assert "rds:DescribeDBInstances" in na.title and "DBInstanceNotFound" in na.title
