@@ -288,13 +288,21 @@ def read_bucket(reader: Reader, account_block: dict[str, Any] | str | None = Non
     else:
         facts["object_acls_apply"] = None  # unknown: treated as "may apply"
 
-    acl_state, reasons = acl_public(reader.call("get_bucket_acl"))
+    # ACLs disabled (BucketOwnerEnforced) or ignored (a public access block): the bucket's ACL cannot
+    # make it public, so it is not read
     if ignore_acls or enforced:
         acl_state, reasons = False, []
+    else:
+        acl_state, reasons = acl_public(reader.call("get_bucket_acl"))
 
-    status = reader.call("get_bucket_policy_status")
-    status_public = None if status is None else bool(status.get("PolicyStatus", {}).get("IsPublic", False))
+    # no policy (NoSuchBucketPolicy): its status is "not public" (the status is AWS's evaluation of
+    # the policy alone), so it is not read; a refused status read is listed before a refused policy read
+    mark = len(reader.denied)
     policy_resp = reader.call("get_bucket_policy")
+    status = ABSENT if policy_resp is ABSENT else reader.call("get_bucket_policy_status")
+    if len(reader.denied) == mark + 2:
+        reader.denied[mark:] = reader.denied[mark + 1:] + reader.denied[mark:mark + 1]
+    status_public = None if status is None else bool(status.get("PolicyStatus", {}).get("IsPublic", False))
     policy = None
     if policy_resp is not None and policy_resp is not ABSENT:
         try:

@@ -9,6 +9,7 @@ accepts and never answers.
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -81,6 +82,10 @@ def test_throttled_listing_is_retried_then_not_assessed(tmp_path, s3_url, s3_adm
 
 def test_access_denied_on_chosen_bucket_calls(tmp_path, s3_url, s3_admin, healthy_bucket):
     make_bucket(s3_admin, "denied-b", {"a/data.csv": HEALTHY_CSV.encode()})
+    # a policy exists (not public), so its status is read too (without one there is no status to read)
+    s3_admin.put_bucket_policy(Bucket="denied-b", Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Sid": "Partner", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+        "Action": "s3:GetObject", "Resource": "arn:aws:s3:::denied-b/*"}]}))
     denied = ("acl", "policyStatus", "publicAccessBlock")  # with the block readable, ACLs would not matter
     proxy = FaultProxy(s3_url, lambda m, p, q: s3_error(403, "AccessDenied", "Access Denied")
                        if p == "/denied-b" and q.split("=")[0] in denied else None)
