@@ -19,6 +19,10 @@ this machine, which would favour a sharded listing's smaller sorts), written wit
 writer instead of moto's generic serializer (about 0.9 ms of server CPU per listed key). Same
 keys, order, elements and values; unversioned buckets; benchmarks only. Without it a benchmark of
 request latency would measure moto.
+
+The server counts the requests it answers by kind (method, path shape, query parameter names) and
+reports them with its own CPU seconds at ``GET /__bench_stats__`` (:func:`server_stats`): request
+counts from the server's side, and the server's share of a run's CPU.
 """
 
 from __future__ import annotations
@@ -153,9 +157,71 @@ def _seed_buckets(backend: Any, tag: str, buckets: int, per_bucket: int) -> list
     return names
 
 
+STATS_PATH = "/__bench_stats__"
+
+
+def request_kind(method: str, path: str, query: str) -> str:
+    """A request's kind as the server sees it: the method, the path's shape (service, bucket,
+    object) and the query's parameter names without values (``GET /bucket?acl``,
+    ``GET /bucket?list-type``, ``GET /bucket/key``); S3 Control keeps its path."""
+    if path.startswith("/v20180820/"):
+        shape = "(s3-control) " + path
+    else:
+        parts = path.lstrip("/").split("/", 1)
+        shape = "/" if not parts[0] else "/bucket" if len(parts) == 1 or not parts[1] else "/bucket/key"
+    names = sorted({q.split("=", 1)[0] for q in query.split("&") if q} - {"continuation-token", "max-keys",
+                                                                          "prefix", "delimiter", "x-id"})
+    return f"{method} {shape}" + ("?" + "&".join(names) if names else "")
+
+
+def _count_requests() -> None:
+    """Tally every request the server answers by :func:`request_kind`, and answer ``GET STATS_PATH``
+    with the tallies and this process's CPU seconds (user + system) so far."""
+    import resource
+    import threading
+    from collections import Counter
+
+    from moto.moto_server import threaded_moto_server
+
+    counts: Counter[str] = Counter()
+    lock = threading.Lock()
+    base = threaded_moto_server.DomainDispatcherApplication
+
+    class Counting(base):  # type: ignore[misc, valid-type]
+        def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+            path = environ.get("PATH_INFO", "")
+            if path == STATS_PATH:
+                with lock:
+                    tally = dict(counts)
+                usage = resource.getrusage(resource.RUSAGE_SELF)
+                body = json.dumps({"requests": tally, "cpu": usage.ru_utime + usage.ru_stime}).encode()
+                start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+                return [body]
+            kind = request_kind(environ.get("REQUEST_METHOD", "?"), path, environ.get("QUERY_STRING", ""))
+            if kind == "POST /" and "sts" in environ.get("HTTP_AUTHORIZATION", ""):
+                kind = "POST / (sts)"
+            with lock:
+                counts[kind] += 1
+            return super().__call__(environ, start_response)
+
+    threaded_moto_server.DomainDispatcherApplication = Counting  # type: ignore[misc]
+
+
+def server_stats(url: str) -> tuple[dict[str, int], float]:
+    """(requests per kind answered so far, the server's CPU seconds so far): take the difference
+    of two calls around a run. Counted by the server, not by the client under test."""
+    from urllib.request import urlopen
+
+    with urlopen(url + STATS_PATH, timeout=30) as resp:
+        got = json.loads(resp.read())
+    return got["requests"], got["cpu"]
+
+
 def serve(spec: list[dict[str, Any]]) -> None:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.s3.models import s3_backends
+
+    _count_requests()
     from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
