@@ -14,7 +14,8 @@ its wall time and peak RSS:
 - for reference (CSV, the small size): the csv module over gzip parsing the same fields.
 
 Rates are objects per CPU second of the reading process (the machine is shared: wall-clock rates,
-printed too, depend on the other load).
+printed too, depend on the other load). At the full size, ours and the floor run ``--repeats`` times
+in interleaved rounds (rotating order): each rate is the median, with min / median / max beside it.
 
 The report files are read from local disk: the download from the store (network-bound, one file at
 a time to a temporary file) is not in the figures. Targets: over 200k objects/s, and flat memory (the
@@ -40,7 +41,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from _result import peak_rss_mb, result  # noqa: E402 (run as a script from benchmarks/)
+from _result import median, peak_rss_mb, result, spread  # noqa: E402 (run as a script from benchmarks/)
 
 ROWS_PER_FILE = 1_000_000
 FIELDS = ["Bucket", "Key", "Size", "LastModifiedDate", "ETag", "StorageClass", "EncryptionStatus",
@@ -202,7 +203,10 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="50k objects (figures are not the targets)")
     ap.add_argument("--formats", default="Parquet,CSV")
     ap.add_argument("--data", help="keep the generated report files in this folder, and reuse them when there")
+    ap.add_argument("--repeats", type=int, help="interleaved rounds of ours and the floor at the full size "
+                                                "(default 3; quick 1)")
     args = ap.parse_args()
+    repeats = args.repeats or (1 if args.quick else 3)
     big = 50_000 if args.quick else args.objects
     small = max(1, big // 10)
     with tempfile.TemporaryDirectory(prefix="auditor-bench-inventory-") as tmp:
@@ -212,30 +216,41 @@ def main() -> int:
               flush=True)
         for fmt in args.formats.split(","):
             modes = ("floor", "ours", "csv-module") if fmt == "CSV" else ("floor", "ours")
-            got = {(mode, n): run(mode, fmt, sizes[n][fmt]) for n in (small, big) for mode in modes
-                   if mode != "csv-module" or n == small}
-            for (mode, n), r in got.items():
+            got = {(mode, small): run(mode, fmt, sizes[small][fmt]) for mode in modes}
+            rounds: dict[str, list[dict]] = {"floor": [], "ours": []}
+            for r in range(repeats):  # interleaved, rotating order: neither is always first after a pause
+                for mode in ("floor", "ours")[r % 2:] + ("floor", "ours")[:r % 2]:
+                    rounds[mode].append(run(mode, fmt, sizes[big][fmt]))
+            for mode, runs in rounds.items():
+                got[(mode, big)] = runs[0]
+            for (mode, n), r in [*got.items(), *((("floor", big), x) for x in rounds["floor"][1:]),
+                                  *((("ours", big), x) for x in rounds["ours"][1:])]:
                 print(f"{fmt:7} {mode:10} {n:>11,} objects: {r['objects'] / r['cpu']:>10,.0f} objects per CPU s, "
                       f"{r['objects'] / r['seconds']:>10,.0f} objects/s wall ({r['seconds']:.2f}s), "
                       f"peak RSS {r['peak_mb']:.0f} MB" + (f", {r['prefixes']} prefixes" if "prefixes" in r else ""),
                       flush=True)
                 assert r["objects"] == n, (mode, n, r)
-            ours, floor = got[("ours", big)], got[("floor", big)]
-            rate, floor_rate = ours["objects"] / ours["cpu"], floor["objects"] / floor["cpu"]
+            cpu_rates = {m: [x["objects"] / x["cpu"] for x in runs] for m, runs in rounds.items()}
+            wall_rates = {m: [x["objects"] / x["seconds"] for x in runs] for m, runs in rounds.items()}
+            rate, floor_rate = median(cpu_rates["ours"]), median(cpu_rates["floor"])
             name = f"inventory report ({fmt})"
             result(name, f"objects per CPU second, {big:,} objects into the prefix tree", rate, "objects/s",
                    "> 200,000 objects/s", None if args.quick else rate > 200_000,
-                   floor=f"{floor_rate:,.0f} objects/s: pyarrow reading the same columns to Python values, no tree "
-                         f"(ours {rate / floor_rate:.2f}x of it)")
+                   floor=f"{floor_rate:,.0f} objects/s ({spread(cpu_rates['floor'], 'objects/s', 0)}): pyarrow "
+                         f"reading the same columns to Python values, no tree (ours {rate / floor_rate:.2f}x of it)",
+                   spread=spread(cpu_rates["ours"], "objects/s", 0))
             result(name, f"objects/s wall clock, {big:,} objects (shared machine: load {os.getloadavg()[0]:.1f})",
-                   ours["objects"] / ours["seconds"], "objects/s", "informational", None,
-                   floor=f"{floor['objects'] / floor['seconds']:,.0f} objects/s wall for the floor")
-            m_small, m_big = got[("ours", small)]["peak_mb"], ours["peak_mb"]
+                   median(wall_rates["ours"]), "objects/s", "informational", None,
+                   floor=f"{median(wall_rates['floor']):,.0f} objects/s wall for the floor "
+                         f"({spread(wall_rates['floor'], 'objects/s', 0)})",
+                   spread=spread(wall_rates["ours"], "objects/s", 0))
+            m_small, m_big = got[("ours", small)]["peak_mb"], max(x["peak_mb"] for x in rounds["ours"])
             result(name, f"peak RSS at {small:,} / {big:,} objects", m_big, "MB",
                    "flat: within 1.3x from a tenth of the size to the full size",
                    None if args.quick else m_big <= 1.3 * m_small,
                    floor=f"{m_small:.0f} MB at {small:,} objects (ratio {m_big / m_small:.2f}); floor reader "
-                         f"{floor['peak_mb']:.0f} MB at {big:,}")
+                         f"{max(x['peak_mb'] for x in rounds['floor']):.0f} MB at {big:,}",
+                   spread=spread([x["peak_mb"] for x in rounds["ours"]], "MB", 1))
     return 0
 
 
