@@ -290,9 +290,9 @@ def read_bucket(reader: Reader, account_block: dict[str, Any] | str | None = Non
 
     # ACLs disabled (BucketOwnerEnforced) or ignored (a public access block): the bucket's ACL cannot
     # make it public, so it is not read
-    if ignore_acls or enforced:
-        acl_state, reasons = False, []
-    else:
+    acl_state: bool | None = False
+    reasons: list[str] = []
+    if not (ignore_acls or enforced):
         acl_state, reasons = acl_public(reader.call("get_bucket_acl"))
 
     # no policy (NoSuchBucketPolicy): its status is "not public" (the status is AWS's evaluation of
