@@ -95,3 +95,24 @@ def test_bucket_acl_read_when_acls_apply(s3_admin, collect_s3, calls):
     d = collect_s3(b, sample_objects=0).ds(b)
     assert calls["GetBucketAcl", b] == 1
     assert d.public is True and "acl: AllUsers READ" in d.public_reasons
+
+
+def test_refused_policy_and_status_are_both_listed_status_first():
+    """A refused policy read says nothing about the status: both are read, and a refusal of each is
+    listed in the order the calls were listed in before (status, then policy)."""
+    from botocore.exceptions import ClientError
+
+    from connectors.s3.facts import Reader, read_bucket
+
+    class Client:
+        def __getattr__(self, op: str) -> Any:
+            def call(**_: Any) -> dict[str, Any]:
+                if op in ("get_bucket_policy", "get_bucket_policy_status"):
+                    raise ClientError({"Error": {"Code": "AccessDenied"}}, op)
+                return {}
+            return call
+
+    reader = Reader(Client(), "b")
+    fields, _, _ = read_bucket(reader)
+    assert reader.denied == ["s3:GetBucketPolicyStatus: AccessDenied", "s3:GetBucketPolicy: AccessDenied"]
+    assert fields["public"] is None and fields["encryption_in_transit"] == "unknown"
