@@ -23,13 +23,11 @@ safety bound (the count is then a lower bound, flagged ``capped``).
 
 from __future__ import annotations
 
-import itertools
 import math
 import random
 import re
-import zlib
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import re2
@@ -125,8 +123,9 @@ _UNANCHORED = re2._Anchor.UNANCHORED
 _GROUPS: dict[re2._Regexp, int] = {}  # compiled extractor -> its number of capturing groups
 
 
-def _candidates(rx: re2._Regexp, chunk: bytes) -> dict[bytes, list[int]]:
-    """Each distinct candidate of one pattern in ``chunk`` with the offsets it occurs at.
+def _candidates(rx: re2._Regexp, chunk: bytes, pos: int = 0, n: int = -1) -> dict[bytes, list[int]]:
+    """Each distinct candidate of one pattern in ``chunk[pos:n]`` (all of it by default) with
+    the offsets in ``chunk`` it occurs at.
 
     Calls the compiled RE2 object directly: one call per match returns every group's span,
     without the wrapper's per-match objects (a third of the cost on dense text). A pattern
@@ -135,7 +134,8 @@ def _candidates(rx: re2._Regexp, chunk: bytes) -> dict[bytes, list[int]]:
     get = out.get
     regexp = rx._regexp
     match = regexp.Match
-    pos, n = 0, len(chunk)
+    if n < 0:
+        n = len(chunk)
     groups = _GROUPS.get(rx)
     if groups is None:
         groups = _GROUPS[rx] = regexp.NumberOfCapturingGroups()
@@ -195,70 +195,136 @@ def _written_as_phone(chunk: bytes, raw: str, start: int, end: int, tag_strong: 
     return _NOT_PHONE_WORDS.search(_before(chunk, start)[-16:]) is None
 
 
-_SETTLE_MIN = 256  # distinct candidates of a type in a chunk validated before its share may settle
-_SETTLE_REL = 0.1  # a settled share is known within +-10% of itself (99% Wilson bounds) ...
-_SETTLE_ABS = 0.005  # ... or within +-0.5 points, whichever is wider
+_BLOCK = 2048  # a settling scan reads a large chunk in blocks of about this many bytes, cut at line ends
+_MIN_BLOCKS = 32  # blocks of a type read before its count may settle
+_MIN_COUNTED = 64  # ... and occurrences counted in them
+_SETTLE_REL = 0.1  # a settled count is known within +-10% of itself (99% confidence) ...
+_SETTLE_ABS = 0.005  # ... or within +-0.5 points of its candidate occurrences, whichever is wider
+_Z = 2.58  # 99%, two-sided
 _SETTLE_CHUNK = 1 << 20  # the least chunk a settling scan reads (1 MiB: one sample per call of the connectors)
-_HEAVY = 8  # a candidate occurring more often than this in a chunk is never left to the sample
-_SETTLE_SAMPLE = 16384  # the random sample a type may settle on (enough for a share of 3%)
+_DIGITS = b"0123456789"
 
 
-def _spread(items: list[tuple[bytes, list[int]]], type_: str) -> Iterator[tuple[bytes, list[int]]]:
-    """``items``: first a seeded random sample of ``_SETTLE_SAMPLE`` of them (the only ones a
-    type may settle on: text is often written in blocks, its first lines are no sample), then
-    the rest in order (read only when the sample did not settle: every one is then validated)."""
-    n = len(items)
-    rng = random.Random(zlib.crc32(type_.encode()) ^ n)
-    draw = rng.random
-    order = list(range(n))
-    k = 0
-    for k in range(min(n, _SETTLE_SAMPLE)):  # a Fisher-Yates shuffle, drawn only as far as read
-        j = k + int(draw() * (n - k))
-        order[k], order[j] = order[j], order[k]
-        yield items[order[k]]
-    for i in order[k + 1:]:
-        yield items[i]
+def _blocks(chunk: bytes) -> list[tuple[int, int]]:
+    """``chunk`` as (start, end) blocks of about ``_BLOCK`` bytes, cut at line ends (else at a
+    space) where possible: the units a settling scan samples."""
+    out, start, n = [], 0, len(chunk)
+    while start < n:
+        end = min(start + _BLOCK, n)
+        if end < n:
+            cut = chunk.rfind(b"\n", start, end)
+            if cut < 0:
+                cut = chunk.rfind(b" ", start, end)
+            if cut > start:
+                end = cut + 1
+        out.append((start, end))
+        start = end
+    return out
 
 
-def _wilson(k: float, n: float, z: float = 2.58) -> tuple[float, float]:
-    p = k / n
-    den = 1 + z * z / n
-    mid = (p + z * z / (2 * n)) / den
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return max(0.0, mid - half), min(1.0, mid + half)
+class _Auxiliary:
+    """Cheap measures of a chunk's blocks, counted in C: bytes, digits, ``@`` and line ends;
+    their totals over the chunk, and each block's when a sample reads it. A sampled type's
+    count is estimated by regression on them (values cluster where digits or e-mails do: a
+    dense section of them is then weighed by its size, not by its share of the blocks read)."""
+
+    def __init__(self, chunk: bytes, blocks: list[tuple[int, int]]) -> None:
+        self.chunk, self.blocks = chunk, blocks
+        self.totals = self._measure(chunk)
+        self._x: dict[int, tuple[int, ...]] = {}
+
+    @staticmethod
+    def _measure(part: bytes) -> tuple[int, ...]:
+        return len(part), len(part) - len(part.translate(None, _DIGITS)), part.count(b"@"), part.count(b"\n")
+
+    def x(self, block: int) -> tuple[int, ...]:
+        found = self._x.get(block)
+        if found is None:
+            s, e = self.blocks[block]
+            found = self._x[block] = self._measure(self.chunk[s:e])
+        return found
 
 
-def _tight(counted: int, seen: int, read: int) -> bool:
-    """The share of a type's occurrences that count is known closely enough: its 99% Wilson
-    bounds, on ``read`` distinct candidates (fewer than the occurrences: conservative),
-    are within 10% of the share (or 0.5 points) either side."""
-    share = counted / seen
-    lo, hi = _wilson(read * share, read)
-    return hi - lo <= 2 * max(_SETTLE_REL * share, _SETTLE_ABS)
+def _solve(a: Sequence[Sequence[float]], b: Sequence[float]) -> list[float]:
+    """``a x = b`` by Gauss-Jordan elimination; an unknown without a usable pivot (a measure
+    that is zero in every block read) is 0."""
+    k = len(b)
+    m = [[*row, v_] for row, v_ in zip(a, b)]
+    for c in range(k):
+        p = max(range(c, k), key=lambda r: abs(m[r][c]))
+        m[c], m[p] = m[p], m[c]
+        if abs(m[c][c]) < 1e-9 * (1 + max(abs(v_) for v_ in a[c])):
+            m[c] = [0.0] * (k + 1)
+            continue
+        for r in range(k):
+            if r != c and m[r][c]:
+                f = m[r][c] / m[c][c]
+                m[r] = [x - f * y for x, y in zip(m[r], m[c])]
+    return [m[i][k] / m[i][i] if m[i][i] else 0.0 for i in range(k)]
 
 
-def _extrapolate(hit: Hit, local: Counter, counted: int, seen: int, total: int, left: int,
-                 tries: int) -> tuple[int, int]:
-    """The occurrences of a settled type not read count at the share its sample settled on
-    (by tag, as the sample's tags fell); the hit says its count is ``estimated``. Returns
-    the budgets left."""
-    rest = total - seen
-    if rest > tries:  # past the candidate budget: those occurrences are not counted, as a full read stops
-        hit.capped = True
-    counted_rest = max(min(rest, tries), 0)
-    tries -= counted_rest
-    add = round(counted_rest * counted / seen)
-    if add > left:
-        add = left
-        hit.capped = True
-    if add > 0:
-        for tag, n in local.items():
-            hit.tags[tag] += round(add * n / counted)
-        hit.count += add
-        left -= add
-    if rest > 0:
-        hit.estimated = True  # occurrences not read: the count rests on the sample's share
-    return left, tries
+class _Estimate:
+    """A type's count in one chunk from a simple random sample of its blocks: the regression
+    (GREG) estimator on the blocks' measures, with finite-population correction (Cochran,
+    Sampling Techniques, 7.1; Sarndal et al., Model Assisted Survey Sampling, 6.5):
+    Y = N mean(y) + b'(X - N mean(x)), Var = N^2 (1 - n/N) / n * S_e^2, where b is the
+    least-squares fit of y on x over the blocks read and e = y - b'x."""
+
+    def __init__(self, aux: _Auxiliary) -> None:
+        self.aux = aux
+        k = len(aux.totals)
+        self.n = self.sy = self.syy = self.sc = 0
+        self.sx, self.sxy = [0] * k, [0] * k
+        self.sxx = [[0] * k for _ in range(k)]
+
+    def add(self, block: int, counted: int, occurrences: int) -> None:
+        self.n += 1
+        self.sy += counted
+        self.syy += counted * counted
+        self.sc += occurrences
+        x = self.aux.x(block)
+        for j, xj in enumerate(x):
+            self.sx[j] += xj
+            self.sxy[j] += xj * counted
+            row = self.sxx[j]
+            for i, xi in enumerate(x):
+                row[i] += xi * xj
+
+    def settled(self) -> tuple[float | None, int]:
+        """The estimated count of the whole chunk once its 99% interval is within 10% of it
+        (or 0.5 points of the candidate occurrences) either side, else None; and the blocks
+        the sample would need at its present variance (all of them when few counted)."""
+        n, big_n, k = self.n, len(self.aux.blocks), len(self.aux.totals)
+        if self.sy < _MIN_COUNTED or n >= big_n or n <= 2 * k:
+            return None, big_n
+        b = _solve(self.sxx, self.sxy)
+        bx = sum(bj * xj for bj, xj in zip(b, self.sx))
+        count = big_n * self.sy / n + sum(bj * (t - big_n * xj / n) for bj, t, xj in zip(b, self.aux.totals, self.sx))
+        count = max(count, self.sy)  # never fewer than the blocks read hold
+        sse = self.syy - 2 * sum(bj * v_ for bj, v_ in zip(b, self.sxy)) + sum(
+            bi * bj * self.sxx[i][j] for i, bi in enumerate(b) for j, bj in enumerate(b))
+        mean_e = (self.sy - bx) / n
+        s2 = max(sse - n * mean_e * mean_e, 0.0) / (n - k)
+        var = big_n * big_n * (1 - n / big_n) / n * s2
+        half = max(_SETTLE_REL * count, _SETTLE_ABS * big_n * self.sc / n) / _Z
+        if n >= _MIN_BLOCKS and var <= half * half:
+            return count, n
+        n0 = var / (1 - n / big_n) * n / (half * half)  # blocks needed without the correction ...
+        return None, math.ceil(n0 / (1 + n0 / big_n))  # ... and with it
+
+
+def _runs(blocks: list[tuple[int, int]], read: set[int]) -> Iterator[tuple[int, int]]:
+    """The blocks not in ``read``, adjacent ones merged: the rest of a chunk in few reads."""
+    start = None
+    for i, (s, e) in enumerate(blocks):
+        if i in read:
+            if start is not None:
+                yield start, blocks[i - 1][1]
+                start = None
+        elif start is None:
+            start = s
+    if start is not None:
+        yield start, blocks[-1][1]
 
 
 def scan_text(
@@ -284,8 +350,73 @@ def scan_text(
     caches = {t: _VERDICTS.setdefault((t, regions if t == "phone" else custom.get(t)), {}) for t in specs}
     weak: dict[str, dict[str, bool]] = {t: {} for t in specs}
     max_examples = options.max_examples
-    settle = max(options.settle_values, _SETTLE_MIN) if options.settle_values else 0
-    # a settling type validates a sample per chunk: larger chunks, fewer samples per MiB
+
+    def count(type_: str, chunk: bytes, found: dict[bytes, list[int]], tally: Counter) -> int:
+        """Validate ``found`` (candidate -> offsets in ``chunk``) once per distinct candidate and
+        check each occurrence's context; the occurrences that count go to ``tally`` by tag
+        (within the type's budgets). Returns how many counted."""
+        spec = specs[type_]
+        validate = validators[type_]
+        hinted = spec.hinted_in_text
+        cache = caches[type_]
+        needs = weak[type_]
+        left, tries = budget[type_], candidates[type_]
+        counted = 0
+        for raw_bytes, starts in found.items():
+            if left <= 0 or tries <= 0:
+                hit = hits.get(type_)
+                if hit is not None:
+                    hit.capped = True
+                break
+            tries -= len(starts)
+            key = hash(raw_bytes)
+            tag = cache.get(key, _UNSEEN)
+            if tag is _UNSEEN:
+                raw = raw_bytes.decode("utf-8", "replace").strip()
+                tag = cache[key] = (validate(raw, hinted) if type_ != "phone" else v.phone_reading(raw, regions))
+            if tag is None:
+                continue
+            if type_ == "phone":
+                raw = raw_bytes.decode("utf-8", "replace").strip()
+                strong = tag.endswith(":strong")
+                tag = tag.split(":", 1)[0]
+                end = len(raw_bytes)
+                n = 0
+                for s in starts:
+                    if _phone_in_context(chunk, raw, s, s + end, strong):
+                        n += 1
+            elif type_ in vetoes:
+                veto, pieces = vetoes[type_], spec.text_veto_pieces
+                n = sum(1 for s in starts if not _found_before(veto, chunk, s, 16, pieces))
+            else:
+                weak_tag = needs.get(tag)
+                if weak_tag is None:
+                    weak_tag = needs[tag] = spec.needs_context(tag)
+                if not weak_tag:
+                    n = len(starts)
+                elif type_ in context:
+                    rx, window, pieces = context[type_], spec.keywords_window, spec.text_context_pieces
+                    n = sum(1 for s in starts if _found_before(rx, chunk, s, window, pieces))
+                else:
+                    n = 0
+            if n <= 0:
+                continue
+            hit = hits.get(type_)
+            if hit is None:
+                hit = hits[type_] = Hit(type=type_, where=where, spec=spec if spec.category else None)
+            if n > left:
+                n = left
+                hit.capped = True
+            tally[tag.lstrip("?")] += n
+            counted += n
+            if len(hit.examples) < max_examples:
+                hit.add_example(raw_bytes.decode("utf-8", "replace").strip(), max_examples)
+            left -= n
+        budget[type_], candidates[type_] = left, tries
+        return counted
+
+    settle = options.settle_values > 0
+    # a settling scan samples blocks of large chunks: the larger the chunk, the smaller its sample's share
     chunk_bytes = max(options.text_chunk_bytes, _SETTLE_CHUNK) if settle else options.text_chunk_bytes
     for chunk in chunks_of(texts, chunk_bytes):
         settled = {t for t in wanted if budget[t] <= 0 or candidates[t] <= 0}
@@ -295,92 +426,71 @@ def scan_text(
                 break  # every type has its budget: the rest cannot change the result
             extra = tuple(p for p in extra if p[0] in wanted)
             prefilter = prefilter_for(wanted - {n for n, _ in extra}, extra)
-        for type_ in prefilter.match(chunk):
+        blocks: list[tuple[int, int]] = []
+        aux: _Auxiliary | None = None
+        if settle and len(chunk) >= 4 * _MIN_BLOCKS * _BLOCK:
+            blocks = _blocks(chunk)
+            order = list(range(len(blocks)))
+            random.Random(len(blocks)).shuffle(order)  # seeded: the same text, the same sample
+        for type_ in prefilter.match(chunk):  # presence is decided on the whole chunk, never sampled
             if type_ not in wanted:
                 continue
-            spec = specs[type_]
-            validate = validators[type_]
-            hinted = spec.hinted_in_text
-            cache = caches[type_]
-            needs = weak[type_]
-            left, tries = budget[type_], candidates[type_]
-            found = _candidates(_extractor(spec), chunk)
-            settling = settle and len(found) > settle
-            if settling:
-                # a candidate occurring often is read whole first (it would sway a sample's share);
-                # the rest are sampled
-                heavy = [item for item in found.items() if len(item[1]) > _HEAVY]
-                light = [item for item in found.items() if len(item[1]) <= _HEAVY] if heavy else list(found.items())
-                order: Iterable[tuple[bytes, list[int]]] = itertools.chain(heavy, _spread(light, type_))
-                total_occ = sum(len(item[1]) for item in light)
-                seen_occ = counted_occ = read = 0
-                local: Counter = Counter()
-            else:
-                order = found.items()
-            for raw_bytes, starts in order:
-                sampled = settling and len(starts) <= _HEAVY
-                if sampled:
-                    if settle <= read <= _SETTLE_SAMPLE and not read % 64 and counted_occ and _tight(counted_occ, seen_occ, read):
-                        left, tries = _extrapolate(hits[type_], local, counted_occ, seen_occ, total_occ, left, tries)
-                        break
-                    read += 1
-                    seen_occ += len(starts)
-                if left <= 0 or tries <= 0:
-                    hit = hits.get(type_)
-                    if hit is not None:
-                        hit.capped = True
+            rx = _extractor(specs[type_])
+            tally: Counter = Counter()
+            if not blocks:
+                count(type_, chunk, _candidates(rx, chunk), tally)
+                _add(hits.get(type_), tally)
+                continue
+            aux = aux or _Auxiliary(chunk, blocks)
+            sample = _Estimate(aux)
+            for k, i in enumerate(order, 1):
+                found = _candidates(rx, chunk, *blocks[i])
+                sample.add(i, count(type_, chunk, found, tally), sum(map(len, found.values())))
+                if budget[type_] <= 0 or candidates[type_] <= 0:
+                    break  # a budget ran out: the count is a lower bound (capped), not an estimate
+                if k < _MIN_BLOCKS or k % 8:
+                    continue
+                estimate, needed = sample.settled()
+                if estimate is not None:
+                    _extrapolate(hits[type_], tally, estimate, sample.sc, budget, candidates, type_)
                     break
-                tries -= len(starts)
-                key = hash(raw_bytes)
-                tag = cache.get(key, _UNSEEN)
-                if tag is _UNSEEN:
-                    raw = raw_bytes.decode("utf-8", "replace").strip()
-                    tag = cache[key] = (validate(raw, hinted) if type_ != "phone" else v.phone_reading(raw, regions))
-                if tag is None:
-                    continue
-                if type_ == "phone":
-                    raw = raw_bytes.decode("utf-8", "replace").strip()
-                    strong = tag.endswith(":strong")
-                    tag = tag.split(":", 1)[0]
-                    end = len(raw_bytes)
-                    n = 0
-                    for s in starts:
-                        if _phone_in_context(chunk, raw, s, s + end, strong):
-                            n += 1
-                elif type_ in vetoes:
-                    veto, pieces = vetoes[type_], spec.text_veto_pieces
-                    n = sum(1 for s in starts if not _found_before(veto, chunk, s, 16, pieces))
-                else:
-                    weak_tag = needs.get(tag)
-                    if weak_tag is None:
-                        weak_tag = needs[tag] = spec.needs_context(tag)
-                    if not weak_tag:
-                        n = len(starts)
-                    elif type_ in context:
-                        rx, window, pieces = context[type_], spec.keywords_window, spec.text_context_pieces
-                        n = sum(1 for s in starts if _found_before(rx, chunk, s, window, pieces))
-                    else:
-                        n = 0
-                if n <= 0:
-                    continue
-                over = n > left
-                if over:
-                    n = left
-                hit = hits.get(type_)
-                if hit is None:
-                    hit = hits[type_] = Hit(type=type_, where=where, spec=spec if spec.category else None)
-                hit.count += n
-                tag = tag.lstrip("?")
-                hit.tags[tag] += n
-                if sampled:
-                    counted_occ += n
-                    local[tag] += n
-                if len(hit.examples) < max_examples:
-                    hit.add_example(raw_bytes.decode("utf-8", "replace").strip(), max_examples)
-                left -= n
-                if over:
-                    hit.capped = True
-            budget[type_], candidates[type_] = left, tries
+                if needed > len(blocks) // 2 and (k >= len(blocks) // 4 or sample.sy * len(blocks) < 2 * _MIN_COUNTED * k):
+                    # too few values to settle on, or a sample this large saves little: read the rest whole
+                    for s, e in _runs(blocks, set(order[:k])):
+                        count(type_, chunk, _candidates(rx, chunk, s, e), tally)
+                    break
+            _add(hits.get(type_), tally)
     for hit in hits.values():
         hit.confidence = confidence(hit.type, 0.5, False, (hit.spec or specs[hit.type]).strength)
     return list(hits.values())
+
+
+def _add(hit: Hit | None, tally: Counter) -> None:
+    if hit is not None:
+        for tag, n in tally.items():
+            hit.tags[tag] += n
+            hit.count += n
+
+
+def _extrapolate(hit: Hit, tally: Counter, estimate: float, occurrences: int,
+                 budget: dict[str, int], candidates: dict[str, int], type_: str) -> None:
+    """Scale a settled type's ``tally`` (the blocks read) to its ``estimate`` for the whole
+    chunk, tags as the sample's fell, and flag the hit ``estimated``. The occurrences not read
+    spend the budgets as a full read would: past them the count is a lower bound (``capped``)."""
+    read = sum(tally.values())
+    scale = max(estimate / read, 1.0)
+    rest = round(occurrences * (scale - 1))  # candidate occurrences in the blocks not read
+    tries = candidates[type_]
+    if rest > tries:
+        hit.capped = True
+        scale = 1 + (scale - 1) * tries / rest
+    candidates[type_] = max(tries - rest, 0)
+    add = round(read * (scale - 1))
+    if add > budget[type_]:
+        add = budget[type_]
+        hit.capped = True
+    budget[type_] -= add
+    hit.estimated = True
+    if add > 0:
+        for tag, n in list(tally.items()):
+            tally[tag] = n + round(add * n / read)
