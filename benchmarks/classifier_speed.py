@@ -17,10 +17,11 @@ For each, in the same process:
   of a column read (``max_values_per_field``); past 256 values a column's validation stops
   once each type's decision is settled (99% Wilson bounds on the values read in order) and
   its counts are extrapolated (``detail.estimated``); text validates each distinct candidate
-  once, and a type with more than 256 distinct candidates in a chunk (at least 1 MiB when
-  settling) validates a seeded random sample of them until the share of its occurrences that
-  count is known within 99% Wilson bounds 10% of it (or 0.5 points) either side, the rest counting at that share
-  (``detail.estimated``; a type none of whose candidates counted never settles);
+  once, and a chunk (at least 1 MiB when settling) is read as a seeded random sample of
+  blocks of about 2 KiB until each present type's count is known within 10% (or 0.5 points
+  of its candidates) at 99% confidence (regression estimator on block measures, finite-
+  population correction), then extrapolated (``detail.estimated``; presence is decided on
+  the whole chunk, and a type with too few counted occurrences reads every block);
 - **classifier, exact**: the same with settling off (every value validated);
 - **baseline**: the same candidates validated the same way with Python ``re`` instead of
   re2, no prefilter, no de-duplication or cache, phones by ``phonenumbers.parse`` per
@@ -33,7 +34,9 @@ worth of other text (another seed, 1 MiB; 0.25 with ``--quick``) is classified: 
 the patterns and lets RE2 build the DFA states it builds lazily on the first MiB a process
 reads (a one-time cost per process, as a nightly run pays it once); no value it validated is
 kept (the caches are emptied before each timed run). The counts of the uncapped run are compared with the baseline's on the
-baseline's slice (``max count deviation``): the settling's extrapolation (text and columns).
+baseline's slice (``max count deviation``) and with the exact run's on the whole workload, per
+type: the settling's extrapolation (text and columns). Each timed line runs ``--reps`` times
+(3), interleaved; the figure is the median, min/median/max printed beside it.
 MB/s = bytes / CPU seconds of this single-threaded process. Targets: uncapped >= 50 MB/s
 and >= 20x the baseline. Prints; never asserts.
 """

@@ -9,16 +9,20 @@ count only with a keyword just before them (``NIK:``, ``password=``, ``DOB``, ``
 Phone-shaped numbers in log-like text (after ``order``, ``id``, ``ref``, ``#``, or
 glued to a time of day) do not count unless a phone word is nearer.
 
-Validation is the cost (``phonenumbers`` above all), so it runs once per distinct
-candidate (and phones go through compiled metadata patterns, see ``validators.py``);
-extraction still sees every occurrence. With ``settle_values`` set, a type with more
-than ``max(settle_values, 256)`` distinct candidates in a chunk validates a seeded random
-sample of them (those occurring more than 8 times are all read) until the share of its occurrences that count is known within 99% Wilson
-bounds 10% of it (or 0.5 points) either side, and the occurrences not read count at that share (flagged
-``estimated``); a type none of whose candidates has counted yet never settles (estimation
-cannot turn a present type into an absent one); such a scan reads chunks of at least
-1 MiB, so that one sample serves a connector's whole call. ``max_text_values`` per type stays as a
-safety bound (the count is then a lower bound, flagged ``capped``).
+Each distinct candidate is validated once (phones through compiled metadata patterns, see
+``validators.py``); every occurrence is context-checked. With ``settle_values`` set, a chunk
+(then at least 1 MiB: one sample per call of the connectors) of at least 128 blocks is read
+as a sample: cut into blocks of about 2 KiB at line ends, taken in a seeded random order,
+each present type is extracted, validated and context-checked block by block, and once at
+least 32 blocks and 64 counted occurrences are read and the 99% confidence interval of a
+regression estimator (on block measures counted in C: bytes, digits, ``@``, line ends; with
+finite-population correction) is within 10% of the estimate (or 0.5 points of the candidate
+occurrences) either side, the type's count and tags are extrapolated to the chunk (flagged
+``estimated``). Presence is never sampled: the prefilter reads the whole chunk, and a type
+with too few counted occurrences to settle reads every block (so one value in megabytes of
+near misses is found). Context windows look back across blocks (offsets are the chunk's).
+``max_text_values`` and ``max_text_candidates`` per type stay as safety bounds (the count is
+then a lower bound, flagged ``capped``).
 """
 
 from __future__ import annotations
