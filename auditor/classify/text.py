@@ -458,15 +458,18 @@ def scan_text(
                 found = _candidates(rx, chunk, *blocks[i])
                 sample.add(i, count(type_, chunk, found, tally), sum(map(len, found.values())))
                 if budget[type_] <= 0 or candidates[type_] <= 0:
-                    break  # a budget ran out: the count is a lower bound (capped), not an estimate
+                    if type_ in hits:  # a budget ran out: the count is a lower bound, not an estimate
+                        hits[type_].capped = True
+                    break
                 if k < _MIN_BLOCKS or k % 4:
                     continue
                 estimate, needed = sample.settled()
                 if estimate is not None:
                     _extrapolate(hits[type_], tally, estimate, sample.sc, budget, candidates, type_)
                     break
-                if needed > len(blocks) // 2 and (k >= len(blocks) // 4 or sample.sy * len(blocks) < 2 * _MIN_COUNTED * k):
-                    # too few values to settle on, or a sample this large saves little: read the rest whole
+                rare = sample.sy * len(blocks) < 2 * _MIN_COUNTED * k  # too few values to settle on
+                if needed > len(blocks) // 2 and (rare or k >= len(blocks) // 4):
+                    # a sample this large saves little: read the rest whole, in as few reads as it takes
                     for s, e in _runs(blocks, set(order[:k])):
                         count(type_, chunk, _candidates(rx, chunk, s, e), tally)
                     break
