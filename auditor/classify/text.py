@@ -127,52 +127,48 @@ _UNANCHORED = re2._Anchor.UNANCHORED
 _GROUPS: dict[re2._Regexp, int] = {}  # compiled extractor -> its number of capturing groups
 
 
-def _candidates(rx: re2._Regexp, chunk: bytes, pos: int = 0, n: int = -1) -> dict[bytes, list[int]]:
-    """Each distinct candidate of one pattern in ``chunk[pos:n]`` (all of it by default) with
-    the offsets in ``chunk`` it occurs at.
+_MARGIN = 512  # bytes a block's extraction reads either side of it: more than any candidate spans
+
+
+def _candidates(rx: re2._Regexp, chunk: bytes, start: int = 0, stop: int = -1) -> dict[bytes, list[int]]:
+    """Each distinct candidate of one pattern in ``chunk`` with the offsets it occurs at; with
+    ``start``/``stop``, those of the matches starting in ``chunk[start:stop]`` as the scan of the
+    whole chunk finds them (the scan starts a margin before, so that a value straddling a
+    block's start is read whole by the block it starts in, and ends a margin after).
 
     Calls the compiled RE2 object directly: one call per match returns every group's span,
-    without the wrapper's per-match objects (a third of the cost on dense text). A pattern
-    without groups takes a loop that reads the whole match only."""
+    without the wrapper's per-match objects (a third of the cost on dense text)."""
     out: dict[bytes, list[int]] = {}
     get = out.get
     regexp = rx._regexp
     match = regexp.Match
-    if n < 0:
-        n = len(chunk)
+    n = len(chunk)
+    if stop < 0:
+        stop = n
+    pos, end = max(start - _MARGIN, 0), min(stop + _MARGIN, n)
     groups = _GROUPS.get(rx)
     if groups is None:
         groups = _GROUPS[rx] = regexp.NumberOfCapturingGroups()
-    if not groups:
-        while pos <= n:
-            start, end = match(_UNANCHORED, chunk, pos, n)[0]
-            if start < 0:
-                break
-            raw = chunk[start:end]
-            found = get(raw)
-            if found is None:
-                out[raw] = [start]
-            else:
-                found.append(start)
-            pos = end if end > start else end + 1
-        return out
-    while pos <= n:
-        spans = match(_UNANCHORED, chunk, pos, n)
-        whole = spans[0]
-        if whole[0] < 0:
+    while pos <= end:
+        spans = match(_UNANCHORED, chunk, pos, end)
+        first, last = spans[0]
+        if first < 0 or first >= stop:
             break
-        start, end = whole
-        for span in spans[1:]:
-            if span[0] >= 0:
-                start, end = span
-                break
-        raw = chunk[start:end]
+        pos = last if last > first else last + 1
+        if first < start:
+            continue  # the previous block's
+        s, e = first, last
+        if groups:
+            for span in spans[1:]:
+                if span[0] >= 0:
+                    s, e = span
+                    break
+        raw = chunk[s:e]
         found = get(raw)
         if found is None:
-            out[raw] = [start]
+            out[raw] = [s]
         else:
-            found.append(start)
-        pos = whole[1] if whole[1] > whole[0] else whole[1] + 1
+            found.append(s)
     return out
 
 

@@ -138,3 +138,38 @@ def test_candidates_past_the_candidate_budget_are_named_capped_as_without_settli
     assert found[0].capped  # the full read stops at 20,000 candidates and says so
     assert found[64].capped
     assert abs(found[64].count - found[0].count) <= 0.3 * found[0].count
+
+
+def test_values_across_block_cuts_are_read_whole_and_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A text without line ends is cut into blocks at spaces, so values written with spaces
+    (phones in groups) straddle cuts: each is still read whole and once, so a type read in
+    every block counts exactly what the whole-chunk read counts."""
+    monkeypatch.setattr(T, "_BLOCK", 64)
+    monkeypatch.setattr(T, "_MIN_COUNTED", 10**9)  # never settles: every block is read
+    text = "".join(f"lorem ipsum dolor sit amet, call +65 6{i % 1000:03d} {4000 + i % 5000} now " for i in range(2000))
+    assert "\n" not in text
+    exact = _hit(text, "phone", settle_values=0, text_chunk_bytes=MIB)
+    est = _hit(text, "phone", settle_values=64)
+    assert exact is not None and est is not None and exact.count > 1900
+    assert (est.count, est.tags, est.estimated) == (exact.count, exact.tags, False)
+
+
+def test_blocks_extract_exactly_what_the_whole_chunk_extracts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every type's candidates, block by block (cut inside values, at spaces), are the whole
+    chunk's: same values, same offsets."""
+    monkeypatch.setattr(T, "_BLOCK", 48)
+    lines = [f"Dear Mr Tan Ah Kow, mail tan.ah.kow{i}@example.com or call +65 6{i:03d} {4000 + i} / 0812-345-{6000 + i};"
+             f" card {_card(i)}, NRIC S{1000000 + i}D, 10 Anson Road #12-{i:02d} Singapore 079903, ip 10.0.{i % 256}.7, "
+             for i in range(60)]
+    chunk = ("".join(lines) + "\n" + "\n".join(lines)).encode()
+    blocks = T._blocks(chunk)
+    assert len(blocks) > 100
+    for spec in T.specs_for(ClassifyOptions()):
+        if not spec.extract:
+            continue
+        rx = T._extractor(spec)
+        merged: dict[bytes, list[int]] = {}
+        for s, e in blocks:
+            for raw, starts in T._candidates(rx, chunk, s, e).items():
+                merged.setdefault(raw, []).extend(starts)
+        assert merged == T._candidates(rx, chunk), spec.name
