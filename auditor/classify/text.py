@@ -235,10 +235,13 @@ class _Auxiliary:
     count is estimated by regression on them (values cluster where digits or e-mails do: a
     dense section of them is then weighed by its size, not by its share of the blocks read)."""
 
-    def __init__(self, chunk: bytes, blocks: list[tuple[int, int]]) -> None:
-        self.chunk, self.blocks = chunk, blocks
+    def __init__(self, chunk: bytes, blocks: list[tuple[int, int]], order: list[int]) -> None:
+        self.chunk, self.blocks, self.order = chunk, blocks, order
         self.totals = self._measure(chunk)
         self._x: dict[int, tuple[int, ...]] = {}
+        k = len(self.totals)
+        # sums of x and of x x' over the first n blocks of ``order``: every type reads in that order
+        self._sums: list[tuple[list[int], list[list[int]]]] = [([0] * k, [[0] * k for _ in range(k)])]
 
     @staticmethod
     def _measure(part: bytes) -> tuple[int, ...]:
@@ -250,6 +253,15 @@ class _Auxiliary:
             s, e = self.blocks[block]
             found = self._x[block] = self._measure(self.chunk[s:e])
         return found
+
+    def sums(self, n: int) -> tuple[list[int], list[list[int]]]:
+        """Sum of x and of x x' over the first ``n`` blocks of ``order``."""
+        while len(self._sums) <= n:
+            x = self.x(self.order[len(self._sums) - 1])
+            sx, sxx = self._sums[-1]
+            self._sums.append(([a + xi for a, xi in zip(sx, x)],
+                               [[a + xi * xj for a, xj in zip(row, x)] for row, xi in zip(sxx, x)]))
+        return self._sums[n]
 
 
 def _solve(a: Sequence[Sequence[float]], b: Sequence[float]) -> list[float]:
@@ -279,23 +291,18 @@ class _Estimate:
 
     def __init__(self, aux: _Auxiliary) -> None:
         self.aux = aux
-        k = len(aux.totals)
         self.n = self.sy = self.syy = self.sc = 0
-        self.sx, self.sxy = [0] * k, [0] * k
-        self.sxx = [[0] * k for _ in range(k)]
+        self.sxy = [0] * len(aux.totals)
 
-    def add(self, block: int, counted: int, occurrences: int) -> None:
+    def add(self, counted: int, occurrences: int) -> None:
+        """The next block of the aux's order: ``counted`` of its ``occurrences`` counted."""
         self.n += 1
         self.sy += counted
         self.syy += counted * counted
         self.sc += occurrences
-        x = self.aux.x(block)
-        for j, xj in enumerate(x):
-            self.sx[j] += xj
-            self.sxy[j] += xj * counted
-            row = self.sxx[j]
-            for i, xi in enumerate(x):
-                row[i] += xi * xj
+        if counted:
+            for j, xj in enumerate(self.aux.x(self.aux.order[self.n - 1])):
+                self.sxy[j] += xj * counted
 
     def settled(self) -> tuple[float | None, int]:
         """The estimated count of the whole chunk once its 99% interval is within 10% of it
@@ -304,12 +311,13 @@ class _Estimate:
         n, big_n, k = self.n, len(self.aux.blocks), len(self.aux.totals)
         if self.sy < _MIN_COUNTED or n >= big_n or n <= 2 * k:
             return None, big_n
-        b = _solve(self.sxx, self.sxy)
-        bx = sum(bj * xj for bj, xj in zip(b, self.sx))
-        count = big_n * self.sy / n + sum(bj * (t - big_n * xj / n) for bj, t, xj in zip(b, self.aux.totals, self.sx))
+        sx, sxx = self.aux.sums(n)
+        b = _solve(sxx, self.sxy)
+        bx = sum(bj * xj for bj, xj in zip(b, sx))
+        count = big_n * self.sy / n + sum(bj * (t - big_n * xj / n) for bj, t, xj in zip(b, self.aux.totals, sx))
         count = max(count, self.sy)  # never fewer than the blocks read hold
         sse = self.syy - 2 * sum(bj * v_ for bj, v_ in zip(b, self.sxy)) + sum(
-            bi * bj * self.sxx[i][j] for i, bi in enumerate(b) for j, bj in enumerate(b))
+            bi * bj * sxx[i][j] for i, bi in enumerate(b) for j, bj in enumerate(b))
         mean_e = (self.sy - bx) / n
         s2 = max(sse - n * mean_e * mean_e, 0.0) / (n - k)
         var = big_n * big_n * (1 - n / big_n) / n * s2
@@ -448,11 +456,11 @@ def scan_text(
                 count(type_, chunk, _candidates(rx, chunk), tally)
                 _add(hits.get(type_), tally)
                 continue
-            aux = aux or _Auxiliary(chunk, blocks)
+            aux = aux or _Auxiliary(chunk, blocks, order)
             sample = _Estimate(aux)
             for k, i in enumerate(order, 1):
                 found = _candidates(rx, chunk, *blocks[i])
-                sample.add(i, count(type_, chunk, found, tally), sum(map(len, found.values())))
+                sample.add(count(type_, chunk, found, tally), sum(map(len, found.values())))
                 if budget[type_] <= 0 or candidates[type_] <= 0:
                     if type_ in hits:  # a budget ran out: the count is a lower bound, not an estimate
                         hits[type_].capped = True
