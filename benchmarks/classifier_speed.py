@@ -17,10 +17,11 @@ For each, in the same process:
   of a column read (``max_values_per_field``); past 256 values a column's validation stops
   once each type's decision is settled (99% Wilson bounds on the values read in order) and
   its counts are extrapolated (``detail.estimated``); text validates each distinct candidate
-  once, and a type with more than 256 distinct candidates in a chunk (at least 1 MiB when
-  settling) validates a seeded random sample of them until the share of its occurrences that
-  count is known within 99% Wilson bounds 10% of it (or 0.5 points) either side, the rest counting at that share
-  (``detail.estimated``; a type none of whose candidates counted never settles);
+  once, and a chunk (at least 1 MiB when settling) is read as a seeded random sample of
+  blocks of about 2 KiB until each present type's count is known within 10% (or 0.5 points
+  of its candidates) at 99% confidence (regression estimator on block measures, finite-
+  population correction), then extrapolated (``detail.estimated``; presence is decided on
+  the whole chunk, and a type with too few counted occurrences reads every block);
 - **classifier, exact**: the same with settling off (every value validated);
 - **baseline**: the same candidates validated the same way with Python ``re`` instead of
   re2, no prefilter, no de-duplication or cache, phones by ``phonenumbers.parse`` per
@@ -33,7 +34,9 @@ worth of other text (another seed, 1 MiB; 0.25 with ``--quick``) is classified: 
 the patterns and lets RE2 build the DFA states it builds lazily on the first MiB a process
 reads (a one-time cost per process, as a nightly run pays it once); no value it validated is
 kept (the caches are emptied before each timed run). The counts of the uncapped run are compared with the baseline's on the
-baseline's slice (``max count deviation``): the settling's extrapolation (text and columns).
+baseline's slice (``max count deviation``) and with the exact run's on the whole workload, per
+type: the settling's extrapolation (text and columns). Each timed line runs ``--reps`` times
+(3), interleaved; the figure is the median, min/median/max printed beside it.
 MB/s = bytes / CPU seconds of this single-threaded process. Targets: uncapped >= 50 MB/s
 and >= 20x the baseline. Prints; never asserts.
 """
@@ -45,6 +48,7 @@ import csv
 import io
 import json
 import re
+import statistics
 import sys
 import time
 from collections import Counter
@@ -253,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mb", type=float, default=None, help="MiB of input per workload")
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--workloads", default="csv,jsonl,text,csv-as-text")
+    ap.add_argument("--reps", type=int, default=3, help="interleaved repetitions of each timed line (median kept)")
     args = ap.parse_args(argv)
     mb = args.mb or (1.0 if args.quick else 8.0)
     base_mb = 0.25 if args.quick else 1.0  # the baseline runs at ~1 MB/s: timed on the first MiB-piece's share
@@ -264,34 +269,51 @@ def main(argv: list[str] | None = None) -> int:
         warm, _, _, _ = workload(kind, base_mb, args.seed + 99)  # other text: compiles the automata, caches nothing used
         for piece in warm:
             classify(piece, UNCAPPED)
-        cold()
-        t_unc, res_unc = cpu(lambda s=samples: [classify(x, UNCAPPED) for x in s])
-        cold()
-        t_exact, res_exact = cpu(lambda s=samples: [classify(x, EXACT) for x in s])
-        cold()
-        t_cap, _ = cpu(lambda s=samples: [classify(x, CAPPED) for x in s])
         # the baseline on a slice of the same input (it is slow), scaled per byte
         share = min(1.0, base_mb * MIB / first_bytes)
         base_samples = _slice(samples, share)
         base_bytes = int(first_bytes * share)
-        t_base, res_base = cpu(lambda s=base_samples: [
-            baseline_fields(x.fields) + (baseline_text("\n".join(x.text)) if x.text else Counter()) for x in s])
+        times: dict[str, list[float]] = {"unc": [], "exact": [], "cap": [], "base": []}
+        for _ in range(args.reps):  # interleaved: a slow spell of the machine touches every line alike
+            cold()
+            t, res_unc = cpu(lambda s=samples: [classify(x, UNCAPPED) for x in s])
+            times["unc"].append(t)
+            cold()
+            t, res_exact = cpu(lambda s=samples: [classify(x, EXACT) for x in s])
+            times["exact"].append(t)
+            cold()
+            t, _ = cpu(lambda s=samples: [classify(x, CAPPED) for x in s])
+            times["cap"].append(t)
+            t, res_base = cpu(lambda s=base_samples: [
+                baseline_fields(x.fields) + (baseline_text("\n".join(x.text)) if x.text else Counter()) for x in s])
+            times["base"].append(t)
+        t_unc, t_exact, t_cap, t_base = (statistics.median(times[k]) for k in ("unc", "exact", "cap", "base"))
         unc_mbps, exact_mbps, cap_mbps = nbytes / 1e6 / t_unc, nbytes / 1e6 / t_exact, nbytes / 1e6 / t_cap
         base_mbps = base_bytes / 1e6 / t_base
         ratio = unc_mbps / base_mbps
         got, exact = counts(res_unc), counts(res_exact)
         base = sum(res_base, Counter())
+        cold()
         sub_unc = counts([classify(x, UNCAPPED) for x in base_samples])
         dev = max((abs(sub_unc[t] - base[t]) / max(base[t], 1) for t in set(base) | set(sub_unc)), default=0.0)
+        dev_exact = {t: (got[t] - exact[t]) / max(exact[t], 1) for t in sorted(set(got) | set(exact))}
+
+        def spread(key: str, nb: float) -> str:
+            mbps = sorted(nb / 1e6 / t for t in times[key])
+            return f"MB/s min/median/max {mbps[0]:.1f}/{statistics.median(mbps):.1f}/{mbps[-1]:.1f} over {len(mbps)} runs"
+
         print(f"\n[{kind}] {nbytes / 1e6:.1f} MB in {len(samples)} calls"
               + (f"; reader parse {nbytes / 1e6 / parse:.1f} MB/s (not counted)" if parse else ""))
         print(f"  types (uncapped): {', '.join(f'{t}={n}' for t, n in sorted(got.items()))}")
-        print(f"  classifier, uncapped:  {unc_mbps:8.1f} MB/s ({t_unc:.2f}s cpu)")
-        print(f"  classifier, exact:     {exact_mbps:8.1f} MB/s ({t_exact:.2f}s cpu; every value validated)"
-              f" counts {'equal' if exact == got else 'differ by estimate'}")
-        print(f"  classifier, capped:    {cap_mbps:8.1f} MB/s ({t_cap:.2f}s cpu; the safety bound)")
-        print(f"  baseline re (naive):   {base_mbps:8.1f} MB/s ({t_base:.2f}s cpu on {base_bytes / 1e6:.2f} MB)")
+        print(f"  classifier, uncapped:  {unc_mbps:8.1f} MB/s ({t_unc:.2f}s cpu; {spread('unc', nbytes)})")
+        print(f"  classifier, exact:     {exact_mbps:8.1f} MB/s ({t_exact:.2f}s cpu; every value validated;"
+              f" {spread('exact', nbytes)})")
+        print(f"  classifier, capped:    {cap_mbps:8.1f} MB/s ({t_cap:.2f}s cpu; the safety bound; {spread('cap', nbytes)})")
+        print(f"  baseline re (naive):   {base_mbps:8.1f} MB/s ({t_base:.2f}s cpu on {base_bytes / 1e6:.2f} MB;"
+              f" {spread('base', base_bytes)})")
         print(f"  uncapped / baseline: {ratio:.1f}x; max count deviation from the baseline on its slice: {dev:.1%}")
+        print(f"  uncapped counts vs exact on the whole workload: max {max(map(abs, dev_exact.values()), default=0):.1%} ("
+              + ", ".join(f"{t} {d:+.1%}" for t, d in dev_exact.items()) + ")")
         result(f"{kind}: classifier uncapped", unc_mbps, "MB/s", f">= {MBPS_TARGET:.0f} MB/s", unc_mbps >= MBPS_TARGET)
         result(f"{kind}: classifier exact (no settling)", exact_mbps, "MB/s", "(reference)", None)
         result(f"{kind}: classifier capped", cap_mbps, "MB/s", "(reference)", None)

@@ -9,27 +9,29 @@ count only with a keyword just before them (``NIK:``, ``password=``, ``DOB``, ``
 Phone-shaped numbers in log-like text (after ``order``, ``id``, ``ref``, ``#``, or
 glued to a time of day) do not count unless a phone word is nearer.
 
-Validation is the cost (``phonenumbers`` above all), so it runs once per distinct
-candidate (and phones go through compiled metadata patterns, see ``validators.py``);
-extraction still sees every occurrence. With ``settle_values`` set, a type with more
-than ``max(settle_values, 256)`` distinct candidates in a chunk validates a seeded random
-sample of them (those occurring more than 8 times are all read) until the share of its occurrences that count is known within 99% Wilson
-bounds 10% of it (or 0.5 points) either side, and the occurrences not read count at that share (flagged
-``estimated``); a type none of whose candidates has counted yet never settles (estimation
-cannot turn a present type into an absent one); such a scan reads chunks of at least
-1 MiB, so that one sample serves a connector's whole call. ``max_text_values`` per type stays as a
-safety bound (the count is then a lower bound, flagged ``capped``).
+Each distinct candidate is validated once (phones through compiled metadata patterns, see
+``validators.py``); every occurrence is context-checked. With ``settle_values`` set, a chunk
+(then at least 1 MiB: one sample per call of the connectors) of at least 128 blocks is read
+as a sample: cut into blocks of about 2 KiB at line ends, taken in a seeded random order,
+each present type is extracted, validated and context-checked block by block, and once at
+least 16 blocks and 64 counted occurrences are read and the 99% confidence interval of a
+regression estimator (on block measures counted in C: bytes, digits, ``@``, line ends;
+Student's t; finite-population correction) is within 10% of the estimate (or 0.5 points of
+the candidate occurrences) either side, the type's count and tags are extrapolated to the
+chunk (flagged ``estimated``). Presence is never sampled: the prefilter reads the whole chunk, and a type
+with too few counted occurrences to settle reads every block (so one value in megabytes of
+near misses is found). Context windows look back across blocks (offsets are the chunk's).
+``max_text_values`` and ``max_text_candidates`` per type stay as safety bounds (the count is
+then a lower bound, flagged ``capped``).
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import random
 import re
-import zlib
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import re2
@@ -125,50 +127,48 @@ _UNANCHORED = re2._Anchor.UNANCHORED
 _GROUPS: dict[re2._Regexp, int] = {}  # compiled extractor -> its number of capturing groups
 
 
-def _candidates(rx: re2._Regexp, chunk: bytes) -> dict[bytes, list[int]]:
-    """Each distinct candidate of one pattern in ``chunk`` with the offsets it occurs at.
+_MARGIN = 256  # bytes a block's extraction reads either side of it: more than a candidate spans (addresses ~200)
+
+
+def _candidates(rx: re2._Regexp, chunk: bytes, start: int = 0, stop: int = -1) -> dict[bytes, list[int]]:
+    """Each distinct candidate of one pattern in ``chunk`` with the offsets it occurs at; with
+    ``start``/``stop``, those of the matches starting in ``chunk[start:stop]`` as the scan of the
+    whole chunk finds them (the scan starts a margin before, so that a value straddling a
+    block's start is read whole by the block it starts in, and ends a margin after).
 
     Calls the compiled RE2 object directly: one call per match returns every group's span,
-    without the wrapper's per-match objects (a third of the cost on dense text). A pattern
-    without groups takes a loop that reads the whole match only."""
+    without the wrapper's per-match objects (a third of the cost on dense text)."""
     out: dict[bytes, list[int]] = {}
     get = out.get
     regexp = rx._regexp
     match = regexp.Match
-    pos, n = 0, len(chunk)
+    n = len(chunk)
+    if stop < 0:
+        stop = n
+    pos, end = max(start - _MARGIN, 0), min(stop + _MARGIN, n)
     groups = _GROUPS.get(rx)
     if groups is None:
         groups = _GROUPS[rx] = regexp.NumberOfCapturingGroups()
-    if not groups:
-        while pos <= n:
-            start, end = match(_UNANCHORED, chunk, pos, n)[0]
-            if start < 0:
-                break
-            raw = chunk[start:end]
-            found = get(raw)
-            if found is None:
-                out[raw] = [start]
-            else:
-                found.append(start)
-            pos = end if end > start else end + 1
-        return out
-    while pos <= n:
-        spans = match(_UNANCHORED, chunk, pos, n)
-        whole = spans[0]
-        if whole[0] < 0:
+    while pos <= end:
+        spans = match(_UNANCHORED, chunk, pos, end)
+        first, last = spans[0]
+        if first < 0 or first >= stop:
             break
-        start, end = whole
-        for span in spans[1:]:
-            if span[0] >= 0:
-                start, end = span
-                break
-        raw = chunk[start:end]
+        pos = last if last > first else last + 1
+        if first < start:
+            continue  # the previous block's
+        s, e = first, last
+        if groups:
+            for span in spans[1:]:
+                if span[0] >= 0:
+                    s, e = span
+                    break
+        raw = chunk[s:e]
         found = get(raw)
         if found is None:
-            out[raw] = [start]
+            out[raw] = [s]
         else:
-            found.append(start)
-        pos = whole[1] if whole[1] > whole[0] else whole[1] + 1
+            found.append(s)
     return out
 
 
@@ -195,70 +195,151 @@ def _written_as_phone(chunk: bytes, raw: str, start: int, end: int, tag_strong: 
     return _NOT_PHONE_WORDS.search(_before(chunk, start)[-16:]) is None
 
 
-_SETTLE_MIN = 256  # distinct candidates of a type in a chunk validated before its share may settle
-_SETTLE_REL = 0.1  # a settled share is known within +-10% of itself (99% Wilson bounds) ...
-_SETTLE_ABS = 0.005  # ... or within +-0.5 points, whichever is wider
+_BLOCK = 2048  # a settling scan reads a large chunk in blocks of about this many bytes, cut at line ends
+_MIN_BLOCKS = 16  # blocks of a type read before its count may settle
+_MIN_COUNTED = 64  # ... and occurrences counted in them
+_SETTLE_REL = 0.1  # a settled count is known within +-10% of itself (99% confidence) ...
+_SETTLE_ABS = 0.005  # ... or within +-0.5 points of its candidate occurrences, whichever is wider
+_Z = 2.576  # 99%, two-sided, normal
 _SETTLE_CHUNK = 1 << 20  # the least chunk a settling scan reads (1 MiB: one sample per call of the connectors)
-_HEAVY = 8  # a candidate occurring more often than this in a chunk is never left to the sample
-_SETTLE_SAMPLE = 16384  # the random sample a type may settle on (enough for a share of 3%)
+_DIGITS = b"0123456789"
 
 
-def _spread(items: list[tuple[bytes, list[int]]], type_: str) -> Iterator[tuple[bytes, list[int]]]:
-    """``items``: first a seeded random sample of ``_SETTLE_SAMPLE`` of them (the only ones a
-    type may settle on: text is often written in blocks, its first lines are no sample), then
-    the rest in order (read only when the sample did not settle: every one is then validated)."""
-    n = len(items)
-    rng = random.Random(zlib.crc32(type_.encode()) ^ n)
-    draw = rng.random
-    order = list(range(n))
-    k = 0
-    for k in range(min(n, _SETTLE_SAMPLE)):  # a Fisher-Yates shuffle, drawn only as far as read
-        j = k + int(draw() * (n - k))
-        order[k], order[j] = order[j], order[k]
-        yield items[order[k]]
-    for i in order[k + 1:]:
-        yield items[i]
+def _t99(df: int) -> float:
+    """Student's t for 99% two-sided at ``df`` degrees of freedom (Cornish-Fisher expansion
+    about the normal quantile: within 0.03 of the table from 8 on)."""
+    z = _Z
+    return z + (z ** 3 + z) / (4 * df) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * df * df)
 
 
-def _wilson(k: float, n: float, z: float = 2.58) -> tuple[float, float]:
-    p = k / n
-    den = 1 + z * z / n
-    mid = (p + z * z / (2 * n)) / den
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return max(0.0, mid - half), min(1.0, mid + half)
+def _blocks(chunk: bytes) -> list[tuple[int, int]]:
+    """``chunk`` as (start, end) blocks of about ``_BLOCK`` bytes, cut at line ends (else at a
+    space) where possible: the units a settling scan samples."""
+    out, start, n = [], 0, len(chunk)
+    while start < n:
+        end = min(start + _BLOCK, n)
+        if end < n:
+            cut = chunk.rfind(b"\n", start, end)
+            if cut < 0:
+                cut = chunk.rfind(b" ", start, end)
+            if cut > start:
+                end = cut + 1
+        out.append((start, end))
+        start = end
+    return out
 
 
-def _tight(counted: int, seen: int, read: int) -> bool:
-    """The share of a type's occurrences that count is known closely enough: its 99% Wilson
-    bounds, on ``read`` distinct candidates (fewer than the occurrences: conservative),
-    are within 10% of the share (or 0.5 points) either side."""
-    share = counted / seen
-    lo, hi = _wilson(read * share, read)
-    return hi - lo <= 2 * max(_SETTLE_REL * share, _SETTLE_ABS)
+class _Auxiliary:
+    """Cheap measures of a chunk's blocks, counted in C: bytes, digits, ``@`` and line ends;
+    their totals over the chunk, and each block's when a sample reads it. A sampled type's
+    count is estimated by regression on them (values cluster where digits or e-mails do: a
+    dense section of them is then weighed by its size, not by its share of the blocks read)."""
+
+    def __init__(self, chunk: bytes, blocks: list[tuple[int, int]], order: list[int]) -> None:
+        self.chunk, self.blocks, self.order = chunk, blocks, order
+        self.totals = self._measure(chunk)
+        self._x: dict[int, tuple[int, ...]] = {}
+        k = len(self.totals)
+        # sums of x and of x x' over the first n blocks of ``order``: every type reads in that order
+        self._sums: list[tuple[list[int], list[list[int]]]] = [([0] * k, [[0] * k for _ in range(k)])]
+
+    @staticmethod
+    def _measure(part: bytes) -> tuple[int, ...]:
+        return len(part), len(part) - len(part.translate(None, _DIGITS)), part.count(b"@"), part.count(b"\n")
+
+    def x(self, block: int) -> tuple[int, ...]:
+        found = self._x.get(block)
+        if found is None:
+            s, e = self.blocks[block]
+            found = self._x[block] = self._measure(self.chunk[s:e])
+        return found
+
+    def sums(self, n: int) -> tuple[list[int], list[list[int]]]:
+        """Sum of x and of x x' over the first ``n`` blocks of ``order``."""
+        while len(self._sums) <= n:
+            x = self.x(self.order[len(self._sums) - 1])
+            sx, sxx = self._sums[-1]
+            self._sums.append(([a + xi for a, xi in zip(sx, x)],
+                               [[a + xi * xj for a, xj in zip(row, x)] for row, xi in zip(sxx, x)]))
+        return self._sums[n]
 
 
-def _extrapolate(hit: Hit, local: Counter, counted: int, seen: int, total: int, left: int,
-                 tries: int) -> tuple[int, int]:
-    """The occurrences of a settled type not read count at the share its sample settled on
-    (by tag, as the sample's tags fell); the hit says its count is ``estimated``. Returns
-    the budgets left."""
-    rest = total - seen
-    if rest > tries:  # past the candidate budget: those occurrences are not counted, as a full read stops
-        hit.capped = True
-    counted_rest = max(min(rest, tries), 0)
-    tries -= counted_rest
-    add = round(counted_rest * counted / seen)
-    if add > left:
-        add = left
-        hit.capped = True
-    if add > 0:
-        for tag, n in local.items():
-            hit.tags[tag] += round(add * n / counted)
-        hit.count += add
-        left -= add
-    if rest > 0:
-        hit.estimated = True  # occurrences not read: the count rests on the sample's share
-    return left, tries
+def _solve(a: Sequence[Sequence[float]], b: Sequence[float]) -> list[float]:
+    """``a x = b`` for a sum-of-squares matrix ``a`` (positive semi-definite: Gauss-Jordan needs
+    no pivoting); an unknown without a usable pivot (a measure that is zero, or a combination of
+    the others, in every block read) is 0."""
+    k = len(b)
+    m = [[*row, v_] for row, v_ in zip(a, b)]
+    for c in range(k):
+        pivot = m[c][c]
+        if pivot <= 1e-9 * (1 + a[c][c]):
+            m[c] = [0.0] * (k + 1)
+            continue
+        for r in range(k):
+            if r != c and m[r][c]:
+                f = m[r][c] / pivot
+                m[r] = [x - f * y for x, y in zip(m[r], m[c])]
+    return [m[i][k] / m[i][i] if m[i][i] else 0.0 for i in range(k)]
+
+
+class _Estimate:
+    """A type's count in one chunk from a simple random sample of its blocks: the regression
+    (GREG) estimator on the blocks' measures, with finite-population correction (Cochran,
+    Sampling Techniques, 7.1; Sarndal et al., Model Assisted Survey Sampling, 6.5):
+    Y = N mean(y) + b'(X - N mean(x)), Var = N^2 (1 - n/N) / n * S_e^2, where b is the
+    least-squares fit of y on x over the blocks read and e = y - b'x."""
+
+    def __init__(self, aux: _Auxiliary) -> None:
+        self.aux = aux
+        self.n = self.sy = self.syy = self.sc = 0
+        self.sxy = [0] * len(aux.totals)
+
+    def add(self, counted: int, occurrences: int) -> None:
+        """The next block of the aux's order: ``counted`` of its ``occurrences`` counted."""
+        self.n += 1
+        self.sy += counted
+        self.syy += counted * counted
+        self.sc += occurrences
+        if counted:
+            for j, xj in enumerate(self.aux.x(self.aux.order[self.n - 1])):
+                self.sxy[j] += xj * counted
+
+    def settled(self) -> tuple[float | None, int]:
+        """The estimated count of the whole chunk once its 99% interval is within 10% of it
+        (or 0.5 points of the candidate occurrences) either side, else None; and the blocks
+        the sample would need at its present variance (all of them when few counted)."""
+        n, big_n, k = self.n, len(self.aux.blocks), len(self.aux.totals)
+        if self.sy < _MIN_COUNTED or n >= big_n or n <= 2 * k:
+            return None, big_n
+        sx, sxx = self.aux.sums(n)
+        b = _solve(sxx, self.sxy)
+        bx = sum(bj * xj for bj, xj in zip(b, sx))
+        count = big_n * self.sy / n + sum(bj * (t - big_n * xj / n) for bj, t, xj in zip(b, self.aux.totals, sx))
+        count = max(count, self.sy)  # never fewer than the blocks read hold
+        sse = self.syy - 2 * sum(bj * v_ for bj, v_ in zip(b, self.sxy)) + sum(
+            bi * bj * sxx[i][j] for i, bi in enumerate(b) for j, bj in enumerate(b))
+        mean_e = (self.sy - bx) / n
+        s2 = max(sse - n * mean_e * mean_e, 0.0) / (n - k)
+        var = big_n * big_n * (1 - n / big_n) / n * s2
+        half = max(_SETTLE_REL * count, _SETTLE_ABS * big_n * self.sc / n) / _t99(n - k)
+        if n >= _MIN_BLOCKS and var <= half * half:
+            return count, n
+        n0 = var / (1 - n / big_n) * n / (half * half)  # blocks needed without the correction ...
+        return None, math.ceil(n0 / (1 + n0 / big_n))  # ... and with it
+
+
+def _runs(blocks: list[tuple[int, int]], read: set[int]) -> Iterator[tuple[int, int]]:
+    """The blocks not in ``read``, adjacent ones merged: the rest of a chunk in few reads."""
+    start = None
+    for i, (s, e) in enumerate(blocks):
+        if i in read:
+            if start is not None:
+                yield start, blocks[i - 1][1]
+                start = None
+        elif start is None:
+            start = s
+    if start is not None:
+        yield start, blocks[-1][1]
 
 
 def scan_text(
@@ -284,8 +365,73 @@ def scan_text(
     caches = {t: _VERDICTS.setdefault((t, regions if t == "phone" else custom.get(t)), {}) for t in specs}
     weak: dict[str, dict[str, bool]] = {t: {} for t in specs}
     max_examples = options.max_examples
-    settle = max(options.settle_values, _SETTLE_MIN) if options.settle_values else 0
-    # a settling type validates a sample per chunk: larger chunks, fewer samples per MiB
+
+    def count(type_: str, chunk: bytes, found: dict[bytes, list[int]], tally: Counter) -> int:
+        """Validate ``found`` (candidate -> offsets in ``chunk``) once per distinct candidate and
+        check each occurrence's context; the occurrences that count go to ``tally`` by tag
+        (within the type's budgets). Returns how many counted."""
+        spec = specs[type_]
+        validate = validators[type_]
+        hinted = spec.hinted_in_text
+        cache = caches[type_]
+        needs = weak[type_]
+        left, tries = budget[type_], candidates[type_]
+        counted = 0
+        for raw_bytes, starts in found.items():
+            if left <= 0 or tries <= 0:
+                hit = hits.get(type_)
+                if hit is not None:
+                    hit.capped = True
+                break
+            tries -= len(starts)
+            key = hash(raw_bytes)
+            tag = cache.get(key, _UNSEEN)
+            if tag is _UNSEEN:
+                raw = raw_bytes.decode("utf-8", "replace").strip()
+                tag = cache[key] = (validate(raw, hinted) if type_ != "phone" else v.phone_reading(raw, regions))
+            if tag is None:
+                continue
+            if type_ == "phone":
+                raw = raw_bytes.decode("utf-8", "replace").strip()
+                strong = tag.endswith(":strong")
+                tag = tag.split(":", 1)[0]
+                end = len(raw_bytes)
+                n = 0
+                for s in starts:
+                    if _phone_in_context(chunk, raw, s, s + end, strong):
+                        n += 1
+            elif type_ in vetoes:
+                veto, pieces = vetoes[type_], spec.text_veto_pieces
+                n = sum(1 for s in starts if not _found_before(veto, chunk, s, 16, pieces))
+            else:
+                weak_tag = needs.get(tag)
+                if weak_tag is None:
+                    weak_tag = needs[tag] = spec.needs_context(tag)
+                if not weak_tag:
+                    n = len(starts)
+                elif type_ in context:
+                    rx, window, pieces = context[type_], spec.keywords_window, spec.text_context_pieces
+                    n = sum(1 for s in starts if _found_before(rx, chunk, s, window, pieces))
+                else:
+                    n = 0
+            if n <= 0:
+                continue
+            hit = hits.get(type_)
+            if hit is None:
+                hit = hits[type_] = Hit(type=type_, where=where, spec=spec if spec.category else None)
+            if n > left:
+                n = left
+                hit.capped = True
+            tally[tag.lstrip("?")] += n
+            counted += n
+            if len(hit.examples) < max_examples:
+                hit.add_example(raw_bytes.decode("utf-8", "replace").strip(), max_examples)
+            left -= n
+        budget[type_], candidates[type_] = left, tries
+        return counted
+
+    settle = options.settle_values > 0
+    # a settling scan samples blocks of large chunks: the larger the chunk, the smaller its sample's share
     chunk_bytes = max(options.text_chunk_bytes, _SETTLE_CHUNK) if settle else options.text_chunk_bytes
     for chunk in chunks_of(texts, chunk_bytes):
         settled = {t for t in wanted if budget[t] <= 0 or candidates[t] <= 0}
@@ -295,92 +441,74 @@ def scan_text(
                 break  # every type has its budget: the rest cannot change the result
             extra = tuple(p for p in extra if p[0] in wanted)
             prefilter = prefilter_for(wanted - {n for n, _ in extra}, extra)
-        for type_ in prefilter.match(chunk):
+        blocks: list[tuple[int, int]] = []
+        aux: _Auxiliary | None = None
+        if settle and len(chunk) >= 8 * _MIN_BLOCKS * _BLOCK:
+            blocks = _blocks(chunk)
+            order = list(range(len(blocks)))
+            random.Random(len(blocks)).shuffle(order)  # seeded: the same text, the same sample
+        for type_ in prefilter.match(chunk):  # presence is decided on the whole chunk, never sampled
             if type_ not in wanted:
                 continue
-            spec = specs[type_]
-            validate = validators[type_]
-            hinted = spec.hinted_in_text
-            cache = caches[type_]
-            needs = weak[type_]
-            left, tries = budget[type_], candidates[type_]
-            found = _candidates(_extractor(spec), chunk)
-            settling = settle and len(found) > settle
-            if settling:
-                # a candidate occurring often is read whole first (it would sway a sample's share);
-                # the rest are sampled
-                heavy = [item for item in found.items() if len(item[1]) > _HEAVY]
-                light = [item for item in found.items() if len(item[1]) <= _HEAVY] if heavy else list(found.items())
-                order: Iterable[tuple[bytes, list[int]]] = itertools.chain(heavy, _spread(light, type_))
-                total_occ = sum(len(item[1]) for item in light)
-                seen_occ = counted_occ = read = 0
-                local: Counter = Counter()
-            else:
-                order = found.items()
-            for raw_bytes, starts in order:
-                sampled = settling and len(starts) <= _HEAVY
-                if sampled:
-                    if settle <= read <= _SETTLE_SAMPLE and not read % 64 and counted_occ and _tight(counted_occ, seen_occ, read):
-                        left, tries = _extrapolate(hits[type_], local, counted_occ, seen_occ, total_occ, left, tries)
-                        break
-                    read += 1
-                    seen_occ += len(starts)
-                if left <= 0 or tries <= 0:
-                    hit = hits.get(type_)
-                    if hit is not None:
-                        hit.capped = True
+            rx = _extractor(specs[type_])
+            tally: Counter = Counter()
+            if not blocks:
+                count(type_, chunk, _candidates(rx, chunk), tally)
+                _add(hits.get(type_), tally)
+                continue
+            aux = aux or _Auxiliary(chunk, blocks, order)
+            sample = _Estimate(aux)
+            for k, i in enumerate(order, 1):
+                found = _candidates(rx, chunk, *blocks[i])
+                sample.add(count(type_, chunk, found, tally), sum(map(len, found.values())))
+                if budget[type_] <= 0 or candidates[type_] <= 0:
+                    if type_ in hits:  # a budget ran out: the count is a lower bound, not an estimate
+                        hits[type_].capped = True
                     break
-                tries -= len(starts)
-                key = hash(raw_bytes)
-                tag = cache.get(key, _UNSEEN)
-                if tag is _UNSEEN:
-                    raw = raw_bytes.decode("utf-8", "replace").strip()
-                    tag = cache[key] = (validate(raw, hinted) if type_ != "phone" else v.phone_reading(raw, regions))
-                if tag is None:
+                if k < _MIN_BLOCKS or k % 4:
                     continue
-                if type_ == "phone":
-                    raw = raw_bytes.decode("utf-8", "replace").strip()
-                    strong = tag.endswith(":strong")
-                    tag = tag.split(":", 1)[0]
-                    end = len(raw_bytes)
-                    n = 0
-                    for s in starts:
-                        if _phone_in_context(chunk, raw, s, s + end, strong):
-                            n += 1
-                elif type_ in vetoes:
-                    veto, pieces = vetoes[type_], spec.text_veto_pieces
-                    n = sum(1 for s in starts if not _found_before(veto, chunk, s, 16, pieces))
-                else:
-                    weak_tag = needs.get(tag)
-                    if weak_tag is None:
-                        weak_tag = needs[tag] = spec.needs_context(tag)
-                    if not weak_tag:
-                        n = len(starts)
-                    elif type_ in context:
-                        rx, window, pieces = context[type_], spec.keywords_window, spec.text_context_pieces
-                        n = sum(1 for s in starts if _found_before(rx, chunk, s, window, pieces))
-                    else:
-                        n = 0
-                if n <= 0:
-                    continue
-                over = n > left
-                if over:
-                    n = left
-                hit = hits.get(type_)
-                if hit is None:
-                    hit = hits[type_] = Hit(type=type_, where=where, spec=spec if spec.category else None)
-                hit.count += n
-                tag = tag.lstrip("?")
-                hit.tags[tag] += n
-                if sampled:
-                    counted_occ += n
-                    local[tag] += n
-                if len(hit.examples) < max_examples:
-                    hit.add_example(raw_bytes.decode("utf-8", "replace").strip(), max_examples)
-                left -= n
-                if over:
-                    hit.capped = True
-            budget[type_], candidates[type_] = left, tries
+                estimate, needed = sample.settled()
+                if estimate is not None:
+                    _extrapolate(hits[type_], tally, estimate, sample.sc, budget, candidates, type_)
+                    break
+                rare = sample.sy * len(blocks) < 2 * _MIN_COUNTED * k  # too few values to settle on
+                if needed > len(blocks) // 2 and (rare or k >= len(blocks) // 4):
+                    # a sample this large saves little: read the rest whole, in as few reads as it takes
+                    for s, e in _runs(blocks, set(order[:k])):
+                        count(type_, chunk, _candidates(rx, chunk, s, e), tally)
+                    break
+            _add(hits.get(type_), tally)
     for hit in hits.values():
         hit.confidence = confidence(hit.type, 0.5, False, (hit.spec or specs[hit.type]).strength)
     return list(hits.values())
+
+
+def _add(hit: Hit | None, tally: Counter) -> None:
+    if hit is not None:
+        for tag, n in tally.items():
+            hit.tags[tag] += n
+            hit.count += n
+
+
+def _extrapolate(hit: Hit, tally: Counter, estimate: float, occurrences: int,
+                 budget: dict[str, int], candidates: dict[str, int], type_: str) -> None:
+    """Scale a settled type's ``tally`` (the blocks read) to its ``estimate`` for the whole
+    chunk, tags as the sample's fell, and flag the hit ``estimated``. The occurrences not read
+    spend the budgets as a full read would: past them the count is a lower bound (``capped``)."""
+    read = sum(tally.values())
+    scale = max(estimate / read, 1.0)
+    rest = round(occurrences * (scale - 1))  # candidate occurrences in the blocks not read
+    tries = candidates[type_]
+    if rest > tries:
+        hit.capped = True
+        scale = 1 + (scale - 1) * tries / rest
+    candidates[type_] = max(tries - rest, 0)
+    add = round(read * (scale - 1))
+    if add > budget[type_]:
+        add = budget[type_]
+        hit.capped = True
+    budget[type_] -= add
+    hit.estimated = True
+    if add > 0:
+        for tag, n in list(tally.items()):
+            tally[tag] = n + round(add * n / read)

@@ -1,13 +1,18 @@
-"""Free text: a dense type settles on a sample of its distinct candidates and says its
-count is estimated; estimation never turns a present type into an absent one."""
+"""Free text: with settling on, a large chunk is read as a seeded random sample of blocks
+until each present type's count is known within its bounds, then extrapolated and flagged
+``estimated``; presence is never sampled, skew reads on, exact mode reads everything."""
 
 from __future__ import annotations
+
+import pytest
+from stdnum import luhn
 
 from auditor.classify import ClassifyOptions, classify
 from auditor.classify import text as T
 from auditor.models import Sample
 
 UNCAPPED = dict(max_text_values=10**9, max_text_candidates=10**9, max_values_per_field=10**9)
+MIB = 1 << 20
 
 
 def _dense(valid: int, invalid: int) -> str:
@@ -17,36 +22,102 @@ def _dense(valid: int, invalid: int) -> str:
     return "".join(lines[i] for i in sorted(range(len(lines)), key=lambda i: (i * 7919) % len(lines)))
 
 
-def _email(text: str, **options: int) -> object:
+def _hit(text: str | list[str], type_: str = "email", **options: int) -> T.Hit | None:
     T._VERDICTS.clear()
-    found = [p for p in classify(Sample(text=[text]), ClassifyOptions(**UNCAPPED, **options)) if p.type == "email"]
+    texts = [text] if isinstance(text, str) else text
+    found = [h for h in T.scan_text(texts, ClassifyOptions(**{**UNCAPPED, **options})) if h.type == type_]
     return found[0] if found else None
 
 
-def test_a_dense_type_settles_and_its_count_is_an_estimate_near_the_exact_one() -> None:
-    text = _dense(3000, 1000)
-    exact = _email(text, settle_values=0)
-    assert exact is not None and exact.count == 3000 and "estimated" not in exact.detail
-    est = _email(text, settle_values=256)
-    assert est is not None and est.detail.get("estimated") is True
-    assert abs(est.count - 3000) <= 0.05 * 4000  # within the settled bounds' half-width of the candidates
+def _card(i: int) -> str:
+    base = f"4{i:014d}"
+    return base + luhn.calc_check_digit(base)
 
 
-def test_few_candidates_are_all_validated_and_the_count_is_exact() -> None:
-    est = _email(_dense(200, 50), settle_values=256)
-    assert est is not None and est.count == 200 and "estimated" not in est.detail
+def _log(i: int) -> str:
+    return f"2026-03-01 12:{i % 60:02d}:07 GET /api/items/{i % 97}{i % 89} 200 0.{i % 1000:03d}s\n"
 
 
-def test_a_type_whose_sample_validated_nothing_keeps_validating_and_stays_present() -> None:
-    text = _dense(0, 3000) + "mail someone@example.com please\n"
-    est = _email(text, settle_values=256)
-    assert est is not None and est.count >= 1
+def test_a_dense_type_settles_on_a_sample_of_blocks_and_its_count_is_near_the_exact_one() -> None:
+    text = _dense(30000, 10000)  # about 1.3 MiB
+    exact = _hit(text, settle_values=0)
+    assert exact is not None and exact.count == 30000 and not exact.estimated
+    est = _hit(text, settle_values=64)
+    assert est is not None and est.estimated
+    assert abs(est.count - 30000) <= 0.1 * 30000
+    assert est.examples and all("example.com" not in e for e in est.examples)  # masked, as always
+
+
+def test_the_sample_is_seeded_so_the_same_text_gives_the_same_estimate() -> None:
+    text = _dense(30000, 10000)
+    first, second = _hit(text, settle_values=64), _hit(text, settle_values=64)
+    assert first is not None and second is not None and first.estimated
+    assert (first.count, first.tags) == (second.count, second.tags)
+
+
+def test_a_small_text_is_read_whole_and_its_count_is_exact() -> None:
+    est = _hit(_dense(2000, 500), settle_values=64)
+    assert est is not None and est.count == 2000 and not est.estimated
+
+
+def test_a_single_value_in_megabytes_of_near_misses_is_found() -> None:
+    """Presence is the prefilter's, over the whole chunk; a type none of whose candidates has
+    counted in the blocks read never settles, so every block is read."""
+    filler = "mail someone@example.notatld please\n" * (MIB // 36)
+    text = filler * 2 + "mail someone@example.com please\n" + filler * 2
+    est = _hit(text, settle_values=64)
+    assert est is not None and est.count == 1 and not est.estimated
+
+
+def _decoy(i: int) -> str:
+    """A line shaped as a card line (same bytes, digits, line ends) whose number fails Luhn."""
+    card = _card(i)
+    return f"paid with card {card[:-1]}{(int(card[-1]) + 1) % 10} ok\n"
+
+
+@pytest.mark.parametrize("where", ["start", "middle", "end"])
+@pytest.mark.parametrize("filler", ["logs", "decoys"])
+@pytest.mark.parametrize("background", [0, 150])
+def test_values_in_one_dense_section_are_not_extrapolated_wrongly(where: str, filler: str, background: int) -> None:
+    """All cards in a tenth of the chunk, amid log lines full of other digits or amid decoys
+    shaped exactly as card lines (no block measure tells them apart), optionally with a card
+    every ``background`` lines there too: the estimate stays within its bound of the exact
+    count, or the type reads on and the count is exact."""
+    make = _log if filler == "logs" else _decoy
+    rest = [make(10**6 + i) if not background or i % background else f"paid with card {_card(10**6 + i)} ok\n"
+            for i in range(16000)]
+    section = [f"paid with card {_card(i)} ok\n" for i in range(3000)]
+    at = {"start": 0, "middle": len(rest) // 2, "end": len(rest)}[where]
+    text = "".join(rest[:at] + section + rest[at:])
+    exact = _hit(text, "payment_card", settle_values=0)
+    est = _hit(text, "payment_card", settle_values=64)
+    assert exact is not None and est is not None
+    assert abs(est.count - exact.count) <= 0.1 * exact.count
+    if not est.estimated:
+        assert est.count == exact.count
+
+
+def test_context_looks_back_across_block_boundaries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bare number counts as a phone only with a phone word before it; with every line a
+    block of its own, the word is always in the block before the number's."""
+    monkeypatch.setattr(T, "_BLOCK", 8)
+    text = "contact\n61234567\nzzzz zzzz zzzz zzzz zzzz zzzz zzzz zzzz zzzz zzzz zzzz\n" * 4000
+    exact = _hit(text, "phone", settle_values=0)
+    est = _hit(text, "phone", settle_values=64)
+    assert exact is not None and exact.count == 4000
+    assert est is not None and abs(est.count - 4000) <= 0.1 * 4000
+
+
+def test_exact_mode_reads_every_block_and_never_estimates() -> None:
+    text = _dense(30000, 10000)
+    hit = _hit(text, settle_values=0)
+    assert hit is not None and hit.count == 30000 and not hit.estimated and not hit.capped
 
 
 def test_an_estimate_past_the_budget_is_capped_at_it() -> None:
     T._VERDICTS.clear()
-    options = ClassifyOptions(max_text_values=2000, max_text_candidates=10**9, settle_values=256)
-    (pd,) = [p for p in classify(Sample(text=[_dense(3000, 1000)]), options) if p.type == "email"]
+    options = ClassifyOptions(max_text_values=2000, max_text_candidates=10**9, settle_values=64)
+    (pd,) = [p for p in classify(Sample(text=[_dense(30000, 10000)]), options) if p.type == "email"]
     assert pd.count == 2000 and pd.detail.get("capped") is True
 
 
@@ -66,5 +137,39 @@ def test_candidates_past_the_candidate_budget_are_named_capped_as_without_settli
         found[settle] = hit
     assert found[0].capped  # the full read stops at 20,000 candidates and says so
     assert found[64].capped
-    # the settled share is known within 0.5 points (25% of a 2% share)
     assert abs(found[64].count - found[0].count) <= 0.3 * found[0].count
+
+
+def test_values_across_block_cuts_are_read_whole_and_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A text without line ends is cut into blocks at spaces, so values written with spaces
+    (phones in groups) straddle cuts: each is still read whole and once, so a type read in
+    every block counts exactly what the whole-chunk read counts."""
+    monkeypatch.setattr(T, "_BLOCK", 64)
+    monkeypatch.setattr(T, "_MIN_COUNTED", 10**9)  # never settles: every block is read
+    text = "".join(f"lorem ipsum dolor sit amet, call +65 6{i % 1000:03d} {4000 + i % 5000} now " for i in range(2000))
+    assert "\n" not in text
+    exact = _hit(text, "phone", settle_values=0, text_chunk_bytes=MIB)
+    est = _hit(text, "phone", settle_values=64)
+    assert exact is not None and est is not None and exact.count > 1900
+    assert (est.count, est.tags, est.estimated) == (exact.count, exact.tags, False)
+
+
+def test_blocks_extract_exactly_what_the_whole_chunk_extracts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every type's candidates, block by block (cut inside values, at spaces), are the whole
+    chunk's: same values, same offsets."""
+    monkeypatch.setattr(T, "_BLOCK", 48)
+    lines = [f"Dear Mr Tan Ah Kow, mail tan.ah.kow{i}@example.com or call +65 6{i:03d} {4000 + i} / 0812-345-{6000 + i};"
+             f" card {_card(i)}, NRIC S{1000000 + i}D, 10 Anson Road #12-{i:02d} Singapore 079903, ip 10.0.{i % 256}.7, "
+             for i in range(60)]
+    chunk = ("".join(lines) + "\n" + "\n".join(lines)).encode()
+    blocks = T._blocks(chunk)
+    assert len(blocks) > 100
+    for spec in T.specs_for(ClassifyOptions()):
+        if not spec.extract:
+            continue
+        rx = T._extractor(spec)
+        merged: dict[bytes, list[int]] = {}
+        for s, e in blocks:
+            for raw, starts in T._candidates(rx, chunk, s, e).items():
+                merged.setdefault(raw, []).extend(starts)
+        assert merged == T._candidates(rx, chunk), spec.name
