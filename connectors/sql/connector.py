@@ -435,8 +435,8 @@ class Connector:
         plan = self._plan(server, t)
         try:
             with self._transaction(conn, t.info):
-                got = self._aggregate(conn, t, plan)
-                read = self._sample(conn, t, plan, got)
+                got, whole = self._aggregate(conn, t, plan)
+                read = whole or self._sample(conn, t, plan, got)
         except sa.exc.DBAPIError as exc:
             schema = t.schema or "main"
             fix = self.dialect.read_error_fix(exc, server.facts.get("role"), schema, t.name)
@@ -481,11 +481,14 @@ class Connector:
                         structured=sampling.structured_columns(cols), cut=sampling.cuts(cols, sample_cols, o.sample_rows),
                         spec=spec, commit_expr=commit_expr)
 
-    def _aggregate(self, conn: sa.Connection, t: ReflectedTable, plan: ReadPlan) -> dict[str, Any]:
+    def _aggregate(self, conn: sa.Connection, t: ReflectedTable, plan: ReadPlan) -> tuple[dict[str, Any], TableRead | None]:
         """One statement: exact count, max() of each write-time column, commit time, key range
-        (its shape compiled once per source, see :mod:`.statements`)."""
+        (its shape compiled once per source, see :mod:`.statements`). With it, where the engine's
+        estimate says the table fits in the sample and the driver takes several statements in one
+        simple query (:meth:`_together`), the "all rows" sample in the same round trip: returned
+        when the exact count confirms it (else the sample is read after, as without it)."""
         if not plan.spec:
-            return {}
+            return {}, None
         names = [c["name"] for c in t.columns]
         at = {n: i for i, n in enumerate(names)}
         info, commit_expr = t.info, plan.commit_expr
@@ -504,8 +507,33 @@ class Connector:
         shape = ("aggregate", tuple((agg, c if c == "rowid" else None if c is None else at[c])
                                     for _, agg, c in plan.spec), info.history, info.inheritance_parent)
         sql, params = self._shapes_of(conn).render(shape, build, t.schema, t.name, names)
+        keys = [k for k, _, _ in plan.spec]
+        if not params and self._together(conn, t, plan):
+            whole, _ = self._whole_sql(conn, t, plan, literal=True)
+            result = conn.exec_driver_sql(f"{sql};\n{whole}", {}, execution_options=_SAMPLE)
+            try:
+                cursor = result.cursor  # the DBAPI cursor holds both results (one simple query)
+                got = dict(zip(keys, cursor.fetchone()))
+                rows = cursor.fetchall() if cursor.nextset() else None
+            finally:
+                result.close()
+            if rows is None:
+                raise RuntimeError("the driver returned one result for two statements")
+            if got["count"] is not None and got["count"] <= self.opts.sample_rows:
+                return got, TableRead(got, rows, "all rows", True)
+            return got, None  # more rows than the estimate said: the sample is read on its own
         row = conn.exec_driver_sql(sql, _copy(params), execution_options=_TABLE).one()
-        return dict(zip([k for k, _, _ in plan.spec], row))
+        return dict(zip(keys, row)), None
+
+    def _together(self, conn: sa.Connection, t: ReflectedTable, plan: ReadPlan) -> bool:
+        """Whether a table's aggregate and its "all rows" sample go in one round trip: an exact
+        count is asked for, the engine's estimate says the whole table fits in the sample, and the
+        driver sends a parameterless query over the simple protocol, which runs several statements
+        (psycopg 3). Both are read from one snapshot (one implicit read-only transaction)."""
+        o, info = self.opts, t.info
+        return (plan.exact and bool(plan.sample_cols) and o.sample_rows > 0 and info.estimate is not None
+                and info.estimate <= o.sample_rows and self.dialect.multi_statement_reads
+                and conn.dialect.driver == "psycopg")
 
     def _sample(self, conn: sa.Connection, t: ReflectedTable, plan: ReadPlan, got: dict[str, Any]) -> TableRead:
         """One sample statement (plus the fallback when a random sample came back empty). A table
@@ -513,7 +541,7 @@ class Connector:
         o, info = self.opts, t.info
         records = got["count"] if plan.exact else info.estimate
         if plan.sample_cols and o.sample_rows > 0 and records is not None and records <= o.sample_rows:
-            return self._whole(conn, t, plan, got, records)
+            return self._whole(conn, t, plan, got)
         sample = sampling.plan(self.dialect, t.schema, t.name, plan.sample_cols, o.sample_rows, records, plan.key,
                                (got.get("kmin"), got.get("kmax")) if plan.key else None, plan.cut, plan.structured,
                                info.history, info)
@@ -527,32 +555,35 @@ class Connector:
                 rows = [tuple(r) for r in conn.execute(again.statement, execution_options=_TABLE).all()]
         return TableRead(got, rows, strategy, sample.statement is not None)
 
-    def _whole(self, conn: sa.Connection, t: ReflectedTable, plan: ReadPlan, got: dict[str, Any],
-               records: int) -> TableRead:
+    def _whole(self, conn: sa.Connection, t: ReflectedTable, plan: ReadPlan, got: dict[str, Any]) -> TableRead:
         """A table no bigger than the sample: :func:`.sampling.plan`'s "all rows" statement, its
         shape compiled once per source."""
+        sql, params = self._whole_sql(conn, t, plan)
+        rows = [tuple(r) for r in conn.exec_driver_sql(sql, _copy(params), execution_options=_SAMPLE).all()]
+        return TableRead(got, rows, "all rows", True)
+
+    def _whole_sql(self, conn: sa.Connection, t: ReflectedTable, plan: ReadPlan,
+                   literal: bool = False) -> tuple[str, Any]:
+        """The "all rows" statement of a table no bigger than the sample (driver SQL and
+        parameters; ``literal``: its bound values written into the SQL)."""
         o, info = self.opts, t.info
         names = [c["name"] for c in t.columns]
         at = {n: i for i, n in enumerate(names)}
-        strategy = ""
 
         def build(schema: str | None, name: str, cols: list[str]) -> Any:
-            nonlocal strategy
             ph = {n: cols[i] for n, i in at.items()}
             key = None if plan.key is None else plan.key if plan.key == "rowid" else ph[plan.key]
             made = sampling.plan(self.dialect, schema, name, [ph[c] for c in plan.sample_cols], o.sample_rows,
-                                 records, key, None, {ph[c]: n for c, n in plan.cut.items()},
+                                 o.sample_rows, key, None, {ph[c]: n for c, n in plan.cut.items()},
                                  {ph[c] for c in plan.structured}, info.history, info)
-            strategy = made.strategy
+            assert made.strategy == "all rows", made.strategy
             return made.statement
 
         shape = ("whole", o.sample_rows, tuple((at[c], plan.cut.get(c), c in plan.structured, c == plan.key)
                                               for c in plan.sample_cols),
                  None if plan.key is None else plan.key if plan.key == "rowid" else at[plan.key],
                  info.history, info.inheritance_parent)
-        sql, params = self._shapes_of(conn).render(shape, build, t.schema, t.name, names)
-        rows = [tuple(r) for r in conn.exec_driver_sql(sql, _copy(params), execution_options=_SAMPLE).all()]
-        return TableRead(got, rows, strategy or "all rows", True)
+        return self._shapes_of(conn).render(shape, build, t.schema, t.name, names, literal=literal)
 
     def _observation(self, server: Server, t: ReflectedTable, plan: ReadPlan, read: TableRead) -> Observation:
         """The dataset (records, age, fingerprint, what was sampled) and the sample's fields."""

@@ -123,6 +123,9 @@ class Dialect:
       read-only transaction (no transaction statements per table); otherwise, and for a table
       that ``needs_transaction(info)``, ``begin_statements(info)`` open a read-only transaction
       of its own (``begin_sql``, plus e.g. PostgreSQL's ``SET LOCAL row_security = on``);
+    - ``multi_statement_reads``: a parameterless query may hold several statements (PostgreSQL's
+      simple query protocol), so a table the estimate says fits in the sample has its aggregate
+      and its "all rows" sample read in one round trip (psycopg 3 only);
     - ``table_clause(schema, name, columns, info)``: the FROM (PostgreSQL ``ONLY`` for a legacy
       inheritance parent); ``all_versions(stmt, table)``: every stored version of a
       system-versioned table (MariaDB ``FOR SYSTEM_TIME ALL``);
@@ -154,6 +157,9 @@ class Dialect:
     # the session is read-only by default (``on_connect``), so each statement may be its own
     # read-only transaction (autocommit): no BEGIN / begin_statements / ROLLBACK per table
     autocommit_reads: ClassVar[bool] = False
+    # a parameterless query may hold several statements (a simple query, one round trip): a small
+    # table's aggregate and its "all rows" sample are sent together (with the psycopg 3 driver)
+    multi_statement_reads: ClassVar[bool] = False
     commit_time_null: ClassVar[str] = "NULL"
 
     def __init__(self, url: URL) -> None:
@@ -346,6 +352,7 @@ class Postgres(Dialect):
     reflect_kind = ObjectKind.TABLE | ObjectKind.MATERIALIZED_VIEW  # TABLE covers r, p and f
     grants = permissions.POSTGRESQL
     autocommit_reads = True  # default_transaction_read_only = on for the session
+    multi_statement_reads = True  # simple query protocol: "SELECT ...; SELECT ..." in one round trip
     error_codes: ClassVar[dict[str, frozenset[object]]] = {
         "permission": frozenset({"42501"}), "timeout": frozenset({"57014"}), "lock": frozenset({"55P03"})}
     commit_time_basis = "max(pg_xact_commit_timestamp(xmin))"

@@ -37,16 +37,19 @@ class Shapes:
         self.compiled = 0  # shapes compiled (for whoever measures)
 
     def render(self, key: Hashable, build: Callable[[str | None, str, list[str]], Any], schema: str | None,
-               name: str, columns: Sequence[str]) -> tuple[str, Any]:
+               name: str, columns: Sequence[str], literal: bool = False) -> tuple[str, Any]:
         """(driver SQL, driver parameters) of ``build(schema, table, columns)`` for this table.
 
         ``build`` receives placeholder names and must use every identifier through them; ``key``
-        must tell apart everything else the statement depends on (bound values included)."""
-        full = (key, schema is None, len(columns))
+        must tell apart everything else the statement depends on (bound values included).
+        ``literal``: bound values written into the SQL (integers the connector chose: cuts,
+        ``LIMIT``), so the text can share one simple query with another statement."""
+        full = (key, schema is None, len(columns), literal)
         hit = self._cache.get(full)
         if hit is None:
             stmt = build(None if schema is None else SCHEMA, TABLE, [column(i) for i in range(len(columns))])
-            compiled = stmt.compile(dialect=self.dialect, compile_kwargs={"render_postcompile": True})
+            compiled = stmt.compile(dialect=self.dialect,
+                                    compile_kwargs={"render_postcompile": True, "literal_binds": literal})
             values = compiled.construct_params()
             if compiled.positional:
                 params: Any = tuple(values[k] for k in compiled.positiontup or ())
