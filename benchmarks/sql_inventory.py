@@ -20,7 +20,8 @@ of 5,000,000 rows. The first line printed names the estate measured.
 Statements are counted from the server's side: a separate, untimed pass per variant with
 ``log_statement = 'all'`` set on the throw-away database (``ALTER DATABASE``: the server logs
 every statement of every new session on it), counting that database's ``statement:`` /
-``execute`` lines in the server log, read with ``pg_read_file`` (superuser; the log file is
+``execute`` entries in the server log (statements inside a multi-statement query counted one by
+one; queries, i.e. round trips, apart), read with ``pg_read_file`` (superuser; the log file is
 ``pg_current_logfile()`` or ``$AUDITOR_PG_LOG``, default the Debian cluster's). Where the log
 cannot be read, transactions (``xact_commit + xact_rollback`` of ``pg_stat_database``) are the
 server-side count. ``--profile`` adds a cProfile summary of one end-to-end run.
@@ -159,6 +160,9 @@ class ServerCounts:
             current = c.execute(sa.text("SELECT pg_current_logfile()")).scalar()
         self.log = current or os.environ.get("AUDITOR_PG_LOG", DEFAULT_LOG)
         self.line = re.compile(rf"@{re.escape(dbname)} LOG:  (?:statement|execute [^:]*): (\w+(?: \w+)?)")
+        # a logged query's text: its first line, and the lines after it that start with a tab
+        self.entry = re.compile(rf"@{re.escape(dbname)} LOG:  (?:statement|execute [^:]*): ([^\n]*(?:\n\t[^\n]*)*)")
+        self.queries: dict[str, int] = {}
         self.kinds: dict[str, Counter] = {}
         self.readable = self._size() is not None
 
@@ -193,7 +197,11 @@ class ServerCounts:
                 text = c.execute(sa.text("SELECT pg_read_file(:p, :o, :n)"),
                                  {"p": self.log, "o": start, "n": end - start}).scalar() or ""
             found = self.line.findall(text)
-            statements = len(found)
+            # a query may hold several statements (the connector sends a small table's aggregate
+            # and sample as one simple query): statements are counted inside it, queries apart
+            entries = self.entry.findall(text)
+            statements = sum(1 + e.count(";\n") for e in entries)
+            self.queries[name] = len(entries)
             self.kinds[name] = Counter(k.upper() for k in found)
         return statements, x1 - x0
 
@@ -342,7 +350,9 @@ def main() -> int:
         print(f"server-side counts per table: statements from the {how}; transactions from pg_stat_database")
         for name, (stmts, xacts) in server.items():
             s = f"{stmts / n:.2f}" if stmts is not None else "n/a"
-            print(f"  {labels[name]:72s} statements {s:>5} per table ({stmts} in all), transactions {xacts / n:.2f} per table")
+            q = counts.queries.get(name)
+            qs = f", queries (round trips) {q / n:.2f} per table" if q is not None else ""
+            print(f"  {labels[name]:72s} statements {s:>5} per table ({stmts} in all){qs}, transactions {xacts / n:.2f} per table")
             if counts.kinds.get(name):
                 print("      by first words: " + ", ".join(f"{k} {v}" for k, v in counts.kinds[name].most_common(8)))
         for line in lines:
@@ -362,6 +372,9 @@ def main() -> int:
         if stmts is not None:
             result("SQL inventory", "statements per table, server log (connector)", stmts / n, "", "(reference)", None,
                    floor=f"equal-work floor {fs / n:.2f} per table" if fs is not None else None)
+            result("SQL inventory", "queries (round trips) per table, server log (connector)",
+                   counts.queries["connector"] / n, "", "(reference)", None,
+                   floor=f"equal-work floor {counts.queries['floor_equal'] / n:.2f} per table")
         result("SQL inventory", "transactions per table, pg_stat_database (connector)", xacts / n, "", "(reference)", None,
                floor=f"equal-work floor {server['floor_equal'][1] / n:.2f} per table (autocommit)")
         return 0

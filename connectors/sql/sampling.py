@@ -340,7 +340,7 @@ def read_rows(cols: list[str], rows: list[tuple], structured: set[str] | frozens
                 failed[col] = (count + 1, type(exc).__name__)
                 texts[i].append("\x01")
     sha = hashlib.sha256
-    if width and all(len(r) >= width for r in rows):
+    if width and (not rows or min(map(len, rows)) >= width):
         digests = [sha("\x1f".join(cells).encode()).digest() for cells in zip(*texts)]
     else:  # ragged rows (never from a SELECT): each row's own cells, as zip(cols, row) read them
         digests = [sha("\x1f".join(texts[i][n] for i in range(min(width, len(r)))).encode()).digest()
@@ -373,7 +373,7 @@ def _plain_column(col: str, values: tuple, chars: int | None, fields: dict[str, 
                   was_cut: dict[str, int]) -> list[str] | None:
     """The digest texts of a column of one plain type, its values appended to ``fields``; None
     when the column needs the cell-by-cell path (JSON text, bytes, mixed or other types)."""
-    kinds = {type(v) for v in values}
+    kinds = set(map(type, values))
     kinds.discard(type(None))
     if not kinds:
         return ["\x00"] * len(values)

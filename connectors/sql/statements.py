@@ -35,6 +35,7 @@ class Shapes:
         self.preparer = dialect.identifier_preparer
         self._cache: dict[Hashable, tuple[str, Any]] = {}
         self.compiled = 0  # shapes compiled (for whoever measures)
+        self._last: tuple[tuple, dict[str, str]] | None = None
 
     def render(self, key: Hashable, build: Callable[[str | None, str, list[str]], Any], schema: str | None,
                name: str, columns: Sequence[str], literal: bool = False) -> tuple[str, Any]:
@@ -55,14 +56,26 @@ class Shapes:
                 params: Any = tuple(values[k] for k in compiled.positiontup or ())
             else:
                 params = values
-            hit = (compiled.string, params)
+            # a str.format template: braces of the SQL doubled, each placeholder a field
+            template = _PLACEHOLDER.sub(lambda m: "{" + m.group(0) + "}", compiled.string.replace("{", "{{")
+                                        .replace("}", "}}"))
+            hit = (template, params)
             self._cache[full] = hit
             self.compiled += 1
-        sql, params = hit
+        template, params = hit
+        return template.format_map(self._names(schema, name, columns)), params
+
+    def _names(self, schema: str | None, name: str, columns: Sequence[str]) -> dict[str, str]:
+        """The table's quoted identifiers by placeholder (the last table's kept: its statements
+        are rendered one after the other)."""
+        key = (schema, name, tuple(columns))
+        if self._last is not None and self._last[0] == key:
+            return self._last[1]
         q = self.preparer
         names = {TABLE: q.quote(name)}
         if schema is not None:
             names[SCHEMA] = q.quote_schema(schema)
         for i, c in enumerate(columns):
             names[column(i)] = q.quote(c)
-        return _PLACEHOLDER.sub(lambda m: names[m.group(0)], sql), params
+        self._last = (key, names)
+        return names
