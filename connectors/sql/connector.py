@@ -95,6 +95,16 @@ class TableRead:
     sampled: bool  # a sample statement was run
 
 
+@dataclass
+class _Watch:
+    """One connection's client-side deadline: its watchdog, the token of the statement armed
+    last, and the current statement's deadline (for a dialect's driver-side watch)."""
+
+    watchdog: Watchdog
+    token: int | None = None
+    deadline: list[float] = field(default_factory=lambda: [0.0])
+
+
 class Options(BaseOptions):
     url: str
     include: list[str] = Field(default_factory=lambda: ["*"])
@@ -107,6 +117,9 @@ class Options(BaseOptions):
     read_timeout: float | None = Field(None, gt=0, allow_inf_nan=False)  # client-side; default statement_timeout + 15
     exact_count_max_rows: int = Field(200_000, ge=0)  # engine estimate above this: estimate path
     exact_count_max_bytes: int = Field(256 * 1024 * 1024, ge=0)  # no estimate and bigger: no count
+    # connections at once: 2 (PostgreSQL) reads the tables on the estimate path (big: their
+    # statements scan) ahead on a second read-only connection while the first reads the rest
+    max_connections: int = Field(2, ge=1)
 
     @field_validator("url")
     @classmethod
@@ -143,11 +156,12 @@ class Connector:
         self.dialect: Dialect = dialect_for(self.url)
         self.redact = Redactor()
         self.redact.add(self.url.password if isinstance(self.url.password, str) else None)
-        self._shapes: Shapes | None = None  # statement shapes compiled for this source
+        self._shapes: dict[int, Shapes] = {}  # statement shapes compiled for this source, per engine dialect
         self._isolation: Any = None  # the connection's isolation level before reads went autocommit
-        self._deadline = [0.0]  # the current statement's deadline, for a dialect's driver-side watch
         self.read_timeout = self.opts.read_timeout or self.opts.statement_timeout + 15
         self.watchdog = Watchdog(self.read_timeout)  # PostgreSQL: a connection that goes silent
+        self._watch = _Watch(self.watchdog)  # the main connection's; the read-ahead one has its own
+        self._watches: dict[sa.Engine, _Watch] = {}
 
     @classmethod
     def permissions(cls) -> dict:
@@ -176,8 +190,9 @@ class Connector:
                                     for p in self.opts.include)
 
     # -- connection -----------------------------------------------------------------
-    def _engine(self) -> sa.Engine:
+    def _engine(self, watch: _Watch | None = None) -> sa.Engine:
         d, o = self.dialect, self.opts
+        w = watch or self._watch
         connect_args = {**d.connect_args(o.connect_timeout, o.statement_timeout), **d.network_args(self.read_timeout)}
         try:
             engine = sa.create_engine(d.engine_url(), poolclass=NullPool, connect_args=connect_args)
@@ -187,33 +202,36 @@ class Connector:
         @sa.event.listens_for(engine, "connect")
         def _session(dbapi_conn: Any, _record: Any) -> None:
             fd = d.socket_of(dbapi_conn)  # the session set-up waits on the network too
-            self._token = self.watchdog.arm(fd) if fd is not None else None
+            w.token = w.watchdog.arm(fd) if fd is not None else None
             try:
                 d.on_connect(dbapi_conn, o.statement_timeout)
             finally:
-                self.watchdog.disarm()
-            d.watch(dbapi_conn, lambda: time.monotonic() > self._deadline[0])
+                w.watchdog.disarm()
+            d.watch(dbapi_conn, lambda: time.monotonic() > w.deadline[0])
 
         @sa.event.listens_for(engine, "before_cursor_execute")
         def _arm(conn: sa.Connection, *_args: Any) -> None:
-            self._deadline[0] = time.monotonic() + o.statement_timeout
+            w.deadline[0] = time.monotonic() + o.statement_timeout
             fd = d.socket_of(conn.connection.dbapi_connection)
             if fd is not None:
-                self._token = self.watchdog.arm(fd)
+                w.token = w.watchdog.arm(fd)
 
         @sa.event.listens_for(engine, "after_cursor_execute")
         def _disarm(*_args: Any) -> None:
-            self.watchdog.disarm()
+            w.watchdog.disarm()
 
         @sa.event.listens_for(engine, "handle_error")
         def _failed(_ctx: Any) -> None:
-            self.watchdog.disarm()
+            w.watchdog.disarm()
 
+        self._watches[engine] = w
         return engine
 
-    def _silent(self) -> str | None:
-        """The reason when the last statement was cut off by the client-side deadline."""
-        if getattr(self, "_token", None) is not None and self.watchdog.fired(self._token):
+    def _silent(self, conn: sa.Connection | None = None) -> str | None:
+        """The reason when the last statement (over ``conn``, else the main connection) was cut
+        off by the client-side deadline."""
+        w = self._watches.get(conn.engine, self._watch) if conn is not None else self._watch
+        if w.token is not None and w.watchdog.fired(w.token):
             return (f"no answer from the server within read_timeout ({self.read_timeout:g}s): the connection "
                     "went silent and was closed (raise read_timeout, or check the network path)")
         return None
@@ -279,17 +297,46 @@ class Connector:
         self.ctx.log.info("sql source %s: %d tables selected", self.source.id, len(tables))
         lost: str | None = None
         conn = self._reading(conn)
-        for t in tables:
-            if self.ctx.cancel.is_set():
-                break
-            if lost:
-                yield Observation(dataset=self._dataset(server, t, status="error", error=lost))
-            else:
-                yield self._table_or_error(conn, server, t)
-                if conn.invalidated or conn.closed:
-                    conn, lost = self._reconnect(engine, conn)
-                    conn = self._reading(conn) if lost is None else conn
-            self.ctx.progress(1)
+        ahead = self._read_ahead(server, tables)
+        try:
+            for t in tables:
+                if self.ctx.cancel.is_set():
+                    break
+                early = ahead.result(t) if ahead is not None else None
+                if early is not None:
+                    yield early
+                elif lost:
+                    yield Observation(dataset=self._dataset(server, t, status="error", error=lost))
+                else:
+                    yield self._table_or_error(conn, server, t)
+                    if conn.invalidated or conn.closed:
+                        conn, lost = self._reconnect(engine, conn)
+                        conn = self._reading(conn) if lost is None else conn
+                self.ctx.progress(1)
+        finally:
+            if ahead is not None:
+                ahead.stop()
+
+    def _slow(self, t: ReflectedTable) -> bool:
+        """A table whose statements scan it: its rows are read (see :meth:`_not_read`) and it is
+        on the estimate path (too big for an exact count)."""
+        info, o = t.info, self.opts
+        if info.readable is False or info.hidden_by or info.not_read or not info.populated:
+            return False
+        return ((info.estimate is not None and info.estimate > o.exact_count_max_rows)
+                or (info.bytes is not None and info.bytes > o.exact_count_max_bytes))
+
+    def _read_ahead(self, server: Server, tables: list[ReflectedTable]) -> ReadAhead | None:
+        """The big tables read on a second connection while the main one reads the rest (where
+        the dialect allows it and ``max_connections`` > 1); None when there is nothing to overlap."""
+        if self.opts.max_connections < 2 or not self.dialect.read_ahead:
+            return None
+        slow = [t for t in tables if self._slow(t)]
+        if not slow or len(slow) == len(tables):
+            return None
+        ahead = ReadAhead(self, server, slow)
+        ahead.start()
+        return ahead
 
     # -- transactions ------------------------------------------------------------------
     def _reading(self, conn: sa.Connection) -> sa.Connection:
@@ -440,7 +487,7 @@ class Connector:
         except sa.exc.DBAPIError as exc:
             schema = t.schema or "main"
             fix = self.dialect.read_error_fix(exc, server.facts.get("role"), schema, t.name)
-            reason = self._silent() or describe(exc, self.redact, fix=fix, codes=self._codes)
+            reason = self._silent(conn) or describe(exc, self.redact, fix=fix, codes=self._codes)
             self.ctx.log.warning("sql source %s: table %r not assessed: %s", self.source.id, f"{schema}.{t.name}", reason)
             return Observation(dataset=self._dataset(server, t, status="error", error=reason))
         return self._observation(server, t, plan, read)
@@ -513,12 +560,13 @@ class Connector:
             result = conn.exec_driver_sql(f"{sql};\n{whole}", {}, execution_options=_SAMPLE)
             try:
                 cursor = result.cursor  # the DBAPI cursor holds both results (one simple query)
-                got = dict(zip(keys, cursor.fetchone()))
-                rows = cursor.fetchall() if cursor.nextset() else None
+                first = cursor.fetchone()
+                rows = list(cursor.fetchall()) if cursor.nextset() else None
             finally:
                 result.close()
-            if rows is None:
-                raise RuntimeError("the driver returned one result for two statements")
+            if first is None or rows is None:
+                raise RuntimeError("the driver did not return both results of the table's query")
+            got = dict(zip(keys, first))
             if got["count"] is not None and got["count"] <= self.opts.sample_rows:
                 return got, TableRead(got, rows, "all rows", True)
             return got, None  # more rows than the estimate said: the sample is read on its own
@@ -686,13 +734,92 @@ class Connector:
             public=None, has_retention=retention_days is not None, retention_days=retention_days, columns=tuple(c["name"] for c in cols), facts=facts, **fields)
 
     def _shapes_of(self, conn: sa.Connection) -> Shapes:
-        """The statement shapes of the engine's own (connected, initialized) dialect."""
-        if self._shapes is None or self._shapes.dialect is not conn.dialect:
-            self._shapes = Shapes(conn.dialect)
-        return self._shapes
+        """The statement shapes of the engine's own (connected, initialized) dialect (one cache
+        per engine: the read-ahead connection renders in its own thread)."""
+        shapes = self._shapes.get(id(conn.dialect))
+        if shapes is None or shapes.dialect is not conn.dialect:
+            shapes = self._shapes[id(conn.dialect)] = Shapes(conn.dialect)
+        return shapes
 
     @property
     def dialect_impl(self) -> sa.Dialect:
         if not hasattr(self, "_dialect_impl"):
             self._dialect_impl = self.url.get_dialect()()
         return self._dialect_impl
+
+
+class ReadAhead:
+    """The big tables of a source (see :meth:`Connector._slow`), read in the order given on a
+    second read-only connection in a thread of its own, while the main connection reads the
+    others: their scans on the server overlap the reading and converting of the small tables.
+    The observations are handed back in the source's table order (:meth:`result` waits for its
+    table). That connection has its own engine, session settings and client-side watchdog; a
+    table that fails on it is that table's error, as on the main connection; if it cannot
+    connect (or is lost), the tables it did not read are read on the main connection."""
+
+    def __init__(self, connector: Connector, server: Server, tables: list[ReflectedTable]) -> None:
+        import threading
+
+        self.c, self.server = connector, server
+        self.order = list(tables)
+        self.keys = {t.key for t in tables}
+        self.done: dict[tuple[str | None, str], Observation | None] = {}
+        self.cond = threading.Condition()
+        self.stopped = False
+        self.finished = False
+        self.thread = threading.Thread(target=self._run, name=f"sql-read-ahead-{connector.source.id}", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def result(self, t: ReflectedTable) -> Observation | None:
+        """This table's observation, once read; None when it is not one of these tables or was
+        not read here (then the main connection reads it)."""
+        if t.key not in self.keys:
+            return None
+        with self.cond:
+            while t.key not in self.done and not self.finished:
+                self.cond.wait()
+            return self.done.get(t.key)
+
+    def stop(self) -> None:
+        with self.cond:
+            self.stopped = True
+        self.thread.join()
+
+    def _put(self, key: tuple[str | None, str], obs: Observation | None) -> None:
+        with self.cond:
+            self.done[key] = obs
+            self.cond.notify_all()
+
+    def _run(self) -> None:
+        c = self.c
+        watch = _Watch(Watchdog(c.read_timeout))
+        engine: sa.Engine | None = None
+        conn: sa.Connection | None = None
+        try:
+            engine = c._engine(watch)
+            conn = c._reading(engine.connect())
+            for t in self.order:
+                with self.cond:
+                    if self.stopped:
+                        break
+                if c.ctx.cancel.is_set():
+                    break
+                self._put(t.key, c._table_or_error(conn, self.server, t))
+                if conn.invalidated or conn.closed:
+                    break  # the rest go to the main connection (which reconnects as it always does)
+        except Exception as exc:  # noqa: BLE001 - no second connection: the main one reads these tables
+            c.ctx.log.info("sql source %s: no read-ahead connection (%s): the big tables are read on the main one",
+                           c.source.id, type(exc).__name__)
+        finally:
+            with self.cond:
+                self.finished = True
+                self.cond.notify_all()
+            with contextlib.suppress(Exception):
+                if conn is not None:
+                    conn.close()
+            watch.watchdog.close()
+            if engine is not None:
+                engine.dispose()
+                c._watches.pop(engine, None)

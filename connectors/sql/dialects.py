@@ -126,6 +126,8 @@ class Dialect:
     - ``multi_statement_reads``: a parameterless query may hold several statements (PostgreSQL's
       simple query protocol), so a table the estimate says fits in the sample has its aggregate
       and its "all rows" sample read in one round trip (psycopg 3 only);
+    - ``read_ahead``: the big tables (the estimate path) may be read on a second read-only
+      connection while the first reads the rest (``max_connections`` > 1);
     - ``table_clause(schema, name, columns, info)``: the FROM (PostgreSQL ``ONLY`` for a legacy
       inheritance parent); ``all_versions(stmt, table)``: every stored version of a
       system-versioned table (MariaDB ``FOR SYSTEM_TIME ALL``);
@@ -160,6 +162,9 @@ class Dialect:
     # a parameterless query may hold several statements (a simple query, one round trip): a small
     # table's aggregate and its "all rows" sample are sent together (with the psycopg 3 driver)
     multi_statement_reads: ClassVar[bool] = False
+    # the big tables (estimate path) may be read on a second read-only connection while the first
+    # reads the rest (``max_connections``): their scans overlap the client's work on the others
+    read_ahead: ClassVar[bool] = False
     commit_time_null: ClassVar[str] = "NULL"
 
     def __init__(self, url: URL) -> None:
@@ -353,6 +358,7 @@ class Postgres(Dialect):
     grants = permissions.POSTGRESQL
     autocommit_reads = True  # default_transaction_read_only = on for the session
     multi_statement_reads = True  # simple query protocol: "SELECT ...; SELECT ..." in one round trip
+    read_ahead = True  # a second session: its own watchdog (the client-side deadline is per connection)
     error_codes: ClassVar[dict[str, frozenset[object]]] = {
         "permission": frozenset({"42501"}), "timeout": frozenset({"57014"}), "lock": frozenset({"55P03"})}
     commit_time_basis = "max(pg_xact_commit_timestamp(xmin))"
