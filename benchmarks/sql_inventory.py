@@ -7,6 +7,9 @@ column, ``--rows`` rows each), then times, in interleaved repetitions (min / med
   for every table's columns, then per table ``count(*), max(updated_at)`` and a 1,000-row
   ``LIMIT`` sample, fetched;
 - **minimal floor**: one catalogue query, then per table the 1,000-row ``LIMIT`` sample alone;
+- **equal-work floor over 2 connections** (a reference): the same work, the tables above 200,000
+  rows (the connector's estimate path) on a second connection in a thread, as the connector reads
+  them (``max_connections`` 2); the one-connection floor stays the target's;
 - **connector**: the SQL connector's ``collect()`` alone;
 - **end to end**: ``run_audit`` (connector, classifier, policies, state) and the JSON, HTML
   and CSV reports, in this process after a warm-up (imports are not in the figure), on one
@@ -108,6 +111,37 @@ def floor_equal(url: str) -> int:
         for name, _cols in tables:
             conn.execute(f'SELECT count(*), max(updated_at) FROM bench."{name}"').fetchone()
             rows += len(conn.execute(f'SELECT * FROM bench."{name}" LIMIT {SAMPLE_ROWS}').fetchall())
+    return len(tables)
+
+
+BIG_TABLE_ROWS = 200_000  # the connector's default exact_count_max_rows: bigger tables take the estimate path
+
+
+def floor_equal_two(url: str) -> int:
+    """The equal-work floor over two connections, as the connector uses them: the tables above
+    BIG_TABLE_ROWS (by the catalogue's estimate) read on a second connection in a thread while
+    the first reads the others (a reference, beside the one-connection floor that is the target's)."""
+    with psycopg.connect(dsn(url), autocommit=True) as conn:
+        tables = conn.execute(CATALOGUE).fetchall()
+        sizes = dict(conn.execute("SELECT c.relname, c.reltuples FROM pg_class c JOIN pg_namespace n ON "
+                                  "n.oid = c.relnamespace WHERE n.nspname = 'bench' AND c.relkind = 'r'").fetchall())
+        big = [name for name, _cols in tables if sizes.get(name, 0) > BIG_TABLE_ROWS]
+
+        def read(c: psycopg.Connection, name: str) -> None:
+            c.execute(f'SELECT count(*), max(updated_at) FROM bench."{name}"').fetchone()
+            c.execute(f'SELECT * FROM bench."{name}" LIMIT {SAMPLE_ROWS}').fetchall()
+
+        def second() -> None:
+            with psycopg.connect(dsn(url), autocommit=True) as c2:
+                for name in big:
+                    read(c2, name)
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        for name, _cols in tables:
+            if name not in big:
+                read(conn, name)
+        thread.join()
     return len(tables)
 
 
@@ -326,19 +360,22 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             variants = {"floor_minimal": lambda: floor_minimal(url), "floor_equal": lambda: floor_equal(url),
+                        "floor_equal_two": lambda: floor_equal_two(url),
                         "connector": lambda: connector(url), "end_to_end": lambda: end_to_end(url, folder)}
             for fn in variants.values():  # warm-up: imports, the classifier, the state's migrations, the cache
                 fn()
             walls, cpus, got = interleaved(variants, repeats)
-            assert got["floor_equal"] == got["floor_minimal"] == got["connector"] == n, got
+            assert got["floor_equal"] == got["floor_minimal"] == got["floor_equal_two"] == got["connector"] == n, got
 
             counts = ServerCounts(admin, dbname)
-            server = {name: counts.measure(fn, name) for name, fn in variants.items() if name != "end_to_end"}
+            server = {name: counts.measure(fn, name) for name, fn in variants.items()
+                      if name not in ("end_to_end", "floor_equal_two")}
             profile = args.profile if args.profile is not None else not args.quick
             lines = profile_summary(variants["end_to_end"]) if profile else []
 
         labels = {"floor_minimal": "minimal floor (catalogue + 1 LIMIT per table, psycopg)",
                   "floor_equal": "equal-work floor (catalogue + count/max + 1,000-row sample, psycopg)",
+                  "floor_equal_two": "  reference: the same over 2 connections (big tables on the second)",
                   "connector": "SQL connector collect()",
                   "end_to_end": "end to end (run_audit, kept state store + JSON/HTML/CSV)"}
         floor = median(walls["floor_equal"])
@@ -365,6 +402,13 @@ def main() -> int:
                None if args.quick else e2e <= 2, floor=floor_text, spread=spread(walls["end_to_end"]))
         result("SQL inventory", f"connector / equal-work floor, {where} (medians)", conn_ratio, "x",
                "(reference)", None, floor=floor_text, spread=spread(walls["connector"]))
+        two = median(walls["floor_equal_two"])
+        result("SQL inventory", f"end to end / equal-work floor over 2 connections, {where} (medians)",
+               median(walls["end_to_end"]) / two, "x", "(reference)", None,
+               floor=f"equal-work floor over 2 connections {spread(walls['floor_equal_two'])}")
+        result("SQL inventory", f"connector / equal-work floor over 2 connections, {where} (medians)",
+               median(walls["connector"]) / two, "x", "(reference)", None,
+               floor=f"equal-work floor over 2 connections {spread(walls['floor_equal_two'])}")
         result("SQL inventory", "end to end / minimal floor (medians)", median(walls["end_to_end"]) / median(walls["floor_minimal"]),
                "x", "(reference)", None, floor=f"minimal floor {spread(walls['floor_minimal'])}")
         stmts, xacts = server["connector"]
