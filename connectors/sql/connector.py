@@ -1,6 +1,7 @@
 """The SQL connector (``kind: sql``): PostgreSQL, MySQL/MariaDB and SQLite.
 
-One source is one database server (or file), read over **one** connection:
+One source is one database server (or file), read over **one** connection (PostgreSQL: plus,
+with ``max_connections`` > 1, a second read-only one for the big tables, :class:`ReadAhead`):
 
 1. connect (read-only session, connect and statement timeouts, UTC); a refusal or an
    authentication failure raises :class:`~auditor.errors.ConnectorError` with a
@@ -15,8 +16,10 @@ One source is one database server (or file), read over **one** connection:
    otherwise, and for tables that need it (PostgreSQL row security read through a policy),
    the table is read inside its own ``SET TRANSACTION READ ONLY`` / ``START TRANSACTION READ
    ONLY`` transaction. The aggregate and whole-table sample statements are compiled once per
-   shape (:mod:`.statements`). Every query carries the execution option ``auditor_phase``
-   (``setup`` | ``table`` | ``sample``) for whoever counts.
+   shape (:mod:`.statements`). A table the estimate says fits in the sample has its aggregate
+   and its "all rows" sample sent as one simple query where the driver allows it
+   (``Dialect.multi_statement_reads``: one round trip; tagged ``sample``). Every query carries
+   the execution option ``auditor_phase`` (``setup`` | ``table`` | ``sample``) for whoever counts.
 
 A table that cannot be read (permission, timeout) becomes that dataset's ``error``; the
 others go on. Identifiers are always quoted by SQLAlchemy. Sampled values go to the
