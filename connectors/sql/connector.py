@@ -264,6 +264,7 @@ class Connector:
         finally:
             self.watchdog.close()
             engine.dispose()
+            self._watches.pop(engine, None)
             self.dialect.cleanup()
 
     # -- the run ---------------------------------------------------------------------
