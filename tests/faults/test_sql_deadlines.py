@@ -121,6 +121,33 @@ def test_a_connection_that_goes_silent_mid_scan_is_cut_at_the_deadline(engine, r
     assert elapsed < 25, f"took {elapsed:.1f}s"
 
 
+@pytest.mark.timeout(120)
+def test_a_big_table_read_ahead_on_a_connection_that_goes_silent_is_cut_by_its_own_watchdog(pg_url):
+    """The big tables are read on a second connection (``max_connections``) with a watchdog of its
+    own: that connection going silent cuts its table at ``read_timeout``; the main one reads on."""
+    eng = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with eng.connect() as c:
+        for t in ("aa_before", "zz_silent", "zzz_after"):
+            c.execute(sa.text(f"CREATE TABLE {t} (id int primary key, email varchar(100))"))
+        c.execute(sa.text("INSERT INTO aa_before VALUES (1, 'a@example.com')"))
+        c.execute(sa.text("INSERT INTO zzz_after VALUES (1, 'a@example.com')"))
+        c.execute(sa.text("INSERT INTO zz_silent SELECT g, 'u' || g || '@example.com' FROM generate_series(1, 50) g"))
+        c.execute(sa.text("ANALYZE"))
+    eng.dispose()
+    with silencing_proxy(("127.0.0.1", 5432), TRIGGER) as proxy:
+        started = time.monotonic()
+        # above 10 rows: the estimate path, read ahead on the second connection
+        items = scan(_through(pg_url, proxy["port"]), as_of(), read_timeout=3, statement_timeout=2,
+                     exact_count_max_rows=10)
+        elapsed = time.monotonic() - started
+    assert proxy["fired"] == 1, "the proxy never saw the table's query"
+    got = {name.split(".")[-1]: obs.dataset for name, obs in by_name(items).items()}
+    silent = got["zz_silent"]
+    assert silent.status == "error" and "no answer from the server within read_timeout (3s)" in silent.error, silent
+    assert got["aa_before"].status == "assessed" and got["zzz_after"].status == "assessed"
+    assert elapsed < 25, f"took {elapsed:.1f}s"
+
+
 def test_postgres_driver_gets_keepalives_and_tcp_user_timeout():
     from connectors.sql.dialects import dialect_for
 
