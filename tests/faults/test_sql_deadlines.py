@@ -126,19 +126,20 @@ def test_a_big_table_read_ahead_on_a_connection_that_goes_silent_is_cut_by_its_o
     """The big tables are read on a second connection (``max_connections``) with a watchdog of its
     own: that connection going silent cuts its table at ``read_timeout``; the main one reads on."""
     eng = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with eng.connect() as c:
+    with eng.connect() as c:  # a schema of its own (the module's database is shared with the test above)
+        c.execute(sa.text("CREATE SCHEMA ahead"))
         for t in ("aa_before", "zz_silent", "zzz_after"):
-            c.execute(sa.text(f"CREATE TABLE {t} (id int primary key, email varchar(100))"))
-        c.execute(sa.text("INSERT INTO aa_before VALUES (1, 'a@example.com')"))
-        c.execute(sa.text("INSERT INTO zzz_after VALUES (1, 'a@example.com')"))
-        c.execute(sa.text("INSERT INTO zz_silent SELECT g, 'u' || g || '@example.com' FROM generate_series(1, 50) g"))
-        c.execute(sa.text("ANALYZE"))
+            c.execute(sa.text(f"CREATE TABLE ahead.{t} (id int primary key, email varchar(100))"))
+        c.execute(sa.text("INSERT INTO ahead.aa_before VALUES (1, 'a@example.com')"))
+        c.execute(sa.text("INSERT INTO ahead.zzz_after VALUES (1, 'a@example.com')"))
+        c.execute(sa.text("INSERT INTO ahead.zz_silent SELECT g, 'u' || g || '@example.com' FROM generate_series(1, 50) g"))
+        c.execute(sa.text("ANALYZE ahead.aa_before, ahead.zz_silent, ahead.zzz_after"))
     eng.dispose()
     with silencing_proxy(("127.0.0.1", 5432), TRIGGER) as proxy:
         started = time.monotonic()
         # above 10 rows: the estimate path, read ahead on the second connection
         items = scan(_through(pg_url, proxy["port"]), as_of(), read_timeout=3, statement_timeout=2,
-                     exact_count_max_rows=10)
+                     exact_count_max_rows=10, include=["ahead.*"])
         elapsed = time.monotonic() - started
     assert proxy["fired"] == 1, "the proxy never saw the table's query"
     got = {name.split(".")[-1]: obs.dataset for name, obs in by_name(items).items()}
