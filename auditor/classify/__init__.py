@@ -20,7 +20,7 @@ and the exception type only, and drops the chained exception).
 
 from __future__ import annotations
 
-from auditor.classify.columns import decide_field, enabled_types, is_prose
+from auditor.classify.columns import decide_field, enabled_types, is_prose, validators_for
 from auditor.classify.custom import DetectorSpec
 from auditor.classify.options import DEFAULT_PHONE_REGIONS, ClassifyOptions
 from auditor.classify.results import Hit, fold
@@ -42,9 +42,10 @@ def classify(sample: Sample, options: ClassifyOptions | None = None) -> tuple[Pe
     """Personal data found in ``sample``: one PersonalData per type, masked examples only."""
     options = options or _DEFAULT
     hits: list[Hit] = []
+    validators = validators_for(options) if sample.fields else None
     for name, values in sample.fields.items():
         try:
-            field_hits, texts = decide_field(str(name), list(values or ()), options)
+            field_hits, texts = decide_field(str(name), list(values or ()), options, validators)
             hits.extend(field_hits)
             found = frozenset(h.type for h in field_hits)
             if is_prose(texts) and not found & {"postal_address", "person_name"}:

@@ -23,6 +23,7 @@ from typing import Any
 import random
 import re
 from functools import lru_cache
+from itertools import repeat
 
 from auditor.classify import validators as v
 from auditor.classify.custom import specs_of
@@ -192,12 +193,14 @@ def _surely_below(t: str, counts: Counter, unknown_ids: int, seen: int, hints: f
     return _wilson(counts[t], seen)[1] < min(need, options.mixed_share)
 
 
-def decide_field(name: str, values: list[Any], options: ClassifyOptions) -> tuple[list[Hit], list[str]]:
+def decide_field(name: str, values: list[Any], options: ClassifyOptions,
+                 validators: dict[str, v.Validator] | None = None) -> tuple[list[Hit], list[str]]:
     """Hits for one field, and its non-empty texts (for the free-text pass).
 
     Each distinct value is validated once and counts as often as it occurs. A type the
     field name vetoes (``app_version`` against IP addresses, ``order_id`` against phones)
-    is not considered unless the name also hints at it."""
+    is not considered unless the name also hints at it. ``validators``: :func:`validators_for`
+    of ``options``, when the caller already has them (one look-up per sample, not per field)."""
     plan = _plan(options)
     enabled = plan.enabled
     hints = (field_hints(name) | _custom_hints(name, options.detectors)) & enabled
@@ -215,7 +218,8 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions) -> tupl
     order = [t for t in candidates if t in hints] + [t for t in candidates if t not in hints]
     if not order:
         return [], texts
-    validators = validators_for(options)  # per call, not per plan: a validator replaced in the module counts
+    if validators is None:
+        validators = validators_for(options)  # per call, not per plan: a validator replaced in the module counts
     by_name = plan.by_name
     counts: Counter = Counter()
     unknown_ids = 0
@@ -236,26 +240,46 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions) -> tupl
     settle = options.settle_values if options.settle_values and n_texts > options.settle_values else 0
     next_check = min(settle, 32) if settle else n_texts + 1
     checkpoint = min(probe, next_check)  # the next number of values read at which to take stock
-    for text in map(texts.__getitem__, _shuffled(n_texts)) if settle else texts:
-        seen += 1
-        got = verdicts.get(text, _UNSEEN)
-        if got is _UNSEEN or (got is not None and got[0] not in active_set):
-            got = None
-            for t in active:
-                tag = validators[t](text, t in hints)
-                if tag is not None:
-                    got = (t, tag)
-                    break
-            verdicts[text] = got
-        if got is not None:
+    order_of = _shuffled(n_texts) if settle else None
+    while seen < n_texts:
+        # the values up to the next checkpoint are read as one block: nothing is decided between
+        # checkpoints, so each type's validator runs over the block's new distinct values at once
+        # (the first type in ``active`` order that accepts a value takes it, as one value at a time)
+        end = min(max(checkpoint, seen + 1), n_texts)
+        block = list(map(texts.__getitem__, order_of[seen:end])) if order_of is not None else texts[seen:end]
+        seen = end
+        pending = [x for x in dict.fromkeys(block)
+                   if (g := verdicts.get(x, _UNSEEN)) is _UNSEEN or (g is not None and g[0] not in active_set)]
+        for t in active:
+            if not pending:
+                break
+            hinted = t in hints
+            rest = []
+            for x, tag in zip(pending, map(validators[t], pending, repeat(hinted))):
+                if tag is None:
+                    rest.append(x)
+                else:
+                    verdicts[x] = (t, tag)
+            pending = rest
+        for x in pending:
+            verdicts[x] = None
+        got_block = Counter(map(verdicts.__getitem__, block))
+        fill = False
+        for got, n in got_block.items():
+            if got is None:
+                continue
             t, tag = got
             if tag.startswith("?"):
-                unknown_ids += 1  # shape of an id, checksum not confirmable, no context
+                unknown_ids += n  # shape of an id, checksum not confirmable, no context
             else:
-                counts[t] += 1
-            tags[t][tag] += 1
-            if len(examples[t]) < 3:
-                examples[t].append(text)
+                counts[t] += n
+            tags[t][tag] += n
+            fill = fill or len(examples[t]) < 3
+        if fill:  # the first three values read of each type, in reading order
+            for x in block:
+                got = verdicts[x]
+                if got is not None and len(examples[got[0]]) < 3:
+                    examples[got[0]].append(x)
         if seen < checkpoint:
             continue
         if not probed and seen >= probe:
