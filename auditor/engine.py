@@ -395,7 +395,9 @@ def _execute(config, selected, options, policy_set, store, stub: Run, identity: 
     findings = apply_history(findings, store, as_of)
     findings.sort(key=lambda f: (severity_rank(f.severity), f.rule, f.source, f.dataset))
     previous_id = store.previous_run_id(identity, before=stub.started_at, exclude=stub.id, complete_only=False)
-    previous = store.load_run(previous_id) if previous_id else None
+    # what the diff reads of the previous run: its findings not found again (by id or merged id), not its inventory
+    now = {i for f in findings for i in (f.id, *f.merged_ids)}
+    previous = store.load_run(previous_id, with_datasets=False, findings_except=now) if previous_id else None
     resolved, carried = diff_with_previous(previous, findings, {s.id for s in selected}, results, datasets, errors)
     status = run_status(results, datasets, errors, findings)
     used_vendors = {s.vendor for s in selected}

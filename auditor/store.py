@@ -16,7 +16,7 @@ import json
 import logging
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -423,10 +423,12 @@ class Store:
             return _utc(conn.execute(q).scalar())
 
     @_unusable
-    def findings_of(self, run_id: str) -> list[Finding]:
+    def findings_of(self, run_id: str, except_ids: Collection[str] = ()) -> list[Finding]:
+        """The run's findings in their order; ``except_ids``: findings left out (not even parsed)."""
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(findings.c.data).where(findings.c.run_id == run_id).order_by(findings.c.pk))
-            return [Finding.model_validate_json(r[0]) for r in rows]
+            rows = conn.execute(sa.select(findings.c.id, findings.c.data).where(findings.c.run_id == run_id)
+                                .order_by(findings.c.pk))
+            return [Finding.model_validate_json(data) for fid, data in rows if fid not in except_ids]
 
     # ------------------------------------------------------------------ reading runs
     @_unusable
@@ -455,7 +457,10 @@ class Store:
             return conn.execute(q.order_by(runs.c.started_at.desc()).limit(1)).scalar()
 
     @_unusable
-    def load_run(self, run_id: str) -> Run:
+    def load_run(self, run_id: str, with_datasets: bool = True, findings_except: Collection[str] = ()) -> Run:
+        """The run as saved. What the next run compares itself with needs less: ``with_datasets=False``
+        leaves the datasets out and ``findings_except`` the findings with those ids (neither is
+        read from its JSON), so a run of many tables does not parse its predecessor's inventory."""
         with self.engine.connect() as conn:
             r = conn.execute(sa.select(runs).where(runs.c.id == run_id)).mappings().first()
             if r is None:
@@ -464,12 +469,13 @@ class Store:
             src = [SourceResult(**{k: v for k, v in dict(s).items() if k != "run_id"})
                    for s in conn.execute(sa.select(sources).where(sources.c.run_id == run_id)).mappings()]
             ds = [Dataset.model_validate_json(row[0]) for row in
-                  conn.execute(sa.select(datasets.c.facts).where(datasets.c.run_id == run_id).order_by(datasets.c.pk))]
+                  conn.execute(sa.select(datasets.c.facts).where(datasets.c.run_id == run_id)
+                               .order_by(datasets.c.pk))] if with_datasets else []
         status = r["status"]
         return Run(
             id=r["id"], started_at=_utc(r["started_at"]), finished_at=_utc(r["finished_at"]), as_of=_utc(r["as_of"]),
             trigger=r["trigger"], trigger_detail=extra.get("trigger_detail", {}), status=status, config_path=r["config"], sources=tuple(src), datasets=tuple(ds),
-            findings=tuple(self.findings_of(run_id)),
+            findings=tuple(self.findings_of(run_id, findings_except)),
             resolved=tuple(ResolvedFinding(**x) for x in extra.get("resolved", [])),
             carried=tuple(Finding.model_validate(x) for x in extra.get("carried", [])),
             errors=tuple(CollectionError(**x) for x in extra.get("errors", [])),

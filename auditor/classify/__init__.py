@@ -45,7 +45,7 @@ def classify(sample: Sample, options: ClassifyOptions | None = None) -> tuple[Pe
     validators = validators_for(options) if sample.fields else None
     for name, values in sample.fields.items():
         try:
-            field_hits, texts = decide_field(str(name), list(values or ()), options, validators)
+            field_hits, texts = decide_field(str(name), values if type(values) is list else list(values or ()), options, validators)
             hits.extend(field_hits)
             found = frozenset(h.type for h in field_hits)
             if is_prose(texts) and not found & {"postal_address", "person_name"}:

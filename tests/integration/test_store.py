@@ -52,6 +52,18 @@ def test_round_trip(store):
     assert store.fingerprint_since("db", run.datasets[0].name, "120:abc") == T0
 
 
+
+def test_the_previous_run_for_a_diff_leaves_out_its_inventory_and_the_findings_found_again(store):
+    run = make_run("r1", T0)
+    other = run.findings[0].model_copy(update={"id": finding_id("stale-personal-data", "db", "y"), "dataset": "y"})
+    run = run.model_copy(update={"findings": (run.findings[0], other)})
+    store.begin_run(run, "cfg")
+    store.save_run(run)
+    light = store.load_run("r1", with_datasets=False, findings_except={run.findings[0].id})
+    assert light.datasets == () and light.findings == (other,)
+    assert light.sources == run.sources and light.status == "complete" and light.policy_limits == run.policy_limits
+    assert store.load_run("r1").findings == run.findings and store.load_run("r1").datasets == run.datasets
+
 def test_a_failed_save_leaves_earlier_runs_intact(store):
     good = make_run("r1", T0)
     store.begin_run(good, "cfg")
