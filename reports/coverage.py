@@ -10,12 +10,17 @@ from policies.causes import grant
 from reports.format import fact_text, key_label
 
 
+_LEAF = frozenset({str, int, float, bool, type(None)})
+
+
 def evidence_rows(evidence: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
     """Key/value rows of a finding's evidence, exactly as given (already masked)."""
     rows: list[tuple[str, str]] = []
     for key, v in evidence.items():
         label = f"{prefix}{key_label(key)}"
-        if isinstance(v, dict):
+        if type(v) in _LEAF:  # most evidence values: one row, before the container tests below
+            rows.append((label, fact_text(v)))
+        elif isinstance(v, dict):
             rows += evidence_rows(v, f"{label} › ") if v else [(label, "none")]
         elif isinstance(v, list | tuple) and v and all(isinstance(x, dict) for x in v):
             for i, item in enumerate(v, 1):

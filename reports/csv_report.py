@@ -14,6 +14,7 @@ import io
 import json
 import os
 from datetime import date, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -101,9 +102,9 @@ def dataset_row(run: Run, d: Dataset) -> dict[str, Any]:
 def _csv_text(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> str:
     buf = io.StringIO()
     buf.write("\ufeff")
-    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(columns)
+    writer.writerows(map(itemgetter(*columns), rows))  # each row's cells in column order, picked in C
     return buf.getvalue()
 
 

@@ -89,14 +89,16 @@ def trigger_words(run: Run) -> tuple[str, str]:
 
 
 def fact_text(v: Any) -> str:
+    if type(v) is str:  # most evidence: a plain string, before the type tests below
+        return v if len(v) <= 400 else v[:400] + " …"
     if v is None:
         return UNKNOWN
     if isinstance(v, bool):
         return "yes" if v else "no"
-    if isinstance(v, int | float):
+    if isinstance(v, (int, float)):
         return f"{v:,}" if isinstance(v, int) else f"{v:g}"
-    if isinstance(v, list | tuple):
-        return ", ".join(fact_text(x) for x in v) if v else "none"
+    if isinstance(v, (list, tuple)):
+        return ", ".join(map(fact_text, v)) if v else "none"
     text = str(v)
     return text if len(text) <= 400 else text[:400] + " …"
 
