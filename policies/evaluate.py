@@ -90,10 +90,11 @@ _PLAIN = frozenset({str, int, float, bool, type(None)})
 def _json_safe(value: Any) -> Any:
     if type(value) in _PLAIN:  # most evidence values: returned as they are, before four isinstance checks
         return value
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
+    plain = _PLAIN
+    if isinstance(value, dict):  # plain members are taken as they are, without a call each
+        return {(k if type(k) is str else str(k)): (v if type(v) in plain else _json_safe(v)) for k, v in value.items()}
     if isinstance(value, (list, tuple, set)):
-        return [_json_safe(v) for v in value]
+        return [v if type(v) in plain else _json_safe(v) for v in value]
     if isinstance(value, datetime):
         return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat()
     if hasattr(value, "isoformat"):
