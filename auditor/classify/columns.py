@@ -253,16 +253,22 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions,
         for t in active:
             if not pending:
                 break
-            hinted = t in hints
+            got_tags = list(map(validators[t], pending, repeat(t in hints)))
+            rejected = got_tags.count(None)
+            if rejected == len(got_tags):  # none of type t: all still pending, in C
+                continue
+            if not rejected:  # all of type t
+                verdicts.update(zip(pending, zip(repeat(t), got_tags)))
+                pending = []
+                break
             rest = []
-            for x, tag in zip(pending, map(validators[t], pending, repeat(hinted))):
+            for x, tag in zip(pending, got_tags):
                 if tag is None:
                     rest.append(x)
                 else:
                     verdicts[x] = (t, tag)
             pending = rest
-        for x in pending:
-            verdicts[x] = None
+        verdicts.update(dict.fromkeys(pending))  # validated by no active type
         got_block = Counter(map(verdicts.__getitem__, block))
         fill = False
         for got, n in got_block.items():
