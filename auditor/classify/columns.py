@@ -18,7 +18,7 @@ import datetime as _dt
 import json
 from collections import Counter
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import random
 import re
@@ -258,7 +258,7 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions,
             if rejected == len(got_tags):  # none of type t: all still pending, in C
                 continue
             if not rejected:  # all of type t
-                verdicts.update(zip(pending, zip(repeat(t), got_tags)))
+                verdicts.update(zip(pending, zip(repeat(t), cast("list[str]", got_tags))))
                 pending = []
                 break
             rest = []
