@@ -204,7 +204,18 @@ class _Strings:
         return i
 
     def pairs(self, items: list[tuple[str, str]]) -> list[int]:
-        return [i for k, v in items for i in (self(k), self(v))]
+        """Each pair's key and value, as :meth:`__call__` gives them (inlined: evidence has many pairs)."""
+        index, values = self.index, self.values
+        out: list[int] = []
+        for pair in items:
+            for value in pair:
+                text = value if type(value) is str else "" if value is None else str(value)
+                i = index.get(text)
+                if i is None:
+                    i = index[text] = len(values)
+                    values.append(text)
+                out.append(i)
+        return out
 
 
 def inventory_island(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -233,12 +244,14 @@ def finding_groups(findings: list[dict[str, Any]], waive: Any) -> dict[str, Any]
 
     rules: dict[str, dict[str, Any]] = {}
     for f in findings:
-        rule = rules.setdefault(f["rule"], {"rule": f["rule"], "title": most(f["rule"], "title"), "rank": f["rank"],
-                                            "severity": f["severity"], "severity_label": f["severity_label"],
-                                            "description": most(f["rule"], "description"),
-                                            "remediation": most(f["rule"], "remediation"),
-                                            "references": list(most(f["rule"], "references")),
-                                            "count": 0, "open": 0, "vendors": {}})
+        rule = rules.get(f["rule"])
+        if rule is None:  # a rule's group, made at its first finding (its most common texts counted once)
+            rule = rules[f["rule"]] = {"rule": f["rule"], "title": most(f["rule"], "title"), "rank": f["rank"],
+                                       "severity": f["severity"], "severity_label": f["severity_label"],
+                                       "description": most(f["rule"], "description"),
+                                       "remediation": most(f["rule"], "remediation"),
+                                       "references": list(most(f["rule"], "references")),
+                                       "count": 0, "open": 0, "vendors": {}}
         if f["rank"] < rule["rank"]:  # a rule's group shows its worst severity
             rule.update(rank=f["rank"], severity=f["severity"], severity_label=f["severity_label"])
         rule["count"] += 1
