@@ -124,6 +124,7 @@ def _texts(values: list[Any], hash_context: bool, limit: int) -> list[str]:
     return texts[:limit]
 
 
+@lru_cache(maxsize=8192)
 def _wilson(k: float, n: float, z: float = 2.58) -> tuple[float, float]:
     """99% Wilson score interval of a share ``k / n``."""
     if n <= 0:
@@ -160,7 +161,7 @@ def _shuffled(n: int) -> tuple[int, ...]:
 class _Plan:
     """What :func:`decide_field` derives from the options alone, built once per options object."""
 
-    __slots__ = ("options", "enabled", "specs", "by_name", "prefilter")
+    __slots__ = ("options", "enabled", "specs", "by_name", "prefilter", "_fields")
 
     def __init__(self, options: ClassifyOptions) -> None:
         self.options = options  # held, so the id this plan is cached under is not reused
@@ -169,6 +170,26 @@ class _Plan:
         self.by_name = {s.name: s for s in self.specs}
         extra = tuple((d.name, d.regex) for d in options.detectors)
         self.prefilter = prefilter_for(frozenset(PREFILTER_PATTERNS), extra)
+        self._fields: dict[str, tuple[frozenset[str], list[str], tuple[str, ...], bool]] = {}
+
+    def field(self, name: str) -> tuple[frozenset[str], list[str], tuple[str, ...], bool]:
+        """What a field's name says, once per name: the enabled types it hints at; those types in
+        the types' order (always candidates); the types a prefilter match makes candidates (enabled,
+        not vetoed by the name, not context-led); whether whole card numbers go first."""
+        got = self._fields.get(name)
+        if got is None:
+            if len(self._fields) >= 4096:
+                self._fields.clear()
+            enabled = self.enabled
+            hints = (field_hints(name) | _custom_hints(name, self.options.detectors)) & enabled
+            vetoes = field_vetoes(name) - hints
+            allowed = [s for s in self.specs if s.name in enabled and s.name not in vetoes]
+            got = self._fields[name] = (
+                frozenset(hints), [s.name for s in allowed if s.name in hints],
+                tuple(s.name for s in allowed if s.name not in hints and not s.context_led),
+                "payment_card_partial" in hints and "payment_card" in enabled)
+        hints, hinted, unhinted, card_first = got
+        return hints, list(hinted), unhinted, card_first
 
 
 _plans: dict[int, _Plan] = {}
@@ -202,20 +223,20 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions,
     is not considered unless the name also hints at it. ``validators``: :func:`validators_for`
     of ``options``, when the caller already has them (one look-up per sample, not per field)."""
     plan = _plan(options)
-    enabled = plan.enabled
-    hints = (field_hints(name) | _custom_hints(name, options.detectors)) & enabled
-    vetoes = field_vetoes(name) - hints
+    hints, hinted, unhinted, card_first = plan.field(name)
     texts = _texts(values, "password_hash" in hints, options.max_values_per_field)
     if not texts:
         return [], texts
     present = plan.prefilter.match("\n".join(texts).encode("utf-8", "replace"))
-    candidates = [
-        s.name for s in plan.specs
-        if s.name in enabled and s.name not in vetoes and (s.name in hints or (s.name in present and not s.context_led))
-    ]
-    if "payment_card_partial" in hints and "payment_card" in enabled:
-        candidates = ["payment_card"] + [t for t in candidates if t != "payment_card"]
-    order = [t for t in candidates if t in hints] + [t for t in candidates if t not in hints]
+    # candidates: the types the name hints at, then the types found by the prefilter (each part in
+    # the types' order); a name hinting at partial card numbers makes whole ones a candidate first
+    rest = [t for t in unhinted if t in present]
+    if card_first:
+        if "payment_card" in hints:
+            hinted = ["payment_card"] + [t for t in hinted if t != "payment_card"]
+        else:
+            rest = ["payment_card"] + [t for t in rest if t != "payment_card"]
+    order = hinted + rest
     if not order:
         return [], texts
     if validators is None:
