@@ -223,7 +223,7 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions,
     is not considered unless the name also hints at it. ``validators``: :func:`validators_for`
     of ``options``, when the caller already has them (one look-up per sample, not per field)."""
     plan = _plan(options)
-    hints, hinted, unhinted, card_first = plan.field(name)
+    hints, hinted_types, unhinted, card_first = plan.field(name)
     texts = _texts(values, "password_hash" in hints, options.max_values_per_field)
     if not texts:
         return [], texts
@@ -233,10 +233,10 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions,
     rest = [t for t in unhinted if t in present]
     if card_first:
         if "payment_card" in hints:
-            hinted = ["payment_card"] + [t for t in hinted if t != "payment_card"]
+            hinted_types = ["payment_card"] + [t for t in hinted_types if t != "payment_card"]
         else:
             rest = ["payment_card"] + [t for t in rest if t != "payment_card"]
-    order = hinted + rest
+    order = hinted_types + rest
     if not order:
         return [], texts
     if validators is None:
