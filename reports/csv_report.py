@@ -40,6 +40,8 @@ DATASET_COLUMNS = (
 
 def _cell(value: Any, unknown: str = UNKNOWN) -> Any:
     """A CSV cell: None is ``unknown``; text that looks like a formula is made inert."""
+    if type(value) is str:  # most cells: plain text, before the type tests below
+        return "'" + value if value.startswith(FORMULA_START) else value
     if value is None:
         return unknown
     if isinstance(value, bool):
