@@ -33,6 +33,7 @@ from auditor.models import (
     Dataset,
     Finding,
     Observation,
+    PersonalData,
     ResolvedFinding,
     Run,
     SourceResult,
@@ -161,22 +162,30 @@ def _classified(obs: Observation, redact: Redactor, options: ClassifyOptions | N
         except Exception as exc:  # noqa: BLE001 - bad data in one dataset: a note, not a crash
             update["notes"] = ds.notes + (f"classifier failed: {exc.__class__.__name__}",)
     obs.sample = None  # samples never outlive classification
-    return scrubbed(ds.model_copy(update=update) if update else ds)
+    return scrubbed(ds, update)
 
 
-def scrubbed(ds: Dataset) -> Dataset:
+def _scrubbed_where(p: PersonalData) -> PersonalData:
+    where = tuple(scrub_text(w) for w in p.where)
+    return p if where == p.where else p.model_copy(update={"where": where})
+
+
+def scrubbed(ds: Dataset, update: dict | None = None) -> Dataset:
     """Values hiding in names (a headerless CSV's first row, a prefix named by e-mail) are
-    masked in everything the run keeps. Deterministic, so finding ids stay stable."""
-    facts = dict(ds.facts)
+    masked in everything the run keeps. Deterministic, so finding ids stay stable.
+    ``update``: field values replacing the dataset's before it is scrubbed (one copy, not two)."""
+    u = update or {}
+    facts = dict(u.get("facts", ds.facts))
     for key in ("columns", "unsampled"):
         if isinstance(facts.get(key), dict):
             facts[key] = {scrub_text(str(k)): v for k, v in facts[key].items()}
+    error, notes = u.get("error", ds.error), u.get("notes", ds.notes)
     return ds.model_copy(update={
+        **u,
         "name": scrub_text(ds.name), "parent": scrub_text(ds.parent) if ds.parent else None,
         "uri": scrub_text(ds.uri), "columns": tuple(scrub_text(c) for c in ds.columns),
-        "notes": tuple(scrub_text(n) for n in ds.notes), "error": scrub_text(ds.error) if ds.error else None,
-        "personal_data": tuple(p.model_copy(update={"where": tuple(scrub_text(w) for w in p.where)})
-                               for p in ds.personal_data),
+        "notes": tuple(scrub_text(n) for n in notes), "error": scrub_text(error) if error else None,
+        "personal_data": tuple(map(_scrubbed_where, u.get("personal_data", ds.personal_data))),
         "facts": facts})
 
 
