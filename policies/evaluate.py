@@ -85,21 +85,15 @@ def _own(mine: Sequence[PersonalData], below: Sequence[tuple[str, PersonalData]]
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})
-_STR = frozenset({str})
 
 
 def _json_safe(value: Any) -> Any:
     if type(value) in _PLAIN:  # most evidence values: returned as they are, before four isinstance checks
         return value
-    plain = _PLAIN
-    if isinstance(value, dict):  # plain members are taken as they are, without a call each
-        if set(map(type, value.values())) <= plain and set(map(type, value)) <= _STR:
-            return dict(value)  # all plain, keys text: a copy, made in C
-        return {(k if type(k) is str else str(k)): (v if type(v) in plain else _json_safe(v)) for k, v in value.items()}
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set)):
-        if set(map(type, value)) <= plain:
-            return list(value)
-        return [v if type(v) in plain else _json_safe(v) for v in value]
+        return [_json_safe(v) for v in value]
     if isinstance(value, datetime):
         return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat()
     if hasattr(value, "isoformat"):
