@@ -25,7 +25,9 @@ class ClassifyOptions(BaseModel):
       every type's decision is settled (99% Wilson bounds clear of the thresholds, checked
       from this many values on, every 64); its counts are then extrapolated from the share
       (flagged ``{"estimated": true}``). A uniform column settles at 64 values, one near a
-      threshold never does; 0 validates every value;
+      threshold never does; 0 validates every value. In free text it is on or off only:
+      when on, a chunk of at least 1 MiB is read as a sample of blocks per type until
+      the type's count is known within 10% (99% bounds), see ``auditor.classify.text``;
     - ``detectors``: user-defined detectors, reported under their own names.
     """
 
