@@ -213,17 +213,21 @@ def _t99(df: int) -> float:
 
 
 def _blocks(chunk: bytes) -> list[tuple[int, int]]:
-    """``chunk`` as (start, end) blocks of about ``_BLOCK`` bytes, cut at line ends (else at a
-    space) where possible: the units a settling scan samples."""
+    """``chunk`` as (start, end) blocks of about ``_BLOCK`` bytes, cut at line ends only: the
+    units a settling scan samples. A line longer than a block is one block, however long: a cut
+    inside a line can fall inside a run of values written back to back (digit groups one space
+    apart), where a scan started a margin before the cut reads other windows of the run than
+    the whole chunk's scan for the whole block (no margin is long enough for such a run)."""
     out, start, n = [], 0, len(chunk)
     while start < n:
         end = min(start + _BLOCK, n)
         if end < n:
             cut = chunk.rfind(b"\n", start, end)
             if cut < 0:
-                cut = chunk.rfind(b" ", start, end)
-            if cut > start:
-                end = cut + 1
+                cut = chunk.find(b"\n", end)
+                if cut < 0:
+                    cut = n - 1
+            end = cut + 1
         out.append((start, end))
         start = end
     return out
@@ -445,6 +449,8 @@ def scan_text(
         aux: _Auxiliary | None = None
         if settle and len(chunk) >= 8 * _MIN_BLOCKS * _BLOCK:
             blocks = _blocks(chunk)
+            if len(blocks) < 8 * _MIN_BLOCKS:  # long lines: too few blocks to sample, the chunk is read whole
+                blocks = []
             order = list(range(len(blocks)))
             random.Random(len(blocks)).shuffle(order)  # seeded: the same text, the same sample
         for type_ in prefilter.match(chunk):  # presence is decided on the whole chunk, never sampled
