@@ -141,9 +141,9 @@ def test_candidates_past_the_candidate_budget_are_named_capped_as_without_settli
 
 
 def test_values_across_block_cuts_are_read_whole_and_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A text without line ends is cut into blocks at spaces, so values written with spaces
-    (phones in groups) straddle cuts: each is still read whole and once, so a type read in
-    every block counts exactly what the whole-chunk read counts."""
+    """A text without line ends (values written with spaces: phones in groups) is never cut
+    inside a line: it is one block, read whole, and counts exactly what the whole-chunk read
+    counts."""
     monkeypatch.setattr(T, "_BLOCK", 64)
     monkeypatch.setattr(T, "_MIN_COUNTED", 10**9)  # never settles: every block is read
     text = "".join(f"lorem ipsum dolor sit amet, call +65 6{i % 1000:03d} {4000 + i % 5000} now " for i in range(2000))
