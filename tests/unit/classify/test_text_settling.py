@@ -204,3 +204,17 @@ def test_blocks_of_a_run_of_digit_groups_extract_what_the_whole_chunk_extracts()
             for raw, starts in T._candidates(rx, chunk, s, e).items():
                 merged.setdefault(raw, []).extend(starts)
         assert merged == T._candidates(rx, chunk), spec.name
+
+
+@pytest.mark.parametrize("settle", [0, 64])
+def test_a_budget_spent_exactly_at_a_chunks_end_is_capped_when_a_later_chunk_holds_more(settle: int) -> None:
+    """The budget runs out on the last value of a chunk: the later chunks are not read for the
+    type, so where one of them holds a candidate the count is a lower bound (``capped``)."""
+    T._VERDICTS.clear()
+    texts = ["mail a@example.com and c@example.com\n", "mail b@example.com\n"]
+    hit = [h for h in T.scan_text(texts, ClassifyOptions(max_text_values=2, settle_values=settle)) if h.type == "email"][0]
+    assert (hit.count, hit.capped) == (2, True)
+    T._VERDICTS.clear()
+    hit = [h for h in T.scan_text(texts[:1] + ["no address here\n"], ClassifyOptions(max_text_values=2, settle_values=settle))
+           if h.type == "email"][0]
+    assert (hit.count, hit.capped) == (2, False)  # nothing more to read: the count is exact
