@@ -437,12 +437,25 @@ def scan_text(
     settle = options.settle_values > 0
     # a settling scan samples blocks of large chunks: the larger the chunk, the smaller its sample's share
     chunk_bytes = max(options.text_chunk_bytes, _SETTLE_CHUNK) if settle else options.text_chunk_bytes
+    spent: set[str] = set()  # types whose budget ran out: a later candidate makes their count a lower bound
     for chunk in chunks_of(texts, chunk_bytes):
+        for type_ in [t for t in spent if _extractor(specs[t]).search(chunk) is not None]:
+            spent.discard(type_)
+            if type_ in hits:
+                hits[type_].capped = True
         settled = {t for t in wanted if budget[t] <= 0 or candidates[t] <= 0}
         if settled:
             wanted = wanted - settled
+            for type_ in settled:
+                if type_ in hits and not hits[type_].capped:
+                    spent.add(type_)
+                    if _extractor(specs[type_]).search(chunk) is not None:
+                        spent.discard(type_)
+                        hits[type_].capped = True
             if not wanted:
-                break  # every type has its budget: the rest cannot change the result
+                if not spent:
+                    break  # every type has its budget: the rest cannot change the result
+                continue
             extra = tuple(p for p in extra if p[0] in wanted)
             prefilter = prefilter_for(wanted - {n for n, _ in extra}, extra)
         blocks: list[tuple[int, int]] = []
