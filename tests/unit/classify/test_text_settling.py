@@ -218,3 +218,18 @@ def test_a_budget_spent_exactly_at_a_chunks_end_is_capped_when_a_later_chunk_hol
     hit = [h for h in T.scan_text(texts[:1] + ["no address here\n"], ClassifyOptions(max_text_values=2, settle_values=settle))
            if h.type == "email"][0]
     assert (hit.count, hit.capped) == (2, False)  # nothing more to read: the count is exact
+
+
+def test_one_long_line_among_short_ones_is_not_left_to_the_sample() -> None:
+    """A line is never cut, so one long line is one big block: left out of the sample, its
+    values would be extrapolated from the short lines' (decoys shaped as its cards, a card in
+    three lines), though it holds most of them."""
+    short = [_decoy(10**6 + i) if i % 3 else f"paid with card {_card(10**6 + i)} ok\n" for i in range(9000)]
+    long_line = " ; ".join(f"card {_card(i)}" for i in range(20000)) + "\n"
+    text = "".join(short[:4500]) + long_line + "".join(short[4500:])
+    exact = _hit(text, "payment_card", settle_values=0, text_chunk_bytes=2 * MIB)
+    est = _hit(text, "payment_card", settle_values=64)
+    assert exact is not None and est is not None and exact.count == 23000
+    assert abs(est.count - exact.count) <= 0.1 * exact.count
+    if not est.estimated:
+        assert est.count == exact.count
