@@ -217,7 +217,8 @@ def _blocks(chunk: bytes) -> list[tuple[int, int]]:
     units a settling scan samples. A line longer than a block is one block, however long: a cut
     inside a line can fall inside a run of values written back to back (digit groups one space
     apart), where a scan started a margin before the cut reads other windows of the run than
-    the whole chunk's scan for the whole block (no margin is long enough for such a run)."""
+    the whole chunk's scan for the whole block (no margin is long enough for such a run). A chunk
+    with a block over 4 blocks' size is not sampled (see :func:`scan_text`)."""
     out, start, n = [], 0, len(chunk)
     while start < n:
         end = min(start + _BLOCK, n)
@@ -462,8 +463,9 @@ def scan_text(
         aux: _Auxiliary | None = None
         if settle and len(chunk) >= 8 * _MIN_BLOCKS * _BLOCK:
             blocks = _blocks(chunk)
-            if len(blocks) < 8 * _MIN_BLOCKS:  # long lines: too few blocks to sample, the chunk is read whole
-                blocks = []
+            if len(blocks) < 8 * _MIN_BLOCKS or any(e - s > 4 * _BLOCK for s, e in blocks):
+                blocks = []  # long lines: too few blocks, or one that would weigh many (left out of a sample, its
+                # values would be extrapolated from the others'): the chunk is read whole
             order = list(range(len(blocks)))
             random.Random(len(blocks)).shuffle(order)  # seeded: the same text, the same sample
         for type_ in prefilter.match(chunk):  # presence is decided on the whole chunk, never sampled
