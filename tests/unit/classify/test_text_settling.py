@@ -233,3 +233,20 @@ def test_one_long_line_among_short_ones_is_not_left_to_the_sample() -> None:
     assert abs(est.count - exact.count) <= 0.1 * exact.count
     if not est.estimated:
         assert est.count == exact.count
+
+
+def test_a_candidate_longer_than_the_margin_is_read_whole_by_its_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A block's scan ends a margin past the block: a match starting in the block and running
+    past that end (a name after a line end, longer than the margin) is read as far as the whole
+    chunk's scan reads it, not cut at the margin."""
+    monkeypatch.setattr(T, "_BLOCK", 8)  # a block a line
+    chunk = ("filler line\nDear\nTan" + "a" * 400 + " Kow\n").encode() * 4
+    blocks = T._blocks(chunk)
+    rx = T._extractor(T.specs_for(ClassifyOptions())[[s.name for s in T.specs_for(ClassifyOptions())].index("person_name")])
+    merged: dict[bytes, list[int]] = {}
+    for s, e in blocks:
+        for raw, starts in T._candidates(rx, chunk, s, e).items():
+            merged.setdefault(raw, []).extend(starts)
+    whole = T._candidates(rx, chunk)
+    assert any(len(raw) > T._MARGIN for raw in whole)
+    assert merged == whole
