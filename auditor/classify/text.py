@@ -124,6 +124,7 @@ def _extractor(spec: TypeSpec) -> re2._Regexp:
 
 
 _UNANCHORED = re2._Anchor.UNANCHORED
+_ANCHOR_START = re2._Anchor.ANCHOR_START
 _GROUPS: dict[re2._Regexp, int] = {}  # compiled extractor -> its number of capturing groups
 
 
@@ -157,6 +158,10 @@ def _candidates(rx: re2._Regexp, chunk: bytes, start: int = 0, stop: int = -1) -
         pos = last if last > first else last + 1
         if first < start:
             continue  # the previous block's
+        if last == end < n:  # it may run past the scan's end (longer than the margin): read it whole
+            spans = match(_ANCHOR_START, chunk, first, n)
+            first, last = spans[0]
+            pos = last if last > first else last + 1
         s, e = first, last
         if groups:
             for span in spans[1:]:
