@@ -11,8 +11,9 @@ glued to a time of day) do not count unless a phone word is nearer.
 
 Each distinct candidate is validated once (phones through compiled metadata patterns, see
 ``validators.py``); every occurrence is context-checked. With ``settle_values`` set, a chunk
-(then at least 1 MiB: one sample per call of the connectors) of at least 128 blocks is read
-as a sample: cut into blocks of about 2 KiB at line ends, taken in a seeded random order,
+(then at least 1 MiB: one sample per call of the connectors) of at least 128 blocks, none
+over 8 KiB (a line is never cut), is read as a sample: cut into blocks of about 2 KiB at
+line ends, taken in a seeded random order,
 each present type is extracted, validated and context-checked block by block, and once at
 least 16 blocks and 64 counted occurrences are read and the 99% confidence interval of a
 regression estimator (on block measures counted in C: bytes, digits, ``@``, line ends;
