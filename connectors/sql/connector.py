@@ -581,7 +581,9 @@ class Connector:
         """Whether a table's aggregate and its "all rows" sample go in one round trip: an exact
         count is asked for, the engine's estimate says the whole table fits in the sample, and the
         driver sends a parameterless query over the simple protocol, which runs several statements
-        (psycopg 3). Both are read from one snapshot (one implicit read-only transaction)."""
+        (psycopg 3). Both run in one implicit read-only transaction; under READ COMMITTED each
+        statement takes its own snapshot, and the server's statement timeout applies to each
+        while the client's read deadline covers the round trip."""
         o, info = self.opts, t.info
         return (plan.exact and bool(plan.sample_cols) and o.sample_rows > 0 and info.estimate is not None
                 and info.estimate <= o.sample_rows and self.dialect.multi_statement_reads
