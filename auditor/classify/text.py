@@ -20,7 +20,9 @@ Student's t; finite-population correction) is within 10% of the estimate (or 0.5
 the candidate occurrences) either side, the type's count and tags are extrapolated to the
 chunk (flagged ``estimated``). Presence is never sampled: the prefilter reads the whole chunk, and a type
 with too few counted occurrences to settle reads every block (so one value in megabytes of
-near misses is found). Context windows look back across blocks (offsets are the chunk's).
+near misses is found). A type that counts only with its keyword is present only where the
+keyword is, decided in that same pass: a date of birth where its keyword and a date occur
+together (its extraction pattern), a user-defined detector with keywords where one occurs. Context windows look back across blocks (offsets are the chunk's).
 ``max_text_values`` and ``max_text_candidates`` per type stay as safety bounds (the count is
 then a lower bound, flagged ``capped``).
 """
@@ -97,6 +99,15 @@ def _found_before(rx: re.Pattern[str], chunk: bytes, start: int, window: int = _
                 return False
         return _ascii_twin(rx).search(near) is not None
     return rx.search(near.decode("utf-8", "ignore")) is not None
+
+
+def _gate_ok(pattern: str) -> bool:
+    """Whether RE2 reads ``pattern`` (a detector's keywords, written for Python's ``re``)."""
+    try:
+        re2.compile(pattern.encode())
+    except re2.error:
+        return False
+    return True
 
 
 def chunks_of(texts: Iterable[str], size: int) -> Iterator[bytes]:
@@ -352,14 +363,17 @@ def scan_text(
     context = {name: re.compile(s.text_context) for name, s in specs.items() if s.text_context}
     vetoes = {name: re.compile(s.text_veto) for name, s in specs.items() if s.text_veto}
     extra = tuple((d.name, d.regex) for d in options.detectors if d.name in specs)
+    custom = {d.name: d for d in options.detectors}
     hits: dict[str, Hit] = {}
     budget = {t: options.max_text_values for t in specs}
     candidates = {t: options.max_text_candidates for t in specs}
     wanted = frozenset(specs)
-    prefilter = prefilter_for(wanted - {n for n, _ in extra}, extra)
+    # a detector with keywords counts nothing in a chunk without one: gated on them, not read
+    gates = tuple((name, specs[name].text_context or "") for name, _ in extra
+                  if custom[name].keywords and _gate_ok(specs[name].text_context or ""))
+    prefilter = prefilter_for(wanted - {n for n, _ in extra}, extra, gates, True)
     if sum(map(len, _VERDICTS.values())) > _VERDICTS_MAX:
         _VERDICTS.clear()
-    custom = {d.name: d for d in options.detectors}
     regions = options.phone_regions
     # per type: its verdict cache (salted hash of a candidate -> tag) and which tags need a keyword
     caches = {t: _VERDICTS.setdefault((t, regions if t == "phone" else custom.get(t)), {}) for t in specs}
@@ -440,7 +454,8 @@ def scan_text(
             if not wanted:
                 break  # every type has its budget: the rest cannot change the result
             extra = tuple(p for p in extra if p[0] in wanted)
-            prefilter = prefilter_for(wanted - {n for n, _ in extra}, extra)
+            gates = tuple(p for p in gates if p[0] in wanted)
+            prefilter = prefilter_for(wanted - {n for n, _ in extra}, extra, gates, True)
         blocks: list[tuple[int, int]] = []
         aux: _Auxiliary | None = None
         if settle and len(chunk) >= 8 * _MIN_BLOCKS * _BLOCK:
