@@ -263,8 +263,12 @@ def _phone_parse(text: str, regions: tuple[str, ...]) -> str | None:
                 return _phone_tag(text, digits, code, kind == "mobile") if kind else None
         return phone_parse_reference(text, regions)  # a country outside the configured regions
     quick = _any_region(regions)
-    if quick is None or quick.fullmatch(digits) is not None:
-        for code in regions:
+    first = quick.fullmatch(digits) if quick is not None else None
+    if quick is None or first is not None:
+        # the first region that can read the digits at all: those before it cannot (their
+        # ``national`` would answer None on its first test)
+        start = int(first.lastgroup[1:]) if first is not None and first.lastgroup else 0
+        for code in regions[start:]:
             region = _phone_region(code)
             if region.transform:
                 return phone_parse_reference(text, regions)  # a rule the compiled patterns do not model
@@ -294,7 +298,7 @@ def _any_region(regions: tuple[str, ...]) -> re.Pattern[str] | None:
         region = _phone_region(code)
         if region.any is None or region.transform:
             return None
-        parts.append(f"(?:{region.any.pattern})")
+        parts.append(f"(?P<r{len(parts)}>{region.any.pattern})")  # named: which region read it first
     return re.compile("|".join(parts))
 
 

@@ -51,3 +51,26 @@ def test_twelve_digit_ids_answer_as_before_on_repeated_calls() -> None:
     first = [ids.validate_national_id(v) for v in values]
     assert [ids.validate_national_id(v) for v in values] == first
     assert {t for t in first if t} >= {"in_aadhaar", "jp_my_number"}
+
+
+def _phone_candidates(rng: random.Random, n: int) -> list[str]:
+    prefixes = ["", "0", "00", "65", "60", "62", "66", "63", "84", "86", "852", "886", "01", "08", "09", "1", "8", "9"]
+    out = []
+    for _ in range(n):
+        body = f"{rng.choice(prefixes)}{rng.randrange(10**rng.randrange(6, 12)):0{rng.randrange(6, 12)}d}"
+        sep = rng.choice(("", " ", "-", "."))
+        cut = rng.randrange(2, max(3, len(body) - 2))
+        out.append(body[:cut] + sep + body[cut:] if sep else body)
+    return out
+
+
+def test_phone_reading_from_the_first_region_that_can_read_it_answers_as_every_region_in_turn(monkeypatch) -> None:
+    from auditor.classify import validators as v
+    from auditor.classify.options import ClassifyOptions
+
+    regions = ClassifyOptions().phone_regions
+    values = _phone_candidates(random.Random(7), 6000)
+    fast = [v._phone_parse.__wrapped__(x, regions) for x in values]
+    assert sum(t is not None for t in fast) > 300 and len({t for t in fast if t}) > 6  # many regions read
+    monkeypatch.setattr(v, "_any_region", lambda regions: None)  # each region asked in turn, from the first
+    assert [v._phone_parse.__wrapped__(x, regions) for x in values] == fast
