@@ -293,7 +293,7 @@ def _any_region(regions: tuple[str, ...]) -> re.Pattern[str] | None:
     """Every region's every reading (see ``_PhoneRegion.any``) as one pattern: one call says
     "no region" for most digit runs. ``None`` when a region has no such pattern or has a
     transform rule (then each region is asked in turn)."""
-    parts = []
+    parts: list[str] = []
     for code in regions:
         region = _phone_region(code)
         if region.any is None or region.transform:
