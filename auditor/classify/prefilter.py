@@ -39,6 +39,9 @@ class Prefilter:
         opts = re2.Options()
         opts.max_mem = 64 << 20
         self.types = types
+        # every type it can answer for: the built-in ones and the detectors
+        self.all_types = frozenset(t for t in types if t in (TEXT_PREFILTER_PATTERNS if text else PREFILTER_PATTERNS)) \
+            | {t for t, _ in extra}
         self._set = re2.Set.SearchSet(opts)
         self._index: list[str] = []
         patterns = TEXT_PREFILTER_PATTERNS if text else PREFILTER_PATTERNS

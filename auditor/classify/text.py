@@ -41,7 +41,7 @@ import re2
 from auditor.classify import validators as v
 from auditor.classify.columns import enabled_types, specs_for, validators_for
 from auditor.classify.options import ClassifyOptions
-from auditor.classify.prefilter import EXTRACT, prefilter_for
+from auditor.classify.prefilter import EXTRACT, Prefilter, prefilter_for
 from auditor.classify.results import Hit, confidence
 from auditor.classify.types import TypeSpec
 
@@ -462,7 +462,7 @@ def scan_text(
             blocks = _blocks(chunk)
             order = list(range(len(blocks)))
             random.Random(len(blocks)).shuffle(order)  # seeded: the same text, the same sample
-        for type_ in prefilter.match(chunk):  # presence is decided on the whole chunk, never sampled
+        for type_ in _present(prefilter, chunk, wanted, extra, gates):  # on the whole chunk, never sampled
             if type_ not in wanted:
                 continue
             rx = _extractor(specs[type_])
@@ -496,6 +496,32 @@ def scan_text(
     for hit in hits.values():
         hit.confidence = confidence(hit.type, 0.5, False, (hit.spec or specs[hit.type]).strength)
     return list(hits.values())
+
+
+_HEAD = 1 << 15  # a large chunk's prefilter reads this much of it first (cut at a line end) with every type
+
+
+def _present(prefilter: Prefilter, chunk: bytes, wanted: frozenset[str], extra: tuple[tuple[str, str], ...],
+             gates: tuple[tuple[str, str], ...]) -> set[str]:
+    """The types whose prefilter patterns occur in ``chunk``. A large chunk is read twice in
+    part rather than once whole with every pattern: its head with every type's patterns, then
+    the whole chunk with the patterns of the types the head did not show only (a smaller
+    automaton; none when the head showed them all). Exact: a match in the head is one in the
+    chunk (the head ends at a line end, where no prefilter pattern's ``\\b`` can hold in one and
+    not in the other; a detector's own anchors may at worst open it for nothing: its
+    extraction decides), and every other type is looked for in the whole chunk."""
+    if len(chunk) < 4 * _HEAD:
+        return prefilter.match(chunk)
+    cut = chunk.rfind(b"\n", 0, _HEAD) + 1
+    if cut <= 0:
+        return prefilter.match(chunk)
+    found = prefilter.match(chunk[:cut])
+    rest = (wanted & prefilter.all_types) - found
+    if rest:
+        names = {n for n, _ in extra}
+        found |= prefilter_for(frozenset(rest - names), tuple(p for p in extra if p[0] in rest),
+                               tuple(p for p in gates if p[0] in rest), True).match(chunk)
+    return found
 
 
 def _add(hit: Hit | None, tally: Counter) -> None:

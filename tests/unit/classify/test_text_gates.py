@@ -77,3 +77,27 @@ def test_a_detector_without_keywords_is_not_gated() -> None:
     found = {p.type: p.count for p in classify(Sample(text=[f"parcel {emp} shipped"]),
                                                ClassifyOptions(detectors=(plain,), **UNCAPPED))}
     assert found == {"employee_id": 1}
+
+
+def test_a_large_chunk_s_presence_read_head_first_is_the_whole_chunk_s() -> None:
+    """The head read with every type, the whole chunk with the rest: the same types as one
+    read of the whole chunk with every type, wherever in the chunk a type's only value is."""
+    (emp,) = _emp(1)
+    gates = (("employee_id", "(?i)employee|staff"),)
+    extra = (("employee_id", DETECTOR.regex),)
+    wanted = frozenset(s.name for s in T.specs_for(ClassifyOptions()) if s.extract) | {"employee_id"}
+    pf = prefilter_for(wanted - {"employee_id"}, extra, gates, True)
+    filler = "".join(f"lorem ipsum {i} dolor sit amet, mail a{i}@example.com\n" for i in range(8000))
+    assert len(filler.encode()) > 4 * T._HEAD
+    rare = {"payment_card_partial": "card **** **** **** 4242", "date_of_birth": "DOB: 1990-01-02",
+            "employee_id": f"staff {emp}", "password_hash": "pw $2b$12$" + "a" * 53}
+    for where in (0, len(filler) // 2, len(filler) - 1):
+        for type_, value in rare.items():
+            chunk = (filler[:where] + f"\n{value}\n" + filler[where:]).encode()
+            whole = pf.match(chunk)
+            assert type_ in whole
+            assert T._present(pf, chunk, wanted, extra, gates) == whole, (type_, where)
+    # a word cut at the head's end does not open a type the whole chunk does not hold
+    cut = T._HEAD - 3
+    chunk = ("x" * (cut - 1) + "\nroad" + "side " * 10 + "\n" + filler).encode()
+    assert T._present(pf, chunk, wanted, extra, gates) == pf.match(chunk)
