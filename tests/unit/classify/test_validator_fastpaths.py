@@ -64,7 +64,7 @@ def _phone_candidates(rng: random.Random, n: int) -> list[str]:
     return out
 
 
-def test_phone_reading_from_the_first_region_that_can_read_it_answers_as_every_region_in_turn(monkeypatch) -> None:
+def test_phone_reading_by_the_regions_that_can_read_it_answers_as_every_region_in_turn(monkeypatch) -> None:
     from auditor.classify import validators as v
     from auditor.classify.options import ClassifyOptions
 
@@ -72,5 +72,8 @@ def test_phone_reading_from_the_first_region_that_can_read_it_answers_as_every_r
     values = _phone_candidates(random.Random(7), 6000)
     fast = [v._phone_parse.__wrapped__(x, regions) for x in values]
     assert sum(t is not None for t in fast) > 300 and len({t for t in fast if t}) > 6  # many regions read
+    assert v._region_set(regions) is not None  # the RE2 set read every region's patterns
+    monkeypatch.setattr(v, "_region_set", lambda regions: None)  # the Python pattern names the first region
+    assert [v._phone_parse.__wrapped__(x, regions) for x in values] == fast
     monkeypatch.setattr(v, "_any_region", lambda regions: None)  # each region asked in turn, from the first
     assert [v._phone_parse.__wrapped__(x, regions) for x in values] == fast
