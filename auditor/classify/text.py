@@ -206,6 +206,14 @@ def _written_as_phone(chunk: bytes, raw: str, start: int, end: int, tag_strong: 
     return _NOT_PHONE_WORDS.search(_before(chunk, start)[-16:]) is None
 
 
+# per type, the candidates that count in text only after a keyword whatever their validation
+# says: a bare run of digits is a phone only after a phone word (``_written_as_phone``). Such
+# a candidate is validated only where an occurrence has one (the phone words' window check is
+# cheap; a phone's validation is not). (Ids of twelve or sixteen digits count only after a
+# keyword too, but they recur: validating once beats a keyword check at every sighting.)
+_KEYWORD_SHAPES: dict[str, re.Pattern[bytes]] = {"phone": re.compile(rb"(?!00)\d+")}
+
+
 _BLOCK = 2048  # a settling scan reads a large chunk in blocks of about this many bytes, cut at line ends
 _MIN_BLOCKS = 16  # blocks of a type read before its count may settle
 _MIN_COUNTED = 64  # ... and occurrences counted in them
@@ -401,6 +409,12 @@ def scan_text(
             key = hash(raw_bytes)
             tag = cache.get(key, _UNSEEN)
             if tag is _UNSEEN:
+                shape = _KEYWORD_SHAPES.get(type_)
+                if shape is not None and shape.fullmatch(raw_bytes) is not None:
+                    # a candidate that can count only after a keyword, and has none before any
+                    # occurrence here: not validated (nor cached: a later sighting may have one)
+                    if not any(_found_before(_PHONE_WORDS, chunk, s, _CONTEXT_BYTES, _PHONE_PIECES) for s in starts):
+                        continue
                 raw = raw_bytes.decode("utf-8", "replace").strip()
                 tag = cache[key] = (validate(raw, hinted) if type_ != "phone" else v.phone_reading(raw, regions))
             if tag is None:

@@ -101,3 +101,18 @@ def test_a_large_chunk_s_presence_read_head_first_is_the_whole_chunk_s() -> None
     cut = T._HEAD - 3
     chunk = ("x" * (cut - 1) + "\nroad" + "side " * 10 + "\n" + filler).encode()
     assert T._present(pf, chunk, wanted, extra, gates) == pf.match(chunk)
+
+
+def test_a_bare_phone_number_is_counted_where_a_phone_word_is_even_after_sightings_without_one() -> None:
+    """A bare run of digits is validated only where a phone word precedes an occurrence: the
+    sightings without one are not counted and leave no verdict behind that would hide a later
+    one with a phone word."""
+    number = "91234567"  # a valid Singapore mobile
+    first = f"order total {number} paid\n" * 3
+    T._VERDICTS.clear()
+    opts = ClassifyOptions(**UNCAPPED)
+    assert classify(Sample(text=[first]), opts) == ()
+    later = {p.type: p.count for p in classify(Sample(text=[f"please call {number} today\n" + first]), opts)}
+    assert later.get("phone") == 1
+    T._VERDICTS.clear()
+    assert {p.type: p.count for p in classify(Sample(text=[first + f"tel: {number}\n"]), opts)}.get("phone") == 1
