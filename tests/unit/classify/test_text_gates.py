@@ -108,7 +108,7 @@ def test_a_bare_phone_number_is_counted_where_a_phone_word_is_even_after_sightin
     sightings without one are not counted and leave no verdict behind that would hide a later
     one with a phone word."""
     number = "91234567"  # a valid Singapore mobile
-    first = f"order total {number} paid\n" * 3
+    first = f"{'lorem ipsum ' * 5}\norder total {number} paid\n" * 3
     T._VERDICTS.clear()
     opts = ClassifyOptions(**UNCAPPED)
     assert classify(Sample(text=[first]), opts) == ()
