@@ -74,12 +74,24 @@ def _before(chunk: bytes, start: int, window: int = _CONTEXT_BYTES) -> str:
 _ASCII_TWINS: dict[re.Pattern[str], re.Pattern[bytes]] = {}
 
 
+_LOWER_TWINS: dict[re.Pattern[str], bool] = {}  # rx -> whether its twin reads lower-cased text case-sensitively
+
+
 def _ascii_twin(rx: re.Pattern[str]) -> re.Pattern[bytes]:
     """``rx`` over bytes: the same answers as ``rx`` on any ASCII text (its non-ASCII
-    literals cannot match there, and ``\\b``, ``\\w`` and ``(?i)`` agree on ASCII)."""
+    literals cannot match there, and ``\\b``, ``\\w`` and ``(?i)`` agree on ASCII). A pattern
+    that is ``(?i)`` and lower-case throughout (escapes aside) gets a case-sensitive twin, to
+    be searched in the lower-cased text (``_LOWER_TWINS``): the same answers, found faster."""
     twin = _ASCII_TWINS.get(rx)
     if twin is None:
-        twin = _ASCII_TWINS[rx] = re.compile(rx.pattern.encode("utf-8"), rx.flags & ~re.UNICODE)
+        pattern = rx.pattern
+        lower = pattern.startswith("(?i)") and re.search(r"\(\?[^:]", pattern[4:]) is None and not any(
+            c.isascii() and c.isupper() for c in re.sub(r"\\.", "", pattern[4:]))
+        if lower:
+            pattern = pattern[4:]
+        flags = rx.flags & ~re.UNICODE & ~(re.IGNORECASE if lower else 0)
+        twin = _ASCII_TWINS[rx] = re.compile(pattern.encode("utf-8"), flags)
+        _LOWER_TWINS[rx] = lower
     return twin
 
 
@@ -90,14 +102,15 @@ def _found_before(rx: re.Pattern[str], chunk: bytes, start: int, window: int = _
     of them skips the search."""
     near = chunk[max(0, start - window):start]
     if near.isascii():
+        low = near.lower()
         if pieces:
-            low = near.lower()
             for piece in pieces:
                 if piece in low:
                     break
             else:
                 return False
-        return _ascii_twin(rx).search(near) is not None
+        twin = _ascii_twin(rx)
+        return twin.search(low if _LOWER_TWINS[rx] else near) is not None
     return rx.search(near.decode("utf-8", "ignore")) is not None
 
 
