@@ -409,30 +409,35 @@ def scan_text(
         validate = validators[type_]
         hinted = spec.hinted_in_text
         cache = caches[type_]
+        get = cache.get
         needs = weak[type_]
+        is_phone = type_ == "phone"
+        shape = _KEYWORD_SHAPES.get(type_)
+        veto = vetoes.get(type_)
+        ctx = context.get(type_)
+        hit = hits.get(type_)
+        examples = hit is None or len(hit.examples) < max_examples
         left, tries = budget[type_], candidates[type_]
         counted = 0
         for raw_bytes, starts in found.items():
             if left <= 0 or tries <= 0:
-                hit = hits.get(type_)
                 if hit is not None:
                     hit.capped = True
                 break
             tries -= len(starts)
             key = hash(raw_bytes)
-            tag = cache.get(key, _UNSEEN)
+            tag = get(key, _UNSEEN)
             if tag is _UNSEEN:
-                shape = _KEYWORD_SHAPES.get(type_)
                 if shape is not None and shape.fullmatch(raw_bytes) is not None:
                     # a candidate that can count only after a keyword, and has none before any
                     # occurrence here: not validated (nor cached: a later sighting may have one)
                     if not any(_found_before(_PHONE_WORDS, chunk, s, _CONTEXT_BYTES, _PHONE_PIECES) for s in starts):
                         continue
                 raw = raw_bytes.decode("utf-8", "replace").strip()
-                tag = cache[key] = (validate(raw, hinted) if type_ != "phone" else v.phone_reading(raw, regions))
+                tag = cache[key] = (v.phone_reading(raw, regions) if is_phone else validate(raw, hinted))
             if tag is None:
                 continue
-            if type_ == "phone":
+            if is_phone:
                 raw = raw_bytes.decode("utf-8", "replace").strip()
                 strong = tag.endswith(":strong")
                 tag = tag.split(":", 1)[0]
@@ -441,32 +446,40 @@ def scan_text(
                 for s in starts:
                     if _phone_in_context(chunk, raw, s, s + end, strong):
                         n += 1
-            elif type_ in vetoes:
-                veto, pieces = vetoes[type_], spec.text_veto_pieces
-                n = sum(1 for s in starts if not _found_before(veto, chunk, s, 16, pieces))
+            elif veto is not None:
+                pieces = spec.text_veto_pieces
+                n = 0
+                for s in starts:
+                    if not _found_before(veto, chunk, s, 16, pieces):
+                        n += 1
             else:
                 weak_tag = needs.get(tag)
                 if weak_tag is None:
                     weak_tag = needs[tag] = spec.needs_context(tag)
                 if not weak_tag:
                     n = len(starts)
-                elif type_ in context:
-                    rx, window, pieces = context[type_], spec.keywords_window, spec.text_context_pieces
-                    n = sum(1 for s in starts if _found_before(rx, chunk, s, window, pieces))
+                elif ctx is not None:
+                    window, pieces = spec.keywords_window, spec.text_context_pieces
+                    n = 0
+                    for s in starts:
+                        if _found_before(ctx, chunk, s, window, pieces):
+                            n += 1
                 else:
                     n = 0
             if n <= 0:
                 continue
-            hit = hits.get(type_)
             if hit is None:
                 hit = hits[type_] = Hit(type=type_, where=where, spec=spec if spec.category else None)
             if n > left:
                 n = left
                 hit.capped = True
-            tally[tag.lstrip("?")] += n
+            if tag[:1] == "?":
+                tag = tag.lstrip("?")
+            tally[tag] += n
             counted += n
-            if len(hit.examples) < max_examples:
+            if examples:
                 hit.add_example(raw_bytes.decode("utf-8", "replace").strip(), max_examples)
+                examples = len(hit.examples) < max_examples
             left -= n
         budget[type_], candidates[type_] = left, tries
         return counted
