@@ -22,7 +22,10 @@ chunk (flagged ``estimated``). Presence is never sampled: the prefilter reads th
 with too few counted occurrences to settle reads every block (so one value in megabytes of
 near misses is found). A type that counts only with its keyword is present only where the
 keyword is, decided in that same pass: a date of birth where its keyword and a date occur
-together (its extraction pattern), a user-defined detector with keywords where one occurs. Context windows look back across blocks (offsets are the chunk's).
+together (its extraction pattern), a user-defined detector with keywords where one occurs.
+A large chunk's prefilter reads a head of it with every type's patterns, then the whole chunk
+with the patterns of the types the head did not show only. A bare run of digits, a phone only
+after a phone word, is validated only where one of its occurrences has one. Context windows look back across blocks (offsets are the chunk's).
 ``max_text_values`` and ``max_text_candidates`` per type stay as safety bounds (the count is
 then a lower bound, flagged ``capped``).
 """
