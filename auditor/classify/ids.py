@@ -198,12 +198,19 @@ def _kr(s: str) -> str | None:
     return "kr_rrn" if rrn.is_valid(digits) else "kr_rrn_nocheck"  # issued since 2020 without a check digit
 
 
+_TWELVE_LIBS: list = []  # python-stdnum's verhoeff, in_.aadhaar and jp.in_, once imported
+
+
 def _twelve(s: str) -> str | None:
     """Twelve digits: Aadhaar (Verhoeff), My Number (mod 11), MyKad (date, place), CCCD (province)."""
-    from stdnum import verhoeff
-    from stdnum.in_ import aadhaar
-    from stdnum.jp import in_ as my_number
+    libs = _TWELVE_LIBS
+    if not libs:  # imported on first use (python-stdnum's modules load slowly), then kept
+        from stdnum import verhoeff
+        from stdnum.in_ import aadhaar
+        from stdnum.jp import in_ as my_number
 
+        libs.extend((verhoeff, aadhaar, my_number))
+    verhoeff, aadhaar, my_number = libs
     if s.isascii():  # twelve ASCII digits: the libraries' checks without their cleaning and exceptions
         if s[0] not in "01" and s != s[::-1] and verhoeff.checksum(s) == 0:
             return "in_aadhaar"
@@ -226,10 +233,14 @@ def _twelve(s: str) -> str | None:
 @lru_cache(maxsize=4096)
 def is_company_id(value: str) -> bool:
     """A Singapore UEN (business, local company or other entity): a company's number."""
+    s = value.strip().upper()
+    if not (9 <= len(s) <= 10 and s[-1].isalpha()):
+        return False
+    if s.isascii() and s[0] not in ("0123456789" if len(s) == 9 else "0123456789RST"):
+        return False  # no UEN starts so (an NRIC, an HKID): stdnum's answer, without its parsing
     from stdnum.sg import uen
 
-    s = value.strip().upper()
-    return 9 <= len(s) <= 10 and s[-1].isalpha() and uen.is_valid(s)
+    return uen.is_valid(s)
 
 
 def validate_national_id(value: str) -> str | None:

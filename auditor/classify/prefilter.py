@@ -13,12 +13,18 @@ import re2
 
 from auditor.classify.types import BUILTIN, STREET_WORDS
 
-__all__ = ["present_types", "Prefilter", "prefilter_for", "EXTRACT", "PREFILTER_PATTERNS", "STREET_WORDS"]
+__all__ = ["present_types", "Prefilter", "prefilter_for", "EXTRACT", "PREFILTER_PATTERNS", "TEXT_PREFILTER_PATTERNS",
+           "STREET_WORDS"]
 
 # type -> patterns whose presence makes the type possible (values or text)
 PREFILTER_PATTERNS: dict[str, tuple[str, ...]] = {t.name: t.prefilter for t in BUILTIN if t.prefilter}
 # free-text extraction: the first group that took part, else the whole match, is the candidate
 EXTRACT_PATTERNS: dict[str, str] = {t.name: t.extract for t in BUILTIN if t.extract}
+# in free text, a type that counts only what its extraction pattern finds with its keyword in it
+# (a date of birth: ``DOB: 1990-01-02``) is present exactly where that pattern matches: a chunk
+# with the keyword but no date after it (``born`` in prose) is not read for it at all
+TEXT_PREFILTER_PATTERNS: dict[str, tuple[str, ...]] = {
+    **PREFILTER_PATTERNS, "date_of_birth": (EXTRACT_PATTERNS["date_of_birth"],)}
 
 
 class Prefilter:
@@ -28,29 +34,47 @@ class Prefilter:
     smaller automaton, and a scan for types already settled would be wasted.
     """
 
-    def __init__(self, types: frozenset[str], extra: tuple[tuple[str, str], ...] = ()) -> None:
+    def __init__(self, types: frozenset[str], extra: tuple[tuple[str, str], ...] = (),
+                 gates: tuple[tuple[str, str], ...] = (), text: bool = False) -> None:
         opts = re2.Options()
         opts.max_mem = 64 << 20
         self.types = types
+        # every type it can answer for: the built-in ones and the detectors
+        self.all_types = frozenset(t for t in types if t in (TEXT_PREFILTER_PATTERNS if text else PREFILTER_PATTERNS)) \
+            | {t for t, _ in extra}
         self._set = re2.Set.SearchSet(opts)
         self._index: list[str] = []
-        pairs = [(t, p) for t, ps in PREFILTER_PATTERNS.items() if t in types for p in ps] + list(extra)
+        patterns = TEXT_PREFILTER_PATTERNS if text else PREFILTER_PATTERNS
+        pairs = [(t, p) for t, ps in patterns.items() if t in types for p in ps] + list(extra)
         for type_, pattern in pairs:
             self._set.Add(pattern.encode())
             self._index.append(type_)
+        # a gate: a pattern that must also occur (a detector's keywords); its index names no type
+        self._gated = {type_: len(self._index) + i for i, (type_, _) in enumerate(gates)}
+        for _, pattern in gates:
+            self._set.Add(pattern.encode())
         self._set.Compile()
 
     def match(self, blob: bytes) -> set[str]:
-        """The types whose patterns occur somewhere in ``blob`` (one scan)."""
+        """The types whose patterns (and gate, if any) occur somewhere in ``blob`` (one scan)."""
         if not self._index:
             return set()
-        return {self._index[i] for i in (self._set.Match(blob) or ())}
+        hits = self._set.Match(blob) or ()
+        n = len(self._index)
+        found = {self._index[i] for i in hits if i < n}
+        if self._gated:
+            opened = {i for i in hits if i >= n}
+            found = {t for t in found if self._gated.get(t, -1) < 0 or self._gated[t] in opened}
+        return found
 
 
 @lru_cache(maxsize=256)
-def prefilter_for(types: frozenset[str], extra: tuple[tuple[str, str], ...] = ()) -> Prefilter:
-    """``extra``: (type, pattern) pairs of user-defined detectors."""
-    return Prefilter(types, extra)
+def prefilter_for(types: frozenset[str], extra: tuple[tuple[str, str], ...] = (),
+                  gates: tuple[tuple[str, str], ...] = (), text: bool = False) -> Prefilter:
+    """``extra``: (type, pattern) pairs of user-defined detectors; ``gates``: (type, pattern)
+    pairs of a pattern that must occur too for the type to be present (one per type); ``text``:
+    the free-text patterns (see ``TEXT_PREFILTER_PATTERNS``)."""
+    return Prefilter(types, extra, gates, text)
 
 
 _ALL = prefilter_for(frozenset(PREFILTER_PATTERNS))

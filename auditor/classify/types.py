@@ -137,6 +137,8 @@ BUILTIN: tuple[TypeSpec, ...] = (
         mask=masking.mask_id, detail=_id_detail, embedded=True, hinted_in_text=True,
         text_context=(r"(?i)\b(?:nric|fin|nik|ktp|ic|mykad|id|identity|citizen|hkid|rrn|aadhaar|aadhar|psn|philsys"
                       r"|sss|umid|cccd|my ?number)\b|身份证|บัตรประชาชน|個人番号|マイナンバー|주민등록|身分證"),
+        text_context_pieces=(b"id", b"ic", b"fin", b"nik", b"ktp", b"mykad", b"citizen", b"rrn", b"aadha", b"psn",
+                             b"philsys", b"sss", b"cccd", b"number"),
         needs_context=lambda tag: tag in WEAK_TAGS or tag.lstrip("?") in UNKNOWN_TAGS,
     ),
     TypeSpec(

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 import phonenumbers
+import re2
 
 from auditor.classify.ids import UNKNOWN_TAGS, is_company_id, validate_national_id
 from auditor.classify.ids import today as ids_today
@@ -263,8 +264,20 @@ def _phone_parse(text: str, regions: tuple[str, ...]) -> str | None:
                 return _phone_tag(text, digits, code, kind == "mobile") if kind else None
         return phone_parse_reference(text, regions)  # a country outside the configured regions
     quick = _any_region(regions)
-    if quick is None or quick.fullmatch(digits) is not None:
-        for code in regions:
+    readers = _region_set(regions) if digits.isascii() else None
+    if readers is not None:
+        # the regions that can read the digits at all, in one pass of RE2 (a region outside
+        # them would answer None on ``national``'s first test)
+        found = readers.Match(digits.encode())
+        tried: Sequence[str] = [regions[i] for i in sorted(found)] if found else ()
+    elif quick is None:
+        tried = regions
+    else:
+        first = quick.fullmatch(digits)
+        # the first region that can read the digits: those before it cannot
+        tried = regions[int(first.lastgroup[1:]) if first.lastgroup else 0:] if first is not None else ()
+    if tried:
+        for code in tried:
             region = _phone_region(code)
             if region.transform:
                 return phone_parse_reference(text, regions)  # a rule the compiled patterns do not model
@@ -289,13 +302,30 @@ def _any_region(regions: tuple[str, ...]) -> re.Pattern[str] | None:
     """Every region's every reading (see ``_PhoneRegion.any``) as one pattern: one call says
     "no region" for most digit runs. ``None`` when a region has no such pattern or has a
     transform rule (then each region is asked in turn)."""
-    parts = []
+    parts: list[str] = []
     for code in regions:
         region = _phone_region(code)
         if region.any is None or region.transform:
             return None
-        parts.append(f"(?:{region.any.pattern})")
+        parts.append(f"(?P<r{len(parts)}>{region.any.pattern})")  # named: which region read it first
     return re.compile("|".join(parts))
+
+
+@lru_cache(maxsize=64)
+def _region_set(regions: tuple[str, ...]) -> re2.Set | None:
+    """Every region's every reading (``_PhoneRegion.any``) in one RE2 set anchored at both
+    ends: which regions can read a run of ASCII digits, in one pass. ``None`` where
+    ``_any_region`` is (or RE2 cannot read a pattern: the regions are then asked in turn)."""
+    if _any_region(regions) is None:
+        return None
+    readers = re2.Set.FullMatchSet(re2.Options())
+    try:
+        for code in regions:
+            readers.Add(_phone_region(code).any.pattern.encode())  # type: ignore[union-attr]
+        readers.Compile()
+    except Exception:  # noqa: BLE001 - a pattern RE2 does not read: the Python patterns answer
+        return None
+    return readers
 
 
 @lru_cache(maxsize=64)

@@ -81,7 +81,9 @@ def test_context_windows_read_as_the_decoded_search_reads_them():
     words = ["phone", "Tel", "tel.", "HP:", "call", "WhatsApp", "Mobile", "contact", "xtel", "telx", "php", "FAX", "电话", "sđt", "SĐT", "nric", "IC no", "id#", "ktp",
              "password=", "Hash:", "PASSWD", "pwd", "pass", "version ", "v", "V.", "fw-", "build", "Release",
              "firmware", "rev", "ver", "serv", "card", "cc", "pan", "DOB", "born", "birth", "ORDER", "ref", "#", "=", "ms", "身份证", "hotel",
-             "x", "9", " ", "\n", "-", ":", "é", "ı", "İ", "Đ"]
+             "x", "9", " ", "\n", "-", ":", "é", "ı", "İ", "Đ", "NIK", "fin", "MyKad", "identity", "citizen", "HKID",
+             "rrn", "Aadhaar", "aadhar", "PSN", "PhilSys", "SSS", "umid", "CCCD", "my number", "MyNumber", "paid",
+             "kid", "FINAL", "nickel", "cid"]
     r = random.Random(7)
     for _ in range(60):
         chunk = "".join(r.choice(words) + r.choice(["", " ", "  ", ": "]) for _ in range(30)).encode()
@@ -100,3 +102,16 @@ def test_every_ascii_phone_word_holds_one_of_the_pieces_the_window_check_looks_f
     for word in words:
         if word.isascii():
             assert any(piece.decode() in word.lower() for piece in T._PHONE_PIECES), word
+
+
+def test_every_ascii_national_id_keyword_holds_one_of_the_pieces_the_window_check_looks_for():
+    from auditor.classify.types import BY_NAME
+
+    spec = BY_NAME["national_id"]
+    assert spec.text_context is not None and spec.text_context_pieces
+    words = spec.text_context.removeprefix("(?i)").replace("\\b(?:", "").replace(")\\b", "").split("|")
+    assert len(words) > 15
+    for word in words:
+        if word.isascii():
+            for written in {word.replace(" ?", " "), word.replace(" ?", "")}:
+                assert any(piece.decode() in written.lower() for piece in spec.text_context_pieces), word
