@@ -164,15 +164,7 @@ def test_blocks_extract_exactly_what_the_whole_chunk_extracts(monkeypatch: pytes
     chunk = ("".join(lines) + "\n" + "\n".join(lines)).encode()
     blocks = T._blocks(chunk)
     assert len(blocks) > 50
-    for spec in T.specs_for(ClassifyOptions()):
-        if not spec.extract:
-            continue
-        rx = T._extractor(spec)
-        merged: dict[bytes, list[int]] = {}
-        for s, e in blocks:
-            for raw, starts in T._candidates(rx, chunk, s, e).items():
-                merged.setdefault(raw, []).extend(starts)
-        assert merged == T._candidates(rx, chunk), spec.name
+    _assert_blocks_extract_as_whole(chunk, blocks)
 
 
 def test_values_written_back_to_back_on_one_long_line_are_counted_as_the_whole_chunk_counts() -> None:
@@ -194,16 +186,7 @@ def test_blocks_of_a_run_of_digit_groups_extract_what_the_whole_chunk_extracts()
     """The blocks' union is the whole chunk's, whatever the text: here a run of digit groups
     longer than the margin (the cut falls inside it)."""
     chunk = ("x " + " ".join(" ".join(_card(i)[j:j + 4] for j in range(0, 16, 4)) for i in range(400)) + "\n").encode() * 3
-    blocks = T._blocks(chunk)
-    for spec in T.specs_for(ClassifyOptions()):
-        if not spec.extract:
-            continue
-        rx = T._extractor(spec)
-        merged: dict[bytes, list[int]] = {}
-        for s, e in blocks:
-            for raw, starts in T._candidates(rx, chunk, s, e).items():
-                merged.setdefault(raw, []).extend(starts)
-        assert merged == T._candidates(rx, chunk), spec.name
+    _assert_blocks_extract_as_whole(chunk, T._blocks(chunk))
 
 
 @pytest.mark.parametrize("settle", [0, 64])
@@ -250,3 +233,16 @@ def test_a_candidate_longer_than_the_margin_is_read_whole_by_its_block(monkeypat
     whole = T._candidates(rx, chunk)
     assert any(len(raw) > T._MARGIN for raw in whole)
     assert merged == whole
+
+
+def _assert_blocks_extract_as_whole(chunk: bytes, blocks: list[tuple[int, int]]) -> None:
+    """Every extraction pattern finds over the blocks, merged, what it finds over the whole chunk."""
+    for spec in T.specs_for(ClassifyOptions()):
+        if not spec.extract:
+            continue
+        rx = T._extractor(spec)
+        merged: dict[bytes, list[int]] = {}
+        for s, e in blocks:
+            for raw, starts in T._candidates(rx, chunk, s, e).items():
+                merged.setdefault(raw, []).extend(starts)
+        assert merged == T._candidates(rx, chunk), spec.name
