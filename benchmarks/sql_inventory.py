@@ -10,6 +10,9 @@ column, ``--rows`` rows each), then times, in interleaved repetitions (min / med
 - **equal-work floor over 2 connections** (a reference): the same work, the tables above 200,000
   rows (the connector's estimate path) on a second connection in a thread, as the connector reads
   them (``max_connections`` 2); the one-connection floor stays the target's;
+- **equal-work floor with the connector's random sample** (a reference): the same, but a table the
+  catalogue estimates above 1,000 rows is sampled as the connector samples it (``TABLESAMPLE``,
+  ``REPEATABLE``, ``LIMIT``), not by its first rows;
 - **connector**: the SQL connector's ``collect()`` alone;
 - **end to end**: ``run_audit`` (connector, classifier, policies, state) and the JSON, HTML
   and CSV reports, in this process after a warm-up (imports are not in the figure), on one
@@ -111,6 +114,28 @@ def floor_equal(url: str) -> int:
         for name, _cols in tables:
             conn.execute(f'SELECT count(*), max(updated_at) FROM bench."{name}"').fetchone()
             rows += len(conn.execute(f'SELECT * FROM bench."{name}" LIMIT {SAMPLE_ROWS}').fetchall())
+    return len(tables)
+
+
+def floor_random(url: str) -> int:
+    """The equal-work floor with the connector's random sample: a table the catalogue estimates
+    above the sample size is sampled as the connector samples it on PostgreSQL (``TABLESAMPLE
+    BERNOULLI``, ``SYSTEM`` above 5M rows, 300 x the sample's rows as a share, ``REPEATABLE``,
+    ``LIMIT``) rather than by its first rows (a reference: the target's floor is ``floor_equal``)."""
+    with psycopg.connect(dsn(url), autocommit=True) as conn:
+        tables = conn.execute(CATALOGUE).fetchall()
+        sizes = dict(conn.execute("SELECT c.relname, c.reltuples FROM pg_class c JOIN pg_namespace n ON "
+                                  "n.oid = c.relnamespace WHERE n.nspname = 'bench' AND c.relkind = 'r'").fetchall())
+        for name, _cols in tables:
+            conn.execute(f'SELECT count(*), max(updated_at) FROM bench."{name}"').fetchone()
+            records = sizes.get(name) or 0
+            if records > SAMPLE_ROWS:
+                method = "BERNOULLI" if records <= 5_000_000 else "SYSTEM"
+                pct = min(100.0, max(0.0001, 300.0 * SAMPLE_ROWS / records))
+                conn.execute(f'SELECT * FROM bench."{name}" TABLESAMPLE {method} ({pct}) REPEATABLE (1) '
+                             f'LIMIT {SAMPLE_ROWS}').fetchall()
+            else:
+                conn.execute(f'SELECT * FROM bench."{name}" LIMIT {SAMPLE_ROWS}').fetchall()
     return len(tables)
 
 
@@ -360,22 +385,23 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             variants = {"floor_minimal": lambda: floor_minimal(url), "floor_equal": lambda: floor_equal(url),
-                        "floor_equal_two": lambda: floor_equal_two(url),
+                        "floor_equal_two": lambda: floor_equal_two(url), "floor_random": lambda: floor_random(url),
                         "connector": lambda: connector(url), "end_to_end": lambda: end_to_end(url, folder)}
             for fn in variants.values():  # warm-up: imports, the classifier, the state's migrations, the cache
                 fn()
             walls, cpus, got = interleaved(variants, repeats)
-            assert got["floor_equal"] == got["floor_minimal"] == got["floor_equal_two"] == got["connector"] == n, got
+            assert got["floor_equal"] == got["floor_minimal"] == got["floor_equal_two"] == got["floor_random"] == got["connector"] == n, got
 
             counts = ServerCounts(admin, dbname)
             server = {name: counts.measure(fn, name) for name, fn in variants.items()
-                      if name not in ("end_to_end", "floor_equal_two")}
+                      if name not in ("end_to_end", "floor_equal_two", "floor_random")}
             profile = args.profile if args.profile is not None else not args.quick
             lines = profile_summary(variants["end_to_end"]) if profile else []
 
         labels = {"floor_minimal": "minimal floor (catalogue + 1 LIMIT per table, psycopg)",
                   "floor_equal": "equal-work floor (catalogue + count/max + 1,000-row sample, psycopg)",
                   "floor_equal_two": "  reference: the same over 2 connections (big tables on the second)",
+                  "floor_random": "  reference: the same, big tables randomly sampled as the connector does",
                   "connector": "SQL connector collect()",
                   "end_to_end": "end to end (run_audit, kept state store + JSON/HTML/CSV)"}
         floor = median(walls["floor_equal"])
@@ -409,6 +435,10 @@ def main() -> int:
         result("SQL inventory", f"connector / equal-work floor over 2 connections, {where} (medians)",
                median(walls["connector"]) / two, "x", "(reference)", None,
                floor=f"equal-work floor over 2 connections {spread(walls['floor_equal_two'])}")
+        rnd = median(walls["floor_random"])
+        result("SQL inventory", f"end to end / equal-work floor with the connector's random sample, {where} (medians)",
+               median(walls["end_to_end"]) / rnd, "x", "(reference)", None,
+               floor=f"equal-work floor, random sample of the tables above {SAMPLE_ROWS:,} rows {spread(walls['floor_random'])}")
         result("SQL inventory", "end to end / minimal floor (medians)", median(walls["end_to_end"]) / median(walls["floor_minimal"]),
                "x", "(reference)", None, floor=f"minimal floor {spread(walls['floor_minimal'])}")
         stmts, xacts = server["connector"]
