@@ -1,0 +1,94 @@
+"""One table locked ACCESS EXCLUSIVE by another session (a migration, VACUUM FULL, ALTER TABLE)
+while `auditor scan` reflects its schema, against the real PostgreSQL.
+
+Reflecting a column default (``pg_get_expr``) opens the relation, so the bulk reflection of the
+whole schema waits on that one lock. Only the locked table may be not-assessed, with its cause
+(locked by another session: lock wait timed out) and its way out; every other table of the
+schema is read; exit 3; bounded time (the catalogue's short lock wait, not the statement
+timeout per statement); nothing written.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+import sqlalchemy as sa
+from fault_helpers import scan, sql_source, write_config
+
+pytestmark = pytest.mark.postgres
+
+TABLES = ("customers", "ledger", "orders")  # ledger is the one locked
+
+
+@pytest.fixture(scope="module")
+def db(pg_url: str) -> Iterator[dict]:
+    eng = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with eng.connect() as c:
+        c.execute(sa.text("CREATE SCHEMA shop"))
+        for t in TABLES:  # a serial key and a default: reflecting them opens the table
+            c.execute(sa.text(f"CREATE TABLE shop.{t} (id serial primary key, email text,"
+                              " updated_at timestamptz DEFAULT now())"))
+            c.execute(sa.text(f"INSERT INTO shop.{t} (email) SELECT 'person' || g || '@example.com' "
+                              "FROM generate_series(1, 40) g"))
+    try:
+        yield {"url": pg_url, "engine": eng}
+    finally:
+        eng.dispose()
+
+
+@contextmanager
+def locked(db: dict, table: str) -> Iterator[None]:
+    """Another session holds ACCESS EXCLUSIVE on ``table`` in an open transaction."""
+    conn = db["engine"].connect().execution_options(isolation_level="READ COMMITTED")
+    tx = conn.begin()
+    conn.execute(sa.text(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
+    try:
+        yield
+    finally:
+        tx.rollback()
+        conn.close()
+
+
+def state(db: dict) -> dict:
+    """What a write would change: each table's rows (digest), the schema's relations, write counters."""
+    with db["engine"].connect() as c:
+        rows = {t: c.execute(sa.text(f"SELECT count(*), md5(string_agg(email, ',' ORDER BY id)) FROM shop.{t}")).one()
+                for t in TABLES}
+        rels = c.execute(sa.text("SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                 "WHERE n.nspname = 'shop' ORDER BY 1")).scalars().all()
+    return {"rows": rows, "relations": rels}
+
+
+def test_one_locked_table_is_the_only_one_not_assessed(tmp_path, db):
+    cfg = write_config(tmp_path, [sql_source("shop", db["url"], schemas=["shop"], statement_timeout=3)])
+    before = state(db)
+    with locked(db, "shop.ledger"):
+        started = time.monotonic()
+        s = scan(cfg)
+        elapsed = time.monotonic() - started
+    assert s.code == 3, s.output
+    for name in ("shop.customers", "shop.orders"):
+        assert s.dataset("shop", name)["status"] == "ok", s.dataset("shop", name)
+        assert "email" in s.personal("shop", name), f"{name} not read because another table was locked"
+    ledger = s.dataset("shop", "shop.ledger")
+    assert ledger["status"] == "error", ledger
+    assert "locked by another session" in ledger["error"] and "lock wait timed out" in ledger["error"], ledger
+    assert "maintenance window" in ledger["error"], ledger  # its way out
+    unread = {d for f in s.not_assessed("shop") if "rule" not in f["evidence"]
+              for d in f["evidence"].get("datasets", [f["dataset"]])}
+    assert unread == {"shop.ledger"}, s.not_assessed("shop")
+    assert "schema not reflected" not in s.output
+    assert elapsed < 15, elapsed  # not statement_timeout per catalogue statement and per table
+    assert state(db) == before  # nothing written
+
+
+def test_unlocked_schema_reads_every_table(tmp_path, db):
+    """The same scan without the lock: every table assessed (the test above fails only on the lock)."""
+    cfg = write_config(tmp_path, [sql_source("shop", db["url"], schemas=["shop"], statement_timeout=3)])
+    s = scan(cfg)
+    for name in ("shop.customers", "shop.ledger", "shop.orders"):
+        assert "email" in s.personal("shop", name), s.dataset("shop", name)
+    assert not [f for f in s.not_assessed("shop") if "rule" not in f["evidence"]], s.not_assessed("shop")
