@@ -118,6 +118,9 @@ class Options(BaseOptions):
     connect_timeout: float = Field(10, gt=0, allow_inf_nan=False)
     statement_timeout: float = Field(30, gt=0, allow_inf_nan=False)  # server-side, per statement
     read_timeout: float | None = Field(None, gt=0, allow_inf_nan=False)  # client-side; default statement_timeout + 15
+    # the catalogue's wait for a lock another session holds (capped by statement_timeout): a table
+    # locked ACCESS EXCLUSIVE (a migration, VACUUM FULL) is then named as locked, not waited on
+    catalog_lock_timeout: float = Field(2, gt=0, allow_inf_nan=False)
     exact_count_max_rows: int = Field(200_000, ge=0)  # engine estimate above this: estimate path
     exact_count_max_bytes: int = Field(256 * 1024 * 1024, ge=0)  # no estimate and bigger: no count
     # connections at once: 2 (PostgreSQL) reads the tables on the estimate path (big: their
@@ -275,6 +278,7 @@ class Connector:
     def _collect(self, engine: sa.Engine, conn: sa.Connection) -> Iterator[Observation | CollectionError]:
         setup = conn.execution_options(auditor_phase="setup")  # per-statement options override it
         try:
+            self.dialect.lock_wait(setup, self._catalog_wait)  # the catalogue waits briefly on a lock
             server = self.dialect.server(setup)
             inspector = sa.inspect(setup)
             schemas = self.dialect.schemas(inspector, self.opts.schemas)
@@ -291,6 +295,12 @@ class Connector:
             reason = self._silent() or describe(exc, self.redact, codes=self._codes)
             raise ConnectorError(f"cannot read the catalog of {self.dialect.location()}: {reason}") from None
         tables, unreflected = yield from self._reflect(inspector, setup, schemas, infos, missing_schemas)
+        try:
+            self.dialect.lock_wait(setup, self.opts.statement_timeout)  # the tables' reads: as long as a statement
+        except sa.exc.DBAPIError as exc:
+            with contextlib.suppress(sa.exc.DBAPIError):
+                setup.rollback()
+            self.ctx.log.info("sql source %s: lock wait not restored (%s)", self.source.id, type(exc).__name__)
         if checks:
             not_found = list(self._not_found(missing_schemas, self._seen))
             yield from not_found
@@ -386,13 +396,9 @@ class Connector:
         unreflected = False
         reflected: dict[tuple[str | None, str], ReflectedTable] = {}
         parents: set[tuple[str | None, str]] = set()  # roots of selected partitions
-        kind = self.dialect.reflect_kind
         for schema in schemas:
             try:
-                columns = inspector.get_multi_columns(schema=schema, kind=kind)
-                pks = inspector.get_multi_pk_constraint(schema=schema, kind=kind)
-                self._comments.update(self._table_comments(inspector, schema, kind))
-                setup.rollback()
+                columns, pks, blocked = self._reflect_schema(inspector, setup, schema, infos)
             except sa.exc.DBAPIError as exc:
                 setup.rollback()
                 if self.ctx.unit is None or schema == self.ctx.unit:  # another unit says so of its own schema
@@ -401,6 +407,10 @@ class Connector:
                                           fix="grant USAGE on the schema to the audit role")
                 unreflected = True
                 continue
+            for key, reason in blocked.items():  # named, not reflected: not assessed on their own
+                columns.setdefault(key, [])
+                info = infos.setdefault(key, TableInfo())
+                info.not_reflected = reason
             if schema is not None and not columns and schema in (self.opts.schemas or ()):
                 missing_schemas.append(schema)  # named, but no table in it is visible
             for (sch, name), cols in sorted(columns.items(), key=lambda kv: kv[0][1]):
@@ -424,6 +434,85 @@ class Connector:
                 tables.append(reflected[root])
         self._seen_count = len([t for t in reflected.values() if t.info.partition_of is None])
         return tables, unreflected
+
+    @property
+    def _catalog_wait(self) -> float:
+        return min(self.opts.catalog_lock_timeout, self.opts.statement_timeout)
+
+    def _reflect_schema(self, inspector: sa.Inspector, setup: sa.Connection, schema: str | None,
+                        infos: dict[tuple[str | None, str], TableInfo]) -> tuple[dict, dict, dict]:
+        """(columns, primary keys, {relation: why not reflected}) of one schema: in bulk; when a
+        lock held by another session stops the bulk (reflecting a column default opens the table,
+        which waits on an ACCESS EXCLUSIVE lock: a migration, VACUUM FULL, ALTER TABLE), the
+        relations the server says are locked are set aside and the rest reflected in bulk again;
+        if that fails on a lock too, one relation at a time. A lock costs ``catalog_lock_timeout``
+        per attempt, never the whole schema. Any other error is the schema's (raised)."""
+        kind = self.dialect.reflect_kind
+
+        def bulk(names: list[str] | None) -> tuple[dict, dict]:
+            if names is not None and not names:
+                return {}, {}
+            columns = inspector.get_multi_columns(schema=schema, filter_names=names, kind=kind)
+            pks = inspector.get_multi_pk_constraint(schema=schema, filter_names=names, kind=kind)
+            comments = self._table_comments(inspector, schema, kind, names)
+            setup.rollback()
+            self._comments.update(comments)
+            return columns, pks
+
+        try:
+            return (*bulk(None), {})
+        except sa.exc.DBAPIError as exc:
+            setup.rollback()
+            why = self._waited(exc)
+            if why is None:
+                raise
+            first = exc
+        wait = self._catalog_wait
+        reason = (f"not assessed: locked by another session: lock wait timed out after {wait:g}s while reading "
+                  "its catalogue entry (a migration, VACUUM FULL or ALTER TABLE holds it); re-run outside the "
+                  "maintenance window, or once the session holding the lock has ended")
+        names = sorted({n for (s, n) in infos if s == schema}) or sorted(
+            inspector.get_table_names(schema=schema) + self._view_names(inspector, schema))
+        locked = self.dialect.locked_relations(setup, schema) & set(names)
+        if why == "statement" and not locked:
+            raise first  # slow, not locked: the schema's own error, as before (no retry per relation)
+        blocked = {(schema, n): reason for n in sorted(locked)}
+        rest = [n for n in names if n not in locked]
+        self.ctx.log.warning("sql source %s: schema %s: reflection waited on a lock; %d relation(s) locked by "
+                             "another session set aside", self.source.id, schema, len(blocked))
+        try:
+            columns, pks = bulk(rest)
+            return columns, pks, blocked
+        except sa.exc.DBAPIError as exc:
+            setup.rollback()
+            if self._waited(exc) != "lock":
+                raise
+        columns, pks = {}, {}
+        for n in rest:  # one at a time: only the relations that wait are set aside
+            try:
+                c, p = bulk([n])
+            except sa.exc.DBAPIError as exc:
+                setup.rollback()
+                if self._waited(exc) != "lock":
+                    raise
+                blocked[(schema, n)] = reason
+                continue
+            columns.update(c)
+            pks.update(p)
+        return columns, pks, blocked
+
+    def _view_names(self, inspector: sa.Inspector, schema: str | None) -> list[str]:
+        if not self.dialect.reflect_kind & sa.engine.reflection.ObjectKind.MATERIALIZED_VIEW:
+            return []
+        try:
+            return list(inspector.get_materialized_view_names(schema=schema))
+        except NotImplementedError:
+            return []
+
+    def _waited(self, exc: BaseException) -> str | None:
+        """"lock": a lock wait timed out; "statement": the statement timed out (maybe on a lock)."""
+        said = describe(exc, self.redact, codes=self._codes)
+        return "lock" if said.startswith("lock timeout") else "statement" if said.startswith("statement timeout") else None
 
     def _not_found(self, schemas: list[str], seen: set[str]) -> Iterator[CollectionError]:
         """Explicitly named schemas and tables that matched nothing: reported, never silent."""
@@ -451,11 +540,12 @@ class Connector:
             yield empty_selection(self.source.id, "table", list(self.opts.include) or ["*"], held)
 
     @staticmethod
-    def _table_comments(inspector: sa.Inspector, schema: str | None, kind: Any) -> dict[tuple[str | None, str], str | None]:
+    def _table_comments(inspector: sa.Inspector, schema: str | None, kind: Any,
+                        names: list[str] | None = None) -> dict[tuple[str | None, str], str | None]:
         """Table comments in one round trip per schema (where a retention rule may be declared)."""
         try:
-            return {key: (c or {}).get("text")
-                    for key, c in inspector.get_multi_table_comment(schema=schema, kind=kind).items()}
+            return {key: (c or {}).get("text") for key, c in inspector.get_multi_table_comment(
+                schema=schema, filter_names=names, kind=kind).items()}
         except NotImplementedError:  # SQLite has no table comments
             return {}
 
@@ -499,6 +589,8 @@ class Connector:
     def _not_read(self, server: Server, t: ReflectedTable) -> Observation | None:
         """The table's observation when its rows are not to be read at all, else None."""
         info, schema = t.info, t.schema or "main"
+        if info.not_reflected:  # its columns are unknown: nothing to read them by
+            return Observation(dataset=self._dataset(server, t, status="error", error=info.not_reflected))
         if info.readable is False:
             return Observation(dataset=self._dataset(
                 server, t, status="error",

@@ -69,6 +69,7 @@ class TableInfo:
     history: bool = False  # MariaDB system-versioned table: read FOR SYSTEM_TIME ALL
     inheritance_parent: bool = False  # PostgreSQL legacy inheritance: read FROM ONLY (children are their own datasets)
     shadow_of: str | None = None  # SQLite: a virtual table's helper (FTS5 notes_data...): its storage, not a dataset
+    not_reflected: str | None = None  # why its columns could not be reflected (locked by another session)
 
 
 @dataclass
@@ -214,6 +215,15 @@ class Dialect:
 
     def cleanup(self) -> None:
         """Release what the connection needed (temporary copies); called once after the scan."""
+
+    def lock_wait(self, conn: sa.Connection, seconds: float) -> None:
+        """Bound the session's wait for a lock another session holds (``seconds``): short while the
+        catalogue is read, ``statement_timeout`` again for the tables' reads. Default: nothing."""
+
+    def locked_relations(self, conn: sa.Connection, schema: str | None) -> set[str]:
+        """Relations of ``schema`` another session holds (or waits for) a lock on that blocks
+        reading them or their catalogue entry (PostgreSQL ``pg_locks``). Default: none known."""
+        return set()
 
     def server(self, conn: sa.Connection) -> Server:
         return Server(engine=self.name)
@@ -442,6 +452,19 @@ class Postgres(Dialect):
     def is_system(self, schema: str) -> bool:
         return schema in self.system_schemas or schema.startswith(("pg_temp_", "pg_toast_temp_"))
 
+    def lock_wait(self, conn: sa.Connection, seconds: float) -> None:
+        conn.exec_driver_sql(f"SET lock_timeout = {max(1, int(seconds * 1000))}")
+        conn.commit()  # a session setting: kept past this (read-only) transaction
+
+    def locked_relations(self, conn: sa.Connection, schema: str | None) -> set[str]:
+        # ACCESS EXCLUSIVE (granted, or queued: a waiting request blocks the readers behind it)
+        rows = _run(conn, "SELECT DISTINCT c.relname FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
+                          " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE l.locktype = 'relation'"
+                          " AND l.mode = 'AccessExclusiveLock' AND l.pid <> pg_backend_pid()"
+                          " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                          " AND n.nspname = :schema", {"schema": schema or "public"})
+        return {r[0] for r in rows or ()}
+
     def server(self, conn: sa.Connection) -> Server:
         version = ".".join(str(p) for p in (conn.dialect.server_version_info or ())[:2])
         s = Server(engine=f"postgresql {version}".strip())
@@ -636,6 +659,11 @@ class MySQL(Dialect):
     def network_args(self, read_timeout: float) -> dict:
         # PyMySQL's socket timeouts: every read and write of the protocol waits at most this long
         return {"read_timeout": max(1, round(read_timeout)), "write_timeout": max(1, round(read_timeout))}
+
+    def lock_wait(self, conn: sa.Connection, seconds: float) -> None:
+        # metadata locks (a DDL in progress, LOCK TABLES ... WRITE): whole seconds, at least 1
+        conn.exec_driver_sql(f"SET SESSION lock_wait_timeout = {max(1, round(seconds))}")
+        conn.commit()
 
     def on_connect(self, dbapi_conn: Any, statement_timeout: float) -> None:
         cur = dbapi_conn.cursor()
