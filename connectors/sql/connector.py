@@ -296,7 +296,7 @@ class Connector:
             raise ConnectorError(f"cannot read the catalog of {self.dialect.location()}: {reason}") from None
         tables, unreflected = yield from self._reflect(inspector, setup, schemas, infos, missing_schemas)
         try:
-            self.dialect.lock_wait(setup, self.opts.statement_timeout)  # the tables' reads: as long as a statement
+            self.dialect.lock_wait(setup, self._read_lock_wait)  # the tables' reads: about as long as a statement
         except sa.exc.DBAPIError as exc:
             with contextlib.suppress(sa.exc.DBAPIError):
                 setup.rollback()
@@ -438,6 +438,12 @@ class Connector:
     @property
     def _catalog_wait(self) -> float:
         return min(self.opts.catalog_lock_timeout, self.opts.statement_timeout)
+
+    @property
+    def _read_lock_wait(self) -> float:
+        """A table's read gives up on a lock a second before ``statement_timeout`` would end it, so
+        the cause is named (locked by another session) rather than a slow query."""
+        return max(self._catalog_wait, self.opts.statement_timeout - 1)
 
     def _reflect_schema(self, inspector: sa.Inspector, setup: sa.Connection, schema: str | None,
                         infos: dict[tuple[str | None, str], TableInfo]) -> tuple[dict, dict, dict]:

@@ -662,7 +662,7 @@ class MySQL(Dialect):
 
     def lock_wait(self, conn: sa.Connection, seconds: float) -> None:
         # metadata locks (a DDL in progress, LOCK TABLES ... WRITE): whole seconds, at least 1
-        conn.exec_driver_sql(f"SET SESSION lock_wait_timeout = {max(1, round(seconds))}")
+        conn.exec_driver_sql(f"SET SESSION lock_wait_timeout = {max(1, int(seconds))}")
         conn.commit()
 
     def on_connect(self, dbapi_conn: Any, statement_timeout: float) -> None:

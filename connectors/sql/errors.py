@@ -54,7 +54,9 @@ def describe(exc: BaseException, redact: Redactor, fix: str | None = None,
     if has("permission") or "permission denied" in message:
         return f"permission denied: {_first_line(orig, redact)}" + (f" (fix: {fix})" if fix else "")
     if has("lock") or "lock timeout" in message:
-        return "lock timeout: another session holds a conflicting lock on the table (retry later)"
+        return ("lock timeout: locked by another session: lock wait timed out (a migration, VACUUM FULL, ALTER TABLE "
+                "or LOCK TABLES holds a conflicting lock); re-run outside the maintenance window, or once the session "
+                "holding the lock has ended")
     if has("read_timeout") and "timed out" in message:  # PyMySQL's read_timeout/write_timeout
         return ("no answer from the server within read_timeout: the connection went silent "
                 "(raise read_timeout, or check the network path)")

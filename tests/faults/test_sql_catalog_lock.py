@@ -5,7 +5,7 @@ Reflecting a column default (``pg_get_expr``) opens the relation, so the bulk re
 whole schema waits on that one lock. Only the locked table may be not-assessed, with its cause
 (locked by another session: lock wait timed out) and its way out; every other table of the
 schema is read; exit 3; bounded time (the catalogue's short lock wait, not the statement
-timeout per statement); nothing written.
+timeout per statement); nothing written. MariaDB: the same scan with LOCK TABLES ... WRITE held.
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ import sqlalchemy as sa
 from fault_helpers import scan, sql_source, write_config
 
 from connectors.sql.dialects import Postgres
-
-pytestmark = pytest.mark.postgres
 
 TABLES = ("customers", "ledger", "orders")  # ledger is the one locked
 
@@ -64,6 +62,7 @@ def state(db: dict) -> dict:
     return {"rows": rows, "relations": rels}
 
 
+@pytest.mark.postgres
 @pytest.mark.parametrize("found_by", ["pg_locks", "one relation at a time"])
 def test_one_locked_table_is_the_only_one_not_assessed(tmp_path, db, monkeypatch, found_by):
     """``pg_locks`` names the locked table, set aside before reflecting the rest in bulk again; when it
@@ -93,6 +92,7 @@ def test_one_locked_table_is_the_only_one_not_assessed(tmp_path, db, monkeypatch
     assert state(db) == before  # nothing written
 
 
+@pytest.mark.postgres
 def test_unlocked_schema_reads_every_table(tmp_path, db):
     """The same scan without the lock: every table assessed (the test above fails only on the lock)."""
     cfg = write_config(tmp_path, [sql_source("shop", db["url"], schemas=["shop"], statement_timeout=3)])
@@ -100,3 +100,58 @@ def test_unlocked_schema_reads_every_table(tmp_path, db):
     for name in ("shop.customers", "shop.ledger", "shop.orders"):
         assert "email" in s.personal("shop", name), s.dataset("shop", name)
     assert not [f for f in s.not_assessed("shop") if "rule" not in f["evidence"]], s.not_assessed("shop")
+
+
+@pytest.fixture(scope="module")
+def my(mysql_url: str) -> Iterator[dict]:
+    eng = sa.create_engine(mysql_url)
+    with eng.begin() as c:
+        for t in TABLES:
+            c.execute(sa.text(f"CREATE TABLE {t} (id int AUTO_INCREMENT PRIMARY KEY, email text,"
+                              " updated_at timestamp DEFAULT CURRENT_TIMESTAMP)"))
+            c.execute(sa.text(f"INSERT INTO {t} (email) VALUES " + ", ".join(
+                f"('person{g}@example.com')" for g in range(1, 41))))
+    try:
+        yield {"url": mysql_url, "engine": eng, "db": sa.engine.make_url(mysql_url).database}
+    finally:
+        eng.dispose()
+
+
+@pytest.mark.mariadb
+def test_mariadb_table_locked_for_write_is_the_only_one_not_assessed(tmp_path, my):
+    """MariaDB reflects with high-priority shared metadata locks (SHOW CREATE TABLE,
+    information_schema), which LOCK TABLES ... WRITE does not block: the schema is reflected, and
+    only the locked table's read waits, bounded (lock_wait_timeout is 86400 s by default; the
+    connector sets it to the catalogue's wait, then a second under statement_timeout for the reads)."""
+    db = my["db"]
+    cfg = write_config(tmp_path, [sql_source("shop", my["url"], statement_timeout=3)])
+
+    def state() -> dict:
+        with my["engine"].connect() as c:
+            return {t: c.execute(sa.text(f"SELECT count(*), md5(group_concat(email ORDER BY id)) FROM {t}")).one()
+                    for t in TABLES}
+
+    before = state()
+    holder = my["engine"].connect()
+    holder.exec_driver_sql("LOCK TABLES ledger WRITE")
+    try:
+        started = time.monotonic()
+        s = scan(cfg)
+        elapsed = time.monotonic() - started
+    finally:
+        holder.exec_driver_sql("UNLOCK TABLES")
+        holder.close()
+    print(f"mariadb scan: {elapsed:.2f}s")
+    assert s.code == 3, s.output
+    for name in ("customers", "orders"):
+        assert "email" in s.personal("shop", f"{db}.{name}"), s.dataset("shop", f"{db}.{name}")
+    ledger = s.dataset("shop", f"{db}.ledger")
+    assert ledger["status"] == "error", ledger
+    # a metadata lock wait gives up before max_statement_time: the cause is named, not a slow query
+    assert "locked by another session" in ledger["error"] and "maintenance window" in ledger["error"], ledger
+    unread = {d for f in s.not_assessed("shop") if "rule" not in f["evidence"]
+              for d in f["evidence"].get("datasets", [f["dataset"]])}
+    assert unread == {f"{db}.ledger"}, s.not_assessed("shop")
+    assert "schema not reflected" not in s.output
+    assert elapsed < 15, elapsed
+    assert state() == before  # nothing written
