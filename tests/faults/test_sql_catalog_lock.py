@@ -33,6 +33,13 @@ def db(pg_url: str) -> Iterator[dict]:
                               " updated_at timestamptz DEFAULT now())"))
             c.execute(sa.text(f"INSERT INTO shop.{t} (email) SELECT 'person' || g || '@example.com' "
                               "FROM generate_series(1, 40) g"))
+        c.execute(sa.text("CREATE SCHEMA vault"))  # a table under row-level security, its policy open
+        for t in ("guarded", "notes"):
+            c.execute(sa.text(f"CREATE TABLE vault.{t} (id int primary key, email text)"))
+            c.execute(sa.text(f"INSERT INTO vault.{t} SELECT g, 'person' || g || '@example.com' "
+                              "FROM generate_series(1, 40) g"))
+        c.execute(sa.text("ALTER TABLE vault.guarded ENABLE ROW LEVEL SECURITY"))
+        c.execute(sa.text("CREATE POLICY open_read ON vault.guarded FOR SELECT USING (true)"))
     try:
         yield {"url": pg_url, "engine": eng}
     finally:
@@ -90,6 +97,24 @@ def test_one_locked_table_is_the_only_one_not_assessed(tmp_path, db, monkeypatch
     assert "schema not reflected" not in s.output
     assert elapsed < 15, elapsed  # not statement_timeout per catalogue statement and per table
     assert state(db) == before  # nothing written
+
+
+@pytest.mark.postgres
+def test_locked_table_with_a_policy_does_not_fail_the_catalogue(tmp_path, db):
+    """The table statistics deparse each row-security policy (``pg_get_expr``), which opens the
+    table: a locked one must not make the whole source's catalogue unreadable."""
+    cfg = write_config(tmp_path, [sql_source("vault", db["url"], schemas=["vault"], statement_timeout=3)])
+    with locked(db, "vault.guarded"):
+        started = time.monotonic()
+        s = scan(cfg)
+        elapsed = time.monotonic() - started
+    print(f"scan with a locked policy table: {elapsed:.2f}s")
+    assert s.code == 3, s.output
+    assert "email" in s.personal("vault", "vault.notes"), s.output
+    guarded = s.dataset("vault", "vault.guarded")
+    assert guarded["status"] == "error" and "locked by another session" in guarded["error"], guarded
+    assert "row-level security" not in guarded["error"], guarded  # the lock is the cause, not a policy
+    assert elapsed < 15, elapsed
 
 
 @pytest.mark.postgres
