@@ -48,7 +48,7 @@ from connectors.base import Options as BaseOptions
 from . import age, sampling
 from .dialects import Dialect, Server, TableInfo, dialect_for
 from .deadline import Watchdog
-from .errors import describe, driver_hint
+from .errors import describe, driver_hint, locked
 from .permissions import grants
 from .statements import Shapes
 
@@ -465,7 +465,10 @@ class Connector:
             self._comments.update(comments)
             return columns, pks
 
+        known = {k: i.not_reflected for k, i in infos.items() if k[0] == schema and i.not_reflected}
         try:
+            if known:  # the statistics found them locked: reflect the others, never wait on those
+                return (*bulk(sorted(n for (s, n) in infos if s == schema and (s, n) not in known)), known)
             return (*bulk(None), {})
         except sa.exc.DBAPIError as exc:
             setup.rollback()
@@ -474,16 +477,14 @@ class Connector:
                 raise
             first = exc
         wait = self._catalog_wait
-        reason = (f"not assessed: locked by another session: lock wait timed out after {wait:g}s while reading "
-                  "its catalogue entry (a migration, VACUUM FULL or ALTER TABLE holds it); re-run outside the "
-                  "maintenance window, or once the session holding the lock has ended")
+        reason = locked("while reading its catalogue entry", wait)
         names = sorted({n for (s, n) in infos if s == schema}) or sorted(
             inspector.get_table_names(schema=schema) + self._view_names(inspector, schema))
-        locked = self.dialect.locked_relations(setup, schema) & set(names)
-        if why == "statement" and not locked:
+        held = self.dialect.locked_relations(setup, schema) & set(names)
+        if why == "statement" and not held:
             raise first  # slow, not locked: the schema's own error, as before (no retry per relation)
-        blocked = {(schema, n): reason for n in sorted(locked)}
-        rest = [n for n in names if n not in locked]
+        blocked = {**known, **{(schema, n): reason for n in sorted(held) if (schema, n) not in known}}
+        rest = [n for n in names if n not in held and (schema, n) not in known]
         self.ctx.log.warning("sql source %s: schema %s: reflection waited on a lock; %d relation(s) locked by "
                              "another session set aside", self.source.id, schema, len(blocked))
         try:

@@ -44,6 +44,7 @@ from auditor.models import EncryptionAtRest, EncryptionInTransit
 
 from . import permissions
 from .age import to_utc
+from .errors import locked
 
 LONG_CHARS = 16 * 1024  # the cut of a value whose column declares no bound (sampling.LONG_CHARS)
 ALL_VERSIONS = "FOR SYSTEM_TIME ALL"  # MariaDB system-versioned tables: every stored version of every row
@@ -501,14 +502,14 @@ class Postgres(Dialect):
         # every row visible to this login through a policy: a permissive USING (true) for SELECT
         # that applies to it, and no restrictive policy that applies to it
         " EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polpermissive"
-        "   AND p.polcmd IN ('r', '*') AND COALESCE(pg_get_expr(p.polqual, p.polrelid), 'true') = 'true'"
+        "   AND p.polcmd IN ('r', '*') AND {open_qual}"
         "   AND (0 = ANY(p.polroles) OR EXISTS (SELECT 1 FROM unnest(p.polroles) r WHERE pg_has_role(r, 'USAGE'))))"
         " AND NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND NOT p.polpermissive"
         "   AND p.polcmd IN ('r', '*')"
         "   AND (0 = ANY(p.polroles) OR EXISTS (SELECT 1 FROM unnest(p.polroles) r WHERE pg_has_role(r, 'USAGE')))),"
         " (SELECT fs.srvname FROM pg_foreign_table ft JOIN pg_foreign_server fs ON fs.oid = ft.ftserver"
         "   WHERE ft.ftrelid = c.oid),"
-        " c.relkind <> 'p' AND EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhparent = c.oid)"
+        " c.relkind <> 'p' AND EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhparent = c.oid), {locked}"
         " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
         " LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid"
         " WHERE c.relkind IN ('r', 'p', 'm', 'f') AND n.nspname IN :schemas"
@@ -521,16 +522,25 @@ class Postgres(Dialect):
         " WHERE x.indrelid = c.oid), 0))::bigint * current_setting('block_size')::bigint"
     )
 
+    # deparsing a policy (pg_get_expr) opens its table, which waits on an ACCESS EXCLUSIVE lock
+    _OPEN_QUAL = "COALESCE(pg_get_expr(p.polqual, p.polrelid), 'true') = 'true'"
+    _HELD = ("EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'relation' AND l.relation = {rel}"
+             " AND l.mode = 'AccessExclusiveLock' AND l.pid <> pg_backend_pid()"
+             " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()))")
+
     def tables(self, conn: sa.Connection, schemas: list[str | None]) -> dict[tuple[str | None, str], TableInfo]:
         params = {"schemas": [s for s in schemas if s]}
         bytes_basis = "pg_total_relation_size"
         try:
-            sql = sa.text(self._STATS.format(size="pg_total_relation_size(c.oid)"))
+            sql = sa.text(self._STATS.format(size="pg_total_relation_size(c.oid)", open_qual=self._OPEN_QUAL,
+                                             locked="false"))
             rows = conn.execute(sql.bindparams(sa.bindparam("schemas", expanding=True)), params).all()
-        except sa.exc.OperationalError:  # a lock or a timeout: fall back to catalog page counts
+        except sa.exc.OperationalError:  # a lock or a timeout: catalog page counts, locked tables set aside
             conn.rollback()
             bytes_basis = "pg_class.relpages (estimate: a table was locked)"
-            sql = sa.text(self._STATS.format(size=self._PAGES))
+            held = self._HELD.format(rel="p.polrelid")
+            sql = sa.text(self._STATS.format(size=self._PAGES, open_qual=f"CASE WHEN {held} THEN false ELSE "
+                                             f"{self._OPEN_QUAL} END", locked=self._HELD.format(rel="c.oid")))
             rows = conn.execute(sql.bindparams(sa.bindparam("schemas", expanding=True)), params).all()
         conn.rollback()
         out: dict[tuple[str | None, str], TableInfo] = {}
@@ -538,9 +548,11 @@ class Postgres(Dialect):
         roots: dict[tuple[str, str], int] = {}
         bypass = self._bypass(conn)
         for (nsp, rel, reltuples, size, live, writes, can_select, usage, relkind, oid, is_partition, root,
-             populated, rls, force_rls, owns, policies, open_policy, foreign_server, inherited) in rows:
+             populated, rls, force_rls, owns, policies, open_policy, foreign_server, inherited, held) in rows:
             by_oid[oid] = (nsp, rel)
             info = TableInfo(bytes=int(size) if size is not None else None, readable=bool(can_select and usage))
+            if held:  # locked ACCESS EXCLUSIVE by another session: its reads would wait on it
+                info.not_reflected = locked("while reading its statistics")
             if reltuples is not None and reltuples >= 0:
                 info.estimate, info.estimate_basis = int(reltuples), "pg_class.reltuples"
             elif live:

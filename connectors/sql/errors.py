@@ -25,6 +25,18 @@ _DEFAULT_CODES: dict[str, frozenset[object]] = {
     "lock": frozenset(_LOCK), "auth": frozenset(_AUTH_MY), "read_timeout": frozenset({2013})}
 
 
+LOCKED_BY = "a migration, VACUUM FULL, ALTER TABLE or LOCK TABLES"
+WAY_OUT = "re-run outside the maintenance window, or once the session holding the lock has ended"
+
+
+def locked(where: str, seconds: float | None = None) -> str:
+    """A relation another session holds a conflicting lock on, as a not-assessed reason: the
+    cause and the way out (``where``: what waited; ``seconds``: how long)."""
+    waited = f" after {seconds:g}s" if seconds is not None else ""
+    return (f"not assessed: locked by another session: lock wait timed out{waited} {where} ({LOCKED_BY} holds "
+            f"it); {WAY_OUT}")
+
+
 def _code(orig: BaseException) -> object:
     args = getattr(orig, "args", None)
     if args and isinstance(args[0], int):  # PyMySQL/MySQLdb: (errno, message)
@@ -54,9 +66,7 @@ def describe(exc: BaseException, redact: Redactor, fix: str | None = None,
     if has("permission") or "permission denied" in message:
         return f"permission denied: {_first_line(orig, redact)}" + (f" (fix: {fix})" if fix else "")
     if has("lock") or "lock timeout" in message:
-        return ("lock timeout: locked by another session: lock wait timed out (a migration, VACUUM FULL, ALTER TABLE "
-                "or LOCK TABLES holds a conflicting lock); re-run outside the maintenance window, or once the session "
-                "holding the lock has ended")
+        return f"lock timeout: locked by another session: lock wait timed out ({LOCKED_BY} holds a conflicting lock); {WAY_OUT}"
     if has("read_timeout") and "timed out" in message:  # PyMySQL's read_timeout/write_timeout
         return ("no answer from the server within read_timeout: the connection went silent "
                 "(raise read_timeout, or check the network path)")
