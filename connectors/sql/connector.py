@@ -7,7 +7,10 @@ with ``max_connections`` > 1, a second read-only one for the big tables, :class:
    authentication failure raises :class:`~auditor.errors.ConnectorError` with a
    credential-free message;
 2. per source, a fixed number of bulk queries: server facts, reflection with the
-   inspector's ``get_multi_*`` methods per schema, table statistics;
+   inspector's ``get_multi_*`` methods per schema, table statistics; the catalogue waits at most
+   ``catalog_lock_timeout`` on a lock another session holds, and a relation locked ACCESS
+   EXCLUSIVE (a migration, VACUUM FULL) is set aside, not assessed as locked, the rest of its
+   schema reflected without it (:meth:`Connector._reflect_schema`);
 3. per table, **one** aggregate (exact ``count(*)`` when the table is small, ``max()`` of
    each write-time column, commit timestamps, key range), then **one** sample statement (plus
    a fallback when a random sample came back empty). Where the session is read-only by

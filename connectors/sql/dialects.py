@@ -107,7 +107,10 @@ class Dialect:
       server-side statement timeout and a UTC time zone (raise if it cannot be made so);
     - ``watch(dbapi_conn, expired)``: a driver-side deadline (SQLite's progress handler);
       ``socket_of(dbapi_conn)``: the socket the client-side watchdog may shut;
-    - ``cleanup()``: release what the connection needed (temporary copies).
+    - ``cleanup()``: release what the connection needed (temporary copies);
+    - ``lock_wait(conn, seconds)``: bound the session's wait for another session's lock (short
+      for the catalogue, about ``statement_timeout`` for the reads); ``locked_relations(conn,
+      schema)``: the relations another session holds a blocking lock on (set aside, not waited on).
 
     Catalogue (a fixed number of queries per source, never per table):
 
