@@ -468,10 +468,7 @@ class Connector:
             self._comments.update(comments)
             return columns, pks
 
-        known = {k: i.not_reflected for k, i in infos.items() if k[0] == schema and i.not_reflected}
         try:
-            if known:  # the statistics found them locked: reflect the others, never wait on those
-                return (*bulk(sorted(n for (s, n) in infos if s == schema and (s, n) not in known)), known)
             return (*bulk(None), {})
         except sa.exc.DBAPIError as exc:
             setup.rollback()
@@ -486,8 +483,8 @@ class Connector:
         held = self.dialect.locked_relations(setup, schema) & set(names)
         if why == "statement" and not held:
             raise first  # slow, not locked: the schema's own error, as before (no retry per relation)
-        blocked = {**known, **{(schema, n): reason for n in sorted(held) if (schema, n) not in known}}
-        rest = [n for n in names if n not in held and (schema, n) not in known]
+        blocked = {(schema, n): reason for n in sorted(held)}
+        rest = [n for n in names if n not in held]
         self.ctx.log.warning("sql source %s: schema %s: reflection waited on a lock; %d relation(s) locked by "
                              "another session set aside", self.source.id, schema, len(blocked))
         try:

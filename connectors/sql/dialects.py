@@ -44,7 +44,6 @@ from auditor.models import EncryptionAtRest, EncryptionInTransit
 
 from . import permissions
 from .age import to_utc
-from .errors import locked
 
 LONG_CHARS = 16 * 1024  # the cut of a value whose column declares no bound (sampling.LONG_CHARS)
 ALL_VERSIONS = "FOR SYSTEM_TIME ALL"  # MariaDB system-versioned tables: every stored version of every row
@@ -538,7 +537,7 @@ class Postgres(Dialect):
             sql = sa.text(self._STATS.format(size="pg_total_relation_size(c.oid)", open_qual=self._OPEN_QUAL,
                                              locked="false"))
             rows = conn.execute(sql.bindparams(sa.bindparam("schemas", expanding=True)), params).all()
-        except sa.exc.OperationalError:  # a lock or a timeout: catalog page counts, locked tables set aside
+        except sa.exc.OperationalError:  # a lock or a timeout: catalog page counts, no policy of a locked table
             conn.rollback()
             bytes_basis = "pg_class.relpages (estimate: a table was locked)"
             held = self._HELD.format(rel="p.polrelid")
@@ -554,8 +553,6 @@ class Postgres(Dialect):
              populated, rls, force_rls, owns, policies, open_policy, foreign_server, inherited, held) in rows:
             by_oid[oid] = (nsp, rel)
             info = TableInfo(bytes=int(size) if size is not None else None, readable=bool(can_select and usage))
-            if held:  # locked ACCESS EXCLUSIVE by another session: its reads would wait on it
-                info.not_reflected = locked("while reading its statistics")
             if reltuples is not None and reltuples >= 0:
                 info.estimate, info.estimate_basis = int(reltuples), "pg_class.reltuples"
             elif live:
@@ -577,7 +574,9 @@ class Postgres(Dialect):
                                  "database (not read; audit that server as a source of its own)")
             if rls:
                 info.facts["row_security"] = {"enabled": True, "forced": bool(force_rls), "policies": int(policies or 0)}
-                if not bypass and not (owns and not force_rls):
+                if held:  # locked by another session: its policies not deparsed (that waits); its read says
+                    info.facts["row_security"]["policies_read"] = "no: the table was locked by another session"
+                elif not bypass and not (owns and not force_rls):
                     if open_policy:
                         info.row_security_policy = True  # a policy shows this login every row
                     else:

@@ -33,8 +33,8 @@ def locked(where: str, seconds: float | None = None) -> str:
     """A relation another session holds a conflicting lock on, as a not-assessed reason: the
     cause and the way out (``where``: what waited; ``seconds``: how long)."""
     waited = f" after {seconds:g}s" if seconds is not None else ""
-    return (f"not assessed: locked by another session: lock wait timed out{waited} {where} ({LOCKED_BY} holds "
-            f"it); {WAY_OUT}")
+    return (f"not assessed: locked by another session: lock wait timed out (lock timeout{waited} {where}; "
+            f"{LOCKED_BY} holds it); {WAY_OUT}")
 
 
 def _code(orig: BaseException) -> object:

@@ -72,11 +72,9 @@ def state(db: dict) -> dict:
 @pytest.mark.postgres
 @pytest.mark.parametrize("found_by", ["pg_locks", "one relation at a time"])
 def test_one_locked_table_is_the_only_one_not_assessed(tmp_path, db, monkeypatch, found_by):
-    """``pg_locks`` names the locked table (read with the statistics once they waited on it), set aside
-    before reflecting the rest in bulk; when it does not (the lock changed hands, another kind of
-    lock), the bulk reflection waits, then each relation is reflected on its own."""
-    if found_by != "pg_locks":  # neither the statistics nor the reflection's fallback see the lock
-        monkeypatch.setattr(Postgres, "_HELD", "false")
+    """``pg_locks`` names the locked table, set aside before reflecting the rest in bulk again; when it
+    does not (the lock changed hands, another kind of lock), each relation is reflected on its own."""
+    if found_by != "pg_locks":  # the reflection's fallback does not see the lock
         monkeypatch.setattr(Postgres, "locked_relations", lambda self, conn, schema: set())
     cfg = write_config(tmp_path, [sql_source("shop", db["url"], schemas=["shop"], statement_timeout=3)])
     before = state(db)
@@ -104,7 +102,8 @@ def test_one_locked_table_is_the_only_one_not_assessed(tmp_path, db, monkeypatch
 @pytest.mark.postgres
 def test_locked_table_with_a_policy_does_not_fail_the_catalogue(tmp_path, db):
     """The table statistics deparse each row-security policy (``pg_get_expr``), which opens the
-    table: a locked one must not make the whole source's catalogue unreadable."""
+    table: a locked one must not make the whole source's catalogue unreadable, nor be reported as
+    hidden by row-level security (its policy could not be read): its read names the lock."""
     cfg = write_config(tmp_path, [sql_source("vault", db["url"], schemas=["vault"], statement_timeout=3)])
     with locked(db, "vault.guarded"):
         started = time.monotonic()
