@@ -327,7 +327,7 @@ class Dataset(_Frozen):
         facts = self.facts
         cached = self.__dict__.get("_known_view")
         if cached is not None and cached[0] is facts:
-            return cached[1]  # type: ignore[no-any-return]
+            return cached[1]
         view = KnownFacts.of(facts)
         self.__dict__["_known_view"] = (facts, view)
         return view
