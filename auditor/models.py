@@ -319,8 +319,18 @@ class Dataset(_Frozen):
 
     @property
     def known(self) -> KnownFacts:
-        """The typed view of the side channels in ``facts`` that the verdict reads."""
-        return KnownFacts.of(self.facts)
+        """The typed view of the side channels in ``facts`` that the verdict reads.
+
+        Parsed once per ``facts`` object: the view is kept with the dict it was read from
+        (outside the fields: not compared, dumped or iterated), so a copy whose ``facts`` were
+        replaced (``model_copy(update={"facts": ...})``) reads its own facts, never the old view."""
+        facts = self.facts
+        cached = self.__dict__.get("_known_view")
+        if cached is not None and cached[0] is facts:
+            return cached[1]
+        view = KnownFacts.of(facts)
+        self.__dict__["_known_view"] = (facts, view)
+        return view
 
     @property
     def personal_types(self) -> tuple[str, ...]:
