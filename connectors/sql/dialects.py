@@ -447,6 +447,9 @@ class Postgres(Dialect):
             "SET TimeZone = 'UTC'",
             # rows hidden by row-level security make the query fail instead of coming back empty
             "SET row_security = off",
+            # a big table's scans start at block 0, not where another session's scan of it last
+            # was: a REPEATABLE sample cut by LIMIT is then the same rows run after run
+            "SET synchronize_seqscans = off",
         ):
             cur.execute(sql)
         cur.close()
