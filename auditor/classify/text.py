@@ -79,6 +79,8 @@ _ASCII_TWINS: dict[re.Pattern[str], re.Pattern[bytes]] = {}
 
 
 _LOWER_TWINS: dict[re.Pattern[str], bool] = {}  # rx -> whether its twin reads lower-cased text case-sensitively
+# the only non-ASCII letters Python's ``(?i)`` matches to ASCII ones (İ and ı to i, ſ to s, the Kelvin sign to k)
+_FOLDS_TO_ASCII = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
 
 
 def _ascii_twin(rx: re.Pattern[str]) -> re.Pattern[bytes]:
@@ -89,6 +91,8 @@ def _ascii_twin(rx: re.Pattern[str]) -> re.Pattern[bytes]:
     twin = _ASCII_TWINS.get(rx)
     if twin is None:
         pattern = rx.pattern
+        if rx.flags & re.IGNORECASE:  # the letters ``(?i)`` matches to ASCII ones: those ones (on ASCII text)
+            pattern = pattern.translate(_FOLDS_TO_ASCII)
         lower = pattern.startswith("(?i)") and re.search(r"\(\?[^:]", pattern[4:]) is None and not any(
             c.isascii() and c.isupper() for c in re.sub(r"\\.", "", pattern[4:]))
         if lower:
@@ -118,13 +122,18 @@ def _found_before(rx: re.Pattern[str], chunk: bytes, start: int, window: int = _
     return rx.search(near.decode("utf-8", "ignore")) is not None
 
 
-def _gate_ok(pattern: str) -> bool:
-    """Whether RE2 reads ``pattern`` (a detector's keywords, written for Python's ``re``)."""
+def _gate(pattern: str) -> str | None:
+    """A detector's keywords (``(?i)`` and escaped keywords, written for Python's ``re``) for
+    RE2, which finds them wherever ``re`` does: RE2's ``(?i)`` does not match ``i``, ``I``,
+    ``İ`` and ``ı`` to one another as ``re`` does, so each of them reads as all four. ``None``
+    when RE2 cannot read it."""
+    if pattern.startswith("(?i)"):
+        pattern = "(?i)" + re.sub("[iI\u0130\u0131]", "[iI\u0130\u0131]", pattern[4:])
     try:
         re2.compile(pattern.encode())
     except re2.error:
-        return False
-    return True
+        return None
+    return pattern
 
 
 def chunks_of(texts: Iterable[str], size: int) -> Iterator[bytes]:
@@ -404,8 +413,8 @@ def scan_text(
     candidates = {t: options.max_text_candidates for t in specs}
     wanted = frozenset(specs)
     # a detector with keywords counts nothing in a chunk without one: gated on them, not read
-    gates = tuple((name, specs[name].text_context or "") for name, _ in extra
-                  if custom[name].keywords and _gate_ok(specs[name].text_context or ""))
+    gates = tuple((name, gate) for name, _ in extra
+                  if custom[name].keywords and (gate := _gate(specs[name].text_context or "")) is not None)
     prefilter = prefilter_for(wanted - {n for n, _ in extra}, extra, gates, True)
     if sum(map(len, _VERDICTS.values())) > _VERDICTS_MAX:
         _VERDICTS.clear()

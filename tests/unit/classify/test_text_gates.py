@@ -4,6 +4,8 @@ pass over the whole chunk decides it exactly, and a chunk without one is not rea
 
 from __future__ import annotations
 
+import re
+
 from auditor.classify import ClassifyOptions, DetectorSpec, classify
 from auditor.classify import text as T
 from auditor.classify.prefilter import prefilter_for
@@ -116,3 +118,34 @@ def test_a_bare_phone_number_is_counted_where_a_phone_word_is_even_after_sightin
     assert later.get("phone") == 1
     T._VERDICTS.clear()
     assert {p.type: p.count for p in classify(Sample(text=[first + f"tel: {number}\n"]), opts)}.get("phone") == 1
+
+
+def test_a_detector_s_gate_opens_wherever_its_keyword_check_would_find_the_keyword() -> None:
+    """The gate is read by RE2, the keyword check nearby by Python's ``re``: Python's case
+    folding matches ``i``, ``I``, ``İ`` and ``ı`` to one another, RE2's does not, so a keyword
+    written with any of them must still open the gate on text written with another
+    (Turkish capitals: ``KİMLİK`` for ``kimlik``)."""
+    (emp,) = _emp(1)
+    for keyword, written in (("kimlik", "KİMLİK"), ("İletişim", "iletişim"), ("kimlik", "KIMLIK")):
+        spec = DetectorSpec(name="employee_id", regex=r"EMP-\d{6}", validator="luhn", keywords=(keyword,),
+                            category="national_id")
+        T._VERDICTS.clear()
+        found = {p.type: p.count for p in classify(Sample(text=[f"T.C. {written} NO: {emp}\n"]),
+                                                   ClassifyOptions(detectors=(spec,), **UNCAPPED))}
+        assert found == {"employee_id": 1}, (keyword, written)
+
+
+def test_a_keyword_that_folds_to_ascii_is_found_in_an_ascii_window() -> None:
+    """Python's ``(?i)`` matches ``İ`` and ``ı`` to ``i``/``I``, ``ſ`` to ``s``, the Kelvin sign to
+    ``k``: a keyword written with them is found in a window of plain ASCII (Turkish typed
+    without its letters: ``KIMLIK NUMARASI`` for ``Kimlik Numarası``), as ``re`` finds it."""
+    (emp,) = _emp(1)
+    for keyword, written in (("Kimlik Numarası", "KIMLIK NUMARASI"), ("KİMLİK", "kimlik"), ("ılık", "ILIK"),
+                             ("paſs", "PASS"), ("\u212aey", "key")):
+        assert re.search("(?i)" + re.escape(keyword), written)
+        spec = DetectorSpec(name="employee_id", regex=r"EMP-\d{6}", validator="luhn", keywords=(keyword,),
+                            category="national_id")
+        T._VERDICTS.clear()
+        found = {p.type: p.count for p in classify(Sample(text=[f"{written}: {emp}\n"]),
+                                                   ClassifyOptions(detectors=(spec,), **UNCAPPED))}
+        assert found == {"employee_id": 1}, (keyword, written)
