@@ -209,7 +209,7 @@ def _twelve(s: str) -> str | None:
         from stdnum.in_ import aadhaar
         from stdnum.jp import in_ as my_number
 
-        libs.extend((verhoeff, aadhaar, my_number))
+        libs[:] = (verhoeff, aadhaar, my_number)  # not extend: two first calls at once would leave six
     verhoeff, aadhaar, my_number = libs
     if s.isascii():  # twelve ASCII digits: the libraries' checks without their cleaning and exceptions
         if s[0] not in "01" and s != s[::-1] and verhoeff.checksum(s) == 0:

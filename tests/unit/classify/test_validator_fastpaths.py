@@ -77,3 +77,45 @@ def test_phone_reading_by_the_regions_that_can_read_it_answers_as_every_region_i
     assert [v._phone_parse.__wrapped__(x, regions) for x in values] == fast
     monkeypatch.setattr(v, "_any_region", lambda regions: None)  # each region asked in turn, from the first
     assert [v._phone_parse.__wrapped__(x, regions) for x in values] == fast
+
+
+def test_twelve_digit_ids_answer_when_first_called_from_threads_at_once(monkeypatch) -> None:
+    """The readers' threads validate header cells: two first calls at once (one still importing
+    python-stdnum's modules when the other starts) both answer, and so do all calls after."""
+    import sys
+    import threading
+    import time
+
+    import stdnum.jp
+
+    class SlowFinder:  # the first import of stdnum.jp.in_ takes a while, as a cold one does
+        slowed = False
+
+        def find_spec(self, name, path=None, target=None):  # noqa: ANN001, ANN201
+            if name == "stdnum.jp.in_" and not SlowFinder.slowed:
+                SlowFinder.slowed = True
+                time.sleep(0.3)
+            return None
+
+    values = ["234567890124", "123456789018"]
+    expected = [ids.validate_national_id(v) for v in values]
+    monkeypatch.setattr(ids, "_TWELVE_LIBS", [])
+    monkeypatch.delitem(sys.modules, "stdnum.jp.in_")
+    monkeypatch.delattr(stdnum.jp, "in_")
+    monkeypatch.setattr(sys, "meta_path", [SlowFinder(), *sys.meta_path])
+    answers: list[object] = []
+
+    def first_call() -> None:
+        try:
+            answers.append([ids._twelve(v) for v in values])
+        except Exception as exc:  # noqa: BLE001 - the answer the test reports
+            answers.append(exc)
+
+    threads = [threading.Thread(target=first_call) for _ in range(2)]
+    threads[0].start()
+    time.sleep(0.1)
+    threads[1].start()
+    for t in threads:
+        t.join()
+    assert answers == [expected, expected]
+    assert [ids._twelve(v) for v in values] == expected  # and every call after
