@@ -361,3 +361,19 @@ def assert_incomplete(s: Scan, faulty: str, healthy: str, healthy_dataset: str) 
     assert good["status"] == "assessed" and "email" in {p["type"] for p in good["personal_data"]}, good
     assert not s.not_assessed(healthy), s.not_assessed(healthy)
     assert s.not_assessed(faulty), f"nothing not-assessed on {faulty}"
+
+
+@contextmanager
+def table_locked(db: dict, table: str) -> Iterator[None]:
+    """Another session holds ACCESS EXCLUSIVE on ``table`` (``db["engine"]``'s database) in an
+    open transaction, rolled back on exit."""
+    import sqlalchemy as sa
+
+    conn = db["engine"].connect().execution_options(isolation_level="READ COMMITTED")
+    tx = conn.begin()
+    conn.execute(sa.text(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
+    try:
+        yield
+    finally:
+        tx.rollback()
+        conn.close()

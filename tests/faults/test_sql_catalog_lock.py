@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
-from fault_helpers import scan, sql_source, write_config
+from fault_helpers import scan, sql_source, table_locked, write_config
 
 from connectors.sql.dialects import Postgres
 
@@ -46,19 +45,6 @@ def db(pg_url: str) -> Iterator[dict]:
         eng.dispose()
 
 
-@contextmanager
-def locked(db: dict, table: str) -> Iterator[None]:
-    """Another session holds ACCESS EXCLUSIVE on ``table`` in an open transaction."""
-    conn = db["engine"].connect().execution_options(isolation_level="READ COMMITTED")
-    tx = conn.begin()
-    conn.execute(sa.text(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
-    try:
-        yield
-    finally:
-        tx.rollback()
-        conn.close()
-
-
 def state(db: dict) -> dict:
     """What a write would change: each table's rows (digest), the schema's relations, write counters."""
     with db["engine"].connect() as c:
@@ -67,6 +53,14 @@ def state(db: dict) -> dict:
         rels = c.execute(sa.text("SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                                  "WHERE n.nspname = 'shop' ORDER BY 1")).scalars().all()
     return {"rows": rows, "relations": rels}
+
+
+def scan_while_locked(db: dict, cfg, table: str):
+    """A scan of ``cfg`` while another session holds ``table`` locked, and its wall seconds."""
+    with table_locked(db, table):
+        started = time.monotonic()
+        s = scan(cfg)
+        return s, time.monotonic() - started
 
 
 @pytest.mark.postgres
@@ -78,10 +72,7 @@ def test_one_locked_table_is_the_only_one_not_assessed(tmp_path, db, monkeypatch
         monkeypatch.setattr(Postgres, "locked_relations", lambda self, conn, schema: set())
     cfg = write_config(tmp_path, [sql_source("shop", db["url"], schemas=["shop"], statement_timeout=3)])
     before = state(db)
-    with locked(db, "shop.ledger"):
-        started = time.monotonic()
-        s = scan(cfg)
-        elapsed = time.monotonic() - started
+    s, elapsed = scan_while_locked(db, cfg, "shop.ledger")
     print(f"scan with {found_by}: {elapsed:.2f}s")
     assert s.code == 3, s.output
     for name in ("shop.customers", "shop.orders"):
@@ -105,10 +96,7 @@ def test_locked_table_with_a_policy_does_not_fail_the_catalogue(tmp_path, db):
     table: a locked one must not make the whole source's catalogue unreadable, nor be reported as
     hidden by row-level security (its policy could not be read): its read names the lock."""
     cfg = write_config(tmp_path, [sql_source("vault", db["url"], schemas=["vault"], statement_timeout=3)])
-    with locked(db, "vault.guarded"):
-        started = time.monotonic()
-        s = scan(cfg)
-        elapsed = time.monotonic() - started
+    s, elapsed = scan_while_locked(db, cfg, "vault.guarded")
     print(f"scan with a locked policy table: {elapsed:.2f}s")
     assert s.code == 3, s.output
     assert "email" in s.personal("vault", "vault.notes"), s.output

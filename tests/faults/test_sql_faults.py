@@ -10,11 +10,10 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
-from fault_helpers import loopback_endpoint, scan, sql_source, write_config
+from fault_helpers import loopback_endpoint, scan, sql_source, table_locked, write_config
 
 pytestmark = pytest.mark.postgres
 PASSWORD = "Fault-pw-7c1e"
@@ -46,18 +45,6 @@ def db(pg_url: str) -> Iterator[dict]:
 
 def healthy(db: dict) -> dict:
     return sql_source("good", db["admin"], include=["public.customers"], statement_timeout=2)
-
-
-@contextmanager
-def table_locked(db: dict, table: str) -> Iterator[None]:
-    conn = db["engine"].connect().execution_options(isolation_level="READ COMMITTED")
-    tx = conn.begin()
-    conn.execute(sa.text(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
-    try:
-        yield
-    finally:
-        tx.rollback()
-        conn.close()
 
 
 def test_permission_denied_and_statement_timeout(tmp_path, db, monkeypatch):
