@@ -32,6 +32,12 @@ def db(pg_url: str) -> Iterator[dict]:
                               " updated_at timestamptz DEFAULT now())"))
             c.execute(sa.text(f"INSERT INTO shop.{t} (email) SELECT 'person' || g || '@example.com' "
                               "FROM generate_series(1, 40) g"))
+        c.execute(sa.text("CREATE SCHEMA ahead"))  # no defaults: reflecting them does not open them
+        for t, n in (("small", 10), ("big", 60)):
+            c.execute(sa.text(f"CREATE TABLE ahead.{t} (id int primary key, email text)"))
+            c.execute(sa.text(f"INSERT INTO ahead.{t} SELECT g, 'person' || g || '@example.com' "
+                              f"FROM generate_series(1, {n}) g"))
+        c.execute(sa.text("ANALYZE ahead.small, ahead.big"))
         c.execute(sa.text("CREATE SCHEMA vault"))  # a table under row-level security, its policy open
         for t in ("guarded", "notes"):
             c.execute(sa.text(f"CREATE TABLE vault.{t} (id int primary key, email text)"))
@@ -169,3 +175,19 @@ def test_mariadb_table_locked_for_write_is_the_only_one_not_assessed(tmp_path, m
     assert "schema not reflected" not in s.output
     assert elapsed < 15, elapsed
     assert state() == before  # nothing written
+
+
+
+@pytest.mark.postgres
+def test_a_big_table_locked_while_read_ahead_is_named_locked(tmp_path, db):
+    """A big table (estimate path) is read on the second connection: a lock that does not stop
+    reflection (no column defaults) but blocks its read is named as a lock there too, not as a
+    slow statement (the read gives up on the lock a second before statement_timeout)."""
+    cfg = write_config(tmp_path, [sql_source("ahead", db["url"], schemas=["ahead"], statement_timeout=3,
+                                             exact_count_max_rows=20)])
+    s, elapsed = scan_while_locked(db, cfg, "ahead.big")
+    assert s.code == 3, s.output
+    assert "email" in s.personal("ahead", "ahead.small"), s.output
+    big = s.dataset("ahead", "ahead.big")
+    assert big["status"] == "error" and "locked by another session" in big["error"], big
+    assert elapsed < 15, elapsed
