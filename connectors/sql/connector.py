@@ -904,7 +904,9 @@ class ReadAhead:
         conn: sa.Connection | None = None
         try:
             engine = c._engine(watch)
-            conn = c._reading(engine.connect())
+            conn = engine.connect()
+            c.dialect.lock_wait(conn, c._read_lock_wait)  # a lock is named as one, as on the main connection
+            conn = c._reading(conn)
             for t in self.order:
                 with self.cond:
                     if self.stopped:
