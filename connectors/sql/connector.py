@@ -904,7 +904,7 @@ class ReadAhead:
         conn: sa.Connection | None = None
         try:
             engine = c._engine(watch)
-            conn = engine.connect()
+            conn = engine.connect().execution_options(**_TABLE)  # its statements are its tables'
             c.dialect.lock_wait(conn, c._read_lock_wait)  # a lock is named as one, as on the main connection
             conn = c._reading(conn)
             for t in self.order:
