@@ -16,7 +16,8 @@ over 8 KiB (a line is never cut), is read as a sample: cut into blocks of about 
 line ends, taken in a seeded random order,
 each present type is extracted, validated and context-checked block by block, and once at
 least 16 blocks and 64 counted occurrences are read and the 99% confidence interval of a
-regression estimator (on block measures counted in C: bytes, digits, ``@``, line ends;
+regression estimator (on block measures counted in C: bytes, digits, ``@``, line ends, capitals
+and six punctuation marks, see ``blocks.py``;
 Student's t; finite-population correction) is within 10% of the estimate (or 0.5 points of
 the candidate occurrences) either side, the type's count and tags are extrapolated to the
 chunk (flagged ``estimated``). Presence is never sampled: the prefilter reads the whole chunk, and a type
@@ -33,15 +34,15 @@ then a lower bound, flagged ``capped``).
 
 from __future__ import annotations
 
-import math
 import random
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import re2
 
+from auditor.classify import blocks as _bk
 from auditor.classify import validators as v
 from auditor.classify.columns import enabled_types, specs_for, validators_for
 from auditor.classify.options import ClassifyOptions
@@ -245,158 +246,6 @@ def _written_as_phone(chunk: bytes, raw: str, start: int, end: int, tag_strong: 
 _KEYWORD_SHAPES: dict[str, re.Pattern[bytes]] = {"phone": re.compile(rb"(?!00)\d+")}
 
 
-_BLOCK = 2048  # a settling scan reads a large chunk in blocks of about this many bytes, cut at line ends
-_MIN_BLOCKS = 16  # blocks of a type read before its count may settle
-_MIN_COUNTED = 64  # ... and occurrences counted in them
-_SETTLE_REL = 0.1  # a settled count is known within +-10% of itself (99% confidence) ...
-_SETTLE_ABS = 0.005  # ... or within +-0.5 points of its candidate occurrences, whichever is wider
-_Z = 2.576  # 99%, two-sided, normal
-_SETTLE_CHUNK = 1 << 20  # the least chunk a settling scan reads (1 MiB: one sample per call of the connectors)
-_DIGITS = b"0123456789"
-
-
-def _t99(df: int) -> float:
-    """Student's t for 99% two-sided at ``df`` degrees of freedom (Cornish-Fisher expansion
-    about the normal quantile: within 0.03 of the table from 8 on)."""
-    z = _Z
-    return z + (z ** 3 + z) / (4 * df) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * df * df)
-
-
-def _blocks(chunk: bytes) -> list[tuple[int, int]]:
-    """``chunk`` as (start, end) blocks of about ``_BLOCK`` bytes, cut at line ends only: the
-    units a settling scan samples. A line longer than a block is one block, however long: a cut
-    inside a line can fall inside a run of values written back to back (digit groups one space
-    apart), where a scan started a margin before the cut reads other windows of the run than
-    the whole chunk's scan for the whole block (no margin is long enough for such a run). A chunk
-    with a block over 4 blocks' size is not sampled (see :func:`scan_text`)."""
-    out, start, n = [], 0, len(chunk)
-    while start < n:
-        end = min(start + _BLOCK, n)
-        if end < n:
-            cut = chunk.rfind(b"\n", start, end)
-            if cut < 0:
-                cut = chunk.find(b"\n", end)
-                if cut < 0:
-                    cut = n - 1
-            end = cut + 1
-        out.append((start, end))
-        start = end
-    return out
-
-
-class _Auxiliary:
-    """Cheap measures of a chunk's blocks, counted in C: bytes, digits, ``@`` and line ends;
-    their totals over the chunk, and each block's when a sample reads it. A sampled type's
-    count is estimated by regression on them (values cluster where digits or e-mails do: a
-    dense section of them is then weighed by its size, not by its share of the blocks read)."""
-
-    def __init__(self, chunk: bytes, blocks: list[tuple[int, int]], order: list[int]) -> None:
-        self.chunk, self.blocks, self.order = chunk, blocks, order
-        self.totals = self._measure(chunk)
-        self._x: dict[int, tuple[int, ...]] = {}
-        k = len(self.totals)
-        # sums of x and of x x' over the first n blocks of ``order``: every type reads in that order
-        self._sums: list[tuple[list[int], list[list[int]]]] = [([0] * k, [[0] * k for _ in range(k)])]
-
-    @staticmethod
-    def _measure(part: bytes) -> tuple[int, ...]:
-        return len(part), len(part) - len(part.translate(None, _DIGITS)), part.count(b"@"), part.count(b"\n")
-
-    def x(self, block: int) -> tuple[int, ...]:
-        found = self._x.get(block)
-        if found is None:
-            s, e = self.blocks[block]
-            found = self._x[block] = self._measure(self.chunk[s:e])
-        return found
-
-    def sums(self, n: int) -> tuple[list[int], list[list[int]]]:
-        """Sum of x and of x x' over the first ``n`` blocks of ``order``."""
-        while len(self._sums) <= n:
-            x = self.x(self.order[len(self._sums) - 1])
-            sx, sxx = self._sums[-1]
-            self._sums.append(([a + xi for a, xi in zip(sx, x)],
-                               [[a + xi * xj for a, xj in zip(row, x)] for row, xi in zip(sxx, x)]))
-        return self._sums[n]
-
-
-def _solve(a: Sequence[Sequence[float]], b: Sequence[float]) -> list[float]:
-    """``a x = b`` for a sum-of-squares matrix ``a`` (positive semi-definite: Gauss-Jordan needs
-    no pivoting); an unknown without a usable pivot (a measure that is zero, or a combination of
-    the others, in every block read) is 0."""
-    k = len(b)
-    m = [[*row, v_] for row, v_ in zip(a, b)]
-    for c in range(k):
-        pivot = m[c][c]
-        if pivot <= 1e-9 * (1 + a[c][c]):
-            m[c] = [0.0] * (k + 1)
-            continue
-        for r in range(k):
-            if r != c and m[r][c]:
-                f = m[r][c] / pivot
-                m[r] = [x - f * y for x, y in zip(m[r], m[c])]
-    return [m[i][k] / m[i][i] if m[i][i] else 0.0 for i in range(k)]
-
-
-class _Estimate:
-    """A type's count in one chunk from a simple random sample of its blocks: the regression
-    (GREG) estimator on the blocks' measures, with finite-population correction (Cochran,
-    Sampling Techniques, 7.1; Sarndal et al., Model Assisted Survey Sampling, 6.5):
-    Y = N mean(y) + b'(X - N mean(x)), Var = N^2 (1 - n/N) / n * S_e^2, where b is the
-    least-squares fit of y on x over the blocks read and e = y - b'x."""
-
-    def __init__(self, aux: _Auxiliary) -> None:
-        self.aux = aux
-        self.n = self.sy = self.syy = self.sc = 0
-        self.sxy = [0] * len(aux.totals)
-
-    def add(self, counted: int, occurrences: int) -> None:
-        """The next block of the aux's order: ``counted`` of its ``occurrences`` counted."""
-        self.n += 1
-        self.sy += counted
-        self.syy += counted * counted
-        self.sc += occurrences
-        if counted:
-            for j, xj in enumerate(self.aux.x(self.aux.order[self.n - 1])):
-                self.sxy[j] += xj * counted
-
-    def settled(self) -> tuple[float | None, int]:
-        """The estimated count of the whole chunk once its 99% interval is within 10% of it
-        (or 0.5 points of the candidate occurrences) either side, else None; and the blocks
-        the sample would need at its present variance (all of them when few counted)."""
-        n, big_n, k = self.n, len(self.aux.blocks), len(self.aux.totals)
-        if self.sy < _MIN_COUNTED or n >= big_n or n <= 2 * k:
-            return None, big_n
-        sx, sxx = self.aux.sums(n)
-        b = _solve(sxx, self.sxy)
-        bx = sum(bj * xj for bj, xj in zip(b, sx))
-        count = big_n * self.sy / n + sum(bj * (t - big_n * xj / n) for bj, t, xj in zip(b, self.aux.totals, sx))
-        count = max(count, self.sy)  # never fewer than the blocks read hold
-        sse = self.syy - 2 * sum(bj * v_ for bj, v_ in zip(b, self.sxy)) + sum(
-            bi * bj * sxx[i][j] for i, bi in enumerate(b) for j, bj in enumerate(b))
-        mean_e = (self.sy - bx) / n
-        s2 = max(sse - n * mean_e * mean_e, 0.0) / (n - k)
-        var = big_n * big_n * (1 - n / big_n) / n * s2
-        half = max(_SETTLE_REL * count, _SETTLE_ABS * big_n * self.sc / n) / _t99(n - k)
-        if n >= _MIN_BLOCKS and var <= half * half:
-            return count, n
-        n0 = var / (1 - n / big_n) * n / (half * half)  # blocks needed without the correction ...
-        return None, math.ceil(n0 / (1 + n0 / big_n))  # ... and with it
-
-
-def _runs(blocks: list[tuple[int, int]], read: set[int]) -> Iterator[tuple[int, int]]:
-    """The blocks not in ``read``, adjacent ones merged: the rest of a chunk in few reads."""
-    start = None
-    for i, (s, e) in enumerate(blocks):
-        if i in read:
-            if start is not None:
-                yield start, blocks[i - 1][1]
-                start = None
-        elif start is None:
-            start = s
-    if start is not None:
-        yield start, blocks[-1][1]
-
-
 def scan_text(
     texts: Iterable[str], options: ClassifyOptions, where: str = TEXT_WHERE, skip: frozenset[str] = frozenset()
 ) -> list[Hit]:
@@ -509,7 +358,7 @@ def scan_text(
 
     settle = options.settle_values > 0
     # a settling scan samples blocks of large chunks: the larger the chunk, the smaller its sample's share
-    chunk_bytes = max(options.text_chunk_bytes, _SETTLE_CHUNK) if settle else options.text_chunk_bytes
+    chunk_bytes = max(options.text_chunk_bytes, _bk.SETTLE_CHUNK) if settle else options.text_chunk_bytes
     spent: set[str] = set()  # types whose budget ran out: a later candidate makes their count a lower bound
     for chunk in chunks_of(texts, chunk_bytes):
         for type_ in [t for t in spent if _extractor(specs[t]).search(chunk) is not None]:
@@ -533,10 +382,10 @@ def scan_text(
             gates = tuple(p for p in gates if p[0] in wanted)
             prefilter = prefilter_for(wanted - {n for n, _ in extra}, extra, gates, True)
         blocks: list[tuple[int, int]] = []
-        aux: _Auxiliary | None = None
-        if settle and len(chunk) >= 8 * _MIN_BLOCKS * _BLOCK:
-            blocks = _blocks(chunk)
-            if len(blocks) < 8 * _MIN_BLOCKS or any(e - s > 4 * _BLOCK for s, e in blocks):
+        aux: _bk.Auxiliary | None = None
+        if settle and len(chunk) >= 8 * _bk.MIN_BLOCKS * _bk.BLOCK:
+            blocks = _bk.cut(chunk)
+            if len(blocks) < 8 * _bk.MIN_BLOCKS or any(e - s > 4 * _bk.BLOCK for s, e in blocks):
                 blocks = []  # long lines: too few blocks, or one that would weigh many (left out of a sample, its
                 # values would be extrapolated from the others'): the chunk is read whole
             order = list(range(len(blocks)))
@@ -550,8 +399,8 @@ def scan_text(
                 count(type_, chunk, _candidates(rx, chunk), tally)
                 _add(hits.get(type_), tally)
                 continue
-            aux = aux or _Auxiliary(chunk, blocks, order)
-            sample = _Estimate(aux)
+            aux = aux or _bk.Auxiliary(chunk, blocks, order)
+            sample = _bk.Estimate(aux)
             for k, i in enumerate(order, 1):
                 found = _candidates(rx, chunk, *blocks[i])
                 sample.add(count(type_, chunk, found, tally), sum(map(len, found.values())))
@@ -559,18 +408,16 @@ def scan_text(
                     if type_ in hits:  # a budget ran out: the count is a lower bound, not an estimate
                         hits[type_].capped = True
                     break
-                if k < _MIN_BLOCKS or k % 4:
+                outcome = sample.step()
+                if outcome is None:
                     continue
-                estimate, needed = sample.settled()
-                if estimate is not None:
-                    _extrapolate(hits[type_], tally, estimate, sample.sc, budget, candidates, type_)
-                    break
-                rare = sample.sy * len(blocks) < 2 * _MIN_COUNTED * k  # too few values to settle on
-                if needed > len(blocks) // 2 and (rare or k >= len(blocks) // 4):
+                if outcome is True:
                     # a sample this large saves little: read the rest whole, in as few reads as it takes
-                    for s, e in _runs(blocks, set(order[:k])):
+                    for s, e in _bk.runs(blocks, set(order[:k])):
                         count(type_, chunk, _candidates(rx, chunk, s, e), tally)
-                    break
+                else:
+                    _extrapolate(hits[type_], tally, outcome, sample.sc, budget, candidates, type_)
+                break
             _add(hits.get(type_), tally)
     for hit in hits.values():
         hit.confidence = confidence(hit.type, 0.5, False, (hit.spec or specs[hit.type]).strength)

@@ -8,6 +8,7 @@ import pytest
 from stdnum import luhn
 
 from auditor.classify import ClassifyOptions, classify
+from auditor.classify import blocks as B
 from auditor.classify import text as T
 from auditor.models import Sample
 
@@ -100,7 +101,7 @@ def test_values_in_one_dense_section_are_not_extrapolated_wrongly(where: str, fi
 def test_context_looks_back_across_block_boundaries(monkeypatch: pytest.MonkeyPatch) -> None:
     """A bare number counts as a phone only with a phone word before it; with every line a
     block of its own, the word is always in the block before the number's."""
-    monkeypatch.setattr(T, "_BLOCK", 8)
+    monkeypatch.setattr(B, "BLOCK", 8)
     text = "contact\n61234567\nzzzz zzzz zzzz zzzz zzzz zzzz zzzz zzzz zzzz zzzz zzzz\n" * 4000
     exact = _hit(text, "phone", settle_values=0)
     est = _hit(text, "phone", settle_values=64)
@@ -144,8 +145,8 @@ def test_values_across_block_cuts_are_read_whole_and_once(monkeypatch: pytest.Mo
     """A text without line ends (values written with spaces: phones in groups) is never cut
     inside a line: it is one block, read whole, and counts exactly what the whole-chunk read
     counts."""
-    monkeypatch.setattr(T, "_BLOCK", 64)
-    monkeypatch.setattr(T, "_MIN_COUNTED", 10**9)  # never settles: every block is read
+    monkeypatch.setattr(B, "BLOCK", 64)
+    monkeypatch.setattr(B, "MIN_COUNTED", 10**9)  # never settles: every block is read
     text = "".join(f"lorem ipsum dolor sit amet, call +65 6{i % 1000:03d} {4000 + i % 5000} now " for i in range(2000))
     assert "\n" not in text
     exact = _hit(text, "phone", settle_values=0, text_chunk_bytes=MIB)
@@ -157,12 +158,12 @@ def test_values_across_block_cuts_are_read_whole_and_once(monkeypatch: pytest.Mo
 def test_blocks_extract_exactly_what_the_whole_chunk_extracts(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every type's candidates, block by block (cut at line ends, values with spaces across
     them), are the whole chunk's: same values, same offsets."""
-    monkeypatch.setattr(T, "_BLOCK", 48)
+    monkeypatch.setattr(B, "BLOCK", 48)
     lines = [f"Dear Mr Tan Ah Kow, mail tan.ah.kow{i}@example.com or call +65 6{i:03d} {4000 + i} / 0812-345-{6000 + i};"
              f" card {_card(i)}, NRIC S{1000000 + i}D, 10 Anson Road #12-{i:02d} Singapore 079903, ip 10.0.{i % 256}.7, "
              for i in range(60)]
     chunk = ("".join(lines) + "\n" + "\n".join(lines)).encode()
-    blocks = T._blocks(chunk)
+    blocks = B.cut(chunk)
     assert len(blocks) > 50
     _assert_blocks_extract_as_whole(chunk, blocks)
 
@@ -186,7 +187,7 @@ def test_blocks_of_a_run_of_digit_groups_extract_what_the_whole_chunk_extracts()
     """The blocks' union is the whole chunk's, whatever the text: here a run of digit groups
     longer than the margin (the cut falls inside it)."""
     chunk = ("x " + " ".join(" ".join(_card(i)[j:j + 4] for j in range(0, 16, 4)) for i in range(400)) + "\n").encode() * 3
-    _assert_blocks_extract_as_whole(chunk, T._blocks(chunk))
+    _assert_blocks_extract_as_whole(chunk, B.cut(chunk))
 
 
 @pytest.mark.parametrize("settle", [0, 64])
@@ -222,9 +223,9 @@ def test_a_candidate_longer_than_the_margin_is_read_whole_by_its_block(monkeypat
     """A block's scan ends a margin past the block: a match starting in the block and running
     past that end (a name after a line end, longer than the margin) is read as far as the whole
     chunk's scan reads it, not cut at the margin."""
-    monkeypatch.setattr(T, "_BLOCK", 8)  # a block a line
+    monkeypatch.setattr(B, "BLOCK", 8)  # a block a line
     chunk = ("filler line\nDear\nTan" + "a" * 400 + " Kow\n").encode() * 4
-    blocks = T._blocks(chunk)
+    blocks = B.cut(chunk)
     rx = T._extractor(T.specs_for(ClassifyOptions())[[s.name for s in T.specs_for(ClassifyOptions())].index("person_name")])
     merged: dict[bytes, list[int]] = {}
     for s, e in blocks:
