@@ -9,7 +9,9 @@ fewer blocks the same precision takes. The measures: bytes, digits, ``@`` and li
 *base* set), and, once enough blocks are read to fit more of them (``EXTEND_AT``), capital
 letters and six punctuation marks that tell kinds of lines apart (``:`` of labels, ``=`` of
 key=value logs, ``_`` of identifiers, ``-`` of dates and dashed numbers, ``#`` of unit and
-order numbers, ``.`` of dotted numbers and sentences): free text is a mix of kinds of lines
+order numbers, ``.`` of dotted numbers and sentences), and a digit followed by a capital once
+the bytes no measure counts are left out (an id's check letter, a time's ``T``/``Z``, a number
+before a capitalised word): free text is a mix of kinds of lines
 (tickets, log lines, labelled records, prose), a type's values come with their kind of line,
 and the marks of a block tell how many lines of each kind it holds.
 
@@ -36,9 +38,10 @@ SETTLE_CHUNK = 1 << 20  # the least chunk a settling scan reads (1 MiB: one samp
 _MARKS = (b":", b"=", b"_", b"-", b"#", b".")  # the extended measures (see the module's docstring)
 _DIGITS = b"0123456789"
 _UPPER = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_CLASSES = bytes.maketrans(_DIGITS + _UPPER, b"0" * len(_DIGITS) + b"A" * len(_UPPER))
 _UNCOUNTED = bytes(sorted(set(range(256)) - set(_DIGITS + _UPPER + b"@\n" + b"".join(_MARKS))))
 _BASE = (0, 1, 2, 3)  # bytes, digits, "@", line ends
-_ALL = tuple(range(5 + len(_MARKS)))
+_ALL = tuple(range(6 + len(_MARKS)))
 EXTEND_AT = 4 * len(_ALL)  # blocks read from which the regression uses every measure (n >= 4k: below, too few
 # residual degrees of freedom, and the interval covered less than its 99% in simulation)
 
@@ -73,16 +76,16 @@ def cut(chunk: bytes) -> list[tuple[int, int]]:
 
 
 def _measure(part: bytes) -> tuple[int, ...]:
-    """Every measure of ``part`` (a block, or the whole chunk for the totals), in two passes of C
-    rather than one a measure: ``part`` without the bytes no measure counts (digits and marks
-    are left, under half of it), then that without its digits (a few percent), where each mark
-    is counted."""
-    counted = part.translate(None, _UNCOUNTED)
-    letters = counted.translate(None, _DIGITS)
-    marks = letters.translate(None, _UPPER)
+    """Every measure of ``part`` (a block, or the whole chunk for the totals), in a few passes of
+    C rather than one a measure: ``part`` without the bytes no measure counts, digits written
+    ``0`` and capitals ``A`` (under half of it: the "shape"), then that without its digits, then
+    without its capitals (a few percent), where each mark is counted."""
+    shape = part.translate(_CLASSES, _UNCOUNTED)
+    letters = shape.translate(None, b"0")
+    marks = letters.translate(None, b"A")
     count = marks.count
-    return (len(part), len(counted) - len(letters), count(b"@"), count(b"\n"), len(letters) - len(marks),
-            *[count(m) for m in _MARKS])
+    return (len(part), len(shape) - len(letters), count(b"@"), count(b"\n"), len(letters) - len(marks),
+            *[count(m) for m in _MARKS], shape.count(b"0A"))
 
 
 class Auxiliary:
