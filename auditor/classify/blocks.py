@@ -6,19 +6,19 @@ order. Per present type, the blocks read give its count per block (``y``); the c
 is estimated by regression (GREG) on measures of every block counted in C (``x``), whose
 totals over the chunk are known exactly: the better the measures predict a block's count, the
 fewer blocks the same precision takes. The measures: bytes, digits, ``@`` and line ends (the
-*base* set), and, once enough blocks are read to fit more of them (``EXTEND_AT``), capital
-letters and six punctuation marks that tell kinds of lines apart (``:`` of labels, ``=`` of
-key=value logs, ``_`` of identifiers, ``-`` of dates and dashed numbers, ``#`` of unit and
-order numbers, ``.`` of dotted numbers and sentences), and a digit followed by a capital once
-the bytes no measure counts are left out (an id's check letter, a time's ``T``/``Z``, a number
-before a capitalised word): free text is a mix of kinds of lines
-(tickets, log lines, labelled records, prose), a type's values come with their kind of line,
-and the marks of a block tell how many lines of each kind it holds.
+*base* set); then, as more blocks are read (``_STAGES``: the first 4k measures once 4k blocks
+are read), capital letters, a digit followed by a capital once the bytes no measure counts are
+left out (an id's check letter, a time's ``T``/``Z``, a number before a capitalised word), and
+six punctuation marks (``=`` of key=value logs, ``_`` of identifiers, ``:`` of labels, ``-`` of
+dates and dashed numbers, ``#`` of unit and order numbers, ``.`` of dotted numbers and
+sentences). Free text is a mix of kinds of lines (tickets, log lines, labelled records, prose),
+a type's values come with their kind of line, and these marks of a block tell how many lines of
+each kind it holds.
 
 A count settles once its 99% interval (Student's t at the residual degrees of freedom, with
 finite-population correction) is within ``SETTLE_REL`` of it (or ``SETTLE_ABS`` of the
 candidate occurrences) either side, after at least ``MIN_BLOCKS`` blocks and ``MIN_COUNTED``
-counted occurrences. The coverage of that rule, checks and model switch included, is tested by
+counted occurrences. The coverage of that rule, its checks and stages included, is tested by
 simulation (``tests/unit/classify/test_block_coverage.py``).
 """
 
@@ -35,15 +35,23 @@ SETTLE_ABS = 0.005  # ... or within +-0.5 points of its candidate occurrences, w
 _Z = 2.576  # 99%, two-sided, normal
 SETTLE_CHUNK = 1 << 20  # the least chunk a settling scan reads (1 MiB: one sample per call of the connectors)
 
-_MARKS = (b":", b"=", b"_", b"-", b"#", b".")  # the extended measures (see the module's docstring)
+_MARKS = (b"=", b"_", b":", b"-", b"#", b".")  # punctuation measures (see the module's docstring)
 _DIGITS = b"0123456789"
 _UPPER = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _CLASSES = bytes.maketrans(_DIGITS + _UPPER, b"0" * len(_DIGITS) + b"A" * len(_UPPER))
 _UNCOUNTED = bytes(sorted(set(range(256)) - set(_DIGITS + _UPPER + b"@\n" + b"".join(_MARKS))))
-_BASE = (0, 1, 2, 3)  # bytes, digits, "@", line ends
+# the measures, in this order: bytes, digits, "@", line ends, capitals, a digit then a capital, then the marks
 _ALL = tuple(range(6 + len(_MARKS)))
-EXTEND_AT = 4 * len(_ALL)  # blocks read from which the regression uses every measure (n >= 4k: below, too few
-# residual degrees of freedom, and the interval covered less than its 99% in simulation)
+# the regression fits the first k of them once 4k blocks are read (n >= 4k: with fewer, too few
+# residual degrees of freedom, and the interval covered less than its 99% in simulation); the
+# first four (the base set) from the start. The stages are a fixed rule of the number of blocks
+# read, never a choice made on the values.
+_STAGES = (4, 8, len(_ALL))
+
+
+def _fitted(n: int) -> int:
+    """How many of the measures the regression fits after ``n`` blocks."""
+    return max(k for k in _STAGES if n >= 4 * k or k == _STAGES[0])
 
 
 def t99(df: int) -> float:
@@ -85,7 +93,7 @@ def _measure(part: bytes) -> tuple[int, ...]:
     marks = letters.translate(None, b"A")
     count = marks.count
     return (len(part), len(shape) - len(letters), count(b"@"), count(b"\n"), len(letters) - len(marks),
-            *[count(m) for m in _MARKS], shape.count(b"0A"))
+            shape.count(b"0A"), *[count(m) for m in _MARKS])
 
 
 class Auxiliary:
@@ -180,8 +188,9 @@ class Estimate:
     Sampling Techniques, 7.1; Sarndal et al., Model Assisted Survey Sampling, 6.5):
     Y = N mean(y) + b'(X - N mean(x)), Var = N^2 (1 - n/N) / n * S_e^2, where b is the
     least-squares fit of y on x over the blocks read, e = y - b'x, and S_e^2 has n - rank
-    degrees of freedom. The base measures until ``EXTEND_AT`` blocks are read, every measure from
-    then on (a fixed rule of the number read, never a choice made on the values)."""
+    degrees of freedom. The measures fitted grow with the blocks read (``_fitted``: a fixed rule
+    of the number read, never a choice made on the values); the least-squares factor of the
+    first 4k measures is the leading block of the factor of all twelve, shared by every type."""
 
     def __init__(self, aux: Auxiliary) -> None:
         self.aux = aux
@@ -216,8 +225,10 @@ class Estimate:
             return True
         ahead = (needed - n) // 3 if self.sy >= MIN_COUNTED and n < needed < big_n else 0
         self._next = n + max(4, ahead - ahead % 4)
-        if n < EXTEND_AT <= self._next:
-            self._next = EXTEND_AT  # the extended regression's first look
+        for k in _STAGES[1:]:
+            if n < 4 * k <= self._next:
+                self._next = 4 * k  # a larger regression's first look
+                break
         return None
 
     def settled(self) -> tuple[float | None, int]:
@@ -227,7 +238,7 @@ class Estimate:
         n, big_n = self.n, len(self.aux.blocks)
         if self.sy < MIN_COUNTED or n >= big_n:
             return None, big_n
-        k = len(_ALL) if n >= EXTEND_AT else len(_BASE)
+        k = _fitted(n)
         totals = self.aux.totals()
         sx = self.aux.sums(n)[0]
         sxy = self.sxy[:k]

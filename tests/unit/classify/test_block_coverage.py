@@ -220,8 +220,8 @@ def test_the_measures_of_the_blocks_add_up_to_the_chunks_totals() -> None:
     s, e = blocks[7]
     part = chunk[s:e]
     assert aux.x(7) == (len(part), sum(c in b"0123456789" for c in part), part.count(b"@"), part.count(b"\n"),
-                        sum(65 <= c <= 90 for c in part), *(part.count(m) for m in (b":", b"=", b"_", b"-", b"#", b".")),
-                        _digit_then_capital(part))
+                        sum(65 <= c <= 90 for c in part), _digit_then_capital(part),
+                        *(part.count(m) for m in (b"=", b"_", b":", b"-", b"#", b".")))
 
 
 def _least_squares(rows: list[list[float]], y: list[float]) -> list[float]:
@@ -259,6 +259,6 @@ def test_the_factor_fits_every_measure_or_the_leading_ones_and_drops_a_dependent
 
 def _digit_then_capital(part: bytes) -> int:
     """A digit followed by a capital once every byte but digits, capitals, ``@``, line ends and
-    the marks is left out (the last measure), counted the slow way."""
+    the marks is left out, counted the slow way."""
     kept = [c for c in part if c in b"0123456789@\n:=_-#." or 65 <= c <= 90]
     return sum(1 for a, b in zip(kept, kept[1:]) if 48 <= a <= 57 and 65 <= b <= 90)
