@@ -186,8 +186,9 @@ CORPORA: dict[str, Callable[[int], list[str]]] = {
     "mixed": lambda seed: [_mixed(seed), _mixed(seed + 1)],
     "csv": lambda seed: [_csv(seed)],
     "drift": lambda seed: [_mixed(seed, drift=True)],
-    "section": lambda seed: [_section(w, f, b) for w, f, b in
-                             [("start", "logs", 0), ("middle", "decoys", 0), ("end", "decoys", 150), ("middle", "logs", 150)]],
+    # every skew variant of test_text_settling's dense-section test
+    "section": lambda seed: [_section(w, f, b) for w in ("start", "middle", "end") for f in ("logs", "decoys")
+                             for b in (0, 150)],
 }
 
 
