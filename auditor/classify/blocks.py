@@ -47,11 +47,12 @@ _ALL = tuple(range(6 + len(_MARKS)))
 # first four (the base set) from the start. The stages are a fixed rule of the number of blocks
 # read, never a choice made on the values.
 _STAGES = (4, 8, len(_ALL))
+_PER_MEASURE = 4  # blocks read per measure fitted
 
 
 def _fitted(n: int) -> int:
     """How many of the measures the regression fits after ``n`` blocks."""
-    return max(k for k in _STAGES if n >= 4 * k or k == _STAGES[0])
+    return max(k for k in _STAGES if n >= _PER_MEASURE * k or k == _STAGES[0])
 
 
 def t99(df: int) -> float:
@@ -226,8 +227,8 @@ class Estimate:
         ahead = (needed - n) // 3 if self.sy >= MIN_COUNTED and n < needed < big_n else 0
         self._next = n + max(4, ahead - ahead % 4)
         for k in _STAGES[1:]:
-            if n < 4 * k <= self._next:
-                self._next = 4 * k  # a larger regression's first look
+            if n < _PER_MEASURE * k <= self._next:
+                self._next = _PER_MEASURE * k  # a larger regression's first look
                 break
         return None
 
