@@ -16,8 +16,8 @@ over 8 KiB (a line is never cut), is read as a sample: cut into blocks of about 
 line ends, taken in a seeded random order,
 each present type is extracted, validated and context-checked block by block, and once at
 least 16 blocks and 64 counted occurrences are read and the 99% confidence interval of a
-regression estimator (on block measures counted in C: bytes, digits, ``@``, line ends, capitals
-and six punctuation marks, see ``blocks.py``;
+regression estimator (on block measures counted in C: bytes, digits, ``@``, line ends, capitals,
+a digit then a capital, six punctuation marks, more of them as more blocks are read: ``blocks.py``;
 Student's t; finite-population correction) is within 10% of the estimate (or 0.5 points of
 the candidate occurrences) either side, the type's count and tags are extrapolated to the
 chunk (flagged ``estimated``). Presence is never sampled: the prefilter reads the whole chunk, and a type
