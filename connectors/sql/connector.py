@@ -89,6 +89,7 @@ class ReadPlan:
     cut: dict[str, int]
     spec: list[tuple[str, str, str | None]]  # the aggregate: (result key, aggregate function, column)
     commit_expr: Any
+    texts: dict[str, str] = field(default_factory=dict)  # columns read as the server's text, by kind
 
 
 @dataclass
@@ -627,9 +628,11 @@ class Connector:
             spec.append(("commit", "commit", None))
         if key is not None:
             spec += [("kmin", "min", key), ("kmax", "max", key)]
+        structured = sampling.structured_columns(cols)
+        cut = sampling.cuts(cols, sample_cols, o.sample_rows)
+        texts = self.dialect.wire_texts(cols, [c for c in sample_cols if c != key], cut, structured)
         return ReadPlan(exact=exact, candidates=cands, key=key, sample_cols=sample_cols, unsampled=unsampled,
-                        structured=sampling.structured_columns(cols), cut=sampling.cuts(cols, sample_cols, o.sample_rows),
-                        spec=spec, commit_expr=commit_expr)
+                        structured=structured, cut=cut, spec=spec, commit_expr=commit_expr, texts=texts)
 
     def _aggregate(self, conn: sa.Connection, t: ReflectedTable, plan: ReadPlan) -> tuple[dict[str, Any], TableRead | None]:
         """One statement: exact count, max() of each write-time column, commit time, key range
@@ -697,13 +700,13 @@ class Connector:
             return self._whole(conn, t, plan, got)
         sample = sampling.plan(self.dialect, t.schema, t.name, plan.sample_cols, o.sample_rows, records, plan.key,
                                (got.get("kmin"), got.get("kmax")) if plan.key else None, plan.cut, plan.structured,
-                               info.history, info)
+                               info.history, info, plan.texts)
         strategy, rows = sample.strategy, []
         if sample.statement is not None:
             rows = [tuple(r) for r in conn.execute(sample.statement, execution_options=_SAMPLE).all()]
             if not rows and records:
                 again = sampling.fallback(self.dialect, t.schema, t.name, plan.sample_cols, o.sample_rows, plan.cut,
-                                          plan.structured, info.history, info)
+                                          plan.structured, info.history, info, plan.texts)
                 strategy += f"; {again.strategy}"
                 rows = [tuple(r) for r in conn.execute(again.statement, execution_options=_TABLE).all()]
         return TableRead(got, rows, strategy, sample.statement is not None)
@@ -728,12 +731,13 @@ class Connector:
             key = None if plan.key is None else plan.key if plan.key == "rowid" else ph[plan.key]
             made = sampling.plan(self.dialect, schema, name, [ph[c] for c in plan.sample_cols], o.sample_rows,
                                  o.sample_rows, key, None, {ph[c]: n for c, n in plan.cut.items()},
-                                 {ph[c] for c in plan.structured}, info.history, info)
+                                 {ph[c] for c in plan.structured}, info.history, info,
+                                 {ph[c]: k for c, k in plan.texts.items()})
             assert made.strategy == "all rows", made.strategy
             return made.statement
 
-        shape = ("whole", o.sample_rows, tuple((at[c], plan.cut.get(c), c in plan.structured, c == plan.key)
-                                              for c in plan.sample_cols),
+        shape = ("whole", o.sample_rows, tuple((at[c], plan.cut.get(c), c in plan.structured, c == plan.key,
+                                               plan.texts.get(c)) for c in plan.sample_cols),
                  None if plan.key is None else plan.key if plan.key == "rowid" else at[plan.key],
                  info.history, info.inheritance_parent)
         return self._shapes_of(conn).render(shape, build, t.schema, t.name, names, literal=literal)
@@ -741,7 +745,7 @@ class Connector:
     def _observation(self, server: Server, t: ReflectedTable, plan: ReadPlan, read: TableRead) -> Observation:
         """The dataset (records, age, fingerprint, what was sampled) and the sample's fields."""
         o, info, got, rows = self.opts, t.info, read.got, read.rows
-        sample = sampling.read_rows(plan.sample_cols, rows, plan.structured, plan.cut)
+        sample = sampling.read_rows(plan.sample_cols, rows, plan.structured, plan.cut, plan.texts)
         fields, digest = sample.fields, sample.digest
         unsampled = {**plan.unsampled, **sample.unsampled}
         if not read.sampled:

@@ -290,6 +290,14 @@ class Dialect:
                 return str(col["name"])
         return None
 
+    def wire_texts(self, columns: list[dict], sampled: list[str], cut: dict[str, int],
+                   structured: set[str]) -> dict[str, str]:
+        """{column: kind} of the sampled columns read as the server's text form
+        (:func:`.sampling.as_text`, kinds :data:`.sampling.WIRE_KINDS`): the server writes them
+        as the sample's texts would say them, for less than loading and converting the values.
+        Default: none (every column read as the driver gives it)."""
+        return {}
+
     def cut(self, column: Any, chars: int | None, structured: bool = False) -> Any:
         """``column`` as the sample reads it: cut to ``chars`` + 1 characters on the server (one
         more than kept, so a cut is seen), labelled with the column's name."""
@@ -306,6 +314,23 @@ class Dialect:
                       seed: int) -> tuple[Any, str] | None:
         """(statement, strategy) of a random filter, when no key range can be sampled."""
         return None
+
+
+def _wire_kind(coltype: Any) -> str | None:
+    """The :data:`.sampling.WIRE_KINDS` kind of a PostgreSQL column type, if it has one."""
+    if isinstance(coltype, sa.Boolean):
+        return "bool"
+    if isinstance(coltype, sa.Integer):
+        return "int"
+    if isinstance(coltype, sa.Double):  # double precision; real (float4) loads widened: not its text
+        return "float"
+    if isinstance(coltype, sa.DateTime):
+        return "timestamptz" if getattr(coltype, "timezone", False) else "timestamp"
+    if isinstance(coltype, sa.Date):
+        return "date"
+    if isinstance(coltype, sa.Uuid):
+        return "uuid"
+    return None
 
 
 class OnlyTable(TableClause):
@@ -402,6 +427,24 @@ class Postgres(Dialect):
     def sample_key(self, cols: list[dict], pk: dict, info: TableInfo) -> str | None:
         return None  # TABLESAMPLE instead of key ranges
 
+    # the kinds the session writes as the sample's texts (see :meth:`server`): integers, UUIDs and
+    # booleans always; double precision on 12+ with extra_float_digits > 0 (shortest exact
+    # digits); timestamps and dates with DateStyle ISO (timestamptz: the session's TimeZone is UTC)
+    _wire_kinds: frozenset[str] = frozenset({"int", "uuid", "bool"})
+
+    def wire_texts(self, columns: list[dict], sampled: list[str], cut: dict[str, int],
+                   structured: set[str]) -> dict[str, str]:
+        kinds = self._wire_kinds
+        out: dict[str, str] = {}
+        for c in columns:
+            name, t = c["name"], c["type"]
+            if name in cut or name in structured:
+                continue
+            kind = _wire_kind(t)
+            if kind is not None and kind in kinds:
+                out[name] = kind
+        return {n: out[n] for n in sampled if n in out}
+
     def cut(self, column: Any, chars: int | None, structured: bool = False) -> Any:
         if chars is None:
             return column.label(column.name)
@@ -474,8 +517,16 @@ class Postgres(Dialect):
     def server(self, conn: sa.Connection) -> Server:
         version = ".".join(str(p) for p in (conn.dialect.server_version_info or ())[:2])
         s = Server(engine=f"postgresql {version}".strip())
-        row = _run(conn, "SELECT current_setting('ssl'), current_setting('track_commit_timestamp')")
+        row = _run(conn, "SELECT current_setting('ssl'), current_setting('track_commit_timestamp'),"
+                         " current_setting('extra_float_digits'), current_setting('DateStyle')")
         ssl, tct = (row[0][0], row[0][1]) if row else (None, None)
+        kinds = {"int", "uuid", "bool"}
+        if row and (conn.dialect.server_version_info or (0,)) >= (12,) and str(row[0][2]).lstrip("-").isdigit() \
+                and int(row[0][2]) > 0:
+            kinds.add("float")
+        if row and str(row[0][3]).replace(" ", "").upper().startswith("ISO,"):
+            kinds |= {"timestamp", "timestamptz", "date"}
+        self._wire_kinds = frozenset(kinds)
         s.facts.update({"ssl": ssl, "track_commit_timestamp": tct})
         s.commit_timestamps = tct == "on"
         role = _run(conn, "SELECT current_user, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")

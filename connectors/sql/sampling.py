@@ -40,11 +40,14 @@ import hashlib
 import io
 import json
 import math
+import operator
 import random
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -165,13 +168,16 @@ def plan(
     structured: set[str] | frozenset[str] = frozenset(),
     all_versions: bool = False,
     info: TableInfo | None = None,
+    texts: Mapping[str, str] | None = None,
 ) -> Plan:
     """The one statement that reads this table's sample (values cut on the server by ``cut``;
-    ``all_versions``: every stored version of a MariaDB system-versioned table). The dialect
-    builds the FROM, the cut and its own random sample; key ranges are the same everywhere."""
+    ``all_versions``: every stored version of a MariaDB system-versioned table; ``texts``: columns
+    read as the server's text form, see :func:`as_text`). The dialect builds the FROM, the cut
+    and its own random sample; key ranges are the same everywhere."""
     if not cols or rows <= 0:
         return Plan(None, "none")
     cut = cut or {}
+    texts = texts or {}
     key_is_column = key is not None and key != "rowid"
     table = dialect.table_clause(schema, name, list(dict.fromkeys(cols + ([key] if key_is_column and key is not None else []))), info)
 
@@ -180,7 +186,8 @@ def plan(
         return dialect.all_versions(stmt, table) if all_versions else stmt
 
     def picked_from(t: Any) -> list[Any]:
-        return [t.c[c] if c == key else dialect.cut(t.c[c], cut.get(c), c in structured) for c in cols]
+        return [t.c[c] if c == key else as_text(t.c[c]) if c in texts else dialect.cut(t.c[c], cut.get(c), c in structured)
+                for c in cols]
 
     picked = picked_from(table)
     if records is not None and records <= rows:
@@ -214,13 +221,24 @@ def plan(
 
 def fallback(dialect: Dialect, schema: str | None, name: str, cols: list[str], rows: int,
              cut: dict[str, int] | None = None, structured: set[str] | frozenset[str] = frozenset(),
-             all_versions: bool = False, info: TableInfo | None = None) -> Plan:
+             all_versions: bool = False, info: TableInfo | None = None,
+             texts: Mapping[str, str] | None = None) -> Plan:
     table = dialect.table_clause(schema, name, cols, info)
-    picked = [dialect.cut(table.c[c], (cut or {}).get(c), c in structured) for c in cols]
+    texts = texts or {}
+    picked = [as_text(table.c[c]) if c in texts else dialect.cut(table.c[c], (cut or {}).get(c), c in structured)
+              for c in cols]
     stmt = sa.select(*picked)
     if all_versions:
         stmt = dialect.all_versions(stmt, table)
     return Plan(stmt.limit(rows), "first rows (sample came back empty)")
+
+
+def as_text(column: Any) -> Any:
+    """``column`` read as the server's text form (``CAST(c AS TEXT)``), labelled with its name: a
+    column the dialect names in ``wire_texts``, whose text :func:`read_rows` turns into exactly
+    the text of the driver's value (see :data:`WIRE_KINDS`) at a fraction of the cost of loading
+    the value and converting it back."""
+    return sa.cast(column, sa.Text).label(column.name)
 
 
 def number_text(value: float | Decimal) -> str:
@@ -299,7 +317,7 @@ class SampleRead:
 
 
 def read_rows(cols: list[str], rows: list[tuple], structured: set[str] | frozenset[str] = frozenset(),
-              cut: dict[str, int] | None = None) -> SampleRead:
+              cut: dict[str, int] | None = None, wire: Mapping[str, str] | None = None) -> SampleRead:
     """Column-wise string values (None dropped) and a digest of the sampled rows.
 
     ``structured`` columns (JSON, ARRAY), and JSON documents found in text columns, are
@@ -311,8 +329,13 @@ def read_rows(cols: list[str], rows: list[tuple], structured: set[str] | frozens
     dates and times, floats, booleans) is converted by one comprehension for that type; any
     other column (JSON, bytes, mixed or exotic values) cell by cell (:func:`_cell`). The texts
     are the same either way, and so is the digest (of each row's texts, as before).
+
+    ``wire``: columns read as the server's text form (:func:`as_text`), by kind
+    (:data:`WIRE_KINDS`): turned into the texts their values would have given (a value that
+    cannot be is that cell's problem, counted as above).
     """
     cut = cut or {}
+    wire = wire or {}
     fields: dict[str, list[str]] = {c: [] for c in cols if c not in structured}
     failed: dict[str, tuple[int, str]] = {}
     was_cut: dict[str, int] = {}
@@ -323,6 +346,10 @@ def read_rows(cols: list[str], rows: list[tuple], structured: set[str] | frozens
     slow: list[int] = []  # columns read cell by cell, row after row (JSON key paths in row order)
     for i, col in enumerate(cols):
         values = columns[i] if i < len(columns) else (None,) * len(rows)
+        kind = wire.get(col)
+        if kind is not None and col not in structured:
+            texts.append(_wire_column(col, kind, values, fields, failed))
+            continue
         got = None if col in structured else _plain_column(col, values, cut.get(col), fields, was_cut)
         if got is None:
             slow.append(i)
@@ -367,6 +394,23 @@ def _int(value: int) -> str:
 _PLAIN: dict[type, Any] = {int: _int, float: number_text, Decimal: number_text, bool: _bool,
                            datetime: datetime.isoformat, date: date.isoformat, time: time.isoformat,
                            uuid.UUID: str, timedelta: str}
+_NONE = type(None)
+_BOOL_TEXT = {True: "true", False: "false"}
+_present = partial(operator.is_not, None)  # filter(_present, values): the values that are not NULL
+_SEP = "\x1f"
+
+
+def _float_texts(values: Any) -> list[str]:
+    """number_text of each float, in C-level calls: ``repr`` gives it except for integral values,
+    whose repr below 1e16 is the digits and ``.0`` (the ``.0`` is dropped); an exponent form
+    (``1e+16``) goes value by value."""
+    reprs = list(map(float.__repr__, values))
+    joined = _SEP.join(reprs)
+    if "e+" in joined:
+        return [f"{v:.0f}" if v.is_integer() and -1e22 < v < 1e22 else repr(v) for v in values]
+    if ".0" + _SEP not in joined and not joined.endswith(".0"):
+        return reprs
+    return (joined + _SEP).replace(".0" + _SEP, _SEP)[:-1].split(_SEP)
 
 
 def _plain_column(col: str, values: tuple, chars: int | None, fields: dict[str, list[str]],
@@ -374,7 +418,9 @@ def _plain_column(col: str, values: tuple, chars: int | None, fields: dict[str, 
     """The digest texts of a column of one plain type, its values appended to ``fields``; None
     when the column needs the cell-by-cell path (JSON text, bytes, mixed or other types)."""
     kinds = set(map(type, values))
-    kinds.discard(type(None))
+    nulls = _NONE in kinds
+    if nulls:
+        kinds.discard(_NONE)
     if not kinds:
         return ["\x00"] * len(values)
     if len(kinds) > 1:
@@ -382,36 +428,148 @@ def _plain_column(col: str, values: tuple, chars: int | None, fields: dict[str, 
     kind = kinds.pop()
     out = fields[col]
     texts: list[Any]
-    nulls = None in values
-    present = [v for v in values if v is not None] if nulls else values
+    present: Any = list(filter(_present, values)) if nulls else values
     if kind is str:
-        if {v[:1] for v in present} & {"{", "["}:
-            return None  # JSON kept in a text column: walked cell by cell
+        # JSON kept in a text column goes cell by cell: a value that starts with { or [ (found in
+        # one joined string; a separator inside a value may send a column there too: same texts)
+        joined = _SEP.join(present)
+        if joined[:1] in ("{", "[") or _SEP + "{" in joined or _SEP + "[" in joined:
+            return None
         limit = MAX_CHARS if chars is None else min(chars, MAX_CHARS)
         if max(map(len, present)) > limit:
             if chars is not None:
                 n = sum(1 for v in present if len(v) > chars)
                 if n:
                     was_cut[col] = was_cut.get(col, 0) + n
-            texts = [v if v is None else v[:limit] for v in values]
+            texts = [v[:limit] for v in present]
         else:
-            texts = list(values)
-    elif kind is float:  # number_text inlined for a column of floats (the call per value was most of it)
-        texts = [v if v is None else (f"{v:.0f}" if v.is_integer() and -1e22 < v < 1e22 else repr(v))
-                 for v in values]
+            texts = list(present)
+    elif kind is float:
+        texts = _float_texts(present)
+    elif kind is int:
+        try:
+            texts = list(map(int.__repr__, present))
+        except ValueError:  # past the interpreter's digit limit: counted cell by cell
+            return None
+        if max(map(len, texts)) > MAX_CHARS:
+            texts = [t[:MAX_CHARS] for t in texts]
+    elif kind is bool:
+        texts = list(map(_BOOL_TEXT.__getitem__, present))
     else:
         convert = _PLAIN.get(kind)
         if convert is None:
             return None
         try:
-            texts = [None if v is None else convert(v) for v in values] if nulls else list(map(convert, values))
+            texts = list(map(convert, present))
         except Exception:  # noqa: BLE001 - a value that cannot be rendered: counted cell by cell
             return None
+    out.extend(texts)
     if not nulls:
-        out.extend(texts)
         return texts  # no None among them
-    out.extend(t for t in texts if t is not None)
-    return ["\x00" if t is None else t for t in texts]
+    it = iter(texts)
+    return ["\x00" if v is None else next(it) for v in values]
+
+
+def _iso_datetime(text: str) -> str:
+    return datetime.fromisoformat(text).isoformat()
+
+
+def _iso_date(text: str) -> str:
+    return date.fromisoformat(text).isoformat()
+
+
+def _float_wire(text: str) -> str:
+    return number_text(float(text))
+
+
+def _bool_wire(text: str) -> str:
+    return _BOOL_WIRE[text]
+
+
+def _same(values: Any) -> list[str]:
+    return list(values)
+
+
+def _floats_wire(values: Any) -> list[str] | None:
+    # PostgreSQL 12+ (extra_float_digits > 0) writes a double's shortest exact digits, as repr
+    # does, and an integral value below 1e15 without ".0", as number_text does; an exponent
+    # (e), NaN or Infinity goes value by value
+    joined = _SEP.join(values)
+    return None if "e" in joined or "N" in joined or "I" in joined else list(values)
+
+
+def _timestamps_wire(values: Any) -> list[str] | None:
+    # DateStyle ISO: 'YYYY-MM-DD HH:MM:SS[.ffffff]'; isoformat() has 'T' and six digits of a
+    # fraction when there is one (a shorter fraction, BC, 'infinity', a year past 9999: value by value)
+    if not set(map(len, values)) <= {19, 26}:
+        return None
+    return _SEP.join(values).replace(" ", "T").split(_SEP)
+
+
+def _timestamptzs_wire(values: Any) -> list[str] | None:
+    # as timestamps, in the session's TimeZone UTC: '+00' where isoformat() says '+00:00'
+    if not set(map(len, values)) <= {22, 29}:
+        return None
+    joined = _SEP.join(values) + _SEP
+    if joined.count("+00" + _SEP) != len(values):
+        return None
+    return joined.replace(" ", "T").replace("+00" + _SEP, "+00:00" + _SEP)[:-1].split(_SEP)
+
+
+def _dates_wire(values: Any) -> list[str] | None:
+    return list(values) if set(map(len, values)) == {10} else None
+
+
+def _bools_wire(values: Any) -> list[str] | None:
+    # CAST(boolean AS text) says 'true' / 'false', as the sample does
+    return list(values) if set(values) <= {"true", "false"} else None
+
+
+_BOOL_WIRE = {"true": "true", "false": "false", "t": "true", "f": "false"}
+
+# kind -> (every value at once, or None to go value by value; one value, raising when it cannot)
+WIRE_KINDS: dict[str, tuple[Any, Any]] = {
+    "int": (_same, str),  # integers of every width: the digits, as str(int)
+    "uuid": (_same, lambda t: str(uuid.UUID(t))),  # lower-case, hyphenated, as str(UUID)
+    "bool": (_bools_wire, _bool_wire),
+    "float": (_floats_wire, _float_wire),  # double precision (not real: a float4 loads widened)
+    "timestamp": (_timestamps_wire, _iso_datetime),
+    "timestamptz": (_timestamptzs_wire, _iso_datetime),
+    "date": (_dates_wire, _iso_date),
+}
+
+
+def _wire_column(col: str, kind: str, values: tuple, fields: dict[str, list[str]],
+                 failed: dict[str, tuple[int, str]]) -> list[str]:
+    """The digest texts of a column read as the server's text (``kind``: :data:`WIRE_KINDS`),
+    its values appended to ``fields``: the texts the driver's values would have given."""
+    nulls = None in values
+    present: Any = list(filter(_present, values)) if nulls else values
+    if not present:
+        return ["\x00"] * len(values)
+    many, one = WIRE_KINDS[kind]
+    texts = many(present)
+    if texts is not None:
+        fields[col].extend(texts)
+        if not nulls:
+            return texts
+        it = iter(texts)
+        return ["\x00" if v is None else next(it) for v in values]
+    out, digest = fields[col], []
+    for v in values:
+        if v is None:
+            digest.append("\x00")
+            continue
+        try:
+            text = one(v)
+        except Exception as exc:  # noqa: BLE001 - one cell's failure stays that cell's
+            count, _ = failed.get(col, (0, ""))
+            failed[col] = (count + 1, type(exc).__name__)
+            digest.append("\x01")
+            continue
+        out.append(text)
+        digest.append(text)
+    return digest
 
 
 def _cell(col: str, raw: Any, structured: bool, chars: int | None, fields: dict[str, list[str]],

@@ -119,10 +119,10 @@ def test_postgres_every_column_type_sampled_or_named(pg):
 def test_per_table_failure_stays_per_table(pg, monkeypatch):
     real = sampling.read_rows
 
-    def flaky(cols, rows, structured=frozenset(), cut=None):
+    def flaky(cols, rows, structured=frozenset(), cut=None, texts=None):
         if "card" in cols:
             raise RecursionError("maximum recursion depth exceeded")
-        return real(cols, rows, structured, cut)
+        return real(cols, rows, structured, cut, texts)
 
     monkeypatch.setattr(sampling, "read_rows", flaky)
     got = by_name(scan(pg, AS_OF, include=["public.numbers", "public.zz_after"]))
