@@ -463,7 +463,8 @@ class Connector:
             if names is not None and not names:
                 return {}, {}
             columns = inspector.get_multi_columns(schema=schema, filter_names=names, kind=kind)
-            pks = inspector.get_multi_pk_constraint(schema=schema, filter_names=names, kind=kind)
+            pks = (inspector.get_multi_pk_constraint(schema=schema, filter_names=names, kind=kind)
+                   if self.dialect.samples_by_key else {})  # only sample_key reads them
             comments = self._table_comments(inspector, schema, kind, names)
             setup.rollback()
             self._comments.update(comments)

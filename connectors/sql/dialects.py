@@ -169,6 +169,9 @@ class Dialect:
     # the big tables (estimate path) may be read on a second read-only connection while the first
     # reads the rest (``max_connections``): their scans overlap the client's work on the others
     read_ahead: ClassVar[bool] = False
+    # ``sample_key`` reads the primary keys (reflected in bulk per schema); False where it never
+    # does (the engine samples itself): the primary keys are then not reflected at all
+    samples_by_key: ClassVar[bool] = True
     commit_time_null: ClassVar[str] = "NULL"
 
     def __init__(self, url: URL) -> None:
@@ -397,6 +400,7 @@ class Postgres(Dialect):
     autocommit_reads = True  # default_transaction_read_only = on for the session
     multi_statement_reads = True  # simple query protocol: "SELECT ...; SELECT ..." in one round trip
     read_ahead = True  # a second session: its own watchdog (the client-side deadline is per connection)
+    samples_by_key = False  # TABLESAMPLE (sample_key): no primary key is reflected
     error_codes: ClassVar[dict[str, frozenset[object]]] = {
         "permission": frozenset({"42501"}), "timeout": frozenset({"57014"}), "lock": frozenset({"55P03"})}
     commit_time_basis = "max(pg_xact_commit_timestamp(xmin))"

@@ -113,6 +113,7 @@ class Snowflake(Dialect):
     error_codes: ClassVar[dict[str, frozenset[object]]] = {
         "permission": frozenset({"42501", "42S02"}), "timeout": frozenset({"57014"}),
         "auth": frozenset({"28000"}), "read_timeout": frozenset({"HYT00"})}
+    samples_by_key = False  # TABLESAMPLE (sample_key): no primary key is reflected
 
     def __init__(self, url: URL) -> None:
         super().__init__(url)
