@@ -87,7 +87,26 @@ _NATIVE_TYPES = (sa.Integer, sa.Numeric, sa.Float, sa.Date, sa.DateTime, sa.Time
 
 def kind_of(coltype: Any) -> str | None:
     """How a column is read: ``native`` (bounded by its type), ``text`` (cut at TEXT_CHARS),
-    ``long`` (JSON, arrays, unbounded text: cut at LONG_CHARS), or None (binary: named unsampled)."""
+    ``long`` (JSON, arrays, unbounded text: cut at LONG_CHARS), or None (binary: named unsampled).
+    A function of the type's class and length alone: remembered per (class, length)."""
+    length = getattr(coltype, "length", None)
+    if length is not None and type(length) is not int:
+        return _kind_of(coltype)
+    key = (type(coltype), length)
+    try:
+        return _KINDS[key]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable class: not remembered
+        return _kind_of(coltype)
+    kind = _KINDS[key] = _kind_of(coltype)
+    return kind
+
+
+_KINDS: dict[tuple[type, int | None], str | None] = {}
+
+
+def _kind_of(coltype: Any) -> str | None:
     if _structured(coltype):
         return LONG
     if _binary(coltype):
@@ -486,41 +505,41 @@ def _bool_wire(text: str) -> str:
     return _BOOL_WIRE[text]
 
 
-def _same(values: Any) -> list[str]:
+# each takes the values (str, no NULL) and their _SEP-joined text (_SEP is in none of them)
+def _same(values: Any, joined: str) -> list[str]:
     return list(values)
 
 
-def _floats_wire(values: Any) -> list[str] | None:
+def _floats_wire(values: Any, joined: str) -> list[str] | None:
     # PostgreSQL 12+ (extra_float_digits > 0) writes a double's shortest exact digits, as repr
     # does, and an integral value below 1e15 without ".0", as number_text does; an exponent
     # (e), NaN or Infinity goes value by value
-    joined = _SEP.join(values)
     return None if "e" in joined or "N" in joined or "I" in joined else list(values)
 
 
-def _timestamps_wire(values: Any) -> list[str] | None:
+def _timestamps_wire(values: Any, joined: str) -> list[str] | None:
     # DateStyle ISO: 'YYYY-MM-DD HH:MM:SS[.ffffff]'; isoformat() has 'T' and six digits of a
     # fraction when there is one (a shorter fraction, BC, 'infinity', a year past 9999: value by value)
     if not set(map(len, values)) <= {19, 26}:
         return None
-    return _SEP.join(values).replace(" ", "T").split(_SEP)
+    return joined.replace(" ", "T").split(_SEP)
 
 
-def _timestamptzs_wire(values: Any) -> list[str] | None:
+def _timestamptzs_wire(values: Any, joined: str) -> list[str] | None:
     # as timestamps, in the session's TimeZone UTC: '+00' where isoformat() says '+00:00'
     if not set(map(len, values)) <= {22, 29}:
         return None
-    joined = _SEP.join(values) + _SEP
+    joined += _SEP
     if joined.count("+00" + _SEP) != len(values):
         return None
     return joined.replace(" ", "T").replace("+00" + _SEP, "+00:00" + _SEP)[:-1].split(_SEP)
 
 
-def _dates_wire(values: Any) -> list[str] | None:
+def _dates_wire(values: Any, joined: str) -> list[str] | None:
     return list(values) if set(map(len, values)) == {10} else None
 
 
-def _bools_wire(values: Any) -> list[str] | None:
+def _bools_wire(values: Any, joined: str) -> list[str] | None:
     # CAST(boolean AS text) says 'true' / 'false', as the sample does
     return list(values) if set(values) <= {"true", "false"} else None
 
@@ -543,18 +562,23 @@ def _wire_column(col: str, kind: str, values: tuple, fields: dict[str, list[str]
                  failed: dict[str, tuple[int, str]]) -> list[str]:
     """The digest texts of a column read as the server's text (``kind``: :data:`WIRE_KINDS`),
     its values appended to ``fields``: the texts the driver's values would have given."""
-    nulls = None in values
-    present: Any = list(filter(_present, values)) if nulls else values
-    if not present:
-        return ["\x00"] * len(values)
-    many, one = WIRE_KINDS[kind]
-    texts = many(present)
+    if not values:
+        return []
+    try:  # the server's text of these types never holds the separator
+        joined, nulls, present = _SEP.join(values), False, values
+    except TypeError:  # a NULL among them
+        nulls, present = True, list(filter(_present, values))
+        if not present:
+            return ["\x00"] * len(values)
+        joined = _SEP.join(present)
+    texts = WIRE_KINDS[kind][0](present, joined)
     if texts is not None:
         fields[col].extend(texts)
         if not nulls:
             return texts
         it = iter(texts)
         return ["\x00" if v is None else next(it) for v in values]
+    one = WIRE_KINDS[kind][1]
     out, digest = fields[col], []
     for v in values:
         if v is None:

@@ -91,3 +91,23 @@ def test_floats_integral_below_and_above_the_exponent_switch() -> None:
     got = read_rows(["f"], [(v,) for v in values])
     assert got.fields["f"] == ["1000000000000001", "9007199254740992", "10000000000000000", "25000000000000000",
                                "123", "-0", "0.5", "1e+22", "1500000000000000000000"]
+
+
+def test_server_text_columns_match_the_driver_values() -> None:
+    """Columns read as PostgreSQL's text (``wire``) give what the driver's values give, with NULLs,
+    with no rows, and with values that go value by value (a short fraction, NaN, an exponent)."""
+    native = [(1, 0.5, datetime(2019, 3, 1, 7, 30, 5), datetime(2019, 3, 1, 7, 30, 5, 500000, tzinfo=UTC),
+               date(2019, 12, 31), True),
+              (None, None, None, None, None, None),
+              (-7, float("nan"), datetime(2019, 3, 1, 7, 30, 5, 123456), datetime(2019, 3, 1, tzinfo=UTC),
+               date(1, 1, 1), False),
+              (2**62, 1e16, datetime(2019, 3, 1, 7, 30, 5, 120000), None, None, None)]
+    wire = [("1", "0.5", "2019-03-01 07:30:05", "2019-03-01 07:30:05.5+00", "2019-12-31", "true"),
+            (None, None, None, None, None, None),
+            ("-7", "NaN", "2019-03-01 07:30:05.123456", "2019-03-01 00:00:00+00", "0001-01-01", "false"),
+            (str(2**62), "1e+16", "2019-03-01 07:30:05.12", None, None, None)]
+    cols = ["i", "f", "ts", "tz", "d", "b"]
+    kinds = dict(zip(cols, ["int", "float", "timestamp", "timestamptz", "date", "bool"]))
+    for n in (0, 1, 2, 4):
+        want, got = read_rows(cols, native[:n]), read_rows(cols, wire[:n], wire=kinds)
+        assert got.fields == want.fields and got.digest == want.digest and got.unsampled == want.unsampled, n
