@@ -564,8 +564,9 @@ def _wire_column(col: str, kind: str, values: tuple, fields: dict[str, list[str]
     its values appended to ``fields``: the texts the driver's values would have given."""
     if not values:
         return []
+    present: Any = values
     try:  # the server's text of these types never holds the separator
-        joined, nulls, present = _SEP.join(values), False, values
+        joined, nulls = _SEP.join(values), False
     except TypeError:  # a NULL among them
         nulls, present = True, list(filter(_present, values))
         if not present:
