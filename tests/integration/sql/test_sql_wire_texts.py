@@ -50,7 +50,7 @@ def typed(pg_url):
                           " r real, ts timestamp, tstz timestamptz, day date, flag boolean, u uuid,"
                           # columns whose every value takes the column-wise path (no value by value)
                           " d2 double precision, ts2 timestamp, tstz2 timestamptz)"))
-        for i, d in enumerate(doubles):
+        for d in doubles:
             micro = rnd.choice([0, 0, 5, 500000, 120000, 123456, rnd.randint(1, 999999)])
             year = rnd.choice([2019, 1850, 44, 9999])
             c.execute(sa.text(
