@@ -145,6 +145,43 @@ def _copy(params: Any) -> Any:
     return dict(params) if isinstance(params, dict) else params
 
 
+class _CursorContext:
+    """What a ``before_cursor_execute`` / ``after_cursor_execute`` listener reads of the context of
+    a statement run on the DBAPI cursor by :func:`_one_round_trip`: its execution options."""
+
+    executemany = False
+
+    def __init__(self, options: Any) -> None:
+        self.execution_options = options
+
+
+def _one_round_trip(conn: sa.Connection, sql: str) -> tuple[Any, list | None]:
+    """(first result's first row, second result's rows) of a two-statement simple query, run on
+    the connection's DBAPI cursor rather than through a SQLAlchemy result (whose set-up costs
+    more than the statement on a small table), as SQLAlchemy runs it: the cursor-execute
+    events fired around it (``auditor_phase`` sample: the client-side deadline, whoever
+    counts), a driver error handled by the connection (wrapped as ``sa.exc.DBAPIError``, the
+    connection invalidated on a disconnect, ``handle_error`` fired), the cursor closed."""
+    params: Any = {}  # as SQLAlchemy passes it: the driver reads %% as %
+    driver: Any = conn.connection.driver_connection
+    cursor = driver.cursor()
+    try:
+        context = _CursorContext(conn.get_execution_options().union(_SAMPLE))
+        try:
+            for before in conn.dispatch.before_cursor_execute:
+                sql, params = before(conn, cursor, sql, params, context, False)
+            cursor.execute(sql, params)
+            for after in conn.dispatch.after_cursor_execute:
+                after(conn, cursor, sql, params, context, False)
+        except Exception as exc:  # noqa: BLE001 - handled (and raised) as SQLAlchemy handles it
+            conn._handle_dbapi_exception(exc, sql, params, cursor, None)
+        first = cursor.fetchone()  # the cursor holds both results (one simple query)
+        rows = list(cursor.fetchall()) if cursor.nextset() else None
+    finally:
+        cursor.close()
+    return first, rows
+
+
 _TABLE = {"auditor_phase": "table"}
 _SAMPLE = {"auditor_phase": "sample"}
 
@@ -664,13 +701,7 @@ class Connector:
         keys = [k for k, _, _ in plan.spec]
         if not params and self._together(conn, t, plan):
             whole, _ = self._whole_sql(conn, t, plan, literal=True)
-            result = conn.exec_driver_sql(f"{sql};\n{whole}", {}, execution_options=_SAMPLE)
-            try:
-                cursor = result.cursor  # the DBAPI cursor holds both results (one simple query)
-                first = cursor.fetchone()
-                rows = list(cursor.fetchall()) if cursor.nextset() else None
-            finally:
-                result.close()
+            first, rows = _one_round_trip(conn, f"{sql};\n{whole}")
             if first is None or rows is None:
                 raise RuntimeError("the driver did not return both results of the table's query")
             got = dict(zip(keys, first))
