@@ -59,7 +59,7 @@ UNKNOWN_TAGS = frozenset({"sg_m_unknown"})
 
 def nric_check_letter(prefix: str, digits: str) -> str:
     """The check letter of a Singapore NRIC/FIN (S, T, F, G or M series)."""
-    total = sum(w * int(d) for w, d in zip(_WEIGHTS_SG, digits))
+    total = sum(map(operator.mul, _WEIGHTS_SG, map(int, digits)))
     if prefix in "ST":
         return _ST[(total + (4 if prefix == "T" else 0)) % 11]
     if prefix in "FG":
@@ -123,7 +123,10 @@ def _my(s: str) -> str | None:
     m = _MY.fullmatch(s)
     if not m or m.group(2) not in _MY_PLACES or m.group(3) == "0000":
         return None
-    ymd = m.group(1)
+    return _my_born(m.group(1))
+
+
+def _my_born(ymd: str) -> str | None:
     yy, mm, dd = int(ymd[:2]), int(ymd[2:4]), int(ymd[4:6])
     this_year = today().year % 100
     year = (2000 if yy <= this_year else 1900) + yy
@@ -133,6 +136,11 @@ def _my(s: str) -> str | None:
 def _nik(s: str) -> str | None:
     if not _NIK.fullmatch(s) or s[:2] not in _NIK_PROVINCES:
         return None
+    return _nik_digits(s)
+
+
+def _nik_digits(s: str) -> str | None:
+    """:func:`_nik` past its shape and province: ``s`` is sixteen digits of a known province."""
     if s[2:4] == "00" or s[4:6] == "00" or s[12:] == "0000":
         return None
     dd, mm, yy = int(s[6:8]), int(s[8:10]), int(s[10:12])
@@ -198,30 +206,54 @@ def _kr(s: str) -> str | None:
     return "kr_rrn" if rrn.is_valid(digits) else "kr_rrn_nocheck"  # issued since 2020 without a check digit
 
 
-_TWELVE_LIBS: list = []  # python-stdnum's verhoeff, in_.aadhaar and jp.in_, once imported
+_TWELVE_LIBS: list = []  # python-stdnum's in_.aadhaar and jp.in_, once imported (non-ASCII digits only)
+
+# the Verhoeff scheme's tables (python-stdnum's ``verhoeff``, which the tests check this against):
+# _VERHOEFF[c][i % 8][d] is the next check state after state c reads digit d at place i from the right
+_D5 = ((0, 1, 2, 3, 4, 5, 6, 7, 8, 9), (1, 2, 3, 4, 0, 6, 7, 8, 9, 5), (2, 3, 4, 0, 1, 7, 8, 9, 5, 6),
+       (3, 4, 0, 1, 2, 8, 9, 5, 6, 7), (4, 0, 1, 2, 3, 9, 5, 6, 7, 8), (5, 9, 8, 7, 6, 0, 4, 3, 2, 1),
+       (6, 5, 9, 8, 7, 1, 0, 4, 3, 2), (7, 6, 5, 9, 8, 2, 1, 0, 4, 3), (8, 7, 6, 5, 9, 3, 2, 1, 0, 4),
+       (9, 8, 7, 6, 5, 4, 3, 2, 1, 0))
+_PERM = ((0, 1, 2, 3, 4, 5, 6, 7, 8, 9), (1, 5, 7, 6, 2, 8, 3, 0, 9, 4), (5, 8, 0, 3, 7, 9, 6, 1, 4, 2),
+         (8, 9, 1, 6, 0, 4, 3, 5, 2, 7), (9, 4, 5, 3, 1, 2, 6, 8, 7, 0), (4, 2, 8, 6, 5, 7, 3, 9, 0, 1),
+         (2, 7, 9, 3, 8, 0, 6, 4, 1, 5), (7, 0, 4, 6, 9, 1, 3, 2, 5, 8))
+_VERHOEFF = tuple(tuple(tuple(_D5[c][_PERM[i][d]] for d in range(10)) for i in range(8)) for c in range(10))
+_MY_NUMBER_WEIGHTS = (6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
+_ZERO = ord("0")
+_MY_NUMBER_OFFSET = _ZERO * sum(_MY_NUMBER_WEIGHTS)  # what reading codes rather than digits adds to the weighted sum
+
+
+def verhoeff_checksum(digits: str) -> int:
+    """The Verhoeff checksum of ASCII ``digits`` (0 for a valid number): python-stdnum's
+    ``verhoeff.checksum``, with its two table look-ups per digit folded into one."""
+    check = 0
+    for i, d in enumerate(digits.encode()[::-1]):
+        check = _VERHOEFF[check][i & 7][d - _ZERO]
+    return check
 
 
 def _twelve(s: str) -> str | None:
     """Twelve digits: Aadhaar (Verhoeff), My Number (mod 11), MyKad (date, place), CCCD (province)."""
-    libs = _TWELVE_LIBS
-    if not libs:  # imported on first use (python-stdnum's modules load slowly), then kept
-        from stdnum import verhoeff
-        from stdnum.in_ import aadhaar
-        from stdnum.jp import in_ as my_number
-
-        libs[:] = (verhoeff, aadhaar, my_number)  # not extend: two first calls at once would leave six
-    verhoeff, aadhaar, my_number = libs
     if s.isascii():  # twelve ASCII digits: the libraries' checks without their cleaning and exceptions
-        if s[0] not in "01" and s != s[::-1] and verhoeff.checksum(s) == 0:
+        if s[0] not in "01" and s != s[::-1] and verhoeff_checksum(s) == 0:
             return "in_aadhaar"
-        if my_number.calc_check_digit(s[:-1]) == s[-1]:
-            return "jp_my_number"
+        if (_MY_NUMBER_OFFSET - sum(map(operator.mul, _MY_NUMBER_WEIGHTS, s[:11].encode()))) % 11 % 10 \
+                == ord(s[11]) - _ZERO:
+            return "jp_my_number"  # python-stdnum's jp.in_ check digit, on the digits' codes
+        tag = _my_born(s[:6]) if s[6:8] in _MY_PLACES and s[8:] != "0000" else None  # _my on twelve digits
     else:
+        libs = _TWELVE_LIBS
+        if not libs:  # imported on first use (python-stdnum's modules load slowly), then kept
+            from stdnum.in_ import aadhaar
+            from stdnum.jp import in_ as my_number
+
+            libs[:] = (aadhaar, my_number)  # not extend: two first calls at once would leave four
+        aadhaar, my_number = libs
         if s[0] not in "01" and aadhaar.is_valid(s):
             return "in_aadhaar"
         if my_number.is_valid(s):
             return "jp_my_number"
-    tag = _my(s)
+        tag = _my(s)
     if tag:
         return tag
     if s[:3] in _VN_PROVINCES and _date_ok((1900, 1900, 2000, 2000, 2100, 2100, 2200, 2200, 2300, 2300)[int(s[3])]
@@ -245,7 +277,10 @@ def is_company_id(value: str) -> bool:
 
 def validate_national_id(value: str) -> str | None:
     """Tag of the national id ``value`` is, or ``None``. Separators (space, dash) allowed."""
-    s = value.strip().upper()
+    s = value.strip()
+    if s.isdigit() and s.isascii():  # ASCII digits only (most candidates): only the all-digit forms can fit
+        return _digits_id(s)
+    s = s.upper()
     n = len(s)
     if n == 9:
         return _sg(s) or _hk(s)
@@ -274,4 +309,20 @@ def validate_national_id(value: str) -> str | None:
         return _twelve(s)
     if n == 16:
         return _nik(s)
+    return None
+
+
+def _digits_id(s: str) -> str | None:
+    """:func:`validate_national_id` of a run of ASCII digits: by its length, the forms written
+    in digits only (no letter, no separator): a Thai or a Korean id, twelve digits, a NIK, a
+    Chinese resident id."""
+    n = len(s)
+    if n == 12:
+        return _twelve(s)
+    if n == 16:
+        return _nik_digits(s) if s[:2] in _NIK_PROVINCES else None
+    if n == 13:
+        return _th(s) or ("kr_rrn" if _kr(s) == "kr_rrn" else None)
+    if n == 18:
+        return _cn(s)
     return None

@@ -488,8 +488,10 @@ def postal_address(value: str, hinted: bool = False) -> str | None:
 
 def national_id(value: str, hinted: bool = False) -> str | None:
     tag = validate_national_id(value)
-    if tag is None or is_company_id(value):
-        return None  # a Singapore UEN is a company's number, not a person's
+    if tag is None:
+        return None
+    if not (value[-1:].isdigit() and value.isascii()) and is_company_id(value):
+        return None  # a Singapore UEN is a company's number, not a person's (it ends in a letter)
     if tag in UNKNOWN_TAGS and not hinted:
         return "?" + tag  # counted only with context; the caller decides
     return tag
