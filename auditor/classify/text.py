@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import random
 import re
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -163,7 +164,7 @@ def _extractor(spec: TypeSpec) -> re2._Regexp:
 
 _UNANCHORED = re2._Anchor.UNANCHORED
 _ANCHOR_START = re2._Anchor.ANCHOR_START
-_GROUPS: dict[re2._Regexp, int] = {}  # compiled extractor -> its number of capturing groups
+_KINDS: dict[re2._Regexp, tuple[int, bool]] = {}  # compiled extractor -> its capturing groups, and _in_line
 
 
 _MARGIN = 256  # bytes a block's extraction reads either side of it: more than a candidate spans (addresses ~200)
@@ -175,6 +176,11 @@ def _candidates(rx: re2._Regexp, chunk: bytes, start: int = 0, stop: int = -1) -
     whole chunk finds them (the scan starts a margin before, so that a value straddling a
     block's start is read whole by the block it starts in, and ends a margin after).
 
+    A pattern none of whose matches can hold a line end (``_in_line``) needs no margin where
+    ``start`` is a line start and ``chunk[:stop]`` ends a line (as blocks do): no match then
+    straddles either end, and a scan started at ``start`` meets the matches the whole chunk's
+    scan does from there (no match starts between the last one before and ``start``).
+
     Calls the compiled RE2 object directly: one call per match returns every group's span,
     without the wrapper's per-match objects (a third of the cost on dense text)."""
     out: dict[bytes, list[int]] = {}
@@ -184,10 +190,14 @@ def _candidates(rx: re2._Regexp, chunk: bytes, start: int = 0, stop: int = -1) -
     n = len(chunk)
     if stop < 0:
         stop = n
-    pos, end = max(start - _MARGIN, 0), min(stop + _MARGIN, n)
-    groups = _GROUPS.get(rx)
-    if groups is None:
-        groups = _GROUPS[rx] = regexp.NumberOfCapturingGroups()
+    kind = _KINDS.get(rx)
+    if kind is None:
+        kind = _KINDS[rx] = (regexp.NumberOfCapturingGroups(), _in_line(rx.pattern))
+    groups, in_line = kind
+    if in_line and (start == 0 or chunk[start - 1] == 10) and (stop == n or chunk[stop - 1] == 10):
+        pos, end = start, stop
+    else:
+        pos, end = max(start - _MARGIN, 0), min(stop + _MARGIN, n)
     while pos <= end:
         spans = match(_UNANCHORED, chunk, pos, end)
         first, last = spans[0]
@@ -200,19 +210,62 @@ def _candidates(rx: re2._Regexp, chunk: bytes, start: int = 0, stop: int = -1) -
             spans = match(_ANCHOR_START, chunk, first, n)
             first, last = spans[0]
             pos = last if last > first else last + 1
-        s, e = first, last
         if groups:
             for span in spans[1:]:
                 if span[0] >= 0:
-                    s, e = span
+                    first, last = span
                     break
-        raw = chunk[s:e]
+        raw = chunk[first:last]
         found = get(raw)
         if found is None:
-            out[raw] = [s]
+            out[raw] = [first]
         else:
-            found.append(s)
+            found.append(first)
     return out
+
+
+# escapes that match no line end (a class, an assertion, or a punctuation mark written escaped)
+_IN_LINE_ESCAPES = frozenset("dwSbBAz.-+*?()[]{}|^$/\\:#&~=!,<>@%'\"_ ")
+
+
+def _in_line(pattern: str | bytes) -> bool:
+    """Whether no match of ``pattern`` (RE2 syntax) can hold a line end. Conservative: any
+    ``.``, negated or POSIX class, escape that can match one (``\\s``, ``\\W``, ``\\D``, ``\\n``,
+    ``\\x..``, ``\\p..``, ...), flag group or control character says it can."""
+    if isinstance(pattern, bytes):
+        pattern = pattern.decode("utf-8", "replace")
+    i, n, in_class = 0, len(pattern), False
+    while i < n:
+        c = pattern[i]
+        if c < " ":
+            return False
+        if c == "\\":
+            if i + 1 >= n or pattern[i + 1] not in _IN_LINE_ESCAPES:
+                return False
+            i += 2
+            continue
+        if in_class:
+            if c == "]":
+                in_class = False
+            elif c == "[" and pattern[i + 1:i + 2] == ":":
+                return False
+        elif c == "[":
+            if pattern[i + 1:i + 2] in ("^", "["):
+                return False
+            in_class = True
+            if pattern[i + 1:i + 2] == "]":
+                i += 1  # a ``]`` first in a class is a member
+        elif c == ".":
+            return False
+        elif c == "(" and pattern[i + 1:i + 2] == "?" and pattern[i + 2:i + 3] not in (":", "P", "<"):
+            # a flag group: only (?i) and (?i: ... ) are known harmless
+            j = i + 2
+            while j < n and pattern[j] not in ":)":
+                if pattern[j] != "i":
+                    return False
+                j += 1
+        i += 1
+    return not in_class
 
 
 def _phone_in_context(chunk: bytes, raw: str, start: int, end: int, tag_strong: bool) -> bool:
@@ -222,6 +275,45 @@ def _phone_in_context(chunk: bytes, raw: str, start: int, end: int, tag_strong: 
     The phone word decides only what the form alone does not: it is looked for last."""
     return (_written_as_phone(chunk, raw, start, end, tag_strong)
             or _found_before(_PHONE_WORDS, chunk, start, _CONTEXT_BYTES, _PHONE_PIECES))
+
+
+class _PhoneWords:
+    """``_found_before(_PHONE_WORDS, chunk, start, _CONTEXT_BYTES, _PHONE_PIECES)`` for the
+    occurrences of one ``found``: the ASCII phone-word pieces of the stretch their windows cover
+    are found once, and a window holding none of them (the most) is answered without a
+    search; one holding one, or a stretch that is not ASCII, is searched as before."""
+
+    __slots__ = ("chunk", "spots", "lo")
+
+    def __init__(self, chunk: bytes, found: dict[bytes, list[int]]) -> None:
+        self.chunk = chunk
+        self.lo = max(min(starts[0] for starts in found.values()) - _CONTEXT_BYTES, 0)
+        hi = max(starts[-1] for starts in found.values())
+        stretch = chunk[self.lo:hi]
+        self.spots: list[tuple[int, int]] | None = None  # (start, end) of each piece in it, by start
+        if stretch.isascii():
+            low = stretch.lower()
+            spots = []
+            for piece in _PHONE_PIECES:
+                i = low.find(piece)
+                while i >= 0:
+                    spots.append((self.lo + i, self.lo + i + len(piece)))
+                    i = low.find(piece, i + 1)
+            spots.sort()
+            self.spots = spots
+
+    def before(self, start: int) -> bool:
+        spots = self.spots
+        if spots is not None and start >= self.lo:
+            first = max(start - _CONTEXT_BYTES, 0)
+            i = bisect_left(spots, (first,))
+            while i < len(spots) and spots[i][0] < start:
+                if spots[i][1] <= start:
+                    break  # a piece in the window: the search decides
+                i += 1
+            else:
+                return False  # an ASCII window without a piece of a phone word
+        return _found_before(_PHONE_WORDS, self.chunk, start, _CONTEXT_BYTES, _PHONE_PIECES)
 
 
 def _written_as_phone(chunk: bytes, raw: str, start: int, end: int, tag_strong: bool) -> bool:
@@ -291,6 +383,7 @@ def scan_text(
         examples = hit is None or len(hit.examples) < max_examples
         left, tries = budget[type_], candidates[type_]
         counted = 0
+        words: _PhoneWords | None = None  # where phone words are, read once for this ``found`` when needed
         for raw_bytes, starts in found.items():
             if left <= 0 or tries <= 0:
                 if hit is not None:
@@ -303,21 +396,29 @@ def scan_text(
                 if shape is not None and shape.fullmatch(raw_bytes) is not None:
                     # a candidate that can count only after a keyword, and has none before any
                     # occurrence here: not validated (nor cached: a later sighting may have one)
-                    if not any(_found_before(_PHONE_WORDS, chunk, s, _CONTEXT_BYTES, _PHONE_PIECES) for s in starts):
+                    if words is None:
+                        words = _PhoneWords(chunk, found)
+                    if not any(map(words.before, starts)):
                         continue
                 raw = raw_bytes.decode("utf-8", "replace").strip()
                 tag = cache[key] = (v.phone_reading(raw, regions) if is_phone else validate(raw, hinted))
             if tag is None:
                 continue
             if is_phone:
-                raw = raw_bytes.decode("utf-8", "replace").strip()
-                strong = tag.endswith(":strong")
-                tag = tag.split(":", 1)[0]
-                end = len(raw_bytes)
                 n = 0
-                for s in starts:
-                    if _phone_in_context(chunk, raw, s, s + end, strong):
-                        n += 1
+                if tag.endswith(":strong"):
+                    raw = raw_bytes.decode("utf-8", "replace").strip()
+                    end = len(raw_bytes)
+                    for s in starts:
+                        if _phone_in_context(chunk, raw, s, s + end, True):
+                            n += 1
+                else:  # not written as a phone: counted after a phone word only (``_phone_in_context``)
+                    if words is None:
+                        words = _PhoneWords(chunk, found)
+                    for s in starts:
+                        if words.before(s):
+                            n += 1
+                tag = tag.split(":", 1)[0]
             elif veto is not None:
                 pieces = spec.text_veto_pieces
                 n = 0
