@@ -114,14 +114,23 @@ def _found_before(rx: re.Pattern[str], chunk: bytes, start: int, window: int = _
     if near.isascii():
         low = near.lower()
         if pieces:
-            for piece in pieces:
-                if piece in low:
-                    break
-            else:
+            gate = _GATES.get(pieces)
+            if gate is None:
+                gate = _GATES[pieces] = _piece_gate(pieces)
+            if gate.search(low) is None:
                 return False
         twin = _ascii_twin(rx)
         return twin.search(low if _LOWER_TWINS[rx] else near) is not None
     return rx.search(near.decode("utf-8", "ignore")) is not None
+
+
+_GATES: dict[tuple[bytes, ...], re.Pattern[bytes]] = {}  # pieces -> _piece_gate(pieces)
+
+
+def _piece_gate(pieces: tuple[bytes, ...]) -> re.Pattern[bytes]:
+    """``any(piece in text for piece in pieces)`` as one search (half the cost of a test per
+    piece for the dozen pieces of an id's keywords)."""
+    return re.compile(b"|".join(re.escape(p) for p in pieces))
 
 
 def _gate(pattern: str) -> str | None:
