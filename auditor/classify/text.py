@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import random
 import re
-from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -286,45 +285,6 @@ def _phone_in_context(chunk: bytes, raw: str, start: int, end: int, tag_strong: 
             or _found_before(_PHONE_WORDS, chunk, start, _CONTEXT_BYTES, _PHONE_PIECES))
 
 
-class _PhoneWords:
-    """``_found_before(_PHONE_WORDS, chunk, start, _CONTEXT_BYTES, _PHONE_PIECES)`` for the
-    occurrences of one ``found``: the ASCII phone-word pieces of the stretch their windows cover
-    are found once, and a window holding none of them (the most) is answered without a
-    search; one holding one, or a stretch that is not ASCII, is searched as before."""
-
-    __slots__ = ("chunk", "spots", "lo")
-
-    def __init__(self, chunk: bytes, found: dict[bytes, list[int]]) -> None:
-        self.chunk = chunk
-        self.lo = max(min(starts[0] for starts in found.values()) - _CONTEXT_BYTES, 0)
-        hi = max(starts[-1] for starts in found.values())
-        stretch = chunk[self.lo:hi]
-        self.spots: list[tuple[int, int]] | None = None  # (start, end) of each piece in it, by start
-        if stretch.isascii():
-            low = stretch.lower()
-            spots = []
-            for piece in _PHONE_PIECES:
-                i = low.find(piece)
-                while i >= 0:
-                    spots.append((self.lo + i, self.lo + i + len(piece)))
-                    i = low.find(piece, i + 1)
-            spots.sort()
-            self.spots = spots
-
-    def before(self, start: int) -> bool:
-        spots = self.spots
-        if spots is not None and start >= self.lo:
-            first = max(start - _CONTEXT_BYTES, 0)
-            i = bisect_left(spots, (first,))
-            while i < len(spots) and spots[i][0] < start:
-                if spots[i][1] <= start:
-                    break  # a piece in the window: the search decides
-                i += 1
-            else:
-                return False  # an ASCII window without a piece of a phone word
-        return _found_before(_PHONE_WORDS, self.chunk, start, _CONTEXT_BYTES, _PHONE_PIECES)
-
-
 def _written_as_phone(chunk: bytes, raw: str, start: int, end: int, tag_strong: bool) -> bool:
     if not tag_strong:
         return False
@@ -392,7 +352,6 @@ def scan_text(
         examples = hit is None or len(hit.examples) < max_examples
         left, tries = budget[type_], candidates[type_]
         counted = 0
-        words: _PhoneWords | None = None  # where phone words are, read once for this ``found`` when needed
         for raw_bytes, starts in found.items():
             if left <= 0 or tries <= 0:
                 if hit is not None:
@@ -405,9 +364,7 @@ def scan_text(
                 if shape is not None and shape.fullmatch(raw_bytes) is not None:
                     # a candidate that can count only after a keyword, and has none before any
                     # occurrence here: not validated (nor cached: a later sighting may have one)
-                    if words is None:
-                        words = _PhoneWords(chunk, found)
-                    if not any(map(words.before, starts)):
+                    if not any(_found_before(_PHONE_WORDS, chunk, s, _CONTEXT_BYTES, _PHONE_PIECES) for s in starts):
                         continue
                 raw = raw_bytes.decode("utf-8", "replace").strip()
                 tag = cache[key] = (v.phone_reading(raw, regions) if is_phone else validate(raw, hinted))
@@ -422,10 +379,8 @@ def scan_text(
                         if _phone_in_context(chunk, raw, s, s + end, True):
                             n += 1
                 else:  # not written as a phone: counted after a phone word only (``_phone_in_context``)
-                    if words is None:
-                        words = _PhoneWords(chunk, found)
                     for s in starts:
-                        if words.before(s):
+                        if _found_before(_PHONE_WORDS, chunk, s, _CONTEXT_BYTES, _PHONE_PIECES):
                             n += 1
                 tag = tag.split(":", 1)[0]
             elif veto is not None:

@@ -1,7 +1,6 @@
 """Shortcuts of the free-text scan give the answers of the readings they replace: a block's
 extraction without the margin (patterns whose matches stay in a line, blocks cut at line
-ends) finds what the scan with the margin found, and the phone-word look-up per ``found``
-answers as the window search per occurrence does."""
+ends) finds what the scan with the margin found."""
 
 from __future__ import annotations
 
@@ -112,34 +111,3 @@ def test_blocks_without_margin_find_what_the_margin_scan_found() -> None:
             # a block not cut at a line end is read with the margin, as before
             mid = len(chunk) // 2
             assert T._candidates(rx, chunk, mid, mid + 700) == _with_margin(rx, chunk, mid, mid + 700), spec.name
-
-
-def test_phone_words_answer_as_the_window_search() -> None:
-    rng = random.Random(17)
-    words = ["phone", "Tel", "TEL:", "hotel", "mobile", "hp", "php", "WhatsApp", "call", "recall", "contact", "fax",
-             "\u7535\u8bdd", "\u0e42\u0e17\u0e23", "s\u0111t", "x", "12345678", "9123 4567", " ", " ", "\n", "=", "#",
-             "\u0130", "caf\u00e9"]
-    for _ in range(40):
-        chunk = "".join(rng.choice(words) + rng.choice(["", " ", "\n"]) for _ in range(rng.randrange(5, 400))).encode()
-        found: dict[bytes, list[int]] = {}
-        for m in re2.finditer(rb"\d{6,}", chunk):
-            found.setdefault(m.group(), []).append(m.start())
-        if not found:
-            continue
-        near = T._PhoneWords(chunk, found)
-        for starts in found.values():
-            for s in starts:
-                assert near.before(s) is T._found_before(T._PHONE_WORDS, chunk, s, T._CONTEXT_BYTES, T._PHONE_PIECES), \
-                    (chunk[max(0, s - 40):s], s)
-
-
-def test_phone_words_at_the_window_edges() -> None:
-    """A piece ending right at the number, one starting right at the window's start, one cut by it."""
-    cases = [b"xx phone12345678", b"phone 12345678", b"hotel12345678", b"Tel 12345678", b"tel12345678",
-             b"phone" + b"." * 35 + b"12345678", b"phone" + b"." * 36 + b"12345678", b"mobile" + b"." * 35 + b"12345678",
-             b"12345678", b"fax:" + b" " * 36 + b"12345678"]
-    for chunk in cases:
-        start = chunk.index(b"12345678")
-        near = T._PhoneWords(chunk, {b"12345678": [start]})
-        assert near.before(start) is T._found_before(T._PHONE_WORDS, chunk, start, T._CONTEXT_BYTES,
-                                                     T._PHONE_PIECES), chunk
