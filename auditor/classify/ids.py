@@ -97,6 +97,11 @@ def _date_ok(year: int, month: int, day: int, *, max_age: int = 130) -> bool:
 def _sg(s: str) -> str | None:
     if not _NRIC.fullmatch(s):
         return None
+    return _sg_shaped(s)
+
+
+def _sg_shaped(s: str) -> str | None:
+    """:func:`_sg` of a value of an NRIC's shape."""
     prefix, digits, letter = s[0], s[1:8], s[8]
     if nric_check_letter(prefix, digits) == letter:
         return "sg_nric" if prefix in "ST" else "sg_fin"
@@ -201,9 +206,17 @@ def _kr(s: str) -> str | None:
     if not _date_ok((1800, 1900, 1900, 2000, 2000, 1900, 1900, 2000, 2000, 1800)[int(digits[6])]
                                                   + int(digits[:2]), int(digits[2:4]), int(digits[4:6])):
         return None
-    from stdnum.kr import rrn
+    if digits.isascii():  # python-stdnum's kr.rrn past the date (valid, as checked): place of birth, check digit
+        ok = int(digits[7:9]) <= 96 and \
+            (11 - sum(map(operator.mul, _RRN_WEIGHTS, map(int, digits[:12]))) % 11) % 10 == int(digits[12])
+    else:
+        from stdnum.kr import rrn
 
-    return "kr_rrn" if rrn.is_valid(digits) else "kr_rrn_nocheck"  # issued since 2020 without a check digit
+        ok = rrn.is_valid(digits)
+    return "kr_rrn" if ok else "kr_rrn_nocheck"  # issued since 2020 without a check digit
+
+
+_RRN_WEIGHTS = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
 
 
 _TWELVE_LIBS: list = []  # python-stdnum's in_.aadhaar and jp.in_, once imported (non-ASCII digits only)
@@ -282,8 +295,8 @@ def validate_national_id(value: str) -> str | None:
         return _digits_id(s)
     s = s.upper()
     n = len(s)
-    if n == 9:
-        return _sg(s) or _hk(s)
+    if n == 9:  # an NRIC's shape (letter, seven digits, letter) is no HKID's: only the other shapes try it
+        return _sg_shaped(s) if _NRIC.fullmatch(s) else _hk(s)
     if n == 18:
         return _cn(s)
     if 8 <= n <= 12 and s[0].isalpha():

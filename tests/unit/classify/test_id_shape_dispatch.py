@@ -15,6 +15,7 @@ import pytest
 from stdnum import verhoeff
 from stdnum.in_ import aadhaar
 from stdnum.jp import in_ as my_number
+from stdnum.kr import rrn as korea_rrn
 
 from auditor.classify import ids
 from auditor.classify.validators import national_id
@@ -59,6 +60,9 @@ def _valid_ids(rng: random.Random, n: int) -> list[str]:
         out.append(f"{vn}{rng.randrange(10)}{_digits(rng, 8)}")  # CCCD
         cn = f"{rng.choice(['11', '31', '44', '51'])}{_digits(rng, 4)}{y}{m:02d}{d:02d}{_digits(rng, 3)}"
         out.append(cn + ids.cn_check_char(cn))  # China resident id
+        rrn_body = f"{y % 100:02d}{m:02d}{d:02d}{rng.choice('1234')}{rng.randrange(100):02d}{_digits(rng, 3)}"
+        rrn = rrn_body + korea_rrn.calc_check_digit(rrn_body)  # Korea RRN (a place of birth over 96 now and then)
+        out += [rrn, f"{rrn[:6]}-{rrn[6:]}"]
     return out
 
 
