@@ -50,9 +50,13 @@ def luhn_ok(digits: str) -> bool:
 def card_brand(digits: str) -> str | None:
     """Brand by IIN range and length, or ``None`` when no scheme issues such a number."""
     n = len(digits)
-    p2, p3, p4, p6 = int(digits[:2]), int(digits[:3]), int(digits[:4]), int(digits[:6])
     if digits[0] == "4":
         return "visa" if n in (13, 16, 19) else None
+    if n >= 6:
+        p6 = int(digits[:6])  # the prefixes below are its leading digits
+        p2, p3, p4 = p6 // 10000, p6 // 1000, p6 // 100
+    else:
+        p2, p3, p4, p6 = int(digits[:2]), int(digits[:3]), int(digits[:4]), int(digits[:6])
     if 51 <= p2 <= 55 or 2221 <= p4 <= 2720:
         return "mastercard" if n == 16 else None
     if p2 in (34, 37):
@@ -77,9 +81,14 @@ def card_brand(digits: str) -> str | None:
 
 
 def payment_card(value: str, hinted: bool = False) -> str | None:
-    if not _CARD_SHAPE.fullmatch(value):
+    if value.isdigit() and value.isascii():  # ASCII digits only: the shape is their count
+        if not 13 <= len(value) <= 19:
+            return None
+        digits = value
+    elif not _CARD_SHAPE.fullmatch(value):
         return None
-    digits = value.replace(" ", "").replace("-", "")
+    else:
+        digits = value.replace(" ", "").replace("-", "")
     brand = card_brand(digits)
     if brand is None or not luhn_ok(digits):
         return None

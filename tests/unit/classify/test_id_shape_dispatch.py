@@ -1,6 +1,6 @@
 """The national-id validator's shape dispatch (a run of ASCII digits tries only the forms
 written in digits, by its length) and its inlined checks (Verhoeff, My Number) give the
-verdicts the validator gave before them (``tests/ids_reference.py``), on the ids the
+verdicts the validator gave before them (``tests/validators_reference.py``), on the ids the
 other tests and the corpus generators use, valid ones of every kind, near misses and
 random strings of every shape the free-text extraction hands it."""
 
@@ -19,7 +19,7 @@ from stdnum.kr import rrn as korea_rrn
 
 from auditor.classify import ids
 from auditor.classify.validators import national_id
-from tests import ids_reference as before
+from tests import validators_reference as before
 
 ROOT = Path(__file__).resolve().parents[3]
 

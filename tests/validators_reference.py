@@ -1,6 +1,7 @@
-"""The national-id validators as they were before their fast paths (commit 372256d's
-``auditor/classify/ids.py``, verbatim below the imports): the reference the tests hold the
-fast paths to, verdict for verdict. Not used by the package."""
+"""Validators as they were before their fast paths (commit 372256d's ``auditor/classify/ids.py``,
+verbatim below the imports, and the payment-card and national-id validators of its
+``validators.py``): the reference the tests hold the fast paths to, verdict for verdict. Not
+used by the package."""
 # ruff: noqa
 # mypy: ignore-errors
 from __future__ import annotations
@@ -274,3 +275,51 @@ def national_id(value: str, hinted: bool = False) -> str | None:
     if tag in UNKNOWN_TAGS and not hinted:
         return "?" + tag
     return tag
+
+
+_CARD_SHAPE = re.compile(r"\d(?:[ -]?\d){12,18}")
+_DOUBLED = {str(d): (2 * d if d < 5 else 2 * d - 9) for d in range(10)}
+
+
+def luhn_ok(digits: str) -> bool:
+    return (sum(map(int, digits[-1::-2])) + sum(map(_DOUBLED.__getitem__, digits[-2::-2]))) % 10 == 0
+
+
+def card_brand(digits: str) -> str | None:
+    """``auditor.classify.validators.card_brand`` as it was."""
+    n = len(digits)
+    p2, p3, p4, p6 = int(digits[:2]), int(digits[:3]), int(digits[:4]), int(digits[:6])
+    if digits[0] == "4":
+        return "visa" if n in (13, 16, 19) else None
+    if 51 <= p2 <= 55 or 2221 <= p4 <= 2720:
+        return "mastercard" if n == 16 else None
+    if p2 in (34, 37):
+        return "amex" if n == 15 else None
+    if 2200 <= p4 <= 2204:
+        return "mir" if 16 <= n <= 19 else None
+    if p4 == 6011 or 644 <= p3 <= 649 or p2 == 65 or 622126 <= p6 <= 622925:
+        return "discover" if 16 <= n <= 19 else None
+    if 3528 <= p4 <= 3589:
+        return "jcb" if 16 <= n <= 19 else None
+    if p4 in (2131, 1800):
+        return "jcb" if n == 15 else None
+    if 8100 <= p4 <= 8171:
+        return "unionpay" if 16 <= n <= 19 else None
+    if p2 == 62:
+        return "unionpay" if 16 <= n <= 19 else None
+    if 300 <= p3 <= 305 or p4 == 3095 or p2 in (36, 38, 39):
+        return "diners" if 14 <= n <= 19 else None
+    if p2 == 50 or 56 <= p2 <= 69:
+        return "maestro" if 13 <= n <= 19 else None
+    return None
+
+
+def payment_card(value: str, hinted: bool = False) -> str | None:
+    """``auditor.classify.validators.payment_card`` as it was."""
+    if not _CARD_SHAPE.fullmatch(value):
+        return None
+    digits = value.replace(" ", "").replace("-", "")
+    brand = card_brand(digits)
+    if brand is None or not luhn_ok(digits):
+        return None
+    return brand
