@@ -41,21 +41,27 @@ def _nric(r: random.Random) -> str:
     return f"S{digits}{check}"
 
 
+# the six kinds of line (ticket, log, letter, card payment, KYC note, batch), each from the
+# generator, the customer's name and the line's number
+_LINE_KINDS: tuple[Callable[[random.Random, str, int], str], ...] = (
+    lambda r, name, i: (f"Ticket {i}: customer {name} <{name.split()[0].lower()}{i}@example.com> called from "
+                        f"+65 9{r.randrange(10**7):07d} about order #{r.randrange(10**10)}.\n"),
+    lambda r, name, i: (f"2026-03-01T12:{i % 60:02d}:07Z INFO req={r.getrandbits(64):016x} "
+                        f"client=10.{i % 250}.{r.randrange(250)}.7 latency={r.randrange(999)}ms "
+                        f"order_id={r.randrange(10**11)}\n"),
+    lambda r, name, i: (f"Dear {name},\nyour parcel goes to Blk {r.randrange(1, 999)} Tampines St 21 "
+                        f"#{r.randrange(1, 25):02d}-{r.randrange(999):03d} Singapore {r.randrange(100000, 829999)}.\n"),
+    lambda r, name, i: (f"Paid by card {_card(r.randrange(10**9))} on 2024-0{r.randrange(1, 9)}-1{r.randrange(9)}; "
+                        f"ref {r.randrange(10**8)}.\n"),
+    lambda r, name, i: f"KYC checked: NRIC {_nric(r)}, name: {name}. invoice {r.randrange(10**12):012d}\n",
+    lambda r, name, i: (f"Batch SKU-{r.randrange(10**6)} done; qty {r.randrange(10**8):08d}; "
+                        f"build 4.{r.randrange(20)}.{r.randrange(9)}.\n"),
+)
+
+
 def _lines(r: random.Random, kind: int, i: int) -> str:
     name = r.choice(["Tan Ah Kow", "Siti Aminah", "Nguyen Van An", "Maria Santos", "Lim Wei Ling"])
-    if kind == 0:
-        return (f"Ticket {i}: customer {name} <{name.split()[0].lower()}{i}@example.com> called from "
-                f"+65 9{r.randrange(10**7):07d} about order #{r.randrange(10**10)}.\n")
-    if kind == 1:
-        return (f"2026-03-01T12:{i % 60:02d}:07Z INFO req={r.getrandbits(64):016x} client=10.{i % 250}.{r.randrange(250)}.7 "
-                f"latency={r.randrange(999)}ms order_id={r.randrange(10**11)}\n")
-    if kind == 2:
-        return f"Dear {name},\nyour parcel goes to Blk {r.randrange(1, 999)} Tampines St 21 #{r.randrange(1, 25):02d}-{r.randrange(999):03d} Singapore {r.randrange(100000, 829999)}.\n"
-    if kind == 3:
-        return f"Paid by card {_card(r.randrange(10**9))} on 2024-0{r.randrange(1, 9)}-1{r.randrange(9)}; ref {r.randrange(10**8)}.\n"
-    if kind == 4:
-        return f"KYC checked: NRIC {_nric(r)}, name: {name}. invoice {r.randrange(10**12):012d}\n"
-    return f"Batch SKU-{r.randrange(10**6)} done; qty {r.randrange(10**8):08d}; build 4.{r.randrange(20)}.{r.randrange(9)}.\n"
+    return _LINE_KINDS[kind](r, name, i)
 
 
 def _mixed(seed: int, drift: bool = False) -> str:
