@@ -527,7 +527,12 @@ def _iso_shaped(values: Any, joined: str, lengths: set[int]) -> bool:
     with a 4-digit year ('-' at index 4) and no ' BC', a length of 19 / 22 (with '+00') has no
     fraction and 26 / 29 a 6-digit one; the same length is also '.fff BC' (BC), or a 5-digit
     year with a 5-digit fraction (a 6-digit one with 4): those go value by value."""
-    return set(map(len, values)) <= lengths and "B" not in joined and set(map(_AT4, values)) == {"-"}
+    sizes = set(map(len, values))
+    if not sizes <= lengths or "B" in joined:
+        return False
+    if len(sizes) == 1:  # every text as long: index 4 of each is every (size + 1)-th character
+        return joined[4::sizes.pop() + 1].count("-") == len(values)
+    return set(map(_AT4, values)) == {"-"}
 
 
 def _timestamps_wire(values: Any, joined: str) -> list[str] | None:

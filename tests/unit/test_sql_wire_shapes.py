@@ -39,3 +39,16 @@ def test_a_text_python_cannot_hold_sends_the_column_value_by_value(kind, bad):
     assert many(values, SEP.join(values)) is None
     with pytest.raises(ValueError):
         one(bad)
+
+
+@pytest.mark.parametrize(("kind", "bad"), [(k, v) for k, vs in sorted(BAD.items()) for v in vs
+                                           if any(len(g) == len(v) for g in GOOD[k])])
+def test_among_texts_of_its_own_length_too(kind, bad):
+    """Every text equally long (checked by a stride over the joined text): the bad one still found,
+    wherever it is among the good ones."""
+    many, _ = WIRE_KINDS[kind]
+    same = [v for v in GOOD[kind] if len(v) == len(bad)]
+    for at in range(4):
+        values = [same[0]] * at + [bad] + [same[-1]] * (3 - at)
+        assert many(values, SEP.join(values)) is None, values
+    assert many(same * 4, SEP.join(same * 4)) is not None
