@@ -336,12 +336,7 @@ class Connector:
             reason = self._silent() or describe(exc, self.redact, codes=self._codes)
             raise ConnectorError(f"cannot read the catalog of {self.dialect.location()}: {reason}") from None
         tables, unreflected = yield from self._reflect(inspector, setup, schemas, infos, missing_schemas)
-        try:
-            self.dialect.lock_wait(setup, self._read_lock_wait)  # the tables' reads: about as long as a statement
-        except sa.exc.DBAPIError as exc:
-            with contextlib.suppress(sa.exc.DBAPIError):
-                setup.rollback()
-            self.ctx.log.info("sql source %s: lock wait not restored (%s)", self.source.id, type(exc).__name__)
+        conn = self._read_session(conn)
         if checks:
             not_found = list(self._not_found(missing_schemas, self._seen))
             yield from not_found
@@ -351,7 +346,6 @@ class Connector:
             tables = [t for t in tables if t.schema == unit]
         self.ctx.log.info("sql source %s: %d tables selected", self.source.id, len(tables))
         lost: str | None = None
-        conn = self._reading(conn)
         ahead = self._read_ahead(server, tables)
         try:
             for t in tables:
@@ -366,7 +360,6 @@ class Connector:
                     yield self._table_or_error(conn, server, t)
                     if conn.invalidated or conn.closed:
                         conn, lost = self._reconnect(engine, conn)
-                        conn = self._reading(conn) if lost is None else conn
                 self.ctx.progress(1)
         finally:
             if ahead is not None:
@@ -394,6 +387,20 @@ class Connector:
         return ahead
 
     # -- transactions ------------------------------------------------------------------
+    def _read_session(self, conn: sa.Connection) -> sa.Connection:
+        """The session a connection reads tables in, the same on every one (the first, each
+        reconnect, the read-ahead one; what the dialect's ``on_connect`` sets comes on top): the
+        lock wait a second shorter than ``statement_timeout`` (a locked table is named as locked,
+        not as a slow query), then each statement its own read-only transaction (:meth:`_reading`).
+        The lock wait not set is logged, not raised (the reads then wait as long as a statement)."""
+        try:
+            self.dialect.lock_wait(conn, self._read_lock_wait)
+        except sa.exc.DBAPIError as exc:
+            with contextlib.suppress(sa.exc.DBAPIError):
+                conn.rollback()
+            self.ctx.log.info("sql source %s: lock wait not restored (%s)", self.source.id, type(exc).__name__)
+        return self._reading(conn)
+
     def _reading(self, conn: sa.Connection) -> sa.Connection:
         """The connection the tables are read over. Where the dialect's session is read-only by
         default (``autocommit_reads``: PostgreSQL's default_transaction_read_only, MySQL's SET
@@ -596,11 +603,17 @@ class Connector:
             return {}
 
     def _reconnect(self, engine: sa.Engine, conn: sa.Connection) -> tuple[sa.Connection, str | None]:
+        """A new connection in place of a lost one, with the first one's session (:meth:`_read_session`);
+        or the old one and why the source is unreachable."""
         conn.close()
         try:
-            return engine.connect(), None
+            new = engine.connect()
         except (sa.exc.DBAPIError, OSError) as exc:
             return conn, f"the source became unreachable during the scan: {describe(exc, self.redact, codes=self._codes)}"
+        try:
+            return self._read_session(new), None
+        except (sa.exc.SQLAlchemyError, OSError) as exc:  # lost again while its session was set up
+            return new, f"the source became unreachable during the scan: {describe(exc, self.redact, codes=self._codes)}"
 
     # -- one table: reflect -> aggregate -> sample -> dataset ----------------------------
     def _table_or_error(self, conn: sa.Connection, server: Server, t: ReflectedTable) -> Observation:
@@ -941,8 +954,7 @@ class ReadAhead:
         try:
             engine = c._engine(watch)
             conn = engine.connect().execution_options(**_TABLE)  # its statements are its tables'
-            c.dialect.lock_wait(conn, c._read_lock_wait)  # a lock is named as one, as on the main connection
-            conn = c._reading(conn)
+            conn = c._read_session(conn)  # a lock is named as one, as on the main connection
             for t in self.order:
                 with self.cond:
                     if self.stopped:

@@ -2,7 +2,7 @@
 
 Each dialect answers, in a fixed number of queries per source (never per table):
 
-- ``on_connect``: read-only session, statement timeout, UTC session time zone;
+- ``on_connect``: read-only session, statement timeout, UTC session time zone (PostgreSQL: ISO DateStyle);
 - ``server``: engine version, encryption in transit and the settings it came from;
 - ``tables``: per relation that stores rows, the engine's row estimate, bytes, engine write
   time, at-rest encryption and (PostgreSQL) whether the role may SELECT it and whether
@@ -433,7 +433,8 @@ class Postgres(Dialect):
 
     # the kinds the session writes as the sample's texts (see :meth:`server`): integers, UUIDs and
     # booleans always; double precision on 12+ with extra_float_digits > 0 (shortest exact
-    # digits); timestamps and dates with DateStyle ISO (timestamptz: the session's TimeZone is UTC)
+    # digits); timestamps and dates with DateStyle ISO, as on_connect sets it (timestamptz: the
+    # session's TimeZone is UTC)
     _wire_kinds: frozenset[str] = frozenset({"int", "uuid", "bool"})
 
     def wire_texts(self, columns: list[dict], sampled: list[str], cut: dict[str, int],
@@ -492,6 +493,10 @@ class Postgres(Dialect):
             f"SET statement_timeout = {ms}",
             f"SET lock_timeout = {ms}",
             "SET TimeZone = 'UTC'",
+            # dates and times as ISO texts whatever the database or role sets (ALTER DATABASE ...
+            # SET DateStyle = 'SQL, DMY'): the driver parses only ISO, and the sample's server texts
+            # (wire_texts) are ISO's
+            "SET DateStyle = 'ISO, MDY'",
             # rows hidden by row-level security make the query fail instead of coming back empty
             "SET row_security = off",
             # a big table's scans start at block 0, not where another session's scan of it last

@@ -517,17 +517,35 @@ def _floats_wire(values: Any, joined: str) -> list[str] | None:
     return None if "e" in joined or "N" in joined or "I" in joined else list(values)
 
 
+_AT4 = operator.itemgetter(4)
+
+
+def _iso_shaped(values: Any, joined: str, lengths: set[int]) -> bool:
+    """Whether every text (DateStyle ISO, the session's) is one Python holds, by its length and
+    two C-level checks. The server writes 'YYYY-MM-DD HH:MM:SS', a fraction of 1-6 digits with
+    its trailing zeros dropped, the zone ('+00'), ' BC', a year of 4-6 digits, or 'infinity':
+    with a 4-digit year ('-' at index 4) and no ' BC', a length of 19 / 22 (with '+00') has no
+    fraction and 26 / 29 a 6-digit one; the same length is also '.fff BC' (BC), or a 5-digit
+    year with a 5-digit fraction (a 6-digit one with 4): those go value by value."""
+    sizes = set(map(len, values))
+    if not sizes <= lengths or "B" in joined:
+        return False
+    if len(sizes) == 1:  # every text as long: index 4 of each is every (size + 1)-th character
+        return joined[4::sizes.pop() + 1].count("-") == len(values)
+    return set(map(_AT4, values)) == {"-"}
+
+
 def _timestamps_wire(values: Any, joined: str) -> list[str] | None:
     # DateStyle ISO: 'YYYY-MM-DD HH:MM:SS[.ffffff]'; isoformat() has 'T' and six digits of a
     # fraction when there is one (a shorter fraction, BC, 'infinity', a year past 9999: value by value)
-    if not set(map(len, values)) <= {19, 26}:
+    if not _iso_shaped(values, joined, {19, 26}):
         return None
     return joined.replace(" ", "T").split(_SEP)
 
 
 def _timestamptzs_wire(values: Any, joined: str) -> list[str] | None:
     # as timestamps, in the session's TimeZone UTC: '+00' where isoformat() says '+00:00'
-    if not set(map(len, values)) <= {22, 29}:
+    if not _iso_shaped(values, joined, {22, 29}):
         return None
     joined += _SEP
     if joined.count("+00" + _SEP) != len(values):
@@ -536,6 +554,8 @@ def _timestamptzs_wire(values: Any, joined: str) -> list[str] | None:
 
 
 def _dates_wire(values: Any, joined: str) -> list[str] | None:
+    # DateStyle ISO: 10 characters are always 'YYYY-MM-DD' of a year 1-9999 (a 5-digit year is
+    # 11 or more, BC adds ' BC', 'infinity' is 8): value by value otherwise
     return list(values) if set(map(len, values)) == {10} else None
 
 

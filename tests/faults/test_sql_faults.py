@@ -106,6 +106,43 @@ def test_connection_killed_mid_scan(tmp_path, db, monkeypatch):
     assert "email" in s.personal("good", "public.customers")
 
 
+def test_after_a_reconnect_a_lock_is_still_named_as_one(tmp_path, db, monkeypatch):
+    """The connection is killed while it waits on victim_t; on the new connection the next table,
+    locked too, is reported as locked (the shorter lock wait applies again), not as a statement
+    timeout (a reconnect had only the connect-time session, whose lock wait equals the statement's)."""
+    monkeypatch.setenv("AUDIT_DB_URL", db["limited"])
+    cfg = write_config(tmp_path, [sql_source("ro", "${AUDIT_DB_URL}", include=["public.victim_t", "public.zz_after"],
+                                             statement_timeout=3)])
+    killed: list[int] = []
+
+    def killer() -> None:
+        deadline = time.monotonic() + 15
+        with db["engine"].connect() as c:
+            while time.monotonic() < deadline and not killed:
+                pids = c.execute(sa.text(
+                    "SELECT pid FROM pg_stat_activity WHERE usename = :r AND wait_event_type = 'Lock' "
+                    "AND query LIKE '%victim_t%'"),
+                    {"r": db["role"]}).scalars().all()
+                for pid in pids:
+                    c.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+                    killed.append(pid)
+                time.sleep(0.05)
+
+    with table_locked(db, "victim_t"), table_locked(db, "zz_after"):
+        t = threading.Thread(target=killer, daemon=True)
+        t.start()
+        s = scan(cfg)
+        t.join(20)
+    assert killed, "the scan never waited on the locked table"
+    assert s.code == 3, s.output
+    victim = s.dataset("ro", "public.victim_t")
+    assert victim["status"] == "error" and "timeout" not in victim["error"], victim  # the kill
+    after = s.dataset("ro", "public.zz_after")
+    assert after["status"] == "error", after
+    assert after["error"].startswith("lock timeout: locked by another session"), after
+    assert "statement timeout" not in after["error"], after
+
+
 @pytest.mark.parametrize("endpoint", ["closing", "silent"])
 def test_server_gone_or_mute_is_source_not_assessed(tmp_path, db, monkeypatch, endpoint):
     with loopback_endpoint(close=endpoint == "closing") as hostport:

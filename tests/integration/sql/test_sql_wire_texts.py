@@ -121,3 +121,38 @@ def test_a_value_python_cannot_hold_is_that_cells_problem(pg_url):
     assert obs.sample.fields["seen"] == ["2020-01-02T03:04:05.500000"]
     assert obs.sample.fields["email"] == ["a@example.com", "b@example.com", "c@example.com"]
     assert obs.dataset.facts["unsampled"]["seen"].startswith("2 sampled value(s) could not be read (ValueError)")
+
+
+def test_a_value_python_cannot_hold_with_the_length_of_one_it_can(pg_url):
+    """A BC timestamp with a 3-digit fraction and a 5-digit year with a 5-digit fraction have the
+    server text's length of a value with a 6-digit fraction (26; 29 with '+00'): still that cell's
+    problem (named unread), never a rewritten text passed on as read; the rest of the table read.
+    A date past 9999 or BC goes the same way."""
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as c:
+        c.execute(sa.text("CREATE TABLE bc (id int PRIMARY KEY, ts timestamp, day date, email text)"))
+        c.execute(sa.text("INSERT INTO bc VALUES (1, '0044-03-15 12:00:00.123 BC', '0044-03-15 BC', 'a@example.com'),"
+                          " (2, '2020-01-01 00:00:00', '2020-01-01', 'b@example.com')"))
+        c.execute(sa.text("CREATE TABLE bigyear2 (id int PRIMARY KEY, born timestamp, bornz timestamptz, day date,"
+                          " email text)"))
+        c.execute(sa.text("INSERT INTO bigyear2 VALUES (1, '12345-01-02 03:04:05.12345',"
+                          " '12345-01-02 03:04:05.12345+00', '12345-01-02', 'a@example.com'),"
+                          " (2, '2020-01-02 03:04:05.123456', '2020-01-02 03:04:05.123456+00', '2020-01-02',"
+                          " 'b@example.com')"))
+    engine.dispose()
+    got = by_name(list(connector(pg_url, AS_OF, include=["public.bc", "public.bigyear2"]).collect()))
+    bc, big = got["public.bc"], got["public.bigyear2"]
+    for obs in (bc, big):
+        assert obs.dataset.status == "assessed", obs.dataset.error
+        assert obs.sample is not None
+        assert obs.sample.fields["email"] == ["a@example.com", "b@example.com"]
+    assert bc.sample.fields["ts"] == ["2020-01-01T00:00:00"]
+    assert bc.sample.fields["day"] == ["2020-01-01"]
+    assert big.sample.fields["born"] == ["2020-01-02T03:04:05.123456"]
+    assert big.sample.fields["bornz"] == ["2020-01-02T03:04:05.123456+00:00"]
+    assert big.sample.fields["day"] == ["2020-01-02"]
+    for obs, cols in ((bc, ("ts", "day")), (big, ("born", "bornz", "day"))):
+        unsampled = obs.dataset.facts.get("unsampled") or {}
+        assert sorted(unsampled) == sorted(cols), unsampled
+        for col in cols:
+            assert unsampled[col].startswith("1 sampled value(s) could not be read (ValueError)"), unsampled[col]
