@@ -247,3 +247,36 @@ def _assert_blocks_extract_as_whole(chunk: bytes, blocks: list[tuple[int, int]])
             for raw, starts in T._candidates(rx, chunk, s, e).items():
                 merged.setdefault(raw, []).extend(starts)
         assert merged == T._candidates(rx, chunk), spec.name
+
+
+def _runs_amid_decoys(odd: str) -> str:
+    """Three runs of 200 real cards amid 48,000 decoy lines shaped as them (bad Luhn), one line
+    of the first run replaced by ``odd``: a line unlike any other, so that the block holding it
+    is fitted exactly by a measure no other block read has (the reviewer's repro)."""
+    def card(i: int, ok: bool = True) -> str:
+        b = f"4{i:014d}"
+        d = luhn.calc_check_digit(b)
+        return b + (d if ok else str((int(d) + 1) % 10))
+
+    lines = [f"card {card(10**6 + i, False)}\n" for i in range(48000)]
+    for d, at in ((2, 36000), (1, 24000), (0, 10037)):
+        sect = [f"card {card(d * 1000 + j)}\n" for j in range(200)]
+        if d == 0:
+            sect[100] = odd.format(card(999999, False))
+        lines[at:at] = sect
+    return "".join(lines)
+
+
+@pytest.mark.parametrize("odd", ["card_{}\n", "see_below\n"])
+def test_one_unusual_block_fitted_exactly_does_not_settle_the_count_too_low(odd: str) -> None:
+    """A block read early that one measure alone describes (leverage 1) has residual 0: the
+    usual variance then reads as if the count were known, and it settled at what the blocks
+    read hold (92 reported as an estimate of 599). The count is within its bound, or exact."""
+    text = _runs_amid_decoys(odd)
+    exact = _hit(text, "payment_card", settle_values=0, text_chunk_bytes=4 * MIB)
+    assert exact is not None and not exact.estimated and exact.count in (599, 600)
+    est = _hit(text, "payment_card", settle_values=64, text_chunk_bytes=4 * MIB)
+    assert est is not None
+    assert abs(est.count - exact.count) <= 0.1 * exact.count, (est.count, est.estimated)
+    if not est.estimated:
+        assert est.count == exact.count
