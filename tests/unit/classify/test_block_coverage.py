@@ -161,31 +161,69 @@ def _population(text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[bytes, list
 
 
 def simulate(chunk: bytes, blocks: list[tuple[int, int]], per_type: dict[str, list[tuple[int, int]]],
-             trials: int) -> dict[str, list[tuple[bool, int, float]]]:
-    """Per type, per seeded order: (within its bound or read whole, blocks read, relative error)."""
-    out: dict[str, list[tuple[bool, int, float]]] = defaultdict(list)
+             trials: int, first: int = 0) -> dict[str, list[tuple[bool | None, int, float]]]:
+    """Per type with values, per seeded order: (within its bound once settled, None when read
+    whole; blocks read; relative error). A trial read whole is exact by construction: it says
+    nothing of the rule, so the coverage is that of the settled trials only."""
+    out: dict[str, list[tuple[bool | None, int, float]]] = defaultdict(list)
     shared: dict[int, tuple[int, ...]] = {}
-    for seed in range(trials):
+    for seed in range(first, first + trials):
         order = list(range(len(blocks)))
         random.Random(seed).shuffle(order)
         aux = B.Auxiliary(chunk, blocks, order)
         aux._x = shared  # the measures of a block do not depend on the order
         for name, ys in per_type.items():
             exact = sum(y for y, _ in ys)
+            if not exact:
+                continue  # nothing to estimate: a type without values never settles
             occurrences = sum(c for _, c in ys)
             sample = B.Estimate(aux)
-            read, estimate = len(blocks), float(exact)
+            read, estimate, settled = len(blocks), float(exact), False
             for i in order:
                 sample.add(*ys[i])
                 outcome = sample.step()
                 if outcome is None:
                     continue
                 if outcome is not True:
-                    read, estimate = sample.n, float(outcome)
+                    read, estimate, settled = sample.n, float(outcome), True
                 break
             bound = max(B.SETTLE_REL * exact, B.SETTLE_ABS * occurrences)
-            out[name].append((abs(estimate - exact) <= bound, read, (estimate - exact) / exact if exact else 0.0))
+            out[name].append((abs(estimate - exact) <= bound if settled else None, read, (estimate - exact) / exact))
     return out
+
+
+def _poisson(r: random.Random, lam: float) -> int:
+    limit, k, p = pow(2.718281828459045, -lam), 0, r.random()
+    while p > limit:
+        k += 1
+        p *= r.random()
+    return k
+
+
+def _unpredicted(seed: int) -> tuple[bytes, list[tuple[int, int]], dict[str, list[tuple[int, int]]]]:
+    """Counts the measures do not predict: a mixed text's blocks, each with a Poisson(10) count."""
+    chunk = _mixed(seed).encode()
+    blocks = B.cut(chunk)
+    r = random.Random(seed)
+    ys = [_poisson(r, 10.0) for _ in blocks]
+    return chunk, blocks, {"poisson": [(y, y) for y in ys]}
+
+
+def _runs_amid_decoys(odd: str) -> str:
+    """Three runs of 200 real cards amid 48,000 decoys shaped as them, one odd line in the first
+    run (``test_text_settling``'s repro of a block fitted exactly)."""
+    def card(i: int, ok: bool = True) -> str:
+        b = f"4{i:014d}"
+        d = luhn.calc_check_digit(b)
+        return b + (d if ok else str((int(d) + 1) % 10))
+
+    lines = [f"card {card(10**6 + i, False)}\n" for i in range(48000)]
+    for d, at in ((2, 36000), (1, 24000), (0, 10037)):
+        sect = [f"card {card(d * 1000 + j)}\n" for j in range(200)]
+        if d == 0:
+            sect[100] = odd.format(card(999999, False))
+        lines[at:at] = sect
+    return "".join(lines)
 
 
 CORPORA: dict[str, Callable[[int], list[str]]] = {
@@ -195,28 +233,43 @@ CORPORA: dict[str, Callable[[int], list[str]]] = {
     # every skew variant of test_text_settling's dense-section test
     "section": lambda seed: [_section(w, f, b) for w in ("start", "middle", "end") for f in ("logs", "decoys")
                              for b in (0, 150)],
+    # one odd line whose block a measure alone fits exactly (leverage 1)
+    "odd-line": lambda seed: [_runs_amid_decoys("card_{}\n"), _runs_amid_decoys("see_below\n")],
 }
+
+
+def _check(kind: str, populations: list[tuple[bytes, list[tuple[int, int]], dict[str, list[tuple[int, int]]]]],
+           trials: int) -> None:
+    """Of the trials that settle, at least 98% within their bound per kind of text (99% nominal;
+    the allowance is sampling error over a few hundred trials) and 95% per type of every text."""
+    within = total = 0
+    report = []
+    for n, (chunk, blocks, per_type) in enumerate(populations):
+        assert per_type, "no type was sampled"
+        for name, runs in simulate(chunk, blocks, per_type, trials).items():
+            settled = [w for w, _, _ in runs if w is not None]
+            ok = sum(settled)
+            reads = sorted(r for _, r, _ in runs)
+            worst = max((abs(e) for w, _, e in runs if w is not None), default=0.0)
+            report.append(f"{kind}[{n}] {name}: settled {len(settled)}/{len(runs)}, within {ok}/{len(settled)}; "
+                          f"blocks read median {reads[len(reads) // 2]} (p90 {reads[len(reads) * 9 // 10]}) of "
+                          f"{len(blocks)}; worst settled error {worst:.1%}")
+            assert ok >= 0.95 * len(settled), report[-1]
+            within += ok
+            total += len(settled)
+    print("\n" + "\n".join(report))
+    assert within >= 0.98 * total, f"{within}/{total}"
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", list(CORPORA))
 def test_settled_counts_are_within_their_bound_at_the_nominal_rate(kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    within = total = 0
-    report = []
-    for n, text in enumerate(CORPORA[kind](100)):
-        chunk, blocks, per_type = _population(text, monkeypatch)
-        assert per_type, "no type was sampled"
-        for name, runs in simulate(chunk, blocks, per_type, TRIALS).items():
-            ok = sum(w for w, _, _ in runs)
-            reads = sorted(r for _, r, _ in runs)
-            report.append(f"{kind}[{n}] {name}: within {ok}/{len(runs)}; blocks read median {reads[len(reads) // 2]} "
-                          f"(p90 {reads[len(reads) * 9 // 10]}) of {len(blocks)}; worst error "
-                          f"{max(abs(e) for _, _, e in runs):.1%}")
-            assert ok >= 0.95 * len(runs), report[-1]
-            within += ok
-            total += len(runs)
-    print("\n" + "\n".join(report))
-    assert total >= TRIALS and within >= 0.98 * total, f"{within}/{total}"
+    _check(kind, [_population(text, monkeypatch) for text in CORPORA[kind](100)], TRIALS)
+
+
+@pytest.mark.slow
+def test_counts_the_measures_do_not_predict_are_within_their_bound_at_the_nominal_rate() -> None:
+    _check("unpredicted", [_unpredicted(seed) for seed in (1, 2)], TRIALS)
 
 
 def test_the_measures_of_the_blocks_add_up_to_the_chunks_totals() -> None:
