@@ -6,8 +6,8 @@ order. Per present type, the blocks read give its count per block (``y``); the c
 is estimated by regression (GREG) on measures of every block counted in C (``x``), whose
 totals over the chunk are known exactly: the better the measures predict a block's count, the
 fewer blocks the same precision takes. The measures: bytes, digits, ``@`` and line ends (the
-*base* set); then, as more blocks are read (``_STAGES``: the first 4k measures once 4k blocks
-are read), capital letters, a digit followed by a capital once the bytes no measure counts are
+*base* set); then, as more blocks are read (``_STAGES``: the first k measures once 8k blocks
+are read; a measure once it is nonzero in 8 of them), capital letters, a digit followed by a capital once the bytes no measure counts are
 left out (an id's check letter, a time's ``T``/``Z``, a number before a capitalised word), and
 six punctuation marks (``=`` of key=value logs, ``_`` of identifiers, ``:`` of labels, ``-`` of
 dates and dashed numbers, ``#`` of unit and order numbers, ``.`` of dotted numbers and
@@ -18,7 +18,8 @@ each kind it holds.
 A count settles once its 99% interval (Student's t at the residual degrees of freedom, with
 finite-population correction) is within ``SETTLE_REL`` of it (or ``SETTLE_ABS`` of the
 candidate occurrences) either side, after at least ``MIN_BLOCKS`` blocks and ``MIN_COUNTED``
-counted occurrences. The coverage of that rule, its checks and stages included, is tested by
+counted occurrences in ``MIN_VALUE_BLOCKS`` distinct blocks, the interval confirmed by a
+leave-one-out variance and no block read weighing over half the fit (``MAX_LEVERAGE``). The coverage of that rule, its checks and stages included, is tested by
 simulation (``tests/unit/classify/test_block_coverage.py``).
 """
 
@@ -49,7 +50,7 @@ _CLASSES = bytes.maketrans(_DIGITS + _UPPER, b"0" * len(_DIGITS) + b"A" * len(_U
 _UNCOUNTED = bytes(sorted(set(range(256)) - set(_DIGITS + _UPPER + b"@\n" + b"".join(_MARKS))))
 # the measures, in this order: bytes, digits, "@", line ends, capitals, a digit then a capital, then the marks
 _ALL = tuple(range(6 + len(_MARKS)))
-# the regression fits the first k of them once 4k blocks are read (n >= 4k: with fewer, too few
+# the regression fits the first k of them once 8k blocks are read (n >= 8k: with fewer, too few
 # residual degrees of freedom, and the interval covered less than its 99% in simulation); the
 # first four (the base set) from the start. The stages are a fixed rule of the number of blocks
 # read, never a choice made on the values.

@@ -322,3 +322,15 @@ def _digit_then_capital(part: bytes) -> int:
     the marks is left out, counted the slow way."""
     kept = [c for c in part if c in b"0123456789@\n:=_-#." or 65 <= c <= 90]
     return sum(1 for a, b in zip(kept, kept[1:]) if 48 <= a <= 57 and 65 <= b <= 90)
+
+
+def test_t99_is_students_t_not_the_normal_quantile() -> None:
+    """The 99% two-sided quantiles of Student's t (tables, e.g. NIST/SEMATECH 1.3.6.7.2): at
+    few degrees of freedom the interval is wider than the normal's, and the expansion used past
+    the table's end (30) meets it there."""
+    table = {1: 63.657, 2: 9.925, 5: 4.032, 8: 3.355, 12: 3.055, 20: 2.845, 30: 2.750, 40: 2.704, 60: 2.660,
+             100: 2.626, 120: 2.617}
+    for df, t in table.items():
+        assert B.t99(df) == pytest.approx(t, abs=1.5e-3), df
+    assert B.t99(0) == float("inf")
+    assert all(B.t99(df) > B.t99(df + 1) > B._Z for df in range(1, 200))
