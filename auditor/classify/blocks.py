@@ -168,10 +168,16 @@ class Auxiliary:
         return found
 
 
+# a measure whose part the ones before it do not explain is under this share of its sum of squares
+# is left out: it differs from a combination of them in a block or two (a CSV's header line, the
+# only one with a line end but no "@"), which it would fit exactly (leverage near 1, residual 0)
+_COLLINEAR = 1e-3
+
+
 def factor(a: Sequence[Sequence[float]]) -> tuple[list[list[float]], list[float]]:
     """``a = L D L'`` for a sum-of-squares matrix ``a`` (positive semi-definite: no pivoting);
     a measure without a usable pivot (zero, or a combination of the ones before it, in every
-    block read) gets ``D = 0`` and is left out of the fit. The factor of a leading block of
+    block read, or nearly: ``_COLLINEAR``) gets ``D = 0`` and is left out of the fit. The factor of a leading block of
     ``a`` is the leading block of its factor: the base measures' fit reads the full factor."""
     k = len(a)
     low = [[0.0] * k for _ in range(k)]
@@ -179,7 +185,7 @@ def factor(a: Sequence[Sequence[float]]) -> tuple[list[list[float]], list[float]
     for j in range(k):
         lj = low[j]
         v = a[j][j] - sum(lj[p] * lj[p] * d[p] for p in range(j))
-        if v <= 1e-9 * (1 + a[j][j]):
+        if v <= _COLLINEAR * a[j][j] + 1e-9:
             continue
         d[j] = v
         for i in range(j + 1, k):
