@@ -15,12 +15,14 @@ Each distinct candidate is validated once (phones through compiled metadata patt
 over 8 KiB (a line is never cut), is read as a sample: cut into blocks of about 2 KiB at
 line ends, taken in a seeded random order,
 each present type is extracted, validated and context-checked block by block, and once at
-least 16 blocks and 64 counted occurrences are read and the 99% confidence interval of a
-regression estimator (on block measures counted in C: bytes, digits, ``@``, line ends, capitals,
-a digit then a capital, six punctuation marks, more of them as more blocks are read: ``blocks.py``;
-Student's t; finite-population correction) is within 10% of the estimate (or 0.5 points of
-the candidate occurrences) either side, the type's count and tags are extrapolated to the
-chunk (flagged ``estimated``). Presence is never sampled: the prefilter reads the whole chunk, and a type
+least 16 blocks and 64 counted occurrences are read, the counted values occur in at least 8
+of the blocks read, and the 99% confidence interval of a regression estimator (on block
+measures counted in C: bytes, digits, ``@``, line ends, capitals, a digit then a capital, six
+punctuation marks, more of them as more blocks are read; Student's t; finite-population
+correction; confirmed by a leave-one-out variance, and never with a block read whose leverage
+is over 0.5: ``blocks.py``) is within 10% of the estimate (or 0.5 points of the candidate
+occurrences) either side, the type's count and tags are extrapolated to the chunk (flagged
+``estimated``). Presence is never sampled: the prefilter reads the whole chunk, and a type
 with too few counted occurrences to settle reads every block (so one value in megabytes of
 near misses is found). A type that counts only with its keyword is present only where the
 keyword is, decided in that same pass: a date of birth where its keyword and a date occur
