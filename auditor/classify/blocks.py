@@ -34,6 +34,7 @@ MIN_COUNTED = 64  # ... and occurrences counted in them
 MIN_VALUE_BLOCKS = 8  # ... in at least this many distinct blocks (values in fewer: the rest is read whole)
 MIN_NONZERO = 8  # a measure is fitted once it is nonzero in this many blocks read (a rule on the measures only)
 MAX_LEVERAGE = 0.5  # no count settles while a block read has a leverage over this (one block would fix its fit)
+CERTAIN = 3  # a block with a measure over this many times the chunk's 99th percentile of it is read exactly
 SETTLE_REL = 0.1  # a settled count is known within +-10% of itself (99% confidence) ...
 SETTLE_ABS = 0.005  # ... or within +-0.5 points of its candidate occurrences, whichever is wider
 _Z = 2.5758293035489004  # 99%, two-sided, normal
@@ -114,16 +115,41 @@ def _measure(part: bytes) -> tuple[int, ...]:
             shape.count(b"0A"), *[count(m) for m in _MARKS])
 
 
-class Auxiliary:
-    """The measures of a chunk's blocks: their totals over the chunk, each block's when a sample reads it, and the
-    least-squares factor of the first n blocks of ``order`` (every type reads in that order,
-    so one factor serves every type that checks at n)."""
+def certain(xs: Sequence[tuple[int, ...]]) -> list[int]:
+    """The blocks read exactly rather than sampled: those with a measure over ``CERTAIN`` times
+    the chunk's 99th percentile of it (a run of empty lines, a banner of ``=``, a block of a
+    kind the chunk has almost nowhere else). Left to the sample, such a block is extrapolated
+    over by the regression's coefficients times its excess, which nothing read describes (a
+    certainty stratum, as surveys take their largest units whole). At most about 1% of the
+    blocks a measure, by the percentile's definition."""
+    if not xs:
+        return []
+    at = (99 * (len(xs) - 1)) // 100
+    out: set[int] = set()
+    for j in range(len(xs[0])):
+        column = [x[j] for x in xs]
+        limit = CERTAIN * sorted(column)[at]
+        if max(column) > limit:
+            out.update(i for i, v in enumerate(column) if v > limit)
+    return sorted(out)
 
-    def __init__(self, chunk: bytes, blocks: list[tuple[int, int]], order: list[int]) -> None:
-        self.chunk, self.blocks, self.order = chunk, blocks, order
-        self._totals = _measure(chunk)
-        self._x: dict[int, tuple[int, ...]] = {}
+
+class Auxiliary:
+    """The measures of a chunk's blocks: the blocks read exactly (``certain``), the sampled
+    population (``order``: the other blocks, in the seeded order given) and its totals, each
+    block's measures, and the least-squares factor of the first n blocks of ``order`` (every type
+    reads in that order, so one factor serves every type that checks at n)."""
+
+    def __init__(self, chunk: bytes, blocks: list[tuple[int, int]], order: list[int],
+                 xs: list[tuple[int, ...]] | None = None) -> None:
+        self.chunk, self.blocks = chunk, blocks
+        self.xs = xs if xs is not None else [_measure(chunk[s:e]) for s, e in blocks]
+        self.certain = certain(self.xs)
+        exact = set(self.certain)
+        self.order = [i for i in order if i not in exact]
+        self.size = len(self.order)  # the population sampled
         k = len(_ALL)
+        self._totals = tuple(map(sum, zip(*[self.xs[i] for i in self.order]))) if self.order else (0,) * k
         # sums of x and of x x' (upper triangle, row by row) over the first n blocks of ``order``,
         # and per measure the blocks among them where it is nonzero
         self._sums: list[tuple[list[int], list[int], list[int]]] = [([0] * k, [0] * (k * (k + 1) // 2), [0] * k)]
@@ -133,11 +159,7 @@ class Auxiliary:
         return self._totals
 
     def x(self, block: int) -> tuple[int, ...]:
-        found = self._x.get(block)
-        if found is None:
-            s, e = self.blocks[block]
-            found = self._x[block] = _measure(self.chunk[s:e])
-        return found
+        return self.xs[block]
 
     def sums(self, n: int) -> tuple[list[int], list[int], list[int]]:
         """Sum of x and of x x' (upper triangle) over the first ``n`` blocks of ``order``, and
@@ -235,9 +257,15 @@ class Estimate:
     def __init__(self, aux: Auxiliary) -> None:
         self.aux = aux
         self.n = self.sy = self.syy = self.sc = self.with_values = 0
+        self.exact = 0  # counted in the blocks read exactly (``aux.certain``): no variance, added to the estimate
         self.sxy = [0] * len(_ALL)
         self.ys: list[int] = []  # the count of each block read, in the order read
         self._next = MIN_BLOCKS  # the next number of blocks read at which to check
+
+    def add_certain(self, block: int, counted: int, occurrences: int) -> None:
+        """A block of ``aux.certain`` (read exactly, before the sample): ``counted`` of its
+        ``occurrences`` counted."""
+        self.exact += counted
 
     def add(self, counted: int, occurrences: int) -> None:
         """The next block of the aux's order: ``counted`` of its ``occurrences`` counted."""
@@ -262,7 +290,7 @@ class Estimate:
         estimate, needed = self.settled()
         if estimate is not None:
             return estimate
-        big_n = len(self.aux.blocks)
+        big_n = self.aux.size
         rare = self.sy * big_n < 2 * MIN_COUNTED * n  # too few values to settle on
         if needed > big_n // 2 and (rare or n >= big_n // 4):
             return True
@@ -278,7 +306,7 @@ class Estimate:
         """The estimated count of the whole chunk once its 99% interval is within 10% of it
         (or 0.5 points of the candidate occurrences) either side, else None; and the blocks
         the sample would need at its present variance (all of them when few counted)."""
-        n, big_n = self.n, len(self.aux.blocks)
+        n, big_n = self.n, self.aux.size
         if self.sy < MIN_COUNTED or n >= big_n:
             return None, big_n
         k = _fitted(n)
@@ -292,7 +320,7 @@ class Estimate:
             return None, big_n
         bx = sum(bj * xj for bj, xj in zip(b, sx))
         count = big_n * self.sy / n + sum(bj * (t - big_n * xj / n) for bj, t, xj in zip(b, totals, sx))
-        count = max(count, self.sy)  # never fewer than the blocks read hold
+        count = max(count, self.sy) + self.exact  # never fewer than the blocks read hold
         sse = self.syy - sum(bj * v for bj, v in zip(b, sxy))  # b' Sxx b = b' Sxy at the least-squares b
         mean_e = (self.sy - bx) / n
         s2 = max(sse - n * mean_e * mean_e, 0.0) / df

@@ -468,7 +468,10 @@ def scan_text(
                 continue
             aux = aux or _bk.Auxiliary(chunk, blocks, order)
             sample = _bk.Estimate(aux)
-            for k, i in enumerate(order, 1):
+            for i in aux.certain:  # blocks unlike the rest: read exactly, not sampled
+                found = _candidates(rx, chunk, *blocks[i])
+                sample.add_certain(i, count(type_, chunk, found, tally), sum(map(len, found.values())))
+            for k, i in enumerate(aux.order, 1):
                 found = _candidates(rx, chunk, *blocks[i])
                 sample.add(count(type_, chunk, found, tally), sum(map(len, found.values())))
                 if budget[type_] <= 0 or candidates[type_] <= 0:
@@ -480,7 +483,7 @@ def scan_text(
                     continue
                 if outcome is True:
                     # a sample this large saves little: read the rest whole, in as few reads as it takes
-                    for s, e in _bk.runs(blocks, set(order[:k])):
+                    for s, e in _bk.runs(blocks, {*aux.order[:k], *aux.certain}):
                         count(type_, chunk, _candidates(rx, chunk, s, e), tally)
                 else:
                     _extrapolate(hits[type_], tally, outcome, sample.sc, budget, candidates, type_)

@@ -125,6 +125,10 @@ class _Recorder(B.Estimate):
         self.per_block: dict[int, tuple[int, int]] = {}
         _Recorder.seen.append(self)
 
+    def add_certain(self, block: int, counted: int, occurrences: int) -> None:
+        super().add_certain(block, counted, occurrences)
+        self.per_block[block] = (counted, occurrences)
+
     def add(self, counted: int, occurrences: int) -> None:
         super().add(counted, occurrences)
         self.per_block[self.aux.order[self.n - 1]] = (counted, occurrences)
@@ -166,20 +170,21 @@ def simulate(chunk: bytes, blocks: list[tuple[int, int]], per_type: dict[str, li
     whole; blocks read; relative error). A trial read whole is exact by construction: it says
     nothing of the rule, so the coverage is that of the settled trials only."""
     out: dict[str, list[tuple[bool | None, int, float]]] = defaultdict(list)
-    shared: dict[int, tuple[int, ...]] = {}
+    xs = [B._measure(chunk[s:e]) for s, e in blocks]  # the measures of a block do not depend on the order
     for seed in range(first, first + trials):
         order = list(range(len(blocks)))
         random.Random(seed).shuffle(order)
-        aux = B.Auxiliary(chunk, blocks, order)
-        aux._x = shared  # the measures of a block do not depend on the order
+        aux = B.Auxiliary(chunk, blocks, order, xs)
         for name, ys in per_type.items():
             exact = sum(y for y, _ in ys)
             if not exact:
                 continue  # nothing to estimate: a type without values never settles
             occurrences = sum(c for _, c in ys)
             sample = B.Estimate(aux)
+            for i in aux.certain:
+                sample.add_certain(i, *ys[i])
             read, estimate, settled = len(blocks), float(exact), False
-            for i in order:
+            for i in aux.order:
                 sample.add(*ys[i])
                 outcome = sample.step()
                 if outcome is None:
@@ -276,7 +281,9 @@ def test_the_measures_of_the_blocks_add_up_to_the_chunks_totals() -> None:
     chunk = _mixed(5).encode()[: 300 * 1024]
     blocks = B.cut(chunk)
     aux = B.Auxiliary(chunk, blocks, list(range(len(blocks))))
-    assert tuple(map(sum, zip(*(aux.x(i) for i in range(len(blocks)))))) == aux.totals()
+    assert tuple(map(sum, zip(*(aux.x(i) for i in range(len(blocks)))))) == B._measure(chunk)
+    assert tuple(map(sum, zip(*(aux.x(i) for i in aux.order)))) == aux.totals()  # the sampled population's
+    assert sorted(aux.order + aux.certain) == list(range(len(blocks)))
     s, e = blocks[7]
     part = chunk[s:e]
     assert aux.x(7) == (len(part), sum(c in b"0123456789" for c in part), part.count(b"@"), part.count(b"\n"),
@@ -334,3 +341,18 @@ def test_t99_is_students_t_not_the_normal_quantile() -> None:
         assert B.t99(df) == pytest.approx(t, abs=1.5e-3), df
     assert B.t99(0) == float("inf")
     assert all(B.t99(df) > B.t99(df + 1) > B._Z for df in range(1, 200))
+
+
+def test_blocks_far_outside_the_rest_are_read_exactly_and_at_most_about_one_percent_a_measure() -> None:
+    text = _mixed(7)
+    cut = text.find("\n", len(text) // 2) + 1
+    chunk = (text[:cut] + "\n" * 2048 + ("=" * 79 + "\n") * 26 + text[cut:]).encode()
+    blocks = B.cut(chunk)
+    aux = B.Auxiliary(chunk, blocks, list(range(len(blocks))))
+    odd = [i for i, (s, e) in enumerate(blocks) if chunk[s:e].count(b"\n") > 1000 or chunk[s:e].count(b"=") > 1000]
+    assert odd and set(odd) <= set(aux.certain)
+    assert not set(aux.order) & set(aux.certain)
+    # without them, the chunk's own oddities: a measure's blocks over 3x its 99th percentile are few
+    plain = _mixed(7).encode()
+    plain_blocks = B.cut(plain)
+    assert len(B.certain([B._measure(plain[s:e]) for s, e in plain_blocks])) <= 0.05 * len(plain_blocks)
