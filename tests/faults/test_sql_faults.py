@@ -70,6 +70,25 @@ def test_permission_denied_and_statement_timeout(tmp_path, db, monkeypatch):
     assert PASSWORD not in s.output and PASSWORD not in (tmp_path / "report.json").read_text()
 
 
+
+def _killer_of_lock_waits(db, table: str, killed: list[int]):
+    """A thread body: for up to 15 s, terminate the role's backends waiting on a lock on ``table``
+    (their pids go to ``killed``), until one is."""
+    def killer() -> None:
+        deadline = time.monotonic() + 15
+        with db["engine"].connect() as c:
+            while time.monotonic() < deadline and not killed:
+                pids = c.execute(sa.text(
+                    "SELECT pid FROM pg_stat_activity WHERE usename = :r AND wait_event_type = 'Lock' "
+                    "AND query LIKE :q"),
+                    {"r": db["role"], "q": f"%{table}%"}).scalars().all()
+                for pid in pids:
+                    c.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+                    killed.append(pid)
+                time.sleep(0.05)
+    return killer
+
+
 def test_connection_killed_mid_scan(tmp_path, db, monkeypatch):
     """The scan waits on a locked table; another session kills its backend; it reconnects for the rest."""
     monkeypatch.setenv("AUDIT_DB_URL", db["limited"])
@@ -77,19 +96,7 @@ def test_connection_killed_mid_scan(tmp_path, db, monkeypatch):
                                                           include=["public.victim_t", "public.zz_after"],
                                                           statement_timeout=3)])
     killed: list[int] = []
-
-    def killer() -> None:
-        deadline = time.monotonic() + 15
-        with db["engine"].connect() as c:
-            while time.monotonic() < deadline and not killed:
-                pids = c.execute(sa.text(
-                    "SELECT pid FROM pg_stat_activity WHERE usename = :r AND wait_event_type = 'Lock' "
-                    "AND query LIKE '%victim_t%'"),
-                    {"r": db["role"]}).scalars().all()
-                for pid in pids:
-                    c.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": pid})
-                    killed.append(pid)
-                time.sleep(0.05)
+    killer = _killer_of_lock_waits(db, "victim_t", killed)
 
     with table_locked(db, "victim_t"):
         t = threading.Thread(target=killer, daemon=True)
@@ -114,19 +121,7 @@ def test_after_a_reconnect_a_lock_is_still_named_as_one(tmp_path, db, monkeypatc
     cfg = write_config(tmp_path, [sql_source("ro", "${AUDIT_DB_URL}", include=["public.victim_t", "public.zz_after"],
                                              statement_timeout=3)])
     killed: list[int] = []
-
-    def killer() -> None:
-        deadline = time.monotonic() + 15
-        with db["engine"].connect() as c:
-            while time.monotonic() < deadline and not killed:
-                pids = c.execute(sa.text(
-                    "SELECT pid FROM pg_stat_activity WHERE usename = :r AND wait_event_type = 'Lock' "
-                    "AND query LIKE '%victim_t%'"),
-                    {"r": db["role"]}).scalars().all()
-                for pid in pids:
-                    c.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": pid})
-                    killed.append(pid)
-                time.sleep(0.05)
+    killer = _killer_of_lock_waits(db, "victim_t", killed)
 
     with table_locked(db, "victim_t"), table_locked(db, "zz_after"):
         t = threading.Thread(target=killer, daemon=True)

@@ -22,6 +22,7 @@ from stdnum import luhn
 from auditor.classify import blocks as B
 from auditor.classify import text as T
 from auditor.classify.options import ClassifyOptions
+from tests.unit.classify.test_text_settling import _runs_amid_decoys  # the odd-line repro's text
 
 # one chunk a text (a settling scan reads at least 1 MiB a chunk; these are about that)
 MIB = 1 << 20
@@ -212,23 +213,6 @@ def _unpredicted(seed: int) -> tuple[bytes, list[tuple[int, int]], dict[str, lis
     r = random.Random(seed)
     ys = [_poisson(r, 10.0) for _ in blocks]
     return chunk, blocks, {"poisson": [(y, y) for y in ys]}
-
-
-def _runs_amid_decoys(odd: str) -> str:
-    """Three runs of 200 real cards amid 48,000 decoys shaped as them, one odd line in the first
-    run (``test_text_settling``'s repro of a block fitted exactly)."""
-    def card(i: int, ok: bool = True) -> str:
-        b = f"4{i:014d}"
-        d = luhn.calc_check_digit(b)
-        return b + (d if ok else str((int(d) + 1) % 10))
-
-    lines = [f"card {card(10**6 + i, False)}\n" for i in range(48000)]
-    for d, at in ((2, 36000), (1, 24000), (0, 10037)):
-        sect = [f"card {card(d * 1000 + j)}\n" for j in range(200)]
-        if d == 0:
-            sect[100] = odd.format(card(999999, False))
-        lines[at:at] = sect
-    return "".join(lines)
 
 
 CORPORA: dict[str, Callable[[int], list[str]]] = {
