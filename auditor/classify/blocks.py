@@ -34,7 +34,8 @@ MIN_COUNTED = 64  # ... and occurrences counted in them
 MIN_VALUE_BLOCKS = 8  # ... in at least this many distinct blocks (values in fewer: the rest is read whole)
 MIN_NONZERO = 8  # a measure is fitted once it is nonzero in this many blocks read (a rule on the measures only)
 MAX_LEVERAGE = 0.5  # no count settles while a block read has a leverage over this (one block would fix its fit)
-CERTAIN = 3  # a block with a measure over this many times the chunk's 99th percentile of it is read exactly
+CERTAIN = 2  # a block with a measure over this many times the chunk's 99th percentile of it is read exactly
+CALIBRATION = 3.0  # no count settles while a fitted measure's total is this many standard errors from the sample's
 SETTLE_REL = 0.1  # a settled count is known within +-10% of itself (99% confidence) ...
 SETTLE_ABS = 0.005  # ... or within +-0.5 points of its candidate occurrences, whichever is wider
 _Z = 2.5758293035489004  # 99%, two-sided, normal
@@ -332,11 +333,33 @@ class Estimate:
                 return None, big_n  # values in too few blocks to tell how they spread: read on, or whole
             s2_loo, leverage = self._left_out(low, d, b, k)
             var = max(var, scale * s2_loo)
-            if leverage <= MAX_LEVERAGE and var <= half * half:
+            if leverage <= MAX_LEVERAGE and var <= half * half and self._representative(d, k, n, big_n):
                 return count, n
         n0 = var / (1 - n / big_n) * n / (half * half)  # blocks needed without the correction ...
         return None, math.ceil(n0 / (1 + n0 / big_n))  # ... and with it
 
+
+    def _representative(self, d: list[float], k: int, n: int, big_n: int) -> bool:
+        """Whether the blocks read stand for the rest in every measure fitted: each measure's
+        total over the population within ``CALIBRATION`` standard errors of the sample's
+        expansion of it, as a random sample's is but for chance. A sample that has missed a few
+        blocks unlike the rest (runs of empty lines, banners: more than ``certain`` takes out)
+        fails it, and the regression would extrapolate its coefficients over their excess,
+        which nothing read describes; it reads on until it has met them (their leverage then
+        holds it back) or reads the rest whole."""
+        sx, tri, _ = self.aux.sums(n)
+        totals = self.aux.totals()
+        width = len(_ALL)
+        se2 = CALIBRATION * CALIBRATION * big_n * big_n * (1 - n / big_n) / n
+        for j in range(k):
+            if not d[j]:
+                continue  # not in the fit: the estimate does not lean on it
+            mean = sx[j] / n
+            s2 = max(tri[j * width - j * (j - 1) // 2] - sx[j] * mean, 0.0) / (n - 1)
+            gap = totals[j] - big_n * mean
+            if gap * gap > se2 * s2 + 1.0:
+                return False
+        return True
 
     def _left_out(self, low: list[list[float]], d: list[float], b: list[float], k: int) -> tuple[float, float]:
         """The leave-one-out variance of the residuals (each over 1 - its block's leverage, the

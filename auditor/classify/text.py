@@ -469,9 +469,10 @@ def scan_text(
                 continue
             aux = aux or _bk.Auxiliary(chunk, blocks, order)
             sample = _bk.Estimate(aux)
-            for i in aux.certain:  # blocks unlike the rest: read exactly, not sampled
+            exact: Counter = Counter()  # the blocks unlike the rest: read exactly, not sampled (nor extrapolated)
+            for i in aux.certain:
                 found = _candidates(rx, chunk, *blocks[i])
-                sample.add_certain(i, count(type_, chunk, found, tally), sum(map(len, found.values())))
+                sample.add_certain(i, count(type_, chunk, found, exact), sum(map(len, found.values())))
             for k, i in enumerate(aux.order, 1):
                 found = _candidates(rx, chunk, *blocks[i])
                 sample.add(count(type_, chunk, found, tally), sum(map(len, found.values())))
@@ -487,8 +488,9 @@ def scan_text(
                     for s, e in _bk.runs(blocks, {*aux.order[:k], *aux.certain}):
                         count(type_, chunk, _candidates(rx, chunk, s, e), tally)
                 else:
-                    _extrapolate(hits[type_], tally, outcome, sample.sc, budget, candidates, type_)
+                    _extrapolate(hits[type_], tally, outcome - sample.exact, sample.sc, budget, candidates, type_)
                 break
+            tally.update(exact)
             _add(hits.get(type_), tally)
     for hit in hits.values():
         hit.confidence = confidence(hit.type, 0.5, False, (hit.spec or specs[hit.type]).strength)
