@@ -20,8 +20,9 @@ of the blocks read, and the 99% confidence interval of a regression estimator (o
 measures counted in C: bytes, digits, ``@``, line ends, capitals, a digit then a capital, six
 punctuation marks, more of them as more blocks are read; Student's t; finite-population
 correction; confirmed by a leave-one-out variance, and never with a block read whose leverage
-is over 0.5; blocks far outside the rest, such as a run of empty lines, read exactly and left
-out of the sample: ``blocks.py``) is within 10% of the estimate (or 0.5 points of the candidate
+is over 0.5, nor while a fitted measure's total is far from the sample's expansion of it;
+blocks far outside the rest, such as a run of empty lines, read exactly and left out of the
+sample: ``blocks.py``) is within 10% of the estimate (or 0.5 points of the candidate
 occurrences) either side, the type's count and tags are extrapolated to the chunk (flagged
 ``estimated``). Presence is never sampled: the prefilter reads the whole chunk, and a type
 with too few counted occurrences to settle reads every block (so one value in megabytes of

@@ -336,7 +336,7 @@ def test_blocks_far_outside_the_rest_are_read_exactly_and_at_most_about_one_perc
     odd = [i for i, (s, e) in enumerate(blocks) if chunk[s:e].count(b"\n") > 1000 or chunk[s:e].count(b"=") > 1000]
     assert odd and set(odd) <= set(aux.certain)
     assert not set(aux.order) & set(aux.certain)
-    # without them, the chunk's own oddities: a measure's blocks over 3x its 99th percentile are few
+    # without them, the chunk's own oddities: a measure's blocks over 2x its 99th percentile are few
     plain = _mixed(7).encode()
     plain_blocks = B.cut(plain)
     assert len(B.certain([B._measure(plain[s:e]) for s, e in plain_blocks])) <= 0.05 * len(plain_blocks)
