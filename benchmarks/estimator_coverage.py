@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # the test module imports its sibling as tests.unit.classify...
 _spec = importlib.util.spec_from_file_location("block_coverage", HERE.parent / "tests/unit/classify/test_block_coverage.py")
 assert _spec is not None and _spec.loader is not None
 cov = importlib.util.module_from_spec(_spec)
