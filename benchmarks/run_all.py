@@ -107,7 +107,7 @@ NOTES = """## What bounds each figure
   in 8 blocks read, and every fitted measure's total is within 3 standard errors of the sample's
   expansion of it; a block with a measure over 2x the chunk's 99th percentile of it (a run of
   empty lines, a banner) is read exactly and left out of the sample; `benchmarks/estimator_coverage.py` measures the rule's miss rate over 10,000
-  seeded orders (1.01% where the measures do not predict the count, 0.22% on mixed text).
+  seeded orders (0.99% where the measures do not predict the count, 0.21% on mixed text).
   pyre2's bulk `findall` measured 1.5x faster without positions, 1.2x with them; hyperscan, flpc,
   `regex` and `re` were slower. The baseline does equal work (same candidates, same context
   rules, `re`, `phonenumbers.parse` per candidate, no cache), counts compared.
