@@ -143,7 +143,6 @@ class Auxiliary:
 
     def __init__(self, chunk: bytes, blocks: list[tuple[int, int]], order: list[int],
                  xs: list[tuple[int, ...]] | None = None) -> None:
-        self.chunk, self.blocks = chunk, blocks
         self.xs = xs if xs is not None else [_measure(chunk[s:e]) for s, e in blocks]
         self.certain = certain(self.xs)
         exact = set(self.certain)
