@@ -25,8 +25,11 @@ simulation (``tests/unit/classify/test_block_coverage.py``).
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Iterator, Sequence
+from itertools import repeat
+from operator import add, mul, sub, truediv
 
 BLOCK = 2048  # a settling scan reads a large chunk in blocks of about this many bytes, cut at line ends
 MIN_BLOCKS = 16  # blocks of a type read before its count may settle
@@ -138,8 +141,10 @@ def certain(xs: Sequence[tuple[int, ...]]) -> list[int]:
 class Auxiliary:
     """The measures of a chunk's blocks: the blocks read exactly (``certain``), the sampled
     population (``order``: the other blocks, in the seeded order given) and its totals, each
-    block's measures, and the least-squares factor of the first n blocks of ``order`` (every type
-    reads in that order, so one factor serves every type that checks at n)."""
+    block's measures, and what the fit at n blocks read takes of the first n blocks of
+    ``order``: the sums, the least-squares factor and the blocks' leverages. Every type reads in
+    that order, so each is taken once per n and serves every type that checks at n; and each is
+    taken a measure's column at a time (loops of C over the blocks, not of Python per block)."""
 
     def __init__(self, chunk: bytes, blocks: list[tuple[int, int]], order: list[int],
                  xs: list[tuple[int, ...]] | None = None) -> None:
@@ -149,11 +154,16 @@ class Auxiliary:
         self.order = [i for i in order if i not in exact]
         self.size = len(self.order)  # the population sampled
         k = len(_ALL)
-        self._totals = tuple(map(sum, zip(*[self.xs[i] for i in self.order]))) if self.order else (0,) * k
-        # sums of x and of x x' (upper triangle, row by row) over the first n blocks of ``order``,
-        # and per measure the blocks among them where it is nonzero
-        self._sums: list[tuple[list[int], list[int], list[int]]] = [([0] * k, [0] * (k * (k + 1) // 2), [0] * k)]
+        # each measure over the blocks of ``order``, in that order
+        self.columns = [list(c) for c in zip(*[self.xs[i] for i in self.order])] or [[] for _ in range(k)]
+        self._totals = tuple(map(sum, self.columns))
+        # per n: the sums of x and of x x' (upper triangle, row by row) over the first n blocks of
+        # ``order``, and per measure the blocks among them where it is nonzero; ``_summed``: those
+        # n, ascending (the sums at n are those at the largest n below it plus the blocks between)
+        self._sums: dict[int, tuple[list[int], list[int], list[int]]] = {0: ([0] * k, [0] * len(_PAIRS), [0] * k)}
+        self._summed = [0]
         self._factors: dict[int, tuple[list[list[float]], list[float]]] = {}
+        self._leverages: dict[int, tuple[list[float], float]] = {}
 
     def totals(self) -> tuple[int, ...]:
         return self._totals
@@ -163,35 +173,65 @@ class Auxiliary:
 
     def sums(self, n: int) -> tuple[list[int], list[int], list[int]]:
         """Sum of x and of x x' (upper triangle) over the first ``n`` blocks of ``order``, and
-        per measure how many of them it is nonzero in."""
-        sums = self._sums
-        while len(sums) <= n:
-            x = self.x(self.order[len(sums) - 1])
-            sx, sxx, nz = sums[-1]
-            outer = [xi * xj for i, xi in enumerate(x) for xj in x[i:]]
-            sums.append(([a + b for a, b in zip(sx, x)], [a + b for a, b in zip(sxx, outer)],
-                         [a + (b != 0) for a, b in zip(nz, x)]))
-        return sums[n]
+        per measure how many of them it is nonzero in (integers: exact, whatever the order of
+        the additions)."""
+        found = self._sums.get(n)
+        if found is None:
+            base = self._summed[bisect.bisect(self._summed, n) - 1]
+            sx, tri, nz = self._sums[base]
+            part = [c[base:n] for c in self.columns]
+            found = self._sums[n] = ([a + sum(c) for a, c in zip(sx, part)],
+                                     [t + sum(map(mul, part[i], part[j])) for t, (i, j) in zip(tri, _PAIRS)],
+                                     [a + len(c) - c.count(0) for a, c in zip(nz, part)])
+            bisect.insort(self._summed, n)
+        return found
 
     def factor(self, n: int) -> tuple[list[list[float]], list[float]]:
-        """The LDL' factor of the sum of x x' over the first ``n`` blocks (see :func:`factor`);
-        a measure nonzero in fewer than ``MIN_NONZERO`` of them is left out (its row and column
-        zero: no pivot): fitted on a block or two, it fits them exactly (leverage 1, residual 0)
-        and the variance reads as if they told the count."""
+        """The LDL' factor of the sum of x x' of the measures fitted at n (the first
+        ``_fitted(n)``) over the first ``n`` blocks (see :func:`factor`: the leading block of the
+        factor of all the measures, entry for entry); a measure nonzero in fewer than
+        ``MIN_NONZERO`` of them is left out (its row and column zero: no pivot): fitted on a
+        block or two, it fits them exactly (leverage 1, residual 0) and the variance reads as if
+        they told the count."""
         found = self._factors.get(n)
         if found is None:
-            k = len(_ALL)
+            k = _fitted(n)
             _, tri, nz = self.sums(n)
             a = [[0.0] * k for _ in range(k)]
-            at = 0
-            for i in range(k):
-                for j in range(i, k):
-                    if nz[i] >= MIN_NONZERO and nz[j] >= MIN_NONZERO:
-                        a[i][j] = a[j][i] = tri[at]
-                    at += 1
+            for (i, j), v in zip(_PAIRS, tri):
+                if j < k and nz[i] >= MIN_NONZERO and nz[j] >= MIN_NONZERO:
+                    a[i][j] = a[j][i] = v
             found = self._factors[n] = factor(a)
         return found
 
+    def leverages(self, n: int) -> tuple[list[float], float]:
+        """Of the first ``n`` blocks of ``order`` under the fit at n (its ``_fitted(n)`` first
+        measures, those with a pivot in ``factor(n)``): each block's 1 - leverage, the leverage
+        taken at most ``MAX_LEVERAGE`` (the divisor of its leave-one-out residual), and the
+        largest leverage. A block's leverage ``h = sum z_i^2 / d_i``, z its measures forward-
+        substituted through the factor, does not depend on the type: taken once per n, the
+        substitution of every block at once, a measure at a time."""
+        found = self._leverages.get(n)
+        if found is None:
+            low, d = self.factor(n)
+            kept = [i for i in range(_fitted(n)) if d[i]]
+            z: dict[int, list[float]] = {}
+            h = [0.0] * n
+            for i in kept:
+                li = low[i]
+                acc: list[float] = [0] * n  # ints: sum()'s start, as the per-block sums had it
+                for p in kept:
+                    if p >= i:
+                        break
+                    acc = list(map(add, acc, map(mul, repeat(li[p]), z[p])))
+                zi = z[i] = list(map(sub, self.columns[i], acc))
+                h = list(map(add, h, map(truediv, map(mul, zi, zi), repeat(d[i]))))
+            found = self._leverages[n] = ([1 - min(v, MAX_LEVERAGE) for v in h], max([0.0, *h]))
+        return found
+
+
+# the upper triangle of x x', row by row: (row, column) of each entry of ``Auxiliary.sums``' second
+_PAIRS = tuple((i, j) for i in range(len(_ALL)) for j in range(i, len(_ALL)))
 
 # a measure whose part the ones before it do not explain is under this share of its sum of squares
 # is left out: it differs from a combination of them in a block or two (a CSV's header line, the
@@ -209,13 +249,14 @@ def factor(a: Sequence[Sequence[float]]) -> tuple[list[list[float]], list[float]
     d = [0.0] * k
     for j in range(k):
         lj = low[j]
-        v = a[j][j] - sum(lj[p] * lj[p] * d[p] for p in range(j))
+        dj = d[:j]
+        v = a[j][j] - sum(map(mul, map(mul, lj[:j], lj), dj))  # sum over p < j of lj[p] lj[p] d[p]
         if v <= _COLLINEAR * a[j][j] + 1e-9:
             continue
         d[j] = v
         for i in range(j + 1, k):
             li = low[i]
-            li[j] = (a[i][j] - sum(li[p] * lj[p] * d[p] for p in range(j))) / v
+            li[j] = (a[i][j] - sum(map(mul, map(mul, li[:j], lj), dj))) / v  # ... of li[p] lj[p] d[p]
     return low, d
 
 
@@ -226,12 +267,11 @@ def solve(low: list[list[float]], d: list[float], b: Sequence[float]) -> tuple[l
     z = [0.0] * k
     for i in range(k):
         if d[i]:
-            li = low[i]
-            z[i] = b[i] - sum(li[p] * z[p] for p in range(i))
+            z[i] = b[i] - sum(map(mul, low[i][:i], z))
     out = [0.0] * k
     for i in range(k - 1, -1, -1):
         if d[i]:
-            out[i] = z[i] / d[i] - sum(low[p][i] * out[p] for p in range(i + 1, k))
+            out[i] = z[i] / d[i] - sum([low[p][i] * out[p] for p in range(i + 1, k)])
     return out, sum(1 for i in range(k) if d[i])
 
 
@@ -258,8 +298,9 @@ class Estimate:
         self.aux = aux
         self.n = self.sy = self.syy = self.sc = self.with_values = 0
         self.exact = 0  # counted in the blocks read exactly (``aux.certain``): no variance, added to the estimate
-        self.sxy = [0] * len(_ALL)
         self.ys: list[int] = []  # the count of each block read, in the order read
+        self._sxy = [0] * len(_ALL)  # sum of x y over the first ``_sxy_n`` blocks read (brought up to n at a check)
+        self._sxy_n = 0
         self._next = MIN_BLOCKS  # the next number of blocks read at which to check
 
     def add_certain(self, block: int, counted: int, occurrences: int) -> None:
@@ -276,7 +317,6 @@ class Estimate:
             self.with_values += 1
             self.sy += counted
             self.syy += counted * counted
-            self.sxy = [a + xj * counted for a, xj in zip(self.sxy, self.aux.x(self.aux.order[self.n - 1]))]
 
     def step(self) -> float | bool | None:
         """After each ``add``: the settled estimate of the chunk's count; True when a sample
@@ -302,6 +342,16 @@ class Estimate:
                 break
         return None
 
+    def sxy(self) -> list[int]:
+        """Sum of x y over the blocks read (integers: exact), brought up to date a measure at a
+        time from where the last check left it."""
+        m, n = self._sxy_n, self.n
+        if m < n:
+            ys = self.ys[m:n]
+            self._sxy = [a + sum(map(mul, c[m:n], ys)) for a, c in zip(self._sxy, self.aux.columns)]
+            self._sxy_n = n
+        return self._sxy
+
     def settled(self) -> tuple[float | None, int]:
         """The estimated count of the whole chunk once its 99% interval is within 10% of it
         (or 0.5 points of the candidate occurrences) either side, else None; and the blocks
@@ -312,16 +362,16 @@ class Estimate:
         k = _fitted(n)
         totals = self.aux.totals()
         sx = self.aux.sums(n)[0]
-        sxy = self.sxy[:k]
+        sxy = self.sxy()[:k]
         low, d = self.aux.factor(n)
         b, rank = solve(low, d, sxy)
         df = n - rank - 1
         if n <= 2 * rank or df < 1:
             return None, big_n
-        bx = sum(bj * xj for bj, xj in zip(b, sx))
-        count = big_n * self.sy / n + sum(bj * (t - big_n * xj / n) for bj, t, xj in zip(b, totals, sx))
+        bx = sum(map(mul, b, sx))
+        count = big_n * self.sy / n + sum([bj * (t - big_n * xj / n) for bj, t, xj in zip(b, totals, sx)])
         count = max(count, self.sy) + self.exact  # never fewer than the blocks read hold
-        sse = self.syy - sum(bj * v for bj, v in zip(b, sxy))  # b' Sxx b = b' Sxy at the least-squares b
+        sse = self.syy - sum(map(mul, b, sxy))  # b' Sxx b = b' Sxy at the least-squares b
         mean_e = (self.sy - bx) / n
         s2 = max(sse - n * mean_e * mean_e, 0.0) / df
         scale = big_n * big_n * (1 - n / big_n) / n
@@ -330,7 +380,7 @@ class Estimate:
         if n >= MIN_BLOCKS and var <= half * half:
             if self.with_values < MIN_VALUE_BLOCKS:
                 return None, big_n  # values in too few blocks to tell how they spread: read on, or whole
-            s2_loo, leverage = self._left_out(low, d, b, k)
+            s2_loo, leverage = self._left_out(d, b, k)
             var = max(var, scale * s2_loo)
             if leverage <= MAX_LEVERAGE and var <= half * half and self._representative(d, k, n, big_n):
                 return count, n
@@ -360,29 +410,21 @@ class Estimate:
                 return False
         return True
 
-    def _left_out(self, low: list[list[float]], d: list[float], b: list[float], k: int) -> tuple[float, float]:
+    def _left_out(self, d: list[float], b: list[float], k: int) -> tuple[float, float]:
         """The leave-one-out variance of the residuals (each over 1 - its block's leverage, the
         leverage taken at most ``MAX_LEVERAGE``) of the fit ``b`` on the first ``k`` measures
-        (factored as ``low``, ``d``), and the largest leverage of a block read. Computed only
-        when the usual variance settles a count: a few hundred products a block."""
-        aux, n = self.aux, self.n
-        order = aux.order
-        kept = [i for i in range(k) if d[i]]
-        rs = []
-        top = 0.0
-        for at in range(n):
-            x = aux.x(order[at])
-            z = [0.0] * k
-            h = 0.0
-            for i in kept:
-                li = low[i]
-                zi = z[i] = x[i] - sum(li[p] * z[p] for p in kept if p < i)
-                h += zi * zi / d[i]
-            top = max(top, h)
-            e = self.ys[at] - sum(b[i] * x[i] for i in kept)
-            rs.append(e / (1 - min(h, MAX_LEVERAGE)))
+        (``d``: the pivots of ``aux.factor(n)``), and the largest leverage of a block read.
+        Computed only when the usual variance settles a count; the leverages are the aux's
+        (shared by the types), the residuals taken a measure at a time over the blocks."""
+        n = self.n
+        divisors, top = self.aux.leverages(n)
+        fit: list[float] = [0] * n  # ints: sum()'s start, as the per-block sums had it
+        for i in range(k):
+            if d[i]:
+                fit = list(map(add, fit, map(mul, repeat(b[i]), self.aux.columns[i])))
+        rs = list(map(truediv, map(sub, self.ys, fit), divisors))
         mean = sum(rs) / n
-        return sum((r - mean) ** 2 for r in rs) / (n - 1), top
+        return sum([(r - mean) ** 2 for r in rs]) / (n - 1), top
 
 
 def runs(blocks: list[tuple[int, int]], read: set[int]) -> Iterator[tuple[int, int]]:
