@@ -29,7 +29,7 @@ import bisect
 import math
 from collections.abc import Iterator, Sequence
 from itertools import repeat
-from operator import add, mul, sub, truediv
+from operator import mul
 
 BLOCK = 2048  # a settling scan reads a large chunk in blocks of about this many bytes, cut at line ends
 MIN_BLOCKS = 16  # blocks of a type read before its count may settle
@@ -143,8 +143,7 @@ class Auxiliary:
     population (``order``: the other blocks, in the seeded order given) and its totals, each
     block's measures, and what the fit at n blocks read takes of the first n blocks of
     ``order``: the sums, the least-squares factor and the blocks' leverages. Every type reads in
-    that order, so each is taken once per n and serves every type that checks at n; and each is
-    taken a measure's column at a time (loops of C over the blocks, not of Python per block)."""
+    that order, so each is taken once per n and serves every type that checks at n."""
 
     def __init__(self, chunk: bytes, blocks: list[tuple[int, int]], order: list[int],
                  xs: list[tuple[int, ...]] | None = None) -> None:
@@ -209,24 +208,27 @@ class Auxiliary:
         measures, those with a pivot in ``factor(n)``): each block's 1 - leverage, the leverage
         taken at most ``MAX_LEVERAGE`` (the divisor of its leave-one-out residual), and the
         largest leverage. A block's leverage ``h = sum z_i^2 / d_i``, z its measures forward-
-        substituted through the factor, does not depend on the type: taken once per n, the
-        substitution of every block at once, a measure at a time."""
+        substituted through the factor, does not depend on the type: taken once per n. Each
+        ``z_i`` is ``sum()`` over the same products in the same order as the per-type loop this
+        replaced had it (``sum`` of floats rounds as it will on every Python, compensated from
+        3.12 on: the same on both sides), so the leverages are the same floats."""
         found = self._leverages.get(n)
         if found is None:
             low, d = self.factor(n)
             kept = [i for i in range(_fitted(n)) if d[i]]
-            z: dict[int, list[float]] = {}
-            h = [0.0] * n
-            for i in kept:
-                li = low[i]
-                acc: list[float] = [0] * n  # ints: sum()'s start, as the per-block sums had it
-                for p in kept:
-                    if p >= i:
-                        break
-                    acc = list(map(add, acc, map(mul, repeat(li[p]), z[p])))
-                zi = z[i] = list(map(sub, self.columns[i], acc))
-                h = list(map(add, h, map(truediv, map(mul, zi, zi), repeat(d[i]))))
-            found = self._leverages[n] = ([1 - min(v, MAX_LEVERAGE) for v in h], max([0.0, *h]))
+            # per measure fitted: its column, its row of the factor over the fitted measures before it, its pivot
+            steps = [(self.columns[i], [low[i][p] for p in kept if p < i], d[i]) for i in kept]
+            divisors, top = [], 0.0
+            for block in range(n):
+                z: list[float] = []  # the block's z of the fitted measures so far
+                h = 0.0
+                for column, row, pivot in steps:
+                    zi = column[block] - sum(map(mul, row, z))
+                    z.append(zi)
+                    h += zi * zi / pivot
+                top = max(top, h)
+                divisors.append(1 - min(h, MAX_LEVERAGE))
+            found = self._leverages[n] = (divisors, top)
         return found
 
 
@@ -415,14 +417,14 @@ class Estimate:
         leverage taken at most ``MAX_LEVERAGE``) of the fit ``b`` on the first ``k`` measures
         (``d``: the pivots of ``aux.factor(n)``), and the largest leverage of a block read.
         Computed only when the usual variance settles a count; the leverages are the aux's
-        (shared by the types), the residuals taken a measure at a time over the blocks."""
+        (shared by the types)."""
         n = self.n
         divisors, top = self.aux.leverages(n)
-        fit: list[float] = [0] * n  # ints: sum()'s start, as the per-block sums had it
-        for i in range(k):
-            if d[i]:
-                fit = list(map(add, fit, map(mul, repeat(b[i]), self.aux.columns[i])))
-        rs = list(map(truediv, map(sub, self.ys, fit), divisors))
+        kept = [i for i in range(k) if d[i]]
+        coefficients = [b[i] for i in kept]
+        columns = [self.aux.columns[i] for i in kept]
+        rows = zip(*columns) if columns else repeat(())  # each block's fitted measures, in the order read
+        rs = [(y - sum(map(mul, coefficients, x))) / div for y, div, x in zip(self.ys, divisors, rows)]
         mean = sum(rs) / n
         return sum([(r - mean) ** 2 for r in rs]) / (n - 1), top
 
