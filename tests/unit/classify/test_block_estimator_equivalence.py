@@ -1,8 +1,9 @@
 """The block estimator's bookkeeping (``blocks.py``: the sums, the factor and the leverages taken
-once per number of blocks read and shared by every type, a measure's column at a time) decides
-exactly as the straightforward implementation it replaced: the same blocks read, the same
-settle points, the same estimates and needed blocks, float for float (every float operation is
-the same, in the same order: no tolerance is needed nor allowed).
+once per number of blocks read and shared by every type) decides exactly as the straightforward
+implementation it replaced: the same blocks read, the same settle points, the same estimates and
+needed blocks, float for float (every float operation is the same, in the same order, and every
+float sum is a ``sum()`` as before, compensated or not as the Python version has it: no
+tolerance is needed nor allowed).
 
 The reference below is that implementation (main at de0be83), verbatim but for its names
 (``RefAuxiliary``, ``RefEstimate``, ``ref_factor``, ``ref_solve``). Both run side by side on
