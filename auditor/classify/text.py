@@ -41,7 +41,7 @@ from __future__ import annotations
 import random
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import re2
@@ -112,19 +112,41 @@ def _found_before(rx: re.Pattern[str], chunk: bytes, start: int, window: int = _
                   pieces: tuple[bytes, ...] = ()) -> bool:
     """``rx.search(_before(chunk, start, window))``: an ASCII window skips the decoding, and
     with ``pieces`` (lower-case, one in every ASCII match of ``rx``) a window holding none
-    of them skips the search."""
-    near = chunk[max(0, start - window):start]
-    if near.isascii():
-        low = near.lower()
-        if pieces:
-            gate = _GATES.get(pieces)
-            if gate is None:
-                gate = _GATES[pieces] = _piece_gate(pieces)
-            if gate.search(low) is None:
+    of them skips the search (``_finder``)."""
+    return _finder(rx, pieces)(chunk, start, window)
+
+
+_Finder = Callable[[bytes, int, int], bool]  # (chunk, start, window) -> whether the window before start holds a match
+_FINDERS: dict[tuple[re.Pattern[str], tuple[bytes, ...]], _Finder] = {}
+
+
+def _finder(rx: re.Pattern[str], pieces: tuple[bytes, ...] = ()) -> _Finder:
+    """``_found_before`` for one pattern and its pieces, with the patterns it reads looked up
+    once (a count checks thousands of windows with the same ones)."""
+    found = _FINDERS.get((rx, pieces))
+    if found is not None:
+        return found
+    gate = None
+    if pieces:
+        gate = _GATES.get(pieces)
+        if gate is None:
+            gate = _GATES[pieces] = _piece_gate(pieces)
+    gate_search = gate.search if gate is not None else None
+    twin_search = _ascii_twin(rx).search
+    lower = _LOWER_TWINS[rx]
+    search = rx.search
+
+    def found_before(chunk: bytes, start: int, window: int) -> bool:
+        near = chunk[start - window if start > window else 0:start]
+        if near.isascii():
+            low = near.lower()
+            if gate_search is not None and gate_search(low) is None:
                 return False
-        twin = _ascii_twin(rx)
-        return twin.search(low if _LOWER_TWINS[rx] else near) is not None
-    return rx.search(near.decode("utf-8", "ignore")) is not None
+            return twin_search(low if lower else near) is not None
+        return search(near.decode("utf-8", "ignore")) is not None
+
+    found = _FINDERS[(rx, pieces)] = found_before
+    return found
 
 
 _GATES: dict[tuple[bytes, ...], re.Pattern[bytes]] = {}  # pieces -> _piece_gate(pieces)
@@ -210,8 +232,9 @@ def _candidates(rx: re2._Regexp, chunk: bytes, start: int = 0, stop: int = -1) -
         pos, end = start, stop
     else:
         pos, end = max(start - _MARGIN, 0), min(stop + _MARGIN, n)
+    unanchored = _UNANCHORED
     while pos <= end:
-        spans = match(_UNANCHORED, chunk, pos, end)
+        spans = match(unanchored, chunk, pos, end)
         first, last = spans[0]
         if first < 0 or first >= stop:
             break
@@ -280,13 +303,37 @@ def _in_line(pattern: str | bytes) -> bool:
     return not in_class
 
 
+_phone_word = _finder(_PHONE_WORDS, _PHONE_PIECES)  # whether a phone word is in the window before an offset
+
+# how the occurrences of a candidate with a given verdict count (``_reading``): all of them, none,
+# those with the type's keyword before them, those without its veto before them, a phone's
+# (``_phone_in_context``), those after a phone word
+_ALL, _NONE, _KEYWORD, _VETO, _PHONE, _PHONE_WORD = range(6)
+
+
+def _reading(tag: str, spec: TypeSpec, is_phone: bool, veto: bool, context: bool) -> tuple[str, int]:
+    """The tag a verdict counts under and how its occurrences count: decided once per tag."""
+    if is_phone:
+        mode = _PHONE if tag.endswith(":strong") else _PHONE_WORD
+        tag = tag.split(":", 1)[0]
+    elif veto:
+        mode = _VETO
+    elif not spec.needs_context(tag):
+        mode = _ALL
+    else:
+        mode = _KEYWORD if context else _NONE
+    if tag[:1] == "?":
+        tag = tag.lstrip("?")
+    return tag, mode
+
+
 def _phone_in_context(chunk: bytes, raw: str, start: int, end: int, tag_strong: bool) -> bool:
     """A phone-shaped number in text counts when a phone word is near, or it is written
     as a phone (international, or separated) and nothing says it is an order, id or time.
 
     The phone word decides only what the form alone does not: it is looked for last."""
     return (_written_as_phone(chunk, raw, start, end, tag_strong)
-            or _found_before(_PHONE_WORDS, chunk, start, _CONTEXT_BYTES, _PHONE_PIECES))
+            or _phone_word(chunk, start, _CONTEXT_BYTES))
 
 
 def _written_as_phone(chunk: bytes, raw: str, start: int, end: int, tag_strong: bool) -> bool:
@@ -309,6 +356,17 @@ def _written_as_phone(chunk: bytes, raw: str, start: int, end: int, tag_strong: 
 # cheap; a phone's validation is not). (Ids of twelve or sixteen digits count only after a
 # keyword too, but they recur: validating once beats a keyword check at every sighting.)
 _KEYWORD_SHAPES: dict[str, re.Pattern[bytes]] = {"phone": re.compile(rb"(?!00)\d+")}
+
+# what counting a type reads at every block (``scan_text``'s ``plan``): its record, validator, whether
+# it validates as hinted, its verdict cache, its verdicts' readings, whether it is the phone, its
+# keyword shape, its veto's and its keywords' window checks, and its keywords' window
+_Plan = tuple[TypeSpec, v.Validator, bool, dict[int, "str | None"], dict[str, tuple[str, int]], bool,
+              "re.Pattern[bytes] | None", "_Finder", "_Finder", int]
+
+
+def _nowhere(chunk: bytes, start: int, window: int) -> bool:
+    """The window check of a type without such a pattern (never called: its readings say so)."""
+    return False
 
 
 def scan_text(
@@ -333,25 +391,30 @@ def scan_text(
     if sum(map(len, _VERDICTS.values())) > _VERDICTS_MAX:
         _VERDICTS.clear()
     regions = options.phone_regions
-    # per type: its verdict cache (salted hash of a candidate -> tag) and which tags need a keyword
+    # per type: its verdict cache (salted hash of a candidate -> tag)
     caches = {t: _VERDICTS.setdefault((t, regions if t == "phone" else custom.get(t)), {}) for t in specs}
-    weak: dict[str, dict[str, bool]] = {t: {} for t in specs}
+    plans: dict[str, _Plan] = {}  # per type, what count() reads at every call (``plan``)
     max_examples = options.max_examples
+
+    def plan(type_: str) -> _Plan:
+        """What counting ``type_`` reads: looked up once per scan, not once per block."""
+        spec = specs[type_]
+        veto, ctx = vetoes.get(type_), context.get(type_)
+        found: _Plan = (
+            spec, validators[type_], spec.hinted_in_text, caches[type_],
+            {},  # tag -> its reading (``_reading``)
+            type_ == "phone", _KEYWORD_SHAPES.get(type_),
+            _finder(veto, spec.text_veto_pieces) if veto is not None else _nowhere,
+            _finder(ctx, spec.text_context_pieces) if ctx is not None else _nowhere, spec.keywords_window)
+        plans[type_] = found
+        return found
 
     def count(type_: str, chunk: bytes, found: dict[bytes, list[int]], tally: Counter) -> int:
         """Validate ``found`` (candidate -> offsets in ``chunk``) once per distinct candidate and
         check each occurrence's context; the occurrences that count go to ``tally`` by tag
         (within the type's budgets). Returns how many counted."""
-        spec = specs[type_]
-        validate = validators[type_]
-        hinted = spec.hinted_in_text
-        cache = caches[type_]
+        spec, validate, hinted, cache, readings, is_phone, shape, veto, ctx, window = plans.get(type_) or plan(type_)
         get = cache.get
-        needs = weak[type_]
-        is_phone = type_ == "phone"
-        shape = _KEYWORD_SHAPES.get(type_)
-        veto = vetoes.get(type_)
-        ctx = context.get(type_)
         hit = hits.get(type_)
         examples = hit is None or len(hit.examples) < max_examples
         left, tries = budget[type_], candidates[type_]
@@ -364,19 +427,40 @@ def scan_text(
             tries -= len(starts)
             key = hash(raw_bytes)
             tag = get(key, _UNSEEN)
+            if tag is None:
+                continue  # known not to be one: the commonest verdict, told first
             if tag is _UNSEEN:
                 if shape is not None and shape.fullmatch(raw_bytes) is not None:
                     # a candidate that can count only after a keyword, and has none before any
                     # occurrence here: not validated (nor cached: a later sighting may have one)
-                    if not any(_found_before(_PHONE_WORDS, chunk, s, _CONTEXT_BYTES, _PHONE_PIECES) for s in starts):
+                    for s in starts:
+                        if _phone_word(chunk, s, _CONTEXT_BYTES):
+                            break
+                    else:
                         continue
                 raw = raw_bytes.decode("utf-8", "replace").strip()
                 tag = cache[key] = (v.phone_reading(raw, regions) if is_phone else validate(raw, hinted))
-            if tag is None:
+                if tag is None:
+                    continue
+            reading = readings.get(tag)
+            if reading is None:
+                reading = readings[tag] = _reading(tag, spec, is_phone, type_ in vetoes, type_ in context)
+            tag, mode = reading
+            if mode == _ALL:
+                n = len(starts)
+            elif mode == _NONE:
                 continue
-            if is_phone:
+            else:
                 n = 0
-                if tag.endswith(":strong"):
+                if mode == _KEYWORD:
+                    for s in starts:
+                        if ctx(chunk, s, window):
+                            n += 1
+                elif mode == _VETO:
+                    for s in starts:
+                        if not veto(chunk, s, 16):
+                            n += 1
+                elif mode == _PHONE:
                     raw = raw_bytes.decode("utf-8", "replace").strip()
                     end = len(raw_bytes)
                     for s in starts:
@@ -384,38 +468,15 @@ def scan_text(
                             n += 1
                 else:  # not written as a phone: counted after a phone word only (``_phone_in_context``)
                     for s in starts:
-                        if _found_before(_PHONE_WORDS, chunk, s, _CONTEXT_BYTES, _PHONE_PIECES):
+                        if _phone_word(chunk, s, _CONTEXT_BYTES):
                             n += 1
-                tag = tag.split(":", 1)[0]
-            elif veto is not None:
-                pieces = spec.text_veto_pieces
-                n = 0
-                for s in starts:
-                    if not _found_before(veto, chunk, s, 16, pieces):
-                        n += 1
-            else:
-                weak_tag = needs.get(tag)
-                if weak_tag is None:
-                    weak_tag = needs[tag] = spec.needs_context(tag)
-                if not weak_tag:
-                    n = len(starts)
-                elif ctx is not None:
-                    window, pieces = spec.keywords_window, spec.text_context_pieces
-                    n = 0
-                    for s in starts:
-                        if _found_before(ctx, chunk, s, window, pieces):
-                            n += 1
-                else:
-                    n = 0
-            if n <= 0:
-                continue
+                if n <= 0:
+                    continue
             if hit is None:
                 hit = hits[type_] = Hit(type=type_, where=where, spec=spec if spec.category else None)
             if n > left:
                 n = left
                 hit.capped = True
-            if tag[:1] == "?":
-                tag = tag.lstrip("?")
             tally[tag] += n
             counted += n
             if examples:
