@@ -10,13 +10,14 @@ The CLI and the scheduler are two doors into :func:`run_audit`; neither holds lo
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import queue
 import secrets
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -39,12 +40,16 @@ from auditor.models import (
     SourceResult,
     severity_rank,
 )
+from auditor.overlap import Overlapped
 from auditor.plugins import capabilities_of, load_connectors
 from auditor.redact import Redactor
 from auditor.store import Store
 from connectors.base import CollectContext, SourceSpec
 
 log = logging.getLogger("auditor.engine")
+# observations a connector may read ahead of their classification, in a thread of its own (bounded:
+# memory stays flat); 0: none, the connector's generator runs in the source's thread
+COLLECT_AHEAD = 4
 
 
 @dataclass
@@ -101,21 +106,24 @@ def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: 
                 ctx.unit, ctx.unit_checks = unit, unit_checks
         connector = connector_cls(SourceSpec(id=src.id, kind=src.kind, vendor=vendor, options=options), ctx)
         classify_opts = classify_options(config)
-        for item in connector.collect():
-            if cancel.is_set():
-                break
-            if isinstance(item, CollectionError):
-                errors.append(item.model_copy(update={
-                    "reason": scrub_text(redact(item.reason)),
-                    "dataset": scrub_text(item.dataset) if item.dataset else None}))
-                continue
-            ds = _with_capabilities(_classified(item, redact, classify_opts), connector_cls)
-            found.append(ds)
-            log.debug("source %s: %s %r: status %s, records %s, last modified %s (%s), personal data %s",
-                      src.id, ds.kind, ds.name, ds.status, ds.records, ds.last_modified, ds.last_modified_basis,
-                      {p.type: p.count for p in ds.personal_data} or ("none" if ds.classified else "not classified"))
-            if progress:
-                progress(src.id, len(found))
+        # the connector reads ahead in a thread of its own while this one classifies: its waits on
+        # the store overlap the classifier's CPU (see auditor.overlap)
+        with _observations(connector.collect, cancel) as items:
+            for item in items:
+                if cancel.is_set():
+                    break
+                if isinstance(item, CollectionError):
+                    errors.append(item.model_copy(update={
+                        "reason": scrub_text(redact(item.reason)),
+                        "dataset": scrub_text(item.dataset) if item.dataset else None}))
+                    continue
+                ds = _with_capabilities(_classified(item, redact, classify_opts), connector_cls)
+                found.append(ds)
+                log.debug("source %s: %s %r: status %s, records %s, last modified %s (%s), personal data %s",
+                          src.id, ds.kind, ds.name, ds.status, ds.records, ds.last_modified, ds.last_modified_basis,
+                          {p.type: p.count for p in ds.personal_data} or ("none" if ds.classified else "not classified"))
+                if progress:
+                    progress(src.id, len(found))
     except Exception as exc:  # noqa: BLE001 - one source's crash is that source's error, never the run's
         reason = safe_text(redact(f"{exc.__class__.__name__}: {exc}" if not isinstance(exc, AuditorError) else str(exc)))
         log.error("source %s (%s) could not be assessed: %s", src.id, src.kind, reason)
@@ -124,6 +132,26 @@ def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: 
     log.info("source %s (%s): %d datasets, %d not readable, %.1fs", src.id, src.kind, len(found), len(errors),
              time.monotonic() - started)
     return _SourceOutcome(SourceResult(id=src.id, kind=src.kind, vendor=src.vendor, datasets=len(found)), found, errors)
+
+
+def _observations(collect: Callable[[], Iterator[Observation | CollectionError]],
+                  cancel: threading.Event) -> contextlib.AbstractContextManager[Iterable[Observation | CollectionError]]:
+    """The connector's observations, read up to COLLECT_AHEAD ahead in a thread of its own."""
+    if COLLECT_AHEAD < 1:
+        return _inline(collect)
+    return Overlapped(collect, cancel=cancel, depth=COLLECT_AHEAD, name=f"{threading.current_thread().name}-collect")
+
+
+@contextlib.contextmanager
+def _inline(collect: Callable[[], Iterator[Observation | CollectionError]]) -> Iterator[Iterable[Observation | CollectionError]]:
+    """The connector's generator run in this thread (no read-ahead); closed on the way out."""
+    items = collect()
+    try:
+        yield items
+    finally:
+        close = getattr(items, "close", None)
+        if close is not None:
+            close()
 
 
 def classify_options(config: Config) -> ClassifyOptions | None:
