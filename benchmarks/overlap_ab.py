@@ -38,6 +38,7 @@ with tempfile.TemporaryDirectory() as tmp:
         c0, t0 = time.process_time(), time.perf_counter()
         fn()
         out[name] = [time.perf_counter() - t0, time.process_time() - c0]
+out["sw"] = sys.getswitchinterval()
 print("AB " + json.dumps(out))
 """
 
