@@ -124,7 +124,8 @@ def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: 
                 found.append(ds)
                 log.debug("source %s: %s %r: status %s, records %s, last modified %s (%s), personal data %s",
                           src.id, ds.kind, ds.name, ds.status, ds.records, ds.last_modified, ds.last_modified_basis,
-                          {p.type: p.count for p in ds.personal_data} or ("none" if ds.classified else "not classified"))
+                          {p.type: p.count for p in ds.personal_data}
+                          or ("none" if ds.classified else "not classified"))
                 if progress:
                     progress(src.id, len(found))
     except Exception as exc:  # noqa: BLE001 - one source's crash is that source's error, never the run's
@@ -137,16 +138,20 @@ def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: 
     return _SourceOutcome(SourceResult(id=src.id, kind=src.kind, vendor=src.vendor, datasets=len(found)), found, errors)
 
 
-def _observations(collect: Callable[[], Iterator[Observation | CollectionError]],
+_Collect = Callable[[], Iterator[Observation | CollectionError]]  # a connector's collect()
+
+
+def _observations(collect: _Collect,
                   cancel: threading.Event) -> contextlib.AbstractContextManager[Iterable[Observation | CollectionError]]:
     """The connector's observations, read up to COLLECT_AHEAD ahead in a thread of its own."""
     if COLLECT_AHEAD < 1:
         return _inline(collect)
-    return Overlapped(collect, cancel=cancel, depth=COLLECT_AHEAD, name=f"{threading.current_thread().name}-collect")
+    name = f"{threading.current_thread().name}-collect"
+    return Overlapped(collect, cancel=cancel, depth=COLLECT_AHEAD, name=name)
 
 
 @contextlib.contextmanager
-def _inline(collect: Callable[[], Iterator[Observation | CollectionError]]) -> Iterator[Iterable[Observation | CollectionError]]:
+def _inline(collect: _Collect) -> Iterator[Iterable[Observation | CollectionError]]:
     """The connector's generator run in this thread (no read-ahead); closed on the way out."""
     items = collect()
     try:
