@@ -69,8 +69,9 @@ def main() -> int:
     p.add_argument("--a-ahead", default=None, help="AUDITOR_COLLECT_AHEAD for side A (a tree with the knob)")
     p.add_argument("--b-ahead", default=None)
     p.add_argument("--reps", type=int, default=7)
+    p.add_argument("--port", type=int, default=5432, help="e.g. a latency proxy's (latency_proxy.py) in front of 5432")
     args = p.parse_args()
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{args.db}"
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{args.port}/{args.db}"
     sides = {"A": (args.a, args.a_ahead), "B": (args.b, args.b_ahead)}
     got: dict[str, list[dict]] = {"A": [], "B": []}
     loads = []
