@@ -80,21 +80,24 @@ def _before(chunk: bytes, start: int, window: int = _CONTEXT_BYTES) -> str:
     return chunk[max(0, start - window):start].decode("utf-8", "ignore")
 
 
-_ASCII_TWINS: dict[re.Pattern[str], re.Pattern[bytes]] = {}
-
-
-_LOWER_TWINS: dict[re.Pattern[str], bool] = {}  # rx -> whether its twin reads lower-cased text case-sensitively
+# the per-pattern caches below hold patterns of the config (detectors' keywords), never scanned data;
+# each is emptied when it reaches this size, so a long-lived process meeting many configs stays bounded
+_PATTERN_CACHE_MAX = 512
+# rx -> its twin (``_ascii_twin``) and whether the twin reads lower-cased text case-sensitively
+_ASCII_TWINS: dict[re.Pattern[str], tuple[re.Pattern[bytes], bool]] = {}
 # the only non-ASCII letters Python's ``(?i)`` matches to ASCII ones (İ and ı to i, ſ to s, the Kelvin sign to k)
 _FOLDS_TO_ASCII = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
 
 
-def _ascii_twin(rx: re.Pattern[str]) -> re.Pattern[bytes]:
+def _ascii_twin(rx: re.Pattern[str]) -> tuple[re.Pattern[bytes], bool]:
     """``rx`` over bytes: the same answers as ``rx`` on any ASCII text (its non-ASCII
     literals cannot match there, and ``\\b``, ``\\w`` and ``(?i)`` agree on ASCII). A pattern
     that is ``(?i)`` and lower-case throughout (escapes aside) gets a case-sensitive twin, to
-    be searched in the lower-cased text (``_LOWER_TWINS``): the same answers, found faster."""
-    twin = _ASCII_TWINS.get(rx)
-    if twin is None:
+    be searched in the lower-cased text (the second item, True): the same answers, found faster."""
+    got = _ASCII_TWINS.get(rx)
+    if got is None:
+        if len(_ASCII_TWINS) >= _PATTERN_CACHE_MAX:
+            _ASCII_TWINS.clear()
         pattern = rx.pattern
         if rx.flags & re.IGNORECASE:  # the letters ``(?i)`` matches to ASCII ones: those ones (on ASCII text)
             pattern = pattern.translate(_FOLDS_TO_ASCII)
@@ -103,9 +106,8 @@ def _ascii_twin(rx: re.Pattern[str]) -> re.Pattern[bytes]:
         if lower:
             pattern = pattern[4:]
         flags = rx.flags & ~re.UNICODE & ~(re.IGNORECASE if lower else 0)
-        twin = _ASCII_TWINS[rx] = re.compile(pattern.encode("utf-8"), flags)
-        _LOWER_TWINS[rx] = lower
-    return twin
+        got = _ASCII_TWINS[rx] = (re.compile(pattern.encode("utf-8"), flags), lower)
+    return got
 
 
 def _found_before(rx: re.Pattern[str], chunk: bytes, start: int, window: int = _CONTEXT_BYTES,
@@ -126,14 +128,18 @@ def _finder(rx: re.Pattern[str], pieces: tuple[bytes, ...] = ()) -> _Finder:
     found = _FINDERS.get((rx, pieces))
     if found is not None:
         return found
+    if len(_FINDERS) >= _PATTERN_CACHE_MAX:
+        _FINDERS.clear()
     gate = None
     if pieces:
         gate = _GATES.get(pieces)
         if gate is None:
+            if len(_GATES) >= _PATTERN_CACHE_MAX:
+                _GATES.clear()
             gate = _GATES[pieces] = _piece_gate(pieces)
     gate_search = gate.search if gate is not None else None
-    twin_search = _ascii_twin(rx).search
-    lower = _LOWER_TWINS[rx]
+    twin, lower = _ascii_twin(rx)
+    twin_search = twin.search
     search = rx.search
 
     def found_before(chunk: bytes, start: int, window: int) -> bool:

@@ -160,3 +160,50 @@ def test_verdicts_kept_from_an_earlier_call_give_the_same_hits() -> None:
     _same([first], options)
     _same([second], options, cold=False)
     _same([second[: 200 << 10]], ClassifyOptions(), cold=False)
+
+
+# cases found by review (mutants of text.py that the tests above let through)
+def _lines(seed: int, words: list[str], gap: tuple[int, int]) -> str:
+    r = random.Random(seed)
+    out = []
+    for i in range(600):
+        pad = "x" * r.randrange(*gap)
+        out.append(f"{r.choice(words)}{pad} AB-{r.randrange(10**6):06d} CD-{r.randrange(10**6):06d} row {i}")
+    return "\n".join(out) + "\n"
+
+
+def test_a_detector_keyword_window_other_than_40_gives_the_same_hits() -> None:
+    # kills: ctx(chunk, s, window) -> ctx(chunk, s, 40)
+    det = DetectorSpec(name="ab_code", regex=r"AB-\d{6}", keywords=("badge",), keyword_window=200)
+    text = _lines(1, ["badge", "", "other"], (0, 180))
+    hits = _same([text], ClassifyOptions(detectors=(det,)))
+    assert any(h[0] == "ab_code" for h in hits)
+
+
+def test_two_detectors_sharing_a_tag_with_and_without_keywords_give_the_same_hits() -> None:
+    # both validate to the tag "regex": one counts every occurrence, the other only after "badge"
+    # kills: the per-tag readings shared between the types of a scan
+    with_kw = DetectorSpec(name="ab_code", regex=r"AB-\d{6}", keywords=("badge",))
+    without = DetectorSpec(name="cd_code", regex=r"CD-\d{6}")
+    text = _lines(2, ["badge ", "", "other "], (0, 5))
+    for dets in ((with_kw, without), (without, with_kw)):
+        _same([text], ClassifyOptions(detectors=dets))
+
+
+def test_a_detector_redefined_between_calls_gives_the_same_hits() -> None:
+    # kills: the per-tag readings (or the plan) kept per type across calls
+    text = _lines(3, ["badge ", "", "other "], (0, 5))
+    first = DetectorSpec(name="ab_code", regex=r"AB-\d{6}")
+    second = DetectorSpec(name="ab_code", regex=r"AB-\d{6}", keywords=("badge",))
+    _same([text], ClassifyOptions(detectors=(first,)))
+    _same([text], ClassifyOptions(detectors=(second,)), cold=False)
+
+
+def test_the_window_check_caches_stay_bounded_across_options() -> None:
+    # each distinct keyword set scanned with adds a window check (and its patterns' twins and gate):
+    # a long-lived process (the scheduler) meeting many configs must not keep them all
+    for i in range(600):
+        det = DetectorSpec(name="ab_code", regex=r"AB-\d{6}", keywords=(f"kw{i}",))
+        T.scan_text([f"kw{i} AB-123456\n"], ClassifyOptions(detectors=(det,)))
+        assert len(T._FINDERS) <= T._PATTERN_CACHE_MAX and len(T._ASCII_TWINS) <= T._PATTERN_CACHE_MAX
+        assert len(T._GATES) <= T._PATTERN_CACHE_MAX
