@@ -25,7 +25,7 @@ from typing import Any, cast
 import random
 import re
 from functools import lru_cache
-from itertools import repeat
+from itertools import filterfalse, repeat
 
 from auditor.classify import validators as v
 from auditor.classify.custom import specs_of
@@ -41,7 +41,9 @@ _RAW_HASH_LENGTHS = {16, 20, 32}
 SHARE_PRECISION = 0.05  # a settled type's share is known within this (99% Wilson half-width)
 
 _phone_cache: dict[tuple[str, ...], v.Validator] = {}
-_UNSEEN: Any = object()
+# each built-in validator's batch (``validators.BATCHES``), and each phone validator's, by the
+# validator itself: a validator replaced in the module (a test's) has none and is called per value
+_batches: dict[v.Validator, v.BatchValidator] = dict(v.BATCHES)
 
 
 def specs_for(options: ClassifyOptions) -> tuple[TypeSpec, ...]:
@@ -54,6 +56,7 @@ def validators_for(options: ClassifyOptions) -> dict[str, v.Validator]:
     phone = _phone_cache.get(options.phone_regions)
     if phone is None:
         phone = _phone_cache.setdefault(options.phone_regions, v.make_phone(options.phone_regions))
+        _batches.setdefault(phone, v.make_phone_batch(options.phone_regions))
     out = {s.name: s.validate_with(phone) for s in specs_of(options.detectors)}
     for s in BUILTIN:
         out[s.name] = phone if s.validator is None else getattr(v, s.name, s.validator)
@@ -232,6 +235,16 @@ def _surely_below(t: str, counts: Counter, unknown_ids: int, seen: int, hints: f
     return _wilson(counts[t], seen)[1] < min(need, options.mixed_share)
 
 
+def _forget(verdicts: dict[str, tuple[str, str] | None], gone: list[str], tags: dict[str, Counter]) -> None:
+    """Drop the verdicts of values taken by the types in ``gone`` (no longer validated): such a
+    value read again is validated by the types still active. A type that took no value (no tag
+    counted) has no verdict to drop."""
+    if any(tags[t] for t in gone):
+        lost = set(gone)
+        for x in [x for x, g in verdicts.items() if g is not None and g[0] in lost]:
+            del verdicts[x]
+
+
 def decide_field(name: str, values: list[Any], options: ClassifyOptions,
                  validators: dict[str, v.Validator] | None = None) -> tuple[list[Hit], list[str]]:
     """Hits for one field, and its non-empty texts (for the free-text pass).
@@ -265,7 +278,6 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions,
     tags: dict[str, Counter] = {t: Counter() for t in order}
     examples: dict[str, list[str]] = {t: [] for t in order}
     active = list(order)
-    active_set = set(active)
     dropped: dict[str, int] = {}  # type -> values read when the probe dropped it
     probe, floor = options.probe_values, options.threshold * 0.25
     seen = 0
@@ -287,12 +299,16 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions,
         end = min(max(checkpoint, seen + 1), n_texts)
         block = list(map(texts.__getitem__, order_of[seen:end])) if order_of is not None else texts[seen:end]
         seen = end
-        pending = [x for x in dict.fromkeys(block)
-                   if (g := verdicts.get(x, _UNSEEN)) is _UNSEEN or (g is not None and g[0] not in active_set)]
+        # the block's values not validated yet (a value taken by a type since dropped was
+        # forgotten when the type was: it is validated again by the types still active)
+        pending = list(filterfalse(verdicts.__contains__, dict.fromkeys(block))) if verdicts \
+            else list(dict.fromkeys(block))
         for t in active:
             if not pending:
                 break
-            got_tags = list(map(validators[t], pending, repeat(t in hints)))
+            fn = validators[t]
+            batch = _batches.get(fn)  # a validator replaced in the module has none: value by value
+            got_tags = batch(pending, t in hints) if batch is not None else list(map(fn, pending, repeat(t in hints)))
             rejected = got_tags.count(None)
             if rejected == len(got_tags):  # none of type t: all still pending, in C
                 continue
@@ -325,6 +341,8 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions,
                 got = verdicts[x]
                 if got is not None and len(examples[got[0]]) < 3:
                     examples[got[0]].append(x)
+                    if all(len(examples[g[0]]) >= 3 for g in got_block if g is not None):
+                        break  # every type in the block has its three
         if seen < checkpoint:
             continue
         if not probed and seen >= probe:
@@ -332,7 +350,9 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions,
             keep = [t for t in active if t in hints
                     or counts[t] + (unknown_ids if t == "national_id" else 0) >= floor * seen]
             dropped.update({t: seen for t in active if t not in keep})
-            active, active_set = keep, set(keep)
+            if len(keep) < len(active):
+                _forget(verdicts, [t for t in active if t not in keep], tags)
+            active = keep
             if not active:
                 break
         if seen >= next_check and seen < n_texts:
@@ -341,8 +361,8 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions,
             gone = [t for t in active if _surely_below(t, counts, unknown_ids, seen, hints, options)]
             if gone:
                 dropped.update({t: seen for t in gone})
+                _forget(verdicts, gone, tags)
                 active = [t for t in active if t not in gone]
-                active_set = set(active)
                 if not active:
                     break
             examined = {t: dropped.get(t, seen) for t in order}
