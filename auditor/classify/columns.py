@@ -25,7 +25,9 @@ from typing import Any, cast
 import random
 import re
 from functools import lru_cache
-from itertools import filterfalse, repeat
+from itertools import filterfalse, islice, repeat
+
+import re2
 
 from auditor.classify import validators as v
 from auditor.classify.custom import specs_of
@@ -44,6 +46,7 @@ _phone_cache: dict[tuple[str, ...], v.Validator] = {}
 # each built-in validator's batch (``validators.BATCHES``), and each phone validator's, by the
 # validator itself: a validator replaced in the module (a test's) has none and is called per value
 _batches: dict[v.Validator, v.BatchValidator] = dict(v.BATCHES)
+_gate_of: dict[v.Validator, str] = dict(v.GATED)  # each validator's line gate (``validators.LINE_GATES``)
 
 
 def specs_for(options: ClassifyOptions) -> tuple[TypeSpec, ...]:
@@ -57,6 +60,7 @@ def validators_for(options: ClassifyOptions) -> dict[str, v.Validator]:
     if phone is None:
         phone = _phone_cache.setdefault(options.phone_regions, v.make_phone(options.phone_regions))
         _batches.setdefault(phone, v.make_phone_batch(options.phone_regions))
+        _gate_of.setdefault(phone, "phone")
     out = {s.name: s.validate_with(phone) for s in specs_of(options.detectors)}
     for s in BUILTIN:
         out[s.name] = phone if s.validator is None else getattr(v, s.name, s.validator)
@@ -127,7 +131,9 @@ _FAST_TEXT: dict[type, Any] = {
 def _texts(values: list[Any], hash_context: bool, limit: int) -> list[str]:
     """Non-empty texts of the values, at most ``limit``; a column of strings takes a fast path."""
     try:
-        texts = list(filter(None, map(str.strip, values)))  # the non-empty ones, the loop in C
+        # the non-empty ones, the loop in C (a long column: its first ``limit``, the rest not read)
+        texts = list(filter(None, map(str.strip, values))) if len(values) <= limit \
+            else list(islice(filter(None, map(str.strip, values)), limit))
     except TypeError:  # not all strings
         kinds = set(map(type, values))
         kinds.discard(type(None))  # NULLs hold nothing
@@ -142,7 +148,36 @@ def _texts(values: list[Any], hash_context: bool, limit: int) -> list[str]:
                 texts.append(text)
                 if len(texts) >= limit:
                     break
-    return texts[:limit]
+    return texts if len(texts) <= limit else texts[:limit]  # a new list either way: no copy of it
+
+
+@lru_cache(maxsize=1)
+def _line_gates() -> tuple[re2.Set, list[str]]:
+    """Every line gate as ``(?m)^(?:gate)$`` in one RE2 set, after ``\\A``, which any text
+    matches: a match that failed (RE2 out of memory) answers without it, and is not trusted."""
+    opts = re2.Options()
+    opts.max_mem = 64 << 20
+    gates = re2.Set.SearchSet(opts)
+    gates.Add(rb"\A")  # not the empty pattern: it matches at every offset, and costs a 3x slower scan
+    names = list(v.LINE_GATES)
+    for name in names:
+        gates.Add(f"(?m)^(?:{v.LINE_GATES[name]})$".encode())
+    gates.Compile()
+    return gates, names
+
+
+def _shapeless(order: list[str], validators: dict[str, v.Validator], blob: bytes) -> frozenset[str]:
+    """The types of ``order`` no value of the column can be of: their validator's line gate
+    matches no line of ``blob`` (the column's texts joined by newlines, strictly UTF-8)."""
+    gated = [(t, g) for t in order if (g := _gate_of.get(validators[t])) is not None]
+    if not gated:
+        return frozenset()
+    gates, names = _line_gates()
+    hits = gates.Match(blob)
+    if not hits or 0 not in hits:
+        return frozenset()  # the match failed: every type is validated
+    found = {names[i - 1] for i in hits if i}
+    return frozenset(t for t, g in gated if g not in found)
 
 
 @lru_cache(maxsize=8192)
@@ -258,7 +293,12 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions,
     texts = _texts(values, "password_hash" in hints, options.max_values_per_field)
     if not texts:
         return [], texts
-    present = plan.prefilter.match("\n".join(texts).encode("utf-8", "replace"))
+    joined = "\n".join(texts)
+    try:
+        blob, lines = joined.encode("utf-8"), True
+    except UnicodeEncodeError:  # a lone surrogate: as "?" in the blob, which the line gates cannot read
+        blob, lines = joined.encode("utf-8", "replace"), False
+    present = plan.prefilter.match(blob)
     # candidates: the types the name hints at, then the types found by the prefilter (each part in
     # the types' order); a name hinting at partial card numbers makes whole ones a candidate first
     rest = [t for t in unhinted if t in present]
@@ -272,6 +312,8 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions,
         return [], texts
     if validators is None:
         validators = validators_for(options)  # per call, not per plan: a validator replaced in the module counts
+    # types whose shape no value has: never validated (their validator would say None to each)
+    shapeless = _shapeless(order, validators, blob) if lines else frozenset()
     by_name = plan.by_name
     counts: Counter = Counter()
     unknown_ids = 0
@@ -306,6 +348,8 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions,
         for t in active:
             if not pending:
                 break
+            if t in shapeless:  # none of type t: all still pending
+                continue
             fn = validators[t]
             batch = _batches.get(fn)  # a validator replaced in the module has none: value by value
             got_tags = batch(pending, t in hints) if batch is not None else list(map(fn, pending, repeat(t in hints)))

@@ -646,3 +646,27 @@ BATCHES: dict[Validator, BatchValidator] = {
     person_name: _person_name_batch,
     national_id: gated(_ID_CHARS.fullmatch, national_id),
 }
+
+# Line gates: RE2 patterns (re2 syntax, UTF-8) each of whose validators' accepted values has the
+# shape of, written looser than the Python patterns they stand for (\d as an ASCII digit or any
+# non-ASCII character, as RE2's \d is ASCII only): run as ``(?m)^(?:gate)$`` over a column's
+# (stripped) values joined by newlines, a gate no line matches says no value of the column is of
+# the type, in one pass of RE2 for all the types together. Only partial card numbers accept a
+# value holding a newline (``1234\n...5678``): their gate reads newlines. Same rule as the
+# batches' gates: necessary conditions of the validators (tests/unit/classify/test_columns_batched.py).
+_N = r"[0-9\x{80}-\x{10FFFF}]"  # \d (any Unicode decimal digit), loosely
+_WS = r"\t\x0b\x0c\r\x1c-\x1f "  # str.strip's and \s's ASCII whitespace but the newline
+LINE_GATES: dict[str, str] = {
+    "email": r"(?:mailto:)?[A-Za-z0-9._%+'-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]+",
+    "payment_card": r"[0-9 \-\x{80}-\x{10FFFF}]{13,}",
+    "payment_card_partial": rf"[0-9*Xx#.|\-\n{_WS}\x{{80}}-\x{{10FFFF}}]{{4,}}",
+    "ip_address": rf"{_N}{{1,3}}(?:\.{_N}{{1,3}}){{3}}|[0-9A-Fa-f:]{{2,39}}(?:%[0-9A-Za-z_\x{{80}}-\x{{10FFFF}}]+)?"
+                  rf"|[0-9A-Fa-f:]+:{_N}{{1,3}}(?:\.{_N}{{1,3}}){{3}}",
+    "person_name": r"[A-Za-z\x{80}-\x{10FFFF}][A-Za-z '.\-\x{80}-\x{10FFFF}]*",
+    "national_id": rf"[0-9A-Za-z(){_WS}\-\x{{80}}-\x{{10FFFF}}]+",
+    "phone": rf"\+?\(?{_N}[0-9 ().\-/\x{{80}}-\x{{10FFFF}}]{{5,}}{_N}",
+}
+# the validator each gate stands for (a phone validator, built per regions, is named by its maker's caller)
+GATED: dict[Validator, str] = {email: "email", payment_card: "payment_card",
+                               payment_card_partial: "payment_card_partial", ip_address: "ip_address",
+                               person_name: "person_name", national_id: "national_id"}

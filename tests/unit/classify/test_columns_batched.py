@@ -17,6 +17,7 @@ from itertools import repeat
 from typing import Any, cast
 
 import pytest
+import re2
 
 from auditor.classify import columns
 from auditor.classify import validators as v
@@ -232,7 +233,7 @@ POOL: dict[str, list[Any]] = {
     "card": ["4111111111111111", "4111 1111 1111 1111", "5500-0000-0000-0004", "378282246310005", "4111111111111112",
              "6011000990139424", "3530111333300000", "6200000000000005", "30569309025904"],
     "partial": ["4111 **** **** 1111", "411111******1111", "XXXX-XXXX-XXXX-1234", "1234", "**** 1234", "411111...1111",
-                "4111|1111", "•••• •••• •••• 4242"],
+                "4111|1111", "•••• •••• •••• 4242", "4111\n...1111"],
     "ids": ["S1234567D", "F1234567N", "G1234567X", "M1234567K", "M1111111N", "T0000001E", "S1234567A",
             "A123456(3)", "900101-14-5678", "880101-14-5678", "3201012345670001", "110101199003074477",
             "1-2345-67890-12-1", "A123456789", "017106926178", "860017967267", "4787515210415", "S0000001I"],
@@ -363,6 +364,11 @@ def test_empty_and_null_columns_decide_as_before() -> None:
                    [b"", bytearray(b"user@example.com"), memoryview(b"\xff\xfe")]):
         for options in OPTIONS:
             _same("email", cast("list[Any]", values), options)
+    # longer than max_values_per_field, with values that are no strings before or past the cut
+    emails = POOL["email"] * 5
+    for values in (emails + [None, 5], [" ", None] + emails + [b"x"], emails[:149] + [7] + emails, [""] * 300 + emails):
+        for options in (OPTIONS[0], OPTIONS[4]):
+            _same("email", cast("list[Any]", values), options)
 
 
 def test_custom_detectors_decide_as_before() -> None:
@@ -398,3 +404,44 @@ def test_each_batch_answers_as_its_validator_value_by_value(hinted: bool) -> Non
                 assert batch(values[i:i + size], hinted) == want[i:i + size]
         shaped = [x for x, w in zip(values, want) if w is not None]
         assert batch(shaped, hinted) == [w for w in want if w is not None]
+
+
+@pytest.mark.parametrize("hinted", [False, True])
+def test_each_line_gate_lets_through_every_value_its_validator_accepts(hinted: bool) -> None:
+    values = [x for x in _candidates() + ["१२३४५६७८९०१२३", "٠١٢٣٤٥٦٧٨٩٠١٢", "Zoë Ångström", "+65\u00a09123\u00a04567",
+                                         "user@exämple.com", "4111\u20091111\u20091111\u20091111",
+                                         "4111\n...5678", "411111\n|\n1234", "4111\n1111 1111 1111"]
+              if x == x.strip()]  # decide_field's texts are stripped
+    phone = validators_for(ClassifyOptions())["phone"]
+    gates = {**v.GATED, phone: "phone"}
+    assert set(gates.values()) == set(v.LINE_GATES)
+    for validate, gate in gates.items():
+        pattern = re2.compile(f"(?m)^(?:{v.LINE_GATES[gate]})$")  # as decide_field runs it
+        accepted = [x for x in values if validate(x, hinted) is not None]
+        assert accepted or not hinted, gate  # the test reads values of every gate's type
+        for x in accepted:
+            assert pattern.search(x) is not None, (gate, x)
+        # and joined, as decide_field reads them: the lines of the accepted values are found
+        assert not accepted or pattern.search("\n".join(accepted)) is not None
+
+
+def test_a_column_no_type_could_be_of_is_not_validated(monkeypatch) -> None:
+    """The line gates spare the validators: full names with digits are no person names, floats and
+    timestamps no cards, ids, addresses or phones."""
+    calls: Counter = Counter()
+    real = dict(columns._batches)
+
+    def counting(name: str, batch: Any) -> Any:
+        def count(values: list[str], hinted: bool) -> list[str | None]:
+            calls[name] += len(values)
+            return batch(values, hinted)
+        return count
+
+    for fn, batch in real.items():
+        monkeypatch.setitem(columns._batches, fn, counting(getattr(fn, "__name__", "?"), batch))
+    table = _estate_table(list(range(1, 201)))
+    for name in ("full_name", "created_at", "updated_at"):
+        assert decide_field(name, table[name], ClassifyOptions()) == reference_decide_field(name, table[name], ClassifyOptions())
+    assert not calls
+    decide_field("email", table["email"], ClassifyOptions())
+    assert calls["email"]
