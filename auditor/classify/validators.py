@@ -546,32 +546,14 @@ TEXT_NAME = (
 
 # ---------------------------------------------------------------- batches
 # A batch validator answers for a block of values what its validator answers value by value:
-# ``batch(values, hinted) == [validate(x, hinted) for x in values]``, always. It first runs a
-# shape every value of its type has (a compiled pattern, over the values by ``map``, in C):
-# the values without it are answered ``None`` without a call per value, and a block all of one
-# shape is answered in a few C-level passes where the type allows it (e-mails, phones).
-# A gate must be a necessary condition of its validator (``gate(x) is None`` implies
-# ``validate(x, hinted) is None`` for every ``hinted``): change one, check the other
-# (tests/unit/classify/test_batch_validators.py).
+# ``batch(values, hinted) == [validate(x, hinted) for x in values]``, always. A block all of its
+# type's shape (the usual e-mail or phone column) is answered in a few C-level passes over the
+# block, without a Python call per value. Only types whose check is a pattern and a look-up have
+# one: elsewhere a gate before the validator would match each accepted value twice (measured:
+# CSV columns of cards, names and addresses slower), and a column of none of a type's shape is
+# answered by the line gates below without any call.
 
 BatchValidator = Callable[[list[str], bool], "list[str | None]"]
-
-
-def gated(gate: Callable[[str], object], validate: Validator) -> BatchValidator:
-    """``validate`` over a block, called only on the values ``gate`` (a pattern's ``fullmatch``:
-    a match or ``None``) lets through."""
-
-    def batch(values: list[str], hinted: bool) -> list[str | None]:
-        shaped = list(map(gate, values))
-        misses = shaped.count(None)
-        if misses == len(shaped):  # none of the type's shape: the usual answer, in C
-            return [None] * len(shaped)
-        if not misses:
-            return list(map(validate, values, repeat(hinted)))
-        return [None if s is None else validate(x, hinted) for x, s in zip(values, shaped)]
-
-    return batch
-
 
 _TLD_OF = operator.methodcaller("group", 2)
 _MAILTO = operator.methodcaller("startswith", "mailto:")
@@ -601,7 +583,7 @@ def make_phone_batch(regions: Sequence[str]) -> BatchValidator:
         misses = shaped.count(None)
         if misses == len(shaped):
             return [None] * len(shaped)
-        if misses:  # phone_reading's first test, value by value
+        if misses:  # phone_reading's tests, value by value
             return [None if s is None or _DATE_LIKE.fullmatch(x) else _phone_out(_phone_parse(x, regions_t), hinted)
                     for x, s in zip(values, shaped)]
         dated = list(map(_DATE_LIKE.fullmatch, values))
@@ -622,38 +604,16 @@ def _phone_out(tag: str | None, hinted: bool) -> str | None:
     return tag.split(":", 1)[0]
 
 
-def _person_name_batch(values: list[str], hinted: bool) -> list[str | None]:
-    if not hinted:
-        return [None] * len(values)
-    return _person_name_gated(values, hinted)
+BATCHES: dict[Validator, BatchValidator] = {email: email_batch}  # phones: make_phone_batch, per regions
 
-
-_person_name_gated = gated(_NAME_CHARS.fullmatch, person_name)
-# every national id validate_national_id accepts is, upper-cased, made of digits, ASCII
-# letters, parentheses, spaces and dashes (a non-ASCII character may upper-case to a letter,
-# and \d is any decimal digit): a value with any other ASCII character ('.', ':', '@', '/',
-# '+', ...) is none
-_ID_CHARS = re.compile(r"[0-9A-Za-z()\s\-\u0080-\U0010ffff]*")
-# payment_card_partial's three shapes (a bare last four counts only when hinted: the gate
-# lets it through either way, the validator decides)
-_PARTIAL_ANY = re.compile(f"(?:{_LAST4.pattern})|(?:{_PARTIAL_CUT.pattern})|(?:{_PARTIAL.pattern})")
-
-BATCHES: dict[Validator, BatchValidator] = {
-    email: email_batch,
-    payment_card: gated(_CARD_SHAPE.fullmatch, payment_card),  # ASCII digits of 13-19 have the shape too
-    payment_card_partial: gated(_PARTIAL_ANY.fullmatch, payment_card_partial),
-    ip_address: gated(_IP_SHAPE.fullmatch, ip_address),  # the IPv4 shape is its first branch
-    person_name: _person_name_batch,
-    national_id: gated(_ID_CHARS.fullmatch, national_id),
-}
 
 # Line gates: RE2 patterns (re2 syntax, UTF-8) each of whose validators' accepted values has the
 # shape of, written looser than the Python patterns they stand for (\d as an ASCII digit or any
 # non-ASCII character, as RE2's \d is ASCII only): run as ``(?m)^(?:gate)$`` over a column's
 # (stripped) values joined by newlines, a gate no line matches says no value of the column is of
 # the type, in one pass of RE2 for all the types together. Only partial card numbers accept a
-# value holding a newline (``1234\n...5678``): their gate reads newlines. Same rule as the
-# batches' gates: necessary conditions of the validators (tests/unit/classify/test_columns_batched.py).
+# value holding a newline (``1234\n...5678``): their gate reads newlines. A gate must be a necessary
+# condition of its validators: change one, check the other (tests/unit/classify/test_columns_batched.py).
 _N = r"[0-9\x{80}-\x{10FFFF}]"  # \d (any Unicode decimal digit), loosely
 _WS = r"\t\x0b\x0c\r\x1c-\x1f "  # str.strip's and \s's ASCII whitespace but the newline
 LINE_GATES: dict[str, str] = {
