@@ -25,7 +25,9 @@ from typing import Any, cast
 import random
 import re
 from functools import lru_cache
-from itertools import repeat
+from itertools import filterfalse, islice, repeat
+
+import re2
 
 from auditor.classify import validators as v
 from auditor.classify.custom import specs_of
@@ -41,7 +43,10 @@ _RAW_HASH_LENGTHS = {16, 20, 32}
 SHARE_PRECISION = 0.05  # a settled type's share is known within this (99% Wilson half-width)
 
 _phone_cache: dict[tuple[str, ...], v.Validator] = {}
-_UNSEEN: Any = object()
+# each built-in validator's batch (``validators.BATCHES``), and each phone validator's, by the
+# validator itself: a validator replaced in the module (a test's) has none and is called per value
+_batches: dict[v.Validator, v.BatchValidator] = dict(v.BATCHES)
+_gate_of: dict[v.Validator, str] = dict(v.GATED)  # each validator's line gate (``validators.LINE_GATES``)
 
 
 def specs_for(options: ClassifyOptions) -> tuple[TypeSpec, ...]:
@@ -54,6 +59,8 @@ def validators_for(options: ClassifyOptions) -> dict[str, v.Validator]:
     phone = _phone_cache.get(options.phone_regions)
     if phone is None:
         phone = _phone_cache.setdefault(options.phone_regions, v.make_phone(options.phone_regions))
+        _batches.setdefault(phone, v.make_phone_batch(options.phone_regions))
+        _gate_of.setdefault(phone, "phone")
     out = {s.name: s.validate_with(phone) for s in specs_of(options.detectors)}
     for s in BUILTIN:
         out[s.name] = phone if s.validator is None else getattr(v, s.name, s.validator)
@@ -124,7 +131,9 @@ _FAST_TEXT: dict[type, Any] = {
 def _texts(values: list[Any], hash_context: bool, limit: int) -> list[str]:
     """Non-empty texts of the values, at most ``limit``; a column of strings takes a fast path."""
     try:
-        texts = list(filter(None, map(str.strip, values)))  # the non-empty ones, the loop in C
+        # the non-empty ones, the loop in C (a long column: its first ``limit``, the rest not read)
+        texts = list(filter(None, map(str.strip, values))) if len(values) <= limit \
+            else list(islice(filter(None, map(str.strip, values)), limit))
     except TypeError:  # not all strings
         kinds = set(map(type, values))
         kinds.discard(type(None))  # NULLs hold nothing
@@ -139,7 +148,36 @@ def _texts(values: list[Any], hash_context: bool, limit: int) -> list[str]:
                 texts.append(text)
                 if len(texts) >= limit:
                     break
-    return texts[:limit]
+    return texts if len(texts) <= limit else texts[:limit]  # a new list either way: no copy of it
+
+
+@lru_cache(maxsize=1)
+def _line_gates() -> tuple[re2.Set, list[str]]:
+    """Every line gate as ``(?m)^(?:gate)$`` in one RE2 set, after ``\\A``, which any text
+    matches: a match that failed (RE2 out of memory) answers without it, and is not trusted."""
+    opts = re2.Options()
+    opts.max_mem = 64 << 20
+    gates = re2.Set.SearchSet(opts)
+    gates.Add(rb"\A")  # not the empty pattern: it matches at every offset, and costs a 3x slower scan
+    names = list(v.LINE_GATES)
+    for name in names:
+        gates.Add(f"(?m)^(?:{v.LINE_GATES[name]})$".encode())
+    gates.Compile()
+    return gates, names
+
+
+def _shapeless(order: list[str], validators: dict[str, v.Validator], blob: bytes) -> frozenset[str]:
+    """The types of ``order`` no value of the column can be of: their validator's line gate
+    matches no line of ``blob`` (the column's texts joined by newlines, strictly UTF-8)."""
+    gated = [(t, g) for t in order if (g := _gate_of.get(validators[t])) is not None]
+    if not gated:
+        return frozenset()
+    gates, names = _line_gates()
+    hits = gates.Match(blob)
+    if not hits or 0 not in hits:
+        return frozenset()  # the match failed: every type is validated
+    found = {names[i - 1] for i in hits if i}
+    return frozenset(t for t, g in gated if g not in found)
 
 
 @lru_cache(maxsize=8192)
@@ -232,6 +270,16 @@ def _surely_below(t: str, counts: Counter, unknown_ids: int, seen: int, hints: f
     return _wilson(counts[t], seen)[1] < min(need, options.mixed_share)
 
 
+def _forget(verdicts: dict[str, tuple[str, str] | None], gone: list[str], tags: dict[str, Counter]) -> None:
+    """Drop the verdicts of values taken by the types in ``gone`` (no longer validated): such a
+    value read again is validated by the types still active. A type that took no value (no tag
+    counted) has no verdict to drop."""
+    if any(tags[t] for t in gone):
+        lost = set(gone)
+        for x in [x for x, g in verdicts.items() if g is not None and g[0] in lost]:
+            del verdicts[x]
+
+
 def decide_field(name: str, values: list[Any], options: ClassifyOptions,
                  validators: dict[str, v.Validator] | None = None) -> tuple[list[Hit], list[str]]:
     """Hits for one field, and its non-empty texts (for the free-text pass).
@@ -245,7 +293,12 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions,
     texts = _texts(values, "password_hash" in hints, options.max_values_per_field)
     if not texts:
         return [], texts
-    present = plan.prefilter.match("\n".join(texts).encode("utf-8", "replace"))
+    joined = "\n".join(texts)
+    try:
+        blob, lines = joined.encode("utf-8"), True
+    except UnicodeEncodeError:  # a lone surrogate: as "?" in the blob, which the line gates cannot read
+        blob, lines = joined.encode("utf-8", "replace"), False
+    present = plan.prefilter.match(blob)
     # candidates: the types the name hints at, then the types found by the prefilter (each part in
     # the types' order); a name hinting at partial card numbers makes whole ones a candidate first
     rest = [t for t in unhinted if t in present]
@@ -259,13 +312,14 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions,
         return [], texts
     if validators is None:
         validators = validators_for(options)  # per call, not per plan: a validator replaced in the module counts
+    # types whose shape no value has: never validated (their validator would say None to each)
+    shapeless = _shapeless(order, validators, blob) if lines else frozenset()
     by_name = plan.by_name
     counts: Counter = Counter()
     unknown_ids = 0
     tags: dict[str, Counter] = {t: Counter() for t in order}
     examples: dict[str, list[str]] = {t: [] for t in order}
     active = list(order)
-    active_set = set(active)
     dropped: dict[str, int] = {}  # type -> values read when the probe dropped it
     probe, floor = options.probe_values, options.threshold * 0.25
     seen = 0
@@ -287,12 +341,18 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions,
         end = min(max(checkpoint, seen + 1), n_texts)
         block = list(map(texts.__getitem__, order_of[seen:end])) if order_of is not None else texts[seen:end]
         seen = end
-        pending = [x for x in dict.fromkeys(block)
-                   if (g := verdicts.get(x, _UNSEEN)) is _UNSEEN or (g is not None and g[0] not in active_set)]
+        # the block's values not validated yet (a value taken by a type since dropped was
+        # forgotten when the type was: it is validated again by the types still active)
+        pending = list(filterfalse(verdicts.__contains__, dict.fromkeys(block))) if verdicts \
+            else list(dict.fromkeys(block))
         for t in active:
             if not pending:
                 break
-            got_tags = list(map(validators[t], pending, repeat(t in hints)))
+            if t in shapeless:  # none of type t: all still pending
+                continue
+            fn = validators[t]
+            batch = _batches.get(fn)  # a validator replaced in the module has none: value by value
+            got_tags = batch(pending, t in hints) if batch is not None else list(map(fn, pending, repeat(t in hints)))
             rejected = got_tags.count(None)
             if rejected == len(got_tags):  # none of type t: all still pending, in C
                 continue
@@ -325,6 +385,8 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions,
                 got = verdicts[x]
                 if got is not None and len(examples[got[0]]) < 3:
                     examples[got[0]].append(x)
+                    if all(len(examples[g[0]]) >= 3 for g in got_block if g is not None):
+                        break  # every type in the block has its three
         if seen < checkpoint:
             continue
         if not probed and seen >= probe:
@@ -332,7 +394,9 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions,
             keep = [t for t in active if t in hints
                     or counts[t] + (unknown_ids if t == "national_id" else 0) >= floor * seen]
             dropped.update({t: seen for t in active if t not in keep})
-            active, active_set = keep, set(keep)
+            if len(keep) < len(active):
+                _forget(verdicts, [t for t in active if t not in keep], tags)
+            active = keep
             if not active:
                 break
         if seen >= next_check and seen < n_texts:
@@ -341,8 +405,8 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions,
             gone = [t for t in active if _surely_below(t, counts, unknown_ids, seen, hints, options)]
             if gone:
                 dropped.update({t: seen for t in gone})
+                _forget(verdicts, gone, tags)
                 active = [t for t in active if t not in gone]
-                active_set = set(active)
                 if not active:
                     break
             examined = {t: dropped.get(t, seen) for t in order}
