@@ -90,9 +90,12 @@ class _SourceOutcome:
 
 def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: threading.Event,
                     redact: Redactor, progress: Callable[[str, int], None] | None,
-                    unit: str | None = None, unit_checks: bool = True) -> _SourceOutcome:
+                    unit: str | None = None, unit_checks: bool = True, ahead: int | None = None) -> _SourceOutcome:
     """One source, or one part of it (``unit``: a bucket, a schema; ``unit_checks``: the part that
-    makes the source-wide checks; see :mod:`auditor.executors.units`)."""
+    makes the source-wide checks; see :mod:`auditor.executors.units`). ``ahead``: observations the
+    connector may read ahead of their classification (default ``COLLECT_AHEAD``); 0 reads inline,
+    in this thread, as a caller whose time limit is a signal must (a Celery unit: the signal reaches
+    this thread only, and must interrupt the connector's read)."""
     vendor = config.vendor(src.vendor)
     found: list[Dataset] = []
     errors: list[CollectionError] = []
@@ -111,7 +114,7 @@ def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: 
         classify_opts = classify_options(config)
         # the connector reads ahead in a thread of its own while this one classifies: its waits on
         # the store overlap the classifier's CPU (see auditor.overlap)
-        with _observations(connector.collect, cancel) as items:
+        with _observations(connector.collect, cancel, COLLECT_AHEAD if ahead is None else ahead) as items:
             for item in items:
                 if cancel.is_set():
                     break
@@ -141,13 +144,13 @@ def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: 
 _Collect = Callable[[], Iterator[Observation | CollectionError]]  # a connector's collect()
 
 
-def _observations(collect: _Collect,
-                  cancel: threading.Event) -> contextlib.AbstractContextManager[Iterable[Observation | CollectionError]]:
-    """The connector's observations, read up to COLLECT_AHEAD ahead in a thread of its own."""
-    if COLLECT_AHEAD < 1:
+def _observations(collect: _Collect, cancel: threading.Event,
+                  ahead: int) -> contextlib.AbstractContextManager[Iterable[Observation | CollectionError]]:
+    """The connector's observations, read up to ``ahead`` ahead in a thread of its own (0: inline)."""
+    if ahead < 1:
         return _inline(collect)
     name = f"{threading.current_thread().name}-collect"
-    return Overlapped(collect, cancel=cancel, depth=COLLECT_AHEAD, name=name)
+    return Overlapped(collect, cancel=cancel, depth=ahead, name=name)
 
 
 @contextlib.contextmanager

@@ -158,8 +158,9 @@ def _collect_unit(task: Any, source_id: str, as_of: str, wanted_key_id: str, lim
         redact.add_from_url(getattr(s.options, "url", None))
     timed_out = f"timed out after {limit:g}s (the unit's time limit on the worker)" if limit else "timed out"
     try:
+        # inline (ahead=0): the time limit is a signal, raised in this thread only, and must interrupt the read
         outcome = _collect_source(src, config, datetime.fromisoformat(as_of), threading.Event(), redact, None,
-                                  unit=part, unit_checks=checks)
+                                  unit=part, unit_checks=checks, ahead=0)
     except SoftTimeLimitExceeded:
         return _error_outcome(src.id, src.kind, src.vendor, timed_out)
     result = outcome.result
@@ -320,7 +321,8 @@ def _whole_bucket(src: SourceConfig, config: Config, as_of: datetime, redact: Re
     coordinator (:func:`auditor.executors.units.join_bucket`)."""
     from auditor.engine import _collect_source
 
-    return _collect_source(src, config, as_of, threading.Event(), redact, None, unit=bucket)
+    # inline (ahead=0), as a unit on a worker reads
+    return _collect_source(src, config, as_of, threading.Event(), redact, None, unit=bucket, ahead=0)
 
 
 def _give_up(units: Sequence[SourceConfig], names: Sequence[str], pending: dict[int, Any], outcomes: dict[int, Any],
