@@ -47,6 +47,18 @@ _phone_cache: dict[tuple[str, ...], v.Validator] = {}
 # validator itself: a validator replaced in the module (a test's) has none and is called per value
 _batches: dict[v.Validator, v.BatchValidator] = dict(v.BATCHES)
 _gate_of: dict[v.Validator, str] = dict(v.GATED)  # each validator's line gate (``validators.LINE_GATES``)
+# a phone validator's batch and gate copy the rules of ``make_phone`` and ``phone_reading`` as the
+# module has them at import: with either replaced (a test's, a plugin's), phones are read per value
+_PHONE_RULES = (v.make_phone, v.phone_reading)
+_phone_made: set[v.Validator] = set()  # the phone validators given a batch and a gate
+
+
+def _fast(table: dict[v.Validator, Any], fn: v.Validator) -> Any:
+    """``fn``'s batch or gate in ``table``, or None (value by value, every type validated)."""
+    got = table.get(fn)
+    if got is not None and fn in _phone_made and (v.make_phone, v.phone_reading) != _PHONE_RULES:
+        return None
+    return got
 
 
 def specs_for(options: ClassifyOptions) -> tuple[TypeSpec, ...]:
@@ -59,8 +71,10 @@ def validators_for(options: ClassifyOptions) -> dict[str, v.Validator]:
     phone = _phone_cache.get(options.phone_regions)
     if phone is None:
         phone = _phone_cache.setdefault(options.phone_regions, v.make_phone(options.phone_regions))
-        _batches.setdefault(phone, v.make_phone_batch(options.phone_regions))
-        _gate_of.setdefault(phone, "phone")
+        if (v.make_phone, v.phone_reading) == _PHONE_RULES:
+            _batches.setdefault(phone, v.make_phone_batch(options.phone_regions))
+            _gate_of.setdefault(phone, "phone")
+            _phone_made.add(phone)
     out = {s.name: s.validate_with(phone) for s in specs_of(options.detectors)}
     for s in BUILTIN:
         out[s.name] = phone if s.validator is None else getattr(v, s.name, s.validator)
@@ -169,7 +183,7 @@ def _line_gates() -> tuple[re2.Set, list[str]]:
 def _shapeless(order: list[str], validators: dict[str, v.Validator], blob: bytes) -> frozenset[str]:
     """The types of ``order`` no value of the column can be of: their validator's line gate
     matches no line of ``blob`` (the column's texts joined by newlines, strictly UTF-8)."""
-    gated = [(t, g) for t in order if (g := _gate_of.get(validators[t])) is not None]
+    gated = [(t, g) for t in order if (g := _fast(_gate_of, validators[t])) is not None]
     if not gated:
         return frozenset()
     gates, names = _line_gates()
@@ -351,7 +365,7 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions,
             if t in shapeless:  # none of type t: all still pending
                 continue
             fn = validators[t]
-            batch = _batches.get(fn)  # a validator replaced in the module has none: value by value
+            batch = _fast(_batches, fn)  # a validator replaced in the module has none: value by value
             got_tags = batch(pending, t in hints) if batch is not None else list(map(fn, pending, repeat(t in hints)))
             rejected = got_tags.count(None)
             if rejected == len(got_tags):  # none of type t: all still pending, in C

@@ -447,3 +447,30 @@ def test_a_column_no_type_could_be_of_is_not_validated(monkeypatch) -> None:
     assert not calls
     decide_field("email", table["email"], ClassifyOptions())
     assert calls["email"]
+
+
+# a phone validator replaced at runtime (found by review): its batch and line gate copy the module's
+# own phone rules, so with make_phone or phone_reading replaced, phones are read value by value
+
+def test_a_replaced_make_phone_is_called_value_by_value(monkeypatch) -> None:
+    def make_phone(regions):  # e.g. a test's or a plugin's phone reader: extensions as phones
+        def phone(value: str, hinted: bool = False) -> str | None:
+            return "SG" if value.startswith("ext ") else None
+        return phone
+
+    monkeypatch.setattr(v, "make_phone", make_phone)
+    monkeypatch.setattr(columns, "_phone_cache", {})
+    options = ClassifyOptions(phone_regions=("SG", "JP"))  # regions no other test made a validator for
+    for values in ([f"ext {i}" for i in range(50)], ["+65 9123 4567"] * 50):
+        assert columns.decide_field("phone", list(values), options) == reference_decide_field(
+            "phone", list(values), options)
+
+
+def test_a_replaced_phone_reading_is_heard_by_the_batch(monkeypatch) -> None:
+    options = ClassifyOptions()
+    columns.validators_for(options)  # the phone validator made (with its batch) before the replacement
+    monkeypatch.setattr(v, "phone_reading", lambda value, regions: None)  # e.g. phones switched off in a test
+    values = ["+65 9123 4567"] * 50
+    got = columns.decide_field("phone", list(values), options)
+    assert got == reference_decide_field("phone", list(values), options)
+    assert got[0] == []
