@@ -182,7 +182,10 @@ def spec_of(d: DetectorSpec) -> TypeSpec:
     check = CHECKSUMS[d.validator] if d.validator else None
 
     def validate(value: str, hinted: bool = False) -> str | None:
-        if full.fullmatch(value) is None:
+        try:
+            if full.fullmatch(value) is None:
+                return None
+        except UnicodeEncodeError:  # a lone surrogate (a JSON "\ud800"): no text a pattern reads
             return None
         if check is not None and not check(value):
             return None

@@ -91,6 +91,8 @@ def payment_card(value: str, hinted: bool = False) -> str | None:
         return None
     else:
         digits = value.replace(" ", "").replace("-", "")
+        if not digits.isascii():
+            return None  # digits of another script (``\d`` is Unicode): no card the text path extracts either
     brand = card_brand(digits)
     if brand is None or not luhn_ok(digits):
         return None

@@ -23,9 +23,16 @@ def _answer(fn: Callable[[str], str | None], value: str) -> str | None:
         return type(exc).__name__
 
 
+def _now(value: str, before: str | None) -> str | None:
+    """The verdict expected now: the recorded one, except that a number written with another script's
+    digits is no card (changed on purpose: it raised KeyError, or read as a card that no text scan extracts;
+    validators never raise)."""
+    return before if value.isascii() else None
+
+
 def test_payment_card_gives_the_verdicts_of_before() -> None:
     wrong = [(value, before, _answer(v.payment_card, value)) for value, before in RECORDED["payment_card"]
-             if _answer(v.payment_card, value) != before]
+             if _answer(v.payment_card, value) != _now(value, before)]
     assert not wrong, wrong[:20]  # (value, verdict before, verdict now)
     assert {t for _, t in RECORDED["payment_card"]} >= {"visa", "mastercard", "amex", "mir", "discover", "jcb",
                                                        "unionpay", "diners", "maestro", None}  # every brand met

@@ -178,3 +178,13 @@ def test_policies_validate_accepts_a_detector_type_with_the_config(tmp_path, fak
     assert f"ok: {policy} (1 rules" in ok.output
     alone = CliRunner().invoke(cli, ["policies", "validate", str(policy)])
     assert alone.exit_code == 2 and "unknown personal-data type" in alone.output and "employee_id" in alone.output
+
+
+def test_a_detector_answers_no_for_a_value_with_a_lone_surrogate_and_does_not_raise() -> None:
+    # a JSON document may carry "\ud800": not text a detector's pattern can read; validators never raise
+    from auditor.classify.custom import DetectorSpec, spec_of
+
+    validate = spec_of(DetectorSpec(name="employee_id", regex=r"EMP-\d{6}")).validator
+    assert validate("EMP-123456") == "regex"
+    assert validate("EMP-123456\ud800") is None
+    assert validate("\udc00") is None

@@ -309,3 +309,15 @@ def test_dotted_quads_are_decided_as_ipaddress_decides_them():
         for hinted in (False, True):
             expected = None if ip is None or ip.is_unspecified or (not hinted and value.startswith("0")) else "ipv4"
             assert v.ip_address(value, hinted) == expected, (value, hinted)
+
+
+def test_a_card_written_in_other_scripts_digits_is_not_a_card_and_does_not_raise() -> None:
+    # validators never raise (one value must not end its column's classification): digits of other
+    # scripts (Arabic-Indic, full-width) match a Unicode \d but are no card the text path would extract
+    from auditor.classify.validators import payment_card
+
+    arabic = "5555 5555 5555 4444".translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    full_width = "5555-5555-5555-4444".translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    assert payment_card(arabic) is None
+    assert payment_card(full_width) is None
+    assert payment_card("5555 5555 5555 4444") == "mastercard"
