@@ -48,7 +48,7 @@ _T99 = (63.6567, 9.9248, 5.8409, 4.6041, 4.0321, 3.7074, 3.4995, 3.3554, 3.2498,
         2.7874, 2.7787, 2.7707, 2.7633, 2.7564, 2.7500)
 SETTLE_CHUNK = 1 << 20  # the least chunk a settling scan reads (1 MiB: one sample per call of the connectors)
 
-_MARKS = (b"=", b"_", b":", b"-", b"#", b".")  # punctuation measures (see the module's docstring)
+_MARKS = (b"=", b"_", b":", b"-", b"#", b".")  # punctuation measures (see the module's docstring; ``measures`` writes them out in this order)
 _DIGITS = b"0123456789"
 _UPPER = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _CLASSES = bytes.maketrans(_DIGITS + _UPPER, b"0" * len(_DIGITS) + b"A" * len(_UPPER))
@@ -119,6 +119,27 @@ def _measure(part: bytes) -> tuple[int, ...]:
             shape.count(b"0A"), *[count(m) for m in _MARKS])
 
 
+def measures(chunk: bytes, blocks: Sequence[tuple[int, int]]) -> list[tuple[int, ...]]:
+    """``[_measure(chunk[s:e]) for s, e in blocks]``, the same tuples, with the per-block work
+    inlined (a chunk has some 500 blocks: the calls and the tuple unpacking were a fifth of the
+    measures' time) and one count fewer per block: the marks' part holds ``@``, line ends and
+    the six marks only, so ``.`` is its length less the others (tested against ``_measure``)."""
+    classes, uncounted = _CLASSES, _UNCOUNTED
+    out: list[tuple[int, ...]] = []
+    append = out.append
+    for s, e in blocks:
+        shape = chunk[s:e].translate(classes, uncounted)
+        letters = shape.translate(None, b"0")
+        marks = letters.translate(None, b"A")
+        count = marks.count
+        n_letters, n_marks = len(letters), len(marks)
+        n_at, n_lines, n_eq, n_us, n_colon, n_dash, n_hash = (
+            count(b"@"), count(b"\n"), count(b"="), count(b"_"), count(b":"), count(b"-"), count(b"#"))
+        append((e - s, len(shape) - n_letters, n_at, n_lines, n_letters - n_marks, shape.count(b"0A"),
+                n_eq, n_us, n_colon, n_dash, n_hash, n_marks - n_at - n_lines - n_eq - n_us - n_colon - n_dash - n_hash))
+    return out
+
+
 def certain(xs: Sequence[tuple[int, ...]]) -> list[int]:
     """The blocks read exactly rather than sampled: those with a measure over ``CERTAIN`` times
     the chunk's 99th percentile of it (a run of empty lines, a banner of ``=``, a block of a
@@ -147,7 +168,7 @@ class Auxiliary:
 
     def __init__(self, chunk: bytes, blocks: list[tuple[int, int]], order: list[int],
                  xs: list[tuple[int, ...]] | None = None) -> None:
-        self.xs = xs if xs is not None else [_measure(chunk[s:e]) for s, e in blocks]
+        self.xs = xs if xs is not None else measures(chunk, blocks)
         self.certain = certain(self.xs)
         exact = set(self.certain)
         self.order = [i for i in order if i not in exact]
