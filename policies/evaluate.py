@@ -88,8 +88,15 @@ _PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
 def _json_safe(value: Any) -> Any:
-    if type(value) in _PLAIN:  # most evidence values: returned as they are, before four isinstance checks
+    t = type(value)
+    if t in _PLAIN:  # most evidence values: returned as they are, before four isinstance checks
         return value
+    plain = _PLAIN
+    if t is dict:  # evidence itself and its summaries: plain members inline, without a call each
+        return {(k if type(k) is str else str(k)): (v if type(v) in plain else _json_safe(v))
+                for k, v in value.items()}
+    if t is list or t is tuple:
+        return [v if type(v) in plain else _json_safe(v) for v in value]
     if isinstance(value, dict):
         return {str(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set)):
@@ -116,16 +123,19 @@ class _Run:
         self.fails: list[tuple[Rule, Dataset, Finding]] = []  # merged across packs and stores at the end
         self.unknowns: list[tuple[Rule, Dataset, Unknown]] = []  # grouped by source and cause at the end
         self.order = {r.id: i for i, r in enumerate(ps.rules)}
-        self._applies: dict[tuple[str, _Key], tuple[Effective, _Items, bool] | None] = {}
+        self._applies: dict[tuple[str, str, str], tuple[Effective, _Items, bool] | None] = {}
+        self._contexts: dict[tuple[str, int], tuple[Effective, Context]] = {}
 
     def vendor(self, vendor_id: str) -> Vendor:
         return self.vendors.get(vendor_id) or Vendor(id=vendor_id)
 
     def applies(self, rule: Rule, d: Dataset) -> tuple[Effective, _Items, bool] | None:
         """The rule's settings for ``d`` and its personal data (filtered), if the rule applies."""
-        memo = (rule.id, (d.source, d.name))
-        if memo in self._applies:
+        memo = (rule.id, d.source, d.name)
+        try:
             return self._applies[memo]
+        except KeyError:
+            pass
         result = None
         eff = rule.effective(d)
         if eff is not None and (d.status == "assessed" or rule.check_impl.tree):
@@ -144,15 +154,28 @@ class _Run:
             return False
         return all(getattr(d, f) == getattr(p, f) for f in rule.check_impl.facts)
 
+    def context(self, vendor_id: str, eff: Effective) -> Context:
+        """One ``Context`` per vendor and effective settings (checks are pure: it is only read)."""
+        key = (vendor_id, id(eff))
+        got = self._contexts.get(key)
+        if got is None or got[0] is not eff:
+            got = self._contexts[key] = (eff, Context(self.vendor(vendor_id), self.as_of, eff.options))
+        return got[1]
+
     def run_rule(self, rule: Rule, d: Dataset) -> None:
         applied = self.applies(rule, d)
-        if applied is None or (not rule.check_impl.tree and self.covered(rule, d)):
+        if applied is None:
+            return
+        impl = rule.check_impl
+        # a dataset without a parent is never covered by one and has no ancestors (the tree's parent() is None)
+        if not impl.tree and d.parent is not None and self.covered(rule, d):
             return
         eff, items, complete = applied
         has = True if items else (False if complete else None)
-        ancestors = tuple(a for a in self.tree.ancestors(d) if self.applies(rule, a) is not None)
+        ancestors = () if d.parent is None else tuple(
+            a for a in self.tree.ancestors(d) if self.applies(rule, a) is not None)
         subject = Subject(d, items, has, ancestors, complete)
-        outcome = rule.check_impl.fn(subject, Context(self.vendor(d.vendor), self.as_of, eff.options))
+        outcome = impl.fn(subject, self.context(d.vendor, eff))
         if isinstance(outcome, Fail):
             evidence = _json_safe(outcome.evidence)
             if "age_days" in evidence and d.last_modified is not None:

@@ -97,7 +97,7 @@ class Rule:
 
     def effective(self, ds: Dataset) -> Effective | None:
         """Severity, selector and parameters for ``ds``; None when disabled for it."""
-        applied = tuple(i for i, s in enumerate(self.scoped) if s.selects(ds))
+        applied = tuple(i for i, s in enumerate(self.scoped) if s.selects(ds)) if self.scoped else ()
         if applied not in self._cache:
             self._cache[applied] = self._resolve(applied)
         return self._cache[applied]
@@ -123,11 +123,14 @@ def _any_glob(value: str, patterns: tuple[str, ...] | list[str] | None) -> bool:
 def matches(match: Match, ds: Dataset, types: tuple[str, ...], complete: bool) -> bool:
     """The selector. ``types``: personal data found in and under ``ds``; ``complete``: all of
     it was classified (if not, a ``personal_data`` selector still matches: unknown is not no)."""
-    if not (_any_glob(ds.vendor, match.vendors) and _any_glob(ds.source, match.sources)):
+    # each selector tested only when set (None selects everything, as _any_glob says)
+    if match.vendors is not None and not _any_glob(ds.vendor, match.vendors):
+        return False
+    if match.sources is not None and not _any_glob(ds.source, match.sources):
         return False
     if match.kinds is not None and ds.kind not in match.kinds:
         return False
-    if not _any_glob(ds.name, match.datasets):
+    if match.datasets is not None and not _any_glob(ds.name, match.datasets):
         return False
     if match.exclude_datasets and any(fnmatch.fnmatchcase(ds.name, p) for p in match.exclude_datasets):
         return False
