@@ -19,6 +19,7 @@ from auditor.models import (
     DatasetTree,
     Finding,
     PersonalData,
+    Severity,
     SourceResult,
     Vendor,
     finding_id,
@@ -121,6 +122,8 @@ class _Run:
             self.rules.append(self.na)
         self.findings: dict[str, Finding] = {}
         self.fails: list[tuple[Rule, Dataset, Finding]] = []  # merged across packs and stores at the end
+        # fails of a store-wide setting judged on a table: (rule, table, severity, outcome), one finding per store
+        self.store_fails: list[tuple[Rule, Dataset, Severity, Fail]] = []
         self.unknowns: list[tuple[Rule, Dataset, Unknown]] = []  # grouped by source and cause at the end
         self.order = {r.id: i for i, r in enumerate(ps.rules)}
         self._applies: dict[tuple[str, str, str], tuple[Effective, _Items, bool] | None] = {}
@@ -177,34 +180,41 @@ class _Run:
         subject = Subject(d, items, has, ancestors, complete)
         outcome = impl.fn(subject, self.context(d.vendor, eff))
         if isinstance(outcome, Fail):
-            evidence = _json_safe(outcome.evidence)
-            if "age_days" in evidence and d.last_modified is not None:
-                evidence.setdefault("age", _age_words(evidence["age_days"]))
-            self.fails.append((rule, d, Finding(
-                id=finding_id(rule.id, d.source, d.name), rule=rule.id, severity=outcome.severity or eff.severity,
-                source=d.source, vendor=d.vendor, dataset=d.name, title=rule.title,
-                evidence=evidence, remediation=rule.remediation,
-                references=rule.references, description=rule.description, rules=(rule.id,))))
+            severity = outcome.severity or eff.severity
+            if d.kind in impl.store_wide:  # one finding per store: built in store_wide() from its first fail
+                self.store_fails.append((rule, d, severity, outcome))
+            else:
+                self.fails.append((rule, d, self.finding(rule, d, severity, outcome)))
         elif isinstance(outcome, Unknown):
             self.unknowns.append((rule, d, outcome))
+
+    @staticmethod
+    def finding(rule: Rule, d: Dataset, severity: Severity, outcome: Fail) -> Finding:
+        evidence = _json_safe(outcome.evidence)
+        if "age_days" in evidence and d.last_modified is not None:
+            evidence.setdefault("age", _age_words(evidence["age_days"]))
+        return Finding(
+            id=finding_id(rule.id, d.source, d.name), rule=rule.id, severity=severity,
+            source=d.source, vendor=d.vendor, dataset=d.name, title=rule.title,
+            evidence=evidence, remediation=rule.remediation,
+            references=rule.references, description=rule.description, rules=(rule.id,))
 
     # ------------------------------------------------------------------ one problem, one finding
 
     def store_wide(self) -> None:
         """A store-wide setting (a database server's transport) judged on its tables gives one finding
         per store, listing the tables that hold personal data; tables without any are not listed."""
-        keep: list[tuple[Rule, Dataset, Finding]] = []
-        groups: dict[tuple[str, str], list[tuple[Rule, Dataset, Finding]]] = {}
-        for rule, d, f in self.fails:
-            if d.kind in rule.check_impl.store_wide:
-                groups.setdefault((rule.id, d.source), []).append((rule, d, f))
-            else:
-                keep.append((rule, d, f))
+        keep = self.fails  # the others, in order; each store's finding after them
+        groups: dict[tuple[str, str], list[tuple[Rule, Dataset, Severity, Fail]]] = {}
+        for item in self.store_fails:
+            groups.setdefault((item[0].id, item[1].source), []).append(item)
+        self.store_fails = []
         for (rule_id, source), items in groups.items():
-            rule, first, f = items[0]
-            holding = [d.name for _, d, _ in items if self.tree.subtree(d)[0]]
-            unknown = [d.name for _, d, _ in items if not self.tree.subtree(d)[0] and not self.tree.subtree(d)[1]]
-            severity = max((x.severity for _, _, x in items), key=lambda s: -severity_rank(s))
+            rule, first, first_severity, outcome = items[0]
+            f = self.finding(rule, first, first_severity, outcome)  # only the first table's is read
+            holding = [d.name for _, d, _, _ in items if self.tree.subtree(d)[0]]
+            unknown = [d.name for _, d, _, _ in items if not self.tree.subtree(d)[0] and not self.tree.subtree(d)[1]]
+            severity = max((x for _, _, x, _ in items), key=lambda s: -severity_rank(s))
             if not holding and not unknown:
                 severity = "low"  # decoys only: the setting is still wrong, nothing personal travels over it
             evidence = {k: v for k, v in f.evidence.items() if k not in ("kind", "uri", "records", "bytes",
