@@ -14,8 +14,8 @@ pickled outcomes) and ``write_reports`` (JSON, HTML, CSV). A side is a code tree
     .venv/bin/python benchmarks/postrun_ab.py equiv --pickle /tmp/pg.pickle --a /work/wt/reports_base --b .
 
 A timed side does one untimed warm-up run (imports, templates, the state store's migrations) and
-then one timed run on the same state store (it reads the warm-up run's history, as a nightly
-audit does): ``run_audit`` with the collection stubbed (fingerprint keying, history, judge,
+then three timed runs on the same state store (each reads the runs' history before it, as a nightly
+audit does), keeping per phase the least of the three (a shared machine: the least disturbed): ``run_audit`` with the collection stubbed (fingerprint keying, history, judge,
 evaluate, diff, ``save_run``), then ``write_reports``; the phases are timed by wrapping
 ``policies.judge``, ``policies.evaluate``, ``engine.apply_history`` and ``Store.save_run``.
 """
@@ -37,6 +37,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 FIXED = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
 KEY = "postrun-ab-fixed-key-0123456789abcdef"
+INNER = 3  # timed runs per process (the least of them per phase)
 
 
 # ---------------------------------------------------------------------------------- capture
@@ -123,11 +124,14 @@ def _one(config, folder: Path, name: str, as_of: datetime) -> tuple[object, floa
     return run, time.perf_counter() - t1, time.process_time() - c1
 
 
-def replay_time(pickle_path: str) -> dict:
+def replay_time(pickle_path: str, inner: int = INNER) -> dict:
+    """Per phase, the least of ``inner`` timed runs in this process (each after the one before,
+    on one state store): the least is the run least disturbed by the rest of the machine."""
     import auditor.engine as engine
     import policies
     from auditor.store import Store
 
+    best: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         config = _setup(pickle_path, folder, fixed=False)
@@ -150,12 +154,17 @@ def replay_time(pickle_path: str) -> dict:
         timed(policies, "evaluate", "evaluate")
         timed(engine, "apply_history", "apply_history")
         timed(Store, "save_run", "save_run")
-        c0, t0 = time.process_time(), time.perf_counter()
-        _run, reports_s, reports_cpu = _one(config, folder, "timed", FIXED + timedelta(days=1))
-        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    phases.update(write_reports=reports_s, write_reports_cpu=reports_cpu, total=wall, total_cpu=cpu)
-    phases["run_audit_rest"] = wall - reports_s - sum(phases[k] for k in ("judge", "evaluate", "apply_history", "save_run"))
-    return phases
+        for i in range(inner):
+            phases.clear()
+            c0, t0 = time.process_time(), time.perf_counter()
+            _run, reports_s, reports_cpu = _one(config, folder, f"timed{i}", FIXED + timedelta(days=1 + i))
+            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+            phases.update(write_reports=reports_s, write_reports_cpu=reports_cpu, total=wall, total_cpu=cpu)
+            phases["run_audit_rest"] = wall - reports_s - sum(
+                phases[k] for k in ("judge", "evaluate", "apply_history", "save_run"))
+            for k, v in phases.items():
+                best[k] = min(best.get(k, v), v)
+    return best
 
 
 def replay_equiv(pickle_path: str, out: Path) -> None:
@@ -205,13 +214,13 @@ def ab(args: argparse.Namespace) -> None:
           f"{args.reps} reps interleaved, fresh processes; load {os.getloadavg()[0]:.2f}")
     keys = ["judge", "evaluate", "apply_history", "save_run", "run_audit_rest", "write_reports", "total"]
     keys += [k + "_cpu" for k in keys if k != "run_audit_rest"]
-    print(f"{'phase':16s} {'A median [min..max]':>26s} {'B median [min..max]':>26s}   B/A")
+    print(f"{'phase':16s} {'A median [min..max]':>26s} {'B median [min..max]':>26s}   B/A (medians; mins)")
     for k in keys:
         a = [r[k] for r in sides["A"]]
         b = [r[k] for r in sides["B"]]
         ma, mb = statistics.median(a), statistics.median(b)
         print(f"{k:16s} {ma:8.3f}s [{min(a):.3f}..{max(a):.3f}] {mb:8.3f}s [{min(b):.3f}..{max(b):.3f}]   "
-              f"{mb / ma if ma else float('nan'):.3f}")
+              f"{mb / ma if ma else float('nan'):.3f}; {min(b) / min(a) if min(a) else float('nan'):.3f}")
 
 
 def equiv(args: argparse.Namespace) -> int:
