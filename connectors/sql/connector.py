@@ -170,7 +170,9 @@ def _one_round_trip(conn: sa.Connection, sql: str) -> tuple[Any, list | None]:
         try:
             for before in conn.dispatch.before_cursor_execute:
                 sql, params = before(conn, cursor, sql, params, context, False)
-            cursor.execute(sql, params)
+            # no parameters and no "%": the text is the driver's as it is (psycopg parses a query
+            # given parameters for its placeholders and the %% of escaped percent signs)
+            cursor.execute(sql, params if params or "%" in sql else None)
             for after in conn.dispatch.after_cursor_execute:
                 after(conn, cursor, sql, params, context, False)
         except Exception as exc:  # noqa: BLE001 - handled (and raised) as SQLAlchemy handles it
@@ -204,6 +206,7 @@ class Connector:
         self.redact = Redactor()
         self.redact.add(self.url.password if isinstance(self.url.password, str) else None)
         self._shapes: dict[int, Shapes] = {}  # statement shapes compiled for this source, per engine dialect
+        self._type_texts: dict[Any, str] = {}  # compiled column types (see _type_text)
         self._isolation: Any = None  # the connection's isolation level before reads went autocommit
         self.read_timeout = self.opts.read_timeout or self.opts.statement_timeout + 15
         self.watchdog = Watchdog(self.read_timeout)  # PostgreSQL: a connection that goes silent
@@ -850,12 +853,7 @@ class Connector:
     def _dataset(self, server: Server, t: ReflectedTable, extra: dict | None = None, **fields: Any) -> Dataset:
         sch, name, cols, info = t.schema, t.name, t.columns, t.info
         schema = sch or "main"
-        types = {}
-        for c in cols:
-            try:
-                types[c["name"]] = c["type"].compile(dialect=self.dialect_impl)
-            except sa.exc.CompileError:
-                types[c["name"]] = type(c["type"]).__name__
+        types = {c["name"]: self._type_text(c["type"]) for c in cols}
         facts: dict[str, Any] = {
             "columns": types,
             "engine": server.engine,
@@ -886,6 +884,25 @@ class Connector:
             uri=self.dialect.uri(schema, name), bytes=info.bytes,
             encryption_at_rest=info.encryption_at_rest, encryption_in_transit=server.in_transit,
             public=None, has_retention=retention_days is not None, retention_days=retention_days, columns=tuple(c["name"] for c in cols), facts=facts, **fields)
+
+    def _type_text(self, coltype: Any) -> str:
+        """A column type as ``facts["columns"]`` says it: compiled by the URL's dialect (its class
+        name where that cannot compile it). Remembered per type class and attributes (a type
+        compiles from nothing else), so an estate's thousands of VARCHAR(200) compile once."""
+        try:
+            key: Any = (type(coltype), tuple(coltype.__dict__.items()))
+            hit = self._type_texts.get(key)
+        except TypeError:  # an unhashable attribute (an Enum's values...): not remembered
+            key, hit = None, None
+        if hit is not None:
+            return hit
+        try:
+            text = coltype.compile(dialect=self.dialect_impl)
+        except sa.exc.CompileError:
+            text = type(coltype).__name__
+        if key is not None:
+            self._type_texts[key] = text
+        return text
 
     def _shapes_of(self, conn: sa.Connection) -> Shapes:
         """The statement shapes of the engine's own (connected, initialized) dialect (one cache

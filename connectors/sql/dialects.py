@@ -200,7 +200,11 @@ class Dialect:
         return f"{self.url.get_backend_name()}://{host}{port}/{quote(self.url.database or '', safe='')}"
 
     def uri(self, schema: str, name: str) -> str:
-        return f"{self.location()}/{quote(schema, safe='')}.{quote(name, safe='')}"
+        # location() is a function of the source's URL: asked once, not once per table
+        where = self.__dict__.get("_uri_location")
+        if where is None:
+            where = self.__dict__["_uri_location"] = self.location()
+        return f"{where}/{quote(schema, safe='')}.{quote(name, safe='')}"
 
     def schemas(self, inspector: sa.Inspector, wanted: list[str] | None) -> list[str | None]:
         names = wanted or [s for s in inspector.get_schema_names() if not self.is_system(s)]
@@ -320,7 +324,23 @@ class Dialect:
 
 
 def _wire_kind(coltype: Any) -> str | None:
-    """The :data:`.sampling.WIRE_KINDS` kind of a PostgreSQL column type, if it has one."""
+    """The :data:`.sampling.WIRE_KINDS` kind of a PostgreSQL column type, if it has one: a
+    function of the type's class and time zone alone, remembered per (class, time zone)."""
+    key = (type(coltype), getattr(coltype, "timezone", None))
+    try:
+        return _WIRE_KINDS[key]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable time zone attribute: not remembered
+        return _wire_kind_of(coltype)
+    kind = _WIRE_KINDS[key] = _wire_kind_of(coltype)
+    return kind
+
+
+_WIRE_KINDS: dict[tuple[type, Any], str | None] = {}
+
+
+def _wire_kind_of(coltype: Any) -> str | None:
     if isinstance(coltype, sa.Boolean):
         return "bool"
     if isinstance(coltype, sa.Integer):
@@ -506,6 +526,10 @@ class Postgres(Dialect):
             cur.execute(sql)
         cur.close()
         dbapi_conn.commit()
+        # no statement of a scan is run often enough to gain from being prepared (each table's
+        # are its own): psycopg 3 then keeps no per-query bookkeeping to decide it
+        if hasattr(dbapi_conn, "prepare_threshold"):
+            dbapi_conn.prepare_threshold = None
 
     def is_system(self, schema: str) -> bool:
         return schema in self.system_schemas or schema.startswith(("pg_temp_", "pg_toast_temp_"))
