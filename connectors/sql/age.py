@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -52,6 +53,20 @@ def _is_time_type(coltype: Any) -> bool:
     return isinstance(coltype, (sa.DateTime, sa.Date))
 
 
+@lru_cache(maxsize=4096)  # a function of the name alone: an estate's columns share few names
+def _tier(name: str) -> int | None:
+    """The write-time tier a column's name says (None: not a write time, by its name)."""
+    if _NOT_WRITES.search(name):
+        return None
+    if _MODIFIED.search(name):
+        return 0
+    if _CREATED.search(name):
+        return 2
+    if _EVENT.search(name):
+        return 1
+    return None
+
+
 def candidates(columns: list[dict], *, loose_types: bool = False) -> list[Candidate]:
     """Write-time columns of one table (reflected column dicts), best first.
 
@@ -64,15 +79,8 @@ def candidates(columns: list[dict], *, loose_types: bool = False) -> list[Candid
         typed = _is_time_type(coltype)
         if not typed and not (loose_types and isinstance(coltype, (sa.String, sa.types.NullType))):
             continue
-        if _NOT_WRITES.search(name):
-            continue
-        if _MODIFIED.search(name):
-            tier = 0
-        elif _CREATED.search(name):
-            tier = 2
-        elif _EVENT.search(name):
-            tier = 1
-        else:
+        tier = _tier(name)
+        if tier is None:
             continue
         found.append(Candidate(name, tier))
     found.sort(key=lambda c: c.tier)
