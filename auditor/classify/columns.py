@@ -33,7 +33,7 @@ from auditor.classify import validators as v
 from auditor.classify.custom import specs_of
 from auditor.classify.hints import field_hints, field_vetoes, normalise_name
 from auditor.classify.options import ClassifyOptions
-from auditor.classify.prefilter import PREFILTER_PATTERNS, prefilter_for
+from auditor.classify.prefilter import PREFILTER_PATTERNS, Prefilter, prefilter_for
 from auditor.classify.results import Hit, confidence
 from auditor.classify.types import BUILTIN, TypeSpec
 
@@ -165,6 +165,39 @@ def _texts(values: list[Any], hash_context: bool, limit: int) -> list[str]:
     return texts if len(texts) <= limit else texts[:limit]  # a new list either way: no copy of it
 
 
+# Python's whitespace (``str.strip``'s and ``str.isspace``'s: every such character, checked by
+# tests/unit/classify/test_columns_fast.py) as an RE2 class over UTF-8
+_SPACE = r"[\t-\r\x{1c}-\x{20}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
+# a value that strip() would change or filter(None) would drop, in values joined by newlines:
+# whitespace at a value's start or end (its line's), an empty value (two newlines in a row, or
+# one at either end; a newline is whitespace). A newline inside a value may answer yes: no harm.
+_UNSTRIPPED = re2.compile(f"(?:\\A|\\n){_SPACE}|{_SPACE}(?:\\n|\\z)".encode())
+
+
+def _column(values: list[Any], hash_context: bool, limit: int) -> tuple[list[str], bytes, bool]:
+    """``_texts(values, hash_context, limit)``, the blob (those texts joined by newlines, UTF-8;
+    a lone surrogate as ``?``), and whether the blob is strict UTF-8 (the line gates can read it).
+
+    A column of strings already stripped and non-empty (the usual one) is joined as it is,
+    its texts the values themselves: one RE2 pass over the blob tells it is so, instead of a
+    strip, a test and a list append per value."""
+    head = values if len(values) <= limit else values[:limit]
+    try:
+        joined = "\n".join(head)
+        blob = joined.encode("utf-8")
+    except (TypeError, UnicodeEncodeError):  # not all strings; a lone surrogate: the slow path
+        pass
+    else:
+        if blob and _UNSTRIPPED.search(blob) is None:  # every value non-empty and stripped
+            return list(head), blob, True
+    texts = _texts(values, hash_context, limit)
+    joined = "\n".join(texts)
+    try:
+        return texts, joined.encode("utf-8"), True
+    except UnicodeEncodeError:  # a lone surrogate: as "?" in the blob, which the line gates cannot read
+        return texts, joined.encode("utf-8", "replace"), False
+
+
 @lru_cache(maxsize=1)
 def _line_gates() -> tuple[re2.Set, list[str]]:
     """Every line gate as ``(?m)^(?:gate)$`` in one RE2 set, after ``\\A``, which any text
@@ -231,7 +264,7 @@ def _shuffled(n: int) -> tuple[int, ...]:
 class _Plan:
     """What :func:`decide_field` derives from the options alone, built once per options object."""
 
-    __slots__ = ("options", "enabled", "specs", "by_name", "prefilter", "_fields")
+    __slots__ = ("options", "enabled", "specs", "by_name", "prefilter", "_fields", "_narrowed")
 
     def __init__(self, options: ClassifyOptions) -> None:
         self.options = options  # held, so the id this plan is cached under is not reused
@@ -241,6 +274,7 @@ class _Plan:
         extra = tuple((d.name, d.regex) for d in options.detectors)
         self.prefilter = prefilter_for(frozenset(PREFILTER_PATTERNS), extra)
         self._fields: dict[str, tuple[frozenset[str], list[str], tuple[str, ...], bool]] = {}
+        self._narrowed: dict[str, Prefilter] = {}
 
     def field(self, name: str) -> tuple[frozenset[str], list[str], tuple[str, ...], bool]:
         """What a field's name says, once per name: the enabled types it hints at; those types in
@@ -260,6 +294,20 @@ class _Plan:
                 "payment_card_partial" in hints and "payment_card" in enabled)
         hints, hinted, unhinted, card_first = got
         return hints, list(hinted), unhinted, card_first
+
+    def narrowed(self, name: str) -> Prefilter:
+        """The prefilter of the types a match can make a field's candidates (``field``'s third
+        part), once per name: each pattern of a ``re2.Set`` matches or not whatever else is in
+        the set, so it finds of those types what ``prefilter`` finds, without scanning for the
+        types the name hints at or vetoes, or context-led ones (smaller automaton, faster scan)."""
+        got = self._narrowed.get(name)
+        if got is None:
+            if len(self._narrowed) >= 4096:
+                self._narrowed.clear()
+            unhinted = frozenset(self.field(name)[2])
+            extra = tuple((d.name, d.regex) for d in self.options.detectors if d.name in unhinted)
+            got = self._narrowed[name] = prefilter_for(unhinted & frozenset(PREFILTER_PATTERNS), extra)
+        return got
 
 
 _plans: dict[int, _Plan] = {}
@@ -304,15 +352,10 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions,
     of ``options``, when the caller already has them (one look-up per sample, not per field)."""
     plan = _plan(options)
     hints, hinted_types, unhinted, card_first = plan.field(name)
-    texts = _texts(values, "password_hash" in hints, options.max_values_per_field)
+    texts, blob, lines = _column(values, "password_hash" in hints, options.max_values_per_field)
     if not texts:
         return [], texts
-    joined = "\n".join(texts)
-    try:
-        blob, lines = joined.encode("utf-8"), True
-    except UnicodeEncodeError:  # a lone surrogate: as "?" in the blob, which the line gates cannot read
-        blob, lines = joined.encode("utf-8", "replace"), False
-    present = plan.prefilter.match(blob)
+    present = plan.narrowed(name).match(blob)  # only the types the prefilter can make candidates
     # candidates: the types the name hints at, then the types found by the prefilter (each part in
     # the types' order); a name hinting at partial card numbers makes whole ones a candidate first
     rest = [t for t in unhinted if t in present]
@@ -326,8 +369,6 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions,
         return [], texts
     if validators is None:
         validators = validators_for(options)  # per call, not per plan: a validator replaced in the module counts
-    # types whose shape no value has: never validated (their validator would say None to each)
-    shapeless = _shapeless(order, validators, blob) if lines else frozenset()
     by_name = plan.by_name
     counts: Counter = Counter()
     unknown_ids = 0
@@ -345,6 +386,11 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions,
     # it settles are a random sample of the column, not its first rows (data is often sorted or
     # written in blocks); a column too short to settle is read in the data's order
     settle = options.settle_values if options.settle_values and n_texts > options.settle_values else 0
+    # types whose shape no value has: never validated (their validator would say None to each).
+    # A column read whole is gated whole; one that may settle reads few of its values, so each
+    # block's values are gated as they are read (a gate is a condition of each value alone)
+    gated_blocks = bool(settle) and any(_fast(_gate_of, validators[t]) is not None for t in order)
+    shapeless = _shapeless(order, validators, blob) if lines and not settle else frozenset()
     next_check = min(settle, 32) if settle else n_texts + 1
     checkpoint = min(probe, next_check)  # the next number of values read at which to take stock
     order_of = _shuffled(n_texts) if settle else None
@@ -359,6 +405,11 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions,
         # forgotten when the type was: it is validated again by the types still active)
         pending = list(filterfalse(verdicts.__contains__, dict.fromkeys(block))) if verdicts \
             else list(dict.fromkeys(block))
+        if gated_blocks and pending:
+            try:
+                shapeless = _shapeless(active, validators, "\n".join(pending).encode("utf-8"))
+            except UnicodeEncodeError:  # a lone surrogate: the line gates cannot read it
+                shapeless = frozenset()
         for t in active:
             if not pending:
                 break

@@ -1,0 +1,125 @@
+"""decide_field's whole-column passes cut down, and nothing it decides changed.
+
+- a column of strings already stripped and non-empty is joined as it is (one RE2 test that it
+  is so), not stripped and filtered value by value: the same texts and blob either way;
+- the prefilter scans for the types a match can make candidates only (a ``re2.Set`` answers
+  each pattern alone): the same candidates;
+- a column that may settle gates the values of each block it reads, not the whole column: the
+  same hits (a gate is a necessary condition of each value alone).
+
+Each decision is compared with ``reference_decide_field`` (the frozen copy of the old one).
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from auditor.classify import columns
+from auditor.classify.columns import _SPACE, _column, _plan, _texts, decide_field
+from auditor.classify.custom import DetectorSpec
+from auditor.classify.options import ClassifyOptions
+from test_columns_batched import NAMES, OPTIONS, POOL, _same  # noqa: I001 - the neighbouring test module
+
+import re2
+
+_EVERY_SPACE = [c for c in map(chr, range(0x110000)) if c.isspace()]
+
+EDGES: list[list[Any]] = [
+    [], [""], ["", ""], [" "], ["a"], ["a", ""], ["", "a"], ["a", " "], [" a"], ["a "], ["a\n"], ["\na"],
+    ["a\nb"], ["a \nb"], ["a\n b"], ["a\n\nb"], ["4111\n...1111", "x"], ["a", "b", "c"],
+    *[[f"{c}x"] for c in _EVERY_SPACE], *[[f"x{c}"] for c in _EVERY_SPACE], *[[f"x{c}y"] for c in _EVERY_SPACE],
+    ["a\ud800b"], ["\ud800 "], ["ok", "\udfff"], ["user@example.com", None], [None, None], [1, "2"], [b"x"],
+    ["\u200b", "\ufeffa"],  # zero-width space and BOM: not whitespace to str.strip
+]
+
+
+def test_the_space_class_is_every_character_str_strip_strips() -> None:
+    one = re2.compile(f"\\A{_SPACE}\\z".encode())
+    found = [c for c in map(chr, range(0x110000))
+             if not 0xD800 <= ord(c) <= 0xDFFF and one.search(c.encode()) is not None]
+    assert found == _EVERY_SPACE
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 1000])
+@pytest.mark.parametrize("values", EDGES, ids=range(len(EDGES)))
+def test_a_columns_texts_and_blob_are_those_of_its_stripped_values(values: list[Any], limit: int) -> None:
+    texts, blob, lines = _column(list(values), False, limit)
+    want = _texts(list(values), False, limit)
+    assert texts == want
+    assert [type(t) for t in texts] == [type(t) for t in want]
+    joined = "\n".join(want)
+    try:
+        assert (blob, lines) == (joined.encode("utf-8"), True)
+    except UnicodeEncodeError:
+        assert (blob, lines) == (joined.encode("utf-8", "replace"), False)
+
+
+def test_the_texts_are_a_new_list() -> None:
+    values = ["a", "b"]
+    texts = _column(values, False, 10)[0]
+    assert texts == values and texts is not values
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_columns_with_padding_blanks_and_newlines_decide_as_before(seed: int) -> None:
+    rnd = random.Random(seed)
+    pads = ["", " ", "\t", "\u00a0", "\u3000", "\n"]
+    strings = [x for xs in POOL.values() for x in xs if isinstance(x, str)]
+    for _ in range(60):
+        n = rnd.choice([1, 3, 40, 65, 130, 400])
+        base = [rnd.choice(strings) for _ in range(n)]
+        padded = [rnd.choice(pads) + x + rnd.choice(pads) if rnd.random() < 0.05 else x for x in base]
+        for values in (base, padded):
+            _same(rnd.choice(NAMES), values, rnd.choice(OPTIONS))
+
+
+def test_the_narrowed_prefilter_finds_the_candidates_the_whole_one_finds() -> None:
+    rnd = random.Random(3)
+    strings = [x for xs in POOL.values() for x in xs if isinstance(x, str)]
+    detectors = (DetectorSpec(name="employee_id", regex=r"EMP-\d{6}", column_hints=("emp",)),
+                 DetectorSpec(name="ticket", regex=r"TK\d{5}"))
+    for options in (ClassifyOptions(), ClassifyOptions(detectors=detectors)):
+        plan = _plan(options)
+        for name in NAMES + ["ticket_no", "employee"]:
+            unhinted = plan.field(name)[2]
+            for _ in range(20):
+                blob = "\n".join(rnd.sample(strings + ["EMP-123456", "TK12345"], 12)).encode()
+                whole = plan.prefilter.match(blob)
+                narrow = plan.narrowed(name).match(blob)
+                assert [t for t in unhinted if t in narrow] == [t for t in unhinted if t in whole]
+                assert narrow <= set(unhinted)
+
+
+def test_a_settling_column_gates_only_the_values_it_reads(monkeypatch) -> None:
+    """A column of timestamps under a settling read: no validator is called (every block's values
+    fail every gate), and the gates read the blocks' values, not the whole column."""
+    calls: Counter = Counter()
+
+    def counting(name: str, fn: Any) -> Any:
+        batch = columns._batches.get(fn)
+
+        def count(values: list[str], hinted: bool) -> list[str | None]:
+            calls[name] += len(values)
+            return batch(values, hinted) if batch is not None else [fn(x, hinted) for x in values]
+        return count
+
+    for name, fn in columns.validators_for(ClassifyOptions()).items():
+        monkeypatch.setitem(columns._batches, fn, counting(name, fn))
+    read: list[int] = []
+    real = columns._shapeless
+
+    def shapeless(order, validators, blob):  # noqa: ANN001, ANN202
+        read.append(blob.count(b"\n") + 1)
+        return real(order, validators, blob)
+
+    monkeypatch.setattr(columns, "_shapeless", shapeless)
+    values = [f"2018-01-{1 + i % 28:02d}T{i % 24:02d}:00:00" for i in range(5000)]
+    options = ClassifyOptions(max_values_per_field=10**9)
+    hits, texts = decide_field("phone", values, options)
+    assert hits == [] and len(texts) == 5000
+    assert not calls
+    assert read and sum(read) < 5000  # the values read, not all of them
