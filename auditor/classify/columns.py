@@ -171,31 +171,35 @@ _SPACE = r"[\t-\r\x{1c}-\x{20}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{20
 # a value that strip() would change or filter(None) would drop, in values joined by newlines:
 # whitespace at a value's start or end (its line's), an empty value (two newlines in a row, or
 # one at either end; a newline is whitespace). A newline inside a value may answer yes: no harm.
-_UNSTRIPPED = re2.compile(f"(?:\\A|\\n){_SPACE}|{_SPACE}(?:\\n|\\z)".encode())
+_UNSTRIPPED = f"(?:\\A|\\n){_SPACE}|{_SPACE}(?:\\n|\\z)".encode()
 
 
-def _column(values: list[Any], hash_context: bool, limit: int) -> tuple[list[str], bytes, bool]:
-    """``_texts(values, hash_context, limit)``, the blob (those texts joined by newlines, UTF-8;
-    a lone surrogate as ``?``), and whether the blob is strict UTF-8 (the line gates can read it).
+def _column(values: list[Any], hash_context: bool, limit: int,
+            prefilter: Prefilter) -> tuple[list[str], bytes, bool, set[str]]:
+    """``_texts(values, hash_context, limit)``; the blob (those texts joined by newlines, UTF-8,
+    a lone surrogate as ``?``); whether the blob is strict UTF-8 (the line gates can read it);
+    and ``prefilter.match(blob)`` (nothing for no texts). ``prefilter``: one made with the check
+    ``_UNSTRIPPED``.
 
     A column of strings already stripped and non-empty (the usual one) is joined as it is,
-    its texts the values themselves: one RE2 pass over the blob tells it is so, instead of a
-    strip, a test and a list append per value."""
+    its texts the values themselves: the prefilter's scan tells it is so (its check matches
+    nowhere), instead of a strip, a test and a list append per value before the scan."""
     head = values if len(values) <= limit else values[:limit]
     try:
-        joined = "\n".join(head)
-        blob = joined.encode("utf-8")
+        blob = "\n".join(head).encode("utf-8")
     except (TypeError, UnicodeEncodeError):  # not all strings; a lone surrogate: the slow path
         pass
     else:
-        if blob and _UNSTRIPPED.search(blob) is None:  # every value non-empty and stripped
-            return list(head), blob, True
+        got = prefilter.match_checked(blob) if blob else None
+        if got is not None and not got[1]:  # every value non-empty and stripped
+            return list(head), blob, True, got[0]
     texts = _texts(values, hash_context, limit)
     joined = "\n".join(texts)
     try:
-        return texts, joined.encode("utf-8"), True
+        blob, lines = joined.encode("utf-8"), True
     except UnicodeEncodeError:  # a lone surrogate: as "?" in the blob, which the line gates cannot read
-        return texts, joined.encode("utf-8", "replace"), False
+        blob, lines = joined.encode("utf-8", "replace"), False
+    return texts, blob, lines, prefilter.match(blob) if texts else set()
 
 
 @lru_cache(maxsize=1)
@@ -306,7 +310,8 @@ class _Plan:
                 self._narrowed.clear()
             unhinted = frozenset(self.field(name)[2])
             extra = tuple((d.name, d.regex) for d in self.options.detectors if d.name in unhinted)
-            got = self._narrowed[name] = prefilter_for(unhinted & frozenset(PREFILTER_PATTERNS), extra)
+            got = self._narrowed[name] = prefilter_for(unhinted & frozenset(PREFILTER_PATTERNS), extra,
+                                                       check=_UNSTRIPPED)
         return got
 
 
@@ -352,10 +357,11 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions,
     of ``options``, when the caller already has them (one look-up per sample, not per field)."""
     plan = _plan(options)
     hints, hinted_types, unhinted, card_first = plan.field(name)
-    texts, blob, lines = _column(values, "password_hash" in hints, options.max_values_per_field)
+    # the prefilter scans only for the types its match can make candidates
+    texts, blob, lines, present = _column(values, "password_hash" in hints, options.max_values_per_field,
+                                          plan.narrowed(name))
     if not texts:
         return [], texts
-    present = plan.narrowed(name).match(blob)  # only the types the prefilter can make candidates
     # candidates: the types the name hints at, then the types found by the prefilter (each part in
     # the types' order); a name hinting at partial card numbers makes whole ones a candidate first
     rest = [t for t in unhinted if t in present]

@@ -35,7 +35,7 @@ class Prefilter:
     """
 
     def __init__(self, types: frozenset[str], extra: tuple[tuple[str, str], ...] = (),
-                 gates: tuple[tuple[str, str], ...] = (), text: bool = False) -> None:
+                 gates: tuple[tuple[str, str], ...] = (), text: bool = False, check: bytes | None = None) -> None:
         opts = re2.Options()
         opts.max_mem = 64 << 20
         self.types = types
@@ -53,13 +53,21 @@ class Prefilter:
         self._gated = {type_: len(self._index) + i for i, (type_, _) in enumerate(gates)}
         for _, pattern in gates:
             self._set.Add(pattern.encode())
+        # a check: a pattern the caller asks about in the same scan (``match_checked``), after
+        # ``\A``, which any text matches: a scan that failed (RE2 out of memory) answers without it
+        self._check = len(self._index) + len(gates) if check is not None else -1
+        if check is not None:
+            self._set.Add(rb"\A")
+            self._set.Add(check)
         self._set.Compile()
 
     def match(self, blob: bytes) -> set[str]:
         """The types whose patterns (and gate, if any) occur somewhere in ``blob`` (one scan)."""
         if not self._index:
             return set()
-        hits = self._set.Match(blob) or ()
+        return self._found(self._set.Match(blob) or ())
+
+    def _found(self, hits: list[int] | tuple[()]) -> set[str]:
         n = len(self._index)
         found = {self._index[i] for i in hits if i < n}
         if self._gated:
@@ -67,14 +75,24 @@ class Prefilter:
             found = {t for t in found if self._gated.get(t, -1) < 0 or self._gated[t] in opened}
         return found
 
+    def match_checked(self, blob: bytes) -> tuple[set[str], bool] | None:
+        """``match(blob)`` and whether the check pattern occurs in ``blob``, in one scan; None when
+        the scan failed (then ``match`` answers as it would have). Needs a prefilter made with one."""
+        assert self._check >= 0, "a prefilter made without a check"
+        hits = self._set.Match(blob) or ()
+        if self._check not in hits:
+            return None
+        return self._found(hits), self._check + 1 in hits
+
 
 @lru_cache(maxsize=256)
 def prefilter_for(types: frozenset[str], extra: tuple[tuple[str, str], ...] = (),
-                  gates: tuple[tuple[str, str], ...] = (), text: bool = False) -> Prefilter:
+                  gates: tuple[tuple[str, str], ...] = (), text: bool = False, check: bytes | None = None) -> Prefilter:
     """``extra``: (type, pattern) pairs of user-defined detectors; ``gates``: (type, pattern)
     pairs of a pattern that must occur too for the type to be present (one per type); ``text``:
-    the free-text patterns (see ``TEXT_PREFILTER_PATTERNS``)."""
-    return Prefilter(types, extra, gates, text)
+    the free-text patterns (see ``TEXT_PREFILTER_PATTERNS``); ``check``: a pattern (UTF-8 bytes)
+    ``Prefilter.match_checked`` tells the occurrence of in the same scan."""
+    return Prefilter(types, extra, gates, text, check)
 
 
 _ALL = prefilter_for(frozenset(PREFILTER_PATTERNS))

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from auditor.classify import columns
-from auditor.classify.columns import _SPACE, _column, _plan, _texts, decide_field
+from auditor.classify.columns import _SPACE, _UNSTRIPPED, _column, _plan, _texts, decide_field
 from auditor.classify.custom import DetectorSpec
 from auditor.classify.options import ClassifyOptions
 from test_columns_batched import NAMES, OPTIONS, POOL, _same  # noqa: I001 - the neighbouring test module
@@ -39,6 +39,7 @@ EDGES: list[list[Any]] = [
 
 def test_the_space_class_is_every_character_str_strip_strips() -> None:
     one = re2.compile(f"\\A{_SPACE}\\z".encode())
+    assert _UNSTRIPPED == f"(?:\\A|\\n){_SPACE}|{_SPACE}(?:\\n|\\z)".encode()
     found = [c for c in map(chr, range(0x110000))
              if not 0xD800 <= ord(c) <= 0xDFFF and one.search(c.encode()) is not None]
     assert found == _EVERY_SPACE
@@ -47,7 +48,8 @@ def test_the_space_class_is_every_character_str_strip_strips() -> None:
 @pytest.mark.parametrize("limit", [1, 2, 3, 1000])
 @pytest.mark.parametrize("values", EDGES, ids=range(len(EDGES)))
 def test_a_columns_texts_and_blob_are_those_of_its_stripped_values(values: list[Any], limit: int) -> None:
-    texts, blob, lines = _column(list(values), False, limit)
+    plan = _plan(ClassifyOptions())
+    texts, blob, lines, present = _column(list(values), False, limit, plan.narrowed("notes"))
     want = _texts(list(values), False, limit)
     assert texts == want
     assert [type(t) for t in texts] == [type(t) for t in want]
@@ -56,11 +58,12 @@ def test_a_columns_texts_and_blob_are_those_of_its_stripped_values(values: list[
         assert (blob, lines) == (joined.encode("utf-8"), True)
     except UnicodeEncodeError:
         assert (blob, lines) == (joined.encode("utf-8", "replace"), False)
+    assert present == (plan.narrowed("notes").match(blob) if want else set())
 
 
 def test_the_texts_are_a_new_list() -> None:
     values = ["a", "b"]
-    texts = _column(values, False, 10)[0]
+    texts = _column(values, False, 10, _plan(ClassifyOptions()).narrowed("notes"))[0]
     assert texts == values and texts is not values
 
 
@@ -123,3 +126,16 @@ def test_a_settling_column_gates_only_the_values_it_reads(monkeypatch) -> None:
     assert hits == [] and len(texts) == 5000
     assert not calls
     assert read and sum(read) < 5000  # the values read, not all of them
+
+
+def test_a_checked_prefilter_answers_as_the_prefilter_and_a_search_for_its_check() -> None:
+    from auditor.classify.prefilter import PREFILTER_PATTERNS, prefilter_for
+    rnd = random.Random(5)
+    strings = [x for xs in POOL.values() for x in xs if isinstance(x, str)] + [" pad", "pad ", "", "\u3000x"]
+    plain = prefilter_for(frozenset(PREFILTER_PATTERNS))
+    checked = prefilter_for(frozenset(PREFILTER_PATTERNS), check=_UNSTRIPPED)
+    search = re2.compile(_UNSTRIPPED)
+    for _ in range(300):
+        blob = "\n".join(rnd.sample(strings, rnd.randint(1, 8))).encode()
+        assert checked.match_checked(blob) == (plain.match(blob), search.search(blob) is not None)
+        assert checked.match(blob) == plain.match(blob)
