@@ -25,7 +25,7 @@ from typing import Any, cast
 import random
 import re
 from functools import lru_cache
-from itertools import filterfalse, islice, repeat
+from itertools import compress, filterfalse, islice, repeat
 
 import re2
 
@@ -126,9 +126,11 @@ def is_prose(texts: list[str]) -> bool:
     if not texts:
         return False
     sample = texts[:200]
-    if max(map(len, sample)) < 30:  # short values (ids, codes, e-mails): no prose, decided in C
+    lengths = list(map(len, sample))
+    if max(lengths) < 30:  # short values (ids, codes, e-mails): no prose, decided in C
         return False
-    long_ = sum(1 for t in sample if len(t) >= 30 and t.count(" ") >= 3)
+    # the values of 30 characters or more with 3 spaces or more, counted in C
+    long_ = sum(map((2).__lt__, map(str.count, compress(sample, map((29).__lt__, lengths)), repeat(" "))))
     return long_ * 2 >= len(sample)
 
 
@@ -217,10 +219,18 @@ def _line_gates() -> tuple[re2.Set, list[str]]:
     return gates, names
 
 
-def _shapeless(order: list[str], validators: dict[str, v.Validator], blob: bytes) -> frozenset[str]:
+def _gated(order: list[str], validators: dict[str, v.Validator]) -> list[tuple[str, str]]:
+    """The types of ``order`` whose validator has a line gate, each with its gate's name."""
+    return [(t, g) for t in order if (g := _fast(_gate_of, validators[t])) is not None]
+
+
+def _shapeless(order: list[str], validators: dict[str, v.Validator], blob: bytes,
+               gated: list[tuple[str, str]] | None = None) -> frozenset[str]:
     """The types of ``order`` no value of the column can be of: their validator's line gate
-    matches no line of ``blob`` (the column's texts joined by newlines, strictly UTF-8)."""
-    gated = [(t, g) for t in order if (g := _fast(_gate_of, validators[t])) is not None]
+    matches no line of ``blob`` (the column's texts joined by newlines, strictly UTF-8).
+    ``gated``: ``_gated(order, validators)`` when the caller has it."""
+    if gated is None:
+        gated = _gated(order, validators)
     if not gated:
         return frozenset()
     gates, names = _line_gates()
@@ -395,8 +405,9 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions,
     # types whose shape no value has: never validated (their validator would say None to each).
     # A column read whole is gated whole; one that may settle reads few of its values, so each
     # block's values are gated as they are read (a gate is a condition of each value alone)
-    gated_blocks = bool(settle) and any(_fast(_gate_of, validators[t]) is not None for t in order)
-    shapeless = _shapeless(order, validators, blob) if lines and not settle else frozenset()
+    gated = _gated(order, validators)
+    gated_blocks = bool(settle) and bool(gated)
+    shapeless = _shapeless(order, validators, blob, gated) if lines and not settle else frozenset()
     next_check = min(settle, 32) if settle else n_texts + 1
     checkpoint = min(probe, next_check)  # the next number of values read at which to take stock
     order_of = _shuffled(n_texts) if settle else None
@@ -413,7 +424,7 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions,
             else list(dict.fromkeys(block))
         if gated_blocks and pending:
             try:
-                shapeless = _shapeless(active, validators, "\n".join(pending).encode("utf-8"))
+                shapeless = _shapeless(active, validators, "\n".join(pending).encode("utf-8"), gated)
             except UnicodeEncodeError:  # a lone surrogate: the line gates cannot read it
                 shapeless = frozenset()
         for t in active:

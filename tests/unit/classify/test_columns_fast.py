@@ -115,9 +115,9 @@ def test_a_settling_column_gates_only_the_values_it_reads(monkeypatch) -> None:
     read: list[int] = []
     real = columns._shapeless
 
-    def shapeless(order, validators, blob):  # noqa: ANN001, ANN202
+    def shapeless(order, validators, blob, *rest):  # noqa: ANN001, ANN002, ANN202
         read.append(blob.count(b"\n") + 1)
-        return real(order, validators, blob)
+        return real(order, validators, blob, *rest)
 
     monkeypatch.setattr(columns, "_shapeless", shapeless)
     values = [f"2018-01-{1 + i % 28:02d}T{i % 24:02d}:00:00" for i in range(5000)]
@@ -139,3 +139,22 @@ def test_a_checked_prefilter_answers_as_the_prefilter_and_a_search_for_its_check
         blob = "\n".join(rnd.sample(strings, rnd.randint(1, 8))).encode()
         assert checked.match_checked(blob) == (plain.match(blob), search.search(blob) is not None)
         assert checked.match(blob) == plain.match(blob)
+
+
+def _old_is_prose(texts: list[str]) -> bool:  # is_prose before its count moved into C (verbatim)
+    if not texts:
+        return False
+    sample = texts[:200]
+    if max(map(len, sample)) < 30:
+        return False
+    long_ = sum(1 for t in sample if len(t) >= 30 and t.count(" ") >= 3)
+    return long_ * 2 >= len(sample)
+
+
+def test_is_prose_answers_as_before() -> None:
+    rnd = random.Random(9)
+    words = ["a", "word", "x" * 12, "Jalan", "lorem ipsum", "", "  "]
+    for _ in range(3000):
+        n = rnd.choice([0, 1, 2, 3, 10, 199, 200, 201, 400])
+        texts = [" ".join(rnd.choices(words, k=rnd.randint(1, 9))) for _ in range(n)]
+        assert columns.is_prose(texts) == _old_is_prose(texts)
