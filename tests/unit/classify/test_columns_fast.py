@@ -4,8 +4,8 @@
   is so), not stripped and filtered value by value: the same texts and blob either way;
 - the prefilter scans for the types a match can make candidates only (a ``re2.Set`` answers
   each pattern alone): the same candidates;
-- a column that may settle gates the values of each block it reads, not the whole column: the
-  same hits (a gate is a necessary condition of each value alone).
+- a long column that may settle gates the values it reads, a window at a time, not the whole
+  column: the same hits (a gate is a necessary condition of each value alone).
 
 Each decision is compared with ``reference_decide_field`` (the frozen copy of the old one).
 """
@@ -125,7 +125,35 @@ def test_a_settling_column_gates_only_the_values_it_reads(monkeypatch) -> None:
     hits, texts = decide_field("phone", values, options)
     assert hits == [] and len(texts) == 5000
     assert not calls
-    assert read and sum(read) < 5000  # the values read, not all of them
+    assert read == [columns.GATE_WINDOW]  # a window of the values read, not all of them
+
+
+def test_a_short_settling_column_is_gated_whole(monkeypatch) -> None:
+    read: list[int] = []
+    real = columns._shapeless
+
+    def shapeless(order, validators, blob, *rest):  # noqa: ANN001, ANN002, ANN202
+        read.append(blob.count(b"\n") + 1)
+        return real(order, validators, blob, *rest)
+
+    monkeypatch.setattr(columns, "_shapeless", shapeless)
+    values = [f"2018-01-{1 + i % 28:02d}T{i % 24:02d}:00:00" for i in range(columns.GATE_WINDOW)]
+    assert decide_field("phone", values, ClassifyOptions())[0] == []
+    assert read == [columns.GATE_WINDOW]
+
+
+@pytest.mark.parametrize("n", [257, 300, 700, 2000])
+def test_long_settling_columns_decide_as_before(n: int) -> None:
+    """Windows of gated values: blocks across a window's end, probes of odd sizes, mixed columns."""
+    rnd = random.Random(n)
+    kinds = list(POOL)
+    for options in (ClassifyOptions(), ClassifyOptions(probe_values=8, settle_values=16),
+                    ClassifyOptions(probe_values=300, settle_values=100), ClassifyOptions(probe_values=77)):
+        for _ in range(6):
+            chosen = rnd.sample(kinds, rnd.randint(1, 3))
+            values = [rnd.choice(POOL[rnd.choice(chosen)]) for _ in range(n)]
+            _same(rnd.choice(NAMES), values, options)
+        _same("notes", ["a\ud800b"] * 10 + ["+65 9123 4567"] * (n - 10), options)
 
 
 def test_a_checked_prefilter_answers_as_the_prefilter_and_a_search_for_its_check() -> None:
