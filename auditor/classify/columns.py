@@ -40,7 +40,7 @@ from auditor.classify.types import BUILTIN, TypeSpec
 PRIORITY: tuple[str, ...] = tuple(t.name for t in BUILTIN)
 CONTEXT_LED = frozenset(t.name for t in BUILTIN if t.context_led)
 _RAW_HASH_LENGTHS = {16, 20, 32}
-GATE_WINDOW = 256  # a settling column longer than this gates the values it reads this many at a time
+GATE_WHOLE = 256  # a settling column longer than this gates each block's values as it reads them
 SHARE_PRECISION = 0.05  # a settled type's share is known within this (99% Wilson half-width)
 
 _phone_cache: dict[tuple[str, ...], v.Validator] = {}
@@ -404,14 +404,13 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions,
     # written in blocks); a column too short to settle is read in the data's order
     settle = options.settle_values if options.settle_values and n_texts > options.settle_values else 0
     # types whose shape no value has: never validated (their validator would say None to each).
-    # A column read whole, or short, is gated whole; a long one that may settle reads few of its
-    # values, so the values it reads are gated a window of ``GATE_WINDOW`` at a time, in reading
-    # order, as it comes to them (a gate is a condition of each value alone: a type no value of
-    # a window has the shape of is of none of that window's values)
+    # A column read whole, or short, is gated whole (one pass); a long one that may settle reads
+    # few of its values, so each block's values still to validate are gated as it reads them (a
+    # gate is a condition of each value alone: a type none of them has the shape of is of none;
+    # and a type only some other block's values fit is not validated on this one's)
     gated = _gated(order, validators)
-    windowed = bool(settle) and n_texts > GATE_WINDOW and bool(gated)
-    shapeless = _shapeless(order, validators, blob, gated) if lines and not windowed else frozenset()
-    gated_to = 0  # the values read up to here are gated by ``shapeless`` (windowed)
+    by_block = bool(settle) and n_texts > GATE_WHOLE and bool(gated)
+    shapeless = _shapeless(order, validators, blob, gated) if lines and not by_block else frozenset()
     next_check = min(settle, 32) if settle else n_texts + 1
     checkpoint = min(probe, next_check)  # the next number of values read at which to take stock
     order_of = _shuffled(n_texts) if settle else None
@@ -420,19 +419,17 @@ def decide_field(name: str, values: list[Any], options: ClassifyOptions,
         # checkpoints, so each type's validator runs over the block's new distinct values at once
         # (the first type in ``active`` order that accepts a value takes it, as one value at a time)
         end = min(max(checkpoint, seen + 1), n_texts)
-        if windowed and end > gated_to:  # the next window of values in reading order, gated at once
-            gated_to = min(max(seen + GATE_WINDOW, end), n_texts)
-            try:
-                shapeless = _shapeless(order, validators, "\n".join(
-                    map(texts.__getitem__, cast("tuple[int, ...]", order_of)[seen:gated_to])).encode("utf-8"), gated)
-            except UnicodeEncodeError:  # a lone surrogate: the line gates cannot read it
-                shapeless = frozenset()
         block = list(map(texts.__getitem__, order_of[seen:end])) if order_of is not None else texts[seen:end]
         seen = end
         # the block's values not validated yet (a value taken by a type since dropped was
         # forgotten when the type was: it is validated again by the types still active)
         pending = list(filterfalse(verdicts.__contains__, dict.fromkeys(block))) if verdicts \
             else list(dict.fromkeys(block))
+        if by_block and pending:
+            try:
+                shapeless = _shapeless(active, validators, "\n".join(pending).encode("utf-8"), gated)
+            except UnicodeEncodeError:  # a lone surrogate: the line gates cannot read it
+                shapeless = frozenset()
         for t in active:
             if not pending:
                 break
