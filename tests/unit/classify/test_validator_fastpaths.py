@@ -87,6 +87,7 @@ def test_twelve_digit_ids_answer_when_first_called_from_threads_at_once(monkeypa
     import time
 
     import stdnum.jp
+    import stdnum.jp.in_  # noqa: F401 - imported first, as a run would have; removed below to be imported again
 
     class SlowFinder:  # the first import of stdnum.jp.in_ takes a while, as a cold one does
         slowed = False
