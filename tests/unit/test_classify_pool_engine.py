@@ -1,0 +1,226 @@
+"""A source's samples classified in the run's worker processes (``pool``, auditor.classify_pool)
+give the outcome classifying them in the source's thread gives: the same datasets in the
+connector's order, progress calls and log lines; a worker that dies is a note on the datasets it
+held, never a silent pass; cancel still ends the source; no process outlives the run.
+
+The scripted connector and its streams are test_engine_overlap's.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import pytest
+from test_classify_pool import Fatal, Slow
+from test_engine_overlap import (  # noqa: F401 - scripted: the fixture
+    AS_OF,
+    Trace,
+    config,
+    emails,
+    observation,
+    readers_left,
+    same_outcome,
+    scripted,
+    stream,
+)
+
+from auditor import classify_pool, engine
+from auditor.classify_pool import ClassifyPool
+from auditor.models import Observation, Sample
+from auditor.redact import Redactor
+
+DIED = "classifier failed: worker process died"
+
+
+class Counting(ClassifyPool):
+    """A forced pool that records how many of its samples were in flight at each submit."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.jobs: list = []
+        self.most = 0
+
+    def submit(self, sample):
+        self.most = max(self.most, sum(1 for j in self.jobs if not j.done()))
+        job = super().submit(sample)
+        if job is not None:
+            self.jobs.append(job)
+        return job
+
+
+def collect(tmp_path, monkeypatch, pool=None, ahead: int = 4, cancel=None, progress=None):
+    monkeypatch.setattr(engine, "COLLECT_AHEAD", ahead)
+    cfg = config(tmp_path)
+    return engine._collect_source(cfg.sources[0], cfg, AS_OF, cancel or threading.Event(), Redactor(), progress,
+                                  pool=pool)
+
+
+def both(tmp_path, monkeypatch, make_script, caplog, **kw):
+    """(in-process outcome, its progress and engine log; the same with a forced pool; the pool)."""
+    got = []
+    pool = Counting(None, 1, start_after=0)
+    try:
+        for p in (None, pool):
+            seen: list[tuple[str, int]] = []
+            caplog.clear()
+            with caplog.at_level(logging.DEBUG, logger="auditor.engine"):
+                out = collect(tmp_path, monkeypatch, pool=p, progress=lambda s, n, seen=seen: seen.append((s, n)), **kw)
+            logs = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "auditor.engine"
+                    and not r.getMessage().startswith("source s (scripted): ")]  # its last line has the time taken
+            got.append((out, seen, logs))
+    finally:
+        pool.close()
+    assert all(p.poll() is not None for p in pool.processes)
+    return got[0], got[1], pool
+
+
+def test_a_stream_classified_in_a_worker_gives_the_in_process_outcome(scripted, tmp_path, monkeypatch, caplog):
+    scripted["main"] = stream(Trace(), 40, errors_every=7)
+    (a, a_seen, a_logs), (b, b_seen, b_logs), pool = both(tmp_path, monkeypatch, None, caplog)
+    same_outcome(a, b)
+    assert a_seen == b_seen == [("s", n) for n in range(1, 41)]
+    assert a_logs == b_logs and len(a_logs) == 40  # one debug line per dataset, in order
+    assert [d.name for d in b.datasets] == [f"t{i:03d}" for i in range(40)]
+    assert all(d.personal_data[0].type == "email" and d.classified for d in b.datasets)
+    assert len(pool.jobs) == 40  # every sample went to the worker
+    assert 1 <= pool.most <= classify_pool.IN_FLIGHT  # bounded in flight for the source
+    assert not readers_left()
+
+
+def test_a_connector_raising_mid_stream_keeps_what_the_worker_classified(scripted, tmp_path, monkeypatch, caplog):
+    scripted["main"] = stream(Trace(), 40, fail_at=13)
+    (a, _, a_logs), (b, _, b_logs), pool = both(tmp_path, monkeypatch, None, caplog)
+    same_outcome(a, b)
+    assert b.result.status == "error" and b.result.datasets == 13
+    assert [d.name for d in b.datasets] == [f"t{i:03d}" for i in range(13)]
+    assert a_logs == b_logs
+
+
+def test_an_exception_while_keeping_a_dataset_is_the_source_error_as_in_process(scripted, tmp_path, monkeypatch,
+                                                                               caplog):
+    real = engine._with_capabilities
+
+    def fails_at_t005(ds, cls):
+        if ds.name == "t005":
+            raise ValueError("a dataset the engine cannot take")
+        return real(ds, cls)
+
+    monkeypatch.setattr(engine, "_with_capabilities", fails_at_t005)
+    scripted["main"] = stream(Trace(), 40)
+    (a, _, _), (b, _, _), _ = both(tmp_path, monkeypatch, None, caplog)
+    same_outcome(a, b)
+    assert b.result.error == "ValueError: a dataset the engine cannot take"
+    assert [d.name for d in b.datasets] == [f"t{i:03d}" for i in range(5)]
+
+
+def mixed(fatal_at: int | None):
+    """Datasets with samples, without, not assessed; ``fatal_at``: that one's sample ends the worker."""
+    def script(connector):
+        for i in range(30):
+            obs = observation(connector, f"t{i:03d}", emails(i) if i % 5 != 4 else None)
+            if i % 9 == 8:
+                obs = Observation(dataset=obs.dataset.model_copy(update={"status": "error", "error": "gone"}),
+                                  sample=obs.sample)
+            if i == fatal_at:
+                obs.sample = Sample(fields={"email": [*emails(i), Fatal()]})
+            yield obs
+    return script
+
+
+def test_datasets_without_samples_or_not_assessed_keep_their_place(scripted, tmp_path, monkeypatch, caplog):
+    scripted["main"] = mixed(None)
+    (a, a_seen, _), (b, b_seen, _), pool = both(tmp_path, monkeypatch, None, caplog)
+    same_outcome(a, b)
+    assert a_seen == b_seen
+    assert len(pool.jobs) == 30 - 6 - 3  # samples of assessed datasets only
+
+
+def test_a_worker_that_dies_notes_the_datasets_it_held_and_the_rest_are_classified(scripted, tmp_path, monkeypatch):
+    scripted["main"] = mixed(None)
+    expected = collect(tmp_path, monkeypatch)
+    scripted["main"] = mixed(10)
+    with Counting(None, 1, start_after=0) as pool:
+        out = collect(tmp_path, monkeypatch, pool=pool)
+    assert out.result == expected.result and out.errors == expected.errors
+    assert [d.name for d in out.datasets] == [d.name for d in expected.datasets]
+    noted = [d.name for d in out.datasets if DIED in d.notes]
+    # those in flight behind it, no more (the next go to a new worker), none silent
+    assert noted[0] == "t010" and len(noted) <= classify_pool.IN_FLIGHT
+    for got, want in zip(out.datasets, expected.datasets):
+        if got.name in noted:
+            assert not got.classified and got.personal_data == () and got.notes == (*want.notes, DIED)
+        else:
+            assert got == want  # classified by the next worker (or here while it started)
+    assert len(pool.processes) == 2 and all(p.poll() is not None for p in pool.processes)
+
+
+def test_cancel_while_a_worker_is_busy_returns_without_waiting_for_it(scripted, tmp_path, monkeypatch):
+    monkeypatch.setattr(engine, "CANCEL_POLL_SECONDS", 0.01)
+
+    def script(connector):
+        yield observation(connector, "t000", emails(0))
+        obs = observation(connector, "t001")
+        obs.sample = Sample(fields={"email": [Slow(120)]})
+        yield obs
+        yield observation(connector, "t002", emails(2))
+
+    scripted["main"] = script
+    cancel = threading.Event()
+
+    def progress(source: str, n: int) -> None:  # t000 kept: cancel while t001 is in the worker
+        threading.Timer(0.5, cancel.set).start()
+
+    t0 = time.monotonic()
+    with ClassifyPool(None, 1, start_after=0) as pool:
+        out = collect(tmp_path, monkeypatch, pool=pool, cancel=cancel, progress=progress)
+    assert time.monotonic() - t0 < 30
+    assert out.result.status == "ok" and [d.name for d in out.datasets] == ["t000"]
+    assert all(p.poll() is not None for p in pool.processes)
+
+
+def test_a_celery_unit_classifies_inline_whatever_the_pool(scripted, tmp_path, monkeypatch):
+    scripted["main"] = stream(Trace(), 10)
+    with Counting(None, 1, start_after=0) as pool:
+        out = collect(tmp_path, monkeypatch, pool=pool, ahead=0)
+        assert pool.processes == [] and pool.jobs == []
+    assert out.result.datasets == 10 and all(d.classified for d in out.datasets)
+
+
+@pytest.mark.parametrize("n, started", [(5, False), (40, True)])
+def test_a_run_starts_its_pool_after_many_samples_and_ends_it(scripted, tmp_path, monkeypatch, n, started):
+    monkeypatch.delenv(classify_pool.ENV, raising=False)
+    monkeypatch.setattr(classify_pool, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(classify_pool, "START_AFTER", 8)
+    pools: list[ClassifyPool] = []
+    real = ClassifyPool.for_run.__func__
+
+    def for_run(cls, options):
+        pool = real(cls, options)
+        pools.append(pool)
+        return pool
+
+    monkeypatch.setattr(ClassifyPool, "for_run", classmethod(for_run))
+
+    def script(connector):  # a slow store: the worker is ready before the stream ends
+        for i in range(n):
+            time.sleep(0.1 if i >= 8 else 0)
+            yield observation(connector, f"t{i:03d}", emails(i))
+
+    scripted["main"] = script
+    cfg = config(tmp_path)
+    [out] = engine.collect_all(cfg, cfg.sources, AS_OF, Redactor())
+    assert out.result.datasets == n
+    [pool] = pools
+    assert bool(pool.processes) is started
+    assert all(p.poll() is not None for p in pool.processes)  # ended with the run
+
+
+def test_a_run_turned_off_has_no_pool(scripted, tmp_path, monkeypatch):
+    monkeypatch.setenv(classify_pool.ENV, "0")
+    monkeypatch.setattr(ClassifyPool, "submit", lambda self, s: pytest.fail("no pool when turned off"))
+    scripted["main"] = stream(Trace(), 40)
+    cfg = config(tmp_path)
+    [out] = engine.collect_all(cfg, cfg.sources, AS_OF, Redactor())
+    assert out.result.datasets == 40
