@@ -22,7 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 CHILD = r"""
-import json, os, sys, tempfile, time
+import json, os, resource, sys, tempfile, time
 from pathlib import Path
 ahead = os.environ.get("AUDITOR_COLLECT_AHEAD")
 import auditor, auditor.engine as engine
@@ -35,9 +35,10 @@ with tempfile.TemporaryDirectory() as tmp:
     b.end_to_end(url, Path(tmp))  # warm-up
     out = {"tree": str(Path(auditor.__file__).parents[1]), "ahead": getattr(engine, "COLLECT_AHEAD", None)}
     for name, fn in (("floor_equal", lambda: b.floor_equal(url)), ("end_to_end", lambda: b.end_to_end(url, Path(tmp)))):
-        c0, t0 = time.process_time(), time.perf_counter()
+        kids = lambda: (lambda r: r.ru_utime + r.ru_stime)(resource.getrusage(resource.RUSAGE_CHILDREN))
+        c0, k0, t0 = time.process_time(), kids(), time.perf_counter()
         fn()
-        out[name] = [time.perf_counter() - t0, time.process_time() - c0]
+        out[name] = [time.perf_counter() - t0, time.process_time() - c0, kids() - k0]  # children: ended ones
 out["sw"] = sys.getswitchinterval()
 print("AB " + json.dumps(out))
 """
@@ -81,13 +82,15 @@ def main() -> int:
             loads.append(os.getloadavg()[0])
             g = got[name][-1]
             print(f"rep {r} {name} ({g['tree']}, ahead={g['ahead']}): e2e {g['end_to_end'][0]:.3f} s "
-                  f"cpu {g['end_to_end'][1]:.3f} s, floor {g['floor_equal'][0]:.3f} s, load {loads[-1]:.2f}", flush=True)
+                  f"cpu {g['end_to_end'][1]:.3f} s (+{g['end_to_end'][2]:.3f} s in child processes), floor {g['floor_equal'][0]:.3f} s, load {loads[-1]:.2f}", flush=True)
     for name in ("A", "B"):
         e2e = [g["end_to_end"][0] for g in got[name]]
         cpu = [g["end_to_end"][1] for g in got[name]]
+        kids = [g["end_to_end"][2] for g in got[name]]
         floor = [g["floor_equal"][0] for g in got[name]]
         ratio = [g["end_to_end"][0] / g["floor_equal"][0] for g in got[name]]
         print(f"{name} {sides[name]}: end to end wall {spread(e2e)} s; process CPU {spread(cpu)} s; "
+              f"child processes' CPU {spread(kids)} s; "
               f"equal-work floor {spread(floor)} s; per-process ratio {spread(ratio)}x; "
               f"ratio of medians {statistics.median(e2e) / statistics.median(floor):.2f}x")
     a = statistics.median([g["end_to_end"][0] for g in got["A"]])
