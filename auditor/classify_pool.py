@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import signal
 import struct
 import subprocess
 import sys
@@ -121,6 +122,9 @@ def verdict_of(sample: Sample, options: Any) -> Verdict:
 
 def serve() -> None:
     """The worker's loop (run by ``_BOOT`` in the child): options, then one verdict per sample."""
+    # Ctrl-C reaches the terminal's whole process group: the run decides, its workers go on until
+    # their input ends (this process's exit, however it exits, closes it)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     inp = sys.stdin.buffer
     out = os.fdopen(os.dup(1), "wb")  # the protocol's; fd 1 (stray prints) and 2 go nowhere
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -155,6 +159,7 @@ class _Worker:
     def __init__(self, options_frame: bytes, name: str) -> None:
         self.ready = threading.Event()
         self.dead = False
+        self._stopping = False
         self._pending: dict[int, Future[Verdict]] = {}
         self._state = threading.Lock()  # the pending map, the job counter, ``dead``
         self._write = threading.Lock()  # the input pipe, one frame at a time (never held with _state)
@@ -216,6 +221,7 @@ class _Worker:
         with self._state:
             self.dead = True
             pending, self._pending = self._pending, {}
+        was_ready = self.ready.is_set()
         self.ready.set()  # nobody waits for a worker that will never be ready
         for fut in pending.values():
             fut.set_exception(WorkerDied())
@@ -223,11 +229,13 @@ class _Worker:
         if pending:
             log.warning("classifier worker %s ended (exit code %s) with %d samples unanswered",
                         self.proc.pid, code, len(pending))
+        elif not was_ready and not self._stopping:
+            log.warning("classifier worker %s ended before it was ready (exit code %s)", self.proc.pid, code)
 
     def stop(self) -> None:
         """End of input (the worker returns), then kill it if it has not within ``CLOSE_WAIT_SECONDS``."""
         with self._state:
-            self.dead = True
+            self.dead = self._stopping = True
         if self._write.acquire(timeout=CLOSE_WAIT_SECONDS):  # not while a frame is half written
             try:
                 self._in.close()

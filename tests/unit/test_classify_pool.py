@@ -195,3 +195,14 @@ def test_the_worker_writes_nothing_but_its_answers(tmp_path):
     finally:
         os.chdir(cwd)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_is_the_run_s_to_handle_not_the_worker_s():
+    """SIGINT reaches the terminal's process group: the worker ignores it and goes on."""
+    with forced() as pool:
+        assert pool.submit(SAMPLES[0]).result(30)
+        os.kill(pool.processes[0].pid, signal.SIGINT)
+        time.sleep(0.3)
+        assert pool.submit(SAMPLES[1]).result(30) == verdict_of(SAMPLES[1], None)
+        assert pool.processes[0].poll() is None
+    assert gone(pool.processes)
