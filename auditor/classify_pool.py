@@ -92,8 +92,12 @@ def configured() -> tuple[int, int]:
 # --------------------------------------------------------------------------- the wire
 
 
-def _write_frame(out: IO[bytes], data: bytes) -> None:
-    out.write(_LEN.pack(len(data)))
+def _write_frame(out: IO[bytes], data: bytes, job: int | None = None) -> None:
+    """A frame: its length, then (a sample's) the job's number, then the pickle."""
+    if job is None:
+        out.write(_LEN.pack(len(data)))
+    else:
+        out.write(_LEN.pack(len(data) + _LEN.size) + _LEN.pack(job))
     out.write(data)
     out.flush()
 
@@ -137,9 +141,9 @@ def serve() -> None:
     verdict_of(Sample(fields={"email": ["a@example.com"]}), options)  # imports, patterns compiled: then ready
     _write_frame(out, pickle.dumps((0, "ready")))
     while (frame := _read_frame(inp)) is not None:
-        job = 0
+        (job,) = _LEN.unpack_from(frame)  # the job's number, outside the pickle: answered whatever it holds
         try:
-            job, fields, text = pickle.loads(frame)
+            fields, text = pickle.loads(memoryview(frame)[_LEN.size:])
             del frame
             verdict: Verdict = verdict_of(Sample.model_construct(fields=fields, text=text, rows=None), options)
             del fields, text
@@ -190,14 +194,14 @@ class _Worker:
                 return None
             job, self._next = self._next, self._next + 1
         try:
-            data = pickle.dumps((job, fields, text), protocol=pickle.HIGHEST_PROTOCOL)
+            data = pickle.dumps((fields, text), protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:  # noqa: BLE001 - a value of a type that cannot cross: this one in-process
             return None
         with self._state:
             self._pending[job] = fut
         try:
             with self._write:  # one frame at a time; may wait for the worker to read (a full pipe)
-                _write_frame(self._in, data)
+                _write_frame(self._in, data, job)
         except (OSError, ValueError):  # the worker is gone (or stopped): the reader fails what it held
             with self._state:
                 self._pending.pop(job, None)

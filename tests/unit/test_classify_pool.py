@@ -206,3 +206,23 @@ def test_ctrl_c_is_the_run_s_to_handle_not_the_worker_s():
         assert pool.submit(SAMPLES[1]).result(30) == verdict_of(SAMPLES[1], None)
         assert pool.processes[0].poll() is None
     assert gone(pool.processes)
+
+
+class Unreadable:
+    """A value that pickles here and cannot be unpickled in the worker."""
+
+    def __reduce__(self):
+        return (_refuse, ())
+
+
+def _refuse():
+    if os.environ.get("CLASSPROC_IN_WORKER") == "1":
+        raise RuntimeError("cannot be rebuilt here")
+    return Unreadable()
+
+
+def test_a_sample_the_worker_cannot_read_is_that_dataset_s_note_not_a_hang(monkeypatch):
+    monkeypatch.setenv("CLASSPROC_IN_WORKER", "1")  # the worker inherits it; this process does not call _refuse
+    with forced() as pool:
+        assert pool.submit(Sample(fields={"x": [Unreadable()]})).result(30) == "RuntimeError"
+        assert pool.submit(SAMPLES[0]).result(30) == verdict_of(SAMPLES[0], None)
