@@ -149,7 +149,8 @@ def test_a_writer_blocked_on_a_busy_worker_is_released_by_close():
     assert gone(pool.processes)
 
 
-def test_lazily_started_after_start_after_samples():
+def test_lazily_started_after_start_after_samples(monkeypatch):
+    monkeypatch.setattr(classify_pool, "spare_cpu", lambda: True)  # whatever else the machine runs now
     with ClassifyPool(None, 1, start_after=3) as pool:
         assert [pool.submit(SAMPLES[0]) for _ in range(3)] == [None] * 3
         assert pool.processes == []  # no process for a small run
@@ -226,3 +227,18 @@ def test_a_sample_the_worker_cannot_read_is_that_dataset_s_note_not_a_hang(monke
     with forced() as pool:
         assert pool.submit(Sample(fields={"x": [Unreadable()]})).result(30) == "RuntimeError"
         assert pool.submit(SAMPLES[0]).result(30) == verdict_of(SAMPLES[0], None)
+
+
+def test_automatic_mode_stays_in_process_on_a_busy_machine(monkeypatch):
+    monkeypatch.setattr(classify_pool, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (6.0, 6.0, 6.0))  # others' work on both cores
+    with ClassifyPool(None, 1, start_after=2) as pool:
+        assert [pool.submit(SAMPLES[0]) for _ in range(5)] == [None] * 5
+        assert pool.processes == []
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.0, 1.0, 1.0))  # this run alone
+    with ClassifyPool(None, 1, start_after=2) as pool:
+        [pool.submit(SAMPLES[0]) for _ in range(3)]
+        assert len(pool.processes) == 1
+    monkeypatch.setattr(os, "getloadavg", lambda: (6.0, 6.0, 6.0))
+    with forced() as pool:  # forced on: whatever the load
+        assert pool.submit(SAMPLES[0]) is not None
