@@ -56,7 +56,8 @@ CLOSE_WAIT_SECONDS = 2.0  # a worker told to stop (its input closed) is killed a
 DIED = "worker process died"
 
 _LEN = struct.Struct(">Q")
-# The child: this process's sys.path first (the same code), then serve.
+# The child: this process's sys.path first (the same code), then serve. Run isolated (-I): without it
+# ``-c`` puts the current directory first on the path, and a struct.py there would run as it boots.
 _BOOT = ("import pickle, struct, sys; f = sys.stdin.buffer; n = struct.unpack('>Q', f.read(8))[0]; "
          "sys.path[:] = pickle.loads(f.read(n)); from auditor.classify_pool import serve; serve()")
 
@@ -180,7 +181,7 @@ class _Worker:
         self._state = threading.Lock()  # the pending map, the job counter, ``dead``
         self._write = threading.Lock()  # the input pipe, one frame at a time (never held with _state)
         self._next = 1
-        self.proc = subprocess.Popen([sys.executable, "-c", _BOOT], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        self.proc = subprocess.Popen([sys.executable, "-I", "-c", _BOOT], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, close_fds=True)
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self._in, self._out = self.proc.stdin, self.proc.stdout

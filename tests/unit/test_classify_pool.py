@@ -242,3 +242,20 @@ def test_automatic_mode_stays_in_process_on_a_busy_machine(monkeypatch):
     monkeypatch.setattr(os, "getloadavg", lambda: (6.0, 6.0, 6.0))
     with forced() as pool:  # forced on: whatever the load
         assert pool.submit(SAMPLES[0]) is not None
+
+
+def test_a_module_in_the_run_s_directory_never_runs_in_the_worker(tmp_path):
+    """``python -c`` puts the current directory first on sys.path: a struct.py (or pickle.py) there
+    must not be imported by the worker before it takes this process's path (found by review)."""
+    marker = tmp_path / "ran"
+    for name in ("struct", "pickle"):
+        (tmp_path / f"{name}.py").write_text(f"open({str(marker)!r}, 'a').write({name!r})\n"
+                                              f"raise SystemExit('shadowed')\n")
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        with forced() as pool:
+            assert pool.submit(SAMPLES[0]).result(30) == verdict_of(SAMPLES[0], None)
+    finally:
+        os.chdir(cwd)
+    assert not marker.exists()
