@@ -181,15 +181,26 @@ class _Worker:
         self._state = threading.Lock()  # the pending map, the job counter, ``dead``
         self._write = threading.Lock()  # the input pipe, one frame at a time (never held with _state)
         self._next = 1
+        # the import system reads only str and bytes entries of sys.path: the worker gets those (any other
+        # would not pickle); a path that still does not pickle fails here, before any process
+        path = pickle.dumps([p for p in sys.path if isinstance(p, str | bytes)])
         self.proc = subprocess.Popen([sys.executable, "-I", "-c", _BOOT], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, close_fds=True)
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self._in, self._out = self.proc.stdin, self.proc.stdout
-        self._reader = threading.Thread(target=self._read, name=name, daemon=True)
-        self._reader.start()
+        try:
+            assert self.proc.stdin is not None and self.proc.stdout is not None
+            self._in, self._out = self.proc.stdin, self.proc.stdout
+            self._reader = threading.Thread(target=self._read, name=name, daemon=True)
+            self._reader.start()
+        except BaseException:  # no worker after all: its process must not run on
+            self.proc.kill()
+            self.proc.wait()
+            for pipe in (self.proc.stdin, self.proc.stdout):
+                if pipe is not None:
+                    pipe.close()
+            raise
         try:
             with self._write:
-                _write_frame(self._in, pickle.dumps(list(sys.path)))
+                _write_frame(self._in, path)
                 _write_frame(self._in, options_frame)
         except OSError:
             self.dead = True

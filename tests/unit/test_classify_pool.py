@@ -259,3 +259,31 @@ def test_a_module_in_the_run_s_directory_never_runs_in_the_worker(tmp_path):
     finally:
         os.chdir(cwd)
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("how", ["path", "thread"])
+def test_a_worker_that_fails_to_start_after_its_process_is_stopped(monkeypatch, how):
+    """Anything that raises once the process exists (a reader thread that cannot start) stops the
+    process, and a sys.path entry that does not pickle (ignored by imports) is not sent: no process
+    runs on after the run (found by review)."""
+    started = []
+    real = classify_pool.subprocess.Popen
+
+    def popen(*args, **kwargs):
+        started.append(real(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(classify_pool.subprocess, "Popen", popen)
+    if how == "path":
+        monkeypatch.setattr(classify_pool.sys, "path", [*classify_pool.sys.path, threading.Lock()])
+    else:
+        def refuse(self):
+            raise RuntimeError("can't start new thread")
+        monkeypatch.setattr(classify_pool.threading.Thread, "start", refuse)
+    with forced() as pool:
+        job = pool.submit(SAMPLES[0])
+        if how == "path":  # only str and bytes entries count for imports: the worker gets those
+            assert job is not None and job.result(30) == verdict_of(SAMPLES[0], None)
+        else:
+            assert job is None  # classified here
+    assert started and gone(started)
