@@ -35,6 +35,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 from concurrent.futures import Future
 from typing import IO, Any
 
@@ -293,6 +294,7 @@ class ClassifyPool:
         self._procs: list[subprocess.Popen] = []  # every worker started, dead or alive
         self._started = 0
         self._closed = False
+        self._ready_by: float | None = None  # forced mode: until when samples wait for a worker to be ready
 
     @classmethod
     def for_run(cls, options: Any) -> ClassifyPool | None:
@@ -351,7 +353,14 @@ class ClassifyPool:
         if not live:
             return None
         if self._start_after == 0 and not any(w.ready.is_set() for w in live):
-            live[0].ready.wait(READY_WAIT_SECONDS)  # forced on: the worker's path from the first sample
+            # forced on: the worker's path from the first sample; a pool waits READY_WAIT_SECONDS in
+            # all (not at every sample: a worker never ready would hold each for as long)
+            with self._lock:
+                if self._ready_by is None:
+                    self._ready_by = time.monotonic() + READY_WAIT_SECONDS
+                left = self._ready_by - time.monotonic()
+            if left > 0:
+                live[0].ready.wait(left)
         ready = [w for w in live if w.ready.is_set() and not w.dead]
         if not ready:
             return None

@@ -287,3 +287,15 @@ def test_a_worker_that_fails_to_start_after_its_process_is_stopped(monkeypatch, 
         else:
             assert job is None  # classified here
     assert started and gone(started)
+
+
+def test_forced_mode_waits_for_a_worker_once_per_pool_not_at_every_sample(monkeypatch):
+    """A worker that never becomes ready: the first sample waits for it (up to READY_WAIT_SECONDS),
+    the next ones are classified here at once (each waited again, up to 60 s each; found by review)."""
+    monkeypatch.setattr(classify_pool, "_BOOT", "import time; time.sleep(60)")
+    monkeypatch.setattr(classify_pool, "READY_WAIT_SECONDS", 1.0)
+    t0 = time.monotonic()
+    with forced() as pool:
+        assert [pool.submit(SAMPLES[0]) for _ in range(6)] == [None] * 6
+    assert time.monotonic() - t0 < 1.0 + 2 * classify_pool.CLOSE_WAIT_SECONDS
+    assert gone(pool.processes)
