@@ -251,15 +251,19 @@ class _Worker:
             self.dead = True
             pending, self._pending = self._pending, {}
         was_ready = self.ready.is_set()
+        if pending or (not was_ready and not self._stopping):
+            try:  # its output ended: it has exited, or is about to (read the code once it has)
+                code: int | None = self.proc.wait(CLOSE_WAIT_SECONDS)
+            except subprocess.TimeoutExpired:
+                code = None
+            if pending:
+                log.warning("classifier worker %s ended (exit code %s) with %d samples unanswered",
+                            self.proc.pid, code, len(pending))
+            else:
+                log.warning("classifier worker %s ended before it was ready (exit code %s)", self.proc.pid, code)
         self.ready.set()  # nobody waits for a worker that will never be ready
         for fut in pending.values():
             fut.set_exception(WorkerDied())
-        code = self.proc.poll()
-        if pending:
-            log.warning("classifier worker %s ended (exit code %s) with %d samples unanswered",
-                        self.proc.pid, code, len(pending))
-        elif not was_ready and not self._stopping:
-            log.warning("classifier worker %s ended before it was ready (exit code %s)", self.proc.pid, code)
 
     def stop(self) -> None:
         """End of input (the worker returns), then kill it if it has not within ``CLOSE_WAIT_SECONDS``."""

@@ -93,7 +93,8 @@ def test_a_sample_that_does_not_pickle_is_classified_here():
 
 
 @pytest.mark.parametrize("how", ["kill -9", "os._exit"])
-def test_a_worker_that_dies_fails_its_samples_and_is_replaced(how):
+def test_a_worker_that_dies_fails_its_samples_and_is_replaced(how, caplog):
+    caplog.set_level("WARNING", logger="auditor.classify_pool")
     with forced() as pool:
         first = pool.submit(Sample(fields={"x": [Slow(60) if how == "kill -9" else Fatal()]}))
         behind = pool.submit(SAMPLES[0])  # in flight behind it, on the same worker
@@ -103,7 +104,9 @@ def test_a_worker_that_dies_fails_its_samples_and_is_replaced(how):
         for job in (first, behind):
             with pytest.raises(WorkerDied):
                 job.result(30)
-        assert pool.processes[0].wait(10) in (-signal.SIGKILL, 7)
+        code = pool.processes[0].wait(10)
+        assert code in (-signal.SIGKILL, 7)
+        assert f"(exit code {code}) with 2 samples unanswered" in caplog.text  # the code, not None
         # the next sample: a new worker, once it is ready (forced mode waits for it)
         again = pool.submit(SAMPLES[0])
         assert again is not None and again.result(30) == verdict_of(SAMPLES[0], None)
