@@ -127,15 +127,22 @@ def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: 
         if depth < 1:
             pool = None
 
+        keeping_failed = False  # an exception out of keep(): the datasets after that one are not kept
+
         def keep(obs: Observation, verdict: Verdict | None = None) -> None:
-            ds = _with_capabilities(_classified(obs, redact, classify_opts, verdict), connector_cls)
-            found.append(ds)
-            log.debug("source %s: %s %r: status %s, records %s, last modified %s (%s), personal data %s",
-                      src.id, ds.kind, ds.name, ds.status, ds.records, ds.last_modified, ds.last_modified_basis,
-                      {p.type: p.count for p in ds.personal_data}
-                      or ("none" if ds.classified else "not classified"))
-            if progress:
-                progress(src.id, len(found))
+            nonlocal keeping_failed
+            try:
+                ds = _with_capabilities(_classified(obs, redact, classify_opts, verdict), connector_cls)
+                found.append(ds)
+                log.debug("source %s: %s %r: status %s, records %s, last modified %s (%s), personal data %s",
+                          src.id, ds.kind, ds.name, ds.status, ds.records, ds.last_modified, ds.last_modified_basis,
+                          {p.type: p.count for p in ds.personal_data}
+                          or ("none" if ds.classified else "not classified"))
+                if progress:
+                    progress(src.id, len(found))
+            except BaseException:
+                keeping_failed = True
+                raise
 
         def settle(room: int) -> bool:
             """Keeps the observations in flight, oldest first, until at most ``room`` remain
@@ -154,10 +161,8 @@ def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: 
         # the connector reads ahead in a thread of its own while this one classifies: its waits on
         # the store overlap the classifier's CPU (see auditor.overlap)
         with _observations(connector.collect, cancel, depth) as items:
-            reading = True  # an exception while the connector reads: what it yielded before is kept
             try:
                 for item in items:
-                    reading = False
                     if cancel.is_set():
                         break
                     if isinstance(item, CollectionError):
@@ -176,10 +181,11 @@ def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: 
                             if not settle(IN_FLIGHT):
                                 break
                     del item
-                    reading = True
                 settle(0)
             except Exception:
-                if reading:
+                # the source's error (the connector's, or taking an item): the datasets ahead of it are
+                # kept, as in-process; not after a dataset that could not be kept (in-process stops there)
+                if not keeping_failed:
                     settle(0)
                 raise
     except Exception as exc:  # noqa: BLE001 - one source's crash is that source's error, never the run's

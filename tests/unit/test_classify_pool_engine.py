@@ -29,7 +29,7 @@ from test_engine_overlap import (  # noqa: F401 - scripted: the fixture
 
 from auditor import classify_pool, engine
 from auditor.classify_pool import ClassifyPool
-from auditor.models import Observation, Sample
+from auditor.models import CollectionError, Observation, Sample
 from auditor.redact import Redactor
 
 DIED = "classifier failed: worker process died"
@@ -226,3 +226,46 @@ def test_a_run_turned_off_has_no_pool(scripted, tmp_path, monkeypatch):
     cfg = config(tmp_path)
     [out] = engine.collect_all(cfg, cfg.sources, AS_OF, Redactor())
     assert out.result.datasets == 40
+
+
+@pytest.mark.parametrize("where", ["error item", "send"])
+def test_an_exception_after_reading_keeps_the_datasets_in_flight_before_it(scripted, tmp_path, monkeypatch, where):
+    """An exception while taking a not-readable item, or while sending a sample, is the source's
+    error; the datasets in flight before it are kept, as in-process (they were dropped; found by review)."""
+    real_scrub, real_sent = engine.scrub_text, engine._sent
+
+    def scrub(text):
+        if "boom" in text:
+            raise ValueError("cannot scrub")
+        return real_scrub(text)
+
+    def sent(pool, obs):
+        if obs.dataset.name == "t010":
+            raise ValueError("cannot send")
+        return real_sent(pool, obs)
+
+    if where == "error item":
+        monkeypatch.setattr(engine, "scrub_text", scrub)
+    else:
+        monkeypatch.setattr(engine, "_sent", sent)
+
+    def script(connector):
+        for i in range(10):
+            yield observation(connector, f"t{i:03d}", emails(i))
+        if where == "error item":
+            yield CollectionError(source=connector.source.id, dataset="x", kind="table", reason="boom")
+        else:
+            yield observation(connector, "t010", emails(10))
+
+    scripted["main"] = script
+    monkeypatch.setattr(engine, "_sent", real_sent)
+    off = collect(tmp_path, monkeypatch)
+    if where == "send":
+        monkeypatch.setattr(engine, "_sent", sent)
+    with Counting(None, 1, start_after=0) as pool:
+        on = collect(tmp_path, monkeypatch, pool=pool)
+    assert on.result.status == "error" and on.result.datasets == 10
+    assert [d.name for d in on.datasets] == [f"t{i:03d}" for i in range(10)]
+    assert on.datasets == off.datasets[:10]  # (in-process, nothing is sent: only the error item fails there)
+    if where == "error item":
+        assert off.result == on.result
