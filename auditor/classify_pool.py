@@ -19,10 +19,14 @@ only that local pipe to our own child; the child writes nothing to disk, and its
 stray stdout go to /dev/null.
 
 A worker that dies (killed, out of memory, a crash in a native library) fails the samples it
-held with :class:`WorkerDied` (the engine notes "classifier failed: worker process died" on
-those datasets, as for any classifier failure); the pool starts another, at most
-``MAX_RESTARTS`` times a run, and until one is ready the samples are classified in-process.
-Waiting on a verdict never blocks for long without looking at the source's ``cancel``.
+held with :class:`WorkerDied`, and a sample it cannot read (a value whose class it cannot
+rebuild) is answered None: the engine, which keeps each sample until its verdict, classifies
+those in-process, as it does a sample whose verdict is ``LATE_SECONDS`` late (stuck behind
+another source's slow one: the late verdict is dropped when it comes, and a worker that late is
+given no more samples until it answers). So the outcomes are the in-process ones. The pool
+starts another worker, at most ``MAX_RESTARTS`` times a run, and until one is ready the samples
+are classified in-process. Waiting on a verdict never blocks for long without looking at the
+source's ``cancel``.
 """
 
 from __future__ import annotations
@@ -52,6 +56,9 @@ MAX_WORKERS = 4  # automatic mode: usable CPUs - 1, at most this many
 # the pipe holds at most 64 KiB of the next ones and the worker reads one at a time
 IN_FLIGHT = 16
 MAX_RESTARTS = 2  # workers started again after one died, per run; then the run classifies in-process
+# a verdict this late (from when its sample was sent) is not waited for: the engine classifies the
+# sample itself; the worker, busy with some source's slow sample, gets no more until it answers
+LATE_SECONDS = 3.0
 READY_WAIT_SECONDS = 60.0  # forced mode: how long the first sample waits for a worker to be ready
 CLOSE_WAIT_SECONDS = 2.0  # a worker told to stop (its input closed) is killed after this
 DIED = "worker process died"
@@ -63,6 +70,7 @@ _BOOT = ("import pickle, struct, sys; f = sys.stdin.buffer; n = struct.unpack('>
          "sys.path[:] = pickle.loads(f.read(n)); from auditor.classify_pool import serve; serve()")
 
 Verdict = tuple[PersonalData, ...] | str  # what the classifier found, or the name of what it raised
+Answer = Verdict | None  # a worker's: None, it could not read the sample (classify it here)
 
 
 class WorkerDied(RuntimeError):
@@ -159,10 +167,10 @@ def serve() -> None:
         try:
             fields, text = pickle.loads(memoryview(frame)[_LEN.size:])
             del frame
-            verdict: Verdict = verdict_of(Sample.model_construct(fields=fields, text=text, rows=None), options)
+            verdict: Answer = verdict_of(Sample.model_construct(fields=fields, text=text, rows=None), options)
             del fields, text
-        except Exception as exc:  # noqa: BLE001 - a sample that cannot be read here: that dataset's note
-            verdict = exc.__class__.__name__
+        except Exception:  # noqa: BLE001 - a sample that cannot be read here: the engine classifies it
+            verdict = None
         try:
             data = pickle.dumps((job, verdict), protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as exc:  # noqa: BLE001
@@ -178,7 +186,7 @@ class _Worker:
         self.ready = threading.Event()
         self.dead = False
         self._stopping = False
-        self._pending: dict[int, Future[Verdict]] = {}
+        self._pending: dict[int, tuple[Future[Answer], float]] = {}  # job: (its future, when it was sent)
         self._state = threading.Lock()  # the pending map, the job counter, ``dead``
         self._write = threading.Lock()  # the input pipe, one frame at a time (never held with _state)
         self._next = 1
@@ -210,10 +218,16 @@ class _Worker:
     def load(self) -> int:
         return len(self._pending)
 
-    def submit(self, fields: dict, text: list) -> Future[Verdict] | None:
+    def late(self) -> bool:
+        """The oldest verdict it owes is ``LATE_SECONDS`` late (a slow sample, some source's)."""
+        with self._state:
+            oldest = next(iter(self._pending.values()), None)
+        return oldest is not None and time.monotonic() - oldest[1] > LATE_SECONDS
+
+    def submit(self, fields: dict, text: list) -> Future[Answer] | None:
         """Sends one sample's fields and text; None when it cannot cross (a value that does not
         pickle) or the worker is gone: the caller classifies it in-process."""
-        fut: Future[Verdict] = Future()
+        fut: Future[Answer] = Future()
         with self._state:
             if self.dead:
                 return None
@@ -223,7 +237,7 @@ class _Worker:
         except Exception:  # noqa: BLE001 - a value of a type that cannot cross: this one in-process
             return None
         with self._state:
-            self._pending[job] = fut
+            self._pending[job] = (fut, time.monotonic())
         try:
             with self._write:  # one frame at a time; may wait for the worker to read (a full pipe)
                 _write_frame(self._in, data, job)
@@ -242,9 +256,9 @@ class _Worker:
                     self.ready.set()
                     continue
                 with self._state:
-                    fut = self._pending.pop(job, None)
-                if fut is not None:
-                    fut.set_result(verdict)
+                    held = self._pending.pop(job, None)
+                if held is not None:
+                    held[0].set_result(verdict)
         except Exception:  # noqa: BLE001 - a broken stream is a dead worker
             pass
         with self._state:
@@ -262,7 +276,7 @@ class _Worker:
             else:
                 log.warning("classifier worker %s ended before it was ready (exit code %s)", self.proc.pid, code)
         self.ready.set()  # nobody waits for a worker that will never be ready
-        for fut in pending.values():
+        for fut, _ in pending.values():
             fut.set_exception(WorkerDied())
 
     def stop(self) -> None:
@@ -339,9 +353,10 @@ class ClassifyPool:
             live.append(w)
             log.debug("classifier worker %d started (pid %s)", self._started, w.proc.pid)
 
-    def submit(self, sample: Sample) -> Future[Verdict] | None:
+    def submit(self, sample: Sample) -> Future[Answer] | None:
         """The future verdict on ``sample`` from a worker, or None: classify it in this process
-        (too few samples yet, no worker ready, the pool closed, a sample that does not pickle)."""
+        (too few samples yet, no worker ready or all late, the pool closed, a sample that does not
+        pickle). The future's None, or its WorkerDied: classify it here too."""
         with self._lock:
             if self._closed:
                 return None
@@ -365,7 +380,7 @@ class ClassifyPool:
                 left = self._ready_by - time.monotonic()
             if left > 0:
                 live[0].ready.wait(left)
-        ready = [w for w in live if w.ready.is_set() and not w.dead]
+        ready = [w for w in live if w.ready.is_set() and not w.dead and not w.late()]
         if not ready:
             return None
         return min(ready, key=lambda w: w.load).submit(sample.fields, sample.text)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from auditor import fingerprint, registry, tempdirs
 from auditor.classify import ClassifyOptions
-from auditor.classify_pool import DIED, IN_FLIGHT, ClassifyPool, Verdict, WorkerDied, verdict_of
+from auditor.classify_pool import IN_FLIGHT, LATE_SECONDS, Answer, ClassifyPool, Verdict, WorkerDied, verdict_of
 from auditor.classify.scrub import scrub_text
 from auditor.config import Config, SourceConfig
 from auditor.errors import AuditorError
@@ -41,7 +41,6 @@ from auditor.models import (
     PersonalData,
     ResolvedFinding,
     Run,
-    Sample,
     SourceResult,
     severity_rank,
 )
@@ -58,7 +57,6 @@ log = logging.getLogger("auditor.engine")
 # holds waiting for room, the one classified). On the SQL benchmark the connector is the slower side:
 # with 4 the queue was full for ~0 of 1,001 tables; with 2 it was, at times, for up to 0.66 s a run.
 COLLECT_AHEAD = 4
-_SENT = Sample()  # stands for a sample sent to a classifier process (the verdict comes back; the values do not)
 
 
 @dataclass
@@ -104,14 +102,17 @@ def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: 
     in this thread, as a caller whose time limit is a signal must (a Celery unit: the signal reaches
     this thread only, and must interrupt the connector's read). ``pool``: the run's classifier
     processes (:mod:`auditor.classify_pool`), up to ``IN_FLIGHT`` samples of this source in flight
-    there, their datasets kept in the connector's order; not with ``ahead`` 0."""
+    there, their datasets kept in the connector's order; a sample is kept here until its verdict,
+    and classified here if the worker died, could not read it, or its verdict is late; not with
+    ``ahead`` 0."""
     vendor = config.vendor(src.vendor)
     found: list[Dataset] = []
     errors: list[CollectionError] = []
     started = time.monotonic()
     depth = COLLECT_AHEAD if ahead is None else ahead
-    # observations whose sample is being classified in a worker, and those behind them, in order
-    inflight: collections.deque[tuple[Observation, Future[Verdict] | None]] = collections.deque()
+    # observations whose sample is being classified in a worker (with when it was sent), and those
+    # behind them, in order
+    inflight: collections.deque[tuple[Observation, Future[Answer] | None, float]] = collections.deque()
     try:
         connector_cls = registry.connectors.get(src.kind)
         ctx = CollectContext(as_of=as_of, log=logging.getLogger(f"auditor.connector.{src.kind}"), cancel=cancel)
@@ -148,10 +149,11 @@ def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: 
             """Keeps the observations in flight, oldest first, until at most ``room`` remain
             (and those whose verdict is already in); False if cancelled while waiting."""
             while inflight:
-                obs, job = inflight[0]
+                obs, job, sent = inflight[0]
                 if job is not None and len(inflight) <= room and not job.done():
                     return True
-                verdict = _verdict(job, cancel) if job is not None else None
+                # None: classified here (no job, the worker died, could not read it, or is late)
+                verdict = _verdict(job, cancel, sent + LATE_SECONDS) if job is not None else None
                 if cancel.is_set():
                     return False
                 inflight.popleft()
@@ -177,7 +179,7 @@ def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: 
                                 break
                             keep(item)
                         else:
-                            inflight.append((item, job))
+                            inflight.append((item, job, time.monotonic()))
                             if not settle(IN_FLIGHT):
                                 break
                     del item
@@ -200,28 +202,27 @@ def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: 
     return _SourceOutcome(SourceResult(id=src.id, kind=src.kind, vendor=src.vendor, datasets=len(found)), found, errors)
 
 
-def _sent(pool: ClassifyPool, obs: Observation) -> Future[Verdict] | None:
-    """``obs``'s sample sent to the pool (then dropped here: a worker holds it until its verdict),
-    or None: it is classified in this thread (no sample, not assessed, or the pool declined)."""
+def _sent(pool: ClassifyPool, obs: Observation) -> Future[Answer] | None:
+    """``obs``'s sample sent to the pool (and kept here until its verdict: classified here if it
+    does not come), or None: it is classified in this thread (no sample, not assessed, or the pool
+    declined)."""
     if obs.sample is None or obs.dataset.status != "assessed":
         return None
-    job = pool.submit(obs.sample)
-    if job is not None:
-        rows = obs.sample.rows
-        obs.sample = Sample(rows=rows) if rows is not None else _SENT
-    return job
+    return pool.submit(obs.sample)
 
 
-def _verdict(job: Future[Verdict], cancel: threading.Event) -> Verdict | None:
-    """The worker's verdict, waiting for it while the source is not cancelled (None: cancelled)."""
+def _verdict(job: Future[Answer], cancel: threading.Event, by: float) -> Verdict | None:
+    """The worker's verdict, waiting for it until ``by`` while the source is not cancelled; None:
+    classify the sample here (cancelled, the verdict late, the worker died or could not read it;
+    a late verdict is dropped when it comes)."""
     while True:
         try:
-            return job.result(timeout=CANCEL_POLL_SECONDS)
+            return job.result(timeout=max(0.0, min(by - time.monotonic(), CANCEL_POLL_SECONDS)))
         except FutureTimeout:
-            if cancel.is_set():
+            if cancel.is_set() or time.monotonic() >= by:
                 return None
         except WorkerDied:
-            return DIED  # noted "classifier failed: worker process died"
+            return None
 
 
 _Collect = Callable[[], Iterator[Observation | CollectionError]]  # a connector's collect()
@@ -271,7 +272,7 @@ def _with_capabilities(ds: Dataset, connector_cls: object) -> Dataset:
 def _classified(obs: Observation, redact: Redactor, options: ClassifyOptions | None = None,
                 verdict: Verdict | None = None) -> Dataset:
     """The observation's dataset with what the classifier found in its sample; ``verdict``: what a
-    worker process found in it (:func:`auditor.classify_pool.verdict_of`; the sample was sent there)."""
+    worker process found in it (:func:`auditor.classify_pool.verdict_of`), else it is classified here."""
     ds = obs.dataset
     update: dict = {}
     if ds.error:
@@ -286,7 +287,7 @@ def _classified(obs: Observation, redact: Redactor, options: ClassifyOptions | N
             # part of the content could not be sampled (binary columns, skipped objects, noncurrent
             # versions): what was found counts, but absence is not known
             update["classified"] = not ds.known.unsampled
-        else:  # bad data in one dataset (or the worker classifying it died): a note, not a crash
+        else:  # bad data in one dataset: a note, not a crash
             update["notes"] = ds.notes + (f"classifier failed: {verdict}",)
     obs.sample = None  # samples never outlive classification
     return scrubbed(ds, update)

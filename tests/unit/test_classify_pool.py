@@ -46,6 +46,18 @@ class Fatal:
         os._exit(7)
 
 
+class FatalInWorker:
+    """Ends a worker's process as it reads the value; read in the process that made it, it is text."""
+
+    def __init__(self) -> None:
+        self.parent = os.getpid()
+
+    def __str__(self) -> str:
+        if os.getpid() != self.parent:
+            os._exit(7)
+        return "not an email"
+
+
 SAMPLES = [
     Sample(fields={"email": [f"user{i}@example.com" for i in range(60)], "city": ["Singapore"] * 60}),
     Sample(fields={"phone": [f"+65 9{i:07d}" for i in range(40)] + ["n/a"] * 3, "note": ["x"] * 43}),
@@ -225,10 +237,11 @@ def _refuse():
     return Unreadable()
 
 
-def test_a_sample_the_worker_cannot_read_is_that_dataset_s_note_not_a_hang(monkeypatch):
+def test_a_sample_the_worker_cannot_read_is_answered_none_not_a_hang(monkeypatch):
+    """None: the engine classifies it in-process (not "classifier failed: RuntimeError")."""
     monkeypatch.setenv("CLASSPROC_IN_WORKER", "1")  # the worker inherits it; this process does not call _refuse
     with forced() as pool:
-        assert pool.submit(Sample(fields={"x": [Unreadable()]})).result(30) == "RuntimeError"
+        assert pool.submit(Sample(fields={"x": [Unreadable()]})).result(30) is None
         assert pool.submit(SAMPLES[0]).result(30) == verdict_of(SAMPLES[0], None)
 
 
@@ -302,3 +315,15 @@ def test_forced_mode_waits_for_a_worker_once_per_pool_not_at_every_sample(monkey
         assert [pool.submit(SAMPLES[0]) for _ in range(6)] == [None] * 6
     assert time.monotonic() - t0 < 1.0 + 2 * classify_pool.CLOSE_WAIT_SECONDS
     assert gone(pool.processes)
+
+
+def test_a_worker_late_with_a_verdict_is_given_no_more_samples(monkeypatch):
+    monkeypatch.setattr(classify_pool, "LATE_SECONDS", 0.5)
+    with forced() as pool:
+        slow = pool.submit(Sample(fields={"x": [Slow(2)]}))
+        assert pool.submit(SAMPLES[0]) is not None  # not late yet
+        time.sleep(0.8)
+        assert pool.submit(SAMPLES[0]) is None  # late: classified here
+        assert slow.result(30) == verdict_of(Sample(fields={"x": ["slow"]}), None)
+        time.sleep(0.3)
+        assert pool.submit(SAMPLES[1]).result(30) == verdict_of(SAMPLES[1], None)  # answered: given samples again

@@ -1,7 +1,8 @@
 """A source's samples classified in the run's worker processes (``pool``, auditor.classify_pool)
 give the outcome classifying them in the source's thread gives: the same datasets in the
-connector's order, progress calls and log lines; a worker that dies is a note on the datasets it
-held, never a silent pass; cancel still ends the source; no process outlives the run.
+connector's order, progress calls and log lines; the samples a worker that dies
+held are classified here (as are those it cannot read or answers late), never a silent pass;
+cancel still ends the source; no process outlives the run.
 
 The scripted connector and its streams are test_engine_overlap's.
 """
@@ -14,7 +15,7 @@ import threading
 import time
 
 import pytest
-from test_classify_pool import Fatal, Slow
+from test_classify_pool import FatalInWorker, Slow
 from test_engine_overlap import (  # noqa: F401 - scripted: the fixture
     AS_OF,
     Trace,
@@ -125,7 +126,7 @@ def mixed(fatal_at: int | None):
                 obs = Observation(dataset=obs.dataset.model_copy(update={"status": "error", "error": "gone"}),
                                   sample=obs.sample)
             if i == fatal_at:
-                obs.sample = Sample(fields={"email": [*emails(i), Fatal()]})
+                obs.sample = Sample(fields={"email": [*emails(i), FatalInWorker()]})
             yield obs
     return script
 
@@ -138,22 +139,20 @@ def test_datasets_without_samples_or_not_assessed_keep_their_place(scripted, tmp
     assert len(pool.jobs) == 30 - 6 - 3  # samples of assessed datasets only
 
 
-def test_a_worker_that_dies_notes_the_datasets_it_held_and_the_rest_are_classified(scripted, tmp_path, monkeypatch):
+def test_a_worker_that_dies_changes_no_outcome(scripted, tmp_path, monkeypatch):
+    """The samples a dead worker held are classified here: the outcome is the in-process one (they
+    were noted "classifier failed: worker process died"; found by review)."""
     scripted["main"] = mixed(None)
     expected = collect(tmp_path, monkeypatch)
     scripted["main"] = mixed(10)
     with Counting(None, 1, start_after=0) as pool:
         out = collect(tmp_path, monkeypatch, pool=pool)
+    scripted["main"] = mixed(10)
+    fatal_here = collect(tmp_path, monkeypatch)  # in-process: the same samples, t010's FatalInWorker as text
     assert out.result == expected.result and out.errors == expected.errors
     assert [d.name for d in out.datasets] == [d.name for d in expected.datasets]
-    noted = [d.name for d in out.datasets if DIED in d.notes]
-    # those in flight behind it, no more (the next go to a new worker), none silent
-    assert noted[0] == "t010" and len(noted) <= classify_pool.IN_FLIGHT
-    for got, want in zip(out.datasets, expected.datasets):
-        if got.name in noted:
-            assert not got.classified and got.personal_data == () and got.notes == (*want.notes, DIED)
-        else:
-            assert got == want  # classified by the next worker (or here while it started)
+    assert out.datasets == fatal_here.datasets
+    assert not any(DIED in d.notes for d in out.datasets)
     assert len(pool.processes) == 2 and all(p.poll() is not None for p in pool.processes)
 
 
@@ -269,3 +268,73 @@ def test_an_exception_after_reading_keeps_the_datasets_in_flight_before_it(scrip
     assert on.datasets == off.datasets[:10]  # (in-process, nothing is sent: only the error item fails there)
     if where == "error item":
         assert off.result == on.result
+
+
+class UnreadableEmail(str):
+    """An address (a plugin's typed value) that pickles here and cannot be unpickled in the worker."""
+
+    def __reduce__(self):
+        return (_email_here_only, (str(self),))
+
+
+def _email_here_only(text):
+    if os.environ.get("CLASSPROC_IN_WORKER") == "1":
+        raise RuntimeError("cannot be rebuilt here")
+    return UnreadableEmail(text)
+
+
+def test_a_sample_the_worker_cannot_read_is_classified_here(scripted, tmp_path, monkeypatch):
+    """Not "classifier failed: RuntimeError": classified in this process, as with no pool (found by review)."""
+    monkeypatch.setenv("CLASSPROC_IN_WORKER", "1")  # the worker inherits it; this process does not unpickle
+
+    def script(connector):
+        for i in range(6):
+            obs = observation(connector, f"t{i:03d}", emails(i + 1))
+            if i % 2:
+                obs.sample = Sample(fields={"email": [UnreadableEmail(v) for v in emails(i + 1)]})
+            yield obs
+
+    scripted["main"] = script
+    off = collect(tmp_path, monkeypatch)
+    with Counting(None, 1, start_after=0) as pool:
+        on = collect(tmp_path, monkeypatch, pool=pool)
+        assert len(pool.jobs) == 6
+    assert on.datasets == off.datasets
+    assert all(d.classified and d.personal_data[0].type == "email" and not d.notes for d in on.datasets)
+
+
+def two_sources(tmp_path, timeout: int):
+    from auditor.config import parse_config
+    return parse_config(f"""
+state: sqlite:///{tmp_path / 'state.db'}
+source_timeout_seconds: {timeout}
+vendors: [{{id: v}}]
+sources:
+  - {{id: a, vendor: v, kind: scripted, script: a}}
+  - {{id: b, vendor: v, kind: scripted, script: b}}
+""", str(tmp_path / "auditor.yaml"))
+
+
+@pytest.mark.parametrize("procs", ["0", "1"])
+def test_one_source_s_slow_sample_does_not_time_out_the_others(scripted, tmp_path, monkeypatch, procs):
+    """One worker serves every source: a late verdict (a sample stuck there) is not waited for, the
+    sample is classified here and the busy worker is given no more; in-process, only the slow source
+    times out (found by review)."""
+    monkeypatch.setenv(classify_pool.ENV, procs)
+
+    def a(connector):
+        obs = observation(connector, "big")
+        obs.sample = Sample(fields={"email": [Slow(30)]})
+        yield obs
+
+    def b(connector):
+        time.sleep(1.5)  # the worker is already busy with a's sample
+        for i in range(40):
+            yield observation(connector, f"t{i:03d}", emails(i))
+
+    scripted["a"], scripted["b"] = a, b
+    cfg = two_sources(tmp_path, 8)
+    out = {o.result.id: o for o in engine.collect_all(cfg, cfg.sources, AS_OF, Redactor())}
+    assert out["a"].result.status == "error"  # timed out, either way
+    assert out["b"].result.status == "ok" and out["b"].result.datasets == 40
+    assert all(d.classified and d.personal_data for d in out["b"].datasets[1:])
