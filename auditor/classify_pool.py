@@ -52,8 +52,9 @@ START_AFTER = 32  # samples a run produces before its pool starts (automatic mod
 MAX_WORKERS = 4  # automatic mode: usable CPUs - 1, at most this many
 # samples of one source sent and not yet answered: enough that the answers' latency (a worker's wake-up,
 # then this process's reader thread waiting its turn for the interpreter lock behind a busy connector,
-# up to a switch interval each) is hidden; memory stays flat however many: a sample sent is dropped here,
-# the pipe holds at most 64 KiB of the next ones and the worker reads one at a time
+# up to a switch interval each) is hidden; memory stays bounded: the engine keeps at most this many samples
+# of a source until their verdicts (to classify them itself if none comes), the pipe holds at most 64 KiB
+# of the next ones and the worker reads one at a time
 IN_FLIGHT = 16
 MAX_RESTARTS = 2  # workers started again after one died, per run; then the run classifies in-process
 # a verdict this late (from when its sample was sent) is not waited for: the engine classifies the
