@@ -84,7 +84,12 @@ NOTES = """## What bounds each figure
   the policies, 0.45 ms in the reports and 0.1 ms in the state store, against the floor's 0.3 ms. Classifying in a
   forked worker process while the connector reads was built and measured (branch `e2e`): it moved
   about 1.3 s of CPU off the collecting thread but did not shorten the wall time on two cores shared
-  with the PostgreSQL server, so it is not in the product.
+  with the PostgreSQL server. Built again with the read-ahead in place (branch `classproc`: fresh
+  `python -I` workers fed length-prefixed pickles, started once a run has 32 samples and a core to
+  spare): forced on, end to end 0.844x the in-process run (5 reps, load 1.5 to 2.4), 3.38x the floor
+  against 3.66x; two reviews found defects in it (the last: a source thread blocked writing a large
+  sample into a busy worker's pipe, so one source's slow sample timed out the others), fixed on the
+  branch but not reviewed again, so it is not in the product yet.
 - **Classifier throughput** (uncapped, 1 MiB per call): columns (CSV/JSONL parsed as the readers
   do) validate each distinct value once and stop once every type's decision is settled (99% Wilson
   bounds; counts extrapolated, flagged `estimated`); phones are checked against patterns compiled
