@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import os
+import re
 from datetime import date, datetime
 from operator import itemgetter
 from pathlib import Path
@@ -101,13 +102,40 @@ def dataset_row(run: Run, d: Dataset) -> dict[str, Any]:
     }
 
 
-def _csv_text(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> str:
+# a text cell csv.writer (QUOTE_MINIMAL, "\r\n") would quote: a delimiter, a quote or a line break in it
+_QUOTE = re.compile('[,"\r\n]')
+
+
+def _csv_line(cells: tuple[Any, ...]) -> str:
+    """One row as ``csv.writer(lineterminator="\r\n").writerow`` writes it, for rows of text and
+    integers (the cells ``_cell`` makes); anything else, or a NUL, goes to ``csv.writer`` itself.
+    Its writer walks each character in C; evidence cells are kilobytes of JSON full of quotes,
+    where ``str.replace`` is several times faster."""
+    out = []
+    for v in cells:
+        t = type(v)
+        if t is str:
+            if _QUOTE.search(v) is not None:
+                if "\0" in v:
+                    break
+                v = '"' + v.replace('"', '""') + '"'
+            out.append(v)
+        elif t is int:
+            out.append(str(v))
+        else:
+            break
+    else:
+        if len(out) == 1 and out[0] == "":
+            return '""\r\n'  # a lone empty cell is quoted (a blank line would be no row at all)
+        return ",".join(out) + "\r\n"
     buf = io.StringIO()
-    buf.write("\ufeff")
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(columns)
-    writer.writerows(map(itemgetter(*columns), rows))  # each row's cells in column order, picked in C
+    csv.writer(buf, lineterminator="\r\n").writerow(cells)
     return buf.getvalue()
+
+
+def _csv_text(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> str:
+    cells = itemgetter(*columns)  # each row's cells in column order, picked in C
+    return "".join(["\ufeff", _csv_line(columns), *(_csv_line(cells(r)) for r in rows)])
 
 
 def datasets_path(path: str | os.PathLike[str]) -> Path:
