@@ -303,7 +303,7 @@ def _inventory(run: Run, tree: _Tree, max_age: int) -> list[dict[str, Any]]:
             "personal": pd or (["none found"] if personal is False else ["in prefixes below"] if personal else ["unknown (not classified)"]),
             "has_personal": personal, "status": d.status, "error": d.error or "",
             "denied": list(d.denied), "notes": list(d.notes),
-            "facts": [(str(k), v) for k, v in evidence_rows(d.facts)],
+            "facts": evidence_rows(d.facts),  # (text, text) rows
         })
     return rows
 

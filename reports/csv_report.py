@@ -68,7 +68,13 @@ def _age(run: Run, d: Dataset) -> int | None:
     return max(0, (as_of - lm).days)
 
 
-def finding_row(run: Run, f: Finding) -> dict[str, Any]:
+def _run_cells(run: Run) -> tuple[Any, Any]:
+    """The run's id and as-of cells, the same on every row."""
+    return _cell(run.id), _cell(run.as_of)
+
+
+def finding_row(run: Run, f: Finding, run_cells: tuple[Any, Any] | None = None) -> dict[str, Any]:
+    run_id, as_of = run_cells or _run_cells(run)
     w = f.waiver or {}
     return {
         "id": f.id, "rule": f.rule, "severity": f.severity, "status": f.status, "new": _cell(f.new),
@@ -77,11 +83,12 @@ def finding_row(run: Run, f: Finding) -> dict[str, Any]:
         "remediation": _cell(f.remediation, ""), "references": _cell(list(f.references)),
         "evidence": _cell(f.evidence), "waiver_reason": _cell(w.get("reason"), ""), "waiver_by": _cell(w.get("by"), ""),
         "waiver_until": _cell(w.get("until"), ""), "waiver_expired": _cell(w.get("expired"), "") if w else "",
-        "run_id": _cell(run.id), "as_of": _cell(run.as_of),
+        "run_id": run_id, "as_of": as_of,
     }
 
 
-def dataset_row(run: Run, d: Dataset) -> dict[str, Any]:
+def dataset_row(run: Run, d: Dataset, run_cells: tuple[Any, Any] | None = None) -> dict[str, Any]:
+    run_id, as_of = run_cells or _run_cells(run)
     has = d.has_personal_data
     return {
         "vendor": _cell(d.vendor), "source": _cell(d.source), "kind": d.kind, "name": _cell(d.name),
@@ -98,7 +105,7 @@ def dataset_row(run: Run, d: Dataset) -> dict[str, Any]:
         "personal_data_types": _cell(list(d.personal_types)) if has else ("none found" if has is False else UNKNOWN),
         "personal_data": _cell([f"{p.type}:{p.count}" + (f" in {', '.join(p.where)}" if p.where else "")
                                 for p in d.personal_data]),
-        "denied": _cell(list(d.denied)), "notes": _cell(list(d.notes)), "run_id": _cell(run.id), "as_of": _cell(run.as_of),
+        "denied": _cell(list(d.denied)), "notes": _cell(list(d.notes)), "run_id": run_id, "as_of": as_of,
     }
 
 
@@ -147,7 +154,8 @@ def write_csv(run: Run, path: str | os.PathLike[str]) -> list[Path]:
     """The findings CSV at ``path`` and the datasets CSV at ``<stem>-datasets.csv`` beside it."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    findings = atomic_write(target, _csv_text(FINDING_COLUMNS, [finding_row(run, f) for f in run.findings]))
+    cells = _run_cells(run)
+    findings = atomic_write(target, _csv_text(FINDING_COLUMNS, [finding_row(run, f, cells) for f in run.findings]))
     datasets = atomic_write(datasets_path(target),
-                            _csv_text(DATASET_COLUMNS, [dataset_row(run, d) for d in run.datasets]))
+                            _csv_text(DATASET_COLUMNS, [dataset_row(run, d, cells) for d in run.datasets]))
     return [findings, datasets]
