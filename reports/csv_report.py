@@ -39,6 +39,11 @@ DATASET_COLUMNS = (
 )
 
 
+# json.dumps(value, ensure_ascii=False, sort_keys=True, default=str), its encoder made once rather than per
+# cell (json.dumps builds a new one whenever an option is given: half the cost of a finding's evidence)
+_EVIDENCE_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
+
+
 def _cell(value: Any, unknown: str = UNKNOWN) -> Any:
     """A CSV cell: None is ``unknown``; text that looks like a formula is made inert."""
     if type(value) is str:  # most cells: plain text, before the type tests below
@@ -54,7 +59,7 @@ def _cell(value: Any, unknown: str = UNKNOWN) -> Any:
     if isinstance(value, list | tuple):
         value = "; ".join(str(_cell(v)) for v in value)
     elif isinstance(value, dict):
-        value = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+        value = _EVIDENCE_JSON.encode(value)
     text = str(value)
     return "'" + text if text.startswith(FORMULA_START) else text
 

@@ -45,7 +45,9 @@ def when(dt: datetime | None) -> str:
 def day(d: date | datetime | None, missing: str = UNKNOWN) -> str:
     if d is None:
         return missing
-    return (utc(d) if isinstance(d, datetime) else d).strftime("%Y-%m-%d")
+    d = utc(d) if isinstance(d, datetime) else d
+    # date.isoformat is strftime("%Y-%m-%d") for four-digit years, at a fraction of the cost
+    return d.isoformat()[:10] if d.year >= 1000 else d.strftime("%Y-%m-%d")
 
 
 def yes_no(b: bool | None, yes: str = "yes", no: str = "no") -> str:

@@ -246,13 +246,14 @@ def finding_groups(findings: list[dict[str, Any]], waive: Any) -> dict[str, Any]
     """Findings by rule (worst first), then vendor; a rule's explanation is written once unless a
     finding's own differs, and each group's findings are rows of indexes into one string list."""
     s = _Strings()
-    usual: dict[tuple[str, str], Counter[Any]] = {}  # a rule's most common text, title and references
+    of_rule: dict[str, list[dict[str, Any]]] = {}
     for f in findings:
-        for field in ("description", "remediation", "title", "references"):
-            usual.setdefault((f["rule"], field), Counter())[tuple(f[field]) if field == "references" else f[field]] += 1
+        of_rule.setdefault(f["rule"], []).append(f)
 
     def most(rule: str, field: str) -> Any:
-        return usual[(rule, field)].most_common(1)[0][0]
+        """A rule's most common text, title or references (the first seen of equally common ones)."""
+        values = (tuple(f[field]) for f in of_rule[rule]) if field == "references" else (f[field] for f in of_rule[rule])
+        return Counter(values).most_common(1)[0][0]
 
     rules: dict[str, dict[str, Any]] = {}
     for f in findings:

@@ -38,3 +38,13 @@ def test_text_is_bom_header_and_rows() -> None:
     rows = [{"a": 'x "y"', "b": 1}, {"a": "", "b": "z,w"}]
     expected = "\ufeff" + _reference(("a", "b")) + _reference(('x "y"', 1)) + _reference(("", "z,w"))
     assert _csv_text(("a", "b"), rows) == expected
+
+
+def test_mapping_cell_is_sorted_json_as_json_dumps_writes_it() -> None:
+    import json
+    from datetime import datetime, timezone
+
+    from reports.csv_report import _cell
+
+    value = {"z": "é", "a": [1, None, datetime(2026, 1, 2, tzinfo=timezone.utc)], "m": {"y": True, "b": 1.5}}
+    assert _cell(value) == json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
