@@ -86,6 +86,7 @@ def _own(mine: Sequence[PersonalData], below: Sequence[tuple[str, PersonalData]]
 
 
 _PLAIN = frozenset({str, int, float, bool, type(None)})
+_UNSEEN = object()
 
 
 def _json_safe(value: Any) -> Any:
@@ -135,10 +136,9 @@ class _Run:
     def applies(self, rule: Rule, d: Dataset) -> tuple[Effective, _Items, bool] | None:
         """The rule's settings for ``d`` and its personal data (filtered), if the rule applies."""
         memo = (rule.id, d.source, d.name)
-        try:
-            return self._applies[memo]
-        except KeyError:
-            pass
+        known = self._applies.get(memo, _UNSEEN)  # not try/except: most calls are a first (a KeyError each)
+        if known is not _UNSEEN:
+            return known  # type: ignore[return-value]
         result = None
         eff = rule.effective(d)
         if eff is not None and (d.status == "assessed" or rule.check_impl.tree):
