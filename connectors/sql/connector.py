@@ -184,6 +184,38 @@ def _one_round_trip(conn: sa.Connection, sql: str) -> tuple[Any, list | None]:
     return first, rows
 
 
+@contextlib.contextmanager
+def _types_once(dialect: sa.Dialect) -> Iterator[None]:
+    """While a schema's columns are reflected: each distinct PostgreSQL ``format_type`` (with its
+    collation) parsed into a SQLAlchemy type once, the same type object given to every column that
+    has it (``varchar(200)`` in a thousand tables: one parse, not a thousand). A function of its
+    arguments within one reflection; a type SQLAlchemy did not recognize (it warns, naming the
+    column, and gives NULLTYPE) is not remembered, so each such column still warns. Dialects
+    without ``_reflect_type`` (not PostgreSQL) are left alone."""
+    reflect = getattr(type(dialect), "_reflect_type", None)
+    if reflect is None or "_reflect_type" in vars(dialect):
+        yield
+        return
+    memo: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+
+    def once(format_type: Any, named_type_loader: Any, type_description: Any = None, collation: Any = None,
+             collation_schema: Any = None) -> Any:
+        key = (format_type, id(named_type_loader), collation, collation_schema)
+        hit = memo.get(key)
+        if hit is not None and hit[0] is named_type_loader:
+            return hit[1]
+        got = reflect(dialect, format_type, named_type_loader, type_description, collation, collation_schema)
+        if format_type is not None and not isinstance(got, sa.types.NullType):
+            memo[key] = (named_type_loader, got)
+        return got
+
+    dialect._reflect_type = once  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        del dialect._reflect_type  # type: ignore[attr-defined]
+
+
 _TABLE = {"auditor_phase": "table"}
 _SAMPLE = {"auditor_phase": "sample"}
 
@@ -207,6 +239,7 @@ class Connector:
         self.redact.add(self.url.password if isinstance(self.url.password, str) else None)
         self._shapes: dict[int, Shapes] = {}  # statement shapes compiled for this source, per engine dialect
         self._type_texts: dict[Any, str] = {}  # compiled column types (see _type_text)
+        self._type_objects: dict[int, tuple[Any, str]] = {}  # the same, by type object
         self._isolation: Any = None  # the connection's isolation level before reads went autocommit
         self.read_timeout = self.opts.read_timeout or self.opts.statement_timeout + 15
         self.watchdog = Watchdog(self.read_timeout)  # PostgreSQL: a connection that goes silent
@@ -509,7 +542,8 @@ class Connector:
         def bulk(names: list[str] | None) -> tuple[dict, dict]:
             if names is not None and not names:
                 return {}, {}
-            columns = inspector.get_multi_columns(schema=schema, filter_names=names, kind=kind)
+            with _types_once(setup.dialect):
+                columns = inspector.get_multi_columns(schema=schema, filter_names=names, kind=kind)
             pks = (inspector.get_multi_pk_constraint(schema=schema, filter_names=names, kind=kind)
                    if self.dialect.samples_by_key else {})  # only sample_key reads them
             comments = self._table_comments(inspector, schema, kind, names)
@@ -888,7 +922,17 @@ class Connector:
     def _type_text(self, coltype: Any) -> str:
         """A column type as ``facts["columns"]`` says it: compiled by the URL's dialect (its class
         name where that cannot compile it). Remembered per type class and attributes (a type
-        compiles from nothing else), so an estate's thousands of VARCHAR(200) compile once."""
+        compiles from nothing else), so an estate's thousands of VARCHAR(200) compile once; a type
+        object seen before (PostgreSQL's reflection gives one per distinct type, see
+        :func:`_types_once`) is looked up by identity, without building that key."""
+        seen = self._type_objects.get(id(coltype))
+        if seen is not None and seen[0] is coltype:
+            return seen[1]
+        text = self._type_text_of(coltype)
+        self._type_objects[id(coltype)] = (coltype, text)  # the type kept alive: its id stays its own
+        return text
+
+    def _type_text_of(self, coltype: Any) -> str:
         try:
             key: Any = (type(coltype), tuple(coltype.__dict__.items()))
             hit = self._type_texts.get(key)
