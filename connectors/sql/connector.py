@@ -240,6 +240,8 @@ class Connector:
         self._shapes: dict[int, Shapes] = {}  # statement shapes compiled for this source, per engine dialect
         self._type_texts: dict[Any, str] = {}  # compiled column types (see _type_text)
         self._type_objects: dict[int, tuple[Any, str]] = {}  # the same, by type object
+        # per run (the server's facts, e.g. which kinds it writes as text, are read first): see _column_plan
+        self._column_plans: dict[tuple, tuple[list[Any], tuple]] = {}
         self._isolation: Any = None  # the connection's isolation level before reads went autocommit
         self.read_timeout = self.opts.read_timeout or self.opts.statement_timeout + 15
         self.watchdog = Watchdog(self.read_timeout)  # PostgreSQL: a connection that goes silent
@@ -357,6 +359,7 @@ class Connector:
         try:
             self.dialect.lock_wait(setup, self._catalog_wait)  # the catalogue waits briefly on a lock
             server = self.dialect.server(setup)
+            self._column_plans = {}  # a plan of columns holds what this server said (wire texts)
             inspector = sa.inspect(setup)
             schemas = self.dialect.schemas(inspector, self.opts.schemas)
             missing_schemas = self.dialect.unknown_schemas(inspector, self.opts.schemas)
@@ -703,9 +706,8 @@ class Connector:
         o, info, cols = self.opts, t.info, t.columns
         exact = (info.estimate is None or info.estimate <= o.exact_count_max_rows) and (
             info.bytes is None or info.bytes <= o.exact_count_max_bytes)
-        cands = age.candidates(cols, loose_types=self.dialect.loose_types)
         key = self.dialect.sample_key(cols, t.pk, info)
-        sample_cols, unsampled = sampling.column_plan(cols)
+        cands, sample_cols, unsampled, structured, cut, texts = self._column_plan(cols, key)
         spec: list[tuple[str, str, str | None]] = []  # (result key, aggregate, column)
         if exact:
             spec.append(("count", "count", None))
@@ -716,11 +718,28 @@ class Connector:
             spec.append(("commit", "commit", None))
         if key is not None:
             spec += [("kmin", "min", key), ("kmax", "max", key)]
-        structured = sampling.structured_columns(cols)
-        cut = sampling.cuts(cols, sample_cols, o.sample_rows)
-        texts = self.dialect.wire_texts(cols, [c for c in sample_cols if c != key], cut, structured)
         return ReadPlan(exact=exact, candidates=cands, key=key, sample_cols=sample_cols, unsampled=unsampled,
                         structured=structured, cut=cut, spec=spec, commit_expr=commit_expr, texts=texts)
+
+    def _column_plan(self, cols: list[Any], key: str | None) -> tuple[list[age.Candidate], list[str], dict[str, str],
+                                                                      set[str], dict[str, int], dict[str, str]]:
+        """(write-time candidates, sampled columns, unsampled, structured, cuts, wire texts) of a
+        table's columns: a function of their names and type objects (and the sample key), so
+        remembered by them for this run (PostgreSQL's reflection gives the tables of one estate the
+        same type objects, see :func:`_types_once`); each table gets its own copies."""
+        memo_key = (key, *[(c["name"], id(c["type"])) for c in cols])
+        hit = self._column_plans.get(memo_key)
+        if hit is None or any(a is not b["type"] for a, b in zip(hit[0], cols)):
+            o = self.opts
+            cands = age.candidates(cols, loose_types=self.dialect.loose_types)
+            sample_cols, unsampled = sampling.column_plan(cols)
+            structured = sampling.structured_columns(cols)
+            cut = sampling.cuts(cols, sample_cols, o.sample_rows)
+            texts = self.dialect.wire_texts(cols, [c for c in sample_cols if c != key], cut, structured)
+            hit = ([c["type"] for c in cols], (cands, sample_cols, unsampled, structured, cut, texts))
+            self._column_plans[memo_key] = hit  # the types kept alive: their ids stay theirs
+        cands, sample_cols, unsampled, structured, cut, texts = hit[1]
+        return list(cands), list(sample_cols), dict(unsampled), set(structured), dict(cut), dict(texts)
 
     def _aggregate(self, conn: sa.Connection, t: ReflectedTable, plan: ReadPlan) -> tuple[dict[str, Any], TableRead | None]:
         """One statement: exact count, max() of each write-time column, commit time, key range

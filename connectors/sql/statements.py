@@ -27,6 +27,9 @@ def column(i: int) -> str:
     return f"{PREFIX}c{i}"
 
 
+_COLUMNS = [column(i) for i in range(256)]  # the placeholders of the first columns, built once
+
+
 class Shapes:
     """One cache per source (one SQLAlchemy dialect)."""
 
@@ -36,6 +39,8 @@ class Shapes:
         self._cache: dict[Hashable, tuple[str, Any]] = {}
         self.compiled = 0  # shapes compiled (for whoever measures)
         self._last: tuple[tuple, dict[str, str]] | None = None
+        self._quoted: dict[str, str] = {}  # identifier -> as the preparer quotes it
+        self._schemas: dict[str, str] = {}  # schema -> as the preparer quotes a schema
 
     def render(self, key: Hashable, build: Callable[[str | None, str, list[str]], Any], schema: str | None,
                name: str, columns: Sequence[str], literal: bool = False) -> tuple[str, Any]:
@@ -71,11 +76,30 @@ class Shapes:
         key = (schema, name, tuple(columns))
         if self._last is not None and self._last[0] == key:
             return self._last[1]
-        q = self.preparer
-        names = {TABLE: q.quote(name)}
+        quote = self._quote
+        names = {TABLE: quote(name)}
         if schema is not None:
-            names[SCHEMA] = q.quote_schema(schema)
+            names[SCHEMA] = self._quoted_schema(schema)
         for i, c in enumerate(columns):
-            names[column(i)] = q.quote(c)
+            names[_COLUMNS[i] if i < len(_COLUMNS) else column(i)] = quote(c)
         self._last = (key, names)
         return names
+
+    def _quote(self, name: str) -> str:
+        """The preparer's quoting of an identifier (a function of the string alone, remembered:
+        an estate's tables share most of their column names). A ``quoted_name`` carries its own
+        quoting: never remembered."""
+        if type(name) is not str:
+            return self.preparer.quote(name)
+        hit = self._quoted.get(name)
+        if hit is None:
+            hit = self._quoted[name] = self.preparer.quote(name)
+        return hit
+
+    def _quoted_schema(self, schema: str) -> str:
+        if type(schema) is not str:
+            return self.preparer.quote_schema(schema)
+        hit = self._schemas.get(schema)
+        if hit is None:
+            hit = self._schemas[schema] = self.preparer.quote_schema(schema)
+        return hit
