@@ -190,10 +190,12 @@ def _types_once(dialect: sa.Dialect) -> Iterator[None]:
     collation) parsed into a SQLAlchemy type once, the same type object given to every column that
     has it (``varchar(200)`` in a thousand tables: one parse, not a thousand). A function of its
     arguments within one reflection; a type SQLAlchemy did not recognize (it warns, naming the
-    column, and gives NULLTYPE) is not remembered, so each such column still warns. Dialects
-    without ``_reflect_type`` (not PostgreSQL) are left alone."""
+    column, and gives NULLTYPE) is not remembered, so each such column still warns. Other
+    SQLAlchemy dialects (not PostgreSQL's, whose ``_reflect_type`` this wraps) are left alone."""
+    from sqlalchemy.dialects.postgresql.base import PGDialect
+
     reflect = getattr(type(dialect), "_reflect_type", None)
-    if reflect is None or "_reflect_type" in vars(dialect):
+    if not isinstance(dialect, PGDialect) or reflect is None or "_reflect_type" in vars(dialect):
         yield
         return
     memo: dict[tuple[Any, ...], tuple[Any, Any]] = {}
