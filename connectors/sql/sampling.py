@@ -469,7 +469,8 @@ def _plain_column(col: str, values: tuple, chars: int | None, fields: dict[str, 
         # JSON kept in a text column goes cell by cell: a value that starts with { or [ (found in
         # one joined string; a separator inside a value may send a column there too: same texts)
         joined = _SEP.join(present)
-        if joined[:1] in ("{", "[") or _SEP + "{" in joined or _SEP + "[" in joined:
+        if ("{" in joined or "[" in joined) and (
+                joined[:1] in ("{", "[") or _SEP + "{" in joined or _SEP + "[" in joined):
             return None
         limit = MAX_CHARS if chars is None else min(chars, MAX_CHARS)
         if max(map(len, present)) > limit:
@@ -544,6 +545,10 @@ def _iso_shaped(values: Any, joined: str, lengths: set[int]) -> bool:
     with a 4-digit year ('-' at index 4) and no ' BC', a length of 19 / 22 (with '+00') has no
     fraction and 26 / 29 a 6-digit one; the same length is also '.fff BC' (BC), or a 5-digit
     year with a 5-digit fraction (a 6-digit one with 4): those go value by value."""
+    n = len(values)
+    for size in lengths:  # every text ``size`` long: the n - 1 separators sit every size + 1 characters
+        if len(joined) == n * (size + 1) - 1 and joined[size::size + 1] == _SEP * (n - 1):
+            return "B" not in joined and joined[4::size + 1].count("-") == n
     sizes = set(map(len, values))
     if not sizes <= lengths or "B" in joined:
         return False
