@@ -211,11 +211,11 @@ def _types_once(dialect: sa.Dialect) -> Iterator[None]:
             memo[key] = (named_type_loader, got)
         return got
 
-    dialect._reflect_type = once  # type: ignore[attr-defined]
+    dialect._reflect_type = once  # type: ignore[method-assign]
     try:
         yield
     finally:
-        del dialect._reflect_type  # type: ignore[attr-defined]
+        del dialect._reflect_type
 
 
 _TABLE = {"auditor_phase": "table"}
