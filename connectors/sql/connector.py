@@ -32,6 +32,7 @@ classifier in the :class:`~auditor.models.Sample` and nowhere else.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
@@ -184,6 +185,18 @@ def _one_round_trip(conn: sa.Connection, sql: str) -> tuple[Any, list | None]:
     return first, rows
 
 
+# the parameters of SQLAlchemy's private PGDialect._reflect_type that _types_once was written against
+# (SQLAlchemy 2.1); any other (2.0 passes domains and enums instead of a loader): left alone
+_REFLECT_TYPE_PARAMS = ("self", "format_type", "named_type_loader", "type_description", "collation", "collation_schema")
+
+
+def _known_reflect_type(fn: Any) -> bool:
+    try:
+        return tuple(inspect.signature(fn).parameters) == _REFLECT_TYPE_PARAMS
+    except (TypeError, ValueError):
+        return False
+
+
 @contextlib.contextmanager
 def _types_once(dialect: sa.Dialect) -> Iterator[None]:
     """While a schema's columns are reflected: each distinct PostgreSQL ``format_type`` (with its
@@ -194,8 +207,8 @@ def _types_once(dialect: sa.Dialect) -> Iterator[None]:
     SQLAlchemy dialects (not PostgreSQL's, whose ``_reflect_type`` this wraps) are left alone."""
     from sqlalchemy.dialects.postgresql.base import PGDialect
 
-    reflect = getattr(type(dialect), "_reflect_type", None)
-    if not isinstance(dialect, PGDialect) or reflect is None or "_reflect_type" in vars(dialect):
+    reflect: Any = getattr(type(dialect), "_reflect_type", None)
+    if not isinstance(dialect, PGDialect) or not _known_reflect_type(reflect) or "_reflect_type" in vars(dialect):
         yield
         return
     memo: dict[tuple[Any, ...], tuple[Any, Any]] = {}

@@ -189,6 +189,21 @@ def test_types_once_leaves_the_dialect_as_it_was(pg_url: str) -> None:
         engine.dispose()
 
 
+def test_types_once_leaves_another_sqlalchemy_signature_alone(pg_url: str) -> None:
+    """SQLAlchemy 2.0 (allowed by pyproject) passes domains and enums where 2.1 passes a loader,
+    and by keyword: the memo is only put in front of the signature it was written against."""
+    from sqlalchemy.dialects.postgresql.base import PGDialect
+
+    class OldShape(type(sa.create_engine(pg_url).dialect)):  # type: ignore[misc]
+        def _reflect_type(self, format_type, domains, enums, type_description, collation=None):  # type: ignore[override]
+            raise AssertionError("not called here")
+
+    dialect = OldShape()
+    assert isinstance(dialect, PGDialect)
+    with sql_connector._types_once(dialect):
+        assert "_reflect_type" not in vars(dialect)
+
+
 def test_mariadb_same_scan(mysql_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     columns = {"name20": "varchar(20)", "name200": "varchar(200)", "amount": "decimal(10,2)", "ratio": "double",
                "mood": "enum('ok','sad')", "seen": "datetime(3)", "doc": "json", "blob": "blob"}
