@@ -197,6 +197,18 @@ def _known_reflect_type(fn: Any) -> bool:
         return False
 
 
+def _holds_null(t: Any) -> bool:
+    """Whether a reflected type is, or is built on (a domain's, an array's), one SQLAlchemy did
+    not recognize (NULLTYPE: it warned, naming the column)."""
+    for _ in range(32):  # domains over domains, arrays of them: a few levels
+        if t is None:
+            return False
+        if isinstance(t, sa.types.NullType):
+            return True
+        t = getattr(t, "data_type", None) or getattr(t, "item_type", None)
+    return True  # deeper than any real type: not remembered
+
+
 @contextlib.contextmanager
 def _types_once(dialect: sa.Dialect) -> Iterator[None]:
     """While a schema's columns are reflected: each distinct PostgreSQL ``format_type`` (with its
@@ -220,7 +232,7 @@ def _types_once(dialect: sa.Dialect) -> Iterator[None]:
         if hit is not None and hit[0] is named_type_loader:
             return hit[1]
         got = reflect(dialect, format_type, named_type_loader, type_description, collation, collation_schema)
-        if format_type is not None and not isinstance(got, sa.types.NullType):
+        if format_type is not None and not _holds_null(got):
             memo[key] = (named_type_loader, got)
         return got
 

@@ -544,7 +544,9 @@ def _iso_shaped(values: Any, joined: str, lengths: set[int]) -> bool:
     its trailing zeros dropped, the zone ('+00'), ' BC', a year of 4-6 digits, or 'infinity':
     with a 4-digit year ('-' at index 4) and no ' BC', a length of 19 / 22 (with '+00') has no
     fraction and 26 / 29 a 6-digit one; the same length is also '.fff BC' (BC), or a 5-digit
-    year with a 5-digit fraction (a 6-digit one with 4): those go value by value."""
+    year with a 5-digit fraction (a 6-digit one with 4): those go value by value. It relies, as
+    the split of ``joined`` after it does, on no timestamp text holding ``_SEP`` (the server never
+    writes one there)."""
     n = len(values)
     for size in lengths:  # every text ``size`` long: the n - 1 separators sit every size + 1 characters
         if len(joined) == n * (size + 1) - 1 and joined[size::size + 1] == _SEP * (n - 1):

@@ -175,6 +175,23 @@ def test_postgres_unknown_type_warns_per_column(pg_url: str) -> None:
     assert len(set(per_column)) == 2  # named by column: p1 and p2 (twice each)
 
 
+def test_postgres_unknown_type_inside_a_domain_or_array_warns_per_column(pg_url: str) -> None:
+    """A domain over, or an array of, a type SQLAlchemy does not recognize is not remembered either
+    (the domain or array object is not NULLTYPE, the type inside it is): one warning per column."""
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as c:
+        c.exec_driver_sql("CREATE TYPE pair3 AS (a integer, b text)")
+        c.exec_driver_sql("CREATE DOMAIN pairdom AS pair3")
+        for name in ("warn_c", "warn_d"):
+            c.exec_driver_sql(f"CREATE TABLE {name} (id integer primary key, d1 pairdom, a1 pair3[])")
+    engine.dispose()
+    _items, warned = _scan(pg_url)
+    in_domain = [w for w in warned if "pair3" in w and "DOMAIN" in w]
+    in_array = [w for w in warned if "pair3" in w and "DOMAIN" not in w]
+    assert len(in_domain) == 2, warned  # one per column of the domain, as without the memo
+    assert len(in_array) == 2, warned
+
+
 def test_types_once_leaves_the_dialect_as_it_was(pg_url: str) -> None:
     engine = sa.create_engine(pg_url)
     try:
