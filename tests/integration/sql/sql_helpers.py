@@ -102,3 +102,15 @@ def count_queries() -> Iterator[Counter]:
         yield counts
     finally:
         sa.event.remove(sa.engine.Engine, "before_cursor_execute", hook)
+
+
+def dump_items(items: list) -> list:
+    """A scan's observations (dataset, sample fields) and collection errors as plain data, to compare two scans."""
+    out = []
+    for o in items:
+        if isinstance(o, Observation):
+            out.append((o.dataset.model_dump(), None if o.sample is None else o.sample.fields))
+        else:
+            assert isinstance(o, CollectionError)
+            out.append(o.model_dump())
+    return out

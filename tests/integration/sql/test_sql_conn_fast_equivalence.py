@@ -16,9 +16,10 @@ from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
+from sql_helpers import dump_items as _dump
 from sql_helpers import scan
 
-from auditor.models import CollectionError, Observation
+from auditor.models import Observation
 from connectors.sql import connector as sql_connector
 from connectors.sql import dialects, sampling
 
@@ -57,17 +58,6 @@ def _plain_round_trip(conn, sql):
     finally:
         cursor.close()
     return first, rows
-
-
-def _dump(items: list) -> list:
-    out = []
-    for o in items:
-        if isinstance(o, Observation):
-            out.append((o.dataset.model_dump(), None if o.sample is None else o.sample.fields))
-        else:
-            assert isinstance(o, CollectionError)
-            out.append(o.model_dump())
-    return out
 
 
 def _both(url: str, monkeypatch: pytest.MonkeyPatch) -> tuple[list, list]:

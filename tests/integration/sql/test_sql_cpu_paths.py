@@ -26,9 +26,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sql_helpers import dump_items as _dump
 from sql_helpers import scan
 
-from auditor.models import CollectionError, Observation
+from auditor.models import Observation
 from connectors.sql import age, sampling, statements
 from connectors.sql import connector as sql_connector
 
@@ -56,17 +57,6 @@ def _plain_quote(self, name):
 
 def _plain_quoted_schema(self, schema):
     return self.preparer.quote_schema(schema)
-
-
-def _dump(items: list) -> list:
-    out = []
-    for o in items:
-        if isinstance(o, Observation):
-            out.append((o.dataset.model_dump(), None if o.sample is None else o.sample.fields))
-        else:
-            assert isinstance(o, CollectionError)
-            out.append(o.model_dump())
-    return out
 
 
 def _scan(url: str) -> tuple[list, list[str]]:
