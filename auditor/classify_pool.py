@@ -1,0 +1,394 @@
+"""The classifier in worker processes, so a second core classifies while this process reads.
+
+A run's sources are threads of one process, and the interpreter lock lets one of them use the
+CPU at a time: the classifier's work (about a third of a SQL scan's CPU) and the connectors',
+policies' and reports' followed each other on one core. Here, once a run has produced
+``START_AFTER`` samples (the many small runs stay in-process), its samples are classified in
+``workers`` child processes, a few per source in flight, and the engine takes their verdicts back
+in the connector's order (:func:`auditor.engine._collect_source`). Only where it pays: at least
+two usable CPUs, one of them spare when the pool would start (the load average);
+``AUDITOR_CLASSIFY_PROCESSES=0`` turns it off, ``=N`` starts N workers at the first sample,
+whatever the load (tests).
+
+The workers are started as fresh interpreters (``subprocess``: fork and exec at once, like
+multiprocessing's "spawn", never a plain fork of this threaded process, and without re-importing
+the caller's ``__main__``), on this process's ``sys.path``. They talk over their standard input
+and output: length-prefixed pickles, the sample's fields and text in, a verdict out (the
+``PersonalData`` found, or the name of the exception the classifier raised). Raw values cross
+only that local pipe to our own child; the child writes nothing to disk, and its stderr and
+stray stdout go to /dev/null.
+
+A worker that dies (killed, out of memory, a crash in a native library) fails the samples it
+held with :class:`WorkerDied`, and a sample it cannot read (a value whose class it cannot
+rebuild) is answered None: the engine, which keeps each sample until its verdict, classifies
+those in-process, as it does a sample whose verdict is ``LATE_SECONDS`` late (stuck behind
+another source's slow one: the late verdict is dropped when it comes, and a worker that late is
+given no more samples until it answers). So the outcomes are the in-process ones. The pool
+starts another worker, at most ``MAX_RESTARTS`` times a run, and until one is ready the samples
+are classified in-process. Waiting on a verdict never blocks for long without looking at the
+source's ``cancel``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import signal
+import struct
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import Future
+from typing import IO, Any
+
+from auditor.models import PersonalData, Sample
+
+log = logging.getLogger("auditor.classify_pool")
+
+ENV = "AUDITOR_CLASSIFY_PROCESSES"  # unset: automatic; "0": never; "N": N workers from the first sample
+START_AFTER = 32  # samples a run produces before its pool starts (automatic mode)
+MAX_WORKERS = 4  # automatic mode: usable CPUs - 1, at most this many
+# samples of one source sent and not yet answered: enough that the answers' latency (a worker's wake-up,
+# then this process's reader thread waiting its turn for the interpreter lock behind a busy connector,
+# up to a switch interval each) is hidden; memory stays bounded: the engine keeps at most this many samples
+# of a source until their verdicts (to classify them itself if none comes), the pipe holds at most 64 KiB
+# of the next ones and the worker reads one at a time
+IN_FLIGHT = 16
+MAX_RESTARTS = 2  # workers started again after one died, per run; then the run classifies in-process
+# a verdict this late (from when its sample was sent) is not waited for: the engine classifies the
+# sample itself; the worker, busy with some source's slow sample, gets no more until it answers
+LATE_SECONDS = 3.0
+READY_WAIT_SECONDS = 60.0  # forced mode: how long the first sample waits for a worker to be ready
+CLOSE_WAIT_SECONDS = 2.0  # a worker told to stop (its input closed) is killed after this
+DIED = "worker process died"
+
+_LEN = struct.Struct(">Q")
+# The child: this process's sys.path first (the same code), then serve. Run isolated (-I): without it
+# ``-c`` puts the current directory first on the path, and a struct.py there would run as it boots.
+_BOOT = ("import pickle, struct, sys; f = sys.stdin.buffer; n = struct.unpack('>Q', f.read(8))[0]; "
+         "sys.path[:] = pickle.loads(f.read(n)); from auditor.classify_pool import serve; serve()")
+
+Verdict = tuple[PersonalData, ...] | str  # what the classifier found, or the name of what it raised
+Answer = Verdict | None  # a worker's: None, it could not read the sample (classify it here)
+
+
+class WorkerDied(RuntimeError):
+    """The worker classifying a sample ended before it answered."""
+
+    def __init__(self) -> None:
+        super().__init__(DIED)
+
+
+def usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def spare_cpu() -> bool:
+    """A core to spare now: the 1-minute load average (this process's own busy thread counts about 1)
+    below the usable CPUs less a half. On a machine busy with other work a worker only takes its
+    share from this process (measured: 1.38x the wall time at a load of 8 on 2 cores)."""
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return True
+    return load < usable_cpus() - 0.5
+
+
+def configured() -> tuple[int, int]:
+    """(workers, start_after) from the environment and the machine; workers 0: classify in-process."""
+    raw = os.environ.get(ENV, "").strip()
+    if raw:
+        try:
+            n = int(raw)
+        except ValueError:
+            log.warning("%s=%r is not a number of processes; deciding automatically", ENV, raw)
+        else:
+            return (max(0, n), 0)
+    return (max(0, min(usable_cpus() - 1, MAX_WORKERS)), START_AFTER)
+
+
+# --------------------------------------------------------------------------- the wire
+
+
+def _write_frame(out: IO[bytes], data: bytes, job: int | None = None) -> None:
+    """A frame: its length, then (a sample's) the job's number, then the pickle."""
+    if job is None:
+        out.write(_LEN.pack(len(data)))
+    else:
+        out.write(_LEN.pack(len(data) + _LEN.size) + _LEN.pack(job))
+    out.write(data)
+    out.flush()
+
+
+def _read_frame(inp: IO[bytes]) -> bytes | None:
+    head = inp.read(_LEN.size)
+    if len(head) < _LEN.size:
+        return None
+    (n,) = _LEN.unpack(head)
+    data = inp.read(n)
+    return data if len(data) == n else None
+
+
+def verdict_of(sample: Sample, options: Any) -> Verdict:
+    """The classifier's answer on one sample, as the engine records it: found, or the exception's name."""
+    from auditor.classify import classify
+
+    try:
+        return tuple(classify(sample, options))
+    except Exception as exc:  # noqa: BLE001 - bad data in one dataset: a note, not a crash
+        return exc.__class__.__name__
+
+
+# --------------------------------------------------------------------------- the child
+
+
+def serve() -> None:
+    """The worker's loop (run by ``_BOOT`` in the child): options, then one verdict per sample."""
+    # Ctrl-C reaches the terminal's whole process group: the run decides, its workers go on until
+    # their input ends (this process's exit, however it exits, closes it)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    inp = sys.stdin.buffer
+    out = os.fdopen(os.dup(1), "wb")  # the protocol's; fd 1 (stray prints) and 2 go nowhere
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    frame = _read_frame(inp)
+    if frame is None:
+        return
+    options = pickle.loads(frame)
+    verdict_of(Sample(fields={"email": ["a@example.com"]}), options)  # imports, patterns compiled: then ready
+    _write_frame(out, pickle.dumps((0, "ready")))
+    while (frame := _read_frame(inp)) is not None:
+        (job,) = _LEN.unpack_from(frame)  # the job's number, outside the pickle: answered whatever it holds
+        try:
+            fields, text = pickle.loads(memoryview(frame)[_LEN.size:])
+            del frame
+            verdict: Answer = verdict_of(Sample.model_construct(fields=fields, text=text, rows=None), options)
+            del fields, text
+        except Exception:  # noqa: BLE001 - a sample that cannot be read here: the engine classifies it
+            verdict = None
+        try:
+            data = pickle.dumps((job, verdict), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # noqa: BLE001
+            data = pickle.dumps((job, exc.__class__.__name__))
+        _write_frame(out, data)
+
+
+# --------------------------------------------------------------------------- this process
+
+
+class _Worker:
+    def __init__(self, options_frame: bytes, name: str) -> None:
+        self.ready = threading.Event()
+        self.dead = False
+        self._stopping = False
+        self._pending: dict[int, tuple[Future[Answer], float]] = {}  # job: (its future, when it was sent)
+        self._state = threading.Lock()  # the pending map, the job counter, ``dead``
+        self._write = threading.Lock()  # the input pipe, one frame at a time (never held with _state)
+        self._next = 1
+        # the import system reads only str and bytes entries of sys.path: the worker gets those (any other
+        # would not pickle); a path that still does not pickle fails here, before any process
+        path = pickle.dumps([p for p in sys.path if isinstance(p, str | bytes)])
+        self.proc = subprocess.Popen([sys.executable, "-I", "-c", _BOOT], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, close_fds=True)
+        try:
+            assert self.proc.stdin is not None and self.proc.stdout is not None
+            self._in, self._out = self.proc.stdin, self.proc.stdout
+            self._reader = threading.Thread(target=self._read, name=name, daemon=True)
+            self._reader.start()
+        except BaseException:  # no worker after all: its process must not run on
+            self.proc.kill()
+            self.proc.wait()
+            for pipe in (self.proc.stdin, self.proc.stdout):
+                if pipe is not None:
+                    pipe.close()
+            raise
+        try:
+            with self._write:
+                _write_frame(self._in, path)
+                _write_frame(self._in, options_frame)
+        except OSError:
+            self.dead = True
+
+    @property
+    def load(self) -> int:
+        return len(self._pending)
+
+    def late(self) -> bool:
+        """The oldest verdict it owes is ``LATE_SECONDS`` late (a slow sample, some source's)."""
+        with self._state:
+            oldest = next(iter(self._pending.values()), None)
+        return oldest is not None and time.monotonic() - oldest[1] > LATE_SECONDS
+
+    def submit(self, fields: dict, text: list) -> Future[Answer] | None:
+        """Sends one sample's fields and text; None when it cannot cross (a value that does not
+        pickle) or the worker is gone: the caller classifies it in-process."""
+        fut: Future[Answer] = Future()
+        with self._state:
+            if self.dead:
+                return None
+            job, self._next = self._next, self._next + 1
+        try:
+            data = pickle.dumps((fields, text), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # noqa: BLE001 - a value of a type that cannot cross: this one in-process
+            return None
+        with self._state:
+            self._pending[job] = (fut, time.monotonic())
+        try:
+            with self._write:  # one frame at a time; may wait for the worker to read (a full pipe)
+                _write_frame(self._in, data, job)
+        except (OSError, ValueError):  # the worker is gone (or stopped): the reader fails what it held
+            with self._state:
+                self._pending.pop(job, None)
+                self.dead = True
+            return None
+        return fut
+
+    def _read(self) -> None:
+        try:
+            while (frame := _read_frame(self._out)) is not None:
+                job, verdict = pickle.loads(frame)
+                if job == 0:
+                    self.ready.set()
+                    continue
+                with self._state:
+                    held = self._pending.pop(job, None)
+                if held is not None:
+                    held[0].set_result(verdict)
+        except Exception:  # noqa: BLE001 - a broken stream is a dead worker
+            pass
+        with self._state:
+            self.dead = True
+            pending, self._pending = self._pending, {}
+        was_ready = self.ready.is_set()
+        if pending or (not was_ready and not self._stopping):
+            try:  # its output ended: it has exited, or is about to (read the code once it has)
+                code: int | None = self.proc.wait(CLOSE_WAIT_SECONDS)
+            except subprocess.TimeoutExpired:
+                code = None
+            if pending:
+                log.warning("classifier worker %s ended (exit code %s) with %d samples unanswered",
+                            self.proc.pid, code, len(pending))
+            else:
+                log.warning("classifier worker %s ended before it was ready (exit code %s)", self.proc.pid, code)
+        self.ready.set()  # nobody waits for a worker that will never be ready
+        for fut, _ in pending.values():
+            fut.set_exception(WorkerDied())
+
+    def stop(self) -> None:
+        """End of input (the worker returns), then kill it if it has not within ``CLOSE_WAIT_SECONDS``."""
+        with self._state:
+            self.dead = self._stopping = True
+        if self._write.acquire(timeout=CLOSE_WAIT_SECONDS):  # not while a frame is half written
+            try:
+                self._in.close()
+            except OSError:
+                pass
+            finally:
+                self._write.release()
+        try:
+            self.proc.wait(CLOSE_WAIT_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()  # a writer blocked on its full input gets EPIPE
+            self.proc.wait()
+        self._reader.join(CLOSE_WAIT_SECONDS)
+
+
+class ClassifyPool:
+    """One run's workers, shared by its sources' threads; ``close`` at the end of the run."""
+
+    def __init__(self, options: Any, workers: int, start_after: int = START_AFTER) -> None:
+        if workers < 1:
+            raise ValueError("workers must be at least 1")
+        self._options_frame = pickle.dumps(options)  # fails here, before any process, if it cannot cross
+        self._n, self._start_after = workers, start_after
+        self._lock = threading.Lock()
+        self._seen = 0
+        self._workers: list[_Worker] = []
+        self._procs: list[subprocess.Popen] = []  # every worker started, dead or alive
+        self._started = 0
+        self._closed = False
+        self._ready_by: float | None = None  # forced mode: until when samples wait for a worker to be ready
+
+    @classmethod
+    def for_run(cls, options: Any) -> ClassifyPool | None:
+        """The pool a run uses, or None when it classifies in-process (one CPU, turned off, options that do not pickle)."""
+        workers, start_after = configured()
+        if workers < 1:
+            return None
+        try:
+            return cls(options, workers, start_after)
+        except Exception as exc:  # noqa: BLE001 - in-process, as before
+            log.debug("classifying in-process: the classifier's options do not pickle (%s)", exc.__class__.__name__)
+            return None
+
+    def __enter__(self) -> ClassifyPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def processes(self) -> list[subprocess.Popen]:
+        """The worker processes started so far (tests: none is left running)."""
+        with self._lock:
+            return list(self._procs)
+
+    def _start(self) -> None:  # under self._lock
+        live = [w for w in self._workers if not w.dead]
+        while len(live) < self._n and self._started < self._n + MAX_RESTARTS:
+            self._started += 1
+            try:
+                w = _Worker(self._options_frame, name=f"classify-worker-{self._started}")
+            except Exception as exc:  # noqa: BLE001 - no process (limits, no interpreter): in-process
+                log.debug("classifier worker could not start (%s): classifying in-process", exc.__class__.__name__)
+                self._started = self._n + MAX_RESTARTS
+                return
+            self._workers.append(w)
+            self._procs.append(w.proc)
+            live.append(w)
+            log.debug("classifier worker %d started (pid %s)", self._started, w.proc.pid)
+
+    def submit(self, sample: Sample) -> Future[Answer] | None:
+        """The future verdict on ``sample`` from a worker, or None: classify it in this process
+        (too few samples yet, no worker ready or all late, the pool closed, a sample that does not
+        pickle). The future's None, or its WorkerDied: classify it here too."""
+        with self._lock:
+            if self._closed:
+                return None
+            self._seen += 1
+            if self._seen <= self._start_after:
+                return None
+            if self._start_after and not self._started and not spare_cpu():
+                self._closed = True  # automatic mode on a busy machine: this run stays in-process
+                log.debug("classifying in-process: no core to spare (load average %.1f)", os.getloadavg()[0])
+                return None
+            self._start()
+            live = [w for w in self._workers if not w.dead]
+        if not live:
+            return None
+        if self._start_after == 0 and not any(w.ready.is_set() for w in live):
+            # forced on: the worker's path from the first sample; a pool waits READY_WAIT_SECONDS in
+            # all (not at every sample: a worker never ready would hold each for as long)
+            with self._lock:
+                if self._ready_by is None:
+                    self._ready_by = time.monotonic() + READY_WAIT_SECONDS
+                left = self._ready_by - time.monotonic()
+            if left > 0:
+                live[0].ready.wait(left)
+        ready = [w for w in live if w.ready.is_set() and not w.dead and not w.late()]
+        if not ready:
+            return None
+        return min(ready, key=lambda w: w.load).submit(sample.fields, sample.text)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            workers, self._workers = self._workers, []
+        for w in workers:
+            w.stop()
