@@ -14,23 +14,26 @@ The workers are started as fresh interpreters (``subprocess``: fork and exec at 
 multiprocessing's "spawn", never a plain fork of this threaded process, and without re-importing
 the caller's ``__main__``), on this process's ``sys.path``. They talk over their standard input
 and output: length-prefixed pickles, the sample's fields and text in, a verdict out (the
-``PersonalData`` found, or the name of the exception the classifier raised). Raw values cross
+``PersonalData`` found, or the name of the exception the classifier raised). A writer thread per
+worker feeds its input from a queue of at most ``QUEUE_BYTES``, so a source's thread never waits
+on a pipe (a sample that would pass the bound is classified in that thread). Raw values cross
 only that local pipe to our own child; the child writes nothing to disk, and its stderr and
 stray stdout go to /dev/null.
 
 A worker that dies (killed, out of memory, a crash in a native library) fails the samples it
 held with :class:`WorkerDied`, and a sample it cannot read (a value whose class it cannot
 rebuild) is answered None: the engine, which keeps each sample until its verdict, classifies
-those in-process, as it does a sample whose verdict is ``LATE_SECONDS`` late (stuck behind
-another source's slow one: the late verdict is dropped when it comes, and a worker that late is
-given no more samples until it answers). So the outcomes are the in-process ones. The pool
+those in-process, as it does the samples of a worker that owes verdicts and has not answered for
+``LATE_SECONDS`` (stuck on some source's slow sample: the late verdicts are dropped when they come,
+and the worker is given no more samples until it answers). So the outcomes are the in-process ones. The pool
 starts another worker, at most ``MAX_RESTARTS`` times a run, and until one is ready the samples
-are classified in-process. Waiting on a verdict never blocks for long without looking at the
-source's ``cancel``.
+are classified in-process. Waiting for a worker to be ready or for a verdict never blocks for
+long without looking at the source's ``cancel``.
 """
 
 from __future__ import annotations
 
+import collections
 import logging
 import os
 import pickle
@@ -50,25 +53,32 @@ log = logging.getLogger("auditor.classify_pool")
 ENV = "AUDITOR_CLASSIFY_PROCESSES"  # unset: automatic; "0": never; "N": N workers from the first sample
 START_AFTER = 32  # samples a run produces before its pool starts (automatic mode)
 MAX_WORKERS = 4  # automatic mode: usable CPUs - 1, at most this many
-# samples of one source sent and not yet answered: enough that the answers' latency (a worker's wake-up,
-# then this process's reader thread waiting its turn for the interpreter lock behind a busy connector,
-# up to a switch interval each) is hidden; memory stays bounded: the engine keeps at most this many samples
-# of a source until their verdicts (to classify them itself if none comes), the pipe holds at most 64 KiB
-# of the next ones and the worker reads one at a time
+# a source's samples sent and not yet kept: enough that the answers' latency (a worker's wake-up, then
+# this process's reader thread waiting its turn for the interpreter lock behind a busy connector, up to a
+# switch interval each) is hidden; the engine keeps each until its verdict (to classify it itself if none
+# comes), so they are bounded in number and in bytes (pickled; a single larger sample goes alone)
 IN_FLIGHT = 16
+IN_FLIGHT_BYTES = 1 << 19  # half a worker's queue: a source alone stays below that bound
+# a worker's samples waiting for its writer thread (pickled bytes, the one being written included): a
+# sample that would pass this is classified in the caller's thread instead of waiting (unless the queue
+# is empty), so no source waits on another's samples
+QUEUE_BYTES = 1 << 20
 MAX_RESTARTS = 2  # workers started again after one died, per run; then the run classifies in-process
-# a verdict this late (from when its sample was sent) is not waited for: the engine classifies the
-# sample itself; the worker, busy with some source's slow sample, gets no more until it answers
+# a worker that owes verdicts and has not answered for this long (since its last answer, or since it was
+# given work while idle) is late: the engine classifies its samples itself; it gets no more until it answers
 LATE_SECONDS = 3.0
 READY_WAIT_SECONDS = 60.0  # forced mode: how long the first sample waits for a worker to be ready
-CLOSE_WAIT_SECONDS = 2.0  # a worker told to stop (its input closed) is killed after this
+POLL_SECONDS = 0.1  # how often a wait for a worker to be ready looks at the source's cancel
+CLOSE_WAIT_SECONDS = 2.0  # a worker told to stop: for its last frame, then to end; then it is killed
 DIED = "worker process died"
 
 _LEN = struct.Struct(">Q")
-# The child: this process's sys.path first (the same code), then serve. Run isolated (-I): without it
-# ``-c`` puts the current directory first on the path, and a struct.py there would run as it boots.
+# The child: this process's sys.path first (the same code) and its limit on int-to-text digits (``-I``
+# ignores PYTHONINTMAXSTRDIGITS), then serve. Run isolated (-I): without it ``-c`` puts the current
+# directory first on the path, and a struct.py there would run as it boots.
 _BOOT = ("import pickle, struct, sys; f = sys.stdin.buffer; n = struct.unpack('>Q', f.read(8))[0]; "
-         "sys.path[:] = pickle.loads(f.read(n)); from auditor.classify_pool import serve; serve()")
+         "sys.path[:], digits = pickle.loads(f.read(n)); sys.set_int_max_str_digits(digits); "
+         "from auditor.classify_pool import serve; serve()")
 
 Verdict = tuple[PersonalData, ...] | str  # what the classifier found, or the name of what it raised
 Answer = Verdict | None  # a worker's: None, it could not read the sample (classify it here)
@@ -182,72 +192,105 @@ def serve() -> None:
 # --------------------------------------------------------------------------- this process
 
 
+class Job(Future[Answer]):
+    """A sample's verdict to come from ``worker``; ``size``: the sample's pickled bytes."""
+
+    def __init__(self, worker: _Worker, size: int) -> None:
+        super().__init__()
+        self.worker, self.size = worker, size
+
+    def late(self) -> bool:
+        """Not answered, and its worker late (see ``LATE_SECONDS``): classify the sample elsewhere."""
+        return not self.done() and self.worker.late()
+
+
 class _Worker:
+    """One worker process: a writer thread feeds its input from a bounded queue, a reader thread
+    takes its answers."""
+
     def __init__(self, options_frame: bytes, name: str) -> None:
         self.ready = threading.Event()
         self.dead = False
         self._stopping = False
-        self._pending: dict[int, tuple[Future[Answer], float]] = {}  # job: (its future, when it was sent)
-        self._state = threading.Lock()  # the pending map, the job counter, ``dead``
-        self._write = threading.Lock()  # the input pipe, one frame at a time (never held with _state)
+        self._pending: dict[int, Job] = {}  # job: its future, sent or queued
+        # the pending map, the job counter, ``dead``, the queue and its bytes, the last answer's time
+        self._state = threading.Lock()
+        self._wake = threading.Condition(self._state)  # the writer: a frame queued, or stop
+        self._queue: collections.deque[tuple[int | None, bytes]] = collections.deque()
+        self.queued = 0  # bytes queued, the frame being written included
+        self._answered = time.monotonic()
         self._next = 1
         # the import system reads only str and bytes entries of sys.path: the worker gets those (any other
         # would not pickle); a path that still does not pickle fails here, before any process
-        path = pickle.dumps([p for p in sys.path if isinstance(p, str | bytes)])
+        boot = pickle.dumps(([p for p in sys.path if isinstance(p, str | bytes)], sys.get_int_max_str_digits()))
+        self._queue.extend([(None, boot), (None, options_frame)])
         self.proc = subprocess.Popen([sys.executable, "-I", "-c", _BOOT], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, close_fds=True)
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self._in, self._out = self.proc.stdin, self.proc.stdout
+        self._reader = threading.Thread(target=self._read, name=name, daemon=True)
+        self._writer = threading.Thread(target=self._write, name=f"{name}-in", daemon=True)
         try:
-            assert self.proc.stdin is not None and self.proc.stdout is not None
-            self._in, self._out = self.proc.stdin, self.proc.stdout
-            self._reader = threading.Thread(target=self._read, name=name, daemon=True)
             self._reader.start()
+            self._writer.start()
         except BaseException:  # no worker after all: its process must not run on
             self.proc.kill()
             self.proc.wait()
-            for pipe in (self.proc.stdin, self.proc.stdout):
-                if pipe is not None:
-                    pipe.close()
+            self._in.close()
+            if self._reader.is_alive():
+                self._reader.join()  # it closes the output as it ends
+            else:
+                self._out.close()
             raise
-        try:
-            with self._write:
-                _write_frame(self._in, path)
-                _write_frame(self._in, options_frame)
-        except OSError:
-            self.dead = True
 
     @property
     def load(self) -> int:
         return len(self._pending)
 
     def late(self) -> bool:
-        """The oldest verdict it owes is ``LATE_SECONDS`` late (a slow sample, some source's)."""
+        """It owes verdicts and has not answered for ``LATE_SECONDS`` (some source's slow sample)."""
         with self._state:
-            oldest = next(iter(self._pending.values()), None)
-        return oldest is not None and time.monotonic() - oldest[1] > LATE_SECONDS
+            return bool(self._pending) and time.monotonic() - self._answered > LATE_SECONDS
 
-    def submit(self, fields: dict, text: list) -> Future[Answer] | None:
-        """Sends one sample's fields and text; None when it cannot cross (a value that does not
-        pickle) or the worker is gone: the caller classifies it in-process."""
-        fut: Future[Answer] = Future()
+    def submit(self, data: bytes) -> Job | None:
+        """Queues one sample (pickled fields and text) for the writer; None when the worker is gone
+        or its queue would pass ``QUEUE_BYTES``: the caller classifies it in-process."""
         with self._state:
-            if self.dead:
+            if self.dead or (self.queued and self.queued + len(data) > QUEUE_BYTES):
                 return None
             job, self._next = self._next, self._next + 1
-        try:
-            data = pickle.dumps((fields, text), protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception:  # noqa: BLE001 - a value of a type that cannot cross: this one in-process
-            return None
-        with self._state:
-            self._pending[job] = (fut, time.monotonic())
-        try:
-            with self._write:  # one frame at a time; may wait for the worker to read (a full pipe)
-                _write_frame(self._in, data, job)
-        except (OSError, ValueError):  # the worker is gone (or stopped): the reader fails what it held
-            with self._state:
-                self._pending.pop(job, None)
-                self.dead = True
-            return None
+            fut = Job(self, len(data))
+            if not self._pending:  # idle until now: lateness counts from here
+                self._answered = time.monotonic()
+            self._pending[job] = fut
+            self._queue.append((job, data))
+            self.queued += len(data)
+            self._wake.notify()
         return fut
+
+    def _write(self) -> None:
+        """The writer thread: the queued frames in order (blocking on a full pipe, nobody else), then,
+        at stop, the worker's input closed after the frame being written: the worker ends by itself."""
+        try:
+            while True:
+                with self._wake:
+                    while not self._queue and not self._stopping:
+                        self._wake.wait()
+                    if not self._queue:
+                        break
+                    job, data = self._queue.popleft()
+                _write_frame(self._in, data, job)
+                with self._state:
+                    self.queued -= len(data)
+                del data
+        except (OSError, ValueError):  # the worker is gone: the reader fails what it held
+            with self._state:
+                self.dead = True
+        finally:
+            try:
+                self._in.close()
+            except OSError:
+                pass
 
     def _read(self) -> None:
         try:
@@ -258,10 +301,13 @@ class _Worker:
                     continue
                 with self._state:
                     held = self._pending.pop(job, None)
+                    self._answered = time.monotonic()
                 if held is not None:
-                    held[0].set_result(verdict)
+                    held.set_result(verdict)
         except Exception:  # noqa: BLE001 - a broken stream is a dead worker
             pass
+        finally:
+            self._out.close()
         with self._state:
             self.dead = True
             pending, self._pending = self._pending, {}
@@ -277,25 +323,24 @@ class _Worker:
             else:
                 log.warning("classifier worker %s ended before it was ready (exit code %s)", self.proc.pid, code)
         self.ready.set()  # nobody waits for a worker that will never be ready
-        for fut, _ in pending.values():
+        for fut in pending.values():
             fut.set_exception(WorkerDied())
 
     def stop(self) -> None:
-        """End of input (the worker returns), then kill it if it has not within ``CLOSE_WAIT_SECONDS``."""
-        with self._state:
+        """No more samples (those queued are dropped): the writer finishes the frame it is writing
+        and closes the worker's input, the worker returns; killed if it has not within
+        ``CLOSE_WAIT_SECONDS`` of its last frame (or of this call, whichever is later)."""
+        with self._wake:
             self.dead = self._stopping = True
-        if self._write.acquire(timeout=CLOSE_WAIT_SECONDS):  # not while a frame is half written
-            try:
-                self._in.close()
-            except OSError:
-                pass
-            finally:
-                self._write.release()
+            self._queue.clear()
+            self._wake.notify()
+        self._writer.join(CLOSE_WAIT_SECONDS)
         try:
             self.proc.wait(CLOSE_WAIT_SECONDS)
         except subprocess.TimeoutExpired:
             self.proc.kill()  # a writer blocked on its full input gets EPIPE
             self.proc.wait()
+        self._writer.join(CLOSE_WAIT_SECONDS)
         self._reader.join(CLOSE_WAIT_SECONDS)
 
 
@@ -354,10 +399,11 @@ class ClassifyPool:
             live.append(w)
             log.debug("classifier worker %d started (pid %s)", self._started, w.proc.pid)
 
-    def submit(self, sample: Sample) -> Future[Answer] | None:
+    def submit(self, sample: Sample, cancel: threading.Event | None = None) -> Job | None:
         """The future verdict on ``sample`` from a worker, or None: classify it in this process
-        (too few samples yet, no worker ready or all late, the pool closed, a sample that does not
-        pickle). The future's None, or its WorkerDied: classify it here too."""
+        (too few samples yet, no worker ready or all late or their queues full, the pool closed, a
+        sample that does not pickle, ``cancel`` set while waiting for a worker to be ready). The
+        future's None, or its WorkerDied: classify it here too."""
         with self._lock:
             if self._closed:
                 return None
@@ -378,13 +424,21 @@ class ClassifyPool:
             with self._lock:
                 if self._ready_by is None:
                     self._ready_by = time.monotonic() + READY_WAIT_SECONDS
-                left = self._ready_by - time.monotonic()
-            if left > 0:
-                live[0].ready.wait(left)
+                ready_by = self._ready_by
+            while (left := ready_by - time.monotonic()) > 0 and not live[0].ready.wait(min(left, POLL_SECONDS)):
+                if cancel is not None and cancel.is_set():
+                    return None
         ready = [w for w in live if w.ready.is_set() and not w.dead and not w.late()]
         if not ready:
             return None
-        return min(ready, key=lambda w: w.load).submit(sample.fields, sample.text)
+        try:
+            data = pickle.dumps((sample.fields, sample.text), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # noqa: BLE001 - a value of a type that cannot cross: this one in-process
+            return None
+        for w in sorted(ready, key=lambda w: w.load):
+            if (job := w.submit(data)) is not None:
+                return job
+        return None
 
     def close(self) -> None:
         with self._lock:

@@ -19,7 +19,6 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -27,7 +26,7 @@ from pathlib import Path
 
 from auditor import fingerprint, registry, tempdirs
 from auditor.classify import ClassifyOptions
-from auditor.classify_pool import IN_FLIGHT, LATE_SECONDS, Answer, ClassifyPool, Verdict, WorkerDied, verdict_of
+from auditor.classify_pool import IN_FLIGHT, IN_FLIGHT_BYTES, ClassifyPool, Job, Verdict, WorkerDied, verdict_of
 from auditor.classify.scrub import scrub_text
 from auditor.config import Config, SourceConfig
 from auditor.errors import AuditorError
@@ -54,7 +53,8 @@ log = logging.getLogger("auditor.engine")
 # observations a connector may read ahead of their classification, in a thread of its own; 0: none,
 # the connector's generator runs in the source's thread. Small, as each holds its sample until it is
 # classified (at most COLLECT_AHEAD + 2 samples alive per source: the queue's, the one the connector
-# holds waiting for room, the one classified). On the SQL benchmark the connector is the slower side:
+# holds waiting for room, the one classified; with a classifier pool, also those in flight there: at
+# most IN_FLIGHT of them and IN_FLIGHT_BYTES pickled, see auditor.classify_pool). On the SQL benchmark the connector is the slower side:
 # with 4 the queue was full for ~0 of 1,001 tables; with 2 it was, at times, for up to 0.66 s a run.
 COLLECT_AHEAD = 4
 
@@ -101,18 +101,18 @@ def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: 
     connector may read ahead of their classification (default ``COLLECT_AHEAD``); 0 reads inline,
     in this thread, as a caller whose time limit is a signal must (a Celery unit: the signal reaches
     this thread only, and must interrupt the connector's read). ``pool``: the run's classifier
-    processes (:mod:`auditor.classify_pool`), up to ``IN_FLIGHT`` samples of this source in flight
-    there, their datasets kept in the connector's order; a sample is kept here until its verdict,
-    and classified here if the worker died, could not read it, or its verdict is late; not with
-    ``ahead`` 0."""
+    processes (:mod:`auditor.classify_pool`), up to ``IN_FLIGHT`` samples (``IN_FLIGHT_BYTES``
+    pickled) of this source in flight there, their datasets and the not-readable items between them
+    kept in the connector's order; a sample is kept here until its verdict, and classified here if
+    the worker died, could not read it, or is late; not with ``ahead`` 0."""
     vendor = config.vendor(src.vendor)
     found: list[Dataset] = []
     errors: list[CollectionError] = []
     started = time.monotonic()
     depth = COLLECT_AHEAD if ahead is None else ahead
-    # observations whose sample is being classified in a worker (with when it was sent), and those
-    # behind them, in order
-    inflight: collections.deque[tuple[Observation, Future[Answer] | None, float]] = collections.deque()
+    # observations whose sample is being classified in a worker (with its job), and the items read
+    # behind them (job None), in order
+    inflight: collections.deque[tuple[Observation | CollectionError, Job | None]] = collections.deque()
     try:
         connector_cls = registry.connectors.get(src.kind)
         ctx = CollectContext(as_of=as_of, log=logging.getLogger(f"auditor.connector.{src.kind}"), cancel=cancel)
@@ -130,9 +130,14 @@ def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: 
 
         keeping_failed = False  # an exception out of keep(): the datasets after that one are not kept
 
-        def keep(obs: Observation, verdict: Verdict | None = None) -> None:
+        def keep(obs: Observation | CollectionError, verdict: Verdict | None = None) -> None:
             nonlocal keeping_failed
             try:
+                if isinstance(obs, CollectionError):
+                    errors.append(obs.model_copy(update={
+                        "reason": scrub_text(redact(obs.reason)),
+                        "dataset": scrub_text(obs.dataset) if obs.dataset else None}))
+                    return
                 ds = _with_capabilities(_classified(obs, redact, classify_opts, verdict), connector_cls)
                 found.append(ds)
                 log.debug("source %s: %s %r: status %s, records %s, last modified %s (%s), personal data %s",
@@ -146,14 +151,16 @@ def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: 
                 raise
 
         def settle(room: int) -> bool:
-            """Keeps the observations in flight, oldest first, until at most ``room`` remain
-            (and those whose verdict is already in); False if cancelled while waiting."""
+            """Keeps the items in flight, oldest first, until at most ``room`` remain, holding at
+            most ``IN_FLIGHT_BYTES`` of samples (and those whose verdict is already in); False if
+            cancelled while waiting."""
             while inflight:
-                obs, job, sent = inflight[0]
-                if job is not None and len(inflight) <= room and not job.done():
+                obs, job = inflight[0]
+                if (job is not None and len(inflight) <= room and not job.done()
+                        and sum(j.size for _, j in inflight if j is not None) <= IN_FLIGHT_BYTES):
                     return True
                 # None: classified here (no job, the worker died, could not read it, or is late)
-                verdict = _verdict(job, cancel, sent + LATE_SECONDS) if job is not None else None
+                verdict = _verdict(job, cancel) if job is not None else None
                 if cancel.is_set():
                     return False
                 inflight.popleft()
@@ -167,21 +174,16 @@ def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: 
                 for item in items:
                     if cancel.is_set():
                         break
-                    if isinstance(item, CollectionError):
-                        errors.append(item.model_copy(update={
-                            "reason": scrub_text(redact(item.reason)),
-                            "dataset": scrub_text(item.dataset) if item.dataset else None}))
+                    job = _sent(pool, item, cancel) if pool is not None and isinstance(item, Observation) else None
+                    if job is None and (not inflight or getattr(item, "sample", None) is not None):
+                        # kept here, after those in flight (a sample is held here no longer)
+                        if not settle(0):
+                            break
+                        keep(item)
                     else:
-                        job = _sent(pool, item) if pool is not None else None
-                        if job is None and (not inflight or item.sample is not None):
-                            # classified here, after those in flight (a sample is held here no longer)
-                            if not settle(0):
-                                break
-                            keep(item)
-                        else:
-                            inflight.append((item, job, time.monotonic()))
-                            if not settle(IN_FLIGHT):
-                                break
+                        inflight.append((item, job))
+                        if not settle(IN_FLIGHT):
+                            break
                     del item
                 settle(0)
             except Exception:
@@ -202,27 +204,27 @@ def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: 
     return _SourceOutcome(SourceResult(id=src.id, kind=src.kind, vendor=src.vendor, datasets=len(found)), found, errors)
 
 
-def _sent(pool: ClassifyPool, obs: Observation) -> Future[Answer] | None:
+def _sent(pool: ClassifyPool, obs: Observation, cancel: threading.Event) -> Job | None:
     """``obs``'s sample sent to the pool (and kept here until its verdict: classified here if it
     does not come), or None: it is classified in this thread (no sample, not assessed, or the pool
     declined)."""
     if obs.sample is None or obs.dataset.status != "assessed":
         return None
-    return pool.submit(obs.sample)
+    return pool.submit(obs.sample, cancel)
 
 
-def _verdict(job: Future[Answer], cancel: threading.Event, by: float) -> Verdict | None:
-    """The worker's verdict, waiting for it until ``by`` while the source is not cancelled; None:
-    classify the sample here (cancelled, the verdict late, the worker died or could not read it;
-    a late verdict is dropped when it comes)."""
-    while True:
+def _verdict(job: Job, cancel: threading.Event) -> Verdict | None:
+    """The worker's verdict, waiting for it while the source is not cancelled and the worker not
+    late; None: classify the sample here (cancelled, the worker late, died or could not read it; a
+    late verdict is dropped when it comes)."""
+    while not cancel.is_set() and not job.late():
         try:
-            return job.result(timeout=max(0.0, min(by - time.monotonic(), CANCEL_POLL_SECONDS)))
+            return job.result(timeout=CANCEL_POLL_SECONDS)
         except FutureTimeout:
-            if cancel.is_set() or time.monotonic() >= by:
-                return None
+            continue
         except WorkerDied:
             return None
+    return None
 
 
 _Collect = Callable[[], Iterator[Observation | CollectionError]]  # a connector's collect()
