@@ -107,3 +107,29 @@ def test_classifying_in_worker_processes_reports_exactly_what_classifying_in_pro
     assert pool is not None and len(pool.processes) == 1  # forced on: every sample went to the worker
     assert all(p.poll() is not None for p in pool.processes)  # ended with the run
     assert comparable(worker) == comparable(inline)
+
+
+def test_two_workers_with_small_bounds_report_exactly_what_classifying_in_process_does(estate, tmp_path,
+                                                                                      monkeypatch):
+    """Small queue and in-flight bounds: some samples go to one of two workers, the rest are
+    classified in the source's thread (over the bounds), with the not-readable schema between them;
+    the report is the in-process one."""
+    monkeypatch.setenv("AUDITOR_FINGERPRINT_KEY", "classproc-pool-test-key-0123456789")
+    from auditor import engine
+
+    monkeypatch.setattr(classify_pool, "QUEUE_BYTES", 3000)
+    monkeypatch.setattr(engine, "IN_FLIGHT_BYTES", 6000)
+    sent: list = []
+    real = ClassifyPool.submit
+
+    def submit(self, sample, cancel=None):
+        job = real(self, sample, cancel)
+        sent.append(job is not None)
+        return job
+
+    monkeypatch.setattr(ClassifyPool, "submit", submit)
+    inline = run_with(tmp_path, estate, "0", monkeypatch, "inline")
+    assert sent == []
+    workers = run_with(tmp_path, estate, "2", monkeypatch, "workers")
+    assert any(sent) and not all(sent)  # both ways in one run
+    assert comparable(workers) == comparable(inline)
