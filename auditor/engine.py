@@ -54,8 +54,9 @@ log = logging.getLogger("auditor.engine")
 # the connector's generator runs in the source's thread. Small, as each holds its sample until it is
 # classified (at most COLLECT_AHEAD + 2 samples alive per source: the queue's, the one the connector
 # holds waiting for room, the one classified; with a classifier pool, also those in flight there: at
-# most IN_FLIGHT of them and IN_FLIGHT_BYTES pickled, see auditor.classify_pool). On the SQL benchmark the connector is the slower side:
-# with 4 the queue was full for ~0 of 1,001 tables; with 2 it was, at times, for up to 0.66 s a run.
+# most IN_FLIGHT of them and IN_FLIGHT_BYTES pickled, or one larger sample, see auditor.classify_pool).
+# On the SQL benchmark the connector is the slower side: with 4 the queue was full for ~0 of 1,001
+# tables; with 2 it was, at times, for up to 0.66 s a run.
 COLLECT_AHEAD = 4
 
 
@@ -174,8 +175,9 @@ def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: 
                 for item in items:
                     if cancel.is_set():
                         break
+                    sample = item.sample if isinstance(item, Observation) else None
                     job = _sent(pool, item, cancel) if pool is not None and isinstance(item, Observation) else None
-                    if job is None and (not inflight or getattr(item, "sample", None) is not None):
+                    if job is None and (not inflight or sample is not None):
                         # kept here, after those in flight (a sample is held here no longer)
                         if not settle(0):
                             break
@@ -184,7 +186,7 @@ def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: 
                         inflight.append((item, job))
                         if not settle(IN_FLIGHT):
                             break
-                    del item
+                    del item, sample
                 settle(0)
             except Exception:
                 # the source's error (the connector's, or taking an item): the datasets ahead of it are
