@@ -70,6 +70,9 @@ LATE_SECONDS = 3.0
 READY_WAIT_SECONDS = 60.0  # forced mode: how long the first sample waits for a worker to be ready
 POLL_SECONDS = 0.1  # how often a wait for a worker to be ready looks at the source's cancel
 CLOSE_WAIT_SECONDS = 2.0  # a worker told to stop: for its last frame, then to end; then it is killed
+# an answer declaring more is a broken worker (a verdict is a few PersonalData: kilobytes)
+MAX_ANSWER_BYTES = 64 << 20
+MAX_NAME = 200  # an exception's name as a verdict: longer is a broken worker
 DIED = "worker process died"
 
 _LEN = struct.Struct(">Q")
@@ -135,13 +138,30 @@ def _write_frame(out: IO[bytes], data: bytes, job: int | None = None) -> None:
     out.flush()
 
 
-def _read_frame(inp: IO[bytes]) -> bytes | None:
+class _Breach(Exception):
+    """A worker's answer this process cannot take: the worker is broken (killed, classified here)."""
+
+
+def _read_frame(inp: IO[bytes], limit: int | None = None) -> bytes | None:
+    """The next frame; None at the end of the stream (or a partial frame). ``_Breach`` when its
+    declared length passes ``limit``."""
     head = inp.read(_LEN.size)
     if len(head) < _LEN.size:
         return None
     (n,) = _LEN.unpack(head)
+    if limit is not None and n > limit:
+        raise _Breach(f"a frame of {n} bytes")
     data = inp.read(n)
     return data if len(data) == n else None
+
+
+def _valid(verdict: object) -> bool:
+    """An answer of a shape a worker gives: None, an exception's name, or the PersonalData found."""
+    if verdict is None:
+        return True
+    if type(verdict) is str:
+        return 0 < len(verdict) <= MAX_NAME
+    return type(verdict) is tuple and all(type(p) is PersonalData for p in verdict)
 
 
 def verdict_of(sample: Sample, options: Any) -> Verdict:
@@ -213,6 +233,8 @@ class _Worker:
         self.dead = False
         self._stopping = False
         self._pending: dict[int, Job] = {}  # job: its future, sent or queued
+        # the jobs written to the worker and not answered, in order: it answers the oldest next
+        self._sent: collections.deque[int] = collections.deque()
         # the pending map, the job counter, ``dead``, the queue and its bytes, the last answer's time
         self._state = threading.Lock()
         self._wake = threading.Condition(self._state)  # the writer: a frame queued, or stop
@@ -282,6 +304,8 @@ class _Worker:
                 _write_frame(self._in, data, job)
                 with self._state:
                     self.queued -= len(data)
+                    if job is not None:
+                        self._sent.append(job)
                 del data
         except (OSError, ValueError):  # the worker is gone: the reader fails what it held
             with self._state:
@@ -293,21 +317,44 @@ class _Worker:
                 pass
 
     def _read(self) -> None:
+        """The reader thread: takes the worker's answers, each for the oldest job written to it and
+        of a verdict's shape; anything else (or a frame over ``MAX_ANSWER_BYTES``) is a broken worker:
+        killed, its samples failed (classified here)."""
+        broken = False
         try:
-            while (frame := _read_frame(self._out)) is not None:
-                job, verdict = pickle.loads(frame)
-                if job == 0:
+            while (frame := _read_frame(self._out, MAX_ANSWER_BYTES)) is not None:
+                answer = pickle.loads(frame)
+                del frame
+                if type(answer) is not tuple or len(answer) != 2:
+                    raise _Breach("not a (job, verdict) pair")
+                job, verdict = answer
+                if not self.ready.is_set():
+                    if job != 0 or verdict != "ready":
+                        raise _Breach("not ready")
                     self.ready.set()
                     continue
+                if not _valid(verdict):
+                    raise _Breach("a verdict of no known shape")
                 with self._state:
+                    if type(job) is not int or not self._sent or self._sent[0] != job:
+                        raise _Breach("an answer for a job not the next written")
+                    self._sent.popleft()
                     held = self._pending.pop(job, None)
                     self._answered = time.monotonic()
                 if held is not None:
                     held.set_result(verdict)
-        except Exception:  # noqa: BLE001 - a broken stream is a dead worker
-            pass
+        except Exception as exc:  # noqa: BLE001 - a broken stream or a broken worker: dead
+            broken = not isinstance(exc, OSError)  # a pipe's error: it died; else it said something wrong
+            if broken:
+                log.warning("classifier worker %s broke the protocol (%s): stopped, its samples classified here",
+                            self.proc.pid, exc.__class__.__name__)
         finally:
             self._out.close()
+        if broken:
+            try:
+                self.proc.kill()
+            except OSError:
+                pass
         with self._state:
             self.dead = True
             pending, self._pending = self._pending, {}
