@@ -14,7 +14,10 @@ The workers are started as fresh interpreters (``subprocess``: fork and exec at 
 multiprocessing's "spawn", never a plain fork of this threaded process, and without re-importing
 the caller's ``__main__``), on this process's ``sys.path``. They talk over their standard input
 and output: length-prefixed pickles, the sample's fields and text in, a verdict out (the
-``PersonalData`` found, or the name of the exception the classifier raised). A writer thread per
+``PersonalData`` found, or the name of the exception the classifier raised); each sample carries
+this process's date as the classifier reads it (``ids.today()``, which a test's clock may shift),
+and the worker classifies as of it; while a function of the classifier's modules is replaced here
+(a test's monkeypatch, which a worker would not see) samples are classified here. A writer thread per
 worker feeds its input from a queue of at most ``QUEUE_BYTES``, so a source's thread never waits
 on a pipe (a sample that would pass the bound is classified in that thread). Raw values cross
 only that local pipe to our own child; the child writes nothing to disk, and its stderr and
@@ -34,6 +37,7 @@ long without looking at the source's ``cancel``.
 from __future__ import annotations
 
 import collections
+import datetime as _dt
 import logging
 import os
 import pickle
@@ -43,9 +47,12 @@ import subprocess
 import sys
 import threading
 import time
+import types
 from concurrent.futures import Future
 from typing import IO, Any
 
+import auditor.classify
+from auditor.classify import ids
 from auditor.models import PersonalData, Sample
 
 log = logging.getLogger("auditor.classify_pool")
@@ -125,6 +132,18 @@ def configured() -> tuple[int, int]:
     return (max(0, min(usable_cpus() - 1, MAX_WORKERS)), START_AFTER)
 
 
+# The classifier's functions as its modules define them, which is what a worker runs: a process that
+# replaced one (a test's monkeypatch of a validator) classifies in-process while it differs.
+_AS_LOADED = [(vars(m), name, fn) for mod_name, m in sorted(sys.modules.items())
+              if mod_name == auditor.classify.__name__ or mod_name.startswith(auditor.classify.__name__ + ".")
+              for name, fn in vars(m).items() if callable(fn) and not isinstance(fn, type | types.ModuleType)]
+
+
+def classifier_as_loaded() -> bool:
+    """No function of the classifier's modules replaced since they were loaded (see ``_AS_LOADED``)."""
+    return all(ns.get(name) is fn for ns, name, fn in _AS_LOADED)
+
+
 # --------------------------------------------------------------------------- the wire
 
 
@@ -177,6 +196,12 @@ def verdict_of(sample: Sample, options: Any) -> Verdict:
 # --------------------------------------------------------------------------- the child
 
 
+def _fixed_day(day: _dt.date) -> Any:
+    """A stand-in for ``ids._today`` (which ``ids.today()`` calls with the second): always ``day``."""
+    return lambda second: day
+
+
+
 def serve() -> None:
     """The worker's loop (run by ``_BOOT`` in the child): options, then one verdict per sample."""
     # Ctrl-C reaches the terminal's whole process group: the run decides, its workers go on until
@@ -193,11 +218,15 @@ def serve() -> None:
     options = pickle.loads(frame)
     verdict_of(Sample(fields={"email": ["a@example.com"]}), options)  # imports, patterns compiled: then ready
     _write_frame(out, pickle.dumps((0, "ready")))
+    day: int | None = None
     while (frame := _read_frame(inp)) is not None:
         (job,) = _LEN.unpack_from(frame)  # the job's number, outside the pickle: answered whatever it holds
         try:
-            fields, text = pickle.loads(memoryview(frame)[_LEN.size:])
+            fields, text, ordinal = pickle.loads(memoryview(frame)[_LEN.size:])
             del frame
+            if ordinal != day:  # the sender's today (its clock may be shifted, a test's): the classifier's
+                day = ordinal
+                setattr(ids, "_today", _fixed_day(_dt.date.fromordinal(ordinal)))  # noqa: B010 - mypy
             verdict: Answer = verdict_of(Sample.model_construct(fields=fields, text=text, rows=None), options)
             del fields, text
         except Exception:  # noqa: BLE001 - a sample that cannot be read here: the engine classifies it
@@ -476,10 +505,11 @@ class ClassifyPool:
                 if cancel is not None and cancel.is_set():
                     return None
         ready = [w for w in live if w.ready.is_set() and not w.dead and not w.late()]
-        if not ready:
+        if not ready or not classifier_as_loaded():
             return None
         try:
-            data = pickle.dumps((sample.fields, sample.text), protocol=pickle.HIGHEST_PROTOCOL)
+            # with this process's today: the worker classifies as of it (dates of birth, ID numbers' years)
+            data = pickle.dumps((sample.fields, sample.text, ids.today().toordinal()), protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:  # noqa: BLE001 - a value of a type that cannot cross: this one in-process
             return None
         for w in sorted(ready, key=lambda w: w.load):

@@ -98,10 +98,9 @@ def test_the_worker_has_this_process_s_recursion_limit():
     assert there == here
 
 
-@pytest.mark.xfail(strict=True, reason=LATER)
 def test_the_worker_classifies_on_this_process_s_clock():
     """R3: dates of birth are judged against the classifier's today (auditor.classify.ids.today):
-    the worker's is the kernel's, this process's may be another (the suite's own
+    each sample carries this process's, which may not be the kernel's (the suite's own
     AUDITOR_TEST_CLOCK_SHIFT_DAYS guard runs the engine under freezegun, ticking)."""
     import freezegun
 
@@ -112,6 +111,21 @@ def test_the_worker_classifies_on_this_process_s_clock():
         with ClassifyPool(None, 1, start_after=0) as pool:
             there = pool.submit(sample).result(60)
     assert there == here
+
+
+def test_a_replaced_classifier_function_keeps_the_samples_here(monkeypatch):
+    """R3: a validator replaced in this process (a test's monkeypatch) is not the worker's: while
+    any function of the classifier's modules differs from the one loaded, samples stay here."""
+    from auditor.classify import validators
+
+    with ClassifyPool(None, 1, start_after=0) as pool:
+        assert classify_pool.classifier_as_loaded()
+        assert pool.submit(Sample(fields={"email": emails(1)})) is not None
+        monkeypatch.setattr(validators, "email", lambda value: None)
+        assert not classify_pool.classifier_as_loaded()
+        assert pool.submit(Sample(fields={"email": emails(1)})) is None
+        monkeypatch.undo()
+        assert pool.submit(Sample(fields={"email": emails(1)})) is not None
 
 
 # --------------------------------------------------------------------------- one source's slow samples
