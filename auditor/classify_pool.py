@@ -28,7 +28,10 @@ held with :class:`WorkerDied`, and a sample it cannot read (a value whose class 
 rebuild) is answered None: the engine, which keeps each sample until its verdict, classifies
 those in-process, as it does the samples of a worker that owes verdicts and has not answered for
 ``LATE_SECONDS`` (stuck on some source's slow sample: the late verdicts are dropped when they come,
-and the worker is given no more samples until it answers). So the outcomes are the in-process ones. The pool
+and the worker is given no more samples until it answers), and a sample still queued here (not
+written to the worker, which holds at most ``WRITE_AHEAD``) ``LATE_SECONDS`` after queueing: it is
+withdrawn, the worker never sees it. Whatever a worker answers, only an answer for the oldest
+sample written to it, of a verdict's shape, is taken; else it is killed as broken. So the outcomes are the in-process ones. The pool
 starts another worker, at most ``MAX_RESTARTS`` times a run, and until one is ready the samples
 are classified in-process. Waiting for a worker to be ready or for a verdict never blocks for
 long without looking at the source's ``cancel``.
@@ -74,6 +77,11 @@ MAX_RESTARTS = 2  # workers started again after one died, per run; then the run 
 # a worker that owes verdicts and has not answered for this long (since its last answer, or since it was
 # given work while idle) is late: the engine classifies its samples itself; it gets no more until it answers
 LATE_SECONDS = 3.0
+# a job still in this process's queue (not written to the worker) this long after it was queued is
+# withdrawn: classified here, never by the worker; a worker whose oldest queued job waited half of it
+# gets no more. At most WRITE_AHEAD jobs are written and unanswered (the worker never waits for the
+# next; the rest stay withdrawable), so a sample of one source waits behind at most that many of another's.
+WRITE_AHEAD = 4
 READY_WAIT_SECONDS = 60.0  # forced mode: how long the first sample waits for a worker to be ready
 POLL_SECONDS = 0.1  # how often a wait for a worker to be ready looks at the source's cancel
 CLOSE_WAIT_SECONDS = 2.0  # a worker told to stop: for its last frame, then to end; then it is killed
@@ -242,15 +250,19 @@ def serve() -> None:
 
 
 class Job(Future[Answer]):
-    """A sample's verdict to come from ``worker``; ``size``: the sample's pickled bytes."""
+    """A sample's verdict to come from ``worker``; ``size``: the sample's pickled bytes. Its result
+    None: classify the sample here (the worker could not read it, or it was withdrawn unsent)."""
 
-    def __init__(self, worker: _Worker, size: int) -> None:
+    def __init__(self, worker: _Worker, number: int, size: int) -> None:
         super().__init__()
-        self.worker, self.size = worker, size
+        self.worker, self.number, self.size = worker, number, size
+        self.queued_at = time.monotonic()
+        self.sent = False  # taken by the writer (under the worker's lock): no longer withdrawable
 
     def late(self) -> bool:
-        """Not answered, and its worker late (see ``LATE_SECONDS``): classify the sample elsewhere."""
-        return not self.done() and self.worker.late()
+        """Not answered, and either still queued ``LATE_SECONDS`` after queueing (then withdrawn:
+        the worker never sees it) or its worker late (see ``LATE_SECONDS``): classify it here."""
+        return not self.done() and self.worker.late_job(self)
 
 
 class _Worker:
@@ -267,7 +279,7 @@ class _Worker:
         # the pending map, the job counter, ``dead``, the queue and its bytes, the last answer's time
         self._state = threading.Lock()
         self._wake = threading.Condition(self._state)  # the writer: a frame queued, or stop
-        self._queue: collections.deque[tuple[int | None, bytes]] = collections.deque()
+        self._queue: collections.deque[tuple[Job | None, bytes]] = collections.deque()
         self.queued = 0  # bytes queued, the frame being written included
         self._answered = time.monotonic()
         self._next = 1
@@ -301,7 +313,26 @@ class _Worker:
     def late(self) -> bool:
         """It owes verdicts and has not answered for ``LATE_SECONDS`` (some source's slow sample)."""
         with self._state:
-            return bool(self._pending) and time.monotonic() - self._answered > LATE_SECONDS
+            return self._late()
+
+    def _late(self) -> bool:  # under self._state
+        return bool(self._pending) and time.monotonic() - self._answered > LATE_SECONDS
+
+    def late_job(self, job: Job) -> bool:
+        """``job`` is late (see ``Job.late``); withdrawn from the queue if it was not sent yet."""
+        with self._state:
+            if job.sent or job.number not in self._pending:
+                return self._late()
+            if time.monotonic() - job.queued_at <= LATE_SECONDS and not self._late():
+                return False
+            for i, (queued, _) in enumerate(self._queue):
+                if queued is job:
+                    del self._queue[i]
+                    break
+            del self._pending[job.number]
+            self.queued -= job.size
+        job.set_result(None)  # nobody else sets it now: classified here
+        return True
 
     def submit(self, data: bytes) -> Job | None:
         """Queues one sample (pickled fields and text) for the writer; None when the worker is gone
@@ -309,12 +340,15 @@ class _Worker:
         with self._state:
             if self.dead or (self.queued and self.queued + len(data) > QUEUE_BYTES):
                 return None
+            oldest = next((j for j, _ in self._queue if j is not None), None)
+            if oldest is not None and time.monotonic() - oldest.queued_at > LATE_SECONDS / 2:
+                return None  # a backlog that old: this one would be withdrawn too
             job, self._next = self._next, self._next + 1
-            fut = Job(self, len(data))
+            fut = Job(self, job, len(data))
             if not self._pending:  # idle until now: lateness counts from here
                 self._answered = time.monotonic()
             self._pending[job] = fut
-            self._queue.append((job, data))
+            self._queue.append((fut, data))
             self.queued += len(data)
             self._wake.notify()
         return fut
@@ -325,16 +359,20 @@ class _Worker:
         try:
             while True:
                 with self._wake:
-                    while not self._queue and not self._stopping:
+                    # the boot frames at once; a job when fewer than WRITE_AHEAD are written and unanswered
+                    while not self._stopping and (not self._queue or (
+                            self._queue[0][0] is not None and len(self._sent) >= WRITE_AHEAD)):
                         self._wake.wait()
                     if not self._queue:
                         break
                     job, data = self._queue.popleft()
-                _write_frame(self._in, data, job)
+                    if job is not None:
+                        job.sent = True
+                _write_frame(self._in, data, None if job is None else job.number)
                 with self._state:
                     self.queued -= len(data)
                     if job is not None:
-                        self._sent.append(job)
+                        self._sent.append(job.number)
                 del data
         except (OSError, ValueError):  # the worker is gone: the reader fails what it held
             with self._state:
@@ -370,6 +408,7 @@ class _Worker:
                     self._sent.popleft()
                     held = self._pending.pop(job, None)
                     self._answered = time.monotonic()
+                    self._wake.notify()  # room to write ahead
                 if held is not None:
                     held.set_result(verdict)
         except Exception as exc:  # noqa: BLE001 - a broken stream or a broken worker: dead
