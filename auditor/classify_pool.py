@@ -427,6 +427,9 @@ class _Worker:
             self.dead = True
             pending, self._pending = self._pending, {}
         was_ready = self.ready.is_set()
+        self.ready.set()  # nobody waits for a worker that will never be ready
+        for fut in pending.values():  # first: the sources classify these here now, not after the wait below
+            fut.set_exception(WorkerDied())
         if pending or (not was_ready and not self._stopping):
             try:  # its output ended: it has exited, or is about to (read the code once it has)
                 code: int | None = self.proc.wait(CLOSE_WAIT_SECONDS)
@@ -437,9 +440,6 @@ class _Worker:
                             self.proc.pid, code, len(pending))
             else:
                 log.warning("classifier worker %s ended before it was ready (exit code %s)", self.proc.pid, code)
-        self.ready.set()  # nobody waits for a worker that will never be ready
-        for fut in pending.values():
-            fut.set_exception(WorkerDied())
 
     def stop(self) -> None:
         """No more samples (those queued are dropped): the writer finishes the frame it is writing

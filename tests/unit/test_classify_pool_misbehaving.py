@@ -232,11 +232,9 @@ def test_many_sources_at_once(scripted, tmp_path, monkeypatch):
 # --------------------------------------------------------------------------- minor
 
 
-@pytest.mark.xfail(strict=True, reason=LATER)
 def test_a_worker_whose_output_ends_fails_its_samples_at_once(monkeypatch):
-    """R5 (low): the reader waits up to CLOSE_WAIT_SECONDS for the exit code (for its log line)
-    before it fails the samples with WorkerDied; meanwhile Job.late() is False (the pending map is
-    already empty), so the sources wait those 2 s too."""
+    """R5 (low): the reader fails the samples with WorkerDied, then waits (up to
+    CLOSE_WAIT_SECONDS) for the exit code for its log line; it waited first, and the sources with it."""
     monkeypatch.setenv(fake_classify_worker.ENV, "closeout")
     monkeypatch.setattr(classify_pool, "_BOOT", FAKE_BOOT)
     with ClassifyPool(None, 1, start_after=0) as pool:
