@@ -51,7 +51,7 @@ import sys
 import threading
 import time
 import types
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, Any
 
 import auditor.classify
@@ -92,11 +92,12 @@ DIED = "worker process died"
 
 _LEN = struct.Struct(">Q")
 # The child: this process's sys.path first (the same code) and its limit on int-to-text digits (``-I``
-# ignores PYTHONINTMAXSTRDIGITS), then serve. Run isolated (-I): without it ``-c`` puts the current
-# directory first on the path, and a struct.py there would run as it boots.
+# ignores PYTHONINTMAXSTRDIGITS), then serve, tied to this process (its pid). Run isolated (-I): without
+# it ``-c`` puts the current directory first on the path, and a struct.py there would run as it boots.
 _BOOT = ("import pickle, struct, sys; f = sys.stdin.buffer; n = struct.unpack('>Q', f.read(8))[0]; "
-         "sys.path[:], digits = pickle.loads(f.read(n)); sys.set_int_max_str_digits(digits); "
-         "from auditor.classify_pool import serve; serve()")
+         "sys.path[:], digits, parent = pickle.loads(f.read(n)); sys.set_int_max_str_digits(digits); "
+         "from auditor.classify_pool import serve; serve(parent)")
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 Verdict = tuple[PersonalData, ...] | str  # what the classifier found, or the name of what it raised
 Answer = Verdict | None  # a worker's: None, it could not read the sample (classify it here)
@@ -210,8 +211,41 @@ def _fixed_day(day: _dt.date) -> Any:
 
 
 
-def serve() -> None:
+def _tie_to(parent: int) -> None:
+    """The worker ends with ``parent`` even mid-sample (a run killed: OOM killer, a time limit): on
+    Linux the kernel kills it (parent-death signal; the parent started it from a thread that lives
+    as long as the pool), elsewhere a thread looks every second; and it writes no core file (a
+    crash's core would hold the sample's values)."""
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ImportError, ValueError, OSError):
+        pass
+    tied = False
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            tied = libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # it died before it could be asked
+        os._exit(0)
+    if not tied:
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(1.0)
+            os._exit(0)
+
+        threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def serve(parent: int | None = None) -> None:
     """The worker's loop (run by ``_BOOT`` in the child): options, then one verdict per sample."""
+    if parent is not None:
+        _tie_to(parent)
     # Ctrl-C reaches the terminal's whole process group: the run decides, its workers go on until
     # their input ends (this process's exit, however it exits, closes it)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -285,7 +319,8 @@ class _Worker:
         self._next = 1
         # the import system reads only str and bytes entries of sys.path: the worker gets those (any other
         # would not pickle); a path that still does not pickle fails here, before any process
-        boot = pickle.dumps(([p for p in sys.path if isinstance(p, str | bytes)], sys.get_int_max_str_digits()))
+        boot = pickle.dumps(([p for p in sys.path if isinstance(p, str | bytes)], sys.get_int_max_str_digits(),
+                             os.getpid()))
         self._queue.extend([(None, boot), (None, options_frame)])
         self.proc = subprocess.Popen([sys.executable, "-I", "-c", _BOOT], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, close_fds=True)
@@ -474,6 +509,9 @@ class ClassifyPool:
         self._started = 0
         self._closed = False
         self._ready_by: float | None = None  # forced mode: until when samples wait for a worker to be ready
+        # starts the workers, and lives until close: a worker dies with the thread that started it
+        # (Linux's parent-death signal is the thread's), never with a source's thread that ends
+        self._spawner: ThreadPoolExecutor | None = None
 
     @classmethod
     def for_run(cls, options: Any) -> ClassifyPool | None:
@@ -504,7 +542,9 @@ class ClassifyPool:
         while len(live) < self._n and self._started < self._n + MAX_RESTARTS:
             self._started += 1
             try:
-                w = _Worker(self._options_frame, name=f"classify-worker-{self._started}")
+                if self._spawner is None:
+                    self._spawner = ThreadPoolExecutor(1, thread_name_prefix="classify-spawner")
+                w = self._spawner.submit(_Worker, self._options_frame, name=f"classify-worker-{self._started}").result()
             except Exception as exc:  # noqa: BLE001 - no process (limits, no interpreter): in-process
                 log.debug("classifier worker could not start (%s): classifying in-process", exc.__class__.__name__)
                 self._started = self._n + MAX_RESTARTS
@@ -560,5 +600,8 @@ class ClassifyPool:
         with self._lock:
             self._closed = True
             workers, self._workers = self._workers, []
+            spawner, self._spawner = self._spawner, None
         for w in workers:
             w.stop()
+        if spawner is not None:
+            spawner.shutdown()

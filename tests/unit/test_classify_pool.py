@@ -361,8 +361,12 @@ def test_a_worker_that_fails_to_start_after_its_process_is_stopped(monkeypatch, 
     if how == "path":
         monkeypatch.setattr(classify_pool.sys, "path", [*classify_pool.sys.path, threading.Lock()])
     else:
-        def refuse(self):
-            raise RuntimeError("can't start new thread")
+        real_start = classify_pool.threading.Thread.start
+
+        def refuse(self):  # the worker's reader and writer (not the pool's thread that starts workers)
+            if self.name.startswith("classify-worker"):
+                raise RuntimeError("can't start new thread")
+            return real_start(self)
         monkeypatch.setattr(classify_pool.threading.Thread, "start", refuse)
     with forced() as pool:
         job = pool.submit(SAMPLES[0])

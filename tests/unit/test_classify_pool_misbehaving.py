@@ -29,7 +29,7 @@ from auditor.redact import Redactor
 
 pytestmark = pytest.mark.filterwarnings("error::ResourceWarning", "error::pytest.PytestUnraisableExceptionWarning")
 
-FAKE_BOOT = classify_pool._BOOT.replace("from auditor.classify_pool import serve; serve()",
+FAKE_BOOT = classify_pool._BOOT.replace("from auditor.classify_pool import serve; serve(parent)",
                                         "from fake_classify_worker import serve; serve()")
 LATER = "fixed in a following commit"
 
@@ -246,11 +246,9 @@ def test_a_worker_whose_output_ends_fails_its_samples_at_once(monkeypatch):
     assert waited < 0.5, f"{waited:.1f}s"
 
 
-@pytest.mark.xfail(strict=True, reason=LATER)
 def test_a_busy_worker_does_not_outlive_a_killed_run(tmp_path):
-    """R6 (low): the worker ends at its input's end only between samples: when the run's process
-    is killed (OOM killer, a hard time limit) while its worker is stuck on a sample, the worker runs
-    on, orphaned, until that sample ends (here 60 s; a pathological one: for ever)."""
+    """R6: a worker stuck on a sample dies with its run's process (killed: OOM killer, a hard time
+    limit); it ran on, orphaned, until that sample ended (here 60 s; a pathological one: for ever)."""
     import os
     import signal
     import subprocess
@@ -283,6 +281,28 @@ def test_a_busy_worker_does_not_outlive_a_killed_run(tmp_path):
     finally:
         run.stdout.close()
     assert not alive, "the worker outlived its run"
+
+
+def test_a_worker_outlives_the_source_thread_that_started_it_and_writes_no_core():
+    """R6: Linux's parent-death signal is the starting *thread's*: workers are started by the pool's
+    own thread, so one started by a source that has since ended keeps serving; its core limit is 0."""
+    with ClassifyPool(None, 1, start_after=0) as pool:
+        first: list = []
+        t = threading.Thread(target=lambda: first.append(pool.submit(Sample(fields={"email": emails(0)}))))
+        t.start()
+        t.join()
+        assert first[0] is not None and first[0].result(60)
+        time.sleep(0.3)
+        assert pool.submit(Sample(fields={"email": emails(1)})).result(60)
+        assert len(pool.processes) == 1 and pool.processes[0].poll() is None
+        try:
+            with open(f"/proc/{pool.processes[0].pid}/limits") as f:
+                limits = f.read()
+        except OSError:
+            limits = None
+    if limits is not None:
+        (core,) = [line for line in limits.splitlines() if line.startswith("Max core file size")]
+        assert core.split()[4:6] == ["0", "0"], core
 
 
 def test_a_garbage_length_prefix_fails_the_worker_not_the_run(monkeypatch):
