@@ -91,11 +91,13 @@ MAX_NAME = 200  # an exception's name as a verdict: longer is a broken worker
 DIED = "worker process died"
 
 _LEN = struct.Struct(">Q")
-# The child: this process's sys.path first (the same code) and its limit on int-to-text digits (``-I``
-# ignores PYTHONINTMAXSTRDIGITS), then serve, tied to this process (its pid). Run isolated (-I): without
+# The child: this process's sys.path first (the same code), its limit on int-to-text digits (``-I``
+# ignores PYTHONINTMAXSTRDIGITS) and its recursion limit (a nested value the classifier serialises),
+# then serve, tied to this process (its pid). Run isolated (-I): without
 # it ``-c`` puts the current directory first on the path, and a struct.py there would run as it boots.
 _BOOT = ("import pickle, struct, sys; f = sys.stdin.buffer; n = struct.unpack('>Q', f.read(8))[0]; "
-         "sys.path[:], digits, parent = pickle.loads(f.read(n)); sys.set_int_max_str_digits(digits); "
+         "sys.path[:], digits, depth, parent = pickle.loads(f.read(n)); sys.set_int_max_str_digits(digits); "
+         "sys.setrecursionlimit(depth); "
          "from auditor.classify_pool import serve; serve(parent)")
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
@@ -320,7 +322,7 @@ class _Worker:
         # the import system reads only str and bytes entries of sys.path: the worker gets those (any other
         # would not pickle); a path that still does not pickle fails here, before any process
         boot = pickle.dumps(([p for p in sys.path if isinstance(p, str | bytes)], sys.get_int_max_str_digits(),
-                             os.getpid()))
+                             sys.getrecursionlimit(), os.getpid()))
         self._queue.extend([(None, boot), (None, options_frame)])
         self.proc = subprocess.Popen([sys.executable, "-I", "-c", _BOOT], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, close_fds=True)

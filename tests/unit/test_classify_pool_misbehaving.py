@@ -31,7 +31,6 @@ pytestmark = pytest.mark.filterwarnings("error::ResourceWarning", "error::pytest
 
 FAKE_BOOT = classify_pool._BOOT.replace("from auditor.classify_pool import serve; serve(parent)",
                                         "from fake_classify_worker import serve; serve()")
-LATER = "fixed in a following commit"
 
 
 def fast_stream(n: int = 30):
@@ -74,13 +73,11 @@ def nested(depth: int) -> list:
     return value
 
 
-@pytest.mark.xfail(strict=True, reason=LATER)
 def test_the_worker_has_this_process_s_recursion_limit():
-    """R2 (low): like the int-digits limit (fixed), sys.getrecursionlimit() is not forwarded: a
-    process that raised it classifies a nested document (the classifier's json.dumps of a
-    dict/list value) where the worker, at the default 1000, fails ("classifier failed:
-    ClassifyError"). (At the default limit pickle.dumps fails first, at ~500 levels, so the
-    sample stays here: no difference.)"""
+    """R2 (low): like the int-digits limit, sys.getrecursionlimit() is forwarded: a process that
+    raised it classifies a nested document (the classifier's json.dumps of a dict/list value)
+    where the worker, at the default 1000, failed ("classifier failed: ClassifyError"). (At the
+    default limit pickle.dumps fails first, at ~500 levels, so the sample stays here.)"""
     import sys
 
     sample = Sample(fields={"contact": [nested(1200)] * 3, "email": emails(1)})
