@@ -31,8 +31,8 @@ those in-process, as it does the samples of a worker that owes verdicts and has 
 and the worker is given no more samples until it answers), and a sample still queued here (not
 written to the worker, which holds at most ``WRITE_AHEAD``) ``LATE_SECONDS`` after queueing: it is
 withdrawn, the worker never sees it. Whatever a worker answers, only an answer for the oldest
-sample written to it, of a verdict's shape, is taken; else it is killed as broken. So the outcomes are the in-process ones. The pool
-starts another worker, at most ``MAX_RESTARTS`` times a run, and until one is ready the samples
+sample written to it, of a verdict's shape, is taken; else it is killed as broken. So the
+outcomes are the in-process ones. The pool starts another worker, at most ``MAX_RESTARTS`` times a run, and until one is ready the samples
 are classified in-process. Waiting for a worker to be ready or for a verdict never blocks for
 long without looking at the source's ``cancel``.
 """
@@ -310,7 +310,7 @@ class _Worker:
         self.dead = False
         self._stopping = False
         self._pending: dict[int, Job] = {}  # job: its future, sent or queued
-        # the jobs written to the worker and not answered, in order: it answers the oldest next
+        # the jobs written (or being written) to the worker and not answered, in order: it answers the oldest next
         self._sent: collections.deque[int] = collections.deque()
         # the pending map, the job counter, ``dead``, the queue and its bytes, the last answer's time
         self._state = threading.Lock()
@@ -404,12 +404,13 @@ class _Worker:
                         break
                     job, data = self._queue.popleft()
                     if job is not None:
+                        # sent from now: its answer may come before the write returns (and an answer
+                        # for a later job before this one's is still a broken worker)
                         job.sent = True
+                        self._sent.append(job.number)
                 _write_frame(self._in, data, None if job is None else job.number)
                 with self._state:
                     self.queued -= len(data)
-                    if job is not None:
-                        self._sent.append(job.number)
                 del data
         except (OSError, ValueError):  # the worker is gone: the reader fails what it held
             with self._state:

@@ -63,6 +63,25 @@ def test_a_worker_answering_garbage_changes_no_outcome(scripted, tmp_path, monke
     same_outcome(off, on)
 
 
+def test_an_answer_that_comes_before_the_write_returns_is_taken(monkeypatch):
+    """R1's check, honest worker: the answer can arrive before the writer thread, descheduled after
+    the frame's last byte, records the write; it is the oldest job sent, not a breach (a loaded
+    machine killed healthy workers so)."""
+    real = classify_pool._write_frame
+
+    def slow_return(out, data, job=None):
+        real(out, data, job)
+        if job is not None:
+            time.sleep(0.5)  # the worker has the frame and answers meanwhile
+
+    monkeypatch.setattr(classify_pool, "_write_frame", slow_return)
+    with ClassifyPool(None, 1, start_after=0) as pool:
+        for i in range(3):
+            sample = Sample(fields={"email": emails(i)})
+            assert pool.submit(sample).result(60) == verdict_of(sample, None)
+        assert len(pool.processes) == 1 and pool.processes[0].poll() is None
+
+
 # --------------------------------------------------------------------------- the worker's interpreter state
 
 
@@ -144,7 +163,7 @@ def test_a_steady_but_slow_worker_does_not_hold_another_source_s_sample(monkeypa
         verdict = engine._verdict(b_job, threading.Event())  # what b's thread does: wait unless late
         waited = time.monotonic() - t0
         assert verdict is None and b_job.result() is None  # withdrawn: classified here
-    assert waited < 2 * classify_pool.LATE_SECONDS, f"source b waited {waited:.1f}s for one sample (got {verdict!r})"
+    assert waited < 3.5, f"source b waited {waited:.1f}s for one sample (got {verdict!r})"
 
 
 def two_sources(tmp_path, timeout: int):
@@ -233,6 +252,7 @@ def test_a_worker_whose_output_ends_fails_its_samples_at_once(monkeypatch):
     """R5 (low): the reader fails the samples with WorkerDied, then waits (up to
     CLOSE_WAIT_SECONDS) for the exit code for its log line; it waited first, and the sources with it."""
     monkeypatch.setenv(fake_classify_worker.ENV, "closeout")
+    monkeypatch.setattr(classify_pool, "CLOSE_WAIT_SECONDS", 3.0)
     monkeypatch.setattr(classify_pool, "_BOOT", FAKE_BOOT)
     with ClassifyPool(None, 1, start_after=0) as pool:
         job = pool.submit(Sample(fields={"email": emails(1)}))
@@ -240,7 +260,7 @@ def test_a_worker_whose_output_ends_fails_its_samples_at_once(monkeypatch):
         t0 = time.monotonic()
         assert engine._verdict(job, threading.Event()) is None
         waited = time.monotonic() - t0
-    assert waited < 0.5, f"{waited:.1f}s"
+    assert waited < 1.5, f"{waited:.1f}s"  # it waited CLOSE_WAIT_SECONDS (3 s) for the exit code first
 
 
 def test_a_busy_worker_does_not_outlive_a_killed_run(tmp_path):
