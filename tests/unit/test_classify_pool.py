@@ -167,10 +167,10 @@ def test_a_large_sample_for_a_busy_worker_never_blocks_the_caller():
     bound (QUEUE_BYTES) a sample is classified here (head-of-line blocking; found by review 2)."""
     with forced() as pool:
         assert pool.submit(SAMPLES[0]).result(30)  # ready
-        pool.submit(Sample(fields={"x": [Slow(2)]}))
+        pool.submit(Sample(fields={"x": [Slow(5)]}))
         t0 = time.monotonic()
         jobs = [pool.submit(BIG) for _ in range(4)]
-        assert time.monotonic() - t0 < 1.0
+        assert time.monotonic() - t0 < 2.5  # blocked, it waited for the slow sample (5 s)
         assert [j is not None for j in jobs] == [True, True, False, False]  # 1.2 MB would be over 1 MiB
         assert jobs[0].result(30) == jobs[1].result(30) == verdict_of(BIG, None)
     assert gone(pool.processes)
@@ -219,16 +219,16 @@ def test_lateness_counts_from_the_worker_s_last_answer_not_from_queueing(monkeyp
     """A worker that answers steadily is not late however long its queue (its samples were
     classified twice: here after LATE_SECONDS from queueing, and by the worker; found by review);
     a sample not yet sent to it is withdrawn then instead (see the misbehaving tests)."""
-    monkeypatch.setattr(classify_pool, "LATE_SECONDS", 1.0)
+    monkeypatch.setattr(classify_pool, "LATE_SECONDS", 2.0)
     with forced() as pool:
         assert pool.submit(SAMPLES[0]).result(30)
-        jobs = [pool.submit(Sample(fields={"x": [Slow(0.25)]})) for _ in range(10)]  # 2.5 s of work queued
+        jobs = [pool.submit(Sample(fields={"x": [Slow(0.25)]})) for _ in range(12)]  # 3 s of work queued
         while not all(j.done() for j in jobs):
             assert not jobs[0].worker.late()
             time.sleep(0.05)
         assert all(j.result() is not None for j in jobs)  # none withdrawn: nobody asked whether late
-        stuck = pool.submit(Sample(fields={"x": [Slow(3)]}))
-        time.sleep(1.3)
+        stuck = pool.submit(Sample(fields={"x": [Slow(5)]}))
+        time.sleep(2.5)
         assert stuck.late()  # no answer for LATE_SECONDS: late
 
 
@@ -390,11 +390,11 @@ def test_forced_mode_waits_for_a_worker_once_per_pool_not_at_every_sample(monkey
 
 
 def test_a_worker_late_with_a_verdict_is_given_no_more_samples(monkeypatch):
-    monkeypatch.setattr(classify_pool, "LATE_SECONDS", 0.5)
+    monkeypatch.setattr(classify_pool, "LATE_SECONDS", 1.5)
     with forced() as pool:
-        slow = pool.submit(Sample(fields={"x": [Slow(2)]}))
+        slow = pool.submit(Sample(fields={"x": [Slow(4)]}))
         assert pool.submit(SAMPLES[0]) is not None  # not late yet
-        time.sleep(0.8)
+        time.sleep(2.0)
         assert pool.submit(SAMPLES[0]) is None  # late: classified here
         assert slow.result(30) == verdict_of(Sample(fields={"x": ["slow"]}), None)
         time.sleep(0.3)
