@@ -10,7 +10,6 @@ The CLI and the scheduler are two doors into :func:`run_audit`; neither holds lo
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import functools
 import logging
@@ -19,14 +18,12 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from auditor import fingerprint, registry, tempdirs
-from auditor.classify import ClassifyOptions
-from auditor.classify_pool import IN_FLIGHT, IN_FLIGHT_BYTES, ClassifyPool, Job, Verdict, WorkerDied, verdict_of
+from auditor.classify import ClassifyOptions, classify
 from auditor.classify.scrub import scrub_text
 from auditor.config import Config, SourceConfig
 from auditor.errors import AuditorError
@@ -43,7 +40,7 @@ from auditor.models import (
     SourceResult,
     severity_rank,
 )
-from auditor.overlap import CANCEL_POLL_SECONDS, Overlapped
+from auditor.overlap import Overlapped
 from auditor.plugins import capabilities_of, load_connectors
 from auditor.redact import Redactor
 from auditor.store import Store
@@ -53,10 +50,8 @@ log = logging.getLogger("auditor.engine")
 # observations a connector may read ahead of their classification, in a thread of its own; 0: none,
 # the connector's generator runs in the source's thread. Small, as each holds its sample until it is
 # classified (at most COLLECT_AHEAD + 2 samples alive per source: the queue's, the one the connector
-# holds waiting for room, the one classified; with a classifier pool, also those in flight there: at
-# most IN_FLIGHT of them and IN_FLIGHT_BYTES pickled, or one larger sample, see auditor.classify_pool).
-# On the SQL benchmark the connector is the slower side: with 4 the queue was full for ~0 of 1,001
-# tables; with 2 it was, at times, for up to 0.66 s a run.
+# holds waiting for room, the one classified). On the SQL benchmark the connector is the slower side:
+# with 4 the queue was full for ~0 of 1,001 tables; with 2 it was, at times, for up to 0.66 s a run.
 COLLECT_AHEAD = 4
 
 
@@ -95,25 +90,16 @@ class _SourceOutcome:
 
 def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: threading.Event,
                     redact: Redactor, progress: Callable[[str, int], None] | None,
-                    unit: str | None = None, unit_checks: bool = True, ahead: int | None = None,
-                    pool: ClassifyPool | None = None) -> _SourceOutcome:
+                    unit: str | None = None, unit_checks: bool = True, ahead: int | None = None) -> _SourceOutcome:
     """One source, or one part of it (``unit``: a bucket, a schema; ``unit_checks``: the part that
     makes the source-wide checks; see :mod:`auditor.executors.units`). ``ahead``: observations the
     connector may read ahead of their classification (default ``COLLECT_AHEAD``); 0 reads inline,
     in this thread, as a caller whose time limit is a signal must (a Celery unit: the signal reaches
-    this thread only, and must interrupt the connector's read). ``pool``: the run's classifier
-    processes (:mod:`auditor.classify_pool`), up to ``IN_FLIGHT`` samples (``IN_FLIGHT_BYTES``
-    pickled) of this source in flight there, their datasets and the not-readable items between them
-    kept in the connector's order; a sample is kept here until its verdict, and classified here if
-    the worker died, could not read it, or is late; not with ``ahead`` 0."""
+    this thread only, and must interrupt the connector's read)."""
     vendor = config.vendor(src.vendor)
     found: list[Dataset] = []
     errors: list[CollectionError] = []
     started = time.monotonic()
-    depth = COLLECT_AHEAD if ahead is None else ahead
-    # observations whose sample is being classified in a worker (with its job), and the items read
-    # behind them (job None), in order
-    inflight: collections.deque[tuple[Observation | CollectionError, Job | None]] = collections.deque()
     try:
         connector_cls = registry.connectors.get(src.kind)
         ctx = CollectContext(as_of=as_of, log=logging.getLogger(f"auditor.connector.{src.kind}"), cancel=cancel)
@@ -126,20 +112,18 @@ def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: 
                 ctx.unit, ctx.unit_checks = unit, unit_checks
         connector = connector_cls(SourceSpec(id=src.id, kind=src.kind, vendor=vendor, options=options), ctx)
         classify_opts = classify_options(config)
-        if depth < 1:
-            pool = None
-
-        keeping_failed = False  # an exception out of keep(): the datasets after that one are not kept
-
-        def keep(obs: Observation | CollectionError, verdict: Verdict | None = None) -> None:
-            nonlocal keeping_failed
-            try:
-                if isinstance(obs, CollectionError):
-                    errors.append(obs.model_copy(update={
-                        "reason": scrub_text(redact(obs.reason)),
-                        "dataset": scrub_text(obs.dataset) if obs.dataset else None}))
-                    return
-                ds = _with_capabilities(_classified(obs, redact, classify_opts, verdict), connector_cls)
+        # the connector reads ahead in a thread of its own while this one classifies: its waits on
+        # the store overlap the classifier's CPU (see auditor.overlap)
+        with _observations(connector.collect, cancel, COLLECT_AHEAD if ahead is None else ahead) as items:
+            for item in items:
+                if cancel.is_set():
+                    break
+                if isinstance(item, CollectionError):
+                    errors.append(item.model_copy(update={
+                        "reason": scrub_text(redact(item.reason)),
+                        "dataset": scrub_text(item.dataset) if item.dataset else None}))
+                    continue
+                ds = _with_capabilities(_classified(item, redact, classify_opts), connector_cls)
                 found.append(ds)
                 log.debug("source %s: %s %r: status %s, records %s, last modified %s (%s), personal data %s",
                           src.id, ds.kind, ds.name, ds.status, ds.records, ds.last_modified, ds.last_modified_basis,
@@ -147,86 +131,14 @@ def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: 
                           or ("none" if ds.classified else "not classified"))
                 if progress:
                     progress(src.id, len(found))
-            except BaseException:
-                keeping_failed = True
-                raise
-
-        def settle(room: int) -> bool:
-            """Keeps the items in flight, oldest first, until at most ``room`` remain, holding at
-            most ``IN_FLIGHT_BYTES`` of samples (and those whose verdict is already in); False if
-            cancelled while waiting."""
-            while inflight:
-                obs, job = inflight[0]
-                if (job is not None and len(inflight) <= room and not job.done()
-                        and sum(j.size for _, j in inflight if j is not None) <= IN_FLIGHT_BYTES):
-                    return True
-                # None: classified here (no job, the worker died, could not read it, or is late)
-                verdict = _verdict(job, cancel) if job is not None else None
-                if cancel.is_set():
-                    return False
-                inflight.popleft()
-                keep(obs, verdict)
-            return True
-
-        # the connector reads ahead in a thread of its own while this one classifies: its waits on
-        # the store overlap the classifier's CPU (see auditor.overlap)
-        with _observations(connector.collect, cancel, depth) as items:
-            try:
-                for item in items:
-                    if cancel.is_set():
-                        break
-                    sample = item.sample if isinstance(item, Observation) else None
-                    job = _sent(pool, item, cancel) if pool is not None and isinstance(item, Observation) else None
-                    if job is None and (not inflight or sample is not None):
-                        # kept here, after those in flight (a sample is held here no longer)
-                        if not settle(0):
-                            break
-                        keep(item)
-                    else:
-                        inflight.append((item, job))
-                        if not settle(IN_FLIGHT):
-                            break
-                    del item, sample
-                settle(0)
-            except Exception:
-                # the source's error (the connector's, or taking an item): the datasets ahead of it are
-                # kept, as in-process; not after a dataset that could not be kept (in-process stops there)
-                if not keeping_failed:
-                    settle(0)
-                raise
     except Exception as exc:  # noqa: BLE001 - one source's crash is that source's error, never the run's
         reason = safe_text(redact(f"{exc.__class__.__name__}: {exc}" if not isinstance(exc, AuditorError) else str(exc)))
         log.error("source %s (%s) could not be assessed: %s", src.id, src.kind, reason)
         return _SourceOutcome(SourceResult(id=src.id, kind=src.kind, vendor=src.vendor, status="error",
                                            error=reason, datasets=len(found)), found, errors)
-    finally:
-        inflight.clear()  # cancelled: verdicts not waited for are dropped, as unclassified samples were
     log.info("source %s (%s): %d datasets, %d not readable, %.1fs", src.id, src.kind, len(found), len(errors),
              time.monotonic() - started)
     return _SourceOutcome(SourceResult(id=src.id, kind=src.kind, vendor=src.vendor, datasets=len(found)), found, errors)
-
-
-def _sent(pool: ClassifyPool, obs: Observation, cancel: threading.Event) -> Job | None:
-    """``obs``'s sample sent to the pool (and kept here until its verdict: classified here if it
-    does not come), or None: it is classified in this thread (no sample, not assessed, or the pool
-    declined)."""
-    if obs.sample is None or obs.dataset.status != "assessed":
-        return None
-    return pool.submit(obs.sample, cancel)
-
-
-def _verdict(job: Job, cancel: threading.Event) -> Verdict | None:
-    """The worker's verdict, waiting for it while the source is not cancelled and the worker not
-    late; None: classify the sample here (cancelled, the worker late, died or could not read it; a
-    late verdict is dropped when it comes)."""
-    while not cancel.is_set() and not job.late():
-        try:
-            return job.result(timeout=CANCEL_POLL_SECONDS)
-        except FutureTimeout:
-            continue
-        except WorkerDied:
-            return None
-    return None
 
 
 _Collect = Callable[[], Iterator[Observation | CollectionError]]  # a connector's collect()
@@ -273,26 +185,21 @@ def _with_capabilities(ds: Dataset, connector_cls: object) -> Dataset:
     return ds.model_copy(update={"facts": {**ds.facts, "never_known": {**never, **declared}}})
 
 
-def _classified(obs: Observation, redact: Redactor, options: ClassifyOptions | None = None,
-                verdict: Verdict | None = None) -> Dataset:
-    """The observation's dataset with what the classifier found in its sample; ``verdict``: what a
-    worker process found in it (:func:`auditor.classify_pool.verdict_of`), else it is classified here."""
+def _classified(obs: Observation, redact: Redactor, options: ClassifyOptions | None = None) -> Dataset:
     ds = obs.dataset
     update: dict = {}
     if ds.error:
         update["error"] = redact(ds.error)
     if obs.sample is not None and ds.status == "assessed":
-        if verdict is None:
-            verdict = verdict_of(obs.sample, options)
-        if isinstance(verdict, tuple):
-            update["personal_data"] = verdict
+        try:
+            update["personal_data"] = tuple(classify(obs.sample, options))
             if obs.sample.rows is not None:  # rows seen in the objects read: records are rows, not objects
                 update["facts"] = {**ds.facts, "rows_sampled": obs.sample.rows.model_dump()}
             # part of the content could not be sampled (binary columns, skipped objects, noncurrent
             # versions): what was found counts, but absence is not known
             update["classified"] = not ds.known.unsampled
-        else:  # bad data in one dataset: a note, not a crash
-            update["notes"] = ds.notes + (f"classifier failed: {verdict}",)
+        except Exception as exc:  # noqa: BLE001 - bad data in one dataset: a note, not a crash
+            update["notes"] = ds.notes + (f"classifier failed: {exc.__class__.__name__}",)
     obs.sample = None  # samples never outlive classification
     return scrubbed(ds, update)
 
@@ -327,25 +234,15 @@ def collect_all(config: Config, sources: Sequence[SourceConfig], as_of: datetime
 
     A source still running after ``source_timeout_seconds`` is recorded as an error and
     abandoned (its thread is a daemon and is told to stop), so one hung vendor cannot
-    hold the whole nightly run. The run's classifier processes (if it starts them) end with it.
+    hold the whole nightly run.
     """
-    pool = ClassifyPool.for_run(classify_options(config))  # started once the run has many samples
-    try:
-        return _collect_all(config, sources, as_of, redact, progress, pool)
-    finally:
-        if pool is not None:
-            pool.close()
-
-
-def _collect_all(config: Config, sources: Sequence[SourceConfig], as_of: datetime, redact: Redactor,
-                 progress: Callable[[str, int], None] | None, pool: ClassifyPool | None) -> list[_SourceOutcome]:
     slots = threading.Semaphore(config.concurrency)
     results: queue.Queue[tuple[int, _SourceOutcome]] = queue.Queue()
     cancels = [threading.Event() for _ in sources]
 
     def worker(i: int, src: SourceConfig) -> None:
         with slots:
-            results.put((i, _collect_source(src, config, as_of, cancels[i], redact, progress, pool=pool)))
+            results.put((i, _collect_source(src, config, as_of, cancels[i], redact, progress)))
 
     for i, src in enumerate(sources):
         threading.Thread(target=worker, args=(i, src), name=f"source-{src.id}", daemon=True).start()
