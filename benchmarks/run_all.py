@@ -89,7 +89,11 @@ NOTES = """## What bounds each figure
   spare): forced on, end to end 0.844x the in-process run (5 reps, load 1.5 to 2.4), 3.38x the floor
   against 3.66x; two reviews found defects in it (the last: a source thread blocked writing a large
   sample into a busy worker's pipe, so one source's slow sample timed out the others), fixed on the
-  branch but not reviewed again, so it is not in the product yet.
+  branch but not reviewed again, so it is not in the product yet. The eighth session fixed those and a
+  third review's defects (kept in the history: the commits before "classify_pool: kept in the history
+  only"), and measured it again on a faster machine: forced on, B/A 1.249 and 1.139 (load 2 to 3): the
+  worker takes about 1 s of CPU off the run's process and spends 2.5 s itself on the core PostgreSQL
+  shares. Left out: on two cores it does not pay.
 - **Classifier throughput** (uncapped, 1 MiB per call): columns (CSV/JSONL parsed as the readers
   do) validate each distinct value once and stop once every type's decision is settled (99% Wilson
   bounds; counts extrapolated, flagged `estimated`); phones are checked against patterns compiled
