@@ -32,7 +32,6 @@ classifier in the :class:`~auditor.models.Sample` and nowhere else.
 from __future__ import annotations
 
 import contextlib
-import inspect
 import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
@@ -55,6 +54,7 @@ from .deadline import Watchdog
 from .errors import describe, driver_hint, locked
 from .permissions import grants
 from .statements import Shapes
+from .typememo import types_once
 
 
 @dataclass
@@ -183,64 +183,6 @@ def _one_round_trip(conn: sa.Connection, sql: str) -> tuple[Any, list | None]:
     finally:
         cursor.close()
     return first, rows
-
-
-# the parameters of SQLAlchemy's private PGDialect._reflect_type that _types_once was written against
-# (SQLAlchemy 2.1); any other (2.0 passes domains and enums instead of a loader): left alone
-_REFLECT_TYPE_PARAMS = ("self", "format_type", "named_type_loader", "type_description", "collation", "collation_schema")
-
-
-def _known_reflect_type(fn: Any) -> bool:
-    try:
-        return tuple(inspect.signature(fn).parameters) == _REFLECT_TYPE_PARAMS
-    except (TypeError, ValueError):
-        return False
-
-
-def _holds_null(t: Any) -> bool:
-    """Whether a reflected type is, or is built on (a domain's, an array's), one SQLAlchemy did
-    not recognize (NULLTYPE: it warned, naming the column)."""
-    for _ in range(32):  # domains over domains, arrays of them: a few levels
-        if t is None:
-            return False
-        if isinstance(t, sa.types.NullType):
-            return True
-        t = getattr(t, "data_type", None) or getattr(t, "item_type", None)
-    return True  # deeper than any real type: not remembered
-
-
-@contextlib.contextmanager
-def _types_once(dialect: sa.Dialect) -> Iterator[None]:
-    """While a schema's columns are reflected: each distinct PostgreSQL ``format_type`` (with its
-    collation) parsed into a SQLAlchemy type once, the same type object given to every column that
-    has it (``varchar(200)`` in a thousand tables: one parse, not a thousand). A function of its
-    arguments within one reflection; a type SQLAlchemy did not recognize (it warns, naming the
-    column, and gives NULLTYPE) is not remembered, so each such column still warns. Other
-    SQLAlchemy dialects (not PostgreSQL's, whose ``_reflect_type`` this wraps) are left alone."""
-    from sqlalchemy.dialects.postgresql.base import PGDialect
-
-    reflect: Any = getattr(type(dialect), "_reflect_type", None)
-    if not isinstance(dialect, PGDialect) or not _known_reflect_type(reflect) or "_reflect_type" in vars(dialect):
-        yield
-        return
-    memo: dict[tuple[Any, ...], tuple[Any, Any]] = {}
-
-    def once(format_type: Any, named_type_loader: Any, type_description: Any = None, collation: Any = None,
-             collation_schema: Any = None) -> Any:
-        key = (format_type, id(named_type_loader), collation, collation_schema)
-        hit = memo.get(key)
-        if hit is not None and hit[0] is named_type_loader:
-            return hit[1]
-        got = reflect(dialect, format_type, named_type_loader, type_description, collation, collation_schema)
-        if format_type is not None and not _holds_null(got):
-            memo[key] = (named_type_loader, got)
-        return got
-
-    dialect._reflect_type = once  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        del dialect._reflect_type
 
 
 _TABLE = {"auditor_phase": "table"}
@@ -572,7 +514,7 @@ class Connector:
         def bulk(names: list[str] | None) -> tuple[dict, dict]:
             if names is not None and not names:
                 return {}, {}
-            with _types_once(setup.dialect):
+            with types_once(setup.dialect):
                 columns = inspector.get_multi_columns(schema=schema, filter_names=names, kind=kind)
             pks = (inspector.get_multi_pk_constraint(schema=schema, filter_names=names, kind=kind)
                    if self.dialect.samples_by_key else {})  # only sample_key reads them
@@ -753,7 +695,7 @@ class Connector:
         """(write-time candidates, sampled columns, unsampled, structured, cuts, wire texts) of a
         table's columns: a function of their names and type objects (and the sample key), so
         remembered by them for this run (PostgreSQL's reflection gives the tables of one estate the
-        same type objects, see :func:`_types_once`); each table gets its own copies."""
+        same type objects, see :func:`.typememo.types_once`); each table gets its own copies."""
         memo_key = (key, *[(c["name"], id(c["type"])) for c in cols])
         hit = self._column_plans.get(memo_key)
         if hit is None or any(a is not b["type"] for a, b in zip(hit[0], cols)):
@@ -970,7 +912,7 @@ class Connector:
         name where that cannot compile it). Remembered per type class and attributes (a type
         compiles from nothing else), so an estate's thousands of VARCHAR(200) compile once; a type
         object seen before (PostgreSQL's reflection gives one per distinct type, see
-        :func:`_types_once`) is looked up by identity, without building that key."""
+        :func:`.typememo.types_once`) is looked up by identity, without building that key."""
         seen = self._type_objects.get(id(coltype))
         if seen is not None and seen[0] is coltype:
             return seen[1]

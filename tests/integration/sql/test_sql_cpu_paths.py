@@ -2,7 +2,7 @@
 servers (PostgreSQL, MariaDB, SQLite):
 
 - PostgreSQL's reflection parses each distinct column type once per schema
-  (``connector._types_once``): the same types, type texts, samples and digests as parsing every
+  (``typememo.types_once``): the same types, type texts, samples and digests as parsing every
   column, including domains, enums, arrays, collations, precisions, lengths and time zones; a
   type SQLAlchemy does not recognize still warns once per column that has it;
 - a table's column plan (write-time candidates, sampled / unsampled columns, cuts, JSON columns,
@@ -30,7 +30,7 @@ from sql_helpers import dump_items as _dump
 from sql_helpers import scan
 
 from auditor.models import Observation
-from connectors.sql import age, sampling, statements
+from connectors.sql import age, sampling, statements, typememo
 from connectors.sql import connector as sql_connector
 
 AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
@@ -69,7 +69,7 @@ def _scan(url: str) -> tuple[list, list[str]]:
 def _both(url: str, monkeypatch: pytest.MonkeyPatch) -> tuple[tuple[list, list[str]], tuple[list, list[str]]]:
     fast = _scan(url)
     with monkeypatch.context() as m:
-        m.setattr(sql_connector, "_types_once", _no_memo)
+        m.setattr(sql_connector, "types_once", _no_memo)
         m.setattr(sql_connector.Connector, "_type_text", sql_connector.Connector._type_text_of)
         m.setattr(sql_connector.Connector, "_column_plan", _plain_column_plan)
         m.setattr(statements.Shapes, "_quote", _plain_quote)
@@ -186,11 +186,11 @@ def test_types_once_leaves_the_dialect_as_it_was(pg_url: str) -> None:
     engine = sa.create_engine(pg_url)
     try:
         assert "_reflect_type" not in vars(engine.dialect)
-        with sql_connector._types_once(engine.dialect):
+        with typememo.types_once(engine.dialect):
             assert "_reflect_type" in vars(engine.dialect)
         assert "_reflect_type" not in vars(engine.dialect)
         other = sa.create_engine("sqlite://")
-        with sql_connector._types_once(other.dialect):  # no _reflect_type: nothing done
+        with typememo.types_once(other.dialect):  # no _reflect_type: nothing done
             assert "_reflect_type" not in vars(other.dialect)
     finally:
         engine.dispose()
@@ -207,7 +207,7 @@ def test_types_once_leaves_another_sqlalchemy_signature_alone(pg_url: str) -> No
 
     dialect = OldShape()
     assert isinstance(dialect, PGDialect)
-    with sql_connector._types_once(dialect):
+    with typememo.types_once(dialect):
         assert "_reflect_type" not in vars(dialect)
 
 
