@@ -13,7 +13,6 @@ Each decision is compared with ``reference_decide_field`` (the frozen copy of th
 from __future__ import annotations
 
 import random
-from collections import Counter
 from typing import Any
 
 import pytest
@@ -22,7 +21,7 @@ from auditor.classify import columns
 from auditor.classify.columns import _SPACE, _UNSTRIPPED, _column, _plan, _texts, decide_field
 from auditor.classify.custom import DetectorSpec
 from auditor.classify.options import ClassifyOptions
-from test_columns_batched import NAMES, OPTIONS, POOL, _same  # noqa: I001 - the neighbouring test module
+from test_columns_batched import NAMES, OPTIONS, POOL, _same, count_validator_calls  # noqa: I001 - the neighbouring test module
 
 import re2
 
@@ -97,21 +96,8 @@ def test_the_narrowed_prefilter_finds_the_candidates_the_whole_one_finds() -> No
                 assert narrow <= set(unhinted)
 
 
-def test_a_settling_column_gates_only_the_values_it_reads(monkeypatch) -> None:
-    """A column of timestamps under a settling read: no validator is called (every block's values
-    fail every gate), and the gates read the blocks' values, not the whole column."""
-    calls: Counter = Counter()
-
-    def counting(name: str, fn: Any) -> Any:
-        batch = columns._batches.get(fn)
-
-        def count(values: list[str], hinted: bool) -> list[str | None]:
-            calls[name] += len(values)
-            return batch(values, hinted) if batch is not None else [fn(x, hinted) for x in values]
-        return count
-
-    for name, fn in columns.validators_for(ClassifyOptions()).items():
-        monkeypatch.setitem(columns._batches, fn, counting(name, fn))
+def _gate_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of values each call of the line gates (``columns._shapeless``) read."""
     read: list[int] = []
     real = columns._shapeless
 
@@ -120,6 +106,14 @@ def test_a_settling_column_gates_only_the_values_it_reads(monkeypatch) -> None:
         return real(order, validators, blob, *rest)
 
     monkeypatch.setattr(columns, "_shapeless", shapeless)
+    return read
+
+
+def test_a_settling_column_gates_only_the_values_it_reads(monkeypatch) -> None:
+    """A column of timestamps under a settling read: no validator is called (every block's values
+    fail every gate), and the gates read the blocks' values, not the whole column."""
+    calls = count_validator_calls(monkeypatch)
+    read = _gate_reads(monkeypatch)
     values = [f"2018-01-{1 + i % 28:02d}T{i % 24:02d}:00:00" for i in range(5000)]
     options = ClassifyOptions(max_values_per_field=10**9)
     hits, texts = decide_field("phone", values, options)
@@ -129,14 +123,7 @@ def test_a_settling_column_gates_only_the_values_it_reads(monkeypatch) -> None:
 
 
 def test_a_short_settling_column_is_gated_whole(monkeypatch) -> None:
-    read: list[int] = []
-    real = columns._shapeless
-
-    def shapeless(order, validators, blob, *rest):  # noqa: ANN001, ANN002, ANN202
-        read.append(blob.count(b"\n") + 1)
-        return real(order, validators, blob, *rest)
-
-    monkeypatch.setattr(columns, "_shapeless", shapeless)
+    read = _gate_reads(monkeypatch)
     values = [f"2018-01-{1 + i % 28:02d}T{i % 24:02d}:00:00" for i in range(columns.GATE_WHOLE)]
     assert decide_field("phone", values, ClassifyOptions())[0] == []
     assert read == [columns.GATE_WHOLE]
