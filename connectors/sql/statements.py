@@ -89,17 +89,17 @@ class Shapes:
         """The preparer's quoting of an identifier (a function of the string alone, remembered:
         an estate's tables share most of their column names). A ``quoted_name`` carries its own
         quoting: never remembered."""
-        if type(name) is not str:
-            return self.preparer.quote(name)
-        hit = self._quoted.get(name)
-        if hit is None:
-            hit = self._quoted[name] = self.preparer.quote(name)
-        return hit
+        return _remembered(self._quoted, self.preparer.quote, name)
 
     def _quoted_schema(self, schema: str) -> str:
-        if type(schema) is not str:
-            return self.preparer.quote_schema(schema)
-        hit = self._schemas.get(schema)
-        if hit is None:
-            hit = self._schemas[schema] = self.preparer.quote_schema(schema)
-        return hit
+        return _remembered(self._schemas, self.preparer.quote_schema, schema)
+
+
+def _remembered(seen: dict[str, str], quote: Callable[[str], str], name: str) -> str:
+    """``quote(name)``, remembered in ``seen`` for a plain ``str`` (not for a ``quoted_name``)."""
+    if type(name) is not str:
+        return quote(name)
+    hit = seen.get(name)
+    if hit is None:
+        hit = seen[name] = quote(name)
+    return hit
