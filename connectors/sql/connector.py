@@ -185,6 +185,10 @@ def _one_round_trip(conn: sa.Connection, sql: str) -> tuple[Any, list | None]:
     return first, rows
 
 
+# entries each memo of type objects keeps (by identity, so the objects kept alive): PostgreSQL's
+# reflection shares a type object among a schema's columns (typememo), others give each column its own
+MEMO_ENTRIES = 4096
+
 _TABLE = {"auditor_phase": "table"}
 _SAMPLE = {"auditor_phase": "sample"}
 
@@ -699,6 +703,8 @@ class Connector:
         memo_key = (key, *[(c["name"], id(c["type"])) for c in cols])
         hit = self._column_plans.get(memo_key)
         if hit is None or any(a is not b["type"] for a, b in zip(hit[0], cols)):
+            if len(self._column_plans) >= MEMO_ENTRIES:  # types not shared (not PostgreSQL's): bounded
+                self._column_plans.clear()
             o = self.opts
             cands = age.candidates(cols, loose_types=self.dialect.loose_types)
             sample_cols, unsampled = sampling.column_plan(cols)
@@ -917,6 +923,8 @@ class Connector:
         if seen is not None and seen[0] is coltype:
             return seen[1]
         text = self._type_text_of(coltype)
+        if len(self._type_objects) >= MEMO_ENTRIES:  # types not shared (not PostgreSQL's): bounded
+            self._type_objects.clear()
         self._type_objects[id(coltype)] = (coltype, text)  # the type kept alive: its id stays its own
         return text
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sql_helpers import dump_items as _dump
+from sql_helpers import dump_items
 from sql_helpers import scan
 
 from auditor.models import Observation
@@ -96,7 +96,7 @@ def _seed(url: str, columns: dict[str, str], values: dict[str, Any], tables: lis
 
 def _check(url: str, monkeypatch: pytest.MonkeyPatch, tables: list[str]) -> list:
     (fast, fast_warned), (plain, plain_warned) = _both(url, monkeypatch)
-    assert _dump(fast) == _dump(plain)
+    assert dump_items(fast) == dump_items(plain)
     assert fast_warned == plain_warned
     names = {o.dataset.name.split(".", 1)[1] for o in fast if isinstance(o, Observation)}
     assert set(tables) <= names
@@ -209,6 +209,29 @@ def test_types_once_leaves_another_sqlalchemy_signature_alone(pg_url: str) -> No
     assert isinstance(dialect, PGDialect)
     with typememo.types_once(dialect):
         assert "_reflect_type" not in vars(dialect)
+
+
+def test_memos_of_type_objects_stay_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite (like MariaDB) gives each column its own type object: the memos by identity never
+    hit there, so they are bounded rather than holding every table's types for the run."""
+    path = tmp_path / "many.db"
+    with sqlite3.connect(path) as db:
+        for i in range(12):
+            db.execute(f"CREATE TABLE t{i} (id integer primary key, name varchar(20), seen datetime)")
+            db.execute(f"INSERT INTO t{i} VALUES (1, 'Name', '2024-01-01 00:00:00')")
+    url = f"sqlite:///{path}"
+    whole = dump_items(scan(url, AS_OF))
+    kept: list[sql_connector.Connector] = []
+    real_init = sql_connector.Connector.__init__
+
+    def init(self, *args: Any, **kwargs: Any) -> None:
+        real_init(self, *args, **kwargs)
+        kept.append(self)
+
+    monkeypatch.setattr(sql_connector, "MEMO_ENTRIES", 5)
+    monkeypatch.setattr(sql_connector.Connector, "__init__", init)
+    assert dump_items(scan(url, AS_OF)) == whole
+    assert kept and all(len(c._type_objects) <= 5 and len(c._column_plans) <= 5 for c in kept)
 
 
 def test_mariadb_same_scan(mysql_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
