@@ -17,11 +17,8 @@ def evidence_rows(evidence: dict[str, Any], prefix: str = "") -> list[tuple[str,
     """Key/value rows of a finding's evidence, exactly as given (already masked)."""
     rows: list[tuple[str, str]] = []
     for key, v in evidence.items():
-        label = prefix + (key.replace("_", " ") if type(key) is str else key_label(key))  # key_label, inlined
-        t = type(v)
-        if t is str:  # most evidence values: fact_text's text case, inlined
-            rows.append((label, v if len(v) <= 400 else v[:400] + " …"))
-        elif t in _LEAF:  # one row, before the container tests below
+        label = prefix + key_label(key)
+        if type(v) in _LEAF:  # most evidence values: one row, before the container tests below
             rows.append((label, fact_text(v)))
         elif isinstance(v, dict):
             rows += evidence_rows(v, f"{label} › ") if v else [(label, "none")]
