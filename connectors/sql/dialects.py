@@ -30,6 +30,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from importlib.metadata import entry_points
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import quote
@@ -199,12 +200,13 @@ class Dialect:
         port = f":{self.url.port}" if self.url.port else ""
         return f"{self.url.get_backend_name()}://{host}{port}/{quote(self.url.database or '', safe='')}"
 
+    @cached_property
+    def _uri_location(self) -> str:
+        """``location()``: a function of the source's URL, asked once, not once per table."""
+        return self.location()
+
     def uri(self, schema: str, name: str) -> str:
-        # location() is a function of the source's URL: asked once, not once per table
-        where = self.__dict__.get("_uri_location")
-        if where is None:
-            where = self.__dict__["_uri_location"] = self.location()
-        return f"{where}/{quote(schema, safe='')}.{quote(name, safe='')}"
+        return f"{self._uri_location}/{quote(schema, safe='')}.{quote(name, safe='')}"
 
     def schemas(self, inspector: sa.Inspector, wanted: list[str] | None) -> list[str | None]:
         names = wanted or [s for s in inspector.get_schema_names() if not self.is_system(s)]
