@@ -3,6 +3,7 @@ every benchmark shares: interleaved repetitions, reported as min / median / max;
 peak RSS for the memory benchmarks."""
 
 import json
+import os
 import resource
 import statistics
 import time
@@ -33,22 +34,45 @@ def median(samples: list[float]) -> float:
     return statistics.median(samples)
 
 
-def interleaved(runs: dict[str, Callable[[], Any]], repeats: int) -> tuple[dict[str, list[float]], dict[str, list[float]],
-                                                                           dict[str, Any]]:
+def interleaved(runs: dict[str, Callable[[], Any]], repeats: int,
+                probes: dict[str, Callable[[], float | None]] | None = None,
+                probed: dict[str, dict[str, list[float]]] | None = None,
+                ) -> tuple[dict[str, list[float]], dict[str, list[float]], dict[str, Any]]:
     """Run each callable once per round, ``repeats`` rounds, in rotating order (so no variant is
     always first after a pause). Returns (wall seconds per name, this process's CPU seconds per
-    name, the last result per name)."""
+    name, the last result per name). ``probes``: counters read before and after each run (a
+    server's CPU seconds, say); their differences go to ``probed[probe][name]``, one per run (a
+    probe that reads None, unreadable, records nothing)."""
     walls: dict[str, list[float]] = {k: [] for k in runs}
     cpus: dict[str, list[float]] = {k: [] for k in runs}
     last: dict[str, Any] = {}
     names = list(runs)
     for r in range(repeats):
         for name in names[r % len(names):] + names[: r % len(names)]:
+            before = {p: read() for p, read in (probes or {}).items()}
             c0, t0 = time.process_time(), time.perf_counter()
             last[name] = runs[name]()
             walls[name].append(time.perf_counter() - t0)
             cpus[name].append(time.process_time() - c0)
+            for p, read in (probes or {}).items():
+                after, start = read(), before[p]
+                if after is not None and start is not None and probed is not None:
+                    probed.setdefault(p, {}).setdefault(name, []).append(after - start)
     return walls, cpus, last
+
+
+def machine_busy_seconds() -> float | None:
+    """Core-seconds this machine's CPUs have been busy since boot (``/proc/stat``: all but idle and
+    iowait), every process's; None where there is no such file."""
+    try:
+        with open("/proc/stat") as fh:
+            fields = [int(x) for x in fh.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    return (sum(fields) - fields[3] - fields[4]) / _TICKS
+
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def peak_rss_mb() -> float:

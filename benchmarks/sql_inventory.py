@@ -32,6 +32,13 @@ one; queries, i.e. round trips, apart), read with ``pg_read_file`` (superuser; t
 cannot be read, transactions (``xact_commit + xact_rollback`` of ``pg_stat_database``) are the
 server-side count. ``--profile`` adds a cProfile summary of one end-to-end run.
 
+CPU is counted on both sides too, per run: this process's, and the PostgreSQL server's (its
+processes' user + system time from ``/proc``, backends that ended with their connection included
+through the postmaster's reaped children; the machine's busy core-seconds beside it as a check).
+Their sum over the cores is the least wall any scheduling of the same work could reach on this
+machine, and this process's CPU alone the least one interpreter could: both are printed as
+ratios to the equal-work floor's wall, the bounds the end-to-end target is measured against.
+
     .venv/bin/python benchmarks/sql_inventory.py              # 200 tables (reduced: a shared machine)
     .venv/bin/python benchmarks/sql_inventory.py --quick      # 30 tables
     .venv/bin/python benchmarks/sql_inventory.py --estate issue     # 1,001 tables, one of 5M rows
@@ -57,7 +64,7 @@ from pathlib import Path
 import psycopg
 import sqlalchemy as sa
 import yaml
-from _result import interleaved, median, result, spread  # noqa: E402 (run as a script from benchmarks/)
+from _result import interleaved, machine_busy_seconds, median, result, spread  # noqa: E402 (run as a script from benchmarks/)
 
 from auditor.gcpause import fewer_collections
 from auditor.models import Observation, Vendor
@@ -98,6 +105,38 @@ CATALOGUE = """SELECT c.relname, array_agg(a.attname ORDER BY a.attnum)
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
 WHERE n.nspname = 'bench' AND c.relkind = 'r' GROUP BY c.relname ORDER BY c.relname"""
+
+
+def postgres_cpu_seconds() -> float | None:
+    """CPU seconds (user + system) of this machine's PostgreSQL server processes since they
+    started: every live process named ``postgres`` (the postmaster, its backends, parallel
+    workers and background processes), plus the postmaster's reaped children (``cutime`` and
+    ``cstime`` of ``/proc/<pid>/stat``: a backend that ended with its connection). None where
+    ``/proc`` shows no such process (another machine's server, or no ``/proc``)."""
+    procs: dict[int, tuple[str, int, list[int]]] = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return None
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                line = fh.read()
+        except OSError:
+            continue  # ended meanwhile: the postmaster's children's times hold it once reaped
+        name, rest = line[line.find("(") + 1:line.rfind(")")], line[line.rfind(")") + 2:].split()
+        procs[int(entry)] = (name, int(rest[1]), [int(x) for x in rest[11:15]])
+    total, found = 0, False
+    for name, ppid, (utime, stime, cutime, cstime) in procs.values():
+        if name != "postgres":
+            continue
+        found = True
+        total += utime + stime
+        if procs.get(ppid, ("",))[0] != "postgres":  # the postmaster: its reaped children too
+            total += cutime + cstime
+    return total / os.sysconf("SC_CLK_TCK") if found else None
 
 
 def dsn(url: str) -> str:
@@ -389,7 +428,9 @@ def main() -> int:
                         "connector": lambda: connector(url), "end_to_end": lambda: end_to_end(url, folder)}
             for fn in variants.values():  # warm-up: imports, the classifier, the state's migrations, the cache
                 fn()
-            walls, cpus, got = interleaved(variants, repeats)
+            probed: dict[str, dict[str, list[float]]] = {}
+            walls, cpus, got = interleaved(variants, repeats,
+                                           {"server": postgres_cpu_seconds, "machine": machine_busy_seconds}, probed)
             assert got["floor_equal"] == got["floor_minimal"] == got["floor_equal_two"] == got["floor_random"] == got["connector"] == n, got
 
             counts = ServerCounts(admin, dbname)
@@ -409,6 +450,16 @@ def main() -> int:
         for name, label in labels.items():
             print(f"  {label:72s} {spread(walls[name])}  {median(walls[name]) / floor:5.2f}x  "
                   f"({median(walls[name]) / n * 1000:.1f} ms/table, client CPU {median(cpus[name]) / n * 1000:.1f} ms/table)")
+        cores = os.cpu_count() or 1
+        server_cpu = probed.get("server", {})
+        busy = probed.get("machine", {})
+        if server_cpu:
+            print(f"CPU per run (medians): this process, the PostgreSQL server's processes (/proc), the machine's "
+                  f"{cores} cores busy (every process's: /proc/stat), and the least wall their sum allows on {cores} cores:")
+            for name, label in labels.items():
+                both = [c + w for c, w in zip(cpus[name], server_cpu[name])]
+                print(f"  {label:72s} client {median(cpus[name]):6.3f} s  server {median(server_cpu[name]):6.3f} s  "
+                      f"machine busy {median(busy.get(name, [0.0])):6.3f} core-s  least wall {median(both) / cores:6.3f} s")
         how = "server log (log_statement=all)" if counts.readable else "server log unreadable: n/a"
         print(f"server-side counts per table: statements from the {how}; transactions from pg_stat_database")
         for name, (stmts, xacts) in server.items():
@@ -441,6 +492,20 @@ def main() -> int:
                floor=f"equal-work floor, random sample of the tables above {SAMPLE_ROWS:,} rows {spread(walls['floor_random'])}")
         result("SQL inventory", "end to end / minimal floor (medians)", median(walls["end_to_end"]) / median(walls["floor_minimal"]),
                "x", "(reference)", None, floor=f"minimal floor {spread(walls['floor_minimal'])}")
+        if server_cpu:
+            # the bounds no scheduling can beat on this machine: the run's CPU (this process's and the
+            # server's) spread over every core, and this process's CPU alone (one interpreter)
+            both = {k: [c + w for c, w in zip(cpus[k], server_cpu[k])] for k in ("end_to_end", "floor_equal")}
+            cpu_text = (f"end to end: client CPU {spread(cpus['end_to_end'])}, server CPU {spread(server_cpu['end_to_end'])}; "
+                        f"equal-work floor: wall {spread(walls['floor_equal'])}, client CPU {spread(cpus['floor_equal'])}, "
+                        f"server CPU {spread(server_cpu['floor_equal'])}")
+            result("SQL inventory", f"end to end, least wall its CPU allows on {cores} cores ((client + server CPU) / cores) "
+                   f"/ equal-work floor, {where} (medians)", median(both["end_to_end"]) / cores / floor, "x",
+                   "(reference: above 2, no scheduling meets the target on this machine)", None, floor=cpu_text)
+            result("SQL inventory", f"end to end, client process CPU / equal-work floor, {where} (medians)",
+                   median(cpus["end_to_end"]) / floor, "x", "(reference: one interpreter's least wall)", None, floor=cpu_text)
+            result("SQL inventory", f"equal-work floor, (client + server CPU) / wall: cores it keeps busy, {where} (medians)",
+                   median(both["floor_equal"]) / floor, "cores", "(reference)", None, floor=cpu_text)
         stmts, xacts = server["connector"]
         fs, _ = server["floor_equal"]
         if stmts is not None:
