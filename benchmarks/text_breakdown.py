@@ -14,6 +14,7 @@ call's worth of other text classified first). For each workload:
 - the floor this gives: the whole-chunk passes plus, per type, ``MIN_BLOCKS`` block reads at
   the measured cost of one (the least the estimator's rule lets a type read), and the cost
   per block read that 50 MB/s would need at the measured number of reads;
+- a ``RESULT`` line: that floor in MB/s, beside the plain run's figure;
 - three ideas checked against the data before building them: a ``re2.Set`` per block to skip
   a type's extraction where it has no match (how many reads found nothing), a verdict cache
   keyed by the normalised digits of a phone (how many validations it would save), and one
@@ -30,7 +31,7 @@ import re
 import statistics
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -38,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import classifier_speed as cs  # noqa: E402
 import re2  # noqa: E402
+from _result import result  # noqa: E402
 
 from auditor.classify import blocks as B  # noqa: E402
 from auditor.classify import text as T  # noqa: E402
@@ -219,6 +221,13 @@ def main(argv: list[str] | None = None) -> int:
                   f"a read at the reads measured")
             print(f"  floor at {B.MIN_BLOCKS} reads for each of {types} types (MIN_BLOCKS): {floor * 1e3:.1f} ms/call "
                   f"= {nbytes / calls_n / 1e6 / floor:.1f} MB/s")
+            result("classifier_speed", f"{kind}: the sampling design's least cost (whole-chunk passes + {B.MIN_BLOCKS} "
+                   f"block reads per present type at the measured cost of one), fed 1 MiB per call",
+                   nbytes / calls_n / 1e6 / floor, "MB/s", f"(reference: the most this design can reach; target {TARGET:g} MB/s)",
+                   None, floor=f"plain run {nbytes / 1e6 / t_plain:.1f} MB/s (" + " / ".join(
+                       f"{nbytes / 1e6 / t:.1f}" for t in sorted(plain, reverse=True)) + f" MB/s, n={args.reps}); "
+                   f"whole-chunk passes {fixed_plain * 1e3:.1f} ms/call, {per_read * 1e6:.0f} us a block read, "
+                   f"{n_reads / calls_n:.0f} block reads a call")
             print(f"  idea re2.Set per block: {sum(empty.values())} of {n_reads} block reads found nothing "
                   f"({sum(empty.values()) / n_reads:.1%}: all a per-block Set could skip)")
         digits = {re.sub(r"\D", "", p) for p in phones}

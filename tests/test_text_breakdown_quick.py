@@ -14,7 +14,7 @@ def test_text_breakdown_prints_the_floor_and_the_ideas():
     proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "text_breakdown.py"), "--mb", "2", "--reps", "1",
                            "--workloads", "text"], capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-    for line in ("whole-chunk passes", "cost of one block read", "floor at 16 reads", "idea re2.Set per block",
+    for line in ("whole-chunk passes", "cost of one block read", "floor at 16 reads", "idea re2.Set per block", "RESULT ",
                  "idea verdicts by normalised digits", "idea one combined pass"):
         assert line in proc.stdout, line
 
