@@ -66,6 +66,11 @@ def load(config_path: str, sources: bool = True) -> Config:
     try:
         if sources:
             load_connectors()
-        return load_config(config_path, sources=sources)
+        config = load_config(config_path, sources=sources)
+        if config.schedule is not None and config.schedule.nightly:
+            from auditor.schedule import crontab
+
+            crontab(config)  # a bad cron line is a bad config for every verb, not only `schedule`
+        return config
     except AuditorError as exc:
         fail(exc)

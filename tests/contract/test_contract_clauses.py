@@ -60,6 +60,15 @@ def test_fail_on_defaults_to_high_a_finding_below_it_exits_0(tmp_path, fake_conn
     assert scan(p, "--fail-on", "high").exit_code == 0
 
 
+def test_an_invalid_cron_line_is_an_invalid_config_for_scan_too(tmp_path, fake_connector):
+    """Exit 2: nothing was scanned: ... invalid config (message names file, line and key)."""
+    p = write(tmp_path, schedule={"nightly": "0 2 * *", "timezone": "Asia/Singapore"})
+    r = scan(p)
+    assert r.exit_code == 2, r.output
+    assert f"{p}:{line_of(p, 'nightly')}: schedule.nightly:" in r.output, r.output
+    assert "run " not in r.output  # nothing was scanned
+
+
 # --------------------------------------------------------------------------- report
 
 
