@@ -69,6 +69,15 @@ def test_an_invalid_cron_line_is_an_invalid_config_for_scan_too(tmp_path, fake_c
     assert "run " not in r.output  # nothing was scanned
 
 
+def test_an_unparsable_state_url_names_file_line_and_key(tmp_path, fake_connector):
+    """Exit 2 on an invalid config; the message names file, line and key (`state`)."""
+    p = write(tmp_path)
+    p.write_text(p.read_text().replace("sqlite:///state.db", "not a url"))
+    r = scan(p)
+    assert r.exit_code == 2, r.output
+    assert f"{p}:{line_of(p, 'state')}: state:" in r.output, r.output
+
+
 # --------------------------------------------------------------------------- report
 
 
