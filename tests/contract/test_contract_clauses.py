@@ -78,6 +78,16 @@ def test_an_unparsable_state_url_names_file_line_and_key(tmp_path, fake_connecto
     assert f"{p}:{line_of(p, 'state')}: state:" in r.output, r.output
 
 
+def test_a_policy_list_naming_nothing_names_the_config_file_line_and_key(tmp_path, fake_connector):
+    """`policies: [builtin:NAME or a path]`: an unknown pack or a missing path is an invalid
+    config: exit 2, naming the config file, the line and the key (policies[i])."""
+    for bad in ("builtin:baselin", "no-such-policies/"):
+        p = write(tmp_path, policies=["builtin:baseline", bad])
+        r = scan(p)
+        assert r.exit_code == 2, r.output
+        assert f"{p}:{line_of(p, 'policies') + 2}: policies[1]:" in r.output, r.output
+
+
 # --------------------------------------------------------------------------- report
 
 
