@@ -195,3 +195,57 @@ def test_the_personal_data_types_the_contract_names():
     """Personal-data types (at least): the names allowed_personal_data and reports use."""
     assert {"email", "phone", "person_name", "postal_address", "date_of_birth", "national_id", "payment_card",
             "payment_card_partial", "password_hash", "ip_address"} <= set(PERSONAL_DATA_TYPES)
+
+
+# --------------------------------------------------------------------------- scan options
+
+
+def test_source_is_repeatable(tmp_path, fake_connector):
+    """`scan --source ID...`: only the sources named, each of them."""
+    doc = {"state": "sqlite:///state.db", "vendors": [{"id": "v1"}],
+           "sources": [{"id": s, "vendor": "v1", "kind": "fake", "datasets": [CLEAN]} for s in ("a", "b", "c")]}
+    p = tmp_path / "auditor.yaml"
+    p.write_text(yaml.safe_dump(doc))
+    out = tmp_path / "out.json"
+    assert scan(p, "--source", "a", "--source", "c", "--json", str(out)).exit_code == 0
+    assert [s["id"] for s in json.loads(out.read_text())["sources"]] == ["a", "c"]
+
+
+def test_as_of_defaults_to_now_in_utc(tmp_path, fake_connector):
+    """`--as-of` ... Default: now, in UTC."""
+    from datetime import UTC, datetime
+
+    p = write(tmp_path)
+    out = tmp_path / "out.json"
+    before = datetime.now(UTC)
+    r = CliRunner().invoke(cli, ["scan", "-c", str(p), "--json", str(out)])
+    after = datetime.now(UTC)
+    assert r.exit_code == 0, r.output
+    as_of = json.loads(out.read_text())["run"]["as_of"]
+    assert as_of.endswith("Z")
+    assert before <= datetime.fromisoformat(as_of) <= after
+
+
+def test_a_waiver_holds_through_its_until_date_and_reopens_after(tmp_path, fake_connector):
+    """`waive FINDING_ID --reason TEXT --until DATE [--by NAME]`: waived until then (the whole of
+    that day), re-opened after; the reason and who accepted it are in the report."""
+    from datetime import UTC, datetime, timedelta
+
+    until = (datetime.now(UTC) + timedelta(days=10)).date()
+    p = write(tmp_path, vendors=[{"id": "v1", "contract_end": "2019-03-31"}])
+    out = tmp_path / "out.json"
+
+    def at(when: str):
+        r = CliRunner().invoke(cli, ["scan", "-c", str(p), "--as-of", when, "--json", str(out)])
+        return r.exit_code, json.loads(out.read_text())["findings"][0]
+
+    code, f = at(f"{until}T00:00:00Z")
+    assert code == 1 and f["status"] == "open"
+    r = CliRunner().invoke(cli, ["waive", f["id"], "--reason", "deletion booked", "--until", until.isoformat(),
+                                 "--by", "dpo@example.com", "-c", str(p)])
+    assert r.exit_code == 0, r.output
+    code, f = at(f"{until}T23:59:00Z")
+    assert code == 0 and f["status"] == "waived"
+    assert (f["waiver"]["reason"], f["waiver"]["by"]) == ("deletion booked", "dpo@example.com")
+    code, f = at(f"{until + timedelta(days=1)}T00:00:01Z")
+    assert code == 1 and f["status"] == "open"
