@@ -249,3 +249,20 @@ def test_a_waiver_holds_through_its_until_date_and_reopens_after(tmp_path, fake_
     assert (f["waiver"]["reason"], f["waiver"]["by"]) == ("deletion booked", "dpo@example.com")
     code, f = at(f"{until + timedelta(days=1)}T00:00:01Z")
     assert code == 1 and f["status"] == "open"
+
+
+def test_state_defaults_to_a_sqlite_file_next_to_the_config(tmp_path, fake_connector, monkeypatch):
+    """`state:` ... default: a SQLite file (next to the config, whatever the cron job's cwd)."""
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    p = write(conf)
+    p.write_text(p.read_text().replace("state: sqlite:///state.db\n", ""))
+    assert "state" not in yaml.safe_load(p.read_text())
+    assert scan(p).exit_code == 0
+    stores = [f.name for f in conf.iterdir() if f.suffix == ".db"]
+    assert len(stores) == 1 and not list(elsewhere.iterdir())
+    r = CliRunner().invoke(cli, ["report", "-c", str(p), "--list"])
+    assert r.exit_code == 0 and "complete" in r.output
