@@ -59,7 +59,8 @@ def load(config_path: str, sources: bool = True) -> Config:
     """The config; exit 2 naming file, line and key on a mistake. Its sources are validated by
     the registered connector kinds (built-in and plug-ins, registered here: the command line is
     the composition root). ``sources=False`` for verbs that read only the state store and the
-    policies (their sources' ``${VAR}`` secrets are not resolved, so a reviewer needs none of them)."""
+    policies (their sources' ``${VAR}`` secrets are not resolved, so a reviewer needs none of them;
+    nor are the cron line and the policy entries checked here: ``unlock`` must work whatever they say)."""
     from auditor.config import load_config
     from auditor.plugins import load_connectors
 
@@ -67,11 +68,12 @@ def load(config_path: str, sources: bool = True) -> Config:
         if sources:
             load_connectors()
         config = load_config(config_path, sources=sources)
-        if config.schedule is not None and config.schedule.nightly:
-            from auditor.schedule import crontab
+        if sources:  # the verbs that audit validate the whole file (not `unlock`, `waive`, `report`)
+            if config.schedule is not None and config.schedule.nightly:
+                from auditor.schedule import crontab
 
-            crontab(config)  # a bad cron line is a bad config for every verb, not only `schedule`
-        _check_policy_specs(config)
+                crontab(config)  # a bad cron line is a bad config for `scan` too, not only for `schedule`
+            _check_policy_specs(config)
         return config
     except AuditorError as exc:
         fail(exc)

@@ -266,3 +266,13 @@ def test_state_defaults_to_a_sqlite_file_next_to_the_config(tmp_path, fake_conne
     assert len(stores) == 1 and not list(elsewhere.iterdir())
     r = CliRunner().invoke(cli, ["report", "-c", str(p), "--list"])
     assert r.exit_code == 0 and "complete" in r.output
+
+
+def test_unlock_and_report_still_work_on_a_config_whose_schedule_or_policies_are_broken(tmp_path, fake_connector):
+    """The checks above are the auditing verbs'; the store's verbs stay usable to recover."""
+    p = write(tmp_path)
+    assert scan(p).exit_code == 0
+    p.write_text(p.read_text() + "policies: [builtin:baseline, no-such-folder/]\nschedule: {nightly: '0 2 * *'}\n")
+    assert scan(p).exit_code == 2
+    assert CliRunner().invoke(cli, ["unlock", "-c", str(p)]).exit_code == 0
+    assert CliRunner().invoke(cli, ["report", "-c", str(p), "--list"]).exit_code == 0
