@@ -276,3 +276,27 @@ def test_unlock_and_report_still_work_on_a_config_whose_schedule_or_policies_are
     assert scan(p).exit_code == 2
     assert CliRunner().invoke(cli, ["unlock", "-c", str(p)]).exit_code == 0
     assert CliRunner().invoke(cli, ["report", "-c", str(p), "--list"]).exit_code == 0
+
+
+def test_a_dataset_that_could_not_be_assessed_is_listed_with_status_error(tmp_path, fake_connector):
+    """datasets[].status "assessed | error" with its error; sources[].datasets counts what is listed;
+    exit 3 with the reports still written; not-assessed names the dataset. (A name that matched
+    nothing, or a schema that could not be listed, is no dataset: it is in `errors` and not-assessed.)"""
+    unreadable = {"name": "secret.customers", "status": "error", "error": "permission denied for table customers"}
+    doc = {"state": "sqlite:///state.db", "vendors": [{"id": "v1"}],
+           "sources": [{"id": "db", "vendor": "v1", "kind": "fake", "datasets": [CLEAN, unreadable],
+                        "unreadable": ["hidden"]}]}
+    p = tmp_path / "auditor.yaml"
+    p.write_text(yaml.safe_dump(doc))
+    out = tmp_path / "out.json"
+    r = scan(p, "--json", str(out))
+    assert r.exit_code == 3, r.output
+    doc = json.loads(out.read_text())
+    assert doc["run"]["status"] == "partial"
+    by_name = {d["name"]: d for d in doc["datasets"]}
+    assert by_name["public.orders"]["status"] == "assessed" and by_name["public.orders"]["error"] is None
+    assert by_name["secret.customers"]["status"] == "error"
+    assert by_name["secret.customers"]["error"] == "permission denied for table customers"
+    assert doc["sources"][0] == {**doc["sources"][0], "status": "ok", "error": None, "datasets": 2}
+    assert sorted(f["dataset"] for f in doc["findings"] if f["rule"] == "not-assessed") == ["hidden", "secret.customers"]
+    assert [e["dataset"] for e in doc["errors"]] == ["hidden"]
