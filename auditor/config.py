@@ -245,6 +245,20 @@ class Config(_Strict):
     path: str | None = None  # the file it came from
     base_dir: str = "."
 
+    @field_validator("state")
+    @classmethod
+    def _state_url(cls, v: str) -> str:
+        """Checked here, where file, line and key are known (the store would say only ``state``)."""
+        import sqlalchemy as sa
+
+        if _ENV.search(v):
+            return v  # a variable not set: that error names it already
+        try:
+            sa.engine.make_url(v)
+        except sa.exc.ArgumentError:
+            raise ValueError("not a SQLAlchemy database URL (e.g. sqlite:///auditor.db)") from None
+        return v
+
     def vendor(self, vendor_id: str) -> Vendor:
         for v in self.vendors:
             if v.id == vendor_id:

@@ -59,13 +59,43 @@ def load(config_path: str, sources: bool = True) -> Config:
     """The config; exit 2 naming file, line and key on a mistake. Its sources are validated by
     the registered connector kinds (built-in and plug-ins, registered here: the command line is
     the composition root). ``sources=False`` for verbs that read only the state store and the
-    policies (their sources' ``${VAR}`` secrets are not resolved, so a reviewer needs none of them)."""
+    policies (their sources' ``${VAR}`` secrets are not resolved, so a reviewer needs none of them;
+    nor are the cron line and the policy entries checked here: ``unlock`` must work whatever they say)."""
     from auditor.config import load_config
     from auditor.plugins import load_connectors
 
     try:
         if sources:
             load_connectors()
-        return load_config(config_path, sources=sources)
+        config = load_config(config_path, sources=sources)
+        if sources:  # the verbs that audit validate the whole file (not `unlock`, `waive`, `report`)
+            if config.schedule is not None and config.schedule.nightly:
+                from auditor.schedule import crontab
+
+                crontab(config)  # a bad cron line is a bad config for `scan` too, not only for `schedule`
+            _check_policy_specs(config)
+        return config
     except AuditorError as exc:
         fail(exc)
+
+
+def _check_policy_specs(config: Config) -> None:
+    """Each ``policies:`` entry (the config's and its events') names a pack, file or folder: a
+    typo is a config error at its file, line and key, as every other (the policy loader, later,
+    would name only the entry)."""
+    from pathlib import Path
+
+    import policies
+    from auditor.yaml_marks import Path_, dotted, line_of, read_marked
+
+    listed: list[tuple[str, Path_]] = [(spec, ("policies", i)) for i, spec in enumerate(config.policies)]
+    for i, event in enumerate(config.schedule.events if config.schedule else ()):
+        listed += [(spec, ("schedule", "events", i, "policies", j)) for j, spec in enumerate(event.policies or ())]
+    lines: dict[Path_, int] = {}
+    if config.path and Path(config.path).is_file():
+        try:
+            _, lines = read_marked(Path(config.path).read_text(encoding="utf-8"), config.path)
+        except (OSError, AuditorError):
+            lines = {}
+    where = [(config.path or "<config>", line_of(lines, at), dotted(at)) for _, at in listed]
+    policies.resolve_specs([spec for spec, _ in listed], Path(config.base_dir), where)

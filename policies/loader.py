@@ -206,6 +206,16 @@ def load_policies(specs: Sequence[str], base_dir: Path | None = None,
     return PolicySet(rules=rules, limits=limits_of(rules), files=build.files)
 
 
+def resolve_specs(specs: Sequence[str], base_dir: Path | None,
+                  where: Sequence[tuple[str, int | None, str] | None]) -> None:
+    """Check that each spec names something (a known ``builtin:NAME``, an existing file, a folder
+    holding .yaml files) without reading it; raise PolicyError at ``where[i]`` (the file, line and
+    key that wrote ``specs[i]``, e.g. a config's ``policies[1]``) when one does not."""
+    base = base_dir or Path.cwd()
+    for spec, at in zip(specs, where, strict=True):
+        _resolve(spec, base, at)
+
+
 def validate_paths(paths: Sequence[str], personal_data_types: Sequence[str] | None = None) -> list[str]:
     """``auditor policies validate``: one line per good spec (its rules and files, extends
     included); raises PolicyError on the first bad file. ``personal_data_types``: as for
