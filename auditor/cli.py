@@ -484,8 +484,18 @@ def _exit_past_stuck_threads(code: int) -> None:
 
 
 def _terminate(signum, _frame) -> None:
-    """SIGTERM (a cron timeout, systemd, a pod stopped) unwinds like an error: the run is marked
-    failed, the lock released, temporary copies removed; then the process leaves (128 + signal)."""
+    """SIGTERM (a cron timeout, systemd, a pod stopped) and SIGINT (Ctrl-C, a CI job cancelled)
+    unwind like an error: the run is marked failed, the lock released, temporary copies removed;
+    then the process leaves (128 + signal). Never click's "Aborted!" and exit 1, which the
+    contract keeps for "every source assessed, open findings"."""
+    import signal
+
+    try:
+        sys.stderr.write(f"auditor: error: interrupted by {signal.Signals(signum).name}: "
+                         f"the run (if one started) is marked failed; exit {128 + signum}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):  # stderr gone (a closed pipe): the exit code still says it
+        pass
     raise SystemExit(128 + signum)
 
 
@@ -494,6 +504,8 @@ def main() -> None:
 
     if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
         signal.signal(signal.SIGTERM, _terminate)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # left alone when ignored (nohup, &)
+        signal.signal(signal.SIGINT, _terminate)
     state = _State()  # this invocation's, not a module global: `run_started` decides exit 2 or 3 below
     try:
         cli.main(standalone_mode=True, obj=state)
