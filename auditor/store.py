@@ -256,6 +256,13 @@ class Store:
         cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
         try:
             with self.engine.begin() as conn:
+                if self.engine.dialect.name == "sqlite":
+                    # pysqlite begins a transaction only before DML and commits DDL as it goes: an
+                    # upgrade stopped midway (SIGTERM, a full disk) kept its ALTERs with the old
+                    # alembic_version, and every later open failed on them. One real transaction,
+                    # taken for writing at once: the whole upgrade or none of it, and a second
+                    # process opening the same old store waits, then finds it at head.
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
         except SQLAlchemyError as exc:  # unreachable, refused, locked, or not a database at all
