@@ -136,6 +136,31 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _pid_started(pid: int) -> datetime | None:
+    """When the process now holding ``pid`` started (Linux ``/proc``); None when not known."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            ticks = int(f.read().rsplit(")", 1)[1].split()[19])  # field 22: starttime, after "(comm)"
+        with open("/proc/stat", encoding="ascii") as f:
+            boot = next(int(line.split()[1]) for line in f if line.startswith("btime "))
+        return datetime.fromtimestamp(boot + ticks / os.sysconf("SC_CLK_TCK"), timezone.utc)
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def _holder_gone(pid: int | None, since: datetime | None) -> bool:
+    """Whether the process of this host that wrote ``pid`` at ``since`` is gone: its pid is dead,
+    or in use by a process that started after that (a pid used again: a reboot, a busy host, the
+    same small pid each night in a container with a fixed hostname)."""
+    if pid is None:
+        return False
+    if not _pid_alive(pid):
+        return True
+    started = _pid_started(pid)
+    # btime is in whole seconds: a margin, so a holder is never judged younger than its own lock
+    return started is not None and since is not None and started > _utc(since) + timedelta(seconds=2)
+
+
 def safe_url(url: str) -> str:
     try:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
@@ -228,9 +253,9 @@ class Store:
         host = socket.gethostname()
         try:
             with self.engine.begin() as conn:
-                rows = conn.execute(sa.select(runs.c.id, runs.c.pid).where(runs.c.status == "running",
-                                                                          runs.c.host == host)).all()
-                dead = [rid for rid, pid in rows if pid is not None and pid != os.getpid() and not _pid_alive(pid)]
+                rows = conn.execute(sa.select(runs.c.id, runs.c.pid, runs.c.started_at)
+                                    .where(runs.c.status == "running", runs.c.host == host)).all()
+                dead = [rid for rid, pid, started in rows if _holder_gone(pid, started)]
                 if dead:
                     conn.execute(runs.update().where(runs.c.id.in_(dead), runs.c.status == "running")
                                  .values(status="failed"))
@@ -299,7 +324,7 @@ class Store:
                         continue
                     same_host = held["host"] == row["host"]
                     expired = row["acquired_at"] - _utc(held["acquired_at"]) > stale_after
-                    if (same_host and not _pid_alive(held["pid"])) or (not same_host and expired):
+                    if (same_host and _holder_gone(held["pid"], held["acquired_at"])) or (not same_host and expired):
                         # the holder died (SIGKILL, OOM, a pod evicted): its run is interrupted
                         log.warning("taking over the run lock of run %s (pid %s on %s, %s)", held["run_id"],
                                     held["pid"], held["host"], "process gone" if same_host else "expired")
@@ -450,8 +475,7 @@ class Store:
             out = [dict(r) for r in conn.execute(q).mappings()]
         for r in out:  # left running by a process of this host that is gone, and not yet marked (a full disk)
             pid = r.pop("pid")
-            if (r.pop("host") == host and r["status"] == "running" and pid is not None and pid != os.getpid()
-                    and not _pid_alive(pid)):
+            if r.pop("host") == host and r["status"] == "running" and _holder_gone(pid, r["started_at"]):
                 r["status"] = "failed"
         return out
 
