@@ -265,6 +265,7 @@ class Store:
     def upgrade(self) -> None:
         """Migrate the store to the newest schema; a store already there is left alone without
         loading the migration scripts (every run opens the store)."""
+        current: list[str] = []
         try:
             with self.engine.connect() as conn:
                 if sa.inspect(conn).has_table("alembic_version"):
@@ -277,8 +278,16 @@ class Store:
         from alembic import command
         from alembic.config import Config as AlembicConfig
 
+        from alembic.script import ScriptDirectory
+
         cfg = AlembicConfig()
         cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+        known = {r.revision for r in ScriptDirectory.from_config(cfg).walk_revisions()}
+        unknown = [v for v in current if v not in known]
+        if unknown:  # written by a newer auditor (a rollback, hosts at different versions): left as it is
+            raise StoreError(f"the state store {safe_url(str(self.engine.url))} has schema {', '.join(unknown)}, "
+                             f"newer than this auditor's ({SCHEMA_HEAD}): run the auditor version that wrote it "
+                             "(or newer), or point `state:` at another store")
         try:
             with self.engine.begin() as conn:
                 if self.engine.dialect.name == "sqlite":
