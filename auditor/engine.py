@@ -26,7 +26,7 @@ from auditor import fingerprint, registry, tempdirs
 from auditor.classify import ClassifyOptions, classify
 from auditor.classify.scrub import scrub_text
 from auditor.config import Config, SourceConfig
-from auditor.errors import AuditorError
+from auditor.errors import AuditorError, RunNotSaved
 from auditor.gcpause import fewer_collections
 from auditor.logs import safe_text
 from auditor.models import (
@@ -413,10 +413,12 @@ def _run_audit(config: Config, options: RunOptions | None) -> Run:
             store.begin_run(stub, identity)
             try:
                 run = _execute(config, selected, options, policy_set, store, stub, identity, redact)
+                store.save_run(run)  # inside: a stop while saving (its transaction rolled back) is marked too
+            except RunNotSaved:
+                raise  # save_run marked it failed already (or could not: the next start does)
             except BaseException:
                 store.mark_failed(run_id)
                 raise
-            store.save_run(run)
             return run
     finally:
         store.close()
