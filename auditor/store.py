@@ -269,7 +269,7 @@ class Store:
         try:
             with self.engine.connect() as conn:
                 if sa.inspect(conn).has_table("alembic_version"):
-                    current = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all()
+                    current = list(conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars())
                     if current == [SCHEMA_HEAD]:
                         return
         except SQLAlchemyError as exc:  # unreachable, refused, locked, or not a database at all
