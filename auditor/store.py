@@ -136,6 +136,22 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _node() -> str:
+    """This host as runs and the run lock name it: the hostname, and the pid namespace the pids are
+    of (containers sharing the machine's hostname, with host networking, have pids of their own)."""
+    host = socket.gethostname()
+    try:
+        return f"{host} {os.readlink('/proc/self/ns/pid')}"  # "vm pid:[4026531836]"
+    except OSError:
+        return host
+
+
+def _this_node(host: str | None) -> bool:
+    """Whether a run or lock written on ``host`` has pids this process can judge (a bare hostname:
+    written before pid namespaces were recorded, judged as before)."""
+    return host in (_node(), socket.gethostname())
+
+
 def _pid_started(pid: int) -> datetime | None:
     """When the process now holding ``pid`` started (Linux ``/proc``); None when not known."""
     try:
@@ -250,11 +266,10 @@ class Store:
     def reap_dead_runs(self) -> None:
         """Runs left ``running`` by a process of this host that is gone (killed, or it could not
         mark its own failure on a full disk) are shown as failed from now on."""
-        host = socket.gethostname()
         try:
             with self.engine.begin() as conn:
-                rows = conn.execute(sa.select(runs.c.id, runs.c.pid, runs.c.started_at)
-                                    .where(runs.c.status == "running", runs.c.host == host)).all()
+                rows = conn.execute(sa.select(runs.c.id, runs.c.pid, runs.c.started_at).where(
+                    runs.c.status == "running", runs.c.host.in_((_node(), socket.gethostname())))).all()
                 dead = [rid for rid, pid, started in rows if _holder_gone(pid, started)]
                 if dead:
                     conn.execute(runs.update().where(runs.c.id.in_(dead), runs.c.status == "running")
@@ -319,7 +334,7 @@ class Store:
         """Take the store's run lock. A holder that is gone is taken over: on this host when
         its process is dead, from another host (a container, a pod) once the lock is older
         than ``stale_after``."""
-        row: dict[str, Any] = {"name": "run", "run_id": run_id, "pid": os.getpid(), "host": socket.gethostname(),
+        row: dict[str, Any] = {"name": "run", "run_id": run_id, "pid": os.getpid(), "host": _node(),
                "acquired_at": datetime.now(timezone.utc)}
         for _ in range(2):
             try:
@@ -331,7 +346,7 @@ class Store:
                     held = conn.execute(sa.select(run_lock).where(run_lock.c.name == "run")).mappings().first()
                     if held is None:
                         continue
-                    same_host = held["host"] == row["host"]
+                    same_host = _this_node(held["host"])
                     expired = row["acquired_at"] - _utc(held["acquired_at"]) > stale_after
                     if (same_host and _holder_gone(held["pid"], held["acquired_at"])) or (not same_host and expired):
                         # the holder died (SIGKILL, OOM, a pod evicted): its run is interrupted
@@ -376,7 +391,7 @@ class Store:
             with self.engine.begin() as conn:
                 conn.execute(runs.insert().values(
                     id=run.id, config=config, started_at=run.started_at, as_of=run.as_of, trigger=run.trigger,
-                    status="running", pid=os.getpid(), host=socket.gethostname(), extra="{}"))
+                    status="running", pid=os.getpid(), host=_node(), extra="{}"))
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot write the state store: {getattr(exc, 'orig', exc)}") from None
 
@@ -479,12 +494,11 @@ class Store:
         if config:
             q = q.where(runs.c.config == config)
         q = q.order_by(runs.c.started_at.desc()).limit(limit)
-        host = socket.gethostname()
         with self.engine.connect() as conn:
             out = [dict(r) for r in conn.execute(q).mappings()]
         for r in out:  # left running by a process of this host that is gone, and not yet marked (a full disk)
             pid = r.pop("pid")
-            if r.pop("host") == host and r["status"] == "running" and _holder_gone(pid, r["started_at"]):
+            if _this_node(r.pop("host")) and r["status"] == "running" and _holder_gone(pid, r["started_at"]):
                 r["status"] = "failed"
         return out
 
