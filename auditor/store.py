@@ -136,6 +136,9 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+PID_REUSE_MARGIN = timedelta(minutes=5)
+
+
 def _node() -> str:
     """This host as runs and the run lock name it: the hostname, and the pid namespace the pids are
     of (containers sharing the machine's hostname, with host networking, have pids of their own)."""
@@ -173,8 +176,9 @@ def _holder_gone(pid: int | None, since: datetime | None) -> bool:
     if not _pid_alive(pid):
         return True
     started = _pid_started(pid)
-    # btime is in whole seconds: a margin, so a holder is never judged younger than its own lock
-    return started is not None and since is not None and started > _utc(since) + timedelta(seconds=2)
+    # a margin: btime is in whole seconds, and the wall clock may have been stepped forward since
+    # (never take a live holder's lock); a pid used again is so hours later (a reboot, the next night)
+    return started is not None and since is not None and started > _utc(since) + PID_REUSE_MARGIN
 
 
 def safe_url(url: str) -> str:
@@ -292,7 +296,6 @@ class Store:
             raise StoreError(f"cannot open the state store {safe_url(str(self.engine.url))}: {reason}") from None
         from alembic import command
         from alembic.config import Config as AlembicConfig
-
         from alembic.script import ScriptDirectory
 
         cfg = AlembicConfig()

@@ -37,7 +37,7 @@ def other_process():
 
 def test_a_lock_whose_pid_now_belongs_to_a_newer_process_is_taken_over(tmp_path, other_process):
     store = Store.open(f"sqlite:///{tmp_path}/state.db")
-    _held_by(store, other_process.pid, datetime.now(timezone.utc) - timedelta(hours=1))
+    _held_by(store, other_process.pid, datetime.now(timezone.utc) - timedelta(hours=8))  # killed last night
     store.acquire_lock("new")
     with store.engine.connect() as c:
         assert c.execute(sa.select(run_lock.c.run_id)).scalar() == "new"
@@ -79,4 +79,13 @@ def test_a_run_left_running_under_a_pid_used_again_is_shown_failed(tmp_path, oth
     store = Store.open(url)  # the next start marks it in the store
     with store.engine.connect() as c:
         assert c.execute(sa.select(runs.c.status)).scalar() == "failed"
+    store.close()
+
+
+def test_a_live_holder_after_a_small_forward_clock_step_keeps_its_lock(tmp_path, other_process):
+    """Its lock looks a minute older than the process (the wall clock stepped forward since): still its own."""
+    store = Store.open(f"sqlite:///{tmp_path}/state.db")
+    _held_by(store, other_process.pid, datetime.now(timezone.utc) - timedelta(minutes=1))
+    with pytest.raises(LockedError):
+        store.acquire_lock("new")
     store.close()
