@@ -49,3 +49,16 @@ def test_urls_that_parse_as_meant_still_load(tmp_path, url):
     path = tmp_path / "auditor.yaml"
     path.write_text(CONFIG.replace("postgresql://auditor:${OPS_T_DB_PASSWORD}@127.0.0.1:5432/shop", url))
     assert load_config(path).sources[0].options.url == url
+
+
+def test_the_state_url_is_checked_likewise(tmp_path, monkeypatch):
+    """The store's own URL: "cannot open the state store postgresql://postgres:***@Secret/Zz9%40..." put
+    the rest of the password in the cron mail."""
+    monkeypatch.setenv("OPS_T_STATE_PASSWORD", "Xy@Secret/Zz9")
+    path = tmp_path / "auditor.yaml"
+    path.write_text('state: "postgresql://auditor:${OPS_T_STATE_PASSWORD}@127.0.0.1:5432/state"\nvendors: [{id: v1}]\n')
+    with pytest.raises(AuditorError) as e:
+        load_config(path, sources=False)
+    text = str(e.value)
+    assert "auditor.yaml:1" in text and "state" in text and "%40" in text, text
+    assert "Secret" not in text and "Zz9" not in text, text
