@@ -145,8 +145,29 @@ def scan(state: _State, config_path, json_path, html_path, csv_path, ocsf_path, 
         click.echo(f"auditor: error: run {run.id} is stored, but a report could not be written: "
                    f"{out.error} (re-render it with `auditor report --run {run.id}`)", err=True)
     if not state.quiet or out.code != 0:  # quiet (cron): silent on success, the summary when it needs a reader
-        print_summary(run, out.written, out.code)
+        try:
+            print_summary(run, out.written, out.code)
+            sys.stdout.flush()
+        except BrokenPipeError:  # `| head`: the reader has what it wanted
+            _stdout_gone()
+        except OSError as exc:  # stdout to a log on a full disk: the run is stored, its code stands
+            _stdout_gone()
+            click.echo(f"auditor: warning: the summary could not be printed ({exc.strerror or exc}); "
+                       f"run {run.id} is stored (`auditor report --run {run.id}`)", err=True)
     sys.exit(out.code)
+
+
+def _stdout_gone() -> None:
+    """What is still buffered for stdout goes nowhere (flushing it at exit would fail again and turn
+    the exit code into Python's 120)."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real file behind stdout: nothing is flushed to it
+        pass
 
 
 def _check_executor(config, override: str | None) -> None:
