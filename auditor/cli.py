@@ -145,8 +145,29 @@ def scan(state: _State, config_path, json_path, html_path, csv_path, ocsf_path, 
         click.echo(f"auditor: error: run {run.id} is stored, but a report could not be written: "
                    f"{out.error} (re-render it with `auditor report --run {run.id}`)", err=True)
     if not state.quiet or out.code != 0:  # quiet (cron): silent on success, the summary when it needs a reader
-        print_summary(run, out.written, out.code)
+        try:
+            print_summary(run, out.written, out.code)
+            sys.stdout.flush()
+        except BrokenPipeError:  # `| head`: the reader has what it wanted
+            _stdout_gone()
+        except OSError as exc:  # stdout to a log on a full disk: the run is stored, its code stands
+            _stdout_gone()
+            click.echo(f"auditor: warning: the summary could not be printed ({exc.strerror or exc}); "
+                       f"run {run.id} is stored (`auditor report --run {run.id}`)", err=True)
     sys.exit(out.code)
+
+
+def _stdout_gone() -> None:
+    """What is still buffered for stdout goes nowhere (flushing it at exit would fail again and turn
+    the exit code into Python's 120)."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real file behind stdout: nothing is flushed to it
+        pass
 
 
 def _check_executor(config, override: str | None) -> None:
@@ -484,8 +505,18 @@ def _exit_past_stuck_threads(code: int) -> None:
 
 
 def _terminate(signum, _frame) -> None:
-    """SIGTERM (a cron timeout, systemd, a pod stopped) unwinds like an error: the run is marked
-    failed, the lock released, temporary copies removed; then the process leaves (128 + signal)."""
+    """SIGTERM (a cron timeout, systemd, a pod stopped) and SIGINT (Ctrl-C, a CI job cancelled)
+    unwind like an error: the run is marked failed, the lock released, temporary copies removed;
+    then the process leaves (128 + signal). Never click's "Aborted!" and exit 1, which the
+    contract keeps for "every source assessed, open findings"."""
+    import signal
+
+    try:
+        sys.stderr.write(f"auditor: error: interrupted by {signal.Signals(signum).name}: "
+                         f"the run (if one started) is marked failed; exit {128 + signum}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):  # stderr gone (a closed pipe): the exit code still says it
+        pass
     raise SystemExit(128 + signum)
 
 
@@ -494,6 +525,8 @@ def main() -> None:
 
     if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
         signal.signal(signal.SIGTERM, _terminate)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # left alone when ignored (nohup, &)
+        signal.signal(signal.SIGINT, _terminate)
     state = _State()  # this invocation's, not a module global: `run_started` decides exit 2 or 3 below
     try:
         cli.main(standalone_mode=True, obj=state)

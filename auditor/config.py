@@ -254,9 +254,14 @@ class Config(_Strict):
         if _ENV.search(v):
             return v  # a variable not set: that error names it already
         try:
-            sa.engine.make_url(v)
+            url = sa.engine.make_url(v)
         except sa.exc.ArgumentError:
             raise ValueError("not a SQLAlchemy database URL (e.g. sqlite:///auditor.db)") from None
+        if url.password is not None and ("@" in (url.host or "") or "@" in (url.database or "")):
+            # the rest of the password was read as host and database: every "cannot open the state
+            # store <URL>" would show it (never echo the value here)
+            raise ValueError("an '@' after the password: a password holding '@' (or any of : / ? # %) must be "
+                             "URL-encoded in the URL ('@' is %40), e.g. with urllib.parse.quote(password, safe='')")
         return v
 
     def vendor(self, vendor_id: str) -> Vendor:

@@ -26,7 +26,7 @@ from auditor import fingerprint, registry, tempdirs
 from auditor.classify import ClassifyOptions, classify
 from auditor.classify.scrub import scrub_text
 from auditor.config import Config, SourceConfig
-from auditor.errors import AuditorError
+from auditor.errors import AuditorError, RunNotSaved
 from auditor.gcpause import fewer_collections
 from auditor.logs import safe_text
 from auditor.models import (
@@ -232,34 +232,45 @@ def collect_all(config: Config, sources: Sequence[SourceConfig], as_of: datetime
                 progress: Callable[[str, int], None] | None = None) -> list[_SourceOutcome]:
     """Every source in daemon threads, at most ``config.concurrency`` at once.
 
-    A source still running after ``source_timeout_seconds`` is recorded as an error and
-    abandoned (its thread is a daemon and is told to stop), so one hung vendor cannot
-    hold the whole nightly run.
-    """
-    slots = threading.Semaphore(config.concurrency)
+    A source still running ``source_timeout_seconds`` after it started is recorded as an error
+    and abandoned (its thread is a daemon and is told to stop), and its slot goes to the next
+    source: one hung vendor cannot hold the whole nightly run, nor fail the sources queued
+    behind it (each source's clock starts when it does)."""
     results: queue.Queue[tuple[int, _SourceOutcome]] = queue.Queue()
     cancels = [threading.Event() for _ in sources]
+    timeout = config.source_timeout_seconds
 
     def worker(i: int, src: SourceConfig) -> None:
-        with slots:
-            results.put((i, _collect_source(src, config, as_of, cancels[i], redact, progress)))
+        results.put((i, _collect_source(src, config, as_of, cancels[i], redact, progress)))
 
-    for i, src in enumerate(sources):
-        threading.Thread(target=worker, args=(i, src), name=f"source-{src.id}", daemon=True).start()
+    pending = list(range(len(sources)))
+    running: dict[int, float] = {}  # source index -> its deadline (monotonic)
     outcomes: dict[int, _SourceOutcome] = {}
-    deadline = time.monotonic() + config.source_timeout_seconds
+
+    def fill() -> None:
+        while pending and len(running) < config.concurrency:
+            i = pending.pop(0)
+            running[i] = time.monotonic() + timeout
+            threading.Thread(target=worker, args=(i, sources[i]), name=f"source-{sources[i].id}", daemon=True).start()
+
+    fill()
     while len(outcomes) < len(sources):
         try:
-            i, outcome = results.get(timeout=max(0.0, deadline - time.monotonic()))
-            outcomes[i] = outcome
+            i, outcome = results.get(timeout=max(0.0, min(running.values()) - time.monotonic()))
+            if i in running:  # not one given up already (its late answer is dropped)
+                del running[i]
+                outcomes[i] = outcome
         except queue.Empty:
-            for i, src in enumerate(sources):
-                if i not in outcomes:
-                    cancels[i].set()
-                    reason = f"timed out after {config.source_timeout_seconds:g}s"
-                    log.error("source %s (%s) could not be assessed: %s", src.id, src.kind, reason)
-                    outcomes[i] = _SourceOutcome(SourceResult(id=src.id, kind=src.kind, vendor=src.vendor,
-                                                              status="error", error=reason), [], [])
+            now = time.monotonic()
+            for i in [i for i, deadline in running.items() if deadline <= now]:
+                del running[i]
+                cancels[i].set()
+                src = sources[i]
+                reason = f"timed out after {timeout:g}s"
+                log.error("source %s (%s) could not be assessed: %s", src.id, src.kind, reason)
+                outcomes[i] = _SourceOutcome(SourceResult(id=src.id, kind=src.kind, vendor=src.vendor,
+                                                          status="error", error=reason), [], [])
+        fill()
     return [outcomes[i] for i in range(len(sources))]
 
 
@@ -413,10 +424,12 @@ def _run_audit(config: Config, options: RunOptions | None) -> Run:
             store.begin_run(stub, identity)
             try:
                 run = _execute(config, selected, options, policy_set, store, stub, identity, redact)
+                store.save_run(run)  # inside: a stop while saving (its transaction rolled back) is marked too
+            except RunNotSaved:
+                raise  # save_run marked it failed already (or could not: the next start does)
             except BaseException:
                 store.mark_failed(run_id)
                 raise
-            store.save_run(run)
             return run
     finally:
         store.close()

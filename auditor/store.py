@@ -136,6 +136,51 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+PID_REUSE_MARGIN = timedelta(minutes=5)
+
+
+def _node() -> str:
+    """This host as runs and the run lock name it: the hostname, and the pid namespace the pids are
+    of (containers sharing the machine's hostname, with host networking, have pids of their own)."""
+    host = socket.gethostname()
+    try:
+        return f"{host} {os.readlink('/proc/self/ns/pid')}"  # "vm pid:[4026531836]"
+    except OSError:
+        return host
+
+
+def _this_node(host: str | None) -> bool:
+    """Whether a run or lock written on ``host`` has pids this process can judge (a bare hostname:
+    written before pid namespaces were recorded, judged as before)."""
+    return host in (_node(), socket.gethostname())
+
+
+def _pid_started(pid: int) -> datetime | None:
+    """When the process now holding ``pid`` started (Linux ``/proc``); None when not known."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            ticks = int(f.read().rsplit(")", 1)[1].split()[19])  # field 22: starttime, after "(comm)"
+        with open("/proc/stat", encoding="ascii") as f:
+            boot = next(int(line.split()[1]) for line in f if line.startswith("btime "))
+        return datetime.fromtimestamp(boot + ticks / os.sysconf("SC_CLK_TCK"), timezone.utc)
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def _holder_gone(pid: int | None, since: datetime | None) -> bool:
+    """Whether the process of this host that wrote ``pid`` at ``since`` is gone: its pid is dead,
+    or in use by a process that started after that (a pid used again: a reboot, a busy host, the
+    same small pid each night in a container with a fixed hostname)."""
+    if pid is None:
+        return False
+    if not _pid_alive(pid):
+        return True
+    started = _pid_started(pid)
+    # a margin: btime is in whole seconds, and the wall clock may have been stepped forward since
+    # (never take a live holder's lock); a pid used again is so hours later (a reboot, the next night)
+    return started is not None and since is not None and started > _utc(since) + PID_REUSE_MARGIN
+
+
 def safe_url(url: str) -> str:
     try:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
@@ -225,12 +270,11 @@ class Store:
     def reap_dead_runs(self) -> None:
         """Runs left ``running`` by a process of this host that is gone (killed, or it could not
         mark its own failure on a full disk) are shown as failed from now on."""
-        host = socket.gethostname()
         try:
             with self.engine.begin() as conn:
-                rows = conn.execute(sa.select(runs.c.id, runs.c.pid).where(runs.c.status == "running",
-                                                                          runs.c.host == host)).all()
-                dead = [rid for rid, pid in rows if pid is not None and pid != os.getpid() and not _pid_alive(pid)]
+                rows = conn.execute(sa.select(runs.c.id, runs.c.pid, runs.c.started_at).where(
+                    runs.c.status == "running", runs.c.host.in_((_node(), socket.gethostname())))).all()
+                dead = [rid for rid, pid, started in rows if _holder_gone(pid, started)]
                 if dead:
                     conn.execute(runs.update().where(runs.c.id.in_(dead), runs.c.status == "running")
                                  .values(status="failed"))
@@ -240,10 +284,11 @@ class Store:
     def upgrade(self) -> None:
         """Migrate the store to the newest schema; a store already there is left alone without
         loading the migration scripts (every run opens the store)."""
+        current: list[str] = []
         try:
             with self.engine.connect() as conn:
                 if sa.inspect(conn).has_table("alembic_version"):
-                    current = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all()
+                    current = list(conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars())
                     if current == [SCHEMA_HEAD]:
                         return
         except SQLAlchemyError as exc:  # unreachable, refused, locked, or not a database at all
@@ -251,11 +296,25 @@ class Store:
             raise StoreError(f"cannot open the state store {safe_url(str(self.engine.url))}: {reason}") from None
         from alembic import command
         from alembic.config import Config as AlembicConfig
+        from alembic.script import ScriptDirectory
 
         cfg = AlembicConfig()
         cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+        known = {r.revision for r in ScriptDirectory.from_config(cfg).walk_revisions()}
+        unknown = [v for v in current if v not in known]
+        if unknown:  # written by a newer auditor (a rollback, hosts at different versions): left as it is
+            raise StoreError(f"the state store {safe_url(str(self.engine.url))} has schema {', '.join(unknown)}, "
+                             f"newer than this auditor's ({SCHEMA_HEAD}): run the auditor version that wrote it "
+                             "(or newer), or point `state:` at another store")
         try:
             with self.engine.begin() as conn:
+                if self.engine.dialect.name == "sqlite":
+                    # pysqlite begins a transaction only before DML and commits DDL as it goes: an
+                    # upgrade stopped midway (SIGTERM, a full disk) kept its ALTERs with the old
+                    # alembic_version, and every later open failed on them. One real transaction,
+                    # taken for writing at once: the whole upgrade or none of it, and a second
+                    # process opening the same old store waits, then finds it at head.
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
         except SQLAlchemyError as exc:  # unreachable, refused, locked, or not a database at all
@@ -278,7 +337,7 @@ class Store:
         """Take the store's run lock. A holder that is gone is taken over: on this host when
         its process is dead, from another host (a container, a pod) once the lock is older
         than ``stale_after``."""
-        row: dict[str, Any] = {"name": "run", "run_id": run_id, "pid": os.getpid(), "host": socket.gethostname(),
+        row: dict[str, Any] = {"name": "run", "run_id": run_id, "pid": os.getpid(), "host": _node(),
                "acquired_at": datetime.now(timezone.utc)}
         for _ in range(2):
             try:
@@ -290,9 +349,9 @@ class Store:
                     held = conn.execute(sa.select(run_lock).where(run_lock.c.name == "run")).mappings().first()
                     if held is None:
                         continue
-                    same_host = held["host"] == row["host"]
+                    same_host = _this_node(held["host"])
                     expired = row["acquired_at"] - _utc(held["acquired_at"]) > stale_after
-                    if (same_host and not _pid_alive(held["pid"])) or (not same_host and expired):
+                    if (same_host and _holder_gone(held["pid"], held["acquired_at"])) or (not same_host and expired):
                         # the holder died (SIGKILL, OOM, a pod evicted): its run is interrupted
                         log.warning("taking over the run lock of run %s (pid %s on %s, %s)", held["run_id"],
                                     held["pid"], held["host"], "process gone" if same_host else "expired")
@@ -335,7 +394,7 @@ class Store:
             with self.engine.begin() as conn:
                 conn.execute(runs.insert().values(
                     id=run.id, config=config, started_at=run.started_at, as_of=run.as_of, trigger=run.trigger,
-                    status="running", pid=os.getpid(), host=socket.gethostname(), extra="{}"))
+                    status="running", pid=os.getpid(), host=_node(), extra="{}"))
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot write the state store: {getattr(exc, 'orig', exc)}") from None
 
@@ -438,13 +497,11 @@ class Store:
         if config:
             q = q.where(runs.c.config == config)
         q = q.order_by(runs.c.started_at.desc()).limit(limit)
-        host = socket.gethostname()
         with self.engine.connect() as conn:
             out = [dict(r) for r in conn.execute(q).mappings()]
         for r in out:  # left running by a process of this host that is gone, and not yet marked (a full disk)
             pid = r.pop("pid")
-            if (r.pop("host") == host and r["status"] == "running" and pid is not None and pid != os.getpid()
-                    and not _pid_alive(pid)):
+            if _this_node(r.pop("host")) and r["status"] == "running" and _holder_gone(pid, r["started_at"]):
                 r["status"] = "failed"
         return out
 

@@ -11,7 +11,7 @@ import boto3
 import botocore.loaders
 import botocore.session
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, PartialCredentialsError
 from pydantic import BaseModel, Field
 
 from auditor.errors import ConnectorError
@@ -118,6 +118,12 @@ class Connector(ObjectStore):
                 raise ConnectorError(f"s3 source {self.source.id}: ListBuckets refused at {where}: {code}") from None
             raise ListingRefused(f"s3:ListAllMyBuckets: {code}",
                                  "grant s3:ListAllMyBuckets, or list the bucket names explicitly") from None
+        except (NoCredentialsError, PartialCredentialsError) as exc:  # cron's bare environment, most often
+            raise ConnectorError(
+                f"s3 source {self.source.id}: no AWS credentials found ({type(exc).__name__}): set "
+                "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE in the job's environment, or give the "
+                "host a role (cron starts jobs without your shell's environment or HOME)"
+            ) from None
         except BotoCoreError as exc:
             raise ConnectorError(
                 f"s3 source {self.source.id}: cannot reach {where}: {type(exc).__name__}"

@@ -136,9 +136,14 @@ class Options(BaseOptions):
     @classmethod
     def _parse(cls, value: str) -> str:
         try:
-            sa.engine.make_url(value)
+            url = sa.engine.make_url(value)
         except sa.exc.ArgumentError:
             raise ValueError("not a SQLAlchemy database URL") from None
+        if url.password is not None and ("@" in (url.host or "") or "@" in (url.database or "")):
+            # the password held an '@': the rest of it was read as the host and database, which
+            # every "cannot connect to <host/database>" would show (never echo the value here)
+            raise ValueError("an '@' after the password: a password holding '@' (or any of : / ? # %) must be "
+                             "URL-encoded in the URL ('@' is %40), e.g. with urllib.parse.quote(password, safe='')")
         return value
 
 
