@@ -310,8 +310,10 @@ def substitute_env(data: Any, lines: dict[Path_, int], file: str, path: Path_ = 
     return data
 
 
-def _parse_source(raw: Any, i: int, lines: dict[Path_, int], file: str) -> SourceConfig:
-    """One source; every mistake in it at once (a :class:`ConfigErrors` when more than one)."""
+def _parse_source(raw: Any, i: int, lines: dict[Path_, int], file: str, base_dir: str) -> SourceConfig:
+    """One source; every mistake in it at once (a :class:`ConfigErrors` when more than one). A sql
+    source's relative SQLite file is relative to the config file, as ``state`` is (cron's cwd is
+    rarely the config's folder)."""
     path: Path_ = ("sources", i)
     if not isinstance(raw, dict):
         raise ConfigError("a source must be a mapping", file=file, line=line_of(lines, path), key=dotted(path))
@@ -333,6 +335,8 @@ def _parse_source(raw: Any, i: int, lines: dict[Path_, int], file: str) -> Sourc
     else:
         connector = registry.connectors.get(kind)
         opts = {k: v for k, v in raw.items() if k not in ("id", "vendor", "kind", "provider")}
+        if kind == "sql" and isinstance(opts.get("url"), str):
+            opts["url"] = _resolve_state(opts["url"], base_dir)
         try:
             options = connector.Options(**opts)
         except ValidationError as exc:
@@ -425,7 +429,7 @@ def parse_config(text: str, file: str = "<config>", sources: bool = True) -> Con
     sources_: list[SourceConfig] = []
     for i, raw in enumerate(raw_sources):
         try:
-            sources_.append(_parse_source(raw, i, lines, file))
+            sources_.append(_parse_source(raw, i, lines, file, base_dir))
         except ConfigErrors as exc:
             errors.extend(exc.errors)
         except ConfigError as exc:
@@ -491,7 +495,8 @@ def known_types(info: ValidationInfo) -> tuple[str, ...]:
 
 
 def _resolve_state(url: str, base_dir: str) -> str:
-    """A relative SQLite file is relative to the config file, not to cron's cwd."""
+    """A relative SQLite file is relative to the config file, not to cron's cwd (the state store's,
+    and a sql source's)."""
     m = re.match(r"^(sqlite(?:\+\w+)?:///)(.+)$", url)
     if m and not m.group(2).startswith("/") and m.group(2) != ":memory:":
         return m.group(1) + str(Path(base_dir) / m.group(2))
