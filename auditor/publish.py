@@ -57,21 +57,46 @@ class Targets:
         return [str(getattr(self, f.name)) for f in fields(self) if f.name != "stem" and getattr(self, f.name)]
 
 
+class TargetsNotWritten(OSError):
+    """Some outputs could not be written (each one's reason in the message); ``written``: the
+    paths of those that were (one output that cannot be written never costs the others)."""
+
+    def __init__(self, reasons: list[str], written: list[Path]) -> None:
+        super().__init__("; ".join(reasons))
+        self.written = written
+
+
 def write_targets(run: Run, config: Config | None, targets: Targets, fail_on: str,
                   policy_specs: list[str] | None = None, store: Any = None) -> list[Path]:
-    """Write every output ``targets`` names; returns their paths (not the latest copies).
-    A file that cannot be written raises OSError."""
+    """Write every output ``targets`` names; returns their paths (not the latest copies). Each
+    is written on its own: one that cannot be written (a full disk, a path under ``/proc``, a file
+    where its folder should be) is named in the :class:`TargetsNotWritten` raised after the
+    others are written."""
     t = targets
-    for p in t.paths:  # the first night's dated folder (a file in its place raises: exit 3)
-        Path(p).parent.mkdir(parents=True, exist_ok=True)
-    written = write_reports(run, t.json, t.html, t.csv) + write_outputs(
-        run, config, ocsf=t.ocsf, junit=t.junit, metrics=t.metrics, fail_on=fail_on, policy_specs=policy_specs,
-        store=store)
-    if t.stem:
-        from reports.json_report import atomic_write
+    written: list[Path] = []
+    reasons: list[str] = []
+    for name in Targets.ENDINGS:
+        path = getattr(t, name)
+        if not path:
+            continue
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)  # the first night's dated folder
+            if name in ("json", "html", "csv"):
+                got = write_reports(run, **{f"{name}_path": path})
+            else:
+                got = write_outputs(run, config, **{name: path}, fail_on=fail_on, policy_specs=policy_specs,
+                                    store=store)
+            if t.stem:
+                from reports.json_report import atomic_write
 
-        for path in written:
-            atomic_write(path.parent / f"latest{path.name.removeprefix(t.stem)}", path.read_text(encoding="utf-8"))
+                for done in got:
+                    atomic_write(done.parent / f"latest{done.name.removeprefix(t.stem)}",
+                                 done.read_text(encoding="utf-8"))
+            written += got
+        except OSError as exc:
+            reasons.append(str(exc))
+    if reasons:
+        raise TargetsNotWritten(reasons, written)
     return written
 
 
@@ -90,8 +115,10 @@ def publish(run: Run, config: Config, fail_on: str, targets: Targets, redactor: 
     out = Published(code=exit_code(run, fail_on))
     try:
         out.written = write_targets(run, config, targets, fail_on, policy_specs)
-        out.reports = {k: Path(p) for k in ("json", "html") if (p := getattr(targets, k))}  # never an OCSF .json
-    except OSError as exc:  # the run is stored; its reports are not: not a usable result for a gate
+    except OSError as exc:  # the run is stored; its reports are not (all): not a usable result for a gate
         out.error, out.code = redactor(str(exc)), 3
+        out.written = list(getattr(exc, "written", []))
+    # the JSON and HTML reports written (never an OCSF .json)
+    out.reports = {k: Path(p) for k in ("json", "html") if (p := getattr(targets, k)) and Path(p) in out.written}
     notify_after_run(config, run, out.code, out.reports, redactor, fail_on=fail_on)
     return out

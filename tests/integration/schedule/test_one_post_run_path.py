@@ -98,3 +98,17 @@ def test_a_report_that_cannot_be_written_is_exit_3_at_both_doors(tmp_path, fake_
 
 def _refuse(*args, **kwargs):
     raise PermissionError(13, "Permission denied")
+
+
+def test_one_output_that_cannot_be_written_never_costs_the_others(tmp_path, fake_connector, monkeypatch):
+    """The JSON report refused at write time (a full disk); the HTML, CSV and JUnit asked for beside
+    it are still written and named, and the run says why one could not be (exit 3)."""
+    p = write_config(tmp_path)
+    monkeypatch.setattr("reports.json_report.write_json", _refuse)
+    html, csv_, junit = tmp_path / "r.html", tmp_path / "r.csv", tmp_path / "r.junit.xml"
+    r = CliRunner().invoke(cli, ["scan", "-c", str(p), "--as-of", AS_OF, "--json", str(tmp_path / "r.json"),
+                                 "--html", str(html), "--csv", str(csv_), "--junit", str(junit)])
+    assert r.exit_code == 3 and "is stored, but a report could not be written" in r.output, r.output
+    assert "Permission denied" in r.output
+    assert html.is_file() and csv_.is_file() and junit.is_file() and not (tmp_path / "r.json").exists()
+    assert str(html) in r.output  # the summary names what was written
