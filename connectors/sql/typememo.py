@@ -11,6 +11,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
+# imported here, once, by whichever thread imports the connector (before any source runs), never
+# inside types_once: there, a SQLite or MariaDB source's first import of it in one thread raced a
+# PostgreSQL source loading its psycopg dialect in another (SQLAlchemy's postgresql package imports
+# its modules circularly), and one of the two sources failed ("partially initialized module",
+# _DeadlockError, "Can't load plugin: sqlalchemy.dialects:postgresql.psycopg")
+from sqlalchemy.dialects.postgresql.base import PGDialect
+
 # the parameters of SQLAlchemy's private PGDialect._reflect_type that types_once was written against
 # (SQLAlchemy 2.1); any other (2.0 passes domains and enums instead of a loader): left alone
 _REFLECT_TYPE_PARAMS = ("self", "format_type", "named_type_loader", "type_description", "collation", "collation_schema")
@@ -43,8 +50,6 @@ def types_once(dialect: sa.Dialect) -> Iterator[None]:
     arguments within one reflection; a type SQLAlchemy did not recognize (it warns, naming the
     column, and gives NULLTYPE) is not remembered, so each such column still warns. Other
     SQLAlchemy dialects (not PostgreSQL's, whose ``_reflect_type`` this wraps) are left alone."""
-    from sqlalchemy.dialects.postgresql.base import PGDialect
-
     reflect: Any = getattr(type(dialect), "_reflect_type", None)
     if not isinstance(dialect, PGDialect) or not _known_reflect_type(reflect) or "_reflect_type" in vars(dialect):
         yield
