@@ -20,7 +20,8 @@ and the exception type only, and drops the chained exception).
 
 from __future__ import annotations
 
-from auditor.classify.columns import decide_field, enabled_types, is_prose, validators_for
+from auditor.classify.columns import decide_field, enabled_types, is_compound, is_prose, validators_for
+from auditor.classify.hints import field_vetoes
 from auditor.classify.custom import DetectorSpec
 from auditor.classify.options import DEFAULT_PHONE_REGIONS, ClassifyOptions
 from auditor.classify.results import Hit, fold
@@ -51,6 +52,12 @@ def classify(sample: Sample, options: ClassifyOptions | None = None) -> tuple[Pe
             if is_prose(texts) and not found & {"postal_address", "person_name"}:
                 embedded = _EMBEDDED | {d.name for d in options.detectors}
                 skip = frozenset(enabled_types(options)) - (embedded - found)
+                hits.extend(scan_text(texts, options, where=str(name), skip=skip))
+            elif not found and is_compound(texts):
+                # short cells of several parts ("Name <addr>", "addr, addr"): whole-value validation
+                # cannot see a value inside one; read as text, for the embedded types the name allows
+                embedded = _EMBEDDED | {d.name for d in options.detectors}
+                skip = (frozenset(enabled_types(options)) - embedded) | field_vetoes(str(name))
                 hits.extend(scan_text(texts, options, where=str(name), skip=skip))
         except Exception as exc:  # noqa: BLE001 - re-raised without the value-bearing chain
             raise ClassifyError(f"classifier failed on field {str(name)[:200]!r}: {type(exc).__name__}") from None
