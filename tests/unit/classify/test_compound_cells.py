@@ -21,6 +21,10 @@ def _found(values: list[str], field: str = "contact") -> dict[str, int]:
     "jt{i}@latinmail.example.com;other{i}@mail.example.org",
     "Jos\u00e9 lat{i}@latinmail.example.com",
     "\"Tan, Jose\" <jt{i}@latinmail.example.com>",
+    "'jt{i}@latinmail.example.com':1",  # a PostgreSQL tsvector's text
+    "mailto:jt{i}@latinmail.example.com",
+    "email=jt{i}@latinmail.example.com",
+    "(jt{i}@latinmail.example.com)",
 ])
 def test_an_email_inside_a_short_compound_cell_is_found(shape: str) -> None:
     got = _found([shape.format(i=i) for i in range(200)])
