@@ -34,3 +34,9 @@ def test_an_email_inside_a_short_compound_cell_is_found(shape: str) -> None:
 def test_compound_cells_without_personal_data_stay_clean() -> None:
     assert _found([f"Order {i} shipped, box {i % 7}" for i in range(200)], "status") == {}
     assert _found([f"v{i}.2.{i % 9} build-{i}" for i in range(200)], "app_version") == {}
+
+
+def test_timestamp_texts_are_not_compound_cells_with_phones() -> None:
+    # a timestamp column read as text ("2024-09-21 20:01:20.630296+00"): no phone in it
+    assert _found(["2024-09-21 20:01:20.630296+00"] * 300, "updated_at") == {}
+    assert _found([f"2024-09-{d % 28 + 1:02d}T20:01:20.{630000 + d}+00:00" for d in range(300)], "seen") == {}
