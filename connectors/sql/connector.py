@@ -462,9 +462,14 @@ class Connector:
             except sa.exc.DBAPIError as exc:
                 setup.rollback()
                 if self.ctx.unit is None or schema == self.ctx.unit:  # another unit says so of its own schema
+                    # a refusal: the dialect's grant; anything else (a corrupt file, a broken catalogue):
+                    # no grant would help
+                    fix = (self.dialect.schema_fix(schema or "main") if self._denied(exc) else
+                           "check that the database is intact and readable (the reason names what failed), "
+                           "then audit it again")
                     yield CollectionError(source=self.source.id, dataset=schema,
                                           reason=f"schema not reflected: {describe(exc, self.redact, codes=self._codes)}",
-                                          fix="grant USAGE on the schema to the audit role")
+                                          fix=fix)
                 unreflected = True
                 continue
             for key, reason in blocked.items():  # named, not reflected: not assessed on their own
