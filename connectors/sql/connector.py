@@ -256,6 +256,7 @@ class Connector:
             engine = sa.create_engine(d.engine_url(), poolclass=NullPool, connect_args=connect_args)
         except ImportError as exc:  # the URL's DBAPI driver is not installed: say which extra has it
             raise ConnectorError(driver_hint(self.url, exc, d.driver_extra())) from None
+        d.prepare_engine(engine)
 
         @sa.event.listens_for(engine, "connect")
         def _session(dbapi_conn: Any, _record: Any) -> None:
