@@ -167,18 +167,28 @@ def _gunzip(data: bytes, limit: int, complete: bool) -> tuple[bytes, bool]:
     return out, hit_limit or not d.eof
 
 
+_UTF16_BOMS = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
+
+
 def read_bytes(key: str, name: str, data: bytes, truncated: bool) -> ReadResult:
     """Parse decoded bytes by the name's extension, else by sniffing."""
     head = data[:8192]
-    if b"\x00" in head:
+    utf16 = _UTF16_BOMS.get(data[:2])
+    if utf16 is not None and data[:4] != b"\xff\xfe\x00\x00":  # not UTF-32's mark
+        # a UTF-16 export (Excel's "Unicode Text", bcp -w, PowerShell's >): its NULs are text; a
+        # read cut at the byte budget may end in half a character, dropped
+        body = data[2:]
+        text = body[: len(body) // 2 * 2].decode(utf16, errors="replace")
+    elif b"\x00" in head:
         return ReadResult(note=f"binary object skipped: {key}", read=False)
-    text = data.decode("utf-8", errors="replace")
-    if head and text[: len(head)].count("\ufffd") > max(8, len(head) // 50):
-        # not UTF-8: a legacy single-byte export (Latin-1, cp1252) is still text; binary has control bytes
-        control = sum(1 for b in head if b < 9 or 13 < b < 32 or b == 127)
-        if control > len(head) // 100:
-            return ReadResult(note=f"binary object skipped: {key}", read=False)
-        text = data.decode("latin-1")
+    else:
+        text = data.decode("utf-8", errors="replace")
+        if head and text[: len(head)].count("\ufffd") > max(8, len(head) // 50):
+            # not UTF-8: a legacy single-byte export (Latin-1, cp1252) is still text; binary has control bytes
+            control = sum(1 for b in head if b < 9 or 13 < b < 32 or b == 127)
+            if control > len(head) // 100:
+                return ReadResult(note=f"binary object skipped: {key}", read=False)
+            text = data.decode("latin-1")
     if truncated and "\n" in text:
         text = text[: text.rfind("\n") + 1]  # drop the partial last line
     text = text.lstrip("\ufeff")

@@ -55,7 +55,10 @@ class _Tree(DatasetTree):
             return self._sub[key]
         self._sub[key] = ((), False, ())  # guards a cyclic parent chain
         kids = self.children.get(key, [])
-        complete = d.status == "assessed" and (d.classified or bool(kids))
+        # a parent with children had no sample of its own when all its content lies below them
+        # (not classified, nothing named unsampled); content of its own that was not read (its
+        # ``unsampled``: corrupt or skipped objects at a bucket's root) leaves it incomplete
+        complete = d.status == "assessed" and (d.classified or (bool(kids) and not d.known.unsampled))
         below: list[tuple[str, PersonalData]] = []
         for k in kids:
             k_items, k_complete, _ = self.subtree(k)

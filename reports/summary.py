@@ -17,7 +17,14 @@ from reports.format import num
 MAX_FINDING_LINES = 12
 
 
+# control characters (a newline, a carriage return, an escape) in names from an audited store: shown
+# as escapes, so a name never starts a line of its own in the console summary (the cron mail)
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7f, 0x85)} | {0x0a: "\\n", 0x0d: "\\r", 0x09: "\\t",
+                                                                    0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
 def _short(text: str, width: int) -> str:
+    text = text.translate(_CONTROLS)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

@@ -20,7 +20,8 @@ and the exception type only, and drops the chained exception).
 
 from __future__ import annotations
 
-from auditor.classify.columns import decide_field, enabled_types, is_prose, validators_for
+from auditor.classify.columns import decide_field, enabled_types, is_compound, is_prose, validators_for
+from auditor.classify.hints import field_vetoes
 from auditor.classify.custom import DetectorSpec
 from auditor.classify.options import DEFAULT_PHONE_REGIONS, ClassifyOptions
 from auditor.classify.results import Hit, fold
@@ -52,6 +53,12 @@ def classify(sample: Sample, options: ClassifyOptions | None = None) -> tuple[Pe
                 embedded = _EMBEDDED | {d.name for d in options.detectors}
                 skip = frozenset(enabled_types(options)) - (embedded - found)
                 hits.extend(scan_text(texts, options, where=str(name), skip=skip))
+            elif not found and is_compound(texts) and "email" not in field_vetoes(str(name)):
+                # short cells of several parts ("Name <addr>", "addr, addr"): whole-value validation
+                # cannot see an address inside one; read as text for e-mail addresses only (their
+                # shape is their own: the text pass's other types would find phones in timestamps)
+                hits.extend(scan_text(texts, options, where=str(name),
+                                      skip=frozenset(enabled_types(options)) - {"email"}))
         except Exception as exc:  # noqa: BLE001 - re-raised without the value-bearing chain
             raise ClassifyError(f"classifier failed on field {str(name)[:200]!r}: {type(exc).__name__}") from None
     if sample.text:

@@ -135,6 +135,22 @@ def is_prose(texts: list[str]) -> bool:
     return long_ * 2 >= len(sample)
 
 
+# what separates the parts of a compound cell: "Name <addr>", "addr, addr", "addr;addr", "name addr",
+# "(addr)", "email=addr", "'addr':1" (a PostgreSQL tsvector's text)
+_COMPOUND_SEP = re.compile(r"[\s,;<>|()\[\]{}'\"=:]+")
+
+
+def is_compound(texts: list[str]) -> bool:
+    """Short values of several parts (``Jose Tan <jt@example.com>``, ``a@x.org, b@y.org``), too short
+    or too few words to be prose: a value hidden in one part is no whole value, so whole-value
+    validation cannot see it. At least half of the first 200 values hold a separator (or a wrapping:
+``(addr)``)."""
+    sample = texts[:200]
+    if not sample:
+        return False
+    parts = sum(1 for t in sample if _COMPOUND_SEP.search(t) is not None)
+    return parts * 2 >= len(sample)
+
 _not_none = functools.partial(operator.is_not, None)
 # columns of one plain type: their texts as to_text() gives them, without a call per value
 _FAST_TEXT: dict[type, Any] = {

@@ -64,7 +64,7 @@ _NOT_PHONE_WORDS = re.compile(r"(?i)(?:order|invoice|ref|id|txn|trace|req|reques
                               r"ts|time|epoch|ms|bytes|size|qty|amount|total|no\.|#|=)\W{0,3}$")
 _TIME_AFTER = re.compile(rb"^:\d\d")
 _GLUED_AFTER = re.compile(rb"^(?:[-.][0-9A-Za-z]| \d)")
-_GLUED_BEFORE = re.compile(rb"[0-9A-Za-z][-.]$")
+_GLUED_BEFORE = re.compile(rb"[0-9A-Za-z][-.]$|\d:$")  # "\d:": a time's seconds ("20:01:20.630296")
 _DATE_START = re.compile(r"^(?:19|20)\d\d[-/.]\d\d?[-/.]\d\d?")
 
 _extract_cache: dict[str, re2._Regexp] = {}

@@ -261,6 +261,7 @@ class Connector:
             engine = sa.create_engine(d.engine_url(), poolclass=NullPool, connect_args=connect_args)
         except ImportError as exc:  # the URL's DBAPI driver is not installed: say which extra has it
             raise ConnectorError(driver_hint(self.url, exc, d.driver_extra())) from None
+        d.prepare_engine(engine)
 
         @sa.event.listens_for(engine, "connect")
         def _session(dbapi_conn: Any, _record: Any) -> None:
@@ -467,9 +468,14 @@ class Connector:
             except sa.exc.DBAPIError as exc:
                 setup.rollback()
                 if self.ctx.unit is None or schema == self.ctx.unit:  # another unit says so of its own schema
+                    # a refusal: the dialect's grant; anything else (a corrupt file, a broken catalogue):
+                    # no grant would help
+                    fix = (self.dialect.schema_fix(schema or "main") if self._denied(exc) else
+                           "check that the database is intact and readable (the reason names what failed), "
+                           "then audit it again")
                     yield CollectionError(source=self.source.id, dataset=schema,
                                           reason=f"schema not reflected: {describe(exc, self.redact, codes=self._codes)}",
-                                          fix="grant USAGE on the schema to the audit role")
+                                          fix=fix)
                 unreflected = True
                 continue
             for key, reason in blocked.items():  # named, not reflected: not assessed on their own
@@ -517,7 +523,9 @@ class Connector:
         which waits on an ACCESS EXCLUSIVE lock: a migration, VACUUM FULL, ALTER TABLE), the
         relations the server says are locked are set aside and the rest reflected in bulk again;
         if that fails on a lock too, one relation at a time. A lock costs ``catalog_lock_timeout``
-        per attempt, never the whole schema. Any other error is the schema's (raised)."""
+        per attempt, never the whole schema. A refused definition (a privilege error: MariaDB's
+        SHOW CREATE TABLE on a table granted column by column) also sends the schema one relation
+        at a time, setting aside only the refused ones. Any other error is the schema's (raised)."""
         kind = self.dialect.reflect_kind
 
         def bulk(names: list[str] | None) -> tuple[dict, dict]:
@@ -532,18 +540,49 @@ class Connector:
             self._comments.update(comments)
             return columns, pks
 
+        def names_of_schema() -> list[str]:
+            return sorted({n for (s, n) in infos if s == schema}) or sorted(
+                inspector.get_table_names(schema=schema) + self._view_names(inspector, schema))
+
+        reason = locked("while reading its catalogue entry", self._catalog_wait)
+
+        def each(rest: list[str], blocked: dict) -> tuple[dict, dict, dict]:
+            """One relation at a time: only the relations that wait on a lock, or whose definition
+            the audit identity may not read, are set aside (named, not assessed on their own)."""
+            columns: dict = {}
+            pks: dict = {}
+            for n in rest:
+                try:
+                    c, p = bulk([n])
+                except sa.exc.DBAPIError as exc:
+                    setup.rollback()
+                    if self._waited(exc) == "lock":
+                        blocked[(schema, n)] = reason
+                    elif self._denied(exc):
+                        blocked[(schema, n)] = describe(exc, self.redact, codes=self._codes,
+                                                        fix=self.dialect.grant_fix(schema or "main", n))
+                    else:
+                        raise
+                    continue
+                columns.update(c)
+                pks.update(p)
+            return columns, pks, blocked
+
         try:
             return (*bulk(None), {})
         except sa.exc.DBAPIError as exc:
             setup.rollback()
             why = self._waited(exc)
             if why is None:
-                raise
+                if not self._denied(exc):
+                    raise
+                # one relation's definition is refused (MariaDB: SHOW CREATE TABLE on a table granted
+                # column by column, error 1142): that relation alone is not assessed, not the schema
+                self.ctx.log.warning("sql source %s: schema %s: a relation's definition could not be read; "
+                                     "reflecting one relation at a time", self.source.id, schema)
+                return each(names_of_schema(), {})
             first = exc
-        wait = self._catalog_wait
-        reason = locked("while reading its catalogue entry", wait)
-        names = sorted({n for (s, n) in infos if s == schema}) or sorted(
-            inspector.get_table_names(schema=schema) + self._view_names(inspector, schema))
+        names = names_of_schema()
         held = self.dialect.locked_relations(setup, schema) & set(names)
         if why == "statement" and not held:
             raise first  # slow, not locked: the schema's own error, as before (no retry per relation)
@@ -558,19 +597,7 @@ class Connector:
             setup.rollback()
             if self._waited(exc) != "lock":
                 raise
-        columns, pks = {}, {}
-        for n in rest:  # one at a time: only the relations that wait are set aside
-            try:
-                c, p = bulk([n])
-            except sa.exc.DBAPIError as exc:
-                setup.rollback()
-                if self._waited(exc) != "lock":
-                    raise
-                blocked[(schema, n)] = reason
-                continue
-            columns.update(c)
-            pks.update(p)
-        return columns, pks, blocked
+        return each(rest, blocked)
 
     def _view_names(self, inspector: sa.Inspector, schema: str | None) -> list[str]:
         if not self.dialect.reflect_kind & sa.engine.reflection.ObjectKind.MATERIALIZED_VIEW:
@@ -579,6 +606,10 @@ class Connector:
             return list(inspector.get_materialized_view_names(schema=schema))
         except NotImplementedError:
             return []
+
+    def _denied(self, exc: BaseException) -> bool:
+        """The server refused the audit identity (a privilege error), as :func:`.errors.describe` says."""
+        return describe(exc, self.redact, codes=self._codes).startswith("permission denied")
 
     def _waited(self, exc: BaseException) -> str | None:
         """"lock": a lock wait timed out; "statement": the statement timed out (maybe on a lock)."""

@@ -181,6 +181,10 @@ class Dialect:
     def engine_url(self) -> URL:
         return self.url
 
+    def prepare_engine(self, engine: sa.Engine) -> None:
+        """Adjust SQLAlchemy's dialect of a new engine before anything is reflected (types the
+        driver's dialect does not know). Default: nothing."""
+
     def connect_args(self, connect_timeout: float, statement_timeout: float) -> dict:
         return {}
 
@@ -727,6 +731,22 @@ def _decode_innodb(name: str) -> str:
     return re.sub(r"@([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), name)
 
 
+class Geometry(sa.types.LargeBinary):
+    """A MariaDB/MySQL spatial column (POINT, POLYGON, ...), a type SQLAlchemy's MySQL dialect does not
+    know: read as unknown, the sample cast it to text and MariaDB refused (error 4079), which made the
+    whole table unassessed. Known as this, it is not sampled and is named so (``unsampled_reason``)."""
+
+    unsampled_reason = "geometry column (POINT, POLYGON, ...): its contents are not sampled"
+
+    def __init__(self, *_args: Any, **_kw: Any) -> None:  # a reflected type's arguments (an SRID): none kept
+        super().__init__()
+
+
+# MariaDB's and MySQL's spatial types, as SHOW CREATE TABLE names them
+GEOMETRY_TYPES = ("geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon",
+                  "geometrycollection", "geomcollection")
+
+
 @register("mysql", "mariadb")
 class MySQL(Dialect):
     name = "mysql"
@@ -740,6 +760,12 @@ class MySQL(Dialect):
 
     def driver_extra(self) -> tuple[str, str] | None:
         return ("mysql", f"{self.url.get_backend_name()}+pymysql")
+
+    def prepare_engine(self, engine: sa.Engine) -> None:
+        # on this engine's dialect object only (SQLAlchemy's module-level table is left alone)
+        known = engine.dialect.ischema_names  # type: ignore[attr-defined]
+        engine.dialect.ischema_names = {  # type: ignore[attr-defined]
+            **{name: Geometry for name in GEOMETRY_TYPES}, **known}
 
     def all_versions(self, stmt: Any, table: Any) -> Any:
         return stmt.with_hint(table, ALL_VERSIONS)

@@ -135,7 +135,8 @@ def column_plan(columns: list[dict]) -> tuple[list[str], dict[str, str]]:
         if usable(c["type"]):
             sampled.append(c["name"])
         else:
-            unsampled[c["name"]] = "binary column (BLOB/bytea): its contents are not sampled"
+            unsampled[c["name"]] = (getattr(c["type"], "unsampled_reason", None)
+                                    or "binary column (BLOB/bytea): its contents are not sampled")
     for name in sampled[MAX_COLUMNS:]:
         unsampled[name] = f"beyond the column cap: only the first {MAX_COLUMNS} sampleable columns are read"
     return sampled[:MAX_COLUMNS], unsampled

@@ -1,7 +1,9 @@
 """The free-text scan as it was before its per-block and per-candidate work was cut (commit
 de0be83's ``auditor/classify/text.py``, unchanged but for this docstring and a lint marker):
 the reference that ``test_text_scan_equivalence.py`` holds the current scan to. Only
-``scan_text`` is used; it keeps its own verdict cache (``_VERDICTS``).
+``scan_text`` is used; it keeps its own verdict cache (``_VERDICTS``). One rule changed since, in
+both: ``_GLUED_BEFORE`` also takes a number right after "<digit>:" for a piece of a time (seconds and
+their fraction in "20:01:20.630296" are no phone).
 """
 # ruff: noqa
 from __future__ import annotations
@@ -32,7 +34,7 @@ _NOT_PHONE_WORDS = re.compile(r"(?i)(?:order|invoice|ref|id|txn|trace|req|reques
                               r"ts|time|epoch|ms|bytes|size|qty|amount|total|no\.|#|=)\W{0,3}$")
 _TIME_AFTER = re.compile(rb"^:\d\d")
 _GLUED_AFTER = re.compile(rb"^(?:[-.][0-9A-Za-z]| \d)")
-_GLUED_BEFORE = re.compile(rb"[0-9A-Za-z][-.]$")
+_GLUED_BEFORE = re.compile(rb"[0-9A-Za-z][-.]$|\d:$")  # "\d:": a time's seconds
 _DATE_START = re.compile(r"^(?:19|20)\d\d[-/.]\d\d?[-/.]\d\d?")
 
 _extract_cache: dict[str, re2._Regexp] = {}
