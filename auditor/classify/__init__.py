@@ -53,11 +53,14 @@ def classify(sample: Sample, options: ClassifyOptions | None = None) -> tuple[Pe
                 embedded = _EMBEDDED | {d.name for d in options.detectors}
                 skip = frozenset(enabled_types(options)) - (embedded - found)
                 hits.extend(scan_text(texts, options, where=str(name), skip=skip))
-            elif not found and is_compound(texts) and "email" not in field_vetoes(str(name)):
+            elif not found and texts and "@" in (joined := "\n".join(texts)) and is_compound(texts) \
+                    and "email" not in field_vetoes(str(name)):
                 # short cells of several parts ("Name <addr>", "addr, addr"): whole-value validation
                 # cannot see an address inside one; read as text for e-mail addresses only (their
-                # shape is their own: the text pass's other types would find phones in timestamps)
-                hits.extend(scan_text(texts, options, where=str(name),
+                # shape is their own: the text pass's other types would find phones in timestamps),
+                # and only where there is an "@" (none: no address; a column of timestamps has ":"
+                # in every cell), the cells as lines of one text (an address holds no line end)
+                hits.extend(scan_text([joined], options, where=str(name),
                                       skip=frozenset(enabled_types(options)) - {"email"}))
         except Exception as exc:  # noqa: BLE001 - re-raised without the value-bearing chain
             raise ClassifyError(f"classifier failed on field {str(name)[:200]!r}: {type(exc).__name__}") from None
