@@ -497,7 +497,7 @@ def known_types(info: ValidationInfo) -> tuple[str, ...]:
 def _resolve_state(url: str, base_dir: str) -> str:
     """A relative SQLite file is relative to the config file, not to cron's cwd (the state store's,
     and a sql source's)."""
-    m = re.match(r"^(sqlite(?:\+\w+)?:///)(.+)$", url)
-    if m and not m.group(2).startswith("/") and m.group(2) != ":memory:":
+    m = re.match(r"^(sqlite(?:\+\w+)?:///(?:file:)?)(.+)$", url)  # "file:": SQLite's URI form (uri=true)
+    if m and not m.group(2).startswith("/") and m.group(2) != ":memory:" and not m.group(2).startswith(":memory:?"):
         return m.group(1) + str(Path(base_dir) / m.group(2))
     return url
