@@ -515,8 +515,8 @@ def _terminate(signum, _frame) -> None:
         sys.stderr.write(f"auditor: error: interrupted by {signal.Signals(signum).name}: "
                          f"the run (if one started) is marked failed; exit {128 + signum}\n")
         sys.stderr.flush()
-    except (OSError, ValueError):  # stderr gone (a closed pipe): the exit code still says it
-        pass
+    except (OSError, ValueError, RuntimeError):  # stderr gone (a closed pipe), or this signal came in the
+        pass  # middle of a write to it ('reentrant call'): the exit code still says it
     raise SystemExit(128 + signum)
 
 

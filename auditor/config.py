@@ -222,6 +222,13 @@ class ExecutorConfig(_Strict):
     split: bool = True
 
 
+def _raw_database(url: str) -> str:
+    """The database part of a URL with a password as written, before URL-decoding: a raw '@' there is
+    the rest of a password; an encoded one (``%40``) is a database name's own (PostgreSQL allows it)."""
+    m = re.match(r"[^:/]+://[^:/]*:[^@]*@[^/?]*/([^?]*)", url)
+    return m.group(1) if m else ""
+
+
 class Config(_Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
@@ -257,7 +264,7 @@ class Config(_Strict):
             url = sa.engine.make_url(v)
         except sa.exc.ArgumentError:
             raise ValueError("not a SQLAlchemy database URL (e.g. sqlite:///auditor.db)") from None
-        if url.password is not None and ("@" in (url.host or "") or "@" in (url.database or "")):
+        if url.password is not None and ("@" in (url.host or "") or "@" in _raw_database(v)):
             # the rest of the password was read as host and database: every "cannot open the state
             # store <URL>" would show it (never echo the value here)
             raise ValueError("an '@' after the password: a password holding '@' (or any of : / ? # %) must be "
@@ -497,7 +504,7 @@ def known_types(info: ValidationInfo) -> tuple[str, ...]:
 def _resolve_state(url: str, base_dir: str) -> str:
     """A relative SQLite file is relative to the config file, not to cron's cwd (the state store's,
     and a sql source's)."""
-    m = re.match(r"^(sqlite(?:\+\w+)?:///)(.+)$", url)
-    if m and not m.group(2).startswith("/") and m.group(2) != ":memory:":
+    m = re.match(r"^(sqlite(?:\+\w+)?:///(?:file:)?)(.+)$", url)  # "file:": SQLite's URI form (uri=true)
+    if m and not m.group(2).startswith("/") and m.group(2) != ":memory:" and not m.group(2).startswith(":memory:?"):
         return m.group(1) + str(Path(base_dir) / m.group(2))
     return url

@@ -19,8 +19,10 @@ MAX_FINDING_LINES = 12
 
 # control characters (a newline, a carriage return, an escape) in names from an audited store: shown
 # as escapes, so a name never starts a line of its own in the console summary (the cron mail)
-_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7f, 0x85)} | {0x0a: "\\n", 0x0d: "\\r", 0x09: "\\t",
-                                                                    0x2028: "\\u2028", 0x2029: "\\u2029"}
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7f, 0xa0))} | {0x0a: "\\n", 0x0d: "\\r", 0x09: "\\t",
+                                                                    0x2028: "\\u2028", 0x2029: "\\u2029"} | {
+    # and bidi controls (as the log lines escape them): a name never shows the rest of its line reversed
+    c: f"\\u{c:04x}" for c in (0x061c, 0x200e, 0x200f, *range(0x202a, 0x202f), *range(0x2066, 0x206a))}
 
 
 def _short(text: str, width: int) -> str:

@@ -20,6 +20,8 @@ and the exception type only, and drops the chained exception).
 
 from __future__ import annotations
 
+import re
+
 from auditor.classify.columns import decide_field, enabled_types, is_compound, is_prose, validators_for
 from auditor.classify.hints import field_vetoes
 from auditor.classify.custom import DetectorSpec
@@ -32,6 +34,12 @@ from auditor.models import PersonalData, Sample
 __all__ = ["classify", "ClassifyOptions", "ClassifyError", "DEFAULT_PHONE_REGIONS", "TEXT_WHERE", "DetectorSpec"]
 
 _EMBEDDED = frozenset(t.name for t in BUILTIN if t.embedded)
+# what an "@" in a compound cell is when it is no address: the user part of a URL
+# ("postgresql://app@db.acme.com:5432/x", "ssh://git@host:2222/r") and a git/scp remote
+# ("git@github.com:acme/svc.git": host, ':', a path); blanked before the e-mail pass. Each starts
+# at a token's start (no rescan from every character of a long token)
+_NOT_ADDRESS = re.compile(r"(?<![\w+.-])[A-Za-z][\w+.-]*://[^\s@/?#]*@[^\s/?#]*"
+                          r"|(?<![^\s<>\"'(),;=])[^\s@<>\"'(),;=:/]+@[^\s@<>\"'(),;=:/]+:[^\s/:]*/\S*")
 _DEFAULT = ClassifyOptions()  # frozen: one instance, so per-options work (columns._plan) is done once
 
 
@@ -60,7 +68,7 @@ def classify(sample: Sample, options: ClassifyOptions | None = None) -> tuple[Pe
                 # shape is their own: the text pass's other types would find phones in timestamps),
                 # and only where there is an "@" (none: no address; a column of timestamps has ":"
                 # in every cell), the cells as lines of one text (an address holds no line end)
-                hits.extend(scan_text([joined], options, where=str(name),
+                hits.extend(scan_text([_NOT_ADDRESS.sub(" ", joined)], options, where=str(name),
                                       skip=frozenset(enabled_types(options)) - {"email"}))
         except Exception as exc:  # noqa: BLE001 - re-raised without the value-bearing chain
             raise ClassifyError(f"classifier failed on field {str(name)[:200]!r}: {type(exc).__name__}") from None
