@@ -64,7 +64,9 @@ _NOT_PHONE_WORDS = re.compile(r"(?i)(?:order|invoice|ref|id|txn|trace|req|reques
                               r"ts|time|epoch|ms|bytes|size|qty|amount|total|no\.|#|=)\W{0,3}$")
 _TIME_AFTER = re.compile(rb"^:\d\d")
 _GLUED_AFTER = re.compile(rb"^(?:[-.][0-9A-Za-z]| \d)")
-_GLUED_BEFORE = re.compile(rb"[0-9A-Za-z][-.]$|\d:$")  # "\d:": a time's seconds ("20:01:20.630296")
+# read up to and with the candidate's first byte: "\d:" then a digit is a time's seconds ("20:01:20.630296");
+# a time's piece never starts with "+" ("line2:+14155552671" is a phone)
+_GLUED_BEFORE = re.compile(rb"[0-9A-Za-z][-.].$|\d:[^+]$", re.S)
 _DATE_START = re.compile(r"^(?:19|20)\d\d[-/.]\d\d?[-/.]\d\d?")
 
 _extract_cache: dict[str, re2._Regexp] = {}
@@ -347,7 +349,7 @@ def _written_as_phone(chunk: bytes, raw: str, start: int, end: int, tag_strong: 
         return False
     if _TIME_AFTER.match(chunk[end:end + 3]) or _DATE_START.match(raw):
         return False
-    if _GLUED_AFTER.match(chunk[end:end + 2]) or _GLUED_BEFORE.search(chunk[max(0, start - 2):start]):
+    if _GLUED_AFTER.match(chunk[end:end + 2]) or _GLUED_BEFORE.search(chunk[max(0, start - 2):start + 1]):
         return False  # a piece of a longer token: a UUID, a card number, a dotted or dashed code
     if raw.startswith(("+", "00")):
         return True

@@ -24,3 +24,9 @@ def test_phones_in_text_are_still_found() -> None:
     assert "phone" in _types(lines)
     tagged = [f"Tel:+65 9{d:03d} {4000 + d}, after 10:30" for d in range(300)]
     assert "phone" in _types(tagged)
+
+
+def test_an_international_number_right_after_a_digit_and_colon_is_a_phone() -> None:
+    """A time's piece never starts with '+': 'line2:+14155552671' was found before the rule above."""
+    lines = [f"line{d % 9}:+1415555{2600 + d:04d} called back" for d in range(300)]
+    assert "phone" in _types(lines)
