@@ -23,6 +23,7 @@ from auditor import registry
 from auditor.classify.custom import DetectorSpec
 from auditor.errors import ConfigError, ConfigErrors
 from auditor.models import ATTESTABLE_FACTS, PERSONAL_DATA_TYPES, Severity, Vendor, attested_value
+from auditor.redact import SPILLED_PASSWORD, spilled_password
 from auditor.yaml_marks import Path_, dotted, line_of, read_marked, read_yaml_file, validation_errors
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -222,13 +223,6 @@ class ExecutorConfig(_Strict):
     split: bool = True
 
 
-def _raw_database(url: str) -> str:
-    """The database part of a URL with a password as written, before URL-decoding: a raw '@' there is
-    the rest of a password; an encoded one (``%40``) is a database name's own (PostgreSQL allows it)."""
-    m = re.match(r"[^:/]+://[^:/]*:[^@]*@[^/?]*/([^?]*)", url)
-    return m.group(1) if m else ""
-
-
 class Config(_Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
@@ -264,11 +258,8 @@ class Config(_Strict):
             url = sa.engine.make_url(v)
         except sa.exc.ArgumentError:
             raise ValueError("not a SQLAlchemy database URL (e.g. sqlite:///auditor.db)") from None
-        if url.password is not None and ("@" in (url.host or "") or "@" in _raw_database(v)):
-            # the rest of the password was read as host and database: every "cannot open the state
-            # store <URL>" would show it (never echo the value here)
-            raise ValueError("an '@' after the password: a password holding '@' (or any of : / ? # %) must be "
-                             "URL-encoded in the URL ('@' is %40), e.g. with urllib.parse.quote(password, safe='')")
+        if spilled_password(url, v):  # never echo the value here
+            raise ValueError(SPILLED_PASSWORD)
         return v
 
     def vendor(self, vendor_id: str) -> Vendor:

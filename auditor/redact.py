@@ -12,8 +12,25 @@ import os
 import re
 import threading
 from collections.abc import Iterable
+from typing import Any
 
 _URL_PASSWORD = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@\s/]+)@")
+# a URL's database part with a password before it, as written (before URL-decoding)
+_DATABASE_AFTER_PASSWORD = re.compile(r"[^:/]+://[^:/]*:[^@]*@[^/?]*/([^?]*)")
+SPILLED_PASSWORD = ("an '@' after the password: a password holding '@' (or any of : / ? # %) must be URL-encoded "
+                    "in the URL ('@' is %40), e.g. with urllib.parse.quote(password, safe='')")
+
+
+def spilled_password(url: Any, raw: str) -> bool:
+    """Whether ``url`` (SQLAlchemy's parse of ``raw``) read the rest of a password holding a raw '@'
+    as its host or database: every "cannot connect to <URL>" would then show it, URL-encoded, past
+    the redactor. A database's own '@', encoded (``%40``: PostgreSQL allows it), is no such rest."""
+    if url.password is None:
+        return False
+    m = _DATABASE_AFTER_PASSWORD.match(raw)
+    return "@" in (url.host or "") or "@" in (m.group(1) if m else "")
+
+
 _SECRET_ENV = re.compile(r"(PASS|SECRET|TOKEN|KEY|CREDENTIAL|PWD|AUTH)", re.I)
 # names that match the above but hold no secret: the working directory (PWD, OLDPWD), and
 # paths to files, folders and sockets (GOOGLE_APPLICATION_CREDENTIALS is a path, not the key)

@@ -32,7 +32,6 @@ classifier in the :class:`~auditor.models.Sample` and nowhere else.
 from __future__ import annotations
 
 import contextlib
-import re
 import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
@@ -44,14 +43,14 @@ from sqlalchemy.pool import NullPool
 
 from auditor.errors import ConnectorError
 from auditor.models import CollectionError, Dataset, Observation, Sample
-from auditor.redact import Redactor
+from auditor.redact import SPILLED_PASSWORD, Redactor, spilled_password
 from connectors import objects
 from connectors.base import Capabilities, CollectContext, SourceSpec, empty_selection, matches, unmatched_patterns
 from connectors.base import Options as BaseOptions
 
 from . import age, sampling
-from .dialects import Dialect, Server, TableInfo, dialect_for
 from .deadline import Watchdog
+from .dialects import Dialect, Server, TableInfo, dialect_for
 from .errors import describe, driver_hint, locked
 from .permissions import grants
 from .statements import Shapes
@@ -114,13 +113,6 @@ class _Watch:
     deadline: list[float] = field(default_factory=lambda: [0.0])
 
 
-def _raw_database(url: str) -> str:
-    """The database part of a URL with a password as written, before URL-decoding: a raw '@' there is
-    the rest of a password; an encoded one (``%40``) is a database name's own (PostgreSQL allows it)."""
-    m = re.match(r"[^:/]+://[^:/]*:[^@]*@[^/?]*/([^?]*)", url)
-    return m.group(1) if m else ""
-
-
 class Options(BaseOptions):
     url: str
     include: list[str] = Field(default_factory=lambda: ["*"])
@@ -147,11 +139,8 @@ class Options(BaseOptions):
             url = sa.engine.make_url(value)
         except sa.exc.ArgumentError:
             raise ValueError("not a SQLAlchemy database URL") from None
-        if url.password is not None and ("@" in (url.host or "") or "@" in _raw_database(value)):
-            # the password held an '@': the rest of it was read as the host and database, which
-            # every "cannot connect to <host/database>" would show (never echo the value here)
-            raise ValueError("an '@' after the password: a password holding '@' (or any of : / ? # %) must be "
-                             "URL-encoded in the URL ('@' is %40), e.g. with urllib.parse.quote(password, safe='')")
+        if spilled_password(url, value):  # never echo the value here
+            raise ValueError(SPILLED_PASSWORD)
         return value
 
 
