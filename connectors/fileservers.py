@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -87,6 +88,20 @@ class Walk:
     done: bool = False  # listed to the end (not refused, not cancelled)
     skipped: dict[str, dict[str, str]] = field(default_factory=dict)  # node path -> its unsampled entries
     denied: dict[str, list[str]] = field(default_factory=dict)  # node path -> the listings refused below it
+
+
+def _may_select(path: str, include: list[str]) -> bool:
+    """Whether a file at or under ``path`` (a folder or a link, which may be one) could be selected
+    by ``include``: a pattern whose literal start (up to its first wildcard) and ``path`` are one a
+    prefix of the other. Conservative: no include, or ``*``, may select anything; ``exports/*`` nothing
+    under ``unlisted/``."""
+    if not include:
+        return True
+    for pattern in include:
+        literal = re.split(r"[*?\[]", pattern, maxsplit=1)[0]
+        if path.startswith(literal) or literal.startswith(path):
+            return True
+    return False
 
 
 def _owner(tree: objects.PrefixTree, rel: str) -> str:
@@ -200,15 +215,16 @@ class FileServerConnector(ObjectStore):
             except server.errors as exc:
                 if not rel:
                     raise
+                if not _may_select(rel, opts.include):
+                    continue  # nothing under it is selected: not listing it skips nothing the scan wanted
                 out.unsampled[rel + "*"] = f"folder not listed ({server.code(exc)})"
                 out.refused[rel + "*"] = f"{self.listing_call(posixpath.join(root, rel))}: {server.code(exc)}"
                 continue
             for e in sorted(entries, key=lambda e: e.path):
                 path = f"{rel}{e.path}"
-                if e.unreadable:
-                    out.unsampled[path] = e.unreadable
-                elif e.is_link:
-                    out.unsampled[path] = "symbolic link not followed"
+                if e.unreadable or e.is_link:  # named where the scan may have wanted it (a file, or a folder's files)
+                    if matches(path, opts.include, opts.exclude) or _may_select(path + "/", opts.include):
+                        out.unsampled[path] = e.unreadable or "symbolic link not followed"
                 elif e.is_dir:
                     pending.append(path + "/")
                 else:
