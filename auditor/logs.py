@@ -8,6 +8,7 @@ import logging
 import sys
 import threading
 import unicodedata
+import warnings
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
@@ -49,6 +50,19 @@ class _JsonFormatter(logging.Formatter):
         return json.dumps(doc, ensure_ascii=False)
 
 
+def _warning_to_log(message, category, filename, lineno, file=None, line=None) -> None:
+    """Python's warnings (a library's word on an audited store: SQLAlchemy's "Did not recognize type
+    'pg_lsn' of column '...'") as log lines, escaped and scrubbed like every other, silent under -q;
+    the warnings module would print them raw on stderr, names from the audited store and all."""
+    if file is not None:  # written to a file of the caller's choosing: left as it was asked
+        _show_warning(message, category, filename, lineno, file, line)
+        return
+    logging.getLogger("py.warnings").warning("%s: %s", category.__name__, message)
+
+
+_show_warning = warnings.showwarning
+
+
 def setup_logging(verbosity: int, fmt: str, redactor: Redactor, stream=None) -> logging.Handler:
     """verbosity: -1 quiet (errors), 0 warnings+run summary, 1 info, 2 debug."""
     level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
@@ -62,6 +76,7 @@ def setup_logging(verbosity: int, fmt: str, redactor: Redactor, stream=None) -> 
     handler.addFilter(RedactingFilter(redactor))
     root.addHandler(handler)
     root.setLevel(level)
+    warnings.showwarning = _warning_to_log
     # third-party chatter stays at warning unless debugging
     for noisy in ("botocore", "boto3", "urllib3", "google", "s3transfer", "werkzeug", "apscheduler", "alembic"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbosity >= 3 else logging.WARNING)
