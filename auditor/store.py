@@ -39,6 +39,9 @@ from auditor.models import (
 )
 
 log = logging.getLogger("auditor.store")
+# the lock two processes take to upgrade (or create) a PostgreSQL / MySQL store one after the other
+_UPGRADE_LOCK_ID = 0x61756469746F72  # "auditor"
+_UPGRADE_LOCK_NAME = "auditor_state_upgrade"
 SCHEMA_HEAD = "0003"  # the newest migration (auditor/migrations/versions); a test holds them equal
 metadata = sa.MetaData()
 
@@ -310,17 +313,36 @@ class Store:
             raise StoreError(f"the state store {safe_url(str(self.engine.url))} has schema {', '.join(unknown)}, "
                              f"newer than this auditor's ({SCHEMA_HEAD}): run the auditor version that wrote it "
                              "(or newer), or point `state:` at another store")
+        dialect = self.engine.dialect.name
         try:
             with self.engine.begin() as conn:
-                if self.engine.dialect.name == "sqlite":
+                if dialect == "sqlite":
                     # pysqlite begins a transaction only before DML and commits DDL as it goes: an
                     # upgrade stopped midway (SIGTERM, a full disk) kept its ALTERs with the old
                     # alembic_version, and every later open failed on them. One real transaction,
                     # taken for writing at once: the whole upgrade or none of it, and a second
                     # process opening the same old store waits, then finds it at head.
                     conn.exec_driver_sql("BEGIN IMMEDIATE")
+                elif dialect == "postgresql":
+                    # two first runs at once (cron and a pre-event audit) both found the store empty
+                    # and both created it: the second failed on the first's tables. The database's
+                    # own lock, held to the transaction's end: the second waits, then alembic (which
+                    # reads the version after it) finds the store at head.
+                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_UPGRADE_LOCK_ID})")
+                elif dialect in ("mysql", "mariadb"):
+                    # the same for MySQL/MariaDB, whose DDL commits as it goes: a named lock of this
+                    # session, released with it
+                    lock = f"{_UPGRADE_LOCK_NAME}.{self.engine.url.database or ''}"[:64]  # names are server-wide
+                    got = conn.execute(sa.text("SELECT GET_LOCK(:n, 600)"), {"n": lock}).scalar()
+                    if got != 1:
+                        raise StoreError(f"the state store {safe_url(str(self.engine.url))} is being upgraded by "
+                                         "another process that has not finished in 10 minutes: try again later")
                 cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "head")
+                try:
+                    command.upgrade(cfg, "head")
+                finally:
+                    if dialect in ("mysql", "mariadb"):
+                        conn.execute(sa.text("SELECT RELEASE_LOCK(:n)"), {"n": lock})
         except SQLAlchemyError as exc:  # unreachable, refused, locked, or not a database at all
             reason = getattr(exc, "orig", None) or exc.__class__.__name__
             raise StoreError(f"cannot open the state store {safe_url(str(self.engine.url))}: {reason}") from None
