@@ -42,7 +42,7 @@ log = logging.getLogger("auditor.store")
 # the lock two processes take to upgrade (or create) a PostgreSQL / MySQL store one after the other
 _UPGRADE_LOCK_ID = 0x61756469746F72  # "auditor"
 _UPGRADE_LOCK_NAME = "auditor_state_upgrade"
-SCHEMA_HEAD = "0003"  # the newest migration (auditor/migrations/versions); a test holds them equal
+SCHEMA_HEAD = "0004"  # the newest migration (auditor/migrations/versions); a test holds them equal
 metadata = sa.MetaData()
 
 runs = sa.Table(
@@ -58,6 +58,7 @@ runs = sa.Table(
     sa.Column("pid", sa.Integer),
     sa.Column("host", sa.String(255)),
     sa.Column("extra", sa.Text, nullable=False, default="{}"),  # vendors, errors, limits (JSON)
+    sa.Column("process", sa.String(64)),  # _process_mark() of the process that ran it
 )
 
 sources = sa.Table(
@@ -112,6 +113,7 @@ run_lock = sa.Table(
     sa.Column("pid", sa.Integer, nullable=False),
     sa.Column("host", sa.String(255), nullable=False),
     sa.Column("acquired_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("process", sa.String(64)),  # _process_mark() of the holder: None where not known
 )
 
 
@@ -171,16 +173,36 @@ def _pid_age(pid: int) -> float | None:
         return None
 
 
-def _holder_gone(pid: int | None, since: datetime | None) -> bool:
+def _process_mark(pid: int | None = None) -> str | None:
+    """Which process holds ``pid`` (this one by default), for as long as the machine is up: the
+    kernel's boot id and the process's start in ticks after boot (Linux ``/proc``; None elsewhere).
+    A pid used again, or the same pid after a reboot, gives another mark; no clock is read."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as f:
+            boot = f.read().strip()
+        with open(f"/proc/{pid or os.getpid()}/stat", encoding="ascii", errors="replace") as f:
+            ticks = int(f.read().rsplit(")", 1)[1].split()[19])  # field 22: starttime, after "(comm)"
+        return f"{boot}:{ticks}"
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _holder_gone(pid: int | None, since: datetime | None, mark: str | None = None) -> bool:
     """Whether the process of this host that wrote ``pid`` at ``since`` is gone: its pid is dead,
-    or in use by a process younger than the lock (a pid used again: a busy host, the same small pid
-    each night in a container with a fixed hostname). The lock's age is read on the clock that wrote
-    it (``since`` and now on one clock), the process's on the kernel's, so a clock shifted as a whole
-    (a test's, a host's time zone mistake) judges alike; a margin for a clock stepped since."""
+    or in use by another process (a pid used again: a busy host, the same small pid each night in a
+    container with a fixed hostname, a reboot). Known by the process ``mark`` recorded with the lock
+    where there is one: no clock is compared, so a wall clock stepped since (NTP correcting a host
+    that booted with a wrong clock) cannot make a live holder look gone. For a lock written before
+    marks were recorded, by ages: the lock's on the clock that wrote it (``since`` and now on one
+    clock), the process's on the kernel's, with a margin for a clock stepped since."""
     if pid is None:
         return False
     if not _pid_alive(pid):
         return True
+    if mark is not None:
+        now = _process_mark(pid)
+        if now is not None:
+            return now != mark
     age = _pid_age(pid)
     if age is None or since is None:
         return False
@@ -279,9 +301,9 @@ class Store:
         mark its own failure on a full disk) are shown as failed from now on."""
         try:
             with self.engine.begin() as conn:
-                rows = conn.execute(sa.select(runs.c.id, runs.c.pid, runs.c.started_at).where(
+                rows = conn.execute(sa.select(runs.c.id, runs.c.pid, runs.c.started_at, runs.c.process).where(
                     runs.c.status == "running", runs.c.host.in_((_node(), socket.gethostname())))).all()
-                dead = [rid for rid, pid, started in rows if _holder_gone(pid, started)]
+                dead = [rid for rid, pid, started, mark in rows if _holder_gone(pid, started, mark)]
                 if dead:
                     conn.execute(runs.update().where(runs.c.id.in_(dead), runs.c.status == "running")
                                  .values(status="failed"))
@@ -364,7 +386,7 @@ class Store:
         its process is dead, from another host (a container, a pod) once the lock is older
         than ``stale_after``."""
         row: dict[str, Any] = {"name": "run", "run_id": run_id, "pid": os.getpid(), "host": _node(),
-               "acquired_at": datetime.now(timezone.utc)}
+               "acquired_at": datetime.now(timezone.utc), "process": _process_mark()}
         for _ in range(2):
             try:
                 with self.engine.begin() as conn:
@@ -377,7 +399,7 @@ class Store:
                         continue
                     same_host = _this_node(held["host"])
                     expired = row["acquired_at"] - _utc(held["acquired_at"]) > stale_after
-                    if (same_host and _holder_gone(held["pid"], held["acquired_at"])) or (not same_host and expired):
+                    if (same_host and _holder_gone(held["pid"], held["acquired_at"], held["process"])) or (not same_host and expired):
                         # the holder died (SIGKILL, OOM, a pod evicted): its run is interrupted
                         log.warning("taking over the run lock of run %s (pid %s on %s, %s)", held["run_id"],
                                     held["pid"], held["host"], "process gone" if same_host else "expired")
@@ -420,7 +442,7 @@ class Store:
             with self.engine.begin() as conn:
                 conn.execute(runs.insert().values(
                     id=run.id, config=config, started_at=run.started_at, as_of=run.as_of, trigger=run.trigger,
-                    status="running", pid=os.getpid(), host=_node(), extra="{}"))
+                    status="running", pid=os.getpid(), host=_node(), extra="{}", process=_process_mark()))
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot write the state store: {getattr(exc, 'orig', exc)}") from None
 
@@ -519,15 +541,15 @@ class Store:
     @_unusable
     def list_runs(self, config: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         q = sa.select(runs.c.id, runs.c.started_at, runs.c.finished_at, runs.c.as_of, runs.c.trigger,
-                      runs.c.status, runs.c.config, runs.c.pid, runs.c.host)
+                      runs.c.status, runs.c.config, runs.c.pid, runs.c.host, runs.c.process)
         if config:
             q = q.where(runs.c.config == config)
         q = q.order_by(runs.c.started_at.desc()).limit(limit)
         with self.engine.connect() as conn:
             out = [dict(r) for r in conn.execute(q).mappings()]
         for r in out:  # left running by a process of this host that is gone, and not yet marked (a full disk)
-            pid = r.pop("pid")
-            if _this_node(r.pop("host")) and r["status"] == "running" and _holder_gone(pid, r["started_at"]):
+            pid, mark = r.pop("pid"), r.pop("process")
+            if _this_node(r.pop("host")) and r["status"] == "running" and _holder_gone(pid, r["started_at"], mark):
                 r["status"] = "failed"
         return out
 

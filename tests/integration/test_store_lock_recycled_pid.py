@@ -89,3 +89,55 @@ def test_a_live_holder_after_a_small_forward_clock_step_keeps_its_lock(tmp_path,
     with pytest.raises(LockedError):
         store.acquire_lock("new")
     store.close()
+
+
+HOLDER = """
+import sys, time
+from auditor.store import Store
+store = Store.open(sys.argv[1])
+store.acquire_lock("live")
+print("held", flush=True)
+time.sleep(120)
+"""
+
+
+@pytest.mark.parametrize("step", [timedelta(hours=2), timedelta(days=400)])
+def test_a_live_holder_keeps_its_lock_after_the_wall_clock_steps_forward(tmp_path, step):
+    """A host whose clock was wrong at boot is corrected by NTP while a run holds the lock: the lock
+    looks hours older than its process. The holder is known by its process (boot and start ticks,
+    recorded with the lock), not by comparing the two ages, so the second run does not overlap it."""
+    from freezegun import freeze_time
+
+    url = f"sqlite:///{tmp_path}/state.db"
+    Store.open(url).close()
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, url], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        store = Store.open(url)
+        with freeze_time(datetime.now(timezone.utc) + step, tick=True), pytest.raises(LockedError):
+            store.acquire_lock("new")
+        assert [r["status"] for r in store.list_runs()] == []  # no run of its own: the lock only
+        with store.engine.connect() as c:
+            assert c.execute(sa.select(run_lock.c.run_id)).scalar() == "live"
+        store.close()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_lock_recorded_by_a_process_that_is_gone_is_taken_over_whatever_the_clock(tmp_path, other_process):
+    """The recorded process (its boot and start ticks) no longer holds the pid: taken over even
+    when the lock looks younger than the process now using the pid (a clock stepped back)."""
+    from auditor.store import _process_mark
+
+    store = Store.open(f"sqlite:///{tmp_path}/state.db")
+    at = datetime.now(timezone.utc) + timedelta(hours=3)  # the lock looks younger than anything
+    mark = _process_mark(other_process.pid)
+    assert mark is not None
+    boot, ticks = mark.rsplit(":", 1)
+    with store.engine.begin() as c:
+        c.execute(run_lock.insert().values(name="run", run_id="old", pid=other_process.pid,
+                                           host=socket.gethostname(), acquired_at=at,
+                                           process=f"{boot}:{int(ticks) - 1}"))
+    store.acquire_lock("new")
+    store.close()
