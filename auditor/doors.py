@@ -99,3 +99,11 @@ def _check_policy_specs(config: Config) -> None:
             lines = {}
     where = [(config.path or "<config>", line_of(lines, at), dotted(at)) for _, at in listed]
     policies.resolve_specs([spec for spec, _ in listed], Path(config.base_dir), where)
+    # each list in force (the config's, an event's) holds at least one rule: an empty policy file
+    # audits against nothing and exits 0; named at the list's first entry
+    lists: list[tuple[list[str], Path_]] = [(list(config.policies), ("policies", 0))]
+    lists += [(list(e.policies), ("schedule", "events", i, "policies", 0))
+              for i, e in enumerate(config.schedule.events if config.schedule else ()) if e.policies]
+    for specs, at in lists:
+        ps = policies.load_policies(specs, Path(config.base_dir), config.personal_data_types())
+        policies.require_rules(ps, (config.path or "<config>", line_of(lines, at), dotted(at)))

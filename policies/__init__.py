@@ -11,6 +11,7 @@ Public API (stable; the engine and CLI rely on it):
   (``{"max_age_days": 365}``: what reports draw the data-age chart against).
 - ``resolve_specs(specs, base_dir, where)``: each spec names a pack, file or folder (no parsing);
   a PolicyError at ``where[i]`` (the config's file, line and key) otherwise.
+- ``require_rules(policy_set, where)``: a PolicyError at ``where`` when no rule but not-assessed is in force.
 - ``validate_paths(paths) -> list[str]`` and ``describe_rules(policy_set) -> list[dict]``
   for ``auditor policies validate|list``.
 
@@ -27,11 +28,11 @@ from . import builtin as _builtin  # noqa: F401  (registers the built-in checks)
 from .checks import checks
 from .evaluate import evaluate
 from .judge import judge
-from .loader import builtin_packs, load_policies, resolve_specs, validate_paths
+from .loader import builtin_packs, load_policies, require_rules, resolve_specs, validate_paths
 from .ruleset import PolicySet, Rule
 
 __all__ = ["PolicySet", "Rule", "load_policies", "evaluate", "validate_paths", "describe_rules", "checks", "judge",
-           "builtin_packs", "resolve_specs"]
+           "builtin_packs", "resolve_specs", "require_rules"]
 
 
 def describe_rules(policy_set: PolicySet) -> list[dict[str, Any]]:

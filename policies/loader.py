@@ -216,6 +216,17 @@ def resolve_specs(specs: Sequence[str], base_dir: Path | None,
         _resolve(spec, base, at)
 
 
+def require_rules(policy_set: PolicySet, where: tuple[str, int | None, str]) -> None:
+    """Raise PolicyError at ``where`` (the file, line and key that listed the policies) when no rule
+    but ``not-assessed`` is in force: an empty policy file, or every rule switched off, audits
+    against nothing and passes every release gate."""
+    if any(r.check != "not-assessed" for r in policy_set.enabled_rules):
+        return
+    files = ", ".join(policy_set.files) or "none"
+    raise PolicyError(f"no rule in force (files read: {files}): an audit against no rule would pass "
+                      "silently; add rules or extends: builtin:baseline", file=where[0], line=where[1], key=where[2])
+
+
 def validate_paths(paths: Sequence[str], personal_data_types: Sequence[str] | None = None) -> list[str]:
     """``auditor policies validate``: one line per good spec (its rules and files, extends
     included); raises PolicyError on the first bad file. ``personal_data_types``: as for
