@@ -22,6 +22,9 @@ log = logging.getLogger("auditor.attest")
 
 
 def unknown(d: Dataset, fact: str) -> bool:
+    if fact == "object_acls":  # a bucket setting kept in facts: unknown where the connector could not read it
+        acls = d.known.object_acls
+        return acls is not None and acls.enabled is None
     value = getattr(d, fact, None)
     return value is None or value == "unknown"
 
@@ -49,6 +52,9 @@ def apply_attestations(datasets: Sequence[Dataset], attestations: Sequence[Any],
                 if not unknown(d, a.fact) or a.fact in d.fact_basis:
                     continue  # read by the auditor (or attested by an earlier entry): the first answer stands
                 update: dict[str, Any] = {a.fact: value}
+                if a.fact == "object_acls":  # not a field: the setting the object-acls-enabled rule reads
+                    update = {"facts": {**d.facts, "object_acls": {**d.facts["object_acls"], "enabled": value,
+                                                                   "setting": f"attested: {detail}"}}}
                 if a.fact == "retention_days":
                     update["has_retention"] = True
                 update["fact_basis"] = {**d.fact_basis, a.fact: FactSource(

@@ -56,6 +56,7 @@ ATTESTABLE_FACTS: dict[str, str] = {
     "versioning": "true | false",
     "logging": "true | false",
     "object_lock": "true | false",
+    "object_acls": "true | false (per-object ACLs can grant access)",
 }
 
 
@@ -67,7 +68,7 @@ def attested_value(fact: str, value: Any) -> Any:
         return value
     if fact == "encryption_in_transit" and value in ("enforced", "optional"):
         return value
-    if fact in ("public", "has_retention", "versioning", "logging", "object_lock") and isinstance(value, bool):
+    if fact in ("public", "has_retention", "versioning", "logging", "object_lock", "object_acls") and isinstance(value, bool):
         return value
     if fact == "retention_days" and isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value

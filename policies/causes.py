@@ -49,6 +49,7 @@ ATTESTABLE: dict[str, str] = {
     "versioning": "true | false",
     "logging": "true | false",
     "object_lock": "true | false",
+    "object_acls": "true | false (per-object ACLs can grant access)",
 }
 
 FACT_WORDS: dict[str, str] = {
