@@ -383,11 +383,16 @@ def load_config(path: str | os.PathLike[str], sources: bool = True) -> Config:
     return parse_config(text, file, sources=sources)
 
 
-def _duplicates(data: dict[str, Any], section: str, key: str, what: str, lines: dict[Path_, int],
+def _duplicates(data: dict[str, Any], section: str | Path_, key: str, what: str, lines: dict[Path_, int],
                 file: str) -> list[ConfigError]:
-    """A ``key`` that repeats within the list ``section`` (as written, also when the config as a
-    whole did not validate): one error per repeat, naming its line."""
-    items: list[Any] = data[section] if isinstance(data.get(section), list) else []
+    """A ``key`` that repeats within the list ``section`` (a top-level key, or the path to a nested
+    list, as written, also when the config as a whole did not validate): one error per repeat,
+    naming its line."""
+    at: Path_ = (section,) if isinstance(section, str) else section
+    found: Any = data
+    for part in at:
+        found = found.get(part) if isinstance(found, dict) else None
+    items: list[Any] = found if isinstance(found, list) else []
     seen: set[str] = set()
     out: list[ConfigError] = []
     for i, item in enumerate(items):
@@ -396,7 +401,7 @@ def _duplicates(data: dict[str, Any], section: str, key: str, what: str, lines: 
             continue
         if value in seen:
             out.append(ConfigError(f"duplicate {what} {value!r}", file=file,
-                                   line=line_of(lines, (section, i, key)), key=dotted((section, i, key))))
+                                   line=line_of(lines, (*at, i, key)), key=dotted((*at, i, key))))
         seen.add(value)
     return out
 
@@ -438,6 +443,7 @@ def parse_config(text: str, file: str = "<config>", sources: bool = True) -> Con
     seen_vendors = {v["id"] for v in raw_vendors if isinstance(v, dict) and isinstance(v.get("id"), str)}
     errors.extend(_duplicates(data, "vendors", "id", "vendor id", lines, file))
     errors.extend(_duplicates(data, "detectors", "name", "detector name", lines, file))
+    errors.extend(_duplicates(data, ("schedule", "events"), "name", "event name", lines, file))
     seen_sources: set[str] = set()
     for i, raw in enumerate(raw_sources):
         sid, vendor = (raw.get("id"), raw.get("vendor")) if isinstance(raw, dict) else (None, None)

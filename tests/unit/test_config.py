@@ -265,3 +265,14 @@ def test_provider_is_only_for_sql_sources(tmp_path, fake_connector):
     with pytest.raises(ConfigError) as e:
         load_config(p)
     assert str(e.value).startswith(f"{p}:") and "sources[0].provider" in str(e.value)
+
+
+def test_duplicate_event_name_is_an_error(tmp_path, fake_connector):
+    """`--trigger "event:Black Friday"` picks an event by name: with two of that name, the second's
+    stricter policies and fail_on were never used, silently."""
+    p = write(tmp_path, GOOD + "schedule:\n  events:\n    - {name: Black Friday, date: 2026-11-27, fail_on: medium}\n"
+                               "    - {name: Black Friday, date: 2026-11-27, fail_on: low}\n")
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    assert "duplicate event name 'Black Friday'" in str(e.value), str(e.value)
+    assert e.value.line == 13 and e.value.key == "schedule.events[1].name"
