@@ -183,8 +183,10 @@ def _walk(loader: yaml.SafeLoader, node: yaml.Node, at: Path_, lines: dict[Path_
           error: type[ConfigError]) -> Any:
     lines.setdefault(at, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
-        loader.flatten_mapping(node)
+        written = {id(k) for k, _ in node.value}  # the keys written here, not merged in by ``<<: *name``
+        loader.flatten_mapping(node)  # merged pairs first: a key written here overrides a merged one
         out: dict[Any, Any] = {}
+        merged: set[Any] = set()
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
             if isinstance(key, bool) and isinstance(key_node, yaml.ScalarNode):
@@ -192,8 +194,12 @@ def _walk(loader: yaml.SafeLoader, node: yaml.Node, at: Path_, lines: dict[Path_
             if not isinstance(key, (str, int, float, bool)) or key is None:
                 raise error("mapping keys must be plain scalars", file=file,
                             line=key_node.start_mark.line + 1, key=dotted(at))
-            if key in out:
+            if key in out and key not in merged:
                 raise error("duplicate key", file=file, line=key_node.start_mark.line + 1, key=dotted((*at, key)))
+            if id(key_node) in written:
+                merged.discard(key)
+            else:
+                merged.add(key)
             lines[(*at, key)] = key_node.start_mark.line + 1
             out[key] = _walk(loader, value_node, (*at, key), lines, file, error)
         return out

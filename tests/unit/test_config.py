@@ -276,3 +276,32 @@ def test_duplicate_event_name_is_an_error(tmp_path, fake_connector):
         load_config(p)
     assert "duplicate event name 'Black Friday'" in str(e.value), str(e.value)
     assert e.value.line == 13 and e.value.key == "schedule.events[1].name"
+
+
+def test_a_merge_key_default_can_be_overridden_but_a_key_written_twice_cannot(tmp_path, fake_connector):
+    """YAML merge keys (``<<: *defaults``) share a vendor's terms; a key written beside them overrides
+    the merged one (YAML's meaning). It was refused as 'duplicate key' at a line that writes it once."""
+    p = write(tmp_path, "vendors:\n"
+                        "  - &terms\n"
+                        "    id: redmart-legacy-host\n"
+                        "    contract_end: 2019-03-31\n"
+                        "    allowed_personal_data: [email]\n"
+                        "  - <<: *terms\n"
+                        "    id: acme\n"
+                        "    contract_end: 2030-01-01\n"
+                        "sources:\n  - {id: db, vendor: acme, kind: fake}\n")
+    cfg = load_config(p)
+    acme = cfg.vendor("acme")
+    assert acme.contract_end.isoformat() == "2030-01-01" and acme.allowed_personal_data == ("email",)
+    assert cfg.vendor("redmart-legacy-host").contract_end.isoformat() == "2019-03-31"
+    # the same key written twice in one mapping stays an error, merge key or not
+    p = write(tmp_path, p.read_text().replace("    contract_end: 2030-01-01\n",
+                                              "    contract_end: 2030-01-01\n    contract_end: 2031-01-01\n"))
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    assert "duplicate key" in str(e.value) and e.value.line == 9 and e.value.key == "vendors[1].contract_end"
+    # a typo beside a merge key is an unknown key at its own line
+    p = write(tmp_path, p.read_text().replace("    contract_end: 2031-01-01\n", "    contract_endd: 2031-01-01\n"))
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    assert "unknown key 'contract_endd'" in str(e.value) and e.value.line == 9
