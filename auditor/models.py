@@ -108,6 +108,13 @@ class PersonalDetail(BaseModel):
     kinds: dict[str, int] | None = None  # national ids: per id kind
 
 
+# every key the classifier writes in ``PersonalData.detail`` (auditor.classify: types, results, custom):
+# a policy's ``detail`` may name only these, so a typo is an error rather than a rule that never fires
+DETAIL_KEYS: tuple[str, ...] = (
+    "weak", "algorithm", "algorithms", "visible_digits", "forms", "full_nric", "kinds", "checksum_unknown",
+    "postal_code_only", "brands", "versions", "regions", "checks", "category", "capped", "estimated")
+
+
 class PersonalData(_Frozen):
     """What the classifier found of one type in one dataset: never a raw value."""
 

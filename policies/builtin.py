@@ -10,9 +10,9 @@ import fnmatch
 from datetime import timedelta
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from auditor.models import Severity
+from auditor.models import DETAIL_KEYS, Severity
 
 from .checks import (
     Context,
@@ -255,6 +255,15 @@ def insecure_transport(s: Subject, ctx: Context):
 class HeldParams(Params):
     types: list[str] = Field(default_factory=lambda: ["payment_card"], min_length=1)
     detail: dict[str, Any] = Field(default_factory=dict)  # required PersonalData.detail entries
+
+    @field_validator("detail")
+    @classmethod
+    def _known_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
+        unknown = [k for k in value if k not in DETAIL_KEYS]
+        if unknown:
+            raise ValueError(f"unknown detail key {unknown[0]!r}: the classifier never writes it, so the rule "
+                             f"would never fire (known: {', '.join(DETAIL_KEYS)})")
+        return value
 
 
 @check("personal-data-held", params=HeldParams)

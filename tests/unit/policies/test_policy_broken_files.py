@@ -96,3 +96,26 @@ def test_empty_file_is_a_valid_empty_policy(tmp_path):
     path = tmp_path / "empty.yaml"
     path.write_text("# nothing yet\n")
     assert load_policies([str(path)]).rules == []
+
+
+def test_a_detail_key_no_classifier_writes_is_an_error_not_a_rule_that_never_fires(tmp_path):
+    """personal-data-held with detail: {full_nirc: true} (a typo of full_nric) matched no finding ever:
+    a policy that can never fire passed every audit, silently."""
+    path = tmp_path / "nric.yaml"
+    path.write_text(textwrap.dedent("""\
+        rules:
+          - id: full-nric-held
+            title: Full NRIC held
+            severity: high
+            check: personal-data-held
+            params:
+              types: [national_id]
+              detail: {full_nirc: true}
+    """))
+    with pytest.raises(PolicyError) as e:
+        load_policies([str(path)])
+    assert "full_nirc" in str(e.value) and "full_nric" in str(e.value), str(e.value)
+    assert e.value.line == 8 and e.value.key.startswith("rules[0].params.detail"), (e.value.line, e.value.key)
+    path.write_text(path.read_text().replace("full_nirc", "full_nric"))
+    assert [r.id for r in load_policies([str(path)]).rules] == ["full-nric-held"]
+    assert load_policies(["builtin:pdpa-sg", "builtin:pci-dss"]).rules  # the packs' own details stay valid
