@@ -10,9 +10,9 @@ import fnmatch
 from datetime import timedelta
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
-from auditor.models import DETAIL_KEYS, Severity
+from auditor.models import DETAIL_KEYS, PERSONAL_DATA_TYPES, Severity
 
 from .checks import (
     Context,
@@ -255,6 +255,17 @@ def insecure_transport(s: Subject, ctx: Context):
 class HeldParams(Params):
     types: list[str] = Field(default_factory=lambda: ["payment_card"], min_length=1)
     detail: dict[str, Any] = Field(default_factory=dict)  # required PersonalData.detail entries
+
+    @field_validator("types")
+    @classmethod
+    def _known_types(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        # built-in types and the config's detectors (the loader's validation context), as match.personal_data
+        context = info.context if isinstance(info.context, dict) else {}
+        known = tuple(context.get("personal_data_types") or PERSONAL_DATA_TYPES)
+        unknown = [t for t in value if t not in known]
+        if unknown:
+            raise ValueError(f"unknown personal-data type {unknown[0]!r} (known: {', '.join(known)})")
+        return value
 
     @field_validator("detail")
     @classmethod

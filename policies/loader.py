@@ -126,7 +126,7 @@ class _Build:
         rule = Rule(id=spec.id, title=spec.title, severity=spec.severity, description=spec.description,
                     remediation=spec.remediation, references=tuple(spec.references), match=spec.match,
                     check=spec.check, params=dict(spec.params), options=options, enabled=spec.enabled,
-                    file=file, line=line, impl=impl)
+                    file=file, line=line, impl=impl, context=self.context)
         _guard_not_assessed(rule, file, line, _dotted(at))
         self.rules[spec.id] = rule
 
@@ -155,7 +155,7 @@ class _Build:
             for s in rule.scoped:
                 if s.params:
                     try:
-                        rule.check_impl.params.model_validate({**rule.params, **s.params})
+                        rule.check_impl.params.model_validate({**rule.params, **s.params}, context=self.context)
                     except ValidationError as exc:
                         raise PolicyError(exc.errors()[0]["msg"], file=s.file, line=s.line, key="params") from None
 

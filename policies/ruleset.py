@@ -78,6 +78,7 @@ class Rule:
     scoped: list[Scoped] = field(default_factory=list)
     overridden_in: list[str] = field(default_factory=list)  # "file:line" of global overrides
     impl: Check | None = None
+    context: dict[str, Any] | None = None  # the params' validation context (the config's personal-data types)
     _cache: dict[tuple[int, ...], Effective | None] = field(default_factory=dict, repr=False)
 
     @property
@@ -112,7 +113,8 @@ class Rule:
             params.update(s.params or {})
         if not enabled:
             return None
-        options = self.options if not applied else self.check_impl.params.model_validate(params)  # validated at load
+        options = self.options if not applied else self.check_impl.params.model_validate(  # validated at load
+            params, context=self.context)
         return Effective(severity, match, options)
 
 

@@ -119,3 +119,55 @@ def test_a_detail_key_no_classifier_writes_is_an_error_not_a_rule_that_never_fir
     path.write_text(path.read_text().replace("full_nirc", "full_nric"))
     assert [r.id for r in load_policies([str(path)]).rules] == ["full-nric-held"]
     assert load_policies(["builtin:pdpa-sg", "builtin:pci-dss"]).rules  # the packs' own details stay valid
+
+
+def test_an_unknown_type_in_personal_data_held_is_an_error(tmp_path):
+    """types: [nationl_id] matched nothing, ever: the rule passed every audit, silently."""
+    path = tmp_path / "held.yaml"
+    path.write_text(textwrap.dedent("""\
+        rules:
+          - id: ids-held
+            title: National ids held
+            severity: high
+            check: personal-data-held
+            params: {types: [nationl_id]}
+        overrides:
+          - rule: ids-held
+            vendors: [acme]
+            params: {types: [employee_id]}
+    """))
+    with pytest.raises(PolicyError) as e:
+        load_policies([str(path)])
+    assert "nationl_id" in str(e.value) and e.value.line == 6 and "rules[0].params.types" in e.value.key, str(e.value)
+    # a config's own detector is a type too, in a rule's params and in a scoped override's
+    path.write_text(path.read_text().replace("nationl_id", "national_id"))
+    with pytest.raises(PolicyError, match="employee_id"):
+        load_policies([str(path)])
+    ps = load_policies([str(path)], personal_data_types=("national_id", "employee_id"))
+    assert [r.id for r in ps.rules] == ["ids-held"]
+
+
+def test_a_scoped_override_naming_a_detector_type_is_evaluated(tmp_path):
+    """The type check at load must hold when the scoped params are applied to a dataset, too."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from policy_helpers import of_rule, pdata, run, table
+
+    path = tmp_path / "held.yaml"
+    path.write_text(textwrap.dedent("""\
+        rules:
+          - id: ids-held
+            title: National ids held
+            severity: high
+            check: personal-data-held
+            params: {types: [national_id]}
+        overrides:
+          - rule: ids-held
+            vendors: [acme]
+            params: {types: [employee_id]}
+    """))
+    ps = load_policies([str(path)], personal_data_types=("national_id", "employee_id"))
+    [f] = of_rule(run(ps, [table(personal_data=(pdata("employee_id", where=("emp_no",)),))]), "ids-held")
+    assert f.dataset == "crm.customers"
