@@ -33,6 +33,10 @@ def _glob(value: str, pattern: str | None) -> bool:
     return pattern is None or fnmatch.fnmatchcase(value, pattern)
 
 
+def _covers(a: Any, d: Dataset) -> bool:
+    return _glob(d.vendor, a.match.vendor) and _glob(d.source, a.match.source) and _glob(d.name, a.match.dataset)
+
+
 def apply_attestations(datasets: Sequence[Dataset], attestations: Sequence[Any], as_of: datetime,
                        where: str = "") -> tuple[list[Dataset], list[AttestationUse]]:
     """(datasets with attested unknown facts filled, one :class:`AttestationUse` per attestation)."""
@@ -46,8 +50,7 @@ def apply_attestations(datasets: Sequence[Dataset], attestations: Sequence[Any],
             value = attested_value(a.fact, a.value)
             detail = f"declared by {a.by} until {a.until.isoformat()}, not verified ({a.evidence})"
             for j, d in enumerate(out):
-                if d.status != "assessed" or not (_glob(d.vendor, a.match.vendor) and _glob(d.source, a.match.source)
-                                                  and _glob(d.name, a.match.dataset)):
+                if d.status != "assessed" or not _covers(a, d):
                     continue
                 if not unknown(d, a.fact) or a.fact in d.fact_basis:
                     continue  # read by the auditor (or attested by an earlier entry): the first answer stands
@@ -64,6 +67,13 @@ def apply_attestations(datasets: Sequence[Dataset], attestations: Sequence[Any],
         else:
             log.info("attestation %d (%s of %s) expired on %s: ignored", i, a.fact, a.match.model_dump(exclude_none=True),
                      a.until)
+            at = f"{where}:{a.line}" if a.line else where
+            for j, d in enumerate(out):  # named in the fix of the unknown it leaves (facts["expired_attestations"])
+                if d.status == "assessed" and _covers(a, d) and unknown(d, a.fact) and a.fact not in d.fact_basis:
+                    had = d.facts.get("expired_attestations") or {}
+                    if a.fact not in had:
+                        out[j] = d.model_copy(update={"facts": {
+                            **d.facts, "expired_attestations": {**had, a.fact: f"{at} (until {a.until.isoformat()})"}}})
         uses.append(AttestationUse(
             index=i, where=f"{where}:{a.line}" if a.line else where, match=a.match.model_dump(exclude_none=True),
             fact=a.fact, value=a.value, evidence=a.evidence, by=a.by, until=a.until, expired=expired,

@@ -273,16 +273,24 @@ class _Run:
                 for k, v in o.evidence.items():
                     if len(names) == 1:
                         extra.setdefault(k, v)
+            # an attestation that covered the fact until it expired: renewing it is the fix its owner looks for
+            lapsed = sorted({str(x) for _, d, o in items for f in o.facts
+                             if (x := (d.facts.get("expired_attestations") or {}).get(f))})
+            fix = cause.way_out.text
+            if lapsed:
+                fix = (f"The attestation at {'; '.join(x.replace(' (until ', ' expired after ', 1).rstrip(')') for x in lapsed)}: "
+                       "renew it with current evidence and a later until, or: " + fix)
+                extra["expired_attestations"] = lapsed
             evidence = {"cause": cause.title, "unknown": facts, "rule": rules[0], "rules": rules,
                         "datasets": names, "why": list(dict.fromkeys(o.why for _, _, o in items)),
-                        "denied": denied, "way_out": cause.way_out.kind, "fix": cause.way_out.text, **extra}
+                        "denied": denied, "way_out": cause.way_out.kind, "fix": fix, **extra}
             refs = tuple(dict.fromkeys(ref for r, _, _ in items for ref in r.references))
             out.append(Finding(
                 id=finding_id(self.na.id, source, f"cause:{key}"), rule=self.na.id,
                 severity=na_eff.severity if na_eff else self.na.severity, source=source, vendor=first.vendor,
                 dataset=names[0] if len(names) == 1 else source,
                 title=f"Not assessed: {cause.title}" + (f" ({len(names)} datasets)" if len(names) > 1 else ""),
-                evidence=_json_safe(evidence), remediation=cause.way_out.text, references=refs,
+                evidence=_json_safe(evidence), remediation=fix, references=refs,
                 rules=tuple(rules),
                 description=f"The rules {', '.join(rules)} apply here but need a fact the auditor could not know; "
                             "an unknown is never counted as a pass. One fix resolves every dataset listed."))

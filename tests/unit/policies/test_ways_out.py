@@ -48,3 +48,21 @@ def test_an_attestation_never_overrides_object_acl_settings_that_were_read():
     [ds], [use] = apply_attestations([read], [_attest(False)], AS_OF)
     assert use.datasets == () and "object_acls" not in ds.fact_basis
     assert of_rule(run(["builtin:baseline"], [ds]), "object-acls-enabled")
+
+
+def test_the_fix_of_an_unknown_names_the_attestation_that_expired_on_it():
+    """The morning after an attestation's until, the gate fails (exit 3) with 'declare it under
+    attestations:', while the config has one: the fix now says which one expired, and when."""
+    from policy_helpers import table
+
+    t = table(encryption_at_rest="unknown", facts={"engine": "postgresql 15"})
+    old = AttestationConfig(match={"source": "crm-db"}, fact="encryption_at_rest", value="provider",
+                            evidence="SOC 2 2025", by="risk@example.com", until=date(2026, 5, 31), line=30)
+    [ds], [use] = apply_attestations([t], [old], AS_OF, where="auditor.yaml")
+    assert use.expired
+    [na] = of_rule(run(["builtin:baseline"], [ds]), "not-assessed")
+    assert na.evidence["expired_attestations"] == ["auditor.yaml:30 (until 2026-05-31)"], na.evidence
+    assert na.remediation.startswith("The attestation at auditor.yaml:30 expired after 2026-05-31"), na.remediation
+    assert "provider: {kind: rds" in na.remediation  # the other ways out are still given
+    fresh = apply_attestations([t], [old], AS_OF.replace(month=5), where="auditor.yaml")[0]
+    assert not of_rule(run(["builtin:baseline"], fresh), "not-assessed")
