@@ -22,6 +22,8 @@ log = logging.getLogger("auditor.attest")
 
 
 def unknown(d: Dataset, fact: str) -> bool:
+    if fact == "personal_data":  # content not all read: what it holds beyond what was found is unknown
+        return not d.classified
     if fact == "object_acls":  # a bucket setting kept in facts: unknown where the connector could not read it
         acls = d.known.object_acls
         return acls is not None and acls.enabled is None
@@ -55,6 +57,8 @@ def apply_attestations(datasets: Sequence[Dataset], attestations: Sequence[Any],
                 if not unknown(d, a.fact) or a.fact in d.fact_basis:
                     continue  # read by the auditor (or attested by an earlier entry): the first answer stands
                 update: dict[str, Any] = {a.fact: value}
+                if a.fact == "personal_data":  # the unread part holds none: found personal data stays as found
+                    update = {"classified": True}
                 if a.fact == "object_acls":  # not a field: the setting the object-acls-enabled rule reads
                     update = {"facts": {**d.facts, "object_acls": {**d.facts["object_acls"], "enabled": value,
                                                                    "setting": f"attested: {detail}"}}}

@@ -57,6 +57,7 @@ ATTESTABLE_FACTS: dict[str, str] = {
     "logging": "true | false",
     "object_lock": "true | false",
     "object_acls": "true | false (per-object ACLs can grant access)",
+    "personal_data": "none (what could not be read holds no personal data; what was found stays found)",
 }
 
 
@@ -71,6 +72,8 @@ def attested_value(fact: str, value: Any) -> Any:
     if fact in ("public", "has_retention", "versioning", "logging", "object_lock", "object_acls") and isinstance(value, bool):
         return value
     if fact == "retention_days" and isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if fact == "personal_data" and value == "none":
         return value
     if fact == "region" and isinstance(value, str) and value.strip():
         return value.strip()

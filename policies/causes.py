@@ -50,6 +50,7 @@ ATTESTABLE: dict[str, str] = {
     "logging": "true | false",
     "object_lock": "true | false",
     "object_acls": "true | false (per-object ACLs can grant access)",
+    "personal_data": "none",
 }
 
 FACT_WORDS: dict[str, str] = {
@@ -196,7 +197,10 @@ def _by_kind(ds: Dataset, fact: str, words: str, store: str) -> Cause:
             return Cause("personal_data:objects", f"{words} in {store}: objects skipped or unreadable",
                          WayOut(kind="setting", text="The objects named in each dataset's notes could not be parsed "
                                 "(binary, corrupt or over the byte limit): raise max_object_bytes on the source, "
-                                "or remove or re-export them in a readable format."))
+                                "or remove or re-export them in a readable format; where they hold no personal data "
+                                "(product images, say), " + attest(ds, fact).replace(
+                                    f"match: {{source: {ds.source}}}",
+                                    f"match: {{source: {ds.source}, dataset: the prefix}}") + "."))
         if fact == "object_acls":
             return Cause("object_acls:settings", f"{words} of {store}: ownership settings not readable",
                          WayOut(kind="permission", text="Grant s3:GetBucketOwnershipControls and "

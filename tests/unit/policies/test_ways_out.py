@@ -66,3 +66,48 @@ def test_the_fix_of_an_unknown_names_the_attestation_that_expired_on_it():
     assert "provider: {kind: rds" in na.remediation  # the other ways out are still given
     fresh = apply_attestations([t], [old], AS_OF.replace(month=5), where="auditor.yaml")[0]
     assert not of_rule(run(["builtin:baseline"], fresh), "not-assessed")
+
+
+def _images_bucket():
+    """A bucket whose root was read (nothing personal) and whose images/ prefix holds only binary objects."""
+    from policy_helpers import prefix
+
+    b = bucket("b", public=False, classified=True, personal_data=(), has_retention=False, encryption_at_rest="none")
+    img = prefix("b/images/", "b", public=False, classified=False, personal_data=(), has_retention=False,
+                 encryption_at_rest="none", notes=("binary object skipped: images/a.jpg",),
+                 facts={"unsampled": {"images/a.jpg": "binary object skipped"}})
+    return [b, img]
+
+
+def test_objects_the_auditor_cannot_parse_can_be_declared_free_of_personal_data():
+    """A prefix of product images: 'raise max_object_bytes, or re-export them' resolves nothing for a
+    .jpg, so the bucket was not-assessed (exit 3) every night with only a waiver to silence it."""
+    [na] = of_rule(run(["builtin:baseline"], _images_bucket()), "not-assessed")
+    assert na.evidence["unknown"] == ["personal_data"]
+    assert "fact: personal_data" in na.remediation and "value: none" in na.remediation, na.remediation
+
+    declared = AttestationConfig(match={"source": "exports", "dataset": "b/images/"}, fact="personal_data", value="none",
+                                 evidence="vendor letter: product photos only", by="risk@example.com",
+                                 until=date(2026, 12, 31), line=40)
+    datasets, [use] = apply_attestations(_images_bucket(), [declared], AS_OF)
+    assert use.datasets == ("exports:b/images/",)
+    assert datasets[1].fact_basis["personal_data"].basis == "attested"
+    findings = run(["builtin:baseline"], datasets)
+    assert of_rule(findings, "not-assessed") == [], [f.title for f in findings]
+    # expired: unknown again
+    lapsed = declared.model_copy(update={"until": date(2026, 5, 31)})
+    assert of_rule(run(["builtin:baseline"], apply_attestations(_images_bucket(), [lapsed], AS_OF)[0]), "not-assessed")
+
+
+def test_declaring_the_unread_part_free_of_personal_data_keeps_what_was_found():
+    from policy_helpers import pdata
+
+    b, img = _images_bucket()
+    img = img.model_copy(update={"personal_data": (pdata(),)})
+    declared = AttestationConfig(match={"dataset": "b/*"}, fact="personal_data", value="none", evidence="letter",
+                                 by="risk@example.com", until=date(2026, 12, 31))
+    datasets, _ = apply_attestations([b, img], [declared], AS_OF)
+    assert datasets[1].personal_data == img.personal_data
+    assert of_rule(run(["builtin:baseline"], datasets), "unencrypted-personal-data")
+    # a dataset read in full is not the attestation's to change
+    assert "personal_data" not in datasets[0].fact_basis
