@@ -309,7 +309,9 @@ class _Run:
         self.add(Finding(
             id=finding_id(self.na.id, source, dataset), rule=self.na.id, severity=self.na.severity, source=source,
             vendor=vendor, dataset=dataset, title=title, evidence=_json_safe(evidence),
-            remediation=self.na.remediation, references=self.na.references, description=self.na.description))
+            # the error's own fix (a glob that matched nothing is not a missing grant), else the rule's
+            remediation=str(evidence.get("fix") or self.na.remediation), references=self.na.references,
+            description=self.na.description))
 
     def add(self, f: Finding) -> None:
         old = self.findings.get(f.id)

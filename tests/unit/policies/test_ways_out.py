@@ -111,3 +111,19 @@ def test_declaring_the_unread_part_free_of_personal_data_keeps_what_was_found():
     assert of_rule(run(["builtin:baseline"], datasets), "unencrypted-personal-data")
     # a dataset read in full is not the attestation's to change
     assert "personal_data" not in datasets[0].fact_basis
+
+
+def test_a_collection_error_with_its_own_fix_gives_that_fix_as_the_remediation():
+    """include: ['mian.*'] (a typo) matched nothing: the evidence said 'check the table names and globs',
+    the finding's remediation (the report's fix column) said 'grant the read permission'."""
+    from auditor.models import CollectionError, SourceResult
+
+    err = CollectionError(source="crm-db", reason="empty selection: table pattern 'mian.*' matched nothing",
+                          fix="check the table names and globs of this source")
+    src = SourceResult(id="crm-db", kind="sql", vendor="acme", status="ok")
+    [na] = of_rule(run(["builtin:baseline"], [], errors=[err], sources=[src]), "not-assessed")
+    assert na.remediation == "check the table names and globs of this source", na.remediation
+    # without one, the rule's own remediation stands
+    err = err.model_copy(update={"fix": None})
+    [na] = of_rule(run(["builtin:baseline"], [], errors=[err], sources=[src]), "not-assessed")
+    assert na.remediation.startswith("Grant the auditor the read permission")
