@@ -226,6 +226,10 @@ def print_summary(run, written: list[Path], code: int) -> None:
     for s in run.sources:
         if s.status == "error":
             click.echo(f"  NOT ASSESSED source {s.id}: {s.error}")
+    for a in run.attestations:  # ignored since its until: what it declared is unknown again
+        if a.expired:
+            click.echo(f"  attestation expired: {a.where} {a.fact} until {a.until.isoformat()} (ignored; renew it "
+                       "with current evidence)")
     for p in written:
         click.echo(f"  report: {p}")
     click.echo(f"  exit code {code}")

@@ -37,3 +37,18 @@ def test_a_policy_list_with_no_rule_in_force_is_exit_2_naming_the_config_line(tm
     # an empty file beside real rules is still fine
     p = config(tmp_path, [fake("db", datasets=[CLEAN])], vendors=ENDED, policies=["builtin:baseline", "ours.yaml"])
     assert scan(p).exit_code == 1
+
+
+def test_the_summary_names_an_attestation_that_expired_and_what_it_leaves_unknown(tmp_path, fake_connector):
+    """The gate turns red (exit 3) the morning after an attestation's until: the summary (the cron
+    mail) says which attestation expired, and where, not only that a fact is unknown."""
+    ds = {**CLEAN, "encryption_at_rest": "unknown", "sample": {"email": ["ann@example.com", "bob@example.com"]}}
+    att = {"match": {"source": "db"}, "fact": "encryption_at_rest", "value": "provider", "evidence": "SOC 2 2025",
+           "by": "risk@example.com", "until": "2026-11-27"}
+    p = config(tmp_path, [fake("db", datasets=[ds])], attestations=[att])
+    r = scan(p)  # as of 2026-11-28
+    assert r.exit_code == 3, r.output
+    assert f"attestation expired: {p}:" in r.output and "encryption_at_rest" in r.output, r.output
+    assert "until 2026-11-27" in r.output, r.output
+    r = CliRunner().invoke(cli, ["scan", "-c", str(p), "--as-of", "2026-11-27T12:00:00Z"])
+    assert r.exit_code == 0 and "attestation expired" not in r.output, r.output
