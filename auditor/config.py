@@ -475,7 +475,17 @@ def _attestation_errors(cfg: Config, vendors: set[str], sources: set[str], lines
     otherwise attest nothing, silently."""
     known = {"vendor": vendors, "source": sources}
     out = []
+    first: dict[tuple[Any, ...], int] = {}  # (match, fact) -> the entry that declared it first
     for i, a in enumerate(cfg.attestations):
+        same = (a.match.vendor, a.match.source, a.match.dataset, a.fact)
+        j = first.setdefault(same, i)
+        # an earlier entry wins while it is in force: one ending no later than it is never used (a later
+        # until is a renewal that takes over when the first expires)
+        if j != i and a.until <= cfg.attestations[j].until:
+            at_: Path_ = ("attestations", i)
+            out.append(ConfigError(f"attestations[{j}] already declares {a.fact} for the same match until "
+                                   f"{cfg.attestations[j].until.isoformat()}: this one would never be used "
+                                   "(edit or remove one)", file=file, line=line_of(lines, at_), key=dotted(at_)))
         for key in ("vendor", "source"):
             name = getattr(a.match, key)
             if name is not None and not set("*?[") & set(name) and name not in known[key]:

@@ -305,3 +305,22 @@ def test_a_merge_key_default_can_be_overridden_but_a_key_written_twice_cannot(tm
     with pytest.raises(ConfigError) as e:
         load_config(p)
     assert "unknown key 'contract_endd'" in str(e.value) and e.value.line == 9
+
+
+def test_two_attestations_of_one_fact_for_the_same_datasets_is_an_error(tmp_path, fake_connector):
+    """Renewed by appending a new entry under the old one (value changed): the first one kept being
+    used, silently, and the new evidence never was."""
+    text = ATTEST.replace("FACT", "encryption_at_rest").replace("VALUE", "provider")
+    text += text[text.index("  - match"):].replace("value: provider", "value: customer_key")
+    p = write(tmp_path, text)
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    assert str(e.value).startswith(f"{p}:17: attestations[1]") and "attestations[0]" in str(e.value), str(e.value)
+    # the same fact for other datasets is fine
+    load_config(write(tmp_path, text.replace('dataset: "main.*"}\n    fact: encryption_at_rest\n    value: customer_key',
+                                             'dataset: "archive.*"}\n    fact: encryption_at_rest\n    value: customer_key')))
+    # a renewal with a later until takes over when the first expires: fine
+    load_config(write(tmp_path, text.replace("value: customer_key\n    evidence: \"SOC 2 Type II 2026, section 4.2\"\n"
+                                             "    by: vendor-risk@example.com\n    until: 2027-06-30",
+                                             "value: customer_key\n    evidence: \"SOC 2 Type II 2026, section 4.2\"\n"
+                                             "    by: vendor-risk@example.com\n    until: 2028-06-30")))
