@@ -266,7 +266,7 @@ def collect_all(config: Config, sources: Sequence[SourceConfig], as_of: datetime
                 del running[i]
                 cancels[i].set()
                 src = sources[i]
-                reason = f"timed out after {timeout:g}s"
+                reason = f"timed out after {timeout:g}s (source_timeout_seconds in the config gives a slow source more)"
                 log.error("source %s (%s) could not be assessed: %s", src.id, src.kind, reason)
                 outcomes[i] = _SourceOutcome(SourceResult(id=src.id, kind=src.kind, vendor=src.vendor,
                                                           status="error", error=reason), [], [])

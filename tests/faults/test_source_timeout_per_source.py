@@ -42,3 +42,11 @@ def test_every_source_still_ends_within_its_own_timeout(tmp_path, fake_connector
     status = {o.result.id: o.result.status for o in outcomes}
     assert status == {"hung0": "error", "hung1": "error", "hung2": "error", "fine0": "ok"}, status
     assert elapsed < 5, elapsed  # two rounds of 1 s (plus the quick one), not 3 x 6 s
+
+
+def test_a_timed_out_source_names_the_setting_that_gives_it_more_time(tmp_path, fake_connector):
+    """The not-assessed fix said 'grant the read permission (or fix the connection)': neither gives a
+    large but healthy source the time it needs; the reason names the config key that does."""
+    config = _config(tmp_path, concurrency=1, hung=1, fine=0)
+    [o] = collect_all(config, config.sources, datetime.now(timezone.utc), Redactor())
+    assert "source_timeout_seconds" in (o.result.error or ""), o.result.error
