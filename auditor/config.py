@@ -139,7 +139,7 @@ class EventConfig(_Strict):
     audit_days_before: list[int] = Field(default_factory=lambda: [1])  # each 0..3650
     time: str = "09:00"  # local time of day in the schedule's zone, HH:MM
     fail_on: Severity | None = None
-    policies: list[str] | None = None  # a stricter policy list for this event's audits
+    policies: list[str] | None = Field(default=None, min_length=1)  # a stricter policy list for this event's audits
 
     @field_validator("audit_days_before")
     @classmethod

@@ -324,3 +324,11 @@ def test_two_attestations_of_one_fact_for_the_same_datasets_is_an_error(tmp_path
                                              "    by: vendor-risk@example.com\n    until: 2027-06-30",
                                              "value: customer_key\n    evidence: \"SOC 2 Type II 2026, section 4.2\"\n"
                                              "    by: vendor-risk@example.com\n    until: 2028-06-30")))
+
+
+def test_an_event_with_an_empty_policy_list_is_an_error_as_the_config_s_is(tmp_path, fake_connector):
+    """policies: [] under an event ran the event's audits with the config's list, silently."""
+    p = write(tmp_path, GOOD + "schedule:\n  events:\n    - {name: bf, date: 2026-11-27, policies: []}\n")
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    assert e.value.key == "schedule.events[0].policies" and e.value.line == 12, str(e.value)
