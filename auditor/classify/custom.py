@@ -199,7 +199,9 @@ def spec_of(d: DetectorSpec) -> TypeSpec:
     keywords = "|".join(re.escape(k) for k in d.keywords)
     return TypeSpec(
         name=d.name, strength=d.strength, validator=validate, hints=_hint_pattern(d.column_hints),
-        prefilter=(d.regex,), extract=d.regex, mask=mask, detail=lambda tags: {"checks": sorted(tags)},
+        # free text takes a pattern's first group as the candidate: the whole match is that group, so a
+        # group of the user's own ((EMP|STF)-...) does not cut the candidate to a piece the regex refuses
+        prefilter=(d.regex,), extract=f"({d.regex})", mask=mask, detail=lambda tags: {"checks": sorted(tags)},
         embedded=True, text_context=f"(?i){keywords}" if keywords else None,
         needs_context=(lambda tag: True) if keywords else (lambda tag: False),
         category=d.category, keywords_window=d.keyword_window,

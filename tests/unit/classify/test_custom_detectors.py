@@ -188,3 +188,13 @@ def test_a_detector_answers_no_for_a_value_with_a_lone_surrogate_and_does_not_ra
     assert validate("EMP-123456") == "regex"
     assert validate("EMP-123456\ud800") is None
     assert validate("\udc00") is None
+
+
+def test_a_detector_regex_with_a_capturing_group_is_found_in_free_text() -> None:
+    """(EMP|STF)-\\d{6}: free text took the first group ('EMP') as the candidate, which the whole-value
+    check refused, so the detector found its ids in columns and never in text, silently."""
+    for regex in (r"(EMP|STF)-\d{6}", r"(?P<series>EMP|STF)-\d{6}", r"(?:EMP|STF)-\d{6}"):
+        options = ClassifyOptions(detectors=(DetectorSpec(name="employee_id", regex=regex),))
+        notes = ["ticket from EMP-123456 about payroll", "STF-654321 called in sick"] * 5
+        found = classify(Sample(fields={"notes": notes}), options)
+        assert [p.type for p in found] == ["employee_id"], (regex, found)
