@@ -15,7 +15,8 @@ Declared in the config file under ``detectors:``::
 Each becomes a :class:`~auditor.classify.types.TypeSpec` the classifier iterates over
 beside the built-in ones; its matches are reported under ``name`` with
 ``detail.category``. A detector's regex must match the whole value in a column, and
-is searched for in free text.
+is searched for in free text (so it is written without anchors: ``^``, ``$``, ``\\A``,
+``\\z`` are refused).
 """
 
 from __future__ import annotations
@@ -138,6 +139,9 @@ class DetectorSpec(BaseModel):
             raise ValueError(f"not a valid re2 regular expression: {_message(exc)}") from None
         if compiled.search("") is not None:
             raise ValueError("the regex matches the empty string")
+        if _anchored(value):
+            raise ValueError("the regex has an anchor (^, $, \\A, \\z): leave it out; a column's values are each "
+                             "matched whole and free text is searched, so an anchored regex misses values")
         return value
 
     @field_validator("keywords", "column_hints")
@@ -153,6 +157,32 @@ class DetectorSpec(BaseModel):
         if value != "other" and value not in PERSONAL_DATA_TYPES:
             raise ValueError(f"unknown category {value!r} (one of: other, {', '.join(PERSONAL_DATA_TYPES)})")
         return value
+
+
+def _anchored(regex: str) -> bool:
+    """Whether ``regex`` holds ``^`` or ``$`` outside a character class, or ``\\A``/``\\z``."""
+    i, in_class = 0, False
+    while i < len(regex):
+        c = regex[i]
+        if c == "\\":
+            if not in_class and regex[i + 1: i + 2] in ("A", "z"):
+                return True
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            i += 1
+            if regex[i: i + 1] == "^":
+                i += 1
+            if regex[i: i + 1] == "]":  # a ']' first in a class is a literal
+                i += 1
+            continue
+        elif c in "^$":
+            return True
+        i += 1
+    return False
 
 
 def _quiet() -> re2.Options:

@@ -104,6 +104,11 @@ def test_vendor_may_allow_the_new_type(tmp_path, fake_connector) -> None:
 @pytest.mark.parametrize(("change", "key", "words"), [
     ({"regex": "EMP-(\\d{6}"}, "detectors[0].regex", "re2"),
     ({"regex": "(?<=EMP)\\d+"}, "detectors[0].regex", "re2"),  # lookbehind: not re2 syntax
+    # anchored: the values of a column are matched in one blob and text is searched, so it never matched
+    ({"regex": "^EMP-\\d{6}$"}, "detectors[0].regex", "anchor"),
+    ({"regex": "EMP-\\d{6}$"}, "detectors[0].regex", "anchor"),
+    ({"regex": "\\AEMP-\\d{6}\\z"}, "detectors[0].regex", "anchor"),
+    ({"regex": "(?i)^emp-\\d{6}"}, "detectors[0].regex", "anchor"),
     ({"validator": "crc32"}, "detectors[0].validator", ""),
     ({"category": "shoe_size"}, "detectors[0].category", "unknown category"),
     ({"name": "email"}, "detectors[0].name", "built-in"),
@@ -188,6 +193,11 @@ def test_a_detector_answers_no_for_a_value_with_a_lone_surrogate_and_does_not_ra
     assert validate("EMP-123456") == "regex"
     assert validate("EMP-123456\ud800") is None
     assert validate("\udc00") is None
+
+
+def test_a_class_negation_or_an_escaped_dollar_is_not_an_anchor() -> None:
+    for regex in (r"EMP[^a-z]\d{6}", r"USD\$\d{6}", r"EMP-[$^]?\d{6}"):
+        DetectorSpec(name="employee_id", regex=regex)
 
 
 def test_a_detector_regex_with_a_capturing_group_is_found_in_free_text() -> None:
