@@ -158,13 +158,25 @@ def read_object(key: str, size: int, fetch: Fetch, max_bytes: int) -> ReadResult
 
 def _gunzip(data: bytes, limit: int, complete: bool) -> tuple[bytes, bool]:
     """Decompress at most ``limit`` bytes: (output, cut short). Raises zlib.error on bad data,
-    including a whole object whose stream ends early."""
-    d = zlib.decompressobj(wbits=31)
-    out = d.decompress(data, limit)
-    hit_limit = bool(d.unconsumed_tail) or len(out) >= limit
-    if complete and not d.eof and not hit_limit:
-        raise zlib.error("gzip stream ends early")
-    return out, hit_limit or not d.eof
+    including a whole object whose stream ends early.
+
+    Every gzip member is read, one after the other (``cat a.gz b.gz``, log shippers and parallel
+    compressors write one member per chunk: the members after the first are the same file)."""
+    parts: list[bytes] = []
+    n = 0
+    while True:
+        d = zlib.decompressobj(wbits=31)
+        out = d.decompress(data, limit - n)
+        parts.append(out)
+        n += len(out)
+        hit_limit = bool(d.unconsumed_tail) or n >= limit
+        if complete and not d.eof and not hit_limit:
+            raise zlib.error("gzip stream ends early")
+        if hit_limit or not d.eof:
+            return b"".join(parts), True
+        data = d.unused_data
+        if data[:2] != b"\x1f\x8b":  # the last member (trailing zeros or garbage, as gzip(1) ignores them)
+            return b"".join(parts), False
 
 
 _UTF16_BOMS = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}

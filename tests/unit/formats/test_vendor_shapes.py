@@ -1,0 +1,49 @@
+"""Shapes vendors really leave their data in, read from bytes built in memory: each is read, or
+what was not read is named (never a silent "no personal data")."""
+
+from __future__ import annotations
+
+import gzip
+import io
+
+from connectors.readers import read_object
+
+MiB = 1024 * 1024
+EMAILS = [f"customer{i}.person@example-mail.com" for i in range(30)]
+
+
+def _read(key: str, data: bytes, max_bytes: int = MiB):
+    return read_object(key, len(data), lambda s, e: data[s: e + 1], max_bytes)
+
+
+def _values(r) -> list[str]:
+    return [str(v) for vs in r.fields.values() for v in vs] + list(r.text)
+
+
+def _found(r) -> bool:
+    return any("@example-mail.com" in v for v in _values(r))
+
+
+def test_multi_member_gzip_reads_every_member():
+    # `cat a.gz b.gz`, log shippers and parallel compressors write one gzip member per chunk:
+    # the members after the first are the same file
+    body = "".join(f"{i},{e}\n" for i, e in enumerate(EMAILS)).encode()
+    data = gzip.compress(b"id,email\n") + gzip.compress(body[:400]) + gzip.compress(body[400:])
+    r = _read("exports/customers.csv.gz", data)
+    assert r.read and not r.failed
+    assert sorted(r.fields["email"]) == sorted(EMAILS)
+    assert r.rows == len(EMAILS)
+
+
+def test_multi_member_gzip_jsonl_without_its_name():
+    data = gzip.compress(b'{"id": 1}\n') + gzip.compress("".join('{"email": "%s"}\n' % e for e in EMAILS).encode())
+    r = _read("exports/events", data)
+    assert _found(r)
+
+
+def test_multi_member_gzip_over_the_decode_budget_is_cut_not_whole():
+    # the members are read until the decode budget; a cut there is the sample (as one member's is)
+    member = gzip.compress(b"x" * 1000 + b"\n")
+    data = member * 50
+    r = _read("big.txt.gz", data, max_bytes=4096)  # budget: 4 x 4096 decoded bytes
+    assert r.read and not r.failed and not r.whole
