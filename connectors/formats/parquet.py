@@ -2,12 +2,12 @@
 
 A few KB of Parquet can decode to gigabytes (one 10 MB dictionary value repeated in every
 row). Before any page is decoded the footer's metadata is checked: per leaf column of the
-first row group, the bytes to read (``total_compressed_size``) must fit the object's byte
+first row group that holds rows, the bytes to read (``total_compressed_size``) must fit the object's byte
 budget and the bytes once decompressed (``total_uncompressed_size``, dictionary page
 included) must fit the decode budget. Text columns are read as dictionaries where they are
 dictionary-encoded, and each dictionary value is cut to :data:`MAX_CELL_CHARS` before
 anything is expanded per row, so the decoded size stays that of the pages. Only the first
-:data:`MAX_ROWS_PER_OBJECT` rows of the first row group are read (a sample of rows).
+:data:`MAX_ROWS_PER_OBJECT` rows of that row group are read (a sample of rows).
 
 Nested columns (struct, list, map) are flattened into ``a.b`` / ``l[]`` / ``m.<key>``
 fields. What is not read is named: binary columns, columns over a budget,
@@ -70,7 +70,10 @@ def read_parquet(key: str, size: int, fetch: Fetch, max_bytes: int, head: bytes 
         result = ReadResult(fields={n: [] for n in names}, rows=meta.num_rows, whole=True)  # the footer counts every row
         if meta.num_row_groups == 0 or meta.num_rows == 0:
             return result
-        rg = meta.row_group(0)
+        # the first row group with rows (a writer may open with an empty one: a streaming job's first,
+        # empty micro-batch); meta.num_rows > 0, so there is one
+        group = next(g for g in range(meta.num_row_groups) if meta.row_group(g).num_rows > 0)
+        rg = meta.row_group(group)
         read_left = ranged.budget if ranged is not None else max_bytes
         decode_left = decode_budget
         chosen: list[str] = []
@@ -108,7 +111,7 @@ def read_parquet(key: str, size: int, fetch: Fetch, max_bytes: int, head: bytes 
             return result
         reader = pq.ParquetFile(source, metadata=meta, read_dictionary=dictionary or None)
         try:
-            batch = next(reader.iter_batches(batch_size=MAX_ROWS_PER_OBJECT, row_groups=[0], columns=chosen,
+            batch = next(reader.iter_batches(batch_size=MAX_ROWS_PER_OBJECT, row_groups=[group], columns=chosen,
                                              use_threads=False), None)
         except BudgetExceeded:
             return _names_only(result, key)

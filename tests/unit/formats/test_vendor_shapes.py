@@ -47,3 +47,19 @@ def test_multi_member_gzip_over_the_decode_budget_is_cut_not_whole():
     data = member * 50
     r = _read("big.txt.gz", data, max_bytes=4096)  # budget: 4 x 4096 decoded bytes
     assert r.read and not r.failed and not r.whole
+
+
+def test_parquet_whose_first_row_group_is_empty_is_sampled_from_the_first_with_rows():
+    # a writer that opened with an empty batch (a streaming job's first, empty micro-batch)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buf = io.BytesIO()
+    with pq.ParquetWriter(buf, pa.schema([("email", pa.string())])) as w:
+        w.write_table(pa.table({"email": pa.array([], pa.string())}))
+        w.write_table(pa.table({"email": EMAILS}))
+    data = buf.getvalue()
+    assert pq.ParquetFile(io.BytesIO(data)).metadata.row_group(0).num_rows == 0
+    r = _read("lake/part-0000.parquet", data)
+    assert r.read and not r.failed
+    assert sorted(r.fields["email"]) == sorted(EMAILS)
