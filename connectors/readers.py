@@ -4,7 +4,7 @@
 
 | format | reader | named in ``unsampled`` when |
 | --- | --- | --- |
-| CSV / TSV / PSV (dialect sniffed) | :mod:`connectors.formats.delimited` | never: preamble lines are read as text, wider rows as extra columns |
+| CSV / TSV / PSV (dialect sniffed; a JSON document under such a name is read as JSON) | :mod:`connectors.formats.delimited` | never: preamble lines are read as text, wider rows as extra columns |
 | JSON, JSON Lines (any depth) | :mod:`connectors.formats.jsonwalk` | values under key paths beyond ``MAX_FIELDS``; invalid JSON after some values |
 | gzip | here (bounded output) | never: the decompressed head is the sample |
 | Parquet (nested flattened) | :mod:`connectors.formats.parquet` | binary columns; columns over the read or decode budget; delta-encoded text over budget |
@@ -207,6 +207,10 @@ def read_bytes(key: str, name: str, data: bytes, truncated: bool) -> ReadResult:
     ext = _ext(name)
     try:
         if ext in (".csv", ".tsv", ".tab", ".psv"):
+            if text.lstrip()[:1] in ("{", "["):  # a JSON export under a CSV name: as CSV, it is one header
+                as_json = _json_if_valid(text, truncated)
+                if as_json is not None:
+                    return as_json
             return read_delimited(text, {".tsv": "\t", ".tab": "\t", ".psv": "|"}.get(ext, ","), key, truncated)
         if ext in (".jsonl", ".ndjson"):
             return read_jsonl(text)
@@ -227,6 +231,17 @@ def read_bytes(key: str, name: str, data: bytes, truncated: bool) -> ReadResult:
         return text_result(text)
     except (csv.Error, ValueError):
         return ReadResult(note=f"unparseable object: {key}", failed=True)
+
+
+def _json_if_valid(text: str, truncated: bool) -> ReadResult | None:
+    """The text read as JSON (or JSON Lines) when it parses as such and gives values, else None."""
+    try:
+        result = read_json(text, truncated)
+    except ValueError:
+        return None
+    if not any(result.fields.values()) or any(s.startswith("json: invalid") for s in result.skips):
+        return None
+    return result
 
 
 def flatten(value: Any, path: str, out: dict[str, list[Any]]) -> None:

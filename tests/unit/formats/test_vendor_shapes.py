@@ -63,3 +63,18 @@ def test_parquet_whose_first_row_group_is_empty_is_sampled_from_the_first_with_r
     r = _read("lake/part-0000.parquet", data)
     assert r.read and not r.failed
     assert sorted(r.fields["email"]) == sorted(EMAILS)
+
+
+def test_a_json_document_under_a_csv_name_is_read_as_json():
+    # one line of JSON read as CSV is a header of field names and no rows: its values were never classified
+    array = ("[" + ", ".join('{"email": "%s"}' % e for e in EMAILS) + "]").encode()
+    wrapped = ('{"rows": [' + ", ".join('{"email": "%s"}' % e for e in EMAILS) + "]}").encode()
+    for key, data in (("export.csv", array), ("export.tsv", wrapped), ("export.csv", b"\xef\xbb\xbf  \n" + array)):
+        r = _read(key, data)
+        assert r.read and not r.failed, key
+        assert _found(r), key
+
+
+def test_a_csv_with_bracketed_headers_stays_a_csv():
+    r = _read("export.csv", b"[id],[email]\n1,ann@example.com\n2,bob@example.com\n")
+    assert r.fields["[email]"] == ["ann@example.com", "bob@example.com"]
