@@ -214,7 +214,7 @@ class PrefixTree:
                 node.noncurrent_bytes += size
                 if node.newest_noncurrent is None or modified > node.newest_noncurrent:
                     node.newest_noncurrent = modified
-        if current and self.sample_objects and size > 0 and not key.endswith("/"):
+        if current and self.sample_objects and size > 0:
             self._offer(chain, Pick(key, size, modified))
 
     def add_many(self, keys: Iterable[str], sizes: Iterable[int], modified: Iterable[datetime],
@@ -244,7 +244,7 @@ class PrefixTree:
                 ncbytes += size
                 if nc_newest is None or mod > nc_newest:
                     nc_newest = mod
-            elif sample and size > 0 and not key.endswith("/"):
+            elif sample and size > 0:
                 offer(c, Pick(key, size, mod))
         if chain is not None:
             _apply(chain, n, nbytes, newest, oldest, nc, ncbytes, nc_newest)
