@@ -46,6 +46,7 @@ from connectors.objects import Deadline, Node, PrefixTree, StoreOptions
 from connectors.runtime import RateLimiter, fan_out, ordered_map
 
 T = TypeVar("T")
+ARCHIVED = "object in an archive storage class: not readable until restored"  # policies.causes reads it
 
 
 class ObjectInfo(NamedTuple):
@@ -120,6 +121,9 @@ class ObjectStore:
     # error codes of a read that found the object deleted since it was listed (or since the inventory
     # report): the object is named in the notes, not taken for a refused read
     gone_codes: ClassVar[frozenset[str]] = frozenset({"NoSuchKey", "NotFound", "BlobNotFound"})
+    # error codes of a read of an object in an archive storage class (S3 GLACIER / DEEP_ARCHIVE, Azure's
+    # Archive tier): not readable until restored; named with that way out, not taken for a refused read
+    archived_codes: ClassVar[frozenset[str]] = frozenset({"InvalidObjectState", "BlobArchived"})
     opts: Any  # the store's Options instance
 
     def __init__(self, source: SourceSpec, ctx: CollectContext) -> None:
@@ -472,7 +476,10 @@ class ObjectStore:
             try:
                 return readers.read_object(pick.key, pick.size, fetch, max_bytes)
             except self.errors as exc:  # gone since it was listed (or since the inventory report): not a refusal
-                if self.error_code(exc) not in self.gone_codes:
+                code = self.error_code(exc)
+                if code in self.archived_codes:
+                    return readers.ReadResult(read=False, note=f"{ARCHIVED} ({code}): {pick.key}")
+                if code not in self.gone_codes:
                     raise
                 return readers.ReadResult(read=False, note=f"object deleted since it was listed: {pick.key}")
 

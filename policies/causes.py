@@ -194,6 +194,21 @@ def _by_kind(ds: Dataset, fact: str, words: str, store: str) -> Cause:
                                 "columns are listed in each dataset's unsampled facts)."))
     else:
         if fact == "personal_data":
+            reasons = ds.known.unsampled
+            if reasons and all(k.endswith("(noncurrent versions)") for k in reasons):
+                return Cause("personal_data:objects:noncurrent", f"{words} in {store}: noncurrent versions not sampled",
+                             WayOut(kind="setting", text="Versioning keeps noncurrent object versions (the older "
+                                    "copies of overwritten or deleted objects): they are counted, not sampled, so "
+                                    "what they hold is unknown. Expire them with a lifecycle rule (S3: "
+                                    "NoncurrentVersionExpiration; GCS: daysSinceNoncurrentTime or numNewerVersions), "
+                                    "or delete them once they are no longer needed."))
+            if reasons and all("archive storage class" in why for why in reasons.values()):
+                return Cause("personal_data:objects:archived", f"{words} in {store}: archived objects not readable",
+                             WayOut(kind="setting", text="The objects named in each dataset's unsampled facts are in "
+                                    "an archive storage class (S3 Glacier Flexible Retrieval or Deep Archive, Azure "
+                                    "Archive tier) and cannot be read until restored: restore them (s3:RestoreObject; "
+                                    "Azure: rehydrate to the Cool or Hot tier) so the next run reads them, or delete "
+                                    "them once they are no longer needed."))
             return Cause("personal_data:objects", f"{words} in {store}: objects skipped or unreadable",
                          WayOut(kind="setting", text="The objects named in each dataset's notes could not be parsed "
                                 "(binary, corrupt or over the byte limit): raise max_object_bytes on the source, "

@@ -29,3 +29,39 @@ def test_gcs_object_whose_name_ends_in_a_slash_is_read(gcs_admin, collect_gcs):
     got = collect_gcs("shape-dirkey-g")
     sample = got.sample("shape-dirkey-g/exports/")
     assert sample is not None and sorted(_emails(sample)) == sorted(EMAILS)
+
+
+def test_s3_archived_objects_are_named_with_restore_as_the_way_out(s3_admin, collect_s3):
+    # GLACIER / DEEP_ARCHIVE objects answer GetObject with InvalidObjectState until restored: not a
+    # refusal a grant fixes, nor a network failure
+    from policies.causes import cause_of
+
+    s3_admin.create_bucket(Bucket="shape-glacier")
+    s3_admin.put_object(Bucket="shape-glacier", Key="2019/customers.csv", Body=CSV, StorageClass="GLACIER")
+    s3_admin.put_object(Bucket="shape-glacier", Key="2019/orders.csv", Body=CSV, StorageClass="DEEP_ARCHIVE")
+    got = collect_s3("shape-glacier")
+    ds = got.ds("shape-glacier/2019/")
+    assert got.sample("shape-glacier/2019/") is None  # nothing read: personal data unknown, never "none"
+    assert set(ds.known.unsampled) == {"2019/customers.csv", "2019/orders.csv"}
+    assert all("archive" in why and "restore" in why for why in ds.known.unsampled.values())
+    assert not any(d.startswith("s3:GetObject:") for d in ds.denied)  # nothing to grant
+    way_out = cause_of(ds, "personal_data").way_out
+    assert "RestoreObject" in way_out.text and "network" not in way_out.text
+
+
+def test_s3_noncurrent_versions_name_their_way_out(s3_admin, collect_s3):
+    # older versions keep what the current ones no longer hold; they are counted, not sampled: the way
+    # out is to expire them, not a byte limit
+    from policies.causes import cause_of
+
+    s3_admin.create_bucket(Bucket="shape-versioned")
+    s3_admin.put_bucket_versioning(Bucket="shape-versioned", VersioningConfiguration={"Status": "Enabled"})
+    s3_admin.put_object(Bucket="shape-versioned", Key="customers.csv", Body=CSV)
+    s3_admin.put_object(Bucket="shape-versioned", Key="customers.csv", Body=b"id,note\n1,redacted\n")
+    s3_admin.put_object(Bucket="shape-versioned", Key="gone.csv", Body=CSV)
+    s3_admin.delete_object(Bucket="shape-versioned", Key="gone.csv")
+    got = collect_s3("shape-versioned")
+    ds = got.ds("shape-versioned")
+    assert "* (noncurrent versions)" in ds.known.unsampled
+    way_out = cause_of(ds, "personal_data").way_out
+    assert "noncurrent" in way_out.text.lower() and "max_object_bytes" not in way_out.text
