@@ -47,6 +47,7 @@ from connectors.runtime import RateLimiter, fan_out, ordered_map
 
 T = TypeVar("T")
 ARCHIVED = "object in an archive storage class: not readable until restored"  # policies.causes reads it
+CUSTOMER_KEY = "object encrypted with a customer-supplied key: not readable without it"  # likewise
 
 
 class ObjectInfo(NamedTuple):
@@ -124,6 +125,9 @@ class ObjectStore:
     # error codes of a read of an object in an archive storage class (S3 GLACIER / DEEP_ARCHIVE, Azure's
     # Archive tier): not readable until restored; named with that way out, not taken for a refused read
     archived_codes: ClassVar[frozenset[str]] = frozenset({"InvalidObjectState", "BlobArchived"})
+    # error codes of a read of an object encrypted with a key its owner supplies on each request (Azure's
+    # customer-provided keys); S3 SSE-C and GCS CSEK answer a generic 400: see :meth:`customer_key`
+    customer_key_codes: ClassVar[frozenset[str]] = frozenset({"BlobUsesCustomerSpecifiedEncryption"})
     opts: Any  # the store's Options instance
 
     def __init__(self, source: SourceSpec, ctx: CollectContext) -> None:
@@ -159,6 +163,11 @@ class ObjectStore:
     def error_code(self, exc: BaseException) -> str:
         """A short, credential-free name of one of ``errors`` (an HTTP status, an error code)."""
         return type(exc).__name__
+
+    def customer_key(self, exc: BaseException) -> bool:
+        """Whether a failed read is the store saying the object is encrypted with a key the caller
+        must supply (S3 SSE-C, GCS customer-supplied keys): no grant or retry reads it."""
+        return self.error_code(exc) in self.customer_key_codes
 
     def refusal(self, exc: BaseException) -> bool:
         """Whether one of ``errors`` is the store refusing the call (a grant would fix it) rather
@@ -479,6 +488,8 @@ class ObjectStore:
                 code = self.error_code(exc)
                 if code in self.archived_codes:
                     return readers.ReadResult(read=False, note=f"{ARCHIVED} ({code}): {pick.key}")
+                if self.customer_key(exc):
+                    return readers.ReadResult(read=False, note=f"{CUSTOMER_KEY} ({code}): {pick.key}")
                 if code not in self.gone_codes:
                     raise
                 return readers.ReadResult(read=False, note=f"object deleted since it was listed: {pick.key}")

@@ -209,6 +209,15 @@ def _by_kind(ds: Dataset, fact: str, words: str, store: str) -> Cause:
                                     "Archive tier) and cannot be read until restored: restore them (s3:RestoreObject; "
                                     "Azure: rehydrate to the Cool or Hot tier) so the next run reads them, or delete "
                                     "them once they are no longer needed."))
+            if reasons and all("customer-supplied key" in why for why in reasons.values()):
+                return Cause("personal_data:objects:customer-key",
+                             f"{words} in {store}: objects encrypted with a customer-supplied key",
+                             WayOut(kind="setting", text="The objects named in each dataset's unsampled facts are "
+                                    "encrypted with a key the vendor supplies on each request (S3 SSE-C, GCS "
+                                    "customer-supplied encryption keys, Azure customer-provided keys), which the "
+                                    "auditor does not hold: have the vendor re-encrypt them with a managed key the "
+                                    "auditor's identity may be allowed to use (SSE-KMS, Cloud KMS, Key Vault), or "
+                                    "delete them once they are no longer needed."))
             return Cause("personal_data:objects", f"{words} in {store}: objects skipped or unreadable",
                          WayOut(kind="setting", text="The objects named in each dataset's notes could not be parsed "
                                 "(binary, corrupt or over the byte limit): raise max_object_bytes on the source, "

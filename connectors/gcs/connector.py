@@ -93,6 +93,14 @@ class Connector(ObjectStore):
     def error_code(self, exc: BaseException) -> str:
         return _code(exc)
 
+    def customer_key(self, exc: BaseException) -> bool:
+        """A customer-supplied encryption key (CSEK): a read without it answers 400 with the reason
+        resourceIsEncryptedWithCustomerEncryptionKey."""
+        if not isinstance(exc, gexc.BadRequest):
+            return False
+        return any(isinstance(e, dict) and e.get("reason") == "resourceIsEncryptedWithCustomerEncryptionKey"
+                   for e in (exc.errors or ())) or "customer-supplied encryption key" in str(exc.message)
+
     def _make_client(self) -> Any:
         if self.opts.endpoint:
             return storage.Client(

@@ -70,6 +70,13 @@ class Connector(ObjectStore):
     def error_code(self, exc: BaseException) -> str:
         return s3facts.error_code(exc)
 
+    def customer_key(self, exc: BaseException) -> bool:
+        """SSE-C: GetObject without the object's key answers 400 InvalidRequest, "The object was stored
+        using a form of Server Side Encryption. The correct parameters must be provided ..."."""
+        if not isinstance(exc, ClientError) or s3facts.error_code(exc) != "InvalidRequest":
+            return False
+        return "server side encryption" in str(exc.response.get("Error", {}).get("Message", "")).lower()
+
     # ------------------------------------------------------------------ clients
 
     def _client(self, region: str | None = None) -> Any:
