@@ -159,25 +159,31 @@ class Connector(ObjectStore):
             default_acl = self._try("get_default_object_acl", lambda: read_acl(bucket.default_object_acl), denied)
         fields, evidence = gcsfacts.read_bucket(props, iam, acl, default_acl)
         rules = gcsfacts.delete_rules(props)
+        # a versioned bucket keeps noncurrent generations: listed (counted and named, never sampled), as S3's
         return BucketSettings({**fields, "denied": tuple(denied), "facts": evidence}, handle=bucket,
-                              retention=lambda path: gcsfacts.retention_for(rules, path))
+                              retention=lambda path: gcsfacts.retention_for(rules, path),
+                              versions=bool(fields.get("versioning")))
 
     def iter_objects(self, bucket: Bucket, settings: BucketSettings, prefix: str = "") -> Iterator[ObjectInfo]:
-        blobs = self.client.list_blobs(bucket.name, prefix=prefix or None, page_size=1000,
-                                       fields="items(name,size,updated),nextPageToken",
+        versions = settings.versions  # every generation: a noncurrent one has a timeDeleted
+        blobs = self.client.list_blobs(bucket.name, prefix=prefix or None, page_size=1000, versions=versions,
+                                       fields=f"items(name,size,updated{',timeDeleted' if versions else ''}),"
+                                              "nextPageToken",
                                        timeout=self._timeout, retry=self._retry)
         pages = iter(blobs.pages)
         while (page := self.call(lambda: next(pages, None))) is not None:
             for blob in page:
-                yield ObjectInfo(blob.name, int(blob.size or 0), updated(blob))
+                yield ObjectInfo(blob.name, int(blob.size or 0), updated(blob),
+                                 not blob._properties.get("timeDeleted"))
             if self.ctx.cancel.is_set():
                 return
+        settings.versions_listed = versions
 
     def listing(self, bucket: Bucket, settings: BucketSettings) -> Iterator[ObjectInfo]:
         """``shard_listing``: one listing per top-level prefix, ``max_workers`` at once
         (:mod:`connectors.sharding`), the same blobs in the same order, every page spaced by
-        ``max_requests_per_second``."""
-        if not self.opts.shard_listing:
+        ``max_requests_per_second``. A versioned bucket: one stream (every generation)."""
+        if not self.opts.shard_listing or settings.versions:
             return super().listing(bucket, settings)
         blobs = gcs_sharded.objects(self.client, bucket.name, workers=self.opts.max_workers, cancel=self.ctx.cancel,
                                     acquire=self.limiter.acquire if self.limiter else None,
