@@ -354,12 +354,13 @@ def with_unsampled(dataset: Dataset, unsampled: dict[str, str]) -> Dataset:
 
 
 def sample_with_refusals(
-    picks: Iterable[Pick], read: Callable[[Pick], ReadResult], call: str,
+    picks: Iterable[Pick], read: Callable[[Pick], ReadResult], call: str | Callable[[BaseException], str],
     errors: tuple[type[BaseException], ...], code: Callable[[BaseException], str],
     refused: Callable[[BaseException], bool] = lambda exc: True,
 ) -> tuple[Sample | None, dict[str, list[str]], dict[str, str]]:
     """:func:`sample_node` for a store: a read that fails with one of the store's ``errors`` is
-    recorded as ``"<call>: <code>"`` in ``denied`` (what to grant) when ``refused(exc)`` says the
+    recorded as ``"<call>: <code>"`` in ``denied`` (what to grant; ``call`` may name it from the error:
+    a key's decrypt refused behind the read) when ``refused(exc)`` says the
     store refused it (a broken connection is not a refusal: it is named in the notes only),
     anything else propagates. Returns (sample, Dataset field updates: notes and denied, unsampled)."""
     denied: list[str] = []
@@ -371,7 +372,7 @@ def sample_with_refusals(
             raise exc
         if not refused(exc):  # the network, not the store: nothing to grant
             return f"object not read ({code(exc)}): {pick.key}"
-        entry = f"{call}: {code(exc)}"
+        entry = f"{call(exc) if callable(call) else call}: {code(exc)}"
         if entry not in denied:
             denied.append(entry)
         return f"object not read ({code(exc)}): {pick.key}"

@@ -169,6 +169,11 @@ class ObjectStore:
         must supply (S3 SSE-C, GCS customer-supplied keys): no grant or retry reads it."""
         return self.error_code(exc) in self.customer_key_codes
 
+    def refused_call(self, exc: BaseException) -> str:
+        """The call (permission) a refused object read names: ``read_call``, unless the error says
+        another one was refused behind it (S3: kms:Decrypt on the object's key)."""
+        return self.read_call
+
     def refusal(self, exc: BaseException) -> bool:
         """Whether one of ``errors`` is the store refusing the call (a grant would fix it) rather
         than the network failing under it (a broken connection, retries exhausted on one)."""
@@ -494,5 +499,5 @@ class ObjectStore:
                     raise
                 return readers.ReadResult(read=False, note=f"object deleted since it was listed: {pick.key}")
 
-        return objects.sample_with_refusals(tree.picks(node), read, self.read_call, self.errors, self.error_code,
+        return objects.sample_with_refusals(tree.picks(node), read, self.refused_call, self.errors, self.error_code,
                                             self.refusal)

@@ -33,7 +33,7 @@ FACT_CALLS: dict[str, tuple[str, ...]] = {
     "retention_days": ("s3:GetLifecycleConfiguration", "storage.buckets.get"),
     "region": ("s3:GetBucketLocation", "storage.buckets.get"),
     # a refused file or blob read, or a folder a file server would not list: grant it, not a byte limit
-    "personal_data": ("s3:GetObject", "storage.objects.get", "s3:ListBucketVersions", "Get Blob",
+    "personal_data": ("s3:GetObject", "kms:Decrypt", "storage.objects.get", "s3:ListBucketVersions", "Get Blob",
                       "sftp read", "sftp list", "ftp RETR", "ftp list"),
     "last_modified": ("s3:ListBucket", "s3:ListBucketVersions", "storage.objects.list"),
 }
@@ -121,7 +121,9 @@ def grant(calls: list[DeniedCall], where: str) -> str:
         return (f"Give the audit user read permission on {folders}: read (r) on its files and read+execute (r-x) "
                 f"on its folders ({FILE_GRANTS[kind]}); nothing writable.")
     actions = ", ".join(sorted({c.action for c in calls}))
-    return f"Grant {actions} to the auditor's identity (see `auditor permissions`)."
+    key = (" kms:Decrypt must also be allowed by the policy of the KMS key the objects are encrypted with "
+           "(the vendor's key)." if any(c.action == "kms:Decrypt" for c in calls) else "")
+    return f"Grant {actions} to the auditor's identity (see `auditor permissions`).{key}"
 
 
 def cause_of(ds: Dataset, fact: str) -> Cause:

@@ -70,6 +70,15 @@ class Connector(ObjectStore):
     def error_code(self, exc: BaseException) -> str:
         return s3facts.error_code(exc)
 
+    def refused_call(self, exc: BaseException) -> str:
+        """SSE-KMS under a key the audit identity may not use: GetObject answers 403 AccessDenied naming
+        kms:Decrypt (or "The ciphertext refers to a customer master key ..."): that is the grant."""
+        if isinstance(exc, ClientError):
+            message = str(exc.response.get("Error", {}).get("Message", "")).lower()
+            if "kms:decrypt" in message or "ciphertext refers to a customer master key" in message:
+                return s3facts.KMS_DECRYPT
+        return self.read_call
+
     def customer_key(self, exc: BaseException) -> bool:
         """SSE-C: GetObject without the object's key answers 400 InvalidRequest, "The object was stored
         using a form of Server Side Encryption. The correct parameters must be provided ..."."""

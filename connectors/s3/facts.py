@@ -38,6 +38,7 @@ CALLS: dict[str, str] = {
     "get_account_public_access_block": "s3:GetAccountPublicAccessBlock",  # S3 Control, per account
 }
 OBJECT_CALLS = ("get_object", "get_object_acl")
+KMS_DECRYPT = "kms:Decrypt"  # GetObject of an SSE-KMS object decrypts with its key, through S3 only
 ACCOUNT_CALLS = ("list_buckets", "get_account_public_access_block")  # Resource "*", not a bucket ARN
 
 NOT_FOUND: dict[str, frozenset[str]] = {
@@ -69,6 +70,9 @@ def permissions() -> dict[str, Any]:
              "Resource": "arn:aws:s3:::*"},
             {"Sid": "AuditorSampleObjects", "Effect": "Allow", "Action": object_actions,
              "Resource": "arn:aws:s3:::*/*"},
+            # SSE-KMS objects under a customer-managed key (the key's policy must allow it too)
+            {"Sid": "AuditorDecryptSampledObjects", "Effect": "Allow", "Action": [KMS_DECRYPT], "Resource": "*",
+             "Condition": {"StringLike": {"kms:ViaService": "s3.*.amazonaws.com"}}},
         ],
     }
 

@@ -69,3 +69,28 @@ def test_gcs_csek_object_is_not_assessed_with_the_key_as_the_way_out(tmp_path, g
     assert found, json.dumps(s.not_assessed("enc"))[:1500]
     fix = found[0]["evidence"]["fix"]
     assert "customer-supplied" in fix and "network" not in fix and "Grant" not in fix, fix
+
+
+KMS_DENIED = ("User: arn:aws:iam::123456789012:user/auditor is not authorized to perform: kms:Decrypt on the "
+              "resource associated with this ciphertext because the resource does not exist in this Region, no "
+              "resource-based policies allow access, or a resource-based policy explicitly denies access")
+
+
+def test_s3_sse_kms_object_whose_key_is_not_usable_names_kms_decrypt(tmp_path, s3_url, s3_admin):
+    # SSE-KMS under the vendor's own key: s3:GetObject is granted, kms:Decrypt on the key is not; S3 answers
+    # 403 AccessDenied naming kms:Decrypt. Granting s3:GetObject again would change nothing.
+    from connectors.s3 import Connector
+
+    make_bucket(s3_admin, "kms-b", {"exports/customers.csv": HEALTHY_CSV.encode()})
+    proxy = FaultProxy(s3_url, lambda m, p, q: s3_error(403, "AccessDenied", KMS_DENIED)
+                       if m == "GET" and p == "/kms-b/exports/customers.csv" else None)
+    with proxy.running() as url:
+        s = scan(write_config(tmp_path, [s3_source("enc", url, "kms-b", max_attempts=1)]))
+    assert s.code == 3, s.output
+    ds = s.dataset("enc", "kms-b/exports/")
+    assert "kms:Decrypt: AccessDenied" in ds["denied"] and "s3:GetObject: AccessDenied" not in ds["denied"], ds
+    found = _way_out(s, "enc", "kms-b")
+    assert found, json.dumps(s.not_assessed("enc"))[:1500]
+    assert "kms:Decrypt" in found[0]["evidence"]["fix"], found[0]["evidence"]["fix"]
+    actions = {a for st in Connector.permissions()["Statement"] for a in st["Action"]}
+    assert "kms:Decrypt" in actions

@@ -188,5 +188,8 @@ def test_unreachable_endpoint_raises_connector_error(collect_s3):
 def test_permissions_cover_every_call():
     policy = Connector.permissions()
     actions = {a for st in policy["Statement"] for a in st["Action"]}
-    assert actions == set(CALLS.values())
-    assert all(a.startswith(("s3:Get", "s3:List")) for a in actions)
+    # kms:Decrypt: reading an SSE-KMS object under a customer-managed key, only through S3 (kms:ViaService)
+    assert actions == set(CALLS.values()) | {"kms:Decrypt"}
+    assert all(a.startswith(("s3:Get", "s3:List")) for a in actions - {"kms:Decrypt"})
+    [kms] = [st for st in policy["Statement"] if "kms:Decrypt" in st["Action"]]
+    assert kms["Action"] == ["kms:Decrypt"] and kms["Condition"]["StringLike"]["kms:ViaService"] == "s3.*.amazonaws.com"
