@@ -6,7 +6,7 @@
 | --- | --- | --- |
 | CSV / TSV / PSV (dialect sniffed; a JSON document under such a name is read as JSON) | :mod:`connectors.formats.delimited` | never: preamble lines are read as text, wider rows as extra columns |
 | JSON, JSON Lines (any depth) | :mod:`connectors.formats.jsonwalk` | values under key paths beyond ``MAX_FIELDS``; invalid JSON after some values |
-| gzip | here (bounded output) | never: the decompressed head is the sample |
+| gzip, bzip2, xz (every stream) | here (bounded output) | never: the decompressed head is the sample |
 | Parquet (nested flattened) | :mod:`connectors.formats.parquet` | binary columns; columns over the read or decode budget; delta-encoded text over budget |
 | XLSX, ZIP, DOCX, PDF | :mod:`connectors.formats.documents` | sheets, members, parts or pages over a budget or a cap; encrypted ones; nested archives |
 | text | here | characters beyond ``MAX_TEXT_CHARS`` |
@@ -20,7 +20,9 @@ unknown, never as "no personal data").
 
 from __future__ import annotations
 
+import bz2
 import csv
+import lzma
 import zlib
 from typing import Any
 
@@ -50,7 +52,7 @@ from connectors.formats.parquet import read_parquet
 from auditor.models import Sample
 
 BINARY_EXTENSIONS = frozenset(
-    [".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".ico", ".7z", ".rar", ".tar", ".bz2", ".xz", ".zst", ".avro", ".orc", ".mp3", ".mp4", ".mov", ".avi", ".wav", ".exe", ".dll", ".so", ".bin", ".jar", ".class", ".pyc", ".woff", ".woff2", ".ttf", ".db", ".sqlite", ".xls", ".doc"]
+    [".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".ico", ".7z", ".rar", ".tar", ".zst", ".avro", ".orc", ".mp3", ".mp4", ".mov", ".avi", ".wav", ".exe", ".dll", ".so", ".bin", ".jar", ".class", ".pyc", ".woff", ".woff2", ".ttf", ".db", ".sqlite", ".xls", ".doc"]
 )
 TEXT_EXTENSIONS = frozenset([".txt", ".log", ".md", ".xml", ".html", ".htm", ".yaml", ".yml", ".ini", ".conf", ".sql", ".eml", ".vcf"])
 DOCUMENTS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".docx": "docx", ".pdf": "pdf", ".zip": "zip"}
@@ -71,12 +73,27 @@ class SampleBuilder:
         self.sample.text.extend(result.text)
 
 
-def _inner_name(name: str) -> tuple[str, bool]:
+COMPRESSED = {".gz": "gzip", ".gzip": "gzip", ".bz2": "bz2", ".xz": "xz"}
+
+
+def _inner_name(name: str) -> tuple[str, str | None]:
+    """The name without its compression suffix, and the codec it names (None: not compressed)."""
     low = name.lower()
-    for ext in (".gz", ".gzip"):
+    for ext, codec in COMPRESSED.items():
         if low.endswith(ext):
-            return low[: -len(ext)], True
-    return low, False
+            return low[: -len(ext)], codec
+    return low, None
+
+
+def _codec_of(data: bytes) -> str | None:
+    """The compression a head of bytes starts with (gzip, bzip2, xz), if any."""
+    if data[:2] == b"\x1f\x8b":
+        return "gzip"
+    if data[:3] == b"BZh" and data[3:4] in b"123456789" and len(data) > 4:
+        return "bz2"
+    if data[:6] == b"\xfd7zXZ\x00":
+        return "xz"
+    return None
 
 
 def _ext(name: str) -> str:
@@ -98,17 +115,17 @@ def _document(kind: str, key: str, size: int, fetch: Fetch, max_bytes: int, head
 
 def _read_member(key: str, name: str, data: bytes, max_bytes: int) -> ReadResult:
     """One ZIP member, already in memory (its size counted against the archive's decode budget)."""
-    inner, gz = _inner_name(name)
+    inner, codec = _inner_name(name)
     ext = _ext(inner)
 
     def fetch(start: int, end: int) -> bytes:
         return data[start: end + 1]
 
-    if gz:
+    if codec:
         try:
-            data, more = _gunzip(data, max_bytes * GZIP_OUTPUT_FACTOR, complete=True)
-        except (zlib.error, EOFError, ValueError):
-            return ReadResult(note=f"corrupt gzip: {key}", failed=True)
+            data, more = _decompress(codec, data, max_bytes * GZIP_OUTPUT_FACTOR, complete=True)
+        except DECOMPRESS_ERRORS:
+            return ReadResult(note=f"corrupt {codec}: {key}", failed=True)
         return read_bytes(key, inner, data, more)
     if ext in (".parquet", ".pq") or data[:4] == b"PAR1":
         return read_parquet(key, len(data), fetch, max_bytes, head=data)
@@ -122,7 +139,8 @@ def _read_member(key: str, name: str, data: bytes, max_bytes: int) -> ReadResult
 def read_object(key: str, size: int, fetch: Fetch, max_bytes: int) -> ReadResult:
     """Read one object into bounded sample values; never raises on bad content (a failed or
     late read, :class:`ObjectReadDeadline`, propagates to the connector)."""
-    name, gz = _inner_name(key)
+    name, codec = _inner_name(key)
+    gz = codec is not None
     ext = _ext(name)
     if not gz and ext in DOCUMENTS:
         return _document(DOCUMENTS[ext], key, size, fetch, max_bytes, None)
@@ -139,21 +157,50 @@ def read_object(key: str, size: int, fetch: Fetch, max_bytes: int) -> ReadResult
         return _document("zip", key, size, fetch, max_bytes, None if truncated else data)
     if data[:5] == b"%PDF-" and not gz:
         return _document("pdf", key, size, fetch, max_bytes, None if truncated else data)
-    if gz or data[:2] == b"\x1f\x8b":
+    codec = codec or _codec_of(data)
+    if codec:
         try:
-            data, more = _gunzip(data, max_bytes * GZIP_OUTPUT_FACTOR, complete=not truncated)
-        except (zlib.error, EOFError, ValueError):
-            return ReadResult(note=f"corrupt gzip: {key}", failed=True)
+            data, more = _decompress(codec, data, max_bytes * GZIP_OUTPUT_FACTOR, complete=not truncated)
+        except DECOMPRESS_ERRORS:
+            return ReadResult(note=f"corrupt {codec}: {key}", failed=True)
         truncated = truncated or more
         if data[:4] == b"PAR1":
             if truncated:
-                return ReadResult(note=f"gzipped parquet over the byte limit: {key}", read=False).skip(
-                    "parquet (gzipped): not wholly within the decompression limit; not read")
+                return ReadResult(note=f"{codec}-compressed parquet over the byte limit: {key}", read=False).skip(
+                    f"parquet ({codec}): not wholly within the decompression limit; not read")
             return read_parquet(key, len(data), lambda s, e: data[s: e + 1], max_bytes * GZIP_OUTPUT_FACTOR,
                                 head=data)
     result = read_bytes(key, name, data, truncated)
     result.bytes_read, result.whole = fetched, not truncated  # rows per object: records are rows, not objects
     return result
+
+
+DECOMPRESS_ERRORS = (zlib.error, EOFError, ValueError, OSError, lzma.LZMAError)
+
+
+def _decompress(codec: str, data: bytes, limit: int, complete: bool) -> tuple[bytes, bool]:
+    """At most ``limit`` bytes of a gzip, bzip2 or xz object: (output, cut short); every stream
+    of a multi-stream file (pbzip2, ``cat``) is read. Raises one of DECOMPRESS_ERRORS on bad data,
+    including a whole object whose last stream ends early."""
+    if codec == "gzip":
+        return _gunzip(data, limit, complete)
+    magic = b"BZh" if codec == "bz2" else b"\xfd7zXZ\x00"
+    parts: list[bytes] = []
+    n = 0
+    while True:
+        d: Any = bz2.BZ2Decompressor() if codec == "bz2" else lzma.LZMADecompressor(format=lzma.FORMAT_XZ)
+        out = d.decompress(data, max_length=limit - n)
+        parts.append(out)
+        n += len(out)
+        if n >= limit and not d.eof:
+            return b"".join(parts), True
+        if not d.eof:
+            if complete:
+                raise EOFError(f"{codec} stream ends early")
+            return b"".join(parts), True
+        data = d.unused_data
+        if not data.startswith(magic):  # the last stream (trailing padding ignored, as bzip2/xz do)
+            return b"".join(parts), False
 
 
 def _gunzip(data: bytes, limit: int, complete: bool) -> tuple[bytes, bool]:
