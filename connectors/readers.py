@@ -8,7 +8,7 @@
 | JSON, JSON Lines (any depth) | :mod:`connectors.formats.jsonwalk` | values under key paths beyond ``MAX_FIELDS``; invalid JSON after some values |
 | gzip, bzip2, xz (every stream) | here (bounded output) | never: the decompressed head is the sample |
 | Parquet (nested flattened) | :mod:`connectors.formats.parquet` | binary columns; columns over the read or decode budget; delta-encoded text over budget |
-| XLSX, ZIP, DOCX, PDF | :mod:`connectors.formats.documents` | sheets, members, parts or pages over a budget or a cap; encrypted ones; nested archives |
+| XLSX, ZIP, DOCX, PDF, TAR | :mod:`connectors.formats.documents` | sheets, members, parts or pages over a budget or a cap; encrypted ones; nested archives; links |
 | text | here | characters beyond ``MAX_TEXT_CHARS`` |
 
 Rows beyond ``MAX_ROWS_PER_OBJECT`` of a table-like object, and an object's bytes beyond
@@ -52,7 +52,7 @@ from connectors.formats.parquet import read_parquet
 from auditor.models import Sample
 
 BINARY_EXTENSIONS = frozenset(
-    [".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".ico", ".7z", ".rar", ".tar", ".zst", ".avro", ".orc", ".mp3", ".mp4", ".mov", ".avi", ".wav", ".exe", ".dll", ".so", ".bin", ".jar", ".class", ".pyc", ".woff", ".woff2", ".ttf", ".db", ".sqlite", ".xls", ".doc"]
+    [".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".ico", ".7z", ".rar", ".zst", ".avro", ".orc", ".mp3", ".mp4", ".mov", ".avi", ".wav", ".exe", ".dll", ".so", ".bin", ".jar", ".class", ".pyc", ".woff", ".woff2", ".ttf", ".db", ".sqlite", ".xls", ".doc"]
 )
 TEXT_EXTENSIONS = frozenset([".txt", ".log", ".md", ".xml", ".html", ".htm", ".yaml", ".yml", ".ini", ".conf", ".sql", ".eml", ".vcf"])
 DOCUMENTS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".docx": "docx", ".pdf": "pdf", ".zip": "zip"}
@@ -113,6 +113,12 @@ def _document(kind: str, key: str, size: int, fetch: Fetch, max_bytes: int, head
     return reader(key, size, fetch, max_bytes, head, decode)
 
 
+def _tar(key: str, data: bytes, cut: bool, max_bytes: int) -> ReadResult:
+    def member(name: str, content: bytes, truncated: bool) -> ReadResult:
+        return _read_member(f"{key}!{name}", name, content, max_bytes)
+    return documents.read_tar(key, data, cut, member)
+
+
 def _read_member(key: str, name: str, data: bytes, max_bytes: int) -> ReadResult:
     """One ZIP member, already in memory (its size counted against the archive's decode budget)."""
     inner, codec = _inner_name(name)
@@ -164,12 +170,16 @@ def read_object(key: str, size: int, fetch: Fetch, max_bytes: int) -> ReadResult
         except DECOMPRESS_ERRORS:
             return ReadResult(note=f"corrupt {codec}: {key}", failed=True)
         truncated = truncated or more
+        if documents.is_tar(data):  # .tar.gz, .tgz, .tar.bz2, .tar.xz
+            return _tar(key, data, truncated, max_bytes)
         if data[:4] == b"PAR1":
             if truncated:
                 return ReadResult(note=f"{codec}-compressed parquet over the byte limit: {key}", read=False).skip(
                     f"parquet ({codec}): not wholly within the decompression limit; not read")
             return read_parquet(key, len(data), lambda s, e: data[s: e + 1], max_bytes * GZIP_OUTPUT_FACTOR,
                                 head=data)
+    elif documents.is_tar(data):
+        return _tar(key, data, truncated, max_bytes)
     result = read_bytes(key, name, data, truncated)
     result.bytes_read, result.whole = fetched, not truncated  # rows per object: records are rows, not objects
     return result

@@ -143,6 +143,71 @@ def read_zip(key: str, size: int, fetch: Fetch, max_bytes: int, head: bytes | No
     return result
 
 
+# --------------------------------------------------------------------------- TAR
+
+
+def is_tar(data: bytes) -> bool:
+    """A tar stream's first header (POSIX ustar, GNU or PAX: "ustar" at offset 257)."""
+    return data[257:262] == b"ustar"
+
+
+def read_tar(key: str, data: bytes, cut: bool, read_member: ReadMember) -> ReadResult:
+    """A tar archive's members, from its bytes as far as they were read (and decompressed): ``cut``
+    when the object goes on past them; a member that lies past them is named, never guessed at."""
+    import io
+    import tarfile
+
+    result = ReadResult()
+    read = skipped_rest = 0
+    try:
+        tf = tarfile.open(fileobj=io.BytesIO(data), mode="r:")
+    except (tarfile.TarError, EOFError, ValueError):
+        return ReadResult(note=f"corrupt tar: {key}", failed=True)
+    try:
+        for member in tf:
+            name = member.name
+            if member.isdir():
+                continue
+            if not member.isfile():  # a link, a device, a FIFO: nothing of its own to read
+                result.skip(f"tar: member {name!r} is a {'link' if member.issym() or member.islnk() else 'special file'}; "
+                            "not followed")
+                continue
+            if read >= MAX_MEMBERS:
+                skipped_rest += 1
+                continue
+            if member.offset_data + member.size > len(data):
+                result.skip(f"tar: member {name!r} ({member.size} bytes) and the ones after it lie past the "
+                            f"{len(data)} bytes read (max_object_bytes or the decode budget); not read")
+                cut = False  # named here
+                break
+            if name.lower().endswith(ARCHIVE_EXTENSIONS):
+                result.skip(f"tar: nested archive {name!r} ({member.size} bytes) not opened")
+                continue
+            src = tf.extractfile(member)
+            content = src.read() if src is not None else b""
+            read += 1
+            inner = read_member(name, content, False)
+            if inner.failed or not inner.read:
+                result.skip(f"tar: member {name!r}: {inner.note or 'not read'}")
+                continue
+            for k, v in inner.fields.items():
+                result.fields.setdefault(k, []).extend(v)
+            result.text.extend(inner.text)
+            for skip in inner.skips:
+                result.skip(f"tar member {name!r}: {skip}")
+    except (tarfile.TarError, EOFError, ValueError, OSError) as exc:
+        if not cut:
+            result.skip(f"tar: corrupt after {read} members ({type(exc).__name__}); the rest not read")
+    if skipped_rest:
+        result.skip(f"tar: {skipped_rest} members after the first {MAX_MEMBERS} not read")
+    if cut:
+        result.skip(f"tar: members past the first {len(data)} bytes read (max_object_bytes or the decode budget) "
+                    "not read")
+    if not read and not result.fields and not result.text and result.skips:
+        return ReadResult(note=f"no tar member could be read: {key}", read=False, skips=result.skips)
+    return result
+
+
 # --------------------------------------------------------------------------- XLSX
 
 

@@ -109,3 +109,34 @@ def test_bz2_and_xz_are_bounded_and_corruption_is_named():
     for key in ("bad.csv.bz2", "bad.csv.xz"):
         r = _read(key, b"BZh9" + bytes(range(256)) if key.endswith("bz2") else b"\xfd7zXZ\x00" + bytes(range(256)))
         assert r.failed and key in (r.note or ""), key
+
+
+def _tar(members: dict[str, bytes], mode: str = "w:gz") -> bytes:
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode=mode) as t:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def test_tar_archives_are_read_member_by_member():
+    members = {"export/2019/customers.csv": CSV, "export/README.txt": b"exported for the migration\n"}
+    for key, mode in (("dump.tar.gz", "w:gz"), ("dump.tgz", "w:gz"), ("dump.tar", "w"), ("dump.tar.bz2", "w:bz2"),
+                      ("dump.tar.xz", "w:xz"), ("dump", "w:gz")):
+        r = _read(key, _tar(members, mode))
+        assert r.read and not r.failed, (key, r.note)
+        assert sorted(v for vs in r.fields.values() for v in vs if "@" in v) == sorted(EMAILS), key
+        assert not r.skips, (key, r.skips)
+
+
+def test_tar_members_past_the_bound_are_named():
+    import os
+
+    noise = os.urandom(200_000)  # incompressible: the bound is reached in the first member
+    r = _read("dump.tar.gz", _tar({"a/noise.bin": noise, "b/customers.csv": CSV}), max_bytes=16 * 1024)
+    assert not r.failed and r.skips, r
+    assert any("not read" in s for s in r.skips), r.skips
