@@ -271,7 +271,7 @@ def read_bytes(key: str, name: str, data: bytes, truncated: bool) -> ReadResult:
             return read_delimited(text, {".tsv": "\t", ".tab": "\t", ".psv": "|"}.get(ext, ","), key, truncated)
         if ext in (".jsonl", ".ndjson"):
             return read_jsonl(text)
-        if ext == ".json":
+        if ext == ".json" and text.lstrip()[:1] in ("{", "[", '"'):  # else not JSON: sniffed below (a CSV export)
             return read_json(text, truncated)
         if ext in TEXT_EXTENSIONS:
             return text_result(text)

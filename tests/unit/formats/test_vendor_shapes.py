@@ -140,3 +140,14 @@ def test_tar_members_past_the_bound_are_named():
     r = _read("dump.tar.gz", _tar({"a/noise.bin": noise, "b/customers.csv": CSV}), max_bytes=16 * 1024)
     assert not r.failed and r.skips, r
     assert any("not read" in s for s in r.skips), r.skips
+
+
+def test_a_csv_under_a_json_name_is_read_as_csv():
+    r = _read("export.json", CSV)
+    assert r.read and not r.failed, r.note
+    assert sorted(r.fields["email"]) == sorted(EMAILS)
+
+
+def test_invalid_json_under_a_json_name_is_still_named_unparseable():
+    r = _read("export.json", b'{"email": "a@example.com", oops')
+    assert r.skips or r.failed, r
