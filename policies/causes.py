@@ -221,8 +221,8 @@ def _by_kind(ds: Dataset, fact: str, words: str, store: str) -> Cause:
                                     "auditor's identity may be allowed to use (SSE-KMS, Cloud KMS, Key Vault), or "
                                     "delete them once they are no longer needed."))
             return Cause("personal_data:objects", f"{words} in {store}: objects skipped or unreadable",
-                         WayOut(kind="setting", text="The objects named in each dataset's notes could not be parsed "
-                                "(binary, corrupt or over the byte limit): raise max_object_bytes on the source, "
+                         WayOut(kind="setting", text="The objects named in each dataset's unsampled facts could not "
+                                "be parsed (binary, corrupt or over the byte limit): raise max_object_bytes on the source, "
                                 "or remove or re-export them in a readable format; where they hold no personal data "
                                 "(product images, say), " + attest(ds, fact).replace(
                                     f"match: {{source: {ds.source}}}",

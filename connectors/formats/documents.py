@@ -169,8 +169,8 @@ def read_tar(key: str, data: bytes, cut: bool, read_member: ReadMember) -> ReadR
             if member.isdir():
                 continue
             if not member.isfile():  # a link, a device, a FIFO: nothing of its own to read
-                result.skip(f"tar: member {name!r} is a {'link' if member.issym() or member.islnk() else 'special file'}; "
-                            "not followed")
+                what = "link" if member.issym() or member.islnk() else "special file"
+                result.skip(f"tar: member {name!r} is a {what}; not followed")
                 continue
             if read >= MAX_MEMBERS:
                 skipped_rest += 1

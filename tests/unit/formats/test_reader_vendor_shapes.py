@@ -88,7 +88,8 @@ def test_bz2_and_xz_exports_are_read_like_gzip():
     import bz2
     import lzma
 
-    for key, data in (("exports/customers.csv.bz2", bz2.compress(CSV)), ("exports/customers.csv.xz", lzma.compress(CSV)),
+    for key, data in (("exports/customers.csv.bz2", bz2.compress(CSV)),
+                      ("exports/customers.csv.xz", lzma.compress(CSV)),
                       ("exports/customers", bz2.compress(CSV)), ("exports/dump", lzma.compress(CSV)),
                       ("exports/pbzip2.csv.bz2", bz2.compress(CSV[:300]) + bz2.compress(CSV[300:]))):
         r = _read(key, data)

@@ -65,3 +65,22 @@ def test_s3_noncurrent_versions_name_their_way_out(s3_admin, collect_s3):
     assert "* (noncurrent versions)" in ds.known.unsampled
     way_out = cause_of(ds, "personal_data").way_out
     assert "noncurrent" in way_out.text.lower() and "max_object_bytes" not in way_out.text
+
+
+def test_an_object_over_max_object_bytes_says_how_far_it_was_read(s3_admin, collect_s3):
+    # the head of a big export is its sample (as rows are for SQL), and the dataset says so
+    import gzip
+
+    big = b"id,email\n" + b"".join(b"%d,%s\n" % (i, EMAILS[i % 30].encode()) for i in range(20_000))
+    s3_admin.create_bucket(Bucket="shape-big")
+    s3_admin.put_object(Bucket="shape-big", Key="exports/big.csv", Body=big)
+    same = b"id,email\n" + b"1,%s\n" % EMAILS[0].encode() * 50_000  # compresses below 64 KiB, decodes past 4 x
+    s3_admin.put_object(Bucket="shape-big", Key="gz/big.csv.gz", Body=gzip.compress(same))
+    s3_admin.put_object(Bucket="shape-big", Key="small/c.csv", Body=CSV)
+    got = collect_s3("shape-big", max_object_bytes=64 * 1024)
+    assert f"read the first 65536 of {len(big)} bytes (max_object_bytes): exports/big.csv" in got.ds(
+        "shape-big/exports/").notes
+    assert any(n.endswith(": gz/big.csv.gz") and "decode" in n for n in got.ds("shape-big/gz/").notes), got.ds(
+        "shape-big/gz/").notes
+    assert got.ds("shape-big/small/").notes == ()
+    assert _emails(got.sample("shape-big/exports/"))  # still the sample: personal data found in the head
