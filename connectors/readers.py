@@ -239,6 +239,20 @@ def _gunzip(data: bytes, limit: int, complete: bool) -> tuple[bytes, bool]:
 _UTF16_BOMS = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
 
 
+def _utf16_without_bom(head: bytes) -> str | None:
+    """UTF-16 text without a byte order mark (bcp -w, some ETL tools): mostly ASCII, so one byte of
+    each pair is NUL and the other printable; None for anything else (binary stays binary)."""
+    if len(head) < 16:
+        return None
+    pairs = len(head) // 2
+    for zero, char, codec in ((head[1::2], head[0::2], "utf-16-le"), (head[0::2], head[1::2], "utf-16-be")):
+        zero, char = zero[:pairs], char[:pairs]
+        printable = sum(1 for b in char if 32 <= b < 127 or b in (9, 10, 13))
+        if zero.count(0) >= pairs * 0.95 and printable >= pairs * 0.95:
+            return codec
+    return None
+
+
 def read_bytes(key: str, name: str, data: bytes, truncated: bool) -> ReadResult:
     """Parse decoded bytes by the name's extension, else by sniffing."""
     head = data[:8192]
@@ -248,6 +262,8 @@ def read_bytes(key: str, name: str, data: bytes, truncated: bool) -> ReadResult:
         # read cut at the byte budget may end in half a character, dropped
         body = data[2:]
         text = body[: len(body) // 2 * 2].decode(utf16, errors="replace")
+    elif b"\x00" in head and (utf16 := _utf16_without_bom(head)):
+        text = data[: len(data) // 2 * 2].decode(utf16, errors="replace")
     elif b"\x00" in head:
         return ReadResult(note=f"binary object skipped: {key}", read=False)
     else:

@@ -152,3 +152,21 @@ def test_a_csv_under_a_json_name_is_read_as_csv():
 def test_invalid_json_under_a_json_name_is_still_named_unparseable():
     r = _read("export.json", b'{"email": "a@example.com", oops')
     assert r.skips or r.failed, r
+
+
+def test_utf16_without_a_byte_order_mark_is_text():
+    # bcp -w and some ETL tools write UTF-16 without a BOM: every other byte is NUL, and it was skipped as binary
+    text = CSV.decode().replace("\n", "\r\n")
+    for key, data in (("export.csv", text.encode("utf-16-le")), ("export.csv", text.encode("utf-16-be")),
+                      ("export", text.encode("utf-16-le"))):
+        r = _read(key, data)
+        assert r.read and not r.failed, (key, r.note)
+        assert sorted(r.fields["email"]) == sorted(EMAILS), key
+
+
+def test_binary_with_nuls_stays_binary():
+    import struct
+
+    data = b"".join(struct.pack("<h", i % 300) for i in range(5000))  # int16 samples: NULs, but not text
+    r = _read("signal.dat", data)
+    assert not r.read and "binary" in (r.note or "")
