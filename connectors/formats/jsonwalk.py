@@ -222,15 +222,15 @@ def read_jsonl(text: str) -> ReadResult:
         if rows >= MAX_ROWS_PER_OBJECT:
             break  # a sample of rows, as for CSV and SQL
         rows += 1
-        before = walker.values
         try:
             _parse(line.encode("utf-8"), walker)
         except ijson.JSONError:
             walker.kinds.clear()
             walker.pushed.clear()
             del walker.segs[walker.base:]
-            if walker.values == before:
-                loose.append(line)
+            # invalid mid-line (a NaN that Python's json.dumps writes): what came after the error is only
+            # read as text, so the whole line is (what came before it is then counted twice, never lost)
+            loose.append(line)
     result = ReadResult(fields=out, text=chunks("\n".join(loose)) if loose else [])
     result.rows = sum(1 for line in lines if line.strip())  # counted, not sampled
     walker.note_dropped(result, "jsonl")

@@ -170,3 +170,13 @@ def test_binary_with_nuls_stays_binary():
     data = b"".join(struct.pack("<h", i % 300) for i in range(5000))  # int16 samples: NULs, but not text
     r = _read("signal.dat", data)
     assert not r.read and "binary" in (r.note or "")
+
+
+def test_json_lines_with_nan_keep_the_fields_after_it():
+    # Python's json.dumps writes NaN for a float nan: invalid JSON, mid-line; the fields after it were lost
+    import json
+
+    lines = "".join(json.dumps({"id": i, "score": float("nan"), "email": e}) + "\n" for i, e in enumerate(EMAILS))
+    r = _read("events.jsonl", lines.encode())
+    assert r.read and not r.failed
+    assert _found(r) and sum(v.count("@example-mail.com") for v in _values(r)) >= len(EMAILS)
