@@ -74,3 +74,30 @@ def zip_of(members: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -
         for name, data in members.items():
             z.writestr(name, data)
     return buf.getvalue()
+
+
+def pdf_form(values: dict[str, str], label: str = "Customer application form") -> bytes:
+    """A one-page filled PDF form: ``label`` as the page's text, each of ``values`` a text field
+    (AcroForm widget with its /V, no appearance stream: NeedAppearances, as many generators leave it)."""
+    content = f"BT /F1 12 Tf 72 720 Td ({label}) Tj ET"
+    refs = " ".join(f"{6 + i} 0 R" for i in range(len(values)))
+    objs = [
+        f"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [{refs}] /NeedAppearances true >> >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        f"/Resources << /Font << /F1 5 0 R >> >> /Annots [{refs}] >>",
+        f"<< /Length {len(content)} >>\nstream\n{content}\nendstream",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        *(f"<< /Type /Annot /Subtype /Widget /FT /Tx /T ({k}) /V ({v}) /Rect [72 {600 - 30 * i} 300 "
+          f"{620 - 30 * i}] /P 3 0 R >>" for i, (k, v) in enumerate(values.items())),
+    ]
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for i, obj in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n{obj}\nendobj\n".encode("latin-1")
+    xref = len(out)
+    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{off:010d} 00000 n \n".encode() for off in offsets)
+    out += f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return out

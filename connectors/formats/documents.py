@@ -423,6 +423,7 @@ def read_pdf(key: str, size: int, fetch: Fetch, max_bytes: int, head: bytes | No
                 blank += 1
         text.append(page_text)
         chars += len(page_text)
+    text.extend(_form_values(reader, result, max_bytes))
     if not any(t.strip() for t in text):
         textless += blank  # no page has a text layer: the document is not known to be empty
     if textless:
@@ -431,6 +432,36 @@ def read_pdf(key: str, size: int, fetch: Fetch, max_bytes: int, head: bytes | No
     out = text_result("\n".join(text), "pdf")
     out.skips[:0] = result.skips
     return out
+
+
+MAX_FORM_FIELDS = 500
+
+
+def _form_values(reader: Any, result: ReadResult, max_bytes: int) -> list[str]:
+    """A filled form's field values (AcroForm), "name: value" per line: the page text of a filled
+    application form holds its labels only, the answers are field values."""
+    try:
+        fields = reader.get_fields() or {}
+    except BudgetExceeded:
+        result.skip(f"pdf: form fields past max_object_bytes ({max_bytes}); not read")
+        return []
+    except ObjectReadDeadline:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a damaged form dictionary is named, the pages still count
+        result.skip(f"pdf: form fields could not be read ({type(exc).__name__})")
+        return []
+    lines: list[str] = []
+    for n, (name, field) in enumerate(fields.items()):
+        if n >= MAX_FORM_FIELDS:
+            result.skip(f"pdf: {len(fields) - MAX_FORM_FIELDS} form fields after the first {MAX_FORM_FIELDS} not read")
+            break
+        value = field.get("/V") if hasattr(field, "get") else None
+        values = value if isinstance(value, list) else [value]
+        shown = [str(v)[:MAX_CELL_CHARS] for v in values if v is not None and str(v).strip()
+                 and not str(v).startswith("/")]  # a name (/Yes, /Off) is a check box's state, not a value
+        if shown:
+            lines.append(f"{name}: {' '.join(shown)}")
+    return lines
 
 
 def _has_images(page: Any, depth: int = 0) -> bool:

@@ -180,3 +180,14 @@ def test_json_lines_with_nan_keep_the_fields_after_it():
     r = _read("events.jsonl", lines.encode())
     assert r.read and not r.failed
     assert _found(r) and sum(v.count("@example-mail.com") for v in _values(r)) >= len(EMAILS)
+
+
+def test_filled_pdf_form_field_values_are_read():
+    # a filled KYC/application form: the page's text is the labels; the answers are form field values
+    from tests.vendor_files import pdf_form
+
+    data = pdf_form({"email": EMAILS[0], "phone": "+65 9123 4567", "name": "Jane Doe"})
+    r = _read("kyc/application.pdf", data)
+    assert r.read and not r.failed and not r.skips, r
+    text = "\n".join(r.text)
+    assert "Customer application form" in text and EMAILS[0] in text and "+65 9123 4567" in text
