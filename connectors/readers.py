@@ -9,7 +9,7 @@
 | gzip, bzip2, xz (every stream) | here (bounded output) | never: the decompressed head is the sample |
 | Parquet (nested flattened) | :mod:`connectors.formats.parquet` | binary columns; columns over the read or decode budget; delta-encoded text over budget |
 | XLSX, ZIP, DOCX, PDF, TAR | :mod:`connectors.formats.documents` | sheets, members, parts or pages over a budget or a cap; encrypted ones; nested archives; links |
-| text | here | characters beyond ``MAX_TEXT_CHARS`` |
+| text; e-mail messages (.eml: bodies decoded, attachments read as objects) | here | characters beyond ``MAX_TEXT_CHARS``; attachments that cannot be read |
 
 Rows beyond ``MAX_ROWS_PER_OBJECT`` of a table-like object, and an object's bytes beyond
 ``max_object_bytes``, are the sample (as rows are for SQL), not a skip. Binary objects are
@@ -255,6 +255,8 @@ def _utf16_without_bom(head: bytes) -> str | None:
 
 def read_bytes(key: str, name: str, data: bytes, truncated: bool) -> ReadResult:
     """Parse decoded bytes by the name's extension, else by sniffing."""
+    if _ext(name) == ".eml":
+        return _read_eml(key, data)
     head = data[:8192]
     utf16 = _UTF16_BOMS.get(data[:2])
     if utf16 is not None and data[:4] != b"\xff\xfe\x00\x00":  # not UTF-32's mark
@@ -304,6 +306,54 @@ def read_bytes(key: str, name: str, data: bytes, truncated: bool) -> ReadResult:
         return text_result(text)
     except (csv.Error, ValueError):
         return ReadResult(note=f"unparseable object: {key}", failed=True)
+
+
+def _read_eml(key: str, data: bytes) -> ReadResult:
+    """An e-mail message (.eml): its headers, its text bodies decoded (base64, quoted-printable,
+    their charsets), and its attachments read as objects of their own (a CSV, a workbook, a PDF);
+    an attachment that cannot be read, and parts beyond ``documents.MAX_MEMBERS``, are named."""
+    import email
+    import email.policy
+
+    try:
+        msg = email.message_from_bytes(data, policy=email.policy.default)
+    except Exception:  # noqa: BLE001 - the parser is lenient; anything it still raises is a damaged message
+        return text_result(data.decode("utf-8", errors="replace"))
+    result = ReadResult()
+    text: list[str] = ["\n".join(f"{k}: {v}" for k, v in msg.items())]
+    read = 0
+    for part in msg.walk():
+        if part.is_multipart():
+            continue
+        filename = part.get_filename()
+        if read >= documents.MAX_MEMBERS:
+            result.skip(f"eml: parts after the first {documents.MAX_MEMBERS} not read")
+            break
+        read += 1
+        try:
+            if filename is None and part.get_content_maintype() == "text":
+                text.append(str(part.get_content()))
+                continue
+            raw = part.get_payload(decode=True)
+            payload = raw if isinstance(raw, bytes) else b""
+        except (LookupError, ValueError, UnicodeError) as exc:
+            what = filename or part.get_content_type()
+            result.skip(f"eml: part {what!r} could not be decoded ({type(exc).__name__})")
+            continue
+        label = filename or f"part.{part.get_content_subtype()}"
+        inner = _read_member(f"{key}!{label}", label, payload, max(len(data), 1))
+        if inner.failed or not inner.read:
+            result.skip(f"eml: attachment {label!r}: {inner.note or 'not read'}")
+            continue
+        for k, v in inner.fields.items():
+            result.fields.setdefault(k, []).extend(v)
+        result.text.extend(inner.text)
+        for skip in inner.skips:
+            result.skip(f"eml attachment {label!r}: {skip}")
+    body = text_result("\n".join(text), "eml")
+    result.text[:0] = body.text
+    result.skips.extend(body.skips)
+    return result
 
 
 def _json_if_valid(text: str, truncated: bool) -> ReadResult | None:

@@ -191,3 +191,32 @@ def test_filled_pdf_form_field_values_are_read():
     assert r.read and not r.failed and not r.skips, r
     text = "\n".join(r.text)
     assert "Customer application form" in text and EMAILS[0] in text and "+65 9123 4567" in text
+
+
+def _eml(body: str, attachment: bytes | None = None) -> bytes:
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"] = "support@vendor.example"
+    msg["To"] = "tickets@vendor.example"
+    msg["Subject"] = "Refund request"
+    msg.set_content(body, cte="base64")
+    if attachment is not None:
+        msg.add_attachment(attachment, maintype="application", subtype="octet-stream", filename="scan.bin")
+    return bytes(msg)
+
+
+def test_an_email_file_is_read_with_its_base64_body_decoded():
+    # support tickets exported as .eml: bodies are base64 (or quoted-printable); the customer's details
+    # are in the body, not in the headers
+    data = _eml(f"Please refund card 4111 1111 1111 1111, call me on +65 9123 4567, {EMAILS[0]}\n")
+    assert b"4111" not in data  # encoded on the wire
+    r = _read("tickets/1234.eml", data)
+    assert r.read and not r.failed and not r.skips, r
+    text = "\n".join(r.text)
+    assert "4111 1111 1111 1111" in text and EMAILS[0] in text
+
+
+def test_an_email_attachment_that_is_not_text_is_named():
+    r = _read("tickets/1235.eml", _eml("see attached\n", attachment=b"\x00\x01binary" * 10))
+    assert r.read and any("scan.bin" in s for s in r.skips), r.skips
