@@ -24,7 +24,7 @@ from pydantic import Field, PrivateAttr
 from auditor.models import Dataset, DatasetKind, RowsSampled, Sample
 from connectors.base import Capabilities, matches
 from connectors.base import Options as BaseOptions
-from connectors.readers import GZIP_OUTPUT_FACTOR, ObjectBodyCut, ObjectReadDeadline, ReadResult, SampleBuilder
+from connectors.readers import GZIP_OUTPUT_FACTOR, MAX_CELL_CHARS, MAX_TEXT_CHARS, ObjectBodyCut, ObjectReadDeadline, ReadResult, SampleBuilder
 
 MiB = 1024 * 1024
 MAX_PREFIXES = 10_000  # prefix nodes kept per bucket; objects under further prefixes roll up into a parent
@@ -423,6 +423,9 @@ def sample_node(
             notes.append(f"read the first {result.bytes_read} of {pick.size} bytes (max_object_bytes): {pick.key}"
                          if result.bytes_read < pick.size else "decompressed output cut at the decode budget "
                          f"({GZIP_OUTPUT_FACTOR} x max_object_bytes): {pick.key}")
+        if result.cut_cells:  # long values past the object's text budget: their first characters were read
+            notes.append(f"{result.cut_cells} long value(s) read to their first {MAX_CELL_CHARS} characters only "
+                         f"(the object's text budget of {MAX_TEXT_CHARS} characters was spent): {pick.key}")
         parsed += 1
         builder.add(result)
         counted += 1  # free text (a README) holds no records: it counts as an object of 0 rows

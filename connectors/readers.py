@@ -30,6 +30,7 @@ from connectors.formats import documents
 from connectors.formats.common import (  # noqa: F401 - re-exported: the readers' shared names
     GZIP_OUTPUT_FACTOR,
     KEY_FIELD,
+    MAX_CELL_CHARS,
     MAX_FIELDS,
     MAX_ROWS_PER_OBJECT,
     MAX_TEXT_CHARS,

@@ -57,6 +57,26 @@ class ReadResult:
     rows: int | None = None  # records in the part read (CSV rows, JSON Lines, array items, Parquet rows); None: not row data
     bytes_read: int = 0  # bytes fetched (compressed, for gzip)
     whole: bool = False  # the whole object was read, so ``rows`` is its exact count
+    cut_cells: int = 0  # long values whose rest found no room in the text budget: read to their cut only
+
+    def cell(self, value: str) -> str:
+        """``value`` as its field keeps it: a value over MAX_CELL_CHARS (a ticket's thread, a CRM's
+        notes, a JSON blob pasted in a cell) is cut at a space shortly before that, and the rest
+        is read as the object's free text (see :meth:`add_rest`); the rest was dropped unnamed, so
+        an address written past the cut passed clean."""
+        if len(value) <= MAX_CELL_CHARS:
+            return value
+        head, rest = split_long(value)
+        self.add_rest(rest)
+        return head
+
+    def add_rest(self, rest: str) -> None:
+        """The rest of a long value, read as free text while the object's text stays within
+        MAX_TEXT_CHARS; past that it is counted in ``cut_cells`` (its dataset names the count)."""
+        if sum(map(len, self.text)) + len(rest) <= MAX_TEXT_CHARS:
+            self.text.extend(chunks(rest))
+        else:
+            self.cut_cells += 1
 
     def skip(self, what: str) -> ReadResult:
         """Name a part of the object that was not read (format, what, how much, why)."""
@@ -72,6 +92,17 @@ class ReadResult:
         named = self.skips[:MAX_SKIPS_NAMED]
         more = len(self.skips) - len(named)
         return "; ".join(named) + (f"; and {more} more parts not read" if more else "")
+
+
+def split_long(value: str) -> tuple[str, str]:
+    """A value over MAX_CELL_CHARS as (the part its field keeps, the rest): cut after the last
+    space or line end in the 256 characters before MAX_CELL_CHARS (else at it), so a word (an
+    e-mail, an id) near the cut is whole in one part and counted once."""
+    low = MAX_CELL_CHARS - 256
+    at = max(value.rfind(" ", low, MAX_CELL_CHARS), value.rfind("\n", low, MAX_CELL_CHARS),
+             value.rfind("\t", low, MAX_CELL_CHARS))
+    at = at + 1 if at >= 0 else MAX_CELL_CHARS
+    return value[:at], value[at:]
 
 
 def chunks(text: str, size: int = 8192) -> list[str]:

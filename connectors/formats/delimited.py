@@ -16,7 +16,7 @@ import re
 from collections import Counter
 from typing import Any
 
-from connectors.formats.common import MAX_CELL_CHARS, MAX_ROWS_PER_OBJECT, ReadResult, chunks, header_is_data
+from connectors.formats.common import MAX_ROWS_PER_OBJECT, ReadResult, chunks, header_is_data
 
 CANDIDATES = (",", ";", "\t", "|")
 SNIFF_LINES = 50  # lines of the head looked at to choose the dialect and find the header
@@ -103,7 +103,7 @@ def read_delimited(text: str, default: str, key: str = "", truncated: bool = Fal
             fields[names[-1]] = []
         for name, value in zip(names, row):
             if value.strip():
-                fields[name].append(value[:MAX_CELL_CHARS])
+                fields[name].append(result.cell(value))
     result.fields = fields
     result.rows = rows
     if truncated and not rows:  # only the header fits in the byte limit: the values are unknown, not absent

@@ -19,7 +19,6 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from connectors.formats.common import (
-    MAX_CELL_CHARS,
     MAX_ROWS_PER_OBJECT,
     MAX_TEXT_CHARS,
     BudgetExceeded,
@@ -283,7 +282,7 @@ def _read_sheet(ws: Any, result: ReadResult) -> None:
     rows: list[list[str]] = []
     try:
         for row in ws.iter_rows(values_only=True):
-            cells = ["" if v is None else str(v)[:MAX_CELL_CHARS] for v in row]
+            cells = ["" if v is None else result.cell(str(v)) for v in row]
             while cells and not cells[-1].strip():
                 cells.pop()
             if cells:
@@ -457,7 +456,7 @@ def _form_values(reader: Any, result: ReadResult, max_bytes: int) -> list[str]:
             break
         value = field.get("/V") if hasattr(field, "get") else None
         values = value if isinstance(value, list) else [value]
-        shown = [str(v)[:MAX_CELL_CHARS] for v in values if v is not None and str(v).strip()
+        shown = [result.cell(str(v)) for v in values if v is not None and str(v).strip()
                  and not str(v).startswith("/")]  # a name (/Yes, /Off) is a check box's state, not a value
         if shown:
             lines.append(f"{name}: {' '.join(shown)}")

@@ -23,6 +23,7 @@ from connectors.formats.common import (
     ReadResult,
     chunks,
     looks_like_value,
+    split_long,
 )
 
 PATH_KEEP = 16  # segments kept at each end of a very deep path
@@ -44,6 +45,7 @@ class Walker:
         self.values = 0
         self.items = 0  # items of a top-level array (records), counted while walking
         self.top: str | None = None  # the kind of the top-level value
+        self.rests: list[str] = []  # what came after the cut of each long value (read as text by the readers)
 
     def _path(self, last: str | None) -> str:
         """The joined path of the open containers (and ``last``): O(PATH_KEEP), never O(depth)."""
@@ -81,7 +83,10 @@ class Walker:
         if len(bucket) < MAX_VALUES_PER_FIELD:
             if not isinstance(value, str):
                 value = str(value)
-            bucket.append(value[:MAX_CELL_CHARS])
+            if len(value) > MAX_CELL_CHARS:
+                value, rest = split_long(value)
+                self.rests.append(rest)
+            bucket.append(value)
 
     def feed(self, event: str, value: Any) -> None:
         if self.top is None and not self.kinds:
@@ -116,6 +121,9 @@ class Walker:
             self.feed(event, value)
 
     def note_dropped(self, result: ReadResult, fmt: str) -> None:
+        """Into ``result``: the rests of long values (as text) and the values not kept (named)."""
+        for rest in self.rests:
+            result.add_rest(rest)
         if self.dropped:
             result.skip(f"{fmt}: {self.dropped} values under key paths beyond the first {MAX_FIELDS} not sampled")
 

@@ -84,3 +84,20 @@ def test_an_object_over_max_object_bytes_says_how_far_it_was_read(s3_admin, coll
         "shape-big/gz/").notes
     assert got.ds("shape-big/small/").notes == ()
     assert _emails(got.sample("shape-big/exports/"))  # still the sample: personal data found in the head
+
+
+def test_s3_an_address_past_the_cut_of_a_long_notes_cell_is_classified(s3_admin, collect_s3):
+    # a CRM export's notes column: each ticket's thread is longer than the per-value cut, and the
+    # customer's new address is written at its end; it was dropped unnamed and the prefix passed clean
+    from auditor.classify import classify
+
+    thread = "Customer called about the late delivery and asked for a refund. " * 30
+    body = "id,notes\n" + "".join(f'{i},"{thread} New e-mail: {e}"\n' for i, e in enumerate(EMAILS))
+    s3_admin.create_bucket(Bucket="shape-longcell")
+    s3_admin.put_object(Bucket="shape-longcell", Key="crm/tickets.csv", Body=body.encode())
+    got = collect_s3("shape-longcell")
+    sample = got.sample("shape-longcell/crm/")
+    assert sample is not None
+    counts = {p.type: p.count for p in classify(sample)}
+    assert counts.get("email", 0) >= len(EMAILS), counts
+    assert got.ds("shape-longcell/crm/").notes == ()  # read whole: nothing to name

@@ -220,3 +220,54 @@ def test_an_email_file_is_read_with_its_base64_body_decoded():
 def test_an_email_attachment_that_is_not_text_is_named():
     r = _read("tickets/1235.eml", _eml("see attached\n", attachment=b"\x00\x01binary" * 10))
     assert r.read and any("scan.bin" in s for s in r.skips), r.skips
+
+
+# A notes or comments cell longer than the per-value cut (1,024 characters): a support ticket's
+# thread, a CRM's free-text history, a JSON blob pasted into a cell. Its field keeps the first
+# characters; the rest was dropped unnamed, so an address written past the cut passed clean.
+LONG_NOTE = "Customer called about the late delivery and asked for a refund. " * 30  # ~1,950 characters
+
+
+def test_a_long_csv_cell_is_read_past_the_cut():
+    body = "id,notes\n" + "".join(f'{i},"{LONG_NOTE} Reach her at {e}"\n' for i, e in enumerate(EMAILS))
+    r = _read("exports/tickets.csv", body.encode())
+    assert r.read and not r.failed and r.rows == len(EMAILS)
+    assert all(len(v) <= 1024 for v in r.fields["notes"])
+    assert sorted(e for e in EMAILS if any(e in t for t in r.text)) == sorted(EMAILS)
+
+
+def test_a_long_json_value_is_read_past_the_cut():
+    import json
+
+    data = "\n".join(json.dumps({"id": i, "history": f"{LONG_NOTE} new e-mail {e}"}) for i, e in enumerate(EMAILS))
+    r = _read("exports/tickets.jsonl", data.encode())
+    assert r.read and not r.failed
+    assert sorted(e for e in EMAILS if any(e in t for t in r.text)) == sorted(EMAILS)
+
+
+def test_a_long_value_is_never_counted_twice():
+    """The field keeps the cell up to a space before the cut and the text has the rest: a value
+    near the cut is in one of them, whole, not in both."""
+    from connectors.formats.common import MAX_CELL_CHARS
+
+    filler = "x" * (MAX_CELL_CHARS - 40)
+    cell = f"{filler} ring jane.roe@example-mail.com about it {LONG_NOTE}"
+    r = _read("exports/one.csv", f'id,notes\n1,"{cell}"\n'.encode())
+    whole = [v for v in r.fields["notes"] + r.text if "jane.roe@example-mail.com" in v]
+    assert len(whole) == 1, whole
+    assert "".join(r.fields["notes"]) + "".join(r.text) == cell
+
+
+def test_long_values_past_the_text_budget_are_counted():
+    from connectors.formats import common
+
+    body = "id,notes\n" + "".join(f'{i},"{LONG_NOTE}{i}"\n' for i in range(150))
+    r = _read("exports/many.csv", body.encode())
+    assert r.cut_cells == 0
+    old = common.MAX_TEXT_CHARS
+    common.MAX_TEXT_CHARS = 20_000
+    try:
+        r = _read("exports/many.csv", body.encode())
+    finally:
+        common.MAX_TEXT_CHARS = old
+    assert r.cut_cells > 100 and sum(map(len, r.text)) <= 20_000
