@@ -31,7 +31,9 @@ Strategies, cheapest first:
 
 The seed is derived from the table's name, so an unchanged table gives the same sample
 and therefore the same fingerprint run after run. Values become ``str`` (dates in ISO
-form), plain text cut to :data:`MAX_CHARS`; they live in memory only and are never logged.
+form); text cut on the server reaches the classifier as the server sent it (the digest keeps
+its first :data:`MAX_CHARS` characters, so fingerprints are as before); they live in memory only
+and are never logged.
 """
 
 from __future__ import annotations
@@ -473,15 +475,23 @@ def _plain_column(col: str, values: tuple, chars: int | None, fields: dict[str, 
         if ("{" in joined or "[" in joined) and (
                 joined[:1] in ("{", "[") or _SEP + "{" in joined or _SEP + "[" in joined):
             return None
-        limit = MAX_CHARS if chars is None else min(chars, MAX_CHARS)
-        if max(map(len, present)) > limit:
+        limit = MAX_CHARS if chars is None else min(chars, MAX_CHARS)  # the digest's text (as ever)
+        keep = MAX_CHARS if chars is None else chars  # the classifier's: all the server sent
+        longest = max(map(len, present))
+        if longest > limit:
             if chars is not None:
                 n = sum(1 for v in present if len(v) > chars)
                 if n:
                     was_cut[col] = was_cut.get(col, 0) + n
             texts = [v[:limit] for v in present]
+            out.extend(texts if keep == limit else [v[:keep] for v in present] if longest > keep else present)
         else:
             texts = list(present)
+            out.extend(texts)
+        if not nulls:
+            return texts
+        it = iter(texts)
+        return ["\x00" if v is None else next(it) for v in values]
     elif kind is float:
         texts = _float_texts(present)
     elif kind is int:
@@ -675,7 +685,8 @@ def _cell(col: str, raw: Any, structured: bool, chars: int | None, fields: dict[
             if cut_here:
                 json_cut[col] = json_cut.get(col, 0) + 1
             return cell
-    fields[col].append(cell)
+    # text cut on the server is classified whole (the digest keeps its first MAX_CHARS characters)
+    fields[col].append(raw if chars is not None and isinstance(raw, str) else cell)
     return cell
 
 
