@@ -770,6 +770,17 @@ class MySQL(Dialect):
     def all_versions(self, stmt: Any, table: Any) -> Any:
         return stmt.with_hint(table, ALL_VERSIONS)
 
+    # SQLAlchemy's reflection parses SHOW CREATE TABLE and keeps a column name's escaped backtick
+    # doubled ('e``mail' for the column e`mail): quoted again, the sample named a column that does
+    # not exist and the whole table was not assessed. Names as the server knows them:
+    def reflected_column(self, column: Any) -> Any:
+        name = column["name"]
+        return {**column, "name": name.replace("``", "`")} if "``" in name else column
+
+    def sample_key(self, cols: list[dict], pk: dict, info: TableInfo) -> str | None:
+        names = [str(c).replace("``", "`") for c in pk.get("constrained_columns") or []]
+        return super().sample_key(cols, {**pk, "constrained_columns": names}, info)
+
     def cut(self, column: Any, chars: int | None, structured: bool = False) -> Any:
         if chars is None:
             return column.label(column.name)
