@@ -38,6 +38,7 @@ from urllib.parse import quote
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 from sqlalchemy.engine.reflection import ObjectKind
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import TableClause
 
@@ -438,6 +439,19 @@ class Postgres(Dialect):
     def needs_transaction(self, info: TableInfo) -> bool:
         return info.row_security_policy  # SET LOCAL row_security lasts one transaction
 
+    def reflected_column(self, column: Any) -> Any:
+        # a domain is read as its base type (a domain over bytea is binary, over jsonb JSON); an
+        # oid column (and the lo extension's domain over it) holds references to large objects,
+        # whose contents live in pg_largeobject (Hibernate's @Lob): the numbers are not the data
+        coltype = column["type"]
+        for _ in range(16):  # a domain over a domain ...
+            if not isinstance(coltype, postgresql.DOMAIN) or coltype.data_type is None:
+                break
+            coltype = coltype.data_type
+        if isinstance(coltype, postgresql.OID):
+            coltype = LargeObjectRef()
+        return column if coltype is column["type"] else {**column, "type": coltype}
+
     def begin_statements(self, info: TableInfo) -> list[str]:
         if info.row_security_policy:  # a policy shows this login every row: read through it
             return [*super().begin_statements(info), "SET LOCAL row_security = on"]
@@ -729,6 +743,14 @@ class Postgres(Dialect):
 def _decode_innodb(name: str) -> str:
     """MariaDB/MySQL file-name encoding (``@0022`` for ``"``) back to text."""
     return re.sub(r"@([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), name)
+
+
+class LargeObjectRef(sa.types.LargeBinary):
+    """A PostgreSQL ``oid`` column (or the ``lo`` extension's domain over it): references to large
+    objects, whose contents are in ``pg_largeobject``, not in the table. Not sampled, named so."""
+
+    unsampled_reason = ("large object references (oid): the contents live in pg_largeobject, not in this "
+                        "table, and are not sampled")
 
 
 class Geometry(sa.types.LargeBinary):
