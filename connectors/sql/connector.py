@@ -345,6 +345,7 @@ class Connector:
             if unit is not None and not checks:
                 schemas = [s for s in schemas if s == unit]
             infos = self.dialect.tables(setup, schemas)
+            invisible = self.dialect.invisible_tables(setup, [s for s in schemas if s]) if checks else {}
         except sa.exc.DBAPIError as exc:
             with contextlib.suppress(sa.exc.DBAPIError):
                 setup.rollback()
@@ -355,6 +356,8 @@ class Connector:
         if checks:
             not_found = list(self._not_found(missing_schemas, self._seen))
             yield from not_found
+            for schema, (reason, fix) in invisible.items():  # tables the login cannot even list: named
+                yield CollectionError(source=self.source.id, dataset=schema, reason=reason, fix=fix)
             if not unreflected:  # a schema not read is its own error: no "empty selection" on top
                 yield from self._empty_selection(self._seen, tables, not_found)
         if unit is not None:

@@ -230,6 +230,12 @@ class Dialect:
     def schema_fix(self, schema: str) -> str:
         return f"grant the audit role access to schema {schema}"
 
+    def invisible_tables(self, conn: sa.Connection, schemas: list[str]) -> dict[str, tuple[str, str]]:
+        """{schema: (reason, fix)} of audited schemas some of whose tables this login may not even
+        see (a catalogue that lists only the tables a login holds a privilege on). Default: none
+        (the catalogue lists every table, readable or not, and an unreadable one is named)."""
+        return {}
+
     def cleanup(self) -> None:
         """Release what the connection needed (temporary copies); called once after the scan."""
 
@@ -926,8 +932,62 @@ class MySQL(Dialect):
     def schema_fix(self, schema: str) -> str:
         return f"GRANT SELECT ON `{schema}`.* TO the audit user"
 
+    def invisible_tables(self, conn: sa.Connection, schemas: list[str]) -> dict[str, tuple[str, str]]:
+        # information_schema lists only the tables a login holds a privilege on: without SELECT on
+        # the whole database (or *.*), directly or through its active role (SHOW GRANTS says both),
+        # a table it was not granted is not listed, and could not be named as unreadable
+        rows = _run(conn, "SHOW GRANTS")
+        if rows is None:
+            return {}
+        whole: list[re.Pattern[str]] = []
+        for (line,) in rows:
+            m = _GRANT_ON.match(str(line))
+            if m is None or not _grants_select(m.group("privs")):
+                continue
+            if m.group("obj") == "*.*":
+                return {}
+            db = _GRANT_DB.fullmatch(m.group("obj"))
+            if db is not None:
+                whole.append(_db_pattern(db.group(1).replace("``", "`")))
+        me = _run(conn, "SELECT CURRENT_USER()")
+        user, _, host = str(me[0][0] if me else "").rpartition("@")
+        who = f"'{user}'@'{host}'" if user else "the audit user"
+        out: dict[str, tuple[str, str]] = {}
+        for schema in schemas:
+            if not any(p.fullmatch(schema) for p in whole):
+                out[schema] = (
+                    f"the audit login holds SELECT on some tables of {schema} only, not on the database: a table "
+                    "it holds no privilege on is invisible to it (information_schema lists only what a login "
+                    "may use), so whether the database holds other tables, and what is in them, is unknown",
+                    f"GRANT SELECT ON `{schema.replace('`', '``')}`.* TO {who}")
+        return out
+
     def grant_fix(self, schema: str, name: str) -> str:
         return f"GRANT SELECT ON `{schema}`.* TO the audit user"
+
+
+_GRANT_ON = re.compile(r"^GRANT (?P<privs>.+?) ON (?P<obj>\*\.\*|`(?:[^`]|``)+`\.\*|\S+) TO ")
+_GRANT_DB = re.compile(r"`((?:[^`]|``)+)`\.\*")
+
+
+def _grants_select(privs: str) -> bool:
+    """Whether a SHOW GRANTS privilege list holds SELECT on the whole object (not on some columns)."""
+    items = [p.strip().upper() for p in privs.split(",")]
+    return "SELECT" in items or items[0].startswith("ALL")
+
+
+def _db_pattern(name: str) -> re.Pattern[str]:
+    """A database-level grant's name as a pattern: ``%`` and ``_`` are wildcards, ``\\`` escapes."""
+    out, i = [], 0
+    while i < len(name):
+        ch = name[i]
+        if ch == "\\" and i + 1 < len(name):
+            out.append(re.escape(name[i + 1]))
+            i += 2
+            continue
+        out.append(".*" if ch == "%" else "." if ch == "_" else re.escape(ch))
+        i += 1
+    return re.compile("".join(out), re.DOTALL)
 
 
 def dialect_for(url: URL) -> Dialect:
