@@ -591,6 +591,7 @@ class Postgres(Dialect):
         role = _run(conn, "SELECT current_user, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
         if role:
             s.facts.update({"role": role[0][0], "role_bypasses_rls": bool(role[0][1] or role[0][2])})
+            self._role = str(role[0][0])  # named in the grants that fix an unreadable table
         if ssl == "off":
             s.in_transit, s.in_transit_basis = "optional", "ssl = off: every network connection is unencrypted"
             return s
@@ -734,16 +735,28 @@ class Postgres(Dialect):
             return None
         return sa.func.max(sa.func.pg_xact_commit_timestamp(sa.literal_column("xmin")))
 
+    def _who(self, role: str | None = None) -> str:
+        role = role or getattr(self, "_role", None)
+        return _pg_ident(role) if role else "<audit role>"
+
     def schema_fix(self, schema: str) -> str:
-        return f'GRANT USAGE ON SCHEMA "{schema}" and SELECT ON ALL TABLES IN SCHEMA "{schema}" to the audit role'
+        who = self._who()
+        return f"GRANT USAGE ON SCHEMA {_pg_ident(schema)} TO {who}; GRANT SELECT ON ALL TABLES IN SCHEMA {_pg_ident(schema)} TO {who}"
 
     def grant_fix(self, schema: str, name: str) -> str:
-        return f'GRANT USAGE ON SCHEMA "{schema}" and GRANT SELECT ON the table (or pg_read_all_data) to the audit role'
+        who = self._who()
+        return (f"GRANT USAGE ON SCHEMA {_pg_ident(schema)} TO {who}; GRANT SELECT ON {_pg_ident(schema)}.{_pg_ident(name)} "
+                f"TO {who} (or GRANT pg_read_all_data TO {who})")
 
     def rls_fix(self, role: str | None, schema: str, name: str) -> str:
-        who = f'"{role}"' if role else "<audit role>"
+        who = self._who(role)
         return (f"ALTER ROLE {who} BYPASSRLS (as a superuser), or a policy that shows the audit role every row: "
-                f'CREATE POLICY auditor_read ON "{schema}"."{name}" FOR SELECT TO {who} USING (true)')
+                f"CREATE POLICY auditor_read ON {_pg_ident(schema)}.{_pg_ident(name)} FOR SELECT TO {who} USING (true)")
+
+
+def _pg_ident(name: str) -> str:
+    """A PostgreSQL identifier as a statement must write it: in double quotes, each '"' doubled."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _decode_innodb(name: str) -> str:
