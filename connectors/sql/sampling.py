@@ -300,12 +300,13 @@ def text_of(value: Any) -> str | None:
 # --------------------------------------------------------------------------- JSON, iteratively
 
 
-def walk_json(text: str, path: str, out: dict[str, list[Any]]) -> str:
+def walk_json(text: str, path: str, out: dict[str, list[Any]], dropped: list[int] | None = None) -> str:
     """Flatten the JSON document in ``text`` into ``out`` (``path.key.path``, ``[]`` for list
     items) with the object readers' walker (:mod:`connectors.formats.jsonwalk`: ijson events,
     no recursion, any depth, long paths shortened in the middle). Returns ``complete``,
     ``partial`` (the text ended inside the document, as a document cut on the server does:
-    what was read is in ``out``) or ``invalid`` (not JSON; ``out`` may hold what came before)."""
+    what was read is in ``out``) or ``invalid`` (not JSON; ``out`` may hold what came before).
+    ``dropped[0]`` counts the values under key paths past MAX_FIELDS, which ``out`` does not keep."""
     import ijson
 
     walker = Walker(out, root=path)
@@ -313,16 +314,21 @@ def walk_json(text: str, path: str, out: dict[str, list[Any]]) -> str:
         walker.feed_all(ijson.basic_parse(io.BytesIO(text.encode("utf-8", "replace")), use_float=True))
     except ijson.JSONError as exc:
         return "partial" if "premature EOF" in str(exc) else "invalid"
+    finally:
+        if dropped is not None:
+            dropped[0] += walker.dropped
     return "complete"
 
 
-def _put(out: dict[str, list[Any]], path: str, value: str) -> None:
+def _put(out: dict[str, list[Any]], path: str, value: str) -> bool:
+    """``value`` kept under ``path``; False when the path is past the MAX_FIELDS bound (not kept)."""
     key = path or "$"
     if key not in out and len(out) >= MAX_FIELDS:
-        return  # bounded breadth: at most MAX_FIELDS key paths
+        return False  # bounded breadth: at most MAX_FIELDS key paths
     values = out.setdefault(key, [])
     if len(values) < MAX_VALUES_PER_FIELD:
         values.append(value)
+    return True
 
 
 # --------------------------------------------------------------------------- rows into fields
@@ -362,6 +368,7 @@ def read_rows(cols: list[str], rows: list[tuple], structured: set[str] | frozens
     failed: dict[str, tuple[int, str]] = {}
     was_cut: dict[str, int] = {}
     json_cut: dict[str, int] = {}
+    dropped: dict[str, int] = {}  # column -> values under key paths past MAX_FIELDS (not kept)
     width = len(cols)
     columns = list(zip(*rows)) if rows else []
     texts: list[list[str]] = []  # per column, each row's text for the digest
@@ -382,7 +389,7 @@ def read_rows(cols: list[str], rows: list[tuple], structured: set[str] | frozens
             col = cols[i]
             raw = row[i] if i < len(row) else None
             try:
-                cell = _cell(col, raw, col in structured, cut.get(col), fields, was_cut, json_cut)
+                cell = _cell(col, raw, col in structured, cut.get(col), fields, was_cut, json_cut, dropped)
                 texts[i].append("\x00" if cell is None else cell)
             except Exception as exc:  # noqa: BLE001 - one cell's failure stays that cell's
                 count, _ = failed.get(col, (0, ""))
@@ -402,6 +409,10 @@ def read_rows(cols: list[str], rows: list[tuple], structured: set[str] | frozens
         if col not in unsampled:
             unsampled[col] = (f"{n} JSON value(s) longer than {cut[col]} characters: only the first "
                               f"{cut[col]} characters of each were read")
+    for col, n in dropped.items():  # key paths past the bound: what was under them is not known
+        if col not in unsampled:
+            unsampled[col] = (f"{n} value(s) under JSON key paths beyond the first {MAX_FIELDS} of the sample "
+                              "were not kept: not classified")
     return SampleRead({k: v for k, v in fields.items() if v or k in cols}, digest, unsampled, was_cut)
 
 
@@ -653,8 +664,10 @@ def _wire_column(col: str, kind: str, values: tuple, fields: dict[str, list[str]
 
 
 def _cell(col: str, raw: Any, structured: bool, chars: int | None, fields: dict[str, list[str]],
-          was_cut: dict[str, int], json_cut: dict[str, int]) -> str | None:
-    """One cell into ``fields``; returns its text for the digest."""
+          was_cut: dict[str, int], json_cut: dict[str, int], dropped: dict[str, int] | None = None) -> str | None:
+    """One cell into ``fields``; returns its text for the digest (``dropped``: values under JSON key
+    paths past MAX_FIELDS, counted per column)."""
+    lost = [0]
     if raw is None:
         return None
     if isinstance(raw, (bytes, bytearray, memoryview)) and (structured or chars):
@@ -668,9 +681,11 @@ def _cell(col: str, raw: Any, structured: bool, chars: int | None, fields: dict[
             raw = json.dumps(raw, default=str)
         text = raw if isinstance(raw, str) else text_of(raw) or ""
         doc: dict[str, list[Any]] = {}
-        if walk_json(text, col, doc) == "invalid" and not doc:
+        if walk_json(text, col, doc, lost) == "invalid" and not doc:
             _put(fields, col, text[:MAX_CHARS])
-        _merge(fields, doc)
+        lost[0] += _merge(fields, doc)
+        if lost[0] and dropped is not None:
+            dropped[col] = dropped.get(col, 0) + lost[0]
         if cut_here:
             json_cut[col] = json_cut.get(col, 0) + 1
         return text[:MAX_CHARS]
@@ -679,9 +694,11 @@ def _cell(col: str, raw: Any, structured: bool, chars: int | None, fields: dict[
         return None
     if isinstance(raw, str) and raw[:1] in ("{", "["):  # JSON kept in a text column (MariaDB's JSON is LONGTEXT)
         doc = {}
-        state = walk_json(raw, col, doc)
+        state = walk_json(raw, col, doc, lost)
         if state == "complete" or (state == "partial" and cut_here and doc):
-            _merge(fields, doc)
+            lost[0] += _merge(fields, doc)
+            if lost[0] and dropped is not None:
+                dropped[col] = dropped.get(col, 0) + lost[0]
             if cut_here:
                 json_cut[col] = json_cut.get(col, 0) + 1
             return cell
@@ -690,10 +707,14 @@ def _cell(col: str, raw: Any, structured: bool, chars: int | None, fields: dict[
     return cell
 
 
-def _merge(fields: dict[str, list[str]], doc: dict[str, list[Any]]) -> None:
+def _merge(fields: dict[str, list[str]], doc: dict[str, list[Any]]) -> int:
+    """``doc``'s values into ``fields``; returns how many were not kept (paths past MAX_FIELDS)."""
+    lost = 0
     for key, values in doc.items():
         for v in values:
-            _put(fields, key, v)
+            if not _put(fields, key, v):
+                lost += 1
+    return lost
 
 
 def to_fields(cols: list[str], rows: list[tuple],
