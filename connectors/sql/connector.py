@@ -101,6 +101,7 @@ class TableRead:
     rows: list[tuple]
     strategy: str
     sampled: bool  # a sample statement was run
+    counted: int | None = None  # rows of an unfiltered read that returned fewer than its LIMIT: every row
 
 
 @dataclass
@@ -821,6 +822,8 @@ class Connector:
                                           plan.structured, info.history, info, plan.texts)
                 strategy += f"; {again.strategy}"
                 rows = [tuple(r) for r in conn.execute(again.statement, execution_options=_TABLE).all()]
+                if len(rows) < o.sample_rows:  # no filter and not cut by its LIMIT: the whole table
+                    return TableRead(got, rows, strategy, True, counted=len(rows))
         return TableRead(got, rows, strategy, sample.statement is not None)
 
     def _whole(self, conn: sa.Connection, t: ReflectedTable, plan: ReadPlan, got: dict[str, Any]) -> TableRead:
@@ -864,6 +867,11 @@ class Connector:
             digest = "no-sample"
         records = got["count"] if plan.exact else info.estimate
         basis = "exact" if plan.exact else ("estimate" if records is not None else None)
+        stale_estimate = None
+        if not plan.exact and read.counted is not None:  # statistics that said far more rows than there are
+            stale_estimate = (f"{info.estimate_basis or 'the engine'} said {info.estimate}; an unfiltered read "
+                              f"returned every row ({read.counted}): the statistics are stale")
+            records, basis = read.counted, "exact"
         engine_times = list(info.engine_times)
         if plan.commit_expr is not None:
             engine_times.insert(0, (self.dialect.commit_time_basis, age.to_utc(got.get("commit")),
@@ -882,7 +890,9 @@ class Connector:
             extra["sample"]["cut_on_server"] = {c: {"values": n, "chars": plan.cut[c]} for c, n in sample.cut.items()}
         if info.history:
             extra["records_scope"] = "every stored version (FOR SYSTEM_TIME ALL): current and history rows"
-        if not plan.exact and info.estimate_basis:
+        if stale_estimate is not None:
+            extra["records_estimate_source"] = stale_estimate
+        elif not plan.exact and info.estimate_basis:
             extra["records_estimate_source"] = info.estimate_basis
         if unsampled and o.sample_rows:
             extra["unsampled"] = unsampled  # columns that may hold personal data but were not read
