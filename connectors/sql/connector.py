@@ -906,8 +906,10 @@ class Connector:
         info = t.info
         if not info.populated:
             extra = {"relation_state": "materialized view not populated (WITH NO DATA): it holds no rows"}
+            # no rows, so no personal data: an empty sample says so (not "personal data unknown")
             return Observation(dataset=self._dataset(server, t, records=0, records_basis="exact", extra=extra,
-                                                     last_modified_basis="not applicable: the view holds no rows"))
+                                                     last_modified_basis="not applicable: the view holds no rows"),
+                               sample=Sample(fields={c["name"]: [] for c in t.columns}))
         unsampled = {c["name"]: info.not_read for c in t.columns}
         return Observation(dataset=self._dataset(server, t, extra={"unsampled": unsampled},
                                                  last_modified_basis=f"unknown ({info.not_read})"))

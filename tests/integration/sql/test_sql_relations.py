@@ -89,6 +89,8 @@ def test_postgres_relations_partitions_matviews_foreign(pg):
     assert "email" in _types(mv)
     empty = got["public.mv_empty"]
     assert empty.dataset.records == 0 and "not populated" in empty.dataset.facts["relation_state"]
+    # it holds no rows: classified as holding none (an empty sample), not "personal data unknown"
+    assert empty.sample is not None and not any(empty.sample.fields.values())
     # a foreign table: inventoried, its rows named as not read (they live on another server)
     ft = got["public.remote_people"]
     assert ft.dataset.facts["relation"] == "foreign table" and ft.sample is None
