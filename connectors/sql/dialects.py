@@ -439,6 +439,10 @@ class Postgres(Dialect):
     commit_time_basis = "max(pg_xact_commit_timestamp(xmin))"
     commit_time_null = "NULL (rows written before track_commit_timestamp was on)"
 
+    def __init__(self, url: URL) -> None:
+        super().__init__(url)
+        self._restrictive: set[tuple[str, str]] = set()  # tables a restrictive policy hides rows of
+
     def driver_extra(self) -> tuple[str, str] | None:
         return ("postgres", "postgresql+psycopg")
 
@@ -623,6 +627,10 @@ class Postgres(Dialect):
         " AND NOT EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND NOT p.polpermissive"
         "   AND p.polcmd IN ('r', '*')"
         "   AND (0 = ANY(p.polroles) OR EXISTS (SELECT 1 FROM unnest(p.polroles) r WHERE pg_has_role(r, 'USAGE')))),"
+        # a restrictive policy that applies to this login: no added (permissive) policy lifts it
+        " EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND NOT p.polpermissive"
+        "   AND p.polcmd IN ('r', '*')"
+        "   AND (0 = ANY(p.polroles) OR EXISTS (SELECT 1 FROM unnest(p.polroles) r WHERE pg_has_role(r, 'USAGE')))),"
         " (SELECT fs.srvname FROM pg_foreign_table ft JOIN pg_foreign_server fs ON fs.oid = ft.ftserver"
         "   WHERE ft.ftrelid = c.oid),"
         " c.relkind <> 'p' AND EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhparent = c.oid), {locked}"
@@ -664,7 +672,8 @@ class Postgres(Dialect):
         roots: dict[tuple[str, str], int] = {}
         bypass = self._bypass(conn)
         for (nsp, rel, reltuples, size, live, writes, can_select, usage, relkind, oid, is_partition, root,
-             populated, rls, force_rls, owns, policies, open_policy, foreign_server, inherited, held) in rows:
+             populated, rls, force_rls, owns, policies, open_policy, restrictive, foreign_server, inherited,
+             held) in rows:
             by_oid[oid] = (nsp, rel)
             info = TableInfo(bytes=int(size) if size is not None else None, readable=bool(can_select and usage))
             if reltuples is not None and reltuples >= 0:
@@ -694,6 +703,8 @@ class Postgres(Dialect):
                     if open_policy:
                         info.row_security_policy = True  # a policy shows this login every row
                     else:
+                        if restrictive:  # the way out is BYPASSRLS only
+                            self._restrictive.add((nsp, rel))
                         info.hidden_by = (f"row-level security is enabled{' and forced' if force_rls else ''} "
                                           f"on this table ({int(policies or 0)} policies) and the audit role does "
                                           "not bypass it: it would see only the rows its policies allow")
@@ -750,6 +761,9 @@ class Postgres(Dialect):
 
     def rls_fix(self, role: str | None, schema: str, name: str) -> str:
         who = self._who(role)
+        if (schema, name) in self._restrictive:
+            return (f"ALTER ROLE {who} BYPASSRLS (as a superuser; a restrictive policy applies to the audit role, "
+                    "and no added policy lifts a restrictive one)")
         return (f"ALTER ROLE {who} BYPASSRLS (as a superuser), or a policy that shows the audit role every row: "
                 f"CREATE POLICY auditor_read ON {_pg_ident(schema)}.{_pg_ident(name)} FOR SELECT TO {who} USING (true)")
 

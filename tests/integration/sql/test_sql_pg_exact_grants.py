@@ -45,3 +45,32 @@ def test_the_way_out_is_the_exact_grant(pg_url):
             c.execute(sa.text(f"DROP OWNED BY {role}"))
             c.execute(sa.text(f"DROP ROLE {role}"))
         engine.dispose()
+
+
+def test_a_restrictive_policy_is_not_lifted_by_a_permissive_one(pg_url):
+    """A restrictive policy filters whatever permissive policies allow: the way out 'CREATE POLICY
+    ... USING (true)' (permissive) would not show the audit role one more row. Only BYPASSRLS is."""
+    engine = sa.create_engine(pg_url)
+    role = f"aud_{uuid.uuid4().hex[:8]}"
+    dbname = sa.engine.make_url(pg_url).database
+    with engine.begin() as c:
+        c.execute(sa.text("CREATE TABLE tenants (id int, tenant int, email text)"))
+        c.execute(sa.text("INSERT INTO tenants SELECT i, i % 2, 'u' || i || '@example.com' FROM generate_series(1, 20) i"))
+        c.execute(sa.text("ALTER TABLE tenants ENABLE ROW LEVEL SECURITY"))
+        c.execute(sa.text(f"CREATE ROLE {role} LOGIN"))
+        c.execute(sa.text(f"GRANT CONNECT ON DATABASE {dbname} TO {role}"))
+        c.execute(sa.text(f"GRANT USAGE ON SCHEMA public TO {role}"))
+        c.execute(sa.text(f"GRANT SELECT ON tenants TO {role}"))
+        c.execute(sa.text(f"CREATE POLICY see_all ON tenants FOR SELECT TO {role} USING (true)"))
+        c.execute(sa.text("CREATE POLICY one_tenant ON tenants AS RESTRICTIVE FOR SELECT USING (tenant = 1)"))
+    url = sa.engine.make_url(pg_url).set(username=role).render_as_string(hide_password=False)
+    try:
+        d = by_name(scan(url))["public.tenants"].dataset
+        assert d.status == "error"
+        assert f'ALTER ROLE "{role}" BYPASSRLS' in (d.error or ""), d.error
+        assert "CREATE POLICY" not in (d.error or "") and "restrictive" in (d.error or ""), d.error
+    finally:
+        with engine.begin() as c:
+            c.execute(sa.text(f"DROP OWNED BY {role}"))
+            c.execute(sa.text(f"DROP ROLE {role}"))
+        engine.dispose()
