@@ -74,7 +74,16 @@ class ReflectedTable:
 
     @property
     def display(self) -> str:
-        return f"{self.schema or 'main'}.{self.name}"
+        return display_name(self.schema or "main", self.name)
+
+
+def display_name(schema: str, name: str) -> str:
+    """A table's dataset name, ``schema.name``: one name per table. A schema holding '.' (or
+    starting with '"') is written in double quotes, '"' doubled: "a.b".c and a."b.c" were both
+    'a.b.c', and a dataset is keyed by its name (policy evaluation, the store, finding ids)."""
+    if "." in schema or schema.startswith('"'):
+        schema = '"' + schema.replace('"', '""') + '"'
+    return f"{schema}.{name}"
 
 
 @dataclass
@@ -956,7 +965,7 @@ class Connector:
         if fields.get("status") == "error":
             fields.setdefault("last_modified_basis", "not read: the table could not be read")
         return Dataset(
-            source=self.source.id, vendor=self.source.vendor.id, kind="table", name=f"{schema}.{name}",
+            source=self.source.id, vendor=self.source.vendor.id, kind="table", name=display_name(schema, name),
             uri=self.dialect.uri(schema, name), bytes=info.bytes,
             encryption_at_rest=info.encryption_at_rest, encryption_in_transit=server.in_transit,
             public=None, has_retention=retention_days is not None, retention_days=retention_days, columns=tuple(c["name"] for c in cols), facts=facts, **fields)
