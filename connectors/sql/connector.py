@@ -895,8 +895,11 @@ class Connector:
             "fingerprint": sampling.fingerprint(records, basis, digest),
             "sample": {"rows": len(rows), "columns": plan.sample_cols, "strategy": read.strategy},
         }
-        if sample.cut:  # values longer than their cut: the first characters were read
+        notes: tuple[str, ...] = ()
+        if sample.cut:  # values longer than their cut: the first characters were read (the sample), and said so
             extra["sample"]["cut_on_server"] = {c: {"values": n, "chars": plan.cut[c]} for c, n in sample.cut.items()}
+            notes = tuple(f"{c}: {n} value(s) longer than {plan.cut[c]} characters: the first {plan.cut[c]} "
+                          "of each read" for c, n in sample.cut.items())
         if info.history:
             extra["records_scope"] = "every stored version (FOR SYSTEM_TIME ALL): current and history rows"
         if stale_estimate is not None:
@@ -905,7 +908,7 @@ class Connector:
             extra["records_estimate_source"] = info.estimate_basis
         if unsampled and o.sample_rows:
             extra["unsampled"] = unsampled  # columns that may hold personal data but were not read
-        ds = self._dataset(server, t, records=records, records_basis=basis,
+        ds = self._dataset(server, t, records=records, records_basis=basis, notes=notes,
                            last_modified=verdict.last_modified, last_modified_basis=verdict.basis, extra=extra)
         return Observation(dataset=ds, sample=Sample(fields=fields) if plan.sample_cols and o.sample_rows else None)
 

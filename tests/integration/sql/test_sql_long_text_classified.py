@@ -61,3 +61,22 @@ def test_sqlite_long_text_is_classified_past_1024_characters(tmp_path):
     con.commit()
     con.close()
     assert _email_found(f"sqlite:///{path}", "main.notes")
+
+
+def test_a_value_longer_than_the_cut_is_named_in_the_notes(tmp_path):
+    """A TOASTed notes cell of 30,000 characters: its first LONG_CHARS are the sample (as a table's
+    first rows are), and the dataset says so in its notes, naming the column, how many values and
+    the cut, without making the table unassessed (a cut text is a sample, not an unread column)."""
+    from connectors.sql.sampling import LONG_CHARS
+
+    path = tmp_path / "vendor.db"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE notes (id integer primary key, body text, short text)")
+    con.executemany("INSERT INTO notes VALUES (?, ?, ?)",
+                    [(i, "x " * 15_000 + f"customer{i}@example.com", "ok") for i in range(1, 4)])
+    con.commit()
+    con.close()
+    d = by_name(scan(f"sqlite:///{path}"))["main.notes"].dataset
+    assert d.status == "assessed" and not d.facts.get("unsampled")
+    assert any(n.startswith("body: 3 value(s) longer than ") and str(LONG_CHARS) in n for n in d.notes), d.notes
+    assert not any(n.startswith("short:") for n in d.notes)
