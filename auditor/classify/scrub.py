@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from urllib.parse import quote, unquote
 
 from auditor.classify import masking
 from auditor.classify import validators as v
@@ -49,11 +50,30 @@ def _phone(m: re.Match[str]) -> str:
     return masking.mask_phone(m.group()) if _PHONE_CHECK(m.group(), False) else m.group()
 
 
-@lru_cache(maxsize=65536)
-def scrub_text(text: str) -> str:
-    if not text or not any(c.isdigit() or c == "@" for c in text):
-        return text
+# a run of a name percent-encoded in a URI (a SQL dataset's ``.../public.jane.doe%40example.com``,
+# ``%2B6591234567``): up to a '/' or a space, holding at least one escape
+_ENCODED = re.compile(r"(?:[^\s/%]|%[0-9A-Fa-f]{2})*%[0-9A-Fa-f]{2}(?:[^\s/%]|%[0-9A-Fa-f]{2})*")
+
+
+def _encoded(m: re.Match[str]) -> str:
+    """An encoded run is read decoded: where that holds a value, the masked text replaces the run
+    (its masks and '@' kept as they are, the rest encoded again); otherwise the run stays as it was."""
+    plain = unquote(m.group())
+    masked = _plain(plain)
+    return m.group() if masked == plain else quote(masked, safe="*@+")
+
+
+def _plain(text: str) -> str:
     text = _EMAIL.sub(_email, text)
     text = _DIGITS.sub(_card, text)
     text = _ID.sub(_national_id, text)
     return _PHONE.sub(_phone, text)
+
+
+@lru_cache(maxsize=65536)
+def scrub_text(text: str) -> str:
+    if not text or not any(c.isdigit() or c == "@" for c in text):
+        return text
+    if "%" in text:
+        text = _ENCODED.sub(_encoded, text)
+    return _plain(text)

@@ -49,3 +49,22 @@ def test_the_same_name_always_scrubs_the_same_text():
         out = subprocess.run([sys.executable, "-c", code, json.dumps(list(SAME))], capture_output=True, text=True,
                              check=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
         assert json.loads(out) == list(SAME.values()), seed
+
+
+@pytest.mark.parametrize(("raw", "hidden", "scrubbed"), [
+    ("postgresql://h:5432/db/public.jane.doe%40example.com", "jane.doe", "postgresql://h:5432/db/p***@e***.com"),
+    ("postgresql://h:5432/db/public.%2B6591234567", "6591234567", "postgresql://h:5432/db/public.*******567"),
+    ("postgresql://h:5432/db/public.%2B65%209123%204567", "9123", "postgresql://h:5432/db/public.*******567"),
+    ("s3://b/exports/4111111111111111%2Ecsv", "4111111111111111", "s3://b/exports/411111******1111.csv"),
+])
+def test_values_percent_encoded_in_a_uri_are_masked(raw, hidden, scrubbed):
+    """A SQL dataset's URI percent-encodes its table name: the address or number in it is masked
+    there as in the name (the URI reached every report raw)."""
+    out = scrub_text(raw)
+    assert hidden not in out and out == scrubbed
+
+
+@pytest.mark.parametrize("name", ["postgresql://h:5432/db%20name/public.order%20lines",
+                                  "s3://b/a%2Fb/c%40d", "sqlite:///tmp/x%25y.db", "public.100%25"])
+def test_encoded_names_without_values_stay_as_written(name):
+    assert scrub_text(name) == name
