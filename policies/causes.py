@@ -178,11 +178,10 @@ def _by_kind(ds: Dataset, fact: str, words: str, store: str) -> Cause:
                          WayOut(kind="permission", text="Let the auditor's user read the server's TLS variables "
                                 "(SHOW VARIABLES: require_secure_transport, have_ssl), or " + attest(ds, fact) + "."))
         if fact == "last_modified":
-            if ds.known.last_modified_bound == "at_most":
-                return Cause(f"last_modified:lower-bound:{engine}", f"{words} of {store}: only a lower bound "
-                             "(unchanged since first seen)",
-                             WayOut(kind="setting", text=_age_setting(engine)))
-            return Cause(f"last_modified:sql:{engine}", f"{words} of {store}: no write-time column or engine clock",
+            # one cause, with or without the lower bound the run history gives an unchanged table from its
+            # second run on: the same gap and fix, so the finding keeps its id (and its waiver) across nights
+            return Cause(f"last_modified:sql:{engine}", f"{words} of {store}: no write-time column or engine clock "
+                         "(at best a lower bound: unchanged since first seen)",
                          WayOut(kind="setting", text=_age_setting(engine)))
         if fact == "public" and "public" in (facts.get("unknown_unless_attested") or {}):
             return Cause(f"public:network-policy:{engine}", f"{words} of {store}: network access not read",

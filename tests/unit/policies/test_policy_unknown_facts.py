@@ -192,3 +192,21 @@ def test_an_age_known_only_from_history_is_a_lower_bound():
     assert na.evidence["unknown"] == ["last_modified"]
     old = table(last_modified=days_ago(400), facts={"last_modified_bound": "at_most"})
     assert of_rule(run(["builtin:baseline"], [old]), "stale-personal-data")
+
+
+def test_an_age_unknown_keeps_its_not_assessed_id_when_history_gives_a_lower_bound():
+    """Night one: a table with no write-time column has no age (not assessed). Night two, unchanged: the
+    run history gives a lower bound, still not assessed, for the same reason and with the same fix. The
+    finding's id stays: a SIEM dedupes on it and a waiver on it still applies (the id changed with the
+    cause's key, so the finding vanished unresolved and came back as new; tables that changed since flip it back)."""
+    night_one = table(last_modified=None, last_modified_basis="unknown (no write-time column)")
+    night_two = table(last_modified=days_ago(30), facts={"last_modified_bound": "at_most"})
+    [first] = not_assessed_for(run(["builtin:baseline"], [night_one]), "stale-personal-data")
+    [second] = not_assessed_for(run(["builtin:baseline"], [night_two]), "stale-personal-data")
+    assert first.id == second.id
+    assert first.remediation == second.remediation
+    # a source with both kinds of table: one finding, one fix
+    mixed = not_assessed_for(run(["builtin:baseline"], [night_one, table("crm.orders", last_modified=days_ago(30),
+                                                                          facts={"last_modified_bound": "at_most"})]),
+                             "stale-personal-data")
+    assert [f.evidence["datasets"] for f in mixed] == [["crm.customers", "crm.orders"]]
