@@ -91,6 +91,73 @@ def engine_of(ds: Dataset) -> str:
     return store_words(ds).split()[0].lower() if ds.kind == "table" else ""
 
 
+def store_of(ds: Dataset) -> str:
+    """The kind of store a dataset is on: its engine for a table (postgresql, mysql, mariadb, sqlite,
+    snowflake), else its URI's scheme (s3, gs, azure, ftp, sftp)."""
+    return engine_of(ds) if ds.kind == "table" else ds.uri.split(":", 1)[0].lower()
+
+
+_MYSQL_TLS = ("MySQL/MariaDB: require_secure_transport = ON (SET GLOBAL and in the server's config; on RDS in "
+              "the DB parameter group), or REQUIRE SSL on the accounts that read this data.")
+_MYSQL_AT_REST = ("MariaDB: load a key management plugin (file_key_management or a KMS) and set "
+                  "innodb_encrypt_tables = ON, then ALTER TABLE ... ENCRYPTED=YES; MySQL: a keyring component "
+                  "and ALTER TABLE ... ENCRYPTION='Y'; on RDS: restore an encrypted copy of a snapshot.")
+_VOLUME = "encrypt the volume the files live on (LUKS, BitLocker, an encrypted cloud disk), or the files themselves"
+
+# the how-to of a rule's fix on each kind of store, appended to the rule's (store-neutral) remediation
+STORE_FIXES: dict[str, dict[str, str]] = {
+    "public-exposure": {
+        "s3": "S3: delete ACL grants to AllUsers / AuthenticatedUsers and bucket-policy statements with Principal "
+              "\"*\", and turn on S3 Block Public Access on the bucket and the account.",
+        "gs": "GCS: remove the allUsers / allAuthenticatedUsers IAM bindings and ACL entries, and turn on public "
+              "access prevention (gcloud storage buckets update gs://BUCKET --public-access-prevention).",
+        "azure": "Azure: set the container's access level to private and allowBlobPublicAccess = false on the "
+                 "storage account.",
+        "ftp": "FTP: turn off anonymous login (vsftpd anonymous_enable=NO; ProFTPD: remove the <Anonymous> "
+               "block) and give the vendor's exchange a named account.",
+        "sftp": "SFTP: remove the login that needs no key or password, and any account shared beyond the vendor.",
+        "postgresql": "Database: turn off public network access (RDS: modify-db-instance --no-publicly-accessible) "
+                      "and restrict its security group or firewall to known addresses.",
+        "mysql": "Database: turn off public network access (RDS: modify-db-instance --no-publicly-accessible) and "
+                 "restrict its security group or firewall to known addresses.",
+        "mariadb": "Database: turn off public network access (RDS: modify-db-instance --no-publicly-accessible) and "
+                   "restrict its security group or firewall to known addresses.",
+        "snowflake": "Snowflake: attach a network policy (ALLOWED_IP_LIST) to the account or the users that read "
+                     "this data, or use private connectivity.",
+    },
+    "insecure-transport": {
+        "s3": "S3: add a bucket-policy statement denying s3:* when aws:SecureTransport is false.",
+        "gs": "GCS: only anonymous reads travel in plain HTTP; make the bucket private (remove the allUsers / "
+              "allAuthenticatedUsers bindings) so every read needs credentials, which go over TLS only.",
+        "azure": "Azure: turn on 'secure transfer required' (supportsHttpsTrafficOnly = true) on the storage "
+                 "account.",
+        "ftp": "FTP: require TLS for logins and data (vsftpd ssl_enable=YES, force_local_logins_ssl=YES, "
+               "force_local_data_ssl=YES; ProFTPD TLSRequired on), or move the exchange to SFTP.",
+        "postgresql": "PostgreSQL: ssl = on and only hostssl lines (no host lines) in pg_hba.conf for remote "
+                      "logins; on RDS set rds.force_ssl = 1 in the DB parameter group.",
+        "mysql": _MYSQL_TLS,
+        "mariadb": _MYSQL_TLS,
+    },
+    "unencrypted-personal-data": {
+        "s3": "S3: set default encryption (put-bucket-encryption, SSE-S3 or SSE-KMS) and copy the existing "
+              "objects over themselves so they are stored encrypted.",
+        "sqlite": "SQLite: the database file is plain; move it onto an encrypted volume (LUKS, BitLocker, an "
+                  "encrypted cloud disk) or convert it with SQLCipher.",
+        "mysql": _MYSQL_AT_REST,
+        "mariadb": _MYSQL_AT_REST,
+        "postgresql": "PostgreSQL: encrypt the data directory's volume; on RDS restore an encrypted copy of a "
+                      "snapshot (StorageEncrypted cannot be turned on in place).",
+        "ftp": f"File server: {_VOLUME}.",
+        "sftp": f"File server: {_VOLUME}.",
+    },
+}
+
+
+def store_fix(rule_check: str, ds: Dataset) -> str | None:
+    """How to apply ``rule_check``'s fix on the store ``ds`` is on, or None where the rule's text is all."""
+    return STORE_FIXES.get(rule_check, {}).get(store_of(ds))
+
+
 def attest(ds: Dataset, fact: str) -> str:
     values = ATTESTABLE.get(fact, "the value")
     return (f"declare it under attestations: (match: {{source: {ds.source}}}, fact: {fact}, value: {values}, "

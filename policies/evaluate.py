@@ -26,7 +26,7 @@ from auditor.models import (
     severity_rank,
 )
 
-from .causes import Cause, cause_of, store_words
+from .causes import Cause, cause_of, store_fix, store_words
 from .checks import Context, Fail, Subject, Unknown, checks
 from .ruleset import Effective, PolicySet, Rule, matches
 from .schema import Match, Params
@@ -199,7 +199,7 @@ class _Run:
         return Finding(
             id=finding_id(rule.id, d.source, d.name), rule=rule.id, severity=severity,
             source=d.source, vendor=d.vendor, dataset=d.name, title=rule.title,
-            evidence=evidence, remediation=rule.remediation,
+            evidence=evidence, remediation=_with_store_fix(rule, d),
             references=rule.references, description=rule.description, rules=(rule.id,))
 
     # ------------------------------------------------------------------ one problem, one finding
@@ -320,6 +320,12 @@ class _Run:
             return
         also = list(old.evidence.get("also", [])) + [f.evidence]  # same id twice: keep both facts
         self.findings[f.id] = old.model_copy(update={"evidence": {**old.evidence, "also": also}})
+
+
+def _with_store_fix(rule: Rule, d: Dataset) -> str:
+    """The rule's remediation, then how to do it on the dataset's kind of store (its setting, its command)."""
+    how = store_fix(rule.check, d)
+    return f"{rule.remediation.rstrip()} {how}".strip() if how else rule.remediation
 
 
 def _fact_key(rule: Rule) -> str:
