@@ -20,6 +20,7 @@ value: titles, dataset names and counts only.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -28,6 +29,26 @@ from junitparser import Failure, JUnitXml, Skipped, TestCase, TestSuite
 from auditor.models import Finding, Run, severity_rank
 
 SUITE = "auditor"
+# characters XML 1.0 cannot hold, even escaped (C0 controls but tab/LF/CR, surrogates, U+FFFE/U+FFFF)
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_safe(text: str) -> str:
+    """``text`` with the characters XML cannot hold written as escapes (``\\x01``): names come from
+    audited stores, and one such character made the whole file unwritable."""
+    if not _NOT_XML.search(text):
+        return text
+    return _NOT_XML.sub(lambda m: repr(m.group())[1:-1] if m.group() != "'" else m.group(), text)
+
+
+def _clean_tree(xml: JUnitXml) -> None:
+    for elem in xml._elem.iter():
+        if elem.text:
+            elem.text = _xml_safe(elem.text)
+        if elem.tail:
+            elem.tail = _xml_safe(elem.tail)
+        for key, value in elem.attrib.items():
+            elem.attrib[key] = _xml_safe(value)
 
 
 def _where(f: Finding) -> str:
@@ -77,6 +98,7 @@ def build_junit(run: Run, fail_on: str = "high", rules: Iterable[str] | None = N
     xml = JUnitXml(SUITE)
     xml.add_testsuite(suite)
     xml.update_statistics()
+    _clean_tree(xml)
     return xml
 
 

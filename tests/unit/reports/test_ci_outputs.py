@@ -200,3 +200,21 @@ def test_junit_and_metrics_keep_hostile_names_as_data(tmp_path):
     assert suite.failures == len(run.open_findings("high"))
     m = metrics(write_metrics(run, tmp_path / "auditor.prom"))
     assert m[("auditor_open_findings", (("rule", "public-exposure"), ("severity", "critical")))] == 2
+
+
+def test_junit_keeps_a_name_with_control_characters_and_stays_well_formed(tmp_path):
+    """A table named with a control character (PostgreSQL allows any but NUL in a quoted name): the
+    JUnit writer re-parses its own XML to indent it, which refused the character, so ``scan`` ended
+    with an internal error and no gate report. The character is written escaped (``\\x01``) and the
+    file parses."""
+    run = sample_run(hostile=True)
+    name = "ctl\x01x\x1b[31m\ufffe"
+    run = run.model_copy(update={"trigger": "manual\x07",
+                                 "findings": tuple(f.model_copy(update={"dataset": name, "title": f.title + "\x0b"})
+                                                   for f in run.findings)})
+    path = write_junit(run, tmp_path / "j.xml", "high")
+    ElementTree.parse(str(path))  # well-formed
+    suite = next(iter(JUnitXml.fromfile(str(path))))
+    names = [c.name for c in suite]
+    assert any("ctl\\x01x\\x1b[31m\\ufffe" in n for n in names), names
+    assert suite.failures == len(run.open_findings("high"))
