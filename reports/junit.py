@@ -65,6 +65,18 @@ def _detail(f: Finding) -> str:
     return "\n".join(lines)
 
 
+def _not_assessed(run: Run) -> dict[str, list[str]]:
+    """The ids of the open or waived not-assessed findings per rule they leave unjudged; under ``""``
+    those of a source or dataset that could not be read at all (every rule is unjudged there)."""
+    out: dict[str, list[str]] = {}
+    for f in run.findings:
+        if f.rule == "not-assessed" and f.status in ("open", "waived"):
+            rules = [r for r in f.rules if r != "not-assessed"]
+            for r in rules or [""]:
+                out.setdefault(r, []).append(f.id)
+    return out
+
+
 def build_junit(run: Run, fail_on: str = "high", rules: Iterable[str] | None = None) -> JUnitXml:
     """``rules``: the ids of the rules in force (those without findings pass); by default the rules
     that produced a finding in this run."""
@@ -74,8 +86,16 @@ def build_junit(run: Run, fail_on: str = "high", rules: Iterable[str] | None = N
     for key, value in (("run_id", run.id), ("status", run.status), ("trigger", run.trigger),
                        ("as_of", run.as_of.isoformat()), ("fail_on", fail_on)):
         suite.add_property(key, str(value))
+    unjudged = _not_assessed(run)
     for rule in order:
         found = [f for f in run.findings if f.rule == rule and f.status in ("open", "waived")]
+        if not found and rule != "not-assessed" and (unjudged.get(rule) or unjudged.get("")):
+            ids = unjudged.get(rule) or unjudged[""]
+            case = TestCase("not assessed", classname=rule, time=0)
+            case.result = [Skipped(f"not assessed (no finding where it could be judged): see {', '.join(ids)}",
+                                   "not-assessed")]
+            suite.add_testcase(case)
+            continue
         if not found:
             suite.add_testcase(TestCase("no finding", classname=rule, time=0))
         for f in found:

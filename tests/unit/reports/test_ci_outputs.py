@@ -108,7 +108,8 @@ def test_junit_counts_follow_fail_on(tmp_path, fail_on):
     # one case per open finding, one per waived finding, one passing case per rule without either
     assert suite.tests == len(opened) + len(waived) + len(clean)
     assert suite.failures == len(run.open_findings(fail_on)) <= suite.tests
-    assert suite.skipped == len(waived) == 1 and suite.errors == 0
+    # the run holds a source not read at all (courier-db): a rule without a finding is not assessed, skipped
+    assert suite.skipped == len(waived) + len(clean) and len(waived) == 1 and suite.errors == 0
     root = ElementTree.parse(path).getroot()  # the totals a CI tool reads, as written
     for element in (root, root.find("testsuite")):
         assert int(element.get("failures")) == suite.failures <= int(element.get("tests")) == suite.tests
@@ -118,13 +119,13 @@ def test_junit_counts_follow_fail_on(tmp_path, fail_on):
         by_rule.setdefault(c.classname, []).append(c)
     assert set(by_rule) == rules
     (card,) = by_rule["cardholder-data"]
-    assert card.is_passed and card.name == "no finding"  # a rule in force that found nothing passes
+    assert card.is_skipped and card.name == "not assessed"  # found nothing, but not everywhere: never a pass
     stale = [c for c in by_rule["stale-personal-data"] if isinstance(c.result[0] if c.result else None, Failure)]
     assert len(stale) == (2 if fail_on != "critical" else 0)
     for c in stale:
         f = next(f for f in opened if f.id in c.name)
         assert c.name == f"{f.vendor}/{f.source}/{f.dataset} [{f.id}]"
-    (skipped,) = [c for c in suite if c.is_skipped]
+    (skipped,) = [c for c in suite if c.is_skipped and c.name != "not assessed"]
     assert skipped.classname == waived[0].rule and waived[0].id in skipped.name
     assert isinstance(skipped.result[0], Skipped) and "isolated VLAN" in skipped.result[0].message
     props = {p.name: p.value for p in suite.properties()}
@@ -218,3 +219,29 @@ def test_junit_keeps_a_name_with_control_characters_and_stays_well_formed(tmp_pa
     names = [c.name for c in suite]
     assert any("ctl\\x01x\\x1b[31m\\ufffe" in n for n in names), names
     assert suite.failures == len(run.open_findings("high"))
+
+
+def test_junit_a_rule_that_could_not_be_judged_is_not_a_pass(tmp_path):
+    """A rule with no finding passed ("no finding") even where the run could not judge it: every table's
+    age unknown gave one not-assessed finding naming stale-personal-data, and the CI test tab still
+    showed stale-personal-data green. Such a rule is skipped, "not assessed", naming the not-assessed
+    findings; a source that could not be read at all leaves every rule without a finding not assessed.
+    Failures stay the findings at or above fail_on."""
+    base = sample_run()
+    keep = [f for f in base.findings if f.rule not in ("stale-personal-data", "not-assessed")]
+    source_level = next(f for f in base.findings if f.rule == "not-assessed" and f.source == "courier-db")
+    age = next(f for f in base.findings if f.rule == "not-assessed" and f.source != "courier-db")
+    age = age.model_copy(update={"id": "not-assessed:age", "rules": ("stale-personal-data",), "dataset": "db"})
+    rules = ["stale-personal-data", "cardholder-data"]
+    only_age = base.model_copy(update={"findings": (*keep, age)})
+    suite = next(iter(JUnitXml.fromfile(str(write_junit(only_age, tmp_path / "a.xml", "high", rules)))))
+    (stale,) = [c for c in suite if c.classname == "stale-personal-data"]
+    assert stale.name == "not assessed" and stale.is_skipped and "not-assessed:age" in stale.result[0].message
+    (card,) = [c for c in suite if c.classname == "cardholder-data"]
+    assert card.is_passed and card.name == "no finding"
+    assert suite.failures == len(only_age.open_findings("high"))
+    whole = base.model_copy(update={"findings": (*keep, source_level)})
+    suite = next(iter(JUnitXml.fromfile(str(write_junit(whole, tmp_path / "b.xml", "high", rules)))))
+    for rule in rules:
+        (case,) = [c for c in suite if c.classname == rule]
+        assert case.name == "not assessed" and case.is_skipped and source_level.id in case.result[0].message
