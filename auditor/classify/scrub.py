@@ -60,7 +60,7 @@ def _encoded(m: re.Match[str]) -> str:
     (its masks and '@' kept as they are, the rest encoded again); otherwise the run stays as it was."""
     plain = unquote(m.group())
     masked = _plain(plain)
-    return m.group() if masked == plain else quote(masked, safe="*@+")
+    return m.group() if masked == plain else quote(masked, safe="*@+?=&")
 
 
 def _plain(text: str) -> str:

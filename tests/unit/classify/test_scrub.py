@@ -56,6 +56,9 @@ def test_the_same_name_always_scrubs_the_same_text():
     ("postgresql://h:5432/db/public.%2B6591234567", "6591234567", "postgresql://h:5432/db/public.*******567"),
     ("postgresql://h:5432/db/public.%2B65%209123%204567", "9123", "postgresql://h:5432/db/public.*******567"),
     ("s3://b/exports/4111111111111111%2Ecsv", "4111111111111111", "s3://b/exports/411111******1111.csv"),
+    # a -vvv log line of urllib3 (botocore encodes the key's '@')
+    ('"GET /exports/customers/jane.doe%40example.com.csv?acl HTTP/1.1" 200', "jane.doe",
+     '"GET /exports/customers/j***@e***.com.csv?acl HTTP/1.1" 200'),
 ])
 def test_values_percent_encoded_in_a_uri_are_masked(raw, hidden, scrubbed):
     """A SQL dataset's URI percent-encodes its table name: the address or number in it is masked
