@@ -338,8 +338,9 @@ def diff_with_previous(previous: Run | None, findings: list[Finding], seen_sourc
         return not any(s == f.source and (f.dataset == name or f.dataset.startswith(name.rstrip("/") + "/"))
                        for s, name in blind)
 
+    # not-assessed findings too: one the run no longer has, where it looked, was fixed (a grant, a setting)
     before = {f.id: f for f in (*previous.carried, *previous.findings)
-              if f.status in ("open", "waived") and f.rule != "not-assessed" and f.id not in now}
+              if f.status in ("open", "waived") and f.id not in now}
     resolved = [ResolvedFinding(id=f.id, rule=f.rule, dataset=f.dataset, source=f.source, severity=f.severity)
                 for f in before.values() if looked_at(f)]
     carried = [f for f in before.values() if not looked_at(f)]

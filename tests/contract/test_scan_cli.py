@@ -240,12 +240,14 @@ def test_nothing_is_resolved_by_not_looking(tmp_path, fake_connector):
     doc = _ids(out3)
     assert doc["resolved"] == [] and doc["run"]["previous_run_id"] is not None
     assert {(c["source"], c["dataset"]) for c in doc["not_rechecked"]} == {("one", "s.b"), ("two", "public.orders")}
-    # the contract is renewed and everything is read again: all three are resolved against the partial run
+    # the contract is renewed and everything is read again: all three are resolved against the partial run,
+    # and so are its not-assessed findings (s.b unreadable, source two down)
     p = config(tmp_path, [fake("one", datasets=[a, b]), fake("two", datasets=[CLEAN])])
     out4 = tmp_path / "4.json"
     assert scan(p, "--json", str(out4)).exit_code == 0
-    assert {(r["source"], r["dataset"]) for r in _ids(out4)["resolved"]} == {
-        ("one", "s.a"), ("one", "s.b"), ("two", "public.orders")}
+    assert {(r["rule"], r["source"], r["dataset"]) for r in _ids(out4)["resolved"]} == {
+        ("vendor-contract-ended", "one", "s.a"), ("vendor-contract-ended", "one", "s.b"),
+        ("vendor-contract-ended", "two", "public.orders"), ("not-assessed", "one", "s.b"), ("not-assessed", "two", "two")}
 
 
 def test_a_corrupt_state_store_is_one_line_and_exit_2(tmp_path, fake_connector):
@@ -362,3 +364,26 @@ def test_the_summary_counts_open_not_assessed_findings_next_to_unreadable_datase
     n = sum(1 for f in doc["findings"] if f["rule"] == "not-assessed" and f["status"] == "open")
     assert n >= 1
     assert f"datasets: 1 (0 not assessed), open not-assessed findings: {n}" in r.output, r.output
+
+
+def test_a_not_assessed_finding_is_resolved_once_the_dataset_is_read(tmp_path, fake_connector):
+    """A SIEM opens a ticket for every finding and closes it on ``resolved``: a not-assessed finding
+    (a table the audit role could not read) that the next run no longer has, because the grant was
+    made and the table read, is resolved like any other; it vanished silently and its ticket stayed open."""
+    a, b = {**CLEAN, "name": "s.a"}, {**CLEAN, "name": "s.b"}
+    p = config(tmp_path, [fake("one", datasets=[a], unreadable=["s.b"])])
+    first, second = tmp_path / "1.json", tmp_path / "2.json"
+    assert scan(p, "--json", str(first)).exit_code == 3
+    [na] = [f for f in _ids(first)["findings"] if f["rule"] == "not-assessed"]
+    p = config(tmp_path, [fake("one", datasets=[a, b])])
+    ocsf = tmp_path / "2.ocsf.jsonl"
+    assert scan(p, "--json", str(second), "--ocsf", str(ocsf)).exit_code == 0
+    assert [(r["id"], r["rule"], r["dataset"]) for r in _ids(second)["resolved"]] == [(na["id"], "not-assessed", "s.b")]
+    closed = [json.loads(line) for line in ocsf.read_text().splitlines()]
+    assert [(r["finding_info"]["uid"], r["status"]) for r in closed] == [(na["id"], "Resolved")]
+    # a source that fails again resolves nothing: its finding is the same one, still open
+    p = config(tmp_path, [fake("one", datasets=[a], unreadable=["s.b"])])
+    assert scan(p, "--json", str(first)).exit_code == 3
+    p = config(tmp_path, [fake("one", datasets=[a], unreadable=["s.b"])])
+    assert scan(p, "--json", str(second)).exit_code == 3
+    assert _ids(second)["resolved"] == []
