@@ -224,6 +224,8 @@ def scrubbed(ds: Dataset, update: dict | None = None) -> Dataset:
         "name": scrub_text(ds.name), "parent": scrub_text(ds.parent) if ds.parent else None,
         "uri": scrub_text(ds.uri), "columns": tuple(scrub_text(c) for c in ds.columns),
         "notes": tuple(scrub_text(n) for n in notes), "error": scrub_text(error) if error else None,
+        # a refused call names what it was refused on (a file server's folder: /customers/<address>/)
+        "denied": tuple(scrub_text(c) for c in u.get("denied", ds.denied)),
         "personal_data": tuple(map(_scrubbed_where, u.get("personal_data", ds.personal_data))),
         # a bucket's tags and labels are the store's own text too (owner: an address, contact: a phone)
         "tags": {scrub_text(str(k)): scrub_text(str(v)) for k, v in u.get("tags", ds.tags).items()},
