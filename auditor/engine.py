@@ -226,6 +226,8 @@ def scrubbed(ds: Dataset, update: dict | None = None) -> Dataset:
         "notes": tuple(scrub_text(n) for n in notes), "error": scrub_text(error) if error else None,
         # a refused call names what it was refused on (a file server's folder: /customers/<address>/)
         "denied": tuple(scrub_text(c) for c in u.get("denied", ds.denied)),
+        # and why it is public names the object whose ACL grants everyone (its key)
+        "public_reasons": tuple(scrub_text(r) for r in u.get("public_reasons", ds.public_reasons)),
         "personal_data": tuple(map(_scrubbed_where, u.get("personal_data", ds.personal_data))),
         # a bucket's tags and labels are the store's own text too (owner: an address, contact: a phone)
         "tags": {scrub_text(str(k)): scrub_text(str(v)) for k, v in u.get("tags", ds.tags).items()},
