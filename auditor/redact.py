@@ -38,8 +38,11 @@ _NOT_SECRET_ENV = re.compile(r"^(OLD)?PWD$|^XAUTHORITY$|^KEYBOARD|(^|_)(FILE|PAT
                              re.I)
 _PLAIN_WORDS = {"true", "false", "none", "null", "yes", "no", "on", "off"}
 # key=value secrets in text (a DSN, a query string, a driver's message): the value is masked
-_KV_SECRET = re.compile(r"(?i)\b(password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|secret[_-]?key)"
-                        r"(\s*=\s*)(?!\*\*\*)([^\s&;,'\"]+)")  # "=" only: "password: denied" is prose
+# a key whose name ends in a secret's word (aws_secret_access_key, PGPASSWORD, AccountKey, a SAS URL's sig),
+# its value bare or quoted (libpq conninfo: password='a b')
+_KV_SECRET = re.compile(r"(?i)(?<![A-Za-z0-9])([A-Za-z0-9_-]*?(?:password|passwd|pwd|secret|token|api[_-]?key|"
+                        r"access[_-]?key|secret[_-]?key|account[_-]?key|sig|signature|credential))"
+                        r"(\s*=\s*)(?!\*\*\*)('[^']*'|\"[^\"]*\"|[^\s&;,'\"]+)")  # "=" only: "password: denied" is prose
 
 
 def _secret_env(name: str, value: str) -> bool:

@@ -91,3 +91,30 @@ def test_a_source_error_quoting_a_hostile_name_reaches_the_summary_escaped(tmp_p
     assert "\x1b" not in r.output and "john.doe@example.com" not in r.output and "NOT ASSESSED source s" in r.output
     doc = json.loads((tmp_path / "r.json").read_text())
     assert "\x1b" not in doc["sources"][0]["error"] and "john.doe@example.com" not in json.dumps(doc)
+
+
+@pytest.mark.parametrize(("text", "masked"), [
+    # libpq conninfo quotes a value holding spaces or quotes
+    ("host=db password='S3kr1t pw' user=a", "host=db password=*** user=a"),
+    ('host=db password="S3kr1t" user=a', "host=db password=*** user=a"),
+    # key names that end in a secret's word (a prefix before it, or written in one word)
+    ("aws_secret_access_key=wJalrXUtnFEMI/K7MDENG", "aws_secret_access_key=***"),
+    ("PGPASSWORD=S3kr1t psql", "PGPASSWORD=*** psql"),
+    ("DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=Eby8vdM02xNOcq==;EndpointSuffix=x",
+     "DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=***;EndpointSuffix=x"),
+    ("Endpoint=sb://x/;SharedAccessKeyName=r;SharedAccessKey=AbC+dEf=", "Endpoint=sb://x/;SharedAccessKeyName=r;SharedAccessKey=***"),
+    ("https://a.blob.core.windows.net/c?sv=2022-11-02&sig=AbCd%2Bef%3D&se=2026", "https://a.blob.core.windows.net/c?sv=2022-11-02&sig=***&se=2026"),
+    ("https://b.s3.amazonaws.com/k?X-Amz-Credential=ASIAxyz%2F2026&X-Amz-Signature=9f2c&X-Amz-Expires=60",
+     "https://b.s3.amazonaws.com/k?X-Amz-Credential=***&X-Amz-Signature=***&X-Amz-Expires=60"),
+])
+def test_secrets_in_key_value_text_are_masked_without_being_registered(text, masked):
+    """A DSN, a connection string or a SAS URL in a driver's or an SDK's message: the value of a
+    secret-named key is masked even when the run never registered it (quoted values and compound
+    names slipped through: password='...', aws_secret_access_key=, AccountKey=, sig=)."""
+    assert Redactor()(text) == masked
+
+
+@pytest.mark.parametrize("text", ["token_type=bearer", "secret_name=db-creds", "password: denied", "keyword=x",
+                                  "signature_version=s3v4", "design=x"])
+def test_keys_that_only_contain_a_secret_word_stay(text):
+    assert Redactor()(text) == text
