@@ -102,6 +102,9 @@ _MYSQL_TLS = ("MySQL/MariaDB: require_secure_transport = ON (SET GLOBAL and in t
 _MYSQL_AT_REST = ("MariaDB: load a key management plugin (file_key_management or a KMS) and set "
                   "innodb_encrypt_tables = ON, then ALTER TABLE ... ENCRYPTED=YES; MySQL: a keyring component "
                   "and ALTER TABLE ... ENCRYPTION='Y'; on RDS: restore an encrypted copy of a snapshot.")
+_PURGE_ROWS = ("MySQL/MariaDB: a scheduled EVENT deleting rows past the retention period (event_scheduler = ON), "
+               "or partitions by date dropped by age.")
+_PURGE_FILES = "File server: a scheduled job on the server deleting files older than the retention period."
 _VOLUME = "encrypt the volume the files live on (LUKS, BitLocker, an encrypted cloud disk), or the files themselves"
 
 # the how-to of a rule's fix on each kind of store, appended to the rule's (store-neutral) remediation
@@ -149,6 +152,19 @@ STORE_FIXES: dict[str, dict[str, str]] = {
                       "snapshot (StorageEncrypted cannot be turned on in place).",
         "ftp": f"File server: {_VOLUME}.",
         "sftp": f"File server: {_VOLUME}.",
+    },
+    "no-retention-control": {
+        "s3": "S3: a lifecycle rule with Expiration (days) on the bucket or the prefix (put-bucket-lifecycle-configuration).",
+        "gs": "GCS: a lifecycle rule (action Delete, condition age) or a bucket retention policy.",
+        "azure": "Azure: a lifecycle management policy on the storage account (delete blobs after N days).",
+        "ftp": _PURGE_FILES,
+        "sftp": _PURGE_FILES,
+        "postgresql": "PostgreSQL: a scheduled DELETE of rows past the retention period (pg_cron), or time-based "
+                      "partitions dropped by age (pg_partman retention).",
+        "mysql": _PURGE_ROWS,
+        "mariadb": _PURGE_ROWS,
+        "sqlite": "SQLite: a scheduled job deleting rows past the retention period (then VACUUM), or delete the file.",
+        "snowflake": "Snowflake: a scheduled TASK deleting rows past the retention period.",
     },
 }
 

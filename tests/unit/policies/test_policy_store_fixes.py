@@ -36,6 +36,11 @@ AZURE = {"uri": "azure://b"}
      ["innodb_encrypt_tables"], ["default encryption", "SQLCipher"]),
     ("unencrypted-personal-data", bucket(encryption_at_rest="none"), ["default encryption"], ["SQLCipher"]),
     ("unencrypted-personal-data", bucket(encryption_at_rest="none", **SFTP), ["volume"], ["default encryption"]),
+    ("no-retention-control", table(has_retention=False, retention_days=None), ["pg_cron", "partition"], ["S3", "GCS"]),
+    ("no-retention-control", table(has_retention=False, retention_days=None, uri="mysql://db/crm.customers"),
+     ["EVENT"], ["pg_cron", "S3"]),
+    ("no-retention-control", bucket(has_retention=False, retention_days=None), ["Expiration"], ["pg_cron"]),
+    ("no-retention-control", bucket(has_retention=False, retention_days=None, **FTP), ["older than"], ["Expiration"]),
 ])
 def test_the_remediation_names_the_fix_for_the_kind_of_store(rule, ds, says, never):
     [f] = of_rule(run(["builtin:baseline"], [ds.model_copy(update={"personal_data": (pdata(),)})]), rule)
