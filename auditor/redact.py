@@ -45,6 +45,11 @@ _KV_SECRET = re.compile(r"(?i)(?<![A-Za-z0-9])([A-Za-z0-9_-]*?(?:password|passwd
                         r"(\s*=\s*)(?!\*\*\*)('[^']*'|\"[^\"]*\"|[^\s&;,'\"]+)")  # "=" only: "password: denied" is prose
 
 
+def mask_secret_values(text: str) -> str:
+    """``text`` with the value of every secret-named key masked (``?password=x`` -> ``?password=***``)."""
+    return _KV_SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
+
+
 def _secret_env(name: str, value: str) -> bool:
     if not value or len(value) < 4 or value.isdigit() or value.lower() in _PLAIN_WORDS:
         return False
@@ -83,7 +88,7 @@ class Redactor:
         if not text:
             return text
         text = _URL_PASSWORD.sub(lambda m: f"{m.group('scheme')}{m.group('user')}:***@", text)
-        text = _KV_SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
+        text = mask_secret_values(text)
         text = _AWS_KEY_ID.sub("AKIA****************", text)
         with self._lock:
             secrets = sorted(self._secrets, key=len, reverse=True)

@@ -37,6 +37,7 @@ from auditor.models import (
     Vendor,
     Waiver,
 )
+from auditor.redact import mask_secret_values
 
 log = logging.getLogger("auditor.store")
 # the lock two processes take to upgrade (or create) a PostgreSQL / MySQL store one after the other
@@ -211,8 +212,9 @@ def _holder_gone(pid: int | None, since: datetime | None, mark: str | None = Non
 
 
 def safe_url(url: str) -> str:
+    """The URL without its password: the user-info one and any given as a query parameter (?password=)."""
     try:
-        return sa.engine.make_url(url).render_as_string(hide_password=True)
+        return mask_secret_values(sa.engine.make_url(url).render_as_string(hide_password=True))
     except Exception:  # noqa: BLE001 - an unparsable URL: say nothing of it
         return "<unparsable URL>"
 

@@ -149,3 +149,16 @@ def test_schema_head_is_the_newest_migration_and_a_current_store_is_not_migrated
     store = Store.open(url)
     assert store.waivers() == {}
     store.close()
+
+
+@pytest.mark.parametrize("url", [
+    "postgresql+psycopg://postgres@127.0.0.1:5432/auditor_no_such_db?password=St0reQuerySecret",
+    "postgresql+psycopg://postgres:St0reQuerySecret@127.0.0.1:5432/auditor_no_such_db?sslpassword=St0reQuerySecret",
+])
+def test_a_state_url_password_in_its_query_never_reaches_the_error(url):
+    """The state store's URL in "cannot open the state store <URL>" hid only the user-info password:
+    one given as a query parameter (?password=, libpq's sslpassword=) was printed on exit 2."""
+    with pytest.raises(StoreError) as e:
+        Store.open(url)
+    assert "St0reQuerySecret" not in str(e.value) and "cannot open the state store" in str(e.value), str(e.value)
+    assert "auditor_no_such_db" in str(e.value)  # the rest of the URL still says which store
