@@ -102,6 +102,12 @@ def _kinds_text(datasets: list[Dataset]) -> str:
     return ", ".join(parts) or "none"
 
 
+def _with_note(total: dict[str, Any], note: str) -> dict[str, Any]:
+    if note:
+        total["note"] = "; ".join(x for x in (str(total.get("note") or ""), note) if x)
+    return total
+
+
 def _held(personal: list[Dataset], blind: int) -> dict[str, Any]:
     """Personal records found: the rows of the content that holds personal data (a bucket's events
     beside a personal prefix do not count), a lower bound when some of the estate could not be read."""
@@ -202,6 +208,17 @@ def _age_section(run: Run, max_age: int) -> dict[str, Any]:
     out["over"] = sum(1 for d in units if _j(d).stale is True)
     out["over_personal"] = sum(1 for d in units if _j(d).stale is True and _j(d).personal is True)
     return out
+
+
+def unknown_age_personal(run: Run) -> int:
+    """Datasets holding personal data whose age could not be judged (no age, or only a lower bound
+    under the limit): "no stale data" is never said of them."""
+    return sum(1 for d in run.datasets if _j(d).age_unit and _j(d).personal is True and _age_item(d)[0] is None)
+
+
+def unknown_age_words(run: Run) -> str:
+    n = unknown_age_personal(run)
+    return f"age unknown for {plural(n, 'dataset')} holding personal data (not assessed)" if n else ""
 
 
 def stale_headline(run: Run) -> list[dict[str, Any]]:
@@ -354,7 +371,8 @@ def build_report_context(run: Run) -> dict[str, Any]:
             "open": [{"severity": s, "label": SEVERITY_LABELS[s], "count": by_sev.get(s, 0)} for s in SEVERITIES],
             "personal": _held(personal, _blind(run, tree, cov)), "personal_datasets": len(personal),
             "personal_vendors": len({d.vendor for d in personal}),
-            "stale": _total(stale_personal, "records"), "stale_datasets": len(stale_personal),
+            "stale": _with_note(_total(stale_personal, "records"), unknown_age_words(run)),
+            "stale_datasets": len(stale_personal),
             "new": len(new_open), "resolved": len(run.resolved), "has_previous": run.previous_run_id is not None,
             "not_assessed": len(cov["missing"]), "partly_assessed": len(cov["partial"]),
             "lead": lead,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 
 from auditor.models import SEVERITIES, Run, severity_rank
-from reports.context import judged, stale_headline
+from reports.context import judged, stale_headline, unknown_age_words
 from reports.format import num
 
 MAX_FINDING_LINES = 12
@@ -43,7 +43,9 @@ def summary_lines(run: Run) -> list[str]:
             lines.append(f"  {_short(x['vendor'], 30):<30} {_short(x['dataset'], 36):<36} "
                          f"{x['age_days']:>6,} days ({x['years']:.1f} y)  {records:>15}  {', '.join(x['types'])}")
     else:
-        lines.append(f"Stale personal data at vendors: none older than {limit} days found")
+        unknown = unknown_age_words(run)
+        lines.append(f"Stale personal data at vendors: none older than {limit} days found"
+                     + (f"; {unknown}" if unknown else ""))
     opens = sorted(run.open_findings(), key=lambda f: (severity_rank(f.severity), names.get(f.vendor, f.vendor),
                                                        f.dataset, f.rule))
     sev = Counter(f.severity for f in opens)
