@@ -60,6 +60,36 @@ def _secret_env(name: str, value: str) -> bool:
 _AWS_KEY_ID = re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b")
 
 
+_SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
+_SCHEME_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def _mask_url_passwords(text: str) -> str:
+    """``_URL_PASSWORD.sub`` (``scheme://user:***@``), linear in the text: the pattern alone tried a
+    scheme from every letter and scanned the run of letters from each (a 96,000-letter run in a
+    log line: 15 s). Each ``://`` is found first; its scheme is the run of scheme characters before
+    it from the run's first letter on, where the pattern's leftmost match starts."""
+    if "://" not in text:
+        return text
+    out: list[str] = []
+    done = 0  # text[:done] is written to out
+    at = text.find("://")
+    while at >= 0:
+        start = at
+        while start > done and text[start - 1] in _SCHEME_CHARS:
+            start -= 1
+        while start < at and text[start] not in _SCHEME_START:
+            start += 1
+        m = _URL_PASSWORD.match(text, start) if start < at else None
+        if m is not None:
+            out.append(text[done:start])
+            out.append(f"{m.group('scheme')}{m.group('user')}:***@")
+            done = m.end()
+        at = text.find("://", max(at + 3, done))
+    out.append(text[done:])
+    return "".join(out)
+
+
 class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._lock = threading.Lock()
@@ -88,7 +118,7 @@ class Redactor:
     def __call__(self, text: str) -> str:
         if not text:
             return text
-        text = _URL_PASSWORD.sub(lambda m: f"{m.group('scheme')}{m.group('user')}:***@", text)
+        text = _mask_url_passwords(text)
         text = mask_secret_values(text)
         text = _AWS_KEY_ID.sub("AKIA****************", text)
         with self._lock:
