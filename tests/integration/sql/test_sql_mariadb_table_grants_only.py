@@ -66,3 +66,12 @@ def test_a_login_with_select_on_the_database_through_its_role_sees_it_whole(esta
     items = scan(estate["wide"])
     assert {f"{estate['db']}.skus", f"{estate['db']}.customers"} <= set(by_name(items))
     assert not [e for e in items if isinstance(e, CollectionError)], items
+
+
+def test_without_a_database_in_the_url_the_partly_granted_database_is_named(estate):
+    """A source URL naming no database audits every database the login sees: the one it holds
+    table grants on only is named just the same."""
+    items = scan(sa.engine.make_url(estate["narrow"]).set(database=None).render_as_string(hide_password=False))
+    assert f"{estate['db']}.skus" in by_name(items)
+    gaps = [e for e in items if isinstance(e, CollectionError) and e.dataset == estate["db"]]
+    assert len(gaps) == 1 and "invisible" in gaps[0].reason, items
