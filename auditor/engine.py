@@ -121,6 +121,8 @@ def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: 
                 if isinstance(item, CollectionError):
                     errors.append(item.model_copy(update={
                         "reason": scrub_text(redact(item.reason)),
+                        # the fix names the exact grant (table, schema, database): names from the store
+                        "fix": scrub_text(redact(item.fix)) if item.fix else item.fix,
                         "dataset": scrub_text(item.dataset) if item.dataset else None}))
                     continue
                 ds = _with_capabilities(_classified(item, redact, classify_opts), connector_cls)
