@@ -58,6 +58,8 @@ class ReadResult:
     bytes_read: int = 0  # bytes fetched (compressed, for gzip)
     whole: bool = False  # the whole object was read, so ``rows`` is its exact count
     cut_cells: int = 0  # long values whose rest found no room in the text budget: read to their cut only
+    # (chunks of ``text`` measured, their characters): add_rest measures only the chunks added since
+    _measured: tuple[int, int] = field(default=(0, 0), repr=False, compare=False)
 
     def cell(self, value: str) -> str:
         """``value`` as its field keeps it: a value over MAX_CELL_CHARS (a ticket's thread, a CRM's
@@ -73,10 +75,17 @@ class ReadResult:
     def add_rest(self, rest: str) -> None:
         """The rest of a long value, read as free text while the object's text stays within
         MAX_TEXT_CHARS; past that it is counted in ``cut_cells`` (its dataset names the count)."""
-        if sum(map(len, self.text)) + len(rest) <= MAX_TEXT_CHARS:
-            self.text.extend(chunks(rest))
+        n, chars = self._measured
+        if n > len(self.text):  # the list was cut or replaced: measured again
+            n, chars = 0, 0
+        chars += sum(map(len, self.text[n:]))  # once per chunk, not once per long value (quadratic)
+        if chars + len(rest) <= MAX_TEXT_CHARS:
+            added = chunks(rest)
+            self.text.extend(added)
+            chars += sum(map(len, added))
         else:
             self.cut_cells += 1
+        self._measured = (len(self.text), chars)
 
     def skip(self, what: str) -> ReadResult:
         """Name a part of the object that was not read (format, what, how much, why)."""
