@@ -21,7 +21,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("runs") as batch:
-        batch.drop_column("process")
-    with op.batch_alter_table("run_lock") as batch:
-        batch.drop_column("process")
+    # in place (SQLite 3.35+ drops a column itself): a batch copies the table and DROPs the old one,
+    # and on SQLite with foreign keys on (the store's connections) dropping ``runs`` deleted its rows
+    # first, and ON DELETE CASCADE every run's sources, datasets and findings with them
+    op.drop_column("runs", "process")
+    op.drop_column("run_lock", "process")
