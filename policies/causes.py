@@ -273,9 +273,16 @@ def _by_kind(ds: Dataset, fact: str, words: str, store: str) -> Cause:
                                 "NETWORK POLICY) or its private-connectivity setup, then " + attest(ds, fact)
                                 + " (public: false when logins are restricted to known addresses)."))
         if fact == "personal_data":
+            # the auditor read the table (an unreadable one is an error dataset, with its grant): what its
+            # unsampled facts name is what no SELECT reads, so a grant resolves none of it
             return Cause(f"personal_data:sql:{engine}", f"{words} in {store}: columns not sampled",
-                         WayOut(kind="permission", text="Grant SELECT on the tables named (binary or unreadable "
-                                "columns are listed in each dataset's unsampled facts)."))
+                         WayOut(kind="attestation", text="The columns named in each dataset's unsampled facts hold "
+                                "what the auditor does not sample (binary contents, large-object references, "
+                                "geometry, JSON beyond the sample's bounds, columns past the cap) or rows that live "
+                                "elsewhere (a foreign or external table: audit that server or stage as a source of "
+                                "its own). Where they hold no personal data, " + attest(ds, fact).replace(
+                                    f"match: {{source: {ds.source}}}",
+                                    f"match: {{source: {ds.source}, dataset: the table}}") + "."))
     else:
         if fact == "personal_data":
             reasons = ds.known.unsampled

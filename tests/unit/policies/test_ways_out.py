@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from policy_helpers import AS_OF, bucket, of_rule, run
+from policy_helpers import AS_OF, bucket, of_rule, run, table
 
 from auditor.attest import apply_attestations
 from auditor.config import AttestationConfig
@@ -127,3 +127,27 @@ def test_a_collection_error_with_its_own_fix_gives_that_fix_as_the_remediation()
     err = err.model_copy(update={"fix": None})
     [na] = of_rule(run(["builtin:baseline"], [], errors=[err], sources=[src]), "not-assessed")
     assert na.remediation.startswith("Grant the auditor the read permission")
+
+
+def _lob_table():
+    """A PostgreSQL table holding large-object references (oid, Hibernate's @Lob): read by the auditor's
+    SELECT, the column named unsampled since bb1986a (likewise JSON past the sample's key paths, 4fdd77e)."""
+    return table("crm.documents", classified=False, personal_data=(),
+                 facts={"unsampled": {"scan": "large object references (oid): the contents live in pg_largeobject, "
+                                              "not in this table, and are not sampled"}})
+
+
+def test_columns_the_auditor_does_not_sample_name_a_way_out_that_resolves_them():
+    """The fix said 'Grant SELECT on the tables named': the auditor had read the table with that SELECT,
+    so a table with an oid, bytea, geometry or wide JSON column was not assessed (exit 3) every night and
+    only a waiver silenced it. The fix now names the attestation, which resolves it."""
+    [na] = of_rule(run(["builtin:baseline"], [_lob_table()]), "not-assessed")
+    assert na.evidence["unknown"] == ["personal_data"]
+    assert "Grant SELECT" not in na.remediation, na.remediation
+    assert "fact: personal_data" in na.remediation and "value: none" in na.remediation, na.remediation
+    declared = AttestationConfig(match={"source": "crm-db", "dataset": "crm.documents"}, fact="personal_data",
+                                 value="none", evidence="vendor letter: scanned invoices only", by="risk@example.com",
+                                 until=date(2026, 12, 31), line=50)
+    datasets, [use] = apply_attestations([_lob_table()], [declared], AS_OF)
+    assert use.datasets == ("crm-db:crm.documents",)
+    assert of_rule(run(["builtin:baseline"], datasets), "not-assessed") == []
