@@ -346,11 +346,7 @@ def _read_eml(key: str, data: bytes) -> ReadResult:
         if inner.failed or not inner.read:
             result.skip(f"eml: attachment {label!r}: {inner.note or 'not read'}")
             continue
-        for k, v in inner.fields.items():
-            result.fields.setdefault(k, []).extend(v)
-        result.text.extend(inner.text)
-        for skip in inner.skips:
-            result.skip(f"eml attachment {label!r}: {skip}")
+        result.absorb(inner, f"eml attachment {label!r}")
     body = text_result("\n".join(text), "eml")
     result.text[:0] = body.text
     result.skips.extend(body.skips)

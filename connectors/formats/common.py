@@ -87,6 +87,16 @@ class ReadResult:
             self.cut_cells += 1
         self._measured = (len(self.text), chars)
 
+    def absorb(self, inner: ReadResult, where: str) -> None:
+        """A part read as an object of its own (an archive's member, an e-mail's attachment): its
+        values, its text, its count of long values cut, and its skips named under ``where``."""
+        for k, v in inner.fields.items():
+            self.fields.setdefault(k, []).extend(v)
+        self.text.extend(inner.text)
+        self.cut_cells += inner.cut_cells
+        for skip in inner.skips:
+            self.skip(f"{where}: {skip}")
+
     def skip(self, what: str) -> ReadResult:
         """Name a part of the object that was not read (format, what, how much, why)."""
         if what not in self.skips:

@@ -132,11 +132,7 @@ def read_zip(key: str, size: int, fetch: Fetch, max_bytes: int, head: bytes | No
         if inner.failed or not inner.read:
             result.skip(f"zip: member {name!r}: {inner.note or 'not read'}")
             continue
-        for k, v in inner.fields.items():
-            result.fields.setdefault(k, []).extend(v)
-        result.text.extend(inner.text)
-        for skip in inner.skips:
-            result.skip(f"zip member {name!r}: {skip}")
+        result.absorb(inner, f"zip member {name!r}")
     if members and not read and not result.fields and not result.text:
         return ReadResult(note=f"no zip member could be read: {key}", read=False, skips=result.skips)
     return result
@@ -189,11 +185,7 @@ def read_tar(key: str, data: bytes, cut: bool, read_member: ReadMember) -> ReadR
             if inner.failed or not inner.read:
                 result.skip(f"tar: member {name!r}: {inner.note or 'not read'}")
                 continue
-            for k, v in inner.fields.items():
-                result.fields.setdefault(k, []).extend(v)
-            result.text.extend(inner.text)
-            for skip in inner.skips:
-                result.skip(f"tar member {name!r}: {skip}")
+            result.absorb(inner, f"tar member {name!r}")
     except (tarfile.TarError, EOFError, ValueError, OSError) as exc:
         if not cut:
             result.skip(f"tar: corrupt after {read} members ({type(exc).__name__}); the rest not read")
