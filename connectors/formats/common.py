@@ -60,6 +60,8 @@ class ReadResult:
     cut_cells: int = 0  # long values whose rest found no room in the text budget: read to their cut only
     # (chunks of ``text`` measured, their characters): add_rest measures only the chunks added since
     _measured: tuple[int, int] = field(default=(0, 0), repr=False, compare=False)
+    # the skips named so far, as a set (skip() checks a name in O(1)); built again if ``skips`` grew elsewhere
+    _named: tuple[int, set[str]] = field(default_factory=lambda: (0, set()), repr=False, compare=False)
 
     def cell(self, value: str) -> str:
         """``value`` as its field keeps it: a value over MAX_CELL_CHARS (a ticket's thread, a CRM's
@@ -99,8 +101,13 @@ class ReadResult:
 
     def skip(self, what: str) -> ReadResult:
         """Name a part of the object that was not read (format, what, how much, why)."""
-        if what not in self.skips:
+        n, named = self._named
+        if n != len(self.skips):  # appended to directly (or a list of its own given): read again
+            named = set(self.skips)
+        if what not in named:
             self.skips.append(what)
+            named.add(what)
+        self._named = (len(self.skips), named)
         return self
 
     @property
