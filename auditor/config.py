@@ -475,12 +475,14 @@ def _attestation_errors(cfg: Config, vendors: set[str], sources: set[str], lines
     otherwise attest nothing, silently."""
     known = {"vendor": vendors, "source": sources}
     out = []
-    first: dict[tuple[Any, ...], int] = {}  # (match, fact) -> the entry that declared it first
+    last: dict[tuple[Any, ...], int] = {}  # (match, fact) -> the earlier entry in force the longest
     for i, a in enumerate(cfg.attestations):
         same = (a.match.vendor, a.match.source, a.match.dataset, a.fact)
-        j = first.setdefault(same, i)
-        # an earlier entry wins while it is in force: one ending no later than it is never used (a later
-        # until is a renewal that takes over when the first expires)
+        j = last.get(same, i)
+        if j == i or a.until > cfg.attestations[j].until:
+            last[same] = i
+        # an earlier entry wins while it is in force: one ending no later than every earlier one is never
+        # used (a later until is a renewal that takes over when the earlier ones expire)
         if j != i and a.until <= cfg.attestations[j].until:
             at_: Path_ = ("attestations", i)
             out.append(ConfigError(f"attestations[{j}] already declares {a.fact} for the same match until "

@@ -332,3 +332,18 @@ def test_an_event_with_an_empty_policy_list_is_an_error_as_the_config_s_is(tmp_p
     with pytest.raises(ConfigError) as e:
         load_config(p)
     assert e.value.key == "schedule.events[0].policies" and e.value.line == 12, str(e.value)
+
+
+def test_an_attestation_that_ends_within_an_earlier_renewal_is_an_error(tmp_path, fake_connector):
+    """Three entries for one fact: the first until 2027-06-30, a renewal until 2028-06-30, a third until
+    2027-12-31. The third was checked against the first only (it ends later: 'a renewal'), but the
+    second is in force all through the third's term, so the third was never used, silently."""
+    text = ATTEST.replace("FACT", "encryption_at_rest").replace("VALUE", "provider")
+    entry = text[text.index("  - match"):]
+    text += entry.replace("until: 2027-06-30", "until: 2028-06-30")
+    text += entry.replace("value: provider", "value: customer_key").replace("until: 2027-06-30", "until: 2027-12-31")
+    p = write(tmp_path, text)
+    with pytest.raises(ConfigError) as e:
+        load_config(p)
+    assert e.value.key == "attestations[2]" and "attestations[1]" in str(e.value) and "2028-06-30" in str(e.value), \
+        str(e.value)
