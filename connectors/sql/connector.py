@@ -259,6 +259,14 @@ class Connector:
         return "." in schema or any("." not in p or fnmatch.fnmatchcase(schema, p.split(".", 1)[0])
                                     for p in self.opts.include)
 
+    def _globbed(self, schema: str) -> bool:
+        """Whether a glob of ``include`` may select a table of ``schema`` (one a login that cannot list
+        every table would miss); a table named outright is found, or named as not found."""
+        import fnmatch
+
+        return any(objects.GLOB_CHARS & set(p) and ("." not in p or fnmatch.fnmatchcase(schema, p.split(".", 1)[0]))
+                   for p in self.opts.include)
+
     # -- connection -----------------------------------------------------------------
     def _engine(self, watch: _Watch | None = None) -> sa.Engine:
         d, o = self.dialect, self.opts
@@ -355,7 +363,8 @@ class Connector:
             if unit is not None and not checks:
                 schemas = [s for s in schemas if s == unit]
             infos = self.dialect.tables(setup, schemas)
-            invisible = self.dialect.invisible_tables(setup, [s for s in schemas if s]) if checks else {}
+            invisible = (self.dialect.invisible_tables(setup, [s for s in schemas if s and self._globbed(s)])
+                         if checks else {})
         except sa.exc.DBAPIError as exc:
             with contextlib.suppress(sa.exc.DBAPIError):
                 setup.rollback()

@@ -75,3 +75,18 @@ def test_without_a_database_in_the_url_the_partly_granted_database_is_named(esta
     assert f"{estate['db']}.skus" in by_name(items)
     gaps = [e for e in items if isinstance(e, CollectionError) and e.dataset == estate["db"]]
     assert len(gaps) == 1 and "invisible" in gaps[0].reason, items
+
+
+def test_a_selection_of_named_tables_only_needs_no_grant_on_the_rest(estate):
+    """The config names the tables to audit (include: [db.skus]), and the login holds SELECT on those:
+    a table it cannot list is one the config does not select, so naming the database not assessed,
+    with 'GRANT SELECT ON db.*' as the fix, asked every night for a grant the audit does not need. A
+    named table the login cannot see is still named (not found), and a glob still needs the database."""
+    db = estate["db"]
+    items = scan(estate["narrow"], include=[f"{db}.skus"])
+    assert f"{db}.skus" in by_name(items)
+    assert not [e for e in items if isinstance(e, CollectionError)], items
+    items = scan(estate["narrow"], include=[f"{db}.skus", f"{db}.customers"])
+    assert [e.dataset for e in items if isinstance(e, CollectionError)] == [f"{db}.customers"], items
+    items = scan(estate["narrow"], include=[f"{db}.sk*"])
+    assert [e.dataset for e in items if isinstance(e, CollectionError)] == [db], items
