@@ -43,6 +43,7 @@ log = logging.getLogger("auditor.store")
 # the lock two processes take to upgrade (or create) a PostgreSQL / MySQL store one after the other
 _UPGRADE_LOCK_ID = 0x61756469746F72  # "auditor"
 _UPGRADE_LOCK_NAME = "auditor_state_upgrade"
+_UPGRADE_WAIT_SECONDS = 600  # how long an upgrade waits for another process's, then says so
 SCHEMA_HEAD = "0004"  # the newest migration (auditor/migrations/versions); a test holds them equal
 metadata = sa.MetaData()
 
@@ -312,6 +313,10 @@ class Store:
         except SQLAlchemyError as exc:  # read-only or full: the next start tries again
             log.warning("could not mark interrupted runs failed: %s", _reason(exc))
 
+    def _upgrading(self) -> StoreError:
+        return StoreError(f"the state store {safe_url(str(self.engine.url))} is being upgraded by another process "
+                          f"that has not finished in {int(_UPGRADE_WAIT_SECONDS)} seconds: try again later")
+
     def upgrade(self) -> None:
         """Migrate the store to the newest schema; a store already there is left alone without
         loading the migration scripts (every run opens the store)."""
@@ -352,15 +357,23 @@ class Store:
                     # and both created it: the second failed on the first's tables. The database's
                     # own lock, held to the transaction's end: the second waits, then alembic (which
                     # reads the version after it) finds the store at head.
-                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_UPGRADE_LOCK_ID})")
+                    # bounded as GET_LOCK is (it waited for ever behind a hung upgrade); for this
+                    # transaction only, the upgrade's own lock waits included
+                    conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(_UPGRADE_WAIT_SECONDS)}s'")
+                    try:
+                        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_UPGRADE_LOCK_ID})")
+                    except sa.exc.OperationalError as exc:
+                        if getattr(getattr(exc, "orig", None), "sqlstate", None) != "55P03":  # lock_not_available
+                            raise
+                        raise self._upgrading() from None
                 elif dialect in ("mysql", "mariadb"):
                     # the same for MySQL/MariaDB, whose DDL commits as it goes: a named lock of this
                     # session, released with it
                     lock = f"{_UPGRADE_LOCK_NAME}.{self.engine.url.database or ''}"[:64]  # names are server-wide
-                    got = conn.execute(sa.text("SELECT GET_LOCK(:n, 600)"), {"n": lock}).scalar()
+                    got = conn.execute(sa.text("SELECT GET_LOCK(:n, :s)"),
+                                       {"n": lock, "s": int(_UPGRADE_WAIT_SECONDS)}).scalar()
                     if got != 1:
-                        raise StoreError(f"the state store {safe_url(str(self.engine.url))} is being upgraded by "
-                                         "another process that has not finished in 10 minutes: try again later")
+                        raise self._upgrading()
                 cfg.attributes["connection"] = conn
                 try:
                     command.upgrade(cfg, "head")
