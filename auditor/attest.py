@@ -16,9 +16,18 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from auditor.models import AttestationUse, Dataset, FactSource, attested_value
+from auditor.models import AttestationUse, Dataset, DeniedCall, FactSource, attested_value
 
 log = logging.getLogger("auditor.attest")
+
+
+def _reads_refused(d: Dataset) -> bool:
+    """Whether the store refused a read of the dataset's content (a file, a blob, a folder listing,
+    a KMS key): the way out is that grant, which ``personal_data: none`` must not stand in for."""
+    from policies.causes import FACT_CALLS
+
+    calls = FACT_CALLS["personal_data"]
+    return any((c := DeniedCall.parse(e)).refused and c.action in calls for e in d.denied)
 
 
 def unknown(d: Dataset, fact: str) -> bool:
@@ -56,6 +65,8 @@ def apply_attestations(datasets: Sequence[Dataset], attestations: Sequence[Any],
                     continue
                 if not unknown(d, a.fact) or a.fact in d.fact_basis:
                     continue  # read by the auditor (or attested by an earlier entry): the first answer stands
+                if a.fact == "personal_data" and _reads_refused(d):
+                    continue  # refused, not unparseable: the grant is the way out, never a declaration
                 update: dict[str, Any] = {a.fact: value}
                 if a.fact == "personal_data":  # the unread part holds none: found personal data stays as found
                     update = {"classified": True}

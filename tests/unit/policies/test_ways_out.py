@@ -151,3 +151,25 @@ def test_columns_the_auditor_does_not_sample_name_a_way_out_that_resolves_them()
     datasets, [use] = apply_attestations([_lob_table()], [declared], AS_OF)
     assert use.datasets == ("crm-db:crm.documents",)
     assert of_rule(run(["builtin:baseline"], datasets), "not-assessed") == []
+
+
+def test_declaring_no_personal_data_does_not_cover_reads_that_were_refused():
+    """personal_data: none is for what the auditor read and could not parse; where the store refused
+    the reads (a revoked grant, a KMS key the audit may not use) the way out is the grant: the
+    attestation would silence a missing permission, so it is not applied and the unknown stays."""
+    from policy_helpers import prefix
+
+    refused = prefix("b/exports/", "b", public=False, classified=False, personal_data=(), has_retention=False,
+                     encryption_at_rest="none", denied=("s3:GetObject: AccessDenied",),
+                     facts={"unsampled": {"exports/customers.csv": "s3:GetObject: AccessDenied"}})
+    declared = AttestationConfig(match={"source": "exports"}, fact="personal_data", value="none",
+                                 evidence="letter", by="risk@example.com", until=date(2026, 12, 31))
+    datasets, [use] = apply_attestations([refused], [declared], AS_OF)
+    assert use.datasets == () and "personal_data" not in datasets[0].fact_basis
+    [na] = of_rule(run(["builtin:baseline"], datasets), "not-assessed")
+    assert "s3:GetObject" in na.remediation, na.remediation
+    # a refusal of another fact's call (the bucket's ACL) does not stand in the way
+    acl_only = refused.model_copy(update={"denied": ("s3:GetBucketAcl: AccessDenied",),
+                                          "facts": {"unsampled": {"images/a.jpg": "binary object skipped"}}})
+    datasets, [use] = apply_attestations([acl_only], [declared], AS_OF)
+    assert use.datasets == ("exports:b/exports/",)
