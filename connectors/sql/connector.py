@@ -32,6 +32,7 @@ classifier in the :class:`~auditor.models.Sample` and nowhere else.
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
@@ -45,7 +46,7 @@ from auditor.errors import ConnectorError
 from auditor.models import CollectionError, Dataset, Observation, Sample
 from auditor.redact import SPILLED_PASSWORD, Redactor, spilled_password
 from connectors import objects
-from connectors.base import Capabilities, CollectContext, SourceSpec, empty_selection, matches, unmatched_patterns
+from connectors.base import Capabilities, CollectContext, SourceSpec, empty_selection, unmatched_patterns
 from connectors.base import Options as BaseOptions
 
 from . import age, sampling
@@ -75,6 +76,13 @@ class ReflectedTable:
     @property
     def display(self) -> str:
         return display_name(self.schema or "main", self.name)
+
+    @property
+    def spellings(self) -> tuple[str, ...]:
+        """The names include and exclude globs are matched against: the dataset's, and for a
+        schema written quoted (``"a.b".c``) the plain ``schema.table`` a config may use."""
+        plain = f"{self.schema or 'main'}.{self.name}"
+        return (self.display,) if plain == self.display else (self.display, plain)
 
 
 def display_name(schema: str, name: str) -> str:
@@ -509,18 +517,18 @@ class Connector:
                     continue  # a virtual table's storage: read through the virtual table, once
                 cols = [self.dialect.reflected_column(c) for c in cols]  # engine types as SQLAlchemy's generic ones
                 t = ReflectedTable(sch, name, cols, pks.get((sch, name)) or {}, info)
-                self._seen.add(t.display)
+                self._seen.update(t.spellings)
                 reflected[t.key] = t
                 if info.partition_of is not None:  # a partition: its rows are read through its root, once
-                    if matches(t.display, self.opts.include, self.opts.exclude):
+                    if self._selected(t):
                         parents.add(info.partition_of)
                     continue
-                if matches(t.display, self.opts.include, self.opts.exclude):
+                if self._selected(t):
                     tables.append(t)
         chosen = {t.key for t in tables}
         for root in sorted(parents - chosen, key=lambda k: (k[0] or "", k[1])):
             # a selected partition selects its root, unless the root itself is excluded
-            if root in reflected and matches(reflected[root].display, [], self.opts.exclude):
+            if root in reflected and self._selected(reflected[root], include=False):
                 tables.append(reflected[root])
         self._seen_count = len([t for t in reflected.values() if t.info.partition_of is None])
         return tables, unreflected
@@ -634,6 +642,15 @@ class Connector:
         """"lock": a lock wait timed out; "statement": the statement timed out (maybe on a lock)."""
         said = describe(exc, self.redact, codes=self._codes)
         return "lock" if said.startswith("lock timeout") else "statement" if said.startswith("statement timeout") else None
+
+    def _selected(self, t: ReflectedTable, include: bool = True) -> bool:
+        """Whether the source's globs select ``t`` (``include=False``: only not excluded), matched
+        against each of its spellings (a dotted schema's quoted name and its plain one)."""
+        names = t.spellings
+        if include and self.opts.include and not any(
+                fnmatch.fnmatchcase(n, p) for n in names for p in self.opts.include):
+            return False
+        return not any(fnmatch.fnmatchcase(n, p) for n in names for p in self.opts.exclude)
 
     def _not_found(self, schemas: list[str], seen: set[str]) -> Iterator[CollectionError]:
         """Explicitly named schemas and tables that matched nothing: reported, never silent."""

@@ -46,3 +46,22 @@ def test_mariadb_dotted_database_is_a_name_of_its_own(mysql_url):
         with engine.begin() as c:
             c.execute(sa.text(f"DROP DATABASE IF EXISTS `{dotted}`"))
         engine.dispose()
+
+
+def test_include_and_exclude_written_without_quotes_still_select_a_dotted_schema(pg_url):
+    """A config written before dotted schemas were quoted (include: [a.b.*], a table named plainly)
+    selects what it selected: a pattern matches the quoted name or the plain one; an exclude too."""
+    from auditor.models import CollectionError
+
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as c:
+        c.execute(sa.text('CREATE SCHEMA IF NOT EXISTS "x.y"'))
+        c.execute(sa.text('CREATE TABLE IF NOT EXISTS "x.y".people (email text)'))
+        c.execute(sa.text('CREATE TABLE IF NOT EXISTS "x.y".skus (sku text)'))
+    engine.dispose()
+    got = scan(pg_url, schemas=["x.y"], include=["x.y.*"], exclude=["x.y.skus"])
+    assert set(by_name(got)) == {'"x.y".people'}, got
+    assert not [e for e in got if isinstance(e, CollectionError)], got
+    got = scan(pg_url, schemas=["x.y"], include=["x.y.people"])
+    assert set(by_name(got)) == {'"x.y".people'}, got
+    assert not [e for e in got if isinstance(e, CollectionError)], got
