@@ -148,6 +148,9 @@ def load_yaml(kind: str, data: bytes) -> dict:
     import policies
     from auditor.config import load_config
     from auditor.errors import ConfigError
+    from auditor.plugins import load_connectors
+
+    load_connectors()  # as the CLI does: the config names kind: sql (else the normal config is refused)
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"{kind}.yaml"
