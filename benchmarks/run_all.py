@@ -180,6 +180,51 @@ def run_one(script: str, quick: bool, timeout: float) -> tuple[int, str, list[di
     return code, out, results, time.perf_counter() - started, shown
 
 
+def merge_results(old: str, rows: dict[str, list[str]], sections: dict[str, list[str]], dated: str) -> str:
+    """``old`` (a RESULTS.md) with the table rows of each benchmark in ``rows`` and each section in
+    ``sections`` (by title) replaced where they stand, new ones added after the table's last row
+    and at the end; every other benchmark's rows and sections kept as they were; ``dated`` put
+    first on the ``- dates:`` line (``--only`` runs one benchmark of a record of many)."""
+    lines = old.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("- dates: ") or line.startswith("- date: "):
+            head, _, rest = line.partition(": ")
+            lines[i] = f"- dates: {dated}; {rest}"
+            break
+    out: list[str] = []
+    done: set[str] = set()
+    for line in lines:  # the table: a benchmark's rows replaced at its first row
+        name = line[2:].split(" |", 1)[0] if line.startswith("| ") else None
+        if name in rows:
+            if name not in done:
+                out += rows[name]
+                done.add(name)
+            continue
+        out.append(line)
+    last = max((i for i, x in enumerate(out) if x.startswith("| ")), default=len(out) - 1)
+    for name, new in rows.items():
+        if name not in done:
+            out[last + 1:last + 1] = new
+            last += len(new)
+    text, result, skipping = out, [], False
+    placed: set[str] = set()
+    for line in text:  # the sections: replaced where they stand
+        if line.startswith("## "):
+            title = line[3:]
+            skipping = title in sections
+            if skipping:
+                result += sections[title]
+                placed.add(title)
+        if not skipping:
+            result.append(line)
+    for title, body in sections.items():
+        if title not in placed:
+            if result and result[-1] != "":
+                result.append("")
+            result += body
+    return "\n".join(result).rstrip("\n") + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Run every benchmark and write RESULTS.md")
     ap.add_argument("--quick", action="store_true")
@@ -202,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     sections: list[str] = []
+    rows: dict[str, list[str]] = {}  # a benchmark's table rows, and each section by title (for --only)
+    by_title: dict[str, list[str]] = {}
     failures = 0
     for title, script in BENCHMARKS:
         if args.only and script not in args.only:
@@ -217,14 +264,24 @@ def main(argv: list[str] | None = None) -> int:
             failures += 1
         for r in results:
             met = {True: "yes", False: "**no**"}.get(r.get("met"), "-")
-            lines.append(f"| {r.get('benchmark', title)} | {r.get('figure', '')} | {r.get('value')} {r.get('unit', '')} "
-                         f"| {r.get('spread') or '-'} | {r.get('floor') or '-'} | {r.get('target', '')} | {met} |")
+            row = (f"| {r.get('benchmark', title)} | {r.get('figure', '')} | {r.get('value')} {r.get('unit', '')} "
+                   f"| {r.get('spread') or '-'} | {r.get('floor') or '-'} | {r.get('target', '')} | {met} |")
+            lines.append(row)
+            rows.setdefault(str(r.get("benchmark", title)), []).append(row)
         if not results:
             lines.append(f"| {title} | (no RESULT line; exit {code}) | | | | | |")
-        sections += [f"## {title}", "", f"`{' '.join(cmd)}` (exit {code}, {took:.1f}s)", "", "```",
-                     out.strip(), "```", ""]
+            rows.setdefault(title, []).append(lines[-1])
+        section = [f"## {title}", "", f"`{' '.join(cmd)}` (exit {code}, {took:.1f}s)", "", "```", out.strip(), "```", ""]
+        sections += section
+        by_title[title] = section
     notes = [] if args.quick else [NOTES]
-    Path(args.out).write_text("\n".join(lines + [""] + notes + sections) + "\n")
+    out_path = Path(args.out)
+    if args.only and not args.quick and out_path.exists():  # one benchmark of a record of many: updated in place
+        dated = (f"{datetime.now(timezone.utc).isoformat(timespec='minutes')} "
+                 f"(`python benchmarks/run_all.py {' '.join('--only ' + o for o in args.only)}`)")
+        out_path.write_text(merge_results(out_path.read_text(), rows, by_title, dated))
+    else:
+        out_path.write_text("\n".join(lines + [""] + notes + sections) + "\n")
     print(f"wrote {args.out}")
     return 1 if failures else 0
 
