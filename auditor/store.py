@@ -12,6 +12,7 @@ store in place to the head revision.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -343,7 +344,19 @@ class Store:
                              f"newer than this auditor's ({SCHEMA_HEAD}): run the auditor version that wrote it "
                              "(or newer), or point `state:` at another store")
         dialect = self.engine.dialect.name
+        held: sa.Connection | None = None  # MySQL/MariaDB: the connection holding the named lock
+        lock = f"{_UPGRADE_LOCK_NAME}.{self.engine.url.database or ''}"[:64]  # names are server-wide
         try:
+            if dialect in ("mysql", "mariadb"):
+                # two first runs at once both found the store empty and both created it (see below):
+                # a named lock, held on a connection of its own until the upgrade's transaction has
+                # committed (held on the upgrade's own, it was released before the last version
+                # update committed, and the second read the old version and migrated again)
+                held = self.engine.connect()
+                got = held.execute(sa.text("SELECT GET_LOCK(:n, :s)"),
+                                   {"n": lock, "s": int(_UPGRADE_WAIT_SECONDS)}).scalar()
+                if got != 1:
+                    raise self._upgrading()
             with self.engine.begin() as conn:
                 if dialect == "sqlite":
                     # pysqlite begins a transaction only before DML and commits DDL as it goes: an
@@ -366,23 +379,16 @@ class Store:
                         if getattr(getattr(exc, "orig", None), "sqlstate", None) != "55P03":  # lock_not_available
                             raise
                         raise self._upgrading() from None
-                elif dialect in ("mysql", "mariadb"):
-                    # the same for MySQL/MariaDB, whose DDL commits as it goes: a named lock of this
-                    # session, released with it
-                    lock = f"{_UPGRADE_LOCK_NAME}.{self.engine.url.database or ''}"[:64]  # names are server-wide
-                    got = conn.execute(sa.text("SELECT GET_LOCK(:n, :s)"),
-                                       {"n": lock, "s": int(_UPGRADE_WAIT_SECONDS)}).scalar()
-                    if got != 1:
-                        raise self._upgrading()
                 cfg.attributes["connection"] = conn
-                try:
-                    command.upgrade(cfg, "head")
-                finally:
-                    if dialect in ("mysql", "mariadb"):
-                        conn.execute(sa.text("SELECT RELEASE_LOCK(:n)"), {"n": lock})
+                command.upgrade(cfg, "head")
         except SQLAlchemyError as exc:  # unreachable, refused, locked, or not a database at all
             reason = getattr(exc, "orig", None) or exc.__class__.__name__
             raise StoreError(f"cannot open the state store {safe_url(str(self.engine.url))}: {reason}") from None
+        finally:
+            if held is not None:  # after the commit: the next process reads the new version
+                with contextlib.suppress(SQLAlchemyError):
+                    held.execute(sa.text("SELECT RELEASE_LOCK(:n)"), {"n": lock})
+                held.close()
 
     def close(self) -> None:
         self.engine.dispose()
