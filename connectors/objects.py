@@ -341,7 +341,7 @@ def noncurrent_unsampled(node: Node) -> dict[str, str]:
     """The ``facts["unsampled"]`` entry for a node's noncurrent versions."""
     return {f"{node.path}* (noncurrent versions)": (
         f"{node.noncurrent} noncurrent object versions ({node.noncurrent_bytes} bytes) are kept by versioning "
-        "after an overwrite or delete and are not sampled")}
+        "(or as snapshots or soft-deleted copies) after an overwrite or delete and are not sampled")}
 
 
 def with_unsampled(dataset: Dataset, unsampled: dict[str, str]) -> Dataset:

@@ -291,8 +291,10 @@ def _by_kind(ds: Dataset, fact: str, words: str, store: str) -> Cause:
                              WayOut(kind="setting", text="Versioning keeps noncurrent object versions (the older "
                                     "copies of overwritten or deleted objects): they are counted, not sampled, so "
                                     "what they hold is unknown. Expire them with a lifecycle rule (S3: "
-                                    "NoncurrentVersionExpiration; GCS: daysSinceNoncurrentTime or numNewerVersions), "
-                                    "or delete them once they are no longer needed."))
+                                    "NoncurrentVersionExpiration; GCS: daysSinceNoncurrentTime or numNewerVersions; "
+                                    "Azure: a lifecycle management rule on blob versions and snapshots, and a short "
+                                    "soft-delete retention for deleted blobs), or delete them once they are no longer "
+                                    "needed."))
             if reasons and all("archive storage class" in why for why in reasons.values()):
                 return Cause("personal_data:objects:archived", f"{words} in {store}: archived objects not readable",
                              WayOut(kind="setting", text="The objects named in each dataset's unsampled facts are in "

@@ -18,6 +18,7 @@ from connectors.objectstore import Bucket, BucketSettings, ObjectInfo, ObjectSto
 CALL_ERRORS = (aexc.AzureError, ValueError)
 ACCOUNT_KEY_SCOPE = "$account-encryption-key"
 CHUNK = 64 * 1024  # the whole-blob deadline is checked between GETs of this size
+LIST_INCLUDE = ("snapshots", "versions", "deleted")  # what a blob listing shows besides the current blobs
 
 
 class Options(objects.StoreOptions):
@@ -33,6 +34,12 @@ class Options(objects.StoreOptions):
         if bool(self.account_url) == bool(self.connection_string):
             raise ValueError("an azure_blob source needs account_url or connection_string (one of them)")
         return self
+
+
+def _current(blob: Any) -> bool:
+    """Whether a listed blob is the blob itself, not a snapshot, a previous version or a soft-deleted copy."""
+    return not (getattr(blob, "snapshot", None) or getattr(blob, "deleted", False)
+                or getattr(blob, "is_current_version", None) is False)
 
 
 def _code(exc: BaseException) -> str:
@@ -154,14 +161,19 @@ class Connector(ObjectStore):
         return BucketSettings(common, handle=self.client.get_container_client(bucket.name))
 
     def iter_objects(self, bucket: Bucket, settings: BucketSettings, prefix: str = "") -> Iterator[ObjectInfo]:
+        """Every blob, with its snapshots, previous versions and soft-deleted copies: each keeps the
+        content the blob had (an overwritten customer export), so it is counted and named as a
+        noncurrent version (never sampled), as S3's and GCS's are."""
         versions = False
-        pages = iter(settings.handle.list_blobs(name_starts_with=prefix or None, results_per_page=1000).by_page())
+        pages = iter(settings.handle.list_blobs(name_starts_with=prefix or None, results_per_page=1000,
+                                                include=list(LIST_INCLUDE)).by_page())
         while (page := self.call(lambda: next(pages, None))) is not None:
             for b in page:
                 versions = versions or bool(getattr(b, "version_id", None))
-                yield ObjectInfo(b.name, int(b.size or 0), b.last_modified)
+                yield ObjectInfo(b.name, int(b.size or 0), b.last_modified, _current(b))
             if self.ctx.cancel.is_set():
                 return
+        settings.versions_listed = True
         # off is known only to the management plane
         settings.fields["versioning"] = True if versions or settings.fields.get("versioning") else None
 
