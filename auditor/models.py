@@ -245,7 +245,8 @@ class DeniedCall(_Frozen):
         if self.code.startswith("FTP "):  # 530 not logged in, 550 no access to the file, 553 name not allowed
             return self.code[4:] in ("530", "532", "550", "553")
         low = self.code.lower()
-        return any(w in low for w in ("denied", "forbidden", "403", "unauthorized", "permission"))
+        # Azure's 403 codes: AuthorizationFailure, AuthorizationPermissionMismatch, AuthorizationSourceIPMismatch, ...
+        return any(w in low for w in ("denied", "forbidden", "403", "unauthorized", "permission", "authorization"))
 
 
 class FactSource(_Frozen):

@@ -24,7 +24,8 @@ from auditor.models import Dataset, DeniedCall, WayOut
 FACT_CALLS: dict[str, tuple[str, ...]] = {
     "public": ("s3:GetBucketAcl", "s3:GetBucketPolicyStatus", "s3:GetBucketPublicAccessBlock",
                "s3:GetBucketOwnershipControls", "s3:GetObjectAcl", "s3:GetBucketPolicy",
-               "storage.buckets.getIamPolicy", "storage.objects.getIamPolicy", "rds:DescribeDBInstances"),
+               "storage.buckets.getIamPolicy", "storage.objects.getIamPolicy", "rds:DescribeDBInstances",
+               "Get Container Properties"),
     "object_acls": ("s3:GetBucketOwnershipControls", "s3:GetBucketPublicAccessBlock", "storage.buckets.get"),
     "encryption_at_rest": ("s3:GetEncryptionConfiguration", "storage.buckets.get", "rds:DescribeDBInstances"),
     "encryption_in_transit": ("s3:GetBucketPolicy", "storage.buckets.getIamPolicy", "rds:DescribeDBInstances",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from azure.core import exceptions as aexc
@@ -13,7 +14,7 @@ from auditor.errors import ConnectorError
 from auditor.models import CollectionError, Dataset
 from connectors import objects
 from connectors.base import Capabilities, CollectContext, SourceSpec
-from connectors.objectstore import Bucket, BucketSettings, ObjectInfo, ObjectStore
+from connectors.objectstore import Bucket, BucketSettings, ListingRefused, ObjectInfo, ObjectStore
 
 CALL_ERRORS = (aexc.AzureError, ValueError)
 ACCOUNT_KEY_SCOPE = "$account-encryption-key"
@@ -44,11 +45,24 @@ def _current(blob: Any) -> bool:
 
 def _code(exc: BaseException) -> str:
     if isinstance(exc, aexc.HttpResponseError):
-        return str(getattr(exc, "error_code", None) or exc.status_code or type(exc).__name__)
+        code = getattr(exc, "error_code", None)
+        return str(getattr(code, "value", code) or exc.status_code or type(exc).__name__)  # not "StorageErrorCode.X"
     return type(exc).__name__
 
 
 _Options = Options  # the class attribute Options shadows it in the class body
+
+# a 403 that is the credential itself failing (a wrong key, a bad or expired SAS signature), not its scope
+BAD_CREDENTIAL = frozenset({"AuthenticationFailed", "InvalidAuthenticationInfo"})
+LIST_FIX = ("grant List Containers on the storage account (Storage Blob Data Reader at account scope, or an "
+            "account SAS with srt=sco and sp=rl), or name the containers explicitly")
+
+
+@dataclass(frozen=True)
+class Unread:
+    """``Bucket.handle`` of a named container whose properties were refused (a container SAS)."""
+
+    call: str  # "Get Container Properties: <code>"
 
 
 class Connector(ObjectStore):
@@ -107,13 +121,33 @@ class Connector(ObjectStore):
         try:
             containers = self.call(lambda: list(self.client.list_containers(include_metadata=True)))
         except aexc.HttpResponseError as exc:
+            scoped = exc.status_code == 403 and _code(exc) not in BAD_CREDENTIAL
+            if scoped and objects.explicit_names(self.opts.buckets, self.opts.exclude):
+                # a SAS scoped to a container (how a vendor hands one over) reads it but lists no containers
+                raise ListingRefused(f"List Containers: {_code(exc)}", LIST_FIX) from None
+            hint = (" (a SAS scoped to one container cannot list containers: name the container under "
+                    f"containers, or {LIST_FIX})") if scoped else ""
             raise ConnectorError(f"azure_blob source {self.source.id}: container listing refused at {where}: "
-                                 f"{_code(exc)}") from None
+                                 f"{_code(exc)}{hint}") from None
         except CALL_ERRORS as exc:
             raise ConnectorError(f"azure_blob source {self.source.id}: cannot reach {where}: {_code(exc)}") from None
         return iter([Bucket(c.name, None, c) for c in containers])
 
     def find_bucket(self, name: str) -> Bucket | CollectionError | None:
+        """A named container the listing did not show (or could not: a container SAS): its properties, or
+        when those are refused too, the container with its settings unknown (its blobs may still be read)."""
+        client = self.client.get_container_client(name)
+        try:
+            return Bucket(name, None, self.call(lambda: client.get_container_properties()))
+        except aexc.HttpResponseError as exc:
+            if exc.status_code == 403 and _code(exc) not in BAD_CREDENTIAL:
+                return Bucket(name, None, Unread(f"Get Container Properties: {_code(exc)}"))
+            if exc.status_code != 404:
+                return CollectionError(source=self.source.id, dataset=name, kind="bucket",
+                                       reason=f"Get Container Properties: {_code(exc)}", fix=self.list_fix(name))
+        except CALL_ERRORS as exc:
+            return CollectionError(source=self.source.id, dataset=name, kind="bucket",
+                                   reason=f"Get Container Properties: {_code(exc)}", fix=self.list_fix(name))
         return CollectionError(source=self.source.id, dataset=name, kind="bucket",
                                reason=f"container {name} not found or not visible to the audit identity",
                                fix="check the container name, and grant the audit identity the role from "
@@ -137,6 +171,17 @@ class Connector(ObjectStore):
 
     def bucket_settings(self, bucket: Bucket) -> BucketSettings:
         c, service, denied = bucket.handle, self._service, self._denied
+        if isinstance(c, Unread):  # a container SAS: the container's settings are not readable
+            plain_http = self.client.url.startswith("http://")
+            return BucketSettings({
+                "public": None, "encryption_at_rest": "provider",
+                "encryption_in_transit": "optional" if plain_http else "unknown",
+                "object_lock": None, "logging": service.get("logging"), "denied": (*denied, c.call),
+                "facts": {"public_access": f"unknown ({c.call})", "transport": "HTTP (plain)" if plain_http else "HTTPS",
+                          "soft_delete_days": service.get("soft_delete_days"),
+                          "encryption_at_rest_basis": "Azure Storage encrypts every blob service-side",
+                          "retention_basis": "lifecycle management rules are management-plane only (attest them)"}},
+                handle=self.client.get_container_client(bucket.name))
         scope = getattr(c.encryption_scope, "default_encryption_scope", None) or ACCOUNT_KEY_SCOPE
         public = c.public_access in ("blob", "container")
         plain_http = self.client.url.startswith("http://")

@@ -52,3 +52,44 @@ def test_a_scan_of_a_clean_blob_with_a_customer_snapshot_is_not_a_pass(account, 
     text = str(causes)
     assert "snapshot" in text.lower(), text  # the way out names what Azure keeps (snapshots/versions)
     assert "user0@example.com" not in output + str(doc)
+
+
+def _container_sas(conn: str, name: str) -> tuple[str, str]:
+    from datetime import datetime, timezone
+
+    from azure.storage.blob import BlobServiceClient, ContainerSasPermissions, generate_container_sas
+
+    from tests.azurite import ACCOUNT, KEY
+
+    sas = generate_container_sas(ACCOUNT, name, account_key=KEY, permission=ContainerSasPermissions(read=True, list=True),
+                                 expiry=datetime.now(timezone.utc) + timedelta(hours=1))
+    return BlobServiceClient.from_connection_string(conn).url.rstrip("/"), sas
+
+
+def test_a_container_sas_audits_the_named_container(account, tmp_path):
+    """A SAS scoped to one container (how a vendor hands one over) cannot list containers: the
+    named container is still read, and what the SAS cannot read (its public access level) is named
+    with the call to grant; the SAS never shows."""
+    conn, newest = account
+    url, sas = _container_sas(conn, "history")
+    code, doc, output = run_scan(tmp_path, {"kind": "azure_blob", "account_url": url, "sas_token": "${SAS}",
+                                            "containers": ["history"]},
+                                 newest + timedelta(days=1), env={"SAS": sas})
+    assert [s["status"] for s in doc["sources"]] == ["ok"], output
+    ds = {d["name"]: d for d in doc["datasets"]}
+    assert ds["history"]["status"] == "assessed" and ds["history"]["objects"] == 2, ds
+    assert any("Get Container Properties" in e for e in ds["history"]["denied"]), ds["history"]["denied"]
+    assert sas.split("sig=")[1][:10] not in output + str(doc)
+    causes = {f["title"]: f["remediation"] for f in doc["findings"] if f["rule"] == "not-assessed"}
+    public = [r for t, r in causes.items() if "public exposure" in t]
+    assert public and "Get Container Properties" in public[0] and "s3:" not in public[0], causes
+
+
+def test_a_container_sas_with_a_glob_says_how_to_list(account, tmp_path):
+    conn, newest = account
+    url, sas = _container_sas(conn, "history")
+    code, doc, output = run_scan(tmp_path, {"kind": "azure_blob", "account_url": url, "sas_token": "${SAS}",
+                                            "containers": ["*"]},
+                                 newest + timedelta(days=1), env={"SAS": sas})
+    assert code == 3, output
+    assert "name the container" in output, output  # the way out a container SAS has
