@@ -274,6 +274,17 @@ def _by_kind(ds: Dataset, fact: str, words: str, store: str) -> Cause:
                                 "NETWORK POLICY) or its private-connectivity setup, then " + attest(ds, fact)
                                 + " (public: false when logins are restricted to known addresses)."))
         if fact == "personal_data":
+            reasons = ds.known.unsampled
+            if reasons and all("is a mask" in why for why in reasons.values()):
+                how = ("Snowflake: add the audit role to the masking policy's unmasked roles, e.g. CASE WHEN "
+                       "IS_ROLE_IN_SESSION('AUDITOR_READ') THEN val ELSE '***MASKED***' END, with ALTER MASKING POLICY "
+                       "... SET BODY" if engine == "snowflake" else
+                       "exempt the audit identity from the masking rule (PostgreSQL Anonymizer: no MASKED security "
+                       "label on the audit role; a masked view: read the base table)")
+                return Cause(f"personal_data:sql:masked:{engine}", f"{words} in {store}: columns served masked",
+                             WayOut(kind="setting", text="The columns named in each dataset's unsampled facts are "
+                                    "masked for the audit identity: the table still holds their values. Let the "
+                                    f"audit identity read them unmasked ({how}); the next run samples them."))
             # the auditor read the table (an unreadable one is an error dataset, with its grant): what its
             # unsampled facts name is what no SELECT reads, so a grant resolves none of it
             return Cause(f"personal_data:sql:{engine}", f"{words} in {store}: columns not sampled",

@@ -44,6 +44,7 @@ import json
 import math
 import operator
 import random
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -413,7 +414,18 @@ def read_rows(cols: list[str], rows: list[tuple], structured: set[str] | frozens
         if col not in unsampled:
             unsampled[col] = (f"{n} value(s) under JSON key paths beyond the first {MAX_FIELDS} of the sample "
                               "were not kept: not classified")
+    for col in cols:  # a column served masked (a masking policy, a masked view): its stored values are not read
+        texts_of = fields.get(col)
+        if texts_of and col not in unsampled and _MASK.fullmatch(texts_of[0]) and all(map(_MASK.fullmatch, texts_of)):
+            fields[col] = []
+            unsampled[col] = (f"every sampled value ({len(texts_of)}) is a mask such as '***MASKED***': the stored values "
+                              "are hidden from the audit identity (a masking policy or a masked view), not read")
     return SampleRead({k: v for k, v in fields.items() if v or k in cols}, digest, unsampled, was_cut)
+
+
+# a value that is only a mask: '***MASKED***', '********', '####', 'XXXX-XXXX', 'REDACTED' (never a partial mask
+# such as 'j***@e***.com', which keeps part of the value and is classified as it is)
+_MASK = re.compile(r"(?i)[\W_]*(?:masked|redacted)[\W_]*|[*\u2022#][*\u2022#\s.\-]{2,}|X{3,}(?:[\s.\-]X{3,})*")
 
 
 _EMPTY_SHA256 = hashlib.sha256()  # copied, never updated: a new hash without the library's look-up

@@ -1,0 +1,30 @@
+"""A Snowflake masking policy serves the audit role '***MASKED***' (or any mask) instead of the
+stored values: the customers are still in the table. A column whose every sampled value is a mask
+is named as not read (with the masking policy as the way out), never a clean verdict. fakesnow
+has no masking policies: the table holds what such a policy would show the audit role."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sql_helpers import by_name, scan
+
+from policies.causes import cause_of
+
+DB = "TRIAL_F_MASKED"
+
+
+def test_a_column_served_masked_is_named_not_read(fakesnow):
+    fakesnow.run(
+        f"create database {DB}", f"create schema {DB}.crm",
+        f"create table {DB}.crm.customers (id int, email varchar, phone varchar, note varchar, updated_at timestamp_ntz)",
+        *(f"insert into {DB}.crm.customers values ({i}, '***MASKED***', '********', 'ok', '2019-01-14'::timestamp_ntz)"
+          for i in range(5)),
+    )
+    obs = by_name(scan(fakesnow.url(DB), as_of=datetime(2026, 1, 1, tzinfo=UTC)))["crm.customers"]
+    unsampled = obs.dataset.facts.get("unsampled") or {}
+    assert set(unsampled) == {"email", "phone"}, obs.dataset.facts
+    assert all("mask" in why for why in unsampled.values()), unsampled
+    assert "***MASKED***" not in str(obs.sample.fields.get("email")), obs.sample.fields  # a mask is not a value
+    cause = cause_of(obs.dataset, "personal_data")
+    assert "masking polic" in cause.way_out.text.lower() and "GRANT SELECT" not in cause.way_out.text, cause
