@@ -15,7 +15,8 @@ Three additions, each to make up for something fakesnow 0.12.1 does not do, and 
    SELECTs answer Snowflake's 003001 "Insufficient privileges to operate on table"; fakesnow has
    no privileges), ``slow`` (table name -> seconds a SELECT of it waits; past the session's
    ``STATEMENT_TIMEOUT_IN_SECONDS`` the query is cancelled with Snowflake's 000630, which
-   fakesnow ignores).
+   fakesnow ignores), ``no_warehouse`` (true: every SELECT ... FROM answers Snowflake's 000606 "No active
+   warehouse selected", as for a role without USAGE on any warehouse; fakesnow needs none).
 3. **What the client sent** (``GET /auditor-test/log``): every SQL text and each login's
    session parameters, so tests can assert the auditor only reads and sets its session up.
 """
@@ -82,6 +83,9 @@ async def query(request: Request) -> Any:
     params = SESSION_PARAMS.get(auth[17:-1], {})
     # only a SELECT that reads the table itself (SHOW and INFORMATION_SCHEMA list it whatever the grants)
     reads = sql.lstrip().upper().startswith("SELECT") and "INFORMATION_SCHEMA" not in sql.upper()
+    if FAULTS.get("no_warehouse") and sql.lstrip().upper().startswith("SELECT") and " FROM " in f" {sql.upper()} ":
+        return _error("000606", "No active warehouse selected in the current session.  Select an active warehouse "
+                      "with the 'use warehouse' command.", "57P03")
     for name in FAULTS.get("deny") or ():
         if reads and _mentions(sql, name):
             return _error("003001", f"SQL access control error:\nInsufficient privileges to operate on table '{name.upper()}'",

@@ -230,6 +230,11 @@ class Dialect:
     def schema_fix(self, schema: str) -> str:
         return f"grant the audit role access to schema {schema}"
 
+    def catalog_fix(self, exc: BaseException) -> str | None:
+        """The exact grant or setting when reading the catalogue failed for a reason the engine names
+        (a Snowflake role without a usable warehouse), or None (the error says it)."""
+        return None
+
     def invisible_tables(self, conn: sa.Connection, schemas: list[str]) -> dict[str, tuple[str, str]]:
         """{schema: (reason, fix)} of audited schemas some of whose tables this login may not even
         see (a catalogue that lists only the tables a login holds a privilege on). Default: none

@@ -164,6 +164,16 @@ class Snowflake(Dialect):
     def schema_fix(self, schema: str) -> str:
         return f"GRANT USAGE ON SCHEMA {schema} and SELECT ON ALL TABLES IN SCHEMA {schema} TO ROLE <audit role>"
 
+    def catalog_fix(self, exc: BaseException) -> str | None:
+        orig = getattr(exc, "orig", None) or exc
+        if getattr(orig, "sqlstate", None) != "57P03" and getattr(orig, "errno", None) != 606:
+            return None
+        # 000606: no active warehouse: the role has USAGE on none (or the URL and the user name none)
+        warehouse = self.url.query.get("warehouse") or "<warehouse>"
+        role = self.url.query.get("role") or "<audit role>"
+        return (f"GRANT USAGE ON WAREHOUSE {warehouse} TO ROLE {role}; and name the warehouse (warehouse={warehouse} "
+                "in the URL, or the user's DEFAULT_WAREHOUSE)")
+
     def grant_fix(self, schema: str, name: str) -> str:
         return f"GRANT USAGE ON SCHEMA {schema} and SELECT ON TABLE {schema}.{name} TO ROLE <audit role>"
 

@@ -28,3 +28,20 @@ def test_a_column_served_masked_is_named_not_read(fakesnow):
     assert "***MASKED***" not in str(obs.sample.fields.get("email")), obs.sample.fields  # a mask is not a value
     cause = cause_of(obs.dataset, "personal_data")
     assert "masking polic" in cause.way_out.text.lower() and "GRANT SELECT" not in cause.way_out.text, cause
+
+
+def test_a_role_without_a_usable_warehouse_is_told_the_grant(fakesnow):
+    """A role without USAGE on a warehouse runs no query: the source error gives the exact GRANT."""
+    import pytest
+
+    from auditor.errors import ConnectorError
+
+    fakesnow.run("create database TRIAL_F_WH", "create schema TRIAL_F_WH.crm", "create table TRIAL_F_WH.crm.t (email varchar)")
+    fakesnow.faults(no_warehouse=True)
+    try:
+        with pytest.raises(ConnectorError) as e:
+            scan(fakesnow.url("TRIAL_F_WH", warehouse="AUDIT_WH", role="AUDITOR_READ"))
+    finally:
+        fakesnow.faults()
+    assert "GRANT USAGE ON WAREHOUSE AUDIT_WH TO ROLE AUDITOR_READ" in str(e.value), str(e.value)
+    assert "snow-pw" not in str(e.value)
