@@ -222,9 +222,14 @@ class FileServerConnector(ObjectStore):
                 continue
             for e in sorted(entries, key=lambda e: e.path):
                 path = f"{rel}{e.path}"
+                why = None
+                if e.is_link and not e.unreadable:
+                    e, why = self._follow(posixpath.join(root, path), e)
+                    if why == "":  # a folder inside a configured path: audited there
+                        continue
                 if e.unreadable or e.is_link:  # named where the scan may have wanted it (a file, or a folder's files)
                     if matches(path, opts.include, opts.exclude) or _may_select(path + "/", opts.include):
-                        out.unsampled[path] = e.unreadable or "symbolic link not followed"
+                        out.unsampled[path] = why or e.unreadable or "symbolic link not followed"
                 elif e.is_dir:
                     pending.append(path + "/")
                 else:
@@ -236,6 +241,25 @@ class FileServerConnector(ObjectStore):
         if cancel.is_set() and pending:
             out.unsampled[pending[0] + "*"] = "listing cancelled (source timeout)"
         out.done = not pending
+
+    def _follow(self, link: str, e: Entry) -> tuple[Entry, str | None]:
+        """A symbolic link (absolute ``link``) through the server's ``target`` (path -> (real path, Entry)):
+        a link to a file is that file (read through the link: a file cannot loop); a link to a folder
+        inside a configured path is audited there (``""``); anything else is not followed, and why."""
+        target = getattr(self.server, "target", None)
+        if target is None:
+            return e, None
+        try:
+            real, got = self.call(lambda: target(link))
+        except (*self.server.errors, ValueError) as exc:
+            return e, (f"symbolic link not followed: its target cannot be read ({self.server.code(exc)}: a loop, "
+                       "a dangling link or a target the audit user may not see)")
+        if not got.is_dir:
+            return Entry(e.path, got.size, got.modified), None
+        if any(real == r.rstrip("/") or real.startswith(r.rstrip("/") + "/") for r in self.opts.paths):
+            return e, ""
+        return e, (f"symbolic link to the folder {real}, outside the configured paths: not followed (add {real} "
+                   "to the source's paths to audit it there)")
 
     def list_tree(self, bucket: Bucket, settings: BucketSettings) -> objects.PrefixTree:
         tree = super().list_tree(bucket, settings)

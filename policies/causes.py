@@ -307,6 +307,12 @@ def _by_kind(ds: Dataset, fact: str, words: str, store: str) -> Cause:
                                     "Azure: a lifecycle management rule on blob versions and snapshots, and a short "
                                     "soft-delete retention for deleted blobs), or delete them once they are no longer "
                                     "needed."))
+            if reasons and all("symbolic link" in why for why in reasons.values()):
+                return Cause("personal_data:objects:links", f"{words} in {store}: symbolic links not followed",
+                             WayOut(kind="setting", text="The entries named in each dataset's unsampled facts are "
+                                    "symbolic links the auditor does not follow: a link to a folder outside the "
+                                    "configured paths (add that folder to the source's paths: it is audited there and "
+                                    "the link is covered), or a loop or dangling link (remove it on the server)."))
             if reasons and all("archive storage class" in why for why in reasons.values()):
                 return Cause("personal_data:objects:archived", f"{words} in {store}: archived objects not readable",
                              WayOut(kind="setting", text="The objects named in each dataset's unsampled facts are in "

@@ -90,6 +90,14 @@ class Session:
                              is_dir=stat.S_ISDIR(mode), is_link=stat.S_ISLNK(mode)))
         return out
 
+    def target(self, path: str) -> tuple[str, Entry]:
+        """Where a symbolic link leads: the server's real path of it, and what is there (followed)."""
+        raw = self._bytes(path)
+        a = self.sftp.stat(raw)  # follows the link: a loop or a dangling link raises
+        real = self.sftp.normalize(raw)
+        return real, Entry(path.rsplit("/", 1)[-1], int(a.st_size or 0),
+                           datetime.fromtimestamp(a.st_mtime or 0, timezone.utc), is_dir=stat.S_ISDIR(a.st_mode or 0))
+
     def read(self, path: str, start: int, want: int, deadline: Deadline) -> bytes:
         with self.sftp.open(self._bytes(path), "rb") as f:
             f.seek(start)

@@ -96,7 +96,9 @@ def test_what_was_not_read_is_named(drop):
     base = str(root)
     ds = collect("sftp", {**source(root, server), "password": server["password"]})
     assert ds[base].facts["unsampled"] == {"unlisted/*": "folder not listed (permission denied)",
-                                           "etc-link": "symbolic link not followed"}
+                                           "etc-link": "symbolic link to the folder /etc, outside the configured "
+                                                       "paths: not followed (add /etc to the source's paths to audit "
+                                                       "it there)"}
     assert ds[f"{base}/locked/"].facts["unsampled"] == {"locked/secret.csv": "object not read (permission denied)"}
     assert ds[base].facts["anonymous_login"].startswith("refused")
     assert ds[base].encryption_at_rest == "unknown" and ds[base].has_retention is None
