@@ -16,7 +16,9 @@ Three additions, each to make up for something fakesnow 0.12.1 does not do, and 
    no privileges), ``slow`` (table name -> seconds a SELECT of it waits; past the session's
    ``STATEMENT_TIMEOUT_IN_SECONDS`` the query is cancelled with Snowflake's 000630, which
    fakesnow ignores), ``no_warehouse`` (true: every SELECT ... FROM answers Snowflake's 000606 "No active
-   warehouse selected", as for a role without USAGE on any warehouse; fakesnow needs none).
+   warehouse selected", as for a role without USAGE on any warehouse; fakesnow needs none),
+   ``row_count`` (table name -> the ROW_COUNT INFORMATION_SCHEMA.TABLES answers: the rows a table
+   holds whatever a row access policy lets the role see; seed the table with the rows it sees).
 3. **What the client sent** (``GET /auditor-test/log``): every SQL text and each login's
    session parameters, so tests can assert the auditor only reads and sets its session up.
 """
@@ -98,6 +100,13 @@ async def query(request: Request) -> Any:
                 return _error("000630", f"Statement reached its statement or warehouse timeout of {limit} second(s) "
                               "and was canceled.", "57014")
             await asyncio.sleep(float(seconds))
+    counts = FAULTS.get("row_count") or {}
+    if counts and "INFORMATION_SCHEMA.TABLES" in sql.upper() and " ROW_COUNT," in sql:
+        # the rows the table holds, as Snowflake's metadata counts them whatever the role may see
+        cases = " ".join(f"WHEN TABLE_NAME = '{n.upper()}' THEN {int(c)}" for n, c in counts.items())
+        body["sqlText"] = sql.replace(" ROW_COUNT,", f" CASE {cases} ELSE ROW_COUNT END AS ROW_COUNT,", 1)
+        raw = json.dumps(body).encode()
+        request._body = gzip.compress(raw) if request.headers.get("Content-Encoding") == "gzip" else raw
     return await fs.query_request(request)
 
 

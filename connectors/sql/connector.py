@@ -903,6 +903,13 @@ class Connector:
         if not read.sampled:
             digest = "no-sample"
         records = got["count"] if plan.exact else info.estimate
+        seen = got["count"] if plan.exact else read.counted  # rows the audit role could read, when all were read
+        if self.dialect.estimate_exact and seen is not None and info.estimate is not None and seen < info.estimate:
+            # the engine's row count is exact metadata: fewer rows read is a policy filtering the role, not stale stats
+            fix = self.dialect.rls_fix(server.facts.get("role"), t.schema or "main", t.name)
+            return Observation(dataset=self._dataset(server, t, status="error", error=(
+                f"not assessed: the audit role reads {seen} of the {info.estimate} rows "
+                f"{info.estimate_basis or 'the engine'} counts: a row access policy hides rows from it (fix: {fix})")))
         basis = "exact" if plan.exact else ("estimate" if records is not None else None)
         stale_estimate = None
         if not plan.exact and read.counted is not None:  # statistics that said far more rows than there are

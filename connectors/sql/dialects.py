@@ -161,6 +161,9 @@ class Dialect:
     loose_types: ClassVar[bool] = False  # dates may live in text/integer columns: the name alone decides
     grants: ClassVar[str | None] = None  # least-privilege grants, printed by ``auditor permissions``
     error_codes: ClassVar[dict[str, frozenset[object]]] = {}
+    # the catalogue's row count is exact metadata (Snowflake's ROW_COUNT), not sampled statistics: a
+    # complete read that returns fewer rows is a row policy filtering the audit role
+    estimate_exact: ClassVar[bool] = False
     commit_time_basis: ClassVar[str] = "commit time"
     # the session is read-only by default (``on_connect``), so each statement may be its own
     # read-only transaction (autocommit): no BEGIN / begin_statements / ROLLBACK per table

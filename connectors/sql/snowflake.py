@@ -114,6 +114,7 @@ class Snowflake(Dialect):
         "permission": frozenset({"42501", "42S02"}), "timeout": frozenset({"57014"}),
         "auth": frozenset({"28000"}), "read_timeout": frozenset({"HYT00"})}
     samples_by_key = False  # TABLESAMPLE (sample_key): no primary key is reflected
+    estimate_exact = True  # INFORMATION_SCHEMA.TABLES.ROW_COUNT counts every row, whatever a row access policy shows
 
     def __init__(self, url: URL) -> None:
         super().__init__(url)
@@ -163,6 +164,14 @@ class Snowflake(Dialect):
 
     def schema_fix(self, schema: str) -> str:
         return f"GRANT USAGE ON SCHEMA {schema} and SELECT ON ALL TABLES IN SCHEMA {schema} TO ROLE <audit role>"
+
+    def rls_fix(self, role: str | None, schema: str, name: str) -> str:
+        role = role or str(self.url.query.get("role") or "<audit role>")
+        db = (self.url.database or "").split("/")[0] or "<db>"
+        return (f"let the role {role} see every row of {schema}.{name}: add IS_ROLE_IN_SESSION('{role}') OR ... to the "
+                "body of its row access policy (ALTER ROW ACCESS POLICY <policy> SET BODY -> ...; the policy: SELECT "
+                f"POLICY_NAME FROM TABLE({db}.INFORMATION_SCHEMA.POLICY_REFERENCES(REF_ENTITY_NAME => "
+                f"'{db}.{schema}.{name}', REF_ENTITY_DOMAIN => 'table')) as its owner)")
 
     def catalog_fix(self, exc: BaseException) -> str | None:
         orig = getattr(exc, "orig", None) or exc

@@ -45,3 +45,20 @@ def test_a_role_without_a_usable_warehouse_is_told_the_grant(fakesnow):
         fakesnow.faults()
     assert "GRANT USAGE ON WAREHOUSE AUDIT_WH TO ROLE AUDITOR_READ" in str(e.value), str(e.value)
     assert "snow-pw" not in str(e.value)
+
+
+def test_a_row_access_policy_hiding_every_row_is_not_an_empty_table(fakesnow):
+    """Snowflake's ROW_COUNT is exact: an unfiltered read that returns fewer rows is a row access
+    policy filtering the audit role, never 'the statistics are stale' and a table of 0 records."""
+    # the role sees no row of the 20 the table holds: seeded empty, ROW_COUNT says 20
+    fakesnow.run("create database TRIAL_F_RAP", "create schema TRIAL_F_RAP.crm",
+                 "create table TRIAL_F_RAP.crm.customers (email varchar, phone varchar)")
+    fakesnow.faults(row_count={"customers": 20})
+    try:
+        obs = by_name(scan(fakesnow.url("TRIAL_F_RAP"), as_of=datetime(2026, 1, 1, tzinfo=UTC),
+                           sample_rows=5))["crm.customers"]
+    finally:
+        fakesnow.faults()
+    d = obs.dataset
+    assert d.records != 0, (d.records, d.records_basis, d.facts.get("records_estimate_source"))
+    assert d.status == "error" and "row access policy" in (d.error or ""), (d.status, d.error, d.records, d.records_basis, d.facts.get("sample"), d.facts.get("records_estimate_source"))
