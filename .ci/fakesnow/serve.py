@@ -17,7 +17,8 @@ Three additions, each to make up for something fakesnow 0.12.1 does not do, and 
    ``STATEMENT_TIMEOUT_IN_SECONDS`` the query is cancelled with Snowflake's 000630, which
    fakesnow ignores), ``no_warehouse`` (true: every SELECT ... FROM answers Snowflake's 000606 "No active
    warehouse selected", as for a role without USAGE on any warehouse; fakesnow needs none),
-   ``row_count`` (table name -> the ROW_COUNT INFORMATION_SCHEMA.TABLES answers: the rows a table
+   ``no_database`` (true: SHOW and SELECT ... FROM answer Snowflake's 090105 "This session does not
+   have a current database", as for a role without USAGE on the URL's database), ``row_count`` (table name -> the ROW_COUNT INFORMATION_SCHEMA.TABLES answers: the rows a table
    holds whatever a row access policy lets the role see; seed the table with the rows it sees).
 3. **What the client sent** (``GET /auditor-test/log``): every SQL text and each login's
    session parameters, so tests can assert the auditor only reads and sets its session up.
@@ -100,6 +101,10 @@ async def query(request: Request) -> Any:
                 return _error("000630", f"Statement reached its statement or warehouse timeout of {limit} second(s) "
                               "and was canceled.", "57014")
             await asyncio.sleep(float(seconds))
+    if FAULTS.get("no_database") and (sql.lstrip().upper().startswith("SHOW") or " FROM " in f" {sql.upper()} "):
+        verb = sql.split()[0].upper() if sql.split() else "SELECT"
+        return _error("090105", f"Cannot perform {verb}. This session does not have a current database. Call 'USE "
+                      "DATABASE', or use a qualified name.", "22000")
     counts = FAULTS.get("row_count") or {}
     if counts and "INFORMATION_SCHEMA.TABLES" in sql.upper() and " ROW_COUNT," in sql:
         # the rows the table holds, as Snowflake's metadata counts them whatever the role may see

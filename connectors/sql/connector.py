@@ -376,9 +376,8 @@ class Connector:
         except sa.exc.DBAPIError as exc:
             with contextlib.suppress(sa.exc.DBAPIError):
                 setup.rollback()
-            reason = self._silent() or describe(exc, self.redact, codes=self._codes)
-            if fix := self.dialect.catalog_fix(exc):
-                reason += f" (fix: {fix})"
+            reason = (self._silent() or self.dialect.catalog_error(exc)
+                      or describe(exc, self.redact, codes=self._codes))
             raise ConnectorError(f"cannot read the catalog of {self.dialect.location()}: {reason}") from None
         tables, unreflected = yield from self._reflect(inspector, setup, schemas, infos, missing_schemas)
         conn = self._read_session(conn)

@@ -233,9 +233,9 @@ class Dialect:
     def schema_fix(self, schema: str) -> str:
         return f"grant the audit role access to schema {schema}"
 
-    def catalog_fix(self, exc: BaseException) -> str | None:
-        """The exact grant or setting when reading the catalogue failed for a reason the engine names
-        (a Snowflake role without a usable warehouse), or None (the error says it)."""
+    def catalog_error(self, exc: BaseException) -> str | None:
+        """Why reading the catalogue failed, with the exact grant, for an error the engine names (a
+        Snowflake role without a usable warehouse or database), or None (the error says it)."""
         return None
 
     def invisible_tables(self, conn: sa.Connection, schemas: list[str]) -> dict[str, tuple[str, str]]:

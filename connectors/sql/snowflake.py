@@ -173,15 +173,20 @@ class Snowflake(Dialect):
                 f"POLICY_NAME FROM TABLE({db}.INFORMATION_SCHEMA.POLICY_REFERENCES(REF_ENTITY_NAME => "
                 f"'{db}.{schema}.{name}', REF_ENTITY_DOMAIN => 'table')) as its owner)")
 
-    def catalog_fix(self, exc: BaseException) -> str | None:
+    def catalog_error(self, exc: BaseException) -> str | None:
         orig = getattr(exc, "orig", None) or exc
-        if getattr(orig, "sqlstate", None) != "57P03" and getattr(orig, "errno", None) != 606:
-            return None
-        # 000606: no active warehouse: the role has USAGE on none (or the URL and the user name none)
-        warehouse = self.url.query.get("warehouse") or "<warehouse>"
-        role = self.url.query.get("role") or "<audit role>"
-        return (f"GRANT USAGE ON WAREHOUSE {warehouse} TO ROLE {role}; and name the warehouse (warehouse={warehouse} "
-                "in the URL, or the user's DEFAULT_WAREHOUSE)")
+        errno, state = getattr(orig, "errno", None), getattr(orig, "sqlstate", None)
+        role = str(self.url.query.get("role") or "<audit role>")
+        if state == "57P03" or errno == 606:  # no active warehouse: the role has USAGE on none (or none is named)
+            warehouse = str(self.url.query.get("warehouse") or "<warehouse>")
+            return (f"no usable warehouse: the role may use no warehouse, or none is named (fix: GRANT USAGE ON "
+                    f"WAREHOUSE {warehouse} TO ROLE {role}; and name it: warehouse={warehouse} in the URL, or the "
+                    "user's DEFAULT_WAREHOUSE)")
+        if errno == 90105:  # no current database: the URL's database is not usable by the role (SQLSTATE 22000)
+            db = (self.url.database or "").split("/")[0] or "<db>"
+            return (f"the session has no current database: the role may not use database {db}, or it does not "
+                    f"exist (fix: GRANT USAGE ON DATABASE {db} TO ROLE {role}; check the database name in the URL)")
+        return None
 
     def grant_fix(self, schema: str, name: str) -> str:
         return f"GRANT USAGE ON SCHEMA {schema} and SELECT ON TABLE {schema}.{name} TO ROLE <audit role>"

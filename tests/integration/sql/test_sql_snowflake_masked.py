@@ -62,3 +62,21 @@ def test_a_row_access_policy_hiding_every_row_is_not_an_empty_table(fakesnow):
     d = obs.dataset
     assert d.records != 0, (d.records, d.records_basis, d.facts.get("records_estimate_source"))
     assert d.status == "error" and "row access policy" in (d.error or ""), (d.status, d.error, d.records, d.records_basis, d.facts.get("sample"), d.facts.get("records_estimate_source"))
+
+
+def test_a_role_without_usage_on_the_database_is_told_the_grant(fakesnow):
+    """Snowflake answers SQLSTATE 22000 (a 'data exception' class) when the session has no current
+    database: the reason is the missing USAGE, never 'data error while reading'."""
+    import pytest
+
+    from auditor.errors import ConnectorError
+
+    fakesnow.run("create database if not exists TRIAL_F_WH")
+    fakesnow.faults(no_database=True)
+    try:
+        with pytest.raises(ConnectorError) as e:
+            scan(fakesnow.url("TRIAL_F_WH", role="AUDITOR_READ"))
+    finally:
+        fakesnow.faults()
+    assert "GRANT USAGE ON DATABASE TRIAL_F_WH TO ROLE AUDITOR_READ" in str(e.value), str(e.value)
+    assert "data error" not in str(e.value)
