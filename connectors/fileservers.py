@@ -64,6 +64,7 @@ class Entry:
     is_dir: bool = False
     is_link: bool = False
     unreadable: str | None = None  # listed, but neither its size nor its kind could be read (why)
+    unique: str | None = None  # the server's id of a folder (FTP MLSD 'unique': device and inode), when it gives one
 
 
 class Server(Protocol):
@@ -208,6 +209,7 @@ class FileServerConnector(ObjectStore):
         server, opts, cancel, root = self.server, self.opts, self.ctx.cancel, bucket.name
         out: Walk = settings.handle
         pending = [prefix]
+        walked: set[str] = set()  # folders by the server's unique id: a link back to a parent is walked once
         while pending and not cancel.is_set():
             rel = pending.pop(0)
             try:
@@ -231,6 +233,10 @@ class FileServerConnector(ObjectStore):
                     if matches(path, opts.include, opts.exclude) or _may_select(path + "/", opts.include):
                         out.unsampled[path] = why or e.unreadable or "symbolic link not followed"
                 elif e.is_dir:
+                    if e.unique is not None:
+                        if e.unique in walked:  # a server following links lists a link as the folder itself
+                            continue  # listed already, its files audited where they were first listed
+                        walked.add(e.unique)
                     pending.append(path + "/")
                 else:
                     out.files += 1

@@ -57,12 +57,12 @@ class Session:
         if self.mlsd:
             try:
                 out = []
-                for name, facts in self.ftp.mlsd(folder, facts=["type", "size", "modify"]):
+                for name, facts in self.ftp.mlsd(folder, facts=["type", "size", "modify", "unique"]):
                     kind = facts.get("type", "").lower()
                     if kind in ("cdir", "pdir") or name in ("", ".", ".."):  # "": a name's line break
                         continue
                     out.append(Entry(name, int(facts.get("size") or 0), _mtime(facts.get("modify")),
-                                     is_dir=kind == "dir", is_link="link" in kind))
+                                     is_dir=kind == "dir", is_link="link" in kind, unique=facts.get("unique")))
                 return out
             except ftplib.error_perm as exc:
                 if str(exc)[:3] not in ("500", "501", "502", "504"):
