@@ -250,8 +250,9 @@ class FileServerConnector(ObjectStore):
 
     def _follow(self, link: str, e: Entry) -> tuple[Entry, str | None]:
         """A symbolic link (absolute ``link``) through the server's ``target`` (path -> (real path, Entry)):
-        a link to a file is that file (read through the link: a file cannot loop); a link to a folder
-        inside a configured path is audited there (``""``); anything else is not followed, and why."""
+        a link to a file or folder inside a configured path is audited there (``""``); a link to a file
+        elsewhere is that file (read through the link: a file cannot loop); anything else is not
+        followed, and why."""
         target = getattr(self.server, "target", None)
         if target is None:
             return e, None
@@ -260,10 +261,10 @@ class FileServerConnector(ObjectStore):
         except (*self.server.errors, ValueError) as exc:
             return e, (f"symbolic link not followed: its target cannot be read ({self.server.code(exc)}: a loop, "
                        "a dangling link or a target the audit user may not see)")
+        if any(real == r.rstrip("/") or real.startswith(r.rstrip("/") + "/") for r in self.opts.paths):
+            return e, ""  # what it leads to is listed where it is (a 'latest.csv' link is not counted twice)
         if not got.is_dir:
             return Entry(e.path, got.size, got.modified), None
-        if any(real == r.rstrip("/") or real.startswith(r.rstrip("/") + "/") for r in self.opts.paths):
-            return e, ""
         return e, (f"symbolic link to the folder {real}, outside the configured paths: not followed (add {real} "
                    "to the source's paths to audit it there)")
 

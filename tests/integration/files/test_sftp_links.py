@@ -23,6 +23,7 @@ def drop():
         root = top / "drop"
         os.symlink(top / "outside" / "away.csv", root / "linked.csv")  # a file outside: read through the link
         os.symlink(root / "exports", root / "mirror")  # a folder inside the path: audited there
+        os.symlink(root / "exports" / "customers.csv", root / "latest.csv")  # a file inside: read there, once
         os.symlink(root / "loop", root / "loop")  # a loop
         os.symlink(top / "elsewhere", root / "away")  # a folder outside the path: named, with the path to add
         yield top, root, server
@@ -38,6 +39,7 @@ def test_links_are_read_covered_or_named_with_a_way_out(drop, tmp_path):
     unsampled = base["unsampled"] or {}
     assert set(unsampled) == {"loop", "away"}, unsampled  # linked.csv read, mirror audited as exports/
     assert f"add {top / 'elsewhere'} to the source's paths" in unsampled["away"], unsampled
+    assert base["objects"] == 2, base["objects"]  # exports/customers.csv and linked.csv; latest.csv is customers.csv
     assert "away" in str(base["personal_data"]) or base["personal_data"], base  # the linked file was read
     na = [f for f in doc["findings"] if f["rule"] == "not-assessed" and "personal_data" in f["evidence"]["unknown"]]
     assert na and all("max_object_bytes" not in f["remediation"] for f in na), na
