@@ -172,6 +172,9 @@ class Connector(FileServerConnector):
         return {"encryption_in_transit": "enforced", "facts": {
             "transport": "SSH (SFTP)", "encryption_in_transit_basis": "SFTP runs inside SSH: every byte is encrypted",
             "ssh_server": t.remote_version, "ssh_cipher": t.remote_cipher, "host_key": self.host_key,
+            "host_key_checked": "yes (host_key_sha256)" if self.opts.host_key_sha256 else (
+                f"no: set host_key_sha256: {self.host_key.split()[-1]} on the source (confirmed with the vendor) "
+                "so a server answering with another key is refused before the password is sent"),
             "encryption_at_rest_basis": "an SFTP server does not say how its disks are encrypted (attest it)",
             "retention_basis": "an SFTP server has no retention setting to read (attest it)"}}
 

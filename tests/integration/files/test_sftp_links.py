@@ -54,3 +54,18 @@ def test_adding_the_folder_a_link_leads_to_covers_it(drop, tmp_path):
     ds = {d["name"]: d for d in doc["datasets"]}
     assert set(ds[str(root)]["unsampled"] or {}) == {"loop"}, ds[str(root)]["unsampled"]
     assert ds[str(top / "elsewhere")]["personal_data"], ds[str(top / "elsewhere")]
+
+
+def test_an_unpinned_host_key_is_said_with_the_value_to_pin(drop):
+    """Without host_key_sha256 any server answering at the address gets the password: the facts say
+    the key was not checked and give the line to pin it (a changed key is then refused)."""
+    from tests.file_servers import collect
+
+    top, root, server = drop
+    opts = {"host": server["host"], "port": server["port"], "user": server["user"], "password": server["password"],
+            "paths": [str(root)]}
+    facts = collect("sftp", opts, OLD)[str(root)].facts
+    assert facts["host_key_checked"].startswith("no: set host_key_sha256: SHA256:"), facts
+    fingerprint = facts["host_key_checked"].split("host_key_sha256: ")[1].split()[0]
+    pinned = collect("sftp", {**opts, "host_key_sha256": fingerprint}, OLD)[str(root)].facts
+    assert pinned["host_key_checked"] == "yes (host_key_sha256)", pinned
