@@ -210,6 +210,7 @@ class FileServerConnector(ObjectStore):
         out: Walk = settings.handle
         pending = [prefix]
         walked: set[str] = set()  # folders by the server's unique id: a link back to a parent is walked once
+        listed: dict[str, int] = {}  # folder -> a hash of its listing: without ids, a loop lists as its parent
         while pending and not cancel.is_set():
             rel = pending.pop(0)
             try:
@@ -222,6 +223,10 @@ class FileServerConnector(ObjectStore):
                 out.unsampled[rel + "*"] = f"folder not listed ({server.code(exc)})"
                 out.refused[rel + "*"] = f"{self.listing_call(posixpath.join(root, rel))}: {server.code(exc)}"
                 continue
+            sig = hash(frozenset((e.path, e.size, e.modified, e.is_dir, e.is_link) for e in entries))
+            if rel and any(listed.get(rel[: i + 1]) == sig for i in range(-1, len(rel) - 1) if i < 0 or rel[i] == "/"):
+                continue  # lists exactly as a parent folder: that folder again through a link; audited there
+            listed[rel] = sig
             for e in sorted(entries, key=lambda e: e.path):
                 path = f"{rel}{e.path}"
                 why = None
