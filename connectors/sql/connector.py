@@ -896,7 +896,8 @@ class Connector:
     def _observation(self, server: Server, t: ReflectedTable, plan: ReadPlan, read: TableRead) -> Observation:
         """The dataset (records, age, fingerprint, what was sampled) and the sample's fields."""
         o, info, got, rows = self.opts, t.info, read.got, read.rows
-        sample = sampling.read_rows(plan.sample_cols, rows, plan.structured, plan.cut, plan.texts)
+        sample = sampling.read_rows(plan.sample_cols, rows, plan.structured, plan.cut, plan.texts,
+                                    masks_on_read=self.dialect.masks_on_read)
         fields, digest = sample.fields, sample.digest
         unsampled = {**plan.unsampled, **sample.unsampled}
         if not read.sampled:

@@ -154,6 +154,10 @@ class Dialect:
       prints; ``schema_fix`` / ``grant_fix`` / ``rls_fix`` / ``read_error_fix``: what to grant.
     """
 
+    # whether the server may serve a value other than the stored one to this identity (masking
+    # policies): a column of nothing but masks is then named unread (``sampling.read_rows``)
+    masks_on_read = False
+
     name = "generic"
     system_schemas: frozenset[str] = frozenset()
     begin_sql: str | None = None  # first statement of a table's own transaction (see autocommit_reads)

@@ -346,7 +346,8 @@ class SampleRead:
 
 
 def read_rows(cols: list[str], rows: list[tuple], structured: set[str] | frozenset[str] = frozenset(),
-              cut: dict[str, int] | None = None, wire: Mapping[str, str] | None = None) -> SampleRead:
+              cut: dict[str, int] | None = None, wire: Mapping[str, str] | None = None,
+              masks_on_read: bool = False) -> SampleRead:
     """Column-wise string values (None dropped) and a digest of the sampled rows.
 
     ``structured`` columns (JSON, ARRAY), and JSON documents found in text columns, are
@@ -414,7 +415,10 @@ def read_rows(cols: list[str], rows: list[tuple], structured: set[str] | frozens
         if col not in unsampled:
             unsampled[col] = (f"{n} value(s) under JSON key paths beyond the first {MAX_FIELDS} of the sample "
                               "were not kept: not classified")
-    for col in cols:  # a column served masked (a masking policy, a masked view): its stored values are not read
+    # a column served masked (a masking policy): its stored values are not read. Only where the server
+    # masks on read (``masks_on_read``: Snowflake); elsewhere a column of masks is what is stored
+    # (a vendor that redacted it): read, and no personal data in it
+    for col in (cols if masks_on_read else ()):
         texts_of = fields.get(col)
         if texts_of and col not in unsampled and _MASK.fullmatch(texts_of[0]) and all(map(_MASK.fullmatch, texts_of)):
             fields[col] = []

@@ -115,6 +115,7 @@ class Snowflake(Dialect):
         "auth": frozenset({"28000"}), "read_timeout": frozenset({"HYT00"})}
     samples_by_key = False  # TABLESAMPLE (sample_key): no primary key is reflected
     estimate_exact = True  # INFORMATION_SCHEMA.TABLES.ROW_COUNT counts every row, whatever a row access policy shows
+    masks_on_read = True  # masking policies serve '***MASKED***' (or any mask) to a role they hide values from
 
     def __init__(self, url: URL) -> None:
         super().__init__(url)

@@ -230,3 +230,21 @@ def test_retention_is_known_false_unless_the_table_comment_declares_one(ro_scan)
     assert (customers.has_retention, customers.retention_days) == (False, None)
     assert "no row expiry" in customers.facts["retention_basis"]
     assert "transport" not in customers.facts  # a network database: its transport is judged
+
+
+def test_a_column_of_stored_masks_is_read_as_stored(pg_url):
+    """A vendor that redacted a column wrote 'REDACTED' / '********' into it: PostgreSQL serves what
+    is stored (it masks nothing on read), so the column is read (no personal data in it), not named
+    unread with 'unmask it for the audit role' as the way out every night (that is for servers
+    that mask on read: Snowflake's masking policies)."""
+    import sqlalchemy as sa
+    from sql_helpers import by_name, scan
+
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as c:
+        c.execute(sa.text("CREATE TABLE redacted_customers (id int primary key, email text, pin text)"))
+        c.execute(sa.text("INSERT INTO redacted_customers SELECT i, 'REDACTED', '********' FROM generate_series(1, 30) i"))
+    engine.dispose()
+    d = by_name(scan(pg_url))["public.redacted_customers"].dataset
+    assert d.status == "assessed"
+    assert not d.facts.get("unsampled"), d.facts.get("unsampled")
