@@ -56,16 +56,7 @@ def pdf(lines: list[str], scanned: bool = False) -> bytes:
         "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
         *extra,
     ]
-    out = b"%PDF-1.4\n"
-    offsets = []
-    for i, obj in enumerate(objs, 1):
-        offsets.append(len(out))
-        out += f"{i} 0 obj\n{obj}\nendobj\n".encode("latin-1")
-    xref = len(out)
-    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{off:010d} 00000 n \n".encode() for off in offsets)
-    out += f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return out
+    return _pdf_file(objs)
 
 
 def zip_of(members: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
@@ -91,6 +82,11 @@ def pdf_form(values: dict[str, str], label: str = "Customer application form") -
         *(f"<< /Type /Annot /Subtype /Widget /FT /Tx /T ({k}) /V ({v}) /Rect [72 {600 - 30 * i} 300 "
           f"{620 - 30 * i}] /P 3 0 R >>" for i, (k, v) in enumerate(values.items())),
     ]
+    return _pdf_file(objs)
+
+
+def _pdf_file(objs: list[str]) -> bytes:
+    """A PDF of these objects (numbered from 1, the first the catalogue), with its cross-reference table."""
     out = b"%PDF-1.4\n"
     offsets = []
     for i, obj in enumerate(objs, 1):
