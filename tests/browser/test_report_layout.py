@@ -31,8 +31,9 @@ pytestmark = pytest.mark.browser
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 UPDATE = os.environ.get("AUDITOR_UPDATE_SCREENSHOT") == "1"
-PRINT_PAGES_MAX = 21  # the demo printed to 40 A4 pages (one finding a page) before the print layout; 18 before
-# issue 20 added the agency FTP drop (4 findings, 2 datasets, the attestations section)
+PRINT_PAGES_MAX = 22  # the demo printed to 40 A4 pages (one finding a page) before the print layout; 18 before
+# issue 20 added the agency FTP drop (4 findings, 2 datasets, the attestations section); 21 before each finding's
+# fix named its own store's setting (S3, GCS, FTP, SQLite: the tenth session) and the headline said ages unknown
 A4_PRINTABLE_PX = 718  # 210 mm - 2 x 10 mm page margin, at 96 px per inch
 SHOT_HEIGHT = 2600  # the screenshots show the top of the report (header, summary, coverage, vendors)
 

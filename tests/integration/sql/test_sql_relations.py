@@ -121,10 +121,10 @@ def test_postgres_every_column_type_sampled_or_named(pg):
 def test_per_table_failure_stays_per_table(pg, monkeypatch):
     real = sampling.read_rows
 
-    def flaky(cols, rows, structured=frozenset(), cut=None, texts=None):
+    def flaky(cols, rows, structured=frozenset(), cut=None, texts=None, **more):
         if "card" in cols:
             raise RecursionError("maximum recursion depth exceeded")
-        return real(cols, rows, structured, cut, texts)
+        return real(cols, rows, structured, cut, texts, **more)
 
     monkeypatch.setattr(sampling, "read_rows", flaky)
     got = by_name(scan(pg, AS_OF, include=["public.numbers", "public.zz_after"]))
