@@ -186,44 +186,53 @@ def run_one(script: str, quick: bool, timeout: float) -> tuple[int, str, list[di
 
 
 def merge_results(old: str, rows: dict[str, list[str]], sections: dict[str, list[str]], dated: str) -> str:
-    """``old`` (a RESULTS.md) with the table rows of each benchmark in ``rows`` and each section in
-    ``sections`` (by title) replaced where they stand, new ones added after the table's last row
-    and at the end; every other benchmark's rows and sections kept as they were; ``dated`` put
-    first on the ``- dates:`` line (``--only`` runs one benchmark of a record of many)."""
+    """``old`` (a RESULTS.md) with this run's table rows and sections put in: a row replaces the row
+    of the same benchmark and figure where it stands, a new figure goes after its benchmark's last
+    row (or after the table's last row), a section replaces the section of its title (or goes at
+    the end); every other row and section is kept as it was (another script's rows under the same
+    benchmark name too); ``dated`` goes first on the ``- dates:`` line (``--only`` runs one
+    benchmark of a record of many). ``rows``: each benchmark's rows, as run_all writes them."""
+    def key(line: str) -> tuple[str, str] | None:
+        cells = line.split(" | ")
+        return (cells[0][2:], cells[1]) if line.startswith("| ") and len(cells) > 2 else None
+
     lines = old.splitlines()
     for i, line in enumerate(lines):
         if line.startswith("- dates: ") or line.startswith("- date: "):
-            head, _, rest = line.partition(": ")
-            lines[i] = f"- dates: {dated}; {rest}"
+            lines[i] = f"- dates: {dated}; {line.partition(': ')[2]}"
             break
+    fresh = {key(r): r for new in rows.values() for r in new}
+    placed = set()
     out: list[str] = []
+    for line in lines:  # the table: a figure's row replaced where it stands
+        k = key(line)
+        if k in fresh:
+            out.append(fresh[k])
+            placed.add(k)
+        else:
+            out.append(line)
+    for name, new in rows.items():  # new figures: after their benchmark's last row, else the table's
+        for row in new:
+            if key(row) in placed:
+                continue
+            at = max((i for i, x in enumerate(out) if (key(x) or ("", ""))[0] == name),
+                     default=max((i for i, x in enumerate(out) if x.startswith("| ")), default=len(out) - 1))
+            out.insert(at + 1, row)
+            placed.add(key(row))
+    result: list[str] = []
+    skipping = False
     done: set[str] = set()
-    for line in lines:  # the table: a benchmark's rows replaced at its first row
-        name = line[2:].split(" |", 1)[0] if line.startswith("| ") else None
-        if name in rows:
-            if name not in done:
-                out += rows[name]
-                done.add(name)
-            continue
-        out.append(line)
-    last = max((i for i, x in enumerate(out) if x.startswith("| ")), default=len(out) - 1)
-    for name, new in rows.items():
-        if name not in done:
-            out[last + 1:last + 1] = new
-            last += len(new)
-    text, result, skipping = out, [], False
-    placed: set[str] = set()
-    for line in text:  # the sections: replaced where they stand
+    for line in out:  # the sections: replaced where they stand
         if line.startswith("## "):
             title = line[3:]
             skipping = title in sections
             if skipping:
                 result += sections[title]
-                placed.add(title)
+                done.add(title)
         if not skipping:
             result.append(line)
     for title, body in sections.items():
-        if title not in placed:
+        if title not in done:
             if result and result[-1] != "":
                 result.append("")
             result += body

@@ -48,13 +48,15 @@ def test_run_all_only_updates_its_benchmarks_in_place():
         "## A title", "", "a output", "",
         "## B title", "", "old b output", "",
         "## C title", "", "c output", ""])
-    new = merge_results(old, {"B": ["| B | b1 | 5 x | - | - | t | yes |"], "D": ["| D | d1 | 6 x | - | - | t | yes |"]},
+    new = merge_results(old, {"B": ["| B | b1 | 5 x | - | - | t | yes |", "| B | b3 | 7 x | - | - | t | yes |"],
+                              "D": ["| D | d1 | 6 x | - | - | t | yes |"]},
                         {"B title": ["## B title", "", "new b output", ""], "D title": ["## D title", "", "d", ""]},
                         "2026-02-02T00:00+00:00 (`run_all.py --only b.py`)")
     lines = new.splitlines()
+    # b2 is another script's figure under the same benchmark name: kept; b3 is new: after B's last row
     assert [x for x in lines if x.startswith("| ") and " x |" in x] == [
-        "| A | a1 | 1 x | - | - | t | yes |", "| B | b1 | 5 x | - | - | t | yes |",
-        "| C | c1 | 4 x | - | - | t | yes |", "| D | d1 | 6 x | - | - | t | yes |"]
+        "| A | a1 | 1 x | - | - | t | yes |", "| B | b1 | 5 x | - | - | t | yes |", "| B | b2 | 3 x | - | - | t | yes |",
+        "| B | b3 | 7 x | - | - | t | yes |", "| C | c1 | 4 x | - | - | t | yes |", "| D | d1 | 6 x | - | - | t | yes |"]
     assert "new b output" in new and "old b output" not in new and "a output" in new and "c output" in new
     assert new.index("## A title") < new.index("## B title") < new.index("## C title") < new.index("## D title")
     assert "- dates: 2026-02-02T00:00+00:00 (`run_all.py --only b.py`); 2026-01-01T00:00+00:00 (first)" in lines
