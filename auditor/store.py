@@ -163,12 +163,19 @@ def _this_node(host: str | None) -> bool:
     return host in (_node(), socket.gethostname())
 
 
+def _start_ticks(pid: int) -> int:
+    """When the process holding ``pid`` started, in clock ticks after boot (Linux ``/proc``: field
+    22 of its stat, counted after "(comm)", which may hold spaces); OSError/ValueError/IndexError
+    where not known."""
+    with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[19])
+
+
 def _pid_age(pid: int) -> float | None:
-    """Seconds since the process now holding ``pid`` started (Linux ``/proc``: its start in ticks
-    after boot, against the uptime: neither reads the wall clock); None when not known."""
+    """Seconds since the process now holding ``pid`` started (its start in ticks after boot,
+    against the uptime: neither reads the wall clock); None when not known."""
     try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
-            ticks = int(f.read().rsplit(")", 1)[1].split()[19])  # field 22: starttime, after "(comm)"
+        ticks = _start_ticks(pid)
         with open("/proc/uptime", encoding="ascii") as f:
             uptime = float(f.read().split()[0])
         return uptime - ticks / os.sysconf("SC_CLK_TCK")
@@ -183,9 +190,7 @@ def _process_mark(pid: int | None = None) -> str | None:
     try:
         with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as f:
             boot = f.read().strip()
-        with open(f"/proc/{pid or os.getpid()}/stat", encoding="ascii", errors="replace") as f:
-            ticks = int(f.read().rsplit(")", 1)[1].split()[19])  # field 22: starttime, after "(comm)"
-        return f"{boot}:{ticks}"
+        return f"{boot}:{_start_ticks(pid or os.getpid())}"
     except (OSError, ValueError, IndexError):
         return None
 
