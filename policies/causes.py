@@ -15,6 +15,7 @@ Ways out (:class:`auditor.models.WayOut`):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from auditor.models import Dataset, DeniedCall, WayOut
@@ -38,6 +39,37 @@ FACT_CALLS: dict[str, tuple[str, ...]] = {
                       "sftp read", "sftp list", "ftp RETR", "ftp list"),
     "last_modified": ("s3:ListBucket", "s3:ListBucketVersions", "storage.objects.list"),
 }
+
+# objects left unread for one reason each, and the way out of that reason: (test of an unsampled entry
+# (its key, its reason), the cause's kind, its title, the way out)
+_OBJECTS_UNREAD: tuple[tuple[Callable[[str, str], bool], str, str, str], ...] = (
+    (lambda key, why: key.endswith("(noncurrent versions)"), "noncurrent", "noncurrent versions not sampled",
+     "Versioning keeps noncurrent object versions (the older "
+     "copies of overwritten or deleted objects): they are counted, not sampled, so "
+     "what they hold is unknown. Expire them with a lifecycle rule (S3: "
+     "NoncurrentVersionExpiration; GCS: daysSinceNoncurrentTime or numNewerVersions; "
+     "Azure: a lifecycle management rule on blob versions and snapshots, and a short "
+     "soft-delete retention for deleted blobs), or delete them once they are no longer "
+     "needed."),
+    (lambda key, why: "symbolic link" in why, "links", "symbolic links not followed",
+     "The entries named in each dataset's unsampled facts are "
+     "symbolic links the auditor does not follow: a link to a folder outside the "
+     "configured paths (add that folder to the source's paths: it is audited there and "
+     "the link is covered), or a loop or dangling link (remove it on the server)."),
+    (lambda key, why: "archive storage class" in why, "archived", "archived objects not readable",
+     "The objects named in each dataset's unsampled facts are in "
+     "an archive storage class (S3 Glacier Flexible Retrieval or Deep Archive, Azure "
+     "Archive tier) and cannot be read until restored: restore them (s3:RestoreObject; "
+     "Azure: rehydrate to the Cool or Hot tier) so the next run reads them, or delete "
+     "them once they are no longer needed."),
+    (lambda key, why: "customer-supplied key" in why, "customer-key", "objects encrypted with a customer-supplied key",
+     "The objects named in each dataset's unsampled facts are "
+     "encrypted with a key the vendor supplies on each request (S3 SSE-C, GCS "
+     "customer-supplied encryption keys, Azure customer-provided keys), which the "
+     "auditor does not hold: have the vendor re-encrypt them with a managed key the "
+     "auditor's identity may be allowed to use (SSE-KMS, Cloud KMS, Key Vault), or "
+     "delete them once they are no longer needed."),
+)
 
 # facts an attestation may declare, and the values each takes
 ATTESTABLE: dict[str, str] = {
@@ -298,37 +330,10 @@ def _by_kind(ds: Dataset, fact: str, words: str, store: str) -> Cause:
     else:
         if fact == "personal_data":
             reasons = ds.known.unsampled
-            if reasons and all(k.endswith("(noncurrent versions)") for k in reasons):
-                return Cause("personal_data:objects:noncurrent", f"{words} in {store}: noncurrent versions not sampled",
-                             WayOut(kind="setting", text="Versioning keeps noncurrent object versions (the older "
-                                    "copies of overwritten or deleted objects): they are counted, not sampled, so "
-                                    "what they hold is unknown. Expire them with a lifecycle rule (S3: "
-                                    "NoncurrentVersionExpiration; GCS: daysSinceNoncurrentTime or numNewerVersions; "
-                                    "Azure: a lifecycle management rule on blob versions and snapshots, and a short "
-                                    "soft-delete retention for deleted blobs), or delete them once they are no longer "
-                                    "needed."))
-            if reasons and all("symbolic link" in why for why in reasons.values()):
-                return Cause("personal_data:objects:links", f"{words} in {store}: symbolic links not followed",
-                             WayOut(kind="setting", text="The entries named in each dataset's unsampled facts are "
-                                    "symbolic links the auditor does not follow: a link to a folder outside the "
-                                    "configured paths (add that folder to the source's paths: it is audited there and "
-                                    "the link is covered), or a loop or dangling link (remove it on the server)."))
-            if reasons and all("archive storage class" in why for why in reasons.values()):
-                return Cause("personal_data:objects:archived", f"{words} in {store}: archived objects not readable",
-                             WayOut(kind="setting", text="The objects named in each dataset's unsampled facts are in "
-                                    "an archive storage class (S3 Glacier Flexible Retrieval or Deep Archive, Azure "
-                                    "Archive tier) and cannot be read until restored: restore them (s3:RestoreObject; "
-                                    "Azure: rehydrate to the Cool or Hot tier) so the next run reads them, or delete "
-                                    "them once they are no longer needed."))
-            if reasons and all("customer-supplied key" in why for why in reasons.values()):
-                return Cause("personal_data:objects:customer-key",
-                             f"{words} in {store}: objects encrypted with a customer-supplied key",
-                             WayOut(kind="setting", text="The objects named in each dataset's unsampled facts are "
-                                    "encrypted with a key the vendor supplies on each request (S3 SSE-C, GCS "
-                                    "customer-supplied encryption keys, Azure customer-provided keys), which the "
-                                    "auditor does not hold: have the vendor re-encrypt them with a managed key the "
-                                    "auditor's identity may be allowed to use (SSE-KMS, Cloud KMS, Key Vault), or "
-                                    "delete them once they are no longer needed."))
+            for unread, kind, title, text in _OBJECTS_UNREAD:  # every object left unread for one reason
+                if reasons and all(unread(key, why) for key, why in reasons.items()):
+                    return Cause(f"personal_data:objects:{kind}", f"{words} in {store}: {title}",
+                                 WayOut(kind="setting", text=text))
             return Cause("personal_data:objects", f"{words} in {store}: objects skipped or unreadable",
                          WayOut(kind="setting", text="The objects named in each dataset's unsampled facts could not "
                                 "be parsed (binary, corrupt or over the byte limit): raise max_object_bytes on the source, "
