@@ -18,11 +18,14 @@ __all__ = ["Capabilities", "CollectContext", "Connector", "Options", "SourceSpec
            "matches", "unmatched_patterns"]
 
 
-def matches(name: str, include: Sequence[str], exclude: Sequence[str] = ()) -> bool:
-    """Glob selection shared by every connector (``schema.table``, bucket names)."""
-    if include and not any(fnmatch.fnmatchcase(name, pat) for pat in include):
+def matches(name: str | Sequence[str], include: Sequence[str], exclude: Sequence[str] = ()) -> bool:
+    """Glob selection shared by every connector (``schema.table``, bucket names); ``name`` may be
+    several spellings of one thing (a dotted schema's quoted and plain names): a glob matching any
+    of them includes, or excludes, it."""
+    names = (name,) if isinstance(name, str) else name
+    if include and not any(fnmatch.fnmatchcase(n, pat) for n in names for pat in include):
         return False
-    return not any(fnmatch.fnmatchcase(name, pat) for pat in exclude)
+    return not any(fnmatch.fnmatchcase(n, pat) for n in names for pat in exclude)
 
 
 def either(*facts: bool | None) -> bool | None:

@@ -46,7 +46,7 @@ from auditor.errors import ConnectorError
 from auditor.models import CollectionError, Dataset, Observation, Sample
 from auditor.redact import SPILLED_PASSWORD, Redactor, spilled_password
 from connectors import objects
-from connectors.base import Capabilities, CollectContext, SourceSpec, empty_selection, unmatched_patterns
+from connectors.base import Capabilities, CollectContext, SourceSpec, empty_selection, matches, unmatched_patterns
 from connectors.base import Options as BaseOptions
 
 from . import age, sampling
@@ -521,15 +521,15 @@ class Connector:
                 self._seen.update(t.spellings)
                 reflected[t.key] = t
                 if info.partition_of is not None:  # a partition: its rows are read through its root, once
-                    if self._selected(t):
+                    if matches(t.spellings, self.opts.include, self.opts.exclude):
                         parents.add(info.partition_of)
                     continue
-                if self._selected(t):
+                if matches(t.spellings, self.opts.include, self.opts.exclude):
                     tables.append(t)
         chosen = {t.key for t in tables}
         for root in sorted(parents - chosen, key=lambda k: (k[0] or "", k[1])):
             # a selected partition selects its root, unless the root itself is excluded
-            if root in reflected and self._selected(reflected[root], include=False):
+            if root in reflected and matches(reflected[root].spellings, [], self.opts.exclude):
                 tables.append(reflected[root])
         self._seen_count = len([t for t in reflected.values() if t.info.partition_of is None])
         return tables, unreflected
@@ -643,15 +643,6 @@ class Connector:
         """"lock": a lock wait timed out; "statement": the statement timed out (maybe on a lock)."""
         said = describe(exc, self.redact, codes=self._codes)
         return "lock" if said.startswith("lock timeout") else "statement" if said.startswith("statement timeout") else None
-
-    def _selected(self, t: ReflectedTable, include: bool = True) -> bool:
-        """Whether the source's globs select ``t`` (``include=False``: only not excluded), matched
-        against each of its spellings (a dotted schema's quoted name and its plain one)."""
-        names = t.spellings
-        if include and self.opts.include and not any(
-                fnmatch.fnmatchcase(n, p) for n in names for p in self.opts.include):
-            return False
-        return not any(fnmatch.fnmatchcase(n, p) for n in names for p in self.opts.exclude)
 
     def _not_found(self, schemas: list[str], seen: set[str]) -> Iterator[CollectionError]:
         """Explicitly named schemas and tables that matched nothing: reported, never silent."""
