@@ -111,3 +111,17 @@ def test_blocks_without_margin_find_what_the_margin_scan_found() -> None:
             # a block not cut at a line end is read with the margin, as before
             mid = len(chunk) // 2
             assert T._candidates(rx, chunk, mid, mid + 700) == _with_margin(rx, chunk, mid, mid + 700), spec.name
+
+
+def test_a_bare_run_of_digits_is_told_as_the_pattern_it_replaced_tells_it() -> None:
+    """``_bare_digits`` (two C calls) answers as ``re.fullmatch(rb"(?!00)\\d+", raw)`` did, on
+    candidates of every shape a phone's extraction yields and on bytes of any kind."""
+    import re
+
+    pattern = re.compile(rb"(?!00)\d+")
+    r = random.Random(9)
+    shaped = [b"", b"0", b"00", b"007", b"0065", b"65123456", b"+6591234567", b"9123 4567", b"(65) 6123-4567",
+              b"\xd9\xa3\xd9\xa4", b"12\n", b" 123", b"0\x000"]
+    alphabet = b"0123456789 +-()\n\xd9\xa3"
+    for raw in shaped + [bytes(r.choice(alphabet) for _ in range(r.randrange(0, 14))) for _ in range(5000)]:
+        assert T._bare_digits(raw) == (pattern.fullmatch(raw) is not None), raw
