@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import types
 from collections.abc import Iterator, Sequence
 from itertools import repeat
 from operator import mul
@@ -47,6 +48,14 @@ _T99 = (63.6567, 9.9248, 5.8409, 4.6041, 4.0321, 3.7074, 3.4995, 3.3554, 3.2498,
         3.0123, 2.9768, 2.9467, 2.9208, 2.8982, 2.8784, 2.8609, 2.8453, 2.8314, 2.8188, 2.8073, 2.7969,
         2.7874, 2.7787, 2.7707, 2.7633, 2.7564, 2.7500)
 SETTLE_CHUNK = 1 << 20  # the least chunk a settling scan reads (1 MiB: one sample per call of the connectors)
+
+_kernel: types.ModuleType | None
+try:  # the optional C kernel (``_measures.c``; setup.py builds it where a compiler is found): the
+    # block measures and the estimator's loops over blocks, each the same figures as the Python
+    # function beside it (``py_*``: the fallback, and the tests' reference)
+    import auditor.classify._measures as _kernel
+except ImportError:  # pragma: no cover - a machine without a C compiler at install
+    _kernel = None
 
 _MARKS = (b"=", b"_", b":", b"-", b"#", b".")  # punctuation measures (see the module's docstring; ``measures`` writes them out in this order)
 _DIGITS = b"0123456789"
@@ -120,6 +129,15 @@ def _measure(part: bytes) -> tuple[int, ...]:
 
 
 def measures(chunk: bytes, blocks: Sequence[tuple[int, int]]) -> list[tuple[int, ...]]:
+    """``[_measure(chunk[s:e]) for s, e in blocks]``: the compiled kernel's where it was built
+    (``_measures.c``: one pass of C a block, about a sixth of the time of the code below on a MiB
+    of mixed text), else ``py_measures``. The same tuples either way (tested)."""
+    if _kernel is not None:
+        return _kernel.measures(chunk, blocks)
+    return py_measures(chunk, blocks)
+
+
+def py_measures(chunk: bytes, blocks: Sequence[tuple[int, int]]) -> list[tuple[int, ...]]:
     """``[_measure(chunk[s:e]) for s, e in blocks]``, the same tuples, with the per-block work
     inlined (a chunk has some 500 blocks: the calls and the tuple unpacking were a fifth of the
     measures' time) and one count fewer per block: the marks' part holds ``@``, line ends and
@@ -147,14 +165,21 @@ def certain(xs: Sequence[tuple[int, ...]]) -> list[int]:
     over by the regression's coefficients times its excess, which nothing read describes (a
     certainty stratum, as surveys take their largest units whole). At most about 1% of the
     blocks a measure, by the percentile's definition."""
+    if _kernel is not None:
+        return _kernel.certain(xs, (99 * (len(xs) - 1)) // 100, CERTAIN) if xs else []
+    return py_certain(xs)
+
+
+def py_certain(xs: Sequence[tuple[int, ...]]) -> list[int]:
+    """``certain`` in Python (the fallback, and the tests' reference)."""
     if not xs:
         return []
     at = (99 * (len(xs) - 1)) // 100
     out: set[int] = set()
-    for j in range(len(xs[0])):
-        column = [x[j] for x in xs]
-        limit = CERTAIN * sorted(column)[at]
-        if max(column) > limit:
+    for column in zip(*xs):
+        ranked = sorted(column)
+        limit = CERTAIN * ranked[at]
+        if ranked[-1] > limit:
             out.update(i for i, v in enumerate(column) if v > limit)
     return sorted(out)
 
@@ -198,11 +223,7 @@ class Auxiliary:
         found = self._sums.get(n)
         if found is None:
             base = self._summed[bisect.bisect(self._summed, n) - 1]
-            sx, tri, nz = self._sums[base]
-            part = [c[base:n] for c in self.columns]
-            found = self._sums[n] = ([a + sum(c) for a, c in zip(sx, part)],
-                                     [t + sum(map(mul, part[i], part[j])) for t, (i, j) in zip(tri, _PAIRS)],
-                                     [a + len(c) - c.count(0) for a, c in zip(nz, part)])
+            found = self._sums[n] = (_kernel.sums if _kernel else py_sums)(self.columns, base, n, *self._sums[base])
             bisect.insort(self._summed, n)
         return found
 
@@ -221,7 +242,7 @@ class Auxiliary:
             for (i, j), v in zip(_PAIRS, tri):
                 if j < k and nz[i] >= MIN_NONZERO and nz[j] >= MIN_NONZERO:
                     a[i][j] = a[j][i] = v
-            found = self._factors[n] = factor(a)
+            found = self._factors[n] = _kernel.factor(a, _COLLINEAR) if _kernel else factor(a)
         return found
 
     def leverages(self, n: int) -> tuple[list[float], float]:
@@ -239,18 +260,38 @@ class Auxiliary:
             kept = [i for i in range(_fitted(n)) if d[i]]
             # per measure fitted: its column, its row of the factor over the fitted measures before it, its pivot
             steps = [(self.columns[i], [low[i][p] for p in kept if p < i], d[i]) for i in kept]
-            divisors, top = [], 0.0
-            for block in range(n):
-                z: list[float] = []  # the block's z of the fitted measures so far
-                h = 0.0
-                for column, row, pivot in steps:
-                    zi = column[block] - sum(map(mul, row, z))
-                    z.append(zi)
-                    h += zi * zi / pivot
-                top = max(top, h)
-                divisors.append(1 - min(h, MAX_LEVERAGE))
-            found = self._leverages[n] = (divisors, top)
+            found = self._leverages[n] = (_kernel.leverages if _kernel else py_leverages)(steps, n, MAX_LEVERAGE)
         return found
+
+
+def py_leverages(steps: list[tuple[list[int], list[float], float]], n: int, cap: float) -> tuple[list[float], float]:
+    """The loop of ``Auxiliary.leverages`` (the compiled kernel's where it was built, the same
+    floats on Python 3.11, equal to rounding from 3.12 on: tested): over the first ``n`` blocks,
+    each block's ``1 - min(h, cap)`` and the largest ``h``, each step a fitted measure's column,
+    its row of the factor over the fitted measures before it, and its pivot."""
+    divisors, top = [], 0.0
+    for block in range(n):
+        z: list[float] = []  # the block's z of the fitted measures so far
+        h = 0.0
+        for column, row, pivot in steps:
+            zi = column[block] - sum(map(mul, row, z))
+            z.append(zi)
+            h += zi * zi / pivot
+        top = max(top, h)
+        divisors.append(1 - min(h, cap))
+    return divisors, top
+
+
+def py_sums(columns: list[list[int]], base: int, n: int, sx: list[int], tri: list[int],
+            nz: list[int]) -> tuple[list[int], list[int], list[int]]:
+    """``Auxiliary.sums`` at ``n`` from its sums at ``base`` (the fallback of the compiled
+    kernel's, and the tests' reference): over blocks ``base:n`` of ``columns``, each column's
+    sum, each pair's sum of products (``_PAIRS``' order) and the blocks where each is nonzero,
+    added to ``sx``, ``tri`` and ``nz``."""
+    part = [c[base:n] for c in columns]
+    return ([a + sum(c) for a, c in zip(sx, part)],
+            [t + sum(map(mul, part[i], part[j])) for t, (i, j) in zip(tri, _PAIRS)],
+            [a + len(c) - c.count(0) for a, c in zip(nz, part)])
 
 
 # the upper triangle of x x', row by row: (row, column) of each entry of ``Auxiliary.sums``' second
@@ -387,7 +428,7 @@ class Estimate:
         sx = self.aux.sums(n)[0]
         sxy = self.sxy()[:k]
         low, d = self.aux.factor(n)
-        b, rank = solve(low, d, sxy)
+        b, rank = (_kernel.solve if _kernel else solve)(low, d, sxy)
         df = n - rank - 1
         if n <= 2 * rank or df < 1:
             return None, big_n
@@ -444,10 +485,18 @@ class Estimate:
         kept = [i for i in range(k) if d[i]]
         coefficients = [b[i] for i in kept]
         columns = [self.aux.columns[i] for i in kept]
-        rows = zip(*columns) if columns else repeat(())  # each block's fitted measures, in the order read
-        rs = [(y - sum(map(mul, coefficients, x))) / div for y, div, x in zip(self.ys, divisors, rows)]
-        mean = sum(rs) / n
-        return sum([(r - mean) ** 2 for r in rs]) / (n - 1), top
+        return (_kernel.left_out if _kernel else py_left_out)(self.ys, columns, coefficients, divisors, n), top
+
+
+def py_left_out(ys: list[int], columns: list[list[int]], coefficients: list[float], divisors: list[float],
+                n: int) -> float:
+    """The leave-one-out variance of ``Estimate._left_out`` over the first ``n`` blocks (the
+    fallback of the compiled kernel's, and the tests' reference): each residual of the fit
+    over its divisor, their squared deviations from their mean summed over ``n - 1``."""
+    rows = zip(*columns) if columns else repeat(())  # each block's fitted measures, in the order read
+    rs = [(y - sum(map(mul, coefficients, x))) / div for y, div, x in zip(ys[:n], divisors, rows)]
+    mean = sum(rs) / n
+    return sum([(r - mean) ** 2 for r in rs]) / (n - 1)
 
 
 def runs(blocks: list[tuple[int, int]], read: set[int]) -> Iterator[tuple[int, int]]:
