@@ -38,6 +38,7 @@ from auditor.models import (
     ResolvedFinding,
     Run,
     SourceResult,
+    leaves_incomplete,
     severity_rank,
 )
 from auditor.overlap import Overlapped
@@ -72,8 +73,9 @@ def new_run_id(now: datetime) -> str:
 
 
 def exit_code(run: Run, fail_on: str = "high") -> int:
-    """0 clean, 1 findings at or above fail_on, 3 incomplete (see the contract)."""
-    if run.status in ("partial", "failed"):
+    """0 clean, 1 findings at or above fail_on, 3 incomplete (see the contract): a not-assessed
+    finding, open or waived, leaves the run incomplete (a waiver assesses nothing)."""
+    if run.status in ("partial", "failed") or any(leaves_incomplete(f) for f in run.findings):
         return 3
     return 1 if run.open_findings(fail_on) else 0
 
@@ -373,7 +375,7 @@ def run_status(sources: Sequence[SourceResult], datasets: Sequence[Dataset], err
         return "failed"
     incomplete = (any(s.status == "error" for s in sources) or errors
                   or any(d.status == "error" for d in datasets)
-                  or any(f.rule == "not-assessed" and f.status == "open" for f in findings))
+                  or any(leaves_incomplete(f) for f in findings))  # a waived unknown is still unknown
     return "partial" if incomplete else "complete"
 
 

@@ -517,3 +517,20 @@ class Run(_Frozen):
     def open_findings(self, at_or_above: str = "info") -> list[Finding]:
         limit = severity_rank(at_or_above)
         return [f for f in self.findings if f.status == "open" and severity_rank(f.severity) <= limit]
+
+    def waived_unknowns(self) -> list[Finding]:
+        """The not-assessed findings of this run that are waived: shown as waived, still not
+        assessed. A waiver never makes a run complete (see :func:`leaves_incomplete`)."""
+        return [f for f in self.findings if f.rule == "not-assessed" and f.status == "waived"]
+
+
+def leaves_incomplete(f: Finding) -> bool:
+    """A finding that keeps its run incomplete (exit 3): a not-assessed one, open or waived. A
+    waiver accepts the risk of what is shown; it assesses nothing. The way out is the grant, the
+    setting, the provider API or the attestation the finding names (:func:`way_out`)."""
+    return f.rule == "not-assessed" and f.status in ("open", "waived")
+
+
+def way_out(f: Finding) -> str:
+    """The fix a not-assessed finding carries: what resolves it without a waiver."""
+    return str(f.evidence.get("fix") or f.remediation or "see the finding's remediation")

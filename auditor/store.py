@@ -37,6 +37,7 @@ from auditor.models import (
     SourceResult,
     Vendor,
     Waiver,
+    leaves_incomplete,
 )
 from auditor.redact import mask_secret_values
 
@@ -603,10 +604,13 @@ class Store:
                   conn.execute(sa.select(datasets.c.facts).where(datasets.c.run_id == run_id)
                                .order_by(datasets.c.pk))] if with_datasets else []
         status = r["status"]
+        found = tuple(self.findings_of(run_id, findings_except))
+        if status == "complete" and any(leaves_incomplete(f) for f in found):
+            status = "partial"  # stored by a version that let a waiver complete a run: a waived unknown is unknown
         return Run(
             id=r["id"], started_at=_utc(r["started_at"]), finished_at=_utc(r["finished_at"]), as_of=_utc(r["as_of"]),
             trigger=r["trigger"], trigger_detail=extra.get("trigger_detail", {}), status=status, config_path=r["config"], sources=tuple(src), datasets=tuple(ds),
-            findings=tuple(self.findings_of(run_id, findings_except)),
+            findings=found,
             resolved=tuple(ResolvedFinding(**x) for x in extra.get("resolved", [])),
             carried=tuple(Finding.model_validate(x) for x in extra.get("carried", [])),
             errors=tuple(CollectionError(**x) for x in extra.get("errors", [])),
