@@ -219,7 +219,10 @@ def print_summary(run, written: list[Path], code: int) -> None:
                f"datasets: {len(run.datasets)} ({sum(d.status == 'error' for d in run.datasets)} not assessed), "
                f"open not-assessed findings: {sum(f.rule == 'not-assessed' for f in run.open_findings())}")
     click.echo(f"  open findings: {counts}; new {new}, resolved {len(run.resolved)}, waived {waived}")
-    from reports.summary import summary_lines
+    from reports.summary import summary_lines, waived_unknowns_line
+
+    if line := waived_unknowns_line(run):
+        click.echo(f"  {line}")
 
     for line in summary_lines(run):
         click.echo(f"  {line}" if line else "")
@@ -339,9 +342,14 @@ def waive(state: _State, finding_id, reason, until, by, config_path, force, as_o
             raise UsageError(f"no finding {finding_id!r} in any stored run (check the id, or use --force)")
         store.add_waiver(Waiver(finding_id=finding_id, reason=reason, until=until_at, by=by, severity=severity,
                                 created_at=datetime.now(timezone.utc)))
+        found = store.latest_finding(finding_id)
     except AuditorError as exc:
         _fail(exc)
     click.echo(f"waived {finding_id} until {until_at.isoformat()}")
+    from reports.summary import waive_note
+
+    for line in waive_note(finding_id, found):  # a waiver never completes a run: say so where it is given
+        click.echo(state.redactor(line), err=True)
 
 
 @cli.group()

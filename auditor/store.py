@@ -633,6 +633,14 @@ class Store:
                     for r in conn.execute(sa.select(waivers)).mappings()}
 
     @_unusable
+    def latest_finding(self, finding_id: str) -> Finding | None:
+        """The finding as the newest run that had it stored it (None: never seen)."""
+        with self.engine.connect() as conn:
+            data = conn.execute(sa.select(findings.c.data).where(findings.c.id == finding_id)
+                                .order_by(findings.c.pk.desc()).limit(1)).scalar()
+        return Finding.model_validate_json(data) if data else None
+
+    @_unusable
     def latest_severity(self, finding_id: str) -> str | None:
         """The finding's severity in the newest run that had it (None: never seen)."""
         with self.engine.connect() as conn:

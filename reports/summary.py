@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from auditor.models import SEVERITIES, Run, severity_rank
+from auditor.models import SEVERITIES, Finding, Run, severity_rank, way_out
 from reports.context import judged, stale_headline, unknown_age_words
-from reports.format import num
+from reports.format import num, plural
 
 MAX_FINDING_LINES = 12
 
@@ -28,6 +28,29 @@ _CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7f, 0xa0))} | {0x
 def _short(text: str, width: int) -> str:
     text = text.translate(_CONTROLS)
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def waived_unknowns_line(run: Run) -> str | None:
+    """One line when waived not-assessed findings keep the run incomplete (None when none do):
+    the summary and the scheduler's log line say why a run with nothing open exits 3."""
+    n = len(run.waived_unknowns())
+    if not n:
+        return None
+    return (f"{plural(n, 'waived not-assessed finding')} {'keeps' if n == 1 else 'keep'} the run incomplete "
+            "(exit 3): a waiver assesses nothing; take the way out each names (the report's Coverage)")
+
+
+def waive_note(finding_id: str, f: Finding | None) -> list[str]:
+    """What `auditor waive` prints (stderr, one or two lines) when it waives a not-assessed
+    finding (``f``: its newest stored version, None when never seen): the waiver is recorded, but
+    the run stays incomplete until the finding's way out is taken. [] for any other finding."""
+    if (f is None and not finding_id.startswith("not-assessed:")) or (f is not None and f.rule != "not-assessed"):
+        return []
+    first = (f"auditor: note: {_short(finding_id, 80)} is not assessed (a fact the auditor could not read); the waiver "
+             "shows it as waived, but every run stays incomplete (exit 3) until its way out is taken")
+    if f is None:
+        return [first + " (the fix the finding names)"]
+    return [first + ":", "  way out: " + way_out(f).translate(_CONTROLS)]
 
 
 def summary_lines(run: Run) -> list[str]:
