@@ -16,7 +16,17 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from auditor.models import SEVERITIES, Dataset, DatasetTree, Finding, Judgment, Run, severity_rank
+from auditor.models import (
+    SEVERITIES,
+    Dataset,
+    DatasetTree,
+    Finding,
+    Judgment,
+    Run,
+    leaves_incomplete,
+    severity_rank,
+    way_out,
+)
 from reports.coverage import coverage, evidence_rows  # noqa: F401
 from reports.format import (
     DEFAULT_MAX_AGE_DAYS,
@@ -268,7 +278,10 @@ def _waived(findings: list[dict[str, Any]], run: Run, source: list[Finding]) -> 
         w = by_id[item["id"]].waiver or {}
         until = _parse_time(w.get("until"))
         left = None if until is None else (utc(until).date() - utc(run.as_of).date()).days
+        f = by_id[item["id"]]
         rows.append({**item, "reason": w.get("reason") or "no reason recorded", "by": w.get("by") or "not recorded",
+                     # a waived unknown is still unknown: the run stays incomplete until its way out is taken
+                     "incomplete_until": way_out(f) if leaves_incomplete(f) else "",
                      "until": day(until, "not recorded"),
                      "left": "" if left is None else "expires today" if left == 0 else
                              f"expires in {plural(left, 'day')}" if left > 0 else f"expired {plural(-left, 'day')} ago"})
@@ -343,13 +356,15 @@ def build_report_context(run: Run) -> dict[str, Any]:
     new_open = [f for f in open_findings if f.new]
     cov = coverage(run)
     trigger, trigger_detail = trigger_words(run)
-    status_label, status_words = RUN_STATUS.get(run.status, (run.status, ""))
-    waived_unknowns = [c for c in cov["partial"] if c["status"] == "waived"]
-    if run.status == "complete" and (cov["missing"] or cov["partial"]):
-        # never "every source and dataset was assessed" above a non-empty Coverage list
-        status_label = "Complete, with waived unknowns"
-        status_words = (f"{plural(len(waived_unknowns), 'unknown')} waived, not assessed: see Coverage"
-                        if waived_unknowns else "some facts are unknown: see Coverage")
+    status = run.status
+    if status == "complete" and (cov["missing"] or cov["partial"] or run.waived_unknowns()):
+        status = "partial"  # never "complete" above a non-empty Coverage list: a waiver assesses nothing
+    status_label, status_words = RUN_STATUS.get(status, (status, ""))
+    waived_unknowns = run.waived_unknowns()
+    if waived_unknowns and status == "partial":
+        n = len(waived_unknowns)
+        status_words = (f"{plural(n, 'waived not-assessed finding')} {'keeps' if n == 1 else 'keep'} the run "
+                        "incomplete: a waiver accepts the risk, it does not assess; see Coverage for the way out")
     facets = {
         "severity": [{"value": s, "label": SEVERITY_LABELS[s]} for s in SEVERITIES if any(f.severity == s for f in run.findings)],
         "vendor": [{"value": v, "label": vendor_names.get(v, v)} for v in sorted({f.vendor for f in run.findings})],
@@ -360,7 +375,7 @@ def build_report_context(run: Run) -> dict[str, Any]:
         "run": {"id": run.id, "as_of": when(run.as_of), "started": when(run.started_at),
                 "finished": when(run.finished_at) if run.finished_at else "not finished",
                 "trigger": trigger, "trigger_detail": trigger_detail, "trigger_raw": run.trigger,
-                "status": run.status, "status_label": status_label, "status_words": status_words,
+                "status": status, "status_label": status_label, "status_words": status_words,
                 "previous": run.previous_run_id or "", "max_age": days(max_age)},
         "scope": {"vendors": len(_vendor_ids(run)), "sources": len(run.sources),
                   "sources_failed": sum(1 for s in run.sources if s.status == "error"),

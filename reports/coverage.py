@@ -87,7 +87,7 @@ def coverage(run: Run) -> dict[str, list[dict[str, Any]]]:
         kind = str(ev.get("way_out") or "")
         partial.append({
             "id": f.id, "source": f.source, "vendor": f.vendor, "status": f.status,
-            "what": str(ev["cause"]) + (" (waived)" if f.status == "waived" else ""),
+            "what": str(ev["cause"]) + (" (waived: still not assessed)" if f.status == "waived" else ""),
             "rules": [str(r) for r in ev.get("rules", [])], "unknown": [str(x) for x in ev.get("unknown", [])],
             "denied": [str(x) for x in ev.get("denied", [])],
             "notes": [f"{len(datasets)} dataset{'' if len(datasets) == 1 else 's'}: " + ", ".join(datasets[:12])

@@ -9,7 +9,8 @@ A release pipeline (GitLab, Jenkins, GitHub Actions) shows the audit in its test
   where; text: the finding id, first seen, remediation and references); one below it passes,
   saying so in its ``system-out``;
 - every waived finding is a skipped test case (class: the rule's id) whose message is the
-  waiver's reason, owner and expiry;
+  waiver's reason, owner and expiry (a waived not-assessed one adds that it is still not
+  assessed: the run, the suite's ``status`` property, stays partial and ``scan`` exits 3);
 - every rule in force without an open or waived finding is one passing case, ``no finding``.
 
 Each case holds at most one result, so the suite's totals agree: ``failures`` (never more than
@@ -26,7 +27,7 @@ from pathlib import Path
 
 from junitparser import Failure, JUnitXml, Skipped, TestCase, TestSuite
 
-from auditor.models import Finding, Run, severity_rank
+from auditor.models import Finding, Run, leaves_incomplete, severity_rank
 
 SUITE = "auditor"
 # characters XML 1.0 cannot hold, even escaped (C0 controls but tab/LF/CR, surrogates, U+FFFE/U+FFFF)
@@ -102,9 +103,11 @@ def build_junit(run: Run, fail_on: str = "high", rules: Iterable[str] | None = N
             case = TestCase(f"{_where(f)} [{f.id}]", classname=rule, time=0)
             if f.status == "waived":
                 w = f.waiver or {}
+                still = ("; still not assessed: the run stays incomplete (exit 3) until its way out is taken"
+                         if leaves_incomplete(f) else "")
                 result: Failure | Skipped = Skipped(
                     f"waived: {w.get('reason') or 'no reason given'} (by {w.get('by') or '-'}, "
-                    f"until {w.get('until') or '?'})", "waived")
+                    f"until {w.get('until') or '?'}){still}", "waived")
             elif severity_rank(f.severity) <= limit:
                 result = Failure(f"{f.severity}: {f.title} ({_where(f)})", f.severity)
             else:

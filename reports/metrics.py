@@ -15,6 +15,7 @@ Metrics (all gauges; times are Unix seconds, wall clock):
 - ``auditor_sources{state="assessed|not_assessed"}``, ``auditor_datasets{state=...}``;
 - ``auditor_open_findings{severity,rule}``; ``auditor_new_findings{severity}`` (every severity,
   zeros included); ``auditor_resolved_findings``; ``auditor_waived_findings``;
+  ``auditor_waived_not_assessed_findings`` (waived, still not assessed: they keep the run partial);
 - ``auditor_stale_personal_records`` and ``auditor_stale_personal_datasets``: personal records in
   datasets older than the policy's limit (the report's headline figure).
 """
@@ -77,6 +78,9 @@ def build_registry(run: Run, last_complete_at: datetime | None = None) -> Collec
         len(run.resolved))
     Gauge("auditor_waived_findings", "Findings whose risk is accepted (waived) in this run.", registry=reg).set(
         sum(1 for f in run.findings if f.status == "waived"))
+    Gauge("auditor_waived_not_assessed_findings",
+          "Waived not-assessed findings: still not assessed, they keep the run partial (exit 3).", registry=reg).set(
+        len(run.waived_unknowns()))
     Gauge("auditor_stale_personal_records",
           "Personal records in datasets not written for longer than the policy's maximum age.",
           registry=reg).set(headline["stale"]["value"])

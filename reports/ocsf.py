@@ -15,7 +15,9 @@ Built with ``py-ocsf-models`` (Prowler's OCSF models; the schema version is the 
   map them into a newer schema;
 - severity, status (New / In Progress for open, Suppressed for waived with the waiver's
   reason, Resolved for findings gone since the previous run) and the rule's remediation with
-  its references (GDPR, PDPA, PCI DSS).
+  its references (GDPR, PDPA, PCI DSS). A waived not-assessed finding is Suppressed too, and
+  its status detail says it is still not assessed: the run (``run_status:`` label) stays
+  partial until its way out is taken.
 
 Never a raw value: only counts, names and the evidence the JSON report already holds
 (masked examples are left out here). One record per line (JSON lines), or one JSON array
@@ -45,7 +47,7 @@ from py_ocsf_models.objects.remediation import Remediation
 from py_ocsf_models.objects.resource_details import ResourceDetails
 
 from auditor import __version__
-from auditor.models import Dataset, Finding, ResolvedFinding, Run
+from auditor.models import Dataset, Finding, ResolvedFinding, Run, leaves_incomplete, way_out
 from reports.json_report import atomic_write
 
 PRODUCT = Product(name="vendor-data-auditor", vendor_name="vendor-data-auditor", version=__version__,
@@ -123,6 +125,8 @@ def finding_record(f: Finding, run: Run, d: Dataset | None, vendor_names: dict[s
         status = StatusID.Suppressed
         waiver = f.waiver or {}
         detail = f"waived until {waiver.get('until', '?')} by {waiver.get('by') or '-'}: {waiver.get('reason', '')}"
+        if leaves_incomplete(f):  # the risk is accepted; the fact is still unknown
+            detail += f"; still not assessed: the run stays incomplete until its way out is taken: {way_out(f)}"
     else:
         status = StatusID.New if f.new else StatusID.InProgress
         detail = "open"

@@ -101,6 +101,44 @@ def test_waiving_an_ordinary_finding_says_nothing_more_and_still_clears_it(tmp_p
     assert "keeps the run incomplete" not in r.stdout
 
 
+def test_no_output_presents_a_waived_unknown_as_a_complete_run(tmp_path, fake_connector):
+    p = config(tmp_path, datasets=[UNKNOWN_ENCRYPTION])
+    out = tmp_path / "r.json"
+    assert scan(p, "--json", str(out)).exit_code == 3
+    [na] = not_assessed(json.loads(out.read_text()))
+    assert waive(p, na["id"]).exit_code == 0
+    files = {k: tmp_path / f"r2.{k}" for k in ("json", "html", "ocsf.jsonl", "junit.xml", "prom")}
+    r = scan(p, "--json", str(files["json"]), "--html", str(files["html"]), "--ocsf", str(files["ocsf.jsonl"]),
+             "--junit", str(files["junit.xml"]), "--metrics", str(files["prom"]))
+    assert r.exit_code == 3, r.output
+
+    html = files["html"].read_text()
+    assert "Complete, with waived unknowns" not in html and "every source and dataset was assessed" not in html
+    assert "1 waived not-assessed finding keeps the run incomplete" in html
+    assert 'class="pill run-partial">Partial<' in html
+    assert "Still not assessed: it keeps the run incomplete (exit 3) until its way out is taken" in html
+
+    # OCSF: still suppressed (the risk is accepted), but the detail says it is not assessed, and the run partial
+    [rec] = [json.loads(x) for x in files["ocsf.jsonl"].read_text().splitlines()
+             if json.loads(x)["finding_info"]["uid"] == na["id"]]
+    assert rec["status"] == "Suppressed" and "run_status:partial" in rec["metadata"]["labels"]
+    assert "not assessed" in rec["status_detail"] and "incomplete" in rec["status_detail"]
+
+    # JUnit: the suite's status is partial; the waived not-assessed case is skipped and says the run is incomplete
+    root = ET.parse(files["junit.xml"]).getroot()
+    props = {e.get("name"): e.get("value") for e in root.iter("property")}
+    assert props["status"] == "partial"
+    [case] = [c for c in root.iter("testcase") if na["id"] in (c.get("name") or "")]
+    skipped = case.find("skipped")
+    assert skipped is not None and "incomplete" in skipped.get("message") and "waived" in skipped.get("message")
+
+    prom = files["prom"].read_text()
+    assert 'auditor_run_status{auditor_run_status="partial"} 1.0' in prom
+    assert 'auditor_run_status{auditor_run_status="complete"} 0.0' in prom
+    assert "auditor_last_complete_run_timestamp_seconds 0.0" in prom
+    assert "auditor_waived_not_assessed_findings 1.0" in prom
+
+
 def test_a_run_stored_complete_before_the_fix_is_rerendered_incomplete(tmp_path, fake_connector):
     """A run stored by an earlier version as complete although a not-assessed finding was only
     waived: `auditor report` renders it as what it was, incomplete."""

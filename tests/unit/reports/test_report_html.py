@@ -300,14 +300,16 @@ def test_an_expired_waiver_reopens_and_says_so() -> None:
 
 
 def test_complete_never_sits_above_a_non_empty_coverage_list() -> None:
-    """After waiving the grouped unknowns the run is complete, but the header says what was waived."""
+    """Waiving the grouped unknowns never completes a run: even a run marked complete (as an earlier
+    version stored it) is shown partial, and the header says the waived unknowns keep it so."""
     run = sample_run()
     ctx = build_report_context(run.model_copy(update={
         "status": "complete", "sources": run.sources[:3], "errors": (),
         "findings": tuple(f.model_copy(update={"status": "waived"}) if f.rule == "not-assessed" else f
                           for f in run.findings if f.source != "courier-db")}))
     assert ctx["coverage"]["partial"] and ctx["coverage"]["partial"][0]["status"] == "waived"
-    assert ctx["run"]["status_label"] == "Complete, with waived unknowns"
+    assert (ctx["run"]["status"], ctx["run"]["status_label"]) == ("partial", "Partial")
+    assert "keep the run incomplete" in ctx["run"]["status_words"] or "keeps the run incomplete" in ctx["run"]["status_words"]
     assert "every source and dataset was assessed" not in ctx["run"]["status_words"]
 
 
