@@ -64,7 +64,9 @@ def _stale_line(doc: dict) -> str | None:
 
 def _counts_line(doc: dict) -> str:
     f = doc["findings"]
-    return (f"new {f['new']}, resolved {f['resolved']}, waived {f['waived']}, not assessed {doc['not_assessed']}; "
+    waived_na = doc.get("not_assessed_waived") or 0
+    still = f" (+{waived_na} waived, still not assessed: the run stays incomplete)" if waived_na else ""
+    return (f"new {f['new']}, resolved {f['resolved']}, waived {f['waived']}, not assessed {doc['not_assessed']}{still}; "
             f"{f['at_or_above_fail_on']} at or above {doc['fail_on']}")
 
 
@@ -151,7 +153,8 @@ def teams_card(doc: dict):
         f = doc["findings"]
         builder.add_item(FactSet(facts=[
             Fact(title="New", value=str(f["new"])), Fact(title="Resolved", value=str(f["resolved"])),
-            Fact(title="Waived", value=str(f["waived"])), Fact(title="Not assessed", value=str(doc["not_assessed"])),
+            Fact(title="Waived", value=str(f["waived"])), Fact(title="Not assessed", value=str(doc["not_assessed"]) + (
+                f" (+{doc['not_assessed_waived']} waived, still not assessed)" if doc.get("not_assessed_waived") else "")),
             Fact(title="Sources", value=f"{doc['sources']['total']} ({doc['sources']['failed']} not assessed)")]))
     shown, url = report_link(doc)
     builder.add_item(TextBlock(text=_card_text(f"Report: {shown}"), wrap=True, is_subtle=True))

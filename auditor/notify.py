@@ -3,7 +3,8 @@ Adaptive Card message built from it: ``notify.format``, see :mod:`auditor.chat`)
 over SMTP.
 
 The summary holds the run's id, status, trigger, exit code, open findings counted by
-severity, the not-assessed count and the report's path: never a found value, never a
+severity, the not-assessed count (and ``not_assessed_waived``: waived, still not assessed, they
+keep the run incomplete) and the report's path: never a found value, never a
 credential (the webhook URL and the SMTP password are registered with the redactor, and
 only the webhook's scheme and host are ever logged). A notification that fails is one log
 line; it never fails the run.
@@ -58,6 +59,8 @@ def summary(run: Run | None, code: int, reports: dict[str, Path] | None = None, 
                        "new": sum(1 for f in open_ if f.new), "resolved": len(run.resolved),
                        "waived": sum(1 for f in run.findings if f.status == "waived")}
     doc["not_assessed"] = sum(1 for f in run.findings if f.rule == "not-assessed" and f.status == "open")
+    # waived, still not assessed: they keep the run incomplete (exit 3) as the open ones do
+    doc["not_assessed_waived"] = len(run.waived_unknowns())
     doc["sources"] = {"total": len(run.sources), "failed": sum(1 for s in run.sources if s.status == "error")}
     doc["datasets"] = len(run.datasets)
     try:
@@ -149,6 +152,10 @@ def _body(doc: dict) -> str:
                f"new {f['new']}, resolved {f['resolved']}, waived {f['waived']}"),
               *(f"  {sev:<9}{n}" for sev, n in f["open"].items()),
               f"Not assessed: {doc['not_assessed']}"]
+    from reports.summary import waived_unknowns_words
+
+    if still := waived_unknowns_words(doc.get("not_assessed_waived") or 0):
+        lines.append(still)
     for kind, path in doc["report"].items():
         lines.append(f"Report ({kind}): {path}")
     return "\n".join(lines) + "\n"

@@ -343,8 +343,11 @@ class Runner:
             log.error("run %s is stored, but its report could not be written: %s", run.id, out.error)
         written = out.reports
         where = written.get("html") or written.get("json")
-        log.info("scheduled audit %s: run %s %s, %d open findings, exit code %d%s", trigger, run.id, run.status,
-                 len(run.open_findings()), out.code, f", report {where}" if where else "")
+        from reports.summary import waived_unknowns_line
+
+        still = waived_unknowns_line(run)  # nothing open, yet exit 3: the log line says why
+        log.info("scheduled audit %s: run %s %s, %d open findings, exit code %d%s%s", trigger, run.id, run.status,
+                 len(run.open_findings()), out.code, f"; {still}" if still else "", f", report {where}" if where else "")
         self.results.append({"trigger": trigger, "exit_code": out.code, "run_id": run.id,
                              "reports": {k: str(v) for k, v in written.items()}})
         return out.code

@@ -33,7 +33,12 @@ def _short(text: str, width: int) -> str:
 def waived_unknowns_line(run: Run) -> str | None:
     """One line when waived not-assessed findings keep the run incomplete (None when none do):
     the summary and the scheduler's log line say why a run with nothing open exits 3."""
-    n = len(run.waived_unknowns())
+    return waived_unknowns_words(len(run.waived_unknowns()))
+
+
+def waived_unknowns_words(n: int) -> str | None:
+    """The words of :func:`waived_unknowns_line` for ``n`` waived not-assessed findings (the
+    notification's e-mail, which has only the summary's counts, says them too)."""
     if not n:
         return None
     return (f"{plural(n, 'waived not-assessed finding')} {'keeps' if n == 1 else 'keep'} the run incomplete "
