@@ -121,6 +121,14 @@ run_lock = sa.Table(
 )
 
 
+def _left_incomplete() -> sa.Exists:
+    """The run holds a not-assessed finding, open or waived (models.leaves_incomplete): whatever its
+    stored status, it is not complete (an earlier version stored such runs with only waived
+    unknowns as complete)."""
+    return (sa.select(findings.c.pk).where(findings.c.run_id == runs.c.id, findings.c.rule == "not-assessed",
+                                           findings.c.status.in_(("open", "waived")))).exists()
+
+
 @overload
 def _utc(dt: datetime) -> datetime: ...
 
@@ -524,7 +532,8 @@ class Store:
     def previous_run_id(self, config: str, before: datetime | None = None, complete_only: bool = True,
                         exclude: str | None = None) -> str | None:
         q = sa.select(runs.c.id).where(runs.c.config == config)
-        q = q.where(runs.c.status == "complete") if complete_only else q.where(runs.c.status.in_(("complete", "partial")))
+        q = (q.where(runs.c.status == "complete", ~_left_incomplete()) if complete_only
+             else q.where(runs.c.status.in_(("complete", "partial"))))
         if before is not None:
             q = q.where(runs.c.started_at < before)
         if exclude:
@@ -568,13 +577,17 @@ class Store:
     @_unusable
     def list_runs(self, config: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         q = sa.select(runs.c.id, runs.c.started_at, runs.c.finished_at, runs.c.as_of, runs.c.trigger,
-                      runs.c.status, runs.c.config, runs.c.pid, runs.c.host, runs.c.process)
+                      runs.c.status, runs.c.config, runs.c.pid, runs.c.host, runs.c.process,
+                      # read only for runs stored complete (a partial or failed one is incomplete anyway)
+                      sa.case((runs.c.status == "complete", _left_incomplete()), else_=sa.false()).label("left_incomplete"))
         if config:
             q = q.where(runs.c.config == config)
         q = q.order_by(runs.c.started_at.desc()).limit(limit)
         with self.engine.connect() as conn:
             out = [dict(r) for r in conn.execute(q).mappings()]
         for r in out:  # left running by a process of this host that is gone, and not yet marked (a full disk)
+            if r.pop("left_incomplete") and r["status"] == "complete":
+                r["status"] = "partial"  # stored complete by a version that let a waiver complete a run
             pid, mark = r.pop("pid"), r.pop("process")
             if _this_node(r.pop("host")) and r["status"] == "running" and _holder_gone(pid, r["started_at"], mark):
                 r["status"] = "failed"

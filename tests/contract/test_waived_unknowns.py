@@ -165,3 +165,45 @@ def test_waiving_a_never_seen_not_assessed_id_still_warns(tmp_path, fake_connect
     r = CliRunner().invoke(cli, ["waive", "not-assessed:0123456789abcdef", "--reason", "r", "--until", UNTIL,
                                  "--as-of", AS_OF, "--force", "-c", str(p)])
     assert r.exit_code == 0 and "exit 3" in r.stderr and len(r.stderr.strip().splitlines()) <= 2, r.output
+
+
+def test_a_pre_event_release_gate_with_a_waived_unknown_still_exits_3(tmp_path, fake_connector):
+    """An event audit gating on critical only (the release gate before a sale): a waived unknown
+    is not a finding below the gate, it is an unassessed fact: exit 3, never 0."""
+    p = config(tmp_path, datasets=[UNKNOWN_ENCRYPTION])
+    doc = yaml.safe_load(p.read_text())
+    doc["schedule"] = {"timezone": "Asia/Singapore", "events": [{"name": "12.12", "date": "2026-12-12",
+                                                                 "fail_on": "critical"}]}
+    p.write_text(yaml.safe_dump(doc, sort_keys=False))
+    out = tmp_path / "r.json"
+    gate = ["--trigger", "event:12.12", "--json", str(out)]
+    assert scan(p, *gate).exit_code == 3
+    [na] = not_assessed(json.loads(out.read_text()))
+    assert waive(p, na["id"]).exit_code == 0
+    r = scan(p, *gate)
+    assert r.exit_code == 3, r.output
+    run = json.loads(out.read_text())["run"]
+    assert run["status"] == "partial" and run["trigger"] == "event:12.12"
+
+
+def test_a_run_stored_complete_with_a_waived_unknown_is_not_the_last_complete_run(tmp_path, fake_connector):
+    """The history an earlier version wrote: its run with only waived unknowns says complete. The
+    metrics' last complete run and the run list read it as what it was, incomplete."""
+    from auditor.store import Store, runs
+
+    p = config(tmp_path, datasets=[UNKNOWN_ENCRYPTION])
+    out = tmp_path / "r.json"
+    assert scan(p, "--json", str(out)).exit_code == 3
+    [na] = not_assessed(json.loads(out.read_text()))
+    assert waive(p, na["id"]).exit_code == 0
+    assert scan(p, "--json", str(out)).exit_code == 3
+    old = json.loads(out.read_text())["run"]["id"]
+    store = Store.open(f"sqlite:///{tmp_path}/state.db")
+    with store.engine.begin() as c:  # as the earlier version stored it
+        c.execute(sa.update(runs).where(runs.c.id == old).values(status="complete"))
+    assert {r["id"]: r["status"] for r in store.list_runs()}[old] == "partial"
+    assert store.previous_run_id(str(p.resolve())) is None  # no complete run in this history
+    prom = tmp_path / "m.prom"
+    r = CliRunner().invoke(cli, ["scan", "-c", str(p), "--as-of", "2026-11-29T00:00:00Z", "--metrics", str(prom)])
+    assert r.exit_code == 3, r.output
+    assert "auditor_last_complete_run_timestamp_seconds 0.0" in prom.read_text()
