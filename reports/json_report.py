@@ -65,12 +65,17 @@ def _finding(f: Finding) -> dict[str, Any]:
 
 def render_json(run: Run) -> dict[str, Any]:
     status = run.status if run.status in ("complete", "partial", "failed") else "failed"
+    waived_unknowns = [f.id for f in run.waived_unknowns()]
+    if status == "complete" and waived_unknowns:
+        status = "partial"  # a waiver assesses nothing: never complete while a not-assessed finding stands
     vendor_names = {v.id: v.name or v.id for v in run.vendors}
     return {
         "schema_version": SCHEMA_VERSION,
         "run": {"id": run.id, "started_at": _ts(run.started_at), "finished_at": _ts(run.finished_at),
                 "as_of": _ts(run.as_of), "trigger": run.trigger, "trigger_detail": run.trigger_detail,
                 "status": status,
+                # waived not-assessed findings: shown waived, still not assessed; they keep the run partial
+                "not_assessed_waived": waived_unknowns,
                 "previous_run_id": run.previous_run_id, "policy_limits": run.policy_limits},
         "vendors": [{"id": v.id, "name": v.name, "contract_end": v.contract_end.isoformat() if v.contract_end else None,
                      "allowed_personal_data": list(v.allowed_personal_data) if v.allowed_personal_data is not None else None,

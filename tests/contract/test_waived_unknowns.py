@@ -112,6 +112,9 @@ def test_no_output_presents_a_waived_unknown_as_a_complete_run(tmp_path, fake_co
              "--junit", str(files["junit.xml"]), "--metrics", str(files["prom"]))
     assert r.exit_code == 3, r.output
 
+    run = json.loads(files["json"].read_text())["run"]
+    assert run["status"] == "partial" and run["not_assessed_waived"] == [na["id"]]
+
     html = files["html"].read_text()
     assert "Complete, with waived unknowns" not in html and "every source and dataset was assessed" not in html
     assert "1 waived not-assessed finding keeps the run incomplete" in html
