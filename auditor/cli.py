@@ -316,7 +316,10 @@ def _utc_text(value) -> str:
 @click.option("--as-of", "as_of", metavar="ISO8601", help="Judge --until against this instant instead of now.")
 @click.pass_obj
 def waive(state: _State, finding_id, reason, until, by, config_path, force, as_of) -> None:
-    """Accept a finding's risk until a date; it re-opens after."""
+    """Accept a finding's risk until a date; it re-opens after.
+
+    A not-assessed finding shows as waived, but the run stays incomplete (exit 3) until the way
+    out it names (a grant, a setting, a provider API, an attestation) is taken."""
     from auditor.models import Waiver
     from auditor.store import Store
 
