@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from auditor.models import Dataset, DeniedCall, WayOut
+from auditor.models import ATTESTABLE_FACTS, Dataset, DeniedCall, WayOut
 
 # calls whose refusal leaves a fact unknown (S3 action names, GCS permission names, Azure operations,
 # file-server calls: ``DeniedCall.action``, without the folder a file server's entry may name)
@@ -71,20 +71,9 @@ _OBJECTS_UNREAD: tuple[tuple[Callable[[str, str], bool], str, str, str], ...] = 
      "delete them once they are no longer needed."),
 )
 
-# facts an attestation may declare, and the values each takes
-ATTESTABLE: dict[str, str] = {
-    "encryption_at_rest": "none | provider | customer_key",
-    "encryption_in_transit": "enforced | optional",
-    "public": "true | false",
-    "has_retention": "true | false",
-    "retention_days": "a number of days",
-    "region": "a region name",
-    "versioning": "true | false",
-    "logging": "true | false",
-    "object_lock": "true | false",
-    "object_acls": "true | false (per-object ACLs can grant access)",
-    "personal_data": "none",
-}
+# facts an attestation may declare, and the values each takes, as the fix texts name them: the
+# config's own list (``auditor.models``), the personal-data declaration by its value alone
+ATTESTABLE: dict[str, str] = {**ATTESTABLE_FACTS, "personal_data": "none"}
 
 FACT_WORDS: dict[str, str] = {
     "encryption_at_rest": "encryption at rest",
