@@ -159,10 +159,13 @@ class Connector(ObjectStore):
             default_acl = self._try("get_default_object_acl", lambda: read_acl(bucket.default_object_acl), denied)
         fields, evidence = gcsfacts.read_bucket(props, iam, acl, default_acl)
         rules = gcsfacts.delete_rules(props)
-        # a versioned bucket keeps noncurrent generations: listed (counted and named, never sampled), as S3's
+        # every generation is listed (noncurrent ones counted and named, never sampled), whatever the bucket's
+        # versioning says now: GCS keeps the noncurrent generations made while it was on after it is turned
+        # off (they still hold the data and are billed), and its metadata then reads {"enabled": false}, as
+        # for a bucket never versioned (S3 tells "Suspended" from never; GCS does not). Where no noncurrent
+        # generation exists, the versions listing gives the same items in the same requests.
         return BucketSettings({**fields, "denied": tuple(denied), "facts": evidence}, handle=bucket,
-                              retention=lambda path: gcsfacts.retention_for(rules, path),
-                              versions=bool(fields.get("versioning")))
+                              retention=lambda path: gcsfacts.retention_for(rules, path), versions=True)
 
     def iter_objects(self, bucket: Bucket, settings: BucketSettings, prefix: str = "") -> Iterator[ObjectInfo]:
         versions = settings.versions  # every generation: a noncurrent one has a timeDeleted
@@ -182,13 +185,32 @@ class Connector(ObjectStore):
     def listing(self, bucket: Bucket, settings: BucketSettings) -> Iterator[ObjectInfo]:
         """``shard_listing``: one listing per top-level prefix, ``max_workers`` at once
         (:mod:`connectors.sharding`), the same blobs in the same order, every page spaced by
-        ``max_requests_per_second``. A versioned bucket: one stream (every generation)."""
-        if not self.opts.shard_listing or settings.versions:
+        ``max_requests_per_second``; every generation, as the single listing."""
+        if not self.opts.shard_listing:
             return super().listing(bucket, settings)
+        return self._sharded(bucket, settings)
+
+    def _sharded(self, bucket: Bucket, settings: BucketSettings) -> Iterator[ObjectInfo]:
+        """The sharded listing, of every generation when ``settings.versions`` (GCS lists a name's
+        generations together, so they stay within one shard and in order)."""
+        versions = settings.versions
         blobs = gcs_sharded.objects(self.client, bucket.name, workers=self.opts.max_workers, cancel=self.ctx.cancel,
-                                    acquire=self.limiter.acquire if self.limiter else None,
+                                    acquire=self.limiter.acquire if self.limiter else None, versions=versions,
                                     timeout=self._timeout, retry=self._retry)
-        return (ObjectInfo(b.name, int(b.size or 0), updated(b)) for b in blobs)
+        for b in blobs:
+            yield ObjectInfo(b.name, int(b.size or 0), updated(b), not b._properties.get("timeDeleted"))
+        if not self.ctx.cancel.is_set():
+            settings.versions_listed = versions
+
+    def prefix_split(self, bucket: Bucket, settings: BucketSettings) -> str | None:
+        """As every store's, except that listing every generation does not keep a bucket whole: GCS has
+        no delete markers to tally over the bucket, and each unit counts its own noncurrent generations
+        (merged per node like every other count)."""
+        versions, settings.versions = settings.versions, False
+        try:
+            return super().prefix_split(bucket, settings)
+        finally:
+            settings.versions = versions
 
     def list_prefixes(self, bucket: Bucket, settings: BucketSettings, prefix: str) -> list[str]:
         blobs = self.client.list_blobs(bucket.name, prefix=prefix or None, delimiter="/", page_size=1000,
