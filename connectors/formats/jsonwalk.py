@@ -1,7 +1,10 @@
 """JSON to any depth: an iterative walk over parse events (ijson) or Python values.
 
-Values become fields keyed by their path (``a.b``, ``tags[].phone``); object keys that are
-themselves values (an e-mail used as a key) go to ``<key>`` fields. No recursion anywhere,
+Values become fields keyed by their path (``a.b``, ``tags[].phone``). An object whose keys are
+data, not names (a map keyed by e-mail, phone, id or a person's name: see :meth:`Walker._data_key`),
+is one path segment: its keys go to the ``<key>`` field at its path, as values (classified and
+counted like any other), and what they hold goes under ``<value>``; no such key is ever part of a
+field's name. Schema-like keys (``address.city``) stay as they are. No recursion anywhere,
 so a document nested 100,000 levels deep is walked like a flat one; only its byte budget
 bounds it. Paths deeper than :data:`PATH_KEEP` * 2 segments are shortened in their middle.
 """
@@ -9,6 +12,8 @@ bounds it. Paths deeper than :data:`PATH_KEEP` * 2 segments are shortened in the
 from __future__ import annotations
 
 import io
+import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
@@ -27,7 +32,30 @@ from connectors.formats.common import (
 )
 
 PATH_KEEP = 16  # segments kept at each end of a very deep path
+MAP_KEYS = 64  # distinct keys at one path past which the object there is a map keyed by data
 Event = tuple[str, Any]
+Segs = tuple[str, ...]
+# a schema-like key: a name as code and exports write it (``city``, ``order_id``, ``shippingAddress``,
+# ``x-request-id``, ``@type``, ``$ref``); one with spaces or signs (``Tan Ah Kow``, ``+6591234567``) may be data
+_NAME_LIKE = re.compile(r"[@$#]?[A-Za-z_][A-Za-z0-9_\-]*(?:[.:][A-Za-z_][A-Za-z0-9_\-]*)*")
+
+
+def _hinted(key: str) -> bool:
+    """Does ``key`` read as a field name the classifier knows (``Contact No``, ``Home Address``)?"""
+    from auditor.classify.hints import field_hints
+
+    return bool(field_hints(key))
+
+
+class _MapPath:
+    """What the walk saw of the objects at one path: their keys so far (counted, at most MAP_KEYS + 1
+    distinct), and whether they are data (then every key there goes to ``<key>``)."""
+
+    __slots__ = ("keys", "data")
+
+    def __init__(self) -> None:
+        self.keys: Counter[str] = Counter()
+        self.data = False
 
 
 class Walker:
@@ -46,9 +74,13 @@ class Walker:
         self.items = 0  # items of a top-level array (records), counted while walking
         self.top: str | None = None  # the kind of the top-level value
         self.rests: list[str] = []  # what came after the cut of each long value (read as text by the readers)
+        self.maps: dict[Segs, _MapPath] = {}  # per path of an object: its keys, and whether they are data
+        self.shapes: dict[str, Segs] = {}  # each kept path's segments (to move it under ``<value>`` later)
+        self.raw: Segs | None = None  # the open map's path, while its pending key is a raw (name-like) key
 
-    def _path(self, last: str | None) -> str:
-        """The joined path of the open containers (and ``last``): O(PATH_KEEP), never O(depth)."""
+    def _segs(self, last: str | None) -> list[str]:
+        """The segments of the open containers (and ``last``), a very deep path shortened in its
+        middle: O(PATH_KEEP), never O(depth)."""
         segs = self.segs
         if last:
             segs = segs[-2 * PATH_KEEP:] + [last] if len(segs) > 2 * PATH_KEEP else [*segs, last]
@@ -58,10 +90,18 @@ class Walker:
             segs = segs[-2 * PATH_KEEP:] if depth > 2 * PATH_KEEP else segs
         if depth > 2 * PATH_KEEP:
             segs = [*self.segs[:PATH_KEEP], f"…{depth - 2 * PATH_KEEP} levels…", *segs[-PATH_KEEP:]]
+        return segs
+
+    @staticmethod
+    def _join(segs: Iterable[str]) -> str:
         path = ""
         for s in segs:
             path = s if not path else (f"{path}{s}" if s == "[]" else f"{path}.{s}")
         return path
+
+    def _path(self, last: str | None) -> str:
+        """The joined path of the open containers (and ``last``)."""
+        return self._join(self._segs(last))
 
     def _child(self) -> str | None:
         if not self.kinds:
@@ -72,7 +112,7 @@ class Walker:
             return None
         return "[]"
 
-    def _keep(self, path: str, value: Any) -> None:
+    def _keep(self, path: str, value: Any, segs: list[str] | None = None) -> None:
         self.values += 1
         bucket = self.out.get(path)
         if bucket is None:
@@ -80,6 +120,8 @@ class Walker:
                 self.dropped += 1
                 return
             bucket = self.out[path] = []
+        if segs is not None and path not in self.shapes:
+            self.shapes[path] = tuple(segs)
         if len(bucket) < MAX_VALUES_PER_FIELD:
             if not isinstance(value, str):
                 value = str(value)
@@ -94,12 +136,11 @@ class Walker:
         elif len(self.kinds) == 1 and self.kinds[0] == "array" and event not in ("end_array", "end_map", "map_key"):
             self.items += 1
         if event == "map_key":
-            key = str(value)
-            if looks_like_value(key):  # an object keyed by e-mail, phone, id: the key is a value, not a name
-                self._keep(self._path(KEY_FIELD), key)
-                key = VALUE_FIELD
-            self.key = key
+            self.key = self._map_key(str(value))
         elif event in ("start_map", "start_array"):
+            if self.raw is not None:  # a name-like key holding a record: ``{"Tan Ah Kow": {...}}``
+                self._data_map(self.raw)
+                self.key, self.raw = VALUE_FIELD, None
             child = self._child()
             if child:
                 self.segs.append(child)
@@ -111,10 +152,84 @@ class Walker:
             if self.pushed.pop():
                 self.segs.pop()
             self.key = None
+            self.raw = None
         elif event in ("null", "boolean"):
+            self.raw = None
             return
         else:
-            self._keep(self._path(self._child()) or "$", value)
+            raw, self.raw = self.raw, None
+            segs = self._segs(self._child())
+            self._keep(self._join(segs) or "$", value, segs)
+            if raw is not None and looks_like_value(str(value)):  # ``{"Tan Ah Kow": "+65 9123 4567"}``
+                self._data_map(raw)
+
+    def _map_key(self, key: str) -> str:
+        """The path segment of ``key`` in the open map: ``<value>`` when the map's keys are data (the
+        key then goes to the ``<key>`` field as a value), else the key itself."""
+        self.raw = None
+        at = tuple(self.segs)
+        seen = self.maps.get(at)
+        if seen is None:
+            if len(self.maps) >= MAX_FIELDS:  # bounded: past it, only a key that validates is taken for data
+                if looks_like_value(key):
+                    self._keep_key(at, key)
+                    return VALUE_FIELD
+                return key
+            seen = self.maps[at] = _MapPath()
+        if seen.data:
+            self._keep_key(at, key)
+            return VALUE_FIELD
+        if key not in seen.keys and len(seen.keys) >= MAP_KEYS:  # many distinct keys at one path: a map
+            self._data_map(at)
+            self._keep_key(at, key)
+            return VALUE_FIELD
+        seen.keys[key] += 1
+        if looks_like_value(key):  # an object keyed by e-mail, phone, card, id, IP, date
+            self._data_map(at)
+            return VALUE_FIELD
+        if not _NAME_LIKE.fullmatch(key) and not _hinted(key):
+            self.raw = at  # data if it holds a record, or a value that validates: decided when it comes
+        return key
+
+    def _data_map(self, at: Segs) -> None:
+        """The objects at ``at`` are keyed by data: the keys seen there so far go to its ``<key>``
+        field (each as often as it came), and from now on every key there does (:meth:`settle` moves
+        what was kept under those keys so far under ``<value>``)."""
+        seen = self.maps.setdefault(at, _MapPath())
+        if seen.data:
+            return
+        seen.data = True
+        for key, n in seen.keys.items():
+            for _ in range(min(n, MAX_VALUES_PER_FIELD)):
+                self._keep_key(at, key)
+        seen.keys.clear()
+
+    def _keep_key(self, at: Segs, key: str) -> None:
+        """``key``, a key of the open map (at ``at``) that is data, kept as a value of its ``<key>`` field."""
+        segs = self._segs(KEY_FIELD) if at == tuple(self.segs) else [*at, KEY_FIELD]
+        self._keep(self._join(segs), key, segs)
+
+    def settle(self) -> None:
+        """Move what was kept under the keys of maps found to be keyed by data (before the walk knew)
+        under their ``<value>`` segment: no raw key stays in a field's name. Call once the walk ends."""
+        data = {at for at, seen in self.maps.items() if seen.data}
+        if not data:
+            return
+        moved: dict[str, tuple[str, Segs]] = {}
+        for path, segs in self.shapes.items():
+            for n in range(len(segs) - 1, -1, -1):  # the deepest data map first, then its parents
+                if segs[n] not in (KEY_FIELD, VALUE_FIELD, "[]") and segs[:n] in data:
+                    segs = (*segs[:n], VALUE_FIELD, *segs[n + 1:])
+            if segs != self.shapes[path]:
+                moved[path] = (self._join(segs), segs)
+        for path, (new, segs) in moved.items():
+            values = self.out.pop(path, None)
+            del self.shapes[path]
+            if values is None:
+                continue
+            bucket = self.out.setdefault(new, [])
+            bucket.extend(values[: max(0, MAX_VALUES_PER_FIELD - len(bucket))])
+            self.shapes.setdefault(new, segs)
 
     def feed_all(self, events: Iterable[Event]) -> None:
         for event, value in events:
@@ -162,6 +277,7 @@ def flatten(value: Any, path: str, out: dict[str, list[Any]]) -> int:
     returns how many values were dropped for the MAX_FIELDS bound."""
     walker = Walker(out, root=path)
     walker.feed_all(events_of(value))
+    walker.settle()
     return walker.dropped
 
 
@@ -197,6 +313,7 @@ def read_json(text: str, truncated: bool) -> ReadResult:
     try:
         _parse(data, walker)
     except ijson.JSONError as exc:
+        walker.settle()
         if _one_per_line(text):
             return read_jsonl(text)  # one document per line, without the .jsonl name
         if walker.values and truncated:
@@ -209,6 +326,7 @@ def read_json(text: str, truncated: bool) -> ReadResult:
             return result.skip(f"json: invalid after {walker.values} values ({type(exc).__name__}): the rest not read")
         else:
             raise ValueError("unparseable JSON") from None
+    walker.settle()
     result = ReadResult(fields=out)
     result.rows = walker.items if walker.top == "array" else 1
     walker.note_dropped(result, "json")
@@ -239,6 +357,7 @@ def read_jsonl(text: str) -> ReadResult:
             # invalid mid-line (a NaN that Python's json.dumps writes): what came after the error is only
             # read as text, so the whole line is (what came before it is then counted twice, never lost)
             loose.append(line)
+    walker.settle()
     result = ReadResult(fields=out, text=chunks("\n".join(loose)) if loose else [])
     result.rows = sum(1 for line in lines if line.strip())  # counted, not sampled
     walker.note_dropped(result, "jsonl")

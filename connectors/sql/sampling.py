@@ -316,6 +316,7 @@ def walk_json(text: str, path: str, out: dict[str, list[Any]], dropped: list[int
     except ijson.JSONError as exc:
         return "partial" if "premature EOF" in str(exc) else "invalid"
     finally:
+        walker.settle()  # what a map keyed by data held, under its <value> segment (no raw key in a name)
         if dropped is not None:
             dropped[0] += walker.dropped
     return "complete"

@@ -4,6 +4,7 @@ what it skipped (``ReadResult.skips``, which become ``facts["unsampled"]``)."""
 from __future__ import annotations
 
 import io
+import json
 import time
 import zipfile
 
@@ -50,8 +51,12 @@ def test_json_depth_is_bounded_by_bytes_only():
 
 
 def test_json_key_paths_beyond_the_cap_are_named():
-    doc = "{" + ",".join(f'"k{i}": "v"' for i in range(MAX_FIELDS + 10)) + "}"
-    r = read_bytes("k", "x.json", doc.encode(), False)
+    # MAX_FIELDS + 10 schema-like paths: 50 objects of 40 keys, and 10 more (one object of thousands of
+    # keys is a map keyed by data, one path: see test_maps_keyed_by_data_are_one_path)
+    groups = {f"g{g}": {f"k{i}": "v" for i in range(40)} for g in range(50)}
+    groups["g50"] = {f"k{i}": "v" for i in range(10)}
+    assert sum(map(len, groups.values())) == MAX_FIELDS + 10
+    r = read_bytes("k", "x.json", json.dumps(groups).encode(), False)
     assert len(r.fields) == MAX_FIELDS
     assert r.skips == [f"json: 10 values under key paths beyond the first {MAX_FIELDS} not sampled"]
 
@@ -181,3 +186,36 @@ def test_a_zip_member_or_docx_part_in_an_unsupported_method_is_named_and_the_res
     r = _read("letter.docx", _with_unsupported_method(buf.getvalue(), "word/header1.xml"))
     assert "a@example.com" in "".join(r.text), r
     assert r.skips == ["docx: part 'word/header1.xml' could not be read (NotImplementedError)"], r.skips
+
+
+def test_maps_keyed_by_data_are_one_path():
+    from connectors.formats.jsonwalk import MAP_KEYS
+
+    # many distinct keys at one path (ids): one map, its keys are values of <key>, never field names
+    many = {"by_id": {f"cust_{i}": {"email": f"c{i}@example.com"} for i in range(MAP_KEYS + 30)}}
+    r = read_bytes("k", "x.json", json.dumps(many).encode(), False)
+    assert set(r.fields) == {"by_id.<key>", "by_id.<value>.email"}, sorted(r.fields)[:5]
+    assert len(r.fields["by_id.<key>"]) == MAP_KEYS + 30 and len(r.fields["by_id.<value>.email"]) == MAP_KEYS + 30
+    # a person's name as the key of a value that validates, beside schema-like and hinted keys
+    flat = {"Tan Ah Kow": "+65 9123 4567", "order_id": 7}
+    r = read_bytes("k", "x.json", json.dumps(flat).encode(), False)
+    assert {k: sorted(v) for k, v in r.fields.items()} == {
+        "<key>": ["Tan Ah Kow", "order_id"], "<value>": ["+65 9123 4567", "7"]}, r.fields
+    # a map mixing an e-mail key with a name key: the whole map is data, the name included
+    mixed = {"contacts": {"Lee Siew Ling": {"tier": 1}, "ann@example.com": {"tier": 2}}}
+    r = read_bytes("k", "x.json", json.dumps(mixed).encode(), False)
+    assert {k: sorted(v) for k, v in r.fields.items()} == {
+        "contacts.<key>": ["Lee Siew Ling", "ann@example.com"], "contacts.<value>.tier": ["1", "2"]}, r.fields
+    # nested: e-mail-keyed maps inside a name-keyed map, the name found data after the inner one
+    nested = {"people": {"Tan Ah Kow": {"emails": {"tak@example.com": 1}}}}
+    r = read_bytes("k", "x.json", json.dumps(nested).encode(), False)
+    assert r.fields == {"people.<key>": ["Tan Ah Kow"], "people.<value>.emails.<key>": ["tak@example.com"],
+                        "people.<value>.emails.<value>": ["1"]}, r.fields
+    # schema-like keys, and spreadsheet headers the classifier reads as names, stay as they are
+    plain = [{"First Name": "Ann", "Home Address": "1 Road", "address": {"city": "Singapore"}, "note": "x"}]
+    r = read_bytes("k", "x.json", json.dumps(plain).encode(), False)
+    assert set(r.fields) == {"First Name", "Home Address", "address.city", "note"}, r.fields
+    # JSON Lines: keys of one path across lines count together
+    lines = "\n".join(json.dumps({"seen": {f"u{i}": 1}}) for i in range(MAP_KEYS + 1))
+    r = read_bytes("k", "x.jsonl", lines.encode(), False)
+    assert set(r.fields) == {"seen.<key>", "seen.<value>"} and len(r.fields["seen.<key>"]) == MAP_KEYS + 1
