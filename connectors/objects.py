@@ -380,7 +380,7 @@ def sample_with_refusals(
     sample, notes, unsampled = sample_node(picks, read, on_error)
     update: dict[str, list[str]] = {}
     if notes:
-        update["notes"] = notes
+        update["notes"] = list(dict.fromkeys(notes))  # one note per reason, not one per object read
     if denied:
         update["denied"] = denied
     return sample, update, unsampled

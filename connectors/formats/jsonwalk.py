@@ -35,6 +35,7 @@ PATH_KEEP = 16  # segments kept at each end of a very deep path
 MAP_KEYS = 64  # distinct keys at one path past which the object there is a map keyed by data
 Event = tuple[str, Any]
 Segs = tuple[str, ...]
+Shape = tuple[Segs, tuple[tuple[int, Segs], ...]]  # a path's segments; (index, map path) of its raw keys
 # a schema-like key: a name as code and exports write it (``city``, ``order_id``, ``shippingAddress``,
 # ``x-request-id``, ``@type``, ``$ref``); one with spaces or signs (``Tan Ah Kow``, ``+6591234567``) may be data
 _NAME_LIKE = re.compile(r"[@$#]?[A-Za-z_][A-Za-z0-9_\-]*(?:[.:][A-Za-z_][A-Za-z0-9_\-]*)*")
@@ -47,25 +48,70 @@ def _hinted(key: str) -> bool:
     return bool(field_hints(key))
 
 
+class KeyMaps:
+    """What a walk learnt of the objects at each path (:class:`_MapPath`) and the segments of each
+    path it kept: one per walker, or shared by the walks of many documents that make one field (a
+    SQL sample's JSON column, a document per row), so keys at one path count across them."""
+
+    __slots__ = ("maps", "shapes")
+
+    def __init__(self) -> None:
+        self.maps: dict[Segs, _MapPath] = {}  # per path of an object: its keys, and whether they are data
+        # each kept path: its segments, and which of them are keys of a map not (yet) known to be data
+        # (segment index, that map's path), to move it under ``<value>`` once the map is
+        self.shapes: dict[str, Shape] = {}
+
+    def settle(self, out: dict[str, list[Any]]) -> None:
+        """Move what ``out`` holds under the keys of maps found to be keyed by data (before the walk
+        knew) under their ``<value>`` segment: no raw key stays in a field's name."""
+        if not any(seen.data for seen in self.maps.values()):
+            return
+        maps = self.maps
+        moved: dict[str, tuple[str, Shape]] = {}
+        for path in out:
+            shape = self.shapes.get(path)
+            if shape is None:
+                continue
+            segs, raw = shape
+            data = [(i, at) for i, at in raw if (seen := maps.get(at)) is not None and seen.data]
+            if data:
+                new = list(segs)
+                for i, _ in data:
+                    new[i] = VALUE_FIELD
+                moved[path] = (Walker._join(new), (tuple(new), tuple(x for x in raw if x not in data)))
+        for path, (new_path, new_shape) in moved.items():
+            values = out.pop(path)
+            bucket = out.setdefault(new_path, [])
+            bucket.extend(values[: max(0, MAX_VALUES_PER_FIELD - len(bucket))])
+            self.shapes.setdefault(new_path, new_shape)
+
+
 class _MapPath:
     """What the walk saw of the objects at one path: their keys so far (counted, at most MAP_KEYS + 1
     distinct), and whether they are data (then every key there goes to ``<key>``)."""
 
-    __slots__ = ("keys", "data")
+    __slots__ = ("keys", "data", "loose")
 
     def __init__(self) -> None:
         self.keys: Counter[str] = Counter()
         self.data = False
+        self.loose: set[str] = set()  # keys seen here that are neither schema-like nor a known field name
 
 
 class Walker:
     """Feeds on (event, value) pairs as ijson's ``basic_parse`` yields them."""
 
-    def __init__(self, out: dict[str, list[Any]], root: str = "", records: bool = False) -> None:
+    def __init__(self, out: dict[str, list[Any]], root: str = "", records: bool = False,
+                 keys: KeyMaps | None = None) -> None:
         self.out = out
         self.segs: list[str] = [root] if root else []  # non-empty path segments of the open containers
+        # for each of segs: the path of the map whose raw key it is (None: "[]", <value>, the root)
+        self.ids: list[Segs | None] = [None] * len(self.segs)
+        self.key_at: Segs | None = None  # the map path of the pending key, while that key is raw
+        self.raw_key: str = ""  # the pending key itself while ``raw`` is set
         self.base = len(self.segs)
         self.kinds: list[str] = []  # "map" / "array" of each open container
+        self.ats: list[Segs] = []  # the path of each open container (as _segs gives it), taken when it opens
         self.pushed: list[bool] = []  # whether each open container added a segment
         self.key: str | None = None  # the pending key segment inside a map
         self.records = records  # a top-level array holds records: its items add no "[]"
@@ -74,23 +120,34 @@ class Walker:
         self.items = 0  # items of a top-level array (records), counted while walking
         self.top: str | None = None  # the kind of the top-level value
         self.rests: list[str] = []  # what came after the cut of each long value (read as text by the readers)
-        self.maps: dict[Segs, _MapPath] = {}  # per path of an object: its keys, and whether they are data
-        self.shapes: dict[str, Segs] = {}  # each kept path's segments (to move it under ``<value>`` later)
+        self.keys = keys if keys is not None else KeyMaps()
+        self.maps, self.shapes = self.keys.maps, self.keys.shapes
         self.raw: Segs | None = None  # the open map's path, while its pending key is a raw (name-like) key
 
     def _segs(self, last: str | None) -> list[str]:
         """The segments of the open containers (and ``last``), a very deep path shortened in its
         middle: O(PATH_KEEP), never O(depth)."""
-        segs = self.segs
-        if last:
-            segs = segs[-2 * PATH_KEEP:] + [last] if len(segs) > 2 * PATH_KEEP else [*segs, last]
-            depth = len(self.segs) + 1
-        else:
-            depth = len(segs)
-            segs = segs[-2 * PATH_KEEP:] if depth > 2 * PATH_KEEP else segs
-        if depth > 2 * PATH_KEEP:
-            segs = [*self.segs[:PATH_KEEP], f"…{depth - 2 * PATH_KEEP} levels…", *segs[-PATH_KEEP:]]
-        return segs
+        extra = [last] if last else []
+        return self._cut(self.segs, extra, f"…{len(self.segs) + len(extra) - 2 * PATH_KEEP} levels…")
+
+    def _shape(self, segs: list[str], last_id: Segs | None, has_last: bool) -> Shape:
+        """``segs`` (from ``_segs``) and the (index, map path) of the raw keys among them: what
+        :meth:`KeyMaps.settle` moves under ``<value>`` if their map turns out to be keyed by data."""
+        ids = self._cut(self.ids, [last_id] if has_last else [], None)
+        return tuple(segs), tuple((i, at) for i, at in enumerate(ids) if at is not None)
+
+    def _child_id(self) -> Segs | None:
+        """The map path of the pending key when it is raw (a name, not ``<value>``), else None."""
+        if self.kinds and self.kinds[-1] == "map" and self.key and self.key != VALUE_FIELD:
+            return self.key_at
+        return None
+
+    @staticmethod
+    def _cut(stack: list[Any], extra: list[Any], marker: Any) -> list[Any]:
+        depth = len(stack) + len(extra)
+        if depth <= 2 * PATH_KEEP:
+            return [*stack, *extra]
+        return [*stack[:PATH_KEEP], marker, *(stack[-2 * PATH_KEEP:] + extra)[-PATH_KEEP:]]
 
     @staticmethod
     def _join(segs: Iterable[str]) -> str:
@@ -112,7 +169,7 @@ class Walker:
             return None
         return "[]"
 
-    def _keep(self, path: str, value: Any, segs: list[str] | None = None) -> None:
+    def _keep(self, path: str, value: Any, shape: Shape | None = None) -> None:
         self.values += 1
         bucket = self.out.get(path)
         if bucket is None:
@@ -120,8 +177,8 @@ class Walker:
                 self.dropped += 1
                 return
             bucket = self.out[path] = []
-        if segs is not None and path not in self.shapes:
-            self.shapes[path] = tuple(segs)
+        if shape is not None and path not in self.shapes:
+            self.shapes[path] = shape
         if len(bucket) < MAX_VALUES_PER_FIELD:
             if not isinstance(value, str):
                 value = str(value)
@@ -139,18 +196,22 @@ class Walker:
             self.key = self._map_key(str(value))
         elif event in ("start_map", "start_array"):
             if self.raw is not None:  # a name-like key holding a record: ``{"Tan Ah Kow": {...}}``
-                self._data_map(self.raw)
+                self._data_map(self.raw, self.raw_key)
                 self.key, self.raw = VALUE_FIELD, None
             child = self._child()
             if child:
                 self.segs.append(child)
+                self.ids.append(self._child_id())
             self.pushed.append(bool(child))
             self.kinds.append("map" if event == "start_map" else "array")
+            self.ats.append(tuple(self._segs(None)) if event == "start_map" else ())
             self.key = None
         elif event in ("end_map", "end_array"):
             self.kinds.pop()
+            self.ats.pop()
             if self.pushed.pop():
                 self.segs.pop()
+                self.ids.pop()
             self.key = None
             self.raw = None
         elif event in ("null", "boolean"):
@@ -158,44 +219,62 @@ class Walker:
             return
         else:
             raw, self.raw = self.raw, None
-            segs = self._segs(self._child())
-            self._keep(self._join(segs) or "$", value, segs)
             if raw is not None and looks_like_value(str(value)):  # ``{"Tan Ah Kow": "+65 9123 4567"}``
-                self._data_map(raw)
+                self._data_map(raw, self.raw_key)
+                self.key = VALUE_FIELD
+            last = self._child()
+            segs = self._segs(last)
+            path = self._join(segs) or "$"
+            self._keep(path, value, None if path in self.shapes else self._shape(segs, self._child_id(), bool(last)))
 
     def _map_key(self, key: str) -> str:
         """The path segment of ``key`` in the open map: ``<value>`` when the map's keys are data (the
         key then goes to the ``<key>`` field as a value), else the key itself."""
-        self.raw = None
-        at = tuple(self.segs)
+        self.raw = self.key_at = None
+        at = self.ats[-1]  # O(PATH_KEEP) however deep: a very deep path is shortened in its middle
         seen = self.maps.get(at)
         if seen is None:
-            if len(self.maps) >= MAX_FIELDS:  # bounded: past it, only a key that validates is taken for data
+            if len(self.maps) >= MAX_FIELDS:  # bounded: past it, each key is judged alone (not counted)
                 if looks_like_value(key):
                     self._keep_key(at, key)
                     return VALUE_FIELD
+                if not _NAME_LIKE.fullmatch(key) and not _hinted(key):
+                    self.raw, self.raw_key = at, key
+                self.key_at = at
                 return key
             seen = self.maps[at] = _MapPath()
         if seen.data:
             self._keep_key(at, key)
             return VALUE_FIELD
-        if key not in seen.keys and len(seen.keys) >= MAP_KEYS:  # many distinct keys at one path: a map
-            self._data_map(at)
+        if key in seen.keys:  # judged when first seen here (a value-like key would have made the map data)
+            seen.keys[key] += 1
+            if key in seen.loose:
+                self.raw, self.raw_key = at, key
+            self.key_at = at
+            return key
+        if len(seen.keys) >= MAP_KEYS:  # many distinct keys at one path: a map
+            self._data_map(at, key)
             self._keep_key(at, key)
             return VALUE_FIELD
         seen.keys[key] += 1
         if looks_like_value(key):  # an object keyed by e-mail, phone, card, id, IP, date
-            self._data_map(at)
+            self._data_map(at, key)
             return VALUE_FIELD
         if not _NAME_LIKE.fullmatch(key) and not _hinted(key):
-            self.raw = at  # data if it holds a record, or a value that validates: decided when it comes
+            self.raw, self.raw_key = at, key  # data if it holds a record, or a value that validates: decided then
+            seen.loose.add(key)
+        self.key_at = at  # a raw key: what is kept under it moves if its map is found to be data later
         return key
 
-    def _data_map(self, at: Segs) -> None:
+    def _data_map(self, at: Segs, key: str) -> None:
         """The objects at ``at`` are keyed by data: the keys seen there so far go to its ``<key>``
         field (each as often as it came), and from now on every key there does (:meth:`settle` moves
-        what was kept under those keys so far under ``<value>``)."""
-        seen = self.maps.setdefault(at, _MapPath())
+        what was kept under those keys so far under ``<value>``). A map past the bound on those
+        followed (not counted): its current ``key`` alone."""
+        seen = self.maps.get(at)
+        if seen is None:
+            self._keep_key(at, key)
+            return
         if seen.data:
             return
         seen.data = True
@@ -203,33 +282,19 @@ class Walker:
             for _ in range(min(n, MAX_VALUES_PER_FIELD)):
                 self._keep_key(at, key)
         seen.keys.clear()
+        seen.loose.clear()
 
     def _keep_key(self, at: Segs, key: str) -> None:
-        """``key``, a key of the open map (at ``at``) that is data, kept as a value of its ``<key>`` field."""
-        segs = self._segs(KEY_FIELD) if at == tuple(self.segs) else [*at, KEY_FIELD]
-        self._keep(self._join(segs), key, segs)
+        """``key``, a key of the open map (at ``at``, its path) that is data, kept as a value of its
+        ``<key>`` field."""
+        segs = self._segs(KEY_FIELD)
+        path = self._join(segs)
+        self._keep(path, key, None if path in self.shapes else self._shape(segs, None, True))
 
     def settle(self) -> None:
         """Move what was kept under the keys of maps found to be keyed by data (before the walk knew)
-        under their ``<value>`` segment: no raw key stays in a field's name. Call once the walk ends."""
-        data = {at for at, seen in self.maps.items() if seen.data}
-        if not data:
-            return
-        moved: dict[str, tuple[str, Segs]] = {}
-        for path, segs in self.shapes.items():
-            for n in range(len(segs) - 1, -1, -1):  # the deepest data map first, then its parents
-                if segs[n] not in (KEY_FIELD, VALUE_FIELD, "[]") and segs[:n] in data:
-                    segs = (*segs[:n], VALUE_FIELD, *segs[n + 1:])
-            if segs != self.shapes[path]:
-                moved[path] = (self._join(segs), segs)
-        for path, (new, segs) in moved.items():
-            values = self.out.pop(path, None)
-            del self.shapes[path]
-            if values is None:
-                continue
-            bucket = self.out.setdefault(new, [])
-            bucket.extend(values[: max(0, MAX_VALUES_PER_FIELD - len(bucket))])
-            self.shapes.setdefault(new, segs)
+        under their ``<value>`` segment (:meth:`KeyMaps.settle`). Call once the walk ends."""
+        self.keys.settle(self.out)
 
     def feed_all(self, events: Iterable[Event]) -> None:
         for event, value in events:
@@ -281,6 +346,17 @@ def flatten(value: Any, path: str, out: dict[str, list[Any]]) -> int:
     return walker.dropped
 
 
+def keyed_note(fmt: str, out: dict[str, list[Any]]) -> str | None:
+    """The note naming the maps keyed by data that the walk made one path (their ``<key>`` fields:
+    no raw key is in them), or None when there were none."""
+    maps = [p for p in out if p == KEY_FIELD or p.endswith("." + KEY_FIELD)]
+    if not maps:
+        return None
+    named = ", ".join(maps[:5]) + (f" and {len(maps) - 5} more" if len(maps) > 5 else "")
+    return (f"{fmt}: objects keyed by data (e-mails, phones, ids, names; or many distinct keys at one path) "
+            f"read as maps: their keys are classified as the values of {named}, never used as field names")
+
+
 def _parse(data: bytes, walker: Walker) -> None:
     import ijson
 
@@ -321,13 +397,13 @@ def read_json(text: str, truncated: bool) -> ReadResult:
         elif truncated:
             return ReadResult(text=chunks(text))  # not JSON after all: the text is still classified
         elif walker.values:
-            result = ReadResult(fields=out)
+            result = ReadResult(fields=out, note=keyed_note("json", out))
             walker.note_dropped(result, "json")
             return result.skip(f"json: invalid after {walker.values} values ({type(exc).__name__}): the rest not read")
         else:
             raise ValueError("unparseable JSON") from None
     walker.settle()
-    result = ReadResult(fields=out)
+    result = ReadResult(fields=out, note=keyed_note("json", out))
     result.rows = walker.items if walker.top == "array" else 1
     walker.note_dropped(result, "json")
     return result
@@ -352,13 +428,16 @@ def read_jsonl(text: str) -> ReadResult:
             _parse(line.encode("utf-8"), walker)
         except ijson.JSONError:
             walker.kinds.clear()
+            walker.ats.clear()
             walker.pushed.clear()
             del walker.segs[walker.base:]
+            del walker.ids[walker.base:]
+            walker.key = walker.raw = walker.key_at = None
             # invalid mid-line (a NaN that Python's json.dumps writes): what came after the error is only
             # read as text, so the whole line is (what came before it is then counted twice, never lost)
             loose.append(line)
     walker.settle()
-    result = ReadResult(fields=out, text=chunks("\n".join(loose)) if loose else [])
+    result = ReadResult(fields=out, text=chunks("\n".join(loose)) if loose else [], note=keyed_note("jsonl", out))
     result.rows = sum(1 for line in lines if line.strip())  # counted, not sampled
     walker.note_dropped(result, "jsonl")
     return result

@@ -57,7 +57,7 @@ import sqlalchemy as sa
 
 # one flattening rule for JSON, in objects and in columns: the same walker, field names and bounds
 from connectors.formats.common import MAX_FIELDS, MAX_VALUES_PER_FIELD
-from connectors.formats.jsonwalk import Walker
+from connectors.formats.jsonwalk import KeyMaps, Walker
 
 from .dialects import ALL_VERSIONS as ALL_VERSIONS
 from .dialects import LONG_CHARS, Dialect, TableInfo
@@ -301,22 +301,26 @@ def text_of(value: Any) -> str | None:
 # --------------------------------------------------------------------------- JSON, iteratively
 
 
-def walk_json(text: str, path: str, out: dict[str, list[Any]], dropped: list[int] | None = None) -> str:
+def walk_json(text: str, path: str, out: dict[str, list[Any]], dropped: list[int] | None = None,
+              keys: KeyMaps | None = None) -> str:
     """Flatten the JSON document in ``text`` into ``out`` (``path.key.path``, ``[]`` for list
     items) with the object readers' walker (:mod:`connectors.formats.jsonwalk`: ijson events,
     no recursion, any depth, long paths shortened in the middle). Returns ``complete``,
     ``partial`` (the text ended inside the document, as a document cut on the server does:
     what was read is in ``out``) or ``invalid`` (not JSON; ``out`` may hold what came before).
-    ``dropped[0]`` counts the values under key paths past MAX_FIELDS, which ``out`` does not keep."""
+    ``dropped[0]`` counts the values under key paths past MAX_FIELDS, which ``out`` does not keep.
+    ``keys``: shared by the documents of one column (keys at one path count across its rows); the
+    caller then settles the column's fields once (:meth:`KeyMaps.settle`), else this document is."""
     import ijson
 
-    walker = Walker(out, root=path)
+    walker = Walker(out, root=path, keys=keys)
     try:
         walker.feed_all(ijson.basic_parse(io.BytesIO(text.encode("utf-8", "replace")), use_float=True))
     except ijson.JSONError as exc:
         return "partial" if "premature EOF" in str(exc) else "invalid"
     finally:
-        walker.settle()  # what a map keyed by data held, under its <value> segment (no raw key in a name)
+        if keys is None:
+            walker.settle()  # what a map keyed by data held, under its <value> segment (no raw key in a name)
         if dropped is not None:
             dropped[0] += walker.dropped
     return "complete"
@@ -376,6 +380,7 @@ def read_rows(cols: list[str], rows: list[tuple], structured: set[str] | frozens
     columns = list(zip(*rows)) if rows else []
     texts: list[list[str]] = []  # per column, each row's text for the digest
     slow: list[int] = []  # columns read cell by cell, row after row (JSON key paths in row order)
+    json_keys: dict[str, KeyMaps] = {}  # per column: its JSON documents' keys, counted across the rows
     for i, col in enumerate(cols):
         values = columns[i] if i < len(columns) else (None,) * len(rows)
         kind = wire.get(col)
@@ -392,12 +397,15 @@ def read_rows(cols: list[str], rows: list[tuple], structured: set[str] | frozens
             col = cols[i]
             raw = row[i] if i < len(row) else None
             try:
-                cell = _cell(col, raw, col in structured, cut.get(col), fields, was_cut, json_cut, dropped)
+                cell = _cell(col, raw, col in structured, cut.get(col), fields, was_cut, json_cut, dropped,
+                             json_keys)
                 texts[i].append("\x00" if cell is None else cell)
             except Exception as exc:  # noqa: BLE001 - one cell's failure stays that cell's
                 count, _ = failed.get(col, (0, ""))
                 failed[col] = (count + 1, type(exc).__name__)
                 texts[i].append("\x01")
+    for keys in json_keys.values():  # maps found keyed by data after some rows: those rows' raw keys moved too
+        keys.settle(fields)
     sha = hashlib.sha256
     if width and (not rows or min(map(len, rows)) >= width):
         digests = _row_digests(map(str.encode, map("\x1f".join, zip(*texts))))
@@ -681,9 +689,11 @@ def _wire_column(col: str, kind: str, values: tuple, fields: dict[str, list[str]
 
 
 def _cell(col: str, raw: Any, structured: bool, chars: int | None, fields: dict[str, list[str]],
-          was_cut: dict[str, int], json_cut: dict[str, int], dropped: dict[str, int] | None = None) -> str | None:
+          was_cut: dict[str, int], json_cut: dict[str, int], dropped: dict[str, int] | None = None,
+          json_keys: dict[str, KeyMaps] | None = None) -> str | None:
     """One cell into ``fields``; returns its text for the digest (``dropped``: values under JSON key
-    paths past MAX_FIELDS, counted per column)."""
+    paths past MAX_FIELDS, counted per column; ``json_keys``: per column, its JSON documents' keys,
+    shared across its rows: the caller settles ``fields`` with them once every row is read)."""
     lost = [0]
     if raw is None:
         return None
@@ -698,9 +708,10 @@ def _cell(col: str, raw: Any, structured: bool, chars: int | None, fields: dict[
             raw = json.dumps(raw, default=str)
         text = raw if isinstance(raw, str) else text_of(raw) or ""
         doc: dict[str, list[Any]] = {}
-        if walk_json(text, col, doc, lost) == "invalid" and not doc:
+        keys = None if json_keys is None else json_keys.setdefault(col, KeyMaps())
+        if walk_json(text, col, doc, lost, keys) == "invalid" and not doc:
             _put(fields, col, text[:MAX_CHARS])
-        lost[0] += _merge(fields, doc)
+        lost[0] += _merge(fields, doc, keys)
         if lost[0] and dropped is not None:
             dropped[col] = dropped.get(col, 0) + lost[0]
         if cut_here:
@@ -711,26 +722,34 @@ def _cell(col: str, raw: Any, structured: bool, chars: int | None, fields: dict[
         return None
     if isinstance(raw, str) and raw[:1] in ("{", "["):  # JSON kept in a text column (MariaDB's JSON is LONGTEXT)
         doc = {}
-        state = walk_json(raw, col, doc, lost)
+        keys = None if json_keys is None else json_keys.setdefault(col, KeyMaps())
+        state = walk_json(raw, col, doc, lost, keys)
         if state == "complete" or (state == "partial" and cut_here and doc):
-            lost[0] += _merge(fields, doc)
+            lost[0] += _merge(fields, doc, keys)
             if lost[0] and dropped is not None:
                 dropped[col] = dropped.get(col, 0) + lost[0]
             if cut_here:
                 json_cut[col] = json_cut.get(col, 0) + 1
             return cell
+        if keys is not None:  # not read as JSON after all: the shapes of its paths are not kept either
+            for path in doc:
+                if path not in fields:
+                    keys.shapes.pop(path, None)
     # text cut on the server is classified whole (the digest keeps its first MAX_CHARS characters)
     fields[col].append(raw if chars is not None and isinstance(raw, str) else cell)
     return cell
 
 
-def _merge(fields: dict[str, list[str]], doc: dict[str, list[Any]]) -> int:
-    """``doc``'s values into ``fields``; returns how many were not kept (paths past MAX_FIELDS)."""
+def _merge(fields: dict[str, list[str]], doc: dict[str, list[Any]], keys: KeyMaps | None = None) -> int:
+    """``doc``'s values into ``fields``; returns how many were not kept (paths past MAX_FIELDS).
+    ``keys``: the column's shared key maps, which keep the shapes of the paths ``fields`` holds only."""
     lost = 0
     for key, values in doc.items():
         for v in values:
             if not _put(fields, key, v):
                 lost += 1
+        if keys is not None and key not in fields:
+            keys.shapes.pop(key, None)
     return lost
 
 

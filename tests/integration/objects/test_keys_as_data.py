@@ -57,6 +57,8 @@ def test_keys_that_are_personal_data_are_classified_and_never_written_raw(s3_url
     where = {w for p in ds["personal_data"] for w in p["where"]}
     assert "customers.<value>.phone" in " ".join(where) or any("<value>.phone" in w for w in where), where
     assert any(w.endswith("<key>") for w in where), where
+    keyed = [n for n in ds["notes"] if "keyed by data" in n]  # the dataset says what the reader did
+    assert keyed and any("customers.<key>" in n for n in keyed), ds["notes"]
     [orders] = [d for d in doc["datasets"] if d["name"] == "keyed-exports/orders/"]
     assert [w for p in orders["personal_data"] for w in p["where"] if "email" in w] == ["[].email"] or any(
         w == "email" for p in orders["personal_data"] for w in p["where"]), orders["personal_data"]
