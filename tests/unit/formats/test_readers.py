@@ -219,3 +219,13 @@ def test_maps_keyed_by_data_are_one_path():
     lines = "\n".join(json.dumps({"seen": {f"u{i}": 1}}) for i in range(MAP_KEYS + 1))
     r = read_bytes("k", "x.jsonl", lines.encode(), False)
     assert set(r.fields) == {"seen.<key>", "seen.<value>"} and len(r.fields["seen.<key>"]) == MAP_KEYS + 1
+
+
+def test_a_map_keyed_by_data_deep_in_a_document_is_one_path_too():
+    # past 32 levels a path's middle is cut; the keys of a map keyed by data there still leave the path
+    for depth in (20, 40, 5000):
+        doc = '{"a":' * depth + '{"Lee Siew Ling": {"t": 1}, "Tan Ah Kow": "+65 9123 4567"}' + "}" * depth
+        r = read_bytes("k", "x.json", doc.encode(), False)
+        assert not any("Siew" in p or "Kow" in p for p in r.fields), (depth, list(r.fields))
+        [keys] = [v for p, v in r.fields.items() if p.endswith(".<key>")]
+        assert sorted(keys) == ["Lee Siew Ling", "Tan Ah Kow"], (depth, r.fields)
