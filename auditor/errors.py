@@ -55,6 +55,11 @@ class PolicyError(ConfigError):
     pass
 
 
+class PolicyErrors(ConfigErrors, PolicyError):
+    """Every mistake found in one policy file (or one file's rules and overrides), each naming
+    its file, line and key: one line per mistake, as :class:`ConfigErrors`."""
+
+
 class StoreError(AuditorError):
     pass
 

@@ -12,9 +12,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from auditor.errors import PolicyError
+from auditor.errors import ConfigError, PolicyError, PolicyErrors
 from auditor.registry import RegistryError
-from auditor.yaml_marks import Path_, read_marked, read_yaml_file
+from auditor.yaml_marks import Path_, read_marked, read_yaml_file, validation_errors
 from auditor.yaml_marks import dotted as _dotted
 from auditor.yaml_marks import line_of as _line
 
@@ -36,18 +36,24 @@ def read_yaml(path: Path) -> tuple[Any, dict[Path_, int]]:
 
 def _validate(model: type[BaseModel], data: Any, file: str, lines: dict[Path_, int], at: Path_ = (),
               context: dict | None = None) -> Any:
+    """``model`` validated from ``data``; every mistake in it at once (a :class:`PolicyErrors`
+    when more than one), each naming file, line and key."""
     try:
         return model.model_validate(data, context=context)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = (*at, *err["loc"])
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key"
-        elif err["type"] == "missing":
-            msg = "missing required key"
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise PolicyError(msg + more, file=file, line=_line(lines, loc), key=_dotted(loc)) from None
+        raise _one_or_all(validation_errors(exc, lines, file, at, PolicyError)) from None
+
+
+def _one_or_all(errors: Sequence[ConfigError]) -> PolicyError:
+    """One error as itself, several as a :class:`PolicyErrors` (one line each)."""
+    flat: list[ConfigError] = []
+    for e in errors:
+        flat.extend(e.errors if isinstance(e, PolicyErrors) else [e])
+    first = flat[0]
+    if len(flat) == 1:
+        return first if isinstance(first, PolicyError) else PolicyError(first.detail, file=first.file,
+                                                                         line=first.line, key=first.key)
+    return PolicyErrors(flat)
 
 
 # --- specs -> files ---------------------------------------------------------------
@@ -101,15 +107,47 @@ class _Build:
             data = {}
         if not isinstance(data, dict):
             raise PolicyError("a policy file is a mapping (rules, overrides, extends)", file=name, line=1)
-        spec: PolicyFileSpec = _validate(PolicyFileSpec, data, name, lines, context=self.context)
+        try:
+            spec: PolicyFileSpec = _validate(PolicyFileSpec, data, name, lines, context=self.context)
+        except PolicyError as exc:
+            raise _one_or_all([exc, *self._rule_mistakes(data, exc, name, lines)]) from None
         for i, parent in enumerate(spec.extends):
             for p in _resolve(parent, path.parent, (name, _line(lines, ("extends", i)), f"extends[{i}]")):
                 self.load(p)
         self.files.append(name)
+        errors: list[PolicyError] = []  # every rule's mistakes at once: a user fixes them in one go
         for i, rule in enumerate(spec.rules):
-            self.add_rule(rule, name, lines, ("rules", i))
+            try:
+                self.add_rule(rule, name, lines, ("rules", i))
+            except PolicyError as exc:
+                errors.append(exc)
+        if errors:
+            raise _one_or_all(errors)
         for i, ov in enumerate(spec.overrides):
             self.overrides.append((ov, name, lines, ("overrides", i)))
+
+    def _rule_mistakes(self, data: dict, found: PolicyError, file: str, lines: dict[Path_, int]) -> list[ConfigError]:
+        """Where a file's shape is wrong, the mistakes of its rules whose own shape is right (an
+        unknown check, bad params, a duplicate id): reported with the shape's, so that one
+        round of fixes is enough. The rules are checked on a copy: nothing is loaded."""
+        raw = data.get("rules")
+        if not isinstance(raw, list):
+            return []
+        wrong = {e.key for e in (found.errors if isinstance(found, PolicyErrors) else [found])}
+        scratch = _Build()
+        scratch.context, scratch.rules = self.context, dict(self.rules)
+        out: list[ConfigError] = []
+        for i, item in enumerate(raw):
+            at: Path_ = ("rules", i)
+            if any(k == _dotted(at) or (k or "").startswith(_dotted(at) + ".") for k in wrong):
+                continue  # its own shape is wrong: already said
+            try:
+                scratch.add_rule(RuleSpec.model_validate(item, context=self.context), file, lines, at)
+            except ValidationError:
+                continue  # the file-level errors name it
+            except PolicyError as exc:
+                out.extend(exc.errors if isinstance(exc, PolicyErrors) else [exc])
+        return out
 
     def add_rule(self, spec: RuleSpec, file: str, lines: dict[Path_, int], at: Path_) -> None:
         line = _line(lines, at)
@@ -131,25 +169,14 @@ class _Build:
         self.rules[spec.id] = rule
 
     def apply_overrides(self) -> None:
+        errors: list[PolicyError] = []  # every override's mistakes at once
         for ov, file, lines, at in self.overrides:
-            rule = self.rules.get(ov.rule)
-            if rule is None:
-                raise PolicyError(f"override of unknown rule {ov.rule!r} (loaded: {', '.join(self.rules)})",
-                                  file=file, line=_line(lines, (*at, "rule")), key=_dotted((*at, "rule")))
-            merged = {**rule.params, **(ov.params or {})}
-            options = _validate(rule.check_impl.params, merged, file, lines, (*at, "params"), context=self.context)
-            if ov.scoped:
-                rule.scoped.append(Scoped(
-                    vendors=_tup(ov.vendors), sources=_tup(ov.sources), datasets=_tup(ov.datasets),
-                    params=ov.params, severity=ov.severity, match=ov.match, enabled=ov.enabled,
-                    file=file, line=_line(lines, at)))
-            else:
-                rule.params, rule.options = merged, options
-                rule.severity = ov.severity or rule.severity
-                rule.match = ov.match or rule.match
-                rule.enabled = rule.enabled if ov.enabled is None else ov.enabled
-                rule.overridden_in.append(f"{file}:{_line(lines, at)}")
-            _guard_not_assessed(rule, file, _line(lines, at), _dotted(at), ov)
+            try:
+                self._override(ov, file, lines, at)
+            except PolicyError as exc:
+                errors.append(exc)
+        if errors:
+            raise _one_or_all(errors)
         # scoped params on top of the final global params must still validate
         for rule in self.rules.values():
             for s in rule.scoped:
@@ -157,7 +184,29 @@ class _Build:
                     try:
                         rule.check_impl.params.model_validate({**rule.params, **s.params}, context=self.context)
                     except ValidationError as exc:
-                        raise PolicyError(exc.errors()[0]["msg"], file=s.file, line=s.line, key="params") from None
+                        errors.append(PolicyError(exc.errors()[0]["msg"], file=s.file, line=s.line, key="params"))
+        if errors:
+            raise _one_or_all(errors)
+
+    def _override(self, ov: OverrideSpec, file: str, lines: dict[Path_, int], at: Path_) -> None:
+        rule = self.rules.get(ov.rule)
+        if rule is None:
+            raise PolicyError(f"override of unknown rule {ov.rule!r} (loaded: {', '.join(self.rules)})",
+                              file=file, line=_line(lines, (*at, "rule")), key=_dotted((*at, "rule")))
+        merged = {**rule.params, **(ov.params or {})}
+        options = _validate(rule.check_impl.params, merged, file, lines, (*at, "params"), context=self.context)
+        if ov.scoped:
+            rule.scoped.append(Scoped(
+                vendors=_tup(ov.vendors), sources=_tup(ov.sources), datasets=_tup(ov.datasets),
+                params=ov.params, severity=ov.severity, match=ov.match, enabled=ov.enabled,
+                file=file, line=_line(lines, at)))
+        else:
+            rule.params, rule.options = merged, options
+            rule.severity = ov.severity or rule.severity
+            rule.match = ov.match or rule.match
+            rule.enabled = rule.enabled if ov.enabled is None else ov.enabled
+            rule.overridden_in.append(f"{file}:{_line(lines, at)}")
+        _guard_not_assessed(rule, file, _line(lines, at), _dotted(at), ov)
 
 
 def _guard_not_assessed(rule: Rule, file: str, line: int | None, key: str, ov: OverrideSpec | None = None) -> None:

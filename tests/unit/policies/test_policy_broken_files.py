@@ -171,3 +171,58 @@ def test_a_scoped_override_naming_a_detector_type_is_evaluated(tmp_path):
     ps = load_policies([str(path)], personal_data_types=("national_id", "employee_id"))
     [f] = of_rule(run(ps, [table(personal_data=(pdata("employee_id", where=("emp_no",)),))]), "ids-held")
     assert f.dataset == "crm.customers"
+
+
+def test_every_mistake_of_a_file_is_named_at_once(tmp_path) -> None:
+    """A policy author fixes a file in one round: a rule of the wrong shape, an unknown check,
+    bad params and an override of an unknown rule are all named, each with its line and key
+    (only the first was, with "(and N more)" and nothing of the others)."""
+    path = tmp_path / "acme.yaml"
+    path.write_text(textwrap.dedent("""\
+        rules:
+          - id: stale-x
+            title: Stale
+            severity: hgh
+            check: stale-personal-data
+          - id: other
+            title: Other
+            severity: high
+            check: no-such-check
+          - id: third
+            title: Third
+            severity: low
+            check: stale-personal-data
+            params: {max_age: soon, max_aeg: 1}
+        """))
+    with pytest.raises(PolicyError) as got:
+        load_policies([str(path)])
+    text = str(got.value)
+    assert f"{path}:4: rules[0].severity" in text
+    assert f"{path}:9: rules[1].check: unknown check 'no-such-check'" in text
+    assert f"{path}:14: rules[2].params.max_age" in text and f"{path}:14: rules[2].params.max_aeg" in text
+    assert len(text.splitlines()) == 4, text
+    assert "more)" not in text
+
+    path.write_text(textwrap.dedent("""\
+        extends: builtin:baseline
+        rules:
+          - id: mine
+            title: Mine
+            severity: high
+            check: stale-personal-data
+            params: {max_age: never}
+        overrides:
+          - rule: stale-data
+            enabled: false
+          - rule: stale-personal-data
+            params: {max_age: whenever}
+        """))
+    with pytest.raises(PolicyError) as got:
+        load_policies([str(path)])
+    assert f"{path}:7: rules[0].params.max_age" in str(got.value)  # a rule's mistake: reported before overrides load
+    path.write_text(path.read_text().replace("{max_age: never}", "{max_age: 30d}"))
+    with pytest.raises(PolicyError) as got:
+        load_policies([str(path)])
+    text = str(got.value)
+    assert f"{path}:9: overrides[0].rule: override of unknown rule 'stale-data'" in text
+    assert f"{path}:12: overrides[1].params.max_age" in text, text
