@@ -26,7 +26,7 @@ from auditor import fingerprint, registry, tempdirs
 from auditor.classify import ClassifyOptions, classify
 from auditor.classify.scrub import scrub_text
 from auditor.config import Config, SourceConfig
-from auditor.errors import AuditorError, RunNotSaved
+from auditor.errors import AuditorError, LockedError, RunNotSaved
 from auditor.gcpause import fewer_collections
 from auditor.logs import safe_text
 from auditor.models import (
@@ -399,6 +399,22 @@ def config_identity(config: Config) -> str:
     return str(Path(config.path).resolve()) if config.path else "<inline config>"
 
 
+@contextlib.contextmanager
+def _run_lock(store: Store, run_id: str, config: Config) -> Iterator[None]:
+    """The store's run lock for this run; a refusal that names ``auditor unlock`` names it with
+    this config, as the user would type it."""
+    try:
+        store.acquire_lock(run_id, stale_after=timedelta(hours=config.lock_stale_hours))
+    except LockedError as exc:
+        if config.path and "`auditor unlock`" in str(exc):
+            raise LockedError(str(exc).replace("`auditor unlock`", f"`auditor unlock -c {config.path}`")) from None
+        raise
+    try:
+        yield
+    finally:
+        store.release_lock(run_id)
+
+
 def run_audit(config: Config, options: RunOptions | None = None) -> Run:
     """One full audit run. Raises AuditorError subclasses only before anything is scanned."""
     with fewer_collections():
@@ -431,7 +447,7 @@ def _run_audit(config: Config, options: RunOptions | None) -> Run:
     run_id = new_run_id(started)
     identity = config_identity(config)
     try:
-        with store.lock(run_id, stale_after=timedelta(hours=config.lock_stale_hours)):
+        with _run_lock(store, run_id, config):
             stub = Run(id=run_id, started_at=started, as_of=as_of, trigger=options.trigger,
                        trigger_detail=options.trigger_detail or {}, status="running")
             store.begin_run(stub, identity)

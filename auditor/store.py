@@ -442,10 +442,18 @@ class Store:
                         conn.execute(runs.update().where(runs.c.id == held["run_id"], runs.c.status == "running")
                                      .values(status="failed", finished_at=None))
                         continue
+                    started = _utc(held["acquired_at"])
+                    if same_host:  # its process lives: it is running
+                        after = "it is running on this host: wait for it to end"
+                    else:  # a pod killed mid-run leaves a host no later pod has: its process cannot be checked
+                        hours = stale_after.total_seconds() / 3600
+                        after = (f"its lock expires {(started + stale_after).isoformat(timespec='seconds')} "
+                                 f"(lock_stale_hours: {hours:g}); if that run is gone (a killed pod or host), "
+                                 "`auditor unlock` releases it now")
                     raise LockedError(
                         f"another audit run ({held['run_id']}, pid {held['pid']} on {held['host']}, started "
-                        f"{_utc(held['acquired_at']).isoformat(timespec='seconds')}) holds this state store; "
-                        "runs on one store never overlap"
+                        f"{started.isoformat(timespec='seconds')}) holds this state store; "
+                        f"runs on one store never overlap: {after}"
                     ) from None
             except SQLAlchemyError as exc:
                 raise StoreError(f"cannot write the state store: {getattr(exc, 'orig', None) or exc}") from None

@@ -118,6 +118,28 @@ def test_lock_refuses_a_second_run(tmp_path, fake_connector):
     assert scan(p).exit_code == 0
 
 
+def test_a_lock_held_from_another_host_says_when_it_expires_and_how_to_release_it(tmp_path, fake_connector):
+    """A pod killed mid-run leaves the lock with a host name no later pod has: the next run
+    cannot tell whether it lives, and waits out ``lock_stale_hours``. The refusal says when the
+    lock expires by itself and that ``auditor unlock`` releases a lock whose run is gone."""
+    import sqlalchemy as sa
+
+    from auditor.store import run_lock
+
+    p = config(tmp_path, [fake("db", datasets=[CLEAN])])
+    store = Store.open(f"sqlite:///{tmp_path}/state.db")
+    store.acquire_lock("other-run")
+    taken = (datetime.now(timezone.utc) - timedelta(hours=1)).replace(microsecond=0)  # the lock's age is real time
+    with store.engine.begin() as conn:
+        conn.execute(sa.update(run_lock).values(host="audit-cronjob-28912345-x7k2p", acquired_at=taken))
+    r = scan(p)
+    assert r.exit_code == 2, r.output
+    assert "audit-cronjob-28912345-x7k2p" in r.output
+    expires = (taken + timedelta(hours=12)).isoformat(timespec="seconds")
+    assert f"expires {expires} (lock_stale_hours: 12)" in r.output, r.output
+    assert f"auditor unlock -c {p}" in r.output, r.output
+
+
 def test_stale_lock_of_a_dead_process_is_taken_over(tmp_path, fake_connector):
     import socket
     from datetime import datetime, timezone
