@@ -142,9 +142,9 @@ def test_no_output_presents_a_waived_unknown_as_a_complete_run(tmp_path, fake_co
     assert "auditor_waived_not_assessed_findings 1.0" in prom
 
 
-def test_a_run_stored_complete_before_the_fix_is_rerendered_incomplete(tmp_path, fake_connector):
-    """A run stored by an earlier version as complete although a not-assessed finding was only
-    waived: `auditor report` renders it as what it was, incomplete."""
+def _stored_complete_with_a_waived_unknown(tmp_path):
+    """A config whose one not-assessed finding is waived, its second run stored as an earlier
+    version stored it (complete): the config, that run's id and the store."""
     from auditor.store import Store, runs
 
     p = config(tmp_path, datasets=[UNKNOWN_ENCRYPTION])
@@ -155,8 +155,15 @@ def test_a_run_stored_complete_before_the_fix_is_rerendered_incomplete(tmp_path,
     assert scan(p, "--json", str(out)).exit_code == 3
     run_id = json.loads(out.read_text())["run"]["id"]
     store = Store.open(f"sqlite:///{tmp_path}/state.db")
-    with store.engine.begin() as c:  # as the earlier version stored it
+    with store.engine.begin() as c:
         c.execute(sa.update(runs).where(runs.c.id == run_id).values(status="complete"))
+    return p, run_id, store
+
+
+def test_a_run_stored_complete_before_the_fix_is_rerendered_incomplete(tmp_path, fake_connector):
+    """A run stored by an earlier version as complete although a not-assessed finding was only
+    waived: `auditor report` renders it as what it was, incomplete."""
+    p, run_id, store = _stored_complete_with_a_waived_unknown(tmp_path)
     again = tmp_path / "again.json"
     r = CliRunner().invoke(cli, ["report", "-c", str(p), "--run", run_id, "--json", str(again)])
     assert r.exit_code == 0, r.output
@@ -192,18 +199,7 @@ def test_a_pre_event_release_gate_with_a_waived_unknown_still_exits_3(tmp_path, 
 def test_a_run_stored_complete_with_a_waived_unknown_is_not_the_last_complete_run(tmp_path, fake_connector):
     """The history an earlier version wrote: its run with only waived unknowns says complete. The
     metrics' last complete run and the run list read it as what it was, incomplete."""
-    from auditor.store import Store, runs
-
-    p = config(tmp_path, datasets=[UNKNOWN_ENCRYPTION])
-    out = tmp_path / "r.json"
-    assert scan(p, "--json", str(out)).exit_code == 3
-    [na] = not_assessed(json.loads(out.read_text()))
-    assert waive(p, na["id"]).exit_code == 0
-    assert scan(p, "--json", str(out)).exit_code == 3
-    old = json.loads(out.read_text())["run"]["id"]
-    store = Store.open(f"sqlite:///{tmp_path}/state.db")
-    with store.engine.begin() as c:  # as the earlier version stored it
-        c.execute(sa.update(runs).where(runs.c.id == old).values(status="complete"))
+    p, old, store = _stored_complete_with_a_waived_unknown(tmp_path)
     assert {r["id"]: r["status"] for r in store.list_runs()}[old] == "partial"
     assert store.previous_run_id(str(p.resolve())) is None  # no complete run in this history
     prom = tmp_path / "m.prom"
