@@ -14,6 +14,21 @@
 #include <math.h>
 #include <string.h>
 
+/* Rules every function below keeps (each broke one, and a crash here ends the whole audit run):
+ * - a sequence of Python objects the loop reads while it calls Python code (``__index__``,
+ *   ``__float__``, ``__getitem__`` of the items) is read from a tuple copy (``PySequence_Tuple``):
+ *   that code may empty the list passed, and a borrowed item of it would then be freed;
+ * - a buffer's size is counted with ``cells`` (a MemoryError where it would overflow): a length
+ *   is whatever ``__len__`` says, up to ``sys.maxsize``;
+ * - a conversion's error is checked at once: no Python code is called while one is pending. */
+
+/* ``a * b + c`` items, each of them >= 0, or -1 where that is negative or overflows a Py_ssize_t
+ * (``PyMem_New`` of -1 is NULL: the caller's MemoryError). */
+static Py_ssize_t cells(Py_ssize_t a, Py_ssize_t b, Py_ssize_t c) {
+    if (a < 0 || b < 0 || c < 0 || (b > 0 && a > (PY_SSIZE_T_MAX - c) / b)) return -1;
+    return a * b + c;
+}
+
 #define N_MEASURES 12
 #define SKIP 12 /* the slot of a byte no measure counts */
 
@@ -80,19 +95,19 @@ static PyObject *measures(PyObject *self, PyObject *args) {
     Py_buffer chunk;
     PyObject *blocks;
     if (!PyArg_ParseTuple(args, "y*O:measures", &chunk, &blocks)) return NULL;
-    PyObject *seq = PySequence_Fast(blocks, "blocks must be a sequence of (start, end)");
+    PyObject *seq = PySequence_Tuple(blocks); /* a copy: ``__index__`` of a start may change the list */
     if (seq == NULL) {
         PyBuffer_Release(&chunk);
         return NULL;
     }
-    Py_ssize_t count = PySequence_Fast_GET_SIZE(seq);
+    Py_ssize_t count = PyTuple_GET_SIZE(seq);
     unsigned char *shape = PyMem_Malloc(chunk.len + 1); /* a block's counted bytes, at most the chunk */
     PyObject *out = shape == NULL ? PyErr_NoMemory() : PyList_New(count);
     if (out == NULL) goto fail;
     const unsigned char *data = (const unsigned char *)chunk.buf;
     for (Py_ssize_t j = 0; j < count; j++) {
         Py_ssize_t start, end;
-        PyObject *pair = PySequence_Fast_GET_ITEM(seq, j);
+        PyObject *pair = PyTuple_GET_ITEM(seq, j);
         if (!PyTuple_Check(pair)) {
             PyErr_SetString(PyExc_TypeError, "measures: each block must be a (start, end) tuple");
             goto fail;
@@ -130,10 +145,14 @@ static PyObject *leverages(PyObject *self, PyObject *args) {
     Py_ssize_t n;
     double cap;
     if (!PyArg_ParseTuple(args, "Ond:leverages", &steps, &n, &cap)) return NULL;
-    PyObject *seq = PySequence_Fast(steps, "steps must be a sequence of (column, row, pivot)");
+    if (n < 0) {
+        PyErr_SetString(PyExc_ValueError, "leverages: a negative number of blocks");
+        return NULL;
+    }
+    PyObject *seq = PySequence_Tuple(steps); /* a copy: a column's ``__getitem__`` may change the list */
     if (seq == NULL) return NULL;
-    Py_ssize_t k = PySequence_Fast_GET_SIZE(seq);
-    double *col = PyMem_Malloc(sizeof(double) * (size_t)(k * n + k * k + k + k + 1));
+    Py_ssize_t k = PyTuple_GET_SIZE(seq);
+    double *col = PyMem_New(double, cells(k, n, cells(k, k, cells(2, k, 1)))); /* k n + k k + 2 k + 1 */
     PyObject *divisors = NULL;
     if (col == NULL) {
         PyErr_NoMemory();
@@ -141,14 +160,15 @@ static PyObject *leverages(PyObject *self, PyObject *args) {
     }
     double *row = col + k * n, *piv = row + k * k, *z = piv + k;
     for (Py_ssize_t i = 0; i < k; i++) {
-        PyObject *step = PySequence_Fast_GET_ITEM(seq, i), *column, *lows;
+        PyObject *step = PyTuple_GET_ITEM(seq, i), *column, *lows;
         if (!PyTuple_Check(step)) {
             PyErr_SetString(PyExc_TypeError, "leverages: each step must be a (column, row, pivot) tuple");
             goto fail;
         }
         if (!PyArg_ParseTuple(step, "OOd:leverages", &column, &lows, &piv[i])) goto fail;
         if (PySequence_Size(column) < n || PySequence_Size(lows) != i) {
-            PyErr_SetString(PyExc_ValueError, "a column shorter than n, or a row not as long as the steps before it");
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_ValueError, "a column shorter than n, or a row not as long as the steps before it");
             goto fail;
         }
         for (Py_ssize_t b = 0; b < n; b++) {
@@ -156,14 +176,15 @@ static PyObject *leverages(PyObject *self, PyObject *args) {
             if (v == NULL) goto fail;
             col[i * n + b] = PyFloat_AsDouble(v);
             Py_DECREF(v);
+            if (col[i * n + b] == -1.0 && PyErr_Occurred()) goto fail;
         }
         for (Py_ssize_t p = 0; p < i; p++) {
             PyObject *v = PySequence_GetItem(lows, p);
             if (v == NULL) goto fail;
             row[i * k + p] = PyFloat_AsDouble(v);
             Py_DECREF(v);
+            if (row[i * k + p] == -1.0 && PyErr_Occurred()) goto fail;
         }
-        if (PyErr_Occurred()) goto fail;
     }
     divisors = PyList_New(n);
     if (divisors == NULL) goto fail;
@@ -195,7 +216,7 @@ fail:
 /* Copy the first ``n`` items of ``seq`` (a sequence of ints) into ``out``; -1 with an error set
  * where one is missing or not an int that fits. */
 static int ints(PyObject *seq, Py_ssize_t start, Py_ssize_t n, long long *out) {
-    if (PySequence_Size(seq) < start + n) {
+    if (PySequence_Size(seq) - start < n) { /* start, n >= 0: no overflow */
         if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "a column shorter than asked");
         return -1;
     }
@@ -217,15 +238,24 @@ static PyObject *sums(PyObject *self, PyObject *args) {
     PyObject *columns, *sx, *tri, *nz, *out = NULL;
     Py_ssize_t base, n;
     if (!PyArg_ParseTuple(args, "OnnOOO:sums", &columns, &base, &n, &sx, &tri, &nz)) return NULL;
+    if (base < 0 || n < base) {
+        PyErr_SetString(PyExc_ValueError, "sums: blocks base:n out of range");
+        return NULL;
+    }
     Py_ssize_t k = PySequence_Size(columns), m = n - base;
     if (k < 0) return NULL;
-    if (m < 0 || base < 0 || PySequence_Size(sx) != k || PySequence_Size(nz) != k ||
-        PySequence_Size(tri) != k * (k + 1) / 2) {
+    Py_ssize_t pairs = cells(k, k, k); /* k (k + 1): twice the triangle's entries */
+    if (pairs < 0) return PyErr_NoMemory();
+    pairs /= 2;
+    /* each size asked only while the ones before agree (no call with an error pending) */
+    Py_ssize_t n_sx = PySequence_Size(sx), n_nz = n_sx == k ? PySequence_Size(nz) : -1;
+    Py_ssize_t n_tri = n_nz == k ? PySequence_Size(tri) : -1;
+    if (n_sx != k || n_nz != k || n_tri != pairs) {
         if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "sums: sizes do not agree");
         return NULL;
     }
-    long long *x = PyMem_Malloc(sizeof(long long) * (size_t)(k * m + 1));
-    long long *acc = PyMem_Malloc(sizeof(long long) * (size_t)(k * (k + 1) / 2 + 2 * k + 1));
+    long long *x = PyMem_New(long long, cells(k, m, 1));
+    long long *acc = PyMem_New(long long, cells(2, k, pairs + 1));
     if (x == NULL || acc == NULL) {
         PyErr_NoMemory();
         goto done;
@@ -238,7 +268,7 @@ static PyObject *sums(PyObject *self, PyObject *args) {
         if (bad) goto done;
     }
     long long *a_sx = acc, *a_nz = acc + k, *a_tri = acc + 2 * k;
-    if (ints(sx, 0, k, a_sx) || ints(nz, 0, k, a_nz) || ints(tri, 0, k * (k + 1) / 2, a_tri)) goto done;
+    if (ints(sx, 0, k, a_sx) || ints(nz, 0, k, a_nz) || ints(tri, 0, pairs, a_tri)) goto done;
     Py_ssize_t t = 0;
     for (Py_ssize_t i = 0; i < k; i++) {
         const long long *ci = x + i * m;
@@ -293,8 +323,8 @@ static PyObject *left_out(PyObject *self, PyObject *args) {
         if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "left_out: sizes do not agree");
         return NULL;
     }
-    long long *x = PyMem_Malloc(sizeof(long long) * (size_t)(k * n + n + 1));
-    double *f = PyMem_Malloc(sizeof(double) * (size_t)(k + 2 * n + 1));
+    long long *x = PyMem_New(long long, cells(k, n, cells(n, 1, 1))); /* k n + n + 1 */
+    double *f = PyMem_New(double, cells(2, n, cells(k, 1, 1)));      /* 2 n + k + 1 */
     if (x == NULL || f == NULL) {
         PyErr_NoMemory();
         goto done;
@@ -312,6 +342,7 @@ static PyObject *left_out(PyObject *self, PyObject *args) {
         if (c == NULL) goto done;
         coef[i] = PyFloat_AsDouble(c);
         Py_DECREF(c);
+        if (coef[i] == -1.0 && PyErr_Occurred()) goto done;
     }
     if (PySequence_Size(divisors) < n) {
         if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "left_out: fewer divisors than blocks");
@@ -322,8 +353,8 @@ static PyObject *left_out(PyObject *self, PyObject *args) {
         if (v == NULL) goto done;
         div[b] = PyFloat_AsDouble(v);
         Py_DECREF(v);
+        if (div[b] == -1.0 && PyErr_Occurred()) goto done;
     }
-    if (PyErr_Occurred()) goto done;
     double total = 0.0;
     for (Py_ssize_t b = 0; b < n; b++) {
         double fit = 0.0;
@@ -356,18 +387,18 @@ static PyObject *certain(PyObject *self, PyObject *args) {
     Py_ssize_t at;
     long long times;
     if (!PyArg_ParseTuple(args, "OnL:certain", &xs, &at, &times)) return NULL;
-    PyObject *seq = PySequence_Fast(xs, "xs must be a sequence of tuples");
+    PyObject *seq = PySequence_Tuple(xs); /* a copy: a row's ``__getitem__`` may change the list */
     if (seq == NULL) return NULL;
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq), k = 0;
+    Py_ssize_t n = PyTuple_GET_SIZE(seq), k = 0;
     if (n > 0) {
-        k = PySequence_Size(PySequence_Fast_GET_ITEM(seq, 0));
+        k = PySequence_Size(PyTuple_GET_ITEM(seq, 0));
         if (k < 0) goto fail;
     }
     if (n > 0 && (at < 0 || at >= n)) {
         PyErr_SetString(PyExc_ValueError, "certain: at out of range");
         goto fail;
     }
-    long long *v = PyMem_Malloc(sizeof(long long) * (size_t)(2 * n * k + 1));
+    long long *v = PyMem_New(long long, cells(2, cells(n, k, 0), 1)); /* 2 n k + 1 */
     unsigned char *picked = PyMem_Calloc((size_t)n + 1, 1);
     if (v == NULL || picked == NULL) {
         PyMem_Free(v);
@@ -378,7 +409,7 @@ static PyObject *certain(PyObject *self, PyObject *args) {
     long long *ranked = v + n * k;
     int bad = 0;
     for (Py_ssize_t b = 0; b < n && !bad; b++) {
-        PyObject *row = PySequence_Fast_GET_ITEM(seq, b);
+        PyObject *row = PyTuple_GET_ITEM(seq, b);
         if (PySequence_Size(row) != k) {
             if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "certain: rows of different lengths");
             bad = 1;
@@ -443,9 +474,12 @@ static int matrix(PyObject *rows, Py_ssize_t k, double *out) {
             }
             out[i * k + j] = PyFloat_AsDouble(v);
             Py_DECREF(v);
+            if (out[i * k + j] == -1.0 && PyErr_Occurred()) {
+                Py_DECREF(row);
+                return -1;
+            }
         }
         Py_DECREF(row);
-        if (PyErr_Occurred()) return -1;
     }
     return 0;
 }
@@ -468,7 +502,8 @@ static PyObject *factor(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "Od:factor", &rows, &collinear)) return NULL;
     Py_ssize_t k = PySequence_Size(rows);
     if (k < 0) return NULL;
-    double *a = PyMem_Calloc((size_t)(2 * k * k + k + 1), sizeof(double));
+    Py_ssize_t size = cells(2, cells(k, k, 0), cells(k, 1, 1)); /* 2 k k + k + 1 */
+    double *a = size < 0 ? NULL : PyMem_Calloc((size_t)size, sizeof(double));
     if (a == NULL) return PyErr_NoMemory();
     double *low = a + k * k, *d = low + k * k;
     if (matrix(rows, k, a) < 0) goto done;
@@ -507,13 +542,16 @@ done:
 static PyObject *solve(PyObject *self, PyObject *args) {
     PyObject *lows, *pivots, *rhs, *out = NULL;
     if (!PyArg_ParseTuple(args, "OOO:solve", &lows, &pivots, &rhs)) return NULL;
-    Py_ssize_t m = PySequence_Size(pivots), k = PySequence_Size(rhs);
-    if (m < 0 || k < 0) return NULL;
+    Py_ssize_t m = PySequence_Size(pivots);
+    if (m < 0) return NULL;
+    Py_ssize_t k = PySequence_Size(rhs);
+    if (k < 0) return NULL;
     if (k > m) {
         PyErr_SetString(PyExc_ValueError, "solve: more unknowns than pivots");
         return NULL;
     }
-    double *low = PyMem_Calloc((size_t)(m * m + m + 3 * k + 1), sizeof(double));
+    Py_ssize_t size = cells(m, m, cells(m, 1, cells(3, k, 1))); /* m m + m + 3 k + 1 */
+    double *low = size < 0 ? NULL : PyMem_Calloc((size_t)size, sizeof(double));
     if (low == NULL) return PyErr_NoMemory();
     double *d = low + m * m, *b = d + m, *z = b + k, *x = z + k;
     if (matrix(lows, m, low) < 0) goto done;
@@ -522,14 +560,15 @@ static PyObject *solve(PyObject *self, PyObject *args) {
         if (v == NULL) goto done;
         d[i] = PyFloat_AsDouble(v);
         Py_DECREF(v);
+        if (d[i] == -1.0 && PyErr_Occurred()) goto done;
     }
     for (Py_ssize_t i = 0; i < k; i++) {
         PyObject *v = PySequence_GetItem(rhs, i);
         if (v == NULL) goto done;
         b[i] = PyFloat_AsDouble(v);
         Py_DECREF(v);
+        if (b[i] == -1.0 && PyErr_Occurred()) goto done;
     }
-    if (PyErr_Occurred()) goto done;
     Py_ssize_t rank = 0;
     for (Py_ssize_t i = 0; i < k; i++) {
         if (d[i] == 0.0) continue;

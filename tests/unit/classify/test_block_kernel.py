@@ -161,3 +161,126 @@ def test_a_scan_reports_the_same_with_and_without_the_kernel(monkeypatch: pytest
     assert any(h[3] for h in with_kernel), "no count settled: the test would not read the estimator"
     monkeypatch.setattr(B, "_kernel", None)
     assert scan() == with_kernel
+
+
+class _Bad:
+    """A value whose conversion raises: the kernel must raise that error, and call no Python
+    code while it is pending (a call with an error set is a SystemError, or worse)."""
+
+    def __float__(self) -> float:
+        raise ArithmeticError("no float")
+
+    def __index__(self) -> int:
+        raise ArithmeticError("no int")
+
+
+class _Listed(list):  # type: ignore[type-arg]
+    """A list read through a Python ``__getitem__`` (as a user's sequence would be)."""
+
+    def __getitem__(self, i):  # type: ignore[no-untyped-def]
+        return list.__getitem__(self, i)
+
+
+@needs_kernel
+def test_a_value_that_cannot_be_read_is_the_error_raised() -> None:
+    calls = [
+        lambda: K.leverages([(_Listed([_Bad(), 1.0, 1.0]), [], 1.0)], 3, 0.5),
+        lambda: K.leverages([([1.0] * 3, [], 1.0), ([1.0] * 3, _Listed([_Bad()]), 1.0)], 3, 0.5),
+        lambda: K.left_out([1, 2, 3], [_Listed([1, 2, 3])] * 2, [_Bad(), 1.0], [1.0] * 3, 3),
+        lambda: K.left_out([1, 2, 3], [[1, 2, 3]], [1.0], _Listed([_Bad(), 1.0, 1.0]), 3),
+        lambda: K.factor([_Listed([_Bad(), 1.0]), [1.0, 1.0]], 1e-3),
+        lambda: K.solve([[1.0, 0.0], [0.5, 1.0]], _Listed([_Bad(), 1.0]), [1.0, 1.0]),
+        lambda: K.solve([[1.0, 0.0], [0.5, 1.0]], [1.0, 1.0], _Listed([_Bad(), 1.0])),
+        lambda: K.sums([[1, 2]], 0, 2, [0], _Listed([_Bad()]), [0]),
+        lambda: K.certain([(1, 2), (3, _Bad())], 0, 2),
+        lambda: K.measures(b"text", [(_Bad(), 2)]),
+    ]
+    for call in calls:
+        with pytest.raises(ArithmeticError):
+            call()
+
+    class Sized:
+        def __len__(self) -> int:
+            return 1
+
+    with pytest.raises(TypeError):  # not a SystemError from calling Sized.__len__ with the TypeError pending
+        K.solve([[1.0]], 5, Sized())
+    with pytest.raises(TypeError):  # the column's own error, not a ValueError over it
+        K.leverages([(5, [], 1.0)], 3, 0.5)
+
+
+# Run in a child: before the fixes each of these corrupted memory or read freed memory (a
+# segfault or a heap abort kills the process that called, here the whole audit run).
+_ADVERSARIAL = r'''
+from auditor.classify import _measures as K
+
+class Huge:  # a sequence that says it is huge (up to sys.maxsize) and gives values up to a point
+    def __init__(self, length, value=1.0):
+        self.length, self.value = length, value
+    def __len__(self):
+        return self.length
+    def __getitem__(self, i):
+        if i >= 100000:
+            raise IndexError(i)
+        return self.value
+
+def clearing(target):  # a value whose reading empties the list it came in
+    class C:
+        def __index__(self):
+            target.clear()
+            return 0
+        def __float__(self):
+            target.clear()
+            return 1.0
+    return C()
+
+def outcome(call):
+    try:
+        return repr(call())
+    except Exception as e:
+        return type(e).__name__
+
+blocks = []
+blocks.extend([(clearing(blocks), 1)] + [(0, 4)] * 50)
+print(outcome(lambda: K.measures(b"A1=x", blocks)[-1]))
+xs = []
+class Row:
+    def __len__(self):
+        return 1
+    def __getitem__(self, i):
+        xs.clear()
+        return 1
+xs.extend([Row()] + [(1,)] * 50)
+print(outcome(lambda: K.certain(xs, 0, 2)))
+steps = []
+steps.extend([([clearing(steps), 1.0], [], 1.0), ([1.0, 1.0], [0.5], 1.0)])
+print(outcome(lambda: K.leverages(steps, 2, 0.5)))
+big = 2 ** 62
+print(outcome(lambda: K.leverages([(Huge(big), [], 1.0)] * 4, big, 0.5)))
+print(outcome(lambda: K.leverages([([1.0], [], 1.0), ([1.0], [5.0], 1.0)], -3, 0.5)))
+print(outcome(lambda: K.sums([Huge(big, 1)] * 4, 0, big, [0] * 4, [0] * 10, [0] * 4)))
+print(outcome(lambda: K.sums([[1, 2]], -big, big, [0], [0], [0])))
+print(outcome(lambda: K.left_out(Huge(big, 1), [Huge(big, 1)] * 4, [1.0] * 4, Huge(big), big)))
+print(outcome(lambda: K.certain([Huge(big, 1)] * 4, 0, 2)))
+print(outcome(lambda: K.factor(Huge(2 ** 32, Huge(2 ** 32)), 1e-3)))
+print(outcome(lambda: K.solve(Huge(2 ** 32, Huge(2 ** 32)), Huge(2 ** 32), [1.0])))
+'''
+
+
+@needs_kernel
+def test_arguments_that_change_while_read_or_claim_huge_sizes_raise_and_do_not_crash() -> None:
+    """A list emptied by the reading of one of its values (read from a copy: the call gives the
+    figures of the list as it was passed), a sequence that claims a size whose buffer would
+    overflow the size arithmetic (a MemoryError, not a small buffer written past its end), a
+    negative block count (a ValueError, not a write before the buffer)."""
+    import subprocess
+
+    child = subprocess.run([sys.executable, "-c", _ADVERSARIAL], capture_output=True, text=True, timeout=60)
+    assert child.returncode == 0, child.stderr[-2000:]
+    assert child.stdout.split() == [
+        "(4,", "1,", "0,", "0,", "1,", "0,", "1,", "0,", "0,", "0,", "0,", "0)",  # the last block's measures
+        "[]",  # every row 1: none over twice the percentile
+        "([0.5,", "0.5],", "1.25)",  # the steps as passed
+        "MemoryError", "ValueError", "MemoryError", "ValueError", "MemoryError", "MemoryError",
+        "MemoryError", "MemoryError",
+    ], child.stderr[-2000:]
