@@ -11,6 +11,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <errno.h>
 #include <math.h>
 #include <string.h>
 
@@ -20,7 +21,9 @@
  *   that code may empty the list passed, and a borrowed item of it would then be freed;
  * - a buffer's size is counted with ``cells`` (a MemoryError where it would overflow): a length
  *   is whatever ``__len__`` says, up to ``sys.maxsize``;
- * - a conversion's error is checked at once: no Python code is called while one is pending. */
+ * - a conversion's error is checked at once: no Python code is called while one is pending;
+ * - integer sums and products are checked (``__builtin_*_overflow``): an OverflowError, never a
+ *   wrapped figure (Python's would be exact). */
 
 /* ``a * b + c`` items, each of them >= 0, or -1 where that is negative or overflows a Py_ssize_t
  * (``PyMem_New`` of -1 is NULL: the caller's MemoryError). */
@@ -185,6 +188,10 @@ static PyObject *leverages(PyObject *self, PyObject *args) {
             Py_DECREF(v);
             if (row[i * k + p] == -1.0 && PyErr_Occurred()) goto fail;
         }
+        if (piv[i] == 0.0 && n > 0) { /* Python's ``zi * zi / pivot`` */
+            PyErr_SetString(PyExc_ZeroDivisionError, "float division by zero");
+            goto fail;
+        }
     }
     divisors = PyList_New(n);
     if (divisors == NULL) goto fail;
@@ -199,7 +206,7 @@ static PyObject *leverages(PyObject *self, PyObject *args) {
             h += zi * zi / piv[i];
         }
         if (h > top) top = h;
-        PyObject *v = PyFloat_FromDouble(1.0 - (h < cap ? h : cap));
+        PyObject *v = PyFloat_FromDouble(1.0 - (cap < h ? cap : h)); /* Python's min(h, cap): h unless cap < h (a NaN cap: h) */
         if (v == NULL) goto fail;
         PyList_SET_ITEM(divisors, b, v);
     }
@@ -270,18 +277,26 @@ static PyObject *sums(PyObject *self, PyObject *args) {
     long long *a_sx = acc, *a_nz = acc + k, *a_tri = acc + 2 * k;
     if (ints(sx, 0, k, a_sx) || ints(nz, 0, k, a_nz) || ints(tri, 0, pairs, a_tri)) goto done;
     Py_ssize_t t = 0;
+    int over = 0; /* a sum or a product beyond 64 bits: an OverflowError (Python's would be exact) */
     for (Py_ssize_t i = 0; i < k; i++) {
         const long long *ci = x + i * m;
         for (Py_ssize_t b = 0; b < m; b++) {
-            a_sx[i] += ci[b];
-            a_nz[i] += ci[b] != 0;
+            over |= __builtin_add_overflow(a_sx[i], ci[b], &a_sx[i]);
+            over |= __builtin_add_overflow(a_nz[i], (long long)(ci[b] != 0), &a_nz[i]);
         }
         for (Py_ssize_t j = i; j < k; j++, t++) {
             const long long *cj = x + j * m;
-            long long total = 0;
-            for (Py_ssize_t b = 0; b < m; b++) total += ci[b] * cj[b];
-            a_tri[t] += total;
+            long long total = 0, product;
+            for (Py_ssize_t b = 0; b < m; b++) {
+                over |= __builtin_mul_overflow(ci[b], cj[b], &product);
+                over |= __builtin_add_overflow(total, product, &total);
+            }
+            over |= __builtin_add_overflow(a_tri[t], total, &a_tri[t]);
         }
+    }
+    if (over) {
+        PyErr_SetString(PyExc_OverflowError, "sums: a sum beyond 64 bits");
+        goto done;
     }
     PyObject *lists[3] = {PyList_New(k), PyList_New(t), PyList_New(k)};
     const long long *from[3] = {a_sx, a_tri, a_nz};
@@ -359,6 +374,10 @@ static PyObject *left_out(PyObject *self, PyObject *args) {
     for (Py_ssize_t b = 0; b < n; b++) {
         double fit = 0.0;
         for (Py_ssize_t i = 0; i < k; i++) fit += coef[i] * (double)x[i * n + b];
+        if (div[b] == 0.0) { /* Python's ``/ div`` (a silent inf or NaN here would pass the check) */
+            PyErr_SetString(PyExc_ZeroDivisionError, "float division by zero");
+            goto done;
+        }
         r[b] = ((double)y[b] - fit) / div[b];
         total += r[b];
     }
@@ -367,7 +386,15 @@ static PyObject *left_out(PyObject *self, PyObject *args) {
      * make ``pow(x, 2.0)`` the product ``x * x``, which differs from the libm's pow in the last
      * bit about once in a thousand) */
     double (*volatile libm_pow)(double, double) = pow;
-    for (Py_ssize_t b = 0; b < n; b++) squares += libm_pow(r[b] - mean, 2.0);
+    for (Py_ssize_t b = 0; b < n; b++) {
+        double e = r[b] - mean, square = libm_pow(e, 2.0);
+        if (isinf(square) && isfinite(e)) { /* Python's ``**`` then raises OverflowError(ERANGE) */
+            errno = ERANGE;
+            PyErr_SetFromErrno(PyExc_OverflowError);
+            goto done;
+        }
+        squares += square;
+    }
     out = PyFloat_FromDouble(squares / (double)(n - 1));
 done:
     PyMem_Free(x);
@@ -433,7 +460,13 @@ static PyObject *certain(PyObject *self, PyObject *args) {
         for (Py_ssize_t j = 0; j < k; j++) {
             memcpy(ranked, v + j * n, sizeof(long long) * (size_t)n);
             qsort(ranked, (size_t)n, sizeof(long long), by_value);
-            long long limit = times * ranked[at];
+            long long limit;
+            if (__builtin_mul_overflow(times, ranked[at], &limit)) {
+                /* beyond 64 bits: above every value (nothing picked) or below every one (all) */
+                if ((times > 0) == (ranked[at] > 0)) continue;
+                for (Py_ssize_t b = 0; b < n; b++) picked[b] = 1;
+                continue;
+            }
             if (ranked[n - 1] > limit)
                 for (Py_ssize_t b = 0; b < n; b++) picked[b] |= v[j * n + b] > limit;
         }

@@ -284,3 +284,51 @@ def test_arguments_that_change_while_read_or_claim_huge_sizes_raise_and_do_not_c
         "MemoryError", "ValueError", "MemoryError", "ValueError", "MemoryError", "MemoryError",
         "MemoryError", "MemoryError",
     ], child.stderr[-2000:]
+
+
+@needs_kernel
+def test_integers_beyond_64_bits_are_an_error_or_exact_never_wrapped() -> None:
+    """The kernel's integers are 64-bit: a sum or a product beyond that is an OverflowError
+    (Python's would be exact: never a wrapped, wrong figure); the percentile's limit of
+    ``certain`` is compared exactly however large."""
+    big = 2 ** 62
+    with pytest.raises(OverflowError):
+        K.sums([[big, big]], 0, 2, [0], [0], [0])
+    with pytest.raises(OverflowError):
+        K.sums([[3, 3]], 0, 2, [2 ** 63 - 4], [0], [0])
+    for xs in ([(big,), (big,), (1,)], [(-big,), (-big,), (1,)], [(1,), (big,), (big,), (2 ** 63 - 1,)]):
+        for at in range(len(xs)):
+            assert K.certain(xs, at, 4) == _py_certain_at(xs, at, 4), (xs, at)
+
+
+def _py_certain_at(xs: list[tuple[int, ...]], at: int, times: int) -> list[int]:
+    """``blocks.py_certain`` at any percentile and factor."""
+    out: set[int] = set()
+    for column in zip(*xs):
+        ranked = sorted(column)
+        limit = times * ranked[at]
+        if ranked[-1] > limit:
+            out.update(i for i, v in enumerate(column) if v > limit)
+    return sorted(out)
+
+
+@needs_kernel
+def test_nan_a_zero_divisor_and_an_overflowing_square_are_the_pythons() -> None:
+    """Python's ``min(h, cap)`` is h where cap is NaN; a zero pivot or divisor is Python's
+    ZeroDivisionError and a square beyond the floats its OverflowError (a silent inf or NaN
+    would pass the settling check: ``max(var, nan)`` is ``var``)."""
+    nan = float("nan")
+    steps = [([1.0, 3.0], [], 2.0)]
+    assert K.leverages(steps, 2, nan) == B.py_leverages(steps, 2, nan)
+    assert repr(K.leverages([([nan], [], 1.0)], 1, 0.5)) == repr(B.py_leverages([([nan], [], 1.0)], 1, 0.5))
+    for call in (lambda f: f([([1.0], [], 0.0)], 1, 0.5),):
+        for f in (K.leverages, B.py_leverages):
+            with pytest.raises(ZeroDivisionError):
+                call(f)
+    for f in (K.left_out, B.py_left_out):
+        with pytest.raises(ZeroDivisionError):
+            f([1, 2], [], [], [0.0, 1.0], 2)
+        with pytest.raises(OverflowError):
+            f([1, 2], [[1, 2]], [1e300], [1.0, 1.0], 2)
+    assert repr(K.left_out([1, 2], [[1, 2]], [nan], [1.0, 1.0], 2)) == repr(
+        B.py_left_out([1, 2], [[1, 2]], [nan], [1.0, 1.0], 2))
