@@ -170,8 +170,9 @@ static PyObject *leverages(PyObject *self, PyObject *args) {
         }
         if (!PyArg_ParseTuple(step, "OOd:leverages", &column, &lows, &piv[i])) goto fail;
         if (PySequence_Size(column) < n || PySequence_Size(lows) != i) {
-            if (!PyErr_Occurred())
-                PyErr_SetString(PyExc_ValueError, "a column shorter than n, or a row not as long as the steps before it");
+            if (!PyErr_Occurred()) /* not over the error of a column or a row that is no sequence */
+                PyErr_SetString(PyExc_ValueError,
+                                "a column shorter than n, or a row not as long as the steps before it");
             goto fail;
         }
         for (Py_ssize_t b = 0; b < n; b++) {
@@ -206,7 +207,8 @@ static PyObject *leverages(PyObject *self, PyObject *args) {
             h += zi * zi / piv[i];
         }
         if (h > top) top = h;
-        PyObject *v = PyFloat_FromDouble(1.0 - (cap < h ? cap : h)); /* Python's min(h, cap): h unless cap < h (a NaN cap: h) */
+        /* Python's min(h, cap): h unless cap < h (so h where cap is NaN, NaN where h is) */
+        PyObject *v = PyFloat_FromDouble(1.0 - (cap < h ? cap : h));
         if (v == NULL) goto fail;
         PyList_SET_ITEM(divisors, b, v);
     }

@@ -174,10 +174,10 @@ class _Bad:
         raise ArithmeticError("no int")
 
 
-class _Listed(list):  # type: ignore[type-arg]
+class _Listed(list):
     """A list read through a Python ``__getitem__`` (as a user's sequence would be)."""
 
-    def __getitem__(self, i):  # type: ignore[no-untyped-def]
+    def __getitem__(self, i):
         return list.__getitem__(self, i)
 
 
@@ -321,14 +321,13 @@ def test_nan_a_zero_divisor_and_an_overflowing_square_are_the_pythons() -> None:
     steps = [([1.0, 3.0], [], 2.0)]
     assert K.leverages(steps, 2, nan) == B.py_leverages(steps, 2, nan)
     assert repr(K.leverages([([nan], [], 1.0)], 1, 0.5)) == repr(B.py_leverages([([nan], [], 1.0)], 1, 0.5))
-    for call in (lambda f: f([([1.0], [], 0.0)], 1, 0.5),):
-        for f in (K.leverages, B.py_leverages):
-            with pytest.raises(ZeroDivisionError):
-                call(f)
-    for f in (K.left_out, B.py_left_out):
+    for leverages in (K.leverages, B.py_leverages):
         with pytest.raises(ZeroDivisionError):
-            f([1, 2], [], [], [0.0, 1.0], 2)
+            leverages([([1], [], 0.0)], 1, 0.5)
+    for left_out in (K.left_out, B.py_left_out):
+        with pytest.raises(ZeroDivisionError):
+            left_out([1, 2], [], [], [0.0, 1.0], 2)
         with pytest.raises(OverflowError):
-            f([1, 2], [[1, 2]], [1e300], [1.0, 1.0], 2)
+            left_out([1, 2], [[1, 2]], [1e300], [1.0, 1.0], 2)
     assert repr(K.left_out([1, 2], [[1, 2]], [nan], [1.0, 1.0], 2)) == repr(
         B.py_left_out([1, 2], [[1, 2]], [nan], [1.0, 1.0], 2))
