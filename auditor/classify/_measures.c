@@ -53,6 +53,23 @@ static void init_slots(void) {
     slot['.'] = M_DOT;
 }
 
+/* Copy the first ``n`` items of ``seq`` (numbers) into ``out`` as doubles; -1 with an error set
+ * where one is missing or not a number (``what`` names the sequence in the error). */
+static int doubles(PyObject *seq, Py_ssize_t n, double *out, const char *what) {
+    if (PySequence_Size(seq) < n) {
+        if (!PyErr_Occurred()) PyErr_Format(PyExc_ValueError, "%s: fewer than asked", what);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *v = PySequence_GetItem(seq, i);
+        if (v == NULL) return -1;
+        out[i] = PyFloat_AsDouble(v);
+        Py_DECREF(v);
+        if (out[i] == -1.0 && PyErr_Occurred()) return -1;
+    }
+    return 0;
+}
+
 static PyObject *block_tuple(const unsigned char *p, Py_ssize_t n, unsigned char *shape) {
     /* Four tables of counts, one per byte of each group of four: consecutive bytes of one kind
      * (a word's letters) do not wait on one counter's previous increment. The counted bytes'
@@ -175,20 +192,8 @@ static PyObject *leverages(PyObject *self, PyObject *args) {
                                 "a column shorter than n, or a row not as long as the steps before it");
             goto fail;
         }
-        for (Py_ssize_t b = 0; b < n; b++) {
-            PyObject *v = PySequence_GetItem(column, b);
-            if (v == NULL) goto fail;
-            col[i * n + b] = PyFloat_AsDouble(v);
-            Py_DECREF(v);
-            if (col[i * n + b] == -1.0 && PyErr_Occurred()) goto fail;
-        }
-        for (Py_ssize_t p = 0; p < i; p++) {
-            PyObject *v = PySequence_GetItem(lows, p);
-            if (v == NULL) goto fail;
-            row[i * k + p] = PyFloat_AsDouble(v);
-            Py_DECREF(v);
-            if (row[i * k + p] == -1.0 && PyErr_Occurred()) goto fail;
-        }
+        if (doubles(column, n, col + i * n, "leverages: column") || doubles(lows, i, row + i * k, "leverages: row"))
+            goto fail;
         if (piv[i] == 0.0 && n > 0) { /* Python's ``zi * zi / pivot`` */
             PyErr_SetString(PyExc_ZeroDivisionError, "float division by zero");
             goto fail;
@@ -355,23 +360,9 @@ static PyObject *left_out(PyObject *self, PyObject *args) {
         int bad = ints(column, 0, n, x + i * n);
         Py_DECREF(column);
         if (bad) goto done;
-        PyObject *c = PySequence_GetItem(coefficients, i);
-        if (c == NULL) goto done;
-        coef[i] = PyFloat_AsDouble(c);
-        Py_DECREF(c);
-        if (coef[i] == -1.0 && PyErr_Occurred()) goto done;
     }
-    if (PySequence_Size(divisors) < n) {
-        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "left_out: fewer divisors than blocks");
-        goto done;
-    }
-    for (Py_ssize_t b = 0; b < n; b++) {
-        PyObject *v = PySequence_GetItem(divisors, b);
-        if (v == NULL) goto done;
-        div[b] = PyFloat_AsDouble(v);
-        Py_DECREF(v);
-        if (div[b] == -1.0 && PyErr_Occurred()) goto done;
-    }
+    if (doubles(coefficients, k, coef, "left_out: coefficients") ||
+        doubles(divisors, n, div, "left_out: divisors")) goto done;
     double total = 0.0;
     for (Py_ssize_t b = 0; b < n; b++) {
         double fit = 0.0;
@@ -501,20 +492,9 @@ static int matrix(PyObject *rows, Py_ssize_t k, double *out) {
             if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "not a square matrix");
             return -1;
         }
-        for (Py_ssize_t j = 0; j < k; j++) {
-            PyObject *v = PySequence_GetItem(row, j);
-            if (v == NULL) {
-                Py_DECREF(row);
-                return -1;
-            }
-            out[i * k + j] = PyFloat_AsDouble(v);
-            Py_DECREF(v);
-            if (out[i * k + j] == -1.0 && PyErr_Occurred()) {
-                Py_DECREF(row);
-                return -1;
-            }
-        }
+        int bad = doubles(row, k, out + i * k, "a matrix row");
         Py_DECREF(row);
+        if (bad) return -1;
     }
     return 0;
 }
@@ -590,20 +570,7 @@ static PyObject *solve(PyObject *self, PyObject *args) {
     if (low == NULL) return PyErr_NoMemory();
     double *d = low + m * m, *b = d + m, *z = b + k, *x = z + k;
     if (matrix(lows, m, low) < 0) goto done;
-    for (Py_ssize_t i = 0; i < m; i++) {
-        PyObject *v = PySequence_GetItem(pivots, i);
-        if (v == NULL) goto done;
-        d[i] = PyFloat_AsDouble(v);
-        Py_DECREF(v);
-        if (d[i] == -1.0 && PyErr_Occurred()) goto done;
-    }
-    for (Py_ssize_t i = 0; i < k; i++) {
-        PyObject *v = PySequence_GetItem(rhs, i);
-        if (v == NULL) goto done;
-        b[i] = PyFloat_AsDouble(v);
-        Py_DECREF(v);
-        if (b[i] == -1.0 && PyErr_Occurred()) goto done;
-    }
+    if (doubles(pivots, m, d, "solve: pivots") || doubles(rhs, k, b, "solve: b")) goto done;
     Py_ssize_t rank = 0;
     for (Py_ssize_t i = 0; i < k; i++) {
         if (d[i] == 0.0) continue;
