@@ -173,7 +173,10 @@ def test_hostile_names_escaped_in_html_intact_in_json_quoted_in_sql(run):
     hostile_table = next(d for d in doc["datasets"] if d["name"] == f"public.{HOSTILE_TABLES[0]}")
     assert HOSTILE_COLUMN in hostile_table["personal_data"][0]["where"], hostile_table["personal_data"]
     profile = next(p for p in doc["datasets"] if p["name"] == "leak-check/exports/")
-    assert any(HOSTILE_JSON_KEY in w for p in profile["personal_data"] for w in p["where"]), profile["personal_data"]
+    # a key of signs holding an e-mail reads as data (an object keyed by data, connectors/formats/jsonwalk.py):
+    # the e-mails under it are counted under <value>, and the key is never part of a field's name
+    assert not any(HOSTILE_JSON_KEY in w for p in profile["personal_data"] for w in p["where"]), profile["personal_data"]
+    assert any(w == "<value>" for p in profile["personal_data"] if p["type"] == "email" for w in p["where"])
     for raw in ("<script>alert(", "<img src=x onerror"):
         assert raw not in html, f"unescaped {raw!r} in the HTML report"
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
