@@ -38,6 +38,7 @@ from auditor.models import (
     ResolvedFinding,
     Run,
     SourceResult,
+    WriteCounter,
     leaves_incomplete,
     severity_rank,
 )
@@ -289,21 +290,66 @@ def collect_all(config: Config, sources: Sequence[SourceConfig], as_of: datetime
 # --------------------------------------------------------------------------- post-processing
 
 
+def _written_since(d: Dataset, mark: tuple[WriteCounter, datetime] | None,
+                   as_of: datetime) -> tuple[datetime | None, str | None]:
+    """Step 3 of the age ladder, first half: the store's write counter against the previous run's
+    for the same dataset (``Store.write_marks``). (the previous run's instant, None) when the counter
+    went up within one epoch: written since that run; else (None, why it says nothing, or None)."""
+    now = d.known.write_counter
+    if now is None or mark is None:
+        return None, None
+    before, then = mark
+    if then > as_of:  # the previous read is as of a later instant (a re-judgement of the past): no order
+        return None, None
+    if before.epoch != now.epoch:
+        what = ("statistics reset" if before.epoch.split(";")[0] != now.epoch.split(";")[0]
+                else "counted relations changed (the table created again, or partitions attached or detached)")
+        return None, f"{now.by}: {what} since the previous run of {then.date().isoformat()}, write counts not compared"
+    if now.value < before.value:
+        return None, f"{now.by}: write count went down since the previous run of {then.date().isoformat()}"
+    if now.value == before.value:
+        return None, f"{now.by}: no write counted since the run of {then.date().isoformat()}"
+    return then, None
+
+
 def age_from_history(datasets: list[Dataset], store: Store, as_of: datetime) -> list[Dataset]:
-    """Step 3 of the age ladder: unchanged fingerprint since it was first seen."""
+    """Step 3 of the age ladder: written since the previous run by the store's own write counter
+    (PostgreSQL's statistics), else unchanged fingerprint since it was first seen."""
+    marks = store.write_marks({d.source for d in datasets if d.known.write_counter is not None})  # one query
     out = []
     for d in datasets:
+        if d.last_modified is not None or d.status != "assessed":
+            out.append(d)
+            continue
+        written, note = _written_since(d, marks.get((d.source, d.name)), as_of)
+        if written is not None:
+            counter = d.known.write_counter
+            assert counter is not None
+            previous = marks[(d.source, d.name)][0].value
+            out.append(d.model_copy(update={
+                "last_modified": written,
+                "last_modified_basis": f"written since the run of {written.date().isoformat()} ({counter.by}: "
+                                       f"{counter.value - previous} rows inserted, updated or deleted since)",
+                # the last write was at or after this: an age of "at most", never stale on its own
+                "facts": {**d.facts, "last_modified_bound": "at_least",
+                          "age_signals": {**d.facts.get("age_signals", {}), "written_since_run": written.isoformat()}}}))
+            continue
         fp = d.known.fingerprint
-        if d.last_modified is None and fp and d.status == "assessed":
+        if fp:
             since = store.fingerprint_since(d.source, d.name, fp)
             if since is not None and since < as_of:
                 d = d.model_copy(update={
                     "last_modified": since,
                     "last_modified_basis": f"unchanged since first seen {since.date().isoformat()} "
-                                           "(same row count and sample fingerprint in the run history)",
+                                           "(same row count and sample fingerprint in the run history"
+                                           + (f"; {note}" if note else "") + ")",
                     # the last write was at or before this: an age of "at least", never a pass on its own
                     "facts": {**d.facts, "last_modified_bound": "at_most",
                               "age_signals": {**d.facts.get("age_signals", {}), "history_first_seen": since.isoformat()}}})
+                note = None
+        if note:
+            d = d.model_copy(update={"facts": {**d.facts, "age_signals": {**d.facts.get("age_signals", {}),
+                                                                            "write_counter": note}}})
         out.append(d)
     return out
 

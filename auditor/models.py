@@ -165,6 +165,17 @@ class RowsSampled(_Frozen):
     exact: bool
 
 
+class WriteCounter(_Frozen):
+    """``Dataset.facts["write_counter"]``: a store's cumulative count of rows written to the dataset
+    (PostgreSQL's statistics: inserted + updated + deleted). ``value`` compares with a later run's only
+    within one ``epoch`` (the statistics not reset, the same relations): a higher value there is a
+    write since the earlier run. ``by`` names the counter in the age basis."""
+
+    value: int
+    epoch: str
+    by: str
+
+
 class KnownFacts(BaseModel):
     """Typed view of the side channels connectors and the engine put in ``Dataset.facts``.
     Parsed at the boundary; unknown keys are left to the evidence they are."""
@@ -173,7 +184,10 @@ class KnownFacts(BaseModel):
 
     fingerprint: str | None = None  # row count + sample hash (SQL): "unchanged since first seen"
     unsampled: dict[str, str] = Field(default_factory=dict)  # what was not sampled -> why
-    last_modified_bound: Literal["exact", "at_most"] | None = None  # at_most: the age is a lower bound
+    # at_most: the last write was at or before last_modified (the age is a lower bound: unchanged
+    # since first seen); at_least: at or after it (the age is an upper bound: written since a run)
+    last_modified_bound: Literal["exact", "at_most", "at_least"] | None = None
+    write_counter: WriteCounter | None = None  # SQL (PostgreSQL): rows written, compared between runs
     transport: str | None = None  # "local file": no network connection to encrypt
     object_acls: ObjectAcls | None = None
     rows_sampled: RowsSampled | None = None
@@ -274,7 +288,8 @@ class Judgment(_Frozen):
     personal: bool | None = None  # personal data in or under it (None: unknown)
     personal_types: tuple[str, ...] = ()
     age_days: int | None = None
-    age_bound: Literal["exact", "at_least"] | None = None  # at_least: unchanged since first seen
+    # at_least: unchanged since first seen (older maybe); at_most: written since a run (younger maybe)
+    age_bound: Literal["exact", "at_least", "at_most"] | None = None
     max_age_days: int | None = None  # the strictest limit of the rules that apply to it
     stale: bool | None = None  # older than max_age_days (None: unknown)
     age_unit: bool = False  # counted in the age figures: a table, a bucket, or the highest stale prefix

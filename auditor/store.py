@@ -13,6 +13,7 @@ store in place to the head revision.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -37,6 +38,7 @@ from auditor.models import (
     SourceResult,
     Vendor,
     Waiver,
+    WriteCounter,
     leaves_incomplete,
 )
 from auditor.redact import mask_secret_values
@@ -46,7 +48,7 @@ log = logging.getLogger("auditor.store")
 _UPGRADE_LOCK_ID = 0x61756469746F72  # "auditor"
 _UPGRADE_LOCK_NAME = "auditor_state_upgrade"
 _UPGRADE_WAIT_SECONDS = 600  # how long an upgrade waits for another process's, then says so
-SCHEMA_HEAD = "0004"  # the newest migration (auditor/migrations/versions); a test holds them equal
+SCHEMA_HEAD = "0005"  # the newest migration (auditor/migrations/versions); a test holds them equal
 metadata = sa.MetaData()
 
 runs = sa.Table(
@@ -119,6 +121,22 @@ run_lock = sa.Table(
     sa.Column("acquired_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("process", sa.String(64)),  # _process_mark() of the holder: None where not known
 )
+
+
+# each dataset's newest write counter (migration 0005): one row per dataset, replaced by each run
+write_marks = sa.Table(
+    "write_marks", metadata,
+    sa.Column("key", sa.String(64), primary_key=True),  # mark_key(source, name): names of any length
+    sa.Column("source", sa.String(255), nullable=False, index=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("counter", sa.Text, nullable=False),  # the dataset's facts["write_counter"], JSON
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("as_of", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+def mark_key(source: str, name: str) -> str:
+    return hashlib.sha256(f"{source}\0{name}".encode()).hexdigest()
 
 
 def _left_incomplete() -> sa.Exists:
@@ -513,6 +531,14 @@ class Store:
                         dict(run_id=run.id, source=d.source, name=d.name, kind=d.kind,
                              fingerprint=fingerprints.get((d.source, d.name)),
                              facts=d.model_dump_json()) for d in run.datasets])
+                marks = [dict(key=mark_key(d.source, d.name), source=d.source, name=d.name,
+                              counter=json.dumps(d.facts["write_counter"], sort_keys=True), run_id=run.id,
+                              as_of=run.as_of)
+                         for d in run.datasets if d.status == "assessed" and d.known.write_counter is not None]
+                for i in range(0, len(marks), 500):  # replaced: each dataset's newest counter only
+                    conn.execute(write_marks.delete().where(write_marks.c.key.in_([m["key"] for m in marks[i:i + 500]])))
+                if marks:
+                    conn.execute(write_marks.insert(), marks)
                 if run.findings:
                     conn.execute(findings.insert(), [
                         dict(run_id=run.id, id=f.id, rule=f.rule, severity=f.severity, status=f.status,
@@ -563,6 +589,23 @@ class Store:
                      .where(findings.c.id.in_(chunk), runs.c.status.in_(("complete", "partial")))
                      .group_by(findings.c.id))
                 out.update({fid: _utc(ts) for fid, ts in conn.execute(q)})
+        return out
+
+    @_unusable
+    def write_marks(self, sources: Collection[str]) -> dict[tuple[str, str], tuple[WriteCounter, datetime]]:
+        """Each dataset's newest write counter of these sources, with the instant (``as_of``) of the
+        run that read it: one query for all of them."""
+        if not sources:
+            return {}
+        q = (sa.select(write_marks.c.source, write_marks.c.name, write_marks.c.counter, write_marks.c.as_of)
+             .where(write_marks.c.source.in_(sorted(set(sources)))))
+        out: dict[tuple[str, str], tuple[WriteCounter, datetime]] = {}
+        with self.engine.connect() as conn:
+            for source, name, counter, as_of in conn.execute(q):
+                try:
+                    out[(source, name)] = (WriteCounter.model_validate_json(counter), _utc(as_of))
+                except ValueError:  # written by another version in another shape: no mark, never an error
+                    continue
         return out
 
     @_unusable

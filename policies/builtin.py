@@ -42,8 +42,11 @@ def _stale(ds, ctx: Context) -> bool | None:
     if ds.last_modified is None:
         return None
     stale = ctx.as_of - utc(ds.last_modified) > timedelta(days=ctx.params.max_age)
-    if not stale and ds.known.last_modified_bound == "at_most":
+    bound = ds.known.last_modified_bound
+    if not stale and bound == "at_most":
         return None  # only known to be at least this old (unchanged since first seen): maybe older
+    if stale and bound == "at_least":
+        return None  # only known to be at most this old (written since an earlier run): maybe younger
     return stale
 
 

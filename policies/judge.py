@@ -39,7 +39,7 @@ def judge(policy_set, datasets: Sequence[Dataset], vendors: Mapping[str, Vendor]
 
     personal: dict[tuple[str, str], bool | None] = {}
     types: dict[tuple[str, str], tuple[str, ...]] = {}
-    age: dict[tuple[str, str], tuple[int | None, Literal["exact", "at_least"] | None, int, bool | None]] = {}
+    age: dict[tuple[str, str], tuple[int | None, Literal["exact", "at_least", "at_most"] | None, int, bool | None]] = {}
     own: dict[tuple[str, str], bool] = {}
     for d in tree.datasets:
         items, complete, t = tree.subtree(d)
@@ -84,14 +84,16 @@ def _utc(dt: datetime) -> datetime:
     return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
 
 
-def _age(d: Dataset, as_of: datetime, max_age: int) -> tuple[int | None, Literal["exact", "at_least"] | None, int, bool | None]:
+def _age(d: Dataset, as_of: datetime,
+         max_age: int) -> tuple[int | None, Literal["exact", "at_least", "at_most"] | None, int, bool | None]:
     if d.last_modified is None:
         return None, None, max_age, None
     days = (as_of - _utc(d.last_modified)).days
-    lower = d.known.last_modified_bound == "at_most"
+    lower = d.known.last_modified_bound == "at_most"  # unchanged since first seen: at least this old
+    upper = d.known.last_modified_bound == "at_least"  # written since an earlier run: at most this old
     over = (as_of - _utc(d.last_modified)).total_seconds() > max_age * 86400
-    stale = True if over else (None if lower else False)
-    return days, "at_least" if lower else "exact", max_age, stale
+    stale = (None if upper else True) if over else (None if lower else False)
+    return days, "at_least" if lower else "at_most" if upper else "exact", max_age, stale
 
 
 class _Rows:

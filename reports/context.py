@@ -75,11 +75,12 @@ def _j(d: Dataset) -> Judgment:
 
 
 def age_text(d: Dataset) -> str:
-    """'2,817 days (about 7.7 years)'; 'at least 30 days' for a lower bound; 'unknown'."""
+    """'2,817 days (about 7.7 years)'; 'at least 30 days' for a lower bound, 'at most 1 day' for an
+    upper one; 'unknown'."""
     j = _j(d)
     if j.age_days is None:
         return UNKNOWN
-    return ("at least " if j.age_bound == "at_least" else "") + days(j.age_days)
+    return {"at_least": "at least ", "at_most": "at most "}.get(j.age_bound or "", "") + days(j.age_days)
 
 
 def _total(datasets: list[Dataset], attr: str) -> dict[str, Any]:
@@ -206,6 +207,8 @@ def _age_item(d: Dataset) -> tuple[int | None, bool | None]:
     """A lower-bound age ('unchanged since first seen') under the limit is an unknown age, never '< 30 d'."""
     j = _j(d)
     if j.age_bound == "at_least" and j.stale is not True:
+        return None, j.personal
+    if j.age_bound == "at_most" and j.stale is not False:  # written since a run long ago: maybe younger
         return None, j.personal
     return j.age_days, j.personal
 

@@ -10,8 +10,10 @@ Order of evidence (the first that gives a value wins; every signal read is kept)
    future (beyond ``as_of`` plus a day) are not writes (expiry dates, typos) and are ignored;
 2. engine metadata (MySQL/MariaDB ``UPDATE_TIME``, PostgreSQL commit timestamps, the
    SQLite file's modification time), supplied by the dialect;
-3. nothing: ``last_modified`` stays ``None`` and the engine compares the fingerprint
-   with the run history ("unchanged since first seen").
+3. nothing: ``last_modified`` stays ``None`` and the engine compares the run history: the
+   table's write counter (PostgreSQL's statistics, ``facts["write_counter"]`` from the dialect's
+   catalogue query) against the previous run's ("written since the run of ..."), else the
+   fingerprint ("unchanged since first seen"); see ``auditor.engine.age_from_history``.
 """
 
 from __future__ import annotations

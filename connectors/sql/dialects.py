@@ -25,6 +25,7 @@ Relations inventoried (each engine's catalog, not only ``BASE TABLE``):
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -81,6 +82,11 @@ class Server:
     in_transit_basis: str = "unknown"
     facts: dict[str, Any] = field(default_factory=dict)
     commit_timestamps: bool = False
+
+
+# a hot standby's cumulative statistics do not count the writes it replays: its counters stand still
+_STANDBY_NOTE = ("not a write counter here: this server is a standby (pg_is_in_recovery), whose statistics do not "
+                 "count replayed writes")
 
 
 def _run(conn: sa.Connection, sql: str, params: dict | None = None) -> Sequence[sa.Row] | None:
@@ -645,7 +651,11 @@ class Postgres(Dialect):
         "   AND (0 = ANY(p.polroles) OR EXISTS (SELECT 1 FROM unnest(p.polroles) r WHERE pg_has_role(r, 'USAGE')))),"
         " (SELECT fs.srvname FROM pg_foreign_table ft JOIN pg_foreign_server fs ON fs.oid = ft.ftserver"
         "   WHERE ft.ftrelid = c.oid),"
-        " c.relkind <> 'p' AND EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhparent = c.oid), {locked}"
+        " c.relkind <> 'p' AND EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhparent = c.oid), {locked},"
+        # the write counters' epoch (when this database's statistics were last reset; NULL: never) and
+        # whether this server is a standby (its counters do not count replayed writes): one value each
+        # for the whole query (uncorrelated), readable by any role
+        " (SELECT d.stats_reset FROM pg_stat_database d WHERE d.datname = current_database()), (SELECT pg_is_in_recovery())"
         " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
         " LEFT JOIN pg_stat_all_tables s ON s.relid = c.oid"
         " WHERE c.relkind IN ('r', 'p', 'm', 'f') AND n.nspname IN :schemas"
@@ -682,10 +692,11 @@ class Postgres(Dialect):
         out: dict[tuple[str | None, str], TableInfo] = {}
         by_oid: dict[int, tuple[str, str]] = {}
         roots: dict[tuple[str, str], int] = {}
+        counted: dict[tuple[str, str], tuple[int, int]] = {}  # relation -> (oid, rows written): not on a standby
         bypass = self._bypass(conn)
         for (nsp, rel, reltuples, size, live, writes, can_select, usage, relkind, oid, is_partition, root,
              populated, rls, force_rls, owns, policies, open_policy, restrictive, foreign_server, inherited,
-             held) in rows:
+             held, stats_reset, standby) in rows:
             by_oid[oid] = (nsp, rel)
             info = TableInfo(bytes=int(size) if size is not None else None, readable=bool(can_select and usage))
             if reltuples is not None and reltuples >= 0:
@@ -693,6 +704,11 @@ class Postgres(Dialect):
             elif live:
                 info.estimate, info.estimate_basis = int(live), "pg_stat_all_tables.n_live_tup"
             info.facts["pg_stat_writes"] = int(writes) if writes is not None else None
+            info.facts["pg_stats_reset"] = stats_reset.isoformat() if stats_reset is not None else None
+            if standby:
+                info.facts["pg_stat_writes_note"] = _STANDBY_NOTE
+            elif writes is not None:
+                counted[(nsp, rel)] = (oid, int(writes))
             info.facts["bytes_basis"] = bytes_basis
             info.relation = self._RELATIONS.get(relkind, "table")
             if relkind == "p":
@@ -723,7 +739,35 @@ class Postgres(Dialect):
             info.encryption_basis = "PostgreSQL has no table encryption it can report (disk encryption is not visible)"
             out[(nsp, rel)] = info
         self._roll_up(out, roots, by_oid)
+        self._write_counters(out, counted)
         return out
+
+    @staticmethod
+    def _write_counters(out: dict[tuple[str | None, str], TableInfo],
+                        counted: dict[tuple[str, str], tuple[int, int]]) -> None:
+        """``facts["write_counter"]``: rows inserted + updated + deleted by the cumulative statistics,
+        and the epoch a later run's value compares within (the engine, ``auditor.engine.age_from_history``):
+        the database's ``stats_reset`` and the relations counted (their oids: a table dropped and
+        created again, a restore of an old dump say, is a new epoch, never "written"). A partitioned
+        table's writes are its partitions' (the root's own counter does not move)."""
+        parts: dict[tuple[str | None, str], list[tuple[str | None, str]]] = {}
+        for key, info in out.items():
+            if info.partition_of is not None:
+                parts.setdefault(info.partition_of, []).append(key)
+        for key, info in out.items():
+            if info.partition_of is not None:
+                continue  # rolled up into its root
+            members = [key, *parts.get(key, ())]
+            if any(m not in counted for m in members):
+                continue  # a relation with no statistics (a foreign table), or a standby: no counter
+            oids = sorted(counted[m][0] for m in members)
+            relids = str(oids[0]) if len(oids) == 1 else \
+                f"{len(oids)} relations sha256:{hashlib.sha256(','.join(map(str, oids)).encode()).hexdigest()[:16]}"
+            info.facts["write_counter"] = {
+                "value": sum(counted[m][1] for m in members),
+                "epoch": f"stats_reset={info.facts.get('pg_stats_reset') or 'never'}; relid={relids}",
+                "by": "PostgreSQL statistics",
+            }
 
     @staticmethod
     def _bypass(conn: sa.Connection) -> bool:
