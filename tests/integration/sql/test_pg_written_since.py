@@ -213,3 +213,37 @@ def test_a_role_with_only_select_on_the_table_reads_the_counters(db, tmp_path):
             c.execute(sa.text(f"REVOKE CONNECT ON DATABASE {dbname} FROM {ROLE}"))
             c.execute(sa.text(f"DROP ROLE {ROLE}"))
         admin.dispose()
+
+
+def test_a_partitioned_tables_counter_is_its_partitions_and_a_recreated_table_is_a_new_epoch(pg_url):
+    from sql_helpers import by_name, scan
+
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as c:
+        c.execute(sa.text("DROP TABLE IF EXISTS orders, notes"))
+        c.execute(sa.text("CREATE TABLE orders (id int, email text) PARTITION BY RANGE (id)"))
+        c.execute(sa.text("CREATE TABLE orders_a PARTITION OF orders FOR VALUES FROM (0) TO (100)"))
+        c.execute(sa.text("CREATE TABLE orders_b PARTITION OF orders FOR VALUES FROM (100) TO (200)"))
+        c.execute(sa.text("INSERT INTO orders SELECT i, 'a' || i || '@example.com' FROM generate_series(1, 150) i"))
+        c.execute(sa.text("CREATE TABLE notes (id int, body text)"))
+        c.execute(sa.text("INSERT INTO notes SELECT i, 'x' FROM generate_series(1, 10) i"))
+    engine.dispose()  # the writer's backend ends: its counts are flushed at once
+    _wait_counted(pg_url, "orders_b", 51)
+    _wait_counted(pg_url, "notes", 10)
+    first = by_name(scan(pg_url, T0))
+    counter = first["public.orders"].dataset.facts["write_counter"]
+    assert counter["value"] == 150 and "relid=3 relations sha256:" in counter["epoch"], counter
+    assert "public.orders_a" not in first  # rolled up into its root
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as c:
+        c.execute(sa.text("UPDATE orders SET email = 'b' || id || '@example.com' WHERE id > 140"))
+        c.execute(sa.text("DROP TABLE notes"))
+        c.execute(sa.text("CREATE TABLE notes (id int, body text)"))  # a restore of an old dump, say
+        c.execute(sa.text("INSERT INTO notes SELECT i, 'x' FROM generate_series(1, 50) i"))
+    engine.dispose()
+    _wait_counted(pg_url, "orders_b", 51 + 10)
+    _wait_counted(pg_url, "notes", 50)
+    again = by_name(scan(pg_url, T0))
+    assert again["public.orders"].dataset.facts["write_counter"] == {**counter, "value": 160}
+    before, after = (o["public.notes"].dataset.facts["write_counter"] for o in (first, again))
+    assert after["value"] > before["value"] and after["epoch"] != before["epoch"]  # never compared: a new table
