@@ -290,40 +290,54 @@ def collect_all(config: Config, sources: Sequence[SourceConfig], as_of: datetime
 # --------------------------------------------------------------------------- post-processing
 
 
-def _written_since(d: Dataset, mark: tuple[WriteCounter, datetime] | None,
-                   as_of: datetime) -> tuple[datetime | None, str | None]:
-    """Step 3 of the age ladder, first half: the store's write counter against the previous run's
-    for the same dataset (``Store.write_marks``). (the previous run's instant, None) when the counter
-    went up within one epoch: written since that run; else (None, why it says nothing, or None)."""
-    now = d.known.write_counter
-    if now is None or mark is None:
-        return None, None
+def _counter_history(now: WriteCounter, mark: tuple[WriteCounter, datetime] | None,
+                     as_of: datetime) -> tuple[WriteCounter, datetime | None, str | None, bool]:
+    """Step 3 of the age ladder, first half: the dataset's write counter against the previous run's
+    (``Store.write_marks``). Returns the counter with what the history knows (``since``,
+    ``written_after``: kept in the store for the next run), the previous run's instant when the
+    counter went up within one epoch (written since that run), else why it says nothing new, and
+    whether it stood still since the previous run (no write counted)."""
+    if mark is None:
+        return now.model_copy(update={"since": as_of}), None, None, False
     before, then = mark
+    carried = before.written_after  # a write known once stays known, across resets too
     if then > as_of:  # the previous read is as of a later instant (a re-judgement of the past): no order
-        return None, None
+        return now.model_copy(update={"since": as_of, "written_after": carried}), None, None, False
+    day = then.date().isoformat()
     if before.epoch != now.epoch:
         what = ("statistics reset" if before.epoch.split(";")[0] != now.epoch.split(";")[0]
                 else "counted relations changed (the table created again, or partitions attached or detached)")
-        return None, f"{now.by}: {what} since the previous run of {then.date().isoformat()}, write counts not compared"
-    if now.value < before.value:
-        return None, f"{now.by}: write count went down since the previous run of {then.date().isoformat()}"
-    if now.value == before.value:
-        return None, f"{now.by}: no write counted since the run of {then.date().isoformat()}"
-    return then, None
+        note = f"{now.by}: {what} since the previous run of {day}, write counts not compared"
+    elif now.value < before.value:
+        note = f"{now.by}: write count went down since the previous run of {day}"
+    elif now.value == before.value:
+        return (now.model_copy(update={"since": before.since or then, "written_after": carried}), None,
+                f"{now.by}: no write counted since the run of {(before.since or then).date().isoformat()}", True)
+    else:
+        return now.model_copy(update={"since": as_of, "written_after": then}), then, None, False
+    return now.model_copy(update={"since": as_of, "written_after": carried}), None, note, False
 
 
 def age_from_history(datasets: list[Dataset], store: Store, as_of: datetime) -> list[Dataset]:
-    """Step 3 of the age ladder: written since the previous run by the store's own write counter
-    (PostgreSQL's statistics), else unchanged fingerprint since it was first seen."""
+    """Step 3 of the age ladder: the store's own write counter (PostgreSQL's statistics) against the
+    previous run's, else an unchanged fingerprint since it was first seen; a write the counters
+    once showed is never forgotten by the fingerprint (it is never "unchanged" since before it)."""
     marks = store.write_marks({d.source for d in datasets if d.known.write_counter is not None})  # one query
     out = []
     for d in datasets:
-        if d.last_modified is not None or d.status != "assessed":
+        counter = d.known.write_counter
+        if d.status != "assessed":
             out.append(d)
             continue
-        written, note = _written_since(d, marks.get((d.source, d.name)), as_of)
+        written, note, unchanged = None, None, False
+        if counter is not None:
+            counter, written, note, unchanged = _counter_history(counter, marks.get((d.source, d.name)), as_of)
+            d = d.model_copy(update={"facts": {**d.facts, "write_counter": counter.model_dump(mode="json")}})
+        if d.last_modified is not None:
+            out.append(d)
+            continue
+        signals = d.facts.get("age_signals", {})
         if written is not None:
-            counter = d.known.write_counter
             assert counter is not None
             previous = marks[(d.source, d.name)][0].value
             out.append(d.model_copy(update={
@@ -332,24 +346,44 @@ def age_from_history(datasets: list[Dataset], store: Store, as_of: datetime) -> 
                                        f"{counter.value - previous} rows inserted, updated or deleted since)",
                 # the last write was at or after this: an age of "at most", never stale on its own
                 "facts": {**d.facts, "last_modified_bound": "at_least",
-                          "age_signals": {**d.facts.get("age_signals", {}), "written_since_run": written.isoformat()}}}))
+                          "age_signals": {**signals, "written_since_run": written.isoformat()}}}))
+            continue
+        after = counter.written_after if counter is not None else None
+        if after is not None and unchanged:
+            assert counter is not None and counter.since is not None
+            # written between two runs, none counted since the later: both bounds of the age are known
+            out.append(d.model_copy(update={
+                "last_modified": after,
+                "last_modified_basis": f"written between the runs of {after.date().isoformat()} and "
+                                       f"{counter.since.date().isoformat()} ({note})",
+                "facts": {**d.facts, "last_modified_bound": "at_least", "written_before": counter.since.isoformat(),
+                          "age_signals": {**signals, "written_after": after.isoformat(),
+                                          "written_before": counter.since.isoformat()}}}))
             continue
         fp = d.known.fingerprint
-        if fp:
-            since = store.fingerprint_since(d.source, d.name, fp)
-            if since is not None and since < as_of:
-                d = d.model_copy(update={
-                    "last_modified": since,
-                    "last_modified_basis": f"unchanged since first seen {since.date().isoformat()} "
-                                           "(same row count and sample fingerprint in the run history"
-                                           + (f"; {note}" if note else "") + ")",
-                    # the last write was at or before this: an age of "at least", never a pass on its own
-                    "facts": {**d.facts, "last_modified_bound": "at_most",
-                              "age_signals": {**d.facts.get("age_signals", {}), "history_first_seen": since.isoformat()}}})
-                note = None
+        since = store.fingerprint_since(d.source, d.name, fp) if fp else None
+        if since is not None and counter is not None and after is not None and since <= after:
+            # the fingerprint says "unchanged since" an instant before a write the counters showed: the
+            # sample did not see that write. The write is the bound: at most this old, never stale.
+            out.append(d.model_copy(update={
+                "last_modified": after,
+                "last_modified_basis": f"written since the run of {after.date().isoformat()} (shown by {counter.by} "
+                                       "then; the sample fingerprint did not change" + (f"; {note}" if note else "") + ")",
+                "facts": {**d.facts, "last_modified_bound": "at_least",
+                          "age_signals": {**signals, "written_after": after.isoformat()}}}))
+            continue
+        if since is not None and since < as_of:
+            d = d.model_copy(update={
+                "last_modified": since,
+                "last_modified_basis": f"unchanged since first seen {since.date().isoformat()} "
+                                       "(same row count and sample fingerprint in the run history"
+                                       + (f"; {note}" if note else "") + ")",
+                # the last write was at or before this: an age of "at least", never a pass on its own
+                "facts": {**d.facts, "last_modified_bound": "at_most",
+                          "age_signals": {**signals, "history_first_seen": since.isoformat()}}})
+            note = None
         if note:
-            d = d.model_copy(update={"facts": {**d.facts, "age_signals": {**d.facts.get("age_signals", {}),
-                                                                            "write_counter": note}}})
+            d = d.model_copy(update={"facts": {**d.facts, "age_signals": {**signals, "write_counter": note}}})
         out.append(d)
     return out
 

@@ -169,11 +169,19 @@ class WriteCounter(_Frozen):
     """``Dataset.facts["write_counter"]``: a store's cumulative count of rows written to the dataset
     (PostgreSQL's statistics: inserted + updated + deleted). ``value`` compares with a later run's only
     within one ``epoch`` (the statistics not reset, the same relations): a higher value there is a
-    write since the earlier run. ``by`` names the counter in the age basis."""
+    write since the earlier run. ``by`` names the counter in the age basis.
+
+    The engine adds what the run history knows (kept with the counter in the state store):
+    ``since``, the instant of the first run that read this value in this epoch (no write counted
+    since), and ``written_after``, the instant after which a write is known to have been made (the
+    run before the newest counter increase seen), carried across resets: what a counter said once
+    stays true."""
 
     value: int
     epoch: str
     by: str
+    since: datetime | None = None
+    written_after: datetime | None = None
 
 
 class KnownFacts(BaseModel):
@@ -188,6 +196,8 @@ class KnownFacts(BaseModel):
     # since first seen); at_least: at or after it (the age is an upper bound: written since a run)
     last_modified_bound: Literal["exact", "at_most", "at_least"] | None = None
     write_counter: WriteCounter | None = None  # SQL (PostgreSQL): rows written, compared between runs
+    # with last_modified_bound at_least: the last write was also at or before this (both bounds known)
+    written_before: datetime | None = None
     transport: str | None = None  # "local file": no network connection to encrypt
     object_acls: ObjectAcls | None = None
     rows_sampled: RowsSampled | None = None

@@ -45,8 +45,11 @@ def _stale(ds, ctx: Context) -> bool | None:
     bound = ds.known.last_modified_bound
     if not stale and bound == "at_most":
         return None  # only known to be at least this old (unchanged since first seen): maybe older
-    if stale and bound == "at_least":
-        return None  # only known to be at most this old (written since an earlier run): maybe younger
+    if stale and bound == "at_least":  # only known to be at most this old (written since an earlier run)
+        before = ds.known.written_before  # ... and at least this old, where the history knows that too
+        if before is not None and ctx.as_of - utc(before) > timedelta(days=ctx.params.max_age):
+            return True
+        return None  # maybe younger
     return stale
 
 

@@ -33,6 +33,9 @@ def store(tmp_path):
 
 
 def _save(store: Store, as_of: datetime, ds: Dataset) -> None:
+    """A run as the engine stores it: its datasets through the age step (which adds to the counter
+    what the history knows)."""
+    [ds] = age_from_history([ds], store, as_of)
     run = Run(id=f"r{as_of:%Y%m%d}", started_at=as_of, finished_at=as_of, as_of=as_of, trigger="manual",
               status="complete", datasets=(ds,))
     store.begin_run(run, "cfg")
@@ -52,13 +55,37 @@ def test_a_higher_counter_is_a_write_since_the_previous_run(store):
                                        "updated or deleted since)")
 
 
-def test_the_newest_mark_is_the_one_compared(store):
+def test_a_write_once_counted_bounds_the_age_on_both_sides_while_nothing_more_is_counted(store):
     _save(store, T0, _ds(100))
-    _save(store, T0 + timedelta(days=1), _ds(130))  # replaces the first
-    got = _age(store, T0 + timedelta(days=2), _ds(130))
-    assert got.last_modified_basis.startswith("unchanged since first seen 2025-03-01")
-    assert got.last_modified_basis.endswith("; PostgreSQL statistics: no write counted since the run of 2025-03-02)")
-    assert got.known.last_modified_bound == "at_most"
+    _save(store, T0 + timedelta(days=1), _ds(130))  # replaces the first: written since T0
+    for day in (2, 3):
+        got = _age(store, T0 + timedelta(days=day), _ds(130))
+        assert got.last_modified_basis == ("written between the runs of 2025-03-01 and 2025-03-02 (PostgreSQL "
+                                           "statistics: no write counted since the run of 2025-03-02)")
+        assert got.last_modified == T0 and got.known.last_modified_bound == "at_least"
+        assert got.known.written_before == T0 + timedelta(days=1)
+        _save(store, T0 + timedelta(days=day), _ds(130))
+
+
+def test_a_never_written_table_stays_unchanged_since_first_seen(store):
+    for day in (0, 1, 2):
+        _save(store, T0 + timedelta(days=day), _ds(100))
+    got = _age(store, T0 + timedelta(days=3), _ds(100))
+    assert got.last_modified_basis == ("unchanged since first seen 2025-03-01 (same row count and sample fingerprint "
+                                       "in the run history; PostgreSQL statistics: no write counted since the run of "
+                                       "2025-03-01)")
+    assert got.last_modified == T0 and got.known.last_modified_bound == "at_most"
+
+
+def test_a_write_once_counted_is_not_forgotten_after_a_reset(store):
+    _save(store, T0, _ds(100))
+    _save(store, T0 + timedelta(days=1), _ds(130))  # written since T0
+    got = _age(store, T0 + timedelta(days=2), _ds(5, epoch="stats_reset=2025-03-02T12:00:00+00:00; relid=16384"))
+    # the fingerprint alone would say "unchanged since first seen 2025-03-01": before the write
+    assert got.last_modified_basis.startswith("written since the run of 2025-03-01 (shown by PostgreSQL statistics "
+                                              "then; the sample fingerprint did not change; PostgreSQL statistics: "
+                                              "statistics reset since the previous run"), got.last_modified_basis
+    assert got.last_modified == T0 and got.known.last_modified_bound == "at_least"
 
 
 @pytest.mark.parametrize(("now", "why"), [

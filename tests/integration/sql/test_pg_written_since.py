@@ -165,9 +165,18 @@ def test_nightly_a_table_written_since_last_night_is_fresh_and_the_unwritten_one
     assert not _stale(run, "public.customers")
     assert [f.rule for f in _stale(run, "public.legacy_customers")] == ["stale-personal-data"]
     assert ds["public.legacy_customers"].last_modified_basis.startswith("unchanged since first seen 2025-01-01")
-    # the next night, with no write since: unchanged since tonight's fingerprint... first seen, as before
+    # the next night, with no write since: the fingerprint's "unchanged since first seen 2025-01-01"
+    # would be before the write; the counters know it was between the last two runs
     run, ds = _run(cfg, T0 + timedelta(days=372))
-    assert ds["public.customers"].last_modified_basis.startswith("unchanged since first seen 2025-01-01")
+    customers = ds["public.customers"]
+    assert customers.last_modified_basis == ("written between the runs of 2026-01-06 and 2026-01-07 (PostgreSQL "
+                                             "statistics: no write counted since the run of 2026-01-07)")
+    assert customers.judgment is not None and customers.judgment.stale is False and not _stale(run, "public.customers")
+    # more than the limit after the later of the two runs, with no write counted since: stale again
+    run, ds = _run(cfg, T0 + timedelta(days=371 + 366))
+    assert ds["public.customers"].last_modified_basis.startswith("written between the runs of 2026-01-06 and 2026-01-07")
+    assert [f.rule for f in _stale(run, "public.customers")] == ["stale-personal-data"]
+    assert [f.rule for f in _stale(run, "public.legacy_customers")] == ["stale-personal-data"]
 
 
 def test_statistics_reset_since_the_previous_run_fall_back_to_the_fingerprint(db, tmp_path):
