@@ -47,9 +47,9 @@ def _stale(ds, ctx: Context) -> bool | None:
         return None  # only known to be at least this old (unchanged since first seen): maybe older
     if stale and bound == "at_least":  # only known to be at most this old (written since an earlier run)
         before = ds.known.written_before  # ... and at least this old, where the history knows that too
-        if before is not None and ctx.as_of - utc(before) > timedelta(days=ctx.params.max_age):
-            return True
-        return None  # maybe younger
+        if before is not None:  # written between two runs: judged by the later (the write's latest instant)
+            return ctx.as_of - utc(before) > timedelta(days=ctx.params.max_age)
+        return None  # written since a run older than the limit: maybe younger
     return stale
 
 

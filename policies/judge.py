@@ -93,9 +93,10 @@ def _age(d: Dataset, as_of: datetime,
     upper = d.known.last_modified_bound == "at_least"  # written since an earlier run: at most this old
     over = (as_of - _utc(d.last_modified)).total_seconds() > max_age * 86400
     stale = (None if upper else True) if over else (None if lower else False)
-    before = d.known.written_before if upper else None  # written between two runs: stale once the later is
-    if stale is None and upper and before is not None and (as_of - _utc(before)).total_seconds() > max_age * 86400:
-        stale = True
+    before = d.known.written_before if upper else None
+    if stale is None and before is not None:  # written between two runs: judged by the later (the write's
+        # latest instant), so the night the limit passes the earlier but not the later is not "unknown"
+        stale = (as_of - _utc(before)).total_seconds() > max_age * 86400
     return days, "at_least" if lower else "at_most" if upper else "exact", max_age, stale
 
 

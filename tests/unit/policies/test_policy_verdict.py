@@ -171,3 +171,22 @@ def test_buckets_count_once_and_their_records_are_rows():
     assert not d["b"].judgment.held_unit and d["b"].judgment.personal_rows == 0
     assert (d["b/new/"].judgment.personal_rows, d["b/old/"].judgment.personal_rows) == (600, 800)
     assert d["b/old/"].judgment.stale_unit and d["b/old/"].judgment.age_unit and not d["b/new/"].judgment.age_unit
+
+
+def test_a_write_known_between_two_runs_is_judged_by_the_later_run_never_unknown():
+    """PostgreSQL's counters showed a write between the runs of A and B (nightly: a day apart),
+    none since. The night the limit passes A but not yet B, the verdict is not "unknown" (a
+    not-assessed finding, exit 3, for one night a year per table): the write is taken at its
+    latest possible instant, B, and the table turns stale the night B passes the limit."""
+    written = {"last_modified_bound": "at_least"}
+    both = table("crm.w", last_modified=days_ago(366), facts={**written, "written_before": days_ago(365).isoformat()})
+    later = table("crm.x", last_modified=days_ago(367), facts={**written, "written_before": days_ago(366).isoformat()})
+    since = table("crm.y", last_modified=days_ago(400), facts=written)  # the previous run was over a year ago
+    d = judged([both, later, since])
+    assert (d["crm.w"].judgment.stale, d["crm.w"].judgment.age_bound) == (False, "at_most")
+    assert d["crm.x"].judgment.stale is True
+    assert d["crm.y"].judgment.stale is None  # written at some time in the year and more since that run: unknown
+    findings = run(["builtin:baseline"], [both.model_copy(update={"personal_data": (pdata(),)})])
+    assert of_rule(findings, "not-assessed") == [] and of_rule(findings, "stale-personal-data") == []
+    findings = run(["builtin:baseline"], [later.model_copy(update={"personal_data": (pdata(),)})])
+    assert len(of_rule(findings, "stale-personal-data")) == 1 and of_rule(findings, "not-assessed") == []
