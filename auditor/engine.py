@@ -361,7 +361,7 @@ def age_from_history(datasets: list[Dataset], store: Store, as_of: datetime) -> 
                                           "written_before": counter.since.isoformat()}}}))
             continue
         fp = d.known.fingerprint
-        since = store.fingerprint_since(d.source, d.name, fp) if fp else None
+        since = store.fingerprint_since(d.source, d.name, fp, as_of=as_of) if fp else None
         if since is not None and counter is not None and after is not None and since <= after:
             # the fingerprint says "unchanged since" an instant before a write the counters showed: the
             # sample did not see that write. The write is the bound: at most this old, never stale.
@@ -392,7 +392,7 @@ def apply_history(findings: list[Finding], store: Store, as_of: datetime) -> lis
     """first_seen and new from earlier runs; waivers (and their expiry at as_of). A finding that
     stands for several packs' rules also carries their ids (``merged_ids``): it was first seen when
     the first of them was, and a waiver on any of them applies to it."""
-    seen = store.first_seen([i for f in findings for i in (f.id, *f.merged_ids)])
+    seen = store.first_seen([i for f in findings for i in (f.id, *f.merged_ids)], as_of=as_of)
     waivers = store.waivers()
     out = []
     for f in findings:
@@ -564,7 +564,10 @@ def _execute(config, selected, options, policy_set, store, stub: Run, identity: 
     findings = ensure_not_assessed(list(findings), results, datasets, errors)
     findings = apply_history(findings, store, as_of)
     findings.sort(key=lambda f: (severity_rank(f.severity), f.rule, f.source, f.dataset))
-    previous_id = store.previous_run_id(identity, before=stub.started_at, exclude=stub.id, complete_only=False)
+    # the run before in time as of this run's instant: a re-judgement of last month is diffed against the
+    # history as it stood then, and tonight's next run against tonight's, never against a re-judgement
+    previous_id = store.previous_run_id(identity, before=stub.started_at, exclude=stub.id, complete_only=False,
+                                        as_of=as_of)
     # what the diff reads of the previous run: its findings not found again (by id or merged id), not its inventory
     now = {i for f in findings for i in (f.id, *f.merged_ids)}
     previous = store.load_run(previous_id, with_datasets=False, findings_except=now) if previous_id else None

@@ -147,6 +147,25 @@ def _left_incomplete() -> sa.Exists:
                                            findings.c.status.in_(("open", "waived")))).exists()
 
 
+def _history(as_of: datetime) -> sa.Select:
+    """The ids of the runs that are history as of ``as_of``: kept (complete or partial), as of that
+    instant or before, and not re-judgements of the past. A re-judgement is a run made after a run
+    of its config whose later as-of had already come (``scan --as-of`` last month after tonight's
+    run): it read the data as it is now, not as it was then, so it is stored and can be reported,
+    but later runs do not read it as history (first seen, unchanged since, the run to diff
+    against). A preview of the future made before it (``--as-of`` next year, still to come when
+    this run started) does not make tonight's run a re-judgement. Uncorrelated: computed once
+    per query, over the runs table alone."""
+    run, earlier = runs.alias("hist"), runs.alias("earlier")
+    kept = ("complete", "partial")
+    rejudged = (sa.select(earlier.c.id).where(earlier.c.config == run.c.config, earlier.c.id != run.c.id,
+                                              earlier.c.started_at < run.c.started_at,
+                                              earlier.c.as_of > run.c.as_of,
+                                              earlier.c.as_of <= run.c.started_at,
+                                              earlier.c.status.in_(kept))).exists()
+    return sa.select(run.c.id).where(run.c.as_of <= as_of, run.c.status.in_(kept), ~rejudged)
+
+
 @overload
 def _utc(dt: datetime) -> datetime: ...
 
@@ -564,7 +583,9 @@ class Store:
     # ------------------------------------------------------------------ history
     @_unusable
     def previous_run_id(self, config: str, before: datetime | None = None, complete_only: bool = True,
-                        exclude: str | None = None) -> str | None:
+                        exclude: str | None = None, as_of: datetime | None = None) -> str | None:
+        """The run before: the latest started, or with ``as_of``, the latest as of that instant or
+        earlier, leaving out re-judgements of the past (:func:`_history`)."""
         q = sa.select(runs.c.id).where(runs.c.config == config)
         q = (q.where(runs.c.status == "complete", ~_left_incomplete()) if complete_only
              else q.where(runs.c.status.in_(("complete", "partial"))))
@@ -572,12 +593,16 @@ class Store:
             q = q.where(runs.c.started_at < before)
         if exclude:
             q = q.where(runs.c.id != exclude)
+        if as_of is not None:
+            q = q.where(runs.c.id.in_(_history(as_of))).order_by(runs.c.as_of.desc())
         q = q.order_by(runs.c.started_at.desc()).limit(1)
         with self.engine.connect() as conn:
             return conn.execute(q).scalar()
 
     @_unusable
-    def first_seen(self, finding_ids: list[str]) -> dict[str, datetime]:
+    def first_seen(self, finding_ids: list[str], as_of: datetime | None = None) -> dict[str, datetime]:
+        """When each finding was first found; with ``as_of``, by the runs as of that instant or
+        earlier, leaving out re-judgements of the past (:func:`_history`)."""
         if not finding_ids:
             return {}
         out: dict[str, datetime] = {}
@@ -586,8 +611,10 @@ class Store:
                 chunk = finding_ids[i:i + 500]
                 q = (sa.select(findings.c.id, sa.func.min(runs.c.as_of))
                      .join(runs, runs.c.id == findings.c.run_id)
-                     .where(findings.c.id.in_(chunk), runs.c.status.in_(("complete", "partial")))
-                     .group_by(findings.c.id))
+                     .where(findings.c.id.in_(chunk), runs.c.status.in_(("complete", "partial"))))
+                if as_of is not None:
+                    q = q.where(runs.c.id.in_(_history(as_of)))
+                q = q.group_by(findings.c.id)
                 out.update({fid: _utc(ts) for fid, ts in conn.execute(q)})
         return out
 
@@ -609,10 +636,15 @@ class Store:
         return out
 
     @_unusable
-    def fingerprint_since(self, source: str, name: str, fingerprint: str) -> datetime | None:
-        """When this dataset was first seen with this very fingerprint (row count + sample hash)."""
+    def fingerprint_since(self, source: str, name: str, fingerprint: str,
+                          as_of: datetime | None = None) -> datetime | None:
+        """When this dataset was first seen with this very fingerprint (row count + sample hash);
+        with ``as_of``, by the runs as of that instant or earlier, leaving out re-judgements of the
+        past (:func:`_history`: they read today's data, so they saw nothing unchanged back then)."""
         q = (sa.select(sa.func.min(runs.c.as_of)).join(runs, runs.c.id == datasets.c.run_id)
              .where(datasets.c.source == source, datasets.c.name == name, datasets.c.fingerprint == fingerprint))
+        if as_of is not None:
+            q = q.where(runs.c.id.in_(_history(as_of)))
         with self.engine.connect() as conn:
             return _utc(conn.execute(q).scalar())
 
