@@ -318,6 +318,29 @@ def _counter_history(now: WriteCounter, mark: tuple[WriteCounter, datetime] | No
     return now.model_copy(update={"since": as_of, "written_after": carried}), None, note, False
 
 
+# a write this far after the run's instant is a vendor clock ahead of ours (age 0); further, it is a
+# write the run's instant had not seen (--as-of in the past): as for SQL write-time columns
+CLOCK_SKEW = timedelta(days=1)
+
+
+def writes_after_as_of(datasets: list[Dataset], as_of: datetime) -> list[Dataset]:
+    """A dataset whose newest write is after the run's instant (beyond :data:`CLOCK_SKEW`) says
+    nothing of its age at that instant: its age is unknown, never fresh, and the basis says why."""
+    horizon = as_of + CLOCK_SKEW
+    out = []
+    for d in datasets:
+        lm = d.last_modified
+        if lm is not None and (lm if lm.tzinfo else lm.replace(tzinfo=timezone.utc)) > horizon:
+            at = lm.isoformat()
+            d = d.model_copy(update={
+                "last_modified": None,
+                "last_modified_basis": (f"unknown: the newest write ({at}, {d.last_modified_basis or 'last modified'}) "
+                                        f"is after the run's as-of ({as_of.isoformat()}): its age then cannot be told"),
+                "facts": {**d.facts, "age_signals": {**d.facts.get("age_signals", {}), "after_as_of": at}}})
+        out.append(d)
+    return out
+
+
 def age_from_history(datasets: list[Dataset], store: Store, as_of: datetime) -> list[Dataset]:
     """Step 3 of the age ladder: the store's own write counter (PostgreSQL's statistics) against the
     previous run's, else an unchanged fingerprint since it was first seen; a write the counters
@@ -556,6 +579,7 @@ def _execute(config, selected, options, policy_set, store, stub: Run, identity: 
     results = [o.result for o in outcomes]
     datasets = fingerprint.keyed_datasets([d for o in outcomes for d in o.datasets], key)
     errors = [e for o in outcomes for e in o.errors]
+    datasets = writes_after_as_of(datasets, as_of)
     datasets = age_from_history(datasets, store, as_of)  # policies judge object trees themselves
     datasets, attestations = facts_from_elsewhere(config, selected, datasets, as_of)
     vendors = config.vendor_models()

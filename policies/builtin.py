@@ -69,7 +69,7 @@ def stale_personal_data(s: Subject, ctx: Context):
     if s.has_personal_data is None:
         return unknown_personal_data(ds)
     assert ds.last_modified is not None  # _stale() judged it
-    age = (ctx.as_of - utc(ds.last_modified)).days
+    age = max(0, (ctx.as_of - utc(ds.last_modified)).days)
     return Fail({
         **dataset_facts(ds),
         "last_modified": iso(ds.last_modified),

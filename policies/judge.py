@@ -88,7 +88,7 @@ def _age(d: Dataset, as_of: datetime,
          max_age: int) -> tuple[int | None, Literal["exact", "at_least", "at_most"] | None, int, bool | None]:
     if d.last_modified is None:
         return None, None, max_age, None
-    days = (as_of - _utc(d.last_modified)).days
+    days = max(0, (as_of - _utc(d.last_modified)).days)  # a vendor clock a little ahead: age 0, not -1
     lower = d.known.last_modified_bound == "at_most"  # unchanged since first seen: at least this old
     upper = d.known.last_modified_bound == "at_least"  # written since an earlier run: at most this old
     over = (as_of - _utc(d.last_modified)).total_seconds() > max_age * 86400
