@@ -49,6 +49,12 @@ _NOT_WRITES = re.compile(r"birth|dob|expir|due|valid|until|start|end|schedul|dea
 class Candidate:
     column: str
     tier: int  # 0 modified, 1 other event time, 2 created
+    epoch: bool = False  # an integer column: seconds (or milliseconds) since 1970-01-01 UTC
+
+
+# an integer write time is read as epoch seconds (or milliseconds) only in this range: 2001-09-09 ..
+# 2103; anything else (0 for "never", 20190101 as a number) cannot be placed and is named, not dated
+EPOCH_SECONDS = (1_000_000_000, 4_200_000_000)
 
 
 def _is_time_type(coltype: Any) -> bool:
@@ -74,19 +80,40 @@ def candidates(columns: list[dict], *, loose_types: bool = False) -> list[Candid
 
     ``loose_types``: SQLite stores dates in TEXT or INTEGER columns; there the name alone
     decides, for columns declared with a date-like, text or no type.
+
+    An integer column named as an update or creation time (``updated_at bigint``) is read as an
+    epoch; an integer "event" column (``response_time``) is not: it is as likely a duration.
     """
     found: list[Candidate] = []
     for col in columns:
         name, coltype = col["name"], col["type"]
         typed = _is_time_type(coltype)
-        if not typed and not (loose_types and isinstance(coltype, (sa.String, sa.types.NullType))):
+        epoch = not typed and isinstance(coltype, sa.Integer) and not isinstance(coltype, sa.Boolean)
+        if not typed and not epoch and not (loose_types and isinstance(coltype, (sa.String, sa.types.NullType))):
             continue
         tier = _tier(name)
-        if tier is None:
+        if tier is None or (epoch and tier == 1):
             continue
-        found.append(Candidate(name, tier))
+        found.append(Candidate(name, tier, epoch))
     found.sort(key=lambda c: c.tier)
     return found[:MAX_CANDIDATES]
+
+
+def unread(columns: list[dict], *, loose_types: bool = False) -> list[str]:
+    """Columns named as update or creation times whose type the auditor does not read as a time
+    (text on an engine with date types: its max() is not the newest time), as ``name (type)``:
+    named in the basis of the age, so a reviewer sees what was passed over."""
+    out = []
+    for col in columns:
+        coltype = col["type"]
+        if loose_types or not isinstance(coltype, sa.String) or _tier(col["name"]) not in (0, 2):
+            continue
+        try:
+            type_text = str(coltype).lower()
+        except Exception:  # a dialect type without a compiled name
+            type_text = type(coltype).__name__.lower()
+        out.append(f"{col['name']} ({type_text})")
+    return out
 
 
 def to_utc(value: Any) -> datetime | None:
@@ -99,6 +126,8 @@ def to_utc(value: Any) -> datetime | None:
         return datetime.combine(value, time(), tzinfo=UTC)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         seconds = float(value) / 1000 if value > 1e11 else float(value)  # epoch ms or s
+        if not EPOCH_SECONDS[0] <= seconds <= EPOCH_SECONDS[1]:
+            return None  # 0, -1, 20190101: not an instant it can place
         try:
             return datetime.fromtimestamp(seconds, tz=UTC)
         except (OverflowError, OSError, ValueError):
@@ -129,12 +158,17 @@ def decide(
     engine_signals: list[tuple[str, datetime | None, Any]],
     as_of: datetime,
     unknown_reason: str,
+    epochs: frozenset[str] = frozenset(),
+    not_read: list[str] | None = None,
 ) -> Age:
     """Pick ``last_modified`` from column maxima, then engine signals.
 
     ``maxima``: column -> raw max() value; ``engine_signals``: (basis, value, raw evidence)
-    in order of preference.
+    in order of preference; ``epochs``: integer columns (read as epoch times); ``not_read``:
+    write-time columns not read (``name (type)``). What could not be read (``not_read``, a value
+    that is not a time) is named in the basis whenever it is not the newest evidence.
     """
+    passed = [f"{c} not read: not a date type" for c in not_read or ()]
     signals: dict[str, Any] = {}
     horizon = as_of + timedelta(days=1)
     best: dict[int, tuple[datetime, str]] = {}
@@ -143,6 +177,9 @@ def decide(
         value = to_utc(raw)
         if value is None:
             signals[key] = None if raw is None else "unparseable"
+            if raw is not None:  # named, never quoted: a column's value is never written into a report
+                passed.append(f"{key}: not a time" + (" (as epoch seconds or ms, 2001..2103)" if column in epochs
+                                                      else ""))
             continue
         signals[key] = value.isoformat()
         if value > horizon:
@@ -155,16 +192,28 @@ def decide(
         signals[basis] = raw if value is None else value.isoformat()
         if value is not None and value > horizon:
             signals[basis] += " (in the future: ignored)"
+
+    def named(basis: str) -> str:
+        return basis + "".join(f"; {p}" for p in passed)
+
     for tier in (0, 1):
         if tier in best:
             value, key = best[tier]
-            return Age(value, key if tier == 0 else f"{key} (creation time: no update column has a value)", signals)
+            if key[4:-1] in epochs:
+                key += " (epoch)"
+            if tier == 0:
+                return Age(value, key, signals)  # the newest update time: what else was not read does not matter
+            return Age(value, named(f"{key} (creation time: no update column "
+                                    f"{'it can read ' if passed else ''}has a value)"), signals)
     for basis, value, _raw in engine_signals:
         if value is not None and value <= horizon:
-            return Age(value, basis, signals)
+            return Age(value, named(basis), signals)
     ignored = [k for k, v in signals.items() if isinstance(v, str) and v.endswith("(in the future: ignored)")]
     if ignored:
         unknown_reason = unknown_reason.rstrip(")") + "; future values ignored: " + ", ".join(ignored) + ")"
+    if passed:
+        head = unknown_reason.rstrip(")")
+        unknown_reason = head + ("" if head.endswith("(") else "; ") + "; ".join(passed) + ")"
     return Age(None, unknown_reason, signals)
 
 

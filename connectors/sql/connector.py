@@ -914,7 +914,9 @@ class Connector:
         cands = plan.candidates
         verdict = age.decide(
             {c.column: got.get(f"max:{c.column}") for c in cands}, {c.column: c.tier for c in cands}, engine_times,
-            self.ctx.as_of, self._unknown_reason(cands, server, engine_times))
+            self.ctx.as_of, self._unknown_reason(cands, server, engine_times, t.columns),
+            epochs=frozenset(c.column for c in cands if c.epoch),
+            not_read=age.unread(t.columns, loose_types=self.dialect.loose_types))
         verdict.signals.update(self.dialect.age_notes(server)[0])
         extra: dict[str, Any] = {
             "age_signals": verdict.signals,
@@ -956,8 +958,11 @@ class Connector:
     def _codes(self) -> dict[str, frozenset[object]] | None:
         return self.dialect.error_codes or None
 
-    def _unknown_reason(self, cands: list[age.Candidate], server: Server, engine_times: list) -> str:
-        parts = ["no write-time column" if not cands else "write-time columns hold no value"]
+    def _unknown_reason(self, cands: list[age.Candidate], server: Server, engine_times: list,
+                        columns: list[dict] | None = None) -> str:
+        named = bool(age.unread(columns or [], loose_types=self.dialect.loose_types))
+        # a write-time column not of a date type is named by age.decide(): not "no write-time column"
+        parts = ([] if named else ["no write-time column"]) if not cands else ["write-time columns hold no time"]
         parts += self.dialect.age_notes(server)[1]
         for basis, value, raw in engine_times:
             if value is None:
