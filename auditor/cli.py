@@ -374,7 +374,7 @@ def waivers_list(state: _State, config_path) -> None:
     current = {f.id for f in store.findings_of(latest)} if latest else set()
     now = datetime.now(timezone.utc)
     for w in sorted(store.waivers().values(), key=lambda w: w.until):
-        state_ = "expired" if w.until < now else "active"
+        state_ = "expired" if w.lapsed(now) else "active"
         stale = "" if w.finding_id in current else "  (stale: the finding is not in the latest run)"
         click.echo(f"{w.finding_id}  {state_} until {w.until.date()}  by {w.by or '-'}: {w.reason}{stale}")
 

@@ -424,7 +424,7 @@ def apply_history(findings: list[Finding], store: Store, as_of: datetime) -> lis
         update: dict = {"first_seen": first or as_of, "new": first is None}
         w = next((waivers[i] for i in (f.id, *f.merged_ids) if i in waivers), None)
         if w is not None:
-            expired = as_of > w.until
+            expired = w.lapsed(as_of)
             worse = w.severity is not None and severity_rank(f.severity) < severity_rank(w.severity)
             update["waiver"] = {"reason": w.reason, "until": w.until.isoformat(), "by": w.by, "expired": expired,
                                 "accepted_severity": w.severity, "escalated": worse}

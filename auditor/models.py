@@ -469,6 +469,11 @@ class Waiver(_Frozen):
     created_at: datetime
     severity: str | None = None  # what was accepted; a worse finding re-opens
 
+    def lapsed(self, at: datetime) -> bool:
+        """Whether the waiver has run out at ``at``. ``until`` holds through its last second:
+        ``--until 2026-12-01`` is stored as 23:59:59 UTC and still holds at 23:59:59.5."""
+        return at > self.until.replace(microsecond=999_999)
+
 
 class Finding(_Frozen):
     id: str
