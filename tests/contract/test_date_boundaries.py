@@ -116,3 +116,23 @@ def test_an_attestation_until_a_date_holds_through_that_utc_day(tmp_path, fake_c
     [d] = json.loads(out.read_text())["datasets"]
     assert (d["encryption_at_rest"] == "provider") is used, r.output
     assert r.exit_code == (0 if used else 3), r.output
+
+
+@pytest.mark.parametrize("given,stored", [
+    ("2026-11-11T00:00:00+08:00", "2026-11-10T16:00:00Z"),   # an offset is converted
+    ("2026-11-11T09:00:00", "2026-11-11T09:00:00Z"),         # no zone: UTC
+    ("2026-11-11", "2026-11-11T00:00:00Z"),                  # a date: 00:00 UTC
+])
+def test_as_of_forms(tmp_path, fake_connector, given, stored):
+    p = config(tmp_path)
+    out = p.parent / "r.json"
+    r = CliRunner().invoke(cli, ["scan", "-c", str(p), "--as-of", given, "--json", str(out)])
+    assert r.exit_code == 0, r.output
+    assert json.loads(out.read_text())["run"]["as_of"] == stored
+
+
+@pytest.mark.parametrize("given", ["yesterday", "2026-13-01", "2026-11-11T00:00:00+25:00", ""])
+def test_an_invalid_as_of_exits_2_naming_it(tmp_path, fake_connector, given):
+    r = CliRunner().invoke(cli, ["scan", "-c", str(config(tmp_path)), "--as-of", given])
+    assert r.exit_code == 2
+    assert "--as-of" in r.output and "not an ISO 8601 date or date-time" in r.output
