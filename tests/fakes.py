@@ -7,9 +7,10 @@ against real servers.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -32,6 +33,14 @@ class FakeConnector:
     def __init__(self, source, ctx):
         self.source, self.ctx = source, ctx
 
+    def _when(self, text: str | None) -> datetime | None:
+        """An ISO 8601 instant, or ``as_of-<N>d``: N days before the run's as-of (for runs that
+        take the clock's now, as a scheduled run does: data written N days before it, on any day)."""
+        if not text:
+            return None
+        m = re.fullmatch(r"as_of-(\d+)d", text)
+        return self.ctx.as_of - timedelta(days=int(m.group(1))) if m else datetime.fromisoformat(text)
+
     def collect(self):
         o = self.source.options
         if o.sleep:
@@ -46,7 +55,7 @@ class FakeConnector:
             lm = spec.pop("last_modified", None)
             ds = Dataset(source=self.source.id, vendor=self.source.vendor.id, kind=spec.pop("kind", "table"),
                          name=spec["name"], uri=f"fake://{self.source.id}/{spec.pop('name')}",
-                         last_modified=datetime.fromisoformat(lm) if lm else None,
+                         last_modified=self._when(lm),
                          last_modified_basis="fake" if lm else None, **spec)
             yield Observation(dataset=ds, sample=Sample(fields=values) if values is not None else None)
         for name in o.unreadable:

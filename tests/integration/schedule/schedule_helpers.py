@@ -11,7 +11,8 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 SMTP_USER, SMTP_PASSWORD = "auditor", "s3cret-smtp-pw"
 CLEAN = {"name": "public.orders", "public": False, "encryption_at_rest": "provider",
          "encryption_in_transit": "enforced", "has_retention": True, "retention_days": 30,
-         "last_modified": "2026-11-20T00:00:00+00:00", "sample": {"sku": ["A-1", "B-2"], "qty": [1, 2]}}
+         # written 10 days before the run: a scheduled run is as of the clock's now (AUDITOR_TEST_CLOCK_SHIFT_DAYS)
+         "last_modified": "as_of-10d", "sample": {"sku": ["A-1", "B-2"], "qty": [1, 2]}}
 CUSTOMERS = {**CLEAN, "name": "public.customers",
              "sample": {"email": ["jane.doe@example.com", "li.wei@example.org", "ops@vendor.example"]}}
 
