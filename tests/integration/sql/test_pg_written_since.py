@@ -256,3 +256,20 @@ def test_a_partitioned_tables_counter_is_its_partitions_and_a_recreated_table_is
     assert again["public.orders"].dataset.facts["write_counter"] == {**counter, "value": 160}
     before, after = (o["public.notes"].dataset.facts["write_counter"] for o in (first, again))
     assert after["value"] > before["value"] and after["epoch"] != before["epoch"]  # never compared: a new table
+
+
+def test_a_rejudgement_of_the_past_leaves_the_write_marks_of_the_later_runs(db, tmp_path):
+    """`scan --as-of` two years back, made after the nightly runs: it reads today's counters, and
+    must not become the mark the next night compares with (its as-of is not when they were read)."""
+    cfg = _config(tmp_path, db)
+    _run(cfg, T0)
+    _update_outside_the_sample(db)
+    _, ds = _run(cfg, T0 + timedelta(days=1))
+    assert ds["public.customers"].last_modified_basis.startswith("written since the run of 2025-01-01")
+    _run(cfg, T0 - timedelta(days=400))  # re-judging 2023-11-28
+    _, ds = _run(cfg, T0 + timedelta(days=2))
+    # before: "written between the runs of 2025-01-01 and 2023-11-28 (... no write counted since the run of
+    # 2023-11-28)": the re-judgement had replaced the mark, and the write's latest instant went back 400 days
+    assert ds["public.customers"].last_modified_basis == (
+        "written between the runs of 2025-01-01 and 2025-01-02 (PostgreSQL statistics: no write counted since "
+        "the run of 2025-01-02)"), ds["public.customers"].last_modified_basis
