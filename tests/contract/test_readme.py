@@ -125,11 +125,15 @@ def fenced_blocks() -> list[tuple[int, str, str | None, str]]:
 def shell_commands() -> list[tuple[int, str]]:
     """(line, command) of every line of an indented code block outside fences (``$ `` prompt dropped)."""
     lines = README.read_text().splitlines()
-    out, fenced = [], False
+    out, fenced, block = [], False, False
     for n, line in enumerate(lines, 1):
         if line.startswith("```"):
-            fenced = not fenced
-        elif not fenced and line.startswith("    ") and (n == 1 or not lines[n - 2].strip() or lines[n - 2].startswith("    ")):
+            fenced, block = not fenced, False
+            continue
+        # a code block opens after a blank line and goes on while indented: a list item's continuation
+        # lines (indented under a nested item) follow text, not a blank line, and are prose
+        block = not fenced and line.startswith("    ") and (n == 1 or not lines[n - 2].strip() or block)
+        if block:
             cmd = line.strip().removeprefix("$ ")
             if cmd and not cmd.startswith("#"):
                 out.append((n, cmd))
