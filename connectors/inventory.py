@@ -43,7 +43,7 @@ from urllib.parse import unquote_plus
 from pydantic import Field
 
 from connectors.base import Options as BaseOptions
-from connectors.objects import PrefixTree
+from connectors.objects import PrefixTree, unique_tokens
 
 MANIFEST_MAX_BYTES = 16 * 1024 * 1024  # a manifest lists file keys: a few KB per thousand files
 BATCH_ROWS = 65_536  # ORC/Parquet record batch size; CSV rows per batch
@@ -119,6 +119,10 @@ class Store(Protocol):
         """An object streamed into the binary file ``out``."""
 
 
+def _s3_token(page: dict[str, Any]) -> str | None:
+    return page.get("NextContinuationToken") if page.get("IsTruncated") else None
+
+
 class S3Store:
     """:class:`Store` over a boto3 S3 client."""
 
@@ -127,12 +131,14 @@ class S3Store:
 
     def subdirs(self, bucket: str, prefix: str) -> list[str]:
         out: list[str] = []
-        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/")
+        for page in unique_tokens(pages, _s3_token):
             out.extend(p["Prefix"] for p in page.get("CommonPrefixes", ()))
         return out
 
     def keys(self, bucket: str, prefix: str) -> Iterator[str]:
-        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        for page in unique_tokens(pages, _s3_token):
             for obj in page.get("Contents", ()):
                 yield obj["Key"]
 
@@ -166,14 +172,14 @@ class GCSStore:
 
     def subdirs(self, bucket: str, prefix: str) -> list[str]:
         blobs = self.client.list_blobs(bucket, prefix=prefix, delimiter="/", **self._kw())
-        pages = iter(blobs.pages)
+        pages = unique_tokens(blobs.pages, lambda _: blobs.next_page_token)
         while self.call(lambda: next(pages, None)) is not None:
             pass
         return sorted(blobs.prefixes)
 
     def keys(self, bucket: str, prefix: str) -> Iterator[str]:
-        pages = iter(self.client.list_blobs(bucket, prefix=prefix, fields="items(name),nextPageToken",
-                                            **self._kw()).pages)
+        blobs = self.client.list_blobs(bucket, prefix=prefix, fields="items(name),nextPageToken", **self._kw())
+        pages = unique_tokens(blobs.pages, lambda _: blobs.next_page_token)
         while (page := self.call(lambda: next(pages, None))) is not None:
             for blob in page:
                 yield blob.name

@@ -16,7 +16,7 @@ from itertools import repeat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import Field, PrivateAttr
@@ -26,8 +26,38 @@ from connectors.base import Capabilities, matches
 from connectors.base import Options as BaseOptions
 from connectors.readers import GZIP_OUTPUT_FACTOR, MAX_CELL_CHARS, MAX_TEXT_CHARS, ObjectBodyCut, ObjectReadDeadline, ReadResult, SampleBuilder
 
+T = TypeVar("T")
 MiB = 1024 * 1024
 MAX_PREFIXES = 10_000  # prefix nodes kept per bucket; objects under further prefixes roll up into a parent
+
+
+# --------------------------------------------------------------------------- listings that never end
+
+
+class ListingLoop(Exception):
+    """A paged listing whose continuation token repeats one it already gave: the endpoint ignores the
+    token (or hands out a cycle), so listing on would never end. Not a refusal: no grant fixes it."""
+
+    FIX = ("the endpoint's listing never ends (it repeats a continuation token): check the endpoint or the proxy "
+           "in front of it (an S3-compatible store or gateway that ignores the token), then re-run")
+
+    def __init__(self, pages: int) -> None:
+        super().__init__(f"the listing never ends: a continuation token came back again after {pages} pages "
+                         "(the endpoint ignores it)")
+
+
+def unique_tokens(pages: Iterable[T], token: Callable[[T], str | None]) -> Iterator[T]:
+    """``pages`` as they come, raising :class:`ListingLoop` once a page's next token (``token(page)``;
+    None on the last page) is one an earlier page gave."""
+    seen: set[str] = set()
+    for n, page in enumerate(pages, 1):
+        yield page
+        nxt = token(page)
+        if nxt is None:
+            continue
+        if nxt in seen:
+            raise ListingLoop(n)
+        seen.add(nxt)
 
 
 # --------------------------------------------------------------------------- whole-object deadline

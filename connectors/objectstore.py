@@ -267,7 +267,7 @@ class ObjectStore:
                 prefixes = self.list_prefixes(bucket, settings, "")
             except NotImplementedError as exc:
                 why = str(exc)
-            except self.errors as exc:
+            except self.errors + (objects.ListingLoop,) as exc:
                 why = f"{self.listing_call(bucket.name)}: {self.error_code(exc)}"
             else:
                 if not prefixes:
@@ -427,14 +427,16 @@ class ObjectStore:
                 tree = self.from_inventory(bucket, settings) or self.list_tree(bucket, settings)
             else:
                 tree = self.part_tree(bucket, settings, part)
-        except self.errors as exc:
-            reason = f"{self.listing_call(name)}: {self.error_code(exc)}"
+        except self.errors + (objects.ListingLoop,) as exc:
+            if isinstance(exc, objects.ListingLoop):  # not refused: no grant ends it
+                reason, fix = f"{self.listing_call(name)}: {exc}", objects.ListingLoop.FIX
+            else:
+                reason, fix = f"{self.listing_call(name)}: {self.error_code(exc)}", self.list_fix(name)
             if part:  # one top-level prefix: the merge names it not assessed
                 yield CollectionError(source=self.source.id, dataset=f"{name}/{part}", kind="prefix",
-                                      reason=f"prefix {name}/{part} not assessed: {reason}", fix=self.list_fix(name))
+                                      reason=f"prefix {name}/{part} not assessed: {reason}", fix=fix)
                 return
-            yield CollectionError(source=self.source.id, dataset=name, kind="bucket", reason=reason,
-                                  fix=self.list_fix(name))
+            yield CollectionError(source=self.source.id, dataset=name, kind="bucket", reason=reason, fix=fix)
             retention = settings.retention("") if settings.retention else {}
             yield Observation(dataset=Dataset(
                 source=self.source.id, vendor=self.source.vendor.id, kind="bucket", name=name,

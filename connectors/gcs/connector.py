@@ -114,9 +114,12 @@ class Connector(ObjectStore):
         try:
             self.client = self._make_client()
             buckets = []
-            pages = iter(self.client.list_buckets(page_size=1000, timeout=self._timeout, retry=self._retry).pages)
+            listed = self.client.list_buckets(page_size=1000, timeout=self._timeout, retry=self._retry)
+            pages = objects.unique_tokens(listed.pages, lambda _: listed.next_page_token)
             while (page := self.call(lambda: next(pages, None))) is not None:
                 buckets.extend(page)
+        except objects.ListingLoop as exc:
+            raise ConnectorError(f"gcs source {self.source.id}: bucket listing at {where}: {exc}") from None
         except gexc.GoogleAPICallError as exc:
             raise ConnectorError(f"gcs source {self.source.id}: bucket listing refused at {where}: {_code(exc)}") from None
         except (requests.RequestException, auth_exc.GoogleAuthError, gexc.GoogleAPIError) as exc:
@@ -173,7 +176,7 @@ class Connector(ObjectStore):
                                        fields=f"items(name,size,updated{',timeDeleted' if versions else ''}),"
                                               "nextPageToken",
                                        timeout=self._timeout, retry=self._retry)
-        pages = iter(blobs.pages)
+        pages = objects.unique_tokens(blobs.pages, lambda _: blobs.next_page_token)
         while (page := self.call(lambda: next(pages, None))) is not None:
             for blob in page:
                 yield ObjectInfo(blob.name, int(blob.size or 0), updated(blob),
@@ -215,7 +218,7 @@ class Connector(ObjectStore):
     def list_prefixes(self, bucket: Bucket, settings: BucketSettings, prefix: str) -> list[str]:
         blobs = self.client.list_blobs(bucket.name, prefix=prefix or None, delimiter="/", page_size=1000,
                                        fields="prefixes,nextPageToken", timeout=self._timeout, retry=self._retry)
-        pages = iter(blobs.pages)
+        pages = objects.unique_tokens(blobs.pages, lambda _: blobs.next_page_token)
         while self.call(lambda: next(pages, None)) is not None:
             pass
         return sorted(blobs.prefixes)

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from connectors.objects import unique_tokens
 from connectors.sharding import sharded_listing
 
 PAGE_SIZE = 1000
@@ -23,7 +24,7 @@ def level(client: Any, bucket: str, page_size: int = PAGE_SIZE, versions: bool =
     def pages(prefix: str) -> Iterator[tuple[list, list[str]]]:
         blobs = client.list_blobs(bucket, prefix=prefix or None, delimiter="/", page_size=page_size, versions=versions,
                                   fields=f"items({_item(versions)}),prefixes,nextPageToken", **call)
-        for page in blobs.pages:
+        for page in unique_tokens(blobs.pages, lambda _: blobs.next_page_token):
             yield list(page), sorted(getattr(page, "prefixes", ()) or ())
     return pages
 
@@ -33,7 +34,7 @@ def under(client: Any, bucket: str, page_size: int = PAGE_SIZE, versions: bool =
     def pages(prefix: str) -> Iterator[list]:
         blobs = client.list_blobs(bucket, prefix=prefix or None, page_size=page_size, versions=versions,
                                   fields=f"items({_item(versions)}),nextPageToken", **call)
-        for page in blobs.pages:
+        for page in unique_tokens(blobs.pages, lambda _: blobs.next_page_token):
             yield list(page)
     return pages
 

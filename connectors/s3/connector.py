@@ -44,6 +44,18 @@ def _prefix(prefix: str) -> dict[str, str]:
     return {"Prefix": prefix} if prefix else {}
 
 
+def _next_token(page: dict[str, Any]) -> str | None:
+    """A ListObjectsV2 page's continuation token (None on the last page)."""
+    return page.get("NextContinuationToken") if page.get("IsTruncated") else None
+
+
+def _version_token(page: dict[str, Any]) -> str | None:
+    """A ListObjectVersions page's key and version-id markers (None on the last page)."""
+    if not page.get("IsTruncated"):
+        return None
+    return f"{page.get('NextKeyMarker')}\0{page.get('NextVersionIdMarker')}"
+
+
 _Options = Options  # the class attribute Options shadows it in the class body
 
 
@@ -232,8 +244,8 @@ class Connector(ObjectStore):
     def iter_objects(self, bucket: Bucket, settings: BucketSettings, prefix: str = "") -> Iterator[ObjectInfo]:
         client, cancel = settings.handle, self.ctx.cancel
         if settings.versions:
-            pages = client.get_paginator("list_object_versions").paginate(
-                Bucket=bucket.name, **_prefix(prefix), PaginationConfig={"PageSize": 1000})
+            pages = objects.unique_tokens(client.get_paginator("list_object_versions").paginate(
+                Bucket=bucket.name, **_prefix(prefix), PaginationConfig={"PageSize": 1000}), _version_token)
             markers = 0
             for page in pages:
                 for obj in page.get("Versions", ()):
@@ -244,8 +256,8 @@ class Connector(ObjectStore):
             settings.versions_listed = True
             settings.evidence["bucket_delete_markers"] = settings.evidence.get("bucket_delete_markers", 0) + markers
             return
-        pages = client.get_paginator("list_objects_v2").paginate(
-            Bucket=bucket.name, **_prefix(prefix), PaginationConfig={"PageSize": 1000})
+        pages = objects.unique_tokens(client.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket.name, **_prefix(prefix), PaginationConfig={"PageSize": 1000}), _next_token)
         for page in pages:
             for obj in page.get("Contents", ()):
                 yield ObjectInfo(obj["Key"], obj.get("Size", 0), obj["LastModified"])
@@ -262,14 +274,14 @@ class Connector(ObjectStore):
         return (ObjectInfo(o["Key"], o.get("Size", 0), o["LastModified"]) for o in listed)
 
     def list_prefixes(self, bucket: Bucket, settings: BucketSettings, prefix: str) -> list[str]:
-        pages = settings.handle.get_paginator("list_objects_v2").paginate(
-            Bucket=bucket.name, Prefix=prefix, Delimiter="/", PaginationConfig={"PageSize": 1000})
+        pages = objects.unique_tokens(settings.handle.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket.name, Prefix=prefix, Delimiter="/", PaginationConfig={"PageSize": 1000}), _next_token)
         return [p["Prefix"] for page in pages for p in page.get("CommonPrefixes", ())]
 
     def root_objects(self, bucket: Bucket, settings: BucketSettings) -> Iterator[ObjectInfo]:
         """The objects at the bucket's root: a delimiter listing (``Contents`` without the prefixes)."""
-        pages = settings.handle.get_paginator("list_objects_v2").paginate(
-            Bucket=bucket.name, Delimiter="/", PaginationConfig={"PageSize": 1000})
+        pages = objects.unique_tokens(settings.handle.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket.name, Delimiter="/", PaginationConfig={"PageSize": 1000}), _next_token)
         for page in pages:
             for obj in page.get("Contents", ()):
                 yield ObjectInfo(obj["Key"], obj.get("Size", 0), obj["LastModified"])

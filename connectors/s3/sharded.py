@@ -7,16 +7,21 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from connectors.objects import unique_tokens
 from connectors.sharding import sharded_listing
 
 PAGE_SIZE = 1000
 
 
+def _next_token(page: dict[str, Any]) -> str | None:
+    return page.get("NextContinuationToken") if page.get("IsTruncated") else None
+
+
 def level(client: Any, bucket: str, page_size: int = PAGE_SIZE) -> Callable[[str], Iterator[tuple[list, list[str]]]]:
     def pages(prefix: str) -> Iterator[tuple[list, list[str]]]:
         paginator = client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=bucket, Prefix=prefix, Delimiter="/",
-                                       PaginationConfig={"PageSize": page_size}):
+        for page in unique_tokens(paginator.paginate(Bucket=bucket, Prefix=prefix, Delimiter="/",
+                                                     PaginationConfig={"PageSize": page_size}), _next_token):
             yield page.get("Contents", []), [p["Prefix"] for p in page.get("CommonPrefixes", ())]
     return pages
 
@@ -24,7 +29,8 @@ def level(client: Any, bucket: str, page_size: int = PAGE_SIZE) -> Callable[[str
 def under(client: Any, bucket: str, page_size: int = PAGE_SIZE) -> Callable[[str], Iterator[list]]:
     def pages(prefix: str) -> Iterator[list]:
         paginator = client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": page_size}):
+        for page in unique_tokens(paginator.paginate(Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": page_size}),
+                                  _next_token):
             yield page.get("Contents", [])
     return pages
 
