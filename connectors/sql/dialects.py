@@ -155,7 +155,7 @@ class Dialect:
     Explaining (never quoting data or credentials):
 
     - ``error_codes``: driver codes that mean permission / timeout / lock / authentication /
-      read timeout (see :func:`.errors.describe`); ``driver_extra()``: the extra and URL scheme
+      read timeout / a connection lost mid-query (see :func:`.errors.describe`); ``driver_extra()``: the extra and URL scheme
       that install the driver; ``grants``: the least-privilege grants ``auditor permissions``
       prints; ``schema_fix`` / ``grant_fix`` / ``rls_fix`` / ``read_error_fix``: what to grant.
     """
@@ -866,8 +866,9 @@ class MySQL(Dialect):
     grants = permissions.MYSQL
     autocommit_reads = True  # SET SESSION TRANSACTION READ ONLY
     error_codes: ClassVar[dict[str, frozenset[object]]] = {
-        "permission": frozenset({1142, 1143, 1044, 1227, 1370}), "timeout": frozenset({1969, 3024, 2013}),
-        "lock": frozenset({1205}), "auth": frozenset({1045, 1698}), "read_timeout": frozenset({2013})}
+        "permission": frozenset({1142, 1143, 1044, 1227, 1370}), "timeout": frozenset({1969, 3024}),
+        "lock": frozenset({1205}), "auth": frozenset({1045, 1698}), "read_timeout": frozenset({2013}),
+        "lost": frozenset({2013, 2006})}
 
     def driver_extra(self) -> tuple[str, str] | None:
         return ("mysql", f"{self.url.get_backend_name()}+pymysql")

@@ -17,12 +17,16 @@ _PERMISSION_PG = {"42501"}
 _TIMEOUT_PG = {"57014"}
 _LOCK = {"55P03", 1205}
 _PERMISSION_MY = {1142, 1143, 1044, 1227, 1370}
-_TIMEOUT_MY = {1969, 3024, 2013}
+_TIMEOUT_MY = {1969, 3024}
+# PyMySQL: 2013 "Lost connection to MySQL server during query" (a KILL from another session, a server
+# restart, a cut network path; with "(timed out)": its own read_timeout), 2006 "MySQL server has gone away"
+_LOST_MY = {2013, 2006}
 _AUTH_MY = {1045, 1698}
 # without a dialect's own ``error_codes``: the codes of the built-in engines
 _DEFAULT_CODES: dict[str, frozenset[object]] = {
     "permission": frozenset(_PERMISSION_PG | _PERMISSION_MY), "timeout": frozenset(_TIMEOUT_PG | _TIMEOUT_MY),
-    "lock": frozenset(_LOCK), "auth": frozenset(_AUTH_MY), "read_timeout": frozenset({2013})}
+    "lock": frozenset(_LOCK), "auth": frozenset(_AUTH_MY), "read_timeout": frozenset({2013}),
+    "lost": frozenset(_LOST_MY)}
 
 
 LOCKED_BY = "a migration, VACUUM FULL, ALTER TABLE or LOCK TABLES"
@@ -54,7 +58,7 @@ def _first_line(orig: BaseException, redact: Redactor) -> str:
 def describe(exc: BaseException, redact: Redactor, fix: str | None = None,
              codes: Mapping[str, frozenset[object]] | None = None) -> str:
     """``exc`` as a short reason; ``codes``: the dialect's ``error_codes`` (permission, timeout,
-    lock, auth, read_timeout), by default those of the built-in engines."""
+    lock, auth, read_timeout, lost), by default those of the built-in engines."""
     codes = _DEFAULT_CODES if codes is None else codes
     orig = exc.orig if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None else exc
     code = _code(orig)
@@ -70,6 +74,10 @@ def describe(exc: BaseException, redact: Redactor, fix: str | None = None,
     if has("read_timeout") and "timed out" in message:  # PyMySQL's read_timeout/write_timeout
         return ("no answer from the server within read_timeout: the connection went silent "
                 "(raise read_timeout, or check the network path)")
+    if has("lost"):  # not a slow query: more statement_timeout changes nothing
+        return ("connection lost: the server closed it (a KILL from another session, a "
+                f"restart, or the network path cut it) ({_first_line(orig, redact)}); re-run once the server is "
+                "reachable, or ask its operator what ended the session")
     if has("timeout") or "interrupted" in message or "canceling statement" in message:
         return "statement timeout: the query ran longer than statement_timeout (raise it, or audit off-peak)"
     if "timeout expired" in message or "timed out" in message:
