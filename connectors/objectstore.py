@@ -46,6 +46,10 @@ from connectors.objects import Deadline, Node, PrefixTree, StoreOptions
 from connectors.runtime import RateLimiter, fan_out, ordered_map
 
 T = TypeVar("T")
+# the way out of a listing the store failed (not refused): the permission is there, the answer was not
+LISTING_FAILED = ("the store failed the listing part-way (a server error, a broken connection or an unreadable "
+                  "answer, on every retry): nothing to grant; re-run, and if it recurs raise the source's "
+                  "max_attempts or read_timeout, or check the endpoint")
 ARCHIVED = "object in an archive storage class: not readable until restored"  # policies.causes reads it
 CUSTOMER_KEY = "object encrypted with a customer-supplied key: not readable without it"  # likewise
 
@@ -431,7 +435,8 @@ class ObjectStore:
             if isinstance(exc, objects.ListingLoop):  # not refused: no grant ends it
                 reason, fix = f"{self.listing_call(name)}: {exc}", objects.ListingLoop.FIX
             else:
-                reason, fix = f"{self.listing_call(name)}: {self.error_code(exc)}", self.list_fix(name)
+                reason = f"{self.listing_call(name)}: {self.error_code(exc)}"
+                fix = self.list_fix(name) if self.refusal(exc) else LISTING_FAILED
             if part:  # one top-level prefix: the merge names it not assessed
                 yield CollectionError(source=self.source.id, dataset=f"{name}/{part}", kind="prefix",
                                       reason=f"prefix {name}/{part} not assessed: {reason}", fix=fix)

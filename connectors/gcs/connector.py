@@ -88,7 +88,9 @@ class Connector(ObjectStore):
         return gcsfacts.permissions()
 
     def refusal(self, exc: BaseException) -> bool:
-        return not _network(exc)
+        """Refused (a 4xx: a grant would fix it), not failed (the network, or a 5xx after the retries)."""
+        cause = exc.cause if isinstance(exc, gexc.RetryError) and exc.cause is not None else exc
+        return not _network(exc) and not isinstance(cause, gexc.ServerError)
 
     def error_code(self, exc: BaseException) -> str:
         return _code(exc)

@@ -91,6 +91,15 @@ class Connector(ObjectStore):
                 return s3facts.KMS_DECRYPT
         return self.read_call
 
+    def refusal(self, exc: BaseException) -> bool:
+        """S3 refused the call (a 4xx answer: a grant, a key, a setting) rather than failing it: a 5xx
+        (InternalError, SlowDown after the retries) or a transport error (a reset, a cut or unreadable
+        answer) is the endpoint's failure, with nothing to grant."""
+        if not isinstance(exc, ClientError):
+            return False
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return not (isinstance(status, int) and status >= 500)
+
     def customer_key(self, exc: BaseException) -> bool:
         """SSE-C: GetObject without the object's key answers 400 InvalidRequest, "The object was stored
         using a form of Server Side Encryption. The correct parameters must be provided ..."."""
