@@ -219,7 +219,7 @@ def print_summary(run, written: list[Path], code: int) -> None:
                f"datasets: {len(run.datasets)} ({sum(d.status == 'error' for d in run.datasets)} not assessed), "
                f"open not-assessed findings: {sum(f.rule == 'not-assessed' for f in run.open_findings())}")
     click.echo(f"  open findings: {counts}; new {new}, resolved {len(run.resolved)}, waived {waived}")
-    from reports.summary import summary_lines, waived_unknowns_line
+    from reports.summary import not_assessed_lines, summary_lines, waived_unknowns_line
 
     if line := waived_unknowns_line(run):
         click.echo(f"  {line}")
@@ -229,6 +229,8 @@ def print_summary(run, written: list[Path], code: int) -> None:
     for s in run.sources:
         if s.status == "error":
             click.echo(f"  NOT ASSESSED source {s.id}: {s.error}")
+    for line in not_assessed_lines(run):
+        click.echo(f"  {line}")
     for a in run.attestations:  # ignored since its until: what it declared is unknown again
         if a.expired:
             click.echo(f"  attestation expired: {a.where} {a.fact} until {a.until.isoformat()} (ignored; renew it "

@@ -87,3 +87,23 @@ def summary_lines(run: Run) -> list[str]:
     if len(opens) > MAX_FINDING_LINES:
         lines.append(f"  ... and {len(opens) - MAX_FINDING_LINES} more in the report")
     return lines
+
+
+MAX_NOT_ASSESSED_LINES = 10
+
+
+def not_assessed_lines(run: Run) -> list[str]:
+    """One line per open not-assessed finding of a source that ran (a failed source has its own
+    "NOT ASSESSED source" line): what could not be assessed, why, and the way out, so the cron mail
+    says what to do, not only where. Names from stores are kept on their line."""
+    failed = {s.id for s in run.sources if s.status == "error"}
+    found = sorted((f for f in run.open_findings() if f.rule == "not-assessed" and f.source not in failed),
+                   key=lambda f: (f.source, f.dataset))
+    lines = []
+    for f in found[:MAX_NOT_ASSESSED_LINES]:
+        why = f.evidence.get("reason") or f.evidence.get("cause") or f.title
+        fix = f" (fix: {_short(str(f.remediation), 240)})" if f.remediation else ""
+        lines.append(f"NOT ASSESSED {_short(f.source, 40)} {_short(f.dataset, 80)}: {_short(str(why), 240)}{fix}")
+    if len(found) > MAX_NOT_ASSESSED_LINES:
+        lines.append(f"... and {len(found) - MAX_NOT_ASSESSED_LINES} more not assessed in the report")
+    return lines

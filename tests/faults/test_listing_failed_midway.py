@@ -63,3 +63,25 @@ def test_object_read_the_server_failed_is_not_a_refused_grant(tmp_path, s3_url, 
     ds = s.dataset("reads", "broken-reads/a/")
     assert "a/data.csv" in (ds["unsampled"] or {}), ds
     assert not [d for d in ds["denied"] if d.startswith("s3:GetObject")], ds["denied"]  # nothing to grant
+
+
+def test_the_cron_mail_says_why_each_dataset_was_not_assessed(tmp_path, s3_url, s3_admin, healthy_bucket):
+    """``auditor -q scan`` (cron) printed "high  not-assessed  v1  mail-b" and nothing else about it: the
+    mail named the bucket but not what went wrong nor what to do. Source-level failures had their
+    "NOT ASSESSED source ..." line; a dataset's failure now has one too, with its reason and fix."""
+    from click.testing import CliRunner
+
+    from auditor.cli import cli
+    from fault_helpers import as_of
+
+    make_bucket(s3_admin, "mail-b", {"a/data.csv": HEALTHY_CSV.encode()})
+    proxy = FaultProxy(s3_url, lambda m, p, q: s3_error(500, "InternalError")
+                       if p == "/mail-b" and "list-type=2" in q else None)
+    with proxy.running() as url:
+        cfg = write_config(tmp_path, [s3_source("good", s3_url, healthy_bucket),
+                                      s3_source("mail", url, "mail-b", max_attempts=2)])
+        r = CliRunner().invoke(cli, ["-q", "scan", "-c", str(cfg), "--as-of", as_of()])
+    assert r.exit_code == 3, r.output
+    [line] = [line for line in r.output.splitlines() if "NOT ASSESSED" in line and "mail-b" in line]
+    assert "s3:ListBucket: InternalError" in line and "max_attempts" in line, line
+    assert "testing" not in r.output  # the access key id, never
