@@ -383,6 +383,11 @@ def with_unsampled(dataset: Dataset, unsampled: dict[str, str]) -> Dataset:
     return dataset.model_copy(update={"facts": facts})
 
 
+# in an unsampled reason: the read failed (a 5xx, a reset or cut connection, on every retry), nothing refused
+# it and nothing is wrong with the object (policies.causes names the way out from it)
+STORE_FAILED_READ = "the store failed the read, not refused"
+
+
 def sample_with_refusals(
     picks: Iterable[Pick], read: Callable[[Pick], ReadResult], call: str | Callable[[BaseException], str],
     errors: tuple[type[BaseException], ...], code: Callable[[BaseException], str],
@@ -401,7 +406,7 @@ def sample_with_refusals(
         if not isinstance(exc, errors):
             raise exc
         if not refused(exc):  # the network, not the store: nothing to grant
-            return f"object not read ({code(exc)}): {pick.key}"
+            return f"object not read ({code(exc)}; {STORE_FAILED_READ}): {pick.key}"
         entry = f"{call(exc) if callable(call) else call}: {code(exc)}"
         if entry not in denied:
             denied.append(entry)

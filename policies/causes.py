@@ -62,6 +62,11 @@ _OBJECTS_UNREAD: tuple[tuple[Callable[[str, str], bool], str, str, str], ...] = 
      "Archive tier) and cannot be read until restored: restore them (s3:RestoreObject; "
      "Azure: rehydrate to the Cool or Hot tier) so the next run reads them, or delete "
      "them once they are no longer needed."),
+    (lambda key, why: "the store failed the read" in why, "failed", "reads the store failed",
+     "The store failed the reads of the objects named in each dataset's unsampled facts (a server "
+     "error, a reset or cut connection, on every retry): nothing to grant and nothing wrong with the "
+     "objects; re-run, and if it recurs raise the source's max_attempts or read_timeout, or check the "
+     "endpoint."),
     (lambda key, why: "customer-supplied key" in why, "customer-key", "objects encrypted with a customer-supplied key",
      "The objects named in each dataset's unsampled facts are "
      "encrypted with a key the vendor supplies on each request (S3 SSE-C, GCS "

@@ -63,6 +63,10 @@ def test_object_read_the_server_failed_is_not_a_refused_grant(tmp_path, s3_url, 
     ds = s.dataset("reads", "broken-reads/a/")
     assert "a/data.csv" in (ds["unsampled"] or {}), ds
     assert not [d for d in ds["denied"] if d.startswith("s3:GetObject")], ds["denied"]  # nothing to grant
+    # and the way out is not "raise max_object_bytes, or re-export them" (nothing was wrong with the object)
+    [na] = s.na_on("reads", "broken-reads")
+    fix = na["remediation"]
+    assert "max_object_bytes" not in fix and "max_attempts" in fix, fix
 
 
 def test_the_cron_mail_says_why_each_dataset_was_not_assessed(tmp_path, s3_url, s3_admin, healthy_bucket):
