@@ -437,6 +437,8 @@ class ObjectStore:
             else:
                 reason = f"{self.listing_call(name)}: {self.error_code(exc)}"
                 fix = self.list_fix(name) if self.refusal(exc) else LISTING_FAILED
+            self.ctx.log.warning("%s source %s: %s %r not assessed: %s", self.kind, self.source.id,
+                                 "prefix" if part else self.bucket_word, f"{name}/{part}" if part else name, reason)
             if part:  # one top-level prefix: the merge names it not assessed
                 yield CollectionError(source=self.source.id, dataset=f"{name}/{part}", kind="prefix",
                                       reason=f"prefix {name}/{part} not assessed: {reason}", fix=fix)

@@ -21,7 +21,7 @@ from fault_servers import (  # noqa: F401 - fixtures
 
 
 def test_listing_that_fails_on_a_later_page_is_not_assessed_and_asks_for_no_grant(tmp_path, s3_url, s3_admin,
-                                                                                 healthy_bucket):
+                                                                                 healthy_bucket, caplog):
     from moto.s3.models import s3_backends
 
     make_bucket(s3_admin, "paged-b", {})
@@ -49,6 +49,9 @@ def test_listing_that_fails_on_a_later_page_is_not_assessed_and_asks_for_no_gran
     [na] = s.na_on("paged", "paged-b")
     fix = na["evidence"]["fix"]
     assert "s3:ListBucket" not in fix and "nothing to grant" in fix and "max_attempts" in fix, fix
+    # the log (stderr, a systemd journal) says it too, as a table not assessed does; it said nothing
+    logged = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "paged-b" in r.getMessage()]
+    assert logged and "not assessed" in logged[0] and "InternalError" in logged[0], logged
 
 
 def test_object_read_the_server_failed_is_not_a_refused_grant(tmp_path, s3_url, s3_admin, healthy_bucket):
