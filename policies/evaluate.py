@@ -35,7 +35,7 @@ NOT_ASSESSED_DEFAULT: dict[str, Any] = dict(
     id="not-assessed", title="Could not be assessed", severity="high",
     description="Part of the estate could not be read, so no rule could vouch for it. An unassessed "
                 "store is not a compliant one: it may hold anything.",
-    remediation="Grant the auditor the read permission named in the evidence (or fix the connection), then re-run.",
+    remediation="Take the way out the evidence names (a grant the auditor lacks, or the connection, server or setting that failed), then re-run.",
     references=("GDPR Art. 5(2) (accountability)", "PDPA s11-s12 (accountability)"),
 )
 

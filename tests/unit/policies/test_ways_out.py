@@ -126,7 +126,7 @@ def test_a_collection_error_with_its_own_fix_gives_that_fix_as_the_remediation()
     # without one, the rule's own remediation stands
     err = err.model_copy(update={"fix": None})
     [na] = of_rule(run(["builtin:baseline"], [], errors=[err], sources=[src]), "not-assessed")
-    assert na.remediation.startswith("Grant the auditor the read permission")
+    assert na.remediation.startswith("Take the way out the evidence names")
 
 
 def _lob_table():
