@@ -99,11 +99,18 @@ def not_assessed_lines(run: Run) -> list[str]:
     failed = {s.id for s in run.sources if s.status == "error"}
     found = sorted((f for f in run.open_findings() if f.rule == "not-assessed" and f.source not in failed),
                    key=lambda f: (f.source, f.dataset))
+    # datasets of one source lost for one reason with one way out (a server gone mid-scan) are one line
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for f in found:
+        why = str(f.evidence.get("reason") or f.evidence.get("cause") or f.title)
+        groups.setdefault((f.source, why, str(f.remediation or "")), []).append(f.dataset)
     lines = []
-    for f in found[:MAX_NOT_ASSESSED_LINES]:
-        why = f.evidence.get("reason") or f.evidence.get("cause") or f.title
-        fix = f" (fix: {_short(str(f.remediation), 240)})" if f.remediation else ""
-        lines.append(f"NOT ASSESSED {_short(f.source, 40)} {_short(f.dataset, 80)}: {_short(str(why), 240)}{fix}")
-    if len(found) > MAX_NOT_ASSESSED_LINES:
-        lines.append(f"... and {len(found) - MAX_NOT_ASSESSED_LINES} more not assessed in the report")
+    for (source, why, fix), names in list(groups.items())[:MAX_NOT_ASSESSED_LINES]:
+        what = _short(names[0], 80) if len(names) == 1 else (
+            f"{len(names)} datasets ({', '.join(_short(n, 40) for n in names[:3])}{', ...' if len(names) > 3 else ''})")
+        fixed = f" (fix: {_short(fix, 240)})" if fix else ""
+        lines.append(f"NOT ASSESSED {_short(source, 40)} {what}: {_short(why, 240)}{fixed}")
+    if len(groups) > MAX_NOT_ASSESSED_LINES:
+        rest = sum(len(names) for names in list(groups.values())[MAX_NOT_ASSESSED_LINES:])
+        lines.append(f"... and {rest} more not assessed in the report")
     return lines
