@@ -11,6 +11,8 @@ policy paths are resolved against the config file's folder, so cron can run from
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 from datetime import date
@@ -82,6 +84,9 @@ class SourceConfig(BaseModel):
     options: Any = None
     line: int | None = None
     provider: Any = None  # sql: the managed instance whose API tells what a SQL login cannot see
+    # a digest of the source as written (before ${VAR} substitution, secrets left out): a Celery worker
+    # compares it with the coordinator's and refuses a unit of a source its own config defines otherwise
+    written: str | None = None
 
 
 class RdsProvider(_Strict):
@@ -308,6 +313,30 @@ def substitute_env(data: Any, lines: dict[Path_, int], file: str, path: Path_ = 
     return data
 
 
+_SECRET_KEY = re.compile(r"pass|secret|token|credential|sas|connection_string|(^|_)key($|_)", re.I)
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]*):[^@/\s]*@")
+
+
+def written_digest(raw: Any) -> str:
+    """A digest of one source as written in the file: ``${VAR}`` references as written (each machine
+    resolves them from its own environment), a literal credential left out (a value under a key that
+    names one, a URL's password), so that nothing secret can be guessed from it."""
+
+    def scrub(v: Any, key: str = "") -> Any:
+        if isinstance(v, dict):
+            return {str(k): scrub(x, str(k)) for k, x in sorted(v.items(), key=lambda kv: str(kv[0]))}
+        if isinstance(v, list):
+            return [scrub(x, key) for x in v]
+        if isinstance(v, str):
+            if "${" not in v and _SECRET_KEY.search(key):
+                return "<secret>"
+            return _URL_PASSWORD.sub(r"\1:<secret>@", v)
+        return v if isinstance(v, (int, float, bool)) or v is None else str(v)
+
+    text = json.dumps(scrub(raw), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
 def _parse_source(raw: Any, i: int, lines: dict[Path_, int], file: str, base_dir: str) -> SourceConfig:
     """One source; every mistake in it at once (a :class:`ConfigErrors` when more than one). A sql
     source's relative SQLite file is relative to the config file, as ``state`` is (cron's cwd is
@@ -413,6 +442,8 @@ def parse_config(text: str, file: str = "<config>", sources: bool = True) -> Con
     if not sources:  # store and policies only: leave the sources and notify sections (and their secrets) alone
         data = {k: v for k, v in data.items() if k not in ("sources", "notify")}
     errors: list[ConfigError] = []  # every mistake of the file, reported at once
+    written = data.get("sources") if isinstance(data.get("sources"), list) else []
+    digests = [written_digest(w) for w in written]  # before substitution: the same file on every machine
     data = substitute_env(data, lines, file, missing=errors)
     raw_sources = data.pop("sources", None) or []
     if not isinstance(raw_sources, list):
@@ -432,7 +463,8 @@ def parse_config(text: str, file: str = "<config>", sources: bool = True) -> Con
     sources_: list[SourceConfig] = []
     for i, raw in enumerate(raw_sources):
         try:
-            sources_.append(_parse_source(raw, i, lines, file, base_dir))
+            parsed = _parse_source(raw, i, lines, file, base_dir)
+            sources_.append(parsed.model_copy(update={"written": digests[i] if i < len(digests) else None}))
         except ConfigErrors as exc:
             errors.extend(exc.errors)
         except ConfigError as exc:

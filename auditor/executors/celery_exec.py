@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import json
 import logging
 import os
 import threading
@@ -140,8 +141,36 @@ def _error_outcome(src_id: str, kind: str, vendor: str, reason: str) -> dict:
             .model_dump(mode="json"), "datasets": [], "errors": []}
 
 
+def unit_identity(config: Config, src: SourceConfig) -> dict:
+    """What a worker must share with the coordinator to collect ``src`` for it: the auditor's version
+    and a digest of what decides the unit's datasets (the source as written, its vendor, the
+    detectors). No value of it is secret (:func:`auditor.config.written_digest`)."""
+    from auditor import __version__
+
+    vendor = next((v for v in config.vendors if v.id == src.vendor), None)
+    text = json.dumps({"source": src.written or src.id, "kind": src.kind, "vendor": src.vendor,
+                       "vendor_def": vendor.model_dump(mode="json") if vendor else None,
+                       "detectors": [d.model_dump(mode="json") for d in config.detectors]},
+                      sort_keys=True, default=str)
+    return {"version": __version__, "config": hashlib.sha256(text.encode()).hexdigest()[:24]}
+
+
+def _refusal(config: Config, src: SourceConfig, expect: dict | None) -> str | None:
+    """Why this worker must not collect ``src`` for a coordinator that expects ``expect``, or None."""
+    if expect is None:
+        return None
+    mine = unit_identity(config, src)
+    if expect.get("version") != mine["version"]:
+        return (f"refused by the worker: it runs auditor {mine['version']}, the coordinator "
+                f"{expect.get('version')} (upgrade the workers and the coordinator together)")
+    if expect.get("config") != mine["config"]:
+        return (f"refused by the worker: its config {config.path} differs from the coordinator's for source "
+                f"{src.id} (the source as written, its vendor or the detectors): deploy the same config to every worker")
+    return None
+
+
 def _collect_unit(task: Any, source_id: str, as_of: str, wanted_key_id: str, limit: float | None,
-                  part: str | None = None, checks: bool = True) -> dict:
+                  part: str | None = None, checks: bool = True, expect: dict | None = None) -> dict:
     from celery.exceptions import SoftTimeLimitExceeded
 
     from auditor.engine import _collect_source
@@ -153,6 +182,10 @@ def _collect_unit(task: Any, source_id: str, as_of: str, wanted_key_id: str, lim
     if src is None:
         return _error_outcome(source_id, "unknown", "",
                               f"source {source_id} is not in the worker's config {config.path}")
+    refused = _refusal(config, src, expect)
+    if refused:
+        log.warning("unit %s%s: %s", src.id, f"[{part}]" if part else "", refused)
+        return _error_outcome(src.id, src.kind, src.vendor, refused)
     redact = Redactor()
     for s in config.sources:
         redact.add_from_url(getattr(s.options, "url", None))
@@ -253,7 +286,8 @@ def collect_celery(config: Config, sources: Sequence[SourceConfig], as_of: datet
         checks = part is None or part == split[s_i][0]  # the source-wide checks: in the first part
         try:
             pending[i] = app.send_task(
-                TASK_NAME, args=[src.id, as_of.isoformat(), kid, limit, part, checks], queue=ex.queue,
+                TASK_NAME, args=[src.id, as_of.isoformat(), kid, limit, part, checks, unit_identity(config, src)],
+                queue=ex.queue,
                 soft_time_limit=limit, time_limit=(limit + HARD_LIMIT_GRACE) if limit else None,
                 expires=ex.run_timeout_seconds,  # a unit the run gave up on is discarded, not done later
                 retry=True, retry_policy={"max_retries": 2, "interval_start": 0.5, "interval_step": 1}).id

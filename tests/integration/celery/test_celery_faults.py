@@ -195,3 +195,31 @@ def _scan_with_held_requests(case: dict, estate: dict, config: Path, source: str
     assert proxy.held.is_set()
     assert r.returncode == 3, r.stderr + r.stdout
     return r, json.loads((case["tmp"] / "run.json").read_text())
+
+
+def test_a_worker_whose_config_differs_refuses_the_unit_and_the_source_is_not_assessed(case, estate):
+    """The worker's copy of the config names another store under the same source id (an older
+    config on one machine): it must not audit that store and have it merged in as the coordinator's
+    source; the unit is refused, the source is not-assessed (exit 3), and the reason says why."""
+    import sqlite3
+
+    other = case["tmp"] / "other.db"
+    con = sqlite3.connect(other)
+    con.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, note TEXT)")
+    con.execute("INSERT INTO orders VALUES (1, 'nothing personal')")
+    con.commit()
+    con.close()
+    config = write_config(case["tmp"] / "auditor.yaml", estate)
+    stale = case["tmp"] / "worker"
+    stale.mkdir()
+    worker_config = write_config(stale / "auditor.yaml", {**estate, "sqlite": f"sqlite:///{other}"})
+    w = case["worker"]("stale", case["s3"], worker_config).wait_ready()
+    r = scan(config, case["env"], "--executor", "celery", "--source", "shop-db", "--as-of", estate["as_of"],
+             "--json", str(case["tmp"] / "run.json"), timeout=120)
+    report = json.loads((case["tmp"] / "run.json").read_text())
+    assert [d["name"] for d in report["datasets"] if "orders" in d["name"]] == [], "audited the worker's store"
+    assert r.returncode == 3, r.stderr + r.stdout
+    [src] = report["sources"]
+    assert src["status"] == "error" and "differs from the coordinator's" in src["error"], src
+    assert "NOT ASSESSED source shop-db" in r.stdout
+    assert "differs from the coordinator's" in w.log.read_text()  # the worker's log says it refused

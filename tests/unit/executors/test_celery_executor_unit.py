@@ -85,3 +85,26 @@ def test_an_answer_for_another_source_is_that_units_error():
     assert o.result.status == "error" and "another source" in o.result.error and o.datasets == []
     good = _outcome_from({**payload, "datasets": [_ds(None).model_dump(mode="json")]}, src)
     assert good.result.status == "ok" and good.datasets == [_ds(None)]
+
+
+def test_a_worker_refuses_a_unit_of_another_version_or_another_source_definition(tmp_path, fake_connector,
+                                                                                  monkeypatch):
+    """The coordinator sends what it expects (version, a digest of the source as written); a worker
+    whose own copy differs refuses the unit. ${VAR}s resolved per machine do not count, and no
+    resolved secret is in what is sent."""
+    import auditor
+    from auditor.executors.celery_exec import _refusal, unit_identity
+
+    monkeypatch.setenv("FAKE_ERR", "s3cret-one")
+    coord = load_config(write(tmp_path, GOOD + "    raise_error: ${FAKE_ERR}\n"))
+    expect = unit_identity(coord, coord.sources[0])
+    assert "s3cret" not in str(expect)
+    monkeypatch.setenv("FAKE_ERR", "another-machine-value")  # resolved from this machine's environment
+    same = load_config(write(tmp_path, GOOD + "    raise_error: ${FAKE_ERR}\n"))
+    assert _refusal(same, same.sources[0], expect) is None
+    other = load_config(write(tmp_path, GOOD + "    unreadable: [t1]\n"))  # an older definition
+    reason = _refusal(other, other.sources[0], expect)
+    assert reason and "differs from the coordinator's for source db" in reason
+    monkeypatch.setattr(auditor, "__version__", "0.0.1-old")
+    reason = _refusal(same, same.sources[0], expect)
+    assert reason and "runs auditor 0.0.1-old" in reason
