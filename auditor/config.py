@@ -224,6 +224,9 @@ class ExecutorConfig(_Strict):
     broker_timeout_seconds: float = Field(default=30, gt=0, le=86400, allow_inf_nan=False)
     # the whole run's wait for its units (no worker at all must not hang a nightly run forever)
     run_timeout_seconds: float | None = Field(default=None, gt=0, le=7 * 86400, allow_inf_nan=False)
+    # no worker consuming the queue (none answers the coordinator's check) this long: the units not
+    # done are named not-assessed and the run ends (exit 3); a worker's death mid-run included
+    worker_timeout_seconds: float = Field(default=60, gt=0, le=86400, allow_inf_nan=False)
     # a source of several buckets or schemas goes out as one unit per bucket or schema
     split: bool = True
 

@@ -42,6 +42,8 @@ BROKER_ENV = "AUDITOR_BROKER_URL"
 TASK_NAME = "auditor.collect_unit"
 HARD_LIMIT_GRACE = 10.0  # seconds between the soft limit (not-assessed) and the kill
 POLL_SECONDS = 0.25
+CONSUMER_CHECK_SECONDS = 5.0  # how often the coordinator asks which workers consume its queue
+CONSUMER_REPLY_SECONDS = 1.0
 
 _WORKER_CONFIG: Config | None = None  # set by `auditor worker` before the pool forks
 
@@ -296,7 +298,8 @@ def collect_celery(config: Config, sources: Sequence[SourceConfig], as_of: datet
             log.error("unit %s (%s) could not be assessed: %s", names[i], src.kind, reason)
             outcomes[i] = _not_done(src, reason)
     log.info("celery: %d units sent to queue %s on %s", len(pending), ex.queue, broker_shown)
-    started = last_ok = time.monotonic()
+    started = last_ok = last_consumer = time.monotonic()
+    next_check = started  # when to ask the workers again which queues they consume
     while pending:
         try:
             for i, task_id in list(pending.items()):
@@ -312,6 +315,7 @@ def collect_celery(config: Config, sources: Sequence[SourceConfig], as_of: datet
                 else:
                     continue
                 del pending[i]
+                last_consumer = time.monotonic()  # a worker answered this unit
                 if on_redis:
                     try:
                         app.backend.delete(app.backend.get_key_for_task(task_id))  # read once, then gone
@@ -323,6 +327,16 @@ def collect_celery(config: Config, sources: Sequence[SourceConfig], as_of: datet
                 if progress:
                     progress(units[i].id, len(o.datasets))
             last_ok = time.monotonic()
+            if pending and last_ok >= next_check:
+                if _consumers(app, ex.queue):
+                    last_consumer = time.monotonic()
+                next_check = time.monotonic() + CONSUMER_CHECK_SECONDS
+                if time.monotonic() - last_consumer >= ex.worker_timeout_seconds:
+                    _give_up(units, names, pending, outcomes,
+                             f"not done: no worker consumes queue {ex.queue} on {broker_shown} (none answered for "
+                             f"{ex.worker_timeout_seconds:g}s, executor.worker_timeout_seconds): start "
+                             f"`auditor worker -c CONFIG` with this config")
+                    break
         except lost as exc:  # the result backend (broker) is unreachable: wait, then give up
             if time.monotonic() - last_ok >= ex.broker_timeout_seconds:
                 _give_up(units, names, pending, outcomes, f"not done: the broker {broker_shown} went away "
@@ -348,6 +362,13 @@ def collect_celery(config: Config, sources: Sequence[SourceConfig], as_of: datet
         else:
             merged.append(outcomes[mine[0]])
     return merged
+
+
+def _consumers(app: Any, queue: str) -> list[str]:
+    """The workers that say they consume ``queue`` (a broadcast, answered by each worker's main
+    process, also while its pool runs a unit; a ``solo`` pool busy with a unit does not answer)."""
+    replies = app.control.inspect(timeout=CONSUMER_REPLY_SECONDS).active_queues() or {}
+    return [name for name, queues in replies.items() if any(q.get("name") == queue for q in queues or ())]
 
 
 def _whole_bucket(src: SourceConfig, config: Config, as_of: datetime, redact: Redactor, bucket: str) -> Any:

@@ -223,3 +223,74 @@ def test_a_worker_whose_config_differs_refuses_the_unit_and_the_source_is_not_as
     assert src["status"] == "error" and "differs from the coordinator's" in src["error"], src
     assert "NOT ASSESSED source shop-db" in r.stdout
     assert "differs from the coordinator's" in w.log.read_text()  # the worker's log says it refused
+
+
+def test_no_worker_at_all_with_the_default_config_ends_the_run_naming_the_queue(case, estate):
+    """No run_timeout_seconds set (the README's example config): with no worker consuming the queue
+    the coordinator must not wait forever; the run ends not-assessed (exit 3) saying no worker
+    consumes the queue, within the default worker wait (60 s) and a margin."""
+    config = write_config(case["tmp"] / "auditor.yaml", estate)
+    started = time.monotonic()
+    r = scan(config, case["env"], "--executor", "celery", "--source", "shop-db", "--as-of", estate["as_of"],
+             "--json", str(case["tmp"] / "run.json"), timeout=150)
+    took = time.monotonic() - started
+    assert r.returncode == 3, r.stderr + r.stdout
+    report = json.loads((case["tmp"] / "run.json").read_text())
+    [src] = report["sources"]
+    assert src["status"] == "error" and "no worker consumes queue" in src["error"], src
+    assert case["env"]["AUDITOR_QUEUE"] in src["error"]
+    assert "no worker consumes queue" in r.stderr  # the log says it too
+    assert took < 120
+    print(f"no worker: the run ended after {took:.1f}s")
+
+
+def _pool_children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(p) for p in text.split()]
+
+
+def test_a_unit_that_kills_its_pool_process_every_time_is_not_assessed_not_redelivered_forever(case, estate):
+    """The pool process running the exports unit dies every time (the OOM killer, a crash in a
+    parser): the worker's main process lives on. The unit may be tried again a bounded number of times,
+    then it is not-assessed naming the lost worker process (exit 3); shop-db's result stands and the
+    run ends, instead of the unit going back to the queue forever."""
+    import os
+    import signal
+
+    class Counting(GateProxy):
+        def __init__(self, port: int) -> None:
+            self.count = 0
+            super().__init__(port)
+
+        def _admit(self) -> None:
+            self.count += 1
+            super()._admit()
+
+    held = Counting(urlparse(case["s3"]).port)
+    try:
+        config = write_config(case["tmp"] / "auditor.yaml", estate, time_limit_seconds=90)
+        w = case["worker"]("oom", held.url, config).wait_ready()
+        run = start_scan(config, case["env"], "--executor", "celery", "--source", "shop-db", "--source", "exports",
+                         "--as-of", estate["as_of"], "--json", str(case["tmp"] / "run.json"))
+        kills, seen, end = 0, 0, time.monotonic() + 60
+        while run.poll() is None and time.monotonic() < end:
+            if held.count > seen:  # a pool process is mid-unit (its S3 request held here): it dies
+                seen = held.count
+                for child in _pool_children(w.proc.pid):
+                    os.kill(child, signal.SIGKILL)
+                kills += 1
+            time.sleep(0.3)
+        out, err = run.communicate(timeout=60)
+    finally:
+        held.close()
+    assert run.returncode == 3, err + out
+    report = json.loads((case["tmp"] / "run.json").read_text())
+    status = {s["id"]: (s["status"], s["error"]) for s in report["sources"]}
+    assert status["shop-db"] == ("ok", None)
+    assert status["exports"][0] == "error" and "worker process" in status["exports"][1], status
+    assert "timed out" not in status["exports"][1]
+    assert 2 <= kills <= 4, kills
+    print(f"the exports unit's pool process died {kills} times; then not-assessed")
