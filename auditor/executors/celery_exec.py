@@ -42,6 +42,7 @@ BROKER_ENV = "AUDITOR_BROKER_URL"
 TASK_NAME = "auditor.collect_unit"
 HARD_LIMIT_GRACE = 10.0  # seconds between the soft limit (not-assessed) and the kill
 POLL_SECONDS = 0.25
+WORKER_LOST_RETRIES = 2  # a unit whose pool process died is tried this many more times, then not-assessed
 CONSUMER_CHECK_SECONDS = 5.0  # how often the coordinator asks which workers consume its queue
 CONSUMER_REPLY_SECONDS = 1.0
 
@@ -88,7 +89,11 @@ def make_app(config: Config) -> Any:
         worker_hijack_root_logger=False, worker_redirect_stdouts=False,
         worker_send_task_events=False, task_send_sent_event=False,
     )
-    app.task(name=TASK_NAME, bind=True)(_collect_unit)
+    # a pool process that dies running a unit (the OOM killer, a crash) has the unit tried again, at most
+    # WORKER_LOST_RETRIES times: task_reject_on_worker_lost alone requeues it forever, a unit that kills
+    # its process every time looped and the run never ended; then it fails (not-assessed), reported
+    app.task(name=TASK_NAME, bind=True, retry_on_worker_lost=True, max_retries=WORKER_LOST_RETRIES,
+             default_retry_delay=1)(_collect_unit)
     return app
 
 
@@ -305,12 +310,20 @@ def collect_celery(config: Config, sources: Sequence[SourceConfig], as_of: datet
             for i, task_id in list(pending.items()):
                 meta = app.backend.get_task_meta(task_id, cache=False) if on_redis else app.backend.get_task_meta(task_id)
                 state, value = meta.get("status"), meta.get("result")
+                if state == states.RETRY:  # tried again (its pool process died): not an answer yet
+                    continue
                 if state == states.SUCCESS:
                     outcomes[i] = _outcome_from(value, units[i])
                 elif state in states.EXCEPTION_STATES:
                     exc_type = type(value).__name__ if isinstance(value, BaseException) else str(state)
-                    reason = (f"timed out after {limit + HARD_LIMIT_GRACE:g}s (hard time limit on the worker)"
-                              if exc_type == "TimeLimitExceeded" and limit else f"the worker failed ({exc_type})")
+                    if exc_type == "TimeLimitExceeded" and limit:
+                        reason = f"timed out after {limit + HARD_LIMIT_GRACE:g}s (hard time limit on the worker)"
+                    elif exc_type == "WorkerLostError":
+                        reason = (f"the worker process running it died {WORKER_LOST_RETRIES + 1} times "
+                                  "(killed: out of memory? see the worker's log); not tried again")
+                    else:
+                        reason = f"the worker failed ({exc_type})"
+
                     outcomes[i] = _not_done(units[i], reason)
                 else:
                     continue

@@ -270,6 +270,7 @@ def test_a_unit_that_kills_its_pool_process_every_time_is_not_assessed_not_redel
             super()._admit()
 
     held = Counting(urlparse(case["s3"]).port)
+    run: subprocess.Popen | None = None
     try:
         config = write_config(case["tmp"] / "auditor.yaml", estate, time_limit_seconds=90)
         w = case["worker"]("oom", held.url, config).wait_ready()
@@ -286,6 +287,9 @@ def test_a_unit_that_kills_its_pool_process_every_time_is_not_assessed_not_redel
         out, err = run.communicate(timeout=60)
     finally:
         held.close()
+        if run is not None and run.poll() is None:
+            run.kill()
+            run.wait(timeout=10)
     assert run.returncode == 3, err + out
     report = json.loads((case["tmp"] / "run.json").read_text())
     status = {s["id"]: (s["status"], s["error"]) for s in report["sources"]}
