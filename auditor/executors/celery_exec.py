@@ -42,6 +42,8 @@ BROKER_ENV = "AUDITOR_BROKER_URL"
 TASK_NAME = "auditor.collect_unit"
 HARD_LIMIT_GRACE = 10.0  # seconds between the soft limit (not-assessed) and the kill
 POLL_SECONDS = 0.25
+# a unit failing with these failed to store its result (its collection errors come back as an answer)
+BACKEND_FAILURES = ("ConnectionError", "ResponseError", "BackendStoreError", "OperationalError", "ConnectionResetError")
 WORKER_LOST_RETRIES = 2  # a unit whose pool process died is tried this many more times, then not-assessed
 CONSUMER_CHECK_SECONDS = 5.0  # how often the coordinator asks which workers consume its queue
 CONSUMER_REPLY_SECONDS = 1.0
@@ -207,9 +209,15 @@ def _collect_unit(task: Any, source_id: str, as_of: str, wanted_key_id: str, lim
     if result.status == "error" and "SoftTimeLimitExceeded" in (result.error or ""):
         result = result.model_copy(update={"error": timed_out})
     datasets = _safe_fingerprints(outcome.datasets, _worker_key(config), wanted_key_id)
-    return {"result": result.model_dump(mode="json"),
-            "datasets": [d.model_dump(mode="json") for d in datasets],
-            "errors": [e.model_dump(mode="json") for e in outcome.errors]}
+    answer = {"result": result.model_dump(mode="json"),
+              "datasets": [d.model_dump(mode="json") for d in datasets],
+              "errors": [e.model_dump(mode="json") for e in outcome.errors]}
+    # the size says why, when the result backend refuses it (Redis drops the connection on a value past
+    # proto-max-bulk-len, RabbitMQ past max_message_size): its log would say only "connection lost"
+    size = len(json.dumps(answer, separators=(",", ":")))
+    log.info("unit %s%s: %d datasets, %d errors, result %.1f MB JSON", src.id, f"[{part}]" if part else "",
+             len(answer["datasets"]), len(answer["errors"]), size / 1e6)
+    return answer
 
 
 def run_worker(config: Config, concurrency: int | None = None, pool: str = "prefork", name: str | None = None,
@@ -321,6 +329,9 @@ def collect_celery(config: Config, sources: Sequence[SourceConfig], as_of: datet
                     elif exc_type == "WorkerLostError":
                         reason = (f"the worker process running it died {WORKER_LOST_RETRIES + 1} times "
                                   "(killed: out of memory? see the worker's log); not tried again")
+                    elif exc_type in BACKEND_FAILURES:
+                        reason = (f"the worker could not store its result in the result backend ({exc_type}; "
+                                  "a result larger than the backend accepts? the worker's log gives its size)")
                     else:
                         reason = f"the worker failed ({exc_type})"
 

@@ -336,7 +336,7 @@ class GateProxy(_Proxy):
         super().close()
 
 
-def private_redis(tmp: Path) -> tuple[subprocess.Popen, int]:
+def private_redis(tmp: Path, *extra: str) -> tuple[subprocess.Popen, int]:
     """`redis-server` on a port of its own (no persistence), or a skip when the binary is absent."""
     import shutil
 
@@ -345,7 +345,7 @@ def private_redis(tmp: Path) -> tuple[subprocess.Popen, int]:
         pytest.skip("redis-server binary not installed")
     port = free_port()
     proc = subprocess.Popen([binary, "--port", str(port), "--save", "", "--appendonly", "no", "--daemonize", "no",
-                             "--dir", str(tmp)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             "--dir", str(tmp), *extra], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     end = time.monotonic() + 20
     while time.monotonic() < end:
         try:

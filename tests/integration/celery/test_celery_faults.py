@@ -4,6 +4,7 @@ its time limit, the broker going away mid-run, and two coordinators on one store
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -298,3 +299,38 @@ def test_a_unit_that_kills_its_pool_process_every_time_is_not_assessed_not_redel
     assert "timed out" not in status["exports"][1]
     assert 2 <= kills <= 4, kills
     print(f"the exports unit's pool process died {kills} times; then not-assessed")
+
+
+def test_a_result_larger_than_the_backend_takes_is_not_assessed_and_the_run_ends(case, estate):
+    """A source of many tables: its result is larger than the result backend accepts (a private
+    redis-server with proto-max-bulk-len 1mb). The unit is not-assessed with a reason that says so,
+    the other source stands, and the run ends (exit 3)."""
+    import sqlite3
+
+    many = case["tmp"] / "many.db"
+    con = sqlite3.connect(many)
+    for i in range(2500):
+        con.execute(f"CREATE TABLE t_{i:05d}_with_a_rather_long_table_name (id INTEGER, email TEXT)")
+    con.commit()
+    con.close()
+    redis_proc, port = private_redis(case["tmp"], "--proto-max-bulk-len", "1mb")
+    try:
+        broker = f"redis://127.0.0.1:{port}/0"
+        config = write_config(case["tmp"] / "auditor.yaml", {**estate, "sqlite": f"sqlite:///{many}"},
+                              time_limit_seconds=120)
+        w = case["worker"]("big", case["s3"], config, broker=broker).wait_ready()
+        started = time.monotonic()
+        r = scan(config, {**case["env"], "AUDITOR_BROKER_URL": broker}, "--executor", "celery",
+                 "--source", "shop-db", "--source", "exports", "--as-of", estate["as_of"],
+                 "--json", str(case["tmp"] / "run.json"), timeout=240)
+        took = time.monotonic() - started
+    finally:
+        redis_proc.kill()
+        redis_proc.wait(timeout=10)
+    assert r.returncode == 3, r.stderr[-3000:] + r.stdout[-2000:]
+    report = json.loads((case["tmp"] / "run.json").read_text())
+    status = {s["id"]: (s["status"], s["error"]) for s in report["sources"]}
+    assert status["exports"] == ("ok", None)
+    assert status["shop-db"][0] == "error" and "could not store its result" in status["shop-db"][1], status
+    assert re.search(r"unit shop-db: 2500 datasets, 0 errors, result \d+\.\d MB JSON", w.log.read_text())
+    print(f"large result: {status['shop-db'][1]} after {took:.1f}s; worker log tail: {w.log.read_text()[-600:]}")
