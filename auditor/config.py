@@ -445,8 +445,8 @@ def parse_config(text: str, file: str = "<config>", sources: bool = True) -> Con
     if not sources:  # store and policies only: leave the sources and notify sections (and their secrets) alone
         data = {k: v for k, v in data.items() if k not in ("sources", "notify")}
     errors: list[ConfigError] = []  # every mistake of the file, reported at once
-    written = data.get("sources") if isinstance(data.get("sources"), list) else []
-    digests = [written_digest(w) for w in written]  # before substitution: the same file on every machine
+    written = data.get("sources")
+    digests = [written_digest(w) for w in written] if isinstance(written, list) else []  # before substitution: the same file on every machine
     data = substitute_env(data, lines, file, missing=errors)
     raw_sources = data.pop("sources", None) or []
     if not isinstance(raw_sources, list):

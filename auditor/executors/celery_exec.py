@@ -311,7 +311,13 @@ def collect_celery(config: Config, sources: Sequence[SourceConfig], as_of: datet
             log.error("unit %s (%s) could not be assessed: %s", names[i], src.kind, reason)
             outcomes[i] = _not_done(src, reason)
     log.info("celery: %d units sent to queue %s on %s", len(pending), ex.queue, broker_shown)
-    started = last_ok = last_consumer = time.monotonic()
+    started = last_ok = last_consumer = last_answer = time.monotonic()
+    # a consumed queue answers at least one unit this often (each runs at most limit + grace; a dead
+    # worker's unit comes back after the visibility timeout): past it, the units still pending were lost
+    # by the broker (a Redis restarted without persistence, a purged queue) and would never answer
+    # (AMQP: a vanished worker's unit comes back when the broker misses two heartbeats)
+    redelivery = ex.visibility_timeout_seconds if on_redis else 2 * float(app.conf.broker_heartbeat or 120)
+    stall = (limit + HARD_LIMIT_GRACE if limit else 0) + redelivery + ex.broker_timeout_seconds
     next_check = started  # when to ask the workers again which queues they consume
     while pending:
         try:
@@ -339,7 +345,7 @@ def collect_celery(config: Config, sources: Sequence[SourceConfig], as_of: datet
                 else:
                     continue
                 del pending[i]
-                last_consumer = time.monotonic()  # a worker answered this unit
+                last_consumer = last_answer = time.monotonic()  # a worker answered this unit
                 if on_redis:
                     try:
                         app.backend.delete(app.backend.get_key_for_task(task_id))  # read once, then gone
@@ -360,6 +366,13 @@ def collect_celery(config: Config, sources: Sequence[SourceConfig], as_of: datet
                              f"not done: no worker consumes queue {ex.queue} on {broker_shown} (none answered for "
                              f"{ex.worker_timeout_seconds:g}s, executor.worker_timeout_seconds): start "
                              f"`auditor worker -c CONFIG` with this config")
+                    break
+                if limit and time.monotonic() - last_answer >= stall:
+                    _give_up(units, names, pending, outcomes,
+                             f"not done: lost by the broker {broker_shown} (no unit answered for {stall:g}s though a "
+                             f"worker consumes queue {ex.queue}: the time limit, the visibility timeout and the "
+                             "broker timeout are past; a broker restarted without persistence or a purged queue "
+                             "loses queued units)")
                     break
         except lost as exc:  # the result backend (broker) is unreachable: wait, then give up
             if time.monotonic() - last_ok >= ex.broker_timeout_seconds:

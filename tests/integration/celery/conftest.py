@@ -336,14 +336,14 @@ class GateProxy(_Proxy):
         super().close()
 
 
-def private_redis(tmp: Path, *extra: str) -> tuple[subprocess.Popen, int]:
+def private_redis(tmp: Path, *extra: str, port: int | None = None) -> tuple[subprocess.Popen, int]:
     """`redis-server` on a port of its own (no persistence), or a skip when the binary is absent."""
     import shutil
 
     binary = shutil.which("redis-server")
     if not binary:
         pytest.skip("redis-server binary not installed")
-    port = free_port()
+    port = port or free_port()
     proc = subprocess.Popen([binary, "--port", str(port), "--save", "", "--appendonly", "no", "--daemonize", "no",
                              "--dir", str(tmp), *extra], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     end = time.monotonic() + 20

@@ -334,3 +334,42 @@ def test_a_result_larger_than_the_backend_takes_is_not_assessed_and_the_run_ends
     assert status["shop-db"][0] == "error" and "could not store its result" in status["shop-db"][1], status
     assert re.search(r"unit shop-db: 2500 datasets, 0 errors, result \d+\.\d MB JSON", w.log.read_text())
     print(f"large result: {status['shop-db'][1]} after {took:.1f}s; worker log tail: {w.log.read_text()[-600:]}")
+
+
+def test_a_broker_restarted_without_its_queue_ends_the_run_naming_the_lost_units(case, estate):
+    """Redis restarts mid-run (no persistence: the queued units are gone) within broker_timeout_seconds,
+    so the coordinator reconnects; the worker lives on and answers. The units that were lost never
+    answer: they must be named not-assessed and the run must end (exit 3), not poll PENDING forever."""
+    redis_proc, port = private_redis(case["tmp"])
+    run: subprocess.Popen | None = None
+    try:
+        broker = f"redis://127.0.0.1:{port}/0"
+        config = write_config(case["tmp"] / "auditor.yaml", estate, split_sources=True, time_limit_seconds=8,
+                              visibility_timeout_seconds=5)
+        held = case["proxy"]()  # the worker's S3 requests hang: it is stuck in the exports unit
+        case["worker"]("w", held.url, config, broker=broker).wait_ready()
+        env = {**case["env"], "AUDITOR_BROKER_URL": broker}
+        run = start_scan(config, env, "--executor", "celery", "--as-of", estate["as_of"],
+                         "--json", str(case["tmp"] / "run.json"))
+        _wait(held.accepted, 90, "the worker started the exports unit")
+        time.sleep(2)  # the coordinator has read the answers stored before (they would go with the broker too)
+        redis_proc.kill()  # the queue (archive, crm-all, huge units) is lost with it
+        redis_proc.wait(timeout=10)
+        redis_proc, _ = private_redis(case["tmp"], port=port)  # back within broker_timeout_seconds
+        started = time.monotonic()
+        out, err = run.communicate(timeout=150)
+        took = time.monotonic() - started
+    finally:
+        if run is not None and run.poll() is None:
+            run.kill()
+            run.wait(timeout=10)
+        redis_proc.kill()
+        redis_proc.wait(timeout=10)
+    assert run.returncode == 3, err[-3000:] + out[-2000:]
+    report = json.loads((case["tmp"] / "run.json").read_text())
+    status = {s["id"]: (s["status"], s["error"]) for s in report["sources"]}
+    assert status["shop-db"] == ("ok", None) and status["crm-pg"] == ("ok", None), status
+    assert status["exports"][0] == "error" and "timed out" in status["exports"][1]
+    for sid in ("archive", "crm-all", "huge"):
+        assert status[sid][0] == "error" and "lost" in status[sid][1], status
+    print(f"broker restarted: the run ended {took:.1f}s later")
