@@ -373,3 +373,31 @@ def test_a_broker_restarted_without_its_queue_ends_the_run_naming_the_lost_units
     for sid in ("archive", "crm-all", "huge"):
         assert status[sid][0] == "error" and "lost" in status[sid][1], status
     print(f"broker restarted: the run ended {took:.1f}s later")
+
+
+def test_a_unit_delivered_twice_is_counted_once(case, estate):
+    """A unit still running past the Redis visibility timeout is handed to a second worker (the README's
+    "harmless, but twice the reads"): both finish; the report has each of its datasets once."""
+    config = write_config(case["tmp"] / "auditor.yaml", estate, visibility_timeout_seconds=2)
+    held = case["proxy"]()  # both workers' S3 requests wait here until the gate opens
+    a = case["worker"]("a", held.url, config).wait_ready()
+    b = case["worker"]("b", held.url, config).wait_ready()
+    run = start_scan(config, case["env"], "--executor", "celery", "--source", "exports", "--as-of", estate["as_of"],
+                     "--json", str(case["tmp"] / "run.json"))
+    try:
+        end = time.monotonic() + 60
+        while time.monotonic() < end and not all("auditor.collect_unit" in w.log.read_text() for w in (a, b)):
+            time.sleep(0.5)
+        held.gate.set()
+        out, err = run.communicate(timeout=120)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait(timeout=10)
+    assert all("auditor.collect_unit" in w.log.read_text() for w in (a, b)), "the unit was not delivered twice"
+    assert run.returncode == 1, err + out
+    report = json.loads((case["tmp"] / "run.json").read_text())
+    names = [d["name"] for d in report["datasets"]]
+    assert names and len(names) == len(set(names)), names
+    assert report["sources"][0]["datasets"] == len(names)
+    assert len({f["id"] for f in report["findings"]}) == len(report["findings"])
