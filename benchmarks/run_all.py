@@ -105,7 +105,12 @@ NOTES = """## What bounds each figure
   2.86x end to end, with the run's CPU over both cores 1.77x to 1.91x the floor's wall (so 2x is no
   longer excluded by the CPU alone) but this process's CPU alone 2.40x to 2.54x: meeting it there
   needs a sixth less client CPU with a perfect overlap, or client work moved off the interpreter
-  (the classification worker pool measured no gain on two cores in the eighth session).
+  (the classification worker pool measured no gain on two cores in the eighth session). The
+  eleventh session measured 3.12x (end to end 2.63 / 2.98 / 3.00 s against a floor of 0.96 s;
+  this process's CPU 2.81x the floor's wall), and A/B against its start in alternating processes
+  (`overlap_ab.py`, 4 rounds) B/A 1.041: its merges cost about 0.1 s of client CPU a run, the
+  PostgreSQL write-counter history (a mark per table saved each run, read in one query) and the
+  history queries that leave re-judgements of the past out, both verdict fixes.
 - **Classifier throughput** (uncapped, 1 MiB per call): columns (CSV/JSONL parsed as the readers
   do) validate each distinct value once and stop once every type's decision is settled (99% Wilson
   bounds; counts extrapolated, flagged `estimated`); phones are checked against patterns compiled
