@@ -226,7 +226,9 @@ class ExecutorConfig(_Strict):
     run_timeout_seconds: float | None = Field(default=None, gt=0, le=7 * 86400, allow_inf_nan=False)
     # no worker consuming the queue (none answers the coordinator's check) this long: the units not
     # done are named not-assessed and the run ends (exit 3); a worker's death mid-run included
-    worker_timeout_seconds: float = Field(default=60, gt=0, le=86400, allow_inf_nan=False)
+    # no worker consuming the queue this long ends the run (units not done named): long enough for a
+    # fleet scaled from zero (a queue-length autoscaler) to start; a unit a worker runs counts as one
+    worker_timeout_seconds: float = Field(default=300, gt=0, le=86400, allow_inf_nan=False)
     # a source of several buckets or schemas goes out as one unit per bucket or schema
     split: bool = True
 

@@ -79,6 +79,7 @@ def make_app(config: Config) -> Any:
     app.conf.update(
         task_serializer="json", result_serializer="json", accept_content=["json"], result_accept_content=["json"],
         task_acks_late=True,  # a unit is acknowledged when done, so a dead worker's unit is redelivered
+        task_track_started=True,  # a unit a worker runs says so: a busy ``solo`` worker answers no broadcast
         task_reject_on_worker_lost=True,  # ... also when the pool child died (SIGKILL, OOM)
         task_acks_on_failure_or_timeout=True,  # a unit past its hard time limit is reported, not retried forever
         worker_prefetch_multiplier=1,  # a worker holds one unit per process, never a queue of them
@@ -324,7 +325,8 @@ def collect_celery(config: Config, sources: Sequence[SourceConfig], as_of: datet
             for i, task_id in list(pending.items()):
                 meta = app.backend.get_task_meta(task_id, cache=False) if on_redis else app.backend.get_task_meta(task_id)
                 state, value = meta.get("status"), meta.get("result")
-                if state == states.RETRY:  # tried again (its pool process died): not an answer yet
+                if state in (states.STARTED, states.RETRY):  # a worker runs it (or tries it again): not an
+                    last_consumer = time.monotonic()  # answer yet, but a worker consumes the queue
                     continue
                 if state == states.SUCCESS:
                     outcomes[i] = _outcome_from(value, units[i])

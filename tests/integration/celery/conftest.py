@@ -203,13 +203,13 @@ def base_env(estate: dict, s3_url: str, broker: str, queue: str, state_url: str)
 
 
 class Worker:
-    def __init__(self, config: Path, env: dict, name: str, log_dir: Path) -> None:
+    def __init__(self, config: Path, env: dict, name: str, log_dir: Path, pool: str = "prefork") -> None:
         self.name = name
         self.log = log_dir / f"worker-{name}.log"
         with open(self.log, "wb") as out:
             self.proc = subprocess.Popen([AUDITOR, "-v", "worker", "-c", str(config), "--concurrency", "1",
-                                          "--name", f"{name}@%h"], env=env, stdout=out, stderr=subprocess.STDOUT,
-                                         start_new_session=True)
+                                          "--pool", pool, "--name", f"{name}@%h"], env=env, stdout=out,
+                                         stderr=subprocess.STDOUT, start_new_session=True)
 
     def wait_ready(self, timeout: float = 90) -> Worker:
         end = time.monotonic() + timeout

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -36,9 +37,9 @@ def case(tmp_path, estate, s3_url, redis_db, request):
     workers: list[Worker] = []
     proxies: list[GateProxy] = []
 
-    def worker(name: str, s3_endpoint: str, config, broker: str | None = None) -> Worker:
+    def worker(name: str, s3_endpoint: str, config, broker: str | None = None, pool: str = "prefork") -> Worker:
         wenv = {**env, "S3_ENDPOINT": s3_endpoint, **({"AUDITOR_BROKER_URL": broker} if broker else {})}
-        w = Worker(config, wenv, f"{name}-{tmp_path.name}", tmp_path)
+        w = Worker(config, wenv, f"{name}-{tmp_path.name}", tmp_path, pool)
         workers.append(w)
         return w
 
@@ -56,6 +57,21 @@ def case(tmp_path, estate, s3_url, redis_db, request):
 
 def _wait(event, timeout: float, what: str) -> None:
     assert event.wait(timeout), f"{what} within {timeout}s"
+
+
+def _wait_read(port: int, timeout: float) -> None:
+    """Until the coordinator has read every finished unit's result from the Redis at ``port`` (it
+    deletes each once read): the broker may then go away without taking a finished unit with it."""
+    import redis
+
+    client = redis.Redis(port=port)
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        done = [k for k in client.scan_iter("celery-task-meta-*") if b'"SUCCESS"' in (client.get(k) or b"")]
+        if not done:
+            return
+        time.sleep(0.1)
+    pytest.fail(f"the coordinator did not read the finished units' results within {timeout}s")
 
 
 def test_worker_killed_mid_unit_is_redelivered_and_the_run_completes(case, estate):
@@ -121,6 +137,7 @@ def test_broker_gone_mid_run_exits_3_naming_the_units_not_done_and_the_run_lock_
         run = start_scan(config, env, "--executor", "celery", "--source", "shop-db", "--source", "exports",
                          "--as-of", estate["as_of"], "--json", str(case["tmp"] / "run.json"))
         _wait(held.accepted, 90, "the worker started the exports unit")
+        _wait_read(port, 20)  # shop-db ran before it (one worker process): the coordinator has its result
         # a second coordinator on the same store is refused by the run lock, as with local runs
         second = scan(config, env, "--executor", "celery", "--as-of", estate["as_of"], timeout=60)
         assert second.returncode == 2 and "holds this state store" in second.stderr, second.stderr
@@ -226,11 +243,11 @@ def test_a_worker_whose_config_differs_refuses_the_unit_and_the_source_is_not_as
     assert "differs from the coordinator's" in w.log.read_text()  # the worker's log says it refused
 
 
-def test_no_worker_at_all_with_the_default_config_ends_the_run_naming_the_queue(case, estate):
+def test_no_worker_at_all_with_no_run_timeout_ends_the_run_naming_the_queue(case, estate):
     """No run_timeout_seconds set (the README's example config): with no worker consuming the queue
     the coordinator must not wait forever; the run ends not-assessed (exit 3) saying no worker
-    consumes the queue, within the default worker wait (60 s) and a margin."""
-    config = write_config(case["tmp"] / "auditor.yaml", estate)
+    consumes the queue, within worker_timeout_seconds (20 s here; 300 s by default) and a margin."""
+    config = write_config(case["tmp"] / "auditor.yaml", estate, worker_timeout_seconds=20)
     started = time.monotonic()
     r = scan(config, case["env"], "--executor", "celery", "--source", "shop-db", "--as-of", estate["as_of"],
              "--json", str(case["tmp"] / "run.json"), timeout=150)
@@ -401,3 +418,20 @@ def test_a_unit_delivered_twice_is_counted_once(case, estate):
     assert names and len(names) == len(set(names)), names
     assert report["sources"][0]["datasets"] == len(names)
     assert len({f["id"] for f in report["findings"]}) == len(report["findings"])
+
+
+def test_a_solo_worker_busy_with_a_long_unit_is_a_worker_the_run_waits_for(case, estate):
+    """`auditor worker --pool solo` does not answer the coordinator's "which queues do you consume"
+    while it runs a unit: a unit longer than worker_timeout_seconds made the run give up on every
+    unit as "no worker consumes queue" (not-assessed, exit 3) while the worker was doing the work. A
+    unit the worker has started is a worker consuming the queue."""
+    config = write_config(case["tmp"] / "auditor.yaml", estate, worker_timeout_seconds=5)
+    gate = case["proxy"]()  # held: the unit runs until the gate opens
+    case["worker"]("solo", gate.url, config, pool="solo").wait_ready()
+    threading.Timer(15, gate.gate.set).start()  # three worker timeouts into the unit
+    r = scan(config, case["env"], "--executor", "celery", "--source", "exports", "--as-of", estate["as_of"],
+             "--json", str(case["tmp"] / "run.json"), timeout=120)
+    report = json.loads((case["tmp"] / "run.json").read_text())
+    [src] = report["sources"]
+    assert src["status"] == "ok", (src, r.stderr[-2000:])
+    assert r.returncode in (0, 1), r.stderr + r.stdout
