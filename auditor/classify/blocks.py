@@ -170,15 +170,17 @@ def certain(xs: Sequence[tuple[int, ...]]) -> list[int]:
     return py_certain(xs)
 
 
-def py_certain(xs: Sequence[tuple[int, ...]]) -> list[int]:
-    """``certain`` in Python (the fallback, and the tests' reference)."""
+def py_certain(xs: Sequence[tuple[int, ...]], at: int | None = None, times: int = CERTAIN) -> list[int]:
+    """``certain`` in Python (the fallback, and the tests' reference); ``at`` and ``times``: the
+    rank (default: the 99th percentile's) and the factor, as the kernel's ``certain`` takes them."""
     if not xs:
         return []
-    at = (99 * (len(xs) - 1)) // 100
+    if at is None:
+        at = (99 * (len(xs) - 1)) // 100
     out: set[int] = set()
     for column in zip(*xs):
         ranked = sorted(column)
-        limit = CERTAIN * ranked[at]
+        limit = times * ranked[at]
         if ranked[-1] > limit:
             out.update(i for i, v in enumerate(column) if v > limit)
     return sorted(out)

@@ -298,18 +298,7 @@ def test_integers_beyond_64_bits_are_an_error_or_exact_never_wrapped() -> None:
         K.sums([[3, 3]], 0, 2, [2 ** 63 - 4], [0], [0])
     for xs in ([(big,), (big,), (1,)], [(-big,), (-big,), (1,)], [(1,), (big,), (big,), (2 ** 63 - 1,)]):
         for at in range(len(xs)):
-            assert K.certain(xs, at, 4) == _py_certain_at(xs, at, 4), (xs, at)
-
-
-def _py_certain_at(xs: list[tuple[int, ...]], at: int, times: int) -> list[int]:
-    """``blocks.py_certain`` at any percentile and factor."""
-    out: set[int] = set()
-    for column in zip(*xs):
-        ranked = sorted(column)
-        limit = times * ranked[at]
-        if ranked[-1] > limit:
-            out.update(i for i, v in enumerate(column) if v > limit)
-    return sorted(out)
+            assert K.certain(xs, at, 4) == B.py_certain(xs, at, 4), (xs, at)
 
 
 @needs_kernel
