@@ -32,7 +32,11 @@ from connectors.formats.common import (
 )
 
 PATH_KEEP = 16  # segments kept at each end of a very deep path
-MAP_KEYS = 64  # distinct keys at one path past which the object there is a map keyed by data
+KEYS_KEPT = 65_536  # distinct keys counted over every path of a walk (past it, a key is judged each time it comes)
+MAP_KEYS = 64  # distinct keys at one path that are no names (``_NAME_LIKE``), or field names holding records as
+# often, or keys that vary from object to object there (twice the most one object had), past which the object
+# there is a map keyed by data (ids: ``cust_35: {...}``, one id a row); field names holding values in objects that
+# each have them all do not count: a wide export's record has hundreds, and is a record
 Event = tuple[str, Any]
 Segs = tuple[str, ...]
 Shape = tuple[Segs, tuple[tuple[int, Segs], ...]]  # a path's segments; (index, map path) of its raw keys
@@ -53,10 +57,11 @@ class KeyMaps:
     path it kept: one per walker, or shared by the walks of many documents that make one field (a
     SQL sample's JSON column, a document per row), so keys at one path count across them."""
 
-    __slots__ = ("maps", "shapes")
+    __slots__ = ("maps", "shapes", "kept")
 
     def __init__(self) -> None:
         self.maps: dict[Segs, _MapPath] = {}  # per path of an object: its keys, and whether they are data
+        self.kept = 0  # keys counted in ``maps`` in all: at most KEYS_KEPT (memory bounded whatever the input)
         # each kept path: its segments, and which of them are keys of a map not (yet) known to be data
         # (segment index, that map's path), to move it under ``<value>`` once the map is
         self.shapes: dict[str, Shape] = {}
@@ -87,15 +92,17 @@ class KeyMaps:
 
 
 class _MapPath:
-    """What the walk saw of the objects at one path: their keys so far (counted, at most MAP_KEYS + 1
-    distinct), and whether they are data (then every key there goes to ``<key>``)."""
+    """What the walk saw of the objects at one path: their keys so far (counted; KEYS_KEPT over all
+    paths), and whether they are data (then every key there goes to ``<key>``)."""
 
-    __slots__ = ("keys", "data", "loose")
+    __slots__ = ("keys", "data", "loose", "holders", "width")
 
     def __init__(self) -> None:
         self.keys: Counter[str] = Counter()
         self.data = False
         self.loose: set[str] = set()  # keys seen here that are neither schema-like nor a known field name
+        self.holders = 0  # times a name-like key here held an object or an array (``cust_35: {...}``)
+        self.width = 0  # the most keys one object here had (a record's width; a map's keys vary across objects)
 
 
 class Walker:
@@ -123,6 +130,8 @@ class Walker:
         self.keys = keys if keys is not None else KeyMaps()
         self.maps, self.shapes = self.keys.maps, self.keys.shapes
         self.raw: Segs | None = None  # the open map's path, while its pending key is a raw (name-like) key
+        self.name_at: Segs | None = None  # the open map's path, while its pending key is a field name
+        self.widths: list[int] = []  # keys so far of each open container (0 for an array)
 
     def _segs(self, last: str | None) -> list[str]:
         """The segments of the open containers (and ``last``), a very deep path shortened in its
@@ -193,11 +202,21 @@ class Walker:
         elif len(self.kinds) == 1 and self.kinds[0] == "array" and event not in ("end_array", "end_map", "map_key"):
             self.items += 1
         if event == "map_key":
+            if self.widths:
+                self.widths[-1] += 1
             self.key = self._map_key(str(value))
         elif event in ("start_map", "start_array"):
             if self.raw is not None:  # a name-like key holding a record: ``{"Tan Ah Kow": {...}}``
                 self._data_map(self.raw, self.raw_key)
                 self.key, self.raw = VALUE_FIELD, None
+            elif self.name_at is not None:  # a field name holding a record: ids (``cust_35: {...}``) when many
+                seen = self.maps.get(self.name_at)
+                if seen is not None and not seen.data:
+                    seen.holders += 1
+                    if seen.holders >= MAP_KEYS and len(seen.keys) >= MAP_KEYS:
+                        self._data_map(self.name_at, self.key or "")
+                        self.key = VALUE_FIELD
+            self.name_at = None
             child = self._child()
             if child:
                 self.segs.append(child)
@@ -205,20 +224,23 @@ class Walker:
             self.pushed.append(bool(child))
             self.kinds.append("map" if event == "start_map" else "array")
             self.ats.append(tuple(self._segs(None)) if event == "start_map" else ())
+            self.widths.append(0)
             self.key = None
         elif event in ("end_map", "end_array"):
             self.kinds.pop()
-            self.ats.pop()
+            at, width = self.ats.pop(), self.widths.pop()
+            if width and (seen := self.maps.get(at)) is not None and width > seen.width:
+                seen.width = width
             if self.pushed.pop():
                 self.segs.pop()
                 self.ids.pop()
             self.key = None
-            self.raw = None
+            self.raw = self.name_at = None
         elif event in ("null", "boolean"):
-            self.raw = None
+            self.raw = self.name_at = None
             return
         else:
-            raw, self.raw = self.raw, None
+            raw, self.raw, self.name_at = self.raw, None, None
             if raw is not None and looks_like_value(str(value)):  # ``{"Tan Ah Kow": "+65 9123 4567"}``
                 self._data_map(raw, self.raw_key)
                 self.key = VALUE_FIELD
@@ -230,7 +252,7 @@ class Walker:
     def _map_key(self, key: str) -> str:
         """The path segment of ``key`` in the open map: ``<value>`` when the map's keys are data (the
         key then goes to the ``<key>`` field as a value), else the key itself."""
-        self.raw = self.key_at = None
+        self.raw = self.key_at = self.name_at = None
         at = self.ats[-1]  # O(PATH_KEEP) however deep: a very deep path is shortened in its middle
         seen = self.maps.get(at)
         if seen is None:
@@ -252,17 +274,26 @@ class Walker:
                 self.raw, self.raw_key = at, key
             self.key_at = at
             return key
-        if len(seen.keys) >= MAP_KEYS:  # many distinct keys at one path: a map
+        name = _NAME_LIKE.fullmatch(key) is not None or _hinted(key)
+        varying = len(seen.keys) >= MAP_KEYS and len(seen.keys) >= 2 * max(seen.width, self.widths[-1] if self.widths else 0)
+        if (not name and len(seen.loose) >= MAP_KEYS) or varying:  # many distinct keys that are no names, or
+            # that vary from object to object at one path (a record's keys recur in each): a map keyed by data
             self._data_map(at, key)
             self._keep_key(at, key)
             return VALUE_FIELD
-        seen.keys[key] += 1
+        if self.keys.kept < KEYS_KEPT:  # bounded: a key past it is judged again when it comes again
+            seen.keys[key] += 1
+            self.keys.kept += 1
         if looks_like_value(key):  # an object keyed by e-mail, phone, card, id, IP, date
             self._data_map(at, key)
             return VALUE_FIELD
-        if not _NAME_LIKE.fullmatch(key) and not _hinted(key):
+        if not name:
             self.raw, self.raw_key = at, key  # data if it holds a record, or a value that validates: decided then
             seen.loose.add(key)
+        else:  # a field name: the map's keys are ids when many of them hold records (``feed``)
+            self.name_at = at
+        # a field name, however many (a wide export's columns: its values stay in their fields, where the
+        # classifier reads them column by column; past MAX_FIELDS the reader names what it dropped)
         self.key_at = at  # a raw key: what is kept under it moves if its map is found to be data later
         return key
 
