@@ -44,11 +44,6 @@ def _prefix(prefix: str) -> dict[str, str]:
     return {"Prefix": prefix} if prefix else {}
 
 
-def _next_token(page: dict[str, Any]) -> str | None:
-    """A ListObjectsV2 page's continuation token (None on the last page)."""
-    return page.get("NextContinuationToken") if page.get("IsTruncated") else None
-
-
 def _version_token(page: dict[str, Any]) -> str | None:
     """A ListObjectVersions page's key and version-id markers (None on the last page)."""
     if not page.get("IsTruncated"):
@@ -266,7 +261,7 @@ class Connector(ObjectStore):
             settings.evidence["bucket_delete_markers"] = settings.evidence.get("bucket_delete_markers", 0) + markers
             return
         pages = objects.unique_tokens(client.get_paginator("list_objects_v2").paginate(
-            Bucket=bucket.name, **_prefix(prefix), PaginationConfig={"PageSize": 1000}), _next_token)
+            Bucket=bucket.name, **_prefix(prefix), PaginationConfig={"PageSize": 1000}), s3sharded.next_token)
         for page in pages:
             for obj in page.get("Contents", ()):
                 yield ObjectInfo(obj["Key"], obj.get("Size", 0), obj["LastModified"])
@@ -284,13 +279,14 @@ class Connector(ObjectStore):
 
     def list_prefixes(self, bucket: Bucket, settings: BucketSettings, prefix: str) -> list[str]:
         pages = objects.unique_tokens(settings.handle.get_paginator("list_objects_v2").paginate(
-            Bucket=bucket.name, Prefix=prefix, Delimiter="/", PaginationConfig={"PageSize": 1000}), _next_token)
+            Bucket=bucket.name, Prefix=prefix, Delimiter="/", PaginationConfig={"PageSize": 1000}),
+            s3sharded.next_token)
         return [p["Prefix"] for page in pages for p in page.get("CommonPrefixes", ())]
 
     def root_objects(self, bucket: Bucket, settings: BucketSettings) -> Iterator[ObjectInfo]:
         """The objects at the bucket's root: a delimiter listing (``Contents`` without the prefixes)."""
         pages = objects.unique_tokens(settings.handle.get_paginator("list_objects_v2").paginate(
-            Bucket=bucket.name, Delimiter="/", PaginationConfig={"PageSize": 1000}), _next_token)
+            Bucket=bucket.name, Delimiter="/", PaginationConfig={"PageSize": 1000}), s3sharded.next_token)
         for page in pages:
             for obj in page.get("Contents", ()):
                 yield ObjectInfo(obj["Key"], obj.get("Size", 0), obj["LastModified"])

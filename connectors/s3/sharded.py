@@ -13,7 +13,9 @@ from connectors.sharding import sharded_listing
 PAGE_SIZE = 1000
 
 
-def _next_token(page: dict[str, Any]) -> str | None:
+def next_token(page: dict[str, Any]) -> str | None:
+    """A ListObjectsV2 page's continuation token (None on the last page): what ``unique_tokens``
+    compares, here and in the connector's single-stream listings."""
     return page.get("NextContinuationToken") if page.get("IsTruncated") else None
 
 
@@ -21,7 +23,7 @@ def level(client: Any, bucket: str, page_size: int = PAGE_SIZE) -> Callable[[str
     def pages(prefix: str) -> Iterator[tuple[list, list[str]]]:
         paginator = client.get_paginator("list_objects_v2")
         for page in unique_tokens(paginator.paginate(Bucket=bucket, Prefix=prefix, Delimiter="/",
-                                                     PaginationConfig={"PageSize": page_size}), _next_token):
+                                                     PaginationConfig={"PageSize": page_size}), next_token):
             yield page.get("Contents", []), [p["Prefix"] for p in page.get("CommonPrefixes", ())]
     return pages
 
@@ -30,7 +32,7 @@ def under(client: Any, bucket: str, page_size: int = PAGE_SIZE) -> Callable[[str
     def pages(prefix: str) -> Iterator[list]:
         paginator = client.get_paginator("list_objects_v2")
         for page in unique_tokens(paginator.paginate(Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": page_size}),
-                                  _next_token):
+                                  next_token):
             yield page.get("Contents", [])
     return pages
 
