@@ -556,16 +556,18 @@ class Store:
                          for d in run.datasets if d.status == "assessed" and d.known.write_counter is not None]
                 # a re-judgement of the past never replaces a mark as of a later instant that has come (it
                 # read today's counters, not those of its as-of); a preview of the future's mark is replaced
-                newer: set[str] = set()
+                kept: list[dict[str, Any]] = []
                 for i in range(0, len(marks), 500):
-                    newer.update(conn.execute(sa.select(write_marks.c.key).where(
-                        write_marks.c.key.in_([m["key"] for m in marks[i:i + 500]]),
-                        write_marks.c.as_of > run.as_of, write_marks.c.as_of <= run.started_at)).scalars())
-                marks = [m for m in marks if m["key"] not in newer]
-                for i in range(0, len(marks), 500):  # replaced: each dataset's newest counter only
-                    conn.execute(write_marks.delete().where(write_marks.c.key.in_([m["key"] for m in marks[i:i + 500]])))
-                if marks:
-                    conn.execute(write_marks.insert(), marks)
+                    keys = [m["key"] for m in marks[i:i + 500]]
+                    newer = set(conn.execute(sa.select(write_marks.c.key).where(
+                        write_marks.c.key.in_(keys), write_marks.c.as_of > run.as_of,
+                        write_marks.c.as_of <= run.started_at)).scalars())
+                    chunk = [m for m in marks[i:i + 500] if m["key"] not in newer]
+                    # replaced: each dataset's newest counter only
+                    conn.execute(write_marks.delete().where(write_marks.c.key.in_([m["key"] for m in chunk])))
+                    kept += chunk
+                if kept:
+                    conn.execute(write_marks.insert(), kept)
                 if run.findings:
                     conn.execute(findings.insert(), [
                         dict(run_id=run.id, id=f.id, rule=f.rule, severity=f.severity, status=f.status,
