@@ -22,11 +22,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from pydantic import TypeAdapter
+
 from auditor import fingerprint, registry, tempdirs
 from auditor.classify import ClassifyOptions, classify
+from auditor.classify import memo as classify_memo
 from auditor.classify.scrub import scrub_text
 from auditor.config import Config, SourceConfig
-from auditor.errors import AuditorError, LockedError, RunNotSaved
+from auditor.errors import AuditorError, LockedError, RunNotSaved, StoreError
 from auditor.gcpause import fewer_collections
 from auditor.logs import safe_text
 from auditor.models import (
@@ -45,7 +48,7 @@ from auditor.models import (
 from auditor.overlap import Overlapped
 from auditor.plugins import capabilities_of, load_connectors
 from auditor.redact import Redactor
-from auditor.store import Store
+from auditor.store import Memo, Store, memo_key
 from connectors.base import CollectContext, SourceSpec
 
 log = logging.getLogger("auditor.engine")
@@ -89,16 +92,55 @@ class _SourceOutcome:
     result: SourceResult
     datasets: list[Dataset]
     errors: list[CollectionError]
+    memos: dict[str, tuple[str, Memo]] = field(default_factory=dict)  # classifications made, to keep
+
+
+_RESULTS: TypeAdapter[tuple[PersonalData, ...]] = TypeAdapter(tuple[PersonalData, ...])
+
+
+class Memos:
+    """A source's classifications kept by earlier runs (``Store.memos``), used again for a sample
+    whose digest (``auditor.classify.memo``) is equal; and the ones this source makes, to keep.
+    Each source has its own (its thread's); ``kept`` is shared and only read."""
+
+    def __init__(self, kept: dict[str, Memo], key: bytes) -> None:
+        self.kept, self.key = kept, key
+        self.made: dict[str, tuple[str, Memo]] = {}
+        self.reused = 0
+
+    def digest(self, obs: Observation, options: ClassifyOptions | None) -> tuple[str, str | None]:
+        """The dataset's key, and its sample's digest (None: not one to keep)."""
+        ds = obs.dataset
+        assert obs.sample is not None
+        return memo_key(ds.source, ds.kind, scrub_text(ds.name)), \
+            classify_memo.sample_digest(obs.sample, options, self.key)
+
+    def reuse(self, key: str, digest: str | None) -> tuple[PersonalData, ...] | None:
+        m = self.kept.get(key) if digest is not None else None
+        if m is None or m.digest != digest or (m.day is not None and m.day != classify_memo.today_text()):
+            return None
+        try:
+            found = _RESULTS.validate_json(m.result)
+        except ValueError:  # kept by another version in another shape: classified again, never an error
+            return None
+        self.reused += 1
+        return found
+
+    def keep(self, key: str, digest: str | None, day: str | None, ds: Dataset) -> None:
+        if digest is not None:
+            self.made[key] = (ds.source, Memo(digest, day, _RESULTS.dump_json(ds.personal_data).decode()))
 
 
 def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: threading.Event,
                     redact: Redactor, progress: Callable[[str, int], None] | None,
-                    unit: str | None = None, unit_checks: bool = True, ahead: int | None = None) -> _SourceOutcome:
+                    unit: str | None = None, unit_checks: bool = True, ahead: int | None = None,
+                    memos: Memos | None = None) -> _SourceOutcome:
     """One source, or one part of it (``unit``: a bucket, a schema; ``unit_checks``: the part that
     makes the source-wide checks; see :mod:`auditor.executors.units`). ``ahead``: observations the
     connector may read ahead of their classification (default ``COLLECT_AHEAD``); 0 reads inline,
     in this thread, as a caller whose time limit is a signal must (a Celery unit: the signal reaches
-    this thread only, and must interrupt the connector's read)."""
+    this thread only, and must interrupt the connector's read). ``memos``: the classifications
+    kept by earlier runs, used again for a sample whose digest is equal (:class:`Memos`)."""
     vendor = config.vendor(src.vendor)
     found: list[Dataset] = []
     errors: list[CollectionError] = []
@@ -128,7 +170,7 @@ def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: 
                         "fix": scrub_text(redact(item.fix)) if item.fix else item.fix,
                         "dataset": scrub_text(item.dataset) if item.dataset else None}))
                     continue
-                ds = _with_capabilities(_classified(item, redact, classify_opts), connector_cls)
+                ds = _with_capabilities(_classified(item, redact, classify_opts, memos), connector_cls)
                 found.append(ds)
                 log.debug("source %s: %s %r: status %s, records %s, last modified %s (%s), personal data %s",
                           src.id, ds.kind, ds.name, ds.status, ds.records, ds.last_modified, ds.last_modified_basis,
@@ -141,9 +183,12 @@ def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: 
         log.error("source %s (%s) could not be assessed: %s", src.id, src.kind, reason)
         return _SourceOutcome(SourceResult(id=src.id, kind=src.kind, vendor=src.vendor, status="error",
                                            error=reason, datasets=len(found)), found, errors)
-    log.info("source %s (%s): %d datasets, %d not readable, %.1fs", src.id, src.kind, len(found), len(errors),
-             time.monotonic() - started)
-    return _SourceOutcome(SourceResult(id=src.id, kind=src.kind, vendor=src.vendor, datasets=len(found)), found, errors)
+    reused = f", {memos.reused} samples the same as an earlier run's (its classification used again)" \
+        if memos is not None and memos.reused else ""
+    log.info("source %s (%s): %d datasets, %d not readable%s, %.1fs", src.id, src.kind, len(found), len(errors),
+             reused, time.monotonic() - started)
+    return _SourceOutcome(SourceResult(id=src.id, kind=src.kind, vendor=src.vendor, datasets=len(found)), found, errors,
+                          memos.made if memos is not None else {})
 
 
 _Collect = Callable[[], Iterator[Observation | CollectionError]]  # a connector's collect()
@@ -190,14 +235,23 @@ def _with_capabilities(ds: Dataset, connector_cls: object) -> Dataset:
     return ds.model_copy(update={"facts": {**ds.facts, "never_known": {**never, **declared}}})
 
 
-def _classified(obs: Observation, redact: Redactor, options: ClassifyOptions | None = None) -> Dataset:
+def _classified(obs: Observation, redact: Redactor, options: ClassifyOptions | None = None,
+                memos: Memos | None = None) -> Dataset:
     ds = obs.dataset
     update: dict = {}
     if ds.error:
         update["error"] = redact(ds.error)
+    kept: tuple[str, str | None, str | None] | None = None  # a classification made, to keep: key, digest, day
     if obs.sample is not None and ds.status == "assessed":
         try:
-            update["personal_data"] = tuple(classify(obs.sample, options))
+            key, digest = memos.digest(obs, options) if memos is not None else ("", None)
+            found = memos.reuse(key, digest) if memos is not None else None
+            if found is None:
+                classify_memo.start()
+                found = tuple(classify(obs.sample, options))
+                # a result that read today's date (a birth date's plausibility) holds for today only
+                kept = (key, digest, classify_memo.today_text() if classify_memo.date_read() else None)
+            update["personal_data"] = found
             if obs.sample.rows is not None:  # rows seen in the objects read: records are rows, not objects
                 update["facts"] = {**ds.facts, "rows_sampled": obs.sample.rows.model_dump()}
             # part of the content could not be sampled (binary columns, skipped objects, noncurrent
@@ -206,7 +260,10 @@ def _classified(obs: Observation, redact: Redactor, options: ClassifyOptions | N
         except Exception as exc:  # noqa: BLE001 - bad data in one dataset: a note, not a crash
             update["notes"] = ds.notes + (f"classifier failed: {exc.__class__.__name__}",)
     obs.sample = None  # samples never outlive classification
-    return scrubbed(ds, update)
+    ds = scrubbed(ds, update)
+    if kept is not None and memos is not None and "notes" not in update:
+        memos.keep(kept[0], kept[1], kept[2], ds)  # as the run keeps it: masked examples, scrubbed names
+    return ds
 
 
 def _scrubbed_where(p: PersonalData) -> PersonalData:
@@ -242,19 +299,22 @@ def scrubbed(ds: Dataset, update: dict | None = None) -> Dataset:
 
 
 def collect_all(config: Config, sources: Sequence[SourceConfig], as_of: datetime, redact: Redactor,
-                progress: Callable[[str, int], None] | None = None) -> list[_SourceOutcome]:
+                progress: Callable[[str, int], None] | None = None,
+                memos: tuple[dict[str, Memo], bytes] | None = None) -> list[_SourceOutcome]:
     """Every source in daemon threads, at most ``config.concurrency`` at once.
 
     A source still running ``source_timeout_seconds`` after it started is recorded as an error
     and abandoned (its thread is a daemon and is told to stop), and its slot goes to the next
     source: one hung vendor cannot hold the whole nightly run, nor fail the sources queued
-    behind it (each source's clock starts when it does)."""
+    behind it (each source's clock starts when it does). ``memos``: the classifications kept by
+    earlier runs (``Store.memos``) and the key of their digests: each source uses them again (:class:`Memos`)."""
     results: queue.Queue[tuple[int, _SourceOutcome]] = queue.Queue()
     cancels = [threading.Event() for _ in sources]
     timeout = config.source_timeout_seconds
 
     def worker(i: int, src: SourceConfig) -> None:
-        results.put((i, _collect_source(src, config, as_of, cancels[i], redact, progress)))
+        results.put((i, _collect_source(src, config, as_of, cancels[i], redact, progress,
+                                        memos=Memos(*memos) if memos is not None else None)))
 
     pending = list(range(len(sources)))
     running: dict[int, float] = {}  # source index -> its deadline (monotonic)
@@ -555,8 +615,8 @@ def _run_audit(config: Config, options: RunOptions | None) -> Run:
                        trigger_detail=options.trigger_detail or {}, status="running")
             store.begin_run(stub, identity)
             try:
-                run = _execute(config, selected, options, policy_set, store, stub, identity, redact)
-                store.save_run(run)  # inside: a stop while saving (its transaction rolled back) is marked too
+                run, made = _execute(config, selected, options, policy_set, store, stub, identity, redact)
+                store.save_run(run, made)  # inside: a stop while saving (its transaction rolled back) is marked too
             except RunNotSaved:
                 raise  # save_run marked it failed already (or could not: the next start does)
             except BaseException:
@@ -567,7 +627,9 @@ def _run_audit(config: Config, options: RunOptions | None) -> Run:
         store.close()
 
 
-def _execute(config, selected, options, policy_set, store, stub: Run, identity: str, redact: Redactor) -> Run:
+def _execute(config, selected, options, policy_set, store, stub: Run, identity: str,
+             redact: Redactor) -> tuple[Run, dict[str, tuple[str, Memo]]]:
+    """The run, and the classifications it made to keep (``Store.save_run``'s ``memos``)."""
     import policies
 
     as_of = stub.as_of
@@ -575,7 +637,14 @@ def _execute(config, selected, options, policy_set, store, stub: Run, identity: 
     log.info("run %s: %d sources, as of %s, trigger %s", stub.id, len(selected), as_of.isoformat(), stub.trigger)
     from auditor import executors  # local threads or Celery workers: the same per-source outcomes
 
-    outcomes = executors.collect(config, selected, as_of, redact, options.progress, key, options.executor)
+    try:  # the classifications kept by earlier runs: used again where a sample is the same
+        kept = store.memos({s.id for s in selected})
+    except StoreError as exc:  # a cache: every sample is classified, never a failed run
+        log.warning("run %s: kept classifications not read (%s): every sample is classified", stub.id, exc)
+        kept = {}
+    outcomes = executors.collect(config, selected, as_of, redact, options.progress, key, options.executor,
+                                 memos=(kept, key))
+    made = {k: m for o in outcomes for k, m in o.memos.items()}
     results = [o.result for o in outcomes]
     datasets = fingerprint.keyed_datasets([d for o in outcomes for d in o.datasets], key)
     errors = [e for o in outcomes for e in o.errors]
@@ -608,4 +677,4 @@ def _execute(config, selected, options, policy_set, store, stub: Run, identity: 
     })
     log.info("run %s %s: %d datasets, %d open findings (%d new), %d resolved", run.id, status, len(datasets),
              len(run.open_findings()), sum(1 for f in findings if f.new), len(resolved))
-    return run
+    return run, made

@@ -18,8 +18,9 @@ import json
 import logging
 import os
 import socket
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, overload
@@ -48,7 +49,7 @@ log = logging.getLogger("auditor.store")
 _UPGRADE_LOCK_ID = 0x61756469746F72  # "auditor"
 _UPGRADE_LOCK_NAME = "auditor_state_upgrade"
 _UPGRADE_WAIT_SECONDS = 600  # how long an upgrade waits for another process's, then says so
-SCHEMA_HEAD = "0005"  # the newest migration (auditor/migrations/versions); a test holds them equal
+SCHEMA_HEAD = "0006"  # the newest migration (auditor/migrations/versions); a test holds them equal
 metadata = sa.MetaData()
 
 runs = sa.Table(
@@ -133,6 +134,32 @@ write_marks = sa.Table(
     sa.Column("run_id", sa.String(64), nullable=False),
     sa.Column("as_of", sa.DateTime(timezone=True), nullable=False),
 )
+
+
+# each dataset's last classification under the digest of its input (migration 0006): one row per
+# dataset, replaced by each run that classifies it (auditor.classify.memo)
+classify_memo = sa.Table(
+    "classify_memo", metadata,
+    sa.Column("key", sa.String(64), primary_key=True),  # memo_key(source, kind, name)
+    sa.Column("source", sa.String(255), nullable=False, index=True),
+    sa.Column("digest", sa.String(80), nullable=False),  # sample_digest(): keyed
+    sa.Column("day", sa.String(10)),  # the day it holds for (a result that read today's date), None: any
+    sa.Column("result", sa.Text, nullable=False),  # the dataset's personal_data as the run kept it, JSON
+    sa.Column("run_id", sa.String(64), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class Memo:
+    """One dataset's classification as a run kept it, and what it was made from."""
+
+    digest: str
+    day: str | None  # the date it holds for; None: any date
+    result: str  # JSON: the dataset's personal_data (masked examples, scrubbed names)
+
+
+def memo_key(source: str, kind: str, name: str) -> str:
+    return hashlib.sha256(f"{source}\0{kind}\0{name}".encode()).hexdigest()
 
 
 def mark_key(source: str, name: str) -> str:
@@ -526,8 +553,9 @@ class Store:
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot write the state store: {getattr(exc, 'orig', exc)}") from None
 
-    def save_run(self, run: Run) -> None:
-        """Everything of one run in one transaction."""
+    def save_run(self, run: Run, memos: Mapping[str, tuple[str, Memo]] | None = None) -> None:
+        """Everything of one run in one transaction. ``memos``: the classifications it made, by
+        :func:`memo_key`, each with its source (replacing the dataset's earlier one)."""
         fingerprints = {(d.source, d.name): d.facts.get("fingerprint") for d in run.datasets}
         extra = {
             "vendors": [v.model_dump(mode="json") for v in run.vendors],
@@ -568,6 +596,13 @@ class Store:
                     kept += chunk
                 if kept:
                     conn.execute(write_marks.insert(), kept)
+                memo_rows = [dict(key=k, source=src, digest=m.digest, day=m.day, result=m.result, run_id=run.id)
+                             for k, (src, m) in (memos or {}).items()]
+                for i in range(0, len(memo_rows), 500):
+                    conn.execute(classify_memo.delete().where(
+                        classify_memo.c.key.in_([m["key"] for m in memo_rows[i:i + 500]])))
+                if memo_rows:
+                    conn.execute(classify_memo.insert(), memo_rows)
                 if run.findings:
                     conn.execute(findings.insert(), [
                         dict(run_id=run.id, id=f.id, rule=f.rule, severity=f.severity, status=f.status,
@@ -644,6 +679,16 @@ class Store:
                 except ValueError:  # written by another version in another shape: no mark, never an error
                     continue
         return out
+
+    @_unusable
+    def memos(self, sources: Collection[str]) -> dict[str, Memo]:
+        """The kept classifications of these sources' datasets, by :func:`memo_key`: one query."""
+        if not sources:
+            return {}
+        q = (sa.select(classify_memo.c.key, classify_memo.c.digest, classify_memo.c.day, classify_memo.c.result)
+             .where(classify_memo.c.source.in_(sorted(set(sources)))))
+        with self.engine.connect() as conn:
+            return {key: Memo(digest, day, result) for key, digest, day, result in conn.execute(q)}
 
     @_unusable
     def fingerprint_since(self, source: str, name: str, fingerprint: str,

@@ -26,7 +26,10 @@ def kind_of(config: Config, override: str | None = None) -> str:
 
 
 def collect(config: Config, sources: Sequence[SourceConfig], as_of: datetime, redact: Redactor,
-            progress: Callable[[str, int], None] | None, key: bytes, override: str | None = None) -> list:
+            progress: Callable[[str, int], None] | None, key: bytes, override: str | None = None,
+            memos: tuple[dict, bytes] | None = None) -> list:
+    """Each source's outcome. ``memos``: the classifications kept by earlier runs and their digests'
+    key, used again by the local executor (Celery workers classify every sample)."""
     from auditor.executors.units import ordered
 
     kind = kind_of(config, override)
@@ -36,4 +39,4 @@ def collect(config: Config, sources: Sequence[SourceConfig], as_of: datetime, re
         return [ordered(o) for o in collect_celery(config, sources, as_of, redact, progress, key)]
     from auditor.engine import collect_all
 
-    return [ordered(o) for o in collect_all(config, sources, as_of, redact, progress)]
+    return [ordered(o) for o in collect_all(config, sources, as_of, redact, progress, memos)]

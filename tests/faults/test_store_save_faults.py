@@ -45,13 +45,13 @@ def test_a_full_disk_while_saving_marks_the_run_failed_writes_the_reports_and_ex
     state = tmp_path / "state.db"
     real_save = Store.save_run
 
-    def save_on_a_full_disk(self, run):
+    def save_on_a_full_disk(self, run, memos=None):
         # SQLite's own "database or disk is full": the file may not grow by one more page
         self.engine.dispose()
         with sqlite3.connect(state) as c:
             pages = c.execute("PRAGMA page_count").fetchone()[0]
         sa.event.listen(self.engine, "connect", lambda conn, _r: conn.execute(f"PRAGMA max_page_count = {pages}"))
-        return real_save(self, run)
+        return real_save(self, run, memos)
 
     monkeypatch.setattr(Store, "save_run", save_on_a_full_disk)
     report = tmp_path / "report.json"
@@ -156,7 +156,7 @@ def test_a_scheduled_run_that_cannot_be_saved_still_writes_its_reports_and_count
     from auditor.config import load_config
     from auditor.errors import RunNotSaved
 
-    def full(self, run):  # what save_run raises on a full disk (proved end to end above)
+    def full(self, run, memos=None):  # what save_run raises on a full disk (proved end to end above)
         self.mark_failed(run.id)
         raise RunNotSaved(f"run {run.id} could not be saved to the state store (database or disk is full)",
                           run.model_copy(update={"status": "failed"}))

@@ -104,6 +104,7 @@ def test_the_migration_clears_unkeyed_fingerprints_from_the_column_and_the_facts
         for table in ("runs", "run_lock"):  # 0004's columns, which 0002 did not have
             c.execute(f"ALTER TABLE {table} DROP COLUMN process")
         c.execute("DROP TABLE write_marks")  # 0005's table
+        c.execute("DROP TABLE classify_memo")  # 0006's table
     Store.open(f"sqlite:///{state}").close()
     with sqlite3.connect(state) as c:
         fp, facts = c.execute("SELECT fingerprint, facts FROM datasets").fetchone()

@@ -1,0 +1,96 @@
+"""What makes two classifications the same: the digest a classification result is kept under.
+
+``classify(sample, options)`` is a function of the sample's field names and values, its free
+text, the options, the classifier's code and the libraries it validates with (``phonenumbers``'
+metadata, RE2), and, for a value that may be a birth date, of today's date. A nightly run reads
+the same sample again from most tables that were not written since the night before; the engine
+keeps each dataset's last result under :func:`sample_digest` and uses it again when the digest
+is equal, instead of classifying the same values again (``auditor.engine``, the state store's
+``classify_memo``).
+
+The digest is exact where it is taken: every input above is in it, the values by a
+representation that is one-to-one for the types it accepts (``repr`` of a list of ``str``,
+``int``, ``float``, ``bool``, ``None``, ``Decimal``, dates, times, ``bytes``, ``UUID``); a sample
+with a value of any other type has no digest (it is classified every time). Whether today's date
+was read is known after the classification (:func:`date_read`): such a result is kept for that
+day only. The digest is keyed (BLAKE2b under the store's fingerprint key): the store never holds
+an unkeyed hash of the values it was taken from.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import uuid
+from decimal import Decimal
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+
+from auditor.classify.ids import date_used as _used
+from auditor.classify.options import ClassifyOptions
+from auditor.models import Sample
+
+PREFIX = "m1:"
+# the types whose repr is one-to-one (two values of these types with the same repr are equal)
+_EXACT: frozenset[type] = frozenset({str, int, float, bool, type(None), Decimal, _dt.datetime, _dt.date, _dt.time,
+                                     _dt.timedelta, bytes, uuid.UUID})
+
+
+def start() -> None:
+    """Before a classification in this thread: no date read yet."""
+    _used.date = False
+
+
+def today_text() -> str:
+    """The date a result that read it holds for: the classifier's today (``ids.today``)."""
+    from auditor.classify.ids import today
+
+    return today().isoformat()
+
+
+def date_read() -> bool:
+    """Whether the classification since :func:`start` in this thread read today's date."""
+    return bool(getattr(_used, "date", True))
+
+
+@lru_cache(maxsize=1)
+def code_digest() -> bytes:
+    """The classifier's code (every file of this package, the compiled kernel included), the
+    models its results are made of, and the versions of the libraries it validates with."""
+    h = hashlib.sha256()
+    here = Path(__file__).parent
+    for path in sorted(p for p in here.iterdir() if p.is_file() and p.suffix in (".py", ".so", ".c", ".pyd")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    import auditor.models
+
+    h.update(Path(auditor.models.__file__).read_bytes())
+    for dist in ("phonenumbers", "phonenumberslite", "google-re2", "pydantic"):
+        try:
+            h.update(f"{dist}={metadata.version(dist)}\0".encode())
+        except metadata.PackageNotFoundError:
+            h.update(f"{dist}=\0".encode())
+    return h.digest()
+
+
+@lru_cache(maxsize=16)
+def _options_digest(options: ClassifyOptions | None) -> bytes:
+    return hashlib.sha256((options or ClassifyOptions()).model_dump_json().encode()).digest()
+
+
+def sample_digest(sample: Sample, options: ClassifyOptions | None, key: bytes) -> str | None:
+    """The keyed digest of everything ``classify(sample, options)`` depends on but the date;
+    None when a value's type has no exact representation (then the result is not kept)."""
+    h = hashlib.blake2b(key=hashlib.sha256(key).digest(), digest_size=32, person=b"auditor-memo1")
+    h.update(code_digest())
+    h.update(_options_digest(options))
+    h.update(len(sample.fields).to_bytes(8, "big"))
+    for name, values in sample.fields.items():
+        if not isinstance(name, str) or type(values) is not list:
+            return None
+        kinds = set(map(type, values))
+        if not kinds <= _EXACT:
+            return None
+        h.update(repr(name).encode() + b"\0" + repr(values).encode("utf-8", "backslashreplace") + b"\0")
+    h.update(repr(list(sample.text)).encode("utf-8", "backslashreplace"))
+    return PREFIX + h.hexdigest()
