@@ -11,7 +11,9 @@ is equal, instead of classifying the same values again (``auditor.engine``, the 
 The digest is exact where it is taken: every input above is in it, the values by a
 representation that is one-to-one for the types it accepts (``repr`` of a list of ``str``,
 ``int``, ``float``, ``bool``, ``None``, ``Decimal``, dates, times, ``bytes``, ``UUID``); a sample
-with a value of any other type has no digest (it is classified every time). Whether today's date
+with a value of any other type has no digest (it is classified every time). A column of strings
+(the usual one) is taken as its count, each value's length and the values joined, which is as
+one-to-one and faster. Whether today's date
 was read is known after the classification (:func:`date_read`): such a result is kept for that
 day only. The digest is keyed (BLAKE2b under the store's fingerprint key): the store never holds
 an unkeyed hash of the values it was taken from.
@@ -22,6 +24,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import uuid
+from array import array
 from decimal import Decimal
 from functools import lru_cache
 from importlib import metadata
@@ -33,6 +36,7 @@ from auditor.models import Sample
 
 PREFIX = "m1:"
 # the types whose repr is one-to-one (two values of these types with the same repr are equal)
+_STR = {str}
 _EXACT: frozenset[type] = frozenset({str, int, float, bool, type(None), Decimal, _dt.datetime, _dt.date, _dt.time,
                                      _dt.timedelta, bytes, uuid.UUID})
 
@@ -88,9 +92,14 @@ def sample_digest(sample: Sample, options: ClassifyOptions | None, key: bytes) -
     for name, values in sample.fields.items():
         if not isinstance(name, str) or type(values) is not list:
             return None
+        h.update(repr(name).encode() + b"\0")
         kinds = set(map(type, values))
-        if not kinds <= _EXACT:
+        if kinds == _STR:  # the usual column: each value's length, then the values (one-to-one), in C
+            h.update(b"s" + len(values).to_bytes(8, "big") + array("q", map(len, values)).tobytes())
+            h.update("".join(values).encode("utf-8", "surrogatepass") + b"\0")
+        elif kinds <= _EXACT:
+            h.update(b"r" + repr(values).encode("utf-8", "backslashreplace") + b"\0")
+        else:
             return None
-        h.update(repr(name).encode() + b"\0" + repr(values).encode("utf-8", "backslashreplace") + b"\0")
     h.update(repr(list(sample.text)).encode("utf-8", "backslashreplace"))
     return PREFIX + h.hexdigest()

@@ -49,3 +49,8 @@ def test_whether_the_date_was_read_is_known_per_classification():
     memo.start()
     classify(Sample(fields={"date_of_birth": ["1980-02-03"] * 5}))
     assert memo.date_read()
+
+
+def test_a_column_of_strings_splits_one_way_only():
+    assert len({_d({"c": v}) for v in (["ab", "c"], ["a", "bc"], ["abc"], ["a", "b", "c"], ["abc", ""], ["", "abc"],
+                                       ["a\ud800", "b"], ["a", "\ud800b"])}) == 8
