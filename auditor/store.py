@@ -598,9 +598,14 @@ class Store:
                     conn.execute(write_marks.insert(), kept)
                 memo_rows = [dict(key=k, source=src, digest=m.digest, day=m.day, result=m.result, run_id=run.id)
                              for k, (src, m) in (memos or {}).items()]
-                for i in range(0, len(memo_rows), 500):
-                    conn.execute(classify_memo.delete().where(
-                        classify_memo.c.key.in_([m["key"] for m in memo_rows[i:i + 500]])))
+                # a source read whole: the kept classifications of its datasets gone since are dropped
+                whole = {s.id for s in run.sources if s.status == "ok"}
+                present = {memo_key(d.source, d.kind, d.name) for d in run.datasets if d.source in whole}
+                gone = [k for k in conn.execute(sa.select(classify_memo.c.key).where(
+                    classify_memo.c.source.in_(sorted(whole)))).scalars() if k not in present] if whole else []
+                stale = gone + [m["key"] for m in memo_rows]
+                for i in range(0, len(stale), 500):
+                    conn.execute(classify_memo.delete().where(classify_memo.c.key.in_(stale[i:i + 500])))
                 if memo_rows:
                     conn.execute(classify_memo.insert(), memo_rows)
                 if run.findings:

@@ -157,3 +157,23 @@ def test_the_store_keeps_masked_results_only_and_a_damaged_one_is_classified_aga
     second = _run(cfg, T0 + timedelta(days=1))
     assert len(calls) == 4, "a damaged kept result was used"
     assert second["public.customers"].personal_data == first["public.customers"].personal_data
+
+
+def test_a_dataset_gone_from_a_source_read_whole_has_its_kept_classification_dropped(db, tmp_path, calls):
+    cfg = _config(tmp_path, db)
+    _run(cfg, T0)
+    engine = sa.create_engine(db)
+    with engine.begin() as c:
+        c.execute(sa.text("ALTER TABLE people RENAME TO people_gone"))
+    engine.dispose()
+    try:
+        _run(cfg, T0 + timedelta(days=1))
+        state = sa.create_engine(f"sqlite:///{tmp_path / 'state.db'}")
+        with state.connect() as c:
+            assert c.execute(sa.text("SELECT count(*) FROM classify_memo")).scalar() == 1
+        state.dispose()
+    finally:
+        engine = sa.create_engine(db)
+        with engine.begin() as c:
+            c.execute(sa.text("ALTER TABLE people_gone RENAME TO people"))
+        engine.dispose()
