@@ -112,8 +112,11 @@ class Memos:
         """The dataset's key, and its sample's digest (None: not one to keep)."""
         ds = obs.dataset
         assert obs.sample is not None
-        return memo_key(ds.source, ds.kind, scrub_text(ds.name)), \
-            classify_memo.sample_digest(obs.sample, options, self.key)
+        try:
+            digest = classify_memo.sample_digest(obs.sample, options, self.key)
+        except Exception:  # noqa: BLE001 - a cache: what it cannot digest is classified, never a failure
+            digest = None
+        return memo_key(ds.source, ds.kind, scrub_text(ds.name)), digest
 
     def reuse(self, key: str, digest: str | None) -> tuple[PersonalData, ...] | None:
         m = self.kept.get(key) if digest is not None else None

@@ -177,3 +177,17 @@ def test_a_dataset_gone_from_a_source_read_whole_has_its_kept_classification_dro
         with engine.begin() as c:
             c.execute(sa.text("ALTER TABLE people_gone RENAME TO people"))
         engine.dispose()
+
+
+def test_a_sample_that_cannot_be_digested_is_classified_as_ever(db, tmp_path, calls, monkeypatch):
+    from auditor.classify import memo
+
+    def broken(*_a, **_k):
+        raise MemoryError("no room for a digest")
+
+    monkeypatch.setattr(memo, "sample_digest", broken)
+    first = _run(_config(tmp_path, db), T0)
+    assert _found(first["public.customers"]) == {"email": 40, "phone": 40}
+    assert not any("classifier failed" in n for d in first.values() for n in d.notes)
+    _run(_config(tmp_path, db), T0 + timedelta(days=1))
+    assert len(calls) == 4  # nothing kept: classified again
