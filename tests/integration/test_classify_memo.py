@@ -77,6 +77,13 @@ def calls(monkeypatch):
     return seen
 
 
+def _sql(url: str, statement: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as c:
+        c.execute(sa.text(statement))
+    engine.dispose()
+
+
 def _run(cfg, as_of: datetime):
     run = run_audit(cfg, RunOptions(as_of=as_of, trigger="schedule:nightly"))
     return {d.name: d for d in run.datasets}
@@ -100,10 +107,7 @@ def test_an_unchanged_sample_is_not_classified_again_and_its_result_is_the_same(
 def test_a_changed_value_is_classified_again(db, tmp_path, calls):
     cfg = _config(tmp_path, db)
     _run(cfg, T0)
-    engine = sa.create_engine(db)
-    with engine.begin() as c:
-        c.execute(sa.text("UPDATE customers SET email = 'no address' WHERE id < 30"))
-    engine.dispose()
+    _sql(db, "UPDATE customers SET email = 'no address' WHERE id < 30")
     second = _run(cfg, T0 + timedelta(days=1))
     assert len(calls) == 3, calls  # customers again, people not
     assert _found(second["public.customers"])["email"] == 10  # the new values counted, not the kept 40
@@ -162,10 +166,7 @@ def test_the_store_keeps_masked_results_only_and_a_damaged_one_is_classified_aga
 def test_a_dataset_gone_from_a_source_read_whole_has_its_kept_classification_dropped(db, tmp_path, calls):
     cfg = _config(tmp_path, db)
     _run(cfg, T0)
-    engine = sa.create_engine(db)
-    with engine.begin() as c:
-        c.execute(sa.text("ALTER TABLE people RENAME TO people_gone"))
-    engine.dispose()
+    _sql(db, "ALTER TABLE people RENAME TO people_gone")
     try:
         _run(cfg, T0 + timedelta(days=1))
         state = sa.create_engine(f"sqlite:///{tmp_path / 'state.db'}")
@@ -173,10 +174,7 @@ def test_a_dataset_gone_from_a_source_read_whole_has_its_kept_classification_dro
             assert c.execute(sa.text("SELECT count(*) FROM classify_memo")).scalar() == 1
         state.dispose()
     finally:
-        engine = sa.create_engine(db)
-        with engine.begin() as c:
-            c.execute(sa.text("ALTER TABLE people_gone RENAME TO people"))
-        engine.dispose()
+        _sql(db, "ALTER TABLE people_gone RENAME TO people")
 
 
 def test_a_sample_that_cannot_be_digested_is_classified_as_ever(db, tmp_path, calls, monkeypatch):
