@@ -54,3 +54,10 @@ def test_whether_the_date_was_read_is_known_per_classification():
 def test_a_column_of_strings_splits_one_way_only():
     assert len({_d({"c": v}) for v in (["ab", "c"], ["a", "bc"], ["abc"], ["a", "b", "c"], ["abc", ""], ["", "abc"],
                                        ["a\ud800", "b"], ["a", "\ud800b"])}) == 8
+
+
+def test_a_nul_inside_a_value_never_joins_two_values():
+    assert _d({"c": ["a\0b"]}) != _d({"c": ["a", "b"]}) and _d({"c": ["a\0b"]}) is not None
+    assert _d({"c": ["a", "\0"]}) != _d({"c": ["a\0", ""]})
+    assert len({_d({"c": []}), _d({"c": [""]}), _d({"c": ["", ""]})}) == 3
+    assert _d({"a": ["b"], "c": ["d"]}) != _d({"a": ["b", "c"]})
