@@ -561,6 +561,7 @@ class Connector:
                 return {}, {}
             with types_once(setup.dialect):
                 columns = inspector.get_multi_columns(schema=schema, filter_names=names, kind=kind)
+            columns = self.dialect.typed_columns(setup, schema, columns)
             pks = (inspector.get_multi_pk_constraint(schema=schema, filter_names=names, kind=kind)
                    if self.dialect.samples_by_key else {})  # only sample_key reads them
             comments = self._table_comments(inspector, schema, kind, names)

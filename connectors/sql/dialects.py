@@ -47,6 +47,7 @@ from auditor.models import EncryptionAtRest, EncryptionInTransit
 
 from . import permissions
 from .age import to_utc
+from .typememo import _holds_null
 
 LONG_CHARS = 16 * 1024  # the cut of a value whose column declares no bound (sampling.LONG_CHARS)
 ALL_VERSIONS = "FOR SYSTEM_TIME ALL"  # MariaDB system-versioned tables: every stored version of every row
@@ -319,6 +320,12 @@ class Dialect:
         DateTime, its VARIANT is JSON). Default: as reflected."""
         return column
 
+    def typed_columns(self, conn: sa.Connection, schema: str | None, columns: dict) -> dict:
+        """One schema's bulk reflection (``{(schema, table): [column, ...]}``) with the types
+        SQLAlchemy did not recognize named from the engine's own catalogue where that tells how the
+        sample must read them. Default: as reflected."""
+        return columns
+
     def sample_key(self, cols: list[dict], pk: dict, info: TableInfo) -> str | None:
         """An integer key whose random ranges the sample reads (a single-column integer primary key)."""
         pkcols = pk.get("constrained_columns") or []
@@ -478,7 +485,26 @@ class Postgres(Dialect):
             coltype = coltype.data_type
         if isinstance(coltype, postgresql.OID):
             coltype = LargeObjectRef()
+        elif type(coltype) is postgresql.HSTORE:
+            coltype = Hstore()
         return column if coltype is column["type"] else {**column, "type": coltype}
+
+    def typed_columns(self, conn: sa.Connection, schema: str | None, columns: dict) -> dict:
+        # a composite type (CREATE TYPE ... AS (nric text, mobile text)), or an array of one, is a type
+        # SQLAlchemy does not know (NullType): read as its text, '(S1234567D,"+65 9123 4567")', one
+        # compound cell in which the classifier found nothing. Named from pg_type, it is read as
+        # to_json's object, field by field. One query, only for a schema with a column of unknown type
+        if not any(_holds_null(c["type"]) for cols in columns.values() for c in cols):
+            return columns
+        rows = _run(conn, _COMPOSITE_COLUMNS, {"schema": schema})
+        if not rows:
+            return columns
+        composite = {(r[0], r[1]): r[2] for r in rows}
+        out = {}
+        for key, cols in columns.items():
+            out[key] = [{**c, "type": Composite(composite[(key[1], c["name"])])}
+                        if _holds_null(c["type"]) and (key[1], c["name"]) in composite else c for c in cols]
+        return out
 
     def begin_statements(self, info: TableInfo) -> list[str]:
         if info.row_security_policy:  # a policy shows this login every row: read through it
@@ -840,6 +866,41 @@ class LargeObjectRef(sa.types.LargeBinary):
 
     unsampled_reason = ("large object references (oid): the contents live in pg_largeobject, not in this "
                         "table, and are not sampled")
+
+
+class Composite(sa.types.UserDefinedType):
+    """A PostgreSQL composite type (or an array of one, or a domain over one), named as the server
+    names it: read as ``to_json`` (an object of its fields, key paths ``column.field``)."""
+
+    cache_ok = True
+    read_as_json = True
+
+    def __init__(self, name: str = "record") -> None:
+        self.name = name
+
+    def get_col_spec(self, **_kw: Any) -> str:
+        return self.name
+
+
+class Hstore(postgresql.HSTORE):
+    """The hstore extension's key/value type, read as ``to_json`` (its cast to json: an object, key
+    paths ``column.key``), not as '"nric"=>"S1234567D", ...' text, a compound cell."""
+
+    read_as_json = True
+
+
+# the columns of one schema whose type is composite, an array of one or a domain over one
+_COMPOSITE_COLUMNS = """
+SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod)
+FROM pg_catalog.pg_attribute a
+JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_catalog.pg_type e ON e.oid = t.typelem AND t.typcategory = 'A'
+LEFT JOIN pg_catalog.pg_type b ON b.oid = t.typbasetype AND t.typtype = 'd'
+WHERE n.nspname = coalesce(:schema, current_schema()) AND a.attnum > 0 AND NOT a.attisdropped
+  AND c.relkind IN ('r', 'p', 'm', 'f') AND 'c' IN (t.typtype, e.typtype, b.typtype)
+"""
 
 
 class Geometry(sa.types.LargeBinary):

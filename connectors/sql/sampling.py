@@ -74,7 +74,8 @@ NATIVE, TEXT, LONG = "native", "text", "long"
 
 
 def _structured(coltype: Any) -> bool:
-    return isinstance(coltype, (sa.JSON, sa.ARRAY))
+    # read_as_json: a type the dialect reads as JSON (PostgreSQL composite types and hstore, as to_json)
+    return isinstance(coltype, (sa.JSON, sa.ARRAY)) or getattr(coltype, "read_as_json", False) is True
 
 
 def _binary(coltype: Any) -> bool:
