@@ -283,6 +283,8 @@ def scrubbed(ds: Dataset, update: dict | None = None) -> Dataset:
     for key in ("columns", "unsampled"):
         if isinstance(facts.get(key), dict):
             facts[key] = {scrub_text(str(k)): v for k, v in facts[key].items()}
+    if isinstance(facts.get("columns"), dict):  # a type names its labels: ENUM('wl.tan@example.com', ...)
+        facts["columns"] = {k: scrub_text(v) if isinstance(v, str) else v for k, v in facts["columns"].items()}
     if isinstance(facts.get("unsampled"), dict):  # a reason names the parts not read: members, attachments
         facts["unsampled"] = {k: scrub_text(v) if isinstance(v, str) else v for k, v in facts["unsampled"].items()}
     error, notes = u.get("error", ds.error), u.get("notes", ds.notes)
