@@ -48,6 +48,9 @@ def pg(pg_url: str):
         c.execute(sa.text('CREATE TABLE "Vendor Data".contacts (id int primary key, contact text[])'))
         c.execute(sa.text("""INSERT INTO "Vendor Data".contacts SELECT g, ARRAY['Tan Wei Ling', '+65 9123 4567', """
                           "'S1234567D'] FROM generate_series(1, 20) g"))
+        c.execute(sa.text('CREATE TABLE "Vendor Data".search (id int primary key, doc tsvector)'))
+        c.execute(sa.text("""INSERT INTO "Vendor Data".search SELECT g, to_tsvector('simple', 'S1234567D') """
+                          "FROM generate_series(1, 20) g"))
         c.execute(sa.text("CREATE TABLE \"Vendor Data\".notes (id int primary key, body xml)"))
         c.execute(sa.text("INSERT INTO \"Vendor Data\".notes SELECT g, ('<n>' || repeat('x', 20000) || "
                           "'</n>')::xml FROM generate_series(1, 3) g"))
@@ -96,3 +99,12 @@ def test_an_unknown_type_that_is_no_composite_is_still_read_as_text(pg):
     "a field's validated types against its values of any known shape"))
 def test_an_array_used_as_a_tuple_is_classified(pg):
     assert {"national_id", "phone"} <= _types(pg["Vendor Data.contacts"])
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "a tsvector is read as its text, \"'s1234567d':1\": lexemes lower-cased, quoted and positioned, one "
+    "compound cell; the NRIC in it is not found (an e-mail lexeme is). Proposed: read it as "
+    "array_to_json(tsvector_to_array(c)) (one value per lexeme) and let the NRIC validator take a lower-case "
+    "lexeme; low severity, a search vector's source columns are usually in the same table"))
+def test_an_nric_in_a_tsvector_is_found(pg):
+    assert "national_id" in _types(pg["Vendor Data.search"])
