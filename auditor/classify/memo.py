@@ -2,11 +2,11 @@
 
 ``classify(sample, options)`` is a function of the sample's field names and values, its free
 text, the options, the classifier's code and the libraries it validates with (``phonenumbers``'
-metadata, RE2), and, for a value that may be a birth date, of today's date. A nightly run reads
-the same sample again from most tables that were not written since the night before; the engine
-keeps each dataset's last result under :func:`sample_digest` and uses it again when the digest
-is equal, instead of classifying the same values again (``auditor.engine``, the state store's
-``classify_memo``).
+metadata, RE2, ``python-stdnum``) and the interpreter (its Unicode database), and, for a value
+that may be a birth date, of today's date. A nightly run reads the same sample again from most
+tables that were not written since the night before; the engine keeps each dataset's last result
+under :func:`sample_digest` and uses it again when the digest is equal, instead of classifying
+the same values again (``auditor.engine``, the state store's ``classify_memo``).
 
 The digest is exact where it is taken: every input above is in it, the values by a
 representation that is one-to-one for the types it accepts (``repr`` of a list of ``str``,
@@ -24,6 +24,8 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import hmac
+import sys
+import unicodedata
 import uuid
 from decimal import Decimal
 from functools import lru_cache
@@ -60,7 +62,8 @@ def date_read() -> bool:
 @lru_cache(maxsize=1)
 def code_digest() -> bytes:
     """The classifier's code (every file of this package, the compiled kernel included), the
-    models its results are made of, and the versions of the libraries it validates with."""
+    models its results are made of, the versions of the libraries it validates with, and the
+    interpreter's (its regular expressions' \\w and ``str.isalpha`` follow its Unicode database)."""
     h = hashlib.sha256()
     here = Path(__file__).parent
     for path in sorted(p for p in here.iterdir() if p.is_file() and p.suffix in (".py", ".so", ".c", ".pyd")):
@@ -68,7 +71,8 @@ def code_digest() -> bytes:
     import auditor.models
 
     h.update(Path(auditor.models.__file__).read_bytes())
-    for dist in ("phonenumbers", "phonenumberslite", "google-re2", "pydantic"):
+    h.update(f"python={sys.version}\0unicode={unicodedata.unidata_version}\0".encode())
+    for dist in ("phonenumbers", "phonenumberslite", "google-re2", "pydantic", "python-stdnum"):
         try:
             h.update(f"{dist}={metadata.version(dist)}\0".encode())
         except metadata.PackageNotFoundError:
