@@ -49,6 +49,8 @@ import re2
 from auditor.classify import blocks as _bk
 from auditor.classify import validators as v
 from auditor.classify.columns import enabled_types, specs_for, validators_for
+from auditor.classify.ids import date_used as _date_used
+from auditor.classify.ids import today as _today
 from auditor.classify.options import ClassifyOptions
 from auditor.classify.prefilter import EXTRACT, Prefilter, prefilter_for
 from auditor.classify.results import Hit, confidence
@@ -73,7 +75,10 @@ _extract_cache: dict[str, re2._Regexp] = {}
 # one validation per distinct candidate across calls (the connectors feed a dataset's text
 # in pieces): bounded, dropped whole when full, and keyed by the candidate's salted hash so
 # that no raw value outlives the sample it came from
-_VERDICTS: dict[tuple, dict[int, str | None]] = {}  # (type, regions or detector) -> {hash: tag}
+# A verdict whose validation read today's date (a birth date inside an id) is kept as (that day, tag):
+# it holds for that day only, and reading it again reads the date (ids.date_used: a result made of
+# it is kept for that day only, auditor.classify.memo)
+_VERDICTS: dict[tuple, dict[int, Any]] = {}  # (type, regions or detector) -> {hash: tag | (day, tag)}
 _VERDICTS_MAX = 200_000
 _UNSEEN: Any = object()
 
@@ -374,7 +379,7 @@ _KEYWORD_SHAPES: dict[str, Callable[[bytes], bool]] = {"phone": _bare_digits}
 # what counting a type reads at every block (``scan_text``'s ``plan``): its record, validator, whether
 # it validates as hinted, its verdict cache, its verdicts' readings, whether it is the phone, its
 # keyword shape, its veto's and its keywords' window checks, and its keywords' window
-_Plan = tuple[TypeSpec, v.Validator, bool, dict[int, "str | None"], dict[str, tuple[str, int]], bool,
+_Plan = tuple[TypeSpec, v.Validator, bool, dict[int, Any], dict[str, tuple[str, int]], bool,
               "Callable[[bytes], bool] | None", "_Finder", "_Finder", int]
 
 
@@ -443,6 +448,10 @@ def scan_text(
             tag = get(key, _UNSEEN)
             if tag is None:
                 continue  # known not to be one: the commonest verdict, told first
+            if type(tag) is tuple:  # a verdict that read the date: today's, or validated again
+                tag = tag[1] if tag[0] == _today() else _UNSEEN
+                if tag is None:
+                    continue
             if tag is _UNSEEN:
                 if shape is not None and shape(raw_bytes):
                     # a candidate that can count only after a keyword, and has none before any
@@ -453,7 +462,15 @@ def scan_text(
                     else:
                         continue
                 raw = raw_bytes.decode("utf-8", "replace").strip()
-                tag = cache[key] = (v.phone_reading(raw, regions) if is_phone else validate(raw, hinted))
+                read = getattr(_date_used, "date", False)
+                day = _today()
+                _date_used.date = False
+                tag = (v.phone_reading(raw, regions) if is_phone else validate(raw, hinted))
+                if not _date_used.date:
+                    cache[key] = tag
+                elif _today() == day:  # read the date (and not across midnight): that day's verdict
+                    cache[key] = (day, tag)
+                _date_used.date = _date_used.date or read
                 if tag is None:
                     continue
             reading = readings.get(tag)
