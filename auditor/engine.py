@@ -250,10 +250,15 @@ def _classified(obs: Observation, redact: Redactor, options: ClassifyOptions | N
             key, digest = memos.digest(obs, options) if memos is not None else ("", None)
             found = memos.reuse(key, digest) if memos is not None else None
             if found is None:
+                day = classify_memo.today_text() if memos is not None else None  # the day it is made on
                 classify_memo.start()
                 found = tuple(classify(obs.sample, options))
-                # a result that read today's date (a birth date's plausibility) holds for today only
-                kept = (key, digest, classify_memo.today_text() if classify_memo.date_read() else None)
+                # a result that read today's date (a birth date's plausibility) holds for that day
+                # only; one made across midnight may have read either day: not kept
+                if not classify_memo.date_read():
+                    kept = (key, digest, None)
+                elif classify_memo.today_text() == day:
+                    kept = (key, digest, day)
             update["personal_data"] = found
             if obs.sample.rows is not None:  # rows seen in the objects read: records are rows, not objects
                 update["facts"] = {**ds.facts, "rows_sampled": obs.sample.rows.model_dump()}

@@ -88,10 +88,6 @@ def test_a_verdict_that_read_the_date_is_not_used_on_another_day_by_a_long_runni
     day[0] = dt.date(2030, 6, 2)
     assert _found(_run(cfg, T0 + timedelta(days=1))["main.tickets"]).get("national_id") == 3
 
-@pytest.mark.xfail(strict=True, reason=(
-    "memo: the day a date-bound result is kept for is read after the classification "
-    "(engine._classified: today_text() once classify returned): a classification that read "
-    "2030-06-01 and ended past midnight is kept, and used again, for 2030-06-02"))
 def test_a_classification_that_runs_past_midnight_is_not_kept_for_the_new_day(tmp_path, monkeypatch):
     """A birth date of 2030-06-02 is none on 2030-06-01 (born tomorrow) and one on 2030-06-02.
     The column is classified on 2030-06-01 and the clock passes midnight before the engine
