@@ -12,9 +12,10 @@ The digest is exact where it is taken: every input above is in it, the values by
 representation that is one-to-one for the types it accepts (``repr`` of a list of ``str``,
 ``int``, ``float``, ``bool``, ``None``, ``Decimal``, dates, times, ``bytes``, ``UUID``); a sample
 with a value of any other type has no digest (it is classified every time). A column of strings
-(the usual one) with no NUL in a value is taken as its count and its values joined by NUL, which
-is as one-to-one and faster; each field is taken with its length. Whether today's date was read
-is known after the classification (:func:`date_read`): such a result is kept for that day only.
+(the usual one) with no NUL in a value, and the free text likewise, is taken as its count and its
+values joined by NUL, which is as one-to-one and faster; each field is taken with its length.
+Whether today's date was read is known after the classification (:func:`date_read`): such a
+result is kept for that day only.
 The digest is keyed (HMAC-SHA256 under the store's fingerprint key): the store never holds an
 unkeyed hash of the values it was taken from.
 """
@@ -107,5 +108,14 @@ def sample_digest(sample: Sample, options: ClassifyOptions | None, key: bytes) -
             return None
         name_bytes = repr(name).encode("utf-8", "backslashreplace")
         h.update(len(name_bytes).to_bytes(8, "big") + name_bytes + len(data).to_bytes(8, "big") + data)
-    h.update(repr(list(sample.text)).encode("utf-8", "backslashreplace"))
+    # the free text as a column of strings: one pass over its bytes (by repr, three: 90 ms for 8 MiB)
+    text = sample.text
+    try:
+        joined = "\0".join(text)
+    except TypeError:
+        joined = None
+    if joined is not None and joined.count("\0") == max(len(text) - 1, 0):
+        h.update(b"s" + len(text).to_bytes(8, "big") + joined.encode("utf-8", "surrogatepass"))
+    else:
+        h.update(b"r" + repr(list(text)).encode("utf-8", "backslashreplace"))
     return PREFIX + h.hexdigest()
