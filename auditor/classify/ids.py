@@ -76,15 +76,15 @@ def thai_check_digit(first12: str) -> int:
     return (11 - sum(map(operator.mul, map(int, first12), range(13, 1, -1))) % 11) % 10
 
 
-# set whenever a validator reads today's date, per thread: a result that depends on it is kept for
-# that day only (auditor.classify.memo)
+# set whenever a validator reads today's date (to the date read), per thread: a result that depends
+# on it is kept for that day only (auditor.classify.memo)
 date_used = threading.local()
 
 
 def today() -> _dt.date:
     """Today's date, read from the clock at most once a second (validators run per value)."""
-    date_used.date = True
-    return _today(int(time.time()))
+    day = date_used.date = _today(int(time.time()))
+    return day
 
 
 @lru_cache(maxsize=2)

@@ -463,14 +463,11 @@ def scan_text(
                         continue
                 raw = raw_bytes.decode("utf-8", "replace").strip()
                 read = getattr(_date_used, "date", False)
-                day = _today()
                 _date_used.date = False
                 tag = (v.phone_reading(raw, regions) if is_phone else validate(raw, hinted))
-                if not _date_used.date:
-                    cache[key] = tag
-                elif _today() == day:  # read the date (and not across midnight): that day's verdict
-                    cache[key] = (day, tag)
-                _date_used.date = _date_used.date or read
+                day = _date_used.date  # the date the validation read (ids.today), or False
+                cache[key] = tag if day is False else (day, tag)
+                _date_used.date = day or read
                 if tag is None:
                     continue
             reading = readings.get(tag)
