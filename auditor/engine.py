@@ -22,8 +22,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from pydantic import TypeAdapter
-
 from auditor import fingerprint, registry, tempdirs
 from auditor.classify import ClassifyOptions, classify
 from auditor.classify import memo as classify_memo
@@ -48,7 +46,8 @@ from auditor.models import (
 from auditor.overlap import Overlapped
 from auditor.plugins import capabilities_of, load_connectors
 from auditor.redact import Redactor
-from auditor.store import Memo, Store, memo_key
+from auditor.memos import Memos
+from auditor.store import Memo, Store
 from connectors.base import CollectContext, SourceSpec
 
 log = logging.getLogger("auditor.engine")
@@ -93,45 +92,6 @@ class _SourceOutcome:
     datasets: list[Dataset]
     errors: list[CollectionError]
     memos: dict[str, tuple[str, Memo]] = field(default_factory=dict)  # classifications made, to keep
-
-
-_RESULTS: TypeAdapter[tuple[PersonalData, ...]] = TypeAdapter(tuple[PersonalData, ...])
-
-
-class Memos:
-    """A source's classifications kept by earlier runs (``Store.memos``), used again for a sample
-    whose digest (``auditor.classify.memo``) is equal; and the ones this source makes, to keep.
-    Each source has its own (its thread's); ``kept`` is shared and only read."""
-
-    def __init__(self, kept: dict[str, Memo], key: bytes) -> None:
-        self.kept, self.key = kept, key
-        self.made: dict[str, tuple[str, Memo]] = {}
-        self.reused = 0
-
-    def digest(self, obs: Observation, options: ClassifyOptions | None) -> tuple[str, str | None]:
-        """The dataset's key, and its sample's digest (None: not one to keep)."""
-        ds = obs.dataset
-        assert obs.sample is not None
-        try:
-            digest = classify_memo.sample_digest(obs.sample, options, self.key)
-        except Exception:  # noqa: BLE001 - a cache: what it cannot digest is classified, never a failure
-            digest = None
-        return memo_key(ds.source, ds.kind, scrub_text(ds.name)), digest
-
-    def reuse(self, key: str, digest: str | None) -> tuple[PersonalData, ...] | None:
-        m = self.kept.get(key) if digest is not None else None
-        if m is None or m.digest != digest or (m.day is not None and m.day != classify_memo.today_text()):
-            return None
-        try:
-            found = _RESULTS.validate_json(m.result)
-        except ValueError:  # kept by another version in another shape: classified again, never an error
-            return None
-        self.reused += 1
-        return found
-
-    def keep(self, key: str, digest: str | None, day: str | None, ds: Dataset) -> None:
-        if digest is not None:
-            self.made[key] = (ds.source, Memo(digest, day, _RESULTS.dump_json(ds.personal_data).decode()))
 
 
 def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: threading.Event,
