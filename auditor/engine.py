@@ -425,19 +425,6 @@ def age_from_history(datasets: list[Dataset], store: Store, as_of: datetime) -> 
                 "facts": {**d.facts, "last_modified_bound": "at_least",
                           "age_signals": {**signals, "written_after": after.isoformat()}}}))
             continue
-        if unchanged and counter is not None and counter.since is not None and counter.since < as_of \
-                and (since is None or since > counter.since):
-            # no write counted since the run of X (one statistics epoch), but the sample's fingerprint is
-            # new since: the reading changed (another sample size, an upgrade reading a type otherwise),
-            # not the rows. The age runs on from X ("first seen" again would start it anew: a stale table
-            # fresh for as long as the limit)
-            out.append(d.model_copy(update={
-                "last_modified": counter.since,
-                "last_modified_basis": f"no write counted since the run of {counter.since.date().isoformat()} "
-                                       f"({counter.by}; the sample fingerprint changed since without a counted write)",
-                "facts": {**d.facts, "last_modified_bound": "at_most",
-                          "age_signals": {**signals, "no_write_since": counter.since.isoformat()}}}))
-            continue
         if since is not None and since < as_of:
             d = d.model_copy(update={
                 "last_modified": since,

@@ -273,20 +273,3 @@ def test_a_rejudgement_of_the_past_leaves_the_write_marks_of_the_later_runs(db, 
     assert ds["public.customers"].last_modified_basis == (
         "written between the runs of 2025-01-01 and 2025-01-02 (PostgreSQL statistics: no write counted since "
         "the run of 2025-01-02)"), ds["public.customers"].last_modified_basis
-
-
-def test_a_sample_read_differently_with_no_write_counted_keeps_its_age(db, tmp_path):
-    """The fingerprint changes with the reading as well as with the rows: another sample size, or
-    an upgrade that reads a column type differently. With no write counted since the first run (one
-    statistics epoch), the rows are as they were then: the age runs on, never "first seen" again."""
-    cfg = _config(tmp_path, db)
-    _run(cfg, T0)
-    cfg = parse_config((tmp_path / "auditor.yaml").read_text().replace("sample_rows: 100", "sample_rows: 50"),
-                       str(tmp_path / "auditor.yaml"))
-    run, ds = _run(cfg, T0 + timedelta(days=400))
-    assert len(set(_fingerprints(tmp_path, "public.legacy_customers"))) == 2, "the sample must read differently"
-    legacy = ds["public.legacy_customers"]
-    assert legacy.last_modified == T0, legacy.last_modified_basis
-    assert legacy.last_modified_basis.startswith("no write counted since the run of 2025-01-01 (PostgreSQL statistics"), \
-        legacy.last_modified_basis
-    assert [f.rule for f in _stale(run, "public.legacy_customers")] == ["stale-personal-data"]
