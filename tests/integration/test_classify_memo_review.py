@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -46,10 +47,10 @@ def _found(ds) -> dict[str, int]:
     return {p.type: p.count for p in ds.personal_data}
 
 
-def test_a_date_read_hidden_by_the_text_verdict_cache_still_limits_the_result_to_its_day(tmp_path, monkeypatch):
-    """Two tables hold the same notes: a Chinese resident id of a person born 2030-06-02. On
-    2030-06-01 it is no id yet (born tomorrow); on 2030-06-02 it is. The second table's id is
-    answered from the first's cached verdict: its classification must still count as date-bound."""
+def _born_tomorrow(tmp_path, monkeypatch, tables: tuple[str, ...]) -> tuple[list[dt.date], Path]:
+    """The classifier's clock at 2030-06-01 (a list: the test moves it), its text verdicts
+    forgotten, and a vendor database whose tables hold notes with the resident id of a person born
+    2030-06-02, three rows each."""
     day = [dt.date(2030, 6, 1)]
     monkeypatch.setattr(ids, "_today", lambda second: day[0])
     classify_text._VERDICTS.clear()
@@ -57,9 +58,17 @@ def test_a_date_read_hidden_by_the_text_verdict_cache_still_limits_the_result_to
             "the phone, will call back tomorrow afternoon.")
     vendor = tmp_path / "vendor.db"
     with sqlite3.connect(vendor) as c:
-        for t in ("tickets_a", "tickets_b"):
+        for t in tables:
             c.execute(f"CREATE TABLE {t} (id integer primary key, note text)")
             c.executemany(f"INSERT INTO {t} VALUES (?, ?)", [(i, note) for i in range(3)])
+    return day, vendor
+
+
+def test_a_date_read_hidden_by_the_text_verdict_cache_still_limits_the_result_to_its_day(tmp_path, monkeypatch):
+    """Two tables hold the same notes: a Chinese resident id of a person born 2030-06-02. On
+    2030-06-01 it is no id yet (born tomorrow); on 2030-06-02 it is. The second table's id is
+    answered from the first's cached verdict: its classification must still count as date-bound."""
+    day, vendor = _born_tomorrow(tmp_path, monkeypatch, ("tickets_a", "tickets_b"))
     cfg = _config(tmp_path, vendor)
     first = _run(cfg, T0)
     assert all("national_id" not in _found(ds) for ds in first.values())
@@ -70,19 +79,10 @@ def test_a_date_read_hidden_by_the_text_verdict_cache_still_limits_the_result_to
     assert fresh == {"main.tickets_a": 3, "main.tickets_b": 3}, fresh
 
 
-
 def test_a_verdict_that_read_the_date_is_not_used_on_another_day_by_a_long_running_process(tmp_path, monkeypatch):
     """The same without a new process between the runs (a scheduler, a worker): the text verdict
     cache itself held 2030-06-01's verdict (no id yet) on 2030-06-02, with or without the memo."""
-    day = [dt.date(2030, 6, 1)]
-    monkeypatch.setattr(ids, "_today", lambda second: day[0])
-    classify_text._VERDICTS.clear()
-    note = (f"Customer called about the delivery, resident ID {_cn_id('11010520300602123')} given on "
-            "the phone, will call back tomorrow afternoon.")
-    vendor = tmp_path / "vendor.db"
-    with sqlite3.connect(vendor) as c:
-        c.execute("CREATE TABLE tickets (id integer primary key, note text)")
-        c.executemany("INSERT INTO tickets VALUES (?, ?)", [(i, note) for i in range(3)])
+    day, vendor = _born_tomorrow(tmp_path, monkeypatch, ("tickets",))
     cfg = _config(tmp_path, vendor)
     assert "national_id" not in _found(_run(cfg, T0)["main.tickets"])
     day[0] = dt.date(2030, 6, 2)
