@@ -49,7 +49,7 @@ from connectors import objects
 from connectors.base import Capabilities, CollectContext, SourceSpec, empty_selection, matches, unmatched_patterns
 from connectors.base import Options as BaseOptions
 
-from . import age, sampling
+from . import age, sampling, sendahead
 from .deadline import Watchdog
 from .dialects import Dialect, Server, TableInfo, dialect_for
 from .errors import describe, driver_hint, locked
@@ -205,6 +205,51 @@ def _one_round_trip(conn: sa.Connection, sql: str) -> tuple[Any, list | None]:
     return first, rows
 
 
+@dataclass
+class _Sent:
+    """A table's query sent ahead on a connection (:mod:`.sendahead`), its results not taken yet."""
+
+    key: tuple[str | None, str]
+    driver: Any  # the DBAPI connection it is in flight on
+    sql: str
+    plan: ReadPlan
+    cursor: Any  # the cursor the execute events were fired with (closed when the results are taken)
+    context: _CursorContext
+
+
+def _send_ahead(conn: sa.Connection, key: tuple[str | None, str], sql: str, plan: ReadPlan) -> _Sent:
+    """``sql`` sent on the connection's driver, the before-execute events fired as
+    :func:`_one_round_trip` fires them (the client-side deadline armed from now)."""
+    params: Any = {}
+    driver: Any = conn.connection.driver_connection
+    cursor = driver.cursor()
+    context = _CursorContext(conn.get_execution_options().union(_SAMPLE))
+    try:
+        for before in conn.dispatch.before_cursor_execute:
+            sql, params = before(conn, cursor, sql, params, context, False)
+        sendahead.send(driver, sql)
+    except BaseException:
+        cursor.close()
+        raise
+    return _Sent(key, driver, sql, plan, cursor, context)
+
+
+def _receive(conn: sa.Connection, sent: _Sent) -> tuple[Any, list | None]:
+    """The results of a query :func:`_send_ahead` sent, as :func:`_one_round_trip` returns
+    them; a driver error handled by the connection as there (wrapped, invalidated on a
+    disconnect, ``handle_error`` fired)."""
+    try:
+        try:
+            first, rows = sendahead.receive(sent.driver)
+            for after in conn.dispatch.after_cursor_execute:
+                after(conn, sent.cursor, sent.sql, {}, sent.context, False)
+        except Exception as exc:  # noqa: BLE001 - handled (and raised) as SQLAlchemy handles it
+            conn._handle_dbapi_exception(exc, sent.sql, {}, sent.cursor, None)
+    finally:
+        sent.cursor.close()
+    return first, rows
+
+
 # entries each memo of type objects keeps (by identity, so the objects kept alive): PostgreSQL's
 # reflection shares a type object among a schema's columns (typememo), others give each column its own
 MEMO_ENTRIES = 4096
@@ -236,6 +281,7 @@ class Connector:
         # per run (the server's facts, e.g. which kinds it writes as text, are read first): see _column_plan
         self._column_plans: dict[tuple, tuple[list[Any], tuple]] = {}
         self._isolation: Any = None  # the connection's isolation level before reads went autocommit
+        self._sent: _Sent | None = None  # the next table's query in flight on the main connection
         self.read_timeout = self.opts.read_timeout or self.opts.statement_timeout + 15
         self.watchdog = Watchdog(self.read_timeout)  # PostgreSQL: a connection that goes silent
         self._watch = _Watch(self.watchdog)  # the main connection's; the read-ahead one has its own
@@ -394,7 +440,7 @@ class Connector:
         lost: str | None = None
         ahead = self._read_ahead(server, tables)
         try:
-            for t in tables:
+            for i, t in enumerate(tables):
                 if self.ctx.cancel.is_set():
                     break
                 early = ahead.result(t) if ahead is not None else None
@@ -403,11 +449,17 @@ class Connector:
                 elif lost:
                     yield Observation(dataset=self._dataset(server, t, status="error", error=lost))
                 else:
-                    yield self._table_or_error(conn, server, t)
+                    # the table after it is read on this connection too: its query may go ahead
+                    after = tables[i + 1] if i + 1 < len(tables) else None
+                    if after is not None and ahead is not None and after.key in ahead.keys:
+                        after = None
+                    yield self._table_or_error(conn, server, t, after)
                     if conn.invalidated or conn.closed:
+                        self._sent = None  # in flight on the connection lost, if anything: read again
                         conn, lost = self._reconnect(engine, conn)
                 self.ctx.progress(1)
         finally:
+            self._settle(conn, give_up=True)  # stopped early (cancelled, closed): nothing left in flight
             if ahead is not None:
                 ahead.stop()
 
@@ -694,23 +746,31 @@ class Connector:
             return new, f"the source became unreachable during the scan: {describe(exc, self.redact, codes=self._codes)}"
 
     # -- one table: reflect -> aggregate -> sample -> dataset ----------------------------
-    def _table_or_error(self, conn: sa.Connection, server: Server, t: ReflectedTable) -> Observation:
-        """One table; whatever goes wrong in it stays that table's error (the rest goes on)."""
+    def _table_or_error(self, conn: sa.Connection, server: Server, t: ReflectedTable,
+                        after: ReflectedTable | None = None) -> Observation:
+        """One table; whatever goes wrong in it stays that table's error (the rest goes on).
+        ``after``: the table read next on this connection, whose query may be sent ahead."""
         try:
-            return self._table(conn, server, t)
+            return self._table(conn, server, t, after)
         except Exception as exc:  # noqa: BLE001 - a per-table failure is never the source's
             with contextlib.suppress(Exception):
+                self._settle(conn)  # the next table's query, if sent: taken off the wire first
                 if not conn.invalidated and not conn.closed:
                     conn.rollback()
             reason = f"the table could not be read: {type(exc).__name__} (the rest of the source was read)"
             self.ctx.log.warning("sql source %s: table %r not assessed: %s", self.source.id, t.display, reason)
             return Observation(dataset=self._dataset(server, t, status="error", error=reason))
 
-    def _table(self, conn: sa.Connection, server: Server, t: ReflectedTable) -> Observation:
+    def _table(self, conn: sa.Connection, server: Server, t: ReflectedTable,
+               after: ReflectedTable | None = None) -> Observation:
+        sent = self._sent_on(conn)
+        if sent is not None and sent.key != t.key:  # sent for another table: not this one's
+            self._settle(conn)
+            sent = None
         unread = self._not_read(server, t)
         if unread is not None:
             return unread
-        plan = self._plan(server, t)
+        plan = sent.plan if sent is not None else self._plan(server, t)
         try:
             with self._transaction(conn, t.info):
                 got, whole = self._aggregate(conn, t, plan)
@@ -721,7 +781,63 @@ class Connector:
             reason = self._silent(conn) or describe(exc, self.redact, fix=fix, codes=self._codes)
             self.ctx.log.warning("sql source %s: table %r not assessed: %s", self.source.id, f"{schema}.{t.name}", reason)
             return Observation(dataset=self._dataset(server, t, status="error", error=reason))
+        if after is not None:
+            self._send_next(conn, server, after)  # the server reads it while this table is described
         return self._observation(server, t, plan, read)
+
+    # -- the next table's query sent ahead (PostgreSQL over psycopg: :mod:`.sendahead`) ---------
+    def _sent_on(self, conn: sa.Connection) -> _Sent | None:
+        """The query in flight on this connection, if any (the read-ahead connection never has one)."""
+        sent = self._sent
+        if sent is None or conn.closed or conn.invalidated:
+            return None
+        return sent if sent.driver is conn.connection.driver_connection else None
+
+    def _send_next(self, conn: sa.Connection, server: Server, t: ReflectedTable) -> None:
+        """Send ``t``'s aggregate and "all rows" sample (one simple query) now, where it is read
+        that way (:meth:`_together`, its own statements in autocommit) and nothing else is in
+        flight. A send that fails leaves the connection to the loop: it is invalidated (the
+        next table reconnects), never left with half a query on it."""
+        if self._sent is not None or conn.closed or conn.invalidated:
+            return
+        if not self.dialect.autocommit_reads or self.dialect.needs_transaction(t.info):
+            return
+        if self._not_read(server, t) is not None or not sendahead.available(conn.connection.driver_connection):
+            return
+        plan = self._plan(server, t)
+        if not plan.spec or not self._together(conn, t, plan):
+            return
+        sql, params, _keys = self._aggregate_sql(conn, t, plan)
+        if params:
+            return
+        whole, _ = self._whole_sql(conn, t, plan, literal=True)
+        text = f"{sql};\n{whole}"
+        if "%" in text:  # psycopg would read it for parameters: sent by a cursor, as before
+            return
+        try:
+            self._sent = _send_ahead(conn, t.key, text, plan)
+        except Exception:  # noqa: BLE001 - the next table is read as before, on a fresh connection
+            self._sent = None
+            with contextlib.suppress(Exception):
+                conn.invalidate()
+
+    def _settle(self, conn: sa.Connection, give_up: bool = False) -> None:
+        """Take the results of a query sent ahead on this connection off the wire (discarded:
+        its table is read again, or not at all); ``give_up``: close the connection instead of
+        waiting for them (the run is stopping)."""
+        sent = self._sent_on(conn)
+        self._sent = None
+        if sent is None:
+            return
+        if give_up:
+            sent.cursor.close()
+            with contextlib.suppress(Exception):
+                conn.invalidate()
+            return
+        try:
+            _receive(conn, sent)
+        except sa.exc.DBAPIError:
+            pass  # that table's error, if it is read again; a lost connection: invalidated already
 
     def _not_read(self, server: Server, t: ReflectedTable) -> Observation | None:
         """The table's observation when its rows are not to be read at all, else None."""
@@ -789,6 +905,31 @@ class Connector:
         when the exact count confirms it (else the sample is read after, as without it)."""
         if not plan.spec:
             return {}, None
+        sent = self._sent_on(conn)
+        if sent is not None and sent.key == t.key:  # its query went ahead: its results are waiting
+            self._sent = None
+            first, rows = _receive(conn, sent)
+            return self._together_read([k for k, _, _ in plan.spec], first, rows)
+        sql, params, keys = self._aggregate_sql(conn, t, plan)
+        if not params and self._together(conn, t, plan):
+            whole, _ = self._whole_sql(conn, t, plan, literal=True)
+            first, rows = _one_round_trip(conn, f"{sql};\n{whole}")
+            return self._together_read(keys, first, rows)
+        row = conn.exec_driver_sql(sql, _copy(params), execution_options=_TABLE).one()
+        return dict(zip(keys, row)), None
+
+    def _together_read(self, keys: list[str], first: Any, rows: list | None) -> tuple[dict[str, Any], TableRead | None]:
+        """The aggregate's values, and the table read whole when its count confirms the estimate."""
+        if first is None or rows is None:
+            raise RuntimeError("the driver did not return both results of the table's query")
+        got = dict(zip(keys, first))
+        if got["count"] is not None and got["count"] <= self.opts.sample_rows:
+            return got, TableRead(got, rows, "all rows", True)
+        return got, None  # more rows than the estimate said: the sample is read on its own
+
+    def _aggregate_sql(self, conn: sa.Connection, t: ReflectedTable, plan: ReadPlan) -> tuple[str, Any, list[str]]:
+        """The aggregate statement of a table (driver SQL, parameters, result keys): its shape
+        compiled once per source (:mod:`.statements`)."""
         names = [c["name"] for c in t.columns]
         at = {n: i for i, n in enumerate(names)}
         info, commit_expr = t.info, plan.commit_expr
@@ -807,18 +948,7 @@ class Connector:
         shape = ("aggregate", tuple((agg, c if c == "rowid" else None if c is None else at[c])
                                     for _, agg, c in plan.spec), info.history, info.inheritance_parent)
         sql, params = self._shapes_of(conn).render(shape, build, t.schema, t.name, names)
-        keys = [k for k, _, _ in plan.spec]
-        if not params and self._together(conn, t, plan):
-            whole, _ = self._whole_sql(conn, t, plan, literal=True)
-            first, rows = _one_round_trip(conn, f"{sql};\n{whole}")
-            if first is None or rows is None:
-                raise RuntimeError("the driver did not return both results of the table's query")
-            got = dict(zip(keys, first))
-            if got["count"] is not None and got["count"] <= self.opts.sample_rows:
-                return got, TableRead(got, rows, "all rows", True)
-            return got, None  # more rows than the estimate said: the sample is read on its own
-        row = conn.exec_driver_sql(sql, _copy(params), execution_options=_TABLE).one()
-        return dict(zip(keys, row)), None
+        return sql, params, [k for k, _, _ in plan.spec]
 
     def _together(self, conn: sa.Connection, t: ReflectedTable, plan: ReadPlan) -> bool:
         """Whether a table's aggregate and its "all rows" sample go in one round trip: an exact

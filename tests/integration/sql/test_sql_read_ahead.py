@@ -52,9 +52,9 @@ def test_read_ahead_reads_what_one_connection_reads_in_the_same_order(pg, monkey
     threads: set[str] = set()
     real = Connector._table_or_error
 
-    def seen(self, conn, server, t):
+    def seen(self, conn, server, t, *after):
         threads.add(threading.current_thread().name)
-        return real(self, conn, server, t)
+        return real(self, conn, server, t, *after)
 
     monkeypatch.setattr(Connector, "_table_or_error", seen)
     two = scan(pg["url"], AS_OF, max_connections=2, **BIG)
