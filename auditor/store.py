@@ -49,8 +49,11 @@ log = logging.getLogger("auditor.store")
 _UPGRADE_LOCK_ID = 0x61756469746F72  # "auditor"
 _UPGRADE_LOCK_NAME = "auditor_state_upgrade"
 _UPGRADE_WAIT_SECONDS = 600  # how long an upgrade waits for another process's, then says so
-SCHEMA_HEAD = "0006"  # the newest migration (auditor/migrations/versions); a test holds them equal
+SCHEMA_HEAD = "0007"  # the newest migration (auditor/migrations/versions); a test holds them equal
 metadata = sa.MetaData()
+_KEPT = ("complete", "partial")  # the statuses of the runs that are history
+# re-judgements left out of Store.first_seen by their ids up to this many, else by a subquery
+_LEFT_OUT_INLINE = 1000
 
 runs = sa.Table(
     "runs", metadata,
@@ -102,6 +105,8 @@ findings = sa.Table(
     sa.Column("first_seen", sa.DateTime(timezone=True)),
     sa.Column("data", sa.Text, nullable=False),  # the Finding, JSON
 )
+# first_seen reads (id, run_id) from this index alone, never a finding row (migration 0007)
+sa.Index("ix_findings_id_run_id", findings.c.id, findings.c.run_id)
 
 waivers = sa.Table(
     "waivers", metadata,
@@ -174,6 +179,16 @@ def _left_incomplete() -> sa.Exists:
                                            findings.c.status.in_(("open", "waived")))).exists()
 
 
+def _rejudged(run: sa.FromClause) -> sa.Exists:
+    """Whether ``run`` (an alias of ``runs``) re-judges the past (:func:`_history`)."""
+    earlier = runs.alias("earlier")
+    return (sa.select(earlier.c.id).where(earlier.c.config == run.c.config, earlier.c.id != run.c.id,
+                                          earlier.c.started_at < run.c.started_at,
+                                          earlier.c.as_of > run.c.as_of,
+                                          earlier.c.as_of <= run.c.started_at,
+                                          earlier.c.status.in_(_KEPT))).exists()
+
+
 def _history(as_of: datetime) -> sa.Select:
     """The ids of the runs that are history as of ``as_of``: kept (complete or partial), as of that
     instant or before, and not re-judgements of the past. A re-judgement is a run made after a run
@@ -183,14 +198,15 @@ def _history(as_of: datetime) -> sa.Select:
     against). A preview of the future made before it (``--as-of`` next year, still to come when
     this run started) does not make tonight's run a re-judgement. Uncorrelated: computed once
     per query, over the runs table alone."""
-    run, earlier = runs.alias("hist"), runs.alias("earlier")
-    kept = ("complete", "partial")
-    rejudged = (sa.select(earlier.c.id).where(earlier.c.config == run.c.config, earlier.c.id != run.c.id,
-                                              earlier.c.started_at < run.c.started_at,
-                                              earlier.c.as_of > run.c.as_of,
-                                              earlier.c.as_of <= run.c.started_at,
-                                              earlier.c.status.in_(kept))).exists()
-    return sa.select(run.c.id).where(run.c.as_of <= as_of, run.c.status.in_(kept), ~rejudged)
+    run = runs.alias("hist")
+    return sa.select(run.c.id).where(run.c.as_of <= as_of, run.c.status.in_(_KEPT), ~_rejudged(run))
+
+
+def _rejudgements(as_of: datetime) -> sa.Select:
+    """The ids of the kept runs as of ``as_of`` or before that are re-judgements of the past: with
+    them left out, the kept runs as of ``as_of`` are :func:`_history`. Over the runs table alone."""
+    run = runs.alias("hist")
+    return sa.select(run.c.id).where(run.c.as_of <= as_of, run.c.status.in_(_KEPT), _rejudged(run))
 
 
 @overload
@@ -652,18 +668,30 @@ class Store:
     @_unusable
     def first_seen(self, finding_ids: list[str], as_of: datetime | None = None) -> dict[str, datetime]:
         """When each finding was first found; with ``as_of``, by the runs as of that instant or
-        earlier, leaving out re-judgements of the past (:func:`_history`)."""
+        earlier, leaving out re-judgements of the past (:func:`_history`).
+
+        Each id's rows are found in ``ix_findings_id_run_id`` (id, run_id) and their runs by key:
+        no finding row is read. The history is told per row by the run's status and as-of, and the
+        re-judgements (read once from the runs table, usually none) by their ids. A filter
+        ``runs.id IN (history)`` made SQLite read every finding row of every history run."""
         if not finding_ids:
             return {}
         out: dict[str, datetime] = {}
         with self.engine.connect() as conn:
+            left_out: list[str] | sa.Select = []
+            if as_of is not None:
+                left_out = list(conn.execute(_rejudgements(as_of)).scalars())
+                if len(left_out) > _LEFT_OUT_INLINE:  # not that many bound parameters: the same, in SQL
+                    left_out = _rejudgements(as_of)
             for i in range(0, len(finding_ids), 500):
                 chunk = finding_ids[i:i + 500]
                 q = (sa.select(findings.c.id, sa.func.min(runs.c.as_of))
                      .join(runs, runs.c.id == findings.c.run_id)
-                     .where(findings.c.id.in_(chunk), runs.c.status.in_(("complete", "partial"))))
+                     .where(findings.c.id.in_(chunk), runs.c.status.in_(_KEPT)))
                 if as_of is not None:
-                    q = q.where(runs.c.id.in_(_history(as_of)))
+                    q = q.where(runs.c.as_of <= as_of)
+                    if isinstance(left_out, sa.Select) or left_out:
+                        q = q.where(runs.c.id.not_in(left_out))
                 q = q.group_by(findings.c.id)
                 out.update({fid: _utc(ts) for fid, ts in conn.execute(q)})
         return out

@@ -105,6 +105,7 @@ def test_the_migration_clears_unkeyed_fingerprints_from_the_column_and_the_facts
             c.execute(f"ALTER TABLE {table} DROP COLUMN process")
         c.execute("DROP TABLE write_marks")  # 0005's table
         c.execute("DROP TABLE classify_memo")  # 0006's table
+        c.execute("DROP INDEX ix_findings_id_run_id")  # 0007's index
     Store.open(f"sqlite:///{state}").close()
     with sqlite3.connect(state) as c:
         fp, facts = c.execute("SELECT fingerprint, facts FROM datasets").fetchone()
