@@ -376,6 +376,7 @@ def age_from_history(datasets: list[Dataset], store: Store, as_of: datetime) -> 
     previous run's, else an unchanged fingerprint since it was first seen; a write the counters
     once showed is never forgotten by the fingerprint (it is never "unchanged" since before it)."""
     marks = store.write_marks({d.source for d in datasets if d.known.write_counter is not None})  # one query
+    rejudged: list[str] | None = None  # the history's re-judgements, read once (Store.rejudgements)
     out = []
     for d in datasets:
         counter = d.known.write_counter
@@ -414,7 +415,9 @@ def age_from_history(datasets: list[Dataset], store: Store, as_of: datetime) -> 
                                           "written_before": counter.since.isoformat()}}}))
             continue
         fp = d.known.fingerprint
-        since = store.fingerprint_since(d.source, d.name, fp, as_of=as_of) if fp else None
+        if fp and rejudged is None:
+            rejudged = store.rejudgements(as_of)
+        since = store.fingerprint_since(d.source, d.name, fp, as_of=as_of, rejudged=rejudged) if fp else None
         if since is not None and counter is not None and after is not None and since <= after:
             # the fingerprint says "unchanged since" an instant before a write the counters showed: the
             # sample did not see that write. The write is the bound: at most this old, never stale.

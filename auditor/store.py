@@ -52,7 +52,7 @@ _UPGRADE_WAIT_SECONDS = 600  # how long an upgrade waits for another process's, 
 SCHEMA_HEAD = "0007"  # the newest migration (auditor/migrations/versions); a test holds them equal
 metadata = sa.MetaData()
 _KEPT = ("complete", "partial")  # the statuses of the runs that are history
-# re-judgements left out of Store.first_seen by their ids up to this many, else by a subquery
+# re-judgements left out of the history by their ids up to this many, else by a subquery (_in_history)
 _LEFT_OUT_INLINE = 1000
 
 runs = sa.Table(
@@ -207,6 +207,18 @@ def _rejudgements(as_of: datetime) -> sa.Select:
     them left out, the kept runs as of ``as_of`` are :func:`_history`. Over the runs table alone."""
     run = runs.alias("hist")
     return sa.select(run.c.id).where(run.c.as_of <= as_of, run.c.status.in_(_KEPT), _rejudged(run))
+
+
+def _in_history(q: sa.Select, as_of: datetime, rejudged: Collection[str]) -> sa.Select:
+    """``q``, joined to ``runs``, kept to the runs of :func:`_history` as of ``as_of``, told row by
+    row by the run's status and as-of, the re-judgements (:func:`_rejudgements`, read once) by id,
+    or past :data:`_LEFT_OUT_INLINE` of them by the subquery. ``runs.id IN (_history(as_of))``
+    made SQLite drive the query from the history runs (every finding row of each), and computed
+    the history (over every pair of runs of a config) once per query."""
+    q = q.where(runs.c.status.in_(_KEPT), runs.c.as_of <= as_of)
+    if len(rejudged) > _LEFT_OUT_INLINE:  # not that many bound parameters: the same, in SQL
+        return q.where(runs.c.id.not_in(_rejudgements(as_of)))
+    return q.where(runs.c.id.not_in(sorted(rejudged))) if rejudged else q
 
 
 @overload
@@ -666,32 +678,29 @@ class Store:
             return conn.execute(q).scalar()
 
     @_unusable
+    def rejudgements(self, as_of: datetime) -> list[str]:
+        """The kept runs as of ``as_of`` or before that re-judge the past (:func:`_history`), usually
+        none: read once, over the runs table alone, for the history queries of a run."""
+        with self.engine.connect() as conn:
+            return list(conn.execute(_rejudgements(as_of)).scalars())
+
+    @_unusable
     def first_seen(self, finding_ids: list[str], as_of: datetime | None = None) -> dict[str, datetime]:
         """When each finding was first found; with ``as_of``, by the runs as of that instant or
-        earlier, leaving out re-judgements of the past (:func:`_history`).
-
-        Each id's rows are found in ``ix_findings_id_run_id`` (id, run_id) and their runs by key:
-        no finding row is read. The history is told per row by the run's status and as-of, and the
-        re-judgements (read once from the runs table, usually none) by their ids. A filter
-        ``runs.id IN (history)`` made SQLite read every finding row of every history run."""
+        earlier, leaving out re-judgements of the past (:func:`_history`). Each id's rows are found
+        in ``ix_findings_id_run_id`` (id, run_id) and their runs by key: no finding row is read."""
         if not finding_ids:
             return {}
+        rejudged = self.rejudgements(as_of) if as_of is not None else []
         out: dict[str, datetime] = {}
         with self.engine.connect() as conn:
-            left_out: list[str] | sa.Select = []
-            if as_of is not None:
-                left_out = list(conn.execute(_rejudgements(as_of)).scalars())
-                if len(left_out) > _LEFT_OUT_INLINE:  # not that many bound parameters: the same, in SQL
-                    left_out = _rejudgements(as_of)
             for i in range(0, len(finding_ids), 500):
                 chunk = finding_ids[i:i + 500]
                 q = (sa.select(findings.c.id, sa.func.min(runs.c.as_of))
                      .join(runs, runs.c.id == findings.c.run_id)
                      .where(findings.c.id.in_(chunk), runs.c.status.in_(_KEPT)))
                 if as_of is not None:
-                    q = q.where(runs.c.as_of <= as_of)
-                    if isinstance(left_out, sa.Select) or left_out:
-                        q = q.where(runs.c.id.not_in(left_out))
+                    q = _in_history(q, as_of, rejudged)
                 q = q.group_by(findings.c.id)
                 out.update({fid: _utc(ts) for fid, ts in conn.execute(q)})
         return out
@@ -724,15 +733,17 @@ class Store:
             return {key: Memo(digest, day, result) for key, digest, day, result in conn.execute(q)}
 
     @_unusable
-    def fingerprint_since(self, source: str, name: str, fingerprint: str,
-                          as_of: datetime | None = None) -> datetime | None:
+    def fingerprint_since(self, source: str, name: str, fingerprint: str, as_of: datetime | None = None,
+                          rejudged: Collection[str] | None = None) -> datetime | None:
         """When this dataset was first seen with this very fingerprint (row count + sample hash);
         with ``as_of``, by the runs as of that instant or earlier, leaving out re-judgements of the
-        past (:func:`_history`: they read today's data, so they saw nothing unchanged back then)."""
+        past (:func:`_history`: they read today's data, so they saw nothing unchanged back then).
+        ``rejudged``: :meth:`rejudgements` as of ``as_of``, read once for all of a run's datasets
+        (else read here: the history over every pair of runs, again for each dataset)."""
         q = (sa.select(sa.func.min(runs.c.as_of)).join(runs, runs.c.id == datasets.c.run_id)
              .where(datasets.c.source == source, datasets.c.name == name, datasets.c.fingerprint == fingerprint))
         if as_of is not None:
-            q = q.where(runs.c.id.in_(_history(as_of)))
+            q = _in_history(q, as_of, self.rejudgements(as_of) if rejudged is None else rejudged)
         with self.engine.connect() as conn:
             return _utc(conn.execute(q).scalar())
 

@@ -1,10 +1,11 @@
-"""Store.first_seen against the history (kept runs as of an instant, re-judgements of the past left
-out) on SQLite and the real PostgreSQL: the same answers as the query it replaced, at a cost that
-does not grow with every kept finding row. The replaced query joined findings to runs with
+"""Store.first_seen and Store.fingerprint_since against the history (kept runs as of an instant,
+re-judgements of the past left out) on SQLite and the real PostgreSQL: the same answers as the
+queries they replaced, at a cost that does not grow with every kept finding row. The replaced query joined findings to runs with
 ``runs.id IN (_history(as_of))``; SQLite drove it from the history runs and read every finding row
 of each of them (by ``ix_findings_run_id``, the JSON ``data`` pages too), so each night's
 ``apply_history`` cost a few ms more per run kept (0.03 s at the 1st run of a 1,001-table estate,
-0.14 s at the 16th). It is kept below as the reference."""
+0.14 s at the 16th). fingerprint_since, asked for each dataset without a write time, computed the
+history (over every pair of runs of a config) again for each. Both are kept below as the reference."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from auditor.models import Finding, Run, RunStatus, SourceResult, Vendor
-from auditor.store import Store, _history, _utc, findings, runs
+from auditor.engine import age_from_history
+from auditor.models import Dataset, Finding, Run, RunStatus, SourceResult, Vendor
+from auditor.store import Store, _history, _utc, datasets, findings, runs
 
 T0 = datetime(2026, 11, 1, 2, 0, tzinfo=timezone.utc)
 DAY = timedelta(days=1)
@@ -49,6 +51,22 @@ def reference_first_seen(store: Store, finding_ids: list[str], as_of: datetime |
     return out
 
 
+def reference_fingerprint_since(store: Store, source: str, name: str, fingerprint: str,
+                                as_of: datetime | None = None) -> datetime | None:
+    """The query fingerprint_since ran before."""
+    q = (sa.select(sa.func.min(runs.c.as_of)).join(runs, runs.c.id == datasets.c.run_id)
+         .where(datasets.c.source == source, datasets.c.name == name, datasets.c.fingerprint == fingerprint))
+    if as_of is not None:
+        q = q.where(runs.c.id.in_(_history(as_of)))
+    with store.engine.connect() as conn:
+        return _utc(conn.execute(q).scalar())
+
+
+def dataset(name: str, fingerprint: str | None = None) -> Dataset:
+    return Dataset(source="db", vendor="v", kind="table", name=name, uri="postgresql://h/db/x",
+                   facts={"fingerprint": fingerprint or f"hmac1:{name}"})
+
+
 def finding(fid: str, as_of: datetime) -> Finding:
     return Finding(id=fid, rule="stale-personal-data", severity="high", source="db", vendor="v",
                    dataset=fid, title="stale", evidence={}, first_seen=as_of)
@@ -59,7 +77,9 @@ def save(store: Store, run_id: str, as_of: datetime, ids: list[str], status: Run
     started = started_at or as_of + timedelta(minutes=30)
     run = Run(id=run_id, started_at=started, finished_at=started, as_of=as_of, status=status,
               sources=(SourceResult(id="db", kind="sql", vendor="v", datasets=len(ids)),),
-              findings=tuple(finding(i, as_of) for i in ids), vendors=(Vendor(id="v"),))
+              findings=tuple(finding(i, as_of) for i in ids), vendors=(Vendor(id="v"),),
+              # each finding's dataset, with one fingerprint ("b" changed tomorrow)
+              datasets=tuple(dataset(i, "hmac1:b2" if (i, run_id) == ("b", "r7-tomorrow") else None) for i in ids))
     store.begin_run(run.model_copy(update={"status": "running"}), config)
     store.save_run(run)
 
@@ -75,7 +95,7 @@ def history(store: Store) -> list[str]:
     save(store, "r5-tonight", T0 + 3 * DAY, ["a", "c", "e"])
     # re-judging last month after tonight's run: stored, but not history as of any instant
     save(store, "r6-rejudged", T0 + DAY // 2, ["e", "f", "a"], started_at=T0 + 3 * DAY + timedelta(hours=1))
-    save(store, "r7-tomorrow", T0 + 4 * DAY, ["a", "h"])
+    save(store, "r7-tomorrow", T0 + 4 * DAY, ["a", "h", "b"])
     store.begin_run(Run(id="r8-running", started_at=T0 + 5 * DAY, as_of=T0 + 5 * DAY, status="running"), "cfg")
     return ["a", "b", "c", "d", "e", "f", "g", "h"]
 
@@ -96,6 +116,17 @@ def test_first_seen_answers_as_the_history_query_did(store, inline, monkeypatch)
         assert store.first_seen(ids, as_of=as_of) == expected, as_of
     assert store.first_seen([], as_of=T0) == {}
     # the history's meaning, spelled out once: the failed run and the re-judgement never count
+    for as_of in instants():
+        for name in stored:
+            for fp in (f"hmac1:{name}", "hmac1:b2"):
+                expected_since = reference_fingerprint_since(store, "db", name, fp, as_of)
+                assert store.fingerprint_since("db", name, fp, as_of=as_of) == expected_since, (as_of, name)
+                if as_of is not None:  # with the re-judgements read once for the run
+                    rejudged = store.rejudgements(as_of)
+                    assert store.fingerprint_since("db", name, fp, as_of=as_of, rejudged=rejudged) == expected_since
+    # as of its own instant or later (an earlier one has it out of the history anyway)
+    assert store.rejudgements(T0 + 3 * DAY) == store.rejudgements(T0 + DAY // 2) == ["r6-rejudged"]
+    assert store.rejudgements(T0) == []
     tonight = store.first_seen(stored, as_of=T0 + 3 * DAY)
     assert tonight == {"a": T0, "b": T0, "c": T0 - 2 * DAY, "e": T0 + 3 * DAY}
     assert store.first_seen(stored, as_of=T0 + 30 * DAY)["g"] == T0 + 30 * DAY
@@ -126,6 +157,31 @@ def test_first_seen_looks_findings_up_by_the_covering_index_not_run_by_run(tmp_p
                 assert on_findings and all("USING COVERING INDEX ix_findings_id_run_id (id=?)" in p
                                            for p in on_findings), plan
                 assert not any("ix_findings_run_id" in p for p in plan), plan
+    finally:
+        store.close()
+
+
+def test_the_age_from_history_reads_the_re_judgements_once_not_for_each_dataset(tmp_path):
+    """Datasets without a write time take their age from the fingerprint's history, one query each:
+    the history's re-judgements (over every pair of runs of a config) are read once for all."""
+    store = Store.open(f"sqlite:///{tmp_path}/state.db")
+    try:
+        stored = history(store)
+        statements: list[str] = []
+
+        def seen(_conn, _cursor, statement, _parameters, _context, _many):
+            statements.append(statement)
+
+        sa.event.listen(store.engine, "before_cursor_execute", seen)
+        aged = age_from_history([dataset(n) for n in stored], store, T0 + 3 * DAY)
+        sa.event.remove(store.engine, "before_cursor_execute", seen)
+        over_pairs = [s for s in statements if "earlier" in s]  # the re-judgement's correlated subquery
+        assert len(over_pairs) == 1, over_pairs
+        assert sum(1 for s in statements if "datasets" in s) == len(stored)
+        # the ages themselves: unchanged since first seen by the history as of tonight
+        since = {d.name: d.last_modified for d in aged}
+        assert since == {"a": T0, "b": T0, "c": T0 - 2 * DAY, "d": None, "e": None, "f": None, "g": None,
+                         "h": None}, since
     finally:
         store.close()
 
@@ -162,7 +218,7 @@ def test_migration_0007_adds_the_index_to_a_kept_history_and_its_downgrade_drops
         store = Store.open(url)  # the next run upgrades it again
         assert "ix_findings_id_run_id" in indexes()
         with store.engine.connect() as c:
-            assert c.execute(sa.text("SELECT count(*) FROM findings")).scalar() == 17  # every row kept
+            assert c.execute(sa.text("SELECT count(*) FROM findings")).scalar() == 18  # every row kept
         assert store.first_seen(["a", "c", "e"], as_of=T0 + 3 * DAY) == before
     finally:
         store.close()
