@@ -697,10 +697,8 @@ class Store:
             for i in range(0, len(finding_ids), 500):
                 chunk = finding_ids[i:i + 500]
                 q = (sa.select(findings.c.id, sa.func.min(runs.c.as_of))
-                     .join(runs, runs.c.id == findings.c.run_id)
-                     .where(findings.c.id.in_(chunk), runs.c.status.in_(_KEPT)))
-                if as_of is not None:
-                    q = _in_history(q, as_of, rejudged)
+                     .join(runs, runs.c.id == findings.c.run_id).where(findings.c.id.in_(chunk)))
+                q = _in_history(q, as_of, rejudged) if as_of is not None else q.where(runs.c.status.in_(_KEPT))
                 q = q.group_by(findings.c.id)
                 out.update({fid: _utc(ts) for fid, ts in conn.execute(q)})
         return out
