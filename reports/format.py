@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -54,6 +55,7 @@ def yes_no(b: bool | None, yes: str = "yes", no: str = "no") -> str:
     return UNKNOWN if b is None else (yes if b else no)
 
 
+@functools.lru_cache(maxsize=4096, typed=True)  # pure, and the same few ages are worded again and again
 def days(n: int) -> str:
     text = f"{n:,} day{'' if n == 1 else 's'}"
     return f"{text} (about {n / 365.25:.1f} years)" if n >= 730 else text
@@ -100,7 +102,8 @@ def fact_text(v: Any) -> str:
     if isinstance(v, (int, float)):
         return f"{v:,}" if isinstance(v, int) else f"{v:g}"
     if isinstance(v, (list, tuple)):
-        return ", ".join(map(fact_text, v)) if v else "none"
+        # a list of short texts (column names, datasets) joined without a call per item
+        return ", ".join([x if type(x) is str and len(x) <= 400 else fact_text(x) for x in v]) if v else "none"
     text = str(v)
     return text if len(text) <= 400 else text[:400] + " …"
 
