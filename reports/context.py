@@ -11,9 +11,10 @@ the top-most dataset of each tree that matches (see :meth:`_Tree.topmost`).
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from auditor.models import (
@@ -170,19 +171,28 @@ def _vendors(run: Run, tree: _Tree, open_findings: list[Finding], cov: dict[str,
     return sorted(rows, key=lambda r: (severity_rank(r["worst"]) if r["worst"] else 9, r["name"].lower()))
 
 
+@functools.lru_cache(maxsize=1024, typed=True)
+def _seen_words(as_of: datetime, as_of_offset: timedelta | None, first_seen: datetime,
+                offset: timedelta | None) -> tuple[str, str]:
+    """(ISO text, "since D (N days)") of a first-seen time: the same for every finding first seen in
+    the same run, so worded once. The UTC offsets are part of the key: datetimes in different zones
+    compare equal at the same instant, but their ISO texts differ."""
+    return first_seen.isoformat(), f"since {day(first_seen)} ({days(age_days(as_of, first_seen) or 0)})"
+
+
 def _finding(f: Finding, run: Run, tree: _Tree, vendor_names: dict[str, str]) -> dict[str, Any]:
     ds = tree.by_key.get((f.source, f.dataset))
-    since = age_days(run.as_of, f.first_seen)
     waiver = f.waiver or {}
+    first_seen = f.first_seen
+    seen, since = (("", "first seen in this run") if first_seen is None else
+                   _seen_words(run.as_of, run.as_of.utcoffset(), first_seen, first_seen.utcoffset()))
     return {
         "id": f.id, "rule": f.rule, "severity": f.severity, "rank": severity_rank(f.severity),
         "severity_label": SEVERITY_LABELS[f.severity], "status": f.status, "new": f.new,
         "title": f.title, "dataset": f.dataset, "source": f.source, "vendor": f.vendor,
         "vendor_name": vendor_names.get(f.vendor, f.vendor or "unknown vendor"),
         "uri": ds.uri if ds else "", "kind": ds.kind if ds else "",
-        "first_seen": f.first_seen.isoformat() if f.first_seen else "",
-        "since": ("first seen in this run" if f.new or f.first_seen is None
-                  else f"since {day(f.first_seen)} ({days(since or 0)})"),
+        "first_seen": seen, "since": "first seen in this run" if f.new else since,
         "description": f.description or "No description given by the rule.",
         "remediation": f.remediation or "No remediation given by the rule.",
         "references": list(f.references), "evidence": evidence_rows(f.evidence),
@@ -315,7 +325,9 @@ def _protection(d: Dataset, retention: str) -> list[tuple[str, str]]:
 
 def _inventory(run: Run, tree: _Tree, max_age: int) -> list[dict[str, Any]]:
     rows = []
-    order = sorted(tree.datasets, key=lambda d: (d.vendor, d.source, [a.name for a in reversed(tree.ancestors(d))] + [d.name]))
+    # each dataset's ancestors found once, for its place in the order and its depth
+    ancestors = {id(d): tree.ancestors(d) for d in tree.datasets}
+    order = sorted(tree.datasets, key=lambda d: (d.vendor, d.source, [a.name for a in reversed(ancestors[id(d)])] + [d.name]))
     for d in order:
         j = _j(d)
         retention = yes_no(d.has_retention)
@@ -325,7 +337,7 @@ def _inventory(run: Run, tree: _Tree, max_age: int) -> list[dict[str, Any]]:
         personal = tree.personal(d)
         rows.append({
             "name": d.name, "uri": d.uri, "kind": d.kind, "source": d.source, "vendor": d.vendor,
-            "depth": len(tree.ancestors(d)), "records": num(d.records) + (f" ({d.records_basis})" if d.records_basis and d.records is not None else ""),
+            "depth": len(ancestors[id(d)]), "records": num(d.records) + (f" ({d.records_basis})" if d.records_basis and d.records is not None else ""),
             "objects": "" if d.objects is None else plural(d.objects, "object"),
             "attested": [(fact, fs.detail) for fact, fs in d.fact_basis.items()],
             "bytes": size(d.bytes), "last_modified": day(d.last_modified),

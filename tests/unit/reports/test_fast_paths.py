@@ -84,3 +84,17 @@ def test_evidence_rows_match_the_plain_code() -> None:
     for _ in range(500):
         evidence = {rnd.choice(KEYS): rnd.choice(ODD) for _ in range(rnd.randint(0, 8))}
         assert evidence_rows(evidence) == _ref_evidence_rows(evidence), evidence
+
+
+def test_first_seen_words_keep_each_zone_apart() -> None:
+    """The same instant in two zones compares equal but reads differently: the memo keeps them apart."""
+    from datetime import timedelta, timezone
+
+    from reports.context import _seen_words
+    from reports.format import age_days, day, days
+
+    as_of = datetime(2026, 3, 1, tzinfo=UTC)
+    for seen in (datetime(2026, 1, 1, 23, 30, tzinfo=UTC), datetime(2026, 1, 2, 0, 30, tzinfo=timezone(timedelta(hours=1))),
+                 datetime(2026, 1, 1, 23, 30), datetime(2026, 1, 1, 18, 30, tzinfo=timezone(timedelta(hours=-5)))):
+        expected = (seen.isoformat(), f"since {day(seen)} ({days(age_days(as_of, seen) or 0)})")
+        assert _seen_words(as_of, as_of.utcoffset(), seen, seen.utcoffset()) == expected
