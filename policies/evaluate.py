@@ -69,6 +69,12 @@ class _Tree(DatasetTree):
         return self._sub[key]
 
 
+def _selects_all(match: Match) -> bool:
+    """A selector that sets nothing: ``matches`` is true for every dataset."""
+    return (match.vendors is None and match.sources is None and match.kinds is None and match.datasets is None
+            and not match.exclude_datasets and not match.tags and match.personal_data is None)
+
+
 def _own(mine: Sequence[PersonalData], below: Sequence[tuple[str, PersonalData]]) -> list[PersonalData]:
     """What a parent holds itself, when its personal data may already include its children's
     (a rolled-up bucket): subtract what lies below, so nothing is counted twice."""
@@ -130,7 +136,9 @@ class _Run:
         self.store_fails: list[tuple[Rule, Dataset, Severity, Fail]] = []
         self.unknowns: list[tuple[Rule, Dataset, Unknown]] = []  # grouped by source and cause at the end
         self.order = {r.id: i for i, r in enumerate(ps.rules)}
-        self._applies: dict[tuple[str, str, str], tuple[Effective, _Items, bool] | None] = {}
+        # applies(), per rule id and dataset key
+        self._applies: dict[str, dict[_Key, tuple[Effective, _Items, bool] | None]] = {}
+        self._subjects: dict[tuple[int, int, bool], Subject] = {}
         self._contexts: dict[tuple[str, int], tuple[Effective, Context]] = {}
 
     def vendor(self, vendor_id: str) -> Vendor:
@@ -138,20 +146,32 @@ class _Run:
 
     def applies(self, rule: Rule, d: Dataset) -> tuple[Effective, _Items, bool] | None:
         """The rule's settings for ``d`` and its personal data (filtered), if the rule applies."""
-        memo = (rule.id, d.source, d.name)
-        known = self._applies.get(memo, _UNSEEN)  # not try/except: most calls are a first (a KeyError each)
+        memo = self._memo(rule)
+        key = (d.source, d.name)
+        known = memo.get(key, _UNSEEN)  # not try/except: most calls are a first (a KeyError each)
         if known is not _UNSEEN:
             return known  # type: ignore[return-value]
-        result = None
-        eff = rule.effective(d)
-        if eff is not None and (d.status == "assessed" or rule.check_impl.tree):
-            items, complete, types = self.tree.subtree(d)
-            if matches(eff.match, d, types, complete):
-                if eff.match.personal_data is not None:
-                    items = tuple((n, p) for n, p in items if p.type in eff.match.personal_data)
-                result = (eff, items, complete)
-        self._applies[memo] = result
+        result = memo[key] = self._apply(rule, rule.effective(d), d)
         return result
+
+    def _memo(self, rule: Rule) -> dict[_Key, tuple[Effective, _Items, bool] | None]:
+        """``applies``' answers for one rule id, by dataset key."""
+        memo = self._applies.get(rule.id)
+        if memo is None:
+            memo = self._applies[rule.id] = {}
+        return memo
+
+    def _apply(self, rule: Rule, eff: Effective | None, d: Dataset) -> tuple[Effective, _Items, bool] | None:
+        """``applies`` given the rule's settings for ``d`` (not memoised)."""
+        if eff is None or (d.status != "assessed" and not rule.check_impl.tree):
+            return None
+        items, complete, types = self.tree.subtree(d)
+        match = eff.match
+        if not _selects_all(match) and not matches(match, d, types, complete):
+            return None
+        if match.personal_data is not None:
+            items = tuple((n, p) for n, p in items if p.type in match.personal_data)
+        return (eff, items, complete)
 
     def covered(self, rule: Rule, d: Dataset) -> bool:
         """A prefix whose judged facts equal its parent's is judged at the parent."""
@@ -168,28 +188,57 @@ class _Run:
             got = self._contexts[key] = (eff, Context(self.vendor(vendor_id), self.as_of, eff.options))
         return got[1]
 
-    def run_rule(self, rule: Rule, d: Dataset) -> None:
-        applied = self.applies(rule, d)
-        if applied is None:
-            return
+    def run_rule(self, rule: Rule, datasets: Sequence[Dataset]) -> None:
+        """Judge ``rule`` on each dataset in turn (an error dataset only by not-assessed). What is the
+        same for every dataset (the check, the settings of a rule without scoped overrides) is
+        looked up once here, not once per dataset: this loop runs rules x datasets times."""
         impl = rule.check_impl
-        # a dataset without a parent is never covered by one and has no ancestors (the tree's parent() is None)
-        if not impl.tree and d.parent is not None and self.covered(rule, d):
-            return
-        eff, items, complete = applied
-        has = True if items else (False if complete else None)
-        ancestors = () if d.parent is None else tuple(
-            a for a in self.tree.ancestors(d) if self.applies(rule, a) is not None)
-        subject = Subject(d, items, has, ancestors, complete)
-        outcome = impl.fn(subject, self.context(d.vendor, eff))
-        if isinstance(outcome, Fail):
-            severity = outcome.severity or eff.severity
-            if d.kind in impl.store_wide:  # one finding per store: built in store_wide() from its first fail
-                self.store_fails.append((rule, d, severity, outcome))
+        fn, tree_check, store_wide = impl.fn, impl.tree, impl.store_wide
+        skip_errors = rule.check != "not-assessed"
+        memo = self._memo(rule)
+        # a rule without scoped overrides has one Effective (rule.effective caches it per override set)
+        same_eff = not rule.scoped
+        eff0 = rule.effective(datasets[0]) if same_eff and datasets else None
+        for d in datasets:
+            if skip_errors and d.status == "error":
+                continue
+            key = (d.source, d.name)
+            if key in memo:  # asked already (a child's covered() asks its parent first)
+                applied = memo[key]
+            else:  # applies(rule, d), inlined
+                applied = memo[key] = self._apply(rule, eff0 if same_eff else rule.effective(d), d)
+            if applied is None:
+                continue
+            eff, items, complete = applied
+            if d.parent is None:  # never covered by a parent, no ancestors (the tree's parent() is None)
+                ancestors: tuple[Dataset, ...] = ()
             else:
-                self.fails.append((rule, d, self.finding(rule, d, severity, outcome)))
-        elif isinstance(outcome, Unknown):
-            self.unknowns.append((rule, d, outcome))
+                if not tree_check and self.covered(rule, d):
+                    continue
+                ancestors = tuple(a for a in self.tree.ancestors(d) if self.applies(rule, a) is not None)
+            outcome = fn(self._subject(d, items, complete, ancestors), self.context(d.vendor, eff))
+            if outcome is None:
+                continue
+            if isinstance(outcome, Fail):
+                severity = outcome.severity or eff.severity
+                if d.kind in store_wide:  # one finding per store: built in store_wide() from its first fail
+                    self.store_fails.append((rule, d, severity, outcome))
+                else:
+                    self.fails.append((rule, d, self.finding(rule, d, severity, outcome)))
+            elif isinstance(outcome, Unknown):
+                self.unknowns.append((rule, d, outcome))
+
+    def _subject(self, d: Dataset, items: _Items, complete: bool, ancestors: tuple[Dataset, ...]) -> Subject:
+        """The check's view of ``d``; rules that see the same items of the same dataset share one
+        (a Subject is frozen; the memo keeps ``d`` and ``items`` alive, so their ids stay theirs)."""
+        has = True if items else (False if complete else None)
+        if ancestors:
+            return Subject(d, items, has, ancestors, complete)
+        key = (id(d), id(items), complete)
+        got = self._subjects.get(key)
+        if got is None:
+            got = self._subjects[key] = Subject(d, items, has, ancestors, complete)
+        return got
 
     @staticmethod
     def finding(rule: Rule, d: Dataset, severity: Severity, outcome: Fail) -> Finding:
@@ -387,10 +436,7 @@ def evaluate(
     for f in not_assessed_errors(sources, (), errors, run.na):
         run.add(f)
     for rule in run.rules:
-        for d in datasets:
-            if d.status == "error" and rule.check != "not-assessed":
-                continue
-            run.run_rule(rule, d)
+        run.run_rule(rule, datasets)
     run.store_wide()
     for f in run.merged() + run.grouped_unknowns():
         run.add(f)
