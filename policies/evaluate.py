@@ -9,6 +9,7 @@ prefix (the stale check sees the ancestors the rule applies to).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
@@ -104,10 +105,21 @@ def _json_safe(value: Any) -> Any:
         return value
     plain = _PLAIN
     if t is dict:  # evidence itself and its summaries: plain members inline, without a call each
-        return {(k if type(k) is str else str(k)): (v if type(v) in plain else _json_safe(v))
-                for k, v in value.items()}
+        out = {}
+        for k, v in value.items():
+            tv = type(v)
+            if tv not in plain:
+                if tv is list or tv is tuple:  # a list in evidence (names, types, summaries): inline too
+                    v = list(v) if set(map(type, v)) <= plain else [
+                        x if type(x) in plain else _json_safe(x) for x in v]
+                else:
+                    v = _json_safe(v)
+            out[k if type(k) is str else str(k)] = v
+        return out
     if t is list or t is tuple:
-        return [v if type(v) in plain else _json_safe(v) for v in value]
+        # a list of plain values only (the usual one) is copied whole, without a test per member
+        return list(value) if set(map(type, value)) <= plain else [
+            v if type(v) in plain else _json_safe(v) for v in value]
     if isinstance(value, dict):
         return {str(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set)):
@@ -373,8 +385,13 @@ class _Run:
 
 def _with_store_fix(rule: Rule, d: Dataset) -> str:
     """The rule's remediation, then how to do it on the dataset's kind of store (its setting, its command)."""
-    how = store_fix(rule.check, d)
-    return f"{rule.remediation.rstrip()} {how}".strip() if how else rule.remediation
+    return _remediation(rule.remediation, store_fix(rule.check, d))
+
+
+@functools.lru_cache(maxsize=1024)
+def _remediation(remediation: str, how: str | None) -> str:
+    """A rule's remediation and a store's how-to: a few pairs per run, each joined once."""
+    return f"{remediation.rstrip()} {how}".strip() if how else remediation
 
 
 def _fact_key(rule: Rule) -> str:
