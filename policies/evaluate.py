@@ -10,6 +10,7 @@ prefix (the stale check sees the ancestors the rule applies to).
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
@@ -68,12 +69,6 @@ class _Tree(DatasetTree):
         items = [(d.name, p) for p in _own(d.personal_data, below)] + below
         self._sub[key] = (tuple(items), complete, tuple(sorted({p.type for _, p in items})))
         return self._sub[key]
-
-
-def _selects_all(match: Match) -> bool:
-    """A selector that sets nothing: ``matches`` is true for every dataset."""
-    return (match.vendors is None and match.sources is None and match.kinds is None and match.datasets is None
-            and not match.exclude_datasets and not match.tags and match.personal_data is None)
 
 
 def _own(mine: Sequence[PersonalData], below: Sequence[tuple[str, PersonalData]]) -> list[PersonalData]:
@@ -152,6 +147,7 @@ class _Run:
         self._applies: dict[str, dict[_Key, tuple[Effective, _Items, bool] | None]] = {}
         self._subjects: dict[tuple[int, int, bool], Subject] = {}
         self._contexts: dict[tuple[str, int], tuple[Effective, Context]] = {}
+        self._again: list[bool] | None = None
 
     def vendor(self, vendor_id: str) -> Vendor:
         return self.vendors.get(vendor_id) or Vendor(id=vendor_id)
@@ -179,7 +175,7 @@ class _Run:
             return None
         items, complete, types = self.tree.subtree(d)
         match = eff.match
-        if not _selects_all(match) and not matches(match, d, types, complete):
+        if not eff.selects_all and not matches(match, d, types, complete):
             return None
         if match.personal_data is not None:
             items = tuple((n, p) for n, p in items if p.type in match.personal_data)
@@ -200,10 +196,22 @@ class _Run:
             got = self._contexts[key] = (eff, Context(self.vendor(vendor_id), self.as_of, eff.options))
         return got[1]
 
-    def run_rule(self, rule: Rule, datasets: Sequence[Dataset]) -> None:
+    def asked_again(self) -> list[bool]:
+        """Per dataset (in order): whether ``applies`` may be asked about its key again, so its answer
+        is kept: a parent (its children's ``covered`` and ancestors ask), a key given twice (the memo
+        answers the second as the first). The others' answers are used once: not kept, they cost
+        no memo entries (two objects per rule and dataset for the garbage collector to walk)."""
+        if self._again is None:
+            keys = [d.key for d in self.tree.datasets]
+            again = set(self.tree.children) | {k for k, n in Counter(keys).items() if n > 1}
+            self._again = [k in again for k in keys]
+        return self._again
+
+    def run_rule(self, rule: Rule) -> None:
         """Judge ``rule`` on each dataset in turn (an error dataset only by not-assessed). What is the
         same for every dataset (the check, the settings of a rule without scoped overrides) is
         looked up once here, not once per dataset: this loop runs rules x datasets times."""
+        datasets = self.tree.datasets
         impl = rule.check_impl
         fn, tree_check, store_wide = impl.fn, impl.tree, impl.store_wide
         skip_errors = rule.check != "not-assessed"
@@ -211,13 +219,18 @@ class _Run:
         # a rule without scoped overrides has one Effective (rule.effective caches it per override set)
         same_eff = not rule.scoped
         eff0 = rule.effective(datasets[0]) if same_eff and datasets else None
-        for d in datasets:
+        subjects = self._subjects
+        ctx_vendor: str | None = None  # the last context asked for (datasets come vendor by vendor)
+        ctx_eff: Effective | None = None
+        ctx: Context | None = None
+        for d, again in zip(datasets, self.asked_again()):
             if skip_errors and d.status == "error":
                 continue
-            key = (d.source, d.name)
-            if key in memo:  # asked already (a child's covered() asks its parent first)
+            if not again:  # applies(rule, d), inlined, not kept
+                applied = self._apply(rule, eff0 if same_eff else rule.effective(d), d)
+            elif (key := (d.source, d.name)) in memo:  # asked already (a child's covered() asks its parent)
                 applied = memo[key]
-            else:  # applies(rule, d), inlined
+            else:
                 applied = memo[key] = self._apply(rule, eff0 if same_eff else rule.effective(d), d)
             if applied is None:
                 continue
@@ -228,7 +241,19 @@ class _Run:
                 if not tree_check and self.covered(rule, d):
                     continue
                 ancestors = tuple(a for a in self.tree.ancestors(d) if self.applies(rule, a) is not None)
-            outcome = fn(self._subject(d, items, complete, ancestors), self.context(d.vendor, eff))
+            if ancestors:
+                subject = Subject(d, items, True if items else (False if complete else None), ancestors, complete)
+            else:  # rules that see the same items of the same dataset share one Subject (it is frozen);
+                # the memo keeps ``d`` and ``items`` alive, so their ids stay theirs
+                skey = (id(d), id(items), complete)
+                got = subjects.get(skey)
+                if got is None:
+                    got = subjects[skey] = Subject(d, items, True if items else (False if complete else None),
+                                                   (), complete)
+                subject = got
+            if ctx is None or d.vendor != ctx_vendor or eff is not ctx_eff:
+                ctx_vendor, ctx_eff, ctx = d.vendor, eff, self.context(d.vendor, eff)
+            outcome = fn(subject, ctx)
             if outcome is None:
                 continue
             if isinstance(outcome, Fail):
@@ -239,18 +264,6 @@ class _Run:
                     self.fails.append((rule, d, self.finding(rule, d, severity, outcome)))
             elif isinstance(outcome, Unknown):
                 self.unknowns.append((rule, d, outcome))
-
-    def _subject(self, d: Dataset, items: _Items, complete: bool, ancestors: tuple[Dataset, ...]) -> Subject:
-        """The check's view of ``d``; rules that see the same items of the same dataset share one
-        (a Subject is frozen; the memo keeps ``d`` and ``items`` alive, so their ids stay theirs)."""
-        has = True if items else (False if complete else None)
-        if ancestors:
-            return Subject(d, items, has, ancestors, complete)
-        key = (id(d), id(items), complete)
-        got = self._subjects.get(key)
-        if got is None:
-            got = self._subjects[key] = Subject(d, items, has, ancestors, complete)
-        return got
 
     @staticmethod
     def finding(rule: Rule, d: Dataset, severity: Severity, outcome: Fail) -> Finding:
@@ -453,7 +466,7 @@ def evaluate(
     for f in not_assessed_errors(sources, (), errors, run.na):
         run.add(f)
     for rule in run.rules:
-        run.run_rule(rule, datasets)
+        run.run_rule(rule)  # over run.tree.datasets: the datasets, in order
     run.store_wide()
     for f in run.merged() + run.grouped_unknowns():
         run.add(f)
