@@ -162,6 +162,10 @@ class _Run:
         result = memo[key] = self._apply(rule, rule.effective(d), d)
         return result
 
+    def apply(self, rule: Rule, d: Dataset) -> tuple[Effective, _Items, bool] | None:
+        """``applies`` for a dataset no one asks about twice (see ``asked_again``): the answer is not kept."""
+        return self._apply(rule, rule.effective(d), d)
+
     def _memo(self, rule: Rule) -> dict[_Key, tuple[Effective, _Items, bool] | None]:
         """``applies``' answers for one rule id, by dataset key."""
         memo = self._applies.get(rule.id)
