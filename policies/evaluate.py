@@ -317,11 +317,11 @@ class _Run:
             groups.setdefault((rule.check, _fact_key(rule), f.source, f.dataset), []).append((rule, f))
         out = []
         for items in groups.values():
+            if len(items) == 1:  # most groups: one rule, nothing to order or merge
+                out.append(items[0][1])
+                continue
             items.sort(key=lambda rf: self.order.get(rf[0].id, 0))
             primary = items[0][1]
-            if len(items) == 1:
-                out.append(primary)
-                continue
             worst = min(items, key=lambda rf: severity_rank(rf[1].severity))[1]
             refs = tuple(dict.fromkeys(ref for _, f in items for ref in f.references))
             evidence = {**primary.evidence, "also_rules": [f"{r.id} ({f.severity})" for r, f in items[1:]]}
