@@ -148,6 +148,7 @@ class _Run:
         self._subjects: dict[tuple[int, int, bool], Subject] = {}
         self._contexts: dict[tuple[str, int], tuple[Effective, Context]] = {}
         self._again: list[bool] | None = None
+        self._views: list[tuple[_Items, bool, Subject | None] | None] | None = None
 
     def vendor(self, vendor_id: str) -> Vendor:
         return self.vendors.get(vendor_id) or Vendor(id=vendor_id)
@@ -200,6 +201,28 @@ class _Run:
             got = self._contexts[key] = (eff, Context(self.vendor(vendor_id), self.as_of, eff.options))
         return got[1]
 
+    def _subject(self, d: Dataset, items: _Items, complete: bool) -> Subject:
+        """The check's view of ``d`` without ancestors: rules that see the same items of the same dataset
+        share one (a Subject is frozen; the memo keeps ``d`` and ``items`` alive, so their ids stay theirs)."""
+        key = (id(d), id(items), complete)
+        got = self._subjects.get(key)
+        if got is None:
+            got = self._subjects[key] = Subject(d, items, True if items else (False if complete else None),
+                                                (), complete)
+        return got
+
+    def _dataset_views(self) -> list[tuple[_Items, bool, Subject | None] | None]:
+        """Per dataset (in order), once asked: its view (``_view``)."""
+        if self._views is None:
+            self._views = [None] * len(self.tree.datasets)
+        return self._views
+
+    def _view(self, d: Dataset) -> tuple[_Items, bool, Subject | None]:
+        """What a rule with one setting that selects every dataset sees of ``d``: its personal data in
+        and under it, whether all of it was classified, and (without a parent) its Subject."""
+        items, complete, _ = self.tree.subtree(d)
+        return items, complete, self._subject(d, items, complete) if d.parent is None else None
+
     def asked_again(self) -> list[bool]:
         """Per dataset (in order): whether ``applies`` may be asked about its key again, so its answer
         is kept: a parent (its children's ``covered`` and ancestors ask), a key given twice (the memo
@@ -223,22 +246,35 @@ class _Run:
         # a rule without scoped overrides has one Effective (rule.effective caches it per override set)
         same_eff = not rule.scoped
         eff0 = rule.effective(datasets[0]) if same_eff and datasets else None
-        subjects = self._subjects
+        # ... and when it selects every dataset, applies() is the dataset's own view: the same for every
+        # such rule, so it is looked up once per dataset (views), not once per rule and dataset
+        every = eff0 if eff0 is not None and eff0.selects_all else None
+        views = self._dataset_views()
         ctx_vendor: str | None = None  # the last context asked for (datasets come vendor by vendor)
         ctx_eff: Effective | None = None
         ctx: Context | None = None
-        for d, again in zip(datasets, self.asked_again()):
+        for i, (d, again) in enumerate(zip(datasets, self.asked_again())):
             if skip_errors and d.status == "error":
                 continue
-            if not again:  # applies(rule, d), inlined, not kept
-                applied = self._apply(rule, eff0 if same_eff else rule.effective(d), d)
-            elif (key := (d.source, d.name)) in memo:  # asked already (a child's covered() asks its parent)
-                applied = memo[key]
+            subject: Subject | None = None
+            if every is not None and not again:  # applies(rule, d), inlined for such a rule, not kept
+                if d.status != "assessed" and not tree_check:
+                    continue
+                view = views[i]
+                if view is None:
+                    view = views[i] = self._view(d)
+                items, complete, subject = view
+                eff = every
             else:
-                applied = memo[key] = self._apply(rule, eff0 if same_eff else rule.effective(d), d)
-            if applied is None:
-                continue
-            eff, items, complete = applied
+                if not again:  # applies(rule, d), inlined, not kept
+                    applied = self._apply(rule, eff0 if same_eff else rule.effective(d), d)
+                elif (key := (d.source, d.name)) in memo:  # asked already (a child's covered() asks its parent)
+                    applied = memo[key]
+                else:
+                    applied = memo[key] = self._apply(rule, eff0 if same_eff else rule.effective(d), d)
+                if applied is None:
+                    continue
+                eff, items, complete = applied
             if d.parent is None:  # never covered by a parent, no ancestors (the tree's parent() is None)
                 ancestors: tuple[Dataset, ...] = ()
             else:
@@ -247,14 +283,8 @@ class _Run:
                 ancestors = tuple(a for a in self.tree.ancestors(d) if self.applies(rule, a) is not None)
             if ancestors:
                 subject = Subject(d, items, True if items else (False if complete else None), ancestors, complete)
-            else:  # rules that see the same items of the same dataset share one Subject (it is frozen);
-                # the memo keeps ``d`` and ``items`` alive, so their ids stay theirs
-                skey = (id(d), id(items), complete)
-                got = subjects.get(skey)
-                if got is None:
-                    got = subjects[skey] = Subject(d, items, True if items else (False if complete else None),
-                                                   (), complete)
-                subject = got
+            elif subject is None:
+                subject = self._subject(d, items, complete)
             if ctx is None or d.vendor != ctx_vendor or eff is not ctx_eff:
                 ctx_vendor, ctx_eff, ctx = d.vendor, eff, self.context(d.vendor, eff)
             outcome = fn(subject, ctx)
