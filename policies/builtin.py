@@ -78,7 +78,7 @@ def stale_personal_data(s: Subject, ctx: Context):
         "oldest_modified": iso(ds.oldest_modified),
         "age_days": age,
         "max_age_days": ctx.params.max_age,
-        "as_of": iso(ctx.as_of),
+        "as_of": ctx.as_of_iso,
         "personal_data": personal_summary(s),
     })
 

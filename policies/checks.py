@@ -20,6 +20,7 @@ and decide themselves (the stale roll-up to the highest stale prefix).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -73,6 +74,12 @@ class Context:
     vendor: Vendor
     as_of: datetime
     params: Any  # the check's validated Params instance
+
+    @functools.cached_property
+    def as_of_iso(self) -> str:
+        """``iso(as_of)``: the same for every dataset judged in this context, so written once
+        (a run makes one context per vendor and rule settings)."""
+        return utc(self.as_of).isoformat()
 
 
 CheckFn = Callable[[Subject, Context], Outcome]
