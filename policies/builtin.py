@@ -58,7 +58,7 @@ def stale_personal_data(s: Subject, ctx: Context):
     """Personal data whose newest write is older than max_age. On object stores the
     finding names the highest stale prefix (its parent is fresh), once."""
     ds = s.dataset
-    if any(_stale(a, ctx) for a in s.ancestors):
+    if s.ancestors and any(_stale(a, ctx) for a in s.ancestors):
         return None  # reported at the stale ancestor, with this child's personal data
     stale = _stale(ds, ctx)
     if stale is False or s.has_personal_data is False:
@@ -69,15 +69,16 @@ def stale_personal_data(s: Subject, ctx: Context):
     if s.has_personal_data is None:
         return unknown_personal_data(ds)
     assert ds.last_modified is not None  # _stale() judged it
-    age = max(0, (ctx.as_of - utc(ds.last_modified)).days)
+    last = utc(ds.last_modified)  # once: the age and the evidence read it
+    age = max(0, (ctx.as_of - last).days)
     return Fail({
         **dataset_facts(ds),
-        "last_modified": iso(ds.last_modified),
+        "last_modified": last.isoformat(),
         "last_modified_basis": ds.last_modified_basis,
         "oldest_modified": iso(ds.oldest_modified),
         "age_days": age,
         "max_age_days": ctx.params.max_age,
-        "as_of": iso(ctx.as_of),
+        "as_of": ctx.as_of_iso,
         "personal_data": personal_summary(s),
     })
 

@@ -15,6 +15,7 @@ Ways out (:class:`auditor.models.WayOut`):
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -102,16 +103,29 @@ class Cause:
     way_out: WayOut
 
 
+_ENGINE_NAMES = {"postgresql": "PostgreSQL", "mysql": "MySQL", "mariadb": "MariaDB", "sqlite": "SQLite",
+                 "snowflake": "Snowflake"}
+_SCHEME_WORDS = {"s3": "S3 buckets", "gs": "GCS buckets", "gcs": "GCS buckets", "sftp": "SFTP folders",
+                 "ftp": "FTP folders"}
+
+
 def store_words(ds: Dataset) -> str:
     """'PostgreSQL tables', 'S3 buckets', 'GCS buckets' ... from what the connector recorded."""
     if ds.kind == "table":
-        engine = (ds.known.engine or ds.uri.split(":", 1)[0] or "SQL").split()[0].lower()
-        name = {"postgresql": "PostgreSQL", "mysql": "MySQL", "mariadb": "MariaDB", "sqlite": "SQLite",
-                "snowflake": "Snowflake"}.get(engine, engine)
-        return f"{name} tables"
-    scheme = ds.uri.split(":", 1)[0].lower()
-    return {"s3": "S3 buckets", "gs": "GCS buckets", "gcs": "GCS buckets", "sftp": "SFTP folders",
-            "ftp": "FTP folders"}.get(scheme, f"{scheme or 'object'} stores")
+        return _table_words(ds.known.engine or ds.uri.split(":", 1)[0] or "SQL")
+    return _object_words(ds.uri.split(":", 1)[0].lower())
+
+
+# pure functions of a short string with few values (engines, URI schemes): worked out once each
+@functools.lru_cache(maxsize=256)
+def _table_words(engine: str) -> str:
+    engine = engine.split()[0].lower()
+    return f"{_ENGINE_NAMES.get(engine, engine)} tables"
+
+
+@functools.lru_cache(maxsize=256)
+def _object_words(scheme: str) -> str:
+    return _SCHEME_WORDS.get(scheme, f"{scheme or 'object'} stores")
 
 
 def engine_of(ds: Dataset) -> str:

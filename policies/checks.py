@@ -20,6 +20,7 @@ and decide themselves (the stale roll-up to the highest stale prefix).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -74,6 +75,12 @@ class Context:
     as_of: datetime
     params: Any  # the check's validated Params instance
 
+    @functools.cached_property
+    def as_of_iso(self) -> str:
+        """``iso(as_of)``: the same for every dataset judged in this context, so written once
+        (a run makes one context per vendor and rule settings)."""
+        return utc(self.as_of).isoformat()
+
 
 CheckFn = Callable[[Subject, Context], Outcome]
 
@@ -119,19 +126,23 @@ def personal_summary(subject: Subject, types: tuple[str, ...] | None = None, exa
     by_type: dict[str, dict[str, Any]] = {}
     own = subject.dataset.name
     for name, pd in subject.personal:
-        if types is not None and pd.type not in types:
+        t = pd.type
+        if types is not None and t not in types:
             continue
-        row = by_type.setdefault(pd.type, {"type": pd.type, "count": 0, "where": [], "datasets": [], "examples": []})
+        row = by_type.get(t)
+        if row is None:  # a row built only for a type not seen yet (setdefault built one per item)
+            row = by_type[t] = {"type": t, "count": 0, "where": [], "datasets": [], "examples": []}
         row["count"] += pd.count
+        where, seen, kept = row["where"], row["datasets"], row["examples"]
         for w in pd.where:
             label = w if name == own else f"{name}: {w}"
-            if label not in row["where"]:
-                row["where"].append(label)
-        if name not in row["datasets"]:
-            row["datasets"].append(name)
+            if label not in where:
+                where.append(label)
+        if name not in seen:
+            seen.append(name)
         for ex in pd.examples:
-            if len(row["examples"]) < examples and ex not in row["examples"]:
-                row["examples"].append(ex)
+            if len(kept) < examples and ex not in kept:
+                kept.append(ex)
     return [by_type[t] for t in sorted(by_type)]
 
 

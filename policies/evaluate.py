@@ -9,6 +9,8 @@ prefix (the stale check sees the ancestors the rule applies to).
 
 from __future__ import annotations
 
+import functools
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
@@ -98,10 +100,21 @@ def _json_safe(value: Any) -> Any:
         return value
     plain = _PLAIN
     if t is dict:  # evidence itself and its summaries: plain members inline, without a call each
-        return {(k if type(k) is str else str(k)): (v if type(v) in plain else _json_safe(v))
-                for k, v in value.items()}
+        out = {}
+        for k, v in value.items():
+            tv = type(v)
+            if tv not in plain:
+                if tv is list or tv is tuple:  # a list in evidence (names, types, summaries): inline too
+                    v = list(v) if set(map(type, v)) <= plain else [
+                        x if type(x) in plain else _json_safe(x) for x in v]
+                else:
+                    v = _json_safe(v)
+            out[k if type(k) is str else str(k)] = v
+        return out
     if t is list or t is tuple:
-        return [v if type(v) in plain else _json_safe(v) for v in value]
+        # a list of plain values only (the usual one) is copied whole, without a test per member
+        return list(value) if set(map(type, value)) <= plain else [
+            v if type(v) in plain else _json_safe(v) for v in value]
     if isinstance(value, dict):
         return {str(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set)):
@@ -130,28 +143,48 @@ class _Run:
         self.store_fails: list[tuple[Rule, Dataset, Severity, Fail]] = []
         self.unknowns: list[tuple[Rule, Dataset, Unknown]] = []  # grouped by source and cause at the end
         self.order = {r.id: i for i, r in enumerate(ps.rules)}
-        self._applies: dict[tuple[str, str, str], tuple[Effective, _Items, bool] | None] = {}
+        # applies(), per rule id and dataset key
+        self._applies: dict[str, dict[_Key, tuple[Effective, _Items, bool] | None]] = {}
+        self._subjects: dict[tuple[int, int, bool], Subject] = {}
         self._contexts: dict[tuple[str, int], tuple[Effective, Context]] = {}
+        self._again: list[bool] | None = None
+        self._views: list[tuple[_Items, bool, Subject | None] | None] | None = None
 
     def vendor(self, vendor_id: str) -> Vendor:
         return self.vendors.get(vendor_id) or Vendor(id=vendor_id)
 
     def applies(self, rule: Rule, d: Dataset) -> tuple[Effective, _Items, bool] | None:
         """The rule's settings for ``d`` and its personal data (filtered), if the rule applies."""
-        memo = (rule.id, d.source, d.name)
-        known = self._applies.get(memo, _UNSEEN)  # not try/except: most calls are a first (a KeyError each)
+        memo = self._memo(rule)
+        key = (d.source, d.name)
+        known = memo.get(key, _UNSEEN)  # not try/except: most calls are a first (a KeyError each)
         if known is not _UNSEEN:
             return known  # type: ignore[return-value]
-        result = None
-        eff = rule.effective(d)
-        if eff is not None and (d.status == "assessed" or rule.check_impl.tree):
-            items, complete, types = self.tree.subtree(d)
-            if matches(eff.match, d, types, complete):
-                if eff.match.personal_data is not None:
-                    items = tuple((n, p) for n, p in items if p.type in eff.match.personal_data)
-                result = (eff, items, complete)
-        self._applies[memo] = result
+        result = memo[key] = self._apply(rule, rule.effective(d), d)
         return result
+
+    def apply(self, rule: Rule, d: Dataset) -> tuple[Effective, _Items, bool] | None:
+        """``applies`` for a dataset no one asks about twice (see ``asked_again``): the answer is not kept."""
+        return self._apply(rule, rule.effective(d), d)
+
+    def _memo(self, rule: Rule) -> dict[_Key, tuple[Effective, _Items, bool] | None]:
+        """``applies``' answers for one rule id, by dataset key."""
+        memo = self._applies.get(rule.id)
+        if memo is None:
+            memo = self._applies[rule.id] = {}
+        return memo
+
+    def _apply(self, rule: Rule, eff: Effective | None, d: Dataset) -> tuple[Effective, _Items, bool] | None:
+        """``applies`` given the rule's settings for ``d`` (not memoised)."""
+        if eff is None or (d.status != "assessed" and not rule.check_impl.tree):
+            return None
+        items, complete, types = self.tree.subtree(d)
+        match = eff.match
+        if not eff.selects_all and not matches(match, d, types, complete):
+            return None
+        if match.personal_data is not None:
+            items = tuple((n, p) for n, p in items if p.type in match.personal_data)
+        return (eff, items, complete)
 
     def covered(self, rule: Rule, d: Dataset) -> bool:
         """A prefix whose judged facts equal its parent's is judged at the parent."""
@@ -168,28 +201,103 @@ class _Run:
             got = self._contexts[key] = (eff, Context(self.vendor(vendor_id), self.as_of, eff.options))
         return got[1]
 
-    def run_rule(self, rule: Rule, d: Dataset) -> None:
-        applied = self.applies(rule, d)
-        if applied is None:
-            return
+    def _subject(self, d: Dataset, items: _Items, complete: bool) -> Subject:
+        """The check's view of ``d`` without ancestors: rules that see the same items of the same dataset
+        share one (a Subject is frozen; the memo keeps ``d`` and ``items`` alive, so their ids stay theirs)."""
+        key = (id(d), id(items), complete)
+        got = self._subjects.get(key)
+        if got is None:
+            got = self._subjects[key] = Subject(d, items, True if items else (False if complete else None),
+                                                (), complete)
+        return got
+
+    def _dataset_views(self) -> list[tuple[_Items, bool, Subject | None] | None]:
+        """Per dataset (in order), once asked: its view (``_view``)."""
+        if self._views is None:
+            self._views = [None] * len(self.tree.datasets)
+        return self._views
+
+    def _view(self, d: Dataset) -> tuple[_Items, bool, Subject | None]:
+        """What a rule with one setting that selects every dataset sees of ``d``: its personal data in
+        and under it, whether all of it was classified, and (without a parent) its Subject."""
+        items, complete, _ = self.tree.subtree(d)
+        return items, complete, self._subject(d, items, complete) if d.parent is None else None
+
+    def asked_again(self) -> list[bool]:
+        """Per dataset (in order): whether ``applies`` may be asked about its key again, so its answer
+        is kept: a parent (its children's ``covered`` and ancestors ask), a key given twice (the memo
+        answers the second as the first). The others' answers are used once: not kept, they cost
+        no memo entries (two objects per rule and dataset for the garbage collector to walk)."""
+        if self._again is None:
+            keys = [d.key for d in self.tree.datasets]
+            again = set(self.tree.children) | {k for k, n in Counter(keys).items() if n > 1}
+            self._again = [k in again for k in keys]
+        return self._again
+
+    def run_rule(self, rule: Rule) -> None:
+        """Judge ``rule`` on each dataset in turn (an error dataset only by not-assessed). What is the
+        same for every dataset (the check, the settings of a rule without scoped overrides) is
+        looked up once here, not once per dataset: this loop runs rules x datasets times."""
+        datasets = self.tree.datasets
         impl = rule.check_impl
-        # a dataset without a parent is never covered by one and has no ancestors (the tree's parent() is None)
-        if not impl.tree and d.parent is not None and self.covered(rule, d):
-            return
-        eff, items, complete = applied
-        has = True if items else (False if complete else None)
-        ancestors = () if d.parent is None else tuple(
-            a for a in self.tree.ancestors(d) if self.applies(rule, a) is not None)
-        subject = Subject(d, items, has, ancestors, complete)
-        outcome = impl.fn(subject, self.context(d.vendor, eff))
-        if isinstance(outcome, Fail):
-            severity = outcome.severity or eff.severity
-            if d.kind in impl.store_wide:  # one finding per store: built in store_wide() from its first fail
-                self.store_fails.append((rule, d, severity, outcome))
+        fn, tree_check, store_wide = impl.fn, impl.tree, impl.store_wide
+        skip_errors = rule.check != "not-assessed"
+        memo = self._memo(rule)
+        # a rule without scoped overrides has one Effective (rule.effective caches it per override set)
+        same_eff = not rule.scoped
+        eff0 = rule.effective(datasets[0]) if same_eff and datasets else None
+        # ... and when it selects every dataset, applies() is the dataset's own view: the same for every
+        # such rule, so it is looked up once per dataset (views), not once per rule and dataset
+        every = eff0 if eff0 is not None and eff0.selects_all else None
+        views = self._dataset_views()
+        ctx_vendor: str | None = None  # the last context asked for (datasets come vendor by vendor)
+        ctx_eff: Effective | None = None
+        ctx: Context | None = None
+        for i, (d, again) in enumerate(zip(datasets, self.asked_again())):
+            if skip_errors and d.status == "error":
+                continue
+            subject: Subject | None = None
+            if every is not None and not again:  # applies(rule, d), inlined for such a rule, not kept
+                if d.status != "assessed" and not tree_check:
+                    continue
+                view = views[i]
+                if view is None:
+                    view = views[i] = self._view(d)
+                items, complete, subject = view
+                eff = every
             else:
-                self.fails.append((rule, d, self.finding(rule, d, severity, outcome)))
-        elif isinstance(outcome, Unknown):
-            self.unknowns.append((rule, d, outcome))
+                if not again:  # applies(rule, d), inlined, not kept
+                    applied = self._apply(rule, eff0 if same_eff else rule.effective(d), d)
+                elif (key := (d.source, d.name)) in memo:  # asked already (a child's covered() asks its parent)
+                    applied = memo[key]
+                else:
+                    applied = memo[key] = self._apply(rule, eff0 if same_eff else rule.effective(d), d)
+                if applied is None:
+                    continue
+                eff, items, complete = applied
+            if d.parent is None:  # never covered by a parent, no ancestors (the tree's parent() is None)
+                ancestors: tuple[Dataset, ...] = ()
+            else:
+                if not tree_check and self.covered(rule, d):
+                    continue
+                ancestors = tuple(a for a in self.tree.ancestors(d) if self.applies(rule, a) is not None)
+            if ancestors:
+                subject = Subject(d, items, True if items else (False if complete else None), ancestors, complete)
+            elif subject is None:
+                subject = self._subject(d, items, complete)
+            if ctx is None or d.vendor != ctx_vendor or eff is not ctx_eff:
+                ctx_vendor, ctx_eff, ctx = d.vendor, eff, self.context(d.vendor, eff)
+            outcome = fn(subject, ctx)
+            if outcome is None:
+                continue
+            if isinstance(outcome, Fail):
+                severity = outcome.severity or eff.severity
+                if d.kind in store_wide:  # one finding per store: built in store_wide() from its first fail
+                    self.store_fails.append((rule, d, severity, outcome))
+                else:
+                    self.fails.append((rule, d, self.finding(rule, d, severity, outcome)))
+            elif isinstance(outcome, Unknown):
+                self.unknowns.append((rule, d, outcome))
 
     @staticmethod
     def finding(rule: Rule, d: Dataset, severity: Severity, outcome: Fail) -> Finding:
@@ -239,11 +347,11 @@ class _Run:
             groups.setdefault((rule.check, _fact_key(rule), f.source, f.dataset), []).append((rule, f))
         out = []
         for items in groups.values():
+            if len(items) == 1:  # most groups: one rule, nothing to order or merge
+                out.append(items[0][1])
+                continue
             items.sort(key=lambda rf: self.order.get(rf[0].id, 0))
             primary = items[0][1]
-            if len(items) == 1:
-                out.append(primary)
-                continue
             worst = min(items, key=lambda rf: severity_rank(rf[1].severity))[1]
             refs = tuple(dict.fromkeys(ref for _, f in items for ref in f.references))
             evidence = {**primary.evidence, "also_rules": [f"{r.id} ({f.severity})" for r, f in items[1:]]}
@@ -324,8 +432,13 @@ class _Run:
 
 def _with_store_fix(rule: Rule, d: Dataset) -> str:
     """The rule's remediation, then how to do it on the dataset's kind of store (its setting, its command)."""
-    how = store_fix(rule.check, d)
-    return f"{rule.remediation.rstrip()} {how}".strip() if how else rule.remediation
+    return _remediation(rule.remediation, store_fix(rule.check, d))
+
+
+@functools.lru_cache(maxsize=1024)
+def _remediation(remediation: str, how: str | None) -> str:
+    """A rule's remediation and a store's how-to: a few pairs per run, each joined once."""
+    return f"{remediation.rstrip()} {how}".strip() if how else remediation
 
 
 def _fact_key(rule: Rule) -> str:
@@ -387,10 +500,7 @@ def evaluate(
     for f in not_assessed_errors(sources, (), errors, run.na):
         run.add(f)
     for rule in run.rules:
-        for d in datasets:
-            if d.status == "error" and rule.check != "not-assessed":
-                continue
-            run.run_rule(rule, d)
+        run.run_rule(rule)  # over run.tree.datasets: the datasets, in order
     run.store_wide()
     for f in run.merged() + run.grouped_unknowns():
         run.add(f)

@@ -41,35 +41,38 @@ def judge(policy_set, datasets: Sequence[Dataset], vendors: Mapping[str, Vendor]
     types: dict[tuple[str, str], tuple[str, ...]] = {}
     age: dict[tuple[str, str], tuple[int | None, Literal["exact", "at_least", "at_most"] | None, int, bool | None]] = {}
     own: dict[tuple[str, str], bool] = {}
-    for d in tree.datasets:
+    keys = [d.key for d in tree.datasets]  # each dataset's key, made once (a property: a new tuple each time)
+    for d, key, again in zip(tree.datasets, keys, run.asked_again()):
         items, complete, t = tree.subtree(d)
-        own[d.key] = any(name == d.name for name, _ in items)
-        personal[d.key] = True if items else (False if complete and d.status == "assessed" else None)
-        types[d.key] = t
+        name = d.name
+        own[key] = any(n == name for n, _ in items)
+        personal[key] = True if items else (False if complete and d.status == "assessed" else None)
+        types[key] = t
         limits = []
         for r in stale_rules:
-            applied = run.applies(r, d)
+            # kept only where asked again (a key given twice): as in evaluate, no memo entry otherwise
+            applied = run.applies(r, d) if again else run.apply(r, d)
             if applied is not None:
                 limits.append(int(getattr(applied[0].options, "max_age")))
         max_age = min(limits) if limits else default_max
-        age[d.key] = _age(d, as_of, max_age)
+        age[key] = _age(d, as_of, max_age)
 
     rows = _Rows(tree)
     out = []
-    for d in tree.datasets:
-        days, bound, max_age, stale = age[d.key]
-        ancestors = tree.ancestors(d)
+    for d, key in zip(tree.datasets, keys):
+        days, bound, max_age, stale = age[key]
         parent = tree.parent(d)
-        held = personal[d.key] is True
+        held = personal[key] is True
         stale_personal = stale is True and held
         n_rows, basis = rows.of(d)
         j = Judgment(
-            personal=personal[d.key], personal_types=types[d.key],
+            personal=personal[key], personal_types=types[key],
             age_days=days, age_bound=bound, max_age_days=max_age, stale=stale,
             age_unit=parent is None or (stale is True and age[parent.key][3] is not True),
-            held_unit=own[d.key], personal_rows=rows.direct.get(d.key) if own[d.key] else 0,
-            stale_unit=stale_personal and not any(age[a.key][3] is True and personal[a.key] is True
-                                                  for a in ancestors),
+            held_unit=own[key], personal_rows=rows.direct.get(key) if own[key] else 0,
+            # no parent, no ancestors: the walk is only made where there are some to look at
+            stale_unit=stale_personal and (parent is None or not any(
+                age[a.key][3] is True and personal[a.key] is True for a in tree.ancestors(d))),
             rows=n_rows, rows_basis=basis)
         update: dict = {"judgment": j}
         if d.kind != "table":
@@ -88,12 +91,14 @@ def _age(d: Dataset, as_of: datetime,
          max_age: int) -> tuple[int | None, Literal["exact", "at_least", "at_most"] | None, int, bool | None]:
     if d.last_modified is None:
         return None, None, max_age, None
-    days = max(0, (as_of - _utc(d.last_modified)).days)  # a vendor clock a little ahead: age 0, not -1
-    lower = d.known.last_modified_bound == "at_most"  # unchanged since first seen: at least this old
-    upper = d.known.last_modified_bound == "at_least"  # written since an earlier run: at most this old
-    over = (as_of - _utc(d.last_modified)).total_seconds() > max_age * 86400
+    elapsed = as_of - _utc(d.last_modified)  # worked out once: the days and the limit read it
+    days = max(0, elapsed.days)  # a vendor clock a little ahead: age 0, not -1
+    known = d.known
+    lower = known.last_modified_bound == "at_most"  # unchanged since first seen: at least this old
+    upper = known.last_modified_bound == "at_least"  # written since an earlier run: at most this old
+    over = elapsed.total_seconds() > max_age * 86400
     stale = (None if upper else True) if over else (None if lower else False)
-    before = d.known.written_before if upper else None
+    before = known.written_before if upper else None
     if stale is None and before is not None:  # written between two runs: judged by the later (the write's
         # latest instant), so the night the limit passes the earlier but not the later is not "unknown"
         stale = (as_of - _utc(before)).total_seconds() > max_age * 86400

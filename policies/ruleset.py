@@ -8,6 +8,7 @@ scoped overrides (per vendor / source / dataset glob), resolved per dataset by
 from __future__ import annotations
 
 import fnmatch
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +59,14 @@ class Effective:
     severity: Severity
     match: Match
     options: Params
+
+    @functools.cached_property
+    def selects_all(self) -> bool:
+        """A selector that sets nothing: ``matches`` is true for every dataset (asked once per rule
+        and dataset: worked out once; the instance dict is writable on a frozen dataclass)."""
+        m = self.match
+        return (m.vendors is None and m.sources is None and m.kinds is None and m.datasets is None
+                and not m.exclude_datasets and not m.tags and m.personal_data is None)
 
 
 @dataclass
