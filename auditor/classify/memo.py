@@ -103,19 +103,22 @@ def _values_bytes(values: list) -> bytes | None:
 def sample_digest(sample: Sample, options: ClassifyOptions | None, key: bytes) -> str | None:
     """The keyed digest of everything ``classify(sample, options)`` depends on but the date;
     None when a value's type has no exact representation (then the result is not kept)."""
-    h = hmac.new(key, digestmod="sha256")
-    h.update(b"auditor-classify-memo1\0")  # the fingerprint key keys this too: a purpose of its own
-    h.update(code_digest())
-    h.update(_options_digest(options))
-    h.update(len(sample.fields).to_bytes(8, "big"))
+    # the message is built whole and given to the HMAC in one update: hashlib lets go of the
+    # interpreter lock for each update of more than 2 KiB, and taking it back each time costs
+    # the source's thread a wait on the connector's (13 updates a table, 13 waits). The same bytes
+    # in the same order, so the same digest as one update per part.
+    parts = [b"auditor-classify-memo1\0",  # the fingerprint key keys this too: a purpose of its own
+             code_digest(), _options_digest(options), len(sample.fields).to_bytes(8, "big")]
+    add = parts.append
     for name, values in sample.fields.items():
         data = _values_bytes(values) if isinstance(name, str) and type(values) is list else None
         if data is None:
             return None
         name_bytes = repr(name).encode("utf-8", "backslashreplace")
-        h.update(len(name_bytes).to_bytes(8, "big") + name_bytes + len(data).to_bytes(8, "big") + data)
+        add(len(name_bytes).to_bytes(8, "big") + name_bytes + len(data).to_bytes(8, "big"))
+        add(data)
     text = _values_bytes(list(sample.text))  # the free text as a column of strings: one pass over its bytes
     if text is None:
         return None
-    h.update(text)
-    return PREFIX + h.hexdigest()
+    add(text)
+    return PREFIX + hmac.new(key, b"".join(parts), "sha256").hexdigest()
