@@ -408,10 +408,14 @@ class _Run:
         """The dataset whose gap leaves ``fact`` of ``d`` unknown: for the personal data of a folder
         read in full whose sub-folder was not (a refused read below it), that sub-folder, so both
         share its one way out."""
-        if fact != "personal_data" or not d.classified or d.denied or d.status != "assessed":
-            return d
-        gaps = [k for k in self.tree.children.get(d.key, []) if not self.tree.subtree(k)[1]]
-        return self._gap(gaps[0], fact) if len(gaps) == 1 else d
+        seen: set = set()  # prefixes that name each other as parent (a cycle): stop where it comes round
+        while fact == "personal_data" and d.classified and not d.denied and d.status == "assessed" and d.key not in seen:
+            seen.add(d.key)
+            gaps = [k for k in self.tree.children.get(d.key, []) if not self.tree.subtree(k)[1]]
+            if len(gaps) != 1:
+                break
+            d = gaps[0]
+        return d
 
     def add_error(self, source: str, vendor: str, dataset: str, title: str, evidence: dict[str, Any]) -> None:
         self.add(Finding(

@@ -138,3 +138,16 @@ def test_a_parent_keeps_what_it_holds_itself_beside_its_childrens():
         [f] = of_rule(run(["builtin:baseline"], variant), "stale-personal-data")
         [email] = f.evidence["personal_data"]
         assert (email["count"], email["where"]) == (10, ["top.csv: email", "c/x/: x.csv: mail"])
+
+
+def test_two_prefixes_that_name_each_other_as_parent_are_judged_not_crashed():
+    """A listing can name two prefixes each other's parent (a store's odd keys, a connector's bug):
+    the personal-data gap of one is looked for below it, which came round to itself for ever (a
+    RecursionError failed the whole run). Each is judged, its unknowns named."""
+    ds = [prefix("p5/", "p3/", classified=True, personal_data=(pdata("phone", count=4, where=("a",)),)),
+          prefix("p3/", "p5/", classified=True, has_retention=False, personal_data=())]
+    for pack in (["builtin:baseline"], ["builtin:pdpa-sg"]):
+        run(pack, ds)  # no RecursionError
+    unknown = [f for f in run(["builtin:baseline"], ds) if f.rule == "not-assessed"]
+    assert [(f.dataset, f.title) for f in unknown] == [
+        ("p3/", "Not assessed: personal data in S3 buckets: objects skipped or unreadable")]
