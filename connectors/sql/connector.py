@@ -131,6 +131,15 @@ class _Watch:
     deadline: list[float] = field(default_factory=lambda: [0.0])
 
 
+def _arm_watch(w: _Watch, dialect: Any, statement_timeout: float, dbapi_conn: Any) -> None:
+    """The connection's client-side deadline armed from now (the current statement's, for the
+    watchdog and for a dialect's driver-side watch)."""
+    w.deadline[0] = time.monotonic() + statement_timeout
+    fd = dialect.socket_of(dbapi_conn)
+    if fd is not None:
+        w.token = w.watchdog.arm(fd)
+
+
 class Options(BaseOptions):
     url: str
     include: list[str] = Field(default_factory=lambda: ["*"])
@@ -344,10 +353,7 @@ class Connector:
 
         @sa.event.listens_for(engine, "before_cursor_execute")
         def _arm(conn: sa.Connection, *_args: Any) -> None:
-            w.deadline[0] = time.monotonic() + o.statement_timeout
-            fd = d.socket_of(conn.connection.dbapi_connection)
-            if fd is not None:
-                w.token = w.watchdog.arm(fd)
+            _arm_watch(w, d, o.statement_timeout, conn.connection.dbapi_connection)
 
         @sa.event.listens_for(engine, "after_cursor_execute")
         def _disarm(*_args: Any) -> None:
@@ -359,6 +365,15 @@ class Connector:
 
         self._watches[engine] = w
         return engine
+
+    def _awaiting(self, conn: sa.Connection) -> None:
+        """A query sent ahead (:meth:`_send_next`) is armed when its answer is waited for, not from
+        when it went out: it went out before the table before it was handed over, and whoever took
+        that table may have held the connector for longer than ``read_timeout`` (a big sample
+        classified inline, a full read-ahead buffer). That wait is not the server's silence."""
+        w = self._watches.get(conn.engine)
+        if w is not None:
+            _arm_watch(w, self.dialect, self.opts.statement_timeout, conn.connection.dbapi_connection)
 
     def _silent(self, conn: sa.Connection | None = None) -> str | None:
         """The reason when the last statement (over ``conn``, else the main connection) was cut
@@ -816,6 +831,10 @@ class Connector:
             return
         try:
             self._sent = _send_ahead(conn, t.key, text, plan)
+            # sent: no one waits for it until its table comes (:meth:`_awaiting` arms the deadline then)
+            w = self._watches.get(conn.engine)
+            if w is not None:
+                w.watchdog.disarm()
         except Exception:  # noqa: BLE001 - the next table is read as before, on a fresh connection
             self._sent = None
             with contextlib.suppress(Exception):
@@ -835,6 +854,7 @@ class Connector:
                 conn.invalidate()
             return
         try:
+            self._awaiting(conn)
             _receive(conn, sent)
         except sa.exc.DBAPIError:
             pass  # that table's error, if it is read again; a lost connection: invalidated already
@@ -908,6 +928,7 @@ class Connector:
         sent = self._sent_on(conn)
         if sent is not None and sent.key == t.key:  # its query went ahead: its results are waiting
             self._sent = None
+            self._awaiting(conn)
             first, rows = _receive(conn, sent)
             return self._together_read([k for k, _, _ in plan.spec], first, rows)
         sql, params, keys = self._aggregate_sql(conn, t, plan)

@@ -166,3 +166,20 @@ def test_a_scan_stopped_with_a_query_in_flight_leaves_no_session(engine, pg_url,
     while sessions() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert sessions() == 0
+
+
+def test_a_slow_consumer_between_two_tables_is_not_a_silent_server(engine, pg_url, sends) -> None:
+    """The next table's query goes out before this table's observation is handed over; whoever
+    takes it may hold the connector there (classifying a big sample inline, or a full read-ahead
+    buffer) longer than read_timeout. That wait is not the server's: the client-side deadline
+    counts from when the connector waits for the answer, so the table is read, not cut off as a
+    connection gone silent."""
+    _seed(engine, "slowpoke", n=3)
+    items = []
+    for item in connector(pg_url, AS_OF, schemas=["slowpoke"], read_timeout=1.0).collect():
+        items.append(item)
+        time.sleep(1.7)  # longer than read_timeout (the watchdog looks every 0.5 s)
+    assert len(sends) >= 2  # the path under test: tables after the first went ahead
+    got = by_name(items)
+    assert {n: (o.dataset.status, o.dataset.error) for n, o in got.items()} == {
+        f"slowpoke.{n}": ("assessed", None) for n in ("t0", "t1", "t2")}
