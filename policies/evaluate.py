@@ -94,6 +94,13 @@ _PLAIN = frozenset({str, int, float, bool, type(None)})
 _UNSEEN = object()
 
 
+def _safe_list(value: list | tuple) -> list:
+    """A list or tuple of evidence as a JSON-safe list: one of plain values only (the usual one) is
+    copied whole, without a test per member."""
+    plain = _PLAIN
+    return list(value) if set(map(type, value)) <= plain else [v if type(v) in plain else _json_safe(v) for v in value]
+
+
 def _json_safe(value: Any) -> Any:
     t = type(value)
     if t in _PLAIN:  # most evidence values: returned as they are, before four isinstance checks
@@ -104,17 +111,12 @@ def _json_safe(value: Any) -> Any:
         for k, v in value.items():
             tv = type(v)
             if tv not in plain:
-                if tv is list or tv is tuple:  # a list in evidence (names, types, summaries): inline too
-                    v = list(v) if set(map(type, v)) <= plain else [
-                        x if type(x) in plain else _json_safe(x) for x in v]
-                else:
-                    v = _json_safe(v)
+                # a list in evidence (names, types, summaries): without a further call to this function
+                v = _safe_list(v) if tv is list or tv is tuple else _json_safe(v)
             out[k if type(k) is str else str(k)] = v
         return out
     if t is list or t is tuple:
-        # a list of plain values only (the usual one) is copied whole, without a test per member
-        return list(value) if set(map(type, value)) <= plain else [
-            v if type(v) in plain else _json_safe(v) for v in value]
+        return _safe_list(value)
     if isinstance(value, dict):
         return {str(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set)):
@@ -409,7 +411,8 @@ class _Run:
         read in full whose sub-folder was not (a refused read below it), that sub-folder, so both
         share its one way out."""
         seen: set = set()  # prefixes that name each other as parent (a cycle): stop where it comes round
-        while fact == "personal_data" and d.classified and not d.denied and d.status == "assessed" and d.key not in seen:
+        while (fact == "personal_data" and d.classified and not d.denied and d.status == "assessed"
+               and d.key not in seen):
             seen.add(d.key)
             gaps = [k for k in self.tree.children.get(d.key, []) if not self.tree.subtree(k)[1]]
             if len(gaps) != 1:

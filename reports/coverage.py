@@ -7,7 +7,7 @@ from typing import Any
 
 from auditor.models import DeniedCall, Run
 from policies.causes import grant
-from reports.format import UNKNOWN, fact_text, key_label
+from reports.format import FACT_CHARS, UNKNOWN, fact_text, key_label
 
 
 _LEAF = frozenset({str, int, float, bool, type(None)})
@@ -23,7 +23,7 @@ def evidence_rows(evidence: dict[str, Any], prefix: str = "") -> list[tuple[str,
         label = prefix + (key.replace("_", " ") if type(key) is str else key_label(key))
         t = type(v)
         if t is str:
-            append((label, v if len(v) <= 400 else v[:400] + " …"))
+            append((label, v if len(v) <= FACT_CHARS else v[:FACT_CHARS] + " …"))
         elif t is int:
             append((label, f"{v:,}"))
         elif v is None:

@@ -92,9 +92,12 @@ def trigger_words(run: Run) -> tuple[str, str]:
 # --------------------------------------------------------------------------- evidence
 
 
+FACT_CHARS = 400  # a fact's text is cut here (evidence can hold a whole document)
+
+
 def fact_text(v: Any) -> str:
     if type(v) is str:  # most evidence: a plain string, before the type tests below
-        return v if len(v) <= 400 else v[:400] + " …"
+        return v if len(v) <= FACT_CHARS else v[:FACT_CHARS] + " …"
     if v is None:
         return UNKNOWN
     if isinstance(v, bool):
@@ -103,9 +106,9 @@ def fact_text(v: Any) -> str:
         return f"{v:,}" if isinstance(v, int) else f"{v:g}"
     if isinstance(v, (list, tuple)):
         # a list of short texts (column names, datasets) joined without a call per item
-        return ", ".join([x if type(x) is str and len(x) <= 400 else fact_text(x) for x in v]) if v else "none"
+        return ", ".join([x if type(x) is str and len(x) <= FACT_CHARS else fact_text(x) for x in v]) if v else "none"
     text = str(v)
-    return text if len(text) <= 400 else text[:400] + " …"
+    return text if len(text) <= FACT_CHARS else text[:FACT_CHARS] + " …"
 
 
 def key_label(key: str) -> str:
