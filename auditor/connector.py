@@ -96,6 +96,11 @@ class Capabilities:
 
 @runtime_checkable
 class Connector(Protocol):
+    """A store's reader. Optional: ``overlaps_its_waits`` (a bool attribute or property, False
+    when absent): the connector sends its next request before it hands an observation over, so
+    the store works while the engine classifies; the engine then runs its generator in the
+    source's thread rather than in a thread of its own a few observations ahead."""
+
     kind: ClassVar[str]
     Options: ClassVar[type[BaseModel]]  # a kind declares `Options: ClassVar[type[BaseModel]] = MyOptions`
     capabilities: ClassVar[Capabilities]

@@ -121,8 +121,10 @@ def _collect_source(src: SourceConfig, config: Config, as_of: datetime, cancel: 
         connector = connector_cls(SourceSpec(id=src.id, kind=src.kind, vendor=vendor, options=options), ctx)
         classify_opts = classify_options(config)
         # the connector reads ahead in a thread of its own while this one classifies: its waits on
-        # the store overlap the classifier's CPU (see auditor.overlap)
-        with _observations(connector.collect, cancel, COLLECT_AHEAD if ahead is None else ahead) as items:
+        # the store overlap the classifier's CPU (see auditor.overlap); unless it overlaps them itself
+        if ahead is None:  # a connector that keeps its store busy itself is read inline (see auditor.connector)
+            ahead = 0 if getattr(connector, "overlaps_its_waits", False) else COLLECT_AHEAD
+        with _observations(connector.collect, cancel, ahead) as items:
             for item in items:
                 if cancel.is_set():
                     break

@@ -190,6 +190,10 @@ class Dialect:
     samples_by_key: ClassVar[bool] = True
     commit_time_null: ClassVar[str] = "NULL"
 
+    # server processes a statement may use besides its connection's (the source's parallel_workers;
+    # None: the server's setting); engines without parallel query ignore it
+    parallel_workers: int | None = None
+
     def __init__(self, url: URL) -> None:
         self.url = url
 
@@ -596,6 +600,11 @@ class Postgres(Dialect):
             # a big table's scans start at block 0, not where another session's scan of it last
             # was: a REPEATABLE sample cut by LIMIT is then the same rows run after run
             "SET synchronize_seqscans = off",
+            # the audit's footprint on the server is its connections: by default a scan starts
+            # no parallel workers (each would be one more busy process on the vendor's server,
+            # beside max_connections); the source's parallel_workers, None: the server's setting
+            *([] if self.parallel_workers is None
+              else [f"SET max_parallel_workers_per_gather = {int(self.parallel_workers)}"]),
         ):
             cur.execute(sql)
         cur.close()
