@@ -151,6 +151,29 @@ def test_a_full_stream_gives_the_same_outcome_with_or_without_reading_ahead(scri
     assert not readers_left()
 
 
+def test_a_connector_that_overlaps_its_own_waits_is_read_in_the_source_thread(scripted, tmp_path, monkeypatch):
+    # a connector that sends its next request before it hands an observation over (the SQL connector
+    # over psycopg) says so: the engine reads it inline, whatever COLLECT_AHEAD is; one that does not
+    # say so (or says False) is read ahead in a thread of its own
+    outcomes, traces = [], []
+    for overlaps in (True, False, None):
+        if overlaps is None:
+            monkeypatch.delattr(ScriptedConnector, "overlaps_its_waits", raising=False)
+        else:
+            monkeypatch.setattr(ScriptedConnector, "overlaps_its_waits", overlaps, raising=False)
+        trace = Trace()
+        scripted["main"] = stream(trace, 12, errors_every=5)
+        outcomes.append(collect(tmp_path, 4, monkeypatch))
+        traces.append(trace)
+    inline, ahead, undeclared = traces
+    assert inline.threads == {threading.get_ident()} and inline.finallies == 1
+    for trace in (ahead, undeclared):
+        assert len(trace.threads) == 1 and threading.get_ident() not in trace.threads and trace.finallies == 1
+    same_outcome(outcomes[0], outcomes[1])
+    same_outcome(outcomes[0], outcomes[2])
+    assert outcomes[0].result.datasets == 12 and not readers_left()
+
+
 def test_a_connector_raising_mid_stream_is_the_source_error_and_keeps_what_it_found(scripted, tmp_path, monkeypatch):
     outcomes, traces = [], []
     for depth in (0, 4):

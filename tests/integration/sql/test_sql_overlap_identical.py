@@ -1,6 +1,8 @@
 """Reading ahead (``engine.COLLECT_AHEAD``: the connector in a thread of its own, a few tables
 ahead of the classifier) changes nothing a run reports: the same datasets in the same order,
-the same counts, fingerprints, findings and collection errors as reading inline.
+the same counts, fingerprints, findings and collection errors as reading inline. A PostgreSQL
+source over psycopg is read inline by default (it sends each table's query ahead itself:
+``Connector.overlaps_its_waits``); the runs read ahead turn that off to take the thread's path.
 
 Real PostgreSQL on 127.0.0.1:5432: tables of personal data and of none, empty, binary (not
 fully sampled), free text, one above ``exact_count_max_rows`` (the estimate path, read on the
@@ -10,6 +12,7 @@ collection error). Times are the data's: ``as_of`` is derived from the rows writ
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -55,9 +58,14 @@ def estate(pg_url: str) -> str:
     return pg_url
 
 
-def run_with(tmp_path, url: str, ahead: int, monkeypatch):
+def run_with(tmp_path, url: str, ahead: int, monkeypatch, default: bool = False):
+    """``default``: as the source is read out of the box (inline: it sends its queries ahead itself),
+    whatever ``ahead`` is; else ``ahead`` decides (0: inline; more: the read-ahead thread's path)."""
+    from connectors.sql.connector import Connector
+
     monkeypatch.setattr(engine, "COLLECT_AHEAD", ahead)
-    folder = tmp_path / f"ahead-{ahead}"
+    monkeypatch.setattr(Connector, "overlaps_its_waits", Connector.__dict__["overlaps_its_waits"] if default else False)
+    folder = tmp_path / f"ahead-{ahead}{'-default' if default else ''}"
     folder.mkdir()
     text = f"""
 state: sqlite:///{folder / 'state.db'}
@@ -81,7 +89,17 @@ def comparable(run) -> dict:
 
 def test_reading_ahead_reports_exactly_what_reading_inline_does(estate, tmp_path, monkeypatch):
     monkeypatch.setenv("AUDITOR_FINGERPRINT_KEY", "pipe-overlap-test-key-0123456789")  # one key: comparable fingerprints
-    inline = run_with(tmp_path, estate, 0, monkeypatch)
+    from connectors.sql.connector import Connector
+
+    readers: list[str] = []  # the thread each run's generator ran in
+    collect = Connector.collect
+
+    def recorded(self):
+        readers.append(threading.current_thread().name)
+        yield from collect(self)
+
+    monkeypatch.setattr(Connector, "collect", recorded)
+    inline = run_with(tmp_path, estate, 4, monkeypatch, default=True)  # inline, however far ahead the engine may read
     names = [d.name for d in inline.datasets]
     assert len(names) == 30 and "public.customers" in names and "crm.t_23" in names
     assert inline.sources[0].status == "ok" and inline.sources[0].datasets == 30
@@ -89,6 +107,8 @@ def test_reading_ahead_reports_exactly_what_reading_inline_does(estate, tmp_path
     assert all(d.known.fingerprint for d in inline.datasets if d.status == "assessed" and d.records)
     assert {p.type for d in inline.datasets for p in d.personal_data} >= {"email", "phone"}
     assert inline.findings
-    for ahead in (1, 4):
+    for ahead in (0, 1, 4):
         got = run_with(tmp_path, estate, ahead, monkeypatch)
         assert comparable(got) == comparable(inline), ahead
+    # the default and COLLECT_AHEAD 0 read the source in its own thread; the others in a thread of their own
+    assert [r.endswith("-collect") for r in readers] == [False, False, True, True], readers
