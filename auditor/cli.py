@@ -114,7 +114,7 @@ def scan(state: _State, config_path, json_path, html_path, csv_path, ocsf_path, 
                 3 incomplete: a source or dataset could not be assessed
     """
     from auditor.engine import RunOptions, run_audit
-    from auditor.publish import Targets, publish
+    from auditor.publish import Prerender, Targets, publish
     from auditor.schedule import options_for_trigger
 
     config = _load(config_path)
@@ -122,9 +122,12 @@ def scan(state: _State, config_path, json_path, html_path, csv_path, ocsf_path, 
     at = parse_instant(as_of, "--as-of")
     event = options_for_trigger(config, trigger, at)  # "event:<name>": that event's detail, policies, fail_on
     threshold = (fail_on or event.get("fail_on") or config.fail_on).lower()
+    targets = Targets(json=json_path, html=html_path, csv=csv_path, ocsf=ocsf_path, junit=junit_path,
+                      metrics=metrics_path)
+    rendering = Prerender(targets)  # the HTML report renders in a child process while the run is stored
     options = RunOptions(as_of=at, trigger=trigger, source_ids=source_ids or None, redactor=state.redactor,
                          trigger_detail=event.get("trigger_detail"), policies=event.get("policies"),
-                         executor=executor)
+                         executor=executor, before_save=rendering)
     _check_executor(config, executor)
     show_progress = sys.stderr.isatty() and not state.quiet
     try:
@@ -135,12 +138,14 @@ def scan(state: _State, config_path, json_path, html_path, csv_path, ocsf_path, 
     except RunNotSaved as exc:  # audited, not stored (a full disk): reports from memory, exit 3, one line
         run = exc.run
         click.echo(f"auditor: error: {state.redactor(str(exc))}", err=True)
-    except AuditorError as exc:
-        _fail(exc)
+    except BaseException as exc:
+        rendering.close()  # a run that ended in an error: no report of it
+        if isinstance(exc, AuditorError):
+            _fail(exc)
+        raise
 
-    targets = Targets(json=json_path, html=html_path, csv=csv_path, ocsf=ocsf_path, junit=junit_path,
-                      metrics=metrics_path)
-    out = publish(run, config, threshold, targets, state.redactor, policy_specs=event.get("policies"))
+    out = publish(run, config, threshold, targets, state.redactor, policy_specs=event.get("policies"),
+                  rendered=rendering)
     if out.error:
         click.echo(f"auditor: error: run {run.id} is stored, but a report could not be written: "
                    f"{out.error} (re-render it with `auditor report --run {run.id}`)", err=True)

@@ -69,6 +69,9 @@ class RunOptions:
     progress: Callable[[str, int], None] | None = None  # (source id, datasets so far)
     redactor: Redactor = field(default_factory=Redactor)
     executor: str | None = None  # "local" | "celery": overrides the config's executor.kind
+    # called with the run once it is built, just before it is stored (a door starts rendering its HTML
+    # report then: auditor.publish.Prerender); what it raises is the run's failure
+    before_save: Callable[[Run], None] | None = None
 
 
 def new_run_id(now: datetime) -> str:
@@ -591,6 +594,8 @@ def _run_audit(config: Config, options: RunOptions | None) -> Run:
             store.begin_run(stub, identity)
             try:
                 run, made = _execute(config, selected, options, policy_set, store, stub, identity, redact)
+                if options.before_save is not None:
+                    options.before_save(run)
                 store.save_run(run, made)  # inside: a stop while saving (its transaction rolled back) is marked too
             except RunNotSaved:
                 raise  # save_run marked it failed already (or could not: the next start does)

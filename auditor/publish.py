@@ -27,6 +27,7 @@ from reports.write import write_reports
 if TYPE_CHECKING:
     from auditor.config import Config
     from auditor.redact import Redactor
+    from reports.prerender import Prerendered
 
 PathLike = str | os.PathLike[str] | None
 
@@ -57,6 +58,29 @@ class Targets:
         return [str(getattr(self, f.name)) for f in fields(self) if f.name != "stem" and getattr(self, f.name)]
 
 
+@dataclass
+class Prerender:
+    """A door's ``RunOptions.before_save``: once the run is built, the HTML report ``targets``
+    names starts rendering in a child process (:mod:`reports.prerender`) while the run is stored
+    and the other outputs are written; :func:`publish` (``rendered=``) writes its text last.
+    ``close()`` stops a child whose text was not taken (a run that ended in an error)."""
+
+    targets: Targets
+    rendered: Prerendered | None = None
+
+    def __call__(self, run: Run) -> None:
+        from reports.prerender import start
+
+        self.close()
+        if self.targets.html:
+            self.rendered = start(run)
+
+    def close(self) -> None:
+        if self.rendered is not None:
+            self.rendered.close()
+            self.rendered = None
+
+
 class TargetsNotWritten(OSError):
     """Some outputs could not be written (each one's reason in the message); ``written``: the
     paths of those that were (one output that cannot be written never costs the others)."""
@@ -67,22 +91,36 @@ class TargetsNotWritten(OSError):
 
 
 def write_targets(run: Run, config: Config | None, targets: Targets, fail_on: str,
-                  policy_specs: list[str] | None = None, store: Any = None) -> list[Path]:
+                  policy_specs: list[str] | None = None, store: Any = None,
+                  rendered: Prerendered | None = None) -> list[Path]:
     """Write every output ``targets`` names; returns their paths (not the latest copies). Each
     is written on its own: one that cannot be written (a full disk, a path under ``/proc``, a file
     where its folder should be) is named in the :class:`TargetsNotWritten` raised after the
-    others are written."""
+    others are written. ``rendered``: the HTML report a child process is rendering (:class:`Prerender`),
+    written last (the child works while the others are written)."""
+    try:
+        return _write_targets(run, config, targets, fail_on, policy_specs, store, rendered)
+    finally:
+        if rendered is not None:
+            rendered.close()
+
+
+def _write_targets(run: Run, config: Config | None, targets: Targets, fail_on: str, policy_specs: list[str] | None,
+                   store: Any, rendered: Prerendered | None) -> list[Path]:
     t = targets
-    written: list[Path] = []
-    reasons: list[str] = []
-    for name in Targets.ENDINGS:
+    got_of: dict[str, list[Path]] = {}
+    why_not: dict[str, str] = {}
+    order = list(Targets.ENDINGS)
+    if rendered is not None:  # rendered elsewhere meanwhile: written after the others (named in the usual order)
+        order.append(order.pop(order.index("html")))
+    for name in order:
         path = getattr(t, name)
         if not path:
             continue
         try:
             Path(path).parent.mkdir(parents=True, exist_ok=True)  # the first night's dated folder
             if name in ("json", "html", "csv"):
-                got = write_reports(run, **{f"{name}_path": path})
+                got = write_reports(run, **{f"{name}_path": path}, rendered=rendered)
             else:
                 got = write_outputs(run, config, **{name: path}, fail_on=fail_on, policy_specs=policy_specs,
                                     store=store)
@@ -92,9 +130,11 @@ def write_targets(run: Run, config: Config | None, targets: Targets, fail_on: st
                 for done in got:
                     atomic_write(done.parent / f"latest{done.name.removeprefix(t.stem)}",
                                  done.read_text(encoding="utf-8"))
-            written += got
+            got_of[name] = got
         except OSError as exc:
-            reasons.append(str(exc))
+            why_not[name] = str(exc)
+    written = [p for name in Targets.ENDINGS for p in got_of.get(name, [])]
+    reasons = [why_not[name] for name in Targets.ENDINGS if name in why_not]
     if reasons:
         raise TargetsNotWritten(reasons, written)
     return written
@@ -109,12 +149,15 @@ class Published:
 
 
 def publish(run: Run, config: Config, fail_on: str, targets: Targets, redactor: Redactor,
-            policy_specs: list[str] | None = None) -> Published:
+            policy_specs: list[str] | None = None, rendered: Prerender | None = None) -> Published:
     """``run`` is stored: judge its exit code at ``fail_on``, write every output ``targets``
-    names, notify."""
+    names (``rendered``: the door's :class:`Prerender`, whose HTML is used), notify."""
     out = Published(code=exit_code(run, fail_on))
+    pre, rendered_html = (rendered, rendered.rendered) if rendered is not None else (None, None)
+    if pre is not None:
+        pre.rendered = None  # taken here: write_targets reaps it
     try:
-        out.written = write_targets(run, config, targets, fail_on, policy_specs)
+        out.written = write_targets(run, config, targets, fail_on, policy_specs, rendered=rendered_html)
     except OSError as exc:  # the run is stored; its reports are not (all): not a usable result for a gate
         out.error, out.code = redactor(str(exc)), 3
         out.written = list(getattr(exc, "written", []))

@@ -15,7 +15,8 @@ column, ``--rows`` rows each), then times, in interleaved repetitions (min / med
   ``REPEATABLE``, ``LIMIT``), not by its first rows;
 - **connector**: the SQL connector's ``collect()`` alone;
 - **end to end**: ``run_audit`` (connector, classifier, policies, state) and the JSON, HTML
-  and CSV reports, in this process after a warm-up (imports are not in the figure), on one
+  and CSV reports, as ``auditor scan --json --html --csv`` runs them (the HTML rendered in a child
+  process while the run is stored: ``auditor.publish.Prerender``), in this process after a warm-up (imports are not in the figure), on one
   state store kept from run to run as a nightly audit's is (created and migrated by the
   warm-up; each run then reads the history of the runs before it and adds its own). A sample
   read again unchanged is not classified again (the classification the run before kept under
@@ -240,7 +241,8 @@ def end_to_end(url: str, folder: Path, cold: bool = False) -> int:
     from auditor.config import load_config
     from auditor.engine import RunOptions, run_audit
     from auditor.plugins import load_connectors
-    from reports.write import write_reports
+    from auditor.publish import Prerender, Targets, publish
+    from auditor.redact import Redactor
 
     load_connectors()  # the config names kind: sql
 
@@ -254,10 +256,16 @@ def end_to_end(url: str, folder: Path, cold: bool = False) -> int:
         cfg = {"state": f"sqlite:///{folder}/state.db", "vendors": [{"id": "v"}],
                "sources": [{"id": "pg", "vendor": "v", "kind": "sql", "url": url}]}
         path.write_text(yaml.safe_dump(cfg))
-    run = run_audit(load_config(path), RunOptions())
-    assert all(s.status == "ok" for s in run.sources), run.sources
     stamp = time.monotonic_ns()
-    write_reports(run, folder / f"r-{stamp}.json", folder / f"r-{stamp}.html", folder / f"r-{stamp}.csv")
+    # as `auditor scan --json --html --csv` runs it: the HTML report renders in a child process while
+    # the run is stored (auditor.publish.Prerender), then publish() writes every report
+    targets = Targets(json=folder / f"r-{stamp}.json", html=folder / f"r-{stamp}.html", csv=folder / f"r-{stamp}.csv")
+    rendering = Prerender(targets)
+    config = load_config(path)
+    run = run_audit(config, RunOptions(before_save=rendering))
+    assert all(s.status == "ok" for s in run.sources), run.sources
+    out = publish(run, config, "high", targets, Redactor(), rendered=rendering)
+    assert out.error is None and len(out.written) == 4, out
     return len(run.datasets)
 
 

@@ -305,11 +305,13 @@ def render_html(run: Run) -> str:
     return environment().get_template("report.html.j2").render(r=ctx, waive=waive)
 
 
-def write_html(run: Run, path: str | os.PathLike[str]) -> Path:
-    """Write the report atomically, then refresh its folder's ``index.json`` and ``index.html``."""
+def write_html(run: Run, path: str | os.PathLike[str], html: str | None = None) -> Path:
+    """Write the report atomically, then refresh its folder's ``index.json`` and ``index.html``
+    (``html``: the report already rendered from ``run``, :mod:`reports.prerender`)."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    html = render_html(run)
+    if html is None:
+        html = render_html(run)
     if target.name == INDEX_HTML:
         log.warning("report written as %s: the folder index is not updated (it would replace the report)", target)
         return atomic_write(target, html)

@@ -1,0 +1,117 @@
+"""The HTML report rendered in a child process while the run is stored (reports.prerender,
+auditor.publish.Prerender): the very file rendering it here writes, written after the others;
+rendered here instead whenever the child cannot give it (it failed, it was not forked, the run
+is another object by then); and never a child left behind."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+
+import reports.html
+from auditor.publish import Prerender, Targets, write_targets
+from reports import prerender
+from tests.unit.reports.report_runs import sample_run
+
+REAL_FORKABLE = prerender.forkable  # the autouse fixture stands it in for most tests
+
+
+@pytest.fixture(autouse=True)
+def same_clock(monkeypatch):
+    monkeypatch.setattr(reports.html, "when", lambda _at: "2 Dec 2026 08:00 UTC")  # the "generated" line
+    monkeypatch.setattr(prerender, "forkable", lambda: True)  # whatever threads the test runner keeps
+
+
+def written(tmp_path, name: str, run, rendering: Prerender | None = None) -> dict[str, bytes]:
+    folder = tmp_path / name
+    targets = Targets(json=folder / "r.json", html=folder / "r.html", csv=folder / "r.csv")
+    paths = write_targets(run, None, targets, "high", rendered=rendering.rendered if rendering else None)
+    return {p.name: p.read_bytes() for p in paths}
+
+
+def test_the_report_rendered_in_a_child_is_the_one_rendered_here(tmp_path, monkeypatch):
+    calls: list[int] = []  # renders in this process (the child's own are counted in its copy)
+    render = reports.html.render_html
+
+    def counted(run):
+        calls.append(os.getpid())
+        return render(run)
+
+    monkeypatch.setattr(reports.html, "render_html", counted)
+    run = sample_run(hostile=True)  # names that must be escaped: escaped the same way there
+    rendering = Prerender(Targets(html=tmp_path / "x.html"))
+    rendering(run)
+    child = rendering.rendered
+    assert child is not None and child.run is run
+    pid = child._child[0]
+    there = written(tmp_path, "child", run, rendering)
+    assert calls == []  # the child's text was written
+    here = written(tmp_path, "here", run)
+    assert calls == [os.getpid()]
+    assert there == here and b"<html" in there["r.html"]
+    with pytest.raises(ChildProcessError):  # reaped
+        os.waitpid(pid, os.WNOHANG)
+
+
+def test_a_child_that_fails_leaves_the_report_to_this_process(tmp_path, monkeypatch):
+    parent = os.getpid()
+    render = reports.html.render_html
+
+    def only_here(run):
+        if os.getpid() != parent:
+            raise MemoryError("the child ran out of memory")
+        return render(run)
+
+    monkeypatch.setattr(reports.html, "render_html", only_here)
+    run = sample_run()
+    rendering = Prerender(Targets(html=tmp_path / "x.html"))
+    rendering(run)
+    assert rendering.rendered is not None
+    assert rendering.rendered.html(run) is None  # the child gave nothing
+    rendering(run)
+    assert written(tmp_path, "child", run, rendering) == written(tmp_path, "here", run)
+
+
+def test_a_run_that_is_another_object_by_then_is_rendered_here(tmp_path):
+    # a run that could not be stored is a copy marked failed (RunNotSaved.run): its own report
+    run = sample_run()
+    failed = run.model_copy(update={"status": "failed"})
+    rendering = Prerender(Targets(html=tmp_path / "x.html"))
+    rendering(run)
+    assert written(tmp_path, "child", failed, rendering) == written(tmp_path, "here", failed)
+
+
+def test_not_forked_where_it_is_not_safe_or_of_no_use(monkeypatch):
+    monkeypatch.setattr(prerender, "forkable", REAL_FORKABLE)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        assert prerender.forkable() is False  # another thread: a child could inherit a lock it holds
+        assert prerender.start(sample_run()) is None
+    finally:
+        stop.set()
+        other.join()
+    monkeypatch.setattr(prerender, "_cores", lambda: 1)
+    assert prerender.forkable() is False  # one core: nothing to gain
+    monkeypatch.setattr(prerender, "_cores", lambda: 2)
+    monkeypatch.setattr(prerender, "_room_for_a_copy", lambda: False)
+    assert prerender.forkable() is False  # no room for a copy of this process
+
+
+def test_a_child_not_taken_is_stopped_and_reaped(tmp_path):
+    rendering = Prerender(Targets(html=tmp_path / "x.html"))
+    rendering(sample_run())
+    pid = rendering.rendered._child[0]
+    rendering.close()
+    assert rendering.rendered is None
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def test_no_child_without_an_html_report(tmp_path):
+    rendering = Prerender(Targets(json=tmp_path / "r.json"))
+    rendering(sample_run())
+    assert rendering.rendered is None
