@@ -34,13 +34,20 @@ def median(samples: list[float]) -> float:
     return statistics.median(samples)
 
 
+def cpu_seconds() -> float:
+    """This process's CPU seconds, and those of its children reaped so far (a child a run forks and
+    waits for, such as ``auditor scan``'s HTML report renderer, is part of that run's CPU)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def interleaved(runs: dict[str, Callable[[], Any]], repeats: int,
                 probes: dict[str, Callable[[], float | None]] | None = None,
                 probed: dict[str, dict[str, list[float]]] | None = None,
                 ) -> tuple[dict[str, list[float]], dict[str, list[float]], dict[str, Any]]:
     """Run each callable once per round, ``repeats`` rounds, in rotating order (so no variant is
     always first after a pause). Returns (wall seconds per name, this process's CPU seconds per
-    name, the last result per name). ``probes``: counters read before and after each run (a
+    name (with its children's reaped during the run: :func:`cpu_seconds`), the last result per name). ``probes``: counters read before and after each run (a
     server's CPU seconds, say); their differences go to ``probed[probe][name]``, one per run (a
     probe that reads None, unreadable, records nothing)."""
     walls: dict[str, list[float]] = {k: [] for k in runs}
@@ -50,10 +57,10 @@ def interleaved(runs: dict[str, Callable[[], Any]], repeats: int,
     for r in range(repeats):
         for name in names[r % len(names):] + names[: r % len(names)]:
             before = {p: read() for p, read in (probes or {}).items()}
-            c0, t0 = time.process_time(), time.perf_counter()
+            c0, t0 = cpu_seconds(), time.perf_counter()
             last[name] = runs[name]()
             walls[name].append(time.perf_counter() - t0)
-            cpus[name].append(time.process_time() - c0)
+            cpus[name].append(cpu_seconds() - c0)
             for p, read in (probes or {}).items():
                 after, start = read(), before[p]
                 if after is not None and start is not None and probed is not None:

@@ -37,7 +37,8 @@ one; queries, i.e. round trips, apart), read with ``pg_read_file`` (superuser; t
 cannot be read, transactions (``xact_commit + xact_rollback`` of ``pg_stat_database``) are the
 server-side count. ``--profile`` adds a cProfile summary of one end-to-end run.
 
-CPU is counted on both sides too, per run: this process's, and the PostgreSQL server's (its
+CPU is counted on both sides too, per run: this process's (with its children's: the HTML report
+renders in one while the run is stored), and the PostgreSQL server's (its
 processes' user + system time from ``/proc``, backends that ended with their connection included
 through the postmaster's reaped children; the machine's busy core-seconds beside it as a check).
 Their sum over the cores is the least wall any scheduling of the same work could reach on this
