@@ -13,6 +13,7 @@ tells its reader (the CLI's summary, the scheduler's log line).
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from reports.prerender import Prerendered
 
 PathLike = str | os.PathLike[str] | None
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,11 @@ class Prerender:
 
         self.close()
         if self.targets.html:
-            self.rendered = start(run)
+            try:
+                self.rendered = start(run)
+            except Exception:  # noqa: BLE001 - an accelerator: whatever fails, the report is rendered in the process
+                log.debug("reports: the HTML report is not rendered ahead", exc_info=True)
+                self.rendered = None
 
     def close(self) -> None:
         if self.rendered is not None:

@@ -69,11 +69,16 @@ class Prerendered:
         if child is None:
             return None
         pid, read = child
+        data = _read_within(read, WAIT_SECONDS)
+        if data is None:  # no end of the text in time (a child stuck on a lock it inherited): stopped
+            log.warning("reports: the child rendering the HTML report gave nothing within %ds: rendered here",
+                        WAIT_SECONDS)
+            _stop(pid)
+            return None
         try:
-            with os.fdopen(read, "rb") as src:
-                data = src.read()
-        finally:
             _, status = os.waitpid(pid, 0)
+        except ChildProcessError:  # reaped already (SIGCHLD ignored): its exit status is not known
+            return None
         if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):
             log.debug("reports: the child rendering the HTML report ended with status %d: rendered here", status)
             return None
@@ -90,26 +95,63 @@ class Prerendered:
         if child is None:
             return
         pid, read = child
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
         os.close(read)
-        try:
-            os.waitpid(pid, 0)
-        except ChildProcessError:
-            pass
+        _stop(pid)
 
     def __del__(self) -> None:
         self.close()
 
 
+# how long the writer waits for the child's text before it stops the child and renders the report
+# itself (a child is never waited on for ever: one stuck on a lock it inherited from a thread the
+# interpreter does not know of, started by a C library, would hold the scan)
+WAIT_SECONDS = 300
+
+
+def _read_within(fd: int, seconds: float) -> bytes | None:
+    """Everything up to the end of the pipe ``fd`` (closed here), or None past ``seconds``."""
+    import select
+    import time
+
+    deadline = time.monotonic() + seconds
+    chunks: list[bytes] = []
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                return None
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _stop(pid: int) -> None:
+    """Kill and reap the child ``pid`` (gone already: nothing to do)."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+
+
 def start(run: Run) -> Prerendered | None:
     """Fork a child rendering ``run``'s HTML report; None when that is not safe or of no use
-    here (the writer then renders it, as always)."""
+    here, or cannot be done (the writer then renders it, as always)."""
     if not forkable():
         return None
-    read, write = os.pipe()
+    try:
+        read, write = os.pipe()
+    except OSError as exc:  # out of file descriptors: rendered here, as before
+        log.debug("reports: no pipe for a child rendering the HTML report (%s): rendered in this one", exc)
+        return None
     try:
         pid = os.fork()
     except OSError as exc:  # no memory or process slots for a child: rendered here, as before
@@ -120,6 +162,10 @@ def start(run: Run) -> Prerendered | None:
     if pid == 0:  # the child: render, send, leave without running anything of the parent's
         code = 1
         try:
+            # a stop signal to the process group ends the child at once: the parent's handlers (the
+            # CLI's "interrupted ... the run is marked failed") are the parent's to run, once
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
             os.close(read)
             gc.freeze()  # the parent's objects are never walked here (each walk copies their pages)
             from reports.html import render_html

@@ -162,7 +162,7 @@ class Options(BaseOptions):
     # server processes a statement may use besides its connection's own (PostgreSQL's parallel
     # workers, max_parallel_workers_per_gather): 0, each connection is one process on the vendor's
     # server; None leaves the server's (or the role's) setting
-    parallel_workers: int | None = Field(0, ge=0)
+    parallel_workers: int | None = Field(0, ge=0, le=1024)
 
     @field_validator("url")
     @classmethod
@@ -439,44 +439,54 @@ class Connector:
 
     def _collect(self, engine: sa.Engine, conn: sa.Connection) -> Iterator[Observation | CollectionError]:
         setup = conn.execution_options(auditor_phase="setup")  # per-statement options override it
+        stats: Statistics | None = None  # the statistics read on a second connection meanwhile
+        infos: dict[tuple[str | None, str], TableInfo] | None = None
         try:
-            self.dialect.lock_wait(setup, self._catalog_wait)  # the catalogue waits briefly on a lock
-            server = self.dialect.server(setup)
-            self._column_plans = {}  # a plan of columns holds what this server said (wire texts)
-            inspector = sa.inspect(setup)
-            schemas = self.dialect.schemas(inspector, self.opts.schemas)
-            missing_schemas = self.dialect.unknown_schemas(inspector, self.opts.schemas)
-            schemas = [s for s in schemas if s not in missing_schemas]
-            unit = self.ctx.unit  # one schema of the source (a Celery unit), or None: all of them
-            checks = unit is None or self.ctx.unit_checks  # the source-wide checks, in one unit only
-            if unit is not None and not checks:
-                schemas = [s for s in schemas if s == unit]
-            stats = Statistics.start(self, schemas) if self._statistics_apart() else None
-            infos = self.dialect.tables(setup, schemas) if stats is None else None
-            invisible = (self.dialect.invisible_tables(setup, [s for s in schemas if s and self._globbed(s)])
-                         if checks else {})
-        except sa.exc.DBAPIError as exc:
-            raise self._catalog_failure(setup, exc) from None
+            try:
+                self.dialect.lock_wait(setup, self._catalog_wait)  # the catalogue waits briefly on a lock
+                server = self.dialect.server(setup)
+                self._column_plans = {}  # a plan of columns holds what this server said (wire texts)
+                inspector = sa.inspect(setup)
+                schemas = self.dialect.schemas(inspector, self.opts.schemas)
+                missing_schemas = self.dialect.unknown_schemas(inspector, self.opts.schemas)
+                schemas = [s for s in schemas if s not in missing_schemas]
+                unit = self.ctx.unit  # one schema of the source (a Celery unit), or None: all of them
+                checks = unit is None or self.ctx.unit_checks  # the source-wide checks, in one unit only
+                if unit is not None and not checks:
+                    schemas = [s for s in schemas if s == unit]
+                stats = Statistics.start(self, schemas) if self._statistics_apart() else None
+                if stats is None:
+                    infos = self.dialect.tables(setup, schemas)
+                invisible = (self.dialect.invisible_tables(setup, [s for s in schemas if s and self._globbed(s)])
+                             if checks else {})
+            except sa.exc.DBAPIError as exc:
+                raise self._catalog_failure(setup, exc) from None
 
-        def infos_now() -> dict[tuple[str | None, str], TableInfo]:
-            """The statistics, once the reflection needs them: the second connection's (waited
-            for), or, if it could not give them, read here as they always were."""
-            nonlocal infos
-            if infos is None:
-                assert stats is not None
-                infos = stats.result()
-                if stats.error is not None:  # the statistics' own failure: the source's, as on the main connection
-                    raise self._catalog_failure(setup, stats.error, stats.silent) from None
+            def infos_now() -> dict[tuple[str | None, str], TableInfo]:
+                """The statistics, once the reflection needs them: the second connection's (waited
+                for), or, if it could not give them, read here as they always were."""
+                nonlocal infos
                 if infos is None:
-                    try:
-                        infos = self.dialect.tables(setup, schemas)
-                    except sa.exc.DBAPIError as exc:
-                        raise self._catalog_failure(setup, exc) from None
-            return infos
+                    assert stats is not None
+                    infos = stats.result()
+                    if stats.error is not None:  # the statistics' own failure: the source's, as on the main connection
+                        raise self._catalog_failure(setup, stats.error, stats.silent) from None
+                    if infos is None:
+                        try:
+                            infos = self.dialect.tables(setup, schemas)
+                        except sa.exc.DBAPIError as exc:
+                            raise self._catalog_failure(setup, exc) from None
+                return infos
 
-        tables, unreflected = yield from self._reflect(inspector, setup, schemas, infos_now, missing_schemas)
-        if stats is not None:
-            stats.result()  # its connection closed (no schema may have asked): never more than two at once
+            tables, unreflected = yield from self._reflect(inspector, setup, schemas, infos_now, missing_schemas)
+            if stats is not None:
+                stats.result()  # its connection closed (no schema may have asked): never more than two at once
+                if infos is None and stats.error is not None:  # no schema asked for them: still the source's error
+                    raise self._catalog_failure(setup, stats.error, stats.silent)
+        except BaseException:
+            if stats is not None:  # an error, a closed generator, a time limit: its statement cancelled, joined
+                stats.stop()
+            raise
         conn = self._read_session(conn)
         if checks:
             not_found = list(self._not_found(missing_schemas, self._seen))
@@ -528,7 +538,7 @@ class Connector:
         """Whether the catalogue's statistics (:meth:`.Dialect.tables`) are read on a second
         connection while the first reflects the schemas (:class:`Statistics`): where the big
         tables may be read ahead on one (``max_connections`` > 1, the dialect allows it)."""
-        return STATISTICS_APART and self.opts.max_connections >= 2 and self.dialect.read_ahead
+        return STATISTICS_APART and self.opts.max_connections >= 2 and self.dialect.statistics_apart
 
     def _slow(self, t: ReflectedTable) -> bool:
         """A table whose statements scan it: its rows are read (see :meth:`_not_read`) and it is
@@ -1275,6 +1285,8 @@ class Statistics:
         self.infos: dict[tuple[str | None, str], TableInfo] | None = None
         self.error: sa.exc.DBAPIError | None = None  # a statement's failure on the second connection
         self.silent: str | None = None  # ... when its client-side deadline cut it off
+        self._driver: Any = None  # the DBAPI connection its statement runs on (to cancel it)
+        self._stopping = threading.Event()  # the source stopped before it took them
         self.thread = threading.Thread(target=self._run, name=f"sql-statistics-{connector.source.id}", daemon=True)
 
     @classmethod
@@ -1287,6 +1299,20 @@ class Statistics:
         """The statistics (None: read them on the main connection), once the thread is done."""
         self.thread.join()
         return self.infos
+
+    def stop(self) -> None:
+        """The source stops before it took the statistics: the statement in flight is cancelled
+        (the server's cancel request; the watchdog bounds it otherwise) and the thread joined, so
+        its connection is closed when the source's are."""
+        self._stopping.set()  # not connected yet: it will not start
+        deadline = time.monotonic() + self.c.read_timeout
+        while self.thread.is_alive() and time.monotonic() < deadline:
+            driver = self._driver
+            cancel = getattr(driver, "cancel_safe", None) or getattr(driver, "cancel", None)
+            if cancel is not None:  # again until it ends: a cancel between two statements cancels nothing
+                with contextlib.suppress(Exception):
+                    cancel()
+            self.thread.join(0.2)
 
     def _run(self) -> None:
         c = self.c
@@ -1302,6 +1328,9 @@ class Statistics:
         try:
             if conn is not None:
                 with conn:
+                    self._driver = conn.connection.driver_connection
+                    if self._stopping.is_set():
+                        return
                     setup = conn.execution_options(auditor_phase="setup")
                     try:
                         c.dialect.lock_wait(setup, c._catalog_wait)

@@ -182,6 +182,9 @@ class Dialect:
     # a parameterless query may hold several statements (a simple query, one round trip): a small
     # table's aggregate and its "all rows" sample are sent together (with the psycopg 3 driver)
     multi_statement_reads: ClassVar[bool] = False
+    # Dialect.tables may run on a second connection, in a thread of its own, while the first reflects
+    # (connector.Statistics): a dialect says so when its tables() needs nothing of the main connection
+    statistics_apart: ClassVar[bool] = False
     # the big tables (estimate path) may be read on a second read-only connection while the first
     # reads the rest (``max_connections``): their scans overlap the client's work on the others
     read_ahead: ClassVar[bool] = False
@@ -461,6 +464,7 @@ class Postgres(Dialect):
     grants = permissions.POSTGRESQL
     autocommit_reads = True  # default_transaction_read_only = on for the session
     multi_statement_reads = True  # simple query protocol: "SELECT ...; SELECT ..." in one round trip
+    statistics_apart = True
     read_ahead = True  # a second session: its own watchdog (the client-side deadline is per connection)
     samples_by_key = False  # TABLESAMPLE (sample_key): no primary key is reflected
     error_codes: ClassVar[dict[str, frozenset[object]]] = {
@@ -600,15 +604,20 @@ class Postgres(Dialect):
             # a big table's scans start at block 0, not where another session's scan of it last
             # was: a REPEATABLE sample cut by LIMIT is then the same rows run after run
             "SET synchronize_seqscans = off",
-            # the audit's footprint on the server is its connections: by default a scan starts
-            # no parallel workers (each would be one more busy process on the vendor's server,
-            # beside max_connections); the source's parallel_workers, None: the server's setting
-            *([] if self.parallel_workers is None
-              else [f"SET max_parallel_workers_per_gather = {int(self.parallel_workers)}"]),
         ):
             cur.execute(sql)
-        cur.close()
         dbapi_conn.commit()
+        # the audit's footprint on the server is its connections: by default a scan starts no
+        # parallel workers (each would be one more busy process on the vendor's server, beside
+        # max_connections); the source's parallel_workers, None: the server's setting. Its own
+        # transaction: a server without the setting (before 9.6, a fork) is read as it is
+        if self.parallel_workers is not None:
+            try:
+                cur.execute(f"SET max_parallel_workers_per_gather = {int(self.parallel_workers)}")
+                dbapi_conn.commit()
+            except Exception:  # noqa: BLE001 - an unknown parameter: the server's own parallelism
+                dbapi_conn.rollback()
+        cur.close()
         # no statement of a scan is run often enough to gain from being prepared (each table's
         # are its own): psycopg 3 then keeps no per-query bookkeeping to decide it
         if hasattr(dbapi_conn, "prepare_threshold"):

@@ -74,7 +74,10 @@ def describe(exc: BaseException, redact: Redactor, fix: str | None = None,
     if has("read_timeout") and "timed out" in message:  # PyMySQL's read_timeout/write_timeout
         return ("no answer from the server within read_timeout: the connection went silent "
                 "(raise read_timeout, or check the network path)")
-    if has("lost"):  # not a slow query: more statement_timeout changes nothing
+    # the server's last words when another session ends this one (pg_terminate_backend), read as the
+    # socket closes: psycopg raises them without their SQLSTATE (57P01)
+    if has("lost") or "terminating connection due to administrator command" in message:
+        # not a slow query: more statement_timeout changes nothing
         return ("connection lost: the server closed it (a KILL from another session, a "
                 f"restart, or the network path cut it) ({_first_line(orig, redact)}); re-run once the server is "
                 "reachable, or ask its operator what ended the session")

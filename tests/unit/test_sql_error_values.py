@@ -27,3 +27,13 @@ def test_snowflake_data_errors_never_quote_the_value(errno, sqlstate, msg):
     reason = describe(exc, Redactor(), codes=Snowflake.error_codes)
     assert VALUE not in reason, reason
     assert sqlstate in reason and "data error" in reason, reason
+
+
+def test_a_session_ended_by_another_is_a_lost_connection_even_without_its_sqlstate():
+    # pg_terminate_backend: the server's notice is read as the socket closes, and psycopg raises it
+    # from consume_input without SQLSTATE 57P01 (seen as a flaky send-ahead test)
+    import psycopg
+
+    reason = describe(psycopg.OperationalError(
+        "consuming input failed: terminating connection due to administrator command"), Redactor())
+    assert reason.startswith("connection lost: the server closed it") and "administrator command" in reason

@@ -71,3 +71,18 @@ def test_none_leaves_the_servers_setting(eager):
 def test_a_negative_number_is_a_config_error(eager):
     with pytest.raises(pydantic.ValidationError, match="parallel_workers"):
         Connector.Options(url=eager, parallel_workers=-1)
+
+
+def test_a_server_that_refuses_the_setting_is_read_with_its_own(eager, monkeypatch):
+    # a server without max_parallel_workers_per_gather (before 9.6, a fork) refuses the SET: the
+    # session is still made, with the server's own parallelism (here: a value the server refuses)
+    spec = SourceSpec(id="s", kind="sql", vendor=Vendor(id="v"), options=Connector.Options(url=eager))
+    c = Connector(spec, CollectContext(as_of=AS_OF))
+    c.dialect.parallel_workers = 99_999  # out of the server's range: refused like an unknown parameter
+    engine = c._engine()
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SHOW max_parallel_workers_per_gather").scalar() == "2"
+            assert conn.exec_driver_sql("SHOW default_transaction_read_only").scalar() == "on"  # the rest stands
+    finally:
+        engine.dispose()

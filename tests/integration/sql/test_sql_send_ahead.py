@@ -123,7 +123,9 @@ def test_a_connection_lost_under_a_query_in_flight_fails_that_table_and_the_scan
     # ended (then t2's is the query the lost connection fails); either way one table, named
     failed = {n: d for n, d in got.items() if d.status != "assessed"}
     assert len(failed) == 1 and set(failed) <= {"t1", "t2"}, failed
-    assert "closed the connection" in next(iter(failed.values())).error
+    # the socket closed under the read, or the server's notice of the end read with it: a lost connection
+    error = next(iter(failed.values())).error
+    assert "closed the connection" in error or error.startswith("connection lost: the server closed it"), error
     for name in set(got) - set(failed):  # the rest read, the later ones over a new connection
         assert got[name].status == "assessed" and got[name].records == ROWS, got[name].error
     assert got["t3"].status == "assessed"

@@ -2,9 +2,10 @@
 policies) are read on a second connection while the first reflects the columns
 (``connectors.sql.connector.Statistics``), and nothing a scan reports depends on where they were
 read: the same observations as reading them on the main connection, also when the second
-connection cannot be had (a role limited to one connection) and then without ever holding more
-connections than ``max_connections``. A statement that fails on the second connection is the
-source's error, named as it is on the main one."""
+connection cannot be had (a role limited to one connection: the server refuses the second). A
+statement that fails on the second connection is the source's error, named as it is on the main
+one, also when no schema got as far as asking for them; a source that fails meanwhile cancels the
+statistics' statement and leaves no thread or server session behind."""
 
 from __future__ import annotations
 
@@ -99,3 +100,50 @@ def test_a_statistics_statement_that_fails_on_the_second_connection_is_the_sourc
     with pytest.raises(ConnectorError, match="cannot read the catalog of postgresql://.*pg_no_such_view"):
         scan(pg, AS_OF, **BIG)
     assert not [t for t in threading.enumerate() if t.name.startswith("sql-statistics-")]
+
+
+def test_a_source_that_fails_while_the_statistics_are_read_leaves_no_connection_behind(pg, monkeypatch):
+    # fault injection: the statistics' statement is slow (the server sleeps), the reflection fails
+    import time
+
+    tables = Postgres.tables
+
+    def slow(self, conn, schemas):
+        if threading.current_thread().name.startswith("sql-statistics-"):
+            conn.exec_driver_sql("SELECT pg_sleep(20)")
+        return tables(self, conn, schemas)
+
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("the reflection broke")
+
+    monkeypatch.setattr(Postgres, "tables", slow)
+    monkeypatch.setattr(sqlconn.Connector, "_reflect", broken)
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match="the reflection broke"):
+        scan(pg, AS_OF, **BIG)
+    assert time.monotonic() - started < 10  # its statement cancelled, not waited for
+    assert not [t for t in threading.enumerate() if t.name.startswith("sql-statistics-")]
+    admin = sa.create_engine(pg)
+    with admin.connect() as c:
+        sleeping = c.execute(sa.text("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(20)%'"
+                                     " AND pid <> pg_backend_pid()")).scalar()
+    admin.dispose()
+    assert sleeping == 0
+
+
+def test_statistics_that_fail_when_no_schema_asked_for_them_are_still_the_sources_error(pg, monkeypatch):
+    # fault injection: every schema's reflection fails (their own errors) and the statistics fail too
+    tables = Postgres.tables
+
+    def refused(self, conn, schemas):
+        if threading.current_thread().name.startswith("sql-statistics-"):
+            conn.exec_driver_sql("SELECT * FROM pg_catalog.pg_no_such_view")
+        return tables(self, conn, schemas)
+
+    def unreflectable(self, inspector, setup, schema, infos_now):
+        setup.exec_driver_sql("SELECT * FROM pg_catalog.pg_no_such_columns")
+
+    monkeypatch.setattr(Postgres, "tables", refused)
+    monkeypatch.setattr(sqlconn.Connector, "_reflect_schema", unreflectable)
+    with pytest.raises(ConnectorError, match="cannot read the catalog of postgresql://.*pg_no_such_view"):
+        scan(pg, AS_OF, **BIG)

@@ -115,3 +115,78 @@ def test_no_child_without_an_html_report(tmp_path):
     rendering = Prerender(Targets(json=tmp_path / "r.json"))
     rendering(sample_run())
     assert rendering.rendered is None
+
+
+def test_child_exits_reaped_by_the_system_leave_the_report_to_this_process(tmp_path, monkeypatch):
+    # SIGCHLD ignored (inherited from a launcher): the kernel reaps the child, waitpid has nothing to wait for
+    import signal
+
+    old = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    try:
+        run = sample_run()
+        rendering = Prerender(Targets(html=tmp_path / "x.html"))
+        rendering(run)
+        got = written(tmp_path, "child", run, rendering)
+    finally:
+        signal.signal(signal.SIGCHLD, old)
+    assert got == written(tmp_path, "here", run)
+
+
+def test_no_pipe_is_no_child_and_the_run_goes_on(tmp_path, monkeypatch):
+    def no_descriptors():
+        raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr(prerender.os, "pipe", no_descriptors)
+    rendering = Prerender(Targets(html=tmp_path / "x.html"))
+    rendering(sample_run())
+    assert rendering.rendered is None
+
+
+def test_the_child_leaves_stop_signals_to_the_parents_handlers(tmp_path, monkeypatch):
+    # a stop sent to the process group ends the child at once; the CLI's handler (which says the run
+    # is marked failed) runs in the parent only
+    import signal
+
+    parent = os.getpid()
+    render = reports.html.render_html
+
+    def checked(run):
+        if os.getpid() != parent and (signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+                                      or signal.getsignal(signal.SIGINT) is not signal.SIG_DFL):
+            raise AssertionError("the parent's handler in the child")
+        return render(run)
+
+    monkeypatch.setattr(reports.html, "render_html", checked)
+    old_term = signal.signal(signal.SIGTERM, lambda *_: None)
+    try:
+        run = sample_run()
+        rendering = Prerender(Targets(html=tmp_path / "x.html"))
+        rendering(run)
+        assert rendering.rendered is not None and rendering.rendered.html(run) is not None
+    finally:
+        signal.signal(signal.SIGTERM, old_term)
+
+
+def test_a_child_that_gives_nothing_in_time_is_stopped_and_the_report_rendered_here(tmp_path, monkeypatch):
+    import time
+
+    parent = os.getpid()
+    render = reports.html.render_html
+
+    def stuck(run):
+        if os.getpid() != parent:
+            time.sleep(60)  # a lock it inherited that nobody will release
+        return render(run)
+
+    monkeypatch.setattr(reports.html, "render_html", stuck)
+    monkeypatch.setattr(prerender, "WAIT_SECONDS", 1)
+    run = sample_run()
+    rendering = Prerender(Targets(html=tmp_path / "x.html"))
+    rendering(run)
+    pid = rendering.rendered._child[0]
+    started = time.monotonic()
+    got = written(tmp_path, "child", run, rendering)
+    assert time.monotonic() - started < 30
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+    assert got == written(tmp_path, "here", run)
