@@ -146,6 +146,34 @@ NOTES = """## What bounds each figure
   and evaluation, 0.15 to 0.2 s saving the run and 0.4 s writing three reports, with the server and
   one core idle. The target needs either that last second moved into the collection's waits (a
   streaming evaluation, datasets judged as they arrive) or about a fifth less client CPU overall.
+  The fifteenth session's machine ran the floor at 0.71 to 0.82 s (the fourteenth's at 1.56 s). It
+  cut the run's wall where a core stood idle or the interpreter lock changed hands: a PostgreSQL
+  source over psycopg is read in its source's thread (it sends each table's query ahead itself; the
+  engine's read-ahead thread only handed the lock back and forth: 1.840 -> 1.611 s, process CPU
+  1.511 -> 1.335 s, interleaved in one process, 12 reps, with the next change); the audit's
+  sessions start no parallel workers (`parallel_workers`, default 0: the big table's scan is one
+  server process, not three, on two cores shared with the client); the catalogue statistics are
+  read on the second connection while the first reflects the columns (the first table read at 0.13
+  s, not 0.17 s: 1.525 -> 1.479 s); and `auditor scan` renders the HTML report in a forked child
+  while the run is stored and the JSON and CSV are written (1.636 -> 1.567 s; the child copies the
+  pages of the run it reads, about 70% more CPU than rendering in place, so only the biggest report
+  pays: children for the JSON and CSV too gained nothing). A/B against the session's start in
+  alternating fresh processes: B/A 0.826, 1.96x the floor against 2.17x (a store of two audits).
+  This run: 2.04x (end to end 1.516 s against 0.742 s, n=5), on one store that holds eleven audits
+  by its last: the store's integrity check at open (`PRAGMA quick_check`, about 1 ms a MiB) and the
+  history queries grow with the runs kept. Measured and left out: the big tables started before the
+  rest of the reflection (no gain once their scan is serial), the server-side cut dropped for text
+  columns bounded by their declared length, a garbage-collector threshold of 250k or 1M, a child
+  per report format. Where a warm run's time goes now: the catalogue and reflection 0.13 s (both
+  cores busy); 0.45 s while the 5,000,000-row table is scanned (0.37 s of one core): the cores are
+  saturated and the client gets about two thirds of one; 0.45 s client-bound (0.77 ms a table:
+  rows to text and their digests 0.26, the round trip 0.2, describing the table 0.09, the memo
+  digest and the rest of the classification 0.13); then 0.18 s of history, judgement and
+  evaluation on one core; then storing the run and writing the JSON and CSV beside the HTML's
+  child (0.2 to 0.25 s). The run's CPU over both cores allows 1.57x, this process's alone 1.99x:
+  the target needs less client CPU a table (the digests and the classification off the collecting
+  thread, which the eighth session found did not pay on two cores) or the one-core stretch after
+  collection overlapped with the big table's scan.
 - **Classifier throughput** (uncapped, 1 MiB per call): columns (CSV/JSONL parsed as the readers
   do) validate each distinct value once and stop once every type's decision is settled (99% Wilson
   bounds; counts extrapolated, flagged `estimated`); phones are checked against patterns compiled
