@@ -68,10 +68,17 @@ class Prerendered:
         child, self._child = self._child, None
         if child is None:
             return None
-        pid, read = child
+        try:
+            return self._take(run, *child)
+        except Exception:  # noqa: BLE001 - an accelerator: whatever fails here, the report is rendered in the process
+            log.debug("reports: the HTML report's child gave no text", exc_info=True)
+            _stop(child[0])
+            return None
+
+    def _take(self, run: Run, pid: int, read: int) -> str | None:
         data = _read_within(read, WAIT_SECONDS)
-        if data is None:  # no end of the text in time (a child stuck on a lock it inherited): stopped
-            log.warning("reports: the child rendering the HTML report gave nothing within %ds: rendered here",
+        if data is None:  # no end of the text in time (a child stuck on a lock it inherited), or a failed read
+            log.warning("reports: the child rendering the HTML report gave no text within %ds: rendered here",
                         WAIT_SECONDS)
             _stop(pid)
             return None
@@ -109,16 +116,19 @@ WAIT_SECONDS = 300
 
 
 def _read_within(fd: int, seconds: float) -> bytes | None:
-    """Everything up to the end of the pipe ``fd`` (closed here), or None past ``seconds``."""
+    """Everything up to the end of the pipe ``fd`` (closed here), or None past ``seconds`` (or
+    on a failed read). ``poll``, not ``select``: a descriptor past 1,023 is fine."""
     import select
     import time
 
     deadline = time.monotonic() + seconds
     chunks: list[bytes] = []
     try:
+        waiting = select.poll()
+        waiting.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
         while True:
             left = deadline - time.monotonic()
-            if left <= 0 or not select.select([fd], [], [], left)[0]:
+            if left <= 0 or not waiting.poll(max(1, int(left * 1000))):
                 return None
             chunk = os.read(fd, 1 << 20)
             if not chunk:

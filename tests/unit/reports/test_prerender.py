@@ -190,3 +190,24 @@ def test_a_child_that_gives_nothing_in_time_is_stopped_and_the_report_rendered_h
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
     assert got == written(tmp_path, "here", run)
+
+
+def test_a_pipe_past_descriptor_1023_is_read(tmp_path, monkeypatch):
+    # select() refuses a descriptor past FD_SETSIZE; a scan with many files open still gets the child's text
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1100:
+        pytest.skip("cannot open 1,100 descriptors here")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1100), hard))
+    spare = [os.open(os.devnull, os.O_RDONLY) for _ in range(1050)]  # the pipe's descriptors come after these
+    try:
+        run = sample_run()
+        rendering = Prerender(Targets(html=tmp_path / "x.html"))
+        rendering(run)
+        assert rendering.rendered is not None and rendering.rendered._child[1] > 1023
+        assert rendering.rendered.html(run) is not None
+    finally:
+        for fd in spare:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
