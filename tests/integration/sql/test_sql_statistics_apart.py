@@ -43,6 +43,18 @@ def pg(pg_url):
     return pg_url
 
 
+def first_on_the_statistics_connection(monkeypatch, sql: str) -> None:
+    """Fault injection: ``sql`` runs before the statistics' own statement, on their connection only."""
+    tables = Postgres.tables
+
+    def faulty(self, conn, schemas):
+        if threading.current_thread().name.startswith("sql-statistics-"):
+            conn.exec_driver_sql(sql)
+        return tables(self, conn, schemas)
+
+    monkeypatch.setattr(Postgres, "tables", faulty)
+
+
 def comparable(items) -> dict:
     return {name: o.model_dump() for name, o in by_name(items).items()}
 
@@ -88,35 +100,21 @@ def test_a_role_allowed_one_connection_is_read_whole_over_it(pg):
 
 
 def test_a_statistics_statement_that_fails_on_the_second_connection_is_the_sources_error(pg, monkeypatch):
-    # fault injection: the statistics' statement fails on the second connection only (a refusal)
-    tables = Postgres.tables
-
-    def refused(self, conn, schemas):
-        if threading.current_thread().name.startswith("sql-statistics-"):
-            conn.exec_driver_sql("SELECT * FROM pg_catalog.pg_no_such_view")
-        return tables(self, conn, schemas)
-
-    monkeypatch.setattr(Postgres, "tables", refused)
+    # the statistics' statement fails on the second connection only (a refusal)
+    first_on_the_statistics_connection(monkeypatch, "SELECT * FROM pg_catalog.pg_no_such_view")
     with pytest.raises(ConnectorError, match="cannot read the catalog of postgresql://.*pg_no_such_view"):
         scan(pg, AS_OF, **BIG)
     assert not [t for t in threading.enumerate() if t.name.startswith("sql-statistics-")]
 
 
 def test_a_source_that_fails_while_the_statistics_are_read_leaves_no_connection_behind(pg, monkeypatch):
-    # fault injection: the statistics' statement is slow (the server sleeps), the reflection fails
+    # the statistics' statement is slow (the server sleeps), the reflection fails
     import time
-
-    tables = Postgres.tables
-
-    def slow(self, conn, schemas):
-        if threading.current_thread().name.startswith("sql-statistics-"):
-            conn.exec_driver_sql("SELECT pg_sleep(20)")
-        return tables(self, conn, schemas)
 
     def broken(self, *args, **kwargs):
         raise RuntimeError("the reflection broke")
 
-    monkeypatch.setattr(Postgres, "tables", slow)
+    first_on_the_statistics_connection(monkeypatch, "SELECT pg_sleep(20)")
     monkeypatch.setattr(sqlconn.Connector, "_reflect", broken)
     started = time.monotonic()
     with pytest.raises(RuntimeError, match="the reflection broke"):
@@ -132,18 +130,11 @@ def test_a_source_that_fails_while_the_statistics_are_read_leaves_no_connection_
 
 
 def test_statistics_that_fail_when_no_schema_asked_for_them_are_still_the_sources_error(pg, monkeypatch):
-    # fault injection: every schema's reflection fails (their own errors) and the statistics fail too
-    tables = Postgres.tables
-
-    def refused(self, conn, schemas):
-        if threading.current_thread().name.startswith("sql-statistics-"):
-            conn.exec_driver_sql("SELECT * FROM pg_catalog.pg_no_such_view")
-        return tables(self, conn, schemas)
-
+    # every schema's reflection fails (their own errors) and the statistics fail too
     def unreflectable(self, inspector, setup, schema, infos_now):
         setup.exec_driver_sql("SELECT * FROM pg_catalog.pg_no_such_columns")
 
-    monkeypatch.setattr(Postgres, "tables", refused)
+    first_on_the_statistics_connection(monkeypatch, "SELECT * FROM pg_catalog.pg_no_such_view")
     monkeypatch.setattr(sqlconn.Connector, "_reflect_schema", unreflectable)
     with pytest.raises(ConnectorError, match="cannot read the catalog of postgresql://.*pg_no_such_view"):
         scan(pg, AS_OF, **BIG)
