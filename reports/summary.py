@@ -15,6 +15,7 @@ from reports.context import judged, stale_headline, unknown_age_words
 from reports.format import num, plural
 
 MAX_FINDING_LINES = 12
+MAX_STALE_LINES = 12  # the oldest stale datasets the console names (the cron mail); the report has them all
 
 
 # control characters (a newline, a carriage return, an escape) in names from an audited store: shown
@@ -66,10 +67,12 @@ def summary_lines(run: Run) -> list[str]:
     limit = lead[0]["max_age"] if lead else (run.policy_limits.get("max_age_days") or 365)
     if lead:
         lines.append(f"Stale personal data at vendors (not written for more than {limit} days):")
-        for x in lead:
+        for x in lead[:MAX_STALE_LINES]:
             records = "unknown records" if x["records"] is None else f"{num(x['records'])} records"
             lines.append(f"  {_short(x['vendor'], 30):<30} {_short(x['dataset'], 36):<36} "
                          f"{x['age_days']:>6,} days ({x['years']:.1f} y)  {records:>15}  {', '.join(x['types'])}")
+        if len(lead) > MAX_STALE_LINES:
+            lines.append(f"  ... and {plural(len(lead) - MAX_STALE_LINES, 'more stale dataset')} in the report")
     else:
         unknown = unknown_age_words(run)
         lines.append(f"Stale personal data at vendors: none older than {limit} days found"
