@@ -395,6 +395,22 @@ class Connector:
         if w is not None:
             _arm_watch(w, self.dialect, self.opts.statement_timeout, conn.connection.dbapi_connection)
 
+    @contextlib.contextmanager
+    def _own_engine(self) -> Iterator[sa.Engine]:
+        """An engine for a second connection (the statistics', the read-ahead's), with a
+        client-side watchdog of its own (one statement armed at a time per watchdog); on the way
+        out its watchdog is stopped and the engine disposed of."""
+        watch = _Watch(Watchdog(self.read_timeout))
+        engine: sa.Engine | None = None
+        try:
+            engine = self._engine(watch)
+            yield engine
+        finally:
+            watch.watchdog.close()
+            if engine is not None:
+                engine.dispose()
+                self._watches.pop(engine, None)
+
     def _silent(self, conn: sa.Connection | None = None) -> str | None:
         """The reason when the last statement (over ``conn``, else the main connection) was cut
         off by the client-side deadline."""
@@ -1316,36 +1332,21 @@ class Statistics:
 
     def _run(self) -> None:
         c = self.c
-        watch = _Watch(Watchdog(c.read_timeout))
-        engine: sa.Engine | None = None
         try:
-            engine = c._engine(watch)
-            conn = engine.connect()
-        except Exception as exc:  # noqa: BLE001 - no second connection: read on the main one
-            c.ctx.log.info("sql source %s: no second connection for the statistics (%s): read on the main one",
-                           c.source.id, type(exc).__name__)
-            conn = None
-        try:
-            if conn is not None:
-                with conn:
-                    self._driver = conn.connection.driver_connection
-                    if self._stopping.is_set():
-                        return
-                    setup = conn.execution_options(auditor_phase="setup")
-                    try:
-                        c.dialect.lock_wait(setup, c._catalog_wait)
-                        self.infos = c.dialect.tables(setup, self.schemas)
-                    except sa.exc.DBAPIError as exc:
-                        self.error, self.silent = exc, c._silent(setup)
-        except Exception as exc:  # noqa: BLE001 - anything else: read on the main one, which names what fails
+            with c._own_engine() as engine, engine.connect() as conn:
+                self._driver = conn.connection.driver_connection
+                if self._stopping.is_set():
+                    return
+                setup = conn.execution_options(auditor_phase="setup")
+                try:
+                    c.dialect.lock_wait(setup, c._catalog_wait)
+                    self.infos = c.dialect.tables(setup, self.schemas)
+                except sa.exc.DBAPIError as exc:
+                    self.error, self.silent = exc, c._silent(setup)
+        except Exception as exc:  # noqa: BLE001 - no second connection, or anything else: read on the main one
             c.ctx.log.info("sql source %s: statistics not read on a second connection (%s): read on the main one",
                            c.source.id, type(exc).__name__)
             self.error = None  # the statistics it read, if any, stand; else they are read on the main one
-        finally:
-            watch.watchdog.close()
-            if engine is not None:
-                engine.dispose()
-                c._watches.pop(engine, None)
 
 
 class ReadAhead:
@@ -1394,22 +1395,25 @@ class ReadAhead:
 
     def _run(self) -> None:
         c = self.c
-        watch = _Watch(Watchdog(c.read_timeout))
-        engine: sa.Engine | None = None
-        conn: sa.Connection | None = None
         try:
-            engine = c._engine(watch)
-            conn = engine.connect().execution_options(**_TABLE)  # its statements are its tables'
-            conn = c._read_session(conn)  # a lock is named as one, as on the main connection
-            for t in self.order:
-                with self.cond:
-                    if self.stopped:
-                        break
-                if c.ctx.cancel.is_set():
-                    break
-                self._put(t.key, c._table_or_error(conn, self.server, t))
-                if conn.invalidated or conn.closed:
-                    break  # the rest go to the main connection (which reconnects as it always does)
+            with c._own_engine() as engine:
+                conn: sa.Connection | None = None
+                try:
+                    conn = engine.connect().execution_options(**_TABLE)  # its statements are its tables'
+                    conn = c._read_session(conn)  # a lock is named as one, as on the main connection
+                    for t in self.order:
+                        with self.cond:
+                            if self.stopped:
+                                break
+                        if c.ctx.cancel.is_set():
+                            break
+                        self._put(t.key, c._table_or_error(conn, self.server, t))
+                        if conn.invalidated or conn.closed:
+                            break  # the rest go to the main connection (which reconnects as it always does)
+                finally:
+                    with contextlib.suppress(Exception):
+                        if conn is not None:
+                            conn.close()
         except Exception as exc:  # noqa: BLE001 - no second connection: the main one reads these tables
             c.ctx.log.info("sql source %s: no read-ahead connection (%s): the big tables are read on the main one",
                            c.source.id, type(exc).__name__)
@@ -1417,10 +1421,3 @@ class ReadAhead:
             with self.cond:
                 self.finished = True
                 self.cond.notify_all()
-            with contextlib.suppress(Exception):
-                if conn is not None:
-                    conn.close()
-            watch.watchdog.close()
-            if engine is not None:
-                engine.dispose()
-                c._watches.pop(engine, None)
