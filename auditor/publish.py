@@ -81,10 +81,15 @@ class Prerender:
                 log.debug("reports: the HTML report is not rendered ahead", exc_info=True)
                 self.rendered = None
 
+    def take(self) -> Prerendered | None:
+        """The child's handle, now the caller's (to take its text, and reap it)."""
+        rendered, self.rendered = self.rendered, None
+        return rendered
+
     def close(self) -> None:
-        if self.rendered is not None:
-            self.rendered.close()
-            self.rendered = None
+        rendered = self.take()
+        if rendered is not None:
+            rendered.close()
 
 
 class TargetsNotWritten(OSError):
@@ -159,11 +164,9 @@ def publish(run: Run, config: Config, fail_on: str, targets: Targets, redactor: 
     """``run`` is stored: judge its exit code at ``fail_on``, write every output ``targets``
     names (``rendered``: the door's :class:`Prerender`, whose HTML is used), notify."""
     out = Published(code=exit_code(run, fail_on))
-    pre, rendered_html = (rendered, rendered.rendered) if rendered is not None else (None, None)
-    if pre is not None:
-        pre.rendered = None  # taken here: write_targets reaps it
-    try:
-        out.written = write_targets(run, config, targets, fail_on, policy_specs, rendered=rendered_html)
+    try:  # the child's handle taken: write_targets writes its text and reaps it
+        out.written = write_targets(run, config, targets, fail_on, policy_specs,
+                                    rendered=rendered.take() if rendered is not None else None)
     except OSError as exc:  # the run is stored; its reports are not (all): not a usable result for a gate
         out.error, out.code = redactor(str(exc)), 3
         out.written = list(getattr(exc, "written", []))
