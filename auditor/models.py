@@ -387,12 +387,22 @@ class DatasetTree:
 
     def __init__(self, datasets: Iterable[Dataset]) -> None:
         self.datasets = list(datasets)
-        self.by_key: dict[tuple[str, str], Dataset] = {d.key: d for d in self.datasets}
+        # a key given twice: the last assessed copy stands for it (a parent, a finding's dataset), never an
+        # error copy of it (a listing that failed after the bucket's settings were read)
+        self.by_key: dict[tuple[str, str], Dataset] = {d.key: d for d in self.datasets if d.status != "assessed"}
+        self.by_key.update({d.key: d for d in self.datasets if d.status == "assessed"})
         self.children: dict[tuple[str, str], list[Dataset]] = {}
         for d in self.datasets:
             p = self.parent(d)
             if p is not None:
                 self.children.setdefault(p.key, []).append(d)
+
+    @staticmethod
+    def work_key(d: Dataset) -> tuple[str, ...]:
+        """The key what is worked out of ``d`` is kept under (its content, a rule's applicability, its
+        age): its key, or for a copy that is not assessed, its key and status, so an error copy of a
+        dataset given twice never answers for the assessed copy (nor the other way round)."""
+        return (d.source, d.name) if d.status == "assessed" else (d.source, d.name, d.status)
 
     def parent(self, d: Dataset) -> Dataset | None:
         if d.parent is None or d.parent == d.name:

@@ -41,7 +41,7 @@ NOT_ASSESSED_DEFAULT: dict[str, Any] = dict(
     references=("GDPR Art. 5(2) (accountability)", "PDPA s11-s12 (accountability)"),
 )
 
-_Key = tuple[str, str]
+_Key = tuple[str, ...]  # a dataset key, or an error copy's work key (DatasetTree.work_key)
 _Items = tuple[tuple[str, PersonalData], ...]
 
 
@@ -52,11 +52,11 @@ class _Tree(DatasetTree):
 
     def subtree(self, d: Dataset) -> tuple[_Items, bool, tuple[str, ...]]:
         """Personal data found in and under ``d``, whether all of it was classified, its types."""
-        key = (d.source, d.name)
+        key = (d.source, d.name) if d.status == "assessed" else self.work_key(d)
         if key in self._sub:
             return self._sub[key]
         self._sub[key] = ((), False, ())  # guards a cyclic parent chain
-        kids = self.children.get(key, [])
+        kids = self.children.get(d.key, [])
         # a parent with children had no sample of its own when all its content lies below them
         # (not classified, nothing named unsampled); content of its own that was not read (its
         # ``unsampled``: corrupt or skipped objects at a bucket's root) leaves it incomplete
@@ -158,7 +158,7 @@ class _Run:
     def applies(self, rule: Rule, d: Dataset) -> tuple[Effective, _Items, bool] | None:
         """The rule's settings for ``d`` and its personal data (filtered), if the rule applies."""
         memo = self._memo(rule)
-        key = (d.source, d.name)
+        key = (d.source, d.name) if d.status == "assessed" else self.tree.work_key(d)
         known = memo.get(key, _UNSEEN)  # not try/except: most calls are a first (a KeyError each)
         if known is not _UNSEEN:
             return known  # type: ignore[return-value]
@@ -231,7 +231,7 @@ class _Run:
         answers the second as the first). The others' answers are used once: not kept, they cost
         no memo entries (two objects per rule and dataset for the garbage collector to walk)."""
         if self._again is None:
-            keys = [d.key for d in self.tree.datasets]
+            keys = [self.tree.work_key(d) for d in self.tree.datasets]
             again = set(self.tree.children) | {k for k, n in Counter(keys).items() if n > 1}
             self._again = [k in again for k in keys]
         return self._again
@@ -270,7 +270,7 @@ class _Run:
             else:
                 if not again:  # applies(rule, d), inlined, not kept
                     applied = self._apply(rule, eff0 if same_eff else rule.effective(d), d)
-                elif (key := (d.source, d.name)) in memo:  # asked already (a child's covered() asks its parent)
+                elif (key := self.tree.work_key(d)) in memo:  # asked already (a child's covered() asks its parent)
                     applied = memo[key]
                 else:
                     applied = memo[key] = self._apply(rule, eff0 if same_eff else rule.effective(d), d)

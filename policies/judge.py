@@ -37,11 +37,14 @@ def judge(policy_set, datasets: Sequence[Dataset], vendors: Mapping[str, Vendor]
     tree = run.tree
     as_of = run.as_of
 
-    personal: dict[tuple[str, str], bool | None] = {}
-    types: dict[tuple[str, str], tuple[str, ...]] = {}
-    age: dict[tuple[str, str], tuple[int | None, Literal["exact", "at_least", "at_most"] | None, int, bool | None]] = {}
-    own: dict[tuple[str, str], bool] = {}
-    keys = [d.key for d in tree.datasets]  # each dataset's key, made once (a property: a new tuple each time)
+    personal: dict[tuple[str, ...], bool | None] = {}
+    types: dict[tuple[str, ...], tuple[str, ...]] = {}
+    age: dict[tuple[str, ...], tuple[int | None, Literal["exact", "at_least", "at_most"] | None, int, bool | None]] = {}
+    own: dict[tuple[str, ...], bool] = {}
+    # each dataset's key, made once (a property: a new tuple each time); an error copy of a key given twice
+    # is kept apart (DatasetTree.work_key): its unknown age and empty content never answer for the assessed copy
+    work = tree.work_key
+    keys = [work(d) for d in tree.datasets]
     for d, key, again in zip(tree.datasets, keys, run.asked_again()):
         items, complete, t = tree.subtree(d)
         name = d.name
@@ -68,11 +71,11 @@ def judge(policy_set, datasets: Sequence[Dataset], vendors: Mapping[str, Vendor]
         j = Judgment(
             personal=personal[key], personal_types=types[key],
             age_days=days, age_bound=bound, max_age_days=max_age, stale=stale,
-            age_unit=parent is None or (stale is True and age[parent.key][3] is not True),
+            age_unit=parent is None or (stale is True and age[work(parent)][3] is not True),
             held_unit=own[key], personal_rows=rows.direct.get(key) if own[key] else 0,
             # no parent, no ancestors: the walk is only made where there are some to look at
             stale_unit=stale_personal and (parent is None or not any(
-                age[a.key][3] is True and personal[a.key] is True for a in tree.ancestors(d))),
+                age[work(a)][3] is True and personal[work(a)] is True for a in tree.ancestors(d))),
             rows=n_rows, rows_basis=basis)
         update: dict = {"judgment": j}
         if d.kind != "table":
@@ -111,12 +114,12 @@ class _Rows:
 
     def __init__(self, tree) -> None:
         self.tree = tree
-        self.memo: dict[tuple[str, str], tuple[int | None, str | None, int, int, bool]] = {}
-        self.direct: dict[tuple[str, str], int | None] = {}  # rows of a dataset's own objects (not its prefixes')
+        self.memo: dict[tuple[str, ...], tuple[int | None, str | None, int, int, bool]] = {}  # by work_key
+        self.direct: dict[tuple[str, ...], int | None] = {}  # rows of a dataset's own objects (not its prefixes')
 
     def of(self, d: Dataset) -> tuple[int | None, str | None]:
         if d.kind == "table":
-            self.direct[d.key] = d.records
+            self.direct[self.tree.work_key(d)] = d.records
             return d.records, d.records_basis
         rows, partial, sampled, objects, exact = self._node(d)
         if d.known.rows_sampled is None and d.records is not None and not (d.records_basis or "").startswith("objects"):
@@ -136,17 +139,18 @@ class _Rows:
 
     def _node(self, d: Dataset) -> tuple[int | None, str | None, int, int, bool]:
         """(rows, "partial" when part of it is unknown, objects sampled, objects, exact)."""
-        if d.key in self.memo:
-            return self.memo[d.key]
-        self.memo[d.key] = (None, None, 0, 0, False)  # guards a cyclic parent chain
+        key = self.tree.work_key(d)
+        if key in self.memo:
+            return self.memo[key]
+        self.memo[key] = (None, None, 0, 0, False)  # guards a cyclic parent chain
         kids = self.tree.children.get(d.key, [])
         objects = self._objects(d)
         if d.known.rows_sampled is None and d.records is not None and not (d.records_basis or "").startswith("objects"):
             # rows given by whoever built the dataset (an older run, a connector that counts them): kept as they are
-            self.memo[d.key] = (d.records, None, 0, objects, d.records_basis == "counted")
+            self.memo[key] = (d.records, None, 0, objects, d.records_basis == "counted")
             below = [self._node(k)[0] for k in kids]
-            self.direct[d.key] = max(0, d.records - sum(r for r in below if r is not None))
-            return self.memo[d.key]
+            self.direct[key] = max(0, d.records - sum(r for r in below if r is not None))
+            return self.memo[key]
         direct = max(0, objects - sum(self._objects(k) for k in kids))
         stats = d.known.rows_sampled
         total: float | None = None
@@ -161,7 +165,7 @@ class _Rows:
                 sampled = min(stats.objects, direct)
             else:
                 unknown_part, exact = True, False
-        self.direct[d.key] = None if unknown_part else int(round(total or 0))
+        self.direct[key] = None if unknown_part else int(round(total or 0))
         for k in kids:
             k_rows, _, k_sampled, _, k_exact = self._node(k)
             sampled += k_sampled
@@ -173,5 +177,5 @@ class _Rows:
         if total is None and not unknown_part:
             total = 0  # no objects at all: no rows, counted
         rows = None if total is None else int(round(total))
-        self.memo[d.key] = (rows, "partial" if unknown_part and rows is not None else None, sampled, objects, exact)
-        return self.memo[d.key]
+        self.memo[key] = (rows, "partial" if unknown_part and rows is not None else None, sampled, objects, exact)
+        return self.memo[key]

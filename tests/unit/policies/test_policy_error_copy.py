@@ -1,0 +1,55 @@
+"""A dataset given twice, once assessed and once as an error (a bucket whose listing failed after its
+settings were read, a table read and then lost): the error copy is not-assessed, and never hides
+what the assessed copy showed, in whatever order the two come. Judging and evaluating kept their
+answers per dataset key, so the error copy's "does not apply" (or its empty content, or its unknown
+age) answered for the assessed copy too: a public bucket holding stale personal data lost its
+public-exposure finding when a prefix under it came first and the error copy last."""
+
+from __future__ import annotations
+
+from itertools import permutations
+
+import pytest
+from policy_helpers import AS_OF, bucket, days_ago, prefix, run
+
+from auditor.models import DatasetTree
+from policies import judge, load_policies
+
+PACK = ["builtin:baseline"]
+
+
+def _estate():
+    public = bucket("exports", public=True, last_modified=days_ago(2000))
+    below = prefix("exports/2019/", "exports", public=True, last_modified=days_ago(2000))
+    lost = bucket("exports", status="error", error="listing failed midway", public=None, personal_data=(),
+                  classified=False, last_modified=None)
+    return [public, below, lost]
+
+
+def _rules_on(findings, dataset):
+    return {f.rule for f in findings if f.dataset == dataset}
+
+
+@pytest.mark.parametrize("order", list(permutations(range(3))))
+@pytest.mark.parametrize("judged_first", [False, True], ids=["evaluated", "judged-then-evaluated"])
+def test_the_error_copy_never_hides_the_assessed_copy(order, judged_first):
+    estate = [_estate()[i] for i in order]
+    if judged_first:  # as the engine does: judged, then evaluated over the judged datasets
+        estate = judge(load_policies(PACK), estate, {}, AS_OF)
+    findings = run(PACK, estate)
+    on_bucket = _rules_on(findings, "exports")
+    assert {"public-exposure", "stale-personal-data", "not-assessed"} <= on_bucket, (order, on_bucket)
+
+
+@pytest.mark.parametrize("order", list(permutations(range(3))))
+def test_the_assessed_copy_is_judged_on_its_own_facts(order):
+    estate = [_estate()[i] for i in order]
+    judged = judge(load_policies(PACK), estate, {}, AS_OF)
+    assessed = next(d for d in judged if d.name == "exports" and d.status == "assessed")
+    assert assessed.judgment.personal is True and assessed.judgment.stale is True, (order, assessed.judgment)
+
+
+def test_a_prefix_hangs_under_the_assessed_copy():
+    public, below, lost = _estate()
+    for datasets in ([public, below, lost], [lost, below, public]):
+        assert DatasetTree(datasets).parent(below) is public
