@@ -22,6 +22,8 @@ from .checks import checks
 from .ruleset import PolicySet, Rule, Scoped
 from .schema import OverrideSpec, PolicyFileSpec, RuleSpec
 
+NOT_ASSESSED_ID = "not-assessed"  # the rule id and check of "could not be assessed" (models.leaves_incomplete reads it)
+
 PACKS = Path(__file__).parent / "packs"
 
 
@@ -151,6 +153,12 @@ class _Build:
 
     def add_rule(self, spec: RuleSpec, file: str, lines: dict[Path_, int], at: Path_) -> None:
         line = _line(lines, at)
+        if spec.id == NOT_ASSESSED_ID and spec.check != NOT_ASSESSED_ID:
+            # the id every report, the exit code and the run's status read as "could not be assessed":
+            # another check under it would turn its failures into unknowns (exit 3, never its severity)
+            raise PolicyError(f"rule id {NOT_ASSESSED_ID!r} is reserved for check {NOT_ASSESSED_ID!r} "
+                              f"(this rule's check is {spec.check!r}): give the rule another id",
+                              file=file, line=_line(lines, (*at, "id")), key=_dotted((*at, "id")))
         if spec.id in self.rules:
             first = self.rules[spec.id]
             raise PolicyError(f"duplicate rule id {spec.id!r} (first defined at {first.file}:{first.line})",
