@@ -74,13 +74,13 @@ def summary(run: Run | None, code: int, reports: dict[str, Path] | None = None, 
 def stale_summary(run: Run) -> dict:
     """Personal records in stale datasets and the oldest of them: the HTML report's own figures
     (reports.context), so a chat message and the report never disagree. Names and counts only."""
-    from reports.context import build_report_context
+    from reports.context import report_summary
 
-    ctx = build_report_context(run)
+    ctx = report_summary(run)
     stale = ctx["headline"]["stale"]
     oldest = ctx["oldest"][0] if ctx["oldest"] else None
     return {"records": stale["value"], "records_text": stale["text"], "datasets": ctx["headline"]["stale_datasets"],
-            "max_age": ctx["run"]["max_age"],
+            "max_age": ctx["max_age"],
             "worst": {"dataset": oldest["name"], "vendor": oldest["vendor"], "source": oldest["source"],
                       "last_modified": oldest["last_modified"], "age": oldest["age"], "records": oldest["records"]}
             if oldest else None}

@@ -353,23 +353,64 @@ def _inventory(run: Run, tree: _Tree, max_age: int) -> list[dict[str, Any]]:
     return rows
 
 
+def _summary(run: Run, tree: DatasetTree, cov: dict[str, list[dict[str, Any]]], max_age: int,
+             vendor_names: dict[str, str], open_findings: list[Finding]) -> dict[str, Any]:
+    """The report's headline figures and its oldest stale datasets (``run`` judged)."""
+    by_sev = Counter(f.severity for f in open_findings)
+    personal = [d for d in run.datasets if _j(d).held_unit]
+    stale_personal = [d for d in run.datasets if _j(d).stale_unit]
+    return {
+        "headline": {
+            "open_total": len(open_findings),
+            "open": [{"severity": s, "label": SEVERITY_LABELS[s], "count": by_sev.get(s, 0)} for s in SEVERITIES],
+            "personal": _held(personal, _blind(run, tree, cov)), "personal_datasets": len(personal),
+            "personal_vendors": len({d.vendor for d in personal}),
+            "stale": _with_note(_total(stale_personal, "records"), unknown_age_words(run)),
+            "stale_datasets": len(stale_personal),
+            "new": sum(1 for f in open_findings if f.new), "resolved": len(run.resolved),
+            "has_previous": run.previous_run_id is not None,
+            "not_assessed": len(cov["missing"]), "partly_assessed": len(cov["partial"]),
+            "lead": stale_headline(run),
+            "waived": sum(1 for f in run.findings if f.status == "waived"),
+        },
+        "oldest": [{"name": d.name, "vendor": vendor_names.get(d.vendor, d.vendor), "source": d.source,
+                    "last_modified": day(d.last_modified), "age": age_text(d),
+                    "over": days((_j(d).age_days or 0) - (_j(d).max_age_days or max_age)),
+                    "records": num(d.records)}
+                   for d in sorted(stale_personal, key=lambda d: -(_j(d).age_days or 0))[:10]],
+    }
+
+
+def _max_age(run: Run) -> int:
+    return int(run.policy_limits.get("max_age_days") or DEFAULT_MAX_AGE_DAYS)
+
+
+def report_summary(run: Run) -> dict[str, Any]:
+    """What a notification and the metrics read of the report: its ``headline`` figures, its
+    ``oldest`` stale datasets and the ``max_age`` they are judged by, as :func:`build_report_context`
+    gives them (the same code), without the rest of the report (its inventory and findings' rows,
+    most of the work on a large estate)."""
+    run = judged(run)
+    max_age = _max_age(run)
+    vendor_names = {v.id: v.name or v.id for v in run.vendors}
+    open_findings = [f for f in run.findings if f.status == "open"]
+    return {**_summary(run, _Tree(run.datasets), coverage(run), max_age, vendor_names, open_findings),
+            "max_age": days(max_age)}
+
+
 def build_report_context(run: Run) -> dict[str, Any]:
     run = judged(run)
     tree = _Tree(run.datasets)
-    max_age = int(run.policy_limits.get("max_age_days") or DEFAULT_MAX_AGE_DAYS)
+    max_age = _max_age(run)
     vendor_names = {v.id: v.name or v.id for v in run.vendors}
     open_findings = [f for f in run.findings if f.status == "open"]
-    by_sev = Counter(f.severity for f in open_findings)
     roots = [d for d in run.datasets if tree.parent(d) is None]
-    personal = [d for d in run.datasets if _j(d).held_unit]
-    stale_personal = [d for d in run.datasets if _j(d).stale_unit]
-    lead = stale_headline(run)
-    lead_keys = {(x["source"], x["dataset"]) for x in lead}
+    cov = coverage(run)
+    summary = _summary(run, tree, cov, max_age, vendor_names, open_findings)
+    lead_keys = {(x["source"], x["dataset"]) for x in summary["headline"]["lead"]}
     findings = sorted((_finding(f, run, tree, vendor_names) for f in run.findings),
                       key=lambda x: (x["status"] != "open", not (x["stale"] and (x["source"], x["dataset"]) in lead_keys),
                                      x["rank"], x["vendor_name"].lower(), x["dataset"], x["rule"], x["id"]))
-    new_open = [f for f in open_findings if f.new]
-    cov = coverage(run)
     trigger, trigger_detail = trigger_words(run)
     status = run.status
     if status == "complete" and (cov["missing"] or cov["partial"] or run.waived_unknowns()):
@@ -396,29 +437,14 @@ def build_report_context(run: Run) -> dict[str, Any]:
                   "sources_failed": sum(1 for s in run.sources if s.status == "error"),
                   "datasets": len(run.datasets), "datasets_text": _kinds_text(list(run.datasets)),
                   "records": _total(roots, "records"), "bytes": _total(roots, "bytes")},
-        "headline": {
-            "open_total": len(open_findings),
-            "open": [{"severity": s, "label": SEVERITY_LABELS[s], "count": by_sev.get(s, 0)} for s in SEVERITIES],
-            "personal": _held(personal, _blind(run, tree, cov)), "personal_datasets": len(personal),
-            "personal_vendors": len({d.vendor for d in personal}),
-            "stale": _with_note(_total(stale_personal, "records"), unknown_age_words(run)),
-            "stale_datasets": len(stale_personal),
-            "new": len(new_open), "resolved": len(run.resolved), "has_previous": run.previous_run_id is not None,
-            "not_assessed": len(cov["missing"]), "partly_assessed": len(cov["partial"]),
-            "lead": lead,
-            "waived": sum(1 for f in run.findings if f.status == "waived"),
-        },
+        "headline": summary["headline"],
         "vendors": _vendors(run, tree, open_findings, cov),
         "findings": findings,
         "resolved": [{"id": r.id, "rule": r.rule, "dataset": r.dataset, "source": r.source or "",
                       "severity": r.severity or ""} for r in run.resolved],
         "coverage": cov,
         "age": _age_section(run, max_age),
-        "oldest": [{"name": d.name, "vendor": vendor_names.get(d.vendor, d.vendor), "source": d.source,
-                    "last_modified": day(d.last_modified), "age": age_text(d),
-                    "over": days((_j(d).age_days or 0) - (_j(d).max_age_days or max_age)),
-                    "records": num(d.records)}
-                   for d in sorted(stale_personal, key=lambda d: -(_j(d).age_days or 0))[:10]],
+        "oldest": summary["oldest"],
         "attestations": attestations_section(run),
         "waived": _waived(findings, run, list(run.findings)),
         "inventory": _inventory(run, tree, max_age),

@@ -40,9 +40,9 @@ def _ts(dt: datetime | None) -> float:
 
 def build_registry(run: Run, last_complete_at: datetime | None = None) -> CollectorRegistry:
     """``last_complete_at``: the newest complete run known to the store (used when this run is not complete)."""
-    from reports.context import build_report_context
+    from reports.context import report_summary
 
-    headline = build_report_context(run)["headline"]
+    headline = report_summary(run)["headline"]
     reg = CollectorRegistry(auto_describe=True)
     Info("auditor_run", "The run these metrics describe.", registry=reg).info(
         {"run_id": run.id, "trigger": run.trigger, "status": run.status})
