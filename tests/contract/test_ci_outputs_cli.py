@@ -86,6 +86,23 @@ def test_an_incomplete_run_reports_the_last_complete_one_from_history(tmp_path, 
     assert second[("auditor_open_findings", (("rule", "not-assessed"), ("severity", "high")))] == 1
 
 
+def test_the_metrics_history_read_does_not_check_the_store_again(tmp_path, fake_connector, monkeypatch):
+    """The store's integrity check (PRAGMA quick_check, a read of every page: seconds on a store of a
+    year of nightly runs) is made once per scan, when the run opens it, not again when the metrics
+    of an incomplete run look up the last complete one."""
+    from auditor.store import Store
+
+    p = config(tmp_path, [CLEAN])
+    assert scan(p).exit_code == 0
+    checks = []
+    real = Store.check
+    monkeypatch.setattr(Store, "check", lambda self: (checks.append(1), real(self))[1])
+    p = config(tmp_path, [CLEAN], unreadable=["public.secret"])
+    assert scan(p, "--metrics", str(tmp_path / "m.prom")).exit_code == 3
+    assert gauges(tmp_path / "m.prom")[("auditor_last_complete_run_timestamp_seconds", ())] > 0
+    assert len(checks) == 1
+
+
 def test_report_re_renders_them_from_the_store(tmp_path, fake_connector):
     p = config(tmp_path, [CLEAN, STALE], vendor={"id": "v1", "contract_end": "2019-03-31"})
     assert scan(p, "--json", str(tmp_path / "r.json")).exit_code == 1
