@@ -22,17 +22,6 @@ T0 = datetime(2026, 11, 1, 2, 0, tzinfo=timezone.utc)
 DAY = timedelta(days=1)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request, tmp_path):
-    url = f"sqlite:///{tmp_path}/state.db" if request.param == "sqlite" else request.getfixturevalue("pg_url")
-    s = Store.open(url)
-    yield s
-    with s.engine.begin() as c:  # the PostgreSQL database is shared by the module
-        for t in ("findings", "datasets", "sources", "waivers", "run_lock", "runs"):
-            c.execute(sa.text(f"DELETE FROM {t}"))
-    s.close()
-
-
 def reference_first_seen(store: Store, finding_ids: list[str], as_of: datetime | None = None) -> dict[str, datetime]:
     """The query first_seen ran before: every finding row of every history run."""
     if not finding_ids:

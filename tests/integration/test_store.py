@@ -12,20 +12,6 @@ from auditor.store import Store, runs
 T0 = datetime(2026, 11, 28, tzinfo=timezone.utc)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request, tmp_path):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/state.db"
-    else:
-        url = request.getfixturevalue("pg_url")
-    s = Store.open(url)
-    yield s
-    with s.engine.begin() as c:  # the PostgreSQL database is shared by the module
-        for t in ("findings", "datasets", "sources", "waivers", "run_lock", "runs"):
-            c.execute(sa.text(f"DELETE FROM {t}"))
-    s.close()
-
-
 def make_run(run_id: str, as_of: datetime) -> Run:
     pd = PersonalData(type="email", count=12, where=("email",), examples=("j***@e***.com",))
     ds = Dataset(source="db", vendor="v", kind="table", name='public."x"><img>', uri="postgresql://h/db/t",
