@@ -49,7 +49,7 @@ log = logging.getLogger("auditor.store")
 _UPGRADE_LOCK_ID = 0x61756469746F72  # "auditor"
 _UPGRADE_LOCK_NAME = "auditor_state_upgrade"
 _UPGRADE_WAIT_SECONDS = 600  # how long an upgrade waits for another process's, then says so
-SCHEMA_HEAD = "0007"  # the newest migration (auditor/migrations/versions); a test holds them equal
+SCHEMA_HEAD = "0008"  # the newest migration (auditor/migrations/versions); a test holds them equal
 metadata = sa.MetaData()
 _KEPT = ("complete", "partial")  # the statuses of the runs that are history
 # re-judgements left out of the history by their ids up to this many, else by a subquery (_in_history)
@@ -97,7 +97,7 @@ sa.Index("ix_datasets_source_fp", datasets.c.source, datasets.c.fingerprint)
 findings = sa.Table(
     "findings", metadata,
     sa.Column("pk", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("run_id", sa.String(64), sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False, index=True),
+    sa.Column("run_id", sa.String(64), sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
     sa.Column("id", sa.String(128), nullable=False, index=True),
     sa.Column("rule", sa.String(128), nullable=False),
     sa.Column("severity", sa.String(16), nullable=False),
@@ -107,6 +107,8 @@ findings = sa.Table(
 )
 # first_seen reads (id, run_id) from this index alone, never a finding row (migration 0007)
 sa.Index("ix_findings_id_run_id", findings.c.id, findings.c.run_id)
+# a run's findings, and its not-assessed ones alone (_left_incomplete): in place of one on run_id (migration 0008)
+sa.Index("ix_findings_run_id_rule", findings.c.run_id, findings.c.rule)
 
 waivers = sa.Table(
     "waivers", metadata,

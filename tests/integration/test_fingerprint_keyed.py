@@ -106,6 +106,8 @@ def test_the_migration_clears_unkeyed_fingerprints_from_the_column_and_the_facts
         c.execute("DROP TABLE write_marks")  # 0005's table
         c.execute("DROP TABLE classify_memo")  # 0006's table
         c.execute("DROP INDEX ix_findings_id_run_id")  # 0007's index
+        c.execute("CREATE INDEX ix_findings_run_id ON findings (run_id)")  # 0008 replaced it
+        c.execute("DROP INDEX ix_findings_run_id_rule")
     Store.open(f"sqlite:///{state}").close()
     with sqlite3.connect(state) as c:
         fp, facts = c.execute("SELECT fingerprint, facts FROM datasets").fetchone()
