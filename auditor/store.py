@@ -591,7 +591,6 @@ class Store:
     def save_run(self, run: Run, memos: Mapping[str, tuple[str, Memo]] | None = None) -> None:
         """Everything of one run in one transaction. ``memos``: the classifications it made, by
         :func:`memo_key`, each with its source (replacing the dataset's earlier one)."""
-        fingerprints = {(d.source, d.name): d.facts.get("fingerprint") for d in run.datasets}
         extra = {
             "vendors": [v.model_dump(mode="json") for v in run.vendors],
             "errors": [e.model_dump(mode="json") for e in run.errors],
@@ -611,7 +610,7 @@ class Store:
                 if run.datasets:
                     conn.execute(datasets.insert(), [
                         dict(run_id=run.id, source=d.source, name=d.name, kind=d.kind,
-                             fingerprint=fingerprints.get((d.source, d.name)),
+                             fingerprint=d.facts.get("fingerprint"),  # each row its own (a key may come twice)
                              facts=d.model_dump_json()) for d in run.datasets])
                 marks = [dict(key=mark_key(d.source, d.name), source=d.source, name=d.name,
                               counter=json.dumps(d.facts["write_counter"], sort_keys=True), run_id=run.id,

@@ -47,7 +47,7 @@ from py_ocsf_models.objects.remediation import Remediation
 from py_ocsf_models.objects.resource_details import ResourceDetails
 
 from auditor import __version__
-from auditor.models import Dataset, Finding, ResolvedFinding, Run, leaves_incomplete, way_out
+from auditor.models import Dataset, DatasetTree, Finding, ResolvedFinding, Run, leaves_incomplete, way_out
 from reports.json_report import atomic_write
 
 PRODUCT = Product(name="vendor-data-auditor", vendor_name="vendor-data-auditor", version=__version__,
@@ -181,7 +181,7 @@ def resolved_record(r: ResolvedFinding, run: Run, vendor_names: dict[str, str]) 
 
 def ocsf_models(run: Run) -> list[DetectionFinding]:
     """Every finding of the run (open and waived), then every finding resolved since the previous run."""
-    by_key = {(d.source, d.name): d for d in run.datasets}
+    by_key = DatasetTree(run.datasets).by_key  # a key given twice: its assessed copy, never an error copy of it
     vendor_names = {v.id: v.name or v.id for v in run.vendors}
     out = [finding_record(f, run, by_key.get((f.source, f.dataset)), vendor_names) for f in run.findings]
     out += [resolved_record(r, run, vendor_names) for r in run.resolved]

@@ -38,6 +38,18 @@ def test_round_trip(store):
     assert store.fingerprint_since("db", run.datasets[0].name, "120:abc") == T0
 
 
+def test_a_dataset_given_twice_keeps_its_assessed_copys_fingerprint(store):
+    """A table read and then lost (its error copy after it): each stored row has its own fingerprint,
+    so the assessed one is found by the next night's "unchanged since" (it was stored without one)."""
+    run = make_run("r1", T0)
+    read = run.datasets[0]
+    lost = read.model_copy(update={"status": "error", "error": "connection reset", "facts": {}, "personal_data": ()})
+    run = run.model_copy(update={"datasets": (read, lost), "status": "partial"})
+    store.begin_run(run.model_copy(update={"status": "running"}), "cfg")
+    store.save_run(run)
+    assert store.fingerprint_since("db", read.name, "120:abc") == T0
+
+
 
 def test_the_previous_run_for_a_diff_leaves_out_its_inventory_and_the_findings_found_again(store):
     run = make_run("r1", T0)

@@ -22,7 +22,7 @@ def _estate():
     public = bucket("exports", public=True, last_modified=days_ago(2000))
     below = prefix("exports/2019/", "exports", public=True, last_modified=days_ago(2000))
     lost = bucket("exports", status="error", error="listing failed midway", public=None, personal_data=(),
-                  classified=False, last_modified=None)
+                  classified=False, last_modified=None, records=None, bytes=None)
     return [public, below, lost]
 
 
@@ -53,3 +53,31 @@ def test_a_prefix_hangs_under_the_assessed_copy():
     public, below, lost = _estate()
     for datasets in ([public, below, lost], [lost, below, public]):
         assert DatasetTree(datasets).parent(below) is public
+
+
+@pytest.mark.parametrize("order", list(permutations(range(3))))
+def test_the_error_copy_takes_none_of_the_assessed_copys_content(order):
+    """The prefixes hang under the assessed copy: the error copy neither holds their personal data nor
+    their rows (counted twice in the report's totals, and named as stale data of unknown age)."""
+    estate = [_estate()[i] for i in order]
+    judged = judge(load_policies(PACK), estate, {}, AS_OF)
+    lost = next(d for d in judged if d.name == "exports" and d.status == "error")
+    assert lost.judgment.personal is not True, (order, lost.judgment)
+    assert lost.judgment.rows in (None, 0), (order, lost.judgment)
+
+
+@pytest.mark.parametrize("order", list(permutations(range(3))))
+def test_the_ocsf_record_describes_the_assessed_copy(order):
+    from datetime import timedelta
+
+    from auditor.models import Run
+    from reports.ocsf import ocsf_models
+
+    estate = [_estate()[i] for i in order]
+    findings = run(PACK, judge(load_policies(PACK), estate, {}, AS_OF))
+    done = Run(id="r1", started_at=AS_OF, finished_at=AS_OF + timedelta(minutes=1), as_of=AS_OF, trigger="manual",
+               status="partial", datasets=tuple(estate), findings=tuple(findings))
+    public = [m for m, f in zip(ocsf_models(done), findings) if f.rule == "public-exposure" and f.dataset == "exports"]
+    assert len(public) == 1
+    data = public[0].resources[0].data
+    assert data["status"] == "assessed" and data["public"] is True, (order, data)
