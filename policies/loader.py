@@ -153,11 +153,14 @@ class _Build:
 
     def add_rule(self, spec: RuleSpec, file: str, lines: dict[Path_, int], at: Path_) -> None:
         line = _line(lines, at)
-        if spec.id == NOT_ASSESSED_ID and spec.check != NOT_ASSESSED_ID:
+        if (spec.id == NOT_ASSESSED_ID) != (spec.check == NOT_ASSESSED_ID):
             # the id every report, the exit code and the run's status read as "could not be assessed":
-            # another check under it would turn its failures into unknowns (exit 3, never its severity)
-            raise PolicyError(f"rule id {NOT_ASSESSED_ID!r} is reserved for check {NOT_ASSESSED_ID!r} "
-                              f"(this rule's check is {spec.check!r}): give the rule another id",
+            # another check under it would turn its failures into unknowns (exit 3, never its severity),
+            # and the not-assessed check under another id would leave unknowns out of them (exit 0)
+            raise PolicyError(f"rule id {NOT_ASSESSED_ID!r} and check {NOT_ASSESSED_ID!r} go together (this rule: "
+                              f"id {spec.id!r}, check {spec.check!r}): "
+                              + ("give the rule another id" if spec.id == NOT_ASSESSED_ID else
+                                 f"restate it with id {NOT_ASSESSED_ID!r} (its severity, title and texts may change)"),
                               file=file, line=_line(lines, (*at, "id")), key=_dotted((*at, "id")))
         if spec.id in self.rules:
             first = self.rules[spec.id]
