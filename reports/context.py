@@ -353,7 +353,7 @@ def _inventory(run: Run, tree: _Tree, max_age: int) -> list[dict[str, Any]]:
     return rows
 
 
-def _summary(run: Run, tree: DatasetTree, cov: dict[str, list[dict[str, Any]]], max_age: int,
+def _summary(run: Run, tree: _Tree, cov: dict[str, list[dict[str, Any]]], max_age: int,
              vendor_names: dict[str, str], open_findings: list[Finding]) -> dict[str, Any]:
     """The report's headline figures and its oldest stale datasets (``run`` judged)."""
     by_sev = Counter(f.severity for f in open_findings)
