@@ -79,6 +79,18 @@ def machine_busy_seconds() -> float | None:
     return (sum(fields) - fields[3] - fields[4]) / _TICKS
 
 
+def machine_steal_seconds() -> float | None:
+    """Core-seconds the hypervisor has given this machine's CPUs to others since boot (``/proc/stat``'s
+    steal: part of what :func:`machine_busy_seconds` counts, time no process here ran); None where
+    not known."""
+    try:
+        with open("/proc/stat") as fh:
+            fields = [int(x) for x in fh.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    return fields[7] / _TICKS if len(fields) > 7 else None
+
+
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 

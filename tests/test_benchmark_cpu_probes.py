@@ -35,6 +35,20 @@ def test_machine_busy_seconds_grows_with_work():
     assert _result.machine_busy_seconds() - before >= 0.2
 
 
+def test_machine_steal_seconds_is_the_steal_column_and_never_decreases(tmp_path, monkeypatch):
+    stat = tmp_path / "stat"
+    stat.write_text("cpu  60657 0 16588 440648 2663 0 2753 5615 0 0\ncpu0 1 2 3 4 5 6 7 8 0 0\n")
+    real_open = open
+    monkeypatch.setattr("builtins.open", lambda path, *a, **k: real_open(stat if path == "/proc/stat" else path, *a, **k))
+    assert _result.machine_steal_seconds() == 5615 / _result._TICKS
+    stat.write_text("cpu  60657 0 16588 440648 2663 0 2753\n")  # a kernel without the column
+    assert _result.machine_steal_seconds() is None
+    monkeypatch.undo()
+    first = _result.machine_steal_seconds()
+    if first is not None:
+        assert _result.machine_steal_seconds() >= first
+
+
 @pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="no /proc here")
 def test_postgres_cpu_counts_a_backend_that_ended():
     """A query's CPU stays counted after its connection (and backend) ended: the postmaster's reaped children."""
