@@ -122,30 +122,61 @@ def test_first_seen_answers_as_the_history_query_did(store, inline, monkeypatch)
     assert store.first_seen(["e", "f", "d"]) == {"e": T0 + DAY // 2, "f": T0 + DAY // 2}  # no as-of: every kept run
 
 
+def _plans_on_findings(store: Store, call):
+    """``call()``'s result, and SQLite's plan (its lines) of each statement it ran that reads findings."""
+    statements: list[tuple[str, object]] = []
+
+    def seen(_conn, _cursor, statement, parameters, _context, _many):
+        statements.append((statement, parameters))
+
+    sa.event.listen(store.engine, "before_cursor_execute", seen)
+    try:
+        out = call()
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", seen)
+    with store.engine.connect() as c:
+        plans = [[r[3] for r in c.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
+                 for statement, parameters in statements if "findings" in statement]
+    return out, plans
+
+
+def _findings_indexes(store: Store) -> set[str | None]:
+    with store.engine.connect() as c:
+        return {ix["name"] for ix in sa.inspect(c).get_indexes("findings")}
+
+
+def _migrate(store: Store, step: str, revision: str) -> None:
+    """alembic's ``step`` (upgrade, downgrade) to ``revision``, in one transaction as Store.upgrade runs it."""
+    from pathlib import Path
+
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    import auditor.store
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(Path(auditor.store.__file__).parent / "migrations"))
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")  # as Store.upgrade does
+        cfg.attributes["connection"] = conn
+        getattr(command, step)(cfg, revision)
+
+
 def test_first_seen_looks_findings_up_by_the_covering_index_not_run_by_run(tmp_path):
     """SQLite's plan: findings found by id in an index holding (id, run_id), never every finding row
     of each history run (ix_findings_run_id), which reads each row's JSON."""
     store = Store.open(f"sqlite:///{tmp_path}/state.db")
     try:
         history(store)
-        statements: list[tuple[str, object]] = []
-
-        def seen(_conn, _cursor, statement, parameters, _context, _many):
-            statements.append((statement, parameters))
-
-        sa.event.listen(store.engine, "before_cursor_execute", seen)
         # a night's worth of ids (the plan SQLite picks depends on how many): a chunk of 500 and a few
-        store.first_seen(["a", "b", "e"] + [f"x{i}" for i in range(520)], as_of=T0 + 3 * DAY)
-        sa.event.remove(store.engine, "before_cursor_execute", seen)
-        reading = [(s, p) for s, p in statements if "findings" in s]
-        assert reading, statements
-        with store.engine.connect() as c:
-            for statement, parameters in reading:
-                plan = [r[3] for r in c.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
-                on_findings = [p for p in plan if " findings" in p]
-                assert on_findings and all("USING COVERING INDEX ix_findings_id_run_id (id=?)" in p
-                                           for p in on_findings), plan
-                assert not any("ix_findings_run_id" in p for p in plan), plan
+        _, plans = _plans_on_findings(store, lambda: store.first_seen(["a", "b", "e"] + [f"x{i}" for i in range(520)],
+                                                                      as_of=T0 + 3 * DAY))
+        assert plans
+        for plan in plans:
+            on_findings = [p for p in plan if " findings" in p]
+            assert on_findings and all("USING COVERING INDEX ix_findings_id_run_id (id=?)" in p
+                                       for p in on_findings), plan
+            assert not any("ix_findings_run_id " in p or "ix_findings_run_id_rule" in p for p in plan), plan
     finally:
         store.close()
 
@@ -176,36 +207,16 @@ def test_the_age_from_history_reads_the_re_judgements_once_not_for_each_dataset(
 
 
 def test_migration_0007_adds_the_index_to_a_kept_history_and_its_downgrade_drops_it(tmp_path):
-    from pathlib import Path
-
-    from alembic import command
-    from alembic.config import Config as AlembicConfig
-
-    import auditor.store
-
     url = f"sqlite:///{tmp_path}/state.db"
     store = Store.open(url)
     try:
         history(store)
-        cfg = AlembicConfig()
-        cfg.set_main_option("script_location", str(Path(auditor.store.__file__).parent / "migrations"))
-
-        def indexes() -> set[str]:
-            with store.engine.connect() as c:
-                return {ix["name"] for ix in sa.inspect(c).get_indexes("findings")}
-
-        def migrate(step, revision: str) -> None:
-            with store.engine.begin() as conn:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")  # as Store.upgrade does
-                cfg.attributes["connection"] = conn
-                step(cfg, revision)
-
         before = store.first_seen(["a", "c", "e"], as_of=T0 + 3 * DAY)
-        migrate(command.downgrade, "0006")
-        assert "ix_findings_id_run_id" not in indexes()
+        _migrate(store, "downgrade", "0006")
+        assert "ix_findings_id_run_id" not in _findings_indexes(store)
         store.close()
         store = Store.open(url)  # the next run upgrades it again
-        assert "ix_findings_id_run_id" in indexes()
+        assert "ix_findings_id_run_id" in _findings_indexes(store)
         with store.engine.connect() as c:
             assert c.execute(sa.text("SELECT count(*) FROM findings")).scalar() == 18  # every row kept
         assert store.first_seen(["a", "c", "e"], as_of=T0 + 3 * DAY) == before
@@ -233,58 +244,32 @@ def test_whether_a_complete_run_left_unknowns_is_read_from_an_index_not_its_find
     store = Store.open(f"sqlite:///{tmp_path}/state.db")
     try:
         _stored_complete(store, 3, 40)
-        statements: list[tuple[str, object]] = []
-
-        def seen(_conn, _cursor, statement, parameters, _context, _many):
-            statements.append((statement, parameters))
-
-        sa.event.listen(store.engine, "before_cursor_execute", seen)
-        listed = store.list_runs("cfg")
-        previous = store.previous_run_id("cfg", complete_only=True)
-        sa.event.remove(store.engine, "before_cursor_execute", seen)
+        (listed, previous), plans = _plans_on_findings(
+            store, lambda: (store.list_runs("cfg"), store.previous_run_id("cfg", complete_only=True)))
         assert [r["status"] for r in listed] == ["complete"] * 3 and previous == "c2"
-        reading = [(s, p) for s, p in statements if "findings" in s]
-        assert len(reading) == 2, statements
-        with store.engine.connect() as c:
-            for statement, parameters in reading:
-                plan = [r[3] for r in c.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
-                on_findings = [p for p in plan if " findings" in p]
-                assert on_findings and all("ix_findings_run_id_rule (run_id=? AND rule=?)" in p
-                                           for p in on_findings), plan
+        assert len(plans) == 2, plans
+        for plan in plans:
+            on_findings = [p for p in plan if " findings" in p]
+            assert on_findings and all("ix_findings_run_id_rule (run_id=? AND rule=?)" in p for p in on_findings), plan
     finally:
         store.close()
 
 
 def test_migration_0008_replaces_the_run_id_index_on_a_kept_history_and_its_downgrade_restores_it(tmp_path):
-    from pathlib import Path
-
-    from alembic import command
-    from alembic.config import Config as AlembicConfig
-
-    import auditor.store
-
     url = f"sqlite:///{tmp_path}/state.db"
     store = Store.open(url)
     try:
         _stored_complete(store, 2, 5)
-        cfg = AlembicConfig()
-        cfg.set_main_option("script_location", str(Path(auditor.store.__file__).parent / "migrations"))
-
-        def indexes() -> set[str]:
-            with store.engine.connect() as c:
-                return {ix["name"] for ix in sa.inspect(c).get_indexes("findings")}
-
-        assert "ix_findings_run_id_rule" in indexes() and "ix_findings_run_id" not in indexes()
-        with store.engine.begin() as conn:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")  # as Store.upgrade does
-            cfg.attributes["connection"] = conn
-            command.downgrade(cfg, "0007")
-        assert "ix_findings_run_id" in indexes() and "ix_findings_run_id_rule" not in indexes()
+        assert {"ix_findings_run_id_rule"} <= _findings_indexes(store) and "ix_findings_run_id" not in _findings_indexes(store)
+        _migrate(store, "downgrade", "0007")
+        indexes = _findings_indexes(store)
+        assert "ix_findings_run_id" in indexes and "ix_findings_run_id_rule" not in indexes
         with store.engine.begin() as conn:  # MySQL commits DDL as it goes: an upgrade stopped between its steps
             conn.exec_driver_sql("CREATE INDEX ix_findings_run_id_rule ON findings (run_id, rule)")
         store.close()
         store = Store.open(url)  # the next run upgrades it again
-        assert "ix_findings_run_id_rule" in indexes() and "ix_findings_run_id" not in indexes()
+        indexes = _findings_indexes(store)
+        assert "ix_findings_run_id_rule" in indexes and "ix_findings_run_id" not in indexes
         assert [r["status"] for r in store.list_runs("cfg")] == ["complete"] * 2
         assert len(store.load_run("c1").findings) == 5  # every row kept
     finally:
