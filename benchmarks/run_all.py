@@ -174,6 +174,18 @@ NOTES = """## What bounds each figure
   the target needs less client CPU a table (the digests and the classification off the collecting
   thread, which the eighth session found did not pay on two cores) or the one-core stretch after
   collection overlapped with the big table's scan.
+  The sixteenth session's machine ran Python about 3x slower and lent about a sixth of its CPU to
+  other guests (steal in /proc/stat): the floor's round trips, each a wake-up, stretched most and
+  varied most (1.97 to 5.12 s), so the ratio of medians came out at 1.46x and that of the fastest
+  repetitions at 2.29x (its own section below); the table keeps the quiet machine's run. The
+  benchmark prints the steal per run and the ratio of the fastest repetitions beside the medians'.
+  Where that machine's post-collection time went (1,001 tables, a store of a few audits): judging
+  to the HTML child's fork 0.47 s on one core while the other idled; then storing the run 0.40 to
+  0.45 s (its insert and commit, with the text-to-parameter work of SQLAlchemy, about half in
+  sqlite3 without the interpreter lock) and the JSON and CSV 0.30 s, beside the child's HTML (0.58
+  to 0.68 s): both cores busy, the two sides within 0.1 s of each other, so only less CPU on both
+  shortens it. Measured and left out: compressing the stored JSON (zlib at level 1 halves it and
+  costs more CPU than the pages it saves).
 - **Classifier throughput** (uncapped, 1 MiB per call): columns (CSV/JSONL parsed as the readers
   do) validate each distinct value once and stop once every type's decision is settled (99% Wilson
   bounds; counts extrapolated, flagged `estimated`); phones are checked against patterns compiled
