@@ -57,8 +57,9 @@ class _Tree(DatasetTree):
             return self._sub[key]
         self._sub[key] = ((), False, ())  # guards a cyclic parent chain
         # the children hang under the dataset that stands for the key (by_key): an error copy of a key
-        # given twice holds none of them (it would count the assessed copy's content a second time)
-        kids = self.children.get(d.key, []) if self.by_key.get(d.key) is d else []
+        # given twice holds none of them (it would count the assessed copy's content a second time);
+        # assessed copies share one answer (the key's), with the children
+        kids = self.children.get(d.key, []) if d.status == "assessed" or self.by_key.get(d.key) is d else []
         # a parent with children had no sample of its own when all its content lies below them
         # (not classified, nothing named unsampled); content of its own that was not read (its
         # ``unsampled``: corrupt or skipped objects at a bucket's root) leaves it incomplete

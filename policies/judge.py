@@ -144,7 +144,7 @@ class _Rows:
             return self.memo[key]
         self.memo[key] = (None, None, 0, 0, False)  # guards a cyclic parent chain
         # the children of the dataset that stands for the key (by_key), not of an error copy of it
-        kids = self.tree.children.get(d.key, []) if self.tree.by_key.get(d.key) is d else []
+        kids = self.tree.children.get(d.key, []) if d.status == "assessed" or self.tree.by_key.get(d.key) is d else []
         objects = self._objects(d)
         if d.known.rows_sampled is None and d.records is not None and not (d.records_basis or "").startswith("objects"):
             # rows given by whoever built the dataset (an older run, a connector that counts them): kept as they are

@@ -81,3 +81,17 @@ def test_the_ocsf_record_describes_the_assessed_copy(order):
     assert len(public) == 1
     data = public[0].resources[0].data
     assert data["status"] == "assessed" and data["public"] is True, (order, data)
+
+
+@pytest.mark.parametrize("order", list(permutations(range(3))))
+def test_two_assessed_copies_both_hold_the_content_below_them(order):
+    """Two assessed copies of one bucket (listed twice) share the key's answer, children included,
+    in whatever order: keeping the children for the copy that stands for the key alone lost the
+    personal data below the bucket (and its stale finding) when the other copy came first."""
+    first = bucket("exports", public=True, personal_data=(), classified=False, last_modified=days_ago(2000))
+    second = first.model_copy(update={"region": "eu-west-1"})
+    below = prefix("exports/2019/", "exports", last_modified=days_ago(2000))
+    estate = [[first, second, below][i] for i in order]
+    judged = judge(load_policies(PACK), estate, {}, AS_OF)
+    assert [d.judgment.personal for d in judged if d.name == "exports"] == [True, True], order
+    assert {"public-exposure", "stale-personal-data"} <= _rules_on(run(PACK, judged), "exports"), order
