@@ -43,7 +43,8 @@ Overrides without ``vendors``/``sources``/``datasets`` change the rule everywher
 ``auditor policies list`` shows the result); scoped ones apply, in file order, to the
 datasets they select. Durations are ``N`` (days) or ``Nd``, ``Nw``, ``Nm`` (30 days),
 ``Ny`` (365 days), at most 100 years. ``not-assessed`` cannot be disabled or narrowed: unknown is never a
-pass. No code in YAML: checks are named, never written here.
+pass; the rule id ``not-assessed`` and the check ``not-assessed`` go together (neither is given to
+another). No code in YAML: checks are named, never written here.
 """
 
 from __future__ import annotations
