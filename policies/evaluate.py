@@ -52,7 +52,7 @@ class _Tree(DatasetTree):
 
     def subtree(self, d: Dataset) -> tuple[_Items, bool, tuple[str, ...]]:
         """Personal data found in and under ``d``, whether all of it was classified, its types."""
-        key = (d.source, d.name) if d.status == "assessed" else self.work_key(d)
+        key = self.work_key(d)
         if key in self._sub:
             return self._sub[key]
         self._sub[key] = ((), False, ())  # guards a cyclic parent chain
@@ -161,7 +161,7 @@ class _Run:
     def applies(self, rule: Rule, d: Dataset) -> tuple[Effective, _Items, bool] | None:
         """The rule's settings for ``d`` and its personal data (filtered), if the rule applies."""
         memo = self._memo(rule)
-        key = (d.source, d.name) if d.status == "assessed" else self.tree.work_key(d)
+        key = self.tree.work_key(d)
         known = memo.get(key, _UNSEEN)  # not try/except: most calls are a first (a KeyError each)
         if known is not _UNSEEN:
             return known  # type: ignore[return-value]
