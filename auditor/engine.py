@@ -229,7 +229,8 @@ def _classified(obs: Observation, redact: Redactor, options: ClassifyOptions | N
                 update["facts"] = {**ds.facts, "rows_sampled": obs.sample.rows.model_dump()}
             # part of the content could not be sampled (binary columns, skipped objects, noncurrent
             # versions): what was found counts, but absence is not known
-            update["classified"] = not ds.known.unsampled
+            # (no typed view of the facts for that where they name nothing unsampled: the usual table)
+            update["classified"] = not (ds.facts.get("unsampled") and ds.known.unsampled)
         except Exception as exc:  # noqa: BLE001 - bad data in one dataset: a note, not a crash
             update["notes"] = ds.notes + (f"classifier failed: {exc.__class__.__name__}",)
     obs.sample = None  # samples never outlive classification
@@ -391,7 +392,7 @@ def age_from_history(datasets: list[Dataset], store: Store, as_of: datetime) -> 
         written, note, unchanged = None, None, False
         if counter is not None:
             counter, written, note, unchanged = _counter_history(counter, marks.get((d.source, d.name)), as_of)
-            d = d.model_copy(update={"facts": {**d.facts, "write_counter": counter.model_dump(mode="json")}})
+            d = d.with_fact("write_counter", counter.model_dump(mode="json"))
         if d.last_modified is not None:
             out.append(d)
             continue

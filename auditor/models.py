@@ -369,6 +369,23 @@ class Dataset(_Frozen):
         self.__dict__["_known_view"] = (facts, view)
         return view
 
+    def with_fact(self, name: str, value: Any) -> Dataset:
+        """A copy whose ``facts[name]`` is ``value``, the other facts as they are; its typed view
+        (:attr:`known`) is this one's with that one fact read again on its own, which is what
+        :meth:`KnownFacts.of` reads of the new facts (each fact parses on its own: one of an odd
+        shape reads as unknown, the others as they were), without parsing every fact again."""
+        facts = {**self.facts, name: value}
+        out = self.model_copy(update={"facts": facts})
+        view = self.known
+        if name in KnownFacts.model_fields:
+            try:
+                fact = getattr(KnownFacts.model_validate({name: value}), name)
+            except ValueError:  # an odd shape: unknown, as KnownFacts.of reads it
+                fact = getattr(KnownFacts(), name)
+            view = view.model_copy(update={name: fact})
+        out.__dict__["_known_view"] = (facts, view)
+        return out
+
     @property
     def personal_types(self) -> tuple[str, ...]:
         return tuple(sorted({p.type for p in self.personal_data}))

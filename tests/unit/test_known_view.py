@@ -45,3 +45,26 @@ def test_odd_shapes_still_read_as_unknown() -> None:
     assert ds.known.fingerprint is None
     assert ds.known.fingerprint is None  # the cached view says the same
     assert ds.known.transport == "tls"
+
+
+def test_a_copy_with_one_fact_replaced_reads_what_its_facts_say() -> None:
+    """``with_fact`` carries the view over with that one fact read again: the same view as parsing
+    the new facts whole, whatever the shapes (an odd one reads as unknown, the others as they were)."""
+    from auditor.models import KnownFacts
+
+    counter = {"value": 7, "epoch": "e1", "by": "n_tup", "since": "2026-01-02T03:04:05+00:00"}
+    bases = [_ds(fingerprint="exact:1:aa", unsampled={"c": "why"}, engine="postgresql 16"),
+             _ds(fingerprint=5, transport="tls"),  # an odd shape beside
+             _ds(write_counter={"value": "x"}, rows_sampled={"objects": 1, "rows": 2.0, "exact": True}),
+             _ds()]
+    for ds in bases:
+        ds.known  # noqa: B018 - the view read (and kept) before the copy, as the engine does
+        for name, value in [("write_counter", counter), ("write_counter", {"value": "not a number"}),
+                            ("unsampled", {}), ("unsampled", ["odd"]), ("fingerprint", "exact:9:ff"),
+                            ("age_signals", {"a": 1})]:
+            other = ds.with_fact(name, value)
+            assert other.facts == {**ds.facts, name: value}
+            assert other.known == KnownFacts.of(other.facts), (ds.facts, name, value)
+            assert other == ds.model_copy(update={"facts": {**ds.facts, name: value}})
+    assert bases[0].with_fact("write_counter", counter).known.write_counter.value == 7
+    assert bases[2].with_fact("unsampled", {"c": "why"}).known.unsampled == {"c": "why"}
