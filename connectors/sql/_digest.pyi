@@ -1,0 +1,3 @@
+from collections.abc import Sequence
+
+def sample_digest(texts: Sequence[Sequence[str]], /) -> str: ...
