@@ -155,18 +155,34 @@ def structured_columns(columns: list[dict]) -> set[str]:
     return {c["name"] for c in columns if _structured(c["type"])}
 
 
-def cuts(columns: list[dict], sampled: list[str], rows: int) -> dict[str, int]:
+def cuts(columns: list[dict], sampled: list[str], rows: int, enforced: bool = False) -> dict[str, int]:
     """Server-side cut (characters) of each sampled column that is not bounded by its type.
 
     Text columns are cut at TEXT_CHARS, long ones at LONG_CHARS; both shrink (never below
-    MIN_CHARS) so that rows x the sum of the cuts stays within SAMPLE_BUDGET_CHARS."""
+    MIN_CHARS) so that rows x the sum of the cuts stays within SAMPLE_BUDGET_CHARS.
+    ``enforced``: the server holds a character column to its declared length (the dialect's
+    ``enforces_lengths``); one whose length is within both its cut and MAX_CHARS is read whole,
+    without a cut: no value of it could be cut, and the texts kept of it are the same (the
+    shares of the others are as they were)."""
     types = {c["name"]: c["type"] for c in columns}
     kinds = {name: kind_of(types[name]) for name in sampled}
     cut = [n for n in sampled if kinds[n] in (TEXT, LONG)]
     if not cut:
         return {}
     share = max(MIN_CHARS, SAMPLE_BUDGET_CHARS // (max(1, rows) * len(cut)))
-    return {n: min(TEXT_CHARS if kinds[n] == TEXT else LONG_CHARS, share) for n in cut}
+    out = {n: min(TEXT_CHARS if kinds[n] == TEXT else LONG_CHARS, share) for n in cut}
+    if enforced:
+        out = {n: chars for n, chars in out.items() if not _fits(types[n], min(chars, MAX_CHARS))}
+    return out
+
+
+def _fits(coltype: Any, chars: int) -> bool:
+    """A varying character column whose declared length is at most ``chars`` (an enum's labels,
+    a domain or an unbounded type: never; nor a fixed-width ``char(n)``, whose value read as it is
+    keeps the blank padding that its text form, the cut's, drops)."""
+    length = getattr(coltype, "length", None)
+    return (isinstance(coltype, sa.String) and not isinstance(coltype, (sa.Enum, sa.CHAR, sa.NCHAR))
+            and type(length) is int and 0 < length <= chars)
 
 
 def seed_for(name: str) -> int:
