@@ -229,11 +229,14 @@ class _Sent:
     plan: ReadPlan
     cursor: Any  # the cursor the execute events were fired with (closed when the results are taken)
     context: _CursorContext
+    as_text: tuple[int, ...] = ()  # the sample's columns loaded as the server's text (no cast sent)
 
 
-def _send_ahead(conn: sa.Connection, key: tuple[str | None, str], sql: str, plan: ReadPlan) -> _Sent:
+def _send_ahead(conn: sa.Connection, key: tuple[str | None, str], sql: str, plan: ReadPlan,
+                as_text: tuple[int, ...] = ()) -> _Sent:
     """``sql`` sent on the connection's driver, the before-execute events fired as
-    :func:`_one_round_trip` fires them (the client-side deadline armed from now)."""
+    :func:`_one_round_trip` fires them (the client-side deadline armed from now); ``as_text``: the
+    sample's columns to load as the server's text (:func:`.sendahead.receive`)."""
     params: Any = {}
     driver: Any = conn.connection.driver_connection
     cursor = driver.cursor()
@@ -245,7 +248,7 @@ def _send_ahead(conn: sa.Connection, key: tuple[str | None, str], sql: str, plan
     except BaseException:
         cursor.close()
         raise
-    return _Sent(key, driver, sql, plan, cursor, context)
+    return _Sent(key, driver, sql, plan, cursor, context, as_text)
 
 
 def _receive(conn: sa.Connection, sent: _Sent) -> tuple[Any, list | None]:
@@ -254,7 +257,7 @@ def _receive(conn: sa.Connection, sent: _Sent) -> tuple[Any, list | None]:
     disconnect, ``handle_error`` fired)."""
     try:
         try:
-            first, rows = sendahead.receive(sent.driver)
+            first, rows = sendahead.receive(sent.driver, sent.as_text)
             for after in conn.dispatch.after_cursor_execute:
                 after(conn, sent.cursor, sent.sql, {}, sent.context, False)
         except Exception as exc:  # noqa: BLE001 - handled (and raised) as SQLAlchemy handles it
@@ -270,6 +273,12 @@ MEMO_ENTRIES = 4096
 
 # the catalogue's statistics read on a second connection while the first reflects (Statistics)
 STATISTICS_APART = True
+
+# the wire kinds (:data:`.sampling.WIRE_KINDS`) whose text the server writes alike with or without
+# ``CAST(c AS TEXT)``: their output function is the cast (an I/O conversion). Not a boolean, whose
+# cast says 'true' where its output says 't'. A query sent ahead selects them as they are and loads
+# them as text (:func:`.sendahead.receive`): the same texts, without a copy of each on the server
+LOADED_AS_TEXT = frozenset({"int", "uuid", "float", "timestamp", "timestamptz", "date"})
 
 _TABLE = {"auditor_phase": "table"}
 _SAMPLE = {"auditor_phase": "sample"}
@@ -905,12 +914,13 @@ class Connector:
         sql, params, _keys = self._aggregate_sql(conn, t, plan)
         if params:
             return
-        whole, _ = self._whole_sql(conn, t, plan, literal=True)
+        whole, _ = self._whole_sql(conn, t, plan, literal=True, loaded=True)
         text = f"{sql};\n{whole}"
         if "%" in text:  # psycopg would read it for parameters: sent by a cursor, as before
             return
+        as_text = tuple(i for i, c in enumerate(plan.sample_cols) if plan.texts.get(c) in LOADED_AS_TEXT)
         try:
-            self._sent = _send_ahead(conn, t.key, text, plan)
+            self._sent = _send_ahead(conn, t.key, text, plan, as_text)
             # sent: no one waits for it until its table comes (:meth:`_awaiting` arms the deadline then)
             w = self._watches.get(conn.engine)
             if w is not None:
@@ -1093,12 +1103,15 @@ class Connector:
         return TableRead(got, rows, "all rows", True)
 
     def _whole_sql(self, conn: sa.Connection, t: ReflectedTable, plan: ReadPlan,
-                   literal: bool = False) -> tuple[str, Any]:
+                   literal: bool = False, loaded: bool = False) -> tuple[str, Any]:
         """The "all rows" statement of a table no bigger than the sample (driver SQL and
-        parameters; ``literal``: its bound values written into the SQL)."""
+        parameters; ``literal``: its bound values written into the SQL; ``loaded``: its results are
+        taken by :func:`.sendahead.receive`, which loads the columns of the kinds in
+        :data:`LOADED_AS_TEXT` as the server's text, so they are selected without a cast)."""
         o, info = self.opts, t.info
         names = [c["name"] for c in t.columns]
         at = {n: i for i, n in enumerate(names)}
+        texts = {c: k for c, k in plan.texts.items() if not loaded or k not in LOADED_AS_TEXT}
 
         def build(schema: str | None, name: str, cols: list[str]) -> Any:
             ph = {n: cols[i] for n, i in at.items()}
@@ -1106,12 +1119,12 @@ class Connector:
             made = sampling.plan(self.dialect, schema, name, [ph[c] for c in plan.sample_cols], o.sample_rows,
                                  o.sample_rows, key, None, {ph[c]: n for c, n in plan.cut.items()},
                                  {ph[c] for c in plan.structured}, info.history, info,
-                                 {ph[c]: k for c, k in plan.texts.items()})
+                                 {ph[c]: k for c, k in texts.items()})
             assert made.strategy == "all rows", made.strategy
             return made.statement
 
         shape = ("whole", o.sample_rows, tuple((at[c], plan.cut.get(c), c in plan.structured, c == plan.key,
-                                               plan.texts.get(c)) for c in plan.sample_cols),
+                                               texts.get(c)) for c in plan.sample_cols),
                  None if plan.key is None else plan.key if plan.key == "rowid" else at[plan.key],
                  info.history, info.inheritance_parent)
         return self._shapes_of(conn).render(shape, build, t.schema, t.name, names, literal=literal)

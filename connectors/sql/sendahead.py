@@ -11,7 +11,10 @@ are taken (:func:`receive`) or the connection is given up.
 
 Only psycopg's public libpq wrapper (``pgconn``: ``send_query``, ``flush``, ``consume_input``,
 ``is_busy``, ``get_result``) and its loaders (``psycopg.adapt.Transformer``, the ones a cursor
-fetches with) are used: the values are the ones ``cursor.fetchone()`` / ``fetchall()`` give.
+fetches with) are used: the values are the ones ``cursor.fetchone()`` / ``fetchall()`` give, or for
+the sample's columns named in ``as_text``, the text the server wrote (the type's output function,
+the text ``CAST(c AS TEXT)`` gives: the cast left out of the statement spares the server a copy of
+every such value).
 Waiting is a ``select`` on the connection's socket: the client-side deadline (:mod:`.deadline`)
 shuts that socket, the wait returns and the read fails at once, as a cursor's does.
 """
@@ -19,6 +22,7 @@ shuts that socket, the wait returns and the read fails at once, as a cursor's do
 from __future__ import annotations
 
 import select
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -45,10 +49,12 @@ def send(driver: Any, sql: str) -> None:
             pgconn.consume_input()
 
 
-def receive(driver: Any) -> tuple[Any, list | None]:
+def receive(driver: Any, as_text: Sequence[int] = ()) -> tuple[Any, list | None]:
     """(first result's first row, second result's rows) of the query :func:`send` sent, every
     result of it taken off the wire first (the connection is idle again, whatever it raises); a
-    statement's error raised as psycopg raises it (``psycopg.errors``: its SQLSTATE's class)."""
+    statement's error raised as psycopg raises it (``psycopg.errors``: its SQLSTATE's class).
+    ``as_text``: the second result's columns loaded as the server wrote them (its type's text
+    form, as ``CAST(c AS TEXT)`` gives it), whatever their type."""
     from psycopg import adapt, errors, pq
 
     pgconn = driver.pgconn
@@ -59,12 +65,13 @@ def receive(driver: Any) -> tuple[Any, list | None]:
         while not pgconn.is_busy():
             res = pgconn.get_result()
             if res is None:
-                return _rows(driver, results, adapt, errors, pq)
+                return _rows(driver, results, adapt, errors, pq, as_text)
             results.append(res)
         select.select([fd], [], [])
 
 
-def _rows(driver: Any, results: list, adapt: Any, errors: Any, pq: Any) -> tuple[Any, list | None]:
+def _rows(driver: Any, results: list, adapt: Any, errors: Any, pq: Any,
+          as_text: Sequence[int] = ()) -> tuple[Any, list | None]:
     status = pq.ExecStatus
     for res in results:
         if res.status == status.FATAL_ERROR:
@@ -78,5 +85,15 @@ def _rows(driver: Any, results: list, adapt: Any, errors: Any, pq: Any) -> tuple
     first = tx.load_row(0, tuple) if results[0].ntuples else None
     if len(results) < 2:
         return first, None
-    tx.set_pgresult(results[1])
-    return first, list(tx.load_rows(0, results[1].ntuples, tuple))
+    second = results[1]
+    if as_text and second.nfields:
+        tx.set_pgresult(second, set_loaders=False)
+        text = set(as_text)
+        tx.set_loader_types([TEXT_OID if i in text else second.ftype(i) for i in range(second.nfields)],
+                            pq.Format.TEXT)
+    else:
+        tx.set_pgresult(second)
+    return first, list(tx.load_rows(0, second.ntuples, tuple))
+
+
+TEXT_OID = 25  # PostgreSQL's text: its loader gives a column's text as the server wrote it
