@@ -1000,7 +1000,7 @@ class Connector:
             cands = age.candidates(cols, loose_types=self.dialect.loose_types)
             sample_cols, unsampled = sampling.column_plan(cols)
             structured = sampling.structured_columns(cols)
-            cut = sampling.cuts(cols, sample_cols, o.sample_rows, self.dialect.enforces_lengths)
+            cut = sampling.cuts(cols, sample_cols, o.sample_rows, self.dialect.lengths_bound())
             texts = self.dialect.wire_texts(cols, [c for c in sample_cols if c != key], cut, structured)
             hit = ([c["type"] for c in cols], (cands, sample_cols, unsampled, structured, cut, texts))
             self._column_plans[memo_key] = hit  # the types kept alive: their ids stay theirs

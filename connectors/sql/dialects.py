@@ -193,7 +193,8 @@ class Dialect:
     samples_by_key: ClassVar[bool] = True
     # the server holds a character column to its declared length (``varchar(200)`` never holds 201
     # characters): a column whose values fit whole within its cut is read without one
-    # (:func:`.sampling.cuts`), sparing the server a function call per value. Not SQLite's (a
+    # (:func:`.sampling.cuts`), sparing the server a function call per value, where each of the
+    # server's characters is one code point in Python (:meth:`lengths_bound`). Not SQLite's (a
     # declared length is not enforced there); MySQL's is left to be measured
     enforces_lengths: ClassVar[bool] = False
     commit_time_null: ClassVar[str] = "NULL"
@@ -355,6 +356,11 @@ class Dialect:
         Default: none (every column read as the driver gives it)."""
         return {}
 
+    def lengths_bound(self) -> bool:
+        """Whether a character column's values are at most its declared length in Python's
+        characters too (:attr:`enforces_lengths`, and this server's encoding says so)."""
+        return self.enforces_lengths
+
     def cut(self, column: Any, chars: int | None, structured: bool = False) -> Any:
         """``column`` as the sample reads it: cut to ``chars`` + 1 characters on the server (one
         more than kept, so a cut is seen), labelled with the column's name."""
@@ -472,7 +478,7 @@ class Postgres(Dialect):
     statistics_apart = True
     read_ahead = True  # a second session: its own watchdog (the client-side deadline is per connection)
     samples_by_key = False  # TABLESAMPLE (sample_key): no primary key is reflected
-    enforces_lengths = True  # varchar(n) / char(n): never more than n characters
+    enforces_lengths = True  # varchar(n): never more than n characters (of the server's encoding)
     error_codes: ClassVar[dict[str, frozenset[object]]] = {
         "permission": frozenset({"42501"}), "timeout": frozenset({"57014"}), "lock": frozenset({"55P03"})}
     commit_time_basis = "max(pg_xact_commit_timestamp(xmin))"
@@ -544,6 +550,10 @@ class Postgres(Dialect):
     # digits); timestamps and dates with DateStyle ISO, as on_connect sets it (timestamptz: the
     # session's TimeZone is UTC)
     _wire_kinds: frozenset[str] = frozenset({"int", "uuid", "bool"})
+    _one_code_point = False  # the server's encoding is UTF8 (read by server())
+
+    def lengths_bound(self) -> bool:
+        return self.enforces_lengths and self._one_code_point
 
     def wire_texts(self, columns: list[dict], sampled: list[str], cut: dict[str, int],
                    structured: set[str]) -> dict[str, str]:
@@ -649,7 +659,11 @@ class Postgres(Dialect):
         version = ".".join(str(p) for p in (conn.dialect.server_version_info or ())[:2])
         s = Server(engine=f"postgresql {version}".strip())
         row = _run(conn, "SELECT current_setting('ssl'), current_setting('track_commit_timestamp'),"
-                         " current_setting('extra_float_digits'), current_setting('DateStyle')")
+                         " current_setting('extra_float_digits'), current_setting('DateStyle'),"
+                         " current_setting('server_encoding')")
+        # UTF8: a character is one code point. Not so everywhere (EUC_JIS_2004's a4f7 is two), and
+        # a length in the server's characters then does not bound a value's length in Python's
+        self._one_code_point = row is not None and bool(row) and row[0][4] == "UTF8"
         ssl, tct = (row[0][0], row[0][1]) if row else (None, None)
         kinds = {"int", "uuid", "bool"}
         if row and (conn.dialect.server_version_info or (0,)) >= (12,) and str(row[0][2]).lstrip("-").isdigit() \

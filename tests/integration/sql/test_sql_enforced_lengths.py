@@ -127,3 +127,50 @@ def test_cuts_drop_only_what_fits() -> None:
     assert bounded == {k: v for k, v in every.items() if k != "v20"}  # char(4) too: its padding
     wide = sampling.cuts(cols, names, 10**6, enforced=True)  # shares at MIN_CHARS: a varchar(20) still fits
     assert "v20" not in wide and wide["t"] == sampling.MIN_CHARS
+
+
+@pytest.fixture(scope="module")
+def jis_url() -> Any:
+    """A database in EUC_JIS_2004, where one server character may be two code points in Python
+    ('か゚', bytes a4f7, is U+304B U+309A): varchar(n) counts the server's characters."""
+    import uuid
+
+    from tests.conftest import PG_ADMIN_URL
+
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"auditor_t_jis_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as c:
+        c.exec_driver_sql(f"CREATE DATABASE {name} ENCODING 'EUC_JIS_2004' LC_COLLATE 'C' LC_CTYPE 'C' "
+                          "TEMPLATE template0")
+    url = sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        engine = sa.create_engine(url)
+        with engine.begin() as c:
+            wide = ", ".join(f"w{k} text" for k in range(40))  # 41 cut columns: a cut of 818 characters
+            c.exec_driver_sql(f"CREATE TABLE wide (v varchar(700), {wide})")
+            c.exec_driver_sql("INSERT INTO wide (v, w0) VALUES "
+                              "(repeat(convert_from('\\xa4f7'::bytea, 'EUC_JIS_2004'), 700), 'a')")
+        engine.dispose()
+        yield url
+    finally:
+        with admin.connect() as c:
+            c.exec_driver_sql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+            c.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+        admin.dispose()
+
+
+def test_a_server_encoding_whose_character_may_be_two_code_points_keeps_every_cut(
+        jis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only a UTF8 database is read without the cut: in EUC_JIS_2004 a varchar(700) value can be 1,400
+    code points long, which the cut (818) shortens and reading it whole would not (found in review:
+    the fingerprint and the notes changed)."""
+    with monkeypatch.context() as m:
+        fast, sent = _sent(m, jis_url)
+    with monkeypatch.context() as m:
+        m.setattr(dialects.Postgres, "enforces_lengths", False)
+        plain, _sent_plain = _sent(m, jis_url)
+    assert dump_items(fast) == dump_items(plain)
+    [wide] = [o for o in fast if isinstance(o, Observation) and o.dataset.name.endswith(".wide")]
+    assert wide.dataset.status == "assessed", wide.dataset.error
+    assert wide.dataset.facts["sample"]["cut_on_server"]["v"]["chars"] == 818
+    assert any("left(CAST(public.wide.v AS TEXT)" in s for s in sent), sent
