@@ -194,15 +194,19 @@ NOTES = """## What bounds each figure
   set-up, 116 to 49 us for a 200-row, 8-column sample, the same digest; B/A 0.933, this process's
   CPU 1.36 to 1.22 s); and PostgreSQL's `varchar(n)` columns that no cut could shorten read as they
   are, without a `left(CAST(...))` per value (about 50 ns of server CPU a value; B/A 0.912 for the
-  three). With less client CPU the collection is bound by the server (0.89 s of its CPU in 0.94 s),
-  which does more than the floor's statements: a second `max()` over the 5M-row table, the cuts of
-  unbounded text, SQLAlchemy's reflection query. The table's run: **1.86x** by medians, 1.89x by the
-  fastest repetitions; a second run that hour 1.90x and 1.91x. Issue 24's target is met on a quiet
-  machine with about 5% to spare; a loaded or shared one moves the ratio either way (above). Left
+  three; read without a cut only in a UTF8 database, where a character is one code point). With less
+  client CPU the server's share grew (0.89 s of its CPU in 0.94 s of collection): a fourth change
+  selects a sent-ahead table's integer, uuid, double, timestamp and date columns as they are and
+  loads them as the server's text, where the cast was asked for (the same texts: those casts are the
+  types' output functions), the server's CPU for the connector 0.89 to 0.82 s (B/A 0.991 against the
+  third, n=11). Runs of the benchmark that hour: 1.86x / 1.89x (medians / fastest repetitions) at
+  eda3d95, 1.90x / 1.91x, and **1.91x** / 1.94x at 9a7e1d8 (the table's). Issue 24's target is met on
+  a quiet machine with 3% to 6% to spare; a loaded or shared one moves the ratio either way (above). Left
   above the floor: the reflection (8,008 columns: about 50 ms of Python before the first table is
   read), the single-core stretch after collection (history, judgement, evaluation: about 0.15 s) and
-  storing and reporting on both cores beside the HTML child (about 0.24 s). Measured and left out:
-  freezing the run's objects at phase ends with a higher collector threshold (its two young
+  storing and reporting on both cores beside the HTML child (about 0.24 s), and the state store's
+  integrity check at open (PRAGMA quick_check reads every page: 9 to 26 ms as this run's store grows,
+  before anything is scanned). Measured and left out: freezing the run's objects at phase ends with a higher collector threshold (its two young
   collections, 25 ms, gone in one process; B/A 0.997 in fresh ones: not kept). Not built: the
   classification memo's digest in C (estimated at about 1%: its HMAC is bound by hashing 26 KB a
   sample). py-spy's attribution of small functions was several times off here: ablations and
