@@ -975,8 +975,8 @@ class Connector:
         spec: list[tuple[str, str, str | None]] = []  # (result key, aggregate, column)
         if exact:
             spec.append(("count", "count", None))
-        for c in cands:
-            spec.append((f"max:{c.column}", "max", c.column))
+        for c in cands:  # a date or timestamp column's newest value as the dialect reads it; an epoch's max
+            spec.append((f"max:{c.column}", "max" if c.epoch else "newest", c.column))
         commit_expr = self.dialect.commit_time_expr(server)
         if commit_expr is not None:
             spec.append(("commit", "commit", None))
@@ -1052,6 +1052,7 @@ class Connector:
                 return sa.literal_column("rowid") if c == "rowid" else table.c[cols[at[c]]]
 
             exprs = [sa.func.count() if agg == "count" else commit_expr if agg == "commit"
+                     else self.dialect.newest(col(c or "")) if agg == "newest"
                      else getattr(sa.func, agg)(col(c or "")) for _, agg, c in plan.spec]
             stmt = sa.select(*[e.label(f"c{i}") for i, e in enumerate(exprs)]).select_from(table)
             return self.dialect.all_versions(stmt, table) if info.history else stmt

@@ -289,6 +289,11 @@ class Dialect:
     def commit_time_expr(self, server: Server) -> Any:
         return None
 
+    def newest(self, column: Any) -> Any:
+        """The newest write a date or timestamp column says (``max``; where the engine keeps values
+        that are no instant, such as PostgreSQL's 'infinity', those left out)."""
+        return sa.func.max(column)
+
     def grant_fix(self, schema: str, name: str) -> str:
         return "grant the audit role SELECT on this table"
 
@@ -865,6 +870,11 @@ class Postgres(Dialect):
         if not server.commit_timestamps:
             return None
         return sa.func.max(sa.func.pg_xact_commit_timestamp(sa.literal_column("xmin")))
+
+    def newest(self, column: Any) -> Any:
+        # 'infinity' and '-infinity' (sentinels: "never expires", "not yet") are no write's time, and
+        # the driver cannot load them as one: the newest finite value (NULL when there is none)
+        return sa.func.max(column).filter(sa.func.isfinite(column))
 
     def _who(self, role: str | None = None) -> str:
         role = role or getattr(self, "_role", None)
