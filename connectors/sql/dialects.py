@@ -668,7 +668,7 @@ class Postgres(Dialect):
                          " current_setting('server_encoding')")
         # UTF8: a character is one code point. Not so everywhere (EUC_JIS_2004's a4f7 is two), and
         # a length in the server's characters then does not bound a value's length in Python's
-        self._one_code_point = row is not None and bool(row) and row[0][4] == "UTF8"
+        self._one_code_point = bool(row and row[0][4] == "UTF8")
         ssl, tct = (row[0][0], row[0][1]) if row else (None, None)
         kinds = {"int", "uuid", "bool"}
         if row and (conn.dialect.server_version_info or (0,)) >= (12,) and str(row[0][2]).lstrip("-").isdigit() \

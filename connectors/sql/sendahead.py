@@ -89,11 +89,11 @@ def _rows(driver: Any, results: list, adapt: Any, errors: Any, pq: Any,
     if as_text and second.nfields:
         tx.set_pgresult(second, set_loaders=False)
         text = set(as_text)
-        tx.set_loader_types([TEXT_OID if i in text else second.ftype(i) for i in range(second.nfields)],
+        from psycopg import postgres
+        text_oid = postgres.types["text"].oid  # its loader gives a column's text as the server wrote it
+        tx.set_loader_types([text_oid if i in text else second.ftype(i) for i in range(second.nfields)],
                             pq.Format.TEXT)
     else:
         tx.set_pgresult(second)
     return first, list(tx.load_rows(0, second.ntuples, tuple))
 
-
-TEXT_OID = 25  # PostgreSQL's text: its loader gives a column's text as the server wrote it
