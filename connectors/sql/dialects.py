@@ -873,8 +873,16 @@ class Postgres(Dialect):
 
     def newest(self, column: Any) -> Any:
         # 'infinity' and '-infinity' (sentinels: "never expires", "not yet") are no write's time, and
-        # the driver cannot load them as one: the newest finite value (NULL when there is none)
-        return sa.func.max(column).filter(sa.func.isfinite(column))
+        # the driver cannot load them as one: the newest finite value (NULL when there is none). As
+        # max() itself, then only where that is 'infinity' the newest finite one (a sub-select the
+        # server runs only then): max() alone is what an index on the column answers without reading
+        # the table, where a FILTER on the aggregate reads every row
+        newest = sa.func.max(column)
+        inner = column.table.alias("finite")  # its own FROM, never correlated with the table read
+        finite = sa.select(sa.func.max(inner.c[column.name])).where(
+            sa.func.isfinite(inner.c[column.name])).scalar_subquery()
+        return sa.case((newest == sa.literal_column("'infinity'"), finite),
+                       (newest == sa.literal_column("'-infinity'"), sa.null()), else_=newest)
 
     def _who(self, role: str | None = None) -> str:
         role = role or getattr(self, "_role", None)
