@@ -876,7 +876,8 @@ class Postgres(Dialect):
         # the driver cannot load them as one: the newest finite value (NULL when there is none). As
         # max() itself, then only where that is 'infinity' the newest finite one (a sub-select the
         # server runs only then): max() alone is what an index on the column answers without reading
-        # the table, where a FILTER on the aggregate reads every row
+        # the table, where a FILTER on the aggregate reads every row. The price: a column with no index
+        # that holds an 'infinity' is read twice (the sub-select's scan), a sentinel rare in a write time
         newest = sa.func.max(column)
         inner = column.table.alias("finite")  # its own FROM, never correlated with the table read
         finite = sa.select(sa.func.max(inner.c[column.name])).where(

@@ -76,7 +76,7 @@ def indexed(seeded: str) -> str:
     return seeded
 
 
-def _plan(url: str, table: str) -> str:
+def _plan(url: str, table: str) -> tuple[str, datetime | None]:
     """The server's plan of the newest-write expression the dialect gives for ``table.updated_at``."""
     from connectors.sql.dialects import TableInfo, dialect_for
 
