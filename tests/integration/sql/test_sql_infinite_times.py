@@ -109,3 +109,36 @@ def test_the_newest_write_of_an_inheritance_parent_is_its_own(indexed: str) -> N
     indexed_table = got["inf_indexed"].dataset
     assert indexed_table.status == "assessed", indexed_table.error
     assert indexed_table.last_modified == datetime(2021, 1, 1, 13, 53, 20, tzinfo=UTC)
+
+
+def test_the_connectors_statement_for_a_big_table_reads_its_newest_write_from_the_index(indexed: str,
+                                                                                      monkeypatch) -> None:
+    """The statement the connector sends for a table on the estimate path (no count: max() alone)
+    is planned as an index lookup, not a read of every row (its text taken as sent, planned again)."""
+    from connectors.sql import sendahead
+
+    sent: list[str] = []
+    real = sendahead.send
+    monkeypatch.setattr(sendahead, "send", lambda driver, sql: (sent.append(sql), real(driver, sql))[1])
+
+    def seen(conn, cursor, statement, *_):
+        sent.append(statement)
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", seen)
+    try:
+        got = _by_table_with(indexed, exact_count_max_rows=1000)  # inf_indexed's 50,001 rows: estimated
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", seen)
+    assert got["inf_indexed"].dataset.last_modified == datetime(2021, 1, 1, 13, 53, 20, tzinfo=UTC)
+    aggregate = [s for s in sent if "inf_indexed" in s and "max(" in s and "count(" not in s.lower()]
+    assert aggregate, sent
+    engine = sa.create_engine(indexed)
+    with engine.connect() as c:
+        statement = aggregate[0].split(";")[0]  # sent ahead: the aggregate first, then the sample
+        plan = "\n".join(r[0] for r in c.exec_driver_sql("EXPLAIN " + statement))
+    engine.dispose()
+    assert "Index Only Scan Backward" in plan and "Seq Scan on inf_indexed " not in plan, plan
+
+
+def _by_table_with(url: str, **options) -> dict[str, Observation]:
+    return {o.dataset.name.split(".", 1)[1]: o for o in scan(url, AS_OF, **options) if isinstance(o, Observation)}
