@@ -230,13 +230,13 @@ NOTES = """## What bounds each figure
   exact size kept, 29 ms waited for it); the table loop bound by the client (0.68 ms of client CPU a
   table against 0.45 ms of its backend, and 0.2 ms a table in the source's thread: the memo digest
   0.1 ms of it); while the 5M-row table's full max() scan runs beside it on the read-ahead connection
-  with two parallel workers, 80 to 93% of the loop's sends hand the client's core to the woken
-  backend; then 0.28 s on one core (evaluation 0.10 to 0.14 s, the write-counter history, judgement)
+  (one backend: the source's parallel_workers is 0), 80 to 93% of the loop's sends hand the client's
+  core to the woken backend; then 0.28 s on one core (evaluation 0.10 to 0.14 s, the write-counter history, judgement)
   and 0.40 s on both (storing 0.17 s, JSON 0.09 s and CSV 0.10 s beside the HTML child, which renders
   in 0.23 s against 0.16 s in the parent: 9,300 pages copied after the fork). Measured and left out:
   the memo digest in one join over every field (no gain on samples not in the cache: touching 1,600
   strings a sample is its cost), the wire columns' conversion skipped on a memo hit, a shorter switch
-  interval of the interpreter lock, the big table read without parallel workers (within the noise).
+  interval of the interpreter lock (both within the noise).
   Runs that day, medians / fastest repetitions: 1.86x / 1.75x at d5d24e8, then at 7f560f0 1.81x /
   1.59x, 1.82x / 1.63x, 1.71x / 1.76x and 1.64x / 1.75x (n=7 to 9); the A/B of 143f307 against
   7f560f0 in fresh processes B/A 0.988 (n=9, within the noise). The target holds with a margin on a
