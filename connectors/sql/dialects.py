@@ -879,9 +879,8 @@ class Postgres(Dialect):
         # the table, where a FILTER on the aggregate reads every row. The price: a column with no index
         # that holds an 'infinity' is read twice (the sub-select's scan), a sentinel rare in a write time
         newest = sa.func.max(column)
-        inner = column.table.alias("finite")  # its own FROM, never correlated with the table read
-        finite = sa.select(sa.func.max(inner.c[column.name])).where(
-            sa.func.isfinite(inner.c[column.name])).scalar_subquery()
+        own = column.table.alias("finite").c[column.name]  # its own FROM, never correlated with the table read
+        finite = sa.select(sa.func.max(own)).where(sa.func.isfinite(own)).scalar_subquery()
         return sa.case((newest == sa.literal_column("'infinity'"), finite),
                        (newest == sa.literal_column("'-infinity'"), sa.null()), else_=newest)
 

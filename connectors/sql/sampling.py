@@ -161,9 +161,9 @@ def cuts(columns: list[dict], sampled: list[str], rows: int, enforced: bool = Fa
     Text columns are cut at TEXT_CHARS, long ones at LONG_CHARS; both shrink (never below
     MIN_CHARS) so that rows x the sum of the cuts stays within SAMPLE_BUDGET_CHARS.
     ``enforced``: the server holds a character column to its declared length, in characters that
-    are Python's (the dialect's ``lengths_bound()``); one whose length is within both its cut and MAX_CHARS is read whole,
-    without a cut: no value of it could be cut, and the texts kept of it are the same (the
-    shares of the others are as they were)."""
+    are Python's (the dialect's ``lengths_bound()``); one whose length is within both its cut and
+    MAX_CHARS is read whole, without a cut: no value of it could be cut, and the texts kept of it
+    are the same (the shares of the others are as they were)."""
     types = {c["name"]: c["type"] for c in columns}
     kinds = {name: kind_of(types[name]) for name in sampled}
     cut = [n for n in sampled if kinds[n] in (TEXT, LONG)]

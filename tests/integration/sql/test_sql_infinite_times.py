@@ -34,8 +34,8 @@ def seeded(pg_url: str) -> str:
     return pg_url
 
 
-def _by_table(url: str) -> dict[str, Observation]:
-    return {o.dataset.name.split(".", 1)[1]: o for o in scan(url, AS_OF) if isinstance(o, Observation)}
+def _by_table(url: str, **options) -> dict[str, Observation]:
+    return {o.dataset.name.split(".", 1)[1]: o for o in scan(url, AS_OF, **options) if isinstance(o, Observation)}
 
 
 def test_the_newest_finite_write_dates_the_table(seeded: str) -> None:
@@ -126,7 +126,7 @@ def test_the_connectors_statement_for_a_big_table_reads_its_newest_write_from_th
 
     sa.event.listen(sa.engine.Engine, "before_cursor_execute", seen)
     try:
-        got = _by_table_with(indexed, exact_count_max_rows=1000)  # inf_indexed's 50,001 rows: estimated
+        got = _by_table(indexed, exact_count_max_rows=1000)  # inf_indexed's 50,001 rows: estimated
     finally:
         sa.event.remove(sa.engine.Engine, "before_cursor_execute", seen)
     assert got["inf_indexed"].dataset.last_modified == datetime(2021, 1, 1, 13, 53, 20, tzinfo=UTC)
@@ -138,7 +138,3 @@ def test_the_connectors_statement_for_a_big_table_reads_its_newest_write_from_th
         plan = "\n".join(r[0] for r in c.exec_driver_sql("EXPLAIN " + statement))
     engine.dispose()
     assert "Index Only Scan Backward" in plan and "Seq Scan on inf_indexed " not in plan, plan
-
-
-def _by_table_with(url: str, **options) -> dict[str, Observation]:
-    return {o.dataset.name.split(".", 1)[1]: o for o in scan(url, AS_OF, **options) if isinstance(o, Observation)}
