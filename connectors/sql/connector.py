@@ -25,8 +25,12 @@ with ``max_connections`` > 1, a second read-only one for the big tables, :class:
    the execution option ``auditor_phase`` (``setup`` | ``table`` | ``sample``) for whoever counts.
 
 A table that cannot be read (permission, timeout) becomes that dataset's ``error``; the
-others go on. Identifiers are always quoted by SQLAlchemy. Sampled values go to the
-classifier in the :class:`~auditor.models.Sample` and nowhere else.
+others go on. An aggregate that runs past ``statement_timeout`` (a write-time column with no
+index on a huge table: ``max()`` reads every row) is asked again without its scans (the count,
+the write times, the commit times; the key range is an index lookup): the sample is read and
+classified, and only the age (and an exact count) stays unknown, its way out named
+(:meth:`Connector._without_scans`). Identifiers are always quoted by SQLAlchemy. Sampled
+values go to the classifier in the :class:`~auditor.models.Sample` and nowhere else.
 """
 
 from __future__ import annotations
@@ -86,6 +90,12 @@ class ReflectedTable:
         return (self.display,) if plain == self.display else (self.display, plain)
 
 
+def _spec_text(entry: tuple[str, str, str | None]) -> str:
+    """An aggregate's entry as a reader names it: ``count(*)``, ``max(updated_at)``, ``commit``."""
+    _key, agg, column = entry
+    return "count(*)" if agg == "count" else f"max({column})" if column is not None else agg
+
+
 def display_name(schema: str, name: str) -> str:
     """A table's dataset name, ``schema.name``: one name per table. A schema holding '.' (or
     starting with '"') is written in double quotes, '"' doubled: "a.b".c and a."b.c" were both
@@ -120,6 +130,22 @@ class TableRead:
     strategy: str
     sampled: bool  # a sample statement was run
     counted: int | None = None  # rows of an unfiltered read that returned fewer than its LIMIT: every row
+    scans_cut: ScansCut | None = None  # the aggregate ran past statement_timeout: read again without its scans
+
+
+@dataclass
+class ScansCut:
+    """A table's aggregate cancelled by the server's statement timeout, read again without the
+    expressions that scan the table (:meth:`Connector._without_scans`)."""
+
+    plan: ReadPlan  # the plan read instead: the key range only
+    dropped: list[tuple[str, str, str | None]]  # the spec entries left out
+    candidates: list[age.Candidate]  # the write-time columns whose max() was not read
+
+
+class _Cut(Exception):  # noqa: N818 - a signal inside _read(), never seen outside the connector
+    def __init__(self, cut: ScansCut) -> None:
+        self.cut = cut
 
 
 @dataclass
@@ -876,9 +902,16 @@ class Connector:
             return unread
         plan = sent.plan if sent is not None else self._plan(server, t)
         try:
-            with self._transaction(conn, t.info):
-                got, whole = self._aggregate(conn, t, plan)
-                read = whole or self._sample(conn, t, plan, got)
+            try:
+                read = self._read(conn, t, plan)
+            except _Cut as late:  # its scans ran past statement_timeout: read without them
+                self.ctx.log.warning(
+                    "sql source %s: table %r: %s ran past statement_timeout (%gs): read again without "
+                    "them (the age unknown)", self.source.id, t.display,
+                    ", ".join(_spec_text(e) for e in late.cut.dropped), self.opts.statement_timeout)
+                read = self._read(conn, t, late.cut.plan, retry=True)
+                read.scans_cut = late.cut
+                plan = late.cut.plan
         except sa.exc.DBAPIError as exc:
             schema = t.schema or "main"
             fix = self.dialect.read_error_fix(exc, server.facts.get("role"), schema, t.name)
@@ -888,6 +921,56 @@ class Connector:
         if after is not None:
             self._send_next(conn, server, after)  # the server reads it while this table is described
         return self._observation(server, t, plan, read)
+
+    def _read(self, conn: sa.Connection, t: ReflectedTable, plan: ReadPlan, retry: bool = False) -> TableRead:
+        """The table's aggregate and sample, in its transaction. An aggregate the server cancels
+        on its statement timeout raises :class:`_Cut` where :meth:`_without_scans` leaves
+        something to read (not on a ``retry``): the transaction is ended first."""
+        with self._transaction(conn, t.info):
+            try:
+                got, whole = self._aggregate(conn, t, plan)
+            except sa.exc.DBAPIError as exc:
+                cut = None if retry or self._waited(exc) != "statement" else self._without_scans(plan)
+                if cut is None:
+                    raise
+                raise _Cut(cut) from exc
+            return whole or self._sample(conn, t, plan, got)
+
+    @staticmethod
+    def _without_scans(plan: ReadPlan) -> ScansCut | None:
+        """``plan`` without the aggregate's expressions that read every row (``count(*)``, each
+        write-time column's newest value, the commit times); the key range (an index's first and
+        last entries) is kept. None when there is none to leave out (nothing else to try)."""
+        def scans(entry: tuple[str, str, str | None]) -> bool:
+            return entry[0] not in ("kmin", "kmax")
+        dropped = [e for e in plan.spec if scans(e)]
+        if not dropped:
+            return None
+        kept = [e for e in plan.spec if not scans(e)]
+        lighter = ReadPlan(exact=False, candidates=[], key=plan.key, sample_cols=plan.sample_cols,
+                           unsampled=plan.unsampled, structured=plan.structured, cut=plan.cut, spec=kept,
+                           commit_expr=None, texts=plan.texts)
+        return ScansCut(lighter, dropped, list(plan.candidates))
+
+    def _cut_reason(self, t: ReflectedTable, cut: ScansCut) -> tuple[dict[str, str], str | None]:
+        """(age signals not read, the unknown age's reason with its way out) of a table read
+        without its scans; the reason is None where no write time was left out (only the count)."""
+        timeout = f"statement_timeout ({self.opts.statement_timeout:g}s)"
+        names = [self.dialect.commit_time_basis if e[1] == "commit" else _spec_text(e) for e in cut.dropped
+                 if e[1] != "count"]
+        signals = {n: f"not read: ran past {timeout}" for n in names}
+        if not signals:
+            return {}, None
+        fixes = []
+        if cut.candidates:
+            q = self.dialect_impl.identifier_preparer.quote
+            table = f"{q(t.schema)}.{q(t.name)}" if t.schema else q(t.name)
+            fixes.append("an index lets the server read the newest write from it at once: " + "; ".join(
+                f"CREATE INDEX {q(f'ix_{t.name}_{c.column}'[:60])} ON {table} ({q(c.column)})"
+                for c in cut.candidates))
+        fixes.append("or raise statement_timeout for this source, or audit off-peak")
+        return signals, (f"unknown ({', '.join(signals)} not read: the scan ran past {timeout} and the server "
+                         f"cancelled it; the sample was read without it (fix: {', '.join(fixes)}))")
 
     # -- the next table's query sent ahead (PostgreSQL over psycopg: :mod:`.sendahead`) ---------
     def _sent_on(self, conn: sa.Connection) -> _Sent | None:
@@ -1158,12 +1241,15 @@ class Connector:
             engine_times.insert(0, (self.dialect.commit_time_basis, age.to_utc(got.get("commit")),
                                     self.dialect.commit_time_null))
         cands = plan.candidates
+        cut_signals, unknown = self._cut_reason(t, read.scans_cut) if read.scans_cut is not None else ({}, None)
+        if unknown is None:
+            unknown = self._unknown_reason(cands, server, engine_times, t.columns)
         verdict = age.decide(
             {c.column: got.get(f"max:{c.column}") for c in cands}, {c.column: c.tier for c in cands}, engine_times,
-            self.ctx.as_of, self._unknown_reason(cands, server, engine_times, t.columns),
-            epochs=frozenset(c.column for c in cands if c.epoch),
+            self.ctx.as_of, unknown, epochs=frozenset(c.column for c in cands if c.epoch),
             not_read=age.unread(t.columns, loose_types=self.dialect.loose_types))
         verdict.signals.update(self.dialect.age_notes(server)[0])
+        verdict.signals.update(cut_signals)
         extra: dict[str, Any] = {
             "age_signals": verdict.signals,
             "fingerprint": sampling.fingerprint(records, basis, digest),
@@ -1182,6 +1268,11 @@ class Connector:
             extra["records_estimate_source"] = info.estimate_basis
         if unsampled and o.sample_rows:
             extra["unsampled"] = unsampled  # columns that may hold personal data but were not read
+        if cut_signals:  # the cause of the unknown age (policies.causes): not a missing column
+            extra["age_not_scanned"] = {"not_read": list(cut_signals), "statement_timeout": o.statement_timeout}
+        if read.scans_cut is not None and any(e[1] == "count" for e in read.scans_cut.dropped):
+            notes += (f"count(*) not read: it ran past statement_timeout ({o.statement_timeout:g}s); the records are "
+                      "the engine's estimate",)
         ds = self._dataset(server, t, records=records, records_basis=basis, notes=notes,
                            last_modified=verdict.last_modified, last_modified_basis=verdict.basis, extra=extra)
         return Observation(dataset=ds, sample=Sample(fields=fields) if plan.sample_cols and o.sample_rows else None)
