@@ -301,10 +301,12 @@ def _by_kind(ds: Dataset, fact: str, words: str, store: str) -> Cause:
             return Cause(f"encryption_in_transit:sql:{engine}", f"{words} of {store}: not readable by this login",
                          WayOut(kind="permission", text="Let the auditor's user read the server's TLS variables "
                                 "(SHOW VARIABLES: require_secure_transport, have_ssl), or " + attest(ds, fact) + "."))
-        if fact == "last_modified" and facts.get("age_not_scanned"):
-            # the table has write-time columns (or commit times): their scan was cancelled, not missing
-            return Cause(f"last_modified:sql:timeout:{engine}", f"{words} of {store}: the scan for it ran past "
-                         "statement_timeout", WayOut(kind="setting", text=_AGE_TIMEOUT))
+        cut = facts.get("age_not_scanned")
+        if fact == "last_modified" and isinstance(cut, dict) and cut.get("fix"):
+            # the table has write-time columns (or commit times): their scan was cancelled, not missing;
+            # its way out names its own columns (an index each), so one finding per table
+            return Cause(f"last_modified:sql:timeout:{engine}:{ds.name}", f"{words} of {store}: the scan for it "
+                         "ran past statement_timeout", WayOut(kind="setting", text=f"{_AGE_TIMEOUT}{cut['fix']}."))
         if fact == "last_modified":
             # one cause, with or without the lower bound the run history gives an unchanged table from its
             # second run on: the same gap and fix, so the finding keeps its id (and its waiver) across nights
@@ -374,9 +376,7 @@ def _by_kind(ds: Dataset, fact: str, words: str, store: str) -> Cause:
 
 _AGE_TIMEOUT = ("The server cancelled the scan for the newest write (max() of a write-time column reads every "
                 "row where no index has it) at the source's statement_timeout; the sample was read without it. "
-                "Create an index on the write-time column (each dataset's last_modified_basis gives the "
-                "statement) so the server reads its newest value from the index at once, or raise the source's "
-                "statement_timeout (or audit off-peak).")
+                "Fix: ")
 
 
 def _age_setting(engine: str) -> str:

@@ -57,7 +57,7 @@ from connectors.base import Options as BaseOptions
 from . import age, sampling, sendahead
 from .deadline import Watchdog
 from .dialects import Dialect, Server, TableInfo, dialect_for
-from .errors import describe, driver_hint, locked
+from .errors import describe, driver_hint, locked, server_timed_out
 from .permissions import grants
 from .statements import Shapes
 from .typememo import types_once
@@ -144,8 +144,8 @@ class ScansCut:
 
 
 class _Cut(Exception):  # noqa: N818 - a signal inside _read(), never seen outside the connector
-    def __init__(self, cut: ScansCut) -> None:
-        self.cut = cut
+    def __init__(self, cut: ScansCut, timeout: sa.exc.DBAPIError) -> None:
+        self.cut, self.timeout = cut, timeout
 
 
 @dataclass
@@ -905,6 +905,8 @@ class Connector:
             try:
                 read = self._read(conn, t, plan)
             except _Cut as late:  # its scans ran past statement_timeout: read without them
+                if self.ctx.cancel.is_set():  # the run is stopping: not a second wait
+                    raise late.timeout from None
                 self.ctx.log.warning(
                     "sql source %s: table %r: %s ran past statement_timeout (%gs): read again without "
                     "them (the age unknown)", self.source.id, t.display,
@@ -923,18 +925,30 @@ class Connector:
         return self._observation(server, t, plan, read)
 
     def _read(self, conn: sa.Connection, t: ReflectedTable, plan: ReadPlan, retry: bool = False) -> TableRead:
-        """The table's aggregate and sample, in its transaction. An aggregate the server cancels
-        on its statement timeout raises :class:`_Cut` where :meth:`_without_scans` leaves
-        something to read (not on a ``retry``): the transaction is ended first."""
+        """The table's aggregate and sample, in its transaction. An aggregate sent alone that the
+        server cancels at its statement timeout raises :class:`_Cut` where :meth:`_without_scans`
+        leaves something to read (not on a ``retry``; not where the sample went in the same
+        query, which may be what ran long): the transaction is ended first."""
+        sent = self._sent_on(conn)
+        alone = not (sent is not None and sent.key == t.key) and not self._together(conn, t, plan)
         with self._transaction(conn, t.info):
             try:
                 got, whole = self._aggregate(conn, t, plan)
             except sa.exc.DBAPIError as exc:
-                cut = None if retry or self._waited(exc) != "statement" else self._without_scans(plan)
+                cut = None
+                if alone and not retry and server_timed_out(exc, self._codes):
+                    cut = self._without_scans(plan)
                 if cut is None:
                     raise
-                raise _Cut(cut) from exc
-            return whole or self._sample(conn, t, plan, got)
+                raise _Cut(cut, exc) from exc
+            read = whole or self._sample(conn, t, plan, got)
+        if retry and read.strategy == "all rows" and read.counted is None:
+            # the estimate sent it to the "all rows" read (LIMIT sample_rows) with no count to confirm it
+            if len(read.rows) < self.opts.sample_rows:
+                read.counted = len(read.rows)  # fewer than the LIMIT: every row
+            else:
+                read.strategy = f"the first {len(read.rows)} rows (count(*) not read: the table may hold more)"
+        return read
 
     @staticmethod
     def _without_scans(plan: ReadPlan) -> ScansCut | None:
@@ -952,25 +966,38 @@ class Connector:
                            commit_expr=None, texts=plan.texts)
         return ScansCut(lighter, dropped, list(plan.candidates))
 
-    def _cut_reason(self, t: ReflectedTable, cut: ScansCut) -> tuple[dict[str, str], str | None]:
-        """(age signals not read, the unknown age's reason with its way out) of a table read
-        without its scans; the reason is None where no write time was left out (only the count)."""
-        timeout = f"statement_timeout ({self.opts.statement_timeout:g}s)"
+    def _cut_reason(self, t: ReflectedTable, cut: ScansCut) -> tuple[dict[str, str], str | None, str]:
+        """(age signals not read, the unknown age's reason or None where no write time was left
+        out (only the count), the way out) of a table read without its scans. An index answers
+        max() only in a statement of maxima and key ranges: a count(*) or the commit times in the
+        same statement scan every row whatever the indexes (PostgreSQL's plan: a Seq Scan)."""
+        o = self.opts
+        timeout = f"statement_timeout ({o.statement_timeout:g}s)"
         names = [self.dialect.commit_time_basis if e[1] == "commit" else _spec_text(e) for e in cut.dropped
                  if e[1] != "count"]
         signals = {n: f"not read: ran past {timeout}" for n in names}
-        if not signals:
-            return {}, None
+        kinds = {e[1] for e in cut.dropped}
         fixes = []
-        if cut.candidates:
+        if "count" in kinds:
+            estimate = t.info.estimate
+            fixes.append(f"set exact_count_max_rows below {estimate:,} (this table's estimate) so it is not counted"
+                         if estimate else "a lower exact_count_max_rows or exact_count_max_bytes so it is not counted")
+        if "commit" in kinds:
+            fixes.append("the newest commit time (track_commit_timestamp) is read by a scan of every row, which no "
+                         "index shortens")
+        elif cut.candidates and self.dialect.indexes:
             q = self.dialect_impl.identifier_preparer.quote
             table = f"{q(t.schema)}.{q(t.name)}" if t.schema else q(t.name)
-            fixes.append("an index lets the server read the newest write from it at once: " + "; ".join(
-                f"CREATE INDEX {q(f'ix_{t.name}_{c.column}'[:60])} ON {table} ({q(c.column)})"
-                for c in cut.candidates))
-        fixes.append("or raise statement_timeout for this source, or audit off-peak")
+            fixes.append(("with the count left out, " if "count" in kinds else "") +
+                         "an index lets the server read the newest write from it at once: " + "; ".join(
+                             f"CREATE INDEX {q(f'ix_{t.name}_{c.column}'[:60])} ON {table} ({q(c.column)})"
+                             for c in cut.candidates))
+        fixes.append(f"or raise statement_timeout above {o.statement_timeout:g}s for this source, or audit off-peak")
+        fix = "; ".join(fixes)
+        if not signals:
+            return {}, None, fix
         return signals, (f"unknown ({', '.join(signals)} not read: the scan ran past {timeout} and the server "
-                         f"cancelled it; the sample was read without it (fix: {', '.join(fixes)}))")
+                         f"cancelled it; the sample was read without it (fix: {fix}))"), fix
 
     # -- the next table's query sent ahead (PostgreSQL over psycopg: :mod:`.sendahead`) ---------
     def _sent_on(self, conn: sa.Connection) -> _Sent | None:
@@ -1241,7 +1268,8 @@ class Connector:
             engine_times.insert(0, (self.dialect.commit_time_basis, age.to_utc(got.get("commit")),
                                     self.dialect.commit_time_null))
         cands = plan.candidates
-        cut_signals, unknown = self._cut_reason(t, read.scans_cut) if read.scans_cut is not None else ({}, None)
+        cut_signals, unknown, cut_fix = (self._cut_reason(t, read.scans_cut) if read.scans_cut is not None
+                                         else ({}, None, ""))
         if unknown is None:
             unknown = self._unknown_reason(cands, server, engine_times, t.columns)
         verdict = age.decide(
@@ -1268,11 +1296,14 @@ class Connector:
             extra["records_estimate_source"] = info.estimate_basis
         if unsampled and o.sample_rows:
             extra["unsampled"] = unsampled  # columns that may hold personal data but were not read
-        if cut_signals:  # the cause of the unknown age (policies.causes): not a missing column
-            extra["age_not_scanned"] = {"not_read": list(cut_signals), "statement_timeout": o.statement_timeout}
+        if cut_signals:  # the cause of the unknown age and its way out (policies.causes): not a missing column
+            extra["age_not_scanned"] = {"not_read": list(cut_signals), "statement_timeout": o.statement_timeout,
+                                        "fix": cut_fix}
         if read.scans_cut is not None and any(e[1] == "count" for e in read.scans_cut.dropped):
-            notes += (f"count(*) not read: it ran past statement_timeout ({o.statement_timeout:g}s); the records are "
-                      "the engine's estimate",)
+            got_records = ("the records are the engine's estimate" if basis == "estimate" else
+                           "every row was read" if basis == "exact" else "the records are unknown (no estimate)")
+            notes += (f"count(*) not read: it ran past statement_timeout ({o.statement_timeout:g}s); {got_records} "
+                      f"(fix: {cut_fix})",)
         ds = self._dataset(server, t, records=records, records_basis=basis, notes=notes,
                            last_modified=verdict.last_modified, last_modified_basis=verdict.basis, extra=extra)
         return Observation(dataset=ds, sample=Sample(fields=fields) if plan.sample_cols and o.sample_rows else None)

@@ -176,6 +176,9 @@ class Dialect:
     # complete read that returns fewer rows is a row policy filtering the audit role
     estimate_exact: ClassVar[bool] = False
     commit_time_basis: ClassVar[str] = "commit time"
+    # CREATE INDEX on a table makes the server answer max() of the column from the index (not on a
+    # store without user indexes: Snowflake's micro-partition metadata)
+    indexes: ClassVar[bool] = True
     # the session is read-only by default (``on_connect``), so each statement may be its own
     # read-only transaction (autocommit): no BEGIN / begin_statements / ROLLBACK per table
     autocommit_reads: ClassVar[bool] = False

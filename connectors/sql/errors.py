@@ -95,6 +95,21 @@ def describe(exc: BaseException, redact: Redactor, fix: str | None = None,
     return f"{type(orig).__name__}: {_first_line(orig, redact)}"
 
 
+def server_timed_out(exc: BaseException, codes: Mapping[str, frozenset[object]] | None = None) -> bool:
+    """Whether the server itself cancelled the statement at its statement timeout: PostgreSQL's
+    57014 "canceling statement due to statement timeout" (not "due to user request": another
+    session's pg_cancel_backend), MariaDB's 1969 max_statement_time, MySQL's 3024
+    max_execution_time, a dialect's own timeout code with "timeout" in its message (Snowflake).
+    Not a conflict with recovery, a KILL QUERY, a lock wait or the client's read_timeout; not
+    SQLite's "interrupted" (the connector's deadline or a cancel: not told apart)."""
+    codes = _DEFAULT_CODES if codes is None else codes
+    orig = exc.orig if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None else exc
+    code = _code(orig)
+    if code is None or code not in codes.get("timeout", ()):
+        return False
+    return code in _TIMEOUT_MY or "timeout" in str(orig).lower()
+
+
 def driver_hint(url: sa.URL, exc: ImportError, extra: tuple[str, str] | None = None) -> str:
     """A missing database driver as what to install (``pip install '.[mysql]'``) and the URL
     scheme that uses it (``extra``: the dialect's ``driver_extra()``), instead of a bare

@@ -104,6 +104,7 @@ def _generic(coltype: Any) -> Any:
 @register("snowflake")
 class Snowflake(Dialect):
     name = "snowflake"
+    indexes = False  # no CREATE INDEX on its tables: a long scan's way out is the timeout or the warehouse
     system_schemas = frozenset({"information_schema"})
     grants = GRANTS
     # snowflake.connector errors carry the SQLSTATE: 42501 insufficient privileges (003001),

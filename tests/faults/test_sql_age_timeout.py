@@ -114,6 +114,7 @@ def test_a_write_time_scan_past_the_timeout_leaves_only_the_age_unknown(tmp_path
     assert "statement_timeout" in age["evidence"]["cause"], age  # not "no write-time column"
     assert age["evidence"]["way_out"] == "setting" and "index" in age["remediation"], age
     assert "track_commit_timestamp" not in age["remediation"], age
+    assert "CREATE INDEX" in age["remediation"] and "big_t" in age["remediation"], age  # this table's own
     assert big["judgment"]["personal"] is True, big["judgment"]
     small = s.dataset("pg", f"{db['schema']}.small_t")
     assert small["status"] == "assessed" and small["last_modified"] is not None, small
@@ -141,5 +142,40 @@ def test_a_count_past_the_timeout_leaves_the_estimate(tmp_path, db, slow):
     plain = s.dataset("pg", f"{db['schema']}.plain_t")
     assert plain["status"] == "assessed" and "email" in s.personal("pg", f"{db['schema']}.plain_t"), plain
     assert plain["records"] and plain["records_basis"] == "estimate", plain  # InnoDB's estimate is near 2,000
-    assert any(n.startswith("count(*) not read") and "statement_timeout" in n for n in plain["notes"]), plain
+    note = next((n for n in plain["notes"] if n.startswith("count(*) not read")), "")
+    assert "statement_timeout" in note and "the engine's estimate" in note, plain["notes"]
+    assert "set exact_count_max_rows below" in note, note  # its way out: not counted, the estimate read instead
     assert "statement_timeout" not in plain["last_modified_basis"], plain  # its age's own reason, unchanged
+
+
+@pytest.mark.postgres
+def test_a_timeout_in_a_query_that_holds_the_sample_too_is_not_blamed_on_the_scan(tmp_path, pg_url, slow):
+    """A small table's aggregate and "all rows" sample go as one query (PostgreSQL over psycopg):
+    there a timeout may be the sample's. Here the sample is what sleeps: the table is not assessed,
+    a statement timeout, as before; no read again and no index advice."""
+    eng = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with eng.connect() as c:
+        c.execute(sa.text("CREATE SCHEMA together"))
+        c.execute(sa.text("CREATE TABLE together.tiny_t (id int primary key, email text, updated_at timestamptz)"))
+        c.execute(sa.text("INSERT INTO together.tiny_t SELECT g, 'person' || g || '@example.com', now() "
+                          "FROM generate_series(1, 20) g"))
+        c.execute(sa.text("ANALYZE together.tiny_t"))
+    eng.dispose()
+    sleeps: list[str] = []
+
+    def sample_sleeps(conn, cursor, statement, parameters, context, executemany):  # noqa: ARG001
+        head, sep, sample = statement.partition(";")
+        if sep and "tiny_t" in sample and "LIMIT" in sample:  # the aggregate; the sample: that one sleeps
+            sleeps.append(statement)
+            statement = head + sep + sample.replace("LIMIT", "WHERE (SELECT true FROM pg_sleep(5)) LIMIT", 1)
+        return statement, parameters
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", sample_sleeps, retval=True)
+    try:
+        s = scan(write_config(tmp_path, [sql_source("pg", pg_url, include=["together.tiny_t"], statement_timeout=1)]))
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", sample_sleeps)
+    assert sleeps, "the table was not read as one query (aggregate and sample)"
+    tiny = s.dataset("pg", "together.tiny_t")
+    assert tiny["status"] == "error" and tiny["error"].startswith("statement timeout"), tiny
+    assert "CREATE INDEX" not in s.output and "CREATE INDEX" not in (tmp_path / "report.json").read_text()
