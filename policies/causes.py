@@ -374,9 +374,8 @@ def _by_kind(ds: Dataset, fact: str, words: str, store: str) -> Cause:
                  WayOut(kind="attestation", text="Confirm it with the vendor in writing."))
 
 
-_AGE_TIMEOUT = ("The server cancelled the scan for the newest write (max() of a write-time column reads every "
-                "row where no index has it) at the source's statement_timeout; the sample was read without it. "
-                "Fix: ")
+_AGE_TIMEOUT = ("The server cancelled the table's scan for its newest write at the source's statement_timeout "
+                "(where no index holds the column, it reads every row); the sample was read without it. Fix: ")
 
 
 def _age_setting(engine: str) -> str:

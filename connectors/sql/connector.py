@@ -911,8 +911,7 @@ class Connector:
                     "sql source %s: table %r: %s ran past statement_timeout (%gs): read again without "
                     "them (the age unknown)", self.source.id, t.display,
                     ", ".join(_spec_text(e) for e in late.cut.dropped), self.opts.statement_timeout)
-                read = self._read(conn, t, late.cut.plan, retry=True)
-                read.scans_cut = late.cut
+                read = self._read(conn, t, late.cut.plan, late.cut)
                 plan = late.cut.plan
         except sa.exc.DBAPIError as exc:
             schema = t.schema or "main"
@@ -924,30 +923,22 @@ class Connector:
             self._send_next(conn, server, after)  # the server reads it while this table is described
         return self._observation(server, t, plan, read)
 
-    def _read(self, conn: sa.Connection, t: ReflectedTable, plan: ReadPlan, retry: bool = False) -> TableRead:
-        """The table's aggregate and sample, in its transaction. An aggregate sent alone that the
-        server cancels at its statement timeout raises :class:`_Cut` where :meth:`_without_scans`
-        leaves something to read (not on a ``retry``; not where the sample went in the same
-        query, which may be what ran long): the transaction is ended first."""
-        sent = self._sent_on(conn)
-        alone = not (sent is not None and sent.key == t.key) and not self._together(conn, t, plan)
+    def _read(self, conn: sa.Connection, t: ReflectedTable, plan: ReadPlan, cut: ScansCut | None = None) -> TableRead:
+        """The table's aggregate and sample, in its transaction (an aggregate sent alone that the
+        server cancels at its statement timeout raises :class:`_Cut` from :meth:`_aggregate`, the
+        transaction ended first). ``cut``: this is the read without the scans; where that left the
+        count out, an "all rows" read (the estimate's choice) confirms every row only below its
+        LIMIT, as the count would have."""
         with self._transaction(conn, t.info):
-            try:
-                got, whole = self._aggregate(conn, t, plan)
-            except sa.exc.DBAPIError as exc:
-                cut = None
-                if alone and not retry and server_timed_out(exc, self._codes):
-                    cut = self._without_scans(plan)
-                if cut is None:
-                    raise
-                raise _Cut(cut, exc) from exc
+            got, whole = self._aggregate(conn, t, plan)
             read = whole or self._sample(conn, t, plan, got)
-        if retry and read.strategy == "all rows" and read.counted is None:
-            # the estimate sent it to the "all rows" read (LIMIT sample_rows) with no count to confirm it
-            if len(read.rows) < self.opts.sample_rows:
-                read.counted = len(read.rows)  # fewer than the LIMIT: every row
-            else:
-                read.strategy = f"the first {len(read.rows)} rows (count(*) not read: the table may hold more)"
+        if cut is not None:
+            read.scans_cut = cut
+            if read.strategy == "all rows" and read.counted is None and any(e[1] == "count" for e in cut.dropped):
+                if len(read.rows) < self.opts.sample_rows:
+                    read.counted = len(read.rows)  # fewer than the LIMIT: every row, as counted
+                else:
+                    read.strategy = f"the first {len(read.rows)} rows (count(*) not read: the table may hold more)"
         return read
 
     @staticmethod
@@ -977,23 +968,25 @@ class Connector:
                  if e[1] != "count"]
         signals = {n: f"not read: ran past {timeout}" for n in names}
         kinds = {e[1] for e in cut.dropped}
-        fixes = []
+        steps = []  # done together: the count left out, then an index for max()
         if "count" in kinds:
-            estimate = t.info.estimate
-            fixes.append(f"set exact_count_max_rows below {estimate:,} (this table's estimate) so it is not counted"
-                         if estimate else "a lower exact_count_max_rows or exact_count_max_bytes so it is not counted")
-        if "commit" in kinds:
-            fixes.append("the newest commit time (track_commit_timestamp) is read by a scan of every row, which no "
-                         "index shortens")
-        elif cut.candidates and self.dialect.indexes:
+            estimate, size = t.info.estimate, t.info.bytes
+            steps.append(f"set exact_count_max_rows below {estimate:,} (this table's row estimate) so it is not counted"
+                         if estimate else
+                         f"set exact_count_max_bytes below {size:,} (this table's size: it has no row estimate) so it "
+                         "is not counted" if size else
+                         "ANALYZE the table so the engine has a row estimate the count can be left out for")
+        if "commit" not in kinds and cut.candidates and self.dialect.indexes:
             q = self.dialect_impl.identifier_preparer.quote
             table = f"{q(t.schema)}.{q(t.name)}" if t.schema else q(t.name)
-            fixes.append(("with the count left out, " if "count" in kinds else "") +
-                         "an index lets the server read the newest write from it at once: " + "; ".join(
-                             f"CREATE INDEX {q(f'ix_{t.name}_{c.column}'[:60])} ON {table} ({q(c.column)})"
-                             for c in cut.candidates))
-        fixes.append(f"or raise statement_timeout above {o.statement_timeout:g}s for this source, or audit off-peak")
-        fix = "; ".join(fixes)
+            steps.append("an index lets the server read the newest write from it at once: " + "; ".join(
+                f"CREATE INDEX {q(f'ix_{t.name}_{c.column}'[:60])} ON {table} ({q(c.column)})"
+                for c in cut.candidates))
+        longer = f"raise statement_timeout above {o.statement_timeout:g}s for this source, or audit off-peak"
+        fix = (", then ".join(steps) + "; or " + longer) if steps else longer
+        if "commit" in kinds:
+            fix = ("the newest commit time (track_commit_timestamp) is read by a scan of every row, which no index "
+                   "shortens: " + fix)
         if not signals:
             return {}, None, fix
         return signals, (f"unknown ({', '.join(signals)} not read: the scan ran past {timeout} and the server "
@@ -1136,7 +1129,13 @@ class Connector:
             whole, _ = self._whole_sql(conn, t, plan, literal=True)
             first, rows = _one_round_trip(conn, f"{sql};\n{whole}")
             return self._together_read(keys, first, rows)
-        row = conn.exec_driver_sql(sql, _copy(params), execution_options=_TABLE).one()
+        try:
+            row = conn.exec_driver_sql(sql, _copy(params), execution_options=_TABLE).one()
+        except sa.exc.DBAPIError as exc:  # sent alone: a timeout is its scans' (never the sample's)
+            cut = self._without_scans(plan) if server_timed_out(exc, self._codes) else None
+            if cut is None:  # not the server's timeout, or nothing to leave out (a read without them)
+                raise
+            raise _Cut(cut, exc) from exc
         return dict(zip(keys, row)), None
 
     def _together_read(self, keys: list[str], first: Any, rows: list | None) -> tuple[dict[str, Any], TableRead | None]:
@@ -1260,8 +1259,9 @@ class Connector:
         basis = "exact" if plan.exact else ("estimate" if records is not None else None)
         stale_estimate = None
         if not plan.exact and read.counted is not None:  # statistics that said far more rows than there are
-            stale_estimate = (f"{info.estimate_basis or 'the engine'} said {info.estimate}; an unfiltered read "
-                              f"returned every row ({read.counted}): the statistics are stale")
+            if read.counted != info.estimate:
+                stale_estimate = (f"{info.estimate_basis or 'the engine'} said {info.estimate}; an unfiltered read "
+                                  f"returned every row ({read.counted}): the statistics are stale")
             records, basis = read.counted, "exact"
         engine_times = list(info.engine_times)
         if plan.commit_expr is not None:

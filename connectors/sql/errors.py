@@ -101,13 +101,18 @@ def server_timed_out(exc: BaseException, codes: Mapping[str, frozenset[object]] 
     session's pg_cancel_backend), MariaDB's 1969 max_statement_time, MySQL's 3024
     max_execution_time, a dialect's own timeout code with "timeout" in its message (Snowflake).
     Not a conflict with recovery, a KILL QUERY, a lock wait or the client's read_timeout; not
-    SQLite's "interrupted" (the connector's deadline or a cancel: not told apart)."""
+    SQLite's "interrupted" (the connector's deadline or a cancel: not told apart); not a server
+    whose lc_messages is not English (its message is read for "timeout": the table is then not
+    assessed, named as a statement timeout, as before)."""
     codes = _DEFAULT_CODES if codes is None else codes
     orig = exc.orig if isinstance(exc, sa.exc.DBAPIError) and exc.orig is not None else exc
     code = _code(orig)
     if code is None or code not in codes.get("timeout", ()):
         return False
-    return code in _TIMEOUT_MY or "timeout" in str(orig).lower()
+    # psycopg's text carries the CONTEXT lines (a function's name may say "timeout"): the primary message only
+    diag = getattr(orig, "diag", None)
+    primary = getattr(diag, "message_primary", None) or str(orig)
+    return code in _TIMEOUT_MY or "timeout" in primary.lower()
 
 
 def driver_hint(url: sa.URL, exc: ImportError, extra: tuple[str, str] | None = None) -> str:

@@ -179,3 +179,16 @@ def test_a_timeout_in_a_query_that_holds_the_sample_too_is_not_blamed_on_the_sca
     tiny = s.dataset("pg", "together.tiny_t")
     assert tiny["status"] == "error" and tiny["error"].startswith("statement timeout"), tiny
     assert "CREATE INDEX" not in s.output and "CREATE INDEX" not in (tmp_path / "report.json").read_text()
+
+
+def test_a_small_table_read_without_its_scans_is_described_as_without_the_timeout(tmp_path, db, slow):
+    """small_t (20 rows) on the estimate path (exact_count_max_rows 10: no count) is read whole by
+    its estimate, with or without the timeout: the same records and basis, and no "statistics are
+    stale" where the rows read are the estimate's."""
+    slow.tables.append("small_t")
+    s = scan(write_config(tmp_path, [_source(db, include=[f"{db['schema']}.small_t"], exact_count_max_rows=10)]))
+    assert slow.sent, "the fault was not injected: no write-time scan of small_t was seen"
+    small = s.dataset("pg", f"{db['schema']}.small_t")
+    assert small["status"] == "assessed" and "email" in s.personal("pg", f"{db['schema']}.small_t"), small
+    assert small["records_basis"] == "estimate" and small["records"] == 20, small
+    assert "statistics are stale" not in str(small), small

@@ -34,3 +34,16 @@ def test_only_the_servers_statement_timeout(orig, timed_out):
     assert server_timed_out(wrapped(orig)) is timed_out
     if timed_out:  # and it is one that describe() names a statement timeout, as before
         assert describe(wrapped(orig), Redactor()).startswith("statement timeout")
+
+
+@pytest.mark.parametrize("errno,message,timed_out", [
+    (630, "Statement reached its statement or warehouse timeout of 1 second(s) and was canceled.", True),
+    (604, "SQL execution canceled", False),  # a cancel, not the timeout
+])
+def test_a_dialects_own_codes(errno, message, timed_out):
+    """Snowflake's connector errors carry the SQLSTATE; its dialect's error_codes are used."""
+    errors = pytest.importorskip("snowflake.connector.errors")
+    from connectors.sql.snowflake import Snowflake
+
+    orig = errors.ProgrammingError(msg=message, errno=errno, sqlstate="57014")
+    assert server_timed_out(wrapped(orig), Snowflake.error_codes) is timed_out
