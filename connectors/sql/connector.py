@@ -256,6 +256,9 @@ class _Sent:
     cursor: Any  # the cursor the execute events were fired with (closed when the results are taken)
     context: _CursorContext
     as_text: tuple[int, ...] = ()  # the sample's columns loaded as the server's text (no cast sent)
+    # the thread that sent it (the main connection's): only it takes or drops this record, never
+    # the read-ahead thread settling a table of its own connection
+    owner: int = field(default_factory=threading.get_ident)
 
 
 def _send_ahead(conn: sa.Connection, key: tuple[str | None, str], sql: str, plan: ReadPlan,
@@ -1036,11 +1039,15 @@ class Connector:
     def _settle(self, conn: sa.Connection, give_up: bool = False) -> None:
         """Take the results of a query sent ahead on this connection off the wire (discarded:
         its table is read again, or not at all); ``give_up``: close the connection instead of
-        waiting for them (the run is stopping)."""
-        sent = self._sent_on(conn)
-        self._sent = None
-        if sent is None:
+        waiting for them (the run is stopping). From another thread than the one that sent the
+        query in flight (the read-ahead connection's, whose failed table settles its own
+        connection), nothing: that query and its record are the main connection's."""
+        sent = self._sent  # read once: the main thread may set it meanwhile
+        if sent is None or sent.owner != threading.get_ident():
             return
+        self._sent = None
+        if conn.closed or conn.invalidated or sent.driver is not conn.connection.driver_connection:
+            return  # in flight on a connection given up since (its results went with it)
         if give_up:
             sent.cursor.close()
             with contextlib.suppress(Exception):
