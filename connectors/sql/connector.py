@@ -40,7 +40,7 @@ import fnmatch
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
@@ -955,9 +955,7 @@ class Connector:
         if not dropped:
             return None
         kept = [e for e in plan.spec if not scans(e)]
-        lighter = ReadPlan(exact=False, candidates=[], key=plan.key, sample_cols=plan.sample_cols,
-                           unsampled=plan.unsampled, structured=plan.structured, cut=plan.cut, spec=kept,
-                           commit_expr=None, texts=plan.texts)
+        lighter = replace(plan, exact=False, candidates=[], spec=kept, commit_expr=None)
         return ScansCut(lighter, dropped, list(plan.candidates))
 
     def _cut_reason(self, t: ReflectedTable, cut: ScansCut) -> tuple[dict[str, str], str | None, str]:
