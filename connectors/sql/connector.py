@@ -303,6 +303,10 @@ MEMO_ENTRIES = 4096
 # the catalogue's statistics read on a second connection while the first reflects (Statistics)
 STATISTICS_APART = True
 
+# big tables the read-ahead connection (ReadAhead) holds read but not yet taken by the main one: each
+# holds its sample (up to sampling.SAMPLE_BUDGET_CHARS), so few; the overlap needs one read ahead
+READ_AHEAD_DEPTH = 2
+
 # the wire kinds (:data:`.sampling.WIRE_KINDS`) whose text the server writes alike with or without
 # ``CAST(c AS TEXT)``: their output function is the cast (an I/O conversion). Not a boolean, whose
 # cast says 'true' where its output says 't'. A query sent ahead selects them as they are and loads
@@ -574,9 +578,11 @@ class Connector:
                         conn, lost = self._reconnect(engine, conn)
                 self.ctx.progress(1)
         finally:
-            self._settle(conn, give_up=True)  # stopped early (cancelled, closed): nothing left in flight
-            if ahead is not None:
-                ahead.stop()
+            try:
+                self._settle(conn, give_up=True)  # stopped early (cancelled, closed): nothing left in flight
+            finally:
+                if ahead is not None:
+                    ahead.stop()
 
     def _catalog_failure(self, setup: sa.Connection, exc: sa.exc.DBAPIError,
                          silent: str | None = None) -> ConnectorError:
@@ -1505,10 +1511,11 @@ class ReadAhead:
         self.c, self.server = connector, server
         self.order = list(tables)
         self.keys = {t.key for t in tables}
-        self.done: dict[tuple[str | None, str], Observation | None] = {}
+        self.done: dict[tuple[str | None, str], Observation | None] = {}  # read, not taken yet
         self.cond = threading.Condition()
         self.stopped = False
         self.finished = False
+        self._driver: Any = None  # the DBAPI connection its statements run on (to cancel them)
         self.thread = threading.Thread(target=self._run, name=f"sql-read-ahead-{connector.source.id}", daemon=True)
 
     def start(self) -> None:
@@ -1522,12 +1529,30 @@ class ReadAhead:
         with self.cond:
             while t.key not in self.done and not self.finished:
                 self.cond.wait()
-            return self.done.get(t.key)
+            obs = self.done.pop(t.key, None)
+            self.cond.notify_all()  # room for the next one
+            return obs
 
     def stop(self) -> None:
+        """The source stops (its tables all taken, or cancelled, closed, timed out): the thread
+        reads no further table, a statement still in flight is cancelled (the server's cancel
+        request, again until the thread ends: one sent between two statements cancels nothing;
+        the watchdog bounds it otherwise), and the thread is joined, so its connection is closed
+        when the source's are. A table cut off so is never handed back: the source has stopped."""
         with self.cond:
             self.stopped = True
-        self.thread.join()
+            self.cond.notify_all()
+        deadline = time.monotonic() + self.c.read_timeout
+        while self.thread.is_alive() and time.monotonic() < deadline:
+            self.thread.join(0.05)  # its tables all read: it ends by itself, nothing to cancel
+            if not self.thread.is_alive():
+                break
+            driver = self._driver
+            cancel = getattr(driver, "cancel_safe", None) or getattr(driver, "cancel", None)
+            if cancel is not None:
+                with contextlib.suppress(Exception):
+                    cancel()
+            self.thread.join(0.2)
 
     def _put(self, key: tuple[str | None, str], obs: Observation | None) -> None:
         with self.cond:
@@ -1541,9 +1566,13 @@ class ReadAhead:
                 conn: sa.Connection | None = None
                 try:
                     conn = engine.connect().execution_options(**_TABLE)  # its statements are its tables'
+                    self._driver = conn.connection.driver_connection
                     conn = c._read_session(conn)  # a lock is named as one, as on the main connection
                     for t in self.order:
                         with self.cond:
+                            # at most READ_AHEAD_DEPTH observations not taken: each holds its sample
+                            while len(self.done) >= READ_AHEAD_DEPTH and not self.stopped:
+                                self.cond.wait()
                             if self.stopped:
                                 break
                         if c.ctx.cancel.is_set():
@@ -1556,6 +1585,8 @@ class ReadAhead:
                         if conn is not None:
                             conn.close()
         except Exception as exc:  # noqa: BLE001 - no second connection: the main one reads these tables
+            if self.stopped:  # cut off by stop(): the source has stopped, nothing is read on the main one
+                return
             c.ctx.log.info("sql source %s: no read-ahead connection (%s): the big tables are read on the main one",
                            c.source.id, type(exc).__name__)
         finally:

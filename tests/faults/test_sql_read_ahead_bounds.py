@@ -1,0 +1,112 @@
+"""The read-ahead connection's thread (the big tables, read while the main connection reads the
+others) is bounded both ways: it holds at most ``READ_AHEAD_DEPTH`` observations that the main
+thread has not taken (each holds its sample: the engine's bound on samples alive per source), and
+a source that stops while a big table's statement runs cancels that statement rather than waiting
+for it (a cancel, a closed run, a Celery time limit: the source's thread is not held for as long as
+the server takes, up to ``statement_timeout`` a statement)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from connectors.base import CollectContext, SourceSpec
+from connectors.sql import connector as sql_connector
+from connectors.sql.connector import Connector
+from auditor.models import Observation, Vendor
+
+pytestmark = pytest.mark.postgres
+SMALL = [f"m_{i:02d}" for i in range(10)]
+BIG = [f"z_big_{i}" for i in range(6)]  # last in order: read ahead while the main thread reads the small ones
+
+
+@pytest.fixture(scope="module")
+def db(pg_url: str) -> Iterator[str]:
+    eng = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with eng.connect() as c:
+        for t, n in [(s, 20) for s in SMALL] + [(b, 3000) for b in BIG]:
+            c.execute(sa.text(f"CREATE TABLE {t} (id int primary key, email text, updated_at timestamptz)"))
+            c.execute(sa.text(f"INSERT INTO {t} SELECT g, 'person' || g || '@example.com', now() "
+                              f"FROM generate_series(1, {n}) g"))
+            c.execute(sa.text(f"ANALYZE {t}"))
+    eng.dispose()
+    yield pg_url
+
+
+def _connector(url: str, **options) -> Connector:
+    spec = SourceSpec(id="db", kind="sql", vendor=Vendor(id="v"),
+                      options=Connector.Options(url=url, exact_count_max_rows=100, **options))
+    return Connector(spec, CollectContext(as_of=datetime.now(UTC)))
+
+
+def _on_read_ahead_thread() -> bool:
+    return threading.current_thread().name.startswith("sql-read-ahead-")
+
+
+def test_the_read_ahead_thread_holds_at_most_its_depth_of_observations_not_taken(db, monkeypatch):
+    """The main thread is held in its first table's description; meanwhile the read-ahead thread
+    reads the big tables, and stops once READ_AHEAD_DEPTH of them wait to be taken."""
+    depth = sql_connector.READ_AHEAD_DEPTH
+    assert 1 <= depth < len(BIG)
+    real_table, real_observation = Connector._table_or_error, Connector._observation
+    started: list[str] = []
+    more = threading.Event()
+
+    def table_or_error(self, conn, server, t, after=None):
+        if _on_read_ahead_thread():
+            started.append(t.name)
+            if len(started) > depth:
+                more.set()
+        return real_table(self, conn, server, t, after)
+
+    def observation(self, server, t, plan, read):
+        if t.name == SMALL[0]:  # the main thread, before any big table is taken
+            more.wait(3)  # what the read-ahead thread reads in that time (it would read all six)
+            read_ahead_while_held.extend(started)
+        return real_observation(self, server, t, plan, read)
+
+    read_ahead_while_held: list[str] = []
+    monkeypatch.setattr(Connector, "_table_or_error", table_or_error)
+    monkeypatch.setattr(Connector, "_observation", observation)
+    items = list(_connector(db).collect())
+    assert read_ahead_while_held == BIG[:depth], read_ahead_while_held
+    assert sorted(started) == BIG, "every big table read on the read-ahead connection once taken"
+    datasets = {o.dataset.name: o for o in items if isinstance(o, Observation)}
+    assert sorted(datasets) == sorted(f"public.{n}" for n in SMALL + BIG)
+    for name, o in datasets.items():
+        assert o.dataset.status == "assessed", (name, o.dataset.error)
+        assert o.sample is not None and "email" in o.sample.fields, name
+
+
+def test_a_source_that_stops_cancels_the_read_ahead_statement_in_flight(db, monkeypatch):
+    real_read = Connector._read
+    sleeping = threading.Event()
+
+    def read(self, conn, t, plan, cut=None):
+        if t.name == BIG[0]:  # a big table's scan that the server takes 30 s over
+            sleeping.set()
+            conn.exec_driver_sql("SELECT pg_sleep(30)")
+        return real_read(self, conn, t, plan, cut)
+
+    monkeypatch.setattr(Connector, "_read", read)
+    c = _connector(db, statement_timeout=60)
+    gen = c.collect()
+    first = next(gen)
+    assert isinstance(first, Observation) and first.dataset.name == f"public.{SMALL[0]}"
+    assert sleeping.wait(10), "the big table's statement never started"
+    c.ctx.cancel.set()
+    t0 = time.monotonic()
+    gen.close()
+    waited = time.monotonic() - t0
+    assert waited < 10, f"closing the source waited {waited:.1f}s for the read-ahead statement (30s on the server)"
+    eng = sa.create_engine(db)
+    with eng.connect() as conn:  # the statement is gone from the server too, not left running
+        running = conn.execute(sa.text("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%' "
+                                       "AND state = 'active'")).scalar()
+    eng.dispose()
+    assert running == 0
