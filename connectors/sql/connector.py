@@ -190,6 +190,12 @@ class Options(BaseOptions):
     # server; None leaves the server's (or the role's) setting
     parallel_workers: int | None = Field(0, ge=0, le=1024)
 
+    @field_validator("schemas")
+    @classmethod
+    def _once_each(cls, value: list[str] | None) -> list[str] | None:
+        """A schema named twice is read once (each of its tables was one dataset twice)."""
+        return list(dict.fromkeys(value)) if value is not None else None
+
     @field_validator("url")
     @classmethod
     def _parse(cls, value: str) -> str:
@@ -303,9 +309,19 @@ MEMO_ENTRIES = 4096
 # the catalogue's statistics read on a second connection while the first reflects (Statistics)
 STATISTICS_APART = True
 
-# big tables the read-ahead connection (ReadAhead) holds read but not yet taken by the main one: each
-# holds its sample (up to sampling.SAMPLE_BUDGET_CHARS), so few; the overlap needs one read ahead
-READ_AHEAD_DEPTH = 2
+# the sampled characters the read-ahead connection (ReadAhead) may hold in observations read but not
+# yet taken by the main one (one is always read): two samples at their bound (sampling.SAMPLE_BUDGET_CHARS),
+# as the engine bounds the samples alive per source; big tables' samples well under it (1,000 rows of a
+# few columns: ~0.1M) are all read ahead, overlapping the small tables however the two are ordered
+READ_AHEAD_CHARS = 2 * sampling.SAMPLE_BUDGET_CHARS
+
+
+def _sample_chars(obs: Observation | None) -> int:
+    """The characters ``obs`` holds in its sample (0 without one)."""
+    sample = obs.sample if obs is not None else None
+    if sample is None:
+        return 0
+    return sum(len(v) for values in sample.fields.values() for v in values if type(v) is str) + sum(map(len, sample.text))
 
 # the wire kinds (:data:`.sampling.WIRE_KINDS`) whose text the server writes alike with or without
 # ``CAST(c AS TEXT)``: their output function is the cast (an I/O conversion). Not a boolean, whose
@@ -1429,6 +1445,22 @@ class Connector:
         return self._dialect_impl
 
 
+def _cancel_until_ended(thread: threading.Thread, driver_of: Callable[[], Any], seconds: float) -> None:
+    """Cancel the statement in flight on the DBAPI connection ``driver_of()`` gives (the server's
+    cancel request) until ``thread`` ends, for at most ``seconds``: again each time, as one sent
+    between two statements cancels nothing (the thread's watchdog bounds it otherwise)."""
+    deadline = time.monotonic() + seconds
+    while thread.is_alive() and (left := deadline - time.monotonic()) > 0:
+        driver = driver_of()
+        safe = getattr(driver, "cancel_safe", None)  # psycopg: bounded by its timeout, not connect's default
+        with contextlib.suppress(Exception):
+            if safe is not None:
+                safe(timeout=max(0.1, min(left, 5.0)))
+            elif (cancel := getattr(driver, "cancel", None)) is not None:
+                cancel()
+        thread.join(0.2)
+
+
 class Statistics:
     """The catalogue's statistics of a source's schemas (:meth:`.Dialect.tables`: estimates,
     sizes, privileges, row-security policies) read on a second read-only connection, in a thread
@@ -1468,14 +1500,7 @@ class Statistics:
         (the server's cancel request; the watchdog bounds it otherwise) and the thread joined, so
         its connection is closed when the source's are."""
         self._stopping.set()  # not connected yet: it will not start
-        deadline = time.monotonic() + self.c.read_timeout
-        while self.thread.is_alive() and time.monotonic() < deadline:
-            driver = self._driver
-            cancel = getattr(driver, "cancel_safe", None) or getattr(driver, "cancel", None)
-            if cancel is not None:  # again until it ends: a cancel between two statements cancels nothing
-                with contextlib.suppress(Exception):
-                    cancel()
-            self.thread.join(0.2)
+        _cancel_until_ended(self.thread, lambda: self._driver, self.c.read_timeout)
 
     def _run(self) -> None:
         c = self.c
@@ -1509,9 +1534,11 @@ class ReadAhead:
         import threading
 
         self.c, self.server = connector, server
-        self.order = list(tables)
+        self.order = list({t.key: t for t in tables}.values())  # a table listed twice is read once
         self.keys = {t.key for t in tables}
         self.done: dict[tuple[str | None, str], Observation | None] = {}  # read, not taken yet
+        self.held = 0  # the sampled characters of those (READ_AHEAD_CHARS)
+        self.taken: set[tuple[str | None, str]] = set()
         self.cond = threading.Condition()
         self.stopped = False
         self.finished = False
@@ -1527,9 +1554,13 @@ class ReadAhead:
         if t.key not in self.keys:
             return None
         with self.cond:
-            while t.key not in self.done and not self.finished:
+            while t.key not in self.done and t.key not in self.taken and not self.finished:
                 self.cond.wait()
+            if t.key in self.taken:  # asked again (never, tables being listed once): read on the main one
+                return None
+            self.taken.add(t.key)
             obs = self.done.pop(t.key, None)
+            self.held -= _sample_chars(obs)
             self.cond.notify_all()  # room for the next one
             return obs
 
@@ -1542,21 +1573,13 @@ class ReadAhead:
         with self.cond:
             self.stopped = True
             self.cond.notify_all()
-        deadline = time.monotonic() + self.c.read_timeout
-        while self.thread.is_alive() and time.monotonic() < deadline:
-            self.thread.join(0.05)  # its tables all read: it ends by itself, nothing to cancel
-            if not self.thread.is_alive():
-                break
-            driver = self._driver
-            cancel = getattr(driver, "cancel_safe", None) or getattr(driver, "cancel", None)
-            if cancel is not None:
-                with contextlib.suppress(Exception):
-                    cancel()
-            self.thread.join(0.2)
+        self.thread.join(0.05)  # its tables all taken: it ends by itself, nothing to cancel
+        _cancel_until_ended(self.thread, lambda: self._driver, self.c.read_timeout)
 
     def _put(self, key: tuple[str | None, str], obs: Observation | None) -> None:
         with self.cond:
             self.done[key] = obs
+            self.held += _sample_chars(obs)
             self.cond.notify_all()
 
     def _run(self) -> None:
@@ -1570,8 +1593,8 @@ class ReadAhead:
                     conn = c._read_session(conn)  # a lock is named as one, as on the main connection
                     for t in self.order:
                         with self.cond:
-                            # at most READ_AHEAD_DEPTH observations not taken: each holds its sample
-                            while len(self.done) >= READ_AHEAD_DEPTH and not self.stopped:
+                            # samples not taken held within READ_AHEAD_CHARS (one always read)
+                            while self.done and self.held >= READ_AHEAD_CHARS and not self.stopped:
                                 self.cond.wait()
                             if self.stopped:
                                 break

@@ -1,6 +1,7 @@
 """The read-ahead connection's thread (the big tables, read while the main connection reads the
-others) is bounded both ways: it holds at most ``READ_AHEAD_DEPTH`` observations that the main
-thread has not taken (each holds its sample: the engine's bound on samples alive per source), and
+others) is bounded both ways: the observations it holds that the main thread has not taken hold
+at most ``READ_AHEAD_CHARS`` sampled characters (one is always read: the engine bounds the samples
+alive per source; samples of usual size are all read ahead, whatever the tables' order), and
 a source that stops while a big table's statement runs cancels that statement rather than waiting
 for it (a cancel, a closed run, a Celery time limit: the source's thread is not held for as long as
 the server takes, up to ``statement_timeout`` a statement)."""
@@ -48,25 +49,27 @@ def _on_read_ahead_thread() -> bool:
     return threading.current_thread().name.startswith("sql-read-ahead-")
 
 
-def test_the_read_ahead_thread_holds_at_most_its_depth_of_observations_not_taken(db, monkeypatch):
+@pytest.mark.parametrize("budget, ahead", [(1, 1), (None, len(BIG))], ids=["one-sample-of-room", "default"])
+def test_the_read_ahead_thread_holds_samples_not_taken_within_its_budget(db, monkeypatch, budget, ahead):
     """The main thread is held in its first table's description; meanwhile the read-ahead thread
-    reads the big tables, and stops once READ_AHEAD_DEPTH of them wait to be taken."""
-    depth = sql_connector.READ_AHEAD_DEPTH
-    assert 1 <= depth < len(BIG)
+    reads the big tables: with room for one sample, one; by default (samples of a few thousand
+    characters), all six."""
+    if budget is not None:
+        monkeypatch.setattr(sql_connector, "READ_AHEAD_CHARS", budget)
     real_table, real_observation = Connector._table_or_error, Connector._observation
     started: list[str] = []
-    more = threading.Event()
+    past = threading.Event()  # read further than it may, or read them all
 
     def table_or_error(self, conn, server, t, after=None):
         if _on_read_ahead_thread():
             started.append(t.name)
-            if len(started) > depth:
-                more.set()
+            if len(started) > ahead or len(started) == len(BIG):
+                past.set()
         return real_table(self, conn, server, t, after)
 
     def observation(self, server, t, plan, read):
         if t.name == SMALL[0]:  # the main thread, before any big table is taken
-            more.wait(3)  # what the read-ahead thread reads in that time (it would read all six)
+            past.wait(3)  # what the read-ahead thread reads meanwhile (without a bound: all six)
             read_ahead_while_held.extend(started)
         return real_observation(self, server, t, plan, read)
 
@@ -74,7 +77,7 @@ def test_the_read_ahead_thread_holds_at_most_its_depth_of_observations_not_taken
     monkeypatch.setattr(Connector, "_table_or_error", table_or_error)
     monkeypatch.setattr(Connector, "_observation", observation)
     items = list(_connector(db).collect())
-    assert read_ahead_while_held == BIG[:depth], read_ahead_while_held
+    assert read_ahead_while_held == BIG[:ahead], read_ahead_while_held
     assert sorted(started) == BIG, "every big table read on the read-ahead connection once taken"
     datasets = {o.dataset.name: o for o in items if isinstance(o, Observation)}
     assert sorted(datasets) == sorted(f"public.{n}" for n in SMALL + BIG)
@@ -110,3 +113,32 @@ def test_a_source_that_stops_cancels_the_read_ahead_statement_in_flight(db, monk
                                        "AND state = 'active'")).scalar()
     eng.dispose()
     assert running == 0
+
+
+def test_a_schema_named_twice_is_read_once(pg_url, monkeypatch):
+    """``schemas: [a, a, b]`` listed each table of ``a`` twice: two datasets of one table, and once
+    the read-ahead thread took only what it had room for, a main thread waiting for ever on the
+    second copy of a big table already taken."""
+    eng = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with eng.connect() as c:
+        for schema, tables in (("twice_a", [f"s_{i:02d}" for i in range(30)] + ["k_big"]),
+                               ("twice_b", ["x_big", "y_big", "z_big", "small"])):
+            c.execute(sa.text(f"CREATE SCHEMA {schema}"))
+            for t in tables:
+                n = 3000 if t.endswith("_big") else 20
+                c.execute(sa.text(f"CREATE TABLE {schema}.{t} (id int primary key, email text)"))
+                c.execute(sa.text(f"INSERT INTO {schema}.{t} SELECT g, 'person' || g || '@example.com' "
+                                  f"FROM generate_series(1, {n}) g"))
+                c.execute(sa.text(f"ANALYZE {schema}.{t}"))
+    eng.dispose()
+    monkeypatch.setattr(sql_connector, "READ_AHEAD_CHARS", 1)  # room for one sample not taken
+    done: list[list] = []
+    c = _connector(pg_url, schemas=["twice_a", "twice_a", "twice_b"])
+    worker = threading.Thread(target=lambda: done.append(list(c.collect())), daemon=True)
+    worker.start()
+    worker.join(60)
+    if worker.is_alive():
+        c.ctx.cancel.set()
+        pytest.fail("the scan never ended")
+    names = [o.dataset.name for o in done[0] if isinstance(o, Observation)]
+    assert len(names) == len(set(names)) == 35, sorted(names)
