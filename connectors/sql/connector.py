@@ -310,7 +310,8 @@ MEMO_ENTRIES = 4096
 STATISTICS_APART = True
 
 # the sampled characters the read-ahead connection (ReadAhead) may hold in observations read but not
-# yet taken by the main one (one is always read): two samples at their bound (sampling.SAMPLE_BUDGET_CHARS),
+# yet taken by the main one before it reads another (one is always read; with the one it reads then,
+# under three samples at their bound): two samples at their bound (sampling.SAMPLE_BUDGET_CHARS),
 # as the engine bounds the samples alive per source; big tables' samples well under it (1,000 rows of a
 # few columns: ~0.1M) are all read ahead, overlapping the small tables however the two are ordered
 READ_AHEAD_CHARS = 2 * sampling.SAMPLE_BUDGET_CHARS
@@ -1452,7 +1453,7 @@ def _cancel_until_ended(thread: threading.Thread, driver_of: Callable[[], Any], 
     deadline = time.monotonic() + seconds
     while thread.is_alive() and (left := deadline - time.monotonic()) > 0:
         driver = driver_of()
-        safe = getattr(driver, "cancel_safe", None)  # psycopg: bounded by its timeout, not connect's default
+        safe = getattr(driver, "cancel_safe", None)  # psycopg 3.2+: bounded by its timeout (with libpq 17+)
         with contextlib.suppress(Exception):
             if safe is not None:
                 safe(timeout=max(0.1, min(left, 5.0)))
@@ -1537,7 +1538,8 @@ class ReadAhead:
         self.order = list({t.key: t for t in tables}.values())  # a table listed twice is read once
         self.keys = {t.key for t in tables}
         self.done: dict[tuple[str | None, str], Observation | None] = {}  # read, not taken yet
-        self.held = 0  # the sampled characters of those (READ_AHEAD_CHARS)
+        self.chars: dict[tuple[str | None, str], int] = {}  # ... the sampled characters each holds
+        self.held = 0  # ... and all of them (READ_AHEAD_CHARS)
         self.taken: set[tuple[str | None, str]] = set()
         self.cond = threading.Condition()
         self.stopped = False
@@ -1560,7 +1562,7 @@ class ReadAhead:
                 return None
             self.taken.add(t.key)
             obs = self.done.pop(t.key, None)
-            self.held -= _sample_chars(obs)
+            self.held -= self.chars.pop(t.key, 0)
             self.cond.notify_all()  # room for the next one
             return obs
 
@@ -1577,9 +1579,11 @@ class ReadAhead:
         _cancel_until_ended(self.thread, lambda: self._driver, self.c.read_timeout)
 
     def _put(self, key: tuple[str | None, str], obs: Observation | None) -> None:
+        chars = _sample_chars(obs)  # counted once, outside the lock
         with self.cond:
             self.done[key] = obs
-            self.held += _sample_chars(obs)
+            self.chars[key] = chars
+            self.held += chars
             self.cond.notify_all()
 
     def _run(self) -> None:
