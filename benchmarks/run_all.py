@@ -263,6 +263,18 @@ NOTES = """## What bounds each figure
   line), and beside the collection (the run's lock and its 'running' row are written first, and a
   reader's lock on a rollback-journal store holds those writes back: overlapping it means writing
   into a store not yet checked).
+  The twentieth session's machine (a 10M-iteration loop 0.27 s) ran the same read path at 15c5c50 and
+  d60a665 (its read-ahead changes touch only a source with several big tables or one that stops), medians /
+  fastest repetitions: 1.79x / 1.72x and 1.75x / 1.76x at 15c5c50, 1.56x / 1.63x at d60a665 (n=9), with
+  end-to-end client CPU over the floor's server CPU at 1.70, 1.80 and 1.56: the same dependence. Timed by
+  wrappers round the phases and each thread's CPU: the source's thread (the connector, inline, and the
+  classification, 0.18 s of it) 1.07 s of CPU over a collection of 1.2 to 1.7 s; the 5M-row table done on
+  the read-ahead connection at 0.85 to 1.1 s, the small tables' loop at 1.3 to 1.7 s (the collection ends on
+  the client's loop, not the server's scan); the process 0.83 s of CPU in a 1.17 s collection (0.34 s of
+  the interpreter idle); after it, on the main thread, 0.22 s (evaluation 0.10 s), storing 0.13 to 0.15 s,
+  JSON and CSV 0.15 s. Issue 24 is not resolved, for the reason above: the lever is still the work after
+  the collection (0.5 s on one core), of which the collection's idle 0.34 s could absorb the part that is
+  per dataset (history, judgement, evaluation: a policy engine that takes datasets as they come).
 - **Classifier throughput** (uncapped, 1 MiB per call): columns (CSV/JSONL parsed as the readers
   do) validate each distinct value once and stop once every type's decision is settled (99% Wilson
   bounds; counts extrapolated, flagged `estimated`); phones are checked against patterns compiled
