@@ -377,3 +377,20 @@ def table_locked(db: dict, table: str) -> Iterator[None]:
     finally:
         tx.rollback()
         conn.close()
+
+
+def email_tables(url: str, tables: list[tuple[str, int]], schemas: tuple[str, ...] = ()) -> None:
+    """``schemas`` created, then each ``(qualified name, rows)`` of ``tables``: an integer key, an
+    e-mail address a row and a write time of now, analysed (the row estimate the connector reads)."""
+    import sqlalchemy as sa
+
+    eng = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with eng.connect() as c:
+        for schema in schemas:
+            c.execute(sa.text(f"CREATE SCHEMA {schema}"))
+        for t, n in tables:
+            c.execute(sa.text(f"CREATE TABLE {t} (id int primary key, email text, updated_at timestamptz)"))
+            c.execute(sa.text(f"INSERT INTO {t} SELECT g, 'person' || g || '@example.com', now() "
+                              f"FROM generate_series(1, {n}) g"))
+            c.execute(sa.text(f"ANALYZE {t}"))
+    eng.dispose()

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
+from fault_helpers import email_tables
 
 from connectors.base import CollectContext, SourceSpec
 from connectors.sql import connector as sql_connector
@@ -28,14 +29,7 @@ BIG = [f"z_big_{i}" for i in range(6)]  # last in order: read ahead while the ma
 
 @pytest.fixture(scope="module")
 def db(pg_url: str) -> Iterator[str]:
-    eng = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with eng.connect() as c:
-        for t, n in [(s, 20) for s in SMALL] + [(b, 3000) for b in BIG]:
-            c.execute(sa.text(f"CREATE TABLE {t} (id int primary key, email text, updated_at timestamptz)"))
-            c.execute(sa.text(f"INSERT INTO {t} SELECT g, 'person' || g || '@example.com', now() "
-                              f"FROM generate_series(1, {n}) g"))
-            c.execute(sa.text(f"ANALYZE {t}"))
-    eng.dispose()
+    email_tables(pg_url, [(s, 20) for s in SMALL] + [(b, 3000) for b in BIG])
     yield pg_url
 
 
@@ -119,18 +113,9 @@ def test_a_schema_named_twice_is_read_once(pg_url, monkeypatch):
     """``schemas: [a, a, b]`` listed each table of ``a`` twice: two datasets of one table, and once
     the read-ahead thread took only what it had room for, a main thread waiting for ever on the
     second copy of a big table already taken."""
-    eng = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with eng.connect() as c:
-        for schema, tables in (("twice_a", [f"s_{i:02d}" for i in range(30)] + ["k_big"]),
-                               ("twice_b", ["x_big", "y_big", "z_big", "small"])):
-            c.execute(sa.text(f"CREATE SCHEMA {schema}"))
-            for t in tables:
-                n = 3000 if t.endswith("_big") else 20
-                c.execute(sa.text(f"CREATE TABLE {schema}.{t} (id int primary key, email text)"))
-                c.execute(sa.text(f"INSERT INTO {schema}.{t} SELECT g, 'person' || g || '@example.com' "
-                                  f"FROM generate_series(1, {n}) g"))
-                c.execute(sa.text(f"ANALYZE {schema}.{t}"))
-    eng.dispose()
+    a = [f"twice_a.s_{i:02d}" for i in range(30)] + ["twice_a.k_big"]
+    b = [f"twice_b.{t}" for t in ("x_big", "y_big", "z_big", "small")]
+    email_tables(pg_url, [(t, 3000 if t.endswith("_big") else 20) for t in a + b], schemas=("twice_a", "twice_b"))
     monkeypatch.setattr(sql_connector, "READ_AHEAD_CHARS", 1)  # room for one sample not taken
     done: list[list] = []
     c = _connector(pg_url, schemas=["twice_a", "twice_a", "twice_b"])

@@ -10,8 +10,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-import sqlalchemy as sa
-from fault_helpers import scan, sql_source, write_config
+from fault_helpers import email_tables, scan, sql_source, write_config
 
 from connectors.sql.connector import Connector
 
@@ -21,15 +20,7 @@ SMALL = [f"small_{i:02d}" for i in range(30)]
 
 @pytest.fixture(scope="module")
 def db(pg_url: str) -> Iterator[str]:
-    eng = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with eng.connect() as c:
-        c.execute(sa.text("CREATE SCHEMA ra"))
-        for t, n in [("zz_big", 3000)] + [(s, 20) for s in SMALL]:
-            c.execute(sa.text(f"CREATE TABLE ra.{t} (id int primary key, email text, updated_at timestamptz)"))
-            c.execute(sa.text(f"INSERT INTO ra.{t} SELECT g, 'person' || g || '@example.com', now() "
-                              f"FROM generate_series(1, {n}) g"))
-            c.execute(sa.text(f"ANALYZE ra.{t}"))
-    eng.dispose()
+    email_tables(pg_url, [(f"ra.{t}", n) for t, n in [("zz_big", 3000)] + [(s, 20) for s in SMALL]], schemas=("ra",))
     yield pg_url
 
 
