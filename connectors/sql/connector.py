@@ -324,6 +324,7 @@ def _sample_chars(obs: Observation | None) -> int:
         return 0
     return sum(len(v) for values in sample.fields.values() for v in values if type(v) is str) + sum(map(len, sample.text))
 
+
 # the wire kinds (:data:`.sampling.WIRE_KINDS`) whose text the server writes alike with or without
 # ``CAST(c AS TEXT)``: their output function is the cast (an I/O conversion). Not a boolean, whose
 # cast says 'true' where its output says 't'. A query sent ahead selects them as they are and loads
