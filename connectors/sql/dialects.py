@@ -186,7 +186,7 @@ class Dialect:
     # table's aggregate and its "all rows" sample are sent together (with the psycopg 3 driver)
     multi_statement_reads: ClassVar[bool] = False
     # Dialect.tables may run on a second connection, in a thread of its own, while the first reflects
-    # (connector.Statistics): a dialect says so when its tables() needs nothing of the main connection
+    # (apart.Statistics): a dialect says so when its tables() needs nothing of the main connection
     statistics_apart: ClassVar[bool] = False
     # the big tables (estimate path) may be read on a second read-only connection while the first
     # reads the rest (``max_connections``): their scans overlap the client's work on the others

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from fault_helpers import email_tables
 
 from connectors.base import CollectContext, SourceSpec
-from connectors.sql import connector as sql_connector
+from connectors.sql import apart
 from connectors.sql.connector import Connector
 from auditor.models import Observation, Vendor
 
@@ -49,7 +49,7 @@ def test_the_read_ahead_thread_holds_samples_not_taken_within_its_budget(db, mon
     reads the big tables: with room for one sample, one; by default (samples of a few thousand
     characters), all six."""
     if budget is not None:
-        monkeypatch.setattr(sql_connector, "READ_AHEAD_CHARS", budget)
+        monkeypatch.setattr(apart, "READ_AHEAD_CHARS", budget)
     real_table, real_observation = Connector._table_or_error, Connector._observation
     started: list[str] = []
     past = threading.Event()  # read further than it may, or read them all
@@ -116,7 +116,7 @@ def test_a_schema_named_twice_is_read_once(pg_url, monkeypatch):
     a = [f"twice_a.s_{i:02d}" for i in range(30)] + ["twice_a.k_big"]
     b = [f"twice_b.{t}" for t in ("x_big", "y_big", "z_big", "small")]
     email_tables(pg_url, [(t, 3000 if t.endswith("_big") else 20) for t in a + b], schemas=("twice_a", "twice_b"))
-    monkeypatch.setattr(sql_connector, "READ_AHEAD_CHARS", 1)  # room for one sample not taken
+    monkeypatch.setattr(apart, "READ_AHEAD_CHARS", 1)  # room for one sample not taken
     done: list[list] = []
     c = _connector(pg_url, schemas=["twice_a", "twice_a", "twice_b"])
     worker = threading.Thread(target=lambda: done.append(list(c.collect())), daemon=True)

@@ -1,6 +1,6 @@
 """PostgreSQL: the catalogue's statistics (``Dialect.tables``: estimates, sizes, privileges,
 policies) are read on a second connection while the first reflects the columns
-(``connectors.sql.connector.Statistics``), and nothing a scan reports depends on where they were
+(``connectors.sql.apart.Statistics``), and nothing a scan reports depends on where they were
 read: the same observations as reading them on the main connection, also when the second
 connection cannot be had (a role limited to one connection: the server refuses the second). A
 statement that fails on the second connection is the source's error, named as it is on the main
