@@ -130,7 +130,6 @@ class ReadAhead:
         self.keys = {t.key for t in tables}
         self.done: dict[tuple[str | None, str], Observation | None] = {}  # read, not taken yet
         self.chars: dict[tuple[str | None, str], int] = {}  # ... the sampled characters each holds
-        self.held = 0  # ... and all of them (READ_AHEAD_CHARS)
         self.taken: set[tuple[str | None, str]] = set()
         self.cond = threading.Condition()
         self.stopped = False
@@ -153,7 +152,7 @@ class ReadAhead:
                 return None
             self.taken.add(t.key)
             obs = self.done.pop(t.key, None)
-            self.held -= self.chars.pop(t.key, 0)
+            self.chars.pop(t.key, None)
             self.cond.notify_all()  # room for the next one
             return obs
 
@@ -174,11 +173,10 @@ class ReadAhead:
         with self.cond:
             self.done[key] = obs
             self.chars[key] = chars
-            self.held += chars
             self.cond.notify_all()
 
     def _run(self) -> None:
-        from .connector import _TABLE  # its statements are its tables' (the watchdog's phase)
+        from .connector import _TABLE  # (imported here: connector imports this module)
 
         c = self.c
         try:
@@ -191,7 +189,7 @@ class ReadAhead:
                     for t in self.order:
                         with self.cond:
                             # samples not taken held within READ_AHEAD_CHARS (one always read)
-                            while self.done and self.held >= READ_AHEAD_CHARS and not self.stopped:
+                            while self.done and sum(self.chars.values()) >= READ_AHEAD_CHARS and not self.stopped:
                                 self.cond.wait()
                             if self.stopped:
                                 break

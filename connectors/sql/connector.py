@@ -1049,12 +1049,13 @@ class Connector:
         waiting for them (the run is stopping). From another thread than the one that sent the
         query in flight (the read-ahead connection's, whose failed table settles its own
         connection), nothing: that query and its record are the main connection's."""
-        sent = self._sent  # read once: the main thread may set it meanwhile
-        if sent is None or sent.owner != threading.get_ident():
+        record = self._sent  # read once: the main thread may set it meanwhile
+        if record is None or record.owner != threading.get_ident():
             return
+        sent = self._sent_on(conn)  # None: in flight on a connection given up since (its results went with it)
         self._sent = None
-        if conn.closed or conn.invalidated or sent.driver is not conn.connection.driver_connection:
-            return  # in flight on a connection given up since (its results went with it)
+        if sent is None:
+            return
         if give_up:
             sent.cursor.close()
             with contextlib.suppress(Exception):
