@@ -27,7 +27,7 @@ from auditor.classify import ClassifyOptions, classify
 from auditor.classify import memo as classify_memo
 from auditor.classify.scrub import scrub_text
 from auditor.config import Config, SourceConfig
-from auditor.errors import AuditorError, LockedError, RunNotSaved, StoreDamaged, StoreError
+from auditor.errors import AuditorError, LockedError, RunNotSaved, StoreError
 from auditor.gcpause import fewer_collections
 from auditor.logs import safe_text
 from auditor.models import (
@@ -47,7 +47,7 @@ from auditor.overlap import Overlapped
 from auditor.plugins import capabilities_of, load_connectors
 from auditor.redact import Redactor
 from auditor.memos import Memos
-from auditor.store import Checking, Memo, Store
+from auditor.store import Memo, Store
 from connectors.base import CollectContext, SourceSpec
 
 log = logging.getLogger("auditor.engine")
@@ -584,7 +584,7 @@ def _run_audit(config: Config, options: RunOptions | None) -> Run:
         selected = [s for s in selected if s.id in set(options.source_ids)]
 
     tempdirs.sweep()  # private copies left by an earlier run that was killed (SIGKILL, OOM)
-    store = Store.open(config.state, verify=False)  # its integrity checked beside the collection (Checking)
+    store = Store.open(config.state)
     started = datetime.now(timezone.utc)
     run_id = new_run_id(started)
     identity = config_identity(config)
@@ -593,30 +593,24 @@ def _run_audit(config: Config, options: RunOptions | None) -> Run:
             stub = Run(id=run_id, started_at=started, as_of=as_of, trigger=options.trigger,
                        trigger_detail=options.trigger_detail or {}, status="running")
             store.begin_run(stub, identity)
-            checking = store.check_beside()
             try:
-                run, made = _execute(config, selected, options, policy_set, store, stub, identity, redact, checking)
+                run, made = _execute(config, selected, options, policy_set, store, stub, identity, redact)
                 if options.before_save is not None:
                     options.before_save(run)
                 store.save_run(run, made)  # inside: a stop while saving (its transaction rolled back) is marked too
             except RunNotSaved:
                 raise  # save_run marked it failed already (or could not: the next start does)
             except BaseException:
-                checking.stop()  # its read lock would hold the write below
                 store.mark_failed(run_id)
                 raise
-            finally:
-                checking.stop()
             return run
     finally:
         store.close()
 
 
 def _execute(config, selected, options, policy_set, store, stub: Run, identity: str,
-             redact: Redactor, checking: Checking) -> tuple[Run, dict[str, tuple[str, Memo]]]:
-    """The run, and the classifications it made to keep (``Store.save_run``'s ``memos``).
-    ``checking``: the store's integrity check, made while the sources are read; its verdict is
-    awaited before the store's history is read."""
+             redact: Redactor) -> tuple[Run, dict[str, tuple[str, Memo]]]:
+    """The run, and the classifications it made to keep (``Store.save_run``'s ``memos``)."""
     import policies
 
     as_of = stub.as_of
@@ -626,14 +620,11 @@ def _execute(config, selected, options, policy_set, store, stub: Run, identity: 
 
     try:  # the classifications kept by earlier runs: used again where a sample is the same
         kept = store.memos({s.id for s in selected})
-    except StoreDamaged:
-        raise  # exit 2 now, not after the collection (the integrity check would say it then)
     except StoreError as exc:  # a cache: every sample is classified, never a failed run
         log.warning("run %s: kept classifications not read (%s): every sample is classified", stub.id, exc)
         kept = {}
     outcomes = executors.collect(config, selected, as_of, redact, options.progress, key, options.executor,
                                  memos=(kept, key))
-    checking.verdict()  # a damaged store: exit 2 now, before its history is read or anything written
     made = {k: m for o in outcomes for k, m in o.memos.items()}
     results = [o.result for o in outcomes]
     datasets = fingerprint.keyed_datasets([d for o in outcomes for d in o.datasets], key)

@@ -9,7 +9,6 @@
     │   └── PolicyError          names file, line and key
     ├── StoreError               the auditor's own state store            -> exit 2
     │   ├── LockedError          another run holds the store's run lock
-    │   ├── StoreDamaged         its pages are damaged: restore it from a backup
     │   └── RunNotSaved          a finished run could not be saved: reports from memory, exit 3
     └── ConnectorError           one source could not be read (becomes not-assessed)
 """
@@ -67,10 +66,6 @@ class StoreError(AuditorError):
 
 class LockedError(StoreError):
     pass
-
-
-class StoreDamaged(StoreError):
-    """The store's pages are damaged (its integrity check, or a read that met the damage)."""
 
 
 class RunNotSaved(StoreError):

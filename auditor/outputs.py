@@ -42,7 +42,7 @@ def last_complete_run_at(run: Run, config=None, store=None) -> datetime | None:
         if store is None and config is not None:
             from auditor.store import Store
 
-            store = Store.open(config.state, verify=False)  # checked by the run (beside its collection)
+            store = Store.open(config.state, verify=False)  # checked when the run opened it
         if store is None:
             return None
         identity = config_identity(config) if config is not None else run.config_path

@@ -18,8 +18,7 @@ import json
 import logging
 import os
 import socket
-import threading
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -29,7 +28,7 @@ from typing import Any, overload
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from auditor.errors import LockedError, RunNotSaved, StoreDamaged, StoreError
+from auditor.errors import LockedError, RunNotSaved, StoreError
 from auditor.models import (
     AttestationUse,
     CollectionError,
@@ -337,19 +336,6 @@ def _reason(exc: BaseException) -> str:
     return (text.strip().splitlines() or [exc.__class__.__name__])[0][:300]
 
 
-def _damaged(store: Store, exc: SQLAlchemyError) -> StoreDamaged | None:
-    """The error of a read or write that met damaged pages (garbage inside a page), else None."""
-    reason = _reason(exc)
-    if "could not decode" not in reason.lower() and "malformed" not in reason.lower():
-        return None
-    return _damage(store, reason.split(" with text")[0][:120])
-
-
-def _damage(store: Store, detail: str) -> StoreDamaged:
-    return StoreDamaged(f"the state store {safe_url(str(store.engine.url))} is damaged ({detail}): "
-                        "restore it from a backup, or move it away to start a new history")
-
-
 def _unusable(method):
     """A driver error while reading or writing the store is one StoreError line (exit 2)."""
     import functools
@@ -359,54 +345,14 @@ def _unusable(method):
         try:
             return method(self, *args, **kwargs)
         except SQLAlchemyError as exc:
-            raise _damaged(self, exc) or StoreError(
-                f"the state store {safe_url(str(self.engine.url))} is unusable: {_reason(exc)}") from None
+            reason = _reason(exc)
+            if "could not decode" in reason.lower() or "malformed" in reason.lower():  # garbage inside a page
+                raise StoreError(f"the state store {safe_url(str(self.engine.url))} is damaged "
+                                 f"({reason.split(' with text')[0][:120]}): restore it from a backup, "
+                                 "or move it away to start a new history") from None
+            raise StoreError(f"the state store {safe_url(str(self.engine.url))} is unusable: {reason}") from None
 
     return wrapper
-
-
-class Checking:
-    """The store's integrity check (:meth:`Store.check`, ``PRAGMA quick_check``: a read of every page,
-    about 1 ms a MiB, so seconds on a year of nightly runs) made in a thread of its own while a run
-    reads its sources, not before them. :meth:`verdict` waits for it and raises what it found (a
-    damaged store: StoreError, exit 2): the run asks before it reads its history or writes again.
-    :meth:`stop` interrupts it (a run that ends otherwise): its read lock would hold the run's next
-    write (marking itself failed, the run lock's release) for as long as the check has left. (A stop
-    in the instant between the check's connection and its statement waits for the check.) A read or
-    write that meets damaged pages before the verdict says so itself (:class:`StoreDamaged`)."""
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-        self._error: BaseException | None = None
-        self._driver: Any = None  # the check's DBAPI connection, once it has one
-        self._stopped = False
-        self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._check, name="state-store-check", daemon=True)
-        self._thread.start()
-
-    def _check(self) -> None:
-        try:
-            self._store.check(connected=self._connected)
-        except BaseException as exc:  # noqa: BLE001 - raised in the run's thread by verdict()
-            self._error = exc
-
-    def _connected(self, driver: Any) -> None:
-        with self._lock:
-            if self._stopped:
-                raise StoreError("the state store's integrity check was stopped")
-            self._driver = driver
-
-    def verdict(self) -> None:
-        self._thread.join()
-        if self._error is not None and not self._stopped:
-            raise self._error
-
-    def stop(self) -> None:
-        with self._lock:
-            self._stopped = True
-            if self._driver is not None and self._thread.is_alive():
-                self._driver.interrupt()  # sqlite3: the statement in progress ends with "interrupted"
-        self._thread.join()
 
 
 class Store:
@@ -450,16 +396,12 @@ class Store:
         store.reap_dead_runs()
         return store
 
-    def check(self, connected: Callable[[Any], None] | None = None) -> None:
-        """A damaged SQLite store is found before a run reads its history or saves (one line, exit 2).
-        ``connected``: given the driver's connection before the check starts (:class:`Checking`
-        interrupts it there)."""
+    def check(self) -> None:
+        """A damaged SQLite store is found before anything is scanned (one line, exit 2)."""
         if self.engine.dialect.name != "sqlite":
             return
         try:
             with self.engine.connect() as conn:
-                if connected is not None:
-                    connected(conn.connection.dbapi_connection)
                 verdict = [r[0] for r in conn.exec_driver_sql("PRAGMA quick_check(3)")]
         except sa.exc.OperationalError as exc:  # locked, unreadable: not a verdict on its pages
             raise StoreError(f"cannot open the state store {safe_url(str(self.engine.url))}: {_reason(exc)}") from None
@@ -467,11 +409,9 @@ class Store:
             verdict = [_reason(exc)]
         if verdict != ["ok"]:
             lines = [ln for v in verdict for ln in str(v).splitlines() if ln.strip() and not ln.startswith("***")]
-            raise _damage(self, (lines or ["no answer"])[0][:200])
-
-    def check_beside(self) -> Checking:
-        """:meth:`check` in a thread of its own, while the run reads its sources (:class:`Checking`)."""
-        return Checking(self)
+            raise StoreError(f"the state store {safe_url(str(self.engine.url))} is damaged "
+                             f"({(lines or ['no answer'])[0][:200]}): restore it from a backup, "
+                             "or move it away to start a new history")
 
     def reap_dead_runs(self) -> None:
         """Runs left ``running`` by a process of this host that is gone (killed, or it could not
@@ -485,9 +425,6 @@ class Store:
                     conn.execute(runs.update().where(runs.c.id.in_(dead), runs.c.status == "running")
                                  .values(status="failed"))
         except SQLAlchemyError as exc:  # read-only or full: the next start tries again
-            damaged = _damaged(self, exc)
-            if damaged is not None:  # the integrity check is made later (beside a run's collection)
-                raise damaged from None
             log.warning("could not mark interrupted runs failed: %s", _reason(exc))
 
     def _upgrading(self) -> StoreError:
@@ -578,7 +515,6 @@ class Store:
         finally:
             self.release_lock(run_id)
 
-    @_unusable  # a store met damaged here (its integrity check comes later, beside the collection)
     def acquire_lock(self, run_id: str, stale_after: timedelta = timedelta(hours=12)) -> None:
         """Take the store's run lock. A holder that is gone is taken over: on this host when
         its process is dead, from another host (a container, a pod) once the lock is older
@@ -650,7 +586,7 @@ class Store:
                     id=run.id, config=config, started_at=run.started_at, as_of=run.as_of, trigger=run.trigger,
                     status="running", pid=os.getpid(), host=_node(), extra="{}", process=_process_mark()))
         except SQLAlchemyError as exc:
-            raise _damaged(self, exc) or StoreError(f"cannot write the state store: {getattr(exc, 'orig', exc)}") from None
+            raise StoreError(f"cannot write the state store: {getattr(exc, 'orig', exc)}") from None
 
     def save_run(self, run: Run, memos: Mapping[str, tuple[str, Memo]] | None = None) -> None:
         """Everything of one run in one transaction. ``memos``: the classifications it made, by

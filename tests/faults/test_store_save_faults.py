@@ -1,7 +1,6 @@
 """The state store failing at the end of a run keeps the promises: a full disk while saving
 marks the run failed, writes the reports from memory and exits 3 with one line; a damaged
-store is one line (no SQL), exit 2, and nothing of the run saved or reported (its integrity is checked
-while the sources are read: ``test_store_check_beside``)."""
+store is one line (no SQL), exit 2, before anything is scanned."""
 
 from __future__ import annotations
 
