@@ -274,3 +274,31 @@ def test_migration_0008_replaces_the_run_id_index_on_a_kept_history_and_its_down
         assert len(store.load_run("c1").findings) == 5  # every row kept
     finally:
         store.close()
+
+
+def test_a_finding_is_found_by_its_id_in_one_index_and_each_save_writes_one_entry_for_it(tmp_path):
+    """Migration 0009: the index on ``id`` alone is gone (each save wrote every finding into it and into
+    (id, run_id), at places its hashed id makes random: one index page more per finding, in a history
+    that grows every night). Every read by id still finds its rows in ix_findings_id_run_id, never by
+    scanning the findings; the downgrade restores the old index and the next start drops it again."""
+    url = f"sqlite:///{tmp_path}/state.db"
+    store = Store.open(url)
+    try:
+        _stored_complete(store, 3, 40)
+        assert _findings_indexes(store) == {"ix_findings_id_run_id", "ix_findings_run_id_rule"}
+        (latest, severity, seen), plans = _plans_on_findings(
+            store, lambda: (store.latest_finding("f7"), store.latest_severity("f7"), store.first_seen(["f7", "f8"])))
+        assert latest is not None and latest.dataset == "t7" and severity == "high"
+        assert seen == {"f7": T0, "f8": T0}
+        assert len(plans) == 3, plans
+        for plan in plans:
+            on_findings = [p for p in plan if " findings" in p]
+            assert on_findings and all("INDEX ix_findings_id_run_id (id=?)" in p for p in on_findings), plan
+        _migrate(store, "downgrade", "0008")
+        assert "ix_findings_id" in _findings_indexes(store)
+        store.close()
+        store = Store.open(url)  # the next run upgrades it again
+        assert _findings_indexes(store) == {"ix_findings_id_run_id", "ix_findings_run_id_rule"}
+        assert len(store.load_run("c2").findings) == 40  # every row kept
+    finally:
+        store.close()
