@@ -2,12 +2,15 @@
 every benchmark shares: interleaved repetitions, reported as min / median / max; and a process's
 peak RSS for the memory benchmarks."""
 
+import hashlib
 import json
 import os
 import resource
 import statistics
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 
@@ -105,3 +108,31 @@ def peak_rss_mb() -> float:
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _extensions(tree: str) -> dict[str, str]:
+    """The C kernels built in place in a code tree (``setup.py``'s, by an editable install: a ``.so``
+    beside its ``.c``), by module, with the digest of the ``.c`` each was built from."""
+    root = Path(tree).resolve()
+    out = {}
+    for pkg in ("auditor", "connectors"):
+        for c in sorted((root / pkg).rglob("_*.c")):
+            built = any(c.parent.glob(c.stem + ".*.so"))
+            out[str(c.relative_to(root))] = hashlib.sha256(c.read_bytes()).hexdigest()[:12] if built else "not built"
+    return out
+
+
+def same_extensions(trees: dict[str, str]) -> bool:
+    """Whether the A/B sides run the same C kernels; a warning on stderr when they do not. A side whose
+    tree has none built (a ``git worktree`` has none: they are not in git) runs the pure-Python
+    fallback (the SQL connector used 7% more CPU so, on the twenty-first session's machine), and its
+    difference is the build's, not the change's. Where the ``.c`` is the same, copy the ``.so`` over
+    (``cp connectors/sql/_digest.*.so <tree>/connectors/sql/``, the same for ``auditor/classify``)."""
+    got = {name: _extensions(tree) for name, tree in trees.items()}
+    if len({tuple(sorted(v.items())) for v in got.values()}) <= 1:
+        return True
+    print("WARNING: the sides do not run the same C kernels, so their timings differ by more than the change:",
+          file=sys.stderr)
+    for name, ext in got.items():
+        print(f"  {name} ({trees[name]}): " + ", ".join(f"{k} {v}" for k, v in ext.items()), file=sys.stderr)
+    return False

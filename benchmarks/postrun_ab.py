@@ -34,6 +34,8 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from _result import same_extensions  # (run as a script from benchmarks/)
+
 HERE = Path(__file__).resolve().parent
 FIXED = datetime(2026, 3, 2, 9, 30, tzinfo=timezone.utc)
 KEY = "postrun-ab-fixed-key-0123456789abcdef"
@@ -204,6 +206,7 @@ def run_side(tree: str, mode: str, pickle_path: str, extra: str = "") -> dict:
 
 
 def ab(args: argparse.Namespace) -> None:
+    same_extensions({"A": args.a, "B": args.b})
     sides: dict[str, list[dict]] = {"A": [], "B": []}
     for i in range(args.reps):
         order = ("A", "B") if i % 2 == 0 else ("B", "A")

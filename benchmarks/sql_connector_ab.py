@@ -21,6 +21,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from _result import same_extensions  # (run as a script from benchmarks/)
+
 HERE = Path(__file__).resolve().parent
 
 CHILD = r"""
@@ -86,6 +88,7 @@ def main() -> int:
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--port", type=int, default=5432)
     args = p.parse_args()
+    same_extensions({"A": args.a, "B": args.b})
     url = f"postgresql+psycopg://postgres@127.0.0.1:{args.port}/{args.db}"
     got: dict[str, list[dict]] = {"A": [], "B": []}
     loads = []
