@@ -275,6 +275,22 @@ NOTES = """## What bounds each figure
   JSON and CSV 0.15 s. Issue 24 is not resolved, for the reason above: the lever is still the work after
   the collection (0.5 s on one core), of which the collection's idle 0.34 s could absorb the part that is
   per dataset (history, judgement, evaluation: a policy engine that takes datasets as they come).
+  The twenty-first session's machine (a 10M-iteration loop 0.24 s, yet 1.0 ms of client CPU a table in the
+  connector alone against the twentieth's 0.8) gave 1.88x / 1.89x at 1e36048 and 1.88x / 1.84x at 76a7e9a
+  (medians / fastest repetitions, n=9), with end-to-end client CPU over the floor's server CPU at 1.90 and
+  2.00: the figure follows the machine, and on this one it sits just under the target. Timed by wrappers
+  (a store kept across 12 runs): the collection 1.36 to 1.42 s, then on one core 0.29 s (evaluation 0.12 to
+  0.14, history 0.08), storing 0.15 to 0.2 s and JSON and CSV 0.16 s; the integrity check at open grew from
+  0.011 to 0.079 s over the 12 runs (114 MB). Built: migration 0009 drops the index of findings on id alone
+  (the index on (id, run_id) serves every read by id), so a save writes one randomly placed index entry per
+  finding, not two: storing about 4% less (medians 0.159 to 0.161 s against 0.163 to 0.172 s), the store
+  1.2% smaller. Measured and left out, again: the
+  integrity check beside the collection (23bf17b, reverted in ef6cdb0). Besides writing into a store not
+  yet checked and printing the collection's warnings before the damaged store's line, it took a core the
+  collection uses: with the same C kernels on both sides, the collection took 1.40 to 1.45 s against 1.31
+  s. Its first A/B showed a gain only because its side A was a git worktree without the C kernels built;
+  the A/B scripts now warn when the sides' kernels differ (`_result.same_extensions`). Issue 24 is not
+  resolved.
 - **Classifier throughput** (uncapped, 1 MiB per call): columns (CSV/JSONL parsed as the readers
   do) validate each distinct value once and stop once every type's decision is settled (99% Wilson
   bounds; counts extrapolated, flagged `estimated`); phones are checked against patterns compiled
