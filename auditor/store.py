@@ -336,6 +336,12 @@ def _reason(exc: BaseException) -> str:
     return (text.strip().splitlines() or [exc.__class__.__name__])[0][:300]
 
 
+def _newest(finding_id: str) -> sa.ScalarSelect:
+    """The key of a finding's newest row: read off ``ix_findings_id_run_id`` (SQLite and InnoDB keep
+    the row's key in each entry), not its rows of every run kept fetched and sorted by key."""
+    return sa.select(sa.func.max(findings.c.pk)).where(findings.c.id == finding_id).scalar_subquery()
+
+
 def _unusable(method):
     """A driver error while reading or writing the store is one StoreError line (exit 2)."""
     import functools
@@ -835,13 +841,11 @@ class Store:
     def latest_finding(self, finding_id: str) -> Finding | None:
         """The finding as the newest run that had it stored it (None: never seen)."""
         with self.engine.connect() as conn:
-            data = conn.execute(sa.select(findings.c.data).where(findings.c.id == finding_id)
-                                .order_by(findings.c.pk.desc()).limit(1)).scalar()
+            data = conn.execute(sa.select(findings.c.data).where(findings.c.pk == _newest(finding_id))).scalar()
         return Finding.model_validate_json(data) if data else None
 
     @_unusable
     def latest_severity(self, finding_id: str) -> str | None:
         """The finding's severity in the newest run that had it (None: never seen)."""
         with self.engine.connect() as conn:
-            return conn.execute(sa.select(findings.c.severity).where(findings.c.id == finding_id)
-                                .order_by(findings.c.pk.desc()).limit(1)).scalar()
+            return conn.execute(sa.select(findings.c.severity).where(findings.c.pk == _newest(finding_id))).scalar()

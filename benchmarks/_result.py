@@ -113,12 +113,19 @@ def peak_rss_mb() -> float:
 def _extensions(tree: str) -> dict[str, str]:
     """The C kernels built in place in a code tree (``setup.py``'s, by an editable install: a ``.so``
     beside its ``.c``), by module, with the digest of the ``.c`` each was built from."""
+    from importlib.machinery import EXTENSION_SUFFIXES  # this interpreter's: a .so built for another is not run
+
     root = Path(tree).resolve()
+    if not (root / "auditor").is_dir():
+        return {"(no auditor package here: the side imports whatever is installed)": str(root)}
     out = {}
     for pkg in ("auditor", "connectors"):
         for c in sorted((root / pkg).rglob("_*.c")):
-            built = any(c.parent.glob(c.stem + ".*.so"))
-            out[str(c.relative_to(root))] = hashlib.sha256(c.read_bytes()).hexdigest()[:12] if built else "not built"
+            built = [so for so in (c.with_name(c.stem + suffix) for suffix in EXTENSION_SUFFIXES) if so.exists()]
+            state = hashlib.sha256(c.read_bytes()).hexdigest()[:12] if built else "not built"
+            if built and built[0].stat().st_mtime < c.stat().st_mtime:
+                state += " (built before its .c last changed)"
+            out[str(c.relative_to(root))] = state
     return out
 
 

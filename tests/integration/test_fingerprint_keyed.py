@@ -108,11 +108,14 @@ def test_the_migration_clears_unkeyed_fingerprints_from_the_column_and_the_facts
         c.execute("DROP INDEX ix_findings_id_run_id")  # 0007's index
         c.execute("CREATE INDEX ix_findings_run_id ON findings (run_id)")  # 0008 replaced it
         c.execute("DROP INDEX ix_findings_run_id_rule")
+        c.execute("CREATE INDEX ix_findings_id ON findings (id)")  # 0009 dropped it
     Store.open(f"sqlite:///{state}").close()
     with sqlite3.connect(state) as c:
         fp, facts = c.execute("SELECT fingerprint, facts FROM datasets").fetchone()
+        indexes = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'findings'")}
     assert fp is None and "fingerprint" not in json.loads(facts)["facts"]
     assert raw.encode() not in state.read_bytes()
+    assert indexes == {"ix_findings_id_run_id", "ix_findings_run_id_rule"}  # every migration since 0002 ran
 
 
 def test_a_server_store_takes_its_key_from_the_environment(tmp_path, monkeypatch):

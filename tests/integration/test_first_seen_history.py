@@ -280,7 +280,8 @@ def test_a_finding_is_found_by_its_id_in_one_index_and_each_save_writes_one_entr
     """Migration 0009: the index on ``id`` alone is gone (each save wrote every finding into it and into
     (id, run_id), at places its hashed id makes random: one index page more per finding, in a history
     that grows every night). Every read by id still finds its rows in ix_findings_id_run_id, never by
-    scanning the findings; the downgrade restores the old index and the next start drops it again."""
+    scanning the findings, and the newest row of an id is found without sorting its rows; the downgrade
+    restores the old index and the next start drops it again."""
     url = f"sqlite:///{tmp_path}/state.db"
     store = Store.open(url)
     try:
@@ -293,7 +294,20 @@ def test_a_finding_is_found_by_its_id_in_one_index_and_each_save_writes_one_entr
         assert len(plans) == 3, plans
         for plan in plans:
             on_findings = [p for p in plan if " findings" in p]
-            assert on_findings and all("INDEX ix_findings_id_run_id (id=?)" in p for p in on_findings), plan
+            assert any("INDEX ix_findings_id_run_id (id=?)" in p for p in on_findings), plan
+            # the rest, a row by its key (the newest row's data or severity)
+            assert all("INDEX ix_findings_id_run_id (id=?)" in p or "INTEGER PRIMARY KEY (rowid=?)" in p
+                       for p in on_findings), plan
+            # the newest row of an id (latest_finding, latest_severity): its key read off the index, the
+            # one row then fetched by it, never the id's rows of every run kept read and sorted
+            assert not any("TEMP B-TREE" in p for p in plan), plan
+        at = T0 + 9 * DAY  # a later run finds f7 again, worse and elsewhere: the newest row is that one
+        stub = Run(id="c9", started_at=at, as_of=at, trigger="cron", status="running")
+        store.begin_run(stub, "cfg")
+        store.save_run(stub.model_copy(update={"status": "complete", "finished_at": at, "findings": (
+            Finding(id="f7", rule="stale-personal-data", severity="critical", source="db", vendor="v",
+                    dataset="t7-moved", title="t", first_seen=T0),)}))
+        assert store.latest_severity("f7") == "critical" and store.latest_finding("f7").dataset == "t7-moved"
         _migrate(store, "downgrade", "0008")
         assert "ix_findings_id" in _findings_indexes(store)
         store.close()
