@@ -345,6 +345,7 @@ class Connector:
         self._column_plans: dict[tuple, tuple[list[Any], tuple]] = {}
         self._isolation: Any = None  # the connection's isolation level before reads went autocommit
         self._sent: _Sent | None = None  # the next table's query in flight on the main connection
+        self._stopping = False  # the collection is ending (done, cancelled, closed): a table cut off now is not failing
         self.read_timeout = self.opts.read_timeout or self.opts.statement_timeout + 15
         self.watchdog = Watchdog(self.read_timeout)  # PostgreSQL: a connection that goes silent
         self._watch = _Watch(self.watchdog)  # the main connection's; the read-ahead one has its own
@@ -502,6 +503,7 @@ class Connector:
         setup = conn.execution_options(auditor_phase="setup")  # per-statement options override it
         stats: Statistics | None = None  # the statistics read on a second connection meanwhile
         infos: dict[tuple[str | None, str], TableInfo] | None = None
+        self._stopping = False
         try:
             try:
                 self.dialect.lock_wait(setup, self._catalog_wait)  # the catalogue waits briefly on a lock
@@ -581,6 +583,7 @@ class Connector:
                         conn, lost = self._reconnect(engine, conn)
                 self.ctx.progress(1)
         finally:
+            self._stopping = True  # what the read-ahead connection has in flight is cut off below
             try:
                 self._settle(conn, give_up=True)  # stopped early (cancelled, closed): nothing left in flight
             finally:
@@ -900,8 +903,17 @@ class Connector:
                 if not conn.invalidated and not conn.closed:
                     conn.rollback()
             reason = f"the table could not be read: {type(exc).__name__} (the rest of the source was read)"
-            self.ctx.log.warning("sql source %s: table %r not assessed: %s", self.source.id, t.display, reason)
+            self._not_assessed(t.display, reason)
             return Observation(dataset=self._dataset(server, t, status="error", error=reason))
+
+    def _not_assessed(self, table: str, reason: str) -> None:
+        """A table's failure, logged; but one cut off by the source's own stop (cancelled, timed out,
+        closed by its reader) is never reported, and its error (a cancel reads as a statement timeout
+        on PostgreSQL) would name a failure there was not: that one is a debug line."""
+        if self._stopping or self.ctx.cancel.is_set():
+            self.ctx.log.debug("sql source %s: table %r cut off as the source stopped: %s", self.source.id, table, reason)
+            return
+        self.ctx.log.warning("sql source %s: table %r not assessed: %s", self.source.id, table, reason)
 
     def _table(self, conn: sa.Connection, server: Server, t: ReflectedTable,
                after: ReflectedTable | None = None) -> Observation:
@@ -929,7 +941,7 @@ class Connector:
             schema = t.schema or "main"
             fix = self.dialect.read_error_fix(exc, server.facts.get("role"), schema, t.name)
             reason = self._silent(conn) or describe(exc, self.redact, fix=fix, codes=self._codes)
-            self.ctx.log.warning("sql source %s: table %r not assessed: %s", self.source.id, f"{schema}.{t.name}", reason)
+            self._not_assessed(f"{schema}.{t.name}", reason)
             return Observation(dataset=self._dataset(server, t, status="error", error=reason))
         if after is not None:
             self._send_next(conn, server, after)  # the server reads it while this table is described
