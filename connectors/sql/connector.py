@@ -1180,6 +1180,8 @@ class Connector:
         names = [c["name"] for c in t.columns]
         at = {n: i for i, n in enumerate(names)}
         info, commit_expr = t.info, plan.commit_expr
+        # a count or the commit times read every row: the newest writes come from that scan (in the shape)
+        every_row = any(agg in ("count", "commit") for _, agg, _ in plan.spec)
 
         def build(schema: str | None, name: str, cols: list[str]) -> Any:
             table = self.dialect.table_clause(schema, name, cols, info)
@@ -1188,7 +1190,7 @@ class Connector:
                 return sa.literal_column("rowid") if c == "rowid" else table.c[cols[at[c]]]
 
             exprs = [sa.func.count() if agg == "count" else commit_expr if agg == "commit"
-                     else self.dialect.newest(col(c or "")) if agg == "newest"
+                     else self.dialect.newest(col(c or ""), every_row) if agg == "newest"
                      else getattr(sa.func, agg)(col(c or "")) for _, agg, c in plan.spec]
             stmt = sa.select(*[e.label(f"c{i}") for i, e in enumerate(exprs)]).select_from(table)
             return self.dialect.all_versions(stmt, table) if info.history else stmt
