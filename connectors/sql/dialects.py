@@ -561,7 +561,6 @@ class Postgres(Dialect):
     # session's TimeZone is UTC)
     _wire_kinds: frozenset[str] = frozenset({"int", "uuid", "bool"})
     _one_code_point = False  # the server's encoding is UTF8 (read by server())
-    _aggregate_filter = True  # the server takes an aggregate's FILTER clause (9.4 on; read by server())
 
     def lengths_bound(self) -> bool:
         return self.enforces_lengths and self._one_code_point
@@ -675,8 +674,6 @@ class Postgres(Dialect):
         # UTF8: a character is one code point. Not so everywhere (EUC_JIS_2004's a4f7 is two), and
         # a length in the server's characters then does not bound a value's length in Python's
         self._one_code_point = bool(row and row[0][4] == "UTF8")
-        # an aggregate's FILTER clause is PostgreSQL 9.4's: an older server is asked the sub-select way
-        self._aggregate_filter = (conn.dialect.server_version_info or (99,)) >= (9, 4)
         ssl, tct = (row[0][0], row[0][1]) if row else (None, None)
         kinds = {"int", "uuid", "bool"}
         if row and (conn.dialect.server_version_info or (0,)) >= (12,) and str(row[0][2]).lstrip("-").isdigit() \
@@ -886,7 +883,7 @@ class Postgres(Dialect):
         # server runs only then): max() alone is what an index on the column answers without reading
         # the table, where a FILTER on the aggregate reads every row. The price: a column with no index
         # that holds an 'infinity' is read twice (the sub-select's scan), a sentinel rare in a write time
-        if every_row and self._aggregate_filter:
+        if every_row:
             # a statement that counts the rows (or reads their commit times) is one Seq Scan whatever
             # the indexes (the planner answers max() from an index only in a statement of min() and
             # max() alone): the finite values' max() from that scan, the same value, with no sub-select

@@ -171,32 +171,3 @@ def test_a_counted_tables_newest_write_is_read_in_the_counts_own_scan(seeded: st
     engine.dispose()
     assert "InitPlan" not in plan and "SubPlan" not in plan and plan.count("Seq Scan") == 1, plan
     assert datetime(2021, 3, 4, 5, 6, 7) in tuple(newest), newest
-
-
-def test_a_server_older_than_aggregate_filters_is_asked_the_sub_select_way(seeded: str) -> None:
-    """FILTER on an aggregate is PostgreSQL 9.4's: a server that reports an older version (a
-    vendor's forgotten 9.3) gets the CASE with its sub-select for a counted table too, never a
-    statement it cannot parse (every table not assessed); a current one gets the FILTER."""
-    from connectors.sql.dialects import TableInfo, dialect_for
-
-    engine = sa.create_engine(seeded)
-    seen = {}
-    for version in ((9, 3), None):
-        dialect = dialect_for(engine.url)
-        with engine.connect() as c:
-            reported = c.dialect.server_version_info
-            c.dialect.server_version_info = version or reported
-            try:
-                dialect.server(c)
-            finally:
-                c.dialect.server_version_info = reported
-            t = dialect.table_clause("public", "inf_some", ["updated_at"], TableInfo())
-            stmt = sa.select(sa.func.count(), dialect.newest(t.c.updated_at, every_row=True))
-            sql = str(stmt.compile(engine, compile_kwargs={"literal_binds": True}))
-            seen[version] = (sql, c.exec_driver_sql(sql).one())
-    engine.dispose()
-    old_sql, old_row = seen[(9, 3)]
-    new_sql, new_row = seen[None]
-    assert "FILTER" not in old_sql and "CASE" in old_sql, old_sql
-    assert "FILTER (WHERE isfinite" in new_sql and "CASE" not in new_sql, new_sql
-    assert old_row == new_row == (3, datetime(2021, 3, 4, 5, 6, 7))
