@@ -1180,8 +1180,10 @@ class Connector:
         names = [c["name"] for c in t.columns]
         at = {n: i for i, n in enumerate(names)}
         info, commit_expr = t.info, plan.commit_expr
-        # a count or the commit times read every row: the newest writes come from that scan (in the shape)
-        every_row = any(agg in ("count", "commit") for _, agg, _ in plan.spec)
+        # a counted table no bigger than the sample (its rows read in the same round trip) is read row by
+        # row whatever its indexes: its newest writes from that scan, a test on each of its few rows
+        # costing the server less than planning a sub-select (:meth:`.Dialect.newest`; in the shape)
+        few_rows = plan.exact and info.estimate is not None and info.estimate <= self.opts.sample_rows
 
         def build(schema: str | None, name: str, cols: list[str]) -> Any:
             table = self.dialect.table_clause(schema, name, cols, info)
@@ -1190,13 +1192,13 @@ class Connector:
                 return sa.literal_column("rowid") if c == "rowid" else table.c[cols[at[c]]]
 
             exprs = [sa.func.count() if agg == "count" else commit_expr if agg == "commit"
-                     else self.dialect.newest(col(c or ""), every_row) if agg == "newest"
+                     else self.dialect.newest(col(c or ""), few_rows) if agg == "newest"
                      else getattr(sa.func, agg)(col(c or "")) for _, agg, c in plan.spec]
             stmt = sa.select(*[e.label(f"c{i}") for i, e in enumerate(exprs)]).select_from(table)
             return self.dialect.all_versions(stmt, table) if info.history else stmt
 
         shape = ("aggregate", tuple((agg, c if c == "rowid" else None if c is None else at[c])
-                                    for _, agg, c in plan.spec), info.history, info.inheritance_parent)
+                                    for _, agg, c in plan.spec), info.history, info.inheritance_parent, few_rows)
         sql, params = self._shapes_of(conn).render(shape, build, t.schema, t.name, names)
         return sql, params, [k for k, _, _ in plan.spec]
 
