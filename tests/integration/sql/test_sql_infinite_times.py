@@ -112,10 +112,8 @@ def test_the_newest_write_of_an_inheritance_parent_is_its_own(indexed: str) -> N
     assert indexed_table.last_modified == datetime(2021, 1, 1, 13, 53, 20, tzinfo=UTC)
 
 
-def test_the_connectors_statement_for_a_big_table_reads_its_newest_write_from_the_index(indexed: str,
-                                                                                      monkeypatch) -> None:
-    """The statement the connector sends for a table on the estimate path (no count: max() alone)
-    is planned as an index lookup, not a read of every row (its text taken as sent, planned again)."""
+def _scan_sending(url: str, monkeypatch, **options) -> tuple[dict[str, Observation], list[str]]:
+    """The scan's observations by table, and every statement it sent (ahead, or executed)."""
     from connectors.sql import sendahead
 
     sent: list[str] = []
@@ -127,9 +125,16 @@ def test_the_connectors_statement_for_a_big_table_reads_its_newest_write_from_th
 
     sa.event.listen(sa.engine.Engine, "before_cursor_execute", seen)
     try:
-        got = _by_table(indexed, exact_count_max_rows=1000)  # inf_indexed's 50,001 rows: estimated
+        return _by_table(url, **options), sent
     finally:
         sa.event.remove(sa.engine.Engine, "before_cursor_execute", seen)
+
+
+def test_the_connectors_statement_for_a_big_table_reads_its_newest_write_from_the_index(indexed: str,
+                                                                                      monkeypatch) -> None:
+    """The statement the connector sends for a table on the estimate path (no count: max() alone)
+    is planned as an index lookup, not a read of every row (its text taken as sent, planned again)."""
+    got, sent = _scan_sending(indexed, monkeypatch, exact_count_max_rows=1000)  # inf_indexed's 50,001 rows: estimated
     assert got["inf_indexed"].dataset.last_modified == datetime(2021, 1, 1, 13, 53, 20, tzinfo=UTC)
     aggregate = [s for s in sent if "inf_indexed" in s and "max(" in s and "count(" not in s.lower()]
     assert aggregate, sent
@@ -147,20 +152,7 @@ def test_a_small_counted_tables_newest_write_is_read_in_the_counts_own_scan(inde
     isfinite)), with no sub-select for the server to plan per table (a third of the statement's
     server time on a 200-row table). A bigger counted table keeps the sub-select, planned once,
     where isfinite() on each of its rows would cost more. The values are the tests' above."""
-    from connectors.sql import sendahead
-
-    sent: list[str] = []
-    real = sendahead.send
-    monkeypatch.setattr(sendahead, "send", lambda driver, sql: (sent.append(sql), real(driver, sql))[1])
-
-    def seen(conn, cursor, statement, *_):
-        sent.append(statement)
-
-    sa.event.listen(sa.engine.Engine, "before_cursor_execute", seen)
-    try:
-        got = _by_table(indexed)  # inf_indexed's 50,001 rows: counted (exact_count_max_rows), not small
-    finally:
-        sa.event.remove(sa.engine.Engine, "before_cursor_execute", seen)
+    got, sent = _scan_sending(indexed, monkeypatch)  # inf_indexed's 50,001 rows: counted, not small
     assert got["inf_some"].dataset.last_modified == datetime(2021, 3, 4, 5, 6, 7, tzinfo=UTC)
     assert got["inf_only"].dataset.facts["age_signals"]["max(updated_at)"] is None
     assert got["inf_indexed"].dataset.last_modified == datetime(2021, 1, 1, 13, 53, 20, tzinfo=UTC)
