@@ -877,24 +877,27 @@ class Postgres(Dialect):
         return sa.func.max(sa.func.pg_xact_commit_timestamp(sa.literal_column("xmin")))
 
     def newest(self, column: Any, few_rows: bool = False) -> Any:
-        # 'infinity' and '-infinity' (sentinels: "never expires", "not yet") are no write's time, and
-        # the driver cannot load them as one: the newest finite value (NULL when there is none).
+        # 'infinity' and '-infinity' (sentinels: "never expires", "not yet"), and a year past 9999 or
+        # before Christ (a sentinel, a typo) are no write's time, and the driver cannot load them as one
+        # (Python's datetime holds the years 1 to 9999): the newest value in that range (NULL when none).
+        first: Any = sa.literal_column("'0001-01-01'")  # untyped literals: each read as the column's type
+        past: Any = sa.literal_column("'10000-01-01'")
         if few_rows:
             # a small table whose rows the statement counts: every row is read whatever the indexes
             # (the planner answers max() from an index only in a statement of min() and max() alone),
-            # so the finite values' max() from that read, the same value: isfinite() on its few rows
+            # so the max() of the values in range from that read, the same value: a test on its few rows
             # costs the server less than planning the sub-select below (about a third of a 200-row
             # table's statement; from 5,000 to 25,000 rows on, the sub-select is the cheaper)
-            return sa.func.max(column).filter(sa.func.isfinite(column))
-        # Elsewhere max() itself, then only where that is 'infinity' the newest finite one (a sub-select
-        # the server runs only then): max() alone is what an index on the column answers without reading
-        # the table, where a FILTER on the aggregate reads every row. The price: a column with no index
-        # that holds an 'infinity' is read twice (the sub-select's scan), a sentinel rare in a write time
+            return sa.func.max(column).filter(sa.and_(column >= first, column < past))
+        # Elsewhere max() itself, then only where that is past the range the newest value in it (a
+        # sub-select the server runs only then): max() alone is what an index on the column answers
+        # without reading the table, where a FILTER on the aggregate reads every row. The price: a column
+        # with no index that holds an 'infinity' is read twice (the sub-select's scan), a sentinel rare
+        # in a write time
         newest = sa.func.max(column)
         own = column.table.alias("finite").c[column.name]  # its own FROM, never correlated with the table read
-        finite = sa.select(sa.func.max(own)).where(sa.func.isfinite(own)).scalar_subquery()
-        return sa.case((newest == sa.literal_column("'infinity'"), finite),
-                       (newest == sa.literal_column("'-infinity'"), sa.null()), else_=newest)
+        held = sa.select(sa.func.max(own)).where(own >= first, own < past).scalar_subquery()
+        return sa.case((newest >= past, held), (newest < first, sa.null()), else_=newest)
 
     def _who(self, role: str | None = None) -> str:
         role = role or getattr(self, "_role", None)
