@@ -294,7 +294,8 @@ class Dialect:
 
     def newest(self, column: Any, few_rows: bool = False) -> Any:
         """The newest write a date or timestamp column says (``max``; where the engine keeps values
-        that are no instant, such as PostgreSQL's 'infinity', those left out). ``few_rows``: the
+        that are no instant or that Python's datetime cannot hold, such as PostgreSQL's 'infinity' or
+        a year past 9999, those left out). ``few_rows``: the
         statement counts the table's rows, no more than a sample's, so it reads every one of them
         whatever the indexes (no index answers its max() alone)."""
         return sa.func.max(column)
@@ -880,7 +881,9 @@ class Postgres(Dialect):
         # 'infinity' and '-infinity' (sentinels: "never expires", "not yet"), and a year past 9999 or
         # before Christ (a sentinel, a typo) are no write's time, and the driver cannot load them as one
         # (Python's datetime holds the years 1 to 9999): the newest value in that range (NULL when none).
-        first: Any = sa.literal_column("'0001-01-01'")  # untyped literals: each read as the column's type
+        # untyped literals, each read as the column's type: a timestamptz's in the session's TimeZone,
+        # UTC (on_connect), the zone the driver loads it in, so the range is the one it can load
+        first: Any = sa.literal_column("'0001-01-01'")
         past: Any = sa.literal_column("'10000-01-01'")
         if few_rows:
             # a small table whose rows the statement counts: every row is read whatever the indexes
@@ -892,10 +895,10 @@ class Postgres(Dialect):
         # Elsewhere max() itself, then only where that is past the range the newest value in it (a
         # sub-select the server runs only then): max() alone is what an index on the column answers
         # without reading the table, where a FILTER on the aggregate reads every row. The price: a column
-        # with no index that holds an 'infinity' is read twice (the sub-select's scan), a sentinel rare
-        # in a write time
+        # with no index that holds an 'infinity' or a year past 9999 is read twice (the sub-select's
+        # scan), a sentinel rare in a write time
         newest = sa.func.max(column)
-        own = column.table.alias("finite").c[column.name]  # its own FROM, never correlated with the table read
+        own = column.table.alias("held").c[column.name]  # its own FROM, never correlated with the table read
         held = sa.select(sa.func.max(own)).where(own >= first, own < past).scalar_subquery()
         return sa.case((newest >= past, held), (newest < first, sa.null()), else_=newest)
 

@@ -1,8 +1,9 @@
 """PostgreSQL's 'infinity' and '-infinity' in a write-time column (a sentinel: "never expires",
-"not yet") are no write's time: the newest write is the newest finite value, and a column that
-holds only sentinels says nothing of the age. Before, the table's max() came back as 'infinity',
-which the driver cannot load as a datetime: the whole table was not assessed (DataError), every
-night, with its personal data unread. On the real server."""
+"not yet"), and a year past 9999 or before Christ, are no write's time: the newest write is the
+newest value a datetime holds, and a column that holds only such values says nothing of the age.
+Before, the table's max() came back as 'infinity' (or year 12000), which the driver cannot load as
+a datetime: the whole table was not assessed (DataError), every night, with its personal data
+unread. On the real server."""
 
 from __future__ import annotations
 
@@ -185,11 +186,19 @@ def out_of_range(seeded: str) -> str:
                           "(1, 'wl.tan@example.com', '2021-03-04 05:06:07', '2020-01-01', '2021-01-01 00:00:00+00'), "
                           "(2, 'a.lim@example.com', '12000-01-01', '12000-01-01', '9999-12-31 23:00:00-05'), "
                           "(3, 'b.ong@example.com', '0044-03-15 BC', '0044-03-15 BC', '0044-03-15 00:00:00+00 BC')")
-        c.exec_driver_sql("CREATE TABLE far_before (id integer primary key, email text, updated_at timestamp)")
-        c.exec_driver_sql("INSERT INTO far_before VALUES (1, 'wl.tan@example.com', '4713-01-01 BC'), "
-                          "(2, 'a.lim@example.com', '-infinity')")
-        c.exec_driver_sql("ANALYZE far_some")
-        c.exec_driver_sql("ANALYZE far_before")
+        c.exec_driver_sql("CREATE TABLE far_before (id integer primary key, email text, updated_at timestamp, "
+                          "modified_at timestamp)")
+        c.exec_driver_sql("INSERT INTO far_before VALUES (1, 'wl.tan@example.com', '4713-01-01 BC', '12000-01-01'), "
+                          "(2, 'a.lim@example.com', '-infinity', '0044-03-15 BC')")
+        # the range's edges: the last instant a datetime holds, the first in UTC, and one before it
+        c.exec_driver_sql("CREATE TABLE far_edges (id integer primary key, email text, updated_at timestamp, "
+                          "created_at timestamptz, seen_at timestamptz)")
+        c.exec_driver_sql("INSERT INTO far_edges VALUES "
+                          "(1, 'wl.tan@example.com', '9999-12-31 23:59:59.999999', '0001-01-01 00:00:00+00', "
+                          "'0001-01-01 00:00:00+05'), "
+                          "(2, 'a.lim@example.com', NULL, '0001-01-01 00:00:00+05', NULL)")
+        for table in ("far_some", "far_before", "far_edges"):
+            c.exec_driver_sql(f"ANALYZE {table}")
     engine.dispose()
     return seeded
 
@@ -210,5 +219,12 @@ def test_a_write_time_python_cannot_hold_is_no_write_and_the_table_is_read(out_o
     assert signals["max(seen_at)"] == "2021-01-01T00:00:00+00:00", signals  # 9999-12-31 23:00-05 is year 10000 in UTC
     before = got["far_before"]
     assert before.dataset.status == "assessed", before.dataset.error
-    assert before.dataset.facts["age_signals"]["max(updated_at)"] is None
+    signals = before.dataset.facts["age_signals"]
+    assert signals["max(updated_at)"] is None and signals["max(modified_at)"] is None, signals  # none in range
     assert before.sample is not None and len(before.sample.fields["email"]) == 2
+    edges = got["far_edges"].dataset
+    assert edges.status == "assessed", edges.error
+    signals = edges.facts["age_signals"]
+    assert signals["max(updated_at)"] == "9999-12-31T23:59:59.999999+00:00 (in the future: ignored)", signals
+    assert signals["max(created_at)"] == "0001-01-01T00:00:00+00:00", signals  # 00:00+05 is 1 BC in UTC
+    assert signals["max(seen_at)"] is None, signals
