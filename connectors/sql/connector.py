@@ -1174,15 +1174,20 @@ class Connector:
             return got, TableRead(got, rows, "all rows", True)
         return got, None  # more rows than the estimate said: the sample is read on its own
 
+    def newest(self, column: Any, few_rows: bool) -> Any:
+        """The dialect's newest-write expression; ``few_rows`` passed only when true, by keyword (a
+        plug-in dialect's ``newest(self, column)`` from before it still serves)."""
+        return self.dialect.newest(column, few_rows=True) if few_rows else self.dialect.newest(column)
+
     def _aggregate_sql(self, conn: sa.Connection, t: ReflectedTable, plan: ReadPlan) -> tuple[str, Any, list[str]]:
         """The aggregate statement of a table (driver SQL, parameters, result keys): its shape
         compiled once per source (:mod:`.statements`)."""
         names = [c["name"] for c in t.columns]
         at = {n: i for i, n in enumerate(names)}
         info, commit_expr = t.info, plan.commit_expr
-        # a counted table no bigger than the sample (its rows read in the same round trip) is read row by
-        # row whatever its indexes: its newest writes from that scan, a test on each of its few rows
-        # costing the server less than planning a sub-select (:meth:`.Dialect.newest`; in the shape)
+        # a counted table no bigger than the sample (usually read whole in the same round trip) is read
+        # row by row whatever its indexes: its newest writes from that scan, a test on each of its few
+        # rows costing the server less than planning a sub-select (:meth:`.Dialect.newest`; in the shape)
         few_rows = plan.exact and info.estimate is not None and info.estimate <= self.opts.sample_rows
 
         def build(schema: str | None, name: str, cols: list[str]) -> Any:
@@ -1192,7 +1197,7 @@ class Connector:
                 return sa.literal_column("rowid") if c == "rowid" else table.c[cols[at[c]]]
 
             exprs = [sa.func.count() if agg == "count" else commit_expr if agg == "commit"
-                     else self.dialect.newest(col(c or ""), few_rows) if agg == "newest"
+                     else self.newest(col(c or ""), few_rows) if agg == "newest"
                      else getattr(sa.func, agg)(col(c or "")) for _, agg, c in plan.spec]
             stmt = sa.select(*[e.label(f"c{i}") for i, e in enumerate(exprs)]).select_from(table)
             return self.dialect.all_versions(stmt, table) if info.history else stmt
