@@ -293,25 +293,25 @@ NOTES = """## What bounds each figure
   resolved.
   The twenty-second session's machine (a 10M-iteration loop 0.29 s at its start, 0.37 s an hour later) gave
   1.88x / 1.83x and 1.90x / 2.10x at 022824b (medians / fastest repetitions, n=9; over the session's seven
-  runs the floor's repetitions spread from 0.72 to 1.67 s). The server's share had a cost the client-side work had hidden: each small
-  table's aggregate asked for its newest write as `CASE WHEN max(c) = 'infinity' THEN (SELECT max(c) ...
-  WHERE isfinite(c)) ... END`, a sub-select the server plans on every table though it almost never runs
-  it. 1,000 such aggregates took 0.175 s of server CPU against 0.10 s as `max(c) FILTER (WHERE ...)`
-  (medians of 10 interleaved rounds). A counted table is read row by row whatever its indexes (the planner
-  answers max() from an index only in a statement of min() and max() alone), so a counted table no bigger
-  than the sample now takes its newest write from the count's own scan; a bigger one keeps the
-  sub-select, since the review measured the per-row test on a 5M-row table at up to 25% more server time.
-  In the benchmark's runs the connector's server CPU (medians) was 1.30 and 1.20 s before, 1.09 and 1.21 s
-  at c93adde, and 1.20, 1.10 and 0.97 s at 82df609; the connector 1.17x and 1.18x the floor before, 1.03x
-  and 1.23x, then 1.19x, 1.31x and 1.20x (the floor's own server CPU moving between 0.84 and 1.09 s): within
-  the noise of those runs, the A/B is the measure. A/B in fresh processes (`overlap_ab.py --db lead_bench --a <022824b checkout,
-  its C kernels copied> --b .`): B/A 0.934 (n=9) and 0.939 (n=11). The same change bounds the newest
-  write to the years a datetime holds: a write time past 9999 or before Christ had left a whole table not
-  assessed (DataError) every night, its personal data unread. Runs after the change, medians / fastest
-  repetitions: 1.67x / 1.96x and 1.68x / 1.97x at c93adde, then an hour later, once PostgreSQL ran faster
-  against this interpreter (the floor's server CPU 0.84 to 0.87 s, against 0.96 to 1.09 s before), 1.73x /
-  1.78x, 2.02x / 2.10x and 1.85x / 1.90x at 82df609 (the same read path). End-to-end client CPU over the
-  floor's server CPU was 1.75, 1.95 and 1.85 in those three. The figure still follows the machine, even
+  runs the floor's repetitions spread from 0.72 to 1.67 s). The server's share had a cost the client-side
+  work had hidden: each small table's aggregate asked for its newest write as `CASE WHEN max(c) = 'infinity'
+  THEN (SELECT max(c) ... WHERE isfinite(c)) ... END`, a sub-select the server plans on every table though
+  it almost never runs it. 1,000 such aggregates took 0.175 s of server CPU against 0.10 s as `max(c) FILTER
+  (WHERE ...)` (medians of 10 interleaved rounds). A counted table is read row by row whatever its indexes
+  (the planner answers max() from an index only in a statement of min() and max() alone), so a counted table
+  no bigger than the sample now takes its newest write from the count's own scan; a bigger one keeps the
+  sub-select, since the review measured the per-row test on a 5M-row table at up to 25% more server time. In
+  the benchmark's runs the connector's server CPU (medians) was 1.30 and 1.20 s before, 1.09 and 1.21 s at
+  c93adde, and 1.20, 1.10 and 0.97 s at 82df609; the connector 1.17x and 1.18x the floor before, 1.03x and
+  1.23x, then 1.19x, 1.31x and 1.20x (the floor's own server CPU moving between 0.84 and 1.09 s): within the
+  noise of those runs, the A/B is the measure. A/B in fresh processes (`overlap_ab.py --db lead_bench --a
+  <022824b checkout, its C kernels copied> --b .`): B/A 0.934 (n=9) and 0.939 (n=11). The same change bounds
+  the newest write to the years a datetime holds: a write time past 9999 or before Christ had left a whole
+  table not assessed (DataError) every night, its personal data unread. Runs after the change, medians /
+  fastest repetitions: 1.67x / 1.96x and 1.68x / 1.97x at c93adde, then an hour later, once PostgreSQL ran
+  faster against this interpreter (the floor's server CPU 0.84 to 0.87 s, against 0.96 to 1.09 s before),
+  1.73x / 1.78x, 2.02x / 2.10x and 1.85x / 1.90x at 82df609 (the same read path). End-to-end client CPU over
+  the floor's server CPU was 1.75, 1.95 and 1.85 in those three. The figure still follows the machine, even
   within one session, and the target does not hold with a margin: issue 24 is not resolved. Measured and
   left out:
   - JSON and CSV rendered in a thread while the run is stored. The tail after the HTML child's fork (0.39
