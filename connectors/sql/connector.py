@@ -1174,7 +1174,7 @@ class Connector:
             return got, TableRead(got, rows, "all rows", True)
         return got, None  # more rows than the estimate said: the sample is read on its own
 
-    def newest(self, column: Any, few_rows: bool) -> Any:
+    def _newest(self, column: Any, few_rows: bool) -> Any:
         """The dialect's newest-write expression; ``few_rows`` passed only when true, by keyword (a
         plug-in dialect's ``newest(self, column)`` from before it still serves)."""
         return self.dialect.newest(column, few_rows=True) if few_rows else self.dialect.newest(column)
@@ -1197,7 +1197,7 @@ class Connector:
                 return sa.literal_column("rowid") if c == "rowid" else table.c[cols[at[c]]]
 
             exprs = [sa.func.count() if agg == "count" else commit_expr if agg == "commit"
-                     else self.newest(col(c or ""), few_rows) if agg == "newest"
+                     else self._newest(col(c or ""), few_rows) if agg == "newest"
                      else getattr(sa.func, agg)(col(c or "")) for _, agg, c in plan.spec]
             stmt = sa.select(*[e.label(f"c{i}") for i, e in enumerate(exprs)]).select_from(table)
             return self.dialect.all_versions(stmt, table) if info.history else stmt

@@ -297,9 +297,9 @@ class Dialect:
     def newest(self, column: Any, few_rows: bool = False) -> Any:
         """The newest write a date or timestamp column says (``max``; where the engine keeps values
         that are no instant or that Python's datetime cannot hold, such as PostgreSQL's 'infinity' or
-        a year past 9999, those left out). ``few_rows``: the
-        statement counts the table's rows, no more than a sample's, so it reads every one of them
-        whatever the indexes (no index answers its max() alone)."""
+        a year past 9999, those left out). ``few_rows``: the statement counts the table's rows, no
+        more than a sample's, so it reads every one of them whatever the indexes (no index answers
+        its max() alone)."""
         return sa.func.max(column)
 
     def grant_fix(self, schema: str, name: str) -> str:
