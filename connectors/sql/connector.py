@@ -253,6 +253,15 @@ def _one_round_trip(conn: sa.Connection, sql: str) -> tuple[Any, list | None]:
 
 
 @dataclass
+class _Query:
+    """A table's aggregate and "all rows" sample as one simple query (:meth:`Connector._query`)."""
+
+    text: str
+    plan: ReadPlan
+    as_text: tuple[int, ...]
+
+
+@dataclass
 class _Sent:
     """A table's query sent ahead on a connection (:mod:`.sendahead`), its results not taken yet."""
 
@@ -291,16 +300,36 @@ def _receive(conn: sa.Connection, sent: _Sent) -> tuple[Any, list | None]:
     """The results of a query :func:`_send_ahead` sent, as :func:`_one_round_trip` returns
     them; a driver error handled by the connection as there (wrapped, invalidated on a
     disconnect, ``handle_error`` fired)."""
+    first, pending = _take(conn, sent)
+    return first, _load(conn, sent, pending)
+
+
+def _take(conn: sa.Connection, sent: _Sent) -> tuple[Any, Any]:
+    """:func:`_receive`'s first step (:func:`.sendahead.take`): the results off the wire, the
+    connection idle again; the rows still to load (:func:`_load`)."""
     try:
         try:
-            first, rows = sendahead.receive(sent.driver, sent.as_text)
+            first, pending = sendahead.take(sent.driver, sent.as_text)
             for after in conn.dispatch.after_cursor_execute:
                 after(conn, sent.cursor, sent.sql, {}, sent.context, False)
         except Exception as exc:  # noqa: BLE001 - handled (and raised) as SQLAlchemy handles it
             conn._handle_dbapi_exception(exc, sent.sql, {}, sent.cursor, None)
     finally:
         sent.cursor.close()
-    return first, rows
+    return first, pending
+
+
+def _load(conn: sa.Connection, sent: _Sent, pending: Any, first: Callable[[], None] | None = None) -> list | None:
+    """The rows :func:`_take` left, loaded; a loader's error handled as a driver error there,
+    ``first`` called before (it settles a query sent since: the handling may roll back)."""
+    try:
+        return sendahead.load(pending)
+    except Exception as exc:  # noqa: BLE001 - handled (and raised) as SQLAlchemy handles it
+        if first is not None:
+            with contextlib.suppress(Exception):
+                first()
+        conn._handle_dbapi_exception(exc, sent.sql, {}, None, None)
+        raise  # not reached: the call above raises
 
 
 # entries each memo of type objects keeps (by identity, so the objects kept alive): PostgreSQL's
@@ -345,6 +374,10 @@ class Connector:
         self._column_plans: dict[tuple, tuple[list[Any], tuple]] = {}
         self._isolation: Any = None  # the connection's isolation level before reads went autocommit
         self._sent: _Sent | None = None  # the next table's query in flight on the main connection
+        # the table read after the one being read on the main connection, and its query made ahead
+        # (:meth:`_table`): sent as soon as this one's results are off the wire (:meth:`_aggregate`)
+        self._following: tuple[Server, ReflectedTable] | None = None
+        self._made: tuple[tuple[str | None, str], _Query | None] | None = None
         self._stopping = False  # the collection is ending (done, cancelled, closed): a table cut off now is not failing
         self.read_timeout = self.opts.read_timeout or self.opts.statement_timeout + 15
         self.watchdog = Watchdog(self.read_timeout)  # PostgreSQL: a connection that goes silent
@@ -925,6 +958,13 @@ class Connector:
         if unread is not None:
             return unread
         plan = sent.plan if sent is not None else self._plan(server, t)
+        following: tuple[Server, ReflectedTable] | None = None
+        if after is not None:  # the next table's query made while this one's answer is on its way
+            try:
+                self._made = (after.key, self._query(conn, server, after))
+            except Exception:  # noqa: BLE001 - not sent ahead: its own read meets it, as that table's
+                self._made = (after.key, None)
+            self._following = (server, after)
         try:
             try:
                 read = self._read(conn, t, plan)
@@ -943,8 +983,11 @@ class Connector:
             reason = self._silent(conn) or describe(exc, self.redact, fix=fix, codes=self._codes)
             self._not_assessed(f"{schema}.{t.name}", reason)
             return Observation(dataset=self._dataset(server, t, status="error", error=reason))
-        if after is not None:
-            self._send_next(conn, server, after)  # the server reads it while this table is described
+        finally:  # (the read-ahead thread's tables, never followed, leave the main connection's alone)
+            if after is not None:  # None once sent (or tried) while this table's rows loaded (:meth:`_aggregate`)
+                following, self._following = self._following, None
+        if following is not None:
+            self._send_next(conn, *following)  # the server reads it while this table is described
         return self._observation(server, t, plan, read)
 
     def _read(self, conn: sa.Connection, t: ReflectedTable, plan: ReadPlan, cut: ScansCut | None = None) -> TableRead:
@@ -1022,30 +1065,40 @@ class Connector:
             return None
         return sent if sent.driver is conn.connection.driver_connection else None
 
-    def _send_next(self, conn: sa.Connection, server: Server, t: ReflectedTable) -> None:
-        """Send ``t``'s aggregate and "all rows" sample (one simple query) now, where it is read
-        that way (:meth:`_together`, its own statements in autocommit) and nothing else is in
-        flight. A send that fails leaves the connection to the loop: it is invalidated (the
-        next table reconnects), never left with half a query on it."""
-        if self._sent is not None or conn.closed or conn.invalidated:
-            return
+    def _query(self, conn: sa.Connection, server: Server, t: ReflectedTable) -> _Query | None:
+        """``t``'s aggregate and "all rows" sample as one simple query, where it is read that way
+        (:meth:`_together`, its own statements in autocommit); else None."""
         if not self.dialect.autocommit_reads or self.dialect.needs_transaction(t.info):
-            return
+            return None
+        if conn.closed or conn.invalidated:
+            return None
         if self._not_read(server, t) is not None or not sendahead.available(conn.connection.driver_connection):
-            return
+            return None
         plan = self._plan(server, t)
         if not plan.spec or not self._together(conn, t, plan):
-            return
+            return None
         sql, params, _keys = self._aggregate_sql(conn, t, plan)
         if params:
-            return
+            return None
         whole, _ = self._whole_sql(conn, t, plan, literal=True, loaded=True)
         text = f"{sql};\n{whole}"
         if "%" in text:  # psycopg would read it for parameters: sent by a cursor, as before
-            return
+            return None
         as_text = tuple(i for i, c in enumerate(plan.sample_cols) if plan.texts.get(c) in LOADED_AS_TEXT)
+        return _Query(text, plan, as_text)
+
+    def _send_next(self, conn: sa.Connection, server: Server, t: ReflectedTable) -> None:
+        """Send ``t``'s query (:meth:`_query`; the one :meth:`_table` made ahead, if it did) now,
+        where nothing else is in flight. A send that fails leaves the connection to the loop: it
+        is invalidated (the next table reconnects), never left with half a query on it."""
+        if self._sent is not None or conn.closed or conn.invalidated:
+            return
+        made, self._made = self._made, None
+        query = made[1] if made is not None and made[0] == t.key else self._query(conn, server, t)
+        if query is None:
+            return
         try:
-            self._sent = _send_ahead(conn, t.key, text, plan, as_text)
+            self._sent = _send_ahead(conn, t.key, query.text, query.plan, query.as_text)
             # sent: no one waits for it until its table comes (:meth:`_awaiting` arms the deadline then)
             w = self._watches.get(conn.engine)
             if w is not None:
@@ -1149,8 +1202,18 @@ class Connector:
         if sent is not None and sent.key == t.key:  # its query went ahead: its results are waiting
             self._sent = None
             self._awaiting(conn)
-            first, rows = _receive(conn, sent)
-            return self._together_read([k for k, _, _ in plan.spec], first, rows)
+            first, pending = _take(conn, sent)
+            keys = [k for k, _, _ in plan.spec]
+            count = dict(zip(keys, first)).get("count") if first is not None else None
+            following = self._following
+            if following is not None and pending is not None and count is not None and count <= self.opts.sample_rows:
+                # read whole (:meth:`_together_read`): nothing more to ask of this connection for this table
+                self._following = None
+                self._send_next(conn, *following)  # the server reads the next table while these rows load
+            # a loader's error is this table's: the next table's query, if sent, is taken off the wire first
+            # (its table read as if it had not been sent)
+            rows = _load(conn, sent, pending, lambda: self._settle(conn))
+            return self._together_read(keys, first, rows)
         sql, params, keys = self._aggregate_sql(conn, t, plan)
         if not params and self._together(conn, t, plan):
             whole, _ = self._whole_sql(conn, t, plan, literal=True)

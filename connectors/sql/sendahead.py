@@ -3,11 +3,12 @@
 A small table costs the client about as much as the server (the client converts, digests and
 describes its rows; the server counts and reads them). Sent one after the other, each waits
 for the other. So the connector sends the next table's query (its aggregate and its "all
-rows" sample, one simple query) as soon as this table's rows have arrived, and only then
-converts and describes this table: the server's work on the next overlaps the client's on
-this one. One connection and one thread: the order of the tables is kept, no lock is shared,
-and at most one query is in flight; nothing else is sent on the connection until its results
-are taken (:func:`receive`) or the connection is given up.
+rows" sample, one simple query) as soon as this table's results are off the wire
+(:func:`take`), and only then converts (:func:`load`) and describes this table: the server's
+work on the next overlaps the client's on this one. One connection and one thread: the order
+of the tables is kept, no lock is shared, and at most one query is in flight; nothing else is
+sent on the connection until its results are taken (:func:`take`, :func:`receive`) or the
+connection is given up.
 
 Only psycopg's public libpq wrapper (``pgconn``: ``send_query``, ``flush``, ``consume_input``,
 ``is_busy``, ``get_result``) and its loaders (``psycopg.adapt.Transformer``, the ones a cursor
@@ -55,6 +56,16 @@ def receive(driver: Any, as_text: Sequence[int] = ()) -> tuple[Any, list | None]
     statement's error raised as psycopg raises it (``psycopg.errors``: its SQLSTATE's class).
     ``as_text``: the second result's columns loaded as the server wrote them (its type's text
     form, as ``CAST(c AS TEXT)`` gives it), whatever their type."""
+    first, pending = take(driver, as_text)
+    return first, load(pending)
+
+
+def take(driver: Any, as_text: Sequence[int] = ()) -> tuple[Any, Any]:
+    """:func:`receive` in two steps: every result taken off the wire, their statuses checked, the
+    first result's first row loaded and the second's loaders chosen; its rows still as the server
+    sent them (``pending``, None when there is no second result) for :func:`load`. The connection
+    is idle on return: the next query may be sent while ``pending`` is loaded (the server reads the
+    one while the client converts the other), and ``pending`` needs nothing of it any more."""
     from psycopg import adapt, errors, pq
 
     pgconn = driver.pgconn
@@ -65,13 +76,21 @@ def receive(driver: Any, as_text: Sequence[int] = ()) -> tuple[Any, list | None]
         while not pgconn.is_busy():
             res = pgconn.get_result()
             if res is None:
-                return _rows(driver, results, adapt, errors, pq, as_text)
+                return _taken(driver, results, adapt, errors, pq, as_text)
             results.append(res)
         select.select([fd], [], [])
 
 
-def _rows(driver: Any, results: list, adapt: Any, errors: Any, pq: Any,
-          as_text: Sequence[int] = ()) -> tuple[Any, list | None]:
+def load(pending: Any) -> list | None:
+    """The rows of the second result :func:`take` left (None: there was none)."""
+    if pending is None:
+        return None
+    tx, second = pending
+    return list(tx.load_rows(0, second.ntuples, tuple))
+
+
+def _taken(driver: Any, results: list, adapt: Any, errors: Any, pq: Any,
+           as_text: Sequence[int]) -> tuple[Any, Any]:
     status = pq.ExecStatus
     for res in results:
         if res.status == status.FATAL_ERROR:
@@ -95,5 +114,4 @@ def _rows(driver: Any, results: list, adapt: Any, errors: Any, pq: Any,
                             pq.Format.TEXT)
     else:
         tx.set_pgresult(second)
-    return first, list(tx.load_rows(0, second.ntuples, tuple))
-
+    return first, (tx, second)  # its loaders made while the connection is there (they keep its encoding)

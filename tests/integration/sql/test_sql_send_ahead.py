@@ -185,3 +185,51 @@ def test_a_slow_consumer_between_two_tables_is_not_a_silent_server(engine, pg_ur
     got = by_name(items)
     assert {n: (o.dataset.status, o.dataset.error) for n, o in got.items()} == {
         f"slowpoke.{n}": ("assessed", None) for n in ("t0", "t1", "t2")}
+
+
+def test_the_next_query_goes_out_before_these_rows_load_and_a_load_error_stays_this_tables(
+        engine, pg_url, sends, monkeypatch) -> None:
+    """A table's rows are converted after the next table's query went out (the server reads the
+    one while the client loads the other). A loader that fails on this table's rows is this
+    table's error; the next table's query, already in flight, is taken off the wire and the table
+    read as if it had not been sent."""
+    import psycopg
+
+    _seed(engine, "load", n=4)
+    real = sendahead.load
+    seen: list[str] = []  # the newest query sent when each table's rows were loaded
+
+    def loading(pending):
+        seen.append(sends[-1])
+        if len(seen) == 1:  # t1's rows (t0 is read by a cursor, not sent ahead)
+            raise psycopg.errors.DataError("a value its loader cannot convert")
+        return real(pending)
+
+    monkeypatch.setattr(sendahead, "load", loading)
+    got = by_name(scan(pg_url, AS_OF, schemas=["load"]))
+    assert "FROM load.t2" in seen[0], seen[0]  # t2's query was out before t1's rows were loaded
+    assert got["load.t1"].dataset.status == "error", got["load.t1"].dataset
+    assert "DataError" in got["load.t1"].dataset.error or "cannot convert" in got["load.t1"].dataset.error
+    for name in ("t0", "t2", "t3"):
+        ds = got[f"load.{name}"].dataset
+        assert ds.status == "assessed" and ds.records == ROWS, ds.error
+        assert got[f"load.{name}"].sample is not None and got[f"load.{name}"].sample.fields
+
+
+def test_a_failure_planning_the_next_table_is_that_tables(engine, pg_url, sends, monkeypatch) -> None:
+    """The next table's query is made while this table's answer is on its way; a failure in
+    making it (a bug in planning that table) is the next table's own, never this one's."""
+    _seed(engine, "plan")
+    real = Connector._plan
+
+    def broken(self, server, t):
+        if t.name == "t2":
+            raise ValueError("a bug in planning t2")
+        return real(self, server, t)
+
+    monkeypatch.setattr(Connector, "_plan", broken)
+    got = by_name(scan(pg_url, AS_OF, schemas=["plan"]))
+    assert got["plan.t2"].dataset.status == "error" and "ValueError" in got["plan.t2"].dataset.error
+    for name in ("t0", "t1", "t3"):
+        ds = got[f"plan.{name}"].dataset
+        assert ds.status == "assessed" and ds.records == ROWS, ds.error
