@@ -281,7 +281,7 @@ def _send_ahead(conn: sa.Connection, key: tuple[str | None, str], sql: str, plan
                 as_text: tuple[int, ...] = ()) -> _Sent:
     """``sql`` sent on the connection's driver, the before-execute events fired as
     :func:`_one_round_trip` fires them (the client-side deadline armed from now); ``as_text``: the
-    sample's columns to load as the server's text (:func:`.sendahead.receive`)."""
+    sample's columns to load as the server's text (:func:`.sendahead.take`)."""
     params: Any = {}
     driver: Any = conn.connection.driver_connection
     cursor = driver.cursor()
@@ -342,7 +342,7 @@ STATISTICS_APART = True
 # the wire kinds (:data:`.sampling.WIRE_KINDS`) whose text the server writes alike with or without
 # ``CAST(c AS TEXT)``: their output function is the cast (an I/O conversion). Not a boolean, whose
 # cast says 'true' where its output says 't'. A query sent ahead selects them as they are and loads
-# them as text (:func:`.sendahead.receive`): the same texts, without a copy of each on the server
+# them as text (:func:`.sendahead.take`): the same texts, without a copy of each on the server
 LOADED_AS_TEXT = frozenset({"int", "uuid", "float", "timestamp", "timestamptz", "date"})
 
 _TABLE = {"auditor_phase": "table"}
@@ -962,7 +962,9 @@ class Connector:
         if after is not None:  # the next table's query made while this one's answer is on its way
             try:
                 self._made = (after.key, self._query(conn, server, after))
-            except Exception:  # noqa: BLE001 - not sent ahead: its own read meets it, as that table's
+            except Exception as exc:  # noqa: BLE001 - not sent ahead: its own read meets it, as that table's
+                self.ctx.log.debug("sql source %s: table %r: its query not sent ahead (%s)", self.source.id,
+                                   after.display, type(exc).__name__)
                 self._made = (after.key, None)
             self._following = (server, after)
         try:
@@ -1126,11 +1128,18 @@ class Connector:
             with contextlib.suppress(Exception):
                 conn.invalidate()
             return
+        # the watchdog's mark of a silent server is kept as the table before left it: a wait for this
+        # query that runs past read_timeout is this query's table's business, never the caller's error
+        w = self._watches.get(conn.engine)
+        token = w.token if w is not None else None
         try:
             self._awaiting(conn)
             _receive(conn, sent)
         except sa.exc.DBAPIError:
             pass  # that table's error, if it is read again; a lost connection: invalidated already
+        finally:
+            if w is not None:
+                w.token = token
 
     def _not_read(self, server: Server, t: ReflectedTable) -> Observation | None:
         """The table's observation when its rows are not to be read at all, else None."""
@@ -1315,7 +1324,7 @@ class Connector:
                    literal: bool = False, loaded: bool = False) -> tuple[str, Any]:
         """The "all rows" statement of a table no bigger than the sample (driver SQL and
         parameters; ``literal``: its bound values written into the SQL; ``loaded``: its results are
-        taken by :func:`.sendahead.receive`, which loads the columns of the kinds in
+        taken by :func:`.sendahead.take`, which loads the columns of the kinds in
         :data:`LOADED_AS_TEXT` as the server's text, so they are selected without a cast)."""
         o, info = self.opts, t.info
         names = [c["name"] for c in t.columns]

@@ -233,3 +233,43 @@ def test_a_failure_planning_the_next_table_is_that_tables(engine, pg_url, sends,
     for name in ("t0", "t1", "t3"):
         ds = got[f"plan.{name}"].dataset
         assert ds.status == "assessed" and ds.records == ROWS, ds.error
+
+
+def test_a_load_error_is_its_tables_even_when_the_query_in_flight_then_goes_unanswered(
+        engine, pg_url, sends, monkeypatch) -> None:
+    """t1's rows fail to load after t2's query went out, and t2's query waits on a lock past
+    read_timeout while it is taken off the wire: t1's error is its loader's, never the silence
+    the watchdog saw while waiting for t2 (t2's own wait is t2's business)."""
+    import psycopg
+
+    _seed(engine, "sil", n=4)
+    holder = engine.connect()
+    real_send = Connector._send_next
+
+    def lock_first(self, conn, server, t):  # t2 locked just before its query goes out
+        if t.name == "t2" and not holder.in_transaction():
+            holder.begin()
+            holder.execute(sa.text('LOCK TABLE sil.t2 IN ACCESS EXCLUSIVE MODE'))
+        return real_send(self, conn, server, t)
+
+    real_load = sendahead.load
+    loads: list[int] = []
+
+    def loading(pending):
+        loads.append(1)
+        if len(loads) == 1:  # t1's rows
+            raise psycopg.errors.DataError("a value its loader cannot convert")
+        return real_load(pending)
+
+    monkeypatch.setattr(Connector, "_send_next", lock_first)
+    monkeypatch.setattr(sendahead, "load", loading)
+    try:
+        items = list(connector(pg_url, AS_OF, schemas=["sil"], statement_timeout=2, read_timeout=1.0).collect())
+    finally:
+        holder.rollback()
+        holder.close()
+    got = by_name(items)
+    t1 = got["sil.t1"].dataset
+    assert t1.status == "error" and "read_timeout" not in t1.error, t1.error
+    assert "DataError" in t1.error or "cannot convert" in t1.error, t1.error
+    assert got["sil.t0"].dataset.status == "assessed" and got["sil.t3"].dataset.status == "assessed"
