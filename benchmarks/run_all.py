@@ -321,6 +321,23 @@ NOTES = """## What bounds each figure
     server CPU than `left()` alone (0.18 s for 1,000 tables either way).
   Timed by wrappers: the tail after the fork is storing 0.14 to 0.2 s, JSON 0.08 s and CSV 0.11 s,
   against the child's HTML, done 7 ms after them.
+  The twenty-third session's machine ran PostgreSQL slower against this interpreter (the floor's server CPU
+  1.26 to 1.31 s by medians, against 0.84 to 1.09 s in the twenty-second session) and, in its middle hour,
+  lost up to 0.71 core-s per floor run to CPU steal. Runs, medians / fastest repetitions: 1.66x / 1.62x at
+  8179f55, 1.48x / 1.57x at 86ec7e1 (steal 0.07 core-s per floor run); end-to-end client CPU over the
+  floor's server CPU 1.83 and 1.63, which on a server as fast as the twenty-second session's predicts 1.8x
+  to 2.0x again. The change (66583c3, 86ec7e1): a small table whose query went ahead sends the next table's
+  query as soon as its results are off the wire, its rows loaded after, and the next table's query is made
+  while this one's answer is on its way, so the server's idle gap per table is no longer the client's
+  loading and query-making (about 0.3 ms). It shortens the connector alone: against 8179f55 in fresh
+  processes (3 runs each), 0.954x and 0.963x (n=8) before the review's fixes, 0.938x after (n=10); 1.134x
+  once during the steal. End to end it is within the noise: B/A 0.977 (`overlap_ab.py`, n=11, during the
+  steal), 0.99x and 1.03x alternating in one process. In a run the source's one thread also digests and
+  classifies each table, so the collection is bound by that thread's CPU rather than the server's turn; the
+  change is kept for servers with real round trips, and because a failure making the next table's query had
+  been charged to the table before it. Seen: about half of the 999 sends are preempted (450 to 620
+  involuntary context switches per scan; 0.28 s of wall in `send` for 0.035 s of CPU): the backend the send
+  wakes runs on the client's core. Pinning the two apart was slower overall; left.
 - **Classifier throughput** (uncapped, 1 MiB per call): columns (CSV/JSONL parsed as the readers
   do) validate each distinct value once and stop once every type's decision is settled (99% Wilson
   bounds; counts extrapolated, flagged `estimated`); phones are checked against patterns compiled
